@@ -1,0 +1,55 @@
+"""lacompare: compare English local authorities' children's services.
+
+The public API, importable from here::
+
+    import lacompare
+    store = lacompare.open_store("my.duckdb")
+    lacompare.ingest(store, "cla_2025.csv")
+    lacompare.resolve_authority("St.Helens").la_code          # 'E08000013'
+
+Names are imported on first use, so ``import lacompare`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "parse_cell": "lacompare.cells",
+    "ParsedCell": "lacompare.cells",
+    "resolve_authority": "lacompare.geography",
+    "match_authorities": "lacompare.geography",
+    "read_authorities": "lacompare.geography",
+    "resolve_file": "lacompare.geography",
+    "Match": "lacompare.geography",
+    "read_raw": "lacompare.sources",
+    "read_spec": "lacompare.sources",
+    "IngestSpec": "lacompare.sources",
+    "open_store": "lacompare.store",
+    "Store": "lacompare.store",
+    "ingest": "lacompare.store._ingest",
+    "IngestResult": "lacompare.store._ingest",
+    "summarise_by_group": "lacompare.analysis",
+    "run_demo": "lacompare.demo",
+    "InputError": "lacompare.errors",
+    "LacompareError": "lacompare.errors",
+    "Issue": "lacompare.provenance",
+    "IssueLog": "lacompare.provenance",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lacompare' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,5 @@
+"""``python -m lacompare`` runs the command line."""
+
+from lacompare.cli import main
+
+main()

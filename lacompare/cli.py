@@ -1,0 +1,262 @@
+"""``lacompare`` command line: a thin layer over the Python API.
+
+Each command calls one public function and prints its result; heavy modules are
+imported inside the commands so ``lacompare --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from lacompare.errors import LacompareError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="lacompare",
+    help="Compare English local authorities' children's services, reproducibly.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Store file (default: lacompare.duckdb in your data "
+                 "folder).", show_default=False),
+]
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def friendly(func: F) -> F:
+    """Print bad-input errors as one line (no traceback) and exit with status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LacompareError as exc:
+            _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True,
+                                        soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # an internal fault: say so in one line
+            if os.environ.get("LACOMPARE_DEBUG"):
+                raise
+            _console(stderr=True).print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                "(set LACOMPARE_DEBUG=1 for details)", markup=True, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")]
+    = Path("lacompare-demo"),
+) -> None:
+    """Load the SENDIAS network's 2021 returns and write regional tables and a report.
+
+    Example: [bold]lacompare demo --out ./lacompare-demo[/]
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    from lacompare.demo import run_demo
+
+    console = _console()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("Starting", total=None)
+        result = run_demo(out, progress=lambda m: bar.update(task, description=m))
+    load = result.load
+    console.print(f"Loaded {load.observations:,} values for {load.authorities} "
+                  f"services from {Path(load.file).name}")
+    for note in result.notes:
+        console.print(f"  note: {note}")
+    table = Table(title="Funding per head of 0-25 population, 2021 (£)")
+    for col in ("Region", "N", "Mean", "Median", "Min", "Max"):
+        table.add_column(col, justify="left" if col == "Region" else "right")
+    rows = result.summary[result.summary["measure"] == "per_head_2021"]
+    for _, r in rows.iterrows():
+        table.add_row(r["region"], str(r["n"]), f"{r['mean']:.2f}",
+                      f"{r['median']:.2f}", f"{r['min']:.2f}", f"{r['max']:.2f}")
+    console.print(table)
+    console.print("Wrote:")
+    for path in (result.regional_summary, result.delivery_counts, result.report,
+                 result.db):
+        console.print(f"  {path}")
+    console.print(f"Explore the store: lacompare info --db {result.db}")
+
+
+@app.command()
+@friendly
+def resolve(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or ODS file.")],
+    column: Annotated[str, typer.Option("--column", "-c",
+                                        help="Column holding names or codes.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Match the authorities that existed on this date (YYYY-MM-DD)."
+    )] = None,
+) -> None:
+    """Match a column of authority names or codes to the registry.
+
+    Keeps every input column and adds la_code, dfe_code, la_name, region, la_type,
+    match (code / exact / alias / fuzzy / total-row / none) and score.
+
+    Example: [bold]lacompare resolve services.csv --column local_authority --as-of
+    2021-03-31 --out matched.csv[/]
+    """
+    from lacompare.geography import resolve_file
+
+    frame, issues = resolve_file(file, column, as_of=as_of)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    console = _console()
+    counts = frame["match"].value_counts().to_dict()
+    console.print(f"{len(frame):,} rows → {out}: " + ", ".join(
+        f"{k} {v}" for k, v in sorted(counts.items())))
+    for issue in list(issues)[:20]:
+        console.print(f"  {issue}")
+    if len(issues) > 20:
+        console.print(f"  … and {len(issues) - 20} more")
+
+
+@app.command()
+@friendly
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, ODS or Parquet file.")],
+    db: DbOption = None,
+    spec: Annotated[Path | None, typer.Option(
+        "--spec", help="TOML mapping spec (see docs).")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Workbook sheet.")] = None,
+    la_column: Annotated[str | None, typer.Option(
+        "--la-column", help="Column(s) naming the authority; codes first, "
+        "comma-separated.")] = None,
+    period_column: Annotated[str | None, typer.Option(
+        "--period-column", help="Column holding the period.")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="One period for every row (e.g. 2021, 2023-24).")] = None,
+    value_column: Annotated[str | None, typer.Option(
+        "--value-column", help="Long table: the column of values.")] = None,
+    measure: Annotated[str | None, typer.Option(
+        "--measure", help="Long table: the measure the values are.")] = None,
+    measure_column: Annotated[str | None, typer.Option(
+        "--measure-column", help="Long table: column naming each row's measure.")]
+    = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Match authorities that existed on this date.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Dry run: report what would load; change nothing.")] = False,
+    skip_unresolved: Annotated[bool, typer.Option(
+        "--skip-unresolved", help="Load rows that resolve; log the others.")] = False,
+) -> None:
+    """Load a table of local-authority figures into the store (all or nothing).
+
+    EES data-standard CSVs are recognised with no options; wide tables (authorities
+    down, measures across) need at most --period.
+
+    Example: [bold]lacompare ingest services.csv --period 2021 --db my.duckdb[/]
+    """
+    from lacompare.store import open_store
+    from lacompare.store._ingest import ingest as run_ingest
+
+    with open_store(db) as store:
+        result = run_ingest(
+            store, file, spec=spec, sheet=sheet, la_column=la_column,
+            period_column=period_column, period=period, value_column=value_column,
+            measure=measure, measure_column=measure_column, as_of=as_of, check=check,
+            skip_unresolved=skip_unresolved)
+    console = _console()
+    for line in result.summary_lines():
+        console.print(line, markup=False)
+    shown = [i for i in result.issues
+             if i.kind not in ("unresolved-authority",) and i.severity != "info"]
+    for issue in shown[:20]:
+        console.print(f"  {issue.severity}: {issue}", markup=False)
+    if len(shown) > 20:
+        console.print(f"  … and {len(shown) - 20} more (table load_issues)")
+    if not check:
+        console.print(f"store: {store.path}", markup=False)
+
+
+@app.command()
+@friendly
+def export(
+    out: Annotated[Path, typer.Argument(help="File to write (.csv or .parquet).")],
+    db: DbOption = None,
+    table: Annotated[str, typer.Option(
+        "--table", help="observations, totals, measures, sources, authorities or "
+        "load_issues.")] = "observations",
+) -> None:
+    """Export a table of the store to CSV or Parquet.
+
+    Example: [bold]lacompare export observations.parquet --db lacompare-demo/demo.duckdb[/]
+    """
+    from lacompare.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        path = store.export(out, table=table)
+    _console().print(f"wrote {path}")
+
+
+@app.command()
+@friendly
+def info(db: DbOption = None) -> None:
+    """Show what the store holds: sources, measures and counts.
+
+    Example: [bold]lacompare info --db lacompare-demo/demo.duckdb[/]
+    """
+    from rich.table import Table
+
+    from lacompare.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        sources = store.query(
+            "SELECT source_id, file, sheet, observations, totals, loaded_at "
+            "FROM sources ORDER BY source_id")
+        measures = store.query(
+            "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
+            "FROM measures m LEFT JOIN observations o USING (measure) "
+            "GROUP BY ALL ORDER BY 1")
+    console = _console()
+    table = Table(title=f"Sources in {store.path}")
+    for col in ("id", "file", "sheet", "values", "totals", "loaded"):
+        table.add_column(col)
+    for r in sources.itertuples():
+        table.add_row(str(r.source_id), Path(r.file).name, r.sheet or "",
+                      f"{r.observations:,}", f"{r.totals:,}", str(r.loaded_at)[:19])
+    console.print(table)
+    mt = Table(title="Measures")
+    for col in ("measure", "unit", "polarity", "values"):
+        mt.add_column(col)
+    for r in measures.itertuples():
+        mt.add_row(r.measure, r.unit or "", r.polarity, f"{r.n:,}")
+    console.print(mt)
+
+
+def main() -> None:
+    """Entry point of the ``lacompare`` console script."""
+    app(prog_name="lacompare")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

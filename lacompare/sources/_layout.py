@@ -1,0 +1,122 @@
+"""Find where a table starts and name its columns.
+
+Published sheets open with titles, notes and blank rows; the header row is the
+first row as wide as the table whose cells are mostly words, not numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lacompare.provenance import IssueLog
+
+_NUMERIC = re.compile(r"^[-+(£]*[0-9][0-9,.]*%?\)?$")
+_PERIOD = re.compile(r"^(19|20)[0-9]{2}([-/ ](19|20)?[0-9]{2})?$")
+
+# How far down a sheet a header row is looked for.
+HEADER_SCAN_ROWS = 60
+
+
+def _is_number(text: str) -> bool:
+    text = text.strip()
+    return bool(_NUMERIC.match(text)) and not _PERIOD.match(text)
+
+
+def find_header_row(rows: Sequence[Sequence[str]]) -> int | None:
+    """Index (0-based) of the row holding column names, or ``None``.
+
+    Examples
+    --------
+    >>> find_header_row([["Table 1: funding"], [], ["la", "2020", "2021"],
+    ...                  ["Leeds", "1", "2"]])
+    2
+    """
+    scan = [list(r) for r in rows[:HEADER_SCAN_ROWS]]
+    widths = [sum(1 for c in r if c and c.strip()) for r in scan]
+    if not widths or max(widths) < 2:
+        return None
+    widest = max(widths)
+    for i, row in enumerate(scan):
+        filled = [c for c in row if c and c.strip()]
+        if len(filled) < max(2, 0.6 * widest):
+            continue
+        numbers = sum(_is_number(c) for c in filled)
+        if numbers > len(filled) / 2:
+            continue
+        # A header is followed by at least one row of data (or ends the file).
+        if i + 1 < len(scan) and not any(widths[i + 1 : i + 6]):
+            continue
+        return i
+    return None
+
+
+def header_names(
+    header_rows: Sequence[Sequence[str]],
+    issues: IssueLog,
+    file: str,
+    sheet: str | None,
+    first_row: int,
+) -> list[str]:
+    """Column names from one or more header rows; blanks and duplicates made unique.
+
+    A multi-row header (a merged "2021" over "Funding" and "FTE") is read by carrying
+    each upper cell right across the blanks that follow it and joining the rows.
+
+    Examples
+    --------
+    >>> log = IssueLog()
+    >>> header_names([["la", "pop", "pop", ""]], log, "f.csv", None, 1)
+    ['la', 'pop', 'pop (2)', 'column D']
+    >>> sorted(log.counts())
+    ['blank-header', 'duplicate-header']
+    """
+    width = max((len(r) for r in header_rows), default=0)
+    # Trim trailing empty columns of the header when no row below uses them is
+    # decided by the caller; here only the header's own extent counts.
+    while width and all(
+        (len(r) < width or not (r[width - 1] or "").strip()) for r in header_rows
+    ):
+        width -= 1
+    filled_rows = []
+    for depth, row in enumerate(header_rows):
+        cells = [(row[i] if i < len(row) else "") or "" for i in range(width)]
+        if depth < len(header_rows) - 1:
+            carried, last = [], ""
+            for cell in cells:
+                last = cell.strip() or last
+                carried.append(last)
+            cells = carried
+        filled_rows.append([" ".join(c.split()) for c in cells])
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i in range(width):
+        parts = [r[i] for r in filled_rows if r[i]]
+        name = " ".join(dict.fromkeys(parts))  # drop a part repeated by merging
+        letter = _letter(i)
+        if not name:
+            name = f"column {letter}"
+            issues.add("blank-header", f"column {letter} has no heading; named {name!r}",
+                       severity="info", file=file, sheet=sheet, row=first_row,
+                       column=letter)
+        key = name.lower()
+        if key in seen:
+            seen[key] += 1
+            new = f"{name} ({seen[key]})"
+            issues.add("duplicate-header",
+                       f"heading {name!r} appears again; this one is named {new!r}",
+                       file=file, sheet=sheet, row=first_row, column=letter)
+            name = new
+        else:
+            seen[key] = 1
+        names.append(name)
+    return names
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -1,0 +1,213 @@
+"""The store: one DuckDB file holding authorities, measures, sources and observations.
+
+Examples
+--------
+>>> store = open_store(":memory:")
+>>> sorted(store.tables())[:3]
+['authorities', 'load_issues', 'measures']
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lacompare.errors import InputError, StoreError
+from lacompare.store._schema import DDL, POLARITIES, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+__all__ = ["Store", "open_store", "default_db_path", "POLARITIES", "ingest",
+           "IngestResult"]
+
+EXPORT_TABLES = ("observations", "totals", "measures", "sources", "authorities",
+                 "load_issues")
+
+
+def default_db_path() -> Path:
+    """Where the store lives when no ``--db`` is given: the user's data directory.
+
+    Examples
+    --------
+    >>> default_db_path().name
+    'lacompare.duckdb'
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("lacompare", appauthor=False)) / "lacompare.duckdb"
+
+
+class Store:
+    """A lacompare store over a DuckDB connection (use :func:`open_store`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.con = con
+        self.path = path
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main'").fetchall()]
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL against the store and return a pandas DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def observations(self, measure: str | None = None) -> pd.DataFrame:
+        """Observations joined to authority names and source files.
+
+        Examples
+        --------
+        >>> with open_store(":memory:") as s:
+        ...     list(s.observations().columns)[:4]
+        ['la_code', 'la_name', 'region', 'measure']
+        """
+        where = "WHERE o.measure = ?" if measure else ""
+        return self.query(
+            f"""SELECT o.la_code, a.la_name, a.region, o.measure, o.period,
+                       o.breakdown, o.value, o.missing_reason, o.label, o.raw,
+                       s.file, s.sheet, o.source_row, o.source_column
+                FROM observations o
+                LEFT JOIN authorities a USING (la_code)
+                LEFT JOIN sources s USING (source_id)
+                {where}
+                ORDER BY o.measure, o.period, o.la_code, o.breakdown""",
+            [measure] if measure else None,
+        )
+
+    def refresh_authorities(self) -> None:
+        """Load the packaged registry into ``authorities`` when it has changed."""
+        from lacompare.geography import read_authorities
+
+        registry = read_authorities()
+        digest = hashlib.sha256(
+            registry.to_csv(index=False).encode("utf-8")).hexdigest()
+        current = self.con.execute(
+            "SELECT value FROM meta WHERE key = 'registry_sha256'").fetchall()
+        current = current[0] if current else None
+        if current and current[0] == digest:
+            return
+        columns = [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'authorities' ORDER BY ordinal_position").fetchall()]
+        frame = registry.reindex(columns=columns)
+        for col in ("valid_from", "valid_to", "change_date"):
+            frame[col] = frame[col].where(frame[col].astype(str).str.len() > 0, None)
+        self.con.register("_registry", frame)
+        try:
+            self.con.execute("BEGIN")
+            self.con.execute("DELETE FROM authorities")
+            cols = ", ".join(columns)
+            casts = ", ".join(
+                f"CAST(NULLIF(CAST({c} AS VARCHAR), '') AS DATE)"
+                if c in ("valid_from", "valid_to", "change_date")
+                else f"NULLIF(CAST({c} AS VARCHAR), '')"
+                for c in columns)
+            self.con.execute(
+                f"INSERT INTO authorities ({cols}) SELECT {casts} FROM _registry")
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('registry_sha256', ?)", [digest])
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("_registry")
+
+    def export(self, out: str | Path, table: str = "observations",
+               fmt: str | None = None) -> Path:
+        """Write a table to CSV or Parquet (format from ``fmt`` or the suffix).
+
+        ``observations`` is exported with authority names and source files joined.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> with open_store(":memory:") as s, tempfile.TemporaryDirectory() as d:
+        ...     s.export(os.path.join(d, "obs.parquet")).suffix
+        '.parquet'
+        """
+        out = Path(out)
+        fmt = (fmt or out.suffix.lstrip(".") or "csv").lower()
+        if fmt not in ("csv", "parquet"):
+            raise InputError(f"cannot export to {fmt!r}: use csv or parquet",
+                             file=str(out))
+        if table not in EXPORT_TABLES:
+            raise InputError(f"no table {table!r}; choose from "
+                             + ", ".join(EXPORT_TABLES))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if table == "observations":
+            select = """SELECT o.la_code, a.dfe_code, a.la_name, a.region,
+                               o.measure, o.period, o.breakdown, o.value,
+                               o.missing_reason, o.label, o.raw, s.file, s.sheet,
+                               o.source_row, o.source_column
+                        FROM observations o
+                        LEFT JOIN authorities a USING (la_code)
+                        LEFT JOIN sources s USING (source_id)
+                        ORDER BY o.measure, o.period, o.la_code, o.breakdown"""
+        else:
+            select = f"SELECT * FROM {table}"
+        options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        target = str(out).replace("'", "''")
+        self.con.execute(f"COPY ({select}) TO '{target}' ({options})")
+        return out
+
+
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:
+    """Open (creating if needed) a store.
+
+    Parameters
+    ----------
+    path
+        A DuckDB file, ``":memory:"``, or ``None`` for :func:`default_db_path`.
+    read_only
+        Open without write access (several readers may share a file).
+
+    Examples
+    --------
+    >>> with open_store(":memory:") as s:
+    ...     s.query("SELECT count(*) AS n FROM authorities")["n"][0] > 150
+    True
+    """
+    import duckdb
+
+    target = str(default_db_path() if path is None else path)
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not Path(target).exists():
+            raise StoreError(f"no store at {target}: load data first "
+                             "(lacompare ingest or lacompare demo)")
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open store {target}: {exc}") from None
+    store = Store(con, target)
+    if not read_only:
+        for statement in DDL:
+            con.execute(statement)
+        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+        store.refresh_authorities()
+    return store
+
+
+def __getattr__(name: str) -> Any:
+    # ingest imports the readers and the registry; load them on first use.
+    if name in ("ingest", "IngestResult"):
+        from lacompare.store import _ingest
+
+        return getattr(_ingest, name)
+    raise AttributeError(name)

@@ -1,0 +1,920 @@
+"""Load a table into the store: read → lay out → match authorities → parse → load.
+
+The whole load runs in one DuckDB transaction, so a failed load changes nothing.
+Values are unpivoted and parsed inside DuckDB (the same rules as
+:func:`lacompare.cells.parse_cell`), so a gigabyte CSV loads at close to the speed
+of DuckDB's own reader. Authorities are matched once per distinct key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lacompare.cells import UNPARSED, sql_parse
+from lacompare.errors import InputError
+from lacompare.provenance import IssueLog
+from lacompare.sources import RawTable, read_raw
+from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
+from lacompare.store._periods import normalise_period, period_as_of
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+    from lacompare.store import Store
+
+# EES data-standard columns (DfE "Explore education statistics" open data standards).
+EES_TIME = "time_period"
+EES_IDENTIFIER = "time_identifier"
+EES_LEVEL = "geographic_level"
+EES_LA_COLUMNS = ("new_la_code", "old_la_code", "la_name")
+EES_STANDARD = {
+    "time_period", "time_identifier", "geographic_level", "country_code",
+    "country_name", "region_code", "region_name", "new_la_code", "old_la_code",
+    "la_name", "la_code", "lad_code", "lad_name", "pcon_code", "pcon_name",
+    "english_devolved_area_code", "english_devolved_area_name",
+    "local_enterprise_partnership_code", "local_enterprise_partnership_name",
+    "opportunity_area_code", "opportunity_area_name", "ward_code", "ward_name",
+    "trust_id", "trust_name", "sponsor_id", "sponsor_name", "school_urn",
+    "school_laestab", "school_name", "provider_ukprn", "provider_name",
+    "institution_id", "institution_name", "lsip_code", "lsip_name",
+    "mayoral_combined_authority_code", "mayoral_combined_authority_name",
+    "rsc_region_lead_name", "planning_area_code", "planning_area_name",
+}
+EES_LA_LEVEL = "local authority"
+EES_TOTAL_LEVELS = {"national", "regional"}
+
+# Column headings that name a period (long tables).
+PERIOD_HEADINGS = {"time_period", "year", "period", "years", "financial_year",
+                   "academic_year", "date", "snapshot_date"}
+
+# Rows used to classify columns (numbers or words): enough to be sure, few enough
+# to be quick on a gigabyte file.
+CLASSIFY_ROWS = 20000
+# A column is numeric when this share of its filled cells parse as numbers or markers.
+NUMERIC_SHARE = 0.8
+# A column holds authorities when this share of its distinct values resolve.
+LA_COLUMN_SHARE = 0.5
+# How many unresolved rows an error message or dry run names one by one.
+SHOW_ROWS = 20
+
+# Measures whose totals are not sums of their members.
+_NOT_ADDITIVE = re.compile(
+    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|"
+    r"ratio|score|rank|proportion|share|index|_perc|percentage|quartile|duration)",
+    re.I)
+
+
+@dataclass
+class ValueColumn:
+    """A value column of the raw table and what it means."""
+
+    column: str  # c0 … cN
+    heading: str
+    measure: str
+    spec: MeasureSpec = field(default_factory=MeasureSpec)
+    unit: str | None = None
+
+
+@dataclass
+class Layout:
+    """Which columns of a raw table are authorities, periods, breakdowns and values."""
+
+    kind: str
+    la_columns: list[str]
+    period_column: str | None = None
+    period: str | None = None
+    identifier_column: str | None = None
+    level_column: str | None = None
+    breakdown_columns: list[str] = field(default_factory=list)
+    values: list[ValueColumn] = field(default_factory=list)
+    measure_column: str | None = None
+    value_column: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """What a load did (or, with ``check=True``, would do)."""
+
+    file: str
+    sheet: str | None
+    layout: str
+    rows_read: int
+    observations: int
+    totals: int
+    measures: list[str]
+    periods: list[str]
+    authorities: int
+    unresolved: list[dict[str, Any]]
+    totals_check: dict[str, int]
+    totals_differ: list[dict[str, Any]]
+    issues: IssueLog
+    source_id: int | None
+    dry_run: bool
+    replaced: int | None = None
+
+    def summary_lines(self) -> list[str]:
+        """Plain-text summary for a terminal or log."""
+        verb = "would load" if self.dry_run else "loaded"
+        where = self.file + (f" [{self.sheet}]" if self.sheet else "")
+        lines = [
+            f"{where}: {self.layout} table, {self.rows_read:,} rows read",
+            f"{verb} {self.observations:,} observations for {self.authorities} "
+            f"authorities, {len(self.measures)} measures, periods "
+            + _span(self.periods),
+            f"set aside {self.totals:,} total/sub-total values; sum check: "
+            + (", ".join(f"{k} {v:,}" for k, v in sorted(self.totals_check.items()))
+               or "none"),
+        ]
+        if self.replaced:
+            lines.append(f"replaced an earlier load of the same file (source "
+                         f"{self.replaced})")
+        if self.unresolved:
+            lines.append(f"{len(self.unresolved):,} rows name no known authority:")
+            for row in self.unresolved[:SHOW_ROWS]:
+                lines.append(f"  row {row['row']}: {row['value']!r} — {row['why']}")
+        return lines
+
+
+def _span(periods: Sequence[str]) -> str:
+    if not periods:
+        return "none"
+    if len(periods) <= 4:
+        return ", ".join(periods)
+    return f"{periods[0]} … {periods[-1]} ({len(periods)})"
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (identifies a source across reloads)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(
+    store: Store,
+    path: str | Path,
+    *,
+    spec: IngestSpec | str | Path | None = None,
+    sheet: str | None = None,
+    la_column: str | None = None,
+    period_column: str | None = None,
+    period: str | None = None,
+    value_column: str | None = None,
+    measure: str | None = None,
+    measure_column: str | None = None,
+    as_of: str | None = None,
+    check: bool = False,
+    skip_unresolved: bool = False,
+) -> IngestResult:
+    """Load one table into the store, atomically.
+
+    Parameters
+    ----------
+    store
+        An open :class:`~lacompare.store.Store`.
+    path
+        CSV, XLSX/XLS/ODS or Parquet file.
+    spec
+        A mapping spec (:class:`IngestSpec` or a TOML path); flags override it.
+    sheet, la_column, period_column, period, value_column, measure, measure_column
+        Mapping flags for what detection cannot tell (see ``lacompare ingest --help``).
+    as_of
+        Date to match authority names on (default: each row's period).
+    check
+        Dry run: do everything, report, change nothing.
+    skip_unresolved
+        Load the rows that resolve and log the rest, instead of failing.
+
+    Returns
+    -------
+    IngestResult
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from lacompare.store import open_store
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(p, "w").write("la,pop\\nLeeds,\\"1,000\\"\\nYork,c\\nEngland,9\\n")
+    >>> with open_store(":memory:") as s:
+    ...     r = ingest(s, p, period="2021")
+    ...     r.observations, r.totals, s.query("SELECT value, missing_reason "
+    ...         "FROM observations ORDER BY la_code").values.tolist()
+    (2, 1, [[1000.0, None], [nan, 'suppressed']])
+    """
+    spec = _merge_spec(spec, sheet, la_column, period_column, period, value_column,
+                       measure, measure_column, as_of)
+    path = Path(path)
+    con = store.con
+    sha = file_sha256(path) if path.exists() else ""
+    # Read before the transaction: a temporary table made inside one numbers its
+    # rows from a large offset, and row numbers must be the file's.
+    raw = read_raw(con, path, sheet=spec.sheet, header_row=spec.header_row,
+                   header_rows=spec.header_rows, relation="_raw")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _load(store, raw, spec, sha, check, skip_unresolved)
+        if check:
+            con.execute("ROLLBACK")
+        else:
+            con.execute("COMMIT")
+        return result
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _merge_spec(
+    spec: IngestSpec | str | Path | None,
+    sheet: str | None,
+    la_column: str | None,
+    period_column: str | None,
+    period: str | None,
+    value_column: str | None,
+    measure: str | None,
+    measure_column: str | None,
+    as_of: str | None,
+) -> IngestSpec:
+    if spec is None:
+        merged = IngestSpec()
+    elif isinstance(spec, IngestSpec):
+        merged = IngestSpec.from_dict({"source": {}}, None)
+        merged.__dict__.update(spec.__dict__)
+    else:
+        merged = read_spec(spec)
+    if sheet is not None:
+        merged.sheet = sheet
+    if la_column is not None:
+        merged.la_columns = [c.strip() for c in la_column.split(",")]
+    if period_column is not None:
+        merged.period_column = period_column
+    if period is not None:
+        merged.period = str(period)
+    if value_column is not None:
+        merged.value_column = value_column
+        merged.layout = merged.layout or "long"
+    if measure is not None:
+        if merged.value_column is None and not merged.measure_column:
+            raise InputError("--measure goes with --value-column (a long table with "
+                             "one value column)")
+        merged.measures.setdefault(measure, MeasureSpec(measure=measure))
+        merged.__dict__["_single_measure"] = measure
+    if measure_column is not None:
+        merged.measure_column = measure_column
+        merged.layout = merged.layout or "long"
+    if as_of is not None:
+        merged.as_of = as_of
+    return merged
+
+
+def _column_of(raw: RawTable, heading: str, what: str) -> str:
+    wanted = heading.strip().lower()
+    for i, name in enumerate(raw.headers):
+        if name.strip().lower() == wanted:
+            return f"c{i}"
+    raise InputError(f"no column {heading!r} for {what}; columns are: "
+                     + ", ".join(repr(h) for h in raw.headers[:30])
+                     + (" …" if len(raw.headers) > 30 else ""),
+                     file=raw.file, sheet=raw.sheet, row=raw.header_row)
+
+
+def _heading(raw: RawTable, column: str) -> str:
+    return raw.headers[int(column[1:])]
+
+
+def _classify(con: duckdb.DuckDBPyConnection, raw: RawTable,
+              columns: list[str]) -> dict[str, dict[str, float]]:
+    """Share of filled cells that parse (numbers or markers), and units seen."""
+    if not columns:
+        return {}
+    parts = []
+    for col in columns:
+        value_sql, missing_sql = sql_parse(col)
+        filled = f"({col} IS NOT NULL AND trim({col}) <> '')"
+        parts.append(
+            f"count(*) FILTER ({filled}) AS n_{col}, "
+            f"count(*) FILTER ({filled} AND coalesce({missing_sql}, '') "
+            f"<> '{UNPARSED}') AS ok_{col}, "
+            f"count(*) FILTER ({filled} AND {value_sql} IS NOT NULL) AS num_{col}, "
+            f"bool_or(contains({col}, '%')) AS pct_{col}, "
+            f"bool_or(contains({col}, '£')) AS gbp_{col}")
+    stats: dict[str, dict[str, float]] = {}
+    # Chunks keep the SQL a reasonable size for 500-column sheets.
+    for start in range(0, len(parts), 100):
+        chunk = columns[start:start + 100]
+        row = con.execute(
+            f"SELECT {', '.join(parts[start:start + 100])} FROM "
+            f"(SELECT * FROM {raw.relation} LIMIT {CLASSIFY_ROWS})").fetchall()[0]
+        for i, col in enumerate(chunk):
+            n, ok, num, pct, gbp = row[5 * i:5 * i + 5]
+            stats[col] = {"n": n, "ok": ok, "num": num, "pct": bool(pct),
+                          "gbp": bool(gbp)}
+    return stats
+
+
+def _is_numeric(stat: dict[str, float]) -> bool:
+    return stat["n"] == 0 or (stat["ok"] >= NUMERIC_SHARE * stat["n"]
+                              and stat["num"] > 0)
+
+
+def _detect_la_columns(con: duckdb.DuckDBPyConnection, raw: RawTable,
+                       candidates: list[str]) -> list[str]:
+    """Columns whose values are authorities: codes first, then names."""
+    from lacompare.geography import match_authorities
+
+    scored = []
+    for col in candidates:
+        values = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {col} FROM (SELECT {col} FROM {raw.relation} "
+            f"LIMIT {CLASSIFY_ROWS}) WHERE {col} IS NOT NULL AND trim({col}) <> '' "
+            "LIMIT 400").fetchall()]
+        if not values:
+            continue
+        matches = match_authorities(values)
+        la = sum(m.match not in ("none", "total-row") for m in matches)
+        share = sum(m.match != "none" for m in matches) / len(values)
+        if la == 0 or share < LA_COLUMN_SHARE:
+            continue
+        codes = sum(m.match == "code" for m in matches)
+        scored.append((codes / len(values) > 0.5, share, col))
+    codes = [c for is_code, share, c in scored if is_code]
+    names = sorted((s, c) for is_code, s, c in scored if not is_code)
+    chosen = codes + ([names[-1][1]] if names else [])
+    return chosen
+
+
+def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
+            spec: IngestSpec) -> Layout:
+    lower = {h.strip().lower(): f"c{i}" for i, h in enumerate(raw.headers)}
+    excluded = {_column_of(raw, h, "exclude_columns") for h in spec.exclude_columns}
+    kind = spec.layout
+    if kind is None:
+        if EES_TIME in lower and EES_LEVEL in lower and any(
+                c in lower for c in EES_LA_COLUMNS):
+            kind = "ees"
+        elif spec.value_column or spec.measure_column:
+            kind = "long"
+        else:
+            kind = "wide"
+    layout = Layout(kind=kind, la_columns=[])
+    if spec.la_columns:
+        layout.la_columns = [_column_of(raw, h, "la_columns") for h in spec.la_columns]
+    elif kind == "ees":
+        layout.la_columns = [lower[c] for c in EES_LA_COLUMNS if c in lower]
+    if kind == "ees":
+        layout.period_column = lower[EES_TIME]
+        layout.identifier_column = lower.get(EES_IDENTIFIER)
+        layout.level_column = lower[EES_LEVEL]
+    if spec.period_column:
+        layout.period_column = _column_of(raw, spec.period_column, "period_column")
+    layout.period = spec.period
+    if spec.measure_column:
+        layout.measure_column = _column_of(raw, spec.measure_column, "measure_column")
+    if spec.value_column:
+        layout.value_column = _column_of(raw, spec.value_column, "value_column")
+    if spec.breakdown_columns is not None:
+        layout.breakdown_columns = [_column_of(raw, h, "breakdown_columns")
+                                    for h in spec.breakdown_columns]
+    used = set(layout.la_columns) | excluded | {
+        c for c in (layout.period_column, layout.identifier_column,
+                    layout.level_column, layout.measure_column, layout.value_column)
+        if c}
+    used |= set(layout.breakdown_columns)
+    if kind == "ees":
+        used |= {lower[h] for h in EES_STANDARD if h in lower}
+    rest = [c for c in raw.columns if c not in used]
+    if spec.columns is not None:
+        chosen = {_column_of(raw, h, "columns") for h in spec.columns}
+        rest = [c for c in rest if c in chosen]
+    stats = _classify(con, raw, rest + ([layout.value_column]
+                                        if layout.value_column else []))
+    if not layout.la_columns:
+        texty = [c for c in rest if not _is_numeric(stats[c])]
+        coded = [c for c in rest if _is_numeric(stats[c])
+                 and _looks_like_code_heading(_heading(raw, c))]
+        layout.la_columns = _detect_la_columns(con, raw, coded + texty)
+        if not layout.la_columns:
+            raise InputError(
+                "cannot tell which column names the local authority; give it with "
+                "--la-column (or la_columns in a spec)",
+                file=raw.file, sheet=raw.sheet, row=raw.header_row)
+        rest = [c for c in rest if c not in layout.la_columns]
+    if kind in ("wide",) and layout.period_column is None and layout.period is None:
+        for c in rest:
+            if _heading(raw, c).strip().lower() in PERIOD_HEADINGS:
+                layout.period_column = c
+        rest = [c for c in rest if c != layout.period_column]
+    if kind == "long":
+        if layout.value_column is None:
+            raise InputError("a long table needs --value-column",
+                             file=raw.file, sheet=raw.sheet)
+        if layout.measure_column is None and not spec.__dict__.get("_single_measure"):
+            raise InputError("a long table needs --measure NAME or --measure-column",
+                             file=raw.file, sheet=raw.sheet)
+        stat = stats[layout.value_column]
+        layout.values = [ValueColumn(
+            layout.value_column, _heading(raw, layout.value_column),
+            spec.__dict__.get("_single_measure") or "",
+            unit="%" if stat["pct"] else ("£" if stat["gbp"] else None))]
+    else:
+        breakdowns: list[str] = []
+        for c in rest:
+            heading = _heading(raw, c)
+            mspec = spec.measures.get(heading) or spec.measures.get(
+                measure_id(heading)) or MeasureSpec()
+            numeric = _is_numeric(stats[c])
+            if kind == "ees" and not numeric and spec.breakdown_columns is None:
+                breakdowns.append(c)
+                continue
+            if not numeric and mspec.type == "number" and not spec.measures.get(
+                    heading):
+                mspec = MeasureSpec(**{**mspec.__dict__, "type": "category"})
+            stat = stats[c]
+            layout.values.append(ValueColumn(
+                c, heading, mspec.measure or measure_id(heading), mspec,
+                unit="%" if stat["pct"] else ("£" if stat["gbp"] else None)))
+        if kind == "ees" and spec.breakdown_columns is None:
+            layout.breakdown_columns = breakdowns
+    if not layout.values:
+        raise InputError("no value columns found", file=raw.file, sheet=raw.sheet,
+                         row=raw.header_row)
+    return layout
+
+
+def _looks_like_code_heading(heading: str) -> bool:
+    h = heading.strip().lower()
+    return any(w in h for w in ("code", "number", "num", "lea", "geog_c", "la no"))
+
+
+def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
+                  spec: IngestSpec, issues: IssueLog) -> dict[str, Any]:
+    """Match each distinct (authority columns, period) once; write table _keys."""
+    import pandas as pd
+
+    from lacompare.geography import match_authorities
+
+    key_cols = list(layout.la_columns)
+    extra = [c for c in (layout.period_column, layout.identifier_column,
+                         layout.level_column) if c]
+    cols = key_cols + extra
+    distinct = con.execute(
+        f"SELECT {', '.join(cols)}, count(*) AS n, min({raw.row_sql}) AS first_row "
+        f"FROM {raw.relation} GROUP BY ALL").fetchall()
+    records = []
+    for row in distinct:
+        cells = dict(zip(cols, row[:len(cols)], strict=True))
+        n, first_row = row[len(cols)], row[len(cols) + 1]
+        ident = cells.get(layout.identifier_column) if layout.identifier_column else None
+        period_raw = (cells.get(layout.period_column) if layout.period_column
+                      else layout.period)
+        period = normalise_period(period_raw, ident)
+        as_of = spec.as_of or (period_as_of(period) and period_as_of(period).isoformat())
+        records.append({"cells": cells, "n": n, "first_row": first_row,
+                        "period": period, "as_of": as_of})
+    # Resolve each key column's distinct values once per as_of date.
+    by_date: dict[str | None, set[str]] = {}
+    for rec in records:
+        for c in key_cols:
+            value = rec["cells"][c]
+            if value is not None and str(value).strip():
+                by_date.setdefault(rec["as_of"], set()).add(value)
+    resolved: dict[tuple[str | None, str], Any] = {}
+    for date, values in by_date.items():
+        ordered = sorted(values)
+        for value, match in zip(ordered, match_authorities(ordered, as_of=date),
+                                strict=True):
+            resolved[(date, value)] = match
+    out = []
+    for rec in records:
+        cells = rec["cells"]
+        level = (cells.get(layout.level_column) or "").strip().lower() \
+            if layout.level_column else None
+        la_code = area_code = area_name = None
+        kind, why, shown = "none", "", ""
+        matches = []
+        for c in key_cols:
+            value = cells[c]
+            if value is None or not str(value).strip():
+                continue
+            m = resolved[(rec["as_of"], value)]
+            matches.append((c, value, m))
+        if level is not None and level in EES_TOTAL_LEVELS:
+            kind = "total"
+            area_code, area_name = _ees_area(con, raw, layout, cells, level)
+        elif level is not None and level != EES_LA_LEVEL:
+            kind, why = "other-level", f"geographic_level {level!r}"
+        else:
+            good = [(c, v, m) for c, v, m in matches if m.match != "none"]
+            if good:
+                c, v, m = good[0]
+                if m.match == "total-row":
+                    kind, area_code, area_name = "total", m.la_code, m.la_name or v
+                else:
+                    kind, la_code = "la", m.la_code
+                    others = {m2.la_code for _, _, m2 in good
+                              if m2.match not in ("total-row",)}
+                    if len(others) > 1:
+                        issues.add("code-name-mismatch",
+                                   "columns name different authorities: "
+                                   + "; ".join(f"{_heading(raw, c2)}={v2!r}→"
+                                               f"{m2.la_code}" for c2, v2, m2 in good)
+                                   + f"; used {_heading(raw, c)}",
+                                   file=raw.file, sheet=raw.sheet,
+                                   row=rec["first_row"], column=_heading(raw, c))
+                    if m.note:
+                        issues.add("authority-note", f"{v!r}: {m.note}",
+                                   severity="info", file=raw.file, sheet=raw.sheet,
+                                   row=rec["first_row"], column=_heading(raw, c),
+                                   value=str(v))
+                    if m.match == "fuzzy":
+                        issues.add("fuzzy-match",
+                                   f"{v!r} matched {m.la_name!r} (score "
+                                   f"{m.score:.0f})", severity="info", file=raw.file,
+                                   sheet=raw.sheet, row=rec["first_row"],
+                                   column=_heading(raw, c), value=str(v))
+            elif matches:
+                c, v, m = matches[-1]
+                shown = str(v)
+                near = ", ".join(m.candidates[:3])
+                why = "no authority matches" + (f" (nearest: {near})" if near else "")
+            else:
+                why = "no authority given"
+        out.append({
+            **{f"k_{c}": cells[c] for c in cols},
+            "period": rec["period"], "la_code": la_code, "area_code": area_code,
+            "area_name": area_name, "kind": kind, "why": why, "shown": shown,
+            "n": rec["n"], "first_row": rec["first_row"]})
+    frame = pd.DataFrame(out, dtype=object)
+    for c in cols:
+        frame[f"k_{c}"] = frame[f"k_{c}"].astype(object)
+    con.execute("DROP TABLE IF EXISTS _keys")
+    con.register("_keys_frame", frame)
+    try:
+        casts = ", ".join(
+            f"CAST({c} AS {'BIGINT' if c in ('n', 'first_row') else 'VARCHAR'}) AS {c}"
+            for c in frame.columns)
+        con.execute(f"CREATE TEMP TABLE _keys AS SELECT {casts} FROM _keys_frame")
+    finally:
+        con.unregister("_keys_frame")
+    return {"cols": cols, "records": out}
+
+
+def _ees_area(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
+              cells: dict[str, Any], level: str) -> tuple[str | None, str]:
+    if level == "national":
+        return "E92000001", "England"
+    return None, "region"  # filled per row from region_code below
+
+
+def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
+          skip_unresolved: bool) -> IngestResult:
+    con = store.con
+    issues = IssueLog()
+    issues.extend(raw.issues)
+    if raw.n_rows == 0:
+        raise InputError("the table has headings but no rows", file=raw.file,
+                         sheet=raw.sheet, row=raw.header_row)
+    layout = _layout(con, raw, spec)
+    keys = _resolve_keys(con, raw, layout, spec, issues)
+    key_cols = keys["cols"]
+    join = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.k_{c}" for c in key_cols)
+
+    # Region totals in EES files name their region in region_code/region_name.
+    lower = {h.strip().lower(): f"c{i}" for i, h in enumerate(raw.headers)}
+    region_code_col = lower.get("region_code") if layout.kind == "ees" else None
+    region_name_col = lower.get("region_name") if layout.kind == "ees" else None
+
+    # Value columns: unpivot them in SQL with their measure ids.
+    value_rows = []
+    for v in layout.values:
+        value_rows.append((v.column, v.measure, v.spec.type))
+    import pandas as pd
+
+    vframe = pd.DataFrame(value_rows, columns=["col", "measure", "vtype"], dtype=object)
+    con.execute("DROP TABLE IF EXISTS _vcols")
+    con.register("_vcols_frame", vframe)
+    con.execute("CREATE TEMP TABLE _vcols AS SELECT CAST(col AS VARCHAR) col, "
+                "CAST(measure AS VARCHAR) measure, CAST(vtype AS VARCHAR) vtype "
+                "FROM _vcols_frame")
+    con.unregister("_vcols_frame")
+
+    # Breakdown label: "filter=value; …" over filters that vary within the file.
+    breakdown_cols = []
+    for c in layout.breakdown_columns:
+        n = con.execute(f"SELECT count(DISTINCT {c}) FROM {raw.relation}").fetchall()[0][0]
+        if n > 1:
+            breakdown_cols.append(c)
+        else:
+            only = con.execute(f"SELECT any_value({c}) FROM {raw.relation}").fetchall()[0][0]
+            issues.add("constant-filter",
+                       f"filter {_heading(raw, c)!r} is {only!r} on every row; not "
+                       "kept as a breakdown", severity="info", file=raw.file,
+                       sheet=raw.sheet, column=_heading(raw, c), value=only)
+    if breakdown_cols:
+        parts = ", ".join(
+            f"'{_heading(raw, c).replace(chr(39), chr(39) * 2)}=' || coalesce(r.{c}, '')"
+            for c in breakdown_cols)
+        breakdown_sql = f"concat_ws('; ', {parts})"
+    else:
+        breakdown_sql = "''"
+
+    # _base numbers each row as the user sees it in the file.
+    base = f"SELECT *, {raw.row_sql} AS _srow FROM {raw.relation}"
+    if layout.kind == "long":
+        measure_sql = (f"b.{layout.measure_column}" if layout.measure_column
+                       else f"'{layout.values[0].measure}'")
+        source_rows = (f"(SELECT b.*, '{layout.value_column}' AS col, "
+                       f"b.{layout.value_column} AS val, {measure_sql} AS measure, "
+                       f"'number' AS vtype FROM _base b)")
+    else:
+        on = ", ".join(v.column for v in layout.values)
+        source_rows = (f"(SELECT u.*, v.measure, v.vtype FROM (FROM _base UNPIVOT "
+                       f"INCLUDE NULLS (val FOR col IN ({on}))) u "
+                       f"JOIN _vcols v USING (col))")
+    srow = "_srow"
+    heading_case = "CASE r.col " + " ".join(
+        f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'"
+        for c, h in zip(raw.columns, raw.headers, strict=True)) + " END"
+    value_sql, missing_sql = sql_parse("r.val")
+    marker_only = missing_sql
+    con.execute("DROP TABLE IF EXISTS _cells")
+    region_sql = (f"r.{region_code_col}" if region_code_col else "NULL")
+    region_name_sql = (f"r.{region_name_col}" if region_name_col else "NULL")
+    con.execute(f"""
+        CREATE TEMP TABLE _cells AS
+        WITH _base AS ({base})
+        SELECT k.kind, k.la_code,
+               CASE WHEN k.kind = 'total' AND k.area_name = 'region'
+                    THEN {region_sql} ELSE k.area_code END AS area_code,
+               CASE WHEN k.kind = 'total' AND k.area_name = 'region'
+                    THEN {region_name_sql} ELSE k.area_name END AS area_name,
+               r.measure, k.period, {breakdown_sql} AS breakdown,
+               CASE WHEN r.vtype = 'category' THEN NULL ELSE {value_sql} END AS value,
+               CASE WHEN r.vtype = 'category' THEN
+                        CASE WHEN {marker_only} = '{UNPARSED}' THEN NULL
+                             ELSE {marker_only} END
+                    ELSE {missing_sql} END AS missing_reason,
+               CASE WHEN r.vtype = 'category' AND {marker_only} = '{UNPARSED}'
+                    THEN trim(r.val) END AS label,
+               CASE WHEN r.vtype <> 'category' AND r.val IS NOT NULL AND NOT
+                    regexp_full_match(r.val, '-?[0-9]+(\\.[0-9]+)?')
+                    THEN r.val END AS raw,
+               r.{srow} AS source_row, {heading_case}
+                    AS source_column
+        FROM {source_rows} r JOIN _keys k ON {join}
+    """)
+    # Long tables: a blank measure name cannot be stored.
+    if layout.kind == "long" and layout.measure_column:
+        bad = con.execute("SELECT min(source_row) FROM _cells WHERE measure IS NULL "
+                          "OR trim(measure) = ''").fetchall()[0][0]
+        if bad is not None:
+            raise InputError("no measure name", file=raw.file, sheet=raw.sheet,
+                             row=bad, column=_heading(raw, layout.measure_column))
+    periods_missing = con.execute(
+        "SELECT min(source_row) FROM _cells WHERE kind IN ('la', 'total') "
+        "AND period IS NULL").fetchall()[0][0]
+    if periods_missing is not None:
+        if layout.period_column is None:
+            raise InputError("no period: give one with --period (or period in a "
+                             "spec), or --period-column", file=raw.file,
+                             sheet=raw.sheet)
+        raise InputError("no period on this row", file=raw.file, sheet=raw.sheet,
+                         row=periods_missing, column=_heading(raw, layout.period_column))
+
+    # Rows that resolve to no authority: an error unless asked to skip them.
+    # Rows with no values at all (notes under a table) are set aside and logged.
+    unresolved_rows = _unresolved(con, raw, layout, key_cols)
+    unresolved = [u for u in unresolved_rows if u["has_values"]]
+    for u in unresolved_rows:
+        if not u["has_values"]:
+            issues.add("empty-row", f"row has no values (a note?): {u['value']!r}",
+                       severity="info", file=raw.file, sheet=raw.sheet, row=u["row"],
+                       column=u["column"], value=u["value"])
+    if unresolved and not check and not skip_unresolved:
+        first = unresolved[0]
+        raise InputError(
+            f"{first['value']!r} is not a known local authority ({first['why']}); "
+            f"{len(unresolved)} such row(s). Check the names with lacompare "
+            "resolve, or pass --skip-unresolved to load the rest",
+            file=raw.file, sheet=raw.sheet, row=first["row"], column=first["column"])
+    for u in unresolved:
+        issues.add("unresolved-authority", f"{u['value']!r}: {u['why']}",
+                   severity="warning" if skip_unresolved or check else "error",
+                   file=raw.file, sheet=raw.sheet, row=u["row"], column=u["column"],
+                   value=u["value"])
+    unparsed = con.execute(
+        f"SELECT source_row, source_column, raw FROM _cells WHERE kind = 'la' AND "
+        f"missing_reason = '{UNPARSED}' ORDER BY source_row LIMIT 1000").fetchall()
+    n_unparsed = con.execute(
+        f"SELECT count(*) FROM _cells WHERE kind = 'la' AND "
+        f"missing_reason = '{UNPARSED}'").fetchall()[0][0]
+    for row, column, text in unparsed:
+        issues.add("unparsed-value", f"{text!r} is not a number or a known marker; "
+                   "kept as text, value missing", file=raw.file, sheet=raw.sheet,
+                   row=row, column=column, value=text)
+    if n_unparsed > len(unparsed):
+        issues.add("unparsed-value", f"… and {n_unparsed - len(unparsed)} more",
+                   file=raw.file, sheet=raw.sheet)
+
+    # Reload of the same file with the same mapping replaces the earlier load.
+    spec_text = spec.to_json()
+    prior = con.execute(
+        "SELECT source_id FROM sources WHERE sha256 = ? AND sheet = ? AND spec = ?",
+        [sha, raw.sheet or "", spec_text]).fetchall()
+    replaced = None
+    if prior:
+        replaced = prior[0][0]
+        for table in ("observations", "totals", "load_issues"):
+            con.execute(f"DELETE FROM {table} WHERE source_id = ?", [replaced])
+        con.execute("DELETE FROM sources WHERE source_id = ?", [replaced])
+    source_id = con.execute(
+        "INSERT INTO sources (file, sheet, sha256, spec) VALUES (?, ?, ?, ?) "
+        "RETURNING source_id",
+        [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text]).fetchall()[0][0]
+    con.execute(f"""
+        INSERT INTO observations (la_code, measure, period, breakdown, value,
+            missing_reason, label, raw, source_id, source_row, source_column)
+        SELECT la_code, measure, period, breakdown, value, missing_reason, label, raw,
+               {source_id}, source_row, source_column
+        FROM _cells WHERE kind = 'la'""")
+    con.execute(f"""
+        INSERT INTO totals (area_code, area_name, measure, period, breakdown, value,
+            missing_reason, raw, source_id, source_row, source_column)
+        SELECT area_code, coalesce(area_name, area_code, 'total'), measure, period,
+               breakdown, value, missing_reason, raw, {source_id}, source_row,
+               source_column
+        FROM _cells WHERE kind = 'total'""")
+    _upsert_measures(con, layout, spec)
+    _check_totals(con, source_id)
+    n_obs = con.execute("SELECT count(*) FROM observations WHERE source_id = ?",
+                        [source_id]).fetchall()[0][0]
+    n_tot = con.execute("SELECT count(*) FROM totals WHERE source_id = ?",
+                        [source_id]).fetchall()[0][0]
+    con.execute("UPDATE sources SET observations = ?, totals = ? WHERE source_id = ?",
+                [n_obs, n_tot, source_id])
+    checks = dict(con.execute(
+        "SELECT check_result, count(*) FROM totals WHERE source_id = ? GROUP BY 1",
+        [source_id]).fetchall())
+    differ = [dict(zip(("area", "measure", "period", "breakdown", "value",
+                        "members_sum", "members", "row"), r, strict=True))
+              for r in con.execute(
+                  "SELECT area_name, measure, period, breakdown, value, members_sum, "
+                  "members, source_row FROM totals WHERE source_id = ? AND "
+                  "check_result = 'differs' ORDER BY source_row LIMIT 200",
+                  [source_id]).fetchall()]
+    for d in differ[:SHOW_ROWS]:
+        issues.add("total-differs",
+                   f"{d['area']} {d['measure']} {d['period']}: total {d['value']:g} "
+                   f"but its {d['members']} members sum to {d['members_sum']:g}",
+                   file=raw.file, sheet=raw.sheet, row=d["row"])
+    measures = [r[0] for r in con.execute(
+        "SELECT DISTINCT measure FROM observations WHERE source_id = ? ORDER BY 1",
+        [source_id]).fetchall()]
+    periods = [r[0] for r in con.execute(
+        "SELECT DISTINCT period FROM observations WHERE source_id = ? ORDER BY 1",
+        [source_id]).fetchall()]
+    n_la = con.execute("SELECT count(DISTINCT la_code) FROM observations WHERE "
+                       "source_id = ?", [source_id]).fetchall()[0][0]
+    if issues:
+        frame = pd.DataFrame(issues.to_records(), dtype=object)
+        con.register("_issues_frame", frame)
+        con.execute(f"""INSERT INTO load_issues SELECT {source_id}, kind, severity,
+                        message, file, sheet, CAST("row" AS BIGINT), "column",
+                        CAST(value AS VARCHAR) FROM _issues_frame""")
+        con.unregister("_issues_frame")
+    for table in ("_cells", "_keys", "_vcols", raw.relation):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return IngestResult(
+        file=raw.file, sheet=raw.sheet, layout=layout.kind, rows_read=raw.n_rows,
+        observations=n_obs, totals=n_tot, measures=measures, periods=periods,
+        authorities=n_la, unresolved=unresolved, totals_check=checks,
+        totals_differ=differ, issues=issues, source_id=None if check else source_id,
+        dry_run=check, replaced=replaced)
+
+
+def _unresolved(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
+                key_cols: list[str]) -> list[dict[str, Any]]:
+    rows = con.execute("""
+        SELECT c.source_row, any_value(k.shown), any_value(k.why),
+               bool_or(c.value IS NOT NULL OR c.label IS NOT NULL
+                       OR coalesce(c.missing_reason, '') <> 'blank')
+        FROM _cells c JOIN _keys k ON c.kind = k.kind
+             AND c.kind IN ('none', 'other-level')
+             AND c.period IS NOT DISTINCT FROM k.period
+        GROUP BY c.source_row ORDER BY c.source_row""").fetchall()
+    column = _heading(raw, key_cols[-1]) if key_cols else None
+    return [{"row": r, "value": shown, "why": why, "has_values": bool(has),
+             "column": column} for r, shown, why, has in rows]
+
+
+def _upsert_measures(con: duckdb.DuckDBPyConnection, layout: Layout,
+                     spec: IngestSpec) -> None:
+    names = [r[0] for r in con.execute(
+        "SELECT DISTINCT measure FROM _cells WHERE kind IN ('la', 'total')").fetchall()]
+    by_measure = {v.measure: v for v in layout.values}
+    for name in names:
+        column = by_measure.get(name)
+        mspec = column.spec if column else spec.measures.get(name, MeasureSpec())
+        unit = mspec.unit or spec.unit or (column.unit if column else None)
+        if mspec.type == "category":
+            unit = unit or "category"
+        polarity = mspec.polarity or spec.polarity
+        reference = mspec.reference_date or spec.reference_date
+        label = mspec.label or (column.heading if column else name)
+        exists = con.execute("SELECT 1 FROM measures WHERE measure = ?",
+                             [name]).fetchall()
+        if exists:
+            # Only what the spec says explicitly overrides a measure already known.
+            for key, value in (("unit", mspec.unit or spec.unit),
+                               ("polarity", polarity), ("reference_date", reference),
+                               ("label", mspec.label),
+                               ("description", mspec.description)):
+                if value:
+                    con.execute(f"UPDATE measures SET {key} = ? WHERE measure = ?",
+                                [value, name])
+        else:
+            con.execute(
+                "INSERT INTO measures (measure, label, unit, polarity, reference_date, "
+                "description) VALUES (?, ?, ?, ?, ?, ?)",
+                [name, label, unit, polarity or "neutral", reference,
+                 mspec.description])
+
+
+def _check_totals(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    """Compare each total row with the sum of its members, within rounding.
+
+    Members: England → every authority in the file; a region (E12) → its
+    authorities; Inner/Outer London (E13) → those boroughs; an unnamed total
+    ('Total', 'Sub-total') → the authority rows above it since the previous total
+    (a sub-total) or all rows above it (a total). Rates, percentages and averages
+    are not sums, so they are marked ``not-additive``. Tolerance: half the rounding
+    unit per member (10 or 5 when every figure is a multiple of it, as DfE rounds
+    counts; 1 for whole numbers; 0.01 otherwise).
+    """
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _tot AS
+        SELECT rowid AS tid, * FROM totals WHERE source_id = ?""", [source_id])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _prev AS
+        SELECT tid, coalesce(lag(source_row) OVER (
+                   PARTITION BY measure, period, breakdown ORDER BY source_row), 0)
+               AS prev_row
+        FROM _tot""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _members AS
+        SELECT t.tid, count(*) AS n, count(o.value) AS n_value, sum(o.value) AS s,
+               bool_and(o.value IS NULL OR o.value % 10 = 0) AS tens,
+               bool_and(o.value IS NULL OR o.value % 5 = 0) AS fives,
+               bool_and(o.value IS NULL OR o.value = round(o.value)) AS whole
+        FROM _tot t JOIN _prev p USING (tid)
+        JOIN observations o ON o.source_id = t.source_id AND o.measure = t.measure
+             AND o.period = t.period AND o.breakdown = t.breakdown
+        JOIN authorities a ON a.la_code = o.la_code
+        WHERE (t.area_code = 'E92000001')
+           OR (t.area_code LIKE 'E12%' AND a.region_code = t.area_code)
+           OR (t.area_code = 'E13000001' AND a.london_region = 'Inner London')
+           OR (t.area_code = 'E13000002' AND a.london_region = 'Outer London')
+           OR (t.area_code IS NULL AND o.source_row < t.source_row
+               AND (NOT regexp_matches(lower(t.area_name), 'sub')
+                    OR o.source_row > p.prev_row))
+        GROUP BY t.tid""")
+    rows = con.execute("""
+        SELECT t.tid, t.measure, t.value, m.n, m.n_value, m.s, m.tens, m.fives,
+               m.whole,
+               coalesce(u.unit, '')
+        FROM _tot t LEFT JOIN _members m USING (tid)
+        LEFT JOIN measures u ON u.measure = t.measure""").fetchall()
+    updates = []
+    for tid, measure, value, n, n_value, s, tens, fives, whole, unit in rows:
+        if unit == "%" or unit == "category" or _NOT_ADDITIVE.search(measure or ""):
+            result = "not-additive"
+        elif not n:
+            result = "no-members"
+        elif value is None:
+            result = "total-missing"
+        elif n_value < n:
+            result = "incomplete"
+        else:
+            step = (10 if tens and value % 10 == 0 else
+                    5 if fives and value % 5 == 0 else 1 if whole else 0.01)
+            tolerance = 0.5 * step * n + 1e-9
+            result = "agrees" if abs(value - s) <= tolerance else "differs"
+        updates.append((n or 0, s, result, tid))
+    if updates:
+        import pandas as pd
+
+        frame = pd.DataFrame(updates, columns=["n", "s", "result", "tid"])
+        con.register("_upd", frame)
+        con.execute("""UPDATE totals SET members = u.n, members_sum = u.s,
+                       check_result = u.result FROM _upd u
+                       WHERE totals.rowid = u.tid""")
+        con.unregister("_upd")
+    for table in ("_tot", "_prev", "_members"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real public data beside the repository, tiny file builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, or skip: those tests need the real public files."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real public data not found at {SHARED_DATA} "
+                    "(clone the project beside ../shared to run these tests)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def store():
+    """An empty in-memory store with the registry loaded."""
+    from lacompare.store import open_store
+
+    with open_store(":memory:") as s:
+        yield s
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a text file into the test's folder and return its path."""
+
+    def _write(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding=encoding)
+        return path
+
+    return _write
