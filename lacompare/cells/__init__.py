@@ -119,61 +119,57 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sql_parse(column: str) -> tuple[str, str]:
-    """DuckDB SQL expressions for a text column's value and missing reason.
+def sql_parse(source: str, columns: list[str]) -> str:
+    """A DuckDB query that parses text columns with :func:`parse_cell`'s rules.
 
-    The rules are :func:`parse_cell`'s, so a value parsed in the database equals
-    the value parsed in Python (a property test checks this).
+    The query selects everything from ``source`` and adds, for each column ``c``,
+    ``c__value`` (DOUBLE) and ``c__missing`` (the missing reason, or NULL). It is
+    built in stages (clean, markers, footnotes, brackets, number), each a column
+    of the stage before, so the plan stays small however many columns there are.
+    A property test keeps it in agreement with :func:`parse_cell`.
 
     Parameters
     ----------
-    column
-        A SQL expression of type VARCHAR (a quoted column name, usually).
-
-    Returns
-    -------
-    (value_sql, missing_sql)
-        A DOUBLE expression and a VARCHAR expression (NULL when a value parsed).
+    source
+        A SQL query or table name whose columns include ``columns`` (VARCHAR).
+    columns
+        Names of the columns to parse (plain identifiers).
 
     Examples
     --------
     >>> import duckdb
-    >>> value, missing = sql_parse("s")
-    >>> duckdb.sql(f"SELECT {value} AS v, {missing} AS m FROM "
-    ...            "(VALUES ('(1,792)'), ('[c]')) t(s)").fetchall()
+    >>> sql = sql_parse("(VALUES ('(1,792)'), ('[c]')) t(s)", ["s"])
+    >>> duckdb.sql(f"SELECT s__value, s__missing FROM ({sql})").fetchall()
     [(-1792.0, None), (None, 'suppressed')]
     """
-    clean = (
-        f"trim(replace(replace({column}, '{NBSP}', ' '), '{UNICODE_MINUS}', '-'))"
-    )
-    cases = " ".join(
-        f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
-        for marker, (reason, _) in read_markers().items()
-    )
-    marker_sql = f"CASE lower({clean}) {cases} ELSE NULL END"
-    # Strip a footnote only when something precedes it (a lone '*' is a marker).
-    unfooted = (
-        f"trim(CASE WHEN regexp_matches({clean}, {_sql_string('.' + FOOTNOTE_RE)}) "
-        f"THEN regexp_replace({clean}, {_sql_string(FOOTNOTE_RE)}, '') "
-        f"ELSE {clean} END)"
-    )
-    inner = f"trim(regexp_extract({unfooted}, {_sql_string(BRACKETED_RE)}, 1))"
-    is_bracketed = f"regexp_matches({unfooted}, {_sql_string(BRACKETED_RE)})"
-    core = f"(CASE WHEN {is_bracketed} THEN {inner} ELSE {unfooted} END)"
-    number = (
-        f"(CASE WHEN regexp_full_match({core}, {_sql_string(NUMBER_RE)}) "
-        f"THEN TRY_CAST(regexp_replace({core}, {_sql_string(STRIP_CHARS_RE)}, '', 'g')"
-        " AS DOUBLE) END)"
-    )
-    signed = f"(CASE WHEN {is_bracketed} THEN -{number} ELSE {number} END)"
-    value_sql = (
-        f"(CASE WHEN {column} IS NULL THEN NULL WHEN ({marker_sql}) IS NOT NULL "
-        f"THEN NULL WHEN isinf({signed}) THEN NULL ELSE {signed} END)"
-    )
-    missing_sql = (
-        f"(CASE WHEN {column} IS NULL THEN 'blank' "
-        f"WHEN ({marker_sql}) IS NOT NULL THEN ({marker_sql}) "
-        f"WHEN {signed} IS NULL OR isinf({signed}) THEN {_sql_string(UNPARSED)} "
-        "ELSE NULL END)"
-    )
-    return value_sql, missing_sql
+    if not columns:
+        return f"SELECT * FROM {source}"
+    cases = " ".join(f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
+                     for marker, (reason, _) in read_markers().items())
+    foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
+    foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
+    number, strip = _sql_string(NUMBER_RE), _sql_string(STRIP_CHARS_RE)
+    stages = [
+        [f"trim(replace(replace({c}, '{NBSP}', ' '), '{UNICODE_MINUS}', '-'))"
+         f" AS {c}__c" for c in columns],
+        [f"CASE lower({c}__c) {cases} ELSE NULL END AS {c}__m, "
+         f"trim(CASE WHEN regexp_matches({c}__c, {foot_any}) "
+         f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END) AS {c}__u"
+         for c in columns],
+        [f"regexp_matches({c}__u, {bracket}) AS {c}__b" for c in columns],
+        [f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1)) "
+         f"ELSE {c}__u END AS {c}__k" for c in columns],
+        [f"CASE WHEN regexp_full_match({c}__k, {number}) THEN TRY_CAST("
+         f"regexp_replace({c}__k, {strip}, '', 'g') AS DOUBLE) END "
+         f"* CASE WHEN {c}__b THEN -1 ELSE 1 END AS {c}__n" for c in columns],
+        [f"CASE WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
+         f"ELSE {c}__n END AS {c}__value, "
+         f"CASE WHEN {c} IS NULL THEN 'blank' WHEN {c}__m IS NOT NULL THEN {c}__m "
+         f"WHEN {c}__n IS NULL OR isinf({c}__n) THEN {_sql_string(UNPARSED)} "
+         f"END AS {c}__missing" for c in columns],
+    ]
+    sql = f"SELECT * FROM {source}"
+    for stage in stages:
+        sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
+    helpers = ", ".join(f"{c}__{s}" for c in columns for s in "cmubkn")
+    return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"

@@ -28,6 +28,23 @@ EXPORT_TABLES = ("observations", "totals", "measures", "sources", "authorities",
                  "load_issues")
 
 
+def authority_key(la_code: object, dfe_code: object) -> str:
+    """The store's key for an authority: its ONS code, else ``dfe:<DfE code>``.
+
+    Bedfordshire and Cheshire county councils (abolished 2009) never had an ONS
+    code, so they are stored as ``dfe:820`` and ``dfe:875``.
+
+    Examples
+    --------
+    >>> authority_key("E06000001", "805"), authority_key(None, "820")
+    ('E06000001', 'dfe:820')
+    """
+    text = "" if la_code is None else str(la_code).strip()
+    if text and text.lower() != "nan":
+        return text
+    return f"dfe:{str(dfe_code).strip()}"
+
+
 def default_db_path() -> Path:
     """Where the store lives when no ``--db`` is given: the user's data directory.
 
@@ -104,6 +121,9 @@ class Store:
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_name = 'authorities' ORDER BY ordinal_position").fetchall()]
         frame = registry.reindex(columns=columns)
+        # Entities that never had an ONS code (pre-2011 counties) are keyed by DfE code.
+        frame["la_code"] = [authority_key(c, d) for c, d in
+                            zip(frame["la_code"], frame["dfe_code"], strict=True)]
         for col in ("valid_from", "valid_to", "change_date"):
             frame[col] = frame[col].where(frame[col].astype(str).str.len() > 0, None)
         self.con.register("_registry", frame)

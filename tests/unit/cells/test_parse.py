@@ -75,13 +75,12 @@ def test_every_marker_is_missing_never_zero():
 
 
 _CON = duckdb.connect()
-_VALUE, _MISSING = sql_parse("s")
+_SQL = sql_parse("(SELECT unnest(?) AS s, generate_subscripts(?, 1) AS i)", ["s"])
 
 
 def _sql_parse_many(texts):
-    return _CON.execute(
-        f"SELECT {_VALUE}, {_MISSING} FROM (SELECT unnest(?) AS s, "
-        "generate_subscripts(?, 1) AS i) ORDER BY i", [texts, texts]).fetchall()
+    return _CON.execute(f"SELECT s__value, s__missing FROM ({_SQL}) ORDER BY i",
+                        [texts, texts]).fetchall()
 
 
 cell_text = st.one_of(
