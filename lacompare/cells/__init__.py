@@ -123,7 +123,8 @@ def sql_parse(source: str, columns: list[str]) -> str:
     """A DuckDB query that parses text columns with :func:`parse_cell`'s rules.
 
     The query selects everything from ``source`` and adds, for each column ``c``,
-    ``c__value`` (DOUBLE) and ``c__missing`` (the missing reason, or NULL). It is
+    ``c__value`` (DOUBLE), ``c__missing`` (the missing reason, or NULL) and
+    ``c__plain`` (true when the cell was a plain number, read by DuckDB's cast). It is
     built in stages (clean, markers, footnotes, brackets, number), each a column
     of the stage before, so the plan stays small however many columns there are.
     A property test keeps it in agreement with :func:`parse_cell`.
@@ -149,9 +150,13 @@ def sql_parse(source: str, columns: list[str]) -> str:
     foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
     foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
     number, strip = _sql_string(NUMBER_RE), _sql_string(STRIP_CHARS_RE)
+    # Most cells are plain numbers: DuckDB's own cast reads them, and the slower
+    # stages below run only on the rest (their inputs are NULL for plain cells).
     stages = [
-        [f"trim(replace(replace({c}, '{NBSP}', ' '), '{UNICODE_MINUS}', '-'))"
-         f" AS {c}__c" for c in columns],
+        [f"TRY_CAST({c} AS DOUBLE) AS {c}__f" for c in columns],
+        [f"coalesce(isfinite({c}__f), false) AS {c}__plain" for c in columns],
+        [f"CASE WHEN NOT {c}__plain THEN trim(replace(replace({c}, '{NBSP}', ' '), "
+         f"'{UNICODE_MINUS}', '-')) END AS {c}__c" for c in columns],
         [f"CASE lower({c}__c) {cases} ELSE NULL END AS {c}__m, "
          f"trim(CASE WHEN regexp_matches({c}__c, {foot_any}) "
          f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END) AS {c}__u"
@@ -162,14 +167,17 @@ def sql_parse(source: str, columns: list[str]) -> str:
         [f"CASE WHEN regexp_full_match({c}__k, {number}) THEN TRY_CAST("
          f"regexp_replace({c}__k, {strip}, '', 'g') AS DOUBLE) END "
          f"* CASE WHEN {c}__b THEN -1 ELSE 1 END AS {c}__n" for c in columns],
-        [f"CASE WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
+        [f"CASE WHEN {c}__plain THEN {c}__f "
+         f"WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
          f"ELSE {c}__n END AS {c}__value, "
-         f"CASE WHEN {c} IS NULL THEN 'blank' WHEN {c}__m IS NOT NULL THEN {c}__m "
+         f"CASE WHEN {c}__plain THEN NULL WHEN {c} IS NULL THEN 'blank' "
+         f"WHEN {c}__m IS NOT NULL THEN {c}__m "
          f"WHEN {c}__n IS NULL OR isinf({c}__n) THEN {_sql_string(UNPARSED)} "
          f"END AS {c}__missing" for c in columns],
     ]
     sql = f"SELECT * FROM {source}"
     for stage in stages:
         sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
-    helpers = ", ".join(f"{c}__{s}" for c in columns for s in "cmubkn")
+    helpers = ", ".join(f"{c}__{s}" for c in columns for s in ("f", "c", "m", "u", "b",
+                                                                "k", "n"))
     return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"

@@ -214,6 +214,8 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open store {target}: {exc}") from None
+    # A progress bar on stdout would garble the CLI's output and logs.
+    con.execute("SET enable_progress_bar = false")
     store = Store(con, target)
     if not read_only:
         for statement in DDL:

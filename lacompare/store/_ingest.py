@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,8 @@ class IngestResult:
     source_id: int | None
     dry_run: bool
     replaced: int | None = None
+    #: Seconds spent in each step (for benchmarks).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         """Plain-text summary for a terminal or log."""
@@ -296,26 +299,22 @@ def _classify(con: duckdb.DuckDBPyConnection, raw: RawTable,
     """Share of filled cells that parse (numbers or markers), and units seen."""
     if not columns:
         return {}
-    stats: dict[str, dict[str, float]] = {}
-    # Chunks keep each query a reasonable size for 500-column sheets.
-    for start in range(0, len(columns), 100):
-        chunk = columns[start:start + 100]
-        parsed = sql_parse(f"(SELECT {', '.join(chunk)} FROM {raw.relation} "
-                           f"LIMIT {CLASSIFY_ROWS})", chunk)
-        parts = []
-        for col in chunk:
-            filled = f"({col} IS NOT NULL AND trim({col}) <> '')"
-            parts.append(
-                f"count(*) FILTER ({filled}), "
-                f"count(*) FILTER ({filled} AND coalesce({col}__missing, '') "
-                f"<> '{UNPARSED}'), "
-                f"count(*) FILTER ({filled} AND {col}__value IS NOT NULL), "
-                f"bool_or(contains({col}, '%')), bool_or(contains({col}, '£'))")
-        row = con.execute(f"SELECT {', '.join(parts)} FROM ({parsed})").fetchall()[0]
-        for i, col in enumerate(chunk):
-            n, ok, num, pct, gbp = row[5 * i:5 * i + 5]
-            stats[col] = {"n": n, "ok": ok, "num": num, "pct": bool(pct),
-                          "gbp": bool(gbp)}
+    # Classify on a sample of cells, unpivoted to one text column so the
+    # parse plan is the same size for 5 columns or 500.
+    rows = max(200, min(CLASSIFY_ROWS, 200_000 // len(columns)))
+    sample = (f"(FROM (SELECT {', '.join(columns)} FROM {raw.relation} LIMIT {rows}) "
+              f"UNPIVOT INCLUDE NULLS (val FOR col IN ({', '.join(columns)})))")
+    filled = "(val IS NOT NULL AND trim(val) <> '')"
+    found = con.execute(
+        f"""SELECT col, count(*) FILTER ({filled}),
+                   count(*) FILTER ({filled} AND coalesce(val__missing, '')
+                                    <> '{UNPARSED}'),
+                   count(*) FILTER ({filled} AND val__value IS NOT NULL),
+                   coalesce(bool_or(contains(val, '%')), false),
+                   coalesce(bool_or(contains(val, '£')), false)
+            FROM ({sql_parse(sample, ['val'])}) GROUP BY col""").fetchall()
+    stats = {col: {"n": n, "ok": ok, "num": num, "pct": pct, "gbp": gbp}
+             for col, n, ok, num, pct, gbp in found}
     return stats
 
 
@@ -591,6 +590,19 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
     return {"cols": cols, "records": out}
 
 
+class _Clock:
+    """Seconds per step of a load, reported in :attr:`IngestResult.timings`."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 @functools.cache
 def _validity() -> dict[str, tuple[str, str]]:
     from lacompare.geography import read_authorities
@@ -632,8 +644,11 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     if raw.n_rows == 0:
         raise InputError("the table has headings but no rows", file=raw.file,
                          sheet=raw.sheet, row=raw.header_row)
+    clock = _Clock()
     layout = _layout(con, raw, spec)
+    clock.lap("layout")
     keys = _resolve_keys(con, raw, layout, spec, issues)
+    clock.lap("match authorities")
     key_cols = keys["cols"]
     join = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.k_{c}" for c in key_cols)
 
@@ -658,12 +673,16 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
 
     # Breakdown label: "filter=value; …" over filters that vary within the file.
     breakdown_cols = []
-    for c in layout.breakdown_columns:
-        n = con.execute(f"SELECT count(DISTINCT {c}) FROM {raw.relation}").fetchall()[0][0]
-        if n > 1:
-            breakdown_cols.append(c)
-        else:
-            only = con.execute(f"SELECT any_value({c}) FROM {raw.relation}").fetchall()[0][0]
+    if layout.breakdown_columns:
+        counts = con.execute(
+            "SELECT " + ", ".join(f"count(DISTINCT {c}), any_value({c})"
+                                  for c in layout.breakdown_columns)
+            + f" FROM {raw.relation}").fetchall()[0]
+        for i, c in enumerate(layout.breakdown_columns):
+            n, only = counts[2 * i], counts[2 * i + 1]
+            if n > 1:
+                breakdown_cols.append(c)
+                continue
             issues.add("constant-filter",
                        f"filter {_heading(raw, c)!r} is {only!r} on every row; not "
                        "kept as a breakdown", severity="info", file=raw.file,
@@ -676,61 +695,64 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     else:
         breakdown_sql = "''"
 
-    # _base numbers each row as the user sees it in the file.
-    base = f"SELECT *, {raw.row_sql} AS _srow FROM {raw.relation}"
-    if layout.kind == "long":
-        measure_sql = (f"b.{layout.measure_column}" if layout.measure_column
-                       else f"'{layout.values[0].measure}'")
-        source_rows = (f"(SELECT b.*, '{layout.value_column}' AS col, "
-                       f"b.{layout.value_column} AS val, {measure_sql} AS measure, "
-                       f"'number' AS vtype FROM _base b)")
-    else:
-        on = ", ".join(v.column for v in layout.values)
-        source_rows = (f"(SELECT u.*, v.measure, v.vtype FROM (FROM _base UNPIVOT "
-                       f"INCLUDE NULLS (val FOR col IN ({on}))) u "
-                       f"JOIN _vcols v USING (col))")
-    srow = "_srow"
-    heading_case = "CASE r.col " + " ".join(
+    # Rows are joined to their resolved keys first, then unpivoted and parsed, so
+    # each kind of row (authorities, totals, unresolved) is read in one pass.
+    row_sql = raw.row_sql.replace("rowid", "r.rowid") if "rowid" in raw.row_sql \
+        else f"r.{raw.row_sql}"
+    heading_case = "CASE col " + " ".join(
         f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'"
         for c, h in zip(raw.columns, raw.headers, strict=True)) + " END"
-    source_rows = f"({sql_parse(source_rows, ['val'])})"
-    value_sql, missing_sql = "r.val__value", "r.val__missing"
-    marker_only = missing_sql
-    con.execute("DROP TABLE IF EXISTS _cells")
     region_sql = (f"r.{region_code_col}" if region_code_col else "NULL")
     region_name_sql = (f"r.{region_name_col}" if region_name_col else "NULL")
-    con.execute(f"""
-        CREATE TEMP TABLE _cells AS
-        WITH _base AS ({base})
-        SELECT k.kind, k.la_code,
-               CASE WHEN k.kind = 'total' AND k.area_name = 'region'
-                    THEN {region_sql} ELSE k.area_code END AS area_code,
-               CASE WHEN k.kind = 'total' AND k.area_name = 'region'
-                    THEN {region_name_sql} ELSE k.area_name END AS area_name,
-               r.measure, k.period, {breakdown_sql} AS breakdown,
-               CASE WHEN r.vtype = 'category' THEN NULL ELSE {value_sql} END AS value,
-               CASE WHEN r.vtype = 'category' THEN
-                        CASE WHEN {marker_only} = '{UNPARSED}' THEN NULL
-                             ELSE {marker_only} END
-                    ELSE {missing_sql} END AS missing_reason,
-               CASE WHEN r.vtype = 'category' AND {marker_only} = '{UNPARSED}'
-                    THEN trim(r.val) END AS label,
-               CASE WHEN r.vtype <> 'category' AND r.val IS NOT NULL AND NOT
-                    regexp_full_match(r.val, '-?[0-9]+(\\.[0-9]+)?')
-                    THEN r.val END AS raw,
-               r.{srow} AS source_row, {heading_case}
-                    AS source_column
-        FROM {source_rows} r JOIN _keys k ON {join}
-    """)
+
+    def cells_sql(kinds: str) -> str:
+        base = (f"SELECT r.*, {row_sql} AS _srow, k.kind AS _kind, k.la_code AS _la, "
+                f"k.period AS _period, {breakdown_sql} AS _breakdown, "
+                f"k.shown AS _shown, k.why AS _why, "
+                f"CASE WHEN k.kind = 'total' AND k.area_name = 'region' "
+                f"THEN {region_sql} ELSE k.area_code END AS _area_code, "
+                f"CASE WHEN k.kind = 'total' AND k.area_name = 'region' "
+                f"THEN {region_name_sql} ELSE k.area_name END AS _area_name "
+                f"FROM {raw.relation} r JOIN _keys k ON {join} "
+                f"WHERE k.kind IN ({kinds})")
+        if layout.kind == "long":
+            measure_sql = (f"b.{layout.measure_column}" if layout.measure_column
+                           else f"'{layout.values[0].measure}'")
+            rows = (f"(SELECT b.*, '{layout.value_column}' AS col, "
+                    f"b.{layout.value_column} AS val, {measure_sql} AS measure, "
+                    f"'number' AS vtype FROM ({base}) b)")
+        else:
+            on = ", ".join(v.column for v in layout.values)
+            rows = (f"(SELECT u.*, v.measure, v.vtype FROM (FROM ({base}) UNPIVOT "
+                    f"INCLUDE NULLS (val FOR col IN ({on}))) u "
+                    f"JOIN _vcols v USING (col))")
+        return f"""
+            SELECT _kind AS kind, _la AS la_code, _area_code AS area_code,
+                   _area_name AS area_name, measure, _period AS period,
+                   _breakdown AS breakdown,
+                   CASE WHEN vtype = 'category' THEN NULL ELSE val__value END
+                       AS value,
+                   CASE WHEN vtype = 'category' AND val__missing = '{UNPARSED}'
+                        THEN NULL ELSE val__missing END AS missing_reason,
+                   CASE WHEN vtype = 'category' AND val__missing = '{UNPARSED}'
+                        THEN trim(val) END AS label,
+                   CASE WHEN vtype <> 'category' AND NOT val__plain THEN val END
+                       AS raw,
+                   _srow AS source_row, {heading_case} AS source_column,
+                   _shown AS shown, _why AS why
+            FROM ({sql_parse(rows, ['val'])})"""
+
     # Long tables: a blank measure name cannot be stored.
     if layout.kind == "long" and layout.measure_column:
-        bad = con.execute("SELECT min(source_row) FROM _cells WHERE measure IS NULL "
-                          "OR trim(measure) = ''").fetchall()[0][0]
+        bad = con.execute(
+            f"SELECT min({row_sql}) FROM {raw.relation} r JOIN _keys k ON {join} "
+            f"WHERE k.kind IN ('la', 'total') AND coalesce(trim("
+            f"r.{layout.measure_column}), '') = ''").fetchall()[0][0]
         if bad is not None:
             raise InputError("no measure name", file=raw.file, sheet=raw.sheet,
                              row=bad, column=_heading(raw, layout.measure_column))
     periods_missing = con.execute(
-        "SELECT min(source_row) FROM _cells WHERE kind IN ('la', 'total') "
+        "SELECT min(first_row) FROM _keys WHERE kind IN ('la', 'total') "
         "AND period IS NULL").fetchall()[0][0]
     if periods_missing is not None:
         if layout.period_column is None:
@@ -742,7 +764,13 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
 
     # Rows that resolve to no authority: an error unless asked to skip them.
     # Rows with no values at all (notes under a table) are set aside and logged.
-    unresolved_rows = _unresolved(con, raw, layout, key_cols)
+    any_unresolved = con.execute(
+        "SELECT count(*) FROM _keys WHERE kind IN ('none', 'other-level')"
+    ).fetchall()[0][0]
+    unresolved_rows = _unresolved(con, raw, key_cols,
+                                  cells_sql("'none', 'other-level'")
+                                  ) if any_unresolved else []
+    clock.lap("checks")
     unresolved = [u for u in unresolved_rows if u["has_values"]]
     for u in unresolved_rows:
         if not u["has_values"]:
@@ -761,19 +789,6 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    severity="warning" if skip_unresolved or check else "error",
                    file=raw.file, sheet=raw.sheet, row=u["row"], column=u["column"],
                    value=u["value"])
-    unparsed = con.execute(
-        f"SELECT source_row, source_column, raw FROM _cells WHERE kind = 'la' AND "
-        f"missing_reason = '{UNPARSED}' ORDER BY source_row LIMIT 1000").fetchall()
-    n_unparsed = con.execute(
-        f"SELECT count(*) FROM _cells WHERE kind = 'la' AND "
-        f"missing_reason = '{UNPARSED}'").fetchall()[0][0]
-    for row, column, text in unparsed:
-        issues.add("unparsed-value", f"{text!r} is not a number or a known marker; "
-                   "kept as text, value missing", file=raw.file, sheet=raw.sheet,
-                   row=row, column=column, value=text)
-    if n_unparsed > len(unparsed):
-        issues.add("unparsed-value", f"… and {n_unparsed - len(unparsed)} more",
-                   file=raw.file, sheet=raw.sheet)
 
     # Reload of the same file with the same mapping replaces the earlier load.
     spec_text = spec.to_json()
@@ -789,22 +804,40 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     source_id = con.execute(
         "INSERT INTO sources (file, sheet, sha256, spec) VALUES (?, ?, ?, ?) "
         "RETURNING source_id",
-        [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text]).fetchall()[0][0]
+        [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text]
+    ).fetchall()[0][0]
     con.execute(f"""
         INSERT INTO observations (la_code, measure, period, breakdown, value,
             missing_reason, label, raw, source_id, source_row, source_column)
         SELECT la_code, measure, period, breakdown, value, missing_reason, label, raw,
                {source_id}, source_row, source_column
-        FROM _cells WHERE kind = 'la'""")
+        FROM ({cells_sql("'la'")})""")
     con.execute(f"""
         INSERT INTO totals (area_code, area_name, measure, period, breakdown, value,
             missing_reason, raw, source_id, source_row, source_column)
         SELECT area_code, coalesce(area_name, area_code, 'total'), measure, period,
                breakdown, value, missing_reason, raw, {source_id}, source_row,
                source_column
-        FROM _cells WHERE kind = 'total'""")
-    _upsert_measures(con, layout, spec)
+        FROM ({cells_sql("'total'")})""")
+    clock.lap("unpivot, parse and insert")
+    unparsed = con.execute(
+        f"SELECT source_row, source_column, raw FROM observations WHERE source_id = ? "
+        f"AND missing_reason = '{UNPARSED}' ORDER BY source_row LIMIT 1000",
+        [source_id]).fetchall()
+    n_unparsed = con.execute(
+        f"SELECT count(*) FROM observations WHERE source_id = ? AND "
+        f"missing_reason = '{UNPARSED}'", [source_id]).fetchall()[0][0]
+    for row, column, text in unparsed:
+        issues.add("unparsed-value", f"{text!r} is not a number or a known marker; "
+                   "kept as text, value missing", file=raw.file, sheet=raw.sheet,
+                   row=row, column=column, value=text)
+    if n_unparsed > len(unparsed):
+        issues.add("unparsed-value", f"… and {n_unparsed - len(unparsed)} more",
+                   file=raw.file, sheet=raw.sheet)
+
+    _upsert_measures(con, layout, spec, source_id)
     _check_totals(con, source_id)
+    clock.lap("measures and total checks")
     n_obs = con.execute("SELECT count(*) FROM observations WHERE source_id = ?",
                         [source_id]).fetchall()[0][0]
     n_tot = con.execute("SELECT count(*) FROM totals WHERE source_id = ?",
@@ -841,62 +874,79 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                         message, file, sheet, CAST("row" AS BIGINT), "column",
                         CAST(value AS VARCHAR) FROM _issues_frame""")
         con.unregister("_issues_frame")
-    for table in ("_cells", "_keys", "_vcols", raw.relation):
+    for table in ("_keys", "_vcols", raw.relation):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(
         file=raw.file, sheet=raw.sheet, layout=layout.kind, rows_read=raw.n_rows,
         observations=n_obs, totals=n_tot, measures=measures, periods=periods,
         authorities=n_la, unresolved=unresolved, totals_check=checks,
         totals_differ=differ, issues=issues, source_id=None if check else source_id,
-        dry_run=check, replaced=replaced)
+        dry_run=check, replaced=replaced, timings=clock.laps)
 
 
-def _unresolved(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
-                key_cols: list[str]) -> list[dict[str, Any]]:
-    rows = con.execute("""
-        SELECT c.source_row, any_value(k.shown), any_value(k.why),
-               bool_or(c.value IS NOT NULL OR c.label IS NOT NULL
-                       OR coalesce(c.missing_reason, '') <> 'blank')
-        FROM _cells c JOIN _keys k ON c.kind = k.kind
-             AND c.kind IN ('none', 'other-level')
-             AND c.period IS NOT DISTINCT FROM k.period
-        GROUP BY c.source_row ORDER BY c.source_row""").fetchall()
+def _unresolved(con: duckdb.DuckDBPyConnection, raw: RawTable,
+                key_cols: list[str], cells: str) -> list[dict[str, Any]]:
+    rows = con.execute(f"""
+        SELECT source_row, any_value(shown), any_value(why),
+               bool_or(value IS NOT NULL OR label IS NOT NULL
+                       OR coalesce(missing_reason, '') <> 'blank')
+        FROM ({cells}) GROUP BY source_row ORDER BY source_row""").fetchall()
     column = _heading(raw, key_cols[-1]) if key_cols else None
     return [{"row": r, "value": shown, "why": why, "has_values": bool(has),
              "column": column} for r, shown, why, has in rows]
 
 
 def _upsert_measures(con: duckdb.DuckDBPyConnection, layout: Layout,
-                     spec: IngestSpec) -> None:
+                     spec: IngestSpec, source_id: int) -> None:
+    """Add new measures; on known ones, change only what the spec states."""
+    import pandas as pd
+
     names = [r[0] for r in con.execute(
-        "SELECT DISTINCT measure FROM _cells WHERE kind IN ('la', 'total')").fetchall()]
+        "SELECT measure FROM observations WHERE source_id = $1 UNION "
+        "SELECT measure FROM totals WHERE source_id = $1", [source_id]).fetchall()]
     by_measure = {v.measure: v for v in layout.values}
+    records = []
     for name in names:
         column = by_measure.get(name)
         mspec = column.spec if column else spec.measures.get(name, MeasureSpec())
-        unit = mspec.unit or spec.unit or (column.unit if column else None)
+        detected = column.unit if column else None
         if mspec.type == "category":
-            unit = unit or "category"
-        polarity = mspec.polarity or spec.polarity
-        reference = mspec.reference_date or spec.reference_date
-        label = mspec.label or (column.heading if column else name)
-        exists = con.execute("SELECT 1 FROM measures WHERE measure = ?",
-                             [name]).fetchall()
-        if exists:
-            # Only what the spec says explicitly overrides a measure already known.
-            for key, value in (("unit", mspec.unit or spec.unit),
-                               ("polarity", polarity), ("reference_date", reference),
-                               ("label", mspec.label),
-                               ("description", mspec.description)):
-                if value:
-                    con.execute(f"UPDATE measures SET {key} = ? WHERE measure = ?",
-                                [value, name])
-        else:
-            con.execute(
-                "INSERT INTO measures (measure, label, unit, polarity, reference_date, "
-                "description) VALUES (?, ?, ?, ?, ?, ?)",
-                [name, label, unit, polarity or "neutral", reference,
-                 mspec.description])
+            detected = "category"
+        records.append({
+            "measure": name,
+            "label": mspec.label or (column.heading if column else name),
+            "unit": mspec.unit or spec.unit or detected,
+            "polarity": mspec.polarity or spec.polarity or "neutral",
+            "reference_date": mspec.reference_date or spec.reference_date,
+            "description": mspec.description,
+            # What the spec states explicitly overrides a measure already known.
+            "x_label": mspec.label,
+            "x_unit": mspec.unit or spec.unit,
+            "x_polarity": mspec.polarity or spec.polarity,
+            "x_reference_date": mspec.reference_date or spec.reference_date,
+            "x_description": mspec.description,
+        })
+    if not records:
+        return
+    frame = pd.DataFrame(records, dtype=object)
+    con.register("_measures_frame", frame)
+    try:
+        con.execute("""
+            INSERT INTO measures (measure, label, unit, polarity, reference_date,
+                                  description)
+            SELECT measure, label, unit, polarity, reference_date, description
+            FROM _measures_frame
+            WHERE measure NOT IN (SELECT measure FROM measures)""")
+        con.execute("""
+            UPDATE measures SET
+                label = coalesce(f.x_label, measures.label),
+                unit = coalesce(f.x_unit, measures.unit),
+                polarity = coalesce(f.x_polarity, measures.polarity),
+                reference_date = coalesce(f.x_reference_date, measures.reference_date),
+                description = coalesce(f.x_description, measures.description)
+            FROM _measures_frame f WHERE measures.measure = f.measure""")
+    finally:
+        con.unregister("_measures_frame")
 
 
 def _check_totals(con: duckdb.DuckDBPyConnection, source_id: int) -> None:

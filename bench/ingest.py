@@ -1,0 +1,154 @@
+"""Benchmark: ``lacompare ingest`` against DuckDB's own ``read_csv`` of the same file.
+
+Generates an EES data-standard long CSV (153 authorities × years × filters ×
+indicators, with suppression markers and formatted numbers) of about --size-mb,
+then, in the same process, times
+
+* the reference: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` into a fresh
+  DuckDB file (DuckDB's own reader and storage), and
+* lacompare: ``ingest()`` of the same file into a fresh store (read, match every
+  authority, unpivot, parse every cell, check totals, load, commit),
+
+and prints both and the ratio. It also times a 153 × 500 wide XLSX sheet against
+python-calamine's own read of the same workbook. Run on demand::
+
+    python bench/ingest.py --size-mb 1024
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+
+def make_ees_csv(path: Path, size_mb: int) -> int:
+    """Write an EES-format CSV of roughly ``size_mb``; return its row count."""
+    import duckdb
+
+    from lacompare.geography import read_authorities
+
+    las = read_authorities()
+    las = las[las["valid_to"].astype(str).isin(["", "nan", "None"])]
+    con = duckdb.connect()
+    con.register("las_frame", las[["la_code", "dfe_code", "la_name", "region",
+                                   "region_code"]])
+    con.execute("CREATE TABLE las AS SELECT * FROM las_frame")
+    row_bytes = 230
+    per_year_la = max(1, int(size_mb * 1e6 / row_bytes / len(las) / 16))
+    characteristics = max(1, per_year_la // 3)
+    con.execute(f"""
+        COPY (
+          SELECT y.year AS time_period, 'Reporting year' AS time_identifier,
+                 'Local authority' AS geographic_level, 'E92000001' AS country_code,
+                 'England' AS country_name, l.region_code, l.region AS region_name,
+                 l.dfe_code AS old_la_code, l.la_code AS new_la_code, l.la_name,
+                 'Characteristic ' || c.i AS characteristic,
+                 s.sex,
+                 CASE WHEN hash(l.la_code, y.year, c.i, s.sex) % 50 = 0 THEN 'c'
+                      ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END
+                   AS number,
+                 CASE WHEN hash(l.la_code, y.year, c.i, 1) % 70 = 0 THEN 'x'
+                      ELSE printf('%.1f', (hash(l.la_code, c.i) % 9000) / 10.0) END
+                   AS rate_per_10000,
+                 printf('%.1f', (hash(l.la_code, y.year, c.i, 2) % 1000) / 10.0)
+                   AS percent,
+                 CASE WHEN hash(y.year, c.i, 3) % 90 = 0 THEN 'z'
+                      ELSE format('{{:,}}', hash(l.la_code, y.year, 4) % 900000) END
+                   AS spend,
+                 CAST(hash(l.la_code, c.i, 5) % 300 AS VARCHAR) AS started,
+                 CAST(hash(l.la_code, c.i, 6) % 300 AS VARCHAR) AS ceased
+          FROM las l, range(2010, 2026) y(year), range({characteristics}) c(i),
+               (VALUES ('Total'), ('Male'), ('Female')) s(sex)
+        ) TO '{path}' (FORMAT csv, HEADER true)""")
+    return len(las) * 16 * characteristics * 3
+
+
+def time_reference(path: Path, work: Path) -> float:
+    import duckdb
+
+    db = work / "reference.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    start = time.perf_counter()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}')")
+    con.execute("CHECKPOINT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def time_lacompare(path: Path, work: Path, **kwargs: object) -> tuple[float, object]:
+    from lacompare.store import open_store
+    from lacompare.store._ingest import ingest
+
+    db = work / "lacompare.duckdb"
+    db.unlink(missing_ok=True)
+    with open_store(db) as store:
+        start = time.perf_counter()
+        result = ingest(store, path, **kwargs)
+        store.con.execute("CHECKPOINT")
+        elapsed = time.perf_counter() - start
+    return elapsed, result
+
+
+def make_wide_xlsx(path: Path, measures: int = 500) -> None:
+    import xlsxwriter
+
+    from lacompare.geography import read_authorities
+
+    las = read_authorities()
+    las = las[las["valid_to"].astype(str).isin(["", "nan", "None"])]
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, ["Table 1: benchmark measures by local authority"])
+    sheet.write_row(2, 0, ["LA code", "Local authority"]
+                    + [f"Measure {j}" for j in range(measures)])
+    for i, row in enumerate(las.itertuples(), start=3):
+        sheet.write_row(i, 0, [row.la_code, row.la_name])
+        for j in range(measures):
+            value = (i * 7919 + j * 104729) % 10000
+            sheet.write(i, 2 + j, "c" if value % 97 == 0 else value)
+    book.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--work", type=Path, default=None,
+                        help="folder for the generated files (default: a temp folder)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="lacompare-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / "ees_long.csv"
+    if not csv_path.exists() or abs(csv_path.stat().st_size / 1e6 - args.size_mb) > \
+            0.2 * args.size_mb:
+        print(f"generating {csv_path} (~{args.size_mb} MB) …", flush=True)
+        make_ees_csv(csv_path, args.size_mb)
+    size = csv_path.stat().st_size / 1e6
+    reference = time_reference(csv_path, work)
+    ours, result = time_lacompare(csv_path, work)
+    print(f"EES long CSV: {size:,.0f} MB, {result.rows_read:,} rows, "
+          f"{result.observations:,} values stored")
+    print(f"  DuckDB read_csv → table : {reference:8.2f} s")
+    print(f"  lacompare ingest        : {ours:8.2f} s")
+    print(f"  ratio                   : {ours / reference:8.2f}x (target ≤ 2x)")
+
+    xlsx = work / "wide_153x500.xlsx"
+    if not xlsx.exists():
+        make_wide_xlsx(xlsx)
+    from python_calamine import CalamineWorkbook
+
+    start = time.perf_counter()
+    CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name("Data").to_python()
+    calamine = time.perf_counter() - start
+    wide, wresult = time_lacompare(xlsx, work, period="2024")
+    print(f"Wide XLSX: 153 × 500, {wresult.observations:,} values stored")
+    print(f"  python-calamine read    : {calamine:8.2f} s")
+    print(f"  lacompare ingest        : {wide:8.2f} s")
+    print(f"  ratio                   : {wide / calamine:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
