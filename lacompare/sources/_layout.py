@@ -43,7 +43,16 @@ def find_header_row(rows: Sequence[Sequence[str]]) -> int | None:
             continue
         numbers = sum(_is_number(c) for c in filled)
         if numbers > len(filled) / 2:
-            continue
+            # Headings can be numbers (ages 0 … 25), but then the data below
+            # holds more numbers still.
+            below = next((r for r in scan[i + 1 : i + 6]
+                          if sum(1 for c in r if c and c.strip()) >= 2), None)
+            if below is None:
+                continue
+            below_filled = [c for c in below if c and c.strip()]
+            below_share = sum(_is_number(c) for c in below_filled) / len(below_filled)
+            if numbers / len(filled) >= below_share:
+                continue
         # A header is followed by at least one row of data (or ends the file).
         if i + 1 < len(scan) and not any(widths[i + 1 : i + 6]):
             continue

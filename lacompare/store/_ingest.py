@@ -56,6 +56,11 @@ EES_TOTAL_LEVELS = {"national", "regional"}
 PERIOD_HEADINGS = {"time_period", "year", "period", "years", "financial_year",
                    "academic_year", "date", "snapshot_date"}
 
+# Column headings of long tables: the values, and the measure each row holds.
+VALUE_HEADINGS = ("value", "values", "obs_value", "observation")
+MEASURE_HEADINGS = ("measure", "measure_short", "short desc", "indicator",
+                    "measure_code", "metric", "variable")
+
 # Rows used to classify columns (numbers or words): enough to be sure, few enough
 # to be quick on a gigabyte file.
 CLASSIFY_ROWS = 20000
@@ -98,6 +103,7 @@ class Layout:
     values: list[ValueColumn] = field(default_factory=list)
     measure_column: str | None = None
     value_column: str | None = None
+    unused: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -338,7 +344,9 @@ def _detect_la_columns(con: duckdb.DuckDBPyConnection, raw: RawTable,
             continue
         matches = match_authorities(values)
         la = sum(m.match not in ("none", "total-row") for m in matches)
-        share = sum(m.match != "none" for m in matches) / len(values)
+        # Codes of districts or of areas outside England are recognised too.
+        share = sum(m.match != "none" or str(v).strip().upper()[:3] in _NOT_UPPER_TIER
+                    for v, m in zip(values, matches, strict=True)) / len(values)
         if la == 0 or share < LA_COLUMN_SHARE:
             continue
         codes = sum(m.match == "code" for m in matches)
@@ -360,6 +368,18 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
             kind = "ees"
         elif spec.value_column or spec.measure_column:
             kind = "long"
+        elif (any(h in lower for h in VALUE_HEADINGS)
+              and any(h in lower for h in MEASURE_HEADINGS)):
+            # A long table: one value column, the measure named on each row.
+            kind = "long"
+            spec.value_column = spec.value_column or raw.headers[int(next(
+                lower[h] for h in VALUE_HEADINGS if h in lower)[1:])]
+            spec.measure_column = spec.measure_column or raw.headers[int(next(
+                lower[h] for h in MEASURE_HEADINGS if h in lower)[1:])]
+            if spec.period_column is None and spec.period is None:
+                found = [h for h in PERIOD_HEADINGS if h in lower]
+                if found:
+                    spec.period_column = raw.headers[int(lower[found[0]][1:])]
         else:
             kind = "wide"
     layout = Layout(kind=kind, la_columns=[])
@@ -411,6 +431,7 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
                 layout.period_column = c
         rest = [c for c in rest if c != layout.period_column]
     if kind == "long":
+        layout.unused = [c for c in rest if c != layout.value_column]
         if layout.value_column is None:
             raise InputError("a long table needs --value-column",
                              file=raw.file, sheet=raw.sheet)
@@ -495,7 +516,7 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
         cells = rec["cells"]
         level = (cells.get(layout.level_column) or "").strip().lower() \
             if layout.level_column else None
-        la_code = area_code = area_name = None
+        la_code = area_code = area_name = set_aside = None
         kind, why, shown = "none", "", ""
         matches = []
         for c in key_cols:
@@ -508,10 +529,16 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
             kind = "total"
             area_code, area_name = _ees_area(con, raw, layout, cells, level)
         elif level is not None and level != EES_LA_LEVEL:
-            kind, why = "other-level", f"geographic_level {level!r}"
+            # Rows at other levels (statistical-neighbour medians, districts) are
+            # figures, not authorities: kept with the set-aside totals.
+            kind, set_aside = "other", "other-level"
+            area_code, area_name = _other_area(matches, cells, key_cols, level)
         else:
             good = [(c, v, m) for c, v, m in matches if m.match != "none"]
-            if good:
+            other = None if good else _other_row(matches)
+            if other:
+                kind, set_aside, area_code, area_name = other
+            elif good:
                 c, v, m = good[0]
                 if all(g[2].match == "total-row" for g in good):
                     # Publishers code Inner and Outer London rows with London's
@@ -574,6 +601,7 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
             **{f"k_{c}": cells[c] for c in cols},
             "period": rec["period"], "la_code": la_code, "area_code": area_code,
             "area_name": area_name, "kind": kind, "why": why, "shown": shown,
+            "set_aside": set_aside,
             "n": rec["n"], "first_row": rec["first_row"]})
     frame = pd.DataFrame(out, dtype=object)
     for c in cols:
@@ -629,6 +657,57 @@ def _valid_on(match: Any, as_of: str | None) -> bool:
     return (not start or start <= as_of) and (not end or as_of <= end)
 
 
+# ONS code prefixes of areas that are not English upper-tier authorities.
+_NOT_UPPER_TIER = {
+    "E07": ("district", "lower-tier district"),
+    "W06": ("outside-england", "Welsh unitary authority"),
+    "W92": ("outside-england", "Wales"),
+    "S12": ("outside-england", "Scottish council area"),
+    "S92": ("outside-england", "Scotland"),
+    "N09": ("outside-england", "Northern Ireland district"),
+    "N92": ("outside-england", "Northern Ireland"),
+    "K02": ("outside-england", "United Kingdom"),
+    "K03": ("outside-england", "Great Britain"),
+    "K04": ("outside-england", "England and Wales"),
+}
+_CODE = re.compile(r"^[EWSNK]\d{8}$")
+
+
+def _other_row(matches: list[tuple[str, Any, Any]]
+               ) -> tuple[str, str, str | None, str] | None:
+    """A row that names an area other than one authority: (kind, why, code, name).
+
+    Lower-tier districts, areas outside England and joint returns of two
+    authorities ('North Northamptonshire / West Northamptonshire') are figures
+    worth keeping, but not an authority's.
+    """
+    from lacompare.geography import match_authorities
+
+    codes = [str(v).strip().upper() for _, v, _ in matches
+             if _CODE.match(str(v).strip().upper())]
+    names = [str(v).strip() for _, v, _ in matches
+             if not _CODE.match(str(v).strip().upper())]
+    for code in codes:
+        found = _NOT_UPPER_TIER.get(code[:3])
+        if found:
+            return "other", found[0], code, names[-1] if names else found[1]
+    for name in names:
+        parts = [p.strip() for p in re.split(r"\s+/\s+|\s*;\s*", name) if p.strip()]
+        if len(parts) > 1:
+            found = match_authorities(parts)
+            if all(m.match not in ("none", "total-row") for m in found):
+                code = ";".join(authority_key(m.la_code, m.dfe_code) for m in found)
+                return "other", "joint-return", code, name
+    return None
+
+
+def _other_area(matches: list[tuple[str, Any, Any]], cells: dict[str, Any],
+                key_cols: list[str], level: str) -> tuple[str | None, str]:
+    codes = [str(v).strip() for _, v, _ in matches if _CODE.match(str(v).strip())]
+    names = [str(v).strip() for _, v, _ in matches if not _CODE.match(str(v).strip())]
+    return (codes[0] if codes else None), (names[-1] if names else level)
+
+
 def _ees_area(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
               cells: dict[str, Any], level: str) -> tuple[str | None, str]:
     if level == "national":
@@ -646,6 +725,11 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                          sheet=raw.sheet, row=raw.header_row)
     clock = _Clock()
     layout = _layout(con, raw, spec)
+    for c in layout.unused:
+        issues.add("unused-column", f"column {_heading(raw, c)!r} is not loaded "
+                   "(a long table keeps authority, period, measure and value; name "
+                   "it in breakdown_columns to keep it)", severity="info",
+                   file=raw.file, sheet=raw.sheet, column=_heading(raw, c))
     clock.lap("layout")
     keys = _resolve_keys(con, raw, layout, spec, issues)
     clock.lap("match authorities")
@@ -708,7 +792,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     def cells_sql(kinds: str) -> str:
         base = (f"SELECT r.*, {row_sql} AS _srow, k.kind AS _kind, k.la_code AS _la, "
                 f"k.period AS _period, {breakdown_sql} AS _breakdown, "
-                f"k.shown AS _shown, k.why AS _why, "
+                f"k.shown AS _shown, k.why AS _why, k.set_aside AS _set_aside, "
                 f"CASE WHEN k.kind = 'total' AND k.area_name = 'region' "
                 f"THEN {region_sql} ELSE k.area_code END AS _area_code, "
                 f"CASE WHEN k.kind = 'total' AND k.area_name = 'region' "
@@ -739,7 +823,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    CASE WHEN vtype <> 'category' AND NOT val__plain THEN val END
                        AS raw,
                    _srow AS source_row, {heading_case} AS source_column,
-                   _shown AS shown, _why AS why
+                   _shown AS shown, _why AS why, _set_aside AS set_aside
             FROM ({sql_parse(rows, ['val'])})"""
 
     # Long tables: a blank measure name cannot be stored.
@@ -765,10 +849,10 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     # Rows that resolve to no authority: an error unless asked to skip them.
     # Rows with no values at all (notes under a table) are set aside and logged.
     any_unresolved = con.execute(
-        "SELECT count(*) FROM _keys WHERE kind IN ('none', 'other-level')"
+        "SELECT count(*) FROM _keys WHERE kind = 'none'"
     ).fetchall()[0][0]
     unresolved_rows = _unresolved(con, raw, key_cols,
-                                  cells_sql("'none', 'other-level'")
+                                  cells_sql("'none'")
                                   ) if any_unresolved else []
     clock.lap("checks")
     unresolved = [u for u in unresolved_rows if u["has_values"]]
@@ -814,11 +898,11 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         FROM ({cells_sql("'la'")})""")
     con.execute(f"""
         INSERT INTO totals (area_code, area_name, measure, period, breakdown, value,
-            missing_reason, raw, source_id, source_row, source_column)
+            missing_reason, raw, source_id, source_row, source_column, check_result)
         SELECT area_code, coalesce(area_name, area_code, 'total'), measure, period,
                breakdown, value, missing_reason, raw, {source_id}, source_row,
-               source_column
-        FROM ({cells_sql("'total'")})""")
+               source_column, set_aside
+        FROM ({cells_sql("'total', 'other'")})""")
     clock.lap("unpivot, parse and insert")
     unparsed = con.execute(
         f"SELECT source_row, source_column, raw FROM observations WHERE source_id = ? "
@@ -963,7 +1047,8 @@ def _check_totals(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
     """
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _tot AS
-        SELECT rowid AS tid, * FROM totals WHERE source_id = ?""", [source_id])
+        SELECT rowid AS tid, * FROM totals
+        WHERE source_id = ? AND check_result IS NULL""", [source_id])
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _prev AS
         SELECT tid, coalesce(lag(source_row) OVER (
