@@ -63,8 +63,8 @@ def summarise_by_group(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
-    ...     "source_id) VALUES ('E06000001', 'm', '2021', 2), ('E06000002', 'm', "
-    ...     "'2021', 4)")
+    ...     "source_id) VALUES ('E06000001', 'm', '2021', 2, 1), ('E06000002', 'm', "
+    ...     "'2021', 4, 1)")
     >>> summarise_by_group(s)[["region", "n", "mean"]].values.tolist()
     [['North East', 2, 3.0], ['England', 2, 3.0]]
     """

@@ -75,8 +75,8 @@ def header_names(
     Examples
     --------
     >>> log = IssueLog()
-    >>> header_names([["la", "pop", "pop", ""]], log, "f.csv", None, 1)
-    ['la', 'pop', 'pop (2)', 'column D']
+    >>> header_names([["la", "", "pop", "pop"]], log, "f.csv", None, 1)
+    ['la', 'column B', 'pop', 'pop (2)']
     >>> sorted(log.counts())
     ['blank-header', 'duplicate-header']
     """

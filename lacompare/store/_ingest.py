@@ -216,9 +216,9 @@ def ingest(
     >>> _ = open(p, "w").write("la,pop\\nLeeds,\\"1,000\\"\\nYork,c\\nEngland,9\\n")
     >>> with open_store(":memory:") as s:
     ...     r = ingest(s, p, period="2021")
-    ...     r.observations, r.totals, s.query("SELECT value, missing_reason "
-    ...         "FROM observations ORDER BY la_code").values.tolist()
-    (2, 1, [[1000.0, None], [nan, 'suppressed']])
+    ...     r.observations, r.totals, s.con.execute("SELECT value, missing_reason "
+    ...         "FROM observations ORDER BY source_row").fetchall()
+    (2, 1, [(1000.0, None), (None, 'suppressed')])
     """
     spec = _merge_spec(spec, sheet, la_column, period_column, period, value_column,
                        measure, measure_column, as_of)
@@ -227,11 +227,13 @@ def ingest(
     sha = file_sha256(path) if path.exists() else ""
     # Read before the transaction: a temporary table made inside one numbers its
     # rows from a large offset, and row numbers must be the file's.
+    clock = _Clock()
     raw = read_raw(con, path, sheet=spec.sheet, header_row=spec.header_row,
                    header_rows=spec.header_rows, relation="_raw")
+    clock.lap("read")
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _load(store, raw, spec, sha, check, skip_unresolved)
+        result = _load(store, raw, spec, sha, check, skip_unresolved, clock)
         if check:
             con.execute("ROLLBACK")
         else:
@@ -716,14 +718,13 @@ def _ees_area(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
 
 
 def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
-          skip_unresolved: bool) -> IngestResult:
+          skip_unresolved: bool, clock: _Clock) -> IngestResult:
     con = store.con
     issues = IssueLog()
     issues.extend(raw.issues)
     if raw.n_rows == 0:
         raise InputError("the table has headings but no rows", file=raw.file,
                          sheet=raw.sheet, row=raw.header_row)
-    clock = _Clock()
     layout = _layout(con, raw, spec)
     for c in layout.unused:
         issues.add("unused-column", f"column {_heading(raw, c)!r} is not loaded "
@@ -890,6 +891,9 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         "RETURNING source_id",
         [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text]
     ).fetchall()[0][0]
+    # Stored order carries no meaning (source_row does), so let DuckDB insert in
+    # parallel without keeping it.
+    con.execute("SET preserve_insertion_order = false")
     con.execute(f"""
         INSERT INTO observations (la_code, measure, period, breakdown, value,
             missing_reason, label, raw, source_id, source_row, source_column)
@@ -903,6 +907,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                breakdown, value, missing_reason, raw, {source_id}, source_row,
                source_column, set_aside
         FROM ({cells_sql("'total', 'other'")})""")
+    con.execute("RESET preserve_insertion_order")
     clock.lap("unpivot, parse and insert")
     unparsed = con.execute(
         f"SELECT source_row, source_column, raw FROM observations WHERE source_id = ? "
