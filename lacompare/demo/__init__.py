@@ -141,7 +141,7 @@ def run_demo(out: str | Path = "lacompare-demo",
             "SELECT measure, coalesce(unit, '') FROM measures").fetchall())
         labels = dict(store.con.execute(
             "SELECT measure, coalesce(label, measure) FROM measures").fetchall())
-    notes = [str(i) for i in load.issues.of_kind("authority-note")]
+    notes = [i.message for i in load.issues.of_kind("authority-note")]
     say("Writing tables and report")
     regional_summary = out / "regional_summary.csv"
     summary.to_csv(regional_summary, index=False)

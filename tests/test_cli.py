@@ -1,0 +1,106 @@
+"""The command line: thin, documented, and never a traceback on bad input."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from lacompare.cli import app
+
+runner = CliRunner()
+COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+
+
+def test_commands_exist():
+    assert {"demo", "resolve", "ingest", "export", "info"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and "lacompare " + command in result.output
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys, lacompare.cli; "
+            "print(sorted(m for m in ('pandas', 'duckdb', 'numpy', 'rapidfuzz') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_demo_command(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "regional_summary.csv" in result.output
+    assert "Funding per head" in result.output
+    assert (tmp_path / "d" / "report.html").exists()
+
+
+def test_ingest_bad_input_is_one_line_and_changes_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    good = tmp_path / "good.csv"
+    good.write_text("la,x\nLeeds,1\n")
+    assert runner.invoke(app, ["ingest", str(good), "--period", "2020",
+                               "--db", str(db)]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("la,x\nLeeds,1\nAtlantis,3\n")
+    result = runner.invoke(app, ["ingest", str(bad), "--period", "2021",
+                                 "--db", str(db)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "bad.csv, row 3, column la" in lines[0]
+    assert "Traceback" not in result.output
+    export = tmp_path / "obs.csv"
+    assert runner.invoke(app, ["export", str(export), "--db", str(db)]).exit_code == 0
+    with export.open() as fh:
+        assert [r["period"] for r in csv.DictReader(fh)] == ["2020"]
+
+
+def test_ingest_check_reports_unresolved_rows(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("la,x\nLeeds,1\nAtlantis,3\n")
+    result = runner.invoke(app, ["ingest", str(bad), "--period", "2021", "--check",
+                                 "--db", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 0
+    assert "would load 1 observations" in result.output
+    assert "row 3: 'Atlantis'" in result.output
+
+
+def test_resolve_command(tmp_path):
+    src = tmp_path / "names.csv"
+    src.write_text("name,n\nSt.Helens,1\nBath & N.E Somerset,2\nENGLAND TOTAL,3\n"
+                   "Atlantis,4\n")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["resolve", str(src), "--column", "name",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:8] == ["name", "n", "la_code", "dfe_code", "la_name",
+                                 "region", "la_type", "match"]
+    assert rows[0]["la_code"] == "E08000013"
+    assert rows[1]["la_code"] == "E06000022"
+    assert rows[2]["match"] == "total-row"
+    assert rows[3]["match"] == "none"
+
+
+def test_missing_file_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope.csv"),
+                                 "--db", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 1
+    assert "file not found" in result.output and "Traceback" not in result.output
+
+
+def test_info_on_demo_store(tmp_path):
+    runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
+    result = runner.invoke(app, ["info", "--db", str(tmp_path / "d" / "demo.duckdb")])
+    assert result.exit_code == 0
+    assert "per_head_2021" in result.output

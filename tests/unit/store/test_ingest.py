@@ -1,0 +1,243 @@
+"""Loading tables: layouts, provenance, totals, atomicity and re-loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from lacompare.errors import InputError, LacompareError, SpecError
+from lacompare.store._ingest import ingest
+
+EES = """time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,sex,number,rate_per_10000
+2024,Reporting year,National,E92000001,England,,,,,,Total,300,50
+2024,Reporting year,National,E92000001,England,,,,,,Male,170,52
+2024,Reporting year,Regional,E92000001,England,E12000001,North East,,,,Total,300,90
+2024,Reporting year,Regional,E92000001,England,E12000001,North East,,,,Male,170,91
+2024,Reporting year,Local authority,E92000001,England,E12000001,North East,805,E06000001,Hartlepool,Total,100,157
+2024,Reporting year,Local authority,E92000001,England,E12000001,North East,805,E06000001,Hartlepool,Male,c,c
+2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Total,200,120
+2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Male,"1,60",x
+"""
+
+
+def counts(store):
+    return {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("observations", "totals", "sources", "measures", "load_issues")}
+
+
+def test_ees_file_loads_with_no_options(store, write):
+    result = ingest(store, write("cla.csv", EES.replace('"1,60"', "160")))
+    assert result.layout == "ees"
+    assert result.observations == 8 and result.totals == 8
+    assert result.measures == ["number", "rate_per_10000"]
+    assert result.periods == ["2024"]
+    rows = store.con.execute(
+        "SELECT la_code, breakdown, value, missing_reason FROM observations "
+        "WHERE measure = 'number' ORDER BY la_code, breakdown").fetchall()
+    assert rows == [
+        ("E06000001", "sex=Male", None, "suppressed"),
+        ("E06000001", "sex=Total", 100.0, None),
+        ("E06000002", "sex=Male", 160.0, None),
+        ("E06000002", "sex=Total", 200.0, None),
+    ]
+
+
+def test_every_value_is_traceable_to_its_cell(store, write):
+    path = write("cla.csv", EES.replace('"1,60"', "160"))
+    ingest(store, path)
+    row = store.con.execute(
+        "SELECT o.source_row, o.source_column, s.file, s.sha256 FROM observations o "
+        "JOIN sources s USING (source_id) WHERE la_code = 'E06000002' AND "
+        "measure = 'rate_per_10000' AND breakdown = 'sex=Total'").fetchall()[0]
+    line = path.read_text().splitlines()[row[0] - 1]
+    header = path.read_text().splitlines()[0].split(",")
+    assert line.split(",")[header.index(row[1])] == "120"
+    assert row[2] == str(path.resolve())
+    assert len(row[3]) == 64
+
+
+def test_totals_are_set_aside_and_checked(store, write):
+    ingest(store, write("cla.csv", EES.replace('"1,60"', "160")))
+    checks = dict(store.con.execute(
+        "SELECT area_name || ' ' || measure || ' ' || breakdown, check_result "
+        "FROM totals").fetchall())
+    assert checks["England number sex=Total"] == "agrees"
+    assert checks["North East number sex=Total"] == "agrees"
+    # Hartlepool's male count is suppressed, so its sum cannot be checked.
+    assert checks["England number sex=Male"] == "incomplete"
+    assert checks["England rate_per_10000 sex=Total"] == "not-additive"
+    assert not store.con.execute(
+        "SELECT count(*) FROM observations WHERE la_code LIKE 'E92%' "
+        "OR la_code LIKE 'E12%'").fetchall()[0][0]
+
+
+def test_a_total_that_does_not_add_up_is_flagged(store, write):
+    text = "la,pupils\nHartlepool,100\nMiddlesbrough,200\nTotal,900\n"
+    result = ingest(store, write("t.csv", text), period="2024")
+    assert result.totals_check == {"differs": 1}
+    assert result.totals_differ[0]["members_sum"] == 300
+    assert result.issues.of_kind("total-differs")
+
+
+def test_subtotals_sum_their_section(store, write):
+    text = ("la,spend\nHartlepool,1\nMiddlesbrough,2\nSub-total,3\n"
+            "Leeds,10\nYork,20\nSub-total,30\nTotal,33\n")
+    result = ingest(store, write("t.csv", text), period="2024-25")
+    assert result.totals_check == {"agrees": 3}
+
+
+def test_unparseable_text_is_kept_and_reported(store, write):
+    result = ingest(store, write("cla.csv", EES))
+    raw = store.con.execute(
+        "SELECT raw, missing_reason FROM observations WHERE value IS NULL AND "
+        "missing_reason = 'unparsed'").fetchall()
+    assert raw == [("1,60", "unparsed")]
+    assert result.issues.of_kind("unparsed-value")[0].row == 9
+
+
+def test_wide_table_needs_a_period_and_keeps_categories(store, write):
+    text = ("region,local_authority,pop_0_25,delivery\n"
+            "North East,Hartlepool,\"25,000\",In-House\n"
+            "North East,Middlesbrough,,Outsourced\n")
+    path = write("w.csv", text)
+    with pytest.raises(InputError, match="no period"):
+        ingest(store, path)
+    result = ingest(store, path, period="2021")
+    assert result.layout == "wide"
+    got = store.con.execute(
+        "SELECT la_code, measure, value, missing_reason, label FROM observations "
+        "ORDER BY measure, la_code").fetchall()
+    assert ("E06000001", "delivery", None, None, "In-House") in got
+    assert ("E06000002", "pop_0_25", None, "blank", None) in got
+    assert ("E06000001", "pop_0_25", 25000.0, None, None) in got
+    units = dict(store.con.execute("SELECT measure, unit FROM measures").fetchall())
+    assert units["delivery"] == "category"
+
+
+def test_long_table_with_flags(store, write):
+    text = "Authority,Year,Count\nHartlepool,2023,5\nHartlepool,2024,6\n"
+    result = ingest(store, write("l.csv", text), la_column="Authority",
+                    period_column="Year", value_column="Count", measure="referrals")
+    assert result.layout == "long"
+    assert store.con.execute(
+        "SELECT period, value FROM observations WHERE measure = 'referrals' "
+        "ORDER BY period").fetchall() == [("2023", 5.0), ("2024", 6.0)]
+
+
+def test_long_table_recognised_by_its_columns(store, write):
+    text = ("measure_short,year,la_number,area_name,value\n"
+            "CLA_Rate,2024,805,Hartlepool,157\nCLA_Rate,2024,806,Middlesbrough,120\n")
+    result = ingest(store, write("l.csv", text))
+    assert result.layout == "long"
+    assert result.measures == ["CLA_Rate"]
+
+
+def test_unresolved_rows_fail_the_load_and_change_nothing(store, write):
+    ingest(store, write("ok.csv", "la,x\nLeeds,1\n"), period="2020")
+    before = counts(store)
+    path = write("bad.csv", "la,x\nLeeds,1\nAtlantis,2\n")
+    with pytest.raises(InputError) as err:
+        ingest(store, path, period="2021")
+    message = str(err.value)
+    assert "bad.csv" in message and "row 3" in message and "column la" in message
+    assert "Atlantis" in message and "\n" not in message
+    assert counts(store) == before
+
+
+def test_skip_unresolved_loads_the_rest_and_logs_them(store, write):
+    path = write("bad.csv", "la,x\nLeeds,1\nAtlantis,2\n")
+    result = ingest(store, path, period="2021", skip_unresolved=True)
+    assert result.observations == 1
+    assert [u["row"] for u in result.unresolved] == [3]
+    logged = store.con.execute(
+        "SELECT kind, \"row\", value FROM load_issues WHERE kind = "
+        "'unresolved-authority'").fetchall()
+    assert logged == [("unresolved-authority", 3, "Atlantis")]
+
+
+def test_note_rows_under_a_table_are_set_aside(store, write):
+    text = "la,x\nLeeds,1\nSource: DfE,\n"
+    result = ingest(store, write("n.csv", text), period="2021")
+    assert result.observations == 1
+    assert result.issues.of_kind("empty-row")[0].row == 3
+
+
+def test_dry_run_changes_nothing(store, write):
+    before = counts(store)
+    result = ingest(store, write("cla.csv", EES), check=True)
+    assert result.dry_run and result.observations == 8
+    assert counts(store) == before
+
+
+def test_reloading_a_file_does_not_duplicate(store, write):
+    path = write("cla.csv", EES)
+    first = ingest(store, path)
+    again = ingest(store, path)
+    assert again.replaced == first.source_id
+    assert counts(store)["observations"] == 8
+    assert counts(store)["sources"] == 1
+
+
+def test_a_failure_midway_rolls_back(store, write):
+    ingest(store, write("ok.csv", EES))
+    before = counts(store)
+    text = "la,year,x\nLeeds,2020,1\nYork,,2\n"
+    with pytest.raises(InputError, match="no period on this row"):
+        ingest(store, write("p.csv", text), period_column="year")
+    assert counts(store) == before
+
+
+def test_spec_file_maps_headings(store, write):
+    spec = write("s.toml", """
+[source]
+header_row = 3
+la_columns = ["Code"]
+period = "2023-24"
+exclude_columns = ["Name"]
+
+[measures."Spend (£000)"]
+measure = "csc_spend"
+unit = "£ thousand"
+polarity = "neutral"
+""")
+    table = write("t.csv", "Title\n\nCode,Name,Spend (£000)\nE06000001,x,\"(1,792)\"\n")
+    result = ingest(store, table, spec=spec)
+    assert result.measures == ["csc_spend"]
+    assert store.con.execute("SELECT value, source_row FROM observations"
+                             ).fetchall() == [(-1792.0, 4)]
+    assert store.con.execute("SELECT unit FROM measures").fetchall() == [
+        ("£ thousand",)]
+
+
+def test_bad_spec_names_the_file(store, write):
+    spec = write("s.toml", "[source]\nperiods = 2021\n")
+    with pytest.raises(SpecError, match="s.toml.*unknown key"):
+        ingest(store, write("t.csv", "la,x\nLeeds,1\n"), spec=spec)
+
+
+def test_missing_column_named_in_flags(store, write):
+    with pytest.raises(InputError, match="no column 'Authority'"):
+        ingest(store, write("t.csv", "la,x\nLeeds,1\n"), la_column="Authority",
+               period="1")
+
+
+def test_as_of_picks_the_authority_of_the_period(store, write):
+    text = "la,x\nNorth Yorkshire,1\n"
+    ingest(store, write("a.csv", text), period="2021")
+    ingest(store, write("b.csv", text), period="2024")
+    assert store.con.execute(
+        "SELECT period, la_code FROM observations ORDER BY period").fetchall() == [
+        ("2021", "E10000023"), ("2024", "E06000065")]
+
+
+def test_joint_returns_are_kept_but_not_as_an_authority(store, write):
+    text = ("la,fte\nKingston upon Thames / Richmond upon Thames,300\nLeeds,400\n")
+    result = ingest(store, write("j.csv", text), period="2024")
+    assert result.observations == 1
+    assert store.con.execute(
+        "SELECT area_code, check_result, value FROM totals").fetchall() == [
+        ("E09000021;E09000027", "joint-return", 300.0)]
+
+
+def test_errors_are_lacompare_errors(store, tmp_path):
+    with pytest.raises(LacompareError, match="file not found"):
+        ingest(store, tmp_path / "nope.csv")
