@@ -253,6 +253,31 @@ def info(db: DbOption = None) -> None:
     console.print(mt)
 
 
+# Commands of later stages live beside their code; each module's register(app)
+# adds its commands and imports nothing heavy at module level.
+COMMAND_MODULES = (
+    "lacompare.analysis._commands_summary",  # summary, compare, derive
+    "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
+    "lacompare.analysis._commands_models",  # model
+)
+
+
+def _register_commands() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point of the ``lacompare`` console script."""
     app(prog_name="lacompare")

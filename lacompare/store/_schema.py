@@ -94,6 +94,27 @@ DDL = [
     )
     """,
     """
+    CREATE TABLE IF NOT EXISTS neighbour_sets (
+        set_id VARCHAR PRIMARY KEY,
+        label VARCHAR,
+        method VARCHAR NOT NULL,
+        source VARCHAR,
+        params VARCHAR,
+        valid_for VARCHAR,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS neighbours (
+        set_id VARCHAR NOT NULL,
+        la_code VARCHAR NOT NULL,
+        neighbour_code VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        distance DOUBLE,
+        closeness VARCHAR
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS load_issues (
         source_id INTEGER NOT NULL,
         kind VARCHAR NOT NULL,
