@@ -19,6 +19,7 @@ from lacompare.cells._numbers import (
     NUMBER_RE,
     STRIP_CHARS_RE,
     UNICODE_MINUS,
+    WHITESPACE,
 )
 from lacompare.cells.markers import UNPARSED, missing_reasons, read_markers
 
@@ -31,10 +32,11 @@ __all__ = [
     "UNPARSED",
 ]
 
-_NUMBER = re.compile(NUMBER_RE)
-_BRACKETED = re.compile(BRACKETED_RE)
-_FOOTNOTE = re.compile(FOOTNOTE_RE)
-_STRIP = re.compile(STRIP_CHARS_RE)
+# re.ASCII: \\s and friends mean what they mean in DuckDB's RE2.
+_NUMBER = re.compile(NUMBER_RE, re.ASCII)
+_BRACKETED = re.compile(BRACKETED_RE, re.ASCII)
+_FOOTNOTE = re.compile(FOOTNOTE_RE, re.ASCII)
+_STRIP = re.compile(STRIP_CHARS_RE, re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def parse_cell(raw: object) -> ParsedCell:
         if math.isinf(value):
             return ParsedCell(None, UNPARSED)
         return ParsedCell(value)
-    text = str(raw).replace(NBSP, " ").replace(UNICODE_MINUS, "-").strip()
+    text = str(raw).replace(NBSP, " ").replace(UNICODE_MINUS, "-").strip(WHITESPACE)
     markers = read_markers()
     marker = markers.get(text.lower())
     if marker is not None:
@@ -100,12 +102,12 @@ def parse_cell(raw: object) -> ParsedCell:
     match = _FOOTNOTE.search(text)
     if match and match.start() > 0:
         note = match.group(1)
-        text = text[: match.start()].strip()
+        text = text[: match.start()].strip(WHITESPACE)
     negative = False
     bracketed = _BRACKETED.match(text)
     if bracketed:
         negative = True
-        text = bracketed.group(1).strip()
+        text = bracketed.group(1).strip(WHITESPACE)
     if not _NUMBER.match(text):
         return ParsedCell(None, UNPARSED)
     unit = "%" if text.endswith("%") else ("£" if "£" in text else None)
@@ -149,20 +151,24 @@ def sql_parse(source: str, columns: list[str]) -> str:
                      for marker, (reason, _) in read_markers().items())
     foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
     foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
+    ws = _sql_string(WHITESPACE)
     number, strip = _sql_string(NUMBER_RE), _sql_string(STRIP_CHARS_RE)
     # Most cells are plain numbers: DuckDB's own cast reads them, and the slower
     # stages below run only on the rest (their inputs are NULL for plain cells).
     stages = [
         [f"TRY_CAST({c} AS DOUBLE) AS {c}__f" for c in columns],
-        [f"coalesce(isfinite({c}__f), false) AS {c}__plain" for c in columns],
+        # DuckDB's cast also reads '1_000'; tables never mean that, so it goes the
+        # slow way (and is refused there, as in Python).
+        [f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_'), false) AS {c}__plain"
+         for c in columns],
         [f"CASE WHEN NOT {c}__plain THEN trim(replace(replace({c}, '{NBSP}', ' '), "
-         f"'{UNICODE_MINUS}', '-')) END AS {c}__c" for c in columns],
+         f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c" for c in columns],
         [f"CASE lower({c}__c) {cases} ELSE NULL END AS {c}__m, "
          f"trim(CASE WHEN regexp_matches({c}__c, {foot_any}) "
-         f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END) AS {c}__u"
+         f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) AS {c}__u"
          for c in columns],
         [f"regexp_matches({c}__u, {bracket}) AS {c}__b" for c in columns],
-        [f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1)) "
+        [f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1), {ws}) "
          f"ELSE {c}__u END AS {c}__k" for c in columns],
         [f"CASE WHEN regexp_full_match({c}__k, {number}) THEN TRY_CAST("
          f"regexp_replace({c}__k, {strip}, '', 'g') AS DOUBLE) END "

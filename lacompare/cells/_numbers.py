@@ -28,3 +28,7 @@ STRIP_CHARS_RE = r"[£,%]"
 # Unicode minus and non-breaking spaces that spreadsheets paste in.
 UNICODE_MINUS = "\u2212"
 NBSP = "\u00a0"
+
+# What counts as space around a cell: ASCII whitespace only, in Python and SQL alike
+# (Python's str.strip() would also remove Unicode spaces that DuckDB's trim keeps).
+WHITESPACE = " \t\r\n\x0b\x0c"

@@ -90,6 +90,18 @@ cell_text = st.one_of(
 )
 
 
+EDGE_CASES = ["1_000", "0x10", "1e", "1.2.3", "+.5", "-.5e-3", "\u0661\u0662", " 12 ",
+              "\t12", "\x0b12", "12\x0c", "1E+05", "--1", "1d", "\u00a012",
+              "\uff11\uff12", "nan", "-inf", "1e-400", "\x85", "12\x85", "(12)%"]
+
+
+def test_sql_parser_agrees_on_edge_cases():
+    for text, (value, missing) in zip(EDGE_CASES, _sql_parse_many(EDGE_CASES),
+                                      strict=True):
+        parsed = parse_cell(text)
+        assert (parsed.value, parsed.missing) == (value, missing), repr(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(cell_text, min_size=1, max_size=40))
 def test_sql_parser_agrees_with_python(texts):
