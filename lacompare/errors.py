@@ -37,16 +37,10 @@ class InputError(LacompareError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = []
-        if self.file:
-            where.append(str(self.file))
-        if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return (", ".join(where) + ": " if where else "") + self.message
+        from lacompare.provenance import format_location
+
+        where = format_location(self.file, self.sheet, self.row, self.column)
+        return f"{where}: {self.message}" if where else self.message
 
 
 class SpecError(InputError):

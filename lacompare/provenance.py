@@ -13,6 +13,27 @@ from dataclasses import asdict, dataclass, field
 SEVERITIES = ("info", "warning", "error")
 
 
+def format_location(file: object = None, sheet: object = None, row: int | None = None,
+                    column: object = None) -> str:
+    """Where something is, as a user reads it: file, sheet, row, column.
+
+    Examples
+    --------
+    >>> format_location("a.xlsx", "Table 1", 12, "C")
+    "a.xlsx, sheet 'Table 1', row 12, column C"
+    """
+    parts = []
+    if file:
+        parts.append(str(file))
+    if sheet:
+        parts.append(f"sheet {sheet!r}")
+    if row is not None:
+        parts.append(f"row {row}")
+    if column:
+        parts.append(f"column {column}")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class Issue:
     """One thing worth telling the user about a value, row or file.
@@ -34,16 +55,7 @@ class Issue:
     value: str | None = None
 
     def where(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(str(self.file))
-        if self.sheet:
-            parts.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
-        return ", ".join(parts)
+        return format_location(self.file, self.sheet, self.row, self.column)
 
     def __str__(self) -> str:
         where = self.where()
