@@ -1,5 +1,16 @@
-"""Reports: self-contained HTML pages from tables lacompare computed."""
+"""Reports: tables, workbooks and self-contained HTML pages from the store."""
 
 from lacompare.report._html import format_value, write_demo_report
+from lacompare.report._xlsx import write_xlsx
+from lacompare.report.tables import (
+    Column,
+    Mismatch,
+    ReportTable,
+    format_table,
+    reconcile,
+    table_html,
+    with_subtotals,
+)
 
-__all__ = ["write_demo_report", "format_value"]
+__all__ = ["write_demo_report", "format_value", "write_xlsx", "Column", "Mismatch",
+           "ReportTable", "format_table", "reconcile", "table_html", "with_subtotals"]
