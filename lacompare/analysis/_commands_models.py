@@ -1,0 +1,313 @@
+"""``lacompare model``: regression, panel and expected-spend commands.
+
+Registered by :func:`register`; nothing heavy is imported until a command runs.
+"""
+
+# No ``from __future__ import annotations``: Typer reads the option types of the
+# commands defined inside register(), which must be real objects, not strings.
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMATS = ("table", "csv")
+
+# Commas split a list of variables, except inside a [breakdown].
+_SPLIT = re.compile(r",(?![^\[]*\])")
+
+
+def _split(text: str | None) -> list[str]:
+    """``a,b[x=1, y=2]@2021`` → ``['a', 'b[x=1, y=2]@2021']``."""
+    if not text:
+        return []
+    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def _cell(value: Any) -> str:
+    import numbers
+
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return _number(float(value))
+    return str(value)
+
+
+def _check_format(fmt: str) -> None:
+    from lacompare.errors import InputError
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be table or csv; got {fmt!r}")
+
+
+def _print_frame(console: Any, frame: "pd.DataFrame", title: str,
+                 limit: int | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        numeric = frame[col].dtype.kind in "fiu"
+        table.add_column(str(col), justify="right" if numeric else "left",
+                         overflow="fold")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    if limit is not None and len(frame) > limit:
+        console.print(f"  … and {len(frame) - limit} more", markup=False)
+
+
+def _print_excluded(console: Any, excluded: "pd.DataFrame", limit: int = 15) -> None:
+    if excluded.empty:
+        console.print("No authority left out.", markup=False)
+        return
+    _print_frame(console, excluded, f"Left out ({len(excluded)})", limit=limit)
+
+
+def _write(frame: "pd.DataFrame", out: Path | None, what: str, console: Any) -> None:
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    console.print(f"wrote {what} to {out}", markup=False)
+
+
+def _coefficient_view(coef: "pd.DataFrame") -> "pd.DataFrame":
+    # The confidence limits are in the CSV; the table keeps to what fits a terminal.
+    cols = [c for c in ("term", "coef", "se", "p", "beta", "vif")
+            if c in coef.columns]
+    return coef[cols]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``model`` command group (``spend``, ``ols``, ``panel``) to ``app``."""
+    from lacompare.cli import DbOption, _console, friendly
+
+    model_app = typer.Typer(
+        name="model",
+        help="Models of the variation between authorities: expected spend, OLS, "
+             "panel.\n\nExample: [bold]lacompare model spend --target "
+             "spend_per_head_0_25 --db my.duckdb[/]",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+    )
+
+    TargetOption = Annotated[str, typer.Option(
+        "--target", help="Measure to explain: measure, measure@period or "
+        "measure[breakdown]@period.")]
+    LogOption = Annotated[str | None, typer.Option(
+        "--log", help="Variables to take the natural log of, comma-separated.")]
+    ExcludeOption = Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Authority to leave out (code or name); repeat for more.")]
+    FormatOption = Annotated[str, typer.Option(
+        "--format", help="table (readable) or csv (coefficients on stdout).")]
+    PeriodOption = Annotated[str | None, typer.Option(
+        "--period", help="Period for variables that name none (default: each "
+        "measure's latest).")]
+    RobustOption = Annotated[str, typer.Option(
+        "--robust", help="Standard errors: HC3, HC0, HC1, HC2 or nonrobust.")]
+
+    def _summary_line(fit: "pd.DataFrame") -> str:
+        row = fit.iloc[0].to_dict()
+        parts = [f"{k}={_number(v)}" for k, v in row.items()
+                 if k not in ("target", "cov_type")]
+        return f"{row['target']}: " + ", ".join(parts)
+
+    @model_app.command("spend")
+    @friendly
+    def spend(
+        target: TargetOption,
+        factors: Annotated[str | None, typer.Option(
+            "--factors", help="Factor measures, comma-separated (default: deprivation, "
+            "0-25 population, disposable income, unemployment and crime measures "
+            "found in the store).")] = None,
+        folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")]
+        = 10,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
+        period: PeriodOption = None,
+        log: LogOption = None,
+        exclude: ExcludeOption = None,
+        robust: RobustOption = "HC3",
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="CSV of predicted against actual spend for every "
+            "authority.")] = None,
+        heatmap: Annotated[Path | None, typer.Option(
+            "--heatmap", help="CSV of each authority's quintile on the target and "
+            "each factor.")] = None,
+    ) -> None:
+        """Expected spend: predict spend per head from its drivers; compare with actual.
+
+        Fits OLS (robust SEs) of the target on the factors, reports k-fold
+        cross-validated R², RMSE and MAE, and each authority's predicted spend,
+        prediction interval and gap (% of predicted).
+
+        Example: [bold]lacompare model spend --target cost_per_child --factors
+        idaci_average_score,age_0_25 --log age_0_25 --folds 10 --db my.duckdb
+        --out predictions.csv[/]
+        """
+        from lacompare.analysis.models import model_spend
+        from lacompare.store import open_store
+
+        _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = model_spend(
+                store, target, factors=_split(factors) or None, k=folds, seed=seed,
+                period=period, log=_split(log), robust=robust, exclude=exclude or [])
+        console = _console()
+        err = _console(stderr=True)
+        if fmt == "csv":
+            typer.echo(result.coefficients.to_csv(index=False), nl=False)
+            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
+        else:
+            fit = result.fit.iloc[0]
+            console.print(
+                f"Expected {result.target}: n = {result.n} authorities "
+                f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
+                f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
+                f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})",
+                markup=False)
+            _print_frame(console, result.factors[["family", "measure", "period",
+                                                  "note"]], "Factors")
+            _print_frame(console, _coefficient_view(result.coefficients),
+                         f"Coefficients ({result.regression.cov_type} SEs)")
+            gaps = result.predictions.sort_values("gap_pct")
+            view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower",
+                    "pi_upper"]
+            _print_frame(console, gaps[view].head(5), "Furthest below predicted")
+            _print_frame(console, gaps[view].tail(5).iloc[::-1],
+                         "Furthest above predicted")
+            _print_excluded(console, result.excluded)
+        _write(result.predictions, out, "predictions", err if fmt == "csv"
+               else console)
+        _write(result.heatmap, heatmap, "quintiles", err if fmt == "csv" else console)
+
+    @model_app.command("ols")
+    @friendly
+    def ols(
+        target: TargetOption,
+        factors: Annotated[str, typer.Option(
+            "--factors", help="Factor measures, comma-separated (measure@period to "
+            "pick a period).")],
+        period: PeriodOption = None,
+        log: LogOption = None,
+        exclude: ExcludeOption = None,
+        robust: RobustOption = "HC3",
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="CSV of the coefficients.")] = None,
+    ) -> None:
+        """Multiple regression across authorities with robust standard errors.
+
+        Reports coefficients, standardised coefficients (beta), VIFs, n, R²,
+        adjusted R² and AIC, the period each variable used, and who was left out.
+
+        Example: [bold]lacompare model ols --target cost_per_child --factors
+        idaci_average_score@2019,age_0_25 --log age_0_25 --db my.duckdb[/]
+        """
+        from lacompare.analysis.models import fit_regression
+        from lacompare.store import open_store
+
+        _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = fit_regression(store, target, _split(factors), period=period,
+                                    log=_split(log), robust=robust,
+                                    exclude=exclude or [])
+        console = _console()
+        err = _console(stderr=True)
+        if fmt == "csv":
+            typer.echo(result.coefficients.to_csv(index=False), nl=False)
+            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
+        else:
+            console.print(
+                f"{result.target}: n = {result.n} authorities ({len(result.excluded)} "
+                f"left out); R² = {result.r2:.3f}, adjusted {result.r2_adj:.3f}; "
+                f"AIC = {result.aic:.1f}", markup=False)
+            _print_frame(console, result.variables[["role", "name", "period",
+                                                    "period_rule", "transform"]],
+                         "Variables")
+            _print_frame(console, _coefficient_view(result.coefficients),
+                         f"Coefficients ({result.cov_type} SEs)")
+            _print_excluded(console, result.excluded)
+        _write(result.coefficients, out, "coefficients", err if fmt == "csv"
+               else console)
+
+    @model_app.command("panel")
+    @friendly
+    def panel(
+        target: TargetOption,
+        factors: Annotated[str, typer.Option(
+            "--factors", help="Factor measures, comma-separated.")],
+        periods: Annotated[str, typer.Option(
+            "--periods", help="Years: 2016:2024 or 2016,2018 (a period counts in the "
+            "year its date ends in: 2016-17 is 2017).")] = "2016:2024",
+        entity_effects: Annotated[bool, typer.Option(
+            "--entity-effects/--no-entity-effects",
+            help="Authority fixed effects.")] = True,
+        time_effects: Annotated[bool, typer.Option(
+            "--time-effects/--no-time-effects", help="Year fixed effects.")] = True,
+        log: LogOption = None,
+        exclude: ExcludeOption = None,
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="CSV of the coefficients.")] = None,
+    ) -> None:
+        """Panel regression over authorities × years with fixed effects.
+
+        Authority and year fixed effects; standard errors clustered by authority.
+
+        Example: [bold]lacompare model panel --target cla_rate_per_10000 --factors
+        cin_rate_per_10000 --periods 2016:2024 --db my.duckdb[/]
+        """
+        from lacompare.analysis.models import fit_panel
+        from lacompare.store import open_store
+
+        _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = fit_panel(store, target, _split(factors), periods=periods,
+                               entity_effects=entity_effects,
+                               time_effects=time_effects, log=_split(log),
+                               exclude=exclude or [])
+        console = _console()
+        err = _console(stderr=True)
+        if fmt == "csv":
+            typer.echo(result.coefficients.to_csv(index=False), nl=False)
+            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
+        else:
+            effects = " and ".join(
+                e for e, on in (("authority", entity_effects), ("year", time_effects))
+                if on) or "no"
+            console.print(
+                f"{result.target}: n = {result.n} authority-years "
+                f"({result.n_authorities} authorities, {result.n_years} years; "
+                f"{len(result.excluded)} left "
+                f"out); {effects} fixed effects; R² = {result.r2:.3f}, within "
+                f"{result.r2_within:.3f}", markup=False)
+            _print_frame(console, _coefficient_view(result.coefficients),
+                         "Coefficients (SEs clustered by authority)")
+            _print_excluded(console, result.excluded)
+        _write(result.coefficients, out, "coefficients", err if fmt == "csv"
+               else console)
+
+    app.add_typer(model_app, name="model")
