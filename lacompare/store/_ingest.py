@@ -464,10 +464,32 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
                 unit="%" if stat["pct"] else ("£" if stat["gbp"] else None)))
         if kind == "ees" and spec.breakdown_columns is None:
             layout.breakdown_columns = breakdowns
+        _distinct_measure_ids(layout.values)
     if not layout.values:
         raise InputError("no value columns found", file=raw.file, sheet=raw.sheet,
                          row=raw.header_row)
     return layout
+
+
+def _distinct_measure_ids(values: list[ValueColumn]) -> None:
+    """Two headings that make the same id ('cs_share', 'CS Share') keep apart.
+
+    The second and later get the column letter appended, so no value overwrites
+    another; a spec can name them properly.
+    """
+    seen: set[str] = set()
+    for v in values:
+        if v.measure in seen and not v.spec.measure:
+            v.measure = f"{v.measure}_{_letter_of(v.column)}"
+        seen.add(v.measure)
+
+
+def _letter_of(column: str) -> str:
+    index, letters = int(column[1:]) + 1, ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters.lower()
 
 
 def _looks_like_code_heading(heading: str) -> bool:

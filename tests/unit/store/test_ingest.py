@@ -241,3 +241,9 @@ def test_joint_returns_are_kept_but_not_as_an_authority(store, write):
 def test_errors_are_lacompare_errors(store, tmp_path):
     with pytest.raises(LacompareError, match="file not found"):
         ingest(store, tmp_path / "nope.csv")
+
+
+def test_headings_that_make_the_same_id_stay_apart(store, write):
+    text = "la,cs_share,CS Share\nLeeds,19.5,20\n"
+    result = ingest(store, write("d.csv", text), period="2024")
+    assert result.measures == ["cs_share", "cs_share_c"]
