@@ -25,7 +25,7 @@ __all__ = ["Store", "open_store", "default_db_path", "POLARITIES", "ingest",
            "IngestResult"]
 
 EXPORT_TABLES = ("observations", "totals", "measures", "sources", "authorities",
-                 "load_issues")
+                 "load_issues", "neighbour_sets", "neighbours", "derived_inputs")
 
 
 def authority_key(la_code: object, dfe_code: object) -> str:

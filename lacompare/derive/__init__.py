@@ -1,0 +1,256 @@
+"""Derived measures: rates, per-head figures, ratios, change and trends.
+
+Every function reads its inputs from the store and writes the result back as a new
+measure (see :mod:`lacompare.derive._store` for how provenance is kept: a
+``sources`` row ``derived:<recipe>`` holding the recipe, each value's inputs in
+``observations.source_column`` and, in full, in the ``derived_inputs`` table).
+
+Rules that hold for all of them:
+
+* **Periods are matched by reference date.** A count at 31 March 2024 is divided by
+  the latest population on or before that day (mid-2023), as DfE's published rates
+  are; a population more than a year older is no match (``input-absent``).
+* **A missing input gives a missing result with the reason carried**:
+  ``input-suppressed``, ``input-not-available``, ``input-absent`` (no value for
+  that authority and period), ``base-zero`` (a division by 0 or a % change from 0,
+  printed ``-``). A missing value is never 0.
+* **Money is put on one scale**: £ thousand (RO, S251) and £ million become £.
+* **Where several loads hold the same value, the latest load is used**, and the
+  result's ``issues`` say so.
+
+Examples
+--------
+>>> from lacompare.store import open_store
+>>> s = open_store(":memory:")
+>>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
+>>> _ = s.con.execute("INSERT INTO measures (measure, reference_date) VALUES "
+...     "('cla', '31 March'), ('pop', 'mid-year')")
+>>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+...     "missing_reason, source_id) VALUES ('E06000001', 'cla', '2024', 200, NULL, 1),"
+...     " ('E06000001', 'pop', '2023', 20000, NULL, 1),"
+...     " ('E06000002', 'cla', '2024', NULL, 'suppressed', 1),"
+...     " ('E06000002', 'pop', '2023', 30000, NULL, 1)")
+>>> d = derive_rate(s, "cla", "pop", name="cla_rate")
+>>> d.values[["la_code", "value", "missing_reason"]].values.tolist()
+[['E06000001', 100.0, None], ['E06000002', nan, 'input-suppressed']]
+>>> d.values["inputs"].iloc[0]
+'cla[2024] / pop[2023]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from lacompare.derive._dates import reference_day, select_periods
+from lacompare.derive._pairs import (
+    MATCHES,
+    MAX_LAG_DAYS,
+    derive_pair,
+    population_measure,
+)
+from lacompare.derive._store import INPUTS_TABLE, Derived
+from lacompare.derive._units import unit_scale
+from lacompare.derive._window import (
+    CHANGES,
+    WINDOW_STATS,
+    derive_change,
+    derive_window,
+    window_values,
+)
+
+if TYPE_CHECKING:
+    from lacompare.store import Store
+
+__all__ = [
+    "CHANGES",
+    "Derived",
+    "INPUTS_TABLE",
+    "MATCHES",
+    "WINDOW_STATS",
+    "derive_change",
+    "derive_per_head",
+    "derive_rate",
+    "derive_ratio",
+    "derive_window",
+    "population_measure",
+    "printed",
+    "reference_day",
+    "select_periods",
+    "unit_scale",
+    "window_values",
+]
+
+
+def derive_rate(
+    store: Store,
+    count: str,
+    population: str,
+    *,
+    per: float = 10_000,
+    name: str | None = None,
+    breakdown: str | None = None,
+    population_breakdown: str | None = "",
+    match: str = "reference-date",
+    max_lag_days: int = MAX_LAG_DAYS,
+    reference_dates: Mapping[str, str] | None = None,
+    label: str | None = None,
+    polarity: str | None = None,
+) -> Derived:
+    """A rate per ``per`` of a population, stored as a new measure.
+
+    Parameters
+    ----------
+    store
+        An open, writable store.
+    count
+        The count measure (e.g. children looked after at 31 March).
+    population
+        The population measure, or an age band (``'0-17'``, ``'0-25'``,
+        ``'2-18'``) naming the one population measure of that band.
+    per
+        Rate per this many people (10,000 for DfE's children's rates).
+    name
+        The new measure (default ``<count>_per_<per>``).
+    breakdown
+        Only this breakdown of the count (exact, or a unique part of it such as
+        ``'31 March'``); ``None`` derives every breakdown.
+    population_breakdown
+        The population's breakdown ('' = its total, the default); ``None`` matches
+        each count breakdown to the same population breakdown.
+    match
+        ``reference-date`` (default): the latest population on or before each
+        count's reference day, no more than ``max_lag_days`` older, so 31 March
+        2024 meets mid-2023; ``same-period``: equal period labels.
+    max_lag_days
+        See ``match``.
+    reference_dates
+        Override measures' reference dates, e.g. ``{"pop": "mid-year"}``.
+    label, polarity
+        For the new measure (default: built from the inputs; the count's polarity).
+
+    Returns
+    -------
+    Derived
+        The stored values (one per count value) with their missing reasons.
+
+    Examples
+    --------
+    See the module example.
+    """
+    return derive_pair(
+        store, count, population, recipe="rate", scale=float(per),
+        name=name or f"{count}_per_{per:g}", unit=None, label=label,
+        polarity=polarity, breakdown=breakdown,
+        denominator_breakdown=population_breakdown, match=match,
+        max_lag_days=max_lag_days, reference_dates=reference_dates)
+
+
+def derive_per_head(
+    store: Store,
+    amount: str,
+    population: str,
+    *,
+    name: str | None = None,
+    breakdown: str | None = None,
+    population_breakdown: str | None = "",
+    match: str = "reference-date",
+    max_lag_days: int = MAX_LAG_DAYS,
+    reference_dates: Mapping[str, str] | None = None,
+    label: str | None = None,
+    polarity: str | None = None,
+) -> Derived:
+    """An amount per head of a population (£ thousand is made £ first).
+
+    Parameters are those of :func:`derive_rate` (with ``per = 1``).
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> s = open_store(":memory:")
+    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
+    >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) "
+    ...     "VALUES ('spend', '£ thousand', 'financial year'), "
+    ...     "('pop_0_25', 'persons', 'mid-year')")
+    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    ...     "source_id) VALUES ('E06000001', 'spend', '2023-24', 5000, 1), "
+    ...     "('E06000001', 'pop_0_25', '2023', 40000, 1)")
+    >>> d = derive_per_head(s, "spend", "0-25")
+    >>> d.values["value"].tolist(), s.con.execute(
+    ...     "SELECT unit FROM measures WHERE measure = ?", [d.measure]).fetchall()
+    ([125.0], [('£ per head',)])
+    """
+    return derive_pair(
+        store, amount, population, recipe="per-head", scale=1.0,
+        name=name or f"{amount}_per_head", unit=None, label=label,
+        polarity=polarity, breakdown=breakdown,
+        denominator_breakdown=population_breakdown, match=match,
+        max_lag_days=max_lag_days, reference_dates=reference_dates)
+
+
+def derive_ratio(
+    store: Store,
+    numerator: str,
+    denominator: str,
+    *,
+    scale: float = 1.0,
+    name: str | None = None,
+    unit: str | None = None,
+    breakdown: str | None = None,
+    denominator_breakdown: str | None = "",
+    match: str = "reference-date",
+    max_lag_days: int = MAX_LAG_DAYS,
+    reference_dates: Mapping[str, str] | None = None,
+    label: str | None = None,
+    polarity: str | None = None,
+) -> Derived:
+    """A ratio of two measures, such as population per FTE staff member.
+
+    ``numerator / denominator × scale``; a zero denominator gives ``base-zero``.
+    The polarity is neutral unless given (a ratio's direction depends on which
+    way round it is).
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> s = open_store(":memory:")
+    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
+    >>> _ = s.con.execute("INSERT INTO measures (measure, unit) VALUES "
+    ...     "('pop', 'persons'), ('fte', 'FTE')")
+    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    ...     "source_id) VALUES ('E06000001', 'pop', '2021', 90000, 1), "
+    ...     "('E06000001', 'fte', '2021', 0, 1), ('E06000002', 'pop', '2021', 5000, 1),"
+    ...     " ('E06000002', 'fte', '2021', 2, 1)")
+    >>> d = derive_ratio(s, "pop", "fte", name="pop_per_fte",
+    ...                  polarity="higher-is-worse")
+    >>> d.values[["value", "missing_reason"]].values.tolist()
+    [[nan, 'base-zero'], [2500.0, None]]
+    """
+    return derive_pair(
+        store, numerator, denominator, recipe="ratio", scale=float(scale),
+        name=name or f"{numerator}_per_{denominator}", unit=unit, label=label,
+        polarity=polarity, breakdown=breakdown,
+        denominator_breakdown=denominator_breakdown, match=match,
+        max_lag_days=max_lag_days, reference_dates=reference_dates)
+
+
+#: How a missing value prints, by reason (DfE/GSS symbols; '-' for a zero base).
+PRINTED = {"base-zero": "-", "suppressed": "c", "not-available": "x",
+           "not-applicable": "z", "low": "low", "rounds-to-zero": "k"}
+
+
+def printed(value: float | None, missing_reason: str | None = None,
+            decimals: int = 1) -> str:
+    """A value as a table prints it: the number, or the symbol for why it is missing.
+
+    Examples
+    --------
+    >>> printed(12.345), printed(None, "base-zero"), printed(None, "input-suppressed")
+    ('12.3', '-', 'c')
+    >>> printed(None, "input-absent")
+    '..'
+    """
+    if value is not None and value == value:
+        return f"{value:,.{decimals}f}"
+    reason = (missing_reason or "").removeprefix("input-")
+    return PRINTED.get(reason, "..")
