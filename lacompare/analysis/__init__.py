@@ -1,32 +1,35 @@
 """Analysis over the store: summaries, comparisons, neighbours, tests and models.
 
-Heavy libraries (scipy, statsmodels) are imported by the functions that use them.
+Names are imported on first use, so the command line starts fast.
 """
 
-from lacompare.analysis.compare import AGAINST, Comparison, compare, funnel_limits
-from lacompare.analysis.models import (
-    SPEND_FACTORS,
-    PanelResult,
-    RegressionResult,
-    SpendModel,
-    find_spend_factors,
-    fit_panel,
-    fit_regression,
-    model_spend,
-    parse_years,
-    quintiles,
-)
-from lacompare.analysis.summaries import (
-    REGION_ORDER,
-    Summary,
-    resolve_exclusions,
-    summarise,
-    summarise_by_group,
-)
+from __future__ import annotations
 
-__all__ = ["summarise_by_group", "REGION_ORDER",
-           "summarise", "Summary", "resolve_exclusions",
-           "compare", "Comparison", "AGAINST", "funnel_limits",
-           "fit_regression", "fit_panel", "model_spend", "find_spend_factors",
-           "quintiles", "parse_years", "RegressionResult", "PanelResult",
-           "SpendModel", "SPEND_FACTORS"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "summarise_by_group": "summaries", "REGION_ORDER": "summaries",
+    "summarise": "summaries", "Summary": "summaries",
+    "resolve_exclusions": "summaries",
+    "compare": "compare", "Comparison": "compare", "AGAINST": "compare",
+    "funnel_limits": "compare",
+    "fit_regression": "models", "fit_panel": "models", "model_spend": "models",
+    "find_spend_factors": "models", "quintiles": "models", "parse_years": "models",
+    "RegressionResult": "models", "PanelResult": "models", "SpendModel": "models",
+    "SPEND_FACTORS": "models",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f"lacompare.analysis.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lacompare.analysis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
