@@ -1,0 +1,970 @@
+"""Every file in ../shared/data that holds LA-level figures loads unedited.
+
+The test walks every file under ../shared/data. Each one is either loaded (each data
+sheet of a workbook separately) into one store with ``ingest`` and the spec shipped in
+``lacompare/sources/specs/`` (or none, when detection is enough), or listed in
+``NOT_LA_FIGURES`` with the reason it holds no authority figures. A file (or a sheet)
+that appears and is in neither list fails the test until it is classified.
+
+For every load it checks what a user would: no row that names no authority, values for
+plausibly many authorities, the periods the file covers, and one value per authority,
+measure, period and breakdown. Published figures are then read back from the store and
+compared with the raw cells, read here independently (csv, python-calamine, DuckDB's
+Parquet reader), and each sampled observation's source_row / source_column must point at
+the cell it came from.
+
+Loads that need a change in lacompare itself are marked ``xfail(strict=True)`` with the
+reason, so they start failing (XPASS) the day the change lands.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lacompare.store import open_store
+from lacompare.store._ingest import IngestResult, ingest
+
+pytestmark = pytest.mark.shared
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "lacompare" / "sources" / "specs"
+DEMO_SPEC = REPO / "lacompare" / "demo" / "data" / "iassn_2021.toml"
+
+# Changes in lacompare that some loads wait for (their tests are xfail(strict=True)):
+NEEDS_PER_COLUMN_PERIOD = (
+    "needs lacompare to honour [measures.*] period (a period per value column, "
+    "MeasureSpec.period): it is parsed but never used, so a table with one column per "
+    "year cannot load")
+NEEDS_OTHER_BODIES = (
+    "needs lacompare to set aside rows for public bodies that are not authorities "
+    "(police E23, fire E31, national parks E26, combined authorities E47, waste E50, "
+    "Lee Valley E6803, The Broads) and the class-totals table under the data, headed "
+    "again by 'E-code, ONS Code, ...' (a repeated header row ends a table)")
+NEEDS_REPEATED_HEADER = (
+    "needs lacompare to skip a row that repeats the headings (row 159 starts a second "
+    "table of pre-reorganisation authorities)")
+NEEDS_BACK_CAST_FIX = (
+    "needs lacompare's back-cast-code rule to move a row to 'the authority of the "
+    "period' only when both share a DfE number: rows for Dorset CC (835, E10000009) "
+    "after April 2019 and for Dorset Council (838, E06000059) before it, marked z or "
+    "-, are moved onto the other Dorset and duplicate its published value")
+NEEDS_DISTRICT_NAMES = (
+    "needs lacompare to recognise lower-tier district names and Welsh, Scottish and "
+    "Northern Irish council names with no code (246 rows), and "
+    + NEEDS_PER_COLUMN_PERIOD)
+
+
+def years(first: int, last: int) -> tuple[str, ...]:
+    return tuple(str(y) for y in range(first, last + 1))
+
+
+def financial_years(first: int, last: int) -> tuple[str, ...]:
+    return tuple(f"{y}-{(y + 1) % 100:02d}" for y in range(first, last + 1))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One load: a file (and sheet), how to load it, and what it must give."""
+
+    path: str
+    spec: str | None = None  # a file in lacompare/sources/specs (or see spec_path)
+    sheet: str | None = None
+    flags: tuple[tuple[str, Any], ...] = ()
+    periods: tuple[str, ...] | None = None  # exactly these periods
+    period_range: tuple[str, str, int] | None = None  # ISO dates: first, last, how many
+    min_authorities: int = 140
+    xfail_load: str | None = None
+    xfail_rows: str | None = None
+    spec_path: Path | None = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.path + (f"[{self.sheet}]" if self.sheet else "")
+
+    def spec_file(self) -> Path | None:
+        if self.spec_path is not None:
+            return self.spec_path
+        return SPECS / self.spec if self.spec else None
+
+
+def sfr(year: int, name: str) -> Case:
+    return Case(f"cla/historic_sfr_2010_2017/{name}", f"dfe_cla_sfr_{year}.toml",
+                periods=(str(year),))
+
+
+def s251(yy: str, period: str) -> Case:
+    return Case(f"spend/s251_outturn_2008_09_to_2013_14/s251_outturn_{yy}.csv",
+                f"dfe_s251_outturn_{period.replace('-', '_')}.toml", periods=(period,))
+
+
+IOD = ("deprivation/File_11_-_IoD2019_Local_Authority_District_Summaries__"
+       "upper-tier__.xlsx")
+MYE = "population/mye23tablesew.xlsx"
+OFSTED_2025 = "ofsted/LA_Inspection_Outcomes_as_at_31_March_2025.ods"
+OFSTED_2024 = "ofsted/LA_Inspection_Outcomes_as_at_March_2024.ods"
+SKIP_UNRESOLVED = (("skip_unresolved", True),)
+
+CASES: list[Case] = [
+    # DfE EES data-standard files: no options.
+    Case("cin_cpp/b1_children_in_need_2013_to_2025.csv", periods=years(2013, 2025)),
+    Case("cin_cpp/c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
+         periods=years(2013, 2025)),
+    Case("cin_cpp/c3_factors_identified_at_end_of_assessment_2018_to_2025.csv",
+         periods=years(2018, 2025)),
+    Case("cin_cpp/c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv",
+         periods=years(2013, 2025)),
+    Case("cin_cpp/cin_rates_per_10k_2013_to_2025_dashboard_derived.csv",
+         "dfe_dashboard_cin_rates_2013_2025.toml", periods=years(2013, 2025)),
+    Case("cin_cpp/d3_cpps_subsequent_plan_2013_to_2025.csv", periods=years(2013, 2025)),
+    Case("cin_cpp/d5_cpps_at31march_by_duration_2013_to_2025.csv",
+         periods=years(2013, 2025)),
+    Case("cla/cla_number_and_rate_per_10k_children_2019_to_2023.csv",
+         periods=years(2019, 2023), xfail_load=NEEDS_BACK_CAST_FIX),
+    Case("cla/cla_number_and_rate_per_10k_children_2020_to_2024.csv",
+         periods=years(2020, 2024)),
+    Case("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv",
+         periods=years(2021, 2025)),
+    Case("population/ons_mid-year_population_estimates_0_to_17_2012_to_2024.csv",
+         periods=years(2012, 2024)),
+    Case("sen_ehcp/sen2_age_caseload_2010_to_2022.csv", periods=years(2010, 2022)),
+    Case("sen_ehcp/sen2_caseload_2025release_totals.csv",
+         periods=tuple(f"{y}/{(y + 1) % 100:02d}" for y in range(2018, 2025))),
+    Case("sen_ehcp/sen2_newplans_2025release_totals.csv", periods=years(2019, 2024)),
+    Case("sen_ehcp/sen2_requests_2025release_totals.csv", periods=years(2019, 2024)),
+    Case("sen_ehcp/sen2_timeliness_20_week_2025release_totals.csv",
+         periods=years(2019, 2024)),
+    Case("spend/cla_share_of_csc_spending_2024_25_dashboard_derived.csv",
+         "dfe_dashboard_cla_share_of_csc_spending_2024_25.toml", periods=("2024/25",)),
+    Case("spend/csc_spending_per_child_2024_25_dashboard_derived.csv",
+         "dfe_dashboard_csc_spending_per_child_2024_25.toml", periods=("2024/25",)),
+    Case("workforce/csww_headline_measures_2017_to_2022.csv",
+         periods=years(2017, 2022)),
+    Case("workforce/csww_indicators_2017_to_2025.csv", periods=years(2017, 2025)),
+    Case("workforce/la_cla_swcount.csv", periods=("2024",)),
+    # Long tables recognised by their measure and value columns: no options.
+    Case("lait/lait_bds_long_0.parquet", min_authorities=150,
+         xfail_load=NEEDS_BACK_CAST_FIX),
+    Case("lait/lait_core_csc_measures_long.csv", min_authorities=150,
+         xfail_load=NEEDS_BACK_CAST_FIX),
+    # Lower-tier rows with ONS codes: districts set aside, unitaries etc. load.
+    Case("deprivation/children_relative_low_income_ltla_with_pop0_16_2015_to_2020_"
+         "derived.csv", periods=years(2015, 2020), min_authorities=120),
+    # Tables that need a spec.
+    Case("cla/cla_31_march_count_and_rate_2010_to_2025_harmonised_derived.csv",
+         "derived_cla_31_march_harmonised_2010_2025.toml", periods=years(2010, 2025),
+         xfail_load=NEEDS_BACK_CAST_FIX),
+    sfr(2010, "cla_2010_SFR27_March.csv"),
+    sfr(2011, "cla_2011_SFR21_CLA.csv"),
+    sfr(2012, "cla_2012_SFR20_CLA.csv"),
+    sfr(2013, "cla_2013_SFR36_CLA.csv"),
+    sfr(2014, "cla_2014_SFR36_CLA.csv"),
+    sfr(2015, "cla_2015_SFR34_CLA.csv"),
+    sfr(2016, "cla_2016_SFR41_CLA.csv"),
+    sfr(2017, "cla_2017_SFR50_CLA.csv"),
+    s251("0809", "2008-09"),
+    s251("0910", "2009-10"),
+    s251("1011", "2010-11"),
+    s251("1112", "2011-12"),
+    s251("1213", "2012-13"),
+    s251("1314", "2013-14"),
+    *[Case(f"spend/{name}", f"mhclg_{kind}_{period.replace('-', '_')}.toml",
+           sheet=f"{kind.upper()}_LA_Data_{sheet}", flags=SKIP_UNRESOLVED,
+           periods=(period,), xfail_rows=NEEDS_OTHER_BODIES)
+      for kind in ("ro3", "rsx")
+      for name, sheet, period in (
+          (f"{kind.upper()}_2022-23_data_by_LA.ods", "2022-23", "2022-23"),
+          (f"{kind.upper()}_2023-24_data_by_LA.ods", "2023-24", "2023-24"),
+          (f"{kind.upper()}_LA_Data_2024-25_data_by_LA.ods", "202425", "2024-25"))],
+    *[Case(IOD, "mhclg_iod2019_upper_tier.toml", sheet=sheet, periods=("2019",))
+      for sheet in ("IMD", "Income", "Employment", "Education", "Health", "Crime",
+                    "Barriers", "Living", "IDACI", "IDAOPI")],
+    *[Case(f"deprivation/{name}", "mhclg_iod2019_upper_tier.toml", periods=("2019",))
+      for name in ("idaci2019_upper_tier_la_summary.csv",
+                   "imd2019_upper_tier_la_summary.csv",
+                   "iod2019_upper_tier_all_domains_wide.csv")],
+    Case("deprivation/dwp_children_relative_low_income_ltla_counts_fye2015_to_fye2022.csv",
+         "dwp_children_low_income_ltla_fye2015_2022.toml",
+         periods=financial_years(2014, 2021), min_authorities=120,
+         xfail_load=NEEDS_DISTRICT_NAMES, xfail_rows=NEEDS_DISTRICT_NAMES),
+    Case(MYE, "ons_mye2_persons_2023.toml", sheet="MYE2 - Persons", periods=("2023",)),
+    Case(MYE, "ons_mye2_females_2023.toml", sheet="MYE2 - Females", periods=("2023",)),
+    Case(MYE, "ons_mye2_males_2023.toml", sheet="MYE2 - Males", periods=("2023",)),
+    Case(MYE, "ons_mye3_2023.toml", sheet="MYE3", periods=("2023",)),
+    *[Case(MYE, f"ons_{sheet.lower()}_2011_2023.toml", sheet=sheet,
+           periods=years(2011, 2023), xfail_load=NEEDS_PER_COLUMN_PERIOD,
+           xfail_rows=NEEDS_PER_COLUMN_PERIOD)
+      for sheet in ("MYE4", "MYE5", "MYE6")],
+    Case("population/ons_mid2023_population_by_la_age_0_25.csv",
+         "ons_mid2023_population_age_0_25_derived.toml", periods=("2023",)),
+    Case(OFSTED_2025, "ofsted_ilacs_as_at_31_march_2025.toml",
+         sheet="Inspections_as_at_31_March", periods=("2025-03-31",)),
+    Case(OFSTED_2025, "ofsted_ilacs_in_year_2024_25.toml", sheet="In-year_inspections",
+         period_range=("2024-04-01", "2025-03-31", 60), min_authorities=90),
+    Case(OFSTED_2025, "ofsted_ilacs_history_2025.toml",
+         sheet="ILACS_inspection_history",
+         period_range=("2018-01-01", "2025-03-31", 150)),
+    Case("ofsted/ilacs_latest_judgements_as_at_31_March_2025.csv",
+         "ofsted_ilacs_as_at_31_march_2025_csv.toml", periods=("2025-03-31",)),
+    Case("ofsted/ilacs_inspection_history_2018_to_2025.csv",
+         "ofsted_ilacs_history_2025_csv.toml",
+         period_range=("2018-01-01", "2025-03-31", 150)),
+    Case(OFSTED_2024, "ofsted_ilacs_as_at_31_march_2024.toml",
+         sheet="Inspections_31_March_2024", periods=("2024-03-31",)),
+    # The in-year table also lists 11 inspections from before April 2023 whose reports
+    # were published late (the workbook's Notes say so).
+    Case(OFSTED_2024, "ofsted_ilacs_in_year_2023_24.toml",
+         sheet="Inspections_in_year_2023-24",
+         period_range=("2023-01-01", "2024-03-31", 60), min_authorities=80),
+    Case(OFSTED_2024, "ofsted_ilacs_2018_2024.toml",
+         sheet="ILACS_inspections_2018-2024", flags=SKIP_UNRESOLVED,
+         periods=("2024-03-31",), xfail_rows=NEEDS_REPEATED_HEADER),
+    # The SENDIAS network report, with the demo's spec.
+    Case("iassn_2021/services.csv", spec_path=DEMO_SPEC, periods=("2021",)),
+]
+
+# Files that hold no figures for authorities, and why. Statistical neighbour lists are
+# figures about pairs of authorities; they belong to the neighbours loader, not ingest.
+NOT_LA_FIGURES: dict[str, str] = {
+    "cla/cla_national_time_series_1994_2024.csv":
+        "national-only series: England totals 1994-2024, no authority rows",
+    "hexmap/uk-local-authority-districts-2023.hexjson": "hexmap layout (HexJSON)",
+    "hexmap/uk-upper-tier-local-authorities.hexjson": "hexmap layout (HexJSON)",
+    "la_lookup/LTLA-UTLA_Apr23_Lookup_England-Wales.csv":
+        "lookup: lower-tier to upper-tier authority codes (ONS, April 2023)",
+    "la_lookup/csc_dashboard_la_list_153.csv":
+        "lookup: the 153 current authorities with codes and regions",
+    "la_lookup/lait_la_code_list.xlsx": "lookup: LAIT authority numbers, names, types",
+    "la_lookup/mysociety_lookup_gss_to_registry.csv":
+        "lookup: ONS code to mySociety code",
+    "la_lookup/mysociety_lookup_name_to_registry.csv":
+        "lookup: name variants to mySociety code",
+    "la_lookup/mysociety_uk_local_authorities_current.csv":
+        "register of UK authorities (names, codes, dates, types); its pop-2020, area "
+        "and lat/long columns describe the register entry, not published statistics",
+    "la_lookup/mysociety_uk_local_authorities_future.csv":
+        "register of UK authorities after announced reorganisations (as above)",
+    "la_lookup/upper_tier_la_lookup_dfe_ons_derived.csv":
+        "lookup: DfE and ONS codes, names, regions and validity of 158 authorities",
+    "lait/lait_core_csc_measures_dictionary.csv":
+        "data dictionary: what each LAIT measure means (no figures)",
+    "lait/lait_data_dictionary.csv":
+        "data dictionary: what each LAIT measure means (no figures)",
+    "ofsted/ofsted_region_mapping_corrections.csv":
+        "lookup: Ofsted region names to DfE/ONS regions",
+    "stat_neighbours/New_Statistical_Neighbour_Groupings_April_2021.csv":
+        "statistical neighbour list (each authority's 10 nearest, 2021 model)",
+    "stat_neighbours/sn_april_2021.xlsx":
+        "statistical neighbour list (each authority's 10 nearest, 2021 model)",
+    "stat_neighbours/sn_may_2025.xlsx":
+        "statistical neighbour list (each authority's 10 nearest, 2025 model)",
+    "stat_neighbours/sn_model_2025_wide.csv":
+        "statistical neighbour list (each authority's 10 nearest, 2025 model)",
+    "stat_neighbours/stats_neighbours_long_dashboard.csv":
+        "statistical neighbour list, long form (authority, rank, neighbour)",
+}
+
+# Sheets of the loaded workbooks that hold no authority figures, and why.
+SHEETS_NOT_LA_FIGURES: dict[tuple[str, str], str] = {
+    **{(MYE, s): "text: cover, contents, notes and links"
+       for s in ("Cover sheet", "Contents", "Notes", "Geography guide",
+                 "Related publications")},
+    (MYE, "MYE1"):
+        "national-only: England and Wales, England, Wales by sex and age band",
+    **{(wb, s): "text: cover, contents and notes"
+       for wb in (OFSTED_2025, OFSTED_2024) for s in ("Cover", "Contents", "Notes")},
+    **{(f"spend/{wb}", s): "text: title page and notes"
+       for wb in ("RO3_2022-23_data_by_LA.ods", "RO3_2023-24_data_by_LA.ods",
+                  "RO3_LA_Data_2024-25_data_by_LA.ods", "RSX_2022-23_data_by_LA.ods",
+                  "RSX_2023-24_data_by_LA.ods", "RSX_LA_Data_2024-25_data_by_LA.ods")
+       for s in ("Front_Page", "Notes")},
+    **{(f"spend/{wb}", "LA_drop-down"):
+       "interactive view of one area chosen in a drop-down (saved showing ENGLAND); "
+       "it repeats rows of the data sheet"
+       for wb in ("RO3_2022-23_data_by_LA.ods", "RO3_2023-24_data_by_LA.ods",
+                  "RO3_LA_Data_2024-25_data_by_LA.ods", "RSX_2022-23_data_by_LA.ods",
+                  "RSX_2023-24_data_by_LA.ods", "RSX_LA_Data_2024-25_data_by_LA.ods")},
+    (IOD, "Notes"): "empty sheet",
+}
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xls", ".xlsm", ".ods"}
+DOC_NAMES = {"README.md", "PROVENANCE.md"}
+
+
+def case_params(which: str) -> list[Any]:
+    params = []
+    for case in CASES:
+        reason = case.xfail_load if which == "load" else case.xfail_rows
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params
+
+
+# ------------------------------------------------------------------------------------
+# Loading: one store for the module, each case loaded once, on first use.
+
+
+@pytest.fixture(scope="module")
+def loaded(shared_data):
+    store = open_store(":memory:")
+    results: dict[Case, IngestResult | BaseException] = {}
+
+    def load(case: Case) -> IngestResult:
+        if case not in results:
+            flags = dict(case.flags)
+            if case.sheet:
+                flags["sheet"] = case.sheet
+            try:
+                results[case] = ingest(store, shared_data / case.path,
+                                       spec=case.spec_file(), **flags)
+            except Exception as exc:  # kept to fail that case's test, not the module
+                results[case] = exc
+        outcome = results[case]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    load.store = store  # type: ignore[attr-defined]
+    load.root = shared_data  # type: ignore[attr-defined]
+    yield load
+    store.close()
+
+
+def case_for(path: str, sheet: str | None = None, spec: str | None = None) -> Case:
+    return next(c for c in CASES if c.path == path and c.sheet == sheet
+                and (spec is None or c.spec == spec))
+
+
+def query(loaded, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    return loaded.store.con.execute(sql, params or []).fetchall()
+
+
+# ------------------------------------------------------------------------------------
+# Every file and sheet is classified.
+
+
+def test_every_file_is_loaded_or_classified(shared_data):
+    found = {p.relative_to(shared_data).as_posix() for p in shared_data.rglob("*")
+             if p.is_file() and p.name not in DOC_NAMES}
+    loaded_paths = {c.path for c in CASES}
+    assert not loaded_paths & set(NOT_LA_FIGURES), "classified twice"
+    unclassified = sorted(found - loaded_paths - set(NOT_LA_FIGURES))
+    assert not unclassified, ("new files in ../shared/data: load them in CASES (with a "
+                              f"spec if needed) or list them in NOT_LA_FIGURES: "
+                              f"{unclassified}")
+    stale = sorted((loaded_paths | set(NOT_LA_FIGURES)) - found)
+    assert not stale, f"classified files no longer in ../shared/data: {stale}"
+
+
+WORKBOOKS = sorted({c.path for c in CASES if Path(c.path).suffix in WORKBOOK_SUFFIXES})
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS)
+def test_every_sheet_of_a_loaded_workbook_is_classified(shared_data, workbook):
+    sheets = set(raw_workbook(shared_data / workbook).sheet_names)
+    loaded_sheets = {c.sheet for c in CASES if c.path == workbook}
+    skipped = {s for (wb, s) in SHEETS_NOT_LA_FIGURES if wb == workbook}
+    assert None not in loaded_sheets, "a workbook case must name its sheet"
+    assert sheets == loaded_sheets | skipped, (
+        f"unclassified sheets {sorted(sheets - loaded_sheets - skipped)}; "
+        f"no longer there {sorted((loaded_sheets | skipped) - sheets)}")
+
+
+def test_every_shipped_spec_is_used_and_parses():
+    from lacompare.sources.specs import read_spec
+
+    shipped = {p.name for p in SPECS.glob("*.toml")}
+    used = {c.spec for c in CASES if c.spec}
+    assert shipped == used, (f"unused {sorted(shipped - used)}; "
+                             f"missing {sorted(used - shipped)}")
+    for name in sorted(shipped):
+        text = (SPECS / name).read_text("utf-8")
+        assert text.startswith("# Publisher: "), f"{name} must open with its publisher"
+        assert "# Why each option:" in text, f"{name}: say why each option is needed"
+        read_spec(SPECS / name)
+
+
+# ------------------------------------------------------------------------------------
+# Each load.
+
+
+@pytest.mark.parametrize("case", case_params("load"))
+def test_file_loads(loaded, case):
+    result = loaded(case)
+    assert not result.dry_run and result.source_id is not None
+    assert result.observations > 0
+    assert result.authorities >= case.min_authorities, result.summary_lines()
+    # No lower-tier district or other area is loaded as an authority (153 today, plus
+    # the abolished ones a long series carries).
+    assert result.authorities <= 165, result.summary_lines()
+    if case.periods is not None:
+        assert tuple(result.periods) == case.periods
+    if case.period_range is not None:
+        first, last, at_least = case.period_range
+        assert len(result.periods) >= at_least
+        for period in result.periods:
+            assert first <= dt.date.fromisoformat(period).isoformat() <= last, period
+    if case.path.startswith("lait/"):
+        # LAIT's own year labels, kept as published ('2024-25 (OT)' = outturn).
+        assert {"2016", "2025", "2016-17 (OT)", "2024-25 (OT)"} <= set(result.periods)
+    duplicates = query(loaded, """
+        SELECT la_code, measure, period, breakdown, count(*) FROM observations
+        WHERE source_id = ? GROUP BY ALL HAVING count(*) > 1 LIMIT 5""",
+                       [result.source_id])
+    assert duplicates == [], "one value per authority, measure, period and breakdown"
+    # A spec's as_of is the date its authorities are matched on: every authority with a
+    # value existed then (not moved onto a predecessor or a successor).
+    as_of = spec_as_of(case)
+    if as_of:
+        wrong = query(loaded, """
+            SELECT DISTINCT o.la_code FROM observations o
+            JOIN authorities a USING (la_code) WHERE o.source_id = ?
+            AND (o.value IS NOT NULL OR o.label IS NOT NULL)
+            AND NOT (coalesce(a.valid_from, DATE '1900-01-01') <= ?::DATE
+                     AND ?::DATE <= coalesce(a.valid_to, DATE '2100-01-01'))""",
+                      [result.source_id, as_of, as_of])
+        assert wrong == [], f"authorities that did not exist on {as_of}"
+    # A missing value is never stored as a number.
+    assert query(loaded, "SELECT count(*) FROM observations WHERE source_id = ? AND "
+                 "value IS NOT NULL AND missing_reason IS NOT NULL",
+                 [result.source_id]) == [(0,)]
+
+
+@pytest.mark.parametrize("case", case_params("rows"))
+def test_every_row_names_an_authority(loaded, case):
+    result = loaded(case)
+    assert result.unresolved == [], [u["value"] for u in result.unresolved[:10]]
+
+
+def measures_of(loaded, case: Case, like: str = "%") -> set[str]:
+    rows = query(loaded, "SELECT DISTINCT measure FROM observations WHERE "
+                 "source_id = ? AND measure LIKE ?", [loaded(case).source_id, like])
+    return {r[0] for r in rows}
+
+
+def test_specs_give_each_year_the_same_measure_ids(loaded):
+    """Headings that change between editions map to one id, so years can be compared."""
+    ro3 = [c for c in CASES if c.spec and c.spec.startswith("mhclg_ro3")]
+    ro3_ids = [measures_of(loaded, c, "ro3_csc%") for c in ro3]
+    assert len(ro3) == 3 and all(ids == ro3_ids[0] for ids in ro3_ids)
+    assert len(ro3_ids[0]) == 13 * 7 + 1  # 13 service lines x C1-C7, the agency memo
+    rsx = [c for c in CASES if c.spec and c.spec.startswith("mhclg_rsx")]
+    rsx_ids = [measures_of(loaded, c) for c in rsx]
+    assert len(rsx) == 3 and all(ids == rsx_ids[0] for ids in rsx_ids)
+    assert "children_social_care_net_current_expenditure_c7_c3_c6" in rsx_ids[0]
+    s251 = [measures_of(loaded, c) for c in CASES if c.spec and "s251" in c.spec]
+    assert all(ids == s251[1] for ids in s251[1:])  # 2009-10 on: the same ten columns
+    assert {"s251_total_expenditure", "s251_net_current_expenditure"} <= s251[0]
+    for c in CASES:
+        if c.spec and c.spec.startswith("dfe_cla_sfr"):
+            assert "cla_at_31_march" in measures_of(loaded, c), c.id
+    for c in CASES:
+        if c.spec and c.spec.startswith("ofsted_ilacs_") and "2018_2024" not in c.spec:
+            assert "ofsted_overall_effectiveness" in measures_of(loaded, c), c.id
+    units = dict(query(loaded, "SELECT measure, unit FROM measures WHERE measure IN "
+                       "('ro3_csc_net_current_expenditure', 's251_total_expenditure', "
+                       "'cla_at_31_march', 'ofsted_overall_effectiveness')"))
+    assert units == {"ro3_csc_net_current_expenditure": "£ thousand",
+                     "s251_total_expenditure": "£", "cla_at_31_march": "children",
+                     "ofsted_overall_effectiveness": "category"}
+
+
+def test_reloading_a_file_replaces_it(shared_data):
+    path = shared_data / "cla" / "cla_number_and_rate_per_10k_children_2021_to_2025.csv"
+    with open_store(":memory:") as store:
+        def counts() -> tuple[int, ...]:
+            return tuple(store.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                         for t in ("observations", "totals", "sources", "measures"))
+
+        first = ingest(store, path)
+        before = counts()
+        again = ingest(store, path)
+        assert again.replaced == first.source_id
+        assert counts() == before
+        assert before[0] == first.observations == again.observations
+
+
+# ------------------------------------------------------------------------------------
+# Published figures, read back from the store.
+
+
+CLA_2025 = "cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv"
+AT_31_MARCH = "%Children looked after on 31 March%"
+
+
+def cla_total(loaded, area: str, period: str, measure: str = "children_count") -> tuple:
+    result = loaded(case_for(CLA_2025))
+    rows = query(loaded, """
+        SELECT value, check_result, members, members_sum FROM totals WHERE source_id = ?
+        AND area_code = ? AND period = ? AND measure = ? AND breakdown LIKE ?""",
+                 [result.source_id, area, period, measure, AT_31_MARCH])
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_england_children_looked_after_at_31_march_2025(loaded):
+    # Set aside with the totals, never loaded as an authority.
+    assert cla_total(loaded, "E92000001", "2025", "rate_per_10000")[:2] == (67,
+                                                                          "not-additive")
+    value, check, members, members_sum = cla_total(loaded, "E92000001", "2025")
+    assert value == 81770
+    # City of London's count is suppressed (c), so the sum of the members cannot be
+    # checked: 81,766 from the other authorities.
+    assert (check, members_sum) == ("incomplete", 81766)
+    assert members >= 150
+
+
+def test_a_region_total_agrees_with_its_authorities(loaded):
+    value, check, members, members_sum = cla_total(loaded, "E12000001", "2025")
+    assert (value, check, members, members_sum) == (6040, "agrees", 12, 6038)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "needs lacompare's sum check to leave out members marked not applicable (z: the "
+    "authority did not exist that year); today they make every England total of an "
+    "EES file that carries abolished authorities 'incomplete'"))
+def test_a_not_applicable_member_does_not_block_the_sum_check(loaded):
+    # 2023: no suppressed authority, but Northamptonshire, Cumberland, Westmorland and
+    # Furness and the Isles of Scilly carry z; the 153 counts sum to 83,750 exactly.
+    value, check, _, members_sum = cla_total(loaded, "E92000001", "2023")
+    assert (value, members_sum) == (83750, 83750)
+    assert check == "agrees"
+
+
+def test_a_suppressed_count_is_missing_never_zero(loaded):
+    case = case_for(CLA_2025)
+    result = loaded(case)
+    rows = query(loaded, """
+        SELECT value, missing_reason, raw, source_row FROM observations
+        WHERE source_id = ? AND la_code = 'E09000001' AND period = '2025'
+        AND measure = 'children_count'
+        AND breakdown LIKE ?""", [result.source_id, AT_31_MARCH])
+    assert rows == [(None, "suppressed", "c", rows[0][3])]
+    line = raw_grid(loaded, case)[rows[0][3] - 1]
+    assert "City of London" in line and line[-2:] == ["c", "c"]
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A published value: where it is in the raw file, where it must be in the store."""
+
+    path: str
+    sheet: str | None
+    row: dict[str, str]  # the raw row: {heading: cell as text}
+    heading: str | tuple[str, ...]  # the column (or words all in its heading)
+    la_code: str
+    measure: str
+    period: str
+    published: float | str | None  # None: compared with the raw cell only
+    breakdown: str = "%"
+
+    @property
+    def id(self) -> str:
+        sheet = f"[{self.sheet}]" if self.sheet else ""
+        return f"{self.path}{sheet}:{self.measure}:{self.la_code}"
+
+
+# One authority's value per format, found in the raw file by its name or code (not by
+# the stored source_row), compared with the store and with the figure as published.
+SPOTS = [
+    Spot("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv", None,
+         {"time_period": "2025", "la_name": "Hartlepool",
+          "population_type": "Children looked after on 31 March each year"},
+         "children_count", "E06000001", "children_count", "2025", 332,
+         "%Children looked after on 31 March%"),
+    # MHCLG revenue outturn: £ thousand, stored as printed.
+    Spot("spend/RO3_LA_Data_2024-25_data_by_LA.ods", "RO3_LA_Data_202425",
+         {"ONS Code": "E08000035"},
+         "TOTAL CHILDREN SOCIAL CARE - Net Current Expenditure (C7 = C3 - C6)",
+         "E08000035", "ro3_csc_net_current_expenditure", "2024-25", 256657),
+    Spot("spend/RO3_2022-23_data_by_LA.ods", "RO3_LA_Data_2022-23",
+         {"ONS Code": "E06000052"},
+         ("Children's social care - Children Looked After Net Current Expenditure",),
+         "E06000052", "ro3_csc_cla_net_current_expenditure", "2022-23", 45442),
+    Spot("spend/RSX_2023-24_data_by_LA.ods", "RSX_LA_Data_2023-24",
+         {"ONS Code": "E06000001"},
+         "Children Social Care - Net Current Expenditure (C7 = C3 - C6)", "E06000001",
+         "children_social_care_net_current_expenditure_c7_c3_c6", "2023-24", 40682),
+    # DfE S251 outturn: pounds; the S251 line is the breakdown.
+    Spot("spend/s251_outturn_2008_09_to_2013_14/s251_outturn_1314.csv", None,
+         {"LA": "383", "LineNumber": "16"}, "NetCurrentExpenditure",
+         "E08000035", "s251_net_current_expenditure", "2013-14", 61166297,
+         "%16 Total Children Looked After%"),
+    # DfE SFR underlying data (latin-1 CSVs), by name and by DfE code.
+    Spot("cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv", None,
+         {"geog_n": "Cornwall"}, "MarTotal_2010", "E06000052",
+         "cla_at_31_march", "2010", 449),
+    # The 2010 file numbers England 921, Isle of Wight's DfE code: the spec matches on
+    # names, so Isle of Wight has its own 179, not England's 64,400.
+    Spot("cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv", None,
+         {"geog_n": "Isle of Wight"}, "MarTotal_2010", "E06000046", "cla_at_31_march",
+         "2010", 179),
+    Spot("cla/historic_sfr_2010_2017/cla_2015_SFR34_CLA.csv", None,
+         {"geog_c": "383"}, "CLA_Mar2015", "E08000035", "cla_at_31_march",
+         "2015", 1245),
+    Spot(IOD, "IDACI", {"Upper Tier Local Authority District code (2019)": "E06000001"},
+         "IDACI - Average score", "E06000001", "idaci_average_score",
+         "2019", 0.283),
+    Spot(MYE, "MYE2 - Persons", {"Code": "E06000052"}, "17", "E06000052",
+         "population_age_17", "2023", 6044),
+    # Matched on April 2023 boundaries: the new North Yorkshire and Cumberland.
+    Spot(MYE, "MYE2 - Persons", {"Code": "E06000065"}, "All ages", "E06000065",
+         "population_all_ages", "2023", 627629),
+    Spot(MYE, "MYE2 - Females", {"Code": "E06000063"}, "0", "E06000063",
+         "population_female_age_0", "2023", None),
+    # Ofsted judgements: categories, stored as the words.
+    # An authority abolished since is matched as on its inspection date.
+    Spot("ofsted/ilacs_inspection_history_2018_to_2025.csv", None,
+         {"Local authority name": "Northamptonshire"}, "Overall effectiveness",
+         "E10000021", "ofsted_overall_effectiveness", "2019-06-17", "Inadequate"),
+    Spot(OFSTED_2025, "Inspections_as_at_31_March",
+         {"Local authority area code": "E08000035"}, "Overall effectiveness",
+         "E08000035", "ofsted_overall_effectiveness", "2025-03-31", "Outstanding"),
+    Spot("iassn_2021/services.csv", None, {"local_authority": "Leeds"},
+         "pop_0_25", "E08000035", "pop_0_25", "2021", 284601),
+    # LAIT: its published CLA rates equal DfE's (Cornwall 60, Leeds 85 per 10,000).
+    Spot("lait/lait_core_csc_measures_long.csv", None,
+         {"measure_short": "LAC", "year": "2025", "la_number": "908"}, "value",
+         "E06000052", "LAC", "2025", 60),
+    Spot("lait/lait_bds_long_0.parquet", None,
+         {"Short Desc": "LAC", "Years": "2025", "LA Number": "383"}, "Values",
+         "E08000035", "LAC", "2025", 85),
+]
+
+
+@pytest.mark.parametrize("spot", SPOTS, ids=[s.id for s in SPOTS])
+def test_a_published_value_matches_the_raw_cell(loaded, spot):
+    case = case_for(spot.path, spot.sheet)
+    result = loaded(case)
+    stored = query(loaded, """
+        SELECT value, label, source_row, source_column FROM observations
+        WHERE source_id = ? AND la_code = ? AND measure = ? AND period = ?
+        AND breakdown LIKE ?""",
+                   [result.source_id, spot.la_code, spot.measure, spot.period,
+                    spot.breakdown])
+    assert len(stored) == 1, stored
+    value, label, source_row, source_column = stored[0]
+    grid = raw_grid(loaded, case)
+    header, first = locate_header(grid, case)
+    col = find_column(header, spot.heading)
+    hits = find_rows(grid, header, first, spot.row)
+    assert len(hits) == 1, hits
+    cell = grid[hits[0]][col]
+    if isinstance(spot.published, str):
+        assert label == cell_text(cell).strip() == spot.published
+    else:
+        assert value == number(cell)
+        assert spot.published is None or value == spot.published
+    # The stored provenance points at this very cell.
+    assert (source_row, source_column) == (hits[0] + 1, header[col])
+
+
+def test_lait_rates_equal_the_dfe_release(loaded):
+    """Two publications of one statistic agree (LAIT collates DfE's CLA rates)."""
+    lait = loaded(case_for("lait/lait_core_csc_measures_long.csv"))
+    ees = loaded(case_for("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv"))
+    pairs = query(loaded, """
+        SELECT l.value, e.value FROM observations l JOIN observations e USING (la_code)
+        WHERE l.source_id = ? AND l.measure = 'LAC' AND l.period = '2025'
+        AND e.source_id = ? AND e.measure = 'rate_per_10000' AND e.period = '2025'
+        AND e.breakdown LIKE '%Children looked after on 31 March%'
+        AND l.value IS NOT NULL AND e.value IS NOT NULL""",
+                  [lait.source_id, ees.source_id])
+    assert len(pairs) >= 145
+    assert sum(a == b for a, b in pairs) >= 0.98 * len(pairs)
+
+
+DASHBOARD_SPEND = "spend/csc_spending_per_child_2024_25_dashboard_derived.csv"
+DASHBOARD_FILES = [DASHBOARD_SPEND,
+                   "spend/cla_share_of_csc_spending_2024_25_dashboard_derived.csv",
+                   "cin_cpp/cin_rates_per_10k_2013_to_2025_dashboard_derived.csv"]
+
+
+@pytest.mark.parametrize("path", DASHBOARD_FILES)
+def test_dashboard_symbols_are_never_numbers(loaded, path):
+    """The DfE dashboard codes x, c and z as -300, -100 and -400 in its numeric copies;
+    the specs load the copies with the symbols, so no negative count or cost is stored.
+    """
+    result = loaded(case_for(path))
+    for table in ("observations", "totals"):
+        assert query(loaded, f"SELECT count(*) FROM {table} WHERE source_id = ? AND "
+                     "value < 0", [result.source_id]) == [(0,)]
+    if path == DASHBOARD_SPEND:
+        # Birmingham's 2024-25 return is missing: 'x', stored as missing, not £-300k.
+        rows = query(loaded, """
+            SELECT measure, value, missing_reason, raw FROM observations
+            WHERE source_id = ? AND la_code = 'E08000025' AND measure IN
+            ('children_social_care_total_expenditure_c3_c1_c2',
+             'csc_expenditure_per_child')
+            ORDER BY measure""", [result.source_id])
+        assert [r[1:3] for r in rows] == [(None, "not-available")] * 2
+        assert [r[3].strip() for r in rows] == ["x", "x"]
+
+
+def test_dashboard_spend_is_the_published_rsx_figure(loaded):
+    """The dashboard's children's social care spend is RSX 2024-25 total expenditure."""
+    dashboard = loaded(case_for(DASHBOARD_SPEND))
+    rsx = loaded(case_for("spend/RSX_LA_Data_2024-25_data_by_LA.ods",
+                          "RSX_LA_Data_202425"))
+    pairs = query(loaded, """
+        SELECT d.la_code, d.value, r.value FROM observations d JOIN observations r
+        USING (la_code, measure) WHERE d.source_id = ? AND r.source_id = ?
+        AND measure = 'children_social_care_total_expenditure_c3_c1_c2'
+        AND d.value IS NOT NULL AND r.value IS NOT NULL""",
+                  [dashboard.source_id, rsx.source_id])
+    assert len(pairs) >= 145
+    differ = [p for p in pairs if not math.isclose(p[1], p[2], abs_tol=0.5)]
+    assert len(differ) <= 0.02 * len(pairs), differ[:5]
+
+
+# ------------------------------------------------------------------------------------
+# Provenance: sampled observations of every format point at their raw cell.
+
+PROVENANCE_CASES = [
+    case_for("cla/cla_number_and_rate_per_10k_children_2019_to_2023.csv"),
+    case_for("cin_cpp/c3_factors_identified_at_end_of_assessment_2018_to_2025.csv"),
+    case_for("spend/RO3_2022-23_data_by_LA.ods", "RO3_LA_Data_2022-23"),
+    case_for("spend/RO3_LA_Data_2024-25_data_by_LA.ods", "RO3_LA_Data_202425"),
+    case_for("spend/s251_outturn_2008_09_to_2013_14/s251_outturn_0809.csv"),
+    case_for("spend/s251_outturn_2008_09_to_2013_14/s251_outturn_1112.csv"),
+    case_for("cla/historic_sfr_2010_2017/cla_2014_SFR36_CLA.csv"),
+    case_for(IOD, "IMD"),
+    case_for("deprivation/iod2019_upper_tier_all_domains_wide.csv"),
+    case_for(MYE, "MYE2 - Females"),
+    case_for(MYE, "MYE3"),
+    case_for("population/ons_mid2023_population_by_la_age_0_25.csv"),
+    case_for(OFSTED_2025, "ILACS_inspection_history"),
+    case_for(OFSTED_2024, "Inspections_31_March_2024"),
+    case_for("ofsted/ilacs_inspection_history_2018_to_2025.csv"),
+    case_for("lait/lait_bds_long_0.parquet"),
+    case_for("lait/lait_core_csc_measures_long.csv"),
+    case_for("iassn_2021/services.csv"),
+    case_for("deprivation/children_relative_low_income_ltla_with_pop0_16_2015_to_2020_"
+             "derived.csv"),
+]
+
+
+@pytest.mark.parametrize("case", PROVENANCE_CASES, ids=[c.id for c in PROVENANCE_CASES])
+def test_sampled_observations_point_at_their_raw_cell(loaded, case):
+    result = loaded(case)
+    sample = query(loaded, """
+        SELECT value, label, missing_reason, raw, source_row, source_column, la_code
+        FROM observations WHERE source_id = ?
+        ORDER BY hash(source_row * 7919 + length(source_column)), source_column
+        LIMIT 12""", [result.source_id])
+    # Add a suppressed or otherwise missing value when the file has one.
+    sample += query(loaded, """
+        SELECT value, label, missing_reason, raw, source_row, source_column, la_code
+        FROM observations WHERE source_id = ? AND missing_reason IS NOT NULL
+        AND missing_reason <> 'blank' ORDER BY source_row, source_column LIMIT 2""",
+                    [result.source_id])
+    grid = raw_grid(loaded, case)
+    header, _ = locate_header(grid, case)
+    assert len(sample) >= 12
+    for value, label, missing, raw, row, column, la_code in sample:
+        cell = grid[row - 1][find_column(header, column)]
+        text = cell_text(cell)
+        if label is not None:
+            assert label == text.strip(), (row, column)
+        elif value is not None:
+            assert math.isclose(value, number(cell), rel_tol=1e-12), (row, column, cell)
+        else:
+            assert missing, (row, column)
+            assert (text.strip() if text else None) == (raw.strip() if raw else None), (
+                row, column, cell, raw)
+        # The row names the authority the value was stored for.
+        assert row_names(grid[row - 1], la_code, loaded), (row, la_code)
+
+
+# ------------------------------------------------------------------------------------
+# Reading raw files independently of lacompare's readers.
+
+
+@cache
+def raw_csv(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    return list(csv.reader(text.splitlines()))
+
+
+@cache
+def raw_workbook(path: Path) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path))
+
+
+@cache
+def raw_sheet(path: Path, sheet: str) -> list[list[Any]]:
+    return raw_workbook(path).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+class ParquetRows:
+    """A Parquet file's rows through DuckDB's own reader, fetched when asked for.
+
+    Item 0 is the column names and item n the file's row n - 1, as a CSV would have
+    them (lacompare numbers Parquet rows the same way).
+    """
+
+    def __init__(self, path: Path) -> None:
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.source = f"read_parquet('{path}', file_row_number = true)"
+        self.names = [r[0] for r in self.con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+
+    def __len__(self) -> int:
+        rows = self.con.execute(f"SELECT count(*) FROM {self.source}").fetchall()
+        return rows[0][0] + 1
+
+    def __getitem__(self, index: int) -> list[Any]:
+        if index == 0:
+            return list(self.names)
+        cols = ", ".join(f'"{n}"' for n in self.names)
+        row = self.con.execute(f"SELECT {cols} FROM {self.source} WHERE "
+                               "file_row_number = ?", [index - 1]).fetchall()
+        return list(row[0])
+
+    def where(self, conditions: dict[str, str]) -> list[int]:
+        """Items whose cells, as text, equal the conditions."""
+        sql = " AND ".join(
+            f'regexp_replace(CAST("{k}" AS VARCHAR), \'\\.0$\', \'\') = ?'
+            for k in conditions)
+        return [r[0] + 1 for r in self.con.execute(
+            f"SELECT file_row_number FROM {self.source} WHERE {sql}",
+            list(conditions.values())).fetchall()]
+
+
+@cache
+def raw_parquet(path: Path) -> ParquetRows:
+    return ParquetRows(path)
+
+
+def find_rows(grid: Any, header: list[str], first: int,
+              conditions: dict[str, str]) -> list[int]:
+    """Indexes of the rows (from ``first``) whose cells equal the conditions."""
+    if isinstance(grid, ParquetRows):
+        return grid.where(conditions)
+    cols = {header.index(k): v for k, v in conditions.items()}
+    return [i for i in range(first, len(grid))
+            if all(c < len(grid[i]) and cell_text(grid[i][c]).strip() == v
+                   for c, v in cols.items())]
+
+
+def raw_grid(loaded, case: Case) -> list[list[Any]]:
+    """The file's rows as read here (row n of the file is item n - 1)."""
+    path = loaded.root / case.path
+    if path.suffix == ".parquet":
+        return raw_parquet(path)
+    if case.sheet:
+        return raw_sheet(path, case.sheet)
+    return raw_csv(path)
+
+
+def spec_as_of(case: Case) -> str | None:
+    from lacompare.sources.specs import read_spec
+
+    return read_spec(case.spec_file()).as_of if case.spec_file() else None
+
+
+def spec_header(case: Case) -> tuple[int | None, int]:
+    from lacompare.sources.specs import read_spec
+
+    if case.spec_file() is None:
+        return None, 1
+    spec = read_spec(case.spec_file())
+    return spec.header_row, spec.header_rows
+
+
+def locate_header(grid: list[list[Any]], case: Case) -> tuple[list[str], int]:
+    """The headings as lacompare names them: rows joined, the upper carried right."""
+    if isinstance(grid, ParquetRows):
+        return grid[0], 1
+    header_row, header_rows = spec_header(case)
+    if header_row is None:
+        # The first row with a cell in each of the first three columns.
+        header_row = 1 + next(i for i, r in enumerate(grid)
+                              if len(r) >= 3 and all(cell_text(c) for c in r[:3]))
+    rows = grid[header_row - 1: header_row - 1 + header_rows]
+    width = max(len(r) for r in rows)
+    parts: list[list[str]] = []
+    for depth, row in enumerate(rows):
+        cells = [" ".join((cell_text(row[i]) if i < len(row) else "").split())
+                 for i in range(width)]
+        if depth < len(rows) - 1:
+            last = ""
+            for i, c in enumerate(cells):
+                last = c or last
+                cells[i] = last
+        parts.append(cells)
+    names = []
+    for i in range(width):
+        bits = list(dict.fromkeys(p[i] for p in parts if p[i]))
+        names.append(" ".join(bits))
+    return names, header_row - 1 + header_rows
+
+
+def find_column(header: list[str], heading: str | tuple[str, ...]) -> int:
+    if isinstance(heading, tuple):  # words that must all be in the heading
+        hits = [i for i, h in enumerate(header) if all(w in h for w in heading)]
+        assert len(hits) == 1, (heading, hits)
+        return hits[0]
+    return header.index(heading)
+
+
+def row_names(row: list[Any], la_code: str, loaded) -> bool:
+    """Whether a raw row names the authority: its ONS or DfE code, or its name."""
+    found = query(loaded, "SELECT la_code, former_codes, dfe_code, la_name FROM "
+                  "authorities WHERE la_code = ?", [la_code])
+    assert found, la_code
+    code, former, dfe, name = found[0]
+    keys = {code, dfe, *re.split(r"[;, ]+", former or "")} - {"", None}
+    texts = {cell_text(c).strip() for c in row}
+    if keys & texts:
+        return True
+
+    def plain(text: str) -> str:
+        text = text.lower().replace("&", " and ").replace("st.", "st ")
+        text = re.sub(r"\b(city of|county of|ua|(pre lg))\b", " ", text)
+        return " ".join(re.sub(r"[^a-z]+", " ", text).split())
+
+    return plain(name) in {plain(t) for t in texts}
+
+
+def cell_text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float):
+        if math.isnan(cell):
+            return ""
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    if isinstance(cell, dt.datetime):
+        if cell.time() == dt.time(0):
+            return cell.date().isoformat()
+        return cell.isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell)
+
+
+def number(cell: Any) -> float:
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return float(cell)
+    text = str(cell).strip().replace(",", "").replace("£", "").rstrip("%")
+    if text.startswith("(") and text.endswith(")"):
+        text = "-" + text[1:-1]
+    return float(text)
