@@ -18,6 +18,18 @@ _EXPORTS = {
     "find_spend_factors": "models", "quintiles": "models", "parse_years": "models",
     "RegressionResult": "models", "PanelResult": "models", "SpendModel": "models",
     "SPEND_FACTORS": "models",
+    "compute_neighbours": "neighbours", "load_neighbour_set": "neighbours",
+    "read_neighbour_file": "neighbours", "read_dfe_neighbours": "neighbours",
+    "compare_neighbour_sets": "neighbours", "neighbours_of": "neighbours",
+    "list_neighbour_sets": "neighbours", "packaged_neighbour_file": "neighbours",
+    "NeighbourSet": "neighbours", "SetComparison": "neighbours",
+    "PACKAGED_SETS": "neighbours",
+    "correlate": "significance", "correlation_matrix": "significance",
+    "pairwise_correlation": "significance", "mann_whitney": "significance",
+    "kruskal": "significance", "adjust_p": "significance",
+    "read_la_values": "significance", "Correlation": "significance",
+    "CorrelationMatrix": "significance", "MannWhitney": "significance",
+    "KruskalWallis": "significance",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,420 @@
+"""CLI commands ``neighbours`` (load, compute, compare, show, list), ``correlate``
+and ``test`` (mann-whitney, kruskal).
+
+Registered by :func:`register`; nothing heavy is imported until a command runs.
+"""
+
+# No ``from __future__ import annotations``: Typer reads the parameter types, and
+# the command functions are defined inside register() where DbOption is local.
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FormatOption = Annotated[str, typer.Option(
+    "--format", "-f", help="table (readable) or csv (for scripts).")]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Write the CSV to this file instead of the screen.")]
+ExcludeOption = Annotated[list[str] | None, typer.Option(
+    "--exclude", "-x", help="Leave out authorities: 'region:London', "
+    "'London', a name or a code. Repeat for more.")]
+PeriodOption = Annotated[str | None, typer.Option(
+    "--period", "-p", help="A period (2021), a range averaged per authority "
+    "(2013:2017) or a list (2019,2021); default each measure's latest.")]
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def _check_format(fmt: str) -> str:
+    from lacompare.errors import InputError
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "csv"):
+        raise InputError(f"--format {fmt!r}: use table or csv")
+    return fmt
+
+
+def _emit_csv(frame: "pd.DataFrame", out: Path | None) -> None:
+    from lacompare.cli import _console
+
+    if out is None:
+        typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    _console(stderr=True).print(f"wrote {out}", markup=False)
+
+
+def _print_table(frame: "pd.DataFrame", title: str | None = None,
+                 digits: int = 3) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from lacompare.cli import _console
+
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "if"
+                         else "left")
+    shown = frame.copy()
+    for col in shown.columns:
+        if shown[col].dtype.kind == "f" and (shown[col].dropna() % 1 == 0).all():
+            # Counts that are floats only because some are missing (NaN).
+            shown[col] = shown[col].map(lambda v: "" if v != v else f"{v:.0f}")
+        elif shown[col].dtype.kind == "f":
+            shown[col] = shown[col].map(
+                lambda v: "" if v != v else f"{v:.{digits}g}" if abs(v) >= 1e4
+                or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}")
+    for row in shown.astype(object).where(shown.notna(), "").astype(str).to_numpy():
+        table.add_row(*map(Text, row))  # Text: data is never read as markup
+    _console().print(table)
+
+
+def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
+    from lacompare.cli import _console
+
+    console = _console()
+    if excluded.empty:
+        console.print("left out: none", markup=False)
+        return
+    console.print(f"left out ({len(excluded)}):", markup=False)
+    names = excluded["la_name"].astype(object).where(excluded["la_name"].notna(),
+                                                     excluded["la_code"])
+    for name, reason in list(zip(names, excluded["reason"], strict=True))[:limit]:
+        console.print(f"  {name}: {reason}", markup=False)
+    if len(excluded) > limit:
+        console.print(f"  … and {len(excluded) - limit} more (use --format csv)",
+                      markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``neighbours``, ``correlate`` and ``test`` to the lacompare app."""
+    from lacompare.cli import DbOption, _console, friendly
+
+    neighbours_app = typer.Typer(
+        help="Statistical neighbour sets: load DfE's or your own, compute, compare.",
+        no_args_is_help=True, rich_markup_mode="rich")
+    test_app = typer.Typer(
+        help="Tests of difference between groups of authorities.",
+        no_args_is_help=True, rich_markup_mode="rich")
+
+    @neighbours_app.command("load")
+    @friendly
+    def neighbours_load(
+        file: Annotated[str, typer.Argument(
+            help="Neighbour file (CSV in lacompare's format, or a DfE "
+            "statistical-neighbour XLSX/CSV), or a packaged set: dfe-2021, "
+            "dfe-2025.")],
+        set_id: Annotated[str, typer.Option("--set-id", help="Name of the set "
+                                            "in the store.")],
+        db: DbOption = None,
+        label: Annotated[str | None, typer.Option("--label",
+                                                  help="Description.")] = None,
+        valid_for: Annotated[str | None, typer.Option(
+            "--valid-for", help="Period or date the set is for (2025-26, "
+            "2021-04-01): resolves DfE codes and leaves out authorities that did "
+            "not exist then.")] = None,
+        include_old: Annotated[bool, typer.Option(
+            "--include-old", help="DfE files: keep the 'Old SNs' block.")] = False,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Replace a set with the same id.")] = False,
+    ) -> None:
+        """Load a neighbour set (format: lacompare/analysis/data/neighbours_format.md).
+
+        Example: [bold]lacompare neighbours load dfe-2025 --set-id dfe-2025[/]
+        """
+        from lacompare.analysis.neighbours import load_neighbour_set
+        from lacompare.store import open_store
+
+        with open_store(db) as store:
+            result = load_neighbour_set(store, file, set_id, label, valid_for,
+                                        include_old=include_old, replace=replace)
+        console = _console()
+        for line in result.summary_lines():
+            console.print(line, markup=False)
+        console.print(f"store: {store.path}", markup=False)
+
+    @neighbours_app.command("compute")
+    @friendly
+    def neighbours_compute(
+        variables: Annotated[str, typer.Option(
+            "--variables", help="Measures describing the authorities, "
+            "comma-separated.")],
+        set_id: Annotated[str, typer.Option("--set-id", help="Name of the set "
+                                            "in the store.")],
+        db: DbOption = None,
+        weights: Annotated[str | None, typer.Option(
+            "--weights", help="One weight per variable, comma-separated "
+            "(default all 1).")] = None,
+        k: Annotated[int, typer.Option("--k", help="Neighbours per authority.")]
+        = 10,
+        period: PeriodOption = None,
+        valid_for: Annotated[str | None, typer.Option(
+            "--valid-for", help="Period or date the set is for (default: --period "
+            "when it is one period).")] = None,
+        exclude: ExcludeOption = None,
+        rebase: Annotated[str, typer.Option(
+            "--rebase", help="authority (each one's farthest = 1, CIPFA) or "
+            "overall.")] = "authority",
+        label: Annotated[str | None, typer.Option("--label",
+                                                  help="Description.")] = None,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Replace a set with the same id.")] = False,
+    ) -> None:
+        """Compute statistical neighbours: z-scores, weighted Euclidean distance.
+
+        Example: [bold]lacompare neighbours compute --variables idaci,pop
+        --weights 2,1 --k 10 --set-id mine[/]
+        """
+        from lacompare.analysis.neighbours import compute_neighbours
+        from lacompare.errors import InputError
+        from lacompare.store import open_store
+
+        names = _split(variables)
+        try:
+            w = [float(v) for v in _split(weights)] if weights else None
+        except ValueError:
+            raise InputError(f"--weights {weights!r}: numbers, comma-separated"
+                             ) from None
+        with open_store(db) as store:
+            result = compute_neighbours(
+                store, names, w, k, period, set_id, label=label,
+                valid_for=valid_for, exclude=exclude, rebase=rebase,
+                replace=replace)
+        console = _console()
+        for line in result.summary_lines():
+            console.print(line, markup=False)
+        console.print(f"store: {store.path}", markup=False)
+
+    @neighbours_app.command("compare")
+    @friendly
+    def neighbours_compare(
+        set_a: Annotated[str, typer.Argument(help="First set id.")],
+        set_b: Annotated[str, typer.Argument(help="Second set id.")],
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Count the neighbours two sets share, authority by authority.
+
+        Example: [bold]lacompare neighbours compare dfe-2021 dfe-2025
+        --format csv[/]
+        """
+        from lacompare.analysis.neighbours import compare_neighbour_sets
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = compare_neighbour_sets(store, set_a, set_b)
+        frame = result.per_authority
+        if fmt == "csv" or out is not None:
+            _emit_csv(frame, out)
+            if out is None:
+                return
+        else:
+            _print_table(frame.drop(columns="shared_names"),
+                         title=f"{set_a} vs {set_b}")
+        for line in result.summary_lines():
+            _console().print(line, markup=False)
+
+    @neighbours_app.command("show")
+    @friendly
+    def neighbours_show(
+        la: Annotated[str, typer.Argument(help="Authority name or code.")],
+        set_id: Annotated[str | None, typer.Option(
+            "--set-id", help="Set (default: the only one in the store).")] = None,
+        period: Annotated[str | None, typer.Option(
+            "--period", help="Leave out neighbours that did not exist then.")]
+        = None,
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Show one authority's neighbours, nearest first.
+
+        Example: [bold]lacompare neighbours show Barnsley --set-id dfe-2025[/]
+        """
+        import pandas as pd
+
+        from lacompare.analysis.neighbours import neighbours_of
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            frame = neighbours_of(store, la, set_id, period=period)
+        excluded = pd.DataFrame(frame.attrs.pop("excluded", []),
+                                columns=["la_code", "la_name", "reason"])
+        if fmt == "csv" or out is not None:
+            _emit_csv(frame, out)
+            return
+        cols = ["rank", "neighbour_name", "neighbour_region", "distance",
+                "closeness"]
+        if frame["distance"].isna().all():
+            cols.remove("distance")
+        _print_table(frame[cols],
+                     title=f"{frame['la_name'].iloc[0]} in {frame['set_id'].iloc[0]}")
+        if len(excluded):
+            _print_excluded(excluded)
+
+    @neighbours_app.command("list")
+    @friendly
+    def neighbours_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+        """List the neighbour sets in the store.
+
+        Example: [bold]lacompare neighbours list --db my.duckdb[/]
+        """
+        from lacompare.analysis.neighbours import list_neighbour_sets
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            frame = list_neighbour_sets(store)
+        if fmt == "csv":
+            _emit_csv(frame, None)
+        else:
+            _print_table(frame[["set_id", "method", "valid_for", "authorities",
+                                "rows", "label"]], title="Neighbour sets")
+
+    @app.command("correlate")
+    @friendly
+    def correlate_cmd(
+        measures: Annotated[list[str], typer.Argument(
+            help="Two measures (one test), or more (all pairs).")],
+        method: Annotated[str, typer.Option(
+            "--method", "-m", help="spearman, pearson or kendall.")] = "spearman",
+        period: PeriodOption = None,
+        exclude: ExcludeOption = None,
+        adjust: Annotated[str, typer.Option(
+            "--adjust", help="Several pairs: adjust p by holm or bh "
+            "(Benjamini-Hochberg).")] = "bh",
+        confidence: Annotated[float, typer.Option(
+            "--confidence", help="Level of the confidence interval.")] = 0.95,
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Correlate measures across authorities: r, p, n, CI and who was left out.
+
+        Example: [bold]lacompare correlate turnover cla_rate --exclude
+        region:London[/]
+        """
+        from lacompare.analysis.significance import correlate, correlation_matrix
+        from lacompare.errors import InputError
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        names = [m for part in measures for m in _split(part)]
+        if len(names) < 2:
+            raise InputError("give two or more measures")
+        with open_store(db, read_only=True) as store:
+            if len(names) == 2:
+                result = correlate(store, names[0], names[1], method,
+                                   period=period, exclude=exclude,
+                                   confidence=confidence)
+            else:
+                matrix = correlation_matrix(store, names, method, period=period,
+                                            exclude=exclude)
+        console = _console()
+        if len(names) == 2:
+            if fmt == "csv" or out is not None:
+                _emit_csv(result.to_frame(), out)
+                if out is None:
+                    return
+            console.print(result.describe(), markup=False)
+            console.print(f"CI: {result.ci_method}", markup=False)
+            _print_excluded(result.excluded)
+            return
+        frame = matrix.long(adjust=adjust)
+        if fmt == "csv" or out is not None:
+            _emit_csv(frame, out)
+            if out is None:
+                return
+        else:
+            _print_table(frame, title=f"{method.capitalize()} correlations "
+                         f"(p adjusted: {adjust})")
+        missing = matrix.missing.groupby("measure").size()
+        for m, count in missing.items():
+            console.print(f"{m}: no value for {count} authorities", markup=False)
+        _print_excluded(matrix.excluded)
+
+    def _emit_test(result: Any, fmt: str, out: Path | None,
+                   extra: "pd.DataFrame | None" = None) -> None:
+        if fmt == "csv" or out is not None:
+            _emit_csv(result.to_frame(), out)
+            if out is None:
+                return
+        _console().print(result.describe(), markup=False)
+        if extra is not None:
+            _print_table(extra)
+        _print_excluded(result.excluded)
+
+    @test_app.command("mann-whitney")
+    @friendly
+    def mann_whitney_cmd(
+        measure: Annotated[str, typer.Argument(help="The measure compared.")],
+        group_by: Annotated[str, typer.Option(
+            "--group-by", "-g", help="'region:London' (London against the rest), "
+            "an authorities column with --groups, or a 0/1 or Yes/No measure.")],
+        groups: Annotated[str | None, typer.Option(
+            "--groups", help="The two groups to compare, comma-separated.")] = None,
+        period: PeriodOption = None,
+        group_period: Annotated[str | None, typer.Option(
+            "--group-period", help="Period of a grouping measure.")] = None,
+        exclude: ExcludeOption = None,
+        alternative: Annotated[str, typer.Option(
+            "--alternative", help="two-sided, less or greater.")] = "two-sided",
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Mann-Whitney U between two groups, with the rank-biserial effect size.
+
+        Example: [bold]lacompare test mann-whitney cla_rate --group-by
+        region:London[/]
+        """
+        from lacompare.analysis.significance import mann_whitney
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = mann_whitney(store, measure, group_by,
+                                  groups=_split(groups) or None, period=period,
+                                  group_period=group_period, exclude=exclude,
+                                  alternative=alternative)
+        _emit_test(result, fmt, out)
+
+    @test_app.command("kruskal")
+    @friendly
+    def kruskal_cmd(
+        measure: Annotated[str, typer.Argument(help="The measure compared.")],
+        by: Annotated[str, typer.Option(
+            "--by", help="region, london_region, la_type or a measure.")]
+        = "region",
+        period: PeriodOption = None,
+        by_period: Annotated[str | None, typer.Option(
+            "--by-period", help="Period of a grouping measure.")] = None,
+        exclude: ExcludeOption = None,
+        db: DbOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Kruskal-Wallis H across groups, with epsilon-squared.
+
+        Example: [bold]lacompare test kruskal cla_rate --by region[/]
+        """
+        from lacompare.analysis.significance import kruskal
+        from lacompare.store import open_store
+
+        fmt = _check_format(fmt)
+        with open_store(db, read_only=True) as store:
+            result = kruskal(store, measure, by, period=period, by_period=by_period,
+                             exclude=exclude)
+        _emit_test(result, fmt, out, extra=result.groups)
+
+    app.add_typer(neighbours_app, name="neighbours")
+    app.add_typer(test_app, name="test")
