@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lacompare.cells import UNPARSED, sql_parse
-from lacompare.errors import InputError
+from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
 from lacompare.sources import RawTable, read_raw
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
@@ -421,6 +421,11 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
         coded = [c for c in rest if _is_numeric(stats[c])
                  and _looks_like_code_heading(_heading(raw, c))]
         layout.la_columns = _detect_la_columns(con, raw, coded + texty)
+        if layout.la_columns and all(c in coded for c in layout.la_columns):
+            # Codes found: the authority's name column goes with them (checked
+            # against the code) rather than loading as a measure.
+            named = [c for c in texty if _NAME_HEADING.search(_heading(raw, c))]
+            layout.la_columns += named[:1]
         if not layout.la_columns:
             raise InputError(
                 "cannot tell which column names the local authority; give it with "
@@ -477,11 +482,18 @@ def _distinct_measure_ids(values: list[ValueColumn]) -> None:
     The second and later get the column letter appended, so no value overwrites
     another; a spec can name them properly.
     """
-    seen: set[str] = set()
+    seen: dict[tuple[str, str | None], ValueColumn] = {}
     for v in values:
-        if v.measure in seen and not v.spec.measure:
+        key = (v.measure, v.spec.period)
+        if key in seen and not v.spec.measure:
             v.measure = f"{v.measure}_{_letter_of(v.column)}"
-        seen.add(v.measure)
+            key = (v.measure, v.spec.period)
+        if key in seen:
+            raise SpecError(
+                f"columns {seen[key].heading!r} and {v.heading!r} are both measure "
+                f"{v.measure!r}" + (f" for {v.spec.period}" if v.spec.period else "")
+                + "; give them different measures or periods")
+        seen[key] = v
 
 
 def _letter_of(column: str) -> str:
@@ -494,7 +506,11 @@ def _letter_of(column: str) -> str:
 
 def _looks_like_code_heading(heading: str) -> bool:
     h = heading.strip().lower()
-    return any(w in h for w in ("code", "number", "num", "lea", "geog_c", "la no"))
+    return h == "la" or any(w in h for w in ("code", "number", "num", "lea", "geog_c",
+                                             "la no"))
+
+
+_NAME_HEADING = re.compile(r"\b(name|authority|area)\b|_name$|_n$", re.I)
 
 
 def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
@@ -578,7 +594,8 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
                         # (North Yorkshire's E06000065 on 2021 rows); the authority
                         # of the period is the one that existed then.
                         then = [g for g in good if g[2].match != "total-row"
-                                and _valid_on(g[2], rec["as_of"])]
+                                and _valid_on(g[2], rec["as_of"])
+                                and g[2].dfe_code == m.dfe_code]
                         if then:
                             issues.add("back-cast-code",
                                        f"{v!r} is {m.la_name}'s code from "
@@ -767,13 +784,17 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     # Value columns: unpivot them in SQL with their measure ids.
     value_rows = []
     for v in layout.values:
-        value_rows.append((v.column, v.measure, v.spec.type))
+        # A column may carry its own period (wide tables with a column per year).
+        value_rows.append((v.column, v.measure, v.spec.type,
+                           normalise_period(v.spec.period)))
     import pandas as pd
 
-    vframe = pd.DataFrame(value_rows, columns=["col", "measure", "vtype"], dtype=object)
+    vframe = pd.DataFrame(value_rows, columns=["col", "measure", "vtype", "vperiod"],
+                          dtype=object)
     con.execute("DROP TABLE IF EXISTS _vcols")
     con.register("_vcols_frame", vframe)
     con.execute("CREATE TEMP TABLE _vcols AS SELECT CAST(col AS VARCHAR) col, "
+                "CAST(vperiod AS VARCHAR) vperiod, "
                 "CAST(measure AS VARCHAR) measure, CAST(vtype AS VARCHAR) vtype "
                 "FROM _vcols_frame")
     con.unregister("_vcols_frame")
@@ -830,7 +851,8 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                     f"'number' AS vtype FROM ({base}) b)")
         else:
             on = ", ".join(v.column for v in layout.values)
-            rows = (f"(SELECT u.*, v.measure, v.vtype FROM (FROM ({base}) UNPIVOT "
+            rows = (f"(SELECT u.* REPLACE (coalesce(v.vperiod, u._period) AS _period), "
+                    f"v.measure, v.vtype FROM (FROM ({base}) UNPIVOT "
                     f"INCLUDE NULLS (val FOR col IN ({on}))) u "
                     f"JOIN _vcols v USING (col))")
         return f"""
@@ -858,7 +880,8 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         if bad is not None:
             raise InputError("no measure name", file=raw.file, sheet=raw.sheet,
                              row=bad, column=_heading(raw, layout.measure_column))
-    periods_missing = con.execute(
+    every_column_dated = all(v.spec.period for v in layout.values)
+    periods_missing = None if every_column_dated else con.execute(
         "SELECT min(first_row) FROM _keys WHERE kind IN ('la', 'total') "
         "AND period IS NULL").fetchall()[0][0]
     if periods_missing is not None:
@@ -1084,7 +1107,14 @@ def _check_totals(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
         FROM _tot""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _members AS
-        SELECT t.tid, count(*) AS n, count(o.value) AS n_value, sum(o.value) AS s,
+        SELECT t.tid,
+               -- A member that is not applicable (z) is not part of the total; one
+               -- that rounds to zero (k, low) counts as 0 within the tolerance.
+               count(*) FILTER (coalesce(o.missing_reason, '') <> 'not-applicable')
+                   AS n,
+               count(o.value) + count(*) FILTER (o.missing_reason IN
+                   ('rounds-to-zero', 'low')) AS n_value,
+               sum(o.value) AS s,
                avg(CASE WHEN o.value % 10 = 0 THEN 1 ELSE 0 END) >= 0.8 AS tens,
                avg(CASE WHEN o.value % 5 = 0 THEN 1 ELSE 0 END) >= 0.8 AS fives,
                bool_and(o.value IS NULL OR o.value = round(o.value)) AS whole
