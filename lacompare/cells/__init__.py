@@ -18,10 +18,16 @@ from lacompare.cells._numbers import (
     NBSP,
     NUMBER_RE,
     STRIP_CHARS_RE,
+    NOTE_ONLY_RE,
     UNICODE_MINUS,
     WHITESPACE,
 )
-from lacompare.cells.markers import UNPARSED, missing_reasons, read_markers
+from lacompare.cells.markers import (
+    FOOTNOTE_ONLY,
+    UNPARSED,
+    missing_reasons,
+    read_markers,
+)
 
 __all__ = [
     "ParsedCell",
@@ -37,6 +43,7 @@ _NUMBER = re.compile(NUMBER_RE, re.ASCII)
 _BRACKETED = re.compile(BRACKETED_RE, re.ASCII)
 _FOOTNOTE = re.compile(FOOTNOTE_RE, re.ASCII)
 _STRIP = re.compile(STRIP_CHARS_RE, re.ASCII)
+_NOTE_ONLY = re.compile(NOTE_ONLY_RE, re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ def parse_cell(raw: object) -> ParsedCell:
     marker = markers.get(text.lower())
     if marker is not None:
         return ParsedCell(None, marker[0])
+    if _NOTE_ONLY.match(text):
+        return ParsedCell(None, FOOTNOTE_ONLY, note=text)
     note = None
     match = _FOOTNOTE.search(text)
     if match and match.start() > 0:
@@ -163,7 +172,9 @@ def sql_parse(source: str, columns: list[str]) -> str:
          for c in columns],
         [f"CASE WHEN NOT {c}__plain THEN trim(replace(replace({c}, '{NBSP}', ' '), "
          f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c" for c in columns],
-        [f"CASE lower({c}__c) {cases} ELSE NULL END AS {c}__m, "
+        [f"CASE lower({c}__c) {cases} ELSE CASE WHEN regexp_full_match({c}__c, "
+         f"{_sql_string(NOTE_ONLY_RE)}) THEN {_sql_string(FOOTNOTE_ONLY)} END END "
+         f"AS {c}__m, "
          f"trim(CASE WHEN regexp_matches({c}__c, {foot_any}) "
          f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) AS {c}__u"
          for c in columns],

@@ -10,6 +10,9 @@ from __future__ import annotations
 # "(r)" revised, "(e)" estimated. Stripped from the number and kept as the value's note.
 FOOTNOTE_RE = r"\s*(\[[A-Za-z0-9 ]{1,12}\]|\([prePRE]\)|[*†‡§¶^]+)$"
 
+# A cell holding only a footnote mark ("[note 4]"): no figure was given.
+NOTE_ONLY_RE = r"^\[[A-Za-z0-9 ]{1,12}\]$"
+
 # A plain number after currency, brackets and footnotes are taken off: optional sign, an
 # optional pound sign on either side of the sign, digits with well-formed thousands groups
 # or without separators, decimals, an exponent, and a trailing percent sign.

@@ -8,6 +8,8 @@ from importlib.resources import files
 
 #: Reason stored for text that is neither a number nor a known marker.
 UNPARSED = "unparsed"
+#: Reason stored for a cell holding only a footnote mark such as "[note 4]".
+FOOTNOTE_ONLY = "footnote-only"
 
 
 @cache
@@ -39,5 +41,6 @@ def missing_reasons() -> list[str]:
     seen: dict[str, None] = {}
     for reason, _ in read_markers().values():
         seen.setdefault(reason, None)
+    seen.setdefault(FOOTNOTE_ONLY, None)
     seen.setdefault(UNPARSED, None)
     return list(seen)

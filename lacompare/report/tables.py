@@ -74,6 +74,7 @@ MISSING_SYMBOLS: dict[str, tuple[str, str]] = {
     # An error value or unreadable text in the source: to the reader, not available.
     "spreadsheet-error": ("[x]", "not available"),
     "unparsed": ("[x]", "not available"),
+    "footnote-only": ("[x]", "not available"),
     "not-applicable": ("[z]", "not applicable"),
     "rounds-to-zero": ("[k]", "rounds to 0 but is not 0"),
     "low-reliability": ("[u]", "low reliability"),

@@ -45,6 +45,7 @@ from lacompare.cells import parse_cell, read_markers, sql_parse
         ("   ", None, "blank"),
         ("#VALUE!", None, "spreadsheet-error"),
         ("1,23", None, "unparsed"),
+        ("[note 4]", None, "footnote-only"),
         ("twelve", None, "unparsed"),
         ("1e999", None, "unparsed"),
     ],
@@ -92,7 +93,8 @@ cell_text = st.one_of(
 
 EDGE_CASES = ["1_000", "0x10", "1e", "1.2.3", "+.5", "-.5e-3", "\u0661\u0662", " 12 ",
               "\t12", "\x0b12", "12\x0c", "1E+05", "--1", "1d", "\u00a012",
-              "\uff11\uff12", "nan", "-inf", "1e-400", "\x85", "12\x85", "(12)%"]
+              "\uff11\uff12", "nan", "-inf", "1e-400", "\x85", "12\x85", "(12)%",
+              "[note 4]", "[Note 12]", "[c] ", "12 [note 3]"]
 
 
 def test_sql_parser_agrees_on_edge_cases():
