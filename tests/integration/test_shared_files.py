@@ -40,10 +40,6 @@ SPECS = REPO / "lacompare" / "sources" / "specs"
 DEMO_SPEC = REPO / "lacompare" / "demo" / "data" / "iassn_2021.toml"
 
 # Changes in lacompare that some loads wait for (their tests are xfail(strict=True)):
-NEEDS_PER_COLUMN_PERIOD = (
-    "needs lacompare to honour [measures.*] period (a period per value column, "
-    "MeasureSpec.period): it is parsed but never used, so a table with one column per "
-    "year cannot load")
 NEEDS_OTHER_BODIES = (
     "needs lacompare to set aside rows for public bodies that are not authorities "
     "(police E23, fire E31, national parks E26, combined authorities E47, waste E50, "
@@ -52,15 +48,9 @@ NEEDS_OTHER_BODIES = (
 NEEDS_REPEATED_HEADER = (
     "needs lacompare to skip a row that repeats the headings (row 159 starts a second "
     "table of pre-reorganisation authorities)")
-NEEDS_BACK_CAST_FIX = (
-    "needs lacompare's back-cast-code rule to move a row to 'the authority of the "
-    "period' only when both share a DfE number: rows for Dorset CC (835, E10000009) "
-    "after April 2019 and for Dorset Council (838, E06000059) before it, marked z or "
-    "-, are moved onto the other Dorset and duplicate its published value")
 NEEDS_DISTRICT_NAMES = (
     "needs lacompare to recognise lower-tier district names and Welsh, Scottish and "
-    "Northern Irish council names with no code (246 rows), and "
-    + NEEDS_PER_COLUMN_PERIOD)
+    "Northern Irish council names with no code (246 rows)")
 
 
 def years(first: int, last: int) -> tuple[str, ...]:
@@ -128,7 +118,7 @@ CASES: list[Case] = [
     Case("cin_cpp/d5_cpps_at31march_by_duration_2013_to_2025.csv",
          periods=years(2013, 2025)),
     Case("cla/cla_number_and_rate_per_10k_children_2019_to_2023.csv",
-         periods=years(2019, 2023), xfail_load=NEEDS_BACK_CAST_FIX),
+         periods=years(2019, 2023)),
     Case("cla/cla_number_and_rate_per_10k_children_2020_to_2024.csv",
          periods=years(2020, 2024)),
     Case("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv",
@@ -151,17 +141,14 @@ CASES: list[Case] = [
     Case("workforce/csww_indicators_2017_to_2025.csv", periods=years(2017, 2025)),
     Case("workforce/la_cla_swcount.csv", periods=("2024",)),
     # Long tables recognised by their measure and value columns: no options.
-    Case("lait/lait_bds_long_0.parquet", min_authorities=150,
-         xfail_load=NEEDS_BACK_CAST_FIX),
-    Case("lait/lait_core_csc_measures_long.csv", min_authorities=150,
-         xfail_load=NEEDS_BACK_CAST_FIX),
+    Case("lait/lait_bds_long_0.parquet", min_authorities=150,),
+    Case("lait/lait_core_csc_measures_long.csv", min_authorities=150,),
     # Lower-tier rows with ONS codes: districts set aside, unitaries etc. load.
     Case("deprivation/children_relative_low_income_ltla_with_pop0_16_2015_to_2020_"
          "derived.csv", periods=years(2015, 2020), min_authorities=120),
     # Tables that need a spec.
     Case("cla/cla_31_march_count_and_rate_2010_to_2025_harmonised_derived.csv",
-         "derived_cla_31_march_harmonised_2010_2025.toml", periods=years(2010, 2025),
-         xfail_load=NEEDS_BACK_CAST_FIX),
+         "derived_cla_31_march_harmonised_2010_2025.toml", periods=years(2010, 2025),),
     sfr(2010, "cla_2010_SFR27_March.csv"),
     sfr(2011, "cla_2011_SFR21_CLA.csv"),
     sfr(2012, "cla_2012_SFR20_CLA.csv"),
@@ -200,8 +187,7 @@ CASES: list[Case] = [
     Case(MYE, "ons_mye2_males_2023.toml", sheet="MYE2 - Males", periods=("2023",)),
     Case(MYE, "ons_mye3_2023.toml", sheet="MYE3", periods=("2023",)),
     *[Case(MYE, f"ons_{sheet.lower()}_2011_2023.toml", sheet=sheet,
-           periods=years(2011, 2023), xfail_load=NEEDS_PER_COLUMN_PERIOD,
-           xfail_rows=NEEDS_PER_COLUMN_PERIOD)
+           periods=years(2011, 2023))
       for sheet in ("MYE4", "MYE5", "MYE6")],
     Case("population/ons_mid2023_population_by_la_age_0_25.csv",
          "ons_mid2023_population_age_0_25_derived.toml", periods=("2023",)),
@@ -527,10 +513,6 @@ def test_a_region_total_agrees_with_its_authorities(loaded):
     assert (value, check, members, members_sum) == (6040, "agrees", 12, 6038)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs lacompare's sum check to leave out members marked not applicable (z: the "
-    "authority did not exist that year); today they make every England total of an "
-    "EES file that carries abolished authorities 'incomplete'"))
 def test_a_not_applicable_member_does_not_block_the_sum_check(loaded):
     # 2023: no suppressed authority, but Northamptonshire, Cumberland, Westmorland and
     # Furness and the Isles of Scilly carry z; the 153 counts sum to 83,750 exactly.
