@@ -259,6 +259,7 @@ COMMAND_MODULES = (
     "lacompare.analysis._commands_summary",  # summary, compare, derive
     "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
     "lacompare.analysis._commands_models",  # model
+    "lacompare.report._commands",  # report
 )
 
 
