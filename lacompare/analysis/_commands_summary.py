@@ -192,14 +192,21 @@ def register(app: typer.Typer) -> None:
         for h in heads:
             table.add_column(h, justify="left" if h in ("authority", "measure",
                                                          "flag") else "right")
+        import pandas as pd
+
+        def text(value: Any) -> str:
+            # Result columns may hold None, NaN or pandas' NA for "no value".
+            return "" if value is None or pd.isna(value) else str(value)
+
         for r in t.itertuples(index=False):
-            flag = "" if r.flag is None else (
-                r.flag if r.flag == "within" else f"{r.flag} ({r.flag_level})")
-            rank = "" if r.rank is None or r.rank != r.rank else f"{r.rank}/{r.rank_of}"
-            cells = ([r.la_name or r.la_code] if several else []) + [
-                r.measure, r.period or "", printed(r.value, r.missing_reason),
+            flag = text(r.flag)
+            if flag and flag != "within":
+                flag = f"{flag} ({text(r.flag_level)})"
+            rank = f"{r.rank}/{r.rank_of}" if text(r.rank) else ""
+            cells = ([text(r.la_name) or r.la_code] if several else []) + [
+                r.measure, text(r.period), printed(r.value, r.missing_reason),
                 _num(r.neighbours_mean, 1), _num(r.region_value, 1),
-                _num(r.england_value, 1), rank, r.quartile or "", _num(r.z, 2), flag]
+                _num(r.england_value, 1), rank, text(r.quartile), _num(r.z, 2), flag]
             table.add_row(*[str(c) for c in cells])
         console.print(table)
         for line in result.notes():

@@ -158,6 +158,27 @@ def _chosen_periods(store: Store, meta: pd.DataFrame, period: str | None,
     return rows.groupby("measure", as_index=False).last()[["measure", "period"]]
 
 
+def _check_breakdown(store: Store, measures: list[str], breakdown: str) -> str:
+    """The breakdown to compare: exact, or the one breakdown containing the text.
+
+    A breakdown a measure does not have is refused, naming the ones it has.
+    """
+    rows = store.con.execute(
+        "SELECT measure, list(DISTINCT breakdown ORDER BY breakdown) FROM observations "
+        "WHERE measure IN (SELECT unnest(?)) GROUP BY measure", [measures]).fetchall()
+    if breakdown and rows and all(breakdown not in a for _, a in rows):
+        hits = {b for _, a in rows for b in a if breakdown.lower() in b.lower()}
+        if len(hits) == 1:
+            breakdown = hits.pop()
+    for measure, available in rows:
+        if breakdown not in available:
+            shown = "; ".join(repr(b) for b in available[:8])
+            raise InputError(f"measure {measure!r} has no breakdown {breakdown!r} "
+                             f"('' is the total); it has: {shown} — choose one with "
+                             "--breakdown")
+    return breakdown
+
+
 def _values(store: Store, chosen: pd.DataFrame, breakdown: str) -> pd.DataFrame:
     from lacompare.derive._store import registered
 
@@ -367,6 +388,7 @@ def compare(
     meta = _measures(store, measures)
     if meta.empty:
         raise InputError("no numeric measures in the store to compare")
+    breakdown = _check_breakdown(store, meta["measure"].tolist(), breakdown)
     chosen = _chosen_periods(store, meta, period, breakdown)
     vals = _values(store, chosen, breakdown)
     if period is not None and vals.empty:

@@ -260,3 +260,20 @@ def test_compare_unknown_authority_is_one_line(app, db):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "no authority 'Atlantis'" in lines[0]
+
+
+def test_breakdown_must_exist_and_may_be_named_by_part(store, write):
+    from lacompare.store._ingest import ingest
+
+    text = ("time_period,time_identifier,geographic_level,country_code,country_name,"
+            "region_code,region_name,old_la_code,new_la_code,la_name,kind,rate\n"
+            + "".join(f"2024,Reporting year,Local authority,E92000001,England,E12000001,"
+                      f"North East,{d},{c},{n},{k},{v}\n"
+                      for d, c, n in (("805", "E06000001", "Hartlepool"),
+                                      ("806", "E06000002", "Middlesbrough"))
+                      for k, v in (("At 31 March", 10), ("Started", 3))))
+    ingest(store, write("e.csv", text))
+    with pytest.raises(InputError, match="has no breakdown ''.*kind=At 31 March"):
+        compare(store, "Hartlepool", ["rate"])
+    result = compare(store, "Hartlepool", ["rate"], breakdown="31 March")
+    assert result.table["value"].tolist() == [10.0]
