@@ -242,15 +242,25 @@ def info(db: DbOption = None) -> None:
     for col in ("id", "file", "sheet", "values", "totals", "loaded"):
         table.add_column(col)
     for r in sources.itertuples():
-        table.add_row(str(r.source_id), Path(r.file).name, r.sheet or "",
-                      f"{r.observations:,}", f"{r.totals:,}", str(r.loaded_at)[:19])
+        table.add_row(str(r.source_id), Path(r.file).name, _text(r.sheet),
+                      _count(r.observations), _count(r.totals), str(r.loaded_at)[:19])
     console.print(table)
     mt = Table(title="Measures")
     for col in ("measure", "unit", "polarity", "values"):
         mt.add_column(col)
     for r in measures.itertuples():
-        mt.add_row(r.measure, r.unit or "", r.polarity, f"{r.n:,}")
+        mt.add_row(r.measure, _text(r.unit), _text(r.polarity), _count(r.n))
     console.print(mt)
+
+
+def _text(value: Any) -> str:
+    """A cell for a terminal table: '' for None, NaN or pandas' NA."""
+    return "" if value is None or value != value or str(value) == "<NA>" else str(value)
+
+
+def _count(value: Any) -> str:
+    text = _text(value)
+    return f"{int(float(text)):,}" if text else ""
 
 
 # Commands of later stages live beside their code; each module's register(app)
