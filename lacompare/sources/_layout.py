@@ -51,13 +51,55 @@ def find_header_row(rows: Sequence[Sequence[str]]) -> int | None:
                 continue
             below_filled = [c for c in below if c and c.strip()]
             below_share = sum(_is_number(c) for c in below_filled) / len(below_filled)
-            if numbers / len(filled) >= below_share:
+            # A label column ("la", then ages 0 … 25) gives heading and data rows the
+            # same share of numbers, and a suppressed cell gives the data fewer; so
+            # numbers counting up one at a time also mark headings (when the data
+            # below does not count up too).
+            headings = _counts_up(filled) and not _counts_up(below_filled)
+            if numbers / len(filled) >= below_share and not headings:
                 continue
         # A header is followed by at least one row of data (or ends the file).
         if i + 1 < len(scan) and not any(widths[i + 1 : i + 6]):
             continue
         return i
     return None
+
+
+def _counts_up(cells: Sequence[str]) -> bool:
+    """True when the whole numbers among ``cells`` run n, n+1, n+2 … (ages, months)."""
+    ints = [int(c.strip()) for c in cells if c.strip().isdigit()]
+    steps = zip(ints, ints[1:], strict=False)
+    return len(ints) >= 2 and all(b == a + 1 for a, b in steps)
+
+
+def header_block_start(
+    rows: Sequence[Sequence[str]], index: int, header_rows: int
+) -> int:
+    """First row of a header ``header_rows`` deep, given the row found by
+    :func:`find_header_row`.
+
+    Merged upper rows ("2021" over "Funding" and "FTE") fill fewer cells than the
+    table is wide, so detection finds the lowest row of the header; the rows just
+    above it belong to the header when they label a column right of the header's
+    first one (a title sits alone in the first column).
+
+    Examples
+    --------
+    >>> rows = [["Table 1"], [], ["", "2021", "", "2022", ""],
+    ...         ["la", "Funding", "FTE", "Funding", "FTE"],
+    ...         ["Leeds", "1", "2", "3", "4"]]
+    >>> find_header_row(rows), header_block_start(rows, 3, 2)
+    (3, 2)
+    """
+    filled = [j for j, c in enumerate(rows[index]) if c and c.strip()]
+    first = filled[0] if filled else 0
+    start = index
+    while start > 0 and index - start < header_rows - 1:
+        above = [j for j, c in enumerate(rows[start - 1]) if c and c.strip()]
+        if not any(j > first for j in above):
+            break
+        start -= 1
+    return start
 
 
 def header_names(
@@ -105,7 +147,8 @@ def header_names(
         letter = _letter(i)
         if not name:
             name = f"column {letter}"
-            issues.add("blank-header", f"column {letter} has no heading; named {name!r}",
+            issues.add("blank-header",
+                       f"column {letter} has no heading; named {name!r}",
                        severity="info", file=file, sheet=sheet, row=first_row,
                        column=letter)
         key = name.lower()

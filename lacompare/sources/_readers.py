@@ -8,19 +8,21 @@ CSVs go straight into DuckDB's reader; spreadsheets through python-calamine.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import math
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
-from lacompare.sources._layout import find_header_row, header_names
+from lacompare.sources._layout import find_header_row, header_block_start, header_names
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,6 +34,8 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 # How many leading lines are read in Python to find the header and the dialect.
 SNIFF_LINES = 200
 SNIFF_BYTES = 1 << 20
+# Above this size a CSV the fast reader refuses is an error, not read in Python.
+PYTHON_CSV_BYTES = 200 << 20
 
 
 @dataclass
@@ -72,7 +76,8 @@ def list_sheets(path: str | Path) -> list[str]:
     try:
         return list(CalamineWorkbook.from_path(str(path)).sheet_names)
     except Exception as exc:  # calamine raises several types for bad workbooks
-        raise InputError(f"cannot read workbook: {_short(exc)}", file=str(path)) from None
+        raise InputError(f"cannot read workbook: {_short(exc)}",
+                         file=str(path)) from None
 
 
 def _short(exc: BaseException) -> str:
@@ -159,18 +164,43 @@ def read_raw(
 
 
 def _decode_sample(path: Path) -> tuple[str, str]:
-    """Return (encoding, decoded leading text) using charset-normalizer if not UTF-8."""
+    """Return (encoding, decoded leading text): UTF-8, UTF-16, else Windows-1252.
+
+    charset-normalizer is asked only when Windows-1252 cannot be right: on a short
+    file it read cp1252's '£' as cp932 (Japanese), and UK public-sector files that
+    are not UTF-8 are almost always Windows-1252 (Excel's "CSV" on Windows).
+    """
     with path.open("rb") as fh:
         sample = fh.read(SNIFF_BYTES)
-    if not sample.strip():
+    whole = len(sample) < SNIFF_BYTES
+    if not sample.removeprefix(codecs.BOM_UTF8).strip():
         raise InputError("file is empty", file=str(path))
-    if b"\x00" in sample[:4096] and not (
-        sample.startswith(b"\xff\xfe") or sample.startswith(b"\xfe\xff")
-    ):
+    utf16 = _utf16(sample)
+    if utf16:
+        # Cut on a whole character; the full copy made later is decoded strictly.
+        text = sample[: len(sample) // 2 * 2].decode(utf16, errors="replace")
+        return utf16, text if whole else text[: text.rfind("\n") + 1]
+    if b"\x00" in sample[:4096]:
         raise InputError("not a text table (binary content)", file=str(path))
-    cut = sample if len(sample) < SNIFF_BYTES else sample[: sample.rfind(b"\n") + 1]
+    cut = sample if whole else sample[: sample.rfind(b"\n") + 1]
     try:
         return "utf-8", cut.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = exc
+    # Letters that are valid UTF-8 beside bytes that are not: a file pasted
+    # together from two encodings, or one cut short mid-character. Reading it all
+    # as Windows-1252 would turn every UTF-8 '£' into 'Â£' without a word.
+    utf8_elsewhere = any(ord(ch) > 0x7F and ch != "\ufffd"
+                         for ch in cut.decode("utf-8-sig", errors="replace"))
+    if utf8_elsewhere:
+        row = cut[: bad.start].count(b"\n") + 1
+        if whole and bad.reason == "unexpected end of data":
+            raise InputError("the file ends part-way through a character (was it "
+                             "cut short?)", file=str(path), row=row)
+        raise InputError("mixes UTF-8 with another text encoding (save it as "
+                         "UTF-8)", file=str(path), row=row)
+    try:
+        return "cp1252", cut.decode("cp1252")
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -181,6 +211,22 @@ def _decode_sample(path: Path) -> tuple[str, str]:
     return best.encoding, str(best)
 
 
+def _utf16(sample: bytes) -> str | None:
+    """'utf-16' (with a BOM), 'utf-16-le'/'-be' (ASCII text with every other byte
+    NUL, as Excel's "Unicode text" without its BOM), or None."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = sample[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _sniff_dialect(text: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
@@ -188,6 +234,32 @@ def _sniff_dialect(text: str, suffix: str) -> str:
         return csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def _sniff_rows(
+    text: str, delim: str, path: Path
+) -> tuple[list[list[str]], list[int], list[int]]:
+    """The leading records of a CSV, with the lines each starts and ends on.
+
+    Records, not lines: a quoted cell may hold a line break. Lines end at LF, CRLF
+    or a lone CR, as in DuckDB's reader, so record ``i`` here is record ``i`` there.
+    """
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        for record in reader:
+            starts.append(ends[-1] + 1 if ends else 1)
+            ends.append(reader.line_num)
+            rows.append(record)
+            if len(rows) >= SNIFF_LINES:
+                break
+    except csv.Error as exc:
+        # e.g. a cell of over 128 KiB: an unclosed quote has swallowed the rest.
+        raise InputError(f"cannot read as CSV: {exc} (an unclosed quote?)",
+                         file=str(path), row=ends[-1] + 1 if ends else 1) from None
+    return rows, starts, ends
 
 
 def _read_csv(
@@ -201,13 +273,17 @@ def _read_csv(
 
     encoding, text = _decode_sample(path)
     delim = _sniff_dialect(text, path.suffix.lower())
-    lines = text.splitlines()[:SNIFF_LINES]
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+    rows, starts, ends = _sniff_rows(text, delim, path)
     issues = IssueLog()
-    index = _header_index(rows, header_row, path, None)
+    index = _header_index(rows, header_row, header_rows, path, None, starts)
+    line = starts[index]
     headers = header_names(rows[index : index + header_rows], issues, str(path), None,
-                           index + 1)
+                           line)
+    _check_headers(headers, path, None, line)
     skip = index + header_rows
+    # The line the first record after the header starts on (records are what
+    # DuckDB's skip counts; blank lines are records of no cells).
+    first_line = ends[min(skip, len(ends)) - 1] + 1
     source = path
     tmp: str | None = None
     if encoding != "utf-8":
@@ -221,36 +297,102 @@ def _read_csv(
                 for chunk in iter(lambda: src.read(1 << 20), ""):
                     out.write(chunk)
             except UnicodeDecodeError as exc:
+                os.unlink(tmp)
                 raise InputError(f"not valid {encoding} text: {exc.reason}",
                                  file=str(path)) from None
         source = Path(tmp)
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     target = str(source).replace("'", "''")
+    # Lines are counted while DuckDB reads (it lets go of the GIL), so checking
+    # the row numbers below costs no time on a big file.
+    pool = ThreadPoolExecutor(max_workers=1)
+    counted = pool.submit(_count_lines, source)
     try:
-        con.execute(f"DROP TABLE IF EXISTS {relation}")
-        con.execute(
-            f"""CREATE TEMP TABLE {relation} AS
-                SELECT *
-                FROM read_csv('{target}', header = false, skip = {skip},
-                              delim = '{delim.replace("'", "''")}', quote = '"',
-                              escape = '"', columns = {{{columns}}},
-                              null_padding = true, auto_detect = false,
-                              strict_mode = true, parallel = true)"""
-        )
-        row_sql = f"(rowid + {skip + 1})"
-    except duckdb.Error as exc:
-        if source.stat().st_size > 200 << 20:
-            raise InputError(f"cannot read as CSV: {_short(exc)}", file=str(path)) from None
-        # The fast reader refuses some hand-made files; the Python reader says which
-        # row is wrong, or reads what DuckDB would not.
-        _read_csv_python(con, path, source, skip, headers, delim, relation, issues)
-        row_sql = "_row"
+        fast = True
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {relation}")
+            con.execute(
+                f"""CREATE TEMP TABLE {relation} AS
+                    SELECT *
+                    FROM read_csv('{target}', header = false, skip = {skip},
+                                  delim = '{delim.replace("'", "''")}', quote = '"',
+                                  escape = '"', columns = {{{columns}}},
+                                  null_padding = true, auto_detect = false,
+                                  strict_mode = true, parallel = true)"""
+            )
+        except duckdb.Error as exc:
+            if source.stat().st_size > PYTHON_CSV_BYTES:
+                raise InputError(f"cannot read as CSV: {_short(exc)}",
+                                 file=str(path)) from None
+            fast = False
+        row_sql = f"(rowid + {first_line})"
+        if fast:
+            # rowid + offset is each record's line only when every line after the
+            # header holds exactly one record: DuckDB skips blank lines and reads a
+            # quoted line break as part of a cell, and either shifts the numbers.
+            n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+            lines = counted.result()
+            if lines is None or n_rows != max(lines - first_line + 1, 0):
+                if source.stat().st_size > PYTHON_CSV_BYTES:
+                    issues.add("row-numbers",
+                               "blank lines or line breaks inside cells: row numbers "
+                               "after the first of them may be off", file=str(path))
+                else:
+                    fast = False
+        if not fast:
+            # The fast reader refuses some hand-made files; the Python reader says
+            # which row is wrong, reads what DuckDB would not, and numbers rows by
+            # the line they start on.
+            _read_csv_python(con, path, source, skip, headers, delim, relation,
+                             issues)
+            row_sql = "_row"
     finally:
+        pool.shutdown(wait=True)
         if tmp:
             os.unlink(tmp)
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-    return RawTable(str(path), None, relation, headers, index + 1, n_rows, issues,
+    return RawTable(str(path), None, relation, headers, line, n_rows, issues,
                     row_sql)
+
+
+def _count_lines(path: Path) -> int | None:
+    """Lines up to the last one holding anything; None if a line ends in a lone CR
+    (DuckDB ends lines there too, and counting those is not worth a second pass)."""
+    lines = 0
+    tail = b""
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            if chunk.endswith(b"\r"):
+                chunk += fh.read(1)
+            crs = chunk.count(b"\r")
+            if crs and crs != chunk.count(b"\r\n"):
+                return None
+            lines += chunk.count(b"\n")
+            tail = (tail + chunk)[-65536:] if len(chunk) < 65536 else chunk[-65536:]
+    content = tail.rstrip(b"\r\n")
+    if not content and len(tail) == 65536:
+        return None  # 64 KiB of line breaks at the end: not worth counting exactly
+    return lines - tail.count(b"\n", len(content)) + (1 if content else 0)
+
+
+class _KeptLines:
+    """A file's lines, keeping those read since the last :meth:`take`."""
+
+    def __init__(self, lines: io.TextIOBase) -> None:
+        self._lines = lines
+        self.kept: list[str] = []
+
+    def __iter__(self) -> _KeptLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.kept.append(line)
+        return line
+
+    def take(self) -> list[str]:
+        kept, self.kept = self.kept, []
+        return kept
 
 
 def _read_csv_python(
@@ -265,13 +407,18 @@ def _read_csv_python(
 ) -> None:
     width = len(headers)
     records: list[list[str | None]] = []
+    last: tuple[int, list[str]] | None = None
     with source.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delim)
+        lines = _KeptLines(fh)
+        reader = csv.reader(lines, delimiter=delim)
         try:
             for _ in range(skip):
                 next(reader, None)
+            lines.take()
             for record in reader:
-                line = reader.line_num
+                # The line the record starts on (line_num is the one it ends on).
+                line = reader.line_num - len(lines.kept) + 1
+                last = (line, lines.take())
                 if not any(c.strip() for c in record):
                     continue
                 if len(record) > width and any(c.strip() for c in record[width:]):
@@ -288,7 +435,37 @@ def _read_csv_python(
         except csv.Error as exc:
             raise InputError(f"cannot read as CSV: {exc}", file=str(path),
                              row=reader.line_num) from None
+        except UnicodeDecodeError as exc:
+            # Past the part read to guess the encoding (text is decoded in blocks,
+            # so the reader's line count does not say where).
+            raise InputError(f"not valid UTF-8 text: {exc.reason}", file=str(path),
+                             row=_first_bad_line(source)) from None
+    if last is not None and _unclosed_quote("".join(last[1]), delim):
+        # Python's reader runs an unclosed quote to the end of the file and keeps
+        # what it swallowed as one cell; DuckDB refuses such a file, and so do we.
+        raise InputError("a quote opened in this row is never closed",
+                         file=str(path), row=last[0])
     _register_rows(con, relation, records, width)
+
+
+def _first_bad_line(path: Path) -> int | None:
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _unclosed_quote(text: str, delim: str) -> bool:
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
+                            strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _column_letter(index: int) -> str:
@@ -322,18 +499,38 @@ def _register_rows(
 
 
 def _header_index(
-    rows: list[list[str]], header_row: int | None, path: Path, sheet: str | None
+    rows: list[list[str]],
+    header_row: int | None,
+    header_rows: int,
+    path: Path,
+    sheet: str | None,
+    starts: list[int] | None = None,
 ) -> int:
+    """Index in ``rows`` of the header's first row.
+
+    ``starts`` are the lines rows start on (a CSV's quoted line breaks make them
+    differ from ``index + 1``), so an explicit ``header_row`` is the line a user sees.
+    """
+    starts = starts if starts is not None else list(range(1, len(rows) + 1))
     if header_row is not None:
-        if header_row < 1 or header_row > len(rows):
+        if header_row < 1 or not starts or header_row > starts[-1]:
             raise InputError(f"header row {header_row} is outside the table",
                              file=str(path), sheet=sheet)
-        return header_row - 1
+        return max(i for i, start in enumerate(starts) if start <= header_row)
     index = find_header_row(rows)
     if index is None:
         raise InputError("no table found (no row looks like column headings)",
                          file=str(path), sheet=sheet)
+    if header_rows > 1:
+        index = header_block_start(rows, index, header_rows)
     return index
+
+
+def _check_headers(headers: list[str], path: Path, sheet: str | None, row: int) -> None:
+    # A blank header row names no columns, and a table of none cannot be made.
+    if not headers:
+        raise InputError(f"header row {row} is blank", file=str(path), sheet=sheet,
+                         row=row)
 
 
 def _read_sheet(
@@ -350,11 +547,12 @@ def _read_sheet(
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except Exception as exc:
-        raise InputError(f"cannot read workbook: {_short(exc)}", file=str(path)) from None
+        raise InputError(f"cannot read workbook: {_short(exc)}",
+                         file=str(path)) from None
     if sheet is not None and sheet not in names:
         raise InputError(f"no sheet {sheet!r}; sheets are: " + ", ".join(names),
                          file=str(path))
-    sheets: list[tuple[str, list[list[object]]]] = []
+    sheets: list[tuple[str, list[list[Any]]]] = []
     for name in [sheet] if sheet is not None else names:
         try:
             sheets.append(
@@ -366,17 +564,20 @@ def _read_sheet(
         # Data sheets are the big ones; cover, notes and contents sheets are small.
         sheets.sort(key=lambda item: -sum(
             1 for row in item[1] for c in row if c not in (None, "")))
-    last_error: InputError | None = None
+    if not sheets:
+        raise InputError("the workbook has no sheets", file=str(path))
+    errors: list[InputError] = []
     for name, cells in sheets:
         rows = [[cell_text(c) or "" for c in row] for row in cells]
         try:
-            index = _header_index(rows, header_row, path, name)
+            index = _header_index(rows, header_row, header_rows, path, name)
         except InputError as exc:
-            last_error = exc
+            errors.append(exc)
             continue
         issues = IssueLog()
         headers = header_names(rows[index : index + header_rows], issues, str(path),
                                name, index + 1)
+        _check_headers(headers, path, name, index + 1)
         width = len(headers)
         records = []
         for number, row in enumerate(rows[index + header_rows :],
@@ -387,7 +588,8 @@ def _read_sheet(
             extra = [i for i in range(width, len(row)) if row[i].strip()]
             if extra:
                 issues.add("cell-outside-table",
-                           f"cell beyond the last headed column: {row[extra[0]][:40]!r}",
+                           "cell beyond the last headed column: "
+                           f"{row[extra[0]][:40]!r}",
                            file=str(path), sheet=name, row=number,
                            column=_column_letter(extra[0]), value=row[extra[0]])
             cells_text += [None] * (width - len(cells_text))
@@ -399,8 +601,11 @@ def _read_sheet(
                        severity="info", file=str(path), sheet=name)
         return RawTable(str(path), name, relation, headers, index + 1, len(records),
                         issues)
-    assert last_error is not None
-    raise last_error
+    if len(errors) == 1:
+        raise errors[0]
+    # Saying only why the last (smallest) sheet failed would point at a cover sheet.
+    raise InputError(f"no table found in any sheet ({errors[0].message}); sheets "
+                     "are: " + ", ".join(names), file=str(path))
 
 
 def _read_parquet(
@@ -413,13 +618,25 @@ def _read_parquet(
         described = con.execute(
             f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"cannot read as Parquet: {_short(exc)}", file=str(path)) from None
-    headers = [r[0] for r in described]
-    casts = ", ".join(f'CAST("{h}" AS VARCHAR) AS c{i}' for i, h in enumerate(headers))
-    con.execute(f"DROP TABLE IF EXISTS {relation}")
-    con.execute(
-        f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
-        f"CAST(file_row_number AS BIGINT) + 2 AS _row "
-        f"FROM read_parquet('{target}', file_row_number = true)")
+        raise InputError(f"cannot read as Parquet: {_short(exc)}",
+                         file=str(path)) from None
+    names = [r[0] for r in described]
+    issues = IssueLog()
+    # Parquet names may repeat apart from case, or be blank; name them as a CSV's.
+    headers = header_names([names], issues, str(path), None, 1)
+    headers += [f"column {_column_letter(i)}" for i in range(len(headers), len(names))]
+    _check_headers(headers, path, None, 1)
+    # Quote names as identifiers: a name may hold '"' (which broke the SQL).
+    casts = ", ".join('CAST("' + n.replace('"', '""') + f'" AS VARCHAR) AS c{i}'
+                      for i, n in enumerate(names))
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {relation}")
+        con.execute(
+            f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
+            f"CAST(file_row_number AS BIGINT) + 2 AS _row "
+            f"FROM read_parquet('{target}', file_row_number = true)")
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read as Parquet: {_short(exc)}",
+                         file=str(path)) from None
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-    return RawTable(str(path), None, relation, headers, 1, n_rows)
+    return RawTable(str(path), None, relation, headers, 1, n_rows, issues)
