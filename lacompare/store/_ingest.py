@@ -224,7 +224,7 @@ def ingest(
                        measure, measure_column, as_of)
     path = Path(path)
     con = store.con
-    sha = file_sha256(path) if path.exists() else ""
+    sha = file_sha256(path) if path.is_file() else ""
     # Read before the transaction: a temporary table made inside one numbers its
     # rows from a large offset, and row numbers must be the file's.
     clock = _Clock()
@@ -861,9 +861,12 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    _breakdown AS breakdown,
                    CASE WHEN vtype = 'category' THEN NULL ELSE val__value END
                        AS value,
-                   CASE WHEN vtype = 'category' AND val__missing = '{UNPARSED}'
+                   CASE WHEN vtype = 'category' AND (val__missing IS NULL
+                                                      OR val__missing = '{UNPARSED}')
                         THEN NULL ELSE val__missing END AS missing_reason,
-                   CASE WHEN vtype = 'category' AND val__missing = '{UNPARSED}'
+                   -- A category cell keeps its text, even when it reads as a number.
+                   CASE WHEN vtype = 'category' AND (val__missing IS NULL
+                                                     OR val__missing = '{UNPARSED}')
                         THEN trim(val) END AS label,
                    CASE WHEN vtype <> 'category' AND NOT val__plain THEN val END
                        AS raw,
