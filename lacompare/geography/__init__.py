@@ -3,7 +3,9 @@
 The registry (``data/authorities.csv``) holds every upper-tier authority with
 children's services duties today and every predecessor since 1998, one row per ONS
 code lifetime. :func:`resolve_authority` turns a printed name or code into a
-registry entry, refusing to guess when unsure.
+registry entry, refusing to guess when unsure. Lower-tier districts
+(``data/districts.csv``), which are not authorities, are recognised by
+:func:`match_district` so that their rows can be set aside or added up to the county.
 
 Examples
 --------
@@ -14,6 +16,15 @@ Examples
 
 from __future__ import annotations
 
+from ._districts import (
+    ONS_CODE_TYPES,
+    DistrictMatch,
+    match_district,
+    match_districts,
+    ons_code_type,
+    read_district_aliases,
+    read_districts,
+)
 from ._files import resolve_file
 from ._match import (
     FUZZY_MARGIN,
@@ -28,12 +39,19 @@ from ._registry import read_aliases, read_areas, read_authorities
 __all__ = [
     "FUZZY_MARGIN",
     "FUZZY_THRESHOLD",
+    "ONS_CODE_TYPES",
+    "DistrictMatch",
     "Match",
     "match_authorities",
+    "match_district",
+    "match_districts",
     "normalise_name",
+    "ons_code_type",
     "read_aliases",
     "read_areas",
     "read_authorities",
+    "read_district_aliases",
+    "read_districts",
     "resolve_authority",
     "resolve_file",
 ]

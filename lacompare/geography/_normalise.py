@@ -52,6 +52,9 @@ _SUFFIXES: tuple[tuple[str, ...], ...] = (
     ("mbc",),
     ("mdc",),
     ("cc",),
+    # MHCLG revenue outturn abbreviates district councils: 'Boston BC', 'Hart DC'.
+    ("bc",),
+    ("dc",),
     ("ua",),
     ("la",),
 )
@@ -186,9 +189,10 @@ def normalise_name(name: str, keep_notes: bool = False) -> str:
     Lower-cases, folds accents, turns '&'/'+' into 'and' and punctuation into spaces,
     writes 'Saint' as 'st', expands N/S/E/W and county abbreviations ('N.Yorkshire',
     'Lincs'), drops 'the', and strips council-type words ('Council', 'City Council',
-    'London Borough of', ', City of', 'UA', ...) from either end. Bracketed notes such
-    as '(Pre LG)' are dropped unless ``keep_notes`` is true. 'City of London' keeps its
-    'City of', because 'London' alone is the region. The result is idempotent.
+    'London Borough of', ', City of', 'UA', 'MBC', 'BC', 'DC', ...) from either end.
+    Bracketed notes such as '(Pre LG)' are dropped unless ``keep_notes`` is true.
+    'City of London' keeps its 'City of', because 'London' alone is the region. The
+    result is idempotent.
 
     Parameters
     ----------
