@@ -438,3 +438,44 @@ def match_districts(
     table[:-1] = found
     table[-1] = None  # the NA sentinel (-1)
     return list(table[codes])
+
+
+@cache
+def _outside_england() -> dict[str, tuple[str, str]]:
+    """Normalised name or code → (GSS code, nation) for Welsh, Scottish, NI councils."""
+    frame = _read_data_csv("outside_england.csv")
+    index: dict[str, tuple[str, str]] = {}
+    for row in frame.itertuples(index=False):
+        names = [row.name, row.official_name, *_split(row.alt_names)]
+        for name in names:
+            # Welsh councils print both names: 'Cardiff / Caerdydd'.
+            for part in [name, *name.split(" / ")]:
+                if part.strip():
+                    index[normalise_name(part)] = (row.gss_code, row.nation)
+        index[row.gss_code.upper()] = (row.gss_code, row.nation)
+    return index
+
+
+def match_outside_england(name_or_code: object) -> tuple[str, str] | None:
+    """The GSS code and nation of a council in Wales, Scotland or Northern Ireland.
+
+    UK-wide tables list them beside English authorities; lacompare sets their rows
+    aside. Names that are also English authorities are not matched.
+
+    Examples
+    --------
+    >>> match_outside_england("Cardiff / Caerdydd")
+    ('W06000015', 'Wales')
+    >>> match_outside_england("Leeds") is None
+    True
+    """
+    text = _query_text(name_or_code)
+    if not text:
+        return None
+    index = _outside_england()
+    found = index.get(text.upper()) or index.get(normalise_name(text))
+    if found is None and " / " in text:
+        found = index.get(normalise_name(text.split(" / ")[0]))
+    if found is None or _is_authority(text, None):
+        return None
+    return found

@@ -580,11 +580,23 @@ def _read_sheet(
         _check_headers(headers, path, name, index + 1)
         width = len(headers)
         records = []
-        for number, row in enumerate(rows[index + header_rows :],
-                                     start=index + header_rows + 1):
+        heading_row = [" ".join((c or "").split()).lower()
+                       for c in rows[index + header_rows - 1][:width]]
+        data_rows = rows[index + header_rows :]
+        for number, row in enumerate(data_rows, start=index + header_rows + 1):
             cells_text = [c if c != "" else None for c in row[:width]]
             if not any(c is not None and c.strip() for c in cells_text):
                 continue
+            if _repeats_headings(cells_text, heading_row):
+                # A second table under the first (class totals, an older list)
+                # starts with the same headings: the first table ends here.
+                left = sum(1 for r in data_rows[number - index - header_rows:]
+                           if any((c or "").strip() for c in r))
+                issues.add("second-table",
+                           f"row repeats the headings: the table ends at row "
+                           f"{number - 1}; {left} rows from here are not read",
+                           file=str(path), sheet=name, row=number)
+                break
             extra = [i for i in range(width, len(row)) if row[i].strip()]
             if extra:
                 issues.add("cell-outside-table",
@@ -606,6 +618,16 @@ def _read_sheet(
     # Saying only why the last (smallest) sheet failed would point at a cover sheet.
     raise InputError(f"no table found in any sheet ({errors[0].message}); sheets "
                      "are: " + ", ".join(names), file=str(path))
+
+
+def _repeats_headings(cells: list[str | None], headings: list[str]) -> bool:
+    """Whether a row is the table's heading row again (most named cells equal)."""
+    named = [(c, h) for c, h in zip(cells, headings, strict=False) if h]
+    if len(named) < 2:
+        return False
+    equal = [" ".join((c or "").split()).lower() == h for c, h in named]
+    # Most headings again, or the leading ones (a second table with other columns).
+    return sum(equal) >= 0.6 * len(named) or (equal[0] and sum(equal[:3]) >= 2)
 
 
 def _read_parquet(

@@ -421,10 +421,13 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
         coded = [c for c in rest if _is_numeric(stats[c])
                  and _looks_like_code_heading(_heading(raw, c))]
         layout.la_columns = _detect_la_columns(con, raw, coded + texty)
-        if layout.la_columns and all(c in coded for c in layout.la_columns):
+        named_la = [c for c in layout.la_columns
+                    if _NAME_HEADING.search(_heading(raw, c))]
+        if layout.la_columns and not named_la:
             # Codes found: the authority's name column goes with them (checked
             # against the code) rather than loading as a measure.
-            named = [c for c in texty if _NAME_HEADING.search(_heading(raw, c))]
+            named = [c for c in texty if _NAME_HEADING.search(_heading(raw, c))
+                     and c not in layout.la_columns]
             layout.la_columns += named[:1]
         if not layout.la_columns:
             raise InputError(
@@ -712,6 +715,17 @@ _NOT_UPPER_TIER = {
     "K04": ("outside-england", "England and Wales"),
 }
 _CODE = re.compile(r"^[EWSNK]\d{8}$")
+# Kinds of public body that MHCLG's revenue outturn (RO/RSX) lists beside councils
+# ("Police and Crime Commissioner", "Fire and Rescue Authority", "Combined Authority",
+# national parks, waste and transport authorities): figures, but not an authority's.
+_OTHER_BODY = re.compile(
+    r"\b(police|fire and rescue|fire authority|combined authority|park authority|"
+    r"national park|broads authority|waste (disposal )?authority|transport for|"
+    r"passenger transport|pension|port health|crime commissioner)\b", re.I)
+
+# ONS entity codes of English upper-tier authorities (unitary, metropolitan district,
+# London borough, county).
+_UPPER_TIER_PREFIXES = {"E06", "E08", "E09", "E10"}
 
 
 def _other_row(matches: list[tuple[str, Any, Any]]
@@ -732,6 +746,21 @@ def _other_row(matches: list[tuple[str, Any, Any]]
         found = _NOT_UPPER_TIER.get(code[:3])
         if found:
             return "other", found[0], code, names[-1] if names else found[1]
+        if code[:3] not in _UPPER_TIER_PREFIXES:
+            # A real ONS code of another kind of body (police E23, fire E31, …).
+            return "other", "other-body", code, names[-1] if names else code
+    for name in names:
+        if _OTHER_BODY.search(name):
+            return "other", "other-body", codes[0] if codes else None, name
+    if names:
+        from lacompare.geography import match_district, match_outside_england
+
+        found = match_district(names[-1])
+        if found is not None:
+            return "other", "district", found.district_code, found.district_name
+        elsewhere = match_outside_england(names[-1])
+        if elsewhere is not None:
+            return "other", "outside-england", elsewhere[0], names[-1]
     for name in names:
         parts = [p.strip() for p in re.split(r"\s+/\s+|\s*;\s*", name) if p.strip()]
         if len(parts) > 1:

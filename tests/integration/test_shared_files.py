@@ -40,18 +40,6 @@ SPECS = REPO / "lacompare" / "sources" / "specs"
 DEMO_SPEC = REPO / "lacompare" / "demo" / "data" / "iassn_2021.toml"
 
 # Changes in lacompare that some loads wait for (their tests are xfail(strict=True)):
-NEEDS_OTHER_BODIES = (
-    "needs lacompare to set aside rows for public bodies that are not authorities "
-    "(police E23, fire E31, national parks E26, combined authorities E47, waste E50, "
-    "Lee Valley E6803, The Broads) and the class-totals table under the data, headed "
-    "again by 'E-code, ONS Code, ...' (a repeated header row ends a table)")
-NEEDS_REPEATED_HEADER = (
-    "needs lacompare to skip a row that repeats the headings (row 159 starts a second "
-    "table of pre-reorganisation authorities)")
-NEEDS_DISTRICT_NAMES = (
-    "needs lacompare to recognise lower-tier district names and Welsh, Scottish and "
-    "Northern Irish council names with no code (246 rows)")
-
 
 def years(first: int, last: int) -> tuple[str, ...]:
     return tuple(str(y) for y in range(first, last + 1))
@@ -164,8 +152,7 @@ CASES: list[Case] = [
     s251("1213", "2012-13"),
     s251("1314", "2013-14"),
     *[Case(f"spend/{name}", f"mhclg_{kind}_{period.replace('-', '_')}.toml",
-           sheet=f"{kind.upper()}_LA_Data_{sheet}", flags=SKIP_UNRESOLVED,
-           periods=(period,), xfail_rows=NEEDS_OTHER_BODIES)
+           sheet=f"{kind.upper()}_LA_Data_{sheet}", periods=(period,))
       for kind in ("ro3", "rsx")
       for name, sheet, period in (
           (f"{kind.upper()}_2022-23_data_by_LA.ods", "2022-23", "2022-23"),
@@ -180,8 +167,7 @@ CASES: list[Case] = [
                    "iod2019_upper_tier_all_domains_wide.csv")],
     Case("deprivation/dwp_children_relative_low_income_ltla_counts_fye2015_to_fye2022.csv",
          "dwp_children_low_income_ltla_fye2015_2022.toml",
-         periods=financial_years(2014, 2021), min_authorities=120,
-         xfail_load=NEEDS_DISTRICT_NAMES, xfail_rows=NEEDS_DISTRICT_NAMES),
+         periods=financial_years(2014, 2021), min_authorities=120),
     Case(MYE, "ons_mye2_persons_2023.toml", sheet="MYE2 - Persons", periods=("2023",)),
     Case(MYE, "ons_mye2_females_2023.toml", sheet="MYE2 - Females", periods=("2023",)),
     Case(MYE, "ons_mye2_males_2023.toml", sheet="MYE2 - Males", periods=("2023",)),
@@ -211,8 +197,7 @@ CASES: list[Case] = [
          sheet="Inspections_in_year_2023-24",
          period_range=("2023-01-01", "2024-03-31", 60), min_authorities=80),
     Case(OFSTED_2024, "ofsted_ilacs_2018_2024.toml",
-         sheet="ILACS_inspections_2018-2024", flags=SKIP_UNRESOLVED,
-         periods=("2024-03-31",), xfail_rows=NEEDS_REPEATED_HEADER),
+         sheet="ILACS_inspections_2018-2024", periods=("2024-03-31",)),
     # The SENDIAS network report, with the demo's spec.
     Case("iassn_2021/services.csv", spec_path=DEMO_SPEC, periods=("2021",)),
 ]

@@ -705,3 +705,21 @@ def test_relation_is_replaced_and_named(con, tmp_path) -> None:
                       relation="_mine")
     assert first.relation == second.relation == "_mine"
     assert rows_of(con, second) == [(2, "York", "2", "3")]
+
+
+def test_a_second_table_under_the_first_ends_it(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "two.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    rows = [["Code", "Local authority", "Spend"], ["E06000001", "Hartlepool", 5],
+            ["E06000002", "Middlesbrough", 6], [],
+            ["Code", "Local authority", "Class total"], ["UA", "Unitaries", 11]]
+    for i, row in enumerate(rows):
+        sheet.write_row(i, 0, row)
+    book.close()
+    table = read_raw(duckdb.connect(), path)
+    assert table.n_rows == 2
+    note = table.issues.of_kind("second-table")[0]
+    assert note.row == 5 and "1 rows from here are not read" in note.message

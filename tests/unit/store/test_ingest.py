@@ -247,3 +247,14 @@ def test_headings_that_make_the_same_id_stay_apart(store, write):
     text = "la,cs_share,CS Share\nLeeds,19.5,20\n"
     result = ingest(store, write("d.csv", text), period="2024")
     assert result.measures == ["cs_share", "cs_share_c"]
+
+
+def test_districts_bodies_and_other_nations_are_set_aside(store, write):
+    text = ("Code,Area,children\nE07000026,Allerdale,10\nE23000001,"
+            "Metropolitan Police,5\n,Cardiff / Caerdydd,7\nE06000001,Hartlepool,3\n")
+    result = ingest(store, write("o.csv", text), period="2020")
+    assert result.observations == 1 and result.unresolved == []
+    assert dict(store.con.execute(
+        "SELECT area_name, check_result FROM totals").fetchall()) == {
+        "Allerdale": "district", "Metropolitan Police": "other-body",
+        "Cardiff / Caerdydd": "outside-england"}
