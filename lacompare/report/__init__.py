@@ -1,16 +1,31 @@
-"""Reports: tables, workbooks and self-contained HTML pages from the store."""
+"""Reports: tables, workbooks and self-contained HTML pages from the store.
 
-from lacompare.report._html import format_value, write_demo_report
-from lacompare.report._xlsx import write_xlsx
-from lacompare.report.tables import (
-    Column,
-    Mismatch,
-    ReportTable,
-    format_table,
-    reconcile,
-    table_html,
-    with_subtotals,
-)
+Names are imported on first use, so the command line starts fast.
+"""
 
-__all__ = ["write_demo_report", "format_value", "write_xlsx", "Column", "Mismatch",
-           "ReportTable", "format_table", "reconcile", "table_html", "with_subtotals"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "write_demo_report": "_html", "format_value": "_html",
+    "write_xlsx": "_xlsx",
+    "Column": "tables", "Mismatch": "tables", "ReportTable": "tables",
+    "format_table": "tables", "reconcile": "tables", "table_html": "tables",
+    "with_subtotals": "tables",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f"lacompare.report.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lacompare.report' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
