@@ -144,7 +144,7 @@ def header_names(
     for i in range(width):
         parts = [r[i] for r in filled_rows if r[i]]
         name = " ".join(dict.fromkeys(parts))  # drop a part repeated by merging
-        letter = _letter(i)
+        letter = column_letter(i)
         if not name:
             name = f"column {letter}"
             issues.add("blank-header",
@@ -165,7 +165,14 @@ def header_names(
     return names
 
 
-def _letter(index: int) -> str:
+def column_letter(index: int) -> str:
+    """A spreadsheet column's letters from its 0-based index.
+
+    Examples
+    --------
+    >>> column_letter(0), column_letter(27)
+    ('A', 'AB')
+    """
     letters = ""
     index += 1
     while index:

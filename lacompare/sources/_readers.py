@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
-from lacompare.sources._layout import find_header_row, header_block_start, header_names
+from lacompare.sources._layout import (
+    column_letter,
+    find_header_row,
+    header_block_start,
+    header_names,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -427,7 +432,7 @@ def _read_csv_python(
                     raise InputError(
                         f"{len(record)} cells but the header has {width}; "
                         f"cell {extra + 1} holds {record[extra][:40]!r}",
-                        file=str(path), row=line, column=_column_letter(extra))
+                        file=str(path), row=line, column=column_letter(extra))
                 cells: list[str | None] = [c if c.strip() else None
                                            for c in record[:width]]
                 cells += [None] * (width - len(cells))
@@ -466,15 +471,6 @@ def _unclosed_quote(text: str, delim: str) -> bool:
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _register_rows(
@@ -603,7 +599,7 @@ def _read_sheet(
                            "cell beyond the last headed column: "
                            f"{row[extra[0]][:40]!r}",
                            file=str(path), sheet=name, row=number,
-                           column=_column_letter(extra[0]), value=row[extra[0]])
+                           column=column_letter(extra[0]), value=row[extra[0]])
             cells_text += [None] * (width - len(cells_text))
             records.append([*cells_text, str(number)])
         _register_rows(con, relation, records, width)
@@ -646,7 +642,7 @@ def _read_parquet(
     issues = IssueLog()
     # Parquet names may repeat apart from case, or be blank; name them as a CSV's.
     headers = header_names([names], issues, str(path), None, 1)
-    headers += [f"column {_column_letter(i)}" for i in range(len(headers), len(names))]
+    headers += [f"column {column_letter(i)}" for i in range(len(headers), len(names))]
     _check_headers(headers, path, None, 1)
     # Quote names as identifiers: a name may hold '"' (which broke the SQL).
     casts = ", ".join('CAST("' + n.replace('"', '""') + f'" AS VARCHAR) AS c{i}'

@@ -21,6 +21,7 @@ from lacompare.cells import UNPARSED, sql_parse
 from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
 from lacompare.sources import RawTable, read_raw
+from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
 from lacompare.store._periods import normalise_period, period_as_of
@@ -500,11 +501,7 @@ def _distinct_measure_ids(values: list[ValueColumn]) -> None:
 
 
 def _letter_of(column: str) -> str:
-    index, letters = int(column[1:]) + 1, ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters.lower()
+    return column_letter(int(column[1:])).lower()
 
 
 def _looks_like_code_heading(heading: str) -> bool:
