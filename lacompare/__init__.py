@@ -50,6 +50,7 @@ _EXPORTS = {
     "derive_change": "lacompare.derive",
     "derive_window": "lacompare.derive",
     "run_demo": "lacompare.demo",
+    "write_report": "lacompare.report",
     "InputError": "lacompare.errors",
     "LacompareError": "lacompare.errors",
     "Issue": "lacompare.provenance",

@@ -48,8 +48,11 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LacompareError as exc:
-            _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True,
-                                        soft_wrap=True)
+            from rich.markup import escape
+
+            # Messages quote user text ('measure[breakdown]', '.[pdf]'): not markup.
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}",
+                                        markup=True, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -58,8 +61,10 @@ def friendly(func: F) -> F:
         except Exception as exc:  # an internal fault: say so in one line
             if os.environ.get("LACOMPARE_DEBUG"):
                 raise
+            from rich.markup import escape
+
             _console(stderr=True).print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
                 "(set LACOMPARE_DEBUG=1 for details)", markup=True, soft_wrap=True)
             raise typer.Exit(2) from None
 

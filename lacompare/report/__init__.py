@@ -14,6 +14,7 @@ _EXPORTS = {
     "Column": "tables", "Mismatch": "tables", "ReportTable": "tables",
     "format_table": "tables", "reconcile": "tables", "table_html": "tables",
     "with_subtotals": "tables",
+    "write_report": "_reports", "build_report": "_reports",
 }
 
 __all__ = sorted(_EXPORTS)
