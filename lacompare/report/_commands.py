@@ -115,6 +115,9 @@ def register(app: typer.Typer) -> None:
         title: Annotated[str | None, typer.Option(
             "--title", help="The report's title (network, variation, spend).")]
         = None,
+        interactive: Annotated[bool, typer.Option(
+            "--interactive", help="HTML: also draw the charts with Vega (tooltips), "
+            "inlined in the file; the static images stay as the fallback.")] = False,
     ) -> None:
         """Write a report a committee can read: HTML, PDF or XLSX.
 
@@ -145,6 +148,10 @@ def register(app: typer.Typer) -> None:
                 "target": target, "periods": periods,
                 "neighbour_set": neighbour_set, "exclude": exclude, "folds": folds,
                 "title": title})
+            if interactive:
+                if kind != "html":
+                    raise LacompareError("--interactive is for --format html")
+                options["interactive"] = True
             path = out or _default_out(name, kind, authority)
             written = _write(console, name, db, path, kind, options)
         except LacompareError as exc:

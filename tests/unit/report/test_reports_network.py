@@ -231,3 +231,14 @@ def test_pdf_pages_are_numbered_and_not_blank(demo, tmp_path):
         assert re.search(r"Regional tables\s*\.+\s*\d+", first)
         assert f"Page 1 of {len(pages)}" in first
         assert f"Page {len(pages)} of {len(pages)}" in text
+
+
+def test_interactive_html_inlines_vega_and_keeps_the_images(tmp_path):
+    from lacompare.report._reports import write_report
+
+    out = write_report("network", out=tmp_path / "n.html", interactive=True)
+    page = out.read_text(encoding="utf-8")
+    assert "vegaEmbed" in page and 'type="application/json"' in page
+    assert page.count('class="live"') == page.count("<img src=\"data:image/svg")
+    # Nothing is fetched: no script or stylesheet loaded from elsewhere.
+    assert "<script src=" not in page and "<link" not in page
