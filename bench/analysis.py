@@ -483,6 +483,8 @@ def main() -> None:
                         default="misses", help="cProfile which benchmarks")
     parser.add_argument("--no-pandas-pairwise", action="store_true",
                         help="skip DataFrame.corr(method='spearman') (pairwise NaN)")
+    parser.add_argument("--only", choices=("compare",), default=None,
+                        help="run only benchmarks 1 and 2 (compare)")
     args = parser.parse_args()
     if args.blas_threads:  # before numpy (imported by lacompare) loads BLAS
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -538,6 +540,30 @@ def main() -> None:
             print(f"  {line}")
         table.append((name, TARGETS[key], ours, ref, key))
 
+    def finish() -> None:
+        # Summary table.
+        print(f"\n{'benchmark':<58} {'target':>8} {'measured':>10} {'reference':>10} "
+              f"{'ratio':>7}  result")
+        misses = []
+        for name, target, ours, ref, key in table:
+            ok = ours < target
+            if not ok and key not in misses:
+                misses.append(key)
+            print(f"{name:<58} {fmt(target):>8} {fmt(ours):>10} {fmt(ref):>10} "
+                  f"{ours / ref:6.1f}x  {'PASS' if ok else 'MISS'}")
+        print("load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+        chosen = {"misses": misses, "all": list(fns), "none": []}[args.profile]
+        for key in chosen:
+            print(f"\ncProfile of one call: {key} "
+                  f"({'missed its target' if key in misses else 'for reference'})")
+            for line in profile(fns[key]):
+                print(line)
+        store.close()
+        if not args.work:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+
     # 1. One authority's full comparison.
     def ours_one() -> Any:
         return compare(store, LA, None, neighbour_set=NEIGHBOUR_SET).table
@@ -582,6 +608,10 @@ def main() -> None:
             f"{fmt(t_ref_all_calc)}; {len(every):,} rows",
             agreement_line(max_diff(every, ref2, cols))])
     fns["all"] = ours_all
+
+    if args.only == "compare":
+        finish()
+        return
 
     # 3. All-pairs Spearman for one period.
     measures = all_measures()
@@ -646,28 +676,7 @@ def main() -> None:
            [f"agree: {same} of {len(codes)} neighbour lists identical"])
     fns["neighbours"] = ours_nb
 
-    # Summary table.
-    print(f"\n{'benchmark':<58} {'target':>8} {'measured':>10} {'reference':>10} "
-          f"{'ratio':>7}  result")
-    misses = []
-    for name, target, ours, ref, key in table:
-        ok = ours < target
-        if not ok and key not in misses:
-            misses.append(key)
-        print(f"{name:<58} {fmt(target):>8} {fmt(ours):>10} {fmt(ref):>10} "
-              f"{ours / ref:6.1f}x  {'PASS' if ok else 'MISS'}")
-    print("load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    chosen = {"misses": misses, "all": list(fns), "none": []}[args.profile]
-    for key in chosen:
-        print(f"\ncProfile of one call: {key} "
-              f"({'missed its target' if key in misses else 'for reference'})")
-        for line in profile(fns[key]):
-            print(line)
-    store.close()
-    if not args.work:
-        import shutil
-
-        shutil.rmtree(work, ignore_errors=True)
+    finish()
 
 
 if __name__ == "__main__":

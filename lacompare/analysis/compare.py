@@ -15,12 +15,17 @@ flag where it is significantly above or below, naming the test:
 * any other measure by its z-score against the distribution of authorities
   (|z| > 1.96 for 95%, > 3.09 for 99.8%; SD with ddof=1).
 
-Everything is computed for every authority in one pass (DuckDB queries and pandas
-group operations over measures), then the requested authorities are picked out.
+The distribution (n, mean, SD, region and England values) comes from every
+authority: one DuckDB pass over ``observations`` finds each measure's breakdowns and
+latest period, a second fetches the chosen period's values as numbers, and numpy
+works on an authorities × measures matrix. Ranks, neighbours and flags are worked out
+only for the authorities asked for, so one authority costs little more than the two
+passes.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -79,23 +84,34 @@ class Comparison:
         return lines
 
 
-def _resolve_las(store: Store, la: str | Sequence[str] | None) -> list[str] | None:
-    """ONS codes of the requested authorities (None = all)."""
+#: A measure list at most this long filters the one pass over observations; a
+#: longer one (or none) scans every measure (a large IN list costs more than it saves).
+_FEW_MEASURES = 64
+#: Targets ranked per block (the rank counts build a block × authorities × measures
+#: boolean array).
+_RANK_BLOCK = 32
+
+
+def _resolve_las(auth: list[tuple[Any, ...]], la: str | Sequence[str] | None,
+                 ) -> list[str] | None:
+    """ONS codes of the requested authorities (None = all).
+
+    ``auth``: the ``authorities`` rows (la_code, dfe_code, la_name, region,
+    region_code, valid_to), in table order.
+    """
     if la is None or (isinstance(la, str) and la.strip().lower() in ("all", "*")):
         return None
     items = [la] if isinstance(la, str) else list(la)
-    auth = store.query("SELECT la_code, dfe_code, la_name, valid_to FROM authorities")
     out = []
     for item in items:
         text = str(item).strip()
         low = text.lower()
-        hit = auth[(auth["la_code"].str.lower() == low)
-                   | (auth["dfe_code"].fillna("").str.lower() == low)
-                   | (auth["la_name"].str.lower() == low)]
+        hit = [r for r in auth if str(r[0]).lower() == low
+               or str(r[1] or "").lower() == low or str(r[2]).lower() == low]
         if len(hit) > 1:  # a name or DfE code shared over time: the current one
-            current = hit[hit["valid_to"].isna()]
-            hit = current if len(current) else hit.tail(1)
-        if hit.empty:
+            current = [r for r in hit if r[5] is None]
+            hit = current if current else hit[-1:]
+        if not hit:
             from lacompare.geography import resolve_authority
 
             m = resolve_authority(text)
@@ -104,68 +120,66 @@ def _resolve_las(store: Store, la: str | Sequence[str] | None) -> list[str] | No
                 raise InputError(f"no authority {text!r}{near}")
             out.append(str(m.la_code))
         else:
-            out.extend(hit["la_code"].tolist()[:1])
+            out.append(hit[0][0])
     return list(dict.fromkeys(out))
 
 
-def _measures(store: Store, measures: str | Sequence[str] | None) -> pd.DataFrame:
-    import pandas as pd
-
+def _requested(measures: str | Sequence[str] | None) -> list[str] | None:
     if isinstance(measures, str):
-        measures = [m.strip() for m in measures.split(",") if m.strip()]
-    meta = store.query(
-        """SELECT m.measure, m.label, m.unit, coalesce(m.polarity, 'neutral')
-                  AS polarity, m.reference_date
-           FROM measures m
-           WHERE coalesce(m.unit, '') <> 'category'
-             AND m.measure IN (SELECT DISTINCT measure FROM observations)""")
-    if measures is None:
-        return meta.sort_values("measure").reset_index(drop=True)
-    missing = [m for m in measures if m not in set(meta["measure"])]
+        return [m.strip() for m in measures.split(",") if m.strip()]
+    return None if measures is None else list(measures)
+
+
+def _scan(store: Store, wanted: list[str] | None) -> dict[str, dict[str, list[str]]]:
+    """One pass over observations: each measure's breakdowns and, for each, the
+    periods with any value (which measures hold values, the breakdown check and the
+    latest period all come from this)."""
+    only, params = "", []
+    if wanted is not None and len(wanted) <= _FEW_MEASURES:
+        only, params = "WHERE measure IN (SELECT unnest(?::VARCHAR[]))", [wanted]
+    res = store.con.execute(
+        f"""SELECT measure, breakdown, period, count(value) > 0 AS valued
+            FROM observations {only} GROUP BY ALL""", params).fetchnumpy()
+    measures, breakdowns = res["measure"].tolist(), res["breakdown"].tolist()
+    out: dict[str, dict[str, list[str]]] = {}
+    for measure, breakdown in set(zip(measures, breakdowns, strict=True)):
+        out.setdefault(measure, {})[breakdown] = []
+    for measure, breakdown, period, valued in zip(
+            measures, breakdowns, res["period"].tolist(), res["valued"].tolist(),
+            strict=True):
+        if valued:
+            out[measure][breakdown].append(period)
+    return out
+
+
+def _measures(store: Store, wanted: list[str] | None,
+              scan: dict[str, dict[str, list[str]]]) -> list[tuple[Any, ...]]:
+    """(measure, label, unit, polarity, reference_date) of the measures compared, in
+    the order asked (by name when none were named)."""
+    rows = store.con.execute(
+        """SELECT measure, label, unit, coalesce(polarity, 'neutral'), reference_date
+           FROM measures WHERE coalesce(unit, '') <> 'category'""").fetchall()
+    meta = {r[0]: r for r in rows if r[0] in scan}
+    if wanted is None:
+        return [meta[m] for m in sorted(meta)]
+    missing = [m for m in wanted if m not in meta]
     if missing:
         from lacompare.derive._store import measure_info
 
         for m in missing:
             measure_info(store, m)  # raises a one-line error naming near measures
         raise InputError(f"measure(s) {', '.join(missing)} hold no numbers")
-    order = {m: i for i, m in enumerate(measures)}
-    meta = meta[meta["measure"].isin(list(measures))].copy()
-    meta["_o"] = meta["measure"].map(order)
-    return pd.DataFrame(meta.sort_values("_o").drop(columns="_o")).reset_index(
-        drop=True)
+    last = {m: i for i, m in enumerate(wanted)}
+    return [meta[m] for m in sorted(last, key=last.__getitem__)]
 
 
-def _chosen_periods(store: Store, meta: pd.DataFrame, period: str | None,
-                    breakdown: str) -> pd.DataFrame:
-    """The period compared for each measure: the one given, else the latest with
-    any value."""
-    import pandas as pd
-
-    from lacompare.derive._dates import reference_day
-
-    if period is not None:
-        return pd.DataFrame({"measure": meta["measure"], "period": str(period)})
-    rows = store.query(
-        """SELECT measure, period FROM observations
-           WHERE measure IN (SELECT unnest(?)) AND breakdown = ?
-           GROUP BY measure, period HAVING count(value) > 0""",
-        [meta["measure"].tolist(), breakdown])
-    refs = dict(zip(meta["measure"], meta["reference_date"], strict=True))
-    days: dict[tuple[str, Any], Any] = {}  # few distinct (period, reference) pairs
-    rows["day"] = [days.setdefault((p, refs.get(m)), reference_day(p, refs.get(m)))
-                   for m, p in zip(rows["measure"], rows["period"], strict=True)]
-    rows = rows.dropna(subset=["day"]).sort_values(["measure", "day", "period"])
-    return rows.groupby("measure", as_index=False).last()[["measure", "period"]]
-
-
-def _check_breakdown(store: Store, measures: list[str], breakdown: str) -> str:
+def _check_breakdown(scan: dict[str, dict[str, list[str]]], measures: list[str],
+                     breakdown: str) -> str:
     """The breakdown to compare: exact, or the one breakdown containing the text.
 
     A breakdown a measure does not have is refused, naming the ones it has.
     """
-    rows = store.con.execute(
-        "SELECT measure, list(DISTINCT breakdown ORDER BY breakdown) FROM observations "
-        "WHERE measure IN (SELECT unnest(?)) GROUP BY measure", [measures]).fetchall()
+    rows = [(m, sorted(scan[m])) for m in measures]
     if breakdown and rows and all(breakdown not in a for _, a in rows):
         hits = {b for _, a in rows for b in a if breakdown.lower() in b.lower()}
         if len(hits) == 1:
@@ -179,21 +193,94 @@ def _check_breakdown(store: Store, measures: list[str], breakdown: str) -> str:
     return breakdown
 
 
-def _values(store: Store, chosen: pd.DataFrame, breakdown: str) -> pd.DataFrame:
-    from lacompare.derive._store import registered
+def _chosen_periods(scan: dict[str, dict[str, list[str]]], meta: list[tuple[Any, ...]],
+                    period: str | None, breakdown: str) -> dict[str, str]:
+    """The period compared for each measure: the one given, else the latest (by
+    reference day, then period) with any value."""
+    from lacompare.derive._dates import reference_day
 
-    with registered(store, chosen=chosen) as names:
-        return store.query(
-            f"""SELECT o.la_code, a.la_name, a.region, a.region_code, o.measure,
-                       o.period, o.breakdown, o.value, o.missing_reason
-                FROM observations o
-                JOIN {names['chosen']} c ON c.measure = o.measure
-                                         AND c.period = o.period
-                LEFT JOIN authorities a USING (la_code)
-                WHERE o.breakdown = ?
-                QUALIFY row_number() OVER (PARTITION BY o.la_code, o.measure,
-                    o.period, o.breakdown ORDER BY o.source_id DESC) = 1""",
-            [breakdown])
+    if period is not None:
+        return {r[0]: str(period) for r in meta}
+    days: dict[tuple[str, str | None], Any] = {}  # few distinct (period, reference)
+    latest: dict[tuple[tuple[str, ...], str | None], str | None] = {}  # by period list
+    out = {}
+    for measure, _, _, _, ref in meta:
+        ref = ref if isinstance(ref, str) else None
+        periods = tuple(sorted(scan[measure].get(breakdown, ())))
+        if (periods, ref) not in latest:
+            best = None
+            for p in periods:
+                if (p, ref) not in days:
+                    days[(p, ref)] = reference_day(p, ref)
+                day = days[(p, ref)]
+                if day is not None and (best is None or (day, p) > best):
+                    best = (day, p)
+            latest[(periods, ref)] = None if best is None else best[1]
+        chosen = latest[(periods, ref)]
+        if chosen is not None:
+            out[measure] = chosen
+    return out
+
+
+def _filled(col: Any, fill: Any) -> Any:
+    """A column from ``fetchnumpy`` with NULLs as ``fill``."""
+    import numpy as np
+
+    if not np.ma.isMaskedArray(col):
+        return np.asarray(col)
+    data = np.ma.getdata(col)
+    if data.dtype == object or isinstance(fill, float):
+        data = data.astype(object if data.dtype == object else float)
+    return np.where(np.ma.getmaskarray(col), fill, data)
+
+
+def _values(store: Store, measures: list[str], chosen: dict[str, str],
+            codes: list[str], breakdown: str, reasons_for: list[int] | None,
+            full: bool = False) -> dict[str, Any]:
+    """Every authority's value of each measure in its chosen period, as arrays:
+    ``key`` = authority index (into ``codes``; -1 when ``authorities`` lacks it) ×
+    number of measures + measure index; ``value`` (NaN when missing);
+    ``missing_reason`` (only for the authorities ``reasons_for``, None = all).
+
+    ``full`` adds ``source_id`` and, for codes not in ``authorities``, ``other`` (the
+    code): the caller asks again with it when a key repeats or is negative (rare).
+    """
+    import numpy as np
+
+    idx = [i for i, m in enumerate(measures) if m in chosen]
+    if not idx:
+        return {"key": np.array([], dtype=np.int64), "value": np.array([]),
+                "missing_reason": np.array([], dtype=object)}
+    reason = "o.missing_reason"
+    params: dict[str, Any] = {
+        "m": [measures[i] for i in idx], "p": [chosen[measures[i]] for i in idx],
+        "i": idx, "l": codes, "b": breakdown, "n": len(measures)}
+    if reasons_for is not None and not full:
+        reason = ("CASE WHEN list_contains($t::BIGINT[], a.la_i) "
+                  "THEN o.missing_reason END")
+        params["t"] = reasons_for
+    extra = (", o.source_id, CASE WHEN a.la_i IS NULL THEN o.la_code END AS other"
+             if full else "")
+    res = store.con.execute(
+        f"""SELECT coalesce(a.la_i, -1) * $n + c.m_i AS key,
+                   coalesce(o.value, 'NaN'::DOUBLE) AS value,
+                   {reason} AS missing_reason {extra}
+            FROM observations o
+            JOIN (SELECT unnest($m::VARCHAR[]) AS measure,
+                         unnest($p::VARCHAR[]) AS period,
+                         unnest($i::BIGINT[]) AS m_i) c
+              ON c.measure = o.measure AND c.period = o.period
+            LEFT JOIN (SELECT unnest($l::VARCHAR[]) AS la_code,
+                              generate_subscripts($l::VARCHAR[], 1) - 1 AS la_i) a
+              ON a.la_code = o.la_code
+            WHERE o.breakdown = $b""", params).fetchnumpy()
+    out = {"key": np.asarray(res["key"], dtype=np.int64),
+           "value": np.asarray(res["value"], dtype=float),
+           "missing_reason": _filled(res["missing_reason"], None)}
+    if full:
+        out["source_id"] = np.asarray(res["source_id"], dtype=np.int64)
+        out["other"] = _filled(res["other"], None)
+    return out
 
 
 def _neighbour_set(store: Store, neighbour_set: str | None) -> str | None:
@@ -209,6 +296,8 @@ def _neighbour_set(store: Store, neighbour_set: str | None) -> str | None:
         loose = store.con.execute(
             "SELECT DISTINCT set_id FROM neighbours ORDER BY 1 DESC").fetchall()
         return str(loose[0][0]) if loose else None
+    if neighbour_set in sets:
+        return neighbour_set
     known = set(sets) | {r[0] for r in store.con.execute(
         "SELECT DISTINCT set_id FROM neighbours").fetchall()}
     if neighbour_set not in known:
@@ -217,66 +306,63 @@ def _neighbour_set(store: Store, neighbour_set: str | None) -> str | None:
     return neighbour_set
 
 
-def _neighbour_stats(store: Store, values: pd.DataFrame, set_id: str,
-                     targets: list[str] | None) -> pd.DataFrame:
-    from lacompare.derive._store import registered
-
-    only = "AND n.la_code IN (SELECT unnest(?))" if targets is not None else ""
-    params: list[Any] = [set_id] + ([targets] if targets is not None else [])
-    with registered(store, vals=values[["la_code", "measure", "value"]]) as names:
-        return store.query(
-            f"""SELECT n.la_code, v.measure, count(v.value) AS neighbours_n,
-                       avg(v.value) AS neighbours_mean,
-                       median(v.value) AS neighbours_median
-                FROM neighbours n JOIN {names['vals']} v
-                     ON v.la_code = n.neighbour_code
-                WHERE n.set_id = ? {only}
-                GROUP BY n.la_code, v.measure""", params)
-
-
-def _totals(store: Store, chosen: pd.DataFrame, breakdown: str) -> pd.DataFrame:
-    """Published (or derived-from-published) England and region rows."""
-    from lacompare.derive._store import DERIVED_PREFIX, registered
-
-    with registered(store, chosen=chosen) as names:
-        return store.query(
-            f"""SELECT t.area_code, t.area_name, t.measure, t.value,
-                       CASE WHEN starts_with(s.file, ?)
-                            THEN 'derived from published totals'
-                            ELSE 'published' END AS source
-                FROM totals t
-                JOIN {names['chosen']} c ON c.measure = t.measure
-                                         AND c.period = t.period
-                LEFT JOIN sources s USING (source_id)
-                WHERE t.breakdown = ? AND t.value IS NOT NULL
-                QUALIFY row_number() OVER (PARTITION BY coalesce(t.area_code,
-                    t.area_name), t.measure ORDER BY t.source_id DESC) = 1""",
-            [DERIVED_PREFIX, breakdown])
+def _totals(store: Store, chosen: dict[str, str], breakdown: str,
+            regions: list[str] | None, derived: set[int]) -> list[tuple[Any, ...]]:
+    """Published (or derived-from-published) England and region rows of the chosen
+    periods, the latest source's for each area: (area_code, area_name, measure,
+    value, source); only England and ``regions`` when given. ``derived``: the
+    source ids of derivations."""
+    if not chosen:
+        return []
+    params: dict[str, Any] = {"b": breakdown,
+                              "periods": sorted(set(chosen.values()))}
+    areas = ""
+    if regions is not None:
+        areas = ("AND (area_code IS NULL OR list_contains($areas::VARCHAR[], "
+                 "area_code))")
+        params["areas"] = [ENGLAND_CODE, *regions]
+    rows = store.con.execute(
+        f"""SELECT area_code, area_name, measure, period, value, source_id
+            FROM totals
+            WHERE breakdown = $b AND value IS NOT NULL
+              AND list_contains($periods::VARCHAR[], period) {areas}""",
+        params).fetchall()
+    latest: dict[tuple[Any, str], tuple[Any, ...]] = {}
+    for code, name, measure, period, value, source_id in rows:
+        if chosen.get(measure) != period:
+            continue
+        key = (code if code is not None else name, measure)
+        if key not in latest or source_id > latest[key][-1]:
+            latest[key] = (code, name, measure, value, source_id)
+    return [(code, name, measure, value,
+             "derived from published totals" if source_id in derived else "published")
+            for code, name, measure, value, source_id in latest.values()]
 
 
-def _rate_inputs(store: Store, chosen: pd.DataFrame, breakdown: str,
-                 recipes: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """Numerator and denominator of each authority's derived rate."""
-    import pandas as pd
-
-    from lacompare.derive._store import INPUTS_TABLE, has_table, registered
+def _rate_inputs(store: Store, chosen: dict[str, str], breakdown: str,
+                 recipes: dict[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Numerator and denominator of each authority's derived rate: (la_code,
+    measure, num, den)."""
+    from lacompare.derive._store import INPUTS_TABLE, has_table
 
     rates = [m for m, r in recipes.items() if r.get("recipe") in (
-        "rate", "per-head", "ratio")]
+        "rate", "per-head", "ratio") and m in chosen]
     if not rates or not has_table(store, INPUTS_TABLE):
-        return pd.DataFrame(columns=["la_code", "measure", "num", "den"])
+        return []
     ids = [recipes[m]["source_id"] for m in rates]
-    with registered(store, chosen=chosen[chosen["measure"].isin(rates)]) as names:
-        return store.query(
-            f"""SELECT i.la_code, i.measure,
-                       max(i.input_value) FILTER (i.role = 'numerator') AS num,
-                       max(i.input_value) FILTER (i.role = 'denominator') AS den
-                FROM {INPUTS_TABLE} i
-                JOIN {names['chosen']} c ON c.measure = i.measure
-                                         AND c.period = i.period
-                WHERE i.level = 'authority' AND i.breakdown = ?
-                  AND i.source_id IN (SELECT unnest(?))
-                GROUP BY i.la_code, i.measure""", [breakdown, ids])
+    return store.con.execute(
+        f"""SELECT i.la_code, i.measure,
+                   max(i.input_value) FILTER (i.role = 'numerator') AS num,
+                   max(i.input_value) FILTER (i.role = 'denominator') AS den
+            FROM {INPUTS_TABLE} i
+            JOIN (SELECT unnest($m::VARCHAR[]) AS measure,
+                         unnest($p::VARCHAR[]) AS period) c
+              ON c.measure = i.measure AND c.period = i.period
+            WHERE i.level = 'authority' AND i.breakdown = $b
+              AND i.source_id IN (SELECT unnest($ids))
+            GROUP BY i.la_code, i.measure""",
+        {"m": rates, "p": [chosen[m] for m in rates], "b": breakdown,
+         "ids": ids}).fetchall()
 
 
 def funnel_limits(theta: Any, population: Any, p: float,
@@ -375,7 +461,7 @@ def compare(
     import pandas as pd
 
     from lacompare.analysis.summaries import resolve_exclusions
-    from lacompare.derive._store import nullable, recipe_of
+    from lacompare.derive._store import DERIVED_PREFIX, recipe_of
 
     bad = [a for a in against if a not in AGAINST]
     if bad:
@@ -384,204 +470,457 @@ def compare(
     if funnel_model not in FUNNEL_MODELS:
         raise InputError(f"funnel_model must be one of {', '.join(FUNNEL_MODELS)}")
     issues = IssueLog()
-    targets = _resolve_las(store, la)
-    meta = _measures(store, measures)
-    if meta.empty:
+    auth = store.con.execute(
+        "SELECT la_code, dfe_code, la_name, region, region_code, valid_to "
+        "FROM authorities").fetchall()
+    targets = _resolve_las(auth, la)
+    wanted = _requested(measures)
+    if wanted is not None and not wanted:
         raise InputError("no numeric measures in the store to compare")
-    breakdown = _check_breakdown(store, meta["measure"].tolist(), breakdown)
-    chosen = _chosen_periods(store, meta, period, breakdown)
-    vals = _values(store, chosen, breakdown)
-    if period is not None and vals.empty:
+    scan = _scan(store, wanted)
+    meta = _measures(store, wanted, scan)
+    if not meta:
+        raise InputError("no numeric measures in the store to compare")
+    names = [r[0] for r in meta]
+    breakdown = _check_breakdown(scan, names, breakdown)
+    chosen = _chosen_periods(scan, meta, period, breakdown)
+    codes = [r[0] for r in auth]
+    n_m = len(names)
+    if targets is not None:
+        at = {c: i for i, c in enumerate(codes)}
+        reasons_for: list[int] | None = [at[t] for t in targets if t in at]
+    else:
+        reasons_for = None
+    raw = _values(store, names, chosen, codes, breakdown, reasons_for)
+    key = raw["key"]
+    if len(key) and (key.min() < 0 or np.bincount(key).max() > 1):
+        # Codes missing from authorities, or values from several sources: again
+        # with the codes and source ids.
+        raw = _values(store, names, chosen, codes, breakdown, None, full=True)
+        key = raw["key"]
+    if period is not None and not len(key):
         raise InputError(f"no values for period {period}")
-    no_period = sorted(set(meta["measure"]) - set(chosen["measure"]))
+    no_period = sorted(set(names) - set(chosen))
     if no_period:
         issues.add("no-values", "no values to compare for "
                    + ", ".join(no_period[:10]) + (" …" if len(no_period) > 10 else ""))
-    vals = vals.merge(meta, on="measure", how="left")
-    drop = resolve_exclusions(store, exclude)
-    in_dist = vals["value"].notna() & ~vals["la_code"].isin(drop["la_code"])
-    excluded = vals[vals["la_code"].isin(drop["la_code"])].merge(drop, on="la_code")[
-        ["measure", "la_code", "la_name", "reason"]]
-    dist = vals[in_dist]
 
-    # Distribution of authorities per measure: n, mean, SD, rank, quartile, z.
-    g = dist.groupby("measure")["value"]
-    stats = pd.DataFrame({"n": g.count(), "authorities_mean": g.mean(),
-                          "authorities_sd": g.std(ddof=1)})
-    sign = np.where(vals["polarity"] == "higher-is-worse", 1.0, -1.0)
-    key = pd.Series(vals["value"].to_numpy(dtype=float) * sign, index=vals.index)
-    vals["rank"] = key.where(in_dist).groupby(vals["measure"]).rank(method="min")
-    vals = vals.merge(stats, left_on="measure", right_index=True, how="left")
-    vals["rank_of"] = vals["n"]
-    vals["rank_order"] = np.where(vals["polarity"] == "neutral", "highest", "best")
-    band = np.ceil(4 * vals["rank"] / vals["n"])
-    vals["quartile"] = band.map(lambda b: BANDS[int(b) - 1] if b == b else None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vals["z"] = (vals["value"] - vals["authorities_mean"]) / vals["authorities_sd"]
+    # Authorities × measures matrices: the store's authorities, then any other code
+    # with a value.
+    la_i, m_i = key // n_m, key % n_m
+    extras: list[str] = []
+    if "other" in raw:
+        other = la_i < 0
+        extras = sorted({str(c) for c in raw["other"][other]})
+        at = {c: len(codes) + k for k, c in enumerate(extras)}
+        la_i[other] = [at[str(c)] for c in raw["other"][other]]
+    univ = codes + extras
+    n_la = len(univ)
+    la_name = np.array([r[2] for r in auth] + [None] * len(extras), dtype=object)
+    region = np.array([r[3] for r in auth] + [None] * len(extras), dtype=object)
+    region_code = [r[4] for r in auth] + [None] * len(extras)
+    if "source_id" in raw:
+        keep = _latest_source(la_i * n_m + m_i, raw["source_id"])
+        la_i, m_i = la_i[keep], m_i[keep]
+        raw = {k: v[keep] for k, v in raw.items()}
+    row_of = np.full((n_la, n_m), -1, dtype=np.int64)  # row of raw, -1: none
+    row_of[la_i, m_i] = np.arange(len(la_i))
+    present = row_of >= 0
+    value = np.full((n_la, n_m), np.nan)
+    value[la_i, m_i] = raw["value"]
 
-    # Neighbours.
-    set_id = _neighbour_set(store, neighbour_set) if "neighbours" in against else None
-    vals["neighbour_set"] = set_id
-    if set_id is not None:
-        nb = _neighbour_stats(store, dist, set_id, targets)
-        vals = vals.merge(nb, on=["la_code", "measure"], how="left")
+    # Authorities left out of the distribution.
+    ex = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    dropped = np.zeros(n_la, dtype=bool)
+    why = np.full(n_la, None, dtype=object)
+    if any(str(e).strip() for e in ex):
+        pos = {c: i for i, c in enumerate(univ)}
+        drop = resolve_exclusions(store, exclude)
+        for code, because in zip(drop["la_code"], drop["reason"], strict=True):
+            if code in pos:
+                dropped[pos[code]], why[pos[code]] = True, because
+    by_code = _by_code(univ)
+    xl, xm = np.nonzero(present[by_code] & dropped[by_code][:, None])
+    xl = by_code[xl]
+    if len(xl):
+        excluded = pd.DataFrame({
+            "measure": pd.Series([names[m] for m in xm], dtype="str"),
+            "la_code": pd.Series([univ[i] for i in xl], dtype="str"),
+            "la_name": pd.Series(la_name[xl].tolist(), dtype="str"),
+            "reason": pd.Series(why[xl].tolist(), dtype="str")})
     else:
-        if "neighbours" in against:
-            issues.add("no-neighbours", "the store has no neighbour sets; neighbours "
-                       "columns are empty")
-        for col in ("neighbours_n", "neighbours_mean", "neighbours_median"):
-            vals[col] = np.nan
+        excluded = _no_exclusions().copy()
+
+    # Distribution of authorities per measure: n, mean, SD (ddof=1).
+    in_dist = present & ~np.isnan(value) & ~dropped[:, None]
+    dist = np.where(in_dist, value, np.nan)
+    n = count = in_dist.sum(axis=0)
+    # Sums along contiguous rows (numpy's pairwise summation).
+    total = np.ascontiguousarray(np.where(in_dist, value, 0.0).T).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, total / n, np.nan)
+        dev = np.ascontiguousarray(np.where(in_dist, value - mean, 0.0).T)
+        sd = np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / (n - 1)), np.nan)
+    polarity = np.array([r[3] for r in meta], dtype=object)
+    sign = np.where(polarity == "higher-is-worse", 1.0, -1.0)
+
+    # The rows returned: the targets × measures grid, or every authority with a row.
+    if targets is not None:
+        pos = {c: i for i, c in enumerate(univ)}
+        row_la = np.repeat([pos.get(t, -1) for t in targets], n_m)
+        row_m = np.tile(np.arange(n_m), len(targets))
+        row_code = np.repeat(np.array(targets, dtype=object), n_m)
+    else:
+        ii, row_m = np.nonzero(present[by_code])
+        row_la = by_code[ii]
+        row_code = np.array(univ, dtype=object)[row_la]
+    has = row_la >= 0
+    la_safe = np.where(has, row_la, 0)
+    got = has & present[la_safe, row_m]
+    la_rows = np.unique(row_la[got])  # authorities with a row returned
+
+    # Rank (1 = best; highest first for neutral), counted in blocks of targets.
+    key = dist * sign
+    rank_la = np.full((n_la, n_m), np.nan)
+    for start in range(0, len(la_rows), _RANK_BLOCK):
+        block = la_rows[start:start + _RANK_BLOCK]
+        mine = key[block]
+        below = (key[None, :, :] < mine[:, None, :]).sum(axis=1)
+        rank_la[block] = np.where(in_dist[block], below + 1.0, np.nan)
+
+    # Neighbours: count, mean and median of the neighbours in the distribution.
+    set_id, links = None, None
+    if "neighbours" in against:
+        if neighbour_set is not None:  # rows of the set: it is known
+            links = _neighbour_links(store, neighbour_set, targets)
+        set_id = neighbour_set if links else _neighbour_set(store, neighbour_set)
+    nb_n = np.zeros((n_la, n_m), dtype=np.int64)
+    nb_mean = np.full((n_la, n_m), np.nan)
+    nb_median = np.full((n_la, n_m), np.nan)
+    if set_id is not None:
+        if links is None:
+            links = _neighbour_links(store, set_id, targets)
+        _neighbour_stats(links, univ, la_rows, dist, nb_n, nb_mean, nb_median)
+    elif "neighbours" in against:
+        issues.add("no-neighbours", "the store has no neighbour sets; neighbours "
+                   "columns are empty")
 
     # Region and England: published totals, else computed from authorities.
-    recipes = recipe_of(store, meta["measure"].tolist())
-    tot = _totals(store, chosen, breakdown)
-    inputs = _rate_inputs(store, chosen, breakdown, recipes)
-    dist_inputs = dist[["la_code", "measure", "region_code"]].merge(
-        inputs, on=["la_code", "measure"], how="inner")
-    vals = _area_values(vals, dist, dist_inputs, tot, recipes, "england")
-    vals = _area_values(vals, dist, dist_inputs, tot, recipes, "region")
-    if "region" not in against:
-        vals[["region_value", "region_source"]] = None
-    england_for_funnel = vals["england_value"].copy()
-    if "england" not in against:
-        vals[["england_value", "england_source"]] = None
+    derived = set(store.con.execute(
+        "SELECT coalesce(list(source_id), []) FROM sources WHERE starts_with(file, ?)",
+        [DERIVED_PREFIX]).fetchall()[0][0])
+    recipes = recipe_of(store, names) if derived else {}
+    regions_needed = sorted({region_code[i] for i in la_rows} - {None})
+    tot = _totals(store, chosen, breakdown,
+                  None if targets is None else regions_needed, derived)
+    num = np.full((n_la, n_m), np.nan)
+    den = np.full((n_la, n_m), np.nan)
+    m_pos = {m: i for i, m in enumerate(names)}
+    u_pos = {c: i for i, c in enumerate(univ)}
+    for code, measure, nu, de in _rate_inputs(store, chosen, breakdown, recipes):
+        if code in u_pos and measure in m_pos:
+            i, j = u_pos[code], m_pos[measure]
+            num[i, j] = np.nan if nu is None else nu
+            den[i, j] = np.nan if de is None else de
+    scale = np.array([_rate_scale(recipes.get(m)) for m in names])
+    area = _Areas(dist, in_dist, num, den, scale, mean, count,
+                  has_inputs=not np.isnan(num).all())
+    pub_e: dict[str, tuple[float, str]] = {}
+    pub_r: dict[tuple[str, str], tuple[float, str]] = {}
+    for code, area_name, measure, v, source in tot:
+        if code == ENGLAND_CODE or (code is None and area_name == "England"):
+            pub_e.setdefault(measure, (v, source))
+        if str(code or "").startswith("E12"):
+            pub_r[(code, measure)] = (v, source)
+    eng_value, eng_source = area.level(np.ones(n_la, dtype=bool),
+                                       [pub_e.get(m) for m in names])
+    # Each region's values, row k for regions_needed[k] (the last row: none).
+    codes_arr = np.array(region_code, dtype=object)
+    reg_value = np.full((len(regions_needed) + 1, n_m), np.nan)
+    reg_source = np.full((len(regions_needed) + 1, n_m), None, dtype=object)
+    for k, rc in enumerate(regions_needed):
+        reg_value[k], reg_source[k] = area.level(
+            codes_arr == rc, [pub_r.get((rc, x)) for x in names])
+    at_region = {rc: k for k, rc in enumerate(regions_needed)}
+    region_row = np.array([at_region.get(rc, len(regions_needed))
+                           for rc in region_code], dtype=np.int64)
 
-    # Significance: funnel limits for rates with a count and a population, else z.
-    vals = vals.merge(inputs, on=["la_code", "measure"], how="left")
-    vals = _significance(vals, recipes, england_for_funnel, funnel_model)
-
+    # One row each: pick out the values.
+    r, m = la_safe, row_m
+    nrows = len(row_m)
+    meas = np.array(names, dtype=object)
+    val = np.where(got, value[r, m], np.nan)
+    n_row = np.where(got, n[m], 0)
+    mean_row = np.where(got, mean[m], np.nan)
+    sd_row = np.where(got, sd[m], np.nan)
+    rank = np.where(got, rank_la[r, m], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(got, (val - mean_row) / sd_row, np.nan)
+        band = np.ceil(4 * rank / n_row)
+    letters = np.array(list(BANDS) + [None], dtype=object)
+    quartile = letters[np.where(np.isfinite(band), band - 1, 4).astype(int)]
+    england = np.where(got, eng_value[m], np.nan)
+    flag, level, test, limits = _significance(
+        got, m, val, z, n_row, np.where(got, num[r, m], np.nan),
+        np.where(got, den[r, m], np.nan), england, names, recipes, funnel_model)
+    missing = np.where(got, raw["missing_reason"][np.maximum(row_of[r, m], 0)],
+                       None) if len(raw["key"]) else np.full(nrows, None)
     if targets is not None:
-        grid = pd.MultiIndex.from_product(
-            [targets, meta["measure"].tolist()], names=["la_code", "measure"]
-        ).to_frame(index=False)
-        out = grid.merge(vals, on=["la_code", "measure"], how="left")
-        names = store.query("SELECT la_code, la_name AS la_name_, region AS region_ "
-                            "FROM authorities")
-        out = out.merge(names, on="la_code", how="left")
-        out["la_name"] = out["la_name"].fillna(out.pop("la_name_"))
-        out["region"] = out["region"].fillna(out.pop("region_"))
-        out = out.drop(columns=[c for c in ("label", "unit", "polarity")
-                                if c in out]).merge(
-            meta[["measure", "label", "unit", "polarity"]], on="measure", how="left")
-        out = out.merge(chosen.rename(columns={"period": "period_"}), on="measure",
-                        how="left")
-        out["period"] = out["period"].fillna(out.pop("period_"))
-        out["breakdown"] = breakdown
-        out["missing_reason"] = out["missing_reason"].where(
-            out["value"].notna() | out["missing_reason"].notna(), "no-value")
-    else:
-        order = {m: i for i, m in enumerate(meta["measure"])}
-        out = vals.assign(_m=vals["measure"].map(order)).sort_values(
-            ["la_code", "_m"]).drop(columns="_m")
-    out = out.reindex(columns=COLUMNS)
-    for col in ("n", "rank", "rank_of", "neighbours_n"):
-        out[col] = out[col].astype("Int64")
-    for col in ("la_name", "label", "unit", "polarity", "period", "missing_reason",
-                "neighbour_set", "region", "region_source", "england_source",
-                "rank_order", "quartile", "flag", "flag_level", "test"):
-        out[col] = nullable(out[col])
-    return Comparison(table=out.reset_index(drop=True), neighbour_set=set_id,
-                      excluded=excluded.reset_index(drop=True), issues=issues)
+        missing = np.where(np.isnan(val) & _isnull(missing), "no-value", missing)
+
+    def text(values: Any) -> pd.Series:
+        return pd.Series(values, dtype=object)
+
+    def ints(values: Any, ok: Any) -> Any:
+        return pd.arrays.IntegerArray(np.where(ok, values, 0).astype(np.int64),
+                                      ~np.asarray(ok, dtype=bool))
+
+    def area_column(values: Any, sources: Any, kind: str) -> tuple[Any, Any]:
+        if kind not in against:  # left empty: None where a row was found
+            return text(_pick(got, None, np.nan)), text(np.full(nrows, None))
+        values = np.where(got, values, np.nan)
+        sources = np.where(got & ~np.isnan(values), sources, None)
+        return values, text(sources)
+
+    rr = region_row[r]
+    rv, rs = area_column(reg_value[rr, m], reg_source[rr, m], "region")
+    ev, es = area_column(england, eng_source[m], "england")
+    labels = np.array([r_[1] for r_ in meta], dtype=object)
+    units = np.array([r_[2] for r_ in meta], dtype=object)
+    periods = np.array([chosen.get(x) for x in names], dtype=object)
+    nb_ok = got & (nb_n[r, m] > 0)
+    table = pd.DataFrame({
+        "la_code": pd.Series(row_code, dtype="str"),
+        "la_name": text(_pick(has, la_name[la_safe], None)),
+        "measure": pd.Series(meas[m], dtype="str"),
+        "label": text(labels[m]), "unit": text(units[m]),
+        "polarity": text(polarity[m]), "period": text(periods[m]),
+        "breakdown": pd.Series(np.full(nrows, breakdown, dtype=object), dtype="str"),
+        "value": val, "missing_reason": text(missing),
+        "n": ints(n_row, got & (n_row > 0)), "authorities_mean": mean_row,
+        "authorities_sd": sd_row,
+        "neighbour_set": text(_pick(got, set_id, None)),
+        "neighbours_n": ints(nb_n[r, m], nb_ok),
+        "neighbours_mean": np.where(nb_ok, nb_mean[r, m], np.nan),
+        "neighbours_median": np.where(nb_ok, nb_median[r, m], np.nan),
+        "region": text(_pick(has, region[la_safe], None)),
+        "region_value": rv, "region_source": rs,
+        "england_value": ev, "england_source": es,
+        "rank": ints(np.nan_to_num(rank), ~np.isnan(rank)),
+        "rank_of": ints(n_row, got & (n_row > 0)),
+        "rank_order": text(_pick(got, np.where(polarity[m] == "neutral",
+                                                  "highest", "best"), None)),
+        "quartile": text(quartile), "z": z,
+        "flag": text(flag), "flag_level": text(level), "test": text(test),
+        **limits})
+    return Comparison(table=table, neighbour_set=set_id, excluded=excluded,
+                      issues=issues)
 
 
-def _area_values(vals: pd.DataFrame, dist: pd.DataFrame, dist_inputs: pd.DataFrame,
-                 tot: pd.DataFrame, recipes: dict[str, dict[str, Any]],
-                 level: str) -> pd.DataFrame:
-    """Add ``<level>_value`` and ``<level>_source`` (published, else computed)."""
+def _pick(cond: Any, yes: Any, no: Any) -> Any:
+    """:func:`numpy.where` for object values (None included)."""
     import numpy as np
+
+    return np.where(cond, yes, no)
+
+
+@functools.cache
+def _no_exclusions() -> pd.DataFrame:
+    """The empty ``excluded`` frame (copied for each result)."""
     import pandas as pd
 
-    if level == "england":
-        keys = ["measure"]
-        pub = tot[(tot["area_code"] == ENGLAND_CODE)
-                  | (tot["area_code"].isna() & (tot["area_name"] == "England"))]
-        pub = pub.drop_duplicates("measure")[["measure", "value", "source"]]
-        dist_k, inp_k = dist.assign(_k=1), dist_inputs.assign(_k=1)
-        group = ["measure", "_k"]
-    else:
-        keys = ["measure", "region_code"]
-        pub = tot[tot["area_code"].fillna("").str.startswith("E12")].rename(
-            columns={"area_code": "region_code"})[["measure", "region_code", "value",
-                                                   "source"]]
-        dist_k, inp_k = dist, dist_inputs
-        group = ["measure", "region_code"]
-    mean = dist_k.groupby(group)["value"].agg(["mean", "count"]).reset_index()
-    mean["computed"] = mean["mean"]
-    mean["csource"] = "computed: mean of " + mean["count"].astype(str) + \
-        " authorities"
-    scale = {m: r.get("scale", 1.0) * r.get("numerator_unit_factor", 1.0)
-             / r.get("denominator_unit_factor", 1.0) for m, r in recipes.items()
-             if r.get("recipe") in ("rate", "per-head", "ratio")}
-    if len(inp_k):
-        ok = inp_k.dropna(subset=["num", "den"])
-        sums = ok.groupby(group).agg(num=("num", "sum"), den=("den", "sum"),
-                                     k=("num", "size")).reset_index()
-        sums["ratio"] = sums["num"] / sums["den"].where(sums["den"] != 0) * \
-            sums["measure"].map(scale)
-        mean = mean.merge(sums[group + ["ratio", "k"]], on=group, how="left")
-        use = mean["ratio"].notna()
-        mean.loc[use, "computed"] = mean.loc[use, "ratio"]
-        mean.loc[use, "csource"] = ("computed: sum of numerators ÷ sum of "
-                                    "denominators over " + mean.loc[use, "k"]
-                                    .astype(int).astype(str) + " authorities")
-    mean = mean.drop(columns=[c for c in ("_k",) if c in mean])
-    comp = mean[keys + ["computed", "csource"]]
-    out = vals.merge(comp, on=keys, how="left").merge(
-        pub.rename(columns={"value": "published", "source": "psource"}), on=keys,
-        how="left")
-    has_pub = out["published"].notna()
-    out[f"{level}_value"] = np.where(has_pub, out["published"], out["computed"])
-    out[f"{level}_source"] = np.where(has_pub, out["psource"], out["csource"])
-    out[f"{level}_source"] = out[f"{level}_source"].where(
-        out[f"{level}_value"].notna(), None)
-    return pd.DataFrame(out.drop(columns=["computed", "csource", "published",
-                                          "psource"]))
+    return pd.DataFrame({"measure": pd.Series([], dtype="str"),
+                         "la_code": pd.Series([], dtype=object),
+                         "la_name": pd.Series([], dtype="str"),
+                         "reason": pd.Series([], dtype=object)})
 
 
-def _significance(vals: pd.DataFrame, recipes: dict[str, dict[str, Any]],
-                  england: pd.Series, model: str) -> pd.DataFrame:
+def _isnull(values: Any) -> Any:
+    import numpy as np
+
+    return np.array([v is None or v != v for v in values], dtype=bool)
+
+
+def _by_code(codes: list[str]) -> Any:
+    """Indices of ``codes`` in code order."""
+    import numpy as np
+
+    return np.array(sorted(range(len(codes)), key=codes.__getitem__), dtype=np.int64)
+
+
+def _latest_source(key: Any, source_id: Any) -> Any:
+    """Indices keeping one row per key: the one from the latest source."""
+    import numpy as np
+
+    if not len(key) or np.bincount(key).max() <= 1:
+        return np.arange(len(key))
+    order = np.lexsort((source_id, key))
+    k = key[order]
+    return np.sort(order[np.r_[k[1:] != k[:-1], True]])
+
+
+def _area_mean(dist: Any, in_dist: Any) -> tuple[Any, Any]:
+    """Mean and count of each measure (column) over the rows of ``dist``."""
+    import numpy as np
+
+    count = in_dist.sum(axis=0)
+    total = np.nansum(np.ascontiguousarray(dist.T), axis=1)  # pairwise summation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / count, np.nan), count
+
+
+def _rate_scale(recipe: dict[str, Any] | None) -> float:
+    """What a rate's sum of numerators ÷ sum of denominators is multiplied by (NaN:
+    not a rate)."""
+    if not recipe or recipe.get("recipe") not in ("rate", "per-head", "ratio"):
+        return float("nan")
+    return (recipe.get("scale", 1.0) * recipe.get("numerator_unit_factor", 1.0)
+            / recipe.get("denominator_unit_factor", 1.0))
+
+
+@dataclass
+class _Areas:
+    """Computes an area's value of each measure: the mean of its authorities, or for
+    a rate the sum of numerators ÷ the sum of denominators."""
+
+    dist: Any
+    in_dist: Any
+    num: Any
+    den: Any
+    scale: Any
+    england_mean: Any
+    england_count: Any
+    has_inputs: bool = True
+
+    def level(self, rows: Any, published: list[tuple[float, str] | None],
+              ) -> tuple[Any, Any]:
+        """Value and source per measure for the authorities ``rows`` (bool)."""
+        import numpy as np
+
+        if rows.all():  # England: the distribution's own mean
+            mean, count = self.england_mean, self.england_count
+        else:
+            mean, count = _area_mean(self.dist[rows], self.in_dist[rows])
+        value = mean.copy()
+        source = np.array([f"computed: mean of {c} authorities"
+                           for c in count.tolist()], dtype=object)
+        ok = None
+        if self.has_inputs:
+            ok = self.in_dist[rows] & ~np.isnan(self.num[rows]) & ~np.isnan(
+                self.den[rows])
+        if ok is not None and ok.any():
+            k = ok.sum(axis=0)
+            nums = np.where(ok, self.num[rows], 0.0).sum(axis=0)
+            dens = np.where(ok, self.den[rows], 0.0).sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where((k > 0) & (dens != 0), nums / dens, np.nan) * \
+                    self.scale
+            use = ~np.isnan(ratio)
+            value[use] = ratio[use]
+            source[use] = [f"computed: sum of numerators ÷ sum of denominators over "
+                           f"{c} authorities" for c in k[use].tolist()]
+        pub = np.array([p is not None for p in published], dtype=bool)
+        if pub.any():
+            value[pub] = [p[0] for p in published if p is not None]
+            source[pub] = [p[1] for p in published if p is not None]
+        source[np.isnan(value)] = None
+        return value, source
+
+
+def _neighbour_links(store: Store, set_id: str, targets: list[str] | None,
+                     ) -> list[tuple[str, str]]:
+    """(la_code, neighbour_code) of a neighbour set, for ``targets`` (None: all)."""
+    only = "AND la_code IN (SELECT unnest(?::VARCHAR[]))" if targets is not None \
+        else ""
+    params: list[Any] = [set_id] + ([targets] if targets is not None else [])
+    return store.con.execute(
+        f"SELECT la_code, neighbour_code FROM neighbours WHERE set_id = ? {only}",
+        params).fetchall()
+
+
+def _neighbour_stats(rows: list[tuple[str, str]], univ: list[str], la_rows: Any,
+                     dist: Any, nb_n: Any, nb_mean: Any, nb_median: Any) -> None:
+    """Fill count, mean and median of each authority's neighbours' values (in the
+    distribution) for the authorities ``la_rows``; ``rows``: the set's links."""
+    import numpy as np
+
+    pos = {c: i for i, c in enumerate(univ)}
+    wanted = {int(i) for i in la_rows}
+    lists: dict[int, list[int]] = {}
+    for code, nb in rows:
+        i = pos.get(code)
+        if i in wanted and nb in pos:
+            lists.setdefault(i, []).append(pos[nb])
+    if not lists:
+        return
+    who = np.array(sorted(lists), dtype=np.int64)
+    k = max(len(v) for v in lists.values())
+    none = len(univ)  # an all-NaN row
+    idx = np.full((len(who), k), none, dtype=np.int64)
+    for row, i in enumerate(who):
+        idx[row, :len(lists[int(i)])] = lists[int(i)]
+    used = np.unique(idx[idx < none])
+    rows_of = np.full(none + 1, len(used), dtype=np.int64)
+    rows_of[used] = np.arange(len(used))
+    gathered = np.vstack([dist[used], np.full((1, dist.shape[1]), np.nan)])
+    values = gathered[rows_of[idx]]  # (t, k, m)
+    count = (~np.isnan(values)).sum(axis=1)
+    ordered = np.sort(values, axis=1)  # NaN last
+    lo = np.maximum(count - 1, 0) // 2
+    hi = count // 2
+    low = np.take_along_axis(ordered, lo[:, None, :], axis=1)[:, 0, :]
+    high = np.take_along_axis(ordered, hi[:, None, :], axis=1)[:, 0, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nb_n[who] = count
+        nb_mean[who] = np.where(count > 0, np.nansum(values, axis=1) / count, np.nan)
+        nb_median[who] = np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def _significance(got: Any, m: Any, value: Any, z: Any, n: Any, num: Any, den: Any,
+                  england: Any, names: list[str], recipes: dict[str, dict[str, Any]],
+                  model: str) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Flag, level, test and funnel limits of each row: funnel limits for rates with
+    a count and a population, else the z-score."""
     import numpy as np
 
     from lacompare.derive._store import choose
 
-    rates = {m: r.get("recipe") == "rate" and r.get("numerator_unit_factor", 1.0)
-             == 1.0 for m, r in recipes.items()}
-    is_rate = vals["measure"].isin([m for m, ok in rates.items() if ok])
-    per = vals["measure"].map({m: float(r.get("scale", 1.0))
-                               for m, r in recipes.items()}).fillna(1.0)
-    funnel = (is_rate & vals["num"].notna() & vals["den"].notna()
-              & (vals["den"] > 0) & england.notna() & vals["value"].notna())
-    for col in ("lower_95", "upper_95", "lower_998", "upper_998"):
-        vals[col] = np.nan
-    flag = np.full(len(vals), None, dtype=object)
-    level = np.full(len(vals), None, dtype=object)
-    test = np.full(len(vals), None, dtype=object)
+    is_rate = np.array([bool(recipes.get(x, {}).get("recipe") == "rate"
+                             and recipes[x].get("numerator_unit_factor", 1.0) == 1.0)
+                        for x in names], dtype=bool)
+    per_m = np.array([float(recipes[x].get("scale", 1.0)) if x in recipes else 1.0
+                      for x in names])
+    size = len(m)
+    per = per_m[m]
+    with np.errstate(invalid="ignore"):
+        funnel = (got & is_rate[m] & ~np.isnan(num) & ~np.isnan(den) & (den > 0)
+                  & ~np.isnan(england) & ~np.isnan(value))
+    limits = {col: np.full(size, np.nan)
+              for col in ("lower_95", "upper_95", "lower_998", "upper_998")}
+    flag = np.full(size, None, dtype=object)
+    level = np.full(size, None, dtype=object)
+    test = np.full(size, None, dtype=object)
     if funnel.any():
-        f = funnel.to_numpy()
-        theta = (england[f] / per[f]).to_numpy()
-        den = vals.loc[f, "den"].to_numpy(dtype=float)
-        scale = per[f].to_numpy()
+        f = funnel
+        theta = england[f] / per[f]
         for col, p in (("lower_95", 0.025), ("upper_95", 0.975),
                        ("lower_998", 0.001), ("upper_998", 0.999)):
-            vals.loc[f, col] = funnel_limits(theta, den, p, model) * scale
-        v = vals.loc[f, "value"].to_numpy(dtype=float)
-        lo95 = vals.loc[f, "lower_95"].to_numpy()
-        hi95 = vals.loc[f, "upper_95"].to_numpy()
-        lo998 = vals.loc[f, "lower_998"].to_numpy()
-        hi998 = vals.loc[f, "upper_998"].to_numpy()
+            limits[col][f] = funnel_limits(theta, den[f], p, model) * per[f]
+        v = value[f]
+        lo95, hi95 = limits["lower_95"][f], limits["upper_95"][f]
+        lo998, hi998 = limits["lower_998"][f], limits["upper_998"][f]
         flag[f] = np.select([v > hi95, v < lo95], ["above", "below"], "within")
         level[f] = choose([(v > hi998) | (v < lo998), (v > hi95) | (v < lo95)],
                           ["99.8%", "95%"], len(v))
         test[f] = (f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
                    "England's rate, for the authority's population "
                    "(Spiegelhalter 2005)")
-    zt = ~funnel.to_numpy() & vals["z"].notna().to_numpy()
+    zt = got & ~funnel & ~np.isnan(z)
     if zt.any():
-        z = vals.loc[zt, "z"].to_numpy(dtype=float)
-        flag[zt] = np.select([z > Z95, z < -Z95], ["above", "below"], "within")
-        level[zt] = choose([np.abs(z) > Z998, np.abs(z) > Z95], ["99.8%", "95%"],
-                           len(z))
-        n = vals.loc[zt, "n"].astype(int).astype(str).to_numpy()
-        test[zt] = "|z| > 1.96 (95%) / 3.09 (99.8%) against " + n + " authorities"
-    vals["flag"], vals["flag_level"], vals["test"] = flag, level, test
-    return vals
+        zz = z[zt]
+        flag[zt] = np.select([zz > Z95, zz < -Z95], ["above", "below"], "within")
+        level[zt] = choose([np.abs(zz) > Z998, np.abs(zz) > Z95], ["99.8%", "95%"],
+                           len(zz))
+        test[zt] = np.array([f"|z| > 1.96 (95%) / 3.09 (99.8%) against {k} "
+                             "authorities" for k in n[zt].tolist()], dtype=object)
+    return flag, level, test, limits

@@ -97,6 +97,84 @@ def test_one_authority_equals_all_at_once(north_east):
     pd.testing.assert_frame_equal(one, darlington, check_dtype=False)
 
 
+@pytest.fixture
+def three_regions(store):
+    """A seeded store: 3 regions' current authorities, 6 measures (each polarity,
+    reference dates, ties, two periods), ~10% missing with reasons, one authority
+    with values from two sources, published England and region totals for two
+    measures, a derived rate, and a neighbour set of 5 nearest by code."""
+    codes = [r[0] for r in store.con.execute(
+        "SELECT la_code FROM authorities WHERE valid_to IS NULL AND region IN "
+        "('North East', 'North West', 'London') ORDER BY la_code").fetchall()]
+    rng = np.random.default_rng(20240331)
+    store.con.execute("INSERT INTO sources (file, sha256) VALUES ('a', 'x'), "
+                      "('b', 'y')")
+    store.con.execute(
+        "INSERT INTO measures (measure, unit, polarity, reference_date) VALUES "
+        "('up', '%', 'higher-is-better', NULL), "
+        "('down', '%', 'higher-is-worse', '31 March'), "
+        "('flat', 'count', 'neutral', 'financial year'), "
+        "('tied', 'count', 'higher-is-worse', NULL), "
+        "('kids', 'children', 'neutral', '31 March'), "
+        "('pop', 'persons', 'neutral', 'mid-year')")
+    rows = []
+    for la in codes:
+        for period in ("2023", "2024"):
+            for m, v in (("up", rng.normal(60, 10)), ("down", rng.normal(20, 5)),
+                         ("flat", rng.lognormal(5, 1)),
+                         ("tied", float(rng.integers(0, 4))),
+                         ("kids", float(rng.integers(50, 900)))):
+                gone = rng.random() < 0.1
+                rows.append((la, m, period, None if gone else round(v, 1),
+                             rng.choice(["suppressed", "low"]) if gone else None))
+        rows.append((la, "pop", "2023", float(rng.integers(20_000, 90_000)), None))
+    frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value",
+                                        "missing_reason"])
+    store.con.register("f", frame)
+    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+                      "missing_reason, source_id) SELECT *, 1 FROM f")
+    store.con.unregister("f")
+    # a later source replaces one authority's value
+    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+                      "source_id) VALUES (?, 'up', '2024', 99.5, 2)", [codes[3]])
+    store.con.execute("INSERT INTO totals (area_code, area_name, measure, period, "
+                      "value, source_id) VALUES "
+                      "('E92000001', 'England', 'up', '2024', 61.5, 1), "
+                      "('E12000002', 'North West', 'up', '2024', 58.25, 1), "
+                      "('E12000007', 'London', 'down', '2024', 18.5, 1)")
+    derive_rate(store, "kids", "pop", name="kids_rate")
+    store.con.execute("INSERT INTO neighbour_sets (set_id, method, valid_for) "
+                      "VALUES ('near', 'test', '2024')")
+    for k, la in enumerate(codes):
+        for r in range(1, 6):
+            store.con.execute("INSERT INTO neighbours (set_id, la_code, "
+                              "neighbour_code, rank) VALUES ('near', ?, ?, ?)",
+                              [la, codes[(k + r) % len(codes)], r])
+    return store, codes
+
+
+@pytest.mark.parametrize("exclude", [None, ["London"]])
+def test_one_authority_equals_all_filtered(three_regions, exclude):
+    store, codes = three_regions
+    measures = ["up", "down", "flat", "tied", "kids_rate"]
+    every = compare(store, "all", measures, exclude=exclude)
+    assert len(every.table) == len(codes) * len(measures)
+    assert every.table["value"].isna().any()  # missing values are in the test
+    assert (every.table["region_source"] == "published").any()
+    assert every.table["test"].str.startswith("funnel").any()
+    for code in (codes[0], codes[3], codes[len(codes) // 2], codes[-1]):
+        one = compare(store, code, measures, exclude=exclude)
+        expected = every.table[every.table["la_code"] == code].reset_index(drop=True)
+        pd.testing.assert_frame_equal(one.table, expected, rtol=1e-12)
+        assert one.neighbour_set == every.neighbour_set == "near"
+    pd.testing.assert_frame_equal(
+        compare(store, codes[:4], measures, exclude=exclude).table,
+        every.table[every.table["la_code"].isin(codes[:4])].reset_index(drop=True),
+        rtol=1e-12)
+    t = every.table.set_index(["la_code", "measure"])
+    assert t.loc[(codes[3], "up"), "value"] == 99.5  # the later source wins
+
+
 def test_neighbours_mean_and_median(north_east):
     store, codes = north_east
     t = compare(store, codes[0], "good").table.iloc[0]
