@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
+
+from html_tables import tables_of
 
 from lacompare.errors import InputError
 from lacompare.report._reports import build_report, render_html, write_document
@@ -38,46 +39,6 @@ CLA_SPEC = ("rate_per_10000[looked after on 31 March]=Children looked after per 
             "10,000 children")
 PROFILE_MEASURES = [CLA_SPEC, "csc_expenditure_per_child",
                     "idaci_average_score=Deprivation affecting children (IDACI)"]
-
-
-class _Tables(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[dict] = []
-        self._cell = self._row = self._caption = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append({"caption": "", "rows": []})
-        elif tag == "caption":
-            self._caption = []
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "caption" and self._caption is not None:
-            self.tables[-1]["caption"] = "".join(self._caption).strip()
-            self._caption = None
-        elif tag in ("td", "th") and self._cell is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1]["rows"].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._caption is not None:
-            self._caption.append(data)
-
-
-def tables_of(html: str) -> dict[str, list[list[str]]]:
-    parser = _Tables()
-    parser.feed(html)
-    return {t["caption"]: t["rows"] for t in parser.tables}
 
 
 def number(text: str) -> float:

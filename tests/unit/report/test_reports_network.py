@@ -10,60 +10,17 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from html_tables import tables_of
+
 from lacompare.demo import DEMO_MEASURES, run_demo
 from lacompare.report._network import build_network
 from lacompare.report._reports import render_html, write_document, write_report
 from lacompare.store import open_store
-
-
-class _Tables(HTMLParser):
-    """Tables of a page: caption and rows of cell texts (th and td)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[dict] = []
-        self._cell: list[str] | None = None
-        self._row: list[str] | None = None
-        self._caption: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append({"caption": "", "rows": []})
-        elif tag == "caption":
-            self._caption = []
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "caption" and self._caption is not None:
-            self.tables[-1]["caption"] = "".join(self._caption).strip()
-            self._caption = None
-        elif tag in ("td", "th") and self._cell is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1]["rows"].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._caption is not None:
-            self._caption.append(data)
-
-
-def parse_tables(html: str) -> dict[str, list[list[str]]]:
-    parser = _Tables()
-    parser.feed(html)
-    return {t["caption"]: t["rows"] for t in parser.tables}
 
 
 def printed_equals(text: str, value: float) -> bool:
@@ -90,7 +47,7 @@ def demo(tmp_path_factory):
 
 
 def test_regional_tables_print_the_demo_csv(demo):
-    tables = parse_tables(demo["html"])
+    tables = tables_of(demo["html"])
     csv = demo["csv"]
     assert set(csv["measure"]) == set(DEMO_MEASURES)
     checked = 0
@@ -146,7 +103,7 @@ def test_sections_of_the_sendias_report(demo):
                     "Delivery and joint commissioning", "Staffing",
                     "Regional tables", "How to read this report", "Sources"):
         assert f">{heading}</h2>" in html, heading
-    tables = parse_tables(html)
+    tables = tables_of(html)
     delivery = next(v for k, v in tables.items() if k.startswith(
         "Services by delivery model"))
     england = next(r for r in delivery if r[0] == "England")
