@@ -4,7 +4,6 @@ and every authority left out accounted for."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -272,12 +271,10 @@ def test_matrix_when_the_same_few_authorities_are_missing_everywhere():
                                        atol=1e-15)
 
 
-def test_matrix_of_450_measures_is_fast_and_exact():
+def test_matrix_of_450_measures_is_exact():
+    # Its speed is measured in bench/analysis.py.
     frame = messy_frame(m=450, seed=11, missing=0.03)
-    start = time.perf_counter()
     res = pairwise_correlation(frame, "spearman")
-    took = time.perf_counter() - start
-    assert took < 20, f"{took:.1f} s"  # the benchmark's target is 10 s
     rng = np.random.default_rng(0)
     vals = frame.to_numpy()
     for i, j in rng.choice(450, size=(200, 2)):
