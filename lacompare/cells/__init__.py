@@ -16,9 +16,10 @@ from lacompare.cells._numbers import (
     BRACKETED_RE,
     FOOTNOTE_RE,
     NBSP,
-    NUMBER_RE,
-    STRIP_CHARS_RE,
     NOTE_ONLY_RE,
+    NUMBER_RE,
+    STRIP_CHARS,
+    STRIP_CHARS_RE,
     UNICODE_MINUS,
     WHITESPACE,
 )
@@ -130,6 +131,14 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _strip_sql(column: str) -> str:
+    """SQL taking STRIP_CHARS (currency, thousands separators, %) out of ``column``."""
+    sql = column
+    for char in STRIP_CHARS:
+        sql = f"replace({sql}, {_sql_string(char)}, '')"
+    return sql
+
+
 def sql_parse(source: str, columns: list[str]) -> str:
     """A DuckDB query that parses text columns with :func:`parse_cell`'s rules.
 
@@ -161,7 +170,7 @@ def sql_parse(source: str, columns: list[str]) -> str:
     foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
     foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
     ws = _sql_string(WHITESPACE)
-    number, strip = _sql_string(NUMBER_RE), _sql_string(STRIP_CHARS_RE)
+    number = _sql_string(NUMBER_RE)
     # Most cells are plain numbers: DuckDB's own cast reads them, and the slower
     # stages below run only on the rest (their inputs are NULL for plain cells).
     stages = [
@@ -170,20 +179,30 @@ def sql_parse(source: str, columns: list[str]) -> str:
         # slow way (and is refused there, as in Python).
         [f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_'), false) AS {c}__plain"
          for c in columns],
-        [f"CASE WHEN NOT {c}__plain THEN trim(replace(replace({c}, '{NBSP}', ' '), "
+        # Formatted numbers ('1,234', '£5', '12%') are the next most common cells:
+        # one regex reads them (no marker looks like a number: tested), and the
+        # slower stages below run only on what is left.
+        [f"CASE WHEN NOT {c}__plain THEN coalesce(regexp_full_match({c}, {number}), "
+         f"false) END AS {c}__q" for c in columns],
+        [f"CASE WHEN NOT {c}__q THEN trim(replace(replace({c}, '{NBSP}', ' '), "
          f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c" for c in columns],
-        [f"CASE lower({c}__c) {cases} ELSE CASE WHEN regexp_full_match({c}__c, "
-         f"{_sql_string(NOTE_ONLY_RE)}) THEN {_sql_string(FOOTNOTE_ONLY)} END END "
-         f"AS {c}__m, "
-         f"trim(CASE WHEN regexp_matches({c}__c, {foot_any}) "
-         f"THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) AS {c}__u"
+        # Each later stage is guarded, so DuckDB evaluates it only on the rows that
+        # need it, not every WHEN of the marker CASE and every regex on all rows.
+        [f"CASE WHEN {c}__c IS NOT NULL THEN CASE lower({c}__c) {cases} ELSE CASE "
+         f"WHEN regexp_full_match({c}__c, {_sql_string(NOTE_ONLY_RE)}) THEN "
+         f"{_sql_string(FOOTNOTE_ONLY)} END END END AS {c}__m, "
+         f"CASE WHEN {c}__c IS NOT NULL THEN trim(CASE WHEN regexp_matches({c}__c, "
+         f"{foot_any}) THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) "
+         f"END AS {c}__u"
          for c in columns],
-        [f"regexp_matches({c}__u, {bracket}) AS {c}__b" for c in columns],
+        [f"CASE WHEN {c}__u IS NOT NULL THEN regexp_matches({c}__u, {bracket}) END "
+         f"AS {c}__b" for c in columns],
         [f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1), {ws}) "
          f"ELSE {c}__u END AS {c}__k" for c in columns],
-        [f"CASE WHEN regexp_full_match({c}__k, {number}) THEN TRY_CAST("
-         f"regexp_replace({c}__k, {strip}, '', 'g') AS DOUBLE) END "
-         f"* CASE WHEN {c}__b THEN -1 ELSE 1 END AS {c}__n" for c in columns],
+        [f"CASE WHEN {c}__q THEN TRY_CAST({_strip_sql(c)} AS DOUBLE) "
+         f"WHEN {c}__k IS NOT NULL AND regexp_full_match({c}__k, {number}) "
+         f"THEN TRY_CAST({_strip_sql(c + '__k')} AS DOUBLE) "
+         f"* CASE WHEN {c}__b THEN -1 ELSE 1 END END AS {c}__n" for c in columns],
         [f"CASE WHEN {c}__plain THEN {c}__f "
          f"WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
          f"ELSE {c}__n END AS {c}__value, "
@@ -195,6 +214,6 @@ def sql_parse(source: str, columns: list[str]) -> str:
     sql = f"SELECT * FROM {source}"
     for stage in stages:
         sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
-    helpers = ", ".join(f"{c}__{s}" for c in columns for s in ("f", "c", "m", "u", "b",
-                                                                "k", "n"))
+    helpers = ", ".join(f"{c}__{s}" for c in columns for s in ("f", "c", "q", "m", "u",
+                                                                "b", "k", "n"))
     return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"

@@ -26,7 +26,8 @@ NUMBER_RE = (
 BRACKETED_RE = r"^\((.*)\)$"
 
 # Characters removed before the cast: currency, thousands separators, percent sign.
-STRIP_CHARS_RE = r"[£,%]"
+STRIP_CHARS = "£,%"
+STRIP_CHARS_RE = f"[{STRIP_CHARS}]"
 
 # Unicode minus and non-breaking spaces that spreadsheets paste in.
 UNICODE_MINUS = "\u2212"

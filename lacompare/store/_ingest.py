@@ -853,9 +853,14 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     # each kind of row (authorities, totals, unresolved) is read in one pass.
     row_sql = raw.row_sql.replace("rowid", "r.rowid") if "rowid" in raw.row_sql \
         else f"r.{raw.row_sql}"
+    # Only value columns can be a value's source column; a shorter CASE is evaluated
+    # once per value.
+    value_columns = ({layout.value_column} if layout.kind == "long"
+                     else {v.column for v in layout.values})
     heading_case = "CASE col " + " ".join(
         f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'"
-        for c, h in zip(raw.columns, raw.headers, strict=True)) + " END"
+        for c, h in zip(raw.columns, raw.headers, strict=True)
+        if c in value_columns) + " END"
     region_sql = (f"r.{region_code_col}" if region_code_col else "NULL")
     region_name_sql = (f"r.{region_name_col}" if region_name_col else "NULL")
 

@@ -75,6 +75,16 @@ def test_every_marker_is_missing_never_zero():
         assert parsed.missing == reason
 
 
+def test_no_marker_reads_as_a_number():
+    # sql_parse reads anything NUMBER_RE matches as a number before it looks for
+    # markers; a marker that looked like a number would be read as one.
+    import re
+
+    from lacompare.cells._numbers import NUMBER_RE
+
+    assert [m for m in read_markers() if re.fullmatch(NUMBER_RE, m)] == []
+
+
 _CON = duckdb.connect()
 _SQL = sql_parse("(SELECT unnest(?) AS s, generate_subscripts(?, 1) AS i)", ["s"])
 
@@ -94,7 +104,9 @@ cell_text = st.one_of(
 EDGE_CASES = ["1_000", "0x10", "1e", "1.2.3", "+.5", "-.5e-3", "\u0661\u0662", " 12 ",
               "\t12", "\x0b12", "12\x0c", "1E+05", "--1", "1d", "\u00a012",
               "\uff11\uff12", "nan", "-inf", "1e-400", "\x85", "12\x85", "(12)%",
-              "[note 4]", "[Note 12]", "[c] ", "12 [note 3]"]
+              "[note 4]", "[Note 12]", "[c] ", "12 [note 3]", "1,234", "£1,234.5",
+              "12%", "1,23", "£-5", "-£5", "1,234 [note 1]", "(1,234)", "1,234e3",
+              ",123", "1,2345"]
 
 
 def test_sql_parser_agrees_on_edge_cases():
