@@ -275,6 +275,7 @@ COMMAND_MODULES = (
     "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
     "lacompare.analysis._commands_models",  # model
     "lacompare.report._commands",  # report
+    "lacompare.sources._commands",  # sources, fetch
 )
 
 

@@ -1,0 +1,113 @@
+"""``lacompare sources`` and ``lacompare fetch``: official data by name.
+
+Registered by :func:`register`; nothing heavy is imported until a command runs.
+"""
+
+# No ``from __future__ import annotations``: Typer reads the option types of the
+# commands defined inside register(), which must be real objects, not strings.
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+FORMATS = ("table", "csv", "json")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sources`` and ``fetch`` to ``app``."""
+    from lacompare.cli import DbOption, _console, friendly
+
+    @app.command("sources")
+    @friendly
+    def sources(
+        fmt: Annotated[str, typer.Option(
+            "--format", help="table, csv or json.")] = "table",
+    ) -> None:
+        """List the sources lacompare can fetch: publisher, reference date, units,
+        geography and how each is fetched.
+
+        Example: [bold]lacompare sources --format csv[/]
+        """
+        import csv
+        import json
+        import sys
+
+        from lacompare.errors import InputError
+        from lacompare.sources.fetch import read_catalogue
+
+        if fmt not in FORMATS:
+            raise InputError(f"--format must be one of {', '.join(FORMATS)}")
+        rows = [e.describe() for e in read_catalogue().values()]
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            return
+        if fmt == "csv":
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]),
+                                    lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            return
+        from rich.table import Table
+
+        table = Table(title="Sources lacompare can fetch (lacompare fetch SOURCE)")
+        for col in ("source", "title", "publisher", "reference date", "units",
+                    "geography", "fetched by"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(r["source"], r["title"], r["publisher"], r["reference_date"],
+                          r["units"], r["geography"], r["fetched_by"])
+        _console().print(table)
+
+    @app.command("fetch")
+    @friendly
+    def fetch(
+        source: Annotated[str, typer.Argument(help="A source id from lacompare "
+                                              "sources (cla, cin, ro3, ons-mye …).")],
+        db: DbOption = None,
+        years: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+            "--years", help="Periods: 2024, 2021:2025, 2023-24 (repeatable).")] = None,
+        version: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--version", help="EES data set version to pin (1.2, 2.*), or release "
+            "slug for a release file.")] = None,
+        cache: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+            "--cache", help="Download folder (default: your cache folder, or "
+            "$LACOMPARE_CACHE).")] = None,
+        base_url: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--base-url", help="EES public data API base URL (default "
+            "https://api.education.gov.uk/statistics/v1 or "
+            "$LACOMPARE_EES_API_URL).")] = None,
+        content_url: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--content-url", help="EES content API base URL, for release files "
+            "($LACOMPARE_EES_CONTENT_URL).")] = None,
+        url: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--url", help="Download this file (where no URL is catalogued).")] = None,
+        file: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--file", help="Glob choosing an EES release's data file.")] = None,
+        data_set: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--data-set", help="EES API data set id to query.")] = None,
+        refresh: Annotated[bool, typer.Option(
+            "--refresh", help="Download again even if cached.")] = False,
+    ) -> None:
+        """Download a source, cache it (URL, version, date, SHA-256 recorded) and
+        load it into the store with its measures, units, polarity and dates.
+
+        Example: [bold]lacompare fetch cla --years 2021:2025 --db my.duckdb[/]
+        """
+        from lacompare.sources.fetch import fetch_source
+        from lacompare.store import open_store
+
+        with open_store(db) as store:
+            result = fetch_source(
+                store, source, years=years, version=version, cache_dir=cache,
+                file=file, url=url, data_set=data_set, api_url=base_url,
+                content_url=content_url, refresh=refresh)
+        console = _console()
+        for line in result.summary_lines():
+            console.print(line, markup=False)
+        shown = [i for i in result.issues if i.severity != "info"
+                 or i.kind.startswith(("ees", "no-api", "years", "newer"))]
+        for issue in shown[:20]:
+            console.print(f"  {issue.severity}: {issue}", markup=False)
+        if len(shown) > 20:
+            console.print(f"  … and {len(shown) - 20} more (table load_issues)")
+        console.print(f"store: {store.path}", markup=False)
