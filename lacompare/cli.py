@@ -276,6 +276,7 @@ COMMAND_MODULES = (
     "lacompare.analysis._commands_models",  # model
     "lacompare.report._commands",  # report
     "lacompare.sources._commands",  # sources, fetch
+    "lacompare.snapshot._commands",  # snapshot
 )
 
 

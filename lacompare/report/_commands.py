@@ -17,11 +17,12 @@ TEMPLATE_OPTIONS = {
     "la-profile": {"authority", "measure", "neighbour_set", "exclude"},
     "variation": {"measure", "factors", "periods", "exclude"},
     "spend": {"target", "factors", "folds", "exclude"},
+    "scrutiny": {"authority", "date", "neighbour_set"},
 }
 _FLAGS = {"authority": "--authority", "measure": "--measure",
           "neighbour_set": "--neighbour-set", "exclude": "--exclude",
           "factors": "--factors", "periods": "--periods", "target": "--target",
-          "folds": "--folds"}
+          "folds": "--folds", "date": "--date"}
 
 
 def _default_out(template: str, fmt: str, authority: str | None) -> Path:
@@ -61,6 +62,9 @@ def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
                              "measure[breakdown] or measure[breakdown]=Label)")
         out.update(measure=measures[0], factors=given.get("factors"),
                    periods=given.get("periods"), exclude=given.get("exclude") or None)
+    elif template == "scrutiny":
+        out.update(authority=given.get("authority"), date=given.get("date"),
+                   neighbour_set=given.get("neighbour_set"))
     elif template == "spend":
         if not given.get("target"):
             raise InputError("spend needs --target M (the spend measure)")
@@ -79,7 +83,7 @@ def register(app: typer.Typer) -> None:
     @friendly
     def report(
         template: Annotated[str, typer.Argument(
-            help="network, la-profile, variation or spend.")],
+            help="network, la-profile, variation, spend or scrutiny.")],
         db: DbOption = None,
         fmt: Annotated[str | None, typer.Option(
             "--format", "-f", help="html (default), pdf or xlsx; default from "
@@ -112,6 +116,9 @@ def register(app: typer.Typer) -> None:
         = None,
         folds: Annotated[int | None, typer.Option(
             "--folds", help="spend: cross-validation folds (default 10).")] = None,
+        date: Annotated[str | None, typer.Option(
+            "--date", help="scrutiny: the snapshot date (default: the latest).")]
+        = None,
         title: Annotated[str | None, typer.Option(
             "--title", help="The report's title (network, variation, spend).")]
         = None,
@@ -126,6 +133,8 @@ def register(app: typer.Typer) -> None:
         authority against its neighbours, region and England, in numbers and words.
         [bold]variation[/]: one measure's regional variation, change and associated
         factors. [bold]spend[/]: expected against actual spend on five factors.
+        [bold]scrutiny[/]: one council's workload and resources brief (snapshot,
+        trends, headcount, budget, neighbours).
 
         Examples: [bold]lacompare report network --format pdf --out network.pdf[/]
         · [bold]lacompare report la-profile --authority Leeds --db my.duckdb[/]
@@ -147,7 +156,7 @@ def register(app: typer.Typer) -> None:
                 "authority": authority, "measure": measure, "factors": factors,
                 "target": target, "periods": periods,
                 "neighbour_set": neighbour_set, "exclude": exclude, "folds": folds,
-                "title": title})
+                "title": title, "date": date})
             if interactive:
                 if kind != "html":
                     raise LacompareError("--interactive is for --format html")

@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 #: Report templates, by CLI name.
-TEMPLATES = ("network", "la-profile", "variation", "spend")
+TEMPLATES = ("network", "la-profile", "variation", "spend", "scrutiny")
 #: Output formats, by CLI name.
 FORMATS = ("html", "pdf", "xlsx")
 
@@ -742,11 +742,13 @@ def write_document_xlsx(doc: Document, path: str | Path, *,
 def _builders() -> dict[str, Callable[..., Document]]:
     from lacompare.report._network import build_network
     from lacompare.report._profile import build_profile
+    from lacompare.report._scrutiny import build_scrutiny
     from lacompare.report._spend import build_spend
     from lacompare.report._variation import build_variation
 
     return {"network": build_network, "la-profile": build_profile,
-            "variation": build_variation, "spend": build_spend}
+            "variation": build_variation, "spend": build_spend,
+            "scrutiny": build_scrutiny}
 
 
 def check_template(template: str) -> str:

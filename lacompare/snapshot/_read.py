@@ -1,0 +1,410 @@
+"""Read an authority's snapshot values, headcount and budget from CSV or XLSX.
+
+Layouts (headings in any case; a workbook's sheet with ``sheet=``):
+
+* **snapshot values**, one row per measure and date: ``date``, ``measure``,
+  ``value``; optional ``breakdown``, ``label``, ``unit`` (``count``,
+  ``per 10,000`` or ``%``), ``note``, ``rounded`` (``yes``/``no``) and
+  ``authority``. ``measure`` is an id (``open_cases[CP]``) or a label of
+  :func:`~lacompare.snapshot.read_measures` ("No of Child Protection Plans");
+  any other measure needs a ``unit``. ``date`` may be left out when the load is
+  given one.
+* **headcount**: ``division``, ``service``, ``headcount``; optional
+  ``row_role`` (``item``, ``subtotal``, ``total``) for printed totals.
+* **budget**: ``section``, ``line``, ``amount`` (income in brackets or
+  negative: ``(1,792)``), optional ``row_role``.
+
+Every value goes through :func:`lacompare.cells.parse_cell` (a missing value
+keeps its reason, never 0). Rates and percentages are taken as rounded to the
+decimals they are printed with unless ``rounded`` says ``no``: the store keeps
+``half_width`` so a change can be shown as the range the rounding allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lacompare.errors import InputError
+from lacompare.provenance import IssueLog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Sheet", "read_table_cells", "read_snapshot_file", "read_headcount_file",
+           "read_budget_file", "parse_date", "resolve_la", "printed_decimals"]
+
+
+@dataclass
+class Sheet:
+    """A file read as text cells: rows keyed by lower-case heading, with the
+    file's row numbers, its headings as written and its SHA-256."""
+
+    file: str
+    sheet: str | None
+    rows: list[dict[str, str | None]]
+    row_numbers: list[int]
+    headings: dict[str, str]
+    letters: dict[str, str]
+    sha256: str
+    issues: IssueLog = field(default_factory=IssueLog)
+
+    def require(self, *names: str) -> None:
+        """Raise naming the file and the missing headings."""
+        missing = [n for n in names if n not in self.headings]
+        if missing:
+            raise InputError(f"no column {', '.join(repr(m) for m in missing)} "
+                             f"(found: {', '.join(self.headings.values())})",
+                             file=self.file, sheet=self.sheet)
+
+    def error(self, message: str, index: int, column: str | None) -> InputError:
+        """An error located at a data row (0-based) and column heading."""
+        return InputError(message, file=self.file, sheet=self.sheet,
+                          row=self.row_numbers[index],
+                          column=self.headings.get(column, column) if column else None)
+
+
+def read_table_cells(path: str | Path, sheet: str | None = None) -> Sheet:
+    """Read a CSV or workbook sheet as text cells with row numbers.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.csv")
+    >>> _ = open(p, "w").write("Date,Measure,Value\\n2024-10-04,open_cases[CP],415\\n")
+    >>> t = read_table_cells(p)
+    >>> t.rows[0]["measure"], t.row_numbers
+    ('open_cases[CP]', [2])
+    """
+    import duckdb
+
+    from lacompare.sources import read_raw
+    from lacompare.sources._layout import column_letter
+    from lacompare.store._ingest import file_sha256
+
+    path = Path(path)
+    con = duckdb.connect()
+    try:
+        raw = read_raw(con, path, sheet=sheet)
+        cols = ", ".join(raw.columns)
+        data = con.execute(f"SELECT {raw.row_sql} AS _row, {cols} FROM "
+                           f"{raw.relation} ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    keys = [str(h).strip().lower() for h in raw.headers]
+    headings: dict[str, str] = {}
+    for key, heading in zip(keys, raw.headers, strict=True):
+        if key in headings:
+            raise InputError(f"column {heading!r} appears twice", file=str(path),
+                             sheet=raw.sheet)
+        headings[key] = str(heading)
+    rows, numbers = [], []
+    for record in data:
+        cells = [None if c is None or str(c).strip() == "" else str(c).strip()
+                 for c in record[1:]]
+        if all(c is None for c in cells):
+            continue
+        rows.append(dict(zip(keys, cells, strict=True)))
+        numbers.append(int(record[0]))
+    letters = {k: column_letter(i) for i, k in enumerate(keys)}
+    return Sheet(str(path), raw.sheet, rows, numbers, headings, letters,
+                 file_sha256(path), raw.issues)
+
+
+def parse_date(text: Any) -> dt.date:
+    """A snapshot date: ISO ``2024-10-04``, ``04/10/2024`` (day first, as
+    councils print it) or a date.
+
+    Examples
+    --------
+    >>> parse_date("04/10/2024"), parse_date("2024-10-04 00:00:00")
+    (datetime.date(2024, 10, 4), datetime.date(2024, 10, 4))
+    """
+    if isinstance(text, dt.datetime):
+        return text.date()
+    if isinstance(text, dt.date):
+        return text
+    value = str(text or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+                "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {value!r} (write 2024-10-04 or 04/10/2024)")
+
+
+def resolve_la(text: str, *, file: str | None = None, sheet: str | None = None,
+               row: int | None = None, column: str | None = None) -> str:
+    """An authority's ONS code from a name or code, or an InputError.
+
+    Examples
+    --------
+    >>> resolve_la("Leicester")
+    'E06000016'
+    """
+    from lacompare.geography import resolve_authority
+
+    match = resolve_authority(text)
+    if not match.resolved or not match.la_code:
+        near = f"; nearest: {', '.join(match.candidates)}" if match.candidates else ""
+        raise InputError(f"no authority {text!r}{near}", file=file, sheet=sheet,
+                         row=row, column=column)
+    return str(match.la_code)
+
+
+def printed_decimals(raw: str) -> int:
+    """Decimals a figure is printed with: ``'79.7%'`` → 1, ``'2,009'`` → 0.
+
+    Examples
+    --------
+    >>> printed_decimals("79.7%"), printed_decimals("2,009"), printed_decimals("47")
+    (1, 0, 0)
+    """
+    text = raw.strip().rstrip("%").strip()
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+
+
+def read_snapshot_file(path: str | Path, *, authority: str | None = None,
+                       date: str | dt.date | None = None, sheet: str | None = None,
+                       synthetic: bool = False) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+    """Read snapshot values from a CSV or workbook (see the module's layout).
+
+    Parameters
+    ----------
+    path
+        The file.
+    authority
+        The authority (name or code) when the file has no ``authority`` column.
+    date
+        The snapshot date when the file has no ``date`` column.
+    sheet
+        A workbook's sheet.
+    synthetic
+        Mark the values as synthetic (demo data).
+
+    Returns
+    -------
+    (DataFrame, IssueLog, Sheet)
+        The values (columns :data:`~lacompare.snapshot._store.VALUE_COLUMNS`),
+        what was noticed, and the cells read.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.csv")
+    >>> _ = open(p, "w").write('measure,value\\n"CLA rate (per 10,000)",68\\n'
+    ...                        "No of CLA (all ages),602\\n")
+    >>> v, log, _ = read_snapshot_file(p, authority="Leicester", date="2024-10-04")
+    >>> v[["measure", "breakdown", "value", "half_width"]].values.tolist()
+    [['rate_per_10000', 'CLA', 68.0, 0.5], ['open_cases', 'CLA', 602.0, 0.0]]
+    """
+    import pandas as pd
+
+    from lacompare.cells import parse_cell
+    from lacompare.snapshot._vocab import UNITS, match_measure, parse_measure_key
+
+    cells = read_table_cells(path, sheet)
+    cells.require("measure", "value")
+    if "date" not in cells.headings and date is None:
+        raise InputError("no column 'date': add one or give the snapshot date "
+                         "(--date)", file=cells.file, sheet=cells.sheet)
+    if "authority" not in cells.headings and authority is None:
+        raise InputError("no column 'authority': add one or name the authority "
+                         "(--authority)", file=cells.file, sheet=cells.sheet)
+    log = IssueLog()
+    log.extend(cells.issues)
+    fixed_la = resolve_la(authority) if authority else None
+    fixed_date = parse_date(date) if date is not None else None
+    records: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for i, row in enumerate(cells.rows):
+        where = {"file": cells.file, "sheet": cells.sheet, "row": cells.row_numbers[i]}
+        text = row.get("measure")
+        if not text:
+            raise cells.error("no measure", i, "measure")
+        known = match_measure(text)
+        key = parse_measure_key(text)
+        breakdown = row.get("breakdown")
+        if known is not None:
+            measure, bd, label, unit = (known.measure, known.breakdown, known.label,
+                                        known.unit)
+        elif key is not None:
+            measure, bd = key
+            label, unit = row.get("label") or text, row.get("unit")
+        else:
+            raise cells.error(f"measure {text!r} is neither a known label nor an id "
+                              "like open_cases[CP]", i, "measure")
+        if breakdown and bd and breakdown != bd:
+            raise cells.error(f"breakdown {breakdown!r} contradicts {text!r}", i,
+                              "breakdown")
+        bd = bd or breakdown or ""
+        if row.get("unit") and unit and row["unit"] != unit:
+            raise cells.error(f"unit {row['unit']!r} contradicts {text!r}'s unit "
+                              f"{unit!r}", i, "unit")
+        if unit not in UNITS:
+            raise cells.error(f"measure {text!r} needs a unit: one of "
+                              f"{', '.join(UNITS)}", i, "unit")
+        la = fixed_la
+        if "authority" in cells.headings and row.get("authority"):
+            la = resolve_la(row["authority"], column=cells.headings["authority"],
+                            **where)
+        if la is None:
+            raise cells.error("no authority", i, "authority")
+        when = fixed_date
+        if "date" in cells.headings and row.get("date"):
+            try:
+                when = parse_date(row["date"])
+            except ValueError as exc:
+                raise cells.error(str(exc), i, "date") from None
+        if when is None:
+            raise cells.error("no date", i, "date")
+        raw = row.get("value") or ""
+        parsed = parse_cell(raw)
+        if parsed.missing == "unparsed" or (parsed.value is None
+                                            and parsed.missing is None):
+            raise cells.error(f"cannot read {raw!r} as a number", i, "value")
+        if parsed.unit == "%" and unit != "%":
+            raise cells.error(f"{raw!r} is a percentage but {text!r} is a {unit}",
+                              i, "value")
+        decimals = printed_decimals(raw) if parsed.value is not None else 0
+        rounded = (row.get("rounded") or "").lower()
+        if rounded and rounded not in _YES | _NO:
+            raise cells.error(f"rounded is {rounded!r}: write yes or no", i,
+                              "rounded")
+        if unit == "count":
+            if parsed.value is not None and not float(parsed.value).is_integer():
+                raise cells.error(f"{raw!r} is not a whole number, but "
+                                  f"{text!r} is a count", i, "value")
+            half = 0.5 if rounded in _YES else 0.0
+        else:
+            half = 0.0 if rounded in _NO else 0.5 * 10.0 ** -decimals
+        if parsed.value is None:
+            log.add("missing-value", f"{label}: {raw or 'blank'} kept as missing "
+                    f"({parsed.missing})", severity="info", column="value", value=raw,
+                    **where)
+        dup = (la, when, measure, bd)
+        if dup in seen:
+            raise cells.error(f"{label} on {when} is given twice (also row "
+                              f"{seen[dup]})", i, "measure")
+        seen[dup] = cells.row_numbers[i]
+        records.append({
+            "la_code": la, "snapshot_date": when, "measure": measure, "breakdown": bd,
+            "label": row.get("label") or label, "unit": unit, "value": parsed.value,
+            "missing_reason": parsed.missing, "half_width": half,
+            "decimals": decimals, "raw": raw, "note": row.get("note"),
+            "synthetic": synthetic, "source_row": cells.row_numbers[i],
+            "source_column": cells.letters["value"]})
+    if not records:
+        raise InputError("no snapshot values in the file", file=cells.file,
+                         sheet=cells.sheet)
+    return pd.DataFrame.from_records(records), log, cells
+
+
+def _role(cells: Sheet, row: dict[str, str | None], i: int) -> str:
+    role = (row.get("row_role") or "item").strip().lower()
+    if role not in ("item", "subtotal", "total"):
+        raise cells.error(f"row_role {role!r}: write item, subtotal or total", i,
+                          "row_role")
+    return role
+
+
+def _amount(cells: Sheet, row: dict[str, str | None], i: int,
+            column: str) -> tuple[float | None, str | None, str]:
+    from lacompare.cells import parse_cell
+
+    raw = row.get(column) or ""
+    parsed = parse_cell(raw)
+    unread = parsed.value is None and parsed.missing is None
+    if parsed.missing == "unparsed" or unread:
+        raise cells.error(f"cannot read {raw!r} as a number", i, column)
+    return parsed.value, parsed.missing, raw
+
+
+def read_headcount_file(path: str | Path, *, authority: str, as_of: str | dt.date,
+                        sheet: str | None = None
+                        ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+    """Read staff headcount by division and service.
+
+    Returns lines with ``section`` = division, ``line`` = service, ``amount`` =
+    headcount (whole persons), ``row_role``; printed totals are kept as
+    ``subtotal``/``total`` rows so they can be checked.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "h.csv")
+    >>> _ = open(p, "w").write("division,service,headcount\\nSEND,Education,148\\n")
+    >>> lines, log, _ = read_headcount_file(p, authority="Leicester",
+    ...                                     as_of="2024-10-04")
+    >>> lines[["section", "line", "amount"]].values.tolist()
+    [['SEND', 'Education', 148.0]]
+    """
+    import pandas as pd
+
+    cells = read_table_cells(path, sheet)
+    cells.require("division", "service", "headcount")
+    la = resolve_la(authority)
+    stamp = parse_date(as_of).isoformat()
+    records = []
+    for i, row in enumerate(cells.rows):
+        value, missing, raw = _amount(cells, row, i, "headcount")
+        if value is not None and not float(value).is_integer():
+            raise cells.error(f"{raw!r} is not a whole number of people", i,
+                              "headcount")
+        role = _role(cells, row, i)
+        if role == "item" and not row.get("service"):
+            raise cells.error("no service", i, "service")
+        records.append({"la_code": la, "kind": "headcount", "as_of": stamp,
+                        "position": i, "section": row.get("division") or "",
+                        "line": row.get("service") or "Total", "amount": value,
+                        "missing_reason": missing, "row_role": role,
+                        "unit": "persons", "raw": raw,
+                        "source_row": cells.row_numbers[i]})
+    if not records:
+        raise InputError("no headcount rows", file=cells.file, sheet=cells.sheet)
+    return pd.DataFrame.from_records(records), IssueLog(list(cells.issues)), cells
+
+
+def read_budget_file(path: str | Path, *, authority: str, as_of: str,
+                     sheet: str | None = None, unit: str = "£000"
+                     ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+    """Read budget lines (income in brackets) with their sub-totals and totals.
+
+    ``as_of`` is the budget year (``2024/25``). Amounts are in ``unit``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "b.csv")
+    >>> _ = open(p, "w").write("section,line,amount,row_role\\n"
+    ...     "Social care,Legal,\\"1,500\\",item\\nSocial care,Income,(220),item\\n"
+    ...     "Social care,Social Care,\\"1,280\\",subtotal\\n")
+    >>> lines, log, _ = read_budget_file(p, authority="Leicester", as_of="2024/25")
+    >>> lines["amount"].tolist()
+    [1500.0, -220.0, 1280.0]
+    """
+    import pandas as pd
+
+    cells = read_table_cells(path, sheet)
+    cells.require("line", "amount")
+    la = resolve_la(authority)
+    records = []
+    for i, row in enumerate(cells.rows):
+        value, missing, raw = _amount(cells, row, i, "amount")
+        if not row.get("line"):
+            raise cells.error("no line name", i, "line")
+        records.append({"la_code": la, "kind": "budget", "as_of": str(as_of),
+                        "position": i, "section": row.get("section") or "",
+                        "line": row["line"], "amount": value,
+                        "missing_reason": missing, "row_role": _role(cells, row, i),
+                        "unit": unit, "raw": raw, "source_row": cells.row_numbers[i]})
+    if not records:
+        raise InputError("no budget lines", file=cells.file, sheet=cells.sheet)
+    return pd.DataFrame.from_records(records), IssueLog(list(cells.issues)), cells
