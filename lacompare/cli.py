@@ -277,6 +277,7 @@ COMMAND_MODULES = (
     "lacompare.report._commands",  # report
     "lacompare.sources._commands",  # sources, fetch
     "lacompare.snapshot._commands",  # snapshot
+    "lacompare.build._commands",  # build, harmonise, districts
 )
 
 

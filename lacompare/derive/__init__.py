@@ -62,6 +62,23 @@ from lacompare.derive._window import (
 if TYPE_CHECKING:
     from lacompare.store import Store
 
+# Boundary-change, district and rate-agreement steps: imported on first use.
+_LAZY = {
+    "derive_harmonised": "lacompare.derive._harmonise",
+    "harmonise_measures": "lacompare.derive._harmonise",
+    "derive_upper_tier": "lacompare.derive._aggregate",
+    "summarise_rate_agreement": "lacompare.derive._agreement",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lacompare.derive' has no attribute {name!r}")
+
+
 __all__ = [
     "CHANGES",
     "Derived",
@@ -69,14 +86,18 @@ __all__ = [
     "MATCHES",
     "WINDOW_STATS",
     "derive_change",
+    "derive_harmonised",
     "derive_per_head",
     "derive_rate",
     "derive_ratio",
+    "derive_upper_tier",
     "derive_window",
+    "harmonise_measures",
     "population_measure",
     "printed",
     "reference_day",
     "select_periods",
+    "summarise_rate_agreement",
     "unit_scale",
     "window_values",
 ]

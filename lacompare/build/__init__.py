@@ -1,0 +1,426 @@
+"""Build the national store in one go from a folder of published files (or online).
+
+:func:`build_store` walks a folder, recognises every file (and every sheet of a
+workbook) from the packaged list ``lacompare/sources/known_files.toml``, loads each
+with its spec, then loads the DfE statistical-neighbour sets, derives rates per 10,000
+from counts and the ONS 0-17 population, sums district rows up to counties, applies
+the chosen boundary policy, and checks the derived rates against the published ones
+(the steps after loading are data too: ``lacompare/build/plan.toml``). Every file is
+accounted for: loaded, loaded as neighbours, set aside with the reason it holds no
+authority figures, failed (with the one-line error; the store is unchanged by that
+file), or unknown (listed, never skipped silently).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "notes.csv").write_text("a,b\\n1,2\\n")
+>>> from lacompare.store import open_store
+>>> with open_store(":memory:") as s:
+...     r = build_store(s, folder, steps=False)
+>>> [(f.relative, f.status) for f in r.files]
+[('notes.csv', 'unknown')]
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lacompare.build._files import (
+    WORKBOOK_SUFFIXES,
+    KnownFiles,
+    LoadEntry,
+    Recognised,
+    read_known_files,
+)
+from lacompare.errors import InputError, LacompareError
+from lacompare.provenance import IssueLog
+
+if TYPE_CHECKING:
+    from lacompare.derive._agreement import RateAgreement
+    from lacompare.derive._harmonise import Harmonised
+    from lacompare.store import Store
+
+# The derive steps import pandas; `lacompare --help` must not, so they are imported
+# when first used (module __getattr__ for the public names).
+_LAZY = {
+    "summarise_rate_agreement": "lacompare.derive._agreement",
+    "derive_upper_tier": "lacompare.derive._aggregate",
+    "is_additive": "lacompare.derive._aggregate",
+    "derive_harmonised": "lacompare.derive._harmonise",
+    "POLICIES": "lacompare.geography.changes",
+    "read_changes": "lacompare.geography.changes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lacompare.build' has no attribute {name!r}")
+
+__all__ = ["BuildResult", "FileOutcome", "POLICIES", "build_store", "derive_harmonised",
+           "derive_upper_tier", "is_additive", "read_build_plan", "read_changes",
+           "read_known_files", "summarise_rate_agreement"]
+
+PLAN = Path(__file__).with_name("plan.toml")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileOutcome:
+    """What the build did with one file (or one sheet of a workbook)."""
+
+    relative: str
+    sheet: str | None
+    status: str  # loaded, neighbours, set-aside, documentation, failed, unknown
+    how: str = ""  # recognised by path, name or header
+    detail: str = ""
+    observations: int = 0
+    totals: int = 0
+    authorities: int = 0
+    periods: list[str] = field(default_factory=list)
+    source_id: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.relative + (f"[{self.sheet}]" if self.sheet else "")
+
+
+@dataclass
+class BuildResult:
+    """Everything a build did, for the summary and for tests."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    derived: dict[str, Any] = field(default_factory=dict)
+    aggregated: dict[str, Any] = field(default_factory=dict)
+    harmonised: list[Harmonised] = field(default_factory=list)
+    agreement: dict[str, RateAgreement] = field(default_factory=dict)
+    fetched: list[Any] = field(default_factory=list)
+    policy: str = "keep"
+    seconds: float = 0.0
+    issues: IssueLog = field(default_factory=IssueLog)
+
+    def of_status(self, status: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def observations(self) -> int:
+        return sum(f.observations for f in self.files)
+
+    def summary_lines(self) -> list[str]:
+        """Plain text: what loaded, what was set aside and why, what failed."""
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        lines = [f"built in {self.seconds:.1f} s: " + ", ".join(
+            f"{v} {k}" for k, v in sorted(counts.items())),
+            f"loaded {self.observations:,} values from "
+            f"{len(self.of_status('loaded'))} tables"]
+        for status, title in (("failed", "failed (store unchanged by them)"),
+                              ("unknown", "not recognised (not loaded)"),
+                              ("set-aside", "set aside: no authority figures")):
+            rows = self.of_status(status)
+            if rows:
+                lines.append(f"{title}:")
+                lines.extend(f"  {f.id}: {f.detail}" for f in rows)
+        for f in self.of_status("neighbours"):
+            lines.append(f"neighbours: {f.id}: {f.detail}")
+        for name, d in self.derived.items():
+            lines.append(f"derived {name}: {d.n:,} values")
+        for name, d in self.aggregated.items():
+            lines.append(f"districts summed into counties: {name}: {d.n:,} values; "
+                         f"{len(d.issues.of_kind('district-absent'))} sums missing a "
+                         "district, "
+                         f"{len(d.issues.of_kind('district-missing'))} with a "
+                         "suppressed district")
+        for h in self.harmonised:
+            lines.append(f"boundary policy {h.policy}: {h.measure}: "
+                         + (f"{h.derived.n:,} values in {h.derived.measure}"
+                            if h.derived is not None else
+                            f"{len(h.breaks):,} series breaks flagged"
+                            if h.breaks is not None else
+                            f"kept as published ({len(h.changes)} changes)"))
+        for a in self.agreement.values():
+            lines.extend(a.summary_lines()[:6])
+        for issue in self.issues:
+            lines.append(f"{issue.severity}: {issue}")
+        return lines
+
+
+def read_build_plan(path: str | Path | None = None) -> dict[str, Any]:
+    """The steps after loading (``plan.toml``): rates, aggregations, harmonising.
+
+    Examples
+    --------
+    >>> plan = read_build_plan()
+    >>> [r["name"] for r in plan["rate"]][0], plan["harmonise"]["measures"][0]
+    ('cla_rate_per_10000_derived', 'children_count')
+    """
+    return tomllib.loads(Path(path or PLAN).read_text("utf-8"))
+
+
+def _walk(folder: Path, known: KnownFiles) -> list[Recognised]:
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are not data
+        found.append(known.match(rel, path))
+    return found
+
+
+def _sheets(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+
+
+def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
+    from lacompare.store._ingest import ingest
+
+    out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
+    try:
+        result = ingest(store, rec.file, spec=entry.ingest_spec(), sheet=entry.sheet,
+                        skip_unresolved=entry.skip_unresolved)
+    except LacompareError as exc:
+        out.status, out.detail = "failed", str(exc)
+        return out
+    out.observations, out.totals = result.observations, result.totals
+    out.authorities, out.periods = result.authorities, list(result.periods)
+    out.source_id = result.source_id
+    out.detail = (f"{result.observations:,} values, {result.authorities} authorities, "
+                  f"{len(result.periods)} periods; {result.totals:,} total/district "
+                  "values set aside")
+    if result.unresolved:
+        out.detail += f"; {len(result.unresolved)} rows named no authority (logged)"
+    return out
+
+
+def _neighbours(store: Store, rec: Recognised) -> FileOutcome:
+    from lacompare.analysis.neighbours import load_neighbour_set
+
+    n = rec.neighbours
+    assert n is not None
+    out = FileOutcome(rec.relative, None, "neighbours", rec.how)
+    try:
+        result = load_neighbour_set(store, rec.file, n.set_id, n.label, n.valid_for,
+                                    replace=True)
+    except LacompareError as exc:
+        out.status, out.detail = "failed", str(exc)
+        return out
+    frame = result.neighbours
+    out.detail = (f"set {n.set_id}: {frame['la_code'].nunique()} authorities, "
+                  f"{len(frame):,} neighbour pairs")
+    return out
+
+
+def _fetch_all(store: Store, result: BuildResult, progress: Progress | None) -> None:
+    try:
+        from lacompare.sources.fetch import fetch_source, read_catalogue
+    except ImportError as exc:  # pragma: no cover - part of the package
+        raise InputError("--fetch needs lacompare.sources.fetch.fetch_source, which "
+                         f"this installation lacks ({exc})") from None
+    ids = list(read_catalogue())
+    for i, source_id in enumerate(ids):
+        if progress:
+            progress(f"fetching {source_id}", i, len(ids))
+        try:
+            fetched = fetch_source(store, source_id)
+        except LacompareError as exc:
+            result.files.append(FileOutcome(f"fetch:{source_id}", None, "failed",
+                                            "catalogue", str(exc)))
+            continue
+        result.fetched.append(fetched)
+        for load in getattr(fetched, "loads", []) or []:
+            result.files.append(FileOutcome(
+                f"fetch:{source_id}:{Path(load.file).name}", load.sheet, "loaded",
+                "catalogue", f"{load.observations:,} values",
+                observations=load.observations, totals=load.totals,
+                authorities=load.authorities, periods=list(load.periods),
+                source_id=load.source_id))
+
+
+def build_store(
+    store: Store,
+    source: str | Path | None = None,
+    *,
+    fetch: bool = False,
+    policy: str = "keep",
+    known: KnownFiles | None = None,
+    plan: dict[str, Any] | None = None,
+    steps: bool = True,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Load every recognised file under ``source`` (and/or fetch online) and derive.
+
+    Parameters
+    ----------
+    store
+        An open, writable store.
+    source
+        A folder of published files (``../shared/data`` or a user's copy of the same
+        files, in any layout).
+    fetch
+        Also fetch every catalogued source online (``lacompare sources``) with
+        :func:`lacompare.sources.fetch.fetch_source`.
+    policy
+        Boundary-change policy for the plan's measures: ``keep``, ``aggregate`` or
+        ``flag`` (see :mod:`lacompare.geography.changes`).
+    known, plan
+        The known-files list and the build plan (default: the packaged ones).
+    steps
+        Run the steps after loading (neighbours are loaded either way).
+    progress
+        Called with (what, done, total) as the build goes.
+
+    Returns
+    -------
+    BuildResult
+
+    Examples
+    --------
+    See the module example.
+    """
+    from lacompare.geography.changes import check_policy
+
+    check_policy(policy)
+    if source is None and not fetch:
+        raise InputError("give a folder to build from (--from) or --fetch")
+    started = time.perf_counter()
+    known = known or read_known_files()
+    plan = plan if plan is not None else read_build_plan()
+    result = BuildResult(policy=policy)
+    recs: list[Recognised] = []
+    if source is not None:
+        folder = Path(source)
+        if not folder.is_dir():
+            raise InputError("not a folder", file=str(folder))
+        recs = _walk(folder, known)
+    work = sum(max(1, len(r.loads)) for r in recs)
+    done = 0
+    for rec in recs:
+        if rec.kind in ("documentation", "other", "unknown"):
+            status = {"other": "set-aside"}.get(rec.kind, rec.kind)
+            result.files.append(FileOutcome(rec.relative, None, status, rec.how,
+                                            rec.reason))
+            done += 1
+            continue
+        if rec.kind == "neighbours":
+            if progress:
+                progress(rec.relative, done, work)
+            result.files.append(_neighbours(store, rec))
+            done += 1
+            continue
+        for entry in rec.loads:
+            if progress:
+                progress(entry.id if rec.how == "path" else rec.relative, done, work)
+            result.files.append(_load_one(store, rec, entry))
+            done += 1
+        if rec.file.suffix.lower() in WORKBOOK_SUFFIXES:
+            _other_sheets(rec, known, result)
+    if fetch:
+        _fetch_all(store, result, progress)
+    if steps:
+        _steps(store, plan, policy, result, progress)
+    if progress:
+        progress("done", work, work)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _other_sheets(rec: Recognised, known: KnownFiles, result: BuildResult) -> None:
+    """Account for every sheet of a loaded workbook: loaded, set aside or unknown."""
+    path = rec.loads[0].path
+    loaded = {e.sheet for e in rec.loads}
+    try:
+        sheets = _sheets(rec.file)
+    except Exception as exc:  # an unreadable workbook fails its loads already
+        result.issues.add("sheets-unread", f"{rec.relative}: cannot list its sheets "
+                          f"({exc})")
+        return
+    for sheet in sheets:
+        if sheet in loaded:
+            continue
+        reason = known.other_sheets.get((path, sheet))
+        if reason is not None:
+            result.files.append(FileOutcome(rec.relative, sheet, "set-aside",
+                                            rec.how, reason))
+        else:
+            result.files.append(FileOutcome(
+                rec.relative, sheet, "unknown", rec.how,
+                "a sheet lacompare does not know in a workbook it does"))
+
+
+def _has(store: Store, measure: str) -> bool:
+    return bool(store.con.execute("SELECT count(*) FROM observations WHERE measure = ?",
+                                  [measure]).fetchall()[0][0])
+
+
+def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
+           progress: Progress | None) -> None:
+    from lacompare.derive import derive_rate
+    from lacompare.derive._aggregate import derive_upper_tier
+    from lacompare.derive._agreement import summarise_rate_agreement
+    from lacompare.derive._harmonise import derive_harmonised
+
+    rates = plan.get("rate", [])
+    aggregates = plan.get("aggregate", [])
+    total = len(rates) * 2 + len(aggregates) + 1
+    step = 0
+
+    def tick(what: str) -> None:
+        nonlocal step
+        if progress:
+            progress(what, step, total)
+        step += 1
+
+    for r in rates:
+        tick(f"deriving {r['name']}")
+        if not (_has(store, r["count"]) and _has(store, r["population"])):
+            result.issues.add("step-skipped", f"{r['name']}: no {r['count']} or "
+                              f"{r['population']} in the store", severity="info")
+            continue
+        try:
+            result.derived[r["name"]] = derive_rate(
+                store, r["count"], r["population"], per=r.get("per", 10_000),
+                name=r["name"], breakdown=r.get("count_breakdown"),
+                label=r.get("label"))
+        except LacompareError as exc:
+            result.issues.add("step-failed", f"{r['name']}: {exc}")
+    for a in aggregates:
+        tick(f"summing districts of {a['measure']}")
+        if not _has(store, a["measure"]):
+            result.issues.add("step-skipped", f"{a['measure']}: not in the store",
+                              severity="info")
+            continue
+        try:
+            d = derive_upper_tier(store, a["measure"], name=a.get("name"))
+            result.aggregated[d.measure] = d
+        except LacompareError as exc:
+            result.issues.add("step-failed", f"districts of {a['measure']}: {exc}")
+    tick(f"boundary policy {policy}")
+    for measure in plan.get("harmonise", {}).get("measures", []):
+        if not _has(store, measure):
+            continue
+        try:
+            result.harmonised.append(derive_harmonised(store, measure, policy=policy))
+        except LacompareError as exc:
+            result.issues.add("step-failed", f"policy {policy} on {measure}: {exc}")
+    for r in rates:
+        tick(f"checking {r['name']} against {r['published']}")
+        if r["name"] not in result.derived or not _has(store, r["published"]):
+            continue
+        try:
+            result.agreement[r["name"]] = summarise_rate_agreement(
+                store, r["name"], r["published"],
+                published_breakdown=r.get("published_breakdown", ""))
+        except LacompareError as exc:
+            result.issues.add("step-failed", f"agreement of {r['name']}: {exc}")

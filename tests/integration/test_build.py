@@ -1,0 +1,134 @@
+"""`lacompare build` from ../shared/data: one store with everything, checked against
+the published figures and against sums computed here from the raw files."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from lacompare.build import build_store
+from lacompare.build._files import read_known_files
+from lacompare.store import open_store
+
+pytestmark = pytest.mark.shared
+
+DWP = "deprivation/dwp_children_relative_low_income_ltla_counts_fye2015_to_fye2022.csv"
+CLA = "cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv"
+CUMBRIA_DISTRICTS = ["Allerdale", "Barrow-in-Furness", "Carlisle", "Copeland", "Eden",
+                     "South Lakeland"]
+
+
+@pytest.fixture(scope="module")
+def built(shared_data):
+    with open_store(":memory:") as store:
+        result = build_store(store, shared_data, policy="aggregate")
+        yield store, result
+
+
+def q(store, sql, params=None):
+    return store.con.execute(sql, params or []).fetchall()
+
+
+def test_every_file_and_sheet_is_accounted_for(built, shared_data):
+    store, result = built
+    assert result.of_status("unknown") == [] and result.of_status("failed") == []
+    known = read_known_files()
+    loaded = {(f.relative, f.sheet) for f in result.of_status("loaded")}
+    assert loaded == {(e.path, e.sheet) for e in known.loads}
+    files = {p.relative_to(shared_data).as_posix() for p in shared_data.rglob("*")
+             if p.is_file()}
+    assert files == {f.relative for f in result.files}
+    assert {f.relative for f in result.of_status("neighbours")} == {
+        n.path for n in known.neighbours}
+    assert q(store, "SELECT set_id, count(DISTINCT la_code) FROM neighbours "
+             "GROUP BY 1 ORDER BY 1") == [("dfe-2021", 152), ("dfe-2025", 153)]
+    # Every set-aside file or sheet says why.
+    assert all(f.detail for f in result.of_status("set-aside"))
+    text = "\n".join(result.summary_lines())
+    assert "not recognised" not in text and "loaded" in text
+
+
+def test_row_counts_match_each_load(built):
+    store, result = built
+    for f in result.of_status("loaded"):
+        n = q(store, "SELECT count(*) FROM observations WHERE source_id = ?",
+              [f.source_id])[0][0]
+        assert n == f.observations > 0, f.id
+    assert result.observations == sum(f.observations for f in
+                                      result.of_status("loaded"))
+
+
+def test_england_children_looked_after_2025(built):
+    store, _ = built
+    rows = q(store, """SELECT t.measure, t.value FROM totals t JOIN sources s
+                       USING (source_id) WHERE s.file LIKE ? AND t.area_code =
+                       'E92000001' AND t.period = '2025' AND t.breakdown LIKE
+                       '%on 31 March%' AND t.measure IN ('children_count',
+                       'rate_per_10000') ORDER BY 1""", [f"%{CLA}"])
+    assert rows == [("children_count", 81770.0), ("rate_per_10000", 67.0)]
+
+
+def test_derived_rates_agree_with_the_published_ones(built):
+    _, result = built
+    cla = result.agreement["cla_rate_per_10000_derived"]
+    assert (cla.n, cla.agree) == (755, 755)
+    for name in ("cin_rate_per_10000_derived", "cpp_rate_per_10000_derived"):
+        a = result.agreement[name]
+        assert a.n > 1400
+        # Every pair that does not agree is listed with its difference.
+        assert len(a.issues) == a.n - a.agree == len(a.differ)
+        assert a.agree >= 0.99 * a.n, a.summary_lines()
+
+
+def test_low_income_districts_sum_to_cumbria_as_in_the_raw_file(built, shared_data):
+    store, _ = built
+    with open(shared_data / DWP, newline="", encoding="utf-8-sig") as fh:
+        rows = {r[0]: r for r in csv.reader(fh)}
+    header = rows["Year"]
+    col = header.index("2019/20")
+    expected = sum(float(rows[name][col]) for name in CUMBRIA_DISTRICTS)
+    got = q(store, "SELECT value FROM observations WHERE measure = "
+            "'children_in_relative_low_income_families_upper_tier' AND la_code = "
+            "'E10000006' AND period = '2019-20'")
+    assert got == [(expected,)]
+    # A unitary is carried as published (County Durham, from its own row).
+    durham = q(store, "SELECT value FROM observations WHERE measure = "
+               "'children_in_relative_low_income_families_upper_tier' AND la_code = "
+               "'E06000047' AND period = '2014-15'")
+    assert durham == [(float(rows["County Durham"][header.index("2014/15")]),)]
+
+
+def test_population_district_sums_equal_the_published_counties(built):
+    _, result = built
+    d = result.aggregated["population_all_ages_upper_tier"]
+    checks = d.checks
+    assert len(checks) >= 21 * 13
+    assert checks["published"].notna().all()
+    assert (checks["sum"] - checks["published"]).abs().max() < 0.5
+    assert not d.issues.of_kind("district-sum-differs")
+
+
+def test_aggregate_policy_continues_northamptonshire_from_its_successors(built,
+                                                                         shared_data):
+    store, _ = built
+    with open(shared_data / CLA, newline="", encoding="utf-8-sig") as fh:
+        raw = [r for r in csv.DictReader(fh) if r["time_period"] == "2024"
+               and r["geographic_level"] == "Local authority"
+               and "31 March" in r["population_type"]]
+    parts = {r["la_name"]: float(r["children_count"]) for r in raw
+             if r["la_name"] in ("North Northamptonshire", "West Northamptonshire")}
+    got = q(store, "SELECT value FROM observations WHERE measure = "
+            "'children_count_harmonised' AND la_code = 'E10000021' AND period = "
+            "'2024' AND breakdown LIKE '%on 31 March%'")
+    assert len(parts) == 2 and got == [(sum(parts.values()),)]
+    # The rate is recomputed from summed counts and populations, never summed.
+    rate = q(store, "SELECT value, source_column FROM observations WHERE measure = "
+             "'cla_rate_per_10000_derived_harmonised' AND la_code = 'E10000021' AND "
+             "period = '2024'")
+    pops = q(store, "SELECT value FROM observations WHERE measure = "
+             "'population_0_17_harmonised' AND la_code = 'E10000021' AND period = "
+             "'2023'")
+    assert len(rate) == 1 and len(pops) == 1
+    assert math.isclose(rate[0][0], sum(parts.values()) / pops[0][0] * 10_000)
