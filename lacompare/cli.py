@@ -278,6 +278,7 @@ COMMAND_MODULES = (
     "lacompare.sources._commands",  # sources, fetch
     "lacompare.snapshot._commands",  # snapshot
     "lacompare.build._commands",  # build, harmonise, districts
+    "lacompare.dashboard._commands",  # serve
 )
 
 

@@ -1,0 +1,204 @@
+"""Benchmark: ``lacompare serve`` under load on loopback.
+
+Starts the web app as a subprocess (``python -m lacompare serve``) on a free port
+of 127.0.0.1 over a generated store (``bench/analysis.py``'s: 153 authorities ×
+450 measures × 15 years, with a neighbour set) or ``--db``, then:
+
+1. warm-up: each page once, one at a time (cold times: the first request for an
+   authority builds its profile; later ones are served from the app's cache
+   until a load changes the store);
+2. load: ``--clients`` concurrent clients (default 50) for ``--seconds`` (default
+   30), each requesting pages in turn: the profile table of one of
+   ``--authorities`` authorities (``/table/profile``), the measure explorer's
+   table for a measure × comparison group (``/table/measure``), and the Shiny
+   page itself (``/?page=…``, built per request from the query string);
+3. reference: the same clients for the same time against ``/healthz`` (a
+   one-line response from the same server: the cost of the HTTP stack alone).
+
+Prints p50/p95/p99/max latency, requests per second and errors for each, and the
+ratio of the pages' p95 to the reference's. Target: pages p95 < 150 ms with 0
+errors. Run from the repository root::
+
+    PYTHONPATH=. python3 bench/web.py
+    PYTHONPATH=. python3 bench/web.py --db my.duckdb --clients 50 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+TARGET_P95 = 0.150
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = free_port()
+    out = log.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lacompare", "serve", "--db", str(db), "--host",
+         "127.0.0.1", "--port", str(port)],
+        stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).text == "ok":
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.terminate()
+    raise SystemExit(f"lacompare serve did not start:\n{log.read_text()}")
+
+
+def pick_pages(db: Path, n_authorities: int) -> list[str]:
+    """Page paths: profiles of n authorities on three polar measures, the explorer
+    for three measures × (England + each region), the Shiny pages."""
+    from urllib.parse import urlencode
+
+    from lacompare.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        las = store.query(
+            "SELECT DISTINCT la_code FROM observations ORDER BY la_code")["la_code"]
+        polar = store.query(
+            "SELECT measure FROM measures WHERE polarity <> 'neutral' "
+            "AND measure IN (SELECT DISTINCT measure FROM observations) "
+            "ORDER BY measure LIMIT 3")["measure"].tolist()
+        regions = store.query(
+            "SELECT DISTINCT region FROM authorities WHERE region IS NOT NULL "
+            "AND la_code IN (SELECT la_code FROM observations) ORDER BY 1"
+        )["region"].tolist()
+    step = max(1, len(las) // n_authorities)
+    chosen = list(las[::step][:n_authorities])
+    pages = [f"/table/profile?{urlencode([('la', la)] + [('m', m) for m in polar])}"
+             for la in chosen]
+    for measure in polar:
+        for group in ["england", *[f"region:{r}" for r in regions]]:
+            query = urlencode({"measure": measure, "group": group})
+            pages.append(f"/table/measure?{query}")
+    pages += [f"/?{urlencode({'page': 'profile', 'la': la})}" for la in chosen[:5]]
+    pages += [f"/?{urlencode({'page': 'measure', 'measure': m})}" for m in polar]
+    return pages
+
+
+async def load(url: str, paths: list[str], clients: int, seconds: float
+               ) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker(k: int) -> None:
+            i = k
+            while time.perf_counter() < stop:
+                path = paths[i % len(paths)]
+                i += clients
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get(path)
+                    if r.status_code != 200:
+                        errors.append(f"{r.status_code} {path}")
+                except httpx.HTTPError as exc:
+                    errors.append(f"{type(exc).__name__} {path}")
+                latencies.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": qs[49], "p95": qs[94], "p99": qs[98], "max": max(values)}
+
+
+def line(name: str, result: dict[str, Any]) -> str:
+    q = quantiles(result["latencies"])
+    rate = len(result["latencies"]) / result["elapsed"]
+    return (f"{name:<28} {len(result['latencies']):>7,} {rate:>8.0f}/s "
+            f"{q['p50'] * 1000:>8.1f} {q['p95'] * 1000:>8.1f} {q['p99'] * 1000:>8.1f} "
+            f"{q['max'] * 1000:>8.1f} {len(result['errors']):>7}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="serve this store (default: "
+                        "generate bench/analysis.py's store in a temp folder)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--authorities", type=int, default=20)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="lacompare-bench-web-") as folder:
+        work = Path(folder)
+        db = args.db
+        if db is None:
+            sys.path.insert(0, str(HERE))
+            from analysis import build_store
+
+            db = work / "bench.duckdb"
+            t0 = time.perf_counter()
+            build_store(db)
+            print(f"generated store {db.name} in {time.perf_counter() - t0:.1f} s")
+        pages = pick_pages(db, args.authorities)
+        proc, url = start_server(db, work / "serve.log")
+        try:
+            import httpx
+
+            cold = []
+            for path in pages:
+                t0 = time.perf_counter()
+                r = httpx.get(url + path, timeout=300)
+                cold.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    raise SystemExit(f"warm-up: {r.status_code} for {path}: "
+                                     f"{r.text[:300]}")
+            print(f"warm-up: {len(pages)} pages, one at a time: median "
+                  f"{statistics.median(cold) * 1000:.0f} ms, max "
+                  f"{max(cold) * 1000:.0f} ms (first requests, building the cache)")
+            print(f"load: {args.clients} clients × {args.seconds:.0f} s on "
+                  f"127.0.0.1 (server pid {proc.pid})")
+            pages_run = asyncio.run(load(url, pages, args.clients, args.seconds))
+            ref_run = asyncio.run(load(url, ["/healthz"], args.clients, args.seconds))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"{'':<28} {'requests':>7} {'rate':>10} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'max ms':>8} {'errors':>7}")
+    print(line("pages (profile, explorer)", pages_run))
+    print(line("reference: /healthz", ref_run))
+    p95 = quantiles(pages_run["latencies"])["p95"]
+    ref95 = quantiles(ref_run["latencies"])["p95"]
+    met = p95 < TARGET_P95 and not pages_run["errors"]
+    print(f"ratio (pages p95 / reference p95): {p95 / ref95:.1f}x; target p95 < "
+          f"{TARGET_P95 * 1000:.0f} ms with 0 errors: {'met' if met else 'NOT met'}")
+    for err in sorted(set(pages_run["errors"]))[:10]:
+        print(f"  error: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,362 @@
+"""The lacompare web app: Shiny pages over the store, plain HTML tables beside them.
+
+:func:`create_app` returns one ASGI application (Starlette) with
+
+* ``/`` — the Shiny app: Authority profile, Measure explorer, Relationships and
+  Data pages, its state in the query string (``?page=profile&la=E08000035``);
+* ``/table/profile`` and ``/table/measure`` — the core tables rendered on the
+  server, working without JavaScript, reading the same query string;
+* ``/download/profile`` (``format=pdf|xlsx|html``) and ``/download/measure``
+  (``format=csv|xlsx``) — files, written by :func:`lacompare.report.write_report`
+  and the report tables' XLSX writer;
+* ``/assets/vega-embed.js`` — the vega-embed bundle from vl-convert (nothing is
+  fetched from the internet); ``/healthz`` — a one-line status.
+
+Every figure comes from the public API via :mod:`lacompare.dashboard._views`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lacompare.dashboard import _render, _views
+from lacompare.dashboard._state import DashboardStore
+from lacompare.errors import LacompareError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+STATIC = Path(__file__).parent / "static"
+PAGES = ("profile", "measure", "relationships", "data")
+_BUNDLE: str | None = None
+
+
+def _vega_bundle() -> str:
+    global _BUNDLE
+    if _BUNDLE is None:
+        from lacompare.charts import vega_embed_bundle
+
+        # The bundle declares its helpers at top level (``function t``…): in a
+        # page's global scope they would overwrite Shiny's and Bootstrap's, so it
+        # runs in a function of its own; it exports window.vegaEmbed itself.
+        _BUNDLE = f"(function () {{\n{vega_embed_bundle()}\n}})();\n"
+    return _BUNDLE
+
+
+# ------------------------------------------------------------------ page state
+
+
+def page_state(params: Any) -> dict[str, Any]:
+    """The page state from a query string (Starlette's ``QueryParams`` or a dict).
+
+    Examples
+    --------
+    >>> page_state({"page": "measure", "measure": "idaci_average_score"})["measure"]
+    'idaci_average_score'
+    """
+    def one(key: str) -> str | None:
+        value = params.get(key)
+        return str(value).strip() or None if value is not None else None
+
+    many = (params.getlist("m") if hasattr(params, "getlist")
+            else list(params.get("m") or []))
+    page = one("page")
+    return {"page": page if page in PAGES else "profile", "la": one("la"),
+            "m": [m for m in many if m], "measure": one("measure"),
+            "period": one("period"), "group": one("group"),
+            "highlight": one("highlight"), "x": one("x"), "y": one("y"),
+            "target": one("target")}
+
+
+def _profile_query(state: dict[str, Any], **extra: Any) -> str:
+    return _render.query_string({"la": state["la"], "m": state["m"], **extra})
+
+
+def _measure_query(state: dict[str, Any], **extra: Any) -> str:
+    return _render.query_string({"measure": state["measure"],
+                                 "period": state["period"], "group": state["group"],
+                                 "highlight": state["highlight"], **extra})
+
+
+# ------------------------------------------------------------ server-rendered
+
+
+def _page(page: str, title: str, state: dict[str, Any], **context: Any) -> str:
+    return _render.render_page(
+        "page.html.j2", page=page, title=title,
+        profile_query=_profile_query(state),
+        measure_query=_measure_query(state),
+        app_query=_render.query_string({"page": page, **{
+            k: v for k, v in state.items() if k != "page"}}),
+        **{"fields": [], "hidden": [], "downloads": [], "body": "", "error": "",
+           **context})
+
+
+def profile_table_page(store: DashboardStore, params: Any) -> str:
+    """``/table/profile``: one authority's profile as tables and text."""
+    from markupsafe import Markup
+
+    state = page_state(params)
+    choices = _views.authority_choices(store)
+    fields = [{"id": "la", "name": "la", "label": "Authority",
+               "value": state["la"],
+               "choices": list(zip(choices["la_code"], choices["la_name"],
+                                   strict=True))}]
+    hidden = [("m", m) for m in state["m"]]
+    try:
+        if not state["la"]:
+            if not len(choices):
+                raise LacompareError("the store has no values yet: load a file on "
+                                     "the Data page (or lacompare ingest)")
+            state["la"] = str(choices["la_code"].iloc[0])
+            fields[0]["value"] = state["la"]
+        doc = _views.profile_document(store, state["la"], state["m"] or None)
+        code = _views.find_authority(store, state["la"])
+        fields[0]["value"] = code
+        body = store.cached(("profile-html", tuple(state["m"]), code, False),
+                            lambda: _render.document_html(doc, interactive=False))
+        downloads = [(f"Download the profile ({fmt.upper()})",
+                      f"/download/profile?{_profile_query(state, format=fmt)}")
+                     for fmt in ("pdf", "xlsx")]
+        return _page("profile", doc.title, state, fields=fields, hidden=hidden,
+                     action="/table/profile", body=Markup(body), downloads=downloads)
+    except LacompareError as exc:
+        return _page("profile", "Authority profile", state, fields=fields,
+                     hidden=hidden, action="/table/profile",
+                     error=Markup(_render.error_html(str(exc))))
+
+
+def measure_table_page(store: DashboardStore, params: Any) -> str:
+    """``/table/measure``: one measure across authorities as a ranked table."""
+    from markupsafe import Markup
+
+    state = page_state(params)
+    cat = _views.measure_catalogue(store)
+    fields: list[dict[str, Any]] = [
+        {"id": "measure", "name": "measure", "label": "Measure",
+         "value": state["measure"],
+         "choices": list(zip(cat["key"], cat["label"], strict=True))}]
+    try:
+        if not state["measure"]:
+            if not len(cat):
+                raise LacompareError("the store has no measures yet: load a file "
+                                     "on the Data page (or lacompare ingest)")
+            state["measure"] = str(cat["key"].iloc[0])
+            fields[0]["value"] = state["measure"]
+        entry = _views.catalogue_entry(store, state["measure"])
+        fields.append({"id": "period", "name": "period", "label": "Period",
+                       "value": state["period"] or entry["periods"][-1],
+                       "choices": [(p, p) for p in reversed(entry["periods"])]})
+        fields.append({"id": "group", "name": "group", "label": "Comparison group",
+                       "value": state["group"] or _views.ENGLAND,
+                       "choices": _views.group_choices(store)})
+        view = _views.measure_view(store, state["measure"], state["period"],
+                                   state["group"], state["highlight"])
+        body = store.cached(
+            ("measure-html", state["measure"], view.period, view.group),
+            lambda: _render.table_fragment(_views.measure_table(view),
+                                           "measure-table"))
+        notes = "".join(f'<p class="lac-note">{_render.esc(n)}</p>'
+                        for n in view.notes)
+        downloads = [(f"Download the table ({fmt.upper()})",
+                      f"/download/measure?{_measure_query(state, format=fmt)}")
+                     for fmt in ("csv", "xlsx")]
+        return _page("measure", view.title, state, fields=fields,
+                     action="/table/measure", body=Markup(body + notes),
+                     downloads=downloads)
+    except LacompareError as exc:
+        return _page("measure", "Measure explorer", state, fields=fields,
+                     action="/table/measure",
+                     error=Markup(_render.error_html(str(exc))))
+
+
+def write_profile_download(store: DashboardStore, params: Any, folder: Path
+                           ) -> Path:
+    """The profile as a file (``format`` pdf, xlsx or html) in ``folder``."""
+    from lacompare.report._reports import write_document
+
+    state = page_state(params)
+    fmt = (params.get("format") or "pdf").lower()
+    if fmt not in ("pdf", "xlsx", "html"):
+        raise LacompareError(f"format {fmt!r}: choose pdf, xlsx or html")
+    if fmt == "pdf":
+        from lacompare.report._pdf import require_weasyprint
+
+        require_weasyprint()
+    doc = _views.profile_document(store, state["la"] or "", state["m"] or None)
+    name = _slug(doc.title) or "profile"
+    return write_document(doc, folder / f"{name}.{fmt}", fmt)
+
+
+def write_measure_download(store: DashboardStore, params: Any, folder: Path
+                           ) -> Path:
+    """The explorer's table as CSV (every comparison column) or XLSX."""
+    state = page_state(params)
+    fmt = (params.get("format") or "csv").lower()
+    if fmt not in ("csv", "xlsx"):
+        raise LacompareError(f"format {fmt!r}: choose csv or xlsx")
+    if not state["measure"]:
+        raise LacompareError("choose a measure")
+    view = _views.measure_view(store, state["measure"], state["period"],
+                               state["group"], state["highlight"])
+    path = folder / f"{_slug(view.spec.label)}-{_slug(view.period)}.{fmt}"
+    if fmt == "csv":
+        view.shown.to_csv(path, index=False)
+        return path
+    from lacompare.report import write_xlsx
+
+    sources, _ = _views.data_overview(store)
+    return write_xlsx(path, [_views.measure_table(view)], sources, title=view.title)
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:60]
+
+
+# ------------------------------------------------------------------ the app
+
+
+def create_app(db: str | Path) -> Starlette:
+    """The web app over a store: Shiny pages plus plain HTML tables and files.
+
+    Parameters
+    ----------
+    db
+        The DuckDB store (opened read-write for the server's life: uploads load
+        into it).
+
+    Returns
+    -------
+    starlette.applications.Starlette
+        An ASGI app; serve it with uvicorn (``lacompare serve`` does).
+
+    Examples
+    --------
+    >>> from starlette.testclient import TestClient  # doctest: +SKIP
+    >>> with TestClient(create_app(":memory:")) as client:  # doctest: +SKIP
+    ...     client.get("/healthz").text
+    'ok'
+    """
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import (
+        FileResponse,
+        HTMLResponse,
+        PlainTextResponse,
+        Response,
+    )
+    from starlette.routing import Mount, Route
+
+    from lacompare.dashboard._shiny import shiny_app
+
+    store = DashboardStore(db)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def bundle(request: Request) -> Response:
+        text = await run_in_threadpool(_vega_bundle)
+        return Response(text, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    def table(render: Any) -> Any:
+        def endpoint(request: Request) -> Response:
+            # A page depends only on its query and the store's version.
+            key = ("page", request.url.path, str(request.query_params))
+            return HTMLResponse(store.cached(
+                key, lambda: render(store, request.query_params)))
+        return endpoint
+
+    def download(write: Any) -> Any:
+        def endpoint(request: Request) -> Response:
+            folder = tempfile.mkdtemp(prefix="lacompare-download-")
+            cleanup = BackgroundTask(_remove, folder)
+            try:
+                path = write(store, request.query_params, Path(folder))
+            except LacompareError as exc:
+                _remove(folder)
+                return PlainTextResponse(f"error: {exc}", status_code=400)
+            return FileResponse(path, filename=path.name, background=cleanup)
+        return endpoint
+
+    shiny = shiny_app(store)
+    pages = PageCache(shiny, store)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        # Mounted apps get no lifespan events of their own: run Shiny's here.
+        async with shiny._lifespan(app):
+            try:
+                yield
+            finally:
+                store.close()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/assets/vega-embed.js", bundle),
+        Route("/table/profile", table(profile_table_page)),
+        Route("/table/measure", table(measure_table_page)),
+        Route("/download/profile", download(write_profile_download)),
+        Route("/download/measure", download(write_measure_download)),
+        Mount("/", app=pages),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+class PageCache:
+    """Serve repeated GETs of the Shiny page from memory.
+
+    The page is built from the query string (and the store's choices), which
+    htmltools takes tens of milliseconds to render; the same query at the same
+    store version gives the same bytes, so they are kept (at most
+    :data:`PAGE_CACHE_SIZE` pages). Everything else passes straight through.
+    """
+
+    def __init__(self, app: Any, store: DashboardStore) -> None:
+        self.app = app
+        self.store = store
+        self.pages: dict[tuple[int, bytes], list[dict[str, Any]]] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or scope["method"] != "GET"
+                or scope["path"] not in ("", "/")):
+            await self.app(scope, receive, send)
+            return
+        key = (self.store.version, scope.get("query_string", b""))
+        cached = self.pages.get(key)
+        if cached is None:
+            messages: list[dict[str, Any]] = []
+
+            async def capture(message: dict[str, Any]) -> None:
+                messages.append(message)
+                await send(message)
+
+            await self.app(scope, receive, capture)
+            start = messages[0] if messages else {}
+            if start.get("status") == 200 and all(
+                    not m.get("more_body") for m in messages[-1:]):
+                if len(self.pages) >= PAGE_CACHE_SIZE:
+                    self.pages.clear()
+                self.pages[key] = messages
+            return
+        for message in cached:
+            await send(message)
+
+
+#: Shiny pages kept by :class:`PageCache`.
+PAGE_CACHE_SIZE = 256
+
+
+def _remove(folder: str) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""The web app's server-rendered routes on the packaged demo data (no browser).
+
+The store is built in the test by :func:`lacompare.run_demo`; pages are fetched
+through Starlette's test client. Figures on the pages are checked against
+:func:`lacompare.analysis.compare` on the same store.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytest.importorskip("shiny")
+from starlette.testclient import TestClient  # noqa: E402
+
+from lacompare.dashboard.app import create_app, page_state  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from lacompare.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo").db
+
+
+@pytest.fixture
+def client(demo_db, tmp_path):
+    import shutil
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db, db)
+    with TestClient(create_app(db)) as c:
+        yield c
+
+
+def test_page_state_reads_repeated_measures():
+    from starlette.datastructures import QueryParams
+
+    state = page_state(QueryParams("page=nope&la=E08000035&m=a&m=b%5Bx%5D"))
+    assert state["page"] == "profile"  # unknown pages fall back to the profile
+    assert state["m"] == ["a", "b[x]"]
+    assert state["la"] == "E08000035"
+
+
+def test_measure_table_matches_compare(client, demo_db):
+    from lacompare.analysis.compare import compare
+    from lacompare.store import open_store
+
+    page = client.get("/table/measure?measure=pop_0_25&group=region:North East")
+    assert page.status_code == 200
+    html = page.text
+    names = re.findall(r'<th scope="row">([^<]+)</th>', html)
+    with open_store(demo_db, read_only=True) as store:
+        table = compare(store, None, ["pop_0_25"]).table
+    ne = table[(table["region"] == "North East") & table["value"].notna()]
+    assert sorted(names) == sorted(ne["la_name"])
+    # Rows in rank order; each printed rank is the comparison's.
+    ranks = {r.la_name: int(r.rank) for r in ne.itertuples()}
+    assert names == sorted(names, key=ranks.get)
+    assert 'th scope="col"' in html and "<caption>" in html
+    assert "Skip to main content" in html and "<script" not in html
+
+
+def test_profile_table_resolves_name_variants(client):
+    page = client.get("/table/profile?la=Bath %26 N.E Somerset")
+    assert page.status_code == 200
+    assert re.search(r"<h1>Bath and North East Somerset", page.text)
+    assert "format=xlsx" in page.text and "<table" in page.text
+    # An authority with no value for the headline measures says so in one line.
+    none = client.get("/table/profile?la=St.Helens")
+    assert "St. Helens (E08000013) has no value for any of the headline" in none.text
+    bad = client.get("/table/profile?la=Nowhereshire")
+    assert 'role="alert"' in bad.text
+    assert "no authority &#x27;Nowhereshire&#x27;" in bad.text
+
+
+def test_downloads(client):
+    csv = client.get("/download/measure?measure=pop_0_25&format=csv")
+    assert csv.status_code == 200
+    lines = csv.text.strip().splitlines()
+    assert lines[0].startswith("la_code,la_name") and len(lines) > 100
+    xlsx = client.get("/download/profile?la=Bristol&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    bad = client.get("/download/measure?measure=pop_0_25&format=doc")
+    assert bad.status_code == 400
+    assert bad.text == "error: format 'doc': choose csv or xlsx"
+
+
+def test_shiny_page_keeps_state_and_assets(client):
+    page = client.get("/?page=measure&measure=pop_0_25&highlight=E08000035")
+    assert page.status_code == 200
+    assert 'data-value="measure"' in page.text
+    assert page.text == client.get(
+        "/?page=measure&measure=pop_0_25&highlight=E08000035").text
+    bundle = client.get("/assets/vega-embed.js")
+    assert "window.vegaEmbed" in bundle.text and "https://cdn" not in bundle.text
+    assert client.get("/healthz").text == "ok"
+
+
+def test_failed_load_changes_nothing(client, tmp_path):
+    from lacompare.dashboard._state import DashboardStore
+    from lacompare.errors import InputError
+
+    state = DashboardStore(tmp_path / "s.duckdb")
+    bad = tmp_path / "upload.csv"
+    bad.write_text("local_authority,n\nLeeds,1\nAtlantis,2\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        state.load(bad, "my returns.csv", period="2021")
+    assert str(err.value).startswith("my returns.csv, row 3")
+    with state.store() as s:
+        assert s.query("SELECT count(*) AS n FROM sources")["n"][0] == 0
+    assert state.version == 0
+    assert not any(state.uploads_folder().glob("*/my returns.csv"))
+    good = tmp_path / "good.csv"
+    good.write_text("local_authority,n\nLeeds,1\nYork,2\n", encoding="utf-8")
+    result = state.load(good, "good.csv", period="2021")
+    assert result.observations == 2 and state.version == 1
+    with state.store() as s:
+        kept = s.query("SELECT file FROM sources")["file"][0]
+    assert kept.endswith("good.csv") and "lacompare-uploads" in kept
+    state.close()
