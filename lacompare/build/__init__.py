@@ -222,7 +222,8 @@ def _neighbours(store: Store, rec: Recognised) -> FileOutcome:
     return out
 
 
-def _fetch_all(store: Store, result: BuildResult, progress: Progress | None) -> None:
+def _fetch_all(store: Store, result: BuildResult, progress: Progress | None,
+               client: Any = None) -> None:
     try:
         from lacompare.sources.fetch import fetch_source, read_catalogue
     except ImportError as exc:  # pragma: no cover - part of the package
@@ -233,7 +234,7 @@ def _fetch_all(store: Store, result: BuildResult, progress: Progress | None) -> 
         if progress:
             progress(f"fetching {source_id}", i, len(ids))
         try:
-            fetched = fetch_source(store, source_id)
+            fetched = fetch_source(store, source_id, client=client)
         except LacompareError as exc:
             result.files.append(FileOutcome(f"fetch:{source_id}", None, "failed",
                                             "catalogue", str(exc)))
@@ -253,6 +254,7 @@ def build_store(
     source: str | Path | None = None,
     *,
     fetch: bool = False,
+    fetch_client: Any = None,
     policy: str = "keep",
     known: KnownFiles | None = None,
     plan: dict[str, Any] | None = None,
@@ -271,6 +273,9 @@ def build_store(
     fetch
         Also fetch every catalogued source online (``lacompare sources``) with
         :func:`lacompare.sources.fetch.fetch_source`.
+    fetch_client
+        The :class:`lacompare.sources.fetch.EESClient` to fetch with (base URLs,
+        retries, timeouts); default: one per source, from the environment.
     policy
         Boundary-change policy for the plan's measures: ``keep``, ``aggregate`` or
         ``flag`` (see :mod:`lacompare.geography.changes`).
@@ -327,7 +332,7 @@ def build_store(
         if rec.file.suffix.lower() in WORKBOOK_SUFFIXES:
             _other_sheets(rec, known, result)
     if fetch:
-        _fetch_all(store, result, progress)
+        _fetch_all(store, result, progress, fetch_client)
     if steps:
         _steps(store, plan, policy, result, progress)
     if progress:

@@ -404,3 +404,37 @@ def test_cli_sources_lists_the_catalogue():
     assert ro3["units"] == "£ thousand" and "MHCLG" in ro3["publisher"]
     bad = CliRunner().invoke(app, ["sources", "--format", "xml"])
     assert bad.exit_code == 1 and "--format must be one of" in bad.output
+
+
+def test_build_fetch_loads_what_it_can_and_lists_the_rest(server, tmp_path,
+                                                         monkeypatch):
+    # `lacompare build --fetch` runs fetch_source for every catalogued source; here
+    # the replay server knows only the CLA data set, so CLA loads and every other
+    # source is listed as failed with its reason, never silently skipped.
+    from lacompare.build import build_store
+    from lacompare.store import open_store
+
+    import httpx
+
+    class LoopbackOnly(httpx.HTTPTransport):
+        # Sources with a confirmed address on the internet must not be fetched by
+        # a test: they fail here as they would offline.
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.host != "127.0.0.1":
+                raise httpx.ConnectError("offline test", request=request)
+            return super().handle_request(request)
+
+    monkeypatch.setenv("LACOMPARE_CACHE", str(tmp_path / "cache"))
+    with open_store(tmp_path / "s.duckdb") as store, EESClient(
+            server.api, server.content, retries=0, transport=LoopbackOnly()) as c:
+        result = build_store(store, fetch=True, fetch_client=c, steps=False)
+        got = store.con.execute(
+            "SELECT value FROM observations WHERE la_code = 'E06000001' AND "
+            "measure = 'cla_rate_per_10000' AND period = '2025'").fetchall()
+    assert got == [(157.0,)]
+    outcomes = {f.relative: f for f in result.files}
+    loaded = [p for p, f in outcomes.items() if f.status == "loaded"]
+    assert loaded and all(p.startswith("fetch:cla:") for p in loaded)
+    failed = {p.split(":")[1] for p, f in outcomes.items() if f.status == "failed"}
+    assert failed == set(read_catalogue()) - {"cla"}
+    assert all(f.detail for f in outcomes.values() if f.status == "failed")
