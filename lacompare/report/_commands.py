@@ -17,12 +17,12 @@ TEMPLATE_OPTIONS = {
     "la-profile": {"authority", "measure", "neighbour_set", "exclude"},
     "variation": {"measure", "factors", "periods", "exclude"},
     "spend": {"target", "factors", "folds", "exclude"},
-    "scrutiny": {"authority", "date", "neighbour_set"},
+    "scrutiny": {"authority", "date", "neighbour_set", "compare_weeks"},
 }
 _FLAGS = {"authority": "--authority", "measure": "--measure",
           "neighbour_set": "--neighbour-set", "exclude": "--exclude",
           "factors": "--factors", "periods": "--periods", "target": "--target",
-          "folds": "--folds", "date": "--date"}
+          "folds": "--folds", "date": "--date", "compare_weeks": "--compare-weeks"}
 
 
 def _default_out(template: str, fmt: str, authority: str | None) -> Path:
@@ -65,6 +65,8 @@ def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
     elif template == "scrutiny":
         out.update(authority=given.get("authority"), date=given.get("date"),
                    neighbour_set=given.get("neighbour_set"))
+        if given.get("compare_weeks") is not None:
+            out["compare_weeks"] = given["compare_weeks"]
     elif template == "spend":
         if not given.get("target"):
             raise InputError("spend needs --target M (the spend measure)")
@@ -109,8 +111,8 @@ def register(app: typer.Typer) -> None:
             "--periods", help="variation: the window, e.g. 2021:2025 (default: "
             "all).")] = None,
         neighbour_set: Annotated[str | None, typer.Option(
-            "--neighbour-set", help="la-profile: the neighbour set (default: the "
-            "store's latest).")] = None,
+            "--neighbour-set", help="la-profile, scrutiny: the neighbour set "
+            "(default: the store's latest).")] = None,
         exclude: Annotated[list[str] | None, typer.Option(
             "--exclude", help="Authority or region to leave out; repeat for more.")]
         = None,
@@ -119,6 +121,9 @@ def register(app: typer.Typer) -> None:
         date: Annotated[str | None, typer.Option(
             "--date", help="scrutiny: the snapshot date (default: the latest).")]
         = None,
+        compare_weeks: Annotated[int | None, typer.Option(
+            "--compare-weeks", help="scrutiny: change from the snapshot this many "
+            "weeks before (default 13, a rolling quarter).")] = None,
         title: Annotated[str | None, typer.Option(
             "--title", help="The report's title (network, variation, spend).")]
         = None,
@@ -156,7 +161,7 @@ def register(app: typer.Typer) -> None:
                 "authority": authority, "measure": measure, "factors": factors,
                 "target": target, "periods": periods,
                 "neighbour_set": neighbour_set, "exclude": exclude, "folds": folds,
-                "title": title, "date": date})
+                "title": title, "date": date, "compare_weeks": compare_weeks})
             if interactive:
                 if kind != "html":
                     raise LacompareError("--interactive is for --format html")

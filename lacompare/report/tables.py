@@ -22,7 +22,10 @@ Conventions
   prints as a symbol (:data:`MISSING_SYMBOLS`) explained in a note. Never 0.
 * Row roles (``'item'``, ``'subtotal'``, ``'total'``) come from the frame column
   named by :attr:`ReportTable.role_column` (``row_role``); without it every row
-  is an item.
+  is an item. Totals of totals (a budget's block totals and grand total) are
+  modelled by an outline level in :attr:`ReportTable.level_column`
+  (``row_level``):
+  see :func:`total_parts`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ __all__ = [
     "format_number",
     "format_table",
     "reconcile",
+    "total_parts",
     "symbols_used",
     "table_notes",
     "table_html",
@@ -193,6 +197,10 @@ class ReportTable:
     role_column
         The frame column with row roles ``'item'|'subtotal'|'total'``; if the
         frame has no such column every row is an item.
+    level_column
+        The frame column with each row's outline level (0 = the grand total,
+        deeper rows higher), for totals of totals; see :func:`total_parts`.
+        Not shown. Without it totals follow the row roles alone.
     name
         A short name for a spreadsheet tab (default: the title).
 
@@ -211,12 +219,13 @@ class ReportTable:
     group: str | None = None
     role_column: str = "row_role"
     name: str | None = None
+    level_column: str = "row_level"
 
     def __post_init__(self) -> None:
         # Positions, not labels, identify rows from here on (GT and reconcile).
         self.frame = self.frame.reset_index(drop=True)
         if not self.columns:
-            hidden = {self.group, self.role_column}
+            hidden = {self.group, self.role_column, self.level_column}
             self.columns = [
                 Column(c, role="value" if pd.api.types.is_numeric_dtype(self.frame[c])
                        else "label")
@@ -337,11 +346,52 @@ def _plain(number: float) -> str:
     return f"{number:,.10f}".rstrip("0").rstrip(".")
 
 
-def _parts(table: ReportTable) -> dict[int, list[int]]:
-    """Each total row's parts (row positions), by the rule in :func:`reconcile`."""
+def _levels(table: ReportTable) -> list[int | None] | None:
+    column = table.frame.get(table.level_column)
+    if column is None or not pd.api.types.is_numeric_dtype(column):
+        return None
+    levels = [None if _is_missing(v) else int(v) for v in column]
+    return levels if any(v is not None for v in levels) else None
+
+
+def total_parts(table: ReportTable) -> dict[int, list[int]]:
+    """Each sub-total and total row's parts (row positions).
+
+    With an outline level (:attr:`ReportTable.level_column`), a total at level
+    *L* sums the rows at level *L + 1* above it, back to the previous row at
+    level *L* or above; deeper rows in between are parts of those parts. Any
+    row may be a part, so a block total can sum sub-totals, a grand total block
+    totals, and a figure printed bold with no parts of its own (a grant) is a
+    leaf. Without levels: see :func:`reconcile`.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"line": ["a", "b", "A", "c", "B", "All"],
+    ...     "v": [1, 2, 3, 4, 4, 7], "row_level": [2, 2, 1, 2, 1, 0],
+    ...     "row_role": ["item", "item", "subtotal", "item", "subtotal", "total"]})
+    >>> total_parts(ReportTable("t", f))
+    {2: [0, 1], 4: [3], 5: [2, 4]}
+    """
     roles = table.roles()
-    groups = list(table.frame[table.group]) if table.group else None
+    levels = _levels(table)
     parts: dict[int, list[int]] = {}
+    if levels is not None:
+        for i, role in enumerate(roles):
+            level = levels[i]
+            if role == "item" or level is None:
+                continue
+            rows = []
+            for j in range(i - 1, -1, -1):
+                above = levels[j]
+                if above is None:
+                    continue
+                if above <= level:
+                    break
+                if above == level + 1:
+                    rows.append(j)
+            parts[i] = sorted(rows)
+        return parts
+    groups = list(table.frame[table.group]) if table.group else None
     start_total = start_sub = 0
     covered: set[int] = set()
     for i, role in enumerate(roles):
@@ -369,6 +419,8 @@ def reconcile(table: ReportTable) -> list[Mismatch]:
     ``'total'`` (with no group column: the items since the last sub-total or
     total). A ``'total'`` sums the sub-totals since the last total, plus any
     items there that no sub-total covers — what a reader adds up on the page.
+    With an outline level column, the parts follow the levels instead
+    (:func:`total_parts`): totals of sub-totals, nested as deep as printed.
 
     Tolerance: values are compared as printed (rounded to the column's
     decimals). Each printed figure may be off its true value by half a unit of
@@ -403,7 +455,7 @@ def reconcile(table: ReportTable) -> list[Mismatch]:
     >>> [str(m) for m in reconcile(ReportTable("t", f, columns))]
     ['Total (v): printed 6 but its 2 parts sum to 3 (difference 3, allowed ±1.5)']
     """
-    parts = _parts(table)
+    parts = total_parts(table)
     stub = table.stub
     out: list[Mismatch] = []
     for column in table.columns:

@@ -191,6 +191,12 @@ class SnapshotComparison:
     table: pd.DataFrame
     issues: IssueLog = field(default_factory=IssueLog)
 
+    @property
+    def target_date(self) -> dt.date:
+        """The day ``compare_weeks`` before ``date`` (the earlier snapshot is the
+        nearest one to it)."""
+        return self.date - dt.timedelta(weeks=self.compare_weeks)
+
     def notes(self) -> list[str]:
         """Sentences that explain the table."""
         out = []
@@ -199,7 +205,9 @@ class SnapshotComparison:
                        f"{self.date:%d %B %Y}, so no change is shown.")
         else:
             out.append(f"Change is from the snapshot of {self.earlier_date:%d %B %Y} "
-                       f"({self.compare_weeks} weeks earlier, a rolling quarter).")
+                       f"({self.compare_weeks} weeks earlier"
+                       + (", a rolling quarter)." if self.compare_weeks == 13
+                          else ")."))
         t = self.table
         if (t["pct_reason"] == "base-zero").any():
             out.append("'-': no % change, because the earlier value was 0.")

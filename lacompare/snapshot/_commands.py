@@ -204,7 +204,10 @@ def register(app: typer.Typer) -> None:
     @friendly
     def budget(
         file: Annotated[Path, typer.Argument(help="CSV/XLSX: section, line, amount "
-                                             "[, row_role]; income in brackets.")],
+                                             "[, row_role, level]; income in "
+                                             "brackets; level (0 = grand total, 1 = "
+                                             "block total, 2 = its sub-totals...) "
+                                             "for totals of totals.")],
         authority: Annotated[str, typer.Option("--authority", "-a",
                                                help="The authority.")],
         year: Annotated[str, typer.Option("--year", help="Budget year, e.g. "

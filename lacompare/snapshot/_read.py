@@ -12,7 +12,15 @@ Layouts (headings in any case; a workbook's sheet with ``sheet=``):
 * **headcount**: ``division``, ``service``, ``headcount``; optional
   ``row_role`` (``item``, ``subtotal``, ``total``) for printed totals.
 * **budget**: ``section``, ``line``, ``amount`` (income in brackets or
-  negative: ``(1,792)``), optional ``row_role``.
+  negative: ``(1,792)``), optional ``row_role`` and ``level``. Without
+  ``level`` a ``subtotal`` sums the items of its section above it and a
+  ``total`` the sub-totals since the last total. Totals of totals (a block
+  total of sub-totals, a grand total of blocks) need ``level`` on every row,
+  the outline as printed: 0 for the grand total, 1 for a block total, 2 for
+  the sub-totals within a block, and so on; a total sums the rows one level
+  deeper above it, back to the previous row at its own level or above (see
+  :func:`lacompare.report.tables.total_parts`). A figure printed as a total
+  without its parts (a grant) is a row at the level of the total it adds into.
 
 Every value goes through :func:`lacompare.cells.parse_cell` (a missing value
 keeps its reason, never 0). Rates and percentages are taken as rounded to the
@@ -23,6 +31,7 @@ decimals they are printed with unless ``rounded`` says ``no``: the store keeps
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -327,6 +336,17 @@ def _amount(cells: Sheet, row: dict[str, str | None], i: int,
     return parsed.value, parsed.missing, raw
 
 
+def _level(cells: Sheet, row: dict[str, str | None], i: int) -> int:
+    text = (row.get("level") or "").strip()
+    if not text:
+        raise cells.error("no level: with a level column every row needs one (0 "
+                          "for the grand total, 1 for a block total, deeper for "
+                          "its parts)", i, "level")
+    if not re.fullmatch(r"\d", text):
+        raise cells.error(f"level {text!r}: write a whole number 0-9", i, "level")
+    return int(text)
+
+
 def read_headcount_file(path: str | Path, *, authority: str, as_of: str | dt.date,
                         sheet: str | None = None
                         ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
@@ -377,7 +397,9 @@ def read_budget_file(path: str | Path, *, authority: str, as_of: str,
                      ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
     """Read budget lines (income in brackets) with their sub-totals and totals.
 
-    ``as_of`` is the budget year (``2024/25``). Amounts are in ``unit``.
+    ``as_of`` is the budget year (``2024/25``). Amounts are in ``unit``. An
+    optional ``level`` column gives the outline of nested totals (see the
+    module's layout); it must then be a whole number 0-9 on every row.
 
     Examples
     --------
@@ -395,6 +417,7 @@ def read_budget_file(path: str | Path, *, authority: str, as_of: str,
     cells = read_table_cells(path, sheet)
     cells.require("line", "amount")
     la = resolve_la(authority)
+    leveled = "level" in cells.headings
     records = []
     for i, row in enumerate(cells.rows):
         value, missing, raw = _amount(cells, row, i, "amount")
@@ -404,7 +427,8 @@ def read_budget_file(path: str | Path, *, authority: str, as_of: str,
                         "position": i, "section": row.get("section") or "",
                         "line": row["line"], "amount": value,
                         "missing_reason": missing, "row_role": _role(cells, row, i),
-                        "unit": unit, "raw": raw, "source_row": cells.row_numbers[i]})
+                        "unit": unit, "raw": raw, "source_row": cells.row_numbers[i],
+                        "level": _level(cells, row, i) if leveled else None})
     if not records:
         raise InputError("no budget lines", file=cells.file, sheet=cells.sheet)
     return pd.DataFrame.from_records(records), IssueLog(list(cells.issues)), cells

@@ -59,9 +59,18 @@ def headcount_table(lines: pd.DataFrame, title: str = "Staffing establishment",
                        sources=list(sources or []))
 
 
+def _leveled(lines: pd.DataFrame) -> bool:
+    return "level" in lines.columns and bool(lines["level"].notna().any())
+
+
 def budget_tables(lines: pd.DataFrame, title: str = "Budget",
                   sources: list[str] | None = None) -> list[ReportTable]:
-    """One table per budget section (income in brackets), totals as printed.
+    """The budget as printed (income in brackets), totals as printed.
+
+    Without outline levels: one table per section. With them (a ``level``
+    column, see :func:`lacompare.snapshot._read.read_budget_file`): one table
+    of every section, headed by section, so block totals and the grand total
+    can be checked against the sub-totals and blocks they sum.
 
     Examples
     --------
@@ -71,11 +80,34 @@ def budget_tables(lines: pd.DataFrame, title: str = "Budget",
     ...     "row_role": ["item", "item", "subtotal"]})
     >>> [t.title for t in budget_tables(lines, "Budget 2024/25")]
     ['Budget 2024/25: S']
+    >>> nested = pd.DataFrame({"section": ["A", "A", "B", ""],
+    ...     "line": ["x", "Total A", "Total B", "All"],
+    ...     "amount": [5.0, 5.0, 7.0, 12.0], "unit": "£000", "level": [2, 1, 1, 0],
+    ...     "row_role": ["item", "subtotal", "subtotal", "total"]})
+    >>> [(t.title, t.group) for t in budget_tables(nested, "Budget 2024/25")]
+    [('Budget 2024/25', 'section')]
     """
     from lacompare.report.tables import Column, ReportTable
 
     unit = str(lines["unit"].iloc[0]) if "unit" in lines.columns and len(lines) \
         else "£000"
+    if _leveled(lines):
+        frame = lines.rename(columns={"amount": "budget", "level": "row_level"})
+        keep = ["section", "line", "budget", "row_role", "row_level"]
+        if "missing_reason" in frame.columns:
+            frame["budget__missing"] = frame["missing_reason"]
+            keep.append("budget__missing")
+        if "source_row" in frame.columns:
+            keep.append("source_row")
+        frame = frame[keep].reset_index(drop=True)
+        frame["row_level"] = frame["row_level"].astype("Int64")
+        return [ReportTable(
+            title, frame,
+            [Column("line", "Service line", role="label"),
+             Column("budget", "Budget", unit=unit)],
+            notes=["Income is shown in brackets."]
+            if (frame["budget"] < 0).any() else [],
+            sources=list(sources or []), group="section", name="Budget")]
     tables = []
     for section, rows in lines.groupby("section", sort=False):
         frame = rows.rename(columns={"amount": "budget"})
@@ -100,6 +132,10 @@ def summarise_resources(tables: list[ReportTable], file: str | None = None
                         ) -> tuple[list[Mismatch], IssueLog]:
     """Reconcile the tables' totals; each mismatch is an issue naming its row.
 
+    Totals are stored and shown as printed, never corrected. With outline
+    levels, a figure no total sums (a level with no total above it) and a
+    total printed without parts (it cannot be checked) are noted too.
+
     Examples
     --------
     >>> import pandas as pd
@@ -110,16 +146,42 @@ def summarise_resources(tables: list[ReportTable], file: str | None = None
     >>> log.issues[0].message
     'Total (Budget (£000)): printed 1,380 but its 2 parts sum to 1,280 (difference 100, allowed ±1.5)'
     """
-    from lacompare.report.tables import reconcile
+    import pandas as pd
+
+    from lacompare.report.tables import reconcile, total_parts
 
     log = IssueLog()
     found = []
     for table in tables:
+        frame = table.frame
+        stub = table.stub
+
+        def where(i: int, frame: pd.DataFrame = frame) -> int | None:
+            return int(frame["source_row"][i]) if "source_row" in frame.columns \
+                else None
+
         for m in reconcile(table):
             found.append(m)
-            row = None
-            if "source_row" in table.frame.columns:
-                row = int(table.frame["source_row"][m.row])
-            log.add("total-mismatch", str(m), file=file, row=row,
+            log.add("total-mismatch", str(m), file=file, row=where(m.row),
                     column=m.heading, value=str(m.printed))
+        levels = frame.get(table.level_column)
+        if levels is None or levels.isna().all():
+            continue
+        parts = total_parts(table)
+        counted = {j for rows in parts.values() for j in rows}
+        top = int(levels.min())
+        for i, level in enumerate(levels):
+            if pd.isna(level):
+                continue
+            label = str(frame[stub][i]) if stub else f"row {i + 1}"
+            if int(level) > top and i not in counted:
+                log.add("not-in-a-total", f"{label} (level {int(level)}) is in no "
+                        f"total: no total at level {int(level) - 1} follows it "
+                        "before one at a higher level", file=file, row=where(i),
+                        column="level", value=str(int(level)))
+            if i in parts and not parts[i]:
+                log.add("total-without-parts", f"{label}: printed as a total with "
+                        "no parts one level deeper above it, so it cannot be "
+                        "checked", severity="info", file=file, row=where(i),
+                        column="level", value=str(int(level)))
     return found, log

@@ -64,9 +64,12 @@ DDL = (
         raw VARCHAR,
         source_id INTEGER NOT NULL,
         source_row INTEGER,
+        level INTEGER,
         PRIMARY KEY (la_code, kind, as_of, position)
     )
     """,
+    # Stores made before budget lines had an outline level.
+    "ALTER TABLE resource_lines ADD COLUMN IF NOT EXISTS level INTEGER",
 )
 
 #: Columns of a frame of snapshot values (as written and as read back).
@@ -76,7 +79,7 @@ VALUE_COLUMNS = ["la_code", "snapshot_date", "measure", "breakdown", "label", "u
 #: Columns of a frame of headcount or budget lines.
 RESOURCE_COLUMNS = ["la_code", "kind", "as_of", "position", "section", "line",
                     "amount", "missing_reason", "row_role", "unit", "raw",
-                    "source_row"]
+                    "source_row", "level"]
 
 
 def ensure_snapshot_tables(store: Store) -> None:

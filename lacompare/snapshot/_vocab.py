@@ -69,6 +69,15 @@ class PublishedMatch:
     store_measure: str
     store_breakdown: str
     label: str
+    #: How to derive the rate when the published one is not in the store: the
+    #: count measure (and its breakdown) at ``count_reference_date`` per 10,000
+    #: of the population (candidates in order: an age band or a measure id) at
+    #: ``population_reference_date``; empty ``count``: no derivation.
+    count: str = ""
+    count_breakdown: str = ""
+    count_reference_date: str = ""
+    population: tuple[str, ...] = ()
+    population_reference_date: str = ""
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -129,10 +138,17 @@ def read_published_matches() -> tuple[PublishedMatch, ...]:
     --------
     >>> [m.store_measure for m in read_published_matches()]
     ['rate_per_10000', 'cpp_rate_per_10000', 'cin_rate_per_10000']
+    >>> m = read_published_matches()[1]
+    >>> m.count, m.population
+    ('cpp_at31', ('0-17', 'population_estimate'))
     """
-    return tuple(PublishedMatch(r["measure"], r["breakdown"], r["store_measure"],
-                                r["store_breakdown"], r["label"])
-                 for r in _rows("published.csv"))
+    return tuple(PublishedMatch(
+        r["measure"], r["breakdown"], r["store_measure"], r["store_breakdown"],
+        r["label"], r.get("count", ""), r.get("count_breakdown", ""),
+        r.get("count_reference_date", ""),
+        tuple(p.strip() for p in r.get("population", "").split("|") if p.strip()),
+        r.get("population_reference_date", ""))
+        for r in _rows("published.csv"))
 
 
 _KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")

@@ -188,3 +188,138 @@ def test_social_care_budget_of_001_reconciles(seed_001, tmp_path) -> None:
     assert result.mismatches == []
     items = result.rows[result.rows["row_role"] == "item"]
     assert items["amount"].iloc[:12].sum() == 81_531
+
+
+#: 001 §4.4's outline: the level of each figure printed bold (0 = the grand total,
+#: 1 = a block total, 2 = a sub-total within a block, deeper = nested inside one).
+#: The three bold figures with no lines of their own (two DSG blocks and the DSG
+#: funding) sit at the level of the total they add into. Lines take the level
+#: below the bold figure that follows them.
+BUDGET_LEVELS = {
+    "Social Care": 2, "Early Help - Targeted Services": 2,
+    "Early Help - Specialist services": 2, "Total Social Care & Early Help": 1,
+    "Raising Achievement": 2, "Connexions & EWS": 2,
+    "Performance, Transformation & Transport": 2, "Total Education": 1,
+    "General Fund High Needs Services": 2,
+    "High Needs Block High Needs Services": 4, "De-delegated High Needs Services": 4,
+    "Early Year's block High Needs Services": 4, "DSG funded High Needs Services": 3,
+    "DSG Funding": 3, "Total DSG funded High Needs": 2, "Total High Needs": 1,
+    "Total Departmental": 1, "Total Social Care and Education General Fund": 0,
+}
+
+
+def _clean(text: str) -> str:
+    for tag in ("<b>", "</b>", "<i>", "</i>"):
+        text = text.replace(tag, "")
+    return text.replace("&amp;", "&").strip()
+
+
+def budget_rows(text: str) -> list[list[str]]:
+    """§4.4 as a budget file's rows: section, line, amount, row_role, level.
+
+    Block headings (SOCIAL CARE AND EARLY HELP, ...) become the section; the two
+    italic sub-headings carry no figure and are left out."""
+    block = text[text.index("<b>SOCIAL CARE AND EARLY HELP</b>"):
+                 text.index("## 5. Financial")]
+    section, rows = "", []
+    for line in block.splitlines():
+        cells = line.split("\t")
+        if len(cells) != 2 or line.startswith("<i>"):
+            continue
+        label, amount = _clean(cells[0]), _clean(cells[1])
+        if cells[0].startswith("<b>") and label.isupper():
+            section = label.title()
+            continue
+        if label in BUDGET_LEVELS:
+            level = BUDGET_LEVELS[label]
+            role = "total" if level == 0 else "subtotal"
+            rows.append([section if level else "", label, amount, role, str(level)])
+        else:
+            rows.append([section, label, amount, "item", ""])
+    # A line's level is one below the bold figure that follows it.
+    following = None
+    for row in reversed(rows):
+        if row[4]:
+            following = int(row[4])
+        else:
+            row[4] = str(following + 1)
+    return rows
+
+
+def _write_budget(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([("section", "line", "amount", "row_role", "level"),
+                                 *rows])
+
+
+def test_every_block_of_the_001_budget_reconciles(seed_001, tmp_path) -> None:
+    from lacompare.report.tables import total_parts
+
+    rows = budget_rows(seed_001)
+    # 58 lines and 18 figures printed bold.
+    assert len(rows) == 76
+    assert {r[0] for r in rows} == {"Social Care And Early Help", "Education",
+                                    "High Needs Related", "Departmental", ""}
+    path = tmp_path / "budget.csv"
+    _write_budget(path, rows)
+    with open_store(":memory:") as store:
+        result = load_budget(store, path, authority="Leicester", as_of="2024/25")
+        stored = store.con.execute(
+            "SELECT line, amount, level FROM resource_lines WHERE kind = 'budget' "
+            "ORDER BY position").fetchall()
+    assert result.mismatches == []
+    assert [i.kind for i in result.issues if i.kind == "not-in-a-total"] == []
+    # Nothing is altered: income in brackets, the deficit of (6), the grand total.
+    amounts = {line: amount for line, amount, _ in stored}
+    assert amounts["DSG Funding"] == -44_153
+    assert amounts["Total DSG funded High Needs"] == -6
+    assert amounts["Total Social Care and Education General Fund"] == 115_207
+    assert [int(r[2]) for r in stored] == [int(r[4]) for r in rows]
+    # The nesting that the old reconcile could not model: totals of totals.
+    (table,) = result.tables
+    labels = table.frame["line"]
+    parts = {labels[i]: [labels[j] for j in js] for i, js in
+             total_parts(table).items()}
+    assert parts["Total Social Care and Education General Fund"] == [
+        "Total Social Care & Early Help", "Total Education", "Total High Needs",
+        "Total Departmental"]
+    assert parts["Total Education"] == [
+        "Raising Achievement", "Connexions & EWS",
+        "Performance, Transformation & Transport"]
+    assert parts["Total High Needs"] == ["General Fund High Needs Services",
+                                         "Total DSG funded High Needs"]
+    assert parts["Total DSG funded High Needs"] == ["DSG funded High Needs Services",
+                                                    "DSG Funding"]
+    assert parts["DSG funded High Needs Services"] == [
+        "High Needs Block High Needs Services", "De-delegated High Needs Services",
+        "Early Year's block High Needs Services"]
+    assert parts["Social Care"][0] == "Looked After Children Placement Costs"
+    assert len(parts["Social Care"]) == 12
+    unchecked = sorted(i.message.split(":")[0] for i in result.issues
+                       if i.kind == "total-without-parts")
+    assert unchecked == ["DSG Funding", "Early Year's block High Needs Services",
+                         "High Needs Block High Needs Services"]
+
+
+def test_a_wrong_001_budget_figure_is_flagged_not_corrected(seed_001,
+                                                            tmp_path) -> None:
+    rows = budget_rows(seed_001)
+    path = tmp_path / "budget.csv"
+    line = next(r for r in rows if r[1] == "Connexions")
+    line[2] = "900"  # printed 800: Connexions & EWS (1,644) no longer adds up
+    block = next(r for r in rows if r[1] == "Total High Needs")
+    block[2] = "19,768"  # printed 19,668: wrong against its parts and the total
+    _write_budget(path, rows)
+    with open_store(":memory:") as store:
+        result = load_budget(store, path, authority="Leicester", as_of="2024/25")
+        stored = dict(store.con.execute(
+            "SELECT line, amount FROM resource_lines WHERE kind = 'budget'"
+        ).fetchall())
+    flagged = {m.label: (m.printed, m.parts_sum) for m in result.mismatches}
+    assert flagged == {
+        "Connexions & EWS": (1_644, 1_744),
+        "Total High Needs": (19_768, 19_668),
+        "Total Social Care and Education General Fund": (115_207, 115_306)}
+    assert stored["Connexions & EWS"] == 1_644 and stored["Total High Needs"] == 19_768
+    rows_named = sorted(i.row for i in result.issues if i.kind == "total-mismatch")
+    assert len(rows_named) == 3 and all(rows_named)
