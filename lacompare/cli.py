@@ -275,10 +275,11 @@ COMMAND_MODULES = (
     "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
     "lacompare.analysis._commands_models",  # model
     "lacompare.report._commands",  # report
-    "lacompare.sources._commands",  # sources, fetch
-    "lacompare.snapshot._commands",  # snapshot
     "lacompare.build._commands",  # build, harmonise, districts
+    "lacompare.snapshot._commands",  # snapshot
     "lacompare.dashboard._commands",  # serve
+    "lacompare.sources._commands",  # sources, fetch
+    "lacompare.hub._commands",  # hub
 )
 
 

@@ -1,0 +1,301 @@
+"""``lacompare hub``: run the returns hub (Django on PostgreSQL) from the command line.
+
+Registered by :func:`register`; Django is imported only when a hub command runs.
+"""
+
+# No ``from __future__ import annotations``: Typer reads the option types.
+import datetime as dt
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+hub_app = typer.Typer(
+    name="hub",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="The returns hub: services submit their annual return online; the network "
+    "checks it and publishes the national report. Configure with "
+    "LACOMPARE_HUB_DATABASE_URL (PostgreSQL) and LACOMPARE_HUB_SECRET_KEY.",
+)
+
+
+def _django() -> None:
+    try:
+        import django  # noqa: F401
+    except ModuleNotFoundError:
+        from lacompare.errors import LacompareError
+
+        raise LacompareError(
+            "the hub needs Django: pip install 'lacompare[hub]'"
+        ) from None
+    from lacompare.hub import setup_django
+
+    setup_django()
+
+
+def parse_when(text: str, what: str) -> dt.datetime:
+    """A date (``2021-06-30``: the end of that day) or date-time, in UK time.
+
+    Examples
+    --------
+    >>> parse_when("2021-06-30", "--closes").isoformat()
+    '2021-06-30T23:59:59+01:00'
+    """
+    from zoneinfo import ZoneInfo
+
+    from lacompare.errors import InputError
+
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{what}: {text!r} is not a date (YYYY-MM-DD) or date-time"
+        ) from None
+    if len(text) == 10:
+        when = when.replace(hour=23, minute=59, second=59)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo("Europe/London"))
+    return when
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``hub`` command group to ``app``."""
+    from lacompare.cli import _console, friendly
+
+    @hub_app.command("migrate")
+    @friendly
+    def migrate() -> None:
+        """Create or update the hub's tables in PostgreSQL.
+
+        Example: [bold]LACOMPARE_HUB_DATABASE_URL=postgresql://u:p@127.0.0.1/hub
+        lacompare hub migrate[/]
+        """
+        _django()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=1)
+
+    @hub_app.command(
+        "manage",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    @friendly
+    def manage(ctx: typer.Context) -> None:
+        """Run any Django management command (createsuperuser, check --deploy, …).
+
+        Example: [bold]lacompare hub manage createsuperuser[/]
+        """
+        _django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["lacompare hub manage", *ctx.args])
+
+    @hub_app.command("serve")
+    @friendly
+    def serve(
+        host: Annotated[
+            str, typer.Option("--host", help="Address to listen on.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+        workers: Annotated[int, typer.Option("--workers", help="Processes.")] = 2,
+        threads: Annotated[
+            int, typer.Option("--threads", help="Threads per process.")
+        ] = 8,
+    ) -> None:
+        """Serve the hub with gunicorn (a real WSGI server).
+
+        Example: [bold]lacompare hub serve --host 0.0.0.0 --port 8000[/]
+        """
+        env = dict(os.environ)
+        if not env.get("LACOMPARE_HUB_SECRET_KEY"):
+            # All workers must sign sessions with one key; without a configured key,
+            # make one for this server's life (sessions end when it stops).
+            env["LACOMPARE_HUB_SECRET_KEY"] = secrets.token_urlsafe(50)
+            _console(stderr=True).print(
+                "note: LACOMPARE_HUB_SECRET_KEY is not set; "
+                "using a key for this run only"
+            )
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lacompare.hub.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            "-",
+        ]
+        os.execve(sys.executable, args, env)
+
+    @hub_app.command("create-round")
+    @friendly
+    def create_round_cmd(
+        definition: Annotated[
+            Path | None,
+            typer.Argument(
+                help="Round definition TOML (default: the packaged SENDIAS 2021 round)."
+            ),
+        ] = None,
+        opens: Annotated[
+            str, typer.Option("--opens", help="Opening date (YYYY-MM-DD or date-time).")
+        ] = "",
+        closes: Annotated[str, typer.Option("--closes", help="Closing date.")] = "",
+        services: Annotated[
+            Path | None,
+            typer.Option(
+                "--services",
+                help="CSV of services (column service or local_authority; "
+                "default: the 149 services of the IASSN 2021 report).",
+            ),
+        ] = None,
+        previous: Annotated[
+            Path | None,
+            typer.Option(
+                "--previous",
+                help="CSV of last year's figures: a service column and "
+                "the round's field names.",
+            ),
+        ] = None,
+    ) -> None:
+        """Create a collection round and an empty return for each service.
+
+        Example: [bold]lacompare hub create-round --opens 2021-05-01 --closes
+        2021-06-30[/]
+        """
+        _django()
+        from lacompare.demo import demo_data_path
+        from lacompare.errors import InputError
+        from lacompare.hub.definition import read_round_definition
+        from lacompare.hub.returns import workflow
+
+        if not opens or not closes:
+            raise InputError("give --opens and --closes")
+        d = read_round_definition(definition)
+        rows = workflow.read_services(services or demo_data_path(), as_of=d.as_of)
+        if previous is not None:
+            prev = workflow.read_previous(previous, d, rows)
+        elif services is None:
+            prev = workflow.read_demo_previous(rows)
+        else:
+            prev = {}
+        r = workflow.create_round(
+            definition,
+            opens_at=parse_when(opens, "--opens"),
+            closes_at=parse_when(closes, "--closes"),
+            services=rows,
+            previous=prev,
+        )
+        _console().print(
+            f"round {r.slug}: {r.returns.count()} returns, open "
+            f"{r.opens_at:%Y-%m-%d %H:%M} to {r.closes_at:%Y-%m-%d %H:%M}",
+            markup=False,
+        )
+
+    @hub_app.command("add-user")
+    @friendly
+    def add_user(
+        username: Annotated[str, typer.Argument(help="Login name.")],
+        email: Annotated[
+            str, typer.Option("--email", help="Email for reminders.")
+        ] = "",
+        service: Annotated[
+            str | None,
+            typer.Option("--service", help="The service code this user submits for."),
+        ] = None,
+        reviewer: Annotated[
+            bool,
+            typer.Option("--reviewer", help="A network reviewer (sees every return)."),
+        ] = False,
+    ) -> None:
+        """Add a submitter (--service CODE) or a network reviewer (--reviewer).
+
+        The password is read from LACOMPARE_HUB_PASSWORD or asked for.
+
+        Example: [bold]lacompare hub add-user leeds-ias --email ias@leeds.example
+        --service leeds[/]
+        """
+        _django()
+        from lacompare.errors import InputError
+        from lacompare.hub.returns import workflow
+
+        if bool(service) == reviewer:
+            raise InputError("give either --service CODE or --reviewer")
+        password = os.environ.get("LACOMPARE_HUB_PASSWORD") or typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        workflow.add_user(
+            username, password, email=email, service_code=service, reviewer=reviewer
+        )
+        _console().print(f"added {username}", markup=False)
+
+    @hub_app.command("remind")
+    @friendly
+    def remind(round_slug: Annotated[str, typer.Argument(help="The round.")]) -> None:
+        """Email every service that has not submitted (LACOMPARE_HUB_EMAIL_HOST).
+
+        Example: [bold]lacompare hub remind sendias-2021[/]
+        """
+        _django()
+        from lacompare.errors import InputError
+        from lacompare.hub.returns import workflow
+        from lacompare.hub.returns.models import Round
+
+        r = Round.objects.filter(slug=round_slug).first()
+        if r is None:
+            raise InputError(f"no round {round_slug!r}")
+        sent = workflow.send_reminders(r)
+        _console().print(f"sent {len(sent)} reminder(s)")
+
+    @hub_app.command("publish")
+    @friendly
+    def publish(
+        round_slug: Annotated[str, typer.Argument(help="The round.")],
+        db: Annotated[
+            Path, typer.Option("--db", help="The lacompare store to load into.")
+        ],
+        out_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--out-dir",
+                help="Where to keep the published CSV and its spec "
+                "(default: DB-hub/ beside the store).",
+            ),
+        ] = None,
+    ) -> None:
+        """Load the round's accepted returns into a lacompare store.
+
+        Then: [bold]lacompare report network --db store.duckdb[/]
+
+        Example: [bold]lacompare hub publish sendias-2021 --db store.duckdb[/]
+        """
+        _django()
+        from lacompare.hub.returns.publishing import publish_round
+
+        result = publish_round(round_slug, db, out_dir=out_dir)
+        console = _console()
+        for line in result.load.summary_lines():
+            console.print(line, markup=False)
+        console.print(
+            f"published {result.publication.returns} accepted returns as "
+            f"load {result.load.source_id} ({result.file})",
+            markup=False,
+        )
+        if result.left_out:
+            console.print(
+                f"left out {len(result.left_out)} not accepted: "
+                + ", ".join(result.left_out[:10])
+                + (" …" if len(result.left_out) > 10 else ""),
+                markup=False,
+            )
+
+    app.add_typer(hub_app, name="hub")

@@ -1,0 +1,538 @@
+"""A collection round's form: its fields, validation rules and publish mapping.
+
+The definition is data (a TOML file such as ``rounds/sendias_2021.toml``); this module
+reads it, parses what a service typed or uploaded, and checks a return against the
+rules. The web form and the upload both call :func:`validate_return`, so they give
+the same messages. Nothing here needs Django.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from lacompare.errors import InputError
+from lacompare.provenance import IssueLog
+
+FIELD_TYPES = ("integer", "number", "money", "flag", "choice", "text")
+RULE_KINDS = ("sum", "change", "at_most_one")
+#: Flag answers as people type them (case-insensitive).
+_FLAG_WORDS = {
+    "1": 1.0,
+    "yes": 1.0,
+    "y": 1.0,
+    "true": 1.0,
+    "0": 0.0,
+    "no": 0.0,
+    "n": 0.0,
+    "false": 0.0,
+}
+#: Totals are compared to the pound (or unit): typed pence must not fail a sum.
+_SUM_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One question of the return."""
+
+    name: str
+    label: str
+    type: str
+    unit: str = ""
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    warn_above: float | None = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("integer", "number", "money", "flag")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: ``sum``, ``change`` or ``at_most_one``."""
+
+    kind: str
+    fields: tuple[str, ...]
+    total: str | None = None
+    threshold_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class RoundDefinition:
+    """A round's form, as read from its TOML file."""
+
+    slug: str
+    title: str
+    period: str
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[Rule, ...]
+    publish: dict[str, str] = field(default_factory=dict)
+    publish_spec: str | None = None
+    as_of: str | None = None
+    previous_period: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def packaged_round(name: str = "sendias_2021") -> Path:
+    """Path of a round definition shipped with lacompare.
+
+    Examples
+    --------
+    >>> packaged_round().name
+    'sendias_2021.toml'
+    """
+    return Path(str(files("lacompare.hub").joinpath("rounds", f"{name}.toml")))
+
+
+def read_round_definition(
+    path: str | Path | None = None, *, data: dict[str, Any] | None = None
+) -> RoundDefinition:
+    """Read and check a round definition (TOML file, or its parsed ``data``).
+
+    Parameters
+    ----------
+    path
+        The TOML file (default: the packaged SENDIAS 2021 round).
+    data
+        The parsed TOML instead of a file (as stored with a round in the hub).
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> d.slug, d.field("funding_total").unit, len(d.rules) > 2
+    ('sendias-2021', '£', True)
+    """
+    where = str(path) if path is not None else "round definition"
+    if data is None:
+        path = Path(path) if path is not None else packaged_round()
+        where = str(path)
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the round definition: {exc.strerror}", file=where
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"not valid TOML: {exc}", file=where) from None
+    head = data.get("round") or {}
+    for key in ("slug", "title", "period"):
+        if not head.get(key):
+            raise InputError(f"[round] needs {key}", file=where)
+    fields: list[FieldSpec] = []
+    for i, raw in enumerate(data.get("fields") or [], start=1):
+        name = raw.get("name")
+        if not name or not str(name).isidentifier():
+            raise InputError(
+                f"field {i} needs a name made of letters, digits and _", file=where
+            )
+        kind = raw.get("type", "number")
+        if kind not in FIELD_TYPES:
+            raise InputError(
+                f"field {name}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}",
+                file=where,
+            )
+        if kind == "choice" and not raw.get("choices"):
+            raise InputError(f"field {name}: a choice needs choices", file=where)
+        fields.append(
+            FieldSpec(
+                name=name,
+                label=raw.get("label", name),
+                type=kind,
+                unit=raw.get("unit", ""),
+                required=bool(raw.get("required", False)),
+                min=raw.get("min"),
+                max=raw.get("max"),
+                warn_above=raw.get("warn_above"),
+                choices=tuple(raw.get("choices", ())),
+                help=raw.get("help", ""),
+            )
+        )
+    if not fields:
+        raise InputError("the round has no [[fields]]", file=where)
+    names = [f.name for f in fields]
+    if len(set(names)) != len(names):
+        raise InputError("field names repeat", file=where)
+    rules: list[Rule] = []
+    for raw in data.get("rules") or []:
+        kind = raw.get("kind")
+        if kind == "sum":
+            rule = Rule("sum", tuple(raw.get("parts", ())), total=raw.get("total"))
+            used = [rule.total, *rule.fields]
+        elif kind == "change":
+            rule = Rule(
+                "change",
+                (raw.get("field"),),
+                threshold_percent=float(raw.get("threshold_percent", 0)),
+            )
+            used = list(rule.fields)
+        elif kind == "at_most_one":
+            rule = Rule("at_most_one", tuple(raw.get("fields", ())))
+            used = list(rule.fields)
+        else:
+            raise InputError(
+                f"rule kind {kind!r} is not one of {', '.join(RULE_KINDS)}", file=where
+            )
+        unknown = [u for u in used if u not in names]
+        if unknown:
+            raise InputError(
+                f"{kind} rule names unknown fields: {', '.join(map(str, unknown))}",
+                file=where,
+            )
+        rules.append(rule)
+    publish_raw = data.get("publish") or {}
+    publish = {
+        m: spec["value"] for m, spec in (publish_raw.get("measures") or {}).items()
+    }
+    for measure, expr in publish.items():
+        for name in expression_names(expr):
+            if name.removeprefix("previous.") not in names:
+                raise InputError(
+                    f"publish measure {measure}: unknown field {name}", file=where
+                )
+    return RoundDefinition(
+        slug=str(head["slug"]),
+        title=str(head["title"]),
+        period=str(head["period"]),
+        fields=tuple(fields),
+        rules=tuple(rules),
+        publish=publish,
+        publish_spec=publish_raw.get("spec"),
+        as_of=head.get("as_of"),
+        previous_period=head.get("previous_period"),
+        raw=data,
+    )
+
+
+# --- values -------------------------------------------------------------------------
+
+
+def parse_field_value(spec: FieldSpec, raw: object) -> tuple[Any, str | None]:
+    """Parse one answer: ``(value, None)`` or ``(None, message)``; blank is ``None``.
+
+    Numbers may be typed with commas or a £ sign; a flag takes yes/no or 1/0.
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> parse_field_value(d.field("funding_la"), "£12,500")
+    (12500.0, None)
+    >>> parse_field_value(d.field("volunteers"), "2.5")[1]
+    'must be a whole number'
+    >>> parse_field_value(d.field("joint_health_only"), "Yes")
+    (1.0, None)
+    """
+    from lacompare.cells import parse_cell
+
+    text = "" if raw is None else str(raw).strip()
+    if isinstance(raw, float) and math.isnan(raw):
+        text = ""
+    if text == "":
+        return None, None
+    if spec.type == "text":
+        return text, None
+    if spec.type == "choice":
+        for choice in spec.choices:
+            if choice.lower() == text.lower():
+                return choice, None
+        return None, f"must be one of: {', '.join(spec.choices)}"
+    if spec.type == "flag":
+        word = text.lower()
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            word = str(int(raw)) if float(raw).is_integer() else text
+        if word in _FLAG_WORDS:
+            return _FLAG_WORDS[word], None
+        return None, "must be yes or no"
+    cell = parse_cell(raw if isinstance(raw, (int, float)) else text)
+    if cell.value is None or cell.unit == "%":
+        return None, f"{text!r} is not a number"
+    if spec.type == "integer" and not float(cell.value).is_integer():
+        return None, "must be a whole number"
+    return cell.value, None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def validate_return(
+    definition: RoundDefinition,
+    raw_values: dict[str, Any],
+    *,
+    previous: dict[str, Any] | None = None,
+    comments: dict[str, str] | None = None,
+    for_submit: bool = True,
+) -> tuple[dict[str, Any], IssueLog]:
+    """Parse and check a return against the round's fields and rules.
+
+    Parameters
+    ----------
+    definition
+        The round's form.
+    raw_values
+        Field name to what the service gave (text or a number; blank for none).
+    previous
+        The service's figures the year before (parsed), for ``change`` rules.
+    comments
+        Field name to the service's comment (a big change needs one).
+    for_submit
+        When false (a draft), missing required answers are not errors.
+
+    Returns
+    -------
+    (values, issues)
+        Parsed values (``None`` where blank or unparsable) and an issue log whose
+        ``column`` is the field name; errors block submission, warnings ask for a
+        check. Every message is the same whether the return came from the form or an
+        upload (the upload adds the file, sheet and row).
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> _, log = validate_return(d, {"funding_la": "100", "funding_social_care": "0",
+    ...     "funding_health": "0", "funding_other": "0", "funding_total": "90"},
+    ...     for_submit=False)
+    >>> [str(i) for i in log]
+    ['column funding_total: Total funding (£90) must equal the sum of its parts (£100)']
+    """
+    previous = previous or {}
+    comments = comments or {}
+    log = IssueLog()
+    values: dict[str, Any] = {}
+    for spec in definition.fields:
+        value, problem = parse_field_value(spec, raw_values.get(spec.name))
+        values[spec.name] = value
+        if problem:
+            log.add(
+                "invalid",
+                f"{spec.label}: {problem}",
+                severity="error",
+                column=spec.name,
+                value=str(raw_values.get(spec.name)),
+            )
+            continue
+        if value is None:
+            if spec.required and for_submit:
+                log.add(
+                    "required",
+                    f"{spec.label} is required",
+                    severity="error",
+                    column=spec.name,
+                )
+            continue
+        if spec.numeric and spec.type != "flag":
+            if spec.min is not None and value < spec.min:
+                log.add(
+                    "range",
+                    f"{spec.label} must be at least {_fmt(spec.min)}",
+                    severity="error",
+                    column=spec.name,
+                    value=str(value),
+                )
+            elif spec.max is not None and value > spec.max:
+                log.add(
+                    "range",
+                    f"{spec.label} must be at most {_fmt(spec.max)}",
+                    severity="error",
+                    column=spec.name,
+                    value=str(value),
+                )
+            elif spec.warn_above is not None and value > spec.warn_above:
+                log.add(
+                    "check",
+                    f"{spec.label} is above {_fmt(spec.warn_above)}: please check it",
+                    severity="warning",
+                    column=spec.name,
+                    value=str(value),
+                )
+    unit = {f.name: f.unit for f in definition.fields}
+    for rule in definition.rules:
+        if rule.kind == "sum" and rule.total is not None:
+            total = values.get(rule.total)
+            parts = [values.get(p) for p in rule.fields]
+            if total is None or any(p is None for p in parts):
+                continue
+            added = sum(parts)
+            if abs(total - added) > _SUM_TOLERANCE:
+                pound = "£" if unit.get(rule.total) == "£" else ""
+                spec = definition.field(rule.total)
+                log.add(
+                    "sum",
+                    f"{spec.label} ({pound}{_fmt(total)}) must equal the "
+                    f"sum of its parts ({pound}{_fmt(added)})",
+                    severity="error",
+                    column=rule.total,
+                    value=str(total),
+                )
+        elif rule.kind == "change":
+            name = rule.fields[0]
+            now, before = values.get(name), previous.get(name)
+            if now is None or before in (None, 0):
+                continue
+            change = 100 * (now - float(before)) / float(before)
+            if (
+                abs(change) > (rule.threshold_percent or 0)
+                and not (comments.get(name) or "").strip()
+            ):
+                spec = definition.field(name)
+                log.add(
+                    "change",
+                    f"{spec.label} changed by {change:+.0f}% on last "
+                    f"year ({_fmt(float(before))}): more than "
+                    f"{rule.threshold_percent:g}% needs a comment",
+                    severity="error",
+                    column=name,
+                    value=str(now),
+                )
+        elif rule.kind == "at_most_one":
+            chosen = [n for n in rule.fields if values.get(n) == 1.0]
+            if len(chosen) > 1:
+                labels = [definition.field(n).label for n in chosen]
+                log.add(
+                    "exclusive",
+                    "only one of these can be yes: " + "; ".join(labels),
+                    severity="error",
+                    column=chosen[-1],
+                )
+    return values, log
+
+
+# --- publish expressions ------------------------------------------------------------
+
+_OPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+
+
+def _name_of(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "previous"
+    ):
+        return f"previous.{node.attr}"
+    return None
+
+
+def _parse_expression(expr: str) -> ast.AST:
+    try:
+        tree = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        raise InputError(f"publish expression {expr!r} is not arithmetic") from None
+    for node in ast.walk(tree):
+        ok = isinstance(
+            node, (ast.BinOp, ast.Constant, ast.Name, ast.Load, ast.Attribute, *_OPS)
+        ) and not (
+            isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))
+        )
+        if isinstance(node, ast.Attribute) and _name_of(node) is None:
+            ok = False
+        if not ok:
+            raise InputError(
+                f"publish expression {expr!r}: only field names, "
+                "previous.FIELD, numbers and + - * / are allowed"
+            )
+    return tree
+
+
+def expression_names(expr: str) -> list[str]:
+    """The fields a publish expression reads.
+
+    Examples
+    --------
+    >>> expression_names("100 * funding_total / previous.funding_total")
+    ['funding_total', 'previous.funding_total']
+    """
+    tree = _parse_expression(expr)
+    found: list[str] = []
+
+    def walk(node: ast.AST) -> None:
+        name = _name_of(node)
+        if name is not None:
+            found.append(name)
+        elif isinstance(node, ast.BinOp):
+            walk(node.left)
+            walk(node.right)
+
+    walk(tree)
+    return found
+
+
+def derive_published_value(
+    expr: str, values: dict[str, Any], previous: dict[str, Any] | None = None
+) -> Any:
+    """Evaluate a publish expression; ``None`` when an input is missing or x/0.
+
+    A bare field name returns the value as it is (a choice stays text).
+
+    Examples
+    --------
+    >>> derive_published_value("a / b", {"a": 10.0, "b": 4.0})
+    2.5
+    >>> derive_published_value("a / previous.a", {"a": 10.0}, {"a": None}) is None
+    True
+    """
+    previous = previous or {}
+    tree = _parse_expression(expr)
+
+    def ev(node: ast.AST) -> Any:
+        name = _name_of(node)
+        if name is not None:
+            if name.startswith("previous."):
+                return previous.get(name.removeprefix("previous."))
+            return values.get(name)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        assert isinstance(node, ast.BinOp)
+        left, right = ev(node.left), ev(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Div) and float(right) == 0:
+            return None
+        return _OPS[type(node.op)](float(left), float(right))
+
+    return ev(tree)
+
+
+def derive_published_values(
+    definition: RoundDefinition,
+    values: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every publish measure of a return (``None`` where it cannot be worked out).
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> out = derive_published_values(d, {"funding_total": 200000.0,
+    ...     "population_0_25": 100000.0}, {"funding_total": 160000.0})
+    >>> out["per_head_2021"], out["funding_change_2020_21"], out["per_head_2020"]
+    (2.0, 125.0, None)
+    """
+    return {
+        m: derive_published_value(e, values, previous)
+        for m, e in definition.publish.items()
+    }

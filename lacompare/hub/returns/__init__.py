@@ -1,0 +1,1 @@
+"""The hub's Django app: rounds, services, returns, their audit trail and publishing."""

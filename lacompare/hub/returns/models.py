@@ -1,0 +1,170 @@
+"""The hub's tables: services and their users, rounds, returns and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Service(models.Model):
+    """A member service (e.g. one SENDIAS service), tied to one or more authorities."""
+
+    code = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    region = models.CharField(max_length=80, blank=True)
+    #: ONS codes of the authorities it serves, the lead authority first.
+    la_codes = models.JSONField(default=list)
+    la_names = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """Ties a login to the one service whose returns it may see and edit."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="members"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.service}"
+
+
+class Round(models.Model):
+    """A collection round: its form (the definition TOML, parsed) and dates."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    period = models.CharField(max_length=20)
+    definition = models.JSONField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        permissions = [("review_returns", "Can see, reopen and accept every return")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def read_definition(self) -> Any:
+        from lacompare.hub.definition import read_round_definition
+
+        cached = getattr(self, "_definition", None)
+        if cached is None:
+            cached = read_round_definition(data=self.definition)
+            self._definition = cached
+        return cached
+
+    @property
+    def is_open(self) -> bool:
+        return self.opens_at <= timezone.now() <= self.closes_at
+
+
+class Return(models.Model):
+    """One service's return for one round: what it typed, as typed, and its state."""
+
+    DRAFT, SUBMITTED, ACCEPTED = "draft", "submitted", "accepted"
+    STATUSES = [(DRAFT, "Draft"), (SUBMITTED, "Submitted"), (ACCEPTED, "Accepted")]
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="returns")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="returns"
+    )
+    status = models.CharField(max_length=12, choices=STATUSES, default=DRAFT)
+    #: Bumped by every change; the published figures record which version they are.
+    version = models.PositiveIntegerField(default=0)
+    #: Field name -> the text the service gave (kept as given; parsed on checking).
+    values = models.JSONField(default=dict, blank=True)
+    comments = models.JSONField(default=dict, blank=True)
+    #: The service's figures the year before (parsed numbers), for change rules.
+    previous = models.JSONField(default=dict, blank=True)
+    errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    published_version = models.PositiveIntegerField(null=True, blank=True)
+    published_values = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "service"], name="one_return_per_service"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} — {self.round}"
+
+    @property
+    def locked(self) -> bool:
+        return self.status != self.DRAFT
+
+    @property
+    def started(self) -> bool:
+        return self.version > 0
+
+    @property
+    def late(self) -> bool:
+        return self.status == self.DRAFT and timezone.now() > self.round.closes_at
+
+
+class AuditEntry(models.Model):
+    """One change to a return: who, when, what (old → new) and why."""
+
+    ret = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="audit")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL
+    )
+    #: The user name as it was, kept if the account is deleted.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=20)
+    field = models.CharField(max_length=120, blank=True)
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.field}"
+
+
+class LoginFailure(models.Model):
+    """A failed login, counted per user name and address to slow guessing."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class Publication(models.Model):
+    """A round published into a lacompare store: which load holds which versions."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="publications"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    store = models.CharField(max_length=500)
+    file = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    source_id = models.IntegerField()
+    returns = models.PositiveIntegerField()
+    #: Return id -> version published.
+    versions = models.JSONField(default=dict)

@@ -1,0 +1,517 @@
+"""The hub's pages. Each looks a return up with ``return_for`` (404 for anyone who may
+not see it) and changes it only through :mod:`lacompare.hub.returns.workflow`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from importlib.resources import files
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from lacompare.errors import InputError
+from lacompare.hub.returns import workflow
+from lacompare.hub.returns.models import LoginFailure, Return, Round
+from lacompare.hub.returns_file import (
+    locate_issues,
+    read_return_upload,
+    write_return_template,
+)
+
+# --- login ---------------------------------------------------------------------
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+class RateLimitedAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing a user name after too many recent failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "rate_limited": "Too many failed logins for this account from your address. "
+        "Try again in %(minutes)d minutes.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "").strip().lower()
+        since = timezone.now() - timedelta(seconds=settings.LOGIN_WINDOW_SECONDS)
+        address = _address(self.request) if self.request else ""
+        failures = LoginFailure.objects.filter(
+            username=username, address=address, at__gte=since
+        ).count()
+        if failures >= settings.LOGIN_ATTEMPTS:
+            raise ValidationError(
+                self.error_messages["rate_limited"],
+                code="rate_limited",
+                params={"minutes": settings.LOGIN_WINDOW_SECONDS // 60},
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            LoginFailure.objects.create(username=username, address=address)
+            raise
+
+
+class HubLoginView(LoginView):
+    template_name = "hub/login.html"
+    authentication_form = RateLimitedAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("login")
+
+
+@require_GET
+def hub_js(request: HttpRequest) -> HttpResponse:
+    text = (
+        files("lacompare.hub.returns").joinpath("static", "hub.js").read_text("utf-8")
+    )
+    response = HttpResponse(text, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+@require_GET
+def whoami(request: HttpRequest) -> HttpResponse:
+    """A trivial page (the user's name): the benchmark's reference request."""
+    return HttpResponse(request.user.get_username(), content_type="text/plain")
+
+
+# --- pages -----------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    reviewer = workflow.is_reviewer(request.user)
+    context = {
+        "reviewer": reviewer,
+        "service": workflow.service_of(request.user),
+        "returns": workflow.visible_returns(request.user).order_by(
+            "-round__opens_at", "service__name"
+        )[:50]
+        if not reviewer
+        else [],
+        "rounds": Round.objects.all() if reviewer else [],
+    }
+    return render(request, "hub/home.html", context)
+
+
+class ReturnForm(forms.Form):
+    """The round's fields as text boxes (kept as typed), a comment for each, a reason.
+
+    Messages come from :func:`lacompare.hub.definition.validate_return`, the same
+    function that checks an upload.
+    """
+
+    def __init__(self, definition: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for f in definition.fields:
+            label = f"{f.label} ({f.unit})" if f.unit else f.label
+            if f.type == "choice":
+                widget = forms.Select(choices=[("", "—")] + [(c, c) for c in f.choices])
+            elif f.type == "flag":
+                widget = forms.Select(choices=[("", "—"), ("yes", "Yes"), ("no", "No")])
+            else:
+                widget = forms.TextInput(
+                    attrs={"inputmode": "decimal"} if f.numeric else {}
+                )
+            self.fields[f.name] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=200,
+                widget=widget,
+                help_text=f.help,
+            )
+            self.fields[f"comment__{f.name}"] = forms.CharField(
+                label="Comment",
+                required=False,
+                max_length=2000,
+                widget=forms.TextInput(attrs={"class": "comment"}),
+            )
+        self.fields["reason"] = forms.CharField(
+            label="Reason for the change (kept in the history)",
+            required=False,
+            max_length=2000,
+        )
+
+    def split(self) -> tuple[dict[str, str], dict[str, str]]:
+        data = self.cleaned_data
+        names = self.definition.names
+        return (
+            {n: data.get(n, "") for n in names if n in self.data},
+            {
+                n: data.get(f"comment__{n}", "")
+                for n in names
+                if f"comment__{n}" in self.data
+            },
+        )
+
+    def show_issues(self, issues: Any) -> None:
+        for issue in issues:
+            name = issue.column if issue.column in self.fields else None
+            if issue.severity == "error":
+                self.add_error(name, issue.message)
+
+
+def _initial(ret: Return) -> dict[str, str]:
+    data = dict(ret.values)
+    data.update({f"comment__{k}": v for k, v in ret.comments.items()})
+    return data
+
+
+def _rows(form: ReturnForm, issues: Any) -> list[dict[str, Any]]:
+    warnings: dict[str, list[str]] = {}
+    for issue in issues:
+        if issue.severity != "error":
+            warnings.setdefault(issue.column or "", []).append(issue.message)
+    return [
+        {
+            "field": form[f.name],
+            "comment": form[f"comment__{f.name}"],
+            "warnings": warnings.get(f.name, []),
+        }
+        for f in form.definition.fields
+    ]
+
+
+def return_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = workflow.return_for(request.user, pk)
+    definition = ret.round.read_definition()
+    editable = workflow.can_edit(request.user, ret)
+    if request.method == "POST":
+        form = ReturnForm(definition, request.POST)
+        if not editable:
+            messages.error(request, workflow._locked_reason(ret))
+            return redirect("return", pk=pk)
+        if form.is_valid():
+            values, comments = form.split()
+            result = workflow.save_return(
+                request.user,
+                pk,
+                values,
+                comments,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+            ret, issues = result.ret, result.issues
+            form = ReturnForm(definition, initial=_initial(ret), data=request.POST)
+            form.is_valid()
+            form.show_issues(issues)
+            messages.success(
+                request,
+                f"Saved (version {ret.version})."
+                + (
+                    f" {ret.errors} problem(s) to fix before submitting."
+                    if ret.errors
+                    else ""
+                ),
+            )
+            status = 200
+        else:
+            issues, status = [], 400
+    elif request.method == "GET":
+        form = ReturnForm(definition, initial=_initial(ret))
+        issues = workflow._check(ret, for_submit=False)
+        if ret.values:
+            bound = ReturnForm(definition, data=_initial(ret))
+            bound.is_valid()
+            bound.show_issues(issues)
+            form = bound
+        status = 200
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "hub/return.html",
+        {
+            "ret": ret,
+            "form": form,
+            "rows": _rows(form, issues),
+            "editable": editable,
+            "reviewer": workflow.is_reviewer(request.user),
+            "max_upload": settings.HUB_MAX_UPLOAD_BYTES,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def autosave(request: HttpRequest, pk: int) -> JsonResponse:
+    ret = workflow.return_for(request.user, pk)
+    form = ReturnForm(ret.round.read_definition(), request.POST)
+    if not form.is_valid():
+        return JsonResponse({"saved": False, "errors": form.errors}, status=400)
+    values, comments = form.split()
+    try:
+        result = workflow.save_return(
+            request.user, pk, values, comments, action="autosave"
+        )
+    except workflow.ReturnLocked as exc:
+        return JsonResponse({"saved": False, "error": str(exc)}, status=409)
+    return JsonResponse(
+        {
+            "saved": True,
+            "version": result.ret.version,
+            "changed": result.changed,
+            "at": timezone.localtime(result.ret.updated_at).strftime("%H:%M:%S"),
+            "issues": [
+                {"field": i.column, "message": i.message, "severity": i.severity}
+                for i in result.issues
+            ],
+        }
+    )
+
+
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        ret, issues = workflow.submit_return(request.user, pk)
+    except workflow.ReturnLocked as exc:
+        messages.error(request, str(exc))
+        return redirect("return", pk=pk)
+    if ret.status == Return.SUBMITTED:
+        messages.success(
+            request,
+            "Submitted: the return is locked. Ask the network "
+            "if you need to change it.",
+        )
+    else:
+        for issue in issues.errors():
+            messages.error(request, issue.message)
+        messages.error(request, "Not submitted: fix the problems above first.")
+    return redirect("return", pk=pk)
+
+
+@require_POST
+def upload(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = workflow.return_for(request.user, pk)
+    if not workflow.can_edit(request.user, ret):
+        messages.error(request, workflow._locked_reason(ret))
+        return redirect("return", pk=pk)
+    file = request.FILES.get("file")
+    if file is None:
+        messages.error(request, "Choose a file to upload.")
+        return redirect("return", pk=pk)
+    name = file.name or "upload"
+    limit = settings.HUB_MAX_UPLOAD_BYTES
+    try:
+        if file.size > limit:
+            raise InputError(
+                f"the file is {file.size:,} bytes; the limit is {limit:,}", file=name
+            )
+        definition = ret.round.read_definition()
+        got = read_return_upload(
+            definition, file.read(limit + 1), name, max_bytes=limit
+        )
+        if got.round_slug and got.round_slug != ret.round.slug:
+            raise InputError(
+                f"this file is for round {got.round_slug!r}, not {ret.round.slug!r}",
+                file=name,
+                sheet=got.sheet,
+                row=1,
+            )
+        if got.service_code != ret.service.code:
+            raise InputError(
+                f"this file is for service {got.service_code!r}, not "
+                f"{ret.service.code!r}",
+                file=name,
+                sheet=got.sheet,
+                row=2,
+            )
+    except InputError as exc:
+        messages.error(request, f"Nothing was saved: {exc}")
+        return redirect("return", pk=pk)
+    result = workflow.save_return(
+        request.user,
+        pk,
+        got.values,
+        got.comments,
+        reason=f"uploaded {name}",
+        action="upload",
+    )
+    messages.success(
+        request,
+        f"Uploaded {name}: {len(result.changed)} change(s) "
+        f"saved (version {result.ret.version}).",
+    )
+    for issue in locate_issues(result.issues, got, name):
+        (messages.error if issue.severity == "error" else messages.warning)(
+            request, str(issue)
+        )
+    return redirect("return", pk=pk)
+
+
+@require_GET
+def template(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    ret = workflow.return_for(request.user, pk)
+    if fmt not in ("xlsx", "csv"):
+        raise Http404("no such format")
+    data = write_return_template(
+        ret.round.read_definition(),
+        ret.service.code,
+        ret.service.name,
+        fmt=fmt,
+        values=ret.values,
+        comments=ret.comments,
+    )
+    kind = (
+        "text/csv"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{ret.round.slug}-{ret.service.code}.{fmt}"'
+    )
+    return response
+
+
+@require_GET
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = workflow.return_for(request.user, pk)
+    return render(
+        request,
+        "hub/history.html",
+        {"ret": ret, "entries": ret.audit.order_by("-at", "-id")},
+    )
+
+
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    workflow.return_for(request.user, pk)
+    try:
+        workflow.reopen_return(request.user, pk, request.POST.get("reason", ""))
+        messages.success(request, "Reopened: the service can change its return.")
+    except (InputError, workflow.ReturnLocked) as exc:
+        messages.error(request, str(exc))
+    return redirect("return", pk=pk)
+
+
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    workflow.return_for(request.user, pk)
+    try:
+        workflow.accept_return(request.user, pk, request.POST.get("reason", ""))
+        messages.success(request, "Accepted: it will be in the published report.")
+    except workflow.ReturnLocked as exc:
+        messages.error(request, str(exc))
+    return redirect("return", pk=pk)
+
+
+def _profile_or_404(request: HttpRequest, pk: int) -> tuple[Return, list[Any]]:
+    from lacompare.hub.returns.publishing import read_profile
+
+    ret = workflow.return_for(request.user, pk)
+    if ret.published_values is None:
+        raise Http404("not published yet")
+    return ret, read_profile(ret)
+
+
+@require_GET
+def profile(request: HttpRequest, pk: int) -> HttpResponse:
+    ret, rows = _profile_or_404(request, pk)
+    return render(request, "hub/profile.html", {"ret": ret, "rows": rows})
+
+
+@require_GET
+def profile_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    ret, rows = _profile_or_404(request, pk)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "measure",
+            "label",
+            "unit",
+            "value",
+            "region",
+            "region_median",
+            "region_n",
+            "england_median",
+            "england_n",
+            "rank_in_england",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.measure,
+                r.label,
+                r.unit,
+                _num(r.value),
+                ret.service.region,
+                _num(r.region_median),
+                r.region_n,
+                _num(r.england_median),
+                r.england_n,
+                "" if r.rank is None else r.rank,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{ret.round.slug}-{ret.service.code}-profile.csv"'
+    )
+    return response
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+# --- the network's pages -----------------------------------------------------------
+
+
+def _reviewer_round(request: HttpRequest, slug: str) -> Round:
+    if not workflow.is_reviewer(request.user):
+        raise Http404("no such round")
+    return get_object_or_404(Round, slug=slug)
+
+
+@require_GET
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    round_ = _reviewer_round(request, slug)
+    returns = list(round_.returns.select_related("service").order_by("service__name"))
+    counts = {
+        "services": len(returns),
+        "submitted": sum(r.status != Return.DRAFT for r in returns),
+        "accepted": sum(r.status == Return.ACCEPTED for r in returns),
+        "late": sum(r.late for r in returns),
+        "not_started": sum(not r.started for r in returns),
+        "with_problems": sum(bool(r.errors or r.warnings) for r in returns),
+    }
+    return render(
+        request,
+        "hub/dashboard.html",
+        {"round": round_, "returns": returns, "counts": counts, "now": timezone.now()},
+    )
+
+
+@require_POST
+def remind(request: HttpRequest, slug: str) -> HttpResponse:
+    round_ = _reviewer_round(request, slug)
+    sent = workflow.send_reminders(round_, user=request.user)
+    messages.success(request, f"Sent {len(sent)} reminder(s).")
+    return redirect("dashboard", slug=slug)

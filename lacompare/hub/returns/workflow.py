@@ -1,0 +1,572 @@
+"""What the hub does to returns, in one place: who may see them, saving (with the
+audit trail), submitting, reopening, accepting, reminders, and seeding a round.
+
+Views, ``lacompare hub`` commands and tests all call these functions, so the rules
+(who may change what, what is recorded) cannot differ between the web form, an
+upload and the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from lacompare.errors import InputError
+from lacompare.hub.definition import read_round_definition, validate_return
+from lacompare.hub.returns.models import AuditEntry, Membership, Return, Round, Service
+from lacompare.provenance import IssueLog
+
+REVIEW_PERMISSION = "returns.review_returns"
+
+
+class ReturnLocked(Exception):
+    """The return cannot be changed now (submitted, accepted, or the round closed)."""
+
+
+# --- who may see what ----------------------------------------------------------
+
+
+def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A network reviewer sees every return (the ``review_returns`` permission)."""
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or user.has_perm(REVIEW_PERMISSION))
+    )
+
+
+def service_of(user: AbstractBaseUser | AnonymousUser) -> Service | None:
+    """The service a submitter belongs to (``None`` for reviewers and strangers)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.membership.service  # type: ignore[union-attr]
+    except Membership.DoesNotExist:
+        return None
+
+
+def visible_returns(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Return]:
+    """Every return ``user`` may read: all for a reviewer, their service's otherwise.
+
+    This is the only place that decides; every view looks returns up through it.
+    """
+    base = Return.objects.select_related("round", "service")
+    if is_reviewer(user):
+        return base
+    service = service_of(user)
+    if service is None:
+        return base.none()
+    return base.filter(service=service)
+
+
+def return_for(user: AbstractBaseUser | AnonymousUser, pk: int) -> Return:
+    """The return ``pk`` if ``user`` may read it; 404 otherwise (never 403: another
+    service's return must not even be shown to exist)."""
+    try:
+        return visible_returns(user).get(pk=pk)
+    except Return.DoesNotExist:
+        raise Http404("no such return") from None
+
+
+def can_edit(user: AbstractBaseUser | AnonymousUser, ret: Return) -> bool:
+    """A submitter edits their own service's draft while the round is open."""
+    service = service_of(user)
+    return (
+        service is not None
+        and service.pk == ret.service_id
+        and ret.status == Return.DRAFT
+        and ret.round.is_open
+    )
+
+
+# --- changing a return ---------------------------------------------------------
+
+
+@dataclass
+class SaveResult:
+    """A saved return, the fields that changed and its validation issues."""
+
+    ret: Return
+    changed: list[str]
+    issues: IssueLog
+
+
+def _audit(
+    ret: Return,
+    user: Any,
+    action: str,
+    *,
+    field: str = "",
+    old: str = "",
+    new: str = "",
+    reason: str = "",
+) -> AuditEntry:
+    return AuditEntry(
+        ret=ret,
+        user=user if getattr(user, "pk", None) else None,
+        username=getattr(user, "username", "") or "system",
+        action=action,
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        version=ret.version,
+    )
+
+
+def _check(ret: Return, *, for_submit: bool) -> IssueLog:
+    definition = ret.round.read_definition()
+    _, log = validate_return(
+        definition,
+        ret.values,
+        previous=ret.previous,
+        comments=ret.comments,
+        for_submit=for_submit,
+    )
+    return log
+
+
+def _locked_row(pk: int) -> Return:
+    """The return's row, locked until the transaction ends (saves queue, never mix)."""
+    try:
+        return (
+            Return.objects.select_for_update(of=("self",))
+            .select_related("round", "service")
+            .get(pk=pk)
+        )
+    except Return.DoesNotExist:
+        raise Http404("no such return") from None
+
+
+def save_return(
+    user: Any,
+    pk: int,
+    values: dict[str, Any],
+    comments: dict[str, Any] | None = None,
+    *,
+    reason: str = "",
+    action: str = "save",
+) -> SaveResult:
+    """Save what a submitter typed or uploaded into their draft, atomically.
+
+    Only the fields given are touched; each change is written to the audit trail
+    (old → new, with the reason) in the same transaction as the values, so an
+    acknowledged save is all in the database or none of it is. Values are kept as
+    given (text); errors do not stop a draft being saved, only submitted.
+    """
+    comments = comments or {}
+    with transaction.atomic():
+        ret = _locked_row(return_for(user, pk).pk)
+        if not can_edit(user, ret):
+            raise ReturnLocked(_locked_reason(ret))
+        names = set(ret.round.read_definition().names)
+        entries = []
+        new_values, new_comments = dict(ret.values), dict(ret.comments)
+        for store, given, prefix in (
+            (new_values, values, ""),
+            (new_comments, comments, "comment:"),
+        ):
+            for name, raw in given.items():
+                if name not in names:
+                    continue
+                text = "" if raw is None else str(raw).strip()
+                old = str(store.get(name, ""))
+                if text != old:
+                    store[name] = text
+                    entries.append((prefix + name, old, text))
+        if entries:
+            ret.values, ret.comments = new_values, new_comments
+            ret.version += 1
+        log = _check(ret, for_submit=False)
+        ret.errors = len(log.errors())
+        ret.warnings = len(log) - ret.errors
+        ret.save()
+        AuditEntry.objects.bulk_create(
+            [
+                _audit(ret, user, action, field=f, old=o, new=n, reason=reason)
+                for f, o, n in entries
+            ]
+        )
+    return SaveResult(ret, [e[0] for e in entries], log)
+
+
+def _locked_reason(ret: Return) -> str:
+    if ret.status == Return.SUBMITTED:
+        return "this return has been submitted; ask the network to reopen it"
+    if ret.status == Return.ACCEPTED:
+        return "this return has been accepted; ask the network to reopen it"
+    if timezone.now() > ret.round.closes_at:
+        return (
+            f"the round closed on {timezone.localtime(ret.round.closes_at):%d %B %Y}"
+            "; late returns cannot be added"
+        )
+    if timezone.now() < ret.round.opens_at:
+        return "the round is not open yet"
+    return "you cannot change this return"
+
+
+def submit_return(user: Any, pk: int) -> tuple[Return, IssueLog]:
+    """Submit (and lock) a draft if it has no errors; otherwise leave it a draft."""
+    with transaction.atomic():
+        ret = _locked_row(return_for(user, pk).pk)
+        if not can_edit(user, ret):
+            raise ReturnLocked(_locked_reason(ret))
+        log = _check(ret, for_submit=True)
+        ret.errors = len(log.errors())
+        ret.warnings = len(log) - ret.errors
+        if ret.errors:
+            ret.save(update_fields=["errors", "warnings", "updated_at"])
+            return ret, log
+        ret.status = Return.SUBMITTED
+        ret.submitted_at = timezone.now()
+        ret.version += 1
+        ret.save()
+        _audit(
+            ret, user, "submit", field="status", old=Return.DRAFT, new=Return.SUBMITTED
+        ).save()
+    return ret, log
+
+
+def _set_status(
+    user: Any, pk: int, new: str, *, allowed: tuple[str, ...], reason: str, action: str
+) -> Return:
+    if not is_reviewer(user):
+        raise Http404("no such return")
+    with transaction.atomic():
+        ret = _locked_row(pk)
+        if ret.status not in allowed:
+            raise ReturnLocked(f"a {ret.status} return cannot be {action}ed")
+        old = ret.status
+        ret.status = new
+        ret.version += 1
+        if new == Return.ACCEPTED:
+            ret.accepted_at = timezone.now()
+        if new == Return.DRAFT:
+            ret.submitted_at = None
+            ret.accepted_at = None
+        ret.save()
+        _audit(
+            ret, user, action, field="status", old=old, new=new, reason=reason
+        ).save()
+    return ret
+
+
+def reopen_return(user: Any, pk: int, reason: str) -> Return:
+    """A reviewer reopens a submitted or accepted return (a reason is required)."""
+    if not reason.strip():
+        raise InputError("say why the return is reopened")
+    return _set_status(
+        user,
+        pk,
+        Return.DRAFT,
+        allowed=(Return.SUBMITTED, Return.ACCEPTED),
+        reason=reason.strip(),
+        action="reopen",
+    )
+
+
+def accept_return(user: Any, pk: int, reason: str = "") -> Return:
+    """A reviewer accepts a submitted return: it will be published."""
+    return _set_status(
+        user,
+        pk,
+        Return.ACCEPTED,
+        allowed=(Return.SUBMITTED,),
+        reason=reason,
+        action="accept",
+    )
+
+
+# --- reminders -----------------------------------------------------------------
+
+
+def send_reminders(round_: Round, *, user: Any = None) -> list[str]:
+    """Email every submitter whose service has not submitted; returns the addresses.
+
+    Uses Django's configured mail server (``LACOMPARE_HUB_EMAIL_HOST``/``PORT``).
+    """
+    from django.core.mail import EmailMessage, get_connection
+
+    pending = round_.returns.filter(status=Return.DRAFT).select_related("service")
+    messages = []
+    sent_to: list[str] = []
+    closes = timezone.localtime(round_.closes_at)
+    for ret in pending:
+        to = [
+            m.user.email
+            for m in ret.service.members.select_related("user")
+            if m.user.email and m.user.is_active
+        ]
+        if not to:
+            continue
+        state = "not yet started" if not ret.started else "saved but not submitted"
+        body = (
+            f"Dear colleague,\n\nYour service's return for {round_.title} "
+            f"({ret.service.name}) is {state}. The round closes on "
+            f"{closes:%d %B %Y at %H:%M}; late returns cannot be added to the "
+            f"national report.\n"
+        )
+        if ret.errors:
+            body += (
+                f"\nIt has {ret.errors} problem(s) to fix before it can be submitted.\n"
+            )
+        messages.append(
+            EmailMessage(f"Reminder: {round_.title} — {ret.service.name}", body, to=to)
+        )
+        sent_to.extend(to)
+    if messages:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+        for ret in pending:
+            if ret.service.members.exists():
+                _audit(ret, user, "remind").save()
+    return sent_to
+
+
+# --- seeding a round -------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+
+
+def read_services(
+    path: str | Path, *, as_of: str | None = None
+) -> list[dict[str, Any]]:
+    """Services from a CSV with a ``local_authority`` (or ``service``) column.
+
+    Each name is matched to the registry as of ``as_of``; a service covering two
+    authorities ('Cornwall (& Isle of Scilly)') gets both codes, the lead first.
+    """
+    from lacompare.geography import resolve_authority
+
+    path = Path(path)
+    out = []
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        column = next(
+            (
+                c
+                for c in ("service", "local_authority")
+                if c in (reader.fieldnames or [])
+            ),
+            None,
+        )
+        if column is None:
+            raise InputError(
+                "needs a 'service' or 'local_authority' column", file=str(path), row=1
+            )
+        for i, row in enumerate(reader, start=2):
+            name = (row.get(column) or "").strip()
+            if not name:
+                continue
+            match = resolve_authority(name, as_of=as_of)
+            if match is None or not getattr(match, "la_code", None):
+                raise InputError(
+                    f"no authority matches {name!r}",
+                    file=str(path),
+                    row=i,
+                    column=column,
+                )
+            codes, names = [match.la_code], [match.la_name]
+            note = getattr(match, "note", "") or ""
+            if note.startswith("also covers "):
+                other = resolve_authority(
+                    note.removeprefix("also covers "), as_of=as_of
+                )
+                if other is not None and other.la_code:
+                    codes.append(other.la_code)
+                    names.append(other.la_name)
+            code = row.get("code") or _slug(match.la_name)
+            if code in seen:
+                raise InputError(
+                    f"service {code!r} appears twice",
+                    file=str(path),
+                    row=i,
+                    column=column,
+                )
+            seen.add(code)
+            out.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "region": match.region or "",
+                    "la_codes": codes,
+                    "la_names": names,
+                    "row": row,
+                }
+            )
+    return out
+
+
+def create_round(
+    definition_path: str | Path | None,
+    *,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    services: list[dict[str, Any]],
+    previous: dict[str, dict[str, Any]] | None = None,
+) -> Round:
+    """Create a round (from its definition file) and an empty return per service.
+
+    ``previous`` maps a service code to its figures the year before.
+    """
+    definition = read_round_definition(definition_path)
+    if closes_at <= opens_at:
+        raise InputError("the round must close after it opens")
+    previous = previous or {}
+    with transaction.atomic():
+        if Round.objects.filter(slug=definition.slug).exists():
+            raise InputError(f"round {definition.slug!r} already exists")
+        round_ = Round.objects.create(
+            slug=definition.slug,
+            title=definition.title,
+            period=definition.period,
+            definition=definition.raw,
+            opens_at=opens_at,
+            closes_at=closes_at,
+        )
+        for s in services:
+            service, _ = Service.objects.update_or_create(
+                code=s["code"],
+                defaults={
+                    "name": s["name"],
+                    "region": s["region"],
+                    "la_codes": s["la_codes"],
+                    "la_names": s["la_names"],
+                },
+            )
+            Return.objects.create(
+                round=round_, service=service, previous=previous.get(s["code"], {})
+            )
+    return round_
+
+
+def read_demo_previous(services: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Last year's figures for the SENDIAS round, from the demo's 2021 rows.
+
+    The IASSN 2021 report gives 2020 funding per head and population per FTE; with
+    the population they give 2020's total funding and FTE staff (the figures the
+    year-on-year rules compare against).
+    """
+    from lacompare.cells import parse_cell
+
+    out: dict[str, dict[str, Any]] = {}
+    for s in services:
+        row = s["row"]
+        pop = parse_cell(row.get("pop_0_25")).value
+        per_head = parse_cell(row.get("per_head_2020")).value
+        per_fte = parse_cell(row.get("pop_per_fte_2020")).value
+        prev: dict[str, Any] = {}
+        if pop:
+            prev["population_0_25"] = pop
+            if per_head is not None:
+                prev["funding_total"] = round(per_head * pop)
+            if per_fte:
+                prev["fte_staff"] = round(pop / per_fte, 2)
+        out[s["code"]] = prev
+    return out
+
+
+def read_previous(
+    path: str | Path, definition: Any, services: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Last year's figures from a CSV: a ``service`` (or ``local_authority``) column
+    naming the service as in the services list, and columns named as the fields."""
+    from lacompare.hub.definition import parse_field_value
+
+    path = Path(path)
+    by_name = {s["name"].lower(): s["code"] for s in services}
+    by_name.update({s["code"]: s["code"] for s in services})
+    out: dict[str, dict[str, Any]] = {}
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        column = next(
+            (
+                c
+                for c in ("service", "local_authority")
+                if c in (reader.fieldnames or [])
+            ),
+            None,
+        )
+        if column is None:
+            raise InputError(
+                "needs a 'service' or 'local_authority' column", file=str(path), row=1
+            )
+        for i, row in enumerate(reader, start=2):
+            code = by_name.get((row.get(column) or "").strip().lower())
+            if code is None:
+                raise InputError(
+                    f"{row.get(column)!r} is not a service of the round",
+                    file=str(path),
+                    row=i,
+                    column=column,
+                )
+            prev: dict[str, Any] = {}
+            for name in definition.names:
+                if name in row:
+                    value, problem = parse_field_value(
+                        definition.field(name), row[name]
+                    )
+                    if problem:
+                        raise InputError(problem, file=str(path), row=i, column=name)
+                    if value is not None:
+                        prev[name] = value
+            out[code] = prev
+    return out
+
+
+def add_user(
+    username: str,
+    password: str,
+    *,
+    email: str = "",
+    service_code: str | None = None,
+    reviewer: bool = False,
+) -> Any:
+    """Create a submitter tied to a service, or a network reviewer.
+
+    The password is checked against Django's validators and stored hashed (Argon2).
+    """
+    from django.contrib.auth import get_user_model, password_validation
+    from django.contrib.auth.models import Group, Permission
+
+    User = get_user_model()  # noqa: N806
+    if User.objects.filter(username=username).exists():
+        raise InputError(f"user {username!r} already exists")
+    service = None
+    if service_code:
+        service = Service.objects.filter(code=service_code).first()
+        if service is None:
+            raise InputError(f"no service {service_code!r}")
+    user = User(username=username, email=email)
+    try:
+        password_validation.validate_password(password, user)
+    except Exception as exc:  # ValidationError: one line with every reason
+        raise InputError(
+            "password: " + " ".join(getattr(exc, "messages", [str(exc)]))
+        ) from None
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        if service is not None:
+            Membership.objects.create(user=user, service=service)
+        if reviewer:
+            group, _ = Group.objects.get_or_create(name="network reviewers")
+            group.permissions.add(
+                Permission.objects.get(
+                    codename="review_returns", content_type__app_label="returns"
+                )
+            )
+            user.groups.add(group)
+    return user

@@ -1,0 +1,234 @@
+"""The hub's tests run on a real PostgreSQL server (never SQLite).
+
+The server is the one in ``LACOMPARE_HUB_DATABASE_URL`` (default: what
+``.ci/start-postgres`` creates). Each test session makes a fresh database there and
+drops it at the end. In CI (``CI`` set) an unreachable server fails the tests;
+elsewhere they skip, saying how to start one. Django is configured here, inside a
+session fixture, only when a hub test runs: nothing leaks into other tests' modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+PASSWORD = "correct-horse-battery-staple-42"
+SECRET_KEY = "tests-only-" + "k" * 50
+HUB_TABLES = (
+    "returns_auditentry",
+    "returns_publication",
+    "returns_return",
+    "returns_round",
+    "returns_membership",
+    "returns_service",
+    "returns_loginfailure",
+    "auth_user",
+    "django_session",
+)
+
+
+def _base_url() -> str:
+    from lacompare.hub.settings import DEFAULT_DATABASE_URL
+
+    return os.environ.get("LACOMPARE_HUB_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+@pytest.fixture(scope="session")
+def hub_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database with the hub's tables; yields its URL."""
+    pytest.importorskip("django", reason="the hub needs Django (pip install '.[hub]')")
+    psycopg = pytest.importorskip("psycopg", reason="the hub needs psycopg")
+    base = _base_url()
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        message = (
+            f"PostgreSQL is not reachable at {_redacted(base)} "
+            f"({str(exc).strip().splitlines()[0]}); start it with "
+            "`sudo .ci/start-postgres` and set LACOMPARE_HUB_DATABASE_URL"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"lacompare_hub_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(base, name)
+
+    import django
+    from django.conf import settings
+
+    from lacompare.hub import settings as hub_settings
+
+    if settings.configured:
+        pytest.skip("Django was configured by something else in this session")
+    values = hub_settings.settings_dict()
+    values.update(
+        DATABASES={"default": hub_settings.read_database_url(url)},
+        SECRET_KEY=SECRET_KEY,
+        DEBUG=False,
+    )
+    settings.configure(**values)
+    django.setup()
+    # pytest-django (if installed) blocks database access outside its own fixtures;
+    # these tests manage their own database, so lift the block for the session.
+    blocker = None
+    try:
+        blocker = request.getfixturevalue("django_db_blocker")
+    except pytest.FixtureLookupError:
+        pass
+    if blocker is not None:
+        blocker.unblock()
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    # Template rendering instrumented (response.context), mail kept in memory unless
+    # a test sends to its SMTP sink.
+    setup_test_environment()
+    call_command("migrate", verbosity=0, interactive=False)
+    try:
+        yield url
+    finally:
+        from django.db import connections
+
+        teardown_test_environment()
+        connections.close_all()
+        if blocker is not None:
+            blocker.restore()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def hub(hub_database: str) -> Iterator[str]:
+    """An empty hub (every table of services, rounds, returns and users cleared)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(HUB_TABLES)} RESTART IDENTITY CASCADE")
+    yield hub_database
+
+
+@pytest.fixture(scope="session")
+def password_hash(hub_database: str) -> str:
+    """One Argon2 hash of PASSWORD, reused for every test user (hashing is slow)."""
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
+
+
+def demo_services(limit: int | None = None) -> list[dict[str, Any]]:
+    """The 149 services of the IASSN 2021 report (the packaged demo list)."""
+    from lacompare.demo import demo_data_path
+    from lacompare.hub.returns.workflow import read_services
+
+    rows = read_services(demo_data_path(), as_of="2021-03-31")
+    return rows[:limit] if limit else rows
+
+
+@pytest.fixture
+def make_round(hub: str):
+    """Create the SENDIAS round for some services (default: open now)."""
+    from django.utils import timezone
+
+    from lacompare.hub.returns.workflow import create_round, read_demo_previous
+
+    def _make(services: list[dict[str, Any]] | None = None, *, open_now: bool = True):
+        services = services if services is not None else demo_services(6)
+        now = timezone.now()
+        opens = now - dt.timedelta(days=1) if open_now else now - dt.timedelta(days=30)
+        closes = now + dt.timedelta(days=30) if open_now else now - dt.timedelta(days=1)
+        return create_round(
+            None,
+            opens_at=opens,
+            closes_at=closes,
+            services=services,
+            previous=read_demo_previous(services),
+        )
+
+    return _make
+
+
+@pytest.fixture
+def make_user(hub: str, password_hash: str):
+    """A submitter for a service code, or a reviewer (``reviewer=True``)."""
+    from django.contrib.auth.models import Group, Permission, User
+
+    from lacompare.hub.returns.models import Membership, Service
+
+    def _make(
+        username: str,
+        service: str | None = None,
+        *,
+        reviewer: bool = False,
+        email: str = "",
+    ) -> Any:
+        user = User.objects.create(
+            username=username,
+            password=password_hash,
+            email=email or f"{username}@example.org",
+        )
+        if service:
+            Membership.objects.create(
+                user=user, service=Service.objects.get(code=service)
+            )
+        if reviewer:
+            group, _ = Group.objects.get_or_create(name="network reviewers")
+            group.permissions.add(Permission.objects.get(codename="review_returns"))
+            user.groups.add(group)
+        return user
+
+    return _make
+
+
+def full_answers(
+    service: dict[str, Any] | None = None, **changes: Any
+) -> dict[str, str]:
+    """A complete, valid return (as typed), close to last year's figures."""
+    answers = {
+        "population_0_25": "100000",
+        "funding_la": "150000",
+        "funding_social_care": "20000",
+        "funding_health": "25000",
+        "funding_other": "5000",
+        "funding_total": "200000",
+        "fte_staff": "4.5",
+        "volunteers": "3",
+        "helpline_enquiries": "1200",
+        "casework_information": "300",
+        "casework_advice": "200",
+        "casework_support": "100",
+        "casework_total": "600",
+        "tribunal_cases": "12",
+        "delivery": "In-House",
+        "joint_health_and_social_care": "no",
+        "joint_health_only": "yes",
+        "joint_social_care_only": "no",
+    }
+    answers.update({k: str(v) for k, v in changes.items()})
+    return answers
+
+
+def matching_previous(answers: dict[str, str]) -> dict[str, float]:
+    """Last year's figures equal to this year's (no change rule fires)."""
+    return {
+        "population_0_25": float(answers["population_0_25"]),
+        "funding_total": float(answers["funding_total"]),
+        "fte_staff": float(answers["fte_staff"]),
+    }
