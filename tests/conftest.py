@@ -9,6 +9,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 
+# --doctest-modules would also import every conftest.py under tests/ as a module named
+# "conftest"; they hold no doctests, and a second "conftest" clashes with the first.
+collect_ignore_glob = ["*conftest.py"]
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
