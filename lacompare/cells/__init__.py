@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from lacompare.cells._numbers import (
     BRACKETED_RE,
@@ -35,6 +37,7 @@ __all__ = [
     "parse_cell",
     "sql_parse",
     "read_markers",
+    "reasons_of",
     "missing_reasons",
     "UNPARSED",
 ]
@@ -62,13 +65,16 @@ class ParsedCell:
     note: str | None = None
 
 
-def parse_cell(raw: object) -> ParsedCell:
+def parse_cell(raw: object, markers: Mapping[str, str] | None = None) -> ParsedCell:
     """Parse one cell as printed in a published table.
 
     Parameters
     ----------
     raw
         The cell: text as printed, a number from a spreadsheet, or ``None``.
+    markers
+        Markers that mean something else in this table than in ``markers.csv``
+        (``{"x": "suppressed"}`` for legacy DfE SFRs), marker → reason.
 
     Returns
     -------
@@ -89,6 +95,8 @@ def parse_cell(raw: object) -> ParsedCell:
     12345.0
     >>> parse_cell("Atlantis").missing
     'unparsed'
+    >>> parse_cell("x").missing, parse_cell("x", {"x": "suppressed"}).missing
+    ('not-available', 'suppressed')
     """
     if raw is None:
         return ParsedCell(None, "blank")
@@ -102,10 +110,9 @@ def parse_cell(raw: object) -> ParsedCell:
             return ParsedCell(None, UNPARSED)
         return ParsedCell(value)
     text = str(raw).replace(NBSP, " ").replace(UNICODE_MINUS, "-").strip(WHITESPACE)
-    markers = read_markers()
-    marker = markers.get(text.lower())
-    if marker is not None:
-        return ParsedCell(None, marker[0])
+    reason = reasons_of(markers).get(text.lower())
+    if reason is not None:
+        return ParsedCell(None, reason)
     if _NOTE_ONLY.match(text):
         return ParsedCell(None, FOOTNOTE_ONLY, note=text)
     note = None
@@ -139,7 +146,31 @@ def _strip_sql(column: str) -> str:
     return sql
 
 
-def sql_parse(source: str, columns: list[str]) -> str:
+def reasons_of(markers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each lower-cased marker's reason: ``markers.csv``, then ``markers`` over it.
+
+    Examples
+    --------
+    >>> reasons_of({"X": "suppressed"})["x"], reasons_of()["x"]
+    ('suppressed', 'not-available')
+    """
+    return _reasons(tuple(sorted((markers or {}).items())))
+
+
+@cache
+def _reasons(overrides: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    reasons = {m: reason for m, (reason, _) in read_markers().items()}
+    known = set(missing_reasons())
+    for marker, reason in overrides:
+        if reason not in known:
+            raise ValueError(f"marker {marker!r}: unknown reason {reason!r}; "
+                             f"one of {', '.join(sorted(known))}")
+        reasons[str(marker).strip().lower()] = reason
+    return reasons
+
+
+def sql_parse(source: str, columns: list[str],
+              markers: Mapping[str, str] | None = None) -> str:
     """A DuckDB query that parses text columns with :func:`parse_cell`'s rules.
 
     The query selects everything from ``source`` and adds, for each column ``c``,
@@ -155,6 +186,8 @@ def sql_parse(source: str, columns: list[str]) -> str:
         A SQL query or table name whose columns include ``columns`` (VARCHAR).
     columns
         Names of the columns to parse (plain identifiers).
+    markers
+        Marker overrides for this table, as in :func:`parse_cell`.
 
     Examples
     --------
@@ -166,7 +199,7 @@ def sql_parse(source: str, columns: list[str]) -> str:
     if not columns:
         return f"SELECT * FROM {source}"
     cases = " ".join(f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
-                     for marker, (reason, _) in read_markers().items())
+                     for marker, reason in reasons_of(markers).items())
     foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
     foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
     ws = _sql_string(WHITESPACE)

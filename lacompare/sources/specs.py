@@ -77,6 +77,9 @@ class IngestSpec:
     unit: str | None = None
     polarity: str | None = None
     reference_date: str | None = None
+    # Markers that mean something else in this table (marker → reason), e.g. legacy
+    # DfE SFRs print 'x' for suppressed where markers.csv reads 'not available'.
+    markers: dict[str, str] = field(default_factory=dict)
     measures: dict[str, MeasureSpec] = field(default_factory=dict)
     origin: str | None = None
 
@@ -114,6 +117,18 @@ class IngestSpec:
         if source.get("polarity") not in (None, *POLARITIES):
             raise SpecError(f"[source] polarity must be one of {', '.join(POLARITIES)}",
                             file=origin)
+        if "markers" in source:
+            from lacompare.cells import reasons_of
+
+            markers = source["markers"]
+            if not isinstance(markers, dict) or not all(
+                    isinstance(v, str) for v in markers.values()):
+                raise SpecError("[source] markers must be a table of marker = "
+                                "\"reason\"", file=origin)
+            try:
+                reasons_of(markers)
+            except ValueError as exc:
+                raise SpecError(f"[source] markers: {exc}", file=origin) from None
         measures: dict[str, MeasureSpec] = {}
         for heading, body in (data.get("measures") or {}).items():
             if not isinstance(body, dict):

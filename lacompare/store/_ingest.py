@@ -304,7 +304,8 @@ def _heading(raw: RawTable, column: str) -> str:
 
 
 def _classify(con: duckdb.DuckDBPyConnection, raw: RawTable,
-              columns: list[str]) -> dict[str, dict[str, float]]:
+              columns: list[str], markers: dict[str, str] | None = None
+              ) -> dict[str, dict[str, float]]:
     """Share of filled cells that parse (numbers or markers), and units seen."""
     if not columns:
         return {}
@@ -321,7 +322,7 @@ def _classify(con: duckdb.DuckDBPyConnection, raw: RawTable,
                    count(*) FILTER ({filled} AND val__value IS NOT NULL),
                    coalesce(bool_or(contains(val, '%')), false),
                    coalesce(bool_or(contains(val, '£')), false)
-            FROM ({sql_parse(sample, ['val'])}) GROUP BY col""").fetchall()
+            FROM ({sql_parse(sample, ['val'], markers)}) GROUP BY col""").fetchall()
     stats = {col: {"n": n, "ok": ok, "num": num, "pct": pct, "gbp": gbp}
              for col, n, ok, num, pct, gbp in found}
     return stats
@@ -416,7 +417,7 @@ def _layout(con: duckdb.DuckDBPyConnection, raw: RawTable,
         chosen = {_column_of(raw, h, "columns") for h in spec.columns}
         rest = [c for c in rest if c in chosen]
     stats = _classify(con, raw, rest + ([layout.value_column]
-                                        if layout.value_column else []))
+                                        if layout.value_column else []), spec.markers)
     if not layout.la_columns:
         texty = [c for c in rest if not _is_numeric(stats[c])]
         coded = [c for c in rest if _is_numeric(stats[c])
@@ -903,7 +904,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                        AS raw,
                    _srow AS source_row, {heading_case} AS source_column,
                    _shown AS shown, _why AS why, _set_aside AS set_aside
-            FROM ({sql_parse(rows, ['val'])})"""
+            FROM ({sql_parse(rows, ['val'], spec.markers)})"""
 
     # Long tables: a blank measure name cannot be stored.
     if layout.kind == "long" and layout.measure_column:

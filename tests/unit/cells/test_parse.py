@@ -142,3 +142,15 @@ def test_formatted_integers_round_trip(number):
 @given(st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
 def test_decimals_round_trip(number):
     assert parse_cell(f"{number:,.2f}").value == pytest.approx(float(number))
+
+
+def test_a_table_can_say_what_its_markers_mean():
+    legacy = {"x": "suppressed"}
+    assert parse_cell("x").missing == "not-available"
+    assert parse_cell(" X ", legacy).missing == "suppressed"
+    sql = sql_parse("(VALUES ('x'), ('c'), ('..'), ('12')) t(s)", ["s"], legacy)
+    got = duckdb.sql(f"SELECT s__value, s__missing FROM ({sql})").fetchall()
+    assert got == [(None, "suppressed"), (None, "suppressed"), (None, "not-available"),
+                   (12.0, None)]
+    with pytest.raises(ValueError, match="unknown reason 'secret'"):
+        parse_cell("x", {"x": "secret"})

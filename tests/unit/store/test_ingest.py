@@ -214,6 +214,19 @@ def test_bad_spec_names_the_file(store, write):
         ingest(store, write("t.csv", "la,x\nLeeds,1\n"), spec=spec)
 
 
+def test_a_spec_says_what_its_markers_mean(store, write):
+    table = write("t.csv", "la,n\nLeeds,x\nYork,c\nHull,7\n")
+    spec = write("s.toml", '[source]\nperiod = "2012"\nmarkers = { x = "suppressed" }\n')
+    ingest(store, table, spec=spec)
+    got = store.con.execute("SELECT raw, value, missing_reason FROM observations "
+                            "ORDER BY source_row").fetchall()
+    assert got == [("x", None, "suppressed"), ("c", None, "suppressed"),
+                   (None, 7.0, None)]
+    bad = write("b.toml", '[source]\nperiod = "2012"\nmarkers = { x = "hidden" }\n')
+    with pytest.raises(SpecError, match="b.toml.*markers.*unknown reason 'hidden'"):
+        ingest(store, table, spec=bad)
+
+
 def test_missing_column_named_in_flags(store, write):
     with pytest.raises(InputError, match="no column 'Authority'"):
         ingest(store, write("t.csv", "la,x\nLeeds,1\n"), la_column="Authority",
