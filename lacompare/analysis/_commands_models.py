@@ -5,27 +5,16 @@ Registered by :func:`register`; nothing heavy is imported until a command runs.
 
 # No ``from __future__ import annotations``: Typer reads the option types of the
 # commands defined inside register(), which must be real objects, not strings.
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lacompare.analysis._cli_output import check_format as _check_format
+from lacompare.analysis._variables import split_variables as _split
+
 if TYPE_CHECKING:
     import pandas as pd
-
-FORMATS = ("table", "csv")
-
-# Commas split a list of variables, except inside a [breakdown].
-_SPLIT = re.compile(r",(?![^\[]*\])")
-
-
-def _split(text: str | None) -> list[str]:
-    """``a,b[x=1, y=2]@2021`` → ``['a', 'b[x=1, y=2]@2021']``."""
-    if not text:
-        return []
-    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
-
 
 def _number(value: Any, digits: int = 4) -> str:
     import math
@@ -49,13 +38,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return _number(float(value))
     return str(value)
-
-
-def _check_format(fmt: str) -> None:
-    from lacompare.errors import InputError
-
-    if fmt not in FORMATS:
-        raise InputError(f"--format must be table or csv; got {fmt!r}")
 
 
 def _print_frame(console: Any, frame: "pd.DataFrame", title: str,
@@ -112,11 +94,12 @@ def register(app: typer.Typer) -> None:
 
     TargetOption = Annotated[str, typer.Option(
         "--target", help="Measure to explain: measure, measure@period or "
-        "measure[breakdown]@period.")]
+        "measure\\[breakdown]@period.")]
     LogOption = Annotated[str | None, typer.Option(
         "--log", help="Variables to take the natural log of, comma-separated.")]
     ExcludeOption = Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Authority to leave out (code or name); repeat for more.")]
+        "--exclude", help="Leave out authorities: a code, a name, a region or "
+        "'region:London'; repeat for more.")]
     FormatOption = Annotated[str, typer.Option(
         "--format", help="table (readable) or csv (coefficients on stdout).")]
     PeriodOption = Annotated[str | None, typer.Option(
@@ -130,6 +113,23 @@ def register(app: typer.Typer) -> None:
         parts = [f"{k}={_number(v)}" for k, v in row.items()
                  if k not in ("target", "cov_type")]
         return f"{row['target']}: " + ", ".join(parts)
+
+    def _show(result: Any, fmt: str, headline: str,
+              tables: list[tuple["pd.DataFrame", str]]) -> Any:
+        """csv: the coefficients on stdout and the fit in one line on stderr;
+        table: the headline, the tables and who was left out. Returns the
+        console that later messages go to (stderr with csv: stdout is data)."""
+        if fmt == "csv":
+            err = _console(stderr=True)
+            typer.echo(result.coefficients.to_csv(index=False), nl=False)
+            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
+            return err
+        console = _console()
+        console.print(headline, markup=False)
+        for frame, title in tables:
+            _print_frame(console, frame, title)
+        _print_excluded(console, result.excluded)
+        return console
 
     @model_app.command("spend")
     @friendly
@@ -168,38 +168,26 @@ def register(app: typer.Typer) -> None:
         from lacompare.analysis.models import model_spend
         from lacompare.store import open_store
 
-        _check_format(fmt)
+        fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = model_spend(
                 store, target, factors=_split(factors) or None, k=folds, seed=seed,
                 period=period, log=_split(log), robust=robust, exclude=exclude or [])
-        console = _console()
-        err = _console(stderr=True)
-        if fmt == "csv":
-            typer.echo(result.coefficients.to_csv(index=False), nl=False)
-            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
-        else:
-            fit = result.fit.iloc[0]
-            console.print(
-                f"Expected {result.target}: n = {result.n} authorities "
-                f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
-                f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
-                f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})",
-                markup=False)
-            _print_frame(console, result.factors[["family", "measure", "period",
-                                                  "note"]], "Factors")
-            _print_frame(console, _coefficient_view(result.coefficients),
-                         f"Coefficients ({result.regression.cov_type} SEs)")
-            gaps = result.predictions.sort_values("gap_pct")
-            view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower",
-                    "pi_upper"]
-            _print_frame(console, gaps[view].head(5), "Furthest below predicted")
-            _print_frame(console, gaps[view].tail(5).iloc[::-1],
-                         "Furthest above predicted")
-            _print_excluded(console, result.excluded)
-        _write(result.predictions, out, "predictions", err if fmt == "csv"
-               else console)
-        _write(result.heatmap, heatmap, "quintiles", err if fmt == "csv" else console)
+        fit = result.fit.iloc[0]
+        gaps = result.predictions.sort_values("gap_pct")
+        view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower", "pi_upper"]
+        where = _show(result, fmt, (
+            f"Expected {result.target}: n = {result.n} authorities "
+            f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
+            f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
+            f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})"), [
+            (result.factors[["family", "measure", "period", "note"]], "Factors"),
+            (_coefficient_view(result.coefficients),
+             f"Coefficients ({result.regression.cov_type} SEs)"),
+            (gaps[view].head(5), "Furthest below predicted"),
+            (gaps[view].tail(5).iloc[::-1], "Furthest above predicted")])
+        _write(result.predictions, out, "predictions", where)
+        _write(result.heatmap, heatmap, "quintiles", where)
 
     @model_app.command("ols")
     @friendly
@@ -228,29 +216,20 @@ def register(app: typer.Typer) -> None:
         from lacompare.analysis.models import fit_regression
         from lacompare.store import open_store
 
-        _check_format(fmt)
+        fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = fit_regression(store, target, _split(factors), period=period,
                                     log=_split(log), robust=robust,
                                     exclude=exclude or [])
-        console = _console()
-        err = _console(stderr=True)
-        if fmt == "csv":
-            typer.echo(result.coefficients.to_csv(index=False), nl=False)
-            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
-        else:
-            console.print(
-                f"{result.target}: n = {result.n} authorities ({len(result.excluded)} "
-                f"left out); R² = {result.r2:.3f}, adjusted {result.r2_adj:.3f}; "
-                f"AIC = {result.aic:.1f}", markup=False)
-            _print_frame(console, result.variables[["role", "name", "period",
-                                                    "period_rule", "transform"]],
-                         "Variables")
-            _print_frame(console, _coefficient_view(result.coefficients),
-                         f"Coefficients ({result.cov_type} SEs)")
-            _print_excluded(console, result.excluded)
-        _write(result.coefficients, out, "coefficients", err if fmt == "csv"
-               else console)
+        where = _show(result, fmt, (
+            f"{result.target}: n = {result.n} authorities ({len(result.excluded)} "
+            f"left out); R² = {result.r2:.3f}, adjusted {result.r2_adj:.3f}; "
+            f"AIC = {result.aic:.1f}"), [
+            (result.variables[["role", "name", "period", "period_rule",
+                               "transform"]], "Variables"),
+            (_coefficient_view(result.coefficients),
+             f"Coefficients ({result.cov_type} SEs)")])
+        _write(result.coefficients, out, "coefficients", where)
 
     @model_app.command("panel")
     @friendly
@@ -283,31 +262,22 @@ def register(app: typer.Typer) -> None:
         from lacompare.analysis.models import fit_panel
         from lacompare.store import open_store
 
-        _check_format(fmt)
+        fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = fit_panel(store, target, _split(factors), periods=periods,
                                entity_effects=entity_effects,
                                time_effects=time_effects, log=_split(log),
                                exclude=exclude or [])
-        console = _console()
-        err = _console(stderr=True)
-        if fmt == "csv":
-            typer.echo(result.coefficients.to_csv(index=False), nl=False)
-            err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
-        else:
-            effects = " and ".join(
-                e for e, on in (("authority", entity_effects), ("year", time_effects))
-                if on) or "no"
-            console.print(
-                f"{result.target}: n = {result.n} authority-years "
-                f"({result.n_authorities} authorities, {result.n_years} years; "
-                f"{len(result.excluded)} left "
-                f"out); {effects} fixed effects; R² = {result.r2:.3f}, within "
-                f"{result.r2_within:.3f}", markup=False)
-            _print_frame(console, _coefficient_view(result.coefficients),
-                         "Coefficients (SEs clustered by authority)")
-            _print_excluded(console, result.excluded)
-        _write(result.coefficients, out, "coefficients", err if fmt == "csv"
-               else console)
+        effects = " and ".join(
+            e for e, on in (("authority", entity_effects), ("year", time_effects))
+            if on) or "no"
+        where = _show(result, fmt, (
+            f"{result.target}: n = {result.n} authority-years "
+            f"({result.n_authorities} authorities, {result.n_years} years; "
+            f"{len(result.excluded)} left out); {effects} fixed effects; "
+            f"R² = {result.r2:.3f}, within {result.r2_within:.3f}"), [
+            (_coefficient_view(result.coefficients),
+             "Coefficients (SEs clustered by authority)")])
+        _write(result.coefficients, out, "coefficients", where)
 
     app.add_typer(model_app, name="model")

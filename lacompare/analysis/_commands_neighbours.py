@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lacompare.analysis._cli_output import check_format as _check_format
+from lacompare.analysis._cli_output import print_summary
+from lacompare.analysis._cli_output import write_csv as _emit_csv
+from lacompare.analysis._variables import split_variables as _split
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -24,30 +29,9 @@ ExcludeOption = Annotated[list[str] | None, typer.Option(
 PeriodOption = Annotated[str | None, typer.Option(
     "--period", "-p", help="A period (2021), a range averaged per authority "
     "(2013:2017) or a list (2019,2021); default each measure's latest.")]
-
-
-def _split(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
-
-
-def _check_format(fmt: str) -> str:
-    from lacompare.errors import InputError
-
-    fmt = fmt.lower()
-    if fmt not in ("table", "csv"):
-        raise InputError(f"--format {fmt!r}: use table or csv")
-    return fmt
-
-
-def _emit_csv(frame: "pd.DataFrame", out: Path | None) -> None:
-    from lacompare.cli import _console
-
-    if out is None:
-        typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
-    _console(stderr=True).print(f"wrote {out}", markup=False)
+BreakdownOption = Annotated[str, typer.Option(
+    "--breakdown", help="Breakdown of every measure that names none "
+    "(default: the total rows); a measure names its own as measure\\[breakdown].")]
 
 
 def _print_table(frame: "pd.DataFrame", title: str | None = None,
@@ -134,10 +118,7 @@ def register(app: typer.Typer) -> None:
         with open_store(db) as store:
             result = load_neighbour_set(store, file, set_id, label, valid_for,
                                         include_old=include_old, replace=replace)
-        console = _console()
-        for line in result.summary_lines():
-            console.print(line, markup=False)
-        console.print(f"store: {store.path}", markup=False)
+        print_summary(result, store.path)
 
     @neighbours_app.command("compute")
     @friendly
@@ -186,10 +167,7 @@ def register(app: typer.Typer) -> None:
                 store, names, w, k, period, set_id, label=label,
                 valid_for=valid_for, exclude=exclude, rebase=rebase,
                 replace=replace)
-        console = _console()
-        for line in result.summary_lines():
-            console.print(line, markup=False)
-        console.print(f"store: {store.path}", markup=False)
+        print_summary(result, store.path)
 
     @neighbours_app.command("compare")
     @friendly
@@ -284,7 +262,8 @@ def register(app: typer.Typer) -> None:
     @friendly
     def correlate_cmd(
         measures: Annotated[list[str], typer.Argument(
-            help="Two measures (one test), or more (all pairs).")],
+            help="Two measures (one test), or more (all pairs); each may name its "
+            "breakdown, as measure\\[breakdown].")],
         method: Annotated[str, typer.Option(
             "--method", "-m", help="spearman, pearson or kendall.")] = "spearman",
         period: PeriodOption = None,
@@ -294,6 +273,7 @@ def register(app: typer.Typer) -> None:
             "(Benjamini-Hochberg).")] = "bh",
         confidence: Annotated[float, typer.Option(
             "--confidence", help="Level of the confidence interval.")] = 0.95,
+        breakdown: BreakdownOption = "",
         db: DbOption = None,
         fmt: FormatOption = "table",
         out: OutOption = None,
@@ -302,6 +282,10 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]lacompare correlate turnover cla_rate --exclude
         region:London[/]
+
+        A rate kept under a breakdown against a measure with none:
+        [bold]lacompare correlate "rate_per_10000\\[31 March]"
+        idaci_average_score[/]
         """
         from lacompare.analysis.significance import correlate, correlation_matrix
         from lacompare.errors import InputError
@@ -315,10 +299,10 @@ def register(app: typer.Typer) -> None:
             if len(names) == 2:
                 result = correlate(store, names[0], names[1], method,
                                    period=period, exclude=exclude,
-                                   confidence=confidence)
+                                   breakdown=breakdown, confidence=confidence)
             else:
                 matrix = correlation_matrix(store, names, method, period=period,
-                                            exclude=exclude)
+                                            exclude=exclude, breakdown=breakdown)
         console = _console()
         if len(names) == 2:
             if fmt == "csv" or out is not None:
@@ -356,7 +340,8 @@ def register(app: typer.Typer) -> None:
     @test_app.command("mann-whitney")
     @friendly
     def mann_whitney_cmd(
-        measure: Annotated[str, typer.Argument(help="The measure compared.")],
+        measure: Annotated[str, typer.Argument(
+            help="The measure compared (measure or measure\\[breakdown]).")],
         group_by: Annotated[str, typer.Option(
             "--group-by", "-g", help="'region:London' (London against the rest), "
             "an authorities column with --groups, or a 0/1 or Yes/No measure.")],
@@ -368,6 +353,7 @@ def register(app: typer.Typer) -> None:
         exclude: ExcludeOption = None,
         alternative: Annotated[str, typer.Option(
             "--alternative", help="two-sided, less or greater.")] = "two-sided",
+        breakdown: BreakdownOption = "",
         db: DbOption = None,
         fmt: FormatOption = "table",
         out: OutOption = None,
@@ -385,13 +371,14 @@ def register(app: typer.Typer) -> None:
             result = mann_whitney(store, measure, group_by,
                                   groups=_split(groups) or None, period=period,
                                   group_period=group_period, exclude=exclude,
-                                  alternative=alternative)
+                                  alternative=alternative, breakdown=breakdown)
         _emit_test(result, fmt, out)
 
     @test_app.command("kruskal")
     @friendly
     def kruskal_cmd(
-        measure: Annotated[str, typer.Argument(help="The measure compared.")],
+        measure: Annotated[str, typer.Argument(
+            help="The measure compared (measure or measure\\[breakdown]).")],
         by: Annotated[str, typer.Option(
             "--by", help="region, london_region, la_type or a measure.")]
         = "region",
@@ -399,6 +386,7 @@ def register(app: typer.Typer) -> None:
         by_period: Annotated[str | None, typer.Option(
             "--by-period", help="Period of a grouping measure.")] = None,
         exclude: ExcludeOption = None,
+        breakdown: BreakdownOption = "",
         db: DbOption = None,
         fmt: FormatOption = "table",
         out: OutOption = None,
@@ -413,7 +401,7 @@ def register(app: typer.Typer) -> None:
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = kruskal(store, measure, by, period=period, by_period=by_period,
-                             exclude=exclude)
+                             exclude=exclude, breakdown=breakdown)
         _emit_test(result, fmt, out, extra=result.groups)
 
     app.add_typer(neighbours_app, name="neighbours")

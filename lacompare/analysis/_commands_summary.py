@@ -7,31 +7,14 @@ each command imports the library inside its body.
 
 # No 'from __future__ import annotations': Typer reads these annotations at run
 # time, and the option types are local to register().
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-FORMATS = ("table", "csv")
-
-
-def _check_format(fmt: str) -> None:
-    from lacompare.errors import InputError
-
-    if fmt not in FORMATS:
-        raise InputError(f"--format must be table or csv, not {fmt!r}")
-
-
-def _emit_csv(frame: "pd.DataFrame", out: Path | None) -> None:
-    if out is None:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False)
+from lacompare.analysis._cli_output import check_format as _check_format
+from lacompare.analysis._cli_output import print_summary as _report
+from lacompare.analysis._cli_output import write_csv as _emit_csv
 
 
 def _num(value: Any, decimals: int) -> str:
@@ -97,7 +80,7 @@ def register(app: typer.Typer) -> None:
         from lacompare.analysis.summaries import summarise
         from lacompare.store import open_store
 
-        _check_format(fmt)
+        fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = summarise(store, measure, by=by, periods=periods, per_la=per_la,
                                exclude=exclude, breakdown=breakdown, weights=weights)
@@ -167,7 +150,7 @@ def register(app: typer.Typer) -> None:
         from lacompare.derive import printed
         from lacompare.store import open_store
 
-        _check_format(fmt)
+        fmt = _check_format(fmt)
         wanted = [a.strip() for a in against.split(",") if a.strip()]
         with open_store(db, read_only=True) as store:
             result = run_compare(store, la, measures, against=wanted, period=period,
@@ -225,12 +208,6 @@ def register(app: typer.Typer) -> None:
         "--count children_count --population pop_0_17 --per 10000 --name cla_rate "
         "--db my.duckdb[/]")
     app.add_typer(derive_app, name="derive")
-
-    def _report(result: Any, db_path: str) -> None:
-        console = _console()
-        for line in result.summary_lines():
-            console.print(line, markup=False)
-        console.print(f"store: {db_path}", markup=False)
 
     @derive_app.command("rate")
     @friendly

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lacompare.analysis._variables import parse_variable
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
@@ -78,10 +78,6 @@ SPEND_FACTORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("crime", "Crime: higher, more spend",
      (r"recorded_crime", r"crime_rate", r"crime")),
 )
-
-_SPEC = re.compile(r"^\s*(?P<measure>[^@\[\]]+?)\s*(?:\[(?P<breakdown>[^\]]*)\])?"
-                   r"\s*(?:@\s*(?P<period>.+?))?\s*$")
-
 
 # --------------------------------------------------------------------------- results
 
@@ -414,8 +410,9 @@ def fit_regression(
         ``nonrobust``/None. Tests use Student's t with the residual degrees of
         freedom.
     exclude
-        Authorities to leave out, by ONS code, DfE code or name (a name excludes
-        every authority of that name, e.g. both North Yorkshire councils).
+        Authorities to leave out: an ONS or DfE code, a name (every authority of
+        that name, e.g. both North Yorkshire councils), a region or
+        ``column:value`` (``region:London``), as every analysis reads them.
 
     Returns
     -------
@@ -452,13 +449,9 @@ def fit_regression(
     [['spend', '2024-25', 'latest'], ['idaci', '2019', 'latest']]
     """
     cov = _cov_type(robust)
-    if not factors:
-        raise InputError("name at least one factor")
-    plan = _plan(store, [("target", target)] + [("factor", f) for f in factors],
-                 period=period, years=None, log=log)
-    frame, excluded = _assemble(store, plan, exclude, panel=False)
-    names = _names(plan)
-    return _regress(frame, excluded, plan, names, cov)
+    plan, frame, excluded = _model_frame(store, target, factors, period=period,
+                                         years=None, log=log, exclude=exclude)
+    return _regress(frame, excluded, plan, _names(plan), cov)
 
 
 def fit_panel(
@@ -495,7 +488,7 @@ def fit_panel(
     log
         Variables to take the natural log of.
     exclude
-        Authorities to leave out (codes or names).
+        Authorities to leave out, as for :func:`fit_regression`.
 
     Returns
     -------
@@ -528,13 +521,10 @@ def fit_panel(
     (80, 20, 4, 2.0)
     """
     years = parse_years(periods)
-    if not factors:
-        raise InputError("name at least one factor")
-    plan = _plan(store, [("target", target)] + [("factor", f) for f in factors],
-                 period=None, years=years, log=log)
-    frame, excluded = _assemble(store, plan, exclude, panel=True)
-    names = _names(plan)
-    return _panel(frame, excluded, plan, names, years, entity_effects, time_effects)
+    plan, frame, excluded = _model_frame(store, target, factors, period=None,
+                                         years=years, log=log, exclude=exclude)
+    return _panel(frame, excluded, plan, _names(plan), years, entity_effects,
+                  time_effects)
 
 
 def model_spend(
@@ -613,7 +603,7 @@ def model_spend(
     import statsmodels.api as sm
 
     if factors is None:
-        found = find_spend_factors(store, exclude=[_parse_spec(target)[0]])
+        found = find_spend_factors(store, exclude=[parse_variable(target).measure])
         chosen = found.dropna(subset=["measure"])
         if chosen.empty:
             raise InputError(
@@ -626,7 +616,7 @@ def model_spend(
         factor_specs = list(factors)
     if not factor_specs:
         raise InputError("model_spend needs at least one factor")
-    target_measure = _parse_spec(target)[0]
+    target_measure = parse_variable(target).measure
     if target_measure in log or target in log:
         raise InputError(
             "model_spend predicts spend in its own units: log factors only, or use "
@@ -732,15 +722,6 @@ def _cov_type(robust: str | None) -> str:
     return cov
 
 
-def _parse_spec(spec: str) -> tuple[str, str | None, str | None]:
-    """``measure[breakdown]@period`` → (measure, breakdown, period)."""
-    match = _SPEC.match(str(spec))
-    if not match or not match.group("measure"):
-        raise InputError(f"cannot read variable {spec!r}: write measure, "
-                         "measure@period or measure[breakdown]@period")
-    return match.group("measure"), match.group("breakdown"), match.group("period")
-
-
 def _period_key(period: str) -> tuple[dt.date, str]:
     from lacompare.store._periods import period_as_of
 
@@ -764,7 +745,7 @@ def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
     One row per variable and period: ``role, spec, name, measure, label, unit,
     period, year, period_rule, breakdown, any_breakdown, transform``.
     """
-    parsed = [(role, spec, *_parse_spec(spec)) for role, spec in specs]
+    parsed = [(role, spec, *parse_variable(spec)) for role, spec in specs]
     known = store.query(
         """SELECT DISTINCT o.measure, m.label, m.unit
            FROM (SELECT DISTINCT measure FROM observations) o
@@ -905,30 +886,6 @@ def _names(plan: pd.DataFrame) -> list[str]:
 # ------------------------------------------------------------------ the model frame
 
 
-def _exclusions(store: Store, exclude: Sequence[str]) -> set[str]:
-    """Authority keys to leave out, from codes or names."""
-    if not exclude:
-        return set()
-    from lacompare.geography import resolve_authority
-
-    auth = store.query("SELECT la_code, dfe_code, la_name FROM authorities")
-    codes: set[str] = set()
-    for item in exclude:
-        text = str(item).strip()
-        hit = auth[(auth["la_code"] == text) | (auth["dfe_code"] == text)
-                   | (auth["la_name"].str.casefold() == text.casefold())]
-        if hit.empty:
-            match = resolve_authority(text)
-            if match.match in ("none", "total-row") or not match.la_code:
-                raise InputError(f"cannot exclude {text!r}: not an authority")
-            hit = auth[(auth["la_code"] == match.la_code)
-                       | (auth["la_name"] == match.la_name)]
-        names = set(hit["la_name"])
-        codes |= set(hit["la_code"]) | set(auth.loc[auth["la_name"].isin(names),
-                                                    "la_code"])
-    return codes
-
-
 def _join_reasons(acc: np.ndarray, add: np.ndarray) -> np.ndarray:
     both = (acc != "") & (add != "")
     return np.where(both, acc + "; " + add, np.where(acc == "", add, acc))
@@ -998,10 +955,11 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
             bad = ~missing & (col <= 0)
             reasons = _join_reasons(reasons, np.where(
                 bad, f"{name}: value ≤ 0, cannot take the log", ""))
-    gone = _exclusions(store, exclude)
-    if gone:
-        reasons = _join_reasons(reasons, np.where(
-            frame["la_code"].isin(gone), "excluded by the user", ""))
+    from lacompare.analysis._exclusions import resolve_exclusions
+
+    gone = resolve_exclusions(store, exclude).set_index("la_code")["reason"]
+    why = frame["la_code"].map(gone)
+    reasons = _join_reasons(reasons, np.where(why.notna(), why.astype(object), ""))
     frame["_reason"] = reasons
     cols = ["la_code", "la_name"] + (["year"] if panel else []) + ["reason"]
     excluded = (frame[frame["_reason"] != ""]
@@ -1011,6 +969,20 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
     kept = kept.sort_values(key).reset_index(drop=True)
     keep_cols = ["la_code", "la_name", "region"] + (["year"] if panel else []) + names
     return kept[keep_cols], excluded
+
+
+def _model_frame(store: Store, target: str, factors: Sequence[str], *,
+                 period: str | None, years: list[int] | None, log: Sequence[str],
+                 exclude: Sequence[str]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The plan of the variables, the model frame and who was left out (a panel
+    when ``years`` is given)."""
+    if not factors:
+        raise InputError("name at least one factor")
+    plan = _plan(store, [("target", target)] + [("factor", f) for f in factors],
+                 period=period, years=years, log=log)
+    frame, excluded = _assemble(store, plan, exclude, panel=years is not None)
+    return plan, frame, excluded
 
 
 def _lifecycle(frame: pd.DataFrame, periods: np.ndarray) -> np.ndarray:
@@ -1074,34 +1046,42 @@ def _regress(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
     _check_rank(exog, "the regression")
     model = sm.OLS(y, exog)
     res = model.fit() if cov == "nonrobust" else model.fit(cov_type=cov, use_t=True)
-    ci = res.conf_int()
     sd_y = float(y.std(ddof=1))
     # Standardised coefficients: the fit on z-scores, from the raw fit's slopes.
     beta = ((x.std(ddof=1) * res.params[x.columns]).to_numpy() / sd_y if sd_y > 0
             else np.full(k, np.nan))
     vif = ([variance_inflation_factor(exog.to_numpy(), i) for i in range(1, k + 1)]
            if k > 1 else [1.0] * k)
-    first = plan.drop_duplicates("name").set_index("name")
-    coef = pd.DataFrame({
-        "term": exog.columns,
-        "measure": [""] + [first.loc[nm, "measure"] for nm in names[1:]],
-        "period": [""] + [first.loc[nm, "period"] for nm in names[1:]],
-        "transform": [""] + [first.loc[nm, "transform"] for nm in names[1:]],
-        "coef": res.params.to_numpy(),
-        "se": res.bse.to_numpy(),
-        "t": res.tvalues.to_numpy(),
-        "p": res.pvalues.to_numpy(),
-        "ci_lower": ci.iloc[:, 0].to_numpy(),
-        "ci_upper": ci.iloc[:, 1].to_numpy(),
-        "beta": np.r_[np.nan, beta],
-        "vif": np.r_[np.nan, vif],
-    })
+    coef = _coefficients(res, plan, list(exog.columns), [None, *names[1:]],
+                         ("measure", "period", "transform"))
+    coef["beta"] = np.r_[np.nan, beta]
+    coef["vif"] = np.r_[np.nan, vif]
     variables = _variables(plan, panel=False)
     return RegressionResult(
         target=names[0], coefficients=coef, variables=variables, excluded=excluded,
         data=frame.reset_index(drop=True), n=int(res.nobs), r2=float(res.rsquared),
         r2_adj=float(res.rsquared_adj), aic=float(res.aic), bic=float(res.bic),
         cov_type=cov, model=res)
+
+
+def _coefficients(res: Any, plan: pd.DataFrame, terms: list[str],
+                  variables: Sequence[str | None], meta: Sequence[str]
+                  ) -> pd.DataFrame:
+    """``term``, the variable's ``meta`` columns (blank for the intercept, whose
+    variable is None), then ``coef, se, t, p, ci_lower, ci_upper`` of each term."""
+    first = plan.drop_duplicates("name").set_index("name")
+    ci = res.conf_int().loc[terms]
+    return pd.DataFrame({
+        "term": terms,
+        **{col: ["" if nm is None else first.loc[nm, col] for nm in variables]
+           for col in meta},
+        "coef": res.params[terms].to_numpy(),
+        "se": res.bse[terms].to_numpy(),
+        "t": res.tvalues[terms].to_numpy(),
+        "p": res.pvalues[terms].to_numpy(),
+        "ci_lower": ci.iloc[:, 0].to_numpy(),
+        "ci_upper": ci.iloc[:, 1].to_numpy(),
+    })
 
 
 def _variables(plan: pd.DataFrame, panel: bool) -> pd.DataFrame:
@@ -1180,20 +1160,9 @@ def _panel(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
     yv = y.to_numpy()
     yres = yv - qe @ (qe.T @ yv)
     r2_within = 1 - float(res.ssr) / float((yres ** 2).sum())
-    ci = res.conf_int()
-    first = plan.drop_duplicates("name").set_index("name")
-    factor_terms = list(x.columns)
-    coef = pd.DataFrame({
-        "term": factor_terms,
-        "measure": [first.loc[nm, "measure"] for nm in names[1:]],
-        "transform": [first.loc[nm, "transform"] for nm in names[1:]],
-        "coef": res.params[factor_terms].to_numpy(),
-        "se": res.bse[factor_terms].to_numpy(),
-        "t": res.tvalues[factor_terms].to_numpy(),
-        "p": res.pvalues[factor_terms].to_numpy(),
-        "ci_lower": ci.loc[factor_terms].iloc[:, 0].to_numpy(),
-        "ci_upper": ci.loc[factor_terms].iloc[:, 1].to_numpy(),
-    })
+    # The fixed effects are not listed: only the factors' terms.
+    coef = _coefficients(res, plan, list(x.columns), names[1:],
+                         ("measure", "transform"))
     return PanelResult(
         target=names[0], coefficients=coef, variables=_variables(plan, panel=True),
         excluded=excluded, data=frame.drop(columns=["region"]).reset_index(drop=True),

@@ -12,7 +12,15 @@ Selecting periods (``period=``)
     exactly, as the store spells it; ``"2013:2017"``: every period whose label starts
     with a year from 2013 to 2017 (``2013``, ``2013-14``, ``2013/14``), averaged per
     authority over the periods it has a value for; ``"2013,2015"`` or a list: those
-    periods, averaged; a mapping ``{measure: spec}`` gives each measure its own.
+    periods, averaged; a mapping ``{measure: spec}`` gives each measure its own,
+    and so does a variable written ``measure@spec`` (``rate@2013:2017``).
+
+Naming variables (``x``, ``y``, ``measure``, ``measures``)
+    As ``lacompare model`` reads them: ``measure``, ``measure[breakdown]``,
+    ``measure@period`` or ``measure[breakdown]@period``. A variable that names no
+    breakdown takes ``breakdown=`` ('' by default: the total rows), so a rate kept
+    under a breakdown can be set against IDACI, which has none:
+    ``correlate(store, "rate_per_10000[31 March]", "idaci_average_score")``.
 
 Excluding authorities (``exclude=``)
     ``"column:value"`` drops every authority whose ``authorities`` column has that
@@ -40,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lacompare.analysis._exclusions import authority_columns as _authority_columns
+from lacompare.analysis._exclusions import resolve_exclusions
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
@@ -116,108 +126,6 @@ def authority_frame(store: Store) -> pd.DataFrame:
     return frame.set_index("la_code")
 
 
-def _authority_columns(store: Store) -> list[str]:
-    return [r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'authorities'").fetchall()]
-
-
-def resolve_exclusions(store: Store, exclude: str | Sequence[str] | None
-                       ) -> pd.DataFrame:
-    """The authorities an ``exclude`` list names, each with the reason.
-
-    Parameters
-    ----------
-    store
-        An open store.
-    exclude
-        Items ``column:value`` (an ``authorities`` column, e.g. ``region:London``) or
-        authority names/codes; a single string is one item.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``la_code, reason`` (``excluded by user: <item>``), one row per
-        authority.
-
-    Raises
-    ------
-    InputError
-        If an item matches no authority (a misspelt region or name).
-
-    Examples
-    --------
-    >>> from lacompare.store import open_store
-    >>> with open_store(":memory:") as s:
-    ...     ex = resolve_exclusions(s, ["london_region:Inner London",
-    ...                                 "Isles of Scilly"])
-    >>> len(ex), ex.set_index("la_code").loc["E06000053", "reason"]
-    (15, 'excluded by user: Isles of Scilly')
-    """
-    if exclude is None:
-        return pd.DataFrame({"la_code": pd.Series(dtype=object),
-                             "reason": pd.Series(dtype=object)})
-    items = [exclude] if isinstance(exclude, str) else list(exclude)
-    columns = set(_authority_columns(store))
-    frames = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        column, sep, value = text.partition(":")
-        column = column.strip().lower()
-        if sep and column in columns:
-            expr = (f"coalesce({column}, region)" if column == "london_region"
-                    else f"CAST({column} AS VARCHAR)")
-            codes = [r[0] for r in store.con.execute(
-                f"SELECT la_code FROM authorities WHERE lower(trim({expr})) = "
-                "lower(trim(?)) ORDER BY la_code", [value]).fetchall()]
-            if not codes:
-                known = [r[0] for r in store.con.execute(
-                    f"SELECT DISTINCT {expr} FROM authorities WHERE {expr} IS NOT "
-                    "NULL ORDER BY 1").fetchall()]
-                hint = ", ".join(map(str, known[:15]))
-                raise InputError(f"exclude {text!r}: no authority has {column} "
-                                 f"{value.strip()!r} (values: {hint})")
-        else:
-            codes = _named_authorities(store, text)
-        frames.append(pd.DataFrame({"la_code": codes,
-                                    "reason": f"excluded by user: {text}"}))
-    if not frames:
-        return resolve_exclusions(store, None)
-    out = pd.concat(frames, ignore_index=True)
-    # An authority named twice keeps every reason.
-    return (out.groupby("la_code", sort=True)["reason"]
-            .agg(lambda r: "; ".join(dict.fromkeys(r))).reset_index())
-
-
-def _named_authorities(store: Store, text: str) -> list[str]:
-    """Authorities a bare exclusion names: a code, every entity of a name (Dorset
-    County Council and Dorset Council are both 'Dorset'), a region or Inner/Outer
-    London, else whatever the registry's matcher resolves the name to."""
-    codes = [r[0] for r in store.con.execute(
-        """SELECT la_code FROM authorities
-           WHERE lower(?) IN (lower(la_code), lower(dfe_code), lower(la_name))
-           ORDER BY la_code""", [text]).fetchall()]
-    if not codes:
-        codes = [r[0] for r in store.con.execute(
-            """SELECT la_code FROM authorities
-               WHERE lower(?) IN (lower(region), lower(london_region))
-               ORDER BY la_code""", [text]).fetchall()]
-    if codes:
-        return codes
-    from lacompare.geography import resolve_authority
-    from lacompare.store import authority_key
-
-    match = resolve_authority(text)
-    if not match.resolved:
-        near = (f"; nearest: {', '.join(match.candidates)}" if match.candidates
-                else "")
-        raise InputError(f"exclude {text!r}: not an authority, region, nor "
-                         f"'column:value' with an authorities column{near}")
-    return [authority_key(match.la_code, match.dfe_code)]
-
-
 def _period_sql(spec: Any) -> tuple[str, list[Any], str]:
     """SQL condition on ``o.period`` for one period spec, its params and a label."""
     if spec is None:
@@ -254,7 +162,8 @@ def _unknown_measure(store: Store, measure: str, breakdown: str) -> InputError:
             "ORDER BY 1 LIMIT 5", [measure]).fetchall()
         return InputError(f"measure {measure!r} has no values with breakdown "
                           f"{breakdown!r}; breakdowns: "
-                          + ", ".join(repr(r[0]) for r in rows))
+                          + ", ".join(repr(r[0]) for r in rows)
+                          + f" (choose one as {measure}[breakdown])")
     near = difflib.get_close_matches(measure, known, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     return InputError(f"no observations of measure {measure!r} in the store{hint}")
@@ -262,17 +171,58 @@ def _unknown_measure(store: Store, measure: str, breakdown: str) -> InputError:
 
 @dataclass
 class LaValues:
-    """One value per authority and measure, with why any is missing.
+    """One value per authority and variable, with why any is missing.
 
-    ``values`` is indexed by la_code with one float column per measure (NaN where
-    missing); ``reasons`` has the same shape, with the reason text where ``values``
-    is missing and '' elsewhere; ``periods`` maps each measure to the periods used.
+    ``values`` is indexed by la_code with one float column per variable (NaN where
+    missing), named as :func:`read_la_values` says; ``reasons`` has the same
+    shape, with the reason text where ``values`` is missing and '' elsewhere;
+    ``periods`` maps each variable to the periods used and ``breakdowns`` to the
+    breakdown read.
     """
 
     values: pd.DataFrame
     reasons: pd.DataFrame
     periods: dict[str, list[str]]
     labels: pd.DataFrame
+    breakdowns: dict[str, str] = field(default_factory=dict)
+
+
+def _choose_variables(measures: Sequence[str], period: PeriodSpec, breakdown: str
+                      ) -> dict[str, tuple[str, str, Any]]:
+    """Each variable's column name → (measure, breakdown, period spec).
+
+    A variable names its own breakdown (``measure[breakdown]``) and period
+    (``measure@2021``) or takes ``breakdown`` and ``period``; a ``period`` mapping
+    is keyed by variable as written or by measure id (every variable of it).
+    """
+    from lacompare.analysis._variables import parse_variable
+
+    parsed = {}
+    for spec in measures:
+        var = parse_variable(spec)
+        parsed.setdefault(var.name, var)
+    if not parsed:
+        raise InputError("no measures given")
+    own: dict[str, Any] = {}
+    if isinstance(period, Mapping):
+        unknown = []
+        for key, spec in period.items():
+            name = parse_variable(key).name
+            hits = ([name] if name in parsed else
+                    [n for n, v in parsed.items() if v.measure == name])
+            if not hits:
+                unknown.append(str(key))
+            own.update(dict.fromkeys(hits, spec))
+        if unknown:
+            raise InputError("period given for measures not asked about: "
+                             + ", ".join(sorted(unknown)))
+    chosen = {}
+    for name, var in parsed.items():
+        spec = (var.period if var.period is not None
+                else own.get(name) if isinstance(period, Mapping) else period)
+        bd = var.breakdown if var.breakdown is not None else breakdown
+        chosen[name] = (var.measure, bd, spec)
+    return chosen
 
 
 def read_la_values(
@@ -295,11 +245,16 @@ def read_la_values(
     store
         An open store.
     measures
-        Measure names.
+        Variables: ``measure``, ``measure[breakdown]``, ``measure@period`` or
+        ``measure[breakdown]@period`` (see the module notes). Each becomes one
+        column, named ``measure`` when it names neither, else as written in that
+        canonical spelling (``rate[31 March]``).
     period
-        See the module notes (None = each measure's latest period).
+        See the module notes (None = each measure's latest period); a variable's
+        own ``@period`` comes first.
     breakdown
-        Observations of this breakdown only ('' = all children / no breakdown).
+        The breakdown of variables that name none ('' = all children / no
+        breakdown).
     registry
         Also list the authorities of the period that have no rows at all, so that
         results can say they were left out.
@@ -328,28 +283,19 @@ def read_la_values(
     >>> len(v.values)  # every authority of 31 March 2021
     151
     """
-    measures = list(dict.fromkeys(measures))
-    if not measures:
-        raise InputError("no measures given")
-    if isinstance(period, Mapping):
-        unknown = set(period) - set(measures)
-        if unknown:
-            raise InputError("period given for measures not asked about: "
-                             + ", ".join(sorted(unknown)))
-        specs = {m: period.get(m) for m in measures}
-    else:
-        specs = dict.fromkeys(measures, period)
-    by_spec: dict[str, tuple[Any, list[str]]] = {}
-    for m, spec in specs.items():
-        key = repr(spec)
-        by_spec.setdefault(key, (spec, []))[1].append(m)
+    chosen = _choose_variables(measures, period, breakdown)
+    names = list(chosen)
+    by_spec: dict[tuple[str, str], tuple[Any, str, list[tuple[str, str]]]] = {}
+    for name, (measure, bd, spec) in chosen.items():
+        key = (repr(spec), bd)
+        by_spec.setdefault(key, (spec, bd, []))[2].append((measure, name))
     parts = []
-    for spec, ms in by_spec.values():
+    for spec, bd, pairs in by_spec.values():
         cond, params, _ = _period_sql(spec)
         # 'Latest' is the measure's latest period among rows of this breakdown.
         qualify = ("QUALIFY o.period = max(o.period) OVER (PARTITION BY o.measure)"
                    if spec is None else "")
-        parts.append(store.query(
+        rows = store.query(
             f"""SELECT la_code, measure,
                        avg(value) AS value,
                        string_agg(DISTINCT missing_reason, '; '
@@ -362,25 +308,30 @@ def read_la_values(
                       WHERE o.breakdown = ? AND o.measure IN (SELECT unnest(?))
                       {cond} {qualify})
                 GROUP BY la_code, measure""",
-            [breakdown, ms, *params]))
+            [bd, sorted({m for m, _ in pairs}), *params])
+        # One column per variable: a measure read twice under one breakdown and
+        # period (written two ways) is copied, not queried again.
+        wanted = pd.DataFrame(pairs, columns=["measure", "name"])
+        parts.append(rows.merge(wanted, on="measure").drop(columns="measure")
+                     .rename(columns={"name": "measure"}))
     long = pd.concat(parts, ignore_index=True)
     found = set(long["measure"].unique())
-    for m in measures:
-        if m not in found:
-            spec = specs[m]
+    for name in names:
+        if name not in found:
+            measure, bd, spec = chosen[name]
             has_any = store.con.execute(
                 "SELECT list(DISTINCT period ORDER BY period) FROM observations "
-                "WHERE measure = ? AND breakdown = ?", [m, breakdown]).fetchall()[0][0]
+                "WHERE measure = ? AND breakdown = ?", [measure, bd]).fetchall()[0][0]
             if not has_any:
-                raise _unknown_measure(store, m, breakdown)
-            raise InputError(f"measure {m!r} has no observations in period "
+                raise _unknown_measure(store, measure, bd)
+            raise InputError(f"measure {name!r} has no observations in period "
                              f"{_period_sql(spec)[2]!r}; its periods: "
                              + ", ".join(has_any))
     used = (long[["measure", "periods"]].explode("periods").drop_duplicates()
             .groupby("measure")["periods"].agg(sorted))
-    periods = {m: list(used[m]) for m in measures}
+    periods = {m: list(used[m]) for m in names}
     values = long.pivot(index="la_code", columns="measure", values="value")
-    values = values.reindex(columns=measures).astype(float)
+    values = values.reindex(columns=names).astype(float)
     if registry:
         from lacompare.store._periods import period_as_of
 
@@ -403,12 +354,13 @@ def read_la_values(
                           "no value")))
     long = long.assign(_reason=text)
     reasons = long.pivot(index="la_code", columns="measure", values="_reason")
-    reasons = reasons.reindex(index=values.index, columns=measures)
+    reasons = reasons.reindex(index=values.index, columns=names)
     reasons = reasons.astype(object).where(reasons.notna(), NO_ROW)
     labels = long.pivot(index="la_code", columns="measure", values="label")
-    labels = labels.reindex(index=values.index, columns=measures)
+    labels = labels.reindex(index=values.index, columns=names)
     values.columns.name = reasons.columns.name = labels.columns.name = None
-    return LaValues(values, reasons, periods, labels)
+    return LaValues(values, reasons, periods, labels,
+                    {name: chosen[name][1] for name in names})
 
 
 def _excluded_frame(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
@@ -455,6 +407,7 @@ class _Prepared:
     periods: dict[str, list[str]]
     labels: pd.DataFrame
     reasons: pd.DataFrame
+    breakdowns: dict[str, str]
 
 
 def _prepare(store: Store, measures: Sequence[str], period: PeriodSpec,
@@ -472,7 +425,7 @@ def _prepare(store: Store, measures: Sequence[str], period: PeriodSpec,
     rows = [user[user["la_code"].isin(values.index)]]
     values, reasons = values[~dropped], reasons[~dropped]
     if complete:
-        why = _missing_reasons(values, reasons, list(measures))
+        why = _missing_reasons(values, reasons, list(values.columns))
         gap = (why != "").to_numpy()
         rows.append(pd.DataFrame({"la_code": values.index[gap],
                                   "reason": why[gap].to_numpy()}))
@@ -484,7 +437,8 @@ def _prepare(store: Store, measures: Sequence[str], period: PeriodSpec,
     values, reasons = values[~gap], reasons[~gap]
     excluded = _excluded_frame(store, pd.concat(rows, ignore_index=True))
     labels = data.labels.reindex(values.index)
-    return _Prepared(values, excluded, data.periods, labels, reasons)
+    return _Prepared(values, excluded, data.periods, labels, reasons,
+                     data.breakdowns)
 
 
 def _name_frame(store: Store, index: pd.Index) -> pd.DataFrame:
@@ -518,9 +472,12 @@ def _fisher_ci(r: float, n: int, method: str, confidence: float
 class Correlation:
     """A correlation between two measures across authorities.
 
-    ``r`` is Pearson's r, Spearman's r_s or Kendall's tau-b; ``ci_low``/``ci_high``
-    its confidence interval (``ci_method`` says how); ``data`` the paired values
-    used; ``excluded`` the authorities left out and why.
+    ``x`` and ``y`` name the variables as :func:`read_la_values` names its
+    columns (``rate[31 March]`` when a breakdown was written); ``breakdowns``
+    gives the breakdown each was read with. ``r`` is Pearson's r, Spearman's r_s
+    or Kendall's tau-b; ``ci_low``/``ci_high`` its confidence interval
+    (``ci_method`` says how); ``data`` the paired values used; ``excluded`` the
+    authorities left out and why.
     """
 
     x: str
@@ -536,6 +493,7 @@ class Correlation:
     periods: dict[str, list[str]]
     excluded: pd.DataFrame
     data: pd.DataFrame
+    breakdowns: dict[str, str] = field(default_factory=dict)
 
     @property
     def statistic_name(self) -> str:
@@ -551,6 +509,8 @@ class Correlation:
             "confidence": self.confidence, "ci_method": self.ci_method,
             "x_periods": ",".join(self.periods.get(self.x, [])),
             "y_periods": ",".join(self.periods.get(self.y, [])),
+            "x_breakdown": self.breakdowns.get(self.x, ""),
+            "y_breakdown": self.breakdowns.get(self.y, ""),
             "excluded_n": len(self.excluded), "excluded": left}])
 
     def describe(self) -> str:
@@ -590,7 +550,8 @@ def correlate(
     store
         An open store.
     x, y
-        Measure names.
+        Variables: ``measure`` or ``measure[breakdown]`` (module notes), e.g.
+        ``rate_per_10000[31 March]`` against ``idaci_average_score``.
     method
         ``spearman`` (default; scipy.stats.spearmanr), ``pearson``
         (scipy.stats.pearsonr) or ``kendall`` (tau-b, scipy.stats.kendalltau).
@@ -599,7 +560,7 @@ def correlate(
     exclude
         Authorities to leave out: ``region:London``, names or codes.
     breakdown
-        Observations of this breakdown only ('' = none).
+        The breakdown of a variable that names none ('' = the total rows).
     confidence
         Level of the interval (Fisher z; see ``CI_METHODS``).
 
@@ -631,9 +592,10 @@ def correlate(
                          + ", ".join(CORRELATION_METHODS))
     if not 0 < confidence < 1:
         raise InputError("confidence must be between 0 and 1, e.g. 0.95")
-    if x == y:
-        raise InputError("x and y are the same measure")
     prep = _prepare(store, [x, y], period, exclude, breakdown)
+    if prep.values.shape[1] < 2:
+        raise InputError(f"x and y are the same variable ({x!r})")
+    x, y = prep.values.columns
     xv = prep.values[x].to_numpy()
     yv = prep.values[y].to_numpy()
     n = len(xv)
@@ -650,7 +612,8 @@ def correlate(
     data = _name_frame(store, prep.values.index).assign(
         **{x: xv, y: yv}).reset_index()
     return Correlation(x, y, method, r, p, n, low, high, confidence,
-                       CI_METHODS[method], prep.periods, prep.excluded, data)
+                       CI_METHODS[method], prep.periods, prep.excluded, data,
+                       prep.breakdowns)
 
 
 def _rank_columns(values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -903,7 +866,7 @@ def correlation_matrix(
     exclude
         Authorities to leave out of every pair.
     breakdown
-        Observations of this breakdown only.
+        The breakdown of a variable that names none ('' = the total rows).
     min_n
         Pairs with fewer shared authorities get NaN.
 
@@ -1018,17 +981,20 @@ def _grouping(store: Store, spec: str, index: pd.Index, period: PeriodSpec,
         why = pd.Series(np.where(col.isna(), f"no {spec} in the registry", ""),
                         index=index, dtype=object)
         return col, why, None
+    from lacompare.analysis._variables import parse_variable
+
     known = store.con.execute("SELECT count(*) FROM observations WHERE measure = ?",
-                              [spec]).fetchall()[0][0]
+                              [parse_variable(spec).measure]).fetchall()[0][0]
     if not known:
         raise InputError(f"group by {spec!r}: not an authorities column "
                          f"({', '.join(sorted(columns))}), 'column:value', nor a "
                          "measure in the store")
     data = read_la_values(store, [spec], period=period, breakdown=breakdown)
-    text = _group_text(data.values[spec], data.labels[spec]).reindex(index)
-    why = data.reasons[spec].reindex(index).astype(object)
+    name = data.values.columns[0]
+    text = _group_text(data.values[name], data.labels[name]).reindex(index)
+    why = data.reasons[name].reindex(index).astype(object)
     why = why.where(why.notna(), NO_ROW)
-    why = pd.Series(np.where(text.isna(), "no value for " + spec + " (" + why + ")",
+    why = pd.Series(np.where(text.isna(), "no value for " + name + " (" + why + ")",
                              ""), index=index, dtype=object)
     return text, why, None
 
@@ -1045,6 +1011,70 @@ def _order_two(groups: Sequence[str], first: str | None) -> list[str]:
             k = lower.index(t)
             return [groups[k], groups[1 - k]]
     return sorted(groups, key=str)
+
+
+def _choose_two(found: Sequence[Any], first: str | None,
+                groups: Sequence[str] | None, group_by: str) -> list[Any]:
+    """The two groups a Mann-Whitney test compares: those named, else the only two."""
+    if groups is None:
+        if len(found) != 2:
+            raise InputError(
+                f"{group_by} has {len(found)} groups ("
+                + ", ".join(sorted(map(str, found))[:10])
+                + "): name two with groups=... (--groups A,B)")
+        return _order_two(found, first)
+    chosen = [str(g) for g in groups]
+    if len(chosen) != 2:
+        raise InputError("groups: give exactly two")
+    lower = {str(g).lower(): g for g in found}
+    missing = [g for g in chosen if g.lower() not in lower]
+    if missing:
+        raise InputError(f"group {missing[0]!r} not found in {group_by}; groups: "
+                         + ", ".join(map(str, sorted(found, key=str))))
+    return [lower[g.lower()] for g in chosen]
+
+
+@dataclass
+class _GroupedSample:
+    """One measure's values with each authority's group, after every exclusion."""
+
+    name: str
+    values: pd.Series
+    label: pd.Series
+    groups: list[Any] | None
+    periods: dict[str, list[str]]
+    excluded: pd.DataFrame
+
+    def data(self, store: Store, label: pd.Series | None = None) -> pd.DataFrame:
+        """``la_code, la_name, region, group, <measure>`` for the result."""
+        group = self.label if label is None else label
+        return _name_frame(store, self.values.index).assign(
+            group=group.to_numpy(), **{self.name: self.values.to_numpy()}
+        ).reset_index()
+
+
+def _grouped_sample(store: Store, measure: str, group_by: str, period: PeriodSpec,
+                    group_period: PeriodSpec, exclude: str | Sequence[str] | None,
+                    breakdown: str, pick: Any = None) -> _GroupedSample:
+    """Values of ``measure`` and their groups, leaving out (and listing) whoever the
+    user excludes, has no value, has no group or (with ``pick``, which chooses the
+    groups compared from those found) is in a group not compared."""
+    prep = _prepare(store, [measure], period, exclude, breakdown)
+    name = prep.values.columns[0]
+    label, why, first = _grouping(store, group_by, prep.values.index, group_period,
+                                  breakdown)
+    chosen = None
+    if pick is not None:
+        chosen = pick(list(pd.unique(label.dropna())), first)
+        other = label.notna() & ~label.isin(chosen)
+        why = why.where(~other, "in group " + label.astype(str) + ", not compared")
+    keep = why == ""
+    dropped = pd.DataFrame({"la_code": prep.values.index[~keep],
+                            "reason": why[~keep].to_numpy()})
+    excluded = _excluded_frame(store, pd.concat(
+        [prep.excluded[["la_code", "reason"]], dropped], ignore_index=True))
+    return _GroupedSample(name, prep.values.loc[keep, name], label[keep], chosen,
+                          prep.periods, excluded)
 
 
 @dataclass
@@ -1121,11 +1151,12 @@ def mann_whitney(
     store
         An open store.
     measure
-        The measure compared.
+        The variable compared: ``measure`` or ``measure[breakdown]`` (module
+        notes).
     group_by
         ``column:value`` (e.g. ``region:London``: London against the rest), an
-        authorities column with ``groups`` naming two of its values, or a measure
-        with two values (0/1, Yes/No: the 1/Yes group comes first).
+        authorities column with ``groups`` naming two of its values, or a
+        variable with two values (0/1, Yes/No: the 1/Yes group comes first).
     groups
         The two groups to compare when ``group_by`` has more than two; authorities
         in other groups are left out (and listed).
@@ -1137,7 +1168,7 @@ def mann_whitney(
         Passed to ``scipy.stats.mannwhitneyu`` ('auto': exact for small samples
         without ties, else the normal approximation with continuity correction).
     breakdown
-        Observations of this breakdown only.
+        The breakdown of a variable that names none ('' = the total rows).
 
     Returns
     -------
@@ -1159,51 +1190,23 @@ def mann_whitney(
     """
     from scipy import stats
 
-    prep = _prepare(store, [measure], period, exclude, breakdown)
-    label, why, first = _grouping(store, group_by, prep.values.index, group_period,
-                                  breakdown)
-    found = list(pd.unique(label.dropna()))
-    if groups is not None:
-        chosen = [str(g) for g in groups]
-        if len(chosen) != 2:
-            raise InputError("groups: give exactly two")
-        lower = {str(g).lower(): g for g in found}
-        missing = [g for g in chosen if g.lower() not in lower]
-        if missing:
-            raise InputError(f"group {missing[0]!r} not found in {group_by}; groups: "
-                             + ", ".join(map(str, sorted(found, key=str))))
-        chosen = [lower[g.lower()] for g in chosen]
-    else:
-        if len(found) != 2:
-            raise InputError(
-                f"{group_by} has {len(found)} groups ("
-                + ", ".join(sorted(map(str, found))[:10])
-                + "): name two with groups=... (--groups A,B)")
-        chosen = _order_two(found, first)
-    other = label.notna() & ~label.isin(chosen)
-    why = why.where(~other, "in group " + label.astype(str) + ", not compared")
-    keep = why == ""
-    dropped = pd.DataFrame({"la_code": prep.values.index[~keep],
-                            "reason": why[~keep].to_numpy()})
-    excluded = pd.concat([prep.excluded[["la_code", "reason"]], dropped],
-                         ignore_index=True)
-    excluded = _excluded_frame(store, excluded)
-    vals = prep.values.loc[keep, measure]
-    lab = label[keep]
-    x = vals[lab == chosen[0]].to_numpy()
-    y = vals[lab == chosen[1]].to_numpy()
+    sample = _grouped_sample(
+        store, measure, group_by, period, group_period, exclude, breakdown,
+        pick=lambda found, first: _choose_two(found, first, groups, group_by))
+    chosen = sample.groups
+    x = sample.values[sample.label == chosen[0]].to_numpy()
+    y = sample.values[sample.label == chosen[1]].to_numpy()
     if len(x) == 0 or len(y) == 0:
         raise InputError(f"a group is empty: {chosen[0]} n={len(x)}, "
                          f"{chosen[1]} n={len(y)}")
     res = stats.mannwhitneyu(x, y, alternative=alternative, method=method)
     u = float(res.statistic)
     n1, n2 = len(x), len(y)
-    data = _name_frame(store, vals.index).assign(
-        group=lab.to_numpy(), **{measure: vals.to_numpy()}).reset_index()
-    return MannWhitney(measure, group_by, (str(chosen[0]), str(chosen[1])), n1, n2,
-                       u, float(res.pvalue), 2 * u / (n1 * n2) - 1, u / (n1 * n2),
-                       float(np.median(x)), float(np.median(y)), alternative, method,
-                       prep.periods, excluded, data)
+    return MannWhitney(sample.name, group_by, (str(chosen[0]), str(chosen[1])), n1,
+                       n2, u, float(res.pvalue), 2 * u / (n1 * n2) - 1,
+                       u / (n1 * n2), float(np.median(x)), float(np.median(y)),
+                       alternative, method, sample.periods, sample.excluded,
+                       sample.data(store))
 
 
 @dataclass
@@ -1261,16 +1264,17 @@ def kruskal(
     store
         An open store.
     measure
-        The measure compared.
+        The variable compared: ``measure`` or ``measure[breakdown]`` (module
+        notes).
     by
         An authorities column (``region``, ``london_region``, ``la_type``) or a
-        measure whose values or labels are the groups.
+        variable whose values or labels are the groups.
     period, by_period
         Periods of ``measure`` and of a grouping measure.
     exclude
         Authorities to leave out.
     breakdown
-        Observations of this breakdown only.
+        The breakdown of a variable that names none ('' = the total rows).
 
     Returns
     -------
@@ -1292,17 +1296,11 @@ def kruskal(
     """
     from scipy import stats
 
-    prep = _prepare(store, [measure], period, exclude, breakdown)
-    label, why, _ = _grouping(store, by, prep.values.index, by_period, breakdown)
-    keep = why == ""
-    dropped = pd.DataFrame({"la_code": prep.values.index[~keep],
-                            "reason": why[~keep].to_numpy()})
-    excluded = _excluded_frame(store, pd.concat(
-        [prep.excluded[["la_code", "reason"]], dropped], ignore_index=True))
-    vals = prep.values.loc[keep, measure]
-    lab = label[keep].astype(str)
     from lacompare.analysis.summaries import REGION_ORDER
 
+    sample = _grouped_sample(store, measure, by, period, by_period, exclude,
+                             breakdown)
+    vals, lab = sample.values, sample.label.astype(str)
     # Regions in DfE's north-to-south order, anything else alphabetically after.
     order = {r: i for i, r in enumerate(REGION_ORDER)}
     names = sorted(pd.unique(lab), key=lambda g: (order.get(g, len(order)), g))
@@ -1319,7 +1317,6 @@ def kruskal(
                           "mean_rank": [float(ranks[(lab == g).to_numpy()].mean())
                                         for g in names]})
     h = float(res.statistic)
-    data = _name_frame(store, vals.index).assign(
-        group=lab.to_numpy(), **{measure: vals.to_numpy()}).reset_index()
-    return KruskalWallis(measure, by, h, float(res.pvalue), len(names) - 1, n,
-                         h / (n - 1), table, prep.periods, excluded, data)
+    return KruskalWallis(sample.name, by, h, float(res.pvalue), len(names) - 1, n,
+                         h / (n - 1), table, sample.periods, sample.excluded,
+                         sample.data(store, lab))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lacompare.analysis._exclusions import resolve_exclusions
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 
@@ -98,57 +99,6 @@ def _authorities(store: Store, by: str) -> pd.DataFrame:
                    coalesce(nullif(london_region, ''), region) AS london_region,
                    coalesce({expr}, 'Unknown') AS "group"
             FROM authorities""")
-
-
-def resolve_exclusions(store: Store, exclude: Sequence[str] | str | None,
-                       ) -> pd.DataFrame:
-    """Authorities named by ``exclude`` (names, ONS or DfE codes, or a region such as
-    'London' or 'Inner London'), with the reason they are left out.
-
-    Every authority of a name is excluded (Dorset County Council and Dorset Council
-    are both 'Dorset').
-
-    Examples
-    --------
-    >>> from lacompare.store import open_store
-    >>> s = open_store(":memory:")
-    >>> resolve_exclusions(s, ["Isles of Scilly", "201"])["la_code"].tolist()
-    ['E06000053', 'E09000001']
-    """
-    import pandas as pd
-
-    if isinstance(exclude, str):
-        # One name: 'Bristol, City of' holds a comma.
-        exclude = [exclude]
-    items = [str(e).strip() for e in (exclude or []) if str(e).strip()]
-    auth = store.query("SELECT la_code, dfe_code, la_name, region, "
-                       "london_region FROM authorities")
-    out = []
-    for item in items:
-        low = item.lower()
-        hit = auth[(auth["la_code"].str.lower() == low)
-                   | (auth["dfe_code"].fillna("").str.lower() == low)
-                   | (auth["la_name"].str.lower() == low)]
-        how = f"excluded: {item}"
-        if hit.empty:
-            hit = auth[(auth["region"].fillna("").str.lower() == low)
-                       | (auth["london_region"].fillna("").str.lower() == low)]
-            how = f"excluded: region {item}"
-        if hit.empty:
-            from lacompare.geography import resolve_authority
-
-            m = resolve_authority(item)
-            if m.resolved:
-                hit = auth[auth["la_code"] == m.la_code]
-                how = f"excluded: {item}"
-        if hit.empty:
-            raise InputError(f"cannot exclude {item!r}: no authority or region of "
-                             "that name or code")
-        out.append(pd.DataFrame({"la_code": hit["la_code"], "reason": how}))
-    if not out:
-        return pd.DataFrame({"la_code": pd.Series([], dtype=object),
-                             "reason": pd.Series([], dtype=object)})
-    return pd.concat(out, ignore_index=True).drop_duplicates("la_code")
 
 
 def _order(groups: pd.Series) -> pd.Series:
@@ -312,7 +262,7 @@ def summarise(
     >>> out.table[["region", "n", "mean", "min", "max"]].values.tolist()
     [['North East', 2, 6.0, 3.0, 9.0], ['England', 2, 6.0, 3.0, 9.0]]
     >>> out.excluded[["la_name", "reason"]].values.tolist()
-    [['Isles of Scilly', 'excluded: Isles of Scilly']]
+    [['Isles of Scilly', 'excluded by user: Isles of Scilly']]
     """
     import pandas as pd
 

@@ -17,7 +17,14 @@ import pandas as pd
 
 from lacompare.errors import InputError
 
-from .theme import LABEL_SIZE
+from .theme import (
+    LABEL_SIZE,
+    ORANGE,
+    QUINTILE_COLOURS,
+    TEXT,
+    WHITE,
+    text_colour_on,
+)
 
 
 def require_columns(
@@ -332,3 +339,83 @@ def describe(chart: object, text: str) -> None:
     if not text:
         raise ValueError("alt text must not be empty")
     chart.description = text  # type: ignore[attr-defined]
+
+
+def titled_chart(
+    layers: Sequence[Any],
+    *,
+    width: float,
+    height: float,
+    title: str,
+    alt_text: str,
+    subtitle: str | Sequence[str] | None = None,
+) -> alt.LayerChart:
+    """The layers as one chart of a fixed size, with its title and alt text.
+
+    Every chart function ends here, so none can leave without a title or alt text.
+
+    Examples
+    --------
+    >>> dot = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")
+    >>> c = titled_chart([dot], width=100, height=50, title="One",
+    ...                  alt_text="One dot.", subtitle=["a note"])
+    >>> c.title.subtitle, c.description
+    (['a note'], 'One dot.')
+    """
+    heading = (
+        alt.Title(title) if subtitle is None else alt.Title(title, subtitle=subtitle)
+    )
+    chart = layer_chart(layers, width=width, height=height, title=heading)
+    describe(chart, alt_text)
+    return chart
+
+
+def highlighted_row(
+    frame: pd.DataFrame, column: str, highlight: str, what: str, problem: str
+) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is ``highlight``; InputError if none.
+
+    ``problem`` ends the message: "highlight 'X' <problem>".
+    """
+    rows = frame[frame[column] == highlight]
+    if rows.empty:
+        raise InputError(f"{what}: highlight {highlight!r} {problem}")
+    return rows
+
+
+def highlight_marker(
+    data: pd.DataFrame, *, size: float, x: Any, y: Any, **mark: Any
+) -> alt.Chart:
+    """The orange diamond, outlined in the text colour, that marks one authority.
+
+    Every chart marks its highlighted authority the same way (and names it in the
+    subtitle or a label, so colour is never the only cue); ``mark`` adds to the
+    mark's properties (``opacity``) and ``tooltip`` goes to the encoding.
+    """
+    tooltip = mark.pop("tooltip", alt.Undefined)
+    return (
+        alt.Chart(data)
+        .mark_point(
+            shape="diamond",
+            filled=True,
+            size=size,
+            color=ORANGE,
+            stroke=TEXT,
+            strokeWidth=1,
+            **mark,
+        )
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+
+
+def quintile_inks(quintile: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Fill colour of each quintile (white where missing) and the text colour on it.
+
+    Examples
+    --------
+    >>> fill, ink = quintile_inks(pd.Series([1, None, 5], dtype="Int64"))
+    >>> fill.iloc[1], ink.iloc[0] != ink.iloc[2]
+    ('#FFFFFF', True)
+    """
+    fill = quintile.map(lambda q: WHITE if pd.isna(q) else QUINTILE_COLOURS[int(q) - 1])
+    return fill, fill.map(text_colour_on)

@@ -24,6 +24,7 @@ from ._common import (
     require_columns,
     spread_1d,
     text_width,
+    titled_chart,
 )
 from .theme import (
     CATEGORICAL,
@@ -218,14 +219,13 @@ def trend_chart(
         )
     )
     first, final = periods[0], periods[-1]
-    chart = layer_chart(
+    return titled_chart(
         [lines, points, labels],
         width=width,
         height=height,
-        title=alt.Title(title or f"{measure}, {first} to {final}"),
+        title=title or f"{measure}, {first} to {final}",
+        alt_text=_trend_alt_text(valid, names, periods, measure, fmt, decimals),
     )
-    describe(chart, _trend_alt_text(valid, names, periods, measure, fmt, decimals))
-    return chart
 
 
 def _period_order(periods: pd.Series) -> list[str]:
@@ -543,25 +543,20 @@ def _ranked_columns(
         names["label_y"] = top_value + (top_value - domain[0]) * 6 / height
         names["bar_top"] = names["value"].clip(lower=0)
         names["top"] = top_value
-        leader_a = (
+        # Each leader runs up from the bar's top, then across to its label.
+        leaders = [
             alt.Chart(names)
             .mark_rule(color=TEXT, strokeWidth=0.7)
             .encode(
                 x=alt.X("position:Q", scale=xs),
-                y=alt.Y("bar_top:Q", scale=ys),
-                y2="top:Q",
+                y=alt.Y(f"{start}:Q", scale=ys),
+                **ends,
             )
-        )
-        leader_b = (
-            alt.Chart(names)
-            .mark_rule(color=TEXT, strokeWidth=0.7)
-            .encode(
-                x=alt.X("position:Q", scale=xs),
-                x2="label_x:Q",
-                y=alt.Y("top:Q", scale=ys),
-                y2="label_y:Q",
+            for start, ends in (
+                ("bar_top", {"y2": "top:Q"}),
+                ("top", {"x2": "label_x:Q", "y2": "label_y:Q"}),
             )
-        )
+        ]
         for role, weight in (("authority", "bold"), ("neighbour", "normal")):
             part = names[names["role"] == role]
             if part.empty:
@@ -583,7 +578,7 @@ def _ranked_columns(
                     text="name:N",
                 )
             )
-        layers[1:1] = [leader_a, leader_b]
+        layers[1:1] = leaders
     return layer_chart(layers, width=width, height=plot_h, title=title)
 
 

@@ -13,14 +13,15 @@ from lacompare.errors import InputError
 from ._common import (
     Scale,
     auto_decimals,
-    describe,
     fmt_value,
+    highlight_marker,
+    highlighted_row,
     join_names,
-    layer_chart,
     nice_domain,
     numeric,
     require_columns,
     text_width,
+    titled_chart,
 )
 from ._quantiles import box_stats
 from .theme import (
@@ -212,22 +213,13 @@ def box_chart(
         "dots: outliers beyond the whiskers, named. Number of authorities in brackets.",
     ]
     if highlight is not None:
-        spot = frame[frame[label] == highlight]
-        if spot.empty:
-            raise InputError(
-                f"{what}: highlight {highlight!r} has no value in the data"
-            )
+        spot = highlighted_row(
+            frame, label, highlight, what, "has no value in the data"
+        )
         layers.append(
-            alt.Chart(spot)
-            .mark_point(
-                shape="diamond",
-                filled=True,
+            highlight_marker(
+                spot,
                 size=110,
-                color=ORANGE,
-                stroke=TEXT,
-                strokeWidth=1,
-            )
-            .encode(
                 x=x("value"),
                 y=y,
                 tooltip=[alt.Tooltip(f"{label}:N", title="Authority")],
@@ -236,15 +228,13 @@ def box_chart(
         subtitle.append(f"Orange diamond: {highlight}.")
     when = f", {period}" if period else ""
     gt = group_title or group.replace("_", " ")
-    chart = layer_chart(
+    return titled_chart(
         layers,
         width=width,
         height=height,
-        title=alt.Title(title or f"{measure} by {gt}{when}", subtitle=subtitle),
-    )
-    describe(
-        chart,
-        _box_alt_text(
+        title=title or f"{measure} by {gt}{when}",
+        subtitle=subtitle,
+        alt_text=_box_alt_text(
             stats,
             outliers,
             group,
@@ -258,7 +248,6 @@ def box_chart(
             frame,
         ),
     )
-    return chart
 
 
 def _place_box_labels(
@@ -459,11 +448,9 @@ def histogram_chart(
     ]
     spot_text = ""
     if highlight is not None:
-        spot = frame[frame["name"] == highlight]
-        if spot.empty:
-            raise InputError(
-                f"{what}: highlight {highlight!r} has no value in the data"
-            )
+        spot = highlighted_row(
+            frame, "name", highlight, what, "has no value in the data"
+        )
         hv = float(spot["value"].iloc[0])
         refs.append(
             (
@@ -483,37 +470,23 @@ def histogram_chart(
     marks = pd.DataFrame(
         refs, columns=["key", "at", "what", "colour", "dash", "weight"]
     )
-    # Reference lines are named in a legend that shows each line's colour and dash:
-    # direct labels would cross each other when the values are close.
+    # Reference lines are named in a legend that shows each line's colour and dash
+    # (one legend: both channels share it): direct labels would cross each other
+    # when the values are close.
+    legend = alt.Legend(
+        title=None, symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=300
+    )
+
+    def by_line(column: str) -> alt.Scale:
+        return alt.Scale(domain=marks["what"].tolist(), range=marks[column].tolist())
+
     lines = (
         alt.Chart(marks)
         .mark_rule(strokeWidth=2.5)
         .encode(
             x=alt.X("at:Q", scale=xs),
-            color=alt.Color(
-                "what:N",
-                scale=alt.Scale(
-                    domain=marks["what"].tolist(), range=marks["colour"].tolist()
-                ),
-                legend=alt.Legend(
-                    title=None,
-                    symbolType="stroke",
-                    symbolStrokeWidth=2.5,
-                    symbolSize=300,
-                ),
-            ),
-            strokeDash=alt.StrokeDash(
-                "what:N",
-                scale=alt.Scale(
-                    domain=marks["what"].tolist(), range=marks["dash"].tolist()
-                ),
-                legend=alt.Legend(
-                    title=None,
-                    symbolType="stroke",
-                    symbolStrokeWidth=2.5,
-                    symbolSize=300,
-                ),
-            ),
+            color=alt.Color("what:N", scale=by_line("colour"), legend=legend),
+            strokeDash=alt.StrokeDash("what:N", scale=by_line("dash"), legend=legend),
         )
     )
     # A white casing under each line keeps it visible where it crosses a dark bar.
@@ -522,14 +495,7 @@ def histogram_chart(
         .mark_rule(strokeWidth=6, color=WHITE)
         .encode(x=alt.X("at:Q", scale=xs))
     )
-    layers: list[alt.Chart] = [bars, casing, lines]
     when = f", {period}" if period else ""
-    chart = layer_chart(
-        layers,
-        width=width,
-        height=height,
-        title=alt.Title(title or f"Distribution of {measure}{when}"),
-    )
     top = bins.loc[bins["count"].idxmax()]
     above = int((v > 0).sum())
     below = int((v < 0).sum())
@@ -542,13 +508,16 @@ def histogram_chart(
     def f(x: float) -> str:
         return fmt_value(x, fmt, decimals)
 
-    describe(
-        chart,
-        f"Histogram of {measure} for {len(v)} authorities{when}: mean {f(mean)}, "
-        f"median {f(median)}, range {f(v.min())} to {f(v.max())}; the most common "
-        f"band is {top['band']} ({int(top['count'])} authorities).{sign}{spot_text}",
+    return titled_chart(
+        [bars, casing, lines],
+        width=width,
+        height=height,
+        title=title or f"Distribution of {measure}{when}",
+        alt_text=f"Histogram of {measure} for {len(v)} authorities{when}: mean "
+        f"{f(mean)}, median {f(median)}, range {f(v.min())} to {f(v.max())}; the "
+        f"most common band is {top['band']} ({int(top['count'])} authorities)."
+        f"{sign}{spot_text}",
     )
-    return chart
 
 
 def _decimals_of(step: float) -> int:

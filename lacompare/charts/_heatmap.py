@@ -11,15 +11,15 @@ import pandas as pd
 from lacompare.errors import InputError
 
 from ._common import (
-    describe,
     join_names,
-    layer_chart,
     numeric,
+    quintile_inks,
     require_columns,
     text_width,
+    titled_chart,
 )
 from ._quantiles import quintiles
-from .theme import LABEL_SIZE, ORANGE, QUINTILE_COLOURS, WHITE, text_colour_on
+from .theme import LABEL_SIZE, ORANGE, QUINTILE_COLOURS, WHITE
 
 #: Height of one authority's row, in px.
 ROW_HEIGHT = 22
@@ -121,10 +121,7 @@ def heatmap_chart(
     ).to_frame(index=False)
     cells = grid.merge(frame, on=["name", "factor"], how="left")
     cells["text"] = cells["quintile"].map(lambda q: "–" if pd.isna(q) else str(int(q)))
-    cells["fill"] = cells["quintile"].map(
-        lambda q: WHITE if pd.isna(q) else QUINTILE_COLOURS[int(q) - 1]
-    )
-    cells["ink"] = cells["fill"].map(text_colour_on)
+    cells["fill"], cells["ink"] = quintile_inks(cells["quintile"])
     cells["q_label"] = cells["quintile"].map(
         lambda q: "no value" if pd.isna(q) else _QUINTILE_WORDS[int(q)]
     )
@@ -199,18 +196,15 @@ def heatmap_chart(
             .encode(x=x, y=y)
         )
     when = f", {period}" if period else ""
-    chart = layer_chart(
+    return titled_chart(
         layers,
         width=cell_width * len(order),
         height=ROW_HEIGHT * len(names),
-        title=alt.Title(
-            title or f"Where authorities sit on each factor: quintiles{when}",
-            subtitle="1 = lowest fifth of authorities, 5 = highest fifth"
-            + (f"; {highlight} outlined" if highlight else ""),
-        ),
+        title=title or f"Where authorities sit on each factor: quintiles{when}",
+        subtitle="1 = lowest fifth of authorities, 5 = highest fifth"
+        + (f"; {highlight} outlined" if highlight else ""),
+        alt_text=_alt_text(cells, order, names, counts, highlight, when),
     )
-    describe(chart, _alt_text(cells, order, names, counts, highlight, when))
-    return chart
 
 
 _QUINTILE_WORDS = {

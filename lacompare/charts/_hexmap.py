@@ -14,12 +14,12 @@ from lacompare.errors import InputError
 
 from ._common import (
     auto_decimals,
-    describe,
     fmt_value,
     join_names,
-    layer_chart,
     numeric,
+    quintile_inks,
     require_columns,
+    titled_chart,
 )
 from ._quantiles import quintiles
 from .theme import (
@@ -29,7 +29,6 @@ from .theme import (
     QUINTILE_COLOURS,
     TEXT,
     WHITE,
-    text_colour_on,
 )
 
 #: A pointy-top hexagon in Vega's unit box (symbol paths are scaled by sqrt(size)).
@@ -198,10 +197,7 @@ def hex_map_chart(
     frame["class"] = frame["quintile"].map(
         lambda q: no_data if pd.isna(q) else labels[q]
     )
-    frame["fill"] = frame["quintile"].map(
-        lambda q: WHITE if pd.isna(q) else QUINTILE_COLOURS[int(q) - 1]
-    )
-    frame["ink"] = frame["fill"].map(text_colour_on)
+    frame["fill"], frame["ink"] = quintile_inks(frame["quintile"])
     frame["shown"] = [
         "no value" if pd.isna(v) else fmt_value(v, fmt, decimals)
         for v in frame["value"]
@@ -284,14 +280,14 @@ def hex_map_chart(
         # Named in the subtitle: a label on the map would cover neighbouring hexes.
         name = frame.loc[frame["la_code"] == highlight, "la_name"].iloc[0]
         subtitle.append(f"Orange outline: {name}.")
-    chart = layer_chart(
+    return titled_chart(
         layers,
         width=float(width),
         height=float(height),
-        title=alt.Title(title or f"{measure}{when}", subtitle=subtitle),
+        title=title or f"{measure}{when}",
+        subtitle=subtitle,
+        alt_text=_alt_text(frame, measure, when, fmt, decimals, highlight),
     )
-    describe(chart, _alt_text(frame, measure, when, fmt, decimals, highlight))
-    return chart
 
 
 def _region_lines(

@@ -13,14 +13,15 @@ from lacompare.errors import InputError
 from ._common import (
     Scale,
     auto_decimals,
-    describe,
     fmt_value,
+    highlight_marker,
+    highlighted_row,
     join_names,
-    layer_chart,
     nice_domain,
     numeric,
     place_labels,
     require_columns,
+    titled_chart,
 )
 from .theme import (
     DARK_BLUE,
@@ -28,7 +29,6 @@ from .theme import (
     DARK_PINK,
     FOCUS_GREY,
     MIN_FONT_SIZE,
-    ORANGE,
     TEXT,
 )
 
@@ -87,6 +87,26 @@ def _points(data: pd.DataFrame, x: str, y: str, label: str, what: str) -> pd.Dat
             f"{what}: needs at least 3 authorities with both values, got {len(frame)}"
         )
     return frame.reset_index(drop=True)
+
+
+def _highlight(
+    frame: pd.DataFrame,
+    highlight: str,
+    what: str,
+    x_scale: alt.Scale,
+    y_scale: alt.Scale,
+    tip: list[alt.Tooltip],
+) -> alt.Chart:
+    """The highlighted authority's point, drawn over the others."""
+    spot = highlighted_row(frame, "name", highlight, what, "lacks one of the values")
+    return highlight_marker(
+        spot,
+        size=130,
+        opacity=1,
+        x=alt.X("x:Q", scale=x_scale),
+        y=alt.Y("y:Q", scale=y_scale),
+        tooltip=tip,
+    )
 
 
 def _label_layers(
@@ -264,26 +284,7 @@ def scatter_chart(
     )
     layers: list[alt.Chart] = [points, line]
     if highlight is not None:
-        spot = frame[frame["name"] == highlight]
-        if spot.empty:
-            raise InputError(f"{what}: highlight {highlight!r} lacks one of the values")
-        layers.append(
-            alt.Chart(spot)
-            .mark_point(
-                shape="diamond",
-                filled=True,
-                size=130,
-                color=ORANGE,
-                stroke=TEXT,
-                strokeWidth=1,
-                opacity=1,
-            )
-            .encode(
-                x=alt.X("x:Q", scale=x_scale),
-                y=alt.Y("y:Q", scale=y_scale),
-                tooltip=tip,
-            )
-        )
+        layers.append(_highlight(frame, highlight, what, x_scale, y_scale, tip))
     named = [
         *([highlight] if highlight else []),
         *[nm for nm in label_points if nm != highlight],
@@ -298,14 +299,6 @@ def scatter_chart(
     )
     when = f", {period}" if period else ""
     subtitle = [caption] + ([f"Orange diamond: {highlight}."] if highlight else [])
-    chart = layer_chart(
-        layers,
-        width=width,
-        height=height,
-        title=alt.Title(
-            title or f"{y_title} against {x_title}{when}", subtitle=subtitle
-        ),
-    )
     # The fitted line described end to end, in the measures' own units.
     y0_text = fmt_value(float(fit["y"].iloc[0]), y_format, ydec)
     y1_text = fmt_value(float(fit["y"].iloc[1]), y_format, ydec)
@@ -326,8 +319,14 @@ def scatter_chart(
             f" {highlight} is marked ({x_title} {row['x_text']}, "
             f"{y_title} {row['y_text']})."
         )
-    describe(chart, text)
-    return chart
+    return titled_chart(
+        layers,
+        width=width,
+        height=height,
+        title=title or f"{y_title} against {x_title}{when}",
+        subtitle=subtitle,
+        alt_text=text,
+    )
 
 
 def predicted_actual_chart(
@@ -482,24 +481,7 @@ def predicted_actual_chart(
         .encode(x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale), text="t:N")
     )
     if highlight is not None:
-        spot = frame[frame["name"] == highlight]
-        if spot.empty:
-            raise InputError(f"{what}: highlight {highlight!r} lacks one of the values")
-        layers.append(
-            alt.Chart(spot)
-            .mark_point(
-                shape="diamond",
-                filled=True,
-                size=130,
-                color=ORANGE,
-                stroke=TEXT,
-                strokeWidth=1,
-                opacity=1,
-            )
-            .encode(
-                x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale), tooltip=tip
-            )
-        )
+        layers.append(_highlight(frame, highlight, what, scale, scale, tip))
     named = [
         *([highlight] if highlight else []),
         *[nm for nm in top["name"] if nm != highlight],
@@ -524,15 +506,6 @@ def predicted_actual_chart(
         extra.append(f"Orange diamond: {highlight}.")
     if extra:
         subtitle.append(" ".join(extra))
-    chart = layer_chart(
-        layers,
-        width=size,
-        height=size,
-        title=alt.Title(
-            title or f"Actual against predicted {measure}{when}",
-            subtitle=subtitle,
-        ),
-    )
     above, below = int((frame["gap"] > 0).sum()), int((frame["gap"] < 0).sum())
     r2 = float(np.corrcoef(frame["x"], frame["y"])[0, 1] ** 2)
     gaps = [
@@ -559,5 +532,11 @@ def predicted_actual_chart(
     if highlight is not None:
         row = frame[frame["name"] == highlight].iloc[0]
         text += f" {highlight}: actual {row['y_text']}, predicted {row['x_text']}."
-    describe(chart, text)
-    return chart
+    return titled_chart(
+        layers,
+        width=size,
+        height=size,
+        title=title or f"Actual against predicted {measure}{when}",
+        subtitle=subtitle,
+        alt_text=text,
+    )

@@ -75,6 +75,15 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return spec
 
 
+def _render(spec: dict[str, Any], fmt: str, **options: Any) -> Any:
+    """vl-convert's ``vegalite_to_<fmt>``: Altair's Vega-Lite version, British
+    number formats (every rendered chart goes through here)."""
+    import vl_convert as vlc
+
+    convert = getattr(vlc, f"vegalite_to_{fmt}")
+    return convert(spec, vl_version=_vl_version(), format_locale="en-GB", **options)
+
+
 def _alt_text(spec: dict[str, Any]) -> str:
     return str(spec.get("description", ""))
 
@@ -111,10 +120,8 @@ def chart_svg(chart: alt.TopLevelMixin) -> str:
     >>> svg.startswith("<svg") and '<desc id="lac-desc">One dot</desc>' in svg
     True
     """
-    import vl_convert as vlc
-
     spec = chart_spec(chart)
-    svg = vlc.vegalite_to_svg(spec, vl_version=_vl_version(), format_locale="en-GB")
+    svg = _render(spec, "svg")
     name = html.escape(_title(spec), quote=False)
     desc = html.escape(_alt_text(spec), quote=False)
     end = svg.index(">", svg.index("<svg")) + 1
@@ -143,16 +150,7 @@ def chart_png_bytes(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     >>> chart_png_bytes(_dot(), scale=1)[:4]
     b'\\x89PNG'
     """
-    import vl_convert as vlc
-
-    return bytes(
-        vlc.vegalite_to_png(
-            chart_spec(chart),
-            vl_version=_vl_version(),
-            scale=scale,
-            format_locale="en-GB",
-        )
-    )
+    return bytes(_render(chart_spec(chart), "png", scale=scale))
 
 
 def chart_pdf_bytes(chart: alt.TopLevelMixin) -> bytes:
@@ -173,13 +171,7 @@ def chart_pdf_bytes(chart: alt.TopLevelMixin) -> bytes:
     >>> chart_pdf_bytes(_dot())[:5]
     b'%PDF-'
     """
-    import vl_convert as vlc
-
-    return bytes(
-        vlc.vegalite_to_pdf(
-            chart_spec(chart), vl_version=_vl_version(), format_locale="en-GB"
-        )
-    )
+    return bytes(_render(chart_spec(chart), "pdf"))
 
 
 @cache

@@ -29,13 +29,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ._match import _as_date, _query_text, resolve_authority
+from ._match import (
+    _as_date,
+    _lifetime_note,
+    _match_each,
+    _query_text,
+    resolve_authority,
+)
 from ._normalise import ONS_CODE, code_text, normalise_name
 from ._registry import _read_data_csv, _split, registry
 
@@ -251,26 +257,18 @@ def _describe(code: str) -> str:
 
 
 def _validity_note(d: District, day: date | None) -> str:
-    successor = f"; successor {_describe(d.successor)}" if d.successor else ""
-    if day is None:
-        if d.valid_to is None:
-            return ""
-        ended = d.valid_to + timedelta(days=1)
-        return f"abolished {ended.isoformat()}{successor}"
-    if d.valid_on(day):
-        return ""
-    if d.valid_to is not None and day > d.valid_to:
-        ended = d.valid_to + timedelta(days=1)
-        return (
-            f"existed until {d.valid_to.isoformat()} (abolished {ended.isoformat()}),"
-            f" not on {day.isoformat()}{successor}"
-        )
-    assert d.valid_from is not None
+    """Say when the district is not the district of the day asked about."""
     before = _index().predecessors.get(d.code, [])
-    links = (
-        f"; predecessors {', '.join(_describe(c) for c in before)}" if before else ""
+    return _lifetime_note(
+        d,
+        day,
+        lambda: f"; successor {_describe(d.successor)}" if d.successor else "",
+        lambda: (
+            f"; predecessors {', '.join(_describe(c) for c in before)}"
+            if before
+            else ""
+        ),
     )
-    return f"existed from {d.valid_from.isoformat()}, not on {day.isoformat()}{links}"
 
 
 def _join(*notes: str) -> str:
@@ -422,22 +420,7 @@ def match_districts(
     (['E07000030', None, None, 'E07000030'], True)
     """
     day = _as_date(as_of)
-    series = (
-        values
-        if isinstance(values, pd.Series)
-        else pd.Series(list(values), dtype=object)
-    )
-    try:
-        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    except TypeError:  # unhashable cells: compare their text instead
-        codes, uniques = pd.factorize(
-            series.map(str).astype(object), use_na_sentinel=True
-        )
-    found = [match_district(u, day) for u in uniques]
-    table = np.empty(len(found) + 1, dtype=object)
-    table[:-1] = found
-    table[-1] = None  # the NA sentinel (-1)
-    return list(table[codes])
+    return _match_each(values, lambda u: match_district(u, day), None)
 
 
 @cache

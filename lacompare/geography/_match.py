@@ -9,10 +9,11 @@ the nearest candidates: a wrong authority is worse than no authority.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from ._normalise import (
     split_combined_code,
 )
 from ._registry import Area, Entity, Registry, registry
+
+T = TypeVar("T")
 
 #: Minimum RapidFuzz ratio (0-100) for a fuzzy match.
 FUZZY_THRESHOLD = 90.0
@@ -154,26 +157,47 @@ def _links(reg: Registry, keys: Sequence[str]) -> str:
 
 def _validity_note(reg: Registry, ent: Entity, day: date | None) -> str:
     """Say when the chosen entity is not the authority of the day asked about."""
+    return _lifetime_note(
+        ent,
+        day,
+        lambda: f"; successors {_links(reg, ent.successors)}",
+        lambda: (
+            f"; predecessors {_links(reg, ent.predecessors)}"
+            if ent.predecessors
+            else ""
+        ),
+    )
+
+
+def _lifetime_note(
+    ent: Entity | Any,
+    day: date | None,
+    after: Callable[[], str],
+    before: Callable[[], str],
+) -> str:
+    """Why an authority's or district's lifetime does not cover ``day`` ('' if it
+    does; with no day, whether it has been abolished).
+
+    ``after`` and ``before`` give the text naming what followed and what preceded
+    it (asked for only when the note needs them).
+    """
     if day is None:
         if ent.valid_to is None:
             return ""
         ended = ent.valid_to + timedelta(days=1)
-        return (
-            f"abolished {ended.isoformat()}; successors {_links(reg, ent.successors)}"
-        )
+        return f"abolished {ended.isoformat()}{after()}"
     if ent.valid_on(day):
         return ""
     if ent.valid_to is not None and day > ent.valid_to:
         ended = ent.valid_to + timedelta(days=1)
         return (
             f"existed until {ent.valid_to.isoformat()} (abolished {ended.isoformat()}),"
-            f" not on {day.isoformat()}; successors {_links(reg, ent.successors)}"
+            f" not on {day.isoformat()}{after()}"
         )
     assert ent.valid_from is not None
-    links = (
-        f"; predecessors {_links(reg, ent.predecessors)}" if ent.predecessors else ""
+    return (
+        f"existed from {ent.valid_from.isoformat()}, not on {day.isoformat()}{before()}"
     )
-    return f"existed from {ent.valid_from.isoformat()}, not on {day.isoformat()}{links}"
 
 
 def _distance(ent: Entity, day: date) -> int:
@@ -579,6 +603,22 @@ def match_authorities(
     ['E08000035', 'E08000035', 'E08000035', None]
     """
     day = _as_date(as_of)
+    return _match_each(
+        values, lambda u: resolve_authority(u, day), _none("", "empty value")
+    )
+
+
+def _match_each(
+    values: Sequence[object] | pd.Series | np.ndarray,
+    match: Callable[[object], T],
+    missing: T | None,
+) -> list[T | None]:
+    """``match`` of every value, in order, calling it once per distinct value.
+
+    Equal values share one result object; None/NaN get ``missing``. Registers and
+    returns repeat each authority's name in every row, so matching the distinct
+    values only is what keeps a 100,000-row file fast.
+    """
     series = (
         values
         if isinstance(values, pd.Series)
@@ -590,9 +630,9 @@ def match_authorities(
         codes, uniques = pd.factorize(
             series.map(str).astype(object), use_na_sentinel=True
         )
-    resolved = [resolve_authority(u, day) for u in uniques]
+    found = [match(u) for u in uniques]
     # The last slot answers the NA sentinel (-1).
-    table = np.empty(len(resolved) + 1, dtype=object)
-    table[:-1] = resolved
-    table[-1] = _none("", "empty value")
+    table = np.empty(len(found) + 1, dtype=object)
+    table[:-1] = found
+    table[-1] = missing
     return list(table[codes])

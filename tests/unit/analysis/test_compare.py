@@ -7,12 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import typer
+from analysis_cli import save_store, summary_app
 from scipy import stats
 from typer.testing import CliRunner
 
 from lacompare.analysis import compare, funnel_limits
-from lacompare.analysis._commands_summary import register
 from lacompare.derive import derive_rate
 from lacompare.errors import InputError
 
@@ -297,19 +296,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def app():
-    app = typer.Typer(name="lacompare", no_args_is_help=True, rich_markup_mode="rich")
-    register(app)
-    return app
+    return summary_app()
 
 
 @pytest.fixture
 def db(north_east, tmp_path):
-    store, _ = north_east
-    path = tmp_path / "s.duckdb"
-    store.con.execute(f"ATTACH '{path}' AS f")
-    store.con.execute("COPY FROM DATABASE memory TO f")
-    store.con.execute("DETACH f")
-    return path
+    return save_store(north_east[0], tmp_path)
 
 
 def test_compare_help(app):
@@ -345,8 +337,8 @@ def test_breakdown_must_exist_and_may_be_named_by_part(store, write):
 
     text = ("time_period,time_identifier,geographic_level,country_code,country_name,"
             "region_code,region_name,old_la_code,new_la_code,la_name,kind,rate\n"
-            + "".join(f"2024,Reporting year,Local authority,E92000001,England,E12000001,"
-                      f"North East,{d},{c},{n},{k},{v}\n"
+            + "".join(f"2024,Reporting year,Local authority,E92000001,England,"
+                      f"E12000001,North East,{d},{c},{n},{k},{v}\n"
                       for d, c, n in (("805", "E06000001", "Hartlepool"),
                                       ("806", "E06000002", "Middlesbrough"))
                       for k, v in (("At 31 March", 10), ("Started", 3))))

@@ -182,7 +182,7 @@ def test_excluded_authorities_are_listed_with_why(built):
     assert why[suppressed] == "spend 2024-25: suppressed"
     assert why[no_row] == "idaci 2019: no row"
     assert why[conflict] == "pop 2023: 2 different values"
-    assert why[leeds] == "excluded by the user"
+    assert why[leeds] == "excluded by user: Leeds"
     assert r.n == 150 - 4 == len(r.data)
     assert not set(r.data["la_code"]) & set(why.index)
     assert r.excluded.columns.tolist() == ["la_code", "la_name", "reason"]
@@ -514,7 +514,7 @@ def test_panel_lists_missing_years_and_singletons(store):
     ex = p.excluded.set_index(["la_code", "year"])["reason"]
     assert ex[(gap, 2018)] == "x1 2018: no row"
     assert ex[(single, 2016)].startswith("only year with every value")
-    assert (ex.loc[codes[2]] == "excluded by the user").all()
+    assert (ex.loc[codes[2]] == f"excluded by user: {codes[2]}").all()
     assert p.n == 30 * 6 - 1 - 6 - 6
     kept = grid[~grid["la_code"].isin([single, codes[2]])
                 & ~((grid["la_code"] == gap) & (grid["year"] == 2018))]

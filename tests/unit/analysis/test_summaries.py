@@ -10,11 +10,10 @@ import math
 
 import numpy as np
 import pytest
-import typer
+from analysis_cli import save_store, summary_app
 from typer.testing import CliRunner
 
 from lacompare.analysis import REGION_ORDER, summarise, summarise_by_group
-from lacompare.analysis._commands_summary import register
 from lacompare.errors import InputError
 from lacompare.store import open_store
 
@@ -120,8 +119,8 @@ def test_exclude_by_name_code_and_region(rates):
                                                          rel=1e-9)
     reasons = dict(zip(result.excluded["la_name"], result.excluded["reason"],
                        strict=True))
-    assert reasons["Isles of Scilly"] == "excluded: Isles of Scilly"
-    assert reasons["City of London"] == "excluded: 201"
+    assert reasons["Isles of Scilly"] == "excluded by user: Isles of Scilly"
+    assert reasons["City of London"] == "excluded by user: 201"
     without_london = summarise(rates, "rate", periods="2013:2017",
                                exclude=["London"]).table
     assert "London" not in set(without_london["region"])
@@ -224,18 +223,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def app():
-    app = typer.Typer(name="lacompare", no_args_is_help=True, rich_markup_mode="rich")
-    register(app)
-    return app
+    return summary_app()
 
 
 @pytest.fixture
 def db(rates, tmp_path):
-    path = tmp_path / "s.duckdb"
-    rates.con.execute(f"ATTACH '{path}' AS f")
-    rates.con.execute("COPY FROM DATABASE memory TO f")
-    rates.con.execute("DETACH f")
-    return path
+    return save_store(rates, tmp_path)
 
 
 def test_summary_help(app):
@@ -265,7 +258,8 @@ def test_summary_table(app, db):
                                  "Isles of Scilly", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "Inner London" in result.output and "England" in result.output
-    assert "left out (excluded: Isles of Scilly): Isles of Scilly" in result.output
+    assert "left out (excluded by user: Isles of Scilly): Isles of Scilly" in \
+        result.output
 
 
 def test_summary_bad_measure_is_one_line(app, db):

@@ -94,3 +94,18 @@ def _period_end(text: str) -> date | None:
 def period_end() -> Callable[[str], date | None]:
     """Turn a DfE period label into the date the row describes."""
     return _period_end
+
+
+@pytest.fixture(scope="session")
+def shared_csv(
+    shared_data: Path, read_csv: Callable[[Path], pd.DataFrame]
+) -> Callable[[str], pd.DataFrame]:
+    """Read a CSV by its path inside the shared data folder; skip if it is absent."""
+
+    def read(relative: str) -> pd.DataFrame:
+        path = shared_data / relative
+        if not path.exists():
+            pytest.skip(f"{path} is absent")
+        return read_csv(path)
+
+    return read

@@ -89,6 +89,13 @@ DWP_OTHER_LABELS = {
     "Unknown": "residual row for children not placed in an area (total-row)",
 }
 DWP_CAPTION = "National - Regional - LA - OAs"  # geography caption, not an area
+DWP_COUNTS = (
+    "deprivation/dwp_children_relative_low_income_ltla_counts_fye2015_to_fye2022.csv"
+)
+DWP_DERIVED = (
+    "deprivation/"
+    "children_relative_low_income_ltla_with_pop0_16_2015_to_2020_derived.csv"
+)
 
 
 @pytest.fixture(scope="module")
@@ -231,13 +238,9 @@ def test_aliases_point_at_districts() -> None:
 
 def test_current_districts_are_the_2023_ons_lookup(
     dist: pd.DataFrame,
-    shared_data: Path,
-    read_csv: Callable[[Path], pd.DataFrame],
+    shared_csv: Callable[[str], pd.DataFrame],
 ) -> None:
-    path = shared_data / "la_lookup" / "LTLA-UTLA_Apr23_Lookup_England-Wales.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    lookup = read_csv(path)
+    lookup = shared_csv("la_lookup/LTLA-UTLA_Apr23_Lookup_England-Wales.csv")
     e07 = lookup[lookup["LTLA23CD"].str.match(DISTRICT_CODE)].set_index("LTLA23CD")
     assert len(e07) == 164
     rows = dist.set_index("district_code")
@@ -252,13 +255,9 @@ def test_current_districts_are_the_2023_ons_lookup(
 
 def test_file_agrees_with_mysociety(
     dist: pd.DataFrame,
-    shared_data: Path,
-    read_csv: Callable[[Path], pd.DataFrame],
+    shared_csv: Callable[[str], pd.DataFrame],
 ) -> None:
-    path = shared_data / "la_lookup" / "mysociety_uk_local_authorities_current.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    ms = read_csv(path)
+    ms = shared_csv("la_lookup/mysociety_uk_local_authorities_current.csv")
     gss = dict(zip(ms["local-authority-code"], ms["gss-code"], strict=True))
     nmd = ms[ms["local-authority-type"] == "NMD"].set_index("gss-code")
     rows = dist.set_index("district_code")
@@ -291,17 +290,9 @@ def test_file_agrees_with_mysociety(
 
 def test_2021_ltla_codes_in_dwp_derived_file_are_covered(
     dist: pd.DataFrame,
-    shared_data: Path,
-    read_csv: Callable[[Path], pd.DataFrame],
+    shared_csv: Callable[[str], pd.DataFrame],
 ) -> None:
-    path = (
-        shared_data
-        / "deprivation"
-        / "children_relative_low_income_ltla_with_pop0_16_2015_to_2020_derived.csv"
-    )
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    frame = read_csv(path)
+    frame = shared_csv(DWP_DERIVED)
     e07 = set(frame.loc[frame["ltla21_code"].str.match(DISTRICT_CODE), "ltla21_code"])
     assert len(e07) == 181
     assert e07 <= set(dist["district_code"])
@@ -313,13 +304,9 @@ def test_2021_ltla_codes_in_dwp_derived_file_are_covered(
 # --- the DWP low-income files: every name is an authority or a district ------------
 
 
-def _non_english_names(
-    shared_data: Path, read_csv: Callable[[Path], pd.DataFrame]
-) -> set[str]:
+def _non_english_names(shared_csv: Callable[[str], pd.DataFrame]) -> set[str]:
     """Normalised names of Welsh, Scottish and Northern Irish council areas."""
-    ms = read_csv(
-        shared_data / "la_lookup" / "mysociety_uk_local_authorities_current.csv"
-    )
+    ms = shared_csv("la_lookup/mysociety_uk_local_authorities_current.csv")
     other = ms[ms["nation"].isin(["Wales", "Scotland", "Northern Ireland"])]
     names = set(other["nice-name"]) | set(other["official-name"])
     for alt in other["alt-names"]:
@@ -346,16 +333,9 @@ def _classify(name: str, day: date | None, non_english: set[str]) -> tuple[str, 
 
 
 def test_dwp_low_income_counts_names_are_authorities_or_districts(
-    shared_data: Path, read_csv: Callable[[Path], pd.DataFrame]
+    shared_csv: Callable[[str], pd.DataFrame],
 ) -> None:
-    path = (
-        shared_data
-        / "deprivation"
-        / "dwp_children_relative_low_income_ltla_counts_fye2015_to_fye2022.csv"
-    )
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    frame = read_csv(path)
+    frame = shared_csv(DWP_COUNTS)
     # A Stat-Xplore export: the first column (headed 'Year') holds the area names;
     # the years are the other headers. The caption row under the header has no data.
     name_col = frame.columns[0]
@@ -365,7 +345,7 @@ def test_dwp_low_income_counts_names_are_authorities_or_districts(
     assert DWP_CAPTION in set(frame[name_col]) - set(data[name_col])
     names = [str(n).strip() for n in data[name_col]]
     assert len(names) == len(set(names)) == 376
-    non_english = _non_english_names(shared_data, read_csv)
+    non_english = _non_english_names(shared_csv)
     found: dict[str, list[str]] = {}
     # FYE2015 to FYE2022: the names are 2021 geography throughout.
     for day in (None, date(2015, 3, 31), date(2022, 3, 31)):
@@ -384,18 +364,11 @@ def test_dwp_low_income_counts_names_are_authorities_or_districts(
 
 
 def test_dwp_derived_file_names_and_codes_agree(
-    shared_data: Path, read_csv: Callable[[Path], pd.DataFrame]
+    shared_csv: Callable[[str], pd.DataFrame],
 ) -> None:
-    path = (
-        shared_data
-        / "deprivation"
-        / "children_relative_low_income_ltla_with_pop0_16_2015_to_2020_derived.csv"
-    )
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    frame = read_csv(path)
+    frame = shared_csv(DWP_DERIVED)
     rows = frame[["ltla21_name", "ltla21_code", "year"]].drop_duplicates()
-    non_english = _non_english_names(shared_data, read_csv)
+    non_english = _non_english_names(shared_csv)
     problems = []
     for name, code, year in rows.itertuples(index=False):
         day = date(int(float(year)), 3, 31)
