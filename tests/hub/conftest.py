@@ -18,6 +18,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# Playwright's sync API (the browser tests, earlier in the same session) leaves an
+# event loop on the main thread; Django's async-safety check would then refuse the ORM
+# in these synchronous tests. Django documents this switch for exactly that case.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 PASSWORD = "correct-horse-battery-staple-42"
 SECRET_KEY = "tests-only-" + "k" * 50
 HUB_TABLES = (
