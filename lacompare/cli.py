@@ -279,6 +279,7 @@ COMMAND_MODULES = (
     "lacompare.snapshot._commands",  # snapshot
     "lacompare.dashboard._commands",  # serve
     "lacompare.sources._commands",  # sources, fetch
+    "lacompare.sources._commands_dictionary",  # ingest-dictionary
     "lacompare.hub._commands",  # hub
 )
 

@@ -7,8 +7,9 @@ from counts and the ONS 0-17 population, sums district rows up to counties, appl
 the chosen boundary policy, and checks the derived rates against the published ones
 (the steps after loading are data too: ``lacompare/build/plan.toml``). Every file is
 accounted for: loaded, loaded as neighbours, set aside with the reason it holds no
-authority figures, failed (with the one-line error; the store is unchanged by that
-file), or unknown (listed, never skipped silently).
+authority figures, applied as a measure dictionary to the loads it describes, failed
+(with the one-line error; the store is unchanged by that file), or unknown (listed,
+never skipped silently).
 
 Examples
 --------
@@ -80,7 +81,8 @@ class FileOutcome:
 
     relative: str
     sheet: str | None
-    status: str  # loaded, neighbours, set-aside, documentation, failed, unknown
+    status: str  # loaded, neighbours, dictionary, set-aside, documentation, failed,
+    # unknown
     how: str = ""  # recognised by path, name or header
     detail: str = ""
     observations: int = 0
@@ -133,6 +135,8 @@ class BuildResult:
                 lines.extend(f"  {f.id}: {f.detail}" for f in rows)
         for f in self.of_status("neighbours"):
             lines.append(f"neighbours: {f.id}: {f.detail}")
+        for f in self.of_status("dictionary"):
+            lines.append(f"{f.id}: {f.detail}")
         for name, d in self.derived.items():
             lines.append(f"derived {name}: {d.n:,} values")
         for name, d in self.aggregated.items():
@@ -201,6 +205,39 @@ def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
                   "values set aside")
     if result.unresolved:
         out.detail += f"; {len(result.unresolved)} rows named no authority (logged)"
+    return out
+
+
+def _apply_dictionary(store: Store, rec: Recognised, loaded_ids: dict[str, list[int]],
+                      result: BuildResult) -> FileOutcome:
+    """Apply a measure dictionary to the loads it describes (those that loaded)."""
+    from lacompare.sources._dictionary import (
+        apply_measure_dictionary,
+        read_measure_dictionary,
+    )
+
+    entry = rec.dictionary
+    assert entry is not None
+    out = FileOutcome(rec.relative, None, "dictionary", rec.how)
+    ids = [i for path in entry.spec.describes for i in loaded_ids.get(path, [])]
+    if not ids:
+        out.detail = ("not applied: none of the files it describes loaded ("
+                      + ", ".join(entry.spec.describes) + ")")
+        result.issues.add("dictionary-not-applied", f"{rec.relative}: {out.detail}")
+        return out
+    try:
+        book = read_measure_dictionary(rec.file, entry.spec)
+        applied, issues = apply_measure_dictionary(store, book, source_ids=ids)
+    except LacompareError as exc:
+        out.status, out.detail = "failed", str(exc)
+        return out
+    out.source_id = book.source_id
+    actions = applied["action"].value_counts().to_dict()
+    out.detail = (f"measure dictionary: {applied['measure'].nunique():,} measures "
+                  f"matched, {actions.get('set', 0):,} values set, "
+                  f"{actions.get('same', 0):,} already so, "
+                  f"{actions.get('spec-wins', 0):,} kept as a spec states")
+    result.issues.extend(i for i in issues if i.severity != "info")
     return out
 
 
@@ -311,7 +348,12 @@ def build_store(
         recs = _walk(folder, known)
     work = sum(max(1, len(r.loads)) for r in recs)
     done = 0
+    loaded_ids: dict[str, list[int]] = {}  # known path -> source ids of its loads
+    dictionaries: list[Recognised] = []
     for rec in recs:
+        if rec.kind == "dictionary":
+            dictionaries.append(rec)  # applied once the loads it describes are in
+            continue
         if rec.kind in ("documentation", "other", "unknown"):
             status = {"other": "set-aside"}.get(rec.kind, rec.kind)
             result.files.append(FileOutcome(rec.relative, None, status, rec.how,
@@ -327,10 +369,22 @@ def build_store(
         for entry in rec.loads:
             if progress:
                 progress(entry.id if rec.how == "path" else rec.relative, done, work)
-            result.files.append(_load_one(store, rec, entry))
+            outcome = _load_one(store, rec, entry)
+            result.files.append(outcome)
+            if outcome.source_id is not None:
+                loaded_ids.setdefault(entry.path, []).append(outcome.source_id)
             done += 1
         if rec.file.suffix.lower() in WORKBOOK_SUFFIXES:
             _other_sheets(rec, known, result)
+    # In the order known_files.toml lists them: a later dictionary has the last word.
+    order = {d.path: i for i, d in enumerate(known.dictionaries)}
+    dictionaries.sort(key=lambda r: order.get(r.dictionary.path, 0)
+                      if r.dictionary else 0)
+    for rec in dictionaries:
+        if progress:
+            progress(rec.relative, done, work)
+        result.files.append(_apply_dictionary(store, rec, loaded_ids, result))
+        done += 1
     if fetch:
         _fetch_all(store, result, progress, fetch_client)
     if steps:

@@ -2,8 +2,9 @@
 
 Each file under a build folder is recognised by its path relative to the folder, then
 by its file name anywhere under it, then by its header signature (CSV headings), and
-mapped to how it loads (spec, sheet, options), to a neighbour set, or to the reason it
-holds no authority figures. Nothing is skipped silently: a file that matches nothing
+mapped to how it loads (spec, sheet, options), to a neighbour set, to the measure
+dictionary it is (applied to the loads it describes), or to the reason it holds no
+authority figures. Nothing is skipped silently: a file that matches nothing
 is reported as unknown.
 
 Examples
@@ -86,15 +87,25 @@ class NeighbourEntry:
 
 
 @dataclass(frozen=True)
+class DictionaryEntry:
+    """A publisher's measure dictionary and the loads whose measures it describes."""
+
+    path: str
+    spec: Any  # lacompare.sources._dictionary.DictionarySpec
+    header: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Recognised:
     """How one file found under a build folder is to be treated."""
 
     file: Path
     relative: str
-    kind: str  # 'load', 'neighbours', 'other', 'documentation', 'unknown'
+    kind: str  # 'load', 'neighbours', 'dictionary', 'other', 'documentation', 'unknown'
     how: str  # 'path', 'name', 'header' or ''
     loads: tuple[LoadEntry, ...] = ()
     neighbours: NeighbourEntry | None = None
+    dictionary: DictionaryEntry | None = None
     reason: str = ""
 
 
@@ -104,12 +115,13 @@ class KnownFiles:
 
     loads: list[LoadEntry] = field(default_factory=list)
     neighbours: list[NeighbourEntry] = field(default_factory=list)
+    dictionaries: list[DictionaryEntry] = field(default_factory=list)
     other: dict[str, str] = field(default_factory=dict)
     other_sheets: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def known_paths(self) -> set[str]:
         return ({e.path for e in self.loads} | {e.path for e in self.neighbours}
-                | set(self.other))
+                | {d.path for d in self.dictionaries} | set(self.other))
 
     def loads_for(self, path: str) -> list[LoadEntry]:
         return [e for e in self.loads if e.path == path]
@@ -131,6 +143,9 @@ class KnownFiles:
                 if entry.header and set(entry.header) <= first:
                     return Recognised(path, rel, "load", "header",
                                       loads=tuple(self.loads_for(entry.path)))
+            for d in self.dictionaries:
+                if d.header and set(d.header) <= first:
+                    return Recognised(path, rel, "dictionary", "header", dictionary=d)
         return Recognised(path, rel, "unknown", "",
                           reason="not a file lacompare knows (see "
                           "lacompare/sources/known_files.toml)")
@@ -145,6 +160,9 @@ class KnownFiles:
         for n in self.neighbours:
             if same(n.path):
                 return "neighbours", {"neighbours": n}
+        for d in self.dictionaries:
+            if same(d.path):
+                return "dictionary", {"dictionary": d}
         for path, reason in self.other.items():
             if same(path):
                 return "other", {"reason": reason}
@@ -196,6 +214,14 @@ def _read(path: Path) -> KnownFiles:
     for row in data.get("neighbours", []):
         known.neighbours.append(NeighbourEntry(row["path"], row["set_id"],
                                                row.get("label"), row.get("valid_for")))
+    for i, row in enumerate(data.get("dictionary", []), 1):
+        from lacompare.sources._dictionary import DictionarySpec
+
+        if "path" not in row:
+            raise SpecError(f"[[dictionary]] entry {i}: no path", file=str(path))
+        known.dictionaries.append(DictionaryEntry(
+            row["path"], DictionarySpec.from_dict(row, origin=str(path)),
+            tuple(row.get("header", ()))))
     for row in data.get("other", []):
         known.other[row["path"]] = row["reason"]
     for row in data.get("other_sheet", []):

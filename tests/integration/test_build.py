@@ -42,6 +42,10 @@ def test_every_file_and_sheet_is_accounted_for(built, shared_data):
     assert files == {f.relative for f in result.files}
     assert {f.relative for f in result.of_status("neighbours")} == {
         n.path for n in known.neighbours}
+    assert {f.relative for f in result.of_status("dictionary")} == {
+        d.path for d in known.dictionaries}
+    assert q(store, "SELECT unit, polarity FROM measures WHERE measure = "
+             "'InfMort'") == [("Rate per 1000 live births", "higher-is-worse")]
     assert q(store, "SELECT set_id, count(DISTINCT la_code) FROM neighbours "
              "GROUP BY 1 ORDER BY 1") == [("dfe-2021", 152), ("dfe-2025", 153)]
     # Every set-aside file or sheet says why.

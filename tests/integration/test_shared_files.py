@@ -57,7 +57,8 @@ OFSTED_2024 = "ofsted/LA_Inspection_Outcomes_as_at_March_2024.ods"
 # figures about pairs of authorities; they belong to the neighbours loader, not ingest.
 NOT_LA_FIGURES: dict[str, str] = {
     **KNOWN.other,
-    **{n.path: f"statistical neighbour set {n.set_id}" for n in KNOWN.neighbours}}
+    **{n.path: f"statistical neighbour set {n.set_id}" for n in KNOWN.neighbours},
+    **{d.path: "measure dictionary" for d in KNOWN.dictionaries}}
 
 # Sheets of the loaded workbooks that hold no authority figures, and why.
 SHEETS_NOT_LA_FIGURES: dict[tuple[str, str], str] = KNOWN.other_sheets
