@@ -1036,6 +1036,16 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         [source_id]).fetchall()]
     n_la = con.execute("SELECT count(DISTINCT la_code) FROM observations WHERE "
                        "source_id = ?", [source_id]).fetchall()[0][0]
+    # A period that reads as no year or date (LAIT prints one measure's years as '0')
+    # is kept as published, and said.
+    for odd in (p for p in periods if period_as_of(p) is None):
+        row, column = con.execute(
+            "SELECT min(source_row), any_value(source_column) FROM observations "
+            "WHERE source_id = ? AND period = ?", [source_id, odd]).fetchall()[0]
+        issues.add("unrecognised-period", f"period {odd!r} is not a year, a "
+                   "financial or academic year or a date; kept as published",
+                   severity="warning", file=raw.file, sheet=raw.sheet, row=row,
+                   column=column, value=odd)
     if issues:
         frame = pd.DataFrame(issues.to_records(), dtype=object)
         con.register("_issues_frame", frame)

@@ -9,6 +9,10 @@ _YEAR = re.compile(r"^(19|20)\d{2}$")
 _SPAN = re.compile(r"^((?:19|20)\d{2})\s*[-/]\s*((?:19|20)?\d{2})$")
 _SIX = re.compile(r"^((?:19|20)\d{2})(\d{2})$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Three-year spans of academic or financial years, as LAIT prints them: 2013/14-15/16.
+_SPAN_OF_SPANS = re.compile(r"^((?:19|20)\d{2})[-/]\d{2}\s*-\s*\d{2}[-/](\d{2})$")
+# A note after the period: 2016-17 (OT) outturn, 2018 (Rev) revised, 2020 (Final).
+_NOTE = re.compile(r"\s*\([A-Za-z ]{1,20}\)$")
 
 
 def normalise_period(text: str | None, identifier: str | None = None) -> str | None:
@@ -51,10 +55,17 @@ def period_as_of(period: str | None) -> dt.date | None:
     (datetime.date(2023, 3, 31), datetime.date(2021, 3, 31), datetime.date(2019, 3, 31))
     >>> period_as_of("2024-10-04")
     datetime.date(2024, 10, 4)
+    >>> period_as_of("2013/14-15/16"), period_as_of("2016-17 (OT)"), period_as_of("0")
+    (datetime.date(2016, 3, 31), datetime.date(2017, 3, 31), None)
     """
     if not period:
         return None
-    text = period.strip()
+    text = _NOTE.sub("", period.strip())
+    spans = _SPAN_OF_SPANS.match(text)
+    if spans:
+        start = int(spans.group(1))
+        end = start - start % 100 + int(spans.group(2))
+        return dt.date(end + 100 if end < start else end, 3, 31)
     if _ISO.match(text):
         try:
             return dt.date.fromisoformat(text[:10])

@@ -271,3 +271,11 @@ def test_districts_bodies_and_other_nations_are_set_aside(store, write):
         "SELECT area_name, check_result FROM totals").fetchall()) == {
         "Allerdale": "district", "Metropolitan Police": "other-body",
         "Cardiff / Caerdydd": "outside-england"}
+
+
+def test_a_period_that_is_no_year_is_kept_and_said(store, write):
+    table = write("t.csv", "la,year,n\nLeeds,2021,1\nYork,0,2\n")
+    result = ingest(store, table, la_column="la", period_column="year")
+    assert result.periods == ["0", "2021"]
+    odd = result.issues.of_kind("unrecognised-period")
+    assert [(i.value, i.row, i.severity) for i in odd] == [("0", 3, "warning")]
