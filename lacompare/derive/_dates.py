@@ -67,7 +67,8 @@ def reference_day(period: str, reference_date: str | None = None) -> dt.date | N
       (April-March for financial years ``2023-24``, September-August for academic
       years ``2023/24``).
     * ``financial year``: 31 March at its end; ``academic year``: 31 August at its
-      end.
+      end; ``calendar year``: 31 December (so a calendar-year flow is matched with
+      that year's mid-year population, as ONS rates are).
     * anything else: :func:`lacompare.store._periods.period_as_of` (31 March).
 
     Examples
@@ -78,6 +79,8 @@ def reference_day(period: str, reference_date: str | None = None) -> dt.date | N
     (datetime.date(2024, 3, 31), datetime.date(2024, 1, 15))
     >>> reference_day("2023/24", "January"), reference_day("2021", None)
     (datetime.date(2024, 1, 15), datetime.date(2021, 3, 31))
+    >>> reference_day("2022", "calendar year")
+    datetime.date(2022, 12, 31)
     """
     text = str(period).strip()
     # NaN from a pandas column means 'no reference date'.
@@ -95,6 +98,8 @@ def reference_day(period: str, reference_date: str | None = None) -> dt.date | N
         return dt.date(first + (1 if span else 0), 3, 31)
     if "academic" in ref or "school year" in ref:
         return dt.date(first + (1 if span else 0), 8, 31)
+    if "calendar" in ref and single:
+        return dt.date(first, 12, 31)
     md = _month_day(ref)
     if md is None:
         return period_as_of(text)
