@@ -107,24 +107,172 @@ def test_every_pair_sees_only_its_own_return(network):
                     call(user, pk, *extra)
 
 
-def test_no_url_form_or_upload_crosses_services(network):
-    """Every return URL, GET and POST (with a valid CSRF token), from each service
-    against another: the services in a random cycle, so each is attacker once and
-    target once (the gate itself is checked for every pair above)."""
+#: Services of the sub-round whose every ordered pair is tried on every URL × method.
+SUB_ROUND = 10
+#: Tables whose contents must be byte-for-byte the same after every attack.
+GUARDED_TABLES = (
+    "returns_return",
+    "returns_auditentry",
+    "returns_publication",
+    "returns_service",
+    "returns_membership",
+    "returns_round",
+)
+
+
+def _snapshot() -> dict[str, tuple[int, str]]:
+    """Row count and an md5 of every row's text, per guarded table: any change to any
+    return, comment, status, version or audit entry shows up as a different digest."""
+    from django.db import connection
+
+    found = {}
+    with connection.cursor() as cur:
+        for table in GUARDED_TABLES:
+            cur.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY "
+                f"t.id)), '') FROM {table} t"
+            )
+            found[table] = tuple(cur.fetchone())
+    return found
+
+
+def _secrets(returns: dict, codes: list[str]) -> dict[str, tuple[str, ...]]:
+    """What would show that B's return leaked: its distinctive population figure (set
+    in the fixture) and its service's name (raw and HTML-escaped)."""
+    from django.utils.html import escape
+
+    return {
+        code: (
+            str(50000 + codes.index(code)),
+            returns[code].service.name,
+            escape(returns[code].service.name),
+        )
+        for code in codes
+    }
+
+
+def _leaked(response, secrets: tuple[str, ...]) -> bool:
+    """A request for B's return leaked unless it was refused (404: B's return is not
+    even shown to exist; 405: the URL does not take that method) and its body names
+    nothing of B. A redirect or 200 counts as a leak whatever it shows."""
+    body = response.content.decode(errors="replace")
+    return response.status_code not in (404, 405) or any(s in body for s in secrets)
+
+
+def _attacker(users: dict, returns: dict, code: str):
+    """A's logged-in client (CSRF enforced) and its CSRF token, after checking that A
+    does see its own return: the refusals below are not a broken login."""
     from django.test import Client
     from django.utils.html import escape
 
-    from lacompare.hub.returns.models import AuditEntry, Return
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users[code])
+    page = client.get(f"/returns/{returns[code].pk}/")
+    assert page.status_code == 200, (code, page.status_code)
+    assert escape(returns[code].service.name) in page.content.decode()
+    return client, client.cookies["csrftoken"].value
+
+
+def test_leak_detector_sees_a_leak(network):
+    """The detector used below is not blind: a reviewer, who may read any return, is
+    shown B's figures and name, and that counts as a leak."""
+    from django.contrib.auth.models import Group, Permission, User
+    from django.test import Client
+
+    _, users, returns = network
+    codes = sorted(users)
+    secrets = _secrets(returns, codes)
+    user, _ = User.objects.get_or_create(username="detector-check")
+    group, _ = Group.objects.get_or_create(name="network reviewers")
+    group.permissions.add(Permission.objects.get(codename="review_returns"))
+    user.groups.add(group)
+    client = Client()
+    client.force_login(user)
+    b = codes[7]
+    assert _leaked(client.get(f"/returns/{returns[b].pk}/"), secrets[b])
+    assert _leaked(client.get(f"/returns/{returns[b].pk}/template.csv"), secrets[b])
+
+
+def test_every_pair_of_all_149_is_refused_over_http(network):
+    """Every ordered pair (A, B), A ≠ B, of the 149 services (149 × 148 = 22,052
+    pairs), one HTTP request each through the whole middleware stack (Django's test
+    client, in-process, CSRF enforced): A's submitter either asks for B's return page
+    (GET /returns/B/, the read URL) or saves into it through the autosave URL (POST
+    /returns/B/autosave with A's valid CSRF token, what the browser's autosave
+    sends), alternating by pair (read when A's and B's positions in the sorted list
+    add up to an even number), so every attacker both reads and saves and every
+    return is both read and saved by about half the others: 10,952 reads and 11,100
+    saves.
+    Each must be refused with 404 and name nothing of B. One login per attacker,
+    reused across its 148 targets; each attacker's requests run in one transaction
+    that is checked (no return, comment, status, version or audit entry changed
+    anywhere) and then rolled back, so an attack that got through is seen before it
+    is undone. Both URLs for every pair (44,104 requests) took 9 minutes on the
+    shared 2-CPU development machine (this test, one request a pair: about 5 there),
+    too long for CI; every URL, both methods and the upload
+    for every pair are covered on a sub-round by the next test, and the gate behind
+    all of them for every pair at the action layer above."""
+    from django.db import transaction
+
+    _, users, returns = network
+    codes = sorted(users)
+    secrets = _secrets(returns, codes)
+    before = _snapshot()
+    leaks, changed, pairs = [], [], 0
+    sent = {"read": 0, "save": 0}
+    for i, a in enumerate(codes):
+        client, token = _attacker(users, returns, a)
+        save = {"csrfmiddlewaretoken": token, "volunteers": "666", "reason": "x"}
+        with transaction.atomic():
+            for j, b in enumerate(codes):
+                if b == a:
+                    continue
+                pairs += 1
+                base = f"/returns/{returns[b].pk}/"
+                if (i + j) % 2 == 0:
+                    kind, r = "read", client.get(base)
+                else:
+                    kind, r = "save", client.post(base + "autosave", save)
+                sent[kind] += 1
+                if _leaked(r, secrets[b]):
+                    leaks.append((a, b, kind, r.status_code))
+            if _snapshot() != before:
+                changed.append(a)
+            transaction.set_rollback(True)
+    summary = (
+        f"{pairs:,} ordered pairs, {sent['read'] + sent['save']:,} requests "
+        f"({sent['read']:,} reads, {sent['save']:,} saves)"
+    )
+    assert pairs == 149 * 148, summary
+    # Pairs (A, A) are left out and all have an even sum: 10,952 reads, 11,100 saves.
+    assert sent == {"read": 10952, "save": 11100}, summary
+    assert leaks == [], f"{len(leaks)} leak(s) in {summary}: {leaks[:10]}"
+    assert changed == [], f"attacks by {changed[:10]} changed the database ({summary})"
+    assert _snapshot() == before
+
+
+def test_every_pair_of_a_sub_round_on_every_url_method_and_upload(network):
+    """Every ordered pair (A, B), A ≠ B, of SUB_ROUND services (10 × 9 = 90 pairs;
+    a fixed random sample of the 149, seed 2021), on every URL that names a return
+    (read from the URL configuration, so a new page is covered without editing this
+    test; the template in both formats), each by GET and by POST (with A's valid
+    CSRF token and a form changing a field and giving a reason; to the upload URL, a
+    CSV of the hub's template for B's service) — 11 URLs × 2 methods — plus the
+    upload by the other way in: A's own upload URL given B's template, which must be
+    refused as naming another service (its redirect back to A's page followed, to
+    read the refusal). 24 requests a pair, 2,160 in all. Each
+    request for B's return must be refused (404, or 405 for a method the URL does
+    not take) and name nothing of B; the upload into A's own return must be
+    refused too (A's return not changed). Each attacker runs in one transaction,
+    checked (nothing changed in any return or the audit trail) and rolled back."""
+    from django.db import transaction
+
     from lacompare.hub.returns_file import write_return_template
 
     round_, users, returns = network
-    before = {r.pk: (r.version, dict(r.values), r.status) for r in Return.objects.all()}
-    audit_before = AuditEntry.objects.count()
-    rng = random.Random(2021)
     codes = sorted(users)
-    cycle = codes[:]
-    rng.shuffle(cycle)
-    target_of = {a: cycle[(i + 1) % len(cycle)] for i, a in enumerate(cycle)}
+    secrets = _secrets(returns, codes)
+    sample = sorted(random.Random(2021).sample(codes, SUB_ROUND))
     routes = _return_urls()
     assert {n for n, _ in routes} >= {
         "return",
@@ -138,69 +286,76 @@ def test_no_url_form_or_upload_crosses_services(network):
         "profile",
         "profile-csv",
     }
+    urls = []
+    for name, route in routes:
+        formats = ("xlsx", "csv") if "<str:fmt>" in route else ("",)
+        urls += [(name, route, fmt) for fmt in formats]
     definition = round_.read_definition()
-    leaks = []
-    requests = 0
-    for a in codes:
-        client = Client(enforce_csrf_checks=True)
-        client.force_login(users[a])
-        own = returns[a]
-        page = client.get(f"/returns/{own.pk}/")
-        assert page.status_code == 200
-        assert escape(returns[a].service.name) in page.content.decode()
-        token = client.cookies["csrftoken"].value
-        for b in [target_of[a]]:
-            target = returns[b]
-            secret = f"{50000 + codes.index(b)}"
-            names = (target.service.name, escape(target.service.name))
-            for name, route in routes:
-                url = _url(route, target.pk)
-                for method in ("get", "post"):
-                    data = {
-                        "csrfmiddlewaretoken": token,
-                        "volunteers": "666",
-                        "reason": "x",
-                    }
-                    if name == "upload" and method == "post":
-                        data["file"] = _file(
-                            write_return_template(
-                                definition,
-                                target.service.code,
-                                b,
-                                fmt="csv",
-                                values={"volunteers": 666},
-                            ),
-                            "b.csv",
-                        )
-                    r = getattr(client, method)(url, data)
-                    requests += 1
-                    body = r.content.decode(errors="replace")
-                    if (
-                        r.status_code not in (404, 405)
-                        or secret in body
-                        or any(n in body for n in names)
-                    ):
-                        leaks.append((a, b, name, method, r.status_code))
-        # A's own upload naming B's service is refused, and changes nothing anywhere.
-        b = rng.choice([c for c in codes if c != a])
-        r = client.post(
-            f"/returns/{own.pk}/upload",
-            {
-                "csrfmiddlewaretoken": token,
-                "file": _file(
-                    write_return_template(
-                        definition, b, b, fmt="csv", values={"volunteers": 666}
-                    ),
-                    "x.csv",
-                ),
-            },
+    templates = {
+        b: write_return_template(
+            definition,
+            returns[b].service.code,
+            returns[b].service.name,
+            fmt="csv",
+            values={"volunteers": 666},
         )
-        assert r.status_code == 302
-    assert leaks == []
-    assert requests == 149 * len(routes) * 2
-    after = {r.pk: (r.version, dict(r.values), r.status) for r in Return.objects.all()}
-    assert after == before
-    assert AuditEntry.objects.count() == audit_before
+        for b in sample
+    }
+    before = _snapshot()
+    leaks, changed, requests, pairs = [], [], 0, 0
+    for a in sample:
+        client, token = _attacker(users, returns, a)
+        own = returns[a].pk
+        with transaction.atomic():
+            for b in sample:
+                if b == a:
+                    continue
+                pairs += 1
+                pk = returns[b].pk
+                for name, route, fmt in urls:
+                    url = route.replace("<int:pk>", str(pk)).replace("<str:fmt>", fmt)
+                    for method in ("get", "post"):
+                        data = {
+                            "csrfmiddlewaretoken": token,
+                            "volunteers": "666",
+                            "reason": "x",
+                        }
+                        if name == "upload" and method == "post":
+                            data["file"] = _file(templates[b], f"{b}.csv")
+                        r = getattr(client, method)(url, data)
+                        requests += 1
+                        if _leaked(r, secrets[b]):
+                            leaks.append((a, b, name, fmt, method, r.status_code))
+                # B's template uploaded to A's own return: refused, nothing saved.
+                r = client.post(
+                    f"/returns/{own}/upload",
+                    {
+                        "csrfmiddlewaretoken": token,
+                        "file": _file(templates[b], f"{b}.csv"),
+                    },
+                    follow=True,
+                )
+                requests += 1 + len(r.redirect_chain)
+                page = r.content.decode(errors="replace")
+                if (
+                    [code for _, code in r.redirect_chain] != [302]
+                    or r.status_code != 200
+                    or "Nothing was saved" not in page
+                ):
+                    leaks.append((a, b, "own-upload", "csv", "post", r.status_code))
+            if _snapshot() != before:
+                changed.append(a)
+            transaction.set_rollback(True)
+    per_pair = 2 * len(urls) + 2
+    summary = (
+        f"{pairs:,} ordered pairs of {len(sample)} services × ({len(urls)} URLs × "
+        f"2 methods + 1 own upload and its redirect) = {requests:,} requests"
+    )
+    assert pairs == SUB_ROUND * (SUB_ROUND - 1), summary
+    assert requests == pairs * per_pair, summary
+    assert leaks == [], f"{len(leaks)} leak(s) in {summary}: {leaks[:10]}"
+    assert changed == [], f"attacks by {changed[:10]} changed the database ({summary})"
+    assert _snapshot() == before
 
 
 def _file(data: bytes, name: str):

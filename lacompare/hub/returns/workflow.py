@@ -62,10 +62,11 @@ def visible_returns(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Return]:
     base = Return.objects.select_related("round", "service")
     if is_reviewer(user):
         return base
-    service = service_of(user)
-    if service is None:
+    if not user.is_authenticated:
         return base.none()
-    return base.filter(service=service)
+    # One join rather than fetching the membership and then the service: this runs
+    # on every request that names a return.
+    return base.filter(service__members__user=user)
 
 
 def return_for(user: AbstractBaseUser | AnonymousUser, pk: int) -> Return:

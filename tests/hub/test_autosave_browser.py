@@ -1,0 +1,144 @@
+"""The autosave script (``static/hub.js``) in a real browser: Playwright driving
+Debian's chromium against the real hub server (gunicorn on 127.0.0.1) and the test
+PostgreSQL database.
+
+Chromium is ``/usr/bin/chromium`` (``apt-get install chromium``; never
+``playwright install``), launched as the web app's browser tests launch it
+(``tests/browser/conftest.py``). Without it this test skips, saying so — except in
+CI (``CI`` set), where it fails. The screenshot is kept in
+``tests/browser/artefacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.hub.conftest import PASSWORD, demo_services
+from tests.hub.test_server_kill import _free_port, _kill, _start
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTEFACTS = Path(__file__).resolve().parents[1] / "browser" / "artefacts"
+TIMEOUT = 30_000
+
+
+def _require(condition: bool, reason: str) -> None:
+    """Skip with a reason, or fail in CI, where the browser tests must run."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """pytest-playwright's launch options: Debian's chromium, headless, offline."""
+    return {
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def chromium_available() -> None:
+    _require(
+        CHROMIUM.exists(),
+        f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+    )
+    for module in ("playwright", "pytest_playwright", "gunicorn"):
+        try:
+            __import__(module)
+        except ModuleNotFoundError:
+            _require(False, f"{module} is not installed (pip install '.[hub,test]')")
+
+
+@pytest.fixture
+def hub_server(hub):
+    """The hub under gunicorn on a free port of 127.0.0.1, on the test database."""
+    port = _free_port()
+    proc = _start(hub, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _kill(proc)
+
+
+@pytest.fixture
+def submitter_return(make_round, make_user):
+    """One service's empty draft in an open round, and its submitter's user name."""
+    from lacompare.hub.returns.models import Return
+
+    service = demo_services(2)[1]
+    make_round(demo_services(2))
+    make_user("autosave-user", service["code"])
+    return Return.objects.get(service__code=service["code"]), "autosave-user"
+
+
+def test_typed_value_is_autosaved_and_survives_a_reload(
+    chromium_available, submitter_return, hub_server, request
+):
+    from lacompare.hub.returns.models import AuditEntry, Return
+
+    ret, username = submitter_return
+    assert ret.values.get("volunteers", "") == "" and ret.version == 0
+    # Asked for only now: the chromium check above runs first, so a missing browser
+    # skips (or fails in CI) with its reason instead of a launch error.
+    page = request.getfixturevalue("page")
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"console: {m.text} ({m.location.get('url')})")
+            if m.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.set_default_timeout(TIMEOUT)
+
+    # Log in through the real form (CSRF, Argon2, session cookie).
+    page.goto(f"{hub_server}/returns/{ret.pk}/")
+    assert "/login/" in page.url
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{hub_server}/returns/{ret.pk}/")
+
+    # Type as a user does; no button is pressed: only the script can save this.
+    box = page.locator("#id_volunteers")
+    box.click()
+    box.press_sequentially("17", delay=50)
+    status = page.locator("#autosave-status")
+    status.filter(has_text="Draft saved at").wait_for()
+    assert "(version 1)" in status.inner_text()
+
+    # In PostgreSQL, committed, with its audit entry (who, old → new).
+    ret.refresh_from_db()
+    assert ret.values["volunteers"] == "17"
+    assert ret.version == 1 and ret.status == Return.DRAFT
+    entries = list(AuditEntry.objects.filter(ret=ret))
+    assert [(e.action, e.field, e.old, e.new, e.username) for e in entries] == [
+        ("autosave", "volunteers", "", "17", username)
+    ]
+
+    # A reload shows what was saved (read back from the server, not the browser).
+    page.reload()
+    assert page.locator("#id_volunteers").input_value() == "17"
+    assert "version 1" in page.locator("main > p").first.inner_text()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "hub-autosave.png"), full_page=True)
+    assert errors == []
