@@ -71,19 +71,39 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def pick_pages(db: Path, n_authorities: int) -> list[str]:
-    """Page paths: profiles of n authorities on three polar measures, the explorer
-    for three measures × (England + each region), the Shiny pages."""
+    """Page paths: profiles of n authorities on three headline measures (the
+    dashboard's defaults where the store has them, else three with a polarity),
+    the explorer for those measures × (England + each region), the Shiny pages."""
     from urllib.parse import urlencode
 
+    from lacompare.dashboard._views import measure_key, read_headline_measures
     from lacompare.store import open_store
 
     with open_store(db, read_only=True) as store:
-        las = store.query(
-            "SELECT DISTINCT la_code FROM observations ORDER BY la_code")["la_code"]
-        polar = store.query(
+        # The dashboard's default headline measures where the store has them
+        # (a national store: CLA, CIN rates…), else three with a polarity.
+        have = store.query(
+            "SELECT DISTINCT measure, breakdown FROM observations "
+            "WHERE value IS NOT NULL")
+        keys = {measure_key(m, b) for m, b in zip(have["measure"], have["breakdown"],
+                                                  strict=True)}
+        by_slot: dict[str, str] = {}
+        for slot, key in read_headline_measures():
+            if key in keys:
+                by_slot.setdefault(slot, key)
+        polar = list(by_slot.values())[:3]
+        polar = polar or store.query(
             "SELECT measure FROM measures WHERE polarity <> 'neutral' "
             "AND measure IN (SELECT DISTINCT measure FROM observations) "
             "ORDER BY measure LIMIT 3")["measure"].tolist()
+        # Authorities with a value for the first measure (abolished ones have
+        # none in recent releases, and their profile is rightly a 404).
+        first = polar[0]
+        measure, _, breakdown = first.partition("[")
+        las = store.query(
+            "SELECT DISTINCT la_code FROM observations WHERE measure = ? "
+            "AND breakdown = ? AND value IS NOT NULL ORDER BY la_code",
+            [measure, breakdown[:-1] if breakdown else ""])["la_code"]
         regions = store.query(
             "SELECT DISTINCT region FROM authorities WHERE region IS NOT NULL "
             "AND la_code IN (SELECT la_code FROM observations) ORDER BY 1"

@@ -31,7 +31,7 @@ def _failure(exc: Exception) -> Any:
 
 def shiny_app(store: DashboardStore) -> App:
     """The Shiny application over ``store`` (mounted at ``/`` by ``create_app``)."""
-    from shiny import App, reactive, render, ui
+    from shiny import App, reactive, render, req, ui
 
     from lacompare.dashboard.app import STATIC, page_state
 
@@ -41,7 +41,23 @@ def shiny_app(store: DashboardStore) -> App:
         cat = _views.measure_catalogue(store)
         la_choices = _choices(auth, "la_code", "la_name")
         m_choices = _choices(cat, "key", "label")
-        la = state["la"] if state["la"] in la_choices else next(iter(la_choices), None)
+        # A shared link may name the authority any way the registry knows
+        # (la=St.Helens); one that resolves to nothing is said, not replaced
+        # silently by another authority.
+        problems: list[str] = []
+        la = state["la"]
+        if la and la not in la_choices:
+            try:
+                la = _views.find_authority(store, la)
+            except LacompareError as exc:
+                problems.append(f"la={state['la']}: {exc}")
+            if la not in la_choices:
+                if not problems:
+                    problems.append(f"la={state['la']}: "
+                                    f"{_views.authority_name(store, la)} has no "
+                                    "values in this store")
+                la = None
+        la = la or next(iter(la_choices), None)
         # Selectize inputs carry only their chosen options in the page; the full
         # lists follow over the websocket (update_selectize) once the session
         # starts: htmltools would take a second to render 450 measures' options.
@@ -50,6 +66,10 @@ def shiny_app(store: DashboardStore) -> App:
 
         picked = [m for m in state["m"] if m in m_choices] or [
             m for m in _views.default_profile_measures(store) if m in m_choices]
+        named = [(k, state[k]) for k in ("measure", "x", "y", "target")]
+        for key, value in named + [("m", m) for m in state["m"]]:
+            if value and value not in m_choices:
+                problems.append(f"{key}={value}: no measure {value!r} in the store")
         measure = (state["measure"] if state["measure"] in m_choices
                    else next(iter(m_choices), None))
         periods = (list(reversed(_views.catalogue_entry(store, measure)["periods"]))
@@ -125,7 +145,7 @@ def shiny_app(store: DashboardStore) -> App:
             ui.h2("Expected spend"),
             ui.div(ui.input_select("sel_target", "Spend measure to model",
                                    targets or {"": "No spend measure (£) loaded"},
-                                   selected=target),
+                                   selected=target, width="32rem"),
                    class_="lac-form"),
             ui.output_ui("spend_body"),
             value="relationships")
@@ -163,6 +183,9 @@ def shiny_app(store: DashboardStore) -> App:
                 ui.tags.a("authority profile", href=f"/table/profile?{nojs}"), ", ",
                 ui.tags.a("measure explorer", href=f"/table/measure?{nojs}"), ".")),
             ui.tags.main(
+                *[ui.HTML(_render.error_html(f"in this link, {text}; the page "
+                                             "shows its default instead"))
+                  for text in problems],
                 ui.navset_underline(profile, explorer, relationships, data,
                                     id="page", selected=state["page"]),
                 id="main", tabindex="-1"),
@@ -197,6 +220,7 @@ def shiny_app(store: DashboardStore) -> App:
 
         @render.ui
         def profile_links() -> Any:
+            req(input.sel_la(), input.sel_measures(), cancel_output=True)
             query = _render.query_string({"la": input.sel_la(),
                                           "m": list(input.sel_measures() or [])})
             return ui.tags.ul(
@@ -213,6 +237,9 @@ def shiny_app(store: DashboardStore) -> App:
         @render.ui
         def profile_body() -> Any:
             version()
+            # Pickers whose lists load from the server are briefly empty when
+            # filled: keep what is shown rather than flash a default or an error.
+            req(input.sel_la(), input.sel_measures(), cancel_output=True)
             la = input.sel_la()
             measures = list(input.sel_measures() or [])
             try:
@@ -243,6 +270,7 @@ def shiny_app(store: DashboardStore) -> App:
 
         @render.ui
         def measure_links() -> Any:
+            req(input.sel_measure(), cancel_output=True)
             query = _render.query_string(_measure_state())
             return ui.tags.ul(
                 ui.tags.li(ui.tags.a("Download the table (CSV)",
@@ -258,6 +286,7 @@ def shiny_app(store: DashboardStore) -> App:
         @render.ui
         def measure_body() -> Any:
             version()
+            req(input.sel_measure(), cancel_output=True)
             s = _measure_state()
             entry_periods: list[str] = []
             try:
@@ -289,6 +318,7 @@ def shiny_app(store: DashboardStore) -> App:
         @render.ui
         def scatter_body() -> Any:
             version()
+            req(input.sel_x(), input.sel_y(), cancel_output=True)
             try:
                 rel = _views.relationship_view(store, input.sel_x(), input.sel_y())
                 fig = store.cached(("scatter-html", input.sel_x(), input.sel_y()),
@@ -351,10 +381,15 @@ def shiny_app(store: DashboardStore) -> App:
             ui.update_selectize("sel_la", choices=la_choices,
                                 selected=input.sel_la() or next(iter(la_choices),
                                                                 None))
+            # A national store has thousands of measures: their options are
+            # searched on the server as the user types (server=True) rather than
+            # rendered into the page, which took htmltools many seconds a session.
             ui.update_selectize("sel_measures", choices=m_choices,
-                                selected=list(input.sel_measures() or []))
+                                selected=list(input.sel_measures() or []),
+                                server=True)
             for name in ("sel_measure", "sel_x", "sel_y"):
-                ui.update_selectize(name, choices=m_choices, selected=input[name]())
+                ui.update_selectize(name, choices=m_choices, selected=input[name](),
+                                    server=True)
             ui.update_selectize("sel_highlight", choices={"": "None"} | la_choices,
                                 selected=input.sel_highlight())
             targets = {k: m_choices[k] for k in _views.spend_targets(store)}
@@ -368,12 +403,15 @@ def shiny_app(store: DashboardStore) -> App:
         @render.ui
         def data_body() -> Any:
             version()
-            sources, measures = _views.data_overview(store)
-            return ui.HTML(
-                _render.frame_table_html(
+
+            def compute() -> str:
+                sources, measures = _views.data_overview(store)
+                return (_render.frame_table_html(
                     sources.rename(columns={"observations": "values"}),
                     f"Sources loaded ({len(sources)})", "sources-table")
-                + _render.frame_table_html(measures, f"Measures ({len(measures)})",
-                                           "measures-table"))
+                    + _render.frame_table_html(
+                        measures, f"Measures ({len(measures)})", "measures-table"))
+
+            return ui.HTML(store.cached(("data-html",), compute))
 
     return App(app_ui, server, static_assets={"/lac": STATIC})

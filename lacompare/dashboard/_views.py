@@ -147,13 +147,45 @@ def format_p(p: float) -> str:
     return fmt(p)
 
 
+@functools.lru_cache(maxsize=1)
+def read_headline_measures() -> list[tuple[str, str]]:
+    """The packaged headline measures (``data/headline_measures.csv``) as
+    ``(slot, key)`` pairs, in order of preference within each slot.
+
+    Examples
+    --------
+    >>> read_headline_measures()[0][0]
+    'cla_rate'
+    """
+    import csv
+    from importlib.resources import files
+
+    text = (files("lacompare.dashboard") / "data" / "headline_measures.csv"
+            ).read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines()
+                          if line and not line.startswith("#"))
+    return [(r["slot"], r["key"]) for r in rows]
+
+
 def default_profile_measures(state: DashboardStore) -> list[str]:
-    """The profile's measures when none are asked for: those with a polarity,
-    else the first few in the catalogue (so that any store has a profile)."""
+    """The profile's measures when none are asked for.
+
+    For each slot of :func:`read_headline_measures` (CLA, CIN and CP rates,
+    spend per child, IDACI), the first key the store has values for; a store
+    with none of them gets its measures with a polarity, else the first few in
+    the catalogue (so that any store has a profile).
+    """
     cat = measure_catalogue(state)
+    keys = set(cat["key"])
+    chosen: dict[str, str] = {}
+    for slot, key in read_headline_measures():
+        if slot not in chosen and key in keys:
+            chosen[slot] = key
+    if chosen:
+        return list(chosen.values())
     polar = cat[cat["polarity"] != "neutral"]
-    chosen = polar if len(polar) else cat.head(DEFAULT_PROFILE_SIZE)
-    return chosen["key"].tolist()
+    picked = polar if len(polar) else cat.head(DEFAULT_PROFILE_SIZE)
+    return picked["key"].tolist()
 
 
 def profile_document(state: DashboardStore, la: str,
@@ -465,10 +497,18 @@ def spend_document(state: DashboardStore, target: str,
 
 
 def spend_targets(state: DashboardStore) -> list[str]:
-    """Measure keys that look like spend (unit in £), the model's likely targets."""
+    """Measure keys the expected-spend model can sensibly explain: spend per
+    child or per head (a unit in £ "per …"), else any spend (a unit in £).
+
+    Totals (RO3/RSX lines in £ thousand) mostly measure an authority's size, and a
+    national store has a thousand of them, so they are offered only when no
+    spend per head is loaded.
+    """
     cat = measure_catalogue(state)
-    money = cat[cat["unit"].fillna("").str.startswith("£")]
-    return money["key"].tolist()
+    unit = cat["unit"].fillna("").str.lower()
+    money = cat[unit.str.startswith("£")]
+    per_head = money[unit[money.index].str.contains(r"\bper\b")]
+    return (per_head if len(per_head) else money)["key"].tolist()
 
 
 # ---------------------------------------------------------------------- data page

@@ -18,8 +18,8 @@ Every figure comes from the public API via :mod:`lacompare.dashboard._views`.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +98,72 @@ def _page(page: str, title: str, state: dict[str, Any], **context: Any) -> str:
            **context})
 
 
-def profile_table_page(store: DashboardStore, params: Any) -> str:
-    """``/table/profile``: one authority's profile as tables and text."""
+class PageError(LacompareError):
+    """A page's query cannot be answered: the message and the HTTP status.
+
+    404 when what the query names (an authority, measure, period, region or
+    neighbour group) is not in the store, 400 when the query itself is malformed.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@contextmanager
+def _missing() -> Iterator[None]:
+    """Turn a failed look-up of what the URL names into a 404."""
+    try:
+        yield
+    except PageError:
+        raise
+    except LacompareError as exc:
+        raise PageError(str(exc), 404) from None
+
+
+def check_profile_query(store: DashboardStore, state: dict[str, Any]) -> str:
+    """The ONS code of the profile's authority; :class:`PageError` (404) if the
+    authority or a measure is not in the store, (400) if a measure is named twice.
+    """
+    with _missing():
+        code = _views.find_authority(store, state["la"])
+        for key in state["m"]:
+            _views.catalogue_entry(store, key)
+    if len(set(state["m"])) < len(state["m"]):
+        raise PageError("a measure is named twice: " + ", ".join(state["m"]))
+    return code
+
+
+def check_measure_query(store: DashboardStore, state: dict[str, Any]) -> None:
+    """Check the explorer's measure, period, group and highlight against the
+    store: :class:`PageError` 404 for what is not there, 400 for a malformed group.
+    """
+    with _missing():
+        entry = _views.catalogue_entry(store, state["measure"])
+        if state["period"] and state["period"] not in entry["periods"]:
+            raise LacompareError(
+                f"{entry['label']} has no values for period {state['period']!r}; "
+                f"periods: {', '.join(entry['periods'])}")
+        if state["highlight"]:
+            _views.find_authority(store, state["highlight"])
+    group = state["group"]
+    if not group or group == _views.ENGLAND:
+        return
+    kind, _, name = group.partition(":")
+    if kind not in ("region", "neighbours") or not name:
+        raise PageError(f"comparison group {group!r}: choose england, region:NAME "
+                        "or neighbours:AUTHORITY")
+    if group not in dict(_views.group_choices(store)):
+        what = "region" if kind == "region" else "neighbour group for"
+        raise PageError(f"no {what} {name!r} in the store", 404)
+
+
+def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
+    """``/table/profile``: one authority's profile as tables and text.
+
+    Returns the HTTP status and the page: 200, or 404/400 with the error in one
+    line when the query names something the store lacks or is malformed.
+    """
     from markupsafe import Markup
 
     state = page_state(params)
@@ -112,52 +176,72 @@ def profile_table_page(store: DashboardStore, params: Any) -> str:
     try:
         if not state["la"]:
             if not len(choices):
-                raise LacompareError("the store has no values yet: load a file on "
-                                     "the Data page (or lacompare ingest)")
+                raise PageError("the store has no values yet: load a file on "
+                                "the Data page (or lacompare ingest)", 404)
             state["la"] = str(choices["la_code"].iloc[0])
-            fields[0]["value"] = state["la"]
-        doc = _views.profile_document(store, state["la"], state["m"] or None)
-        code = _views.find_authority(store, state["la"])
+        code = check_profile_query(store, state)
         fields[0]["value"] = code
+        with _missing():
+            # The authority exists; a profile can still find no value for it.
+            doc = _views.profile_document(store, code, state["m"] or None)
         body = store.cached(("profile-html", tuple(state["m"]), code, False),
                             lambda: _render.document_html(doc, interactive=False))
         downloads = [(f"Download the profile ({fmt.upper()})",
                       f"/download/profile?{_profile_query(state, format=fmt)}")
                      for fmt in ("pdf", "xlsx")]
-        return _page("profile", doc.title, state, fields=fields, hidden=hidden,
-                     action="/table/profile", body=Markup(body), downloads=downloads)
+        return 200, _page("profile", doc.title, state, fields=fields,
+                          hidden=hidden, action="/table/profile", body=Markup(body),
+                          downloads=downloads)
     except LacompareError as exc:
-        return _page("profile", "Authority profile", state, fields=fields,
-                     hidden=hidden, action="/table/profile",
-                     error=Markup(_render.error_html(str(exc))))
+        status = exc.status if isinstance(exc, PageError) else 400
+        return status, _page("profile", "Authority profile", state, fields=fields,
+                             hidden=hidden, action="/table/profile",
+                             error=Markup(_render.error_html(str(exc))))
 
 
-def measure_table_page(store: DashboardStore, params: Any) -> str:
-    """``/table/measure``: one measure across authorities as a ranked table."""
+def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
+    """``/table/measure``: one measure across authorities as a ranked table.
+
+    Returns the HTTP status and the page, as :func:`profile_table_page`.
+    """
     from markupsafe import Markup
 
     state = page_state(params)
     cat = _views.measure_catalogue(store)
+    search = str(params.get("q") or "").strip()
     fields: list[dict[str, Any]] = [
+        {"id": "q", "name": "q", "label": "Search the measures", "value": search,
+         "hint": "Words from the measure's name; Show lists those that match."},
         {"id": "measure", "name": "measure", "label": "Measure",
          "value": state["measure"],
-         "choices": list(zip(cat["key"], cat["label"], strict=True))}]
+         "choices": measure_options(cat, search, state["measure"])}]
     try:
         if not state["measure"]:
             if not len(cat):
-                raise LacompareError("the store has no measures yet: load a file "
-                                     "on the Data page (or lacompare ingest)")
-            state["measure"] = str(cat["key"].iloc[0])
-            fields[0]["value"] = state["measure"]
+                raise PageError("the store has no measures yet: load a file "
+                                "on the Data page (or lacompare ingest)", 404)
+        hits = measure_options(cat, search, None)
+        if search and not hits:
+            raise PageError(f"no measure matches {search!r}", 404)
+        if not state["measure"] or (search and state["measure"] not in dict(hits)):
+            # A search picks its first match, as the list now offers.
+            state["measure"] = str(hits[0][0])
+        fields[1]["value"] = state["measure"]
+        fields[1]["choices"] = measure_options(cat, search, state["measure"])
+        check_measure_query(store, state)
         entry = _views.catalogue_entry(store, state["measure"])
+        fields[1]["value"] = entry["key"]
+        if entry["key"] not in [k for k, _ in fields[1]["choices"]]:
+            fields[1]["choices"].insert(0, (entry["key"], entry["label"]))
         fields.append({"id": "period", "name": "period", "label": "Period",
                        "value": state["period"] or entry["periods"][-1],
                        "choices": [(p, p) for p in reversed(entry["periods"])]})
         fields.append({"id": "group", "name": "group", "label": "Comparison group",
                        "value": state["group"] or _views.ENGLAND,
                        "choices": _views.group_choices(store)})
-        view = _views.measure_view(store, state["measure"], state["period"],
-                                   state["group"], state["highlight"])
+        with _missing():
+            view = _views.measure_view(store, state["measure"], state["period"],
+                                       state["group"], state["highlight"])
         body = store.cached(
             ("measure-html", state["measure"], view.period, view.group),
             lambda: _render.table_fragment(_views.measure_table(view),
@@ -167,13 +251,46 @@ def measure_table_page(store: DashboardStore, params: Any) -> str:
         downloads = [(f"Download the table ({fmt.upper()})",
                       f"/download/measure?{_measure_query(state, format=fmt)}")
                      for fmt in ("csv", "xlsx")]
-        return _page("measure", view.title, state, fields=fields,
-                     action="/table/measure", body=Markup(body + notes),
-                     downloads=downloads)
+        return 200, _page("measure", view.title, state, fields=fields,
+                          action="/table/measure", body=Markup(body + notes),
+                          downloads=downloads)
     except LacompareError as exc:
-        return _page("measure", "Measure explorer", state, fields=fields,
-                     action="/table/measure",
-                     error=Markup(_render.error_html(str(exc))))
+        status = exc.status if isinstance(exc, PageError) else 400
+        return status, _page("measure", "Measure explorer", state, fields=fields,
+                             action="/table/measure",
+                             error=Markup(_render.error_html(str(exc))))
+
+
+#: Measures the no-JavaScript picker lists at most (a national store has
+#: thousands, some with labels of hundreds of characters).
+MEASURE_OPTIONS = 200
+
+
+def measure_options(cat: Any, search: str, current: str | None
+                    ) -> list[tuple[str, str]]:
+    """(key, label) of the measures the no-JS picker offers: those whose label or
+    key holds every word of ``search`` (no search: the headline measures first),
+    at most :data:`MEASURE_OPTIONS`, the current measure always among them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cat = pd.DataFrame({"key": ["a", "cla"], "label": ["Alpha", "CLA rate"]})
+    >>> measure_options(cat, "rate", None)
+    [('cla', 'CLA rate')]
+    """
+    words = search.lower().split()
+    text = (cat["label"].astype(str) + " " + cat["key"].astype(str)).str.lower()
+    hit = cat[[all(w in t for w in words) for t in text]] if words else cat
+    keys = list(hit["key"])
+    if not words:
+        headline = [k for _, k in _views.read_headline_measures() if k in set(keys)]
+        keys = list(dict.fromkeys(headline + keys))
+    keys = keys[:MEASURE_OPTIONS]
+    if current and current not in keys and current in set(cat["key"]):
+        keys.insert(0, current)
+    labels = dict(zip(cat["key"], cat["label"], strict=True))
+    return [(k, str(labels[k])) for k in keys]
 
 
 def write_profile_download(store: DashboardStore, params: Any, folder: Path
@@ -189,7 +306,11 @@ def write_profile_download(store: DashboardStore, params: Any, folder: Path
         from lacompare.report._pdf import require_weasyprint
 
         require_weasyprint()
-    doc = _views.profile_document(store, state["la"] or "", state["m"] or None)
+    if not state["la"]:
+        raise PageError("choose an authority (la=NAME or CODE)")
+    code = check_profile_query(store, state)
+    with _missing():
+        doc = _views.profile_document(store, code, state["m"] or None)
     name = _slug(doc.title) or "profile"
     return write_document(doc, folder / f"{name}.{fmt}", fmt)
 
@@ -202,9 +323,11 @@ def write_measure_download(store: DashboardStore, params: Any, folder: Path
     if fmt not in ("csv", "xlsx"):
         raise LacompareError(f"format {fmt!r}: choose csv or xlsx")
     if not state["measure"]:
-        raise LacompareError("choose a measure")
-    view = _views.measure_view(store, state["measure"], state["period"],
-                               state["group"], state["highlight"])
+        raise PageError("choose a measure (measure=KEY)")
+    check_measure_query(store, state)
+    with _missing():
+            view = _views.measure_view(store, state["measure"], state["period"],
+                                   state["group"], state["highlight"])
     path = folder / f"{_slug(view.spec.label)}-{_slug(view.period)}.{fmt}"
     if fmt == "csv":
         view.shown.to_csv(path, index=False)
@@ -272,8 +395,9 @@ def create_app(db: str | Path) -> Starlette:
         def endpoint(request: Request) -> Response:
             # A page depends only on its query and the store's version.
             key = ("page", request.url.path, str(request.query_params))
-            return HTMLResponse(store.cached(
-                key, lambda: render(store, request.query_params)))
+            status, text = store.cached(
+                key, lambda: render(store, request.query_params))
+            return HTMLResponse(text, status_code=status)
         return endpoint
 
     def download(write: Any) -> Any:
@@ -284,7 +408,8 @@ def create_app(db: str | Path) -> Starlette:
                 path = write(store, request.query_params, Path(folder))
             except LacompareError as exc:
                 _remove(folder)
-                return PlainTextResponse(f"error: {exc}", status_code=400)
+                status = exc.status if isinstance(exc, PageError) else 400
+                return PlainTextResponse(f"error: {exc}", status_code=status)
             return FileResponse(path, filename=path.name, background=cleanup)
         return endpoint
 

@@ -127,14 +127,18 @@ def test_download_measure_csv_matches_table(page, server, tmp_path):
     import pandas as pd
 
     page.goto(f"{server.url}/?page=measure&measure={SPEND_KEY}")
+    from playwright.sync_api import expect
+
     page.locator("#measure-table").wait_for(timeout=TIMEOUT)
-    shown = page.locator("#measure-table tbody tr").count()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the table (CSV)").click()
     target = tmp_path / "measure.csv"
     info.value.save_as(target)
     frame = pd.read_csv(target)
-    assert len(frame) == shown
+    # expect() retries: Shiny redraws the table once the pickers get their lists.
+    expect(page.locator("#measure-table tbody tr")).to_have_count(len(frame),
+                                                                  timeout=TIMEOUT)
+    assert len(frame) > 140
     assert {"la_code", "la_name", "value", "rank", "quartile"} <= set(frame.columns)
     # Ranks run from 1 with no gaps where values differ.
     assert frame["rank"].min() == 1

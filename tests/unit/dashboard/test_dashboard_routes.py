@@ -70,9 +70,54 @@ def test_profile_table_resolves_name_variants(client):
     # An authority with no value for the headline measures says so in one line.
     none = client.get("/table/profile?la=St.Helens")
     assert "St. Helens (E08000013) has no value for any of the headline" in none.text
+    assert none.status_code == 404
     bad = client.get("/table/profile?la=Nowhereshire")
+    assert bad.status_code == 404
     assert 'role="alert"' in bad.text
     assert "no authority &#x27;Nowhereshire&#x27;" in bad.text
+
+
+def alert(html: str) -> str:
+    """The one-line error of a page (unescaped)."""
+    import html as h
+
+    found = re.findall(r'<div class="lac-error" role="alert">(.*?)</div>', html,
+                       re.S)
+    assert len(found) == 1, html[:500]
+    return h.unescape(re.sub(r"<[^>]+>", "", found[0])).strip()
+
+
+@pytest.mark.parametrize(("url", "status", "message"), [
+    ("/table/measure?measure=nope", 404, "Error: no measure 'nope' in the store"),
+    ("/table/measure?measure=pop_0_25&period=1999", 404,
+     "has no values for period '1999'; periods: 2021"),
+    ("/table/measure?measure=pop_0_25&group=region:Atlantis", 404,
+     "Error: no region 'Atlantis' in the store"),
+    ("/table/measure?measure=pop_0_25&group=county:Kent", 400,
+     "Error: comparison group 'county:Kent': choose england, region:NAME or "
+     "neighbours:AUTHORITY"),
+    ("/table/measure?measure=pop_0_25&highlight=Nowhereshire", 404,
+     "Error: no authority 'Nowhereshire'"),
+    ("/table/profile?la=Leeds&m=nope", 404, "Error: no measure 'nope' in the store"),
+    ("/table/profile?la=Leeds&m=pop_0_25&m=pop_0_25", 400,
+     "Error: a measure is named twice: pop_0_25, pop_0_25"),
+])
+def test_table_errors_are_4xx_with_one_line(client, url, status, message):
+    page = client.get(url)
+    assert page.status_code == status
+    text = alert(page.text)
+    assert message in text and "\n" not in text and "Traceback" not in text
+    # The form is still there to correct the choice, and the answer is the same
+    # when asked again (errors are cached with their status).
+    assert '<form method="get"' in page.text
+    again = client.get(url)
+    assert again.status_code == status and again.text == page.text
+
+
+def test_good_table_pages_are_200(client):
+    assert client.get("/table/measure?measure=pop_0_25&group=region:London"
+                      ).status_code == 200
+    assert client.get("/table/profile?la=Leeds").status_code == 200
 
 
 def test_downloads(client):
@@ -85,6 +130,11 @@ def test_downloads(client):
     bad = client.get("/download/measure?measure=pop_0_25&format=doc")
     assert bad.status_code == 400
     assert bad.text == "error: format 'doc': choose csv or xlsx"
+    missing = client.get("/download/measure?measure=nope&format=csv")
+    assert missing.status_code == 404
+    assert missing.text == "error: no measure 'nope' in the store"
+    nobody = client.get("/download/profile?la=Nowhereshire&format=xlsx")
+    assert nobody.status_code == 404 and "no authority 'Nowhereshire'" in nobody.text
 
 
 def test_shiny_page_keeps_state_and_assets(client):
@@ -120,3 +170,36 @@ def test_failed_load_changes_nothing(client, tmp_path):
         kept = s.query("SELECT file FROM sources")["file"][0]
     assert kept.endswith("good.csv") and "lacompare-uploads" in kept
     state.close()
+
+
+def test_shiny_page_resolves_or_reports_the_linked_authority(client):
+    # A name variant in a shared link opens that authority.
+    named = client.get("/?page=profile&la=Bath %26 N.E Somerset")
+    assert named.status_code == 200
+    assert re.search(r'<option value="E06000022" selected', named.text)
+    assert 'role="alert"' not in named.text
+    # One that resolves to nothing is said in one line, not silently replaced.
+    bad = client.get("/?page=profile&la=Nowhereshire&measure=nope")
+    alerts = re.findall(r'role="alert">(.*?)</div>', bad.text, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", "", a) for a in alerts)
+    assert "la=Nowhereshire: no authority &#x27;Nowhereshire&#x27;" in text
+    assert "measure=nope: no measure &#x27;nope&#x27; in the store" in text
+
+
+def test_measure_picker_without_javascript_searches(client):
+    page = client.get("/table/measure?q=0-25")
+    assert page.status_code == 200
+    import html as h
+
+    select = page.text.split('<select id="measure"')[1].split("</select>")[0]
+    options = [(h.unescape(k), h.unescape(t)) for k, t in
+               re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select)]
+    assert options
+    assert all("0-25" in f"{t} {k}".lower() for k, t in options), options
+    everything = client.get("/table/measure").text.split('<select id="measure"')[1]
+    assert len(options) < everything.count("<option")
+    # The search picks its first match and lists only matches.
+    assert '<input id="q" name="q" type="text" value="0-25">' in page.text
+    none = client.get("/table/measure?q=zzzz-no-such")
+    assert none.status_code == 404
+    assert "no measure matches &#x27;zzzz-no-such&#x27;" in none.text
