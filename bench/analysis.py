@@ -495,7 +495,7 @@ def main() -> None:
     import scipy
     from scipy import stats as sstats
 
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
     from lacompare.analysis.neighbours import compute_neighbours
     from lacompare.analysis.significance import correlation_matrix
     from lacompare.store import open_store

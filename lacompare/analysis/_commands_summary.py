@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare compare Barnet --measures cla_rate,pop_0_17 --db
         my.duckdb --format csv[/]
         """
-        from lacompare.analysis.compare import compare as run_compare
+        from lacompare.analysis import compare as run_compare
         from lacompare.derive import printed
         from lacompare.store import open_store
 

@@ -282,7 +282,7 @@ def measure_view(state: DashboardStore, key: str, period: str | None = None,
     highlight
         An authority to pick out in the charts (name or code).
     """
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
     from lacompare.report._reports import resolve_measure
 
     entry = catalogue_entry(state, key)

@@ -147,7 +147,7 @@ def prepare_profiles(
     trends
         Also compare every earlier period (for the trend charts and sentences).
     """
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
 
     texts = split_specs(measures) if measures else _default_specs(store)
     if not texts:

@@ -213,7 +213,7 @@ def _derived_comparison(store: Store, la_code: str, match: Any,
     authority with :func:`lacompare.derive.derive_rate` in a scratch store and
     compare ``la_code`` there. Returns the comparison row (``None`` if it cannot
     be derived), the neighbour set used and a note saying what was done."""
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
     from lacompare.derive import INPUTS_TABLE, derive_rate
     from lacompare.derive._store import resolve_breakdown
 
@@ -302,7 +302,7 @@ def neighbour_comparison(store: Store, la_code: str, snapshot: pd.DataFrame, *,
     Returns the table (``None`` when nothing could be compared) and notes
     naming what was derived, or could not be compared and why.
     """
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
     from lacompare.derive._store import resolve_breakdown
     from lacompare.snapshot._vocab import read_published_matches
 

@@ -347,3 +347,14 @@ def test_breakdown_must_exist_and_may_be_named_by_part(store, write):
         compare(store, "Hartlepool", ["rate"])
     result = compare(store, "Hartlepool", ["rate"], breakdown="31 March")
     assert result.table["value"].tolist() == [10.0]
+
+
+def test_compare_stays_the_function_after_other_modules_load():
+    # A submodule named like the function would replace it on the package once
+    # imported (the web app and the profile report import the analysis modules).
+    import lacompare
+    import lacompare.analysis
+    import lacompare.report._profile  # noqa: F401
+
+    assert callable(lacompare.analysis.compare)
+    assert lacompare.analysis.compare is lacompare.compare

@@ -44,7 +44,7 @@ def test_page_state_reads_repeated_measures():
 
 
 def test_measure_table_matches_compare(client, demo_db):
-    from lacompare.analysis.compare import compare
+    from lacompare.analysis import compare
     from lacompare.store import open_store
 
     page = client.get("/table/measure?measure=pop_0_25&group=region:North East")
