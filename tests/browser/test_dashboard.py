@@ -10,7 +10,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import CLA_31_MARCH
+from dashboard_server import CLA_31_MARCH
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 

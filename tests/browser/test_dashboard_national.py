@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import CLA, CLA_31_MARCH, IDACI, SPECS, Server
+from dashboard_server import CLA, CLA_31_MARCH, IDACI, SPECS, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 

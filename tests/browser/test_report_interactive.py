@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from dashboard_server import REPO
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 30_000

@@ -11,59 +11,30 @@ CI (``CI`` set), where it fails. The screenshot is kept in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from chromium import LAUNCH_ARGS, require_browser
 
 from tests.hub.conftest import PASSWORD, demo_services
 from tests.hub.test_server_kill import _free_port, _kill, _start
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[1] / "browser" / "artefacts"
 TIMEOUT = 30_000
-
-
-def _require(condition: bool, reason: str) -> None:
-    """Skip with a reason, or fail in CI, where the browser tests must run."""
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
     """pytest-playwright's launch options: Debian's chromium, headless, offline."""
-    return {
-        "executable_path": str(CHROMIUM),
-        "headless": True,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
+    return LAUNCH_ARGS
 
 
 @pytest.fixture
 def chromium_available() -> None:
-    _require(
-        CHROMIUM.exists(),
-        f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)",
-    )
-    for module in ("playwright", "pytest_playwright", "gunicorn"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError:
-            _require(False, f"{module} is not installed (pip install '.[hub,test]')")
+    require_browser("playwright", "pytest_playwright", "gunicorn",
+                    install="lacompare[hub,test]")
 
 
 @pytest.fixture
