@@ -17,7 +17,13 @@ of 127.0.0.1 over a generated store (``bench/analysis.py``'s: 153 authorities ×
 
 Prints p50/p95/p99/max latency, requests per second and errors for each, and the
 ratio of the pages' p95 to the reference's. Target: pages p95 < 150 ms with 0
-errors. Run from the repository root::
+errors.
+
+The clients are Debian's ``wrk`` (``apt-get install wrk``; ``--client wrk``, the
+default when it is installed): a C load generator whose 2 threads leave the
+machine's CPU to the server. ``--client httpx`` runs them as Python asyncio
+clients instead, which on a 2-core machine take about as much CPU as the server
+and so measure the client as much as the app. Run from the repository root::
 
     PYTHONPATH=. python3 bench/web.py
     PYTHONPATH=. python3 bench/web.py --db my.duckdb --clients 50 --seconds 30
@@ -151,15 +157,59 @@ async def load(url: str, paths: list[str], clients: int, seconds: float
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
 
 
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("LACOMPARE_BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %f %f %f %f %f %d\\n", summary.requests,
+    summary.duration / 1e6, latency:percentile(50) / 1e6, latency:percentile(95) / 1e6,
+    latency:percentile(99) / 1e6, latency.max / 1e6,
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def load_wrk(url: str, paths: list[str], clients: int, seconds: float,
+             work: Path) -> dict[str, Any]:
+    """The same load from ``wrk``: 2 threads, ``clients`` connections."""
+    listed = work / "paths.txt"
+    listed.write_text("\n".join(paths) + "\n")
+    script = work / "paths.lua"
+    script.write_text(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s",
+         "-s", str(script), url], capture_output=True, text=True, check=True,
+        env={**os.environ, "LACOMPARE_BENCH_PATHS": str(listed)})
+    fields = next(line for line in out.stdout.splitlines()
+                  if line.startswith("RESULT")).split()[1:]
+    n, elapsed, p50, p95, p99, worst, errors = fields
+    return {"n": int(n), "elapsed": float(elapsed),
+            "q": {"p50": float(p50), "p95": float(p95), "p99": float(p99),
+                  "max": float(worst)},
+            "errors": [f"{errors} non-2xx or socket errors"] if int(errors) else []}
+
+
 def quantiles(values: list[float]) -> dict[str, float]:
     qs = statistics.quantiles(values, n=100, method="inclusive")
     return {"p50": qs[49], "p95": qs[94], "p99": qs[98], "max": max(values)}
 
 
+def summary(result: dict[str, Any]) -> tuple[int, dict[str, float]]:
+    if "q" in result:  # wrk measured it
+        return result["n"], result["q"]
+    return len(result["latencies"]), quantiles(result["latencies"])
+
+
 def line(name: str, result: dict[str, Any]) -> str:
-    q = quantiles(result["latencies"])
-    rate = len(result["latencies"]) / result["elapsed"]
-    return (f"{name:<28} {len(result['latencies']):>7,} {rate:>8.0f}/s "
+    n, q = summary(result)
+    rate = n / result["elapsed"]
+    return (f"{name:<28} {n:>7,} {rate:>8.0f}/s "
             f"{q['p50'] * 1000:>8.1f} {q['p95'] * 1000:>8.1f} {q['p99'] * 1000:>8.1f} "
             f"{q['max'] * 1000:>8.1f} {len(result['errors']):>7}")
 
@@ -171,7 +221,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--authorities", type=int, default=20)
+    parser.add_argument("--client", choices=("wrk", "httpx"), default=None,
+                        help="load generator (default: wrk when installed)")
     args = parser.parse_args()
+    import shutil
+
+    client = args.client or ("wrk" if shutil.which("wrk") else "httpx")
 
     with tempfile.TemporaryDirectory(prefix="lacompare-bench-web-") as folder:
         work = Path(folder)
@@ -201,9 +256,15 @@ def main() -> None:
                   f"{statistics.median(cold) * 1000:.0f} ms, max "
                   f"{max(cold) * 1000:.0f} ms (first requests, building the cache)")
             print(f"load: {args.clients} clients × {args.seconds:.0f} s on "
-                  f"127.0.0.1 (server pid {proc.pid})")
-            pages_run = asyncio.run(load(url, pages, args.clients, args.seconds))
-            ref_run = asyncio.run(load(url, ["/healthz"], args.clients, args.seconds))
+                  f"127.0.0.1 (server pid {proc.pid}; clients: {client})")
+            if client == "wrk":
+                pages_run = load_wrk(url, pages, args.clients, args.seconds, work)
+                ref_run = load_wrk(url, ["/healthz"], args.clients, args.seconds,
+                                   work)
+            else:
+                pages_run = asyncio.run(load(url, pages, args.clients, args.seconds))
+                ref_run = asyncio.run(load(url, ["/healthz"], args.clients,
+                                           args.seconds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -211,8 +272,8 @@ def main() -> None:
           f"{'p99 ms':>8} {'max ms':>8} {'errors':>7}")
     print(line("pages (profile, explorer)", pages_run))
     print(line("reference: /healthz", ref_run))
-    p95 = quantiles(pages_run["latencies"])["p95"]
-    ref95 = quantiles(ref_run["latencies"])["p95"]
+    p95 = summary(pages_run)[1]["p95"]
+    ref95 = summary(ref_run)[1]["p95"]
     met = p95 < TARGET_P95 and not pages_run["errors"]
     print(f"ratio (pages p95 / reference p95): {p95 / ref95:.1f}x; target p95 < "
           f"{TARGET_P95 * 1000:.0f} ms with 0 errors: {'met' if met else 'NOT met'}")
