@@ -235,6 +235,8 @@ def read_la_values(
 ) -> LaValues:
     """Gather one value per authority for each measure (mean over chosen periods).
 
+    Where the same value (authority, measure, period, breakdown) was loaded from
+    more than one source, the latest load is read, as everywhere else in lacompare.
     Authorities appear when they have a row for one of the measures or (with
     ``registry``) existed on the reference date of the latest period used (31 March
     for a year, see ``period_as_of``); a measure an authority has no row for is
@@ -292,9 +294,13 @@ def read_la_values(
     parts = []
     for spec, bd, pairs in by_spec.values():
         cond, params, _ = _period_sql(spec)
-        # 'Latest' is the measure's latest period among rows of this breakdown.
-        qualify = ("QUALIFY o.period = max(o.period) OVER (PARTITION BY o.measure)"
-                   if spec is None else "")
+        # A value loaded from several sources is read from the latest load, as
+        # derive and compare read it (never an average of two vintages); 'latest'
+        # is then the measure's latest period among rows of this breakdown.
+        qualify = ("QUALIFY row_number() OVER (PARTITION BY o.la_code, o.measure, "
+                   "o.period ORDER BY o.source_id DESC) = 1")
+        if spec is None:
+            qualify += " AND o.period = max(o.period) OVER (PARTITION BY o.measure)"
         rows = store.query(
             f"""SELECT la_code, measure,
                        avg(value) AS value,
@@ -303,7 +309,7 @@ def read_la_values(
                        string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
                        list(DISTINCT period ORDER BY period) AS periods
                 FROM (SELECT o.la_code, o.measure, o.period, o.value,
-                             o.missing_reason, o.label
+                             o.missing_reason, o.label, o.source_id
                       FROM observations o
                       WHERE o.breakdown = ? AND o.measure IN (SELECT unnest(?))
                       {cond} {qualify})

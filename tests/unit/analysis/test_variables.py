@@ -271,3 +271,21 @@ def test_cli_help_shows_the_brackets(command):
     out = invoke(*command, "--help")
     assert out.exit_code == 0
     assert "measure[breakdown]" in " ".join(out.output.split())
+
+
+def test_a_value_loaded_twice_is_read_from_the_latest_load():
+    # Two vintages of the same figure (a revision): the later load is read, never
+    # an average of the two (derive and compare read it the same way).
+    from lacompare.analysis import read_la_values
+    from lacompare.store import open_store
+
+    with open_store(":memory:") as s:
+        s.con.execute("INSERT INTO sources (file, sha256) VALUES ('old', 'a'), "
+                      "('new', 'b')")
+        s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+                      "source_id) VALUES ('E06000001', 'm', '2023', 10, 1), "
+                      "('E06000001', 'm', '2023', 12, 2), "
+                      "('E06000002', 'm', '2023', 5, 1)")
+        v = read_la_values(s, ["m"], period="2023")
+    got = v.values["m"].dropna().to_dict()
+    assert got == {"E06000001": 12.0, "E06000002": 5.0}
