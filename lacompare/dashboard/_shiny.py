@@ -29,6 +29,21 @@ def _failure(exc: Exception) -> Any:
     return ui.HTML(_render.error_html(str(exc)))
 
 
+def _download_links(view: str, what: str, query: str, formats: tuple[str, ...]
+                    ) -> Any:
+    """Download links for a view in each format, and its no-JavaScript table."""
+    from shiny import ui
+
+    items = [ui.tags.li(ui.tags.a(f"Download {what} ({fmt.upper()})",
+                                  href=f"/download/{view}?{query}&format={fmt}",
+                                  download=""))
+             for fmt in formats]
+    items.append(ui.tags.li(ui.tags.a("Table view (works without JavaScript)",
+                                      href=f"/table/{view}?{query}")))
+    return ui.tags.ul(*items, class_="lac-downloads",
+                      **{"aria-label": "Downloads and views"})
+
+
 def shiny_app(store: DashboardStore) -> App:
     """The Shiny application over ``store`` (mounted at ``/`` by ``create_app``)."""
     from shiny import App, reactive, render, req, ui
@@ -223,16 +238,7 @@ def shiny_app(store: DashboardStore) -> App:
             req(input.sel_la(), input.sel_measures(), cancel_output=True)
             query = _render.query_string({"la": input.sel_la(),
                                           "m": list(input.sel_measures() or [])})
-            return ui.tags.ul(
-                ui.tags.li(ui.tags.a("Download the profile (PDF)",
-                                     href=f"/download/profile?{query}&format=pdf",
-                                     download="")),
-                ui.tags.li(ui.tags.a("Download the profile (XLSX)",
-                                     href=f"/download/profile?{query}&format=xlsx",
-                                     download="")),
-                ui.tags.li(ui.tags.a("Table view (works without JavaScript)",
-                                     href=f"/table/profile?{query}")),
-                class_="lac-downloads", **{"aria-label": "Downloads and views"})
+            return _download_links("profile", "the profile", query, ("pdf", "xlsx"))
 
         @render.ui
         def profile_body() -> Any:
@@ -272,16 +278,7 @@ def shiny_app(store: DashboardStore) -> App:
         def measure_links() -> Any:
             req(input.sel_measure(), cancel_output=True)
             query = _render.query_string(_measure_state())
-            return ui.tags.ul(
-                ui.tags.li(ui.tags.a("Download the table (CSV)",
-                                     href=f"/download/measure?{query}&format=csv",
-                                     download="")),
-                ui.tags.li(ui.tags.a("Download the table (XLSX)",
-                                     href=f"/download/measure?{query}&format=xlsx",
-                                     download="")),
-                ui.tags.li(ui.tags.a("Table view (works without JavaScript)",
-                                     href=f"/table/measure?{query}")),
-                class_="lac-downloads", **{"aria-label": "Downloads and views"})
+            return _download_links("measure", "the table", query, ("csv", "xlsx"))
 
         @render.ui
         def measure_body() -> Any:
