@@ -203,3 +203,35 @@ def test_measure_picker_without_javascript_searches(client):
     none = client.get("/table/measure?q=zzzz-no-such")
     assert none.status_code == 404
     assert "no measure matches &#x27;zzzz-no-such&#x27;" in none.text
+
+
+def test_every_colour_pair_of_the_stylesheet_meets_wcag_aa():
+    # The stylesheet's text colours on their rule's background (else the background
+    # of the element it sits in, e.g. '.lac-header a'; else white) must reach 4.5:1,
+    # WCAG 2.2 AA for normal text.
+    import re
+    from importlib.resources import files
+
+    from lacompare.charts.theme import contrast_ratio
+
+    css = files("lacompare.dashboard").joinpath("static/dashboard.css").read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    backgrounds = {}
+    for selector, body in rules:
+        bg = re.search(r"background(?:-color)?:\s*(#[0-9A-Fa-f]{6})", body)
+        for one in selector.split(","):
+            if bg:
+                backgrounds[one.strip()] = bg.group(1)
+    checked = []
+    for selector, body in rules:
+        fg = re.search(r"(?<![-\w])color:\s*(#[0-9A-Fa-f]{6})", body)
+        if not fg:
+            continue
+        for one in selector.split(","):
+            one = one.strip()
+            back = backgrounds.get(one) or backgrounds.get(one.split()[0], "#FFFFFF")
+            checked.append((one, contrast_ratio(fg.group(1), back)))
+    assert len(checked) >= 10
+    low = [(s, round(r, 2)) for s, r in checked if r < 4.5]
+    assert low == []
