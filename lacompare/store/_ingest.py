@@ -813,17 +813,18 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     for v in layout.values:
         # A column may carry its own period (wide tables with a column per year).
         value_rows.append((v.column, v.measure, v.spec.type,
-                           normalise_period(v.spec.period)))
+                           normalise_period(v.spec.period), _heading(raw, v.column)))
     import pandas as pd
 
-    vframe = pd.DataFrame(value_rows, columns=["col", "measure", "vtype", "vperiod"],
+    vframe = pd.DataFrame(value_rows,
+                          columns=["col", "measure", "vtype", "vperiod", "heading"],
                           dtype=object)
     con.execute("DROP TABLE IF EXISTS _vcols")
     con.register("_vcols_frame", vframe)
     con.execute("CREATE TEMP TABLE _vcols AS SELECT CAST(col AS VARCHAR) col, "
                 "CAST(vperiod AS VARCHAR) vperiod, "
-                "CAST(measure AS VARCHAR) measure, CAST(vtype AS VARCHAR) vtype "
-                "FROM _vcols_frame")
+                "CAST(measure AS VARCHAR) measure, CAST(vtype AS VARCHAR) vtype, "
+                "CAST(heading AS VARCHAR) heading FROM _vcols_frame")
     con.unregister("_vcols_frame")
 
     # Breakdown label: "filter=value; …" over filters that vary within the file.
@@ -854,14 +855,6 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     # each kind of row (authorities, totals, unresolved) is read in one pass.
     row_sql = raw.row_sql.replace("rowid", "r.rowid") if "rowid" in raw.row_sql \
         else f"r.{raw.row_sql}"
-    # Only value columns can be a value's source column; a shorter CASE is evaluated
-    # once per value.
-    value_columns = ({layout.value_column} if layout.kind == "long"
-                     else {v.column for v in layout.values})
-    heading_case = "CASE col " + " ".join(
-        f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'"
-        for c, h in zip(raw.columns, raw.headers, strict=True)
-        if c in value_columns) + " END"
     region_sql = (f"r.{region_code_col}" if region_code_col else "NULL")
     region_name_sql = (f"r.{region_name_col}" if region_name_col else "NULL")
 
@@ -878,13 +871,16 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         if layout.kind == "long":
             measure_sql = (f"b.{layout.measure_column}" if layout.measure_column
                            else f"'{layout.values[0].measure}'")
+            heading = _heading(raw, layout.value_column).replace("'", "''")
             rows = (f"(SELECT b.*, '{layout.value_column}' AS col, "
                     f"b.{layout.value_column} AS val, {measure_sql} AS measure, "
-                    f"'number' AS vtype FROM ({base}) b)")
+                    f"'number' AS vtype, '{heading}' AS heading FROM ({base}) b)")
         else:
             on = ", ".join(v.column for v in layout.values)
+            # The heading (each value's source column) comes with the measure from
+            # the one join: a CASE over the headings per value cost ~5% of a load.
             rows = (f"(SELECT u.* REPLACE (coalesce(v.vperiod, u._period) AS _period), "
-                    f"v.measure, v.vtype FROM (FROM ({base}) UNPIVOT "
+                    f"v.measure, v.vtype, v.heading FROM (FROM ({base}) UNPIVOT "
                     f"INCLUDE NULLS (val FOR col IN ({on}))) u "
                     f"JOIN _vcols v USING (col))")
         return f"""
@@ -902,7 +898,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                         THEN trim(val) END AS label,
                    CASE WHEN vtype <> 'category' AND NOT val__plain THEN val END
                        AS raw,
-                   _srow AS source_row, {heading_case} AS source_column,
+                   _srow AS source_row, heading AS source_column,
                    _shown AS shown, _why AS why, _set_aside AS set_aside
             FROM ({sql_parse(rows, ['val'], spec.markers)})"""
 
