@@ -23,8 +23,25 @@ import time
 from pathlib import Path
 
 
-def make_ees_csv(path: Path, size_mb: int) -> int:
-    """Write an EES-format CSV of roughly ``size_mb``; return its row count."""
+INDICATORS = {
+    "number": "CASE WHEN hash(l.la_code, y.year, c.i, s.sex) % 50 = 0 THEN 'c' "
+              "ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END",
+    "rate_per_10000": "CASE WHEN hash(l.la_code, y.year, c.i, 1) % 70 = 0 THEN 'x' "
+                      "ELSE printf('%.1f', (hash(l.la_code, c.i) % 9000) / 10.0) END",
+    "percent": "printf('%.1f', (hash(l.la_code, y.year, c.i, 2) % 1000) / 10.0)",
+    "spend": "CASE WHEN hash(y.year, c.i, 3) % 90 = 0 THEN 'z' "
+             "ELSE format('{:,}', hash(l.la_code, y.year, 4) % 900000) END",
+    "started": "CAST(hash(l.la_code, c.i, 5) % 300 AS VARCHAR)",
+    "ceased": "CAST(hash(l.la_code, c.i, 6) % 300 AS VARCHAR)",
+}
+
+
+def make_ees_csv(path: Path, size_mb: int, indicators: int = 6) -> int:
+    """Write an EES-format CSV of roughly ``size_mb``; return its row count.
+
+    Each row is one authority × year × filter combination (characteristic, sex) with
+    ``indicators`` indicator columns (1 to 6), as in the EES data standard.
+    """
     import duckdb
 
     from lacompare.geography import read_authorities
@@ -35,9 +52,11 @@ def make_ees_csv(path: Path, size_mb: int) -> int:
     con.register("las_frame", las[["la_code", "dfe_code", "la_name", "region",
                                    "region_code"]])
     con.execute("CREATE TABLE las AS SELECT * FROM las_frame")
-    row_bytes = 160
+    row_bytes = 120 + 7 * indicators
     per_year_la = max(1, int(size_mb * 1e6 / row_bytes / len(las) / 16))
     characteristics = max(1, per_year_la // 3)
+    columns = ", ".join(f"{sql} AS {name}"
+                        for name, sql in list(INDICATORS.items())[:indicators])
     con.execute(f"""
         COPY (
           SELECT y.year AS time_period, 'Reporting year' AS time_identifier,
@@ -45,20 +64,7 @@ def make_ees_csv(path: Path, size_mb: int) -> int:
                  'England' AS country_name, l.region_code, l.region AS region_name,
                  l.dfe_code AS old_la_code, l.la_code AS new_la_code, l.la_name,
                  'Characteristic ' || c.i AS characteristic,
-                 s.sex,
-                 CASE WHEN hash(l.la_code, y.year, c.i, s.sex) % 50 = 0 THEN 'c'
-                      ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END
-                   AS number,
-                 CASE WHEN hash(l.la_code, y.year, c.i, 1) % 70 = 0 THEN 'x'
-                      ELSE printf('%.1f', (hash(l.la_code, c.i) % 9000) / 10.0) END
-                   AS rate_per_10000,
-                 printf('%.1f', (hash(l.la_code, y.year, c.i, 2) % 1000) / 10.0)
-                   AS percent,
-                 CASE WHEN hash(y.year, c.i, 3) % 90 = 0 THEN 'z'
-                      ELSE format('{{:,}}', hash(l.la_code, y.year, 4) % 900000) END
-                   AS spend,
-                 CAST(hash(l.la_code, c.i, 5) % 300 AS VARCHAR) AS started,
-                 CAST(hash(l.la_code, c.i, 6) % 300 AS VARCHAR) AS ceased
+                 s.sex, {columns}
           FROM las l, range(2010, 2026) y(year), range({characteristics}) c(i),
                (VALUES ('Total'), ('Male'), ('Female')) s(sex)
         ) TO '{path}' (FORMAT csv, HEADER true)""")
@@ -72,7 +78,10 @@ def time_reference(path: Path, work: Path) -> float:
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
     start = time.perf_counter()
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}')")
+    # The dialect is given: DuckDB's sniffer samples the first rows, and a file whose
+    # first quoted cell ('Bristol, City of') lies beyond them fails to read.
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', quote = '\"', "
+                "escape = '\"')")
     con.execute("CHECKPOINT")
     elapsed = time.perf_counter() - start
     con.close()
@@ -116,20 +125,26 @@ def make_wide_xlsx(path: Path, measures: int = 500) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--indicators", type=int, default=6, choices=range(1, 7),
+                        help="indicator columns per row of the EES file (default 6: "
+                             "each row holds six values, each stored as one "
+                             "observation; 1: one value per row)")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the generated files (default: a temp folder)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="lacompare-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    csv_path = work / "ees_long.csv"
+    csv_path = work / ("ees_long.csv" if args.indicators == 6
+                       else f"ees_long_{args.indicators}.csv")
     if not csv_path.exists() or abs(csv_path.stat().st_size / 1e6 - args.size_mb) > \
             0.2 * args.size_mb:
         print(f"generating {csv_path} (~{args.size_mb} MB) …", flush=True)
-        make_ees_csv(csv_path, args.size_mb)
+        make_ees_csv(csv_path, args.size_mb, args.indicators)
     size = csv_path.stat().st_size / 1e6
     reference = time_reference(csv_path, work)
     ours, result = time_lacompare(csv_path, work)
-    print(f"EES long CSV: {size:,.0f} MB, {result.rows_read:,} rows, "
+    print(f"EES long CSV: {size:,.0f} MB, {result.rows_read:,} rows × "
+          f"{args.indicators} indicator(s), "
           f"{result.observations:,} values stored")
     print(f"  DuckDB read_csv → table : {reference:8.2f} s")
     print(f"  lacompare ingest        : {ours:8.2f} s")
