@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 INDICATORS = {
     "number": "CASE WHEN hash(l.la_code, y.year, c.i, s.sex) % 50 = 0 THEN 'c' "
               "ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END",

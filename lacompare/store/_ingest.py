@@ -13,6 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,12 +226,16 @@ def ingest(
                        measure, measure_column, as_of)
     path = Path(path)
     con = store.con
-    sha = file_sha256(path) if path.is_file() else ""
-    # Read before the transaction: a temporary table made inside one numbers its
-    # rows from a large offset, and row numbers must be the file's.
     clock = _Clock()
-    raw = read_raw(con, path, sheet=spec.sheet, header_row=spec.header_row,
-                   header_rows=spec.header_rows, relation="_raw")
+    # The file is hashed while DuckDB reads it (hashlib lets go of the GIL): on a
+    # 1 GB file the hash alone takes about a second.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(file_sha256, path) if path.is_file() else None
+        # Read before the transaction: a temporary table made inside one numbers
+        # its rows from a large offset, and row numbers must be the file's.
+        raw = read_raw(con, path, sheet=spec.sheet, header_row=spec.header_row,
+                       header_rows=spec.header_rows, relation="_raw")
+        sha = hashing.result() if hashing else ""
     clock.lap("read")
     con.execute("BEGIN TRANSACTION")
     try:
