@@ -29,7 +29,6 @@ from lacompare.store._periods import normalise_period, period_as_of
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
 
     from lacompare.store import Store
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
 from html_tables import tables_of
+from typer.testing import CliRunner
 
 from lacompare.errors import InputError
 from lacompare.report._reports import build_report, render_html, write_document

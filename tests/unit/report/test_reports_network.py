@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from html_tables import tables_of
 
 from lacompare.demo import DEMO_MEASURES, run_demo

@@ -411,10 +411,10 @@ def test_build_fetch_loads_what_it_can_and_lists_the_rest(server, tmp_path,
     # `lacompare build --fetch` runs fetch_source for every catalogued source; here
     # the replay server knows only the CLA data set, so CLA loads and every other
     # source is listed as failed with its reason, never silently skipped.
+    import httpx
+
     from lacompare.build import build_store
     from lacompare.store import open_store
-
-    import httpx
 
     class LoopbackOnly(httpx.HTTPTransport):
         # Sources with a confirmed address on the internet must not be fetched by
