@@ -12,8 +12,7 @@ Names are imported on first use, so ``import lacompare`` stays fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from lacompare._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -60,13 +59,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'lacompare' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,7 @@ Names are imported on first use, so the command line starts fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from lacompare._lazy import lazy_exports
 
 _EXPORTS = {
     "summarise_by_group": "summaries", "REGION_ORDER": "summaries",
@@ -35,13 +34,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(f"lacompare.analysis.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'lacompare.analysis' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lacompare._lazy import lazy_exports
 from lacompare.build._files import (
     WORKBOOK_SUFFIXES,
     KnownFiles,
@@ -59,12 +60,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lacompare.build' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = ["BuildResult", "FileOutcome", "POLICIES", "build_store", "derive_harmonised",
            "derive_upper_tier", "is_additive", "read_build_plan", "read_changes",

@@ -18,19 +18,11 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from lacompare._lazy import lazy_exports
 
 __all__ = ["create_app", "DashboardStore"]
 
 
-def __getattr__(name: str) -> Any:
-    # Shiny and Starlette load only when the app is built.
-    if name == "create_app":
-        from lacompare.dashboard.app import create_app
-
-        return create_app
-    if name == "DashboardStore":
-        from lacompare.dashboard._state import DashboardStore
-
-        return DashboardStore
-    raise AttributeError(f"module 'lacompare.dashboard' has no attribute {name!r}")
+# Shiny and Starlette load only when the app is built.
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"create_app": "app", "DashboardStore": "_state"})

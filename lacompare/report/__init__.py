@@ -5,8 +5,7 @@ Names are imported on first use, so the command line starts fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from lacompare._lazy import lazy_exports
 
 _EXPORTS = {
     "write_demo_report": "_html", "format_value": "_html",
@@ -20,13 +19,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(f"lacompare.report.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'lacompare.report' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -23,8 +23,7 @@ This package imports nothing heavy until a function is used (the CLI imports it)
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from lacompare._lazy import lazy_exports
 
 __all__ = [
     "load_snapshot", "load_headcount", "load_budget", "load_extract",
@@ -53,11 +52,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(f"lacompare.snapshot.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'lacompare.snapshot' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

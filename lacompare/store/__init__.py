@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lacompare._lazy import lazy_exports
 from lacompare.errors import InputError, StoreError
 from lacompare.store._schema import DDL, POLARITIES, SCHEMA_VERSION
 
@@ -226,10 +227,6 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
     return store
 
 
-def __getattr__(name: str) -> Any:
-    # ingest imports the readers and the registry; load them on first use.
-    if name in ("ingest", "IngestResult"):
-        from lacompare.store import _ingest
-
-        return getattr(_ingest, name)
-    raise AttributeError(name)
+# ingest imports the readers and the registry; they load on first use.
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"ingest": "_ingest", "IngestResult": "_ingest"})
