@@ -46,7 +46,7 @@ def make_ees_csv(path: Path, size_mb: int, indicators: int = 6) -> int:
     from lacompare.geography import read_authorities
 
     las = read_authorities()
-    las = las[las["valid_to"].astype(str).isin(["", "nan", "None"])]
+    las = las[las["valid_to"] == ""]
     con = duckdb.connect()
     con.register("las_frame", las[["la_code", "dfe_code", "la_name", "region",
                                    "region_code"]])
@@ -107,7 +107,7 @@ def make_wide_xlsx(path: Path, measures: int = 500) -> None:
     from lacompare.geography import read_authorities
 
     las = read_authorities()
-    las = las[las["valid_to"].astype(str).isin(["", "nan", "None"])]
+    las = las[las["valid_to"] == ""]
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Data")
     sheet.write_row(0, 0, ["Table 1: benchmark measures by local authority"])

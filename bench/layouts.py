@@ -100,7 +100,7 @@ def make_cells(con: object, rows: int, indicators: int) -> None:
     from lacompare.geography import read_authorities
 
     las = read_authorities()
-    las = las[las["valid_to"].astype(str).isin(["", "nan", "None"])][["la_code"]]
+    las = las[las["valid_to"] == ""][["la_code"]]
     con.register("las_frame", las)
     con.execute("CREATE TEMP TABLE las AS SELECT row_number() OVER () - 1 AS i, "
                 "la_code FROM las_frame")
