@@ -279,3 +279,27 @@ def test_a_period_that_is_no_year_is_kept_and_said(store, write):
     assert result.periods == ["0", "2021"]
     odd = result.issues.of_kind("unrecognised-period")
     assert [(i.value, i.row, i.severity) for i in odd] == [("0", 3, "warning")]
+
+
+def test_each_value_keeps_its_column_heading_as_printed(store, write):
+    # Wide: the measure is an id made from the heading; the source column is the
+    # heading itself, apostrophe and all, for every value and total of the column.
+    wide = write("wide.csv", "Local authority,Children's spend (£),Looked after\n"
+                             "Leeds,\"1,200\",85\nYork,c,40\nEngland,9000,67\n")
+    ingest(store, wide, period="2024")
+    rows = store.con.execute(
+        "SELECT DISTINCT measure, source_column FROM observations ORDER BY 1"
+    ).fetchall()
+    assert rows == [("children_s_spend", "Children's spend (£)"),
+                    ("looked_after", "Looked after")]
+    assert sorted(r[0] for r in store.con.execute(
+        "SELECT source_column FROM totals").fetchall()) == [
+        "Children's spend (£)", "Looked after"]
+    # Long: one value column, the measure named on each row.
+    long = write("long.csv", "la,measure,year,Pupils' count\nLeeds,pupils,2024,10\n"
+                             "York,pupils,2024,12\n")
+    ingest(store, long, la_column="la", period_column="year",
+           value_column="Pupils' count", measure_column="measure")
+    assert store.con.execute(
+        "SELECT DISTINCT source_column FROM observations WHERE measure = 'pupils'"
+    ).fetchall() == [("Pupils' count",)]
