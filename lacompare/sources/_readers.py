@@ -41,6 +41,10 @@ SNIFF_LINES = 200
 SNIFF_BYTES = 1 << 20
 # Above this size a CSV the fast reader refuses is an error, not read in Python.
 PYTHON_CSV_BYTES = 200 << 20
+# DuckDB's read buffer for files larger than it. Rows keep the file's order, and
+# with the default buffer (16 MB) putting the batches back in order cost a third
+# of reading a 1 GB file (bench/ingest.py: 4.7 s against 3.3 s at 64 MB).
+BIG_CSV_BUFFER = 64 << 20
 
 
 @dataclass
@@ -312,6 +316,8 @@ def _read_csv(
     # the row numbers below costs no time on a big file.
     pool = ThreadPoolExecutor(max_workers=1)
     counted = pool.submit(_count_lines, source)
+    buffer = (f", buffer_size = {BIG_CSV_BUFFER}"
+              if source.stat().st_size > BIG_CSV_BUFFER else "")
     try:
         fast = True
         try:
@@ -323,7 +329,7 @@ def _read_csv(
                                   delim = '{delim.replace("'", "''")}', quote = '"',
                                   escape = '"', columns = {{{columns}}},
                                   null_padding = true, auto_detect = false,
-                                  strict_mode = true, parallel = true)"""
+                                  strict_mode = true, parallel = true{buffer})"""
             )
         except duckdb.Error as exc:
             if source.stat().st_size > PYTHON_CSV_BYTES:
@@ -363,16 +369,19 @@ def _read_csv(
 def _count_lines(path: Path) -> int | None:
     """Lines up to the last one holding anything; None if a line ends in a lone CR
     (DuckDB ends lines there too, and counting those is not worth a second pass)."""
+    import numpy as np
+
     lines = 0
     tail = b""
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
             if chunk.endswith(b"\r"):
                 chunk += fh.read(1)
-            crs = chunk.count(b"\r")
-            if crs and crs != chunk.count(b"\r\n"):
+            if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
                 return None
-            lines += chunk.count(b"\n")
+            # numpy counts a 1 GB file's line breaks in half the time bytes.count
+            # takes, and this runs beside DuckDB's read on the same cores.
+            lines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 10))
             tail = (tail + chunk)[-65536:] if len(chunk) < 65536 else chunk[-65536:]
     content = tail.rstrip(b"\r\n")
     if not content and len(tail) == 65536:

@@ -188,6 +188,21 @@ def test_csv_row_numbers_are_the_lines_a_user_sees(con, tmp_path, text, fast,
         assert_numbers_are_lines(path, rows)
 
 
+def test_csv_read_with_a_big_buffer_keeps_every_row_at_its_line(
+        con, tmp_path, monkeypatch) -> None:
+    # Files larger than BIG_CSV_BUFFER are read with it; rows must still come back
+    # in the file's order, numbered by their lines.
+    monkeypatch.setattr(_readers, "BIG_CSV_BUFFER", 1 << 20)
+    lines = "".join(f"Leeds,{i + 2}\n" for i in range(400_000))
+    path = save(tmp_path, "t.csv", "la,line\n" + lines)
+    assert path.stat().st_size > 3 << 20
+    raw = read_raw(con, path)
+    assert raw.row_sql.startswith("(rowid")
+    assert con.execute(f"SELECT count(*), count(*) FILTER ({raw.row_sql} = "
+                       f"CAST(c1 AS BIGINT)) FROM {raw.relation}").fetchall() == \
+        [(400_000, 400_000)]
+
+
 def test_csv_row_numbers_on_the_python_path_after_a_ragged_row(con,
                                                                tmp_path) -> None:
     # DuckDB refuses a row with a third (filled) cell under strict mode; the
