@@ -1,23 +1,27 @@
 """Benchmark: what the store's layout costs to write and to read.
 
-``bench/ingest.py`` finds a 6-indicator EES file loads at ~3x DuckDB's own read
-of it, and that the write of the value rows is the gap. This script measures the
-trade-off behind any fix, on the same value rows, in one process:
+``bench/ingest.py`` found a 6-indicator EES file loaded at ~3x DuckDB's own read
+of it when every value was written as a row, and that the write was the gap. This
+script measures the trade-off behind the fix, on the same value rows, in one
+process:
 
-* ``current``: ``observations`` as it is, one row per value with its authority,
-  measure, period, breakdown and source column as text;
+* ``cells``: one row per value with its authority, measure, period, breakdown and
+  source column as text (``observation_cells``, how the store keeps small loads);
 * ``split``: a row table (authority, period, breakdown per source row), a column
   table (measure and heading per source column) and a value table (source row,
   column number, value, missing reason, label, raw), joined by an
   ``observations`` view;
 * ``int_keys``: one row per value with integer keys for authority, measure,
   period, breakdown and source column, each behind a small lookup table, joined
-  by a view.
+  by a view;
+* ``rows``: what ``ingest`` now keeps a large table as (the store's own DDL): one
+  row per file row with its values, missing reasons, labels and raw texts in
+  lists, a column table, and the ``observations`` view that opens them.
 
 For each: the seconds to write the value rows (``CREATE TABLE … AS``, then
 ``CHECKPOINT``, into a fresh file), the file's size, and the median time of the
 reads the web app and ``compare`` make (one authority's values, one measure for
-every authority, a count by authority), with each as a ratio to ``current``.
+every authority, a count by authority), with each as a ratio to ``cells``.
 Every layout is checked to give back the same rows (count and checksums).
 Run on demand::
 
@@ -36,7 +40,7 @@ MEASURES = ("number", "rate_per_10000", "percent", "spend", "started", "ceased")
 
 # What each layout writes, from the temporary table ``cells`` (one row per value).
 LAYOUTS = {
-    "current": ["""
+    "cells": ["""
         CREATE TABLE observations AS
         SELECT la_code, measure, period, breakdown, value, missing_reason, label, raw,
                1 AS source_id, source_row, source_column FROM cells"""],
@@ -77,6 +81,21 @@ LAYOUTS = {
         JOIN key_breakdown b ON b.id = o.breakdown_id
         JOIN key_source_column s ON s.id = o.column_id"""],
 }
+
+def rows_layout() -> list[str]:
+    """The store's own tables and view for large loads, filled from ``file_rows``."""
+    from lacompare.store._schema import DDL
+
+    ddl = [d for d in DDL if "observation_" in d and "CREATE" in d]
+    return [*ddl, """
+        INSERT INTO observation_rows
+        SELECT 1, source_row, la_code, period, breakdown, cell_values,
+               missing_reasons, labels, raws FROM file_rows""", """
+        INSERT INTO observation_columns
+        SELECT DISTINCT 1, col + 1, measure, NULL, source_column FROM cells"""]
+
+
+LAYOUTS["rows"] = rows_layout()
 
 READS = {
     "one authority's values": "SELECT measure, period, breakdown, value FROM "
@@ -125,6 +144,23 @@ def make_cells(con: object, rows: int, indicators: int) -> None:
         JOIN las l ON l.i = r % {n_las},
         (SELECT unnest(range({indicators})) AS col,
                 unnest([{measures}]) AS measure) c""")
+    # The same values a row per file row, in lists by column (the rows layout).
+    spend = MEASURES.index("spend")
+    con.execute(f"""
+        CREATE TEMP TABLE file_rows AS
+        SELECT l.la_code, (2010 + (r // {n_las}) % 16)::VARCHAR AS period,
+               'characteristic=Characteristic ' || (r // ({n_las} * 16 * 3))::VARCHAR
+               || '; sex=' || ['Total', 'Male', 'Female'][1 + (r // ({n_las} * 16)) % 3]
+               AS breakdown, r + 2 AS source_row,
+               list_transform(range({indicators}), lambda c: CASE
+                   WHEN hash(r, c) % 50 = 0 THEN NULL
+                   ELSE (hash(r, c) % 90000) / 10.0 END) AS cell_values,
+               list_transform(range({indicators}), lambda c: CASE
+                   WHEN hash(r, c) % 50 = 0 THEN 'suppressed' END) AS missing_reasons,
+               NULL::VARCHAR[] AS labels,
+               list_transform(range({indicators}), lambda c: CASE WHEN c = {spend} THEN
+                   format('{{:,}}', (hash(r, c) % 90000) // 10) END) AS raws
+        FROM range({rows}) t(r) JOIN las l ON l.i = r % {n_las}""")
 
 
 def median_ms(con: object, sql: str, repeat: int) -> float:
@@ -163,6 +199,7 @@ def main() -> None:
         con.execute("CHECKPOINT")
         write = time.perf_counter() - start
         con.execute("DROP TABLE cells")
+        con.execute("DROP TABLE file_rows")
         con.execute("RESET preserve_insertion_order")
         checksum = con.execute(CHECKSUM).fetchall()[0]
         reads = {label: median_ms(con, sql, args.repeat)
@@ -171,7 +208,7 @@ def main() -> None:
         results[name] = (write, db.stat().st_size / 1e6, reads, checksum)
         print(f"{name}: written in {write:.2f} s", flush=True)
 
-    base = results["current"]
+    base = results["cells"]
     for name, (_, _, _, checksum) in results.items():
         if checksum != base[3]:
             raise SystemExit(f"{name} gives back different rows: {checksum} vs "

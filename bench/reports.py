@@ -94,7 +94,8 @@ def generated_store(path: Path) -> list[str]:
                                                                         strict=True)]
         frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value"])
         store.con.register("generated", frame)
-        store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+                          "value, "
                           "source_id) SELECT la_code, measure, period, value, 1 "
                           "FROM generated")
         load_neighbour_set(store, "dfe-2025", "dfe-2025")

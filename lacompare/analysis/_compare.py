@@ -448,7 +448,8 @@ def compare(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure, polarity) VALUES "
     ...     "('m', 'higher-is-worse')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) SELECT la_code, 'm', '2021', row_number() OVER (ORDER BY "
     ...     "la_code), 1 FROM authorities WHERE region = 'North East'")
     >>> row = compare(s, "Darlington", "m").table.iloc[0]

@@ -333,7 +333,8 @@ def find_spend_factors(store: Store, exclude: Sequence[str] = ()) -> pd.DataFram
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value,"
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value,"
     ...     " source_id) VALUES ('E06000001', 'idaci_average_score', '2019', 0.28, 1),"
     ...     " ('E06000001', 'idaci_rank_of_average_score', '2019', 8, 1)")
     >>> find_spend_factors(s).set_index("family")["measure"].dropna().to_dict()
@@ -437,7 +438,8 @@ def fit_regression(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute(
-    ...     "INSERT INTO observations (la_code, measure, period, value, source_id) "
+    ...     "INSERT INTO observation_cells (la_code, measure, period, value, "
+    ...     "source_id) "
     ...     "SELECT la_code, unnest(['spend', 'idaci']), unnest(['2024-25', '2019']),"
     ...     " unnest([100 + 30 * (n % 7) + n % 3, n % 7]), 1 FROM (SELECT la_code,"
     ...     " row_number() OVER (ORDER BY la_code) AS n FROM authorities"
@@ -511,7 +513,8 @@ def fit_panel(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute(
-    ...     "INSERT INTO observations (la_code, measure, period, value, source_id) "
+    ...     "INSERT INTO observation_cells (la_code, measure, period, value, "
+    ...     "source_id) "
     ...     "SELECT la_code, unnest(['cla', 'cin']), y::VARCHAR, unnest([n + 2 *"
     ...     " ((n * y) % 5) + y, (n * y) % 5]), 1 FROM (SELECT la_code, row_number()"
     ...     " OVER (ORDER BY la_code) AS n FROM authorities WHERE valid_to IS NULL"
@@ -589,7 +592,8 @@ def model_spend(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute(
-    ...     "INSERT INTO observations (la_code, measure, period, value, source_id) "
+    ...     "INSERT INTO observation_cells (la_code, measure, period, value, "
+    ...     "source_id) "
     ...     "SELECT la_code, unnest(['spend', 'idaci_average_score']), '2019', "
     ...     "unnest([500 + 900 * ((n % 9) / 20) + 60 * (n % 4), (n % 9) / 20]), 1 "
     ...     "FROM (SELECT la_code, row_number() OVER (ORDER BY la_code) AS n "

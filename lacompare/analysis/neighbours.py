@@ -743,7 +743,8 @@ def compute_neighbours(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> rows = [(c, "v", float(i)) for i, c in enumerate(
     ...     ["E06000001", "E06000002", "E06000003", "E06000004"])]
-    >>> _ = s.con.executemany("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...     "value, source_id) VALUES (?, ?, '2021', ?, 1)", rows)
     >>> r = compute_neighbours(s, ["v"], k=2, period="2021", set_id="t")
     >>> r.neighbours.query("la_name == 'Middlesbrough'")["neighbour_name"].tolist()

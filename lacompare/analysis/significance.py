@@ -275,7 +275,8 @@ def read_la_values(
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value,"
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value,"
     ...     " missing_reason, source_id) VALUES ('E06000001', 'a', '2020', 1, NULL, 1),"
     ...     " ('E06000001', 'a', '2021', 3, NULL, 1),"
     ...     " ('E06000002', 'a', '2021', NULL, 'suppressed', 1)")
@@ -582,7 +583,8 @@ def correlate(
     >>> rows = [(f"E0600000{i}", m, v) for i, (a, b) in
     ...         enumerate([(1, 2), (2, 1), (3, 4), (4, 3), (5, 6)], 1)
     ...         for m, v in (("a", a), ("b", b))]
-    >>> _ = s.con.executemany("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...     "value, source_id) VALUES (?, ?, '2021', ?, 1)", rows)
     >>> c = correlate(s, "a", "b", exclude=["Hartlepool"])
     >>> round(c.r, 2), c.n
@@ -888,7 +890,8 @@ def correlation_matrix(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> rows = [(f"E0600000{i}", m, float(i * k % 7)) for i in range(1, 7)
     ...         for k, m in ((1, "a"), (2, "b"), (3, "c"))]
-    >>> _ = s.con.executemany("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...     "value, source_id) VALUES (?, ?, '2021', ?, 1)", rows)
     >>> correlation_matrix(s, ["a", "b", "c"]).n.loc["a", "c"]
     np.int64(6)
@@ -1187,7 +1190,8 @@ def mann_whitney(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> codes = ["E09000002", "E09000003", "E09000004", "E06000001", "E06000002",
     ...          "E06000003"]
-    >>> _ = s.con.executemany("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...     "value, source_id) VALUES (?, 'spend', '2021', ?, 1)",
     ...     list(zip(codes, [9., 8, 7, 1, 2, 3])))
     >>> t = mann_whitney(s, "spend", "region:London")
@@ -1293,7 +1297,8 @@ def kruskal(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> codes = ["E06000001", "E06000002", "E06000003", "E06000004", "E09000002",
     ...          "E09000003", "E06000022", "E06000023"]
-    >>> _ = s.con.executemany("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...     "value, source_id) VALUES (?, 'v', '2021', ?, 1)",
     ...     list(zip(codes, [1., 2, 3, 4, 8, 9, 5, 6])))
     >>> k = kruskal(s, "v", by="region")

@@ -254,7 +254,8 @@ def summarise(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'm', '2016', 2, 1), ('E06000001', 'm', "
     ...     "'2017', 4, 1), ('E06000002', 'm', '2017', 9, 1), "
     ...     "('E06000053', 'm', '2017', 0, 1)")
@@ -396,7 +397,8 @@ def summarise_by_group(
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'm', '2021', 2, 1), ('E06000002', 'm', "
     ...     "'2021', 4, 1)")
     >>> summarise_by_group(s)[["region", "n", "mean"]].values.tolist()

@@ -25,7 +25,7 @@ Examples
 >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
 >>> _ = s.con.execute("INSERT INTO measures (measure, reference_date) VALUES "
 ...     "('cla', '31 March'), ('pop', 'mid-year')")
->>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+>>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
 ...     "missing_reason, source_id) VALUES ('E06000001', 'cla', '2024', 200, NULL, 1),"
 ...     " ('E06000001', 'pop', '2023', 20000, NULL, 1),"
 ...     " ('E06000002', 'cla', '2024', NULL, 'suppressed', 1),"
@@ -189,7 +189,8 @@ def derive_per_head(
     >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) "
     ...     "VALUES ('spend', '£ thousand', 'financial year'), "
     ...     "('pop_0_25', 'persons', 'mid-year')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'spend', '2023-24', 5000, 1), "
     ...     "('E06000001', 'pop_0_25', '2023', 40000, 1)")
     >>> d = derive_per_head(s, "spend", "0-25")
@@ -234,7 +235,8 @@ def derive_ratio(
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure, unit) VALUES "
     ...     "('pop', 'persons'), ('fte', 'FTE')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'pop', '2021', 90000, 1), "
     ...     "('E06000001', 'fte', '2021', 0, 1), ('E06000002', 'pop', '2021', 5000, 1),"
     ...     " ('E06000002', 'fte', '2021', 2, 1)")

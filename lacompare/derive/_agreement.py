@@ -10,7 +10,7 @@ Examples
 >>> from lacompare.store import open_store
 >>> s = open_store(":memory:")
 >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
->>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+>>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
 ...     "source_id) VALUES ('E06000001', 'ours', '2024', 66.6, 1), "
 ...     "('E06000001', 'theirs', '2024', 67, 1), "
 ...     "('E06000002', 'ours', '2024', 70.2, 1), "

@@ -12,7 +12,7 @@ Examples
 >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
 >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) VALUES "
 ...     "('cla', 'children', '31 March')")
->>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+>>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
 ...     "source_id) VALUES ('E10000021', 'cla', '2020', 1000, 1), "
 ...     "('E06000061', 'cla', '2022', 450, 1), ('E06000062', 'cla', '2022', 600, 1), "
 ...     "('E10000002', 'cla', '2019', 500, 1), ('E06000060', 'cla', '2021', 520, 1)")

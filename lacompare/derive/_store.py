@@ -366,7 +366,7 @@ def write_derived(
                                  WHERE measure = ?)""",
             [DERIVED_PREFIX, name, name, name]).fetchall()]
         if old:
-            for table in ("observations", "totals", INPUTS_TABLE):
+            for table in ("observation_cells", "totals", INPUTS_TABLE):
                 con.execute(f"DELETE FROM {table} WHERE measure = ? AND source_id IN "
                             "(SELECT unnest(?))", [name, old])
             # A source row goes when nothing else refers to it.
@@ -388,7 +388,8 @@ def write_derived(
                                      description) VALUES (?, ?, ?, ?, ?, ?)""",
             [name, label, unit, polarity, reference_date, description])
         con.execute(
-            f"""INSERT INTO observations (la_code, measure, period, breakdown, value,
+            f"""INSERT INTO observation_cells (la_code, measure, period, breakdown,
+                value,
                     missing_reason, raw, source_id, source_column)
                 SELECT la_code, ?, period, breakdown, value, missing_reason, raw, ?,
                        source_column FROM {vname}""", [name, source_id])

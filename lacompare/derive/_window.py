@@ -129,7 +129,8 @@ def derive_change(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'm', '2020', 0, 1), "
     ...     "('E06000001', 'm', '2021', 5, 1)")
     >>> d = derive_change(s, "m", how="percent")
@@ -299,7 +300,8 @@ def window_values(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'm', '2013', 10, 1), "
     ...     "('E06000001', 'm', '2014', 14, 1), ('E06000001', 'm', '2015', 12, 1)")
     >>> window_values(s, "m", "2013:2015", how="change")["value"].tolist()
@@ -434,7 +436,8 @@ def derive_window(
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...                   "value, "
     ...     "source_id) VALUES ('E06000001', 'm', '2013', 10, 1), "
     ...     "('E06000001', 'm', '2015', 12.1, 1)")
     >>> d = derive_window(s, "m", "2013:2015", how="cagr")

@@ -119,7 +119,9 @@ def _copy_rows(source: Store, target: Store, table: str, where: str = "",
     if len(frame):
         target.con.register("_scrutiny_copy", frame)
         try:
-            target.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM "
+            # observations is a view: its rows are written as cells.
+            into = "observation_cells" if table == "observations" else table
+            target.con.execute(f"INSERT INTO {into} BY NAME SELECT * FROM "
                                "_scrutiny_copy")
         finally:
             target.con.unregister("_scrutiny_copy")
@@ -175,7 +177,8 @@ def match_population(store: Store, candidates: tuple[str, ...]) -> str | None:
     --------
     >>> from lacompare.store import open_store
     >>> with open_store(":memory:") as s:
-    ...     _ = s.con.execute("INSERT INTO observations (la_code, measure, period, "
+    ...     _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, "
+    ...                       "period, "
     ...         "value, source_id) VALUES ('E06000016', 'population_estimate', "
     ...         "'2024', 90763, 1)")
     ...     match_population(s, ("0-17", "population_estimate"))

@@ -263,7 +263,7 @@ def population_for(store: Store, la_code: str, date: str | dt.date,
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
     >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('p', 'x')")
-    >>> _ = s.con.execute("INSERT INTO observations (la_code, measure, period, "
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
     ...     "breakdown, value, source_id) VALUES ('E06000016', 'population_estimate',"
     ...     " '2023', '', 88000, 1), ('E06000016', 'population_estimate', '2024', '',"
     ...     " 88726, 1)")

@@ -219,12 +219,26 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
     con.execute("SET enable_progress_bar = false")
     store = Store(con, target)
     if not read_only:
+        _upgrade(con)
         for statement in DDL:
             con.execute(statement)
-        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)])
         store.refresh_authorities()
     return store
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store written by an earlier version to this schema, keeping its data.
+
+    Version 1 kept every value in an ``observations`` table; it is now
+    ``observation_cells``, and ``observations`` a view over it and the large loads.
+    """
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE "
+                       "table_schema = 'main' AND table_name = 'observations'"
+                       ).fetchall()
+    if kind and kind[0][0] == "BASE TABLE":
+        con.execute("ALTER TABLE observations RENAME TO observation_cells")
 
 
 # ingest imports the readers and the registry; they load on first use.

@@ -26,6 +26,7 @@ from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
 from lacompare.store._periods import normalise_period, period_as_of
+from lacompare.store._schema import OBSERVATION_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
@@ -71,6 +72,15 @@ NUMERIC_SHARE = 0.8
 LA_COLUMN_SHARE = 0.5
 # How many unresolved rows an error message or dry run names one by one.
 SHOW_ROWS = 20
+# A table of at least this many values (rows × value columns) is kept as one row
+# per file row with its values in lists (observation_rows): writing one row per
+# value costs about as much per value as reading the file costs per cell.
+COMPACT_VALUES = 1_000_000
+# The measures a load stored, in either form.
+_MEASURES_SQL = """
+    SELECT measure FROM observation_cells WHERE source_id = $1
+    UNION SELECT measure FROM observation_columns
+    WHERE source_id = $1 AND source_id IN (SELECT source_id FROM observation_rows)"""
 
 # Measures whose totals are not sums of their members.
 _NOT_ADDITIVE = re.compile(
@@ -963,7 +973,8 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     replaced = None
     if prior:
         replaced = prior[0][0]
-        for table in ("observations", "totals", "load_issues"):
+        for table in ("observation_cells", "observation_rows", "observation_columns",
+                      "totals", "load_issues"):
             con.execute(f"DELETE FROM {table} WHERE source_id = ?", [replaced])
         con.execute("DELETE FROM sources WHERE source_id = ?", [replaced])
     source_id = con.execute(
@@ -974,12 +985,14 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     # Stored order carries no meaning (source_row does), so let DuckDB insert in
     # parallel without keeping it.
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"""
-        INSERT INTO observations (la_code, measure, period, breakdown, value,
-            missing_reason, label, raw, source_id, source_row, source_column)
-        SELECT la_code, measure, period, breakdown, value, missing_reason, label, raw,
-               {source_id}, source_row, source_column
-        FROM ({cells_sql("'la'")})""")
+    if layout.kind != "long" and raw.n_rows * len(layout.values) >= COMPACT_VALUES:
+        _insert_rows(con, raw, layout, spec, source_id, join, breakdown_sql)
+    else:
+        con.execute(f"""
+            INSERT INTO observation_cells ({OBSERVATION_COLUMNS})
+            SELECT la_code, measure, period, breakdown, value, missing_reason, label,
+                   raw, {source_id}, source_row, source_column
+            FROM ({cells_sql("'la'")})""")
     con.execute(f"""
         INSERT INTO totals (area_code, area_name, measure, period, breakdown, value,
             missing_reason, raw, source_id, source_row, source_column, check_result)
@@ -989,13 +1002,20 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         FROM ({cells_sql("'total', 'other'")})""")
     con.execute("RESET preserve_insertion_order")
     clock.lap("unpivot, parse and insert")
-    unparsed = con.execute(
-        f"SELECT source_row, source_column, raw FROM observations WHERE source_id = ? "
-        f"AND missing_reason = '{UNPARSED}' ORDER BY source_row LIMIT 1000",
-        [source_id]).fetchall()
-    n_unparsed = con.execute(
-        f"SELECT count(*) FROM observations WHERE source_id = ? AND "
-        f"missing_reason = '{UNPARSED}'", [source_id]).fetchall()[0][0]
+    # What a load stored is read from each form directly: through the view a large
+    # load's lists would be opened for every question.
+    unparsed_sql = f"""
+        SELECT source_row, source_column, raw FROM observation_cells
+        WHERE source_id = $1 AND missing_reason = '{UNPARSED}'
+        UNION ALL
+        SELECT r.source_row, c.source_column, r.raws[c.position]
+        FROM observation_rows r JOIN observation_columns c USING (source_id)
+        WHERE r.source_id = $1 AND list_contains(r.missing_reasons, '{UNPARSED}')
+          AND r.missing_reasons[c.position] = '{UNPARSED}'"""
+    unparsed = con.execute(f"SELECT * FROM ({unparsed_sql}) ORDER BY source_row "
+                           "LIMIT 1000", [source_id]).fetchall()
+    n_unparsed = con.execute(f"SELECT count(*) FROM ({unparsed_sql})",
+                             [source_id]).fetchall()[0][0]
     for row, column, text in unparsed:
         issues.add("unparsed-value", f"{text!r} is not a number or a known marker; "
                    "kept as text, value missing", file=raw.file, sheet=raw.sheet,
@@ -1007,7 +1027,10 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     _upsert_measures(con, layout, spec, source_id)
     _check_totals(con, source_id)
     clock.lap("measures and total checks")
-    n_obs = con.execute("SELECT count(*) FROM observations WHERE source_id = ?",
+    n_obs = con.execute("""
+        SELECT (SELECT count(*) FROM observation_cells WHERE source_id = $1)
+             + (SELECT count(*) FROM observation_rows WHERE source_id = $1)
+             * (SELECT count(*) FROM observation_columns WHERE source_id = $1)""",
                         [source_id]).fetchall()[0][0]
     n_tot = con.execute("SELECT count(*) FROM totals WHERE source_id = ?",
                         [source_id]).fetchall()[0][0]
@@ -1029,13 +1052,20 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    f"but its {d['members']} members sum to {d['members_sum']:g}",
                    file=raw.file, sheet=raw.sheet, row=d["row"])
     measures = [r[0] for r in con.execute(
-        "SELECT DISTINCT measure FROM observations WHERE source_id = ? ORDER BY 1",
+        f"SELECT DISTINCT measure FROM ({_MEASURES_SQL}) ORDER BY 1",
         [source_id]).fetchall()]
-    periods = [r[0] for r in con.execute(
-        "SELECT DISTINCT period FROM observations WHERE source_id = ? ORDER BY 1",
-        [source_id]).fetchall()]
-    n_la = con.execute("SELECT count(DISTINCT la_code) FROM observations WHERE "
-                       "source_id = ?", [source_id]).fetchall()[0][0]
+    periods = [r[0] for r in con.execute("""
+        SELECT period FROM observation_cells WHERE source_id = $1
+        UNION
+        SELECT coalesce(c.period, r.period)
+        FROM (SELECT DISTINCT period FROM observation_rows WHERE source_id = $1) r,
+             observation_columns c WHERE c.source_id = $1
+        ORDER BY 1""", [source_id]).fetchall()]
+    n_la = con.execute("""
+        SELECT count(DISTINCT la_code) FROM (
+            SELECT la_code FROM observation_cells WHERE source_id = $1
+            UNION ALL SELECT la_code FROM observation_rows WHERE source_id = $1)""",
+                       [source_id]).fetchall()[0][0]
     # A period that reads as no year or date (LAIT prints one measure's years as '0')
     # is kept as published, and said.
     for odd in (p for p in periods if period_as_of(p) is None):
@@ -1063,6 +1093,62 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         dry_run=check, replaced=replaced, timings=clock.laps)
 
 
+def _insert_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
+                 spec: IngestSpec, source_id: int, join: str,
+                 breakdown_sql: str) -> None:
+    """Store a large table's authority rows in ``observation_rows``.
+
+    Each file row becomes one row holding its value columns' values, missing reasons,
+    labels and raw texts in lists, by the columns' positions in
+    ``observation_columns``; the ``observations`` view reads them as one row per
+    value, as :func:`_load` would have stored them.
+    """
+    import pandas as pd
+
+    columns = pd.DataFrame(
+        [(source_id, i, v.measure, normalise_period(v.spec.period),
+          _heading(raw, v.column)) for i, v in enumerate(layout.values, start=1)],
+        columns=["source_id", "position", "measure", "period", "source_column"],
+        dtype=object)
+    con.register("_columns_frame", columns)
+    try:
+        con.execute("INSERT INTO observation_columns BY NAME SELECT * FROM "
+                    "_columns_frame")
+    finally:
+        con.unregister("_columns_frame")
+    values, missing, labels, raws = [], [], [], []
+    for v in layout.values:
+        c = v.column
+        if v.spec.type == "category":
+            # A category cell keeps its text, even when it reads as a number.
+            text = f"({c}__missing IS NULL OR {c}__missing = '{UNPARSED}')"
+            values.append("NULL")
+            missing.append(f"CASE WHEN {text} THEN NULL ELSE {c}__missing END")
+            labels.append(f"CASE WHEN {text} THEN trim({c}) END")
+            raws.append("NULL")
+        else:
+            values.append(f"{c}__value")
+            missing.append(f"{c}__missing")
+            labels.append("NULL")
+            raws.append(f"CASE WHEN NOT {c}__plain THEN {c} END")
+
+    def as_list(items: list[str], kind: str) -> str:
+        if all(i == "NULL" for i in items):
+            return f"NULL::{kind}[]"
+        return f"CAST([{', '.join(items)}] AS {kind}[])"
+
+    # Cells are parsed before the join to their authorities: parsed after it, the
+    # same work took twice as long (the join's output is a selection of rows).
+    parsed = sql_parse(f"(SELECT *, {raw.row_sql} AS _srow FROM {raw.relation})",
+                       [v.column for v in layout.values], spec.markers)
+    con.execute(f"""
+        INSERT INTO observation_rows
+        SELECT {source_id}, r._srow, k.la_code, k.period, {breakdown_sql},
+               {as_list(values, "DOUBLE")}, {as_list(missing, "VARCHAR")},
+               {as_list(labels, "VARCHAR")}, {as_list(raws, "VARCHAR")}
+        FROM ({parsed}) r JOIN _keys k ON {join} WHERE k.kind = 'la'""")
+
+
 def _unresolved(con: duckdb.DuckDBPyConnection, raw: RawTable,
                 key_cols: list[str], cells: str) -> list[dict[str, Any]]:
     rows = con.execute(f"""
@@ -1081,8 +1167,8 @@ def _upsert_measures(con: duckdb.DuckDBPyConnection, layout: Layout,
     import pandas as pd
 
     names = [r[0] for r in con.execute(
-        "SELECT measure FROM observations WHERE source_id = $1 UNION "
-        "SELECT measure FROM totals WHERE source_id = $1", [source_id]).fetchall()]
+        f"{_MEASURES_SQL} UNION SELECT measure FROM totals WHERE source_id = $1",
+        [source_id]).fetchall()]
     by_measure = {v.measure: v for v in layout.values}
     records = []
     for name in names:

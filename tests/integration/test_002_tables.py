@@ -107,7 +107,8 @@ def cla(shared_data):
         store.con.execute("INSERT INTO measures (measure, unit, reference_date) "
                           "VALUES ('cla_rate_from_2012', 'per 10,000', '31 March')")
         store.con.execute(
-            """INSERT INTO observations (la_code, measure, period, breakdown, value,
+            """INSERT INTO observation_cells (la_code, measure, period, breakdown,
+               value,
                    missing_reason, source_id)
                SELECT la_code, 'cla_rate_from_2012', period, breakdown, value,
                       missing_reason, source_id FROM observations

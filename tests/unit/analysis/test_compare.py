@@ -39,11 +39,11 @@ def north_east(store):
                  (la, "pop", "2023", float(rng.integers(20000, 60000)))]
     frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value"])
     store.con.register("f", frame)
-    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "source_id) SELECT *, 1 FROM f")
     store.con.unregister("f")
     # A suppressed value, and a neighbour set (each authority's next three).
-    store.con.execute("UPDATE observations SET value = NULL, missing_reason = "
+    store.con.execute("UPDATE observation_cells SET value = NULL, missing_reason = "
                       "'suppressed' WHERE la_code = ? AND measure = 'plain'",
                       [codes[-1]])
     store.con.execute("INSERT INTO neighbour_sets (set_id, method, valid_for) "
@@ -130,11 +130,11 @@ def three_regions(store):
     frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value",
                                         "missing_reason"])
     store.con.register("f", frame)
-    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "missing_reason, source_id) SELECT *, 1 FROM f")
     store.con.unregister("f")
     # a later source replaces one authority's value
-    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "source_id) VALUES (?, 'up', '2024', 99.5, 2)", [codes[3]])
     store.con.execute("INSERT INTO totals (area_code, area_name, measure, period, "
                       "value, source_id) VALUES "
@@ -256,7 +256,7 @@ def test_z_flag_for_other_measures(store):
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     store.con.execute("INSERT INTO measures (measure) VALUES ('m')")
     # 40 authorities at 0..39 and one far out at 500.
-    store.con.execute("""INSERT INTO observations (la_code, measure, period, value,
+    store.con.execute("""INSERT INTO observation_cells (la_code, measure, period, value,
                          source_id)
                          SELECT la_code, 'm', '2024',
                                 CASE WHEN la_code = 'E06000001' THEN 500

@@ -47,7 +47,7 @@ def insert(store, rows: pd.DataFrame) -> None:
         sql(store, "INSERT INTO sources (file, sha256) VALUES ('built', 'x')")
     store.con.register("_rows", rows)
     sql(store,
-        """INSERT INTO observations (la_code, measure, period, breakdown, value,
+        """INSERT INTO observation_cells (la_code, measure, period, breakdown, value,
                                      missing_reason, source_id)
            SELECT la_code, measure, period, breakdown, value, missing_reason, 1
            FROM _rows""")
@@ -149,7 +149,7 @@ def test_nonrobust_and_vif(built):
 def test_log_transform_and_values_that_cannot_be_logged(built):
     store, wide = built
     bad = wide["la_code"].iloc[3]
-    sql(store, "UPDATE observations SET value = 0 WHERE measure = 'pop' "
+    sql(store, "UPDATE observation_cells SET value = 0 WHERE measure = 'pop' "
                       "AND la_code = ?", [bad])
     r = fit_regression(store, "spend", ["idaci", "pop"], log=["pop"])
     kept = wide[wide["la_code"] != bad].assign(log_pop=lambda d: np.log(d["pop"]))
@@ -169,10 +169,10 @@ def test_excluded_authorities_are_listed_with_why(built):
     store, wide = built
     codes = wide["la_code"].tolist()
     suppressed, no_row, conflict = codes[0], codes[1], codes[2]
-    sql(store, "UPDATE observations SET value = NULL, missing_reason = "
+    sql(store, "UPDATE observation_cells SET value = NULL, missing_reason = "
                       "'suppressed' WHERE measure = 'spend' AND la_code = ?",
                       [suppressed])
-    sql(store, "DELETE FROM observations WHERE measure = 'idaci' AND "
+    sql(store, "DELETE FROM observation_cells WHERE measure = 'idaci' AND "
                       "la_code = ?", [no_row])
     insert(store, pd.DataFrame({"la_code": [conflict], "measure": ["pop"],
                                 "period": ["2023"], "value": [1.0]}))
@@ -204,7 +204,7 @@ def test_successor_missing_an_older_period_says_so(built):
     store, wide = built
     # North Yorkshire's unitary council (from 2023-04-01) has no 2019 IDACI.
     assert "E06000065" in set(wide["la_code"])
-    sql(store, "DELETE FROM observations WHERE measure = 'idaci' "
+    sql(store, "DELETE FROM observation_cells WHERE measure = 'idaci' "
         "AND la_code = 'E06000065'")
     r = fit_regression(store, "spend", ["idaci", "pop"])
     why = r.excluded.set_index("la_code")["reason"]

@@ -49,7 +49,7 @@ def put(store, frame):
     frame = frame.assign(missing_reason=np.where(frame["value"].isna(), "suppressed",
                                                  None))
     store.con.register("_t", frame)
-    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "missing_reason, source_id) SELECT la_code, measure, period, "
                       "value, missing_reason, 1 FROM _t")
     store.con.unregister("_t")

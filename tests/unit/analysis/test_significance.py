@@ -49,7 +49,8 @@ def put(store, rows):
     frame = frame.astype(dict.fromkeys(("missing_reason", "label"), object))
     store.con.register("_t", frame)
     store.con.execute(
-        "INSERT INTO observations (la_code, measure, period, value, missing_reason, "
+        "INSERT INTO observation_cells (la_code, measure, period, value, "
+        "missing_reason, "
         "label, source_id) SELECT la_code, measure, period, value, missing_reason, "
         "label, 1 FROM _t")
     store.con.unregister("_t")

@@ -46,12 +46,12 @@ def rates(store):
     for la, (_, values) in DATA.items():
         for year, value in zip(YEARS, values, strict=True):
             store.con.execute(
-                "INSERT INTO observations (la_code, measure, period, value, "
+                "INSERT INTO observation_cells (la_code, measure, period, value, "
                 "missing_reason, source_id) VALUES (?, 'rate', ?, ?, ?, 1)",
                 [la, year, value, None if value is not None else "suppressed"])
         for year in ("2012", "2013", "2014", "2015", "2016"):
             store.con.execute(
-                "INSERT INTO observations (la_code, measure, period, value, "
+                "INSERT INTO observation_cells (la_code, measure, period, value, "
                 "source_id) VALUES (?, 'pop', ?, ?, 1)", [la, year, POP[la]])
     return store
 
@@ -163,7 +163,7 @@ def test_authorities_that_did_not_exist_are_not_missing(store):
     # North Northamptonshire (from 2021) with a blank row in 2019: not 'missing'.
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     store.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    store.con.execute("""INSERT INTO observations (la_code, measure, period, value,
+    store.con.execute("""INSERT INTO observation_cells (la_code, measure, period, value,
                          missing_reason, source_id) VALUES
                          ('E06000061', 'm', '2019', NULL, 'not-applicable', 1),
                          ('E10000021', 'm', '2019', 50, NULL, 1)""")

@@ -33,7 +33,7 @@ def put(store, rows):
                                         "value"]).astype({"value": float})
     store.con.register("_t", frame)
     store.con.execute(
-        "INSERT INTO observations (la_code, measure, period, breakdown, value, "
+        "INSERT INTO observation_cells (la_code, measure, period, breakdown, value, "
         "source_id) SELECT la_code, measure, period, breakdown, value, 1 FROM _t")
     store.con.unregister("_t")
 
@@ -282,7 +282,7 @@ def test_a_value_loaded_twice_is_read_from_the_latest_load():
     with open_store(":memory:") as s:
         s.con.execute("INSERT INTO sources (file, sha256) VALUES ('old', 'a'), "
                       "('new', 'b')")
-        s.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+        s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "source_id) VALUES ('E06000001', 'm', '2023', 10, 1), "
                       "('E06000001', 'm', '2023', 12, 2), "
                       "('E06000002', 'm', '2023', 5, 1)")

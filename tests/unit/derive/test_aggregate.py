@@ -29,7 +29,8 @@ def _district(store, code, period, value, reason=None):
 
 def _obs(store, code, period, value, reason=None, measure="m"):
     store.con.execute(
-        "INSERT INTO observations (la_code, measure, period, value, missing_reason, "
+        "INSERT INTO observation_cells (la_code, measure, period, value, "
+        "missing_reason, "
         "source_id) VALUES (?, ?, ?, ?, ?, 1)", [code, measure, period, value, reason])
 
 

@@ -30,7 +30,7 @@ def series(store):
     for la, values in SERIES.items():
         for period, value in values.items():
             store.con.execute(
-                "INSERT INTO observations (la_code, measure, period, value, "
+                "INSERT INTO observation_cells (la_code, measure, period, value, "
                 "missing_reason, source_id) VALUES (?, 'rate', ?, ?, ?, 1)",
                 [la, period, value, None if value is not None else "suppressed"])
     return store
@@ -142,7 +142,8 @@ def test_recoded_authority_is_one_lineage(store):
     store.con.execute("INSERT INTO measures (measure) VALUES ('m')")
     for la, period, value in (("E10000002", "2019", 10.0), ("E10000002", "2020", 12.0),
                               ("E06000060", "2021", 15.0)):
-        store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+                          "value, "
                           "source_id) VALUES (?, 'm', ?, ?, 1)", [la, period, value])
     got = window_values(store, "m", "2019:2021", how="change")
     assert got[["la_code", "value", "n_values"]].values.tolist() == [

@@ -31,7 +31,8 @@ def db(tmp_path):
                       "('pop_0_17', 'persons', 'mid-year'), "
                       "('spend', '£ thousand', 'financial year'), ('fte', 'FTE', NULL)")
         s.con.execute(
-            """INSERT INTO observations (la_code, measure, period, value, source_id)
+            """INSERT INTO observation_cells (la_code, measure, period, value,
+               source_id)
                VALUES ('E06000001', 'cla', '2023', 100, 1),
                       ('E06000001', 'cla', '2024', 120, 1),
                       ('E06000001', 'pop_0_17', '2022', 20000, 1),

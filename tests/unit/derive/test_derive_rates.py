@@ -33,7 +33,8 @@ def _load(store, rows, measures, totals=()):
     for r in rows:
         la, measure, period, value, reason, *bd = r
         store.con.execute(
-            "INSERT INTO observations (la_code, measure, period, breakdown, value, "
+            "INSERT INTO observation_cells (la_code, measure, period, breakdown, "
+            "value, "
             "missing_reason, source_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [la, measure, period, bd[0] if bd else "", value, reason, sid])
     for area, name, measure, period, value in totals:
@@ -93,7 +94,7 @@ def test_missing_inputs_carry_their_reason(cla):
 
 def test_stale_population_is_no_match(cla):
     # Only a population two years older than the count: absent, not silently used.
-    cla.con.execute("DELETE FROM observations WHERE measure = 'pop' "
+    cla.con.execute("DELETE FROM observation_cells WHERE measure = 'pop' "
                     "AND la_code = ? AND period = '2023'", [HARTLEPOOL])
     got = _by(derive_rate(cla, "cla", "pop", name="r").values)
     assert got[(HARTLEPOOL, "2024")][1] == "input-absent"
@@ -166,7 +167,7 @@ def test_unknown_measure_names_near_ones(cla):
 
 def test_population_band(cla):
     cla.con.execute("UPDATE measures SET measure = 'pop_0_17' WHERE measure = 'pop'")
-    cla.con.execute("UPDATE observations SET measure = 'pop_0_17' "
+    cla.con.execute("UPDATE observation_cells SET measure = 'pop_0_17' "
                     "WHERE measure = 'pop'")
     assert population_measure(cla, "0-17") == "pop_0_17"
     d = derive_rate(cla, "cla", "0-17", name="r")
@@ -255,7 +256,7 @@ def test_latest_load_wins(store):
           [("cla", None, "neutral", "31 March"), ("pop", None, "neutral", "mid-year")])
     sid = store.con.execute("INSERT INTO sources (file, sha256) VALUES ('v2', 'y') "
                             "RETURNING source_id").fetchall()[0][0]
-    store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
                       "source_id) VALUES (?, 'cla', '2024', 120, ?)", [HARTLEPOOL, sid])
     d = derive_rate(store, "cla", "pop", name="r")
     assert d.values["value"].tolist() == [120.0]

@@ -216,7 +216,8 @@ def generated(tmp_path_factory):
         hit = leeds & (frame["measure"] == "spend") & (frame["period"] == "2025")
         frame.loc[hit, ["value", "missing_reason"]] = [np.nan, "suppressed"]
         store.con.register("gen", frame)
-        store.con.execute("INSERT INTO observations (la_code, measure, period, value, "
+        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+                          "value, "
                           "missing_reason, source_id) SELECT la_code, measure, "
                           "period, value, missing_reason, 1 FROM gen")
         load_neighbour_set(store, "dfe-2025", "dfe-2025")

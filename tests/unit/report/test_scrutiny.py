@@ -39,7 +39,8 @@ def db(tmp_path_factory):
     with open_store(path) as store:
         store.con.execute("INSERT INTO sources (file, sha256) VALUES ('pop', 'x')")
         store.con.execute(
-            "INSERT INTO observations (la_code, measure, period, breakdown, value, "
+            "INSERT INTO observation_cells (la_code, measure, period, breakdown, "
+            "value, "
             "source_id) VALUES ('E06000016', 'population_estimate', '2023', '', "
             "88000, 1)")
         load_extract(store, extract, authority="Leicester",
@@ -127,13 +128,13 @@ def _east_midlands_store(store, *, population: bool) -> list[str]:
     for i, la in enumerate(las):
         suppressed = la == "E06000017"  # Rutland
         store.con.execute(
-            "INSERT INTO observations (la_code, measure, period, value, "
+            "INSERT INTO observation_cells (la_code, measure, period, value, "
             "missing_reason, source_id) VALUES (?, 'cpp_at31', '2025', ?, ?, 1)",
             [la, None if suppressed else 100.0 + 10 * i,
              "suppressed" if suppressed else None])
         if population:
             store.con.execute(
-                "INSERT INTO observations (la_code, measure, period, value, "
+                "INSERT INTO observation_cells (la_code, measure, period, value, "
                 "source_id) VALUES (?, 'population_estimate', '2024', ?, 2)",
                 [la, 20_000.0 + 1_000 * i])
     return las

@@ -131,7 +131,8 @@ def test_synthetic_extract_is_labelled_seeded_and_loads(tmp_path, store) -> None
     frame, _, _ = read_extract(path)
     assert frame["synthetic"].all()
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('pop', 'x')")
-    store.con.execute("INSERT INTO observations (la_code, measure, period, breakdown,"
+    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+                      "breakdown,"
                       " value, source_id) VALUES ('E06000016', 'population_estimate',"
                       " '2023', '', 88000, 1)")
     result = load_extract(store, path, authority="Leicester",

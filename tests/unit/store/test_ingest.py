@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lacompare.errors import InputError, LacompareError, SpecError
+from lacompare.store import _ingest
 from lacompare.store._ingest import ingest
 
 EES = """time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,sex,number,rate_per_10000
@@ -17,6 +18,15 @@ EES = """time_period,time_identifier,geographic_level,country_code,country_name,
 2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Total,200,120
 2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Male,"1,60",x
 """
+
+
+@pytest.fixture(autouse=True, params=["cells", "rows"])
+def kept_as(request, monkeypatch):
+    """Each test runs twice: values kept one row per value, and (as large tables
+    are) one row per file row with the values in lists."""
+    if request.param == "rows":
+        monkeypatch.setattr(_ingest, "COMPACT_VALUES", 0)
+    return request.param
 
 
 def counts(store):
@@ -303,3 +313,40 @@ def test_each_value_keeps_its_column_heading_as_printed(store, write):
     assert store.con.execute(
         "SELECT DISTINCT source_column FROM observations WHERE measure = 'pupils'"
     ).fetchall() == [("Pupils' count",)]
+
+
+def test_a_table_of_many_values_is_kept_one_row_per_file_row(store, write,
+                                                             monkeypatch):
+    # At COMPACT_VALUES values (rows × value columns) a table is kept as rows of
+    # lists; below it, one row per value. Both read back the same through the view.
+    monkeypatch.setattr(_ingest, "COMPACT_VALUES", 6)
+    small = ingest(store, write("small.csv", "la,a,b\nLeeds,1,2\nYork,3,c\n"),
+                   period="2020")
+    large = ingest(store, write("large.csv",
+                                "la,a,b\nLeeds,1,2\nYork,3,c\nHull,(4),5 [r]\n"),
+                   period="2021")
+
+    def kept(table):
+        return store.con.execute(f"SELECT DISTINCT source_id FROM {table}").fetchall()
+
+    assert kept("observation_cells") == [(small.source_id,)]
+    assert kept("observation_rows") == [(large.source_id,)]
+    assert large.observations == 6 and large.authorities == 3
+    assert store.con.execute(
+        "SELECT la_code, measure, value, missing_reason, raw, source_row, "
+        "source_column FROM observations WHERE period = '2021' ORDER BY ALL"
+    ).fetchall() == [
+        ("E06000010", "a", -4.0, None, "(4)", 4, "a"),
+        ("E06000010", "b", 5.0, None, "5 [r]", 4, "b"),
+        ("E06000014", "a", 3.0, None, None, 3, "a"),
+        ("E06000014", "b", None, "suppressed", "c", 3, "b"),
+        ("E08000035", "a", 1.0, None, None, 2, "a"),
+        ("E08000035", "b", 2.0, None, None, 2, "b")]
+    # Re-loading the large file replaces its rows and columns.
+    again = ingest(store, write("large.csv",
+                                "la,a,b\nLeeds,1,2\nYork,3,c\nHull,(4),5 [r]\n"),
+                   period="2021")
+    assert again.replaced == large.source_id
+    assert kept("observation_rows") == [(again.source_id,)]
+    assert store.con.execute("SELECT count(*) FROM observation_columns").fetchall() \
+        == [(2,)]

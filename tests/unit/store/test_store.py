@@ -30,7 +30,7 @@ def test_polarity_is_constrained(store):
 def test_a_value_or_a_reason_is_required(store):
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     with pytest.raises(duckdb.ConstraintException):
-        store.con.execute("INSERT INTO observations (la_code, measure, period, "
+        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
                           "source_id) VALUES ('E06000001', 'm', '2020', 1)")
 
 
@@ -73,3 +73,39 @@ def test_default_path_is_in_user_data_dir():
 def test_authority_key():
     assert authority_key("E06000001", "805") == "E06000001"
     assert authority_key("", "875") == "dfe:875"
+
+
+def test_a_version_1_store_is_upgraded_keeping_its_values(tmp_path, write):
+    # Version 1 kept every value in an observations table; opening the store turns
+    # it into observation_cells behind the observations view, data and all.
+    db = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("""CREATE TABLE observations (
+        la_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, period VARCHAR NOT NULL,
+        breakdown VARCHAR NOT NULL DEFAULT '', value DOUBLE, missing_reason VARCHAR,
+        label VARCHAR, raw VARCHAR, source_id INTEGER NOT NULL, source_row BIGINT,
+        source_column VARCHAR, CHECK (value IS NOT NULL OR missing_reason IS NOT NULL
+                                      OR label IS NOT NULL))""")
+    con.execute("INSERT INTO observations (la_code, measure, period, value, source_id,"
+                " source_row, source_column) VALUES ('E08000035', 'cla', '2024', 85, "
+                "1, 7, 'CLA')")
+    con.close()
+    with open_store(db) as s:
+        kinds = dict(s.con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE "
+            "table_name LIKE 'observation%'").fetchall())
+        assert kinds == {"observations": "VIEW", "observation_cells": "BASE TABLE",
+                         "observation_rows": "BASE TABLE",
+                         "observation_columns": "BASE TABLE"}
+        assert s.con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                             ).fetchall() == [("2",)]
+        assert s.con.execute("SELECT la_code, value, source_row, source_column FROM "
+                             "observations").fetchall() == [
+            ("E08000035", 85.0, 7, "CLA")]
+        ingest(s, write("t.csv", "la,x\nLeeds,1\n"), period="2020")
+        assert s.con.execute("SELECT count(*) FROM observations").fetchall() == [(2,)]
+    # Opening it again changes nothing more.
+    with open_store(db) as s:
+        assert s.con.execute("SELECT count(*) FROM observations").fetchall() == [(2,)]
