@@ -20,6 +20,17 @@ SCHEMA_VERSION = 2
 OBSERVATION_COLUMNS = ("la_code, measure, period, breakdown, value, missing_reason, "
                        "label, raw, source_id, source_row, source_column")
 
+
+def _opened(period: str) -> str:
+    """The columns of ``observations`` from a large load's row ``r`` and column
+    ``c``: each value is its row's list item at the column's position."""
+    return (f"r.la_code, c.measure, {period} AS period, r.breakdown, "
+            "r.cell_values[c.position] AS value, "
+            "r.missing_reasons[c.position] AS missing_reason, "
+            "r.labels[c.position] AS label, r.raws[c.position] AS raw, r.source_id, "
+            "r.source_row, c.source_column")
+
+
 POLARITIES = ("higher-is-better", "higher-is-worse", "neutral")
 
 DDL = [
@@ -112,16 +123,18 @@ DDL = [
         PRIMARY KEY (source_id, position)
     )
     """,
+    # The view is replaced on every open, so a store always reads with this version's
+    # definition. A large load's period is its row's unless its column names one:
+    # two branches, so a filter on period reaches the rows' own column.
     f"""
-    CREATE VIEW IF NOT EXISTS observations AS
+    CREATE OR REPLACE VIEW observations AS
     SELECT {OBSERVATION_COLUMNS} FROM observation_cells
     UNION ALL
-    SELECT r.la_code, c.measure, coalesce(c.period, r.period) AS period,
-           r.breakdown, r.cell_values[c.position] AS value,
-           r.missing_reasons[c.position] AS missing_reason,
-           r.labels[c.position] AS label, r.raws[c.position] AS raw, r.source_id,
-           r.source_row, c.source_column
-    FROM observation_rows r JOIN observation_columns c USING (source_id)
+    SELECT {_opened("r.period")} FROM observation_rows r
+    JOIN observation_columns c USING (source_id) WHERE c.period IS NULL
+    UNION ALL
+    SELECT {_opened("c.period")} FROM observation_rows r
+    JOIN observation_columns c USING (source_id) WHERE c.period IS NOT NULL
     """,
     """
     CREATE TABLE IF NOT EXISTS totals (

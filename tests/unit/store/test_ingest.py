@@ -350,3 +350,18 @@ def test_a_table_of_many_values_is_kept_one_row_per_file_row(store, write,
     assert kept("observation_rows") == [(again.source_id,)]
     assert store.con.execute("SELECT count(*) FROM observation_columns").fetchall() \
         == [(2,)]
+
+
+def test_each_column_may_name_its_own_period(store, write):
+    # A wide table with a column per year: each value takes its column's period,
+    # and a filter on period finds exactly that year's values.
+    spec = write("s.toml", '[measures."CLA 2023"]\nmeasure = "cla"\nperiod = "2023"\n'
+                           '[measures."CLA 2024"]\nmeasure = "cla"\nperiod = "2024"\n')
+    result = ingest(store, write("t.csv", "la,CLA 2023,CLA 2024\nLeeds,80,85\n"
+                                          "York,c,40\n"), spec=spec)
+    assert result.periods == ["2023", "2024"] and result.observations == 4
+    assert store.con.execute(
+        "SELECT la_code, value, missing_reason, source_column FROM observations "
+        "WHERE measure = 'cla' AND period = '2023' ORDER BY la_code").fetchall() == [
+        ("E06000014", None, "suppressed", "CLA 2023"),
+        ("E08000035", 80.0, None, "CLA 2023")]
