@@ -7,9 +7,10 @@ the two forms values are kept in:
 * ``observation_cells``: one row per value. Small loads, derived measures and
   everything else written value by value.
 * ``observation_rows`` with ``observation_columns``: one row per row of a large
-  file, its values in lists by column. Writing 38 M values this way takes under
-  half the time one row per value takes (README, Performance); a read that filters
-  on authority, measure or period is as fast, a scan of every value slower.
+  file, its values in lists by column. Writing 38 M values this way takes about a
+  third of the time one row per value takes (README, Performance); a read that
+  filters on authority, measure or period is about as fast, a scan of every value
+  up to ~3x slower.
 """
 
 from __future__ import annotations
