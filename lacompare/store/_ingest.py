@@ -874,6 +874,10 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     region_sql = (f"r.{region_code_col}" if region_code_col else "NULL")
     region_name_sql = (f"r.{region_name_col}" if region_name_col else "NULL")
 
+    stored = ", ".join(f"{sql} AS {name}" for name, sql in zip(
+        ("value", "missing_reason", "label", "raw"),
+        _stored_sql("val", "vtype = 'category'"), strict=True))
+
     def cells_sql(kinds: str) -> str:
         base = (f"SELECT r.*, {row_sql} AS _srow, k.kind AS _kind, k.la_code AS _la, "
                 f"k.period AS _period, {breakdown_sql} AS _breakdown, "
@@ -902,18 +906,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         return f"""
             SELECT _kind AS kind, _la AS la_code, _area_code AS area_code,
                    _area_name AS area_name, measure, _period AS period,
-                   _breakdown AS breakdown,
-                   CASE WHEN vtype = 'category' THEN NULL ELSE val__value END
-                       AS value,
-                   CASE WHEN vtype = 'category' AND (val__missing IS NULL
-                                                      OR val__missing = '{UNPARSED}')
-                        THEN NULL ELSE val__missing END AS missing_reason,
-                   -- A category cell keeps its text, even when it reads as a number.
-                   CASE WHEN vtype = 'category' AND (val__missing IS NULL
-                                                     OR val__missing = '{UNPARSED}')
-                        THEN trim(val) END AS label,
-                   CASE WHEN vtype <> 'category' AND NOT val__plain THEN val END
-                       AS raw,
+                   _breakdown AS breakdown, {stored},
                    _srow AS source_row, heading AS source_column,
                    _shown AS shown, _why AS why, _set_aside AS set_aside
             FROM ({sql_parse(rows, ['val'], spec.markers)})"""
@@ -1095,6 +1088,28 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         dry_run=check, replaced=replaced, timings=clock.laps)
 
 
+def _stored_sql(c: str, category: bool | str) -> tuple[str, str, str, str]:
+    """SQL for what is stored of parsed text column ``c`` (see ``sql_parse``): its
+    value, missing reason, label and raw text.
+
+    ``category`` says whether the column holds categories: a bool when it is known
+    here ("NULL" then stands for what such a column never has), or an SQL condition.
+    A category cell keeps its text as the label, even when it reads as a number;
+    a number cell keeps its text as ``raw`` when it was not a plain number.
+    """
+    text = f"({c}__missing IS NULL OR {c}__missing = '{UNPARSED}')"
+    if category is True:
+        return ("NULL", f"CASE WHEN {text} THEN NULL ELSE {c}__missing END",
+                f"CASE WHEN {text} THEN trim({c}) END", "NULL")
+    if category is False:
+        return (f"{c}__value", f"{c}__missing", "NULL",
+                f"CASE WHEN NOT {c}__plain THEN {c} END")
+    return (f"CASE WHEN {category} THEN NULL ELSE {c}__value END",
+            f"CASE WHEN {category} AND {text} THEN NULL ELSE {c}__missing END",
+            f"CASE WHEN {category} AND {text} THEN trim({c}) END",
+            f"CASE WHEN NOT ({category}) AND NOT {c}__plain THEN {c} END")
+
+
 def _insert_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
                  spec: IngestSpec, source_id: int, join: str,
                  breakdown_sql: str) -> None:
@@ -1118,23 +1133,11 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
                     "_columns_frame")
     finally:
         con.unregister("_columns_frame")
-    values, missing, labels, raws = [], [], [], []
-    for v in layout.values:
-        c = v.column
-        if v.spec.type == "category":
-            # A category cell keeps its text, even when it reads as a number.
-            text = f"({c}__missing IS NULL OR {c}__missing = '{UNPARSED}')"
-            values.append("NULL")
-            missing.append(f"CASE WHEN {text} THEN NULL ELSE {c}__missing END")
-            labels.append(f"CASE WHEN {text} THEN trim({c}) END")
-            raws.append("NULL")
-        else:
-            values.append(f"{c}__value")
-            missing.append(f"{c}__missing")
-            labels.append("NULL")
-            raws.append(f"CASE WHEN NOT {c}__plain THEN {c} END")
+    values, missing, labels, raws = zip(
+        *(_stored_sql(v.column, v.spec.type == "category") for v in layout.values),
+        strict=True)
 
-    def as_list(items: list[str], kind: str, sparse: bool = True) -> str:
+    def as_list(items: Sequence[str], kind: str, sparse: bool = True) -> str:
         if all(i == "NULL" for i in items):
             return f"NULL::{kind}[]"
         listed = f"CAST([{', '.join(items)}] AS {kind}[])"
