@@ -22,6 +22,7 @@ from lacompare.cells import UNPARSED, sql_parse
 from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
 from lacompare.sources import RawTable, read_raw
+from lacompare.sources._cut_short import check_cut_short
 from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
@@ -247,6 +248,7 @@ def ingest(
         raw = read_raw(con, path, sheet=spec.sheet, header_row=spec.header_row,
                        header_rows=spec.header_rows, relation="_raw")
         sha = hashing.result() if hashing else ""
+    check_cut_short(con, raw)
     clock.lap("read")
     con.execute("BEGIN TRANSACTION")
     try:
@@ -922,7 +924,8 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                              row=bad, column=_heading(raw, layout.measure_column))
     every_column_dated = all(v.spec.period for v in layout.values)
     periods_missing = None if every_column_dated else con.execute(
-        "SELECT min(first_row) FROM _keys WHERE kind IN ('la', 'total') "
+        # Set-aside rows ('other': districts, other levels) are stored too.
+        "SELECT min(first_row) FROM _keys WHERE kind IN ('la', 'total', 'other') "
         "AND period IS NULL").fetchall()[0][0]
     if periods_missing is not None:
         if layout.period_column is None:
