@@ -4,6 +4,10 @@
 rules as DuckDB SQL so millions of cells are parsed inside the database.
 A missing value keeps its reason (``suppressed``, ``not-available``, ...);
 it is never turned into 0.
+
+Cells written out follow one rule too: :func:`neutralise_formula` (with
+:class:`CsvSafeWriter`, :func:`write_csv_safe` and :func:`csv_safe_query` for DuckDB
+exports) keeps every CSV lacompare writes from starting a cell with formula text.
 """
 
 from __future__ import annotations
@@ -14,6 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from lacompare.cells._csv_safe import (
+    CsvSafeWriter,
+    csv_safe_query,
+    neutralise_formula,
+    restore_formula,
+    sql_neutralise_formula,
+    write_csv_safe,
+)
 from lacompare.cells._numbers import (
     BRACKETED_RE,
     FOOTNOTE_RE,
@@ -40,6 +52,12 @@ __all__ = [
     "reasons_of",
     "missing_reasons",
     "UNPARSED",
+    "CsvSafeWriter",
+    "csv_safe_query",
+    "neutralise_formula",
+    "restore_formula",
+    "sql_neutralise_formula",
+    "write_csv_safe",
 ]
 
 # re.ASCII: \\s and friends mean what they mean in DuckDB's RE2.
