@@ -153,6 +153,8 @@ class Store:
         """Write a table to CSV or Parquet (format from ``fmt`` or the suffix).
 
         ``observations`` is exported with authority names and source files joined.
+        In CSV, text that a spreadsheet would read as a formula gets a leading ``'``
+        (:func:`lacompare.cells.neutralise_formula`).
 
         Examples
         --------
@@ -182,6 +184,12 @@ class Store:
         else:
             select = f"SELECT * FROM {table}"
         options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        if fmt == "csv":
+            from lacompare.cells import csv_safe_query
+
+            # Source text (values, labels, headings) may hold formula text that a
+            # spreadsheet would run; neutralised in SQL, so the rows never leave DuckDB.
+            select = csv_safe_query(self.con, select)
         target = str(out).replace("'", "''")
         self.con.execute(f"COPY ({select}) TO '{target}' ({options})")
         return out
