@@ -421,7 +421,7 @@ def _has(store: Store, measure: str) -> bool:
 
 def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
            progress: Progress | None) -> None:
-    from lacompare.derive import derive_rate
+    from lacompare.derive import MAX_LAG_DAYS, derive_rate
     from lacompare.derive._aggregate import derive_upper_tier
     from lacompare.derive._agreement import summarise_rate_agreement
     from lacompare.derive._harmonise import derive_harmonised
@@ -447,7 +447,8 @@ def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
             result.derived[r["name"]] = derive_rate(
                 store, r["count"], r["population"], per=r.get("per", 10_000),
                 name=r["name"], breakdown=r.get("count_breakdown"),
-                label=r.get("label"))
+                label=r.get("label"),
+                max_lag_days=r.get("max_lag_days", MAX_LAG_DAYS))
         except LacompareError as exc:
             result.issues.add("step-failed", f"{r['name']}: {exc}")
     for a in aggregates:

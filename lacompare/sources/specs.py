@@ -10,6 +10,9 @@ A spec is a small TOML file (or the equivalent command-line flags)::
     period = "2021"             # one period for every row ...
     period_column = "year"      # ... or a column holding it
     exclude_columns = ["region"]
+    keep_rows = { geography = ["Region", "County or Unitary Authority"] }
+    area_lookup = "csp_upper_tier"  # sum smaller areas into their authority ...
+    area_column = "CSP code"        # ... keyed by this column's codes
 
     [measures."Population 0-25"]  # keyed by the column heading (wide tables)
     measure = "pop_0_25"          # stored measure id (default: heading in snake_case)
@@ -80,6 +83,12 @@ class IngestSpec:
     # Markers that mean something else in this table (marker → reason), e.g. legacy
     # DfE SFRs print 'x' for suppressed where markers.csv reads 'not available'.
     markers: dict[str, str] = field(default_factory=dict)
+    # Keep only rows whose column holds one of these texts (heading → texts): files
+    # that mix geography levels in one column (see lacompare.sources._areas).
+    keep_rows: dict[str, list[str]] = field(default_factory=dict)
+    # Sum rows of smaller areas into their authority by a lookup shipped as data.
+    area_lookup: str | None = None
+    area_column: str | None = None
     measures: dict[str, MeasureSpec] = field(default_factory=dict)
     origin: str | None = None
 
@@ -117,6 +126,12 @@ class IngestSpec:
         if source.get("polarity") not in (None, *POLARITIES):
             raise SpecError(f"[source] polarity must be one of {', '.join(POLARITIES)}",
                             file=origin)
+        keep = source.get("keep_rows")
+        if keep is not None and not (isinstance(keep, dict) and all(
+                isinstance(v, list) and all(isinstance(t, str) for t in v)
+                for v in keep.values())):
+            raise SpecError("[source] keep_rows must be a table of column heading = "
+                            "[texts to keep]", file=origin)
         if "markers" in source:
             from lacompare.cells import reasons_of
 

@@ -23,6 +23,7 @@ from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
 from lacompare.sources import RawTable, read_raw
 from lacompare.sources._cut_short import check_cut_short
+from lacompare.sources._areas import prepare_rows
 from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
@@ -156,6 +157,13 @@ class IngestResult:
             + (", ".join(f"{k} {v:,}" for k, v in sorted(self.totals_check.items()))
                or "none"),
         ]
+        # What the spec's row steps (keep_rows, area_lookup) did, so a sum or a
+        # set-aside force total is never silent.
+        lines.extend(i.message for i in self.issues.of_kind("row-set-aside"))
+        summed = self.issues.of_kind("rows-summed")
+        if summed:
+            lines.append(f"{len(summed)} authorities are sums of several rows "
+                         "(each listed in the load's issues)")
         if self.replaced:
             lines.append(f"replaced an earlier load of the same file (source "
                          f"{self.replaced})")
@@ -249,6 +257,7 @@ def ingest(
                        header_rows=spec.header_rows, relation="_raw")
         sha = hashing.result() if hashing else ""
     check_cut_short(con, raw)
+    raw, spec = prepare_rows(con, raw, spec)
     clock.lap("read")
     con.execute("BEGIN TRANSACTION")
     try:
@@ -891,7 +900,8 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                 f"FROM {raw.relation} r JOIN _keys k ON {join} "
                 f"WHERE k.kind IN ({kinds})")
         if layout.kind == "long":
-            measure_sql = (f"b.{layout.measure_column}" if layout.measure_column
+            measure_sql = (_renamed_sql(f"b.{layout.measure_column}", spec)
+                           if layout.measure_column
                            else f"'{layout.values[0].measure}'")
             heading = _heading(raw, layout.value_column).replace("'", "''")
             rows = (f"(SELECT b.*, '{layout.value_column}' AS col, "
@@ -1175,6 +1185,26 @@ def _unresolved(con: duckdb.DuckDBPyConnection, raw: RawTable,
              "column": column} for r, shown, why, has in rows]
 
 
+def _renamed_sql(column: str, spec: IngestSpec) -> str:
+    """A long table's measure names, renamed as the spec says (``measure = ...``)."""
+    pairs = [(name, m.measure) for name, m in spec.measures.items()
+             if m.measure and m.measure != name]
+    if not pairs:
+        return column
+    cases = " ".join("WHEN '{}' THEN '{}'".format(n.replace("'", "''"),
+                                                  m.replace("'", "''"))
+                     for n, m in pairs)
+    return f"CASE trim({column}) {cases} ELSE {column} END"
+
+
+def _measure_spec(spec: IngestSpec, name: str) -> MeasureSpec:
+    """What the spec says of a long table's measure, by its name or its new id."""
+    if name in spec.measures:
+        return spec.measures[name]
+    return next((m for m in spec.measures.values() if m.measure == name),
+                MeasureSpec())
+
+
 def _upsert_measures(con: duckdb.DuckDBPyConnection, layout: Layout,
                      spec: IngestSpec, source_id: int) -> None:
     """Add new measures; on known ones, change only what the spec states."""
@@ -1187,7 +1217,7 @@ def _upsert_measures(con: duckdb.DuckDBPyConnection, layout: Layout,
     records = []
     for name in names:
         column = by_measure.get(name)
-        mspec = column.spec if column else spec.measures.get(name, MeasureSpec())
+        mspec = column.spec if column else _measure_spec(spec, name)
         detected = column.unit if column else None
         if mspec.type == "category":
             detected = "category"

@@ -13,13 +13,18 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _SPAN_OF_SPANS = re.compile(r"^((?:19|20)\d{2})[-/]\d{2}\s*-\s*\d{2}[-/](\d{2})$")
 # A note after the period: 2016-17 (OT) outturn, 2018 (Rev) revised, 2020 (Final).
 _NOTE = re.compile(r"\s*\([A-Za-z ]{1,20}\)$")
+# ISO 8601 intervals of one year, as ONS's Explore Local Statistics files print them:
+# 2019-01-01/P1Y is calendar year 2019, 2019-04-01/P1Y financial year 2019-20.
+_ISO_YEAR = re.compile(r"^((?:19|20)\d{2})-(01|04)-01/P1Y$")
 
 
 def normalise_period(text: str | None, identifier: str | None = None) -> str | None:
     """A period label in one spelling per kind of year.
 
     Financial years print as ``2023-24``, academic years as ``2018/19``, single
-    years as ``2023``. EES six-digit codes (``201819``) use ``time_identifier``.
+    years as ``2023``. EES six-digit codes (``201819``) use ``time_identifier``;
+    ISO 8601 one-year intervals (ONS) starting 1 January are calendar years and
+    starting 1 April financial years.
 
     Examples
     --------
@@ -29,12 +34,19 @@ def normalise_period(text: str | None, identifier: str | None = None) -> str | N
     '2023-24'
     >>> normalise_period("2021.0"), normalise_period(" 2016-17 ")
     ('2021', '2016-17')
+    >>> normalise_period("2019-01-01/P1Y"), normalise_period("2019-04-01/P1Y")
+    ('2019', '2019-20')
     """
     if text is None:
         return None
     text = str(text).strip()
     if re.fullmatch(r"(19|20)\d{2}\.0", text):
         text = text[:4]
+    interval = _ISO_YEAR.match(text)
+    if interval:
+        start = int(interval.group(1))
+        return (str(start) if interval.group(2) == "01"
+                else f"{start}-{(start + 1) % 100:02d}")
     kind = (identifier or "").lower()
     six = _SIX.match(text)
     if six and int(six.group(2)) == (int(six.group(1)) + 1) % 100:
