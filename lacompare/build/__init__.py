@@ -178,9 +178,9 @@ def _walk(folder: Path, known: KnownFiles) -> list[Recognised]:
 
 
 def _sheets(path: Path) -> list[str]:
-    from python_calamine import CalamineWorkbook
+    from lacompare.sources._workbooks import open_workbook
 
-    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    return list(open_workbook(path, filename=str(path)).sheet_names)
 
 
 def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:

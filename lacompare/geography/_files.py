@@ -65,13 +65,10 @@ def _unique_headers(raw: list[str]) -> list[str]:
 
 
 def _read_spreadsheet(path: Path) -> pd.DataFrame:
-    from python_calamine import CalamineWorkbook
+    from lacompare.sources._workbooks import read_sheets
 
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises several types for unreadable files
-        raise InputError(f"cannot read spreadsheet: {exc}", file=str(path)) from exc
+    # Through the workbook limits, like every workbook lacompare opens.
+    _, [(_, rows)] = read_sheets(path, 0, filename=str(path))
     if not rows:
         raise InputError("the first sheet is empty", file=str(path))
     width = max(len(r) for r in rows)

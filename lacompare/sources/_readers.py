@@ -18,7 +18,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
@@ -80,13 +80,9 @@ def list_sheets(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=str(path))
-    from python_calamine import CalamineWorkbook
+    from lacompare.sources._workbooks import open_workbook
 
-    try:
-        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception as exc:  # calamine raises several types for bad workbooks
-        raise InputError(f"cannot read workbook: {_short(exc)}",
-                         file=str(path)) from None
+    return list(open_workbook(path, filename=str(path)).sheet_names)
 
 
 def _short(exc: BaseException) -> str:
@@ -546,25 +542,11 @@ def _read_sheet(
     header_rows: int,
     relation: str,
 ) -> RawTable:
-    from python_calamine import CalamineWorkbook
+    from lacompare.sources._workbooks import read_sheets
 
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        names = list(book.sheet_names)
-    except Exception as exc:
-        raise InputError(f"cannot read workbook: {_short(exc)}",
-                         file=str(path)) from None
-    if sheet is not None and sheet not in names:
-        raise InputError(f"no sheet {sheet!r}; sheets are: " + ", ".join(names),
-                         file=str(path))
-    sheets: list[tuple[str, list[list[Any]]]] = []
-    for name in [sheet] if sheet is not None else names:
-        try:
-            sheets.append(
-                (name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)))
-        except Exception as exc:
-            raise InputError(f"cannot read sheet: {_short(exc)}", file=str(path),
-                             sheet=name) from None
+    # Measured against the limits first, and read in a child process when the
+    # caller is a server (lacompare.sources._workbooks.isolated_reading).
+    names, sheets = read_sheets(path, sheet, filename=str(path))
     if sheet is None:
         # Data sheets are the big ones; cover, notes and contents sheets are small.
         sheets.sort(key=lambda item: -sum(

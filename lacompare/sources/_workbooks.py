@@ -1,0 +1,829 @@
+"""Open workbooks safely: measure a workbook before python-calamine reads it.
+
+python-calamine holds a sheet as one dense grid from A1 to the last cell it finds,
+so a 5 KB XLSX with a cell at A1 and one at XFD1048576 asks for 17 billion cells
+(512 GiB) and the Rust allocator aborts the whole process. A zip whose sheet
+expands to hundreds of megabytes takes minutes and gigabytes before any error.
+Neither can be caught as an exception, so every workbook lacompare reads goes
+through :func:`check_workbook_size` first, which streams the zip's parts (never
+holding a whole part in memory) and measures, per sheet:
+
+* the declared dimension (``<dimension ref="A1:XFD1048576"/>``; reported only:
+  calamine 0.9 sizes the grid from the cells it finds, not from this hint);
+* the actual extent: the last row and column holding a cell (with ODS's
+  ``number-rows-repeated`` and ``number-columns-repeated`` multiplied out);
+* the number of cells present;
+
+and, per file, the expanded (uncompressed) size of every part and each part's
+compression ratio. Anything over :class:`WorkbookLimits` is an
+:class:`~lacompare.errors.InputError` naming the file and the sheet.
+
+:func:`open_workbook` (check, then open) and :func:`read_sheets` (check, open and
+read cells) are the only ways lacompare opens a workbook. Inside
+:func:`isolated_reading` (the web app's and the hub's uploads) the cells are read
+in a child process with a memory ceiling, so that whatever the reader does to
+itself (an abort, running out of memory, a hang) becomes an error message and the
+server keeps serving.
+
+XLS (the binary format before 2007) is not a zip and is not measured: its grid
+is at most 65,536 rows × 256 columns, which the reader can hold. XLSB parts are
+measured for expanded size and ratio only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import functools
+import html
+import io
+import multiprocessing
+import os
+import re
+import signal
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lacompare.errors import InputError, LacompareError
+
+MiB = 1 << 20
+
+# Prefix of every environment variable that sets a limit (see WorkbookLimits).
+ENV_PREFIX = "LACOMPARE_WORKBOOK_"
+
+# Parts smaller than this are not held to the compression ratio: a small part
+# of repeated markup (styles, an empty sheet) can compress 100-fold and is harmless.
+RATIO_FLOOR = 4 * MiB
+# Parts read whole (workbook.xml and its relationships) are capped, as they are
+# read by regular expression rather than streamed.
+SMALL_PART = 16 * MiB
+CHUNK = 1 * MiB
+# A tag longer than this is not a cell or row tag: the scan drops it rather than
+# holding an unbounded tail between chunks.
+MAX_TAG = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """How big a workbook lacompare will read.
+
+    The defaults pass every published workbook lacompare loads with room to
+    spare (the largest, MHCLG's RO3 returns, spans 451 rows × 525 columns and
+    expands to 35 MB, 39 times its compressed size); each can be raised
+    with an environment variable, ``LACOMPARE_WORKBOOK_`` followed by the field's
+    name in capitals (``LACOMPARE_WORKBOOK_MAX_CELLS=50000000``), or by passing
+    limits to :func:`check_workbook_size`.
+
+    Attributes
+    ----------
+    max_rows, max_columns
+        The largest extent of a sheet (Excel's own grid by default; an ODS sheet
+        can claim more through repeated rows).
+    max_cells
+        The largest rectangle from A1 to a sheet's last cell, rows × columns: what
+        the reader allocates (10 million cells is about 1 GB while reading).
+    max_stored_cells
+        The most cells a sheet may hold (repeats counted; a sheet can list the
+        same cell many times within a small rectangle).
+    max_expanded_mb
+        The largest total expanded (uncompressed) size of the workbook's parts.
+    max_ratio
+        The largest compression ratio of a part over 4 MiB expanded (spreadsheet
+        XML compresses 5-30 times; a zip bomb, hundreds of times).
+    max_read_mb
+        Memory ceiling of the child process that reads an upload.
+    max_read_seconds
+        How long the child process may take to read an upload.
+
+    Examples
+    --------
+    >>> WorkbookLimits().max_cells
+    10000000
+    >>> WorkbookLimits.from_env({"LACOMPARE_WORKBOOK_MAX_CELLS": "5e7"}).max_cells
+    50000000
+    >>> WorkbookLimits.variable("max_cells")
+    'LACOMPARE_WORKBOOK_MAX_CELLS'
+    """
+
+    max_rows: int = 1_048_576
+    max_columns: int = 16_384
+    max_cells: int = 10_000_000
+    max_stored_cells: int = 10_000_000
+    max_expanded_mb: int = 256
+    max_ratio: float = 150.0
+    max_read_mb: int = 4096
+    max_read_seconds: float = 120.0
+
+    @staticmethod
+    def variable(name: str) -> str:
+        """The environment variable that sets the limit ``name``."""
+        return ENV_PREFIX + name.upper()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> WorkbookLimits:
+        """The defaults, with any ``LACOMPARE_WORKBOOK_*`` variable applied.
+
+        Raises :class:`~lacompare.errors.LacompareError` for a value that is not a
+        positive number.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            text = env.get(cls.variable(f.name))
+            if text is None or not text.strip():
+                continue
+            try:
+                number = float(text.replace(",", "").replace("_", ""))
+            except ValueError:
+                number = -1.0
+            if not number > 0 or number == float("inf"):
+                raise LacompareError(
+                    f"{cls.variable(f.name)}={text!r}: give a positive number")
+            values[f.name] = number if f.type == "float" else int(number)
+        return cls(**values)
+
+
+@dataclass
+class SheetSize:
+    """What :func:`check_workbook_size` measured of one sheet.
+
+    ``rows`` and ``columns`` run from A1 to the last cell holding something
+    (0 for an empty sheet); ``cells`` counts the cells present.
+    """
+
+    name: str
+    part: str
+    declared: str | None = None
+    rows: int = 0
+    columns: int = 0
+    cells: int = 0
+
+    @property
+    def area(self) -> int:
+        """Rows × columns: the grid the reader allocates."""
+        return self.rows * self.columns
+
+
+@dataclass
+class WorkbookSize:
+    """What :func:`check_workbook_size` measured of a workbook."""
+
+    file: str
+    kind: str
+    compressed_bytes: int = 0
+    expanded_bytes: int = 0
+    sheets: list[SheetSize] = field(default_factory=list)
+
+
+def _limits(limits: WorkbookLimits | None) -> WorkbookLimits:
+    return limits if limits is not None else WorkbookLimits.from_env()
+
+
+def _over(what: str, limit: str, name: str) -> str:
+    return (f"{what}; lacompare reads at most {limit} "
+            f"(set {WorkbookLimits.variable(name)} to raise it)")
+
+
+# --- reading the zip ---------------------------------------------------------
+
+
+class _Budget:
+    """Counts the bytes expanded from a zip and stops at the limits."""
+
+    def __init__(self, file: str, limits: WorkbookLimits,
+                 sheet_of: dict[str, str]) -> None:
+        self.file = file
+        self.limits = limits
+        self.sheet_of = sheet_of
+        self.total = 0
+
+    def error(self, part: str, message: str) -> InputError:
+        sheet = self.sheet_of.get(part)
+        return InputError(message if sheet else f"part {part}: {message}",
+                          file=self.file, sheet=sheet)
+
+    def stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The part's bytes in chunks, counted against the limits as they come
+        (a zip's header can understate what a part expands to)."""
+        cap = self.limits.max_expanded_mb * MiB
+        got = 0
+        try:
+            with zf.open(info) as part:
+                while chunk := part.read(CHUNK):
+                    got += len(chunk)
+                    self.total += len(chunk)
+                    if self.total > cap:
+                        raise self.error(info.filename, _over(
+                            f"the workbook expands to more than {cap // MiB:,} MB",
+                            f"{cap // MiB:,} MB expanded", "max_expanded_mb"))
+                    ratio = got / max(info.compress_size, 1)
+                    if got > RATIO_FLOOR and ratio > self.limits.max_ratio:
+                        raise self.error(info.filename, _over(
+                            f"{info.filename} expands {ratio:,.0f} times "
+                            f"({info.compress_size:,} bytes to more than {got:,})",
+                            f"a ratio of {self.limits.max_ratio:,.0f}",
+                            "max_ratio"))
+                    yield chunk
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError,
+                NotImplementedError, RuntimeError, ValueError) as exc:
+            # zlib.error is not an OSError subclass; it is caught by the caller.
+            raise InputError(f"cannot read workbook: {_short(exc)}",
+                             file=self.file) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return b""
+    with zf.open(info) as part:
+        return part.read(SMALL_PART)
+
+
+def _tags(chunks: Iterator[bytes], pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
+    """Matches of ``pattern`` (a tag) across a stream of chunks, holding at most
+    one chunk and one partial tag."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        cut = buf.rfind(b"<")
+        if cut == -1 or buf.find(b">", cut) != -1:
+            cut = len(buf)
+        yield from pattern.finditer(buf, 0, cut)
+        tail = buf[cut:]
+        if len(tail) > MAX_TAG:
+            tail = b""
+    if tail:
+        yield from pattern.finditer(tail)
+
+
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attrs(text: bytes) -> dict[bytes, bytes]:
+    # Namespace prefixes differ between writers: keep the local name.
+    return {m.group(1).rsplit(b":", 1)[-1]: m.group(2) if m.group(2) is not None
+            else m.group(3) for m in _ATTR.finditer(text)}
+
+
+def _int(value: bytes | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+_REF = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
+
+
+def _cell_ref(ref: bytes) -> tuple[int, int] | None:
+    """(row, column), 1-based, of an A1 reference.
+
+    >>> _cell_ref(b"XFD1048576"), _cell_ref(b"B2"), _cell_ref(b"nonsense")
+    ((1048576, 16384), (2, 2), None)
+    """
+    m = _REF.fullmatch(ref.strip())
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ch - 64
+    return int(m.group(2)), col
+
+
+# --- XLSX --------------------------------------------------------------------
+
+# A cell tag with its reference split into column letters and row (when it has
+# one) and its closing slash; or a row or dimension tag with its attributes. One
+# pattern for all three keeps the Python loop to one step per cell.
+_XLSX_TAG = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(?:c(?=[\s/>])"
+    rb"(?:[^>]*?\sr\s*=\s*[\"']\$?([A-Za-z]{1,7})\$?([0-9]{1,12})[\"'])?[^>]*?(/?)>"
+    rb"|(row|dimension)(?=[\s/>])([^>]*)>)")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _column_number(letters: bytes) -> int:
+    """1-based column number of column letters.
+
+    >>> _column_number(b"A"), _column_number(b"xfd")
+    (1, 16384)
+    """
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Part name → sheet name, from the workbook and its relationships."""
+    root_rels = _read_small(zf, "_rels/.rels")
+    book = "xl/workbook.xml"
+    for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>", root_rels):
+        a = _attrs(m.group(1))
+        if a.get(b"Type", b"").endswith(b"/officeDocument") and a.get(b"Target"):
+            book = a[b"Target"].decode("utf-8", "replace").lstrip("/")
+    folder = book.rsplit("/", 1)[0] if "/" in book else ""
+    rels_name = (f"{folder}/" if folder else "") + "_rels/" + book.rsplit("/", 1)[-1] \
+        + ".rels"
+    targets = {}
+    for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>",
+                         _read_small(zf, rels_name)):
+        a = _attrs(m.group(1))
+        target = a.get(b"Target", b"").decode("utf-8", "replace")
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else \
+            (f"{folder}/{target}" if folder else target)
+        targets[a.get(b"Id", b"")] = os.path.normpath(part).replace(os.sep, "/")
+    names = {}
+    for m in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)>", _read_small(zf, book)):
+        a = _attrs(m.group(1))
+        part = targets.get(a.get(b"id", b""))
+        if part and b"name" in a:
+            names[part] = html.unescape(a[b"name"].decode("utf-8", "replace"))
+    return names
+
+
+def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
+                     check: Any) -> None:
+    row = 0
+    col = 0
+    rows = columns = cells = 0
+    for m in _tags(chunks, _XLSX_TAG):
+        letters, number, closed, tag, attrs = m.groups()
+        if tag is None:  # a cell
+            cells += 1
+            if letters is not None:
+                at_row, col = int(number), _column_number(letters)
+            else:  # no reference: the next cell of the row
+                at_row, col = max(row, 1), col + 1
+            # A self-closed cell holds nothing and the reader skips it.
+            if not closed:
+                rows = max(rows, at_row)
+                columns = max(columns, col)
+            if cells & 0xFFF == 0:
+                size.rows, size.columns, size.cells = rows, columns, cells
+                check(size)
+        elif tag == b"row":
+            row = _int(_attrs(attrs).get(b"r"), row + 1)
+            col = 0
+        elif size.declared is None:
+            size.declared = _attrs(attrs).get(b"ref", b"").decode(
+                "ascii", "replace")[:40] or None
+    size.rows, size.columns, size.cells = rows, columns, cells
+    check(size)
+
+
+# --- ODS ---------------------------------------------------------------------
+
+_ODS_TAG = re.compile(
+    rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(table-row|table-cell|covered-table-cell|table)"
+    rb"(?=[\s/>])([^>]*)>")
+
+
+def _scan_ods(chunks: Iterator[bytes], file: str, check: Any) -> list[SheetSize]:
+    sheets: list[SheetSize] = []
+    size: SheetSize | None = None
+    row = 0          # rows before the current one
+    rows_rep = 1     # how many times the current row repeats
+    col = 0
+    row_used = False
+    for m in _tags(chunks, _ODS_TAG):
+        closing, tag, attrs = m.group(1), m.group(2), m.group(3)
+        selfclosed = attrs.rstrip().endswith(b"/")
+        if tag == b"table":
+            if closing:
+                if size is not None:
+                    check(size)
+                size = None
+            else:
+                name = _attrs(attrs).get(b"name", b"")
+                size = SheetSize(html.unescape(name.decode("utf-8", "replace")) or
+                                 f"Sheet{len(sheets) + 1}", "content.xml")
+                sheets.append(size)
+                row, col, row_used = 0, 0, False
+            continue
+        if size is None:
+            continue
+        if tag == b"table-row":
+            if closing or selfclosed:
+                if row_used:
+                    size.rows = max(size.rows, row + rows_rep)
+                    check(size)
+                row += rows_rep
+                rows_rep, col, row_used = 1, 0, False
+            else:
+                rows_rep = max(_int(_attrs(attrs).get(b"number-rows-repeated"), 1), 1)
+                col, row_used = 0, False
+            continue
+        if closing:
+            continue
+        a = _attrs(attrs)
+        repeat = max(_int(a.get(b"number-columns-repeated"), 1), 1)
+        col += repeat
+        # Empty cells (self-closed, no value type) are padding the reader skips;
+        # LibreOffice writes a million of them at the end of every sheet.
+        if b"value-type" in a or not selfclosed:
+            row_used = True
+            size.columns = max(size.columns, col)
+            size.cells += repeat * rows_rep
+            size.rows = max(size.rows, row + rows_rep)
+            check(size)
+    del file
+    return sheets
+
+
+# --- XLSB (size only) ----------------------------------------------------------
+
+
+def _is_sheet_part(name: str) -> bool:
+    return bool(re.search(r"(^|/)worksheets/[^/]+\.(xml|bin)$", name, re.I))
+
+
+# --- the check ---------------------------------------------------------------
+
+
+def _kind(data: bytes, name: str) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "ods" if name.lower().endswith((".ods", ".ots")) else "xlsx"
+    return "other"
+
+
+def check_workbook_size(
+    source: str | Path | bytes,
+    *,
+    filename: str | None = None,
+    limits: WorkbookLimits | None = None,
+) -> WorkbookSize:
+    """Measure a workbook before it is read, and refuse one over the limits.
+
+    Streams every part of the zip (XLSX, XLSM, XLSB, ODS) without expanding any
+    whole, so a hostile file costs what its first bytes over a limit cost.
+    Files that are not zips (XLS, or not a workbook at all) pass unmeasured and
+    are left to the reader's own errors.
+
+    Parameters
+    ----------
+    source
+        The workbook's path, or its bytes (an upload).
+    filename
+        The name to give in errors (default: the path).
+    limits
+        Default: :meth:`WorkbookLimits.from_env`.
+
+    Returns
+    -------
+    WorkbookSize
+        What was measured, per sheet.
+
+    Raises
+    ------
+    InputError
+        One line naming the file and the sheet, the measure and the limit, and
+        the variable that raises it.
+
+    Examples
+    --------
+    >>> import io, xlsxwriter
+    >>> out = io.BytesIO(); book = xlsxwriter.Workbook(out)
+    >>> sheet = book.add_worksheet("Data")
+    >>> _ = sheet.write(0, 0, "la"), sheet.write(1048575, 16383, "x"); book.close()
+    >>> check_workbook_size(out.getvalue(), filename="s.xlsx")
+    Traceback (most recent call last):
+    ...
+    lacompare.errors.InputError: s.xlsx, sheet 'Data': the sheet spans 1,048,576 \
+rows × 16,384 columns (declared A1:XFD1048576); lacompare reads at most \
+10,000,000 cells (set LACOMPARE_WORKBOOK_MAX_CELLS to raise it)
+    >>> size = check_workbook_size(out.getvalue(), filename="s.xlsx",
+    ...                            limits=WorkbookLimits(max_cells=10**11))
+    >>> [(s.name, s.rows, s.columns, s.cells) for s in size.sheets]
+    [('Data', 1048576, 16384, 2)]
+    """
+    lim = _limits(limits)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        name = filename or "upload"
+        return _check(io.BytesIO(data), data[:4], name, lim)
+    path = Path(source)
+    name = filename or str(source)
+    try:
+        stat = path.stat()
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return WorkbookSize(name, "other")  # the reader says what is wrong
+    if magic != b"PK\x03\x04":
+        return WorkbookSize(name, "other")
+    return _cached_check(str(path.resolve()), stat.st_size, stat.st_mtime_ns, name,
+                         lim)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_check(path: str, size: int, mtime: int, name: str,
+                  limits: WorkbookLimits) -> WorkbookSize:
+    # One load reads a workbook's sheet names and then its cells; measuring it
+    # once is enough while the file is unchanged (size and time are the key).
+    del size, mtime
+    with open(path, "rb") as fh:
+        return _check(fh, fh.read(4), name, limits)
+
+
+def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> WorkbookSize:
+    import zlib
+
+    kind = _kind(magic, name)
+    result = WorkbookSize(name, kind)
+    if kind == "other":
+        return result
+    try:
+        fh.seek(0)
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return result  # not a readable zip: the reader gives its own error
+    with zf:
+        infos = zf.infolist()
+        result.compressed_bytes = sum(i.compress_size for i in infos)
+        cap = limits.max_expanded_mb * MiB
+        declared_total = sum(i.file_size for i in infos)
+        try:
+            sheet_of = _xlsx_sheet_names(zf) if kind == "xlsx" else {}
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error,
+                NotImplementedError, RuntimeError, ValueError):
+            sheet_of = {}
+        budget = _Budget(name, limits, sheet_of)
+        if declared_total > cap:
+            raise InputError(_over(
+                f"the workbook expands to {declared_total / MiB:,.0f} MB",
+                f"{cap // MiB:,} MB expanded", "max_expanded_mb"), file=name)
+        for info in infos:
+            if info.file_size > RATIO_FLOOR and \
+                    info.file_size / max(info.compress_size, 1) > limits.max_ratio:
+                raise budget.error(info.filename, _over(
+                    f"{info.filename} expands "
+                    f"{info.file_size / max(info.compress_size, 1):,.0f} times "
+                    f"({info.compress_size:,} bytes to {info.file_size:,})",
+                    f"a ratio of {limits.max_ratio:,.0f}", "max_ratio"))
+        check = functools.partial(_check_sheet, name, limits)
+        try:
+            for info in infos:
+                if info.is_dir():
+                    continue
+                chunks = budget.stream(zf, info)
+                if kind == "xlsx" and _is_sheet_part(info.filename) and \
+                        info.filename.lower().endswith(".xml"):
+                    size = SheetSize(sheet_of.get(info.filename, info.filename),
+                                     info.filename)
+                    result.sheets.append(size)
+                    _scan_xlsx_sheet(chunks, size, check)
+                elif kind == "ods" and info.filename == "content.xml":
+                    result.sheets += _scan_ods(chunks, name, check)
+                else:
+                    for _ in chunks:
+                        pass
+        except zlib.error as exc:
+            raise InputError(f"cannot read workbook: {_short(exc)}",
+                             file=name) from None
+        result.expanded_bytes = budget.total
+    return result
+
+
+def _check_sheet(file: str, limits: WorkbookLimits, size: SheetSize) -> None:
+    declared = f" (declared {size.declared})" if size.declared else ""
+    if size.rows > limits.max_rows:
+        message = _over(f"the sheet has {size.rows:,} rows{declared}",
+                        f"{limits.max_rows:,} rows", "max_rows")
+    elif size.columns > limits.max_columns:
+        message = _over(f"the sheet has {size.columns:,} columns{declared}",
+                        f"{limits.max_columns:,} columns", "max_columns")
+    elif size.area > limits.max_cells:
+        message = _over(f"the sheet spans {size.rows:,} rows × {size.columns:,} "
+                        f"columns{declared}", f"{limits.max_cells:,} cells",
+                        "max_cells")
+    elif size.cells > limits.max_stored_cells:
+        message = _over(f"the sheet holds more than {limits.max_stored_cells:,} "
+                        "cells", f"{limits.max_stored_cells:,} cells",
+                        "max_stored_cells")
+    else:
+        return
+    raise InputError(message, file=file, sheet=size.name)
+
+
+# --- opening and reading -----------------------------------------------------
+
+_ISOLATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lacompare_isolated_reading", default=False)
+
+
+@contextlib.contextmanager
+def isolated_reading() -> Iterator[None]:
+    """Within this block :func:`read_sheets` reads cells in a child process.
+
+    For servers: an upload the reader cannot survive ends the child, not the
+    server, and becomes an :class:`~lacompare.errors.InputError`.
+
+    Examples
+    --------
+    >>> with isolated_reading():
+    ...     _ISOLATE.get()
+    True
+    >>> _ISOLATE.get()
+    False
+    """
+    token = _ISOLATE.set(True)
+    try:
+        yield
+    finally:
+        _ISOLATE.reset(token)
+
+
+def open_workbook(source: str | Path | bytes, *, filename: str | None = None,
+                  limits: WorkbookLimits | None = None) -> Any:
+    """A python-calamine workbook, opened after :func:`check_workbook_size`.
+
+    Use it for sheet names; read cells with :func:`read_sheets`, which can
+    isolate the reader.
+
+    Examples
+    --------
+    >>> import io, xlsxwriter
+    >>> out = io.BytesIO(); book = xlsxwriter.Workbook(out)
+    >>> _ = book.add_worksheet("Data").write(0, 0, "la"); book.close()
+    >>> open_workbook(out.getvalue()).sheet_names
+    ['Data']
+    >>> open_workbook(b"not a workbook", filename="x.xlsx")
+    Traceback (most recent call last):
+    ...
+    lacompare.errors.InputError: x.xlsx: cannot read workbook: Cannot detect file format
+    """
+    from python_calamine import CalamineWorkbook
+
+    name = filename or str(source if not isinstance(source, bytes) else "upload")
+    check_workbook_size(source, filename=name, limits=limits)
+    try:
+        if isinstance(source, bytes):
+            return CalamineWorkbook.from_filelike(io.BytesIO(source))
+        return CalamineWorkbook.from_path(str(source))
+    except Exception as exc:  # calamine raises several types for bad workbooks
+        raise InputError(f"cannot read workbook: {_short(exc)}", file=name) from None
+
+
+def read_sheets(
+    source: str | Path | bytes,
+    sheets: list[str] | str | int | None = None,
+    *,
+    filename: str | None = None,
+    limits: WorkbookLimits | None = None,
+    isolate: bool | None = None,
+) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
+    """A workbook's sheet names, and the cells of the sheets asked for.
+
+    Parameters
+    ----------
+    source
+        The workbook's path or bytes.
+    sheets
+        A sheet name, a list of names, a 0-based index, or None for every sheet.
+    filename
+        The name errors give (default: the path).
+    limits
+        Default: :meth:`WorkbookLimits.from_env`.
+    isolate
+        Read in a child process (default: inside :func:`isolated_reading`).
+
+    Returns
+    -------
+    tuple
+        All sheet names, and ``(name, rows)`` for each sheet read, each row a list
+        of python-calamine values from column A (empty cells ``""``).
+
+    Raises
+    ------
+    InputError
+        The workbook is over the limits, cannot be read, has no such sheet, or
+        the reader failed (in a child process: crashed or ran out of time).
+
+    Examples
+    --------
+    >>> import io, xlsxwriter
+    >>> out = io.BytesIO(); book = xlsxwriter.Workbook(out)
+    >>> _ = book.add_worksheet("Data").write_row(1, 1, ["la", 5]); book.close()
+    >>> read_sheets(out.getvalue(), "Data")
+    (['Data'], [('Data', [['', '', ''], ['', 'la', 5.0]])])
+    >>> read_sheets(out.getvalue(), "Data", isolate=True)[1]
+    [('Data', [['', '', ''], ['', 'la', 5.0]])]
+    >>> read_sheets(out.getvalue(), "Other", filename="t.xlsx")
+    Traceback (most recent call last):
+    ...
+    lacompare.errors.InputError: t.xlsx: no sheet 'Other'; sheets are: Data
+    """
+    lim = _limits(limits)
+    name = filename or str(source if not isinstance(source, bytes) else "upload")
+    check_workbook_size(source, filename=name, limits=lim)
+    if isolate is None:
+        isolate = _ISOLATE.get()
+    if not isolate:
+        return _read(source, sheets, name)
+    return _read_in_child(source, sheets, name, lim)
+
+
+def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
+          name: str) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
+    book = open_workbook(source, filename=name,
+                         limits=WorkbookLimits(10**12, 10**12, 10**18, 10**18,
+                                               10**9, 10.0**9))
+    names = list(book.sheet_names)
+    if isinstance(sheets, int):
+        if not names:
+            raise InputError("the workbook has no sheets", file=name)
+        wanted = [names[min(sheets, len(names) - 1)]]
+    elif isinstance(sheets, str):
+        wanted = [sheets]
+    else:
+        wanted = names if sheets is None else list(sheets)
+    for sheet in wanted:
+        if sheet not in names:
+            raise InputError(f"no sheet {sheet!r}; sheets are: " + ", ".join(names),
+                             file=name)
+    out = []
+    for sheet in wanted:
+        try:
+            cells = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine raises several types for bad sheets
+            raise InputError(f"cannot read sheet: {_short(exc)}", file=name,
+                             sheet=sheet) from None
+        out.append((sheet, cells))
+    return names, out
+
+
+def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
+           memory: int) -> None:
+    """Runs in the child process: read, send the cells or the error back."""
+    try:
+        import resource
+
+        # A ceiling on the child's address space turns a runaway allocation into
+        # a quick failure instead of the machine swapping.
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        conn.send(("ok", _read(source, sheets, name)))
+    except InputError as exc:
+        conn.send(("error", exc.message, exc.sheet))
+    except MemoryError:
+        conn.send(("error", "the workbook needs more memory to read than "
+                   f"{memory // MiB:,} MB", None))
+    finally:
+        conn.close()
+
+
+def _read_in_child(source: str | Path | bytes, sheets: Any, name: str,
+                   limits: WorkbookLimits) -> tuple[list[str],
+                                                    list[tuple[str, list[list[Any]]]]]:
+    # spawn, not fork: the server has threads (and DuckDB) that a fork copies
+    # in whatever state they are in.
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    payload = source if isinstance(source, bytes) else str(source)
+    proc = ctx.Process(target=_child, args=(child, payload, sheets, name,
+                                            limits.max_read_mb * MiB),
+                       daemon=True)
+    proc.start()
+    child.close()
+    reply = None
+    timed_out = False
+    try:
+        if parent.poll(limits.max_read_seconds):
+            with contextlib.suppress(EOFError, OSError):
+                reply = parent.recv()  # EOFError: the child died before replying
+        else:
+            timed_out = True
+    finally:
+        parent.close()
+        if reply is None and proc.is_alive():
+            proc.kill()
+        proc.join(10)
+    if reply is None:
+        code = proc.exitcode
+        if timed_out:
+            why = f"took longer than {limits.max_read_seconds:,.0f} s"
+        elif code is not None and code < 0:
+            why = f"crashed ({signal.Signals(-code).name})"
+        else:
+            why = f"stopped (exit {code})"
+        raise InputError(
+            f"the spreadsheet reader {why} on this file; nothing was loaded",
+            file=name)
+    if reply[0] == "error":
+        raise InputError(reply[1], file=name, sheet=reply[2])
+    return reply[1]  # type: ignore[no-any-return]
