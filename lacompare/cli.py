@@ -34,6 +34,33 @@ DbOption = Annotated[
 ]
 
 
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    wait: Annotated[float | None, typer.Option(
+        "--wait", min=0, metavar="SECONDS",
+        help="How long to wait for a store another process is using before giving "
+        "up (default 60, or LACOMPARE_WAIT; 0: do not wait).", show_default=False)]
+    = None,
+) -> None:
+    """Options for every command."""
+    if wait is not None:
+        from lacompare.store._lock import WAIT_ENV
+
+        # Read by open_store, the one place stores are opened; put back when the
+        # command ends (tests run many commands in one process).
+        before = os.environ.get(WAIT_ENV)
+        os.environ[WAIT_ENV] = repr(wait)
+
+        def restore() -> None:
+            if before is None:
+                os.environ.pop(WAIT_ENV, None)
+            else:
+                os.environ[WAIT_ENV] = before
+
+        ctx.call_on_close(restore)
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 

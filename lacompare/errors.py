@@ -51,5 +51,36 @@ class StoreError(LacompareError):
     """The store cannot be opened or written."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the store for longer than we would wait.
+
+    ``holder`` is a :class:`lacompare.store._lock.Holder` (process id and
+    command, where known); ``status`` is the web app's answer (503: try later).
+
+    Examples
+    --------
+    >>> from lacompare.store._lock import Holder
+    >>> print(StoreBusy("s.duckdb", Holder(42, "lacompare serve --db s.duckdb"),
+    ...                 waited=5, read_only=False))
+    the store s.duckdb is in use by process 42 (lacompare serve --db s.duckdb); waited 5 s. Wait for it to finish, or stop it, then try again (lacompare --wait SECONDS, or LACOMPARE_WAIT, waits longer)
+    """
+
+    status = 503
+
+    def __init__(self, target: str, holder: object, *, waited: float,
+                 read_only: bool) -> None:
+        self.target = target
+        self.holder = holder
+        self.waited = waited
+        self.read_only = read_only
+        describe = getattr(holder, "describe", lambda: "another process")()
+        # A reader is kept out only by a writer; a writer by anyone.
+        what = "being written by" if read_only else "in use by"
+        super().__init__(
+            f"the store {target} is {what} {describe}; waited {waited:g} s. Wait "
+            "for it to finish, or stop it, then try again (lacompare --wait "
+            "SECONDS, or LACOMPARE_WAIT, waits longer)")
+
+
 class UnknownAuthority(LacompareError):
     """A name or code does not resolve to any authority."""

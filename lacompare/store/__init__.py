@@ -11,11 +11,13 @@ Examples
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lacompare._lazy import lazy_exports
 from lacompare.errors import InputError, StoreError
+from lacompare.store._lock import connect_waiting, say_on_stderr
 from lacompare.store._schema import DDL, POLARITIES, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -195,15 +197,28 @@ class Store:
         return out
 
 
-def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:
-    """Open (creating if needed) a store.
+def open_store(path: str | Path | None = None, *, read_only: bool = False,
+               wait: float | None = None,
+               on_wait: Callable[[str], None] | None = say_on_stderr) -> Store:
+    """Open (creating if needed) a store, waiting while another process holds it.
+
+    Every command and the web app open stores here, so they share one policy:
+    readers open read-only (several processes may read at once), and an open that
+    meets another process's lock waits for it, saying so, then fails in one line
+    naming that process (:class:`~lacompare.errors.StoreBusy`).
 
     Parameters
     ----------
     path
         A DuckDB file, ``":memory:"``, or ``None`` for :func:`default_db_path`.
     read_only
-        Open without write access (several readers may share a file).
+        Open without write access (several readers may share a file; none can
+        while a process writes it).
+    wait
+        Seconds to wait for a store another process holds (``None``: the
+        ``LACOMPARE_WAIT`` environment variable, else 60; 0: do not wait).
+    on_wait
+        Told, in one line, whom we wait for (default: stderr; ``None``: quiet).
 
     Examples
     --------
@@ -219,10 +234,8 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
         if read_only and not Path(target).exists():
             raise StoreError(f"no store at {target}: load data first "
                              "(lacompare ingest or lacompare demo)")
-    try:
-        con = duckdb.connect(target, read_only=read_only)
-    except duckdb.Error as exc:
-        raise StoreError(f"cannot open store {target}: {exc}") from None
+    con = connect_waiting(lambda: duckdb.connect(target, read_only=read_only),
+                          target, read_only=read_only, wait=wait, on_wait=on_wait)
     # A progress bar on stdout would garble the CLI's output and logs.
     con.execute("SET enable_progress_bar = false")
     store = Store(con, target)
