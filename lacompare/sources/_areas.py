@@ -212,7 +212,7 @@ def sum_areas(con: duckdb.DuckDBPyConnection, raw: RawTable, lookup: str,
                    sheet=raw.sheet, column=headings[code])
     sums = ", ".join(
         f"CASE WHEN count(*) FILTER (WHERE {c}__value IS NULL) = 0 "
-        f"THEN CAST(sum({c}__value) AS VARCHAR) "
+        f"THEN regexp_replace(CAST(sum({c}__value) AS VARCHAR), '\\.0$', '') "
         # A sum with a missing member is missing, with that member's own text.
         f"ELSE first({c} ORDER BY _srow) FILTER (WHERE {c}__value IS NULL) "
         f"END AS s{i}" for i, c in enumerate(summed))

@@ -796,3 +796,81 @@ def number(cell: Any) -> float:
     if text.startswith("(") and text.endswith(")"):
         text = "-" + text[1:-1]
     return float(text)
+
+
+# ------------------------------------------------------------------------------------
+# The five factors' new files: published figures read back.
+
+ECONOMY = "economy/ons_els_claimant_count_rate.csv"
+GDHI = "economy/ons_els_gdhi_per_head.csv"
+CRIME = "crime/ons_pfa_tables_ye_jun2025_tableC2_csp.csv"
+IOD2025 = "deprivation/iod2025/iod2025_upper_tier_la_published_avg_scores_DERIVED.csv"
+
+
+def _els_cell(root: Path, rel: str, code: str, period: str) -> str:
+    with (root / rel).open(encoding="utf-8-sig", newline="") as handle:
+        return next(r["observation"] for r in csv.DictReader(handle)
+                    if r["areacd"] == code and r["period"] == f"{period}-01-01/P1Y")
+
+
+def test_claimant_rate_england_and_authorities_as_published(loaded):
+    result = loaded(case_for(ECONOMY))
+    # England is a published total (not computed from the authorities).
+    england = query(loaded, """SELECT value, check_result FROM totals WHERE source_id = ?
+        AND area_code = 'E92000001' AND period = '2023'""", [result.source_id])
+    assert england == [(float(_els_cell(loaded.root, ECONOMY, "E92000001", "2023")),
+                        "not-additive")]
+    assert england[0][0] == 3.6
+    # Every current authority, every year, on current codes back-cast by ONS
+    # (Cumberland in 2001; Barnsley's pre-2025 code read as Barnsley).
+    assert result.authorities == 153 and len(result.periods) == 25
+    for code, la in (("E06000063", "E06000063"), ("E08000016", "E08000038")):
+        stored = query(loaded, """SELECT value FROM observations WHERE source_id = ?
+            AND la_code = ? AND period = '2001'""", [result.source_id, la])
+        assert stored == [(float(_els_cell(loaded.root, ECONOMY, code, "2001")),)]
+
+
+def test_gdhi_per_head_keeps_authorities_and_sets_aside_other_levels(loaded):
+    result = loaded(case_for(GDHI))
+    assert result.measures == ["gdhi_per_head"]
+    assert result.authorities == 153 and result.observations == 153 * 27
+    aside = " ".join(i.message for i in result.issues.of_kind("row-set-aside"))
+    assert "'ITL Level 3'" in aside and "'Combined Authority or City Region'" in aside
+    kensington = query(loaded, """SELECT value FROM observations WHERE source_id = ?
+        AND la_code = 'E09000020' AND period = '2023'""", [result.source_id])
+    assert kensington == [(float(_els_cell(loaded.root, GDHI, "E09000020", "2023")),)]
+
+
+def test_crime_is_summed_from_csps_to_upper_tier(loaded):
+    result = loaded(case_for(CRIME))
+    assert result.authorities == 153
+    with (loaded.root / CRIME).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[8:]
+
+    def count(text: str) -> int:
+        return int(text.replace(",", "").strip())
+
+    # Devon: its district CSP (Exeter) and the three CSPs that span several districts.
+    devon_csps = {"Exeter", "East and Mid Devon", "North Devon",
+                  "South Devon and Dartmoor"}
+    devon = sum(count(r[6]) for r in rows if r[3].strip() in devon_csps)
+    # Cumberland: three of Cumbria's pre-2023 district CSPs.
+    cumberland = sum(count(r[6]) for r in rows
+                     if r[4] in ("E07000026", "E07000028", "E07000029"))
+    stored = dict(query(loaded, """SELECT la_code, value FROM observations
+        WHERE source_id = ? AND measure = 'crimes_total_excluding_fraud'
+        AND la_code IN ('E10000008', 'E06000063')""", [result.source_id]))
+    assert stored == {"E10000008": devon, "E06000063": cumberland}
+    # Force totals and Unassigned rows are reported, not added to any authority.
+    aside = " ".join(i.message for i in result.issues.of_kind("row-set-aside"))
+    assert "set aside 85 rows with no Community Safety Partnership code" in aside
+
+
+def test_iod2025_is_a_separate_edition_with_every_current_authority(loaded):
+    result = loaded(case_for(IOD2025))
+    assert result.authorities == 153 and result.periods == ["2025"]
+    assert all(m.startswith("iod2025_") for m in result.measures)
+    stored = dict(query(loaded, """SELECT la_code, value FROM observations
+        WHERE source_id = ? AND measure = 'iod2025_idaci_average_score'
+        AND la_code IN ('E06000001', 'E06000061', 'E06000064')""", [result.source_id]))
+    assert stored == {"E06000001": 0.494, "E06000061": 0.324, "E06000064": 0.245}

@@ -10,19 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-# tests/unit/geography/conftest.py -> parents[3] is the repository root.
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The shared public data folder, or skip when this checkout does not have it."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(
-            f"real-data check skipped: {SHARED_DATA.resolve()} is absent (the shared "
-            "public data folder lives next to the repository in the development setup)"
-        )
-    return SHARED_DATA.resolve()
+# shared_data (the real public data, which skips outside CI and fails in CI when it
+# is absent) comes from tests/conftest.py.
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -105,7 +94,7 @@ def shared_csv(
     def read(relative: str) -> pd.DataFrame:
         path = shared_data / relative
         if not path.exists():
-            pytest.skip(f"{path} is absent")
+            pytest.fail(f"{path} is absent from the shared data")
         return read_csv(path)
 
     return read

@@ -80,6 +80,21 @@ SKIP = {
     "la_lookup/mysociety_uk_local_authorities_future.csv": "UK-wide: lookups test",
     "la_lookup/mysociety_lookup_name_to_registry.csv": "UK-wide: lookups test",
     "la_lookup/mysociety_lookup_gss_to_registry.csv": "codes only, UK-wide",
+    # Files whose areas need a spec's row steps before they name authorities (ONS
+    # Explore Local Statistics: every geography level in one column; crime by
+    # Community Safety Partnership); their loads, and the authorities they give, are
+    # checked in tests/integration/test_shared_files.py.
+    "economy/ons_els_gdhi_per_head.csv": "mixed geography levels: spec keep_rows",
+    "economy/ons_els_claimant_count_rate.csv": "mixed geography levels: keep_rows",
+    "economy/ons_els_modelled_unemployment_rate.csv": "mixed levels: keep_rows",
+    "crime/ons_pfa_tables_ye_jun2025_tableC2_csp.csv": "CSPs: spec area_lookup",
+    "deprivation/iod2025/iod2025_upper_tier_la_published_avg_scores_DERIVED.csv": (
+        "2024 codes, loaded and checked in test_shared_files"),
+    "deprivation/iod2025/iod2025_file10_file11_published_avg_scores_validation_detail"
+    ".csv": "a validation table (lower and upper tier mixed), not loaded",
+    "deprivation/iod2025/iod2025_file10_file11_validation_summary.csv": "no areas",
+    "deprivation/iod2025/indices_of_deprivation_2025_lad_trafford.csv": (
+        "lower-tier districts, not loaded"),
 }
 
 # Labels in the shared files that are not authorities and rightly resolve to none.
