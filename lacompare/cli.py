@@ -157,11 +157,12 @@ def resolve(
     Example: [bold]lacompare resolve services.csv --column local_authority --as-of
     2021-03-31 --out matched.csv[/]
     """
+    from lacompare.cells import write_csv_safe
     from lacompare.geography import resolve_file
 
     frame, issues = resolve_file(file, column, as_of=as_of)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv_safe(frame, out)
     console = _console()
     counts = frame["match"].value_counts().to_dict()
     console.print(f"{len(frame):,} rows → {out}: " + ", ".join(

@@ -27,7 +27,8 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def _is_number(cell: str) -> bool:
     try:
-        float(cell.replace(",", ""))
+        # A spreadsheet reads '-12.5%' and '-£1,200' as numbers, not formulas.
+        float(cell.replace(",", "").replace("£", "", 1).removesuffix("%"))
     except ValueError:
         return False
     return cell.strip() == cell and cell.lower().lstrip("+-") not in ("inf", "nan",

@@ -37,14 +37,17 @@ def check_format(fmt: str) -> str:
 
 def write_csv(frame: "pd.DataFrame", out: Path | None) -> None:
     """The frame as CSV on stdout, or in ``out`` (saying so on stderr: stdout may
-    be piped into another program)."""
+    be piped into another program). Formula text is neutralised
+    (:func:`lacompare.cells.write_csv_safe`)."""
+    from lacompare.cells import write_csv_safe
+
     if out is None:
-        typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
+        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
         return
     from lacompare.cli import _console
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv_safe(frame, out)
     _console(stderr=True).print(f"wrote {out}", markup=False)
 
 

@@ -67,8 +67,10 @@ def _print_excluded(console: Any, excluded: "pd.DataFrame", limit: int = 15) -> 
 def _write(frame: "pd.DataFrame", out: Path | None, what: str, console: Any) -> None:
     if out is None:
         return
+    from lacompare.cells import write_csv_safe
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv_safe(frame, out)
     console.print(f"wrote {what} to {out}", markup=False)
 
 
@@ -121,7 +123,9 @@ def register(app: typer.Typer) -> None:
         console that later messages go to (stderr with csv: stdout is data)."""
         if fmt == "csv":
             err = _console(stderr=True)
-            typer.echo(result.coefficients.to_csv(index=False), nl=False)
+            from lacompare.cells import write_csv_safe
+
+            typer.echo(write_csv_safe(result.coefficients), nl=False)
             err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
             return err
         console = _console()

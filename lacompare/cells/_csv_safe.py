@@ -5,7 +5,7 @@ A spreadsheet opening a CSV treats a cell that starts with ``=``, ``+``, ``-`` o
 ``=HYPERLINK("http://x")`` or ``+cmd|' /C calc'!A0`` planted in a source file or a
 hub return would run on the reader's machine. OWASP's remedy is applied here, once,
 for every CSV lacompare writes: such a cell gets a leading single quote (``'=...``),
-which spreadsheets show as text. A number (``-3.5``, ``+1``, ``-1,234``, ``1e-3``)
+which spreadsheets show as text. A number (``-3.5``, ``+1``, ``-1,234``, ``-12.5%``)
 is left alone, so negative values stay numbers. Column headings follow the same rule.
 A cell holding a line break is always quoted: unquoted, a bare carriage return
 starts a new row in a spreadsheet, and what follows it would start a cell there.
@@ -46,10 +46,11 @@ __all__ = [
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-#: A plain number as text: a sign, digits (thousands commas allowed), a decimal part,
-#: an exponent. RE2 and Python read it alike, so SQL and Python agree.
-NUMBER_TEXT_RE = (r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?"
-                  r"|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: A number as a spreadsheet reads one: a sign, a currency sign, digits (thousands
+#: commas allowed), a decimal part, an exponent, a percent sign (``-3.5``,
+#: ``-£1,200``, ``-12.5%``). RE2 and Python read it alike, so SQL and Python agree.
+NUMBER_TEXT_RE = (r"[+-]?[£$€]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?"
+                  r"|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?")
 _NUMBER_TEXT = re.compile(NUMBER_TEXT_RE)
 _PREFIX = "'"
 

@@ -410,7 +410,9 @@ def main(argv: list[str]) -> None:
     """Write ``lacompare/charts/data/hex_layout.csv`` from the mySociety file given."""
     layout = build(Path(argv[0]), Path(argv[1]))
     target = Path(__file__).with_name("data") / "hex_layout.csv"
-    target.write_text(HEADER + layout.to_csv(index=False), encoding="utf-8")
+    from lacompare.cells import write_csv_safe
+
+    target.write_text(HEADER + write_csv_safe(layout), encoding="utf-8")
     print(f"wrote {len(layout)} hexes to {target}")
 
 

@@ -119,6 +119,7 @@ def run_demo(out: str | Path = "lacompare-demo",
     (True, ['delivery_counts.csv', 'demo.duckdb', 'regional_summary.csv', 'report.html'])
     """
     from lacompare.analysis import summarise_by_group
+    from lacompare.cells import write_csv_safe
     from lacompare.report import write_demo_report
     from lacompare.store import open_store
     from lacompare.store._ingest import ingest
@@ -144,9 +145,9 @@ def run_demo(out: str | Path = "lacompare-demo",
     notes = [i.message for i in load.issues.of_kind("authority-note")]
     say("Writing tables and report")
     regional_summary = out / "regional_summary.csv"
-    summary.to_csv(regional_summary, index=False)
+    write_csv_safe(summary, regional_summary)
     delivery_counts = out / "delivery_counts.csv"
-    counts.to_csv(delivery_counts, index=False)
+    write_csv_safe(counts, delivery_counts)
     report = out / "report.html"
     write_demo_report(report, summary, counts, units, labels, load, notes)
     return DemoResult(out, db, regional_summary, delivery_counts, report, load,

@@ -41,11 +41,13 @@ def _show(comparison: Any, fmt: str, out: Path | None) -> None:
         numbers = t[["measure", "breakdown", "label", "unit", "value", "earlier_value",
                      "change", "pct_change", "pct_low", "pct_high", "pct_reason",
                      "value_text", "change_text", "pct_text", "note"]]
+        from lacompare.cells import write_csv_safe
+
         if out is None:
-            typer.echo(numbers.to_csv(index=False, lineterminator="\n"), nl=False)
+            typer.echo(write_csv_safe(numbers, lineterminator="\n"), nl=False)
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
-            numbers.to_csv(out, index=False)
+            write_csv_safe(numbers, out)
             _console(stderr=True).print(f"wrote {out}", markup=False)
         return
     weeks = comparison.compare_weeks

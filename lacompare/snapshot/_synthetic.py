@@ -177,7 +177,9 @@ def write_synthetic_extract(out: str | Path, seed: int = 1,
     >>> p.read_text().splitlines()[0]
     'synthetic,case_id,child_id,family_id,case_type,team,team_type,worker,start_date,end_date'
     """
+    from lacompare.cells import write_csv_safe
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    generate_extract(seed, date, months=months, scale=scale).to_csv(out, index=False)
+    write_csv_safe(generate_extract(seed, date, months=months, scale=scale), out)
     return out

@@ -28,7 +28,6 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]lacompare sources --format csv[/]
         """
-        import csv
         import json
         import sys
 
@@ -42,10 +41,10 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(rows, indent=2) + "\n")
             return
         if fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]),
-                                    lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            from lacompare.cells import CsvSafeWriter
+
+            CsvSafeWriter(sys.stdout, lineterminator="\n").writedicts(list(rows[0]),
+                                                                      rows)
             return
         from rich.table import Table
 

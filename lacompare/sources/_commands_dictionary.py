@@ -83,7 +83,9 @@ def register(app: typer.Typer) -> None:
         for issue in issues:
             console.print(f"  {issue.severity}: {issue}", markup=False)
         if out is not None:
-            applied.to_csv(out, index=False)
+            from lacompare.cells import write_csv_safe
+
+            write_csv_safe(applied, out)
             console.print(f"written: {out}", markup=False)
         if not check:
             console.print(f"store: {store.path}", markup=False)

@@ -27,7 +27,8 @@ def test_formula_text_gets_a_quote(cell):
     assert restore_formula(neutralise_formula(cell)) == cell
 
 
-@pytest.mark.parametrize("cell", [NEGATIVE, "+1", "-1,234", "-1e-3", "-.5", "Leeds",
+@pytest.mark.parametrize("cell", [NEGATIVE, "+1", "-1,234", "-1e-3", "-.5",
+                                  "-12.5%", "-£1,200.50", "Leeds",
                                   "", "3 = 3", "'=already text"])
 def test_numbers_and_plain_text_are_left_alone(cell):
     assert neutralise_formula(cell) == cell
@@ -93,7 +94,7 @@ def test_duckdb_copy_is_safe_and_keeps_order(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.,eE 'aZ")),
+@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.,eE 'aZ£%")),
                max_size=8))
 def test_python_and_sql_agree(text):
     sql = sql_neutralise_formula("s")
