@@ -330,7 +330,10 @@ def write_measure_download(store: DashboardStore, params: Any, folder: Path
                                    state["group"], state["highlight"])
     path = folder / f"{_slug(view.spec.label)}-{_slug(view.period)}.{fmt}"
     if fmt == "csv":
-        view.shown.to_csv(path, index=False)
+        from lacompare.cells import write_csv_safe
+
+        # Authority names, labels and headings come from loaded files: no formulas.
+        write_csv_safe(view.shown, path)
         return path
     from lacompare.report import write_xlsx
 
