@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from lacompare.cells import CsvSafeWriter, restore_formula
 from lacompare.errors import InputError
 from lacompare.hub.definition import RoundDefinition
 from lacompare.provenance import IssueLog
@@ -92,8 +93,10 @@ def write_return_template(
     """
     rows = _template_rows(definition, service_code, service_name, values, comments)
     if fmt == "csv":
+        # Comments and values are the service's text and reach the network's
+        # reviewer: formula text is neutralised (and restored when read back).
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        CsvSafeWriter(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue().encode("utf-8")
     if fmt != "xlsx":
         raise InputError(f"template format {fmt!r} is not csv or xlsx")
@@ -131,7 +134,9 @@ def _cells(data: bytes, filename: str) -> tuple[list[list[Any]], str | None]:
             ) from None
         if "\x00" in text:
             raise InputError("not a text file", file=filename)
-        return [list(r) for r in csv.reader(io.StringIO(text))], None
+        # The template's own quote before formula text is taken off again.
+        return [[restore_formula(c) for c in r]
+                for r in csv.reader(io.StringIO(text))], None
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise InputError("not an XLSX workbook", file=filename)

@@ -8,7 +8,6 @@ is traceable like any other: observations.source_row is the CSV row, and the sto
 
 from __future__ import annotations
 
-import csv
 import statistics
 import tomllib
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
 from lacompare.hub.definition import (
     RoundDefinition,
@@ -126,7 +126,8 @@ def publish_round(
             raise InputError(f"round {round_slug!r} has no accepted returns to publish")
         published: dict[int, dict[str, Any]] = {}
         with file.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            # Service names and codes are the hub's text: no formulas in the file.
+            writer = CsvSafeWriter(fh)
             writer.writerow(
                 [
                     "return_id",

@@ -3,7 +3,6 @@ not see it) and changes it only through :mod:`lacompare.hub.returns.workflow`.""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 from importlib.resources import files
@@ -27,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
 from lacompare.hub.returns import workflow
 from lacompare.hub.returns.models import LoginFailure, Return, Round
@@ -440,7 +440,9 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
 def profile_csv(request: HttpRequest, pk: int) -> HttpResponse:
     ret, rows = _profile_or_404(request, pk)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Labels and units come from the round definition, the region from the
+    # service: all text that a spreadsheet must not run.
+    writer = CsvSafeWriter(buffer)
     writer.writerow(
         [
             "measure",
