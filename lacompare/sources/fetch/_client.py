@@ -382,6 +382,10 @@ def write_ees_csv(records: list[dict[str, str]], path: str | Path) -> Path:
                 columns.append(k)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
+        # Not lacompare.cells.CsvSafeWriter: this is the cache of the publisher's
+        # data that ingest reads next, and must hold it as published (a '-' marker
+        # quoted as "'-" would no longer read as missing). Outputs made from it are
+        # neutralised when written.
         writer = csv.DictWriter(fh, fieldnames=columns, restval="",
                                 lineterminator="\n")
         writer.writeheader()

@@ -252,6 +252,8 @@ def _filter_years(path: Path, years: list[str], issues: IssueLog) -> Path:
         if not reader.fieldnames or "time_period" not in reader.fieldnames:
             raise InputError("not an EES data-standard CSV (no time_period column); "
                              "cannot choose --years", file=str(path))
+        # The publisher's rows as published, for ingest to read (see write_ees_csv:
+        # not neutralised, or markers such as '-' would change meaning).
         writer = csv.DictWriter(dst, fieldnames=reader.fieldnames,
                                 lineterminator="\n")
         writer.writeheader()
