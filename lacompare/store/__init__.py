@@ -254,12 +254,16 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 
     Version 1 kept every value in an ``observations`` table; it is now
     ``observation_cells``, and ``observations`` a view over it and the large loads.
+    Version 3 keeps every vintage of a source (lacompare.store._vintages).
     """
+    from lacompare.store._vintages import upgrade as keep_vintages
+
     kind = con.execute("SELECT table_type FROM information_schema.tables WHERE "
                        "table_schema = 'main' AND table_name = 'observations'"
                        ).fetchall()
     if kind and kind[0][0] == "BASE TABLE":
         con.execute("ALTER TABLE observations RENAME TO observation_cells")
+    keep_vintages(con)
 
 
 # ingest imports the readers and the registry; they load on first use.

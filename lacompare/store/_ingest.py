@@ -29,6 +29,7 @@ from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_sp
 from lacompare.store import authority_key
 from lacompare.store._periods import normalise_period, period_as_of
 from lacompare.store._schema import OBSERVATION_COLUMNS
+from lacompare.store._vintages import VintageChange, identify_source, settle
 
 if TYPE_CHECKING:
     import duckdb
@@ -141,6 +142,9 @@ class IngestResult:
     source_id: int | None
     dry_run: bool
     replaced: int | None = None
+    #: Which vintage of which source this load is, what it changed against the
+    #: previous one, and the conflicts with other sources it resolved.
+    vintage: VintageChange | None = None
     #: Seconds spent in each step (for benchmarks).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -164,9 +168,9 @@ class IngestResult:
         if summed:
             lines.append(f"{len(summed)} authorities are sums of several rows "
                          "(each listed in the load's issues)")
-        if self.replaced:
-            lines.append(f"replaced an earlier load of the same file (source "
-                         f"{self.replaced})")
+        if self.vintage is not None:
+            lines.extend(("would be " if self.dry_run else "") + line
+                         for line in self.vintage.summary_lines())
         if self.unresolved:
             lines.append(f"{len(self.unresolved):,} rows name no known authority:")
             for row in self.unresolved[:SHOW_ROWS]:
@@ -206,6 +210,9 @@ def ingest(
     as_of: str | None = None,
     check: bool = False,
     skip_unresolved: bool = False,
+    source: str | None = None,
+    as_new_source: bool = False,
+    replace: bool = False,
 ) -> IngestResult:
     """Load one table into the store, atomically.
 
@@ -225,6 +232,15 @@ def ingest(
         Dry run: do everything, report, change nothing.
     skip_unresolved
         Load the rows that resolve and log the rest, instead of failing.
+    source
+        The source this load is a vintage of (default: a current load with the same
+        bytes and sheet, else the file's name and sheet; see
+        :mod:`lacompare.store._vintages`).
+    as_new_source
+        Make this load a source of its own, even if one has its name.
+    replace
+        Make this load the new vintage of the source of its name even though it
+        shares none of its measures (otherwise refused as ambiguous).
 
     Returns
     -------
@@ -261,7 +277,10 @@ def ingest(
     clock.lap("read")
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _load(store, raw, spec, sha, check, skip_unresolved, clock)
+        identity = {"source": source, "as_new_source": as_new_source,
+                    "replace": replace}
+        result = _load(store, raw, spec, sha, check, skip_unresolved, clock,
+                       identity)
         if check:
             con.execute("ROLLBACK")
         else:
@@ -811,7 +830,8 @@ def _ees_area(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
 
 
 def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
-          skip_unresolved: bool, clock: _Clock) -> IngestResult:
+          skip_unresolved: bool, clock: _Clock,
+          identity: dict[str, Any] | None = None) -> IngestResult:
     con = store.con
     issues = IssueLog()
     issues.extend(raw.issues)
@@ -973,22 +993,16 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    file=raw.file, sheet=raw.sheet, row=u["row"], column=u["column"],
                    value=u["value"])
 
-    # Reload of the same file with the same mapping replaces the earlier load.
+    # Which source this load is a vintage of; it is settled (the previous vintage
+    # superseded, conflicts with other sources resolved) once its values are in.
     spec_text = spec.to_json()
-    prior = con.execute(
-        "SELECT source_id FROM sources WHERE sha256 = ? AND sheet = ? AND spec = ?",
-        [sha, raw.sheet or "", spec_text]).fetchall()
-    replaced = None
-    if prior:
-        replaced = prior[0][0]
-        for table in ("observation_cells", "observation_rows", "observation_columns",
-                      "totals", "load_issues"):
-            con.execute(f"DELETE FROM {table} WHERE source_id = ?", [replaced])
-        con.execute("DELETE FROM sources WHERE source_id = ?", [replaced])
+    source = identify_source(con, raw.file, raw.sheet, sha, spec_text,
+                             **(identity or {}))
+    replaced = source.previous if source.identical else None
     source_id = con.execute(
-        "INSERT INTO sources (file, sheet, sha256, spec) VALUES (?, ?, ?, ?) "
-        "RETURNING source_id",
-        [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text]
+        "INSERT INTO sources (file, sheet, sha256, spec, source_key) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING source_id",
+        [str(Path(raw.file).resolve()), raw.sheet or "", sha, spec_text, source.key]
     ).fetchall()[0][0]
     # Stored order carries no meaning (source_row does), so let DuckDB insert in
     # parallel without keeping it.
@@ -1035,6 +1049,9 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
     _upsert_measures(con, layout, spec, source_id)
     _check_totals(con, source_id)
     clock.lap("measures and total checks")
+    vintage = settle(con, source_id, source, file=raw.file, sheet=raw.sheet)
+    issues.extend(vintage.issues)
+    clock.lap("vintages")
     n_obs = con.execute("""
         SELECT (SELECT count(*) FROM observation_cells WHERE source_id = $1)
              + (SELECT count(*) FROM observation_rows WHERE source_id = $1)
@@ -1098,7 +1115,7 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
         observations=n_obs, totals=n_tot, measures=measures, periods=periods,
         authorities=n_la, unresolved=unresolved, totals_check=checks,
         totals_differ=differ, issues=issues, source_id=None if check else source_id,
-        dry_run=check, replaced=replaced, timings=clock.laps)
+        dry_run=check, replaced=replaced, vintage=vintage, timings=clock.laps)
 
 
 def _stored_sql(c: str, category: bool | str) -> tuple[str, str, str, str]:
@@ -1166,7 +1183,8 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
     parsed = sql_parse(f"(SELECT *, {raw.row_sql} AS _srow FROM {raw.relation})",
                        [v.column for v in layout.values], spec.markers)
     con.execute(f"""
-        INSERT INTO observation_rows
+        INSERT INTO observation_rows (source_id, source_row, la_code, period, breakdown,
+                                      cell_values, missing_reasons, labels, raws)
         SELECT {source_id}, r._srow, k.la_code, k.period, {breakdown_sql},
                {as_list(values, "DOUBLE", sparse=False)}, {as_list(missing, "VARCHAR")},
                {as_list(labels, "VARCHAR")}, {as_list(raws, "VARCHAR")}

@@ -11,15 +11,28 @@ the two forms values are kept in:
   third of the time one row per value takes (README, Performance); a read that
   filters on authority, measure or period is about as fast, a scan of every value
   up to ~3x slower.
+
+Every value ever loaded is kept; ``observations`` shows the current ones only
+(``superseded_by`` IS NULL, or NULL at the value's position for a large load), and
+``observation_vintages`` shows them all with ``superseded_by``: the load that
+replaced each one, a later vintage of its source or another source giving the same
+key (see :mod:`lacompare.store._vintages`). The flag lives in the tables themselves,
+not in a join to ``sources``, so a filter on authority, measure or period still
+reaches the tables.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The columns of ``observations``, one row per value wherever it is kept.
 OBSERVATION_COLUMNS = ("la_code, measure, period, breakdown, value, missing_reason, "
                        "label, raw, source_id, source_row, source_column")
+
+
+#: A large load's value at column ``c`` of row ``r`` is current (most rows have no
+#: superseded value at all: their list is NULL).
+_ROW_CURRENT = "(r.superseded_by IS NULL OR r.superseded_by[c.position] IS NULL)"
 
 
 def _opened(period: str) -> str:
@@ -30,6 +43,32 @@ def _opened(period: str) -> str:
             "r.missing_reasons[c.position] AS missing_reason, "
             "r.labels[c.position] AS label, r.raws[c.position] AS raw, r.source_id, "
             "r.source_row, c.source_column")
+
+
+def _view(name: str, every_vintage: bool) -> str:
+    """The view over both forms: the current values, or every value ever loaded
+    with the load that superseded it.
+
+    A large load's period is its row's unless its column names one: two branches,
+    so a filter on period reaches the rows' own column.
+    """
+    if every_vintage:
+        cells = f"SELECT {OBSERVATION_COLUMNS}, superseded_by FROM observation_cells"
+        extra, rows_where = ", r.superseded_by[c.position] AS superseded_by", ""
+    else:
+        cells = (f"SELECT {OBSERVATION_COLUMNS} FROM observation_cells "
+                 "WHERE superseded_by IS NULL")
+        extra, rows_where = "", f" AND {_ROW_CURRENT}"
+    return f"""
+    CREATE OR REPLACE VIEW {name} AS
+    {cells}
+    UNION ALL
+    SELECT {_opened("r.period")}{extra} FROM observation_rows r
+    JOIN observation_columns c USING (source_id) WHERE c.period IS NULL{rows_where}
+    UNION ALL
+    SELECT {_opened("c.period")}{extra} FROM observation_rows r
+    JOIN observation_columns c USING (source_id) WHERE c.period IS NOT NULL{rows_where}
+    """
 
 
 POLARITIES = ("higher-is-better", "higher-is-worse", "neutral")
@@ -80,9 +119,17 @@ DDL = [
         loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
         observations BIGINT,
         totals BIGINT,
-        note VARCHAR
+        note VARCHAR,
+        source_key VARCHAR,
+        superseded_by INTEGER,
+        superseded_at TIMESTAMP
     )
     """,
+    # Version 3: which source a load is a vintage of (a load by ingest: the file's
+    # name, see lacompare.store._vintages), and the later vintage that replaced it.
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS source_key VARCHAR",
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS superseded_by INTEGER",
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS superseded_at TIMESTAMP",
     """
     CREATE TABLE IF NOT EXISTS observation_cells (
         la_code VARCHAR NOT NULL,
@@ -96,9 +143,12 @@ DDL = [
         source_id INTEGER NOT NULL,
         source_row BIGINT,
         source_column VARCHAR,
+        superseded_by INTEGER,
         CHECK (value IS NOT NULL OR missing_reason IS NOT NULL OR label IS NOT NULL)
     )
     """,
+    # Version 3: NULL while the value is current, else the load that superseded it.
+    "ALTER TABLE observation_cells ADD COLUMN IF NOT EXISTS superseded_by INTEGER",
     # A large load keeps one row per row of its file, each column's values in lists
     # at the column's position in observation_columns.
     """
@@ -111,9 +161,12 @@ DDL = [
         cell_values DOUBLE[],
         missing_reasons VARCHAR[],
         labels VARCHAR[],
-        raws VARCHAR[]
+        raws VARCHAR[],
+        superseded_by INTEGER[]
     )
     """,
+    # Version 3: by position, as the values; NULL while every value is current.
+    "ALTER TABLE observation_rows ADD COLUMN IF NOT EXISTS superseded_by INTEGER[]",
     """
     CREATE TABLE IF NOT EXISTS observation_columns (
         source_id INTEGER NOT NULL,
@@ -124,19 +177,10 @@ DDL = [
         PRIMARY KEY (source_id, position)
     )
     """,
-    # The view is replaced on every open, so a store always reads with this version's
-    # definition. A large load's period is its row's unless its column names one:
-    # two branches, so a filter on period reaches the rows' own column.
-    f"""
-    CREATE OR REPLACE VIEW observations AS
-    SELECT {OBSERVATION_COLUMNS} FROM observation_cells
-    UNION ALL
-    SELECT {_opened("r.period")} FROM observation_rows r
-    JOIN observation_columns c USING (source_id) WHERE c.period IS NULL
-    UNION ALL
-    SELECT {_opened("c.period")} FROM observation_rows r
-    JOIN observation_columns c USING (source_id) WHERE c.period IS NOT NULL
-    """,
+    # The views are replaced on every open, so a store always reads with this
+    # version's definitions.
+    _view("observations", every_vintage=False),
+    _view("observation_vintages", every_vintage=True),
     """
     CREATE TABLE IF NOT EXISTS totals (
         area_code VARCHAR,

@@ -7,7 +7,9 @@ import pytest
 
 from lacompare.errors import InputError, StoreError
 from lacompare.store import authority_key, default_db_path, open_store
+from lacompare.store import _ingest
 from lacompare.store._ingest import ingest
+from lacompare.store._schema import SCHEMA_VERSION
 
 
 def test_schema_and_registry_loaded(store):
@@ -98,9 +100,10 @@ def test_a_version_1_store_is_upgraded_keeping_its_values(tmp_path, write):
             "table_name LIKE 'observation%'").fetchall())
         assert kinds == {"observations": "VIEW", "observation_cells": "BASE TABLE",
                          "observation_rows": "BASE TABLE",
-                         "observation_columns": "BASE TABLE"}
+                         "observation_columns": "BASE TABLE",
+                         "observation_vintages": "VIEW"}
         assert s.con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                             ).fetchall() == [("2",)]
+                             ).fetchall() == [(str(SCHEMA_VERSION),)]
         assert s.con.execute("SELECT la_code, value, source_row, source_column FROM "
                              "observations").fetchall() == [
             ("E08000035", 85.0, 7, "CLA")]
@@ -108,4 +111,64 @@ def test_a_version_1_store_is_upgraded_keeping_its_values(tmp_path, write):
         assert s.con.execute("SELECT count(*) FROM observations").fetchall() == [(2,)]
     # Opening it again changes nothing more.
     with open_store(db) as s:
+        assert s.con.execute("SELECT count(*) FROM observations").fetchall() == [(2,)]
+
+
+def _as_version_2(db) -> None:
+    """Turn a store into what version 2 wrote: no vintages, every load current."""
+    con = duckdb.connect(str(db))
+    con.execute("DROP VIEW observations")
+    con.execute("DROP VIEW observation_vintages")
+    for table, columns in (("sources", ("source_key", "superseded_by",
+                                        "superseded_at")),
+                           ("observation_cells", ("superseded_by",)),
+                           ("observation_rows", ("superseded_by",))):
+        for column in columns:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+
+
+@pytest.mark.parametrize("kept_as", ["cells", "rows"])
+def test_a_version_2_store_with_reloads_is_upgraded_to_vintages(tmp_path, write,
+                                                                 monkeypatch, kept_as):
+    # Version 2 kept every load's values current: a file loaded twice after an edit
+    # gave every key twice, and so did another file with the same keys. Upgrading
+    # keeps every value and makes the later load of each key the current one.
+    if kept_as == "rows":
+        monkeypatch.setattr(_ingest, "COMPACT_VALUES", 0)
+    db = tmp_path / "v2.duckdb"
+    first = write("pop.csv", "la,pop\nLeeds,100\nBirmingham,450047\n")
+    with open_store(db) as s:
+        ingest(s, first, period="2021")
+    second = tmp_path / "again"
+    second.mkdir()
+    (second / "pop.csv").write_text("la,pop\nLeeds,100\nBirmingham,450048\n")
+    other = write("other.csv", "la,pop\nLeeds,99\n")
+    with open_store(db) as s:
+        ingest(s, second / "pop.csv", period="2021")
+        ingest(s, other, period="2021")
+    # Make it all version 2 again, duplicates and all.
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE observation_cells SET superseded_by = NULL")
+    con.execute("UPDATE observation_rows SET superseded_by = NULL")
+    con.execute("UPDATE sources SET superseded_by = NULL, superseded_at = NULL, "
+                "source_key = NULL")
+    con.close()
+    _as_version_2(db)
+    with open_store(db) as s:
+        assert s.con.execute("SELECT la_code, value, source_id FROM observations "
+                             "ORDER BY la_code").fetchall() == [
+            ("E08000025", 450048.0, 2), ("E08000035", 99.0, 3)]
+        assert s.con.execute("SELECT count(*) FROM observation_vintages"
+                             ).fetchall() == [(5,)]
+        assert s.con.execute("SELECT source_id, source_key, superseded_by FROM "
+                             "sources ORDER BY 1").fetchall() == [
+            (1, "pop.csv", 2), (2, "pop.csv", None), (3, "other.csv", None)]
+        assert s.con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                             ).fetchall() == [(str(SCHEMA_VERSION),)]
+        kinds = {r[0] for r in s.con.execute(
+            "SELECT DISTINCT kind FROM load_issues").fetchall()}
+        assert {"vintage", "conflict"} <= kinds
+    with open_store(db) as s:  # opening again changes nothing more
         assert s.con.execute("SELECT count(*) FROM observations").fetchall() == [(2,)]
