@@ -46,6 +46,10 @@ class DashboardStore:
     >>> state.close()
     """
 
+    #: Uploads larger than this many bytes are refused (None: the environment's
+    #: LACOMPARE_MAX_UPLOAD_MB, else 25 MB; see lacompare.dashboard._upload).
+    max_upload_bytes: int | None = None
+
     def __init__(self, path: str | Path) -> None:
         from lacompare.store import open_store
 
@@ -125,9 +129,13 @@ class DashboardStore:
         import datetime as dt
 
         from lacompare.errors import InputError
-        from lacompare.store._ingest import ingest
+        # Workbooks are read in a child process (a file that makes the reader
+        # abort must not take the server down) and uploads are capped in size.
+        from lacompare.dashboard._upload import check_upload
+        from lacompare.dashboard._upload import ingest_upload as ingest
 
         name = Path(filename).name or "upload"
+        check_upload(file, name, self.max_upload_bytes)
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
         folder = self.uploads_folder() / stamp
         folder.mkdir(parents=True, exist_ok=True)

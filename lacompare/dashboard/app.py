@@ -383,6 +383,7 @@ def create_app(db: str | Path) -> Starlette:
     from starlette.routing import Mount, Route
 
     from lacompare.dashboard._shiny import shiny_app
+    from lacompare.dashboard._upload import UploadLimit
 
     store = DashboardStore(db)
 
@@ -435,7 +436,7 @@ def create_app(db: str | Path) -> Starlette:
         Route("/table/measure", table(measure_table_page)),
         Route("/download/profile", download(write_profile_download)),
         Route("/download/measure", download(write_measure_download)),
-        Mount("/", app=pages),
+        Mount("/", app=UploadLimit(pages, store)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

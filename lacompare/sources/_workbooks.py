@@ -202,9 +202,9 @@ class _Budget:
         self.total = 0
 
     def error(self, part: str, message: str) -> InputError:
+        """An error naming the sheet the part holds (ODS: all of them)."""
         sheet = self.sheet_of.get(part)
-        return InputError(message if sheet else f"part {part}: {message}",
-                          file=self.file, sheet=sheet)
+        return InputError(message, file=self.file, sheet=sheet)
 
     def stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
         """The part's bytes in chunks, counted against the limits as they come
@@ -249,7 +249,8 @@ def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
         return part.read(SMALL_PART)
 
 
-def _tags(chunks: Iterator[bytes], pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
+def _tags(chunks: Iterator[bytes],
+          pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
     """Matches of ``pattern`` (a tag) across a stream of chunks, holding at most
     one chunk and one partial tag."""
     tail = b""
@@ -280,24 +281,6 @@ def _int(value: bytes | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
-
-
-_REF = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
-
-
-def _cell_ref(ref: bytes) -> tuple[int, int] | None:
-    """(row, column), 1-based, of an A1 reference.
-
-    >>> _cell_ref(b"XFD1048576"), _cell_ref(b"B2"), _cell_ref(b"nonsense")
-    ((1048576, 16384), (2, 2), None)
-    """
-    m = _REF.fullmatch(ref.strip())
-    if not m:
-        return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ch - 64
-    return int(m.group(2)), col
 
 
 # --- XLSX --------------------------------------------------------------------
@@ -562,9 +545,12 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
             sheet_of = {}
         budget = _Budget(name, limits, sheet_of)
         if declared_total > cap:
-            raise InputError(_over(
-                f"the workbook expands to {declared_total / MiB:,.0f} MB",
-                f"{cap // MiB:,} MB expanded", "max_expanded_mb"), file=name)
+            # Named by its largest part: the sheet to look at, when it is one.
+            big = max(infos, key=lambda i: i.file_size)
+            raise budget.error(big.filename, _over(
+                f"the workbook expands to {declared_total / MiB:,.0f} MB (its "
+                f"largest part, {big.filename}, {big.file_size / MiB:,.0f} MB)",
+                f"{cap // MiB:,} MB expanded", "max_expanded_mb"))
         for info in infos:
             if info.file_size > RATIO_FLOOR and \
                     info.file_size / max(info.compress_size, 1) > limits.max_ratio:
@@ -665,10 +651,15 @@ def open_workbook(source: str | Path | bytes, *, filename: str | None = None,
     ...
     lacompare.errors.InputError: x.xlsx: cannot read workbook: Cannot detect file format
     """
-    from python_calamine import CalamineWorkbook
-
     name = filename or str(source if not isinstance(source, bytes) else "upload")
     check_workbook_size(source, filename=name, limits=limits)
+    return _open_calamine(source, name)
+
+
+def _open_calamine(source: str | Path | bytes, name: str) -> Any:
+    """python-calamine's workbook, unchecked: only after check_workbook_size."""
+    from python_calamine import CalamineWorkbook
+
     try:
         if isinstance(source, bytes):
             return CalamineWorkbook.from_filelike(io.BytesIO(source))
@@ -738,9 +729,7 @@ def read_sheets(
 
 def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
           name: str) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
-    book = open_workbook(source, filename=name,
-                         limits=WorkbookLimits(10**12, 10**12, 10**18, 10**18,
-                                               10**9, 10.0**9))
+    book = _open_calamine(source, name)  # read_sheets has checked it
     names = list(book.sheet_names)
     if isinstance(sheets, int):
         if not names:

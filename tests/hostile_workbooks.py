@@ -1,0 +1,173 @@
+"""Workbooks made to hurt a reader, for the tests of every place that reads one.
+
+Each is small on disk. :func:`far_cells_xlsx` is issue 14's 5 KB workbook (a cell
+at A1 and one at XFD1048576) that made python-calamine ask for 512 GiB and abort
+the process; the others are its ODS equivalents and zip bombs.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+
+def far_cells_xlsx() -> bytes:
+    """Issue 14's workbook: a small table and one cell at XFD1048576."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "local_authority")
+    sheet.write(0, 1, "m")
+    sheet.write(1, 0, "Leeds")
+    sheet.write(1, 1, 5)
+    sheet.write(1048575, 16383, "x")
+    book.close()
+    return out.getvalue()
+
+
+_SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+               b'2006/main">%s<sheetData>'
+               b'<row r="1"><c r="A1" t="inlineStr"><is><t>local_authority</t></is>'
+               b'</c><c r="B1" t="inlineStr"><is><t>m</t></is></c></row>'
+               b'<row r="2"><c r="A2" t="inlineStr"><is><t>Leeds</t></is></c>'
+               b'<c r="B2"><v>5</v></c></row>')
+_SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def xlsx_with_sheet(write_sheet: object, dimension: str | None = None) -> bytes:
+    """A minimal XLSX (one sheet, 'Data', declaring ``dimension``): a small table,
+    then what ``write_sheet(stream)`` writes; streamed, so a sheet of hundreds of
+    MB is never held in memory."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/><Override '
+            'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+            'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>'))
+        zf.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
+            'schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        zf.writestr("xl/workbook.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.'
+            'openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet '
+            'name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        zf.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
+            'schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '</Relationships>'))
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            declared = f'<dimension ref="{dimension}"/>' if dimension else ""
+            part.write(_SHEET_HEAD % declared.encode())
+            write_sheet(part)  # type: ignore[operator]
+            part.write(_SHEET_TAIL)
+    return out.getvalue()
+
+
+def zip_bomb_xlsx(mb: int = 300) -> bytes:
+    """An XLSX of a few hundred KB whose sheet expands to ``mb`` MB (a comment
+    of spaces after a valid table: nothing a reader needs, all of it read)."""
+    def write(part: object) -> None:
+        block = b" " * (1 << 20)
+        part.write(b"<!--")  # type: ignore[attr-defined]
+        for _ in range(mb):
+            part.write(block)  # type: ignore[attr-defined]
+        part.write(b"-->")  # type: ignore[attr-defined]
+    return xlsx_with_sheet(write)
+
+
+def many_cells_xlsx(rows: int) -> bytes:
+    """An XLSX whose sheet lists ``rows`` rows of two cells (a table that is
+    simply big)."""
+    def write(part: object) -> None:
+        for r in range(3, rows + 3, 1000):
+            part.write(b"".join(  # type: ignore[attr-defined]
+                b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>Leeds</t></is></c>'
+                b'<c r="B%d"><v>%d</v></c></row>' % (i, i, i, i)
+                for i in range(r, min(r + 1000, rows + 3))))
+    return xlsx_with_sheet(write)
+
+
+_ODS_CONTENT = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office='
+    b'"urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:'
+    b'names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:'
+    b'opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+    b'<office:spreadsheet><table:table table:name="Data">'
+    b'<table:table-row><table:table-cell office:value-type="string"><text:p>'
+    b'local_authority</text:p></table:table-cell><table:table-cell office:value-'
+    b'type="string"><text:p>m</text:p></table:table-cell></table:table-row>'
+    b'<table:table-row><table:table-cell office:value-type="string"><text:p>Leeds'
+    b'</text:p></table:table-cell><table:table-cell office:value-type="float" '
+    b'office:value="5"><text:p>5</text:p></table:table-cell></table:table-row>'
+    b'%s</table:table></office:spreadsheet></office:body></office:document-content>')
+
+
+def ods_with_rows(rows_xml: bytes) -> bytes:
+    """A minimal ODS: the small table, then ``rows_xml`` (table rows)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", b"application/vnd.oasis.opendocument.spreadsheet",
+                    zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", (
+            b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
+            b'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+            b'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+            b'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            b'<manifest:file-entry manifest:full-path="content.xml" '
+            b'manifest:media-type="text/xml"/></manifest:manifest>'),
+            zipfile.ZIP_DEFLATED)
+        zf.writestr("content.xml", _ODS_CONTENT % rows_xml, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def far_cells_ods() -> bytes:
+    """The ODS equivalent of :func:`far_cells_xlsx`: empty rows and cells
+    repeated (as LibreOffice writes them) up to one cell at XFD1048576."""
+    return ods_with_rows(
+        b'<table:table-row table:number-rows-repeated="1048573"><table:table-cell '
+        b'table:number-columns-repeated="16384"/></table:table-row><table:table-row>'
+        b'<table:table-cell table:number-columns-repeated="16383"/><table:table-cell '
+        b'office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        b'</table:table-row>')
+
+
+def repeated_value_ods() -> bytes:
+    """One cell holding a value, repeated across the whole grid by attributes."""
+    return ods_with_rows(
+        b'<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+        b'table:number-columns-repeated="16384" office:value-type="float" '
+        b'office:value="1"/></table:table-row>')
+
+
+def trailing_empty_ods() -> bytes:
+    """What LibreOffice writes after a table: a million empty rows, repeated.
+    Harmless, and must not be refused."""
+    return ods_with_rows(
+        b'<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+        b'table:number-columns-repeated="16384"/></table:table-row>')
+
+
+#: Environment that lifts the workbook limits, so that a test can see what the
+#: reader itself does with a hostile file (in a child process only).
+NO_LIMITS = {
+    "LACOMPARE_WORKBOOK_MAX_CELLS": "1e15",
+    "LACOMPARE_WORKBOOK_MAX_STORED_CELLS": "1e15",
+    "LACOMPARE_WORKBOOK_MAX_ROWS": "1e9",
+    "LACOMPARE_WORKBOOK_MAX_COLUMNS": "1e9",
+    # Small: the reader's 512 GiB request fails at once, as it would on a server
+    # without that much memory, rather than swapping this machine.
+    "LACOMPARE_WORKBOOK_MAX_READ_MB": "1024",
+}
