@@ -121,7 +121,8 @@ def write_return_template(
     return out.getvalue()
 
 
-def _cells(data: bytes, filename: str) -> tuple[list[list[Any]], str | None]:
+def _cells(data: bytes, filename: str,
+           isolate: bool = True) -> tuple[list[list[Any]], str | None]:
     name = filename.lower()
     if name.endswith(".csv"):
         if data.startswith(_XLSX_MAGIC):
@@ -140,16 +141,17 @@ def _cells(data: bytes, filename: str) -> tuple[list[list[Any]], str | None]:
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise InputError("not an XLSX workbook", file=filename)
-        from python_calamine import CalamineWorkbook
+        from lacompare.sources._workbooks import open_workbook, read_sheets
 
-        try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            sheet = SHEET if SHEET in book.sheet_names else book.sheet_names[0]
-            rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine raises its own types for corrupt files
-            raise InputError(
-                f"cannot read the workbook: {exc}", file=filename
-            ) from None
+        # Measured against the workbook limits before python-calamine sees it,
+        # and read in a child process: a workbook that makes the reader abort
+        # ends the child, not the gunicorn worker and the requests on it.
+        names = list(open_workbook(data, filename=filename).sheet_names)
+        if not names:
+            raise InputError("the workbook has no sheets", file=filename)
+        sheet = SHEET if SHEET in names else names[0]
+        _, [(_, rows)] = read_sheets(data, sheet, filename=filename,
+                                     isolate=isolate)
         return [list(r) for r in rows], sheet
     raise InputError("upload a .xlsx or .csv file (the hub's template)", file=filename)
 
@@ -160,11 +162,16 @@ def read_return_upload(
     filename: str,
     *,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    isolate: bool = True,
 ) -> ReturnUpload:
     """Read an uploaded return (the hub's template, XLSX or CSV).
 
     Raises :class:`~lacompare.errors.InputError` naming the file (and sheet, row,
     column) when the file is too big, of the wrong type or not the template.
+    A workbook is measured against the workbook limits
+    (:func:`lacompare.sources._workbooks.check_workbook_size`) and, with
+    ``isolate`` (the default), read in a child process: a file that makes the
+    spreadsheet reader abort is an error here, and the worker keeps serving.
 
     Examples
     --------
@@ -181,7 +188,7 @@ def read_return_upload(
             f"the file is {len(data):,} bytes; the limit is {max_bytes:,}",
             file=filename,
         )
-    rows, sheet = _cells(data, filename)
+    rows, sheet = _cells(data, filename, isolate)
     head: dict[str, str] = {}
     header_at = None
     for i, row in enumerate(rows):

@@ -187,3 +187,65 @@ def test_uploads_are_limited_in_size_and_type(leeds, settings_override=None):
     saved = Return.objects.get(pk=ret.pk)
     assert saved.values["volunteers"] == "=1+1"
     assert any("Volunteers: '=1+1' is not a number" in m for m in messages)
+
+
+# --- hostile workbooks (issue 14) ----------------------------------------------
+
+
+def _hostile_cases():
+    from tests import hostile_workbooks as hostile
+
+    return {
+        "far-cell": (hostile.far_cells_xlsx(), "leeds.xlsx, sheet 'Sheet1': the "
+                     "sheet spans 1,048,576 rows × 16,384 columns (declared "
+                     "A1:XFD1048576); lacompare reads at most 10,000,000 cells (set "
+                     "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"),
+        "zip-bomb": (hostile.zip_bomb_xlsx(200), "leeds.xlsx, sheet 'Data': "
+                     "xl/worksheets/sheet1.xml expands "),
+    }
+
+
+@pytest.mark.parametrize("case", ["far-cell", "zip-bomb"])
+def test_a_hostile_workbook_is_refused_and_the_worker_carries_on(leeds, case):
+    """Issue 14's 5 KB workbook (and a zip bomb) get one line on the form, nothing
+    is saved, and the next upload on the same worker works."""
+    import time
+
+    from lacompare.hub.returns.models import Return
+
+    client, ret = leeds
+    data, message = _hostile_cases()[case]
+    started = time.monotonic()
+    messages, _ = _upload(client, ret, data, "leeds.xlsx")
+    assert time.monotonic() - started < 30
+    assert any(m.startswith(f"Nothing was saved: {message}") for m in messages), (
+        messages)
+    assert Return.objects.get(pk=ret.pk).values == {}
+    _next_upload_works(client, ret)
+
+
+def _next_upload_works(client, ret) -> None:
+    from lacompare.hub.returns.models import Return
+    from lacompare.hub.returns_file import write_return_template
+
+    good = write_return_template(ret.round.read_definition(), "leeds", "Leeds",
+                                 fmt="xlsx", values={"volunteers": "3"})
+    messages, _ = _upload(client, ret, good, "leeds.xlsx")
+    assert any(m.startswith("Uploaded leeds.xlsx") for m in messages), messages
+    assert Return.objects.get(pk=ret.pk).values["volunteers"] == "3"
+
+
+def test_a_reader_abort_ends_the_child_not_the_worker(leeds, monkeypatch):
+    """With the workbook limits lifted, python-calamine aborts on the file: the
+    hub reads uploads in a child process, so the request gets an error."""
+    from lacompare.hub.returns.models import Return
+    from tests import hostile_workbooks as hostile
+
+    client, ret = leeds
+    for key, value in hostile.NO_LIMITS.items():
+        monkeypatch.setenv(key, value)
+    messages, _ = _upload(client, ret, hostile.far_cells_xlsx(), "leeds.xlsx")
+    assert any(m.startswith("Nothing was saved: leeds.xlsx: the spreadsheet reader ")
+               for m in messages), messages
+    assert Return.objects.get(pk=ret.pk).values == {}
+    _next_upload_works(client, ret)
