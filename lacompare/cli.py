@@ -201,11 +201,22 @@ def ingest(
         "--check", help="Dry run: report what would load; change nothing.")] = False,
     skip_unresolved: Annotated[bool, typer.Option(
         "--skip-unresolved", help="Load rows that resolve; log the others.")] = False,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="The source this file is a vintage of (default: the file's "
+        "name and sheet).")] = None,
+    as_new_source: Annotated[bool, typer.Option(
+        "--as-new-source", help="Keep this file as a source of its own, even if one "
+        "has its name.")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Make this file the new vintage of the source of its name "
+        "even if it gives none of its keys.")] = False,
 ) -> None:
     """Load a table of local-authority figures into the store (all or nothing).
 
     EES data-standard CSVs are recognised with no options; wide tables (authorities
-    down, measures across) need at most --period.
+    down, measures across) need at most --period. Loading a file again (the same
+    name, or --source) makes it the current vintage of its source and says what it
+    revised; the earlier values are kept (lacompare vintages, lacompare diff).
 
     Example: [bold]lacompare ingest services.csv --period 2021 --db my.duckdb[/]
     """
@@ -217,7 +228,8 @@ def ingest(
             store, file, spec=spec, sheet=sheet, la_column=la_column,
             period_column=period_column, period=period, value_column=value_column,
             measure=measure, measure_column=measure_column, as_of=as_of, check=check,
-            skip_unresolved=skip_unresolved)
+            skip_unresolved=skip_unresolved, source=source,
+            as_new_source=as_new_source, replace=replace)
     console = _console()
     for line in result.summary_lines():
         console.print(line, markup=False)
@@ -263,20 +275,21 @@ def info(db: DbOption = None) -> None:
     from lacompare.store import open_store
 
     with open_store(db, read_only=True) as store:
-        sources = store.query(
-            "SELECT source_id, file, sheet, observations, totals, loaded_at "
-            "FROM sources ORDER BY source_id")
+        # A store older than vintages, opened read-only, has no superseded_by.
+        sources = store.query("SELECT * FROM sources ORDER BY source_id")
         measures = store.query(
             "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
             "FROM measures m LEFT JOIN observations o USING (measure) "
             "GROUP BY ALL ORDER BY 1")
     console = _console()
     table = Table(title=f"Sources in {store.path}")
-    for col in ("id", "file", "sheet", "values", "totals", "loaded"):
+    for col in ("id", "file", "sheet", "values", "totals", "loaded", "vintage"):
         table.add_column(col)
     for r in sources.itertuples():
+        by = _text(getattr(r, "superseded_by", None))
         table.add_row(str(r.source_id), Path(r.file).name, _text(r.sheet),
-                      _count(r.observations), _count(r.totals), str(r.loaded_at)[:19])
+                      _count(r.observations), _count(r.totals), str(r.loaded_at)[:19],
+                      f"superseded by {by}" if by else "current")
     console.print(table)
     mt = Table(title="Measures")
     for col in ("measure", "unit", "polarity", "values"):
@@ -288,7 +301,8 @@ def info(db: DbOption = None) -> None:
 
 def _text(value: Any) -> str:
     """A cell for a terminal table: '' for None, NaN or pandas' NA."""
-    return "" if value is None or value != value or str(value) == "<NA>" else str(value)
+    # pandas' NA first: comparing it with itself raises.
+    return "" if value is None or str(value) == "<NA>" or value != value else str(value)
 
 
 def _count(value: Any) -> str:
@@ -309,6 +323,7 @@ COMMAND_MODULES = (
     "lacompare.sources._commands",  # sources, fetch
     "lacompare.sources._commands_dictionary",  # ingest-dictionary
     "lacompare.hub._commands",  # hub
+    "lacompare.store._commands",  # vintages, diff
 )
 
 

@@ -793,6 +793,16 @@ _VINTAGES_SQL = """
     FROM sources WHERE source_key IS NOT NULL"""
 
 
+#: A superseded value ``o`` that differs from the current value of its key, or
+#: whose key has none.
+_DIFFERS_FROM_CURRENT = """
+        AND NOT EXISTS (SELECT 1 FROM observations c WHERE c.la_code = o.la_code
+            AND c.measure = o.measure AND c.period = o.period
+            AND c.breakdown = o.breakdown AND c.value IS NOT DISTINCT FROM o.value
+            AND c.missing_reason IS NOT DISTINCT FROM o.missing_reason
+            AND c.label IS NOT DISTINCT FROM o.label)"""
+
+
 def resolve_source(store: Store, source: str | int, sheet: str | None = None
                    ) -> tuple[str, str]:
     """The source (key, sheet) a user names: a source id, a source's name, or a
@@ -872,9 +882,14 @@ def list_vintages(store: Store, source: str | int | None = None,
 
 
 def superseded_values(store: Store, source: str | int, sheet: str | None = None,
-                      limit: int | None = None) -> VintageList:
+                      limit: int | None = None, changed: bool = False
+                      ) -> VintageList:
     """The values of a source that are not current, with the load each came from
     and the one that superseded it (a later vintage, or another source).
+
+    ``changed``: only those that differ from the value now current for their key
+    (or whose key has no current value): what a reader of an earlier vintage saw
+    that the store no longer says.
 
     Returns
     -------
@@ -896,7 +911,7 @@ def superseded_values(store: Store, source: str | int, sheet: str | None = None,
     ...     _ = ingest(s, p, period="2021")
     ...     superseded_values(s, "pop.csv").rows[["value", "vintage", "why"]
     ...                                          ].values.tolist()
-    [['100', 1, 'vintage 2 of pop.csv (source 2)']]
+    [['100', 1, 'vintage 2 (source 2)']]
     """
     key, sheet = resolve_source(store, source, sheet)
     frame = store.query(f"""
@@ -911,6 +926,7 @@ def superseded_values(store: Store, source: str | int, sheet: str | None = None,
         LEFT JOIN v w ON w.source_id = o.superseded_by
         LEFT JOIN sources b ON b.source_id = o.superseded_by
         WHERE v.source = ? AND v.sheet = ? AND o.superseded_by IS NOT NULL
+        {_DIFFERS_FROM_CURRENT if changed else ''}
         ORDER BY v.vintage, o.measure, o.period, o.la_code, o.breakdown
         {'' if limit is None else f'LIMIT {int(limit)}'}""", [key, sheet])
     frame["value"] = [show_value(v, m, lb) for v, m, lb in zip(
@@ -920,10 +936,10 @@ def superseded_values(store: Store, source: str | int, sheet: str | None = None,
         if r.by_source == key and r.by_sheet == sheet:
             if r.superseded_by == r.source_id:
                 return "repeated later in the file"
-            return f"vintage {int(r.by_vintage)} of {key} (source {r.superseded_by})"
+            return f"vintage {int(r.by_vintage)} (source {r.superseded_by})"
         other = r.by_source if isinstance(r.by_source, str) else Path(
             str(r.by_file)).name
-        return f"conflict: source {r.superseded_by} ({other}) gives it too"
+        return f"conflict: source {r.superseded_by} ({other})"
 
     frame["why"] = [why(r) for r in frame.itertuples()]
     frame = frame.drop(columns=["missing_reason", "label", "by_source", "by_sheet",
