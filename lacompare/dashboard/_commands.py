@@ -62,7 +62,9 @@ def register(app: typer.Typer) -> None:
         try:
             web = create_app(path)
             console.print(f"lacompare: serving {path} at http://{host}:{port}/ "
-                          "(Ctrl+C to stop)", markup=False, soft_wrap=True)
+                          "(Ctrl+C to stop); read-only between uploads, so "
+                          "lacompare commands can use the store meanwhile",
+                          markup=False, soft_wrap=True)
             uvicorn.run(web, host=host, port=port, log_level="warning")
         finally:
             if folder is not None:

@@ -23,6 +23,10 @@ def _choices(frame: Any, key: str, label: str) -> dict[str, str]:
     return dict(zip(frame[key].astype(str), frame[label].astype(str), strict=True))
 
 
+#: Seconds between a session's looks at the store for loads by other processes.
+WATCH_SECONDS = 3.0
+
+
 def _failure(exc: Exception) -> Any:
     from shiny import ui
 
@@ -210,11 +214,33 @@ def shiny_app(store: DashboardStore) -> App:
         version = reactive.value(store.version)
         find_message = reactive.value("")
         upload_message = reactive.value("")
+        choices_pending = reactive.value(False)
+
+        @reactive.effect
+        def _watch_store() -> None:
+            # A load by another process (lacompare ingest) shows without a
+            # reload: the store's version is looked at every few seconds (a stat
+            # of the file; the store is opened only when it has changed).
+            reactive.invalidate_later(WATCH_SECONDS)
+            with reactive.isolate():
+                current = store.version
+                if current == version.get() and not choices_pending.get():
+                    return
+                try:
+                    _refresh_choices()
+                except LacompareError:
+                    return  # the store is being written: the next look tries again
+                choices_pending.set(False)
+                version.set(current)
 
         @reactive.effect
         def _fill_choices() -> None:
             with reactive.isolate():
-                _refresh_choices()
+                try:
+                    _refresh_choices()
+                except LacompareError:
+                    # The store is being written: _watch_store fills them.
+                    choices_pending.set(True)
 
         @reactive.effect
         @reactive.event(input.find_go)
@@ -409,6 +435,12 @@ def shiny_app(store: DashboardStore) -> App:
                     + _render.frame_table_html(
                         measures, f"Measures ({len(measures)})", "measures-table"))
 
-            return ui.HTML(store.cached(("data-html",), compute))
+            try:
+                body = store.cached(("data-html",), compute)
+            except LacompareError as exc:
+                return _failure(exc)
+            return ui.HTML(body + '<p class="lac-note">Files loaded with '
+                           "lacompare ingest while the app runs show here "
+                           f"within {WATCH_SECONDS:g} seconds.</p>")
 
     return App(app_ui, server, static_assets={"/lac": STATIC})

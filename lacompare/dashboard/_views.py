@@ -511,6 +511,20 @@ def spend_targets(state: DashboardStore) -> list[str]:
     return (per_head if len(per_head) else money)["key"].tolist()
 
 
+def page_choices(state: DashboardStore) -> None:
+    """Read (into the cache) the lists every page offers: authorities, measures,
+    groups, spend targets and the default profile.
+
+    The Shiny page calls this before it is built, so that a store another process
+    is writing stops it with :class:`~lacompare.errors.StoreBusy` at one place.
+    """
+    authority_choices(state)
+    measure_catalogue(state)
+    group_choices(state)
+    spend_targets(state)
+    default_profile_measures(state)
+
+
 # ---------------------------------------------------------------------- data page
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lacompare.dashboard import _render, _views
 from lacompare.dashboard._state import DashboardStore
-from lacompare.errors import LacompareError
+from lacompare.errors import LacompareError, StoreBusy
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -193,7 +193,7 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
                           hidden=hidden, action="/table/profile", body=Markup(body),
                           downloads=downloads)
     except LacompareError as exc:
-        status = exc.status if isinstance(exc, PageError) else 400
+        status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
         return status, _page("profile", "Authority profile", state, fields=fields,
                              hidden=hidden, action="/table/profile",
                              error=Markup(_render.error_html(str(exc))))
@@ -255,7 +255,7 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
                           action="/table/measure", body=Markup(body + notes),
                           downloads=downloads)
     except LacompareError as exc:
-        status = exc.status if isinstance(exc, PageError) else 400
+        status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
         return status, _page("measure", "Measure explorer", state, fields=fields,
                              action="/table/measure",
                              error=Markup(_render.error_html(str(exc))))
@@ -356,8 +356,9 @@ def create_app(db: str | Path) -> Starlette:
     Parameters
     ----------
     db
-        The DuckDB store (opened read-write for the server's life: uploads load
-        into it).
+        The DuckDB store, read through brief read-only connections so that
+        lacompare commands can use it while the app runs (an upload opens it
+        read-write for the load only); see :class:`DashboardStore`.
 
     Returns
     -------
@@ -397,10 +398,15 @@ def create_app(db: str | Path) -> Starlette:
 
     def table(render: Any) -> Any:
         def endpoint(request: Request) -> Response:
-            # A page depends only on its query and the store's version.
+            # A page depends only on its query and the store's version; one
+            # saying the store is busy (503) is not kept.
             key = ("page", request.url.path, str(request.query_params))
-            status, text = store.cached(
-                key, lambda: render(store, request.query_params))
+            try:
+                status, text = store.cached(
+                    key, lambda: render(store, request.query_params),
+                    keep=lambda page: page[0] != 503)
+            except StoreBusy as exc:
+                return busy_response(exc)
             return HTMLResponse(text, status_code=status)
         return endpoint
 
@@ -412,13 +418,19 @@ def create_app(db: str | Path) -> Starlette:
                 path = write(store, request.query_params, Path(folder))
             except LacompareError as exc:
                 _remove(folder)
-                status = exc.status if isinstance(exc, PageError) else 400
+                status = getattr(exc, "status", 400)  # PageError, StoreBusy
                 return PlainTextResponse(f"error: {exc}", status_code=status)
             return FileResponse(path, filename=path.name, background=cleanup)
         return endpoint
 
     shiny = shiny_app(store)
     pages = PageCache(shiny, store)
+
+    async def store_status(request: Request) -> Response:
+        # What the app has seen of the store: a load by another process shows
+        # here (and in the pages) once the app can read it.
+        version = await run_in_threadpool(lambda: store.version)
+        return PlainTextResponse(f"version {version}")
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -431,6 +443,7 @@ def create_app(db: str | Path) -> Starlette:
 
     routes = [
         Route("/healthz", healthz),
+        Route("/status/store", store_status),
         Route("/assets/vega-embed.js", bundle),
         Route("/table/profile", table(profile_table_page)),
         Route("/table/measure", table(measure_table_page)),
@@ -463,6 +476,15 @@ class PageCache:
         key = (self.store.version, scope.get("query_string", b""))
         cached = self.pages.get(key)
         if cached is None:
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                # The lists the page is built from, read now so that a store
+                # being written gets the 503 page, not a server error.
+                await run_in_threadpool(_views.page_choices, self.store)
+            except StoreBusy as exc:
+                await busy_response(exc)(scope, receive, send)
+                return
             messages: list[dict[str, Any]] = []
 
             async def capture(message: dict[str, Any]) -> None:
@@ -479,6 +501,27 @@ class PageCache:
             return
         for message in cached:
             await send(message)
+
+
+def busy_response(exc: StoreBusy) -> Response:
+    """A page saying the store is being written, which reloads itself (503).
+
+    Examples
+    --------
+    >>> from lacompare.store._lock import Holder
+    >>> r = busy_response(StoreBusy("s.duckdb", Holder(7, "lacompare ingest x.csv"),
+    ...                             waited=2, read_only=True))
+    >>> r.status_code, r.headers["retry-after"]
+    (503, '5')
+    """
+    from starlette.responses import HTMLResponse
+
+    text = _render.esc(f"{exc} This page tries again every 5 seconds.")
+    return HTMLResponse(
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="5"><title>lacompare: store busy'
+        f'</title></head><body><main><p role="alert">{text}</p></main></body>'
+        "</html>", status_code=503, headers={"Retry-After": "5"})
 
 
 #: Shiny pages kept by :class:`PageCache`.

@@ -1,0 +1,141 @@
+"""The web app and the command line on one store at once (issue 14, item 5).
+
+The app reads through brief read-only connections, so commands can read and load
+while it serves, and what they load shows in the app without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("shiny")
+
+from lacompare.dashboard._state import DashboardStore  # noqa: E402
+from lacompare.errors import StoreBusy  # noqa: E402
+from lacompare.store import open_store  # noqa: E402
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    from lacompare.store import open_store
+    store = open_store(sys.argv[1])
+    print("ready", flush=True)
+    time.sleep(120)
+""")
+
+
+def lacompare(*args: object, wait: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lacompare", "--wait", str(wait),
+                           *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"}, timeout=300)
+
+
+def sources(state: DashboardStore) -> int:
+    with state.store() as s:
+        return int(s.query("SELECT count(*) AS n FROM sources")["n"][0])
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    path = tmp_path / "t.csv"
+    path.write_text("la,pupils\nLeeds,1\nYork,2\n", encoding="utf-8")
+    return path
+
+
+def test_a_load_by_the_command_line_shows_without_a_restart(tmp_path, table):
+    state = DashboardStore(tmp_path / "s.duckdb", idle_close=30)
+    try:
+        assert sources(state) == 0  # the connection is open, and stays so (idle)
+        before = state.version
+        info = lacompare("info", "--db", state.path, wait=0)
+        assert info.returncode == 0, info.stderr  # readers share the store
+        # The waiting writer's marker makes the app let go of its connection.
+        load = lacompare("ingest", table, "--period", "2021", "--db", state.path)
+        assert load.returncode == 0, load.stderr
+        assert state.version == before + 1
+        assert sources(state) == 1
+        assert state.version == before + 1  # seen once
+    finally:
+        state.close()
+
+
+def test_while_another_process_writes_the_app_serves_what_it_has(tmp_path, table):
+    db = tmp_path / "s.duckdb"
+    state = DashboardStore(db, idle_close=0.2, read_wait=0.5)
+    try:
+        assert state.cached(("n",), lambda: sources(state)) == 0
+        deadline = time.monotonic() + 30
+        while state._store is not None and time.monotonic() < deadline:
+            time.sleep(0.1)  # idle: the connection closes
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+            # Computed before: still served. Not computed: busy, naming the writer.
+            assert state.cached(("n",), lambda: sources(state)) == 0
+            with pytest.raises(StoreBusy) as err:
+                sources(state)
+            assert f"being written by process {holder.pid}" in str(err.value)
+            assert err.value.status == 503
+        finally:
+            holder.terminate()
+            holder.wait(timeout=30)
+        with open_store(db, wait=30) as s:
+            from lacompare.store._ingest import ingest
+
+            ingest(s, table, period="2021")
+        assert state.cached(("n",), lambda: sources(state)) == 1
+    finally:
+        state.close()
+
+
+def test_an_upload_waits_for_another_writer_and_names_it(tmp_path, table):
+    db = tmp_path / "s.duckdb"
+    state = DashboardStore(db, idle_close=0.2, write_wait=0.5)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        with pytest.raises(StoreBusy) as err:
+            state.load(table, "t.csv", period="2021")
+        assert f"in use by process {holder.pid}" in str(err.value)
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+    assert state.load(table, "t.csv", period="2021").observations == 2
+    assert sources(state) == 1
+    state.close()
+
+
+def test_serve_and_the_command_line_share_a_store(tmp_path, table):
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "browser"))
+    from dashboard_server import Server
+
+    db = tmp_path / "s.duckdb"
+    first = tmp_path / "first.csv"
+    first.write_text("la,children\nLeeds,10\nYork,20\n", encoding="utf-8")
+    assert lacompare("ingest", first, "--period", "2021", "--db", db).returncode == 0
+    server = Server(["--db", str(db)], tmp_path / "serve.log")
+    try:
+        page = httpx.get(f"{server.url}/table/measure?measure=children", timeout=60)
+        assert page.status_code == 200 and "Leeds" in page.text
+        info = lacompare("info", "--db", db, wait=0)
+        assert info.returncode == 0, info.stderr
+        assert "first.csv" in info.stdout
+        load = lacompare("ingest", table, "--period", "2021", "--db", db)
+        assert load.returncode == 0, load.stderr + server.output()
+        page = httpx.get(f"{server.url}/table/measure?measure=pupils", timeout=60)
+        assert page.status_code == 200, page.text
+        assert "Leeds" in page.text and "York" in page.text
+        assert httpx.get(f"{server.url}/status/store").text != "version 0"
+        assert "Traceback" not in server.output()
+    finally:
+        server.stop()
