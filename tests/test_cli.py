@@ -104,3 +104,36 @@ def test_info_on_demo_store(tmp_path):
     result = runner.invoke(app, ["info", "--db", str(tmp_path / "d" / "demo.duckdb")])
     assert result.exit_code == 0
     assert "per_head_2021" in result.output
+
+
+def test_reloading_a_revised_file_reports_lists_and_diffs_its_vintages(tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables: one line per row
+    db = ["--db", str(tmp_path / "s.duckdb")]
+    path = tmp_path / "pop.csv"
+    path.write_text("la,pop\nLeeds,100\nBirmingham,450047\n")
+    assert runner.invoke(app, ["ingest", str(path), "--period", "2021", *db]
+                         ).exit_code == 0
+    path.write_text("la,pop\nLeeds,100\nBirmingham,450048\nYork,5\n")
+    result = runner.invoke(app, ["ingest", str(path), "--period", "2021", *db])
+    assert result.exit_code == 0, result.output
+    assert ("vintage 2 of pop.csv: 1 value revised, 1 added, 0 removed (1 unchanged)"
+            in result.output)
+    listed = runner.invoke(app, ["vintages", *db])
+    assert listed.exit_code == 0, listed.output
+    assert "superseded by 2" in listed.output and "current" in listed.output
+    old = runner.invoke(app, ["vintages", "pop.csv", "--values", "--changed", *db])
+    assert old.exit_code == 0, old.output
+    assert "450047" in old.output and "vintage 2 (source 2)" in old.output
+    assert "Leeds" not in old.output  # unchanged: the current value says the same
+    diff = runner.invoke(app, ["diff", "pop.csv", *db])
+    assert diff.exit_code == 0, diff.output
+    assert "source 1 → source 2: 1 revised, 1 added, 0 removed, 1 unchanged" \
+        in diff.output
+    revised = next(line for line in diff.output.splitlines() if "revised " in line
+                   and "Birmingham" in line)
+    assert "450047" in revised and "450048" in revised
+    info = runner.invoke(app, ["info", *db])
+    assert "superseded by 2" in info.output
+    missing = runner.invoke(app, ["diff", "nope.csv", *db])
+    assert missing.exit_code == 1 and "no source 'nope.csv'" in missing.output

@@ -45,8 +45,9 @@ def register(app: typer.Typer) -> None:
         vintages' values are kept, no longer current. --values lists them (with
         --changed, only those the store no longer says).
 
-        Example: [bold]lacompare vintages cla_number_and_rate_per_10k_children_2021_to_2025.csv
-        --values --changed --db my.duckdb[/]
+        Example: [bold]lacompare vintages
+        cla_number_and_rate_per_10k_children_2021_to_2025.csv --values --changed
+        --db my.duckdb[/]
         """
         from rich.table import Table
 
@@ -83,11 +84,13 @@ def register(app: typer.Typer) -> None:
             vt.add_column(col)
         for r in shown.itertuples():
             vt.add_row(f"{_text(r.la_name) or r.la_code}", r.measure, r.period,
-                       _text(r.breakdown), r.value, f"{r.vintage} (source {r.source_id})",
-                       str(r.loaded_at)[:19], r.why)
+                       _text(r.breakdown), r.value,
+                       f"{r.vintage} (source {r.source_id})", str(r.loaded_at)[:19],
+                       r.why)
         console.print(vt)
         if len(old) > len(shown):
-            console.print(f"… and {len(old) - len(shown):,} more (--all)", markup=False)
+            console.print(f"… and {len(old) - len(shown):,} more (--all)",
+                          markup=False)
 
     @app.command()
     @friendly
@@ -107,8 +110,8 @@ def register(app: typer.Typer) -> None:
         """Show the revisions between two vintages of a source: each value revised,
         added or removed (authority, measure, period, breakdown, old → new).
 
-        Example: [bold]lacompare diff cla_number_and_rate_per_10k_children_2021_to_2025.csv
-        --db my.duckdb[/]
+        Example: [bold]lacompare diff
+        cla_number_and_rate_per_10k_children_2021_to_2025.csv --db my.duckdb[/]
         """
         from rich.table import Table
 
@@ -146,7 +149,8 @@ def register(app: typer.Typer) -> None:
 def _row(old: Any, new: Any) -> str:
     """The file rows a change is on: 'old → new' when they differ."""
     def text(v: Any) -> str:
-        return "" if v is None or v != v or str(v) == "<NA>" else str(int(v))
+        # pandas' NA first: comparing it with itself raises.
+        return "" if v is None or str(v) == "<NA>" or v != v else str(int(v))
     a, b = text(old), text(new)
     return a if a == b or not b else b if not a else f"{a} → {b}"
 

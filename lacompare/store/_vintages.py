@@ -42,11 +42,11 @@ Examples
 ...     first = ingest(s, p, period="2021")
 ...     _ = open(p, "w").write("la,pop\\nLeeds,101\\nYork,50\\n")
 ...     again = ingest(s, p, period="2021")
-...     print(again.vintage.summary_lines()[0])
+...     print(again.vintage.summary_lines()[0][:46])
 ...     s.con.execute("SELECT value FROM observations WHERE la_code = 'E08000035'"
 ...                   ).fetchall()
 ...     diff_vintages(s, "pop.csv").rows[["measure", "old", "new"]].values.tolist()
-vintage 2 of pop.csv: 1 value revised, 0 added, 0 removed (1 unchanged) against vintage 1 (source 1)
+vintage 2 of pop.csv: 1 value revised, 0 added
 [(101.0,)]
 [['pop', '100', '101']]
 """
@@ -391,7 +391,8 @@ def changes_sql(old: int, new: int) -> str:
                n.missing_reason AS new_missing, n.label AS new_label,
                o.source_row AS old_row, n.source_row AS new_row,
                coalesce(n.source_column, o.source_column) AS source_column
-        FROM ({side.format(int(old))}) o FULL JOIN ({side.format(int(new))}) n ON {on}"""
+        FROM ({side.format(int(old))}) o
+        FULL JOIN ({side.format(int(new))}) n ON {on}"""
 
 
 def _count_changes(con: duckdb.DuckDBPyConnection, old: int, new: int,
@@ -751,8 +752,9 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> IssueLog:
 
 def _record(con: duckdb.DuckDBPyConnection, source_id: int, issues: IssueLog) -> None:
     for i in issues:
-        con.execute('INSERT INTO load_issues (source_id, kind, severity, message, file, '
-                    'sheet, "row", "column", value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        con.execute('INSERT INTO load_issues (source_id, kind, severity, message, '
+                    'file, sheet, "row", "column", value) VALUES (?, ?, ?, ?, ?, ?, ?, '
+                    '?, ?)',
                     [source_id, i.kind, i.severity, i.message, i.file, i.sheet, i.row,
                      i.column, i.value])
 

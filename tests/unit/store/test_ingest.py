@@ -365,3 +365,187 @@ def test_each_column_may_name_its_own_period(store, write):
         "WHERE measure = 'cla' AND period = '2023' ORDER BY la_code").fetchall() == [
         ("E06000014", None, "suppressed", "CLA 2023"),
         ("E08000035", 80.0, None, "CLA 2023")]
+
+
+# ------------------------------------------------------------------------------------
+# Vintages: a file loaded again (both forms, by the autouse kept_as fixture)
+
+POP = "la,pop,cla\nLeeds,100,5\nYork,50,2\nBirmingham,450047,9\n"
+
+
+def current(store):
+    return store.con.execute(
+        "SELECT la_code, measure, value, source_id FROM observations "
+        "ORDER BY la_code, measure").fetchall()
+
+
+def test_reloading_an_edited_file_keeps_one_current_value_per_key(store, write):
+    from lacompare.store._vintages import superseded_values
+
+    path = write("pop.csv", POP)
+    first = ingest(store, path, period="2021")
+    path.write_text(POP.replace("450047", "450048"))
+    again = ingest(store, path, period="2021")
+    assert again.replaced is None and again.vintage.previous == first.source_id
+    assert (again.vintage.revised, again.vintage.added, again.vintage.removed,
+            again.vintage.unchanged) == (1, 0, 0, 5)
+    assert any("1 value revised, 0 added, 0 removed" in line
+               for line in again.summary_lines())
+    rows = store.con.execute(
+        "SELECT value, source_id FROM observations WHERE la_code = 'E08000025' "
+        "AND measure = 'pop'").fetchall()
+    assert rows == [(450048.0, again.source_id)]
+    assert store.con.execute(
+        "SELECT count(*), count(DISTINCT (la_code, measure, period, breakdown)) "
+        "FROM observations").fetchall() == [(6, 6)]
+    # The superseded values are kept, with their load and its time.
+    old = superseded_values(store, "pop.csv").rows
+    assert len(old) == 6 and set(old["source_id"]) == {first.source_id}
+    assert old["loaded_at"].notna().all()
+    birmingham = old[(old["la_code"] == "E08000025") & (old["measure"] == "pop")]
+    assert birmingham[["value", "why"]].values.tolist() == [
+        ["450047", f"vintage 2 (source {again.source_id})"]]
+    changed = superseded_values(store, "pop.csv", changed=True).rows
+    assert changed["value"].tolist() == ["450047"]
+    assert [i.message for i in again.issues.of_kind("revised")] == [
+        "E08000025 pop 2021: 450047 → 450048"]
+
+
+def test_a_vintage_reports_rows_added_and_removed(store, write):
+    path = write("pop.csv", POP)
+    ingest(store, path, period="2021")
+    path.write_text("la,pop,cla\nLeeds,100,5\nBirmingham,450047,9\nBury,7,1\n")
+    again = ingest(store, path, period="2021")
+    change = again.vintage
+    assert (change.revised, change.added, change.removed, change.unchanged) == (
+        0, 2, 2, 4)
+    assert [i.message for i in again.issues.of_kind("removed")] == [
+        "E06000014 cla 2021: 2 is not in this vintage",
+        "E06000014 pop 2021: 50 is not in this vintage"]
+    # A removed value is no longer current: the store says what the file says.
+    assert {r[0] for r in current(store)} == {"E08000002", "E08000025", "E08000035"}
+
+
+def test_the_same_file_name_from_another_folder_is_the_next_vintage(store, write,
+                                                                    tmp_path):
+    first = ingest(store, write("pop.csv", POP), period="2021")
+    elsewhere = tmp_path / "release-2" / "pop.csv"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(POP.replace("\nYork,50,", "\nYork,51,"))
+    again = ingest(store, elsewhere, period="2021")
+    assert again.vintage.source == "pop.csv" and again.vintage.vintage == 2
+    assert again.vintage.previous == first.source_id and again.vintage.revised == 1
+    assert len(current(store)) == 6
+
+
+def test_reloading_with_an_equivalent_spec_or_a_renamed_measure(store, write):
+    path = write("pop.csv", POP)
+    ingest(store, path, period="2021")
+    # The same file mapped again (its measure renamed): a new vintage, not a copy.
+    spec = write("s.toml", '[source]\nperiod = "2021"\n[measures.pop]\n'
+                 'measure = "population"\n')
+    again = ingest(store, path, spec=spec)
+    assert (again.vintage.added, again.vintage.removed) == (3, 3)
+    assert sorted({r[1] for r in current(store)}) == ["cla", "population"]
+    assert len(current(store)) == 6
+
+
+def test_a_file_sharing_no_key_with_its_namesake_is_a_source_of_its_own(
+        store, write, tmp_path):
+    # Each year's services.csv: the same name, other periods. It revises nothing,
+    # so both stay current, and the load says why.
+    ingest(store, write("services.csv", POP), period="2021")
+    next_year = tmp_path / "2022" / "services.csv"
+    next_year.parent.mkdir()
+    next_year.write_text(POP)
+    second = ingest(store, next_year, period="2022")
+    assert second.vintage.source == "services.csv (2)"
+    assert second.vintage.previous is None
+    assert "revises nothing" in second.issues.of_kind("new-source")[0].message
+    assert len(current(store)) == 12
+    # --replace makes it the next vintage of its namesake regardless.
+    third = tmp_path / "2023" / "services.csv"
+    third.parent.mkdir()
+    third.write_text(POP)
+    replaced = ingest(store, third, period="2023", replace=True)
+    assert replaced.vintage.source == "services.csv"
+    assert replaced.vintage.removed == 6 and replaced.vintage.added == 6
+    assert sorted({r[0] for r in store.con.execute(
+        "SELECT DISTINCT period FROM observations").fetchall()}) == ["2022", "2023"]
+
+
+def test_two_sources_giving_the_same_key_conflict(store, write):
+    from lacompare.store._vintages import superseded_values
+
+    first = ingest(store, write("pop.csv", POP), period="2021")
+    other = ingest(store, write("other.csv", "la,pop\nLeeds,99\nYork,50\n"),
+                   period="2021")
+    [conflict] = other.vintage.conflicts
+    assert (conflict.source_id, conflict.values, conflict.different) == (
+        first.source_id, 2, 1)
+    assert any("conflict: 2 values (1 different) also given by source"
+               in line for line in other.summary_lines())
+    assert [i.severity for i in other.issues.of_kind("conflict")][0] == "warning"
+    # One current value per key: the most recent load's.
+    leeds = store.con.execute("SELECT value, source_id FROM observations WHERE "
+                              "la_code = 'E08000035' AND measure = 'pop'").fetchall()
+    assert leeds == [(99.0, other.source_id)]
+    old = superseded_values(store, "pop.csv").rows
+    assert sorted(old["why"]) == [f"conflict: source {other.source_id} (other.csv)"] * 2
+    # --as-new-source keeps a file of the same name apart, as a conflict.
+    apart = ingest(store, write("pop.csv", POP.replace("450047", "1")),
+                   period="2021", as_new_source=True)
+    assert apart.vintage.source == "pop.csv (2)" and apart.vintage.previous is None
+    assert sum(c.values for c in apart.vintage.conflicts) == 6
+    assert len(current(store)) == 6
+
+
+def test_a_value_hidden_by_a_conflict_returns_when_the_other_drops_it(store, write):
+    ingest(store, write("pop.csv", POP), period="2021")
+    other = write("other.csv", "la,pop\nLeeds,99\nYork,49\n")
+    ingest(store, other, period="2021")
+    # The next vintage of other.csv no longer gives Leeds: pop.csv's is current.
+    other.write_text("la,pop\nYork,49\n")
+    again = ingest(store, other, period="2021")
+    assert again.vintage.restored == 1
+    assert store.con.execute("SELECT value FROM observations WHERE la_code = "
+                             "'E08000035' AND measure = 'pop'").fetchall() == [(100.0,)]
+    assert len(current(store)) == 6
+
+
+def test_a_key_given_twice_in_a_file_keeps_the_later_row(store, write):
+    result = ingest(store, write("d.csv", "la,pop\nLeeds,1\nYork,2\nLeeds,3\n"),
+                    period="2021")
+    assert result.vintage.duplicates == 1
+    assert result.issues.of_kind("duplicate-key")[0].row == 2
+    assert store.con.execute("SELECT value FROM observations WHERE la_code = "
+                             "'E08000035'").fetchall() == [(3.0,)]
+
+
+def test_diff_lists_the_revisions_between_vintages(store, write):
+    from lacompare.store._vintages import diff_vintages, list_vintages
+
+    path = write("pop.csv", POP)
+    ingest(store, path, period="2021")
+    path.write_text(POP.replace("450047", "450048").replace("York,50,", "York,c,"))
+    ingest(store, path, period="2021")
+    found = diff_vintages(store, "pop.csv")
+    assert found.counts == {"revised": 2, "added": 0, "removed": 0, "unchanged": 4}
+    assert found.rows[["la_name", "measure", "old", "new"]].values.tolist() == [
+        ["York", "pop", "50", "[suppressed]"],
+        ["Birmingham", "pop", "450047", "450048"]]
+    assert list_vintages(store).rows["current"].tolist() == [False, True]
+    with pytest.raises(InputError, match="no source 'nope.csv'"):
+        diff_vintages(store, "nope.csv")
+
+
+def test_summary_of_a_reloaded_store_counts_one_value_per_authority(store, write):
+    from lacompare.analysis.summaries import summarise
+
+    path = write("pop.csv", POP)
+    ingest(store, path, period="2021")
+    path.write_text(POP.replace("450047", "450048"))
+    ingest(store, path, period="2021")
+    england = summarise(store, "pop", periods="2021").table.query(
+        "region == 'England'")
+    assert england[["n", "max"]].values.tolist() == [[3, 450048.0]]
