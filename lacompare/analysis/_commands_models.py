@@ -21,7 +21,7 @@ def _number(value: Any, digits: int = 4) -> str:
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | str):
         return str(value)
     if abs(value) >= 1000:
         return f"{value:,.0f}"
@@ -79,6 +79,14 @@ def _coefficient_view(coef: "pd.DataFrame") -> "pd.DataFrame":
     cols = [c for c in ("term", "coef", "se", "p", "beta", "vif")
             if c in coef.columns]
     return coef[cols]
+
+
+#: Said with every expected-spend model (issue: stated limits in every output).
+SPEND_LIMITS = (
+    "Limits: an association between spend and the factors across authorities, not "
+    "a cause; the claimant count divides every year by the mid-2023 population "
+    "aged 16-64 and changes definition in 2013-15; GDHI is in current prices; "
+    "recorded crime is for one year (to June 2025).")
 
 
 def register(app: typer.Typer) -> None:
@@ -145,6 +153,9 @@ def register(app: typer.Typer) -> None:
             "found in the store).")] = None,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")]
         = 10,
+        repeats: Annotated[int, typer.Option(
+            "--repeats", help="Repeats of the k-fold CV that compares the candidate "
+            "models (0: no comparison).")] = 10,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
         period: PeriodOption = None,
         log: LogOption = None,
@@ -154,7 +165,8 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = "table",
         out: Annotated[Path | None, typer.Option(
             "--out", help="CSV of predicted against actual spend for every "
-            "authority.")] = None,
+            "authority, with each factor's contribution (contribution_<factor>: "
+            "its part of the prediction's difference from the average).")] = None,
         heatmap: Annotated[Path | None, typer.Option(
             "--heatmap", help="CSV of each authority's quintile on the target and "
             "each factor.")] = None,
@@ -165,9 +177,12 @@ def register(app: typer.Typer) -> None:
         cross-validated R², RMSE and MAE, and each authority's predicted spend,
         prediction interval and gap (% of predicted).
 
-        Example: [bold]lacompare model spend --target cost_per_child --factors
-        idaci_average_score,age_0_25 --log age_0_25 --folds 10 --db my.duckdb
-        --out predictions.csv[/]
+        Compares the linear model with logs of skewed factors, pairwise
+        interactions and region effects by repeated k-fold CV, and writes each
+        factor's contribution to every authority's expected spend.
+
+        Example: [bold]lacompare model spend --target csc_expenditure_per_child
+        --db national.duckdb --out predictions.csv[/]
         """
         from lacompare.analysis.models import model_spend
         from lacompare.store import open_store
@@ -176,21 +191,38 @@ def register(app: typer.Typer) -> None:
         with open_store(db, read_only=True) as store:
             result = model_spend(
                 store, target, factors=_split(factors) or None, k=folds, seed=seed,
-                period=period, log=_split(log), robust=robust, exclude=exclude or [])
+                period=period, log=_split(log), robust=robust, exclude=exclude or [],
+                repeats=repeats)
         fit = result.fit.iloc[0]
         gaps = result.predictions.sort_values("gap_pct")
         view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower", "pi_upper"]
+        model_line = (f"Model: {fit['model']}"
+                      + (f" (logged: {fit['logged']})" if fit["logged"] else ""))
+        tables = [
+            (result.factors[["family", "measure", "period", "note"]], "Factors")]
+        comparison = result.comparison
+        if comparison is not None:
+            model_line += (f"; chosen from {len(comparison.table)} models by "
+                           f"{comparison.repeats} × {comparison.k}-fold CV: "
+                           f"{comparison.why}")
+            if comparison.chosen not in ("linear", "log"):
+                model_line += (f". The {comparison.chosen} model is compared, not "
+                               f"fitted here: the figures below are the "
+                               f"{fit['model']} model's")
+            tables.append((comparison.table.drop(columns=["n", "about"]),
+                           "Models compared (mean and SD over repeats)"))
         where = _show(result, fmt, (
             f"Expected {result.target}: n = {result.n} authorities "
             f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
             f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
-            f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})"), [
-            (result.factors[["family", "measure", "period", "note"]], "Factors"),
+            f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})\n"
+            f"{model_line}\n{SPEND_LIMITS}"), [
+            *tables,
             (_coefficient_view(result.coefficients),
              f"Coefficients ({result.regression.cov_type} SEs)"),
             (gaps[view].head(5), "Furthest below predicted"),
             (gaps[view].tail(5).iloc[::-1], "Furthest above predicted")])
-        _write(result.predictions, out, "predictions", where)
+        _write(result.predictions, out, "predictions and contributions", where)
         _write(result.heatmap, heatmap, "quintiles", where)
 
     @model_app.command("ols")

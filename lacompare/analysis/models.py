@@ -35,6 +35,13 @@ import numpy as np
 import pandas as pd
 
 from lacompare.analysis._variables import parse_variable
+from lacompare.analysis._spend_explain import (
+    Design,
+    ModelComparison,
+    compare_spend_models,
+    contributions_of,
+    skewed,
+)
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
@@ -65,18 +72,22 @@ ROBUST_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 #: several measures match one pattern, the one with values for most authorities
 #: wins, then the first by id. The IoD2019 domain scores for employment and crime
 #: are fall-backs (proxies) when no unemployment or recorded-crime measure is loaded.
+#: The measures ``lacompare build`` loads come first by id: IDACI from IoD2025 (the
+#: 2019 edition has no figures for the authorities made since; the two are never
+#: spliced), ONS GDHI per head, the claimant rate (every authority, every year; the
+#: model-based unemployment rate lacks about 25) and crimes per 1,000 residents.
 SPEND_FACTORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("deprivation", "Deprivation (IDACI): higher, more spend",
-     (r"^idaci_average_score$", r"idaci.*score", r"idaci", r"^imd_average_score$",
-      r"imd.*score")),
+     (r"^iod2025_idaci_average_score$", r"^idaci_average_score$", r"idaci.*score",
+      r"idaci", r"^imd_average_score$", r"imd.*score")),
     ("population_0_25", "Population aged 0-25: larger, lower spend per head",
      (r"^(?:population_)?age_0_25$", r"pop\w*0_(?:to_)?25", r"0_(?:to_)?25\w*pop")),
     ("disposable_income", "Disposable household income: higher, more spend",
-     (r"gdhi", r"disposable\w*income")),
+     (r"^gdhi_per_head$", r"gdhi", r"disposable\w*income")),
     ("unemployment", "Unemployment: higher, more spend",
-     (r"unemploy", r"claimant", r"^employment_average_score$")),
+     (r"^claimant_rate$", r"claimant", r"unemploy", r"^employment_average_score$")),
     ("crime", "Crime: higher, more spend",
-     (r"recorded_crime", r"crime_rate", r"crime")),
+     (r"^crime_rate_per_1000$", r"crime_rate", r"recorded_crime", r"crime")),
 )
 
 # --------------------------------------------------------------------------- results
@@ -220,9 +231,11 @@ class SpendModel:
     predictions
         One row per authority fitted: ``la_code, la_name, region, actual,
         predicted, gap, gap_pct, ci_lower, ci_upper, pi_lower, pi_upper,
-        outside_pi, cv_predicted, cv_gap_pct, fold``; ``gap = actual - predicted``
-        and ``gap_pct`` is the gap as % of ``predicted`` (missing where predicted
-        spend is not positive).
+        outside_pi, cv_predicted, cv_gap_pct, fold``, then ``contribution_<factor>``
+        for each factor (its family's name for the default five): its part of
+        ``predicted`` minus the mean prediction, so they add up to that
+        difference; ``gap = actual - predicted`` and ``gap_pct`` is the gap as %
+        of ``predicted`` (missing where predicted spend is not positive).
     heatmap
         ``la_code, la_name, region`` then the authority's quintile (1 = lowest
         fifth, 5 = highest) on the target and on each factor, among the ``n``.
@@ -241,6 +254,9 @@ class SpendModel:
     heatmap: pd.DataFrame
     excluded: pd.DataFrame
     regression: RegressionResult
+    #: The candidate models compared by repeated k-fold CV (see
+    #: :func:`lacompare.analysis._spend_explain.compare_spend_models`).
+    comparison: ModelComparison | None = None
 
     @property
     def n(self) -> int:
@@ -541,6 +557,7 @@ def model_spend(
     robust: str | None = "HC3",
     exclude: Sequence[str] = (),
     alpha: float = 0.05,
+    repeats: int = 10,
 ) -> SpendModel:
     """Expected spend per head from the factors behind it, against actual spend.
 
@@ -571,6 +588,10 @@ def model_spend(
         As for :func:`fit_regression` (``log`` may name factors only).
     alpha
         1 − coverage of the confidence and prediction intervals (0.05: 95%).
+    repeats
+        Runs of ``k``-fold cross-validation for the comparison of candidate models
+        (linear, logs of skewed factors, pairwise interactions, region effects);
+        0 skips the comparison.
 
     Returns
     -------
@@ -630,6 +651,18 @@ def model_spend(
     n = reg.n
     if not 2 <= k <= n:
         raise InputError(f"folds must be between 2 and n = {n}; got {k}")
+    comparison = None
+    if repeats:
+        names = reg.variables["name"].tolist()
+        comparison = compare_spend_models(
+            reg.data.rename(columns={names[0]: "__target"}), "__target", names[1:],
+            k=k, repeats=repeats, seed=seed)
+        # The comparison's choice is the model reported, where it is one fit_regression
+        # can give (logs); interactions and region effects are reported, not fitted.
+        if comparison.chosen == "log" and not log:
+            log = [name for name in names[1:] if skewed(reg.data[name].to_numpy())]
+            reg = fit_regression(store, target, factor_specs, period=period, log=log,
+                                 robust=robust, exclude=exclude)
 
     exog = reg.model.model.exog
     y = reg.model.model.endog
@@ -691,7 +724,8 @@ def model_spend(
         "target": reg.target, "n": n, "excluded": len(reg.excluded), "r2": reg.r2,
         "r2_adj": reg.r2_adj, "aic": reg.aic, "cv_r2": cv_r2,
         "cv_rmse": float(np.sqrt((resid ** 2).mean())),
-        "cv_mae": float(np.abs(resid).mean()), "folds": k, "seed": seed}])
+        "cv_mae": float(np.abs(resid).mean()), "folds": k, "seed": seed,
+        "model": "log" if log else "linear", "logged": ", ".join(log)}])
 
     factor_vars = reg.variables[reg.variables["role"] == "factor"]
     factor_table = factor_vars[["measure", "label", "period"]].reset_index(drop=True)
@@ -707,10 +741,29 @@ def model_spend(
         factor_table["note"] = None
     factor_table = factor_table[["family", "measure", "label", "period", "match",
                                  "note"]]
+    factor_names = names[1:]
+    families = {row.measure: (row.family or row.measure)
+                for row in factor_table.dropna(subset=["measure"]).itertuples()}
+    groups = {name: families.get(measure, measure) for name, measure in zip(
+        factor_names, reg.variables["measure"].tolist()[1:], strict=True)}
+    contributions = contributions_of(
+        _fitted_design(reg, factor_names), np.asarray(reg.model.params), groups)
+    predictions = pd.concat([predictions, contributions], axis=1)
     return SpendModel(
         target=reg.target, factors=factor_table, coefficients=reg.coefficients,
         fit=fit, cv=cv, predictions=predictions, heatmap=heat,
-        excluded=reg.excluded, regression=reg)
+        excluded=reg.excluded, regression=reg, comparison=comparison)
+
+
+def _fitted_design(reg: RegressionResult, factor_names: list[str]) -> Design:
+    """The design of a fitted regression, each column tied to its factor."""
+    exog = reg.model.model.exog
+    design = Design("linear")
+    for i, (column, factor) in enumerate(zip(reg.model.model.exog_names[1:],
+                                             factor_names, strict=True), start=1):
+        design.columns[column] = exog[:, i]
+        design.involves[column] = (factor,)
+    return design
 
 
 # ------------------------------------------------------------------ variable plans

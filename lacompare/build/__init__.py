@@ -471,8 +471,11 @@ def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
         except LacompareError as exc:
             result.issues.add("step-failed", f"policy {policy} on {measure}: {exc}")
     for r in rates:
-        tick(f"checking {r['name']} against {r['published']}")
-        if r["name"] not in result.derived or not _has(store, r["published"]):
+        # A rate with no published counterpart (crime per 1,000) has nothing to check.
+        published = r.get("published")
+        tick(f"checking {r['name']} against {published or 'no published rate'}")
+        if (published is None or r["name"] not in result.derived
+                or not _has(store, published)):
             continue
         try:
             result.agreement[r["name"]] = summarise_rate_agreement(

@@ -136,3 +136,41 @@ def test_aggregate_policy_continues_northamptonshire_from_its_successors(built,
              "'2023'")
     assert len(rate) == 1 and len(pops) == 1
     assert math.isclose(rate[0][0], sum(parts.values()) / pops[0][0] * 10_000)
+
+
+def test_crime_rate_per_1000_from_the_summed_crimes_and_the_population(built):
+    store, result = built
+    assert result.derived["crime_rate_per_1000"].values["value"].notna().sum() == 153
+    [(crimes, population, rate)] = q(store, """
+        SELECT c.value, p.value, r.value FROM observations c
+        JOIN observations p ON p.la_code = c.la_code
+             AND p.measure = 'population_all_ages' AND p.period = '2023'
+        JOIN observations r ON r.la_code = c.la_code
+             AND r.measure = 'crime_rate_per_1000'
+        WHERE c.la_code = 'E06000063' AND c.measure = 'crimes_total_excluding_fraud'""")
+    assert rate == pytest.approx(1000 * crimes / population)
+
+
+def test_the_spend_model_uses_the_five_factors_of_the_study(built):
+    from lacompare.analysis.models import model_spend
+
+    store, _ = built
+    m = model_spend(store, "csc_expenditure_per_child", repeats=3)
+    used = m.factors.set_index("family")["measure"].to_dict()
+    assert used == {"deprivation": "iod2025_idaci_average_score",
+                    "population_0_25": "population_age_0_25",
+                    "disposable_income": "gdhi_per_head",
+                    "unemployment": "claimant_rate",
+                    "crime": "crime_rate_per_1000"}
+    # North Yorkshire, Somerset and Buckinghamshire (recoded) and the new unitaries
+    # are covered: IoD2025 and ONS's back-cast series have them all.
+    assert m.n >= 145
+    fitted = set(m.predictions["la_code"])
+    assert {"E06000060", "E06000065", "E06000066", "E06000061", "E06000064"} <= fitted
+    contributions = [c for c in m.predictions if c.startswith("contribution_")]
+    assert contributions == [f"contribution_{f}" for f in used]
+    total = m.predictions[contributions].sum(axis=1)
+    predicted = m.predictions["predicted"]
+    assert (total - (predicted - predicted.mean())).abs().max() < 1e-6
+    assert m.comparison is not None and m.comparison.chosen in m.comparison.table[
+        "variant"].tolist()
