@@ -115,8 +115,8 @@ def _missing() -> Iterator[None]:
     """Turn a failed look-up of what the URL names into a 404."""
     try:
         yield
-    except PageError:
-        raise
+    except (PageError, StoreBusy):
+        raise  # a store being written is not a page that is missing
     except LacompareError as exc:
         raise PageError(str(exc), 404) from None
 

@@ -139,3 +139,34 @@ def test_serve_and_the_command_line_share_a_store(tmp_path, table):
         assert "Traceback" not in server.output()
     finally:
         server.stop()
+
+
+def test_pages_say_the_store_is_being_written_with_503(tmp_path):
+    from starlette.testclient import TestClient
+
+    from lacompare.dashboard.app import create_app
+
+    db = tmp_path / "s.duckdb"
+    table = tmp_path / "two.csv"
+    table.write_text("la,pupils,staff\nLeeds,1,3\nYork,2,4\n", encoding="utf-8")
+    with open_store(db) as s:
+        from lacompare.store._ingest import ingest
+
+        ingest(s, table, period="2021")
+    with TestClient(create_app(db)) as client:
+        assert client.get("/table/measure?measure=pupils").status_code == 200
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+            # Shown before: served again. Not shown before: 503, naming the writer.
+            assert client.get("/table/measure?measure=pupils").status_code == 200
+            busy = client.get("/table/measure?measure=staff")
+            assert busy.status_code == 503
+            assert f"being written by process {holder.pid}" in busy.text
+        finally:
+            holder.terminate()
+            holder.wait(timeout=30)
+        # Not kept: once the writer has gone the page is answered.
+        again = client.get("/table/measure?measure=staff")
+        assert again.status_code == 200
