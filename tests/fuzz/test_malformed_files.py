@@ -410,3 +410,140 @@ def test_wrong_content_for_the_suffix_never_crashes(data: bytes, suffix: str,
                                                     folder: Path,
                                                     shared_store: Store) -> None:
     check_never_crashes(_save(folder, data, suffix), shared_store)
+
+
+# --- mutations that reach the cell parser (issue 14, Deliver 6) ----------------
+#
+# A mutated file mostly fails before its cells are parsed (no header, an unknown
+# authority, a broken zip). These tables are well formed, name only authorities
+# that resolve, and are loaded with a period, so every cell, whatever it holds,
+# goes through the value parser: each must become one observation.
+
+WIDE_AUTHORITIES = ["Leeds", "York", "Camden", "Greenwich", "Kent", "Bradford",
+                    "Bath & N.E Somerset", "St.Helens", "Tower Hamlets (& City)"]
+CELL_TEXT = st.one_of(
+    st.sampled_from(CELLS + ["#DIV/0!", "#N/A", "=1+1", "+cmd", "@x", "1e308",
+                             "-0", "NaN", "inf", "1.5.2", "12,34", "(c)", "*",
+                             "x" * 300]),
+    st.lists(NASTY, max_size=8).map("".join),
+    st.text(max_size=12))
+CELL_TYPED = st.one_of(
+    CELL_TEXT,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-10**15, 10**15),
+    st.booleans(),
+    st.none(),
+    st.datetimes(min_value=__import__("datetime").datetime(1900, 3, 1),
+                 max_value=__import__("datetime").datetime(2100, 1, 1)))
+
+
+@st.composite
+def wide_table(draw: st.DrawFn) -> tuple[list[str], list[list[Any]]]:
+    """local_authority then 1-4 measures; one row per authority."""
+    measures = draw(st.integers(1, 4))
+    names = draw(st.lists(st.sampled_from(WIDE_AUTHORITIES), min_size=1,
+                          max_size=5, unique=True))
+    header = ["local_authority"] + [f"measure {i}" for i in range(measures)]
+    rows = [[name] + draw(st.lists(CELL_TYPED, min_size=measures,
+                                   max_size=measures)) for name in names]
+    return header, rows
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _write_wide(header: list[str], rows: list[list[Any]], fmt: str) -> bytes:
+    if fmt == "csv":
+        out = io.StringIO()
+        # A NUL makes a CSV a binary file (refused by design, tested above).
+        csv.writer(out).writerows([header] + [[_text(c).replace("\x00", "")
+                                               for c in r] for r in rows])
+        return out.getvalue().encode("utf-8")
+    if fmt == "xlsx":
+        def build(book: Any) -> None:
+            sheet = book.add_worksheet("Data")
+            sheet.write_row(0, 0, header)
+            dates = book.add_format({"num_format": "yyyy-mm-dd"})
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row):
+                    if isinstance(value, str):
+                        # Text as text: xlsxwriter would make '=1+1' a formula.
+                        sheet.write_string(r, c, value)
+                    elif value is None:
+                        sheet.write_blank(r, c, None)
+                    elif hasattr(value, "year"):
+                        sheet.write_datetime(r, c, value, dates)
+                    else:
+                        sheet.write(r, c, value)
+        return _xlsx(build)
+    import pandas as pd
+
+    out = io.BytesIO()
+    frame = pd.DataFrame([[_text(c) if isinstance(c, (str, type(None))) else c
+                           for c in r] for r in rows], columns=header, dtype=object)
+    with pd.ExcelWriter(out, engine="odf") as writer:
+        frame.to_excel(writer, sheet_name="Data", index=False)
+    return out.getvalue()
+
+
+@FUZZ_LOADS
+@given(table=wide_table(), fmt=st.sampled_from(["csv", "xlsx", "ods"]))
+def test_every_cell_of_a_wide_table_reaches_the_parser(
+        table: tuple[list[str], list[list[Any]]], fmt: str, folder: Path,
+        shared_store: Store) -> None:
+    header, rows = table
+    path = _save(folder, _write_wide(header, rows, fmt), f".{fmt}")
+    check_never_crashes(path, shared_store)
+    before = _store_counts(shared_store)
+    result = ingest(shared_store, path, period="2021", check=True)
+    assert result.observations == len(rows) * (len(header) - 1), (
+        fmt, rows, result.summary_lines())
+    assert _store_counts(shared_store) == before  # a dry run
+
+
+# --- crafted workbooks (issue 14, Deliver 1) -----------------------------------
+
+
+def _hostile() -> list[Any]:
+    from tests import hostile_workbooks as hostile
+
+    return [
+        pytest.param(hostile.far_cells_xlsx, ".xlsx", id="far-cell-xlsx"),
+        pytest.param(hostile.far_cells_ods, ".ods", id="far-cell-ods"),
+        pytest.param(hostile.repeated_value_ods, ".ods", id="repeated-value-ods"),
+        pytest.param(lambda: hostile.zip_bomb_xlsx(200), ".xlsx", id="zip-bomb"),
+        pytest.param(lambda: hostile.zip_bomb_xlsx(300), ".xlsx",
+                     id="zip-bomb-over-size"),
+    ]
+
+
+@pytest.mark.parametrize("make, suffix", _hostile())
+def test_crafted_workbooks_are_refused_with_the_sheet_named(
+        make: Callable[[], bytes], suffix: str, folder: Path,
+        shared_store: Store) -> None:
+    path = _save(folder, make(), suffix)
+    check_never_crashes(path, shared_store)
+    with pytest.raises(LacompareError, match=r", sheet '(Sheet1|Data)': "):
+        ingest(shared_store, path, period="2021")
+
+
+@FUZZ
+@given(at=st.one_of(
+    st.tuples(st.integers(2, 60), st.integers(0, 30)),
+    # Far enough that the rectangle from A1 is over the default limit.
+    st.tuples(st.integers(100_000, 1_048_575), st.integers(200, 16_383)),
+    st.tuples(st.integers(1_000_000, 1_048_575), st.integers(10, 16_383))),
+    value=st.one_of(st.sampled_from(["x", "", "Leeds"]), st.floats(-1e9, 1e9)))
+def test_a_cell_anywhere_never_crashes(at: tuple[int, int], value: Any,
+                                       folder: Path, shared_store: Store) -> None:
+    """The crafted workbook's shape, with the far cell anywhere in the grid."""
+    row, col = at
+
+    def build(book: Any) -> None:
+        sheet = book.add_worksheet("Data")
+        sheet.write_row(0, 0, ["local_authority", "m"])
+        sheet.write_row(1, 0, ["Leeds", 5])
+        sheet.write(row, col, value)
+
+    check_never_crashes(_save(folder, _xlsx(build), ".xlsx"), shared_store)
