@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ._common import fmt_value
 from ._comparison import ranked_bar_chart, trend_chart
+from ._contribution import contribution_chart
 from ._distribution import box_chart, histogram_chart
 from ._heatmap import heatmap_chart
 from ._hexmap import hex_map_chart, read_hex_layout
@@ -49,6 +50,7 @@ __all__ = [
     "chart_png_bytes",
     "chart_spec",
     "chart_svg",
+    "contribution_chart",
     "enable_theme",
     "fmt_value",
     "heatmap_chart",

@@ -16,7 +16,7 @@ TEMPLATE_OPTIONS = {
     "network": set(),
     "la-profile": {"authority", "measure", "neighbour_set", "exclude"},
     "variation": {"measure", "factors", "periods", "exclude"},
-    "spend": {"target", "factors", "folds", "exclude"},
+    "spend": {"target", "factors", "folds", "exclude", "authority"},
     "scrutiny": {"authority", "date", "neighbour_set", "compare_weeks"},
 }
 _FLAGS = {"authority": "--authority", "measure": "--measure",
@@ -72,6 +72,8 @@ def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
             raise InputError("spend needs --target M (the spend measure)")
         out.update(target=given["target"], factors=given.get("factors"),
                    exclude=given.get("exclude") or None)
+        if given.get("authority"):
+            out["authority"] = given["authority"]
         if given.get("folds") is not None:
             out["folds"] = given["folds"]
     return out

@@ -54,7 +54,8 @@ def _d3(unit: str | None, decimals: int) -> str:
 def build_spend(store: Store, *, target: str | None = None,
                 factors: Sequence[str] | str | None = None, folds: int = 10,
                 seed: int = 0, exclude: Sequence[str] | str | None = None,
-                title: str | None = None, **unknown: Any) -> Document:
+                title: str | None = None, authority: str | None = None,
+                **unknown: Any) -> Document:
     """The spend report: expected against actual spend, and the factors behind it.
 
     Parameters
@@ -73,6 +74,9 @@ def build_spend(store: Store, *, target: str | None = None,
         Authorities to leave out (names or codes).
     title
         The report's title.
+    authority
+        An authority whose expected spend is explained first (name or code); the
+        report always explains the three with the highest and lowest.
     """
     from lacompare.analysis import model_spend
     from lacompare.analysis.models import SPEND_FACTORS
@@ -222,6 +226,29 @@ def build_spend(store: Store, *, target: str | None = None,
         notes=[f"Errors are in the unit of spend ({unit or 'as stored'}). Folds "
                f"are drawn with seed {int(fit['seed'])}, so the figures repeat."],
         name="Fit"), xlsx=False)
+    comparison = model.comparison
+    if comparison is not None:
+        ct = comparison.table.copy()
+        ct["chosen_text"] = np.where(ct["chosen"], "Yes", "")
+        fit_sec.p(f"Four forms of the model were compared on the same authorities "
+                  f"by {comparison.k}-fold cross-validation repeated "
+                  f"{comparison.repeats} times: {comparison.why}. The figures in "
+                  f"this report are from the {fit['model']} model"
+                  + (f" ({fit['logged']} logged)" if fit["logged"] else "") + ".")
+        fit_sec.table(ReportTable(
+            "Forms of the model compared", ct,
+            [Column("variant", "Model", role="label"),
+             Column("about", "What it adds", role="text"),
+             Column("terms", "Terms", role="rate", decimals=0),
+             Column("cv_r2", "Cross-validated R² (mean)", role="rate", decimals=3),
+             Column("cv_r2_sd", "SD over repeats", role="rate", decimals=3),
+             Column("cv_rmse", "Cross-validated RMSE (mean)", role="rate",
+                    decimals=0),
+             Column("chosen_text", "Chosen", role="text")],
+            notes=["The model chosen is the one with the fewest terms whose mean "
+                   "cross-validated R² is within one standard deviation of the "
+                   "best: extra terms must clearly predict better to be kept."],
+            name="Models compared"))
     fit_sec.table(ReportTable(
         "Model fit (values)", ff[["stat", "value"]],
         [Column("stat", "Statistic", role="label"),
@@ -258,6 +285,8 @@ def build_spend(store: Store, *, target: str | None = None,
         group="side", notes=["Gap: actual minus predicted, as % of predicted."],
         name="Largest gaps")
     pa.table(gaps_table)
+
+    _explain_section(doc, model, flabels, unit, tlabel, authority)
 
     # Heatmap.
     hm = doc.section("Where each authority sits: factor quintiles")
@@ -329,6 +358,13 @@ def build_spend(store: Store, *, target: str | None = None,
         f"With {model.n} authorities and {len(flabels)} factors, the fit is "
         "modest; the cross-validated R² is the better guide to how far the "
         "predictions can be trusted.",
+        "The claimant count divides every year's claimants by the mid-2023 "
+        "population aged 16-64, and its definition changed in 2013-15 (Universal "
+        "Credit); it stands for unemployment, it is not the ILO rate.",
+        "Disposable household income (GDHI) is in current prices, not deflated.",
+        "Recorded crime is for one year (to June 2025): crimes recorded by the "
+        "police, summed from Community Safety Partnerships, per 1,000 residents "
+        "of mid-2023.",
     ])
     doc.reading_notes = [
         "Quintiles: authorities ranked and split into five equal groups; 1 is the "
@@ -337,3 +373,73 @@ def build_spend(store: Store, *, target: str | None = None,
         "would be expected to fall."]
     doc.sources = tracker.frame()
     return doc
+
+
+def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
+                     unit: str | None, tlabel: str, authority: str | None) -> None:
+    """Why expected spend differs: each factor's part, in a chart and a sentence."""
+    from lacompare.analysis._spend_explain import describe_contributions
+    from lacompare.charts import contribution_chart
+    from lacompare.geography import resolve_authority
+
+    pred = model.predictions
+    columns = [c for c in pred.columns if c.startswith("contribution_")]
+    if not columns:
+        return
+    families = dict(zip(model.factors["measure"], model.factors["family"],
+                        strict=True))
+    names = {}
+    for name, label in flabels.items():
+        family = families.get(name)
+        names[f"contribution_{family if isinstance(family, str) else name}"] = (
+            _FAMILY_NAMES.get(family, label))
+    money = "£" if unit and "£" in unit else ""
+    sec = doc.section("Why each authority's expected spend differs")
+    sec.p("Each factor's part of an authority's expected spend, against the average "
+          "expected spend of the authorities modelled: the parts add up to the "
+          "difference. A factor raises expected spend where the authority is above "
+          "average on it and the factor goes with more spend. (The parts are "
+          "Shapley values of the fitted model.) They explain the prediction, not "
+          "the authority's actual spend.")
+    ordered = pred.assign(expected=pred["predicted"] - pred["predicted"].mean())
+    ordered = ordered.sort_values("expected", ascending=False)
+    chosen = [*ordered.head(3)["la_code"], *ordered.tail(3)["la_code"][::-1]]
+    if authority:
+        match = resolve_authority(authority)
+        if match.la_code in set(pred["la_code"]):
+            chosen = [match.la_code, *[c for c in chosen if c != match.la_code]]
+        else:
+            sec.note(f"{authority} is not among the authorities modelled "
+                     "(see those left out below).")
+    by_code = pred.set_index("la_code")
+    for code in chosen:
+        row = by_code.loc[code]
+        parts = row[columns].rename(index=names)
+        frame = pd.DataFrame({"factor": parts.index, "contribution":
+                              parts.to_numpy(dtype=float)})
+        sec.p(describe_contributions(str(row["la_name"]), row[columns].rename(
+            index={c: "contribution_" + names[c].lower() for c in columns}), money))
+        sec.figure(contribution_chart(
+            frame, authority=str(row["la_name"]), measure=sentence_label(tlabel),
+            number_format=_d3(unit, 0)),
+            caption=f"Predicted {money}{row['predicted']:,.0f} against an average "
+                    f"of {money}{pred['predicted'].mean():,.0f}.",
+            name=f"Why {row['la_name']}"[:31])
+    table = pred[["la_name", "region", "predicted", *columns]].sort_values("la_name")
+    shown_unit = unit if unit not in (None, "") else None
+    sec.table(ReportTable(
+        "Each factor's part of expected spend, every authority", table,
+        [Column("la_name", "Authority", role="label"),
+         Column("region", "Region", role="text"),
+         Column("predicted", "Predicted", unit=shown_unit, role="rate", decimals=0),
+         *[Column(c, names[c], unit=shown_unit, role="rate", decimals=0)
+           for c in columns]],
+        notes=["Each part is against the average expected spend; the parts of a "
+               "row add up to its predicted spend minus that average."],
+        name="Contributions"), html=False)
+
+
+#: Readable names of the five factors' families, for charts and sentences.
+_FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
+                 "Population aged 0-25", "disposable_income": "Disposable income",
+                 "unemployment": "Unemployment", "crime": "Crime"}

@@ -416,6 +416,40 @@ def test_spend_heatmaps_and_chart(spend):
     assert "cannot say what any authority should spend" in plain_text(html)
 
 
+def test_spend_report_explains_expected_spend_and_compares_models(store, spend,
+                                                                  tmp_path):
+    import openpyxl
+
+    doc, html = spend
+    text = plain_text(html)
+    # Three highest and three lowest expected spend, each a chart and a sentence.
+    why = [f for f in doc.figures() if (f.name or "").startswith("Why ")]
+    assert len(why) == 6
+    assert all("expected" in f.description for f in why)
+    assert len(re.findall(r"Most of [^.]+'s (?:higher|lower) expected spend", text)) == 6
+    assert "Forms of the model compared" in tables_of(html)
+    assert "cross-validation repeated 10 times" in text
+    assert "not deflated" in text and "mid-2023 population aged 16-64" in text
+    # The XLSX has every authority's contributions, which add up to predicted
+    # minus the average prediction.
+    path = write_document(doc, tmp_path / "spend.xlsx", "xlsx")
+    rows = list(openpyxl.load_workbook(path)["Contributions"].iter_rows(
+        values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "Authority")
+    body = [r for r in rows[head + 1:] if isinstance(r[2], (int, float))]
+    mean = sum(r[2] for r in body) / len(body)
+    for r in body:
+        assert sum(v for v in r[3:] if isinstance(v, (int, float))) == pytest.approx(
+            r[2] - mean, abs=1e-6)
+
+
+def test_spend_report_explains_a_named_authority_first(store):
+    doc = build_report("spend", store, target="csc_expenditure_per_child",
+                       authority="Blackpool", exclude=["City of London"])
+    first = next(f for f in doc.figures() if (f.name or "").startswith("Why "))
+    assert first.name == "Why Blackpool"
+
+
 # ------------------------------------------------------------------------- CLI
 
 
