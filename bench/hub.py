@@ -72,6 +72,7 @@ def main() -> None:
         "LACOMPARE_HUB_ALLOWED_HOSTS": "127.0.0.1",
         # 100 submitters from one address: the login limit is not what we measure.
         "LACOMPARE_HUB_LOGIN_ATTEMPTS": "1000",
+        "LACOMPARE_HUB_LOGIN_ADDRESS_ATTEMPTS": "1000",
     }
     os.environ.update(
         {k: env[k] for k in ("LACOMPARE_HUB_DATABASE_URL", "LACOMPARE_HUB_SECRET_KEY")}

@@ -25,6 +25,15 @@ default for local use:
 ``LACOMPARE_HUB_LOGIN_ATTEMPTS`` / ``LACOMPARE_HUB_LOGIN_WINDOW``
     Failed logins allowed per user name and address in the window (seconds) before
     logging in is refused (default 5 in 900 s).
+``LACOMPARE_HUB_LOGIN_ADDRESS_ATTEMPTS``
+    Failed logins allowed from one address in the window, whatever the user name,
+    against password spraying (default 20: an office behind one address can still
+    mistype).
+``LACOMPARE_HUB_PROXIES``
+    How many reverse proxies in front of the hub append the client's address to
+    ``X-Forwarded-For`` (default 0: the header is ignored and the address is the
+    connection's, as anyone can write the header). Set it when behind one, or every
+    login counts against the proxy's address.
 """
 
 from __future__ import annotations
@@ -141,6 +150,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 LOGIN_ATTEMPTS = int(_env("LOGIN_ATTEMPTS", "5"))
 LOGIN_WINDOW_SECONDS = int(_env("LOGIN_WINDOW", "900"))
+LOGIN_ADDRESS_ATTEMPTS = int(_env("LOGIN_ADDRESS_ATTEMPTS", "20"))
+LOGIN_PROXIES = int(_env("PROXIES", "0"))
 
 SESSION_COOKIE_AGE = int(_env("SESSION_SECONDS", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: idle expiry

@@ -58,7 +58,7 @@ def test_login_is_rate_limited_per_account_and_address(leeds_user):
         assert r.status_code == 200 and b"Please enter a correct" in r.content
     # The sixth attempt is refused even with the right password.
     r = _login(client, "leeds-ias", PASSWORD)
-    assert r.status_code == 200 and b"Too many failed logins" in r.content
+    assert r.status_code == 429 and b"Too many failed logins" in r.content
     assert "_auth_user_id" not in client.session
     # Another address is not blocked by this one's failures.
     other = Client(enforce_csrf_checks=True, REMOTE_ADDR="10.0.0.9")

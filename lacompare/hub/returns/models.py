@@ -147,11 +147,16 @@ class AuditEntry(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, counted per user name and address to slow guessing."""
+    """A failed login (or one being checked), counted per user name and address and
+    per address to slow guessing (:mod:`lacompare.hub.returns.login_limits`)."""
 
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        # Every count is of one address's recent failures.
+        indexes = [models.Index(fields=["address", "at"], name="loginfailure_addr_at")]
 
 
 class Publication(models.Model):

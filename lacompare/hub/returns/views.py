@@ -4,7 +4,6 @@ not see it) and changes it only through :mod:`lacompare.hub.returns.workflow`.""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -28,8 +27,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
-from lacompare.hub.returns import workflow
-from lacompare.hub.returns.models import LoginFailure, Return, Round
+from lacompare.hub.returns import login_limits, workflow
+from lacompare.hub.returns.login_limits import client_address
+from lacompare.hub.returns.models import Return, Round
 from lacompare.hub.returns_file import (
     locate_issues,
     read_return_upload,
@@ -39,43 +39,56 @@ from lacompare.hub.returns_file import (
 # --- login ---------------------------------------------------------------------
 
 
-def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")[:64]
-
-
 class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing a user name after too many recent failures."""
+    """Django's login form, with the failed-login ceilings of
+    :mod:`lacompare.hub.returns.login_limits` (per account and address, and per
+    address), which hold however many attempts arrive at once."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "rate_limited": "Too many failed logins for this account from your address. "
-        "Try again in %(minutes)d minutes.",
+        "Try again in %(wait)s.",
+        "address_limited": "Too many failed logins from your address. "
+        "Try again in %(wait)s.",
     }
 
+    #: Seconds to wait when the attempt was refused (for the Retry-After header).
+    retry_after: int | None = None
+
     def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "").strip().lower()
-        since = timezone.now() - timedelta(seconds=settings.LOGIN_WINDOW_SECONDS)
-        address = _address(self.request) if self.request else ""
-        failures = LoginFailure.objects.filter(
-            username=username, address=address, at__gte=since
-        ).count()
-        if failures >= settings.LOGIN_ATTEMPTS:
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # a field is missing: no password was tried
+        address = client_address(self.request.META if self.request else {})
+        outcome = login_limits.reserve_attempt(username, address)
+        if isinstance(outcome, login_limits.Refused):
+            self.retry_after = outcome.wait_seconds
+            code = "rate_limited" if outcome.scope == "account" else "address_limited"
             raise ValidationError(
-                self.error_messages["rate_limited"],
-                code="rate_limited",
-                params={"minutes": settings.LOGIN_WINDOW_SECONDS // 60},
+                self.error_messages[code],
+                code=code,
+                params={"wait": login_limits.wait_text(outcome.wait_seconds)},
             )
-        try:
-            return super().clean()
-        except ValidationError:
-            LoginFailure.objects.create(username=username, address=address)
-            raise
+        # A wrong password (or an inactive account) raises here and leaves the
+        # reserved attempt counted as a failure.
+        cleaned = super().clean()
+        login_limits.release_attempt(outcome)
+        return cleaned
 
 
 class HubLoginView(LoginView):
     template_name = "hub/login.html"
     authentication_form = RateLimitedAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        wait = getattr(form, "retry_after", None)
+        if wait is not None:
+            # 429 with Retry-After: scripts are told to slow down in HTTP's words.
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
 
 @require_POST
