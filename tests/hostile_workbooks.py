@@ -8,6 +8,7 @@ the process; the others are its ODS equivalents and zip bombs.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 
@@ -158,6 +159,75 @@ def trailing_empty_ods() -> bytes:
     return ods_with_rows(
         b'<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
         b'table:number-columns-repeated="16384"/></table:table-row>')
+
+
+def _record(typ: int, data: bytes = b"") -> bytes:
+    """One XLSB record: type and size as 7-bit groups, then the data."""
+    head = bytes([typ]) if typ < 0x80 else bytes([(typ & 0x7F) | 0x80, typ >> 7])
+    n, size = len(data), b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        size += bytes([low | 0x80 if n else low])
+        if not n:
+            return head + size + data
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def xlsb(cells: list[tuple[int, int, object]],
+         dimension: tuple[int, int, int, int] = (0, 1, 0, 1)) -> bytes:
+    """A minimal XLSB (one sheet, 'Data') holding ``(row, column, value)`` cells
+    (0-based), declaring ``dimension`` (first row, last row, first col, last col)."""
+    sheet = _record(0x81) + _record(0x94, struct.pack("<IIII", *dimension))
+    sheet += _record(0x91)
+    current = None
+    for row, col, value in cells:
+        if row != current:
+            sheet += _record(0x00, struct.pack("<II", row, 0) + b"\0" * 9)
+            current = row
+        if isinstance(value, str):  # BrtCellSt
+            sheet += _record(0x06, struct.pack("<I", col) + b"\0" * 4 + _wide(value))
+        else:  # BrtCellReal
+            number = float(value)  # type: ignore[arg-type]
+            sheet += _record(0x05, struct.pack("<I", col) + b"\0" * 4
+                             + struct.pack("<d", number))
+    sheet += _record(0x92) + _record(0x82)
+    book = (_record(0x83) + _record(0x8F)
+            + _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide("Data"))
+            + _record(0x90) + _record(0x9D, b"\0" * 26) + _record(0x84))
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
+            'schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/{}" Target="{}"/></Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.'
+            'binary.macroEnabled.main"/></Types>'))
+        zf.writestr("_rels/.rels", rels.format("officeDocument", "xl/workbook.bin"))
+        zf.writestr("xl/_rels/workbook.bin.rels",
+                    rels.format("worksheet", "worksheets/sheet1.bin"))
+        zf.writestr("xl/workbook.bin", book)
+        zf.writestr("xl/worksheets/sheet1.bin", sheet)
+    return out.getvalue()
+
+
+def small_xlsb() -> bytes:
+    """The small table as XLSB (read as it is)."""
+    return xlsb([(0, 0, "local_authority"), (0, 1, "m"), (1, 0, "Leeds"),
+                 (1, 1, 5.0)])
+
+
+def far_cells_xlsb() -> bytes:
+    """The XLSB equivalent of :func:`far_cells_xlsx` (calamine aborts on it too)."""
+    return xlsb([(0, 0, "local_authority"), (0, 1, "m"), (1, 0, "Leeds"),
+                 (1, 1, 5.0), (1048575, 16383, "x")],
+                dimension=(0, 1048575, 0, 16383))
 
 
 #: Environment that lifts the workbook limits, so that a test can see what the

@@ -25,9 +25,9 @@ in a child process with a memory ceiling, so that whatever the reader does to
 itself (an abort, running out of memory, a hang) becomes an error message and the
 server keeps serving.
 
-XLS (the binary format before 2007) is not a zip and is not measured: its grid
-is at most 65,536 rows × 256 columns, which the reader can hold. XLSB parts are
-measured for expanded size and ratio only.
+XLSB (binary records in a zip) is measured the same way. XLS (the binary format
+before 2007) is not a zip and is not measured: its grid is at most 65,536 rows ×
+256 columns, which the reader can hold.
 """
 
 from __future__ import annotations
@@ -170,7 +170,8 @@ class SheetSize:
 
 @dataclass
 class WorkbookSize:
-    """What :func:`check_workbook_size` measured of a workbook."""
+    """What :func:`check_workbook_size` measured of a workbook (``kind`` "zip";
+    "other" for a file that is not a zip, which is not measured)."""
 
     file: str
     kind: str
@@ -329,12 +330,136 @@ def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
             (f"{folder}/{target}" if folder else target)
         targets[a.get(b"Id", b"")] = os.path.normpath(part).replace(os.sep, "/")
     names = {}
+    if book.lower().endswith(".bin"):
+        for rel, name in _xlsb_bundles(_read_small(zf, book)):
+            if rel.encode() in targets:
+                names[targets[rel.encode()]] = name
+        return names
     for m in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)>", _read_small(zf, book)):
         a = _attrs(m.group(1))
         part = targets.get(a.get(b"id", b""))
         if part and b"name" in a:
             names[part] = html.unescape(a[b"name"].decode("utf-8", "replace"))
     return names
+
+
+# --- XLSB ----------------------------------------------------------------------
+# Binary records (MS-XLSB 2.1.4): a type and a size, each a little-endian run of
+# 7-bit groups with the high bit saying another byte follows (type at most 2
+# bytes, size at most 4), then the data.
+
+_XLSB_ROW = 0x0000            # BrtRowHdr: the row (0-based u32) of what follows
+_XLSB_BLANK = 0x0001          # BrtCellBlank: formatting only, the reader skips it
+_XLSB_VALUES = range(0x0002, 0x000B)  # BrtCellRk … BrtFmlaBool: column u32 first
+_XLSB_ERROR_FORMULA = 0x000B  # BrtFmlaError: the reader skips it
+_XLSB_DIMENSION = 0x0094      # BrtWsDim: first row, last row, first col, last col
+_XLSB_BUNDLE = 0x009C         # BrtBundleSh: a sheet's name and relationship id
+
+
+def _xlsb_header(buf: bytes | memoryview, pos: int) -> tuple[int, int, int] | None:
+    """(type, size, header length) of the record at ``pos``, None if cut short.
+
+    >>> _xlsb_header(bytes([0x94, 0x01, 0x10]), 0)
+    (148, 16, 3)
+    """
+    end = len(buf)
+    if pos >= end:
+        return None
+    typ = buf[pos] & 0x7F
+    i = pos + 1
+    if buf[pos] & 0x80:
+        if i >= end:
+            return None
+        typ |= (buf[i] & 0x7F) << 7
+        i += 1
+    size = 0
+    for shift in (0, 7, 14, 21):
+        if i >= end:
+            return None
+        size |= (buf[i] & 0x7F) << shift
+        i += 1
+        if not buf[i - 1] & 0x80:
+            break
+    return typ, size, i - pos
+
+
+def _xlsb_records(chunks: Iterator[bytes], wanted: int = 16
+                  ) -> Iterator[tuple[int, bytes]]:
+    """(type, first ``wanted`` bytes of the data) of each record in a stream,
+    skipping the rest of long records without holding them."""
+    buf = b""
+    skip = 0
+    for chunk in chunks:
+        if skip:
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            chunk, skip = chunk[skip:], 0
+        buf += chunk
+        pos = 0
+        while True:
+            head = _xlsb_header(buf, pos)
+            if head is None:
+                break
+            typ, size, length = head
+            start = pos + length
+            keep = min(size, wanted)
+            if start + keep > len(buf):
+                break
+            yield typ, buf[start:start + keep]
+            end = start + size
+            if end > len(buf):
+                skip = end - len(buf)
+                pos = len(buf)
+                break
+            pos = end
+        buf = buf[pos:]
+
+
+def _xlsb_bundles(data: bytes) -> Iterator[tuple[str, str]]:
+    """(relationship id, sheet name) of each sheet in an XLSB workbook part."""
+    for typ, rec in _xlsb_records(iter([data]), wanted=4096):
+        if typ != _XLSB_BUNDLE or len(rec) < 12:
+            continue
+        n = int.from_bytes(rec[8:12], "little")
+        if n == 0xFFFFFFFF or 12 + 2 * n + 4 > len(rec):
+            continue
+        rel = rec[12:12 + 2 * n].decode("utf-16-le", "replace")
+        at = 12 + 2 * n
+        m = int.from_bytes(rec[at:at + 4], "little")
+        yield rel, rec[at + 4:at + 4 + 2 * m].decode("utf-16-le", "replace")
+
+
+def _letters(col: int) -> str:
+    out = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _scan_xlsb_sheet(chunks: Iterator[bytes], size: SheetSize, check: Any) -> None:
+    row = rows = columns = cells = 0
+    for typ, rec in _xlsb_records(chunks):
+        if typ == _XLSB_ROW and len(rec) >= 4:
+            row = int.from_bytes(rec[:4], "little")
+        elif (typ in _XLSB_VALUES or typ in (_XLSB_BLANK, _XLSB_ERROR_FORMULA)) \
+                and len(rec) >= 4:
+            cells += 1
+            if typ in _XLSB_VALUES:
+                # The reader takes the column as any u32: it is not bounded.
+                rows = max(rows, row + 1)
+                columns = max(columns, int.from_bytes(rec[:4], "little") + 1)
+            if cells & 0xFFF == 0:
+                size.rows, size.columns, size.cells = rows, columns, cells
+                check(size)
+        elif typ == _XLSB_DIMENSION and len(rec) >= 16 and size.declared is None:
+            r1, r2, c1, c2 = (int.from_bytes(rec[i:i + 4], "little")
+                              for i in (0, 4, 8, 12))
+            size.declared = f"{_letters(c1)}{r1 + 1}:{_letters(c2)}{r2 + 1}"
+    size.rows, size.columns, size.cells = rows, columns, cells
+    check(size)
 
 
 def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
@@ -374,7 +499,7 @@ _ODS_TAG = re.compile(
     rb"(?=[\s/>])([^>]*)>")
 
 
-def _scan_ods(chunks: Iterator[bytes], file: str, check: Any) -> list[SheetSize]:
+def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
     sheets: list[SheetSize] = []
     size: SheetSize | None = None
     row = 0          # rows before the current one
@@ -422,7 +547,6 @@ def _scan_ods(chunks: Iterator[bytes], file: str, check: Any) -> list[SheetSize]
             size.cells += repeat * rows_rep
             size.rows = max(size.rows, row + rows_rep)
             check(size)
-    del file
     return sheets
 
 
@@ -436,10 +560,10 @@ def _is_sheet_part(name: str) -> bool:
 # --- the check ---------------------------------------------------------------
 
 
-def _kind(data: bytes, name: str) -> str:
-    if data[:4] == b"PK\x03\x04":
-        return "ods" if name.lower().endswith((".ods", ".ots")) else "xlsx"
-    return "other"
+def _kind(magic: bytes) -> str:
+    # A zip is measured as whatever it holds, whatever its name says: a reader
+    # given bytes (the hub) finds the format from the content.
+    return "zip" if magic == b"PK\x03\x04" else "other"
 
 
 def check_workbook_size(
@@ -524,7 +648,7 @@ def _cached_check(path: str, size: int, mtime: int, name: str,
 def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> WorkbookSize:
     import zlib
 
-    kind = _kind(magic, name)
+    kind = _kind(magic)
     result = WorkbookSize(name, kind)
     if kind == "other":
         return result
@@ -539,7 +663,7 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
         cap = limits.max_expanded_mb * MiB
         declared_total = sum(i.file_size for i in infos)
         try:
-            sheet_of = _xlsx_sheet_names(zf) if kind == "xlsx" else {}
+            sheet_of = _xlsx_sheet_names(zf)
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error,
                 NotImplementedError, RuntimeError, ValueError):
             sheet_of = {}
@@ -565,14 +689,15 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                 if info.is_dir():
                     continue
                 chunks = budget.stream(zf, info)
-                if kind == "xlsx" and _is_sheet_part(info.filename) and \
-                        info.filename.lower().endswith(".xml"):
+                if _is_sheet_part(info.filename):
                     size = SheetSize(sheet_of.get(info.filename, info.filename),
                                      info.filename)
                     result.sheets.append(size)
-                    _scan_xlsx_sheet(chunks, size, check)
-                elif kind == "ods" and info.filename == "content.xml":
-                    result.sheets += _scan_ods(chunks, name, check)
+                    scan = _scan_xlsb_sheet if info.filename.lower().endswith(
+                        ".bin") else _scan_xlsx_sheet
+                    scan(chunks, size, check)
+                elif info.filename == "content.xml":  # ODS
+                    result.sheets += _scan_ods(chunks, check)
                 else:
                     for _ in chunks:
                         pass

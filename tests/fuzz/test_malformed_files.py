@@ -512,6 +512,7 @@ def _hostile() -> list[Any]:
         pytest.param(hostile.far_cells_xlsx, ".xlsx", id="far-cell-xlsx"),
         pytest.param(hostile.far_cells_ods, ".ods", id="far-cell-ods"),
         pytest.param(hostile.repeated_value_ods, ".ods", id="repeated-value-ods"),
+        pytest.param(hostile.far_cells_xlsb, ".xlsb", id="far-cell-xlsb"),
         pytest.param(lambda: hostile.zip_bomb_xlsx(200), ".xlsx", id="zip-bomb"),
         pytest.param(lambda: hostile.zip_bomb_xlsx(300), ".xlsx",
                      id="zip-bomb-over-size"),

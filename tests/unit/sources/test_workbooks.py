@@ -192,6 +192,28 @@ def test_ods_equivalents_are_refused(make, extent, tmp_path):
     assert str(err.value).startswith(f"{path}, sheet 'Data': {extent}"), err.value
 
 
+def test_xlsb_is_measured_too(tmp_path):
+    path = tmp_path / "s.xlsb"
+    path.write_bytes(hostile.small_xlsb())
+    assert read_sheets(path) == (
+        ["Data"], [("Data", [["local_authority", "m"], ["Leeds", 5.0]])])
+    path.write_bytes(hostile.far_cells_xlsb())
+    with pytest.raises(InputError, match=r"s\.xlsb, sheet 'Data': the sheet spans "
+                       r"1,048,576 rows × 16,384 columns \(declared A1:XFD1048576\)"):
+        read_sheets(path)
+    # The reader takes any 32-bit column number.
+    path.write_bytes(hostile.xlsb([(0, 0, "la"), (1, 4_000_000_000, 1.0)]))
+    with pytest.raises(InputError, match="the sheet has 4,000,000,001 columns"):
+        read_sheets(path)
+
+
+def test_the_content_not_the_name_decides_what_is_measured(tmp_path):
+    """A reader given bytes (the hub's upload) finds the format from the content:
+    an ODS named .xlsx is measured as an ODS."""
+    with pytest.raises(InputError, match="^s.xlsx, sheet 'Data': the sheet spans"):
+        check_workbook_size(hostile.far_cells_ods(), filename="s.xlsx")
+
+
 def test_ods_trailing_empty_rows_are_read(tmp_path):
     path = tmp_path / "t.ods"
     path.write_bytes(hostile.trailing_empty_ods())
