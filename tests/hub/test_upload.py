@@ -249,3 +249,60 @@ def test_a_reader_abort_ends_the_child_not_the_worker(leeds, monkeypatch):
                for m in messages), messages
     assert Return.objects.get(pk=ret.pk).values == {}
     _next_upload_works(client, ret)
+
+
+def _workers(master: int) -> set[int]:
+    """The pids of a gunicorn master's workers (its child processes)."""
+    from pathlib import Path
+
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def test_gunicorn_loses_no_worker_to_a_hostile_upload(make_round, make_user, hub,
+                                                      monkeypatch):
+    """The real server, with the workbook limits lifted so that python-calamine
+    aborts on issue 14's workbook: the upload gets its message, every worker that
+    was serving is still serving, and the next request is answered."""
+    pytest.importorskip("gunicorn")
+    import re
+    import time
+
+    from lacompare.hub.returns.models import Return
+    from tests import hostile_workbooks as hostile
+    from tests.hub.conftest import demo_services
+    from tests.hub.test_server_kill import _free_port, _kill, _login, _start
+
+    make_round([s for s in demo_services() if s["code"] == "leeds"])
+    make_user("leeds-ias", "leeds")
+    pk = Return.objects.get(service__code="leeds").pk
+    for key, value in hostile.NO_LIMITS.items():
+        monkeypatch.setenv(key, value)  # inherited by the server
+    port = _free_port()
+    proc = _start(hub, port)
+    try:
+        before = _workers(proc.pid)
+        assert len(before) == 2
+        client = _login(f"http://127.0.0.1:{port}", "leeds-ias")
+        client.get(f"/returns/{pk}/")
+        started = time.monotonic()
+        r = client.post(f"/returns/{pk}/upload",
+                        data={"csrfmiddlewaretoken": client.cookies["csrftoken"]},
+                        files={"file": ("leeds.xlsx", hostile.far_cells_xlsx())})
+        assert r.status_code == 302, r.text[:500]
+        page = client.get(f"/returns/{pk}/").text
+        assert time.monotonic() - started < 60
+        assert re.search(r"Nothing was saved: leeds.xlsx: the spreadsheet reader "
+                         r"crashed \(SIGABRT\)", page), page[:3000]
+        assert _workers(proc.pid) == before
+        assert client.get(f"/returns/{pk}/").status_code == 200
+    finally:
+        _kill(proc)
+    assert Return.objects.get(pk=pk).values == {}
