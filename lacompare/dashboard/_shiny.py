@@ -226,12 +226,14 @@ def shiny_app(store: DashboardStore) -> App:
                 current = store.version
                 if current == version.get() and not choices_pending.get():
                     return
+                version.set(current)  # the pages first: they say if it is busy
                 try:
                     _refresh_choices()
                 except LacompareError:
-                    return  # the store is being written: the next look tries again
+                    # The store is being written: the next look tries again.
+                    choices_pending.set(True)
+                    return
                 choices_pending.set(False)
-                version.set(current)
 
         @reactive.effect
         def _fill_choices() -> None:

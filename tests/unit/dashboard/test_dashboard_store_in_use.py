@@ -170,3 +170,59 @@ def test_pages_say_the_store_is_being_written_with_503(tmp_path):
         # Not kept: once the writer has gone the page is answered.
         again = client.get("/table/measure?measure=staff")
         assert again.status_code == 200
+
+
+def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
+    """Over the Shiny websocket, as a browser would: the Data page's table is
+    sent again, with the new file, after ``lacompare ingest`` (no reload)."""
+    import asyncio
+    import json
+
+    websockets = pytest.importorskip("websockets")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "browser"))
+    from dashboard_server import Server
+
+    from lacompare.dashboard._shiny import WATCH_SECONDS
+
+    db = tmp_path / "s.duckdb"
+    first = tmp_path / "first.csv"
+    first.write_text("la,children\nLeeds,10\nYork,20\n", encoding="utf-8")
+    assert lacompare("ingest", first, "--period", "2021", "--db", db).returncode == 0
+    table = tmp_path / "pupils.csv"
+    table.write_text("la,pupils\nLeeds,1\nYork,2\n", encoding="utf-8")
+    server = Server(["--db", str(db)], tmp_path / "serve.log")
+
+    async def session() -> tuple[str, str]:
+        url = server.url.replace("http://", "ws://") + "/websocket/"
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send(json.dumps({"method": "init", "data": {
+                ".clientdata_url_search": "?page=data",
+                ".clientdata_output_data_body_hidden": False}}))
+
+            async def data_body(seconds: float, want: str) -> str:
+                body = ""
+                end = time.monotonic() + seconds
+                while time.monotonic() < end and want not in body:
+                    try:
+                        message = json.loads(await asyncio.wait_for(
+                            ws.recv(), timeout=max(0.1, end - time.monotonic())))
+                    except asyncio.TimeoutError:
+                        break
+                    sent = (message.get("values") or {}).get("data_body")
+                    if sent:
+                        body = json.dumps(sent)
+                return body
+
+            before = await data_body(30, "first.csv")
+            load = await asyncio.to_thread(
+                lacompare, "ingest", table, "--period", "2021", "--db", db)
+            assert load.returncode == 0, load.stderr
+            after = await data_body(WATCH_SECONDS * 3 + 10, "pupils.csv")
+            return before, after
+
+    try:
+        before, after = asyncio.run(session())
+        assert "first.csv" in before and "pupils.csv" not in before
+        assert "pupils.csv" in after
+    finally:
+        server.stop()
