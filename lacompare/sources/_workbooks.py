@@ -494,9 +494,21 @@ def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
 
 # --- ODS ---------------------------------------------------------------------
 
+# Opening tags of tables, rows and cells (with their attributes), and closing tags
+# of rows and tables; cell contents (<text:p>, closing cell tags) are not matched,
+# so the Python loop runs once per cell.
 _ODS_TAG = re.compile(
-    rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(table-row|table-cell|covered-table-cell|table)"
-    rb"(?=[\s/>])([^>]*)>")
+    rb"<(?:[A-Za-z_][\w.-]*:)?(table-cell|covered-table-cell|table-row|table)"
+    rb"(?=[\s/>])([^>]*)>|</(?:[A-Za-z_][\w.-]*:)?(table-row|table)>")
+_ROWS_REPEATED = re.compile(rb"number-rows-repeated\s*=\s*[\"']([0-9]{1,12})")
+_COLUMNS_REPEATED = re.compile(rb"number-columns-repeated\s*=\s*[\"']([0-9]{1,12})")
+
+
+def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
+    if b"repeated" not in attrs:
+        return 1
+    m = pattern.search(attrs)
+    return max(int(m.group(1)), 1) if m else 1
 
 
 def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
@@ -506,51 +518,50 @@ def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
     rows_rep = 1     # how many times the current row repeats
     col = 0
     row_used = False
+    seen = 0
     for m in _tags(chunks, _ODS_TAG):
-        closing, tag, attrs = m.group(1), m.group(2), m.group(3)
-        selfclosed = attrs.rstrip().endswith(b"/")
-        if tag == b"table":
-            if closing:
+        tag, attrs, closing = m.groups()
+        if closing is not None or (tag == b"table-row" and attrs.endswith(b"/")):
+            if closing == b"table":
                 if size is not None:
                     check(size)
                 size = None
-            else:
-                name = _attrs(attrs).get(b"name", b"")
-                size = SheetSize(html.unescape(name.decode("utf-8", "replace")) or
-                                 f"Sheet{len(sheets) + 1}", "content.xml")
-                sheets.append(size)
-                row, col, row_used = 0, 0, False
-            continue
-        if size is None:
-            continue
-        if tag == b"table-row":
-            if closing or selfclosed:
+            elif size is not None:  # the end of a row
                 if row_used:
                     size.rows = max(size.rows, row + rows_rep)
                     check(size)
                 row += rows_rep
                 rows_rep, col, row_used = 1, 0, False
-            else:
-                rows_rep = max(_int(_attrs(attrs).get(b"number-rows-repeated"), 1), 1)
-                col, row_used = 0, False
             continue
-        if closing:
+        if tag == b"table":
+            name = _attrs(attrs).get(b"name", b"")
+            size = SheetSize(html.unescape(name.decode("utf-8", "replace")) or
+                             f"Sheet{len(sheets) + 1}", "content.xml")
+            sheets.append(size)
+            row, col, row_used = 0, 0, False
             continue
-        a = _attrs(attrs)
-        repeat = max(_int(a.get(b"number-columns-repeated"), 1), 1)
+        if size is None:
+            continue
+        if tag == b"table-row":
+            rows_rep = _repeat(_ROWS_REPEATED, attrs)
+            col, row_used = 0, False
+            continue
+        repeat = _repeat(_COLUMNS_REPEATED, attrs)
         col += repeat
         # Empty cells (self-closed, no value type) are padding the reader skips;
         # LibreOffice writes a million of them at the end of every sheet.
-        if b"value-type" in a or not selfclosed:
+        if b"value-type" in attrs or not attrs.endswith(b"/"):
             row_used = True
             size.columns = max(size.columns, col)
             size.cells += repeat * rows_rep
-            size.rows = max(size.rows, row + rows_rep)
-            check(size)
+            seen += 1
+            if seen & 0xFFF == 0 or repeat > 1:
+                size.rows = max(size.rows, row + rows_rep)
+                check(size)
     return sheets
 
 
-# --- XLSB (size only) ----------------------------------------------------------
+# --- which parts are sheets -------------------------------------------------
 
 
 def _is_sheet_part(name: str) -> bool:

@@ -252,9 +252,19 @@ def test_every_real_workbook_passes_the_default_limits(shared_data: Path):
     books = sorted(p for p in shared_data.rglob("*") if p.suffix.lower() in suffixes)
     assert books, "no workbooks in the shared data"
     defaults = WorkbookLimits()
+    from python_calamine import CalamineWorkbook
+
     for path in books:
         size = check_workbook_size(path, limits=defaults)
-        if path.suffix.lower() in (".xlsx", ".ods"):
-            assert size.sheets, path
-            # The largest sheet is far inside the limits: room for bigger releases.
-            assert max(s.area for s in size.sheets) * 10 < defaults.max_cells, path
+        if path.suffix.lower() not in (".xlsx", ".ods"):
+            continue
+        assert size.sheets, path
+        # The largest sheet is far inside the limits: room for bigger releases.
+        assert max(s.area for s in size.sheets) * 10 < defaults.max_cells, path
+        # And the extent measured is the one the reader finds.
+        book = CalamineWorkbook.from_path(str(path))
+        found = {}
+        for name in book.sheet_names:
+            end = book.get_sheet_by_name(name).end
+            found[name] = (end[0] + 1, end[1] + 1) if end else (0, 0)
+        assert {s.name: (s.rows, s.columns) for s in size.sheets} == found, path
