@@ -3,7 +3,8 @@
 The registry (``data/authorities.csv``) holds every upper-tier authority with
 children's services duties today and every predecessor since 1998, one row per ONS
 code lifetime. :func:`resolve_authority` turns a printed name or code into a
-registry entry, refusing to guess when unsure. Lower-tier districts
+registry entry, refusing to guess when unsure; :func:`match_authority_strict` takes
+only exact names, codes and aliases (what a person types: commands, the web app). Lower-tier districts
 (``data/districts.csv``), which are not authorities, are recognised by
 :func:`match_district` so that their rows can be set aside or added up to the county.
 
@@ -35,6 +36,7 @@ from ._match import (
     resolve_authority,
 )
 from ._normalise import normalise_name
+from ._strict import Suggestion, UnknownAuthority, match_authority_strict
 from ._registry import read_aliases, read_areas, read_authorities
 
 __all__ = [
@@ -43,7 +45,10 @@ __all__ = [
     "ONS_CODE_TYPES",
     "DistrictMatch",
     "Match",
+    "Suggestion",
+    "UnknownAuthority",
     "match_authorities",
+    "match_authority_strict",
     "match_district",
     "match_outside_england",
     "match_districts",

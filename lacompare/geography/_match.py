@@ -397,14 +397,7 @@ def _fuzzy(
     key = parsed.base
     if not key:
         return None, ()
-    found = process.extract(key, names, scorer=fuzz.ratio, limit=12)
-    # Best score per distinct authority (a name and its aliases count once).
-    best: dict[frozenset[str], tuple[float, int]] = {}
-    for _, score, idx in found:
-        group = frozenset(targets[idx])
-        if group not in best or score > best[group][0]:
-            best[group] = (score, idx)
-    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+    ranked = _ranked(key)
     candidates = tuple(
         f"{reg.describe(_pick_display(reg, group, day))}: {score:.0f}"
         for group, (score, _) in ranked[:3]
@@ -432,12 +425,26 @@ def _fuzzy(
     return None, candidates
 
 
+def _ranked(key: str) -> list[tuple[frozenset[str], tuple[float, int]]]:
+    """The authorities nearest a normalised name, best first: (entity keys, (score,
+    index into the fuzzy choices)); a name and its aliases count once."""
+    names, targets, _ = _fuzzy_choices()
+    found = process.extract(key, names, scorer=fuzz.ratio, limit=12)
+    best: dict[frozenset[str], tuple[float, int]] = {}
+    for _, score, idx in found:
+        group = frozenset(targets[idx])
+        if group not in best or score > best[group][0]:
+            best[group] = (score, idx)
+    return sorted(best.items(), key=lambda kv: -kv[1][0])
+
+
 def _pick_display(reg: Registry, group: frozenset[str], day: date | None) -> str:
     ent = _choose(reg, sorted(group), day, None)
     return ent.key if ent is not None else sorted(group)[0]
 
 
-def _resolve_name(query: str, text: str, day: date | None) -> Match:
+def _resolve_name(query: str, text: str, day: date | None, guess: bool = True
+                  ) -> Match:
     reg = registry()
     parsed = parse_name(text)
     if not parsed.full:
@@ -471,7 +478,7 @@ def _resolve_name(query: str, text: str, day: date | None) -> Match:
         if combined is not None:
             return combined
     match, candidates = _fuzzy(query, parsed, day)
-    if match is not None:
+    if match is not None and guess:
         return match
     return _none(query, "no authority or area matches", candidates)
 
@@ -483,7 +490,7 @@ def _resolve_strict(text: str, day: date | None) -> Match | None:
 
 
 @lru_cache(maxsize=65536)
-def _resolve_text(text: str, day: date | None) -> Match:
+def _resolve_text(text: str, day: date | None, guess: bool = True) -> Match:
     query = text
     stripped = text.strip()
     if not stripped:
@@ -493,7 +500,7 @@ def _resolve_text(text: str, day: date | None) -> Match:
         by_code = _resolve_code(query, code, day)
         if by_code is not None:
             return by_code
-    return _resolve_name(query, stripped, day)
+    return _resolve_name(query, stripped, day, guess)
 
 
 def _query_text(value: object) -> str | None:
@@ -509,7 +516,10 @@ def _query_text(value: object) -> str | None:
 
 
 def resolve_authority(
-    name_or_code: str | int | float | None, as_of: date | str | None = None
+    name_or_code: str | int | float | None,
+    as_of: date | str | None = None,
+    *,
+    guess: bool = True,
 ) -> Match:
     """Resolve one authority name or code to the registry.
 
@@ -540,6 +550,11 @@ def resolve_authority(
         Name or code as printed in a table.
     as_of : datetime.date, ISO date str or None
         The date the row describes, to choose between predecessor and successor.
+    guess : bool
+        False: no fuzzy match; a name that is not exact or an alias is 'none' with
+        the nearest names as ``candidates``. Rows of a file are matched with the
+        guarded fuzzy step (each one reported); a name a person typed should use
+        :func:`match_authority_strict`, which never guesses.
 
     Returns
     -------
@@ -569,13 +584,15 @@ def resolve_authority(
     ('E10000021', True)
     >>> resolve_authority("940 / 941").match
     'none'
+    >>> resolve_authority("Leicestr").match, resolve_authority("Leicestr", guess=False).match
+    ('fuzzy', 'none')
     """
     text = _query_text(name_or_code)
     day = _as_date(as_of)
     if text is None:
         return _none("", "empty value")
     try:
-        return _resolve_text(text, day)
+        return _resolve_text(text, day, guess)
     except Exception as exc:  # noqa: BLE001 - resolution must never raise on data
         return _none(text, f"could not be resolved: {exc}")
 
