@@ -123,6 +123,10 @@ class DashboardStore:
         self._last_use = 0.0
         self._writing = False
         self._closed = False
+        # How many connections each thread holds: one computation may call
+        # another inside its ``with store()``, and must not then wait for a
+        # writer that is itself waiting for the outer one.
+        self._held = threading.local()
         if self._memory:
             self._store = open_store(self.path)
             self._seen: Signature = ()
@@ -235,6 +239,9 @@ class DashboardStore:
         deadline = time.monotonic() + self.read_wait
         busy: StoreBusy | None = None
         with self._cond:
+            if getattr(self._held, "n", 0) and self._store is not None:
+                self._users += 1
+                return self._store
             while True:
                 if self._closed:
                     raise StoreBusy(self.path, Holder(None, "the web app stopping"),
@@ -276,6 +283,7 @@ class DashboardStore:
         from lacompare.store import Store
 
         shared = self._acquire()
+        self._held.n = getattr(self._held, "n", 0) + 1
         try:
             cursor = shared.con.cursor()
             try:
@@ -284,6 +292,7 @@ class DashboardStore:
             finally:
                 cursor.close()
         finally:
+            self._held.n -= 1
             self._release()
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T],

@@ -226,3 +226,24 @@ def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
         assert "pupils.csv" in after
     finally:
         server.stop()
+
+
+def test_a_computation_inside_another_does_not_wait_for_a_waiting_writer(tmp_path):
+    from lacompare.store._lock import writer_marker
+
+    db = tmp_path / "s.duckdb"
+    state = DashboardStore(db, read_wait=0.3)
+    marker = writer_marker(str(db))
+    try:
+        with state.store() as outer:
+            # A writer (this process, alive) starts waiting meanwhile.
+            marker.write_text(f"{os.getpid()}\npython\n")
+            with state.store() as inner:
+                assert inner.query("SELECT 1 AS x")["x"][0] == 1
+            assert outer.query("SELECT 2 AS x")["x"][0] == 2
+        with pytest.raises(StoreBusy) as err:  # a new reader lets the writer go first
+            sources(state)
+        assert f"process {os.getpid()} (python)" in str(err.value)
+    finally:
+        marker.unlink(missing_ok=True)
+        state.close()
