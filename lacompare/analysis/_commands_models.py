@@ -156,6 +156,9 @@ def register(app: typer.Typer) -> None:
         repeats: Annotated[int, typer.Option(
             "--repeats", help="Repeats of the k-fold CV that compares the candidate "
             "models (0: no comparison).")] = 10,
+        with_panel: Annotated[bool, typer.Option(
+            "--panel/--no-panel", help="Also fit spend per child over the years on "
+            "the yearly factors, with authority and year fixed effects.")] = True,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
         period: PeriodOption = None,
         log: LogOption = None,
@@ -193,6 +196,15 @@ def register(app: typer.Typer) -> None:
                 store, target, factors=_split(factors) or None, k=folds, seed=seed,
                 period=period, log=_split(log), robust=robust, exclude=exclude or [],
                 repeats=repeats)
+            panel, no_panel = None, None
+            if with_panel:
+                from lacompare.analysis._spend_panel import fit_spend_panel
+                from lacompare.errors import LacompareError
+
+                try:
+                    panel = fit_spend_panel(store)
+                except LacompareError as exc:
+                    no_panel = f"No panel beside the cross-section: {exc}"
         fit = result.fit.iloc[0]
         gaps = result.predictions.sort_values("gap_pct")
         view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower", "pi_upper"]
@@ -222,6 +234,13 @@ def register(app: typer.Typer) -> None:
              f"Coefficients ({result.regression.cov_type} SEs)"),
             (gaps[view].head(5), "Furthest below predicted"),
             (gaps[view].tail(5).iloc[::-1], "Furthest above predicted")])
+        if panel is not None:
+            where.print(panel.note, markup=False)
+            _print_frame(where, _coefficient_view(panel.result.coefficients),
+                         f"Panel: {panel.result.target} on the yearly factors "
+                         f"(within R² = {panel.result.r2_within:.3f})")
+        elif no_panel:
+            where.print(no_panel, markup=False)
         _write(result.predictions, out, "predictions and contributions", where)
         _write(result.heatmap, heatmap, "quintiles", where)
 

@@ -506,7 +506,10 @@ def spend_targets(state: DashboardStore) -> list[str]:
     """
     cat = measure_catalogue(state)
     unit = cat["unit"].fillna("").str.lower()
-    money = cat[unit.str.startswith("£")]
+    # Money that is spent, not income (GDHI per head is a factor, in £ per head).
+    words = (cat["key"].fillna("") + " " + cat["label"].fillna("")).str.lower()
+    spent = words.str.contains(r"spend|expenditure|cost|budget")
+    money = cat[unit.str.startswith("£") & spent]
     per_head = money[unit[money.index].str.contains(r"\bper\b")]
     return (per_head if len(per_head) else money)["key"].tolist()
 

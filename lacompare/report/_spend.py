@@ -148,12 +148,17 @@ def build_spend(store: Store, *, target: str | None = None,
     descriptions = {fam: desc for fam, desc, _ in SPEND_FACTORS}
     for r in model.factors.itertuples():
         term = r.measure if isinstance(r.measure, str) else None
+        logged = term is not None and f"log({term})" in coef.index
+        if logged:
+            # The model chosen logs skewed factors; the coefficient is per log unit.
+            term = f"log({term})"
         c = coef.loc[term] if term is not None and term in coef.index else None
         rows.append({
             "factor": (descriptions.get(r.family, "").split(":")[0]
                        if isinstance(r.family, str) and r.family else "Named factor"),
-            "measure": r.label if isinstance(r.label, str) else (
-                r.measure if isinstance(r.measure, str) else "not in the store"),
+            "measure": (r.label if isinstance(r.label, str) else (
+                r.measure if isinstance(r.measure, str) else "not in the store"))
+            + (" (natural log)" if logged else ""),
             "period": r.period if isinstance(r.period, str) else "",
             "coef": float(c["coef"]) if c is not None else np.nan,
             "beta": float(c["beta"]) if c is not None else np.nan,
@@ -176,8 +181,9 @@ def build_spend(store: Store, *, target: str | None = None,
          Column("p", "p", role="rate", decimals=3),
          Column("note", "Expected link (Newton Europe)", role="text")],
         notes=["Coefficient: the change in spend for one unit more of the factor, "
-               "others held equal; standardised: in standard deviations, so "
-               "factors compare. p uses robust (HC3) standard errors.",
+               "others held equal (for a factor in natural logs, for a 2.7-fold "
+               "change); standardised: in standard deviations, so factors "
+               "compare. p uses robust (HC3) standard errors.",
                "[x]: no measure for this factor in the store, so it is left out "
                "of the model."],
         name="Factors"), xlsx=False)
@@ -287,6 +293,7 @@ def build_spend(store: Store, *, target: str | None = None,
     pa.table(gaps_table)
 
     _explain_section(doc, model, flabels, unit, tlabel, authority)
+    _panel_section(doc, store)
 
     # Heatmap.
     hm = doc.section("Where each authority sits: factor quintiles")
@@ -443,3 +450,36 @@ def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
 _FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
                  "Population aged 0-25", "disposable_income": "Disposable income",
                  "unemployment": "Unemployment", "crime": "Crime"}
+
+
+def _panel_section(doc: Document, store: Store) -> None:
+    """Beside the cross-section: spend over the years as the yearly factors moved."""
+    from lacompare.analysis._spend_panel import fit_spend_panel
+    from lacompare.errors import LacompareError
+
+    sec = doc.section("Spend over the years as the factors changed")
+    try:
+        panel = fit_spend_panel(store)
+    except LacompareError as exc:
+        sec.p(f"No panel could be fitted beside the one-year model: {exc}.")
+        return
+    result = panel.result
+    sec.p(panel.note + " Deprivation (IDACI, an edition every few years) and "
+          "recorded crime (one year) do not change year by year here, so they are "
+          "absorbed by the authority effects.")
+    table = result.coefficients.copy()
+    # The panel lists each variable once per year; one label per variable.
+    labels = result.variables.drop_duplicates("name").set_index("name")["label"]
+    table["label"] = [str(labels.get(t) or t) for t in table["term"]]
+    sec.table(ReportTable(
+        f"Panel: {result.target} on the yearly factors", table,
+        [Column("label", "Factor", role="label"),
+         Column("coef", "Coefficient", role="rate", decimals=4),
+         Column("se", "Standard error", role="rate", decimals=4),
+         Column("p", "p", role="rate", decimals=3)],
+        notes=[f"Within R² (after the fixed effects): {result.r2_within:.3f}. "
+               "Coefficient: the change in spend per child for one unit more of "
+               "the factor within an authority, in the same year as others. GDHI "
+               "is in current prices; the year effects take out inflation common "
+               "to all authorities."],
+        name="Panel"))

@@ -174,3 +174,16 @@ def test_the_spend_model_uses_the_five_factors_of_the_study(built):
     assert (total - (predicted - predicted.mean())).abs().max() < 1e-6
     assert m.comparison is not None and m.comparison.chosen in m.comparison.table[
         "variant"].tolist()
+
+
+def test_the_spend_panel_beside_the_cross_section(built):
+    from lacompare.analysis._spend_panel import fit_spend_panel
+
+    store, result = built
+    assert result.derived["cyp_expenditure_per_child"].values["value"].notna().sum() > 1000
+    panel = fit_spend_panel(store)
+    # LAIT's spend from 2016-17, GDHI to 2023: the overlap, with every yearly factor.
+    assert panel.years == (2017, 2023)
+    assert panel.result.n_authorities >= 140
+    assert set(panel.result.coefficients["term"]) == {
+        "gdhi_per_head", "claimant_rate", "population_0_17"}
