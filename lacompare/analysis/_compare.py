@@ -92,35 +92,29 @@ _FEW_MEASURES = 64
 _RANK_BLOCK = 32
 
 
-def _resolve_las(auth: list[tuple[Any, ...]], la: str | Sequence[str] | None,
+def _resolve_las(la: str | Sequence[str] | None, period: str | None = None,
                  ) -> list[str] | None:
-    """ONS codes of the requested authorities (None = all).
+    """Store keys of the requested authorities (None = all).
 
-    ``auth``: the ``authorities`` rows (la_code, dfe_code, la_name, region,
-    region_code, valid_to), in table order.
+    Exact names, codes and aliases only (:func:`lacompare.geography.
+    match_authority_strict`): a misspelling is refused with the nearest names, and
+    an authority that did not exist in ``period`` (today's, with no period) is
+    refused naming its successors, where it would otherwise give an empty row.
     """
     if la is None or (isinstance(la, str) and la.strip().lower() in ("all", "*")):
         return None
+    from lacompare.geography import match_authority_strict
+    from lacompare.store import authority_key
+    from lacompare.store._periods import period_as_of
+
+    day = period_as_of(period) if period else None
     items = [la] if isinstance(la, str) else list(la)
     out = []
     for item in items:
-        text = str(item).strip()
-        low = text.lower()
-        hit = [r for r in auth if str(r[0]).lower() == low
-               or str(r[1] or "").lower() == low or str(r[2]).lower() == low]
-        if len(hit) > 1:  # a name or DfE code shared over time: the current one
-            current = [r for r in hit if r[5] is None]
-            hit = current if current else hit[-1:]
-        if not hit:
-            from lacompare.geography import resolve_authority
-
-            m = resolve_authority(text)
-            if not m.resolved:
-                near = f"; nearest: {', '.join(m.candidates)}" if m.candidates else ""
-                raise InputError(f"no authority {text!r}{near}")
-            out.append(str(m.la_code))
-        else:
-            out.append(hit[0][0])
+        # 'dfe:820' is how the store keys an authority that never had an ONS code.
+        text = str(item).strip().removeprefix("dfe:")
+        m = match_authority_strict(text, as_of=day, current=day is None)
+        out.append(authority_key(m.la_code, m.dfe_code))
     return list(dict.fromkeys(out))
 
 
@@ -474,7 +468,7 @@ def compare(
     auth = store.con.execute(
         "SELECT la_code, dfe_code, la_name, region, region_code, valid_to "
         "FROM authorities").fetchall()
-    targets = _resolve_las(auth, la)
+    targets = _resolve_las(la, period)
     wanted = _requested(measures)
     if wanted is not None and not wanted:
         raise InputError("no numeric measures in the store to compare")
