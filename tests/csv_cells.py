@@ -1,4 +1,4 @@
-"""What the CSV formula-injection tests plant, and the check every written CSV must pass.
+"""What the CSV formula-injection tests plant, and the check every CSV must pass.
 
 The check is written independently of :mod:`lacompare.cells._csv_safe` (it reads the
 file with the csv module and asks Python whether a cell is a number), so a mistake in
@@ -52,7 +52,8 @@ def formula_cells(text: str | bytes | Path) -> list[str]:
             if cell.startswith(TRIGGERS) and not _is_number(cell)]
 
 
-def assert_csv_safe(text: str | bytes | Path, *, planted: tuple[str, ...] = HOSTILE) -> None:
+def assert_csv_safe(text: str | bytes | Path, *,
+                    planted: tuple[str, ...] = HOSTILE) -> None:
     """No cell starts with formula text, and each planted cell is there, quoted."""
     found = cells(text)
     assert not formula_cells(text), formula_cells(text)

@@ -1,4 +1,4 @@
-"""CSV cells a spreadsheet will not run: the formula-injection rule for every CSV written.
+"""CSV cells a spreadsheet will not run: the formula-injection rule for every CSV.
 
 A spreadsheet opening a CSV treats a cell that starts with ``=``, ``+``, ``-`` or ``@``
 (or a tab or carriage return, which some strip first) as a formula: text such as
@@ -76,8 +76,8 @@ def neutralise_formula(value: Any) -> Any:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_formula("-2+3"), neutralise_formula("@SUM(1)")
     ("'-2+3", "'@SUM(1)")
-    >>> neutralise_formula("-3.5"), neutralise_formula(-3.5), neutralise_formula("Leeds")
-    ('-3.5', -3.5, 'Leeds')
+    >>> neutralise_formula("-3.5"), neutralise_formula(-3.5), neutralise_formula("x")
+    ('-3.5', -3.5, 'x')
     """
     if (isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
             and not _NUMBER_TEXT.fullmatch(value)):
@@ -273,16 +273,24 @@ def sql_neutralise_formula(column: str) -> str:
             f"THEN {_sql_string(_PREFIX)} || {column} ELSE {column} END")
 
 
+#: DuckDB types whose CSV text cannot be a formula (numbers, booleans, dates, times).
+_PLAIN_TYPES = re.compile(
+    r"BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|REAL"
+    r"|DECIMAL\(\d+,\s*\d+\)|DATE|TIME( WITH TIME ZONE)?"
+    r"|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|UUID")
+
+
 def _sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
-    """``query`` with every text column and heading neutralised, for ``COPY ... TO`` CSV.
+    """``query`` with its text columns and headings neutralised, for ``COPY ... TO``.
 
-    Text columns (VARCHAR, ENUM) go through :func:`sql_neutralise_formula`; other
-    columns and the row order are unchanged. Headings that would be formulas are
-    renamed the same way.
+    Columns of numbers, booleans, dates and times are written by DuckDB as they
+    are; every other column (VARCHAR, ENUM, lists, intervals like ``-1 day`` ...) is
+    cast to text and goes through :func:`sql_neutralise_formula`. Row order is kept.
+    Headings that would be formulas are renamed the same way.
 
     Parameters
     ----------
@@ -304,7 +312,7 @@ def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     for name, dtype, *_ in described:
         source = _sql_identifier(name)
         heading = _sql_identifier(neutralise_formula(name))
-        if dtype == "VARCHAR" or dtype.startswith("ENUM("):
+        if not _PLAIN_TYPES.fullmatch(dtype):
             parts.append(f"{sql_neutralise_formula(f'CAST({source} AS VARCHAR)')} "
                          f"AS {heading}")
         else:

@@ -80,6 +80,17 @@ def test_frame_index_is_written_safely():
     assert_csv_safe(write_csv_safe(frame, index=True), planted=("=i", "+name"))
 
 
+def test_duckdb_other_types(tmp_path):
+    con = duckdb.connect()
+    query = csv_safe_query(con, "SELECT ['=1', 'a'] AS l, INTERVAL '-1 day' AS i, "
+                           "-3.5::DECIMAL(4,1) AS d, -2 AS n, DATE '2021-03-31' AS t, "
+                           "'@x'::ENUM('@x') AS e, true AS b")
+    out = tmp_path / "t.csv"
+    con.execute(f"COPY ({query}) TO '{out}' (FORMAT csv, HEADER true)")
+    assert cells(out)[7:] == ["['=1', a]", "'-1 day", "-3.5", "-2", "2021-03-31", "'@x",
+                              "true"]
+
+
 def test_duckdb_copy_is_safe_and_keeps_order(tmp_path):
     con = duckdb.connect()
     con.execute("CREATE TABLE t (\"=h\" VARCHAR, n DOUBLE, k INTEGER)")
