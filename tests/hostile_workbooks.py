@@ -230,6 +230,35 @@ def far_cells_xlsb() -> bytes:
                 dimension=(0, 1048575, 0, 16383))
 
 
+def understated(data: bytes, part: str, size: int) -> bytes:
+    """``data`` (a zip) with ``part``'s headers declaring it expands to ``size``
+    bytes, with the checksum of those bytes: zipfile then reads ``size`` bytes and
+    is content, while a reader that inflates to the end sees everything."""
+    import zlib
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(part)
+        crc = zlib.crc32(zf.read(part)[:size])
+    out = bytearray(data)
+    name = part.encode()
+    at = 0
+    while (at := out.find(b"PK\x03\x04", at)) != -1:  # local headers
+        n = struct.unpack_from("<H", out, at + 26)[0]
+        if out[at + 30:at + 30 + n] == name:
+            struct.pack_into("<I", out, at + 14, crc)
+            struct.pack_into("<I", out, at + 22, size)
+        at += 4
+    at = 0
+    while (at := out.find(b"PK\x01\x02", at)) != -1:  # central directory
+        n = struct.unpack_from("<H", out, at + 28)[0]
+        if out[at + 46:at + 46 + n] == name:
+            struct.pack_into("<I", out, at + 16, crc)
+            struct.pack_into("<I", out, at + 24, size)
+        at += 4
+    assert info.file_size > size
+    return bytes(out)
+
+
 #: Environment that lifts the workbook limits, so that a test can see what the
 #: reader itself does with a hostile file (in a child process only).
 NO_LIMITS = {

@@ -207,14 +207,15 @@ class _Budget:
         sheet = self.sheet_of.get(part)
         return InputError(message, file=self.file, sheet=sheet)
 
-    def stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    def stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+               fh: Any) -> Iterator[bytes]:
         """The part's bytes in chunks, counted against the limits as they come
         (a zip's header can understate what a part expands to)."""
         cap = self.limits.max_expanded_mb * MiB
         got = 0
         try:
-            with zf.open(info) as part:
-                while chunk := part.read(CHUNK):
+            with contextlib.closing(_inflate(zf, info, fh)) as part:
+                for chunk in part:
                     got += len(chunk)
                     self.total += len(chunk)
                     if self.total > cap:
@@ -234,6 +235,46 @@ class _Budget:
             # zlib.error is not an OSError subclass; it is caught by the caller.
             raise InputError(f"cannot read workbook: {_short(exc)}",
                              file=self.file) from None
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fh: Any) -> Iterator[bytes]:
+    """A part's expanded bytes, in chunks of at most CHUNK.
+
+    A deflated part is inflated from its compressed bytes to their end, not to
+    the size its header declares: zipfile stops there, and a header can declare
+    a few bytes (with their checksum) for a part the reader expands in full.
+    """
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        with zf.open(info) as part:  # stored, other methods, encrypted
+            while chunk := part.read(CHUNK):
+                yield chunk
+        return
+    import struct
+    import zlib
+
+    fh.seek(info.header_offset)
+    local = fh.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    start = info.header_offset + 30 + name_length + extra_length
+    inflater = zlib.decompressobj(-15)
+    left = info.compress_size
+    pending = b""
+    while not inflater.eof:
+        if not pending:
+            if left <= 0:
+                break
+            # zipfile moves the shared file between our reads: seek each time.
+            fh.seek(start + info.compress_size - left)
+            pending = fh.read(min(CHUNK, left))
+            if not pending:
+                break
+            left -= len(pending)
+        out = inflater.decompress(pending, CHUNK)  # at most CHUNK out at a time
+        pending = inflater.unconsumed_tail
+        if out:
+            yield out
 
 
 def _short(exc: BaseException) -> str:
@@ -699,7 +740,7 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
             for info in infos:
                 if info.is_dir():
                     continue
-                chunks = budget.stream(zf, info)
+                chunks = budget.stream(zf, info, fh)
                 if _is_sheet_part(info.filename):
                     size = SheetSize(sheet_of.get(info.filename, info.filename),
                                      info.filename)

@@ -8,6 +8,7 @@ the default limits.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -146,6 +147,19 @@ def test_a_zip_bomb_is_refused_by_its_ratio_quickly(tmp_path):
     assert message.startswith(f"{path}, sheet 'Data': xl/worksheets/sheet1.xml "
                               "expands "), message
     assert "(set LACOMPARE_WORKBOOK_MAX_RATIO to raise it)" in message
+
+
+def test_a_header_understating_a_part_does_not_hide_its_cells(tmp_path):
+    """zipfile reads a part to the size its header declares; the reader inflates
+    it to the end: the check reads what the reader reads."""
+    import zipfile
+
+    sheet = "xl/worksheets/sheet1.xml"
+    data = hostile.understated(hostile.far_cells_xlsx(), sheet, 300)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert len(zf.read(sheet)) == 300  # zipfile is content with 300 bytes
+    with pytest.raises(InputError, match="the sheet spans 1,048,576 rows"):
+        check_workbook_size(data, filename="s.xlsx")
 
 
 def test_the_expanded_size_is_limited(tmp_path, monkeypatch):
