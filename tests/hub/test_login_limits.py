@@ -144,3 +144,39 @@ def test_a_blank_field_is_not_a_failure(make_user, missing):
 
     r = Client().post("/login/", data)
     assert r.status_code == 200 and LoginFailure.objects.count() == 0
+
+
+def test_against_the_real_server(make_user, hub):
+    """30 concurrent wrong passwords over HTTP to gunicorn (2 processes, 4 threads
+    each), as in the report: at most 5 are checked."""
+    pytest.importorskip("gunicorn")
+    httpx = pytest.importorskip("httpx")
+    from tests.hub.test_server_kill import _free_port, _kill, _start
+
+    make_user("leeds-ias")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(hub, port)
+    barrier = threading.Barrier(30)
+    codes: list = []
+
+    def guess(i: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            client.get("/login/")
+            barrier.wait()
+            r = client.post("/login/", data={
+                "username": "leeds-ias", "password": f"wrong-{i}",
+                "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+            codes.append(429 if r.status_code == 429 else
+                         ("wrong" if b"Please enter a correct" in r.content
+                          else r.status_code))
+
+    try:
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        _kill(proc)
+    assert Counter(codes) == {"wrong": 5, 429: 25}, Counter(codes)
