@@ -208,7 +208,11 @@ def register(app: typer.Typer) -> None:
         fit = result.fit.iloc[0]
         gaps = result.predictions.sort_values("gap_pct")
         view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower", "pi_upper"]
-        model_line = (f"Model: {fit['model']}"
+        if result.common_period:
+            tables_note = f"Periods: {result.common_period}."
+        else:
+            tables_note = "Periods: each measure's latest, or as given."
+        model_line = (f"{tables_note}\nModel: {fit['model']}"
                       + (f" (logged: {fit['logged']})" if fit["logged"] else ""))
         tables = [
             (result.factors[["family", "measure", "period", "note"]], "Factors")]

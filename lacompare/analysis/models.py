@@ -257,6 +257,8 @@ class SpendModel:
     #: The candidate models compared by repeated k-fold CV (see
     #: :func:`lacompare.analysis._spend_explain.compare_spend_models`).
     comparison: ModelComparison | None = None
+    #: How the factors' periods were chosen (default factors only).
+    common_period: str | None = None
 
     @property
     def n(self) -> int:
@@ -648,6 +650,11 @@ def model_spend(
             "fit_regression for a log target")
     reg = fit_regression(store, target, factor_specs, period=period, log=log,
                          robust=robust, exclude=exclude)
+    common_period = None
+    if factors is None and period is None:
+        factor_specs, common_period = _common_periods(store, reg)
+        reg = fit_regression(store, target, factor_specs, period=period, log=log,
+                             robust=robust, exclude=exclude)
     n = reg.n
     if not 2 <= k <= n:
         raise InputError(f"folds must be between 2 and n = {n}; got {k}")
@@ -752,7 +759,39 @@ def model_spend(
     return SpendModel(
         target=reg.target, factors=factor_table, coefficients=reg.coefficients,
         fit=fit, cv=cv, predictions=predictions, heatmap=heat,
-        excluded=reg.excluded, regression=reg, comparison=comparison)
+        excluded=reg.excluded, regression=reg, comparison=comparison,
+        common_period=common_period)
+
+
+def _common_periods(store: Store, reg: RegressionResult) -> tuple[list[str], str]:
+    """Each factor's period nearest the target's: the latest on or before it.
+
+    A factor with no period on or before the target's day (recorded crime published
+    for one later year) takes its earliest after. Days come from each measure's
+    reference date (a calendar year ends 31 December, a financial year 31 March).
+    """
+    from lacompare.derive import reference_day
+
+    variables = reg.variables
+    target = variables[variables["role"] == "target"].iloc[0]
+    refs = dict(store.con.execute("SELECT measure, reference_date FROM measures")
+                .fetchall())
+    day = reference_day(str(target["period"]), refs.get(target["measure"]))
+    specs, said = [], []
+    for measure in variables[variables["role"] == "factor"]["measure"]:
+        periods = store.query("SELECT DISTINCT period FROM observations WHERE "
+                              "measure = ? AND value IS NOT NULL", [measure])["period"]
+        dated = sorted((d, p) for p in periods
+                       if (d := reference_day(p, refs.get(measure))) is not None)
+        before = [x for x in dated if day is None or x[0] <= day]
+        chosen = before[-1] if before else dated[0]
+        specs.append(f"{measure}@{chosen[1]}")
+        if not before:
+            said.append(f"{measure} {chosen[1]} (none earlier)")
+    text = (f"factors at their latest period on or before the target's "
+            f"{target['period']} ({day.isoformat() if day else 'undated'})"
+            + (", else the earliest after: " + ", ".join(said) if said else ""))
+    return specs, text
 
 
 def _fitted_design(reg: RegressionResult, factor_names: list[str]) -> Design:

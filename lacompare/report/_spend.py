@@ -197,6 +197,8 @@ def build_spend(store: Store, *, target: str | None = None,
          Column("p", "p", role="rate", decimals=4),
          Column("note", "Expected link (Newton Europe)", role="text")],
         name="Factors (values)"), html=False)
+    if model.common_period:
+        fac.note(f"Periods: {model.common_period}.")
     missing = [r for r in rows if r["coef"] != r["coef"]]
     if missing:
         fac.note("Not in the model, for want of a measure: "
@@ -387,7 +389,7 @@ def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
     """Why expected spend differs: each factor's part, in a chart and a sentence."""
     from lacompare.analysis._spend_explain import describe_contributions
     from lacompare.charts import contribution_chart
-    from lacompare.geography import resolve_authority
+    from lacompare.geography import match_authority_strict
 
     pred = model.predictions
     columns = [c for c in pred.columns if c.startswith("contribution_")]
@@ -412,7 +414,7 @@ def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
     ordered = ordered.sort_values("expected", ascending=False)
     chosen = [*ordered.head(3)["la_code"], *ordered.tail(3)["la_code"][::-1]]
     if authority:
-        match = resolve_authority(authority)
+        match = match_authority_strict(authority, current=True)
         if match.la_code in set(pred["la_code"]):
             chosen = [match.la_code, *[c for c in chosen if c != match.la_code]]
         else:
