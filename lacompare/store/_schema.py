@@ -220,6 +220,36 @@ DDL = [
         closeness VARCHAR
     )
     """,
+    # The indicator catalogue (lacompare.catalogue), refreshed from its packaged
+    # file by the catalogue package: kept in the store so SQL and exports see the
+    # curated ids, labels and polarity beside the raw measures.
+    f"""
+    CREATE TABLE IF NOT EXISTS indicators (
+        indicator_id VARCHAR PRIMARY KEY,
+        label VARCHAR NOT NULL,
+        topic VARCHAR NOT NULL,
+        unit VARCHAR,
+        polarity VARCHAR NOT NULL CHECK (polarity IN {POLARITIES!r}),
+        decimals INTEGER NOT NULL,
+        year_type VARCHAR,
+        reference_date VARCHAR,
+        description VARCHAR,
+        headline BOOLEAN NOT NULL DEFAULT false,
+        position INTEGER NOT NULL
+    )
+    """,
+    # Each indicator's store measures in order of preference (rank 1 first).
+    """
+    CREATE TABLE IF NOT EXISTS indicator_sources (
+        indicator_id VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        measure VARCHAR NOT NULL,
+        breakdown VARCHAR NOT NULL DEFAULT '',
+        published BOOLEAN NOT NULL,
+        note VARCHAR,
+        PRIMARY KEY (indicator_id, rank)
+    )
+    """,
     """
     CREATE TABLE IF NOT EXISTS load_issues (
         source_id INTEGER NOT NULL,
