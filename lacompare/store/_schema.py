@@ -229,6 +229,7 @@ DDL = [
         label VARCHAR NOT NULL,
         topic VARCHAR NOT NULL,
         unit VARCHAR,
+        additive BOOLEAN NOT NULL DEFAULT false,
         polarity VARCHAR NOT NULL CHECK (polarity IN {POLARITIES!r}),
         decimals INTEGER NOT NULL,
         year_type VARCHAR,
