@@ -39,6 +39,7 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
+from lacompare.report._profile_spend import add_spend_section, prepare_profile_spend
 from lacompare.report.tables import MISSING_SYMBOLS, Column, ReportTable
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def prepare_profiles(
     exclude: Sequence[str] | str | None = None,
     labels: Mapping[str, str] | None = None,
     trends: bool = True,
+    with_spend: bool = True,
 ) -> ProfileData:
     """Compare every authority on the headline measures, latest and over time.
 
@@ -146,6 +148,9 @@ def prepare_profiles(
         Labels by spec, overriding the store's.
     trends
         Also compare every earlier period (for the trend charts and sentences).
+    with_spend
+        Also fit the expected-spend model once, for each profile's "Expected
+        spend" section (when the store has spend per child and its factors).
     """
     from lacompare.analysis import compare
 
@@ -228,8 +233,15 @@ def prepare_profiles(
                                     .dropna()))
         tracker.use(s.measure, s.breakdown, periods_used or None)
     tracker.use_neighbours(set_used)
+    spend, why_not = prepare_profile_spend(store) if with_spend else (None, None)
+    if why_not:
+        notes.append(f"No expected-spend section: {why_not}.")
+    if spend is not None:
+        for v in spend.regression.variables.itertuples():
+            tracker.use(v.measure, v.breakdown or "", [v.period])
     return ProfileData(specs, latest, trend, decimals, auth, neighbours, set_used,
-                       label, tracker.frame(), list(dict.fromkeys(notes)))
+                       label, tracker.frame(), list(dict.fromkeys(notes)),
+                       spend=spend)
 
 
 # ------------------------------------------------------------------- sentences
@@ -650,6 +662,8 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
                         "blue) among all authorities; one period only, so no trend.",
                 name=f"Rank {spec.key}"[:31])
 
+    if data.spend is not None:
+        add_spend_section(doc, data.spend, la_code, name)
     if nb_names:
         nb = doc.section("Statistical neighbours")
         nb.p(f"{possessive(name)} statistical neighbours ({data.neighbour_label}), "

@@ -196,14 +196,16 @@ def test_profile_names_significant_differences(profiles):
 def test_profile_is_self_contained_with_sources(store, leeds):
     doc, html = leeds
     assert_self_contained(html)
-    assert len(doc.figures()) == 3  # two one-period rankings and one trend
+    # Two one-period rankings, one trend, and the expected-spend section's chart.
+    assert [f.name for f in doc.figures()][-1] == "Expected spend"
+    assert len(doc.figures()) == 4
     sources = html[html.index('id="sources"'):]
     loaded = store.query("SELECT file, loaded_at FROM sources")
-    for name in (CLA, IDACI, SPEND):
+    # The population is a factor of the expected-spend model, so it is a source.
+    for name in (CLA, IDACI, SPEND, POPULATION):
         row = loaded[loaded["file"].str.endswith(Path(name).name)].iloc[0]
         assert Path(name).name in sources
         assert pd.Timestamp(row["loaded_at"]).strftime("%Y-%m-%d %H:%M") in sources
-    assert Path(POPULATION).name not in sources  # not used by this report
     assert "dfe_statistical_neighbours_2025.csv" in sources
 
 
@@ -450,6 +452,22 @@ def test_spend_report_explains_a_named_authority_first(store):
     assert first.name == "Why Blackpool"
 
 
+def test_la_profile_explains_expected_spend_with_the_spend_reports_model(store):
+    from lacompare.analysis import model_spend
+
+    doc = build_report("la-profile", store, authority="Blackpool",
+                       measures=["csc_expenditure_per_child"])
+    figure = next(f for f in doc.figures() if f.name == "Expected spend")
+    assert "Blackpool's expected spend" in figure.description
+    text = plain_text(render_html(doc))
+    model = model_spend(store, "csc_expenditure_per_child")
+    row = model.predictions.set_index("la_name").loc["Blackpool"]
+    # The same model as the spend report: the same prediction.
+    assert f"Predicted spend per child £{row['predicted']:,.0f}" in text
+    assert re.search(r"Most of Blackpool's (higher|lower) expected spend", text)
+    assert "not a cause" in text
+
+
 # ------------------------------------------------------------------------- CLI
 
 
@@ -473,8 +491,8 @@ def test_cli_writes_each_template(db, tmp_path):
         assert f"wrote {out}" in result.output
     text = (tmp_path / "variation.html").read_text()
     assert "2023 to 2025" in text
-    result = runner.invoke(app, ["report", "spend", "--db", str(db), "--authority",
-                                 "York"])
+    result = runner.invoke(app, ["report", "spend", "--db", str(db), "--date",
+                                 "2024-10-04"])
     assert result.exit_code == 1
-    assert "spend does not take --authority" in result.output
+    assert "spend does not take --date" in result.output
     assert len(result.output.strip().splitlines()) == 1

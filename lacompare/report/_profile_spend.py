@@ -1,0 +1,111 @@
+"""The la-profile's expected-spend section: why this authority's expected spend
+differs from the average, by the five factors of the spend-variation study.
+
+The model is fitted once for all authorities (with the profiles' other
+comparisons) and each profile reads its own row; it is the same model as the spend
+report's, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lacompare.report._reports import Document
+    from lacompare.store import Store
+
+#: Spend measures a profile explains, most preferred first: CSC spend per child
+#: (DfE's children's social care dashboard, 2024-25).
+PROFILE_SPEND_TARGETS = ("csc_expenditure_per_child",)
+#: Readable names of the five factors' families.
+FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
+                "Population aged 0-25", "disposable_income": "Disposable income",
+                "unemployment": "Unemployment", "crime": "Crime"}
+
+
+def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
+    """The expected-spend model for the profiles, or why there is none.
+
+    Returns ``(model, None)`` or ``(None, reason)``: the store may have no spend
+    per child, or no factor for it.
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> prepare_profile_spend(open_store(":memory:"))[1]
+    'no spend per child in the store (csc_expenditure_per_child)'
+    """
+    from lacompare.analysis import model_spend
+    from lacompare.errors import LacompareError
+
+    present = set(store.query("SELECT DISTINCT measure FROM observations")["measure"])
+    target = next((t for t in PROFILE_SPEND_TARGETS if t in present), None)
+    if target is None:
+        return None, ("no spend per child in the store ("
+                      + ", ".join(PROFILE_SPEND_TARGETS) + ")")
+    try:
+        return model_spend(store, target), None
+    except LacompareError as exc:
+        return None, f"the expected-spend model could not be fitted: {exc}"
+
+
+def contribution_names(model: Any) -> dict[str, str]:
+    """``contribution_<factor>`` column → a readable factor name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> m = SimpleNamespace(factors=pd.DataFrame({"family": ["crime", None],
+    ...     "measure": ["crime_rate_per_1000", "x"], "label": ["Crime rate", "X"]}))
+    >>> contribution_names(m)
+    {'contribution_crime': 'Crime', 'contribution_x': 'X'}
+    """
+    names = {}
+    for row in model.factors.dropna(subset=["measure"]).itertuples():
+        family = row.family if isinstance(row.family, str) and row.family else None
+        key = f"contribution_{family or row.measure}"
+        names[key] = FAMILY_NAMES.get(family or "", None) or (
+            row.label if isinstance(row.label, str) and row.label else row.measure)
+    return names
+
+
+def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> bool:
+    """Add "Expected spend" to a profile; False when the authority was not modelled.
+
+    A sentence names the factors that raise or lower its expected spend most, a
+    chart shows each factor's part, and the limits are stated.
+    """
+    import pandas as pd
+
+    from lacompare.analysis._spend_explain import describe_contributions
+    from lacompare.charts import contribution_chart
+
+    pred = model.predictions
+    if la_code not in set(pred["la_code"]):
+        return False
+    names = contribution_names(model)
+    columns = [c for c in names if c in pred.columns]
+    row = pred.set_index("la_code").loc[la_code]
+    parts = row[columns]
+    sec = doc.section("Expected spend: the factors behind it")
+    sentence = describe_contributions(
+        name, parts.rename(index={c: "contribution_" + names[c].lower()
+                                  for c in columns}), "£")
+    sec.p(f"{sentence} Predicted spend per child £{row['predicted']:,.0f} against "
+          f"£{row['actual']:,.0f} spent; the average prediction is "
+          f"£{pred['predicted'].mean():,.0f} ({model.n} authorities).")
+    frame = pd.DataFrame({"factor": [names[c] for c in columns],
+                          "contribution": parts.to_numpy(dtype=float)})
+    sec.figure(contribution_chart(frame, authority=name,
+                                  measure="spend per child (£)",
+                                  number_format="$,.0f"),
+               caption="Each factor's part of the difference between this "
+                       "authority's expected spend and the average (Shapley values "
+                       "of the expected-spend model; see the spend report).",
+               name="Expected spend")
+    sec.note("An association across authorities, not a cause: the factors do not "
+             "set what an authority should spend. The claimant count divides every "
+             "year by the mid-2023 population; GDHI is in current prices; recorded "
+             "crime is for one year.")
+    return True
