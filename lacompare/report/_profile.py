@@ -73,6 +73,8 @@ class ProfileData:
     neighbour_label: str | None
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: The expected-spend model fitted once for every profile (or None).
+    spend: Any = None
 
     def resolve(self, authority: str) -> str:
         """The ONS code of an authority given by name or code (one with values)."""
