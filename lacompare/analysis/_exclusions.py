@@ -135,13 +135,17 @@ def _named_authorities(store: Store, text: str) -> list[str]:
                ORDER BY la_code""", [text]).fetchall()]
     if codes:
         return codes
-    from lacompare.geography import resolve_authority
+    from lacompare.geography import UnknownAuthority, match_authority_strict
     from lacompare.store import authority_key
 
-    match = resolve_authority(text)
-    if not match.resolved:
-        near = (f"; nearest: {', '.join(match.candidates)}" if match.candidates
-                else "")
+    # Exact names, codes and aliases only: leaving out a guessed authority would
+    # change every figure without a word. An abolished one may be left out.
+    try:
+        match = match_authority_strict(text)
+    except UnknownAuthority as err:
+        near = ("; did you mean " + ", ".join(s.label for s in err.suggestions) + "?"
+                if err.suggestions and err.reason == "unknown" else "")
         raise InputError(f"cannot exclude {text!r}: not an authority, region, nor "
-                         f"'column:value' with an authorities column{near}")
+                         f"'column:value' with an authorities column{near}"
+                         ) from None
     return [authority_key(match.la_code, match.dfe_code)]

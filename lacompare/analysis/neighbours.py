@@ -927,12 +927,12 @@ def neighbours_of(
     >>> nb = neighbours_of(s, "Northamptonshire", period="2020")
     Traceback (most recent call last):
     ...
-    lacompare.errors.InputError: Northamptonshire (E10000021) has no neighbours in ...
+    lacompare.geography._strict.UnknownAuthority: Northamptonshire (E10000021) did not exist on 2022-03-31: it was abolished on 2021-04-01; ...
     >>> nb = neighbours_of(s, "Bedford", period="2020")
     >>> len(nb), [e["la_name"] for e in nb.attrs["excluded"]]
     (8, ['West Northamptonshire', 'North Northamptonshire'])
     """
-    from lacompare.geography import resolve_authority
+    from lacompare.geography import match_authority_strict
     from lacompare.store import authority_key
 
     set_id = _default_set(store, set_id)
@@ -944,11 +944,9 @@ def neighbours_of(
     if present:
         key = la
     else:
-        match = resolve_authority(la, as_of=_as_of(valid_for))
-        if not match.resolved:
-            near = f"; nearest: {', '.join(match.candidates)}" \
-                if match.candidates else ""
-            raise InputError(f"{la!r} is not an authority{near}")
+        # Exact names, codes and aliases only, of the set's day: a misspelling
+        # or an authority gone by then is refused naming who to ask for.
+        match = match_authority_strict(la, as_of=_as_of(valid_for))
         key = authority_key(match.la_code, match.dfe_code)
     frame = _set_frame(store, set_id)
     frame = frame[frame["la_code"] == key].reset_index(drop=True)

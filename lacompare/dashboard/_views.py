@@ -106,26 +106,26 @@ def authority_choices(state: DashboardStore) -> pd.DataFrame:
 
 
 def find_authority(state: DashboardStore, text: str) -> str:
-    """The ONS code of an authority named any way the registry knows.
+    """The store key of an authority named any way the registry knows.
 
     Codes (ONS or DfE), names and their variants ('St.Helens', 'Bath & N.E
-    Somerset') resolve; an unknown name raises an InputError naming the nearest.
+    Somerset') resolve, the same rule as every command
+    (:func:`lacompare.geography.match_authority_strict`): a misspelling raises
+    :class:`~lacompare.geography.UnknownAuthority` naming the nearest names, and an
+    abolished authority its successors, rather than showing another authority. A
+    store key from a link or a picker (an abolished council's too) is taken as it is.
     """
-    from lacompare.geography import resolve_authority
+    from lacompare.geography import match_authority_strict
+    from lacompare.store import authority_key
 
     text = (text or "").strip()
     if not text:
         raise InputError("type an authority's name or code")
     choices = authority_choices(state)
-    exact = choices[(choices["la_code"].str.lower() == text.lower())
-                    | (choices["la_name"].str.lower() == text.lower())]
-    if len(exact):
-        return str(exact["la_code"].iloc[0])
-    match = resolve_authority(text)
-    if not match.resolved:
-        near = f"; nearest: {', '.join(match.candidates)}" if match.candidates else ""
-        raise InputError(f"no authority {text!r}{near}")
-    return str(match.la_code)
+    if text in set(choices["la_code"]):
+        return text
+    match = match_authority_strict(text.removeprefix("dfe:"), current=True)
+    return authority_key(match.la_code, match.dfe_code)
 
 
 def authority_name(state: DashboardStore, la_code: str) -> str:

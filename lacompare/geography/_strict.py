@@ -166,8 +166,9 @@ def _abolished(reg: Registry, ent: Entity, day: date | None, query: str
     assert ent.valid_to is not None
     ended = ent.valid_to + timedelta(days=1)
     name = reg.describe(ent.key)
-    when = f"did not exist on {day.isoformat()}: " if day is not None else ""
-    message = f"{when}{name} was abolished on {ended.isoformat()}"
+    message = (f"{name} did not exist on {day.isoformat()}: it was abolished on "
+               f"{ended.isoformat()}" if day is not None
+               else f"{name} was abolished on {ended.isoformat()}")
     offered = tuple(_suggestion(e, since=True) for e in _successors(reg, ent, day))
     if offered:
         dates = sorted({s.since for s in offered if s.since is not None})

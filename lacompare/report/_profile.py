@@ -77,26 +77,18 @@ class ProfileData:
     spend: Any = None
 
     def resolve(self, authority: str) -> str:
-        """The ONS code of an authority given by name or code (one with values)."""
-        text = str(authority).strip()
-        low = text.lower()
-        auth = self.authorities
-        hit = auth[(auth["la_code"].str.lower() == low)
-                   | (auth["dfe_code"].fillna("").astype(str).str.lower() == low)
-                   | (auth["la_name"].str.lower() == low)]
-        if len(hit) > 1:
-            current = hit[hit["has_values"]]
-            hit = current if len(current) else hit
-        if len(hit):
-            return str(hit["la_code"].iloc[-1])
-        from lacompare.geography import resolve_authority
+        """The store key of an authority given by an exact name, code or alias.
 
-        match = resolve_authority(text)
-        if not match.resolved:
-            near = f"; nearest: {', '.join(match.candidates)}" \
-                if match.candidates else ""
-            raise InputError(f"no authority {text!r}{near}")
-        return str(match.la_code)
+        A profile shows the latest figures, so the authority must exist today: an
+        abolished one is refused naming its successors; a misspelling, with the
+        nearest names (:func:`lacompare.geography.match_authority_strict`).
+        """
+        from lacompare.geography import match_authority_strict
+        from lacompare.store import authority_key
+
+        text = str(authority).strip().removeprefix("dfe:")
+        match = match_authority_strict(text, current=True)
+        return authority_key(match.la_code, match.dfe_code)
 
     def name_of(self, la_code: str) -> str:
         row = self.authorities[self.authorities["la_code"] == la_code]

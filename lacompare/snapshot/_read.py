@@ -149,18 +149,31 @@ def resolve_la(text: str, *, file: str | None = None, sheet: str | None = None,
                row: int | None = None, column: str | None = None) -> str:
     """An authority's ONS code from a name or code, or an InputError.
 
+    Exact names, codes and aliases only (a council's own snapshot names one
+    authority: a misspelling is refused with the nearest names, never guessed).
+
     Examples
     --------
     >>> resolve_la("Leicester")
     'E06000016'
+    >>> resolve_la("Leicestr")
+    Traceback (most recent call last):
+    ...
+    lacompare.geography._strict.UnknownAuthority: no authority 'Leicestr'; did you mean Leicester (E06000016)?
     """
-    from lacompare.geography import resolve_authority
+    from lacompare.geography import UnknownAuthority, match_authority_strict
 
-    match = resolve_authority(text)
-    if not match.resolved or not match.la_code:
-        near = f"; nearest: {', '.join(match.candidates)}" if match.candidates else ""
-        raise InputError(f"no authority {text!r}{near}", file=file, sheet=sheet,
-                         row=row, column=column)
+    try:
+        match = match_authority_strict(text)
+    except UnknownAuthority as err:
+        if not any((file, sheet, row, column)):
+            raise
+        raise InputError(err.message, file=file, sheet=sheet, row=row,
+                         column=column) from None
+    if not match.la_code:
+        raise InputError(f"{match.la_name} (DfE {match.dfe_code}) has no ONS code: "
+                         "snapshots are of authorities since 2011", file=file,
+                         sheet=sheet, row=row, column=column)
     return str(match.la_code)
 
 

@@ -191,9 +191,15 @@ def test_neighbours_of_errors(store):
         neighbours_of(store, "Kent")
     with pytest.raises(InputError, match="no neighbour set 'c'"):
         neighbours_of(store, "Kent", "c")
-    with pytest.raises(InputError, match="not an authority"):
+    with pytest.raises(InputError, match="no authority 'Atlantis'"):
         neighbours_of(store, "Atlantis", "a")
-    with pytest.raises(InputError, match="Cumberland .* has no neighbours in set"):
+    # Names are never guessed; an authority gone by the set's year names its heirs.
+    with pytest.raises(InputError, match="did you mean Barnsley"):
+        neighbours_of(store, "Barnsly", "a")
+    with pytest.raises(InputError, match="Cumbria .* abolished .* Cumberland"):
+        neighbours_of(store, "Cumbria", "a")
+    with pytest.raises(InputError, match="Cumberland .* did not exist on .* "
+                       "before it: Cumbria"):
         neighbours_of(store, "Cumberland", "b")
 
 
