@@ -313,6 +313,7 @@ def _count(value: Any) -> str:
 # Commands of later stages live beside their code; each module's register(app)
 # adds its commands and imports nothing heavy at module level.
 COMMAND_MODULES = (
+    "lacompare.catalogue._commands",  # measures
     "lacompare.analysis._commands_summary",  # summary, compare, derive
     "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
     "lacompare.analysis._commands_models",  # model
