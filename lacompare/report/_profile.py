@@ -75,6 +75,36 @@ class ProfileData:
     notes: list[str] = field(default_factory=list)
     #: The expected-spend model fitted once for every profile (or None).
     spend: Any = None
+    #: Row positions in ``latest`` by authority, in ``latest`` by measure key and
+    #: in ``trends`` by (key, authority): one grouping when the data is made, so
+    #: that each profile finds its rows by lookup rather than by comparing every
+    #: row's strings (quadratic over 153 profiles × hundreds of measures).
+    latest_rows: dict[str, Any] = field(default_factory=dict, repr=False)
+    key_rows: dict[str, Any] = field(default_factory=dict, repr=False)
+    trend_rows: dict[tuple[str, str], Any] = field(default_factory=dict,
+                                                   repr=False)
+    names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.latest = self.latest.reset_index(drop=True)
+        self.trends = self.trends.reset_index(drop=True)
+        self.latest_rows = _positions(self.latest, "la_code")
+        self.key_rows = _positions(self.latest, "key")
+        self.trend_rows = _positions(self.trends, ["key", "la_code"])
+        self.names = dict(zip(self.authorities["la_code"].astype(str),
+                              self.authorities["la_name"].astype(str), strict=True))
+
+    def latest_of(self, la_code: str) -> pd.DataFrame:
+        """``latest``'s rows for one authority (every headline measure)."""
+        return self.latest.iloc[self.latest_rows.get(la_code, [])]
+
+    def latest_for(self, key: str) -> pd.DataFrame:
+        """``latest``'s rows for one measure spec (every authority)."""
+        return self.latest.iloc[self.key_rows.get(key, [])]
+
+    def trend_of(self, key: str, la_code: str) -> pd.DataFrame:
+        """``trends``' rows for one measure spec and one authority."""
+        return self.trends.iloc[self.trend_rows.get((key, la_code), [])]
 
     def resolve(self, authority: str) -> str:
         """The store key of an authority given by an exact name, code or alias.
@@ -91,8 +121,17 @@ class ProfileData:
         return authority_key(match.la_code, match.dfe_code)
 
     def name_of(self, la_code: str) -> str:
-        row = self.authorities[self.authorities["la_code"] == la_code]
-        return str(row["la_name"].iloc[0]) if len(row) else la_code
+        """The authority's name (its code when the registry has none)."""
+        return self.names.get(la_code, la_code)
+
+
+def _positions(frame: pd.DataFrame, by: str | list[str]) -> dict[Any, Any]:
+    """Row positions of ``frame`` for each value of ``by`` (one pass)."""
+    if frame.empty:
+        return {}
+    groups = frame.groupby(by, sort=False, dropna=False).indices
+    # A multi-column grouping gives tuple keys already; keep positions as arrays.
+    return dict(groups)
 
 
 def _default_specs(store: Store) -> list[str]:
@@ -194,11 +233,16 @@ def prepare_profiles(
              pd.DataFrame(columns=["key", "la_code", "period", "value",
                                    "neighbours_mean", "region_value",
                                    "england_value"]))
+    # One grouping by measure for the decimals and the sources, not a string
+    # comparison over every row for each measure.
+    latest_by_key = dict(tuple(latest.groupby("key", sort=False)))
+    trend_by_key = dict(tuple(trend.groupby("key", sort=False))) if len(trend) else {}
+    empty = latest.iloc[0:0]
     decimals = {}
     for s in specs:
-        vals = latest.loc[latest["key"] == s.key, "value"]
-        if len(trend):
-            vals = pd.concat([vals, trend.loc[trend["key"] == s.key, "value"]])
+        mine, history = latest_by_key.get(s.key, empty), trend_by_key.get(s.key)
+        vals = mine["value"] if history is None else pd.concat(
+            [mine["value"], history["value"]])
         decimals[s.key] = measure_decimals(vals.dropna(), s.unit)
     auth = store.query("SELECT la_code, dfe_code, la_name, region, valid_to "
                        "FROM authorities ORDER BY la_code")
@@ -222,9 +266,10 @@ def prepare_profiles(
                       "figures are left out (load one: lacompare neighbours load).")
     tracker = SourceTracker(store)
     for s in specs:
-        periods_used = sorted(set(trend.loc[trend["key"] == s.key, "period"])
-                              | set(latest.loc[latest["key"] == s.key, "period"]
-                                    .dropna()))
+        history = trend_by_key.get(s.key)
+        periods_used = sorted(
+            (set() if history is None else set(history["period"]))
+            | set(latest_by_key.get(s.key, empty)["period"].dropna()))
         tracker.use(s.measure, s.breakdown, periods_used or None)
     tracker.use_neighbours(set_used)
     spend, why_not = prepare_profile_spend(store) if with_spend else (None, None)
@@ -441,7 +486,7 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
     from lacompare.charts import ranked_bar_chart, trend_chart
 
     name = data.name_of(la_code)
-    mine = data.latest[data.latest["la_code"] == la_code].set_index("key")
+    mine = data.latest_of(la_code).set_index("key")
     if mine.empty or mine["value"].notna().sum() == 0:
         raise InputError(f"{name} ({la_code}) has no value for any of the headline "
                          "measures: " + ", ".join(s.key for s in data.specs))
@@ -463,8 +508,7 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
             continue
         row = mine.loc[spec.key].to_dict()
         dec = data.decimals.get(spec.key, 0)
-        trend = data.trends[(data.trends["key"] == spec.key)
-                            & (data.trends["la_code"] == la_code)]
+        trend = data.trend_of(spec.key, la_code)
         sentences = profile_sentences(row, name, spec, dec, trend)
         v = row.get("value")
 
@@ -642,8 +686,8 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
                        caption=f"{name} against its comparators over time.",
                        name=f"Trend {spec.key}"[:31])
         elif _is_num(row.get("value")):
-            every = data.latest[(data.latest["key"] == spec.key)
-                                & data.latest["value"].notna()]
+            every = data.latest_for(spec.key)
+            every = every[every["value"].notna()]
             every = every[every["rank"].notna()]
             shown = every[["la_name", "value"]]
             sec.figure(ranked_bar_chart(
