@@ -259,6 +259,83 @@ def understated(data: bytes, part: str, size: int) -> bytes:
     return bytes(out)
 
 
+def _biff(typ: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", typ, len(data)) + data
+
+
+def _compound_file(stream: bytes) -> bytes:
+    """A minimal OLE2 compound file holding one stream, 'Workbook' (512-byte
+    sectors: the FAT, the directory, then the stream, padded past the 4,096-byte
+    mini-stream cutoff so that it sits in ordinary sectors)."""
+    stream = stream + b"\0" * max(4096 - len(stream), 0)
+    n = -(-len(stream) // 512)
+    assert n <= 126, "one FAT sector only"
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    header = bytearray(512)
+    header[:8] = bytes.fromhex("D0CF11E0A1B11AE1")
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIIII", header, 0x28, 0, 1, 1, 0, 4096, end, 0, end, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([free] * 108))
+    fat = [0xFFFFFFFD, end] + [3 + i for i in range(n - 1)] + [end]
+    fat += [free] * (128 - len(fat))
+
+    def entry(name: str, typ: int, child: int, start: int, size: int) -> bytes:
+        e = bytearray(128)
+        raw = name.encode("utf-16-le") + b"\0\0"
+        e[:len(raw)] = raw
+        struct.pack_into("<HBBIII", e, 64, len(raw), typ, 1, free, free, child)
+        struct.pack_into("<II", e, 116, start, size)
+        return bytes(e)
+
+    directory = (entry("Root Entry", 5, 1, end, 0)
+                 + entry("Workbook", 2, free, 2, len(stream)) + b"\0" * 256)
+    return (bytes(header) + struct.pack("<128I", *fat) + directory
+            + stream + b"\0" * (n * 512 - len(stream)))
+
+
+def xls(cells: list[tuple[int, int, object]],
+        dimension: tuple[int, int, int, int] = (0, 2, 0, 2),
+        strings: int | None = None) -> bytes:
+    """A minimal BIFF8 XLS (one sheet, 'Data') with ``(row, column, value)`` cells,
+    a DIMENSIONS record (first row, last row + 1, first col, last col + 1) and,
+    if ``strings`` is given, an SST record claiming that many strings."""
+    bof_globals = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0, 1997,
+                                            0, 0x0600))
+    sheet = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0, 1997, 0,
+                                      0x0600))
+    sheet += _biff(0x0200, struct.pack("<IIHHH", *dimension, 0))
+    for row, col, value in cells:
+        if isinstance(value, str):  # LABEL: a compressed (1 byte a char) string
+            text = value.encode("latin-1")
+            sheet += _biff(0x0204, struct.pack("<HHHHB", row, col, 15, len(text), 0)
+                           + text)
+        else:  # NUMBER
+            number = float(value)  # type: ignore[arg-type]
+            sheet += _biff(0x0203, struct.pack("<HHHd", row, col, 15, number))
+    sheet += _biff(0x000A)
+    name = b"Data"
+    sst = b"" if strings is None else _biff(0x00FC, struct.pack("<ii", 0, strings))
+    size = len(bof_globals) + len(sst) + 4 + 8 + len(name) + 4
+    globals_ = (bof_globals + sst
+                + _biff(0x0085, struct.pack("<IBBBB", size, 0, 0, len(name), 0)
+                        + name)
+                + _biff(0x000A))
+    assert len(globals_) == size
+    return _compound_file(globals_ + sheet)
+
+
+def small_xls() -> bytes:
+    """The small table as XLS (read as it is)."""
+    return xls([(0, 0, "local_authority"), (0, 1, "m"), (1, 0, "Leeds"),
+                (1, 1, 5.0)])
+
+
+def far_cells_xls() -> bytes:
+    """A cell at the reader's last row and column (16-bit both: 65,536 × 65,536)."""
+    return xls([(0, 0, "local_authority"), (0, 1, "m"), (1, 0, "Leeds"),
+                (1, 1, 5.0), (65535, 65535, "x")])
+
+
 #: Environment that lifts the workbook limits, so that a test can see what the
 #: reader itself does with a hostile file (in a child process only).
 NO_LIMITS = {

@@ -25,9 +25,10 @@ in a child process with a memory ceiling, so that whatever the reader does to
 itself (an abort, running out of memory, a hang) becomes an error message and the
 server keeps serving.
 
-XLSB (binary records in a zip) is measured the same way. XLS (the binary format
-before 2007) is not a zip and is not measured: its grid is at most 65,536 rows ×
-256 columns, which the reader can hold.
+XLSB (binary records in a zip) is measured the same way, and XLS (BIFF records
+in an OLE2 file, :mod:`lacompare.sources._workbooks_xls`), where the declared
+dimension and the shared-string count are held to the limits too: the reader
+reserves memory for them before reading a cell.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import multiprocessing
 import os
 import re
 import signal
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -170,8 +172,8 @@ class SheetSize:
 
 @dataclass
 class WorkbookSize:
-    """What :func:`check_workbook_size` measured of a workbook (``kind`` "zip";
-    "other" for a file that is not a zip, which is not measured)."""
+    """What :func:`check_workbook_size` measured of a workbook (``kind``: "zip"
+    or "ole2"; "other" for a path that is missing or a folder, not measured)."""
 
     file: str
     kind: str
@@ -249,7 +251,6 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fh: Any) -> Iterator[by
             while chunk := part.read(CHUNK):
                 yield chunk
         return
-    import struct
     import zlib
 
     fh.seek(info.header_offset)
@@ -613,9 +614,13 @@ def _is_sheet_part(name: str) -> bool:
 
 
 def _kind(magic: bytes) -> str:
-    # A zip is measured as whatever it holds, whatever its name says: a reader
-    # given bytes (the hub) finds the format from the content.
-    return "zip" if magic == b"PK\x03\x04" else "other"
+    # A file is measured as what it is, whatever its name says: a reader given
+    # bytes (the hub) finds the format from the content.
+    from lacompare.sources._workbooks_xls import CFB_MAGIC
+
+    if magic[:4] == b"PK\x03\x04":
+        return "zip"
+    return "ole2" if magic[:8] == CFB_MAGIC else "other"
 
 
 def check_workbook_size(
@@ -627,9 +632,11 @@ def check_workbook_size(
     """Measure a workbook before it is read, and refuse one over the limits.
 
     Streams every part of the zip (XLSX, XLSM, XLSB, ODS) without expanding any
-    whole, so a hostile file costs what its first bytes over a limit cost.
-    Files that are not zips (XLS, or not a workbook at all) pass unmeasured and
-    are left to the reader's own errors.
+    whole, so a hostile file costs what its first bytes over a limit cost, and
+    reads an XLS file's records. Anything it cannot measure is refused, as a file
+    that cannot be read: the reader's own libraries accept some files these do
+    not (a zip with a damaged signature or version), and what is not measured is
+    not safe.
 
     Parameters
     ----------
@@ -671,30 +678,36 @@ rows × 16,384 columns (declared A1:XFD1048576); lacompare reads at most \
     lim = _limits(limits)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        name = filename or "upload"
-        return _check(io.BytesIO(data), data[:4], name, lim)
+        return _check(io.BytesIO(data), data[:8], filename or "upload", lim)
     path = Path(source)
     name = filename or str(source)
     try:
-        stat = path.stat()
-        with path.open("rb") as fh:
-            magic = fh.read(4)
+        digest = _digest(path)
     except OSError:
-        return WorkbookSize(name, "other")  # the reader says what is wrong
-    if magic != b"PK\x03\x04":
-        return WorkbookSize(name, "other")
-    return _cached_check(str(path.resolve()), stat.st_size, stat.st_mtime_ns, name,
-                         lim)
+        return WorkbookSize(name, "other")  # missing, a folder: the caller says so
+    return _cached_check(str(path), digest, name, lim)
+
+
+def _digest(path: Path) -> str:
+    """The file's hash: the key of a measurement (a file rewritten within one
+    clock tick keeps its size and time, not its hash)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_check(path: str, size: int, mtime: int, name: str,
+def _cached_check(path: str, digest: str, name: str,
                   limits: WorkbookLimits) -> WorkbookSize:
-    # One load reads a workbook's sheet names and then its cells; measuring it
-    # once is enough while the file is unchanged (size and time are the key).
-    del size, mtime
+    # One load reads a workbook's sheet names and then its cells: measuring it
+    # once is enough while its content is the same.
+    del digest
     with open(path, "rb") as fh:
-        return _check(fh, fh.read(4), name, limits)
+        return _check(fh, fh.read(8), name, limits)
 
 
 def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> WorkbookSize:
@@ -702,13 +715,21 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
 
     kind = _kind(magic)
     result = WorkbookSize(name, kind)
+    if kind == "ole2":
+        return _check_xls(fh, result, limits)
     if kind == "other":
-        return result
+        # The reader would try it anyway (by its name, or by looking for a zip's
+        # directory at the end): unmeasured is unsafe, so it is refused here.
+        what = "the file is empty" if not magic else (
+            "neither a zip (XLSX, XLSB, ODS) nor an OLE2 file (XLS)")
+        raise InputError(f"cannot read workbook: {what}", file=name)
     try:
         fh.seek(0)
         zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return result  # not a readable zip: the reader gives its own error
+    except Exception as exc:  # noqa: BLE001 - zipfile raises many types
+        # Refused, not left to the reader: its zip library reads some zips this
+        # one will not (a bad version field), and unmeasured is unsafe.
+        raise InputError(f"cannot read workbook: {_short(exc)}", file=name) from None
     with zf:
         infos = zf.infolist()
         result.compressed_bytes = sum(i.compress_size for i in infos)
@@ -753,10 +774,38 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                 else:
                     for _ in chunks:
                         pass
-        except zlib.error as exc:
+        except InputError:
+            raise
+        except (zlib.error, struct.error, zipfile.BadZipFile, EOFError, OSError,
+                NotImplementedError, RuntimeError, ValueError) as exc:
             raise InputError(f"cannot read workbook: {_short(exc)}",
                              file=name) from None
         result.expanded_bytes = budget.total
+    return result
+
+
+def _check_xls(fh: Any, result: WorkbookSize, limits: WorkbookLimits
+               ) -> WorkbookSize:
+    """An XLS file: its Workbook stream's size, then each sheet's records."""
+    from lacompare.sources._workbooks_xls import _Bad, scan_xls, workbook_stream
+
+    cap = limits.max_expanded_mb * MiB
+    try:
+        stream = workbook_stream(fh, cap)
+    except _Bad as exc:  # refused: unmeasured is unsafe (see _check)
+        raise InputError(f"cannot read workbook: {exc}", file=result.file) from None
+    except ValueError as exc:
+        raise InputError(_over(
+            f"the workbook stream is {exc.args[0] / MiB:,.0f} MB",
+            f"{cap // MiB:,} MB", "max_expanded_mb"), file=result.file) from None
+    except (OSError, struct.error) as exc:
+        raise InputError(f"cannot read workbook: {_short(exc)}",
+                         file=result.file) from None
+    if stream is None:
+        return result
+    result.expanded_bytes = len(stream)
+    result.sheets = scan_xls(stream, result.file, limits,
+                             functools.partial(_check_sheet, result.file, limits))
     return result
 
 
@@ -823,10 +872,11 @@ def open_workbook(source: str | Path | bytes, *, filename: str | None = None,
     >>> _ = book.add_worksheet("Data").write(0, 0, "la"); book.close()
     >>> open_workbook(out.getvalue()).sheet_names
     ['Data']
-    >>> open_workbook(b"not a workbook", filename="x.xlsx")
+    >>> open_workbook(b"la,pop", filename="x.xlsx")
     Traceback (most recent call last):
     ...
-    lacompare.errors.InputError: x.xlsx: cannot read workbook: Cannot detect file format
+    lacompare.errors.InputError: x.xlsx: cannot read workbook: neither a zip (XLSX, \
+XLSB, ODS) nor an OLE2 file (XLS)
     """
     name = filename or str(source if not isinstance(source, bytes) else "upload")
     check_workbook_size(source, filename=name, limits=limits)
@@ -841,8 +891,28 @@ def _open_calamine(source: str | Path | bytes, name: str) -> Any:
         if isinstance(source, bytes):
             return CalamineWorkbook.from_filelike(io.BytesIO(source))
         return CalamineWorkbook.from_path(str(source))
-    except Exception as exc:  # calamine raises several types for bad workbooks
-        raise InputError(f"cannot read workbook: {_short(exc)}", file=name) from None
+    except BaseException as exc:  # noqa: BLE001 - see _reader_error
+        raise _reader_error(exc, "cannot read workbook", name) from None
+
+
+def _reader_error(exc: BaseException, what: str, name: str,
+                  sheet: str | None = None) -> BaseException:
+    """The error to raise for what python-calamine raised.
+
+    Its errors are several types, and a Rust panic on a damaged file arrives as
+    ``pyo3_runtime.PanicException``, a BaseException (it is not an Exception):
+    both are the file's fault and become one line. Interrupts stay interrupts.
+
+    Examples
+    --------
+    >>> str(_reader_error(ValueError("bad zip"), "cannot read workbook", "a.xlsx"))
+    'a.xlsx: cannot read workbook: bad zip'
+    >>> isinstance(_reader_error(KeyboardInterrupt(), "x", "a.xlsx"), KeyboardInterrupt)
+    True
+    """
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return exc
+    return InputError(f"{what}: {_short(exc)}", file=name, sheet=sheet)
 
 
 def read_sheets(
@@ -924,9 +994,8 @@ def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
     for sheet in wanted:
         try:
             cells = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine raises several types for bad sheets
-            raise InputError(f"cannot read sheet: {_short(exc)}", file=name,
-                             sheet=sheet) from None
+        except BaseException as exc:  # noqa: BLE001 - see _reader_error
+            raise _reader_error(exc, "cannot read sheet", name, sheet) from None
         out.append((sheet, cells))
     return names, out
 

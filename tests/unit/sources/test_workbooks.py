@@ -221,6 +221,29 @@ def test_xlsb_is_measured_too(tmp_path):
         read_sheets(path)
 
 
+def test_xls_is_measured_with_its_declared_dimension_and_string_count(tmp_path):
+    """python-calamine aborts on each of these XLS files of 4 KB: a cell at
+    (65535, 65535), a DIMENSIONS record of 4 billion rows (it reserves room for
+    them). The string count is held to what the stream could hold."""
+    path = tmp_path / "s.xls"
+    path.write_bytes(hostile.small_xls())
+    assert read_sheets(path) == (
+        ["Data"], [("Data", [["local_authority", "m"], ["Leeds", 5.0]])])
+    assert check_workbook_size(path).sheets[0].declared == "A1:B2"
+    cases = {
+        hostile.far_cells_xls(): "sheet 'Data': the sheet has 65,536 columns",
+        hostile.xls([(0, 0, "la")], dimension=(0, 4_000_000_000, 0, 256)):
+            "sheet 'Data': the sheet declares 4,000,000,000 rows × 256 columns "
+            r"\(A1:IV4000000000\); lacompare reads at most 10,000,000 cells",
+        hostile.xls([(0, 0, "la")], strings=2_000_000_000):
+            "the shared string table claims 2,000,000,000 strings",
+    }
+    for data, message in cases.items():
+        path.write_bytes(data)
+        with pytest.raises(InputError, match=rf"^{path}, {message}|^{path}: {message}"):
+            read_sheets(path)
+
+
 def test_the_content_not_the_name_decides_what_is_measured(tmp_path):
     """A reader given bytes (the hub's upload) finds the format from the content:
     an ODS named .xlsx is measured as an ODS."""
