@@ -118,6 +118,26 @@ def _resolve_las(la: str | Sequence[str] | None, period: str | None = None,
     return list(dict.fromkeys(out))
 
 
+def _not_then(auth: list[tuple[Any, ...]], n_extra: int, meta: list[tuple[Any, ...]],
+              chosen: dict[str, str]) -> tuple[Any, list[str]]:
+    """Authorities × measures: True where the authority did not exist on the day
+    of the measure's compared period (codes not in the registry: False), and each
+    measure's day (ISO text) for the notes."""
+    import numpy as np
+
+    from lacompare.derive._dates import reference_day
+
+    days = [reference_day(chosen[r[0]], r[4]) if r[0] in chosen else None
+            for r in meta]
+    out = np.zeros((len(auth) + n_extra, len(meta)), dtype=bool)
+    for j, day in enumerate(days):
+        if day is None:
+            continue
+        out[:len(auth), j] = [(r[6] is not None and day < r[6])
+                              or (r[5] is not None and day > r[5]) for r in auth]
+    return out, [d.isoformat() if d else "" for d in days]
+
+
 def _requested(measures: str | Sequence[str] | None) -> list[str] | None:
     if isinstance(measures, str):
         return [m.strip() for m in measures.split(",") if m.strip()]
@@ -466,8 +486,8 @@ def compare(
         raise InputError(f"funnel_model must be one of {', '.join(FUNNEL_MODELS)}")
     issues = IssueLog()
     auth = store.con.execute(
-        "SELECT la_code, dfe_code, la_name, region, region_code, valid_to "
-        "FROM authorities").fetchall()
+        "SELECT la_code, dfe_code, la_name, region, region_code, valid_to, "
+        "valid_from FROM authorities").fetchall()
     targets = _resolve_las(la, period)
     wanted = _requested(measures)
     if wanted is not None and not wanted:
@@ -545,9 +565,21 @@ def compare(
             "reason": pd.Series(why[xl].tolist(), dtype="str")})
     else:
         excluded = _no_exclusions().copy()
+    # Each measure's distribution holds the authorities that existed on its
+    # period's day: a value filed under a council after its abolition, or under
+    # its successor before that was created, would count one area twice.
+    gone, days = _not_then(auth, len(extras), meta, chosen)
+    gl, gm = np.nonzero(present & gone & ~np.isnan(value) & ~dropped[:, None])
+    if len(gl):
+        excluded = pd.concat([excluded, pd.DataFrame({
+            "measure": pd.Series([names[m] for m in gm], dtype="str"),
+            "la_code": pd.Series([univ[i] for i in gl], dtype="str"),
+            "la_name": pd.Series(la_name[gl].tolist(), dtype="str"),
+            "reason": pd.Series([f"did not exist on {days[m]}" for m in gm],
+                                dtype="str")})], ignore_index=True)
 
     # Distribution of authorities per measure: n, mean, SD (ddof=1).
-    in_dist = present & ~np.isnan(value) & ~dropped[:, None]
+    in_dist = present & ~np.isnan(value) & ~dropped[:, None] & ~gone
     dist = np.where(in_dist, value, np.nan)
     n = count = in_dist.sum(axis=0)
     # Sums along contiguous rows (numpy's pairwise summation).

@@ -187,6 +187,48 @@ def _not_existing(store: Store, values: pd.DataFrame,
                      index=values.index)
 
 
+def _ended_before(store: Store, values: pd.DataFrame,
+                  used: dict[str, list[str]]) -> pd.Series:
+    """For each per-authority figure, why it is not counted (None: counted): its
+    authority was abolished before the window's last period.
+
+    Each authority is counted once: a distribution over a window holds the
+    authorities that existed on the day of its last period. A council that was
+    split or merged during the window (Cumbria 2023, Northamptonshire 2021) would
+    otherwise be counted beside its successors, the same area twice; its values
+    cannot be given to one successor, so it is left out, saying so. A recode with
+    the same area (North Yorkshire 2023) is one lineage already, under its new code.
+    """
+    import pandas as pd
+
+    from lacompare.derive._dates import reference_day
+    from lacompare.derive._store import measure_info
+
+    life = store.query("SELECT la_code, valid_to, successors FROM authorities")
+    names = dict(store.con.execute(
+        "SELECT la_code, la_name FROM authorities").fetchall())
+    ends = {}
+    for m, periods in used.items():
+        ref = measure_info(store, m).reference_date
+        days = [(d, p) for p in periods if (d := reference_day(p, ref)) is not None]
+        ends[m] = max(days) if days else (None, None)
+    frame = values[["measure", "la_code"]].merge(life, on="la_code", how="left")
+    out = []
+    for m, end, after in zip(frame["measure"], frame["valid_to"],
+                             frame["successors"], strict=True):
+        day, period = ends[m]
+        if day is None or pd.isna(end) or pd.Timestamp(end) >= pd.Timestamp(day):
+            out.append(None)
+            continue
+        end = pd.Timestamp(end).date()
+        heirs = [names.get(c.strip(), c.strip()) for c in str(after or "").split(";")
+                 if c.strip()]
+        gone = (end + dt.timedelta(days=1)).isoformat()
+        out.append(f"abolished {gone}, before {period}; its area is counted under "
+                   + (" and ".join(heirs) if heirs else "its successors"))
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def summarise(
     store: Store,
     measure: str | Sequence[str],
@@ -280,7 +322,17 @@ def summarise(
     frames, used = [], {}
     for m in measures:
         vals = window_values(store, m, periods, how=per_la, breakdown=breakdown,
-                             min_periods=min_periods, source_id=source_id)
+                             min_periods=min_periods, source_id=source_id,
+                             existing=True)
+        outside = vals.attrs.pop("not_existing", [])
+        if outside:
+            name_of = dict(zip(auth["la_code"], auth["la_name"], strict=True))
+            shown = sorted({f"{name_of.get(c, c)} {p}" for c, p, _ in outside})
+            what = ("1 value of an authority in a period it did not exist in is"
+                    if len(outside) == 1 else f"{len(outside)} values of "
+                    "authorities in periods they did not exist in are")
+            issues.add("not-existing", f"{m}: {what} not counted: "
+                       + ", ".join(shown[:8]) + (" …" if len(shown) > 8 else ""))
         vals.insert(0, "measure", m)
         if per_la == "pooled":
             used[m] = sorted(vals["period"].unique().tolist())
@@ -316,6 +368,18 @@ def summarise(
     gone["reason"] = "did not exist in " + gone["measure"].map(
         {m: f"{p[0]}:{p[-1]}" if p else "" for m, p in used.items()})
     kept = kept[~absent]
+    ended = (_ended_before(store, kept, used) if per_la != "pooled"
+             else pd.Series(None, index=kept.index, dtype=object))
+    abolished = kept[ended.notna()].assign(reason=ended[ended.notna()])
+    kept = kept[ended.isna()]
+    if len(abolished):
+        ends = {m: p[-1] for m, p in used.items() if p}
+        issues.add("counted-once", "each authority counted once: those that "
+                   "existed at the last period ("
+                   + ", ".join(f"{m} {p}" for m, p in ends.items())
+                   + "); councils abolished before it are left out, their areas "
+                   "counted under their successors")
+    gone = pd.concat([gone, abolished], ignore_index=True)
     no_value = kept[kept["value"].isna()].copy()
     no_value["reason"] = ("no value: " + no_value["missing_reason"].fillna("missing"))
     excluded = pd.concat([excluded, gone, no_value], ignore_index=True)[

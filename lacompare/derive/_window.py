@@ -257,6 +257,7 @@ def window_values(
     breakdown: str | None = "",
     min_periods: int | None = None,
     source_id: int | None = None,
+    existing: bool = False,
 ) -> pd.DataFrame:
     """One figure per authority over a window of periods (not stored).
 
@@ -284,6 +285,13 @@ def window_values(
         with fewer, its figure is missing with reason ``too-few-periods``.
     source_id
         Only values from this load.
+    existing
+        Count a value only if its authority existed on the period's day (the
+        registry's ``valid_from``/``valid_to``): others are missing with reason
+        ``not-existing``, and the values so set aside are listed in
+        ``.attrs["not_existing"]`` (``(la_code, period, value)`` tuples), so a distribution
+        never holds a council after its abolition or its successor before it was
+        created.
 
     Returns
     -------
@@ -323,6 +331,7 @@ def window_values(
     chosen = select_periods(available, periods, info.reference_date)
     cur = _current(store, measure, bd, info.reference_date, chosen, source_id)
     cur["value"] = cur["value"].astype(float)
+    set_aside = _outside_lifetimes(store, cur) if existing else None
     first_last = _first_last(cur)
     if how == "pooled":
         out = cur[["la_code", "breakdown", "period", "value", "missing_reason",
@@ -333,7 +342,10 @@ def window_values(
         out["n_values"] = out["value"].notna().astype(int)
         out["n_periods"] = 1
         out["first_period"] = out["last_period"] = out["period"]
-        return out.reset_index(drop=True)
+        out = out.reset_index(drop=True)
+        if set_aside is not None:
+            out.attrs["not_existing"] = set_aside
+        return out
     # An authority recoded without boundary change is one lineage; it is reported
     # under the latest code it has in the window.
     keys = ["lk", "breakdown"]
@@ -375,7 +387,30 @@ def window_values(
                                "last_period"]]
     out["n_values"] = out["n_values"].astype(int)
     out["n_periods"] = out["n_periods"].astype(int)
+    if set_aside is not None:
+        out.attrs["not_existing"] = set_aside
     return out
+
+
+def _outside_lifetimes(store: Store, cur: pd.DataFrame
+                       ) -> list[tuple[str, str, float]]:
+    """Make missing (reason ``not-existing``) the rows of ``cur`` whose authority
+    did not exist on the row's day; return the values so set aside."""
+    import pandas as pd
+
+    life = store.query("SELECT la_code, valid_from, valid_to FROM authorities")
+    span = cur[["la_code"]].merge(life, on="la_code", how="left")
+    day = pd.to_datetime(cur["day"]).to_numpy()
+    start = pd.to_datetime(span["valid_from"]).to_numpy()
+    end = pd.to_datetime(span["valid_to"]).to_numpy()
+    # NaT compares False: an open end, or a code not in the registry, is kept.
+    outside = (day < start) | (day > end)
+    gone = cur.loc[outside & cur["value"].notna().to_numpy(),
+                   ["la_code", "period", "value"]]
+    cur.loc[outside, "value"] = float("nan")
+    cur.loc[outside, "missing_reason"] = "not-existing"
+    # Tuples, not a frame: pandas compares attrs when frames are concatenated.
+    return list(gone.itertuples(index=False, name=None))
 
 
 def _first_last(cur: pd.DataFrame) -> pd.DataFrame:
