@@ -101,6 +101,41 @@ def _authorities(store: Store, by: str) -> pd.DataFrame:
             FROM authorities""")
 
 
+#: Groupings that change with the date (Cornwall was a shire county until 2009).
+_DATED = ("la_type", "region", "region_code", "london_region")
+
+
+def _dated_groups(store: Store, auth: pd.DataFrame, by: str,
+                  used: dict[str, list[str]], issues: IssueLog) -> pd.DataFrame:
+    """Groups as they were on the last day of the periods summarised.
+
+    The store's ``authorities`` table has today's type; a 2002 table must be grouped
+    by 2002's (lacompare/geography/data/authority_history.csv). Authorities that did
+    not exist that day keep their own.
+    """
+    from lacompare.derive._dates import reference_day
+    from lacompare.derive._store import measure_info
+    from lacompare.geography import authorities_on
+    from lacompare.store import authority_key
+
+    days = [d for m, periods in used.items() for p in periods
+            if (d := reference_day(p, measure_info(store, m).reference_date))]
+    if by not in _DATED or not days:
+        return auth
+    day = max(days)
+    on = authorities_on(day)
+    groups = (on["london_region"].where(on["london_region"] != "", on["region"])
+              if by == "london_region" else on[by])
+    keys = [authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"],
+                                                strict=True)]
+    dated = auth.assign(group=auth["la_code"].map(dict(zip(keys, groups, strict=True)))
+                        .fillna(auth["group"]))
+    if not dated["group"].equals(auth["group"]):
+        issues.add("dated-groups", f"{by} as on {day.isoformat()} (the last period's "
+                   "reference day), not today's", severity="info")
+    return dated
+
+
 def _order(groups: pd.Series) -> pd.Series:
     order = {name: i for i, name in enumerate(REGION_ORDER)}
     n = len(order)
@@ -354,6 +389,7 @@ def summarise(
                            f"{weights} and are left out of the weighted mean")
         frames.append(vals)
     values = pd.concat(frames, ignore_index=True)
+    auth = _dated_groups(store, auth, by, used, issues)
     values = values.merge(auth[["la_code", "la_name", "group"]], on="la_code",
                           how="left")
     values["group"] = values["group"].fillna("Unknown")

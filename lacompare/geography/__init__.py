@@ -28,6 +28,12 @@ from ._districts import (
     read_districts,
 )
 from ._files import resolve_file
+from ._history import (
+    authorities_on,
+    authority_type_on,
+    history_on,
+    read_authority_history,
+)
 from ._match import (
     FUZZY_MARGIN,
     FUZZY_THRESHOLD,
@@ -43,6 +49,10 @@ __all__ = [
     "FUZZY_MARGIN",
     "FUZZY_THRESHOLD",
     "ONS_CODE_TYPES",
+    "authorities_on",
+    "authority_type_on",
+    "history_on",
+    "read_authority_history",
     "DistrictMatch",
     "Match",
     "Suggestion",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, TypeVar
@@ -592,9 +592,26 @@ def resolve_authority(
     if text is None:
         return _none("", "empty value")
     try:
-        return _resolve_text(text, day, guess)
+        return _on_day(_resolve_text(text, day, guess), day)
     except Exception as exc:  # noqa: BLE001 - resolution must never raise on data
         return _none(text, f"could not be resolved: {exc}")
+
+
+def _on_day(m: Match, day: date | None) -> Match:
+    """The match with the type and region its authority had on ``day``.
+
+    The registry keeps today's type; Cornwall was a shire county in 2002
+    (data/authority_history.csv), and a 2002 table must be grouped as it was.
+    """
+    if day is None or not m.resolved:
+        return m
+    from ._history import history_on
+
+    row = history_on(m.la_code or m.dfe_code or "", day)
+    if row is None:  # not in existence that day: the note already says so
+        return m
+    return replace(m, la_type=row["la_type"], region=row["region"],
+                   london_region=row["london_region"] or row["region"])
 
 
 def match_authorities(

@@ -59,13 +59,16 @@ def _areas() -> pd.DataFrame:
     return _read_data_csv("areas.csv")
 
 
-def read_authorities() -> pd.DataFrame:
+def read_authorities(as_of: date | str | None = None) -> pd.DataFrame:
     """The registry of English upper-tier authorities, current and former.
 
     One row per authority entity (the lifetime of one ONS code): the 153 current
     authorities with children's services duties and their predecessors since 1998.
     Blank cells are empty strings; the columns are described in the ``# `` lines at the
-    top of ``lacompare/geography/data/authorities.csv``.
+    top of ``lacompare/geography/data/authorities.csv``. With ``as_of``, only the
+    authorities that existed that day, with that day's type, region and ONS code
+    (``data/authority_history.csv``; see
+    :func:`lacompare.geography.authorities_on`).
 
     Returns
     -------
@@ -80,7 +83,14 @@ def read_authorities() -> pd.DataFrame:
     >>> northants = reg[reg["dfe_code"] == "928"]
     >>> northants[["la_code", "valid_to", "successors"]].values.tolist()
     [['E10000021', '2021-03-31', 'E06000061;E06000062']]
+    >>> on = read_authorities(as_of="2002-04-01")
+    >>> len(on), on.loc[on["la_name"] == "Cornwall", "la_type"].item()
+    (150, 'shire county')
     """
+    if as_of is not None:
+        from ._history import authorities_on
+
+        return authorities_on(as_of)
     return _authorities().copy()
 
 
