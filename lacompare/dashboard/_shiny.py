@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lacompare.dashboard import _render, _views
+from lacompare.dashboard._upload import upload_limit_text
 from lacompare.errors import LacompareError
 
 if TYPE_CHECKING:
@@ -175,7 +176,8 @@ def shiny_app(store: DashboardStore) -> App:
             ui.p("The file is checked as lacompare ingest checks it and loaded all "
                  "or nothing: if anything is wrong, nothing changes."),
             ui.div(
-                ui.input_file("upload_file", "File (CSV, XLSX, XLS, ODS or Parquet)",
+                ui.input_file("upload_file", "File (CSV, XLSX, XLS, ODS or Parquet; "
+                              f"at most {upload_limit_text(store)})",
                               accept=[".csv", ".xlsx", ".xls", ".ods", ".parquet"]),
                 ui.input_select("upload_spec", "Mapping spec (optional)", specs),
                 ui.input_text("upload_period", "Period for every row (optional)",

@@ -73,6 +73,21 @@ def _size(n: int) -> str:
     return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
+def upload_limit_text(store: Any = None) -> str:
+    """The upload limit as the Data page states it (``store.max_upload_bytes``,
+    else the environment's, else 25 MB).
+
+    Examples
+    --------
+    >>> class Store:
+    ...     max_upload_bytes = 5 << 20
+    >>> upload_limit_text(Store())
+    '5.0 MB'
+    """
+    own = getattr(store, "max_upload_bytes", None)
+    return _size(own if own is not None else max_upload_bytes())
+
+
 def check_upload(file: str | Path, filename: str, limit: int | None = None) -> None:
     """Refuse an uploaded file over the limit, naming the user's file.
 
