@@ -138,8 +138,9 @@ def register(app: typer.Typer) -> None:
         """An authority against its neighbours, region and England.
 
         Per measure: value, neighbours' mean and median, region and England values,
-        rank among all authorities (1 = best), quartile band A-D (A = best),
-        z-score and a significance flag naming its test. Rates derived with
+        rank among all authorities (1 = best; for a neutral measure 1 = highest),
+        quartile band (A: best quarter … D: worst; a neutral measure's bands say
+        highest … lowest quarter, never best or worst), z-score and a significance flag naming its test. Rates derived with
         'lacompare derive rate' are tested with funnel limits around England's
         rate; other measures by |z| against all authorities.
 
@@ -181,15 +182,23 @@ def register(app: typer.Typer) -> None:
             # Result columns may hold None, NaN or pandas' NA for "no value".
             return "" if value is None or pd.isna(value) else str(value)
 
+        from lacompare.catalogue import band_text, indicator_decimals
+
         for r in t.itertuples(index=False):
+            key = f"{r.measure}[{r.breakdown}]" if r.breakdown else r.measure
+            # The catalogue's decimals where it knows the measure (IDACI 3 dp).
+            dec = indicator_decimals(key, t.loc[t["measure"] == r.measure, "value"])
+            dec = 1 if dec is None else dec
             flag = text(r.flag)
             if flag and flag != "within":
                 flag = f"{flag} ({text(r.flag_level)})"
             rank = f"{r.rank}/{r.rank_of}" if text(r.rank) else ""
             cells = ([text(r.la_name) or r.la_code] if several else []) + [
-                r.measure, text(r.period), printed(r.value, r.missing_reason),
-                _num(r.neighbours_mean, 1), _num(r.region_value, 1),
-                _num(r.england_value, 1), rank, text(r.quartile), _num(r.z, 2), flag]
+                r.measure, text(r.period), printed(r.value, r.missing_reason, dec),
+                _num(r.neighbours_mean, dec), _num(r.region_value, dec),
+                _num(r.england_value, dec), rank,
+                band_text(text(r.quartile) or None, text(r.polarity)), _num(r.z, 2),
+                flag]
             table.add_row(*[str(c) for c in cells])
         console.print(table)
         for line in result.notes():

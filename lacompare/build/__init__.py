@@ -105,6 +105,8 @@ class BuildResult:
     policy: str = "keep"
     seconds: float = 0.0
     issues: IssueLog = field(default_factory=IssueLog)
+    #: The indicator catalogue's refresh (lacompare.catalogue.CatalogueRefresh).
+    catalogue: Any = None
 
     def of_status(self, status: str) -> list[FileOutcome]:
         return [f for f in self.files if f.status == status]
@@ -133,6 +135,8 @@ class BuildResult:
             lines.append(f"neighbours: {f.id}: {f.detail}")
         for f in self.of_status("dictionary"):
             lines.append(f"{f.id}: {f.detail}")
+        if self.catalogue is not None:
+            lines.extend(self.catalogue.summary_lines())
         for name, d in self.derived.items():
             lines.append(f"derived {name}: {d.n:,} values")
         for name, d in self.aggregated.items():
@@ -385,6 +389,11 @@ def build_store(
         _fetch_all(store, result, progress, fetch_client)
     if steps:
         _steps(store, plan, policy, result, progress)
+    from lacompare.catalogue import refresh_catalogue
+
+    # Forced: the loads above may have rewritten measures' polarity, which the
+    # catalogue curates (a workforce rate published without one is higher-is-worse).
+    result.catalogue = refresh_catalogue(store, force=True)
     if progress:
         progress("done", work, work)
     result.seconds = time.perf_counter() - started

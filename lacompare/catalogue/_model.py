@@ -6,6 +6,7 @@ import functools
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -211,6 +212,52 @@ def indicator_for_key(key: str) -> Indicator | None:
         if any(s.key == key for s in ind.sources):
             return ind
     return None
+
+
+def indicator_decimals(key: str, values: Iterable[float] = ()) -> int | None:
+    """Decimal places to print a store key's values with, from its catalogue
+    indicator (IDACI 3), never more than the values hold (a source published in
+    whole numbers prints whole); ``None`` for a key outside the catalogue.
+
+    Examples
+    --------
+    >>> indicator_decimals("iod2025_idaci_average_score", [0.2345, 0.1])
+    3
+    >>> indicator_decimals("cin_rate_per_10000", [232.0, 330.0])
+    0
+    >>> indicator_decimals("no_such_measure") is None
+    True
+    """
+    ind = indicator_for_key(key)
+    if ind is None:
+        return None
+    finite = [float(v) for v in values if v == v and v is not None]
+    return next((d for d in range(ind.decimals)
+                 if all(abs(round(v, d) - v) < 1e-9 for v in finite)), ind.decimals)
+
+
+#: Quartile bands A-D in words: for a measure with a polarity A is the best quarter;
+#: for a neutral one A is the highest (never "best": a high value is not good or bad).
+_POLAR_QUARTERS = ("best", "second-best", "second-worst", "worst")
+_NEUTRAL_QUARTERS = ("highest", "second-highest", "second-lowest", "lowest")
+
+
+def band_text(band: str | None, polarity: str) -> str:
+    """A quartile band (A-D) as a table prints it, respecting polarity.
+
+    Examples
+    --------
+    >>> band_text("A", "higher-is-worse"), band_text("A", "neutral")
+    ('A: best quarter', 'highest quarter')
+    >>> band_text("D", "neutral"), band_text(None, "neutral")
+    ('lowest quarter', '')
+    """
+    if not isinstance(band, str) or band not in ("A", "B", "C", "D"):
+        return ""
+    i = "ABCD".index(band)
+    if polarity in ("higher-is-better", "higher-is-worse"):
+        return f"{band}: {_POLAR_QUARTERS[i]} quarter"
+    return f"{_NEUTRAL_QUARTERS[i]} quarter"
 
 
 def headline_keys() -> list[tuple[str, str]]:

@@ -61,22 +61,31 @@ class CatalogueRefresh:
 
     ``polarity_changes``: (measure, polarity before, polarity now) of the store's
     ``measures`` rows the catalogue set; ``conflicts``: measures whose indicators
-    disagree on polarity (left as they were).
+    disagree on polarity, and ``partial``: measures with breakdowns the catalogue
+    does not name (both left as they were).
     """
 
     refreshed: bool
     indicators: int = 0
     polarity_changes: list[tuple[str, str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    #: Measures with breakdowns outside the catalogue (their polarity left alone).
+    partial: list[str] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         if not self.refreshed:
             return ["indicator catalogue: the store's copy is current"]
         lines = [f"indicator catalogue: {self.indicators} indicators"]
-        lines += [f"  polarity of {m}: {a} -> {b} (from the catalogue)"
-                  for m, a, b in self.polarity_changes]
-        lines += [f"  polarity of {m} left as it is: its indicators disagree"
-                  for m in self.conflicts]
+        if self.polarity_changes:
+            lines.append(f"  polarity set from the catalogue for "
+                         f"{len(self.polarity_changes)} measures: " + ", ".join(
+                             f"{m} ({a} -> {b})" for m, a, b in self.polarity_changes))
+        if self.conflicts:
+            lines.append("  polarity left as it is (its indicators disagree): "
+                         + ", ".join(self.conflicts))
+        if self.partial:
+            lines.append("  polarity left as it is (breakdowns outside the "
+                         "catalogue): " + ", ".join(self.partial))
         return lines
 
 
@@ -141,6 +150,14 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
         "breakdown": s.breakdown, "published": s.published, "note": s.note}
         for i in cat for r, s in enumerate(i.sources, start=1)])
     polarity, conflicts = catalogue_polarities()
+    # A measure whose store breakdowns are not all catalogue sources (the CLA
+    # release's generic 'percentage') keeps its polarity: the others may differ.
+    named = {(s.measure, s.breakdown) for i in cat for s in i.sources}
+    held = store.con.execute(
+        "SELECT DISTINCT measure, breakdown FROM observations WHERE measure IN "
+        "(SELECT unnest(?::VARCHAR[]))", [list(polarity)]).fetchall()
+    partial = sorted({m for m, b in held if (m, b) not in named})
+    polarity = {m: p for m, p in polarity.items() if m not in partial}
     before = dict(store.con.execute(
         "SELECT measure, polarity FROM measures WHERE measure IN "
         "(SELECT unnest(?::VARCHAR[]))", [list(polarity)]).fetchall())
@@ -168,7 +185,7 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     finally:
         con.unregister("_indicators")
         con.unregister("_indicator_sources")
-    return CatalogueRefresh(True, len(cat), changes, conflicts)
+    return CatalogueRefresh(True, len(cat), changes, conflicts, partial)
 
 
 def _writable(store: Store) -> bool:

@@ -147,33 +147,28 @@ def format_p(p: float) -> str:
     return fmt(p)
 
 
-@functools.lru_cache(maxsize=1)
 def read_headline_measures() -> list[tuple[str, str]]:
-    """The packaged headline measures (``data/headline_measures.csv``) as
-    ``(slot, key)`` pairs, in order of preference within each slot.
+    """The headline indicators of the catalogue (:mod:`lacompare.catalogue`, the
+    one place the set is kept) as ``(slot, key)`` pairs: the indicator's id and
+    each of its store keys in order of preference.
 
     Examples
     --------
     >>> read_headline_measures()[0][0]
-    'cla_rate'
+    'cla_rate_per_10000'
     """
-    import csv
-    from importlib.resources import files
+    from lacompare.catalogue import headline_keys
 
-    text = (files("lacompare.dashboard") / "data" / "headline_measures.csv"
-            ).read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines()
-                          if line and not line.startswith("#"))
-    return [(r["slot"], r["key"]) for r in rows]
+    return headline_keys()
 
 
 def default_profile_measures(state: DashboardStore) -> list[str]:
     """The profile's measures when none are asked for.
 
-    For each slot of :func:`read_headline_measures` (CLA, CIN and CP rates,
-    spend per child, IDACI), the first key the store has values for; a store
-    with none of them gets its measures with a polarity, else the first few in
-    the catalogue (so that any store has a profile).
+    For each headline indicator of :func:`read_headline_measures` (CLA, CIN and
+    CP rates, workforce, spend per child, IDACI), the first key the store has
+    values for; a store with none of them gets its measures with a polarity,
+    else the first few in the catalogue (so that any store has a profile).
     """
     cat = measure_catalogue(state)
     keys = set(cat["key"])
@@ -339,6 +334,7 @@ def measure_table(view: MeasureView) -> ReportTable:
     """The explorer's table: rank, authority, region, value, band and flag."""
     import pandas as pd
 
+    from lacompare.catalogue import indicator_decimals
     from lacompare.report._reports import measure_decimals
     from lacompare.report.tables import Column, ReportTable
 
@@ -354,7 +350,11 @@ def measure_table(view: MeasureView) -> ReportTable:
                  else (f or "") for f, lvl in
                  zip(shown["flag"], shown["flag_level"], strict=True)],
         "england": shown["england_value"].astype(float)})
-    decimals = measure_decimals(view.table["value"].dropna(), view.spec.unit)
+    values = view.table["value"].dropna()
+    # The catalogue's decimals where it knows the measure (IDACI 3 dp).
+    known = indicator_decimals(view.spec.key, values)
+    decimals = known if known is not None else measure_decimals(values,
+                                                                view.spec.unit)
     notes = [f"Rank among the {len(view.table)} authorities with a value ({order}); "
              "quartile band A is the best quarter (for a neutral measure, the "
              "highest)."]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lacompare.catalogue import indicator_decimals
 from lacompare.errors import InputError
 from lacompare.report._reports import (
     Document,
@@ -243,7 +244,10 @@ def prepare_profiles(
         mine, history = latest_by_key.get(s.key, empty), trend_by_key.get(s.key)
         vals = mine["value"] if history is None else pd.concat(
             [mine["value"], history["value"]])
-        decimals[s.key] = measure_decimals(vals.dropna(), s.unit)
+        # The catalogue's decimals where it knows the measure (IDACI 3 dp).
+        known = indicator_decimals(s.key, vals.dropna())
+        decimals[s.key] = (known if known is not None
+                           else measure_decimals(vals.dropna(), s.unit))
     auth = store.query("SELECT la_code, dfe_code, la_name, region, valid_to "
                        "FROM authorities ORDER BY la_code")
     with_values = set(latest.loc[latest["value"].notna(), "la_code"])
