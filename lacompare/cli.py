@@ -233,8 +233,9 @@ def ingest(
     console = _console()
     for line in result.summary_lines():
         console.print(line, markup=False)
-    shown = [i for i in result.issues
-             if i.kind not in ("unresolved-authority",) and i.severity != "info"]
+    # Unresolved rows, conflicts and a new source's reason are in the summary.
+    shown = [i for i in result.issues if i.severity != "info" and i.kind not in (
+        "unresolved-authority", "conflict", "new-source")]
     for issue in shown[:20]:
         console.print(f"  {issue.severity}: {issue}", markup=False)
     if len(shown) > 20:

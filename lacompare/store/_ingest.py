@@ -169,7 +169,7 @@ class IngestResult:
             lines.append(f"{len(summed)} authorities are sums of several rows "
                          "(each listed in the load's issues)")
         if self.vintage is not None:
-            lines.extend(("would be " if self.dry_run else "") + line
+            lines.extend(("(dry run) " if self.dry_run else "") + line
                          for line in self.vintage.summary_lines())
         if self.unresolved:
             lines.append(f"{len(self.unresolved):,} rows name no known authority:")
