@@ -15,12 +15,13 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-#: What ``--format`` takes in the analysis commands.
-FORMATS = ("table", "csv")
+#: What ``--format`` takes in the analysis commands (csv and json: data only on
+#: standard output; notes go to standard error).
+FORMATS = ("table", "csv", "json")
 
 
 def check_format(fmt: str) -> str:
-    """``fmt`` in lower case; InputError unless it is table or csv.
+    """``fmt`` in lower case; InputError unless it is table, csv or json.
 
     Examples
     --------
@@ -31,23 +32,42 @@ def check_format(fmt: str) -> str:
 
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise InputError(f"--format {fmt!r}: use table or csv")
+        raise InputError(f"--format {fmt!r}: use table, csv or json")
     return fmt
 
 
-def write_csv(frame: "pd.DataFrame", out: Path | None) -> None:
-    """The frame as CSV on stdout, or in ``out`` (saying so on stderr: stdout may
-    be piped into another program). Formula text is neutralised
-    (:func:`lacompare.cells.write_csv_safe`)."""
+def json_text(frame: "pd.DataFrame") -> str:
+    """The frame as a JSON array of records (missing values are null).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(json_text(pd.DataFrame({"la": ["Leeds"], "value": [float("nan")]})))
+    [{"la":"Leeds","value":null}]
+    """
+    # Text stays text in JSON: no formula neutralising (that is for spreadsheets).
+    return frame.to_json(orient="records", date_format="iso", force_ascii=False)
+
+
+def write_csv(frame: "pd.DataFrame", out: Path | None, fmt: str = "csv") -> None:
+    """The frame as CSV (or JSON, ``fmt='json'``) on stdout, or in ``out`` (saying
+    so on stderr: stdout may be piped into another program). CSV formula text is
+    neutralised (:func:`lacompare.cells.write_csv_safe`)."""
     from lacompare.cells import write_csv_safe
 
     if out is None:
-        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
+        if fmt == "json":
+            typer.echo(json_text(frame))
+        else:
+            typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
         return
     from lacompare.cli import _console
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_csv_safe(frame, out)
+    if fmt == "json":
+        out.write_text(json_text(frame) + "\n", encoding="utf-8")
+    else:
+        write_csv_safe(frame, out)
     _console(stderr=True).print(f"wrote {out}", markup=False)
 
 

@@ -111,7 +111,8 @@ def register(app: typer.Typer) -> None:
         "--exclude", help="Leave out authorities: a code, a name, a region or "
         "'region:London'; repeat for more.")]
     FormatOption = Annotated[str, typer.Option(
-        "--format", help="table (readable) or csv (coefficients on stdout).")]
+        "--format", help="table (readable), csv or json (the coefficients alone "
+        "on standard output).")]
     PeriodOption = Annotated[str | None, typer.Option(
         "--period", help="Period for variables that name none (default: each "
         "measure's latest).")]
@@ -126,14 +127,15 @@ def register(app: typer.Typer) -> None:
 
     def _show(result: Any, fmt: str, headline: str,
               tables: list[tuple["pd.DataFrame", str]]) -> Any:
-        """csv: the coefficients on stdout and the fit in one line on stderr;
-        table: the headline, the tables and who was left out. Returns the
-        console that later messages go to (stderr with csv: stdout is data)."""
-        if fmt == "csv":
-            err = _console(stderr=True)
-            from lacompare.cells import write_csv_safe
+        """csv or json: the coefficients on stdout and the fit in one line on
+        stderr; table: the headline, the tables and who was left out. Returns the
+        console that later messages go to (stderr with csv or json: stdout is
+        data)."""
+        if fmt != "table":
+            from lacompare.analysis._cli_output import write_csv
 
-            typer.echo(write_csv_safe(result.coefficients), nl=False)
+            err = _console(stderr=True)
+            write_csv(result.coefficients, None, fmt)
             err.print(_summary_line(result.fit), markup=False, soft_wrap=True)
             return err
         console = _console()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", help="table (readable) or csv (for scripts).")]
+    "--format", "-f", help="table (readable), csv or json (for scripts: data only "
+    "on standard output).")]
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write the CSV to this file instead of the screen.")]
 ExcludeOption = Annotated[list[str] | None, typer.Option(
@@ -190,8 +191,8 @@ def register(app: typer.Typer) -> None:
         with open_store(db, read_only=True) as store:
             result = compare_neighbour_sets(store, set_a, set_b)
         frame = result.per_authority
-        if fmt == "csv" or out is not None:
-            _emit_csv(frame, out)
+        if fmt != "table" or out is not None:
+            _emit_csv(frame, out, fmt)
             if out is None:
                 return
         else:
@@ -227,8 +228,8 @@ def register(app: typer.Typer) -> None:
             frame = neighbours_of(store, la, set_id, period=period)
         excluded = pd.DataFrame(frame.attrs.pop("excluded", []),
                                 columns=["la_code", "la_name", "reason"])
-        if fmt == "csv" or out is not None:
-            _emit_csv(frame, out)
+        if fmt != "table" or out is not None:
+            _emit_csv(frame, out, fmt)
             return
         cols = ["rank", "neighbour_name", "neighbour_region", "distance",
                 "closeness"]
@@ -252,8 +253,8 @@ def register(app: typer.Typer) -> None:
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             frame = list_neighbour_sets(store)
-        if fmt == "csv":
-            _emit_csv(frame, None)
+        if fmt != "table":
+            _emit_csv(frame, None, fmt)
         else:
             _print_table(frame[["set_id", "method", "valid_for", "authorities",
                                 "rows", "label"]], title="Neighbour sets")
@@ -305,8 +306,8 @@ def register(app: typer.Typer) -> None:
                                             exclude=exclude, breakdown=breakdown)
         console = _console()
         if len(names) == 2:
-            if fmt == "csv" or out is not None:
-                _emit_csv(result.to_frame(), out)
+            if fmt != "table" or out is not None:
+                _emit_csv(result.to_frame(), out, fmt)
                 if out is None:
                     return
             console.print(result.describe(), markup=False)
@@ -314,8 +315,8 @@ def register(app: typer.Typer) -> None:
             _print_excluded(result.excluded)
             return
         frame = matrix.long(adjust=adjust)
-        if fmt == "csv" or out is not None:
-            _emit_csv(frame, out)
+        if fmt != "table" or out is not None:
+            _emit_csv(frame, out, fmt)
             if out is None:
                 return
         else:
@@ -328,8 +329,8 @@ def register(app: typer.Typer) -> None:
 
     def _emit_test(result: Any, fmt: str, out: Path | None,
                    extra: "pd.DataFrame | None" = None) -> None:
-        if fmt == "csv" or out is not None:
-            _emit_csv(result.to_frame(), out)
+        if fmt != "table" or out is not None:
+            _emit_csv(result.to_frame(), out, fmt)
             if out is None:
                 return
         _console().print(result.describe(), markup=False)

@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
     from lacompare.cli import DbOption, _console, friendly
 
     FormatOption = Annotated[str, typer.Option(
-        "--format", "-f", help="table (for reading) or csv (for scripts).")]
+        "--format", "-f", help="table (for reading), csv or json (for scripts: data "
+        "only on standard output, notes on standard error).")]
     OutOption = Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the CSV here instead of standard output.")]
 
@@ -85,8 +86,8 @@ def register(app: typer.Typer) -> None:
             result = summarise(store, measure, by=by, periods=periods, per_la=per_la,
                                exclude=exclude, breakdown=breakdown, weights=weights)
         err = _console(stderr=True)
-        if fmt == "csv":
-            _emit_csv(result.table, out)
+        if fmt != "table":
+            _emit_csv(result.table, out, fmt)
             for line in result.notes():
                 err.print(line, markup=False)
             return
@@ -157,8 +158,8 @@ def register(app: typer.Typer) -> None:
             result = run_compare(store, la, measures, against=wanted, period=period,
                                  neighbour_set=neighbour_set, breakdown=breakdown,
                                  exclude=exclude)
-        if fmt == "csv":
-            _emit_csv(result.table, out)
+        if fmt != "table":
+            _emit_csv(result.table, out, fmt)
             err = _console(stderr=True)
             for line in result.notes():
                 err.print(line, markup=False)
