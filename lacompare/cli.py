@@ -141,25 +141,34 @@ def demo(
 @app.command()
 @friendly
 def resolve(
-    file: Annotated[Path, typer.Argument(help="CSV, XLSX or ODS file.")],
-    column: Annotated[str, typer.Option("--column", "-c",
-                                        help="Column holding names or codes.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write.")],
+    file: Annotated[Path, typer.Argument(
+        help="CSV, XLSX or ODS file; or one authority's name or code.")],
+    column: Annotated[str | None, typer.Option(
+        "--column", "-c", help="Column holding names or codes.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write.")]
+    = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Match the authorities that existed on this date (YYYY-MM-DD)."
     )] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="One name: table, csv or json.")] = "table",
 ) -> None:
-    """Match a column of authority names or codes to the registry.
+    """Match a column of authority names or codes to the registry, or one name.
 
-    Keeps every input column and adds la_code, dfe_code, la_name, region, la_type,
-    match (code / exact / alias / fuzzy / total-row / none) and score.
+    A file: keeps every input column and adds la_code, dfe_code, la_name, region,
+    la_type, match (code / exact / alias / fuzzy / total-row / none) and score.
+    One name: the authority it names exactly (name, code or alias; never a guess),
+    else the nearest names.
 
     Example: [bold]lacompare resolve services.csv --column local_authority --as-of
-    2021-03-31 --out matched.csv[/]
+    2021-03-31 --out matched.csv[/] · [bold]lacompare resolve "St.Helens"[/]
     """
     from lacompare.cells import write_csv_safe
     from lacompare.geography import resolve_file
 
+    if column is None or out is None:
+        _resolve_one(file, column, out, as_of, fmt)
+        return
     frame, issues = resolve_file(file, column, as_of=as_of)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv_safe(frame, out)
@@ -171,6 +180,34 @@ def resolve(
         console.print(f"  {issue}")
     if len(issues) > 20:
         console.print(f"  … and {len(issues) - 20} more")
+
+
+def _resolve_one(file: Path, column: str | None, out: Path | None,
+                 as_of: str | None, fmt: str) -> None:
+    """``resolve NAME``: one authority, strictly; a file needs --column and --out."""
+    import json
+
+    from lacompare.errors import InputError
+    from lacompare.geography._strict import strict_record
+
+    if file.is_file() or column is not None or out is not None:
+        raise InputError(f"{file}: a file needs --column and --out (one name "
+                         "needs neither)")
+    if fmt not in ("table", "csv", "json"):
+        raise InputError(f"--format {fmt!r}: use table, csv or json")
+    rec = strict_record(str(file), as_of=as_of)
+    if fmt == "json":
+        typer.echo(json.dumps(rec))
+    elif fmt == "csv":
+        from lacompare.cells import CsvSafeWriter
+
+        CsvSafeWriter(sys.stdout, lineterminator="\n").writedicts(list(rec), [rec])
+    else:
+        codes = ", ".join(c for c in (rec["la_code"], f"DfE {rec['dfe_code']}") if c)
+        _console().print(f"{rec['query']} → {rec['la_name']} ({codes}), "
+                         f"{rec['region']}, {rec['la_type']}; {rec['match']}"
+                         + (f"; {rec['note']}" if rec["note"] else ""),
+                         markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -281,3 +281,31 @@ def match_authority_strict(
     if day is None and current and not ent.current:
         raise _abolished(reg, ent, None, query)
     return m
+
+
+def strict_record(name_or_code: str, as_of: date | str | None = None
+                  ) -> dict[str, str]:
+    """What ``lacompare resolve NAME`` shows: the authority a name, code or alias
+    names exactly, as one flat record (strings; '' for none).
+
+    Raises :class:`UnknownAuthority` as :func:`match_authority_strict` does.
+
+    Examples
+    --------
+    >>> rec = strict_record("St.Helens")
+    >>> rec["la_code"], rec["dfe_code"], rec["la_name"], rec["match"]
+    ('E08000013', '342', 'St. Helens', 'exact')
+    >>> strict_record("Bedfordshire")["note"][:38]
+    'abolished 2009-04-01; successors Bedfo'
+    """
+    m = match_authority_strict(name_or_code, as_of=as_of)
+    ent = _entity(registry(), m)
+    fields = {
+        "query": m.query, "la_code": m.la_code, "dfe_code": m.dfe_code,
+        "la_name": m.la_name, "region": m.region, "london_region": m.london_region,
+        "la_type": m.la_type, "match": m.match,
+        "valid_from": ent.valid_from.isoformat() if ent and ent.valid_from else "",
+        "valid_to": ent.valid_to.isoformat() if ent and ent.valid_to else "",
+        "note": m.note,
+    }
+    return {k: "" if v is None else str(v) for k, v in fields.items()}

@@ -673,9 +673,12 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
                                    row=rec["first_row"], column=_heading(raw, c),
                                    value=str(v))
                     if m.match == "fuzzy":
+                        # Loaded (the matcher's guards make it near-certain), but
+                        # shown: a name that is not exact is never taken silently.
                         issues.add("fuzzy-match",
-                                   f"{v!r} matched {m.la_name!r} (score "
-                                   f"{m.score:.0f})", severity="info", file=raw.file,
+                                   f"{v!r} is not an exact name or alias; loaded as "
+                                   f"{m.la_name!r} (fuzzy score {m.score:.0f}): "
+                                   "check it", severity="warning", file=raw.file,
                                    sheet=raw.sheet, row=rec["first_row"],
                                    column=_heading(raw, c), value=str(v))
             elif matches:
