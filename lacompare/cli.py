@@ -353,6 +353,7 @@ def _count(value: Any) -> str:
 COMMAND_MODULES = (
     "lacompare.catalogue._commands",  # measures
     "lacompare.analysis._commands_summary",  # summary, compare, derive
+    "lacompare.analysis._commands_table",  # table
     "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
     "lacompare.analysis._commands_models",  # model
     "lacompare.report._commands",  # report
