@@ -142,6 +142,32 @@ def error_html(message: str) -> str:
             f"{esc(message)}</div>")
 
 
+def suggestions_html(error: Exception, path: str) -> str:
+    """Links to the authorities a refused name suggests (nearest names, or an
+    abolished authority's successors), each to ``path?la=CODE``; '' if none.
+
+    Examples
+    --------
+    >>> from lacompare.geography import UnknownAuthority, match_authority_strict
+    >>> try:
+    ...     match_authority_strict("Leicestr")
+    ... except UnknownAuthority as err:
+    ...     print(suggestions_html(err, "/table/profile"))
+    <p class="lac-suggest">Did you mean: <a href="/table/profile?la=E06000016">Leicester (E06000016)</a></p>
+    """
+    from urllib.parse import quote
+
+    offered = getattr(error, "suggestions", ())
+    if not offered:
+        return ""
+    lead = ("Its successors: " if getattr(error, "reason", "") == "abolished"
+            else "Did you mean: ")
+    links = ", ".join(
+        f'<a href="{esc(path)}?la={quote(s.la_code or "dfe:" + s.dfe_code)}">'
+        f"{esc(s.label)}</a>" for s in offered)
+    return f'<p class="lac-suggest">{lead}{links}</p>'
+
+
 def render_page(template: str, **context: Any) -> str:
     """One of the dashboard's server-rendered pages (``templates/``)."""
     return _env().get_template(template).render(**context)

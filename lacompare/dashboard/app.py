@@ -118,7 +118,11 @@ def _missing() -> Iterator[None]:
     except (PageError, StoreBusy):
         raise  # a store being written is not a page that is missing
     except LacompareError as exc:
-        raise PageError(str(exc), 404) from None
+        page = PageError(str(exc), 404)
+        # A refused authority's suggestions go with it, for the page to link.
+        page.suggestions = getattr(exc, "suggestions", ())  # type: ignore[attr-defined]
+        page.reason = getattr(exc, "reason", "")  # type: ignore[attr-defined]
+        raise page from None
 
 
 def check_profile_query(store: DashboardStore, state: dict[str, Any]) -> str:
@@ -194,9 +198,12 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
                           downloads=downloads)
     except LacompareError as exc:
         status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
+        # A refused name offers the authorities meant, never shows another one.
         return status, _page("profile", "Authority profile", state, fields=fields,
                              hidden=hidden, action="/table/profile",
-                             error=Markup(_render.error_html(str(exc))))
+                             error=Markup(_render.error_html(str(exc))
+                                          + _render.suggestions_html(
+                                              exc, "/table/profile")))
 
 
 def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
