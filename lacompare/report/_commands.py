@@ -14,7 +14,8 @@ import typer
 #: Which template takes which option (CLI names).
 TEMPLATE_OPTIONS = {
     "network": set(),
-    "la-profile": {"authority", "measure", "neighbour_set", "exclude"},
+    "la-profile": {"authority", "measure", "neighbour_set", "exclude", "region",
+                   "jobs"},
     "variation": {"measure", "factors", "periods", "exclude"},
     "spend": {"target", "factors", "folds", "exclude", "authority"},
     "scrutiny": {"authority", "date", "neighbour_set", "compare_weeks"},
@@ -22,7 +23,8 @@ TEMPLATE_OPTIONS = {
 _FLAGS = {"authority": "--authority", "measure": "--measure",
           "neighbour_set": "--neighbour-set", "exclude": "--exclude",
           "factors": "--factors", "periods": "--periods", "target": "--target",
-          "folds": "--folds", "date": "--date", "compare_weeks": "--compare-weeks"}
+          "folds": "--folds", "date": "--date", "compare_weeks": "--compare-weeks",
+          "region": "--region", "jobs": "--jobs"}
 
 
 def _default_out(template: str, fmt: str, authority: str | None) -> Path:
@@ -53,9 +55,10 @@ def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
                    neighbour_set=given.get("neighbour_set"),
                    exclude=given.get("exclude") or None)
         out.pop("title", None)
-        if not out["authority"]:
+        if not out["authority"] and not given.get("region"):
             raise InputError("la-profile needs --authority NAME (a name, ONS or DfE "
-                             "code)")
+                             "code; 'all' or a comma-separated list for several) "
+                             "or --region NAME")
     elif template == "variation":
         if len(measures) != 1:
             raise InputError("variation needs one --measure (measure, "
@@ -97,7 +100,14 @@ def register(app: typer.Typer) -> None:
         = None,
         authority: Annotated[str | None, typer.Option(
             "--authority", "-a", help="la-profile: the authority (name, ONS or DfE "
-            "code).")] = None,
+            "code); 'all', or names separated by commas, for one file each in "
+            "--out FOLDER with an index.html.")] = None,
+        region: Annotated[str | None, typer.Option(
+            "--region", help="la-profile: every authority in this region (a file "
+            "each in --out FOLDER, with an index.html).")] = None,
+        jobs: Annotated[int, typer.Option(
+            "--jobs", "-j", min=1, help="la-profile for several authorities: "
+            "processes writing the files.")] = 1,
         measure: Annotated[list[str] | None, typer.Option(
             "--measure", "--measures", "-m",
             help="la-profile: headline measures (default: those with a polarity); "
@@ -145,6 +155,8 @@ def register(app: typer.Typer) -> None:
 
         Examples: [bold]lacompare report network --format pdf --out network.pdf[/]
         · [bold]lacompare report la-profile --authority Leeds --db my.duckdb[/]
+        · [bold]lacompare report la-profile --authority all --jobs 2 --out
+        profiles --db my.duckdb[/]
         · [bold]lacompare report variation --measure cla_rate --factors
         idaci_average_score --db my.duckdb[/]
         · [bold]lacompare report spend --target csc_expenditure_per_child --format
@@ -163,7 +175,16 @@ def register(app: typer.Typer) -> None:
                 "authority": authority, "measure": measure, "factors": factors,
                 "target": target, "periods": periods,
                 "neighbour_set": neighbour_set, "exclude": exclude, "folds": folds,
-                "title": title, "date": date, "compare_weeks": compare_weeks})
+                "title": title, "date": date, "compare_weeks": compare_weeks,
+                "region": region, "jobs": jobs if jobs != 1 else None})
+            if name == "la-profile":
+                from lacompare.report._profile_batch import is_batch
+
+                if is_batch(authority, region):
+                    if interactive:
+                        raise LacompareError("--interactive is for one profile")
+                    _write_batch(console, db, out, kind, options, region, jobs)
+                    return
             if interactive:
                 if kind != "html":
                     raise LacompareError("--interactive is for --format html")
@@ -179,6 +200,12 @@ def register(app: typer.Typer) -> None:
         size = written.stat().st_size
         console.print(f"wrote {written} ({kind.upper()}, {size / 1024:,.0f} KB)",
                       markup=False, soft_wrap=True)
+
+    def _write_batch(console: Any, db: Any, out: Path | None, kind: str,
+                     options: dict, region: str | None, jobs: int) -> None:
+        from lacompare.report._profile_batch import run_batch
+
+        run_batch(console, db, out, kind, options, region=region, jobs=jobs)
 
     def _write(console: Any, name: str, db: Any, path: Path, kind: str,
                options: dict) -> Path:

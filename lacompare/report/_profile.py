@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -755,30 +755,65 @@ def _write_one(la_code: str) -> tuple[str, str]:
     return la_code, str(path)
 
 
-def write_profiles(store: Store, out_dir: str | Path,
+def write_profiles(store: Store | None, out_dir: str | Path,
                    authorities: Sequence[str] | None = None, fmt: str = "html", *,
                    jobs: int = 1, data: ProfileData | None = None,
+                   progress: Callable[[int, int], None] | None = None,
                    **options: Any) -> list[Path]:
     """Write a profile for each authority (default: every one with values).
 
     The comparisons are computed once for all authorities; charts and files
     are made in ``jobs`` processes.
+
+    Parameters
+    ----------
+    store
+        An open store; not read (may be None) when ``data`` is given.
+    out_dir
+        The folder for the files (``profile-<la_code>.<fmt>``).
+    authorities
+        Names or codes (default: every authority ranked on a headline measure).
+    fmt
+        ``html``, ``pdf`` or ``xlsx``.
+    jobs
+        Processes that draw the charts and write the files.
+    data
+        Comparisons already made by :func:`prepare_profiles`.
+    progress
+        Called with (files written, files to write) after each file.
+    **options
+        :func:`prepare_profiles`'s options, when ``data`` is not given.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = data or prepare_profiles(store, **options)
+    if data is None:
+        if store is None:
+            raise InputError("write_profiles needs a store or prepared data")
+        data = prepare_profiles(store, **options)
     if authorities is None:
         codes = sorted(set(data.latest.loc[data.latest["value"].notna()
                                            & data.latest["rank"].notna(),
                                            "la_code"]))
     else:
         codes = [data.resolve(a) for a in authorities]
+    done: dict[str, str] = {}
     if jobs <= 1:
         _init_worker(data, str(out), fmt)
-        return [Path(_write_one(c)[1]) for c in codes]
-    from concurrent.futures import ProcessPoolExecutor
+        results: Any = map(_write_one, codes)
+        pool = None
+    else:
+        from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                             initargs=(data, str(out), fmt)) as pool:
-        done = dict(pool.map(_write_one, codes, chunksize=4))
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                   initargs=(data, str(out), fmt))
+        # Small chunks: the bar moves, and one slow profile holds up no more.
+        results = pool.map(_write_one, codes, chunksize=2)
+    try:
+        for code, path in results:
+            done[code] = path
+            if progress is not None:
+                progress(len(done), len(codes))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return [Path(done[c]) for c in codes]
