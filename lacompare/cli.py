@@ -303,14 +303,24 @@ def export(
 
 @app.command()
 @friendly
-def info(db: DbOption = None) -> None:
+def info(
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table; csv (the measures, one a row: measure, unit, "
+        "polarity, values); or json (sources and measures). csv and json: data only "
+        "on standard output.")] = "table",
+) -> None:
     """Show what the store holds: sources, measures and counts.
 
     Example: [bold]lacompare info --db lacompare-demo/demo.duckdb[/]
     """
     from rich.table import Table
 
+    from lacompare.errors import InputError
     from lacompare.store import open_store
+
+    if fmt not in ("table", "csv", "json"):
+        raise InputError(f"--format {fmt!r}: use table, csv or json")
 
     with open_store(db, read_only=True) as store:
         # A store older than vintages, opened read-only, has no superseded_by.
@@ -319,6 +329,9 @@ def info(db: DbOption = None) -> None:
             "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
             "FROM measures m LEFT JOIN observations o USING (measure) "
             "GROUP BY ALL ORDER BY 1")
+    if fmt != "table":
+        _info_data(store.path, sources, measures, fmt)
+        return
     console = _console()
     table = Table(title=f"Sources in {store.path}")
     for col in ("id", "file", "sheet", "values", "totals", "loaded", "vintage"):
@@ -335,6 +348,24 @@ def info(db: DbOption = None) -> None:
     for r in measures.itertuples():
         mt.add_row(r.measure, _text(r.unit), _text(r.polarity), _count(r.n))
     console.print(mt)
+
+
+def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
+    """``info --format csv|json``: the measures as CSV; sources and measures as
+    JSON (``lacompare export --table sources`` gives the sources as CSV)."""
+    if fmt == "csv":
+        from lacompare.cells import write_csv_safe
+
+        frame = measures.rename(columns={"n": "values"})
+        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
+        return
+    import json
+
+    from lacompare.analysis._cli_output import json_text
+
+    typer.echo(json.dumps({
+        "store": str(path), "sources": json.loads(json_text(sources)),
+        "measures": json.loads(json_text(measures.rename(columns={"n": "values"})))}))
 
 
 def _text(value: Any) -> str:

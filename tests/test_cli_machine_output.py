@@ -72,6 +72,8 @@ def _commands(db: Path) -> list[list[str]]:
         ["neighbours", "show", "Leeds", *d],
         ["neighbours", "compare", "dfe-2025", "dfe-2025", *d],
         ["sources"],
+        ["info", *d],
+        ["resolve", "St.Helens"],
     ]
 
 
@@ -85,7 +87,7 @@ def _label(argv: list[str]) -> str:
     return " ".join(a for a in argv if not a.endswith(".duckdb"))
 
 
-@pytest.mark.parametrize("index", range(14), ids=lambda i: f"cmd{i}")
+@pytest.mark.parametrize("index", range(16), ids=lambda i: f"cmd{i}")
 def test_csv_on_stdout_is_only_the_table(db: Path, index: int) -> None:
     argv = _commands(db)[index]
     out, err = _run(argv, "csv")
@@ -99,7 +101,7 @@ def test_csv_on_stdout_is_only_the_table(db: Path, index: int) -> None:
                                     "neighbour set", "n = ")), (_label(argv), line)
 
 
-JSON_COMMANDS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+JSON_COMMANDS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 
 
 @pytest.mark.parametrize("index", JSON_COMMANDS, ids=lambda i: f"cmd{i}")
