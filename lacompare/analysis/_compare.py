@@ -81,7 +81,26 @@ class Comparison:
             lines.append(f"left out of the distribution ({reason}): "
                          + ", ".join(sorted(set(rows["la_name"]))))
         lines.extend(i.message for i in self.issues)
+        lines.extend(self._computed_areas())
         return lines
+
+    def _computed_areas(self) -> list[str]:
+        """A note for each England or region figure that is not a published one
+        (issue 16: a computed figure is said so in every output, not only in the
+        CSV's ``*_source`` columns)."""
+        t = self.table
+        out = []
+        for col, area in (("england_source", None), ("region_source", "region")):
+            if col not in t.columns:
+                continue
+            keys = ["measure", col] + ([area] if area else [])
+            for row in t[keys].drop_duplicates().itertuples(index=False):
+                source = row[1]
+                if isinstance(source, str) and source.startswith("computed"):
+                    where = "England" if area is None else str(row[2])
+                    out.append(f"{where}'s {row[0]} is not a published figure: "
+                               f"{source}")
+        return out
 
 
 #: A measure list at most this long filters the one pass over observations; a
