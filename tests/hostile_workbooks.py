@@ -28,6 +28,24 @@ def far_cells_xlsx() -> bytes:
     return out.getvalue()
 
 
+def huge_string_count_xlsx() -> bytes:
+    """A small workbook whose shared strings claim 2 billion unique strings:
+    python-calamine reserves 48 GB for them as it opens the file, and aborts."""
+    src = zipfile.ZipFile(io.BytesIO(far_cells_xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/sharedStrings.xml":
+                data = data.replace(b'uniqueCount="4"', b'uniqueCount="2000000000"')
+            elif info.filename == "xl/worksheets/sheet1.xml":  # no far cell
+                data = data.replace(b'<dimension ref="A1:XFD1048576"/>', b"")
+                cut = data.index(b'<row r="1048576"')
+                data = data[:cut] + data[data.index(b"</row>", cut) + 6:]
+            zf.writestr(info.filename, data)
+    return out.getvalue()
+
+
 _SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
                b'2006/main">%s<sheetData>'

@@ -141,17 +141,13 @@ def _cells(data: bytes, filename: str,
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise InputError("not an XLSX workbook", file=filename)
-        from lacompare.sources._workbooks import open_workbook, read_sheets
+        from lacompare.sources._workbooks import read_sheets
 
         # Measured against the workbook limits before python-calamine sees it,
-        # and read in a child process: a workbook that makes the reader abort
-        # ends the child, not the gunicorn worker and the requests on it.
-        names = list(open_workbook(data, filename=filename).sheet_names)
-        if not names:
-            raise InputError("the workbook has no sheets", file=filename)
-        sheet = SHEET if SHEET in names else names[0]
-        _, [(_, rows)] = read_sheets(data, sheet, filename=filename,
-                                     isolate=isolate)
+        # and opened and read in a child process: a workbook that makes the
+        # reader abort ends the child, not the gunicorn worker and its requests.
+        _, [(sheet, rows)] = read_sheets(data, SHEET, filename=filename,
+                                         isolate=isolate, or_first=True)
         return [list(r) for r in rows], sheet
     raise InputError("upload a .xlsx or .csv file (the hub's template)", file=filename)
 

@@ -771,6 +771,8 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                     scan(chunks, size, check)
                 elif info.filename == "content.xml":  # ODS
                     result.sheets += _scan_ods(chunks, check)
+                elif info.filename.lower().endswith("sharedstrings.xml"):
+                    _check_shared_strings(chunks, info.filename, name)
                 else:
                     for _ in chunks:
                         pass
@@ -782,6 +784,28 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                              file=name) from None
         result.expanded_bytes = budget.total
     return result
+
+
+_UNIQUE_COUNT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\buniqueCount\s*=\s*"
+                           rb"[\"']([0-9]{1,20})")
+
+
+def _check_shared_strings(chunks: Iterator[bytes], part: str, file: str) -> None:
+    """The reader reserves room for ``uniqueCount`` strings when it opens the
+    workbook (24 bytes each: a 5 KB file claiming 2 billion aborts it); each
+    string takes at least 5 bytes of the part (``<si/>``), so a larger claim is
+    a damaged or hostile file."""
+    head = b""
+    size = 0
+    for chunk in chunks:
+        if len(head) < 4096:
+            head += chunk[:4096]
+        size += len(chunk)
+    m = _UNIQUE_COUNT.search(head)
+    claimed = int(m.group(1)) if m else 0
+    if claimed > size // 5 + 1:
+        raise InputError(f"{part} claims {claimed:,} strings in {size:,} bytes: the "
+                         "file is damaged", file=file)
 
 
 def _check_xls(fh: Any, result: WorkbookSize, limits: WorkbookLimits
@@ -922,6 +946,7 @@ def read_sheets(
     filename: str | None = None,
     limits: WorkbookLimits | None = None,
     isolate: bool | None = None,
+    or_first: bool = False,
 ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
     """A workbook's sheet names, and the cells of the sheets asked for.
 
@@ -937,6 +962,9 @@ def read_sheets(
         Default: :meth:`WorkbookLimits.from_env`.
     isolate
         Read in a child process (default: inside :func:`isolated_reading`).
+    or_first
+        With a sheet name: read the first sheet when there is no such sheet
+        (the hub's template sheet, or whatever sheet a user saved it as).
 
     Returns
     -------
@@ -970,14 +998,17 @@ def read_sheets(
     if isolate is None:
         isolate = _ISOLATE.get()
     if not isolate:
-        return _read(source, sheets, name)
-    return _read_in_child(source, sheets, name, lim)
+        return _read(source, sheets, name, or_first)
+    return _read_in_child(source, sheets, name, lim, or_first)
 
 
 def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
-          name: str) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
+          name: str, or_first: bool = False
+          ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
     book = _open_calamine(source, name)  # read_sheets has checked it
     names = list(book.sheet_names)
+    if or_first and isinstance(sheets, str) and sheets not in names:
+        sheets = 0
     if isinstance(sheets, int):
         if not names:
             raise InputError("the workbook has no sheets", file=name)
@@ -1001,7 +1032,7 @@ def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
 
 
 def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
-           memory: int) -> None:
+           memory: int, or_first: bool) -> None:
     """Runs in the child process: read, send the cells or the error back."""
     try:
         import resource
@@ -1012,7 +1043,7 @@ def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
     except (ImportError, ValueError, OSError):
         pass
     try:
-        conn.send(("ok", _read(source, sheets, name)))
+        conn.send(("ok", _read(source, sheets, name, or_first)))
     except InputError as exc:
         conn.send(("error", exc.message, exc.sheet))
     except MemoryError:
@@ -1023,15 +1054,15 @@ def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
 
 
 def _read_in_child(source: str | Path | bytes, sheets: Any, name: str,
-                   limits: WorkbookLimits) -> tuple[list[str],
-                                                    list[tuple[str, list[list[Any]]]]]:
+                   limits: WorkbookLimits, or_first: bool = False
+                   ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
     # spawn, not fork: the server has threads (and DuckDB) that a fork copies
     # in whatever state they are in.
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     payload = source if isinstance(source, bytes) else str(source)
     proc = ctx.Process(target=_child, args=(child, payload, sheets, name,
-                                            limits.max_read_mb * MiB),
+                                            limits.max_read_mb * MiB, or_first),
                        daemon=True)
     proc.start()
     child.close()

@@ -202,10 +202,12 @@ def _hostile_cases():
                      "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"),
         "zip-bomb": (hostile.zip_bomb_xlsx(200), "leeds.xlsx, sheet 'Data': "
                      "xl/worksheets/sheet1.xml expands "),
+        "string-count": (hostile.huge_string_count_xlsx(), "leeds.xlsx: "
+                         "xl/sharedStrings.xml claims 2,000,000,000 strings"),
     }
 
 
-@pytest.mark.parametrize("case", ["far-cell", "zip-bomb"])
+@pytest.mark.parametrize("case", ["far-cell", "zip-bomb", "string-count"])
 def test_a_hostile_workbook_is_refused_and_the_worker_carries_on(leeds, case):
     """Issue 14's 5 KB workbook (and a zip bomb) get one line on the form, nothing
     is saved, and the next upload on the same worker works."""

@@ -21,6 +21,7 @@ from lacompare.errors import InputError, LacompareError
 from lacompare.sources._workbooks import (
     WorkbookLimits,
     check_workbook_size,
+    open_workbook,
     read_sheets,
 )
 from tests import hostile_workbooks as hostile
@@ -242,6 +243,16 @@ def test_xls_is_measured_with_its_declared_dimension_and_string_count(tmp_path):
         path.write_bytes(data)
         with pytest.raises(InputError, match=rf"^{path}, {message}|^{path}: {message}"):
             read_sheets(path)
+
+
+def test_a_shared_string_count_the_part_cannot_hold_is_refused(tmp_path):
+    """The reader reserves room for uniqueCount strings as it opens the workbook
+    (before any sheet is read): 2 billion in a 5 KB file aborts it."""
+    path = tmp_path / "sst.xlsx"
+    path.write_bytes(hostile.huge_string_count_xlsx())
+    with pytest.raises(InputError, match=r"sst\.xlsx: xl/sharedStrings\.xml claims "
+                       r"2,000,000,000 strings in \d+ bytes: the file is damaged"):
+        open_workbook(path)
 
 
 def test_the_content_not_the_name_decides_what_is_measured(tmp_path):
