@@ -12,13 +12,15 @@ the two forms values are kept in:
   filters on authority, measure or period is about as fast, a scan of every value
   up to ~3x slower.
 
-Every value ever loaded is kept; ``observations`` shows the current ones only
-(``superseded_by`` IS NULL, or NULL at the value's position for a large load), and
-``observation_vintages`` shows them all with ``superseded_by``: the load that
-replaced each one, a later vintage of its source or another source giving the same
-key (see :mod:`lacompare.store._vintages`). The flag lives in the tables themselves,
-not in a join to ``sources``, so a filter on authority, measure or period still
-reaches the tables.
+Every value ever loaded is kept. A superseded vintage's values move to
+``superseded_cells`` and ``superseded_rows`` (the same columns), so however many
+vintages a store keeps, reading the current values reads no more than before.
+Within the current tables a value can still be superseded one by one (another
+source gave its key later, or the file gave it twice): ``superseded_by`` is then
+the load that did (by position in ``observation_rows``). ``observations`` shows the
+current values; ``observation_vintages`` all of them, with ``superseded_by`` (see
+:mod:`lacompare.store._vintages`). Both are plain filters on the tables' own
+columns, so a filter on authority, measure or period still reaches the tables.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ OBSERVATION_COLUMNS = ("la_code, measure, period, breakdown, value, missing_reas
                        "label, raw, source_id, source_row, source_column")
 
 
-#: A large load's value at column ``c`` of row ``r`` is current (most rows have no
-#: superseded value at all: their list is NULL).
+#: A large load's value at column ``c`` of row ``r`` is current: most rows have no
+#: superseded value at all (a NULL list).
 _ROW_CURRENT = "(r.superseded_by IS NULL OR r.superseded_by[c.position] IS NULL)"
+#: The columns of a large load's row, kept or superseded.
+ROW_COLUMNS = ("source_id, source_row, la_code, period, breakdown, cell_values, "
+               "missing_reasons, labels, raws, superseded_by, row_superseded_by")
 
 
 def _opened(period: str) -> str:
@@ -53,20 +58,28 @@ def _view(name: str, every_vintage: bool) -> str:
     so a filter on period reaches the rows' own column.
     """
     if every_vintage:
-        cells = f"SELECT {OBSERVATION_COLUMNS}, superseded_by FROM observation_cells"
-        extra, rows_where = ", r.superseded_by[c.position] AS superseded_by", ""
+        cells = (f"SELECT {OBSERVATION_COLUMNS}, superseded_by FROM observation_cells "
+                 f"UNION ALL SELECT {OBSERVATION_COLUMNS}, superseded_by FROM "
+                 "superseded_cells")
+        rows = (f"(SELECT {ROW_COLUMNS} FROM observation_rows UNION ALL "
+                f"SELECT {ROW_COLUMNS} FROM superseded_rows)")
+        # A value another load superseded before its whole vintage was keeps
+        # saying which.
+        extra, rows_where = (", coalesce(r.superseded_by[c.position], "
+                             "r.row_superseded_by) AS superseded_by", "")
     else:
         cells = (f"SELECT {OBSERVATION_COLUMNS} FROM observation_cells "
                  "WHERE superseded_by IS NULL")
+        rows = "observation_rows"
         extra, rows_where = "", f" AND {_ROW_CURRENT}"
     return f"""
     CREATE OR REPLACE VIEW {name} AS
     {cells}
     UNION ALL
-    SELECT {_opened("r.period")}{extra} FROM observation_rows r
+    SELECT {_opened("r.period")}{extra} FROM {rows} r
     JOIN observation_columns c USING (source_id) WHERE c.period IS NULL{rows_where}
     UNION ALL
-    SELECT {_opened("c.period")}{extra} FROM observation_rows r
+    SELECT {_opened("c.period")}{extra} FROM {rows} r
     JOIN observation_columns c USING (source_id) WHERE c.period IS NOT NULL{rows_where}
     """
 
@@ -162,11 +175,18 @@ DDL = [
         missing_reasons VARCHAR[],
         labels VARCHAR[],
         raws VARCHAR[],
-        superseded_by INTEGER[]
+        superseded_by INTEGER[],
+        row_superseded_by INTEGER
     )
     """,
     # Version 3: by position, as the values; NULL while every value is current.
+    # row_superseded_by: the later vintage that superseded the whole row (set as
+    # the row moves to superseded_rows).
     "ALTER TABLE observation_rows ADD COLUMN IF NOT EXISTS superseded_by INTEGER[]",
+    "ALTER TABLE observation_rows ADD COLUMN IF NOT EXISTS row_superseded_by INTEGER",
+    # Version 3: superseded vintages, out of the way of every read of current values.
+    "CREATE TABLE IF NOT EXISTS superseded_cells AS FROM observation_cells LIMIT 0",
+    "CREATE TABLE IF NOT EXISTS superseded_rows AS FROM observation_rows LIMIT 0",
     """
     CREATE TABLE IF NOT EXISTS observation_columns (
         source_id INTEGER NOT NULL,

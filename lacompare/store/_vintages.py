@@ -26,8 +26,9 @@ case. Each load by :func:`lacompare.store.ingest` is a *vintage* of a *source*:
   value hidden so comes back when the load that hid it is itself superseded by a
   vintage that no longer gives that key.
 
-A value's ``superseded_by`` (``observation_cells``; by position in
-``observation_rows``) is NULL while it is current; ``observations`` shows the current
+A superseded vintage's values move to ``superseded_cells`` and ``superseded_rows``
+(out of the way of reads of current values); within the current tables a value's
+``superseded_by`` (by position in ``observation_rows``) is NULL while it is current; ``observations`` shows the current
 values and ``observation_vintages`` all of them.
 
 Examples
@@ -517,8 +518,9 @@ def show_value(value: Any, missing: Any, label: Any) -> str:
 
 def delete_load(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
     """Remove a load and everything recorded with it."""
-    for table in ("observation_cells", "observation_rows", "observation_columns",
-                  "totals", "load_issues", "sources"):
+    for table in ("observation_cells", "observation_rows", "superseded_cells",
+                  "superseded_rows", "observation_columns", "totals", "load_issues",
+                  "sources"):
         con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])
 
 
@@ -526,22 +528,40 @@ def _repoint(con: duckdb.DuckDBPyConnection, old: int, new: int) -> None:
     """What load ``old`` superseded, ``new`` supersedes (``old`` is replaced)."""
     con.execute("UPDATE sources SET superseded_by = ? WHERE superseded_by = ?",
                 [new, old])
-    con.execute("UPDATE observation_cells SET superseded_by = ? WHERE "
-                "superseded_by = ?", [new, old])
-    con.execute(f"""UPDATE observation_rows SET superseded_by =
-                    [CASE WHEN s = {int(old)} THEN {int(new)} ELSE s END
-                     FOR s IN superseded_by]
-                    WHERE list_contains(superseded_by, {int(old)})""")
+    for cells in ("observation_cells", "superseded_cells"):
+        con.execute(f"UPDATE {cells} SET superseded_by = ? WHERE superseded_by = ?",
+                    [new, old])
+    for rows in ("observation_rows", "superseded_rows"):
+        con.execute(f"""UPDATE {rows} SET superseded_by =
+                        [CASE WHEN s = {int(old)} THEN {int(new)} ELSE s END
+                         FOR s IN superseded_by]
+                        WHERE list_contains(superseded_by, {int(old)})""")
+    con.execute("UPDATE superseded_rows SET row_superseded_by = ? WHERE "
+                "row_superseded_by = ?", [new, old])
 
 
 def _supersede_load(con: duckdb.DuckDBPyConnection, old: int, new: int) -> None:
-    """Every current value of load ``old`` is superseded by ``new``."""
-    con.execute("UPDATE observation_cells SET superseded_by = ? WHERE source_id = ? "
-                "AND superseded_by IS NULL", [new, old])
-    con.execute(f"""UPDATE observation_rows SET superseded_by =
-                    [coalesce(superseded_by[i], {int(new)})
-                     FOR i IN range(1, len(cell_values) + 1)]
-                    WHERE source_id = {int(old)}""")
+    """Every current value of load ``old`` is superseded by ``new``: its values
+    move to ``superseded_cells`` and ``superseded_rows``.
+
+    Moved, not marked in place: however many vintages a store keeps, a read of the
+    current values reads no more rows. A large load's rows are marked whole
+    (``row_superseded_by``, one number a row); a value another load had already
+    superseded keeps saying which (its position in ``superseded_by`` wins in
+    ``observation_vintages``).
+    """
+    from lacompare.store._schema import OBSERVATION_COLUMNS, ROW_COLUMNS
+
+    # Named columns both ways: a store upgraded from version 2 has them in the
+    # same order, but nothing here should depend on it.
+    con.execute(f"INSERT INTO superseded_cells ({OBSERVATION_COLUMNS}, superseded_by) "
+                f"SELECT {OBSERVATION_COLUMNS}, coalesce(superseded_by, {int(new)}) "
+                f"FROM observation_cells WHERE source_id = {int(old)}")
+    con.execute("DELETE FROM observation_cells WHERE source_id = ?", [old])
+    kept = ROW_COLUMNS.replace(", row_superseded_by", "")
+    con.execute(f"INSERT INTO superseded_rows ({ROW_COLUMNS}) SELECT {kept}, "
+                f"{int(new)} FROM observation_rows WHERE source_id = {int(old)}")
+    con.execute("DELETE FROM observation_rows WHERE source_id = ?", [old])
 
 
 def _mark_pending(con: duckdb.DuckDBPyConnection, hidden_by: list[int],

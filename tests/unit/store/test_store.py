@@ -119,10 +119,16 @@ def _as_version_2(db) -> None:
     con = duckdb.connect(str(db))
     con.execute("DROP VIEW observations")
     con.execute("DROP VIEW observation_vintages")
+    # Version 2 kept every load's values in these two tables.
+    for kept, moved in (("observation_cells", "superseded_cells"),
+                        ("observation_rows", "superseded_rows")):
+        con.execute(f"INSERT INTO {kept} BY NAME SELECT * FROM {moved}")
+        con.execute(f"DROP TABLE {moved}")
     for table, columns in (("sources", ("source_key", "superseded_by",
                                         "superseded_at")),
                            ("observation_cells", ("superseded_by",)),
-                           ("observation_rows", ("superseded_by",))):
+                           ("observation_rows", ("superseded_by",
+                                                 "row_superseded_by"))):
         for column in columns:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -149,12 +155,6 @@ def test_a_version_2_store_with_reloads_is_upgraded_to_vintages(tmp_path, write,
         ingest(s, second / "pop.csv", period="2021")
         ingest(s, other, period="2021")
     # Make it all version 2 again, duplicates and all.
-    con = duckdb.connect(str(db))
-    con.execute("UPDATE observation_cells SET superseded_by = NULL")
-    con.execute("UPDATE observation_rows SET superseded_by = NULL")
-    con.execute("UPDATE sources SET superseded_by = NULL, superseded_at = NULL, "
-                "source_key = NULL")
-    con.close()
     _as_version_2(db)
     with open_store(db) as s:
         assert s.con.execute("SELECT la_code, value, source_id FROM observations "
