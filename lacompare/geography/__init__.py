@@ -33,6 +33,7 @@ from ._history import (
     authority_type_on,
     history_on,
     read_authority_history,
+    total_row_types,
 )
 from ._match import (
     FUZZY_MARGIN,
@@ -53,6 +54,7 @@ __all__ = [
     "authority_type_on",
     "history_on",
     "read_authority_history",
+    "total_row_types",
     "DistrictMatch",
     "Match",
     "Suggestion",

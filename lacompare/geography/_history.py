@@ -175,3 +175,78 @@ def authority_type_on(key: str, as_of: date | str) -> str | None:
     """
     row = history_on(key, as_of)
     return None if row is None else row["la_type"]
+
+
+# Words of a total row's label that name authority types ('Metropolitan sub-total',
+# 'Shire Unitary Sub-total', 'All Shires Total'), and words that say nothing more.
+_TYPE_WORDS = {
+    "metropolitan": "met", "met": "met", "mets": "met", "metropolitans": "met",
+    "county": "county", "counties": "county", "cc": "county", "ccs": "county",
+    "unitary": "unitary", "unitaries": "unitary", "ua": "unitary", "uas": "unitary",
+    "shire": "shire", "shires": "shires", "london": "london", "borough": "borough",
+    "boroughs": "borough", "lb": "borough", "lbs": "borough", "district": "district",
+    "districts": "district", "all": "all",
+}
+_FILLER = frozenset({"total", "totals", "subtotal", "subtotals", "sub", "grand",
+                     "overall", "authorities", "authority", "councils", "council",
+                     "las", "la", "of", "and", "the", "areas", "area", "only"})
+
+
+def total_row_types(label: str) -> tuple[tuple[str, ...], ...]:
+    """The authority types a total row's label names, as the readings it allows.
+
+    ``()``: the label names no type (or words we cannot read: 'Inner London
+    Boroughs', 'Shire Districts'), so its members are found another way. One
+    reading: the types it sums. Several: the label is ambiguous ('Shire
+    sub-total' may be the shire counties or the counties and unitaries together).
+
+    Parameters
+    ----------
+    label
+        The label as printed.
+
+    Returns
+    -------
+    tuple of tuple of str
+
+    Examples
+    --------
+    >>> total_row_types("Metropolitan sub-total")
+    (('metropolitan district',),)
+    >>> total_row_types("Shire Unitary Sub-total"), total_row_types("All Shires Total")
+    ((('unitary',),), (('shire county', 'unitary'),))
+    >>> total_row_types("Shire sub-total")
+    (('shire county',), ('shire county', 'unitary'))
+    >>> total_row_types("Sub-total"), total_row_types("Shire Districts")
+    ((), ())
+    """
+    import re
+
+    words = [w for w in re.split(r"[^a-z]+", str(label).lower()) if w]
+    kinds = set()
+    for word in words:
+        if word in _FILLER:
+            continue
+        if word not in _TYPE_WORDS:
+            return ()  # a word we cannot read: do not guess the members
+        kinds.add(_TYPE_WORDS[word])
+    types: set[str] = set()
+    if "met" in kinds:
+        types.add("metropolitan district")
+    elif "district" in kinds:
+        return ()  # shire districts are not authorities with these duties
+    if "london" in kinds or ("borough" in kinds and "met" not in kinds):
+        types.add("London borough")
+    if "county" in kinds:
+        types.add("shire county")
+    if "unitary" in kinds:
+        types.add("unitary")
+    shire_only = kinds & {"shire", "shires"} and not kinds & {"county", "unitary"}
+    if shire_only:
+        both = ("shire county", "unitary")
+        if "shires" in kinds or "all" in kinds:
+            types.update(both)
+        else:
+            return (tuple(sorted(types | {"shire county"})),
+                    tuple(sorted(types | set(both))))
+    return (tuple(sorted(types)),) if types else ()

@@ -27,6 +27,7 @@ from lacompare.sources._areas import prepare_rows
 from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
+from lacompare.store._group_totals import check_named_totals
 from lacompare.store._periods import normalise_period, period_as_of
 from lacompare.store._schema import OBSERVATION_COLUMNS
 from lacompare.store._vintages import VintageChange, identify_source, settle
@@ -635,6 +636,10 @@ def _resolve_keys(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout,
                     c, v, m = next(g for g in good if g[2].match != "total-row")
                 if m.match == "total-row":
                     kind, area_code, area_name = "total", m.la_code, m.la_name or v
+                    if area_code is None and area_name in ("Total", "Sub-total"):
+                        # Keep the printed label ('Metropolitan sub-total', 'All
+                        # Shires Total'): it says which authorities it sums.
+                        area_name = str(v).strip()
                 else:
                     if not _valid_on(m, rec["as_of"]):
                         # EES files back-cast today's ONS code onto earlier years
@@ -1050,6 +1055,9 @@ def _load(store: Store, raw: RawTable, spec: IngestSpec, sha: str, check: bool,
                    file=raw.file, sheet=raw.sheet)
 
     _upsert_measures(con, layout, spec, source_id)
+    # Totals whose label names authority types first, against their own group;
+    # _check_totals then checks the rest (lacompare/store/_group_totals.py).
+    check_named_totals(con, source_id, spec.as_of, issues, raw.file, raw.sheet)
     _check_totals(con, source_id)
     clock.lap("measures and total checks")
     vintage = settle(con, source_id, source, file=raw.file, sheet=raw.sheet)
