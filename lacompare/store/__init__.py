@@ -246,7 +246,21 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False,
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)])
         store.refresh_authorities()
+        _refresh_indicators(store)
     return store
+
+
+def _refresh_indicators(store: Store) -> None:
+    """Bring the store's copy of the indicator catalogue up to date (a no-op when
+    it is current).
+
+    The catalogue (:mod:`lacompare.catalogue`) is a later stage than the store; it
+    is imported here, on open only, so that every store written by this version
+    carries the catalogue it ships with, as it carries the authority registry.
+    """
+    from lacompare.catalogue import refresh_catalogue
+
+    refresh_catalogue(store)
 
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:

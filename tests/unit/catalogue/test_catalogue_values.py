@@ -133,7 +133,7 @@ def test_refresh_fills_the_tables_and_curates_polarity(store):
                  "sw_stability=Total children")])
     store.con.execute("INSERT INTO measures (measure, polarity) VALUES "
                       "('turnover_rate_fte', 'neutral'), ('percentage', 'neutral')")
-    result = refresh_catalogue(store)
+    result = refresh_catalogue(store, force=True)
     assert result.refreshed
     assert ("turnover_rate_fte", "neutral", "higher-is-worse") in \
         result.polarity_changes
@@ -153,10 +153,18 @@ def test_refresh_fills_the_tables_and_curates_polarity(store):
     assert not refresh_catalogue(store).refreshed  # current: nothing to do
 
 
+def test_opening_a_store_refreshes_its_copy(store):
+    # The store fixture was just opened: the catalogue is there and current.
+    assert store.con.execute("SELECT count(*) FROM indicators").fetchone()[0] == len(
+        read_catalogue())
+    assert not refresh_catalogue(store).refreshed
+
+
 def test_a_read_only_store_is_left_alone(tmp_path):
     path = tmp_path / "s.duckdb"
-    with open_store(path):
-        pass
+    with open_store(path) as store:  # as a store written before the catalogue
+        store.con.execute("DELETE FROM indicators")
+        store.con.execute("DELETE FROM meta WHERE key = 'catalogue_sha256'")
     with open_store(path, read_only=True) as store:
         assert not refresh_catalogue(store).refreshed
         assert store.con.execute("SELECT count(*) FROM indicators").fetchone()[0] == 0
