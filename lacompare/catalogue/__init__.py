@@ -15,8 +15,9 @@ read from in order of preference: published first, derived only to fill gaps.
 * :func:`search_indicators`, :func:`suggest_indicators`: by words, typos forgiven
   (``lacompare measures``).
 * :func:`refresh_catalogue`: the store's copy (tables ``indicators`` and
-  ``indicator_sources``), refreshed by ``lacompare build`` and whenever a writable
-  store is read through this package.
+  ``indicator_sources``), refreshed when a store is opened for writing and the
+  catalogue has changed, and by ``lacompare build`` (which also gives the measures
+  it loaded the catalogue's polarity).
 
 Examples
 --------
