@@ -961,7 +961,8 @@ def read_sheets(
     limits
         Default: :meth:`WorkbookLimits.from_env`.
     isolate
-        Read in a child process (default: inside :func:`isolated_reading`).
+        Read in a child process (default: inside :func:`isolated_reading`, or
+        when a limit is raised above its default).
     or_first
         With a sheet name: read the first sheet when there is no such sheet
         (the hub's template sheet, or whatever sheet a user saved it as).
@@ -996,10 +997,24 @@ def read_sheets(
     name = filename or str(source if not isinstance(source, bytes) else "upload")
     check_workbook_size(source, filename=name, limits=lim)
     if isolate is None:
-        isolate = _ISOLATE.get()
+        # Limits raised past the defaults let through what the reader may not
+        # survive: read in a child then too, so the cost is an error, not an abort.
+        isolate = _ISOLATE.get() or _raised(lim)
     if not isolate:
         return _read(source, sheets, name, or_first)
     return _read_in_child(source, sheets, name, lim, or_first)
+
+
+def _raised(limits: WorkbookLimits) -> bool:
+    """Whether any size limit is above its default.
+
+    >>> _raised(WorkbookLimits()), _raised(WorkbookLimits(max_cells=10**9))
+    (False, True)
+    """
+    default = WorkbookLimits()
+    return any(getattr(limits, f) > getattr(default, f) for f in (
+        "max_rows", "max_columns", "max_cells", "max_stored_cells",
+        "max_expanded_mb", "max_ratio"))
 
 
 def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
@@ -1034,6 +1049,10 @@ def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
 def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
            memory: int, or_first: bool) -> None:
     """Runs in the child process: read, send the cells or the error back."""
+    # The reader's panic messages and Rust backtrace would reach the user's
+    # terminal (or the server's log) beside the one-line error that says it all.
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         import resource
 

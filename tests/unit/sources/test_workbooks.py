@@ -286,6 +286,20 @@ def test_the_child_process_turns_a_reader_abort_into_an_error(far, monkeypatch):
     assert read_sheets(path, isolate=True)[0] == ["Data"]
 
 
+def test_with_the_limits_raised_the_cli_reads_in_a_child(far, monkeypatch):
+    """A user who raises the limits past what the reader survives gets an error,
+    not an abort (exit 134)."""
+    env = {**os.environ, **hostile.NO_LIMITS}
+    run = subprocess.run(
+        [sys.executable, "-m", "lacompare", "ingest", far.name, "--db", "t.duckdb"],
+        cwd=far.parent, capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1, (run.returncode, run.stderr[-500:])
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: s.xlsx: the spreadsheet reader crashed"), run.stderr[-500:]
+
+
 def test_the_child_process_has_a_time_limit(tmp_path):
     path = tmp_path / "big.xlsx"
     path.write_bytes(hostile.many_cells_xlsx(100_000))
