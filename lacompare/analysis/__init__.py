@@ -12,6 +12,7 @@ _EXPORTS = {
     "summarise": "summaries", "Summary": "summaries",
     "resolve_exclusions": "summaries",
     "summarise_grouped": "grouped", "grouped_report_table": "grouped",
+    "grouped_document": "grouped",
     "compare": "_compare", "Comparison": "_compare", "AGAINST": "_compare",
     "funnel_limits": "_compare",
     "fit_regression": "models", "fit_panel": "models", "model_spend": "models",

@@ -20,22 +20,6 @@ def _cell(value: Any, decimals: int) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
-def build_document(store: Any, frame: Any) -> Any:
-    """A one-table report :class:`~lacompare.report._reports.Document` of a grouped
-    table, with the loads its figures came from (for ``--format xlsx|html``)."""
-    from lacompare.analysis.grouped import grouped_report_table
-    from lacompare.report._reports import Document, SourceTracker
-
-    table = grouped_report_table(frame)
-    tracker = SourceTracker(store)
-    tracker.use(frame.attrs["measure"], frame.attrs["breakdown"], [frame.attrs["period"]])
-    doc = Document(template="table", title=table.title,
-                   subtitle=f"Authorities as on {frame.attrs['as_of']}",
-                   sources=tracker.frame(), name="table")
-    doc.section("Table").table(table)
-    return doc
-
-
 def register(app: typer.Typer) -> None:
     """Add ``table`` to the app."""
     from lacompare.cli import DbOption, _console, friendly
@@ -96,10 +80,11 @@ def register(app: typer.Typer) -> None:
                                       period=period, subtotals=subtotals,
                                       breakdown=breakdown)
             if fmt in ("xlsx", "html"):
+                from lacompare.analysis.grouped import grouped_document
                 from lacompare.report._reports import write_document
 
                 assert out is not None
-                write_document(build_document(store, frame), out, fmt)
+                write_document(grouped_document(store, frame), out, fmt)
         notes = frame.attrs["notes"]
         if fmt in ("csv", "json"):
             write_csv(frame, out, fmt)

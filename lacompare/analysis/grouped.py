@@ -23,10 +23,12 @@ from lacompare.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lacompare.report._reports import Document
     from lacompare.report.tables import ReportTable
     from lacompare.store import Store
 
-__all__ = ["SUBTOTALS", "grouped_report_table", "summarise_grouped"]
+__all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table",
+           "summarise_grouped"]
 
 #: The group statistics a table can show under each group.
 SUBTOTALS = ("sum", "mean")
@@ -406,3 +408,33 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None
              for n in attrs.get("notes", [])]
     return ReportTable(title, shown, columns, notes=notes, group="group",
                        name="Grouped table")
+
+
+def grouped_document(store: Store, frame: pd.DataFrame) -> Document:
+    """A one-table report document of a :func:`summarise_grouped` frame, with the
+    loads its figures came from, for the report writers
+    (:func:`lacompare.report._reports.write_document`: HTML, PDF, XLSX).
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> s = open_store(":memory:")
+    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x.csv', 'x')")
+    >>> _ = s.con.execute("INSERT INTO measures (measure, unit) VALUES ('n', 'staff')")
+    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
+    ...     "value, source_id) VALUES ('E08000035', 'n', '2024', 12, 1)")
+    >>> doc = grouped_document(s, summarise_grouped(s, "n", "region"))
+    >>> doc.tables()[0].title, doc.sources["file"].tolist()
+    ('n, 2024, by region', ['x.csv'])
+    """
+    from lacompare.report._reports import Document, SourceTracker
+
+    table = grouped_report_table(frame)
+    tracker = SourceTracker(store)
+    tracker.use(frame.attrs["measure"], frame.attrs["breakdown"],
+                [frame.attrs["period"]])
+    doc = Document(template="table", title=table.title,
+                   subtitle=f"Authorities as on {frame.attrs['as_of']}",
+                   sources=tracker.frame(), name="table")
+    doc.section("Table").table(table)
+    return doc
