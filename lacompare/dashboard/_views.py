@@ -334,7 +334,7 @@ def measure_table(view: MeasureView) -> ReportTable:
     """The explorer's table: rank, authority, region, value, band and flag."""
     import pandas as pd
 
-    from lacompare.catalogue import indicator_decimals
+    from lacompare.catalogue import band_text, indicator_decimals
     from lacompare.report._reports import measure_decimals
     from lacompare.report.tables import Column, ReportTable
 
@@ -345,7 +345,9 @@ def measure_table(view: MeasureView) -> ReportTable:
         "region": shown["region"],
         "rank": pd.to_numeric(shown["rank"], errors="coerce").astype(float),
         "value": shown["value"].astype(float),
-        "quartile": shown["quartile"].fillna(""),
+        # A neutral measure's quarter is named by height, never best or worst.
+        "quartile": [band_text(q if isinstance(q, str) else None,
+                               view.spec.polarity) for q in shown["quartile"]],
         "flag": [f"{f} ({lvl})" if isinstance(f, str) and f != "within" and lvl
                  else (f or "") for f, lvl in
                  zip(shown["flag"], shown["flag_level"], strict=True)],
@@ -356,8 +358,8 @@ def measure_table(view: MeasureView) -> ReportTable:
     decimals = known if known is not None else measure_decimals(values,
                                                                 view.spec.unit)
     notes = [f"Rank among the {len(view.table)} authorities with a value ({order}); "
-             "quartile band A is the best quarter (for a neutral measure, the "
-             "highest)."]
+             "quartile band A is the best quarter; a neutral measure's quarters "
+             "are named highest to lowest, never best or worst."]
     tests = sorted(set(shown["test"].dropna()))
     if tests:
         notes.append("Significance: " + "; ".join(tests) + ".")
