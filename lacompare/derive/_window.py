@@ -289,9 +289,9 @@ def window_values(
         Count a value only if its authority existed on the period's day (the
         registry's ``valid_from``/``valid_to``): others are missing with reason
         ``not-existing``, and the values so set aside are listed in
-        ``.attrs["not_existing"]`` (``(la_code, period, value)`` tuples), so a distribution
-        never holds a council after its abolition or its successor before it was
-        created.
+        ``.attrs["not_existing"]`` (``(la_code, period, value)`` tuples), so a
+        distribution never holds a council after its abolition or its successor
+        before it was created.
 
     Returns
     -------

@@ -584,8 +584,10 @@ def resolve_authority(
     ('E10000021', True)
     >>> resolve_authority("940 / 941").match
     'none'
-    >>> resolve_authority("Leicestr").match, resolve_authority("Leicestr", guess=False).match
-    ('fuzzy', 'none')
+    >>> resolve_authority("Leicestr").match
+    'fuzzy'
+    >>> resolve_authority("Leicestr", guess=False).match
+    'none'
     """
     text = _query_text(name_or_code)
     day = _as_date(as_of)
