@@ -28,8 +28,8 @@ case. Each load by :func:`lacompare.store.ingest` is a *vintage* of a *source*:
 
 A superseded vintage's values move to ``superseded_cells`` and ``superseded_rows``
 (out of the way of reads of current values); within the current tables a value's
-``superseded_by`` (by position in ``observation_rows``) is NULL while it is current; ``observations`` shows the current
-values and ``observation_vintages`` all of them.
+``superseded_by`` (by position in ``observation_rows``) is NULL while it is current;
+``observations`` shows the current values and ``observation_vintages`` all of them.
 
 Examples
 --------
@@ -424,7 +424,41 @@ def settle(con: duckdb.DuckDBPyConnection, new_id: int, ident: SourceIdentity, *
         change.issues.add("restored", f"{_n(change.restored, 'value')} of other "
                           "sources are current again: the previous vintage gave "
                           "them, this one does not", severity="info", **where)
+    if (change.revised or change.removed or change.restored
+            or any(c.different for c in change.conflicts)):
+        _stale_derived(con, new_id, change.issues, where)
     return change
+
+
+def _stale_derived(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
+                   where: dict[str, Any]) -> None:
+    """Derived measures computed from a value that is no longer the current one
+    for its key are said, not left to look current."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name = "
+        "'derived_inputs'").fetchall()}
+    if not tables:
+        return
+    found = con.execute("""
+        SELECT d.measure, count(DISTINCT (d.la_code, d.period, d.breakdown)),
+               any_value(d.source_id)
+        FROM derived_inputs d
+        LEFT JOIN observations o ON o.la_code = d.la_code
+             AND o.measure = d.input_measure AND o.period = d.input_period
+             AND o.breakdown = coalesce(d.input_breakdown, '')
+        WHERE d.level = 'authority' AND d.role <> 'published'
+          AND d.input_measure IN (SELECT measure FROM observation_cells
+                                  WHERE source_id = $1
+                                  UNION SELECT measure FROM observation_columns
+                                  WHERE source_id = $1)
+          AND (o.value IS DISTINCT FROM d.input_value
+               OR o.missing_reason IS DISTINCT FROM d.input_missing_reason)
+        GROUP BY 1 ORDER BY 1""", [new]).fetchall()
+    for measure, n, source_id in found:
+        issues.add("derived-stale", f"derived measure {measure}: "
+                   f"{_n(int(n), 'value')} computed (source {source_id}) from values "
+                   "that are no longer the current ones; derive it again "
+                   "(lacompare derive, or lacompare build)", **where)
 
 
 def _vintage_number(con: duckdb.DuckDBPyConnection, source_id: int) -> int:

@@ -549,3 +549,37 @@ def test_summary_of_a_reloaded_store_counts_one_value_per_authority(store, write
     england = summarise(store, "pop", periods="2021").table.query(
         "region == 'England'")
     assert england[["n", "max"]].values.tolist() == [[3, 450048.0]]
+
+
+def test_a_derived_measure_computed_from_a_revised_value_is_said(store, write):
+    from lacompare.derive import derive_rate
+
+    counts = write("cla.csv", "la,cla\nLeeds,100\nYork,50\n")
+    ingest(store, counts, period="2021")
+    ingest(store, write("pop.csv", "la,pop\nLeeds,10000\nYork,5000\n"),
+           period="2021")
+    derive_rate(store, "cla", "pop", name="cla_rate", match="same-period")
+    counts.write_text("la,cla\nLeeds,101\nYork,50\n")
+    again = ingest(store, counts, period="2021")
+    [stale] = again.issues.of_kind("derived-stale")
+    assert stale.message.startswith("derived measure cla_rate: 1 value computed")
+
+
+def test_a_conflict_between_a_large_and_a_small_load_and_its_return(store, write,
+                                                                    monkeypatch):
+    # One source kept as rows of lists, the other one value per row: the conflict,
+    # and the value's return when the other's next vintage drops the key.
+    monkeypatch.setattr(_ingest, "COMPACT_VALUES", 0)
+    ingest(store, write("a.csv", "la,pop,x\nLeeds,100,1\nYork,50,2\n"),
+           period="2021")
+    monkeypatch.setattr(_ingest, "COMPACT_VALUES", 1 << 62)
+    other = write("b.csv", "la,pop\nLeeds,99\nYork,49\n")
+    assert ingest(store, other, period="2021").vintage.conflicts[0].values == 2
+    other.write_text("la,pop\nYork,48\n")
+    assert ingest(store, other, period="2021").vintage.restored == 1
+    assert current(store) == [("E06000014", "pop", 48.0, 3), ("E06000014", "x", 2.0, 1),
+                              ("E08000035", "pop", 100.0, 1),
+                              ("E08000035", "x", 1.0, 1)]
+    # The superseded vintage of b.csv is out of the tables that hold current values.
+    assert store.con.execute("SELECT DISTINCT source_id FROM superseded_cells"
+                             ).fetchall() == [(2,)]
