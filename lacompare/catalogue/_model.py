@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import tomllib
 from collections.abc import Iterable
@@ -231,7 +232,14 @@ def indicator_decimals(key: str, values: Iterable[float] = ()) -> int | None:
     ind = indicator_for_key(key)
     if ind is None:
         return None
-    finite = [float(v) for v in values if v == v and v is not None]
+    finite = []
+    for v in values:
+        try:  # None, NaN and pandas' NA have no decimals to count
+            number = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            finite.append(number)
     return next((d for d in range(ind.decimals)
                  if all(abs(round(v, d) - v) < 1e-9 for v in finite)), ind.decimals)
 
