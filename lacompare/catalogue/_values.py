@@ -120,11 +120,11 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     Examples
     --------
     >>> from lacompare.store import open_store
-    >>> with open_store(":memory:") as s:
-    ...     first, again = refresh_catalogue(s), refresh_catalogue(s)
+    >>> with open_store(":memory:") as s:  # opening refreshed it already
+    ...     again, forced = refresh_catalogue(s), refresh_catalogue(s, force=True)
     ...     n = s.con.execute("SELECT count(*) FROM indicators").fetchone()[0]
-    >>> first.refreshed, again.refreshed, n == len(read_catalogue())
-    (True, False, True)
+    >>> again.refreshed, forced.refreshed, n == len(read_catalogue())
+    (False, True, True)
     """
     import pandas as pd
 
