@@ -455,7 +455,9 @@ def _resolve_rows(frame: pd.DataFrame, side: str, day: date | None,
 
     codes, names = frame[f"{side}_code"], frame[f"{side}_name"]
     query = codes.where(codes != "", names)
-    matches = match_authorities(query, as_of=day)
+    # A neighbour set is a list of authorities someone chose: exact names, codes
+    # and aliases only, never a fuzzy guess (a near name is refused, nearest named).
+    matches = match_authorities(query, as_of=day, guess=False)
     keys = pd.Series([authority_key(m.la_code, m.dfe_code) if m.resolved else None
                       for m in matches], index=frame.index, dtype=object)
     if keys.isna().any():
@@ -468,7 +470,7 @@ def _resolve_rows(frame: pd.DataFrame, side: str, day: date | None,
                          column=f"{side}_code" if codes.iloc[k] else f"{side}_name")
     both = (codes != "") & (names != "")
     if both.any():
-        by_name = match_authorities(names[both], as_of=day)
+        by_name = match_authorities(names[both], as_of=day, guess=False)
         named = pd.Series([authority_key(m.la_code, m.dfe_code) if m.resolved
                            else None for m in by_name], index=names[both].index,
                           dtype=object)

@@ -617,7 +617,10 @@ def _on_day(m: Match, day: date | None) -> Match:
 
 
 def match_authorities(
-    values: Sequence[object] | pd.Series | np.ndarray, as_of: date | str | None = None
+    values: Sequence[object] | pd.Series | np.ndarray,
+    as_of: date | str | None = None,
+    *,
+    guess: bool = True,
 ) -> list[Match]:
     """Resolve many values; each distinct value is resolved once.
 
@@ -627,6 +630,8 @@ def match_authorities(
         Names and/or codes; None/NaN give 'none' with note 'empty value'.
     as_of : datetime.date, ISO date str or None
         As for :func:`resolve_authority`, applied to every value.
+    guess : bool
+        As for :func:`resolve_authority`: False, no fuzzy match.
 
     Returns
     -------
@@ -640,7 +645,9 @@ def match_authorities(
     """
     day = _as_date(as_of)
     return _match_each(
-        values, lambda u: resolve_authority(u, day), _none("", "empty value")
+        values,
+        lambda u: resolve_authority(u, day, guess=guess),
+        _none("", "empty value"),
     )
 
 
