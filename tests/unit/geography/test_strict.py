@@ -106,3 +106,17 @@ def test_suggestions_for_today_skip_abolished_councils() -> None:
     offered = {s.la_name for s in err.value.suggestions}
     assert "Northamptonshire" not in offered
     assert "North Northamptonshire" in offered
+
+
+def test_a_neighbour_file_is_matched_exactly(store, tmp_path) -> None:
+    from lacompare.analysis.neighbours import load_neighbour_set
+
+    path = tmp_path / "nb.csv"
+    path.write_text("la_name,rank,neighbour_name\nLeeds,1,Leicestr\n"
+                    "Leeds,2,Bradford\n")
+    with pytest.raises(InputError, match="'Leicestr' is not an authority .nearest: "
+                       "Leicester"):
+        load_neighbour_set(store, str(path), "mine")
+    path.write_text("la_name,rank,neighbour_name\nLeeds,1,Leicester\n"
+                    "Leeds,2,Bradford\n")
+    assert load_neighbour_set(store, str(path), "mine").summary_lines()
