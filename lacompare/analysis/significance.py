@@ -164,8 +164,13 @@ def _unknown_measure(store: Store, measure: str, breakdown: str) -> InputError:
                           f"{breakdown!r}; breakdowns: "
                           + ", ".join(repr(r[0]) for r in rows)
                           + f" (choose one as {measure}[breakdown])")
-    near = difflib.get_close_matches(measure, known, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    from lacompare.catalogue import suggestion_text
+
+    # Catalogue indicators by label first; near raw ids only when none.
+    hint = suggestion_text(measure)
+    if not hint:
+        near = difflib.get_close_matches(measure, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
     return InputError(f"no observations of measure {measure!r} in the store{hint}")
 
 

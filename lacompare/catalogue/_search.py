@@ -21,8 +21,9 @@ SEARCH_COLUMNS = ["id", "label", "topic", "unit", "polarity", "decimals", "headl
 #: Lowest match score (rapidfuzz, 0-100) a search keeps: "lookd after" finds
 #: "looked after" (91) while "looked after" does not find "started" (< 70).
 MIN_SCORE = 80
-#: Score below which a name is not offered as a suggestion for an unknown measure.
-SUGGEST_SCORE = 70
+#: Score below which a name is not offered as a suggestion for an unknown measure
+#: ('pop_0_25' finds population_0_25 at 80; 'funding' finds nothing, not S251 lines).
+SUGGEST_SCORE = 80
 
 
 def _words(text: str) -> str:
@@ -76,6 +77,8 @@ def suggest_indicators(text: str, limit: int = 3) -> list[Indicator]:
     >>> suggest_indicators("zzzz")
     []
     """
+    if len(_words(text)) < 3:  # one or two letters are in every label
+        return []
     scored = []
     for n, ind in enumerate(read_catalogue()):
         score = match_score(text, id=ind.id, label=ind.label)

@@ -450,10 +450,15 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
     if not available:
         import difflib
 
-        known = [r[0] for r in store.con.execute(
-            "SELECT DISTINCT measure FROM observations").fetchall()]
-        near = difflib.get_close_matches(measure, known, n=3)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        from lacompare.catalogue import suggestion_text
+
+        # Catalogue indicators by label first; near raw ids only when none.
+        hint = suggestion_text(measure)
+        if not hint:
+            known = [r[0] for r in store.con.execute(
+                "SELECT DISTINCT measure FROM observations").fetchall()]
+            near = difflib.get_close_matches(measure, known, n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise InputError(f"measure {measure!r} has no values in the store{hint}")
     if bd_text is None:
         if "" in available:
