@@ -583,3 +583,19 @@ def test_a_conflict_between_a_large_and_a_small_load_and_its_return(store, write
     # The superseded vintage of b.csv is out of the tables that hold current values.
     assert store.con.execute("SELECT DISTINCT source_id FROM superseded_cells"
                              ).fetchall() == [(2,)]
+
+
+def test_a_dry_run_of_a_revised_file_says_what_it_would_change(store, write):
+    path = write("pop.csv", POP)
+    first = ingest(store, path, period="2021")
+    before = counts(store)
+    path.write_text(POP.replace("450047", "450048"))
+    dry = ingest(store, path, period="2021", check=True)
+    assert dry.vintage.revised == 1
+    assert any(line.startswith("(dry run) vintage 2 of pop.csv: 1 value revised")
+               for line in dry.summary_lines())
+    assert counts(store) == before
+    assert store.con.execute("SELECT DISTINCT source_id FROM observations"
+                             ).fetchall() == [(first.source_id,)]
+    assert store.con.execute("SELECT count(*) FROM observation_vintages"
+                             ).fetchall() == [(6,)]
