@@ -21,6 +21,10 @@ FIELDS: dict[str, type] = {
     "decimals": int, "year_type": str, "reference_date": str, "description": str,
     "headline": bool, "sources": list,
 }
+#: Optional fields: ``headline_slot`` groups headline indicators that stand in for
+#: one another (IDACI 2025, else 2019, as the measure of need): the first of a slot
+#: with values is shown.
+OPTIONAL: dict[str, type] = {"headline_slot": str}
 #: A stable id: lower case words joined by underscores (it goes in URLs and -m).
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 CATALOGUE_FILE = "indicators.toml"
@@ -67,6 +71,12 @@ class Indicator:
     description: str
     headline: bool
     sources: tuple[Source, ...]
+    headline_slot: str = ""
+
+    @property
+    def slot(self) -> str:
+        """The headline slot: ``headline_slot``, else the id."""
+        return self.headline_slot or self.id
 
     @property
     def financial_year(self) -> bool:
@@ -126,7 +136,10 @@ def parse_catalogue(text: str) -> tuple[Indicator, ...]:
             if not isinstance(entry[name], kind) or (
                     kind is int and isinstance(entry[name], bool)):
                 raise InputError(f"{where}: {name} must be {kind.__name__}")
-        extra = set(entry) - set(FIELDS)
+        for name, kind in OPTIONAL.items():
+            if name in entry and not isinstance(entry[name], kind):
+                raise InputError(f"{where}: {name} must be {kind.__name__}")
+        extra = set(entry) - set(FIELDS) - set(OPTIONAL)
         if extra:
             raise InputError(f"{where}: unknown field(s) {', '.join(sorted(extra))}")
         if not _ID.match(entry["id"]):
@@ -269,13 +282,16 @@ def band_text(band: str | None, polarity: str) -> str:
 
 
 def headline_keys() -> list[tuple[str, str]]:
-    """``(indicator id, store key)`` of the headline indicators, each indicator's
-    sources in order of preference (the web app's and compare's default set).
+    """``(slot, store key)`` of the headline indicators, each indicator's sources
+    in order of preference (the web app's and compare's default set). The slot is
+    the indicator's id, or its ``headline_slot`` where indicators stand in for one
+    another (``need``: IDACI 2025, else IDACI 2019); show the first key of each
+    slot the store has values for.
 
     Examples
     --------
     >>> headline_keys()[0][0], headline_keys()[0][1].split("[")[0]
     ('cla_rate_per_10000', 'rate_per_10000')
     """
-    return [(ind.id, s.key) for ind in read_catalogue() if ind.headline
+    return [(ind.slot, s.key) for ind in read_catalogue() if ind.headline
             for s in ind.sources]

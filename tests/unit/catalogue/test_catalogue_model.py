@@ -81,7 +81,10 @@ def test_headline_set():
     heads = list(dict.fromkeys(i for i, _ in headline_keys()))
     assert len(heads) >= 5
     assert {"cla_rate_per_10000", "cin_rate_per_10000", "cpp_rate_per_10000",
-            "csc_spend_per_child", "idaci_2025"} <= set(heads)
+            "csc_spend_per_child", "need"} <= set(heads)
+    # The measure of need: IoD2025's IDACI, else IoD2019's where only it is loaded.
+    assert [k for slot, k in headline_keys() if slot == "need"] == [
+        "iod2025_idaci_average_score", "idaci_average_score"]
 
 
 def test_the_dashboard_reads_its_headline_set_from_the_catalogue():
@@ -100,6 +103,8 @@ def test_the_dashboard_reads_its_headline_set_from_the_catalogue():
       'sources = []'), "no sources"),
     (('published = true', 'published = "yes"'), "published must be bool"),
     (('headline = false', 'headline = false\ncolour = "red"'), "unknown field"),
+    (('headline = false', 'headline = false\nheadline_slot = 1'),
+     "headline_slot must be str"),
 ])
 def test_bad_entries_are_refused_naming_entry_and_field(change, message):
     with pytest.raises(InputError, match=message) as info:
