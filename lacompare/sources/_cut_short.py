@@ -4,7 +4,8 @@ DuckDB's reader pads a short row with blanks (``null_padding``), which suits the
 notes and ragged rows real files have, but it also turns a file cut mid-row into
 a row of blank values that loads without a word. A cut leaves a signature: the
 file does not end with a line break and its last record has fewer cells than the
-headings. A last line of one cell is left alone: a note under a table.
+headings. A last line of one cell is left alone: a note under a table; so is a
+last row that lacks only columns blank in every row (trailing empty cells left out).
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ def check_cut_short(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
         return  # two bytes a character: the tail may start mid-character
     cells = last_record(path, _sniff_dialect(text, suffix), encoding)
     if cells is None or len(cells) < 2 or len(cells) >= len(raw.headers):
+        return
+    # Writers that leave out a row's trailing empty cells (DWP's Stat-Xplore export
+    # ends its 'Total' row before a blank annotations column) give a complete row
+    # that is short: the columns it lacks are blank in every row.
+    missing = raw.columns[len(cells):]
+    filled = " OR ".join(f"coalesce(trim({c}), '') <> ''" for c in missing)
+    if not con.execute(f"SELECT count(*) FROM {raw.relation} WHERE {filled}"
+                       ).fetchone()[0]:
         return
     row = con.execute(f"SELECT max({raw.row_sql}) FROM {raw.relation}").fetchone()
     raise InputError(

@@ -81,3 +81,16 @@ def test_a_note_on_the_last_line_is_not_a_cut(tmp_path):
     path.write_text("la,pop\nLeeds,5\nYork,6\nSource: ONS", encoding="utf-8")
     with open_store(":memory:") as store:
         assert ingest(store, path, period="2021").observations == 2
+
+
+def test_a_last_row_without_its_blank_trailing_cells_is_not_a_cut(tmp_path):
+    # DWP's Stat-Xplore export ends its Total row before the (always blank)
+    # annotations column, with no final line break.
+    from lacompare.store import ingest, open_store
+
+    path = tmp_path / "dwp.csv"
+    path.write_text("la,2021,2021 - Annotations\nLeeds,5,\nYork,6,\nTotal,11",
+                    encoding="utf-8")
+    with open_store(":memory:") as store:
+        result = ingest(store, path, period="2021")
+    assert result.observations == 2 and result.totals == 1
