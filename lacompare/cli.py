@@ -287,8 +287,8 @@ def export(
     out: Annotated[Path, typer.Argument(help="File to write (.csv or .parquet).")],
     db: DbOption = None,
     table: Annotated[str, typer.Option(
-        "--table", help="observations, totals, measures, sources, authorities or "
-        "load_issues.")] = "observations",
+        "--table", help="observations, totals, measures, sources, authorities, "
+        "load_issues, indicators or indicator_sources.")] = "observations",
 ) -> None:
     """Export a table of the store to CSV or Parquet.
 

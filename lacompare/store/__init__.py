@@ -28,7 +28,8 @@ __all__ = ["Store", "open_store", "default_db_path", "POLARITIES", "ingest",
            "IngestResult"]
 
 EXPORT_TABLES = ("observations", "totals", "measures", "sources", "authorities",
-                 "load_issues", "neighbour_sets", "neighbours", "derived_inputs")
+                 "load_issues", "neighbour_sets", "neighbours", "derived_inputs",
+                 "indicators", "indicator_sources")
 
 
 def authority_key(la_code: object, dfe_code: object) -> str:
