@@ -92,5 +92,11 @@ def test_a_last_row_without_its_blank_trailing_cells_is_not_a_cut(tmp_path):
     path.write_text("la,2021,2021 - Annotations\nLeeds,5,\nYork,6,\nTotal,11",
                     encoding="utf-8")
     with open_store(":memory:") as store:
-        result = ingest(store, path, period="2021")
-    assert result.observations == 2 and result.totals == 1
+        ingest(store, path, period="2021")
+        values = store.con.execute(
+            "SELECT la_code, value FROM observations WHERE measure = '2021' "
+            "ORDER BY la_code").fetchall()
+        total = store.con.execute("SELECT value FROM totals WHERE measure = '2021'"
+                                  ).fetchall()
+    assert values == [("E06000014", 6.0), ("E08000035", 5.0)]  # York, Leeds
+    assert total == [(11.0,)]
