@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -225,10 +226,92 @@ def read_round_definition(
 # --- values -------------------------------------------------------------------------
 
 
+#: Spaces people put inside numbers ("1 020", "£ 85,000"), non-breaking ones included.
+_NUMBER_SPACES = re.compile(r"(?<=[\d£,.])[\s\u00a0\u202f]+(?=[\d,.])|(?<=£)\s+")
+
+
+def _choice_key(text: str) -> str:
+    """A choice as compared: case, spaces, hyphens and underscores ignored, so
+    'In house', 'in-house' and 'IN_HOUSE' all mean 'In-House'."""
+    return re.sub(r"[\s\-_]+", "", text).casefold()
+
+
+def _plain_number(value: float) -> str:
+    """A number as the form keeps it: no separators, no '.0' on a whole number."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def normalise_field_value(spec: FieldSpec, raw: object) -> tuple[str, str | None]:
+    """One answer in the form's own terms: ``(text, None)``, or ``(given, problem)``.
+
+    The single normaliser for every way an answer arrives (upload, form POST and
+    autosave all save through it), so a value an upload accepted is one the form can
+    show: a choice becomes the round's own spelling of it, a flag ``yes``/``no``, a
+    number plain digits (``£``, thousands separators, spaces inside the number and a
+    trailing ``%`` on a percentage field dropped). Text that matches nothing is kept
+    as given (never lost) with a problem naming what would do.
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> normalise_field_value(d.field("delivery"), " in house ")
+    ('In-House', None)
+    >>> normalise_field_value(d.field("joint_health_only"), "Yes")
+    ('yes', None)
+    >>> normalise_field_value(d.field("funding_la"), "£85,000")
+    ('85000', None)
+    >>> normalise_field_value(d.field("helpline_enquiries"), "1 020")
+    ('1020', None)
+    >>> normalise_field_value(d.field("fte_staff"), 4.50)
+    ('4.5', None)
+    >>> normalise_field_value(d.field("delivery"), "Both")
+    ('Both', 'must be one of: In-House, Outsourced')
+    """
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return "", None
+    text = " ".join(str(raw).split())
+    if text == "":
+        return "", None
+    if spec.type == "text":
+        return text, None
+    if spec.type == "choice":
+        key = _choice_key(text)
+        for choice in spec.choices:
+            if _choice_key(choice) == key:
+                return choice, None
+        return text, f"must be one of: {', '.join(spec.choices)}"
+    if spec.type == "flag":
+        word = text.casefold()
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            word = str(int(raw)) if float(raw).is_integer() else text
+        if isinstance(raw, bool):
+            word = "yes" if raw else "no"
+        if word in _FLAG_WORDS:
+            return ("yes" if _FLAG_WORDS[word] else "no"), None
+        return text, "must be yes or no"
+    from lacompare.cells import parse_cell
+
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        cell = parse_cell(raw)
+    else:
+        cell = parse_cell(_NUMBER_SPACES.sub("", text))
+    if cell.value is None:
+        return text, f"{text!r} is not a number"
+    if cell.unit == "%" and spec.unit != "%":
+        return text, f"{text!r} is a percentage; give the number of {spec.unit or 'units'}"
+    if cell.unit == "£" and spec.type != "money":
+        return text, f"{text!r} is an amount of money; give a number"
+    if spec.type == "integer" and not float(cell.value).is_integer():
+        return text, "must be a whole number"
+    return _plain_number(cell.value), None
+
+
 def parse_field_value(spec: FieldSpec, raw: object) -> tuple[Any, str | None]:
     """Parse one answer: ``(value, None)`` or ``(None, message)``; blank is ``None``.
 
-    Numbers may be typed with commas or a £ sign; a flag takes yes/no or 1/0.
+    Numbers may be typed with commas or a £ sign; a flag takes yes/no or 1/0. The
+    answer is first put in the form's terms by :func:`normalise_field_value`, so the
+    two never disagree on what is valid.
 
     Examples
     --------
@@ -240,33 +323,16 @@ def parse_field_value(spec: FieldSpec, raw: object) -> tuple[Any, str | None]:
     >>> parse_field_value(d.field("joint_health_only"), "Yes")
     (1.0, None)
     """
-    from lacompare.cells import parse_cell
-
-    text = "" if raw is None else str(raw).strip()
-    if isinstance(raw, float) and math.isnan(raw):
-        text = ""
+    text, problem = normalise_field_value(spec, raw)
+    if problem:
+        return None, problem
     if text == "":
         return None, None
-    if spec.type == "text":
+    if spec.type in ("text", "choice"):
         return text, None
-    if spec.type == "choice":
-        for choice in spec.choices:
-            if choice.lower() == text.lower():
-                return choice, None
-        return None, f"must be one of: {', '.join(spec.choices)}"
     if spec.type == "flag":
-        word = text.lower()
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            word = str(int(raw)) if float(raw).is_integer() else text
-        if word in _FLAG_WORDS:
-            return _FLAG_WORDS[word], None
-        return None, "must be yes or no"
-    cell = parse_cell(raw if isinstance(raw, (int, float)) else text)
-    if cell.value is None or cell.unit == "%":
-        return None, f"{text!r} is not a number"
-    if spec.type == "integer" and not float(cell.value).is_integer():
-        return None, "must be a whole number"
-    return cell.value, None
+        return _FLAG_WORDS[text], None
+    return float(text), None
 
 
 def _fmt(value: float) -> str:

@@ -113,3 +113,76 @@ def test_typed_value_is_autosaved_and_survives_a_reload(
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "hub-autosave.png"), full_page=True)
     assert errors == []
+
+
+def _sign_in(page, hub_server: str, ret, username: str) -> None:
+    page.goto(f"{hub_server}/returns/{ret.pk}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{hub_server}/returns/{ret.pk}/")
+
+
+def test_excel_style_upload_then_typing_elsewhere_blanks_nothing(
+    chromium_available, submitter_return, hub_server, request, tmp_path
+):
+    """Issue 21, item 1, in a real browser: the template filled in as Excel users
+    write it is uploaded through the page; typing in another field autosaves that
+    field alone (values and history)."""
+    from django.test import Client
+
+    from lacompare.hub.returns.models import AuditEntry, Return
+    from tests.hub.test_normalised_answers import (
+        EXCEL_STYLE,
+        NORMALISED,
+        excel_style_workbook,
+    )
+
+    ret, username = submitter_return
+    client = Client()
+    client.force_login(ret.service.members.get().user)
+    template = client.get(f"/returns/{ret.pk}/template.xlsx").content
+    upload = tmp_path / "excel.xlsx"
+    upload.write_bytes(excel_style_workbook(template, EXCEL_STYLE))
+
+    page = request.getfixturevalue("page")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.set_default_timeout(TIMEOUT)
+    _sign_in(page, hub_server, ret, username)
+    page.locator("#upload-file").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_text("Uploaded excel.xlsx: 18 change(s)").wait_for()
+    # The selects show the uploaded answers (not "—").
+    assert page.locator("#id_delivery").input_value() == "In-House"
+    assert page.locator("#id_joint_health_and_social_care").input_value() == "yes"
+    assert page.locator("#id_joint_health_only").input_value() == "no"
+    ret.refresh_from_db()
+    stored, version = dict(ret.values), ret.version
+    for name, value in NORMALISED.items():
+        assert stored[name] == value, name
+    entries = AuditEntry.objects.filter(ret=ret).count()
+
+    box = page.locator("#id_volunteers")
+    box.fill("")
+    box.press_sequentially("9", delay=50)
+    page.locator("#autosave-status").filter(has_text="Draft saved at").wait_for()
+
+    ret.refresh_from_db()
+    assert ret.values == {**stored, "volunteers": "9"}
+    assert ret.version == version + 1 and ret.status == Return.DRAFT
+    new = list(AuditEntry.objects.filter(ret=ret).order_by("id")[entries:])
+    assert [(e.action, e.field, e.new) for e in new] == [
+        ("autosave", "volunteers", "9")
+    ]
+    # Typing again in the same field, back to what was first shown, saves too.
+    box.fill("")
+    box.press_sequentially("3", delay=50)
+    page.locator("#autosave-status").filter(
+        has_text=f"(version {version + 2})"
+    ).wait_for()
+    ret.refresh_from_db()
+    assert ret.values == {**stored, "volunteers": "3"}
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "hub-excel-upload.png"), full_page=True)
+    assert errors == []

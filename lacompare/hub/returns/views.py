@@ -4,6 +4,7 @@ not see it) and changes it only through :mod:`lacompare.hub.returns.workflow`.""
 from __future__ import annotations
 
 import io
+import json
 from importlib.resources import files
 from typing import Any
 
@@ -142,12 +143,22 @@ class ReturnForm(forms.Form):
     def __init__(self, definition: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.definition = definition
+        given = self.data if self.is_bound else self.initial
         for f in definition.fields:
             label = f"{f.label} ({f.unit})" if f.unit else f.label
-            if f.type == "choice":
-                widget = forms.Select(choices=[("", "—")] + [(c, c) for c in f.choices])
-            elif f.type == "flag":
-                widget = forms.Select(choices=[("", "—"), ("yes", "Yes"), ("no", "No")])
+            if f.type in ("choice", "flag"):
+                options = (
+                    [(c, c) for c in f.choices]
+                    if f.type == "choice"
+                    else [("yes", "Yes"), ("no", "No")]
+                )
+                current = str(given.get(f.name) or "")
+                if current and current not in dict(options):
+                    # An answer that matches no choice (saved before answers were
+                    # normalised, or refused by it) is shown as it is, so the page
+                    # never displays "—" for it and a full-form save keeps it.
+                    options.append((current, f"{current} (not one of the choices)"))
+                widget: forms.Widget = forms.Select(choices=[("", "—"), *options])
             else:
                 widget = forms.TextInput(
                     attrs={"inputmode": "decimal"} if f.numeric else {}
@@ -170,6 +181,23 @@ class ReturnForm(forms.Form):
             required=False,
             max_length=2000,
         )
+        #: The answers as this page showed them (JSON): the server leaves alone
+        #: every field still showing them (see ``workflow.save_return``).
+        self.fields["shown"] = forms.CharField(
+            required=False, widget=forms.HiddenInput(attrs={"id": "shown"})
+        )
+
+    def clean_shown(self) -> dict[str, str] | None:
+        text = self.cleaned_data.get("shown") or ""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ValidationError("the page's copy of the answers is damaged") from None
+        if not isinstance(data, dict):
+            raise ValidationError("the page's copy of the answers is damaged")
+        return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
     def split(self) -> tuple[dict[str, str], dict[str, str]]:
         data = self.cleaned_data
@@ -190,9 +218,31 @@ class ReturnForm(forms.Form):
                 self.add_error(name, issue.message)
 
 
+def _shown(values: dict[str, Any], comments: dict[str, Any]) -> str:
+    """The answers a page shows, as the JSON its ``shown`` field carries."""
+    data = {k: str(v) for k, v in values.items()}
+    data.update({f"comment:{k}": str(v) for k, v in comments.items()})
+    return json.dumps(data, sort_keys=True)
+
+
 def _initial(ret: Return) -> dict[str, str]:
-    data = dict(ret.values)
+    # Answers in the form's terms, so a select shows 'yes' for a stored 'Yes'.
+    values = workflow.normalised_answers(ret.round.read_definition(), ret.values)
+    data: dict[str, str] = dict(values)
     data.update({f"comment__{k}": v for k, v in ret.comments.items()})
+    data["shown"] = _shown(values, ret.comments)
+    return data
+
+
+def _posted_page(definition: Any, post: Any) -> dict[str, str]:
+    """What a page re-shown after a POST holds: the posted answers, and those as the
+    new ``shown`` (they are what the user now sees)."""
+    data = {k: post.get(k, "") for k in post}
+    values = {n: data[n] for n in definition.names if n in data}
+    comments = {
+        n: data[f"comment__{n}"] for n in definition.names if f"comment__{n}" in data
+    }
+    data["shown"] = _shown(values, comments)
     return data
 
 
@@ -228,9 +278,10 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
                 values,
                 comments,
                 reason=form.cleaned_data.get("reason", ""),
+                shown=form.cleaned_data.get("shown"),
             )
             ret, issues = result.ret, result.issues
-            form = ReturnForm(definition, initial=_initial(ret), data=request.POST)
+            form = ReturnForm(definition, data=_posted_page(definition, request.POST))
             form.is_valid()
             form.show_issues(issues)
             messages.success(
@@ -280,7 +331,12 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
     values, comments = form.split()
     try:
         result = workflow.save_return(
-            request.user, pk, values, comments, action="autosave"
+            request.user,
+            pk,
+            values,
+            comments,
+            action="autosave",
+            shown=form.cleaned_data.get("shown"),
         )
     except workflow.ReturnLocked as exc:
         return JsonResponse({"saved": False, "error": str(exc)}, status=409)

@@ -22,7 +22,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from lacompare.errors import InputError
-from lacompare.hub.definition import read_round_definition, validate_return
+from lacompare.hub.definition import (
+    normalise_field_value,
+    read_round_definition,
+    validate_return,
+)
 from lacompare.hub.returns.models import AuditEntry, Membership, Return, Round, Service
 from lacompare.provenance import IssueLog
 
@@ -148,6 +152,25 @@ def _locked_row(pk: int) -> Return:
         raise Http404("no such return") from None
 
 
+def normalised_answers(definition: Any, values: dict[str, Any]) -> dict[str, str]:
+    """Every answer in the form's terms (:func:`normalise_field_value`), e.g. for
+    showing a return saved before answers were normalised.
+
+    Examples
+    --------
+    >>> from lacompare.hub.definition import read_round_definition
+    >>> normalised_answers(read_round_definition(),
+    ...                    {"delivery": "In-house", "funding_la": "£85,000", "x": 1})
+    {'delivery': 'In-House', 'funding_la': '85000'}
+    """
+    names = set(definition.names)
+    return {
+        name: normalise_field_value(definition.field(name), raw)[0]
+        for name, raw in values.items()
+        if name in names
+    }
+
+
 def save_return(
     user: Any,
     pk: int,
@@ -156,20 +179,46 @@ def save_return(
     *,
     reason: str = "",
     action: str = "save",
+    shown: dict[str, Any] | None = None,
 ) -> SaveResult:
     """Save what a submitter typed or uploaded into their draft, atomically.
 
-    Only the fields given are touched; each change is written to the audit trail
-    (old → new, with the reason) in the same transaction as the values, so an
-    acknowledged save is all in the database or none of it is. Values are kept as
-    given (text); errors do not stop a draft being saved, only submitted.
+    Parameters
+    ----------
+    user, pk
+        Who saves, and the return.
+    values, comments
+        Field name to the answer (and to its comment). Fields not given are not
+        touched. Answers are put in the form's terms first
+        (:func:`~lacompare.hub.definition.normalise_field_value`: ``Yes`` becomes
+        ``yes``, ``In-house`` ``In-House``, ``£85,000`` ``85000``), the same for an
+        upload, a form POST and an autosave; one that matches no choice is kept as
+        given and reported as an error, never dropped.
+    reason, action
+        Kept in the audit trail with each change.
+    shown
+        The answers (and comments, keyed ``comment:NAME``) as the page showed them
+        when the user began editing. A field whose answer is still what was shown
+        is left alone, whatever is stored now: the user did not touch it, so a page
+        that could not show a stored answer, or a second tab with an older copy,
+        cannot blank or undo it. ``None`` (an upload, a script) applies every field
+        given.
+
+    Returns
+    -------
+    SaveResult
+        The return, the fields changed, and its issues. Each change is written to
+        the audit trail (old → new, with the reason) in the same transaction as the
+        values, so an acknowledged save is all in the database or none of it is.
+        Errors do not stop a draft being saved, only submitted.
     """
     comments = comments or {}
     with transaction.atomic():
         ret = _locked_row(return_for(user, pk).pk)
         if not can_edit(user, ret):
             raise ReturnLocked(_locked_reason(ret))
-        names = set(ret.round.read_definition().names)
+        definition = ret.round.read_definition()
+        names = set(definition.names)
         entries = []
         new_values, new_comments = dict(ret.values), dict(ret.comments)
         for store, given, prefix in (
@@ -179,11 +228,28 @@ def save_return(
             for name, raw in given.items():
                 if name not in names:
                     continue
-                text = "" if raw is None else str(raw).strip()
+                if prefix:
+                    text = "" if raw is None else str(raw).strip()
+                    was = None if shown is None else shown.get(prefix + name)
+                    untouched = was is not None and str(was).strip() == text
+                else:
+                    spec = definition.field(name)
+                    text = normalise_field_value(spec, raw)[0]
+                    was = None if shown is None else shown.get(name)
+                    untouched = (
+                        was is not None and normalise_field_value(spec, was)[0] == text
+                    )
+                if untouched:
+                    continue
                 old = str(store.get(name, ""))
                 if text != old:
                     store[name] = text
-                    entries.append((prefix + name, old, text))
+                    # The history keeps what was typed when normalising changed it.
+                    given_as = "" if raw is None else str(raw).strip()
+                    why = reason
+                    if given_as != text:
+                        why = f"{reason}; given as {given_as!r}".lstrip("; ")
+                    entries.append((prefix + name, old, text, why))
         if entries:
             ret.values, ret.comments = new_values, new_comments
             ret.version += 1
@@ -193,8 +259,8 @@ def save_return(
         ret.save()
         AuditEntry.objects.bulk_create(
             [
-                _audit(ret, user, action, field=f, old=o, new=n, reason=reason)
-                for f, o, n in entries
+                _audit(ret, user, action, field=f, old=o, new=n, reason=why)
+                for f, o, n, why in entries
             ]
         )
     return SaveResult(ret, [e[0] for e in entries], log)
