@@ -187,3 +187,33 @@ def test_the_spend_panel_beside_the_cross_section(built):
     assert panel.result.n_authorities >= 140
     assert set(panel.result.coefficients["term"]) == {
         "gdhi_per_head", "claimant_rate", "population_0_17"}
+
+
+# Files that publish the same figures again (a later release, or the same table in
+# another format): where they differ, the later load is the revision and wins.
+REVISIONS = {
+    ("cla_number_and_rate_per_10k_children_2020_to_2024.csv",
+     "cla_number_and_rate_per_10k_children_2019_to_2023.csv"),
+    ("csww_indicators_2017_to_2025.csv", "csww_headline_measures_2017_to_2022.csv"),
+    ("LA_Inspection_Outcomes_as_at_March_2024.ods",
+     "LA_Inspection_Outcomes_as_at_31_March_2025.ods"),
+    ("ilacs_inspection_history_2018_to_2025.csv",
+     "LA_Inspection_Outcomes_as_at_March_2024.ods"),
+}
+
+
+def test_values_that_differ_between_files_are_only_revisions(built):
+    """Two unrelated tables must never give one measure id to different figures:
+    with vintages, the later load would silently take the place of the other."""
+    import re
+
+    store, _ = built
+    rows = q(store, """SELECT s.file, l.message FROM load_issues l
+                       JOIN sources s USING (source_id) WHERE l.kind = 'conflict'""")
+    clashes = set()
+    for file, message in rows:
+        found = re.match(r"[\d,]+ values \(([\d,]+) different\) also given by source "
+                         r"\d+ \(([^,\[]+)", message)
+        if found and found.group(1) != "0":
+            clashes.add((file.rsplit("/", 1)[-1], found.group(2).strip()))
+    assert clashes <= REVISIONS, clashes - REVISIONS
