@@ -25,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import time
 import tomllib
 from collections.abc import Callable
@@ -86,6 +88,8 @@ class FileOutcome:
     authorities: int = 0
     periods: list[str] = field(default_factory=list)
     source_id: int | None = None
+    #: Where this load's figures differ from another file's for the same keys.
+    revisions: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -131,6 +135,11 @@ class BuildResult:
             if rows:
                 lines.append(f"{title}:")
                 lines.extend(f"  {f.id}: {f.detail}" for f in rows)
+        revised = [f for f in self.files if f.revisions]
+        if revised:
+            lines.append("figures given by more than one file, differing (the later "
+                         "load is current; lacompare diff and vintages show them):")
+            lines.extend(f"  {f.id}: {r}" for f in revised for r in f.revisions)
         for f in self.of_status("neighbours"):
             lines.append(f"neighbours: {f.id}: {f.detail}")
         for f in self.of_status("dictionary"):
@@ -205,6 +214,10 @@ def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
                   "values set aside")
     if result.unresolved:
         out.detail += f"; {len(result.unresolved)} rows named no authority (logged)"
+    # Figures another file gave too: the later load is current (vintages); say so
+    # where they differ, so a revision (or a clash of ids) is never silent.
+    out.revisions = [i.message for i in result.issues.of_kind("conflict")
+                     if re.match(r"[\d,]+ values \((?!0 different)", i.message)]
     return out
 
 
