@@ -39,7 +39,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -164,14 +163,10 @@ def _unknown_measure(store: Store, measure: str, breakdown: str) -> InputError:
                           f"{breakdown!r}; breakdowns: "
                           + ", ".join(repr(r[0]) for r in rows)
                           + f" (choose one as {measure}[breakdown])")
-    from lacompare.catalogue import suggestion_text
+    from lacompare.catalogue import unknown_measure_hint
 
-    # Catalogue indicators by label first; near raw ids only when none.
-    hint = suggestion_text(measure)
-    if not hint:
-        near = difflib.get_close_matches(measure, known, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-    return InputError(f"no observations of measure {measure!r} in the store{hint}")
+    return InputError(f"no observations of measure {measure!r} in the store"
+                      + unknown_measure_hint(measure, list(known)))
 
 
 @dataclass

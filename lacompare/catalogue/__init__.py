@@ -45,6 +45,7 @@ from lacompare.catalogue._search import (
     search_indicators,
     suggest_indicators,
     suggestion_text,
+    unknown_measure_hint,
 )
 from lacompare.catalogue._values import (
     TOTAL_COLUMNS,
@@ -79,4 +80,5 @@ __all__ = [
     "search_indicators",
     "suggest_indicators",
     "suggestion_text",
+    "unknown_measure_hint",
 ]

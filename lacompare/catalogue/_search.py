@@ -108,6 +108,39 @@ def suggestion_text(text: str) -> str:
             + " (lacompare measures WORDS searches them)")
 
 
+def unknown_measure_hint(text: str, known: list[str]) -> str:
+    """The end of an unknown measure's error: what the user probably meant.
+
+    A store measure one slip away from ``text`` ('claa' for 'cla') comes first:
+    the user typed an id they know. Then catalogue indicators by label ('cla rate'
+    is how people know the CLA rate); nearer raw ids only when the catalogue has
+    none. One rule for every command, so each says the same.
+
+    Examples
+    --------
+    >>> unknown_measure_hint("claa", ["cla", "pop"])
+    '; did you mean cla?'
+    >>> unknown_measure_hint("cla rate", ["x"]).startswith(
+    ...     "; catalogue indicators like it: Children looked after")
+    True
+    >>> unknown_measure_hint("zzzz", ["a", "b"])
+    '; the store has 2 measures (lacompare measures --all searches them)'
+    """
+    from difflib import get_close_matches
+
+    typo = get_close_matches(text, known, n=3, cutoff=0.85)
+    if typo:
+        return f"; did you mean {', '.join(typo)}?"
+    hint = suggestion_text(text)
+    if hint:
+        return hint
+    near = get_close_matches(text, known, n=3, cutoff=0.6)
+    if near:
+        return f"; did you mean {', '.join(near)}?"
+    return (f"; the store has {len(known)} measures (lacompare measures --all "
+            "searches them)")
+
+
 def _period_order(period: str) -> tuple[Any, str]:
     """Sort key: the period's reference day, then its text."""
     import datetime as dt

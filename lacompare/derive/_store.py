@@ -126,19 +126,10 @@ def measure_info(store: Store, measure: str) -> MeasureInfo:
     if not rows:
         names = [r[0] for r in store.con.execute(
             "SELECT measure FROM measures ORDER BY measure").fetchall()]
-        from difflib import get_close_matches
+        from lacompare.catalogue import unknown_measure_hint
 
-        from lacompare.catalogue import suggestion_text
-
-        # People know indicators by label ('cla rate'), not by publishers' ids:
-        # the catalogue's suggestions first, near raw ids only when it has none.
-        hint = suggestion_text(measure)
-        if not hint:
-            near = get_close_matches(measure, names, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(near)}?" if near else (
-                f"; the store has {len(names)} measures (lacompare measures "
-                "--all searches them)")
-        raise InputError(f"no measure {measure!r} in the store{hint}")
+        raise InputError(f"no measure {measure!r} in the store"
+                         + unknown_measure_hint(measure, names))
     return MeasureInfo(*rows[0])
 
 

@@ -448,18 +448,12 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
                        "polarity FROM measures WHERE measure = ?", [measure])
     available = breakdowns_of(store, measure)
     if not available:
-        import difflib
+        from lacompare.catalogue import unknown_measure_hint
 
-        from lacompare.catalogue import suggestion_text
-
-        # Catalogue indicators by label first; near raw ids only when none.
-        hint = suggestion_text(measure)
-        if not hint:
-            known = [r[0] for r in store.con.execute(
-                "SELECT DISTINCT measure FROM observations").fetchall()]
-            near = difflib.get_close_matches(measure, known, n=3)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise InputError(f"measure {measure!r} has no values in the store{hint}")
+        known = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT measure FROM observations").fetchall()]
+        raise InputError(f"measure {measure!r} has no values in the store"
+                         + unknown_measure_hint(measure, known))
     if bd_text is None:
         if "" in available:
             breakdown = ""
