@@ -117,8 +117,9 @@ def register(app: typer.Typer) -> None:
         la: Annotated[str, typer.Argument(
             help="Authority (name, ONS or DfE code), or 'all'.")],
         measures: Annotated[str | None, typer.Option(
-            "--measures", "-m", help="Comma-separated measures (default: all numeric "
-            "measures).")] = None,
+            "--measures", "-m", help="Comma-separated measures (default: the "
+            "headline indicators, each in its breakdown; lacompare measures lists "
+            "them).")] = None,
         db: DbOption = None,
         period: Annotated[str | None, typer.Option(
             "--period", help="Period to compare (default: each measure's latest).")]
@@ -145,8 +146,9 @@ def register(app: typer.Typer) -> None:
         'lacompare derive rate' are tested with funnel limits around England's
         rate; other measures by |z| against all authorities.
 
-        Example: [bold]lacompare compare Barnet --measures cla_rate,pop_0_17 --db
-        my.duckdb --format csv[/]
+        Example: [bold]lacompare compare Leicester --db national.duckdb[/] (the
+        headline indicators) · [bold]lacompare compare Barnet --measures
+        gdhi_per_head,claimant_rate --db national.duckdb --format csv[/]
         """
         from lacompare.analysis import compare as run_compare
         from lacompare.derive import printed
@@ -155,9 +157,18 @@ def register(app: typer.Typer) -> None:
         fmt = _check_format(fmt)
         wanted = [a.strip() for a in against.split(",") if a.strip()]
         with open_store(db, read_only=True) as store:
-            result = run_compare(store, la, measures, against=wanted, period=period,
-                                 neighbour_set=neighbour_set, breakdown=breakdown,
-                                 exclude=exclude)
+            if measures is None and not breakdown:
+                # No measures named: the headline indicators, each in its own
+                # breakdown (the web app's profile set).
+                from lacompare.analysis._headline import compare_headline
+
+                result = compare_headline(store, la, against=wanted, period=period,
+                                          neighbour_set=neighbour_set,
+                                          exclude=exclude)
+            else:
+                result = run_compare(store, la, measures, against=wanted,
+                                     period=period, neighbour_set=neighbour_set,
+                                     breakdown=breakdown, exclude=exclude)
         if fmt != "table":
             _emit_csv(result.table, out, fmt)
             err = _console(stderr=True)

@@ -217,3 +217,17 @@ def test_values_that_differ_between_files_are_only_revisions(built):
         if found and found.group(1) != "0":
             clashes.add((file.rsplit("/", 1)[-1], found.group(2).strip()))
     assert clashes <= REVISIONS, clashes - REVISIONS
+
+
+def test_compare_with_no_measures_shows_the_headline_indicators(built):
+    from lacompare.analysis._headline import compare_headline
+
+    store, _ = built
+    result = compare_headline(store, "Leicester")
+    table = result.table
+    assert len(table) >= 5 and table["la_name"].eq("Leicester").all()
+    cla = table[(table["measure"] == "rate_per_10000")].iloc[0]
+    # England's CLA rate at 31 March 2025 is DfE's published 67, not a mean.
+    assert (cla["period"], cla["england_value"]) == ("2025", 67)
+    assert not str(cla["england_source"]).startswith("computed")
+    assert "Children looked after" in cla["breakdown"]

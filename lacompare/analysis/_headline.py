@@ -1,0 +1,106 @@
+"""The headline indicators an authority is compared on when none are named.
+
+The indicator catalogue marks its headline indicators (CLA, CIN and CP rates,
+workforce, spend per child, IDACI …), each with its store measures in order of
+preference. ``lacompare compare LA`` with no ``-m`` and the web app's profile show
+the same set: for each headline slot, the first store key with values. Each key
+carries its own breakdown (``rate_per_10000[population_type=…]``), so the
+comparison runs once per breakdown and the rows are put back in catalogue order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lacompare.errors import InputError
+
+if TYPE_CHECKING:
+    from lacompare.analysis._compare import Comparison
+    from lacompare.store import Store
+
+
+def headline_specs(store: Store) -> list[tuple[str, str]]:
+    """``(measure, breakdown)`` of each headline slot the store can fill, in order.
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> headline_specs(open_store(":memory:"))
+    []
+    """
+    from lacompare.catalogue import headline_keys
+
+    present = {(m, b) for m, b in store.con.execute(
+        "SELECT DISTINCT measure, breakdown FROM observations "
+        "WHERE value IS NOT NULL").fetchall()}
+    chosen: dict[str, tuple[str, str]] = {}
+    for slot, key in headline_keys():
+        # A store key is measure or measure[breakdown] (the catalogue's form).
+        measure, _, rest = key.partition("[")
+        breakdown = rest[:-1] if rest.endswith("]") else ""
+        if slot not in chosen and (measure, breakdown) in present:
+            chosen[slot] = (measure, breakdown)
+    return list(chosen.values())
+
+
+def compare_headline(store: Store, la: str | Sequence[str] | None,
+                     **options: Any) -> Comparison:
+    """:func:`~lacompare.analysis.compare` on the headline indicators.
+
+    Parameters
+    ----------
+    store
+        An open store.
+    la
+        As for :func:`~lacompare.analysis.compare`.
+    **options
+        Passed on (``period``, ``neighbour_set``, ``exclude``, ``against`` …), except
+        ``breakdown``, which each headline key brings.
+
+    Returns
+    -------
+    Comparison
+        One table for every headline indicator the store has, in catalogue order;
+        a ``breakdown`` column says which breakdown each row compares.
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> compare_headline(open_store(":memory:"), "Leeds")
+    Traceback (most recent call last):
+    ...
+    lacompare.errors.InputError: the store has none of the headline indicators (lacompare measures lists them); name measures with -m
+    """
+    import pandas as pd
+
+    from lacompare.analysis._compare import Comparison, compare
+
+    specs = headline_specs(store)
+    if not specs:
+        raise InputError("the store has none of the headline indicators (lacompare "
+                         "measures lists them); name measures with -m")
+    options.pop("breakdown", None)
+    by_breakdown: dict[str, list[str]] = {}
+    for measure, breakdown in specs:
+        by_breakdown.setdefault(breakdown, []).append(measure)
+    parts, first = [], None
+    for breakdown, measures in by_breakdown.items():
+        result = compare(store, la, measures, breakdown=breakdown, **options)
+        first = first or result
+        table = result.table.assign(breakdown=breakdown)
+        parts.append((result, table))
+    order = {spec: i for i, spec in enumerate(specs)}
+    table = pd.concat([t for _, t in parts], ignore_index=True)
+    table = table.assign(_order=[order[(m, b)] for m, b in
+                                 zip(table["measure"], table["breakdown"],
+                                     strict=True)])
+    table = table.sort_values(["_order", "la_code"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
+    excluded = pd.concat([r.excluded for r, _ in parts],
+                         ignore_index=True).drop_duplicates()
+    merged = Comparison(table=table, neighbour_set=first.neighbour_set,
+                        excluded=excluded)
+    for result, _ in parts:
+        merged.issues.extend(result.issues)
+    return merged
