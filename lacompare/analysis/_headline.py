@@ -29,18 +29,28 @@ def headline_specs(store: Store) -> list[tuple[str, str]]:
     >>> headline_specs(open_store(":memory:"))
     []
     """
-    from lacompare.catalogue import headline_keys
+    return [(m, b) for m, b, _ in headline_indicators(store)]
+
+
+def headline_indicators(store: Store) -> list[tuple[str, str, str]]:
+    """``(measure, breakdown, label)``: :func:`headline_specs` with each
+    indicator's catalogue label (what a report calls it)."""
+    from lacompare.catalogue import read_catalogue
 
     present = {(m, b) for m, b in store.con.execute(
         "SELECT DISTINCT measure, breakdown FROM observations "
         "WHERE value IS NOT NULL").fetchall()}
-    chosen: dict[str, tuple[str, str]] = {}
-    for slot, key in headline_keys():
-        # A store key is measure or measure[breakdown] (the catalogue's form).
-        measure, _, rest = key.partition("[")
-        breakdown = rest[:-1] if rest.endswith("]") else ""
-        if slot not in chosen and (measure, breakdown) in present:
-            chosen[slot] = (measure, breakdown)
+    chosen: dict[str, tuple[str, str, str]] = {}
+    for ind in read_catalogue():
+        if not ind.headline or ind.slot in chosen:
+            continue
+        for source in ind.sources:
+            # A store key is measure or measure[breakdown] (the catalogue's form).
+            measure, _, rest = source.key.partition("[")
+            breakdown = rest[:-1] if rest.endswith("]") else ""
+            if (measure, breakdown) in present:
+                chosen[ind.slot] = (measure, breakdown, ind.label)
+                break
     return list(chosen.values())
 
 

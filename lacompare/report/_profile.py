@@ -136,6 +136,14 @@ def _positions(frame: pd.DataFrame, by: str | list[str]) -> dict[Any, Any]:
 
 
 def _default_specs(store: Store) -> list[str]:
+    """The measures of a profile when none are named: the catalogue's headline
+    indicators (as ``compare`` and the web app), else every measure with a polarity.
+    """
+    from lacompare.analysis._headline import headline_indicators
+
+    headline = headline_indicators(store)
+    if headline:
+        return [(f"{m}[{b}]" if b else m) + f"={label}" for m, b, label in headline]
     rows = store.query(
         """SELECT m.measure, list(DISTINCT o.breakdown) AS breakdowns
            FROM measures m JOIN observations o USING (measure)
