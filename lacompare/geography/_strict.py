@@ -117,8 +117,20 @@ def _nearest(text: str, day: date | None, current: bool = False
 def _successors(reg: Registry, ent: Entity, day: date | None) -> list[Entity]:
     """The authorities that followed ``ent``, followed on to those existing on
     ``day`` (today's when no day): a chain of changes ends at who is there now."""
+    return _follow(reg, ent, "successors", day)
+
+
+def _predecessors(reg: Registry, ent: Entity, day: date) -> list[Entity]:
+    """The authorities ``ent`` came from, back to those existing on ``day``."""
+    return _follow(reg, ent, "predecessors", day)
+
+
+def _follow(reg: Registry, ent: Entity, link: str, day: date | None
+            ) -> list[Entity]:
+    """Walk ``ent``'s successors or predecessors (``link``) until each chain
+    reaches an authority that existed on ``day`` (or today's) or ends."""
     out: list[Entity] = []
-    todo = [k for k in ent.successors if k in reg.entities]
+    todo = [k for k in getattr(ent, link) if k in reg.entities]
     seen: set[str] = set()
     while todo:
         key = todo.pop(0)
@@ -127,30 +139,11 @@ def _successors(reg: Registry, ent: Entity, day: date | None) -> list[Entity]:
         seen.add(key)
         nxt = reg.entities[key]
         fits = nxt.valid_on(day) if day is not None else nxt.current
-        later = [k for k in nxt.successors if k in reg.entities]
-        if fits or not later:
+        further = [k for k in getattr(nxt, link) if k in reg.entities]
+        if fits or not further:
             out.append(nxt)
         else:
-            todo.extend(later)
-    return out
-
-
-def _predecessors(reg: Registry, ent: Entity, day: date) -> list[Entity]:
-    """The authorities ``ent`` came from, back to those existing on ``day``."""
-    out: list[Entity] = []
-    todo = [k for k in ent.predecessors if k in reg.entities]
-    seen: set[str] = set()
-    while todo:
-        key = todo.pop(0)
-        if key in seen:
-            continue
-        seen.add(key)
-        prev = reg.entities[key]
-        earlier = [k for k in prev.predecessors if k in reg.entities]
-        if prev.valid_on(day) or not earlier:
-            out.append(prev)
-        else:
-            todo.extend(earlier)
+            todo.extend(further)
     return out
 
 
