@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,31 @@ from .theme import THEME_NAME, register_theme
 
 #: Formats :func:`save_chart` writes, by file suffix.
 FORMATS = (".svg", ".png", ".pdf", ".html")
+
+#: Whether :func:`chart_spec` checks each spec against the Vega-Lite schema
+#: (Altair's jsonschema validation, about a third of drawing a chart).
+_VALIDATE: ContextVar[bool] = ContextVar("lacompare_validate_charts", default=True)
+
+
+@contextmanager
+def trusted_charts() -> Iterator[None]:
+    """Draw charts without Altair's schema check, inside the ``with`` block.
+
+    For a batch drawing the same chart code hundreds of times (a profile of every
+    authority): the code is checked when one report or a test draws it, and
+    vl-convert still refuses a spec it cannot compile.
+
+    Examples
+    --------
+    >>> with trusted_charts():
+    ...     chart_spec(_dot())["mark"]["type"]
+    'point'
+    """
+    token = _VALIDATE.set(False)
+    try:
+        yield
+    finally:
+        _VALIDATE.reset(token)
 
 
 def _vl_version() -> str:
@@ -69,7 +97,7 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """
     register_theme()
     with alt.theme.enable(THEME_NAME):
-        spec = chart.to_dict()
+        spec = chart.to_dict(validate=_VALIDATE.get())
     if not spec.get("description"):
         raise ValueError("chart has no description (alt text); set chart.description")
     return spec
