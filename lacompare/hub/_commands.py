@@ -9,7 +9,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,29 +37,21 @@ def _django() -> None:
     setup_django()
 
 
-def parse_when(text: str, what: str) -> dt.datetime:
-    """A date (``2021-06-30``: the end of that day) or date-time, in UK time.
+def _open_text(r: Any) -> str:
+    """A round's dates in its own zone, as the coordinator gave them."""
+    from lacompare.hub import dates
 
-    Examples
-    --------
-    >>> parse_when("2021-06-30", "--closes").isoformat()
-    '2021-06-30T23:59:59+01:00'
-    """
-    from zoneinfo import ZoneInfo
-
-    from lacompare.errors import InputError
-
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{what}: {text!r} is not a date (YYYY-MM-DD) or date-time"
-        ) from None
-    if len(text) == 10:
-        when = when.replace(hour=23, minute=59, second=59)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo("Europe/London"))
-    return when
+    tz = dates.zone(r.time_zone)
+    now = dt.datetime.now(tz)
+    state = (
+        "open now"
+        if r.opens_at <= now <= r.closes_at
+        else ("not open yet" if now < r.opens_at else "closed")
+    )
+    return (
+        f"opens {r.opens_at.astimezone(tz):%Y-%m-%d %H:%M}, closes "
+        f"{r.closes_at.astimezone(tz):%Y-%m-%d %H:%M:%S} ({r.time_zone}; {state})"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -147,9 +139,26 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         opens: Annotated[
-            str, typer.Option("--opens", help="Opening date (YYYY-MM-DD or date-time).")
+            str,
+            typer.Option(
+                "--opens",
+                help="Opening day: YYYY-MM-DD, today or +N days (opens at 00:00).",
+            ),
         ] = "",
-        closes: Annotated[str, typer.Option("--closes", help="Closing date.")] = "",
+        closes: Annotated[
+            str,
+            typer.Option(
+                "--closes",
+                help="Closing day: YYYY-MM-DD or +N days from today (closes at "
+                "23:59:59).",
+            ),
+        ] = "",
+        time_zone: Annotated[
+            str,
+            typer.Option(
+                "--time-zone", help="The zone the days are in (default Europe/London)."
+            ),
+        ] = "Europe/London",
         services: Annotated[
             Path | None,
             typer.Option(
@@ -169,17 +178,26 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a collection round and an empty return for each service.
 
-        Example: [bold]lacompare hub create-round --opens 2021-05-01 --closes
-        2021-06-30[/]
+        The dates are whole days in the round's time zone: it opens at 00:00 of the
+        opening day and closes at 23:59:59 of the closing day.
+
+        Example: [bold]lacompare hub create-round --opens today --closes +60[/]
         """
         _django()
         from lacompare.demo import demo_data_path
         from lacompare.errors import InputError
+        from lacompare.hub import dates
         from lacompare.hub.definition import read_round_definition
         from lacompare.hub.returns import workflow
 
         if not opens or not closes:
             raise InputError("give --opens and --closes")
+        today = dt.datetime.now(dates.zone(time_zone)).date()
+        opens_at, closes_at = dates.round_moments(
+            dates.parse_day(opens, "--opens", today=today),
+            dates.parse_day(closes, "--closes", today=today),
+            time_zone,
+        )
         d = read_round_definition(definition)
         rows = workflow.read_services(services or demo_data_path(), as_of=d.as_of)
         if previous is not None:
@@ -190,14 +208,98 @@ def register(app: typer.Typer) -> None:
             prev = {}
         r = workflow.create_round(
             definition,
-            opens_at=parse_when(opens, "--opens"),
-            closes_at=parse_when(closes, "--closes"),
+            opens_at=opens_at,
+            closes_at=closes_at,
             services=rows,
             previous=prev,
+            time_zone=time_zone,
         )
         _console().print(
-            f"round {r.slug}: {r.returns.count()} returns, open "
-            f"{r.opens_at:%Y-%m-%d %H:%M} to {r.closes_at:%Y-%m-%d %H:%M}",
+            f"round {r.slug}: {r.returns.count()} returns, {_open_text(r)}",
+            markup=False,
+        )
+
+    @hub_app.command("round-dates")
+    @friendly
+    def round_dates(
+        round_slug: Annotated[str, typer.Argument(help="The round.")],
+        opens: Annotated[
+            str | None,
+            typer.Option("--opens", help="New opening day (YYYY-MM-DD, today, +N)."),
+        ] = None,
+        closes: Annotated[
+            str | None,
+            typer.Option("--closes", help="New closing day (YYYY-MM-DD, +N)."),
+        ] = None,
+    ) -> None:
+        """Move a round's opening or closing day (whole days in its time zone).
+
+        Example: [bold]lacompare hub round-dates sendias-2021 --closes +14[/]
+        """
+        _django()
+        from lacompare.errors import InputError
+        from lacompare.hub import dates
+        from lacompare.hub.returns import workflow
+        from lacompare.hub.returns.models import Round
+
+        if opens is None and closes is None:
+            raise InputError("give --opens, --closes or both")
+        r = Round.objects.filter(slug=round_slug).first()
+        today = dt.datetime.now(
+            dates.zone(r.time_zone if r else dates.DEFAULT_TIME_ZONE)
+        ).date()
+        r = workflow.set_round_dates(
+            round_slug,
+            opens=dates.parse_day(opens, "--opens", today=today) if opens else None,
+            closes=dates.parse_day(closes, "--closes", today=today)
+            if closes
+            else None,
+        )
+        _console().print(f"round {r.slug}: {_open_text(r)}", markup=False)
+
+    @hub_app.command("extend")
+    @friendly
+    def extend(
+        round_slug: Annotated[str, typer.Argument(help="The round.")],
+        service: Annotated[str, typer.Argument(help="The service code.")],
+        until: Annotated[
+            str,
+            typer.Option("--until", help="New closing day (YYYY-MM-DD or +N days)."),
+        ],
+        reason: Annotated[
+            str, typer.Option("--reason", help="Why (kept in the return's history).")
+        ],
+    ) -> None:
+        """Give one service a later closing day for its return.
+
+        Example: [bold]lacompare hub extend sendias-2021 leeds --until +7 --reason
+        "staff illness"[/]
+        """
+        _django()
+        from lacompare.errors import InputError
+        from lacompare.hub import dates
+        from lacompare.hub.returns import workflow
+        from lacompare.hub.returns.models import Round, Service
+
+        r = Round.objects.filter(slug=round_slug).first()
+        if r is None:
+            raise InputError(f"no round {round_slug!r}")
+        s = Service.objects.filter(code=service, returns__round=r).first()
+        if s is None:
+            codes = ", ".join(
+                Service.objects.filter(returns__round=r)
+                .order_by("code")
+                .values_list("code", flat=True)[:20]
+            )
+            raise InputError(
+                f"no service {service!r} in round {r.slug} (codes: {codes}, …)"
+            )
+        today = dt.datetime.now(dates.zone(r.time_zone)).date()
+        day = dates.parse_day(until, "--until", today=today)
+        workflow.grant_extension(None, r, s, day, reason)
+        _console().print(
+            f"{s.name} may change its return until {day:%d %B %Y} 23:59:59 "
+            f"({r.time_zone})",
             markup=False,
         )
 
@@ -290,6 +392,13 @@ def register(app: typer.Typer) -> None:
             f"load {result.load.source_id} ({result.file})",
             markup=False,
         )
+        if result.late:
+            console.print(
+                f"{len(result.late)} of them late (submitted after the round "
+                "closed; flagged late): " + ", ".join(result.late[:10])
+                + (" …" if len(result.late) > 10 else ""),
+                markup=False,
+            )
         if result.left_out:
             console.print(
                 f"left out {len(result.left_out)} not accepted: "

@@ -298,7 +298,8 @@ def normalise_field_value(spec: FieldSpec, raw: object) -> tuple[str, str | None
     if cell.value is None:
         return text, f"{text!r} is not a number"
     if cell.unit == "%" and spec.unit != "%":
-        return text, f"{text!r} is a percentage; give the number of {spec.unit or 'units'}"
+        unit = spec.unit or "units"
+        return text, f"{text!r} is a percentage; give the number of {unit}"
     if cell.unit == "£" and spec.type != "money":
         return text, f"{text!r} is an amount of money; give a number"
     if spec.type == "integer" and not float(cell.value).is_integer():

@@ -20,9 +20,11 @@ urlpatterns = [
     path("returns/<int:pk>/history", views.history, name="history"),
     path("returns/<int:pk>/reopen", views.reopen, name="reopen"),
     path("returns/<int:pk>/accept", views.accept, name="accept"),
+    path("returns/<int:pk>/extend", views.extend, name="extend"),
     path("returns/<int:pk>/profile", views.profile, name="profile"),
     path("returns/<int:pk>/profile.csv", views.profile_csv, name="profile-csv"),
     path("rounds/<slug:slug>/", views.dashboard, name="dashboard"),
     path("rounds/<slug:slug>/remind", views.remind, name="remind"),
+    path("rounds/<slug:slug>/dates", views.round_dates, name="round-dates"),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,7 @@ PASSWORD = "correct-horse-battery-staple-42"
 SECRET_KEY = "tests-only-" + "k" * 50
 HUB_TABLES = (
     "returns_auditentry",
+    "returns_extension",
     "returns_publication",
     "returns_return",
     "returns_round",

@@ -203,7 +203,9 @@ def test_typed_answers_are_normalised_and_a_wrong_one_is_named(leeds):
     # Kept as given (never lost), and an error names the field.
     assert ret.values["fte_staff"] == "12%"
     assert ret.values["joint_social_care_only"] == "maybe"
-    errors = {i["field"]: i["message"] for i in body["issues"] if i["severity"] == "error"}
+    errors = {
+        i["field"]: i["message"] for i in body["issues"] if i["severity"] == "error"
+    }
     assert errors["joint_social_care_only"].endswith(": must be yes or no")
     assert "'12%' is a percentage" in errors["fte_staff"]
 

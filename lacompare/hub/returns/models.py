@@ -49,6 +49,8 @@ class Round(models.Model):
     definition = models.JSONField()
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
+    #: The zone whose whole days the dates are (00:00 opening, 23:59:59 closing).
+    time_zone = models.CharField(max_length=64, default="Europe/London")
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -118,8 +120,86 @@ class Return(models.Model):
         return self.version > 0
 
     @property
+    def extension(self) -> Extension | None:
+        """The service's extension for this round, if the network gave one."""
+        cached = getattr(self, "_extension", False)
+        if cached is False:
+            cached = Extension.objects.filter(
+                round_id=self.round_id, service_id=self.service_id
+            ).first()
+            self._extension = cached
+        return cached
+
+    @property
+    def closes_at(self) -> Any:
+        """When this service's return closes: the round's date, or its extension's
+        if that is later."""
+        ext = self.extension
+        if ext is not None and ext.closes_at > self.round.closes_at:
+            return ext.closes_at
+        return self.round.closes_at
+
+    @property
+    def open_for_edits(self) -> bool:
+        """Between the round's opening and this service's closing moment."""
+        return self.round.opens_at <= timezone.now() <= self.closes_at
+
+    @property
+    def overdue(self) -> bool:
+        """A draft past its service's closing moment."""
+        return self.status == self.DRAFT and timezone.now() > self.closes_at
+
+    @property
+    def submitted_late(self) -> bool:
+        """Submitted after the round's closing date (with an extension or not):
+        what the publication calls late."""
+        return (
+            self.status != self.DRAFT
+            and self.submitted_at is not None
+            and self.submitted_at > self.round.closes_at
+        )
+
+    @property
     def late(self) -> bool:
-        return self.status == self.DRAFT and timezone.now() > self.round.closes_at
+        """Past the round's closing date: a draft still open, or submitted after."""
+        if self.status == self.DRAFT:
+            return timezone.now() > self.round.closes_at
+        return self.submitted_late
+
+
+class Extension(models.Model):
+    """A later closing date for one service in one round: who gave it and why.
+
+    Given by a reviewer (page, ``lacompare hub extend``), or by reopening a return
+    after the round's closing date. One per service and round; giving another
+    replaces it (each is kept in the return's history).
+    """
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="extensions"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="extensions"
+    )
+    closes_at = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL
+    )
+    #: The user name as it was, kept if the account is deleted.
+    granted_by_name = models.CharField(max_length=150)
+    reason = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["round", "service__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "service"], name="one_extension_per_service"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} — {self.round} until {self.closes_at:%Y-%m-%d}"
 
 
 class AuditEntry(models.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,13 @@ CREATE TABLE IF NOT EXISTS hub_returns (
     return_id BIGINT NOT NULL,
     return_version INTEGER NOT NULL,
     service VARCHAR NOT NULL,
-    la_code VARCHAR NOT NULL
+    la_code VARCHAR NOT NULL,
+    late BOOLEAN
 )
 """
+#: A store published to before late returns were flagged gains the column (NULL
+#: for its earlier loads: not known then).
+_PROVENANCE_LATE = "ALTER TABLE hub_returns ADD COLUMN IF NOT EXISTS late BOOLEAN"
 
 
 @dataclass
@@ -49,6 +53,8 @@ class PublishResult:
     spec: Path
     load: Any  # lacompare.store._ingest.IngestResult
     left_out: list[str]
+    #: Services whose accepted return was submitted after the round closed.
+    late: list[str] = field(default_factory=list)
 
 
 def _measure_meta(definition: RoundDefinition) -> dict[str, dict[str, Any]]:
@@ -69,7 +75,7 @@ def _write_spec(definition: RoundDefinition, path: Path) -> None:
         "[source]",
         'la_columns = ["la_code", "local_authority"]',
         f"period = {_toml_str(definition.period)}",
-        'exclude_columns = ["return_id", "return_version", "service"]',
+        'exclude_columns = ["return_id", "return_version", "service", "late"]',
     ]
     if definition.as_of:
         lines.append(f"as_of = {_toml_str(definition.as_of)}")
@@ -92,9 +98,12 @@ def publish_round(
 ) -> PublishResult:
     """Load a round's accepted returns into the store ``db`` (all or nothing).
 
-    Returns that are not accepted (drafts, late, or submitted but not reviewed) are
-    left out and listed. Publishing again loads the current accepted versions as a
-    new load; the network report uses the latest.
+    Returns that are not accepted (drafts, or submitted but not reviewed) are left
+    out and listed. An accepted return submitted after the round's closing date (an
+    extension, or reopened after it) is published like any other, with ``late`` true
+    in the CSV's ``late`` column and the store's ``hub_returns`` table, and counted
+    in :attr:`PublishResult.late`. Publishing again loads the current accepted
+    versions as a new load; the network report uses the latest.
     """
     from lacompare.store import open_store
     from lacompare.store._ingest import file_sha256, ingest
@@ -113,7 +122,7 @@ def publish_round(
     with transaction.atomic():
         returns = list(
             round_.returns.select_for_update(of=("self",))
-            .select_related("service")
+            .select_related("service", "round")
             .order_by("service__name")
         )
         accepted = [r for r in returns if r.status == Return.ACCEPTED]
@@ -135,6 +144,7 @@ def publish_round(
                     "service",
                     "la_code",
                     "local_authority",
+                    "late",
                     *definition.publish,
                 ]
             )
@@ -156,6 +166,7 @@ def publish_round(
                         r.service.code,
                         r.service.la_codes[0],
                         r.service.la_names[0],
+                        "true" if r.submitted_late else "false",
                         *(
                             "" if measures[m] is None else _cell(measures[m])
                             for m in definition.publish
@@ -166,8 +177,11 @@ def publish_round(
         with open_store(db) as store:
             load = ingest(store, file, spec=spec)
             store.con.execute(_PROVENANCE_DDL)
+            store.con.execute(_PROVENANCE_LATE)
             store.con.executemany(
-                "INSERT INTO hub_returns VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO hub_returns (source_id, source_row, round, return_id, "
+                "return_version, service, la_code, late) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     [
                         load.source_id,
@@ -177,6 +191,7 @@ def publish_round(
                         r.version,
                         r.service.code,
                         r.service.la_codes[0],
+                        r.submitted_late,
                     ]
                     for i, r in enumerate(accepted)
                 ],
@@ -211,7 +226,8 @@ def publish_round(
         )
         round_.published_at = publication.at
         round_.save(update_fields=["published_at"])
-    return PublishResult(publication, file, spec, load, left_out)
+    late = [r.service.name for r in accepted if r.submitted_late]
+    return PublishResult(publication, file, spec, load, left_out, late)
 
 
 def _cell(value: Any) -> str:

@@ -468,13 +468,62 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _day(text: str, what: str, tz: str) -> Any:
+    """A day from a form's date box (YYYY-MM-DD; ``today``/``+N`` also work)."""
+    import datetime as dt
+
+    from lacompare.hub import dates
+
+    today = dt.datetime.now(dates.zone(tz)).date()
+    return dates.parse_day(text, what, today=today)
+
+
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    workflow.return_for(request.user, pk)
+    ret = workflow.return_for(request.user, pk)
     try:
-        workflow.reopen_return(request.user, pk, request.POST.get("reason", ""))
-        messages.success(request, "Reopened: the service can change its return.")
+        until_text = request.POST.get("until", "").strip()
+        until = (
+            _day(until_text, "Open until", ret.round.time_zone) if until_text else None
+        )
+        ret = workflow.reopen_return(
+            request.user, pk, request.POST.get("reason", ""), until=until
+        )
+        when = timezone.localtime(ret.closes_at, dates_zone(ret))
+        messages.success(
+            request,
+            f"Reopened: {ret.service.name} can change its return until "
+            f"{when:%d %B %Y %H:%M}.",
+        )
     except (InputError, workflow.ReturnLocked) as exc:
+        messages.error(request, str(exc))
+    return redirect("return", pk=pk)
+
+
+def dates_zone(ret_or_round: Any) -> Any:
+    """The time zone a return's or round's dates are shown in."""
+    from lacompare.hub import dates
+
+    round_ = getattr(ret_or_round, "round", ret_or_round)
+    return dates.zone(round_.time_zone)
+
+
+@require_POST
+def extend(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = workflow.return_for(request.user, pk)
+    if not workflow.is_reviewer(request.user):
+        raise Http404("no such return")
+    try:
+        day = _day(request.POST.get("until", ""), "Extend until", ret.round.time_zone)
+        workflow.grant_extension(
+            request.user, ret.round, ret.service, day, request.POST.get("reason", "")
+        )
+        messages.success(
+            request,
+            f"Extended: {ret.service.name} can change its return until "
+            f"{day:%d %B %Y} 23:59:59.",
+        )
+    except InputError as exc:
         messages.error(request, str(exc))
     return redirect("return", pk=pk)
 
@@ -570,6 +619,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "submitted": sum(r.status != Return.DRAFT for r in returns),
         "accepted": sum(r.status == Return.ACCEPTED for r in returns),
         "late": sum(r.late for r in returns),
+        "extended": round_.extensions.count(),
         "not_started": sum(not r.started for r in returns),
         "with_problems": sum(bool(r.errors or r.warnings) for r in returns),
     }
@@ -577,6 +627,46 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "hub/dashboard.html",
         {"round": round_, "returns": returns, "counts": counts, "now": timezone.now()},
+    )
+
+
+def round_dates(request: HttpRequest, slug: str) -> HttpResponse:
+    """The coordinator's page for a round's opening and closing days (whole days
+    in the round's time zone) and its extensions."""
+    round_ = _reviewer_round(request, slug)
+    from lacompare.hub import dates
+
+    if request.method == "POST":
+        try:
+            opens = request.POST.get("opens", "").strip()
+            closes = request.POST.get("closes", "").strip()
+            round_ = workflow.set_round_dates(
+                round_,
+                opens=_day(opens, "Opens", round_.time_zone) if opens else None,
+                closes=_day(closes, "Closes", round_.time_zone) if closes else None,
+            )
+            messages.success(request, "Saved the round's dates.")
+            return redirect("round-dates", slug=slug)
+        except InputError as exc:
+            messages.error(request, str(exc))
+            status = 400
+    elif request.method == "GET":
+        status = 200
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    tz = round_.time_zone
+    return render(
+        request,
+        "hub/round_dates.html",
+        {
+            "round": round_,
+            "opens": dates.day_of(round_.opens_at, tz),
+            "closes": dates.day_of(round_.closes_at, tz),
+            "extensions": round_.extensions.select_related("service").order_by(
+                "service__name"
+            ),
+        },
+        status=status,
     )
 
 

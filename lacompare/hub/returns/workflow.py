@@ -27,7 +27,15 @@ from lacompare.hub.definition import (
     read_round_definition,
     validate_return,
 )
-from lacompare.hub.returns.models import AuditEntry, Membership, Return, Round, Service
+from lacompare.hub import dates
+from lacompare.hub.returns.models import (
+    AuditEntry,
+    Extension,
+    Membership,
+    Return,
+    Round,
+    Service,
+)
 from lacompare.provenance import IssueLog
 
 REVIEW_PERMISSION = "returns.review_returns"
@@ -83,13 +91,14 @@ def return_for(user: AbstractBaseUser | AnonymousUser, pk: int) -> Return:
 
 
 def can_edit(user: AbstractBaseUser | AnonymousUser, ret: Return) -> bool:
-    """A submitter edits their own service's draft while the round is open."""
+    """A submitter edits their own service's draft from the round's opening until
+    its service's closing moment (the round's, or a later extension's)."""
     service = service_of(user)
     return (
         service is not None
         and service.pk == ret.service_id
         and ret.status == Return.DRAFT
-        and ret.round.is_open
+        and ret.open_for_edits
     )
 
 
@@ -271,10 +280,11 @@ def _locked_reason(ret: Return) -> str:
         return "this return has been submitted; ask the network to reopen it"
     if ret.status == Return.ACCEPTED:
         return "this return has been accepted; ask the network to reopen it"
-    if timezone.now() > ret.round.closes_at:
+    if timezone.now() > ret.closes_at:
+        closed = ret.closes_at.astimezone(dates.zone(ret.round.time_zone))
         return (
-            f"the round closed on {timezone.localtime(ret.round.closes_at):%d %B %Y}"
-            "; late returns cannot be added"
+            f"the round closed for {ret.service.name} on {closed:%d %B %Y}; "
+            "ask the network for an extension to add or change a late return"
         )
     if timezone.now() < ret.round.opens_at:
         return "the round is not open yet"
@@ -327,18 +337,104 @@ def _set_status(
     return ret
 
 
-def reopen_return(user: Any, pk: int, reason: str) -> Return:
-    """A reviewer reopens a submitted or accepted return (a reason is required)."""
+def reopen_return(
+    user: Any, pk: int, reason: str, *, until: dt.date | None = None
+) -> Return:
+    """A reviewer reopens a submitted or accepted return (a reason is required).
+
+    Reopened after the service's closing moment (or with ``until``), the service is
+    given an extension to the end of ``until`` (default: seven days from today, in
+    the round's time zone) with the same reason, so it really can change the
+    return; resubmitted, it is published as late.
+    """
     if not reason.strip():
         raise InputError("say why the return is reopened")
-    return _set_status(
-        user,
-        pk,
-        Return.DRAFT,
-        allowed=(Return.SUBMITTED, Return.ACCEPTED),
-        reason=reason.strip(),
-        action="reopen",
-    )
+    with transaction.atomic():
+        ret = _set_status(
+            user,
+            pk,
+            Return.DRAFT,
+            allowed=(Return.SUBMITTED, Return.ACCEPTED),
+            reason=reason.strip(),
+            action="reopen",
+        )
+        tz = ret.round.time_zone
+        if until is None and timezone.now() > ret.closes_at:
+            until = dt.datetime.now(dates.zone(tz)).date() + dt.timedelta(days=7)
+        if until is not None:
+            grant_extension(user, ret.round, ret.service, until, reason.strip())
+    return Return.objects.select_related("round", "service").get(pk=ret.pk)
+
+
+def grant_extension(
+    user: Any, round_: Round, service: Service, until: dt.date, reason: str
+) -> Extension:
+    """Give ``service`` until the end of ``until`` (the round's time zone) to change
+    its return; replaces an earlier extension, and the return's history says so.
+
+    A reason is required; a day before today is refused (it would extend nothing).
+    """
+    # ``user`` None is the command line (the coordinator on the server).
+    if user is not None and not is_reviewer(user):
+        raise Http404("no such round")
+    if not reason.strip():
+        raise InputError("say why the extension is given")
+    tz = round_.time_zone
+    if until < dt.datetime.now(dates.zone(tz)).date():
+        raise InputError(f"the extension's day {until} has passed")
+    closes = dates.closing_moment(until, tz)
+    with transaction.atomic():
+        ret = _locked_row(Return.objects.get(round=round_, service=service).pk)
+        old = ret.extension
+        ext, _ = Extension.objects.update_or_create(
+            round=round_,
+            service=service,
+            defaults={
+                "closes_at": closes,
+                "granted_by": user if getattr(user, "pk", None) else None,
+                "granted_by_name": getattr(user, "username", "") or "system",
+                "reason": reason.strip(),
+                "at": timezone.now(),
+            },
+        )
+        _audit(
+            ret,
+            user,
+            "extend",
+            field="closes",
+            old="" if old is None else f"{dates.day_of(old.closes_at, tz)}",
+            new=f"{until}",
+            reason=reason.strip(),
+        ).save()
+    return ext
+
+
+def set_round_dates(
+    round_: Round | str,
+    *,
+    opens: dt.date | None = None,
+    closes: dt.date | None = None,
+    time_zone: str | None = None,
+) -> Round:
+    """Move a round's opening and closing days (whole days in its time zone: opens
+    at 00:00 of ``opens``, closes at 23:59:59 of ``closes``). A day not given is
+    kept; extensions stay as given.
+    """
+    with transaction.atomic():
+        slug = round_.slug if isinstance(round_, Round) else round_
+        try:
+            r = Round.objects.select_for_update().get(slug=slug)
+        except Round.DoesNotExist:
+            known = ", ".join(Round.objects.values_list("slug", flat=True)) or "none"
+            raise InputError(f"no round {slug!r} (rounds: {known})") from None
+        tz = time_zone or r.time_zone
+        dates.zone(tz)
+        opens = opens or dates.day_of(r.opens_at, r.time_zone)
+        closes = closes or dates.day_of(r.closes_at, r.time_zone)
+        r.opens_at, r.closes_at = dates.round_moments(opens, closes, tz)
+        r.time_zone = tz
+        r.save(update_fields=["opens_at", "closes_at", "time_zone"])
+    return r
 
 
 def accept_return(user: Any, pk: int, reason: str = "") -> Return:
@@ -366,7 +462,7 @@ def send_reminders(round_: Round, *, user: Any = None) -> list[str]:
     pending = round_.returns.filter(status=Return.DRAFT).select_related("service")
     messages = []
     sent_to: list[str] = []
-    closes = timezone.localtime(round_.closes_at)
+    closes = round_.closes_at.astimezone(dates.zone(round_.time_zone))
     for ret in pending:
         to = [
             m.user.email
@@ -379,8 +475,8 @@ def send_reminders(round_: Round, *, user: Any = None) -> list[str]:
         body = (
             f"Dear colleague,\n\nYour service's return for {round_.title} "
             f"({ret.service.name}) is {state}. The round closes on "
-            f"{closes:%d %B %Y at %H:%M}; late returns cannot be added to the "
-            f"national report.\n"
+            f"{closes:%d %B %Y at %H:%M}; after that, ask the network for an "
+            f"extension.\n"
         )
         if ret.errors:
             body += (
@@ -483,11 +579,15 @@ def create_round(
     closes_at: dt.datetime,
     services: list[dict[str, Any]],
     previous: dict[str, dict[str, Any]] | None = None,
+    time_zone: str = dates.DEFAULT_TIME_ZONE,
 ) -> Round:
     """Create a round (from its definition file) and an empty return per service.
 
-    ``previous`` maps a service code to its figures the year before.
+    ``previous`` maps a service code to its figures the year before; ``time_zone``
+    is the zone whose whole days the round's dates are (see :mod:`lacompare.hub.dates`
+    for turning days into ``opens_at``/``closes_at``).
     """
+    dates.zone(time_zone)
     definition = read_round_definition(definition_path)
     if closes_at <= opens_at:
         raise InputError("the round must close after it opens")
@@ -502,6 +602,7 @@ def create_round(
             definition=definition.raw,
             opens_at=opens_at,
             closes_at=closes_at,
+            time_zone=time_zone,
         )
         for s in services:
             service, _ = Service.objects.update_or_create(
