@@ -305,35 +305,61 @@ def export(
 @friendly
 def info(
     db: DbOption = None,
-    fmt: Annotated[str, typer.Option(
-        "--format", help="table; csv (the measures, one a row: measure, unit, "
-        "polarity, values); or json (sources and measures). csv and json: data only "
-        "on standard output.")] = "table",
+    measures: Annotated[bool, typer.Option(
+        "--measures", help="Also list every measure (unit, polarity, values) and "
+        "every source.")] = False,
 ) -> None:
-    """Show what the store holds: sources, measures and counts.
+    """Show what the store holds: counts of values, measures, authorities,
+    periods and sources, and the last load.
 
-    Example: [bold]lacompare info --db lacompare-demo/demo.duckdb[/]
+    Example: [bold]lacompare info --db lacompare-demo/demo.duckdb[/] ·
+    [bold]lacompare info --measures --db my.duckdb[/]
     """
-    from rich.table import Table
-
-    from lacompare.errors import InputError
     from lacompare.store import open_store
 
-    if fmt not in ("table", "csv", "json"):
-        raise InputError(f"--format {fmt!r}: use table, csv or json")
-
-    with open_store(db, read_only=True) as store:
-        # A store older than vintages, opened read-only, has no superseded_by.
-        sources = store.query("SELECT * FROM sources ORDER BY source_id")
-        measures = store.query(
-            "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
-            "FROM measures m LEFT JOIN observations o USING (measure) "
-            "GROUP BY ALL ORDER BY 1")
-    if fmt != "table":
-        _info_data(store.path, sources, measures, fmt)
-        return
     console = _console()
-    table = Table(title=f"Sources in {store.path}")
+    with open_store(db, read_only=True) as store:
+        # One row of counts: a store of thousands of measures prints in a
+        # screenful; the long lists only when asked (--measures).
+        counts = store.con.execute(
+            """SELECT (SELECT count(*) FROM observations WHERE value IS NOT NULL),
+                      (SELECT count(*) FROM observations WHERE value IS NULL),
+                      (SELECT count(*) FROM measures),
+                      (SELECT count(DISTINCT la_code) FROM observations),
+                      (SELECT count(DISTINCT period) FROM observations),
+                      (SELECT count(*) FROM sources),
+                      (SELECT max(loaded_at) FROM sources),
+                      (SELECT count(DISTINCT set_id) FROM neighbours)""").fetchone()
+        last = store.con.execute(
+            "SELECT file, sheet FROM sources ORDER BY loaded_at DESC, source_id DESC "
+            "LIMIT 1").fetchone()
+        sources = measure_rows = None
+        if measures:
+            sources = store.query("SELECT * FROM sources ORDER BY source_id")
+            measure_rows = store.query(
+                "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
+                "FROM measures m LEFT JOIN observations o USING (measure) "
+                "GROUP BY ALL ORDER BY 1")
+    values, missing, n_measures, n_las, n_periods, n_sources, loaded, n_sets = counts
+    lines = [f"store: {store.path}",
+             f"values: {values:,} (and {missing:,} missing, each with its reason)",
+             f"measures: {n_measures:,}",
+             f"authorities: {n_las:,}",
+             f"periods: {n_periods:,}",
+             f"sources: {n_sources:,}",
+             f"neighbour sets: {n_sets:,}"]
+    if last:
+        where = Path(last[0]).name + (f", sheet {last[1]}" if last[1] else "")
+        lines.append(f"last load: {str(loaded)[:19]} ({where})")
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    if sources is None or measure_rows is None:
+        console.print("(lacompare info --measures lists every measure and source)",
+                      markup=False)
+        return
+    from rich.table import Table
+
+    table = Table(title="Sources")
     for col in ("id", "file", "sheet", "values", "totals", "loaded", "vintage"):
         table.add_column(col)
     for r in sources.itertuples():
@@ -345,27 +371,9 @@ def info(
     mt = Table(title="Measures")
     for col in ("measure", "unit", "polarity", "values"):
         mt.add_column(col)
-    for r in measures.itertuples():
+    for r in measure_rows.itertuples():
         mt.add_row(r.measure, _text(r.unit), _text(r.polarity), _count(r.n))
     console.print(mt)
-
-
-def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
-    """``info --format csv|json``: the measures as CSV; sources and measures as
-    JSON (``lacompare export --table sources`` gives the sources as CSV)."""
-    if fmt == "csv":
-        from lacompare.cells import write_csv_safe
-
-        frame = measures.rename(columns={"n": "values"})
-        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
-        return
-    import json
-
-    from lacompare.analysis._cli_output import json_text
-
-    typer.echo(json.dumps({
-        "store": str(path), "sources": json.loads(json_text(sources)),
-        "measures": json.loads(json_text(measures.rename(columns={"n": "values"})))}))
 
 
 def _text(value: Any) -> str:

@@ -35,6 +35,23 @@ def test_help_does_not_import_heavy_modules():
     assert out == "[]"
 
 
+@pytest.mark.parametrize("args", [["--help"], ["report", "--help"],
+                                  ["compare", "--help"]])
+def test_running_help_imports_nothing_heavy(args):
+    # The whole `lacompare --help` as a user runs it: help is printed, and none
+    # of the libraries only commands need was loaded to print it.
+    code = ("import sys; sys.argv = ['lacompare', *sys.argv[1:]]\n"
+            "from lacompare.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = ('pandas', 'duckdb', 'numpy', 'scipy', 'scipy.stats', "
+            "'altair', 'statsmodels', 'rapidfuzz')\n"
+            "print('HEAVY', sorted(m for m in heavy if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                         text=True, check=True)
+    assert "Usage" in run.stdout
+    assert run.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
 def test_demo_command(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
@@ -101,9 +118,19 @@ def test_missing_file_is_a_one_line_error(tmp_path):
 
 def test_info_on_demo_store(tmp_path):
     runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
-    result = runner.invoke(app, ["info", "--db", str(tmp_path / "d" / "demo.duckdb")])
+    db = str(tmp_path / "d" / "demo.duckdb")
+    result = runner.invoke(app, ["info", "--db", db])
     assert result.exit_code == 0
-    assert "per_head_2021" in result.output
+    # By default a summary of counts, not the long lists.
+    lines = result.output.strip().splitlines()
+    assert len(lines) <= 10, result.output
+    for word in ("values:", "measures:", "authorities:", "periods:", "sources:",
+                 "last load:"):
+        assert any(line.startswith(word) for line in lines), word
+    assert "per_head_2021" not in result.output
+    full = runner.invoke(app, ["info", "--measures", "--db", db])
+    assert full.exit_code == 0
+    assert "per_head_2021" in full.output and "Sources" in full.output
 
 
 def test_reloading_a_revised_file_reports_lists_and_diffs_its_vintages(tmp_path,
