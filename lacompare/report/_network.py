@@ -126,6 +126,24 @@ def _network_source(store: Store, source_id: int | None) -> tuple[int, str]:
     return int(source_id), str(period)
 
 
+def _late_note(store: Store, source_id: int) -> str:
+    """' N of them were late …' for a load the returns hub published (its
+    ``hub_returns`` table flags each return submitted after the round closed)."""
+    has = store.con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+        "'hub_returns' AND column_name = 'late'").fetchone()[0]
+    if not has:
+        return ""
+    late = store.con.execute(
+        "SELECT count(*) FILTER (WHERE late), count(late) FROM hub_returns "
+        "WHERE source_id = ?", [source_id]).fetchone()
+    if not late[1]:
+        return ""
+    return (f" {late[0]} of them {'was' if late[0] == 1 else 'were'} late "
+            "(submitted after the round's closing date, with an extension or "
+            "reopened).")
+
+
 def build_network(store: Store, *, source_id: int | None = None,
                   title: str | None = None, **unknown: Any) -> Document:
     """The network report from one load of services' returns (default: the latest).
@@ -182,7 +200,8 @@ def build_network(store: Store, *, source_id: int | None = None,
     # Key points.
     ph = "per_head_2021"
     change = wide.get("funding_change_2020_21", pd.Series(dtype=float)).dropna()
-    key = [f"{services} services' returns were matched to their local authorities."]
+    key = [f"{services} services' returns were matched to their local authorities."
+           + _late_note(store, source_id)]
     if stat(ph, "England", "n") == stat(ph, "England", "n"):
         key.append(
             f"Funding per head of the 0-25 population in {period}: a mean of "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -124,6 +126,23 @@ def test_a_return_reopened_after_the_closing_date_is_edited_accepted_and_publish
         assert store.con.execute(
             "SELECT count(*) FROM observations WHERE measure = 'late'"
         ).fetchone() == (0,)
+
+    # The network report counts it: all 24 returns, one of them late.
+    from typer.testing import CliRunner
+
+    from lacompare.cli import app
+
+    out = tmp_path / "network.html"
+    r = CliRunner().invoke(
+        app, ["report", "network", "--db", str(db), "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", out.read_text())).split())
+    assert (
+        "24 services' returns were matched to their local authorities. 1 of them "
+        "was late (submitted after the round's closing date, with an extension or "
+        "reopened)." in text
+    )
 
 
 def test_an_extension_lets_one_service_save_after_the_close_and_not_another(
