@@ -284,7 +284,12 @@ def register(app: typer.Typer) -> None:
         r = Round.objects.filter(slug=round_slug).first()
         if r is None:
             raise InputError(f"no round {round_slug!r}")
-        s = Service.objects.filter(code=service, returns__round=r).first()
+        from django.db.models import Q
+
+        # The code, or the service's name (any case): 'Leeds' finds leeds.
+        s = Service.objects.filter(
+            Q(code__iexact=service) | Q(name__iexact=service), returns__round=r
+        ).first()
         if s is None:
             codes = ", ".join(
                 Service.objects.filter(returns__round=r)

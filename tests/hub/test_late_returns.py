@@ -336,7 +336,7 @@ def test_extend_from_the_command_line(make_round):
     assert r.exit_code == 0, r.output
     ext = Extension.objects.get()
     assert (ext.service.code, ext.reason, ext.granted_by_name) == (
-        code, "flood", "system"
+        code, "flood", "command line"
     )
     day = dt.datetime.now(LONDON).date() + dt.timedelta(days=2)
     assert ext.closes_at == dt.datetime.combine(day, dt.time(23, 59, 59), LONDON)
@@ -348,3 +348,10 @@ def test_extend_from_the_command_line(make_round):
     )
     assert r.exit_code == 1 and "no service 'leeds-ias'" in r.output
     assert code in r.output  # the codes are listed
+    # The service's name, in any case, finds it.
+    name = demo_services(1)[0]["name"].upper()
+    r = runner.invoke(
+        app, ["hub", "extend", round_.slug, name, "--until", "+3", "--reason", "y"]
+    )
+    assert r.exit_code == 0, r.output
+    assert Extension.objects.get().reason == "y"

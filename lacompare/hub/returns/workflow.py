@@ -392,7 +392,7 @@ def grant_extension(
             defaults={
                 "closes_at": closes,
                 "granted_by": user if getattr(user, "pk", None) else None,
-                "granted_by_name": getattr(user, "username", "") or "system",
+                "granted_by_name": getattr(user, "username", "") or "command line",
                 "reason": reason.strip(),
                 "at": timezone.now(),
             },
