@@ -11,6 +11,7 @@ CI (``CI`` set), where it fails. The screenshot is kept in
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -185,4 +186,65 @@ def test_excel_style_upload_then_typing_elsewhere_blanks_nothing(
     assert ret.values == {**stored, "volunteers": "3"}
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "hub-excel-upload.png"), full_page=True)
+    assert errors == []
+
+
+def test_a_return_reopened_after_the_close_is_edited_and_accepted_in_the_browser(
+    chromium_available, make_round, make_user, hub_server, request
+):
+    """Issue 21, item 2, in a real browser: the round closed yesterday; the network
+    reopens an accepted return; the service types a change (autosaved) and submits;
+    the network accepts it as a late return."""
+    from django.utils import timezone
+
+    from lacompare.hub.returns.models import Return
+    from tests.hub.conftest import full_answers, matching_previous
+
+    service = demo_services(2)[1]
+    round_ = make_round(demo_services(2), open_now=False)
+    make_user("late-user", service["code"])
+    make_user("late-network", reviewer=True)
+    answers = full_answers()
+    closed = round_.closes_at - dt.timedelta(days=2)
+    Return.objects.filter(round=round_, service__code=service["code"]).update(
+        values=answers,
+        previous=matching_previous(answers),
+        status=Return.ACCEPTED,
+        submitted_at=closed,
+        accepted_at=closed,
+        version=2,
+    )
+    ret = Return.objects.get(round=round_, service__code=service["code"])
+    assert ret.closes_at < timezone.now() and not ret.late
+
+    network = request.getfixturevalue("browser").new_page()
+    page = request.getfixturevalue("page")
+    errors: list[str] = []
+    for p in (page, network):
+        p.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        p.set_default_timeout(TIMEOUT)
+    _sign_in(network, hub_server, ret, "late-network")
+    network.get_by_label("Reason for reopening").fill("tribunal figure wrong")
+    network.get_by_role("button", name="Reopen").click()
+    network.get_by_text(
+        f"Reopened: {ret.service.name} can change its return"
+    ).wait_for()
+
+    _sign_in(page, hub_server, ret, "late-user")
+    assert page.locator("#return-form").count() == 1
+    box = page.locator("#id_tribunal_cases")
+    box.fill("")
+    box.press_sequentially("13", delay=50)
+    page.locator("#autosave-status").filter(has_text="Draft saved at").wait_for()
+    page.get_by_role("button", name="Submit (locks the return)").click()
+    page.get_by_text("Submitted: the return is locked.").wait_for()
+
+    network.reload()
+    network.get_by_role("button", name="Accept (a late return)").click()
+    network.get_by_text("Accepted: it will be in the published report.").wait_for()
+    ret.refresh_from_db()
+    assert ret.status == Return.ACCEPTED and ret.submitted_late
+    assert ret.values == {**answers, "tribunal_cases": "13"}
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    network.screenshot(path=str(ARTEFACTS / "hub-late-accepted.png"), full_page=True)
     assert errors == []
