@@ -160,7 +160,7 @@ def test_reloading_a_revised_file_reports_lists_and_diffs_its_vintages(tmp_path,
     revised = next(line for line in diff.output.splitlines() if "revised " in line
                    and "Birmingham" in line)
     assert "450047" in revised and "450048" in revised
-    info = runner.invoke(app, ["info", *db])
+    info = runner.invoke(app, ["info", "--measures", *db])  # the sources list
     assert "superseded by 2" in info.output
     missing = runner.invoke(app, ["diff", "nope.csv", *db])
     assert missing.exit_code == 1 and "no source 'nope.csv'" in missing.output
