@@ -31,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -78,7 +80,7 @@ def wall(cmd: list[str]) -> float:
 
 
 def pair(name: str, cmd: list[str], ref: list[str], repeat: int,
-         target: str, before: callable | None = None) -> dict:
+         target: str, before: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run ``cmd`` and ``ref`` interleaved ``repeat`` times (after one warm-up
     each, not counted: the first run reads files into the page cache)."""
     if repeat > 1:
@@ -95,12 +97,13 @@ def pair(name: str, cmd: list[str], ref: list[str], repeat: int,
             before()
         theirs.append(wall(ref))
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    ratio = statistics.median(ours) / statistics.median(theirs)
     row = {"name": name, "ours": ours, "ref": theirs, "ratios": ratios,
            "target": target}
     print(f"{name}: lacompare median {statistics.median(ours):.3f} s "
           f"({min(ours):.3f}–{max(ours):.3f}); reference median "
           f"{statistics.median(theirs):.3f} s ({min(theirs):.3f}–{max(theirs):.3f}); "
-          f"ratio of medians {statistics.median(ours) / statistics.median(theirs):.2f}x "
+          f"ratio of medians {ratio:.2f}x "
           f"(pairs {min(ratios):.2f}–{max(ratios):.2f}x); target {target}; "
           f"load {load()}", flush=True)
     return row

@@ -207,7 +207,8 @@ _PAGE = """<!DOCTYPE html>
   caption {{ text-align: left; font-weight: bold; padding: 0 0 0.4rem; }}
   th, td {{ border-bottom: 1px solid #b1b4b6; padding: 0.28rem 0.45rem;
            vertical-align: top; }}
-  thead th {{ background: #f3f2f1; text-align: left; border-bottom: 2px solid #0b0c0c; }}
+  thead th {{ background: #f3f2f1; text-align: left;
+              border-bottom: 2px solid #0b0c0c; }}
   tbody th {{ text-align: left; font-weight: normal; }}
   td.num, th.num {{ text-align: right; }}
   thead th.num span {{ display: block; font-weight: normal; color: #505a5f; }}
