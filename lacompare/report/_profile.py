@@ -814,10 +814,14 @@ def write_profiles(store: Store | None, out_dir: str | Path,
         results: Any = map(_write_one, codes)
         pool = None
     else:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        # Spawned, not forked: a fork copies DuckDB's and the web app's threads
+        # mid-lock, and the child can wait on a lock no thread will release.
         pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                   initargs=(data, str(out), fmt))
+                                   initargs=(data, str(out), fmt),
+                                   mp_context=multiprocessing.get_context("spawn"))
         # Small chunks: the bar moves, and one slow profile holds up no more.
         results = pool.map(_write_one, codes, chunksize=2)
     try:
