@@ -308,6 +308,10 @@ def info(
     measures: Annotated[bool, typer.Option(
         "--measures", help="Also list every measure (unit, polarity, values) and "
         "every source.")] = False,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table; csv (the measures, one a row: measure, unit, "
+        "polarity, values); or json (sources and measures). csv and json: data only "
+        "on standard output.")] = "table",
 ) -> None:
     """Show what the store holds: counts of values, measures, authorities,
     periods and sources, and the last load.
@@ -317,6 +321,19 @@ def info(
     """
     from lacompare.store import open_store
 
+    if fmt not in ("table", "csv", "json"):
+        from lacompare.errors import InputError
+
+        raise InputError(f"--format {fmt!r}: use table, csv or json")
+    if fmt != "table":
+        with open_store(db, read_only=True) as store:
+            sources = store.query("SELECT * FROM sources ORDER BY source_id")
+            measure_rows = store.query(
+                "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
+                "FROM measures m LEFT JOIN observations o USING (measure) "
+                "GROUP BY ALL ORDER BY 1")
+        _info_data(store.path, sources, measure_rows, fmt)
+        return
     console = _console()
     with open_store(db, read_only=True) as store:
         # One row of counts: a store of thousands of measures prints in a
@@ -374,6 +391,24 @@ def info(
     for r in measure_rows.itertuples():
         mt.add_row(r.measure, _text(r.unit), _text(r.polarity), _count(r.n))
     console.print(mt)
+
+
+def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
+    """``info --format csv|json``: the measures as CSV; sources and measures as
+    JSON (``lacompare export --table sources`` gives the sources as CSV)."""
+    if fmt == "csv":
+        from lacompare.cells import write_csv_safe
+
+        frame = measures.rename(columns={"n": "values"})
+        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
+        return
+    import json
+
+    from lacompare.analysis._cli_output import json_text
+
+    typer.echo(json.dumps({
+        "store": str(path), "sources": json.loads(json_text(sources)),
+        "measures": json.loads(json_text(measures.rename(columns={"n": "values"})))}))
 
 
 def _text(value: Any) -> str:

@@ -197,6 +197,18 @@ def _weights_for(store: Store, weights: str, measure: str,
     return w[["la_code", "value"]].rename(columns={"value": "weight"})
 
 
+def _period_day(period: str, reference_date: str | None) -> Any:
+    """The day a period's authorities are taken on: the earlier of the measure's
+    reference day and the period's own date (31 March), so a 2021 return matched
+    on 31 March 2021 counts Northamptonshire for its mid-2021 population."""
+    from lacompare.derive._dates import reference_day
+    from lacompare.store._periods import period_as_of
+
+    days = [d for d in (reference_day(period, reference_date), period_as_of(period))
+            if d is not None]
+    return min(days) if days else None
+
+
 def _not_existing(store: Store, values: pd.DataFrame,
                   used: dict[str, list[str]]) -> pd.Series:
     """Rows without a value for an authority that did not exist in the window."""
@@ -209,7 +221,7 @@ def _not_existing(store: Store, values: pd.DataFrame,
     spans = {}
     for m, periods in used.items():
         ref = measure_info(store, m).reference_date
-        days = [d for p in periods if (d := reference_day(p, ref)) is not None]
+        days = [d for p in periods if (d := _period_day(p, ref)) is not None]
         spans[m] = (min(days), max(days)) if days else (None, None)
     frame = values[["measure", "la_code", "value"]].merge(valid, on="la_code",
                                                           how="left")
@@ -245,7 +257,7 @@ def _ended_before(store: Store, values: pd.DataFrame,
     ends = {}
     for m, periods in used.items():
         ref = measure_info(store, m).reference_date
-        days = [(d, p) for p in periods if (d := reference_day(p, ref)) is not None]
+        days = [(d, p) for p in periods if (d := _period_day(p, ref)) is not None]
         ends[m] = max(days) if days else (None, None)
     frame = values[["measure", "la_code"]].merge(life, on="la_code", how="left")
     out = []

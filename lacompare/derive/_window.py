@@ -400,11 +400,18 @@ def _outside_lifetimes(store: Store, cur: pd.DataFrame
 
     life = store.query("SELECT la_code, valid_from, valid_to FROM authorities")
     span = cur[["la_code"]].merge(life, on="la_code", how="left")
+    from lacompare.store._periods import period_as_of
+
     day = pd.to_datetime(cur["day"]).to_numpy()
+    # The period's own date too (31 March): a return matched on it holds a
+    # mid-year figure for an authority abolished the next day (Northamptonshire
+    # 2021); it existed for the period, so it is kept.
+    own = pd.to_datetime(cur["period"].map(period_as_of)).to_numpy()
     start = pd.to_datetime(span["valid_from"]).to_numpy()
     end = pd.to_datetime(span["valid_to"]).to_numpy()
     # NaT compares False: an open end, or a code not in the registry, is kept.
-    outside = (day < start) | (day > end)
+    outside = ((day < start) | (day > end)) & ((own < start) | (own > end)
+                                                | pd.isna(own))
     gone = cur.loc[outside & cur["value"].notna().to_numpy(),
                    ["la_code", "period", "value"]]
     cur.loc[outside, "value"] = float("nan")

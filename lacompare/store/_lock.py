@@ -116,7 +116,8 @@ def process_command(pid: int, limit: int = 100) -> str | None:
     Examples
     --------
     >>> import os, sys
-    >>> process_command(os.getpid()).split()[0] == os.path.basename(sys.executable)
+    >>> first = process_command(os.getpid()).split()[0]
+    >>> os.path.basename(first) == os.path.basename(sys.executable)
     True
     >>> process_command(2 ** 30) is None
     True

@@ -123,7 +123,7 @@ def test_readers_share_the_store_and_a_writer_waits_for_them(db, table, hold):
     holder = hold("ro")
     info = lacompare("info", "--db", db, wait=0)
     assert info.returncode == 0, info.stderr
-    assert "Sources in" in info.stdout
+    assert f"store: {db}" in info.stdout and "values:" in info.stdout
     line = one_line_error(lacompare("ingest", table, "--period", "2021", "--db", db,
                                     wait=0.5))
     assert f"is in use by process {holder.pid}" in line
