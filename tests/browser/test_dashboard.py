@@ -157,7 +157,9 @@ def test_upload_bad_file_shows_error_and_changes_nothing(page, server, tmp_path,
     bad = tmp_path / "bad_returns.csv"
     bad.write_text("local_authority,referrals\nLeeds,12\nNot A Council,x7\n",
                    encoding="utf-8")
-    page.get_by_label("File (CSV, XLSX, XLS, ODS or Parquet)").set_input_files(bad)
+    # The label ends with the upload limit ("…; at most 25 MB").
+    upload = page.get_by_label(re.compile(r"^File \(CSV, XLSX, XLS, ODS or Parquet"))
+    upload.set_input_files(bad)
     page.get_by_label("Period for every row (optional)").fill("2021")
     expect(page.locator("#upload_file_progress")).to_contain_text(
         "Upload complete", timeout=TIMEOUT)
@@ -240,7 +242,7 @@ def test_tables_work_without_javascript(browser, server, artefacts):
         assert "Hartlepool" in names and len(names) <= 12
         # The profile table, linked from the header.
         page.get_by_role("link", name="Authority profile (table)").click()
-        page.get_by_label("Authority").select_option("E06000001")
+        page.get_by_label("Authority", exact=True).select_option("E06000001")
         page.get_by_role("button", name="Show").click()
         assert page.locator("h1").inner_text().startswith("Hartlepool")
         assert page.locator("table caption").count() >= 2
