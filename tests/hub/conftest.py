@@ -203,6 +203,20 @@ def make_user(hub: str, password_hash: str):
     return _make
 
 
+@pytest.fixture
+def leeds(make_round, make_user):
+    """A round of Leeds and York, and Leeds's service staff logged in: (client,
+    Leeds's return). Modules that need the round and user instead define their own."""
+    from django.test import Client
+
+    from lacompare.hub.returns.models import Return
+
+    make_round([s for s in demo_services() if s["code"] in ("leeds", "york")])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("leeds-ias", "leeds"))
+    return client, Return.objects.get(service__code="leeds")
+
+
 def full_answers(
     service: dict[str, Any] | None = None, **changes: Any
 ) -> dict[str, str]:

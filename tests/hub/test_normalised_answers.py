@@ -61,19 +61,6 @@ def excel_style_workbook(template: bytes, answers: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def leeds(make_round, make_user):
-    from django.test import Client
-
-    from lacompare.hub.returns.models import Return
-    from tests.hub.conftest import demo_services
-
-    make_round([s for s in demo_services() if s["code"] in ("leeds", "york")])
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("leeds-ias", "leeds"))
-    return client, Return.objects.get(service__code="leeds")
-
-
 def _upload(client, ret, data: bytes, name: str) -> list[str]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
