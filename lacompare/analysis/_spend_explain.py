@@ -348,3 +348,30 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
     where = "above" if total >= 0 else "below"
     return (f"Most of {name}'s {direction} expected spend ({unit}{abs(total):,.0f} "
             f"{where} the average) comes from {named}.")
+
+
+#: Readable names of the five factors' families, for charts and sentences.
+FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
+                "Population aged 0-25", "disposable_income": "Disposable income",
+                "unemployment": "Unemployment", "crime": "Crime"}
+
+
+def contribution_names(model: Any) -> dict[str, str]:
+    """``contribution_<factor>`` column → a readable factor name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> m = SimpleNamespace(factors=pd.DataFrame({"family": ["crime", None],
+    ...     "measure": ["crime_rate_per_1000", "x"], "label": ["Crime rate", "X"]}))
+    >>> contribution_names(m)
+    {'contribution_crime': 'Crime', 'contribution_x': 'X'}
+    """
+    names = {}
+    for row in model.factors.dropna(subset=["measure"]).itertuples():
+        family = row.family if isinstance(row.family, str) and row.family else None
+        key = f"contribution_{family or row.measure}"
+        names[key] = FAMILY_NAMES.get(family or "", None) or (
+            row.label if isinstance(row.label, str) and row.label else row.measure)
+    return names

@@ -17,12 +17,6 @@ if TYPE_CHECKING:
 #: Spend measures a profile explains, most preferred first: CSC spend per child
 #: (DfE's children's social care dashboard, 2024-25).
 PROFILE_SPEND_TARGETS = ("csc_expenditure_per_child",)
-#: Readable names of the five factors' families.
-FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
-                "Population aged 0-25", "disposable_income": "Disposable income",
-                "unemployment": "Unemployment", "crime": "Crime"}
-
-
 def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
     """The expected-spend model for the profiles, or why there is none.
 
@@ -49,27 +43,6 @@ def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
         return None, f"the expected-spend model could not be fitted: {exc}"
 
 
-def contribution_names(model: Any) -> dict[str, str]:
-    """``contribution_<factor>`` column → a readable factor name.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from types import SimpleNamespace
-    >>> m = SimpleNamespace(factors=pd.DataFrame({"family": ["crime", None],
-    ...     "measure": ["crime_rate_per_1000", "x"], "label": ["Crime rate", "X"]}))
-    >>> contribution_names(m)
-    {'contribution_crime': 'Crime', 'contribution_x': 'X'}
-    """
-    names = {}
-    for row in model.factors.dropna(subset=["measure"]).itertuples():
-        family = row.family if isinstance(row.family, str) and row.family else None
-        key = f"contribution_{family or row.measure}"
-        names[key] = FAMILY_NAMES.get(family or "", None) or (
-            row.label if isinstance(row.label, str) and row.label else row.measure)
-    return names
-
-
 def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> bool:
     """Add "Expected spend" to a profile; False when the authority was not modelled.
 
@@ -78,7 +51,10 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
     """
     import pandas as pd
 
-    from lacompare.analysis._spend_explain import describe_contributions
+    from lacompare.analysis._spend_explain import (
+        contribution_names,
+        describe_contributions,
+    )
     from lacompare.charts import contribution_chart
 
     pred = model.predictions

@@ -294,7 +294,7 @@ def build_spend(store: Store, *, target: str | None = None,
         name="Largest gaps")
     pa.table(gaps_table)
 
-    _explain_section(doc, model, flabels, unit, tlabel, authority)
+    _explain_section(doc, model, unit, tlabel, authority)
     _panel_section(doc, store)
 
     # Heatmap.
@@ -384,10 +384,13 @@ def build_spend(store: Store, *, target: str | None = None,
     return doc
 
 
-def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
-                     unit: str | None, tlabel: str, authority: str | None) -> None:
+def _explain_section(doc: Document, model: Any, unit: str | None, tlabel: str,
+                     authority: str | None) -> None:
     """Why expected spend differs: each factor's part, in a chart and a sentence."""
-    from lacompare.analysis._spend_explain import describe_contributions
+    from lacompare.analysis._spend_explain import (
+        contribution_names,
+        describe_contributions,
+    )
     from lacompare.charts import contribution_chart
     from lacompare.geography import match_authority_strict
 
@@ -395,13 +398,7 @@ def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
     columns = [c for c in pred.columns if c.startswith("contribution_")]
     if not columns:
         return
-    families = dict(zip(model.factors["measure"], model.factors["family"],
-                        strict=True))
-    names = {}
-    for name, label in flabels.items():
-        family = families.get(name)
-        names[f"contribution_{family if isinstance(family, str) else name}"] = (
-            _FAMILY_NAMES.get(family, label))
+    names = contribution_names(model)
     money = "£" if unit and "£" in unit else ""
     sec = doc.section("Why each authority's expected spend differs")
     sec.p("Each factor's part of an authority's expected spend, against the average "
@@ -448,10 +445,6 @@ def _explain_section(doc: Document, model: Any, flabels: dict[str, str],
         name="Contributions"), html=False)
 
 
-#: Readable names of the five factors' families, for charts and sentences.
-_FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
-                 "Population aged 0-25", "disposable_income": "Disposable income",
-                 "unemployment": "Unemployment", "crime": "Crime"}
 
 
 def _panel_section(doc: Document, store: Store) -> None:
