@@ -9,7 +9,7 @@ import pytest
 from tests.csv_cells import HOSTILE, NEGATIVE, assert_csv_safe, cells
 from tests.hub.conftest import full_answers
 from tests.hub.test_publish import published_round  # noqa: F401 (a fixture)
-from tests.hub.test_upload import _upload, leeds  # noqa: F401 (a fixture)
+from tests.hub.test_upload import _upload
 
 FIELDS = ("funding_total", "fte_staff", "volunteers", "helpline_enquiries",
           "tribunal_cases", "casework_total")
