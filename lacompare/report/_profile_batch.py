@@ -389,7 +389,7 @@ def run_batch(console: Any, db: str | Path | None, out: str | Path | None,
     with the store open, close it, write the files with a progress bar, and
     print what was written.
 
-    ``options`` are :func:`~lacompare.report._commands.report_options`' for
+    ``options`` are :func:`~lacompare.cli._report.report_options`' for
     la-profile (``authority``, ``measures``, ``neighbour_set``, ``exclude``).
     """
     from contextlib import ExitStack

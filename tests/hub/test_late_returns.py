@@ -11,13 +11,11 @@ import html
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from tests.hub.conftest import full_answers, matching_previous
 from tests.hub.test_publish import published_round  # noqa: F401 (a fixture)
 
 LONDON = ZoneInfo("Europe/London")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _client(user):

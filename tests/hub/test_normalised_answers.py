@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
-
 from tests.hub.conftest import full_answers
 
 #: The template filled in as people do in Excel: capitalised words, a hyphen

@@ -12,7 +12,7 @@ import typer
 
 def summary_app() -> typer.Typer:
     """An app with only the ``summary``, ``compare`` and ``derive`` commands."""
-    from lacompare.analysis._commands_summary import register
+    from lacompare.cli._summary import register
 
     app = typer.Typer(name="lacompare", no_args_is_help=True, rich_markup_mode="rich")
     register(app)

@@ -8,9 +8,9 @@ import io
 import pandas as pd
 from typer.testing import CliRunner
 
-from lacompare.analysis._cli_output import write_csv
-from lacompare.analysis._commands_models import _write
 from lacompare.cli import app
+from lacompare.cli._models import _write
+from lacompare.cli._output import write_csv
 from tests.csv_cells import HOSTILE, NEGATIVE, assert_csv_safe, cells, formula_cells
 from tests.hostile_store import hostile_store
 

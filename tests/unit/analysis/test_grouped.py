@@ -8,9 +8,8 @@ import json
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
 from analysis_cli import save_store
+from typer.testing import CliRunner
 
 from lacompare.analysis.grouped import grouped_report_table, summarise_grouped
 from lacompare.errors import InputError

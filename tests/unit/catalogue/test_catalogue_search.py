@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 def measures_app() -> typer.Typer:
-    from lacompare.catalogue._commands import register
+    from lacompare.cli._catalogue import register
 
     app = typer.Typer(name="lacompare")
     register(app)

@@ -206,7 +206,7 @@ def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
                     try:
                         message = json.loads(await asyncio.wait_for(
                             ws.recv(), timeout=max(0.1, end - time.monotonic())))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
                     sent = (message.get("values") or {}).get("data_body")
                     if sent:

@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from lacompare.analysis._commands_summary import register
+from lacompare.cli._summary import register
 from lacompare.store import open_store
 
 runner = CliRunner()

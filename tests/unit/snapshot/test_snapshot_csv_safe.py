@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from lacompare.snapshot._commands import _show
+from lacompare.cli._snapshot import _show
 from lacompare.snapshot._synthetic import write_synthetic_extract
 from tests.csv_cells import HOSTILE, NEGATIVE, assert_csv_safe, cells, formula_cells
 

@@ -6,8 +6,7 @@ import duckdb
 import pytest
 
 from lacompare.errors import InputError, StoreError
-from lacompare.store import authority_key, default_db_path, open_store
-from lacompare.store import _ingest
+from lacompare.store import _ingest, authority_key, default_db_path, open_store
 from lacompare.store._ingest import ingest
 from lacompare.store._schema import SCHEMA_VERSION
 

@@ -22,7 +22,8 @@ def _cell(value: Any, decimals: int) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add ``table`` to the app."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     @app.command("table")
     @friendly
@@ -64,8 +65,8 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare table children_count --group-by la_type
         --breakdown "on 31 March" --format xlsx --out table.xlsx --db my.duckdb[/]
         """
-        from lacompare.analysis._cli_output import write_csv
         from lacompare.analysis.grouped import summarise_grouped
+        from lacompare.cli._output import write_csv
         from lacompare.errors import InputError
         from lacompare.store import open_store
 

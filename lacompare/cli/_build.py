@@ -10,7 +10,8 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add ``build``, ``harmonise`` and ``districts`` to the app."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
     @app.command()
     @friendly
     def build(

@@ -19,7 +19,7 @@ CheckOption = Annotated[bool, typer.Option(
 
 
 def _print_lines(lines: list[str]) -> None:
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     console = _console()
     for line in lines:
@@ -30,7 +30,7 @@ def _show(comparison: Any, fmt: str, out: Path | None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     t = comparison.table
     frame = t[["label", "value_text", "change_text", "pct_text", "note"]].rename(
@@ -66,7 +66,7 @@ def _show(comparison: Any, fmt: str, out: Path | None) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the ``snapshot`` command group to ``app``."""
-    from lacompare.cli import DbOption, friendly
+    from lacompare.cli._common import DbOption, friendly
 
     snapshot_app = typer.Typer(
         help="An authority's monthly snapshot: demand, caseloads, headcount, budget.",

@@ -84,7 +84,8 @@ def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command to ``app``."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     @app.command("report")
     @friendly

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lacompare.analysis._cli_output import check_format as _check_format
-from lacompare.analysis._cli_output import print_summary
-from lacompare.analysis._cli_output import write_csv as _emit_csv
 from lacompare.analysis._variables import split_variables as _split
+from lacompare.cli._output import check_format as _check_format
+from lacompare.cli._output import print_summary
+from lacompare.cli._output import write_csv as _emit_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +40,7 @@ def _print_table(frame: "pd.DataFrame", title: str | None = None,
     from rich.table import Table
     from rich.text import Text
 
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     table = Table(title=title)
     for col in frame.columns:
@@ -61,7 +61,7 @@ def _print_table(frame: "pd.DataFrame", title: str | None = None,
 
 
 def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     console = _console()
     if excluded.empty:
@@ -79,7 +79,8 @@ def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``neighbours``, ``correlate`` and ``test`` to the lacompare app."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     neighbours_app = typer.Typer(
         help="Statistical neighbour sets: load DfE's or your own, compute, compare.",

@@ -61,7 +61,7 @@ def write_csv(frame: "pd.DataFrame", out: Path | None, fmt: str = "csv") -> None
         else:
             typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
         return
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
@@ -73,7 +73,7 @@ def write_csv(frame: "pd.DataFrame", out: Path | None, fmt: str = "csv") -> None
 
 def print_summary(result: Any, store_path: Any) -> None:
     """A step's ``summary_lines()`` and the store it wrote to."""
-    from lacompare.cli import _console
+    from lacompare.cli._common import console as _console
 
     console = _console()
     for line in result.summary_lines():

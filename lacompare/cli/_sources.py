@@ -15,7 +15,8 @@ FORMATS = ("table", "csv", "json")
 
 def register(app: typer.Typer) -> None:
     """Add ``sources`` and ``fetch`` to ``app``."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     @app.command("sources")
     @friendly

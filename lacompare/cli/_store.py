@@ -16,7 +16,10 @@ SHOW_ROWS = 50
 
 def register(app: typer.Typer) -> None:
     """Add ``vintages`` and ``diff`` to ``app``."""
-    from lacompare.cli import DbOption, _console, _count, _text, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
+    from lacompare.cli._common import count_cell as _count
+    from lacompare.cli._common import text_cell as _text
 
     SheetOption = Annotated[str | None, typer.Option(
         "--sheet", help="The sheet, when several of a workbook are loaded.")]

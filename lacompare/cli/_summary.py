@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from lacompare.analysis._cli_output import check_format as _check_format
-from lacompare.analysis._cli_output import print_summary as _report
-from lacompare.analysis._cli_output import write_csv as _emit_csv
+from lacompare.cli._output import check_format as _check_format
+from lacompare.cli._output import print_summary as _report
+from lacompare.cli._output import write_csv as _emit_csv
 
 
 def _num(value: Any, decimals: int) -> str:
@@ -35,7 +35,8 @@ def _wide(console: Any) -> Any:
 
 def register(app: typer.Typer) -> None:
     """Add ``summary``, ``compare`` and the ``derive`` group to the app."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     FormatOption = Annotated[str, typer.Option(
         "--format", "-f", help="table (for reading), csv or json (for scripts: data "

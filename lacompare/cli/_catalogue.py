@@ -15,7 +15,9 @@ FORMATS = ("table", "csv", "json")
 
 def register(app: typer.Typer) -> None:
     """Add ``measures`` to ``app``."""
-    from lacompare.cli import DbOption, _console, _text, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
+    from lacompare.cli._common import text_cell as _text
 
     @app.command()
     @friendly

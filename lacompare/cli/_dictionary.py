@@ -13,7 +13,8 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add ``ingest-dictionary`` to ``app``."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     def column(name: str, what: str) -> object:
         return typer.Option(name, help=f"Dictionary column giving {what}.")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lacompare.analysis._cli_output import check_format as _check_format
 from lacompare.analysis._variables import split_variables as _split
+from lacompare.cli._output import check_format as _check_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,7 +91,8 @@ SPEND_LIMITS = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``model`` command group (``spend``, ``ols``, ``panel``) to ``app``."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     model_app = typer.Typer(
         name="model",
@@ -132,7 +133,7 @@ def register(app: typer.Typer) -> None:
         console that later messages go to (stderr with csv or json: stdout is
         data)."""
         if fmt != "table":
-            from lacompare.analysis._cli_output import write_csv
+            from lacompare.cli._output import write_csv
 
             err = _console(stderr=True)
             write_csv(result.coefficients, None, fmt)

@@ -56,7 +56,8 @@ def _open_text(r: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the ``hub`` command group to ``app``."""
-    from lacompare.cli import _console, friendly
+    from lacompare.cli._common import console as _console
+    from lacompare.cli._common import friendly
 
     @hub_app.command("migrate")
     @friendly

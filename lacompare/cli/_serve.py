@@ -14,7 +14,8 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to ``app``."""
-    from lacompare.cli import DbOption, _console, friendly
+    from lacompare.cli._common import DbOption, friendly
+    from lacompare.cli._common import console as _console
 
     @app.command("serve")
     @friendly

@@ -1,101 +1,15 @@
-"""``lacompare`` command line: a thin layer over the Python API.
-
-Each command calls one public function and prints its result; heavy modules are
-imported inside the commands so ``lacompare --help`` stays fast.
-"""
+"""The first stage's commands: demo, resolve, ingest, export and info."""
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from lacompare.errors import LacompareError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-app = typer.Typer(
-    name="lacompare",
-    help="Compare English local authorities' children's services, reproducibly.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Store file (default: lacompare.duckdb in your data "
-                 "folder).", show_default=False),
-]
-
-
-@app.callback()
-def _options(
-    ctx: typer.Context,
-    wait: Annotated[float | None, typer.Option(
-        "--wait", min=0, metavar="SECONDS",
-        help="How long to wait for a store another process is using before giving "
-        "up (default 60, or LACOMPARE_WAIT; 0: do not wait).", show_default=False)]
-    = None,
-) -> None:
-    """Options for every command."""
-    if wait is not None:
-        from lacompare.store._lock import WAIT_ENV
-
-        # Read by open_store, the one place stores are opened; put back when the
-        # command ends (tests run many commands in one process).
-        before = os.environ.get(WAIT_ENV)
-        os.environ[WAIT_ENV] = repr(wait)
-
-        def restore() -> None:
-            if before is None:
-                os.environ.pop(WAIT_ENV, None)
-            else:
-                os.environ[WAIT_ENV] = before
-
-        ctx.call_on_close(restore)
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def friendly(func: F) -> F:
-    """Print bad-input errors as one line (no traceback) and exit with status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except LacompareError as exc:
-            from rich.markup import escape
-
-            # Messages quote user text ('measure[breakdown]', '.[pdf]'): not markup.
-            _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}",
-                                        markup=True, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except Exception as exc:  # an internal fault: say so in one line
-            if os.environ.get("LACOMPARE_DEBUG"):
-                raise
-            from rich.markup import escape
-
-            _console(stderr=True).print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
-                "(set LACOMPARE_DEBUG=1 for details)", markup=True, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+from lacompare.cli._common import DbOption, app, count_cell, friendly, text_cell
+from lacompare.cli._common import console as _console
 
 
 @app.command()
@@ -380,16 +294,16 @@ def info(
     for col in ("id", "file", "sheet", "values", "totals", "loaded", "vintage"):
         table.add_column(col)
     for r in sources.itertuples():
-        by = _text(getattr(r, "superseded_by", None))
-        table.add_row(str(r.source_id), Path(r.file).name, _text(r.sheet),
-                      _count(r.observations), _count(r.totals), str(r.loaded_at)[:19],
+        by = text_cell(getattr(r, "superseded_by", None))
+        table.add_row(str(r.source_id), Path(r.file).name, text_cell(r.sheet),
+                      count_cell(r.observations), count_cell(r.totals), str(r.loaded_at)[:19],
                       f"superseded by {by}" if by else "current")
     console.print(table)
     mt = Table(title="Measures")
     for col in ("measure", "unit", "polarity", "values"):
         mt.add_column(col)
     for r in measure_rows.itertuples():
-        mt.add_row(r.measure, _text(r.unit), _text(r.polarity), _count(r.n))
+        mt.add_row(r.measure, text_cell(r.unit), text_cell(r.polarity), count_cell(r.n))
     console.print(mt)
 
 
@@ -404,63 +318,10 @@ def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
         return
     import json
 
-    from lacompare.analysis._cli_output import json_text
+    from lacompare.cli._output import json_text
 
     typer.echo(json.dumps({
         "store": str(path), "sources": json.loads(json_text(sources)),
         "measures": json.loads(json_text(measures.rename(columns={"n": "values"})))}))
 
 
-def _text(value: Any) -> str:
-    """A cell for a terminal table: '' for None, NaN or pandas' NA."""
-    # pandas' NA first: comparing it with itself raises.
-    return "" if value is None or str(value) == "<NA>" or value != value else str(value)
-
-
-def _count(value: Any) -> str:
-    text = _text(value)
-    return f"{int(float(text)):,}" if text else ""
-
-
-# Commands of later stages live beside their code; each module's register(app)
-# adds its commands and imports nothing heavy at module level.
-COMMAND_MODULES = (
-    "lacompare.catalogue._commands",  # measures
-    "lacompare.analysis._commands_summary",  # summary, compare, derive
-    "lacompare.analysis._commands_table",  # table
-    "lacompare.analysis._commands_neighbours",  # neighbours, correlate, test
-    "lacompare.analysis._commands_models",  # model
-    "lacompare.report._commands",  # report
-    "lacompare.build._commands",  # build, harmonise, districts
-    "lacompare.snapshot._commands",  # snapshot
-    "lacompare.dashboard._commands",  # serve
-    "lacompare.sources._commands",  # sources, fetch
-    "lacompare.sources._commands_dictionary",  # ingest-dictionary
-    "lacompare.hub._commands",  # hub
-    "lacompare.store._commands",  # vintages, diff
-)
-
-
-def _register_commands() -> None:
-    from importlib import import_module
-
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(app)
-
-
-_register_commands()
-
-
-def main() -> None:
-    """Entry point of the ``lacompare`` console script."""
-    app(prog_name="lacompare")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
