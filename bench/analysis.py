@@ -67,15 +67,20 @@ def build_store(path: Path, seed: int = SEED) -> dict[str, Any]:
     start = time.perf_counter()
     store = open_store(path)
     con = store.con
-    con.execute("INSERT INTO sources (file, sha256, note) VALUES "
-                "('bench:generated', 'bench', 'bench/analysis.py generated store')")
+    con.execute(
+        "INSERT INTO sources (file, sha256, note) VALUES "
+        "('bench:generated', 'bench', 'bench/analysis.py generated store')"
+    )
     source_id = con.execute("SELECT max(source_id) FROM sources").fetchall()[0][0]
     # Uniform (0, 1) and standard normal (Box-Muller) from hashes: seeded, and the
     # same whatever DuckDB's thread count.
-    con.execute("CREATE OR REPLACE TEMP MACRO b_u(h) AS "
-                "((h % 1000003)::DOUBLE + 0.5) / 1000003")
-    con.execute("CREATE OR REPLACE TEMP MACRO b_n(h1, h2) AS "
-                "sqrt(-2 * ln(b_u(h1))) * cos(2 * pi() * b_u(h2))")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO b_u(h) AS ((h % 1000003)::DOUBLE + 0.5) / 1000003"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO b_n(h1, h2) AS "
+        "sqrt(-2 * ln(b_u(h1))) * cos(2 * pi() * b_u(h2))"
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE b_las AS
         SELECT la_code, region_code,
@@ -173,18 +178,27 @@ def build_store(path: Path, seed: int = SEED) -> dict[str, Any]:
         FROM areas""")
     con.execute("CHECKPOINT")
     generated = time.perf_counter() - start
-    counts = dict(zip(
-        ["observations", "missing", "totals", "authorities", "measures"],
-        con.execute("""SELECT (SELECT count(*) FROM observations),
+    counts = dict(
+        zip(
+            ["observations", "missing", "totals", "authorities", "measures"],
+            con.execute("""SELECT (SELECT count(*) FROM observations),
                               (SELECT count(*) FROM observations
                                WHERE value IS NULL),
                               (SELECT count(*) FROM totals),
                               (SELECT count(DISTINCT la_code) FROM observations),
                               (SELECT count(*) FROM measures)""").fetchall()[0],
-        strict=True))
+            strict=True,
+        )
+    )
     start = time.perf_counter()
-    compute_neighbours(store, context_measures(), k=10, period=PERIOD,
-                       set_id=NEIGHBOUR_SET, label="bench neighbours")
+    compute_neighbours(
+        store,
+        context_measures(),
+        k=10,
+        period=PERIOD,
+        set_id=NEIGHBOUR_SET,
+        label="bench neighbours",
+    )
     counts["neighbour_seconds"] = time.perf_counter() - start
     counts["seconds"] = generated
     counts["size_mb"] = path.stat().st_size / 1e6
@@ -206,13 +220,16 @@ def all_measures() -> list[str]:
 def fetch_wide(con: Any, measures: list[str] | None = None) -> Any:
     """Each measure's latest period with a value: authorities × measures."""
     only = "AND o.measure IN (SELECT unnest(?))" if measures else ""
-    long = con.execute(f"""
+    long = con.execute(
+        f"""
         WITH latest AS (SELECT measure, max(period) AS period FROM observations
                         WHERE breakdown = '' AND value IS NOT NULL
                         GROUP BY measure)
         SELECT o.la_code, o.measure, o.value
         FROM observations o JOIN latest USING (measure, period)
-        WHERE o.breakdown = '' {only}""", [measures] if measures else []).df()
+        WHERE o.breakdown = '' {only}""",
+        [measures] if measures else [],
+    ).df()
     wide = long.pivot(index="la_code", columns="measure", values="value")
     return wide.reindex(columns=measures) if measures else wide
 
@@ -229,10 +246,18 @@ def fetch_context(con: Any, set_id: str) -> dict[str, Any]:
         SELECT t.area_code, t.measure, t.value
         FROM totals t JOIN latest USING (measure, period)
         WHERE t.breakdown = '' AND t.value IS NOT NULL""").df()
-    nb = con.execute("SELECT la_code, neighbour_code, rank FROM neighbours "
-                     "WHERE set_id = ? ORDER BY la_code, rank", [set_id]).df()
-    return {"wide": wide, "polarity": polarity, "region": region,
-            "totals": totals, "neighbours": nb}
+    nb = con.execute(
+        "SELECT la_code, neighbour_code, rank FROM neighbours "
+        "WHERE set_id = ? ORDER BY la_code, rank",
+        [set_id],
+    ).df()
+    return {
+        "wide": wide,
+        "polarity": polarity,
+        "region": region,
+        "totals": totals,
+        "neighbours": nb,
+    }
 
 
 def reference_compare(ctx: dict[str, Any], targets: list[str] | None) -> Any:
@@ -248,8 +273,11 @@ def reference_compare(ctx: dict[str, Any], targets: list[str] | None) -> Any:
     measures = wide.columns.to_numpy()
     pol = ctx["polarity"].set_index("measure")["polarity"].reindex(measures)
     sign = np.where(pol.to_numpy() == "higher-is-worse", 1.0, -1.0)
-    rows = (np.arange(len(las)) if targets is None
-            else np.flatnonzero(np.isin(las, targets)))
+    rows = (
+        np.arange(len(las))
+        if targets is None
+        else np.flatnonzero(np.isin(las, targets))
+    )
     n = np.isfinite(x).sum(axis=0)
     with np.errstate(all="ignore"):
         import warnings
@@ -275,9 +303,10 @@ def reference_compare(ctx: dict[str, Any], targets: list[str] | None) -> Any:
         k = int(nb.groupby("la_code").size().max())
         idx = np.full((len(rows), k), -1)
         r_of = {code: i for i, code in enumerate(las[rows])}
-        idx[nb["la_code"].map(r_of).to_numpy(),
-            nb.groupby("la_code").cumcount().to_numpy()] = pos[
-            nb["neighbour_code"]].to_numpy()
+        idx[
+            nb["la_code"].map(r_of).to_numpy(),
+            nb.groupby("la_code").cumcount().to_numpy(),
+        ] = pos[nb["neighbour_code"]].to_numpy()
         xv = np.vstack([x, np.full((1, x.shape[1]), np.nan)])  # row -1 = none
         nbv = xv[idx]
         nb_n = np.isfinite(nbv).sum(axis=1)
@@ -287,32 +316,48 @@ def reference_compare(ctx: dict[str, Any], targets: list[str] | None) -> Any:
         region = ctx["region"].set_index("la_code")["region_code"].reindex(las)
         reg_mean = wide.groupby(region.to_numpy()).mean()
         tot = ctx["totals"]
-        pub = tot[tot["area_code"].str.startswith("E12")].pivot(
-            index="area_code", columns="measure", values="value").reindex(
-            index=reg_mean.index, columns=measures)
+        pub = (
+            tot[tot["area_code"].str.startswith("E12")]
+            .pivot(index="area_code", columns="measure", values="value")
+            .reindex(index=reg_mean.index, columns=measures)
+        )
         reg = pub.where(pub.notna(), reg_mean)
         reg_value = reg.reindex(region.to_numpy()).to_numpy()
-        eng_pub = tot[tot["area_code"] == "E92000001"].set_index("measure")[
-            "value"].reindex(measures).to_numpy()
+        eng_pub = (
+            tot[tot["area_code"] == "E92000001"]
+            .set_index("measure")["value"]
+            .reindex(measures)
+            .to_numpy()
+        )
         eng = np.where(np.isfinite(eng_pub), eng_pub, mean)
     t, m = len(rows), len(measures)
     band = np.ceil(4 * rank[rows] / n)
     letters = np.array(["A", "B", "C", "D", None], dtype=object)
     quartile = letters[np.where(np.isfinite(band), band - 1, 4).astype(int)]
-    return pd.DataFrame({
-        "la_code": np.repeat(las[rows], m), "measure": np.tile(measures, t),
-        "value": x[rows].ravel(), "n": np.tile(n, t),
-        "authorities_mean": np.tile(mean, t), "authorities_sd": np.tile(sd, t),
-        "neighbours_n": nb_n.ravel(), "neighbours_mean": nb_mean.ravel(),
-        "neighbours_median": nb_median.ravel(),
-        "region_value": reg_value[rows].ravel(), "england_value": np.tile(eng, t),
-        "rank": rank[rows].ravel(), "quartile": quartile.ravel(),
-        "z": z[rows].ravel()})
+    return pd.DataFrame(
+        {
+            "la_code": np.repeat(las[rows], m),
+            "measure": np.tile(measures, t),
+            "value": x[rows].ravel(),
+            "n": np.tile(n, t),
+            "authorities_mean": np.tile(mean, t),
+            "authorities_sd": np.tile(sd, t),
+            "neighbours_n": nb_n.ravel(),
+            "neighbours_mean": nb_mean.ravel(),
+            "neighbours_median": nb_median.ravel(),
+            "region_value": reg_value[rows].ravel(),
+            "england_value": np.tile(eng, t),
+            "rank": rank[rows].ravel(),
+            "quartile": quartile.ravel(),
+            "z": z[rows].ravel(),
+        }
+    )
 
 
 def reference_sql_one(con: Any, la_code: str, set_id: str) -> Any:
     """The same numbers for one authority by one DuckDB query (450 rows out)."""
-    return con.execute("""
+    return con.execute(
+        """
         WITH latest AS (
             SELECT measure, max(period) AS period FROM observations
             WHERE breakdown = '' AND value IS NOT NULL GROUP BY measure),
@@ -358,7 +403,9 @@ def reference_sql_one(con: Any, la_code: str, set_id: str) -> Any:
         LEFT JOIN reg USING (measure) LEFT JOIN nb USING (measure)
         LEFT JOIN pub pr ON pr.measure = me.measure AND pr.area_code = me.region_code
         LEFT JOIN pub pe ON pe.measure = me.measure AND pe.area_code = 'E92000001'
-        ORDER BY me.measure""", {"la": la_code, "set": set_id}).df()
+        ORDER BY me.measure""",
+        {"la": la_code, "set": set_id},
+    ).df()
 
 
 def reference_neighbours(con: Any, variables: list[str], k: int = 10) -> Any:
@@ -394,16 +441,21 @@ def max_diff(ours: Any, ref: Any, columns: list[str]) -> dict[str, float]:
             continue
         scale = np.maximum(1.0, np.abs(b[~nan_b]))
         out[col] = float(np.max(np.abs(a[~nan_a] - b[~nan_b]) / scale, initial=0.0))
-    out["quartile"] = float((both["quartile"].astype(object).fillna("-")
-                             != both["quartile_ref"].astype(object).fillna("-"))
-                            .sum())
+    out["quartile"] = float(
+        (
+            both["quartile"].astype(object).fillna("-")
+            != both["quartile_ref"].astype(object).fillna("-")
+        ).sum()
+    )
     return out
 
 
 def agreement_line(diffs: dict[str, float]) -> str:
     worst = max((v, c) for c, v in diffs.items() if c != "quartile")
-    return (f"agree: max relative |Δ| {worst[0]:.1e} ({worst[1]}), "
-            f"{int(diffs['quartile'])} quartile differences")
+    return (
+        f"agree: max relative |Δ| {worst[0]:.1e} ({worst[1]}), "
+        f"{int(diffs['quartile'])} quartile differences"
+    )
 
 
 # ----------------------------------------------------------------- timing
@@ -448,20 +500,26 @@ def profile(fn: Callable[[], Any], top: int = 22) -> list[str]:
             path = "stdlib:" + Path(path).name
         return f"{path}:{line}({name})" if line else name
 
-    lines = [f"    total {total:.3f} s under cProfile (profiling inflates "
-             "Python-heavy code)",
-             "    by cumulative time:",
-             f"    {'cum s':>7} {'cum %':>6} {'own s':>7} {'calls':>8}  function"]
+    lines = [
+        f"    total {total:.3f} s under cProfile (profiling inflates "
+        "Python-heavy code)",
+        "    by cumulative time:",
+        f"    {'cum s':>7} {'cum %':>6} {'own s':>7} {'calls':>8}  function",
+    ]
     by_cum = sorted(stats.items(), key=lambda kv: kv[1][3], reverse=True)
     for (file, line, name), (_, calls, own, cum, _) in by_cum[:top]:
-        lines.append(f"    {cum:7.3f} {100 * cum / total:5.1f}% {own:7.3f} "
-                     f"{calls:8d}  {where(file, line, name)}")
+        lines.append(
+            f"    {cum:7.3f} {100 * cum / total:5.1f}% {own:7.3f} "
+            f"{calls:8d}  {where(file, line, name)}"
+        )
     lines.append("    by own time (where the time is actually spent):")
     lines.append(f"    {'cum s':>7} {'own %':>6} {'own s':>7} {'calls':>8}  function")
     by_own = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)
-    for (file, line, name), (_, calls, own, cum, _) in by_own[:top // 2]:
-        lines.append(f"    {cum:7.3f} {100 * own / total:5.1f}% {own:7.3f} "
-                     f"{calls:8d}  {where(file, line, name)}")
+    for (file, line, name), (_, calls, own, cum, _) in by_own[: top // 2]:
+        lines.append(
+            f"    {cum:7.3f} {100 * own / total:5.1f}% {own:7.3f} "
+            f"{calls:8d}  {where(file, line, name)}"
+        )
     return lines
 
 
@@ -470,21 +528,44 @@ def profile(fn: Callable[[], Any], top: int = 22) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="timed calls per figure after the warm-up (median)")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="folder for the generated store (default: a temp folder)")
-    parser.add_argument("--keep", action="store_true",
-                        help="reuse the store in --work if it is there")
-    parser.add_argument("--blas-threads", type=int, default=1,
-                        help="OPENBLAS/OMP/MKL threads (0: leave as the environment "
-                        "has them)")
-    parser.add_argument("--profile", choices=("misses", "all", "none"),
-                        default="misses", help="cProfile which benchmarks")
-    parser.add_argument("--no-pandas-pairwise", action="store_true",
-                        help="skip DataFrame.corr(method='spearman') (pairwise NaN)")
-    parser.add_argument("--only", choices=("compare",), default=None,
-                        help="run only benchmarks 1 and 2 (compare)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="timed calls per figure after the warm-up (median)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="folder for the generated store (default: a temp folder)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the store in --work if it is there"
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="OPENBLAS/OMP/MKL threads (0: leave as the environment has them)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("misses", "all", "none"),
+        default="misses",
+        help="cProfile which benchmarks",
+    )
+    parser.add_argument(
+        "--no-pandas-pairwise",
+        action="store_true",
+        help="skip DataFrame.corr(method='spearman') (pairwise NaN)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("compare",),
+        default=None,
+        help="run only benchmarks 1 and 2 (compare)",
+    )
     args = parser.parse_args()
     if args.blas_threads:  # before numpy (imported by lacompare) loads BLAS
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -504,34 +585,46 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     db = work / "bench_analysis.duckdb"
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
-    print(f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, "
-          f"pandas {pd.__version__}, numpy {np.__version__}, scipy "
-          f"{scipy.__version__}; {os.cpu_count()} CPUs")
-    print(f"OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = {threads}"
-          + (" (set by this bench: --blas-threads)" if args.blas_threads else
-             " (from the environment)"))
+    print(
+        f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, "
+        f"pandas {pd.__version__}, numpy {np.__version__}, scipy "
+        f"{scipy.__version__}; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = {threads}"
+        + (
+            " (set by this bench: --blas-threads)"
+            if args.blas_threads
+            else " (from the environment)"
+        )
+    )
     if args.keep and db.exists():
         print(f"reusing {db}")
     else:
         info = build_store(db)
-        print(f"generated {db}: {info['authorities']} authorities × "
-              f"{info['measures']} measures × {len(YEARS)} years = "
-              f"{info['observations']:,} observations "
-              f"({info['missing'] / info['observations']:.1%} missing with reasons), "
-              f"{info['totals']:,} published totals; {info['size_mb']:.0f} MB in "
-              f"{info['seconds']:.1f} s; neighbour set '{NEIGHBOUR_SET}' (10 "
-              f"variables, k=10) in {info['neighbour_seconds']:.2f} s")
+        print(
+            f"generated {db}: {info['authorities']} authorities × "
+            f"{info['measures']} measures × {len(YEARS)} years = "
+            f"{info['observations']:,} observations "
+            f"({info['missing'] / info['observations']:.1%} missing with reasons), "
+            f"{info['totals']:,} published totals; {info['size_mb']:.0f} MB in "
+            f"{info['seconds']:.1f} s; neighbour set '{NEIGHBOUR_SET}' (10 "
+            f"variables, k=10) in {info['neighbour_seconds']:.2f} s"
+        )
     store = open_store(db)
     con = store.con
     duck_threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    print(f"DuckDB threads: {duck_threads}; warm timings: median of {args.repeat} "
-          "calls after one warm-up (3 when the warm-up takes over 5 s)")
+    print(
+        f"DuckDB threads: {duck_threads}; warm timings: median of {args.repeat} "
+        "calls after one warm-up (3 when the warm-up takes over 5 s)"
+    )
     print("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     table: list[tuple[str, float, float, float, str]] = []
     fns: dict[str, Callable[[], Any]] = {}
 
-    def report(key: str, name: str, ours: float, ref: float, ref_name: str,
-               extra: list[str]) -> None:
+    def report(
+        key: str, name: str, ours: float, ref: float, ref_name: str, extra: list[str]
+    ) -> None:
         print(f"\n{name}")
         print(f"  lacompare : {fmt(ours):>10}")
         print(f"  reference : {fmt(ref):>10}  ({ref_name})")
@@ -542,20 +635,26 @@ def main() -> None:
 
     def finish() -> None:
         # Summary table.
-        print(f"\n{'benchmark':<58} {'target':>8} {'measured':>10} {'reference':>10} "
-              f"{'ratio':>7}  result")
+        print(
+            f"\n{'benchmark':<58} {'target':>8} {'measured':>10} {'reference':>10} "
+            f"{'ratio':>7}  result"
+        )
         misses = []
         for name, target, ours, ref, key in table:
             ok = ours < target
             if not ok and key not in misses:
                 misses.append(key)
-            print(f"{name:<58} {fmt(target):>8} {fmt(ours):>10} {fmt(ref):>10} "
-                  f"{ours / ref:6.1f}x  {'PASS' if ok else 'MISS'}")
+            print(
+                f"{name:<58} {fmt(target):>8} {fmt(ours):>10} {fmt(ref):>10} "
+                f"{ours / ref:6.1f}x  {'PASS' if ok else 'MISS'}"
+            )
         print("load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
         chosen = {"misses": misses, "all": list(fns), "none": []}[args.profile]
         for key in chosen:
-            print(f"\ncProfile of one call: {key} "
-                  f"({'missed its target' if key in misses else 'for reference'})")
+            print(
+                f"\ncProfile of one call: {key} "
+                f"({'missed its target' if key in misses else 'for reference'})"
+            )
             for line in profile(fns[key]):
                 print(line)
         store.close()
@@ -578,18 +677,36 @@ def main() -> None:
     t_fetch, ctx = timed(ref_fetch, args.repeat)
     t_ref_one, ref1 = timed(ref_one, args.repeat)
     t_ref_one_calc, _ = timed(lambda: reference_compare(ctx, [LA_CODE]), args.repeat)
-    t_sql, sql1 = timed(lambda: reference_sql_one(con, LA_CODE, NEIGHBOUR_SET),
-                        args.repeat)
-    cols = ["value", "n", "authorities_mean", "authorities_sd", "neighbours_n",
-            "neighbours_mean", "neighbours_median", "region_value",
-            "england_value", "rank", "z"]
-    report("one", f"1. compare: one authority ({LA}) × {N_MEASURES} measures",
-           t_one, t_ref_one, "DuckDB → wide frame, then numpy/pandas",
-           [f"reference split: fetch {fmt(t_fetch)}, compute "
+    t_sql, sql1 = timed(
+        lambda: reference_sql_one(con, LA_CODE, NEIGHBOUR_SET), args.repeat
+    )
+    cols = [
+        "value",
+        "n",
+        "authorities_mean",
+        "authorities_sd",
+        "neighbours_n",
+        "neighbours_mean",
+        "neighbours_median",
+        "region_value",
+        "england_value",
+        "rank",
+        "z",
+    ]
+    report(
+        "one",
+        f"1. compare: one authority ({LA}) × {N_MEASURES} measures",
+        t_one,
+        t_ref_one,
+        "DuckDB → wide frame, then numpy/pandas",
+        [
+            f"reference split: fetch {fmt(t_fetch)}, compute "
             f"{fmt(t_ref_one_calc)}; {len(one)} rows",
             agreement_line(max_diff(one, ref1, cols)),
             f"one DuckDB SQL query (450 rows out): {fmt(t_sql)} (ratio "
-            f"{t_one / t_sql:.1f}x); " + agreement_line(max_diff(one, sql1, cols))])
+            f"{t_one / t_sql:.1f}x); " + agreement_line(max_diff(one, sql1, cols)),
+        ],
+    )
     fns["one"] = ours_one
 
     # 2. Every authority.
@@ -602,11 +719,18 @@ def main() -> None:
     t_all, every = timed(ours_all, args.repeat)
     t_ref_all, ref2 = timed(ref_all, args.repeat)
     t_ref_all_calc, _ = timed(lambda: reference_compare(ctx, None), args.repeat)
-    report("all", f"2. compare: all authorities × {N_MEASURES} measures",
-           t_all, t_ref_all, "DuckDB → wide frame, then numpy/pandas",
-           [f"reference split: fetch {fmt(t_fetch)}, compute "
+    report(
+        "all",
+        f"2. compare: all authorities × {N_MEASURES} measures",
+        t_all,
+        t_ref_all,
+        "DuckDB → wide frame, then numpy/pandas",
+        [
+            f"reference split: fetch {fmt(t_fetch)}, compute "
             f"{fmt(t_ref_all_calc)}; {len(every):,} rows",
-            agreement_line(max_diff(every, ref2, cols))])
+            agreement_line(max_diff(every, ref2, cols)),
+        ],
+    )
     fns["all"] = ours_all
 
     if args.only == "compare":
@@ -621,10 +745,12 @@ def main() -> None:
 
     wide = fetch_wide(con)
     complete = wide.dropna()
-    dense_from = (f"the {len(complete)} complete-case authorities"
-                  if len(complete) >= 10 else
-                  f"all {len(wide)} authorities, missing cells filled with the "
-                  f"column median (only {len(complete)} complete cases)")
+    dense_from = (
+        f"the {len(complete)} complete-case authorities"
+        if len(complete) >= 10
+        else f"all {len(wide)} authorities, missing cells filled with the "
+        f"column median (only {len(complete)} complete cases)"
+    )
 
     def ref_dense() -> Any:
         w = fetch_wide(con)
@@ -634,46 +760,72 @@ def main() -> None:
 
     t_corr, corr = timed(ours_corr, args.repeat)
     t_dense, _ = timed(ref_dense, args.repeat)
-    extra = [f"scipy.stats.spearmanr on {dense_from}: {fmt(t_dense)} "
-             "(fetch included)"]
+    extra = [f"scipy.stats.spearmanr on {dense_from}: {fmt(t_dense)} (fetch included)"]
     t_pw = None
     if not args.no_pandas_pairwise:
-        t_pw, pw = timed(lambda: fetch_wide(con).corr(method="spearman"),
-                         args.repeat)
-        diff = np.nanmax(np.abs(corr.r.to_numpy() - pw.loc[measures,
-                                                           measures].to_numpy()))
-        extra.append(f"pandas DataFrame.corr('spearman'), pairwise NaN: "
-                     f"{fmt(t_pw)} (ratio {t_corr / t_pw:.2f}x); agree: max |Δr| "
-                     f"{diff:.1e}")
+        t_pw, pw = timed(lambda: fetch_wide(con).corr(method="spearman"), args.repeat)
+        diff = np.nanmax(
+            np.abs(corr.r.to_numpy() - pw.loc[measures, measures].to_numpy())
+        )
+        extra.append(
+            f"pandas DataFrame.corr('spearman'), pairwise NaN: "
+            f"{fmt(t_pw)} (ratio {t_corr / t_pw:.2f}x); agree: max |Δr| "
+            f"{diff:.1e}"
+        )
     npairs = int(np.isfinite(np.triu(corr.r.to_numpy(), 1)).sum())
-    extra.append(f"{npairs:,} pairs; {int(wide.isna().to_numpy().sum())} missing "
-                 f"cells in {int(wide.isna().any().sum())} of {wide.shape[1]} "
-                 "measures")
-    report("spearman", f"3. correlation_matrix: Spearman, {N_MEASURES} measures, "
-           f"{PERIOD}", t_corr, t_dense, "scipy.stats.spearmanr, dense", extra)
+    extra.append(
+        f"{npairs:,} pairs; {int(wide.isna().to_numpy().sum())} missing "
+        f"cells in {int(wide.isna().any().sum())} of {wide.shape[1]} "
+        "measures"
+    )
+    report(
+        "spearman",
+        f"3. correlation_matrix: Spearman, {N_MEASURES} measures, {PERIOD}",
+        t_corr,
+        t_dense,
+        "scipy.stats.spearmanr, dense",
+        extra,
+    )
     fns["spearman"] = ours_corr
     if t_pw is not None:
-        table.append(("   (same, against pandas pairwise corr)", TARGETS["spearman"],
-                      t_corr, t_pw, "spearman"))
+        table.append(
+            (
+                "   (same, against pandas pairwise corr)",
+                TARGETS["spearman"],
+                t_corr,
+                t_pw,
+                "spearman",
+            )
+        )
 
     # 4. Neighbours for every authority.
     variables = context_measures()
 
     def ours_nb() -> Any:
-        return compute_neighbours(store, variables, k=10, period=PERIOD,
-                                  set_id="bench-timing", replace=True)
+        return compute_neighbours(
+            store, variables, k=10, period=PERIOD, set_id="bench-timing", replace=True
+        )
 
     t_nb, nbset = timed(ours_nb, args.repeat)
-    t_ref_nb, (codes, order, _) = timed(lambda: reference_neighbours(con, variables),
-                                        args.repeat)
-    ours_lists = nbset.neighbours.sort_values(["la_code", "rank"]).groupby(
-        "la_code")["neighbour_code"].agg(tuple)
+    t_ref_nb, (codes, order, _) = timed(
+        lambda: reference_neighbours(con, variables), args.repeat
+    )
+    ours_lists = (
+        nbset.neighbours.sort_values(["la_code", "rank"])
+        .groupby("la_code")["neighbour_code"]
+        .agg(tuple)
+    )
     ref_lists = pd.Series([tuple(codes[o]) for o in order], index=codes)
     same = int((ours_lists.reindex(codes) == ref_lists).sum())
-    report("neighbours", f"4. compute_neighbours: {len(codes)} authorities, "
-           f"{len(variables)} variables, k=10", t_nb, t_ref_nb,
-           "DuckDB → wide frame, z-scores, cdist, argsort",
-           [f"agree: {same} of {len(codes)} neighbour lists identical"])
+    report(
+        "neighbours",
+        f"4. compute_neighbours: {len(codes)} authorities, "
+        f"{len(variables)} variables, k=10",
+        t_nb,
+        t_ref_nb,
+        "DuckDB → wide frame, z-scores, cdist, argsort",
+        [f"agree: {same} of {len(codes)} neighbour lists identical"],
+    )
     fns["neighbours"] = ours_nb
 
     finish()

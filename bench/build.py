@@ -49,8 +49,10 @@ def reference(folder: Path, db: Path) -> tuple[float, int, int]:
             continue
         if path.suffix == ".csv":
             # all_varchar: the files mix numbers and suppression symbols in a column.
-            source = (f"read_csv('{path}', all_varchar = true, null_padding = true, "
-                      "ignore_errors = true)")
+            source = (
+                f"read_csv('{path}', all_varchar = true, null_padding = true, "
+                "ignore_errors = true)"
+            )
         elif path.suffix == ".parquet":
             source = f"read_parquet('{path}')"
         else:
@@ -89,21 +91,26 @@ def main() -> None:
     from lacompare.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        ref_s, ref_rows, ref_files = reference(args.source,
-                                               Path(tmp) / "reference.duckdb")
+        ref_s, ref_rows, ref_files = reference(
+            args.source, Path(tmp) / "reference.duckdb"
+        )
         start = time.perf_counter()
         with open_store(Path(tmp) / "build.duckdb") as store:
             result = build_store(store, args.source, policy=args.policy)
         ours = time.perf_counter() - start
     loaded = result.of_status("loaded")
     print(f"folder: {args.source}")
-    print(f"reference: DuckDB read_csv/read_parquet of {ref_files} CSV/Parquet "
-          f"files into a table each: {ref_s:.1f} s "
-          f"({ref_rows:,} rows; workbooks not read)")
-    print(f"lacompare build --policy {args.policy}: {ours:.1f} s "
-          f"({len(loaded)} tables, {result.observations:,} values, "
-          f"{len(result.derived)} derived rates, {len(result.aggregated)} district "
-          f"sums, {len(result.harmonised)} harmonised measures)")
+    print(
+        f"reference: DuckDB read_csv/read_parquet of {ref_files} CSV/Parquet "
+        f"files into a table each: {ref_s:.1f} s "
+        f"({ref_rows:,} rows; workbooks not read)"
+    )
+    print(
+        f"lacompare build --policy {args.policy}: {ours:.1f} s "
+        f"({len(loaded)} tables, {result.observations:,} values, "
+        f"{len(result.derived)} derived rates, {len(result.aggregated)} district "
+        f"sums, {len(result.harmonised)} harmonised measures)"
+    )
     print(f"ratio: {ours / ref_s:.1f}x")
 
 

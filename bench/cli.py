@@ -44,7 +44,9 @@ LACOMPARE = str(Path(PYTHON).with_name("lacompare"))
 HEADLINE = [
     "rate_per_10000[population_count=Children looked after at 31 March each year]"
     "=Children looked after per 10,000",
-    "cin_rate_per_10000", "CPP_rate", "csc_expenditure_per_child",
+    "cin_rate_per_10000",
+    "CPP_rate",
+    "csc_expenditure_per_child",
     "iod2025_idaci_average_score",
 ]
 
@@ -74,13 +76,18 @@ def load() -> str:
 def wall(cmd: list[str]) -> float:
     """Seconds one subprocess takes (output discarded; failure stops the run)."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - start
 
 
-def pair(name: str, cmd: list[str], ref: list[str], repeat: int,
-         target: str, before: Callable[[], None] | None = None) -> dict[str, Any]:
+def pair(
+    name: str,
+    cmd: list[str],
+    ref: list[str],
+    repeat: int,
+    target: str,
+    before: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Run ``cmd`` and ``ref`` interleaved ``repeat`` times (after one warm-up
     each, not counted: the first run reads files into the page cache)."""
     if repeat > 1:
@@ -98,26 +105,46 @@ def pair(name: str, cmd: list[str], ref: list[str], repeat: int,
         theirs.append(wall(ref))
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
     ratio = statistics.median(ours) / statistics.median(theirs)
-    row = {"name": name, "ours": ours, "ref": theirs, "ratios": ratios,
-           "target": target}
-    print(f"{name}: lacompare median {statistics.median(ours):.3f} s "
-          f"({min(ours):.3f}–{max(ours):.3f}); reference median "
-          f"{statistics.median(theirs):.3f} s ({min(theirs):.3f}–{max(theirs):.3f}); "
-          f"ratio of medians {ratio:.2f}x "
-          f"(pairs {min(ratios):.2f}–{max(ratios):.2f}x); target {target}; "
-          f"load {load()}", flush=True)
+    row = {
+        "name": name,
+        "ours": ours,
+        "ref": theirs,
+        "ratios": ratios,
+        "target": target,
+    }
+    print(
+        f"{name}: lacompare median {statistics.median(ours):.3f} s "
+        f"({min(ours):.3f}–{max(ours):.3f}); reference median "
+        f"{statistics.median(theirs):.3f} s ({min(theirs):.3f}–{max(theirs):.3f}); "
+        f"ratio of medians {ratio:.2f}x "
+        f"(pairs {min(ratios):.2f}–{max(ratios):.2f}x); target {target}; "
+        f"load {load()}",
+        flush=True,
+    )
     return row
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", type=Path, help="store (default: build one)")
-    ap.add_argument("--repeat", type=int, default=9,
-                    help="interleaved runs per quick command (default 9)")
-    ap.add_argument("--batch-repeat", type=int, default=1,
-                    help="interleaved runs of the batch of profiles (default 1)")
-    ap.add_argument("--only", choices=("help", "compare", "info", "batch"),
-                    action="append", help="run only these pairs (repeatable)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=9,
+        help="interleaved runs per quick command (default 9)",
+    )
+    ap.add_argument(
+        "--batch-repeat",
+        type=int,
+        default=1,
+        help="interleaved runs of the batch of profiles (default 1)",
+    )
+    ap.add_argument(
+        "--only",
+        choices=("help", "compare", "info", "batch"),
+        action="append",
+        help="run only these pairs (repeatable)",
+    )
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--pdf", action="store_true", help="batch as PDF too")
     args = ap.parse_args()
@@ -130,22 +157,35 @@ def main() -> None:
         if db is None:
             db = work / "national.duckdb"
             print(f"building {db} from {SHARED} …", flush=True)
-            subprocess.run([LACOMPARE, "build", "--from", str(SHARED), "--db",
-                            str(db)], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [LACOMPARE, "build", "--from", str(SHARED), "--db", str(db)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         db = str(db)
         print(f"python {sys.version.split()[0]}; store {db}; load {load()}")
         measure = "cin_rate_per_10000"
         if "help" in only:
-            pair("lacompare --help", [LACOMPARE, "--help"], [PYTHON, "-c", "pass"],
-                 args.repeat, "< 0.3 s")
+            pair(
+                "lacompare --help",
+                [LACOMPARE, "--help"],
+                [PYTHON, "-c", "pass"],
+                args.repeat,
+                "< 0.3 s",
+            )
         ref = [PYTHON, "-c", REFERENCE_QUERY.format(db=db, measure=measure)]
         if "compare" in only:
-            pair(f"lacompare compare Leeds -m {measure}",
-                 [LACOMPARE, "compare", "Leeds", "-m", measure, "--db", db], ref,
-                 args.repeat, "≤ 2x")
+            pair(
+                f"lacompare compare Leeds -m {measure}",
+                [LACOMPARE, "compare", "Leeds", "-m", measure, "--db", db],
+                ref,
+                args.repeat,
+                "≤ 2x",
+            )
         if "info" in only:
-            pair("lacompare info", [LACOMPARE, "info", "--db", db], ref,
-                 args.repeat, "—")
+            pair(
+                "lacompare info", [LACOMPARE, "info", "--db", db], ref, args.repeat, "—"
+            )
         if "batch" in only:
             m_args = [a for m in HEADLINE for a in ("-m", m)]
             for fmt in ("html", "pdf") if args.pdf else ("html",):
@@ -155,15 +195,36 @@ def main() -> None:
                     shutil.rmtree(ours, ignore_errors=True)
                     shutil.rmtree(lib, ignore_errors=True)
 
-                pair(f"report la-profile --authority all --jobs 2 ({fmt}, "
-                     f"{len(HEADLINE)} measures)",
-                     [LACOMPARE, "report", "la-profile", "--authority", "all",
-                      "--jobs", "2", "--format", fmt, "--out", str(ours),
-                      "--db", db, *m_args],
-                     [PYTHON, "-c", LIBRARY_BATCH.format(
-                         db=db, out=str(lib), fmt=fmt, measures=HEADLINE)],
-                     args.batch_repeat,
-                     "< 120 s" if fmt == "html" else "< 300 s", before=clean)
+                pair(
+                    f"report la-profile --authority all --jobs 2 ({fmt}, "
+                    f"{len(HEADLINE)} measures)",
+                    [
+                        LACOMPARE,
+                        "report",
+                        "la-profile",
+                        "--authority",
+                        "all",
+                        "--jobs",
+                        "2",
+                        "--format",
+                        fmt,
+                        "--out",
+                        str(ours),
+                        "--db",
+                        db,
+                        *m_args,
+                    ],
+                    [
+                        PYTHON,
+                        "-c",
+                        LIBRARY_BATCH.format(
+                            db=db, out=str(lib), fmt=fmt, measures=HEADLINE
+                        ),
+                    ],
+                    args.batch_repeat,
+                    "< 120 s" if fmt == "html" else "< 300 s",
+                    before=clean,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -25,12 +25,12 @@ from pathlib import Path
 
 INDICATORS = {
     "number": "CASE WHEN hash(l.la_code, y.year, c.i, s.sex) % 50 = 0 THEN 'c' "
-              "ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END",
+    "ELSE CAST(hash(l.la_code, y.year, c.i) % 5000 AS VARCHAR) END",
     "rate_per_10000": "CASE WHEN hash(l.la_code, y.year, c.i, 1) % 70 = 0 THEN 'x' "
-                      "ELSE printf('%.1f', (hash(l.la_code, c.i) % 9000) / 10.0) END",
+    "ELSE printf('%.1f', (hash(l.la_code, c.i) % 9000) / 10.0) END",
     "percent": "printf('%.1f', (hash(l.la_code, y.year, c.i, 2) % 1000) / 10.0)",
     "spend": "CASE WHEN hash(y.year, c.i, 3) % 90 = 0 THEN 'z' "
-             "ELSE format('{:,}', hash(l.la_code, y.year, 4) % 900000) END",
+    "ELSE format('{:,}', hash(l.la_code, y.year, 4) % 900000) END",
     "started": "CAST(hash(l.la_code, c.i, 5) % 300 AS VARCHAR)",
     "ceased": "CAST(hash(l.la_code, c.i, 6) % 300 AS VARCHAR)",
 }
@@ -49,14 +49,16 @@ def make_ees_csv(path: Path, size_mb: int, indicators: int = 6) -> int:
     las = read_authorities()
     las = las[las["valid_to"] == ""]
     con = duckdb.connect()
-    con.register("las_frame", las[["la_code", "dfe_code", "la_name", "region",
-                                   "region_code"]])
+    con.register(
+        "las_frame", las[["la_code", "dfe_code", "la_name", "region", "region_code"]]
+    )
     con.execute("CREATE TABLE las AS SELECT * FROM las_frame")
     row_bytes = 120 + 7 * indicators
     per_year_la = max(1, int(size_mb * 1e6 / row_bytes / len(las) / 16))
     characteristics = max(1, per_year_la // 3)
-    columns = ", ".join(f"{sql} AS {name}"
-                        for name, sql in list(INDICATORS.items())[:indicators])
+    columns = ", ".join(
+        f"{sql} AS {name}" for name, sql in list(INDICATORS.items())[:indicators]
+    )
     con.execute(f"""
         COPY (
           SELECT y.year AS time_period, 'Reporting year' AS time_identifier,
@@ -81,8 +83,10 @@ def time_reference(path: Path, work: Path, buffer_size: int | None = None) -> fl
     start = time.perf_counter()
     # The dialect is given: DuckDB's sniffer samples the first rows, and a file whose
     # first quoted cell ('Bristol, City of') lies beyond them fails to read.
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', quote = '\"', "
-                f"escape = '\"'{buffer})")
+    con.execute(
+        f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', quote = '\"', "
+        f"escape = '\"'{buffer})"
+    )
     con.execute("CHECKPOINT")
     elapsed = time.perf_counter() - start
     con.close()
@@ -113,8 +117,9 @@ def make_wide_xlsx(path: Path, measures: int = 500) -> None:
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Data")
     sheet.write_row(0, 0, ["Table 1: benchmark measures by local authority"])
-    sheet.write_row(2, 0, ["LA code", "Local authority"]
-                    + [f"Measure {j}" for j in range(measures)])
+    sheet.write_row(
+        2, 0, ["LA code", "Local authority"] + [f"Measure {j}" for j in range(measures)]
+    )
     for i, row in enumerate(las.itertuples(), start=3):
         sheet.write_row(i, 0, [row.la_code, row.la_name])
         for j in range(measures):
@@ -126,19 +131,31 @@ def make_wide_xlsx(path: Path, measures: int = 500) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
-    parser.add_argument("--indicators", type=int, default=6, choices=range(1, 7),
-                        help="indicator columns per row of the EES file (default 6: "
-                             "each row holds six values, each stored as one "
-                             "observation; 1: one value per row)")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="folder for the generated files (default: a temp folder)")
+    parser.add_argument(
+        "--indicators",
+        type=int,
+        default=6,
+        choices=range(1, 7),
+        help="indicator columns per row of the EES file (default 6: "
+        "each row holds six values, each stored as one "
+        "observation; 1: one value per row)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="folder for the generated files (default: a temp folder)",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="lacompare-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    csv_path = work / ("ees_long.csv" if args.indicators == 6
-                       else f"ees_long_{args.indicators}.csv")
-    if not csv_path.exists() or abs(csv_path.stat().st_size / 1e6 - args.size_mb) > \
-            0.2 * args.size_mb:
+    csv_path = work / (
+        "ees_long.csv" if args.indicators == 6 else f"ees_long_{args.indicators}.csv"
+    )
+    if (
+        not csv_path.exists()
+        or abs(csv_path.stat().st_size / 1e6 - args.size_mb) > 0.2 * args.size_mb
+    ):
         print(f"generating {csv_path} (~{args.size_mb} MB) …", flush=True)
         make_ees_csv(csv_path, args.size_mb, args.indicators)
     size = csv_path.stat().st_size / 1e6
@@ -149,16 +166,22 @@ def main() -> None:
     from lacompare.sources._readers import BIG_CSV_BUFFER
 
     tuned = time_reference(csv_path, work, BIG_CSV_BUFFER)
-    print(f"EES long CSV: {size:,.0f} MB, {result.rows_read:,} rows × "
-          f"{args.indicators} indicator(s), "
-          f"{result.observations:,} values stored")
+    print(
+        f"EES long CSV: {size:,.0f} MB, {result.rows_read:,} rows × "
+        f"{args.indicators} indicator(s), "
+        f"{result.observations:,} values stored"
+    )
     print(f"  DuckDB read_csv → table : {reference:8.2f} s")
     print(f"  lacompare ingest        : {ours:8.2f} s")
     print(f"  ratio                   : {ours / reference:8.2f}x (target ≤ 2x)")
-    print(f"  read_csv, {BIG_CSV_BUFFER >> 20} MB buffer  : {tuned:8.2f} s "
-          f"(lacompare {ours / tuned:.2f}x of it)")
-    print("  lacompare steps (s)     : " + ", ".join(
-        f"{k} {v:.2f}" for k, v in result.timings.items()))
+    print(
+        f"  read_csv, {BIG_CSV_BUFFER >> 20} MB buffer  : {tuned:8.2f} s "
+        f"(lacompare {ours / tuned:.2f}x of it)"
+    )
+    print(
+        "  lacompare steps (s)     : "
+        + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
+    )
 
     xlsx = work / "wide_153x500.xlsx"
     if not xlsx.exists():

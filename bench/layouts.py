@@ -40,29 +40,38 @@ MEASURES = ("number", "rate_per_10000", "percent", "spend", "started", "ceased")
 
 # What each layout writes, from the temporary table ``cells`` (one row per value).
 LAYOUTS = {
-    "cells": ["""
+    "cells": [
+        """
         CREATE TABLE observations AS
         SELECT la_code, measure, period, breakdown, value, missing_reason, label, raw,
-               1 AS source_id, source_row, source_column FROM cells"""],
-    "split": ["""
+               1 AS source_id, source_row, source_column FROM cells"""
+    ],
+    "split": [
+        """
         CREATE TABLE value_rows AS
         SELECT 1 AS source_id, source_row, la_code, period,
-               breakdown FROM cells WHERE col = 0""", """
+               breakdown FROM cells WHERE col = 0""",
+        """
         CREATE TABLE value_columns AS
-        SELECT DISTINCT 1 AS source_id, col, measure, source_column FROM cells""", """
+        SELECT DISTINCT 1 AS source_id, col, measure, source_column FROM cells""",
+        """
         CREATE TABLE cell_values AS
         SELECT 1 AS source_id, source_row, col, value, missing_reason, label, raw
-        FROM cells""", """
+        FROM cells""",
+        """
         CREATE VIEW observations AS
         SELECT r.la_code, c.measure, r.period, r.breakdown, v.value, v.missing_reason,
                v.label, v.raw, v.source_id, v.source_row, c.source_column
         FROM cell_values v
         JOIN value_rows r ON r.source_id = v.source_id AND r.source_row = v.source_row
-        JOIN value_columns c ON c.source_id = v.source_id AND c.col = v.col"""],
+        JOIN value_columns c ON c.source_id = v.source_id AND c.col = v.col""",
+    ],
     "int_keys": [
-        *(f"""CREATE TABLE key_{k} AS SELECT row_number() OVER (ORDER BY {k}) AS id,
+        *(
+            f"""CREATE TABLE key_{k} AS SELECT row_number() OVER (ORDER BY {k}) AS id,
               {k} FROM (SELECT DISTINCT {k} FROM cells)"""
-          for k in ("la_code", "measure", "period", "breakdown", "source_column")),
+            for k in ("la_code", "measure", "period", "breakdown", "source_column")
+        ),
         """
         CREATE TABLE observation_keys AS
         SELECT l.id AS la_id, m.id AS measure_id, p.id AS period_id,
@@ -71,7 +80,8 @@ LAYOUTS = {
         FROM cells c JOIN key_la_code l USING (la_code)
         JOIN key_measure m USING (measure) JOIN key_period p USING (period)
         JOIN key_breakdown b USING (breakdown)
-        JOIN key_source_column s USING (source_column)""", """
+        JOIN key_source_column s USING (source_column)""",
+        """
         CREATE VIEW observations AS
         SELECT l.la_code, m.measure, p.period, b.breakdown, o.value, o.missing_reason,
                o.label, o.raw, o.source_id, o.source_row, s.source_column
@@ -79,38 +89,46 @@ LAYOUTS = {
         JOIN key_measure m ON m.id = o.measure_id
         JOIN key_period p ON p.id = o.period_id
         JOIN key_breakdown b ON b.id = o.breakdown_id
-        JOIN key_source_column s ON s.id = o.column_id"""],
+        JOIN key_source_column s ON s.id = o.column_id""",
+    ],
 }
+
 
 def rows_layout() -> list[str]:
     """The store's own tables and view for large loads, filled from ``file_rows``."""
     from lacompare.store._schema import DDL
 
     ddl = [d for d in DDL if "observation_" in d and "CREATE" in d]
-    return [*ddl, """
+    return [
+        *ddl,
+        """
         INSERT INTO observation_rows
         SELECT 1, source_row, la_code, period, breakdown, cell_values,
-               missing_reasons, labels, raws FROM file_rows""", """
+               missing_reasons, labels, raws FROM file_rows""",
+        """
         INSERT INTO observation_columns
-        SELECT DISTINCT 1, col + 1, measure, NULL, source_column FROM cells"""]
+        SELECT DISTINCT 1, col + 1, measure, NULL, source_column FROM cells""",
+    ]
 
 
 LAYOUTS["rows"] = rows_layout()
 
 READS = {
     "one authority's values": "SELECT measure, period, breakdown, value FROM "
-                              "observations WHERE la_code = 'E08000035'",
+    "observations WHERE la_code = 'E08000035'",
     "one measure, every authority": "SELECT la_code, value FROM observations WHERE "
-                                    "measure = 'rate_per_10000' AND period = '2020' "
-                                    "AND breakdown = 'characteristic=Characteristic "
-                                    "1; sex=Total'",
+    "measure = 'rate_per_10000' AND period = '2020' "
+    "AND breakdown = 'characteristic=Characteristic "
+    "1; sex=Total'",
     "count by authority": "SELECT la_code, count(value) FROM observations GROUP BY 1",
 }
 
 # Values have one decimal: summed as integers, the order of summing cannot matter.
-CHECKSUM = ("SELECT count(*), sum(round(value * 10)::HUGEINT), count(missing_reason), "
-            "count(raw), sum(hash(la_code, measure, period, breakdown, source_row, "
-            "source_column)) FROM observations")
+CHECKSUM = (
+    "SELECT count(*), sum(round(value * 10)::HUGEINT), count(missing_reason), "
+    "count(raw), sum(hash(la_code, measure, period, breakdown, source_row, "
+    "source_column)) FROM observations"
+)
 
 
 def make_cells(con: object, rows: int, indicators: int) -> None:
@@ -121,8 +139,10 @@ def make_cells(con: object, rows: int, indicators: int) -> None:
     las = read_authorities()
     las = las[las["valid_to"] == ""][["la_code"]]
     con.register("las_frame", las)
-    con.execute("CREATE TEMP TABLE las AS SELECT row_number() OVER () - 1 AS i, "
-                "la_code FROM las_frame")
+    con.execute(
+        "CREATE TEMP TABLE las AS SELECT row_number() OVER () - 1 AS i, "
+        "la_code FROM las_frame"
+    )
     n_las = len(las)
     measures = ", ".join(f"'{m}'" for m in MEASURES[:indicators])
     # Row r of the file: authority r % n_las, year (r // n_las) % 16, then filters.
@@ -177,8 +197,12 @@ def main() -> None:
     import duckdb
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=6_396_624,
-                        help="rows of the file (default: bench/ingest.py's 1 GB file)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=6_396_624,
+        help="rows of the file (default: bench/ingest.py's 1 GB file)",
+    )
     parser.add_argument("--indicators", type=int, default=6, choices=range(1, 7))
     parser.add_argument("--repeat", type=int, default=9, help="timed runs per read")
     parser.add_argument("--work", type=Path, default=None)
@@ -202,8 +226,9 @@ def main() -> None:
         con.execute("DROP TABLE file_rows")
         con.execute("RESET preserve_insertion_order")
         checksum = con.execute(CHECKSUM).fetchall()[0]
-        reads = {label: median_ms(con, sql, args.repeat)
-                 for label, sql in READS.items()}
+        reads = {
+            label: median_ms(con, sql, args.repeat) for label, sql in READS.items()
+        }
         con.close()
         results[name] = (write, db.stat().st_size / 1e6, reads, checksum)
         print(f"{name}: written in {write:.2f} s", flush=True)
@@ -211,16 +236,25 @@ def main() -> None:
     base = results["cells"]
     for name, (_, _, _, checksum) in results.items():
         if checksum != base[3]:
-            raise SystemExit(f"{name} gives back different rows: {checksum} vs "
-                             f"{base[3]}")
+            raise SystemExit(
+                f"{name} gives back different rows: {checksum} vs {base[3]}"
+            )
     n = base[3][0]
-    print(f"\n{n:,} value rows ({args.rows:,} file rows × {args.indicators}); "
-          "every layout gives back the same rows")
-    print(f"{'layout':<10} {'write s':>8} {'ratio':>6} {'MB':>7}  " + "  ".join(
-        f"{label} ms (ratio)" for label in READS))
+    print(
+        f"\n{n:,} value rows ({args.rows:,} file rows × {args.indicators}); "
+        "every layout gives back the same rows"
+    )
+    print(
+        f"{'layout':<10} {'write s':>8} {'ratio':>6} {'MB':>7}  "
+        + "  ".join(f"{label} ms (ratio)" for label in READS)
+    )
     for name, (write, size, reads, _) in results.items():
-        cells = "  ".join(f"{reads[label]:8.1f} ({reads[label] / base[2][label]:4.1f}x)"
-                          .rjust(len(label) + 13) for label in READS)
+        cells = "  ".join(
+            f"{reads[label]:8.1f} ({reads[label] / base[2][label]:4.1f}x)".rjust(
+                len(label) + 13
+            )
+            for label in READS
+        )
         print(f"{name:<10} {write:8.2f} {write / base[0]:5.2f}x {size:7.0f}  {cells}")
 
 

@@ -47,15 +47,24 @@ def real_store(path: Path) -> list[str]:
 
     specs = REPO / "lacompare" / "sources" / "specs"
     with open_store(path) as store:
-        ingest(store, SHARED / "cla" /
-               "cla_number_and_rate_per_10k_children_2021_to_2025.csv")
-        ingest(store, SHARED / "deprivation" / "idaci2019_upper_tier_la_summary.csv",
-               period="2019")
-        ingest(store, SHARED / "spend" /
-               "csc_spending_per_child_2024_25_dashboard_derived.csv",
-               spec=specs / "dfe_dashboard_csc_spending_per_child_2024_25.toml")
-        store.con.execute("UPDATE measures SET polarity = 'higher-is-worse' "
-                          "WHERE measure = 'rate_per_10000'")
+        ingest(
+            store,
+            SHARED / "cla" / "cla_number_and_rate_per_10k_children_2021_to_2025.csv",
+        )
+        ingest(
+            store,
+            SHARED / "deprivation" / "idaci2019_upper_tier_la_summary.csv",
+            period="2019",
+        )
+        ingest(
+            store,
+            SHARED / "spend" / "csc_spending_per_child_2024_25_dashboard_derived.csv",
+            spec=specs / "dfe_dashboard_csc_spending_per_child_2024_25.toml",
+        )
+        store.con.execute(
+            "UPDATE measures SET polarity = 'higher-is-worse' "
+            "WHERE measure = 'rate_per_10000'"
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     return REAL_MEASURES
 
@@ -70,48 +79,95 @@ def generated_store(path: Path) -> list[str]:
 
     rng = np.random.default_rng(0)
     with open_store(path) as store:
-        las = store.query("SELECT la_code FROM authorities WHERE valid_to IS NULL "
-                          "ORDER BY la_code")["la_code"].tolist()
-        store.con.execute("INSERT INTO sources (file, sha256) VALUES "
-                          "('generated.csv', 'generated')")
-        measures = {"cla_rate": ("Children looked after per 10,000", None,
-                                 "higher-is-worse", 70, 25),
-                    "cin_rate": ("Children in need per 10,000", None,
-                                 "higher-is-worse", 330, 80),
-                    "spend_per_child": ("Children's social care spend per child",
-                                        "£ per child", "neutral", 1400, 400),
-                    "timely_assessments": ("Assessments within 45 days", "%",
-                                           "higher-is-better", 82, 9)}
+        las = store.query(
+            "SELECT la_code FROM authorities WHERE valid_to IS NULL ORDER BY la_code"
+        )["la_code"].tolist()
+        store.con.execute(
+            "INSERT INTO sources (file, sha256) VALUES ('generated.csv', 'generated')"
+        )
+        measures = {
+            "cla_rate": (
+                "Children looked after per 10,000",
+                None,
+                "higher-is-worse",
+                70,
+                25,
+            ),
+            "cin_rate": (
+                "Children in need per 10,000",
+                None,
+                "higher-is-worse",
+                330,
+                80,
+            ),
+            "spend_per_child": (
+                "Children's social care spend per child",
+                "£ per child",
+                "neutral",
+                1400,
+                400,
+            ),
+            "timely_assessments": (
+                "Assessments within 45 days",
+                "%",
+                "higher-is-better",
+                82,
+                9,
+            ),
+        }
         rows = []
         for m, (label, unit, polarity, mean, sd) in measures.items():
-            store.con.execute("INSERT INTO measures (measure, label, unit, polarity) "
-                              "VALUES (?, ?, ?, ?)", [m, label, unit, polarity])
+            store.con.execute(
+                "INSERT INTO measures (measure, label, unit, polarity) "
+                "VALUES (?, ?, ?, ?)",
+                [m, label, unit, polarity],
+            )
             base = rng.normal(mean, sd, len(las))
             for k, year in enumerate(range(2021, 2026)):
-                values = np.round(base * (1 + 0.02 * k)
-                                  + rng.normal(0, sd / 10, len(las)))
-                rows += [(la, m, str(year), float(v)) for la, v in zip(las, values,
-                                                                        strict=True)]
+                values = np.round(
+                    base * (1 + 0.02 * k) + rng.normal(0, sd / 10, len(las))
+                )
+                rows += [
+                    (la, m, str(year), float(v))
+                    for la, v in zip(las, values, strict=True)
+                ]
         frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value"])
         store.con.register("generated", frame)
-        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-                          "value, "
-                          "source_id) SELECT la_code, measure, period, value, 1 "
-                          "FROM generated")
+        store.con.execute(
+            "INSERT INTO observation_cells (la_code, measure, period, "
+            "value, "
+            "source_id) SELECT la_code, measure, period, value, 1 "
+            "FROM generated"
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     return list(measures)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                        help="processes for the reports (default 2)")
-    parser.add_argument("--generated", action="store_true",
-                        help="use a generated store even if ../shared/data exists")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="only the first N authorities (a quick run)")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="write the reports here (default: a temporary folder)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes for the reports (default 2)",
+    )
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        help="use a generated store even if ../shared/data exists",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N authorities (a quick run)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the reports here (default: a temporary folder)",
+    )
     args = parser.parse_args()
 
     from lacompare.report._profile import prepare_profiles, write_profiles
@@ -128,31 +184,42 @@ def main() -> None:
             t0 = time.perf_counter()
             data = prepare_profiles(store, specs)
             prepare_s = time.perf_counter() - t0
-            codes = sorted(set(data.latest.loc[data.latest["value"].notna()
-                                               & data.latest["rank"].notna(),
-                                               "la_code"])
-                           & set(data.authorities.loc[
-                               data.authorities["valid_to"].isna(), "la_code"]))
+            codes = sorted(
+                set(
+                    data.latest.loc[
+                        data.latest["value"].notna() & data.latest["rank"].notna(),
+                        "la_code",
+                    ]
+                )
+                & set(
+                    data.authorities.loc[data.authorities["valid_to"].isna(), "la_code"]
+                )
+            )
             if args.limit:
                 codes = codes[: args.limit]
             t0 = time.perf_counter()
-            paths = write_profiles(store, out, codes, "html", jobs=args.jobs,
-                                   data=data)
+            paths = write_profiles(store, out, codes, "html", jobs=args.jobs, data=data)
             write_s = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in paths)
         total = prepare_s + write_s
         n = len(paths)
-        print(f"store: {'real ../shared/data' if real else 'generated'} "
-              f"({len(specs)} headline measures; built in {load_s:.1f} s)")
+        print(
+            f"store: {'real ../shared/data' if real else 'generated'} "
+            f"({len(specs)} headline measures; built in {load_s:.1f} s)"
+        )
         print(f"comparisons (all authorities, all periods): {prepare_s:.1f} s")
-        print(f"{n} la-profile reports as HTML with {args.jobs} job(s): "
-              f"{write_s:.1f} s ({write_s / n:.2f} s per report, "
-              f"{write_s * args.jobs / n:.2f} s of CPU each); "
-              f"{size / n / 1024:,.0f} KB each")
+        print(
+            f"{n} la-profile reports as HTML with {args.jobs} job(s): "
+            f"{write_s:.1f} s ({write_s / n:.2f} s per report, "
+            f"{write_s * args.jobs / n:.2f} s of CPU each); "
+            f"{size / n / 1024:,.0f} KB each"
+        )
         scaled = total * 153 / n
         verdict = "within" if scaled < TARGET_SECONDS else "OVER"
-        print(f"total: {total:.1f} s for {n} (≈ {scaled:.0f} s for 153): {verdict} "
-              f"the {TARGET_SECONDS:.0f} s target")
+        print(
+            f"total: {total:.1f} s for {n} (≈ {scaled:.0f} s for 153): {verdict} "
+            f"the {TARGET_SECONDS:.0f} s target"
+        )
 
 
 if __name__ == "__main__":

@@ -60,10 +60,23 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     out = log.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lacompare", "serve", "--db", str(db), "--host",
-         "127.0.0.1", "--port", str(port)],
-        stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "lacompare",
+            "serve",
+            "--db",
+            str(db),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -90,18 +103,25 @@ def pick_pages(db: Path, n_authorities: int) -> list[str]:
         # (a national store: CLA, CIN rates…), else three with a polarity.
         have = store.query(
             "SELECT DISTINCT measure, breakdown FROM observations "
-            "WHERE value IS NOT NULL")
-        keys = {measure_key(m, b) for m, b in zip(have["measure"], have["breakdown"],
-                                                  strict=True)}
+            "WHERE value IS NOT NULL"
+        )
+        keys = {
+            measure_key(m, b)
+            for m, b in zip(have["measure"], have["breakdown"], strict=True)
+        }
         by_slot: dict[str, str] = {}
         for slot, key in read_headline_measures():
             if key in keys:
                 by_slot.setdefault(slot, key)
         polar = list(by_slot.values())[:3]
-        polar = polar or store.query(
-            "SELECT measure FROM measures WHERE polarity <> 'neutral' "
-            "AND measure IN (SELECT DISTINCT measure FROM observations) "
-            "ORDER BY measure LIMIT 3")["measure"].tolist()
+        polar = (
+            polar
+            or store.query(
+                "SELECT measure FROM measures WHERE polarity <> 'neutral' "
+                "AND measure IN (SELECT DISTINCT measure FROM observations) "
+                "ORDER BY measure LIMIT 3"
+            )["measure"].tolist()
+        )
         # Authorities with a value for the first measure (abolished ones have
         # none in recent releases, and their profile is rightly a 404).
         first = polar[0]
@@ -109,15 +129,18 @@ def pick_pages(db: Path, n_authorities: int) -> list[str]:
         las = store.query(
             "SELECT DISTINCT la_code FROM observations WHERE measure = ? "
             "AND breakdown = ? AND value IS NOT NULL ORDER BY la_code",
-            [measure, breakdown[:-1] if breakdown else ""])["la_code"]
+            [measure, breakdown[:-1] if breakdown else ""],
+        )["la_code"]
         regions = store.query(
             "SELECT DISTINCT region FROM authorities WHERE region IS NOT NULL "
             "AND la_code IN (SELECT la_code FROM observations) ORDER BY 1"
         )["region"].tolist()
     step = max(1, len(las) // n_authorities)
     chosen = list(las[::step][:n_authorities])
-    pages = [f"/table/profile?{urlencode([('la', la)] + [('m', m) for m in polar])}"
-             for la in chosen]
+    pages = [
+        f"/table/profile?{urlencode([('la', la)] + [('m', m) for m in polar])}"
+        for la in chosen
+    ]
     for measure in polar:
         for group in ["england", *[f"region:{r}" for r in regions]]:
             query = urlencode({"measure": measure, "group": group})
@@ -127,8 +150,9 @@ def pick_pages(db: Path, n_authorities: int) -> list[str]:
     return pages
 
 
-async def load(url: str, paths: list[str], clients: int, seconds: float
-               ) -> dict[str, Any]:
+async def load(
+    url: str, paths: list[str], clients: int, seconds: float
+) -> dict[str, Any]:
     import httpx
 
     latencies: list[float] = []
@@ -175,24 +199,46 @@ end
 """
 
 
-def load_wrk(url: str, paths: list[str], clients: int, seconds: float,
-             work: Path) -> dict[str, Any]:
+def load_wrk(
+    url: str, paths: list[str], clients: int, seconds: float, work: Path
+) -> dict[str, Any]:
     """The same load from ``wrk``: 2 threads, ``clients`` connections."""
     listed = work / "paths.txt"
     listed.write_text("\n".join(paths) + "\n")
     script = work / "paths.lua"
     script.write_text(WRK_SCRIPT)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s",
-         "-s", str(script), url], capture_output=True, text=True, check=True,
-        env={**os.environ, "LACOMPARE_BENCH_PATHS": str(listed)})
-    fields = next(line for line in out.stdout.splitlines()
-                  if line.startswith("RESULT")).split()[1:]
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LACOMPARE_BENCH_PATHS": str(listed)},
+    )
+    fields = next(
+        line for line in out.stdout.splitlines() if line.startswith("RESULT")
+    ).split()[1:]
     n, elapsed, p50, p95, p99, worst, errors = fields
-    return {"n": int(n), "elapsed": float(elapsed),
-            "q": {"p50": float(p50), "p95": float(p95), "p99": float(p99),
-                  "max": float(worst)},
-            "errors": [f"{errors} non-2xx or socket errors"] if int(errors) else []}
+    return {
+        "n": int(n),
+        "elapsed": float(elapsed),
+        "q": {
+            "p50": float(p50),
+            "p95": float(p95),
+            "p99": float(p99),
+            "max": float(worst),
+        },
+        "errors": [f"{errors} non-2xx or socket errors"] if int(errors) else [],
+    }
 
 
 def quantiles(values: list[float]) -> dict[str, float]:
@@ -209,20 +255,30 @@ def summary(result: dict[str, Any]) -> tuple[int, dict[str, float]]:
 def line(name: str, result: dict[str, Any]) -> str:
     n, q = summary(result)
     rate = n / result["elapsed"]
-    return (f"{name:<28} {n:>7,} {rate:>8.0f}/s "
-            f"{q['p50'] * 1000:>8.1f} {q['p95'] * 1000:>8.1f} {q['p99'] * 1000:>8.1f} "
-            f"{q['max'] * 1000:>8.1f} {len(result['errors']):>7}")
+    return (
+        f"{name:<28} {n:>7,} {rate:>8.0f}/s "
+        f"{q['p50'] * 1000:>8.1f} {q['p95'] * 1000:>8.1f} {q['p99'] * 1000:>8.1f} "
+        f"{q['max'] * 1000:>8.1f} {len(result['errors']):>7}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, help="serve this store (default: "
-                        "generate bench/analysis.py's store in a temp folder)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="serve this store (default: "
+        "generate bench/analysis.py's store in a temp folder)",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--authorities", type=int, default=20)
-    parser.add_argument("--client", choices=("wrk", "httpx"), default=None,
-                        help="load generator (default: wrk when installed)")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default=None,
+        help="load generator (default: wrk when installed)",
+    )
     args = parser.parse_args()
     import shutil
 
@@ -250,33 +306,42 @@ def main() -> None:
                 r = httpx.get(url + path, timeout=300)
                 cold.append(time.perf_counter() - t0)
                 if r.status_code != 200:
-                    raise SystemExit(f"warm-up: {r.status_code} for {path}: "
-                                     f"{r.text[:300]}")
-            print(f"warm-up: {len(pages)} pages, one at a time: median "
-                  f"{statistics.median(cold) * 1000:.0f} ms, max "
-                  f"{max(cold) * 1000:.0f} ms (first requests, building the cache)")
-            print(f"load: {args.clients} clients × {args.seconds:.0f} s on "
-                  f"127.0.0.1 (server pid {proc.pid}; clients: {client})")
+                    raise SystemExit(
+                        f"warm-up: {r.status_code} for {path}: {r.text[:300]}"
+                    )
+            print(
+                f"warm-up: {len(pages)} pages, one at a time: median "
+                f"{statistics.median(cold) * 1000:.0f} ms, max "
+                f"{max(cold) * 1000:.0f} ms (first requests, building the cache)"
+            )
+            print(
+                f"load: {args.clients} clients × {args.seconds:.0f} s on "
+                f"127.0.0.1 (server pid {proc.pid}; clients: {client})"
+            )
             if client == "wrk":
                 pages_run = load_wrk(url, pages, args.clients, args.seconds, work)
-                ref_run = load_wrk(url, ["/healthz"], args.clients, args.seconds,
-                                   work)
+                ref_run = load_wrk(url, ["/healthz"], args.clients, args.seconds, work)
             else:
                 pages_run = asyncio.run(load(url, pages, args.clients, args.seconds))
-                ref_run = asyncio.run(load(url, ["/healthz"], args.clients,
-                                           args.seconds))
+                ref_run = asyncio.run(
+                    load(url, ["/healthz"], args.clients, args.seconds)
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(f"{'':<28} {'requests':>7} {'rate':>10} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8} {'errors':>7}")
+    print(
+        f"{'':<28} {'requests':>7} {'rate':>10} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8} {'errors':>7}"
+    )
     print(line("pages (profile, explorer)", pages_run))
     print(line("reference: /healthz", ref_run))
     p95 = summary(pages_run)[1]["p95"]
     ref95 = summary(ref_run)[1]["p95"]
     met = p95 < TARGET_P95 and not pages_run["errors"]
-    print(f"ratio (pages p95 / reference p95): {p95 / ref95:.1f}x; target p95 < "
-          f"{TARGET_P95 * 1000:.0f} ms with 0 errors: {'met' if met else 'NOT met'}")
+    print(
+        f"ratio (pages p95 / reference p95): {p95 / ref95:.1f}x; target p95 < "
+        f"{TARGET_P95 * 1000:.0f} ms with 0 errors: {'met' if met else 'NOT met'}"
+    )
     for err in sorted(set(pages_run["errors"]))[:10]:
         print(f"  error: {err}")
 

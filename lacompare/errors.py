@@ -67,8 +67,9 @@ class StoreBusy(StoreError):
 
     status = 503
 
-    def __init__(self, target: str, holder: object, *, waited: float,
-                 read_only: bool) -> None:
+    def __init__(
+        self, target: str, holder: object, *, waited: float, read_only: bool
+    ) -> None:
         self.target = target
         self.holder = holder
         self.waited = waited
@@ -79,7 +80,8 @@ class StoreBusy(StoreError):
         super().__init__(
             f"the store {target} is {what} {describe}; waited {waited:g} s. Wait "
             "for it to finish, or stop it, then try again (lacompare --wait "
-            "SECONDS, or LACOMPARE_WAIT, waits longer)")
+            "SECONDS, or LACOMPARE_WAIT, waits longer)"
+        )
 
 
 class UnknownAuthority(LacompareError):

@@ -13,8 +13,12 @@ from dataclasses import asdict, dataclass, field
 SEVERITIES = ("info", "warning", "error")
 
 
-def format_location(file: object = None, sheet: object = None, row: int | None = None,
-                    column: object = None) -> str:
+def format_location(
+    file: object = None,
+    sheet: object = None,
+    row: int | None = None,
+    column: object = None,
+) -> str:
     """Where something is, as a user reads it: file, sheet, row, column.
 
     Examples

@@ -19,9 +19,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = {
     "executable_path": str(CHROMIUM),
     "headless": True,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync"],
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
 }
 
 
@@ -36,8 +42,10 @@ def require(condition: bool, reason: str) -> None:
 
 def require_browser(*modules: str, install: str) -> None:
     """Chromium and the named Python modules, or skip/fail as :func:`require` does."""
-    require(CHROMIUM.exists(), f"Debian's chromium is not installed at {CHROMIUM} "
-            "(apt-get install chromium)")
+    require(
+        CHROMIUM.exists(),
+        f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+    )
     for module in modules:
         try:
             __import__(module)

@@ -20,10 +20,14 @@ def shared_data() -> Path:
     """../shared/data, or skip: those tests need the real public files."""
     if not SHARED_DATA.is_dir():
         if os.environ.get("CI"):
-            pytest.fail(f"CI: the real public data is missing at {SHARED_DATA}; CI "
-                        "runs beside ../shared, so these tests must not skip")
-        pytest.skip(f"real public data not found at {SHARED_DATA} "
-                    "(clone the project beside ../shared to run these tests)")
+            pytest.fail(
+                f"CI: the real public data is missing at {SHARED_DATA}; CI "
+                "runs beside ../shared, so these tests must not skip"
+            )
+        pytest.skip(
+            f"real public data not found at {SHARED_DATA} "
+            "(clone the project beside ../shared to run these tests)"
+        )
     return SHARED_DATA
 
 

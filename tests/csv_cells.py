@@ -31,8 +31,11 @@ def _is_number(cell: str) -> bool:
         float(cell.replace(",", "").replace("£", "", 1).removesuffix("%"))
     except ValueError:
         return False
-    return cell.strip() == cell and cell.lower().lstrip("+-") not in ("inf", "nan",
-                                                                       "infinity")
+    return cell.strip() == cell and cell.lower().lstrip("+-") not in (
+        "inf",
+        "nan",
+        "infinity",
+    )
 
 
 def cells(text: str | bytes | Path) -> list[str]:
@@ -48,12 +51,16 @@ def cells(text: str | bytes | Path) -> list[str]:
 
 def formula_cells(text: str | bytes | Path) -> list[str]:
     """Every cell of a CSV that a spreadsheet would read as a formula."""
-    return [cell for cell in cells(text)
-            if cell.startswith(TRIGGERS) and not _is_number(cell)]
+    return [
+        cell
+        for cell in cells(text)
+        if cell.startswith(TRIGGERS) and not _is_number(cell)
+    ]
 
 
-def assert_csv_safe(text: str | bytes | Path, *,
-                    planted: tuple[str, ...] = HOSTILE) -> None:
+def assert_csv_safe(
+    text: str | bytes | Path, *, planted: tuple[str, ...] = HOSTILE
+) -> None:
     """No cell starts with formula text, and each planted cell is there, quoted."""
     found = cells(text)
     assert not formula_cells(text), formula_cells(text)

@@ -21,8 +21,15 @@ def hostile_table(path: Path) -> Path:
     headings = list(HOSTILE[:5])
     writer.writerow(["la", *headings])
     for i, la in enumerate(AUTHORITIES):
-        writer.writerow([la, *(NEGATIVE if i == 0 else str(i ** (j + 1) + j)
-                               for j in range(len(headings)))])
+        writer.writerow(
+            [
+                la,
+                *(
+                    NEGATIVE if i == 0 else str(i ** (j + 1) + j)
+                    for j in range(len(headings))
+                ),
+            ]
+        )
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
 
@@ -35,6 +42,10 @@ def hostile_store(folder: Path) -> tuple[Path, list[str]]:
     db = folder / "hostile.duckdb"
     with open_store(db) as store:
         ingest(store, hostile_table(folder / "hostile.csv"), period="2021")
-        keys = [m for (m,) in store.con.execute(
-            "SELECT measure FROM measures ORDER BY measure").fetchall()]
+        keys = [
+            m
+            for (m,) in store.con.execute(
+                "SELECT measure FROM measures ORDER BY measure"
+            ).fetchall()
+        ]
     return db, keys

@@ -38,17 +38,22 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "INSERT INTO measures (measure, label, unit, polarity, reference_date) "
             "VALUES ('rate', 'Rate', 'per 10,000', 'higher-is-worse', '31 March'), "
             "('idaci', 'IDACI', 'score', 'neutral', '31 March'), "
-            "('spend', 'Spend', '£', 'neutral', 'financial year')")
+            "('spend', 'Spend', '£', 'neutral', 'financial year')"
+        )
         rows = []
         for period, spend_period in (("2024", "2023-24"), ("2025", "2024-25")):
             for code in codes + ["E10000006", "E10000021"]:
                 x = float(rng.uniform(0, 1))
-                rows += [(code, "rate", period, 40 + 60 * x + rng.normal(0, 5)),
-                         (code, "idaci", period, round(0.1 + 0.2 * x, 3)),
-                         (code, "spend", spend_period, 500 + 900 * x)]
+                rows += [
+                    (code, "rate", period, 40 + 60 * x + rng.normal(0, 5)),
+                    (code, "idaci", period, round(0.1 + 0.2 * x, 3)),
+                    (code, "spend", spend_period, 500 + 900 * x),
+                ]
         store.con.executemany(
             "INSERT INTO observation_cells (la_code, measure, period, value, "
-            "source_id) VALUES (?, ?, ?, ?, 1)", rows)
+            "source_id) VALUES (?, ?, ?, ?, 1)",
+            rows,
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     return path
 
@@ -62,12 +67,29 @@ def _commands(db: Path) -> list[list[str]]:
         ["compare", "all", "-m", "rate", *d],
         ["correlate", "rate", "idaci", *d],
         ["correlate", "rate", "idaci", "spend", *d],
-        ["test", "mann-whitney", "rate", "--group-by", "region", "--groups",
-         "North East,North West", *d],
+        [
+            "test",
+            "mann-whitney",
+            "rate",
+            "--group-by",
+            "region",
+            "--groups",
+            "North East,North West",
+            *d,
+        ],
         ["test", "kruskal", "rate", "--by", "region", *d],
         ["model", "ols", "--target", "rate", "--factors", "idaci", *d],
-        ["model", "panel", "--target", "rate", "--factors", "idaci", "--periods",
-         "2024:2025", *d],
+        [
+            "model",
+            "panel",
+            "--target",
+            "rate",
+            "--factors",
+            "idaci",
+            "--periods",
+            "2024:2025",
+            *d,
+        ],
         ["neighbours", "list", *d],
         ["neighbours", "show", "Leeds", *d],
         ["neighbours", "compare", "dfe-2025", "dfe-2025", *d],
@@ -97,8 +119,9 @@ def test_csv_on_stdout_is_only_the_table(db: Path, index: int) -> None:
     assert widths == {len(rows[0])}, (_label(argv), widths, out[-400:])
     # No note glued to a row or on a line of its own.
     for line in out.splitlines():
-        assert not line.startswith(("left out", "note", "wrote", "test:",
-                                    "neighbour set", "n = ")), (_label(argv), line)
+        assert not line.startswith(
+            ("left out", "note", "wrote", "test:", "neighbour set", "n = ")
+        ), (_label(argv), line)
 
 
 JSON_COMMANDS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
@@ -113,8 +136,9 @@ def test_json_on_stdout_parses(db: Path, index: int) -> None:
 
 
 def test_notes_go_to_stderr(db: Path) -> None:
-    out, err = _run(["summary", "rate", "--periods", "2024:2025", "--db", str(db)],
-                    "csv")
+    out, err = _run(
+        ["summary", "rate", "--periods", "2024:2025", "--db", str(db)], "csv"
+    )
     assert "per-authority mean" in err and "per-authority mean" not in out
     # Cumbria and Northamptonshire are not counted beside the authorities of 2025.
     assert "Cumbria" in err and "Cumbria" not in out

@@ -46,12 +46,39 @@ Z95, Z998 = 1.959963984540054, 3.090232306167813
 BANDS = ("A", "B", "C", "D")
 
 COLUMNS = [
-    "la_code", "la_name", "measure", "label", "unit", "polarity", "period",
-    "breakdown", "value", "missing_reason", "n", "authorities_mean",
-    "authorities_sd", "neighbour_set", "neighbours_n", "neighbours_mean",
-    "neighbours_median", "region", "region_value", "region_source",
-    "england_value", "england_source", "rank", "rank_of", "rank_order", "quartile",
-    "z", "flag", "flag_level", "test", "lower_95", "upper_95", "lower_998",
+    "la_code",
+    "la_name",
+    "measure",
+    "label",
+    "unit",
+    "polarity",
+    "period",
+    "breakdown",
+    "value",
+    "missing_reason",
+    "n",
+    "authorities_mean",
+    "authorities_sd",
+    "neighbour_set",
+    "neighbours_n",
+    "neighbours_mean",
+    "neighbours_median",
+    "region",
+    "region_value",
+    "region_source",
+    "england_value",
+    "england_source",
+    "rank",
+    "rank_of",
+    "rank_order",
+    "quartile",
+    "z",
+    "flag",
+    "flag_level",
+    "test",
+    "lower_95",
+    "upper_95",
+    "lower_998",
     "upper_998",
 ]
 
@@ -78,8 +105,10 @@ class Comparison:
     def notes(self) -> list[str]:
         lines = [f"neighbour set: {self.neighbour_set or 'none in the store'}"]
         for reason, rows in self.excluded.groupby("reason", sort=True):
-            lines.append(f"left out of the distribution ({reason}): "
-                         + ", ".join(sorted(set(rows["la_name"]))))
+            lines.append(
+                f"left out of the distribution ({reason}): "
+                + ", ".join(sorted(set(rows["la_name"])))
+            )
         lines.extend(i.message for i in self.issues)
         lines.extend(self._computed_areas())
         return lines
@@ -98,8 +127,9 @@ class Comparison:
                 source = row[1]
                 if isinstance(source, str) and source.startswith("computed"):
                     where = "England" if area is None else str(row[2])
-                    out.append(f"{where}'s {row[0]} is not a published figure: "
-                               f"{source}")
+                    out.append(
+                        f"{where}'s {row[0]} is not a published figure: {source}"
+                    )
         return out
 
 
@@ -111,8 +141,10 @@ _FEW_MEASURES = 64
 _RANK_BLOCK = 32
 
 
-def _resolve_las(la: str | Sequence[str] | None, period: str | None = None,
-                 ) -> list[str] | None:
+def _resolve_las(
+    la: str | Sequence[str] | None,
+    period: str | None = None,
+) -> list[str] | None:
     """Store keys of the requested authorities (None = all).
 
     Exact names, codes and aliases only (:func:`lacompare.geography.
@@ -137,8 +169,12 @@ def _resolve_las(la: str | Sequence[str] | None, period: str | None = None,
     return list(dict.fromkeys(out))
 
 
-def _not_then(auth: list[tuple[Any, ...]], n_extra: int, meta: list[tuple[Any, ...]],
-              chosen: dict[str, str]) -> tuple[Any, list[str]]:
+def _not_then(
+    auth: list[tuple[Any, ...]],
+    n_extra: int,
+    meta: list[tuple[Any, ...]],
+    chosen: dict[str, str],
+) -> tuple[Any, list[str]]:
     """Authorities × measures: True where the authority did not exist on the day
     of the measure's compared period (codes not in the registry: False), and each
     measure's day (ISO text) for the notes."""
@@ -146,14 +182,15 @@ def _not_then(auth: list[tuple[Any, ...]], n_extra: int, meta: list[tuple[Any, .
 
     from lacompare.derive._dates import reference_day
 
-    days = [reference_day(chosen[r[0]], r[4]) if r[0] in chosen else None
-            for r in meta]
+    days = [reference_day(chosen[r[0]], r[4]) if r[0] in chosen else None for r in meta]
     out = np.zeros((len(auth) + n_extra, len(meta)), dtype=bool)
     for j, day in enumerate(days):
         if day is None:
             continue
-        out[:len(auth), j] = [(r[6] is not None and day < r[6])
-                              or (r[5] is not None and day > r[5]) for r in auth]
+        out[: len(auth), j] = [
+            (r[6] is not None and day < r[6]) or (r[5] is not None and day > r[5])
+            for r in auth
+        ]
     return out, [d.isoformat() if d else "" for d in days]
 
 
@@ -172,26 +209,34 @@ def _scan(store: Store, wanted: list[str] | None) -> dict[str, dict[str, list[st
         only, params = "WHERE measure IN (SELECT unnest(?::VARCHAR[]))", [wanted]
     res = store.con.execute(
         f"""SELECT measure, breakdown, period, count(value) > 0 AS valued
-            FROM observations {only} GROUP BY ALL""", params).fetchnumpy()
+            FROM observations {only} GROUP BY ALL""",
+        params,
+    ).fetchnumpy()
     measures, breakdowns = res["measure"].tolist(), res["breakdown"].tolist()
     out: dict[str, dict[str, list[str]]] = {}
     for measure, breakdown in set(zip(measures, breakdowns, strict=True)):
         out.setdefault(measure, {})[breakdown] = []
     for measure, breakdown, period, valued in zip(
-            measures, breakdowns, res["period"].tolist(), res["valued"].tolist(),
-            strict=True):
+        measures,
+        breakdowns,
+        res["period"].tolist(),
+        res["valued"].tolist(),
+        strict=True,
+    ):
         if valued:
             out[measure][breakdown].append(period)
     return out
 
 
-def _measures(store: Store, wanted: list[str] | None,
-              scan: dict[str, dict[str, list[str]]]) -> list[tuple[Any, ...]]:
+def _measures(
+    store: Store, wanted: list[str] | None, scan: dict[str, dict[str, list[str]]]
+) -> list[tuple[Any, ...]]:
     """(measure, label, unit, polarity, reference_date) of the measures compared, in
     the order asked (by name when none were named)."""
     rows = store.con.execute(
         """SELECT measure, label, unit, coalesce(polarity, 'neutral'), reference_date
-           FROM measures WHERE coalesce(unit, '') <> 'category'""").fetchall()
+           FROM measures WHERE coalesce(unit, '') <> 'category'"""
+    ).fetchall()
     meta = {r[0]: r for r in rows if r[0] in scan}
     if wanted is None:
         return [meta[m] for m in sorted(meta)]
@@ -206,8 +251,9 @@ def _measures(store: Store, wanted: list[str] | None,
     return [meta[m] for m in sorted(last, key=last.__getitem__)]
 
 
-def _check_breakdown(scan: dict[str, dict[str, list[str]]], measures: list[str],
-                     breakdown: str) -> str:
+def _check_breakdown(
+    scan: dict[str, dict[str, list[str]]], measures: list[str], breakdown: str
+) -> str:
     """The breakdown to compare: exact, or the one breakdown containing the text.
 
     A breakdown a measure does not have is refused, naming the ones it has.
@@ -220,14 +266,20 @@ def _check_breakdown(scan: dict[str, dict[str, list[str]]], measures: list[str],
     for measure, available in rows:
         if breakdown not in available:
             shown = "; ".join(repr(b) for b in available[:8])
-            raise InputError(f"measure {measure!r} has no breakdown {breakdown!r} "
-                             f"('' is the total); it has: {shown} — choose one with "
-                             "--breakdown")
+            raise InputError(
+                f"measure {measure!r} has no breakdown {breakdown!r} "
+                f"('' is the total); it has: {shown} — choose one with "
+                "--breakdown"
+            )
     return breakdown
 
 
-def _chosen_periods(scan: dict[str, dict[str, list[str]]], meta: list[tuple[Any, ...]],
-                    period: str | None, breakdown: str) -> dict[str, str]:
+def _chosen_periods(
+    scan: dict[str, dict[str, list[str]]],
+    meta: list[tuple[Any, ...]],
+    period: str | None,
+    breakdown: str,
+) -> dict[str, str]:
     """The period compared for each measure: the one given, else the latest (by
     reference day, then period) with any value."""
     from lacompare.derive._dates import reference_day
@@ -267,9 +319,15 @@ def _filled(col: Any, fill: Any) -> Any:
     return np.where(np.ma.getmaskarray(col), fill, data)
 
 
-def _values(store: Store, measures: list[str], chosen: dict[str, str],
-            codes: list[str], breakdown: str, reasons_for: list[int] | None,
-            full: bool = False) -> dict[str, Any]:
+def _values(
+    store: Store,
+    measures: list[str],
+    chosen: dict[str, str],
+    codes: list[str],
+    breakdown: str,
+    reasons_for: list[int] | None,
+    full: bool = False,
+) -> dict[str, Any]:
     """Every authority's value of each measure in its chosen period, as arrays:
     ``key`` = authority index (into ``codes``; -1 when ``authorities`` lacks it) ×
     number of measures + measure index; ``value`` (NaN when missing);
@@ -282,18 +340,30 @@ def _values(store: Store, measures: list[str], chosen: dict[str, str],
 
     idx = [i for i, m in enumerate(measures) if m in chosen]
     if not idx:
-        return {"key": np.array([], dtype=np.int64), "value": np.array([]),
-                "missing_reason": np.array([], dtype=object)}
+        return {
+            "key": np.array([], dtype=np.int64),
+            "value": np.array([]),
+            "missing_reason": np.array([], dtype=object),
+        }
     reason = "o.missing_reason"
     params: dict[str, Any] = {
-        "m": [measures[i] for i in idx], "p": [chosen[measures[i]] for i in idx],
-        "i": idx, "l": codes, "b": breakdown, "n": len(measures)}
+        "m": [measures[i] for i in idx],
+        "p": [chosen[measures[i]] for i in idx],
+        "i": idx,
+        "l": codes,
+        "b": breakdown,
+        "n": len(measures),
+    }
     if reasons_for is not None and not full:
-        reason = ("CASE WHEN list_contains($t::BIGINT[], a.la_i) "
-                  "THEN o.missing_reason END")
+        reason = (
+            "CASE WHEN list_contains($t::BIGINT[], a.la_i) THEN o.missing_reason END"
+        )
         params["t"] = reasons_for
-    extra = (", o.source_id, CASE WHEN a.la_i IS NULL THEN o.la_code END AS other"
-             if full else "")
+    extra = (
+        ", o.source_id, CASE WHEN a.la_i IS NULL THEN o.la_code END AS other"
+        if full
+        else ""
+    )
     res = store.con.execute(
         f"""SELECT coalesce(a.la_i, -1) * $n + c.m_i AS key,
                    coalesce(o.value, 'NaN'::DOUBLE) AS value,
@@ -306,10 +376,14 @@ def _values(store: Store, measures: list[str], chosen: dict[str, str],
             LEFT JOIN (SELECT unnest($l::VARCHAR[]) AS la_code,
                               generate_subscripts($l::VARCHAR[], 1) - 1 AS la_i) a
               ON a.la_code = o.la_code
-            WHERE o.breakdown = $b""", params).fetchnumpy()
-    out = {"key": np.asarray(res["key"], dtype=np.int64),
-           "value": np.asarray(res["value"], dtype=float),
-           "missing_reason": _filled(res["missing_reason"], None)}
+            WHERE o.breakdown = $b""",
+        params,
+    ).fetchnumpy()
+    out = {
+        "key": np.asarray(res["key"], dtype=np.int64),
+        "value": np.asarray(res["value"], dtype=float),
+        "missing_reason": _filled(res["missing_reason"], None),
+    }
     if full:
         out["source_id"] = np.asarray(res["source_id"], dtype=np.int64)
         out["other"] = _filled(res["other"], None)
@@ -327,39 +401,48 @@ def _neighbour_set(store: Store, neighbour_set: str | None) -> str | None:
             return str(sets[0])
         # Neighbours loaded without a neighbour_sets row still count.
         loose = store.con.execute(
-            "SELECT DISTINCT set_id FROM neighbours ORDER BY 1 DESC").fetchall()
+            "SELECT DISTINCT set_id FROM neighbours ORDER BY 1 DESC"
+        ).fetchall()
         return str(loose[0][0]) if loose else None
     if neighbour_set in sets:
         return neighbour_set
-    known = set(sets) | {r[0] for r in store.con.execute(
-        "SELECT DISTINCT set_id FROM neighbours").fetchall()}
+    known = set(sets) | {
+        r[0]
+        for r in store.con.execute("SELECT DISTINCT set_id FROM neighbours").fetchall()
+    }
     if neighbour_set not in known:
-        raise InputError(f"no neighbour set {neighbour_set!r}; the store has: "
-                         + (", ".join(sorted(known)) or "none"))
+        raise InputError(
+            f"no neighbour set {neighbour_set!r}; the store has: "
+            + (", ".join(sorted(known)) or "none")
+        )
     return neighbour_set
 
 
-def _totals(store: Store, chosen: dict[str, str], breakdown: str,
-            regions: list[str] | None, derived: set[int]) -> list[tuple[Any, ...]]:
+def _totals(
+    store: Store,
+    chosen: dict[str, str],
+    breakdown: str,
+    regions: list[str] | None,
+    derived: set[int],
+) -> list[tuple[Any, ...]]:
     """Published (or derived-from-published) England and region rows of the chosen
     periods, the latest source's for each area: (area_code, area_name, measure,
     value, source); only England and ``regions`` when given. ``derived``: the
     source ids of derivations."""
     if not chosen:
         return []
-    params: dict[str, Any] = {"b": breakdown,
-                              "periods": sorted(set(chosen.values()))}
+    params: dict[str, Any] = {"b": breakdown, "periods": sorted(set(chosen.values()))}
     areas = ""
     if regions is not None:
-        areas = ("AND (area_code IS NULL OR list_contains($areas::VARCHAR[], "
-                 "area_code))")
+        areas = "AND (area_code IS NULL OR list_contains($areas::VARCHAR[], area_code))"
         params["areas"] = [ENGLAND_CODE, *regions]
     rows = store.con.execute(
         f"""SELECT area_code, area_name, measure, period, value, source_id
             FROM totals
             WHERE breakdown = $b AND value IS NOT NULL
               AND list_contains($periods::VARCHAR[], period) {areas}""",
-        params).fetchall()
+        params,
+    ).fetchall()
     latest: dict[tuple[Any, str], tuple[Any, ...]] = {}
     for code, name, measure, period, value, source_id in rows:
         if chosen.get(measure) != period:
@@ -367,19 +450,33 @@ def _totals(store: Store, chosen: dict[str, str], breakdown: str,
         key = (code if code is not None else name, measure)
         if key not in latest or source_id > latest[key][-1]:
             latest[key] = (code, name, measure, value, source_id)
-    return [(code, name, measure, value,
-             "derived from published totals" if source_id in derived else "published")
-            for code, name, measure, value, source_id in latest.values()]
+    return [
+        (
+            code,
+            name,
+            measure,
+            value,
+            "derived from published totals" if source_id in derived else "published",
+        )
+        for code, name, measure, value, source_id in latest.values()
+    ]
 
 
-def _rate_inputs(store: Store, chosen: dict[str, str], breakdown: str,
-                 recipes: dict[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
+def _rate_inputs(
+    store: Store,
+    chosen: dict[str, str],
+    breakdown: str,
+    recipes: dict[str, dict[str, Any]],
+) -> list[tuple[Any, ...]]:
     """Numerator and denominator of each authority's derived rate: (la_code,
     measure, num, den)."""
     from lacompare.derive._store import INPUTS_TABLE, has_table
 
-    rates = [m for m, r in recipes.items() if r.get("recipe") in (
-        "rate", "per-head", "ratio") and m in chosen]
+    rates = [
+        m
+        for m, r in recipes.items()
+        if r.get("recipe") in ("rate", "per-head", "ratio") and m in chosen
+    ]
     if not rates or not has_table(store, INPUTS_TABLE):
         return []
     ids = [recipes[m]["source_id"] for m in rates]
@@ -394,12 +491,11 @@ def _rate_inputs(store: Store, chosen: dict[str, str], breakdown: str,
             WHERE i.level = 'authority' AND i.breakdown = $b
               AND i.source_id IN (SELECT unnest($ids))
             GROUP BY i.la_code, i.measure""",
-        {"m": rates, "p": [chosen[m] for m in rates], "b": breakdown,
-         "ids": ids}).fetchall()
+        {"m": rates, "p": [chosen[m] for m in rates], "b": breakdown, "ids": ids},
+    ).fetchall()
 
 
-def funnel_limits(theta: Any, population: Any, p: float,
-                  model: str = "poisson") -> Any:
+def funnel_limits(theta: Any, population: Any, p: float, model: str = "poisson") -> Any:
     """Exact funnel-plot control limit (as a proportion) at probability ``p``.
 
     For a target proportion ``theta`` and population ``n``, the ``p`` quantile of
@@ -499,14 +595,17 @@ def compare(
 
     bad = [a for a in against if a not in AGAINST]
     if bad:
-        raise InputError(f"cannot compare against {', '.join(bad)}; choose from "
-                         + ", ".join(AGAINST))
+        raise InputError(
+            f"cannot compare against {', '.join(bad)}; choose from "
+            + ", ".join(AGAINST)
+        )
     if funnel_model not in FUNNEL_MODELS:
         raise InputError(f"funnel_model must be one of {', '.join(FUNNEL_MODELS)}")
     issues = IssueLog()
     auth = store.con.execute(
         "SELECT la_code, dfe_code, la_name, region, region_code, valid_to, "
-        "valid_from FROM authorities").fetchall()
+        "valid_from FROM authorities"
+    ).fetchall()
     targets = _resolve_las(la, period)
     wanted = _requested(measures)
     if wanted is not None and not wanted:
@@ -536,8 +635,12 @@ def compare(
         raise InputError(f"no values for period {period}")
     no_period = sorted(set(names) - set(chosen))
     if no_period:
-        issues.add("no-values", "no values to compare for "
-                   + ", ".join(no_period[:10]) + (" …" if len(no_period) > 10 else ""))
+        issues.add(
+            "no-values",
+            "no values to compare for "
+            + ", ".join(no_period[:10])
+            + (" …" if len(no_period) > 10 else ""),
+        )
 
     # Authorities × measures matrices: the store's authorities, then any other code
     # with a value.
@@ -577,11 +680,14 @@ def compare(
     xl, xm = np.nonzero(present[by_code] & dropped[by_code][:, None])
     xl = by_code[xl]
     if len(xl):
-        excluded = pd.DataFrame({
-            "measure": pd.Series([names[m] for m in xm], dtype="str"),
-            "la_code": pd.Series([univ[i] for i in xl], dtype="str"),
-            "la_name": pd.Series(la_name[xl].tolist(), dtype="str"),
-            "reason": pd.Series(why[xl].tolist(), dtype="str")})
+        excluded = pd.DataFrame(
+            {
+                "measure": pd.Series([names[m] for m in xm], dtype="str"),
+                "la_code": pd.Series([univ[i] for i in xl], dtype="str"),
+                "la_name": pd.Series(la_name[xl].tolist(), dtype="str"),
+                "reason": pd.Series(why[xl].tolist(), dtype="str"),
+            }
+        )
     else:
         excluded = _no_exclusions().copy()
     # Each measure's distribution holds the authorities that existed on its
@@ -590,12 +696,22 @@ def compare(
     gone, days = _not_then(auth, len(extras), meta, chosen)
     gl, gm = np.nonzero(present & gone & ~np.isnan(value) & ~dropped[:, None])
     if len(gl):
-        excluded = pd.concat([excluded, pd.DataFrame({
-            "measure": pd.Series([names[m] for m in gm], dtype="str"),
-            "la_code": pd.Series([univ[i] for i in gl], dtype="str"),
-            "la_name": pd.Series(la_name[gl].tolist(), dtype="str"),
-            "reason": pd.Series([f"did not exist on {days[m]}" for m in gm],
-                                dtype="str")})], ignore_index=True)
+        excluded = pd.concat(
+            [
+                excluded,
+                pd.DataFrame(
+                    {
+                        "measure": pd.Series([names[m] for m in gm], dtype="str"),
+                        "la_code": pd.Series([univ[i] for i in gl], dtype="str"),
+                        "la_name": pd.Series(la_name[gl].tolist(), dtype="str"),
+                        "reason": pd.Series(
+                            [f"did not exist on {days[m]}" for m in gm], dtype="str"
+                        ),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
 
     # Distribution of authorities per measure: n, mean, SD (ddof=1).
     in_dist = present & ~np.isnan(value) & ~dropped[:, None] & ~gone
@@ -629,7 +745,7 @@ def compare(
     key = dist * sign
     rank_la = np.full((n_la, n_m), np.nan)
     for start in range(0, len(la_rows), _RANK_BLOCK):
-        block = la_rows[start:start + _RANK_BLOCK]
+        block = la_rows[start : start + _RANK_BLOCK]
         mine = key[block]
         below = (key[None, :, :] < mine[:, None, :]).sum(axis=1)
         rank_la[block] = np.where(in_dist[block], below + 1.0, np.nan)
@@ -648,17 +764,23 @@ def compare(
             links = _neighbour_links(store, set_id, targets)
         _neighbour_stats(links, univ, la_rows, dist, nb_n, nb_mean, nb_median)
     elif "neighbours" in against:
-        issues.add("no-neighbours", "the store has no neighbour sets; neighbours "
-                   "columns are empty")
+        issues.add(
+            "no-neighbours",
+            "the store has no neighbour sets; neighbours columns are empty",
+        )
 
     # Region and England: published totals, else computed from authorities.
-    derived = set(store.con.execute(
-        "SELECT coalesce(list(source_id), []) FROM sources WHERE starts_with(file, ?)",
-        [DERIVED_PREFIX]).fetchall()[0][0])
+    derived = set(
+        store.con.execute(
+            "SELECT coalesce(list(source_id), []) FROM sources WHERE starts_with(file, ?)",
+            [DERIVED_PREFIX],
+        ).fetchall()[0][0]
+    )
     recipes = recipe_of(store, names) if derived else {}
     regions_needed = sorted({region_code[i] for i in la_rows} - {None})
-    tot = _totals(store, chosen, breakdown,
-                  None if targets is None else regions_needed, derived)
+    tot = _totals(
+        store, chosen, breakdown, None if targets is None else regions_needed, derived
+    )
     num = np.full((n_la, n_m), np.nan)
     den = np.full((n_la, n_m), np.nan)
     m_pos = {m: i for i, m in enumerate(names)}
@@ -669,8 +791,9 @@ def compare(
             num[i, j] = np.nan if nu is None else nu
             den[i, j] = np.nan if de is None else de
     scale = np.array([_rate_scale(recipes.get(m)) for m in names])
-    area = _Areas(dist, in_dist, num, den, scale, mean, count,
-                  has_inputs=not np.isnan(num).all())
+    area = _Areas(
+        dist, in_dist, num, den, scale, mean, count, has_inputs=not np.isnan(num).all()
+    )
     pub_e: dict[str, tuple[float, str]] = {}
     pub_r: dict[tuple[str, str], tuple[float, str]] = {}
     for code, area_name, measure, v, source in tot:
@@ -678,18 +801,21 @@ def compare(
             pub_e.setdefault(measure, (v, source))
         if str(code or "").startswith("E12"):
             pub_r[(code, measure)] = (v, source)
-    eng_value, eng_source = area.level(np.ones(n_la, dtype=bool),
-                                       [pub_e.get(m) for m in names])
+    eng_value, eng_source = area.level(
+        np.ones(n_la, dtype=bool), [pub_e.get(m) for m in names]
+    )
     # Each region's values, row k for regions_needed[k] (the last row: none).
     codes_arr = np.array(region_code, dtype=object)
     reg_value = np.full((len(regions_needed) + 1, n_m), np.nan)
     reg_source = np.full((len(regions_needed) + 1, n_m), None, dtype=object)
     for k, rc in enumerate(regions_needed):
         reg_value[k], reg_source[k] = area.level(
-            codes_arr == rc, [pub_r.get((rc, x)) for x in names])
+            codes_arr == rc, [pub_r.get((rc, x)) for x in names]
+        )
     at_region = {rc: k for k, rc in enumerate(regions_needed)}
-    region_row = np.array([at_region.get(rc, len(regions_needed))
-                           for rc in region_code], dtype=np.int64)
+    region_row = np.array(
+        [at_region.get(rc, len(regions_needed)) for rc in region_code], dtype=np.int64
+    )
 
     # One row each: pick out the values.
     r, m = la_safe, row_m
@@ -707,10 +833,23 @@ def compare(
     quartile = letters[np.where(np.isfinite(band), band - 1, 4).astype(int)]
     england = np.where(got, eng_value[m], np.nan)
     flag, level, test, limits = _significance(
-        got, m, val, z, n_row, np.where(got, num[r, m], np.nan),
-        np.where(got, den[r, m], np.nan), england, names, recipes, funnel_model)
-    missing = np.where(got, raw["missing_reason"][np.maximum(row_of[r, m], 0)],
-                       None) if len(raw["key"]) else np.full(nrows, None)
+        got,
+        m,
+        val,
+        z,
+        n_row,
+        np.where(got, num[r, m], np.nan),
+        np.where(got, den[r, m], np.nan),
+        england,
+        names,
+        recipes,
+        funnel_model,
+    )
+    missing = (
+        np.where(got, raw["missing_reason"][np.maximum(row_of[r, m], 0)], None)
+        if len(raw["key"])
+        else np.full(nrows, None)
+    )
     if targets is not None:
         missing = np.where(np.isnan(val) & _isnull(missing), "no-value", missing)
 
@@ -718,8 +857,9 @@ def compare(
         return pd.Series(values, dtype=object)
 
     def ints(values: Any, ok: Any) -> Any:
-        return pd.arrays.IntegerArray(np.where(ok, values, 0).astype(np.int64),
-                                      ~np.asarray(ok, dtype=bool))
+        return pd.arrays.IntegerArray(
+            np.where(ok, values, 0).astype(np.int64), ~np.asarray(ok, dtype=bool)
+        )
 
     def area_column(values: Any, sources: Any, kind: str) -> tuple[Any, Any]:
         if kind not in against:  # left empty: None where a row was found
@@ -735,32 +875,48 @@ def compare(
     units = np.array([r_[2] for r_ in meta], dtype=object)
     periods = np.array([chosen.get(x) for x in names], dtype=object)
     nb_ok = got & (nb_n[r, m] > 0)
-    table = pd.DataFrame({
-        "la_code": pd.Series(row_code, dtype="str"),
-        "la_name": text(_pick(has, la_name[la_safe], None)),
-        "measure": pd.Series(meas[m], dtype="str"),
-        "label": text(labels[m]), "unit": text(units[m]),
-        "polarity": text(polarity[m]), "period": text(periods[m]),
-        "breakdown": pd.Series(np.full(nrows, breakdown, dtype=object), dtype="str"),
-        "value": val, "missing_reason": text(missing),
-        "n": ints(n_row, got & (n_row > 0)), "authorities_mean": mean_row,
-        "authorities_sd": sd_row,
-        "neighbour_set": text(_pick(got, set_id, None)),
-        "neighbours_n": ints(nb_n[r, m], nb_ok),
-        "neighbours_mean": np.where(nb_ok, nb_mean[r, m], np.nan),
-        "neighbours_median": np.where(nb_ok, nb_median[r, m], np.nan),
-        "region": text(_pick(has, region[la_safe], None)),
-        "region_value": rv, "region_source": rs,
-        "england_value": ev, "england_source": es,
-        "rank": ints(np.nan_to_num(rank), ~np.isnan(rank)),
-        "rank_of": ints(n_row, got & (n_row > 0)),
-        "rank_order": text(_pick(got, np.where(polarity[m] == "neutral",
-                                                  "highest", "best"), None)),
-        "quartile": text(quartile), "z": z,
-        "flag": text(flag), "flag_level": text(level), "test": text(test),
-        **limits})
-    return Comparison(table=table, neighbour_set=set_id, excluded=excluded,
-                      issues=issues)
+    table = pd.DataFrame(
+        {
+            "la_code": pd.Series(row_code, dtype="str"),
+            "la_name": text(_pick(has, la_name[la_safe], None)),
+            "measure": pd.Series(meas[m], dtype="str"),
+            "label": text(labels[m]),
+            "unit": text(units[m]),
+            "polarity": text(polarity[m]),
+            "period": text(periods[m]),
+            "breakdown": pd.Series(
+                np.full(nrows, breakdown, dtype=object), dtype="str"
+            ),
+            "value": val,
+            "missing_reason": text(missing),
+            "n": ints(n_row, got & (n_row > 0)),
+            "authorities_mean": mean_row,
+            "authorities_sd": sd_row,
+            "neighbour_set": text(_pick(got, set_id, None)),
+            "neighbours_n": ints(nb_n[r, m], nb_ok),
+            "neighbours_mean": np.where(nb_ok, nb_mean[r, m], np.nan),
+            "neighbours_median": np.where(nb_ok, nb_median[r, m], np.nan),
+            "region": text(_pick(has, region[la_safe], None)),
+            "region_value": rv,
+            "region_source": rs,
+            "england_value": ev,
+            "england_source": es,
+            "rank": ints(np.nan_to_num(rank), ~np.isnan(rank)),
+            "rank_of": ints(n_row, got & (n_row > 0)),
+            "rank_order": text(
+                _pick(got, np.where(polarity[m] == "neutral", "highest", "best"), None)
+            ),
+            "quartile": text(quartile),
+            "z": z,
+            "flag": text(flag),
+            "flag_level": text(level),
+            "test": text(test),
+            **limits,
+        }
+    )
+    return Comparison(
+        table=table, neighbour_set=set_id, excluded=excluded, issues=issues
+    )
 
 
 def _pick(cond: Any, yes: Any, no: Any) -> Any:
@@ -775,10 +931,14 @@ def _no_exclusions() -> pd.DataFrame:
     """The empty ``excluded`` frame (copied for each result)."""
     import pandas as pd
 
-    return pd.DataFrame({"measure": pd.Series([], dtype="str"),
-                         "la_code": pd.Series([], dtype=object),
-                         "la_name": pd.Series([], dtype="str"),
-                         "reason": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "measure": pd.Series([], dtype="str"),
+            "la_code": pd.Series([], dtype=object),
+            "la_name": pd.Series([], dtype="str"),
+            "reason": pd.Series([], dtype=object),
+        }
+    )
 
 
 def _isnull(values: Any) -> Any:
@@ -820,8 +980,11 @@ def _rate_scale(recipe: dict[str, Any] | None) -> float:
     not a rate)."""
     if not recipe or recipe.get("recipe") not in ("rate", "per-head", "ratio"):
         return float("nan")
-    return (recipe.get("scale", 1.0) * recipe.get("numerator_unit_factor", 1.0)
-            / recipe.get("denominator_unit_factor", 1.0))
+    return (
+        recipe.get("scale", 1.0)
+        * recipe.get("numerator_unit_factor", 1.0)
+        / recipe.get("denominator_unit_factor", 1.0)
+    )
 
 
 @dataclass
@@ -838,8 +1001,11 @@ class _Areas:
     england_count: Any
     has_inputs: bool = True
 
-    def level(self, rows: Any, published: list[tuple[float, str] | None],
-              ) -> tuple[Any, Any]:
+    def level(
+        self,
+        rows: Any,
+        published: list[tuple[float, str] | None],
+    ) -> tuple[Any, Any]:
         """Value and source per measure for the authorities ``rows`` (bool)."""
         import numpy as np
 
@@ -848,23 +1014,31 @@ class _Areas:
         else:
             mean, count = _area_mean(self.dist[rows], self.in_dist[rows])
         value = mean.copy()
-        source = np.array([f"computed: mean of {c} authorities"
-                           for c in count.tolist()], dtype=object)
+        source = np.array(
+            [f"computed: mean of {c} authorities" for c in count.tolist()], dtype=object
+        )
         ok = None
         if self.has_inputs:
-            ok = self.in_dist[rows] & ~np.isnan(self.num[rows]) & ~np.isnan(
-                self.den[rows])
+            ok = (
+                self.in_dist[rows]
+                & ~np.isnan(self.num[rows])
+                & ~np.isnan(self.den[rows])
+            )
         if ok is not None and ok.any():
             k = ok.sum(axis=0)
             nums = np.where(ok, self.num[rows], 0.0).sum(axis=0)
             dens = np.where(ok, self.den[rows], 0.0).sum(axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where((k > 0) & (dens != 0), nums / dens, np.nan) * \
-                    self.scale
+                ratio = (
+                    np.where((k > 0) & (dens != 0), nums / dens, np.nan) * self.scale
+                )
             use = ~np.isnan(ratio)
             value[use] = ratio[use]
-            source[use] = [f"computed: sum of numerators ÷ sum of denominators over "
-                           f"{c} authorities" for c in k[use].tolist()]
+            source[use] = [
+                f"computed: sum of numerators ÷ sum of denominators over "
+                f"{c} authorities"
+                for c in k[use].tolist()
+            ]
         pub = np.array([p is not None for p in published], dtype=bool)
         if pub.any():
             value[pub] = [p[0] for p in published if p is not None]
@@ -873,19 +1047,29 @@ class _Areas:
         return value, source
 
 
-def _neighbour_links(store: Store, set_id: str, targets: list[str] | None,
-                     ) -> list[tuple[str, str]]:
+def _neighbour_links(
+    store: Store,
+    set_id: str,
+    targets: list[str] | None,
+) -> list[tuple[str, str]]:
     """(la_code, neighbour_code) of a neighbour set, for ``targets`` (None: all)."""
-    only = "AND la_code IN (SELECT unnest(?::VARCHAR[]))" if targets is not None \
-        else ""
+    only = "AND la_code IN (SELECT unnest(?::VARCHAR[]))" if targets is not None else ""
     params: list[Any] = [set_id] + ([targets] if targets is not None else [])
     return store.con.execute(
         f"SELECT la_code, neighbour_code FROM neighbours WHERE set_id = ? {only}",
-        params).fetchall()
+        params,
+    ).fetchall()
 
 
-def _neighbour_stats(rows: list[tuple[str, str]], univ: list[str], la_rows: Any,
-                     dist: Any, nb_n: Any, nb_mean: Any, nb_median: Any) -> None:
+def _neighbour_stats(
+    rows: list[tuple[str, str]],
+    univ: list[str],
+    la_rows: Any,
+    dist: Any,
+    nb_n: Any,
+    nb_mean: Any,
+    nb_median: Any,
+) -> None:
     """Fill count, mean and median of each authority's neighbours' values (in the
     distribution) for the authorities ``la_rows``; ``rows``: the set's links."""
     import numpy as np
@@ -904,7 +1088,7 @@ def _neighbour_stats(rows: list[tuple[str, str]], univ: list[str], la_rows: Any,
     none = len(univ)  # an all-NaN row
     idx = np.full((len(who), k), none, dtype=np.int64)
     for row, i in enumerate(who):
-        idx[row, :len(lists[int(i)])] = lists[int(i)]
+        idx[row, : len(lists[int(i)])] = lists[int(i)]
     used = np.unique(idx[idx < none])
     rows_of = np.full(none + 1, len(used), dtype=np.int64)
     rows_of[used] = np.arange(len(used))
@@ -922,51 +1106,93 @@ def _neighbour_stats(rows: list[tuple[str, str]], univ: list[str], la_rows: Any,
         nb_median[who] = np.where(count > 0, (low + high) / 2, np.nan)
 
 
-def _significance(got: Any, m: Any, value: Any, z: Any, n: Any, num: Any, den: Any,
-                  england: Any, names: list[str], recipes: dict[str, dict[str, Any]],
-                  model: str) -> tuple[Any, Any, Any, dict[str, Any]]:
+def _significance(
+    got: Any,
+    m: Any,
+    value: Any,
+    z: Any,
+    n: Any,
+    num: Any,
+    den: Any,
+    england: Any,
+    names: list[str],
+    recipes: dict[str, dict[str, Any]],
+    model: str,
+) -> tuple[Any, Any, Any, dict[str, Any]]:
     """Flag, level, test and funnel limits of each row: funnel limits for rates with
     a count and a population, else the z-score."""
     import numpy as np
 
     from lacompare.derive._store import choose
 
-    is_rate = np.array([bool(recipes.get(x, {}).get("recipe") == "rate"
-                             and recipes[x].get("numerator_unit_factor", 1.0) == 1.0)
-                        for x in names], dtype=bool)
-    per_m = np.array([float(recipes[x].get("scale", 1.0)) if x in recipes else 1.0
-                      for x in names])
+    is_rate = np.array(
+        [
+            bool(
+                recipes.get(x, {}).get("recipe") == "rate"
+                and recipes[x].get("numerator_unit_factor", 1.0) == 1.0
+            )
+            for x in names
+        ],
+        dtype=bool,
+    )
+    per_m = np.array(
+        [float(recipes[x].get("scale", 1.0)) if x in recipes else 1.0 for x in names]
+    )
     size = len(m)
     per = per_m[m]
     with np.errstate(invalid="ignore"):
-        funnel = (got & is_rate[m] & ~np.isnan(num) & ~np.isnan(den) & (den > 0)
-                  & ~np.isnan(england) & ~np.isnan(value))
-    limits = {col: np.full(size, np.nan)
-              for col in ("lower_95", "upper_95", "lower_998", "upper_998")}
+        funnel = (
+            got
+            & is_rate[m]
+            & ~np.isnan(num)
+            & ~np.isnan(den)
+            & (den > 0)
+            & ~np.isnan(england)
+            & ~np.isnan(value)
+        )
+    limits = {
+        col: np.full(size, np.nan)
+        for col in ("lower_95", "upper_95", "lower_998", "upper_998")
+    }
     flag = np.full(size, None, dtype=object)
     level = np.full(size, None, dtype=object)
     test = np.full(size, None, dtype=object)
     if funnel.any():
         f = funnel
         theta = england[f] / per[f]
-        for col, p in (("lower_95", 0.025), ("upper_95", 0.975),
-                       ("lower_998", 0.001), ("upper_998", 0.999)):
+        for col, p in (
+            ("lower_95", 0.025),
+            ("upper_95", 0.975),
+            ("lower_998", 0.001),
+            ("upper_998", 0.999),
+        ):
             limits[col][f] = funnel_limits(theta, den[f], p, model) * per[f]
         v = value[f]
         lo95, hi95 = limits["lower_95"][f], limits["upper_95"][f]
         lo998, hi998 = limits["lower_998"][f], limits["upper_998"][f]
         flag[f] = np.select([v > hi95, v < lo95], ["above", "below"], "within")
-        level[f] = choose([(v > hi998) | (v < lo998), (v > hi95) | (v < lo95)],
-                          ["99.8%", "95%"], len(v))
-        test[f] = (f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
-                   "England's rate, for the authority's population "
-                   "(Spiegelhalter 2005)")
+        level[f] = choose(
+            [(v > hi998) | (v < lo998), (v > hi95) | (v < lo95)],
+            ["99.8%", "95%"],
+            len(v),
+        )
+        test[f] = (
+            f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
+            "England's rate, for the authority's population "
+            "(Spiegelhalter 2005)"
+        )
     zt = got & ~funnel & ~np.isnan(z)
     if zt.any():
         zz = z[zt]
         flag[zt] = np.select([zz > Z95, zz < -Z95], ["above", "below"], "within")
-        level[zt] = choose([np.abs(zz) > Z998, np.abs(zz) > Z95], ["99.8%", "95%"],
-                           len(zz))
-        test[zt] = np.array([f"|z| > 1.96 (95%) / 3.09 (99.8%) against {k} "
-                             "authorities" for k in n[zt].tolist()], dtype=object)
+        level[zt] = choose(
+            [np.abs(zz) > Z998, np.abs(zz) > Z95], ["99.8%", "95%"], len(zz)
+        )
+        test[zt] = np.array(
+            [
+                f"|z| > 1.96 (95%) / 3.09 (99.8%) against {k} authorities"
+                for k in n[zt].tolist()
+            ],
+            dtype=object,
+        )
     return flag, level, test, limits

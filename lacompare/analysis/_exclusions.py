@@ -39,13 +39,18 @@ REASON = "excluded by user: {item}"
 
 def authority_columns(store: Store) -> list[str]:
     """The columns of the store's ``authorities`` table."""
-    return [r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'authorities'").fetchall()]
+    return [
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'authorities'"
+        ).fetchall()
+    ]
 
 
-def resolve_exclusions(store: Store, exclude: str | Sequence[str] | None
-                       ) -> pd.DataFrame:
+def resolve_exclusions(
+    store: Store, exclude: str | Sequence[str] | None
+) -> pd.DataFrame:
     """The authorities an ``exclude`` list names, each with the reason.
 
     Parameters
@@ -91,48 +96,76 @@ def resolve_exclusions(store: Store, exclude: str | Sequence[str] | None
             codes = _column_authorities(store, text, column, value)
         else:
             codes = _named_authorities(store, text)
-        frames.append(pd.DataFrame({"la_code": codes,
-                                    "reason": REASON.format(item=text)}))
+        frames.append(
+            pd.DataFrame({"la_code": codes, "reason": REASON.format(item=text)})
+        )
     if not frames:
-        return pd.DataFrame({"la_code": pd.Series(dtype=object),
-                             "reason": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {"la_code": pd.Series(dtype=object), "reason": pd.Series(dtype=object)}
+        )
     out = pd.concat(frames, ignore_index=True)
     # An authority named twice keeps every reason.
-    return (out.groupby("la_code", sort=True)["reason"]
-            .agg(lambda r: "; ".join(dict.fromkeys(r))).reset_index())
+    return (
+        out.groupby("la_code", sort=True)["reason"]
+        .agg(lambda r: "; ".join(dict.fromkeys(r)))
+        .reset_index()
+    )
 
 
-def _column_authorities(store: Store, text: str, column: str, value: str
-                        ) -> list[str]:
+def _column_authorities(store: Store, text: str, column: str, value: str) -> list[str]:
     """Authorities whose ``column`` is ``value``; an error listing the values if
     none is."""
-    expr = (f"coalesce({column}, region)" if column == "london_region"
-            else f"CAST({column} AS VARCHAR)")
-    codes = [r[0] for r in store.con.execute(
-        f"SELECT la_code FROM authorities WHERE lower(trim({expr})) = "
-        "lower(trim(?)) ORDER BY la_code", [value]).fetchall()]
+    expr = (
+        f"coalesce({column}, region)"
+        if column == "london_region"
+        else f"CAST({column} AS VARCHAR)"
+    )
+    codes = [
+        r[0]
+        for r in store.con.execute(
+            f"SELECT la_code FROM authorities WHERE lower(trim({expr})) = "
+            "lower(trim(?)) ORDER BY la_code",
+            [value],
+        ).fetchall()
+    ]
     if not codes:
-        known = [r[0] for r in store.con.execute(
-            f"SELECT DISTINCT {expr} FROM authorities WHERE {expr} IS NOT "
-            "NULL ORDER BY 1").fetchall()]
+        known = [
+            r[0]
+            for r in store.con.execute(
+                f"SELECT DISTINCT {expr} FROM authorities WHERE {expr} IS NOT "
+                "NULL ORDER BY 1"
+            ).fetchall()
+        ]
         hint = ", ".join(map(str, known[:15]))
-        raise InputError(f"cannot exclude {text!r}: no authority has {column} "
-                         f"{value.strip()!r} (values: {hint})")
+        raise InputError(
+            f"cannot exclude {text!r}: no authority has {column} "
+            f"{value.strip()!r} (values: {hint})"
+        )
     return codes
 
 
 def _named_authorities(store: Store, text: str) -> list[str]:
     """Authorities a bare item names: a code, every entity of a name, a region or
     Inner/Outer London, else whatever the registry's matcher resolves it to."""
-    codes = [r[0] for r in store.con.execute(
-        """SELECT la_code FROM authorities
-           WHERE lower(?) IN (lower(la_code), lower(dfe_code), lower(la_name))
-           ORDER BY la_code""", [text]).fetchall()]
-    if not codes:
-        codes = [r[0] for r in store.con.execute(
+    codes = [
+        r[0]
+        for r in store.con.execute(
             """SELECT la_code FROM authorities
+           WHERE lower(?) IN (lower(la_code), lower(dfe_code), lower(la_name))
+           ORDER BY la_code""",
+            [text],
+        ).fetchall()
+    ]
+    if not codes:
+        codes = [
+            r[0]
+            for r in store.con.execute(
+                """SELECT la_code FROM authorities
                WHERE lower(?) IN (lower(region), lower(london_region))
-               ORDER BY la_code""", [text]).fetchall()]
+               ORDER BY la_code""",
+                [text],
+            ).fetchall()
+        ]
     if codes:
         return codes
     from lacompare.geography import UnknownAuthority, match_authority_strict
@@ -143,9 +176,13 @@ def _named_authorities(store: Store, text: str) -> list[str]:
     try:
         match = match_authority_strict(text)
     except UnknownAuthority as err:
-        near = ("; did you mean " + ", ".join(s.label for s in err.suggestions) + "?"
-                if err.suggestions and err.reason == "unknown" else "")
-        raise InputError(f"cannot exclude {text!r}: not an authority, region, nor "
-                         f"'column:value' with an authorities column{near}"
-                         ) from None
+        near = (
+            "; did you mean " + ", ".join(s.label for s in err.suggestions) + "?"
+            if err.suggestions and err.reason == "unknown"
+            else ""
+        )
+        raise InputError(
+            f"cannot exclude {text!r}: not an authority, region, nor "
+            f"'column:value' with an authorities column{near}"
+        ) from None
     return [authority_key(match.la_code, match.dfe_code)]

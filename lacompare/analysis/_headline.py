@@ -37,9 +37,13 @@ def headline_indicators(store: Store) -> list[tuple[str, str, str]]:
     indicator's catalogue label (what a report calls it)."""
     from lacompare.catalogue import read_catalogue
 
-    present = {(m, b) for m, b in store.con.execute(
-        "SELECT DISTINCT measure, breakdown FROM observations "
-        "WHERE value IS NOT NULL").fetchall()}
+    present = {
+        (m, b)
+        for m, b in store.con.execute(
+            "SELECT DISTINCT measure, breakdown FROM observations "
+            "WHERE value IS NOT NULL"
+        ).fetchall()
+    }
     chosen: dict[str, tuple[str, str, str]] = {}
     for ind in read_catalogue():
         if not ind.headline or ind.slot in chosen:
@@ -54,8 +58,9 @@ def headline_indicators(store: Store) -> list[tuple[str, str, str]]:
     return list(chosen.values())
 
 
-def compare_headline(store: Store, la: str | Sequence[str] | None,
-                     **options: Any) -> Comparison:
+def compare_headline(
+    store: Store, la: str | Sequence[str] | None, **options: Any
+) -> Comparison:
     """:func:`~lacompare.analysis.compare` on the headline indicators.
 
     Parameters
@@ -88,8 +93,10 @@ def compare_headline(store: Store, la: str | Sequence[str] | None,
 
     specs = headline_specs(store)
     if not specs:
-        raise InputError("the store has none of the headline indicators (lacompare "
-                         "measures lists them); name measures with -m")
+        raise InputError(
+            "the store has none of the headline indicators (lacompare "
+            "measures lists them); name measures with -m"
+        )
     options.pop("breakdown", None)
     by_breakdown: dict[str, list[str]] = {}
     for measure, breakdown in specs:
@@ -102,15 +109,23 @@ def compare_headline(store: Store, la: str | Sequence[str] | None,
         parts.append((result, table))
     order = {spec: i for i, spec in enumerate(specs)}
     table = pd.concat([t for _, t in parts], ignore_index=True)
-    table = table.assign(_order=[order[(m, b)] for m, b in
-                                 zip(table["measure"], table["breakdown"],
-                                     strict=True)])
-    table = table.sort_values(["_order", "la_code"], kind="stable").drop(
-        columns="_order").reset_index(drop=True)
-    excluded = pd.concat([r.excluded for r, _ in parts],
-                         ignore_index=True).drop_duplicates()
-    merged = Comparison(table=table, neighbour_set=first.neighbour_set,
-                        excluded=excluded)
+    table = table.assign(
+        _order=[
+            order[(m, b)]
+            for m, b in zip(table["measure"], table["breakdown"], strict=True)
+        ]
+    )
+    table = (
+        table.sort_values(["_order", "la_code"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+    excluded = pd.concat(
+        [r.excluded for r, _ in parts], ignore_index=True
+    ).drop_duplicates()
+    merged = Comparison(
+        table=table, neighbour_set=first.neighbour_set, excluded=excluded
+    )
     for result, _ in parts:
         merged.issues.extend(result.issues)
     return merged

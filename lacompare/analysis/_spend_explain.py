@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -81,8 +81,9 @@ def skewed(x: np.ndarray) -> bool:
     return bool((x > 0).all() and skew(x) > 1)
 
 
-def design_spend_model(data: pd.DataFrame, factors: list[str], variant: str,
-                       region: str = "region") -> Design:
+def design_spend_model(
+    data: pd.DataFrame, factors: list[str], variant: str, region: str = "region"
+) -> Design:
     """The columns of one candidate model.
 
     Parameters
@@ -107,8 +108,9 @@ def design_spend_model(data: pd.DataFrame, factors: list[str], variant: str,
     ['Intercept', 'a', 'b', 'region: S']
     """
     if variant not in VARIANTS:
-        raise InputError(f"model variant must be one of {', '.join(VARIANTS)}; "
-                         f"got {variant!r}")
+        raise InputError(
+            f"model variant must be one of {', '.join(VARIANTS)}; got {variant!r}"
+        )
     design = Design(variant)
     for f in factors:
         x = data[f].to_numpy(dtype=float)
@@ -137,8 +139,9 @@ def design_spend_model(data: pd.DataFrame, factors: list[str], variant: str,
     return design
 
 
-def _oof_predictions(X: np.ndarray, y: np.ndarray, k: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def _oof_predictions(
+    X: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     n = len(y)
     oof = np.empty(n)
     for test in np.array_split(rng.permutation(n), k):
@@ -173,10 +176,17 @@ class ModelComparison:
     seed: int
 
 
-def compare_spend_models(data: pd.DataFrame, target: str, factors: list[str], *,
-                         k: int = 10, repeats: int = 10, seed: int = 0,
-                         variants: tuple[str, ...] = VARIANTS,
-                         region: str = "region") -> ModelComparison:
+def compare_spend_models(
+    data: pd.DataFrame,
+    target: str,
+    factors: list[str],
+    *,
+    k: int = 10,
+    repeats: int = 10,
+    seed: int = 0,
+    variants: tuple[str, ...] = VARIANTS,
+    region: str = "region",
+) -> ModelComparison:
     """Compare candidate models by repeated k-fold cross-validation.
 
     Every variant sees the same folds in each repeat (fold assignment from
@@ -220,47 +230,70 @@ def compare_spend_models(data: pd.DataFrame, target: str, factors: list[str], *,
     scores: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
     for r in range(repeats):
         for v, design in designs.items():
-            oof = _oof_predictions(design.matrix(), y, k,
-                                   np.random.default_rng(seed + r))
+            oof = _oof_predictions(
+                design.matrix(), y, k, np.random.default_rng(seed + r)
+            )
             resid = y - oof
-            scores[v].append((1 - float((resid ** 2).sum()) / ss_tot,
-                              float(np.sqrt((resid ** 2).mean()))))
+            scores[v].append(
+                (
+                    1 - float((resid**2).sum()) / ss_tot,
+                    float(np.sqrt((resid**2).mean())),
+                )
+            )
     import pandas as pd
 
     rows = []
     for v in variants:
         r2 = np.array([s[0] for s in scores[v]])
         rmse = np.array([s[1] for s in scores[v]])
-        rows.append({"variant": v, "about": VARIANT_NOTES[v],
-                     "terms": len(designs[v].columns), "n": n,
-                     "cv_r2": float(r2.mean()),
-                     "cv_r2_sd": float(r2.std(ddof=1)) if repeats > 1 else 0.0,
-                     "cv_rmse": float(rmse.mean()),
-                     "cv_rmse_sd": float(rmse.std(ddof=1)) if repeats > 1 else 0.0})
+        rows.append(
+            {
+                "variant": v,
+                "about": VARIANT_NOTES[v],
+                "terms": len(designs[v].columns),
+                "n": n,
+                "cv_r2": float(r2.mean()),
+                "cv_r2_sd": float(r2.std(ddof=1)) if repeats > 1 else 0.0,
+                "cv_rmse": float(rmse.mean()),
+                "cv_rmse_sd": float(rmse.std(ddof=1)) if repeats > 1 else 0.0,
+            }
+        )
     table = pd.DataFrame(rows)
     best = table.loc[table["cv_r2"].idxmax()]
     within = table[table["cv_r2"] >= best["cv_r2"] - best["cv_r2_sd"]]
     chosen = within.sort_values(["terms", "cv_r2"], ascending=[True, False]).iloc[0]
     table["chosen"] = table["variant"] == chosen["variant"]
     if chosen["variant"] == best["variant"]:
-        why = (f"{chosen['variant']} has the highest mean CV R² "
-               f"({chosen['cv_r2']:.3f}, sd {chosen['cv_r2_sd']:.3f} over "
-               f"{repeats} × {k}-fold)")
-        others = table[(table["variant"] != chosen["variant"])
-                       & (table["terms"] < chosen["terms"])]
+        why = (
+            f"{chosen['variant']} has the highest mean CV R² "
+            f"({chosen['cv_r2']:.3f}, sd {chosen['cv_r2_sd']:.3f} over "
+            f"{repeats} × {k}-fold)"
+        )
+        others = table[
+            (table["variant"] != chosen["variant"]) & (table["terms"] < chosen["terms"])
+        ]
         if len(others):
-            why += (", more than one standard deviation above every simpler model")
+            why += ", more than one standard deviation above every simpler model"
     else:
-        why = (f"{chosen['variant']} ({chosen['cv_r2']:.3f}) is within one "
-               f"standard deviation of the best, {best['variant']} "
-               f"({best['cv_r2']:.3f} ± {best['cv_r2_sd']:.3f}), with fewer terms "
-               f"({chosen['terms']} against {best['terms']})")
-    return ModelComparison(table=table, chosen=str(chosen["variant"]), why=why, k=k,
-                           repeats=repeats, seed=seed)
+        why = (
+            f"{chosen['variant']} ({chosen['cv_r2']:.3f}) is within one "
+            f"standard deviation of the best, {best['variant']} "
+            f"({best['cv_r2']:.3f} ± {best['cv_r2_sd']:.3f}), with fewer terms "
+            f"({chosen['terms']} against {best['terms']})"
+        )
+    return ModelComparison(
+        table=table,
+        chosen=str(chosen["variant"]),
+        why=why,
+        k=k,
+        repeats=repeats,
+        seed=seed,
+    )
 
 
-def contributions_of(design: Design, coef: np.ndarray,
-                     groups: dict[str, str] | None = None) -> pd.DataFrame:
+def contributions_of(
+    design: Design, coef: np.ndarray, groups: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Each factor's part of each prediction's difference from the mean prediction.
 
     Parameters
@@ -333,8 +366,9 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
     same = parts[np.sign(parts) == np.sign(total)].abs().sort_values(ascending=False)
     top, covered = [], 0.0
     for label, value in same.items():
-        top.append((label.removeprefix("contribution_").replace("_", " "),
-                    float(parts[label])))
+        top.append(
+            (label.removeprefix("contribution_").replace("_", " "), float(parts[label]))
+        )
         covered += abs(float(value))
         # Name the fewest factors that give two thirds of the push that way.
         if covered >= 2 / 3 * float(same.sum()) or len(top) == 2:
@@ -346,14 +380,20 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
 
     named = " and ".join(f"{f} ({money(v)})" for f, v in top) or "no single factor"
     where = "above" if total >= 0 else "below"
-    return (f"Most of {name}'s {direction} expected spend ({unit}{abs(total):,.0f} "
-            f"{where} the average) comes from {named}.")
+    return (
+        f"Most of {name}'s {direction} expected spend ({unit}{abs(total):,.0f} "
+        f"{where} the average) comes from {named}."
+    )
 
 
 #: Readable names of the five factors' families, for charts and sentences.
-FAMILY_NAMES = {"deprivation": "Deprivation", "population_0_25":
-                "Population aged 0-25", "disposable_income": "Disposable income",
-                "unemployment": "Unemployment", "crime": "Crime"}
+FAMILY_NAMES = {
+    "deprivation": "Deprivation",
+    "population_0_25": "Population aged 0-25",
+    "disposable_income": "Disposable income",
+    "unemployment": "Unemployment",
+    "crime": "Crime",
+}
 
 
 def contribution_names(model: Any) -> dict[str, str]:
@@ -373,5 +413,6 @@ def contribution_names(model: Any) -> dict[str, str]:
         family = row.family if isinstance(row.family, str) and row.family else None
         key = f"contribution_{family or row.measure}"
         names[key] = FAMILY_NAMES.get(family or "", None) or (
-            row.label if isinstance(row.label, str) and row.label else row.measure)
+            row.label if isinstance(row.label, str) and row.label else row.measure
+        )
     return names

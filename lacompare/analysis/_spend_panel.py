@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 #: children and young people per child aged 0-17, derived by ``lacompare build``).
 PANEL_TARGETS = ("cyp_expenditure_per_child",)
 #: Factors that change every year, by family, most preferred first.
-PANEL_FACTORS = (("disposable_income", "gdhi_per_head"),
-                 ("unemployment", "claimant_rate"),
-                 ("population", "population_0_17"))
+PANEL_FACTORS = (
+    ("disposable_income", "gdhi_per_head"),
+    ("unemployment", "claimant_rate"),
+    ("population", "population_0_17"),
+)
 
 
 @dataclass
@@ -49,8 +51,9 @@ class SpendPanel:
     note: str
 
 
-def fit_spend_panel(store: Store, target: str | None = None,
-                    factors: list[str] | None = None) -> SpendPanel:
+def fit_spend_panel(
+    store: Store, target: str | None = None, factors: list[str] | None = None
+) -> SpendPanel:
     """Fit spend per child on the yearly factors, with authority and year effects.
 
     Parameters
@@ -87,28 +90,38 @@ def fit_spend_panel(store: Store, target: str | None = None,
             raise InputError(
                 "no spend per child over several years in the store (looked for "
                 f"{', '.join(PANEL_TARGETS)}; lacompare build derives it from "
-                "LAIT's C&YPExpenditure)")
+                "LAIT's C&YPExpenditure)"
+            )
     if factors is None:
         factors = [m for _, m in PANEL_FACTORS if m in present]
     if not factors:
-        raise InputError("no yearly factor in the store for the panel (GDHI per "
-                         "head, claimant rate or 0-17 population)")
+        raise InputError(
+            "no yearly factor in the store for the panel (GDHI per "
+            "head, claimant rate or 0-17 population)"
+        )
     spans = []
     for measure in [target, *factors]:
-        periods = store.query("SELECT DISTINCT period FROM observations WHERE "
-                              "measure = ? AND value IS NOT NULL", [measure])["period"]
+        periods = store.query(
+            "SELECT DISTINCT period FROM observations WHERE "
+            "measure = ? AND value IS NOT NULL",
+            [measure],
+        )["period"]
         years = [y for y in map(_year_of_or_none, periods) if y is not None]
         if not years:
             raise InputError(f"{measure} has no period that reads as a year")
         spans.append((min(years), max(years)))
     first, last = max(s[0] for s in spans), min(s[1] for s in spans)
     if last - first < 2:
-        raise InputError(f"the panel needs at least three years that {target} and "
-                         f"every factor share; they share {first}-{last}")
+        raise InputError(
+            f"the panel needs at least three years that {target} and "
+            f"every factor share; they share {first}-{last}"
+        )
     result = fit_panel(store, target, factors, periods=f"{first}:{last}")
-    note = (f"Panel of {result.n:,} authority-years ({result.n_authorities} "
-            f"authorities, {first}-{last}: the years {target} and every factor "
-            "share), with authority and year fixed effects and standard errors "
-            "clustered by authority: how spend moved within an authority as its "
-            "factors moved, beyond what moved for every authority alike.")
+    note = (
+        f"Panel of {result.n:,} authority-years ({result.n_authorities} "
+        f"authorities, {first}-{last}: the years {target} and every factor "
+        "share), with authority and year fixed effects and standard errors "
+        "clustered by authority: how spend moved within an authority as its "
+        "factors moved, beyond what moved for every authority alike."
+    )
     return SpendPanel(result=result, years=(first, last), note=note)

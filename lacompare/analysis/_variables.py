@@ -20,8 +20,10 @@ from typing import NamedTuple
 
 from lacompare.errors import InputError
 
-_SPEC = re.compile(r"^\s*(?P<measure>[^@\[\]]+?)\s*(?:\[(?P<breakdown>[^\]]*)\])?"
-                   r"\s*(?:@\s*(?P<period>.+?))?\s*$")
+_SPEC = re.compile(
+    r"^\s*(?P<measure>[^@\[\]]+?)\s*(?:\[(?P<breakdown>[^\]]*)\])?"
+    r"\s*(?:@\s*(?P<period>.+?))?\s*$"
+)
 # Commas split a list of variables, except inside a [breakdown].
 _SPLIT = re.compile(r",(?![^\[]*\])")
 
@@ -77,10 +79,13 @@ def parse_variable(spec: str) -> Variable:
     """
     match = _SPEC.match(str(spec))
     if not match or not match.group("measure"):
-        raise InputError(f"cannot read variable {spec!r}: write measure, "
-                         "measure@period or measure[breakdown]@period")
-    return Variable(match.group("measure"), match.group("breakdown"),
-                    match.group("period"))
+        raise InputError(
+            f"cannot read variable {spec!r}: write measure, "
+            "measure@period or measure[breakdown]@period"
+        )
+    return Variable(
+        match.group("measure"), match.group("breakdown"), match.group("period")
+    )
 
 
 def split_variables(text: str | None) -> list[str]:

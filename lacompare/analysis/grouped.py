@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from lacompare.report.tables import ReportTable
     from lacompare.store import Store
 
-__all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table",
-           "summarise_grouped"]
+__all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table", "summarise_grouped"]
 
 #: The group statistics a table can show under each group.
 SUBTOTALS = ("sum", "mean")
@@ -39,18 +38,32 @@ TYPE_ORDER = ("London borough", "metropolitan district", "shire county", "unitar
 #: ``missing_reason`` of an authority that existed on the day but has no row.
 NO_ROW = "no-row"
 #: Columns of the frame :func:`summarise_grouped` returns.
-COLUMNS = ("group", "row_role", "row_level", "statistic", "la_code", "la_name",
-           "value", "value__missing", "n", "missing")
+COLUMNS = (
+    "group",
+    "row_role",
+    "row_level",
+    "statistic",
+    "la_code",
+    "la_name",
+    "value",
+    "value__missing",
+    "n",
+    "missing",
+)
 
 
 def _check_subtotals(subtotals: Sequence[str] | str) -> list[str]:
-    items = ([s.strip() for s in subtotals.split(",")] if isinstance(subtotals, str)
-             else [str(s).strip() for s in subtotals])
+    items = (
+        [s.strip() for s in subtotals.split(",")]
+        if isinstance(subtotals, str)
+        else [str(s).strip() for s in subtotals]
+    )
     items = [s.lower() for s in items if s]
     bad = [s for s in items if s not in SUBTOTALS]
     if bad or not items:
-        raise InputError(f"subtotals {', '.join(bad) or 'none'}: choose sum, mean or "
-                         "both (sum,mean)")
+        raise InputError(
+            f"subtotals {', '.join(bad) or 'none'}: choose sum, mean or both (sum,mean)"
+        )
     return list(dict.fromkeys(items))
 
 
@@ -67,57 +80,83 @@ def _breakdown(store: Store, measure: str, breakdown: str | None) -> str:
     if len(available) == 1:
         return available[0]
     shown = "; ".join(repr(b) for b in available[:8])
-    raise InputError(f"measure {measure!r} has no total row but {len(available)} "
-                     f"breakdowns; choose one with --breakdown (part of the text "
-                     f"is enough): {shown}")
+    raise InputError(
+        f"measure {measure!r} has no total row but {len(available)} "
+        f"breakdowns; choose one with --breakdown (part of the text "
+        f"is enough): {shown}"
+    )
 
 
-def _period(store: Store, measure: str, breakdown: str, period: str | None,
-            reference: str | None) -> str:
+def _period(
+    store: Store,
+    measure: str,
+    breakdown: str,
+    period: str | None,
+    reference: str | None,
+) -> str:
     from lacompare.derive._dates import select_periods
 
-    available = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT period FROM observations WHERE measure = ? AND breakdown = ?",
-        [measure, breakdown]).fetchall()]
+    available = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT period FROM observations WHERE measure = ? AND breakdown = ?",
+            [measure, breakdown],
+        ).fetchall()
+    ]
     if not available:
-        raise InputError(f"measure {measure!r} has no values"
-                         + (f" for breakdown {breakdown!r}" if breakdown else ""))
+        raise InputError(
+            f"measure {measure!r} has no values"
+            + (f" for breakdown {breakdown!r}" if breakdown else "")
+        )
     ordered = select_periods(available, None, reference)
     if period is None:
         return ordered[-1]
     if period not in available:
-        raise InputError(f"measure {measure!r} has no period {period!r}; it has "
-                         + ", ".join(ordered))
+        raise InputError(
+            f"measure {measure!r} has no period {period!r}; it has "
+            + ", ".join(ordered)
+        )
     return period
 
 
-def _column_groups(store: Store, group_by: str, period: str, day: dt.date,
-                   notes: list[str]) -> dict[str, str]:
+def _column_groups(
+    store: Store, group_by: str, period: str, day: dt.date, notes: list[str]
+) -> dict[str, str]:
     """Each authority's group from a column of ``authorities`` or a loaded measure
     (a category column of a file: 'delivery' = In-House / Outsourced)."""
     from lacompare.derive._dates import reference_day
     from lacompare.derive._store import measure_info
 
-    columns = [r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'authorities'").fetchall()]
+    columns = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'authorities'"
+        ).fetchall()
+    ]
     if group_by in columns:
         rows = store.con.execute(
             f'SELECT la_code, CAST("{group_by}" AS VARCHAR) FROM authorities'
         ).fetchall()
         return {k: v for k, v in rows if v not in (None, "")}
-    measures = {r[0] for r in store.con.execute(
-        "SELECT DISTINCT measure FROM observations").fetchall()}
+    measures = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT measure FROM observations"
+        ).fetchall()
+    }
     if group_by not in measures:
         raise InputError(
             f"cannot group by {group_by!r}: not a column of the registry "
             f"({', '.join(sorted({*DATED_GROUPS, *columns}))}) nor a measure in "
-            "the store (a category column of a loaded file)")
+            "the store (a category column of a loaded file)"
+        )
     ref = measure_info(store, group_by).reference_date
     rows = store.con.execute(
         "SELECT la_code, period, coalesce(label, CAST(value AS VARCHAR)) "
         "FROM observations WHERE measure = ? AND breakdown = '' "
-        "AND coalesce(label, CAST(value AS VARCHAR)) IS NOT NULL", [group_by]
+        "AND coalesce(label, CAST(value AS VARCHAR)) IS NOT NULL",
+        [group_by],
     ).fetchall()
     # Each authority's group from the latest period on or before the table's day
     # (a judgement made before the figures, not after), else its earliest.
@@ -129,20 +168,25 @@ def _column_groups(store: Store, group_by: str, period: str, day: dt.date,
         if code not in best or key[:2] > best[code][:2]:
             best[code] = key
     after = sum(1 for r in best.values() if r[0] == 0)
-    notes.append(f"groups: {group_by} at its latest period on or before {day}"
-                 + (f" ({after} authorities only have a later one, used)" if after
-                    else ""))
+    notes.append(
+        f"groups: {group_by} at its latest period on or before {day}"
+        + (f" ({after} authorities only have a later one, used)" if after else "")
+    )
     return {code: r[2] for code, r in best.items()}
 
 
 def _group_order(group_by: str, groups: Sequence[str]) -> list[str]:
     from lacompare.analysis.summaries import REGION_ORDER
 
-    order = TYPE_ORDER if group_by == "la_type" else (
-        REGION_ORDER if group_by in ("region", "london_region") else ())
+    order = (
+        TYPE_ORDER
+        if group_by == "la_type"
+        else (REGION_ORDER if group_by in ("region", "london_region") else ())
+    )
     rank = {g: i for i, g in enumerate(order)}
-    return sorted(set(groups), key=lambda g: (g == "Unknown", rank.get(g, len(rank)),
-                                              g))
+    return sorted(
+        set(groups), key=lambda g: (g == "Unknown", rank.get(g, len(rank)), g)
+    )
 
 
 def summarise_grouped(
@@ -238,30 +282,41 @@ def summarise_grouped(
     additive, why = is_additive(info.unit)
     if "sum" in stats and not additive:
         if stats == ["sum"]:
-            raise InputError(f"cannot sum {measure!r} across authorities: {why}; "
-                             "use --subtotals mean")
+            raise InputError(
+                f"cannot sum {measure!r} across authorities: {why}; "
+                "use --subtotals mean"
+            )
         stats.remove("sum")
         notes.append(f"no sums: {measure} cannot be added across authorities ({why})")
     bd = _breakdown(store, measure, breakdown)
     chosen = _period(store, measure, bd, period, info.reference_date)
     try:
-        day = _as_date(as_of) if as_of is not None else reference_day(
-            chosen, info.reference_date)
+        day = (
+            _as_date(as_of)
+            if as_of is not None
+            else reference_day(chosen, info.reference_date)
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if day is None:
-        raise InputError(f"period {chosen!r} of {measure!r} gives no date: give "
-                         "--as-of YYYY-MM-DD for the authorities and types to use")
+        raise InputError(
+            f"period {chosen!r} of {measure!r} gives no date: give "
+            "--as-of YYYY-MM-DD for the authorities and types to use"
+        )
     on = authorities_on(day)
     if on.attrs.get("note"):
         notes.append(on.attrs["note"])
-    on["key"] = [authority_key(c, d) for c, d in
-                 zip(on["la_code"], on["dfe_code"], strict=True)]
+    on["key"] = [
+        authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"], strict=True)
+    ]
     values = store.query(
         f"SELECT k AS la_code, value, missing_reason FROM ({current_sql(breakdown=bd)})"
-        " WHERE period = ?", [measure, bd, chosen])
-    frame = on[["key", "la_name", "la_type", "region", "region_code",
-                "london_region"]].rename(columns={"key": "la_code"})
+        " WHERE period = ?",
+        [measure, bd, chosen],
+    )
+    frame = on[
+        ["key", "la_name", "la_type", "region", "region_code", "london_region"]
+    ].rename(columns={"key": "la_code"})
     frame = frame.merge(values, on="la_code", how="left")
     # A value for an authority that did not exist on the day (a predecessor's row
     # in a table dated after it ended) is shown, not dropped, and said.
@@ -270,27 +325,43 @@ def summarise_grouped(
     if len(empty):
         # EES files carry abolished authorities' rows marked 'z' after they ended:
         # no figure and no authority of the day, so not a row, but named.
-        names = dict(store.con.execute(
-            "SELECT la_code, la_name FROM authorities").fetchall())
-        notes.append(f"left out, not in existence on {day} and no value for "
-                     f"{chosen}: " + ", ".join(sorted(
-                         f"{names.get(c, c)} ({r})" for c, r in
-                         zip(empty["la_code"], empty["missing_reason"], strict=True))))
+        names = dict(
+            store.con.execute("SELECT la_code, la_name FROM authorities").fetchall()
+        )
+        notes.append(
+            f"left out, not in existence on {day} and no value for "
+            f"{chosen}: "
+            + ", ".join(
+                sorted(
+                    f"{names.get(c, c)} ({r})"
+                    for c, r in zip(
+                        empty["la_code"], empty["missing_reason"], strict=True
+                    )
+                )
+            )
+        )
     extra = extra[extra["value"].notna()]
     if len(extra):
-        reg = store.query("SELECT la_code, la_name, la_type, region, region_code, "
-                          "london_region FROM authorities")
+        reg = store.query(
+            "SELECT la_code, la_name, la_type, region, region_code, "
+            "london_region FROM authorities"
+        )
         extra = extra.merge(reg, on="la_code", how="left")
         extra["la_name"] = extra["la_name"].fillna(extra["la_code"])
         frame = pd.concat([frame, extra], ignore_index=True)
-        notes.append(f"not in existence on {day} but with a value for {chosen}: "
-                     + ", ".join(sorted(extra["la_name"])))
+        notes.append(
+            f"not in existence on {day} but with a value for {chosen}: "
+            + ", ".join(sorted(extra["la_name"]))
+        )
     no_row = frame["value"].isna() & frame["missing_reason"].isna()
     frame.loc[no_row, "missing_reason"] = NO_ROW
     if group_by in DATED_GROUPS:
         london = frame["london_region"].fillna("")
-        groups = (london.where(london != "", frame["region"])
-                  if group_by == "london_region" else frame[group_by])
+        groups = (
+            london.where(london != "", frame["region"])
+            if group_by == "london_region"
+            else frame[group_by]
+        )
     else:
         mapping = _column_groups(store, group_by, chosen, day, notes)
         groups = frame["la_code"].map(mapping)
@@ -298,30 +369,50 @@ def summarise_grouped(
 
     rows: list[dict[str, Any]] = []
 
-    def summary_rows(part: pd.DataFrame, group: str, role: str, label: str,
-                     level: int) -> None:
+    def summary_rows(
+        part: pd.DataFrame, group: str, role: str, label: str, level: int
+    ) -> None:
         present = part["value"].dropna()
         n, missing = len(present), len(part) - len(present)
         for stat in stats:
-            value = (float(present.sum()) if stat == "sum" else float(present.mean())
-                     ) if n else math.nan
-            rows.append({
-                "group": group, "row_role": role,
-                # Only sums add up into the grand total; a mean is no part of it.
-                "row_level": level if stat == "sum" else None, "statistic": stat,
-                "la_code": "", "la_name": f"{label}: {'total' if stat == 'sum' else 'mean'}",
-                "value": value, "value__missing": None if n else "not-available",
-                "n": n, "missing": missing})
+            value = (
+                (float(present.sum()) if stat == "sum" else float(present.mean()))
+                if n
+                else math.nan
+            )
+            rows.append(
+                {
+                    "group": group,
+                    "row_role": role,
+                    # Only sums add up into the grand total; a mean is no part of it.
+                    "row_level": level if stat == "sum" else None,
+                    "statistic": stat,
+                    "la_code": "",
+                    "la_name": f"{label}: {'total' if stat == 'sum' else 'mean'}",
+                    "value": value,
+                    "value__missing": None if n else "not-available",
+                    "n": n,
+                    "missing": missing,
+                }
+            )
 
     for group in _group_order(group_by, frame["group"].tolist()):
         part = frame[frame["group"] == group].sort_values("la_name")
         for r in part.itertuples(index=False):
-            rows.append({"group": group, "row_role": "item", "row_level": 2,
-                         "statistic": "value", "la_code": r.la_code,
-                         "la_name": r.la_name, "value": r.value,
-                         "value__missing": r.missing_reason
-                         if pd.isna(r.value) else None,
-                         "n": None, "missing": None})
+            rows.append(
+                {
+                    "group": group,
+                    "row_role": "item",
+                    "row_level": 2,
+                    "statistic": "value",
+                    "la_code": r.la_code,
+                    "la_name": r.la_name,
+                    "value": r.value,
+                    "value__missing": r.missing_reason if pd.isna(r.value) else None,
+                    "n": None,
+                    "missing": None,
+                }
+            )
         summary_rows(part, group, "subtotal", group, 1)
     summary_rows(frame, "All authorities", "total", "All authorities", 0)
     out = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -333,28 +424,45 @@ def summarise_grouped(
     lacking = frame[frame["value"].isna()]
     if len(lacking):
         by_reason = lacking.groupby("missing_reason")["la_name"].apply(
-            lambda s: ", ".join(sorted(s)))
+            lambda s: ", ".join(sorted(s))
+        )
         for reason, names in by_reason.items():
-            what = ("no value in the store" if reason == NO_ROW else reason)
+            what = "no value in the store" if reason == NO_ROW else reason
             notes.append(f"no value ({what}): {names}")
-        notes.append("sums and means are over the authorities with a value (n); "
-                     "a group's total leaves out its authorities without one")
+        notes.append(
+            "sums and means are over the authorities with a value (n); "
+            "a group's total leaves out its authorities without one"
+        )
     source = "group_by column" if group_by not in DATED_GROUPS else "registry"
     if group_by in DATED_GROUPS:
-        words = {"la_type": "authority types", "region_code": "region codes",
-                 "london_region": "regions (London split Inner/Outer)"}
-        notes.append(f"{words.get(group_by, 'regions')} as on {day} "
-                     "(lacompare/geography/data/authority_history.csv)")
-    out.attrs.update({
-        "measure": measure, "label": info.label or measure, "unit": info.unit,
-        "period": chosen, "breakdown": bd, "as_of": day.isoformat(),
-        "group_by": group_by, "groups_from": source, "additive": additive,
-        "subtotals": stats, "notes": notes})
+        words = {
+            "la_type": "authority types",
+            "region_code": "region codes",
+            "london_region": "regions (London split Inner/Outer)",
+        }
+        notes.append(
+            f"{words.get(group_by, 'regions')} as on {day} "
+            "(lacompare/geography/data/authority_history.csv)"
+        )
+    out.attrs.update(
+        {
+            "measure": measure,
+            "label": info.label or measure,
+            "unit": info.unit,
+            "period": chosen,
+            "breakdown": bd,
+            "as_of": day.isoformat(),
+            "group_by": group_by,
+            "groups_from": source,
+            "additive": additive,
+            "subtotals": stats,
+            "notes": notes,
+        }
+    )
     return out
 
 
-def grouped_report_table(frame: pd.DataFrame, title: str | None = None
-                         ) -> ReportTable:
+def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> ReportTable:
     """A :func:`summarise_grouped` frame as a report table (HTML, PDF, XLSX).
 
     Sub-total and total rows are bold; sums are checked against their members
@@ -390,24 +498,39 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None
     # How many of the group's authorities each sum or mean is over, for the reader.
     shown["counted"] = [
         "" if role == "item" else f"{n} of {n + m}"
-        for role, n, m in zip(shown["row_role"], shown["n"], shown["missing"],
-                              strict=True)]
+        for role, n, m in zip(
+            shown["row_role"], shown["n"], shown["missing"], strict=True
+        )
+    ]
     label = attrs.get("label") or attrs.get("measure") or "value"
     exact = whole and bool(attrs.get("additive"))
-    columns = [Column("la_name", "Authority", role="label"),
-               Column("value", label, unit=attrs.get("unit"),
-                      role="value" if attrs.get("additive") else "rate",
-                      # Whole counts summed here are exact: the sums must match.
-                      decimals=0 if exact else None, rounding=0 if exact else None),
-               Column("counted", "Authorities with a value", role="text")]
+    columns = [
+        Column("la_name", "Authority", role="label"),
+        Column(
+            "value",
+            label,
+            unit=attrs.get("unit"),
+            role="value" if attrs.get("additive") else "rate",
+            # Whole counts summed here are exact: the sums must match.
+            decimals=0 if exact else None,
+            rounding=0 if exact else None,
+        ),
+        Column("counted", "Authorities with a value", role="text"),
+    ]
     period = attrs.get("period")
-    title = title or (f"{label}{', ' + attrs['breakdown'] if attrs.get('breakdown') else ''}"
-                      f", {period}, by {attrs.get('group_by', 'group')}"
-                      if period else str(label))
-    notes = [n[0].upper() + n[1:] + ("" if n.endswith(".") else ".")
-             for n in attrs.get("notes", [])]
-    return ReportTable(title, shown, columns, notes=notes, group="group",
-                       name="Grouped table")
+    title = title or (
+        f"{label}{', ' + attrs['breakdown'] if attrs.get('breakdown') else ''}"
+        f", {period}, by {attrs.get('group_by', 'group')}"
+        if period
+        else str(label)
+    )
+    notes = [
+        n[0].upper() + n[1:] + ("" if n.endswith(".") else ".")
+        for n in attrs.get("notes", [])
+    ]
+    return ReportTable(
+        title, shown, columns, notes=notes, group="group", name="Grouped table"
+    )
 
 
 def grouped_document(store: Store, frame: pd.DataFrame) -> Document:
@@ -431,10 +554,15 @@ def grouped_document(store: Store, frame: pd.DataFrame) -> Document:
 
     table = grouped_report_table(frame)
     tracker = SourceTracker(store)
-    tracker.use(frame.attrs["measure"], frame.attrs["breakdown"],
-                [frame.attrs["period"]])
-    doc = Document(template="table", title=table.title,
-                   subtitle=f"Authorities as on {frame.attrs['as_of']}",
-                   sources=tracker.frame(), name="table")
+    tracker.use(
+        frame.attrs["measure"], frame.attrs["breakdown"], [frame.attrs["period"]]
+    )
+    doc = Document(
+        template="table",
+        title=table.title,
+        subtitle=f"Authorities as on {frame.attrs['as_of']}",
+        sources=tracker.frame(),
+        name="table",
+    )
     doc.section("Table").table(table)
     return doc

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lacompare.analysis._variables import parse_variable
 from lacompare.analysis._spend_explain import (
     Design,
     ModelComparison,
@@ -42,6 +41,7 @@ from lacompare.analysis._spend_explain import (
     contributions_of,
     skewed,
 )
+from lacompare.analysis._variables import parse_variable
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
@@ -77,17 +77,38 @@ ROBUST_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 #: spliced), ONS GDHI per head, the claimant rate (every authority, every year; the
 #: model-based unemployment rate lacks about 25) and crimes per 1,000 residents.
 SPEND_FACTORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("deprivation", "Deprivation (IDACI): higher, more spend",
-     (r"^iod2025_idaci_average_score$", r"^idaci_average_score$", r"idaci.*score",
-      r"idaci", r"^imd_average_score$", r"imd.*score")),
-    ("population_0_25", "Population aged 0-25: larger, lower spend per head",
-     (r"^(?:population_)?age_0_25$", r"pop\w*0_(?:to_)?25", r"0_(?:to_)?25\w*pop")),
-    ("disposable_income", "Disposable household income: higher, more spend",
-     (r"^gdhi_per_head$", r"gdhi", r"disposable\w*income")),
-    ("unemployment", "Unemployment: higher, more spend",
-     (r"^claimant_rate$", r"claimant", r"unemploy", r"^employment_average_score$")),
-    ("crime", "Crime: higher, more spend",
-     (r"^crime_rate_per_1000$", r"crime_rate", r"recorded_crime", r"crime")),
+    (
+        "deprivation",
+        "Deprivation (IDACI): higher, more spend",
+        (
+            r"^iod2025_idaci_average_score$",
+            r"^idaci_average_score$",
+            r"idaci.*score",
+            r"idaci",
+            r"^imd_average_score$",
+            r"imd.*score",
+        ),
+    ),
+    (
+        "population_0_25",
+        "Population aged 0-25: larger, lower spend per head",
+        (r"^(?:population_)?age_0_25$", r"pop\w*0_(?:to_)?25", r"0_(?:to_)?25\w*pop"),
+    ),
+    (
+        "disposable_income",
+        "Disposable household income: higher, more spend",
+        (r"^gdhi_per_head$", r"gdhi", r"disposable\w*income"),
+    ),
+    (
+        "unemployment",
+        "Unemployment: higher, more spend",
+        (r"^claimant_rate$", r"claimant", r"unemploy", r"^employment_average_score$"),
+    ),
+    (
+        "crime",
+        "Crime: higher, more spend",
+        (r"^crime_rate_per_1000$", r"crime_rate", r"recorded_crime", r"crime"),
+    ),
 )
 
 # --------------------------------------------------------------------------- results
@@ -140,10 +161,20 @@ class RegressionResult:
     @property
     def fit(self) -> pd.DataFrame:
         """The fit statistics as one row (``target, n, excluded, r2, r2_adj, …``)."""
-        return pd.DataFrame([{
-            "target": self.target, "n": self.n, "excluded": len(self.excluded),
-            "r2": self.r2, "r2_adj": self.r2_adj, "aic": self.aic, "bic": self.bic,
-            "cov_type": self.cov_type}])
+        return pd.DataFrame(
+            [
+                {
+                    "target": self.target,
+                    "n": self.n,
+                    "excluded": len(self.excluded),
+                    "r2": self.r2,
+                    "r2_adj": self.r2_adj,
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "cov_type": self.cov_type,
+                }
+            ]
+        )
 
 
 @dataclass
@@ -200,12 +231,23 @@ class PanelResult:
     @property
     def fit(self) -> pd.DataFrame:
         """The fit statistics as one row."""
-        return pd.DataFrame([{
-            "target": self.target, "n": self.n, "authorities": self.n_authorities,
-            "years": self.n_years, "excluded": len(self.excluded), "r2": self.r2,
-            "r2_within": self.r2_within, "aic": self.aic,
-            "entity_effects": self.entity_effects, "time_effects": self.time_effects,
-            "cov_type": self.cov_type}])
+        return pd.DataFrame(
+            [
+                {
+                    "target": self.target,
+                    "n": self.n,
+                    "authorities": self.n_authorities,
+                    "years": self.n_years,
+                    "excluded": len(self.excluded),
+                    "r2": self.r2,
+                    "r2_within": self.r2_within,
+                    "aic": self.aic,
+                    "entity_effects": self.entity_effects,
+                    "time_effects": self.time_effects,
+                    "cov_type": self.cov_type,
+                }
+            ]
+        )
 
 
 @dataclass
@@ -323,7 +365,8 @@ def parse_years(periods: str | Sequence[int | str]) -> list[int]:
             first, last = _year_of(start), _year_of(end)
             if first > last:
                 raise InputError(
-                    f"periods {periods!r}: the first year is after the last")
+                    f"periods {periods!r}: the first year is after the last"
+                )
             return list(range(first, last + 1))
         parts: Sequence[int | str] = [p for p in text.split(",") if p.strip()]
     else:
@@ -365,10 +408,13 @@ def find_spend_factors(store: Store, exclude: Sequence[str] = ()) -> pd.DataFram
                   count(DISTINCT CASE WHEN o.value IS NOT NULL THEN o.la_code END)
                       AS authorities
            FROM observations o LEFT JOIN measures m USING (measure)
-           GROUP BY o.measure""")
-    catalogue = catalogue[(catalogue["authorities"] > 0)
-                          & (catalogue["unit"].fillna("") != "category")
-                          & ~catalogue["measure"].isin(list(exclude))]
+           GROUP BY o.measure"""
+    )
+    catalogue = catalogue[
+        (catalogue["authorities"] > 0)
+        & (catalogue["unit"].fillna("") != "category")
+        & ~catalogue["measure"].isin(list(exclude))
+    ]
     label_ids = catalogue["label"].fillna("").map(measure_id)
     keys = catalogue["measure"].str.lower() + " " + label_ids
     usable = ~keys.str.contains("rank", regex=False)
@@ -376,25 +422,44 @@ def find_spend_factors(store: Store, exclude: Sequence[str] = ()) -> pd.DataFram
     for family, description, patterns in SPEND_FACTORS:
         chosen = None
         for pattern in patterns:
-            hits = catalogue[usable & (
-                catalogue["measure"].str.lower().str.contains(pattern, regex=True)
-                | label_ids.str.contains(pattern, regex=True))]
+            hits = catalogue[
+                usable
+                & (
+                    catalogue["measure"].str.lower().str.contains(pattern, regex=True)
+                    | label_ids.str.contains(pattern, regex=True)
+                )
+            ]
             if len(hits):
-                hits = hits.sort_values(["authorities", "measure"],
-                                        ascending=[False, True])
+                hits = hits.sort_values(
+                    ["authorities", "measure"], ascending=[False, True]
+                )
                 chosen = (hits.iloc[0], pattern)
                 break
         if chosen is None:
-            rows.append({"family": family, "measure": None, "label": None,
-                         "match": None, "note": f"{description}: no measure found"})
+            rows.append(
+                {
+                    "family": family,
+                    "measure": None,
+                    "label": None,
+                    "match": None,
+                    "note": f"{description}: no measure found",
+                }
+            )
         else:
             hit, pattern = chosen
             note = description
             proxy = "average_score" in hit["measure"]
             if family in ("unemployment", "crime") and proxy:
                 note += " (IoD2019 domain score used as a proxy)"
-            rows.append({"family": family, "measure": hit["measure"],
-                         "label": hit["label"], "match": pattern, "note": note})
+            rows.append(
+                {
+                    "family": family,
+                    "measure": hit["measure"],
+                    "label": hit["label"],
+                    "match": pattern,
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows, columns=["family", "measure", "label", "match", "note"])
 
 
@@ -469,8 +534,9 @@ def fit_regression(
     [['spend', '2024-25', 'latest'], ['idaci', '2019', 'latest']]
     """
     cov = _cov_type(robust)
-    plan, frame, excluded = _model_frame(store, target, factors, period=period,
-                                         years=None, log=log, exclude=exclude)
+    plan, frame, excluded = _model_frame(
+        store, target, factors, period=period, years=None, log=log, exclude=exclude
+    )
     return _regress(frame, excluded, plan, _names(plan), cov)
 
 
@@ -542,10 +608,12 @@ def fit_panel(
     (80, 20, 4, 2.0)
     """
     years = parse_years(periods)
-    plan, frame, excluded = _model_frame(store, target, factors, period=None,
-                                         years=years, log=log, exclude=exclude)
-    return _panel(frame, excluded, plan, _names(plan), years, entity_effects,
-                  time_effects)
+    plan, frame, excluded = _model_frame(
+        store, target, factors, period=None, years=years, log=log, exclude=exclude
+    )
+    return _panel(
+        frame, excluded, plan, _names(plan), years, entity_effects, time_effects
+    )
 
 
 def model_spend(
@@ -636,7 +704,8 @@ def model_spend(
             raise InputError(
                 "no spend factors found in the store: load deprivation (IDACI), "
                 "0-25 population, disposable income, unemployment or crime measures, "
-                "or name factors with --factors")
+                "or name factors with --factors"
+            )
         factor_specs = chosen["measure"].tolist()
     else:
         found = None
@@ -647,14 +716,29 @@ def model_spend(
     if target_measure in log or target in log:
         raise InputError(
             "model_spend predicts spend in its own units: log factors only, or use "
-            "fit_regression for a log target")
-    reg = fit_regression(store, target, factor_specs, period=period, log=log,
-                         robust=robust, exclude=exclude)
+            "fit_regression for a log target"
+        )
+    reg = fit_regression(
+        store,
+        target,
+        factor_specs,
+        period=period,
+        log=log,
+        robust=robust,
+        exclude=exclude,
+    )
     common_period = None
     if factors is None and period is None:
         factor_specs, common_period = _common_periods(store, reg)
-        reg = fit_regression(store, target, factor_specs, period=period, log=log,
-                             robust=robust, exclude=exclude)
+        reg = fit_regression(
+            store,
+            target,
+            factor_specs,
+            period=period,
+            log=log,
+            robust=robust,
+            exclude=exclude,
+        )
     n = reg.n
     if not 2 <= k <= n:
         raise InputError(f"folds must be between 2 and n = {n}; got {k}")
@@ -662,14 +746,26 @@ def model_spend(
     if repeats:
         names = reg.variables["name"].tolist()
         comparison = compare_spend_models(
-            reg.data.rename(columns={names[0]: "__target"}), "__target", names[1:],
-            k=k, repeats=repeats, seed=seed)
+            reg.data.rename(columns={names[0]: "__target"}),
+            "__target",
+            names[1:],
+            k=k,
+            repeats=repeats,
+            seed=seed,
+        )
         # The comparison's choice is the model reported, where it is one fit_regression
         # can give (logs); interactions and region effects are reported, not fitted.
         if comparison.chosen == "log" and not log:
             log = [name for name in names[1:] if skewed(reg.data[name].to_numpy())]
-            reg = fit_regression(store, target, factor_specs, period=period, log=log,
-                                 robust=robust, exclude=exclude)
+            reg = fit_regression(
+                store,
+                target,
+                factor_specs,
+                period=period,
+                log=log,
+                robust=robust,
+                exclude=exclude,
+            )
 
     exog = reg.model.model.exog
     y = reg.model.model.endog
@@ -687,38 +783,50 @@ def model_spend(
         fold_of[test] = i
         err = y[test] - oof[test]
         ss_tot = float(((y[test] - y[test].mean()) ** 2).sum())
-        rows.append({"fold": i, "n_test": len(test),
-                     "r2": 1 - float((err ** 2).sum()) / ss_tot if ss_tot else np.nan,
-                     "rmse": float(np.sqrt((err ** 2).mean())),
-                     "mae": float(np.abs(err).mean())})
+        rows.append(
+            {
+                "fold": i,
+                "n_test": len(test),
+                "r2": 1 - float((err**2).sum()) / ss_tot if ss_tot else np.nan,
+                "rmse": float(np.sqrt((err**2).mean())),
+                "mae": float(np.abs(err).mean()),
+            }
+        )
     cv = pd.DataFrame(rows)
     resid = y - oof
-    cv_r2 = 1 - float((resid ** 2).sum()) / float(((y - y.mean()) ** 2).sum())
+    cv_r2 = 1 - float((resid**2).sum()) / float(((y - y.mean()) ** 2).sum())
 
     pred = reg.model.get_prediction(exog).summary_frame(alpha=alpha)
     data = reg.data
     predicted = pred["mean"].to_numpy()
     positive = predicted > 0
     cv_positive = oof > 0
-    predictions = pd.DataFrame({
-        "la_code": data["la_code"].to_numpy(),
-        "la_name": data["la_name"].to_numpy(),
-        "region": data["region"].to_numpy(),
-        "actual": y,
-        "predicted": predicted,
-        "gap": y - predicted,
-        "gap_pct": np.where(positive, 100 * (y - predicted)
-                            / np.where(positive, predicted, 1), np.nan),
-        "ci_lower": pred["mean_ci_lower"].to_numpy(),
-        "ci_upper": pred["mean_ci_upper"].to_numpy(),
-        "pi_lower": pred["obs_ci_lower"].to_numpy(),
-        "pi_upper": pred["obs_ci_upper"].to_numpy(),
-    })
-    predictions["outside_pi"] = ((predictions["actual"] < predictions["pi_lower"])
-                                 | (predictions["actual"] > predictions["pi_upper"]))
+    predictions = pd.DataFrame(
+        {
+            "la_code": data["la_code"].to_numpy(),
+            "la_name": data["la_name"].to_numpy(),
+            "region": data["region"].to_numpy(),
+            "actual": y,
+            "predicted": predicted,
+            "gap": y - predicted,
+            "gap_pct": np.where(
+                positive,
+                100 * (y - predicted) / np.where(positive, predicted, 1),
+                np.nan,
+            ),
+            "ci_lower": pred["mean_ci_lower"].to_numpy(),
+            "ci_upper": pred["mean_ci_upper"].to_numpy(),
+            "pi_lower": pred["obs_ci_lower"].to_numpy(),
+            "pi_upper": pred["obs_ci_upper"].to_numpy(),
+        }
+    )
+    predictions["outside_pi"] = (predictions["actual"] < predictions["pi_lower"]) | (
+        predictions["actual"] > predictions["pi_upper"]
+    )
     predictions["cv_predicted"] = oof
     predictions["cv_gap_pct"] = np.where(
-        cv_positive, 100 * (y - oof) / np.where(cv_positive, oof, 1), np.nan)
+        cv_positive, 100 * (y - oof) / np.where(cv_positive, oof, 1), np.nan
+    )
     predictions["fold"] = fold_of
 
     names = reg.variables["name"].tolist()
@@ -727,18 +835,32 @@ def model_spend(
         heat[name] = quintiles(data[name].reset_index(drop=True)).to_numpy()
     heat = heat.sort_values(["la_name", "la_code"]).reset_index(drop=True)
 
-    fit = pd.DataFrame([{
-        "target": reg.target, "n": n, "excluded": len(reg.excluded), "r2": reg.r2,
-        "r2_adj": reg.r2_adj, "aic": reg.aic, "cv_r2": cv_r2,
-        "cv_rmse": float(np.sqrt((resid ** 2).mean())),
-        "cv_mae": float(np.abs(resid).mean()), "folds": k, "seed": seed,
-        "model": "log" if log else "linear", "logged": ", ".join(log)}])
+    fit = pd.DataFrame(
+        [
+            {
+                "target": reg.target,
+                "n": n,
+                "excluded": len(reg.excluded),
+                "r2": reg.r2,
+                "r2_adj": reg.r2_adj,
+                "aic": reg.aic,
+                "cv_r2": cv_r2,
+                "cv_rmse": float(np.sqrt((resid**2).mean())),
+                "cv_mae": float(np.abs(resid).mean()),
+                "folds": k,
+                "seed": seed,
+                "model": "log" if log else "linear",
+                "logged": ", ".join(log),
+            }
+        ]
+    )
 
     factor_vars = reg.variables[reg.variables["role"] == "factor"]
     factor_table = factor_vars[["measure", "label", "period"]].reset_index(drop=True)
     if found is not None:
         chosen = found.dropna(subset=["measure"])[
-            ["family", "measure", "match", "note"]]
+            ["family", "measure", "match", "note"]
+        ]
         factor_table = factor_table.merge(chosen, on="measure", how="left")
         missing = found[found["measure"].isna()][["family", "note"]]
         factor_table = pd.concat([factor_table, missing], ignore_index=True)
@@ -746,21 +868,37 @@ def model_spend(
         factor_table["family"] = None
         factor_table["match"] = "named"
         factor_table["note"] = None
-    factor_table = factor_table[["family", "measure", "label", "period", "match",
-                                 "note"]]
+    factor_table = factor_table[
+        ["family", "measure", "label", "period", "match", "note"]
+    ]
     factor_names = names[1:]
-    families = {row.measure: (row.family or row.measure)
-                for row in factor_table.dropna(subset=["measure"]).itertuples()}
-    groups = {name: families.get(measure, measure) for name, measure in zip(
-        factor_names, reg.variables["measure"].tolist()[1:], strict=True)}
+    families = {
+        row.measure: (row.family or row.measure)
+        for row in factor_table.dropna(subset=["measure"]).itertuples()
+    }
+    groups = {
+        name: families.get(measure, measure)
+        for name, measure in zip(
+            factor_names, reg.variables["measure"].tolist()[1:], strict=True
+        )
+    }
     contributions = contributions_of(
-        _fitted_design(reg, factor_names), np.asarray(reg.model.params), groups)
+        _fitted_design(reg, factor_names), np.asarray(reg.model.params), groups
+    )
     predictions = pd.concat([predictions, contributions], axis=1)
     return SpendModel(
-        target=reg.target, factors=factor_table, coefficients=reg.coefficients,
-        fit=fit, cv=cv, predictions=predictions, heatmap=heat,
-        excluded=reg.excluded, regression=reg, comparison=comparison,
-        common_period=common_period)
+        target=reg.target,
+        factors=factor_table,
+        coefficients=reg.coefficients,
+        fit=fit,
+        cv=cv,
+        predictions=predictions,
+        heatmap=heat,
+        excluded=reg.excluded,
+        regression=reg,
+        comparison=comparison,
+        common_period=common_period,
+    )
 
 
 def _common_periods(store: Store, reg: RegressionResult) -> tuple[list[str], str]:
@@ -774,23 +912,32 @@ def _common_periods(store: Store, reg: RegressionResult) -> tuple[list[str], str
 
     variables = reg.variables
     target = variables[variables["role"] == "target"].iloc[0]
-    refs = dict(store.con.execute("SELECT measure, reference_date FROM measures")
-                .fetchall())
+    refs = dict(
+        store.con.execute("SELECT measure, reference_date FROM measures").fetchall()
+    )
     day = reference_day(str(target["period"]), refs.get(target["measure"]))
     specs, said = [], []
     for measure in variables[variables["role"] == "factor"]["measure"]:
-        periods = store.query("SELECT DISTINCT period FROM observations WHERE "
-                              "measure = ? AND value IS NOT NULL", [measure])["period"]
-        dated = sorted((d, p) for p in periods
-                       if (d := reference_day(p, refs.get(measure))) is not None)
+        periods = store.query(
+            "SELECT DISTINCT period FROM observations WHERE "
+            "measure = ? AND value IS NOT NULL",
+            [measure],
+        )["period"]
+        dated = sorted(
+            (d, p)
+            for p in periods
+            if (d := reference_day(p, refs.get(measure))) is not None
+        )
         before = [x for x in dated if day is None or x[0] <= day]
         chosen = before[-1] if before else dated[0]
         specs.append(f"{measure}@{chosen[1]}")
         if not before:
             said.append(f"{measure} {chosen[1]} (none earlier)")
-    text = (f"factors at their latest period on or before the target's "
-            f"{target['period']} ({day.isoformat() if day else 'undated'})"
-            + (", else the earliest after: " + ", ".join(said) if said else ""))
+    text = (
+        f"factors at their latest period on or before the target's "
+        f"{target['period']} ({day.isoformat() if day else 'undated'})"
+        + (", else the earliest after: " + ", ".join(said) if said else "")
+    )
     return specs, text
 
 
@@ -798,8 +945,9 @@ def _fitted_design(reg: RegressionResult, factor_names: list[str]) -> Design:
     """The design of a fitted regression, each column tied to its factor."""
     exog = reg.model.model.exog
     design = Design("linear")
-    for i, (column, factor) in enumerate(zip(reg.model.model.exog_names[1:],
-                                             factor_names, strict=True), start=1):
+    for i, (column, factor) in enumerate(
+        zip(reg.model.model.exog_names[1:], factor_names, strict=True), start=1
+    ):
         design.columns[column] = exog[:, i]
         design.involves[column] = (factor,)
     return design
@@ -813,8 +961,9 @@ def _cov_type(robust: str | None) -> str:
     if cov.upper() in ROBUST_TYPES:
         cov = cov.upper()
     if cov not in ROBUST_TYPES:
-        raise InputError(f"robust must be one of {', '.join(ROBUST_TYPES)}; "
-                         f"got {robust!r}")
+        raise InputError(
+            f"robust must be one of {', '.join(ROBUST_TYPES)}; got {robust!r}"
+        )
     return cov
 
 
@@ -829,13 +978,20 @@ def _year_of(period: str) -> int:
 
     day = period_as_of(str(period).strip())
     if day is None:
-        raise InputError(f"cannot read {period!r} as a year or period (e.g. 2016, "
-                         "2016-17)")
+        raise InputError(
+            f"cannot read {period!r} as a year or period (e.g. 2016, 2016-17)"
+        )
     return day.year
 
 
-def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
-          years: list[int] | None, log: Sequence[str]) -> pd.DataFrame:
+def _plan(
+    store: Store,
+    specs: list[tuple[str, str]],
+    *,
+    period: str | None,
+    years: list[int] | None,
+    log: Sequence[str],
+) -> pd.DataFrame:
     """Resolve each variable to a measure, period(s) and breakdown.
 
     One row per variable and period: ``role, spec, name, measure, label, unit,
@@ -845,11 +1001,14 @@ def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
     known = store.query(
         """SELECT DISTINCT o.measure, m.label, m.unit
            FROM (SELECT DISTINCT measure FROM observations) o
-           LEFT JOIN measures m USING (measure)""")
+           LEFT JOIN measures m USING (measure)"""
+    )
     ids = set(known["measure"])
-    by_label = {lb.casefold(): m for m, lb in
-                zip(known["measure"], known["label"], strict=True)
-                if isinstance(lb, str)}
+    by_label = {
+        lb.casefold(): m
+        for m, lb in zip(known["measure"], known["label"], strict=True)
+        if isinstance(lb, str)
+    }
     resolved = []
     for role, spec, name, breakdown, own_period in parsed:
         if name in ids:
@@ -861,19 +1020,23 @@ def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
             hint = f" (nearest: {', '.join(near)})" if near else ""
             raise InputError(f"no measure {name!r} in the store{hint}")
         if years is not None and own_period:
-            raise InputError(f"{spec!r}: a panel takes its periods from --periods, "
-                             "not from @period")
+            raise InputError(
+                f"{spec!r}: a panel takes its periods from --periods, not from @period"
+            )
         resolved.append((role, spec, measure, breakdown, own_period))
     measures = sorted({r[2] for r in resolved})
     cat = store.query(
         """SELECT o.measure, o.period, o.breakdown, count(o.value) AS n_values
            FROM observations o WHERE o.measure IN (SELECT unnest(?))
-           GROUP BY ALL""", [measures])
+           GROUP BY ALL""",
+        [measures],
+    )
     meta = known.set_index("measure")
     if "category" in set(meta.loc[measures, "unit"].dropna()):
         bad = [m for m in measures if meta.loc[m, "unit"] == "category"]
-        raise InputError(f"{', '.join(bad)}: a category (text) measure cannot be a "
-                         "model variable")
+        raise InputError(
+            f"{', '.join(bad)}: a category (text) measure cannot be a model variable"
+        )
     rows = []
     logged = set(log)
     for role, spec, measure, breakdown, own_period in resolved:
@@ -882,22 +1045,28 @@ def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
             rows_m = rows_m[rows_m["breakdown"] == breakdown]
             if rows_m.empty:
                 have = sorted(cat.loc[cat["measure"] == measure, "breakdown"].unique())
-                raise InputError(f"{spec!r}: no values with breakdown {breakdown!r}; "
-                                 f"breakdowns: {_listing(have)}")
+                raise InputError(
+                    f"{spec!r}: no values with breakdown {breakdown!r}; "
+                    f"breakdowns: {_listing(have)}"
+                )
         available = sorted(rows_m["period"].unique(), key=_period_key)
         if not available:
             raise InputError(f"{spec!r}: the measure has no values")
         if years is not None:
             periods = [p for p in available if _year_of_or_none(p) in years]
             if not periods:
-                raise InputError(f"{spec!r}: no periods in years {years[0]}-{years[-1]}"
-                                 f"; periods: {_listing(available)}")
+                raise InputError(
+                    f"{spec!r}: no periods in years {years[0]}-{years[-1]}"
+                    f"; periods: {_listing(available)}"
+                )
             by_year: dict[int, str] = {}
             for p in periods:
                 y = _year_of(p)
                 if y in by_year:
-                    raise InputError(f"{spec!r}: periods {by_year[y]!r} and {p!r} both "
-                                     f"fall in {y}; load one")
+                    raise InputError(
+                        f"{spec!r}: periods {by_year[y]!r} and {p!r} both "
+                        f"fall in {y}; load one"
+                    )
                 by_year[y] = p
             chosen = [(p, _year_of(p), "panel") for p in periods]
         else:
@@ -908,32 +1077,45 @@ def _plan(store: Store, specs: list[tuple[str, str]], *, period: str | None,
             else:
                 want, rule = available[-1], "latest"
             if want not in available:
-                raise InputError(f"{spec!r}: no values for period {want!r}; periods: "
-                                 f"{_listing(available)}")
+                raise InputError(
+                    f"{spec!r}: no values for period {want!r}; periods: "
+                    f"{_listing(available)}"
+                )
             chosen = [(want, 0, rule)]
         for p, year, rule in chosen:
-            bd, any_bd = _breakdown(store, spec, measure, p, breakdown,
-                                    rows_m[rows_m["period"] == p])
+            bd, any_bd = _breakdown(
+                store, spec, measure, p, breakdown, rows_m[rows_m["period"] == p]
+            )
             label = meta.loc[measure, "label"]
-            rows.append({
-                "role": role, "spec": spec, "measure": measure,
-                "label": label if isinstance(label, str) else None,
-                "period": p, "year": year, "period_rule": rule, "breakdown": bd,
-                "any_breakdown": any_bd,
-                "transform": "log" if (measure in logged or spec in logged) else ""})
+            rows.append(
+                {
+                    "role": role,
+                    "spec": spec,
+                    "measure": measure,
+                    "label": label if isinstance(label, str) else None,
+                    "period": p,
+                    "year": year,
+                    "period_rule": rule,
+                    "breakdown": bd,
+                    "any_breakdown": any_bd,
+                    "transform": "log" if (measure in logged or spec in logged) else "",
+                }
+            )
     plan = pd.DataFrame(rows)
     unknown_logs = logged - set(plan["measure"]) - set(plan["spec"])
     if unknown_logs:
-        raise InputError(f"log: {', '.join(sorted(unknown_logs))} is not a variable "
-                         "of the model")
+        raise InputError(
+            f"log: {', '.join(sorted(unknown_logs))} is not a variable of the model"
+        )
     # A name per variable: the measure id, with its period when one measure
     # appears twice (spend@2023-24 against spend@2024-25).
     specs_of = plan.drop_duplicates("spec")
     dup = specs_of["measure"].duplicated(keep=False)
     if dup.any() and years is not None:
         raise InputError("a panel cannot use one measure twice")
-    names = np.where(dup, specs_of["measure"] + "@" + specs_of["period"],
-                     specs_of["measure"])
+    names = np.where(
+        dup, specs_of["measure"] + "@" + specs_of["period"], specs_of["measure"]
+    )
     plan["name"] = plan["spec"].map(dict(zip(specs_of["spec"], names, strict=True)))
     if plan.drop_duplicates("spec")["name"].duplicated().any():
         raise InputError("a variable is named twice")
@@ -952,8 +1134,14 @@ def _listing(items: Sequence[str], limit: int = 8) -> str:
     return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
 
 
-def _breakdown(store: Store, spec: str, measure: str, period: str,
-               given: str | None, rows: pd.DataFrame) -> tuple[str, bool]:
+def _breakdown(
+    store: Store,
+    spec: str,
+    measure: str,
+    period: str,
+    given: str | None,
+    rows: pd.DataFrame,
+) -> tuple[str, bool]:
     """The breakdown to read, or ("", True) for each authority's only row."""
     if given is not None:
         return given, False
@@ -967,12 +1155,16 @@ def _breakdown(store: Store, spec: str, measure: str, period: str,
     most = store.con.execute(
         """SELECT max(nb) FROM (SELECT count(DISTINCT breakdown) AS nb
            FROM observations WHERE measure = ? AND period = ? AND value IS NOT NULL
-           GROUP BY la_code)""", [measure, period]).fetchall()[0]
+           GROUP BY la_code)""",
+        [measure, period],
+    ).fetchall()[0]
     if most and most[0] == 1:
         return "", True
-    raise InputError(f"{spec!r}: {measure} {period} has breakdowns "
-                     f"{_listing(have, 5)}; choose one as "
-                     f"{measure}[breakdown]@{period}")
+    raise InputError(
+        f"{spec!r}: {measure} {period} has breakdowns "
+        f"{_listing(have, 5)}; choose one as "
+        f"{measure}[breakdown]@{period}"
+    )
 
 
 def _names(plan: pd.DataFrame) -> list[str]:
@@ -987,8 +1179,9 @@ def _join_reasons(acc: np.ndarray, add: np.ndarray) -> np.ndarray:
     return np.where(both, acc + "; " + add, np.where(acc == "", add, acc))
 
 
-def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
-              panel: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _assemble(
+    store: Store, plan: pd.DataFrame, exclude: Sequence[str], panel: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wide model frame and the table of what was left out and why.
 
     Rows are authorities (× years for a panel) with a row for any variable; a
@@ -997,8 +1190,14 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
     values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(plan))
     params: list[object] = []
     for r in plan.itertuples():
-        params += [r.name, r.measure, r.period, int(r.year), r.breakdown,
-                   bool(r.any_breakdown)]
+        params += [
+            r.name,
+            r.measure,
+            r.period,
+            int(r.year),
+            r.breakdown,
+            bool(r.any_breakdown),
+        ]
     long = store.query(
         f"""SELECT p.name, p.year, o.la_code,
                    count(o.value) AS n_values,
@@ -1009,9 +1208,12 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
             JOIN (VALUES {values}) p(name, measure, period, year, breakdown, any_bd)
               ON o.measure = p.measure AND o.period = p.period
              AND (p.any_bd OR o.breakdown = p.breakdown)
-            GROUP BY ALL""", params)
+            GROUP BY ALL""",
+        params,
+    )
     auth = store.query(
-        "SELECT la_code, la_name, region, valid_from, valid_to FROM authorities")
+        "SELECT la_code, la_name, region, valid_from, valid_to FROM authorities"
+    )
     names = _names(plan)
     long["year"] = long["year"].astype(int)
     key = ["la_code", "year"]
@@ -1019,14 +1221,21 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
     wide = long[good].pivot(index=key, columns="name", values="value")
     index = pd.MultiIndex.from_frame(long[key].drop_duplicates().sort_values(key))
     wide = wide.reindex(index=index, columns=names)
-    status = long.assign(
-        status=np.where(long["n_values"] == 0,
-                        long["missing_reason"].fillna("no value").astype(str),
-                        np.where(long["n_distinct"] > 1,
-                                 long["n_distinct"].astype(str) + " different values",
-                                 ""))
-    ).pivot(index=key, columns="name", values="status").reindex(index=index,
-                                                                columns=names)
+    status = (
+        long.assign(
+            status=np.where(
+                long["n_values"] == 0,
+                long["missing_reason"].fillna("no value").astype(str),
+                np.where(
+                    long["n_distinct"] > 1,
+                    long["n_distinct"].astype(str) + " different values",
+                    "",
+                ),
+            )
+        )
+        .pivot(index=key, columns="name", values="status")
+        .reindex(index=index, columns=names)
+    )
     frame = wide.reset_index()
     frame = frame.merge(auth, on="la_code", how="left")
     n_rows = len(frame)
@@ -1037,20 +1246,25 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
         col = frame[name].to_numpy(dtype=float)
         missing = np.isnan(col)
         # The period each row read (a panel year may have none loaded).
-        periods = frame["year"].map(plan[plan["name"] == name].set_index("year")
-                                    ["period"])
+        periods = frame["year"].map(
+            plan[plan["name"] == name].set_index("year")["period"]
+        )
         has_period = periods.notna().to_numpy()
         per = periods.fillna("").astype(str).to_numpy(dtype=object)
         state = status[name].reset_index(drop=True).fillna("no row")
         state = state.astype(str).to_numpy(dtype=object)
-        text = np.where(has_period, name + " " + per + ": " + state,
-                        name + ": no period loaded for " + years)
+        text = np.where(
+            has_period,
+            name + " " + per + ": " + state,
+            name + ": no period loaded for " + years,
+        )
         text = text + _lifecycle(frame, per)
         reasons = _join_reasons(reasons, np.where(missing, text, ""))
         if log_of[name] == "log":
             bad = ~missing & (col <= 0)
-            reasons = _join_reasons(reasons, np.where(
-                bad, f"{name}: value ≤ 0, cannot take the log", ""))
+            reasons = _join_reasons(
+                reasons, np.where(bad, f"{name}: value ≤ 0, cannot take the log", "")
+            )
     from lacompare.analysis._exclusions import resolve_exclusions
 
     gone = resolve_exclusions(store, exclude).set_index("la_code")["reason"]
@@ -1058,25 +1272,39 @@ def _assemble(store: Store, plan: pd.DataFrame, exclude: Sequence[str],
     reasons = _join_reasons(reasons, np.where(why.notna(), why.astype(object), ""))
     frame["_reason"] = reasons
     cols = ["la_code", "la_name"] + (["year"] if panel else []) + ["reason"]
-    excluded = (frame[frame["_reason"] != ""]
-                .rename(columns={"_reason": "reason"})[cols]
-                .sort_values(cols[:-1]).reset_index(drop=True))
+    excluded = (
+        frame[frame["_reason"] != ""]
+        .rename(columns={"_reason": "reason"})[cols]
+        .sort_values(cols[:-1])
+        .reset_index(drop=True)
+    )
     kept = frame[frame["_reason"] == ""].drop(columns=["_reason"])
     kept = kept.sort_values(key).reset_index(drop=True)
     keep_cols = ["la_code", "la_name", "region"] + (["year"] if panel else []) + names
     return kept[keep_cols], excluded
 
 
-def _model_frame(store: Store, target: str, factors: Sequence[str], *,
-                 period: str | None, years: list[int] | None, log: Sequence[str],
-                 exclude: Sequence[str]
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _model_frame(
+    store: Store,
+    target: str,
+    factors: Sequence[str],
+    *,
+    period: str | None,
+    years: list[int] | None,
+    log: Sequence[str],
+    exclude: Sequence[str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The plan of the variables, the model frame and who was left out (a panel
     when ``years`` is given)."""
     if not factors:
         raise InputError("name at least one factor")
-    plan = _plan(store, [("target", target)] + [("factor", f) for f in factors],
-                 period=period, years=years, log=log)
+    plan = _plan(
+        store,
+        [("target", target)] + [("factor", f) for f in factors],
+        period=period,
+        years=years,
+        log=log,
+    )
     frame, excluded = _assemble(store, plan, exclude, panel=years is not None)
     return plan, frame, excluded
 
@@ -1093,8 +1321,11 @@ def _lifecycle(frame: pd.DataFrame, periods: np.ndarray) -> np.ndarray:
     after = (end.notna() & dates.notna() & (dates > end)).to_numpy()
     start_text = start.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
     end_text = end.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-    return np.where(before, " (authority from " + start_text + ")",
-                    np.where(after, " (abolished " + end_text + ")", ""))
+    return np.where(
+        before,
+        " (authority from " + start_text + ")",
+        np.where(after, " (abolished " + end_text + ")", ""),
+    )
 
 
 # ------------------------------------------------------------------ fitting
@@ -1105,8 +1336,9 @@ def _terms(plan: pd.DataFrame, names: list[str]) -> dict[str, str]:
     return {n: (f"log({n})" if log_of[n] == "log" else n) for n in names}
 
 
-def _design(frame: pd.DataFrame, names: list[str], terms: dict[str, str]
-            ) -> tuple[pd.Series, pd.DataFrame]:
+def _design(
+    frame: pd.DataFrame, names: list[str], terms: dict[str, str]
+) -> tuple[pd.Series, pd.DataFrame]:
     model = frame[names].astype(float).copy()
     for name in names:
         if terms[name].startswith("log("):
@@ -1119,13 +1351,21 @@ def _check_rank(exog: pd.DataFrame, what: str) -> None:
     rank = np.linalg.matrix_rank(exog.to_numpy())
     if rank < exog.shape[1]:
         constant = [c for c in exog.columns[1:] if exog[c].nunique() <= 1]
-        detail = (f"{', '.join(constant)} does not vary" if constant
-                  else "some factors are linear combinations of the others")
+        detail = (
+            f"{', '.join(constant)} does not vary"
+            if constant
+            else "some factors are linear combinations of the others"
+        )
         raise InputError(f"cannot fit {what}: {detail}")
 
 
-def _regress(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
-             names: list[str], cov: str) -> RegressionResult:
+def _regress(
+    frame: pd.DataFrame,
+    excluded: pd.DataFrame,
+    plan: pd.DataFrame,
+    names: list[str],
+    cov: str,
+) -> RegressionResult:
     import statsmodels.api as sm
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -1134,9 +1374,11 @@ def _regress(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
     k = x.shape[1]
     n = len(y)
     if n <= k + 1:
-        raise InputError(f"only {n} authorities have every value; a model with {k} "
-                         f"factors needs at least {k + 2} ({len(excluded)} left out: "
-                         "see excluded)")
+        raise InputError(
+            f"only {n} authorities have every value; a model with {k} "
+            f"factors needs at least {k + 2} ({len(excluded)} left out: "
+            "see excluded)"
+        )
     exog = x.copy()
     exog.insert(0, "Intercept", 1.0)
     _check_rank(exog, "the regression")
@@ -1144,56 +1386,101 @@ def _regress(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
     res = model.fit() if cov == "nonrobust" else model.fit(cov_type=cov, use_t=True)
     sd_y = float(y.std(ddof=1))
     # Standardised coefficients: the fit on z-scores, from the raw fit's slopes.
-    beta = ((x.std(ddof=1) * res.params[x.columns]).to_numpy() / sd_y if sd_y > 0
-            else np.full(k, np.nan))
-    vif = ([variance_inflation_factor(exog.to_numpy(), i) for i in range(1, k + 1)]
-           if k > 1 else [1.0] * k)
-    coef = _coefficients(res, plan, list(exog.columns), [None, *names[1:]],
-                         ("measure", "period", "transform"))
+    beta = (
+        (x.std(ddof=1) * res.params[x.columns]).to_numpy() / sd_y
+        if sd_y > 0
+        else np.full(k, np.nan)
+    )
+    vif = (
+        [variance_inflation_factor(exog.to_numpy(), i) for i in range(1, k + 1)]
+        if k > 1
+        else [1.0] * k
+    )
+    coef = _coefficients(
+        res,
+        plan,
+        list(exog.columns),
+        [None, *names[1:]],
+        ("measure", "period", "transform"),
+    )
     coef["beta"] = np.r_[np.nan, beta]
     coef["vif"] = np.r_[np.nan, vif]
     variables = _variables(plan, panel=False)
     return RegressionResult(
-        target=names[0], coefficients=coef, variables=variables, excluded=excluded,
-        data=frame.reset_index(drop=True), n=int(res.nobs), r2=float(res.rsquared),
-        r2_adj=float(res.rsquared_adj), aic=float(res.aic), bic=float(res.bic),
-        cov_type=cov, model=res)
+        target=names[0],
+        coefficients=coef,
+        variables=variables,
+        excluded=excluded,
+        data=frame.reset_index(drop=True),
+        n=int(res.nobs),
+        r2=float(res.rsquared),
+        r2_adj=float(res.rsquared_adj),
+        aic=float(res.aic),
+        bic=float(res.bic),
+        cov_type=cov,
+        model=res,
+    )
 
 
-def _coefficients(res: Any, plan: pd.DataFrame, terms: list[str],
-                  variables: Sequence[str | None], meta: Sequence[str]
-                  ) -> pd.DataFrame:
+def _coefficients(
+    res: Any,
+    plan: pd.DataFrame,
+    terms: list[str],
+    variables: Sequence[str | None],
+    meta: Sequence[str],
+) -> pd.DataFrame:
     """``term``, the variable's ``meta`` columns (blank for the intercept, whose
     variable is None), then ``coef, se, t, p, ci_lower, ci_upper`` of each term."""
     first = plan.drop_duplicates("name").set_index("name")
     ci = res.conf_int().loc[terms]
-    return pd.DataFrame({
-        "term": terms,
-        **{col: ["" if nm is None else first.loc[nm, col] for nm in variables]
-           for col in meta},
-        "coef": res.params[terms].to_numpy(),
-        "se": res.bse[terms].to_numpy(),
-        "t": res.tvalues[terms].to_numpy(),
-        "p": res.pvalues[terms].to_numpy(),
-        "ci_lower": ci.iloc[:, 0].to_numpy(),
-        "ci_upper": ci.iloc[:, 1].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "term": terms,
+            **{
+                col: ["" if nm is None else first.loc[nm, col] for nm in variables]
+                for col in meta
+            },
+            "coef": res.params[terms].to_numpy(),
+            "se": res.bse[terms].to_numpy(),
+            "t": res.tvalues[terms].to_numpy(),
+            "p": res.pvalues[terms].to_numpy(),
+            "ci_lower": ci.iloc[:, 0].to_numpy(),
+            "ci_upper": ci.iloc[:, 1].to_numpy(),
+        }
+    )
 
 
 def _variables(plan: pd.DataFrame, panel: bool) -> pd.DataFrame:
-    cols = (["role", "name", "measure", "label", "year", "period", "breakdown",
-             "transform"] if panel else
-            ["role", "name", "measure", "label", "period", "period_rule", "breakdown",
-             "transform"])
+    cols = (
+        ["role", "name", "measure", "label", "year", "period", "breakdown", "transform"]
+        if panel
+        else [
+            "role",
+            "name",
+            "measure",
+            "label",
+            "period",
+            "period_rule",
+            "breakdown",
+            "transform",
+        ]
+    )
     out = plan.copy()
-    out["breakdown"] = np.where(out["any_breakdown"], "(each authority's own row)",
-                                out["breakdown"])
+    out["breakdown"] = np.where(
+        out["any_breakdown"], "(each authority's own row)", out["breakdown"]
+    )
     return out[cols].reset_index(drop=True)
 
 
-def _panel(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
-           names: list[str], years: list[int], entity_effects: bool,
-           time_effects: bool) -> PanelResult:
+def _panel(
+    frame: pd.DataFrame,
+    excluded: pd.DataFrame,
+    plan: pd.DataFrame,
+    names: list[str],
+    years: list[int],
+    entity_effects: bool,
+    time_effects: bool,
+) -> PanelResult:
     import statsmodels.api as sm
 
     if entity_effects:
@@ -1203,26 +1490,33 @@ def _panel(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
         if len(single):
             extra = single[["la_code", "la_name", "year"]].assign(
                 reason="only year with every value: with authority effects it "
-                       "carries no information")
-            excluded = (pd.concat([excluded, extra], ignore_index=True)
-                        .sort_values(["la_code", "la_name", "year"])
-                        .reset_index(drop=True))
+                "carries no information"
+            )
+            excluded = (
+                pd.concat([excluded, extra], ignore_index=True)
+                .sort_values(["la_code", "la_name", "year"])
+                .reset_index(drop=True)
+            )
             frame = frame[counts > 1].reset_index(drop=True)
     terms = _terms(plan, names)
     y, x = _design(frame, names, terms)
     k = x.shape[1]
     dummies = [pd.Series(1.0, index=frame.index, name="Intercept")]
     if entity_effects:
-        dummies.append(pd.get_dummies(frame["la_code"], prefix="la", drop_first=True,
-                                      dtype=float))
+        dummies.append(
+            pd.get_dummies(frame["la_code"], prefix="la", drop_first=True, dtype=float)
+        )
     if time_effects:
-        dummies.append(pd.get_dummies(frame["year"], prefix="year", drop_first=True,
-                                      dtype=float))
+        dummies.append(
+            pd.get_dummies(frame["year"], prefix="year", drop_first=True, dtype=float)
+        )
     effects = pd.concat(dummies, axis=1)
     n = len(y)
     if n <= k + effects.shape[1]:
-        raise InputError(f"only {n} authority-years have every value: too few for "
-                         f"{k} factors and {effects.shape[1]} fixed effects")
+        raise InputError(
+            f"only {n} authority-years have every value: too few for "
+            f"{k} factors and {effects.shape[1]} fixed effects"
+        )
     # One QR of [effects | factors] serves three checks: its first columns span
     # the fixed effects (so residualising on them gives the within variation and
     # the within R²), and a near-zero diagonal marks a column that adds nothing.
@@ -1235,34 +1529,52 @@ def _panel(frame: pd.DataFrame, excluded: pd.DataFrame, plan: pd.DataFrame,
     qe = q[:, :m]
     xres = xv - qe @ (qe.T @ xv)
     absorbed = np.linalg.norm(xres, axis=0) <= 1e-9 * np.maximum(
-        np.linalg.norm(xv - xv.mean(axis=0), axis=0), 1e-300)
+        np.linalg.norm(xv - xv.mean(axis=0), axis=0), 1e-300
+    )
     if absorbed.any():
         # A factor that does not move within authorities (IDACI 2019 in every
         # year) is absorbed by the authority effects: refuse rather than report noise.
         bad = ", ".join(x.columns[absorbed])
-        raise InputError(f"{bad} does not vary within authorities (or years) over "
-                         f"the periods: it is absorbed by the fixed effects")
+        raise InputError(
+            f"{bad} does not vary within authorities (or years) over "
+            f"the periods: it is absorbed by the fixed effects"
+        )
     if weak[m:].any():
-        raise InputError("cannot fit the panel: some factors are linear combinations "
-                         "of the others")
+        raise InputError(
+            "cannot fit the panel: some factors are linear combinations of the others"
+        )
     if weak[:m].any():
-        raise InputError("cannot fit the panel: the authority and year effects are "
-                         "not separately identified (authorities observed in "
-                         "disjoint sets of years)")
+        raise InputError(
+            "cannot fit the panel: the authority and year effects are "
+            "not separately identified (authorities observed in "
+            "disjoint sets of years)"
+        )
     exog = pd.concat([effects.iloc[:, :1], x, effects.iloc[:, 1:]], axis=1)
     groups = pd.factorize(frame["la_code"])[0]
-    res = sm.OLS(y, exog).fit(cov_type="cluster", cov_kwds={"groups": groups},
-                              use_t=True)
+    res = sm.OLS(y, exog).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
     yv = y.to_numpy()
     yres = yv - qe @ (qe.T @ yv)
-    r2_within = 1 - float(res.ssr) / float((yres ** 2).sum())
+    r2_within = 1 - float(res.ssr) / float((yres**2).sum())
     # The fixed effects are not listed: only the factors' terms.
-    coef = _coefficients(res, plan, list(x.columns), names[1:],
-                         ("measure", "transform"))
+    coef = _coefficients(
+        res, plan, list(x.columns), names[1:], ("measure", "transform")
+    )
     return PanelResult(
-        target=names[0], coefficients=coef, variables=_variables(plan, panel=True),
-        excluded=excluded, data=frame.drop(columns=["region"]).reset_index(drop=True),
-        n=int(res.nobs), n_authorities=int(frame["la_code"].nunique()),
-        n_years=int(frame["year"].nunique()), r2=float(res.rsquared),
-        r2_within=r2_within, aic=float(res.aic), entity_effects=entity_effects,
-        time_effects=time_effects, cov_type="cluster (authority)", model=res)
+        target=names[0],
+        coefficients=coef,
+        variables=_variables(plan, panel=True),
+        excluded=excluded,
+        data=frame.drop(columns=["region"]).reset_index(drop=True),
+        n=int(res.nobs),
+        n_authorities=int(frame["la_code"].nunique()),
+        n_years=int(frame["year"].nunique()),
+        r2=float(res.rsquared),
+        r2_within=r2_within,
+        aic=float(res.aic),
+        entity_effects=entity_effects,
+        time_effects=time_effects,
+        cov_type="cluster (authority)",
+        model=res,
+    )

@@ -67,21 +67,40 @@ __all__ = [
 ]
 
 #: Columns of the neighbour file format, in order (see neighbours_format.md).
-NEIGHBOUR_COLUMNS = ("la_code", "la_name", "rank", "neighbour_code",
-                     "neighbour_name", "closeness", "distance")
+NEIGHBOUR_COLUMNS = (
+    "la_code",
+    "la_name",
+    "rank",
+    "neighbour_code",
+    "neighbour_name",
+    "closeness",
+    "distance",
+)
 
 #: Neighbour sets shipped with lacompare: name -> (file, valid_for, label).
 PACKAGED_SETS: dict[str, tuple[str, str, str]] = {
-    "dfe-2021": ("dfe_statistical_neighbours_2021.csv", "2021-22",
-                 "DfE children's services statistical neighbours (April 2021 model)"),
-    "dfe-2025": ("dfe_statistical_neighbours_2025.csv", "2025-26",
-                 "DfE children's services statistical neighbours (May 2025 model)"),
+    "dfe-2021": (
+        "dfe_statistical_neighbours_2021.csv",
+        "2021-22",
+        "DfE children's services statistical neighbours (April 2021 model)",
+    ),
+    "dfe-2025": (
+        "dfe_statistical_neighbours_2025.csv",
+        "2025-26",
+        "DfE children's services statistical neighbours (May 2025 model)",
+    ),
 }
 
-_ALIASES = {"la": "la_code", "code": "la_code", "name": "la_name",
-            "neighbour": "neighbour_code", "neighbor_code": "neighbour_code",
-            "neighbor_name": "neighbour_name", "neighbour_rank": "rank",
-            "band": "closeness"}
+_ALIASES = {
+    "la": "la_code",
+    "code": "la_code",
+    "name": "la_name",
+    "neighbour": "neighbour_code",
+    "neighbor_code": "neighbour_code",
+    "neighbor_name": "neighbour_name",
+    "neighbour_rank": "rank",
+    "band": "closeness",
+}
 _EMPTY = {"", "-", "nan", "none", "na", "n/a"}
 
 
@@ -97,10 +116,10 @@ def packaged_neighbour_file(name: str) -> Path:
     'dfe_statistical_neighbours_2025.csv'
     """
     if name not in PACKAGED_SETS:
-        raise InputError(f"no packaged neighbour set {name!r}; choose "
-                         + ", ".join(PACKAGED_SETS))
-    ref = resources.files("lacompare.analysis").joinpath(
-        "data", PACKAGED_SETS[name][0])
+        raise InputError(
+            f"no packaged neighbour set {name!r}; choose " + ", ".join(PACKAGED_SETS)
+        )
+    ref = resources.files("lacompare.analysis").joinpath("data", PACKAGED_SETS[name][0])
     return Path(str(ref))
 
 
@@ -116,8 +135,8 @@ def _read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
         raw = read_raw(con, path)
         cols = ", ".join(raw.columns)
         cells = con.execute(
-            f"SELECT {raw.row_sql} AS _row, {cols} FROM {raw.relation} "
-            "ORDER BY 1").df()
+            f"SELECT {raw.row_sql} AS _row, {cols} FROM {raw.relation} ORDER BY 1"
+        ).df()
     finally:
         con.close()
     cells = cells.astype(dict.fromkeys(raw.columns, object))
@@ -176,44 +195,69 @@ def _band(series: pd.Series) -> pd.Series:
 
 def _validate(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
     """Check a frame in the neighbour format; return it with typed columns."""
-    frame = frame.rename(columns={c: _norm_header(c) for c in frame.columns
-                                  if c != "_row"})
+    frame = frame.rename(
+        columns={c: _norm_header(c) for c in frame.columns if c != "_row"}
+    )
     cols = set(frame.columns)
-    if "rank" not in cols or not ({"la_code", "la_name"} & cols) or not (
-            {"neighbour_code", "neighbour_name"} & cols):
+    if (
+        "rank" not in cols
+        or not ({"la_code", "la_name"} & cols)
+        or not ({"neighbour_code", "neighbour_name"} & cols)
+    ):
         raise InputError(
             "not a neighbour file: need columns rank, la_code and/or la_name, "
             "neighbour_code and/or neighbour_name (optional closeness, distance); "
             f"found {', '.join(map(str, frame.columns[:8]))} (DfE's published files "
-            "are read by read_dfe_neighbours)", file=file)
+            "are read by read_dfe_neighbours)",
+            file=file,
+        )
     if "_row" not in frame.columns:
         frame = frame.assign(_row=np.arange(len(frame)) + 2)
     out = pd.DataFrame({"_row": frame["_row"].to_numpy()})
     for col in ("la_code", "neighbour_code"):
         out[col] = _clean_code(frame[col]) if col in cols else ""
     for col in ("la_name", "neighbour_name"):
-        out[col] = (frame[col].astype(object).where(frame[col].notna(), "")
-                    .astype(str).str.strip() if col in cols else "")
-    keep = ~((out["la_code"] == "") & (out["la_name"] == "")
-             & _blank(frame["rank"]).to_numpy())
+        out[col] = (
+            frame[col]
+            .astype(object)
+            .where(frame[col].notna(), "")
+            .astype(str)
+            .str.strip()
+            if col in cols
+            else ""
+        )
+    keep = ~(
+        (out["la_code"] == "")
+        & (out["la_name"] == "")
+        & _blank(frame["rank"]).to_numpy()
+    )
     frame, out = frame[keep.to_numpy()], out[keep].reset_index(drop=True)
-    rank = pd.to_numeric(frame["rank"].astype(object).astype(str).str.strip(),
-                         errors="coerce").to_numpy()
+    rank = pd.to_numeric(
+        frame["rank"].astype(object).astype(str).str.strip(), errors="coerce"
+    ).to_numpy()
     bad = ~np.isfinite(rank) | (rank < 1) | (rank != np.round(rank))
     if bad.any():
         k = int(np.argmax(bad))
-        raise InputError(f"rank must be a whole number from 1, not "
-                         f"{frame['rank'].iloc[k]!r}", file=file,
-                         row=int(out["_row"].iloc[k]), column="rank")
+        raise InputError(
+            f"rank must be a whole number from 1, not {frame['rank'].iloc[k]!r}",
+            file=file,
+            row=int(out["_row"].iloc[k]),
+            column="rank",
+        )
     out["rank"] = rank.astype(int).tolist()
     for side, label in (("la", "authority"), ("neighbour", "neighbour")):
         none = (out[f"{side}_code"] == "") & (out[f"{side}_name"] == "")
         if none.any():
             k = int(np.argmax(none.to_numpy()))
-            raise InputError(f"no {label} code or name", file=file,
-                             row=int(out["_row"].iloc[k]), column=f"{side}_code")
-    out["closeness"] = (_band(frame["closeness"]).to_numpy() if "closeness" in cols
-                        else "")
+            raise InputError(
+                f"no {label} code or name",
+                file=file,
+                row=int(out["_row"].iloc[k]),
+                column=f"{side}_code",
+            )
+    out["closeness"] = (
+        _band(frame["closeness"]).to_numpy() if "closeness" in cols else ""
+    )
     if "distance" in cols:
         raw = frame["distance"].astype(object).where(frame["distance"].notna(), "")
         raw = raw.astype(str).str.strip()
@@ -221,9 +265,12 @@ def _validate(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
         bad = (raw != "").to_numpy() & dist.isna().to_numpy()
         if bad.any():
             k = int(np.argmax(bad))
-            raise InputError(f"distance must be a number, not {raw.iloc[k]!r}",
-                             file=file, row=int(out["_row"].iloc[k]),
-                             column="distance")
+            raise InputError(
+                f"distance must be a number, not {raw.iloc[k]!r}",
+                file=file,
+                row=int(out["_row"].iloc[k]),
+                column="distance",
+            )
         out["distance"] = dist.to_numpy(dtype=float)
     else:
         out["distance"] = np.nan
@@ -231,9 +278,12 @@ def _validate(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
     dup = pd.DataFrame({"k": key, "r": out["rank"]}).duplicated()
     if dup.any():
         k = int(np.argmax(dup.to_numpy()))
-        raise InputError(f"rank {out['rank'].iloc[k]} given twice for "
-                         f"{key.iloc[k]}", file=file,
-                         row=int(out["_row"].iloc[k]), column="rank")
+        raise InputError(
+            f"rank {out['rank'].iloc[k]} given twice for {key.iloc[k]}",
+            file=file,
+            row=int(out["_row"].iloc[k]),
+            column="rank",
+        )
     return out[[*NEIGHBOUR_COLUMNS, "_row"]]
 
 
@@ -325,10 +375,13 @@ def read_dfe_neighbours(
         text = cells.drop(columns="_row").apply(_norm_text)
         rows = np.flatnonzero(text.isin(known).to_numpy().any(axis=1))
         if not len(rows):
-            raise InputError("not a DfE statistical-neighbour file: no 'LA num' or "
-                             "'old_la_code' header", file=file)
+            raise InputError(
+                "not a DfE statistical-neighbour file: no 'LA num' or "
+                "'old_la_code' header",
+                file=file,
+            )
         norm = text.iloc[rows[0]].tolist()
-        body = cells.iloc[rows[0] + 1:]
+        body = cells.iloc[rows[0] + 1 :]
     data = body.drop(columns="_row")
     data.columns = range(data.shape[1])
     row = body["_row"].to_numpy()
@@ -340,47 +393,83 @@ def read_dfe_neighbours(
         return None
 
     if "sn_rank" in norm:  # the dashboard's long table
-        long = pd.DataFrame({
-            "la_code": data[col("la_number")], "la_name": data[col("la_name")],
-            "rank": data[col("sn_rank")],
-            "neighbour_code": data[col("sn_la_number")],
-            "neighbour_name": data[col("sn_la_name")], "_row": row})
+        long = pd.DataFrame(
+            {
+                "la_code": data[col("la_number")],
+                "la_name": data[col("la_name")],
+                "rank": data[col("sn_rank")],
+                "neighbour_code": data[col("sn_la_number")],
+                "neighbour_name": data[col("sn_la_name")],
+                "_row": row,
+            }
+        )
         return _validate(long, file)
     code_col = col("la_num", "old_la_code", "la_number", "la_code")
     name_col = col("la_name")
     assert code_col is not None
-    marker = data.astype(object).where(data.notna(), "").astype(str).apply(
-        lambda c: c.str.strip().str.lower().str.startswith("old sn")).any(axis=1)
+    marker = (
+        data.astype(object)
+        .where(data.notna(), "")
+        .astype(str)
+        .apply(lambda c: c.str.strip().str.lower().str.startswith("old sn"))
+        .any(axis=1)
+    )
     old = marker.cumsum().to_numpy() > 0
     codes = _clean_code(data[code_col])
-    names = (data[name_col].astype(object).where(data[name_col].notna(), "")
-             .astype(str).str.strip() if name_col is not None
-             else pd.Series("", index=data.index))
+    names = (
+        data[name_col]
+        .astype(object)
+        .where(data[name_col].notna(), "")
+        .astype(str)
+        .str.strip()
+        if name_col is not None
+        else pd.Series("", index=data.index)
+    )
     listed = (codes != "").to_numpy() & codes.str.fullmatch(r"\d+").to_numpy()
     name_of = dict(zip(codes[listed], names[listed], strict=True))
     keep = listed & (include_old | ~old)
-    sn = [(int(m.group(1)), i) for i, h in enumerate(norm)
-          if (m := re.fullmatch(r"sn_?(\d+)", h))]
+    sn = [
+        (int(m.group(1)), i)
+        for i, h in enumerate(norm)
+        if (m := re.fullmatch(r"sn_?(\d+)", h))
+    ]
     if not sn:
         raise InputError("no SN1..SN10 columns", file=file)
     parts = []
     for rank, i in sn:
-        band = (data[i + 1] if i + 1 < len(norm)
-                and re.fullmatch(r"sn_?\d*p(_\d+)?", norm[i + 1]) else None)
+        band = (
+            data[i + 1]
+            if i + 1 < len(norm) and re.fullmatch(r"sn_?\d*p(_\d+)?", norm[i + 1])
+            else None
+        )
         nb = _clean_code(data[i])
-        parts.append(pd.DataFrame({
-            "la_code": codes, "la_name": names, "rank": rank,
-            "neighbour_code": nb, "neighbour_name": nb.map(name_of).fillna(""),
-            "closeness": band if band is not None else "", "_row": row,
-            "_keep": keep}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "la_code": codes,
+                    "la_name": names,
+                    "rank": rank,
+                    "neighbour_code": nb,
+                    "neighbour_name": nb.map(name_of).fillna(""),
+                    "closeness": band if band is not None else "",
+                    "_row": row,
+                    "_keep": keep,
+                }
+            )
+        )
     long = pd.concat(parts, ignore_index=True)
     long = long[long["_keep"]].drop(columns="_keep")
     empty = long["neighbour_code"] == ""
     if empty.any():
         gone = long[empty].groupby(["la_code", "la_name"], sort=False)["_row"].first()
         for (code, name), r in gone.items():
-            log.add("no-neighbours", f"{name} ({code}) is listed without "
-                    "neighbours: left out", severity="info", file=file, row=int(r))
+            log.add(
+                "no-neighbours",
+                f"{name} ({code}) is listed without neighbours: left out",
+                severity="info",
+                file=file,
+                row=int(r),
+            )
     long = long[~empty].sort_values(["_row", "rank"], kind="stable")
     return _validate(long.reset_index(drop=True), file)
 
@@ -414,13 +503,19 @@ class NeighbourSet:
         """A few lines for the command line."""
         per = self.neighbours.groupby("la_code").size()
         k = f"{per.min()}" if per.min() == per.max() else f"{per.min()}-{per.max()}"
-        lines = [f"neighbour set {self.set_id!r} ({self.method}): "
-                 f"{self.authorities} authorities x {k} neighbours"
-                 + (f", valid for {self.valid_for}" if self.valid_for else "")]
+        lines = [
+            f"neighbour set {self.set_id!r} ({self.method}): "
+            f"{self.authorities} authorities x {k} neighbours"
+            + (f", valid for {self.valid_for}" if self.valid_for else "")
+        ]
         if len(self.excluded):
             lines.append(f"left out {len(self.excluded)}:")
-            lines += [f"  {n or c}: {r}" for c, n, r in self.excluded[
-                ["la_code", "la_name", "reason"]].itertuples(index=False)]
+            lines += [
+                f"  {n or c}: {r}"
+                for c, n, r in self.excluded[
+                    ["la_code", "la_name", "reason"]
+                ].itertuples(index=False)
+            ]
         lines += [f"  {i.severity}: {i}" for i in self.issues]
         return lines
 
@@ -432,8 +527,10 @@ def _as_of(valid_for: str | None) -> date | None:
         return None
     day = period_as_of(str(valid_for))
     if day is None:
-        raise InputError(f"valid_for {valid_for!r}: give a period (2021, 2021-22, "
-                         "2021/22) or a date (2021-04-01)")
+        raise InputError(
+            f"valid_for {valid_for!r}: give a period (2021, 2021-22, "
+            "2021/22) or a date (2021-04-01)"
+        )
     return day
 
 
@@ -443,12 +540,15 @@ def _valid_on(store: Store, day: date | None) -> pd.DataFrame:
         """SELECT la_code, la_name, region, valid_from, valid_to,
                   (? IS NULL OR ((valid_from IS NULL OR valid_from <= ?)
                                  AND (valid_to IS NULL OR valid_to >= ?))) AS exists
-           FROM authorities""", [day, day, day])
+           FROM authorities""",
+        [day, day, day],
+    )
     return frame.set_index("la_code")
 
 
-def _resolve_rows(frame: pd.DataFrame, side: str, day: date | None,
-                  file: str | None) -> pd.Series:
+def _resolve_rows(
+    frame: pd.DataFrame, side: str, day: date | None, file: str | None
+) -> pd.Series:
     """Store keys for one side ('la' or 'neighbour') of a neighbour frame."""
     from lacompare.geography import match_authorities
     from lacompare.store import authority_key
@@ -458,39 +558,64 @@ def _resolve_rows(frame: pd.DataFrame, side: str, day: date | None,
     # A neighbour set is a list of authorities someone chose: exact names, codes
     # and aliases only, never a fuzzy guess (a near name is refused, nearest named).
     matches = match_authorities(query, as_of=day, guess=False)
-    keys = pd.Series([authority_key(m.la_code, m.dfe_code) if m.resolved else None
-                      for m in matches], index=frame.index, dtype=object)
+    keys = pd.Series(
+        [authority_key(m.la_code, m.dfe_code) if m.resolved else None for m in matches],
+        index=frame.index,
+        dtype=object,
+    )
     if keys.isna().any():
         k = int(np.argmax(keys.isna().to_numpy()))
         m = matches[k]
         hint = f" (nearest: {', '.join(m.candidates)})" if m.candidates else ""
         note = f"; {m.note}" if m.note else ""
-        raise InputError(f"{query.iloc[k]!r} is not an authority{hint}{note}",
-                         file=file, row=int(frame["_row"].iloc[k]),
-                         column=f"{side}_code" if codes.iloc[k] else f"{side}_name")
+        raise InputError(
+            f"{query.iloc[k]!r} is not an authority{hint}{note}",
+            file=file,
+            row=int(frame["_row"].iloc[k]),
+            column=f"{side}_code" if codes.iloc[k] else f"{side}_name",
+        )
     both = (codes != "") & (names != "")
     if both.any():
         by_name = match_authorities(names[both], as_of=day, guess=False)
-        named = pd.Series([authority_key(m.la_code, m.dfe_code) if m.resolved
-                           else None for m in by_name], index=names[both].index,
-                          dtype=object)
+        named = pd.Series(
+            [
+                authority_key(m.la_code, m.dfe_code) if m.resolved else None
+                for m in by_name
+            ],
+            index=names[both].index,
+            dtype=object,
+        )
         clash = named.notna() & (named != keys[both])
         if clash.any():
             i = clash.index[int(np.argmax(clash.to_numpy()))]
-            raise InputError(f"code {codes[i]!r} and name {names[i]!r} are "
-                             "different authorities", file=file,
-                             row=int(frame.loc[i, "_row"]), column=f"{side}_name")
+            raise InputError(
+                f"code {codes[i]!r} and name {names[i]!r} are different authorities",
+                file=file,
+                row=int(frame.loc[i, "_row"]),
+                column=f"{side}_name",
+            )
     return keys
 
 
-def _write_set(store: Store, set_id: str, label: str | None, method: str,
-               source: str | None, params: Mapping[str, Any],
-               valid_for: str | None, rows: pd.DataFrame, replace: bool) -> None:
-    exists = store.con.execute("SELECT count(*) FROM neighbour_sets WHERE set_id = ?",
-                               [set_id]).fetchall()[0][0]
+def _write_set(
+    store: Store,
+    set_id: str,
+    label: str | None,
+    method: str,
+    source: str | None,
+    params: Mapping[str, Any],
+    valid_for: str | None,
+    rows: pd.DataFrame,
+    replace: bool,
+) -> None:
+    exists = store.con.execute(
+        "SELECT count(*) FROM neighbour_sets WHERE set_id = ?", [set_id]
+    ).fetchall()[0][0]
     if exists and not replace:
-        raise InputError(f"neighbour set {set_id!r} exists: choose another set id or "
-                         "replace it (replace=True, --replace)")
+        raise InputError(
+            f"neighbour set {set_id!r} exists: choose another set id or "
+            "replace it (replace=True, --replace)"
+        )
     table = rows[["la_code", "neighbour_code", "rank", "distance", "closeness"]]
     table = table.assign(set_id=set_id)
     store.con.register("_nb_rows", table)
@@ -501,14 +626,15 @@ def _write_set(store: Store, set_id: str, label: str | None, method: str,
         store.con.execute(
             "INSERT INTO neighbour_sets (set_id, label, method, source, params, "
             "valid_for) VALUES (?, ?, ?, ?, ?, ?)",
-            [set_id, label, method, source, json.dumps(params, default=str),
-             valid_for])
+            [set_id, label, method, source, json.dumps(params, default=str), valid_for],
+        )
         store.con.execute(
             """INSERT INTO neighbours (set_id, la_code, neighbour_code, rank,
                                        distance, closeness)
                SELECT set_id, la_code, neighbour_code, CAST(rank AS INTEGER),
                       CAST(distance AS DOUBLE), NULLIF(CAST(closeness AS VARCHAR), '')
-               FROM _nb_rows""")
+               FROM _nb_rows"""
+        )
         store.con.execute("COMMIT")
     except Exception:
         store.con.execute("ROLLBACK")
@@ -525,12 +651,15 @@ def _set_frame(store: Store, set_id: str) -> pd.DataFrame:
            FROM neighbours n
            LEFT JOIN authorities a ON a.la_code = n.la_code
            LEFT JOIN authorities b ON b.la_code = n.neighbour_code
-           WHERE n.set_id = ? ORDER BY a.la_name, n.la_code, n.rank""", [set_id])
+           WHERE n.set_id = ? ORDER BY a.la_name, n.la_code, n.rank""",
+        [set_id],
+    )
 
 
 def _empty_excluded() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object)
-                         for c in ("la_code", "la_name", "reason")})
+    return pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in ("la_code", "la_name", "reason")}
+    )
 
 
 def load_neighbour_set(
@@ -628,50 +757,77 @@ def load_neighbour_set(
     method = method or "user-supplied"
     day = _as_of(valid_for)
     if day is None:
-        issues.add("no-valid-for", "no valid_for: codes resolved to today's "
-                   "authorities and none left out for not existing",
-                   severity="info")
+        issues.add(
+            "no-valid-for",
+            "no valid_for: codes resolved to today's "
+            "authorities and none left out for not existing",
+            severity="info",
+        )
     if frame.empty:
         raise InputError("no neighbours in the file", file=file)
-    frame = frame.assign(la_key=_resolve_rows(frame, "la", day, file),
-                         nb_key=_resolve_rows(frame, "neighbour", day, file))
+    frame = frame.assign(
+        la_key=_resolve_rows(frame, "la", day, file),
+        nb_key=_resolve_rows(frame, "neighbour", day, file),
+    )
     own = frame["la_key"] == frame["nb_key"]
     if own.any():
         k = int(np.argmax(own.to_numpy()))
-        raise InputError("an authority is listed as its own neighbour", file=file,
-                         row=int(frame["_row"].iloc[k]), column="neighbour_code")
+        raise InputError(
+            "an authority is listed as its own neighbour",
+            file=file,
+            row=int(frame["_row"].iloc[k]),
+            column="neighbour_code",
+        )
     twice = frame.duplicated(["la_key", "nb_key"])
     if twice.any():
         k = int(np.argmax(twice.to_numpy()))
-        raise InputError("the same neighbour is listed twice for one authority",
-                         file=file, row=int(frame["_row"].iloc[k]),
-                         column="neighbour_code")
+        raise InputError(
+            "the same neighbour is listed twice for one authority",
+            file=file,
+            row=int(frame["_row"].iloc[k]),
+            column="neighbour_code",
+        )
     valid = _valid_on(store, day)
     names = valid["la_name"]
     la_ok = frame["la_key"].map(valid["exists"]).fillna(False).astype(bool)
     nb_ok = frame["nb_key"].map(valid["exists"]).fillna(False).astype(bool)
     when = day.isoformat() if day else ""
     gone_la = frame.loc[~la_ok, "la_key"].unique()
-    excluded = pd.DataFrame({"la_code": gone_la,
-                             "la_name": pd.Series(gone_la).map(names).to_numpy(),
-                             "reason": f"did not exist on {when}"})
+    excluded = pd.DataFrame(
+        {
+            "la_code": gone_la,
+            "la_name": pd.Series(gone_la).map(names).to_numpy(),
+            "reason": f"did not exist on {when}",
+        }
+    )
     dropped_nb = frame[la_ok & ~nb_ok]
     if len(dropped_nb):
         per = dropped_nb.groupby("nb_key")["la_key"].nunique()
         for code, count in per.items():
-            issues.add("not-a-neighbour", f"{names.get(code, code)} ({code}) did not "
-                       f"exist on {when}: dropped as a neighbour of {count} "
-                       "authorities (ranks kept as published)", severity="warning")
-    rows = frame[la_ok & nb_ok].rename(columns={"la_code": "_c", "neighbour_code":
-                                                "_n"})
+            issues.add(
+                "not-a-neighbour",
+                f"{names.get(code, code)} ({code}) did not "
+                f"exist on {when}: dropped as a neighbour of {count} "
+                "authorities (ranks kept as published)",
+                severity="warning",
+            )
+    rows = frame[la_ok & nb_ok].rename(
+        columns={"la_code": "_c", "neighbour_code": "_n"}
+    )
     rows = rows.assign(la_code=rows["la_key"], neighbour_code=rows["nb_key"])
     if rows.empty:
         raise InputError(f"no authority in the file existed on {when}", file=file)
-    _write_set(store, set_id, label, method, source, params, valid_for, rows,
-               replace)
-    return NeighbourSet(set_id, label, method, valid_for, _set_frame(store, set_id),
-                        excluded.sort_values("la_name").reset_index(drop=True),
-                        issues, params)
+    _write_set(store, set_id, label, method, source, params, valid_for, rows, replace)
+    return NeighbourSet(
+        set_id,
+        label,
+        method,
+        valid_for,
+        _set_frame(store, set_id),
+        excluded.sort_values("la_name").reset_index(drop=True),
+        issues,
+        params,
+    )
 
 
 def compute_neighbours(
@@ -766,8 +922,9 @@ def compute_neighbours(
     if isinstance(weights, Mapping):
         unknown = set(weights) - set(variables)
         if unknown:
-            raise InputError("weights for variables not in the model: "
-                             + ", ".join(sorted(unknown)))
+            raise InputError(
+                "weights for variables not in the model: " + ", ".join(sorted(unknown))
+            )
         w = np.array([float(weights.get(v, 1.0)) for v in variables])
     elif weights is None:
         w = np.ones(len(variables))
@@ -781,8 +938,7 @@ def compute_neighbours(
         raise InputError("k must be at least 1")
     if rebase not in ("authority", "overall"):
         raise InputError("rebase must be 'authority' or 'overall'")
-    if valid_for is None and isinstance(period, str) and not re.search(r"[:,]",
-                                                                       period):
+    if valid_for is None and isinstance(period, str) and not re.search(r"[:,]", period):
         valid_for = period
     day = _as_of(valid_for)
     data = read_la_values(store, variables, period=period, breakdown=breakdown)
@@ -795,29 +951,41 @@ def compute_neighbours(
     values = values[~values.index.isin(user["la_code"])]
     exists = values.index.map(valid["exists"]).fillna(False).astype(bool)
     if day is not None and (~exists).any():
-        left.append(pd.DataFrame({"la_code": values.index[~exists],
-                                  "reason": f"did not exist on {day.isoformat()}"}))
+        left.append(
+            pd.DataFrame(
+                {
+                    "la_code": values.index[~exists],
+                    "reason": f"did not exist on {day.isoformat()}",
+                }
+            )
+        )
         values = values[exists]
     why = _missing_reasons(values, data.reasons.reindex(values.index), variables)
     gap = (why != "").to_numpy()
-    left.append(pd.DataFrame({"la_code": values.index[gap],
-                              "reason": why[gap].to_numpy()}))
+    left.append(
+        pd.DataFrame({"la_code": values.index[gap], "reason": why[gap].to_numpy()})
+    )
     values = values[~gap]
     issues = IssueLog()
     n = len(values)
     if n < 2:
         raise InputError(f"only {n} authorities have every variable: need two")
     if k > n - 1:
-        issues.add("k-reduced", f"only {n} authorities: k reduced from {k} to "
-                   f"{n - 1}", severity="warning")
+        issues.add(
+            "k-reduced",
+            f"only {n} authorities: k reduced from {k} to {n - 1}",
+            severity="warning",
+        )
         k = n - 1
     x = values.to_numpy(dtype=float)
     mean = x.mean(axis=0)
     sd = x.std(axis=0, ddof=1)
     flat = ~(sd > 0)
     if flat.any():
-        raise InputError("no variation across authorities in "
-                         + ", ".join(np.asarray(variables)[flat]))
+        raise InputError(
+            "no variation across authorities in "
+            + ", ".join(np.asarray(variables)[flat])
+        )
     z = (x - mean) / sd
     dist = cdist(z, z, "euclidean", w=w)
     np.fill_diagonal(dist, np.inf)
@@ -827,33 +995,52 @@ def compute_neighbours(
     order = np.argsort(key, axis=1, kind="stable")[:, :k]
     near = np.take_along_axis(dist, order, axis=1)
     finite = np.where(np.isfinite(dist), dist, -np.inf)
-    scale = (finite.max(axis=1, keepdims=True) if rebase == "authority"
-             else finite.max())
+    scale = finite.max(axis=1, keepdims=True) if rebase == "authority" else finite.max()
     rebased = near / scale
     codes = values.index.to_numpy()
-    rows = pd.DataFrame({
-        "la_code": np.repeat(codes, k),
-        "neighbour_code": codes[order].ravel(),
-        "rank": np.tile(np.arange(1, k + 1), n),
-        "distance": near.ravel(),
-        "closeness": np.char.mod("%.6f", rebased.ravel()),
-    })
-    params = {"variables": variables, "weights": w.tolist(), "k": k,
-              "period": period, "periods": data.periods, "rebase": rebase,
-              "standardise": "z-score, sample SD", "means": mean.tolist(),
-              "sds": sd.tolist(), "exclude": exclude, "breakdown": breakdown,
-              "distance": "weighted Euclidean (scipy cdist, w)",
-              "ties": "broken by la_code"}
-    _write_set(store, set_id, label or f"computed from {', '.join(variables)}",
-               "computed", "lacompare.compute_neighbours", params, valid_for, rows,
-               replace)
+    rows = pd.DataFrame(
+        {
+            "la_code": np.repeat(codes, k),
+            "neighbour_code": codes[order].ravel(),
+            "rank": np.tile(np.arange(1, k + 1), n),
+            "distance": near.ravel(),
+            "closeness": np.char.mod("%.6f", rebased.ravel()),
+        }
+    )
+    params = {
+        "variables": variables,
+        "weights": w.tolist(),
+        "k": k,
+        "period": period,
+        "periods": data.periods,
+        "rebase": rebase,
+        "standardise": "z-score, sample SD",
+        "means": mean.tolist(),
+        "sds": sd.tolist(),
+        "exclude": exclude,
+        "breakdown": breakdown,
+        "distance": "weighted Euclidean (scipy cdist, w)",
+        "ties": "broken by la_code",
+    }
+    _write_set(
+        store,
+        set_id,
+        label or f"computed from {', '.join(variables)}",
+        "computed",
+        "lacompare.compute_neighbours",
+        params,
+        valid_for,
+        rows,
+        replace,
+    )
     excluded = pd.concat(left, ignore_index=True)
     excluded.insert(1, "la_name", excluded["la_code"].map(valid["la_name"]))
     excluded = excluded.sort_values(["la_name", "la_code"]).reset_index(drop=True)
     out = _set_frame(store, set_id)
     out["rebased"] = pd.to_numeric(out["closeness"], errors="coerce")
-    return NeighbourSet(set_id, label, "computed", valid_for, out, excluded,
-                        issues, params)
+    return NeighbourSet(
+        set_id, label, "computed", valid_for, out, excluded, issues, params
+    )
 
 
 def list_neighbour_sets(store: Store) -> pd.DataFrame:
@@ -871,25 +1058,38 @@ def list_neighbour_sets(store: Store) -> pd.DataFrame:
                   count(DISTINCT n.la_code) AS authorities, count(n.la_code) AS rows,
                   s.source, s.created_at
            FROM neighbour_sets s LEFT JOIN neighbours n USING (set_id)
-           GROUP BY ALL ORDER BY s.created_at, s.set_id""")
+           GROUP BY ALL ORDER BY s.created_at, s.set_id"""
+    )
 
 
 def _default_set(store: Store, set_id: str | None) -> str:
-    sets = [r[0] for r in store.con.execute(
-        "SELECT set_id FROM neighbour_sets ORDER BY created_at").fetchall()]
+    sets = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT set_id FROM neighbour_sets ORDER BY created_at"
+        ).fetchall()
+    ]
     if set_id is not None:
         if set_id not in sets:
-            raise InputError(f"no neighbour set {set_id!r} in the store"
-                             + (f"; sets: {', '.join(sets)}" if sets else
-                                " (load one: lacompare neighbours load)"))
+            raise InputError(
+                f"no neighbour set {set_id!r} in the store"
+                + (
+                    f"; sets: {', '.join(sets)}"
+                    if sets
+                    else " (load one: lacompare neighbours load)"
+                )
+            )
         return set_id
     if len(sets) == 1:
         return sets[0]
     if not sets:
-        raise InputError("no neighbour sets in the store (load one: lacompare "
-                         "neighbours load dfe-2025)")
-    raise InputError("several neighbour sets in the store; choose one: "
-                     + ", ".join(sets))
+        raise InputError(
+            "no neighbour sets in the store (load one: lacompare "
+            "neighbours load dfe-2025)"
+        )
+    raise InputError(
+        "several neighbour sets in the store; choose one: " + ", ".join(sets)
+    )
 
 
 def neighbours_of(
@@ -938,11 +1138,12 @@ def neighbours_of(
     from lacompare.store import authority_key
 
     set_id = _default_set(store, set_id)
-    valid_for = store.con.execute("SELECT valid_for FROM neighbour_sets WHERE "
-                                  "set_id = ?", [set_id]).fetchall()[0][0]
+    valid_for = store.con.execute(
+        "SELECT valid_for FROM neighbour_sets WHERE set_id = ?", [set_id]
+    ).fetchall()[0][0]
     present = store.con.execute(
-        "SELECT count(*) FROM neighbours WHERE set_id = ? AND la_code = ?",
-        [set_id, la]).fetchall()[0][0]
+        "SELECT count(*) FROM neighbours WHERE set_id = ? AND la_code = ?", [set_id, la]
+    ).fetchall()[0][0]
     if present:
         key = la
     else:
@@ -953,8 +1154,9 @@ def neighbours_of(
     frame = _set_frame(store, set_id)
     frame = frame[frame["la_code"] == key].reset_index(drop=True)
     if frame.empty:
-        name = store.con.execute("SELECT la_name FROM authorities WHERE la_code = ?",
-                                 [key]).fetchall()
+        name = store.con.execute(
+            "SELECT la_name FROM authorities WHERE la_code = ?", [key]
+        ).fetchall()
         shown = f"{name[0][0]} ({key})" if name else key
         raise InputError(f"{shown} has no neighbours in set {set_id!r}")
     frame.insert(0, "set_id", set_id)
@@ -963,10 +1165,13 @@ def neighbours_of(
         day = _as_of(period)
         ok = frame["neighbour_code"].map(_valid_on(store, day)["exists"])
         ok = ok.fillna(False).astype(bool)
-        excluded = pd.DataFrame({
-            "la_code": frame.loc[~ok, "neighbour_code"].to_numpy(),
-            "la_name": frame.loc[~ok, "neighbour_name"].to_numpy(),
-            "reason": f"did not exist on {day.isoformat() if day else ''}"})
+        excluded = pd.DataFrame(
+            {
+                "la_code": frame.loc[~ok, "neighbour_code"].to_numpy(),
+                "la_name": frame.loc[~ok, "neighbour_name"].to_numpy(),
+                "reason": f"did not exist on {day.isoformat() if day else ''}",
+            }
+        )
         frame = frame[ok].reset_index(drop=True)
     frame.attrs["excluded"] = excluded.to_dict("records")
     return frame
@@ -1001,8 +1206,10 @@ class SetComparison:
             f"nearest neighbour for {s['same_first']}",
         ]
         if len(self.codes_followed):
-            lines.append("matched across a change of code: " + ", ".join(
-                self.codes_followed["la_name"].astype(str)))
+            lines.append(
+                "matched across a change of code: "
+                + ", ".join(self.codes_followed["la_name"].astype(str))
+            )
         return lines
 
 
@@ -1012,8 +1219,7 @@ def _continuations(store: Store) -> dict[str, str]:
     North Yorkshire and Somerset became unitary in 2023 with new ONS codes; their
     area did not change, so a set keyed the old way matches one keyed the new way.
     """
-    frame = store.query(
-        "SELECT la_code, predecessors, successors FROM authorities")
+    frame = store.query("SELECT la_code, predecessors, successors FROM authorities")
     succ = frame.set_index("la_code")["successors"].dropna()
     pred = frame.set_index("la_code")["predecessors"].dropna()
     one = succ[~succ.str.contains(";")]
@@ -1061,15 +1267,20 @@ def compare_neighbour_sets(
     mapping = _continuations(store) if follow_codes else {}
     frame = store.query(
         "SELECT set_id, la_code, neighbour_code, rank FROM neighbours "
-        "WHERE set_id IN (?, ?)", [set_a, set_b])
-    followed = sorted(set(frame["la_code"]) & set(mapping)
-                      | set(frame["neighbour_code"]) & set(mapping))
+        "WHERE set_id IN (?, ?)",
+        [set_a, set_b],
+    )
+    followed = sorted(
+        set(frame["la_code"]) & set(mapping)
+        | set(frame["neighbour_code"]) & set(mapping)
+    )
     frame["la_code"] = frame["la_code"].replace(mapping)
     frame["neighbour_code"] = frame["neighbour_code"].replace(mapping)
     a = frame[frame["set_id"] == set_a]
     b = frame[frame["set_id"] == set_b]
     names = store.query("SELECT la_code, la_name FROM authorities").set_index(
-        "la_code")["la_name"]
+        "la_code"
+    )["la_name"]
     shared = a.merge(b, on=["la_code", "neighbour_code"])
     shared = shared.assign(name=shared["neighbour_code"].map(names))
     na = a.groupby("la_code").size().rename("n_a")
@@ -1084,8 +1295,12 @@ def compare_neighbour_sets(
     same = first_a.merge(first_b, on=["la_code", "neighbour_code"])["la_code"]
     per["same_first"] = per.index.isin(same)
     per["same_first"] = per["same_first"].where(both)
-    per["shared_names"] = shared.sort_values("rank_x").groupby("la_code")[
-        "name"].agg(lambda s: "; ".join(s.astype(str))).reindex(per.index)
+    per["shared_names"] = (
+        shared.sort_values("rank_x")
+        .groupby("la_code")["name"]
+        .agg(lambda s: "; ".join(s.astype(str)))
+        .reindex(per.index)
+    )
     per.insert(0, "la_name", per.index.map(names))
     per = per.reset_index(names="la_code").sort_values(["la_name", "la_code"])
     per = per.reset_index(drop=True)
@@ -1094,7 +1309,8 @@ def compare_neighbour_sets(
     inside = per[both.reindex(per["la_code"]).to_numpy()]
     counts = inside["shared"].astype(int).value_counts().sort_index()
     summary = {
-        "set_a": set_a, "set_b": set_b,
+        "set_a": set_a,
+        "set_b": set_b,
         "authorities_in_both": int(len(inside)),
         "only_in_a": int(per["n_b"].isna().sum()),
         "only_in_b": int(per["n_a"].isna().sum()),
@@ -1106,7 +1322,8 @@ def compare_neighbour_sets(
         "same_first": int(inside["same_first"].astype(bool).sum()),
         "shared_counts": {int(k): int(v) for k, v in counts.items()},
     }
-    codes = pd.DataFrame({"la_code": followed,
-                          "successor": [mapping[c] for c in followed]})
+    codes = pd.DataFrame(
+        {"la_code": followed, "successor": [mapping[c] for c in followed]}
+    )
     codes["la_name"] = codes["la_code"].map(names)
     return SetComparison(set_a, set_b, per, summary, codes)

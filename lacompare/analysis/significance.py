@@ -81,8 +81,14 @@ CI_METHODS = {
 
 _STAT_NAMES = {"pearson": "r", "spearman": "r_s", "kendall": "tau_b"}
 _LABELS = {"pearson": "Pearson", "spearman": "Spearman", "kendall": "Kendall"}
-_ADJUST = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh",
-           "bonferroni": "bonferroni", "by": "fdr_by", "fdr_by": "fdr_by"}
+_ADJUST = {
+    "holm": "holm",
+    "bh": "fdr_bh",
+    "fdr_bh": "fdr_bh",
+    "bonferroni": "bonferroni",
+    "by": "fdr_by",
+    "fdr_by": "fdr_by",
+}
 NO_ROW = "no row in the store"
 # Pairs ranked again on their shared authorities, per vectorised batch (cells).
 _BATCH_CELLS = 2_000_000
@@ -121,7 +127,8 @@ def authority_frame(store: Store) -> pd.DataFrame:
         """SELECT la_code, dfe_code, la_name, region, region_code,
                   coalesce(london_region, region) AS london_region, la_type,
                   valid_from, valid_to, predecessors, successors
-           FROM authorities ORDER BY la_code""")
+           FROM authorities ORDER BY la_code"""
+    )
     return frame.set_index("la_code")
 
 
@@ -136,12 +143,16 @@ def _period_sql(spec: Any) -> tuple[str, list[Any], str]:
             try:
                 a, b = int(start.strip()[:4]), int(end.strip()[:4])
             except ValueError:
-                raise InputError(f"period range {text!r}: use YEAR:YEAR, e.g. "
-                                 "2013:2017") from None
+                raise InputError(
+                    f"period range {text!r}: use YEAR:YEAR, e.g. 2013:2017"
+                ) from None
             if a > b:
                 raise InputError(f"period range {text!r} ends before it starts")
-            return ("AND TRY_CAST(substr(o.period, 1, 4) AS INTEGER) BETWEEN ? AND ?",
-                    [a, b], f"{a}:{b}")
+            return (
+                "AND TRY_CAST(substr(o.period, 1, 4) AS INTEGER) BETWEEN ? AND ?",
+                [a, b],
+                f"{a}:{b}",
+            )
         if "," in text:
             spec = [p.strip() for p in text.split(",") if p.strip()]
         else:
@@ -153,20 +164,30 @@ def _period_sql(spec: Any) -> tuple[str, list[Any], str]:
 
 
 def _unknown_measure(store: Store, measure: str, breakdown: str) -> InputError:
-    known = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT measure FROM observations ORDER BY 1").fetchall()]
+    known = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT measure FROM observations ORDER BY 1"
+        ).fetchall()
+    ]
     if measure in known:
         rows = store.con.execute(
             "SELECT DISTINCT breakdown FROM observations WHERE measure = ? "
-            "ORDER BY 1 LIMIT 5", [measure]).fetchall()
-        return InputError(f"measure {measure!r} has no values with breakdown "
-                          f"{breakdown!r}; breakdowns: "
-                          + ", ".join(repr(r[0]) for r in rows)
-                          + f" (choose one as {measure}[breakdown])")
+            "ORDER BY 1 LIMIT 5",
+            [measure],
+        ).fetchall()
+        return InputError(
+            f"measure {measure!r} has no values with breakdown "
+            f"{breakdown!r}; breakdowns: "
+            + ", ".join(repr(r[0]) for r in rows)
+            + f" (choose one as {measure}[breakdown])"
+        )
     from lacompare.catalogue import unknown_measure_hint
 
-    return InputError(f"no observations of measure {measure!r} in the store"
-                      + unknown_measure_hint(measure, list(known)))
+    return InputError(
+        f"no observations of measure {measure!r} in the store"
+        + unknown_measure_hint(measure, list(known))
+    )
 
 
 @dataclass
@@ -187,8 +208,9 @@ class LaValues:
     breakdowns: dict[str, str] = field(default_factory=dict)
 
 
-def _choose_variables(measures: Sequence[str], period: PeriodSpec, breakdown: str
-                      ) -> dict[str, tuple[str, str, Any]]:
+def _choose_variables(
+    measures: Sequence[str], period: PeriodSpec, breakdown: str
+) -> dict[str, tuple[str, str, Any]]:
     """Each variable's column name → (measure, breakdown, period spec).
 
     A variable names its own breakdown (``measure[breakdown]``) and period
@@ -208,18 +230,28 @@ def _choose_variables(measures: Sequence[str], period: PeriodSpec, breakdown: st
         unknown = []
         for key, spec in period.items():
             name = parse_variable(key).name
-            hits = ([name] if name in parsed else
-                    [n for n, v in parsed.items() if v.measure == name])
+            hits = (
+                [name]
+                if name in parsed
+                else [n for n, v in parsed.items() if v.measure == name]
+            )
             if not hits:
                 unknown.append(str(key))
             own.update(dict.fromkeys(hits, spec))
         if unknown:
-            raise InputError("period given for measures not asked about: "
-                             + ", ".join(sorted(unknown)))
+            raise InputError(
+                "period given for measures not asked about: "
+                + ", ".join(sorted(unknown))
+            )
     chosen = {}
     for name, var in parsed.items():
-        spec = (var.period if var.period is not None
-                else own.get(name) if isinstance(period, Mapping) else period)
+        spec = (
+            var.period
+            if var.period is not None
+            else own.get(name)
+            if isinstance(period, Mapping)
+            else period
+        )
         bd = var.breakdown if var.breakdown is not None else breakdown
         chosen[name] = (var.measure, bd, spec)
     return chosen
@@ -298,8 +330,10 @@ def read_la_values(
         # A value loaded from several sources is read from the latest load, as
         # derive and compare read it (never an average of two vintages); 'latest'
         # is then the measure's latest period among rows of this breakdown.
-        qualify = ("QUALIFY row_number() OVER (PARTITION BY o.la_code, o.measure, "
-                   "o.period ORDER BY o.source_id DESC) = 1")
+        qualify = (
+            "QUALIFY row_number() OVER (PARTITION BY o.la_code, o.measure, "
+            "o.period ORDER BY o.source_id DESC) = 1"
+        )
         if spec is None:
             qualify += " AND o.period = max(o.period) OVER (PARTITION BY o.measure)"
         rows = store.query(
@@ -315,12 +349,16 @@ def read_la_values(
                       WHERE o.breakdown = ? AND o.measure IN (SELECT unnest(?))
                       {cond} {qualify})
                 GROUP BY la_code, measure""",
-            [bd, sorted({m for m, _ in pairs}), *params])
+            [bd, sorted({m for m, _ in pairs}), *params],
+        )
         # One column per variable: a measure read twice under one breakdown and
         # period (written two ways) is copied, not queried again.
         wanted = pd.DataFrame(pairs, columns=["measure", "name"])
-        parts.append(rows.merge(wanted, on="measure").drop(columns="measure")
-                     .rename(columns={"name": "measure"}))
+        parts.append(
+            rows.merge(wanted, on="measure")
+            .drop(columns="measure")
+            .rename(columns={"name": "measure"})
+        )
     long = pd.concat(parts, ignore_index=True)
     found = set(long["measure"].unique())
     for name in names:
@@ -328,37 +366,57 @@ def read_la_values(
             measure, bd, spec = chosen[name]
             has_any = store.con.execute(
                 "SELECT list(DISTINCT period ORDER BY period) FROM observations "
-                "WHERE measure = ? AND breakdown = ?", [measure, bd]).fetchall()[0][0]
+                "WHERE measure = ? AND breakdown = ?",
+                [measure, bd],
+            ).fetchall()[0][0]
             if not has_any:
                 raise _unknown_measure(store, measure, bd)
-            raise InputError(f"measure {name!r} has no observations in period "
-                             f"{_period_sql(spec)[2]!r}; its periods: "
-                             + ", ".join(has_any))
-    used = (long[["measure", "periods"]].explode("periods").drop_duplicates()
-            .groupby("measure")["periods"].agg(sorted))
+            raise InputError(
+                f"measure {name!r} has no observations in period "
+                f"{_period_sql(spec)[2]!r}; its periods: " + ", ".join(has_any)
+            )
+    used = (
+        long[["measure", "periods"]]
+        .explode("periods")
+        .drop_duplicates()
+        .groupby("measure")["periods"]
+        .agg(sorted)
+    )
     periods = {m: list(used[m]) for m in names}
     values = long.pivot(index="la_code", columns="measure", values="value")
     values = values.reindex(columns=names).astype(float)
     if registry:
         from lacompare.store._periods import period_as_of
 
-        days = [d for ps in periods.values() for p in ps
-                if (d := period_as_of(p)) is not None]
+        days = [
+            d
+            for ps in periods.values()
+            for p in ps
+            if (d := period_as_of(p)) is not None
+        ]
         if days:
             day = max(days)
-            there = [r[0] for r in store.con.execute(
-                "SELECT la_code FROM authorities WHERE (valid_from IS NULL OR "
-                "valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
-                [day, day]).fetchall()]
+            there = [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT la_code FROM authorities WHERE (valid_from IS NULL OR "
+                    "valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
+                    [day, day],
+                ).fetchall()
+            ]
             values = values.reindex(values.index.union(pd.Index(there)))
     values = values.sort_index()
     reason = long["missing_reason"].where(long["missing_reason"].notna(), None)
     label = long["label"]
     text = np.where(
-        long["value"].notna(), "",
-        np.where(reason.notna(), reason.astype(object),
-                 np.where(label.notna(), "text value: " + label.astype(object),
-                          "no value")))
+        long["value"].notna(),
+        "",
+        np.where(
+            reason.notna(),
+            reason.astype(object),
+            np.where(label.notna(), "text value: " + label.astype(object), "no value"),
+        ),
+    )
     long = long.assign(_reason=text)
     reasons = long.pivot(index="la_code", columns="measure", values="_reason")
     reasons = reasons.reindex(index=values.index, columns=names)
@@ -366,8 +424,9 @@ def read_la_values(
     labels = long.pivot(index="la_code", columns="measure", values="label")
     labels = labels.reindex(index=values.index, columns=names)
     values.columns.name = reasons.columns.name = labels.columns.name = None
-    return LaValues(values, reasons, periods, labels,
-                    {name: chosen[name][1] for name in names})
+    return LaValues(
+        values, reasons, periods, labels, {name: chosen[name][1] for name in names}
+    )
 
 
 def _excluded_frame(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
@@ -383,21 +442,29 @@ def _excluded_text(excluded: pd.DataFrame) -> str:
     """'Name (reason); ...' for a one-line CSV cell."""
     if excluded.empty:
         return ""
-    names = excluded["la_name"].astype(object).where(excluded["la_name"].notna(),
-                                                     excluded["la_code"])
+    names = (
+        excluded["la_name"]
+        .astype(object)
+        .where(excluded["la_name"].notna(), excluded["la_code"])
+    )
     return "; ".join(names.astype(str) + " (" + excluded["reason"].astype(str) + ")")
 
 
-def _missing_reasons(values: pd.DataFrame, reasons: pd.DataFrame,
-                     columns: Sequence[str], labels: Mapping[str, str] | None = None
-                     ) -> pd.Series:
+def _missing_reasons(
+    values: pd.DataFrame,
+    reasons: pd.DataFrame,
+    columns: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> pd.Series:
     """One text per authority naming every missing column and why ('' if none)."""
     out = pd.Series("", index=values.index, dtype=object)
     for col in columns:
         name = (labels or {}).get(col, col)
-        piece = np.where(values[col].isna(),
-                         "no value for " + name + " (" + reasons[col].astype(str)
-                         + ")", "")
+        piece = np.where(
+            values[col].isna(),
+            "no value for " + name + " (" + reasons[col].astype(str) + ")",
+            "",
+        )
         joiner = np.where((out != "") & (piece != ""), "; ", "")
         out = out + joiner + piece
     # An authority of the period with no rows at all gets one short reason.
@@ -417,9 +484,14 @@ class _Prepared:
     breakdowns: dict[str, str]
 
 
-def _prepare(store: Store, measures: Sequence[str], period: PeriodSpec,
-             exclude: str | Sequence[str] | None, breakdown: str,
-             complete: bool = True) -> _Prepared:
+def _prepare(
+    store: Store,
+    measures: Sequence[str],
+    period: PeriodSpec,
+    exclude: str | Sequence[str] | None,
+    breakdown: str,
+    complete: bool = True,
+) -> _Prepared:
     """Values for the measures, minus user exclusions and gaps.
 
     With ``complete``, an authority missing any measure is left out; otherwise only
@@ -434,18 +506,23 @@ def _prepare(store: Store, measures: Sequence[str], period: PeriodSpec,
     if complete:
         why = _missing_reasons(values, reasons, list(values.columns))
         gap = (why != "").to_numpy()
-        rows.append(pd.DataFrame({"la_code": values.index[gap],
-                                  "reason": why[gap].to_numpy()}))
+        rows.append(
+            pd.DataFrame({"la_code": values.index[gap], "reason": why[gap].to_numpy()})
+        )
     else:
         gap = (reasons == NO_ROW).all(axis=1).to_numpy()
-        rows.append(pd.DataFrame({"la_code": values.index[gap],
-                                  "reason": "no data in the store for any of the "
-                                  "measures"}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "la_code": values.index[gap],
+                    "reason": "no data in the store for any of the measures",
+                }
+            )
+        )
     values, reasons = values[~gap], reasons[~gap]
     excluded = _excluded_frame(store, pd.concat(rows, ignore_index=True))
     labels = data.labels.reindex(values.index)
-    return _Prepared(values, excluded, data.periods, labels, reasons,
-                     data.breakdowns)
+    return _Prepared(values, excluded, data.periods, labels, reasons, data.breakdowns)
 
 
 def _name_frame(store: Store, index: pd.Index) -> pd.DataFrame:
@@ -456,8 +533,7 @@ def _name_frame(store: Store, index: pd.Index) -> pd.DataFrame:
 # -------------------------------------------------------------------- correlation
 
 
-def _fisher_ci(r: float, n: int, method: str, confidence: float
-               ) -> tuple[float, float]:
+def _fisher_ci(r: float, n: int, method: str, confidence: float) -> tuple[float, float]:
     from scipy import stats
 
     lost = 4 if method == "kendall" else 3
@@ -509,16 +585,29 @@ class Correlation:
     def to_frame(self) -> pd.DataFrame:
         """One row: x, y, method, statistic, r, p, n, CI, excluded count and list."""
         left = _excluded_text(self.excluded)
-        return pd.DataFrame([{
-            "x": self.x, "y": self.y, "method": self.method,
-            "statistic": self.statistic_name, "r": self.r, "p": self.p,
-            "n": self.n, "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "confidence": self.confidence, "ci_method": self.ci_method,
-            "x_periods": ",".join(self.periods.get(self.x, [])),
-            "y_periods": ",".join(self.periods.get(self.y, [])),
-            "x_breakdown": self.breakdowns.get(self.x, ""),
-            "y_breakdown": self.breakdowns.get(self.y, ""),
-            "excluded_n": len(self.excluded), "excluded": left}])
+        return pd.DataFrame(
+            [
+                {
+                    "x": self.x,
+                    "y": self.y,
+                    "method": self.method,
+                    "statistic": self.statistic_name,
+                    "r": self.r,
+                    "p": self.p,
+                    "n": self.n,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "confidence": self.confidence,
+                    "ci_method": self.ci_method,
+                    "x_periods": ",".join(self.periods.get(self.x, [])),
+                    "y_periods": ",".join(self.periods.get(self.y, [])),
+                    "x_breakdown": self.breakdowns.get(self.x, ""),
+                    "y_breakdown": self.breakdowns.get(self.y, ""),
+                    "excluded_n": len(self.excluded),
+                    "excluded": left,
+                }
+            ]
+        )
 
     def describe(self) -> str:
         """The result in one sentence, as a report would print it.
@@ -532,11 +621,16 @@ class Correlation:
         'Spearman r_s = 0.500 (95% CI 0.170 to 0.730), p = 0.010, n ='
         """
         pct = f"{self.confidence:.0%}"
-        ci = ("" if not np.isfinite(self.ci_low) else
-              f" ({pct} CI {self.ci_low:.3f} to {self.ci_high:.3f})")
-        return (f"{_LABELS[self.method]} {self.statistic_name} = {self.r:.3f}{ci}, "
-                f"{format_p(self.p)}, n = {self.n}; "
-                f"{len(self.excluded)} authorities left out")
+        ci = (
+            ""
+            if not np.isfinite(self.ci_low)
+            else f" ({pct} CI {self.ci_low:.3f} to {self.ci_high:.3f})"
+        )
+        return (
+            f"{_LABELS[self.method]} {self.statistic_name} = {self.r:.3f}{ci}, "
+            f"{format_p(self.p)}, n = {self.n}; "
+            f"{len(self.excluded)} authorities left out"
+        )
 
 
 def correlate(
@@ -596,8 +690,9 @@ def correlate(
 
     method = method.lower()
     if method not in CORRELATION_METHODS:
-        raise InputError(f"method {method!r}: choose one of "
-                         + ", ".join(CORRELATION_METHODS))
+        raise InputError(
+            f"method {method!r}: choose one of " + ", ".join(CORRELATION_METHODS)
+        )
     if not 0 < confidence < 1:
         raise InputError("confidence must be between 0 and 1, e.g. 0.95")
     prep = _prepare(store, [x, y], period, exclude, breakdown)
@@ -617,11 +712,23 @@ def correlate(
         res = stats.kendalltau(xv, yv)
     r, p = float(res.statistic), float(res.pvalue)
     low, high = _fisher_ci(r, n, method, confidence)
-    data = _name_frame(store, prep.values.index).assign(
-        **{x: xv, y: yv}).reset_index()
-    return Correlation(x, y, method, r, p, n, low, high, confidence,
-                       CI_METHODS[method], prep.periods, prep.excluded, data,
-                       prep.breakdowns)
+    data = _name_frame(store, prep.values.index).assign(**{x: xv, y: yv}).reset_index()
+    return Correlation(
+        x,
+        y,
+        method,
+        r,
+        p,
+        n,
+        low,
+        high,
+        confidence,
+        CI_METHODS[method],
+        prep.periods,
+        prep.excluded,
+        data,
+        prep.breakdowns,
+    )
 
 
 def _rank_columns(values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -661,8 +768,9 @@ def _rowwise_r(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         da = np.where(w, a - np.where(w, a, 0).sum(axis=1, keepdims=True) / cnt, 0.0)
         db = np.where(w, b - np.where(w, b, 0).sum(axis=1, keepdims=True) / cnt, 0.0)
-        return (da * db).sum(axis=1) / np.sqrt((da * da).sum(axis=1)
-                                               * (db * db).sum(axis=1))
+        return (da * db).sum(axis=1) / np.sqrt(
+            (da * da).sum(axis=1) * (db * db).sum(axis=1)
+        )
 
 
 def _masked_r(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -699,8 +807,9 @@ def _p_from_r(r: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(r) & (df > 0), p, np.nan)
 
 
-def _rerank_mismatched(values: np.ndarray, present: np.ndarray, r: np.ndarray,
-                       n: np.ndarray, min_n: int) -> None:
+def _rerank_mismatched(
+    values: np.ndarray, present: np.ndarray, r: np.ndarray, n: np.ndarray, min_n: int
+) -> None:
     """Spearman r, in place, for pairs of columns missing different rows.
 
     Ranks over a column's own values are only right for a partner that misses the
@@ -718,8 +827,7 @@ def _rerank_mismatched(values: np.ndarray, present: np.ndarray, r: np.ndarray,
     pairs = int(apart.sum())
     if not pairs:
         return
-    _, group = np.unique(np.packbits(present, axis=0).T, axis=0,
-                         return_inverse=True)
+    _, group = np.unique(np.packbits(present, axis=0).T, axis=0, return_inverse=True)
     group = group.ravel()
     k = int(group.max()) + 1
     if k <= 100 and values.shape[1] * (k - 1) < 2 * pairs:
@@ -735,8 +843,9 @@ def _rerank_mismatched(values: np.ndarray, present: np.ndarray, r: np.ndarray,
                 ra -= ra.mean(axis=0)
                 rb -= rb.mean(axis=0)
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    block = (ra.T @ rb) / np.sqrt(np.outer((ra * ra).sum(axis=0),
-                                                           (rb * rb).sum(axis=0)))
+                    block = (ra.T @ rb) / np.sqrt(
+                        np.outer((ra * ra).sum(axis=0), (rb * rb).sum(axis=0))
+                    )
                 r[np.ix_(ca, cb)] = block
                 r[np.ix_(cb, ca)] = block.T
         return
@@ -745,7 +854,7 @@ def _rerank_mismatched(values: np.ndarray, present: np.ndarray, r: np.ndarray,
     vt, pt = values.T, present.T
     step = max(1, _BATCH_CELLS // max(1, values.shape[0]))
     for s in range(0, len(ii), step):
-        i, j = ii[s:s + step], jj[s:s + step]
+        i, j = ii[s : s + step], jj[s : s + step]
         both = pt[i] & pt[j]
         rank_i = _row_ranks(np.where(both, vt[i], np.inf))
         rank_j = _row_ranks(np.where(both, vt[j], np.inf))
@@ -782,18 +891,23 @@ class CorrelationMatrix:
         """
         names = list(self.r.columns)
         i, j = np.triu_indices(len(names), 1)
-        out = pd.DataFrame({
-            "x": np.asarray(names, dtype=object)[i],
-            "y": np.asarray(names, dtype=object)[j],
-            "r": self.r.to_numpy()[i, j], "p": self.p.to_numpy()[i, j],
-            "n": self.n.to_numpy()[i, j].astype(int)})
+        out = pd.DataFrame(
+            {
+                "x": np.asarray(names, dtype=object)[i],
+                "y": np.asarray(names, dtype=object)[j],
+                "r": self.r.to_numpy()[i, j],
+                "p": self.p.to_numpy()[i, j],
+                "n": self.n.to_numpy()[i, j].astype(int),
+            }
+        )
         if adjust:
             out[f"p_{adjust}"] = adjust_p(out["p"].to_numpy(), method=adjust)
         return out
 
 
-def pairwise_correlation(frame: pd.DataFrame, method: str = "spearman", *,
-                         min_n: int = 3) -> CorrelationMatrix:
+def pairwise_correlation(
+    frame: pd.DataFrame, method: str = "spearman", *, min_n: int = 3
+) -> CorrelationMatrix:
     """Correlate every pair of columns of a frame, each pair over its shared rows.
 
     Spearman ranks each column once and computes every pair's r with one matrix
@@ -825,8 +939,10 @@ def pairwise_correlation(frame: pd.DataFrame, method: str = "spearman", *,
     """
     method = method.lower()
     if method not in ("spearman", "pearson"):
-        raise InputError(f"matrix method {method!r}: use spearman or pearson "
-                         "(Kendall: correlate() one pair at a time)")
+        raise InputError(
+            f"matrix method {method!r}: use spearman or pearson "
+            "(Kendall: correlate() one pair at a time)"
+        )
     values = frame.to_numpy(dtype=float)
     present = np.isfinite(values)
     if method == "spearman":
@@ -846,7 +962,8 @@ def pairwise_correlation(frame: pd.DataFrame, method: str = "spearman", *,
         method,
         pd.DataFrame(r, index=cols, columns=cols),
         pd.DataFrame(p, index=cols, columns=cols),
-        pd.DataFrame(n.round().astype(int), index=cols, columns=cols))
+        pd.DataFrame(n.round().astype(int), index=cols, columns=cols),
+    )
 
 
 def correlation_matrix(
@@ -910,9 +1027,12 @@ def correlation_matrix(
     return result
 
 
-def adjust_p(pvalues: Sequence[float] | np.ndarray | pd.Series,
-             method: str = "holm", *, alpha: float = 0.05
-             ) -> np.ndarray | pd.Series:
+def adjust_p(
+    pvalues: Sequence[float] | np.ndarray | pd.Series,
+    method: str = "holm",
+    *,
+    alpha: float = 0.05,
+) -> np.ndarray | pd.Series:
     """Adjust p-values for multiple testing (statsmodels ``multipletests``).
 
     Parameters
@@ -956,15 +1076,18 @@ def adjust_p(pvalues: Sequence[float] | np.ndarray | pd.Series,
 def _group_text(values: pd.Series, labels: pd.Series) -> pd.Series:
     """A measure's value per authority as a group label ('1', '0', 'Yes')."""
     whole = values.notna() & (values == values.round())
-    num = np.where(whole, values.round().astype("Int64").astype(str),
-                   values.astype(str))
-    text = np.where(values.notna(), num,
-                    np.where(labels.notna(), labels.astype(object), None))
+    num = np.where(
+        whole, values.round().astype("Int64").astype(str), values.astype(str)
+    )
+    text = np.where(
+        values.notna(), num, np.where(labels.notna(), labels.astype(object), None)
+    )
     return pd.Series(text, index=values.index, dtype=object)
 
 
-def _grouping(store: Store, spec: str, index: pd.Index, period: PeriodSpec,
-              breakdown: str) -> tuple[pd.Series, pd.Series, str | None]:
+def _grouping(
+    store: Store, spec: str, index: pd.Index, period: PeriodSpec, breakdown: str
+) -> tuple[pd.Series, pd.Series, str | None]:
     """Group label per authority, why a label is missing, and the 'first' group.
 
     ``spec`` is ``column:value`` (that value against the rest), an authorities
@@ -980,31 +1103,42 @@ def _grouping(store: Store, spec: str, index: pd.Index, period: PeriodSpec,
         if not (auth[column].astype(str).str.lower() == value.lower()).any():
             raise InputError(f"group {spec!r}: no authority has {column} {value!r}")
         hit = col.astype(str).str.lower() == value.lower()
-        label = pd.Series(np.where(hit, value, f"not {value}"), index=index,
-                          dtype=object)
+        label = pd.Series(
+            np.where(hit, value, f"not {value}"), index=index, dtype=object
+        )
         return label, pd.Series("", index=index, dtype=object), value
     if spec.strip().lower() in columns:
         spec = spec.strip().lower()
         col = auth[spec].reindex(index).astype(object)
         col = col.where(col.notna(), None)
-        why = pd.Series(np.where(col.isna(), f"no {spec} in the registry", ""),
-                        index=index, dtype=object)
+        why = pd.Series(
+            np.where(col.isna(), f"no {spec} in the registry", ""),
+            index=index,
+            dtype=object,
+        )
         return col, why, None
     from lacompare.analysis._variables import parse_variable
 
-    known = store.con.execute("SELECT count(*) FROM observations WHERE measure = ?",
-                              [parse_variable(spec).measure]).fetchall()[0][0]
+    known = store.con.execute(
+        "SELECT count(*) FROM observations WHERE measure = ?",
+        [parse_variable(spec).measure],
+    ).fetchall()[0][0]
     if not known:
-        raise InputError(f"group by {spec!r}: not an authorities column "
-                         f"({', '.join(sorted(columns))}), 'column:value', nor a "
-                         "measure in the store")
+        raise InputError(
+            f"group by {spec!r}: not an authorities column "
+            f"({', '.join(sorted(columns))}), 'column:value', nor a "
+            "measure in the store"
+        )
     data = read_la_values(store, [spec], period=period, breakdown=breakdown)
     name = data.values.columns[0]
     text = _group_text(data.values[name], data.labels[name]).reindex(index)
     why = data.reasons[name].reindex(index).astype(object)
     why = why.where(why.notna(), NO_ROW)
-    why = pd.Series(np.where(text.isna(), "no value for " + name + " (" + why + ")",
-                             ""), index=index, dtype=object)
+    why = pd.Series(
+        np.where(text.isna(), "no value for " + name + " (" + why + ")", ""),
+        index=index,
+        dtype=object,
+    )
     return text, why, None
 
 
@@ -1022,15 +1156,17 @@ def _order_two(groups: Sequence[str], first: str | None) -> list[str]:
     return sorted(groups, key=str)
 
 
-def _choose_two(found: Sequence[Any], first: str | None,
-                groups: Sequence[str] | None, group_by: str) -> list[Any]:
+def _choose_two(
+    found: Sequence[Any], first: str | None, groups: Sequence[str] | None, group_by: str
+) -> list[Any]:
     """The two groups a Mann-Whitney test compares: those named, else the only two."""
     if groups is None:
         if len(found) != 2:
             raise InputError(
                 f"{group_by} has {len(found)} groups ("
                 + ", ".join(sorted(map(str, found))[:10])
-                + "): name two with groups=... (--groups A,B)")
+                + "): name two with groups=... (--groups A,B)"
+            )
         return _order_two(found, first)
     chosen = [str(g) for g in groups]
     if len(chosen) != 2:
@@ -1038,8 +1174,10 @@ def _choose_two(found: Sequence[Any], first: str | None,
     lower = {str(g).lower(): g for g in found}
     missing = [g for g in chosen if g.lower() not in lower]
     if missing:
-        raise InputError(f"group {missing[0]!r} not found in {group_by}; groups: "
-                         + ", ".join(map(str, sorted(found, key=str))))
+        raise InputError(
+            f"group {missing[0]!r} not found in {group_by}; groups: "
+            + ", ".join(map(str, sorted(found, key=str)))
+        )
     return [lower[g.lower()] for g in chosen]
 
 
@@ -1057,33 +1195,47 @@ class _GroupedSample:
     def data(self, store: Store, label: pd.Series | None = None) -> pd.DataFrame:
         """``la_code, la_name, region, group, <measure>`` for the result."""
         group = self.label if label is None else label
-        return _name_frame(store, self.values.index).assign(
-            group=group.to_numpy(), **{self.name: self.values.to_numpy()}
-        ).reset_index()
+        return (
+            _name_frame(store, self.values.index)
+            .assign(group=group.to_numpy(), **{self.name: self.values.to_numpy()})
+            .reset_index()
+        )
 
 
-def _grouped_sample(store: Store, measure: str, group_by: str, period: PeriodSpec,
-                    group_period: PeriodSpec, exclude: str | Sequence[str] | None,
-                    breakdown: str, pick: Any = None) -> _GroupedSample:
+def _grouped_sample(
+    store: Store,
+    measure: str,
+    group_by: str,
+    period: PeriodSpec,
+    group_period: PeriodSpec,
+    exclude: str | Sequence[str] | None,
+    breakdown: str,
+    pick: Any = None,
+) -> _GroupedSample:
     """Values of ``measure`` and their groups, leaving out (and listing) whoever the
     user excludes, has no value, has no group or (with ``pick``, which chooses the
     groups compared from those found) is in a group not compared."""
     prep = _prepare(store, [measure], period, exclude, breakdown)
     name = prep.values.columns[0]
-    label, why, first = _grouping(store, group_by, prep.values.index, group_period,
-                                  breakdown)
+    label, why, first = _grouping(
+        store, group_by, prep.values.index, group_period, breakdown
+    )
     chosen = None
     if pick is not None:
         chosen = pick(list(pd.unique(label.dropna())), first)
         other = label.notna() & ~label.isin(chosen)
         why = why.where(~other, "in group " + label.astype(str) + ", not compared")
     keep = why == ""
-    dropped = pd.DataFrame({"la_code": prep.values.index[~keep],
-                            "reason": why[~keep].to_numpy()})
-    excluded = _excluded_frame(store, pd.concat(
-        [prep.excluded[["la_code", "reason"]], dropped], ignore_index=True))
-    return _GroupedSample(name, prep.values.loc[keep, name], label[keep], chosen,
-                          prep.periods, excluded)
+    dropped = pd.DataFrame(
+        {"la_code": prep.values.index[~keep], "reason": why[~keep].to_numpy()}
+    )
+    excluded = _excluded_frame(
+        store,
+        pd.concat([prep.excluded[["la_code", "reason"]], dropped], ignore_index=True),
+    )
+    return _GroupedSample(
+        name, prep.values.loc[keep, name], label[keep], chosen, prep.periods, excluded
+    )
 
 
 @dataclass
@@ -1119,25 +1271,40 @@ class MannWhitney:
 
     def to_frame(self) -> pd.DataFrame:
         """One row with every field except the data."""
-        return pd.DataFrame([{
-            "measure": self.measure, "group_by": self.group_by,
-            "group1": self.groups[0], "group2": self.groups[1], "n1": self.n1,
-            "n2": self.n2, "n": self.n, "median1": self.median1,
-            "median2": self.median2, "u": self.u, "p": self.p,
-            "rank_biserial": self.rank_biserial,
-            "common_language": self.common_language,
-            "alternative": self.alternative, "method": self.method,
-            "periods": ",".join(self.periods.get(self.measure, [])),
-            "excluded_n": len(self.excluded),
-            "excluded": _excluded_text(self.excluded)}])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": self.measure,
+                    "group_by": self.group_by,
+                    "group1": self.groups[0],
+                    "group2": self.groups[1],
+                    "n1": self.n1,
+                    "n2": self.n2,
+                    "n": self.n,
+                    "median1": self.median1,
+                    "median2": self.median2,
+                    "u": self.u,
+                    "p": self.p,
+                    "rank_biserial": self.rank_biserial,
+                    "common_language": self.common_language,
+                    "alternative": self.alternative,
+                    "method": self.method,
+                    "periods": ",".join(self.periods.get(self.measure, [])),
+                    "excluded_n": len(self.excluded),
+                    "excluded": _excluded_text(self.excluded),
+                }
+            ]
+        )
 
     def describe(self) -> str:
         """The result in one sentence."""
-        return (f"Mann-Whitney U = {self.u:g}, {format_p(self.p)}, rank-biserial "
-                f"r = {self.rank_biserial:.3f}; {self.groups[0]} (n = {self.n1}, "
-                f"median {self.median1:.4g}) vs {self.groups[1]} (n = {self.n2}, "
-                f"median {self.median2:.4g}); {len(self.excluded)} authorities "
-                "left out")
+        return (
+            f"Mann-Whitney U = {self.u:g}, {format_p(self.p)}, rank-biserial "
+            f"r = {self.rank_biserial:.3f}; {self.groups[0]} (n = {self.n1}, "
+            f"median {self.median1:.4g}) vs {self.groups[1]} (n = {self.n2}, "
+            f"median {self.median2:.4g}); {len(self.excluded)} authorities "
+            "left out"
+        )
 
 
 def mann_whitney(
@@ -1201,22 +1368,43 @@ def mann_whitney(
     from scipy import stats
 
     sample = _grouped_sample(
-        store, measure, group_by, period, group_period, exclude, breakdown,
-        pick=lambda found, first: _choose_two(found, first, groups, group_by))
+        store,
+        measure,
+        group_by,
+        period,
+        group_period,
+        exclude,
+        breakdown,
+        pick=lambda found, first: _choose_two(found, first, groups, group_by),
+    )
     chosen = sample.groups
     x = sample.values[sample.label == chosen[0]].to_numpy()
     y = sample.values[sample.label == chosen[1]].to_numpy()
     if len(x) == 0 or len(y) == 0:
-        raise InputError(f"a group is empty: {chosen[0]} n={len(x)}, "
-                         f"{chosen[1]} n={len(y)}")
+        raise InputError(
+            f"a group is empty: {chosen[0]} n={len(x)}, {chosen[1]} n={len(y)}"
+        )
     res = stats.mannwhitneyu(x, y, alternative=alternative, method=method)
     u = float(res.statistic)
     n1, n2 = len(x), len(y)
-    return MannWhitney(sample.name, group_by, (str(chosen[0]), str(chosen[1])), n1,
-                       n2, u, float(res.pvalue), 2 * u / (n1 * n2) - 1,
-                       u / (n1 * n2), float(np.median(x)), float(np.median(y)),
-                       alternative, method, sample.periods, sample.excluded,
-                       sample.data(store))
+    return MannWhitney(
+        sample.name,
+        group_by,
+        (str(chosen[0]), str(chosen[1])),
+        n1,
+        n2,
+        u,
+        float(res.pvalue),
+        2 * u / (n1 * n2) - 1,
+        u / (n1 * n2),
+        float(np.median(x)),
+        float(np.median(y)),
+        alternative,
+        method,
+        sample.periods,
+        sample.excluded,
+        sample.data(store),
+    )
 
 
 @dataclass
@@ -1241,20 +1429,32 @@ class KruskalWallis:
 
     def to_frame(self) -> pd.DataFrame:
         """One row with every field except the data and the group table."""
-        return pd.DataFrame([{
-            "measure": self.measure, "by": self.by, "h": self.h, "df": self.df,
-            "p": self.p, "n": self.n, "epsilon_squared": self.epsilon_squared,
-            "groups": len(self.groups),
-            "periods": ",".join(self.periods.get(self.measure, [])),
-            "excluded_n": len(self.excluded),
-            "excluded": _excluded_text(self.excluded)}])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": self.measure,
+                    "by": self.by,
+                    "h": self.h,
+                    "df": self.df,
+                    "p": self.p,
+                    "n": self.n,
+                    "epsilon_squared": self.epsilon_squared,
+                    "groups": len(self.groups),
+                    "periods": ",".join(self.periods.get(self.measure, [])),
+                    "excluded_n": len(self.excluded),
+                    "excluded": _excluded_text(self.excluded),
+                }
+            ]
+        )
 
     def describe(self) -> str:
         """The result in one sentence."""
-        return (f"Kruskal-Wallis H = {self.h:.3f}, df = {self.df}, "
-                f"{format_p(self.p)}, epsilon^2 = {self.epsilon_squared:.3f}, "
-                f"n = {self.n} in {len(self.groups)} groups; "
-                f"{len(self.excluded)} authorities left out")
+        return (
+            f"Kruskal-Wallis H = {self.h:.3f}, df = {self.df}, "
+            f"{format_p(self.p)}, epsilon^2 = {self.epsilon_squared:.3f}, "
+            f"n = {self.n} in {len(self.groups)} groups; "
+            f"{len(self.excluded)} authorities left out"
+        )
 
 
 def kruskal(
@@ -1309,25 +1509,38 @@ def kruskal(
 
     from lacompare.analysis.summaries import REGION_ORDER
 
-    sample = _grouped_sample(store, measure, by, period, by_period, exclude,
-                             breakdown)
+    sample = _grouped_sample(store, measure, by, period, by_period, exclude, breakdown)
     vals, lab = sample.values, sample.label.astype(str)
     # Regions in DfE's north-to-south order, anything else alphabetically after.
     order = {r: i for i, r in enumerate(REGION_ORDER)}
     names = sorted(pd.unique(lab), key=lambda g: (order.get(g, len(order)), g))
     if len(names) < 2:
-        raise InputError(f"{by} gives {len(names)} group(s) with values: need two "
-                         "or more")
+        raise InputError(
+            f"{by} gives {len(names)} group(s) with values: need two or more"
+        )
     samples = [vals[lab == g].to_numpy() for g in names]
     res = stats.kruskal(*samples)
     n = int(len(vals))
     ranks = stats.rankdata(vals.to_numpy())
-    table = pd.DataFrame({"group": names,
-                          "n": [len(s) for s in samples],
-                          "median": [float(np.median(s)) for s in samples],
-                          "mean_rank": [float(ranks[(lab == g).to_numpy()].mean())
-                                        for g in names]})
+    table = pd.DataFrame(
+        {
+            "group": names,
+            "n": [len(s) for s in samples],
+            "median": [float(np.median(s)) for s in samples],
+            "mean_rank": [float(ranks[(lab == g).to_numpy()].mean()) for g in names],
+        }
+    )
     h = float(res.statistic)
-    return KruskalWallis(sample.name, by, h, float(res.pvalue), len(names) - 1, n,
-                         h / (n - 1), table, sample.periods, sample.excluded,
-                         sample.data(store, lab))
+    return KruskalWallis(
+        sample.name,
+        by,
+        h,
+        float(res.pvalue),
+        len(names) - 1,
+        n,
+        h / (n - 1),
+        table,
+        sample.periods,
+        sample.excluded,
+        sample.data(store, lab),
+    )

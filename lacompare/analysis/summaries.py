@@ -27,16 +27,34 @@ if TYPE_CHECKING:
 
 #: The nine English regions in the order DfE tables print them (north to south).
 REGION_ORDER = (
-    "North East", "North West", "Yorkshire and The Humber", "East Midlands",
-    "West Midlands", "East of England", "London", "Inner London", "Outer London",
-    "South East", "South West",
+    "North East",
+    "North West",
+    "Yorkshire and The Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "Inner London",
+    "Outer London",
+    "South East",
+    "South West",
 )
 
 GROUPINGS = ("region", "london_region", "la_type")
 PER_LA = ("mean", "change", "latest", "slope", "cagr", "pooled")
 #: Columns of a summary table after the group (and measure) columns.
-STAT_COLUMNS = ("n", "missing", "mean", "median", "sd", "min", "max", "range", "q1",
-                "q3")
+STAT_COLUMNS = (
+    "n",
+    "missing",
+    "mean",
+    "median",
+    "sd",
+    "min",
+    "max",
+    "range",
+    "q1",
+    "q3",
+)
 
 
 @dataclass
@@ -69,8 +87,11 @@ class Summary:
         """Plain-text lines: what was summarised and who was left out."""
         lines = []
         for measure, periods in self.periods.items():
-            span = (", ".join(periods) if len(periods) <= 6
-                    else f"{periods[0]} … {periods[-1]} ({len(periods)} periods)")
+            span = (
+                ", ".join(periods)
+                if len(periods) <= 6
+                else f"{periods[0]} … {periods[-1]} ({len(periods)} periods)"
+            )
             lines.append(f"{measure}: per-authority {self.per_la} over {span}")
         if len(self.excluded):
             for reason, rows in self.excluded.groupby("reason", sort=True):
@@ -83,12 +104,18 @@ class Summary:
 def _group_expression(store: Store, by: str) -> str:
     if by == "london_region":
         return "coalesce(nullif(london_region, ''), region)"
-    columns = {r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'authorities'").fetchall()}
+    columns = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'authorities'"
+        ).fetchall()
+    }
     if by not in columns:
-        raise InputError(f"cannot group by {by!r}; choose london_region or a column "
-                         f"of authorities: {', '.join(sorted(columns))}")
+        raise InputError(
+            f"cannot group by {by!r}; choose london_region or a column "
+            f"of authorities: {', '.join(sorted(columns))}"
+        )
     return f'CAST("{by}" AS VARCHAR)'
 
 
@@ -98,15 +125,21 @@ def _authorities(store: Store, by: str) -> pd.DataFrame:
         f"""SELECT la_code, la_name, dfe_code, region,
                    coalesce(nullif(london_region, ''), region) AS london_region,
                    coalesce({expr}, 'Unknown') AS "group"
-            FROM authorities""")
+            FROM authorities"""
+    )
 
 
 #: Groupings that change with the date (Cornwall was a shire county until 2009).
 _DATED = ("la_type", "region", "region_code", "london_region")
 
 
-def _dated_groups(store: Store, auth: pd.DataFrame, by: str,
-                  used: dict[str, list[str]], issues: IssueLog) -> pd.DataFrame:
+def _dated_groups(
+    store: Store,
+    auth: pd.DataFrame,
+    by: str,
+    used: dict[str, list[str]],
+    issues: IssueLog,
+) -> pd.DataFrame:
     """Groups as they were on the last day of the periods summarised.
 
     The store's ``authorities`` table has today's type; a 2002 table must be grouped
@@ -118,30 +151,53 @@ def _dated_groups(store: Store, auth: pd.DataFrame, by: str,
     from lacompare.geography import authorities_on
     from lacompare.store import authority_key
 
-    days = [d for m, periods in used.items() for p in periods
-            if (d := reference_day(p, measure_info(store, m).reference_date))]
+    days = [
+        d
+        for m, periods in used.items()
+        for p in periods
+        if (d := reference_day(p, measure_info(store, m).reference_date))
+    ]
     if by not in _DATED or not days:
         return auth
     day = max(days)
     on = authorities_on(day)
-    groups = (on["london_region"].where(on["london_region"] != "", on["region"])
-              if by == "london_region" else on[by])
-    keys = [authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"],
-                                                strict=True)]
-    dated = auth.assign(group=auth["la_code"].map(dict(zip(keys, groups, strict=True)))
-                        .fillna(auth["group"]))
+    groups = (
+        on["london_region"].where(on["london_region"] != "", on["region"])
+        if by == "london_region"
+        else on[by]
+    )
+    keys = [
+        authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"], strict=True)
+    ]
+    dated = auth.assign(
+        group=auth["la_code"]
+        .map(dict(zip(keys, groups, strict=True)))
+        .fillna(auth["group"])
+    )
     if not dated["group"].equals(auth["group"]):
-        issues.add("dated-groups", f"{by} as on {day.isoformat()} (the last period's "
-                   "reference day), not today's", severity="info")
+        issues.add(
+            "dated-groups",
+            f"{by} as on {day.isoformat()} (the last period's "
+            "reference day), not today's",
+            severity="info",
+        )
     return dated
 
 
 def _order(groups: pd.Series) -> pd.Series:
     order = {name: i for i, name in enumerate(REGION_ORDER)}
     n = len(order)
-    return groups.map(lambda g: (0, order[g], g) if g in order
-                      else ((2, n, g) if g == "England" else
-                            ((1, n, "~") if g == "Unknown" else (1, n, g))))
+    return groups.map(
+        lambda g: (
+            (0, order[g], g)
+            if g in order
+            else (
+                (2, n, g)
+                if g == "England"
+                else ((1, n, "~") if g == "Unknown" else (1, n, g))
+            )
+        )
+    )
 
 
 def _stats(frame: pd.DataFrame, keys: list[str], method: str) -> pd.DataFrame:
@@ -155,18 +211,28 @@ def _stats(frame: pd.DataFrame, keys: list[str], method: str) -> pd.DataFrame:
             x = x.dropna().to_numpy(dtype=float)
             how: Any = method  # a numpy method name, checked by numpy
             return float(np.quantile(x, p, method=how)) if len(x) else np.nan
+
         return f
 
-    stats = g.agg(n="count", size="size", mean="mean", median="median",
-                  sd=lambda x: x.std(ddof=1), min="min", max="max",
-                  q1=q(0.25), q3=q(0.75))
+    stats = g.agg(
+        n="count",
+        size="size",
+        mean="mean",
+        median="median",
+        sd=lambda x: x.std(ddof=1),
+        min="min",
+        max="max",
+        q1=q(0.25),
+        q3=q(0.75),
+    )
     stats["missing"] = stats.pop("size") - stats["n"]
     stats["range"] = stats["max"] - stats["min"]
     return stats.reset_index()
 
 
-def _weights_for(store: Store, weights: str, measure: str,
-                 periods: list[str]) -> pd.DataFrame:
+def _weights_for(
+    store: Store, weights: str, measure: str, periods: list[str]
+) -> pd.DataFrame:
     """Each authority's weight: the weight measure's mean over the periods matched
     to the summarised periods by reference date (as derive_rate matches them)."""
     from lacompare.derive import window_values
@@ -176,23 +242,31 @@ def _weights_for(store: Store, weights: str, measure: str,
 
     ref = measure_info(store, measure).reference_date
     wref = measure_info(store, weights).reference_date
-    wperiods = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT period FROM observations WHERE measure = ?",
-        [weights]).fetchall()]
-    wdays = sorted((d, p) for p in wperiods
-                   if (d := reference_day(p, wref)) is not None)
+    wperiods = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT period FROM observations WHERE measure = ?", [weights]
+        ).fetchall()
+    ]
+    wdays = sorted(
+        (d, p) for p in wperiods if (d := reference_day(p, wref)) is not None
+    )
     chosen = set()
     for p in periods:
         day = reference_day(p, ref)
         if day is None:
             continue
-        before = [(d, q) for d, q in wdays if d <= day
-                  and (day - d) <= dt.timedelta(days=MAX_LAG_DAYS)]
+        before = [
+            (d, q)
+            for d, q in wdays
+            if d <= day and (day - d) <= dt.timedelta(days=MAX_LAG_DAYS)
+        ]
         if before:
             chosen.add(before[-1][1])
     if not chosen:
-        raise InputError(f"no values of weights {weights!r} match periods "
-                         f"{', '.join(periods)}")
+        raise InputError(
+            f"no values of weights {weights!r} match periods {', '.join(periods)}"
+        )
     w = window_values(store, weights, sorted(chosen), how="mean")
     return w[["la_code", "value"]].rename(columns={"value": "weight"})
 
@@ -204,17 +278,20 @@ def _period_day(period: str, reference_date: str | None) -> Any:
     from lacompare.derive._dates import reference_day
     from lacompare.store._periods import period_as_of
 
-    days = [d for d in (reference_day(period, reference_date), period_as_of(period))
-            if d is not None]
+    days = [
+        d
+        for d in (reference_day(period, reference_date), period_as_of(period))
+        if d is not None
+    ]
     return min(days) if days else None
 
 
-def _not_existing(store: Store, values: pd.DataFrame,
-                  used: dict[str, list[str]]) -> pd.Series:
+def _not_existing(
+    store: Store, values: pd.DataFrame, used: dict[str, list[str]]
+) -> pd.Series:
     """Rows without a value for an authority that did not exist in the window."""
     import pandas as pd
 
-    from lacompare.derive._dates import reference_day
     from lacompare.derive._store import measure_info
 
     valid = store.query("SELECT la_code, valid_from, valid_to FROM authorities")
@@ -223,19 +300,22 @@ def _not_existing(store: Store, values: pd.DataFrame,
         ref = measure_info(store, m).reference_date
         days = [d for p in periods if (d := _period_day(p, ref)) is not None]
         spans[m] = (min(days), max(days)) if days else (None, None)
-    frame = values[["measure", "la_code", "value"]].merge(valid, on="la_code",
-                                                          how="left")
+    frame = values[["measure", "la_code", "value"]].merge(
+        valid, on="la_code", how="left"
+    )
     first = pd.to_datetime(frame["measure"].map(lambda m: spans[m][0]))
     last = pd.to_datetime(frame["measure"].map(lambda m: spans[m][1]))
     start = pd.to_datetime(frame["valid_from"])
     end = pd.to_datetime(frame["valid_to"])
     outside = (start > last) | (end < first)
-    return pd.Series((frame["value"].isna() & outside.fillna(False)).to_numpy(),
-                     index=values.index)
+    return pd.Series(
+        (frame["value"].isna() & outside.fillna(False)).to_numpy(), index=values.index
+    )
 
 
-def _ended_before(store: Store, values: pd.DataFrame,
-                  used: dict[str, list[str]]) -> pd.Series:
+def _ended_before(
+    store: Store, values: pd.DataFrame, used: dict[str, list[str]]
+) -> pd.Series:
     """For each per-authority figure, why it is not counted (None: counted): its
     authority was abolished before the window's last period.
 
@@ -248,12 +328,12 @@ def _ended_before(store: Store, values: pd.DataFrame,
     """
     import pandas as pd
 
-    from lacompare.derive._dates import reference_day
     from lacompare.derive._store import measure_info
 
     life = store.query("SELECT la_code, valid_to, successors FROM authorities")
-    names = dict(store.con.execute(
-        "SELECT la_code, la_name FROM authorities").fetchall())
+    names = dict(
+        store.con.execute("SELECT la_code, la_name FROM authorities").fetchall()
+    )
     ends = {}
     for m, periods in used.items():
         ref = measure_info(store, m).reference_date
@@ -261,18 +341,24 @@ def _ended_before(store: Store, values: pd.DataFrame,
         ends[m] = max(days) if days else (None, None)
     frame = values[["measure", "la_code"]].merge(life, on="la_code", how="left")
     out = []
-    for m, end, after in zip(frame["measure"], frame["valid_to"],
-                             frame["successors"], strict=True):
+    for m, end, after in zip(
+        frame["measure"], frame["valid_to"], frame["successors"], strict=True
+    ):
         day, period = ends[m]
         if day is None or pd.isna(end) or pd.Timestamp(end) >= pd.Timestamp(day):
             out.append(None)
             continue
         end = pd.Timestamp(end).date()
-        heirs = [names.get(c.strip(), c.strip()) for c in str(after or "").split(";")
-                 if c.strip()]
+        heirs = [
+            names.get(c.strip(), c.strip())
+            for c in str(after or "").split(";")
+            if c.strip()
+        ]
         gone = (end + dt.timedelta(days=1)).isoformat()
-        out.append(f"abolished {gone}, before {period}; its area is counted under "
-                   + (" and ".join(heirs) if heirs else "its successors"))
+        out.append(
+            f"abolished {gone}, before {period}; its area is counted under "
+            + (" and ".join(heirs) if heirs else "its successors")
+        )
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -368,18 +454,32 @@ def summarise(
     issues = IssueLog()
     frames, used = [], {}
     for m in measures:
-        vals = window_values(store, m, periods, how=per_la, breakdown=breakdown,
-                             min_periods=min_periods, source_id=source_id,
-                             existing=True)
+        vals = window_values(
+            store,
+            m,
+            periods,
+            how=per_la,
+            breakdown=breakdown,
+            min_periods=min_periods,
+            source_id=source_id,
+            existing=True,
+        )
         outside = vals.attrs.pop("not_existing", [])
         if outside:
             name_of = dict(zip(auth["la_code"], auth["la_name"], strict=True))
             shown = sorted({f"{name_of.get(c, c)} {p}" for c, p, _ in outside})
-            what = ("1 value of an authority in a period it did not exist in is"
-                    if len(outside) == 1 else f"{len(outside)} values of "
-                    "authorities in periods they did not exist in are")
-            issues.add("not-existing", f"{m}: {what} not counted: "
-                       + ", ".join(shown[:8]) + (" …" if len(shown) > 8 else ""))
+            what = (
+                "1 value of an authority in a period it did not exist in is"
+                if len(outside) == 1
+                else f"{len(outside)} values of "
+                "authorities in periods they did not exist in are"
+            )
+            issues.add(
+                "not-existing",
+                f"{m}: {what} not counted: "
+                + ", ".join(shown[:8])
+                + (" …" if len(shown) > 8 else ""),
+            )
         vals.insert(0, "measure", m)
         if per_la == "pooled":
             used[m] = sorted(vals["period"].unique().tolist())
@@ -387,23 +487,31 @@ def summarise(
             from lacompare.derive._dates import select_periods
             from lacompare.derive._store import measure_info
 
-            available = [r[0] for r in store.con.execute(
-                "SELECT DISTINCT period FROM observations WHERE measure = ?",
-                [m]).fetchall()]
-            used[m] = select_periods(available, periods,
-                                     measure_info(store, m).reference_date)
+            available = [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT DISTINCT period FROM observations WHERE measure = ?", [m]
+                ).fetchall()
+            ]
+            used[m] = select_periods(
+                available, periods, measure_info(store, m).reference_date
+            )
         if weights is not None and len(vals):
             w = _weights_for(store, weights, m, used[m])
             vals = vals.merge(w, on="la_code", how="left")
             lacking = vals[vals["value"].notna() & vals["weight"].isna()]
             if len(lacking):
-                issues.add("no-weight", f"{m}: {len(lacking)} authorities have no "
-                           f"{weights} and are left out of the weighted mean")
+                issues.add(
+                    "no-weight",
+                    f"{m}: {len(lacking)} authorities have no "
+                    f"{weights} and are left out of the weighted mean",
+                )
         frames.append(vals)
     values = pd.concat(frames, ignore_index=True)
     auth = _dated_groups(store, auth, by, used, issues)
-    values = values.merge(auth[["la_code", "la_name", "group"]], on="la_code",
-                          how="left")
+    values = values.merge(
+        auth[["la_code", "la_name", "group"]], on="la_code", how="left"
+    )
     values["group"] = values["group"].fillna("Unknown")
     values["la_name"] = values["la_name"].fillna(values["la_code"])
     asked = values["la_code"].isin(drop["la_code"])
@@ -414,24 +522,32 @@ def summarise(
     absent = _not_existing(store, kept, used)
     gone = kept[absent].copy()
     gone["reason"] = "did not exist in " + gone["measure"].map(
-        {m: f"{p[0]}:{p[-1]}" if p else "" for m, p in used.items()})
+        {m: f"{p[0]}:{p[-1]}" if p else "" for m, p in used.items()}
+    )
     kept = kept[~absent]
-    ended = (_ended_before(store, kept, used) if per_la != "pooled"
-             else pd.Series(None, index=kept.index, dtype=object))
+    ended = (
+        _ended_before(store, kept, used)
+        if per_la != "pooled"
+        else pd.Series(None, index=kept.index, dtype=object)
+    )
     abolished = kept[ended.notna()].assign(reason=ended[ended.notna()])
     kept = kept[ended.isna()]
     if len(abolished):
         ends = {m: p[-1] for m, p in used.items() if p}
-        issues.add("counted-once", "each authority counted once: those that "
-                   "existed at the last period ("
-                   + ", ".join(f"{m} {p}" for m, p in ends.items())
-                   + "); councils abolished before it are left out, their areas "
-                   "counted under their successors")
+        issues.add(
+            "counted-once",
+            "each authority counted once: those that "
+            "existed at the last period ("
+            + ", ".join(f"{m} {p}" for m, p in ends.items())
+            + "); councils abolished before it are left out, their areas "
+            "counted under their successors",
+        )
     gone = pd.concat([gone, abolished], ignore_index=True)
     no_value = kept[kept["value"].isna()].copy()
-    no_value["reason"] = ("no value: " + no_value["missing_reason"].fillna("missing"))
+    no_value["reason"] = "no value: " + no_value["missing_reason"].fillna("missing")
     excluded = pd.concat([excluded, gone, no_value], ignore_index=True)[
-        ["measure", "la_code", "la_name", "group", "reason"]]
+        ["measure", "la_code", "la_name", "group", "reason"]
+    ]
     if per_la == "pooled":
         excluded = excluded.drop_duplicates()
     keys = ["group", "measure"]
@@ -445,11 +561,15 @@ def summarise(
         groups = [wsum]
         if england:
             groups.append(wsum.assign(group="England"))
-        wt = pd.concat(groups).groupby(keys).agg(
-            wv=("wv", "sum"), w=("weight", "sum"), weighted_n=("weight", "size"))
+        wt = (
+            pd.concat(groups)
+            .groupby(keys)
+            .agg(wv=("wv", "sum"), w=("weight", "sum"), weighted_n=("weight", "size"))
+        )
         wt["weighted_mean"] = wt["wv"] / wt["w"]
-        table = table.merge(wt[["weighted_mean", "weighted_n"]].reset_index(),
-                            on=keys, how="left")
+        table = table.merge(
+            wt[["weighted_mean", "weighted_n"]].reset_index(), on=keys, how="left"
+        )
         table["weighted_n"] = table["weighted_n"].fillna(0).astype(int)
     table["_g"] = _order(table["group"])
     table["_m"] = table["measure"].map({m: i for i, m in enumerate(measures)})
@@ -458,15 +578,23 @@ def summarise(
     table["n"] = table["n"].astype(int)
     table["missing"] = table["missing"].astype(int)
     extra = [c for c in ("weighted_mean", "weighted_n") if c in table]
-    cols = ["region"] + (["measure"] if len(measures) > 1 else []) + list(
-        STAT_COLUMNS) + extra
+    cols = (
+        ["region"]
+        + (["measure"] if len(measures) > 1 else [])
+        + list(STAT_COLUMNS)
+        + extra
+    )
     values = values.rename(columns={"group": "region"})
-    return Summary(table=table[cols].reset_index(drop=True),
-                   values=values.reset_index(drop=True),
-                   excluded=excluded.rename(columns={"group": "region"}
-                                            ).reset_index(drop=True),
-                   measures=measures, by=by, per_la=per_la, periods=used,
-                   issues=issues)
+    return Summary(
+        table=table[cols].reset_index(drop=True),
+        values=values.reset_index(drop=True),
+        excluded=excluded.rename(columns={"group": "region"}).reset_index(drop=True),
+        measures=measures,
+        by=by,
+        per_la=per_la,
+        periods=used,
+        issues=issues,
+    )
 
 
 def summarise_by_group(
@@ -519,8 +647,9 @@ def summarise_by_group(
     import pandas as pd
 
     if by not in GROUPINGS:
-        raise InputError(f"cannot group by {by!r}; choose one of "
-                         f"{', '.join(GROUPINGS)}")
+        raise InputError(
+            f"cannot group by {by!r}; choose one of {', '.join(GROUPINGS)}"
+        )
     where = ["coalesce(u.unit, '') <> 'category'"]
     params: list[Any] = []
     if measures:
@@ -532,21 +661,40 @@ def summarise_by_group(
     if period is not None:
         where.append("o.period = ?")
         params.append(period)
-    present = [r[0] for r in store.con.execute(
-        f"""SELECT DISTINCT o.measure FROM observations o
-            LEFT JOIN measures u USING (measure) WHERE {' AND '.join(where)}""",
-        params).fetchall()]
+    present = [
+        r[0]
+        for r in store.con.execute(
+            f"""SELECT DISTINCT o.measure FROM observations o
+            LEFT JOIN measures u USING (measure) WHERE {" AND ".join(where)}""",
+            params,
+        ).fetchall()
+    ]
     order = list(measures) if measures else sorted(present)
     chosen = [m for m in order if m in set(present)]
-    columns = ["region", "measure", "n", "missing", "mean", "median", "sd", "min",
-               "max"]
+    columns = [
+        "region",
+        "measure",
+        "n",
+        "missing",
+        "mean",
+        "median",
+        "sd",
+        "min",
+        "max",
+    ]
     if not chosen:
         return pd.DataFrame(columns=columns)
-    result = summarise(store, chosen, by=by, periods=[period] if period else None,
-                       per_la="pooled", breakdown=None, england=england,
-                       source_id=source_id)
+    result = summarise(
+        store,
+        chosen,
+        by=by,
+        periods=[period] if period else None,
+        per_la="pooled",
+        breakdown=None,
+        england=england,
+        source_id=source_id,
+    )
     table = result.table
     if "measure" not in table:
         table.insert(1, "measure", chosen[0])
     return table[columns]
-

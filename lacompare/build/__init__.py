@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import re
-
 import time
 import tomllib
 from collections.abc import Callable
@@ -64,9 +63,19 @@ _LAZY = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
-__all__ = ["BuildResult", "FileOutcome", "POLICIES", "build_store", "derive_harmonised",
-           "derive_upper_tier", "is_additive", "read_build_plan", "read_changes",
-           "read_known_files", "summarise_rate_agreement"]
+__all__ = [
+    "BuildResult",
+    "FileOutcome",
+    "POLICIES",
+    "build_store",
+    "derive_harmonised",
+    "derive_upper_tier",
+    "is_additive",
+    "read_build_plan",
+    "read_changes",
+    "read_known_files",
+    "summarise_rate_agreement",
+]
 
 PLAN = Path(__file__).with_name("plan.toml")
 
@@ -124,21 +133,27 @@ class BuildResult:
         counts: dict[str, int] = {}
         for f in self.files:
             counts[f.status] = counts.get(f.status, 0) + 1
-        lines = [f"built in {self.seconds:.1f} s: " + ", ".join(
-            f"{v} {k}" for k, v in sorted(counts.items())),
+        lines = [
+            f"built in {self.seconds:.1f} s: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
             f"loaded {self.observations:,} values from "
-            f"{len(self.of_status('loaded'))} tables"]
-        for status, title in (("failed", "failed (store unchanged by them)"),
-                              ("unknown", "not recognised (not loaded)"),
-                              ("set-aside", "set aside: no authority figures")):
+            f"{len(self.of_status('loaded'))} tables",
+        ]
+        for status, title in (
+            ("failed", "failed (store unchanged by them)"),
+            ("unknown", "not recognised (not loaded)"),
+            ("set-aside", "set aside: no authority figures"),
+        ):
             rows = self.of_status(status)
             if rows:
                 lines.append(f"{title}:")
                 lines.extend(f"  {f.id}: {f.detail}" for f in rows)
         revised = [f for f in self.files if f.revisions]
         if revised:
-            lines.append("figures given by more than one file, differing (the later "
-                         "load is current; lacompare diff and vintages show them):")
+            lines.append(
+                "figures given by more than one file, differing (the later "
+                "load is current; lacompare diff and vintages show them):"
+            )
             lines.extend(f"  {f.id}: {r}" for f in revised for r in f.revisions)
         for f in self.of_status("neighbours"):
             lines.append(f"neighbours: {f.id}: {f.detail}")
@@ -149,18 +164,24 @@ class BuildResult:
         for name, d in self.derived.items():
             lines.append(f"derived {name}: {d.n:,} values")
         for name, d in self.aggregated.items():
-            lines.append(f"districts summed into counties: {name}: {d.n:,} values; "
-                         f"{len(d.issues.of_kind('district-absent'))} sums missing a "
-                         "district, "
-                         f"{len(d.issues.of_kind('district-missing'))} with a "
-                         "suppressed district")
+            lines.append(
+                f"districts summed into counties: {name}: {d.n:,} values; "
+                f"{len(d.issues.of_kind('district-absent'))} sums missing a "
+                "district, "
+                f"{len(d.issues.of_kind('district-missing'))} with a "
+                "suppressed district"
+            )
         for h in self.harmonised:
-            lines.append(f"boundary policy {h.policy}: {h.measure}: "
-                         + (f"{h.derived.n:,} values in {h.derived.measure}"
-                            if h.derived is not None else
-                            f"{len(h.breaks):,} series breaks flagged"
-                            if h.breaks is not None else
-                            f"kept as published ({len(h.changes)} changes)"))
+            lines.append(
+                f"boundary policy {h.policy}: {h.measure}: "
+                + (
+                    f"{h.derived.n:,} values in {h.derived.measure}"
+                    if h.derived is not None
+                    else f"{len(h.breaks):,} series breaks flagged"
+                    if h.breaks is not None
+                    else f"kept as published ({len(h.changes)} changes)"
+                )
+            )
         for a in self.agreement.values():
             lines.extend(a.summary_lines()[:6])
         for issue in self.issues:
@@ -201,28 +222,39 @@ def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
 
     out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
     try:
-        result = ingest(store, rec.file, spec=entry.ingest_spec(), sheet=entry.sheet,
-                        skip_unresolved=entry.skip_unresolved)
+        result = ingest(
+            store,
+            rec.file,
+            spec=entry.ingest_spec(),
+            sheet=entry.sheet,
+            skip_unresolved=entry.skip_unresolved,
+        )
     except LacompareError as exc:
         out.status, out.detail = "failed", str(exc)
         return out
     out.observations, out.totals = result.observations, result.totals
     out.authorities, out.periods = result.authorities, list(result.periods)
     out.source_id = result.source_id
-    out.detail = (f"{result.observations:,} values, {result.authorities} authorities, "
-                  f"{len(result.periods)} periods; {result.totals:,} total/district "
-                  "values set aside")
+    out.detail = (
+        f"{result.observations:,} values, {result.authorities} authorities, "
+        f"{len(result.periods)} periods; {result.totals:,} total/district "
+        "values set aside"
+    )
     if result.unresolved:
         out.detail += f"; {len(result.unresolved)} rows named no authority (logged)"
     # Figures another file gave too: the later load is current (vintages); say so
     # where they differ, so a revision (or a clash of ids) is never silent.
-    out.revisions = [i.message for i in result.issues.of_kind("conflict")
-                     if re.match(r"[\d,]+ values \((?!0 different)", i.message)]
+    out.revisions = [
+        i.message
+        for i in result.issues.of_kind("conflict")
+        if re.match(r"[\d,]+ values \((?!0 different)", i.message)
+    ]
     return out
 
 
-def _apply_dictionary(store: Store, rec: Recognised, loaded_ids: dict[str, list[int]],
-                      result: BuildResult) -> FileOutcome:
+def _apply_dictionary(
+    store: Store, rec: Recognised, loaded_ids: dict[str, list[int]], result: BuildResult
+) -> FileOutcome:
     """Apply a measure dictionary to the loads it describes (those that loaded)."""
     from lacompare.sources._dictionary import (
         apply_measure_dictionary,
@@ -234,8 +266,11 @@ def _apply_dictionary(store: Store, rec: Recognised, loaded_ids: dict[str, list[
     out = FileOutcome(rec.relative, None, "dictionary", rec.how)
     ids = [i for path in entry.spec.describes for i in loaded_ids.get(path, [])]
     if not ids:
-        out.detail = ("not applied: none of the files it describes loaded ("
-                      + ", ".join(entry.spec.describes) + ")")
+        out.detail = (
+            "not applied: none of the files it describes loaded ("
+            + ", ".join(entry.spec.describes)
+            + ")"
+        )
         result.issues.add("dictionary-not-applied", f"{rec.relative}: {out.detail}")
         return out
     try:
@@ -246,10 +281,12 @@ def _apply_dictionary(store: Store, rec: Recognised, loaded_ids: dict[str, list[
         return out
     out.source_id = book.source_id
     actions = applied["action"].value_counts().to_dict()
-    out.detail = (f"measure dictionary: {applied['measure'].nunique():,} measures "
-                  f"matched, {actions.get('set', 0):,} values set, "
-                  f"{actions.get('same', 0):,} already so, "
-                  f"{actions.get('spec-wins', 0):,} kept as a spec states")
+    out.detail = (
+        f"measure dictionary: {applied['measure'].nunique():,} measures "
+        f"matched, {actions.get('set', 0):,} values set, "
+        f"{actions.get('same', 0):,} already so, "
+        f"{actions.get('spec-wins', 0):,} kept as a spec states"
+    )
     result.issues.extend(i for i in issues if i.severity != "info")
     return out
 
@@ -261,24 +298,30 @@ def _neighbours(store: Store, rec: Recognised) -> FileOutcome:
     assert n is not None
     out = FileOutcome(rec.relative, None, "neighbours", rec.how)
     try:
-        result = load_neighbour_set(store, rec.file, n.set_id, n.label, n.valid_for,
-                                    replace=True)
+        result = load_neighbour_set(
+            store, rec.file, n.set_id, n.label, n.valid_for, replace=True
+        )
     except LacompareError as exc:
         out.status, out.detail = "failed", str(exc)
         return out
     frame = result.neighbours
-    out.detail = (f"set {n.set_id}: {frame['la_code'].nunique()} authorities, "
-                  f"{len(frame):,} neighbour pairs")
+    out.detail = (
+        f"set {n.set_id}: {frame['la_code'].nunique()} authorities, "
+        f"{len(frame):,} neighbour pairs"
+    )
     return out
 
 
-def _fetch_all(store: Store, result: BuildResult, progress: Progress | None,
-               client: Any = None) -> None:
+def _fetch_all(
+    store: Store, result: BuildResult, progress: Progress | None, client: Any = None
+) -> None:
     try:
         from lacompare.sources.fetch import fetch_source, read_catalogue
     except ImportError as exc:  # pragma: no cover - part of the package
-        raise InputError("--fetch needs lacompare.sources.fetch.fetch_source, which "
-                         f"this installation lacks ({exc})") from None
+        raise InputError(
+            "--fetch needs lacompare.sources.fetch.fetch_source, which "
+            f"this installation lacks ({exc})"
+        ) from None
     ids = list(read_catalogue())
     for i, source_id in enumerate(ids):
         if progress:
@@ -286,17 +329,26 @@ def _fetch_all(store: Store, result: BuildResult, progress: Progress | None,
         try:
             fetched = fetch_source(store, source_id, client=client)
         except LacompareError as exc:
-            result.files.append(FileOutcome(f"fetch:{source_id}", None, "failed",
-                                            "catalogue", str(exc)))
+            result.files.append(
+                FileOutcome(f"fetch:{source_id}", None, "failed", "catalogue", str(exc))
+            )
             continue
         result.fetched.append(fetched)
         for load in getattr(fetched, "loads", []) or []:
-            result.files.append(FileOutcome(
-                f"fetch:{source_id}:{Path(load.file).name}", load.sheet, "loaded",
-                "catalogue", f"{load.observations:,} values",
-                observations=load.observations, totals=load.totals,
-                authorities=load.authorities, periods=list(load.periods),
-                source_id=load.source_id))
+            result.files.append(
+                FileOutcome(
+                    f"fetch:{source_id}:{Path(load.file).name}",
+                    load.sheet,
+                    "loaded",
+                    "catalogue",
+                    f"{load.observations:,} values",
+                    observations=load.observations,
+                    totals=load.totals,
+                    authorities=load.authorities,
+                    periods=list(load.periods),
+                    source_id=load.source_id,
+                )
+            )
 
 
 def build_store(
@@ -369,8 +421,9 @@ def build_store(
             continue
         if rec.kind in ("documentation", "other", "unknown"):
             status = {"other": "set-aside"}.get(rec.kind, rec.kind)
-            result.files.append(FileOutcome(rec.relative, None, status, rec.how,
-                                            rec.reason))
+            result.files.append(
+                FileOutcome(rec.relative, None, status, rec.how, rec.reason)
+            )
             done += 1
             continue
         if rec.kind == "neighbours":
@@ -391,8 +444,9 @@ def build_store(
             _other_sheets(rec, known, result)
     # In the order known_files.toml lists them: a later dictionary has the last word.
     order = {d.path: i for i, d in enumerate(known.dictionaries)}
-    dictionaries.sort(key=lambda r: order.get(r.dictionary.path, 0)
-                      if r.dictionary else 0)
+    dictionaries.sort(
+        key=lambda r: order.get(r.dictionary.path, 0) if r.dictionary else 0
+    )
     for rec in dictionaries:
         if progress:
             progress(rec.relative, done, work)
@@ -420,29 +474,45 @@ def _other_sheets(rec: Recognised, known: KnownFiles, result: BuildResult) -> No
     try:
         sheets = _sheets(rec.file)
     except Exception as exc:  # an unreadable workbook fails its loads already
-        result.issues.add("sheets-unread", f"{rec.relative}: cannot list its sheets "
-                          f"({exc})")
+        result.issues.add(
+            "sheets-unread", f"{rec.relative}: cannot list its sheets ({exc})"
+        )
         return
     for sheet in sheets:
         if sheet in loaded:
             continue
         reason = known.other_sheets.get((path, sheet))
         if reason is not None:
-            result.files.append(FileOutcome(rec.relative, sheet, "set-aside",
-                                            rec.how, reason))
+            result.files.append(
+                FileOutcome(rec.relative, sheet, "set-aside", rec.how, reason)
+            )
         else:
-            result.files.append(FileOutcome(
-                rec.relative, sheet, "unknown", rec.how,
-                "a sheet lacompare does not know in a workbook it does"))
+            result.files.append(
+                FileOutcome(
+                    rec.relative,
+                    sheet,
+                    "unknown",
+                    rec.how,
+                    "a sheet lacompare does not know in a workbook it does",
+                )
+            )
 
 
 def _has(store: Store, measure: str) -> bool:
-    return bool(store.con.execute("SELECT count(*) FROM observations WHERE measure = ?",
-                                  [measure]).fetchall()[0][0])
+    return bool(
+        store.con.execute(
+            "SELECT count(*) FROM observations WHERE measure = ?", [measure]
+        ).fetchall()[0][0]
+    )
 
 
-def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
-           progress: Progress | None) -> None:
+def _steps(
+    store: Store,
+    plan: dict[str, Any],
+    policy: str,
+    result: BuildResult,
+    progress: Progress | None,
+) -> None:
     from lacompare.derive import MAX_LAG_DAYS, derive_rate
     from lacompare.derive._aggregate import derive_upper_tier
     from lacompare.derive._agreement import summarise_rate_agreement
@@ -462,22 +532,31 @@ def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
     for r in rates:
         tick(f"deriving {r['name']}")
         if not (_has(store, r["count"]) and _has(store, r["population"])):
-            result.issues.add("step-skipped", f"{r['name']}: no {r['count']} or "
-                              f"{r['population']} in the store", severity="info")
+            result.issues.add(
+                "step-skipped",
+                f"{r['name']}: no {r['count']} or {r['population']} in the store",
+                severity="info",
+            )
             continue
         try:
             result.derived[r["name"]] = derive_rate(
-                store, r["count"], r["population"], per=r.get("per", 10_000),
-                name=r["name"], breakdown=r.get("count_breakdown"),
+                store,
+                r["count"],
+                r["population"],
+                per=r.get("per", 10_000),
+                name=r["name"],
+                breakdown=r.get("count_breakdown"),
                 label=r.get("label"),
-                max_lag_days=r.get("max_lag_days", MAX_LAG_DAYS))
+                max_lag_days=r.get("max_lag_days", MAX_LAG_DAYS),
+            )
         except LacompareError as exc:
             result.issues.add("step-failed", f"{r['name']}: {exc}")
     for a in aggregates:
         tick(f"summing districts of {a['measure']}")
         if not _has(store, a["measure"]):
-            result.issues.add("step-skipped", f"{a['measure']}: not in the store",
-                              severity="info")
+            result.issues.add(
+                "step-skipped", f"{a['measure']}: not in the store", severity="info"
+            )
             continue
         try:
             d = derive_upper_tier(store, a["measure"], name=a.get("name"))
@@ -496,12 +575,18 @@ def _steps(store: Store, plan: dict[str, Any], policy: str, result: BuildResult,
         # A rate with no published counterpart (crime per 1,000) has nothing to check.
         published = r.get("published")
         tick(f"checking {r['name']} against {published or 'no published rate'}")
-        if (published is None or r["name"] not in result.derived
-                or not _has(store, published)):
+        if (
+            published is None
+            or r["name"] not in result.derived
+            or not _has(store, published)
+        ):
             continue
         try:
             result.agreement[r["name"]] = summarise_rate_agreement(
-                store, r["name"], r["published"],
-                published_breakdown=r.get("published_breakdown", ""))
+                store,
+                r["name"],
+                r["published"],
+                published_breakdown=r.get("published_breakdown", ""),
+            )
         except LacompareError as exc:
             result.issues.add("step-failed", f"agreement of {r['name']}: {exc}")

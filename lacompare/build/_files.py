@@ -120,8 +120,12 @@ class KnownFiles:
     other_sheets: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def known_paths(self) -> set[str]:
-        return ({e.path for e in self.loads} | {e.path for e in self.neighbours}
-                | {d.path for d in self.dictionaries} | set(self.other))
+        return (
+            {e.path for e in self.loads}
+            | {e.path for e in self.neighbours}
+            | {d.path for d in self.dictionaries}
+            | set(self.other)
+        )
 
     def loads_for(self, path: str) -> list[LoadEntry]:
         return [e for e in self.loads if e.path == path]
@@ -131,8 +135,13 @@ class KnownFiles:
         rel = PurePosixPath(relative).as_posix()
         path = file if file is not None else Path(rel)
         if path.name in DOC_NAMES:
-            return Recognised(path, rel, "documentation", "name",
-                              reason="documentation (provenance, read me)")
+            return Recognised(
+                path,
+                rel,
+                "documentation",
+                "name",
+                reason="documentation (provenance, read me)",
+            )
         for key, how in ((rel, "path"), (path.name, "name")):
             found = self._by(key, by_name=how == "name")
             if found is not None:
@@ -141,14 +150,24 @@ class KnownFiles:
             first = _first_row(file)
             for entry in self.loads:
                 if entry.header and set(entry.header) <= first:
-                    return Recognised(path, rel, "load", "header",
-                                      loads=tuple(self.loads_for(entry.path)))
+                    return Recognised(
+                        path,
+                        rel,
+                        "load",
+                        "header",
+                        loads=tuple(self.loads_for(entry.path)),
+                    )
             for d in self.dictionaries:
                 if d.header and set(d.header) <= first:
                     return Recognised(path, rel, "dictionary", "header", dictionary=d)
-        return Recognised(path, rel, "unknown", "",
-                          reason="not a file lacompare knows (see "
-                          "lacompare/sources/known_files.toml)")
+        return Recognised(
+            path,
+            rel,
+            "unknown",
+            "",
+            reason="not a file lacompare knows (see "
+            "lacompare/sources/known_files.toml)",
+        )
 
     def _by(self, key: str, by_name: bool) -> tuple[str, dict[str, Any]] | None:
         def same(path: str) -> bool:
@@ -185,8 +204,17 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
             into[key] = value
 
 
-_LOAD_KEYS = {"path", "spec", "sheet", "options", "skip_unresolved", "header",
-              "periods", "period_range", "min_authorities"}
+_LOAD_KEYS = {
+    "path",
+    "spec",
+    "sheet",
+    "options",
+    "skip_unresolved",
+    "header",
+    "periods",
+    "period_range",
+    "min_authorities",
+}
 
 
 @cache
@@ -194,34 +222,49 @@ def _read(path: Path) -> KnownFiles:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"cannot read the known-files list: {exc}",
-                        file=str(path)) from None
+        raise SpecError(
+            f"cannot read the known-files list: {exc}", file=str(path)
+        ) from None
     known = KnownFiles()
     for i, row in enumerate(data.get("load", []), 1):
         bad = set(row) - _LOAD_KEYS
         if bad or "path" not in row:
-            raise SpecError(f"[[load]] entry {i}: unknown keys {sorted(bad)} or no "
-                            "path", file=str(path))
+            raise SpecError(
+                f"[[load]] entry {i}: unknown keys {sorted(bad)} or no path",
+                file=str(path),
+            )
         rng = row.get("period_range")
-        known.loads.append(LoadEntry(
-            path=row["path"], spec=row.get("spec"), sheet=row.get("sheet"),
-            options=json.dumps(row["options"]) if row.get("options") else "",
-            skip_unresolved=bool(row.get("skip_unresolved", False)),
-            header=tuple(row.get("header", ())),
-            periods=tuple(row["periods"]) if "periods" in row else None,
-            period_range=(rng[0], rng[1], int(rng[2])) if rng else None,
-            min_authorities=int(row.get("min_authorities", 140))))
+        known.loads.append(
+            LoadEntry(
+                path=row["path"],
+                spec=row.get("spec"),
+                sheet=row.get("sheet"),
+                options=json.dumps(row["options"]) if row.get("options") else "",
+                skip_unresolved=bool(row.get("skip_unresolved", False)),
+                header=tuple(row.get("header", ())),
+                periods=tuple(row["periods"]) if "periods" in row else None,
+                period_range=(rng[0], rng[1], int(rng[2])) if rng else None,
+                min_authorities=int(row.get("min_authorities", 140)),
+            )
+        )
     for row in data.get("neighbours", []):
-        known.neighbours.append(NeighbourEntry(row["path"], row["set_id"],
-                                               row.get("label"), row.get("valid_for")))
+        known.neighbours.append(
+            NeighbourEntry(
+                row["path"], row["set_id"], row.get("label"), row.get("valid_for")
+            )
+        )
     for i, row in enumerate(data.get("dictionary", []), 1):
         from lacompare.sources._dictionary import DictionarySpec
 
         if "path" not in row:
             raise SpecError(f"[[dictionary]] entry {i}: no path", file=str(path))
-        known.dictionaries.append(DictionaryEntry(
-            row["path"], DictionarySpec.from_dict(row, origin=str(path)),
-            tuple(row.get("header", ()))))
+        known.dictionaries.append(
+            DictionaryEntry(
+                row["path"],
+                DictionarySpec.from_dict(row, origin=str(path)),
+                tuple(row.get("header", ())),
+            )
+        )
     for row in data.get("other", []):
         known.other[row["path"]] = row["reason"]
     for row in data.get("other_sheet", []):

@@ -16,10 +16,18 @@ from lacompare.store._schema import POLARITIES
 
 #: Every field an entry must give, with its type.
 FIELDS: dict[str, type] = {
-    "id": str, "label": str, "topic": str, "unit": str, "additive": bool,
+    "id": str,
+    "label": str,
+    "topic": str,
+    "unit": str,
+    "additive": bool,
     "polarity": str,
-    "decimals": int, "year_type": str, "reference_date": str, "description": str,
-    "headline": bool, "sources": list,
+    "decimals": int,
+    "year_type": str,
+    "reference_date": str,
+    "description": str,
+    "headline": bool,
+    "sources": list,
 }
 #: Optional fields: ``headline_slot`` groups headline indicators that stand in for
 #: one another (IDACI 2025, else 2019, as the measure of need): the first of a slot
@@ -134,7 +142,8 @@ def parse_catalogue(text: str) -> tuple[Indicator, ...]:
                 raise InputError(f"{where}: no {name}")
             # bool is an int in Python: decimals = true is still wrong.
             if not isinstance(entry[name], kind) or (
-                    kind is int and isinstance(entry[name], bool)):
+                kind is int and isinstance(entry[name], bool)
+            ):
                 raise InputError(f"{where}: {name} must be {kind.__name__}")
         for name, kind in OPTIONAL.items():
             if name in entry and not isinstance(entry[name], kind):
@@ -148,8 +157,9 @@ def parse_catalogue(text: str) -> tuple[Indicator, ...]:
             raise InputError(f"{where}: id given twice")
         seen.add(entry["id"])
         if entry["polarity"] not in POLARITIES:
-            raise InputError(f"{where}: polarity must be one of "
-                             + ", ".join(POLARITIES))
+            raise InputError(
+                f"{where}: polarity must be one of " + ", ".join(POLARITIES)
+            )
         if not 0 <= entry["decimals"] <= 6:
             raise InputError(f"{where}: decimals must be 0 to 6")
         if not entry["label"].strip() or not entry["topic"].strip():
@@ -207,8 +217,10 @@ def get_indicator(indicator_id: str) -> Indicator:
             return ind
     from lacompare.catalogue._search import suggestion_text
 
-    raise InputError(f"no indicator {indicator_id!r} in the catalogue"
-                     + suggestion_text(indicator_id))
+    raise InputError(
+        f"no indicator {indicator_id!r} in the catalogue"
+        + suggestion_text(indicator_id)
+    )
 
 
 def indicator_for_key(key: str) -> Indicator | None:
@@ -253,8 +265,14 @@ def indicator_decimals(key: str, values: Iterable[float] = ()) -> int | None:
             continue
         if math.isfinite(number):
             finite.append(number)
-    return next((d for d in range(ind.decimals)
-                 if all(abs(round(v, d) - v) < 1e-9 for v in finite)), ind.decimals)
+    return next(
+        (
+            d
+            for d in range(ind.decimals)
+            if all(abs(round(v, d) - v) < 1e-9 for v in finite)
+        ),
+        ind.decimals,
+    )
 
 
 #: Quartile bands A-D in words: for a measure with a polarity A is the best quarter;
@@ -293,5 +311,9 @@ def headline_keys() -> list[tuple[str, str]]:
     >>> headline_keys()[0][0], headline_keys()[0][1].split("[")[0]
     ('cla_rate_per_10000', 'rate_per_10000')
     """
-    return [(ind.slot, s.key) for ind in read_catalogue() if ind.headline
-            for s in ind.sources]
+    return [
+        (ind.slot, s.key)
+        for ind in read_catalogue()
+        if ind.headline
+        for s in ind.sources
+    ]

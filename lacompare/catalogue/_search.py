@@ -15,9 +15,21 @@ if TYPE_CHECKING:
 #: Columns of :func:`search_indicators` (``kind``: 'indicator' from the catalogue or
 #: 'store measure' outside it; ``periods``: how many periods have a value;
 #: ``authorities``: how many authorities have one in ``latest_period``).
-SEARCH_COLUMNS = ["id", "label", "topic", "unit", "polarity", "decimals", "headline",
-                  "periods", "first_period", "latest_period", "authorities", "kind",
-                  "score"]
+SEARCH_COLUMNS = [
+    "id",
+    "label",
+    "topic",
+    "unit",
+    "polarity",
+    "decimals",
+    "headline",
+    "periods",
+    "first_period",
+    "latest_period",
+    "authorities",
+    "kind",
+    "score",
+]
 #: Lowest match score (rapidfuzz, 0-100) a search keeps: "lookd after" finds
 #: "looked after" (91) while "looked after" does not find "started" (< 70).
 MIN_SCORE = 80
@@ -31,8 +43,9 @@ def _words(text: str) -> str:
     return " ".join(str(text).replace("_", " ").lower().split())
 
 
-def match_score(query: str, *, id: str, label: str, description: str = "",
-                topic: str = "") -> float:
+def match_score(
+    query: str, *, id: str, label: str, description: str = "", topic: str = ""
+) -> float:
     """How well ``query`` matches an entry, 0-100, typos forgiven.
 
     The best alignment of the query within the id, label or topic counts in full,
@@ -62,8 +75,10 @@ def _topic_matches(wanted: str | None, topic: str) -> bool:
         return True
     from rapidfuzz import fuzz
 
-    return (wanted.lower() in topic.lower()
-            or fuzz.partial_ratio(wanted.lower(), topic.lower()) >= 85)
+    return (
+        wanted.lower() in topic.lower()
+        or fuzz.partial_ratio(wanted.lower(), topic.lower()) >= 85
+    )
 
 
 def suggest_indicators(text: str, limit: int = 3) -> list[Indicator]:
@@ -102,10 +117,11 @@ def suggestion_text(text: str) -> str:
     found = suggest_indicators(text)
     if not found:
         return ""
-    return ("; catalogue indicators like it: "
-            + "; ".join(f"{i.label} ({i.id}, store key {i.sources[0].key})"
-                        for i in found)
-            + " (lacompare measures WORDS searches them)")
+    return (
+        "; catalogue indicators like it: "
+        + "; ".join(f"{i.label} ({i.id}, store key {i.sources[0].key})" for i in found)
+        + " (lacompare measures WORDS searches them)"
+    )
 
 
 def unknown_measure_hint(text: str, known: list[str]) -> str:
@@ -137,8 +153,10 @@ def unknown_measure_hint(text: str, known: list[str]) -> str:
     near = get_close_matches(text, known, n=3, cutoff=0.6)
     if near:
         return f"; did you mean {', '.join(near)}?"
-    return (f"; the store has {len(known)} measures (lacompare measures --all "
-            "searches them)")
+    return (
+        f"; the store has {len(known)} measures (lacompare measures --all "
+        "searches them)"
+    )
 
 
 def _period_order(period: str) -> tuple[Any, str]:
@@ -164,23 +182,41 @@ def indicator_coverage(store: Store, indicators: list[Indicator]) -> pd.DataFram
     rows = store.query(
         "SELECT DISTINCT la_code, measure, breakdown, period FROM observations "
         "WHERE measure IN (SELECT unnest(?::VARCHAR[])) "
-        "AND (value IS NOT NULL OR label IS NOT NULL)", [measures])
+        "AND (value IS NOT NULL OR label IS NOT NULL)",
+        [measures],
+    )
     out = []
     for ind in indicators:
         keys = {(s.measure, s.breakdown) for s in ind.sources}
-        mine = rows[[(m, b) in keys for m, b in
-                     zip(rows["measure"], rows["breakdown"], strict=True)]]
+        mine = rows[
+            [
+                (m, b) in keys
+                for m, b in zip(rows["measure"], rows["breakdown"], strict=True)
+            ]
+        ]
         periods = {period_key(p, ind.financial_year) for p in mine["period"]}
         ordered = sorted(periods, key=_period_order)
         latest = ordered[-1] if ordered else None
-        n_la = (mine.loc[[period_key(p, ind.financial_year) == latest
-                          for p in mine["period"]], "la_code"].nunique()
-                if latest else 0)
-        out.append({"id": ind.id, "periods": len(ordered),
-                    "first_period": ordered[0] if ordered else None,
-                    "latest_period": latest, "authorities": n_la})
-    return pd.DataFrame(out, columns=["id", "periods", "first_period",
-                                      "latest_period", "authorities"])
+        n_la = (
+            mine.loc[
+                [period_key(p, ind.financial_year) == latest for p in mine["period"]],
+                "la_code",
+            ].nunique()
+            if latest
+            else 0
+        )
+        out.append(
+            {
+                "id": ind.id,
+                "periods": len(ordered),
+                "first_period": ordered[0] if ordered else None,
+                "latest_period": latest,
+                "authorities": n_la,
+            }
+        )
+    return pd.DataFrame(
+        out, columns=["id", "periods", "first_period", "latest_period", "authorities"]
+    )
 
 
 def _store_measures(store: Store, words: str, sources: set[str]) -> pd.DataFrame:
@@ -189,11 +225,15 @@ def _store_measures(store: Store, words: str, sources: set[str]) -> pd.DataFrame
 
     meta = store.query(
         "SELECT m.measure, m.label, m.unit, m.polarity, m.description FROM measures m "
-        "WHERE m.measure IN (SELECT DISTINCT measure FROM observations)")
+        "WHERE m.measure IN (SELECT DISTINCT measure FROM observations)"
+    )
     meta = meta[~meta["measure"].isin(sources)]
-    scores = [match_score(words, id=m, label=str(lb or ""),
-                          description=str(d or "")) for m, lb, d in
-              zip(meta["measure"], meta["label"], meta["description"], strict=True)]
+    scores = [
+        match_score(words, id=m, label=str(lb or ""), description=str(d or ""))
+        for m, lb, d in zip(
+            meta["measure"], meta["label"], meta["description"], strict=True
+        )
+    ]
     meta = meta.assign(score=scores)
     meta = meta[meta["score"] >= MIN_SCORE]
     if meta.empty:
@@ -202,27 +242,41 @@ def _store_measures(store: Store, words: str, sources: set[str]) -> pd.DataFrame
         "SELECT measure, period, count(DISTINCT la_code) AS n FROM observations "
         "WHERE measure IN (SELECT unnest(?::VARCHAR[])) "
         "AND (value IS NOT NULL OR label IS NOT NULL) GROUP BY ALL",
-        [meta["measure"].tolist()])
+        [meta["measure"].tolist()],
+    )
     rows = []
     for r in meta.itertuples(index=False):
         mine = counts[counts["measure"] == r.measure]
         ordered = sorted(mine["period"], key=_period_order)
         latest = ordered[-1] if ordered else None
-        rows.append({
-            "id": r.measure, "label": r.label if isinstance(r.label, str) else "",
-            "topic": "", "unit": r.unit if isinstance(r.unit, str) else "",
-            "polarity": r.polarity, "decimals": None, "headline": False,
-            "periods": len(ordered), "first_period": ordered[0] if ordered else None,
-            "latest_period": latest,
-            "authorities": int(mine.loc[mine["period"] == latest, "n"].sum())
-            if latest else 0,
-            "kind": "store measure", "score": round(r.score, 1)})
+        rows.append(
+            {
+                "id": r.measure,
+                "label": r.label if isinstance(r.label, str) else "",
+                "topic": "",
+                "unit": r.unit if isinstance(r.unit, str) else "",
+                "polarity": r.polarity,
+                "decimals": None,
+                "headline": False,
+                "periods": len(ordered),
+                "first_period": ordered[0] if ordered else None,
+                "latest_period": latest,
+                "authorities": int(mine.loc[mine["period"] == latest, "n"].sum())
+                if latest
+                else 0,
+                "kind": "store measure",
+                "score": round(r.score, 1),
+            }
+        )
     return pd.DataFrame(rows, columns=SEARCH_COLUMNS)
 
 
-def search_indicators(words: str = "", topic: str | None = None,
-                      store: Store | None = None, include_store: bool = False,
-                      ) -> pd.DataFrame:
+def search_indicators(
+    words: str = "",
+    topic: str | None = None,
+    store: Store | None = None,
+    include_store: bool = False,
+) -> pd.DataFrame:
     """Catalogue indicators matching ``words`` in their id, label, topic or
     description (typos forgiven), best match first, then headline indicators.
 
@@ -258,24 +312,45 @@ def search_indicators(words: str = "", topic: str | None = None,
     for n, ind in enumerate(read_catalogue()):
         if not _topic_matches(topic, ind.topic):
             continue
-        score = match_score(words, id=ind.id, label=ind.label,
-                            description=ind.description, topic=ind.topic)
+        score = match_score(
+            words,
+            id=ind.id,
+            label=ind.label,
+            description=ind.description,
+            topic=ind.topic,
+        )
         if score < MIN_SCORE:
             continue
         rows.append((ind, score, n))
     rows.sort(key=lambda r: (-r[1], not r[0].headline, r[2]))
-    found = pd.DataFrame([{
-        "id": i.id, "label": i.label, "topic": i.topic, "unit": i.unit,
-        "polarity": i.polarity, "decimals": i.decimals, "headline": i.headline,
-        "kind": "indicator", "score": round(score, 1)} for i, score, _ in rows],
-        columns=[c for c in SEARCH_COLUMNS if c not in (
-            "periods", "first_period", "latest_period", "authorities")])
+    found = pd.DataFrame(
+        [
+            {
+                "id": i.id,
+                "label": i.label,
+                "topic": i.topic,
+                "unit": i.unit,
+                "polarity": i.polarity,
+                "decimals": i.decimals,
+                "headline": i.headline,
+                "kind": "indicator",
+                "score": round(score, 1),
+            }
+            for i, score, _ in rows
+        ],
+        columns=[
+            c
+            for c in SEARCH_COLUMNS
+            if c not in ("periods", "first_period", "latest_period", "authorities")
+        ],
+    )
     if store is not None and len(rows):
         cover = indicator_coverage(store, [r[0] for r in rows])
         found = found.merge(cover, on="id", how="left")
     else:
-        found = found.assign(periods=None, first_period=None, latest_period=None,
-                             authorities=None)
+        found = found.assign(
+            periods=None, first_period=None, latest_period=None, authorities=None
+        )
     found = found[SEARCH_COLUMNS]
     for col in ("periods", "authorities"):
         found[col] = found[col].astype("Int64")
@@ -285,6 +360,7 @@ def search_indicators(words: str = "", topic: str | None = None,
         if len(extra):
             extra = extra.sort_values("score", ascending=False, kind="stable")
             extra = extra.astype({"periods": "Int64", "authorities": "Int64"})
-            found = pd.concat([found, extra], ignore_index=True) if len(found) \
-                else extra
+            found = (
+                pd.concat([found, extra], ignore_index=True) if len(found) else extra
+            )
     return found.reset_index(drop=True)

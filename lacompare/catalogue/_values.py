@@ -21,11 +21,28 @@ if TYPE_CHECKING:
 
 ENGLAND_CODE = "E92000001"
 #: Columns of :func:`read_indicator`.
-VALUE_COLUMNS = ["indicator", "la_code", "period", "value", "label", "missing_reason",
-                 "source_measure", "published"]
+VALUE_COLUMNS = [
+    "indicator",
+    "la_code",
+    "period",
+    "value",
+    "label",
+    "missing_reason",
+    "source_measure",
+    "published",
+]
 #: Columns of :func:`read_indicator_totals`.
-TOTAL_COLUMNS = ["indicator", "area_code", "area_name", "period", "value",
-                 "source_measure", "published", "computed", "note"]
+TOTAL_COLUMNS = [
+    "indicator",
+    "area_code",
+    "area_name",
+    "period",
+    "value",
+    "source_measure",
+    "published",
+    "computed",
+    "note",
+]
 _META_KEY = "catalogue_sha256"
 # A note after a period (LAIT's "2016-17 (OT)" outturn, "(Rev)", "(Final)").
 _NOTE = re.compile(r"\s*\([A-Za-z ]{1,20}\)$")
@@ -77,15 +94,21 @@ class CatalogueRefresh:
             return ["indicator catalogue: the store's copy is current"]
         lines = [f"indicator catalogue: {self.indicators} indicators"]
         if self.polarity_changes:
-            lines.append(f"  polarity set from the catalogue for "
-                         f"{len(self.polarity_changes)} measures: " + ", ".join(
-                             f"{m} ({a} -> {b})" for m, a, b in self.polarity_changes))
+            lines.append(
+                f"  polarity set from the catalogue for "
+                f"{len(self.polarity_changes)} measures: "
+                + ", ".join(f"{m} ({a} -> {b})" for m, a, b in self.polarity_changes)
+            )
         if self.conflicts:
-            lines.append("  polarity left as it is (its indicators disagree): "
-                         + ", ".join(self.conflicts))
+            lines.append(
+                "  polarity left as it is (its indicators disagree): "
+                + ", ".join(self.conflicts)
+            )
         if self.partial:
-            lines.append("  polarity left as it is (breakdowns outside the "
-                         "catalogue): " + ", ".join(self.partial))
+            lines.append(
+                "  polarity left as it is (breakdowns outside the "
+                "catalogue): " + ", ".join(self.partial)
+            )
         return lines
 
 
@@ -131,7 +154,8 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     digest = catalogue_digest()
     try:
         current = store.con.execute(
-            "SELECT value FROM meta WHERE key = ?", [_META_KEY]).fetchall()
+            "SELECT value FROM meta WHERE key = ?", [_META_KEY]
+        ).fetchall()
     except Exception:  # a store older than the catalogue tables, read-only
         current = []
     if current and current[0][0] == digest and not force:
@@ -139,30 +163,62 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     if not _writable(store):
         return CatalogueRefresh(False)
     cat = read_catalogue()
-    indicators = pd.DataFrame([{
-        "indicator_id": i.id, "label": i.label, "topic": i.topic, "unit": i.unit,
-        "additive": i.additive, "polarity": i.polarity, "decimals": i.decimals,
-        "year_type": i.year_type, "reference_date": i.reference_date,
-        "description": i.description, "headline": i.headline, "position": n}
-        for n, i in enumerate(cat, start=1)])
-    sources = pd.DataFrame([{
-        "indicator_id": i.id, "rank": r, "measure": s.measure,
-        "breakdown": s.breakdown, "published": s.published, "note": s.note}
-        for i in cat for r, s in enumerate(i.sources, start=1)])
+    indicators = pd.DataFrame(
+        [
+            {
+                "indicator_id": i.id,
+                "label": i.label,
+                "topic": i.topic,
+                "unit": i.unit,
+                "additive": i.additive,
+                "polarity": i.polarity,
+                "decimals": i.decimals,
+                "year_type": i.year_type,
+                "reference_date": i.reference_date,
+                "description": i.description,
+                "headline": i.headline,
+                "position": n,
+            }
+            for n, i in enumerate(cat, start=1)
+        ]
+    )
+    sources = pd.DataFrame(
+        [
+            {
+                "indicator_id": i.id,
+                "rank": r,
+                "measure": s.measure,
+                "breakdown": s.breakdown,
+                "published": s.published,
+                "note": s.note,
+            }
+            for i in cat
+            for r, s in enumerate(i.sources, start=1)
+        ]
+    )
     polarity, conflicts = catalogue_polarities()
     # A measure whose store breakdowns are not all catalogue sources (the CLA
     # release's generic 'percentage') keeps its polarity: the others may differ.
     named = {(s.measure, s.breakdown) for i in cat for s in i.sources}
     held = store.con.execute(
         "SELECT DISTINCT measure, breakdown FROM observations WHERE measure IN "
-        "(SELECT unnest(?::VARCHAR[]))", [list(polarity)]).fetchall()
+        "(SELECT unnest(?::VARCHAR[]))",
+        [list(polarity)],
+    ).fetchall()
     partial = sorted({m for m, b in held if (m, b) not in named})
     polarity = {m: p for m, p in polarity.items() if m not in partial}
-    before = dict(store.con.execute(
-        "SELECT measure, polarity FROM measures WHERE measure IN "
-        "(SELECT unnest(?::VARCHAR[]))", [list(polarity)]).fetchall())
-    changes = [(m, before[m], p) for m, p in sorted(polarity.items())
-               if m in before and before[m] != p]
+    before = dict(
+        store.con.execute(
+            "SELECT measure, polarity FROM measures WHERE measure IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            [list(polarity)],
+        ).fetchall()
+    )
+    changes = [
+        (m, before[m], p)
+        for m, p in sorted(polarity.items())
+        if m in before and before[m] != p
+    ]
     con = store.con
     con.register("_indicators", indicators)
     con.register("_indicator_sources", sources)
@@ -170,13 +226,18 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
         con.execute("BEGIN")
         con.execute("DELETE FROM indicator_sources")
         con.execute("DELETE FROM indicators")
-        con.execute(f"INSERT INTO indicators ({', '.join(indicators.columns)}) "
-                    "SELECT * FROM _indicators")
-        con.execute(f"INSERT INTO indicator_sources ({', '.join(sources.columns)}) "
-                    "SELECT * FROM _indicator_sources")
+        con.execute(
+            f"INSERT INTO indicators ({', '.join(indicators.columns)}) "
+            "SELECT * FROM _indicators"
+        )
+        con.execute(
+            f"INSERT INTO indicator_sources ({', '.join(sources.columns)}) "
+            "SELECT * FROM _indicator_sources"
+        )
         for measure, _, now in changes:
-            con.execute("UPDATE measures SET polarity = ? WHERE measure = ?",
-                        [now, measure])
+            con.execute(
+                "UPDATE measures SET polarity = ? WHERE measure = ?", [now, measure]
+            )
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [_META_KEY, digest])
         con.execute("COMMIT")
     except Exception:
@@ -203,17 +264,23 @@ def _writable(store: Store) -> bool:
 # ------------------------------------------------------------------------ values
 
 
-def _source_rows(store: Store, ind: Indicator, la_codes: list[str] | None,
-                 ) -> pd.DataFrame:
+def _source_rows(
+    store: Store,
+    ind: Indicator,
+    la_codes: list[str] | None,
+) -> pd.DataFrame:
     """Every value of the indicator's source measures (any breakdown), one query."""
     where, params = "", [sorted({s.measure for s in ind.sources})]
     if la_codes is not None:
-        where, params = " AND la_code IN (SELECT unnest(?::VARCHAR[]))", [
-            params[0], la_codes]
+        where, params = (
+            " AND la_code IN (SELECT unnest(?::VARCHAR[]))",
+            [params[0], la_codes],
+        )
     return store.query(
         "SELECT la_code, measure, breakdown, period, value, label, missing_reason "
         "FROM observations WHERE measure IN (SELECT unnest(?::VARCHAR[]))" + where,
-        params)
+        params,
+    )
 
 
 def _rank_rows(ind: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
@@ -221,10 +288,18 @@ def _rank_rows(ind: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     period key; rows of other breakdowns dropped (they belong to other indicators)."""
     import pandas as pd
 
-    ranks = pd.DataFrame([{"measure": s.measure, "breakdown": s.breakdown,
-                           "rank": r, "source_measure": s.key,
-                           "published": s.published}
-                          for r, s in enumerate(ind.sources, start=1)])
+    ranks = pd.DataFrame(
+        [
+            {
+                "measure": s.measure,
+                "breakdown": s.breakdown,
+                "rank": r,
+                "source_measure": s.key,
+                "published": s.published,
+            }
+            for r, s in enumerate(ind.sources, start=1)
+        ]
+    )
     out = rows.merge(ranks, on=["measure", "breakdown"], how="inner")
     out["period"] = [period_key(p, ind.financial_year) for p in out["period"]]
     return out
@@ -237,9 +312,12 @@ def _wanted_periods(ind: Indicator, periods: Any) -> set[str] | None:
     return {period_key(p, ind.financial_year) for p in items}
 
 
-def read_indicator(store: Store, indicator_id: str,
-                   la_codes: str | list[str] | None = None,
-                   periods: str | list[str] | None = None) -> pd.DataFrame:
+def read_indicator(
+    store: Store,
+    indicator_id: str,
+    la_codes: str | list[str] | None = None,
+    periods: str | list[str] | None = None,
+) -> pd.DataFrame:
     """One value per authority and period of a catalogue indicator.
 
     For each authority and period the first of the indicator's sources (in the
@@ -299,16 +377,20 @@ def read_indicator(store: Store, indicator_id: str,
     rows = rows.assign(has=rows["value"].notna() | rows["label"].notna())
     # Sources in order, those with a value first: the first row of each authority
     # and period is its value, or (none having one) the first source's reason.
-    rows = rows.sort_values(["la_code", "period", "has", "rank"],
-                            ascending=[True, True, False, True], kind="stable")
+    rows = rows.sort_values(
+        ["la_code", "period", "has", "rank"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    )
     first = rows.drop_duplicates(["la_code", "period"], keep="first")
     out = first.assign(indicator=ind.id)[VALUE_COLUMNS].reset_index(drop=True)
     out["published"] = out["published"].astype(bool)
     return out
 
 
-def read_indicator_totals(store: Store, indicator_id: str,
-                          periods: str | list[str] | None = None) -> pd.DataFrame:
+def read_indicator_totals(
+    store: Store, indicator_id: str, periods: str | list[str] | None = None
+) -> pd.DataFrame:
     """England's and each region's value of an indicator, by period.
 
     Published figures first: the store's ``totals`` rows (England, regions, Inner
@@ -347,31 +429,42 @@ def read_indicator_totals(store: Store, indicator_id: str,
         "check_result FROM totals WHERE measure IN (SELECT unnest(?::VARCHAR[])) "
         "AND value IS NOT NULL AND (area_code = ? OR area_code LIKE 'E12%' "
         "OR area_code LIKE 'E13%')",
-        [sorted({s.measure for s in ind.sources}), ENGLAND_CODE])
+        [sorted({s.measure for s in ind.sources}), ENGLAND_CODE],
+    )
     tot = _rank_rows(ind, tot)
     if wanted is not None:
         tot = tot[tot["period"].isin(wanted)]
     # A row lacompare derived (check_result 'derived') is not the publisher's.
-    tot = tot.assign(published=tot["published"]
-                     & (tot["check_result"].fillna("") != "derived"))
-    tot = tot.sort_values(["area_code", "period", "published", "rank"],
-                          ascending=[True, True, False, True], kind="stable")
+    tot = tot.assign(
+        published=tot["published"] & (tot["check_result"].fillna("") != "derived")
+    )
+    tot = tot.sort_values(
+        ["area_code", "period", "published", "rank"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    )
     tot = tot.drop_duplicates(["area_code", "period"], keep="first")
     pub = tot.assign(
-        indicator=ind.id, computed=False,
-        note=["published" if p else "computed by lacompare from published inputs"
-              for p in tot["published"]])[TOTAL_COLUMNS]
+        indicator=ind.id,
+        computed=False,
+        note=[
+            "published" if p else "computed by lacompare from published inputs"
+            for p in tot["published"]
+        ],
+    )[TOTAL_COLUMNS]
     have = set(zip(pub["area_code"], pub["period"], strict=True))
     computed = _computed_totals(store, ind, periods, have)
     out = pd.concat([pub, computed], ignore_index=True) if len(computed) else pub
     out["published"] = out["published"].astype(bool)
     out["computed"] = out["computed"].astype(bool)
     return out.sort_values(["period", "area_code"], kind="stable").reset_index(
-        drop=True)
+        drop=True
+    )
 
 
-def _computed_totals(store: Store, ind: Indicator, periods: Any,
-                     have: set[tuple[str, str]]) -> pd.DataFrame:
+def _computed_totals(
+    store: Store, ind: Indicator, periods: Any, have: set[tuple[str, str]]
+) -> pd.DataFrame:
     """England's and regions' values computed from authorities where no published
     total exists (``have``: the published (area, period) pairs)."""
     import pandas as pd
@@ -385,19 +478,28 @@ def _computed_totals(store: Store, ind: Indicator, periods: Any,
     how = "sum" if ind.additive else "mean"
     rows = []
     groups: list[tuple[str, str, pd.DataFrame]] = [("E92000001", "England", values)]
-    groups += [(str(code), str(name), part) for (code, name), part in
-               values.groupby(["region_code", "region"], dropna=True)]
+    groups += [
+        (str(code), str(name), part)
+        for (code, name), part in values.groupby(["region_code", "region"], dropna=True)
+    ]
     for code, name, part in groups:
         for period, g in part.groupby("period"):
             if (code, period) in have:
                 continue
-            rows.append({
-                "indicator": ind.id, "area_code": code, "area_name": name,
-                "period": period, "value": float(getattr(g["value"], how)()),
-                "source_measure": ", ".join(dict.fromkeys(g["source_measure"])),
-                "published": False, "computed": True,
-                "note": f"computed: {how} of {g['la_code'].nunique()} authorities "
-                        "(no published figure)"})
+            rows.append(
+                {
+                    "indicator": ind.id,
+                    "area_code": code,
+                    "area_name": name,
+                    "period": period,
+                    "value": float(getattr(g["value"], how)()),
+                    "source_measure": ", ".join(dict.fromkeys(g["source_measure"])),
+                    "published": False,
+                    "computed": True,
+                    "note": f"computed: {how} of {g['la_code'].nunique()} authorities "
+                    "(no published figure)",
+                }
+            )
     return pd.DataFrame(rows, columns=TOTAL_COLUMNS)
 
 
@@ -413,10 +515,22 @@ def catalogue_frame() -> pd.DataFrame:
     """
     import pandas as pd
 
-    return pd.DataFrame([{
-        "id": i.id, "label": i.label, "topic": i.topic, "unit": i.unit,
-        "additive": i.additive, "polarity": i.polarity, "decimals": i.decimals,
-        "year_type": i.year_type, "reference_date": i.reference_date,
-        "description": i.description, "headline": i.headline,
-        "sources": " | ".join(s.key for s in i.sources)} for i in read_catalogue()])
-
+    return pd.DataFrame(
+        [
+            {
+                "id": i.id,
+                "label": i.label,
+                "topic": i.topic,
+                "unit": i.unit,
+                "additive": i.additive,
+                "polarity": i.polarity,
+                "decimals": i.decimals,
+                "year_type": i.year_type,
+                "reference_date": i.reference_date,
+                "description": i.description,
+                "headline": i.headline,
+                "sources": " | ".join(s.key for s in i.sources),
+            }
+            for i in read_catalogue()
+        ]
+    )

@@ -181,14 +181,17 @@ def _reasons(overrides: tuple[tuple[str, str], ...]) -> dict[str, str]:
     known = set(missing_reasons())
     for marker, reason in overrides:
         if reason not in known:
-            raise ValueError(f"marker {marker!r}: unknown reason {reason!r}; "
-                             f"one of {', '.join(sorted(known))}")
+            raise ValueError(
+                f"marker {marker!r}: unknown reason {reason!r}; "
+                f"one of {', '.join(sorted(known))}"
+            )
         reasons[str(marker).strip().lower()] = reason
     return reasons
 
 
-def sql_parse(source: str, columns: list[str],
-              markers: Mapping[str, str] | None = None) -> str:
+def sql_parse(
+    source: str, columns: list[str], markers: Mapping[str, str] | None = None
+) -> str:
     """A DuckDB query that parses text columns with :func:`parse_cell`'s rules.
 
     The query selects everything from ``source`` and adds, for each column ``c``,
@@ -216,8 +219,10 @@ def sql_parse(source: str, columns: list[str],
     """
     if not columns:
         return f"SELECT * FROM {source}"
-    cases = " ".join(f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
-                     for marker, reason in reasons_of(markers).items())
+    cases = " ".join(
+        f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
+        for marker, reason in reasons_of(markers).items()
+    )
     foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
     foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
     ws = _sql_string(WHITESPACE)
@@ -228,43 +233,66 @@ def sql_parse(source: str, columns: list[str],
         [f"TRY_CAST({c} AS DOUBLE) AS {c}__f" for c in columns],
         # DuckDB's cast also reads '1_000'; tables never mean that, so it goes the
         # slow way (and is refused there, as in Python).
-        [f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_'), false) AS {c}__plain"
-         for c in columns],
+        [
+            f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_'), false) AS {c}__plain"
+            for c in columns
+        ],
         # Formatted numbers ('1,234', '£5', '12%') are the next most common cells:
         # one regex reads them (no marker looks like a number: tested), and the
         # slower stages below run only on what is left.
-        [f"CASE WHEN NOT {c}__plain THEN coalesce(regexp_full_match({c}, {number}), "
-         f"false) END AS {c}__q" for c in columns],
-        [f"CASE WHEN NOT {c}__q THEN trim(replace(replace({c}, '{NBSP}', ' '), "
-         f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c" for c in columns],
+        [
+            f"CASE WHEN NOT {c}__plain THEN coalesce(regexp_full_match({c}, {number}), "
+            f"false) END AS {c}__q"
+            for c in columns
+        ],
+        [
+            f"CASE WHEN NOT {c}__q THEN trim(replace(replace({c}, '{NBSP}', ' '), "
+            f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c"
+            for c in columns
+        ],
         # Each later stage is guarded, so DuckDB evaluates it only on the rows that
         # need it, not every WHEN of the marker CASE and every regex on all rows.
-        [f"CASE WHEN {c}__c IS NOT NULL THEN CASE lower({c}__c) {cases} ELSE CASE "
-         f"WHEN regexp_full_match({c}__c, {_sql_string(NOTE_ONLY_RE)}) THEN "
-         f"{_sql_string(FOOTNOTE_ONLY)} END END END AS {c}__m, "
-         f"CASE WHEN {c}__c IS NOT NULL THEN trim(CASE WHEN regexp_matches({c}__c, "
-         f"{foot_any}) THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) "
-         f"END AS {c}__u"
-         for c in columns],
-        [f"CASE WHEN {c}__u IS NOT NULL THEN regexp_matches({c}__u, {bracket}) END "
-         f"AS {c}__b" for c in columns],
-        [f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1), {ws}) "
-         f"ELSE {c}__u END AS {c}__k" for c in columns],
-        [f"CASE WHEN {c}__q THEN TRY_CAST({_strip_sql(c)} AS DOUBLE) "
-         f"WHEN {c}__k IS NOT NULL AND regexp_full_match({c}__k, {number}) "
-         f"THEN TRY_CAST({_strip_sql(c + '__k')} AS DOUBLE) "
-         f"* CASE WHEN {c}__b THEN -1 ELSE 1 END END AS {c}__n" for c in columns],
-        [f"CASE WHEN {c}__plain THEN {c}__f "
-         f"WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
-         f"ELSE {c}__n END AS {c}__value, "
-         f"CASE WHEN {c}__plain THEN NULL WHEN {c} IS NULL THEN 'blank' "
-         f"WHEN {c}__m IS NOT NULL THEN {c}__m "
-         f"WHEN {c}__n IS NULL OR isinf({c}__n) THEN {_sql_string(UNPARSED)} "
-         f"END AS {c}__missing" for c in columns],
+        [
+            f"CASE WHEN {c}__c IS NOT NULL THEN CASE lower({c}__c) {cases} ELSE CASE "
+            f"WHEN regexp_full_match({c}__c, {_sql_string(NOTE_ONLY_RE)}) THEN "
+            f"{_sql_string(FOOTNOTE_ONLY)} END END END AS {c}__m, "
+            f"CASE WHEN {c}__c IS NOT NULL THEN trim(CASE WHEN regexp_matches({c}__c, "
+            f"{foot_any}) THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) "
+            f"END AS {c}__u"
+            for c in columns
+        ],
+        [
+            f"CASE WHEN {c}__u IS NOT NULL THEN regexp_matches({c}__u, {bracket}) END "
+            f"AS {c}__b"
+            for c in columns
+        ],
+        [
+            f"CASE WHEN {c}__b THEN trim(regexp_extract({c}__u, {bracket}, 1), {ws}) "
+            f"ELSE {c}__u END AS {c}__k"
+            for c in columns
+        ],
+        [
+            f"CASE WHEN {c}__q THEN TRY_CAST({_strip_sql(c)} AS DOUBLE) "
+            f"WHEN {c}__k IS NOT NULL AND regexp_full_match({c}__k, {number}) "
+            f"THEN TRY_CAST({_strip_sql(c + '__k')} AS DOUBLE) "
+            f"* CASE WHEN {c}__b THEN -1 ELSE 1 END END AS {c}__n"
+            for c in columns
+        ],
+        [
+            f"CASE WHEN {c}__plain THEN {c}__f "
+            f"WHEN {c} IS NULL OR {c}__m IS NOT NULL OR isinf({c}__n) THEN NULL "
+            f"ELSE {c}__n END AS {c}__value, "
+            f"CASE WHEN {c}__plain THEN NULL WHEN {c} IS NULL THEN 'blank' "
+            f"WHEN {c}__m IS NOT NULL THEN {c}__m "
+            f"WHEN {c}__n IS NULL OR isinf({c}__n) THEN {_sql_string(UNPARSED)} "
+            f"END AS {c}__missing"
+            for c in columns
+        ],
     ]
     sql = f"SELECT * FROM {source}"
     for stage in stages:
         sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
-    helpers = ", ".join(f"{c}__{s}" for c in columns for s in ("f", "c", "q", "m", "u",
-                                                                "b", "k", "n"))
+    helpers = ", ".join(
+        f"{c}__{s}" for c in columns for s in ("f", "c", "q", "m", "u", "b", "k", "n")
+    )
     return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"

@@ -49,8 +49,10 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: A number as a spreadsheet reads one: a sign, a currency sign, digits (thousands
 #: commas allowed), a decimal part, an exponent, a percent sign (``-3.5``,
 #: ``-£1,200``, ``-12.5%``). RE2 and Python read it alike, so SQL and Python agree.
-NUMBER_TEXT_RE = (r"[+-]?[£$€]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?"
-                  r"|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?")
+NUMBER_TEXT_RE = (
+    r"[+-]?[£$€]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?"
+    r"|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?"
+)
 _NUMBER_TEXT = re.compile(NUMBER_TEXT_RE)
 _PREFIX = "'"
 
@@ -79,8 +81,11 @@ def neutralise_formula(value: Any) -> Any:
     >>> neutralise_formula("-3.5"), neutralise_formula(-3.5), neutralise_formula("x")
     ('-3.5', -3.5, 'x')
     """
-    if (isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
-            and not _NUMBER_TEXT.fullmatch(value)):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and not _NUMBER_TEXT.fullmatch(value)
+    ):
         return _PREFIX + value
     return value
 
@@ -99,7 +104,7 @@ def restore_formula(value: Any) -> Any:
     True
     """
     if isinstance(value, str) and value.startswith(_PREFIX):
-        rest = value[len(_PREFIX):]
+        rest = value[len(_PREFIX) :]
         if neutralise_formula(rest) == value:
             return rest
     return value
@@ -143,8 +148,9 @@ class CsvSafeWriter:
         self._lineterminator = self._writer.dialect.lineterminator
         # The csv module quotes only the line-break characters of its own line
         # terminator ('\r' is left bare with '\n'): rows with others use this one.
-        self._quoting = csv.writer(file, **{**fmtparams,
-                                            "quoting": csv.QUOTE_NONNUMERIC})
+        self._quoting = csv.writer(
+            file, **{**fmtparams, "quoting": csv.QUOTE_NONNUMERIC}
+        )
 
     def writerow(self, row: Iterable[Any]) -> None:
         """Write one row (the rule applied to each cell)."""
@@ -159,8 +165,13 @@ class CsvSafeWriter:
         for row in rows:
             self.writerow(row)
 
-    def writedicts(self, fieldnames: Sequence[str], rows: Iterable[dict[str, Any]],
-                   *, restval: Any = "") -> None:
+    def writedicts(
+        self,
+        fieldnames: Sequence[str],
+        rows: Iterable[dict[str, Any]],
+        *,
+        restval: Any = "",
+    ) -> None:
         """Write a heading row of ``fieldnames`` then each dict as a row.
 
         Examples
@@ -179,7 +190,8 @@ class CsvSafeWriter:
 def _unquoted_break(cell: Any, lineterminator: str) -> bool:
     """Whether the csv module would leave a line break in ``cell`` unquoted."""
     return isinstance(cell, str) and any(
-        b in cell and b not in lineterminator for b in ("\r", "\n"))
+        b in cell and b not in lineterminator for b in ("\r", "\n")
+    )
 
 
 def _text_positions(frame: pd.DataFrame) -> list[int]:
@@ -192,13 +204,21 @@ def _text_positions(frame: pd.DataFrame) -> list[int]:
 
     # Numbers, booleans and dates are written by pandas' own formatting and cannot
     # carry a formula; every other column (object, string, category) may hold text.
-    return [i for i, dtype in enumerate(frame.dtypes)
-            if not (is_bool_dtype(dtype) or is_numeric_dtype(dtype)
-                    or is_datetime64_any_dtype(dtype) or is_timedelta64_dtype(dtype))]
+    return [
+        i
+        for i, dtype in enumerate(frame.dtypes)
+        if not (
+            is_bool_dtype(dtype)
+            or is_numeric_dtype(dtype)
+            or is_datetime64_any_dtype(dtype)
+            or is_timedelta64_dtype(dtype)
+        )
+    ]
 
 
-def write_csv_safe(frame: pd.DataFrame, path_or_buf: Any = None, *,
-                   index: bool = False, **to_csv: Any) -> str | None:
+def write_csv_safe(
+    frame: pd.DataFrame, path_or_buf: Any = None, *, index: bool = False, **to_csv: Any
+) -> str | None:
     """:meth:`pandas.DataFrame.to_csv` with :func:`neutralise_formula` on every cell.
 
     Text cells and column headings are neutralised; numeric columns are written as
@@ -229,7 +249,8 @@ def write_csv_safe(frame: pd.DataFrame, path_or_buf: Any = None, *,
     safe = (frame.reset_index() if index else frame).copy(deep=False)
     if isinstance(safe.columns, pd.MultiIndex):
         safe.columns = pd.MultiIndex.from_tuples(
-            [tuple(neutralise_formula(p) for p in c) for c in safe.columns])
+            [tuple(neutralise_formula(p) for p in c) for c in safe.columns]
+        )
     else:
         safe.columns = [neutralise_formula(c) for c in safe.columns]
     ending = to_csv.get("lineterminator") or os.linesep
@@ -268,16 +289,19 @@ def sql_neutralise_formula(column: str) -> str:
     [("'=1",), ('-3.5',), ("'-",), (None,)]
     """
     triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
-    return (f"CASE WHEN substring({column}, 1, 1) IN ({triggers}) AND NOT "
-            f"regexp_full_match({column}, {_sql_string(NUMBER_TEXT_RE)}) "
-            f"THEN {_sql_string(_PREFIX)} || {column} ELSE {column} END")
+    return (
+        f"CASE WHEN substring({column}, 1, 1) IN ({triggers}) AND NOT "
+        f"regexp_full_match({column}, {_sql_string(NUMBER_TEXT_RE)}) "
+        f"THEN {_sql_string(_PREFIX)} || {column} ELSE {column} END"
+    )
 
 
 #: DuckDB types whose CSV text cannot be a formula (numbers, booleans, dates, times).
 _PLAIN_TYPES = re.compile(
     r"BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|REAL"
     r"|DECIMAL\(\d+,\s*\d+\)|DATE|TIME( WITH TIME ZONE)?"
-    r"|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|UUID")
+    r"|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|UUID"
+)
 
 
 def _sql_identifier(name: str) -> str:
@@ -313,8 +337,9 @@ def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
         source = _sql_identifier(name)
         heading = _sql_identifier(neutralise_formula(name))
         if not _PLAIN_TYPES.fullmatch(dtype):
-            parts.append(f"{sql_neutralise_formula(f'CAST({source} AS VARCHAR)')} "
-                         f"AS {heading}")
+            parts.append(
+                f"{sql_neutralise_formula(f'CAST({source} AS VARCHAR)')} AS {heading}"
+            )
         else:
             parts.append(f"{source} AS {heading}")
     return f"SELECT {', '.join(parts)} FROM ({query})"

@@ -63,55 +63,92 @@ def contribution_chart(
     "Bar chart of each factor's part of Blackpool's expected spend per child"
     """
     require_columns(data, [factor, value], "contribution_chart")
-    frame = data[[factor, value]].rename(columns={factor: "factor",
-                                                  value: "value"}).dropna()
+    frame = (
+        data[[factor, value]]
+        .rename(columns={factor: "factor", value: "value"})
+        .dropna()
+    )
     if frame.empty:
         raise InputError("contribution_chart: no factor has a value")
     frame["direction"] = frame["value"].map(
-        lambda v: "raises expected spend" if v >= 0 else "lowers expected spend")
+        lambda v: "raises expected spend" if v >= 0 else "lowers expected spend"
+    )
     frame["label"] = [fmt_value(v, number_format) for v in frame["value"]]
     order = frame.sort_values("value", ascending=False)["factor"].tolist()
     # Room beyond the longest bars for their labels.
-    lo, hi = min(0.0, float(frame["value"].min())), max(0.0, float(frame["value"].max()))
+    lo, hi = (
+        min(0.0, float(frame["value"].min())),
+        max(0.0, float(frame["value"].max())),
+    )
     pad = 0.2 * ((hi - lo) or 1.0)
-    y = alt.Y("factor:N", sort=order, title=None,
-              axis=alt.Axis(labelLimit=0, labelColor=TEXT))
-    bars = alt.Chart(frame).mark_bar().encode(
-        y=y,
-        x=alt.X("value:Q", title=f"Difference from the average ({measure})",
+    y = alt.Y(
+        "factor:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelColor=TEXT)
+    )
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X(
+                "value:Q",
+                title=f"Difference from the average ({measure})",
                 axis=alt.Axis(format=number_format),
-                scale=alt.Scale(domain=[lo - pad, hi + pad], nice=False)),
-        color=alt.Color("direction:N", title=None,
-                        scale=alt.Scale(domain=["raises expected spend",
-                                                "lowers expected spend"],
-                                        range=[DARK_BLUE, LIGHT_BLUE]),
-                        legend=alt.Legend(orient="bottom", labelLimit=0)),
-        tooltip=[alt.Tooltip("factor:N", title="Factor"),
-                 alt.Tooltip("value:Q", title="Contribution",
-                             format=number_format)])
+                scale=alt.Scale(domain=[lo - pad, hi + pad], nice=False),
+            ),
+            color=alt.Color(
+                "direction:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["raises expected spend", "lowers expected spend"],
+                    range=[DARK_BLUE, LIGHT_BLUE],
+                ),
+                legend=alt.Legend(orient="bottom", labelLimit=0),
+            ),
+            tooltip=[
+                alt.Tooltip("factor:N", title="Factor"),
+                alt.Tooltip("value:Q", title="Contribution", format=number_format),
+            ],
+        )
+    )
     # Each label sits at its bar's end, outside the bar.
-    labels = [alt.Chart(part).mark_text(align=align, dx=dx, color=TEXT).encode(
-                  y=y, x="value:Q", text="label:N")
-              for part, align, dx in ((frame[frame["value"] >= 0], "left", 4),
-                                      (frame[frame["value"] < 0], "right", -4))
-              if len(part)]
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(
-        x="x:Q")
+    labels = [
+        alt.Chart(part)
+        .mark_text(align=align, dx=dx, color=TEXT)
+        .encode(y=y, x="value:Q", text="label:N")
+        for part, align, dx in (
+            (frame[frame["value"] >= 0], "left", 4),
+            (frame[frame["value"] < 0], "right", -4),
+        )
+        if len(part)
+    ]
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
     total = float(frame["value"].sum())
     raising = frame[frame["value"] > 0].sort_values("value", ascending=False)
     lowering = frame[frame["value"] < 0].sort_values("value")
     alt_text = (
         f"Bar chart of each factor's part of {authority}'s expected {measure}: "
         f"together {fmt_value(total, number_format)} from the average. "
-        + ("Raising it: " + ", ".join(
-            f"{r.factor} ({r.label})" for r in raising.itertuples()) + ". "
-           if len(raising) else "")
-        + ("Lowering it: " + ", ".join(
-            f"{r.factor} ({r.label})" for r in lowering.itertuples()) + "."
-           if len(lowering) else ""))
+        + (
+            "Raising it: "
+            + ", ".join(f"{r.factor} ({r.label})" for r in raising.itertuples())
+            + ". "
+            if len(raising)
+            else ""
+        )
+        + (
+            "Lowering it: "
+            + ", ".join(f"{r.factor} ({r.label})" for r in lowering.itertuples())
+            + "."
+            if len(lowering)
+            else ""
+        )
+    )
     return titled_chart(
-        [bars, zero, *labels], width=width - 120, height=ROW_STEP * len(frame),
+        [bars, zero, *labels],
+        width=width - 120,
+        height=ROW_STEP * len(frame),
         title=title or f"Why {authority}'s expected spend differs from the average",
         subtitle=f"Together: {fmt_value(total, number_format)} against the "
-                 "average of the authorities modelled",
-        alt_text=alt_text)
+        "average of the authorities modelled",
+        alt_text=alt_text,
+    )

@@ -12,18 +12,29 @@ def register(app: typer.Typer) -> None:
     """Add ``build``, ``harmonise`` and ``districts`` to the app."""
     from lacompare.cli._common import DbOption, friendly
     from lacompare.cli._common import console as _console
+
     @app.command()
     @friendly
     def build(
-        source: Annotated[Path | None, typer.Option(
-            "--from", help="Folder of published files (e.g. ../shared/data).")] = None,
+        source: Annotated[
+            Path | None,
+            typer.Option(
+                "--from", help="Folder of published files (e.g. ../shared/data)."
+            ),
+        ] = None,
         db: DbOption = None,
-        fetch: Annotated[bool, typer.Option(
-            "--fetch", help="Also fetch every catalogued source online.")] = False,
-        policy: Annotated[str, typer.Option(
-            "--policy", help="Boundary changes: keep (as published), aggregate "
-            "(chain recodes, sum successors) or flag (mark series breaks).")]
-        = "keep",
+        fetch: Annotated[
+            bool,
+            typer.Option("--fetch", help="Also fetch every catalogued source online."),
+        ] = False,
+        policy: Annotated[
+            str,
+            typer.Option(
+                "--policy",
+                help="Boundary changes: keep (as published), aggregate "
+                "(chain recodes, sum successors) or flag (mark series breaks).",
+            ),
+        ] = "keep",
     ) -> None:
         """Build the national store in one go: load every recognised file, the DfE
         neighbour sets, derived rates, district sums, the boundary policy and the
@@ -38,17 +49,25 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         console = _console()
-        with open_store(db) as store, Progress(
-                TextColumn("{task.description}"), BarColumn(),
-                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                console=console, transient=True) as bar:
+        with (
+            open_store(db) as store,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar,
+        ):
             task = bar.add_task("Starting", total=None)
 
             def progress(what: str, done: int, total: int) -> None:
                 bar.update(task, description=what[-60:], completed=done, total=total)
 
-            result = build_store(store, source, fetch=fetch, policy=policy,
-                                 progress=progress)
+            result = build_store(
+                store, source, fetch=fetch, policy=policy, progress=progress
+            )
         for line in result.summary_lines():
             console.print(line, markup=False)
         console.print(f"store: {store.path}", markup=False)
@@ -57,8 +76,9 @@ def register(app: typer.Typer) -> None:
     @friendly
     def harmonise(
         measures: Annotated[list[str], typer.Argument(help="Measures to harmonise.")],
-        policy: Annotated[str, typer.Option(
-            "--policy", help="keep, aggregate or flag.")] = "aggregate",
+        policy: Annotated[
+            str, typer.Option("--policy", help="keep, aggregate or flag.")
+        ] = "aggregate",
         db: DbOption = None,
     ) -> None:
         """Apply a boundary-change policy to measures (a derive step: loaded values
@@ -85,8 +105,10 @@ def register(app: typer.Typer) -> None:
     def districts(
         measure: Annotated[str, typer.Argument(help="A count with district rows.")],
         db: DbOption = None,
-        name: Annotated[str | None, typer.Option(
-            "--name", help="New measure (default <measure>_upper_tier).")] = None,
+        name: Annotated[
+            str | None,
+            typer.Option("--name", help="New measure (default <measure>_upper_tier)."),
+        ] = None,
     ) -> None:
         """Sum a count's lower-tier district rows into the county each district sat
         in on each period's day; a sum with a missing district is missing.

@@ -22,19 +22,38 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @friendly
     def measures(
-        words: Annotated[list[str] | None, typer.Argument(
-            help="Words to look for in indicators' ids, labels and descriptions "
-            "(typos forgiven). None: every indicator.")] = None,
-        topic: Annotated[str | None, typer.Option(
-            "--topic", help="Only this topic (e.g. Workforce, Finance, SEN, "
-            "Context; part of its name will do).")] = None,
-        fmt: Annotated[str, typer.Option(
-            "--format", help="table, csv or json (csv and json: data only on "
-            "standard output, notes on standard error).")] = "table",
+        words: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="Words to look for in indicators' ids, labels and descriptions "
+                "(typos forgiven). None: every indicator."
+            ),
+        ] = None,
+        topic: Annotated[
+            str | None,
+            typer.Option(
+                "--topic",
+                help="Only this topic (e.g. Workforce, Finance, SEN, "
+                "Context; part of its name will do).",
+            ),
+        ] = None,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                help="table, csv or json (csv and json: data only on "
+                "standard output, notes on standard error).",
+            ),
+        ] = "table",
         db: DbOption = None,
-        show_all: Annotated[bool, typer.Option(
-            "--all", help="Also search the store's raw measures outside the "
-            "catalogue (reachable, not offered by default).")] = False,
+        show_all: Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="Also search the store's raw measures outside the "
+                "catalogue (reachable, not offered by default).",
+            ),
+        ] = False,
     ) -> None:
         """Search the indicator catalogue: ids, labels, topics, units, polarity and,
         from the store, how many periods and authorities have values.
@@ -59,22 +78,32 @@ def register(app: typer.Typer) -> None:
         notes: list[str] = []
         if path.exists():
             with open_store(path, read_only=True) as store:
-                found = search_indicators(text, topic=topic, store=store,
-                                          include_store=show_all)
+                found = search_indicators(
+                    text, topic=topic, store=store, include_store=show_all
+                )
         else:
             # The catalogue needs no store: say what is missing, list it anyway.
-            notes.append(f"no store at {path}: periods and authorities left blank "
-                         "(--db names one)")
+            notes.append(
+                f"no store at {path}: periods and authorities left blank "
+                "(--db names one)"
+            )
             found = search_indicators(text, topic=topic)
         if show_all and topic:
-            notes.append("--topic: store measures outside the catalogue have no "
-                         "topic, so --all adds none")
+            notes.append(
+                "--topic: store measures outside the catalogue have no "
+                "topic, so --all adds none"
+            )
         shown = "every indicator" if not text else f"matching {text!r}"
-        notes.append(f"{(found['kind'] == 'indicator').sum()} catalogue indicators "
-                     f"{shown}" + (f", {(found['kind'] != 'indicator').sum()} store "
-                                   "measures outside the catalogue" if show_all
-                                   else "; --all also searches the store's raw "
-                                   "measures"))
+        notes.append(
+            f"{(found['kind'] == 'indicator').sum()} catalogue indicators "
+            f"{shown}"
+            + (
+                f", {(found['kind'] != 'indicator').sum()} store "
+                "measures outside the catalogue"
+                if show_all
+                else "; --all also searches the store's raw measures"
+            )
+        )
         if found.empty:
             notes.append("nothing found: try fewer words, or --all")
         if fmt == "csv":
@@ -86,8 +115,9 @@ def register(app: typer.Typer) -> None:
         elif fmt == "json":
             import sys
 
-            sys.stdout.write(found.to_json(orient="records", force_ascii=False,
-                                           indent=1) + "\n")
+            sys.stdout.write(
+                found.to_json(orient="records", force_ascii=False, indent=1) + "\n"
+            )
         else:
             console = _console()
             if not console.is_terminal:  # rich assumes 80 columns: labels would wrap
@@ -101,17 +131,34 @@ def _print_table(found: Any, console: Any, text: Any) -> None:
     from rich.table import Table
 
     table = Table(title="Indicators")
-    for col in ("id", "label", "topic", "unit", "polarity", "periods", "latest",
-                "authorities"):
-        table.add_column(col, justify="right" if col in ("periods", "authorities")
-                         else "left")
+    for col in (
+        "id",
+        "label",
+        "topic",
+        "unit",
+        "polarity",
+        "periods",
+        "latest",
+        "authorities",
+    ):
+        table.add_column(
+            col, justify="right" if col in ("periods", "authorities") else "left"
+        )
     for r in found.itertuples(index=False):
         periods = text(r.periods)
-        span = (f"{r.first_period}–{r.latest_period}"
-                if text(r.first_period) and r.first_period != r.latest_period
-                else text(r.latest_period))
-        table.add_row(str(r.id) + ("" if r.kind == "indicator" else " (store)"),
-                      text(r.label), text(r.topic), text(r.unit), text(r.polarity),
-                      periods.split(".")[0], span,
-                      text(r.authorities).split(".")[0])
+        span = (
+            f"{r.first_period}–{r.latest_period}"
+            if text(r.first_period) and r.first_period != r.latest_period
+            else text(r.latest_period)
+        )
+        table.add_row(
+            str(r.id) + ("" if r.kind == "indicator" else " (store)"),
+            text(r.label),
+            text(r.topic),
+            text(r.unit),
+            text(r.polarity),
+            periods.split(".")[0],
+            span,
+            text(r.authorities).split(".")[0],
+        )
     console.print(table)

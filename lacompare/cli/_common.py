@@ -1,7 +1,6 @@
 """What every command shares: the application, ``--db``, the console and the
 one-line error handling."""
 
-
 from __future__ import annotations
 
 import functools
@@ -26,19 +25,28 @@ app = typer.Typer(
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="Store file (default: lacompare.duckdb in your data "
-                 "folder).", show_default=False),
+    typer.Option(
+        "--db",
+        help="Store file (default: lacompare.duckdb in your data folder).",
+        show_default=False,
+    ),
 ]
 
 
 @app.callback()
 def _options(
     ctx: typer.Context,
-    wait: Annotated[float | None, typer.Option(
-        "--wait", min=0, metavar="SECONDS",
-        help="How long to wait for a store another process is using before giving "
-        "up (default 60, or LACOMPARE_WAIT; 0: do not wait).", show_default=False)]
-    = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for a store another process is using before giving "
+            "up (default 60, or LACOMPARE_WAIT; 0: do not wait).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Options for every command."""
     if wait is not None:
@@ -75,8 +83,9 @@ def friendly(func: F) -> F:
             from rich.markup import escape
 
             # Messages quote user text ('measure[breakdown]', '.[pdf]'): not markup.
-            console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}",
-                                        markup=True, soft_wrap=True)
+            console(stderr=True).print(
+                f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True
+            )
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -89,7 +98,10 @@ def friendly(func: F) -> F:
 
             console(stderr=True).print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
-                "(set LACOMPARE_DEBUG=1 for details)", markup=True, soft_wrap=True)
+                "(set LACOMPARE_DEBUG=1 for details)",
+                markup=True,
+                soft_wrap=True,
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -104,5 +116,3 @@ def text_cell(value: Any) -> str:
 def count_cell(value: Any) -> str:
     text = text_cell(value)
     return f"{int(float(text)):,}" if text else ""
-
-

@@ -15,8 +15,9 @@ from lacompare.cli._common import console as _console
 @app.command()
 @friendly
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")]
-    = Path("lacompare-demo"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's files.")
+    ] = Path("lacompare-demo"),
 ) -> None:
     """Load the SENDIAS network's 2021 returns and write regional tables and a report.
 
@@ -28,13 +29,19 @@ def demo(
     from lacompare.demo import run_demo
 
     console = _console()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                  console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("Starting", total=None)
         result = run_demo(out, progress=lambda m: bar.update(task, description=m))
     load = result.load
-    console.print(f"Loaded {load.observations:,} values for {load.authorities} "
-                  f"services from {Path(load.file).name}")
+    console.print(
+        f"Loaded {load.observations:,} values for {load.authorities} "
+        f"services from {Path(load.file).name}"
+    )
     for note in result.notes:
         console.print(f"  note: {note}")
     table = Table(title="Funding per head of 0-25 population, 2021 (£)")
@@ -42,12 +49,22 @@ def demo(
         table.add_column(col, justify="left" if col == "Region" else "right")
     rows = result.summary[result.summary["measure"] == "per_head_2021"]
     for _, r in rows.iterrows():
-        table.add_row(r["region"], str(r["n"]), f"{r['mean']:.2f}",
-                      f"{r['median']:.2f}", f"{r['min']:.2f}", f"{r['max']:.2f}")
+        table.add_row(
+            r["region"],
+            str(r["n"]),
+            f"{r['mean']:.2f}",
+            f"{r['median']:.2f}",
+            f"{r['min']:.2f}",
+            f"{r['max']:.2f}",
+        )
     console.print(table)
     console.print("Wrote:")
-    for path in (result.regional_summary, result.delivery_counts, result.report,
-                 result.db):
+    for path in (
+        result.regional_summary,
+        result.delivery_counts,
+        result.report,
+        result.db,
+    ):
         console.print(f"  {path}")
     console.print(f"Explore the store: lacompare info --db {result.db}")
 
@@ -55,17 +72,27 @@ def demo(
 @app.command()
 @friendly
 def resolve(
-    file: Annotated[Path, typer.Argument(
-        help="CSV, XLSX or ODS file; or one authority's name or code.")],
-    column: Annotated[str | None, typer.Option(
-        "--column", "-c", help="Column holding names or codes.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write.")]
-    = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Match the authorities that existed on this date (YYYY-MM-DD)."
-    )] = None,
-    fmt: Annotated[str, typer.Option(
-        "--format", help="One name: table, csv or json.")] = "table",
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV, XLSX or ODS file; or one authority's name or code."),
+    ],
+    column: Annotated[
+        str | None,
+        typer.Option("--column", "-c", help="Column holding names or codes."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV to write.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Match the authorities that existed on this date (YYYY-MM-DD).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="One name: table, csv or json.")
+    ] = "table",
 ) -> None:
     """Match a column of authority names or codes to the registry, or one name.
 
@@ -88,16 +115,19 @@ def resolve(
     write_csv_safe(frame, out)
     console = _console()
     counts = frame["match"].value_counts().to_dict()
-    console.print(f"{len(frame):,} rows → {out}: " + ", ".join(
-        f"{k} {v}" for k, v in sorted(counts.items())))
+    console.print(
+        f"{len(frame):,} rows → {out}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    )
     for issue in list(issues)[:20]:
         console.print(f"  {issue}")
     if len(issues) > 20:
         console.print(f"  … and {len(issues) - 20} more")
 
 
-def _resolve_one(file: Path, column: str | None, out: Path | None,
-                 as_of: str | None, fmt: str) -> None:
+def _resolve_one(
+    file: Path, column: str | None, out: Path | None, as_of: str | None, fmt: str
+) -> None:
     """``resolve NAME``: one authority, strictly; a file needs --column and --out."""
     import json
 
@@ -105,8 +135,9 @@ def _resolve_one(file: Path, column: str | None, out: Path | None,
     from lacompare.geography._strict import strict_record
 
     if file.is_file() or column is not None or out is not None:
-        raise InputError(f"{file}: a file needs --column and --out (one name "
-                         "needs neither)")
+        raise InputError(
+            f"{file}: a file needs --column and --out (one name needs neither)"
+        )
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format {fmt!r}: use table, csv or json")
     rec = strict_record(str(file), as_of=as_of)
@@ -118,10 +149,13 @@ def _resolve_one(file: Path, column: str | None, out: Path | None,
         CsvSafeWriter(sys.stdout, lineterminator="\n").writedicts(list(rec), [rec])
     else:
         codes = ", ".join(c for c in (rec["la_code"], f"DfE {rec['dfe_code']}") if c)
-        _console().print(f"{rec['query']} → {rec['la_name']} ({codes}), "
-                         f"{rec['region']}, {rec['la_type']}; {rec['match']}"
-                         + (f"; {rec['note']}" if rec["note"] else ""),
-                         markup=False, soft_wrap=True)
+        _console().print(
+            f"{rec['query']} → {rec['la_name']} ({codes}), "
+            f"{rec['region']}, {rec['la_type']}; {rec['match']}"
+            + (f"; {rec['note']}" if rec["note"] else ""),
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -129,38 +163,79 @@ def _resolve_one(file: Path, column: str | None, out: Path | None,
 def ingest(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, ODS or Parquet file.")],
     db: DbOption = None,
-    spec: Annotated[Path | None, typer.Option(
-        "--spec", help="TOML mapping spec (see docs).")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Workbook sheet.")] = None,
-    la_column: Annotated[str | None, typer.Option(
-        "--la-column", help="Column(s) naming the authority; codes first, "
-        "comma-separated.")] = None,
-    period_column: Annotated[str | None, typer.Option(
-        "--period-column", help="Column holding the period.")] = None,
-    period: Annotated[str | None, typer.Option(
-        "--period", help="One period for every row (e.g. 2021, 2023-24).")] = None,
-    value_column: Annotated[str | None, typer.Option(
-        "--value-column", help="Long table: the column of values.")] = None,
-    measure: Annotated[str | None, typer.Option(
-        "--measure", help="Long table: the measure the values are.")] = None,
-    measure_column: Annotated[str | None, typer.Option(
-        "--measure-column", help="Long table: column naming each row's measure.")]
-    = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Match authorities that existed on this date.")] = None,
-    check: Annotated[bool, typer.Option(
-        "--check", help="Dry run: report what would load; change nothing.")] = False,
-    skip_unresolved: Annotated[bool, typer.Option(
-        "--skip-unresolved", help="Load rows that resolve; log the others.")] = False,
-    source: Annotated[str | None, typer.Option(
-        "--source", help="The source this file is a vintage of (default: the file's "
-        "name and sheet).")] = None,
-    as_new_source: Annotated[bool, typer.Option(
-        "--as-new-source", help="Keep this file as a source of its own, even if one "
-        "has its name.")] = False,
-    replace: Annotated[bool, typer.Option(
-        "--replace", help="Make this file the new vintage of the source of its name "
-        "even if it gives none of its keys.")] = False,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="TOML mapping spec (see docs).")
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Workbook sheet.")
+    ] = None,
+    la_column: Annotated[
+        str | None,
+        typer.Option(
+            "--la-column",
+            help="Column(s) naming the authority; codes first, comma-separated.",
+        ),
+    ] = None,
+    period_column: Annotated[
+        str | None, typer.Option("--period-column", help="Column holding the period.")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="One period for every row (e.g. 2021, 2023-24)."),
+    ] = None,
+    value_column: Annotated[
+        str | None,
+        typer.Option("--value-column", help="Long table: the column of values."),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="Long table: the measure the values are."),
+    ] = None,
+    measure_column: Annotated[
+        str | None,
+        typer.Option(
+            "--measure-column", help="Long table: column naming each row's measure."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Match authorities that existed on this date."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Dry run: report what would load; change nothing."
+        ),
+    ] = False,
+    skip_unresolved: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unresolved", help="Load rows that resolve; log the others."
+        ),
+    ] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="The source this file is a vintage of (default: the file's "
+            "name and sheet).",
+        ),
+    ] = None,
+    as_new_source: Annotated[
+        bool,
+        typer.Option(
+            "--as-new-source",
+            help="Keep this file as a source of its own, even if one has its name.",
+        ),
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Make this file the new vintage of the source of its name "
+            "even if it gives none of its keys.",
+        ),
+    ] = False,
 ) -> None:
     """Load a table of local-authority figures into the store (all or nothing).
 
@@ -176,17 +251,33 @@ def ingest(
 
     with open_store(db) as store:
         result = run_ingest(
-            store, file, spec=spec, sheet=sheet, la_column=la_column,
-            period_column=period_column, period=period, value_column=value_column,
-            measure=measure, measure_column=measure_column, as_of=as_of, check=check,
-            skip_unresolved=skip_unresolved, source=source,
-            as_new_source=as_new_source, replace=replace)
+            store,
+            file,
+            spec=spec,
+            sheet=sheet,
+            la_column=la_column,
+            period_column=period_column,
+            period=period,
+            value_column=value_column,
+            measure=measure,
+            measure_column=measure_column,
+            as_of=as_of,
+            check=check,
+            skip_unresolved=skip_unresolved,
+            source=source,
+            as_new_source=as_new_source,
+            replace=replace,
+        )
     console = _console()
     for line in result.summary_lines():
         console.print(line, markup=False)
     # Unresolved rows, conflicts and a new source's reason are in the summary.
-    shown = [i for i in result.issues if i.severity != "info" and i.kind not in (
-        "unresolved-authority", "conflict", "new-source")]
+    shown = [
+        i
+        for i in result.issues
+        if i.severity != "info"
+        and i.kind not in ("unresolved-authority", "conflict", "new-source")
+    ]
     for issue in shown[:20]:
         console.print(f"  {issue.severity}: {issue}", markup=False)
     if len(shown) > 20:
@@ -200,9 +291,14 @@ def ingest(
 def export(
     out: Annotated[Path, typer.Argument(help="File to write (.csv or .parquet).")],
     db: DbOption = None,
-    table: Annotated[str, typer.Option(
-        "--table", help="observations, totals, measures, sources, authorities, "
-        "load_issues, indicators or indicator_sources.")] = "observations",
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            help="observations, totals, measures, sources, authorities, "
+            "load_issues, indicators or indicator_sources.",
+        ),
+    ] = "observations",
 ) -> None:
     """Export a table of the store to CSV or Parquet.
 
@@ -219,13 +315,22 @@ def export(
 @friendly
 def info(
     db: DbOption = None,
-    measures: Annotated[bool, typer.Option(
-        "--measures", help="Also list every measure (unit, polarity, values) and "
-        "every source.")] = False,
-    fmt: Annotated[str, typer.Option(
-        "--format", help="table; csv (the measures, one a row: measure, unit, "
-        "polarity, values); or json (sources and measures). csv and json: data only "
-        "on standard output.")] = "table",
+    measures: Annotated[
+        bool,
+        typer.Option(
+            "--measures",
+            help="Also list every measure (unit, polarity, values) and every source.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table; csv (the measures, one a row: measure, unit, "
+            "polarity, values); or json (sources and measures). csv and json: data only "
+            "on standard output.",
+        ),
+    ] = "table",
 ) -> None:
     """Show what the store holds: counts of values, measures, authorities,
     periods and sources, and the last load.
@@ -245,7 +350,8 @@ def info(
             measure_rows = store.query(
                 "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
                 "FROM measures m LEFT JOIN observations o USING (measure) "
-                "GROUP BY ALL ORDER BY 1")
+                "GROUP BY ALL ORDER BY 1"
+            )
         _info_data(store.path, sources, measure_rows, fmt)
         return
     console = _console()
@@ -260,33 +366,39 @@ def info(
                       (SELECT count(DISTINCT period) FROM observations),
                       (SELECT count(*) FROM sources),
                       (SELECT max(loaded_at) FROM sources),
-                      (SELECT count(DISTINCT set_id) FROM neighbours)""").fetchone()
+                      (SELECT count(DISTINCT set_id) FROM neighbours)"""
+        ).fetchone()
         last = store.con.execute(
             "SELECT file, sheet FROM sources ORDER BY loaded_at DESC, source_id DESC "
-            "LIMIT 1").fetchone()
+            "LIMIT 1"
+        ).fetchone()
         sources = measure_rows = None
         if measures:
             sources = store.query("SELECT * FROM sources ORDER BY source_id")
             measure_rows = store.query(
                 "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
                 "FROM measures m LEFT JOIN observations o USING (measure) "
-                "GROUP BY ALL ORDER BY 1")
+                "GROUP BY ALL ORDER BY 1"
+            )
     values, missing, n_measures, n_las, n_periods, n_sources, loaded, n_sets = counts
-    lines = [f"store: {store.path}",
-             f"values: {values:,} (and {missing:,} missing, each with its reason)",
-             f"measures: {n_measures:,}",
-             f"authorities: {n_las:,}",
-             f"periods: {n_periods:,}",
-             f"sources: {n_sources:,}",
-             f"neighbour sets: {n_sets:,}"]
+    lines = [
+        f"store: {store.path}",
+        f"values: {values:,} (and {missing:,} missing, each with its reason)",
+        f"measures: {n_measures:,}",
+        f"authorities: {n_las:,}",
+        f"periods: {n_periods:,}",
+        f"sources: {n_sources:,}",
+        f"neighbour sets: {n_sets:,}",
+    ]
     if last:
         where = Path(last[0]).name + (f", sheet {last[1]}" if last[1] else "")
         lines.append(f"last load: {str(loaded)[:19]} ({where})")
     for line in lines:
         console.print(line, markup=False, soft_wrap=True)
     if sources is None or measure_rows is None:
-        console.print("(lacompare info --measures lists every measure and source)",
-                      markup=False)
+        console.print(
+            "(lacompare info --measures lists every measure and source)", markup=False
+        )
         return
     from rich.table import Table
 
@@ -295,9 +407,15 @@ def info(
         table.add_column(col)
     for r in sources.itertuples():
         by = text_cell(getattr(r, "superseded_by", None))
-        table.add_row(str(r.source_id), Path(r.file).name, text_cell(r.sheet),
-                      count_cell(r.observations), count_cell(r.totals), str(r.loaded_at)[:19],
-                      f"superseded by {by}" if by else "current")
+        table.add_row(
+            str(r.source_id),
+            Path(r.file).name,
+            text_cell(r.sheet),
+            count_cell(r.observations),
+            count_cell(r.totals),
+            str(r.loaded_at)[:19],
+            f"superseded by {by}" if by else "current",
+        )
     console.print(table)
     mt = Table(title="Measures")
     for col in ("measure", "unit", "polarity", "values"):
@@ -320,8 +438,14 @@ def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
 
     from lacompare.cli._output import json_text
 
-    typer.echo(json.dumps({
-        "store": str(path), "sources": json.loads(json_text(sources)),
-        "measures": json.loads(json_text(measures.rename(columns={"n": "values"})))}))
-
-
+    typer.echo(
+        json.dumps(
+            {
+                "store": str(path),
+                "sources": json.loads(json_text(sources)),
+                "measures": json.loads(
+                    json_text(measures.rename(columns={"n": "values"}))
+                ),
+            }
+        )
+    )

@@ -252,9 +252,7 @@ def register(app: typer.Typer) -> None:
         r = workflow.set_round_dates(
             round_slug,
             opens=dates.parse_day(opens, "--opens", today=today) if opens else None,
-            closes=dates.parse_day(closes, "--closes", today=today)
-            if closes
-            else None,
+            closes=dates.parse_day(closes, "--closes", today=today) if closes else None,
         )
         _console().print(f"round {r.slug}: {_open_text(r)}", markup=False)
 
@@ -401,7 +399,8 @@ def register(app: typer.Typer) -> None:
         if result.late:
             console.print(
                 f"{len(result.late)} of them late (submitted after the round "
-                "closed; flagged late): " + ", ".join(result.late[:10])
+                "closed; flagged late): "
+                + ", ".join(result.late[:10])
                 + (" …" if len(result.late) > 10 else ""),
                 markup=False,
             )

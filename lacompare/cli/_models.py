@@ -16,6 +16,7 @@ from lacompare.cli._output import check_format as _check_format
 if TYPE_CHECKING:
     import pandas as pd
 
+
 def _number(value: Any, digits: int = 4) -> str:
     import math
 
@@ -40,15 +41,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _print_frame(console: Any, frame: "pd.DataFrame", title: str,
-                 limit: int | None = None) -> None:
+def _print_frame(
+    console: Any, frame: "pd.DataFrame", title: str, limit: int | None = None
+) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for col in frame.columns:
         numeric = frame[col].dtype.kind in "fiu"
-        table.add_column(str(col), justify="right" if numeric else "left",
-                         overflow="fold")
+        table.add_column(
+            str(col), justify="right" if numeric else "left", overflow="fold"
+        )
     shown = frame if limit is None else frame.head(limit)
     for row in shown.itertuples(index=False):
         table.add_row(*[_cell(v) for v in row])
@@ -76,8 +79,7 @@ def _write(frame: "pd.DataFrame", out: Path | None, what: str, console: Any) -> 
 
 def _coefficient_view(coef: "pd.DataFrame") -> "pd.DataFrame":
     # The confidence limits are in the CSV; the table keeps to what fits a terminal.
-    cols = [c for c in ("term", "coef", "se", "p", "beta", "vif")
-            if c in coef.columns]
+    cols = [c for c in ("term", "coef", "se", "p", "beta", "vif") if c in coef.columns]
     return coef[cols]
 
 
@@ -86,7 +88,8 @@ SPEND_LIMITS = (
     "Limits: an association between spend and the factors across authorities, not "
     "a cause; the claimant count divides every year by the mid-2023 population "
     "aged 16-64 and changes definition in 2013-15; GDHI is in current prices; "
-    "recorded crime is for one year (to June 2025).")
+    "recorded crime is for one year (to June 2025)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -97,37 +100,69 @@ def register(app: typer.Typer) -> None:
     model_app = typer.Typer(
         name="model",
         help="Models of the variation between authorities: expected spend, OLS, "
-             "panel.\n\nExample: [bold]lacompare model spend --target "
-             "spend_per_head_0_25 --db my.duckdb[/]",
+        "panel.\n\nExample: [bold]lacompare model spend --target "
+        "spend_per_head_0_25 --db my.duckdb[/]",
         no_args_is_help=True,
         rich_markup_mode="rich",
     )
 
-    TargetOption = Annotated[str, typer.Option(
-        "--target", help="Measure to explain: measure, measure@period or "
-        "measure\\[breakdown]@period.")]
-    LogOption = Annotated[str | None, typer.Option(
-        "--log", help="Variables to take the natural log of, comma-separated.")]
-    ExcludeOption = Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Leave out authorities: a code, a name, a region or "
-        "'region:London'; repeat for more.")]
-    FormatOption = Annotated[str, typer.Option(
-        "--format", help="table (readable), csv or json (the coefficients alone "
-        "on standard output).")]
-    PeriodOption = Annotated[str | None, typer.Option(
-        "--period", help="Period for variables that name none (default: each "
-        "measure's latest).")]
-    RobustOption = Annotated[str, typer.Option(
-        "--robust", help="Standard errors: HC3, HC0, HC1, HC2 or nonrobust.")]
+    TargetOption = Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="Measure to explain: measure, measure@period or "
+            "measure\\[breakdown]@period.",
+        ),
+    ]
+    LogOption = Annotated[
+        str | None,
+        typer.Option(
+            "--log", help="Variables to take the natural log of, comma-separated."
+        ),
+    ]
+    ExcludeOption = Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out authorities: a code, a name, a region or "
+            "'region:London'; repeat for more.",
+        ),
+    ]
+    FormatOption = Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (readable), csv or json (the coefficients alone "
+            "on standard output).",
+        ),
+    ]
+    PeriodOption = Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="Period for variables that name none (default: each "
+            "measure's latest).",
+        ),
+    ]
+    RobustOption = Annotated[
+        str,
+        typer.Option(
+            "--robust", help="Standard errors: HC3, HC0, HC1, HC2 or nonrobust."
+        ),
+    ]
 
     def _summary_line(fit: "pd.DataFrame") -> str:
         row = fit.iloc[0].to_dict()
-        parts = [f"{k}={_number(v)}" for k, v in row.items()
-                 if k not in ("target", "cov_type")]
+        parts = [
+            f"{k}={_number(v)}"
+            for k, v in row.items()
+            if k not in ("target", "cov_type")
+        ]
         return f"{row['target']}: " + ", ".join(parts)
 
-    def _show(result: Any, fmt: str, headline: str,
-              tables: list[tuple["pd.DataFrame", str]]) -> Any:
+    def _show(
+        result: Any, fmt: str, headline: str, tables: list[tuple["pd.DataFrame", str]]
+    ) -> Any:
         """csv or json: the coefficients on stdout and the fit in one line on
         stderr; table: the headline, the tables and who was left out. Returns the
         console that later messages go to (stderr with csv or json: stdout is
@@ -150,18 +185,34 @@ def register(app: typer.Typer) -> None:
     @friendly
     def spend(
         target: TargetOption,
-        factors: Annotated[str | None, typer.Option(
-            "--factors", help="Factor measures, comma-separated (default: deprivation, "
-            "0-25 population, disposable income, unemployment and crime measures "
-            "found in the store).")] = None,
-        folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")]
-        = 10,
-        repeats: Annotated[int, typer.Option(
-            "--repeats", help="Repeats of the k-fold CV that compares the candidate "
-            "models (0: no comparison).")] = 10,
-        with_panel: Annotated[bool, typer.Option(
-            "--panel/--no-panel", help="Also fit spend per child over the years on "
-            "the yearly factors, with authority and year fixed effects.")] = True,
+        factors: Annotated[
+            str | None,
+            typer.Option(
+                "--factors",
+                help="Factor measures, comma-separated (default: deprivation, "
+                "0-25 population, disposable income, unemployment and crime measures "
+                "found in the store).",
+            ),
+        ] = None,
+        folds: Annotated[
+            int, typer.Option("--folds", help="Cross-validation folds.")
+        ] = 10,
+        repeats: Annotated[
+            int,
+            typer.Option(
+                "--repeats",
+                help="Repeats of the k-fold CV that compares the candidate "
+                "models (0: no comparison).",
+            ),
+        ] = 10,
+        with_panel: Annotated[
+            bool,
+            typer.Option(
+                "--panel/--no-panel",
+                help="Also fit spend per child over the years on "
+                "the yearly factors, with authority and year fixed effects.",
+            ),
+        ] = True,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 0,
         period: PeriodOption = None,
         log: LogOption = None,
@@ -169,13 +220,22 @@ def register(app: typer.Typer) -> None:
         robust: RobustOption = "HC3",
         db: DbOption = None,
         fmt: FormatOption = "table",
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="CSV of predicted against actual spend for every "
-            "authority, with each factor's contribution (contribution_<factor>: "
-            "its part of the prediction's difference from the average).")] = None,
-        heatmap: Annotated[Path | None, typer.Option(
-            "--heatmap", help="CSV of each authority's quintile on the target and "
-            "each factor.")] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                help="CSV of predicted against actual spend for every "
+                "authority, with each factor's contribution (contribution_<factor>: "
+                "its part of the prediction's difference from the average).",
+            ),
+        ] = None,
+        heatmap: Annotated[
+            Path | None,
+            typer.Option(
+                "--heatmap",
+                help="CSV of each authority's quintile on the target and each factor.",
+            ),
+        ] = None,
     ) -> None:
         """Expected spend: predict spend per head from its drivers; compare with actual.
 
@@ -196,9 +256,17 @@ def register(app: typer.Typer) -> None:
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             result = model_spend(
-                store, target, factors=_split(factors) or None, k=folds, seed=seed,
-                period=period, log=_split(log), robust=robust, exclude=exclude or [],
-                repeats=repeats)
+                store,
+                target,
+                factors=_split(factors) or None,
+                k=folds,
+                seed=seed,
+                period=period,
+                log=_split(log),
+                robust=robust,
+                exclude=exclude or [],
+                repeats=repeats,
+            )
             panel, no_panel = None, None
             if with_panel:
                 from lacompare.analysis._spend_panel import fit_spend_panel
@@ -215,37 +283,57 @@ def register(app: typer.Typer) -> None:
             tables_note = f"Periods: {result.common_period}."
         else:
             tables_note = "Periods: each measure's latest, or as given."
-        model_line = (f"{tables_note}\nModel: {fit['model']}"
-                      + (f" (logged: {fit['logged']})" if fit["logged"] else ""))
-        tables = [
-            (result.factors[["family", "measure", "period", "note"]], "Factors")]
+        model_line = f"{tables_note}\nModel: {fit['model']}" + (
+            f" (logged: {fit['logged']})" if fit["logged"] else ""
+        )
+        tables = [(result.factors[["family", "measure", "period", "note"]], "Factors")]
         comparison = result.comparison
         if comparison is not None:
-            model_line += (f"; chosen from {len(comparison.table)} models by "
-                           f"{comparison.repeats} × {comparison.k}-fold CV: "
-                           f"{comparison.why}")
+            model_line += (
+                f"; chosen from {len(comparison.table)} models by "
+                f"{comparison.repeats} × {comparison.k}-fold CV: "
+                f"{comparison.why}"
+            )
             if comparison.chosen not in ("linear", "log"):
-                model_line += (f". The {comparison.chosen} model is compared, not "
-                               f"fitted here: the figures below are the "
-                               f"{fit['model']} model's")
-            tables.append((comparison.table.drop(columns=["n", "about"]),
-                           "Models compared (mean and SD over repeats)"))
-        where = _show(result, fmt, (
-            f"Expected {result.target}: n = {result.n} authorities "
-            f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
-            f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
-            f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})\n"
-            f"{model_line}\n{SPEND_LIMITS}"), [
-            *tables,
-            (_coefficient_view(result.coefficients),
-             f"Coefficients ({result.regression.cov_type} SEs)"),
-            (gaps[view].head(5), "Furthest below predicted"),
-            (gaps[view].tail(5).iloc[::-1], "Furthest above predicted")])
+                model_line += (
+                    f". The {comparison.chosen} model is compared, not "
+                    f"fitted here: the figures below are the "
+                    f"{fit['model']} model's"
+                )
+            tables.append(
+                (
+                    comparison.table.drop(columns=["n", "about"]),
+                    "Models compared (mean and SD over repeats)",
+                )
+            )
+        where = _show(
+            result,
+            fmt,
+            (
+                f"Expected {result.target}: n = {result.n} authorities "
+                f"({len(result.excluded)} left out); R² = {fit['r2']:.3f}, adjusted "
+                f"{fit['r2_adj']:.3f}; {folds}-fold CV R² = {fit['cv_r2']:.3f}, RMSE = "
+                f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})\n"
+                f"{model_line}\n{SPEND_LIMITS}"
+            ),
+            [
+                *tables,
+                (
+                    _coefficient_view(result.coefficients),
+                    f"Coefficients ({result.regression.cov_type} SEs)",
+                ),
+                (gaps[view].head(5), "Furthest below predicted"),
+                (gaps[view].tail(5).iloc[::-1], "Furthest above predicted"),
+            ],
+        )
         if panel is not None:
             where.print(panel.note, markup=False)
-            _print_frame(where, _coefficient_view(panel.result.coefficients),
-                         f"Panel: {panel.result.target} on the yearly factors "
-                         f"(within R² = {panel.result.r2_within:.3f})")
+            _print_frame(
+                where,
+                _coefficient_view(panel.result.coefficients),
+                f"Panel: {panel.result.target} on the yearly factors "
+                f"(within R² = {panel.result.r2_within:.3f})",
+            )
         elif no_panel:
             where.print(no_panel, markup=False)
         _write(result.predictions, out, "predictions and contributions", where)
@@ -255,17 +343,23 @@ def register(app: typer.Typer) -> None:
     @friendly
     def ols(
         target: TargetOption,
-        factors: Annotated[str, typer.Option(
-            "--factors", help="Factor measures, comma-separated (measure@period to "
-            "pick a period).")],
+        factors: Annotated[
+            str,
+            typer.Option(
+                "--factors",
+                help="Factor measures, comma-separated (measure@period to "
+                "pick a period).",
+            ),
+        ],
         period: PeriodOption = None,
         log: LogOption = None,
         exclude: ExcludeOption = None,
         robust: RobustOption = "HC3",
         db: DbOption = None,
         fmt: FormatOption = "table",
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="CSV of the coefficients.")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="CSV of the coefficients.")
+        ] = None,
     ) -> None:
         """Multiple regression across authorities with robust standard errors.
 
@@ -280,39 +374,72 @@ def register(app: typer.Typer) -> None:
 
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
-            result = fit_regression(store, target, _split(factors), period=period,
-                                    log=_split(log), robust=robust,
-                                    exclude=exclude or [])
-        where = _show(result, fmt, (
-            f"{result.target}: n = {result.n} authorities ({len(result.excluded)} "
-            f"left out); R² = {result.r2:.3f}, adjusted {result.r2_adj:.3f}; "
-            f"AIC = {result.aic:.1f}"), [
-            (result.variables[["role", "name", "period", "period_rule",
-                               "transform"]], "Variables"),
-            (_coefficient_view(result.coefficients),
-             f"Coefficients ({result.cov_type} SEs)")])
+            result = fit_regression(
+                store,
+                target,
+                _split(factors),
+                period=period,
+                log=_split(log),
+                robust=robust,
+                exclude=exclude or [],
+            )
+        where = _show(
+            result,
+            fmt,
+            (
+                f"{result.target}: n = {result.n} authorities ({len(result.excluded)} "
+                f"left out); R² = {result.r2:.3f}, adjusted {result.r2_adj:.3f}; "
+                f"AIC = {result.aic:.1f}"
+            ),
+            [
+                (
+                    result.variables[
+                        ["role", "name", "period", "period_rule", "transform"]
+                    ],
+                    "Variables",
+                ),
+                (
+                    _coefficient_view(result.coefficients),
+                    f"Coefficients ({result.cov_type} SEs)",
+                ),
+            ],
+        )
         _write(result.coefficients, out, "coefficients", where)
 
     @model_app.command("panel")
     @friendly
     def panel(
         target: TargetOption,
-        factors: Annotated[str, typer.Option(
-            "--factors", help="Factor measures, comma-separated.")],
-        periods: Annotated[str, typer.Option(
-            "--periods", help="Years: 2016:2024 or 2016,2018 (a period counts in the "
-            "year its date ends in: 2016-17 is 2017).")] = "2016:2024",
-        entity_effects: Annotated[bool, typer.Option(
-            "--entity-effects/--no-entity-effects",
-            help="Authority fixed effects.")] = True,
-        time_effects: Annotated[bool, typer.Option(
-            "--time-effects/--no-time-effects", help="Year fixed effects.")] = True,
+        factors: Annotated[
+            str, typer.Option("--factors", help="Factor measures, comma-separated.")
+        ],
+        periods: Annotated[
+            str,
+            typer.Option(
+                "--periods",
+                help="Years: 2016:2024 or 2016,2018 (a period counts in the "
+                "year its date ends in: 2016-17 is 2017).",
+            ),
+        ] = "2016:2024",
+        entity_effects: Annotated[
+            bool,
+            typer.Option(
+                "--entity-effects/--no-entity-effects", help="Authority fixed effects."
+            ),
+        ] = True,
+        time_effects: Annotated[
+            bool,
+            typer.Option(
+                "--time-effects/--no-time-effects", help="Year fixed effects."
+            ),
+        ] = True,
         log: LogOption = None,
         exclude: ExcludeOption = None,
         db: DbOption = None,
         fmt: FormatOption = "table",
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="CSV of the coefficients.")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="CSV of the coefficients.")
+        ] = None,
     ) -> None:
         """Panel regression over authorities × years with fixed effects.
 
@@ -326,20 +453,40 @@ def register(app: typer.Typer) -> None:
 
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
-            result = fit_panel(store, target, _split(factors), periods=periods,
-                               entity_effects=entity_effects,
-                               time_effects=time_effects, log=_split(log),
-                               exclude=exclude or [])
-        effects = " and ".join(
-            e for e, on in (("authority", entity_effects), ("year", time_effects))
-            if on) or "no"
-        where = _show(result, fmt, (
-            f"{result.target}: n = {result.n} authority-years "
-            f"({result.n_authorities} authorities, {result.n_years} years; "
-            f"{len(result.excluded)} left out); {effects} fixed effects; "
-            f"R² = {result.r2:.3f}, within {result.r2_within:.3f}"), [
-            (_coefficient_view(result.coefficients),
-             "Coefficients (SEs clustered by authority)")])
+            result = fit_panel(
+                store,
+                target,
+                _split(factors),
+                periods=periods,
+                entity_effects=entity_effects,
+                time_effects=time_effects,
+                log=_split(log),
+                exclude=exclude or [],
+            )
+        effects = (
+            " and ".join(
+                e
+                for e, on in (("authority", entity_effects), ("year", time_effects))
+                if on
+            )
+            or "no"
+        )
+        where = _show(
+            result,
+            fmt,
+            (
+                f"{result.target}: n = {result.n} authority-years "
+                f"({result.n_authorities} authorities, {result.n_years} years; "
+                f"{len(result.excluded)} left out); {effects} fixed effects; "
+                f"R² = {result.r2:.3f}, within {result.r2_within:.3f}"
+            ),
+            [
+                (
+                    _coefficient_view(result.coefficients),
+                    "Coefficients (SEs clustered by authority)",
+                )
+            ],
+        )
         _write(result.coefficients, out, "coefficients", where)
 
     app.add_typer(model_app, name="model")

@@ -19,24 +19,52 @@ from lacompare.cli._output import write_csv as _emit_csv
 if TYPE_CHECKING:
     import pandas as pd
 
-FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", help="table (readable), csv or json (for scripts: data only "
-    "on standard output).")]
-OutOption = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="Write the CSV to this file instead of the screen.")]
-ExcludeOption = Annotated[list[str] | None, typer.Option(
-    "--exclude", "-x", help="Leave out authorities: 'region:London', "
-    "'London', a name or a code. Repeat for more.")]
-PeriodOption = Annotated[str | None, typer.Option(
-    "--period", "-p", help="A period (2021), a range averaged per authority "
-    "(2013:2017) or a list (2019,2021); default each measure's latest.")]
-BreakdownOption = Annotated[str, typer.Option(
-    "--breakdown", help="Breakdown of every measure that names none "
-    "(default: the total rows); a measure names its own as measure\\[breakdown].")]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (readable), csv or json (for scripts: data only "
+        "on standard output).",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Write the CSV to this file instead of the screen."
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        "-x",
+        help="Leave out authorities: 'region:London', "
+        "'London', a name or a code. Repeat for more.",
+    ),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        "-p",
+        help="A period (2021), a range averaged per authority "
+        "(2013:2017) or a list (2019,2021); default each measure's latest.",
+    ),
+]
+BreakdownOption = Annotated[
+    str,
+    typer.Option(
+        "--breakdown",
+        help="Breakdown of every measure that names none "
+        "(default: the total rows); a measure names its own as measure\\[breakdown].",
+    ),
+]
 
 
-def _print_table(frame: "pd.DataFrame", title: str | None = None,
-                 digits: int = 3) -> None:
+def _print_table(
+    frame: "pd.DataFrame", title: str | None = None, digits: int = 3
+) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -44,8 +72,9 @@ def _print_table(frame: "pd.DataFrame", title: str | None = None,
 
     table = Table(title=title)
     for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "if"
-                         else "left")
+        table.add_column(
+            str(col), justify="right" if frame[col].dtype.kind in "if" else "left"
+        )
     shown = frame.copy()
     for col in shown.columns:
         if shown[col].dtype.kind == "f" and (shown[col].dropna() % 1 == 0).all():
@@ -53,8 +82,14 @@ def _print_table(frame: "pd.DataFrame", title: str | None = None,
             shown[col] = shown[col].map(lambda v: "" if v != v else f"{v:.0f}")
         elif shown[col].dtype.kind == "f":
             shown[col] = shown[col].map(
-                lambda v: "" if v != v else f"{v:.{digits}g}" if abs(v) >= 1e4
-                or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}")
+                lambda v: (
+                    ""
+                    if v != v
+                    else f"{v:.{digits}g}"
+                    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3)
+                    else f"{v:.{digits}f}"
+                )
+            )
     for row in shown.astype(object).where(shown.notna(), "").astype(str).to_numpy():
         table.add_row(*map(Text, row))  # Text: data is never read as markup
     _console().print(table)
@@ -68,13 +103,17 @@ def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
         console.print("left out: none", markup=False)
         return
     console.print(f"left out ({len(excluded)}):", markup=False)
-    names = excluded["la_name"].astype(object).where(excluded["la_name"].notna(),
-                                                     excluded["la_code"])
+    names = (
+        excluded["la_name"]
+        .astype(object)
+        .where(excluded["la_name"].notna(), excluded["la_code"])
+    )
     for name, reason in list(zip(names, excluded["reason"], strict=True))[:limit]:
         console.print(f"  {name}: {reason}", markup=False)
     if len(excluded) > limit:
-        console.print(f"  … and {len(excluded) - limit} more (use --format csv)",
-                      markup=False)
+        console.print(
+            f"  … and {len(excluded) - limit} more (use --format csv)", markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -84,31 +123,49 @@ def register(app: typer.Typer) -> None:
 
     neighbours_app = typer.Typer(
         help="Statistical neighbour sets: load DfE's or your own, compute, compare.",
-        no_args_is_help=True, rich_markup_mode="rich")
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+    )
     test_app = typer.Typer(
         help="Tests of difference between groups of authorities.",
-        no_args_is_help=True, rich_markup_mode="rich")
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+    )
 
     @neighbours_app.command("load")
     @friendly
     def neighbours_load(
-        file: Annotated[str, typer.Argument(
-            help="Neighbour file (CSV in lacompare's format, or a DfE "
-            "statistical-neighbour XLSX/CSV), or a packaged set: dfe-2021, "
-            "dfe-2025.")],
-        set_id: Annotated[str, typer.Option("--set-id", help="Name of the set "
-                                            "in the store.")],
+        file: Annotated[
+            str,
+            typer.Argument(
+                help="Neighbour file (CSV in lacompare's format, or a DfE "
+                "statistical-neighbour XLSX/CSV), or a packaged set: dfe-2021, "
+                "dfe-2025."
+            ),
+        ],
+        set_id: Annotated[
+            str, typer.Option("--set-id", help="Name of the set in the store.")
+        ],
         db: DbOption = None,
-        label: Annotated[str | None, typer.Option("--label",
-                                                  help="Description.")] = None,
-        valid_for: Annotated[str | None, typer.Option(
-            "--valid-for", help="Period or date the set is for (2025-26, "
-            "2021-04-01): resolves DfE codes and leaves out authorities that did "
-            "not exist then.")] = None,
-        include_old: Annotated[bool, typer.Option(
-            "--include-old", help="DfE files: keep the 'Old SNs' block.")] = False,
-        replace: Annotated[bool, typer.Option(
-            "--replace", help="Replace a set with the same id.")] = False,
+        label: Annotated[
+            str | None, typer.Option("--label", help="Description.")
+        ] = None,
+        valid_for: Annotated[
+            str | None,
+            typer.Option(
+                "--valid-for",
+                help="Period or date the set is for (2025-26, "
+                "2021-04-01): resolves DfE codes and leaves out authorities that did "
+                "not exist then.",
+            ),
+        ] = None,
+        include_old: Annotated[
+            bool,
+            typer.Option("--include-old", help="DfE files: keep the 'Old SNs' block."),
+        ] = False,
+        replace: Annotated[
+            bool, typer.Option("--replace", help="Replace a set with the same id.")
+        ] = False,
     ) -> None:
         """Load a neighbour set (format: lacompare/analysis/data/neighbours_format.md).
 
@@ -118,36 +175,62 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = load_neighbour_set(store, file, set_id, label, valid_for,
-                                        include_old=include_old, replace=replace)
+            result = load_neighbour_set(
+                store,
+                file,
+                set_id,
+                label,
+                valid_for,
+                include_old=include_old,
+                replace=replace,
+            )
         print_summary(result, store.path)
 
     @neighbours_app.command("compute")
     @friendly
     def neighbours_compute(
-        variables: Annotated[str, typer.Option(
-            "--variables", help="Measures describing the authorities, "
-            "comma-separated.")],
-        set_id: Annotated[str, typer.Option("--set-id", help="Name of the set "
-                                            "in the store.")],
+        variables: Annotated[
+            str,
+            typer.Option(
+                "--variables",
+                help="Measures describing the authorities, comma-separated.",
+            ),
+        ],
+        set_id: Annotated[
+            str, typer.Option("--set-id", help="Name of the set in the store.")
+        ],
         db: DbOption = None,
-        weights: Annotated[str | None, typer.Option(
-            "--weights", help="One weight per variable, comma-separated "
-            "(default all 1).")] = None,
-        k: Annotated[int, typer.Option("--k", help="Neighbours per authority.")]
-        = 10,
+        weights: Annotated[
+            str | None,
+            typer.Option(
+                "--weights",
+                help="One weight per variable, comma-separated (default all 1).",
+            ),
+        ] = None,
+        k: Annotated[int, typer.Option("--k", help="Neighbours per authority.")] = 10,
         period: PeriodOption = None,
-        valid_for: Annotated[str | None, typer.Option(
-            "--valid-for", help="Period or date the set is for (default: --period "
-            "when it is one period).")] = None,
+        valid_for: Annotated[
+            str | None,
+            typer.Option(
+                "--valid-for",
+                help="Period or date the set is for (default: --period "
+                "when it is one period).",
+            ),
+        ] = None,
         exclude: ExcludeOption = None,
-        rebase: Annotated[str, typer.Option(
-            "--rebase", help="authority (each one's farthest = 1, CIPFA) or "
-            "overall.")] = "authority",
-        label: Annotated[str | None, typer.Option("--label",
-                                                  help="Description.")] = None,
-        replace: Annotated[bool, typer.Option(
-            "--replace", help="Replace a set with the same id.")] = False,
+        rebase: Annotated[
+            str,
+            typer.Option(
+                "--rebase",
+                help="authority (each one's farthest = 1, CIPFA) or overall.",
+            ),
+        ] = "authority",
+        label: Annotated[
+            str | None, typer.Option("--label", help="Description.")
+        ] = None,
+        replace: Annotated[
+            bool, typer.Option("--replace", help="Replace a set with the same id.")
+        ] = False,
     ) -> None:
         """Compute statistical neighbours: z-scores, weighted Euclidean distance.
 
@@ -162,13 +245,23 @@ def register(app: typer.Typer) -> None:
         try:
             w = [float(v) for v in _split(weights)] if weights else None
         except ValueError:
-            raise InputError(f"--weights {weights!r}: numbers, comma-separated"
-                             ) from None
+            raise InputError(
+                f"--weights {weights!r}: numbers, comma-separated"
+            ) from None
         with open_store(db) as store:
             result = compute_neighbours(
-                store, names, w, k, period, set_id, label=label,
-                valid_for=valid_for, exclude=exclude, rebase=rebase,
-                replace=replace)
+                store,
+                names,
+                w,
+                k,
+                period,
+                set_id,
+                label=label,
+                valid_for=valid_for,
+                exclude=exclude,
+                rebase=rebase,
+                replace=replace,
+            )
         print_summary(result, store.path)
 
     @neighbours_app.command("compare")
@@ -197,8 +290,9 @@ def register(app: typer.Typer) -> None:
             if out is None:
                 return
         else:
-            _print_table(frame.drop(columns="shared_names"),
-                         title=f"{set_a} vs {set_b}")
+            _print_table(
+                frame.drop(columns="shared_names"), title=f"{set_a} vs {set_b}"
+            )
         for line in result.summary_lines():
             _console().print(line, markup=False)
 
@@ -206,11 +300,16 @@ def register(app: typer.Typer) -> None:
     @friendly
     def neighbours_show(
         la: Annotated[str, typer.Argument(help="Authority name or code.")],
-        set_id: Annotated[str | None, typer.Option(
-            "--set-id", help="Set (default: the only one in the store).")] = None,
-        period: Annotated[str | None, typer.Option(
-            "--period", help="Leave out neighbours that did not exist then.")]
-        = None,
+        set_id: Annotated[
+            str | None,
+            typer.Option("--set-id", help="Set (default: the only one in the store)."),
+        ] = None,
+        period: Annotated[
+            str | None,
+            typer.Option(
+                "--period", help="Leave out neighbours that did not exist then."
+            ),
+        ] = None,
         db: DbOption = None,
         fmt: FormatOption = "table",
         out: OutOption = None,
@@ -227,17 +326,19 @@ def register(app: typer.Typer) -> None:
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
             frame = neighbours_of(store, la, set_id, period=period)
-        excluded = pd.DataFrame(frame.attrs.pop("excluded", []),
-                                columns=["la_code", "la_name", "reason"])
+        excluded = pd.DataFrame(
+            frame.attrs.pop("excluded", []), columns=["la_code", "la_name", "reason"]
+        )
         if fmt != "table" or out is not None:
             _emit_csv(frame, out, fmt)
             return
-        cols = ["rank", "neighbour_name", "neighbour_region", "distance",
-                "closeness"]
+        cols = ["rank", "neighbour_name", "neighbour_region", "distance", "closeness"]
         if frame["distance"].isna().all():
             cols.remove("distance")
-        _print_table(frame[cols],
-                     title=f"{frame['la_name'].iloc[0]} in {frame['set_id'].iloc[0]}")
+        _print_table(
+            frame[cols],
+            title=f"{frame['la_name'].iloc[0]} in {frame['set_id'].iloc[0]}",
+        )
         if len(excluded):
             _print_excluded(excluded)
 
@@ -257,24 +358,39 @@ def register(app: typer.Typer) -> None:
         if fmt != "table":
             _emit_csv(frame, None, fmt)
         else:
-            _print_table(frame[["set_id", "method", "valid_for", "authorities",
-                                "rows", "label"]], title="Neighbour sets")
+            _print_table(
+                frame[
+                    ["set_id", "method", "valid_for", "authorities", "rows", "label"]
+                ],
+                title="Neighbour sets",
+            )
 
     @app.command("correlate")
     @friendly
     def correlate_cmd(
-        measures: Annotated[list[str], typer.Argument(
-            help="Two measures (one test), or more (all pairs); each may name its "
-            "breakdown, as measure\\[breakdown].")],
-        method: Annotated[str, typer.Option(
-            "--method", "-m", help="spearman, pearson or kendall.")] = "spearman",
+        measures: Annotated[
+            list[str],
+            typer.Argument(
+                help="Two measures (one test), or more (all pairs); each may name its "
+                "breakdown, as measure\\[breakdown]."
+            ),
+        ],
+        method: Annotated[
+            str, typer.Option("--method", "-m", help="spearman, pearson or kendall.")
+        ] = "spearman",
         period: PeriodOption = None,
         exclude: ExcludeOption = None,
-        adjust: Annotated[str, typer.Option(
-            "--adjust", help="Several pairs: adjust p by holm or bh "
-            "(Benjamini-Hochberg).")] = "bh",
-        confidence: Annotated[float, typer.Option(
-            "--confidence", help="Level of the confidence interval.")] = 0.95,
+        adjust: Annotated[
+            str,
+            typer.Option(
+                "--adjust",
+                help="Several pairs: adjust p by holm or bh (Benjamini-Hochberg).",
+            ),
+        ] = "bh",
+        confidence: Annotated[
+            float,
+            typer.Option("--confidence", help="Level of the confidence interval."),
+        ] = 0.95,
         breakdown: BreakdownOption = "",
         db: DbOption = None,
         fmt: FormatOption = "table",
@@ -299,12 +415,25 @@ def register(app: typer.Typer) -> None:
             raise InputError("give two or more measures")
         with open_store(db, read_only=True) as store:
             if len(names) == 2:
-                result = correlate(store, names[0], names[1], method,
-                                   period=period, exclude=exclude,
-                                   breakdown=breakdown, confidence=confidence)
+                result = correlate(
+                    store,
+                    names[0],
+                    names[1],
+                    method,
+                    period=period,
+                    exclude=exclude,
+                    breakdown=breakdown,
+                    confidence=confidence,
+                )
             else:
-                matrix = correlation_matrix(store, names, method, period=period,
-                                            exclude=exclude, breakdown=breakdown)
+                matrix = correlation_matrix(
+                    store,
+                    names,
+                    method,
+                    period=period,
+                    exclude=exclude,
+                    breakdown=breakdown,
+                )
         console = _console()
         if len(names) == 2:
             if fmt != "table" or out is not None:
@@ -321,15 +450,18 @@ def register(app: typer.Typer) -> None:
             if out is None:
                 return
         else:
-            _print_table(frame, title=f"{method.capitalize()} correlations "
-                         f"(p adjusted: {adjust})")
+            _print_table(
+                frame,
+                title=f"{method.capitalize()} correlations (p adjusted: {adjust})",
+            )
         missing = matrix.missing.groupby("measure").size()
         for m, count in missing.items():
             console.print(f"{m}: no value for {count} authorities", markup=False)
         _print_excluded(matrix.excluded)
 
-    def _emit_test(result: Any, fmt: str, out: Path | None,
-                   extra: "pd.DataFrame | None" = None) -> None:
+    def _emit_test(
+        result: Any, fmt: str, out: Path | None, extra: "pd.DataFrame | None" = None
+    ) -> None:
         if fmt != "table" or out is not None:
             _emit_csv(result.to_frame(), out, fmt)
             if out is None:
@@ -342,19 +474,36 @@ def register(app: typer.Typer) -> None:
     @test_app.command("mann-whitney")
     @friendly
     def mann_whitney_cmd(
-        measure: Annotated[str, typer.Argument(
-            help="The measure compared (measure or measure\\[breakdown]).")],
-        group_by: Annotated[str, typer.Option(
-            "--group-by", "-g", help="'region:London' (London against the rest), "
-            "an authorities column with --groups, or a 0/1 or Yes/No measure.")],
-        groups: Annotated[str | None, typer.Option(
-            "--groups", help="The two groups to compare, comma-separated.")] = None,
+        measure: Annotated[
+            str,
+            typer.Argument(
+                help="The measure compared (measure or measure\\[breakdown])."
+            ),
+        ],
+        group_by: Annotated[
+            str,
+            typer.Option(
+                "--group-by",
+                "-g",
+                help="'region:London' (London against the rest), "
+                "an authorities column with --groups, or a 0/1 or Yes/No measure.",
+            ),
+        ],
+        groups: Annotated[
+            str | None,
+            typer.Option(
+                "--groups", help="The two groups to compare, comma-separated."
+            ),
+        ] = None,
         period: PeriodOption = None,
-        group_period: Annotated[str | None, typer.Option(
-            "--group-period", help="Period of a grouping measure.")] = None,
+        group_period: Annotated[
+            str | None,
+            typer.Option("--group-period", help="Period of a grouping measure."),
+        ] = None,
         exclude: ExcludeOption = None,
-        alternative: Annotated[str, typer.Option(
-            "--alternative", help="two-sided, less or greater.")] = "two-sided",
+        alternative: Annotated[
+            str, typer.Option("--alternative", help="two-sided, less or greater.")
+        ] = "two-sided",
         breakdown: BreakdownOption = "",
         db: DbOption = None,
         fmt: FormatOption = "table",
@@ -370,23 +519,37 @@ def register(app: typer.Typer) -> None:
 
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
-            result = mann_whitney(store, measure, group_by,
-                                  groups=_split(groups) or None, period=period,
-                                  group_period=group_period, exclude=exclude,
-                                  alternative=alternative, breakdown=breakdown)
+            result = mann_whitney(
+                store,
+                measure,
+                group_by,
+                groups=_split(groups) or None,
+                period=period,
+                group_period=group_period,
+                exclude=exclude,
+                alternative=alternative,
+                breakdown=breakdown,
+            )
         _emit_test(result, fmt, out)
 
     @test_app.command("kruskal")
     @friendly
     def kruskal_cmd(
-        measure: Annotated[str, typer.Argument(
-            help="The measure compared (measure or measure\\[breakdown]).")],
-        by: Annotated[str, typer.Option(
-            "--by", help="region, london_region, la_type or a measure.")]
-        = "region",
+        measure: Annotated[
+            str,
+            typer.Argument(
+                help="The measure compared (measure or measure\\[breakdown])."
+            ),
+        ],
+        by: Annotated[
+            str,
+            typer.Option("--by", help="region, london_region, la_type or a measure."),
+        ] = "region",
         period: PeriodOption = None,
-        by_period: Annotated[str | None, typer.Option(
-            "--by-period", help="Period of a grouping measure.")] = None,
+        by_period: Annotated[
+            str | None,
+            typer.Option("--by-period", help="Period of a grouping measure."),
+        ] = None,
         exclude: ExcludeOption = None,
         breakdown: BreakdownOption = "",
         db: DbOption = None,
@@ -402,8 +565,15 @@ def register(app: typer.Typer) -> None:
 
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
-            result = kruskal(store, measure, by, period=period, by_period=by_period,
-                             exclude=exclude, breakdown=breakdown)
+            result = kruskal(
+                store,
+                measure,
+                by,
+                period=period,
+                by_period=by_period,
+                exclude=exclude,
+                breakdown=breakdown,
+            )
         _emit_test(result, fmt, out, extra=result.groups)
 
     app.add_typer(neighbours_app, name="neighbours")

@@ -21,14 +21,21 @@ def register(app: typer.Typer) -> None:
     @friendly
     def serve(
         db: DbOption = None,
-        host: Annotated[str, typer.Option(
-            "--host", help="Address to listen on (127.0.0.1: this machine only).")]
-        = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", help="Port to listen on.")]
-        = 8000,
-        demo: Annotated[bool, typer.Option(
-            "--demo", help="Serve the packaged demo data (SENDIAS 2021 returns), "
-            "loaded into a temporary folder; --db is ignored.")] = False,
+        host: Annotated[
+            str,
+            typer.Option(
+                "--host", help="Address to listen on (127.0.0.1: this machine only)."
+            ),
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+        demo: Annotated[
+            bool,
+            typer.Option(
+                "--demo",
+                help="Serve the packaged demo data (SENDIAS 2021 returns), "
+                "loaded into a temporary folder; --db is ignored.",
+            ),
+        ] = False,
     ) -> None:
         """Start the web app: profiles, the measure explorer, relationships and data.
 
@@ -62,10 +69,13 @@ def register(app: typer.Typer) -> None:
             path = db or default_db_path()
         try:
             web = create_app(path)
-            console.print(f"lacompare: serving {path} at http://{host}:{port}/ "
-                          "(Ctrl+C to stop); read-only between uploads, so "
-                          "lacompare commands can use the store meanwhile",
-                          markup=False, soft_wrap=True)
+            console.print(
+                f"lacompare: serving {path} at http://{host}:{port}/ "
+                "(Ctrl+C to stop); read-only between uploads, so "
+                "lacompare commands can use the store meanwhile",
+                markup=False,
+                soft_wrap=True,
+            )
             uvicorn.run(web, host=host, port=port, log_level="warning")
         finally:
             if folder is not None:

@@ -38,37 +38,73 @@ def register(app: typer.Typer) -> None:
     from lacompare.cli._common import DbOption, friendly
     from lacompare.cli._common import console as _console
 
-    FormatOption = Annotated[str, typer.Option(
-        "--format", "-f", help="table (for reading), csv or json (for scripts: data "
-        "only on standard output, notes on standard error).")]
-    OutOption = Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write the CSV here instead of standard output.")]
+    FormatOption = Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (for reading), csv or json (for scripts: data "
+            "only on standard output, notes on standard error).",
+        ),
+    ]
+    OutOption = Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write the CSV here instead of standard output."
+        ),
+    ]
 
     @app.command()
     @friendly
     def summary(
         measure: Annotated[str, typer.Argument(help="Measure to summarise.")],
         db: DbOption = None,
-        by: Annotated[str, typer.Option(
-            "--by", help="region, london_region (London split Inner/Outer), la_type "
-            "or any authorities column.")] = "region",
-        periods: Annotated[str | None, typer.Option(
-            "--periods", help="FIRST:LAST (e.g. 2013:2017) or a comma list; default "
-            "all.")] = None,
-        per_la: Annotated[str, typer.Option(
-            "--per-la", help="Each authority's figure over the periods: mean, change "
-            "(mean year-on-year change), latest, slope, cagr or pooled.")] = "mean",
-        exclude: Annotated[list[str] | None, typer.Option(
-            "--exclude", help="Leave out an authority or region (name or code); "
-            "repeat for more.")] = None,
-        breakdown: Annotated[str, typer.Option(
-            "--breakdown", help="The measure's breakdown (default: its total).")] = "",
-        weights: Annotated[str | None, typer.Option(
-            "--weights", help="Population measure for a weighted mean.")] = None,
+        by: Annotated[
+            str,
+            typer.Option(
+                "--by",
+                help="region, london_region (London split Inner/Outer), la_type "
+                "or any authorities column.",
+            ),
+        ] = "region",
+        periods: Annotated[
+            str | None,
+            typer.Option(
+                "--periods",
+                help="FIRST:LAST (e.g. 2013:2017) or a comma list; default all.",
+            ),
+        ] = None,
+        per_la: Annotated[
+            str,
+            typer.Option(
+                "--per-la",
+                help="Each authority's figure over the periods: mean, change "
+                "(mean year-on-year change), latest, slope, cagr or pooled.",
+            ),
+        ] = "mean",
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--exclude",
+                help="Leave out an authority or region (name or code); "
+                "repeat for more.",
+            ),
+        ] = None,
+        breakdown: Annotated[
+            str,
+            typer.Option(
+                "--breakdown", help="The measure's breakdown (default: its total)."
+            ),
+        ] = "",
+        weights: Annotated[
+            str | None,
+            typer.Option("--weights", help="Population measure for a weighted mean."),
+        ] = None,
         fmt: FormatOption = "table",
         out: OutOption = None,
-        decimals: Annotated[int, typer.Option("--decimals", help="Table decimals.")]
-        = 1,
+        decimals: Annotated[
+            int, typer.Option("--decimals", help="Table decimals.")
+        ] = 1,
     ) -> None:
         """N, missing, mean, median, SD, min, max, range and quartiles by group.
 
@@ -84,8 +120,16 @@ def register(app: typer.Typer) -> None:
 
         fmt = _check_format(fmt)
         with open_store(db, read_only=True) as store:
-            result = summarise(store, measure, by=by, periods=periods, per_la=per_la,
-                               exclude=exclude, breakdown=breakdown, weights=weights)
+            result = summarise(
+                store,
+                measure,
+                by=by,
+                periods=periods,
+                per_la=per_la,
+                exclude=exclude,
+                breakdown=breakdown,
+                weights=weights,
+            )
         err = _console(stderr=True)
         if fmt != "table":
             _emit_csv(result.table, out, fmt)
@@ -95,16 +139,25 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         console = _wide(_console())
-        title = (f"{measure}: per-authority {per_la}"
-                 + (f", {periods}" if periods else "") + f", by {by}")
+        title = (
+            f"{measure}: per-authority {per_la}"
+            + (f", {periods}" if periods else "")
+            + f", by {by}"
+        )
         table = Table(title=title)
         cols = [c for c in result.table.columns if c != "measure"]
         for col in cols:
             table.add_column(col, justify="left" if col == "region" else "right")
         for row in result.table.itertuples(index=False):
             r = row._asdict()
-            table.add_row(*[str(r[c]) if c in ("region", "n", "missing", "weighted_n")
-                            else _num(r[c], decimals) for c in cols])
+            table.add_row(
+                *[
+                    str(r[c])
+                    if c in ("region", "n", "missing", "weighted_n")
+                    else _num(r[c], decimals)
+                    for c in cols
+                ]
+            )
         console.print(table)
         for line in result.notes():
             console.print(line, markup=False)
@@ -115,26 +168,51 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @friendly
     def compare(
-        la: Annotated[str, typer.Argument(
-            help="Authority (name, ONS or DfE code), or 'all'.")],
-        measures: Annotated[str | None, typer.Option(
-            "--measures", "-m", help="Comma-separated measures (default: the "
-            "headline indicators, each in its breakdown; lacompare measures lists "
-            "them).")] = None,
+        la: Annotated[
+            str, typer.Argument(help="Authority (name, ONS or DfE code), or 'all'.")
+        ],
+        measures: Annotated[
+            str | None,
+            typer.Option(
+                "--measures",
+                "-m",
+                help="Comma-separated measures (default: the "
+                "headline indicators, each in its breakdown; lacompare measures lists "
+                "them).",
+            ),
+        ] = None,
         db: DbOption = None,
-        period: Annotated[str | None, typer.Option(
-            "--period", help="Period to compare (default: each measure's latest).")]
-        = None,
-        neighbour_set: Annotated[str | None, typer.Option(
-            "--neighbour-set", help="Neighbour set id (default: the latest).")] = None,
-        against: Annotated[str, typer.Option(
-            "--against", help="Comma list of neighbours, region, england.")]
-        = "neighbours,region,england",
-        exclude: Annotated[list[str] | None, typer.Option(
-            "--exclude", help="Leave an authority out of the distribution; repeat "
-            "for more.")] = None,
-        breakdown: Annotated[str, typer.Option(
-            "--breakdown", help="The measures' breakdown (default: totals).")] = "",
+        period: Annotated[
+            str | None,
+            typer.Option(
+                "--period", help="Period to compare (default: each measure's latest)."
+            ),
+        ] = None,
+        neighbour_set: Annotated[
+            str | None,
+            typer.Option(
+                "--neighbour-set", help="Neighbour set id (default: the latest)."
+            ),
+        ] = None,
+        against: Annotated[
+            str,
+            typer.Option(
+                "--against", help="Comma list of neighbours, region, england."
+            ),
+        ] = "neighbours,region,england",
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--exclude",
+                help="Leave an authority out of the distribution; repeat for more.",
+            ),
+        ] = None,
+        breakdown: Annotated[
+            str,
+            typer.Option(
+                "--breakdown", help="The measures' breakdown (default: totals)."
+            ),
+        ] = "",
         fmt: FormatOption = "table",
         out: OutOption = None,
     ) -> None:
@@ -163,13 +241,25 @@ def register(app: typer.Typer) -> None:
                 # breakdown (the web app's profile set).
                 from lacompare.analysis._headline import compare_headline
 
-                result = compare_headline(store, la, against=wanted, period=period,
-                                          neighbour_set=neighbour_set,
-                                          exclude=exclude)
+                result = compare_headline(
+                    store,
+                    la,
+                    against=wanted,
+                    period=period,
+                    neighbour_set=neighbour_set,
+                    exclude=exclude,
+                )
             else:
-                result = run_compare(store, la, measures, against=wanted,
-                                     period=period, neighbour_set=neighbour_set,
-                                     breakdown=breakdown, exclude=exclude)
+                result = run_compare(
+                    store,
+                    la,
+                    measures,
+                    against=wanted,
+                    period=period,
+                    neighbour_set=neighbour_set,
+                    breakdown=breakdown,
+                    exclude=exclude,
+                )
         if fmt != "table":
             _emit_csv(result.table, out, fmt)
             err = _console(stderr=True)
@@ -181,14 +271,26 @@ def register(app: typer.Typer) -> None:
         console = _wide(_console())
         t = result.table
         several = t["la_code"].nunique() > 1
-        table = Table(title=f"{la} compared" + (f" (neighbours: {result.neighbour_set})"
-                                                if result.neighbour_set else ""))
+        table = Table(
+            title=f"{la} compared"
+            + (f" (neighbours: {result.neighbour_set})" if result.neighbour_set else "")
+        )
         heads = (["authority"] if several else []) + [
-            "measure", "period", "value", "neighbours", "region", "England", "rank",
-            "band", "z", "flag"]
+            "measure",
+            "period",
+            "value",
+            "neighbours",
+            "region",
+            "England",
+            "rank",
+            "band",
+            "z",
+            "flag",
+        ]
         for h in heads:
-            table.add_column(h, justify="left" if h in ("authority", "measure",
-                                                         "flag") else "right")
+            table.add_column(
+                h, justify="left" if h in ("authority", "measure", "flag") else "right"
+            )
         import pandas as pd
 
         def text(value: Any) -> str:
@@ -207,11 +309,17 @@ def register(app: typer.Typer) -> None:
                 flag = f"{flag} ({text(r.flag_level)})"
             rank = f"{r.rank}/{r.rank_of}" if text(r.rank) else ""
             cells = ([text(r.la_name) or r.la_code] if several else []) + [
-                r.measure, text(r.period), printed(r.value, r.missing_reason, dec),
-                _num(r.neighbours_mean, dec), _num(r.region_value, dec),
-                _num(r.england_value, dec), rank,
-                band_text(text(r.quartile) or None, text(r.polarity)), _num(r.z, 2),
-                flag]
+                r.measure,
+                text(r.period),
+                printed(r.value, r.missing_reason, dec),
+                _num(r.neighbours_mean, dec),
+                _num(r.region_value, dec),
+                _num(r.england_value, dec),
+                rank,
+                band_text(text(r.quartile) or None, text(r.polarity)),
+                _num(r.z, 2),
+                flag,
+            ]
             table.add_row(*[str(c) for c in cells])
         console.print(table)
         for line in result.notes():
@@ -224,33 +332,54 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {out}", markup=False)
 
     derive_app = typer.Typer(
-        name="derive", no_args_is_help=True, rich_markup_mode="rich",
+        name="derive",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
         help="Derive new measures (rates, per head, ratios, change, trends) and store "
         "them with their inputs recorded.\n\nExample: [bold]lacompare derive rate "
         "--count children_count --population pop_0_17 --per 10000 --name cla_rate "
-        "--db my.duckdb[/]")
+        "--db my.duckdb[/]",
+    )
     app.add_typer(derive_app, name="derive")
 
     @derive_app.command("rate")
     @friendly
     def rate(
         count: Annotated[str, typer.Option("--count", help="Count measure.")],
-        population: Annotated[str, typer.Option(
-            "--population", help="Population measure, or an age band (0-17, 0-25, "
-            "2-18).")],
-        name: Annotated[str | None, typer.Option("--name", help="New measure.")]
-        = None,
-        per: Annotated[float, typer.Option("--per", help="Rate per this many.")]
-        = 10_000,
-        breakdown: Annotated[str | None, typer.Option(
-            "--breakdown", help="Only this breakdown of the count (or part of it, "
-            "e.g. '31 March').")] = None,
-        population_breakdown: Annotated[str, typer.Option(
-            "--population-breakdown", help="The population's breakdown (default: "
-            "its total).")] = "",
-        match: Annotated[str, typer.Option(
-            "--match", help="reference-date (31 March count ↔ previous mid-year "
-            "population) or same-period.")] = "reference-date",
+        population: Annotated[
+            str,
+            typer.Option(
+                "--population",
+                help="Population measure, or an age band (0-17, 0-25, 2-18).",
+            ),
+        ],
+        name: Annotated[str | None, typer.Option("--name", help="New measure.")] = None,
+        per: Annotated[
+            float, typer.Option("--per", help="Rate per this many.")
+        ] = 10_000,
+        breakdown: Annotated[
+            str | None,
+            typer.Option(
+                "--breakdown",
+                help="Only this breakdown of the count (or part of it, "
+                "e.g. '31 March').",
+            ),
+        ] = None,
+        population_breakdown: Annotated[
+            str,
+            typer.Option(
+                "--population-breakdown",
+                help="The population's breakdown (default: its total).",
+            ),
+        ] = "",
+        match: Annotated[
+            str,
+            typer.Option(
+                "--match",
+                help="reference-date (31 March count ↔ previous mid-year "
+                "population) or same-period.",
+            ),
+        ] = "reference-date",
         db: DbOption = None,
     ) -> None:
         """A rate per 10,000 (or --per) from a count and a population.
@@ -265,23 +394,31 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = derive_rate(store, count, population, per=per, name=name,
-                                 breakdown=breakdown,
-                                 population_breakdown=population_breakdown,
-                                 match=match)
+            result = derive_rate(
+                store,
+                count,
+                population,
+                per=per,
+                name=name,
+                breakdown=breakdown,
+                population_breakdown=population_breakdown,
+                match=match,
+            )
         _report(result, store.path)
 
     @derive_app.command("per-head")
     @friendly
     def per_head(
-        amount: Annotated[str, typer.Option("--amount", help="Amount measure (£ or "
-                                            "£ thousand).")],
-        population: Annotated[str, typer.Option(
-            "--population", help="Population measure or age band.")],
-        name: Annotated[str | None, typer.Option("--name", help="New measure.")]
-        = None,
-        match: Annotated[str, typer.Option("--match", help="reference-date or "
-                                           "same-period.")] = "reference-date",
+        amount: Annotated[
+            str, typer.Option("--amount", help="Amount measure (£ or £ thousand).")
+        ],
+        population: Annotated[
+            str, typer.Option("--population", help="Population measure or age band.")
+        ],
+        name: Annotated[str | None, typer.Option("--name", help="New measure.")] = None,
+        match: Annotated[
+            str, typer.Option("--match", help="reference-date or same-period.")
+        ] = "reference-date",
         db: DbOption = None,
     ) -> None:
         """An amount per head of a population (£ thousand made £ first).
@@ -293,24 +430,27 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = derive_per_head(store, amount, population, name=name,
-                                     match=match)
+            result = derive_per_head(store, amount, population, name=name, match=match)
         _report(result, store.path)
 
     @derive_app.command("ratio")
     @friendly
     def ratio(
         numerator: Annotated[str, typer.Option("--numerator", help="Measure on top.")],
-        denominator: Annotated[str, typer.Option("--denominator",
-                                                 help="Measure below.")],
-        name: Annotated[str | None, typer.Option("--name", help="New measure.")]
-        = None,
+        denominator: Annotated[
+            str, typer.Option("--denominator", help="Measure below.")
+        ],
+        name: Annotated[str | None, typer.Option("--name", help="New measure.")] = None,
         scale: Annotated[float, typer.Option("--scale", help="Multiply by.")] = 1.0,
-        polarity: Annotated[str | None, typer.Option(
-            "--polarity", help="higher-is-better, higher-is-worse or neutral.")]
-        = None,
-        match: Annotated[str, typer.Option("--match", help="reference-date or "
-                                           "same-period.")] = "reference-date",
+        polarity: Annotated[
+            str | None,
+            typer.Option(
+                "--polarity", help="higher-is-better, higher-is-worse or neutral."
+            ),
+        ] = None,
+        match: Annotated[
+            str, typer.Option("--match", help="reference-date or same-period.")
+        ] = "reference-date",
         db: DbOption = None,
     ) -> None:
         """A ratio such as population per FTE staff member.
@@ -323,20 +463,28 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = derive_ratio(store, numerator, denominator, scale=scale,
-                                  name=name, polarity=polarity, match=match)
+            result = derive_ratio(
+                store,
+                numerator,
+                denominator,
+                scale=scale,
+                name=name,
+                polarity=polarity,
+                match=match,
+            )
         _report(result, store.path)
 
     @derive_app.command("change")
     @friendly
     def change(
         measure: Annotated[str, typer.Argument(help="Measure.")],
-        how: Annotated[str, typer.Option("--how", help="difference or percent.")]
-        = "difference",
-        name: Annotated[str | None, typer.Option("--name", help="New measure.")]
-        = None,
-        breakdown: Annotated[str | None, typer.Option(
-            "--breakdown", help="Only this breakdown.")] = None,
+        how: Annotated[
+            str, typer.Option("--how", help="difference or percent.")
+        ] = "difference",
+        name: Annotated[str | None, typer.Option("--name", help="New measure.")] = None,
+        breakdown: Annotated[
+            str | None, typer.Option("--breakdown", help="Only this breakdown.")
+        ] = None,
         db: DbOption = None,
     ) -> None:
         """Year-on-year difference or % change ('-' where the base is 0).
@@ -348,23 +496,32 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = derive_change(store, measure, how=how, name=name,
-                                   breakdown=breakdown)
+            result = derive_change(
+                store, measure, how=how, name=name, breakdown=breakdown
+            )
         _report(result, store.path)
 
     @derive_app.command("window")
     @friendly
     def window(
         measure: Annotated[str, typer.Argument(help="Measure.")],
-        periods: Annotated[str, typer.Option("--periods", help="FIRST:LAST, e.g. "
-                                             "2013:2017.")],
-        how: Annotated[str, typer.Option(
-            "--how", help="change (mean year-on-year change), mean, latest, slope "
-            "or cagr.")] = "change",
-        name: Annotated[str | None, typer.Option("--name", help="New measure.")]
-        = None,
-        breakdown: Annotated[str, typer.Option(
-            "--breakdown", help="The measure's breakdown (default: its total).")] = "",
+        periods: Annotated[
+            str, typer.Option("--periods", help="FIRST:LAST, e.g. 2013:2017.")
+        ],
+        how: Annotated[
+            str,
+            typer.Option(
+                "--how",
+                help="change (mean year-on-year change), mean, latest, slope or cagr.",
+            ),
+        ] = "change",
+        name: Annotated[str | None, typer.Option("--name", help="New measure.")] = None,
+        breakdown: Annotated[
+            str,
+            typer.Option(
+                "--breakdown", help="The measure's breakdown (default: its total)."
+            ),
+        ] = "",
         db: DbOption = None,
     ) -> None:
         """One figure per authority over a window: average change, slope, CAGR, ...
@@ -376,6 +533,7 @@ def register(app: typer.Typer) -> None:
         from lacompare.store import open_store
 
         with open_store(db) as store:
-            result = derive_window(store, measure, periods, how=how, name=name,
-                                   breakdown=breakdown)
+            result = derive_window(
+                store, measure, periods, how=how, name=name, breakdown=breakdown
+            )
         _report(result, store.path)

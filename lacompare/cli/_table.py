@@ -29,30 +29,65 @@ def register(app: typer.Typer) -> None:
     @friendly
     def table_command(
         measure: Annotated[str, typer.Argument(help="Measure to tabulate.")],
-        group_by: Annotated[str, typer.Option(
-            "--group-by", "-g", help="la_type, region, london_region (as on the "
-            "table's date), another authorities column, or a category measure of a "
-            "loaded file.")] = "la_type",
-        as_of: Annotated[str | None, typer.Option(
-            "--as-of", help="Authorities, types and regions of this day (YYYY-MM-DD; "
-            "default: the period's reference day).")] = None,
-        period: Annotated[str | None, typer.Option(
-            "--period", help="Period (default: the measure's latest).")] = None,
-        subtotals: Annotated[str, typer.Option(
-            "--subtotals", help="Under each group: sum, mean or sum,mean (a sum only "
-            "for counts and money).")] = "sum,mean",
-        breakdown: Annotated[str | None, typer.Option(
-            "--breakdown", help="The measure's breakdown (default: its total or its "
-            "only one; part of the text is enough).")] = None,
-        fmt: Annotated[str, typer.Option(
-            "--format", "-f", help="table (reading), csv or json (data only on "
-            "standard output, notes on standard error), xlsx or html (need --out).")]
-        = "table",
-        out: Annotated[Path | None, typer.Option(
-            "--out", "-o", help="File to write (csv, json, xlsx, html).")] = None,
-        decimals: Annotated[int | None, typer.Option(
-            "--decimals", help="Decimals in the terminal table (default: 0 for "
-            "whole numbers, else 1).")] = None,
+        group_by: Annotated[
+            str,
+            typer.Option(
+                "--group-by",
+                "-g",
+                help="la_type, region, london_region (as on the "
+                "table's date), another authorities column, or a category measure of a "
+                "loaded file.",
+            ),
+        ] = "la_type",
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of",
+                help="Authorities, types and regions of this day (YYYY-MM-DD; "
+                "default: the period's reference day).",
+            ),
+        ] = None,
+        period: Annotated[
+            str | None,
+            typer.Option("--period", help="Period (default: the measure's latest)."),
+        ] = None,
+        subtotals: Annotated[
+            str,
+            typer.Option(
+                "--subtotals",
+                help="Under each group: sum, mean or sum,mean (a sum only "
+                "for counts and money).",
+            ),
+        ] = "sum,mean",
+        breakdown: Annotated[
+            str | None,
+            typer.Option(
+                "--breakdown",
+                help="The measure's breakdown (default: its total or its "
+                "only one; part of the text is enough).",
+            ),
+        ] = None,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table (reading), csv or json (data only on "
+                "standard output, notes on standard error), xlsx or html (need --out).",
+            ),
+        ] = "table",
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", "-o", help="File to write (csv, json, xlsx, html)."),
+        ] = None,
+        decimals: Annotated[
+            int | None,
+            typer.Option(
+                "--decimals",
+                help="Decimals in the terminal table (default: 0 for "
+                "whole numbers, else 1).",
+            ),
+        ] = None,
         db: DbOption = None,
     ) -> None:
         """Authorities grouped by type (or region, or a column), each group with its
@@ -77,9 +112,15 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--format {fmt} writes a file: give --out FILE")
         err = _console(stderr=True)
         with open_store(db, read_only=True) as store:
-            frame = summarise_grouped(store, measure, group_by, as_of=as_of,
-                                      period=period, subtotals=subtotals,
-                                      breakdown=breakdown)
+            frame = summarise_grouped(
+                store,
+                measure,
+                group_by,
+                as_of=as_of,
+                period=period,
+                subtotals=subtotals,
+                breakdown=breakdown,
+            )
             if fmt in ("xlsx", "html"):
                 from lacompare.analysis.grouped import grouped_document
                 from lacompare.report._reports import write_document
@@ -102,24 +143,42 @@ def register(app: typer.Typer) -> None:
 
         console = _console()
         items = frame.loc[frame["row_role"] == "item", "value"].dropna()
-        places = decimals if decimals is not None else (
-            0 if all(float(v).is_integer() for v in items) else 1)
+        places = (
+            decimals
+            if decimals is not None
+            else (0 if all(float(v).is_integer() for v in items) else 1)
+        )
         a = frame.attrs
-        title = (f"{a['label']}" + (f" ({a['breakdown']})" if a["breakdown"] else "")
-                 + f", {a['period']}, by {group_by} (authorities as on {a['as_of']})")
+        title = (
+            f"{a['label']}"
+            + (f" ({a['breakdown']})" if a["breakdown"] else "")
+            + f", {a['period']}, by {group_by} (authorities as on {a['as_of']})"
+        )
         table = Table(title=escape(title))
-        for col, justify in (("group", "left"), ("la_name", "left"),
-                             ("value", "right"), ("n", "right")):
+        for col, justify in (
+            ("group", "left"),
+            ("la_name", "left"),
+            ("value", "right"),
+            ("n", "right"),
+        ):
             table.add_column({"la_name": "authority"}.get(col, col), justify=justify)
         for r in frame.itertuples(index=False):
-            value = (_cell(r.value, places + (1 if r.statistic == "mean" else 0))
-                     or (r.value__missing or ""))
+            value = _cell(r.value, places + (1 if r.statistic == "mean" else 0)) or (
+                r.value__missing or ""
+            )
             bold = r.row_role != "item"
-            cells = [r.group, r.la_name, value,
-                     "" if r.row_role == "item" else f"{r.n} of {r.n + r.missing}"]
-            table.add_row(*cells, style="bold" if bold else None,
-                          end_section=r.row_role != "item" and r.statistic == (
-                              a["subtotals"][-1]))
+            cells = [
+                r.group,
+                r.la_name,
+                value,
+                "" if r.row_role == "item" else f"{r.n} of {r.n + r.missing}",
+            ]
+            table.add_row(
+                *cells,
+                style="bold" if bold else None,
+                end_section=r.row_role != "item"
+                and r.statistic == (a["subtotals"][-1]),
+            )
         console.print(table)
         for line in notes:
             console.print(line, markup=False)

@@ -25,4 +25,5 @@ __all__ = ["create_app", "DashboardStore"]
 
 # Shiny and Starlette load only when the app is built.
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"create_app": "app", "DashboardStore": "_state"})
+    __name__, {"create_app": "app", "DashboardStore": "_state"}
+)

@@ -42,8 +42,14 @@ def query_string(params: Mapping[str, str | Sequence[str] | None]) -> str:
     return urlencode(pairs)
 
 
-def figure_html(chart: Any, *, interactive: bool = True, number: int | None = None,
-                caption: str = "", fig_id: str | None = None) -> str:
+def figure_html(
+    chart: Any,
+    *,
+    interactive: bool = True,
+    number: int | None = None,
+    caption: str = "",
+    fig_id: str | None = None,
+) -> str:
     """A chart as a ``<figure>``: drawn by vega-embed, or (``interactive=False``)
     its title and alt text only."""
     from lacompare.charts import chart_spec
@@ -53,16 +59,23 @@ def figure_html(chart: Any, *, interactive: bool = True, number: int | None = No
     title = _chart_title(chart) or "Chart"
     label = f"Figure {number}: {title}" if number else title
     fid = fig_id or f"figure-{number or abs(hash(title)) % 10**8}"
-    parts = [f'<figure class="lac-figure" id="{esc(fid)}" '
-             f'aria-labelledby="{esc(fid)}-title">',
-             f'<figcaption id="{esc(fid)}-title"><strong>{esc(label)}</strong>'
-             + (f" {esc(caption)}" if caption else "") + "</figcaption>"]
+    parts = [
+        f'<figure class="lac-figure" id="{esc(fid)}" '
+        f'aria-labelledby="{esc(fid)}-title">',
+        f'<figcaption id="{esc(fid)}-title"><strong>{esc(label)}</strong>'
+        + (f" {esc(caption)}" if caption else "")
+        + "</figcaption>",
+    ]
     if interactive:
         spec = json.dumps(chart_spec(chart))
-        parts.append(f'<div class="lac-vega" role="img" aria-label="{esc(alt_text)}" '
-                     f'data-spec="{esc(spec)}"></div>')
-        parts.append("<details><summary>Chart description</summary>"
-                     f"<p>{esc(alt_text)}</p></details>")
+        parts.append(
+            f'<div class="lac-vega" role="img" aria-label="{esc(alt_text)}" '
+            f'data-spec="{esc(spec)}"></div>'
+        )
+        parts.append(
+            "<details><summary>Chart description</summary>"
+            f"<p>{esc(alt_text)}</p></details>"
+        )
     else:
         parts.append(f'<p class="lac-alt">{esc(alt_text)}</p>')
     parts.append("</figure>")
@@ -76,8 +89,13 @@ def table_fragment(table: ReportTable, table_id: str | None = None) -> str:
     return table_html(table, table_id=table_id)
 
 
-def document_html(doc: Document, *, interactive: bool = True,
-                  heading_level: int = 2, sources: bool = True) -> str:
+def document_html(
+    doc: Document,
+    *,
+    interactive: bool = True,
+    heading_level: int = 2,
+    sources: bool = True,
+) -> str:
     """A report document's key points and sections as an HTML fragment.
 
     Section headings start at ``heading_level`` (the page holds the ``<h1>``).
@@ -89,8 +107,9 @@ def document_html(doc: Document, *, interactive: bool = True,
         out.append(f'<p class="lac-subtitle">{esc(doc.subtitle)}</p>')
     if doc.key_points:
         out.append(f"<h{heading_level}>Key points</h{heading_level}>")
-        out.append("<ul>" + "".join(f"<li>{esc(k)}</li>" for k in doc.key_points)
-                   + "</ul>")
+        out.append(
+            "<ul>" + "".join(f"<li>{esc(k)}</li>" for k in doc.key_points) + "</ul>"
+        )
     tables = figures = 0
     for sec in doc.sections:
         level = min(6, heading_level + (sec.level - 2))
@@ -101,20 +120,28 @@ def document_html(doc: Document, *, interactive: bool = True,
             elif block.kind == "note":
                 out.append(f'<p class="lac-note">{esc(block.text)}</p>')
             elif block.kind == "list":
-                out.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items)
-                           + "</ul>")
+                out.append(
+                    "<ul>"
+                    + "".join(f"<li>{esc(i)}</li>" for i in block.items)
+                    + "</ul>"
+                )
             elif block.kind == "table" and block.table is not None and block.html:
                 tables += 1
                 out.append(table_fragment(block.table, f"{doc.name}-table-{tables}"))
             elif block.kind == "figure" and block.figure is not None:
                 figures += 1
-                out.append(figure_html(block.figure.chart, interactive=interactive,
-                                       number=figures, caption=block.figure.caption,
-                                       fig_id=f"{doc.name}-figure-{figures}"))
+                out.append(
+                    figure_html(
+                        block.figure.chart,
+                        interactive=interactive,
+                        number=figures,
+                        caption=block.figure.caption,
+                        fig_id=f"{doc.name}-figure-{figures}",
+                    )
+                )
     if sources and len(doc.sources):
         out.append(f"<h{heading_level}>Sources</h{heading_level}>")
-        out.append(table_fragment(sources_table(doc.sources),
-                                  f"{doc.name}-sources"))
+        out.append(table_fragment(sources_table(doc.sources), f"{doc.name}-sources"))
     return "\n".join(out)
 
 
@@ -128,18 +155,25 @@ def frame_table_html(frame: pd.DataFrame, caption: str, table_id: str) -> str:
         numeric = shown[name].dtype.kind in "iuf"
         if not numeric:
             shown[name] = shown[name].map(
-                lambda v: "" if v is None or v != v else str(v))
-        columns.append(Column(str(name), str(name).replace("_", " ").capitalize(),
-                              role="label" if i == 0 else
-                              ("rate" if numeric else "text"),
-                              decimals=0 if numeric else None))
+                lambda v: "" if v is None or v != v else str(v)
+            )
+        columns.append(
+            Column(
+                str(name),
+                str(name).replace("_", " ").capitalize(),
+                role="label" if i == 0 else ("rate" if numeric else "text"),
+                decimals=0 if numeric else None,
+            )
+        )
     return table_fragment(ReportTable(caption, shown, columns), table_id)
 
 
 def error_html(message: str) -> str:
     """A one-line error, announced to screen readers."""
-    return (f'<div class="lac-error" role="alert"><strong>Error:</strong> '
-            f"{esc(message)}</div>")
+    return (
+        f'<div class="lac-error" role="alert"><strong>Error:</strong> '
+        f"{esc(message)}</div>"
+    )
 
 
 def suggestions_html(error: Exception, path: str) -> str:
@@ -160,11 +194,16 @@ def suggestions_html(error: Exception, path: str) -> str:
     offered = getattr(error, "suggestions", ())
     if not offered:
         return ""
-    lead = ("Its successors: " if getattr(error, "reason", "") == "abolished"
-            else "Did you mean: ")
+    lead = (
+        "Its successors: "
+        if getattr(error, "reason", "") == "abolished"
+        else "Did you mean: "
+    )
     links = ", ".join(
         f'<a href="{esc(path)}?la={quote(s.la_code or "dfe:" + s.dfe_code)}">'
-        f"{esc(s.label)}</a>" for s in offered)
+        f"{esc(s.label)}</a>"
+        for s in offered
+    )
     return f'<p class="lac-suggest">{lead}{links}</p>'
 
 
@@ -181,7 +220,10 @@ def _env() -> Any:
     if _ENV is None:
         from jinja2 import Environment, PackageLoader, select_autoescape
 
-        _ENV = Environment(loader=PackageLoader("lacompare.dashboard", "templates"),
-                           autoescape=select_autoescape(["html", "j2"]),
-                           trim_blocks=True, lstrip_blocks=True)
+        _ENV = Environment(
+            loader=PackageLoader("lacompare.dashboard", "templates"),
+            autoescape=select_autoescape(["html", "j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
     return _ENV

@@ -103,9 +103,14 @@ class DashboardStore:
     #: LACOMPARE_MAX_UPLOAD_MB, else 25 MB; see lacompare.dashboard._upload).
     max_upload_bytes: int | None = None
 
-    def __init__(self, path: str | Path, *, idle_close: float = IDLE_CLOSE,
-                 read_wait: float = READ_WAIT, write_wait: float = WRITE_WAIT
-                 ) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        idle_close: float = IDLE_CLOSE,
+        read_wait: float = READ_WAIT,
+        write_wait: float = WRITE_WAIT,
+    ) -> None:
         from lacompare.store import open_store
 
         self.path = str(path)
@@ -133,8 +138,9 @@ class DashboardStore:
             return
         self._prepare()
         self._seen = file_signature(self.path)
-        self._reaper = threading.Thread(target=self._reap, daemon=True,
-                                        name="lacompare-store-idle")
+        self._reaper = threading.Thread(
+            target=self._reap, daemon=True, name="lacompare-store-idle"
+        )
         self._reaper.start()
 
     def _prepare(self) -> None:
@@ -145,10 +151,10 @@ class DashboardStore:
 
         if Path(self.path).exists():
             try:
-                with open_store(self.path, read_only=True,
-                                wait=self.write_wait) as s:
-                    found = s.con.execute("SELECT value FROM meta WHERE key = "
-                                          "'schema_version'").fetchall()
+                with open_store(self.path, read_only=True, wait=self.write_wait) as s:
+                    found = s.con.execute(
+                        "SELECT value FROM meta WHERE key = 'schema_version'"
+                    ).fetchall()
                 if found and found[0][0] == str(SCHEMA_VERSION):
                     return
             except StoreBusy:
@@ -244,8 +250,12 @@ class DashboardStore:
                 return self._store
             while True:
                 if self._closed:
-                    raise StoreBusy(self.path, Holder(None, "the web app stopping"),
-                                    waited=0, read_only=True)
+                    raise StoreBusy(
+                        self.path,
+                        Holder(None, "the web app stopping"),
+                        waited=0,
+                        read_only=True,
+                    )
                 waiter = None if self._memory else writer_waiting(self.path)
                 if not self._writing and not waiter:
                     if self._store is None:
@@ -260,11 +270,14 @@ class DashboardStore:
                     self._close_connection()  # nobody is reading: let it in now
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    holder = (Holder(None, "an upload through this web app")
-                              if self._writing else waiter
-                              or (busy.holder if busy else Holder(None, None)))
-                    raise StoreBusy(self.path, holder, waited=self.read_wait,
-                                    read_only=True)
+                    holder = (
+                        Holder(None, "an upload through this web app")
+                        if self._writing
+                        else waiter or (busy.holder if busy else Holder(None, None))
+                    )
+                    raise StoreBusy(
+                        self.path, holder, waited=self.read_wait, read_only=True
+                    )
                 self._cond.wait(min(TICK, left))
 
     def _release(self) -> None:
@@ -295,8 +308,12 @@ class DashboardStore:
             self._held.n -= 1
             self._release()
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], T],
-               keep: Callable[[T], bool] | None = None) -> T:
+    def cached(
+        self,
+        key: tuple[Any, ...],
+        compute: Callable[[], T],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
         """``compute()``'s result for ``key`` at the current store version.
 
         Concurrent requests for the same key wait for one computation rather than
@@ -351,12 +368,12 @@ class DashboardStore:
         """
         import datetime as dt
 
-        from lacompare.errors import InputError
-        from lacompare.store import open_store
         # Workbooks are read in a child process (a file that makes the reader
         # abort must not take the server down) and uploads are capped in size.
         from lacompare.dashboard._upload import check_upload
         from lacompare.dashboard._upload import ingest_upload as ingest
+        from lacompare.errors import InputError
+        from lacompare.store import open_store
 
         name = Path(filename).name or "upload"
         check_upload(file, name, self.max_upload_bytes)
@@ -396,9 +413,12 @@ class DashboardStore:
             while self._writing or self._users:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise StoreBusy(self.path, Holder(None, "this web app's pages "
-                                                      "or another upload"),
-                                    waited=self.write_wait, read_only=False)
+                    raise StoreBusy(
+                        self.path,
+                        Holder(None, "this web app's pages or another upload"),
+                        waited=self.write_wait,
+                        read_only=False,
+                    )
                 self._cond.wait(min(TICK, left))
             self._writing = True
             self._close_connection()

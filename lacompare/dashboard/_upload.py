@@ -46,8 +46,9 @@ def max_upload_bytes(mb: float | None = None) -> int:
         try:
             mb = float(text) if text else MAX_UPLOAD_MB
         except ValueError:
-            raise LacompareError(f"{MAX_UPLOAD_VARIABLE}={text!r}: give a number of "
-                                 "megabytes") from None
+            raise LacompareError(
+                f"{MAX_UPLOAD_VARIABLE}={text!r}: give a number of megabytes"
+            ) from None
     return int(mb * 2**20)
 
 
@@ -64,9 +65,11 @@ LACOMPARE_MAX_UPLOAD_MB to raise it, or load the file with lacompare ingest)
     """
     if size <= limit:
         return None
-    return (f"the file is {_size(size)}; the web app accepts at most {_size(limit)} "
-            f"(set {MAX_UPLOAD_VARIABLE} to raise it, or load the file with "
-            "lacompare ingest)")
+    return (
+        f"the file is {_size(size)}; the web app accepts at most {_size(limit)} "
+        f"(set {MAX_UPLOAD_VARIABLE} to raise it, or load the file with "
+        "lacompare ingest)"
+    )
 
 
 def _size(n: int) -> str:
@@ -160,8 +163,11 @@ class UploadLimit:
         return own if own is not None else max_upload_bytes()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (scope["type"] != "http" or scope["method"] != "POST"
-                or "/upload/" not in scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or "/upload/" not in scope["path"]
+        ):
             await self.app(scope, receive, send)
             return
         limit = self.limit()
@@ -202,7 +208,14 @@ class UploadLimit:
 
 async def _refuse(send: Any, size: int, limit: int) -> None:
     body = f"error: {too_big(size, limit)}".encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

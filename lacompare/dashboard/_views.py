@@ -63,14 +63,19 @@ def measure_catalogue(state: DashboardStore) -> pd.DataFrame:
                           count(o.value) AS n
                    FROM observations o LEFT JOIN measures m USING (measure)
                    WHERE o.value IS NOT NULL AND coalesce(m.unit, '') <> 'category'
-                   GROUP BY o.measure, o.breakdown""")
-        frame["key"] = [measure_key(m, b) for m, b in
-                        zip(frame["measure"], frame["breakdown"], strict=True)]
+                   GROUP BY o.measure, o.breakdown"""
+            )
+        frame["key"] = [
+            measure_key(m, b)
+            for m, b in zip(frame["measure"], frame["breakdown"], strict=True)
+        ]
         frame["label"] = [
             (lab if isinstance(lab, str) and lab and lab != m else m)
             + (f" — {b.split('=', 1)[-1]}" if b else "")
-            for lab, m, b in zip(frame["label"], frame["measure"], frame["breakdown"],
-                                 strict=True)]
+            for lab, m, b in zip(
+                frame["label"], frame["measure"], frame["breakdown"], strict=True
+            )
+        ]
         frame["periods"] = frame["periods"].map(list)
         return frame.sort_values(["label", "key"]).reset_index(drop=True)
 
@@ -85,8 +90,10 @@ def catalogue_entry(state: DashboardStore, key: str) -> pd.Series:
         hit = cat[cat["measure"] == key]
     if not len(hit):
         if not len(cat):
-            raise InputError("the store has no measures yet: load a file on the "
-                             "Data page (or lacompare ingest)")
+            raise InputError(
+                "the store has no measures yet: load a file on the "
+                "Data page (or lacompare ingest)"
+            )
         raise InputError(f"no measure {key!r} in the store")
     return hit.iloc[0]
 
@@ -100,7 +107,8 @@ def authority_choices(state: DashboardStore) -> pd.DataFrame:
                 """SELECT a.la_code, a.la_name, a.region FROM authorities a
                    WHERE a.la_code IN (SELECT DISTINCT la_code FROM observations
                                        WHERE value IS NOT NULL)
-                   ORDER BY a.la_name, a.la_code""")
+                   ORDER BY a.la_name, a.la_code"""
+            )
 
     return state.cached(("authorities",), compute)
 
@@ -183,8 +191,9 @@ def default_profile_measures(state: DashboardStore) -> list[str]:
     return picked["key"].tolist()
 
 
-def profile_document(state: DashboardStore, la: str,
-                     measures: Sequence[str] | None = None) -> Document:
+def profile_document(
+    state: DashboardStore, la: str, measures: Sequence[str] | None = None
+) -> Document:
     """The la-profile report's document for one authority (as the CLI's report).
 
     The comparison of every authority (:func:`~lacompare.report._profile.
@@ -195,8 +204,10 @@ def profile_document(state: DashboardStore, la: str,
 
     keys = tuple(measures or default_profile_measures(state))
     if not keys:
-        raise InputError("the store has no measures yet: load a file on the Data "
-                         "page (or lacompare ingest)")
+        raise InputError(
+            "the store has no measures yet: load a file on the Data "
+            "page (or lacompare ingest)"
+        )
 
     def profiles() -> Any:
         with state.store() as store:
@@ -241,26 +252,35 @@ class MeasureView:
 def group_choices(state: DashboardStore) -> list[tuple[str, str]]:
     """(value, label) of the comparison groups: England, each region, and each
     authority's statistical neighbours when the store has a neighbour set."""
+
     def compute() -> list[tuple[str, str]]:
         choices = authority_choices(state)
         out = [(ENGLAND, "All authorities (England)")]
-        out += [(f"region:{r}", f"Region: {r}")
-                for r in sorted(set(choices["region"].dropna()))]
+        out += [
+            (f"region:{r}", f"Region: {r}")
+            for r in sorted(set(choices["region"].dropna()))
+        ]
         with state.store() as store:
             has_set = store.con.execute(
-                "SELECT count(*) FROM neighbour_sets").fetchone()[0]
+                "SELECT count(*) FROM neighbour_sets"
+            ).fetchone()[0]
         if has_set:
-            out += [(f"neighbours:{c}", f"Statistical neighbours of {n}")
-                    for c, n in zip(choices["la_code"], choices["la_name"],
-                                    strict=True)]
+            out += [
+                (f"neighbours:{c}", f"Statistical neighbours of {n}")
+                for c, n in zip(choices["la_code"], choices["la_name"], strict=True)
+            ]
         return out
 
     return state.cached(("groups",), compute)
 
 
-def measure_view(state: DashboardStore, key: str, period: str | None = None,
-                 group: str | None = None, highlight: str | None = None
-                 ) -> MeasureView:
+def measure_view(
+    state: DashboardStore,
+    key: str,
+    period: str | None = None,
+    group: str | None = None,
+    highlight: str | None = None,
+) -> MeasureView:
     """Compare every authority on one measure in one period, for the explorer.
 
     Parameters
@@ -284,15 +304,18 @@ def measure_view(state: DashboardStore, key: str, period: str | None = None,
     periods = list(entry["periods"])
     period = period or (periods[-1] if periods else None)
     if period not in periods:
-        raise InputError(f"{entry['label']} has no values for period {period!r}; "
-                         f"periods: {', '.join(periods)}")
+        raise InputError(
+            f"{entry['label']} has no values for period {period!r}; "
+            f"periods: {', '.join(periods)}"
+        )
     group = group or ENGLAND
 
     def compute() -> tuple[Any, Any]:
         with state.store() as store:
             spec = resolve_measure(store, str(entry["key"]))
-            result = compare(store, None, [spec.measure], period=period,
-                             breakdown=spec.breakdown)
+            result = compare(
+                store, None, [spec.measure], period=period, breakdown=spec.breakdown
+            )
         return spec, result
 
     spec, result = state.cached(("compare", entry["key"], period), compute)
@@ -320,14 +343,26 @@ def measure_view(state: DashboardStore, key: str, period: str | None = None,
         label = f"{nb['la_name'].iloc[0]} and its statistical neighbours"
         highlight_code = highlight_code or code
     else:
-        raise InputError(f"comparison group {group!r}: choose england, "
-                         "region:NAME or neighbours:AUTHORITY")
+        raise InputError(
+            f"comparison group {group!r}: choose england, "
+            "region:NAME or neighbours:AUTHORITY"
+        )
     hl_name = None
     if highlight_code:
         names = table.loc[table["la_code"] == highlight_code, "la_name"]
         hl_name = str(names.iloc[0]) if len(names) else None
-    return MeasureView(spec, str(period), group, label, hl_name, table,
-                       shown.reset_index(drop=True), neighbours, periods, notes)
+    return MeasureView(
+        spec,
+        str(period),
+        group,
+        label,
+        hl_name,
+        table,
+        shown.reset_index(drop=True),
+        neighbours,
+        periods,
+        notes,
+    )
 
 
 def measure_table(view: MeasureView) -> ReportTable:
@@ -340,42 +375,67 @@ def measure_table(view: MeasureView) -> ReportTable:
 
     shown = view.shown
     order = "1 = best" if (shown["rank_order"] == "best").any() else "1 = highest"
-    frame = pd.DataFrame({
-        "la_name": shown["la_name"], "la_code": shown["la_code"],
-        "region": shown["region"],
-        "rank": pd.to_numeric(shown["rank"], errors="coerce").astype(float),
-        "value": shown["value"].astype(float),
-        # A neutral measure's quarter is named by height, never best or worst.
-        "quartile": [band_text(q if isinstance(q, str) else None,
-                               view.spec.polarity) for q in shown["quartile"]],
-        "flag": [f"{f} ({lvl})" if isinstance(f, str) and f != "within" and lvl
-                 else (f or "") for f, lvl in
-                 zip(shown["flag"], shown["flag_level"], strict=True)],
-        "england": shown["england_value"].astype(float)})
+    frame = pd.DataFrame(
+        {
+            "la_name": shown["la_name"],
+            "la_code": shown["la_code"],
+            "region": shown["region"],
+            "rank": pd.to_numeric(shown["rank"], errors="coerce").astype(float),
+            "value": shown["value"].astype(float),
+            # A neutral measure's quarter is named by height, never best or worst.
+            "quartile": [
+                band_text(q if isinstance(q, str) else None, view.spec.polarity)
+                for q in shown["quartile"]
+            ],
+            "flag": [
+                f"{f} ({lvl})"
+                if isinstance(f, str) and f != "within" and lvl
+                else (f or "")
+                for f, lvl in zip(shown["flag"], shown["flag_level"], strict=True)
+            ],
+            "england": shown["england_value"].astype(float),
+        }
+    )
     values = view.table["value"].dropna()
     # The catalogue's decimals where it knows the measure (IDACI 3 dp).
     known = indicator_decimals(view.spec.key, values)
-    decimals = known if known is not None else measure_decimals(values,
-                                                                view.spec.unit)
-    notes = [f"Rank among the {len(view.table)} authorities with a value ({order}); "
-             "quartile band A is the best quarter; a neutral measure's quarters "
-             "are named highest to lowest, never best or worst."]
+    decimals = known if known is not None else measure_decimals(values, view.spec.unit)
+    notes = [
+        f"Rank among the {len(view.table)} authorities with a value ({order}); "
+        "quartile band A is the best quarter; a neutral measure's quarters "
+        "are named highest to lowest, never best or worst."
+    ]
     tests = sorted(set(shown["test"].dropna()))
     if tests:
         notes.append("Significance: " + "; ".join(tests) + ".")
     return ReportTable(
-        view.title, frame,
-        [Column("la_name", "Authority", role="label"),
-         Column("la_code", "ONS code", role="text"),
-         Column("region", "Region", role="text"),
-         Column("rank", "Rank", role="rate", decimals=0),
-         Column("value", view.spec.label, unit=view.spec.unit, role="rate",
-                decimals=decimals),
-         Column("quartile", "Quartile band", role="text"),
-         Column("flag", "Significantly different", role="text"),
-         Column("england", "England", unit=view.spec.unit, role="rate",
-                decimals=decimals)],
-        notes=notes, name="Measure")
+        view.title,
+        frame,
+        [
+            Column("la_name", "Authority", role="label"),
+            Column("la_code", "ONS code", role="text"),
+            Column("region", "Region", role="text"),
+            Column("rank", "Rank", role="rate", decimals=0),
+            Column(
+                "value",
+                view.spec.label,
+                unit=view.spec.unit,
+                role="rate",
+                decimals=decimals,
+            ),
+            Column("quartile", "Quartile band", role="text"),
+            Column("flag", "Significantly different", role="text"),
+            Column(
+                "england",
+                "England",
+                unit=view.spec.unit,
+                role="rate",
+                decimals=decimals,
+            ),
+        ],
+        notes=notes,
+        name="Measure",
+    )
 
 
 def measure_charts(view: MeasureView) -> dict[str, Any]:
@@ -388,14 +448,25 @@ def measure_charts(view: MeasureView) -> dict[str, Any]:
         hit = view.table.loc[view.table["la_name"] == view.highlight, "la_code"]
         code = str(hit.iloc[0]) if len(hit) else None
     return {
-        "hex": hex_map_chart(view.table[["la_code", "value"]], measure=label,
-                             period=view.period, highlight=code),
-        "bars": ranked_bar_chart(view.shown[["la_name", "value"]], measure=label,
-                                 authority=view.highlight,
-                                 neighbours=view.neighbours, period=view.period),
-        "box": box_chart(view.table[["la_name", "region", "value"]].dropna(),
-                         measure=label, period=view.period,
-                         highlight=view.highlight),
+        "hex": hex_map_chart(
+            view.table[["la_code", "value"]],
+            measure=label,
+            period=view.period,
+            highlight=code,
+        ),
+        "bars": ranked_bar_chart(
+            view.shown[["la_name", "value"]],
+            measure=label,
+            authority=view.highlight,
+            neighbours=view.neighbours,
+            period=view.period,
+        ),
+        "box": box_chart(
+            view.table[["la_name", "region", "value"]].dropna(),
+            measure=label,
+            period=view.period,
+            highlight=view.highlight,
+        ),
     }
 
 
@@ -415,8 +486,9 @@ class Relationship:
     chart: Any
 
 
-def relationship_view(state: DashboardStore, x: str, y: str,
-                      highlight: str | None = None) -> Relationship:
+def relationship_view(
+    state: DashboardStore, x: str, y: str, highlight: str | None = None
+) -> Relationship:
     """Spearman's rank correlation of two measures (each at its latest period)
     and their scatter chart.
 
@@ -444,20 +516,30 @@ def relationship_view(state: DashboardStore, x: str, y: str,
             vx = read_la_values(store, [sx.measure], breakdown=sx.breakdown)
             vy = read_la_values(store, [sy.measure], breakdown=sy.breakdown)
             names = store.query("SELECT la_code, la_name FROM authorities")
-        frame = vx.values[[sx.measure]].rename(columns={sx.measure: "x"}).join(
-            vy.values[[sy.measure]].rename(columns={sy.measure: "y"}), how="inner")
+        frame = (
+            vx.values[[sx.measure]]
+            .rename(columns={sx.measure: "x"})
+            .join(
+                vy.values[[sy.measure]].rename(columns={sy.measure: "y"}), how="inner"
+            )
+        )
         matrix = pairwise_correlation(frame[["x", "y"]], "spearman")
         return sx, sy, frame, names, matrix
 
     sx, sy, frame, names, matrix = state.cached(
-        ("relationship", ex["key"], ey["key"]), compute)
+        ("relationship", ex["key"], ey["key"]), compute
+    )
     r = float(matrix.r.loc["x", "y"])
     p = float(matrix.p.loc["x", "y"])
     n = int(matrix.n.loc["x", "y"])
     if not math.isfinite(r):
         raise InputError(f"only {n} authorities have both measures: need 3")
-    data = frame.dropna().rename_axis("la_code").reset_index().merge(
-        names.drop_duplicates("la_code"), on="la_code", how="left")
+    data = (
+        frame.dropna()
+        .rename_axis("la_code")
+        .reset_index()
+        .merge(names.drop_duplicates("la_code"), on="la_code", how="left")
+    )
     data["la_name"] = data["la_name"].fillna(data["la_code"])
     hl = None
     if highlight:
@@ -467,10 +549,17 @@ def relationship_view(state: DashboardStore, x: str, y: str,
     px, py = read_periods(state, str(ex["key"])), read_periods(state, str(ey["key"]))
     periods_x = ", ".join(dict.fromkeys(px + py))
     chart = scatter_chart(
-        data, x="x", y="y",
+        data,
+        x="x",
+        y="y",
         x_title=sx.label + (f" ({sx.unit})" if sx.unit else ""),
         y_title=sy.label + (f" ({sy.unit})" if sy.unit else ""),
-        r_s=r, p=p, n=n, highlight=hl, period=periods_x or None)
+        r_s=r,
+        p=p,
+        n=n,
+        highlight=hl,
+        period=periods_x or None,
+    )
     return Relationship(sx, sy, r, p, n, data, chart)
 
 
@@ -480,8 +569,9 @@ def read_periods(state: DashboardStore, key: str) -> list[str]:
     return periods[-1:]
 
 
-def spend_document(state: DashboardStore, target: str,
-                   factors: Sequence[str] | None = None) -> Document:
+def spend_document(
+    state: DashboardStore, target: str, factors: Sequence[str] | None = None
+) -> Document:
     """The spend report's document: the expected-spend model's heatmap and
     predicted against actual spend (:func:`~lacompare.analysis.model_spend`)."""
     from lacompare.report._reports import build_report
@@ -492,8 +582,12 @@ def spend_document(state: DashboardStore, target: str,
 
     def compute() -> Document:
         with state.store() as store:
-            return build_report("spend", store, target=str(entry["key"]),
-                                factors=list(factors) if factors else None)
+            return build_report(
+                "spend",
+                store,
+                target=str(entry["key"]),
+                factors=list(factors) if factors else None,
+            )
 
     return state.cached(("spend", entry["key"], tuple(factors or ())), compute)
 
@@ -542,11 +636,13 @@ def data_overview(state: DashboardStore) -> tuple[pd.DataFrame, pd.DataFrame]:
             sources = store.query(
                 "SELECT source_id, file, sheet, observations, totals, "
                 "CAST(loaded_at AS VARCHAR) AS loaded_at FROM sources "
-                "ORDER BY source_id")
+                "ORDER BY source_id"
+            )
             measures = store.query(
                 "SELECT m.measure, m.label, m.unit, m.polarity, "
                 "count(o.value) AS n FROM measures m LEFT JOIN observations o "
-                "USING (measure) GROUP BY ALL ORDER BY 1")
+                "USING (measure) GROUP BY ALL ORDER BY 1"
+            )
         sources["file"] = [Path(str(f)).name for f in sources["file"]]
         return sources, measures
 

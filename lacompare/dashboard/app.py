@@ -60,18 +60,29 @@ def page_state(params: Any) -> dict[str, Any]:
     >>> page_state({"page": "measure", "measure": "idaci_average_score"})["measure"]
     'idaci_average_score'
     """
+
     def one(key: str) -> str | None:
         value = params.get(key)
         return str(value).strip() or None if value is not None else None
 
-    many = (params.getlist("m") if hasattr(params, "getlist")
-            else list(params.get("m") or []))
+    many = (
+        params.getlist("m")
+        if hasattr(params, "getlist")
+        else list(params.get("m") or [])
+    )
     page = one("page")
-    return {"page": page if page in PAGES else "profile", "la": one("la"),
-            "m": [m for m in many if m], "measure": one("measure"),
-            "period": one("period"), "group": one("group"),
-            "highlight": one("highlight"), "x": one("x"), "y": one("y"),
-            "target": one("target")}
+    return {
+        "page": page if page in PAGES else "profile",
+        "la": one("la"),
+        "m": [m for m in many if m],
+        "measure": one("measure"),
+        "period": one("period"),
+        "group": one("group"),
+        "highlight": one("highlight"),
+        "x": one("x"),
+        "y": one("y"),
+        "target": one("target"),
+    }
 
 
 def _profile_query(state: dict[str, Any], **extra: Any) -> str:
@@ -79,9 +90,15 @@ def _profile_query(state: dict[str, Any], **extra: Any) -> str:
 
 
 def _measure_query(state: dict[str, Any], **extra: Any) -> str:
-    return _render.query_string({"measure": state["measure"],
-                                 "period": state["period"], "group": state["group"],
-                                 "highlight": state["highlight"], **extra})
+    return _render.query_string(
+        {
+            "measure": state["measure"],
+            "period": state["period"],
+            "group": state["group"],
+            "highlight": state["highlight"],
+            **extra,
+        }
+    )
 
 
 # ------------------------------------------------------------ server-rendered
@@ -89,13 +106,23 @@ def _measure_query(state: dict[str, Any], **extra: Any) -> str:
 
 def _page(page: str, title: str, state: dict[str, Any], **context: Any) -> str:
     return _render.render_page(
-        "page.html.j2", page=page, title=title,
+        "page.html.j2",
+        page=page,
+        title=title,
         profile_query=_profile_query(state),
         measure_query=_measure_query(state),
-        app_query=_render.query_string({"page": page, **{
-            k: v for k, v in state.items() if k != "page"}}),
-        **{"fields": [], "hidden": [], "downloads": [], "body": "", "error": "",
-           **context})
+        app_query=_render.query_string(
+            {"page": page, **{k: v for k, v in state.items() if k != "page"}}
+        ),
+        **{
+            "fields": [],
+            "hidden": [],
+            "downloads": [],
+            "body": "",
+            "error": "",
+            **context,
+        },
+    )
 
 
 class PageError(LacompareError):
@@ -147,7 +174,8 @@ def check_measure_query(store: DashboardStore, state: dict[str, Any]) -> None:
         if state["period"] and state["period"] not in entry["periods"]:
             raise LacompareError(
                 f"{entry['label']} has no values for period {state['period']!r}; "
-                f"periods: {', '.join(entry['periods'])}")
+                f"periods: {', '.join(entry['periods'])}"
+            )
         if state["highlight"]:
             _views.find_authority(store, state["highlight"])
     group = state["group"]
@@ -155,8 +183,10 @@ def check_measure_query(store: DashboardStore, state: dict[str, Any]) -> None:
         return
     kind, _, name = group.partition(":")
     if kind not in ("region", "neighbours") or not name:
-        raise PageError(f"comparison group {group!r}: choose england, region:NAME "
-                        "or neighbours:AUTHORITY")
+        raise PageError(
+            f"comparison group {group!r}: choose england, region:NAME "
+            "or neighbours:AUTHORITY"
+        )
     if group not in dict(_views.group_choices(store)):
         what = "region" if kind == "region" else "neighbour group for"
         raise PageError(f"no {what} {name!r} in the store", 404)
@@ -172,38 +202,66 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
 
     state = page_state(params)
     choices = _views.authority_choices(store)
-    fields = [{"id": "la", "name": "la", "label": "Authority",
-               "value": state["la"],
-               "choices": list(zip(choices["la_code"], choices["la_name"],
-                                   strict=True))}]
+    fields = [
+        {
+            "id": "la",
+            "name": "la",
+            "label": "Authority",
+            "value": state["la"],
+            "choices": list(zip(choices["la_code"], choices["la_name"], strict=True)),
+        }
+    ]
     hidden = [("m", m) for m in state["m"]]
     try:
         if not state["la"]:
             if not len(choices):
-                raise PageError("the store has no values yet: load a file on "
-                                "the Data page (or lacompare ingest)", 404)
+                raise PageError(
+                    "the store has no values yet: load a file on "
+                    "the Data page (or lacompare ingest)",
+                    404,
+                )
             state["la"] = str(choices["la_code"].iloc[0])
         code = check_profile_query(store, state)
         fields[0]["value"] = code
         with _missing():
             # The authority exists; a profile can still find no value for it.
             doc = _views.profile_document(store, code, state["m"] or None)
-        body = store.cached(("profile-html", tuple(state["m"]), code, False),
-                            lambda: _render.document_html(doc, interactive=False))
-        downloads = [(f"Download the profile ({fmt.upper()})",
-                      f"/download/profile?{_profile_query(state, format=fmt)}")
-                     for fmt in ("pdf", "xlsx")]
-        return 200, _page("profile", doc.title, state, fields=fields,
-                          hidden=hidden, action="/table/profile", body=Markup(body),
-                          downloads=downloads)
+        body = store.cached(
+            ("profile-html", tuple(state["m"]), code, False),
+            lambda: _render.document_html(doc, interactive=False),
+        )
+        downloads = [
+            (
+                f"Download the profile ({fmt.upper()})",
+                f"/download/profile?{_profile_query(state, format=fmt)}",
+            )
+            for fmt in ("pdf", "xlsx")
+        ]
+        return 200, _page(
+            "profile",
+            doc.title,
+            state,
+            fields=fields,
+            hidden=hidden,
+            action="/table/profile",
+            body=Markup(body),
+            downloads=downloads,
+        )
     except LacompareError as exc:
         status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
         # A refused name offers the authorities meant, never shows another one.
-        return status, _page("profile", "Authority profile", state, fields=fields,
-                             hidden=hidden, action="/table/profile",
-                             error=Markup(_render.error_html(str(exc))
-                                          + _render.suggestions_html(
-                                              exc, "/table/profile")))
+        return status, _page(
+            "profile",
+            "Authority profile",
+            state,
+            fields=fields,
+            hidden=hidden,
+            action="/table/profile",
+            error=Markup(
+                _render.error_html(str(exc))
+                + _render.suggestions_html(exc, "/table/profile")
+            ),
+        )
 
 
 def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
@@ -217,16 +275,29 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
     cat = _views.measure_catalogue(store)
     search = str(params.get("q") or "").strip()
     fields: list[dict[str, Any]] = [
-        {"id": "q", "name": "q", "label": "Search the measures", "value": search,
-         "hint": "Words from the measure's name; Show lists those that match."},
-        {"id": "measure", "name": "measure", "label": "Measure",
-         "value": state["measure"],
-         "choices": measure_options(cat, search, state["measure"])}]
+        {
+            "id": "q",
+            "name": "q",
+            "label": "Search the measures",
+            "value": search,
+            "hint": "Words from the measure's name; Show lists those that match.",
+        },
+        {
+            "id": "measure",
+            "name": "measure",
+            "label": "Measure",
+            "value": state["measure"],
+            "choices": measure_options(cat, search, state["measure"]),
+        },
+    ]
     try:
         if not state["measure"]:
             if not len(cat):
-                raise PageError("the store has no measures yet: load a file "
-                                "on the Data page (or lacompare ingest)", 404)
+                raise PageError(
+                    "the store has no measures yet: load a file "
+                    "on the Data page (or lacompare ingest)",
+                    404,
+                )
         hits = measure_options(cat, search, None)
         if search and not hits:
             raise PageError(f"no measure matches {search!r}", 404)
@@ -240,32 +311,63 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
         fields[1]["value"] = entry["key"]
         if entry["key"] not in [k for k, _ in fields[1]["choices"]]:
             fields[1]["choices"].insert(0, (entry["key"], entry["label"]))
-        fields.append({"id": "period", "name": "period", "label": "Period",
-                       "value": state["period"] or entry["periods"][-1],
-                       "choices": [(p, p) for p in reversed(entry["periods"])]})
-        fields.append({"id": "group", "name": "group", "label": "Comparison group",
-                       "value": state["group"] or _views.ENGLAND,
-                       "choices": _views.group_choices(store)})
+        fields.append(
+            {
+                "id": "period",
+                "name": "period",
+                "label": "Period",
+                "value": state["period"] or entry["periods"][-1],
+                "choices": [(p, p) for p in reversed(entry["periods"])],
+            }
+        )
+        fields.append(
+            {
+                "id": "group",
+                "name": "group",
+                "label": "Comparison group",
+                "value": state["group"] or _views.ENGLAND,
+                "choices": _views.group_choices(store),
+            }
+        )
         with _missing():
-            view = _views.measure_view(store, state["measure"], state["period"],
-                                       state["group"], state["highlight"])
+            view = _views.measure_view(
+                store,
+                state["measure"],
+                state["period"],
+                state["group"],
+                state["highlight"],
+            )
         body = store.cached(
             ("measure-html", state["measure"], view.period, view.group),
-            lambda: _render.table_fragment(_views.measure_table(view),
-                                           "measure-table"))
-        notes = "".join(f'<p class="lac-note">{_render.esc(n)}</p>'
-                        for n in view.notes)
-        downloads = [(f"Download the table ({fmt.upper()})",
-                      f"/download/measure?{_measure_query(state, format=fmt)}")
-                     for fmt in ("csv", "xlsx")]
-        return 200, _page("measure", view.title, state, fields=fields,
-                          action="/table/measure", body=Markup(body + notes),
-                          downloads=downloads)
+            lambda: _render.table_fragment(_views.measure_table(view), "measure-table"),
+        )
+        notes = "".join(f'<p class="lac-note">{_render.esc(n)}</p>' for n in view.notes)
+        downloads = [
+            (
+                f"Download the table ({fmt.upper()})",
+                f"/download/measure?{_measure_query(state, format=fmt)}",
+            )
+            for fmt in ("csv", "xlsx")
+        ]
+        return 200, _page(
+            "measure",
+            view.title,
+            state,
+            fields=fields,
+            action="/table/measure",
+            body=Markup(body + notes),
+            downloads=downloads,
+        )
     except LacompareError as exc:
         status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
-        return status, _page("measure", "Measure explorer", state, fields=fields,
-                             action="/table/measure",
-                             error=Markup(_render.error_html(str(exc))))
+        return status, _page(
+            "measure",
+            "Measure explorer",
+            state,
+            fields=fields,
+            action="/table/measure",
+            error=Markup(_render.error_html(str(exc))),
+        )
 
 
 #: Measures the no-JavaScript picker lists at most (a national store has
@@ -273,8 +375,9 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
 MEASURE_OPTIONS = 200
 
 
-def measure_options(cat: Any, search: str, current: str | None
-                    ) -> list[tuple[str, str]]:
+def measure_options(
+    cat: Any, search: str, current: str | None
+) -> list[tuple[str, str]]:
     """(key, label) of the measures the no-JS picker offers: those whose label or
     key holds every word of ``search`` (no search: the headline measures first),
     at most :data:`MEASURE_OPTIONS`, the current measure always among them.
@@ -300,8 +403,7 @@ def measure_options(cat: Any, search: str, current: str | None
     return [(k, str(labels[k])) for k in keys]
 
 
-def write_profile_download(store: DashboardStore, params: Any, folder: Path
-                           ) -> Path:
+def write_profile_download(store: DashboardStore, params: Any, folder: Path) -> Path:
     """The profile as a file (``format`` pdf, xlsx or html) in ``folder``."""
     from lacompare.report._reports import write_document
 
@@ -322,8 +424,7 @@ def write_profile_download(store: DashboardStore, params: Any, folder: Path
     return write_document(doc, folder / f"{name}.{fmt}", fmt)
 
 
-def write_measure_download(store: DashboardStore, params: Any, folder: Path
-                           ) -> Path:
+def write_measure_download(store: DashboardStore, params: Any, folder: Path) -> Path:
     """The explorer's table as CSV (every comparison column) or XLSX."""
     state = page_state(params)
     fmt = (params.get("format") or "csv").lower()
@@ -333,8 +434,9 @@ def write_measure_download(store: DashboardStore, params: Any, folder: Path
         raise PageError("choose a measure (measure=KEY)")
     check_measure_query(store, state)
     with _missing():
-            view = _views.measure_view(store, state["measure"], state["period"],
-                                   state["group"], state["highlight"])
+        view = _views.measure_view(
+            store, state["measure"], state["period"], state["group"], state["highlight"]
+        )
     path = folder / f"{_slug(view.spec.label)}-{_slug(view.period)}.{fmt}"
     if fmt == "csv":
         from lacompare.cells import write_csv_safe
@@ -400,8 +502,11 @@ def create_app(db: str | Path) -> Starlette:
 
     async def bundle(request: Request) -> Response:
         text = await run_in_threadpool(_vega_bundle)
-        return Response(text, media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            text,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     def table(render: Any) -> Any:
         def endpoint(request: Request) -> Response:
@@ -410,11 +515,14 @@ def create_app(db: str | Path) -> Starlette:
             key = ("page", request.url.path, str(request.query_params))
             try:
                 status, text = store.cached(
-                    key, lambda: render(store, request.query_params),
-                    keep=lambda page: page[0] != 503)
+                    key,
+                    lambda: render(store, request.query_params),
+                    keep=lambda page: page[0] != 503,
+                )
             except StoreBusy as exc:
                 return busy_response(exc)
             return HTMLResponse(text, status_code=status)
+
         return endpoint
 
     def download(write: Any) -> Any:
@@ -428,6 +536,7 @@ def create_app(db: str | Path) -> Starlette:
                 status = getattr(exc, "status", 400)  # PageError, StoreBusy
                 return PlainTextResponse(f"error: {exc}", status_code=status)
             return FileResponse(path, filename=path.name, background=cleanup)
+
         return endpoint
 
     shiny = shiny_app(store)
@@ -476,8 +585,11 @@ class PageCache:
         self.pages: dict[tuple[int, bytes], list[dict[str, Any]]] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (scope["type"] != "http" or scope["method"] != "GET"
-                or scope["path"] not in ("", "/")):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"] not in ("", "/")
+        ):
             await self.app(scope, receive, send)
             return
         key = (self.store.version, scope.get("query_string", b""))
@@ -501,7 +613,8 @@ class PageCache:
             await self.app(scope, receive, capture)
             start = messages[0] if messages else {}
             if start.get("status") == 200 and all(
-                    not m.get("more_body") for m in messages[-1:]):
+                not m.get("more_body") for m in messages[-1:]
+            ):
                 if len(self.pages) >= PAGE_CACHE_SIZE:
                     self.pages.clear()
                 self.pages[key] = messages
@@ -528,7 +641,10 @@ def busy_response(exc: StoreBusy) -> Response:
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
         '<meta http-equiv="refresh" content="5"><title>lacompare: store busy'
         f'</title></head><body><main><p role="alert">{text}</p></main></body>'
-        "</html>", status_code=503, headers={"Retry-After": "5"})
+        "</html>",
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 #: Shiny pages kept by :class:`PageCache`.

@@ -26,13 +26,25 @@ DEMO_SPEC = "iassn_2021.toml"
 
 #: The numeric columns of the demo file, in the file's order.
 DEMO_MEASURES = (
-    "pop_0_25", "pop_per_fte_2020", "pop_per_fte_2021", "ias_total_2021",
-    "fte_staff_2021", "volunteers_2021", "joint_health_and_social_care",
-    "joint_health_only", "joint_social_care_only", "per_head_2019", "per_head_2020",
-    "per_head_2021", "funding_change_2020_21",
+    "pop_0_25",
+    "pop_per_fte_2020",
+    "pop_per_fte_2021",
+    "ias_total_2021",
+    "fte_staff_2021",
+    "volunteers_2021",
+    "joint_health_and_social_care",
+    "joint_health_only",
+    "joint_social_care_only",
+    "per_head_2019",
+    "per_head_2020",
+    "per_head_2021",
+    "funding_change_2020_21",
 )
-JOINT_FLAGS = ("joint_health_and_social_care", "joint_health_only",
-               "joint_social_care_only")
+JOINT_FLAGS = (
+    "joint_health_and_social_care",
+    "joint_health_only",
+    "joint_social_care_only",
+)
 
 
 @dataclass
@@ -79,7 +91,8 @@ def count_delivery(store: object, source_id: int | None = None) -> pd.DataFrame:
     params = [source_id] if source_id is not None else []
     flags = ", ".join(
         f"count(*) FILTER (o.measure = '{f}' AND o.value = 1) AS {f}"
-        for f in JOINT_FLAGS)
+        for f in JOINT_FLAGS
+    )
     frame = store.query(  # type: ignore[attr-defined]
         f"""SELECT CASE WHEN grouping(a.region) = 1 THEN 'England'
                         ELSE a.region END AS region,
@@ -90,17 +103,21 @@ def count_delivery(store: object, source_id: int | None = None) -> pd.DataFrame:
                    {flags}
             FROM observations o JOIN authorities a USING (la_code)
             {where}
-            GROUP BY GROUPING SETS ((a.region), ())""", params)
+            GROUP BY GROUPING SETS ((a.region), ())""",
+        params,
+    )
     order = {name: i for i, name in enumerate((*REGION_ORDER, "England"))}
     frame = frame.sort_values("region", key=lambda s: s.map(order)).reset_index(
-        drop=True)
+        drop=True
+    )
     for col in frame.columns[1:]:
         frame[col] = frame[col].astype(int)
     return frame
 
 
-def run_demo(out: str | Path = "lacompare-demo",
-             progress: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    out: str | Path = "lacompare-demo", progress: Callable[[str], None] | None = None
+) -> DemoResult:
     """Build the demo store and write its tables and report into ``out``.
 
     Parameters
@@ -135,13 +152,20 @@ def run_demo(out: str | Path = "lacompare-demo",
         load = ingest(store, demo_data_path(), spec=_spec_path())
         say("Summarising by region")
         summary = summarise_by_group(store, DEMO_MEASURES, source_id=load.source_id)
-        summary = summary[["region", "measure", "n", "mean", "median", "sd", "min",
-                           "max"]]
+        summary = summary[
+            ["region", "measure", "n", "mean", "median", "sd", "min", "max"]
+        ]
         counts = count_delivery(store, load.source_id)
-        units = dict(store.con.execute(
-            "SELECT measure, coalesce(unit, '') FROM measures").fetchall())
-        labels = dict(store.con.execute(
-            "SELECT measure, coalesce(label, measure) FROM measures").fetchall())
+        units = dict(
+            store.con.execute(
+                "SELECT measure, coalesce(unit, '') FROM measures"
+            ).fetchall()
+        )
+        labels = dict(
+            store.con.execute(
+                "SELECT measure, coalesce(label, measure) FROM measures"
+            ).fetchall()
+        )
     notes = [i.message for i in load.issues.of_kind("authority-note")]
     say("Writing tables and report")
     regional_summary = out / "regional_summary.csv"
@@ -150,5 +174,6 @@ def run_demo(out: str | Path = "lacompare-demo",
     write_csv_safe(counts, delivery_counts)
     report = out / "report.html"
     write_demo_report(report, summary, counts, units, labels, load, notes)
-    return DemoResult(out, db, regional_summary, delivery_counts, report, load,
-                      summary, counts, notes)
+    return DemoResult(
+        out, db, regional_summary, delivery_counts, report, load, summary, counts, notes
+    )

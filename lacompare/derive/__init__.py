@@ -156,11 +156,21 @@ def derive_rate(
     See the module example.
     """
     return derive_pair(
-        store, count, population, recipe="rate", scale=float(per),
-        name=name or f"{count}_per_{per:g}", unit=None, label=label,
-        polarity=polarity, breakdown=breakdown,
-        denominator_breakdown=population_breakdown, match=match,
-        max_lag_days=max_lag_days, reference_dates=reference_dates)
+        store,
+        count,
+        population,
+        recipe="rate",
+        scale=float(per),
+        name=name or f"{count}_per_{per:g}",
+        unit=None,
+        label=label,
+        polarity=polarity,
+        breakdown=breakdown,
+        denominator_breakdown=population_breakdown,
+        match=match,
+        max_lag_days=max_lag_days,
+        reference_dates=reference_dates,
+    )
 
 
 def derive_per_head(
@@ -199,11 +209,21 @@ def derive_per_head(
     ([125.0], [('£ per head',)])
     """
     return derive_pair(
-        store, amount, population, recipe="per-head", scale=1.0,
-        name=name or f"{amount}_per_head", unit=None, label=label,
-        polarity=polarity, breakdown=breakdown,
-        denominator_breakdown=population_breakdown, match=match,
-        max_lag_days=max_lag_days, reference_dates=reference_dates)
+        store,
+        amount,
+        population,
+        recipe="per-head",
+        scale=1.0,
+        name=name or f"{amount}_per_head",
+        unit=None,
+        label=label,
+        polarity=polarity,
+        breakdown=breakdown,
+        denominator_breakdown=population_breakdown,
+        match=match,
+        max_lag_days=max_lag_days,
+        reference_dates=reference_dates,
+    )
 
 
 def derive_ratio(
@@ -246,20 +266,37 @@ def derive_ratio(
     [[nan, 'base-zero'], [2500.0, None]]
     """
     return derive_pair(
-        store, numerator, denominator, recipe="ratio", scale=float(scale),
-        name=name or f"{numerator}_per_{denominator}", unit=unit, label=label,
-        polarity=polarity, breakdown=breakdown,
-        denominator_breakdown=denominator_breakdown, match=match,
-        max_lag_days=max_lag_days, reference_dates=reference_dates)
+        store,
+        numerator,
+        denominator,
+        recipe="ratio",
+        scale=float(scale),
+        name=name or f"{numerator}_per_{denominator}",
+        unit=unit,
+        label=label,
+        polarity=polarity,
+        breakdown=breakdown,
+        denominator_breakdown=denominator_breakdown,
+        match=match,
+        max_lag_days=max_lag_days,
+        reference_dates=reference_dates,
+    )
 
 
 #: How a missing value prints, by reason (DfE/GSS symbols; '-' for a zero base).
-PRINTED = {"base-zero": "-", "suppressed": "c", "not-available": "x",
-           "not-applicable": "z", "low": "low", "rounds-to-zero": "k"}
+PRINTED = {
+    "base-zero": "-",
+    "suppressed": "c",
+    "not-available": "x",
+    "not-applicable": "z",
+    "low": "low",
+    "rounds-to-zero": "k",
+}
 
 
-def printed(value: float | None, missing_reason: str | None = None,
-            decimals: int = 1) -> str:
+def printed(
+    value: float | None, missing_reason: str | None = None, decimals: int = 1
+) -> str:
     """A value as a table prints it: the number, or the symbol for why it is missing.
 
     Examples

@@ -70,13 +70,19 @@ def _units() -> dict[str, tuple[bool, str]]:
 
     import pandas as pd
 
-    text = resources.files("lacompare.derive").joinpath(
-        "data", "units.csv").read_text("utf-8")
-    body = "".join(line for line in text.splitlines(keepends=True)
-                   if not line.startswith("# "))
+    text = (
+        resources.files("lacompare.derive")
+        .joinpath("data", "units.csv")
+        .read_text("utf-8")
+    )
+    body = "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith("# ")
+    )
     frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
-    return {r.unit.strip().lower(): (r.additive == "yes", r.why)
-            for r in frame.itertuples(index=False)}
+    return {
+        r.unit.strip().lower(): (r.additive == "yes", r.why)
+        for r in frame.itertuples(index=False)
+    }
 
 
 def is_additive(unit: str | None) -> tuple[bool, str]:
@@ -94,8 +100,10 @@ def is_additive(unit: str | None) -> tuple[bool, str]:
     base, _ = unit_scale(str(unit))
     found = _units().get(str(base).strip().lower())
     if found is None:
-        return False, (f"unit {unit!r} is not listed as additive in "
-                       "lacompare/derive/data/units.csv")
+        return False, (
+            f"unit {unit!r} is not listed as additive in "
+            "lacompare/derive/data/units.csv"
+        )
     return found
 
 
@@ -120,10 +128,13 @@ def _district_index() -> dict[str, dict[str, Any]]:
             preds[r.successor].append(r.district_code)
     for r in frame.itertuples(index=False):
         info = {
-            "code": r.district_code, "name": r.district_name, "county": r.county_code,
+            "code": r.district_code,
+            "name": r.district_name,
+            "county": r.county_code,
             "from": date.fromisoformat(r.valid_from) if r.valid_from else None,
             "to": date.fromisoformat(r.valid_to) if r.valid_to else None,
-            "successor": r.successor, "predecessors": tuple(preds[r.district_code]),
+            "successor": r.successor,
+            "predecessors": tuple(preds[r.district_code]),
         }
         for code in (r.district_code, *[c for c in r.former_codes.split(";") if c]):
             out[code.strip()] = info
@@ -131,8 +142,9 @@ def _district_index() -> dict[str, dict[str, Any]]:
 
 
 def _valid(info: dict[str, Any], day: date) -> bool:
-    return ((info["from"] is None or day >= info["from"])
-            and (info["to"] is None or day <= info["to"]))
+    return (info["from"] is None or day >= info["from"]) and (
+        info["to"] is None or day <= info["to"]
+    )
 
 
 @cache
@@ -159,17 +171,23 @@ def place_district(code: str, day: date) -> tuple[str | None, str]:
         # A district made from others (East Suffolk 2019): its area was theirs.
         counties = {idx[p]["county"] for p in info["predecessors"] if p in idx}
         if len(counties | {info["county"]}) == 1:
-            return info["county"], (f"{info['name']} ({code}) did not exist on "
-                                    f"{day.isoformat()}; its predecessors were in "
-                                    "the same county")
-        return None, (f"{info['name']} ({code}) did not exist on {day.isoformat()} "
-                      "and its predecessors were in different counties")
+            return info["county"], (
+                f"{info['name']} ({code}) did not exist on "
+                f"{day.isoformat()}; its predecessors were in "
+                "the same county"
+            )
+        return None, (
+            f"{info['name']} ({code}) did not exist on {day.isoformat()} "
+            "and its predecessors were in different counties"
+        )
     successor = info["successor"]
     if successor in idx:
         return place_district(successor, day)
-    return None, (f"{info['name']} ({code}) was abolished on "
-                  f"{info['to'].isoformat() if info['to'] else '?'}; its area is "
-                  f"now {successor or 'unknown'}, which has its own row")
+    return None, (
+        f"{info['name']} ({code}) was abolished on "
+        f"{info['to'].isoformat() if info['to'] else '?'}; its area is "
+        f"now {successor or 'unknown'}, which has its own row"
+    )
 
 
 def _members(county: str, day: date) -> list[str]:
@@ -234,15 +252,24 @@ def derive_upper_tier(
                   source_id, source_row FROM totals
            WHERE measure = ? AND check_result = 'district'
            QUALIFY row_number() OVER (PARTITION BY area_code, period, breakdown
-                                      ORDER BY source_id DESC) = 1""", [measure])
+                                      ORDER BY source_id DESC) = 1""",
+        [measure],
+    )
     if rows.empty:
-        raise InputError(f"measure {measure!r} has no district rows in the store "
-                         "(ingest sets them aside in totals as 'district')")
+        raise InputError(
+            f"measure {measure!r} has no district rows in the store "
+            "(ingest sets them aside in totals as 'district')"
+        )
     published = store.query(current_sql("observations"), [measure]).rename(
-        columns={"k": "la_code"})
-    counties = {r[0]: (r[1], r[2]) for r in store.con.execute(
-        "SELECT la_code, valid_from, valid_to FROM authorities "
-        "WHERE la_type = 'shire county' OR la_code LIKE 'E10%'").fetchall()}
+        columns={"k": "la_code"}
+    )
+    counties = {
+        r[0]: (r[1], r[2])
+        for r in store.con.execute(
+            "SELECT la_code, valid_from, valid_to FROM authorities "
+            "WHERE la_type = 'shire county' OR la_code LIKE 'E10%'"
+        ).fetchall()
+    }
     days = {p: reference_day(p, info.reference_date) for p in rows["period"].unique()}
 
     placed = []
@@ -251,36 +278,70 @@ def derive_upper_tier(
         day = days[r.period]
         county, note = place_district(r.area_code, day)
         if county is None:
-            issues.add("district-unplaced", f"{r.area_name} ({r.area_code}) "
-                       f"[{r.period}]: not added to a county: {note}",
-                       severity="info", row=r.source_row)
+            issues.add(
+                "district-unplaced",
+                f"{r.area_name} ({r.area_code}) "
+                f"[{r.period}]: not added to a county: {note}",
+                severity="info",
+                row=r.source_row,
+            )
             continue
         if note:
             back_cast[(r.area_code, r.source_row)].append(r.period)
-        placed.append((county, r.period, r.breakdown, r.area_code, r.value,
-                       r.missing_reason, r.source_row))
+        placed.append(
+            (
+                county,
+                r.period,
+                r.breakdown,
+                r.area_code,
+                r.value,
+                r.missing_reason,
+                r.source_row,
+            )
+        )
     idx = _district_index()
     for (code, row), periods in back_cast.items():
-        issues.add("district-back-cast", f"{idx[code]['name']} ({code}) was created "
-                   f"{idx[code]['from']}; its figures for {', '.join(sorted(periods))} "
-                   "(published on later boundaries) are added to the county its "
-                   "predecessors sat in", severity="info", row=row)
-    frame = pd.DataFrame(placed, columns=["la_code", "period", "breakdown",
-                                          "district", "value", "missing_reason",
-                                          "source_row"])
+        issues.add(
+            "district-back-cast",
+            f"{idx[code]['name']} ({code}) was created "
+            f"{idx[code]['from']}; its figures for {', '.join(sorted(periods))} "
+            "(published on later boundaries) are added to the county its "
+            "predecessors sat in",
+            severity="info",
+            row=row,
+        )
+    frame = pd.DataFrame(
+        placed,
+        columns=[
+            "la_code",
+            "period",
+            "breakdown",
+            "district",
+            "value",
+            "missing_reason",
+            "source_row",
+        ],
+    )
     out, inputs, checks = [], [], []
-    pub_key = {(r.la_code, r.period, r.breakdown): (r.value, r.missing_reason)
-               for r in published.itertuples(index=False)}
-    for (county, period, bd), grp in frame.groupby(["la_code", "period", "breakdown"],
-                                                   sort=True):
+    pub_key = {
+        (r.la_code, r.period, r.breakdown): (r.value, r.missing_reason)
+        for r in published.itertuples(index=False)
+    }
+    for (county, period, bd), grp in frame.groupby(
+        ["la_code", "period", "breakdown"], sort=True
+    ):
         day = days[period]
         valid = counties.get(county)
         if valid is not None:
             start, end = valid
             if (start is not None and day < start) or (end is not None and day > end):
-                issues.add("county-not-valid", f"{county} did not exist on "
-                           f"{day.isoformat()}; its districts' {period} values are "
-                           "not summed", severity="warning")
+                issues.add(
+                    "county-not-valid",
+                    f"{county} did not exist on "
+                    f"{day.isoformat()}; its districts' {period} values are "
+                    "not summed",
+                    severity="warning",
+                )
                 continue
         present = set(grp["district"])
         absent = [d for d in _members(county, day) if not _covered(d, present)]
@@ -288,66 +349,160 @@ def derive_upper_tier(
         reason = None
         if absent:
             reason = "input-absent"
-            issues.add("district-absent", f"{county} [{period}]: no row for "
-                       f"{', '.join(absent)}; the sum is missing", severity="warning")
+            issues.add(
+                "district-absent",
+                f"{county} [{period}]: no row for "
+                f"{', '.join(absent)}; the sum is missing",
+                severity="warning",
+            )
         elif len(missing):
             reason = carried(missing["missing_reason"].iloc[0])
-            issues.add("district-missing", f"{county} [{period}]: "
-                       + ", ".join(f"{d} is {m}" for d, m in zip(
-                           missing["district"], missing["missing_reason"],
-                           strict=True)) + "; the sum is missing", severity="warning")
+            issues.add(
+                "district-missing",
+                f"{county} [{period}]: "
+                + ", ".join(
+                    f"{d} is {m}"
+                    for d, m in zip(
+                        missing["district"], missing["missing_reason"], strict=True
+                    )
+                )
+                + "; the sum is missing",
+                severity="warning",
+            )
         value = None if reason else float(grp["value"].sum())
         text = f"sum of {len(grp)} districts: {measure}[{period}]"
         pub = pub_key.get((county, period, bd))
-        checks.append((county, period, bd, value, reason, len(grp),
-                       pub[0] if pub else None))
+        checks.append(
+            (county, period, bd, value, reason, len(grp), pub[0] if pub else None)
+        )
         if pub is not None and include_published:
             continue  # the published county value is carried below
         out.append((county, period, bd, value, reason, None, text))
-        for d, v, m in zip(grp["district"], grp["value"], grp["missing_reason"],
-                           strict=True):
-            inputs.append(("authority", county, period, bd, f"district {d}", measure,
-                           period, bd, None if v != v else v,
-                           None if m != m else m))
+        for d, v, m in zip(
+            grp["district"], grp["value"], grp["missing_reason"], strict=True
+        ):
+            inputs.append(
+                (
+                    "authority",
+                    county,
+                    period,
+                    bd,
+                    f"district {d}",
+                    measure,
+                    period,
+                    bd,
+                    None if v != v else v,
+                    None if m != m else m,
+                )
+            )
     if include_published:
         for r in published.itertuples(index=False):
-            out.append((r.la_code, r.period, r.breakdown, r.value, r.missing_reason,
-                        None, f"published {measure}[{r.period}]"))
-            inputs.append(("authority", r.la_code, r.period, r.breakdown, "published",
-                           measure, r.period, r.breakdown,
-                           None if r.value != r.value else r.value,
-                           r.missing_reason))
-    values = pd.DataFrame(out, columns=["la_code", "period", "breakdown", "value",
-                                        "missing_reason", "raw", "inputs"])
+            out.append(
+                (
+                    r.la_code,
+                    r.period,
+                    r.breakdown,
+                    r.value,
+                    r.missing_reason,
+                    None,
+                    f"published {measure}[{r.period}]",
+                )
+            )
+            inputs.append(
+                (
+                    "authority",
+                    r.la_code,
+                    r.period,
+                    r.breakdown,
+                    "published",
+                    measure,
+                    r.period,
+                    r.breakdown,
+                    None if r.value != r.value else r.value,
+                    r.missing_reason,
+                )
+            )
+    values = pd.DataFrame(
+        out,
+        columns=[
+            "la_code",
+            "period",
+            "breakdown",
+            "value",
+            "missing_reason",
+            "raw",
+            "inputs",
+        ],
+    )
     values = values.sort_values(["la_code", "period", "breakdown"]).reset_index(
-        drop=True)
+        drop=True
+    )
     values["value"] = values["value"].astype(float)
-    input_frame = pd.DataFrame(inputs, columns=[
-        "level", "la_code", "period", "breakdown", "role", "input_measure",
-        "input_period", "input_breakdown", "input_value", "input_missing_reason"])
-    check_frame = pd.DataFrame(checks, columns=["la_code", "period", "breakdown",
-                                                "sum", "missing_reason", "districts",
-                                                "published"])
-    differ = check_frame[check_frame["published"].notna() & check_frame["sum"].notna()
-                         & ((check_frame["published"] - check_frame["sum"]).abs()
-                            > 0.5)]
+    input_frame = pd.DataFrame(
+        inputs,
+        columns=[
+            "level",
+            "la_code",
+            "period",
+            "breakdown",
+            "role",
+            "input_measure",
+            "input_period",
+            "input_breakdown",
+            "input_value",
+            "input_missing_reason",
+        ],
+    )
+    check_frame = pd.DataFrame(
+        checks,
+        columns=[
+            "la_code",
+            "period",
+            "breakdown",
+            "sum",
+            "missing_reason",
+            "districts",
+            "published",
+        ],
+    )
+    differ = check_frame[
+        check_frame["published"].notna()
+        & check_frame["sum"].notna()
+        & ((check_frame["published"] - check_frame["sum"]).abs() > 0.5)
+    ]
     for r in differ.itertuples(index=False):
-        issues.add("district-sum-differs", f"{r.la_code} [{r.period}]: published "
-                   f"{r.published:,.0f}, its districts sum to {r.sum:,.0f}")
-    recipe = {"recipe": "district-sum", "measure": measure,
-              "include_published": include_published,
-              "rule": "districts placed by districts.csv on each period's reference "
-                      "day; a missing member makes the sum missing"}
+        issues.add(
+            "district-sum-differs",
+            f"{r.la_code} [{r.period}]: published "
+            f"{r.published:,.0f}, its districts sum to {r.sum:,.0f}",
+        )
+    recipe = {
+        "recipe": "district-sum",
+        "measure": measure,
+        "include_published": include_published,
+        "rule": "districts placed by districts.csv on each period's reference "
+        "day; a missing member makes the sum missing",
+    }
     source_id = write_derived(
-        store, name=name, recipe=recipe, values=values, inputs=input_frame,
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=input_frame,
         label=f"{info.label or measure} (upper tier, districts summed)",
-        unit=info.unit, polarity=info.polarity, reference_date=info.reference_date,
+        unit=info.unit,
+        polarity=info.polarity,
+        reference_date=info.reference_date,
         description=f"derived (district-sum): {measure} of lower-tier districts "
-                    "summed into the county they sat in on each period's day"
-                    + ("; other authorities as published" if include_published
-                       else ""))
-    result = Derived(measure=name, recipe=recipe,
-                     values=values.drop(columns=["raw"]), source_id=source_id,
-                     issues=issues)
+        "summed into the county they sat in on each period's day"
+        + ("; other authorities as published" if include_published else ""),
+    )
+    result = Derived(
+        measure=name,
+        recipe=recipe,
+        values=values.drop(columns=["raw"]),
+        source_id=source_id,
+        issues=issues,
+    )
     result.checks = check_frame  # type: ignore[attr-defined]
     return result

@@ -43,9 +43,10 @@ def rounding_of(value: float) -> float:
     (0.5, 0.05, 0.005)
     """
     text = repr(round(float(value), 6))
-    decimals = 0 if text.endswith(".0") else len(text.split(".")[1]) if "." in text \
-        else 0
-    return 0.5 * 10 ** -decimals
+    decimals = (
+        0 if text.endswith(".0") else len(text.split(".")[1]) if "." in text else 0
+    )
+    return 0.5 * 10**-decimals
 
 
 @dataclass
@@ -70,11 +71,15 @@ class RateAgreement:
         return self.table[~self.table["agrees"]].reset_index(drop=True)
 
     def summary_lines(self) -> list[str]:
-        lines = [f"{self.derived} against published {self.published}: {self.agree:,} "
-                 f"of {self.n:,} authority-years agree within rounding"]
+        lines = [
+            f"{self.derived} against published {self.published}: {self.agree:,} "
+            f"of {self.n:,} authority-years agree within rounding"
+        ]
         for r in self.differ.head(20).itertuples(index=False):
-            lines.append(f"  differs: {r.la_name or r.la_code} {r.period}: derived "
-                         f"{r.derived:.2f}, published {r.published:g}")
+            lines.append(
+                f"  differs: {r.la_name or r.la_code} {r.period}: derived "
+                f"{r.derived:.2f}, published {r.published:g}"
+            )
         if len(self.differ) > 20:
             lines.append(f"  … and {len(self.differ) - 20} more")
         return lines
@@ -112,23 +117,30 @@ def summarise_rate_agreement(
     pb = resolve_breakdown(store, published, published_breakdown)
     db = resolve_breakdown(store, derived, derived_breakdown)
     sql = f"""
-        WITH d AS ({current_sql('observations', db)}),
-             p AS ({current_sql('observations', pb)})
+        WITH d AS ({current_sql("observations", db)}),
+             p AS ({current_sql("observations", pb)})
         SELECT d.k AS la_code, a.la_name, d.period, d.value AS derived,
                p.value AS published
         FROM d JOIN p ON p.k = d.k AND p.period = d.period
         LEFT JOIN authorities a ON a.la_code = d.k
         WHERE d.value IS NOT NULL AND p.value IS NOT NULL
         ORDER BY d.period, d.k"""
-    params: list[Any] = [derived] + ([db] if db is not None else []) + [published] \
+    params: list[Any] = (
+        [derived]
+        + ([db] if db is not None else [])
+        + [published]
         + ([pb] if pb is not None else [])
+    )
     table = store.query(sql, params)
     table["difference"] = table["derived"] - table["published"]
     table["tolerance"] = [rounding_of(v) for v in table["published"]]
     table["agrees"] = table["difference"].abs() <= table["tolerance"] + 1e-9
     issues = IssueLog()
     for r in table[~table["agrees"]].itertuples(index=False):
-        issues.add("rate-differs", f"{r.la_name or r.la_code} {r.period}: {derived} "
-                   f"{r.derived:.3f}, published {published} {r.published:g} "
-                   f"(difference {r.difference:+.3f}, rounding ±{r.tolerance:g})")
+        issues.add(
+            "rate-differs",
+            f"{r.la_name or r.la_code} {r.period}: {derived} "
+            f"{r.derived:.3f}, published {published} {r.published:g} "
+            f"(difference {r.difference:+.3f}, rounding ±{r.tolerance:g})",
+        )
     return RateAgreement(derived, published, table, issues)

@@ -14,9 +14,26 @@ from collections.abc import Sequence
 from lacompare.errors import InputError
 from lacompare.store._periods import period_as_of
 
-_MONTHS = {name: i for i, name in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august",
-     "september", "october", "november", "december"), start=1)}
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+}
 _MONTH_ABBR = {name[:3]: i for name, i in _MONTHS.items()}
 _YEAR = re.compile(r"^((?:19|20)\d{2})$")
 _SPAN = re.compile(r"^((?:19|20)\d{2})\s*([-/])\s*((?:19|20)?\d{2})$")
@@ -152,8 +169,11 @@ def parse_periods(
     return [str(p).strip() for p in spec]
 
 
-def select_periods(available: Sequence[str], spec: str | Sequence[str] | None,
-                   reference_date: str | None = None) -> list[str]:
+def select_periods(
+    available: Sequence[str],
+    spec: str | Sequence[str] | None,
+    reference_date: str | None = None,
+) -> list[str]:
     """The periods of ``available`` that a window or list names, in date order.
 
     A window ``FIRST:LAST`` keeps every period whose reference day lies between
@@ -177,19 +197,27 @@ def select_periods(available: Sequence[str], spec: str | Sequence[str] | None,
     if isinstance(parsed, list):
         unknown = [p for p in parsed if p not in set(available)]
         if unknown and len(unknown) == len(parsed):
-            raise InputError(f"no values for period(s) {', '.join(unknown)}; "
-                             f"available: {_show(ordered)}")
+            raise InputError(
+                f"no values for period(s) {', '.join(unknown)}; "
+                f"available: {_show(ordered)}"
+            )
         return [p for p in ordered if p in set(parsed)]
     lo = reference_day(parsed[0], reference_date)
     hi = reference_day(parsed[1], reference_date)
     if lo is None or hi is None:
-        raise InputError(f"periods {parsed[0]}:{parsed[1]}: not periods lacompare "
-                         "can place in time (use years like 2013 or 2013-14)")
-    chosen = [p for p in ordered
-              if (d := reference_day(p, reference_date)) is not None and lo <= d <= hi]
+        raise InputError(
+            f"periods {parsed[0]}:{parsed[1]}: not periods lacompare "
+            "can place in time (use years like 2013 or 2013-14)"
+        )
+    chosen = [
+        p
+        for p in ordered
+        if (d := reference_day(p, reference_date)) is not None and lo <= d <= hi
+    ]
     if not chosen:
-        raise InputError(f"no values in periods {parsed[0]}:{parsed[1]}; "
-                         f"available: {_show(ordered)}")
+        raise InputError(
+            f"no values in periods {parsed[0]}:{parsed[1]}; available: {_show(ordered)}"
+        )
     return chosen
 
 

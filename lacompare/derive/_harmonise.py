@@ -88,13 +88,16 @@ class Harmonised:
     issues: IssueLog = field(default_factory=IssueLog)
 
     def summary_lines(self) -> list[str]:
-        lines = [f"{self.measure}: policy {self.policy}; changes touching it: "
-                 + (", ".join(self.changes) or "none")]
+        lines = [
+            f"{self.measure}: policy {self.policy}; changes touching it: "
+            + (", ".join(self.changes) or "none")
+        ]
         if self.derived is not None:
             lines.extend(self.derived.summary_lines())
         if self.breaks is not None:
-            lines.append(f"flagged {len(self.breaks):,} series breaks "
-                         f"(table {BREAKS_TABLE})")
+            lines.append(
+                f"flagged {len(self.breaks):,} series breaks (table {BREAKS_TABLE})"
+            )
         lines.extend(f"note: {i}" for i in self.issues)
         return lines
 
@@ -133,57 +136,108 @@ def derive_harmonised(
     check_policy(policy)
     info = measure_info(store, measure)
     current = store.query(current_sql("observations"), [measure]).rename(
-        columns={"k": "la_code"})
+        columns={"k": "la_code"}
+    )
     codes = set(current["la_code"])
     touching = [c for c in read_changes() if set(c.codes) & codes]
     result = Harmonised(measure, policy, changes=[c.change_id for c in touching])
     if policy == "keep":
         for c in touching:
-            result.issues.add("kept-as-published", f"{c.change_id}: {c.name}; values "
-                              "stay under the codes they were published with",
-                              severity="info")
+            result.issues.add(
+                "kept-as-published",
+                f"{c.change_id}: {c.name}; values "
+                "stay under the codes they were published with",
+                severity="info",
+            )
         return result
-    days = {p: reference_day(p, info.reference_date)
-            for p in current["period"].unique()}
+    days = {
+        p: reference_day(p, info.reference_date) for p in current["period"].unique()
+    }
     if policy == "flag":
         result.breaks = _flag(store, measure, current, touching, days)
         return result
     recipe = recipe_of(store, [measure]).get(measure)
     additive, why = is_additive(info.unit)
-    if not additive and recipe and recipe.get("recipe") in ("rate", "per-head",
-                                                              "ratio"):
+    if (
+        not additive
+        and recipe
+        and recipe.get("recipe") in ("rate", "per-head", "ratio")
+    ):
         return _rederive(store, measure, recipe, name, result)
-    return _aggregate(store, measure, info, current, touching, days, additive, why,
-                      name or f"{measure}_harmonised", result)
+    return _aggregate(
+        store,
+        measure,
+        info,
+        current,
+        touching,
+        days,
+        additive,
+        why,
+        name or f"{measure}_harmonised",
+        result,
+    )
 
 
-def _aggregate(store: Store, measure: str, info: Any, current: pd.DataFrame,
-               touching: list[Any], days: dict[str, Any], additive: bool, why: str,
-               name: str, result: Harmonised) -> Harmonised:
+def _aggregate(
+    store: Store,
+    measure: str,
+    info: Any,
+    current: pd.DataFrame,
+    touching: list[Any],
+    days: dict[str, Any],
+    additive: bool,
+    why: str,
+    name: str,
+    result: Harmonised,
+) -> Harmonised:
     import pandas as pd
 
     issues = result.issues
-    have = {(r.la_code, r.period, r.breakdown): r
-            for r in current.itertuples(index=False)}
-    out = {(r.la_code, r.period, r.breakdown): (
-        r.la_code, r.period, r.breakdown, r.value, r.missing_reason, None,
-        f"published {measure}[{r.period}]", r.label)
-        for r in current.itertuples(index=False)}
+    have = {
+        (r.la_code, r.period, r.breakdown): r for r in current.itertuples(index=False)
+    }
+    out = {
+        (r.la_code, r.period, r.breakdown): (
+            r.la_code,
+            r.period,
+            r.breakdown,
+            r.value,
+            r.missing_reason,
+            None,
+            f"published {measure}[{r.period}]",
+            r.label,
+        )
+        for r in current.itertuples(index=False)
+    }
     replaced: set[tuple[str, str, str]] = set()
 
     def has_value(key: tuple[str, str, str]) -> bool:
         # A published 'z' (not applicable: the code had ended) gives way to the sum.
         r = have.get(key)
         return r is not None and r.value is not None and r.value == r.value
-    inputs = [("authority", r.la_code, r.period, r.breakdown, "as-published", measure,
-               r.period, r.breakdown, _num(r.value), r.missing_reason)
-              for r in current.itertuples(index=False)]
+
+    inputs = [
+        (
+            "authority",
+            r.la_code,
+            r.period,
+            r.breakdown,
+            "as-published",
+            measure,
+            r.period,
+            r.breakdown,
+            _num(r.value),
+            r.missing_reason,
+        )
+        for r in current.itertuples(index=False)
+    ]
     added: set[tuple[str, str, str]] = set()
     groups = []
     periods_bd = sorted({(p, b) for _, p, b in have})
 
-    def total(members: tuple[str, ...], period: str, bd: str
-              ) -> tuple[float | None, str | None, list[Any]]:
+    def total(
+        members: tuple[str, ...], period: str, bd: str
+    ) -> tuple[float | None, str | None, list[Any]]:
         rows = [have.get((m, period, bd)) for m in members]
         used = [(m, r) for m, r in zip(members, rows, strict=True) if r is not None]
         if len(used) < len(members):
@@ -199,8 +253,11 @@ def _aggregate(store: Store, measure: str, info: Any, current: pd.DataFrame,
             if day is None:
                 continue
             before = day < c.date
-            if c.kind in ("recode", "boundary") or (
-                    c.kind == "split" and before) or (c.kind == "merge" and not before):
+            if (
+                c.kind in ("recode", "boundary")
+                or (c.kind == "split" and before)
+                or (c.kind == "merge" and not before)
+            ):
                 if c.kind in ("recode", "boundary") and before:
                     old, new = c.predecessors[0], c.successors[0]
                     src = have.get((old, period, bd))
@@ -211,30 +268,59 @@ def _aggregate(store: Store, measure: str, info: Any, current: pd.DataFrame,
                     elif (new, period, bd) in have:
                         mine = have[(new, period, bd)]
                         if _num(mine.value) != _num(src.value):
-                            issues.add("recode-both-published", f"{c.change_id} "
-                                       f"[{period}]: {new} is published "
-                                       f"({mine.value}) as well as {old} "
-                                       f"({src.value}); the {new} value is kept")
+                            issues.add(
+                                "recode-both-published",
+                                f"{c.change_id} "
+                                f"[{period}]: {new} is published "
+                                f"({mine.value}) as well as {old} "
+                                f"({src.value}); the {new} value is kept",
+                            )
                         continue
                     out[(new, period, bd)] = (
-                        new, period, bd, src.value, src.missing_reason, None,
+                        new,
+                        period,
+                        bd,
+                        src.value,
+                        src.missing_reason,
+                        None,
                         f"{measure}[{period}] of {old} (same area, recoded "
-                        f"{c.date.isoformat()})", src.label)
-                    inputs.append(("authority", new, period, bd, f"predecessor {old}",
-                                   measure, period, bd, _num(src.value),
-                                   src.missing_reason))
+                        f"{c.date.isoformat()})",
+                        src.label,
+                    )
+                    inputs.append(
+                        (
+                            "authority",
+                            new,
+                            period,
+                            bd,
+                            f"predecessor {old}",
+                            measure,
+                            period,
+                            bd,
+                            _num(src.value),
+                            src.missing_reason,
+                        )
+                    )
                     added.add((new, period, bd))
                 continue
             if not c.same_area:
                 continue
             side = c.predecessors if before else c.successors
-            target = (c.predecessors if c.kind == "split" else c.successors
-                      if c.kind == "merge" else None)
+            target = (
+                c.predecessors
+                if c.kind == "split"
+                else c.successors
+                if c.kind == "merge"
+                else None
+            )
             if not additive:
                 if any((m, period, bd) in have for m in side):
-                    issues.add("not-summed", f"{c.change_id} [{period}]: {measure} "
-                               f"cannot be summed ({why}); no comparable value",
-                               severity="info")
+                    issues.add(
+                        "not-summed",
+                        f"{c.change_id} [{period}]: {measure} "
+                        f"cannot be summed ({why}); no comparable value",
+                        severity="info",
+                    )
                 continue
             value, reason, used = total(side, period, bd)
             if not used:
@@ -242,8 +328,11 @@ def _aggregate(store: Store, measure: str, info: Any, current: pd.DataFrame,
             text = f"sum of {', '.join(side)}: {measure}[{period}]"
             if reason == "input-absent":
                 missing = [m for m in side if (m, period, bd) not in have]
-                issues.add("member-absent", f"{c.change_id} [{period}]: no "
-                           f"{measure} for {', '.join(missing)}; the sum is missing")
+                issues.add(
+                    "member-absent",
+                    f"{c.change_id} [{period}]: no "
+                    f"{measure} for {', '.join(missing)}; the sum is missing",
+                )
             if target is not None:
                 key = (target[0], period, bd)
                 if has_value(key):
@@ -252,114 +341,253 @@ def _aggregate(store: Store, measure: str, info: Any, current: pd.DataFrame,
                     replaced.add(key)
                 out[key] = (target[0], period, bd, value, reason, None, text, None)
                 for m, r in used:
-                    inputs.append(("authority", target[0], period, bd, f"member {m}",
-                                   measure, period, bd, _num(r.value),
-                                   r.missing_reason))
+                    inputs.append(
+                        (
+                            "authority",
+                            target[0],
+                            period,
+                            bd,
+                            f"member {m}",
+                            measure,
+                            period,
+                            bd,
+                            _num(r.value),
+                            r.missing_reason,
+                        )
+                    )
                 added.add(key)
             else:
-                groups.append((f"group:{c.change_id}", c.name.split(";")[0], period,
-                               bd, value, reason, None, text))
+                groups.append(
+                    (
+                        f"group:{c.change_id}",
+                        c.name.split(";")[0],
+                        period,
+                        bd,
+                        value,
+                        reason,
+                        None,
+                        text,
+                    )
+                )
                 for m, r in used:
-                    inputs.append(("total", f"group:{c.change_id}", period, bd,
-                                   f"member {m}", measure, period, bd, _num(r.value),
-                                   r.missing_reason))
-    inputs = [i for i in inputs if not (i[4] == "as-published"
-                                        and (i[1], i[2], i[3]) in replaced)]
-    values = pd.DataFrame(list(out.values()), columns=[
-        "la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs",
-        "label"])
+                    inputs.append(
+                        (
+                            "total",
+                            f"group:{c.change_id}",
+                            period,
+                            bd,
+                            f"member {m}",
+                            measure,
+                            period,
+                            bd,
+                            _num(r.value),
+                            r.missing_reason,
+                        )
+                    )
+    inputs = [
+        i
+        for i in inputs
+        if not (i[4] == "as-published" and (i[1], i[2], i[3]) in replaced)
+    ]
+    values = pd.DataFrame(
+        list(out.values()),
+        columns=[
+            "la_code",
+            "period",
+            "breakdown",
+            "value",
+            "missing_reason",
+            "raw",
+            "inputs",
+            "label",
+        ],
+    )
     # Labels (categories) are carried by chaining only; observations keep them.
     values = values.drop(columns=["label"])
     values = values[values["value"].notna() | values["missing_reason"].notna()].copy()
     values["value"] = values["value"].astype(float)
-    input_frame = pd.DataFrame(inputs, columns=[
-        "level", "la_code", "period", "breakdown", "role", "input_measure",
-        "input_period", "input_breakdown", "input_value", "input_missing_reason"])
-    group_frame = pd.DataFrame(groups, columns=[
-        "area_code", "area_name", "period", "breakdown", "value", "missing_reason",
-        "raw", "inputs"])
-    recipe = {"recipe": "harmonise-aggregate", "measure": measure,
-              "changes": result.changes, "additive": additive}
+    input_frame = pd.DataFrame(
+        inputs,
+        columns=[
+            "level",
+            "la_code",
+            "period",
+            "breakdown",
+            "role",
+            "input_measure",
+            "input_period",
+            "input_breakdown",
+            "input_value",
+            "input_missing_reason",
+        ],
+    )
+    group_frame = pd.DataFrame(
+        groups,
+        columns=[
+            "area_code",
+            "area_name",
+            "period",
+            "breakdown",
+            "value",
+            "missing_reason",
+            "raw",
+            "inputs",
+        ],
+    )
+    recipe = {
+        "recipe": "harmonise-aggregate",
+        "measure": measure,
+        "changes": result.changes,
+        "additive": additive,
+    }
     source_id = write_derived(
-        store, name=name, recipe=recipe, values=values, inputs=input_frame,
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=input_frame,
         label=f"{info.label or measure} (harmonised across boundary changes)",
-        unit=info.unit, polarity=info.polarity, reference_date=info.reference_date,
+        unit=info.unit,
+        polarity=info.polarity,
+        reference_date=info.reference_date,
         description=f"derived (harmonise-aggregate): {measure} with recodes chained "
-                    "and, for counts, successors summed to compare with predecessors "
-                    "(lacompare/geography/data/changes.csv)",
-        totals=group_frame if len(group_frame) else None)
-    result.values = values.drop(columns=["raw"]).sort_values(
-        ["la_code", "period", "breakdown"]).reset_index(drop=True)
+        "and, for counts, successors summed to compare with predecessors "
+        "(lacompare/geography/data/changes.csv)",
+        totals=group_frame if len(group_frame) else None,
+    )
+    result.values = (
+        values.drop(columns=["raw"])
+        .sort_values(["la_code", "period", "breakdown"])
+        .reset_index(drop=True)
+    )
     result.groups = group_frame
-    result.derived = Derived(measure=name, recipe=recipe,
-                             values=result.values.copy(), source_id=source_id,
-                             totals=len(group_frame))
+    result.derived = Derived(
+        measure=name,
+        recipe=recipe,
+        values=result.values.copy(),
+        source_id=source_id,
+        totals=len(group_frame),
+    )
     if not additive:
-        issues.add("recodes-only", f"{measure} is not a count ({why}): recodes are "
-                   "chained, splits and merges are not summed", severity="info")
+        issues.add(
+            "recodes-only",
+            f"{measure} is not a count ({why}): recodes are "
+            "chained, splits and merges are not summed",
+            severity="info",
+        )
     return result
 
 
-def _rederive(store: Store, measure: str, recipe: dict[str, Any], name: str | None,
-              result: Harmonised) -> Harmonised:
+def _rederive(
+    store: Store,
+    measure: str,
+    recipe: dict[str, Any],
+    name: str | None,
+    result: Harmonised,
+) -> Harmonised:
     """A derived rate: harmonise its count and population, then derive it again."""
     from lacompare.derive._pairs import MAX_LAG_DAYS, derive_pair
 
     num = derive_harmonised(store, recipe["numerator"], policy="aggregate")
     den = derive_harmonised(store, recipe["denominator"], policy="aggregate")
-    refs = {num.derived.measure: recipe.get("numerator_reference_date"),  # type: ignore[union-attr]
-            den.derived.measure: recipe.get("denominator_reference_date")}  # type: ignore[union-attr]
+    refs = {
+        num.derived.measure: recipe.get("numerator_reference_date"),  # type: ignore[union-attr]
+        den.derived.measure: recipe.get("denominator_reference_date"),
+    }  # type: ignore[union-attr]
     derived = derive_pair(
-        store, num.derived.measure, den.derived.measure,  # type: ignore[union-attr]
-        recipe=recipe["recipe"], scale=float(recipe["scale"]),
-        name=name or f"{measure}_harmonised", unit=None, label=None, polarity=None,
+        store,
+        num.derived.measure,
+        den.derived.measure,  # type: ignore[union-attr]
+        recipe=recipe["recipe"],
+        scale=float(recipe["scale"]),
+        name=name or f"{measure}_harmonised",
+        unit=None,
+        label=None,
+        polarity=None,
         breakdown=recipe.get("breakdown"),
         denominator_breakdown=recipe.get("denominator_breakdown"),
         match=recipe.get("match", "reference-date"),
         max_lag_days=int(recipe.get("max_lag_days", MAX_LAG_DAYS)),
-        reference_dates={k: v for k, v in refs.items() if v})
+        reference_dates={k: v for k, v in refs.items() if v},
+    )
     result.derived = derived
     result.values = derived.values
-    result.issues.add("recomputed", f"{measure} is a rate: recomputed from "
-                      f"{num.derived.measure} and {den.derived.measure}, never "  # type: ignore[union-attr]
-                      "summed", severity="info")
+    result.issues.add(
+        "recomputed",
+        f"{measure} is a rate: recomputed from "
+        f"{num.derived.measure} and {den.derived.measure}, never "  # type: ignore[union-attr]
+        "summed",
+        severity="info",
+    )
     result.issues.extend(num.issues)
     result.issues.extend(den.issues)
     return result
 
 
-def _flag(store: Store, measure: str, current: pd.DataFrame, touching: list[Any],
-          days: dict[str, Any]) -> pd.DataFrame:
+def _flag(
+    store: Store,
+    measure: str,
+    current: pd.DataFrame,
+    touching: list[Any],
+    days: dict[str, Any],
+) -> pd.DataFrame:
     import pandas as pd
 
     from lacompare.derive._store import temp_name
 
     rows = []
     for c in touching:
-        for side, codes in (("predecessor", c.predecessors),
-                            ("successor", c.successors)):
+        for side, codes in (
+            ("predecessor", c.predecessors),
+            ("successor", c.successors),
+        ):
             for code in codes:
-                mine = current[(current["la_code"] == code)
-                               & (current["value"].notna()
-                                  | current["missing_reason"].notna())]
+                mine = current[
+                    (current["la_code"] == code)
+                    & (current["value"].notna() | current["missing_reason"].notna())
+                ]
                 if mine.empty:
                     continue
-                periods = sorted(mine["period"].unique(),
-                                 key=lambda p: (days.get(p) is None, days.get(p)))
+                periods = sorted(
+                    mine["period"].unique(),
+                    key=lambda p: (days.get(p) is None, days.get(p)),
+                )
                 before = [p for p in periods if days.get(p) and days[p] < c.date]
                 after = [p for p in periods if days.get(p) and days[p] >= c.date]
                 ends = "ends" if side == "predecessor" else "starts"
-                note = (f"{c.name}; series {ends} at this change"
-                        if not (before and after) else
-                        f"{c.name}; values published on both sides of the change "
-                        "(back-cast by the publisher or a boundary tweak)")
-                rows.append((measure, code, c.change_id, c.date, c.kind, side,
-                             before[-1] if before else None,
-                             after[0] if after else None, note))
-    frame = pd.DataFrame(rows, columns=["measure", "la_code", "change_id",
-                                        "change_date", "kind", "side",
-                                        "last_period_before", "first_period_after",
-                                        "note"])
+                note = (
+                    f"{c.name}; series {ends} at this change"
+                    if not (before and after)
+                    else f"{c.name}; values published on both sides of the change "
+                    "(back-cast by the publisher or a boundary tweak)"
+                )
+                rows.append(
+                    (
+                        measure,
+                        code,
+                        c.change_id,
+                        c.date,
+                        c.kind,
+                        side,
+                        before[-1] if before else None,
+                        after[0] if after else None,
+                        note,
+                    )
+                )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "measure",
+            "la_code",
+            "change_id",
+            "change_date",
+            "kind",
+            "side",
+            "last_period_before",
+            "first_period_after",
+            "note",
+        ],
+    )
     con = store.con
     con.execute(BREAKS_DDL)
     tmp = temp_name("breaks")
@@ -381,8 +609,9 @@ def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def harmonise_measures(store: Store, measures: list[str], policy: str
-                       ) -> list[Harmonised]:
+def harmonise_measures(
+    store: Store, measures: list[str], policy: str
+) -> list[Harmonised]:
     """:func:`derive_harmonised` for several measures; a measure missing is an error.
 
     Examples

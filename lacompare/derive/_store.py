@@ -75,8 +75,9 @@ def choose(conditions: Sequence[Any], choices: Sequence[Any], size: int) -> Any:
 
     out = np.full(size, None, dtype=object)
     for cond, choice in reversed(list(zip(conditions, choices, strict=True))):
-        out = np.where(np.asarray(cond, dtype=bool), np.asarray(choice, dtype=object),
-                       out)
+        out = np.where(
+            np.asarray(cond, dtype=bool), np.asarray(choice, dtype=object), out
+        )
     return out
 
 
@@ -95,8 +96,11 @@ def carried(reason: Any, label: Any = None) -> str:
     ('input-suppressed', 'input-suppressed', 'input-not-numeric')
     """
     if reason is None or reason != reason:  # None or NaN
-        return "input-not-numeric" if label is not None and label == label else \
-            "input-blank"
+        return (
+            "input-not-numeric"
+            if label is not None and label == label
+            else "input-blank"
+        )
     text = str(reason)
     return text if text.startswith("input-") else f"input-{text}"
 
@@ -117,26 +121,41 @@ def measure_info(store: Store, measure: str) -> MeasureInfo:
     """The ``measures`` row of a measure, or a one-line error naming near ones."""
     rows = store.con.execute(
         "SELECT measure, label, unit, polarity, reference_date, description "
-        "FROM measures WHERE measure = ?", [measure]).fetchall()
-    if not rows and store.con.execute(
-            "SELECT count(*) FROM observations WHERE measure = ?",
-            [measure]).fetchall()[0][0]:
+        "FROM measures WHERE measure = ?",
+        [measure],
+    ).fetchall()
+    if (
+        not rows
+        and store.con.execute(
+            "SELECT count(*) FROM observations WHERE measure = ?", [measure]
+        ).fetchall()[0][0]
+    ):
         # Values without a measures row (a hand-made store): defaults.
         return MeasureInfo(measure, None, None, "neutral", None, None)
     if not rows:
-        names = [r[0] for r in store.con.execute(
-            "SELECT measure FROM measures ORDER BY measure").fetchall()]
+        names = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT measure FROM measures ORDER BY measure"
+            ).fetchall()
+        ]
         from lacompare.catalogue import unknown_measure_hint
 
-        raise InputError(f"no measure {measure!r} in the store"
-                         + unknown_measure_hint(measure, names))
+        raise InputError(
+            f"no measure {measure!r} in the store"
+            + unknown_measure_hint(measure, names)
+        )
     return MeasureInfo(*rows[0])
 
 
 def breakdowns_of(store: Store, measure: str) -> list[str]:
-    return [r[0] for r in store.con.execute(
-        "SELECT DISTINCT breakdown FROM observations WHERE measure = ? ORDER BY 1",
-        [measure]).fetchall()]
+    return [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT breakdown FROM observations WHERE measure = ? ORDER BY 1",
+            [measure],
+        ).fetchall()
+    ]
 
 
 def resolve_breakdown(store: Store, measure: str, text: str | None) -> str | None:
@@ -154,10 +173,13 @@ def resolve_breakdown(store: Store, measure: str, text: str | None) -> str | Non
         return hits[0]
     shown = "; ".join(repr(b) for b in available[:8]) or "none"
     if not hits:
-        raise InputError(f"measure {measure!r} has no breakdown {text!r}; it has: "
-                         f"{shown}")
-    raise InputError(f"breakdown {text!r} of {measure!r} is ambiguous: "
-                     + "; ".join(repr(b) for b in hits[:8]))
+        raise InputError(
+            f"measure {measure!r} has no breakdown {text!r}; it has: {shown}"
+        )
+    raise InputError(
+        f"breakdown {text!r} of {measure!r} is ambiguous: "
+        + "; ".join(repr(b) for b in hits[:8])
+    )
 
 
 def current_sql(table: str = "observations", breakdown: str | None = None) -> str:
@@ -165,10 +187,12 @@ def current_sql(table: str = "observations", breakdown: str | None = None) -> st
 
     Parameters: the measure, then the breakdown when one is given.
     """
-    key = ("la_code" if table == "observations"
-           else "coalesce(area_code, area_name)")
-    cols = ("la_code AS k, NULL AS area_name, label" if table == "observations"
-            else "coalesce(area_code, area_name) AS k, area_name, NULL AS label")
+    key = "la_code" if table == "observations" else "coalesce(area_code, area_name)"
+    cols = (
+        "la_code AS k, NULL AS area_name, label"
+        if table == "observations"
+        else "coalesce(area_code, area_name) AS k, area_name, NULL AS label"
+    )
     where = "measure = ?" + (" AND breakdown = ?" if breakdown is not None else "")
     return f"""SELECT {cols}, measure, period, breakdown, value, missing_reason,
                       source_id
@@ -183,7 +207,8 @@ def duplicate_count(store: Store, measure: str) -> int:
     row = store.con.execute(
         """SELECT count(*) FROM (SELECT 1 FROM observations WHERE measure = ?
            GROUP BY la_code, period, breakdown HAVING count(*) > 1)""",
-        [measure]).fetchall()
+        [measure],
+    ).fetchall()
     return int(row[0][0]) if row else 0
 
 
@@ -199,7 +224,8 @@ def lineage_frame(store: Store) -> pd.DataFrame:
     import pandas as pd
 
     rows = store.con.execute(
-        "SELECT la_code, predecessors, successors FROM authorities").fetchall()
+        "SELECT la_code, predecessors, successors FROM authorities"
+    ).fetchall()
 
     def split(text: Any) -> list[str]:
         return [c for c in str(text or "").replace(",", ";").split(";") if c.strip()]
@@ -252,12 +278,14 @@ def days_frame(store: Store, measures: Mapping[str, str | None]) -> pd.DataFrame
            WHERE measure IN (SELECT unnest(?))
            UNION SELECT DISTINCT measure, period FROM totals
            WHERE measure IN (SELECT unnest(?))""",
-        [list(measures), list(measures)]).fetchall()
+        [list(measures), list(measures)],
+    ).fetchall()
     out = []
     for measure, period in rows:
         day = reference_day(period, measures[measure])
-        out.append((measure, period, day,
-                    decimal_year(day) if day is not None else None))
+        out.append(
+            (measure, period, day, decimal_year(day) if day is not None else None)
+        )
     frame = pd.DataFrame(out, columns=["measure", "period", "day", "t"])
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
@@ -298,15 +326,22 @@ class Derived:
     def summary_lines(self) -> list[str]:
         """Plain-text summary for a terminal or log."""
         periods = sorted(self.values["period"].unique())
-        span = (", ".join(periods) if len(periods) <= 4
-                else f"{periods[0]} … {periods[-1]} ({len(periods)})")
+        span = (
+            ", ".join(periods)
+            if len(periods) <= 4
+            else f"{periods[0]} … {periods[-1]} ({len(periods)})"
+        )
         authorities = self.values.loc[self.values["value"].notna(), "la_code"]
-        lines = [f"derived {self.measure} ({self.recipe['recipe']}): {self.n:,} "
-                 f"values for {authorities.nunique()} "
-                 f"authorities, periods {span or 'none'}"]
+        lines = [
+            f"derived {self.measure} ({self.recipe['recipe']}): {self.n:,} "
+            f"values for {authorities.nunique()} "
+            f"authorities, periods {span or 'none'}"
+        ]
         if self.missing:
-            lines.append("missing: " + ", ".join(
-                f"{k} {v:,}" for k, v in sorted(self.missing.items())))
+            lines.append(
+                "missing: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(self.missing.items()))
+            )
         if self.totals:
             lines.append(f"also derived {self.totals:,} England/region total values")
         lines.extend(f"note: {i.message}" for i in self.issues)
@@ -340,10 +375,12 @@ def write_derived(
     loaded = con.execute(
         """SELECT count(*) FROM observations o JOIN sources s USING (source_id)
            WHERE o.measure = ? AND NOT starts_with(s.file, ?)""",
-        [name, DERIVED_PREFIX]).fetchall()[0][0]
+        [name, DERIVED_PREFIX],
+    ).fetchall()[0][0]
     if loaded:
-        raise InputError(f"measure {name!r} holds loaded (not derived) values; "
-                         "choose another --name")
+        raise InputError(
+            f"measure {name!r} holds loaded (not derived) values; choose another --name"
+        )
     spec = json.dumps(recipe, sort_keys=True, default=str)
     sha = hashlib.sha256(spec.encode("utf-8")).hexdigest()
     vals = values.rename(columns={"inputs": "source_column"})
@@ -356,46 +393,65 @@ def write_derived(
         con.register(tname, totals.rename(columns={"inputs": "source_column"}))
     try:
         con.execute("BEGIN")
-        old = [r[0] for r in con.execute(
-            """SELECT DISTINCT source_id FROM sources WHERE starts_with(file, ?)
+        old = [
+            r[0]
+            for r in con.execute(
+                """SELECT DISTINCT source_id FROM sources WHERE starts_with(file, ?)
                AND source_id IN (SELECT source_id FROM observations WHERE measure = ?
                                  UNION SELECT source_id FROM totals WHERE measure = ?
                                  UNION SELECT source_id FROM derived_inputs
                                  WHERE measure = ?)""",
-            [DERIVED_PREFIX, name, name, name]).fetchall()]
+                [DERIVED_PREFIX, name, name, name],
+            ).fetchall()
+        ]
         if old:
             for table in ("observation_cells", "totals", INPUTS_TABLE):
-                con.execute(f"DELETE FROM {table} WHERE measure = ? AND source_id IN "
-                            "(SELECT unnest(?))", [name, old])
+                con.execute(
+                    f"DELETE FROM {table} WHERE measure = ? AND source_id IN "
+                    "(SELECT unnest(?))",
+                    [name, old],
+                )
             # A source row goes when nothing else refers to it.
             con.execute(
                 """DELETE FROM sources WHERE source_id IN (SELECT unnest(?))
                    AND source_id NOT IN (SELECT source_id FROM observations
                                          UNION SELECT source_id FROM totals)""",
-                [old])
+                [old],
+            )
         n_tot = len(totals) if totals is not None and tname else 0
         source_id = con.execute(
             """INSERT INTO sources (file, sheet, sha256, spec, observations, totals,
                                     note)
                VALUES (?, '', ?, ?, ?, ?, ?) RETURNING source_id""",
-            [DERIVED_PREFIX + recipe["recipe"], sha, spec, len(values), n_tot,
-             description]).fetchall()[0][0]
+            [
+                DERIVED_PREFIX + recipe["recipe"],
+                sha,
+                spec,
+                len(values),
+                n_tot,
+                description,
+            ],
+        ).fetchall()[0][0]
         con.execute("DELETE FROM measures WHERE measure = ?", [name])
         con.execute(
             """INSERT INTO measures (measure, label, unit, polarity, reference_date,
                                      description) VALUES (?, ?, ?, ?, ?, ?)""",
-            [name, label, unit, polarity, reference_date, description])
+            [name, label, unit, polarity, reference_date, description],
+        )
         con.execute(
             f"""INSERT INTO observation_cells (la_code, measure, period, breakdown,
                 value,
                     missing_reason, raw, source_id, source_column)
                 SELECT la_code, ?, period, breakdown, value, missing_reason, raw, ?,
-                       source_column FROM {vname}""", [name, source_id])
+                       source_column FROM {vname}""",
+            [name, source_id],
+        )
         con.execute(
             f"""INSERT INTO {INPUTS_TABLE} SELECT ?, ?, level, la_code, period,
                     breakdown, role, input_measure, input_period, input_breakdown,
                     input_value, input_missing_reason FROM {iname}""",
-            [source_id, name])
+            [source_id, name],
+        )
         if tname:
             con.execute(
                 f"""INSERT INTO totals (area_code, area_name, measure, period,
@@ -403,7 +459,9 @@ def write_derived(
                         source_column, check_result)
                     SELECT area_code, area_name, ?, period, breakdown, value,
                            missing_reason, raw, ?, source_column, 'derived'
-                    FROM {tname}""", [name, source_id])
+                    FROM {tname}""",
+                [name, source_id],
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -422,7 +480,9 @@ def recipe_of(store: Store, measures: Sequence[str]) -> dict[str, dict[str, Any]
         """SELECT DISTINCT o.measure, s.source_id, s.spec
            FROM observations o JOIN sources s USING (source_id)
            WHERE o.measure IN (SELECT unnest(?)) AND starts_with(s.file, ?)
-           ORDER BY s.source_id""", [list(measures), DERIVED_PREFIX]).fetchall()
+           ORDER BY s.source_id""",
+        [list(measures), DERIVED_PREFIX],
+    ).fetchall()
     out: dict[str, dict[str, Any]] = {}
     for measure, source_id, spec in rows:
         recipe = json.loads(spec)
@@ -432,6 +492,9 @@ def recipe_of(store: Store, measures: Sequence[str]) -> dict[str, dict[str, Any]
 
 
 def has_table(store: Store, name: str) -> bool:
-    return bool(store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        [name]).fetchall()[0][0])
+    return bool(
+        store.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [name],
+        ).fetchall()[0][0]
+    )

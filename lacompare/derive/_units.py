@@ -9,10 +9,25 @@ from lacompare.errors import InputError
 # RO and S251 returns print £ thousand; council tables print £. Both are money.
 _MONEY = re.compile(
     r"^\s*(?:£|gbp|pounds?)\s*(?P<scale>(?:thousands?|millions?|billions?|'000s?|"
-    r"000s?|mn|bn|k|m)(?![a-z]))?\s*(?P<rest>.*)$", re.I)
-_SCALES = {"thousand": 1e3, "thousands": 1e3, "000": 1e3, "000s": 1e3, "'000": 1e3,
-           "'000s": 1e3, "k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
-           "millions": 1e6, "bn": 1e9, "billion": 1e9, "billions": 1e9}
+    r"000s?|mn|bn|k|m)(?![a-z]))?\s*(?P<rest>.*)$",
+    re.I,
+)
+_SCALES = {
+    "thousand": 1e3,
+    "thousands": 1e3,
+    "000": 1e3,
+    "000s": 1e3,
+    "'000": 1e3,
+    "'000s": 1e3,
+    "k": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+}
 
 
 def unit_scale(unit: str | None) -> tuple[str | None, float]:
@@ -75,18 +90,33 @@ def pick_band(band: str, candidates: list[tuple[str, str | None, str | None]]) -
     """The one population measure of an age band among (measure, label, unit) rows."""
     pattern = band_pattern(band)
     if pattern is None:
-        raise InputError(f"{band!r} is neither a measure in the store nor an age band "
-                         "such as 0-17, 0-25 or 2-18")
-    hits = [m for m, label, unit in candidates
-            if pattern.search(m) or (label and pattern.search(label))]
-    people = [m for m in hits if any(w in m.lower() for w in ("pop", "population"))
-              or any(u == m and unit and ("person" in unit or "people" in unit)
-                     for u, _, unit in candidates)]
+        raise InputError(
+            f"{band!r} is neither a measure in the store nor an age band "
+            "such as 0-17, 0-25 or 2-18"
+        )
+    hits = [
+        m
+        for m, label, unit in candidates
+        if pattern.search(m) or (label and pattern.search(label))
+    ]
+    people = [
+        m
+        for m in hits
+        if any(w in m.lower() for w in ("pop", "population"))
+        or any(
+            u == m and unit and ("person" in unit or "people" in unit)
+            for u, _, unit in candidates
+        )
+    ]
     chosen = people or hits
     if len(chosen) == 1:
         return chosen[0]
     if not chosen:
-        raise InputError(f"no population measure for ages {band} in the store; load "
-                         "one (e.g. ONS mid-year estimates) or name the measure")
-    raise InputError(f"several measures for ages {band}: {', '.join(sorted(chosen))}; "
-                     "name the one to use")
+        raise InputError(
+            f"no population measure for ages {band} in the store; load "
+            "one (e.g. ONS mid-year estimates) or name the measure"
+        )
+    raise InputError(
+        f"several measures for ages {band}: {', '.join(sorted(chosen))}; "
+        "name the one to use"
+    )

@@ -34,14 +34,18 @@ if TYPE_CHECKING:
 CHANGES = ("difference", "percent")
 #: Per-authority summaries of a window of periods.
 WINDOW_STATS = ("mean", "change", "latest", "slope", "cagr", "pooled")
-_MIN_PERIODS = {"mean": 1, "latest": 1, "pooled": 1, "change": 2, "slope": 2,
-                "cagr": 2}
+_MIN_PERIODS = {"mean": 1, "latest": 1, "pooled": 1, "change": 2, "slope": 2, "cagr": 2}
 
 
-def _current(store: Store, measure: str, breakdown: str | None,
-             reference_date: str | None, periods: Sequence[str] | None,
-             source_id: int | None = None, table: str = "observations",
-             ) -> pd.DataFrame:
+def _current(
+    store: Store,
+    measure: str,
+    breakdown: str | None,
+    reference_date: str | None,
+    periods: Sequence[str] | None,
+    source_id: int | None = None,
+    table: str = "observations",
+) -> pd.DataFrame:
     """Current values of one measure with each period's reference day."""
     days = days_frame(store, {measure: reference_date})
     if periods is not None:
@@ -57,21 +61,29 @@ def _current(store: Store, measure: str, breakdown: str | None,
                        c.period, c.breakdown, c.value, c.missing_reason, c.label,
                        d.day, d.t
                 FROM ({current_sql(table, breakdown)}) c
-                JOIN {names['days']} d ON d.measure = c.measure
+                JOIN {names["days"]} d ON d.measure = c.measure
                                        AND d.period = c.period
-                LEFT JOIN {names['lineage']} l ON l.la_code = c.k
+                LEFT JOIN {names["lineage"]} l ON l.la_code = c.k
                 {extra}
-                ORDER BY lk, c.breakdown, d.day, c.k""", params)
+                ORDER BY lk, c.breakdown, d.day, c.k""",
+            params,
+        )
 
 
 def _previous(frame: pd.DataFrame) -> pd.DataFrame:
     """Each row with the value one year before it (same authority lineage and
     breakdown)."""
-    prev = frame[["lk", "breakdown", "period", "value", "missing_reason", "label",
-                  "day"]].copy()
+    prev = frame[
+        ["lk", "breakdown", "period", "value", "missing_reason", "label", "day"]
+    ].copy()
     prev["day"] = prev["day"] + _one_year()
-    merged = frame.merge(prev, on=["lk", "breakdown", "day"], how="left",
-                         suffixes=("", "_prev"), indicator=True)
+    merged = frame.merge(
+        prev,
+        on=["lk", "breakdown", "day"],
+        how="left",
+        suffixes=("", "_prev"),
+        indicator=True,
+    )
     merged["found"] = merged.pop("_merge") == "both"
     return merged
 
@@ -159,34 +171,61 @@ def derive_change(
                 frame["input_breakdown"] = frame["breakdown"]
                 frame["breakdown"] = ""
     name = name or f"{measure}_yoy_{'diff' if how == 'difference' else 'pct'}"
-    recipe = {"recipe": f"change-{how}", "measure": measure, "breakdown": bd,
-              "reference_date": ref}
+    recipe = {
+        "recipe": f"change-{how}",
+        "measure": measure,
+        "breakdown": bd,
+        "reference_date": ref,
+    }
     inputs = _change_inputs(out, measure, "authority")
     totals = None
     if frames["totals"] is not None:
         tot = frames["totals"]
         totals = tot.rename(columns={"la_code": "area_code"})[
-            ["area_code", "area_name", "period", "breakdown", "value",
-             "missing_reason", "raw", "inputs"]]
-        inputs = pd.concat([inputs, _change_inputs(tot, measure, "total")],
-                           ignore_index=True)
+            [
+                "area_code",
+                "area_name",
+                "period",
+                "breakdown",
+                "value",
+                "missing_reason",
+                "raw",
+                "inputs",
+            ]
+        ]
+        inputs = pd.concat(
+            [inputs, _change_inputs(tot, measure, "total")], ignore_index=True
+        )
     unit = "%" if how == "percent" else info.unit
-    values = out[["la_code", "period", "breakdown", "value", "missing_reason", "raw",
-                  "inputs"]]
+    values = out[
+        ["la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs"]
+    ]
     source_id = write_derived(
-        store, name=name, recipe=recipe, values=values, inputs=inputs,
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=inputs,
         label=f"{info.label or measure}: year-on-year "
-              f"{'% change' if how == 'percent' else 'change'}",
-        unit=unit, polarity=polarity or info.polarity, reference_date=ref,
+        f"{'% change' if how == 'percent' else 'change'}",
+        unit=unit,
+        polarity=polarity or info.polarity,
+        reference_date=ref,
         description=f"derived (change-{how}): {measure}"
-                    + (f" [{bd}]" if bd else "") + " minus its value one year "
-                    "earlier" + (", as % of that value; '-' where it is 0"
-                                 if how == "percent" else ""),
-        totals=totals)
-    return Derived(measure=name, recipe=recipe,
-                   values=values.drop(columns=["raw"]).reset_index(drop=True),
-                   source_id=source_id, totals=0 if totals is None else len(totals),
-                   issues=issues)
+        + (f" [{bd}]" if bd else "")
+        + " minus its value one year "
+        "earlier"
+        + (", as % of that value; '-' where it is 0" if how == "percent" else ""),
+        totals=totals,
+    )
+    return Derived(
+        measure=name,
+        recipe=recipe,
+        values=values.drop(columns=["raw"]).reset_index(drop=True),
+        source_id=source_id,
+        totals=0 if totals is None else len(totals),
+        issues=issues,
+    )
 
 
 def _change_values(cur: pd.DataFrame, how: str) -> pd.DataFrame:
@@ -202,20 +241,34 @@ def _change_values(cur: pd.DataFrame, how: str) -> pd.DataFrame:
     ok = ~cur_missing & found & ~prev_missing & ~zero
     value = np.full(len(m), np.nan)
     diff = v - p
-    value[ok] = (diff[ok] if how == "difference" else 100.0 * diff[ok] / p[ok])
-    r_cur = np.array([carried(r, lab) for r, lab in zip(
-        m["missing_reason"], m["label"], strict=True)], dtype=object)
-    r_prev = np.array([carried(r, lab) for r, lab in zip(
-        m["missing_reason_prev"], m["label_prev"], strict=True)], dtype=object)
-    reason = choose([cur_missing, ~found, prev_missing, zero],
-                    [r_cur, ABSENT, r_prev, BASE_ZERO], len(m))
+    value[ok] = diff[ok] if how == "difference" else 100.0 * diff[ok] / p[ok]
+    r_cur = np.array(
+        [
+            carried(r, lab)
+            for r, lab in zip(m["missing_reason"], m["label"], strict=True)
+        ],
+        dtype=object,
+    )
+    r_prev = np.array(
+        [
+            carried(r, lab)
+            for r, lab in zip(m["missing_reason_prev"], m["label_prev"], strict=True)
+        ],
+        dtype=object,
+    )
+    reason = choose(
+        [cur_missing, ~found, prev_missing, zero],
+        [r_cur, ABSENT, r_prev, BASE_ZERO],
+        len(m),
+    )
     m["input_reason"] = m["missing_reason"]
     m["value"] = value
     m["missing_reason"] = reason
     m["raw"] = choose([reason == BASE_ZERO], ["-"], len(m))
     prev_period = m["period_prev"].where(found, None).fillna("none")
-    m["inputs"] = ("[" + m["period"].astype(str) + "] - [" + prev_period.astype(str)
-                   + "]")
+    m["inputs"] = (
+        "[" + m["period"].astype(str) + "] - [" + prev_period.astype(str) + "]"
+    )
     m["v_cur"] = v
     m["v_prev"] = np.where(found, p, np.nan)
     return m
@@ -224,18 +277,33 @@ def _change_values(cur: pd.DataFrame, how: str) -> pd.DataFrame:
 def _change_inputs(out: pd.DataFrame, measure: str, level: str) -> pd.DataFrame:
     import pandas as pd
 
-    base = {"level": level, "la_code": out["la_code"], "period": out["period"],
-            "breakdown": out["breakdown"], "input_measure": measure,
-            "input_breakdown": out.get("input_breakdown", out["breakdown"])}
-    a = pd.DataFrame({**base, "role": "current", "input_period": out["period"],
-                      "input_value": out["v_cur"],
-                      "input_missing_reason": out["input_reason"]})
+    base = {
+        "level": level,
+        "la_code": out["la_code"],
+        "period": out["period"],
+        "breakdown": out["breakdown"],
+        "input_measure": measure,
+        "input_breakdown": out.get("input_breakdown", out["breakdown"]),
+    }
+    a = pd.DataFrame(
+        {
+            **base,
+            "role": "current",
+            "input_period": out["period"],
+            "input_value": out["v_cur"],
+            "input_missing_reason": out["input_reason"],
+        }
+    )
     found = out["found"]
-    b = pd.DataFrame({**base, "role": "previous",
-                      "input_period": out["period_prev"].where(found, None),
-                      "input_value": out["v_prev"],
-                      "input_missing_reason": out["missing_reason_prev"].where(
-                          found, None)})
+    b = pd.DataFrame(
+        {
+            **base,
+            "role": "previous",
+            "input_period": out["period_prev"].where(found, None),
+            "input_value": out["v_prev"],
+            "input_missing_reason": out["missing_reason_prev"].where(found, None),
+        }
+    )
     return pd.concat([a, b], ignore_index=True)
 
 
@@ -243,8 +311,12 @@ def _dup_issues(store: Store, measure: str) -> IssueLog:
     issues = IssueLog()
     dups = duplicate_count(store, measure)
     if dups:
-        issues.add("duplicate-values", f"{measure}: {dups:,} values are held by more "
-                   "than one load; the latest load's value is used", severity="info")
+        issues.add(
+            "duplicate-values",
+            f"{measure}: {dups:,} values are held by more "
+            "than one load; the latest load's value is used",
+            severity="info",
+        )
     return issues
 
 
@@ -321,24 +393,33 @@ def window_values(
         raise InputError(f"how must be one of {', '.join(WINDOW_STATS)}, not {how!r}")
     info = measure_info(store, measure)
     bd = resolve_breakdown(store, measure, breakdown)
-    available = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT period FROM observations WHERE measure = ?"
-        + (" AND breakdown = ?" if bd is not None else ""),
-        [measure] + ([bd] if bd is not None else [])).fetchall()]
+    available = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT period FROM observations WHERE measure = ?"
+            + (" AND breakdown = ?" if bd is not None else ""),
+            [measure] + ([bd] if bd is not None else []),
+        ).fetchall()
+    ]
     if not available:
-        raise InputError(f"no values of {measure!r}"
-                         + (f" with breakdown {bd!r}" if bd else ""))
+        raise InputError(
+            f"no values of {measure!r}" + (f" with breakdown {bd!r}" if bd else "")
+        )
     chosen = select_periods(available, periods, info.reference_date)
     cur = _current(store, measure, bd, info.reference_date, chosen, source_id)
     cur["value"] = cur["value"].astype(float)
     set_aside = _outside_lifetimes(store, cur) if existing else None
     first_last = _first_last(cur)
     if how == "pooled":
-        out = cur[["la_code", "breakdown", "period", "value", "missing_reason",
-                   "label"]].copy()
-        out["missing_reason"] = [None if v == v else carried(r, lab) for v, r, lab in
-                                 zip(out["value"], out["missing_reason"],
-                                     out.pop("label"), strict=True)]
+        out = cur[
+            ["la_code", "breakdown", "period", "value", "missing_reason", "label"]
+        ].copy()
+        out["missing_reason"] = [
+            None if v == v else carried(r, lab)
+            for v, r, lab in zip(
+                out["value"], out["missing_reason"], out.pop("label"), strict=True
+            )
+        ]
         out["n_values"] = out["value"].notna().astype(int)
         out["n_periods"] = 1
         out["first_period"] = out["last_period"] = out["period"]
@@ -350,8 +431,12 @@ def window_values(
     # under the latest code it has in the window.
     keys = ["lk", "breakdown"]
     g = cur.groupby(keys, sort=True)
-    stats = g.agg(n_values=("value", "count"), n_periods=("period", "size"),
-                  mean=("value", "mean"), la_code=("la_code", "last"))
+    stats = g.agg(
+        n_values=("value", "count"),
+        n_periods=("period", "size"),
+        mean=("value", "mean"),
+        la_code=("la_code", "last"),
+    )
     stats = stats.join(first_last)
     if how == "change":
         m = _previous(cur)
@@ -380,11 +465,22 @@ def window_values(
     bad_base = (how == "cagr") & ~too_few & (stats["first_value"] <= 0)
     stats["missing_reason"] = choose(
         [none, too_few, bad_base],
-        [stats["reason"], "too-few-periods", BASE_ZERO], len(stats))
+        [stats["reason"], "too-few-periods", BASE_ZERO],
+        len(stats),
+    )
     stats["value"] = stats["stat"].where(stats["missing_reason"].isna())
-    out = stats.reset_index()[["la_code", "breakdown", "value", "missing_reason",
-                               "n_values", "n_periods", "first_period",
-                               "last_period"]]
+    out = stats.reset_index()[
+        [
+            "la_code",
+            "breakdown",
+            "value",
+            "missing_reason",
+            "n_values",
+            "n_periods",
+            "first_period",
+            "last_period",
+        ]
+    ]
     out["n_values"] = out["n_values"].astype(int)
     out["n_periods"] = out["n_periods"].astype(int)
     if set_aside is not None:
@@ -392,8 +488,7 @@ def window_values(
     return out
 
 
-def _outside_lifetimes(store: Store, cur: pd.DataFrame
-                       ) -> list[tuple[str, str, float]]:
+def _outside_lifetimes(store: Store, cur: pd.DataFrame) -> list[tuple[str, str, float]]:
     """Make missing (reason ``not-existing``) the rows of ``cur`` whose authority
     did not exist on the row's day; return the values so set aside."""
     import pandas as pd
@@ -410,10 +505,12 @@ def _outside_lifetimes(store: Store, cur: pd.DataFrame
     start = pd.to_datetime(span["valid_from"]).to_numpy()
     end = pd.to_datetime(span["valid_to"]).to_numpy()
     # NaT compares False: an open end, or a code not in the registry, is kept.
-    outside = ((day < start) | (day > end)) & ((own < start) | (own > end)
-                                                | pd.isna(own))
-    gone = cur.loc[outside & cur["value"].notna().to_numpy(),
-                   ["la_code", "period", "value"]]
+    outside = ((day < start) | (day > end)) & (
+        (own < start) | (own > end) | pd.isna(own)
+    )
+    gone = cur.loc[
+        outside & cur["value"].notna().to_numpy(), ["la_code", "period", "value"]
+    ]
     cur.loc[outside, "value"] = float("nan")
     cur.loc[outside, "missing_reason"] = "not-existing"
     # Tuples, not a frame: pandas compares attrs when frames are concatenated.
@@ -423,9 +520,14 @@ def _outside_lifetimes(store: Store, cur: pd.DataFrame
 def _first_last(cur: pd.DataFrame) -> pd.DataFrame:
     ok = cur[cur["value"].notna()].sort_values("day")
     g = ok.groupby(["lk", "breakdown"])
-    out = g.agg(first_value=("value", "first"), last_value=("value", "last"),
-                t_first=("t", "first"), t_last=("t", "last"),
-                first_period=("period", "first"), last_period=("period", "last"))
+    out = g.agg(
+        first_value=("value", "first"),
+        last_value=("value", "last"),
+        t_first=("t", "first"),
+        t_last=("t", "last"),
+        first_period=("period", "first"),
+        last_period=("period", "last"),
+    )
     return out
 
 
@@ -451,8 +553,10 @@ def _window_reasons(cur: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if miss.empty:
         idx = pd.MultiIndex.from_tuples([], names=keys)
         return pd.DataFrame({"reason": pd.Series([], dtype=object, index=idx)})
-    miss["reason"] = [carried(r, lab) for r, lab in zip(
-        miss["missing_reason"], miss["label"], strict=True)]
+    miss["reason"] = [
+        carried(r, lab)
+        for r, lab in zip(miss["missing_reason"], miss["label"], strict=True)
+    ]
     return miss.groupby(keys)["reason"].agg(lambda s: s.mode().iloc[0]).to_frame()
 
 
@@ -489,10 +593,14 @@ def derive_window(
     if how == "pooled":
         raise InputError("how='pooled' gives one row per period; nothing to store")
     info = measure_info(store, measure)
-    frame = window_values(store, measure, periods, how=how, breakdown=breakdown,
-                          min_periods=min_periods)
-    label_periods = (periods if isinstance(periods, str) and ":" in periods
-                     else f"{frame['first_period'].min()}:{frame['last_period'].max()}")
+    frame = window_values(
+        store, measure, periods, how=how, breakdown=breakdown, min_periods=min_periods
+    )
+    label_periods = (
+        periods
+        if isinstance(periods, str) and ":" in periods
+        else f"{frame['first_period'].min()}:{frame['last_period'].max()}"
+    )
     name = name or f"{measure}_{how}_{label_periods.replace(':', '_')}"
     frame["period"] = label_periods
     frame["input_breakdown"] = frame["breakdown"]
@@ -500,34 +608,72 @@ def derive_window(
         frame["breakdown"] = ""
     frame["raw"] = None
     frame.loc[frame["missing_reason"] == BASE_ZERO, "raw"] = "-"
-    frame["inputs"] = (f"{measure}[" + frame["first_period"].fillna("none") + " … "
-                       + frame["last_period"].fillna("none") + f"] ({how}, "
-                       + frame["n_values"].astype(str) + " values)")
-    values = frame[["la_code", "period", "breakdown", "value", "missing_reason",
-                    "raw", "inputs"]]
+    frame["inputs"] = (
+        f"{measure}["
+        + frame["first_period"].fillna("none")
+        + " … "
+        + frame["last_period"].fillna("none")
+        + f"] ({how}, "
+        + frame["n_values"].astype(str)
+        + " values)"
+    )
+    values = frame[
+        ["la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs"]
+    ]
     import pandas as pd
 
-    inputs = pd.DataFrame({
-        "level": "authority", "la_code": frame["la_code"], "period": label_periods,
-        "breakdown": frame["breakdown"], "role": "window",
-        "input_measure": measure, "input_period": frame["first_period"] + ":"
-        + frame["last_period"], "input_breakdown": frame["input_breakdown"],
-        "input_value": frame["n_values"].astype(float),
-        "input_missing_reason": None})
-    units = {"mean": info.unit, "latest": info.unit, "change": info.unit,
-             "slope": f"{info.unit or ''} per year".strip(), "cagr": "% a year"}
-    words = {"mean": "mean", "latest": "latest value", "change":
-             "average year-on-year change", "slope": "least-squares slope per year",
-             "cagr": "compound annual growth"}
-    recipe = {"recipe": f"window-{how}", "measure": measure, "periods": label_periods,
-              "breakdown": frame["breakdown"].iloc[0] if len(frame) else breakdown,
-              "min_periods": min_periods}
+    inputs = pd.DataFrame(
+        {
+            "level": "authority",
+            "la_code": frame["la_code"],
+            "period": label_periods,
+            "breakdown": frame["breakdown"],
+            "role": "window",
+            "input_measure": measure,
+            "input_period": frame["first_period"] + ":" + frame["last_period"],
+            "input_breakdown": frame["input_breakdown"],
+            "input_value": frame["n_values"].astype(float),
+            "input_missing_reason": None,
+        }
+    )
+    units = {
+        "mean": info.unit,
+        "latest": info.unit,
+        "change": info.unit,
+        "slope": f"{info.unit or ''} per year".strip(),
+        "cagr": "% a year",
+    }
+    words = {
+        "mean": "mean",
+        "latest": "latest value",
+        "change": "average year-on-year change",
+        "slope": "least-squares slope per year",
+        "cagr": "compound annual growth",
+    }
+    recipe = {
+        "recipe": f"window-{how}",
+        "measure": measure,
+        "periods": label_periods,
+        "breakdown": frame["breakdown"].iloc[0] if len(frame) else breakdown,
+        "min_periods": min_periods,
+    }
     source_id = write_derived(
-        store, name=name, recipe=recipe, values=values, inputs=inputs,
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=inputs,
         label=f"{info.label or measure}: {words[how]} {label_periods}",
-        unit=units[how], polarity=polarity or info.polarity, reference_date=None,
+        unit=units[how],
+        polarity=polarity or info.polarity,
+        reference_date=None,
         description=f"derived (window-{how}): {words[how]} of {measure} over "
-                    f"{label_periods}, per authority")
-    return Derived(measure=name, recipe=recipe,
-                   values=values.drop(columns=["raw"]).reset_index(drop=True),
-                   source_id=source_id, issues=_dup_issues(store, measure))
+        f"{label_periods}, per authority",
+    )
+    return Derived(
+        measure=name,
+        recipe=recipe,
+        values=values.drop(columns=["raw"]).reset_index(drop=True),
+        source_id=source_id,
+        issues=_dup_issues(store, measure),
+    )

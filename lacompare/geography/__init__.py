@@ -43,8 +43,8 @@ from ._match import (
     resolve_authority,
 )
 from ._normalise import normalise_name
-from ._strict import Suggestion, UnknownAuthority, match_authority_strict
 from ._registry import read_aliases, read_areas, read_authorities
+from ._strict import Suggestion, UnknownAuthority, match_authority_strict
 
 __all__ = [
     "FUZZY_MARGIN",

@@ -102,13 +102,15 @@ def authorities_on(as_of: date | str) -> pd.DataFrame:
     reg["key"] = reg["la_code"].where(reg["la_code"] != "", reg["dfe_code"])
     dated = valid[["key", *DATED_COLUMNS]]
     out = reg.drop(columns=[c for c in DATED_COLUMNS if c in reg]).merge(
-        dated, on="key", how="inner")
+        dated, on="key", how="inner"
+    )
     out = out[[*reg.columns.drop("key"), "ons_code"]].reset_index(drop=True)
     if _day(as_of) < HORIZON:
         out.attrs["note"] = (
             f"{day} is before 1 April 1998, the registry's horizon: the counties "
             "abolished in 1996-98 (Avon, Berkshire, Cleveland, Hereford and "
-            "Worcester, Humberside) are not in it, so the list is incomplete")
+            "Worcester, Humberside) are not in it, so the list is incomplete"
+        )
     return out
 
 
@@ -143,7 +145,9 @@ def history_on(key: str, as_of: date | str) -> dict[str, str] | None:
 def _index() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
     out: dict[str, list[tuple[str, str, dict[str, str]]]] = {}
     for rec in _history().to_dict("records"):
-        row = {k: str(v) for k, v in rec.items() if not k.startswith("_") and k != "key"}
+        row = {
+            k: str(v) for k, v in rec.items() if not k.startswith("_") and k != "key"
+        }
         out.setdefault(rec["key"], []).append((rec["_from"], rec["_to"], row))
     return out
 
@@ -180,16 +184,52 @@ def authority_type_on(key: str, as_of: date | str) -> str | None:
 # Words of a total row's label that name authority types ('Metropolitan sub-total',
 # 'Shire Unitary Sub-total', 'All Shires Total'), and words that say nothing more.
 _TYPE_WORDS = {
-    "metropolitan": "met", "met": "met", "mets": "met", "metropolitans": "met",
-    "county": "county", "counties": "county", "cc": "county", "ccs": "county",
-    "unitary": "unitary", "unitaries": "unitary", "ua": "unitary", "uas": "unitary",
-    "shire": "shire", "shires": "shires", "london": "london", "borough": "borough",
-    "boroughs": "borough", "lb": "borough", "lbs": "borough", "district": "district",
-    "districts": "district", "all": "all",
+    "metropolitan": "met",
+    "met": "met",
+    "mets": "met",
+    "metropolitans": "met",
+    "county": "county",
+    "counties": "county",
+    "cc": "county",
+    "ccs": "county",
+    "unitary": "unitary",
+    "unitaries": "unitary",
+    "ua": "unitary",
+    "uas": "unitary",
+    "shire": "shire",
+    "shires": "shires",
+    "london": "london",
+    "borough": "borough",
+    "boroughs": "borough",
+    "lb": "borough",
+    "lbs": "borough",
+    "district": "district",
+    "districts": "district",
+    "all": "all",
 }
-_FILLER = frozenset({"total", "totals", "subtotal", "subtotals", "sub", "grand",
-                     "overall", "authorities", "authority", "councils", "council",
-                     "las", "la", "of", "and", "the", "areas", "area", "only"})
+_FILLER = frozenset(
+    {
+        "total",
+        "totals",
+        "subtotal",
+        "subtotals",
+        "sub",
+        "grand",
+        "overall",
+        "authorities",
+        "authority",
+        "councils",
+        "council",
+        "las",
+        "la",
+        "of",
+        "and",
+        "the",
+        "areas",
+        "area",
+        "only",
+    }
+)
 
 
 def total_row_types(label: str) -> tuple[tuple[str, ...], ...]:
@@ -247,6 +287,8 @@ def total_row_types(label: str) -> tuple[tuple[str, ...], ...]:
         if "shires" in kinds or "all" in kinds:
             types.update(both)
         else:
-            return (tuple(sorted(types | {"shire county"})),
-                    tuple(sorted(types | set(both))))
+            return (
+                tuple(sorted(types | {"shire county"})),
+                tuple(sorted(types | set(both))),
+            )
     return (tuple(sorted(types)),) if types else ()

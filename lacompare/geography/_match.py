@@ -443,8 +443,7 @@ def _pick_display(reg: Registry, group: frozenset[str], day: date | None) -> str
     return ent.key if ent is not None else sorted(group)[0]
 
 
-def _resolve_name(query: str, text: str, day: date | None, guess: bool = True
-                  ) -> Match:
+def _resolve_name(query: str, text: str, day: date | None, guess: bool = True) -> Match:
     reg = registry()
     parsed = parse_name(text)
     if not parsed.full:
@@ -612,8 +611,12 @@ def _on_day(m: Match, day: date | None) -> Match:
     row = history_on(m.la_code or m.dfe_code or "", day)
     if row is None:  # not in existence that day: the note already says so
         return m
-    return replace(m, la_type=row["la_type"], region=row["region"],
-                   london_region=row["london_region"] or row["region"])
+    return replace(
+        m,
+        la_type=row["la_type"],
+        region=row["region"],
+        london_region=row["london_region"] or row["region"],
+    )
 
 
 def match_authorities(

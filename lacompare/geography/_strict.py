@@ -59,8 +59,14 @@ class UnknownAuthority(InputError):
     ('unknown', ())
     """
 
-    def __init__(self, query: str, message: str, *, reason: str,
-                 suggestions: tuple[Suggestion, ...] = ()) -> None:
+    def __init__(
+        self,
+        query: str,
+        message: str,
+        *,
+        reason: str,
+        suggestions: tuple[Suggestion, ...] = (),
+    ) -> None:
         self.query = query
         self.reason = reason
         self.suggestions = suggestions
@@ -68,8 +74,9 @@ class UnknownAuthority(InputError):
 
 
 def _suggestion(ent: Entity, since: bool = False) -> Suggestion:
-    return Suggestion(ent.la_name, ent.la_code, ent.dfe_code,
-                      ent.valid_from if since else None)
+    return Suggestion(
+        ent.la_name, ent.la_code, ent.dfe_code, ent.valid_from if since else None
+    )
 
 
 def _entity(reg: Registry, m: Match) -> Entity | None:
@@ -79,8 +86,9 @@ def _entity(reg: Registry, m: Match) -> Entity | None:
     return None
 
 
-def _nearest(text: str, day: date | None, current: bool = False
-             ) -> tuple[Suggestion, ...]:
+def _nearest(
+    text: str, day: date | None, current: bool = False
+) -> tuple[Suggestion, ...]:
     """The authorities whose names are nearest the text: close ones only (with
     ``current``, an abolished one is replaced by its successors)."""
     from ._match import _choose, _fuzzy_choices
@@ -93,8 +101,11 @@ def _nearest(text: str, day: date | None, current: bool = False
     # A name given in part ('Richmond', 'Kingston') is a spelling a ratio scores
     # low: names holding every word typed come first.
     words = set(key.split())
-    partial = [(frozenset(targets[i]), (100.0, i)) for i, n in enumerate(names)
-               if words <= set(n.split())]
+    partial = [
+        (frozenset(targets[i]), (100.0, i))
+        for i, n in enumerate(names)
+        if words <= set(n.split())
+    ]
     ranked = list(dict(partial).items()) if partial else _ranked(key)
     if not ranked:
         return ()
@@ -125,8 +136,7 @@ def _predecessors(reg: Registry, ent: Entity, day: date) -> list[Entity]:
     return _follow(reg, ent, "predecessors", day)
 
 
-def _follow(reg: Registry, ent: Entity, link: str, day: date | None
-            ) -> list[Entity]:
+def _follow(reg: Registry, ent: Entity, link: str, day: date | None) -> list[Entity]:
     """Walk ``ent``'s successors or predecessors (``link``) until each chain
     reaches an authority that existed on ``day`` (or today's) or ends."""
     out: list[Entity] = []
@@ -154,30 +164,37 @@ def _names(items: list[Suggestion], conjunction: str = "and") -> str:
     return ", ".join(labels[:-1]) + f" {conjunction} " + labels[-1]
 
 
-def _abolished(reg: Registry, ent: Entity, day: date | None, query: str
-               ) -> UnknownAuthority:
+def _abolished(
+    reg: Registry, ent: Entity, day: date | None, query: str
+) -> UnknownAuthority:
     assert ent.valid_to is not None
     ended = ent.valid_to + timedelta(days=1)
     name = reg.describe(ent.key)
-    message = (f"{name} did not exist on {day.isoformat()}: it was abolished on "
-               f"{ended.isoformat()}" if day is not None
-               else f"{name} was abolished on {ended.isoformat()}")
+    message = (
+        f"{name} did not exist on {day.isoformat()}: it was abolished on "
+        f"{ended.isoformat()}"
+        if day is not None
+        else f"{name} was abolished on {ended.isoformat()}"
+    )
     offered = tuple(_suggestion(e, since=True) for e in _successors(reg, ent, day))
     if offered:
         dates = sorted({s.since for s in offered if s.since is not None})
-        since = (f" from {dates[0].isoformat()}" if len(dates) == 1 else "")
-        message += (f"; succeeded{since} by {_names(list(offered))}: give "
-                    + ("it" if len(offered) == 1 else "one of them"))
+        since = f" from {dates[0].isoformat()}" if len(dates) == 1 else ""
+        message += f"; succeeded{since} by {_names(list(offered))}: give " + (
+            "it" if len(offered) == 1 else "one of them"
+        )
     return UnknownAuthority(query, message, reason="abolished", suggestions=offered)
 
 
 def _not_yet(reg: Registry, ent: Entity, day: date, query: str) -> UnknownAuthority:
     assert ent.valid_from is not None
-    message = (f"{reg.describe(ent.key)} did not exist on {day.isoformat()}: it was "
-               f"created on {ent.valid_from.isoformat()}")
+    message = (
+        f"{reg.describe(ent.key)} did not exist on {day.isoformat()}: it was "
+        f"created on {ent.valid_from.isoformat()}"
+    )
     offered = tuple(_suggestion(e) for e in _predecessors(reg, ent, day))
     if offered:
-        message += (f"; before it: {_names(list(offered))}")
+        message += f"; before it: {_names(list(offered))}"
     return UnknownAuthority(query, message, reason="not-yet", suggestions=offered)
 
 
@@ -242,27 +259,38 @@ def match_authority_strict(
     reg = registry()
     if m.match == "total-row":
         what = m.note or "a total row"
-        raise UnknownAuthority(query, f"{query!r} is a {what}, not one authority",
-                               reason="area")
+        raise UnknownAuthority(
+            query, f"{query!r} is a {what}, not one authority", reason="area"
+        )
     if m.match == "none":
         if m.note.startswith("combined row"):
             # Candidates read 'Name (E06000061)' or 'Name (DfE 820)'.
-            keys = [c.rsplit("(", 1)[-1].rstrip(")").removeprefix("DfE ")
-                    for c in m.candidates]
-            parts = tuple(_suggestion(reg.entities[k]) for k in keys
-                          if k in reg.entities)
-            raise UnknownAuthority(query, f"{query!r}: {m.note}; name one of them",
-                                   reason="combined", suggestions=parts)
+            keys = [
+                c.rsplit("(", 1)[-1].rstrip(")").removeprefix("DfE ")
+                for c in m.candidates
+            ]
+            parts = tuple(
+                _suggestion(reg.entities[k]) for k in keys if k in reg.entities
+            )
+            raise UnknownAuthority(
+                query,
+                f"{query!r}: {m.note}; name one of them",
+                reason="combined",
+                suggestions=parts,
+            )
         if m.note.startswith("ambiguous"):
-            raise UnknownAuthority(query, f"{query!r} is {m.note}; give a code",
-                                   reason="unknown")
+            raise UnknownAuthority(
+                query, f"{query!r} is {m.note}; give a code", reason="unknown"
+            )
         near = _nearest(query, day, current)
         message = f"no authority {query!r}"
         if near:
             message += f"; did you mean {_names(list(near), 'or')}?"
         else:
-            message += (" (give an authority's name, ONS or DfE code; "
-                        "'lacompare resolve' matches a file of names)")
+            message += (
+                " (give an authority's name, ONS or DfE code; "
+                "'lacompare resolve' matches a file of names)"
+            )
         raise UnknownAuthority(query, message, reason="unknown", suggestions=near)
     ent = _entity(reg, m)
     if ent is None:  # pragma: no cover - every match comes from the registry
@@ -276,8 +304,7 @@ def match_authority_strict(
     return m
 
 
-def strict_record(name_or_code: str, as_of: date | str | None = None
-                  ) -> dict[str, str]:
+def strict_record(name_or_code: str, as_of: date | str | None = None) -> dict[str, str]:
     """What ``lacompare resolve NAME`` shows: the authority a name, code or alias
     names exactly, as one flat record (strings; '' for none).
 
@@ -294,9 +321,14 @@ def strict_record(name_or_code: str, as_of: date | str | None = None
     m = match_authority_strict(name_or_code, as_of=as_of)
     ent = _entity(registry(), m)
     fields = {
-        "query": m.query, "la_code": m.la_code, "dfe_code": m.dfe_code,
-        "la_name": m.la_name, "region": m.region, "london_region": m.london_region,
-        "la_type": m.la_type, "match": m.match,
+        "query": m.query,
+        "la_code": m.la_code,
+        "dfe_code": m.dfe_code,
+        "la_name": m.la_name,
+        "region": m.region,
+        "london_region": m.london_region,
+        "la_type": m.la_type,
+        "match": m.match,
         "valid_from": ent.valid_from.isoformat() if ent and ent.valid_from else "",
         "valid_to": ent.valid_to.isoformat() if ent and ent.valid_to else "",
         "note": m.note,

@@ -75,14 +75,23 @@ def _changes() -> tuple[BoundaryChange, ...]:
     out = []
     for row in frame.itertuples(index=False):
         if row.kind not in KINDS:
-            raise InputError(f"unknown kind {row.kind!r} (one of {', '.join(KINDS)})",
-                             file="lacompare/geography/data/changes.csv",
-                             column="kind")
-        out.append(BoundaryChange(
-            change_id=row.change_id, date=date.fromisoformat(row.date), kind=row.kind,
-            predecessors=tuple(c for c in row.predecessors.split(";") if c),
-            successors=tuple(c for c in row.successors.split(";") if c),
-            same_area=row.same_area == "yes", name=row.name, sources=row.sources))
+            raise InputError(
+                f"unknown kind {row.kind!r} (one of {', '.join(KINDS)})",
+                file="lacompare/geography/data/changes.csv",
+                column="kind",
+            )
+        out.append(
+            BoundaryChange(
+                change_id=row.change_id,
+                date=date.fromisoformat(row.date),
+                kind=row.kind,
+                predecessors=tuple(c for c in row.predecessors.split(";") if c),
+                successors=tuple(c for c in row.successors.split(";") if c),
+                same_area=row.same_area == "yes",
+                name=row.name,
+                sources=row.sources,
+            )
+        )
     return tuple(out)
 
 
@@ -123,6 +132,7 @@ def check_policy(policy: str) -> str:
     lacompare.errors.InputError: boundary policy must be keep, aggregate or flag, ...
     """
     if policy not in POLICIES:
-        raise InputError("boundary policy must be keep, aggregate or flag, not "
-                         f"{policy!r}")
+        raise InputError(
+            f"boundary policy must be keep, aggregate or flag, not {policy!r}"
+        )
     return policy

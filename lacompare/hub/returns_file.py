@@ -121,8 +121,9 @@ def write_return_template(
     return out.getvalue()
 
 
-def _cells(data: bytes, filename: str,
-           isolate: bool = True) -> tuple[list[list[Any]], str | None]:
+def _cells(
+    data: bytes, filename: str, isolate: bool = True
+) -> tuple[list[list[Any]], str | None]:
     name = filename.lower()
     if name.endswith(".csv"):
         if data.startswith(_XLSX_MAGIC):
@@ -136,8 +137,9 @@ def _cells(data: bytes, filename: str,
         if "\x00" in text:
             raise InputError("not a text file", file=filename)
         # The template's own quote before formula text is taken off again.
-        return [[restore_formula(c) for c in r]
-                for r in csv.reader(io.StringIO(text))], None
+        return [
+            [restore_formula(c) for c in r] for r in csv.reader(io.StringIO(text))
+        ], None
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise InputError("not an XLSX workbook", file=filename)
@@ -146,8 +148,9 @@ def _cells(data: bytes, filename: str,
         # Measured against the workbook limits before python-calamine sees it,
         # and opened and read in a child process: a workbook that makes the
         # reader abort ends the child, not the gunicorn worker and its requests.
-        _, [(sheet, rows)] = read_sheets(data, SHEET, filename=filename,
-                                         isolate=isolate, or_first=True)
+        _, [(sheet, rows)] = read_sheets(
+            data, SHEET, filename=filename, isolate=isolate, or_first=True
+        )
         return [list(r) for r in rows], sheet
     raise InputError("upload a .xlsx or .csv file (the hub's template)", file=filename)
 

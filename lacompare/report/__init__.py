@@ -8,12 +8,18 @@ from __future__ import annotations
 from lacompare._lazy import lazy_exports
 
 _EXPORTS = {
-    "write_demo_report": "_html", "format_value": "_html",
+    "write_demo_report": "_html",
+    "format_value": "_html",
     "write_xlsx": "_xlsx",
-    "Column": "tables", "Mismatch": "tables", "ReportTable": "tables",
-    "format_table": "tables", "reconcile": "tables", "table_html": "tables",
+    "Column": "tables",
+    "Mismatch": "tables",
+    "ReportTable": "tables",
+    "format_table": "tables",
+    "reconcile": "tables",
+    "table_html": "tables",
     "with_subtotals": "tables",
-    "write_report": "_reports", "build_report": "_reports",
+    "write_report": "_reports",
+    "build_report": "_reports",
 }
 
 __all__ = sorted(_EXPORTS)

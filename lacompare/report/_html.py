@@ -33,7 +33,9 @@ def format_value(value: Any, unit: str | None, stat: str = "value") -> str:
     if unit == "£":
         return f"£{number:,.0f}"
     if unit == "%":
-        return f"{number:,.0f}%" if stat in ("value", "min", "max") else f"{number:,.1f}%"
+        return (
+            f"{number:,.0f}%" if stat in ("value", "min", "max") else f"{number:,.1f}%"
+        )
     if unit == "FTE":
         return f"{number:,.2f}"
     if unit.startswith("flag"):
@@ -46,9 +48,12 @@ def format_value(value: Any, unit: str | None, stat: str = "value") -> str:
 def _env() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    return Environment(loader=PackageLoader("lacompare.report", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("lacompare.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def write_demo_report(
@@ -81,20 +86,36 @@ def write_demo_report(
     sections = []
     for measure, block in summary.groupby("measure", sort=False):
         unit = units.get(measure, "")
-        rows = [{"region": r["region"],
-                 "cells": [format_value(r[s], unit, s) if s != "n" else f"{r[s]:,}"
-                           for s in stats]}
-                for _, r in block.iterrows()]
-        sections.append({"measure": measure, "label": labels.get(measure, measure),
-                         "unit": unit, "rows": rows})
-    html = _env().get_template("demo.html.j2").render(
-        sections=sections,
-        stats=["N", "Mean", "Median", "SD", "Min", "Max"],
-        counts=counts.to_dict("records"),
-        count_columns=list(counts.columns[1:]),
-        load=load,
-        notes=notes,
-        generated=dt.date.today().isoformat(),
+        rows = [
+            {
+                "region": r["region"],
+                "cells": [
+                    format_value(r[s], unit, s) if s != "n" else f"{r[s]:,}"
+                    for s in stats
+                ],
+            }
+            for _, r in block.iterrows()
+        ]
+        sections.append(
+            {
+                "measure": measure,
+                "label": labels.get(measure, measure),
+                "unit": unit,
+                "rows": rows,
+            }
+        )
+    html = (
+        _env()
+        .get_template("demo.html.j2")
+        .render(
+            sections=sections,
+            stats=["N", "Mean", "Median", "SD", "Min", "Max"],
+            counts=counts.to_dict("records"),
+            count_columns=list(counts.columns[1:]),
+            load=load,
+            notes=notes,
+            generated=dt.date.today().isoformat(),
+        )
     )
     path = Path(path)
     path.write_text(html, encoding="utf-8")

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["write_pdf", "require_weasyprint", "html_to_pdf"]
 
-INSTALL_HINT = ("PDF output needs WeasyPrint: install the pdf extra "
-                "(pip install 'lacompare[pdf]')")
+INSTALL_HINT = (
+    "PDF output needs WeasyPrint: install the pdf extra (pip install 'lacompare[pdf]')"
+)
 
 
 class MissingDependency(LacompareError):
@@ -35,8 +36,9 @@ def require_weasyprint() -> Any:
     except ImportError:
         raise MissingDependency(INSTALL_HINT) from None
     except OSError as exc:  # the module is there but Pango is not
-        raise MissingDependency(f"WeasyPrint cannot load its system libraries "
-                                f"(Pango): {exc}") from None
+        raise MissingDependency(
+            f"WeasyPrint cannot load its system libraries (Pango): {exc}"
+        ) from None
     return weasyprint
 
 
@@ -51,6 +53,7 @@ def html_to_pdf(html: str, path: str | Path) -> Path:
     if fetcher_class is not None:  # WeasyPrint 68+
         fetcher = fetcher_class(allowed_protocols=["data"])
     else:  # older releases take a function
+
         def fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
             if not url.startswith("data:"):
                 raise ValueError(f"report tried to fetch {url}")

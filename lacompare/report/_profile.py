@@ -27,6 +27,7 @@ import pandas as pd
 
 from lacompare.catalogue import indicator_decimals
 from lacompare.errors import InputError
+from lacompare.report._profile_spend import add_spend_section, prepare_profile_spend
 from lacompare.report._reports import (
     Document,
     MeasureSpec,
@@ -40,14 +41,19 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
-from lacompare.report._profile_spend import add_spend_section, prepare_profile_spend
 from lacompare.report.tables import MISSING_SYMBOLS, Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store
 
-__all__ = ["ProfileData", "prepare_profiles", "build_profile", "profile_document",
-           "profile_sentences", "write_profiles"]
+__all__ = [
+    "ProfileData",
+    "prepare_profiles",
+    "build_profile",
+    "profile_document",
+    "profile_sentences",
+    "write_profiles",
+]
 
 _NEUTRAL_QUARTERS = ("highest", "second-highest", "second-lowest", "lowest")
 _POLAR_QUARTERS = ("best", "second-best", "second-worst", "worst")
@@ -82,8 +88,7 @@ class ProfileData:
     #: row's strings (quadratic over 153 profiles × hundreds of measures).
     latest_rows: dict[str, Any] = field(default_factory=dict, repr=False)
     key_rows: dict[str, Any] = field(default_factory=dict, repr=False)
-    trend_rows: dict[tuple[str, str], Any] = field(default_factory=dict,
-                                                   repr=False)
+    trend_rows: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     names: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -92,8 +97,13 @@ class ProfileData:
         self.latest_rows = _positions(self.latest, "la_code")
         self.key_rows = _positions(self.latest, "key")
         self.trend_rows = _positions(self.trends, ["key", "la_code"])
-        self.names = dict(zip(self.authorities["la_code"].astype(str),
-                              self.authorities["la_name"].astype(str), strict=True))
+        self.names = dict(
+            zip(
+                self.authorities["la_code"].astype(str),
+                self.authorities["la_name"].astype(str),
+                strict=True,
+            )
+        )
 
     def latest_of(self, la_code: str) -> pd.DataFrame:
         """``latest``'s rows for one authority (every headline measure)."""
@@ -149,7 +159,8 @@ def _default_specs(store: Store) -> list[str]:
            FROM measures m JOIN observations o USING (measure)
            WHERE coalesce(m.polarity, 'neutral') <> 'neutral'
              AND coalesce(m.unit, '') <> 'category' AND o.value IS NOT NULL
-           GROUP BY m.measure ORDER BY m.measure""")
+           GROUP BY m.measure ORDER BY m.measure"""
+    )
     out = []
     for r in rows.itertuples():
         bds = list(r.breakdowns)
@@ -198,10 +209,12 @@ def prepare_profiles(
 
     texts = split_specs(measures) if measures else _default_specs(store)
     if not texts:
-        raise InputError("no measure in the store has a polarity (higher-is-better "
-                         "or higher-is-worse) and a single breakdown to choose as a "
-                         "headline: name the measures (--measure "
-                         "measure[breakdown])")
+        raise InputError(
+            "no measure in the store has a polarity (higher-is-better "
+            "or higher-is-worse) and a single breakdown to choose as a "
+            "headline: name the measures (--measure "
+            "measure[breakdown])"
+        )
     labels = dict(labels or {})
     specs = [resolve_measure(store, t, labels.get(t)) for t in texts]
     keys = [s.key for s in specs]
@@ -214,8 +227,14 @@ def prepare_profiles(
     set_used = None
     for breakdown, group in groups.items():
         names = [s.measure for s in group]
-        result = compare(store, None, names, breakdown=breakdown,
-                         neighbour_set=neighbour_set, exclude=exclude)
+        result = compare(
+            store,
+            None,
+            names,
+            breakdown=breakdown,
+            neighbour_set=neighbour_set,
+            exclude=exclude,
+        )
         set_used = set_used or result.neighbour_set
         notes += [n for n in result.notes() if not n.startswith("neighbour set")]
         table = result.table.copy()
@@ -226,22 +245,52 @@ def prepare_profiles(
         periods = store.query(
             "SELECT DISTINCT measure, period FROM observations WHERE breakdown = ? "
             "AND measure IN (SELECT unnest(?)) AND value IS NOT NULL",
-            [breakdown, names])
+            [breakdown, names],
+        )
         for period in sorted(set(periods["period"]), key=_period_key):
             ms = sorted(set(periods.loc[periods["period"] == period, "measure"]))
-            part = compare(store, None, ms, period=period, breakdown=breakdown,
-                           neighbour_set=neighbour_set, exclude=exclude).table
+            part = compare(
+                store,
+                None,
+                ms,
+                period=period,
+                breakdown=breakdown,
+                neighbour_set=neighbour_set,
+                exclude=exclude,
+            ).table
             part = part[part["period"] == period]
-            part = part.assign(key=part["measure"].map(
-                {s.measure: s.key for s in group}))
-            trend_parts.append(part[["key", "la_code", "period", "value",
-                                     "neighbours_mean", "region_value",
-                                     "england_value"]])
+            part = part.assign(
+                key=part["measure"].map({s.measure: s.key for s in group})
+            )
+            trend_parts.append(
+                part[
+                    [
+                        "key",
+                        "la_code",
+                        "period",
+                        "value",
+                        "neighbours_mean",
+                        "region_value",
+                        "england_value",
+                    ]
+                ]
+            )
     latest = pd.concat(latest_parts, ignore_index=True)
-    trend = (pd.concat(trend_parts, ignore_index=True) if trend_parts else
-             pd.DataFrame(columns=["key", "la_code", "period", "value",
-                                   "neighbours_mean", "region_value",
-                                   "england_value"]))
+    trend = (
+        pd.concat(trend_parts, ignore_index=True)
+        if trend_parts
+        else pd.DataFrame(
+            columns=[
+                "key",
+                "la_code",
+                "period",
+                "value",
+                "neighbours_mean",
+                "region_value",
+                "england_value",
+            ]
+        )
+    )
     # One grouping by measure for the decimals and the sources, not a string
     # comparison over every row for each measure.
     latest_by_key = dict(tuple(latest.groupby("key", sort=False)))
@@ -250,14 +299,20 @@ def prepare_profiles(
     decimals = {}
     for s in specs:
         mine, history = latest_by_key.get(s.key, empty), trend_by_key.get(s.key)
-        vals = mine["value"] if history is None else pd.concat(
-            [mine["value"], history["value"]])
+        vals = (
+            mine["value"]
+            if history is None
+            else pd.concat([mine["value"], history["value"]])
+        )
         # The catalogue's decimals where it knows the measure (IDACI 3 dp).
         known = indicator_decimals(s.key, vals.dropna())
-        decimals[s.key] = (known if known is not None
-                           else measure_decimals(vals.dropna(), s.unit))
-    auth = store.query("SELECT la_code, dfe_code, la_name, region, valid_to "
-                       "FROM authorities ORDER BY la_code")
+        decimals[s.key] = (
+            known if known is not None else measure_decimals(vals.dropna(), s.unit)
+        )
+    auth = store.query(
+        "SELECT la_code, dfe_code, la_name, region, valid_to "
+        "FROM authorities ORDER BY la_code"
+    )
     with_values = set(latest.loc[latest["value"].notna(), "la_code"])
     auth["has_values"] = auth["la_code"].isin(with_values)
     neighbours: dict[str, list[str]] = {}
@@ -267,21 +322,27 @@ def prepare_profiles(
             """SELECT n.la_code, b.la_name AS neighbour_name, n.rank
                FROM neighbours n LEFT JOIN authorities b
                     ON b.la_code = n.neighbour_code
-               WHERE n.set_id = ? ORDER BY n.la_code, n.rank""", [set_used])
+               WHERE n.set_id = ? ORDER BY n.la_code, n.rank""",
+            [set_used],
+        )
         for code, rows in frame.groupby("la_code", sort=False):
             neighbours[str(code)] = rows["neighbour_name"].fillna("").tolist()
-        row = store.con.execute("SELECT label FROM neighbour_sets WHERE set_id = ?",
-                                [set_used]).fetchall()
+        row = store.con.execute(
+            "SELECT label FROM neighbour_sets WHERE set_id = ?", [set_used]
+        ).fetchall()
         label = row[0][0] if row and row[0][0] else set_used
     else:
-        notes.append("The store has no statistical neighbour set, so neighbours' "
-                      "figures are left out (load one: lacompare neighbours load).")
+        notes.append(
+            "The store has no statistical neighbour set, so neighbours' "
+            "figures are left out (load one: lacompare neighbours load)."
+        )
     tracker = SourceTracker(store)
     for s in specs:
         history = trend_by_key.get(s.key)
         periods_used = sorted(
             (set() if history is None else set(history["period"]))
-            | set(latest_by_key.get(s.key, empty)["period"].dropna()))
+            | set(latest_by_key.get(s.key, empty)["period"].dropna())
+        )
         tracker.use(s.measure, s.breakdown, periods_used or None)
     tracker.use_neighbours(set_used)
     spend, why_not = prepare_profile_spend(store) if with_spend else (None, None)
@@ -290,9 +351,19 @@ def prepare_profiles(
     if spend is not None:
         for v in spend.regression.variables.itertuples():
             tracker.use(v.measure, v.breakdown or "", [v.period])
-    return ProfileData(specs, latest, trend, decimals, auth, neighbours, set_used,
-                       label, tracker.frame(), list(dict.fromkeys(notes)),
-                       spend=spend)
+    return ProfileData(
+        specs,
+        latest,
+        trend,
+        decimals,
+        auth,
+        neighbours,
+        set_used,
+        label,
+        tracker.frame(),
+        list(dict.fromkeys(notes)),
+        spend=spend,
+    )
 
 
 # ------------------------------------------------------------------- sentences
@@ -347,8 +418,10 @@ def quarter_cell(band: str | None, polarity: str) -> str:
 
 def polarity_text(polarity: str) -> str:
     """'Higher is better', 'Higher is worse' or 'Neutral'."""
-    return {"higher-is-better": "Higher is better",
-            "higher-is-worse": "Higher is worse"}.get(polarity, "Neutral")
+    return {
+        "higher-is-better": "Higher is better",
+        "higher-is-worse": "Higher is worse",
+    }.get(polarity, "Neutral")
 
 
 def _missing_words(reason: Any) -> str:
@@ -358,9 +431,13 @@ def _missing_words(reason: Any) -> str:
     return "not in the store" if reason in (None, "no-value") else str(reason)
 
 
-def profile_sentences(row: Mapping[str, Any], name: str, spec: MeasureSpec,
-                      decimals: int, trend: pd.DataFrame | None = None
-                      ) -> list[str]:
+def profile_sentences(
+    row: Mapping[str, Any],
+    name: str,
+    spec: MeasureSpec,
+    decimals: int,
+    trend: pd.DataFrame | None = None,
+) -> list[str]:
     """Plain-English sentences about one authority on one measure.
 
     ``row`` is a row of :func:`~lacompare.analysis.compare`'s table; ``trend``
@@ -394,25 +471,33 @@ def profile_sentences(row: Mapping[str, Any], name: str, spec: MeasureSpec,
     value: Any = row.get("value")
     period = row.get("period") or "the latest period"
     if not _is_num(value):
-        return [f"{name} has no figure for {label} in {period} "
-                f"({_missing_words(row.get('missing_reason'))})."]
+        return [
+            f"{name} has no figure for {label} in {period} "
+            f"({_missing_words(row.get('missing_reason'))})."
+        ]
     out = []
     # A label that names its own year ("…, 2019") gets no second, different one.
     dated = re.search(r"\b(19|20)\d\d\b", spec.label) is not None
     head = f"{possessive(name)} {label} ({fmt(value)}" + (
-        ")" if dated else f" in {period})")
+        ")" if dated else f" in {period})"
+    )
     nb: Any = row.get("neighbours_mean")
     quarter = quarter_phrase(row.get("quartile"), polarity)
     rank: Any = row.get("rank")
     rank_of: Any = row.get("rank_of")
-    first = "best" if polarity in ("higher-is-better", "higher-is-worse") \
-        else "highest"
-    ranked = (f" (ranked {int(rank)} of {int(rank_of)}, where 1 is the {first})"
-              if _is_num(rank) and _is_num(rank_of) else "")
+    first = "best" if polarity in ("higher-is-better", "higher-is-worse") else "highest"
+    ranked = (
+        f" (ranked {int(rank)} of {int(rank_of)}, where 1 is the {first})"
+        if _is_num(rank) and _is_num(rank_of)
+        else ""
+    )
     if _is_num(nb):
         word = _compare_word(value, nb, decimals)
-        verb = "is the same as" if word == "the same" else \
-            f"is {word}{_judgement(word, polarity)} than"
+        verb = (
+            "is the same as"
+            if word == "the same"
+            else f"is {word}{_judgement(word, polarity)} than"
+        )
         text = f"{head} {verb} its statistical neighbours' average ({fmt(nb)})"
         if quarter:
             text += f" and in {quarter} of authorities{ranked}"
@@ -424,19 +509,25 @@ def profile_sentences(row: Mapping[str, Any], name: str, spec: MeasureSpec,
     parts = []
     rv, ev = row.get("region_value"), row.get("england_value")
     region = row.get("region")
-    for v, source, what in ((rv, row.get("region_source"), region),
-                            (ev, row.get("england_source"), "England")):
+    for v, source, what in (
+        (rv, row.get("region_source"), region),
+        (ev, row.get("england_source"), "England"),
+    ):
         if not _is_num(v) or not what:
             continue
         word = _compare_word(value, v, decimals)
         computed = isinstance(source, str) and source.startswith("computed")
-        area = (f"the average of authorities in {what}" if computed
-                else (f"the {what} figure" if what != "England" else "England"))
+        area = (
+            f"the average of authorities in {what}"
+            if computed
+            else (f"the {what} figure" if what != "England" else "England")
+        )
         if word == "the same":
             parts.append(f"the same as {area} ({fmt(v)})")
         else:
-            parts.append(f"{'above' if word == 'higher' else 'below'} {area} "
-                         f"({fmt(v)})")
+            parts.append(
+                f"{'above' if word == 'higher' else 'below'} {area} ({fmt(v)})"
+            )
     if parts:
         out.append(f"It is {join_words(parts)}.")
     flag, test = row.get("flag"), str(row.get("test") or "")
@@ -444,36 +535,51 @@ def profile_sentences(row: Mapping[str, Any], name: str, spec: MeasureSpec,
     if flag in ("above", "below"):
         direction = "higher" if flag == "above" else "lower"
         if test.startswith("funnel"):
-            out.append(f"It is significantly {direction} than England's rate for an "
-                       f"area of its size: outside the {level} funnel limits.")
+            out.append(
+                f"It is significantly {direction} than England's rate for an "
+                f"area of its size: outside the {level} funnel limits."
+            )
         else:
             z: Any = row.get("z")
             ztext = f"z = {float(z):.1f}; " if _is_num(z) else ""
-            out.append(f"It is significantly {direction} than the average of "
-                       f"authorities ({ztext}significant at the {level} level).")
+            out.append(
+                f"It is significantly {direction} than the average of "
+                f"authorities ({ztext}significant at the {level} level)."
+            )
     elif flag == "within":
         if test.startswith("funnel"):
-            out.append("It is within the 95% funnel limits around England's rate: "
-                       "not significantly different.")
+            out.append(
+                "It is within the 95% funnel limits around England's rate: "
+                "not significantly different."
+            )
         else:
-            out.append("The difference from the average of authorities is not "
-                       "statistically significant (|z| below 1.96).")
+            out.append(
+                "The difference from the average of authorities is not "
+                "statistically significant (|z| below 1.96)."
+            )
     if trend is not None and len(trend):
         t = trend.dropna(subset=["value"]).sort_values(
-            "period", key=lambda s: s.map(_period_key))
+            "period", key=lambda s: s.map(_period_key)
+        )
         if len(t) >= 2:
             a, b = t.iloc[0], t.iloc[-1]
             word = _compare_word(b["value"], a["value"], decimals)
-            move = ("stayed at " + fmt(b["value"]) if word == "the same" else
-                    f"{'rose' if word == 'higher' else 'fell'} from "
-                    f"{fmt(a['value'])} to {fmt(b['value'])}")
+            move = (
+                "stayed at " + fmt(b["value"])
+                if word == "the same"
+                else f"{'rose' if word == 'higher' else 'fell'} from "
+                f"{fmt(a['value'])} to {fmt(b['value'])}"
+            )
             text = f"Between {a['period']} and {b['period']} it {move}"
             ea, eb = a.get("england_value"), b.get("england_value")
             if _is_num(ea) and _is_num(eb):
                 ew = _compare_word(eb, ea, decimals)
-                emove = ("stayed at " + fmt(eb) if ew == "the same" else
-                         f"{'rose' if ew == 'higher' else 'fell'} from {fmt(ea)} "
-                         f"to {fmt(eb)}")
+                emove = (
+                    "stayed at " + fmt(eb)
+                    if ew == "the same"
+                    else f"{'rose' if ew == 'higher' else 'fell'} from {fmt(ea)} "
+                    f"to {fmt(eb)}"
+                )
                 text += f"; England {emove}"
             out.append(text + ".")
     return out
@@ -483,8 +589,11 @@ def profile_sentences(row: Mapping[str, Any], name: str, spec: MeasureSpec,
 
 
 def _d3(unit: str | None, decimals: int) -> str:
-    if unit and unit.lower().startswith("£") and unit.lower() not in (
-            "£000", "£ thousand", "£m"):
+    if (
+        unit
+        and unit.lower().startswith("£")
+        and unit.lower() not in ("£000", "£ thousand", "£m")
+    ):
         return f"$,.{decimals}f"
     return f",.{decimals}f"
 
@@ -500,15 +609,20 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
     name = data.name_of(la_code)
     mine = data.latest_of(la_code).set_index("key")
     if mine.empty or mine["value"].notna().sum() == 0:
-        raise InputError(f"{name} ({la_code}) has no value for any of the headline "
-                         "measures: " + ", ".join(s.key for s in data.specs))
+        raise InputError(
+            f"{name} ({la_code}) has no value for any of the headline "
+            "measures: " + ", ".join(s.key for s in data.specs)
+        )
     region = next((r for r in mine["region"] if isinstance(r, str)), "")
     nb_names = data.neighbours.get(la_code, [])
-    doc = Document("la-profile", f"{name}: how it compares",
-                   subtitle=f"{len(data.specs)} headline measures against "
-                   f"{'its statistical neighbours, ' if nb_names else ''}"
-                   f"{region or 'its region'} and England.",
-                   name=f"profile-{la_code}")
+    doc = Document(
+        "la-profile",
+        f"{name}: how it compares",
+        subtitle=f"{len(data.specs)} headline measures against "
+        f"{'its statistical neighbours, ' if nb_names else ''}"
+        f"{region or 'its region'} and England.",
+        name=f"profile-{la_code}",
+    )
     rows_html, rows_xlsx, flagged = [], [], []
     best: list[str] = []
     worst: list[str] = []
@@ -536,41 +650,70 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
                 (worst if polar else low).append(sentence_label(spec.label))
         sig = "–"
         if row.get("flag") in ("above", "below"):
-            sig = f"{'Higher' if row['flag'] == 'above' else 'Lower'} " \
-                  f"({row.get('flag_level')})"
+            sig = (
+                f"{'Higher' if row['flag'] == 'above' else 'Lower'} "
+                f"({row.get('flag_level')})"
+            )
             flagged.append((spec, row))
         elif row.get("flag") == "within":
             sig = "Not significant"
-        rank = (f"{int(row['rank'])} of {int(row['rank_of'])}"
-                if _is_num(row.get("rank")) and _is_num(row.get("rank_of")) else "–")
-        rows_html.append({
-            "measure": spec.label, "period": str(row.get("period") or "–"),
-            "value": fmt(v) if _is_num(v) else
-            MISSING_SYMBOLS.get(str(row.get("missing_reason")), ("–", ""))[0],
-            "nb": fmt(row.get("neighbours_mean")),
-            "region": fmt(row.get("region_value")),
-            "england": fmt(row.get("england_value")), "rank": rank,
-            "quarter": quarter_cell(band, spec.polarity),
-            "polarity": polarity_text(spec.polarity), "sig": sig})
-        rows_xlsx.append({
-            "measure": spec.label, "spec": spec.key, "period": row.get("period"),
-            "unit": spec.unit or "", "value": v,
-            "value__missing": None if _is_num(v) else (
-                row.get("missing_reason") if row.get("missing_reason")
-                in MISSING_SYMBOLS else "not-available"),
-            "neighbours_mean": row.get("neighbours_mean"),
-            "region_value": row.get("region_value"),
-            "england_value": row.get("england_value"),
-            "rank": row.get("rank"), "rank_of": row.get("rank_of"),
-            "quarter": quarter_cell(band, spec.polarity),
-            "polarity": polarity_text(spec.polarity), "significance": sig,
-            "test": row.get("test") or ""})
+        rank = (
+            f"{int(row['rank'])} of {int(row['rank_of'])}"
+            if _is_num(row.get("rank")) and _is_num(row.get("rank_of"))
+            else "–"
+        )
+        rows_html.append(
+            {
+                "measure": spec.label,
+                "period": str(row.get("period") or "–"),
+                "value": fmt(v)
+                if _is_num(v)
+                else MISSING_SYMBOLS.get(str(row.get("missing_reason")), ("–", ""))[0],
+                "nb": fmt(row.get("neighbours_mean")),
+                "region": fmt(row.get("region_value")),
+                "england": fmt(row.get("england_value")),
+                "rank": rank,
+                "quarter": quarter_cell(band, spec.polarity),
+                "polarity": polarity_text(spec.polarity),
+                "sig": sig,
+            }
+        )
+        rows_xlsx.append(
+            {
+                "measure": spec.label,
+                "spec": spec.key,
+                "period": row.get("period"),
+                "unit": spec.unit or "",
+                "value": v,
+                "value__missing": None
+                if _is_num(v)
+                else (
+                    row.get("missing_reason")
+                    if row.get("missing_reason") in MISSING_SYMBOLS
+                    else "not-available"
+                ),
+                "neighbours_mean": row.get("neighbours_mean"),
+                "region_value": row.get("region_value"),
+                "england_value": row.get("england_value"),
+                "rank": row.get("rank"),
+                "rank_of": row.get("rank_of"),
+                "quarter": quarter_cell(band, spec.polarity),
+                "polarity": polarity_text(spec.polarity),
+                "significance": sig,
+                "test": row.get("test") or "",
+            }
+        )
         sections.append((spec, row, dec, sentences, trend))
 
-    points = [f"{name} is compared on {len(sections)} measures with "
-              + (f"its {len(nb_names)} statistical neighbours "
-                 f"({data.neighbour_label}), " if nb_names else "")
-              + f"{region or 'its region'} and England."]
+    points = [
+        f"{name} is compared on {len(sections)} measures with "
+        + (
+            f"its {len(nb_names)} statistical neighbours ({data.neighbour_label}), "
+            if nb_names
+            else ""
+        )
+        + f"{region or 'its region'} and England."
+    ]
     if best or worst:
         part = []
         if best:
@@ -584,75 +727,113 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
             part.append(f"in the highest quarter for {join_words(high)}")
         if low:
             part.append(f"in the lowest quarter for {join_words(low)}")
-        points.append("On measures with no better or worse direction, it is "
-                      + "; and ".join(part) + ".")
+        points.append(
+            "On measures with no better or worse direction, it is "
+            + "; and ".join(part)
+            + "."
+        )
     if flagged:
-        points.append("Significantly different from other authorities: "
-                      + join_words([f"{sentence_label(s.label)} "
-                                    f"({'higher' if r['flag'] == 'above' else 'lower'})"
-                                    for s, r in flagged]) + ".")
+        points.append(
+            "Significantly different from other authorities: "
+            + join_words(
+                [
+                    f"{sentence_label(s.label)} "
+                    f"({'higher' if r['flag'] == 'above' else 'lower'})"
+                    for s, r in flagged
+                ]
+            )
+            + "."
+        )
     else:
-        points.append("No headline measure is significantly different from other "
-                      "authorities.")
+        points.append(
+            "No headline measure is significantly different from other authorities."
+        )
     doc.key_points = points
 
     summary = doc.section("Headline measures")
-    summary.p("Each measure's latest period. Rank 1 is the best value for a measure "
-              "where higher is better or worse, and the highest value for a "
-              "neutral one; quarters split the ranked authorities into four.")
+    summary.p(
+        "Each measure's latest period. Rank 1 is the best value for a measure "
+        "where higher is better or worse, and the highest value for a "
+        "neutral one; quarters split the ranked authorities into four."
+    )
     frame = pd.DataFrame(rows_html)
-    summary.table(ReportTable(
-        f"{name}: headline measures", frame,
-        [Column("measure", "Measure", role="label"),
-         Column("period", "Period", role="text"),
-         Column("value", name, role="text"),
-         Column("nb", "Neighbours' average", role="text"),
-         Column("region", region or "Region", role="text"),
-         Column("england", "England", role="text"),
-         Column("rank", "Rank", role="text"),
-         Column("quarter", "Quartile band", role="text"),
-         Column("polarity", "Polarity", role="text"),
-         Column("sig", "Significantly different", role="text")],
-        notes=["Neighbours' average: the mean of the statistical neighbours with a "
-               "value. Region and England are published figures where the store "
-               "has them, else the mean of authorities (see each measure).",
-               "– no figure."],
-        name="Headline measures"), xlsx=False)
+    summary.table(
+        ReportTable(
+            f"{name}: headline measures",
+            frame,
+            [
+                Column("measure", "Measure", role="label"),
+                Column("period", "Period", role="text"),
+                Column("value", name, role="text"),
+                Column("nb", "Neighbours' average", role="text"),
+                Column("region", region or "Region", role="text"),
+                Column("england", "England", role="text"),
+                Column("rank", "Rank", role="text"),
+                Column("quarter", "Quartile band", role="text"),
+                Column("polarity", "Polarity", role="text"),
+                Column("sig", "Significantly different", role="text"),
+            ],
+            notes=[
+                "Neighbours' average: the mean of the statistical neighbours with a "
+                "value. Region and England are published figures where the store "
+                "has them, else the mean of authorities (see each measure).",
+                "– no figure.",
+            ],
+            name="Headline measures",
+        ),
+        xlsx=False,
+    )
     xframe = pd.DataFrame(rows_xlsx)
     dmax = max([data.decimals.get(s.key, 0) for s in data.specs] or [0])
-    summary.table(ReportTable(
-        f"{name}: headline measures (values)", xframe,
-        [Column("measure", "Measure", role="label"),
-         Column("spec", "Measure id", role="text"),
-         Column("period", "Period", role="text"),
-         Column("unit", "Unit", role="text"),
-         Column("value", name, role="rate", decimals=dmax),
-         Column("neighbours_mean", "Neighbours' average", role="rate",
-                decimals=dmax),
-         Column("region_value", region or "Region", role="rate", decimals=dmax),
-         Column("england_value", "England", role="rate", decimals=dmax),
-         Column("rank", "Rank", role="rate", decimals=0),
-         Column("rank_of", "Of authorities", role="rate", decimals=0),
-         Column("quarter", "Quartile band", role="text"),
-         Column("polarity", "Polarity", role="text"),
-         Column("significance", "Significantly different", role="text"),
-         Column("test", "Test", role="text")],
-        name="Headline values"), html=False)
+    summary.table(
+        ReportTable(
+            f"{name}: headline measures (values)",
+            xframe,
+            [
+                Column("measure", "Measure", role="label"),
+                Column("spec", "Measure id", role="text"),
+                Column("period", "Period", role="text"),
+                Column("unit", "Unit", role="text"),
+                Column("value", name, role="rate", decimals=dmax),
+                Column(
+                    "neighbours_mean", "Neighbours' average", role="rate", decimals=dmax
+                ),
+                Column("region_value", region or "Region", role="rate", decimals=dmax),
+                Column("england_value", "England", role="rate", decimals=dmax),
+                Column("rank", "Rank", role="rate", decimals=0),
+                Column("rank_of", "Of authorities", role="rate", decimals=0),
+                Column("quarter", "Quartile band", role="text"),
+                Column("polarity", "Polarity", role="text"),
+                Column("significance", "Significantly different", role="text"),
+                Column("test", "Test", role="text"),
+            ],
+            name="Headline values",
+        ),
+        html=False,
+    )
 
     sig_sec = doc.section("Where it is significantly different")
     if flagged:
-        sig_sec.bullets([f"{s.label}: significantly "
-                     f"{'higher' if r['flag'] == 'above' else 'lower'} at the "
-                     f"{r.get('flag_level')} level ({r.get('test')})."
-                     for s, r in flagged])
+        sig_sec.bullets(
+            [
+                f"{s.label}: significantly "
+                f"{'higher' if r['flag'] == 'above' else 'lower'} at the "
+                f"{r.get('flag_level')} level ({r.get('test')})."
+                for s, r in flagged
+            ]
+        )
     else:
-        sig_sec.p(f"On none of the headline measures is {name} significantly different "
-              "from other authorities.")
-    sig_sec.note("Derived rates (a count over a population) are judged against funnel "
-             "limits around England's rate for an area of the authority's size; "
-             "other measures by their z-score among authorities (95%: |z| > 1.96; "
-             "99.8%: |z| > 3.09). Significance is not importance: a small "
-             "difference can be significant, a large one in a small authority not.")
+        sig_sec.p(
+            f"On none of the headline measures is {name} significantly different "
+            "from other authorities."
+        )
+    sig_sec.note(
+        "Derived rates (a count over a population) are judged against funnel "
+        "limits around England's rate for an area of the authority's size; "
+        "other measures by their z-score among authorities (95%: |z| > 1.96; "
+        "99.8%: |z| > 3.09). Significance is not importance: a small "
+        "difference can be significant, a large one in a small authority not."
+    )
 
     doc.section("Measure by measure")
     for spec, row, dec, sentences, trend in sections:
@@ -660,89 +841,133 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
         sec.p(" ".join(sentences))
         items = [(name, row.get("value"), "the authority")]
         if _is_num(row.get("neighbours_mean")):
-            items.append((f"Statistical neighbours (mean of "
-                          f"{int(row['neighbours_n'])})", row["neighbours_mean"],
-                          f"set {row.get('neighbour_set')}"))
-            items.append(("Statistical neighbours (median)",
-                          row.get("neighbours_median"),
-                          f"set {row.get('neighbour_set')}"))
+            items.append(
+                (
+                    f"Statistical neighbours (mean of {int(row['neighbours_n'])})",
+                    row["neighbours_mean"],
+                    f"set {row.get('neighbour_set')}",
+                )
+            )
+            items.append(
+                (
+                    "Statistical neighbours (median)",
+                    row.get("neighbours_median"),
+                    f"set {row.get('neighbour_set')}",
+                )
+            )
         if _is_num(row.get("region_value")):
-            items.append((str(row.get("region")), row["region_value"],
-                          str(row.get("region_source") or "")))
+            items.append(
+                (
+                    str(row.get("region")),
+                    row["region_value"],
+                    str(row.get("region_source") or ""),
+                )
+            )
         if _is_num(row.get("england_value")):
-            items.append(("England", row["england_value"],
-                          str(row.get("england_source") or "")))
+            items.append(
+                ("England", row["england_value"], str(row.get("england_source") or ""))
+            )
         tf = pd.DataFrame(items, columns=["who", "value", "source"])
         tf["value__missing"] = missing_where(tf["value"].isna(), "not-available")
-        sec.table(ReportTable(
-            f"{spec.label}, {row.get('period') or ''}: {name} and its comparators",
-            tf, [Column("who", "Area", role="label"),
-                 Column("value", "Value", unit=spec.unit, role="rate", decimals=dec),
-                 Column("source", "Where the figure comes from", role="text")],
-            name=spec.key[:31]))
+        sec.table(
+            ReportTable(
+                f"{spec.label}, {row.get('period') or ''}: {name} and its comparators",
+                tf,
+                [
+                    Column("who", "Area", role="label"),
+                    Column("value", "Value", unit=spec.unit, role="rate", decimals=dec),
+                    Column("source", "Where the figure comes from", role="text"),
+                ],
+                name=spec.key[:31],
+            )
+        )
         chart_rows = []
         if len(trend.dropna(subset=["value"])) >= 2:
-            for col, series in (("value", name),
-                                ("neighbours_mean", "Statistical neighbours (mean)"),
-                                ("region_value", str(row.get("region") or "Region")),
-                                ("england_value", "England")):
+            for col, series in (
+                ("value", name),
+                ("neighbours_mean", "Statistical neighbours (mean)"),
+                ("region_value", str(row.get("region") or "Region")),
+                ("england_value", "England"),
+            ):
                 part = trend[["period", col]].dropna()
-                chart_rows += [{"period": p, "series": series, "value": float(v)}
-                               for p, v in zip(part["period"], part[col],
-                                               strict=True)]
+                chart_rows += [
+                    {"period": p, "series": series, "value": float(v)}
+                    for p, v in zip(part["period"], part[col], strict=True)
+                ]
             cf = pd.DataFrame(chart_rows)
             order = list(dict.fromkeys(cf["series"]))
-            sec.figure(trend_chart(cf, measure=spec.label + _unit_suffix(spec.unit),
-                                   focus=name, order=order,
-                                   number_format=_d3(spec.unit, dec)),
-                       caption=f"{name} against its comparators over time.",
-                       name=f"Trend {spec.key}"[:31])
+            sec.figure(
+                trend_chart(
+                    cf,
+                    measure=spec.label + _unit_suffix(spec.unit),
+                    focus=name,
+                    order=order,
+                    number_format=_d3(spec.unit, dec),
+                ),
+                caption=f"{name} against its comparators over time.",
+                name=f"Trend {spec.key}"[:31],
+            )
         elif _is_num(row.get("value")):
             every = data.latest_for(spec.key)
             every = every[every["value"].notna()]
             every = every[every["rank"].notna()]
             shown = every[["la_name", "value"]]
-            sec.figure(ranked_bar_chart(
-                shown, measure=spec.label + _unit_suffix(spec.unit), authority=name,
-                neighbours=[n for n in nb_names if n in set(shown["la_name"])],
-                period=str(row.get("period") or ""),
-                highest_first=spec.polarity != "higher-is-worse",
-                number_format=_d3(spec.unit, dec)),
+            sec.figure(
+                ranked_bar_chart(
+                    shown,
+                    measure=spec.label + _unit_suffix(spec.unit),
+                    authority=name,
+                    neighbours=[n for n in nb_names if n in set(shown["la_name"])],
+                    period=str(row.get("period") or ""),
+                    highest_first=spec.polarity != "higher-is-worse",
+                    number_format=_d3(spec.unit, dec),
+                ),
                 caption=f"{name} (orange) and its statistical neighbours (dark "
-                        "blue) among all authorities; one period only, so no trend.",
-                name=f"Rank {spec.key}"[:31])
+                "blue) among all authorities; one period only, so no trend.",
+                name=f"Rank {spec.key}"[:31],
+            )
 
     if data.spend is not None:
         add_spend_section(doc, data.spend, la_code, name)
     if nb_names:
         nb = doc.section("Statistical neighbours")
-        nb.p(f"{possessive(name)} statistical neighbours ({data.neighbour_label}), "
-             f"nearest first: {join_words(nb_names)}.")
+        nb.p(
+            f"{possessive(name)} statistical neighbours ({data.neighbour_label}), "
+            f"nearest first: {join_words(nb_names)}."
+        )
     doc.reading_notes = [
         "Quartile bands: authorities ranked on the measure and split into four. "
         "For a measure where higher is better or worse, band A is the best "
         "quarter; for a neutral measure the quarters are only highest to lowest, "
         "with no judgement.",
         "Neighbours' average: the mean of the statistical neighbours with a value.",
-        *data.notes]
+        *data.notes,
+    ]
     doc.sources = data.sources
     return doc
 
 
-def build_profile(store: Store, *, authority: str | None = None,
-                  measures: Sequence[str] | str | None = None,
-                  neighbour_set: str | None = None,
-                  exclude: Sequence[str] | str | None = None,
-                  labels: Mapping[str, str] | None = None,
-                  data: ProfileData | None = None, **unknown: Any) -> Document:
+def build_profile(
+    store: Store,
+    *,
+    authority: str | None = None,
+    measures: Sequence[str] | str | None = None,
+    neighbour_set: str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    labels: Mapping[str, str] | None = None,
+    data: ProfileData | None = None,
+    **unknown: Any,
+) -> Document:
     """The la-profile report for one authority (name, ONS or DfE code)."""
     if unknown:
-        raise InputError("the la-profile report has no option "
-                         + ", ".join(sorted(unknown)))
+        raise InputError(
+            "the la-profile report has no option " + ", ".join(sorted(unknown))
+        )
     if not authority:
         raise InputError("la-profile needs an authority (--authority NAME)")
-    data = data or prepare_profiles(store, measures, neighbour_set=neighbour_set,
-                                    exclude=exclude, labels=labels)
+    data = data or prepare_profiles(
+        store, measures, neighbour_set=neighbour_set, exclude=exclude, labels=labels
+    )
     return profile_document(data, data.resolve(authority))
 
 
@@ -767,11 +992,17 @@ def _write_one(la_code: str) -> tuple[str, str]:
     return la_code, str(path)
 
 
-def write_profiles(store: Store | None, out_dir: str | Path,
-                   authorities: Sequence[str] | None = None, fmt: str = "html", *,
-                   jobs: int = 1, data: ProfileData | None = None,
-                   progress: Callable[[int, int], None] | None = None,
-                   **options: Any) -> list[Path]:
+def write_profiles(
+    store: Store | None,
+    out_dir: str | Path,
+    authorities: Sequence[str] | None = None,
+    fmt: str = "html",
+    *,
+    jobs: int = 1,
+    data: ProfileData | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> list[Path]:
     """Write a profile for each authority (default: every one with values).
 
     The comparisons are computed once for all authorities; charts and files
@@ -803,9 +1034,14 @@ def write_profiles(store: Store | None, out_dir: str | Path,
             raise InputError("write_profiles needs a store or prepared data")
         data = prepare_profiles(store, **options)
     if authorities is None:
-        codes = sorted(set(data.latest.loc[data.latest["value"].notna()
-                                           & data.latest["rank"].notna(),
-                                           "la_code"]))
+        codes = sorted(
+            set(
+                data.latest.loc[
+                    data.latest["value"].notna() & data.latest["rank"].notna(),
+                    "la_code",
+                ]
+            )
+        )
     else:
         codes = [data.resolve(a) for a in authorities]
     done: dict[str, str] = {}
@@ -819,9 +1055,12 @@ def write_profiles(store: Store | None, out_dir: str | Path,
 
         # Spawned, not forked: a fork copies DuckDB's and the web app's threads
         # mid-lock, and the child can wait on a lock no thread will release.
-        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                   initargs=(data, str(out), fmt),
-                                   mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            jobs,
+            initializer=_init_worker,
+            initargs=(data, str(out), fmt),
+            mp_context=multiprocessing.get_context("spawn"),
+        )
         # Small chunks: the bar moves, and one slow profile holds up no more.
         results = pool.map(_write_one, codes, chunksize=2)
     try:

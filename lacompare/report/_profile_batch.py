@@ -28,8 +28,14 @@ if TYPE_CHECKING:
     from lacompare.report._profile import ProfileData
     from lacompare.store import Store
 
-__all__ = ["ProfileBatch", "batch_names", "is_batch", "select_authorities",
-           "write_profile_batch", "write_profile_index"]
+__all__ = [
+    "ProfileBatch",
+    "batch_names",
+    "is_batch",
+    "select_authorities",
+    "write_profile_batch",
+    "write_profile_index",
+]
 
 #: The folder a batch writes to when ``--out`` is not given.
 DEFAULT_FOLDER = Path("la-profiles")
@@ -83,7 +89,7 @@ def _resolve_list(data: ProfileData, pieces: Sequence[str]) -> list[str]:
     i = 0
     while i < len(pieces):
         for n in range(min(_MOST_PIECES, len(pieces) - i), 0, -1):
-            text = ", ".join(pieces[i:i + n])
+            text = ", ".join(pieces[i : i + n])
             try:
                 codes.append(data.resolve(text))
             except InputError:
@@ -100,8 +106,9 @@ def _current(data: ProfileData) -> Any:
     return auth[auth["valid_to"].isna()] if "valid_to" in auth else auth
 
 
-def select_authorities(data: ProfileData, authority: str | None,
-                       region: str | None = None) -> tuple[list[str], list[str]]:
+def select_authorities(
+    data: ProfileData, authority: str | None, region: str | None = None
+) -> tuple[list[str], list[str]]:
     """The authorities a batch writes, and those it leaves out (no figures).
 
     Parameters
@@ -128,26 +135,30 @@ def select_authorities(data: ProfileData, authority: str | None,
         region that does not exist (listing those that do).
     """
     current = _current(data)
-    ranked = set(data.latest.loc[data.latest["value"].notna()
-                                 & data.latest["rank"].notna(), "la_code"])
+    ranked = set(
+        data.latest.loc[
+            data.latest["value"].notna() & data.latest["rank"].notna(), "la_code"
+        ]
+    )
     names = batch_names(authority)
     if names and names != ["all"]:
         codes = _resolve_list(data, names)
         empty = [c for c in codes if c not in ranked]
         if empty:
             raise InputError(
-                "no figure for any headline measure: " + ", ".join(
-                    f"{data.name_of(c)} ({c})" for c in empty)
-                + "; leave it out or choose other measures (--measure)")
+                "no figure for any headline measure: "
+                + ", ".join(f"{data.name_of(c)} ({c})" for c in empty)
+                + "; leave it out or choose other measures (--measure)"
+            )
     else:
         codes = current["la_code"].astype(str).tolist()
     if region:
         regions = sorted({str(r) for r in current["region"].dropna()})
-        wanted = next((r for r in regions if r.lower() == region.strip().lower()),
-                      None)
+        wanted = next((r for r in regions if r.lower() == region.strip().lower()), None)
         if wanted is None:
-            raise InputError(f"no region {region!r}; choose one of "
-                             + ", ".join(regions))
+            raise InputError(
+                f"no region {region!r}; choose one of " + ", ".join(regions)
+            )
         inside = set(current.loc[current["region"] == wanted, "la_code"])
         codes = [c for c in codes if c in inside]
         if not codes:
@@ -169,12 +180,16 @@ def _headline_cells(data: ProfileData, la_code: str) -> list[str]:
     for spec in data.specs:
         value = mine["value"].get(spec.key) if spec.key in mine.index else None
         if value is None or value != value:
-            reason = mine["missing_reason"].get(spec.key) \
-                if "missing_reason" in mine and spec.key in mine.index else None
+            reason = (
+                mine["missing_reason"].get(spec.key)
+                if "missing_reason" in mine and spec.key in mine.index
+                else None
+            )
             cells.append(MISSING_SYMBOLS.get(str(reason), ("–", ""))[0])
         else:
-            cells.append(format_measure_value(value, spec.unit,
-                                              data.decimals.get(spec.key, 0)))
+            cells.append(
+                format_measure_value(value, spec.unit, data.decimals.get(spec.key, 0))
+            )
     return cells
 
 
@@ -236,9 +251,14 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def write_profile_index(data: ProfileData, written: Sequence[Path] | dict[str, Path],
-                        out_dir: str | Path, *, skipped: Sequence[str] = (),
-                        fmt: str = "html") -> Path:
+def write_profile_index(
+    data: ProfileData,
+    written: Sequence[Path] | dict[str, Path],
+    out_dir: str | Path,
+    *,
+    skipped: Sequence[str] = (),
+    fmt: str = "html",
+) -> Path:
     """Write ``index.html`` in ``out_dir``: each authority with a link to its
     profile, its region and its headline figures (latest period).
 
@@ -268,7 +288,8 @@ def write_profile_index(data: ProfileData, written: Sequence[Path] | dict[str, P
     heads = "".join(
         f'<th scope="col" class="num">{html.escape(s.label)}'
         f"<span>{html.escape(_periods(data, s.key))}</span></th>"
-        for s in data.specs)
+        for s in data.specs
+    )
     rows = []
     for code in sorted(written, key=data.name_of):
         path = Path(written[code])
@@ -277,45 +298,71 @@ def write_profile_index(data: ProfileData, written: Sequence[Path] | dict[str, P
         except ValueError:
             href = path.resolve().as_uri()
         region = auth["region"].get(code) if code in auth.index else None
-        cells = "".join(f'<td class="num">{html.escape(c)}</td>'
-                        for c in _headline_cells(data, code))
-        rows.append(f'<tr><th scope="row"><a href="{html.escape(href)}">'
-                    f"{html.escape(data.name_of(code))}</a></th>"
-                    f"<td>{html.escape(str(region or ''))}</td>{cells}</tr>")
+        cells = "".join(
+            f'<td class="num">{html.escape(c)}</td>'
+            for c in _headline_cells(data, code)
+        )
+        rows.append(
+            f'<tr><th scope="row"><a href="{html.escape(href)}">'
+            f"{html.escape(data.name_of(code))}</a></th>"
+            f"<td>{html.escape(str(region or ''))}</td>{cells}</tr>"
+        )
     from lacompare.report.tables import MISSING_SYMBOLS
 
     # Say what each symbol in the table means (only those that appear).
     shown = {c for r in rows for c in MISSING_SYMBOLS.values() if f">{c[0]}<" in r}
-    legend = "; ".join(f"{html.escape(sym)} {html.escape(meaning)}"
-                       for sym, meaning in sorted(shown))
-    notes = ['<p class="note">Each figure is the authority\'s value at the '
-             "measure's latest period (shown under its name); – no figure"
-             + (f"; {legend}" if legend else "") + ". Rank, quartile band, "
-             "neighbours, region and England are in each profile.</p>"]
+    legend = "; ".join(
+        f"{html.escape(sym)} {html.escape(meaning)}" for sym, meaning in sorted(shown)
+    )
+    notes = [
+        '<p class="note">Each figure is the authority\'s value at the '
+        "measure's latest period (shown under its name); – no figure"
+        + (f"; {legend}" if legend else "")
+        + ". Rank, quartile band, "
+        "neighbours, region and England are in each profile.</p>"
+    ]
     if skipped:
-        notes.append('<p class="note">No profile (no figure for any headline '
-                     "measure): " + html.escape(", ".join(skipped)) + ".</p>")
-    meta = (f"{len(written)} profiles ({fmt.upper()}) on {len(data.specs)} headline "
-            "measures" + (f"; statistical neighbours: {data.neighbour_label}"
-                          if data.neighbour_label else "") + ".")
+        notes.append(
+            '<p class="note">No profile (no figure for any headline '
+            "measure): " + html.escape(", ".join(skipped)) + ".</p>"
+        )
+    meta = (
+        f"{len(written)} profiles ({fmt.upper()}) on {len(data.specs)} headline "
+        "measures"
+        + (
+            f"; statistical neighbours: {data.neighbour_label}"
+            if data.neighbour_label
+            else ""
+        )
+        + "."
+    )
     page = _PAGE.format(
-        title="Authority profiles", meta=html.escape(meta),
-        caption="Authorities and their headline figures", heads=heads,
-        rows="\n".join(rows), notes="\n".join(notes))
+        title="Authority profiles",
+        meta=html.escape(meta),
+        caption="Authorities and their headline figures",
+        heads=heads,
+        rows="\n".join(rows),
+        notes="\n".join(notes),
+    )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def write_profile_batch(store: Store | None, out_dir: str | Path, *,
-                        authority: str | None = "all", region: str | None = None,
-                        fmt: str = "html", jobs: int = 1,
-                        measures: Sequence[str] | str | None = None,
-                        neighbour_set: str | None = None,
-                        exclude: Sequence[str] | str | None = None,
-                        data: ProfileData | None = None,
-                        progress: Callable[[int, int], None] | None = None,
-                        ) -> ProfileBatch:
+def write_profile_batch(
+    store: Store | None,
+    out_dir: str | Path,
+    *,
+    authority: str | None = "all",
+    region: str | None = None,
+    fmt: str = "html",
+    jobs: int = 1,
+    measures: Sequence[str] | str | None = None,
+    neighbour_set: str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    data: ProfileData | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ProfileBatch:
     """Profiles of several authorities in one folder, with an index page.
 
     The comparisons are made once for every authority; the files are written in
@@ -363,8 +410,10 @@ def write_profile_batch(store: Store | None, out_dir: str | Path, *,
 
     out = Path(out_dir)
     if out.suffix.lower() in (".html", ".pdf", ".xlsx"):
-        raise InputError(f"--out {out} names a file: profiles of several "
-                         "authorities go in a folder (e.g. --out la-profiles)")
+        raise InputError(
+            f"--out {out} names a file: profiles of several "
+            "authorities go in a folder (e.g. --out la-profiles)"
+        )
     if fmt == "pdf":
         from lacompare.report._pdf import require_weasyprint
 
@@ -372,19 +421,29 @@ def write_profile_batch(store: Store | None, out_dir: str | Path, *,
     if data is None:
         if store is None:
             raise InputError("write_profile_batch needs a store or prepared data")
-        data = prepare_profiles(store, measures, neighbour_set=neighbour_set,
-                                exclude=exclude)
+        data = prepare_profiles(
+            store, measures, neighbour_set=neighbour_set, exclude=exclude
+        )
     codes, skipped = select_authorities(data, authority, region)
-    paths = write_profiles(None, out, codes, fmt, jobs=max(1, jobs), data=data,
-                           progress=progress)
-    index = write_profile_index(data, dict(zip(codes, paths, strict=True)), out,
-                                skipped=skipped, fmt=fmt)
+    paths = write_profiles(
+        None, out, codes, fmt, jobs=max(1, jobs), data=data, progress=progress
+    )
+    index = write_profile_index(
+        data, dict(zip(codes, paths, strict=True)), out, skipped=skipped, fmt=fmt
+    )
     return ProfileBatch(paths, index, skipped)
 
 
-def run_batch(console: Any, db: str | Path | None, out: str | Path | None,
-              fmt: str, options: dict[str, Any], *, region: str | None = None,
-              jobs: int = 1) -> ProfileBatch:
+def run_batch(
+    console: Any,
+    db: str | Path | None,
+    out: str | Path | None,
+    fmt: str,
+    options: dict[str, Any],
+    *,
+    region: str | None = None,
+    jobs: int = 1,
+) -> ProfileBatch:
     """``lacompare report la-profile`` for several authorities: compare once
     with the store open, close it, write the files with a progress bar, and
     print what was written.
@@ -401,16 +460,26 @@ def run_batch(console: Any, db: str | Path | None, out: str | Path | None,
 
     folder = Path(out) if out is not None else DEFAULT_FOLDER
     if folder.suffix.lower() in (".html", ".pdf", ".xlsx"):
-        raise InputError(f"--out {folder} names a file: profiles of several "
-                         "authorities go in a folder (e.g. --out la-profiles)")
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), console=console, transient=True) as bar:
+        raise InputError(
+            f"--out {folder} names a file: profiles of several "
+            "authorities go in a folder (e.g. --out la-profiles)"
+        )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("Comparing every authority", total=None)
         with ExitStack() as stack:
             store, _ = open_report_store(stack, "la-profile", db)
-            data = prepare_profiles(store, options.get("measures"),
-                                    neighbour_set=options.get("neighbour_set"),
-                                    exclude=options.get("exclude"))
+            data = prepare_profiles(
+                store,
+                options.get("measures"),
+                neighbour_set=options.get("neighbour_set"),
+                exclude=options.get("exclude"),
+            )
         # Checked before any file is written: a bad name costs no work.
         select_authorities(data, options.get("authority"), region)
         bar.update(task, description="Writing profiles")
@@ -418,18 +487,32 @@ def run_batch(console: Any, db: str | Path | None, out: str | Path | None,
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        batch = write_profile_batch(None, folder, authority=options.get("authority"),
-                                    region=region, fmt=fmt, jobs=jobs, data=data,
-                                    progress=step)
+        batch = write_profile_batch(
+            None,
+            folder,
+            authority=options.get("authority"),
+            region=region,
+            fmt=fmt,
+            jobs=jobs,
+            data=data,
+            progress=step,
+        )
     size = sum(p.stat().st_size for p in batch.paths)
-    console.print(f"wrote {len(batch.paths)} profiles ({fmt.upper()}, "
-                  f"{size / 1024 ** 2:,.1f} MB) in {folder}", markup=False,
-                  soft_wrap=True)
+    console.print(
+        f"wrote {len(batch.paths)} profiles ({fmt.upper()}, "
+        f"{size / 1024**2:,.1f} MB) in {folder}",
+        markup=False,
+        soft_wrap=True,
+    )
     console.print(f"index: {batch.index}", markup=False, soft_wrap=True)
     if batch.skipped:
         # The index lists them all; a terminal gets the first few.
         more = len(batch.skipped) - 10
-        console.print("no figures, so no profile: " + ", ".join(batch.skipped[:10])
-                      + (f" and {more} more (listed in the index)" if more > 0 else ""),
-                      markup=False, soft_wrap=True)
+        console.print(
+            "no figures, so no profile: "
+            + ", ".join(batch.skipped[:10])
+            + (f" and {more} more (listed in the index)" if more > 0 else ""),
+            markup=False,
+            soft_wrap=True,
+        )
     return batch

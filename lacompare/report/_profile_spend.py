@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 #: Spend measures a profile explains, most preferred first: CSC spend per child
 #: (DfE's children's social care dashboard, 2024-25).
 PROFILE_SPEND_TARGETS = ("csc_expenditure_per_child",)
+
+
 def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
     """The expected-spend model for the profiles, or why there is none.
 
@@ -35,8 +37,9 @@ def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
     present = set(store.query("SELECT DISTINCT measure FROM observations")["measure"])
     target = next((t for t in PROFILE_SPEND_TARGETS if t in present), None)
     if target is None:
-        return None, ("no spend per child in the store ("
-                      + ", ".join(PROFILE_SPEND_TARGETS) + ")")
+        return None, (
+            "no spend per child in the store (" + ", ".join(PROFILE_SPEND_TARGETS) + ")"
+        )
     try:
         return model_spend(store, target), None
     except LacompareError as exc:
@@ -66,22 +69,34 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
     parts = row[columns]
     sec = doc.section("Expected spend: the factors behind it")
     sentence = describe_contributions(
-        name, parts.rename(index={c: "contribution_" + names[c].lower()
-                                  for c in columns}), "£")
-    sec.p(f"{sentence} Predicted spend per child £{row['predicted']:,.0f} against "
-          f"£{row['actual']:,.0f} spent; the average prediction is "
-          f"£{pred['predicted'].mean():,.0f} ({model.n} authorities).")
-    frame = pd.DataFrame({"factor": [names[c] for c in columns],
-                          "contribution": parts.to_numpy(dtype=float)})
-    sec.figure(contribution_chart(frame, authority=name,
-                                  measure="spend per child (£)",
-                                  number_format="$,.0f"),
-               caption="Each factor's part of the difference between this "
-                       "authority's expected spend and the average (Shapley values "
-                       "of the expected-spend model; see the spend report).",
-               name="Expected spend")
-    sec.note("An association across authorities, not a cause: the factors do not "
-             "set what an authority should spend. The claimant count divides every "
-             "year by the mid-2023 population; GDHI is in current prices; recorded "
-             "crime is for one year.")
+        name,
+        parts.rename(index={c: "contribution_" + names[c].lower() for c in columns}),
+        "£",
+    )
+    sec.p(
+        f"{sentence} Predicted spend per child £{row['predicted']:,.0f} against "
+        f"£{row['actual']:,.0f} spent; the average prediction is "
+        f"£{pred['predicted'].mean():,.0f} ({model.n} authorities)."
+    )
+    frame = pd.DataFrame(
+        {
+            "factor": [names[c] for c in columns],
+            "contribution": parts.to_numpy(dtype=float),
+        }
+    )
+    sec.figure(
+        contribution_chart(
+            frame, authority=name, measure="spend per child (£)", number_format="$,.0f"
+        ),
+        caption="Each factor's part of the difference between this "
+        "authority's expected spend and the average (Shapley values "
+        "of the expected-spend model; see the spend report).",
+        name="Expected spend",
+    )
+    sec.note(
+        "An association across authorities, not a cause: the factors do not "
+        "set what an authority should spend. The claimant count divides every "
+        "year by the mid-2023 population; GDHI is in current prices; recorded "
+        "crime is for one year."
+    )
     return True

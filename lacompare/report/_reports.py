@@ -178,14 +178,14 @@ class Section:
             self.blocks.append(Block("list", items=items))
         return self
 
-    def table(self, table: ReportTable, *, html: bool = True,
-              xlsx: bool = True) -> Section:
+    def table(
+        self, table: ReportTable, *, html: bool = True, xlsx: bool = True
+    ) -> Section:
         """Add a table."""
         self.blocks.append(Block("table", table=table, html=html, xlsx=xlsx))
         return self
 
-    def figure(self, chart: Any, caption: str = "", name: str | None = None
-               ) -> Section:
+    def figure(self, chart: Any, caption: str = "", name: str | None = None) -> Section:
         """Add a chart (an Altair chart with a description)."""
         self.blocks.append(Block("figure", figure=Figure(chart, caption, name)))
         return self
@@ -213,14 +213,23 @@ class Document:
 
     def tables(self, fmt: str = "html") -> list[ReportTable]:
         """The document's tables for a format, in order."""
-        return [b.table for s in self.sections for b in s.blocks
-                if b.kind == "table" and b.table is not None
-                and (b.html if fmt != "xlsx" else b.xlsx)]
+        return [
+            b.table
+            for s in self.sections
+            for b in s.blocks
+            if b.kind == "table"
+            and b.table is not None
+            and (b.html if fmt != "xlsx" else b.xlsx)
+        ]
 
     def figures(self) -> list[Figure]:
         """The document's charts, in order."""
-        return [b.figure for s in self.sections for b in s.blocks
-                if b.kind == "figure" and b.figure is not None]
+        return [
+            b.figure
+            for s in self.sections
+            for b in s.blocks
+            if b.kind == "figure" and b.figure is not None
+        ]
 
 
 # ------------------------------------------------------------ numbers in words
@@ -244,8 +253,9 @@ def measure_decimals(values: Iterable[Any], unit: str | None = None) -> int:
     arr = [float(v) for v in values if v is not None and _finite(v)]
     if not arr:
         return 0
-    held = next((d for d in range(3)
-                 if all(abs(round(v, d) - v) < 1e-9 for v in arr)), 2)
+    held = next(
+        (d for d in range(3) if all(abs(round(v, d) - v) < 1e-9 for v in arr)), 2
+    )
     spread = (max(arr) - min(arr)) or abs(max(arr)) or 1.0
     by_spread = int(min(2, max(0, 2 - math.floor(math.log10(spread)))))
     return min(held, by_spread)
@@ -284,8 +294,11 @@ def format_measure_value(value: Any, unit: str | None, decimals: int = 0) -> str
             number *= 1_000_000
         if low not in ("£", "£ per head") and abs(number) >= 1_000_000:
             text = format_number(number / 1_000_000, None, 1)
-            return f"£{text.lstrip('-')} million" if number >= 0 else \
-                f"-£{text.lstrip('-')} million"
+            return (
+                f"£{text.lstrip('-')} million"
+                if number >= 0
+                else f"-£{text.lstrip('-')} million"
+            )
         text = format_number(abs(number), None, decimals)
         return f"£{text}" if number >= 0 else f"-£{text}"
     if low == "proportion":
@@ -361,8 +374,10 @@ def format_p(p: float) -> str:
 
 # --------------------------------------------------------------- measure specs
 
-_SPEC = re.compile(r"^\s*(?P<measure>[^\[\]=@]+?)\s*(?:\[(?P<breakdown>[^\]]*)\])?"
-                   r"\s*(?:=\s*(?P<label>.+?))?\s*$")
+_SPEC = re.compile(
+    r"^\s*(?P<measure>[^\[\]=@]+?)\s*(?:\[(?P<breakdown>[^\]]*)\])?"
+    r"\s*(?:=\s*(?P<label>.+?))?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -393,8 +408,10 @@ def parse_measure_spec(text: str) -> tuple[str, str | None, str | None]:
     """
     m = _SPEC.match(text or "")
     if not m:
-        raise InputError(f"cannot read measure {text!r}: write measure, "
-                         "measure[breakdown] or measure[breakdown]=Label")
+        raise InputError(
+            f"cannot read measure {text!r}: write measure, "
+            "measure[breakdown] or measure[breakdown]=Label"
+        )
     return m["measure"], m["breakdown"], m["label"]
 
 
@@ -444,16 +461,25 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
     from lacompare.derive._store import breakdowns_of, resolve_breakdown
 
     measure, bd_text, own_label = parse_measure_spec(text)
-    meta = store.query("SELECT label, unit, coalesce(polarity, 'neutral') AS "
-                       "polarity FROM measures WHERE measure = ?", [measure])
+    meta = store.query(
+        "SELECT label, unit, coalesce(polarity, 'neutral') AS "
+        "polarity FROM measures WHERE measure = ?",
+        [measure],
+    )
     available = breakdowns_of(store, measure)
     if not available:
         from lacompare.catalogue import unknown_measure_hint
 
-        known = [r[0] for r in store.con.execute(
-            "SELECT DISTINCT measure FROM observations").fetchall()]
-        raise InputError(f"measure {measure!r} has no values in the store"
-                         + unknown_measure_hint(measure, known))
+        known = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT DISTINCT measure FROM observations"
+            ).fetchall()
+        ]
+        raise InputError(
+            f"measure {measure!r} has no values in the store"
+            + unknown_measure_hint(measure, known)
+        )
     if bd_text is None:
         if "" in available:
             breakdown = ""
@@ -461,19 +487,25 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
             breakdown = available[0]
         else:
             shown = "; ".join(available[:6])
-            raise InputError(f"measure {measure!r} has several breakdowns and no "
-                             f"total; name one as {measure}[text], from: {shown}")
+            raise InputError(
+                f"measure {measure!r} has several breakdowns and no "
+                f"total; name one as {measure}[text], from: {shown}"
+            )
     else:
         breakdown = resolve_breakdown(store, measure, bd_text) or ""
     row = meta.iloc[0] if len(meta) else None
-    stored_label = (row["label"] if row is not None and isinstance(row["label"], str)
-                    else "")
+    stored_label = (
+        row["label"] if row is not None and isinstance(row["label"], str) else ""
+    )
     unit = row["unit"] if row is not None and isinstance(row["unit"], str) else None
     polarity = str(row["polarity"]) if row is not None else "neutral"
     text_label = label or own_label
     if not text_label:
-        base = stored_label if stored_label and stored_label != measure \
+        base = (
+            stored_label
+            if stored_label and stored_label != measure
             else _humanise(measure)
+        )
         if breakdown:
             value = breakdown.split("=", 1)[-1].strip()
             base = f"{base}: {sentence_label(value)}"
@@ -490,12 +522,17 @@ class SourceTracker:
 
     store: Store
     uses: list[tuple[str, str | None, Sequence[str] | None]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     source_ids: set[int] = field(default_factory=set)
     extra: list[dict[str, Any]] = field(default_factory=list)
 
-    def use(self, measure: str, breakdown: str | None = "",
-            periods: Sequence[str] | None = None) -> None:
+    def use(
+        self,
+        measure: str,
+        breakdown: str | None = "",
+        periods: Sequence[str] | None = None,
+    ) -> None:
         """Record that the report shows ``measure`` (its breakdown, periods)."""
         self.uses.append((measure, breakdown, list(periods) if periods else None))
 
@@ -507,19 +544,28 @@ class SourceTracker:
         """Record a neighbour set (listed with its own source)."""
         if not set_id:
             return
-        rows = self.store.query("SELECT set_id, label, method, source, valid_for, "
-                                "created_at FROM neighbour_sets WHERE set_id = ?",
-                                [set_id])
+        rows = self.store.query(
+            "SELECT set_id, label, method, source, valid_for, "
+            "created_at FROM neighbour_sets WHERE set_id = ?",
+            [set_id],
+        )
         pairs = self.store.con.execute(
             "SELECT count(*) FROM neighbours WHERE set_id = ?", [set_id]
         ).fetchall()[0][0]
         for r in rows.itertuples():
-            self.extra.append({
-                "file": Path(str(r.source)).name if r.source else f"neighbour set "
-                f"{r.set_id}", "sheet": "", "loaded_at": r.created_at,
-                "what": f"Statistical neighbours: {r.label or r.set_id} "
-                        f"({r.method}, valid for {r.valid_for or 'unstated'})",
-                "values": int(pairs), "sha256": ""})
+            self.extra.append(
+                {
+                    "file": Path(str(r.source)).name
+                    if r.source
+                    else f"neighbour set {r.set_id}",
+                    "sheet": "",
+                    "loaded_at": r.created_at,
+                    "what": f"Statistical neighbours: {r.label or r.set_id} "
+                    f"({r.method}, valid for {r.valid_for or 'unstated'})",
+                    "values": int(pairs),
+                    "sha256": "",
+                }
+            )
 
     def frame(self) -> pd.DataFrame:
         """One row per load: file, sheet, loaded_at, what it gave, values, sha256."""
@@ -537,7 +583,8 @@ class SourceTracker:
             ids = self.store.con.execute(
                 f"SELECT DISTINCT source_id FROM observations WHERE {where} "
                 f"UNION SELECT DISTINCT source_id FROM totals WHERE {where}",
-                params + params).fetchall()
+                params + params,
+            ).fetchall()
             for (sid,) in ids:
                 rows.setdefault(int(sid), set()).add(measure)
         for sid in self.source_ids:
@@ -547,24 +594,43 @@ class SourceTracker:
             src = self.store.query(
                 "SELECT source_id, file, sheet, loaded_at, observations, sha256 "
                 "FROM sources WHERE source_id IN (SELECT unnest(?)) "
-                "ORDER BY source_id", [sorted(rows)])
+                "ORDER BY source_id",
+                [sorted(rows)],
+            )
             for r in src.itertuples():
                 measures = sorted(rows[int(r.source_id)])
-                what = (", ".join(measures[:8]) + (f" and {len(measures) - 8} more"
-                                                   if len(measures) > 8 else "")
-                        if measures else "all its measures")
-                out.append({"file": Path(str(r.file)).name, "sheet": r.sheet or "",
-                            "loaded_at": pd.Timestamp(r.loaded_at).strftime(
-                                "%Y-%m-%d %H:%M"),
-                            "what": what,
-                            "values": None if pd.isna(r.observations)
-                            else int(r.observations),
-                            "sha256": str(r.sha256)[:12],
-                            "path": str(r.file)})
+                what = (
+                    ", ".join(measures[:8])
+                    + (f" and {len(measures) - 8} more" if len(measures) > 8 else "")
+                    if measures
+                    else "all its measures"
+                )
+                out.append(
+                    {
+                        "file": Path(str(r.file)).name,
+                        "sheet": r.sheet or "",
+                        "loaded_at": pd.Timestamp(r.loaded_at).strftime(
+                            "%Y-%m-%d %H:%M"
+                        ),
+                        "what": what,
+                        "values": None
+                        if pd.isna(r.observations)
+                        else int(r.observations),
+                        "sha256": str(r.sha256)[:12],
+                        "path": str(r.file),
+                    }
+                )
         for e in self.extra:
             loaded = e["loaded_at"]
-            out.append({**e, "loaded_at": pd.Timestamp(loaded).strftime(
-                "%Y-%m-%d %H:%M") if loaded is not None else "", "path": ""})
+            out.append(
+                {
+                    **e,
+                    "loaded_at": pd.Timestamp(loaded).strftime("%Y-%m-%d %H:%M")
+                    if loaded is not None
+                    else "",
+                    "path": "",
+                }
+            )
         cols = ["file", "sheet", "loaded_at", "what", "values", "sha256", "path"]
         return pd.DataFrame(out, columns=cols)
 
@@ -575,13 +641,18 @@ def sources_table(frame: pd.DataFrame) -> ReportTable:
 
     shown = frame.assign(values=pd.to_numeric(frame["values"], errors="coerce"))
     return ReportTable(
-        "Sources of the figures in this report", shown,
-        [Column("file", "File", role="label"), Column("sheet", "Sheet", role="text"),
-         Column("loaded_at", "Loaded", role="text"),
-         Column("what", "Measures used", role="text"),
-         Column("values", "Values loaded", role="rate", decimals=0),
-         Column("sha256", "SHA-256 (first 12)", role="text")],
-        name="Sources")
+        "Sources of the figures in this report",
+        shown,
+        [
+            Column("file", "File", role="label"),
+            Column("sheet", "Sheet", role="text"),
+            Column("loaded_at", "Loaded", role="text"),
+            Column("what", "Measures used", role="text"),
+            Column("values", "Values loaded", role="rate", decimals=0),
+            Column("sha256", "SHA-256 (first 12)", role="text"),
+        ],
+        name="Sources",
+    )
 
 
 # ------------------------------------------------------------------ rendering
@@ -617,9 +688,12 @@ def _svg_size(svg: str) -> tuple[float | None, float | None]:
 def _env() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    return Environment(loader=PackageLoader("lacompare.report", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("lacompare.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _symbol_notes() -> list[tuple[str, str]]:
@@ -658,8 +732,9 @@ def render_html(doc: Document, *, pdf: bool = False, interactive: bool = False) 
                     continue
                 table_no += 1
                 tid = f"table-{table_no}"
-                blocks.append({"kind": "table", "html": Markup(
-                    table_html(b.table, table_id=tid))})
+                blocks.append(
+                    {"kind": "table", "html": Markup(table_html(b.table, table_id=tid))}
+                )
             elif b.kind == "figure" and b.figure is not None:
                 figure_no += 1
                 fig = b.figure
@@ -677,17 +752,27 @@ def render_html(doc: Document, *, pdf: bool = False, interactive: bool = False) 
                 if interactive and not pdf:
                     from lacompare.charts import chart_spec
 
-                    spec = Markup(json.dumps(chart_spec(fig.chart)).replace(
-                        "</", "<\\/"))
-                blocks.append({"kind": "figure", "id": f"figure-{figure_no}",
-                               "number": figure_no, "src": src, "spec": spec,
-                               "alt": fig.description or fig.title,
-                               "title": fig.title, "caption": fig.caption,
-                               "width": width})
+                    spec = Markup(
+                        json.dumps(chart_spec(fig.chart)).replace("</", "<\\/")
+                    )
+                blocks.append(
+                    {
+                        "kind": "figure",
+                        "id": f"figure-{figure_no}",
+                        "number": figure_no,
+                        "src": src,
+                        "spec": spec,
+                        "alt": fig.description or fig.title,
+                        "title": fig.title,
+                        "caption": fig.caption,
+                        "width": width,
+                    }
+                )
             else:
                 blocks.append({"kind": b.kind, "text": b.text, "items": b.items})
-        sections.append({"id": sec.id, "title": sec.title, "level": sec.level,
-                         "blocks": blocks})
+        sections.append(
+            {"id": sec.id, "title": sec.title, "level": sec.level, "blocks": blocks}
+        )
     contents: list[dict[str, Any]] = []
     for item in sections:
         entry = {"id": item["id"], "title": item["title"], "children": []}
@@ -695,17 +780,35 @@ def render_html(doc: Document, *, pdf: bool = False, interactive: bool = False) 
             contents[-1]["children"].append(entry)
         else:
             contents.append(entry)
-    sources = (Markup(table_html(sources_table(doc.sources), table_id="sources-table",
-                                 check=False))
-               if len(doc.sources) else None)
+    sources = (
+        Markup(
+            table_html(
+                sources_table(doc.sources), table_id="sources-table", check=False
+            )
+        )
+        if len(doc.sources)
+        else None
+    )
     bundle = None
     if interactive and not pdf and figure_no:
         from lacompare.charts import vega_embed_bundle
 
         bundle = Markup(vega_embed_bundle().replace("</script", "<\\/script"))
-    return _env().get_template("report.html.j2").render(
-        doc=doc, sections=sections, contents=contents, sources=sources, pdf=pdf,
-        symbols=_symbol_notes(), tables=table_no, figures=figure_no, bundle=bundle)
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            doc=doc,
+            sections=sections,
+            contents=contents,
+            sources=sources,
+            pdf=pdf,
+            symbols=_symbol_notes(),
+            tables=table_no,
+            figures=figure_no,
+            bundle=bundle,
+        )
+    )
 
 
 def write_html(doc: Document, path: str | Path, *, interactive: bool = False) -> Path:
@@ -715,8 +818,9 @@ def write_html(doc: Document, path: str | Path, *, interactive: bool = False) ->
     return path
 
 
-def write_document_xlsx(doc: Document, path: str | Path, *,
-                        charts: bool = True) -> Path:
+def write_document_xlsx(
+    doc: Document, path: str | Path, *, charts: bool = True
+) -> Path:
     """Write the document's tables (and charts as images) with :func:`write_xlsx`."""
     from lacompare.report._xlsx import write_xlsx
 
@@ -727,12 +831,18 @@ def write_document_xlsx(doc: Document, path: str | Path, *,
             while key in images:
                 key += " (2)"
             images[key] = (fig.png(), fig.description or fig.title)
-    sources = doc.sources.rename(columns={
-        "file": "File", "sheet": "Sheet", "loaded_at": "Loaded at",
-        "what": "Measures used", "values": "Values loaded",
-        "sha256": "SHA-256 (first 12)", "path": "Path"})
-    return write_xlsx(path, doc.tables("xlsx"), sources, title=doc.title,
-                      charts=images)
+    sources = doc.sources.rename(
+        columns={
+            "file": "File",
+            "sheet": "Sheet",
+            "loaded_at": "Loaded at",
+            "what": "Measures used",
+            "values": "Values loaded",
+            "sha256": "SHA-256 (first 12)",
+            "path": "Path",
+        }
+    )
+    return write_xlsx(path, doc.tables("xlsx"), sources, title=doc.title, charts=images)
 
 
 # -------------------------------------------------------------- the entry point
@@ -745,9 +855,13 @@ def _builders() -> dict[str, Callable[..., Document]]:
     from lacompare.report._spend import build_spend
     from lacompare.report._variation import build_variation
 
-    return {"network": build_network, "la-profile": build_profile,
-            "variation": build_variation, "spend": build_spend,
-            "scrutiny": build_scrutiny}
+    return {
+        "network": build_network,
+        "la-profile": build_profile,
+        "variation": build_variation,
+        "spend": build_spend,
+        "scrutiny": build_scrutiny,
+    }
 
 
 def check_template(template: str) -> str:
@@ -756,8 +870,9 @@ def check_template(template: str) -> str:
     if name in ("profile", "laprofile"):
         name = "la-profile"
     if name not in TEMPLATES:
-        raise InputError(f"no report template {template!r}; choose one of "
-                         + ", ".join(TEMPLATES))
+        raise InputError(
+            f"no report template {template!r}; choose one of " + ", ".join(TEMPLATES)
+        )
     return name
 
 
@@ -778,8 +893,9 @@ def build_report(template: str, store: Store, **options: Any) -> Document:
     return _builders()[name](store, **options)
 
 
-def write_document(doc: Document, out: str | Path, fmt: str, *,
-                   interactive: bool = False) -> Path:
+def write_document(
+    doc: Document, out: str | Path, fmt: str, *, interactive: bool = False
+) -> Path:
     """Write a built document in a format (``html``, ``pdf`` or ``xlsx``)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -795,13 +911,18 @@ def write_document(doc: Document, out: str | Path, fmt: str, *,
 def _network_ready(store: Store) -> bool:
     from lacompare.report._network import NETWORK_MEASURES
 
-    have = {r[0] for r in store.con.execute(
-        "SELECT DISTINCT measure FROM observations").fetchall()}
+    have = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT measure FROM observations"
+        ).fetchall()
+    }
     return set(NETWORK_MEASURES) <= have
 
 
-def open_report_store(stack: ExitStack, template: str,
-                      store: Store | str | Path | None) -> tuple[Store, str | None]:
+def open_report_store(
+    stack: ExitStack, template: str, store: Store | str | Path | None
+) -> tuple[Store, str | None]:
     """The store a report reads, opened read-only, and a note on where it is from.
 
     ``None``: the default store; for ``network``, when that has no services'
@@ -815,8 +936,9 @@ def open_report_store(stack: ExitStack, template: str,
     if store is not None:
         path = Path(store)
         if not path.exists():
-            raise InputError(f"no store at {path}: load data first (lacompare "
-                             "ingest) or check --db")
+            raise InputError(
+                f"no store at {path}: load data first (lacompare ingest) or check --db"
+            )
         return stack.enter_context(open_store(path, read_only=True)), None
     default = default_db_path()
     if default.exists():
@@ -825,21 +947,30 @@ def open_report_store(stack: ExitStack, template: str,
             return opened, None
         opened.close()
     if template != "network":
-        raise InputError(f"no data for the {template} report: load data into a "
-                         "store (lacompare ingest) and pass --db")
+        raise InputError(
+            f"no data for the {template} report: load data into a "
+            "store (lacompare ingest) and pass --db"
+        )
     from lacompare.demo import run_demo
 
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
-        prefix="lacompare-report-")))
+    folder = Path(
+        stack.enter_context(tempfile.TemporaryDirectory(prefix="lacompare-report-"))
+    )
     result = run_demo(folder / "demo")
-    return (stack.enter_context(open_store(result.db, read_only=True)),
-            "No store was given, so this report uses the packaged demo data "
-            "(IASSN 2021 returns).")
+    return (
+        stack.enter_context(open_store(result.db, read_only=True)),
+        "No store was given, so this report uses the packaged demo data "
+        "(IASSN 2021 returns).",
+    )
 
 
-def write_report(template: str, store: Store | str | Path | None = None,
-                 out: str | Path = "report.html", fmt: str | None = None,
-                 **options: Any) -> Path:
+def write_report(
+    template: str,
+    store: Store | str | Path | None = None,
+    out: str | Path = "report.html",
+    fmt: str | None = None,
+    **options: Any,
+) -> Path:
     """Build a report from the store and write it as HTML, PDF or XLSX.
 
     Parameters

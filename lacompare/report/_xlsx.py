@@ -121,12 +121,14 @@ class _Formats:
         self.workbook = workbook
         self.cache: dict[tuple[Any, ...], Any] = {}
         self.title = workbook.add_format({"bold": True, "font_size": 14})
-        self.header = workbook.add_format({"bold": True, "text_wrap": True,
-                                           "valign": "bottom", "bottom": 1})
+        self.header = workbook.add_format(
+            {"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1}
+        )
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
         self.link = workbook.add_format({"font_color": "#1F4E79", "underline": 1})
-        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss",
-                                             "align": "left"})
+        self.datetime = workbook.add_format(
+            {"num_format": "yyyy-mm-dd hh:mm:ss", "align": "left"}
+        )
 
     def cell(self, num_format: str | None, role: str) -> Any:
         key = (num_format, role)
@@ -146,14 +148,31 @@ def _symbol(reason: str) -> tuple[str, str]:
     return MISSING_SYMBOLS.get(reason, MISSING_SYMBOLS["blank"])
 
 
-def _add_table(ws: Any, header_row: int, last_row: int, headers: list[str], name: str,
-               formats: _Formats, autofilter: bool = True) -> None:
+def _add_table(
+    ws: Any,
+    header_row: int,
+    last_row: int,
+    headers: list[str],
+    name: str,
+    formats: _Formats,
+    autofilter: bool = True,
+) -> None:
     # An Excel table marks the header row as headers for screen readers and
     # keeps filters and styles with the data.
-    ws.add_table(header_row, 0, last_row, len(headers) - 1, {
-        "name": name, "style": "Table Style Light 1", "autofilter": autofilter,
-        "columns": [{"header": h, "header_format": formats.header} for h in headers],
-    })
+    ws.add_table(
+        header_row,
+        0,
+        last_row,
+        len(headers) - 1,
+        {
+            "name": name,
+            "style": "Table Style Light 1",
+            "autofilter": autofilter,
+            "columns": [
+                {"header": h, "header_format": formats.header} for h in headers
+            ],
+        },
+    )
 
 
 def _write_text_rows(ws: Any, row: int, lines: Sequence[str], fmt: Any = None) -> int:
@@ -163,8 +182,9 @@ def _write_text_rows(ws: Any, row: int, lines: Sequence[str], fmt: Any = None) -
     return row
 
 
-def _write_table_sheet(ws: Any, table: ReportTable, formats: _Formats, index: int,
-                       check: bool) -> None:
+def _write_table_sheet(
+    ws: Any, table: ReportTable, formats: _Formats, index: int, check: bool
+) -> None:
     columns: list[Column | str] = [*table.columns]
     if table.group is not None:
         # The group is a real column here (no merged group headings), so each
@@ -183,7 +203,8 @@ def _write_table_sheet(ws: Any, table: ReportTable, formats: _Formats, index: in
         for m in reconcile(table):
             row_notes[m.row].append(
                 f"{m.heading}: † does not equal the sum of its parts within rounding "
-                f"(they sum to {_plain(m.parts_sum)})")
+                f"(they sum to {_plain(m.parts_sum)})"
+            )
     with_notes = any(row_notes)
 
     ws.write_string(0, 0, table.title, formats.title)
@@ -192,8 +213,10 @@ def _write_table_sheet(ws: Any, table: ReportTable, formats: _Formats, index: in
     header_row = _write_text_rows(ws, 1, lines)
 
     # The group column has no Column of its own: its name, readable, heads it.
-    headers = [c.replace("_", " ").capitalize() if isinstance(c, str) else c.heading
-               for c in columns]
+    headers = [
+        c.replace("_", " ").capitalize() if isinstance(c, str) else c.heading
+        for c in columns
+    ]
     if with_notes:
         headers.append(_ROW_NOTES)
     headers = _unique_headers(headers)
@@ -225,14 +248,21 @@ def _write_table_sheet(ws: Any, table: ReportTable, formats: _Formats, index: in
             shown = format_number(value, col.unit, decimals)
             widths[j] = max(widths[j], len(shown) + 3)
         if with_notes and row_notes[r]:
-            ws.write_string(row, len(columns), "; ".join(row_notes[r]),
-                            formats.cell(None, "item"))
+            ws.write_string(
+                row, len(columns), "; ".join(row_notes[r]), formats.cell(None, "item")
+            )
             widths[-1] = max(widths[-1], min(sum(len(n) for n in row_notes[r]) + 2, 80))
 
     last_row = header_row + len(frame)
     if len(frame):
-        _add_table(ws, header_row, last_row, headers, _table_name(ws.get_name(), index),
-                   formats)
+        _add_table(
+            ws,
+            header_row,
+            last_row,
+            headers,
+            _table_name(ws.get_name(), index),
+            formats,
+        )
     for j, width in enumerate(widths):
         ws.set_column(j, j, width)
     # Freeze the header row and the row headings (everything up to the stub).
@@ -244,8 +274,14 @@ def _write_table_sheet(ws: Any, table: ReportTable, formats: _Formats, index: in
     ws.fit_to_pages(1, 0)
 
 
-def _write_list_sheet(ws: Any, title: str, intro: Sequence[str], frame: pd.DataFrame,
-                      formats: _Formats, table_name: str) -> int:
+def _write_list_sheet(
+    ws: Any,
+    title: str,
+    intro: Sequence[str],
+    frame: pd.DataFrame,
+    formats: _Formats,
+    table_name: str,
+) -> int:
     """A sheet with a title, a few lines, then ``frame`` as an Excel table."""
     ws.write_string(0, 0, title, formats.title)
     header_row = _write_text_rows(ws, 1, intro)
@@ -284,22 +320,24 @@ def _notes_frame() -> pd.DataFrame:
     rows: dict[str, str] = {}
     for symbol, meaning in MISSING_SYMBOLS.values():
         rows.setdefault(symbol, meaning)
-    rows.update({
-        "Empty cell": "No value. The symbol and its meaning are in the table's "
-                      f"'{_ROW_NOTES}' column and in a comment on the cell. A missing "
-                      "value is never shown as 0.",
-        "(1,792)": "A negative amount of money, such as income in a budget.",
-        "Rounding": "Numbers are stored unrounded and shown rounded by their number "
-                    "format (select a cell to see the stored value). Totals are the "
-                    "figures themselves, not formulas, so a total may differ from the "
-                    "sum of its shown parts because of rounding.",
-        "†": "A total that does not equal the sum of its parts within rounding "
-             "(half a unit of the shown rounding per part); the row's notes give "
-             "the sum of the parts.",
-        "Units": "Each column heading gives its unit: £000 is thousands of pounds, "
-                 "% is a percentage, FTE is full-time equivalent staff.",
-        "Bold rows": "Sub-totals and totals (totals have a rule above).",
-    })
+    rows.update(
+        {
+            "Empty cell": "No value. The symbol and its meaning are in the table's "
+            f"'{_ROW_NOTES}' column and in a comment on the cell. A missing "
+            "value is never shown as 0.",
+            "(1,792)": "A negative amount of money, such as income in a budget.",
+            "Rounding": "Numbers are stored unrounded and shown rounded by their number "
+            "format (select a cell to see the stored value). Totals are the "
+            "figures themselves, not formulas, so a total may differ from the "
+            "sum of its shown parts because of rounding.",
+            "†": "A total that does not equal the sum of its parts within rounding "
+            "(half a unit of the shown rounding per part); the row's notes give "
+            "the sum of the parts.",
+            "Units": "Each column heading gives its unit: £000 is thousands of pounds, "
+            "% is a percentage, FTE is full-time equivalent staff.",
+            "Bold rows": "Sub-totals and totals (totals have a rule above).",
+        }
+    )
     return pd.DataFrame({"Symbol or term": list(rows), "Meaning": list(rows.values())})
 
 
@@ -368,56 +406,91 @@ def write_xlsx(
     table_sheets = [_sheet_name(t.name or t.title, taken) for t in tables]
     chart_sheets = [_sheet_name(name, taken) for name in images]
 
-    workbook = xlsxwriter.Workbook(str(path), {
-        # Text stays text: no formulas, links or numbers guessed from strings.
-        "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            # Text stays text: no formulas, links or numbers guessed from strings.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     try:
-        workbook.set_properties({
-            "title": title,
-            "subject": "Children's services comparison",
-            "author": "lacompare",
-            "comments": "Made by lacompare. Sources are listed on the Sources sheet.",
-            "created": dt.datetime.now(),
-        })
+        workbook.set_properties(
+            {
+                "title": title,
+                "subject": "Children's services comparison",
+                "author": "lacompare",
+                "comments": "Made by lacompare. Sources are listed on the Sources sheet.",
+                "created": dt.datetime.now(),
+            }
+        )
         formats = _Formats(workbook)
         contents = workbook.add_worksheet("Contents")
         notes = workbook.add_worksheet("Notes")
         _write_list_sheet(
-            notes, "Notes", ["Symbols, units and rounding used in this workbook."],
-            _notes_frame(), formats, "Notes")
+            notes,
+            "Notes",
+            ["Symbols, units and rounding used in this workbook."],
+            _notes_frame(),
+            formats,
+            "Notes",
+        )
         for i, (table, sheet) in enumerate(zip(tables, table_sheets, strict=True)):
-            _write_table_sheet(workbook.add_worksheet(sheet), table, formats, i + 1,
-                               check)
+            _write_table_sheet(
+                workbook.add_worksheet(sheet), table, formats, i + 1, check
+            )
         for sheet, (name, (png, alt)) in zip(chart_sheets, images.items(), strict=True):
             ws = workbook.add_worksheet(sheet)
             ws.write_string(0, 0, name, formats.title)
             ws.write_string(1, 0, f"Description: {alt}")
-            ws.insert_image(3, 0, f"{sheet}.png", {
-                "image_data": io.BytesIO(png), "description": alt,
-                "object_position": 3,  # don't move or size with cells
-            })
+            ws.insert_image(
+                3,
+                0,
+                f"{sheet}.png",
+                {
+                    "image_data": io.BytesIO(png),
+                    "description": alt,
+                    "object_position": 3,  # don't move or size with cells
+                },
+            )
         _write_list_sheet(
-            workbook.add_worksheet("Sources"), "Sources",
+            workbook.add_worksheet("Sources"),
+            "Sources",
             ["The files every figure in this workbook was read from."],
-            sources, formats, "Sources")
+            sources,
+            formats,
+            "Sources",
+        )
 
-        entries = ([("Notes", "Symbols, units and rounding")]
-                   + list(zip(table_sheets, [t.title for t in tables], strict=True))
-                   + list(zip(chart_sheets, list(images), strict=True))
-                   + [("Sources", "Files the figures come from")])
+        entries = (
+            [("Notes", "Symbols, units and rounding")]
+            + list(zip(table_sheets, [t.title for t in tables], strict=True))
+            + list(zip(chart_sheets, list(images), strict=True))
+            + [("Sources", "Files the figures come from")]
+        )
         contents.write_string(0, 0, title, formats.title)
-        contents.write_string(1, 0, f"{len(tables)} table(s) and {len(images)} "
-                                    "chart(s); select a sheet name to go to it.")
+        contents.write_string(
+            1,
+            0,
+            f"{len(tables)} table(s) and {len(images)} "
+            "chart(s); select a sheet name to go to it.",
+        )
         contents.write_string(3, 0, "Sheet", formats.header)
         contents.write_string(3, 1, "Contents", formats.header)
         for r, (sheet, what) in enumerate(entries, start=4):
             quoted = sheet.replace("'", "''")
             contents.write_url(r, 0, f"internal:'{quoted}'!A1", formats.link, sheet)
             contents.write_string(r, 1, what)
-        _add_table(contents, 3, 3 + len(entries), ["Sheet", "Contents"], "Contents",
-                   formats, autofilter=False)
+        _add_table(
+            contents,
+            3,
+            3 + len(entries),
+            ["Sheet", "Contents"],
+            "Contents",
+            formats,
+            autofilter=False,
+        )
         contents.set_column(0, 0, 34)
         contents.set_column(1, 1, 70)
         contents.freeze_panes(4, 0)

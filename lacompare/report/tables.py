@@ -92,8 +92,13 @@ _SYMBOL_ORDER = ["[c]", "[x]", "[z]", "[k]", "[u]", "[low]", "–"]
 # Default decimals by unit; Column.decimals overrides. Money per head keeps
 # pence, £m one decimal (as councils print £115.2m), FTE two (as returns do).
 _UNIT_DECIMALS: dict[str, int] = {
-    "£": 0, "£000": 0, "£m": 1, "£ per head": 2,
-    "%": 0, "proportion": 1, "FTE": 2,
+    "£": 0,
+    "£000": 0,
+    "£m": 1,
+    "£ per head": 2,
+    "%": 0,
+    "proportion": 1,
+    "FTE": 2,
 }
 
 
@@ -227,27 +232,36 @@ class ReportTable:
         if not self.columns:
             hidden = {self.group, self.role_column, self.level_column}
             self.columns = [
-                Column(c, role="value" if pd.api.types.is_numeric_dtype(self.frame[c])
-                       else "label")
+                Column(
+                    c,
+                    role="value"
+                    if pd.api.types.is_numeric_dtype(self.frame[c])
+                    else "label",
+                )
                 for c in self.frame.columns
-                if c not in hidden and not str(c).endswith(MISSING_SUFFIX)]
+                if c not in hidden and not str(c).endswith(MISSING_SUFFIX)
+            ]
         missing = [c.name for c in self.columns if c.name not in self.frame.columns]
         if self.group is not None and self.group not in self.frame.columns:
             missing.append(self.group)
         if missing:
-            raise ValueError(f"table {self.title!r}: no column(s) {missing} "
-                             "in the frame")
+            raise ValueError(
+                f"table {self.title!r}: no column(s) {missing} in the frame"
+            )
         bad = sorted(set(self.roles()) - set(ROW_ROLES))
         if bad:
-            raise ValueError(f"table {self.title!r}: unknown row role(s) {bad}; "
-                             f"use {ROW_ROLES}")
+            raise ValueError(
+                f"table {self.title!r}: unknown row role(s) {bad}; use {ROW_ROLES}"
+            )
 
     def roles(self) -> list[str]:
         """Each row's role (``'item'`` where none is given)."""
         if self.role_column not in self.frame.columns:
             return ["item"] * len(self.frame)
-        return [r if isinstance(r, str) and r else "item"
-                for r in self.frame[self.role_column]]
+        return [
+            r if isinstance(r, str) and r else "item"
+            for r in self.frame[self.role_column]
+        ]
 
     def decimals(self, column: Column) -> int:
         """The decimals ``column`` prints with (its own, the unit's, or inferred)."""
@@ -276,8 +290,11 @@ class ReportTable:
         """
         values = self.frame[column.name]
         companion = column.name + MISSING_SUFFIX
-        reasons = (self.frame[companion] if companion in self.frame.columns
-                   else pd.Series([None] * len(values)))
+        reasons = (
+            self.frame[companion]
+            if companion in self.frame.columns
+            else pd.Series([None] * len(values))
+        )
         out: list[str | None] = []
         for value, reason in zip(values, reasons, strict=True):
             if not _is_missing(value):
@@ -334,10 +351,12 @@ class Mismatch:
         return self.printed - self.parts_sum
 
     def __str__(self) -> str:
-        return (f"{self.label} ({self.heading}): printed {_plain(self.printed)} but "
-                f"its {len(self.parts)} parts sum to {_plain(self.parts_sum)} "
-                f"(difference {_plain(self.difference)}, allowed "
-                f"±{_plain(self.tolerance)})")
+        return (
+            f"{self.label} ({self.heading}): printed {_plain(self.printed)} but "
+            f"its {len(self.parts)} parts sum to {_plain(self.parts_sum)} "
+            f"(difference {_plain(self.difference)}, allowed "
+            f"±{_plain(self.tolerance)})"
+        )
 
 
 def _plain(number: float) -> str:
@@ -397,17 +416,22 @@ def total_parts(table: ReportTable) -> dict[int, list[int]]:
     for i, role in enumerate(roles):
         if role == "subtotal":
             if groups is not None and not _is_missing(groups[i]):
-                rows = [j for j in range(start_total, i)
-                        if roles[j] == "item" and groups[j] == groups[i]]
+                rows = [
+                    j
+                    for j in range(start_total, i)
+                    if roles[j] == "item" and groups[j] == groups[i]
+                ]
             else:
                 rows = [j for j in range(start_sub, i) if roles[j] == "item"]
             parts[i] = rows
             covered.update(rows)
             start_sub = i + 1
         elif role == "total":
-            parts[i] = [j for j in range(start_total, i)
-                        if roles[j] == "subtotal"
-                        or (roles[j] == "item" and j not in covered)]
+            parts[i] = [
+                j
+                for j in range(start_total, i)
+                if roles[j] == "subtotal" or (roles[j] == "item" and j not in covered)
+            ]
             start_total = start_sub = i + 1
     return parts
 
@@ -469,14 +493,25 @@ def reconcile(table: ReportTable) -> list[Mismatch]:
             if not rows or any(_is_missing(v) for v in cells):
                 continue
             printed = _quantize(float(values[row]) * scale, decimals)
-            parts_sum = sum((_quantize(float(values[j]) * scale, decimals)
-                             for j in rows), Decimal(0))
+            parts_sum = sum(
+                (_quantize(float(values[j]) * scale, decimals) for j in rows),
+                Decimal(0),
+            )
             tolerance = Decimal("0.5") * table.rounding(column) * (len(rows) + 1)
             if abs(printed - parts_sum) > tolerance:
                 label = str(table.frame[stub][row]) if stub else f"row {row + 1}"
-                out.append(Mismatch(row, label, column.name, column.heading,
-                                    float(printed), float(parts_sum), float(tolerance),
-                                    tuple(rows)))
+                out.append(
+                    Mismatch(
+                        row,
+                        label,
+                        column.name,
+                        column.heading,
+                        float(printed),
+                        float(parts_sum),
+                        float(tolerance),
+                        tuple(rows),
+                    )
+                )
     return out
 
 
@@ -540,15 +575,24 @@ def with_subtotals(
         raise ValueError(f"frame already has total rows in {role_column!r}")
     values = list(value_columns)
     if label_column is None:
-        label_column = next((c for c in frame.columns
-                             if c not in (group, role_column, *values)
-                             and not str(c).endswith(MISSING_SUFFIX)), None)
+        label_column = next(
+            (
+                c
+                for c in frame.columns
+                if c not in (group, role_column, *values)
+                and not str(c).endswith(MISSING_SUFFIX)
+            ),
+            None,
+        )
     if label_column is None:
         raise ValueError("no column to put total labels in: pass label_column")
-    others = [c for c in frame.columns
-              if c not in (group, label_column, role_column, *values)
-              and not str(c).endswith(MISSING_SUFFIX)
-              and pd.api.types.is_numeric_dtype(frame[c])]
+    others = [
+        c
+        for c in frame.columns
+        if c not in (group, label_column, role_column, *values)
+        and not str(c).endswith(MISSING_SUFFIX)
+        and pd.api.types.is_numeric_dtype(frame[c])
+    ]
 
     def total_row(rows: pd.DataFrame, text: str, role: str, key: Any) -> dict[str, Any]:
         row: dict[str, Any] = {group: key, label_column: text, role_column: role}
@@ -596,8 +640,12 @@ def symbols_used(table: ReportTable) -> list[tuple[str, str]]:
             if reason is not None:
                 symbol, meaning = MISSING_SYMBOLS.get(reason, _NOT_REPORTED)
                 found[symbol] = meaning
-    return sorted(found.items(), key=lambda s: _SYMBOL_ORDER.index(s[0])
-                  if s[0] in _SYMBOL_ORDER else len(_SYMBOL_ORDER))
+    return sorted(
+        found.items(),
+        key=lambda s: (
+            _SYMBOL_ORDER.index(s[0]) if s[0] in _SYMBOL_ORDER else len(_SYMBOL_ORDER)
+        ),
+    )
 
 
 def table_notes(table: ReportTable) -> list[str]:
@@ -614,25 +662,27 @@ def table_notes(table: ReportTable) -> list[str]:
     notes += [f"{symbol} {meaning}" for symbol, meaning in symbols_used(table)]
     for column in table.columns:
         if column.numeric and _is_money(column.unit):
-            negative = [v for v in table.frame[column.name]
-                        if not _is_missing(v) and v < 0]
+            negative = [
+                v for v in table.frame[column.name] if not _is_missing(v) and v < 0
+            ]
             if negative:
                 decimals = table.decimals(column)
                 example = format_number(negative[0], column.unit, decimals)
-                notes.append("Negative amounts are shown in brackets: "
-                             f"{example}.")
+                notes.append(f"Negative amounts are shown in brackets: {example}.")
                 break
     has_totals = any(r != "item" for r in table.roles())
     rounded = any(c.role == "value" and table.rounding(c) > 0 for c in table.columns)
     if has_totals and rounded:
-        notes.append("Figures are rounded, so totals may not equal the sum of their "
-                     "parts.")
+        notes.append(
+            "Figures are rounded, so totals may not equal the sum of their parts."
+        )
     return notes
 
 
 def _source_lines(table: ReportTable) -> list[str]:
-    return [s if s.lower().startswith("source") else f"Source: {s}"
-            for s in table.sources]
+    return [
+        s if s.lower().startswith("source") else f"Source: {s}" for s in table.sources
+    ]
 
 
 def _slug(text: str) -> str:
@@ -643,12 +693,15 @@ def _slug(text: str) -> str:
 
 
 def _mismatch_note(m: Mismatch) -> str:
-    return (f"Does not equal the sum of its parts within rounding: the parts sum to "
-            f"{_plain(m.parts_sum)}.")
+    return (
+        f"Does not equal the sum of its parts within rounding: the parts sum to "
+        f"{_plain(m.parts_sum)}."
+    )
 
 
-def format_table(table: ReportTable, *, check: bool = True,
-                 table_id: str | None = None) -> GT:
+def format_table(
+    table: ReportTable, *, check: bool = True, table_id: str | None = None
+) -> GT:
     """The table as a great-tables ``GT``, ready for HTML or PDF.
 
     Units go in the headings, numbers are rounded per column, money negatives
@@ -684,13 +737,21 @@ def format_table(table: ReportTable, *, check: bool = True,
     if table.group is not None:
         # The grand total belongs to no group: '' gives it no group heading
         # (NaN would print a heading "nan").
-        data.insert(0, table.group, ["" if _is_missing(g) else str(g)
-                                     for g in frame[table.group]])
-    gt = GT(data, rowname_col=table.stub, groupname_col=table.group,
-            id=table_id or _slug(table.title))
+        data.insert(
+            0,
+            table.group,
+            ["" if _is_missing(g) else str(g) for g in frame[table.group]],
+        )
+    gt = GT(
+        data,
+        rowname_col=table.stub,
+        groupname_col=table.group,
+        id=table_id or _slug(table.title),
+    )
     gt = gt.tab_header(title=table.title)
-    labels: dict[str, str | BaseText] = {c.name: c.heading for c in table.columns
-                                         if c.name != table.stub}
+    labels: dict[str, str | BaseText] = {
+        c.name: c.heading for c in table.columns if c.name != table.stub
+    }
     if labels:
         gt = gt.cols_label(cases=labels)
     if table.stub is not None:
@@ -700,8 +761,10 @@ def format_table(table: ReportTable, *, check: bool = True,
         if not column.numeric:
             continue
         decimals = table.decimals(column)
-        gt = gt.fmt(partial(format_number, unit=column.unit, decimals=decimals),
-                    columns=column.name)
+        gt = gt.fmt(
+            partial(format_number, unit=column.unit, decimals=decimals),
+            columns=column.name,
+        )
         gt = gt.cols_align("right", columns=column.name)
         by_symbol: dict[str, list[int]] = {}
         for row, reason in enumerate(table.missing_reasons(column)):
@@ -725,15 +788,17 @@ def format_table(table: ReportTable, *, check: bool = True,
         gt = gt.tab_footnote(note)
     if check:
         for m in reconcile(table):
-            gt = gt.tab_footnote(_mismatch_note(m),
-                                 locations=loc.body(columns=m.column, rows=[m.row]))
+            gt = gt.tab_footnote(
+                _mismatch_note(m), locations=loc.body(columns=m.column, rows=[m.row])
+            )
     for line in _source_lines(table):
         gt = gt.tab_source_note(line)
     return gt
 
 
-def _cell_text(table: ReportTable, column: Column, row: int,
-               reasons: list[str | None]) -> str:
+def _cell_text(
+    table: ReportTable, column: Column, row: int, reasons: list[str | None]
+) -> str:
     value = table.frame[column.name][row]
     if column.numeric:
         if reasons[row] is not None:
@@ -742,8 +807,9 @@ def _cell_text(table: ReportTable, column: Column, row: int,
     return "" if _is_missing(value) else str(value)
 
 
-def table_html(table: ReportTable, *, table_id: str | None = None,
-               check: bool = True) -> str:
+def table_html(
+    table: ReportTable, *, table_id: str | None = None, check: bool = True
+) -> str:
     """The table as accessible HTML: a fragment to put in a report page.
 
     A ``<caption>`` names the table; column headings are ``<th scope="col">``,
@@ -778,15 +844,20 @@ def table_html(table: ReportTable, *, table_id: str | None = None,
     flagged = {(m.row, m.column): m for m in reconcile(table)} if check else {}
     reasons = {c.name: table.missing_reasons(c) for c in table.columns if c.numeric}
     right = ' style="text-align:right"'
-    out = [f'<figure class="lc-table" id="{esc(tid)}">',
-           f'<table aria-describedby="{esc(tid)}-notes">',
-           f"<caption>{esc(table.title)}</caption>",
-           "<thead><tr>"
-           + "".join(f'<th scope="col"{right if c.numeric else ""}>'
-                     f"{esc(c.heading)}</th>" for c in table.columns)
-           + "</tr></thead>"]
-    groups = (list(table.frame[table.group]) if table.group
-              else [None] * len(table.frame))
+    out = [
+        f'<figure class="lc-table" id="{esc(tid)}">',
+        f'<table aria-describedby="{esc(tid)}-notes">',
+        f"<caption>{esc(table.title)}</caption>",
+        "<thead><tr>"
+        + "".join(
+            f'<th scope="col"{right if c.numeric else ""}>{esc(c.heading)}</th>'
+            for c in table.columns
+        )
+        + "</tr></thead>",
+    ]
+    groups = (
+        list(table.frame[table.group]) if table.group else [None] * len(table.frame)
+    )
     current: object = object()
     open_body = False
     for row, role in enumerate(roles):
@@ -797,8 +868,10 @@ def table_html(table: ReportTable, *, table_id: str | None = None,
             out.append("<tbody>")
             open_body = True
             if key is not None:
-                out.append(f'<tr class="group"><th scope="rowgroup" '
-                           f'colspan="{len(table.columns)}">{esc(str(key))}</th></tr>')
+                out.append(
+                    f'<tr class="group"><th scope="rowgroup" '
+                    f'colspan="{len(table.columns)}">{esc(str(key))}</th></tr>'
+                )
             current = key
         cells = []
         for column in table.columns:
@@ -810,14 +883,16 @@ def table_html(table: ReportTable, *, table_id: str | None = None,
             if column.name == table.stub:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
-                cells.append(f'<td{right if column.numeric else ""}>{text}</td>')
+                cells.append(f"<td{right if column.numeric else ''}>{text}</td>")
         out.append(f'<tr class="{role}">' + "".join(cells) + "</tr>")
     if open_body:
         out.append("</tbody>")
     out.append("</table>")
     notes = [esc(n) for n in table_notes(table)]
-    notes += [f"† {esc(m.label)}, {esc(m.heading)}: {esc(_mismatch_note(m))}"
-              for m in flagged.values()]
+    notes += [
+        f"† {esc(m.label)}, {esc(m.heading)}: {esc(_mismatch_note(m))}"
+        for m in flagged.values()
+    ]
     out.append(f'<div class="lc-table-notes" id="{esc(tid)}-notes">')
     if notes:
         out.append("<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>")

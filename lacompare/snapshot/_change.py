@@ -25,8 +25,13 @@ if TYPE_CHECKING:
 
     from lacompare.store import Store
 
-__all__ = ["derive_snapshot_change", "summarise_snapshot", "SnapshotComparison",
-           "format_snapshot_value", "format_pct"]
+__all__ = [
+    "derive_snapshot_change",
+    "summarise_snapshot",
+    "SnapshotComparison",
+    "format_snapshot_value",
+    "format_pct",
+]
 
 _TENTH = Decimal("0.1")
 
@@ -54,8 +59,9 @@ def format_pct(value: Decimal | float | None) -> str:
     return f"{d.quantize(_TENTH, rounding=ROUND_HALF_UP)}%"
 
 
-def format_snapshot_value(value: Any, unit: str, decimals: int,
-                          change: bool = False) -> str:
+def format_snapshot_value(
+    value: Any, unit: str, decimals: int, change: bool = False
+) -> str:
     """A snapshot value (or change) as a table prints it.
 
     Counts are whole and grouped (``379,780``); percentages carry ``%``, and a
@@ -78,8 +84,9 @@ def format_snapshot_value(value: Any, unit: str, decimals: int,
     return text
 
 
-def _pct_range(value: float, half: float, earlier: float, earlier_half: float
-               ) -> tuple[float, float] | None:
+def _pct_range(
+    value: float, half: float, earlier: float, earlier_half: float
+) -> tuple[float, float] | None:
     lo_e, hi_e = earlier - earlier_half, earlier + earlier_half
     if lo_e <= 0:
         return None
@@ -88,8 +95,9 @@ def _pct_range(value: float, half: float, earlier: float, earlier_half: float
     return min(corners), max(corners)
 
 
-def derive_snapshot_change(current: pd.DataFrame, earlier: pd.DataFrame
-                           ) -> pd.DataFrame:
+def derive_snapshot_change(
+    current: pd.DataFrame, earlier: pd.DataFrame
+) -> pd.DataFrame:
     """Join two snapshots by measure and compute change and % change.
 
     Parameters
@@ -121,11 +129,16 @@ def derive_snapshot_change(current: pd.DataFrame, earlier: pd.DataFrame
     import pandas as pd
 
     keys = ["measure", "breakdown"]
-    before = earlier[keys + ["value", "half_width", "decimals"]].rename(columns={
-        "value": "earlier_value", "half_width": "earlier_half_width",
-        "decimals": "earlier_decimals"})
-    out = current.merge(before, on=keys, how="left", validate="one_to_one",
-                        indicator="had_earlier")
+    before = earlier[keys + ["value", "half_width", "decimals"]].rename(
+        columns={
+            "value": "earlier_value",
+            "half_width": "earlier_half_width",
+            "decimals": "earlier_decimals",
+        }
+    )
+    out = current.merge(
+        before, on=keys, how="left", validate="one_to_one", indicator="had_earlier"
+    )
     rows = []
     for row in out.to_dict("records"):
         has_earlier = row.pop("had_earlier") == "both"
@@ -155,9 +168,12 @@ def derive_snapshot_change(current: pd.DataFrame, earlier: pd.DataFrame
                         reason = "base-zero"
                     else:
                         low, high = bounds
-        change_decimals = max(decimals, int(row.get("earlier_decimals") or 0)
-                              if has_earlier and not _missing(
-                                  row.get("earlier_decimals")) else decimals)
+        change_decimals = max(
+            decimals,
+            int(row.get("earlier_decimals") or 0)
+            if has_earlier and not _missing(row.get("earlier_decimals"))
+            else decimals,
+        )
         if reason in ("no-value", "no-earlier"):
             pct_text = ".."
         elif reason == "base-zero":
@@ -169,12 +185,18 @@ def derive_snapshot_change(current: pd.DataFrame, earlier: pd.DataFrame
             lo = _dec(low).quantize(_TENTH, rounding=ROUND_FLOOR)
             hi = _dec(high).quantize(_TENTH, rounding=ROUND_CEILING)
             pct_text = f"{lo}% to {hi}%"
-        row.update(change=change, pct_change=pct, pct_low=low, pct_high=high,
-                   pct_reason=reason,
-                   value_text=format_snapshot_value(value, unit, decimals),
-                   change_text=format_snapshot_value(change, unit, change_decimals,
-                                                     change=True),
-                   pct_text=pct_text)
+        row.update(
+            change=change,
+            pct_change=pct,
+            pct_low=low,
+            pct_high=high,
+            pct_reason=reason,
+            value_text=format_snapshot_value(value, unit, decimals),
+            change_text=format_snapshot_value(
+                change, unit, change_decimals, change=True
+            ),
+            pct_text=pct_text,
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -201,25 +223,32 @@ class SnapshotComparison:
         """Sentences that explain the table."""
         out = []
         if self.earlier_date is None:
-            out.append(f"No snapshot was found {self.compare_weeks} weeks before "
-                       f"{self.date:%d %B %Y}, so no change is shown.")
+            out.append(
+                f"No snapshot was found {self.compare_weeks} weeks before "
+                f"{self.date:%d %B %Y}, so no change is shown."
+            )
         else:
-            out.append(f"Change is from the snapshot of {self.earlier_date:%d %B %Y} "
-                       f"({self.compare_weeks} weeks earlier"
-                       + (", a rolling quarter)." if self.compare_weeks == 13
-                          else ")."))
+            out.append(
+                f"Change is from the snapshot of {self.earlier_date:%d %B %Y} "
+                f"({self.compare_weeks} weeks earlier"
+                + (", a rolling quarter)." if self.compare_weeks == 13 else ").")
+            )
         t = self.table
         if (t["pct_reason"] == "base-zero").any():
             out.append("'-': no % change, because the earlier value was 0.")
         if (t["pct_text"].str.contains(" to ")).any():
-            out.append("Where a figure is known only rounded (a rate or percentage "
-                       "as published), the % change is shown as the range the "
-                       "rounding allows.")
+            out.append(
+                "Where a figure is known only rounded (a rate or percentage "
+                "as published), the % change is shown as the range the "
+                "rounding allows."
+            )
         if (t["unit"] == "%").any():
             out.append("pp: percentage points.")
         if t.get("synthetic", False) is not False and bool(t["synthetic"].any()):
-            out.append("SYNTHETIC DATA: figures computed from a generated extract, "
-                       "not a real authority's records.")
+            out.append(
+                "SYNTHETIC DATA: figures computed from a generated extract, "
+                "not a real authority's records."
+            )
         return out
 
 
@@ -233,8 +262,9 @@ def authority_name(store: Store, la_code: str) -> str:
     ...     authority_name(s, "E06000016")
     'Leicester'
     """
-    rows = store.con.execute("SELECT la_name FROM authorities WHERE la_code = ?",
-                             [la_code]).fetchall()
+    rows = store.con.execute(
+        "SELECT la_name FROM authorities WHERE la_code = ?", [la_code]
+    ).fetchall()
     return str(rows[0][0]) if rows else la_code
 
 
@@ -242,17 +272,26 @@ def _order(values: pd.DataFrame) -> pd.DataFrame:
     from lacompare.snapshot._vocab import read_measures
 
     rank = {(m.measure, m.breakdown): i for i, m in enumerate(read_measures())}
-    keyed = values.assign(_rank=[rank.get((m, b), len(rank)) for m, b in
-                                 zip(values["measure"], values["breakdown"],
-                                     strict=True)],
-                          _row=values["source_row"].fillna(0))
-    return keyed.sort_values(["_rank", "_row", "measure", "breakdown"],
-                             kind="stable").drop(columns=["_rank", "_row"])
+    keyed = values.assign(
+        _rank=[
+            rank.get((m, b), len(rank))
+            for m, b in zip(values["measure"], values["breakdown"], strict=True)
+        ],
+        _row=values["source_row"].fillna(0),
+    )
+    return keyed.sort_values(
+        ["_rank", "_row", "measure", "breakdown"], kind="stable"
+    ).drop(columns=["_rank", "_row"])
 
 
-def summarise_snapshot(store: Store, authority: str | None, date: str | dt.date, *,
-                       compare_weeks: int = 13, tolerance_days: int = 7
-                       ) -> SnapshotComparison:
+def summarise_snapshot(
+    store: Store,
+    authority: str | None,
+    date: str | dt.date,
+    *,
+    compare_weeks: int = 13,
+    tolerance_days: int = 7,
+) -> SnapshotComparison:
     """An authority's snapshot on ``date`` with change from ``compare_weeks`` before.
 
     Parameters
@@ -295,40 +334,61 @@ def summarise_snapshot(store: Store, authority: str | None, date: str | dt.date,
         raise InputError(f"--compare-weeks {compare_weeks}: give 1 or more")
     pairs = snapshot_dates(store)
     if not pairs:
-        raise InputError("the store has no snapshot values: load some first "
-                         "(lacompare snapshot load FILE, or snapshot extract)")
+        raise InputError(
+            "the store has no snapshot values: load some first "
+            "(lacompare snapshot load FILE, or snapshot extract)"
+        )
     if authority:
         la = resolve_la(authority)
     else:
         las = sorted({p[0] for p in pairs})
         if len(las) > 1:
-            raise InputError(f"the store holds snapshots of {len(las)} authorities: "
-                             "name one with --authority")
+            raise InputError(
+                f"the store holds snapshots of {len(las)} authorities: "
+                "name one with --authority"
+            )
         la = las[0]
     dates = sorted({p[1] for p in pairs if p[0] == la})
     if when not in dates:
         shown = ", ".join(d.isoformat() for d in dates[-6:]) or "none"
-        raise InputError(f"no snapshot of {la} on {when.isoformat()} (latest: "
-                         f"{shown})")
+        raise InputError(f"no snapshot of {la} on {when.isoformat()} (latest: {shown})")
     target = when - dt.timedelta(weeks=compare_weeks)
     near = [d for d in dates if abs((d - target).days) <= tolerance_days and d < when]
-    earlier_date = min(near, key=lambda d: (abs((d - target).days), d)) if near \
-        else None
+    earlier_date = (
+        min(near, key=lambda d: (abs((d - target).days), d)) if near else None
+    )
     log = IssueLog()
     current = _order(read_snapshot_values(store, la, when.isoformat()))
     if earlier_date is None:
         earlier = current.iloc[0:0]
-        log.add("no-earlier-snapshot", f"no snapshot within {tolerance_days} days of "
-                f"{target.isoformat()} ({compare_weeks} weeks before)")
+        log.add(
+            "no-earlier-snapshot",
+            f"no snapshot within {tolerance_days} days of "
+            f"{target.isoformat()} ({compare_weeks} weeks before)",
+        )
     else:
         earlier = read_snapshot_values(store, la, earlier_date.isoformat())
         if earlier_date != target:
-            log.add("earlier-snapshot-date", f"compared with {earlier_date} (nearest "
-                    f"to {target}, {compare_weeks} weeks before)", severity="info")
+            log.add(
+                "earlier-snapshot-date",
+                f"compared with {earlier_date} (nearest "
+                f"to {target}, {compare_weeks} weeks before)",
+                severity="info",
+            )
     table = derive_snapshot_change(current, earlier)
     for r in table.itertuples():
         if r.pct_reason == "no-earlier" and earlier_date is not None:
-            log.add("no-earlier-value", f"{r.label}: no value on {earlier_date}",
-                    severity="info")
-    return SnapshotComparison(la, authority_name(store, la), when, earlier_date,
-                              compare_weeks, table.reset_index(drop=True), log)
+            log.add(
+                "no-earlier-value",
+                f"{r.label}: no value on {earlier_date}",
+                severity="info",
+            )
+    return SnapshotComparison(
+        la,
+        authority_name(store, la),
+        when,
+        earlier_date,
+        compare_weeks,
+        table.reset_index(drop=True),
+        log,
+    )

@@ -38,17 +38,23 @@ if TYPE_CHECKING:
     from lacompare.snapshot._load import LoadResult
     from lacompare.store import Store
 
-__all__ = ["read_extract", "summarise_extract", "population_for", "monthly_dates",
-           "load_extract", "EXTRACT_COLUMNS"]
+__all__ = [
+    "read_extract",
+    "summarise_extract",
+    "population_for",
+    "monthly_dates",
+    "load_extract",
+    "EXTRACT_COLUMNS",
+]
 
 #: Required columns of an extract.
-EXTRACT_COLUMNS = ("case_id", "case_type", "team", "team_type", "worker",
-                   "start_date")
+EXTRACT_COLUMNS = ("case_id", "case_type", "team", "team_type", "worker", "start_date")
 _OPTIONAL = ("end_date", "child_id", "family_id", "synthetic")
 
 
-def read_extract(path: str | Path, sheet: str | None = None
-                 ) -> tuple[pd.DataFrame, IssueLog, Any]:
+def read_extract(
+    path: str | Path, sheet: str | None = None
+) -> tuple[pd.DataFrame, IssueLog, Any]:
     """Read and check a case-level extract.
 
     Returns
@@ -84,8 +90,12 @@ def read_extract(path: str | Path, sheet: str | None = None
                 raise cells.error(f"no {name}", i, name)
         case_type = str(row["case_type"]).upper()
         if case_type not in codes:
-            raise cells.error(f"case type {row['case_type']!r} is not one of "
-                              f"{', '.join(sorted(codes))}", i, "case_type")
+            raise cells.error(
+                f"case type {row['case_type']!r} is not one of "
+                f"{', '.join(sorted(codes))}",
+                i,
+                "case_type",
+            )
         dates = {}
         for name in ("start_date", "end_date"):
             try:
@@ -93,33 +103,53 @@ def read_extract(path: str | Path, sheet: str | None = None
             except ValueError as exc:
                 raise cells.error(str(exc), i, name) from None
         if dates["end_date"] and dates["end_date"] < dates["start_date"]:
-            raise cells.error(f"ends ({dates['end_date']}) before it starts "
-                              f"({dates['start_date']})", i, "end_date")
+            raise cells.error(
+                f"ends ({dates['end_date']}) before it starts ({dates['start_date']})",
+                i,
+                "end_date",
+            )
         key = (row["case_id"], row["team_type"])
         if key in seen:
-            raise cells.error(f"case {row['case_id']!r} of team type "
-                              f"{row['team_type']!r} appears twice (also row "
-                              f"{seen[key]})", i, "case_id")
+            raise cells.error(
+                f"case {row['case_id']!r} of team type "
+                f"{row['team_type']!r} appears twice (also row "
+                f"{seen[key]})",
+                i,
+                "case_id",
+            )
         seen[key] = cells.row_numbers[i]
-        records.append({
-            "case_id": row["case_id"],
-            "child_id": row.get("child_id") or row["case_id"],
-            "family_id": row.get("family_id"), "case_type": case_type,
-            "team": row["team"], "team_type": row["team_type"],
-            "worker": row.get("worker"), **dates,
-            "synthetic": (row.get("synthetic") or "").lower() in ("yes", "true", "1"),
-            "source_row": cells.row_numbers[i]})
+        records.append(
+            {
+                "case_id": row["case_id"],
+                "child_id": row.get("child_id") or row["case_id"],
+                "family_id": row.get("family_id"),
+                "case_type": case_type,
+                "team": row["team"],
+                "team_type": row["team_type"],
+                "worker": row.get("worker"),
+                **dates,
+                "synthetic": (row.get("synthetic") or "").lower()
+                in ("yes", "true", "1"),
+                "source_row": cells.row_numbers[i],
+            }
+        )
     if not records:
         raise InputError("no cases in the extract", file=cells.file, sheet=cells.sheet)
     frame = pd.DataFrame.from_records(records)
     known = {t.team_type for t in read_thresholds()}
     for team_type in sorted(set(frame["team_type"]) - known):
-        log.add("no-threshold", f"team type {team_type!r} has no caseload threshold "
-                "(thresholds.csv): workers over a threshold are not counted for it",
-                file=cells.file)
+        log.add(
+            "no-threshold",
+            f"team type {team_type!r} has no caseload threshold "
+            "(thresholds.csv): workers over a threshold are not counted for it",
+            file=cells.file,
+        )
     if frame["synthetic"].any() and not frame["synthetic"].all():
-        log.add("partly-synthetic", "some rows are marked synthetic and some not",
-                file=cells.file)
+        log.add(
+            "partly-synthetic",
+            "some rows are marked synthetic and some not",
+            file=cells.file,
+        )
     return frame, log, cells
 
 
@@ -129,20 +159,29 @@ def _label(measure: str, breakdown: str) -> str:
     for m in read_measures():
         if (m.measure, m.breakdown) == (measure, breakdown):
             return m.label
-    words = {"open_cases": "Open cases", "rate_per_10000": "Rate per 10,000",
-             "team_caseload_highest": "Highest team caseload",
-             "caseload_highest": "Highest caseload",
-             "caseload_lowest": "Lowest caseload",
-             "workers_over_threshold": "Workers over the caseload threshold",
-             "population": "Population"}
-    return f"{words.get(measure, measure)} ({breakdown})" if breakdown else \
-        words.get(measure, measure)
+    words = {
+        "open_cases": "Open cases",
+        "rate_per_10000": "Rate per 10,000",
+        "team_caseload_highest": "Highest team caseload",
+        "caseload_highest": "Highest caseload",
+        "caseload_lowest": "Lowest caseload",
+        "workers_over_threshold": "Workers over the caseload threshold",
+        "population": "Population",
+    }
+    return (
+        f"{words.get(measure, measure)} ({breakdown})"
+        if breakdown
+        else words.get(measure, measure)
+    )
 
 
-def summarise_extract(extract: pd.DataFrame, date: str | dt.date, *,
-                      population: float | None = None,
-                      population_note: str | None = None
-                      ) -> tuple[pd.DataFrame, IssueLog]:
+def summarise_extract(
+    extract: pd.DataFrame,
+    date: str | dt.date,
+    *,
+    population: float | None = None,
+    population_note: str | None = None,
+) -> tuple[pd.DataFrame, IssueLog]:
     """Counts, rates and caseload statistics of the cases open on ``date``.
 
     Parameters
@@ -188,37 +227,64 @@ def summarise_extract(extract: pd.DataFrame, date: str | dt.date, *,
     open_ = extract[started & not_ended]
     rows: list[dict[str, Any]] = []
 
-    def add(measure: str, breakdown: str, value: float | None, unit: str = "count",
-            decimals: int = 0, reason: str | None = None,
-            note: str | None = None) -> None:
-        rows.append({"measure": measure, "breakdown": breakdown,
-                     "label": _label(measure, breakdown), "unit": unit,
-                     "value": None if value is None else float(value),
-                     "missing_reason": reason if value is None else None,
-                     "half_width": 0.0, "decimals": decimals, "note": note})
+    def add(
+        measure: str,
+        breakdown: str,
+        value: float | None,
+        unit: str = "count",
+        decimals: int = 0,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        rows.append(
+            {
+                "measure": measure,
+                "breakdown": breakdown,
+                "label": _label(measure, breakdown),
+                "unit": unit,
+                "value": None if value is None else float(value),
+                "missing_reason": reason if value is None else None,
+                "half_width": 0.0,
+                "decimals": decimals,
+                "note": note,
+            }
+        )
 
     if population is not None:
         add("population", "0-17", population, note=population_note)
     present = set(extract["case_type"])
     for ctype in read_case_types():
-        covered = {ctype.code} | {c.code for c in read_case_types()
-                                  if c.counts_towards == ctype.code}
+        covered = {ctype.code} | {
+            c.code for c in read_case_types() if c.counts_towards == ctype.code
+        }
         if not covered & present:
             continue  # the extract does not cover this type: no figure, not 0
         n = open_.loc[open_["case_type"].isin(covered), "child_id"].nunique()
         add("open_cases", ctype.code, n)
         if ctype.rate:
             if population:
-                add("rate_per_10000", ctype.code, n / population * 10_000,
-                    unit="per 10,000", decimals=0)
+                add(
+                    "rate_per_10000",
+                    ctype.code,
+                    n / population * 10_000,
+                    unit="per 10,000",
+                    decimals=0,
+                )
             elif population is None:
-                log.add("no-population", f"no 0-17 population: no {ctype.code} rate",
-                        severity="info")
+                log.add(
+                    "no-population",
+                    f"no 0-17 population: no {ctype.code} rate",
+                    severity="info",
+                )
     thresholds = read_thresholds()
     unallocated = open_["worker"].isna().sum()
     if unallocated:
-        log.add("unallocated", f"{unallocated} open cases have no allocated worker: "
-                "counted in open cases, not in any caseload", severity="info")
+        log.add(
+            "unallocated",
+            f"{unallocated} open cases have no allocated worker: "
+            "counted in open cases, not in any caseload",
+            severity="info",
+        )
     for team_type in dict.fromkeys(extract["team_type"]):
         own = [t for t in thresholds if t.team_type == team_type] or [None]
         cases = open_[open_["team_type"] == team_type]
@@ -227,8 +293,11 @@ def summarise_extract(extract: pd.DataFrame, date: str | dt.date, *,
             bd = t.breakdown if t else team_type
             key = "family_id" if by == "families" else "child_id"
             if by == "families" and cases["family_id"].isna().any():
-                log.add("no-family", f"{team_type}: cases without family_id; "
-                        "caseloads by families are not computed")
+                log.add(
+                    "no-family",
+                    f"{team_type}: cases without family_id; "
+                    "caseloads by families are not computed",
+                )
                 continue
             if bd != team_type:
                 add("open_cases", bd, cases[key].nunique())
@@ -236,8 +305,12 @@ def summarise_extract(extract: pd.DataFrame, date: str | dt.date, *,
             loads = allocated.groupby("worker")[key].nunique()
             if by == "individuals":
                 teams = cases.groupby("team")[key].nunique()
-                add("team_caseload_highest", bd,
-                    teams.max() if len(teams) else None, reason="not-applicable")
+                add(
+                    "team_caseload_highest",
+                    bd,
+                    teams.max() if len(teams) else None,
+                    reason="not-applicable",
+                )
             if len(loads):
                 add("caseload_highest", bd, loads.max())
                 add("caseload_lowest", bd, loads.min())
@@ -245,14 +318,21 @@ def summarise_extract(extract: pd.DataFrame, date: str | dt.date, *,
                 add("caseload_highest", bd, None, reason="not-applicable")
                 add("caseload_lowest", bd, None, reason="not-applicable")
             if t is not None:
-                add("workers_over_threshold", bd, int((loads > t.threshold).sum()),
-                    note=f"more than {t.threshold} {by}")
+                add(
+                    "workers_over_threshold",
+                    bd,
+                    int((loads > t.threshold).sum()),
+                    note=f"more than {t.threshold} {by}",
+                )
     return pd.DataFrame(rows), log
 
 
-def population_for(store: Store, la_code: str, date: str | dt.date,
-                   measure: str = "population_estimate"
-                   ) -> tuple[float, str] | None:
+def population_for(
+    store: Store,
+    la_code: str,
+    date: str | dt.date,
+    measure: str = "population_estimate",
+) -> tuple[float, str] | None:
     """The authority's population (0-17 by default) from the store's
     observations: the latest mid-year estimate on or before ``date``.
 
@@ -275,7 +355,9 @@ def population_for(store: Store, la_code: str, date: str | dt.date,
     when = parse_date(date)
     rows = store.con.execute(
         "SELECT period, value FROM observations WHERE la_code = ? AND measure = ? "
-        "AND breakdown = '' AND value IS NOT NULL", [la_code, measure]).fetchall()
+        "AND breakdown = '' AND value IS NOT NULL",
+        [la_code, measure],
+    ).fetchall()
     best = None
     for period, value in rows:
         year = str(period)[:4]
@@ -310,10 +392,16 @@ def monthly_dates(end: str | dt.date, months: int) -> list[dt.date]:
     return out
 
 
-def load_extract(store: Store, path: str | Path, *, authority: str,
-                 dates: list[str | dt.date], sheet: str | None = None,
-                 population_measure: str = "population_estimate",
-                 check: bool = False) -> LoadResult:
+def load_extract(
+    store: Store,
+    path: str | Path,
+    *,
+    authority: str,
+    dates: list[str | dt.date],
+    sheet: str | None = None,
+    population_measure: str = "population_estimate",
+    check: bool = False,
+) -> LoadResult:
     """Compute snapshot values from an extract on each date and store them.
 
     Examples
@@ -342,20 +430,33 @@ def load_extract(store: Store, path: str | Path, *, authority: str,
         when = parse_date(date)
         pop = population_for(store, la, when, population_measure)
         if pop is None:
-            log.add("no-population", f"no {population_measure} for {la} on or before "
-                    f"{when}: rates per 10,000 are not computed (load the ONS 0-17 "
-                    "mid-year estimates)", severity="warning")
+            log.add(
+                "no-population",
+                f"no {population_measure} for {la} on or before "
+                f"{when}: rates per 10,000 are not computed (load the ONS 0-17 "
+                "mid-year estimates)",
+                severity="warning",
+            )
         values, found = summarise_extract(
-            extract, when, population=pop[0] if pop else None,
-            population_note=f"ONS mid-year estimate {pop[1]}" if pop else None)
+            extract,
+            when,
+            population=pop[0] if pop else None,
+            population_note=f"ONS mid-year estimate {pop[1]}" if pop else None,
+        )
         log.extend(found)
         parts.append(values.assign(snapshot_date=when))
     frame = pd.concat(parts, ignore_index=True).assign(
-        la_code=la, raw=None, synthetic=synthetic, source_row=None,
-        source_column=None)
+        la_code=la, raw=None, synthetic=synthetic, source_row=None, source_column=None
+    )
     if check:
         return LoadResult(frame, None, 0, log)
     sid, replaced = write_snapshot_values(
-        store, frame, file=cells.file, sheet=cells.sheet, sha256=cells.sha256,
-        kind="snapshot:extract", note="SYNTHETIC extract" if synthetic else None)
+        store,
+        frame,
+        file=cells.file,
+        sheet=cells.sheet,
+        sha256=cells.sha256,
+        kind="snapshot:extract",
+        note="SYNTHETIC extract" if synthetic else None,
+    )
     return LoadResult(frame, sid, replaced, log)

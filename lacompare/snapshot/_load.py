@@ -36,14 +36,18 @@ class LoadResult:
         if "snapshot_date" in self.rows.columns:
             dates = sorted({str(d) for d in self.rows["snapshot_date"]})
             span = dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
-            out.append(f"loaded {len(self.rows):,} snapshot values "
-                       f"({self.rows['measure'].nunique()} measures, "
-                       f"{len(dates)} date(s): {span})")
+            out.append(
+                f"loaded {len(self.rows):,} snapshot values "
+                f"({self.rows['measure'].nunique()} measures, "
+                f"{len(dates)} date(s): {span})"
+            )
         else:
             out.append(f"loaded {len(self.rows):,} {self.rows['kind'].iloc[0]} lines")
         if self.replaced:
-            out.append(f"replaced {self.replaced:,} values loaded before for the same "
-                       "authority and date")
+            out.append(
+                f"replaced {self.replaced:,} values loaded before for the same "
+                "authority and date"
+            )
         for m in self.mismatches:
             out.append(f"total does not add up: {m}")
         out += [str(i) for i in self.issues if i.kind != "total-mismatch"]
@@ -52,9 +56,15 @@ class LoadResult:
         return out
 
 
-def load_snapshot(store: Store, path: str | Path, *, authority: str | None = None,
-                  date: str | dt.date | None = None, sheet: str | None = None,
-                  check: bool = False) -> LoadResult:
+def load_snapshot(
+    store: Store,
+    path: str | Path,
+    *,
+    authority: str | None = None,
+    date: str | dt.date | None = None,
+    sheet: str | None = None,
+    check: bool = False,
+) -> LoadResult:
     """Read a snapshot values file and store it (``check``: read only).
 
     Examples
@@ -70,21 +80,37 @@ def load_snapshot(store: Store, path: str | Path, *, authority: str | None = Non
     from lacompare.snapshot._read import read_snapshot_file
     from lacompare.snapshot._store import write_snapshot_values
 
-    values, log, cells = read_snapshot_file(path, authority=authority, date=date,
-                                            sheet=sheet)
+    values, log, cells = read_snapshot_file(
+        path, authority=authority, date=date, sheet=sheet
+    )
     if check:
         return LoadResult(values, None, 0, log)
-    sid, replaced = write_snapshot_values(store, values, file=cells.file,
-                                          sheet=cells.sheet, sha256=cells.sha256,
-                                          kind="snapshot:values")
+    sid, replaced = write_snapshot_values(
+        store,
+        values,
+        file=cells.file,
+        sheet=cells.sheet,
+        sha256=cells.sha256,
+        kind="snapshot:values",
+    )
     if replaced:
-        log.add("replaced", f"replaced {replaced} values of an earlier load",
-                severity="info", file=cells.file)
+        log.add(
+            "replaced",
+            f"replaced {replaced} values of an earlier load",
+            severity="info",
+            file=cells.file,
+        )
     return LoadResult(values, sid, replaced, log)
 
 
-def _resources(store: Store, lines: pd.DataFrame, log: IssueLog, cells: object,
-               kind: str, check: bool) -> LoadResult:
+def _resources(
+    store: Store,
+    lines: pd.DataFrame,
+    log: IssueLog,
+    cells: object,
+    kind: str,
+    check: bool,
+) -> LoadResult:
     from lacompare.snapshot._resources import (
         budget_tables,
         headcount_table,
@@ -93,22 +119,27 @@ def _resources(store: Store, lines: pd.DataFrame, log: IssueLog, cells: object,
     from lacompare.snapshot._store import write_resource_lines
 
     file = cells.file
-    tables = ([headcount_table(lines)] if kind == "headcount"
-              else budget_tables(lines))
+    tables = [headcount_table(lines)] if kind == "headcount" else budget_tables(lines)
     mismatches, found = summarise_resources(tables, file=file)
     log.extend(found)
     if check:
         return LoadResult(lines, None, 0, log, mismatches, tables)
     # A total that does not add up is stored as printed and flagged, not corrected.
-    sid, replaced = write_resource_lines(store, lines, file=file,
-                                         sheet=cells.sheet,
-                                         sha256=cells.sha256, kind=kind)
+    sid, replaced = write_resource_lines(
+        store, lines, file=file, sheet=cells.sheet, sha256=cells.sha256, kind=kind
+    )
     return LoadResult(lines, sid, replaced, log, mismatches, tables)
 
 
-def load_headcount(store: Store, path: str | Path, *, authority: str,
-                   as_of: str | dt.date, sheet: str | None = None,
-                   check: bool = False) -> LoadResult:
+def load_headcount(
+    store: Store,
+    path: str | Path,
+    *,
+    authority: str,
+    as_of: str | dt.date,
+    sheet: str | None = None,
+    check: bool = False,
+) -> LoadResult:
     """Read headcount by division and service, reconcile its totals, store it.
 
     Examples
@@ -125,14 +156,22 @@ def load_headcount(store: Store, path: str | Path, *, authority: str,
     """
     from lacompare.snapshot._read import read_headcount_file
 
-    lines, log, cells = read_headcount_file(path, authority=authority, as_of=as_of,
-                                            sheet=sheet)
+    lines, log, cells = read_headcount_file(
+        path, authority=authority, as_of=as_of, sheet=sheet
+    )
     return _resources(store, lines, log, cells, "headcount", check)
 
 
-def load_budget(store: Store, path: str | Path, *, authority: str, as_of: str,
-                sheet: str | None = None, unit: str = "£000",
-                check: bool = False) -> LoadResult:
+def load_budget(
+    store: Store,
+    path: str | Path,
+    *,
+    authority: str,
+    as_of: str,
+    sheet: str | None = None,
+    unit: str = "£000",
+    check: bool = False,
+) -> LoadResult:
     """Read budget lines, reconcile sub-totals and totals, store them.
 
     Examples
@@ -148,6 +187,7 @@ def load_budget(store: Store, path: str | Path, *, authority: str, as_of: str,
     """
     from lacompare.snapshot._read import read_budget_file
 
-    lines, log, cells = read_budget_file(path, authority=authority, as_of=as_of,
-                                         sheet=sheet, unit=unit)
+    lines, log, cells = read_budget_file(
+        path, authority=authority, as_of=as_of, sheet=sheet, unit=unit
+    )
     return _resources(store, lines, log, cells, "budget", check)

@@ -42,8 +42,16 @@ from lacompare.provenance import IssueLog
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Sheet", "read_table_cells", "read_snapshot_file", "read_headcount_file",
-           "read_budget_file", "parse_date", "resolve_la", "printed_decimals"]
+__all__ = [
+    "Sheet",
+    "read_table_cells",
+    "read_snapshot_file",
+    "read_headcount_file",
+    "read_budget_file",
+    "parse_date",
+    "resolve_la",
+    "printed_decimals",
+]
 
 
 @dataclass
@@ -64,15 +72,22 @@ class Sheet:
         """Raise naming the file and the missing headings."""
         missing = [n for n in names if n not in self.headings]
         if missing:
-            raise InputError(f"no column {', '.join(repr(m) for m in missing)} "
-                             f"(found: {', '.join(self.headings.values())})",
-                             file=self.file, sheet=self.sheet)
+            raise InputError(
+                f"no column {', '.join(repr(m) for m in missing)} "
+                f"(found: {', '.join(self.headings.values())})",
+                file=self.file,
+                sheet=self.sheet,
+            )
 
     def error(self, message: str, index: int, column: str | None) -> InputError:
         """An error located at a data row (0-based) and column heading."""
-        return InputError(message, file=self.file, sheet=self.sheet,
-                          row=self.row_numbers[index],
-                          column=self.headings.get(column, column) if column else None)
+        return InputError(
+            message,
+            file=self.file,
+            sheet=self.sheet,
+            row=self.row_numbers[index],
+            column=self.headings.get(column, column) if column else None,
+        )
 
 
 def read_table_cells(path: str | Path, sheet: str | None = None) -> Sheet:
@@ -98,28 +113,40 @@ def read_table_cells(path: str | Path, sheet: str | None = None) -> Sheet:
     try:
         raw = read_raw(con, path, sheet=sheet)
         cols = ", ".join(raw.columns)
-        data = con.execute(f"SELECT {raw.row_sql} AS _row, {cols} FROM "
-                           f"{raw.relation} ORDER BY 1").fetchall()
+        data = con.execute(
+            f"SELECT {raw.row_sql} AS _row, {cols} FROM {raw.relation} ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     keys = [str(h).strip().lower() for h in raw.headers]
     headings: dict[str, str] = {}
     for key, heading in zip(keys, raw.headers, strict=True):
         if key in headings:
-            raise InputError(f"column {heading!r} appears twice", file=str(path),
-                             sheet=raw.sheet)
+            raise InputError(
+                f"column {heading!r} appears twice", file=str(path), sheet=raw.sheet
+            )
         headings[key] = str(heading)
     rows, numbers = [], []
     for record in data:
-        cells = [None if c is None or str(c).strip() == "" else str(c).strip()
-                 for c in record[1:]]
+        cells = [
+            None if c is None or str(c).strip() == "" else str(c).strip()
+            for c in record[1:]
+        ]
         if all(c is None for c in cells):
             continue
         rows.append(dict(zip(keys, cells, strict=True)))
         numbers.append(int(record[0]))
     letters = {k: column_letter(i) for i, k in enumerate(keys)}
-    return Sheet(str(path), raw.sheet, rows, numbers, headings, letters,
-                 file_sha256(path), raw.issues)
+    return Sheet(
+        str(path),
+        raw.sheet,
+        rows,
+        numbers,
+        headings,
+        letters,
+        file_sha256(path),
+        raw.issues,
+    )
 
 
 def parse_date(text: Any) -> dt.date:
@@ -136,8 +163,14 @@ def parse_date(text: Any) -> dt.date:
     if isinstance(text, dt.date):
         return text
     value = str(text or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-                "%d.%m.%Y", "%d-%m-%Y"):
+    for fmt in (
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%d.%m.%Y",
+        "%d-%m-%Y",
+    ):
         try:
             return dt.datetime.strptime(value, fmt).date()
         except ValueError:
@@ -145,8 +178,14 @@ def parse_date(text: Any) -> dt.date:
     raise ValueError(f"not a date: {value!r} (write 2024-10-04 or 04/10/2024)")
 
 
-def resolve_la(text: str, *, file: str | None = None, sheet: str | None = None,
-               row: int | None = None, column: str | None = None) -> str:
+def resolve_la(
+    text: str,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    row: int | None = None,
+    column: str | None = None,
+) -> str:
     """An authority's ONS code from a name or code, or an InputError.
 
     Exact names, codes and aliases only (a council's own snapshot names one
@@ -168,12 +207,18 @@ def resolve_la(text: str, *, file: str | None = None, sheet: str | None = None,
     except UnknownAuthority as err:
         if not any((file, sheet, row, column)):
             raise
-        raise InputError(err.message, file=file, sheet=sheet, row=row,
-                         column=column) from None
+        raise InputError(
+            err.message, file=file, sheet=sheet, row=row, column=column
+        ) from None
     if not match.la_code:
-        raise InputError(f"{match.la_name} (DfE {match.dfe_code}) has no ONS code: "
-                         "snapshots are of authorities since 2011", file=file,
-                         sheet=sheet, row=row, column=column)
+        raise InputError(
+            f"{match.la_name} (DfE {match.dfe_code}) has no ONS code: "
+            "snapshots are of authorities since 2011",
+            file=file,
+            sheet=sheet,
+            row=row,
+            column=column,
+        )
     return str(match.la_code)
 
 
@@ -193,9 +238,14 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 
-def read_snapshot_file(path: str | Path, *, authority: str | None = None,
-                       date: str | dt.date | None = None, sheet: str | None = None,
-                       synthetic: bool = False) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+def read_snapshot_file(
+    path: str | Path,
+    *,
+    authority: str | None = None,
+    date: str | dt.date | None = None,
+    sheet: str | None = None,
+    synthetic: bool = False,
+) -> tuple[pd.DataFrame, IssueLog, Sheet]:
     """Read snapshot values from a CSV or workbook (see the module's layout).
 
     Parameters
@@ -235,11 +285,17 @@ def read_snapshot_file(path: str | Path, *, authority: str | None = None,
     cells = read_table_cells(path, sheet)
     cells.require("measure", "value")
     if "date" not in cells.headings and date is None:
-        raise InputError("no column 'date': add one or give the snapshot date "
-                         "(--date)", file=cells.file, sheet=cells.sheet)
+        raise InputError(
+            "no column 'date': add one or give the snapshot date (--date)",
+            file=cells.file,
+            sheet=cells.sheet,
+        )
     if "authority" not in cells.headings and authority is None:
-        raise InputError("no column 'authority': add one or name the authority "
-                         "(--authority)", file=cells.file, sheet=cells.sheet)
+        raise InputError(
+            "no column 'authority': add one or name the authority (--authority)",
+            file=cells.file,
+            sheet=cells.sheet,
+        )
     log = IssueLog()
     log.extend(cells.issues)
     fixed_la = resolve_la(authority) if authority else None
@@ -255,28 +311,40 @@ def read_snapshot_file(path: str | Path, *, authority: str | None = None,
         key = parse_measure_key(text)
         breakdown = row.get("breakdown")
         if known is not None:
-            measure, bd, label, unit = (known.measure, known.breakdown, known.label,
-                                        known.unit)
+            measure, bd, label, unit = (
+                known.measure,
+                known.breakdown,
+                known.label,
+                known.unit,
+            )
         elif key is not None:
             measure, bd = key
             label, unit = row.get("label") or text, row.get("unit")
         else:
-            raise cells.error(f"measure {text!r} is neither a known label nor an id "
-                              "like open_cases[CP]", i, "measure")
+            raise cells.error(
+                f"measure {text!r} is neither a known label nor an id "
+                "like open_cases[CP]",
+                i,
+                "measure",
+            )
         if breakdown and bd and breakdown != bd:
-            raise cells.error(f"breakdown {breakdown!r} contradicts {text!r}", i,
-                              "breakdown")
+            raise cells.error(
+                f"breakdown {breakdown!r} contradicts {text!r}", i, "breakdown"
+            )
         bd = bd or breakdown or ""
         if row.get("unit") and unit and row["unit"] != unit:
-            raise cells.error(f"unit {row['unit']!r} contradicts {text!r}'s unit "
-                              f"{unit!r}", i, "unit")
+            raise cells.error(
+                f"unit {row['unit']!r} contradicts {text!r}'s unit {unit!r}", i, "unit"
+            )
         if unit not in UNITS:
-            raise cells.error(f"measure {text!r} needs a unit: one of "
-                              f"{', '.join(UNITS)}", i, "unit")
+            raise cells.error(
+                f"measure {text!r} needs a unit: one of {', '.join(UNITS)}", i, "unit"
+            )
         la = fixed_la
         if "authority" in cells.headings and row.get("authority"):
-            la = resolve_la(row["authority"], column=cells.headings["authority"],
-                            **where)
+            la = resolve_la(
+                row["authority"], column=cells.headings["authority"], **where
+            )
         if la is None:
             raise cells.error("no authority", i, "authority")
         when = fixed_date
@@ -289,56 +357,81 @@ def read_snapshot_file(path: str | Path, *, authority: str | None = None,
             raise cells.error("no date", i, "date")
         raw = row.get("value") or ""
         parsed = parse_cell(raw)
-        if parsed.missing == "unparsed" or (parsed.value is None
-                                            and parsed.missing is None):
+        if parsed.missing == "unparsed" or (
+            parsed.value is None and parsed.missing is None
+        ):
             raise cells.error(f"cannot read {raw!r} as a number", i, "value")
         if parsed.unit == "%" and unit != "%":
-            raise cells.error(f"{raw!r} is a percentage but {text!r} is a {unit}",
-                              i, "value")
+            raise cells.error(
+                f"{raw!r} is a percentage but {text!r} is a {unit}", i, "value"
+            )
         decimals = printed_decimals(raw) if parsed.value is not None else 0
         rounded = (row.get("rounded") or "").lower()
         if rounded and rounded not in _YES | _NO:
-            raise cells.error(f"rounded is {rounded!r}: write yes or no", i,
-                              "rounded")
+            raise cells.error(f"rounded is {rounded!r}: write yes or no", i, "rounded")
         if unit == "count":
             if parsed.value is not None and not float(parsed.value).is_integer():
-                raise cells.error(f"{raw!r} is not a whole number, but "
-                                  f"{text!r} is a count", i, "value")
+                raise cells.error(
+                    f"{raw!r} is not a whole number, but {text!r} is a count",
+                    i,
+                    "value",
+                )
             half = 0.5 if rounded in _YES else 0.0
         else:
-            half = 0.0 if rounded in _NO else 0.5 * 10.0 ** -decimals
+            half = 0.0 if rounded in _NO else 0.5 * 10.0**-decimals
         if parsed.value is None:
-            log.add("missing-value", f"{label}: {raw or 'blank'} kept as missing "
-                    f"({parsed.missing})", severity="info", column="value", value=raw,
-                    **where)
+            log.add(
+                "missing-value",
+                f"{label}: {raw or 'blank'} kept as missing ({parsed.missing})",
+                severity="info",
+                column="value",
+                value=raw,
+                **where,
+            )
         dup = (la, when, measure, bd)
         if dup in seen:
-            raise cells.error(f"{label} on {when} is given twice (also row "
-                              f"{seen[dup]})", i, "measure")
+            raise cells.error(
+                f"{label} on {when} is given twice (also row {seen[dup]})", i, "measure"
+            )
         seen[dup] = cells.row_numbers[i]
-        records.append({
-            "la_code": la, "snapshot_date": when, "measure": measure, "breakdown": bd,
-            "label": row.get("label") or label, "unit": unit, "value": parsed.value,
-            "missing_reason": parsed.missing, "half_width": half,
-            "decimals": decimals, "raw": raw, "note": row.get("note"),
-            "synthetic": synthetic, "source_row": cells.row_numbers[i],
-            "source_column": cells.letters["value"]})
+        records.append(
+            {
+                "la_code": la,
+                "snapshot_date": when,
+                "measure": measure,
+                "breakdown": bd,
+                "label": row.get("label") or label,
+                "unit": unit,
+                "value": parsed.value,
+                "missing_reason": parsed.missing,
+                "half_width": half,
+                "decimals": decimals,
+                "raw": raw,
+                "note": row.get("note"),
+                "synthetic": synthetic,
+                "source_row": cells.row_numbers[i],
+                "source_column": cells.letters["value"],
+            }
+        )
     if not records:
-        raise InputError("no snapshot values in the file", file=cells.file,
-                         sheet=cells.sheet)
+        raise InputError(
+            "no snapshot values in the file", file=cells.file, sheet=cells.sheet
+        )
     return pd.DataFrame.from_records(records), log, cells
 
 
 def _role(cells: Sheet, row: dict[str, str | None], i: int) -> str:
     role = (row.get("row_role") or "item").strip().lower()
     if role not in ("item", "subtotal", "total"):
-        raise cells.error(f"row_role {role!r}: write item, subtotal or total", i,
-                          "row_role")
+        raise cells.error(
+            f"row_role {role!r}: write item, subtotal or total", i, "row_role"
+        )
     return role
 
 
-def _amount(cells: Sheet, row: dict[str, str | None], i: int,
-            column: str) -> tuple[float | None, str | None, str]:
+def _amount(
+    cells: Sheet, row: dict[str, str | None], i: int, column: str
+) -> tuple[float | None, str | None, str]:
     from lacompare.cells import parse_cell
 
     raw = row.get(column) or ""
@@ -352,17 +445,21 @@ def _amount(cells: Sheet, row: dict[str, str | None], i: int,
 def _level(cells: Sheet, row: dict[str, str | None], i: int) -> int:
     text = (row.get("level") or "").strip()
     if not text:
-        raise cells.error("no level: with a level column every row needs one (0 "
-                          "for the grand total, 1 for a block total, deeper for "
-                          "its parts)", i, "level")
+        raise cells.error(
+            "no level: with a level column every row needs one (0 "
+            "for the grand total, 1 for a block total, deeper for "
+            "its parts)",
+            i,
+            "level",
+        )
     if not re.fullmatch(r"\d", text):
         raise cells.error(f"level {text!r}: write a whole number 0-9", i, "level")
     return int(text)
 
 
-def read_headcount_file(path: str | Path, *, authority: str, as_of: str | dt.date,
-                        sheet: str | None = None
-                        ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+def read_headcount_file(
+    path: str | Path, *, authority: str, as_of: str | dt.date, sheet: str | None = None
+) -> tuple[pd.DataFrame, IssueLog, Sheet]:
     """Read staff headcount by division and service.
 
     Returns lines with ``section`` = division, ``line`` = service, ``amount`` =
@@ -389,25 +486,41 @@ def read_headcount_file(path: str | Path, *, authority: str, as_of: str | dt.dat
     for i, row in enumerate(cells.rows):
         value, missing, raw = _amount(cells, row, i, "headcount")
         if value is not None and not float(value).is_integer():
-            raise cells.error(f"{raw!r} is not a whole number of people", i,
-                              "headcount")
+            raise cells.error(
+                f"{raw!r} is not a whole number of people", i, "headcount"
+            )
         role = _role(cells, row, i)
         if role == "item" and not row.get("service"):
             raise cells.error("no service", i, "service")
-        records.append({"la_code": la, "kind": "headcount", "as_of": stamp,
-                        "position": i, "section": row.get("division") or "",
-                        "line": row.get("service") or "Total", "amount": value,
-                        "missing_reason": missing, "row_role": role,
-                        "unit": "persons", "raw": raw,
-                        "source_row": cells.row_numbers[i]})
+        records.append(
+            {
+                "la_code": la,
+                "kind": "headcount",
+                "as_of": stamp,
+                "position": i,
+                "section": row.get("division") or "",
+                "line": row.get("service") or "Total",
+                "amount": value,
+                "missing_reason": missing,
+                "row_role": role,
+                "unit": "persons",
+                "raw": raw,
+                "source_row": cells.row_numbers[i],
+            }
+        )
     if not records:
         raise InputError("no headcount rows", file=cells.file, sheet=cells.sheet)
     return pd.DataFrame.from_records(records), IssueLog(list(cells.issues)), cells
 
 
-def read_budget_file(path: str | Path, *, authority: str, as_of: str,
-                     sheet: str | None = None, unit: str = "£000"
-                     ) -> tuple[pd.DataFrame, IssueLog, Sheet]:
+def read_budget_file(
+    path: str | Path,
+    *,
+    authority: str,
+    as_of: str,
+    sheet: str | None = None,
+    unit: str = "£000",
+) -> tuple[pd.DataFrame, IssueLog, Sheet]:
     """Read budget lines (income in brackets) with their sub-totals and totals.
 
     ``as_of`` is the budget year (``2024/25``). Amounts are in ``unit``. An
@@ -436,12 +549,23 @@ def read_budget_file(path: str | Path, *, authority: str, as_of: str,
         value, missing, raw = _amount(cells, row, i, "amount")
         if not row.get("line"):
             raise cells.error("no line name", i, "line")
-        records.append({"la_code": la, "kind": "budget", "as_of": str(as_of),
-                        "position": i, "section": row.get("section") or "",
-                        "line": row["line"], "amount": value,
-                        "missing_reason": missing, "row_role": _role(cells, row, i),
-                        "unit": unit, "raw": raw, "source_row": cells.row_numbers[i],
-                        "level": _level(cells, row, i) if leveled else None})
+        records.append(
+            {
+                "la_code": la,
+                "kind": "budget",
+                "as_of": str(as_of),
+                "position": i,
+                "section": row.get("section") or "",
+                "line": row["line"],
+                "amount": value,
+                "missing_reason": missing,
+                "row_role": _role(cells, row, i),
+                "unit": unit,
+                "raw": raw,
+                "source_row": cells.row_numbers[i],
+                "level": _level(cells, row, i) if leveled else None,
+            }
+        )
     if not records:
         raise InputError("no budget lines", file=cells.file, sheet=cells.sheet)
     return pd.DataFrame.from_records(records), IssueLog(list(cells.issues)), cells

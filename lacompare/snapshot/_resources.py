@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["headcount_table", "budget_tables", "summarise_resources"]
 
 
-def headcount_table(lines: pd.DataFrame, title: str = "Staffing establishment",
-                    sources: list[str] | None = None) -> ReportTable:
+def headcount_table(
+    lines: pd.DataFrame,
+    title: str = "Staffing establishment",
+    sources: list[str] | None = None,
+) -> ReportTable:
     """Headcount by division and service, with division totals and a grand total.
 
     Examples
@@ -37,8 +40,9 @@ def headcount_table(lines: pd.DataFrame, title: str = "Staffing establishment",
     """
     from lacompare.report.tables import Column, ReportTable, with_subtotals
 
-    frame = lines.rename(columns={"section": "division", "line": "service",
-                                  "amount": "headcount"})
+    frame = lines.rename(
+        columns={"section": "division", "line": "service", "amount": "headcount"}
+    )
     keep = ["division", "service", "headcount", "row_role"]
     if "missing_reason" in frame.columns:
         frame["headcount__missing"] = frame["missing_reason"]
@@ -51,20 +55,30 @@ def headcount_table(lines: pd.DataFrame, title: str = "Staffing establishment",
         items = frame.drop(columns=["row_role"])
         if items["headcount"].notna().all():
             items["headcount"] = items["headcount"].astype("int64")
-        frame = with_subtotals(items, "division", ["headcount"], label="Total",
-                               label_column="service")
-    columns = [Column("service", "Service", role="label"),
-               Column("headcount", "Headcount", unit="persons", rounding=0)]
-    return ReportTable(title, frame, columns, group="division", name="Headcount",
-                       sources=list(sources or []))
+        frame = with_subtotals(
+            items, "division", ["headcount"], label="Total", label_column="service"
+        )
+    columns = [
+        Column("service", "Service", role="label"),
+        Column("headcount", "Headcount", unit="persons", rounding=0),
+    ]
+    return ReportTable(
+        title,
+        frame,
+        columns,
+        group="division",
+        name="Headcount",
+        sources=list(sources or []),
+    )
 
 
 def _leveled(lines: pd.DataFrame) -> bool:
     return "level" in lines.columns and bool(lines["level"].notna().any())
 
 
-def budget_tables(lines: pd.DataFrame, title: str = "Budget",
-                  sources: list[str] | None = None) -> list[ReportTable]:
+def budget_tables(
+    lines: pd.DataFrame, title: str = "Budget", sources: list[str] | None = None
+) -> list[ReportTable]:
     """The budget as printed (income in brackets), totals as printed.
 
     Without outline levels: one table per section. With them (a ``level``
@@ -89,8 +103,9 @@ def budget_tables(lines: pd.DataFrame, title: str = "Budget",
     """
     from lacompare.report.tables import Column, ReportTable
 
-    unit = str(lines["unit"].iloc[0]) if "unit" in lines.columns and len(lines) \
-        else "£000"
+    unit = (
+        str(lines["unit"].iloc[0]) if "unit" in lines.columns and len(lines) else "£000"
+    )
     if _leveled(lines):
         frame = lines.rename(columns={"amount": "budget", "level": "row_level"})
         keep = ["section", "line", "budget", "row_role", "row_level"]
@@ -101,13 +116,22 @@ def budget_tables(lines: pd.DataFrame, title: str = "Budget",
             keep.append("source_row")
         frame = frame[keep].reset_index(drop=True)
         frame["row_level"] = frame["row_level"].astype("Int64")
-        return [ReportTable(
-            title, frame,
-            [Column("line", "Service line", role="label"),
-             Column("budget", "Budget", unit=unit)],
-            notes=["Income is shown in brackets."]
-            if (frame["budget"] < 0).any() else [],
-            sources=list(sources or []), group="section", name="Budget")]
+        return [
+            ReportTable(
+                title,
+                frame,
+                [
+                    Column("line", "Service line", role="label"),
+                    Column("budget", "Budget", unit=unit),
+                ],
+                notes=["Income is shown in brackets."]
+                if (frame["budget"] < 0).any()
+                else [],
+                sources=list(sources or []),
+                group="section",
+                name="Budget",
+            )
+        ]
     tables = []
     for section, rows in lines.groupby("section", sort=False):
         frame = rows.rename(columns={"amount": "budget"})
@@ -118,18 +142,27 @@ def budget_tables(lines: pd.DataFrame, title: str = "Budget",
         if "source_row" in frame.columns:
             keep.append("source_row")
         name = f"{title}: {section}" if section else title
-        tables.append(ReportTable(
-            name, frame[keep].reset_index(drop=True),
-            [Column("line", "Service line", role="label"),
-             Column("budget", "Budget", unit=unit)],
-            notes=["Income is shown in brackets."]
-            if (frame["budget"] < 0).any() else [],
-            sources=list(sources or []), name=f"Budget {section}"[:31]))
+        tables.append(
+            ReportTable(
+                name,
+                frame[keep].reset_index(drop=True),
+                [
+                    Column("line", "Service line", role="label"),
+                    Column("budget", "Budget", unit=unit),
+                ],
+                notes=["Income is shown in brackets."]
+                if (frame["budget"] < 0).any()
+                else [],
+                sources=list(sources or []),
+                name=f"Budget {section}"[:31],
+            )
+        )
     return tables
 
 
-def summarise_resources(tables: list[ReportTable], file: str | None = None
-                        ) -> tuple[list[Mismatch], IssueLog]:
+def summarise_resources(
+    tables: list[ReportTable], file: str | None = None
+) -> tuple[list[Mismatch], IssueLog]:
     """Reconcile the tables' totals; each mismatch is an issue naming its row.
 
     Totals are stored and shown as printed, never corrected. With outline
@@ -157,13 +190,20 @@ def summarise_resources(tables: list[ReportTable], file: str | None = None
         stub = table.stub
 
         def where(i: int, frame: pd.DataFrame = frame) -> int | None:
-            return int(frame["source_row"][i]) if "source_row" in frame.columns \
-                else None
+            return (
+                int(frame["source_row"][i]) if "source_row" in frame.columns else None
+            )
 
         for m in reconcile(table):
             found.append(m)
-            log.add("total-mismatch", str(m), file=file, row=where(m.row),
-                    column=m.heading, value=str(m.printed))
+            log.add(
+                "total-mismatch",
+                str(m),
+                file=file,
+                row=where(m.row),
+                column=m.heading,
+                value=str(m.printed),
+            )
         levels = frame.get(table.level_column)
         if levels is None or levels.isna().all():
             continue
@@ -175,13 +215,26 @@ def summarise_resources(tables: list[ReportTable], file: str | None = None
                 continue
             label = str(frame[stub][i]) if stub else f"row {i + 1}"
             if int(level) > top and i not in counted:
-                log.add("not-in-a-total", f"{label} (level {int(level)}) is in no "
-                        f"total: no total at level {int(level) - 1} follows it "
-                        "before one at a higher level", file=file, row=where(i),
-                        column="level", value=str(int(level)))
+                log.add(
+                    "not-in-a-total",
+                    f"{label} (level {int(level)}) is in no "
+                    f"total: no total at level {int(level) - 1} follows it "
+                    "before one at a higher level",
+                    file=file,
+                    row=where(i),
+                    column="level",
+                    value=str(int(level)),
+                )
             if i in parts and not parts[i]:
-                log.add("total-without-parts", f"{label}: printed as a total with "
-                        "no parts one level deeper above it, so it cannot be "
-                        "checked", severity="info", file=file, row=where(i),
-                        column="level", value=str(int(level)))
+                log.add(
+                    "total-without-parts",
+                    f"{label}: printed as a total with "
+                    "no parts one level deeper above it, so it cannot be "
+                    "checked",
+                    severity="info",
+                    file=file,
+                    row=where(i),
+                    column="level",
+                    value=str(int(level)),
+                )
     return found, log

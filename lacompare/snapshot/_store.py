@@ -23,9 +23,17 @@ if TYPE_CHECKING:
 
     from lacompare.store import Store
 
-__all__ = ["ensure_snapshot_tables", "write_snapshot_values", "write_resource_lines",
-           "read_snapshot_values", "read_resource_lines", "snapshot_dates",
-           "add_source", "VALUE_COLUMNS", "RESOURCE_COLUMNS"]
+__all__ = [
+    "ensure_snapshot_tables",
+    "write_snapshot_values",
+    "write_resource_lines",
+    "read_snapshot_values",
+    "read_resource_lines",
+    "snapshot_dates",
+    "add_source",
+    "VALUE_COLUMNS",
+    "RESOURCE_COLUMNS",
+]
 
 DDL = (
     """
@@ -73,13 +81,39 @@ DDL = (
 )
 
 #: Columns of a frame of snapshot values (as written and as read back).
-VALUE_COLUMNS = ["la_code", "snapshot_date", "measure", "breakdown", "label", "unit",
-                 "value", "missing_reason", "half_width", "decimals", "raw", "note",
-                 "synthetic", "source_row", "source_column"]
+VALUE_COLUMNS = [
+    "la_code",
+    "snapshot_date",
+    "measure",
+    "breakdown",
+    "label",
+    "unit",
+    "value",
+    "missing_reason",
+    "half_width",
+    "decimals",
+    "raw",
+    "note",
+    "synthetic",
+    "source_row",
+    "source_column",
+]
 #: Columns of a frame of headcount or budget lines.
-RESOURCE_COLUMNS = ["la_code", "kind", "as_of", "position", "section", "line",
-                    "amount", "missing_reason", "row_role", "unit", "raw",
-                    "source_row", "level"]
+RESOURCE_COLUMNS = [
+    "la_code",
+    "kind",
+    "as_of",
+    "position",
+    "section",
+    "line",
+    "amount",
+    "missing_reason",
+    "row_role",
+    "unit",
+    "raw",
+    "source_row",
+    "level",
+]
 
 
 def ensure_snapshot_tables(store: Store) -> None:
@@ -101,14 +135,22 @@ def _has_tables(store: Store) -> bool:
     return {"snapshot_values", "resource_lines"} <= set(store.tables())
 
 
-def add_source(store: Store, file: str, sheet: str | None, sha256: str, kind: str,
-               n: int, note: str | None = None) -> int:
+def add_source(
+    store: Store,
+    file: str,
+    sheet: str | None,
+    sha256: str,
+    kind: str,
+    n: int,
+    note: str | None = None,
+) -> int:
     """Record a load in ``sources`` and return its id (inside the caller's
     transaction)."""
     row = store.con.execute(
         "INSERT INTO sources (file, sheet, sha256, spec, observations, note) "
         "VALUES (?, ?, ?, ?, ?, ?) RETURNING source_id",
-        [file, sheet or "", sha256, kind, n, note]).fetchall()
+        [file, sheet or "", sha256, kind, n, note],
+    ).fetchall()
     return int(row[0][0])
 
 
@@ -123,9 +165,16 @@ def _transaction(store: Store, work: Any) -> Any:
     return out
 
 
-def write_snapshot_values(store: Store, values: pd.DataFrame, *, file: str,
-                          sheet: str | None, sha256: str, kind: str,
-                          note: str | None = None) -> tuple[int, int]:
+def write_snapshot_values(
+    store: Store,
+    values: pd.DataFrame,
+    *,
+    file: str,
+    sheet: str | None,
+    sha256: str,
+    kind: str,
+    note: str | None = None,
+) -> tuple[int, int]:
     """Store snapshot values (all or nothing) and return (source id, replaced).
 
     A value for an authority, date and measure already in the store is
@@ -153,7 +202,9 @@ def write_snapshot_values(store: Store, values: pd.DataFrame, *, file: str,
                     SELECT la_code, CAST(snapshot_date AS DATE), measure, breakdown,
                            label, unit, value, missing_reason, half_width,
                            decimals, raw, note, synthetic, source_row,
-                           source_column, ? FROM _snap""", [sid])
+                           source_column, ? FROM _snap""",
+                [sid],
+            )
         finally:
             store.con.unregister("_snap")
         return sid, int(replaced)
@@ -161,8 +212,15 @@ def write_snapshot_values(store: Store, values: pd.DataFrame, *, file: str,
     return _transaction(store, work)
 
 
-def write_resource_lines(store: Store, lines: pd.DataFrame, *, file: str,
-                         sheet: str | None, sha256: str, kind: str) -> tuple[int, int]:
+def write_resource_lines(
+    store: Store,
+    lines: pd.DataFrame,
+    *,
+    file: str,
+    sheet: str | None,
+    sha256: str,
+    kind: str,
+) -> tuple[int, int]:
     """Store headcount or budget lines (all or nothing), replacing those of the
     same authority, kind and date; returns (source id, lines replaced)."""
     if lines.empty:
@@ -177,14 +235,22 @@ def write_resource_lines(store: Store, lines: pd.DataFrame, *, file: str,
         for la_code, what, as_of in keys:
             replaced += store.con.execute(
                 "SELECT count(*) FROM resource_lines WHERE la_code = ? AND kind = ? "
-                "AND as_of = ?", [la_code, what, as_of]).fetchall()[0][0]
-            store.con.execute("DELETE FROM resource_lines WHERE la_code = ? AND "
-                              "kind = ? AND as_of = ?", [la_code, what, as_of])
+                "AND as_of = ?",
+                [la_code, what, as_of],
+            ).fetchall()[0][0]
+            store.con.execute(
+                "DELETE FROM resource_lines WHERE la_code = ? AND "
+                "kind = ? AND as_of = ?",
+                [la_code, what, as_of],
+            )
         store.con.register("_lines", frame)
         try:
             cols = ", ".join(RESOURCE_COLUMNS)
-            store.con.execute(f"INSERT INTO resource_lines ({cols}, source_id) "
-                              f"SELECT {cols}, ? FROM _lines", [sid])
+            store.con.execute(
+                f"INSERT INTO resource_lines ({cols}, source_id) "
+                f"SELECT {cols}, ? FROM _lines",
+                [sid],
+            )
         finally:
             store.con.unregister("_lines")
         return sid, int(replaced)
@@ -192,8 +258,9 @@ def write_resource_lines(store: Store, lines: pd.DataFrame, *, file: str,
     return _transaction(store, work)
 
 
-def read_snapshot_values(store: Store, la_code: str | None = None,
-                         date: str | None = None) -> pd.DataFrame:
+def read_snapshot_values(
+    store: Store, la_code: str | None = None, date: str | None = None
+) -> pd.DataFrame:
     """Snapshot values (of an authority, a date), with their source file.
 
     Examples
@@ -218,7 +285,9 @@ def read_snapshot_values(store: Store, la_code: str | None = None,
     frame = store.query(
         f"""SELECT v.*, s.file, s.sheet FROM snapshot_values v
             LEFT JOIN sources s USING (source_id) {where}
-            ORDER BY v.snapshot_date, v.measure, v.breakdown""", params)
+            ORDER BY v.snapshot_date, v.measure, v.breakdown""",
+        params,
+    )
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
     return frame
 
@@ -228,13 +297,19 @@ def snapshot_dates(store: Store, la_code: str | None = None) -> list[tuple[str, 
     if not _has_tables(store):
         return []
     where, params = ("WHERE la_code = ?", [la_code]) if la_code else ("", [])
-    return [(r[0], r[1]) for r in store.con.execute(
-        f"SELECT DISTINCT la_code, snapshot_date FROM snapshot_values {where} "
-        "ORDER BY snapshot_date, la_code", params).fetchall()]
+    return [
+        (r[0], r[1])
+        for r in store.con.execute(
+            f"SELECT DISTINCT la_code, snapshot_date FROM snapshot_values {where} "
+            "ORDER BY snapshot_date, la_code",
+            params,
+        ).fetchall()
+    ]
 
 
-def read_resource_lines(store: Store, la_code: str, kind: str,
-                        as_of: str | None = None) -> pd.DataFrame:
+def read_resource_lines(
+    store: Store, la_code: str, kind: str, as_of: str | None = None
+) -> pd.DataFrame:
     """Headcount or budget lines of an authority: those ``as_of`` or the latest."""
     import pandas as pd
 
@@ -243,7 +318,8 @@ def read_resource_lines(store: Store, la_code: str, kind: str,
     if as_of is None:
         latest = store.con.execute(
             "SELECT max(as_of) FROM resource_lines WHERE la_code = ? AND kind = ?",
-            [la_code, kind]).fetchall()[0][0]
+            [la_code, kind],
+        ).fetchall()[0][0]
         if latest is None:
             return pd.DataFrame(columns=RESOURCE_COLUMNS)
         as_of = latest
@@ -251,4 +327,5 @@ def read_resource_lines(store: Store, la_code: str, kind: str,
         """SELECT r.*, s.file, s.sheet, s.loaded_at FROM resource_lines r
            LEFT JOIN sources s USING (source_id)
            WHERE la_code = ? AND kind = ? AND as_of = ? ORDER BY position""",
-        [la_code, kind, as_of])
+        [la_code, kind, as_of],
+    )

@@ -20,8 +20,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["generate_extract", "write_synthetic_extract", "read_synthetic_teams",
-           "SyntheticTeam"]
+__all__ = [
+    "generate_extract",
+    "write_synthetic_extract",
+    "read_synthetic_teams",
+    "SyntheticTeam",
+]
 
 
 @dataclass(frozen=True)
@@ -47,26 +51,48 @@ def read_synthetic_teams() -> tuple[SyntheticTeam, ...]:
     >>> [t.follows for t in read_synthetic_teams() if t.team_type == "IRO"]
     ['CLA']
     """
-    text = resources.files("lacompare.snapshot").joinpath(
-        "data", "synthetic_teams.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines()
-                          if not line.startswith("#"))
+    text = (
+        resources.files("lacompare.snapshot")
+        .joinpath("data", "synthetic_teams.csv")
+        .read_text(encoding="utf-8")
+    )
+    rows = csv.DictReader(
+        line for line in text.splitlines() if not line.startswith("#")
+    )
     out = []
     for r in rows:
         spec = r["case_types"].strip()
         follows = spec.split(":", 1)[1] if spec.startswith("follows:") else None
-        types = () if follows else tuple(
-            (part.split(":")[0], float(part.split(":")[1])) for part in spec.split("|"))
-        out.append(SyntheticTeam(
-            r["team_type"], int(r["teams"]), int(r["workers_per_team"]),
-            float(r["mean_caseload"]) if r["mean_caseload"] else None,
-            float(r["mean_duration_days"]) if r["mean_duration_days"] else None,
-            types, follows, float(r["family_size"])))
+        types = (
+            ()
+            if follows
+            else tuple(
+                (part.split(":")[0], float(part.split(":")[1]))
+                for part in spec.split("|")
+            )
+        )
+        out.append(
+            SyntheticTeam(
+                r["team_type"],
+                int(r["teams"]),
+                int(r["workers_per_team"]),
+                float(r["mean_caseload"]) if r["mean_caseload"] else None,
+                float(r["mean_duration_days"]) if r["mean_duration_days"] else None,
+                types,
+                follows,
+                float(r["family_size"]),
+            )
+        )
     return tuple(out)
 
 
-def generate_extract(seed: int = 1, date: str | dt.date = "2024-10-04", *,
-                     months: int = 24, scale: float = 1.0) -> pd.DataFrame:
+def generate_extract(
+    seed: int = 1,
+    date: str | dt.date = "2024-10-04",
+    *,
+    months: int = 24,
+    scale: float = 1.0,
+) -> pd.DataFrame:
     """Generate a SYNTHETIC extract of cases open at some time in the ``months``
     before ``date`` (cases still open at ``date`` have no end date).
 
@@ -120,8 +146,11 @@ def generate_extract(seed: int = 1, date: str | dt.date = "2024-10-04", *,
                 lengths = rng.exponential(duration, size=n).astype(int) + 1
                 k = 0
                 while k < n:
-                    size = 1 + int(rng.poisson(spec.family_size - 1)) \
-                        if spec.family_size > 1 else 1
+                    size = (
+                        1 + int(rng.poisson(spec.family_size - 1))
+                        if spec.family_size > 1
+                        else 1
+                    )
                     family += 1
                     for j in range(k, min(n, k + size)):
                         start = end + dt.timedelta(days=int(starts[k]))
@@ -129,34 +158,43 @@ def generate_extract(seed: int = 1, date: str | dt.date = "2024-10-04", *,
                         if stop < end - dt.timedelta(days=window):
                             continue
                         child += 1
-                        rows.append({
-                            "case_id": f"SYN-{child:06d}",
-                            "child_id": f"SYN-C{child:06d}",
-                            "family_id": f"SYN-F{family:06d}",
-                            "case_type": str(rng.choice(codes, p=weights)),
-                            "team": team, "team_type": spec.team_type,
-                            "worker": worker, "start_date": start,
-                            "end_date": stop if stop <= end else None})
+                        rows.append(
+                            {
+                                "case_id": f"SYN-{child:06d}",
+                                "child_id": f"SYN-C{child:06d}",
+                                "family_id": f"SYN-F{family:06d}",
+                                "case_type": str(rng.choice(codes, p=weights)),
+                                "team": team,
+                                "team_type": spec.team_type,
+                                "worker": worker,
+                                "start_date": start,
+                                "end_date": stop if stop <= end else None,
+                            }
+                        )
                     k += size
     base = pd.DataFrame(rows)
     extra = []
     for spec in (t for t in teams if t.follows is not None):
         followed = base[base["case_type"] == spec.follows]
-        workers = [f"Synthetic worker {_short(spec.team_type)}-{team}-{w:02d}"
-                   for team in range(1, spec.teams + 1)
-                   for w in range(1, max(1, round(spec.workers_per_team * scale)) + 1)]
+        workers = [
+            f"Synthetic worker {_short(spec.team_type)}-{team}-{w:02d}"
+            for team in range(1, spec.teams + 1)
+            for w in range(1, max(1, round(spec.workers_per_team * scale)) + 1)
+        ]
         picks = rng.integers(0, len(workers), size=len(followed))
         copy = followed.assign(
             case_id=[f"{c}-{_short(spec.team_type)}" for c in followed["case_id"]],
             team_type=spec.team_type,
             worker=[workers[p] for p in picks],
-            team=[f"Synthetic {spec.team_type} team {workers[p].split('-')[-2]}"
-                  for p in picks])
+            team=[
+                f"Synthetic {spec.team_type} team {workers[p].split('-')[-2]}"
+                for p in picks
+            ],
+        )
         extra.append(copy)
     out = pd.concat([base, *extra], ignore_index=True)
     out.insert(0, "synthetic", "yes")
-    return out.sort_values(["start_date", "case_id"], kind="stable",
-                           ignore_index=True)
+    return out.sort_values(["start_date", "case_id"], kind="stable", ignore_index=True)
 
 
 def _short(team_type: str) -> str:
@@ -164,9 +202,14 @@ def _short(team_type: str) -> str:
     return "".join(w[0] for w in words).upper() if len(words) > 1 else team_type
 
 
-def write_synthetic_extract(out: str | Path, seed: int = 1,
-                            date: str | dt.date = "2024-10-04", *, months: int = 24,
-                            scale: float = 1.0) -> Path:
+def write_synthetic_extract(
+    out: str | Path,
+    seed: int = 1,
+    date: str | dt.date = "2024-10-04",
+    *,
+    months: int = 24,
+    scale: float = 1.0,
+) -> Path:
     """Write :func:`generate_extract`'s SYNTHETIC extract as CSV.
 
     Examples

@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["SnapshotMeasure", "Threshold", "CaseType", "PublishedMatch",
-           "read_measures", "read_thresholds", "read_case_types",
-           "read_published_matches", "match_measure", "parse_measure_key",
-           "UNITS"]
+__all__ = [
+    "SnapshotMeasure",
+    "Threshold",
+    "CaseType",
+    "PublishedMatch",
+    "read_measures",
+    "read_thresholds",
+    "read_case_types",
+    "read_published_matches",
+    "match_measure",
+    "parse_measure_key",
+    "UNITS",
+]
 
 #: Snapshot units: ``count`` (exact whole numbers), ``per 10,000`` (rates per
 #: 10,000 children aged 0-17), ``%`` (percentages).
@@ -81,11 +90,15 @@ class PublishedMatch:
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    text = resources.files("lacompare.snapshot").joinpath("data", name).read_text(
-        encoding="utf-8")
+    text = (
+        resources.files("lacompare.snapshot")
+        .joinpath("data", name)
+        .read_text(encoding="utf-8")
+    )
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    return [{k: (v or "").strip() for k, v in row.items()}
-            for row in csv.DictReader(lines)]
+    return [
+        {k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines)
+    ]
 
 
 @cache
@@ -98,9 +111,16 @@ def read_measures() -> tuple[SnapshotMeasure, ...]:
     >>> m.key, m.label, m.unit
     ('open_cases[CP]', 'No of Child Protection Plans', 'count')
     """
-    return tuple(SnapshotMeasure(r["measure"], r["breakdown"], r["label"], r["unit"],
-                                 r.get("trend", "").lower() == "yes")
-                 for r in _rows("measures.csv"))
+    return tuple(
+        SnapshotMeasure(
+            r["measure"],
+            r["breakdown"],
+            r["label"],
+            r["unit"],
+            r.get("trend", "").lower() == "yes",
+        )
+        for r in _rows("measures.csv")
+    )
 
 
 @cache
@@ -113,8 +133,10 @@ def read_thresholds() -> tuple[Threshold, ...]:
     ...  if t.team_type == "EH clusters"]
     [('individuals', 25), ('families', 8)]
     """
-    return tuple(Threshold(r["team_type"], r["count_by"], int(r["threshold"]),
-                           r["breakdown"]) for r in _rows("thresholds.csv"))
+    return tuple(
+        Threshold(r["team_type"], r["count_by"], int(r["threshold"]), r["breakdown"])
+        for r in _rows("thresholds.csv")
+    )
 
 
 @cache
@@ -126,8 +148,10 @@ def read_case_types() -> tuple[CaseType, ...]:
     >>> {c.code: c.counts_towards for c in read_case_types()}["CP"]
     'CIN'
     """
-    return tuple(CaseType(r["code"], r["label"], r["counts_towards"],
-                          r["rate"].lower() == "yes") for r in _rows("case_types.csv"))
+    return tuple(
+        CaseType(r["code"], r["label"], r["counts_towards"], r["rate"].lower() == "yes")
+        for r in _rows("case_types.csv")
+    )
 
 
 @cache
@@ -142,13 +166,21 @@ def read_published_matches() -> tuple[PublishedMatch, ...]:
     >>> m.count, m.population
     ('cpp_at31', ('0-17', 'population_estimate'))
     """
-    return tuple(PublishedMatch(
-        r["measure"], r["breakdown"], r["store_measure"], r["store_breakdown"],
-        r["label"], r.get("count", ""), r.get("count_breakdown", ""),
-        r.get("count_reference_date", ""),
-        tuple(p.strip() for p in r.get("population", "").split("|") if p.strip()),
-        r.get("population_reference_date", ""))
-        for r in _rows("published.csv"))
+    return tuple(
+        PublishedMatch(
+            r["measure"],
+            r["breakdown"],
+            r["store_measure"],
+            r["store_breakdown"],
+            r["label"],
+            r.get("count", ""),
+            r.get("count_breakdown", ""),
+            r.get("count_reference_date", ""),
+            tuple(p.strip() for p in r.get("population", "").split("|") if p.strip()),
+            r.get("population_reference_date", ""),
+        )
+        for r in _rows("published.csv")
+    )
 
 
 _KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")

@@ -9,6 +9,16 @@ from lacompare.sources._dictionary import (
 from lacompare.sources._readers import RawTable, cell_text, list_sheets, read_raw
 from lacompare.sources.specs import IngestSpec, MeasureSpec, read_spec
 
-__all__ = ["RawTable", "read_raw", "list_sheets", "cell_text", "IngestSpec",
-           "MeasureSpec", "read_spec", "DictionarySpec", "MeasureDictionary",
-           "read_measure_dictionary", "apply_measure_dictionary"]
+__all__ = [
+    "RawTable",
+    "read_raw",
+    "list_sheets",
+    "cell_text",
+    "IngestSpec",
+    "MeasureSpec",
+    "read_spec",
+    "DictionarySpec",
+    "MeasureDictionary",
+    "read_measure_dictionary",
+    "apply_measure_dictionary",
+]

@@ -59,9 +59,14 @@ def read_area_lookup(name: str) -> dict[str, tuple[str, str, str]]:
         raise SpecError(f"area lookup {name!r} not found (looked for {path})")
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return {r["area_code"].strip(): (r["la_code"].strip(), r["la_name"].strip(),
-                                         (r.get("note") or "").strip())
-                for r in rows}
+        return {
+            r["area_code"].strip(): (
+                r["la_code"].strip(),
+                r["la_name"].strip(),
+                (r.get("note") or "").strip(),
+            )
+            for r in rows
+        }
 
 
 def _column(raw: RawTable, heading: str, key: str) -> str:
@@ -69,19 +74,24 @@ def _column(raw: RawTable, heading: str, key: str) -> str:
     for column, name in zip(raw.columns, raw.headers, strict=True):
         if " ".join(name.split()).lower() == wanted:
             return column
-    raise InputError(f"[source] {key}: no column headed {heading!r}; the headings "
-                     f"are {', '.join(repr(h) for h in raw.headers)}",
-                     file=raw.file, sheet=raw.sheet)
+    raise InputError(
+        f"[source] {key}: no column headed {heading!r}; the headings "
+        f"are {', '.join(repr(h) for h in raw.headers)}",
+        file=raw.file,
+        sheet=raw.sheet,
+    )
 
 
 def _rows_text(rows: list[int]) -> str:
     shown = ", ".join(str(r) for r in rows[:SHOW_ROWS])
-    return shown + (f" and {len(rows) - SHOW_ROWS} more" if len(rows) > SHOW_ROWS
-                    else "")
+    return shown + (
+        f" and {len(rows) - SHOW_ROWS} more" if len(rows) > SHOW_ROWS else ""
+    )
 
 
-def select_rows(con: duckdb.DuckDBPyConnection, raw: RawTable,
-                keep: dict[str, list[str]]) -> RawTable:
+def select_rows(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, keep: dict[str, list[str]]
+) -> RawTable:
     """Keep the rows whose columns hold one of the texts listed for each.
 
     Parameters
@@ -115,35 +125,52 @@ def select_rows(con: duckdb.DuckDBPyConnection, raw: RawTable,
     conditions = []
     for heading, texts in keep.items():
         column = _column(raw, heading, "keep_rows")
-        wanted = ", ".join("'" + t.strip().lower().replace("'", "''") + "'"
-                           for t in texts)
-        conditions.append((heading, column,
-                           f"lower(trim(coalesce({column}, ''))) IN ({wanted})"))
+        wanted = ", ".join(
+            "'" + t.strip().lower().replace("'", "''") + "'" for t in texts
+        )
+        conditions.append(
+            (heading, column, f"lower(trim(coalesce({column}, ''))) IN ({wanted})")
+        )
     where = " AND ".join(c for _, _, c in conditions) or "true"
     relation = f"{raw.relation}_kept"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * EXCLUDE (_row), "
-                f"_row FROM (SELECT *, {raw.row_sql} AS _row FROM {raw.relation}) "
-                f"WHERE {where} ORDER BY _row")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * EXCLUDE (_row), "
+        f"_row FROM (SELECT *, {raw.row_sql} AS _row FROM {raw.relation}) "
+        f"WHERE {where} ORDER BY _row"
+    )
     issues = raw.issues
     for heading, column, condition in conditions:
         dropped = con.execute(
             f"SELECT coalesce(trim({column}), '') AS held, list({raw.row_sql} "
             f"ORDER BY {raw.row_sql}) FROM {raw.relation} WHERE NOT ({condition}) "
-            "GROUP BY held ORDER BY held").fetchall()
+            "GROUP BY held ORDER BY held"
+        ).fetchall()
         for held, rows in dropped:
             noun = "row" if len(rows) == 1 else "rows"
-            issues.add("row-set-aside", f"set aside {len(rows):,} {noun} whose "
-                       f"{heading} is {held!r} (row{'s' if len(rows) > 1 else ''} "
-                       f"{_rows_text(rows)})", severity="info", file=raw.file,
-                       sheet=raw.sheet, column=heading)
+            issues.add(
+                "row-set-aside",
+                f"set aside {len(rows):,} {noun} whose "
+                f"{heading} is {held!r} (row{'s' if len(rows) > 1 else ''} "
+                f"{_rows_text(rows)})",
+                severity="info",
+                file=raw.file,
+                sheet=raw.sheet,
+                column=heading,
+            )
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-    return dataclasses.replace(raw, relation=relation, n_rows=n_rows, row_sql="_row",
-                               issues=issues)
+    return dataclasses.replace(
+        raw, relation=relation, n_rows=n_rows, row_sql="_row", issues=issues
+    )
 
 
-def sum_areas(con: duckdb.DuckDBPyConnection, raw: RawTable, lookup: str,
-              area_column: str, exclude: list[str],
-              markers: dict[str, str] | None = None) -> RawTable:
+def sum_areas(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    lookup: str,
+    area_column: str,
+    exclude: list[str],
+    markers: dict[str, str] | None = None,
+) -> RawTable:
     """Sum the rows of smaller areas into the upper-tier authority each lies in.
 
     Parameters
@@ -186,63 +213,97 @@ def sum_areas(con: duckdb.DuckDBPyConnection, raw: RawTable, lookup: str,
     dropped = {_column(raw, h, "exclude_columns") for h in exclude} | {code}
     summed = [c for c in raw.columns if c not in dropped]
     headings = dict(zip(raw.columns, raw.headers, strict=True))
-    con.execute("CREATE OR REPLACE TEMP TABLE _area_lookup (area VARCHAR, "
-                "la_code VARCHAR, la_name VARCHAR)")
-    con.executemany("INSERT INTO _area_lookup VALUES (?, ?, ?)",
-                    [(a, la, name) for a, (la, name, _) in areas.items()])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _area_lookup (area VARCHAR, "
+        "la_code VARCHAR, la_name VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO _area_lookup VALUES (?, ?, ?)",
+        [(a, la, name) for a, (la, name, _) in areas.items()],
+    )
     row_sql = raw.row_sql.replace("rowid", "r.rowid").replace("_row", "r._row")
-    source = (f"(SELECT r.*, {row_sql} AS _srow, trim(coalesce(r.{code}, '')) "
-              f"AS _area, l.la_code AS _la, l.la_name AS _la_name FROM "
-              f"{raw.relation} r LEFT JOIN _area_lookup l ON l.area = "
-              f"trim(r.{code}))")
+    source = (
+        f"(SELECT r.*, {row_sql} AS _srow, trim(coalesce(r.{code}, '')) "
+        f"AS _area, l.la_code AS _la, l.la_name AS _la_name FROM "
+        f"{raw.relation} r LEFT JOIN _area_lookup l ON l.area = "
+        f"trim(r.{code}))"
+    )
     parsed = f"({sql_parse(source, summed, markers)})"
     issues = raw.issues
     # Rows that lie in no authority: blank areas and areas the lookup lacks.
     unplaced = con.execute(
         f"SELECT _area = '' AS blank, list(_srow ORDER BY _srow), "
         f"list(DISTINCT _area) FROM {parsed} WHERE _la IS NULL GROUP BY blank "
-        "ORDER BY blank DESC").fetchall()
+        "ORDER BY blank DESC"
+    ).fetchall()
     for blank, rows, names in unplaced:
         noun = "row" if len(rows) == 1 else "rows"
-        why = (f"no {headings[code]} (area totals, crimes assigned to no area)"
-               if blank else f"an area not in lookup {lookup!r} "
-               f"({', '.join(sorted(names)[:SHOW_ROWS])})")
-        issues.add("row-set-aside", f"set aside {len(rows):,} {noun} with {why}: "
-                   f"{_rows_text(rows)}", severity="info", file=raw.file,
-                   sheet=raw.sheet, column=headings[code])
+        why = (
+            f"no {headings[code]} (area totals, crimes assigned to no area)"
+            if blank
+            else f"an area not in lookup {lookup!r} "
+            f"({', '.join(sorted(names)[:SHOW_ROWS])})"
+        )
+        issues.add(
+            "row-set-aside",
+            f"set aside {len(rows):,} {noun} with {why}: {_rows_text(rows)}",
+            severity="info",
+            file=raw.file,
+            sheet=raw.sheet,
+            column=headings[code],
+        )
     sums = ", ".join(
         f"CASE WHEN count(*) FILTER (WHERE {c}__value IS NULL) = 0 "
         f"THEN regexp_replace(CAST(sum({c}__value) AS VARCHAR), '\\.0$', '') "
         # A sum with a missing member is missing, with that member's own text.
         f"ELSE first({c} ORDER BY _srow) FILTER (WHERE {c}__value IS NULL) "
-        f"END AS s{i}" for i, c in enumerate(summed))
+        f"END AS s{i}"
+        for i, c in enumerate(summed)
+    )
     relation = f"{raw.relation}_areas"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _la AS c0, "
-                f"first(_la_name) AS c1, "
-                + (sums + ", " if sums else "")
-                + f"min(_srow) AS _row, list(_srow ORDER BY _srow) AS _members, "
-                f"list(_area ORDER BY _srow) AS _areas FROM {parsed} "
-                "WHERE _la IS NOT NULL GROUP BY _la ORDER BY _row")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _la AS c0, "
+        f"first(_la_name) AS c1, "
+        + (sums + ", " if sums else "")
+        + f"min(_srow) AS _row, list(_srow ORDER BY _srow) AS _members, "
+        f"list(_area ORDER BY _srow) AS _areas FROM {parsed} "
+        "WHERE _la IS NOT NULL GROUP BY _la ORDER BY _row"
+    )
     for la, name, rows, names in con.execute(
-            f"SELECT c0, c1, _members, _areas FROM {relation} "
-            "WHERE len(_members) > 1 ORDER BY _row").fetchall():
-        issues.add("rows-summed", f"{name} ({la}) is the sum of rows "
-                   f"{_rows_text(rows)} ({', '.join(names)}); its values point at "
-                   f"row {rows[0]}", severity="info", file=raw.file, sheet=raw.sheet,
-                   row=rows[0])
+        f"SELECT c0, c1, _members, _areas FROM {relation} "
+        "WHERE len(_members) > 1 ORDER BY _row"
+    ).fetchall():
+        issues.add(
+            "rows-summed",
+            f"{name} ({la}) is the sum of rows "
+            f"{_rows_text(rows)} ({', '.join(names)}); its values point at "
+            f"row {rows[0]}",
+            severity="info",
+            file=raw.file,
+            sheet=raw.sheet,
+            row=rows[0],
+        )
     renamed = ", ".join(f"s{i} AS c{i + 2}" for i in range(len(summed)))
     final = f"{relation}_t"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {final} AS SELECT c0, c1, "
-                + (renamed + ", " if renamed else "")
-                + f"CAST(_row AS BIGINT) AS _row FROM {relation} ORDER BY _row")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {final} AS SELECT c0, c1, "
+        + (renamed + ", " if renamed else "")
+        + f"CAST(_row AS BIGINT) AS _row FROM {relation} ORDER BY _row"
+    )
     n_rows = con.execute(f"SELECT count(*) FROM {final}").fetchone()[0]
     return dataclasses.replace(
-        raw, relation=final, n_rows=n_rows, row_sql="_row", issues=issues,
-        headers=[*LOOKUP_HEADINGS, *(headings[c] for c in summed)])
+        raw,
+        relation=final,
+        n_rows=n_rows,
+        row_sql="_row",
+        issues=issues,
+        headers=[*LOOKUP_HEADINGS, *(headings[c] for c in summed)],
+    )
 
 
-def prepare_rows(con: duckdb.DuckDBPyConnection, raw: RawTable,
-                 spec: IngestSpec) -> tuple[RawTable, IngestSpec]:
+def prepare_rows(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, spec: IngestSpec
+) -> tuple[RawTable, IngestSpec]:
     """Apply a spec's ``keep_rows`` and ``area_lookup`` to a raw table.
 
     Returns the table to lay out and the spec to lay it out with (after a sum, the
@@ -264,11 +325,20 @@ def prepare_rows(con: duckdb.DuckDBPyConnection, raw: RawTable,
         raw = select_rows(con, raw, spec.keep_rows)
     if spec.area_lookup:
         if not spec.area_column:
-            raise SpecError("[source] area_lookup needs area_column (the heading of "
-                            "the column holding the area codes)", file=spec.origin)
-        raw = sum_areas(con, raw, spec.area_lookup, spec.area_column,
-                        spec.exclude_columns, spec.markers)
-        spec = dataclasses.replace(spec, exclude_columns=[],
-                                   la_columns=list(LOOKUP_HEADINGS))
+            raise SpecError(
+                "[source] area_lookup needs area_column (the heading of "
+                "the column holding the area codes)",
+                file=spec.origin,
+            )
+        raw = sum_areas(
+            con,
+            raw,
+            spec.area_lookup,
+            spec.area_column,
+            spec.exclude_columns,
+            spec.markers,
+        )
+        spec = dataclasses.replace(
+            spec, exclude_columns=[], la_columns=list(LOOKUP_HEADINGS)
+        )
     return raw, spec
-

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 TAIL_BYTES = 1 << 16
 
 
-def last_record(path: str | Path, delimiter: str = ",",
-                encoding: str = "utf-8") -> list[str] | None:
+def last_record(
+    path: str | Path, delimiter: str = ",", encoding: str = "utf-8"
+) -> list[str] | None:
     """The cells of a text table's last record when the file does not end with a
     line break (``None`` when it does, or the record cannot be parsed).
 
@@ -54,7 +55,7 @@ def last_record(path: str | Path, delimiter: str = ",",
     text = tail.decode(encoding, errors="replace")
     # The last line break outside quotes starts the record; a quoted cell holding
     # a line break is rare enough in a last row, and is then not checked.
-    line = text[max(text.rfind("\n"), text.rfind("\r")) + 1:]
+    line = text[max(text.rfind("\n"), text.rfind("\r")) + 1 :]
     try:
         return next(csv.reader([line], delimiter=delimiter), None)
     except csv.Error:
@@ -86,8 +87,11 @@ def check_cut_short(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
 
     path = Path(raw.file)
     suffix = path.suffix.lower()
-    if suffix in SPREADSHEET_SUFFIXES or suffix in PARQUET_SUFFIXES \
-            or not path.is_file():
+    if (
+        suffix in SPREADSHEET_SUFFIXES
+        or suffix in PARQUET_SUFFIXES
+        or not path.is_file()
+    ):
         return
     encoding, text = _decode_sample(path)
     if encoding.startswith("utf-16"):
@@ -98,14 +102,19 @@ def check_cut_short(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
     # Writers that leave out a row's trailing empty cells (DWP's Stat-Xplore export
     # ends its 'Total' row before a blank annotations column) give a complete row
     # that is short: the columns it lacks are blank in every row.
-    missing = raw.columns[len(cells):]
+    missing = raw.columns[len(cells) :]
     filled = " OR ".join(f"coalesce(trim({c}), '') <> ''" for c in missing)
-    if not con.execute(f"SELECT count(*) FROM {raw.relation} WHERE {filled}"
-                       ).fetchone()[0]:
+    if not con.execute(
+        f"SELECT count(*) FROM {raw.relation} WHERE {filled}"
+    ).fetchone()[0]:
         return
     row = con.execute(f"SELECT max({raw.row_sql}) FROM {raw.relation}").fetchone()
     raise InputError(
         f"the last row stops after {len(cells)} of {len(raw.headers)} columns and "
         "the file has no line break at its end: it looks cut short (download or "
-        "copy it again)", file=raw.file, sheet=raw.sheet,
-        row=row[0] if row else None, column=raw.headers[len(cells)])
+        "copy it again)",
+        file=raw.file,
+        sheet=raw.sheet,
+        row=row[0] if row else None,
+        column=raw.headers[len(cells)],
+    )

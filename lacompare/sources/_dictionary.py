@@ -59,8 +59,14 @@ if TYPE_CHECKING:
 
     from lacompare.store import Store
 
-__all__ = ["DictionarySpec", "MeasureDictionary", "apply_measure_dictionary",
-           "match_dictionary_spec", "read_dictionary_words", "read_measure_dictionary"]
+__all__ = [
+    "DictionarySpec",
+    "MeasureDictionary",
+    "apply_measure_dictionary",
+    "match_dictionary_spec",
+    "read_dictionary_words",
+    "read_measure_dictionary",
+]
 
 #: The measure fields a dictionary can give, in the store's column order.
 FIELDS = ("label", "unit", "polarity", "reference_date", "description")
@@ -119,25 +125,33 @@ class DictionarySpec:
 
     def __post_init__(self) -> None:
         if self.match not in MATCHES:
-            raise SpecError(f"match must be one of {', '.join(MATCHES)}, not "
-                            f"{self.match!r}")
+            raise SpecError(
+                f"match must be one of {', '.join(MATCHES)}, not {self.match!r}"
+            )
         if not any(getattr(self, f) for f in FIELDS):
-            raise SpecError("a measure dictionary must name at least one of the "
-                            f"columns {', '.join(FIELDS)}")
+            raise SpecError(
+                "a measure dictionary must name at least one of the "
+                f"columns {', '.join(FIELDS)}"
+            )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any],
-                  origin: str | None = None) -> DictionarySpec:
+    def from_dict(
+        cls, data: dict[str, Any], origin: str | None = None
+    ) -> DictionarySpec:
         """From a ``[[dictionary]]`` entry of ``known_files.toml`` (or flags)."""
         allowed = {f.name for f in fields(cls)}
         bad = set(data) - allowed - {"path", "header"}
         if bad:
-            raise SpecError(f"unknown key(s) in a measure dictionary: "
-                            f"{', '.join(sorted(bad))}; allowed: "
-                            f"{', '.join(sorted(allowed))}", file=origin)
+            raise SpecError(
+                f"unknown key(s) in a measure dictionary: "
+                f"{', '.join(sorted(bad))}; allowed: "
+                f"{', '.join(sorted(allowed))}",
+                file=origin,
+            )
         if not data.get("key"):
-            raise SpecError("a measure dictionary needs `key` (its measure ids)",
-                            file=origin)
+            raise SpecError(
+                "a measure dictionary needs `key` (its measure ids)", file=origin
+            )
         body = {k: v for k, v in data.items() if k in allowed}
         for name in ("missing", "describes"):
             value = body.get(name, ())
@@ -185,8 +199,11 @@ class MeasureDictionary:
 
 @cache
 def _words_text() -> str:
-    return resources.files("lacompare.sources").joinpath(
-        "dictionary_words.csv").read_text("utf-8")
+    return (
+        resources.files("lacompare.sources")
+        .joinpath("dictionary_words.csv")
+        .read_text("utf-8")
+    )
 
 
 def read_dictionary_words() -> dict[str, dict[str, str]]:
@@ -204,15 +221,20 @@ def read_dictionary_words() -> dict[str, dict[str, str]]:
     """
     from lacompare.store._schema import POLARITIES
 
-    body = "".join(line for line in _words_text().splitlines(keepends=True)
-                   if not line.startswith("# "))
+    body = "".join(
+        line
+        for line in _words_text().splitlines(keepends=True)
+        if not line.startswith("# ")
+    )
     out: dict[str, dict[str, str]] = {f: {} for f in TRANSLATED}
     for i, row in enumerate(csv.DictReader(io.StringIO(body)), 2):
         name, word, value = row["field"], row["word"].strip(), row["value"].strip()
         if name not in out or (name == "polarity" and value not in POLARITIES):
-            raise SpecError(f"row {i}: field must be one of {', '.join(TRANSLATED)} "
-                            f"and a polarity one of {', '.join(POLARITIES)}",
-                            file="lacompare/sources/dictionary_words.csv")
+            raise SpecError(
+                f"row {i}: field must be one of {', '.join(TRANSLATED)} "
+                f"and a polarity one of {', '.join(POLARITIES)}",
+                file="lacompare/sources/dictionary_words.csv",
+            )
         out[name][word.lower()] = value
     return out
 
@@ -230,8 +252,9 @@ def _first(items: list[str]) -> str:
     return shown + (f" … ({len(items) - SHOW} more)" if len(items) > SHOW else "")
 
 
-def read_measure_dictionary(path: str | Path,
-                            spec: DictionarySpec) -> MeasureDictionary:
+def read_measure_dictionary(
+    path: str | Path, spec: DictionarySpec
+) -> MeasureDictionary:
     """Read a publisher's measure dictionary (CSV, XLSX/ODS or Parquet).
 
     Parameters
@@ -279,14 +302,20 @@ def read_measure_dictionary(path: str | Path,
         wanted = {"key": spec.key, **spec.columns()}
         for name, column in wanted.items():
             if column not in raw.headers:
-                raise InputError(f"no column {column!r} (the dictionary's {name}); "
-                                 f"its columns are {', '.join(raw.headers)}",
-                                 file=str(path), sheet=raw.sheet, row=raw.header_row,
-                                 column=column)
-        picks = ", ".join(f'c{raw.headers.index(c)} AS "{n}"'
-                          for n, c in wanted.items())
-        frame = con.execute(f"SELECT {raw.row_sql} AS row, {picks} FROM _dictionary "
-                            "ORDER BY 1").fetchdf()
+                raise InputError(
+                    f"no column {column!r} (the dictionary's {name}); "
+                    f"its columns are {', '.join(raw.headers)}",
+                    file=str(path),
+                    sheet=raw.sheet,
+                    row=raw.header_row,
+                    column=column,
+                )
+        picks = ", ".join(
+            f'c{raw.headers.index(c)} AS "{n}"' for n, c in wanted.items()
+        )
+        frame = con.execute(
+            f"SELECT {raw.row_sql} AS row, {picks} FROM _dictionary ORDER BY 1"
+        ).fetchdf()
     finally:
         con.close()
     issues = IssueLog()
@@ -308,8 +337,13 @@ def read_measure_dictionary(path: str | Path,
             values[name] = None if not text or text in missing else text
         if values["key"] is None:
             if any(values[f] for f in spec.columns()):
-                issues.add("dictionary-blank-key", "a row with no measure id: not used",
-                           row=row, column=spec.key, **location)
+                issues.add(
+                    "dictionary-blank-key",
+                    "a row with no measure id: not used",
+                    row=row,
+                    column=spec.key,
+                    **location,
+                )
             continue
         for name in TRANSLATED:
             if name not in spec.columns():
@@ -319,12 +353,16 @@ def read_measure_dictionary(path: str | Path,
             known = words[name]
             if word.lower() not in known:
                 if word:
-                    issues.add("dictionary-unknown-word",
-                               f"{word!r} is not a {name.replace('_', ' ')} lacompare "
-                               "knows (lacompare/sources/dictionary_words.csv): "
-                               f"{values['key']}'s {name.replace('_', ' ')} is not set",
-                               row=row, column=getattr(spec, name), value=word,
-                               **location)
+                    issues.add(
+                        "dictionary-unknown-word",
+                        f"{word!r} is not a {name.replace('_', ' ')} lacompare "
+                        "knows (lacompare/sources/dictionary_words.csv): "
+                        f"{values['key']}'s {name.replace('_', ' ')} is not set",
+                        row=row,
+                        column=getattr(spec, name),
+                        value=word,
+                        **location,
+                    )
                 values[name] = None
                 continue
             values[name] = known[word.lower()] or None
@@ -332,21 +370,33 @@ def read_measure_dictionary(path: str | Path,
                 no_word.setdefault((name, word), []).append(row)
         records.append(values)
     for (name, word), rows in no_word.items():
-        issues.add("dictionary-word-states-nothing",
-                   f"{len(rows)} entries give {name.replace('_', ' ')} {word!r}, which "
-                   "names nothing the store can hold (see "
-                   "lacompare/sources/dictionary_words.csv): not set for them",
-                   severity="info", column=getattr(spec, name), value=word, **location)
+        issues.add(
+            "dictionary-word-states-nothing",
+            f"{len(rows)} entries give {name.replace('_', ' ')} {word!r}, which "
+            "names nothing the store can hold (see "
+            "lacompare/sources/dictionary_words.csv): not set for them",
+            severity="info",
+            column=getattr(spec, name),
+            value=word,
+            **location,
+        )
     entries = _merge_duplicates(records, spec, issues, location)
-    columns = ["key", "row", *spec.columns(),
-               *(f"{n}_word" for n in TRANSLATED if n in spec.columns())]
+    columns = [
+        "key",
+        "row",
+        *spec.columns(),
+        *(f"{n}_word" for n in TRANSLATED if n in spec.columns()),
+    ]
     table = pd.DataFrame(entries, columns=columns, dtype=object)
     return MeasureDictionary(str(path), spec, table, _sha256(path), issues)
 
 
-def _merge_duplicates(records: list[dict[str, Any]], spec: DictionarySpec,
-                      issues: IssueLog,
-                      location: dict[str, Any]) -> list[dict[str, Any]]:
+def _merge_duplicates(
+    records: list[dict[str, Any]],
+    spec: DictionarySpec,
+    issues: IssueLog,
+    location: dict[str, Any],
+) -> list[dict[str, Any]]:
     """One entry per key; a field the repeats disagree on is not used."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
@@ -358,8 +408,11 @@ def _merge_duplicates(records: list[dict[str, Any]], spec: DictionarySpec,
         first = dict(recs[0])
         if len(recs) > 1:
             rows = ", ".join(str(r["row"]) for r in recs)
-            differ = [f for f in spec.columns()
-                      if len({r.get(f"{f}_word", r[f]) for r in recs}) > 1]
+            differ = [
+                f
+                for f in spec.columns()
+                if len({r.get(f"{f}_word", r[f]) for r in recs}) > 1
+            ]
             for name in differ:
                 shown = " / ".join(repr(r.get(f"{name}_word", r[name])) for r in recs)
                 conflicts.setdefault(name, []).append(f"{key!r} (rows {rows}: {shown})")
@@ -369,16 +422,23 @@ def _merge_duplicates(records: list[dict[str, Any]], spec: DictionarySpec,
         out.append(first)
     for name, listed in conflicts.items():
         what = name.replace("_", " ")
-        issues.add("dictionary-conflict",
-                   f"{len(listed)} measure ids are listed more than once with "
-                   f"different {what}s, so their {what} is not set: "
-                   f"{_first(listed)}",
-                   column=getattr(spec, name), **location)
+        issues.add(
+            "dictionary-conflict",
+            f"{len(listed)} measure ids are listed more than once with "
+            f"different {what}s, so their {what} is not set: "
+            f"{_first(listed)}",
+            column=getattr(spec, name),
+            **location,
+        )
     if same:
-        issues.add("dictionary-duplicate",
-                   f"{len(same)} measure ids are listed more than once with the same "
-                   f"values (the first row is used): {_first(same)}",
-                   severity="info", column=spec.key, **location)
+        issues.add(
+            "dictionary-duplicate",
+            f"{len(same)} measure ids are listed more than once with the same "
+            f"values (the first row is used): {_first(same)}",
+            severity="info",
+            column=spec.key,
+            **location,
+        )
     return out
 
 
@@ -409,9 +469,12 @@ def match_dictionary_spec(path: str | Path, **columns: Any) -> DictionarySpec:
         base = asdict(found.dictionary.spec)
     base.update({k: v for k, v in columns.items() if v not in (None, (), [])})
     if not base.get("key"):
-        raise SpecError("not a measure dictionary lacompare knows: say which column "
-                        "holds the measure ids (--key) and which the label, unit, "
-                        "polarity, reference date or description", file=str(path))
+        raise SpecError(
+            "not a measure dictionary lacompare knows: say which column "
+            "holds the measure ids (--key) and which the label, unit, "
+            "polarity, reference date or description",
+            file=str(path),
+        )
     return DictionarySpec.from_dict(base, origin=str(path))
 
 
@@ -421,26 +484,38 @@ def match_dictionary_spec(path: str | Path, **columns: Any) -> DictionarySpec:
 
 def _sources_for(store: Store, files: list[str | Path]) -> list[int]:
     """The sources loaded from each file: by full path, else by file name."""
-    rows = [(sid, file.replace("\\", "/")) for sid, file in store.con.execute(
-        "SELECT source_id, file FROM sources WHERE NOT contains(spec, ?)",
-        [f'"kind": "{SOURCE_KIND}"']).fetchall()]
+    rows = [
+        (sid, file.replace("\\", "/"))
+        for sid, file in store.con.execute(
+            "SELECT source_id, file FROM sources WHERE NOT contains(spec, ?)",
+            [f'"kind": "{SOURCE_KIND}"'],
+        ).fetchall()
+    ]
     found: list[int] = []
     for f in files:
         full = Path(f).resolve().as_posix()
         rel = PurePosixPath(str(f).replace("\\", "/")).as_posix()
         exact = [(sid, file) for sid, file in rows if file == full]
         ends = [(sid, file) for sid, file in rows if file.endswith("/" + rel)]
-        named = [(sid, file) for sid, file in rows
-                 if PurePosixPath(file).name == PurePosixPath(rel).name]
+        named = [
+            (sid, file)
+            for sid, file in rows
+            if PurePosixPath(file).name == PurePosixPath(rel).name
+        ]
         hits = exact or ends or named
         if not hits:
-            raise InputError("no load of this file in the store: load it first "
-                             "(lacompare ingest), then its dictionary", file=str(f))
+            raise InputError(
+                "no load of this file in the store: load it first "
+                "(lacompare ingest), then its dictionary",
+                file=str(f),
+            )
         paths = sorted({file for _, file in hits})
         if len(paths) > 1:
-            raise InputError(f"{len(paths)} loaded files have this name "
-                             f"({', '.join(paths[:3])}): give the full path",
-                             file=str(f))
+            raise InputError(
+                f"{len(paths)} loaded files have this name "
+                f"({', '.join(paths[:3])}): give the full path",
+                file=str(f),
+            )
         found.extend(sid for sid, _ in hits)
     return sorted(set(found))
 
@@ -454,7 +529,9 @@ def _stated_by_specs(store: Store, measures: list[str]) -> dict[str, set[str]]:
                SELECT DISTINCT measure, source_id FROM observations
                UNION SELECT DISTINCT measure, source_id FROM totals) o
            JOIN sources s USING (source_id)
-           WHERE measure IN (SELECT unnest(?))""", [measures]).fetchall()
+           WHERE measure IN (SELECT unnest(?))""",
+        [measures],
+    ).fetchall()
     stated: dict[str, set[str]] = {m: set() for m in measures}
     for measure, text in rows:
         try:
@@ -463,14 +540,16 @@ def _stated_by_specs(store: Store, measures: list[str]) -> dict[str, set[str]]:
             spec = None  # a source of another kind (snapshot, derived): states nothing
         if not isinstance(spec, dict) or not isinstance(spec.get("measures"), dict):
             continue
-        stated[measure] |= {f for f in ("unit", "polarity", "reference_date")
-                            if spec.get(f)}
+        stated[measure] |= {
+            f for f in ("unit", "polarity", "reference_date") if spec.get(f)
+        }
         for heading, body in spec["measures"].items():
             if not isinstance(body, dict):
                 continue
             named = body.get("measure")
-            if named != measure and (named or measure not in (heading,
-                                                              measure_id(heading))):
+            if named != measure and (
+                named or measure not in (heading, measure_id(heading))
+            ):
                 continue
             stated[measure] |= {f for f in FIELDS if body.get(f)}
             if body.get("type") == "category":
@@ -534,8 +613,10 @@ def apply_measure_dictionary(
     if source_ids is None:
         wanted = list(files or spec.describes)
         if not wanted:
-            raise InputError("say which loaded file(s) the dictionary describes "
-                             "(--for FILE)", file=dictionary.file)
+            raise InputError(
+                "say which loaded file(s) the dictionary describes (--for FILE)",
+                file=dictionary.file,
+            )
         source_ids = _sources_for(store, wanted)
     issues = IssueLog()
     issues.extend(dictionary.issues)
@@ -547,10 +628,16 @@ def apply_measure_dictionary(
                WHERE source_id IN (SELECT unnest($1))
                UNION SELECT DISTINCT measure, source_column FROM totals
                WHERE source_id IN (SELECT unnest($1))) ORDER BY 1, 2""",
-        [source_ids]).fetchall()
-    files_text = ", ".join(Path(r[0]).name for r in con.execute(
-        "SELECT DISTINCT file FROM sources WHERE source_id IN (SELECT unnest(?)) "
-        "ORDER BY 1", [source_ids]).fetchall())
+        [source_ids],
+    ).fetchall()
+    files_text = ", ".join(
+        Path(r[0]).name
+        for r in con.execute(
+            "SELECT DISTINCT file FROM sources WHERE source_id IN (SELECT unnest(?)) "
+            "ORDER BY 1",
+            [source_ids],
+        ).fetchall()
+    )
     measures = sorted({m for m, _ in loaded})
     by_key: dict[str, list[str]] = {}
     for measure, column in loaded:
@@ -562,19 +649,31 @@ def apply_measure_dictionary(
     unmatched = [m for m in measures if m not in matched]
     unused = sorted(k for k in entries if k not in by_key)
     if unmatched:
-        issues.add("dictionary-unmatched-measure",
-                   f"{len(unmatched)} of the {len(measures)} measures loaded from "
-                   f"{files_text} have no entry in the dictionary (label, unit and "
-                   f"polarity left as loaded): {_first(unmatched)}", **where)
+        issues.add(
+            "dictionary-unmatched-measure",
+            f"{len(unmatched)} of the {len(measures)} measures loaded from "
+            f"{files_text} have no entry in the dictionary (label, unit and "
+            f"polarity left as loaded): {_first(unmatched)}",
+            **where,
+        )
     if unused:
-        issues.add("dictionary-unused-entry",
-                   f"{len(unused)} of the dictionary's {len(entries)} entries match no "
-                   f"measure loaded from {files_text}: {_first(unused)}",
-                   severity="info", column=spec.key, **where)
+        issues.add(
+            "dictionary-unused-entry",
+            f"{len(unused)} of the dictionary's {len(entries)} entries match no "
+            f"measure loaded from {files_text}: {_first(unused)}",
+            severity="info",
+            column=spec.key,
+            **where,
+        )
     stated = _stated_by_specs(store, sorted(matched))
-    current = {r[0]: dict(zip(FIELDS, r[1:], strict=True)) for r in con.execute(
-        f"SELECT measure, {', '.join(FIELDS)} FROM measures "
-        "WHERE measure IN (SELECT unnest(?))", [sorted(matched)]).fetchall()}
+    current = {
+        r[0]: dict(zip(FIELDS, r[1:], strict=True))
+        for r in con.execute(
+            f"SELECT measure, {', '.join(FIELDS)} FROM measures "
+            "WHERE measure IN (SELECT unnest(?))",
+            [sorted(matched)],
+        ).fetchall()
+    }
     rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     kept: list[str] = []
@@ -595,60 +694,109 @@ def apply_measure_dictionary(
                 action, after = ("same" if old == value else "set"), value
                 if action == "set":
                     update[name] = value
-            rows.append({"measure": measure, "key": matched[measure], "field": name,
-                         "before": old, "dictionary": value, "after": after,
-                         "action": action})
+            rows.append(
+                {
+                    "measure": measure,
+                    "key": matched[measure],
+                    "field": name,
+                    "before": old,
+                    "dictionary": value,
+                    "after": after,
+                    "action": action,
+                }
+            )
         if len(update) > 1:
             updates.append(update)
     if kept:
-        issues.add("dictionary-spec-wins",
-                   f"{len(kept)} values stated by a spec were kept over the "
-                   f"dictionary's: {_first(kept)}", severity="info", **where)
-    applied = pd.DataFrame(rows, columns=["measure", "key", "field", "before",
-                                          "dictionary", "after", "action"],
-                           dtype=object)
+        issues.add(
+            "dictionary-spec-wins",
+            f"{len(kept)} values stated by a spec were kept over the "
+            f"dictionary's: {_first(kept)}",
+            severity="info",
+            **where,
+        )
+    applied = pd.DataFrame(
+        rows,
+        columns=["measure", "key", "field", "before", "dictionary", "after", "action"],
+        dtype=object,
+    )
     if check:
         return applied, issues
     _write(store, dictionary, updates, issues, applied, source_ids)
     return applied, issues
 
 
-def _write(store: Store, dictionary: MeasureDictionary, updates: list[dict[str, Any]],
-           issues: IssueLog, applied: pd.DataFrame, source_ids: list[int]) -> None:
+def _write(
+    store: Store,
+    dictionary: MeasureDictionary,
+    updates: list[dict[str, Any]],
+    issues: IssueLog,
+    applied: pd.DataFrame,
+    source_ids: list[int],
+) -> None:
     import pandas as pd
 
     con = store.con
     spec = dictionary.spec
-    recorded = json.dumps({"kind": SOURCE_KIND, "columns": json.loads(spec.to_json()),
-                           "describes": source_ids}, sort_keys=True)
+    recorded = json.dumps(
+        {
+            "kind": SOURCE_KIND,
+            "columns": json.loads(spec.to_json()),
+            "describes": source_ids,
+        },
+        sort_keys=True,
+    )
     frame = pd.DataFrame(updates, columns=["measure", *FIELDS], dtype=object)
     n_set = int((applied["action"] == "set").sum()) if len(applied) else 0
-    note = (f"measure dictionary: {applied['measure'].nunique() if len(applied) else 0}"
-            f" measures described, {n_set} values set")
+    note = (
+        f"measure dictionary: {applied['measure'].nunique() if len(applied) else 0}"
+        f" measures described, {n_set} values set"
+    )
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_dictionary_updates", frame)
         con.execute(f"""
-            UPDATE measures SET {', '.join(
-                f'{f} = coalesce(u.{f}, measures.{f})' for f in FIELDS)}
+            UPDATE measures SET {
+            ", ".join(f"{f} = coalesce(u.{f}, measures.{f})" for f in FIELDS)
+        }
             FROM _dictionary_updates u WHERE measures.measure = u.measure""")
-        prior = [r[0] for r in con.execute(
-            "SELECT source_id FROM sources WHERE sha256 = ? AND sheet = ? AND spec = ?",
-            [dictionary.sha256, spec.sheet or "", recorded]).fetchall()]
+        prior = [
+            r[0]
+            for r in con.execute(
+                "SELECT source_id FROM sources WHERE sha256 = ? AND sheet = ? AND spec = ?",
+                [dictionary.sha256, spec.sheet or "", recorded],
+            ).fetchall()
+        ]
         for sid in prior:
             con.execute("DELETE FROM load_issues WHERE source_id = ?", [sid])
             con.execute("DELETE FROM sources WHERE source_id = ?", [sid])
         source_id = con.execute(
             "INSERT INTO sources (file, sheet, sha256, spec, observations, totals, "
             "note) VALUES (?, ?, ?, ?, 0, 0, ?) RETURNING source_id",
-            [str(Path(dictionary.file).resolve()), spec.sheet or "", dictionary.sha256,
-             recorded, note]).fetchall()[0][0]
+            [
+                str(Path(dictionary.file).resolve()),
+                spec.sheet or "",
+                dictionary.sha256,
+                recorded,
+                note,
+            ],
+        ).fetchall()[0][0]
         for i in issues:
             con.execute(
-                'INSERT INTO load_issues (source_id, kind, severity, message, file, '
+                "INSERT INTO load_issues (source_id, kind, severity, message, file, "
                 'sheet, "row", "column", value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                [source_id, i.kind, i.severity, i.message, i.file, i.sheet, i.row,
-                 i.column, i.value])
+                [
+                    source_id,
+                    i.kind,
+                    i.severity,
+                    i.message,
+                    i.file,
+                    i.sheet,
+                    i.row,
+                    i.column,
+                    i.value,
+                ],
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

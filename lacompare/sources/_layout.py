@@ -45,8 +45,14 @@ def find_header_row(rows: Sequence[Sequence[str]]) -> int | None:
         if numbers > len(filled) / 2:
             # Headings can be numbers (ages 0 … 25), but then the data below
             # holds more numbers still.
-            below = next((r for r in scan[i + 1 : i + 6]
-                          if sum(1 for c in r if c and c.strip()) >= 2), None)
+            below = next(
+                (
+                    r
+                    for r in scan[i + 1 : i + 6]
+                    if sum(1 for c in r if c and c.strip()) >= 2
+                ),
+                None,
+            )
             if below is None:
                 continue
             below_filled = [c for c in below if c and c.strip()]
@@ -147,17 +153,27 @@ def header_names(
         letter = column_letter(i)
         if not name:
             name = f"column {letter}"
-            issues.add("blank-header",
-                       f"column {letter} has no heading; named {name!r}",
-                       severity="info", file=file, sheet=sheet, row=first_row,
-                       column=letter)
+            issues.add(
+                "blank-header",
+                f"column {letter} has no heading; named {name!r}",
+                severity="info",
+                file=file,
+                sheet=sheet,
+                row=first_row,
+                column=letter,
+            )
         key = name.lower()
         if key in seen:
             seen[key] += 1
             new = f"{name} ({seen[key]})"
-            issues.add("duplicate-header",
-                       f"heading {name!r} appears again; this one is named {new!r}",
-                       file=file, sheet=sheet, row=first_row, column=letter)
+            issues.add(
+                "duplicate-header",
+                f"heading {name!r} appears again; this one is named {new!r}",
+                file=file,
+                sheet=sheet,
+                row=first_row,
+                column=letter,
+            )
             name = new
         else:
             seen[key] = 1

@@ -195,15 +195,23 @@ def _decode_sample(path: Path) -> tuple[str, str]:
     # Letters that are valid UTF-8 beside bytes that are not: a file pasted
     # together from two encodings, or one cut short mid-character. Reading it all
     # as Windows-1252 would turn every UTF-8 '£' into 'Â£' without a word.
-    utf8_elsewhere = any(ord(ch) > 0x7F and ch != "\ufffd"
-                         for ch in cut.decode("utf-8-sig", errors="replace"))
+    utf8_elsewhere = any(
+        ord(ch) > 0x7F and ch != "\ufffd"
+        for ch in cut.decode("utf-8-sig", errors="replace")
+    )
     if utf8_elsewhere:
         row = cut[: bad.start].count(b"\n") + 1
         if whole and bad.reason == "unexpected end of data":
-            raise InputError("the file ends part-way through a character (was it "
-                             "cut short?)", file=str(path), row=row)
-        raise InputError("mixes UTF-8 with another text encoding (save it as "
-                         "UTF-8)", file=str(path), row=row)
+            raise InputError(
+                "the file ends part-way through a character (was it cut short?)",
+                file=str(path),
+                row=row,
+            )
+        raise InputError(
+            "mixes UTF-8 with another text encoding (save it as UTF-8)",
+            file=str(path),
+            row=row,
+        )
     try:
         return "cp1252", cut.decode("cp1252")
     except UnicodeDecodeError:
@@ -262,8 +270,11 @@ def _sniff_rows(
                 break
     except csv.Error as exc:
         # e.g. a cell of over 128 KiB: an unclosed quote has swallowed the rest.
-        raise InputError(f"cannot read as CSV: {exc} (an unclosed quote?)",
-                         file=str(path), row=ends[-1] + 1 if ends else 1) from None
+        raise InputError(
+            f"cannot read as CSV: {exc} (an unclosed quote?)",
+            file=str(path),
+            row=ends[-1] + 1 if ends else 1,
+        ) from None
     return rows, starts, ends
 
 
@@ -282,8 +293,9 @@ def _read_csv(
     issues = IssueLog()
     index = _header_index(rows, header_row, header_rows, path, None, starts)
     line = starts[index]
-    headers = header_names(rows[index : index + header_rows], issues, str(path), None,
-                           line)
+    headers = header_names(
+        rows[index : index + header_rows], issues, str(path), None, line
+    )
     _check_headers(headers, path, None, line)
     skip = index + header_rows
     # The line the first record after the header starts on (records are what
@@ -295,16 +307,18 @@ def _read_csv(
         # DuckDB reads UTF-8; re-encode a copy (the user's file is untouched).
         issues.add("encoding", f"read as {encoding}", severity="info", file=str(path))
         fd, tmp = tempfile.mkstemp(suffix=".csv")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, path.open(
-            encoding=encoding, errors="strict", newline=""
-        ) as src:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+            path.open(encoding=encoding, errors="strict", newline="") as src,
+        ):
             try:
                 for chunk in iter(lambda: src.read(1 << 20), ""):
                     out.write(chunk)
             except UnicodeDecodeError as exc:
                 os.unlink(tmp)
-                raise InputError(f"not valid {encoding} text: {exc.reason}",
-                                 file=str(path)) from None
+                raise InputError(
+                    f"not valid {encoding} text: {exc.reason}", file=str(path)
+                ) from None
         source = Path(tmp)
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     target = str(source).replace("'", "''")
@@ -312,8 +326,11 @@ def _read_csv(
     # the row numbers below costs no time on a big file.
     pool = ThreadPoolExecutor(max_workers=1)
     counted = pool.submit(_count_lines, source)
-    buffer = (f", buffer_size = {BIG_CSV_BUFFER}"
-              if source.stat().st_size > BIG_CSV_BUFFER else "")
+    buffer = (
+        f", buffer_size = {BIG_CSV_BUFFER}"
+        if source.stat().st_size > BIG_CSV_BUFFER
+        else ""
+    )
     try:
         fast = True
         try:
@@ -329,8 +346,9 @@ def _read_csv(
             )
         except duckdb.Error as exc:
             if source.stat().st_size > PYTHON_CSV_BYTES:
-                raise InputError(f"cannot read as CSV: {_short(exc)}",
-                                 file=str(path)) from None
+                raise InputError(
+                    f"cannot read as CSV: {_short(exc)}", file=str(path)
+                ) from None
             fast = False
         row_sql = f"(rowid + {first_line})"
         if fast:
@@ -341,25 +359,26 @@ def _read_csv(
             lines = counted.result()
             if lines is None or n_rows != max(lines - first_line + 1, 0):
                 if source.stat().st_size > PYTHON_CSV_BYTES:
-                    issues.add("row-numbers",
-                               "blank lines or line breaks inside cells: row numbers "
-                               "after the first of them may be off", file=str(path))
+                    issues.add(
+                        "row-numbers",
+                        "blank lines or line breaks inside cells: row numbers "
+                        "after the first of them may be off",
+                        file=str(path),
+                    )
                 else:
                     fast = False
         if not fast:
             # The fast reader refuses some hand-made files; the Python reader says
             # which row is wrong, reads what DuckDB would not, and numbers rows by
             # the line they start on.
-            _read_csv_python(con, path, source, skip, headers, delim, relation,
-                             issues)
+            _read_csv_python(con, path, source, skip, headers, delim, relation, issues)
             row_sql = "_row"
     finally:
         pool.shutdown(wait=True)
         if tmp:
             os.unlink(tmp)
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-    return RawTable(str(path), None, relation, headers, line, n_rows, issues,
-                    row_sql)
+    return RawTable(str(path), None, relation, headers, line, n_rows, issues, row_sql)
 
 
 def _count_lines(path: Path) -> int | None:
@@ -432,29 +451,39 @@ def _read_csv_python(
                 if not any(c.strip() for c in record):
                     continue
                 if len(record) > width and any(c.strip() for c in record[width:]):
-                    extra = next(i for i in range(width, len(record))
-                                 if record[i].strip())
+                    extra = next(
+                        i for i in range(width, len(record)) if record[i].strip()
+                    )
                     raise InputError(
                         f"{len(record)} cells but the header has {width}; "
                         f"cell {extra + 1} holds {record[extra][:40]!r}",
-                        file=str(path), row=line, column=column_letter(extra))
-                cells: list[str | None] = [c if c.strip() else None
-                                           for c in record[:width]]
+                        file=str(path),
+                        row=line,
+                        column=column_letter(extra),
+                    )
+                cells: list[str | None] = [
+                    c if c.strip() else None for c in record[:width]
+                ]
                 cells += [None] * (width - len(cells))
                 records.append([*cells, str(line)])
         except csv.Error as exc:
-            raise InputError(f"cannot read as CSV: {exc}", file=str(path),
-                             row=reader.line_num) from None
+            raise InputError(
+                f"cannot read as CSV: {exc}", file=str(path), row=reader.line_num
+            ) from None
         except UnicodeDecodeError as exc:
             # Past the part read to guess the encoding (text is decoded in blocks,
             # so the reader's line count does not say where).
-            raise InputError(f"not valid UTF-8 text: {exc.reason}", file=str(path),
-                             row=_first_bad_line(source)) from None
+            raise InputError(
+                f"not valid UTF-8 text: {exc.reason}",
+                file=str(path),
+                row=_first_bad_line(source),
+            ) from None
     if last is not None and _unclosed_quote("".join(last[1]), delim):
         # Python's reader runs an unclosed quote to the end of the file and keeps
         # what it swallowed as one cell; DuckDB refuses such a file, and so do we.
-        raise InputError("a quote opened in this row is never closed",
-                         file=str(path), row=last[0])
+        raise InputError(
+            "a quote opened in this row is never closed", file=str(path), row=last[0]
+        )
     _register_rows(con, relation, records, width)
 
 
@@ -470,8 +499,9 @@ def _first_bad_line(path: Path) -> int | None:
 
 def _unclosed_quote(text: str, delim: str) -> bool:
     try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delim,
-                            strict=True):
+        for _ in csv.reader(
+            io.StringIO(text, newline=""), delimiter=delim, strict=True
+        ):
             pass
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
@@ -494,7 +524,8 @@ def _register_rows(
         casts = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(width))
         con.execute(
             f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
-            "CAST(_row AS BIGINT) AS _row FROM _frame")
+            "CAST(_row AS BIGINT) AS _row FROM _frame"
+        )
     finally:
         con.unregister("_frame")
 
@@ -515,13 +546,19 @@ def _header_index(
     starts = starts if starts is not None else list(range(1, len(rows) + 1))
     if header_row is not None:
         if header_row < 1 or not starts or header_row > starts[-1]:
-            raise InputError(f"header row {header_row} is outside the table",
-                             file=str(path), sheet=sheet)
+            raise InputError(
+                f"header row {header_row} is outside the table",
+                file=str(path),
+                sheet=sheet,
+            )
         return max(i for i, start in enumerate(starts) if start <= header_row)
     index = find_header_row(rows)
     if index is None:
-        raise InputError("no table found (no row looks like column headings)",
-                         file=str(path), sheet=sheet)
+        raise InputError(
+            "no table found (no row looks like column headings)",
+            file=str(path),
+            sheet=sheet,
+        )
     if header_rows > 1:
         index = header_block_start(rows, index, header_rows)
     return index
@@ -530,8 +567,9 @@ def _header_index(
 def _check_headers(headers: list[str], path: Path, sheet: str | None, row: int) -> None:
     # A blank header row names no columns, and a table of none cannot be made.
     if not headers:
-        raise InputError(f"header row {row} is blank", file=str(path), sheet=sheet,
-                         row=row)
+        raise InputError(
+            f"header row {row} is blank", file=str(path), sheet=sheet, row=row
+        )
 
 
 def _read_sheet(
@@ -549,8 +587,11 @@ def _read_sheet(
     names, sheets = read_sheets(path, sheet, filename=str(path))
     if sheet is None:
         # Data sheets are the big ones; cover, notes and contents sheets are small.
-        sheets.sort(key=lambda item: -sum(
-            1 for row in item[1] for c in row if c not in (None, "")))
+        sheets.sort(
+            key=lambda item: (
+                -sum(1 for row in item[1] for c in row if c not in (None, ""))
+            )
+        )
     if not sheets:
         raise InputError("the workbook has no sheets", file=str(path))
     errors: list[InputError] = []
@@ -562,13 +603,16 @@ def _read_sheet(
             errors.append(exc)
             continue
         issues = IssueLog()
-        headers = header_names(rows[index : index + header_rows], issues, str(path),
-                               name, index + 1)
+        headers = header_names(
+            rows[index : index + header_rows], issues, str(path), name, index + 1
+        )
         _check_headers(headers, path, name, index + 1)
         width = len(headers)
         records = []
-        heading_row = [" ".join((c or "").split()).lower()
-                       for c in rows[index + header_rows - 1][:width]]
+        heading_row = [
+            " ".join((c or "").split()).lower()
+            for c in rows[index + header_rows - 1][:width]
+        ]
         data_rows = rows[index + header_rows :]
         for number, row in enumerate(data_rows, start=index + header_rows + 1):
             cells_text = [c if c != "" else None for c in row[:width]]
@@ -577,34 +621,53 @@ def _read_sheet(
             if _repeats_headings(cells_text, heading_row):
                 # A second table under the first (class totals, an older list)
                 # starts with the same headings: the first table ends here.
-                left = sum(1 for r in data_rows[number - index - header_rows:]
-                           if any((c or "").strip() for c in r))
-                issues.add("second-table",
-                           f"row repeats the headings: the table ends at row "
-                           f"{number - 1}; {left} rows from here are not read",
-                           file=str(path), sheet=name, row=number)
+                left = sum(
+                    1
+                    for r in data_rows[number - index - header_rows :]
+                    if any((c or "").strip() for c in r)
+                )
+                issues.add(
+                    "second-table",
+                    f"row repeats the headings: the table ends at row "
+                    f"{number - 1}; {left} rows from here are not read",
+                    file=str(path),
+                    sheet=name,
+                    row=number,
+                )
                 break
             extra = [i for i in range(width, len(row)) if row[i].strip()]
             if extra:
-                issues.add("cell-outside-table",
-                           "cell beyond the last headed column: "
-                           f"{row[extra[0]][:40]!r}",
-                           file=str(path), sheet=name, row=number,
-                           column=column_letter(extra[0]), value=row[extra[0]])
+                issues.add(
+                    "cell-outside-table",
+                    f"cell beyond the last headed column: {row[extra[0]][:40]!r}",
+                    file=str(path),
+                    sheet=name,
+                    row=number,
+                    column=column_letter(extra[0]),
+                    value=row[extra[0]],
+                )
             cells_text += [None] * (width - len(cells_text))
             records.append([*cells_text, str(number)])
         _register_rows(con, relation, records, width)
         if sheet is None and len(names) > 1:
-            issues.add("sheet", f"read sheet {name!r} (the largest table; "
-                       "choose another with --sheet)",
-                       severity="info", file=str(path), sheet=name)
-        return RawTable(str(path), name, relation, headers, index + 1, len(records),
-                        issues)
+            issues.add(
+                "sheet",
+                f"read sheet {name!r} (the largest table; choose another with --sheet)",
+                severity="info",
+                file=str(path),
+                sheet=name,
+            )
+        return RawTable(
+            str(path), name, relation, headers, index + 1, len(records), issues
+        )
     if len(errors) == 1:
         raise errors[0]
     # Saying only why the last (smallest) sheet failed would point at a cover sheet.
-    raise InputError(f"no table found in any sheet ({errors[0].message}); sheets "
-                     "are: " + ", ".join(names), file=str(path))
+    raise InputError(
+        f"no table found in any sheet ({errors[0].message}); sheets "
+        "are: " + ", ".join(names),
+        file=str(path),
+    )
 
 
 def _repeats_headings(cells: list[str | None], headings: list[str]) -> bool:
@@ -625,10 +688,12 @@ def _read_parquet(
     target = str(path).replace("'", "''")
     try:
         described = con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall()
+            f"DESCRIBE SELECT * FROM read_parquet('{target}')"
+        ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"cannot read as Parquet: {_short(exc)}",
-                         file=str(path)) from None
+        raise InputError(
+            f"cannot read as Parquet: {_short(exc)}", file=str(path)
+        ) from None
     names = [r[0] for r in described]
     issues = IssueLog()
     # Parquet names may repeat apart from case, or be blank; name them as a CSV's.
@@ -636,16 +701,20 @@ def _read_parquet(
     headers += [f"column {column_letter(i)}" for i in range(len(headers), len(names))]
     _check_headers(headers, path, None, 1)
     # Quote names as identifiers: a name may hold '"' (which broke the SQL).
-    casts = ", ".join('CAST("' + n.replace('"', '""') + f'" AS VARCHAR) AS c{i}'
-                      for i, n in enumerate(names))
+    casts = ", ".join(
+        'CAST("' + n.replace('"', '""') + f'" AS VARCHAR) AS c{i}'
+        for i, n in enumerate(names)
+    )
     try:
         con.execute(f"DROP TABLE IF EXISTS {relation}")
         con.execute(
             f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
             f"CAST(file_row_number AS BIGINT) + 2 AS _row "
-            f"FROM read_parquet('{target}', file_row_number = true)")
+            f"FROM read_parquet('{target}', file_row_number = true)"
+        )
     except duckdb.Error as exc:
-        raise InputError(f"cannot read as Parquet: {_short(exc)}",
-                         file=str(path)) from None
+        raise InputError(
+            f"cannot read as Parquet: {_short(exc)}", file=str(path)
+        ) from None
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
     return RawTable(str(path), None, relation, headers, 1, n_rows, issues)

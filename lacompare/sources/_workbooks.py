@@ -144,7 +144,8 @@ class WorkbookLimits:
                 number = -1.0
             if not number > 0 or number == float("inf"):
                 raise LacompareError(
-                    f"{cls.variable(f.name)}={text!r}: give a positive number")
+                    f"{cls.variable(f.name)}={text!r}: give a positive number"
+                )
             values[f.name] = number if f.type == "float" else int(number)
         return cls(**values)
 
@@ -187,8 +188,10 @@ def _limits(limits: WorkbookLimits | None) -> WorkbookLimits:
 
 
 def _over(what: str, limit: str, name: str) -> str:
-    return (f"{what}; lacompare reads at most {limit} "
-            f"(set {WorkbookLimits.variable(name)} to raise it)")
+    return (
+        f"{what}; lacompare reads at most {limit} "
+        f"(set {WorkbookLimits.variable(name)} to raise it)"
+    )
 
 
 # --- reading the zip ---------------------------------------------------------
@@ -197,8 +200,9 @@ def _over(what: str, limit: str, name: str) -> str:
 class _Budget:
     """Counts the bytes expanded from a zip and stops at the limits."""
 
-    def __init__(self, file: str, limits: WorkbookLimits,
-                 sheet_of: dict[str, str]) -> None:
+    def __init__(
+        self, file: str, limits: WorkbookLimits, sheet_of: dict[str, str]
+    ) -> None:
         self.file = file
         self.limits = limits
         self.sheet_of = sheet_of
@@ -209,8 +213,9 @@ class _Budget:
         sheet = self.sheet_of.get(part)
         return InputError(message, file=self.file, sheet=sheet)
 
-    def stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-               fh: Any) -> Iterator[bytes]:
+    def stream(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, fh: Any
+    ) -> Iterator[bytes]:
         """The part's bytes in chunks, counted against the limits as they come
         (a zip's header can understate what a part expands to)."""
         cap = self.limits.max_expanded_mb * MiB
@@ -221,22 +226,39 @@ class _Budget:
                     got += len(chunk)
                     self.total += len(chunk)
                     if self.total > cap:
-                        raise self.error(info.filename, _over(
-                            f"the workbook expands to more than {cap // MiB:,} MB",
-                            f"{cap // MiB:,} MB expanded", "max_expanded_mb"))
+                        raise self.error(
+                            info.filename,
+                            _over(
+                                f"the workbook expands to more than {cap // MiB:,} MB",
+                                f"{cap // MiB:,} MB expanded",
+                                "max_expanded_mb",
+                            ),
+                        )
                     ratio = got / max(info.compress_size, 1)
                     if got > RATIO_FLOOR and ratio > self.limits.max_ratio:
-                        raise self.error(info.filename, _over(
-                            f"{info.filename} expands {ratio:,.0f} times "
-                            f"({info.compress_size:,} bytes to more than {got:,})",
-                            f"a ratio of {self.limits.max_ratio:,.0f}",
-                            "max_ratio"))
+                        raise self.error(
+                            info.filename,
+                            _over(
+                                f"{info.filename} expands {ratio:,.0f} times "
+                                f"({info.compress_size:,} bytes to more than {got:,})",
+                                f"a ratio of {self.limits.max_ratio:,.0f}",
+                                "max_ratio",
+                            ),
+                        )
                     yield chunk
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError,
-                NotImplementedError, RuntimeError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            EOFError,
+            OSError,
+            NotImplementedError,
+            RuntimeError,
+            ValueError,
+        ) as exc:
             # zlib.error is not an OSError subclass; it is caught by the caller.
-            raise InputError(f"cannot read workbook: {_short(exc)}",
-                             file=self.file) from None
+            raise InputError(
+                f"cannot read workbook: {_short(exc)}", file=self.file
+            ) from None
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fh: Any) -> Iterator[bytes]:
@@ -292,8 +314,9 @@ def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
         return part.read(SMALL_PART)
 
 
-def _tags(chunks: Iterator[bytes],
-          pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
+def _tags(
+    chunks: Iterator[bytes], pattern: re.Pattern[bytes]
+) -> Iterator[re.Match[bytes]]:
     """Matches of ``pattern`` (a tag) across a stream of chunks, holding at most
     one chunk and one partial tag."""
     tail = b""
@@ -315,8 +338,12 @@ _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 def _attrs(text: bytes) -> dict[bytes, bytes]:
     # Namespace prefixes differ between writers: keep the local name.
-    return {m.group(1).rsplit(b":", 1)[-1]: m.group(2) if m.group(2) is not None
-            else m.group(3) for m in _ATTR.finditer(text)}
+    return {
+        m.group(1).rsplit(b":", 1)[-1]: m.group(2)
+        if m.group(2) is not None
+        else m.group(3)
+        for m in _ATTR.finditer(text)
+    }
 
 
 def _int(value: bytes | None, default: int) -> int:
@@ -334,7 +361,8 @@ def _int(value: bytes | None, default: int) -> int:
 _XLSX_TAG = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:c(?=[\s/>])"
     rb"(?:[^>]*?\sr\s*=\s*[\"']\$?([A-Za-z]{1,7})\$?([0-9]{1,12})[\"'])?[^>]*?(/?)>"
-    rb"|(row|dimension)(?=[\s/>])([^>]*)>)")
+    rb"|(row|dimension)(?=[\s/>])([^>]*)>)"
+)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -359,17 +387,22 @@ def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
         if a.get(b"Type", b"").endswith(b"/officeDocument") and a.get(b"Target"):
             book = a[b"Target"].decode("utf-8", "replace").lstrip("/")
     folder = book.rsplit("/", 1)[0] if "/" in book else ""
-    rels_name = (f"{folder}/" if folder else "") + "_rels/" + book.rsplit("/", 1)[-1] \
-        + ".rels"
+    rels_name = (
+        (f"{folder}/" if folder else "") + "_rels/" + book.rsplit("/", 1)[-1] + ".rels"
+    )
     targets = {}
-    for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>",
-                         _read_small(zf, rels_name)):
+    for m in re.finditer(
+        rb"<(?:\w+:)?Relationship\b([^>]*)>", _read_small(zf, rels_name)
+    ):
         a = _attrs(m.group(1))
         target = a.get(b"Target", b"").decode("utf-8", "replace")
         if not target:
             continue
-        part = target.lstrip("/") if target.startswith("/") else \
-            (f"{folder}/{target}" if folder else target)
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else (f"{folder}/{target}" if folder else target)
+        )
         targets[a.get(b"Id", b"")] = os.path.normpath(part).replace(os.sep, "/")
     names = {}
     if book.lower().endswith(".bin"):
@@ -390,12 +423,12 @@ def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
 # 7-bit groups with the high bit saying another byte follows (type at most 2
 # bytes, size at most 4), then the data.
 
-_XLSB_ROW = 0x0000            # BrtRowHdr: the row (0-based u32) of what follows
-_XLSB_BLANK = 0x0001          # BrtCellBlank: formatting only, the reader skips it
+_XLSB_ROW = 0x0000  # BrtRowHdr: the row (0-based u32) of what follows
+_XLSB_BLANK = 0x0001  # BrtCellBlank: formatting only, the reader skips it
 _XLSB_VALUES = range(0x0002, 0x000B)  # BrtCellRk … BrtFmlaBool: column u32 first
 _XLSB_ERROR_FORMULA = 0x000B  # BrtFmlaError: the reader skips it
-_XLSB_DIMENSION = 0x0094      # BrtWsDim: first row, last row, first col, last col
-_XLSB_BUNDLE = 0x009C         # BrtBundleSh: a sheet's name and relationship id
+_XLSB_DIMENSION = 0x0094  # BrtWsDim: first row, last row, first col, last col
+_XLSB_BUNDLE = 0x009C  # BrtBundleSh: a sheet's name and relationship id
 
 
 def _xlsb_header(buf: bytes | memoryview, pos: int) -> tuple[int, int, int] | None:
@@ -425,8 +458,9 @@ def _xlsb_header(buf: bytes | memoryview, pos: int) -> tuple[int, int, int] | No
     return typ, size, i - pos
 
 
-def _xlsb_records(chunks: Iterator[bytes], wanted: int = 16
-                  ) -> Iterator[tuple[int, bytes]]:
+def _xlsb_records(
+    chunks: Iterator[bytes], wanted: int = 16
+) -> Iterator[tuple[int, bytes]]:
     """(type, first ``wanted`` bytes of the data) of each record in a stream,
     skipping the rest of long records without holding them."""
     buf = b""
@@ -448,7 +482,7 @@ def _xlsb_records(chunks: Iterator[bytes], wanted: int = 16
             keep = min(size, wanted)
             if start + keep > len(buf):
                 break
-            yield typ, buf[start:start + keep]
+            yield typ, buf[start : start + keep]
             end = start + size
             if end > len(buf):
                 skip = end - len(buf)
@@ -466,10 +500,10 @@ def _xlsb_bundles(data: bytes) -> Iterator[tuple[str, str]]:
         n = int.from_bytes(rec[8:12], "little")
         if n == 0xFFFFFFFF or 12 + 2 * n + 4 > len(rec):
             continue
-        rel = rec[12:12 + 2 * n].decode("utf-16-le", "replace")
+        rel = rec[12 : 12 + 2 * n].decode("utf-16-le", "replace")
         at = 12 + 2 * n
-        m = int.from_bytes(rec[at:at + 4], "little")
-        yield rel, rec[at + 4:at + 4 + 2 * m].decode("utf-16-le", "replace")
+        m = int.from_bytes(rec[at : at + 4], "little")
+        yield rel, rec[at + 4 : at + 4 + 2 * m].decode("utf-16-le", "replace")
 
 
 def _letters(col: int) -> str:
@@ -486,8 +520,9 @@ def _scan_xlsb_sheet(chunks: Iterator[bytes], size: SheetSize, check: Any) -> No
     for typ, rec in _xlsb_records(chunks):
         if typ == _XLSB_ROW and len(rec) >= 4:
             row = int.from_bytes(rec[:4], "little")
-        elif (typ in _XLSB_VALUES or typ in (_XLSB_BLANK, _XLSB_ERROR_FORMULA)) \
-                and len(rec) >= 4:
+        elif (typ in _XLSB_VALUES or typ in (_XLSB_BLANK, _XLSB_ERROR_FORMULA)) and len(
+            rec
+        ) >= 4:
             cells += 1
             if typ in _XLSB_VALUES:
                 # The reader takes the column as any u32: it is not bounded.
@@ -497,15 +532,15 @@ def _scan_xlsb_sheet(chunks: Iterator[bytes], size: SheetSize, check: Any) -> No
                 size.rows, size.columns, size.cells = rows, columns, cells
                 check(size)
         elif typ == _XLSB_DIMENSION and len(rec) >= 16 and size.declared is None:
-            r1, r2, c1, c2 = (int.from_bytes(rec[i:i + 4], "little")
-                              for i in (0, 4, 8, 12))
+            r1, r2, c1, c2 = (
+                int.from_bytes(rec[i : i + 4], "little") for i in (0, 4, 8, 12)
+            )
             size.declared = f"{_letters(c1)}{r1 + 1}:{_letters(c2)}{r2 + 1}"
     size.rows, size.columns, size.cells = rows, columns, cells
     check(size)
 
 
-def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
-                     check: Any) -> None:
+def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize, check: Any) -> None:
     row = 0
     col = 0
     rows = columns = cells = 0
@@ -528,8 +563,9 @@ def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
             row = _int(_attrs(attrs).get(b"r"), row + 1)
             col = 0
         elif size.declared is None:
-            size.declared = _attrs(attrs).get(b"ref", b"").decode(
-                "ascii", "replace")[:40] or None
+            size.declared = (
+                _attrs(attrs).get(b"ref", b"").decode("ascii", "replace")[:40] or None
+            )
     size.rows, size.columns, size.cells = rows, columns, cells
     check(size)
 
@@ -541,7 +577,8 @@ def _scan_xlsx_sheet(chunks: Iterator[bytes], size: SheetSize,
 # so the Python loop runs once per cell.
 _ODS_TAG = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?(table-cell|covered-table-cell|table-row|table)"
-    rb"(?=[\s/>])([^>]*)>|</(?:[A-Za-z_][\w.-]*:)?(table-row|table)>")
+    rb"(?=[\s/>])([^>]*)>|</(?:[A-Za-z_][\w.-]*:)?(table-row|table)>"
+)
 _ROWS_REPEATED = re.compile(rb"number-rows-repeated\s*=\s*[\"']([0-9]{1,12})")
 _COLUMNS_REPEATED = re.compile(rb"number-columns-repeated\s*=\s*[\"']([0-9]{1,12})")
 
@@ -556,8 +593,8 @@ def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
 def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
     sheets: list[SheetSize] = []
     size: SheetSize | None = None
-    row = 0          # rows before the current one
-    rows_rep = 1     # how many times the current row repeats
+    row = 0  # rows before the current one
+    rows_rep = 1  # how many times the current row repeats
     col = 0
     row_used = False
     seen = 0
@@ -577,8 +614,11 @@ def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
             continue
         if tag == b"table":
             name = _attrs(attrs).get(b"name", b"")
-            size = SheetSize(html.unescape(name.decode("utf-8", "replace")) or
-                             f"Sheet{len(sheets) + 1}", "content.xml")
+            size = SheetSize(
+                html.unescape(name.decode("utf-8", "replace"))
+                or f"Sheet{len(sheets) + 1}",
+                "content.xml",
+            )
             sheets.append(size)
             row, col, row_used = 0, 0, False
             continue
@@ -701,8 +741,9 @@ def _digest(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_check(path: str, digest: str, name: str,
-                  limits: WorkbookLimits) -> WorkbookSize:
+def _cached_check(
+    path: str, digest: str, name: str, limits: WorkbookLimits
+) -> WorkbookSize:
     # One load reads a workbook's sheet names and then its cells: measuring it
     # once is enough while its content is the same.
     del digest
@@ -720,8 +761,11 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
     if kind == "other":
         # The reader would try it anyway (by its name, or by looking for a zip's
         # directory at the end): unmeasured is unsafe, so it is refused here.
-        what = "the file is empty" if not magic else (
-            "neither a zip (XLSX, XLSB, ODS) nor an OLE2 file (XLS)")
+        what = (
+            "the file is empty"
+            if not magic
+            else ("neither a zip (XLSX, XLSB, ODS) nor an OLE2 file (XLS)")
+        )
         raise InputError(f"cannot read workbook: {what}", file=name)
     try:
         fh.seek(0)
@@ -737,25 +781,44 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
         declared_total = sum(i.file_size for i in infos)
         try:
             sheet_of = _xlsx_sheet_names(zf)
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error,
-                NotImplementedError, RuntimeError, ValueError):
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            zlib.error,
+            NotImplementedError,
+            RuntimeError,
+            ValueError,
+        ):
             sheet_of = {}
         budget = _Budget(name, limits, sheet_of)
         if declared_total > cap:
             # Named by its largest part: the sheet to look at, when it is one.
             big = max(infos, key=lambda i: i.file_size)
-            raise budget.error(big.filename, _over(
-                f"the workbook expands to {declared_total / MiB:,.0f} MB (its "
-                f"largest part, {big.filename}, {big.file_size / MiB:,.0f} MB)",
-                f"{cap // MiB:,} MB expanded", "max_expanded_mb"))
+            raise budget.error(
+                big.filename,
+                _over(
+                    f"the workbook expands to {declared_total / MiB:,.0f} MB (its "
+                    f"largest part, {big.filename}, {big.file_size / MiB:,.0f} MB)",
+                    f"{cap // MiB:,} MB expanded",
+                    "max_expanded_mb",
+                ),
+            )
         for info in infos:
-            if info.file_size > RATIO_FLOOR and \
-                    info.file_size / max(info.compress_size, 1) > limits.max_ratio:
-                raise budget.error(info.filename, _over(
-                    f"{info.filename} expands "
-                    f"{info.file_size / max(info.compress_size, 1):,.0f} times "
-                    f"({info.compress_size:,} bytes to {info.file_size:,})",
-                    f"a ratio of {limits.max_ratio:,.0f}", "max_ratio"))
+            if (
+                info.file_size > RATIO_FLOOR
+                and info.file_size / max(info.compress_size, 1) > limits.max_ratio
+            ):
+                raise budget.error(
+                    info.filename,
+                    _over(
+                        f"{info.filename} expands "
+                        f"{info.file_size / max(info.compress_size, 1):,.0f} times "
+                        f"({info.compress_size:,} bytes to {info.file_size:,})",
+                        f"a ratio of {limits.max_ratio:,.0f}",
+                        "max_ratio",
+                    ),
+                )
         check = functools.partial(_check_sheet, name, limits)
         try:
             for info in infos:
@@ -763,11 +826,15 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                     continue
                 chunks = budget.stream(zf, info, fh)
                 if _is_sheet_part(info.filename):
-                    size = SheetSize(sheet_of.get(info.filename, info.filename),
-                                     info.filename)
+                    size = SheetSize(
+                        sheet_of.get(info.filename, info.filename), info.filename
+                    )
                     result.sheets.append(size)
-                    scan = _scan_xlsb_sheet if info.filename.lower().endswith(
-                        ".bin") else _scan_xlsx_sheet
+                    scan = (
+                        _scan_xlsb_sheet
+                        if info.filename.lower().endswith(".bin")
+                        else _scan_xlsx_sheet
+                    )
                     scan(chunks, size, check)
                 elif info.filename == "content.xml":  # ODS
                     result.sheets += _scan_ods(chunks, check)
@@ -778,16 +845,27 @@ def _check(fh: Any, magic: bytes, name: str, limits: WorkbookLimits) -> Workbook
                         pass
         except InputError:
             raise
-        except (zlib.error, struct.error, zipfile.BadZipFile, EOFError, OSError,
-                NotImplementedError, RuntimeError, ValueError) as exc:
-            raise InputError(f"cannot read workbook: {_short(exc)}",
-                             file=name) from None
+        except (
+            zlib.error,
+            struct.error,
+            zipfile.BadZipFile,
+            EOFError,
+            OSError,
+            NotImplementedError,
+            RuntimeError,
+            ValueError,
+        ) as exc:
+            raise InputError(
+                f"cannot read workbook: {_short(exc)}", file=name
+            ) from None
         result.expanded_bytes = budget.total
     return result
 
 
-_UNIQUE_COUNT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\buniqueCount\s*=\s*"
-                           rb"[\"']([0-9]{1,20})")
+_UNIQUE_COUNT = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\buniqueCount\s*=\s*"
+    rb"[\"']([0-9]{1,20})"
+)
 
 
 def _check_shared_strings(chunks: Iterator[bytes], part: str, file: str) -> None:
@@ -804,12 +882,13 @@ def _check_shared_strings(chunks: Iterator[bytes], part: str, file: str) -> None
     m = _UNIQUE_COUNT.search(head)
     claimed = int(m.group(1)) if m else 0
     if claimed > size // 5 + 1:
-        raise InputError(f"{part} claims {claimed:,} strings in {size:,} bytes: the "
-                         "file is damaged", file=file)
+        raise InputError(
+            f"{part} claims {claimed:,} strings in {size:,} bytes: the file is damaged",
+            file=file,
+        )
 
 
-def _check_xls(fh: Any, result: WorkbookSize, limits: WorkbookLimits
-               ) -> WorkbookSize:
+def _check_xls(fh: Any, result: WorkbookSize, limits: WorkbookLimits) -> WorkbookSize:
     """An XLS file: its Workbook stream's size, then each sheet's records."""
     from lacompare.sources._workbooks_xls import _Bad, scan_xls, workbook_stream
 
@@ -819,36 +898,56 @@ def _check_xls(fh: Any, result: WorkbookSize, limits: WorkbookLimits
     except _Bad as exc:  # refused: unmeasured is unsafe (see _check)
         raise InputError(f"cannot read workbook: {exc}", file=result.file) from None
     except ValueError as exc:
-        raise InputError(_over(
-            f"the workbook stream is {exc.args[0] / MiB:,.0f} MB",
-            f"{cap // MiB:,} MB", "max_expanded_mb"), file=result.file) from None
+        raise InputError(
+            _over(
+                f"the workbook stream is {exc.args[0] / MiB:,.0f} MB",
+                f"{cap // MiB:,} MB",
+                "max_expanded_mb",
+            ),
+            file=result.file,
+        ) from None
     except (OSError, struct.error) as exc:
-        raise InputError(f"cannot read workbook: {_short(exc)}",
-                         file=result.file) from None
+        raise InputError(
+            f"cannot read workbook: {_short(exc)}", file=result.file
+        ) from None
     if stream is None:
         return result
     result.expanded_bytes = len(stream)
-    result.sheets = scan_xls(stream, result.file, limits,
-                             functools.partial(_check_sheet, result.file, limits))
+    result.sheets = scan_xls(
+        stream,
+        result.file,
+        limits,
+        functools.partial(_check_sheet, result.file, limits),
+    )
     return result
 
 
 def _check_sheet(file: str, limits: WorkbookLimits, size: SheetSize) -> None:
     declared = f" (declared {size.declared})" if size.declared else ""
     if size.rows > limits.max_rows:
-        message = _over(f"the sheet has {size.rows:,} rows{declared}",
-                        f"{limits.max_rows:,} rows", "max_rows")
+        message = _over(
+            f"the sheet has {size.rows:,} rows{declared}",
+            f"{limits.max_rows:,} rows",
+            "max_rows",
+        )
     elif size.columns > limits.max_columns:
-        message = _over(f"the sheet has {size.columns:,} columns{declared}",
-                        f"{limits.max_columns:,} columns", "max_columns")
+        message = _over(
+            f"the sheet has {size.columns:,} columns{declared}",
+            f"{limits.max_columns:,} columns",
+            "max_columns",
+        )
     elif size.area > limits.max_cells:
-        message = _over(f"the sheet spans {size.rows:,} rows × {size.columns:,} "
-                        f"columns{declared}", f"{limits.max_cells:,} cells",
-                        "max_cells")
+        message = _over(
+            f"the sheet spans {size.rows:,} rows × {size.columns:,} columns{declared}",
+            f"{limits.max_cells:,} cells",
+            "max_cells",
+        )
     elif size.cells > limits.max_stored_cells:
-        message = _over(f"the sheet holds more than {limits.max_stored_cells:,} "
-                        "cells", f"{limits.max_stored_cells:,} cells",
-                        "max_stored_cells")
+        message = _over(
+            f"the sheet holds more than {limits.max_stored_cells:,} cells",
+            f"{limits.max_stored_cells:,} cells",
+            "max_stored_cells",
+        )
     else:
         return
     raise InputError(message, file=file, sheet=size.name)
@@ -857,7 +956,8 @@ def _check_sheet(file: str, limits: WorkbookLimits, size: SheetSize) -> None:
 # --- opening and reading -----------------------------------------------------
 
 _ISOLATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "lacompare_isolated_reading", default=False)
+    "lacompare_isolated_reading", default=False
+)
 
 
 @contextlib.contextmanager
@@ -882,8 +982,12 @@ def isolated_reading() -> Iterator[None]:
         _ISOLATE.reset(token)
 
 
-def open_workbook(source: str | Path | bytes, *, filename: str | None = None,
-                  limits: WorkbookLimits | None = None) -> Any:
+def open_workbook(
+    source: str | Path | bytes,
+    *,
+    filename: str | None = None,
+    limits: WorkbookLimits | None = None,
+) -> Any:
     """A python-calamine workbook, opened after :func:`check_workbook_size`.
 
     Use it for sheet names; read cells with :func:`read_sheets`, which can
@@ -919,8 +1023,9 @@ def _open_calamine(source: str | Path | bytes, name: str) -> Any:
         raise _reader_error(exc, "cannot read workbook", name) from None
 
 
-def _reader_error(exc: BaseException, what: str, name: str,
-                  sheet: str | None = None) -> BaseException:
+def _reader_error(
+    exc: BaseException, what: str, name: str, sheet: str | None = None
+) -> BaseException:
     """The error to raise for what python-calamine raised.
 
     Its errors are several types, and a Rust panic on a damaged file arrives as
@@ -1012,14 +1117,25 @@ def _raised(limits: WorkbookLimits) -> bool:
     (False, True)
     """
     default = WorkbookLimits()
-    return any(getattr(limits, f) > getattr(default, f) for f in (
-        "max_rows", "max_columns", "max_cells", "max_stored_cells",
-        "max_expanded_mb", "max_ratio"))
+    return any(
+        getattr(limits, f) > getattr(default, f)
+        for f in (
+            "max_rows",
+            "max_columns",
+            "max_cells",
+            "max_stored_cells",
+            "max_expanded_mb",
+            "max_ratio",
+        )
+    )
 
 
-def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
-          name: str, or_first: bool = False
-          ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
+def _read(
+    source: str | Path | bytes,
+    sheets: list[str] | str | int | None,
+    name: str,
+    or_first: bool = False,
+) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
     book = _open_calamine(source, name)  # read_sheets has checked it
     names = list(book.sheet_names)
     if or_first and isinstance(sheets, str) and sheets not in names:
@@ -1034,8 +1150,9 @@ def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
         wanted = names if sheets is None else list(sheets)
     for sheet in wanted:
         if sheet not in names:
-            raise InputError(f"no sheet {sheet!r}; sheets are: " + ", ".join(names),
-                             file=name)
+            raise InputError(
+                f"no sheet {sheet!r}; sheets are: " + ", ".join(names), file=name
+            )
     out = []
     for sheet in wanted:
         try:
@@ -1046,8 +1163,9 @@ def _read(source: str | Path | bytes, sheets: list[str] | str | int | None,
     return names, out
 
 
-def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
-           memory: int, or_first: bool) -> None:
+def _child(
+    conn: Any, source: str | bytes, sheets: Any, name: str, memory: int, or_first: bool
+) -> None:
     """Runs in the child process: read, send the cells or the error back."""
     # The reader's panic messages and Rust backtrace would reach the user's
     # terminal (or the server's log) beside the one-line error that says it all.
@@ -1066,23 +1184,34 @@ def _child(conn: Any, source: str | bytes, sheets: Any, name: str,
     except InputError as exc:
         conn.send(("error", exc.message, exc.sheet))
     except MemoryError:
-        conn.send(("error", "the workbook needs more memory to read than "
-                   f"{memory // MiB:,} MB", None))
+        conn.send(
+            (
+                "error",
+                f"the workbook needs more memory to read than {memory // MiB:,} MB",
+                None,
+            )
+        )
     finally:
         conn.close()
 
 
-def _read_in_child(source: str | Path | bytes, sheets: Any, name: str,
-                   limits: WorkbookLimits, or_first: bool = False
-                   ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
+def _read_in_child(
+    source: str | Path | bytes,
+    sheets: Any,
+    name: str,
+    limits: WorkbookLimits,
+    or_first: bool = False,
+) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
     # spawn, not fork: the server has threads (and DuckDB) that a fork copies
     # in whatever state they are in.
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     payload = source if isinstance(source, bytes) else str(source)
-    proc = ctx.Process(target=_child, args=(child, payload, sheets, name,
-                                            limits.max_read_mb * MiB, or_first),
-                       daemon=True)
+    proc = ctx.Process(
+        target=_child,
+        args=(child, payload, sheets, name, limits.max_read_mb * MiB, or_first),
+        daemon=True,
+    )
     proc.start()
     child.close()
     reply = None
@@ -1107,8 +1236,8 @@ def _read_in_child(source: str | Path | bytes, sheets: Any, name: str,
         else:
             why = f"stopped (exit {code})"
         raise InputError(
-            f"the spreadsheet reader {why} on this file; nothing was loaded",
-            file=name)
+            f"the spreadsheet reader {why} on this file; nothing was loaded", file=name
+        )
     if reply[0] == "error":
         raise InputError(reply[1], file=name, sheet=reply[2])
     return reply[1]  # type: ignore[no-any-return]

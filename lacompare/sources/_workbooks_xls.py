@@ -84,18 +84,18 @@ def workbook_stream(fh: Any, cap: int) -> bytes | None:
         difat += block[:-1]
         sid, steps = block[-1], steps + 1
     fat: list[int] = []
-    for fat_sid in difat[:_u32(header, 0x2C)]:
+    for fat_sid in difat[: _u32(header, 0x2C)]:
         if fat_sid < _LAST:
             fat += struct.unpack(f"<{size // 4}I", sector(fat_sid))
     directory = b"".join(sector(s) for s in chain(_u32(header, 0x30), fat))
-    entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
     if not entries:
         raise _Bad("no directory")
     found = None
     for wanted in ("workbook", "book"):  # the reader's order
         for entry in entries:
             length = min(_u16(entry, 64), 64)
-            name = entry[:max(length - 2, 0)].decode("utf-16-le", "replace")
+            name = entry[: max(length - 2, 0)].decode("utf-16-le", "replace")
             if entry[66] == 2 and name.lower() == wanted:
                 found = entry
                 break
@@ -114,7 +114,7 @@ def workbook_stream(fh: Any, cap: int) -> bytes | None:
         minifat: list[int] = []
         for s in chain(_u32(header, 0x3C), fat):
             minifat += struct.unpack(f"<{size // 4}I", sector(s))
-        data = b"".join(container[m * 64:(m + 1) * 64] for m in chain(start, minifat))
+        data = b"".join(container[m * 64 : (m + 1) * 64] for m in chain(start, minifat))
     if len(data) < length:
         raise _Bad("the stream is shorter than its entry says")
     return data[:length]
@@ -125,7 +125,7 @@ def _records(stream: bytes, pos: int) -> Iterator[tuple[int, bytes]]:
     end = len(stream)
     while pos + 4 <= end:
         typ, length = struct.unpack_from("<HH", stream, pos)
-        data = stream[pos + 4:pos + 4 + length]
+        data = stream[pos + 4 : pos + 4 + length]
         if len(data) < length:
             return  # cut short: the reader fails here
         yield typ, data
@@ -148,12 +148,13 @@ def _sheet_name(data: bytes) -> str:
     # byte says whether the characters are 1 or 2 bytes).
     cch = data[6]
     if len(data) >= 8 + 2 * cch and data[7] & 1:
-        return data[8:8 + 2 * cch].decode("utf-16-le", "replace")
-    return data[8:8 + cch].decode("latin-1").replace("\x00", "")
+        return data[8 : 8 + 2 * cch].decode("utf-16-le", "replace")
+    return data[8 : 8 + cch].decode("latin-1").replace("\x00", "")
 
 
-def scan_xls(stream: bytes, file: str, limits: Any, check: Callable[[Any], None]
-             ) -> list[Any]:
+def scan_xls(
+    stream: bytes, file: str, limits: Any, check: Callable[[Any], None]
+) -> list[Any]:
     """Measure each sheet of a Workbook stream; ``check`` each as it grows.
 
     Raises :class:`~lacompare.errors.InputError` for a declared dimension over
@@ -175,20 +176,27 @@ def scan_xls(stream: bytes, file: str, limits: Any, check: Callable[[Any], None]
                 raise InputError(
                     f"the shared string table claims {claimed:,} strings in a "
                     f"workbook of {len(stream):,} bytes: the file is damaged",
-                    file=file)
+                    file=file,
+                )
     out = []
     for pos, name in sheets:
         size = SheetSize(name, "Workbook")
         out.append(size)
         if pos > len(stream):
-            raise InputError("the sheet starts past the end of the workbook: the "
-                             "file is damaged", file=file, sheet=name)
+            raise InputError(
+                "the sheet starts past the end of the workbook: the file is damaged",
+                file=file,
+                sheet=name,
+            )
         rows = columns = cells = 0
         for typ, data in _records(stream, pos):
             if typ in _CELLS and len(data) >= 4:
                 row, col = struct.unpack_from("<HH", data, 0)
-                rows, columns, cells = max(rows, row + 1), max(columns, col + 1), \
-                    cells + 1
+                rows, columns, cells = (
+                    max(rows, row + 1),
+                    max(columns, col + 1),
+                    cells + 1,
+                )
             elif typ == _MULRK and len(data) >= 6:
                 row, first = struct.unpack_from("<HH", data, 0)
                 last = _u16(data, len(data) - 2)
@@ -206,10 +214,16 @@ def scan_xls(stream: bytes, file: str, limits: Any, check: Callable[[Any], None]
                 if rl >= 1 and cl >= 1:
                     high, wide = (rl - rf) % 2**32, (cl - cf) % 2**32
                     if high * wide > limits.max_cells:
-                        raise InputError(_over(
-                            f"the sheet declares {high:,} rows × {wide:,} columns "
-                            f"({size.declared})", f"{limits.max_cells:,} cells",
-                            "max_cells"), file=file, sheet=name)
+                        raise InputError(
+                            _over(
+                                f"the sheet declares {high:,} rows × {wide:,} columns "
+                                f"({size.declared})",
+                                f"{limits.max_cells:,} cells",
+                                "max_cells",
+                            ),
+                            file=file,
+                            sheet=name,
+                        )
             else:
                 continue
             if cells & 0xFFF == 0:

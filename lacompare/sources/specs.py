@@ -96,14 +96,20 @@ class IngestSpec:
     def from_dict(cls, data: dict[str, Any], origin: str | None = None) -> IngestSpec:
         unknown = set(data) - {"source", "measures"}
         if unknown:
-            raise SpecError(f"unknown section(s): {', '.join(sorted(unknown))}; "
-                            "a spec has [source] and [measures.*]", file=origin)
+            raise SpecError(
+                f"unknown section(s): {', '.join(sorted(unknown))}; "
+                "a spec has [source] and [measures.*]",
+                file=origin,
+            )
         source = dict(data.get("source", {}))
         allowed = {f.name for f in fields(cls)} - {"measures", "origin"}
         bad = set(source) - allowed
         if bad:
-            raise SpecError(f"unknown key(s) in [source]: {', '.join(sorted(bad))}; "
-                            f"allowed: {', '.join(sorted(allowed))}", file=origin)
+            raise SpecError(
+                f"unknown key(s) in [source]: {', '.join(sorted(bad))}; "
+                f"allowed: {', '.join(sorted(allowed))}",
+                file=origin,
+            )
         for key in ("la_columns", "breakdown_columns", "columns", "exclude_columns"):
             value = source.get(key)
             if isinstance(value, str):
@@ -111,35 +117,48 @@ class IngestSpec:
             elif value is not None and not (
                 isinstance(value, list) and all(isinstance(v, str) for v in value)
             ):
-                raise SpecError(f"[source] {key} must be a list of column headings",
-                                file=origin)
+                raise SpecError(
+                    f"[source] {key} must be a list of column headings", file=origin
+                )
         for key in ("header_row", "header_rows"):
             if key in source and (not isinstance(source[key], int) or source[key] < 1):
-                raise SpecError(f"[source] {key} must be a whole number from 1",
-                                file=origin)
+                raise SpecError(
+                    f"[source] {key} must be a whole number from 1", file=origin
+                )
         for key in ("period", "as_of"):
             if key in source and source[key] is not None:
                 source[key] = str(source[key])
         if source.get("layout") not in (None, *LAYOUTS):
-            raise SpecError(f"[source] layout must be one of {', '.join(LAYOUTS)}",
-                            file=origin)
+            raise SpecError(
+                f"[source] layout must be one of {', '.join(LAYOUTS)}", file=origin
+            )
         if source.get("polarity") not in (None, *POLARITIES):
-            raise SpecError(f"[source] polarity must be one of {', '.join(POLARITIES)}",
-                            file=origin)
+            raise SpecError(
+                f"[source] polarity must be one of {', '.join(POLARITIES)}", file=origin
+            )
         keep = source.get("keep_rows")
-        if keep is not None and not (isinstance(keep, dict) and all(
+        if keep is not None and not (
+            isinstance(keep, dict)
+            and all(
                 isinstance(v, list) and all(isinstance(t, str) for t in v)
-                for v in keep.values())):
-            raise SpecError("[source] keep_rows must be a table of column heading = "
-                            "[texts to keep]", file=origin)
+                for v in keep.values()
+            )
+        ):
+            raise SpecError(
+                "[source] keep_rows must be a table of column heading = "
+                "[texts to keep]",
+                file=origin,
+            )
         if "markers" in source:
             from lacompare.cells import reasons_of
 
             markers = source["markers"]
             if not isinstance(markers, dict) or not all(
-                    isinstance(v, str) for v in markers.values()):
-                raise SpecError("[source] markers must be a table of marker = "
-                                "\"reason\"", file=origin)
+                isinstance(v, str) for v in markers.values()
+            ):
+                raise SpecError(
+                    '[source] markers must be a table of marker = "reason"', file=origin
+                )
             try:
                 reasons_of(markers)
             except ValueError as exc:
@@ -151,16 +170,24 @@ class IngestSpec:
             allowed_m = {f.name for f in fields(MeasureSpec)}
             bad = set(body) - allowed_m
             if bad:
-                raise SpecError(f"unknown key(s) in [measures.{heading!r}]: "
-                                f"{', '.join(sorted(bad))}", file=origin)
+                raise SpecError(
+                    f"unknown key(s) in [measures.{heading!r}]: "
+                    f"{', '.join(sorted(bad))}",
+                    file=origin,
+                )
             body = {k: (str(v) if k == "period" else v) for k, v in body.items()}
             spec = MeasureSpec(**body)
             if spec.type not in VALUE_TYPES:
-                raise SpecError(f"[measures.{heading!r}] type must be number or "
-                                "category", file=origin)
+                raise SpecError(
+                    f"[measures.{heading!r}] type must be number or category",
+                    file=origin,
+                )
             if spec.polarity not in (None, *POLARITIES):
-                raise SpecError(f"[measures.{heading!r}] polarity must be one of "
-                                f"{', '.join(POLARITIES)}", file=origin)
+                raise SpecError(
+                    f"[measures.{heading!r}] polarity must be one of "
+                    f"{', '.join(POLARITIES)}",
+                    file=origin,
+                )
             measures[str(heading)] = spec
         return cls(**source, measures=measures, origin=origin)
 

@@ -24,12 +24,28 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["Store", "open_store", "default_db_path", "POLARITIES", "ingest",
-           "IngestResult"]
+__all__ = [
+    "Store",
+    "open_store",
+    "default_db_path",
+    "POLARITIES",
+    "ingest",
+    "IngestResult",
+]
 
-EXPORT_TABLES = ("observations", "totals", "measures", "sources", "authorities",
-                 "load_issues", "neighbour_sets", "neighbours", "derived_inputs",
-                 "indicators", "indicator_sources")
+EXPORT_TABLES = (
+    "observations",
+    "totals",
+    "measures",
+    "sources",
+    "authorities",
+    "load_issues",
+    "neighbour_sets",
+    "neighbours",
+    "derived_inputs",
+    "indicators",
+    "indicator_sources",
+)
 
 
 def authority_key(la_code: object, dfe_code: object) -> str:
@@ -79,9 +95,13 @@ class Store:
         self.con.close()
 
     def tables(self) -> list[str]:
-        return [r[0] for r in self.con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'main'").fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main'"
+            ).fetchall()
+        ]
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run SQL against the store and return a pandas DataFrame."""
@@ -115,19 +135,27 @@ class Store:
 
         registry = read_authorities()
         digest = hashlib.sha256(
-            registry.to_csv(index=False).encode("utf-8")).hexdigest()
+            registry.to_csv(index=False).encode("utf-8")
+        ).hexdigest()
         current = self.con.execute(
-            "SELECT value FROM meta WHERE key = 'registry_sha256'").fetchall()
+            "SELECT value FROM meta WHERE key = 'registry_sha256'"
+        ).fetchall()
         current = current[0] if current else None
         if current and current[0] == digest:
             return
-        columns = [r[0] for r in self.con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'authorities' ORDER BY ordinal_position").fetchall()]
+        columns = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'authorities' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
         frame = registry.reindex(columns=columns)
         # Entities that never had an ONS code (pre-2011 counties) are keyed by DfE code.
-        frame["la_code"] = [authority_key(c, d) for c, d in
-                            zip(frame["la_code"], frame["dfe_code"], strict=True)]
+        frame["la_code"] = [
+            authority_key(c, d)
+            for c, d in zip(frame["la_code"], frame["dfe_code"], strict=True)
+        ]
         for col in ("valid_from", "valid_to", "change_date"):
             frame[col] = frame[col].where(frame[col].astype(str).str.len() > 0, None)
         self.con.register("_registry", frame)
@@ -139,11 +167,14 @@ class Store:
                 f"CAST(NULLIF(CAST({c} AS VARCHAR), '') AS DATE)"
                 if c in ("valid_from", "valid_to", "change_date")
                 else f"NULLIF(CAST({c} AS VARCHAR), '')"
-                for c in columns)
+                for c in columns
+            )
             self.con.execute(
-                f"INSERT INTO authorities ({cols}) SELECT {casts} FROM _registry")
+                f"INSERT INTO authorities ({cols}) SELECT {casts} FROM _registry"
+            )
             self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('registry_sha256', ?)", [digest])
+                "INSERT OR REPLACE INTO meta VALUES ('registry_sha256', ?)", [digest]
+            )
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
@@ -151,8 +182,9 @@ class Store:
         finally:
             self.con.unregister("_registry")
 
-    def export(self, out: str | Path, table: str = "observations",
-               fmt: str | None = None) -> Path:
+    def export(
+        self, out: str | Path, table: str = "observations", fmt: str | None = None
+    ) -> Path:
         """Write a table to CSV or Parquet (format from ``fmt`` or the suffix).
 
         ``observations`` is exported with authority names and source files joined.
@@ -169,11 +201,13 @@ class Store:
         out = Path(out)
         fmt = (fmt or out.suffix.lstrip(".") or "csv").lower()
         if fmt not in ("csv", "parquet"):
-            raise InputError(f"cannot export to {fmt!r}: use csv or parquet",
-                             file=str(out))
+            raise InputError(
+                f"cannot export to {fmt!r}: use csv or parquet", file=str(out)
+            )
         if table not in EXPORT_TABLES:
-            raise InputError(f"no table {table!r}; choose from "
-                             + ", ".join(EXPORT_TABLES))
+            raise InputError(
+                f"no table {table!r}; choose from " + ", ".join(EXPORT_TABLES)
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         if table == "observations":
             select = """SELECT o.la_code, a.dfe_code, a.la_name, a.region,
@@ -198,9 +232,13 @@ class Store:
         return out
 
 
-def open_store(path: str | Path | None = None, *, read_only: bool = False,
-               wait: float | None = None,
-               on_wait: Callable[[str], None] | None = say_on_stderr) -> Store:
+def open_store(
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = say_on_stderr,
+) -> Store:
     """Open (creating if needed) a store, waiting while another process holds it.
 
     Every command and the web app open stores here, so they share one policy:
@@ -233,10 +271,17 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False,
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         if read_only and not Path(target).exists():
-            raise StoreError(f"no store at {target}: load data first "
-                             "(lacompare ingest or lacompare demo)")
-    con = connect_waiting(lambda: duckdb.connect(target, read_only=read_only),
-                          target, read_only=read_only, wait=wait, on_wait=on_wait)
+            raise StoreError(
+                f"no store at {target}: load data first "
+                "(lacompare ingest or lacompare demo)"
+            )
+    con = connect_waiting(
+        lambda: duckdb.connect(target, read_only=read_only),
+        target,
+        read_only=read_only,
+        wait=wait,
+        on_wait=on_wait,
+    )
     # A progress bar on stdout would garble the CLI's output and logs.
     con.execute("SET enable_progress_bar = false")
     store = Store(con, target)
@@ -244,8 +289,10 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False,
         _upgrade(con)
         for statement in DDL:
             con.execute(statement)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    [str(SCHEMA_VERSION)])
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+            [str(SCHEMA_VERSION)],
+        )
         store.refresh_authorities()
         _refresh_indicators(store)
     return store
@@ -273,9 +320,10 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """
     from lacompare.store._vintages import upgrade as keep_vintages
 
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE "
-                       "table_schema = 'main' AND table_name = 'observations'"
-                       ).fetchall()
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE "
+        "table_schema = 'main' AND table_name = 'observations'"
+    ).fetchall()
     if kind and kind[0][0] == "BASE TABLE":
         con.execute("ALTER TABLE observations RENAME TO observation_cells")
     keep_vintages(con)
@@ -283,4 +331,5 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 
 # ingest imports the readers and the registry; they load on first use.
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"ingest": "_ingest", "IngestResult": "_ingest"})
+    __name__, {"ingest": "_ingest", "IngestResult": "_ingest"}
+)

@@ -26,15 +26,17 @@ if TYPE_CHECKING:
     from lacompare.provenance import IssueLog
 
 
-def _result(value: float | None, members: list[tuple[float | None, str | None]]
-            ) -> tuple[str, int, float | None]:
+def _result(
+    value: float | None, members: list[tuple[float | None, str | None]]
+) -> tuple[str, int, float | None]:
     """The check of one total against one set of members: the rule of
     ``_check_totals`` (same tolerance, same treatment of z, k and low)."""
     counted = [(v, r) for v, r in members if (r or "") != "not-applicable"]
     n = len(counted)
     values = [v for v, _ in counted if v is not None]
-    n_value = len(values) + sum(1 for v, r in counted
-                                if v is None and r in ("rounds-to-zero", "low"))
+    n_value = len(values) + sum(
+        1 for v, r in counted if v is None and r in ("rounds-to-zero", "low")
+    )
     total = sum(values) if values else None
     if not n:
         return "no-members", 0, None
@@ -45,15 +47,31 @@ def _result(value: float | None, members: list[tuple[float | None, str | None]]
     tens = sum(1 for v in values if v % 10 == 0) >= 0.8 * len(values)
     fives = sum(1 for v in values if v % 5 == 0) >= 0.8 * len(values)
     whole = all(v == round(v) for v in values)
-    step = (10 if tens and value % 10 == 0 else 5 if fives and value % 5 == 0
-            else 1 if whole else 0.01)
+    step = (
+        10
+        if tens and value % 10 == 0
+        else 5
+        if fives and value % 5 == 0
+        else 1
+        if whole
+        else 0.01
+    )
     tolerance = 0.5 * step * (n + 1) + 1e-9
-    return ("agrees" if abs(value - (total or 0.0)) <= tolerance else "differs"), n, total
+    return (
+        ("agrees" if abs(value - (total or 0.0)) <= tolerance else "differs"),
+        n,
+        total,
+    )
 
 
-def check_named_totals(con: duckdb.DuckDBPyConnection, source_id: int,
-                       as_of: str | None = None, issues: IssueLog | None = None,
-                       file: str | None = None, sheet: str | None = None) -> int:
+def check_named_totals(
+    con: duckdb.DuckDBPyConnection,
+    source_id: int,
+    as_of: str | None = None,
+    issues: IssueLog | None = None,
+    file: str | None = None,
+    sheet: str | None = None,
+) -> int:
     """Check this load's totals whose label names authority types; the number
     checked. Sets ``members``, ``members_sum`` and ``check_result`` (``agrees``,
     ``differs``, ``ambiguous``, ``incomplete``, …) so ``_check_totals`` skips them.
@@ -67,10 +85,13 @@ def check_named_totals(con: duckdb.DuckDBPyConnection, source_id: int,
     from lacompare.store import authority_key
     from lacompare.store._periods import period_as_of
 
-    totals = con.execute("""
+    totals = con.execute(
+        """
         SELECT rowid, area_name, measure, period, breakdown, value, source_row
         FROM totals WHERE source_id = ? AND area_code IS NULL
-          AND check_result IS NULL""", [source_id]).fetchall()
+          AND check_result IS NULL""",
+        [source_id],
+    ).fetchall()
     named = [(t, readings) for t in totals if (readings := total_row_types(t[1]))]
     if not named:
         return 0
@@ -82,26 +103,34 @@ def check_named_totals(con: duckdb.DuckDBPyConnection, source_id: int,
             continue  # no day, no types: left to the section rule
         if day not in types_on:
             on = authorities_on(day)
-            types_on[day] = {authority_key(c, d): t for c, d, t in
-                             zip(on["la_code"], on["dfe_code"], on["la_type"],
-                                 strict=True)}
+            types_on[day] = {
+                authority_key(c, d): t
+                for c, d, t in zip(
+                    on["la_code"], on["dfe_code"], on["la_type"], strict=True
+                )
+            }
         kinds = types_on[day]
-        cells = con.execute("""
+        cells = con.execute(
+            """
             SELECT la_code, value, missing_reason, source_row FROM observations
             WHERE source_id = ? AND measure = ? AND period = ? AND breakdown = ?""",
-                            [source_id, measure, period, breakdown]).fetchall()
-        previous = con.execute("""
+            [source_id, measure, period, breakdown],
+        ).fetchall()
+        previous = con.execute(
+            """
             SELECT coalesce(max(source_row), 0) FROM totals WHERE source_id = ?
               AND measure = ? AND period = ? AND breakdown = ? AND source_row < ?""",
-                               [source_id, measure, period, breakdown, row]
-                               ).fetchall()[0][0]
-        checks = [_result(value, [(v, r) for k, v, r, _ in cells
-                                  if kinds.get(k) in reading])
-                  for reading in readings]
+            [source_id, measure, period, breakdown, row],
+        ).fetchall()[0][0]
+        checks = [
+            _result(value, [(v, r) for k, v, r, _ in cells if kinds.get(k) in reading])
+            for reading in readings
+        ]
         if "sub" in str(label).lower():
             # Its section: the authority rows since the previous total row.
-            checks.append(_result(value, [(v, r) for _, v, r, at in cells
-                                          if previous < at < row]))
+            checks.append(
+                _result(value, [(v, r) for _, v, r, at in cells if previous < at < row])
+            )
         agreeing = [c for c in checks if c[0] == "agrees"]
         if agreeing:
             result, n, total = agreeing[0]
@@ -110,17 +139,25 @@ def check_named_totals(con: duckdb.DuckDBPyConnection, source_id: int,
             result, n, total = "ambiguous", checks[0][1], checks[0][2]
             if issues is not None:
                 shown = " or ".join("+".join(r) for r in readings)
-                issues.add("total-ambiguous",
-                           f"{label!r} {measure} {period}: {value:g} is not the sum "
-                           f"of the {shown} authorities nor of its section; the "
-                           "label can be read several ways, so it is not called a "
-                           "mismatch", file=file, sheet=sheet, row=row)
+                issues.add(
+                    "total-ambiguous",
+                    f"{label!r} {measure} {period}: {value:g} is not the sum "
+                    f"of the {shown} authorities nor of its section; the "
+                    "label can be read several ways, so it is not called a "
+                    "mismatch",
+                    file=file,
+                    sheet=sheet,
+                    row=row,
+                )
         else:
             result, n, total = checks[0]
         updates.append((n, total, result, tid))
     if updates:
-        con.executemany("UPDATE totals SET members = ?, members_sum = ?, "
-                        "check_result = ? WHERE rowid = ?", updates)
+        con.executemany(
+            "UPDATE totals SET members = ?, members_sum = ?, "
+            "check_result = ? WHERE rowid = ?",
+            updates,
+        )
     return len(updates)
 
 

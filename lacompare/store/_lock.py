@@ -40,8 +40,11 @@ POLL = 0.2
 #: web app closing an idle connection) is not worth a line.
 ANNOUNCE_AFTER = 0.5
 
-_LOCK = re.compile(r"Could not set lock on file .*?Conflicting lock is held in "
-                   r"(?P<program>.*?) \(PID (?P<pid>\d+)\)", re.S)
+_LOCK = re.compile(
+    r"Could not set lock on file .*?Conflicting lock is held in "
+    r"(?P<program>.*?) \(PID (?P<pid>\d+)\)",
+    re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -129,11 +132,11 @@ def process_command(pid: int, limit: int = 100) -> str | None:
     if not args:
         return None
     for i, arg in enumerate(args):
-        if arg == "-m" and args[i + 1:i + 2] == ["lacompare"]:
-            args = ["lacompare", *args[i + 2:]]
+        if arg == "-m" and args[i + 1 : i + 2] == ["lacompare"]:
+            args = ["lacompare", *args[i + 2 :]]
             break
         if Path(arg).name == "lacompare":
-            args = ["lacompare", *args[i + 1:]]
+            args = ["lacompare", *args[i + 1 :]]
             break
     else:
         args[0] = Path(args[0]).name
@@ -181,7 +184,8 @@ def _mark(target: str) -> bool:
     """Write this process's marker; False if the folder will not take it."""
     try:
         writer_marker(target).write_text(
-            f"{os.getpid()}\n{process_command(os.getpid()) or ''}\n")
+            f"{os.getpid()}\n{process_command(os.getpid()) or ''}\n"
+        )
     except OSError:
         return False
     return True
@@ -201,9 +205,14 @@ def say_on_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def connect_waiting(connect: Callable[[], T], target: str, *, read_only: bool,
-                    wait: float | None = None,
-                    on_wait: Callable[[str], None] | None = say_on_stderr) -> T:
+def connect_waiting(
+    connect: Callable[[], T],
+    target: str,
+    *,
+    read_only: bool,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = say_on_stderr,
+) -> T:
     """``connect()``, retried while another process holds ``target``'s lock.
 
     Parameters
@@ -245,18 +254,26 @@ def connect_waiting(connect: Callable[[], T], target: str, *, read_only: bool,
             except duckdb.Error as exc:
                 holder = lock_holder(str(exc))
                 if holder is None:
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() \
+                    first = (
+                        str(exc).strip().splitlines()[0]
+                        if str(exc).strip()
                         else type(exc).__name__
+                    )
                     raise StoreError(f"cannot open store {target}: {first}") from None
             waited = time.monotonic() - start
             if waited >= wait:
                 raise StoreBusy(target, holder, waited=wait, read_only=read_only)
             if not read_only and not marked:
                 marked = _mark(target)
-            if on_wait is not None and waited >= ANNOUNCE_AFTER \
-                    and announced != holder.pid:
-                on_wait(f"waiting for the store {target}: held by "
-                        f"{holder.describe()}; Ctrl-C to stop (up to {wait:g} s)")
+            if (
+                on_wait is not None
+                and waited >= ANNOUNCE_AFTER
+                and announced != holder.pid
+            ):
+                on_wait(
+                    f"waiting for the store {target}: held by "
+                    f"{holder.describe()}; Ctrl-C to stop (up to {wait:g} s)"
+                )
                 announced = holder.pid
             time.sleep(min(POLL, max(0.0, wait - waited)))
     finally:

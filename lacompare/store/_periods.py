@@ -45,8 +45,11 @@ def normalise_period(text: str | None, identifier: str | None = None) -> str | N
     interval = _ISO_YEAR.match(text)
     if interval:
         start = int(interval.group(1))
-        return (str(start) if interval.group(2) == "01"
-                else f"{start}-{(start + 1) % 100:02d}")
+        return (
+            str(start)
+            if interval.group(2) == "01"
+            else f"{start}-{(start + 1) % 100:02d}"
+        )
     kind = (identifier or "").lower()
     six = _SIX.match(text)
     if six and int(six.group(2)) == (int(six.group(1)) + 1) % 100:

@@ -28,26 +28,32 @@ from __future__ import annotations
 SCHEMA_VERSION = 3
 
 #: The columns of ``observations``, one row per value wherever it is kept.
-OBSERVATION_COLUMNS = ("la_code, measure, period, breakdown, value, missing_reason, "
-                       "label, raw, source_id, source_row, source_column")
+OBSERVATION_COLUMNS = (
+    "la_code, measure, period, breakdown, value, missing_reason, "
+    "label, raw, source_id, source_row, source_column"
+)
 
 
 #: A large load's value at column ``c`` of row ``r`` is current: most rows have no
 #: superseded value at all (a NULL list).
 _ROW_CURRENT = "(r.superseded_by IS NULL OR r.superseded_by[c.position] IS NULL)"
 #: The columns of a large load's row, kept or superseded.
-ROW_COLUMNS = ("source_id, source_row, la_code, period, breakdown, cell_values, "
-               "missing_reasons, labels, raws, superseded_by, row_superseded_by")
+ROW_COLUMNS = (
+    "source_id, source_row, la_code, period, breakdown, cell_values, "
+    "missing_reasons, labels, raws, superseded_by, row_superseded_by"
+)
 
 
 def _opened(period: str) -> str:
     """The columns of ``observations`` from a large load's row ``r`` and column
     ``c``: each value is its row's list item at the column's position."""
-    return (f"r.la_code, c.measure, {period} AS period, r.breakdown, "
-            "r.cell_values[c.position] AS value, "
-            "r.missing_reasons[c.position] AS missing_reason, "
-            "r.labels[c.position] AS label, r.raws[c.position] AS raw, r.source_id, "
-            "r.source_row, c.source_column")
+    return (
+        f"r.la_code, c.measure, {period} AS period, r.breakdown, "
+        "r.cell_values[c.position] AS value, "
+        "r.missing_reasons[c.position] AS missing_reason, "
+        "r.labels[c.position] AS label, r.raws[c.position] AS raw, r.source_id, "
+        "r.source_row, c.source_column"
+    )
 
 
 def _view(name: str, every_vintage: bool) -> str:
@@ -58,18 +64,27 @@ def _view(name: str, every_vintage: bool) -> str:
     so a filter on period reaches the rows' own column.
     """
     if every_vintage:
-        cells = (f"SELECT {OBSERVATION_COLUMNS}, superseded_by FROM observation_cells "
-                 f"UNION ALL SELECT {OBSERVATION_COLUMNS}, superseded_by FROM "
-                 "superseded_cells")
-        rows = (f"(SELECT {ROW_COLUMNS} FROM observation_rows UNION ALL "
-                f"SELECT {ROW_COLUMNS} FROM superseded_rows)")
+        cells = (
+            f"SELECT {OBSERVATION_COLUMNS}, superseded_by FROM observation_cells "
+            f"UNION ALL SELECT {OBSERVATION_COLUMNS}, superseded_by FROM "
+            "superseded_cells"
+        )
+        rows = (
+            f"(SELECT {ROW_COLUMNS} FROM observation_rows UNION ALL "
+            f"SELECT {ROW_COLUMNS} FROM superseded_rows)"
+        )
         # A value another load superseded before its whole vintage was keeps
         # saying which.
-        extra, rows_where = (", coalesce(r.superseded_by[c.position], "
-                             "r.row_superseded_by) AS superseded_by", "")
+        extra, rows_where = (
+            ", coalesce(r.superseded_by[c.position], "
+            "r.row_superseded_by) AS superseded_by",
+            "",
+        )
     else:
-        cells = (f"SELECT {OBSERVATION_COLUMNS} FROM observation_cells "
-                 "WHERE superseded_by IS NULL")
+        cells = (
+            f"SELECT {OBSERVATION_COLUMNS} FROM observation_cells "
+            "WHERE superseded_by IS NULL"
+        )
         rows = "observation_rows"
         extra, rows_where = "", f" AND {_ROW_CURRENT}"
     return f"""

@@ -149,27 +149,37 @@ class VintageChange:
             lines.append(f"vintage 1 of {name} (a new source)")
             lines.extend(f"  {i.message}" for i in self.issues.of_kind("new-source"))
         elif self.replaced:
-            lines.append(f"vintage {self.vintage} of {name}: the same file and mapping "
-                         f"as its current vintage (source {self.previous}), replaced; "
-                         f"{_n(self.revised, 'value')} revised, {self.added:,} added, "
-                         f"{self.removed:,} removed")
+            lines.append(
+                f"vintage {self.vintage} of {name}: the same file and mapping "
+                f"as its current vintage (source {self.previous}), replaced; "
+                f"{_n(self.revised, 'value')} revised, {self.added:,} added, "
+                f"{self.removed:,} removed"
+            )
         else:
-            lines.append(f"vintage {self.vintage} of {name}: "
-                         f"{_n(self.revised, 'value')} revised, {self.added:,} added, "
-                         f"{self.removed:,} removed ({self.unchanged:,} unchanged) "
-                         f"against vintage {self.previous_vintage} (source "
-                         f"{self.previous})")
+            lines.append(
+                f"vintage {self.vintage} of {name}: "
+                f"{_n(self.revised, 'value')} revised, {self.added:,} added, "
+                f"{self.removed:,} removed ({self.unchanged:,} unchanged) "
+                f"against vintage {self.previous_vintage} (source "
+                f"{self.previous})"
+            )
         for c in self.conflicts:
             where = Path(c.file).name + (f" [{c.sheet}]" if c.sheet else "")
-            lines.append(f"conflict: {_n(c.values, 'value')} ({c.different:,} "
-                         f"different) also given by source {c.source_id} ({where}); "
-                         "this load's are current (the most recent load wins)")
+            lines.append(
+                f"conflict: {_n(c.values, 'value')} ({c.different:,} "
+                f"different) also given by source {c.source_id} ({where}); "
+                "this load's are current (the most recent load wins)"
+            )
         if self.restored:
-            lines.append(f"{_n(self.restored, 'value')} of other sources current "
-                         "again: the previous vintage gave them, this one does not")
+            lines.append(
+                f"{_n(self.restored, 'value')} of other sources current "
+                "again: the previous vintage gave them, this one does not"
+            )
         if self.duplicates:
-            lines.append(f"{_n(self.duplicates, 'value')} repeat a key given later in "
-                         "the file; the later row's is current (load_issues)")
+            lines.append(
+                f"{_n(self.duplicates, 'value')} repeat a key given later in "
+                "the file; the later row's is current (load_issues)"
+            )
         return lines
 
 
@@ -181,10 +191,17 @@ def _n(n: int, noun: str) -> str:
 # Which source a load belongs to
 
 
-def identify_source(con: duckdb.DuckDBPyConnection, file: str | Path,
-                    sheet: str | None, sha256: str, spec: str, *,
-                    source: str | None = None, as_new_source: bool = False,
-                    replace: bool = False) -> SourceIdentity:
+def identify_source(
+    con: duckdb.DuckDBPyConnection,
+    file: str | Path,
+    sheet: str | None,
+    sha256: str,
+    spec: str,
+    *,
+    source: str | None = None,
+    as_new_source: bool = False,
+    replace: bool = False,
+) -> SourceIdentity:
     """Decide which source a load is a vintage of (see the module's rules).
 
     Examples
@@ -195,19 +212,25 @@ def identify_source(con: duckdb.DuckDBPyConnection, file: str | Path,
     'cla.csv'
     """
     if source is not None and as_new_source:
-        raise InputError("--source and --as-new-source contradict each other: a "
-                         "named source is the one its earlier loads share")
+        raise InputError(
+            "--source and --as-new-source contradict each other: a "
+            "named source is the one its earlier loads share"
+        )
     sheet = sheet or ""
     name = Path(file).name
     if as_new_source:
         return SourceIdentity(_free_key(con, name, sheet), sheet, "new")
-    same = [] if not sha256 else con.execute(
-        "SELECT source_key, source_id, loaded_at FROM sources WHERE sha256 = ? AND "
-        "sheet = ? AND spec = ? AND source_key IS NOT NULL AND superseded_by IS NULL "
-        + ("AND source_key = ? " if source is not None else "")
-        + "ORDER BY source_id DESC LIMIT 1",
-        [sha256, sheet, spec] + ([source.strip()] if source is not None else [])
-    ).fetchall()
+    same = (
+        []
+        if not sha256
+        else con.execute(
+            "SELECT source_key, source_id, loaded_at FROM sources WHERE sha256 = ? AND "
+            "sheet = ? AND spec = ? AND source_key IS NOT NULL AND superseded_by IS NULL "
+            + ("AND source_key = ? " if source is not None else "")
+            + "ORDER BY source_id DESC LIMIT 1",
+            [sha256, sheet, spec] + ([source.strip()] if source is not None else []),
+        ).fetchall()
+    )
     if same:
         key, prev, at = same[0]
         return SourceIdentity(key, sheet, "same-file", prev, at, identical=True)
@@ -221,29 +244,40 @@ def identify_source(con: duckdb.DuckDBPyConnection, file: str | Path,
             ident.previous, ident.previous_loaded_at = prev
         return ident
     ident = SourceIdentity(name, sheet, "name", replace=replace)
-    ident.candidates = [(k, i, at) for k, i, at in con.execute(
-        "SELECT source_key, source_id, loaded_at FROM sources WHERE sheet = ? AND "
-        "superseded_by IS NULL AND (source_key = ? OR (starts_with(source_key, ?) "
-        "AND regexp_matches(source_key, ' \\([0-9]+\\)$'))) "
-        "ORDER BY source_key <> ?, source_id", [sheet, name, name + " (", name]
-    ).fetchall()]
+    ident.candidates = [
+        (k, i, at)
+        for k, i, at in con.execute(
+            "SELECT source_key, source_id, loaded_at FROM sources WHERE sheet = ? AND "
+            "superseded_by IS NULL AND (source_key = ? OR (starts_with(source_key, ?) "
+            "AND regexp_matches(source_key, ' \\([0-9]+\\)$'))) "
+            "ORDER BY source_key <> ?, source_id",
+            [sheet, name, name + " (", name],
+        ).fetchall()
+    ]
     return ident
 
 
-def _current_vintage(con: duckdb.DuckDBPyConnection, key: str, sheet: str
-                     ) -> tuple[int, dt.datetime] | None:
+def _current_vintage(
+    con: duckdb.DuckDBPyConnection, key: str, sheet: str
+) -> tuple[int, dt.datetime] | None:
     found = con.execute(
         "SELECT source_id, loaded_at FROM sources WHERE source_key = ? AND sheet = ? "
         "AND superseded_by IS NULL ORDER BY source_id DESC LIMIT 1",
-        [key, sheet]).fetchall()
+        [key, sheet],
+    ).fetchall()
     return (found[0][0], found[0][1]) if found else None
 
 
 def _free_key(con: duckdb.DuckDBPyConnection, name: str, sheet: str) -> str:
     """``name``, or ``name (2)``, ``(3)``… when a source of that name exists."""
-    taken = {r[0] for r in con.execute(
-        "SELECT DISTINCT source_key FROM sources WHERE sheet = ? AND "
-        "source_key IS NOT NULL", [sheet]).fetchall()}
+    taken = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT source_key FROM sources WHERE sheet = ? AND "
+            "source_key IS NOT NULL",
+            [sheet],
+        ).fetchall()
+    }
     key, n = name, 1
     while key in taken:
         n += 1
@@ -252,15 +286,23 @@ def _free_key(con: duckdb.DuckDBPyConnection, name: str, sheet: str) -> str:
 
 
 def _measures(con: duckdb.DuckDBPyConnection, source_id: int) -> set[str]:
-    return {r[0] for r in con.execute(
-        """SELECT measure FROM observation_cells WHERE source_id = $1
+    return {
+        r[0]
+        for r in con.execute(
+            """SELECT measure FROM observation_cells WHERE source_id = $1
            UNION SELECT measure FROM observation_columns WHERE source_id = $1""",
-        [source_id]).fetchall()}
+            [source_id],
+        ).fetchall()
+    }
 
 
-def _choose_previous(con: duckdb.DuckDBPyConnection, ident: SourceIdentity,
-                     new_id: int, issues: IssueLog, where: dict[str, Any]
-                     ) -> dict[str, Any] | None:
+def _choose_previous(
+    con: duckdb.DuckDBPyConnection,
+    ident: SourceIdentity,
+    new_id: int,
+    issues: IssueLog,
+    where: dict[str, Any],
+) -> dict[str, Any] | None:
     """For a load known by its file's name: the source it is a vintage of, the one
     whose current vintage shares most keys with it; none shared, a source of its
     own. Sets ``ident.key`` and ``ident.previous``; returns the change counts
@@ -276,32 +318,38 @@ def _choose_previous(con: duckdb.DuckDBPyConnection, ident: SourceIdentity,
     shared, key, prev, at, counts = best
     if shared == 0 and not ident.replace:
         ident.key = _free_key(con, ident.key, ident.sheet)
-        issues.add("new-source", f"a source named {key!r} exists (source {prev}, "
-                   f"loaded {str(at)[:19]}) but this file gives none of its "
-                   "values' keys (authority, measure, period, breakdown), so it "
-                   f"revises nothing in it: kept as a new source {ident.key!r} "
-                   "(--replace makes it a new vintage of the other instead)",
-                   **where)
-        con.execute("UPDATE sources SET source_key = ? WHERE source_id = ?",
-                    [ident.key, new_id])
+        issues.add(
+            "new-source",
+            f"a source named {key!r} exists (source {prev}, "
+            f"loaded {str(at)[:19]}) but this file gives none of its "
+            "values' keys (authority, measure, period, breakdown), so it "
+            f"revises nothing in it: kept as a new source {ident.key!r} "
+            "(--replace makes it a new vintage of the other instead)",
+            **where,
+        )
+        con.execute(
+            "UPDATE sources SET source_key = ? WHERE source_id = ?", [ident.key, new_id]
+        )
         return None
     ident.key, ident.previous, ident.previous_loaded_at = key, prev, at
-    con.execute("UPDATE sources SET source_key = ? WHERE source_id = ?",
-                [key, new_id])
+    con.execute("UPDATE sources SET source_key = ? WHERE source_id = ?", [key, new_id])
     return counts
 
 
 def _opened_row(period: str) -> str:
-    return ("r.la_code, c.measure, " + period + " AS period, r.breakdown, "
-            "r.cell_values[c.position] AS value, "
-            "r.missing_reasons[c.position] AS missing_reason, "
-            "r.labels[c.position] AS label, r.source_row, c.source_column")
+    return (
+        "r.la_code, c.measure, " + period + " AS period, r.breakdown, "
+        "r.cell_values[c.position] AS value, "
+        "r.missing_reasons[c.position] AS missing_reason, "
+        "r.labels[c.position] AS label, r.source_row, c.source_column"
+    )
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, old: int, new: int) -> bool:
     """Two large loads whose columns are the same measures in the same places, none
     with a period of its own: their file rows can be compared whole."""
-    found = con.execute("""
+    found = con.execute(
+        """
         SELECT (SELECT count(*) FROM observation_cells WHERE source_id IN ($1, $2)),
                (SELECT count(DISTINCT source_id) FROM observation_rows
                 WHERE source_id IN ($1, $2)),
@@ -310,16 +358,17 @@ def _same_columns(con: duckdb.DuckDBPyConnection, old: int, new: int) -> bool:
                (SELECT count(*) FROM observation_columns WHERE source_id = $1),
                (SELECT count(*) FROM observation_columns o JOIN observation_columns n
                 USING (position, measure) WHERE o.source_id = $1
-                AND n.source_id = $2)""", [old, new]).fetchall()[0]
+                AND n.source_id = $2)""",
+        [old, new],
+    ).fetchall()[0]
     cells, row_loads, dated, n_old, matched = found
-    n_new = con.execute("SELECT count(*) FROM observation_columns WHERE source_id = ?",
-                        [new]).fetchall()[0][0]
-    return (cells == 0 and row_loads == 2 and dated == 0 and n_old == n_new
-            == matched)
+    n_new = con.execute(
+        "SELECT count(*) FROM observation_columns WHERE source_id = ?", [new]
+    ).fetchall()[0][0]
+    return cells == 0 and row_loads == 2 and dated == 0 and n_old == n_new == matched
 
 
-def _changes(con: duckdb.DuckDBPyConnection, old: int, new: int
-             ) -> dict[str, Any]:
+def _changes(con: duckdb.DuckDBPyConnection, old: int, new: int) -> dict[str, Any]:
     """Counts of each change between two loads, and the first revised and removed
     keys (``examples``), from one pass over their values: on a large load the join
     is most of the time a reload takes, so two large loads laid out alike are
@@ -328,8 +377,10 @@ def _changes(con: duckdb.DuckDBPyConnection, old: int, new: int
     rows = None
     if _same_columns(con, old, new):
         rows = "_rows_changed"
-        side = ("SELECT rowid AS rid, la_code, period, breakdown, cell_values, "
-                "missing_reasons, labels FROM observation_rows WHERE source_id = {}")
+        side = (
+            "SELECT rowid AS rid, la_code, period, breakdown, cell_values, "
+            "missing_reasons, labels FROM observation_rows WHERE source_id = {}"
+        )
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {rows} AS
             SELECT unnest([o.rid, n.rid]) AS rid
@@ -340,22 +391,29 @@ def _changes(con: duckdb.DuckDBPyConnection, old: int, new: int
                OR o.cell_values IS DISTINCT FROM n.cell_values
                OR o.missing_reasons IS DISTINCT FROM n.missing_reasons
                OR o.labels IS DISTINCT FROM n.labels""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM "
-                f"({changes_sql(old, new, rows)}) WHERE change <> 'unchanged'")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM "
+        f"({changes_sql(old, new, rows)}) WHERE change <> 'unchanged'"
+    )
     if rows is not None:
         con.execute(f"DROP TABLE {rows}")
-    counts: dict[str, Any] = dict(con.execute(
-        "SELECT change, count(*) FROM _changed GROUP BY 1").fetchall())
+    counts: dict[str, Any] = dict(
+        con.execute("SELECT change, count(*) FROM _changed GROUP BY 1").fetchall()
+    )
     # Unchanged: the new load's keys that are neither added nor revised.
     n_new = con.execute(
         "SELECT (SELECT count(*) FROM observation_cells WHERE source_id = $1) + "
         "(SELECT coalesce(sum(len(cell_values)), 0) FROM observation_rows "
-        "WHERE source_id = $1)", [new]).fetchall()[0][0]
-    counts["unchanged"] = max(0, int(n_new) - counts.get("added", 0)
-                              - counts.get("revised", 0))
+        "WHERE source_id = $1)",
+        [new],
+    ).fetchall()[0][0]
+    counts["unchanged"] = max(
+        0, int(n_new) - counts.get("added", 0) - counts.get("revised", 0)
+    )
     counts["examples"] = con.execute(
         f"SELECT * FROM _changed WHERE change IN ('revised', 'removed') ORDER BY "
-        f"change DESC, measure, period, la_code, breakdown LIMIT {SHOW}").df()
+        f"change DESC, measure, period, la_code, breakdown LIMIT {SHOW}"
+    ).df()
     con.execute("DROP TABLE _changed")
     return counts
 
@@ -364,8 +422,15 @@ def _changes(con: duckdb.DuckDBPyConnection, old: int, new: int
 # Settling a load: supersede the previous vintage, resolve conflicts
 
 
-def settle(con: duckdb.DuckDBPyConnection, new_id: int, ident: SourceIdentity, *,
-           file: str, sheet: str | None, compare: bool = True) -> VintageChange:
+def settle(
+    con: duckdb.DuckDBPyConnection,
+    new_id: int,
+    ident: SourceIdentity,
+    *,
+    file: str,
+    sheet: str | None,
+    compare: bool = True,
+) -> VintageChange:
     """Make load ``new_id`` the current vintage of its source (inside the caller's
     transaction) and say what changed.
 
@@ -400,10 +465,16 @@ def settle(con: duckdb.DuckDBPyConnection, new_id: int, ident: SourceIdentity, *
     if ident.how == "name":
         counts = _choose_previous(con, ident, new_id, issues, where)
     prev = ident.previous
-    change = VintageChange(source=ident.key, sheet=ident.sheet, vintage=1,
-                           source_id=new_id, previous=prev,
-                           previous_loaded_at=ident.previous_loaded_at,
-                           replaced=ident.identical, issues=issues)
+    change = VintageChange(
+        source=ident.key,
+        sheet=ident.sheet,
+        vintage=1,
+        source_id=new_id,
+        previous=prev,
+        previous_loaded_at=ident.previous_loaded_at,
+        replaced=ident.identical,
+        issues=issues,
+    )
     if prev is not None:
         change.previous_vintage = _vintage_number(con, prev)
         change.vintage = change.previous_vintage + (0 if ident.identical else 1)
@@ -413,33 +484,51 @@ def settle(con: duckdb.DuckDBPyConnection, new_id: int, ident: SourceIdentity, *
             _repoint(con, prev, new_id)
             delete_load(con, prev)
         else:
-            con.execute("UPDATE sources SET superseded_by = ?, superseded_at = "
-                        "current_timestamp WHERE source_id = ?", [new_id, prev])
+            con.execute(
+                "UPDATE sources SET superseded_by = ?, superseded_at = "
+                "current_timestamp WHERE source_id = ?",
+                [new_id, prev],
+            )
             _supersede_load(con, prev, new_id)
     change.duplicates = _hide_duplicates(con, new_id, change.issues, where)
     _mark_pending(con, [i for i in (prev, new_id) if i is not None], new_id)
     change.conflicts = _hide_conflicts(con, new_id, change.issues, where)
     change.restored = _clear_pending(con)
     if change.restored:
-        change.issues.add("restored", f"{_n(change.restored, 'value')} of other "
-                          "sources are current again: the previous vintage gave "
-                          "them, this one does not", severity="info", **where)
-    if (change.revised or change.removed or change.restored
-            or any(c.different for c in change.conflicts)):
+        change.issues.add(
+            "restored",
+            f"{_n(change.restored, 'value')} of other "
+            "sources are current again: the previous vintage gave "
+            "them, this one does not",
+            severity="info",
+            **where,
+        )
+    if (
+        change.revised
+        or change.removed
+        or change.restored
+        or any(c.different for c in change.conflicts)
+    ):
         _stale_derived(con, new_id, change.issues, where)
     return change
 
 
-def _stale_derived(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
-                   where: dict[str, Any]) -> None:
+def _stale_derived(
+    con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog, where: dict[str, Any]
+) -> None:
     """Derived measures computed from a value that is no longer the current one
     for its key are said, not left to look current."""
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_name = "
-        "'derived_inputs'").fetchall()}
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name = "
+            "'derived_inputs'"
+        ).fetchall()
+    }
     if not tables:
         return
-    found = con.execute("""
+    found = con.execute(
+        """
         SELECT d.measure, count(DISTINCT (d.la_code, d.period, d.breakdown)),
                any_value(d.source_id)
         FROM derived_inputs d
@@ -453,19 +542,27 @@ def _stale_derived(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
                                   WHERE source_id = $1)
           AND (o.value IS DISTINCT FROM d.input_value
                OR o.missing_reason IS DISTINCT FROM d.input_missing_reason)
-        GROUP BY 1 ORDER BY 1""", [new]).fetchall()
+        GROUP BY 1 ORDER BY 1""",
+        [new],
+    ).fetchall()
     for measure, n, source_id in found:
-        issues.add("derived-stale", f"derived measure {measure}: "
-                   f"{_n(int(n), 'value')} computed (source {source_id}) from values "
-                   "that are no longer the current ones; derive it again "
-                   "(lacompare derive, or lacompare build)", **where)
+        issues.add(
+            "derived-stale",
+            f"derived measure {measure}: "
+            f"{_n(int(n), 'value')} computed (source {source_id}) from values "
+            "that are no longer the current ones; derive it again "
+            "(lacompare derive, or lacompare build)",
+            **where,
+        )
 
 
 def _vintage_number(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     return con.execute(
         "SELECT count(*) FROM sources s, sources t WHERE t.source_id = ? AND "
         "s.source_key = t.source_key AND s.sheet = t.sheet AND s.source_id <= "
-        "t.source_id", [source_id]).fetchall()[0][0]
+        "t.source_id",
+        [source_id],
+    ).fetchall()[0][0]
 
 
 def changes_sql(old: int, new: int, rows: str | None = None) -> str:
@@ -475,15 +572,20 @@ def changes_sql(old: int, new: int, rows: str | None = None) -> str:
     Read from ``observation_vintages``, so a superseded vintage compares as loaded;
     ``rows`` (a table of ``rid``) limits two large loads to those file rows.
     """
-    side = ("SELECT la_code, measure, period, breakdown, value, missing_reason, label, "
-            "source_row, source_column FROM observation_vintages WHERE source_id = {}")
+    side = (
+        "SELECT la_code, measure, period, breakdown, value, missing_reason, label, "
+        "source_row, source_column FROM observation_vintages WHERE source_id = {}"
+    )
     if rows is not None:
-        side = (f"SELECT {_opened_row('coalesce(c.period, r.period)')} "
-                "FROM observation_rows r JOIN observation_columns c USING (source_id) "
-                f"WHERE r.source_id = {{}} AND r.rowid IN (SELECT rid FROM {rows})")
+        side = (
+            f"SELECT {_opened_row('coalesce(c.period, r.period)')} "
+            "FROM observation_rows r JOIN observation_columns c USING (source_id) "
+            f"WHERE r.source_id = {{}} AND r.rowid IN (SELECT rid FROM {rows})"
+        )
     on = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
-    differs = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}"
-                          for c in ("value", "missing_reason", "label"))
+    differs = " OR ".join(
+        f"o.{c} IS DISTINCT FROM n.{c}" for c in ("value", "missing_reason", "label")
+    )
     keys = ", ".join(f"coalesce(n.{k}, o.{k}) AS {k}" for k in KEY)
     return f"""
         SELECT CASE WHEN o.la_code IS NULL THEN 'added'
@@ -499,9 +601,14 @@ def changes_sql(old: int, new: int, rows: str | None = None) -> str:
         FULL JOIN ({side.format(int(new))}) n ON {on}"""
 
 
-def _count_changes(con: duckdb.DuckDBPyConnection, old: int, new: int,
-                   change: VintageChange, where: dict[str, Any],
-                   counts: dict[str, Any] | None = None) -> None:
+def _count_changes(
+    con: duckdb.DuckDBPyConnection,
+    old: int,
+    new: int,
+    change: VintageChange,
+    where: dict[str, Any],
+    counts: dict[str, Any] | None = None,
+) -> None:
     if counts is None:
         counts = _changes(con, old, new)
     shown = counts["examples"]
@@ -510,26 +617,38 @@ def _count_changes(con: duckdb.DuckDBPyConnection, old: int, new: int,
     change.removed = counts.get("removed", 0)
     change.unchanged = counts.get("unchanged", 0)
     change.issues.add(
-        "vintage", f"vintage {change.vintage} of {change.source}: "
+        "vintage",
+        f"vintage {change.vintage} of {change.source}: "
         f"{change.revised:,} revised, {change.added:,} added, {change.removed:,} "
         f"removed, {change.unchanged:,} unchanged against source {old}",
-        severity="info", **where)
+        severity="info",
+        **where,
+    )
     for r in shown.itertuples():
         old_text = show_value(r.old_value, r.old_missing, r.old_label)
         if r.change == "revised":
-            message = (f"{r.la_code} {r.measure} {r.period}"
-                       + (f" [{r.breakdown}]" if r.breakdown else "")
-                       + f": {old_text} → "
-                       f"{show_value(r.new_value, r.new_missing, r.new_label)}")
+            message = (
+                f"{r.la_code} {r.measure} {r.period}"
+                + (f" [{r.breakdown}]" if r.breakdown else "")
+                + f": {old_text} → "
+                f"{show_value(r.new_value, r.new_missing, r.new_label)}"
+            )
             row = r.new_row
         else:
-            message = (f"{r.la_code} {r.measure} {r.period}"
-                       + (f" [{r.breakdown}]" if r.breakdown else "")
-                       + f": {old_text} is not in this vintage")
+            message = (
+                f"{r.la_code} {r.measure} {r.period}"
+                + (f" [{r.breakdown}]" if r.breakdown else "")
+                + f": {old_text} is not in this vintage"
+            )
             row = None
-        change.issues.add(r.change, message, severity="info",
-                          row=None if row is None or row != row else int(row),
-                          column=r.source_column, **where)
+        change.issues.add(
+            r.change,
+            message,
+            severity="info",
+            row=None if row is None or row != row else int(row),
+            column=r.source_column,
+            **where,
+        )
 
 
 def show_value(value: Any, missing: Any, label: Any) -> str:
@@ -552,26 +671,37 @@ def show_value(value: Any, missing: Any, label: Any) -> str:
 
 def delete_load(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
     """Remove a load and everything recorded with it."""
-    for table in ("observation_cells", "observation_rows", "superseded_cells",
-                  "superseded_rows", "observation_columns", "totals", "load_issues",
-                  "sources"):
+    for table in (
+        "observation_cells",
+        "observation_rows",
+        "superseded_cells",
+        "superseded_rows",
+        "observation_columns",
+        "totals",
+        "load_issues",
+        "sources",
+    ):
         con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])
 
 
 def _repoint(con: duckdb.DuckDBPyConnection, old: int, new: int) -> None:
     """What load ``old`` superseded, ``new`` supersedes (``old`` is replaced)."""
-    con.execute("UPDATE sources SET superseded_by = ? WHERE superseded_by = ?",
-                [new, old])
+    con.execute(
+        "UPDATE sources SET superseded_by = ? WHERE superseded_by = ?", [new, old]
+    )
     for cells in ("observation_cells", "superseded_cells"):
-        con.execute(f"UPDATE {cells} SET superseded_by = ? WHERE superseded_by = ?",
-                    [new, old])
+        con.execute(
+            f"UPDATE {cells} SET superseded_by = ? WHERE superseded_by = ?", [new, old]
+        )
     for rows in ("observation_rows", "superseded_rows"):
         con.execute(f"""UPDATE {rows} SET superseded_by =
                         [CASE WHEN s = {int(old)} THEN {int(new)} ELSE s END
                          FOR s IN superseded_by]
                         WHERE list_contains(superseded_by, {int(old)})""")
-    con.execute("UPDATE superseded_rows SET row_superseded_by = ? WHERE "
-                "row_superseded_by = ?", [new, old])
+    con.execute(
+        "UPDATE superseded_rows SET row_superseded_by = ? WHERE row_superseded_by = ?",
+        [new, old],
+    )
 
 
 def _supersede_load(con: duckdb.DuckDBPyConnection, old: int, new: int) -> None:
@@ -588,26 +718,35 @@ def _supersede_load(con: duckdb.DuckDBPyConnection, old: int, new: int) -> None:
 
     # Named columns both ways: a store upgraded from version 2 has them in the
     # same order, but nothing here should depend on it.
-    con.execute(f"INSERT INTO superseded_cells ({OBSERVATION_COLUMNS}, superseded_by) "
-                f"SELECT {OBSERVATION_COLUMNS}, coalesce(superseded_by, {int(new)}) "
-                f"FROM observation_cells WHERE source_id = {int(old)}")
+    con.execute(
+        f"INSERT INTO superseded_cells ({OBSERVATION_COLUMNS}, superseded_by) "
+        f"SELECT {OBSERVATION_COLUMNS}, coalesce(superseded_by, {int(new)}) "
+        f"FROM observation_cells WHERE source_id = {int(old)}"
+    )
     con.execute("DELETE FROM observation_cells WHERE source_id = ?", [old])
     kept = ROW_COLUMNS.replace(", row_superseded_by", "")
-    con.execute(f"INSERT INTO superseded_rows ({ROW_COLUMNS}) SELECT {kept}, "
-                f"{int(new)} FROM observation_rows WHERE source_id = {int(old)}")
+    con.execute(
+        f"INSERT INTO superseded_rows ({ROW_COLUMNS}) SELECT {kept}, "
+        f"{int(new)} FROM observation_rows WHERE source_id = {int(old)}"
+    )
     con.execute("DELETE FROM observation_rows WHERE source_id = ?", [old])
 
 
-def _mark_pending(con: duckdb.DuckDBPyConnection, hidden_by: list[int],
-                  new: int) -> None:
+def _mark_pending(
+    con: duckdb.DuckDBPyConnection, hidden_by: list[int], new: int
+) -> None:
     """Values of other current sources hidden by the superseded vintage (or by this
     load's predecessor, when it replaced it) are pending: current unless this load
     hides them again."""
     ids = ", ".join(str(int(i)) for i in hidden_by)
-    current = ("source_id <> {new} AND source_id IN (SELECT source_id FROM sources "
-               "WHERE superseded_by IS NULL)").format(new=int(new))
-    con.execute(f"UPDATE observation_cells SET superseded_by = {_PENDING} WHERE "
-                f"superseded_by IN ({ids}) AND {current}")
+    current = (
+        f"source_id <> {int(new)} AND source_id IN (SELECT source_id FROM sources "
+        "WHERE superseded_by IS NULL)"
+    )
+    con.execute(
+        f"UPDATE observation_cells SET superseded_by = {_PENDING} WHERE "
+        f"superseded_by IN ({ids}) AND {current}"
+    )
     con.execute(f"""UPDATE observation_rows SET superseded_by =
                     [CASE WHEN s IN ({ids}) THEN {_PENDING} ELSE s END
                      FOR s IN superseded_by]
@@ -625,8 +764,10 @@ def _clear_pending(con: duckdb.DuckDBPyConnection) -> int:
         """).fetchall()[0][0]
     if not n:
         return 0
-    con.execute(f"UPDATE observation_cells SET superseded_by = NULL WHERE "
-                f"superseded_by = {_PENDING}")
+    con.execute(
+        f"UPDATE observation_cells SET superseded_by = NULL WHERE "
+        f"superseded_by = {_PENDING}"
+    )
     # A row with no superseded value left goes back to a NULL list, which the view
     # reads without opening it.
     con.execute(f"""UPDATE observation_rows SET superseded_by = CASE
@@ -648,8 +789,9 @@ def _mark_rows(con: duckdb.DuckDBPyConnection, hide: str, by: int) -> None:
                     FROM {hide} h WHERE observation_rows.rowid = h.rid""")
 
 
-def _hide_duplicates(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
-                     where: dict[str, Any]) -> int:
+def _hide_duplicates(
+    con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog, where: dict[str, Any]
+) -> int:
     """A key given twice in one file: the later row's value is current.
 
     A large load is checked row by row (authority, period, breakdown): its columns
@@ -659,18 +801,22 @@ def _hide_duplicates(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
     # Distinct hashes of the keys first (one number each, not four texts: a
     # tenth of the time on a large load). Fewer hashes than values means a repeat
     # or, rarely, two keys with one hash; only then are the keys compared.
-    n_cells, n_rows = con.execute("""
+    n_cells, n_rows = con.execute(
+        """
         SELECT (SELECT count(*) - count(DISTINCT hash(la_code, measure, period,
                                                       breakdown))
                 FROM observation_cells WHERE source_id = $1),
                (SELECT count(*) - count(DISTINCT hash(la_code, period, breakdown))
-                FROM observation_rows WHERE source_id = $1)""", [new]).fetchall()[0]
+                FROM observation_rows WHERE source_id = $1)""",
+        [new],
+    ).fetchall()[0]
     if not n_cells and not n_rows:
         return 0
     hidden = 0
     examples: list[tuple[Any, ...]] = []
     if n_cells:
-        con.execute("""
+        con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT rid, la_code, measure, period, breakdown, source_row, kept_row
             FROM (SELECT rowid AS rid, la_code, measure, period, breakdown, source_row,
@@ -680,15 +826,22 @@ def _hide_duplicates(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
                   WINDOW w AS (PARTITION BY la_code, measure, period, breakdown
                                ORDER BY source_row DESC NULLS LAST,
                                         source_column DESC))
-            WHERE n > 1""", [new])
-        con.execute("UPDATE observation_cells SET superseded_by = ? FROM _dups d "
-                    "WHERE observation_cells.rowid = d.rid", [new])
+            WHERE n > 1""",
+            [new],
+        )
+        con.execute(
+            "UPDATE observation_cells SET superseded_by = ? FROM _dups d "
+            "WHERE observation_cells.rowid = d.rid",
+            [new],
+        )
         hidden += con.execute("SELECT count(*) FROM _dups").fetchall()[0][0]
         examples += con.execute(
             f"SELECT la_code, measure, period, breakdown, source_row, kept_row "
-            f"FROM _dups ORDER BY source_row LIMIT {SHOW}").fetchall()
+            f"FROM _dups ORDER BY source_row LIMIT {SHOW}"
+        ).fetchall()
     if n_rows:
-        con.execute("""
+        con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT rid, la_code, period, breakdown, source_row, kept_row,
                    range(1, n_values + 1) AS positions
@@ -699,24 +852,33 @@ def _hide_duplicates(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
                   FROM observation_rows WHERE source_id = ?
                   WINDOW w AS (PARTITION BY la_code, period, breakdown
                                ORDER BY source_row DESC NULLS LAST))
-            WHERE n > 1""", [new])
+            WHERE n > 1""",
+            [new],
+        )
         _mark_rows(con, "_dups", new)
-        hidden += con.execute("SELECT coalesce(sum(len(positions)), 0) FROM _dups"
-                              ).fetchall()[0][0]
+        hidden += con.execute(
+            "SELECT coalesce(sum(len(positions)), 0) FROM _dups"
+        ).fetchall()[0][0]
         examples += con.execute(
             f"SELECT la_code, '(every measure)', period, breakdown, source_row, "
-            f"kept_row FROM _dups ORDER BY source_row LIMIT {SHOW}").fetchall()
+            f"kept_row FROM _dups ORDER BY source_row LIMIT {SHOW}"
+        ).fetchall()
     con.execute("DROP TABLE IF EXISTS _dups")
     for la, measure, period, breakdown, row, kept in examples[:SHOW]:
-        issues.add("duplicate-key", f"{la} {measure} {period}"
-                   + (f" [{breakdown}]" if breakdown else "")
-                   + f" is given again on row {kept}; that row's value is current",
-                   row=row, **where)
+        issues.add(
+            "duplicate-key",
+            f"{la} {measure} {period}"
+            + (f" [{breakdown}]" if breakdown else "")
+            + f" is given again on row {kept}; that row's value is current",
+            row=row,
+            **where,
+        )
     return int(hidden)
 
 
-def _hide_conflicts(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
-                    where: dict[str, Any]) -> list[Conflict]:
+def _hide_conflicts(
+    con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog, where: dict[str, Any]
+) -> list[Conflict]:
     """Current values of earlier loads of other sources with a key this load gives
     are superseded by it; returns what clashed, by source."""
     measures = sorted(_measures(con, new))
@@ -728,15 +890,27 @@ def _hide_conflicts(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
     # Only loads that hold one of this load's measures can clash; most loads share
     # none, and then no value is read at all.
     # A superseded vintage has no current value left.
-    live = ("source_id < ? AND source_id NOT IN (SELECT source_id FROM sources "
-            "WHERE superseded_by IS NOT NULL)")
-    cell_sources = [r[0] for r in con.execute(
-        f"SELECT DISTINCT source_id FROM observation_cells WHERE {live} AND "
-        f"{pending} AND measure IN (FROM _new_measures)", [new]).fetchall()]
-    row_sources = [r[0] for r in con.execute(
-        f"SELECT DISTINCT source_id FROM observation_columns WHERE {live} AND "
-        "measure IN (FROM _new_measures) AND source_id IN (SELECT source_id FROM "
-        "observation_rows)", [new]).fetchall()]
+    live = (
+        "source_id < ? AND source_id NOT IN (SELECT source_id FROM sources "
+        "WHERE superseded_by IS NOT NULL)"
+    )
+    cell_sources = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT source_id FROM observation_cells WHERE {live} AND "
+            f"{pending} AND measure IN (FROM _new_measures)",
+            [new],
+        ).fetchall()
+    ]
+    row_sources = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT source_id FROM observation_columns WHERE {live} AND "
+            "measure IN (FROM _new_measures) AND source_id IN (SELECT source_id FROM "
+            "observation_rows)",
+            [new],
+        ).fetchall()
+    ]
     con.execute("DROP TABLE _new_measures")
     if not cell_sources and not row_sources:
         return []
@@ -744,7 +918,7 @@ def _hide_conflicts(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
     keys = ", ".join(KEY)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _clash AS
-        SELECT o.source_id, {', '.join(f'o.{k}' for k in KEY)},
+        SELECT o.source_id, {", ".join(f"o.{k}" for k in KEY)},
                o.value AS old_value, o.missing_reason AS old_missing,
                o.label AS old_label, n.value, n.missing_reason, n.label,
                n.source_row, n.source_column
@@ -752,12 +926,16 @@ def _hide_conflicts(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
               AND {pending}) o
         JOIN (SELECT * FROM observations WHERE source_id = {int(new)}) n
         USING ({keys})""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _clash_keys AS SELECT DISTINCT "
-                f"source_id, {keys} FROM _clash")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _clash_keys AS SELECT DISTINCT "
+        f"source_id, {keys} FROM _clash"
+    )
     on = " AND ".join(f"c.{k} = k.{k}" for k in ("source_id", *KEY))
-    con.execute(f"UPDATE observation_cells c SET superseded_by = {int(new)} FROM "
-                f"_clash_keys k WHERE {on} AND coalesce(c.superseded_by, "
-                f"{_PENDING}) = {_PENDING}")
+    con.execute(
+        f"UPDATE observation_cells c SET superseded_by = {int(new)} FROM "
+        f"_clash_keys k WHERE {on} AND coalesce(c.superseded_by, "
+        f"{_PENDING}) = {_PENDING}"
+    )
     if row_sources:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _hide AS
@@ -766,39 +944,67 @@ def _hide_conflicts(con: duckdb.DuckDBPyConnection, new: int, issues: IssueLog,
             JOIN _clash_keys k ON k.source_id = r.source_id AND k.la_code = r.la_code
                  AND k.measure = c.measure AND k.period = coalesce(c.period, r.period)
                  AND k.breakdown = r.breakdown
-            WHERE r.source_id IN ({', '.join(str(int(s)) for s in row_sources)})
+            WHERE r.source_id IN ({", ".join(str(int(s)) for s in row_sources)})
               AND coalesce(r.superseded_by[c.position], {_PENDING}) = {_PENDING}
             GROUP BY r.rowid""")
         _mark_rows(con, "_hide", new)
         con.execute("DROP TABLE _hide")
-    differ = ("(old_value IS DISTINCT FROM value OR old_missing IS DISTINCT FROM "
-              "missing_reason OR old_label IS DISTINCT FROM label)")
+    differ = (
+        "(old_value IS DISTINCT FROM value OR old_missing IS DISTINCT FROM "
+        "missing_reason OR old_label IS DISTINCT FROM label)"
+    )
     found = con.execute(f"""
         SELECT k.source_id, s.file, s.sheet, s.loaded_at, count(*),
                count(*) FILTER ({differ})
         FROM _clash k LEFT JOIN sources s USING (source_id)
         GROUP BY ALL ORDER BY k.source_id""").fetchall()
-    conflicts = [Conflict(int(sid), str(f or ""), str(sh or ""), at, int(n), int(d))
-                 for sid, f, sh, at, n, d in found]
+    conflicts = [
+        Conflict(int(sid), str(f or ""), str(sh or ""), at, int(n), int(d))
+        for sid, f, sh, at, n, d in found
+    ]
     for c in conflicts:
         other = Path(c.file).name + (f" [{c.sheet}]" if c.sheet else "")
-        issues.add("conflict", f"{_n(c.values, 'value')} ({c.different:,} different) "
-                   f"also given by source {c.source_id} ({other}, loaded "
-                   f"{str(c.loaded_at)[:19]}); this load's are current (the most "
-                   "recent load wins), the others are kept as superseded",
-                   severity="warning" if c.different else "info", **where)
+        issues.add(
+            "conflict",
+            f"{_n(c.values, 'value')} ({c.different:,} different) "
+            f"also given by source {c.source_id} ({other}, loaded "
+            f"{str(c.loaded_at)[:19]}); this load's are current (the most "
+            "recent load wins), the others are kept as superseded",
+            severity="warning" if c.different else "info",
+            **where,
+        )
     shown = con.execute(f"""
         SELECT source_id, {keys}, old_value, old_missing, old_label, value,
                missing_reason, label, source_row, source_column FROM _clash
         WHERE {differ} ORDER BY source_id, measure, period, la_code, breakdown
         LIMIT {SHOW}""").fetchall()
-    for (sid, la, measure, period, breakdown, ov, om, ol, nv, nm, nl, row,
-         column) in shown:
-        issues.add("conflict", f"{la} {measure} {period}"
-                   + (f" [{breakdown}]" if breakdown else "")
-                   + f": {show_value(nv, nm, nl)} here, {show_value(ov, om, ol)} in "
-                   f"source {sid}", severity="info", file=where["file"],
-                   sheet=where["sheet"], row=row, column=column)
+    for (
+        sid,
+        la,
+        measure,
+        period,
+        breakdown,
+        ov,
+        om,
+        ol,
+        nv,
+        nm,
+        nl,
+        row,
+        column,
+    ) in shown:
+        issues.add(
+            "conflict",
+            f"{la} {measure} {period}"
+            + (f" [{breakdown}]" if breakdown else "")
+            + f": {show_value(nv, nm, nl)} here, {show_value(ov, om, ol)} in "
+            f"source {sid}",
+            severity="info",
+            file=where["file"],
+            sheet=where["sheet"],
+            row=row,
+            column=column,
+        )
     con.execute("DROP TABLE _clash")
     con.execute("DROP TABLE _clash_keys")
     return conflicts
@@ -825,13 +1031,18 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> IssueLog:
     from lacompare.store._schema import DDL, SCHEMA_VERSION
 
     log = IssueLog()
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-        "'main'").fetchall()}
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "'main'"
+        ).fetchall()
+    }
     if "meta" not in tables or "sources" not in tables:
         return log
-    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                          ).fetchall()
+    version = con.execute(
+        "SELECT value FROM meta WHERE key = 'schema_version'"
+    ).fetchall()
     if version and int(version[0][0]) >= 3:
         return log
     con.execute("BEGIN TRANSACTION")
@@ -841,32 +1052,46 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> IssueLog:
         loads = con.execute(
             "SELECT source_id, file, sheet, spec FROM sources WHERE source_id IN "
             "(SELECT source_id FROM observation_cells UNION SELECT source_id FROM "
-            "observation_rows) ORDER BY source_id").fetchall()
+            "observation_rows) ORDER BY source_id"
+        ).fetchall()
         for source_id, file, sheet, spec in loads:
             ingested = str(spec or "").startswith("{") and not str(file).startswith(
-                "derived:")
+                "derived:"
+            )
             key = Path(str(file)).name if ingested else None
-            con.execute("UPDATE sources SET source_key = ? WHERE source_id = ?",
-                        [key, source_id])
+            con.execute(
+                "UPDATE sources SET source_key = ? WHERE source_id = ?",
+                [key, source_id],
+            )
             ident = SourceIdentity(key=key or "", sheet=sheet or "", how="upgrade")
             if key is not None:
                 prev = con.execute(
                     "SELECT source_id, loaded_at FROM sources WHERE source_key = ? AND "
                     "sheet = ? AND superseded_by IS NULL AND source_id < ? ORDER BY "
-                    "source_id DESC LIMIT 1", [key, sheet or "", source_id]).fetchall()
+                    "source_id DESC LIMIT 1",
+                    [key, sheet or "", source_id],
+                ).fetchall()
                 if prev:
                     ident.previous, ident.previous_loaded_at = prev[0]
-            change = settle(con, source_id, ident, file=str(file), sheet=sheet,
-                            compare=False)
+            change = settle(
+                con, source_id, ident, file=str(file), sheet=sheet, compare=False
+            )
             if change.previous is not None:
-                change.issues.add("vintage", f"on upgrading the store: source "
-                                  f"{change.previous} is an earlier vintage of this "
-                                  "load's source, superseded by it", severity="info",
-                                  file=str(file), sheet=sheet)
+                change.issues.add(
+                    "vintage",
+                    f"on upgrading the store: source "
+                    f"{change.previous} is an earlier vintage of this "
+                    "load's source, superseded by it",
+                    severity="info",
+                    file=str(file),
+                    sheet=sheet,
+                )
             _record(con, source_id, change.issues)
             log.extend(change.issues)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    [str(SCHEMA_VERSION)])
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+            [str(SCHEMA_VERSION)],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -876,11 +1101,22 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> IssueLog:
 
 def _record(con: duckdb.DuckDBPyConnection, source_id: int, issues: IssueLog) -> None:
     for i in issues:
-        con.execute('INSERT INTO load_issues (source_id, kind, severity, message, '
-                    'file, sheet, "row", "column", value) VALUES (?, ?, ?, ?, ?, ?, ?, '
-                    '?, ?)',
-                    [source_id, i.kind, i.severity, i.message, i.file, i.sheet, i.row,
-                     i.column, i.value])
+        con.execute(
+            "INSERT INTO load_issues (source_id, kind, severity, message, "
+            'file, sheet, "row", "column", value) VALUES (?, ?, ?, ?, ?, ?, ?, '
+            "?, ?)",
+            [
+                source_id,
+                i.kind,
+                i.severity,
+                i.message,
+                i.file,
+                i.sheet,
+                i.row,
+                i.column,
+                i.value,
+            ],
+        )
 
 
 # ------------------------------------------------------------------------------------
@@ -929,8 +1165,9 @@ _DIFFERS_FROM_CURRENT = """
             AND c.label IS NOT DISTINCT FROM o.label)"""
 
 
-def resolve_source(store: Store, source: str | int, sheet: str | None = None
-                   ) -> tuple[str, str]:
+def resolve_source(
+    store: Store, source: str | int, sheet: str | None = None
+) -> tuple[str, str]:
     """The source (key, sheet) a user names: a source id, a source's name, or a
     file's path or name.
 
@@ -945,35 +1182,44 @@ def resolve_source(store: Store, source: str | int, sheet: str | None = None
     con = store.con
     text = str(source).strip()
     if text.isdigit():
-        found = con.execute("SELECT source_key, sheet FROM sources WHERE source_id = ?",
-                            [int(text)]).fetchall()
+        found = con.execute(
+            "SELECT source_key, sheet FROM sources WHERE source_id = ?", [int(text)]
+        ).fetchall()
         if not found:
             raise InputError(f"no source {text} (lacompare vintages lists them)")
         if found[0][0] is None:
-            raise InputError(f"source {text} was not loaded by ingest: it has no "
-                             "vintages")
+            raise InputError(
+                f"source {text} was not loaded by ingest: it has no vintages"
+            )
         return found[0][0], found[0][1]
     rows: list[tuple[str, str]] = []
     for name in dict.fromkeys((text, Path(text).name)):
         rows = con.execute(
             "SELECT DISTINCT source_key, sheet FROM sources WHERE lower(source_key) = "
-            "lower(?) ORDER BY 2", [name]).fetchall()
+            "lower(?) ORDER BY 2",
+            [name],
+        ).fetchall()
         if rows:
             break
     if sheet is not None:
         rows = [r for r in rows if r[1] == sheet]
     if not rows:
-        raise InputError(f"no source {text!r}" + (f" with sheet {sheet!r}" if sheet
-                                                   else "")
-                         + " (lacompare vintages lists them)")
+        raise InputError(
+            f"no source {text!r}"
+            + (f" with sheet {sheet!r}" if sheet else "")
+            + " (lacompare vintages lists them)"
+        )
     if len(rows) > 1:
-        raise InputError(f"{text!r} has several sheets loaded; choose one with "
-                         "--sheet: " + ", ".join(repr(r[1]) for r in rows))
+        raise InputError(
+            f"{text!r} has several sheets loaded; choose one with "
+            "--sheet: " + ", ".join(repr(r[1]) for r in rows)
+        )
     return rows[0]
 
 
-def list_vintages(store: Store, source: str | int | None = None,
-                  sheet: str | None = None) -> VintageList:
+def list_vintages(
+    store: Store, source: str | int | None = None, sheet: str | None = None
+) -> VintageList:
     """Every load by ingest, grouped into sources, oldest vintage first.
 
     Parameters
@@ -1001,15 +1247,21 @@ def list_vintages(store: Store, source: str | int | None = None,
     if source is not None:
         key, sheet = resolve_source(store, source, sheet)
         where, params = "WHERE source = ? AND sheet = ?", [key, sheet]
-    rows = store.query(f"SELECT *, superseded_by IS NULL AS current FROM "
-                       f"({_VINTAGES_SQL}) {where} ORDER BY source, sheet, vintage",
-                       params)
+    rows = store.query(
+        f"SELECT *, superseded_by IS NULL AS current FROM "
+        f"({_VINTAGES_SQL}) {where} ORDER BY source, sheet, vintage",
+        params,
+    )
     return VintageList(rows)
 
 
-def superseded_values(store: Store, source: str | int, sheet: str | None = None,
-                      limit: int | None = None, changed: bool = False
-                      ) -> VintageList:
+def superseded_values(
+    store: Store,
+    source: str | int,
+    sheet: str | None = None,
+    limit: int | None = None,
+    changed: bool = False,
+) -> VintageList:
     """The values of a source that are not current, with the load each came from
     and the one that superseded it (a later vintage, or another source).
 
@@ -1040,7 +1292,8 @@ def superseded_values(store: Store, source: str | int, sheet: str | None = None,
     [['100', 1, 'vintage 2 (source 2)']]
     """
     key, sheet = resolve_source(store, source, sheet)
-    frame = store.query(f"""
+    frame = store.query(
+        f"""
         WITH v AS ({_VINTAGES_SQL})
         SELECT o.la_code, a.la_name, o.measure, o.period, o.breakdown, o.value,
                o.missing_reason, o.label, o.source_id, v.vintage, v.loaded_at,
@@ -1052,30 +1305,50 @@ def superseded_values(store: Store, source: str | int, sheet: str | None = None,
         LEFT JOIN v w ON w.source_id = o.superseded_by
         LEFT JOIN sources b ON b.source_id = o.superseded_by
         WHERE v.source = ? AND v.sheet = ? AND o.superseded_by IS NOT NULL
-        {_DIFFERS_FROM_CURRENT if changed else ''}
+        {_DIFFERS_FROM_CURRENT if changed else ""}
         ORDER BY v.vintage, o.measure, o.period, o.la_code, o.breakdown
-        {'' if limit is None else f'LIMIT {int(limit)}'}""", [key, sheet])
-    frame["value"] = [show_value(v, m, lb) for v, m, lb in zip(
-        frame["value"], frame["missing_reason"], frame["label"], strict=True)]
+        {"" if limit is None else f"LIMIT {int(limit)}"}""",
+        [key, sheet],
+    )
+    frame["value"] = [
+        show_value(v, m, lb)
+        for v, m, lb in zip(
+            frame["value"], frame["missing_reason"], frame["label"], strict=True
+        )
+    ]
 
     def why(r: Any) -> str:
         if r.by_source == key and r.by_sheet == sheet:
             if r.superseded_by == r.source_id:
                 return "repeated later in the file"
             return f"vintage {int(r.by_vintage)} (source {r.superseded_by})"
-        other = r.by_source if isinstance(r.by_source, str) else Path(
-            str(r.by_file)).name
+        other = (
+            r.by_source if isinstance(r.by_source, str) else Path(str(r.by_file)).name
+        )
         return f"conflict: source {r.superseded_by} ({other})"
 
     frame["why"] = [why(r) for r in frame.itertuples()]
-    frame = frame.drop(columns=["missing_reason", "label", "by_source", "by_sheet",
-                                "by_vintage", "by_file"])
+    frame = frame.drop(
+        columns=[
+            "missing_reason",
+            "label",
+            "by_source",
+            "by_sheet",
+            "by_vintage",
+            "by_file",
+        ]
+    )
     return VintageList(frame)
 
 
-def diff_vintages(store: Store, source: str | int, old: int | None = None,
-                  new: int | None = None, sheet: str | None = None,
-                  unchanged: bool = False) -> VintageDiff:
+def diff_vintages(
+    store: Store,
+    source: str | int,
+    old: int | None = None,
+    new: int | None = None,
+    sheet: str | None = None,
+    unchanged: bool = False,
+) -> VintageDiff:
     """The revisions between two vintages of a source, as a release QA lists them.
 
     Parameters
@@ -1108,8 +1381,10 @@ def diff_vintages(store: Store, source: str | int, old: int | None = None,
     loads = list_vintages(store, key, sheet).rows
     issues = IssueLog()
     if len(loads) < 2 and (old is None or new is None):
-        raise InputError(f"{key} has one vintage (source "
-                         f"{int(loads['source_id'].iloc[0])}): nothing to compare")
+        raise InputError(
+            f"{key} has one vintage (source "
+            f"{int(loads['source_id'].iloc[0])}): nothing to compare"
+        )
 
     def pick(which: int | None, default: int) -> int:
         if which is None:
@@ -1120,21 +1395,27 @@ def diff_vintages(store: Store, source: str | int, old: int | None = None,
             return int(which)
         if len(by_vintage):
             return int(by_vintage["source_id"].iloc[0])
-        raise InputError(f"{key} has no vintage or source {which}; its vintages: "
-                         + ", ".join(f"{v} (source {s})" for v, s in zip(
-                             loads["vintage"], loads["source_id"], strict=True)))
+        raise InputError(
+            f"{key} has no vintage or source {which}; its vintages: "
+            + ", ".join(
+                f"{v} (source {s})"
+                for v, s in zip(loads["vintage"], loads["source_id"], strict=True)
+            )
+        )
 
     new_id = pick(new, -1)
     old_id = pick(old, -2) if old is not None or len(loads) > 1 else new_id
     if old is None and new is not None:
         earlier = loads[loads["source_id"] < new_id]
         if earlier.empty:
-            raise InputError(f"source {new_id} is the first vintage of {key}: give "
-                             "--from")
+            raise InputError(
+                f"source {new_id} is the first vintage of {key}: give --from"
+            )
         old_id = int(earlier["source_id"].iloc[-1])
     sql = changes_sql(old_id, new_id)
-    counts = dict(store.con.execute(f"SELECT change, count(*) FROM ({sql}) GROUP BY 1"
-                                    ).fetchall())
+    counts = dict(
+        store.con.execute(f"SELECT change, count(*) FROM ({sql}) GROUP BY 1").fetchall()
+    )
     keep = "" if unchanged else "WHERE change <> 'unchanged'"
     rows = store.query(f"""
         SELECT d.change, d.la_code, a.la_name, d.measure, d.period, d.breakdown,
@@ -1144,14 +1425,51 @@ def diff_vintages(store: Store, source: str | int, old: int | None = None,
         ORDER BY CASE d.change WHEN 'revised' THEN 0 WHEN 'added' THEN 1
                  WHEN 'removed' THEN 2 ELSE 3 END, d.measure, d.period, d.la_code,
                  d.breakdown""")
-    rows["old"] = [show_value(v, m, lb) if c != "added" else "" for c, v, m, lb in zip(
-        rows["change"], rows["old_value"], rows["old_missing"], rows["old_label"],
-        strict=True)]
-    rows["new"] = [show_value(v, m, lb) if c != "removed" else "" for c, v, m, lb in
-                   zip(rows["change"], rows["new_value"], rows["new_missing"],
-                       rows["new_label"], strict=True)]
-    rows = rows[["change", "la_code", "la_name", "measure", "period", "breakdown",
-                 "old", "new", "old_value", "new_value", "old_row", "new_row"]]
-    return VintageDiff(key, sheet, old_id, new_id,
-                       {k: int(counts.get(k, 0)) for k in
-                        ("revised", "added", "removed", "unchanged")}, rows, issues)
+    rows["old"] = [
+        show_value(v, m, lb) if c != "added" else ""
+        for c, v, m, lb in zip(
+            rows["change"],
+            rows["old_value"],
+            rows["old_missing"],
+            rows["old_label"],
+            strict=True,
+        )
+    ]
+    rows["new"] = [
+        show_value(v, m, lb) if c != "removed" else ""
+        for c, v, m, lb in zip(
+            rows["change"],
+            rows["new_value"],
+            rows["new_missing"],
+            rows["new_label"],
+            strict=True,
+        )
+    ]
+    rows = rows[
+        [
+            "change",
+            "la_code",
+            "la_name",
+            "measure",
+            "period",
+            "breakdown",
+            "old",
+            "new",
+            "old_value",
+            "new_value",
+            "old_row",
+            "new_row",
+        ]
+    ]
+    return VintageDiff(
+        key,
+        sheet,
+        old_id,
+        new_id,
+        {
+            k: int(counts.get(k, 0))
+            for k in ("revised", "added", "removed", "unchanged")
+        },
+        rows,
+        issues,
+    )

@@ -21,8 +21,9 @@ ARTEFACTS = Path(__file__).parent / "artefacts"
 
 @pytest.fixture(scope="session", autouse=True)
 def _browser_available() -> None:
-    require_browser("shiny", "uvicorn", "playwright",
-                    install="lacompare[dashboard,test]")
+    require_browser(
+        "shiny", "uvicorn", "playwright", install="lacompare[dashboard,test]"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -48,12 +49,16 @@ def shared_db(shared_data, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("browser-store") / "shared.duckdb"
     with open_store(path) as store:
         ingest(store, shared_data / CLA)
-        ingest(store, shared_data / IDACI,
-               spec=SPECS / "mhclg_iod2019_upper_tier.toml")
-        ingest(store, shared_data / SPEND,
-               spec=SPECS / "dfe_dashboard_csc_spending_per_child_2024_25.toml")
-        store.con.execute("UPDATE measures SET polarity = 'higher-is-worse' "
-                          "WHERE measure = 'rate_per_10000'")
+        ingest(store, shared_data / IDACI, spec=SPECS / "mhclg_iod2019_upper_tier.toml")
+        ingest(
+            store,
+            shared_data / SPEND,
+            spec=SPECS / "dfe_dashboard_csc_spending_per_child_2024_25.toml",
+        )
+        store.con.execute(
+            "UPDATE measures SET polarity = 'higher-is-worse' "
+            "WHERE measure = 'rate_per_10000'"
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     return path
 
@@ -84,7 +89,9 @@ def demo_server(tmp_path_factory) -> Iterator[Server]:
 def console_errors(page) -> list[str]:
     """Console errors and uncaught exceptions of the page, collected as it runs."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}")
-            if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     return errors

@@ -40,9 +40,22 @@ class Server:
         self._out = log.open("w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lacompare", "serve", *args, "--host",
-             "127.0.0.1", "--port", str(self.port)],
-            stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+            [
+                sys.executable,
+                "-m",
+                "lacompare",
+                "serve",
+                *args,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+        )
         self._wait()
 
     def output(self) -> str:

@@ -28,8 +28,7 @@ def open_profile(page, server, la: str = "E08000035") -> None:
     page.locator("#profile_body h2").wait_for(timeout=TIMEOUT)
 
 
-def test_profile_opens_and_changes_authority(page, server, artefacts,
-                                             console_errors):
+def test_profile_opens_and_changes_authority(page, server, artefacts, console_errors):
     from playwright.sync_api import expect
 
     open_profile(page, server)
@@ -70,8 +69,10 @@ def test_profile_opens_and_changes_authority(page, server, artefacts,
 def test_shared_link_round_trips(page, server, artefacts, browser):
     from playwright.sync_api import expect
 
-    url = (f"{server.url}/?page=measure&measure={SPEND_KEY}&period=2024/25"
-           "&group=region:London&highlight=E09000007")
+    url = (
+        f"{server.url}/?page=measure&measure={SPEND_KEY}&period=2024/25"
+        "&group=region:London&highlight=E09000007"
+    )
     page.goto(url)
     body = page.locator("#measure_body")
     expect(body.locator("h2")).to_contain_text("London", timeout=TIMEOUT)
@@ -92,7 +93,8 @@ def test_shared_link_round_trips(page, server, artefacts, browser):
         again = other.new_page()
         again.goto(url)
         expect(again.locator("#measure_body h2")).to_have_text(
-            body.locator("h2").inner_text(), timeout=TIMEOUT)
+            body.locator("h2").inner_text(), timeout=TIMEOUT
+        )
     finally:
         other.close()
 
@@ -116,8 +118,12 @@ def test_download_profile_xlsx(page, server, tmp_path, artefacts):
     target = tmp_path / download.suggested_filename
     download.save_as(target)
     book = CalamineWorkbook.from_path(str(target))
-    cells = [str(c) for name in book.sheet_names
-             for row in book.get_sheet_by_name(name).to_python() for c in row]
+    cells = [
+        str(c)
+        for name in book.sheet_names
+        for row in book.get_sheet_by_name(name).to_python()
+        for c in row
+    ]
     assert any("Leeds" in c for c in cells)
     assert "Sources" in book.sheet_names
     page.screenshot(path=artefacts / "profile-download.png")
@@ -136,17 +142,18 @@ def test_download_measure_csv_matches_table(page, server, tmp_path):
     info.value.save_as(target)
     frame = pd.read_csv(target)
     # expect() retries: Shiny redraws the table once the pickers get their lists.
-    expect(page.locator("#measure-table tbody tr")).to_have_count(len(frame),
-                                                                  timeout=TIMEOUT)
+    expect(page.locator("#measure-table tbody tr")).to_have_count(
+        len(frame), timeout=TIMEOUT
+    )
     assert len(frame) > 140
     assert {"la_code", "la_name", "value", "rank", "quartile"} <= set(frame.columns)
     # Ranks run from 1 with no gaps where values differ.
     assert frame["rank"].min() == 1
 
 
-def test_upload_bad_file_shows_error_and_changes_nothing(page, server, tmp_path,
-                                                          artefacts,
-                                                          console_errors):
+def test_upload_bad_file_shows_error_and_changes_nothing(
+    page, server, tmp_path, artefacts, console_errors
+):
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/?page=data")
@@ -155,14 +162,16 @@ def test_upload_bad_file_shows_error_and_changes_nothing(page, server, tmp_path,
     before = caption.inner_text()
     measures_before = page.locator("#measures-table caption").inner_text()
     bad = tmp_path / "bad_returns.csv"
-    bad.write_text("local_authority,referrals\nLeeds,12\nNot A Council,x7\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "local_authority,referrals\nLeeds,12\nNot A Council,x7\n", encoding="utf-8"
+    )
     # The label ends with the upload limit ("…; at most 25 MB").
     upload = page.get_by_label(re.compile(r"^File \(CSV, XLSX, XLS, ODS or Parquet"))
     upload.set_input_files(bad)
     page.get_by_label("Period for every row (optional)").fill("2021")
     expect(page.locator("#upload_file_progress")).to_contain_text(
-        "Upload complete", timeout=TIMEOUT)
+        "Upload complete", timeout=TIMEOUT
+    )
     page.get_by_role("button", name="Load the file").click()
     alert = page.locator("#upload_result [role=alert]")
     expect(alert).to_be_visible(timeout=TIMEOUT)
@@ -188,8 +197,10 @@ def test_keyboard_navigation(page, server, artefacts):
     # Tab on to the page tabs and open the explorer with the keyboard alone.
     for _ in range(10):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent.trim()") == \
-                "Authority profile":
+        if (
+            page.evaluate("document.activeElement.textContent.trim()")
+            == "Authority profile"
+        ):
             break
     else:
         pytest.fail("the page tabs cannot be reached with Tab")
@@ -203,21 +214,24 @@ def test_keyboard_navigation(page, server, artefacts):
     page.screenshot(path=artefacts / "keyboard-explorer.png")
 
 
-def test_every_page_without_console_errors(page, server, console_errors,
-                                           artefacts):
+def test_every_page_without_console_errors(page, server, console_errors, artefacts):
     from playwright.sync_api import expect
 
-    for name, ready in (("profile", "#profile_body h2"),
-                        ("measure", "#measure_body h2"),
-                        ("relationships", "#spend_body h3"),
-                        ("data", "#sources-table")):
+    for name, ready in (
+        ("profile", "#profile_body h2"),
+        ("measure", "#measure_body h2"),
+        ("relationships", "#spend_body h3"),
+        ("data", "#sources-table"),
+    ):
         page.goto(f"{server.url}/?page={name}")
         expect(page.locator(ready).first).to_be_visible(timeout=TIMEOUT)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=artefacts / f"page-{name}.png", full_page=True)
     scatter = page.locator("#scatter_body")
-    page.goto(f"{server.url}/?page=relationships&x=idaci_average_score"
-              f"&y={SPEND_KEY}&target={SPEND_KEY}")
+    page.goto(
+        f"{server.url}/?page=relationships&x=idaci_average_score"
+        f"&y={SPEND_KEY}&target={SPEND_KEY}"
+    )
     expect(scatter).to_contain_text("Spearman r", timeout=TIMEOUT)
     assert re.search(r"n = \d+ authorities", scatter.inner_text())
     assert page.locator("#spend_body .lac-vega").count() >= 2  # predicted, heatmap

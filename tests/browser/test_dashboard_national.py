@@ -39,24 +39,43 @@ def published(shared_data) -> dict:
     """The 2025 CLA rates at 31 March as DfE published them, by ONS code, with
     England's and the regions', Leeds' DfE 2025 neighbours, the IDACI scores and
     DfE's list of the 153 current authorities."""
-    rows = [r for r in read_rows(shared_data / CLA)
-            if r["time_period"] == "2025"
-            and r["population_type"] == "Children looked after on 31 March each year"]
-    las = {RECODED.get(r["new_la_code"], r["new_la_code"]): r for r in rows
-           if r["geographic_level"] == "Local authority"}
+    rows = [
+        r
+        for r in read_rows(shared_data / CLA)
+        if r["time_period"] == "2025"
+        and r["population_type"] == "Children looked after on 31 March each year"
+    ]
+    las = {
+        RECODED.get(r["new_la_code"], r["new_la_code"]): r
+        for r in rows
+        if r["geographic_level"] == "Local authority"
+    }
     england = next(r for r in rows if r["geographic_level"] == "National")
-    regions = {r["region_name"]: r["rate_per_10000"] for r in rows
-               if r["geographic_level"] == "Regional"}
+    regions = {
+        r["region_name"]: r["rate_per_10000"]
+        for r in rows
+        if r["geographic_level"] == "Regional"
+    }
     by_dfe = {r["old_la_code"]: code for code, r in las.items()}
     leeds_dfe = las[LEEDS]["old_la_code"]
-    neighbours = [by_dfe[r["SN_LA_number"]]
-                  for r in read_rows(shared_data / NEIGHBOURS)
-                  if r["LA.number"] == leeds_dfe]
-    idaci = {r["Upper Tier Local Authority District code (2019)"]:
-             r["IDACI - Average score"] for r in read_rows(shared_data / IDACI)}
+    neighbours = [
+        by_dfe[r["SN_LA_number"]]
+        for r in read_rows(shared_data / NEIGHBOURS)
+        if r["LA.number"] == leeds_dfe
+    ]
+    idaci = {
+        r["Upper Tier Local Authority District code (2019)"]: r["IDACI - Average score"]
+        for r in read_rows(shared_data / IDACI)
+    }
     current = read_rows(shared_data / "la_lookup/csc_dashboard_la_list_153.csv")
-    return {"las": las, "england": england["rate_per_10000"], "regions": regions,
-            "neighbours": neighbours, "idaci": idaci, "current": current}
+    return {
+        "las": las,
+        "england": england["rate_per_10000"],
+        "regions": regions,
+        "neighbours": neighbours,
+        "idaci": idaci,
+        "current": current,
+    }
 
 
 def number(text: str) -> float | None:
@@ -78,10 +97,12 @@ def national_server(shared_data, tmp_path_factory) -> Iterator[Server]:
     db = folder / "national.duckdb"
     with open_store(db) as store:
         ingest(store, shared_data / CLA)
-        ingest(store, shared_data / CIN,
-               spec=SPECS / "dfe_dashboard_cin_rates_2013_2025.toml")
-        ingest(store, shared_data / IDACI,
-               spec=SPECS / "mhclg_iod2019_upper_tier.toml")
+        ingest(
+            store,
+            shared_data / CIN,
+            spec=SPECS / "dfe_dashboard_cin_rates_2013_2025.toml",
+        )
+        ingest(store, shared_data / IDACI, spec=SPECS / "mhclg_iod2019_upper_tier.toml")
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     srv = Server(["--db", str(db)], folder / "serve.log")
     try:
@@ -100,7 +121,10 @@ def column(page, n: int, rows: int) -> list[str]:
                 `#measure-table tbody td:nth-child(${n})`);
             return cells.length === rows &&
                 Array.from(cells, c => c.textContent.trim());
-        }""", arg=[n, rows], timeout=TIMEOUT).json_value()
+        }""",
+        arg=[n, rows],
+        timeout=TIMEOUT,
+    ).json_value()
 
 
 def row_cells(page, name: str) -> list[str]:
@@ -113,19 +137,22 @@ def row_cells(page, name: str) -> list[str]:
                 .find(r => r.querySelector("th").textContent.includes(name));
             return row && Array.from(row.querySelectorAll("th, td"),
                                      c => c.textContent.trim());
-        }""", arg=name, timeout=TIMEOUT).json_value()
+        }""",
+        arg=name,
+        timeout=TIMEOUT,
+    ).json_value()
 
 
-def test_profile_shows_published_cla_figures(page, national_server, published,
-                                             artefacts, console_errors):
+def test_profile_shows_published_cla_figures(
+    page, national_server, published, artefacts, console_errors
+):
     from playwright.sync_api import expect
 
     # By name, with no measures named: the headline measures are the packaged
     # defaults (CLA, CIN rates, IDACI), not whatever happens to have a polarity.
     page.goto(f"{national_server.url}/?page=profile&la=Leeds")
     body = page.locator("#profile_body")
-    expect(body.locator("h2")).to_have_text("Leeds: how it compares",
-                                            timeout=TIMEOUT)
+    expect(body.locator("h2")).to_have_text("Leeds: how it compares", timeout=TIMEOUT)
     headline = body.locator("table").first
     measures = headline.locator("tbody th").all_inner_texts()
     assert any("looked after on 31 march" in m.lower() for m in measures), measures
@@ -133,8 +160,9 @@ def test_profile_shows_published_cla_figures(page, national_server, published,
     assert any("IDACI" in m for m in measures), measures
 
     leeds = published["las"][LEEDS]
-    nb_values = [number(published["las"][c]["rate_per_10000"])
-                 for c in published["neighbours"]]
+    nb_values = [
+        number(published["las"][c]["rate_per_10000"]) for c in published["neighbours"]
+    ]
     nb_values = [v for v in nb_values if v is not None]
     assert len(published["neighbours"]) == 10
     cells = row_cells(page, "looked after on 31 March")
@@ -153,19 +181,25 @@ def test_profile_shows_published_cla_figures(page, national_server, published,
     assert console_errors == []
 
 
-def test_explorer_ranks_cla_rate_as_published(page, national_server, published,
-                                              artefacts, console_errors):
+def test_explorer_ranks_cla_rate_as_published(
+    page, national_server, published, artefacts, console_errors
+):
     from playwright.sync_api import expect
 
     las = published["las"]
-    page.goto(f"{national_server.url}/?page=measure&measure={quote(CLA_KEY)}"
-              f"&period=2025&highlight={LEEDS}")
+    page.goto(
+        f"{national_server.url}/?page=measure&measure={quote(CLA_KEY)}"
+        f"&period=2025&highlight={LEEDS}"
+    )
     body = page.locator("#measure_body")
     table = body.locator("#measure-table table")
     expect(table).to_be_visible(timeout=TIMEOUT)
     expect(body.locator(".lac-vega svg")).to_have_count(3, timeout=TIMEOUT)
-    with_value = {c: number(r["rate_per_10000"]) for c, r in las.items()
-                  if number(r["rate_per_10000"]) is not None}
+    with_value = {
+        c: number(r["rate_per_10000"])
+        for c, r in las.items()
+        if number(r["rate_per_10000"]) is not None
+    }
     codes = column(page, 2, len(with_value))
     assert sorted(codes) == sorted(with_value)
     # Every authority's rate as published, the highest first, England 67 beside.
@@ -178,41 +212,50 @@ def test_explorer_ranks_cla_rate_as_published(page, national_server, published,
     hexmap = body.locator(".lac-vega").first
     label = hexmap.get_attribute("aria-label") or ""
     assert f"{len(with_value)} authorities" in label
-    current = {RECODED.get(r["new_la_code"], r["new_la_code"])
-               for r in published["current"]}
+    current = {
+        RECODED.get(r["new_la_code"], r["new_la_code"]) for r in published["current"]
+    }
     assert len(current) == 153
     blank = current - set(with_value)
     assert f"{len(blank)} authorities have no value" in label
     page.screenshot(path=artefacts / "national-explorer-cla.png", full_page=True)
 
     # Leeds' statistical neighbours: DfE's 2025 set, as the published list has it.
-    page.goto(f"{national_server.url}/?page=measure&measure={quote(CLA_KEY)}"
-              f"&period=2025&group=neighbours:{LEEDS}")
-    expect(body.locator("h2")).to_contain_text("Leeds and its statistical neighbours",
-                                               timeout=TIMEOUT)
+    page.goto(
+        f"{national_server.url}/?page=measure&measure={quote(CLA_KEY)}"
+        f"&period=2025&group=neighbours:{LEEDS}"
+    )
+    expect(body.locator("h2")).to_contain_text(
+        "Leeds and its statistical neighbours", timeout=TIMEOUT
+    )
     codes = column(page, 2, 11)
     assert sorted(codes) == sorted([LEEDS, *published["neighbours"]])
     assert console_errors == []
 
 
-def test_relationship_cla_rate_and_idaci(page, national_server, published,
-                                         artefacts, console_errors):
+def test_relationship_cla_rate_and_idaci(
+    page, national_server, published, artefacts, console_errors
+):
     from playwright.sync_api import expect
     from scipy.stats import spearmanr
 
     # Joined on the codes both files print (IDACI 2019 predates the recodes).
     idaci = published["idaci"]
-    pairs = [(number(r["rate_per_10000"]), number(idaci[r["new_la_code"]]))
-             for r in published["las"].values() if r["new_la_code"] in idaci]
+    pairs = [
+        (number(r["rate_per_10000"]), number(idaci[r["new_la_code"]]))
+        for r in published["las"].values()
+        if r["new_la_code"] in idaci
+    ]
     pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
     r_s = spearmanr([x for x, _ in pairs], [y for _, y in pairs]).statistic
-    page.goto(f"{national_server.url}/?page=relationships&x={quote(CLA_KEY)}"
-              "&y=idaci_average_score")
+    page.goto(
+        f"{national_server.url}/?page=relationships&x={quote(CLA_KEY)}"
+        "&y=idaci_average_score"
+    )
     stat = page.locator("#scatter_body .lac-stat")
     expect(stat).to_contain_text("Spearman r", timeout=TIMEOUT)
     assert f"= {r_s:.3f}, p < 0.001, n = {len(pairs)} authorities" in stat.inner_text()
-    expect(page.locator("#scatter_body .lac-vega svg")).to_be_attached(
-        timeout=TIMEOUT)
+    expect(page.locator("#scatter_body .lac-vega svg")).to_be_attached(timeout=TIMEOUT)
     page.screenshot(path=artefacts / "national-relationship.png", full_page=True)
     assert console_errors == []
 
@@ -222,8 +265,9 @@ def test_tables_without_javascript_say_not_found(browser, national_server):
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        response = page.goto(f"{national_server.url}/table/measure?"
-                             f"measure={quote(CLA_KEY)}&period=2019")
+        response = page.goto(
+            f"{national_server.url}/table/measure?measure={quote(CLA_KEY)}&period=2019"
+        )
         assert response is not None and response.status == 404
         alert = page.locator("[role=alert]").inner_text()
         assert "has no values for period '2019'; periods: 2021, 2022" in alert

@@ -22,8 +22,21 @@ TIMEOUT = 30_000
 
 def write_report(args: list[str], out: Path) -> Path:
     done = subprocess.run(
-        [sys.executable, "-m", "lacompare", "report", *args, "--out", str(out),
-         "--interactive"], cwd=REPO, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "lacompare",
+            "report",
+            *args,
+            "--out",
+            str(out),
+            "--interactive",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert out.exists()
     return out
@@ -38,14 +51,17 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     db = run_demo(folder / "demo").db
     return {
         "network": write_report(["network"], folder / "network.html"),
-        "la-profile": write_report(["la-profile", "--authority", "Leeds", "--db",
-                                    str(db)], folder / "leeds.html"),
+        "la-profile": write_report(
+            ["la-profile", "--authority", "Leeds", "--db", str(db)],
+            folder / "leeds.html",
+        ),
     }
 
 
 @pytest.mark.parametrize("name", ["network", "la-profile"])
-def test_every_chart_is_drawn_from_file_url(page, reports, name, artefacts,
-                                            console_errors):
+def test_every_chart_is_drawn_from_file_url(
+    page, reports, name, artefacts, console_errors
+):
     from playwright.sync_api import expect
 
     requests: list[str] = []
@@ -55,8 +71,9 @@ def test_every_chart_is_drawn_from_file_url(page, reports, name, artefacts,
     count = figures.count()
     assert count >= 1
     # Each figure has its spec and live container, and vega-embed draws into it.
-    expect(page.locator("figure.chart script[type='application/json']")
-           ).to_have_count(count)
+    expect(page.locator("figure.chart script[type='application/json']")).to_have_count(
+        count
+    )
     drawn = page.locator("figure.chart div.live").locator("svg, canvas")
     expect(drawn).to_have_count(count, timeout=TIMEOUT)
     for i in range(count):
@@ -68,11 +85,11 @@ def test_every_chart_is_drawn_from_file_url(page, reports, name, artefacts,
         img = figure.locator("img")
         assert len(img.get_attribute("alt") or "") > 40
         assert "screen-hidden" in (img.get_attribute("class") or "")
-    page.screenshot(path=artefacts / f"report-{name}-interactive.png",
-                    full_page=True)
+    page.screenshot(path=artefacts / f"report-{name}-interactive.png", full_page=True)
     assert console_errors == []
-    assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests
-               ), requests
+    assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests), (
+        requests
+    )
 
 
 def test_without_javascript_the_static_images_remain(browser, reports, artefacts):

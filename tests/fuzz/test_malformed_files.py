@@ -36,10 +36,13 @@ from lacompare.store._ingest import ingest
 # Few examples, the same each run, so the suite stays fast and repeatable; set
 # LACOMPARE_FUZZ_EXAMPLES=2000 to search longer with fresh random examples.
 _LONG_RUN = int(os.environ.get("LACOMPARE_FUZZ_EXAMPLES", "0"))
-FUZZ = settings(max_examples=_LONG_RUN or 25, deadline=None,
-                derandomize=not _LONG_RUN, database=None,
-                suppress_health_check=[HealthCheck.too_slow,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=_LONG_RUN or 25,
+    deadline=None,
+    derandomize=not _LONG_RUN,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 # For inputs that mostly load (a load takes ~0.5 s): fewer examples.
 FUZZ_LOADS = settings(FUZZ, max_examples=_LONG_RUN or 12)
@@ -47,16 +50,58 @@ FUZZ_LOADS = settings(FUZZ, max_examples=_LONG_RUN or 12)
 STORE_TABLES = ("observations", "totals", "sources", "measures")
 
 # Names that resolve, so malformed files get past matching into the load.
-AUTHORITIES = ["Leeds", "York", "Camden", "Greenwich", "Kent", "England",
-               "Bradford", "Atlantis"]
-CELLS = ["1", "450047", "1,000", "(1,792)", "c", "[x]", "", " ", "0.53", "£5",
-         "2021", "12%", "-", ".."]
-HEADINGS = ["la", "local authority", "pop", "pop", "rate", "", "2021", "0", "1",
-            "value", "period", "la_name"]
+AUTHORITIES = [
+    "Leeds",
+    "York",
+    "Camden",
+    "Greenwich",
+    "Kent",
+    "England",
+    "Bradford",
+    "Atlantis",
+]
+CELLS = [
+    "1",
+    "450047",
+    "1,000",
+    "(1,792)",
+    "c",
+    "[x]",
+    "",
+    " ",
+    "0.53",
+    "£5",
+    "2021",
+    "12%",
+    "-",
+    "..",
+]
+HEADINGS = [
+    "la",
+    "local authority",
+    "pop",
+    "pop",
+    "rate",
+    "",
+    "2021",
+    "0",
+    "1",
+    "value",
+    "period",
+    "la_name",
+]
 # Characters that break CSVs: delimiters, quotes, line breaks, NUL, non-ASCII.
 NASTY = st.sampled_from(list(',;\t"\n\r\x00 ab19£é’') + ["\u2028", "\x0c", '""'])
-ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-16-le",
-             "utf-16-be", "mixed"]
+ENCODINGS = [
+    "utf-8",
+    "utf-8-sig",
+    "cp1252",
+    "latin-1",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "mixed",
+]
 
 _counter = itertools.count()
 
@@ -81,8 +126,10 @@ def _save(folder: Path, data: bytes, suffix: str) -> Path:
 
 def _store_counts(store: Store) -> dict[str, int]:
     con = store.con
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-            for t in STORE_TABLES}
+    return {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        for t in STORE_TABLES
+    }
 
 
 def _assert_located(exc: LacompareError, path: Path) -> None:
@@ -100,7 +147,8 @@ def check_never_crashes(path: Path, store: Store) -> None:
         _assert_located(exc, path)
     else:
         n, numbered = con.execute(
-            f"SELECT count(*), count({raw.row_sql}) FROM {raw.relation}").fetchall()[0]
+            f"SELECT count(*), count({raw.row_sql}) FROM {raw.relation}"
+        ).fetchall()[0]
         assert n == numbered == raw.n_rows
         assert len(raw.headers) == len({h.lower() for h in raw.headers})
     finally:
@@ -131,8 +179,8 @@ def test_category_column_with_a_number(folder: Path) -> None:
     with open_store(":memory:") as store:
         ingest(store, path, period="2021")
         assert store.con.execute(
-            "SELECT label FROM observations ORDER BY source_row").fetchall() == [
-            ("1",), ("a",), ("b",)]
+            "SELECT label FROM observations ORDER BY source_row"
+        ).fetchall() == [("1",), ("a",), ("b",)]
 
 
 def test_a_folder_is_an_input_error(folder: Path, shared_store: Store) -> None:
@@ -148,10 +196,12 @@ def test_a_folder_is_an_input_error(folder: Path, shared_store: Store) -> None:
 def table_rows(draw: st.DrawFn) -> list[list[str]]:
     """A small table: maybe a title, a header (maybe duplicated), ragged rows."""
     width = draw(st.integers(1, 5))
-    cell = st.one_of(st.sampled_from(CELLS), st.sampled_from(AUTHORITIES),
-                     st.lists(NASTY, max_size=6).map("".join))
-    header = draw(st.lists(st.sampled_from(HEADINGS), min_size=width,
-                           max_size=width))
+    cell = st.one_of(
+        st.sampled_from(CELLS),
+        st.sampled_from(AUTHORITIES),
+        st.lists(NASTY, max_size=6).map("".join),
+    )
+    header = draw(st.lists(st.sampled_from(HEADINGS), min_size=width, max_size=width))
     rows: list[list[str]] = []
     if draw(st.booleans()):
         rows += [["Table 1: a title"], []]
@@ -159,9 +209,10 @@ def table_rows(draw: st.DrawFn) -> list[list[str]]:
     for _ in range(draw(st.integers(0, 6))):
         # Ragged: rows one cell short or one too long.
         n = width + draw(st.integers(-1, 1))
-        rows.append([draw(st.sampled_from(AUTHORITIES))]
-                    + draw(st.lists(cell, min_size=max(n - 1, 0),
-                                    max_size=max(n - 1, 0))))
+        rows.append(
+            [draw(st.sampled_from(AUTHORITIES))]
+            + draw(st.lists(cell, min_size=max(n - 1, 0), max_size=max(n - 1, 0)))
+        )
     return rows
 
 
@@ -171,7 +222,8 @@ def _encode(text: str, encoding: str) -> bytes:
         lines = text.splitlines(keepends=True)
         return b"".join(
             line.encode("utf-8" if i % 2 else "cp1252", errors="replace")
-            for i, line in enumerate(lines))
+            for i, line in enumerate(lines)
+        )
     return text.encode(encoding, errors="replace")
 
 
@@ -181,12 +233,16 @@ def malformed_csv(draw: st.DrawFn) -> bytes:
     delim = draw(st.sampled_from([",", ";", "\t"]))
     if draw(st.booleans()):
         out = io.StringIO()
-        csv.writer(out, delimiter=delim, lineterminator=draw(
-            st.sampled_from(["\n", "\r\n", "\r"]))).writerows(rows)
+        csv.writer(
+            out,
+            delimiter=delim,
+            lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])),
+        ).writerows(rows)
         text = out.getvalue()
     else:  # joined by hand: quotes and delimiters inside cells left bare
         text = "\n".join(delim.join(r) for r in rows) + draw(
-            st.sampled_from(["", "\n", "\n\n"]))
+            st.sampled_from(["", "\n", "\n\n"])
+        )
     if draw(st.booleans()):
         # An unbalanced quote somewhere.
         at = draw(st.integers(0, len(text)))
@@ -202,16 +258,17 @@ def malformed_csv(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(data=malformed_csv())
-def test_malformed_csv_never_crashes(data: bytes, folder: Path,
-                                     shared_store: Store) -> None:
+def test_malformed_csv_never_crashes(
+    data: bytes, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, ".csv"), shared_store)
 
 
 @FUZZ
 @given(data=malformed_csv())
 def test_malformed_csv_longer_than_the_sniffed_part_never_crashes(
-        data: bytes, folder: Path, shared_store: Store,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    data: bytes, folder: Path, shared_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The encoding, delimiter and header are guessed from the first SNIFF_BYTES;
     what follows may disagree (a bad byte, a cut, a stray quote further down)."""
     monkeypatch.setattr(_readers, "SNIFF_BYTES", 32)
@@ -219,50 +276,61 @@ def test_malformed_csv_longer_than_the_sniffed_part_never_crashes(
 
 
 @FUZZ
-@given(data=st.binary(max_size=300),
-       suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".ods", ".parquet"]))
-def test_random_bytes_never_crash(data: bytes, suffix: str, folder: Path,
-                                  shared_store: Store) -> None:
+@given(
+    data=st.binary(max_size=300),
+    suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".ods", ".parquet"]),
+)
+def test_random_bytes_never_crash(
+    data: bytes, suffix: str, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, suffix), shared_store)
 
 
-GOOD_CSV = ("Table 1: population\n\nla,pop,rate\nLeeds,\"450,047\",0.53\n"
-            "York,c,£5\nCamden,\"(1,792)\",’\n").encode()
+GOOD_CSV = (
+    'Table 1: population\n\nla,pop,rate\nLeeds,"450,047",0.53\n'
+    'York,c,£5\nCamden,"(1,792)",’\n'
+).encode()
 
 
 @FUZZ_LOADS
 @given(cut=st.integers(0, len(GOOD_CSV)))
-def test_truncated_csv_never_crashes(cut: int, folder: Path,
-                                     shared_store: Store) -> None:
+def test_truncated_csv_never_crashes(
+    cut: int, folder: Path, shared_store: Store
+) -> None:
     """Cut anywhere: mid-quote, mid-way through '£' or '’' (UTF-8 sequences)."""
     check_never_crashes(_save(folder, GOOD_CSV[:cut], ".csv"), shared_store)
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"la,pop\nLeeds,\"450", id="cut-mid-quote"),
-    pytest.param("la,pop\nLeeds,£".encode()[:-1], id="cut-mid-utf8"),
-    pytest.param("la,pop\nLeeds,£5\n".encode("utf-16-le"), id="utf16-no-bom"),
-    pytest.param("la,pop\nLeeds,£5\n".encode("latin-1"), id="latin1"),
-    pytest.param("la,pop\nLeeds,£5\n".encode() + "York,£6\n".encode("cp1252"),
-                 id="mixed-encodings"),
-    pytest.param(b"la,pop\nLeeds,1,2,3\nYork\n", id="ragged"),
-    pytest.param(b"la,pop\nLeeds,\"1\nYork,2\n", id="unbalanced-quote"),
-    pytest.param(b"la,la,pop,pop\nLeeds,Leeds,1,2\n", id="duplicate-headers"),
-    pytest.param(b"la,pop\nLeeds,1\x00\nYork,2\n", id="nul-byte"),
-    pytest.param(b"la,pop\n" + b"Leeds,1\n" * 600 + b"York,\x00\n", id="late-nul"),
-    pytest.param(b"la,pop\nLeeds," + b"9" * 300_000 + b"\n", id="very-long-line"),
-    pytest.param(b"la,pop\nLeeds,\"" + b"x" * 300_000 + b"\"\n",
-                 id="very-long-cell"),
-    pytest.param(b"la,pop\n", id="only-header"),
-    pytest.param(b"la,pop", id="only-header-no-newline"),
-    pytest.param(b"\n\n\n", id="only-blank-lines"),
-    pytest.param(b"\xef\xbb\xbf", id="only-bom"),
-    pytest.param(b"la\nLeeds\n", id="one-column"),
-    pytest.param(b'la,"po"p"\nLeeds,1\n', id="quote-inside-heading"),
-    pytest.param(b"la,pop\r\nLeeds,1\rYork,2\n", id="mixed-line-ends"),
-])
-def test_known_malformed_csv_never_crashes(data: bytes, folder: Path,
-                                           shared_store: Store) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b'la,pop\nLeeds,"450', id="cut-mid-quote"),
+        pytest.param("la,pop\nLeeds,£".encode()[:-1], id="cut-mid-utf8"),
+        pytest.param("la,pop\nLeeds,£5\n".encode("utf-16-le"), id="utf16-no-bom"),
+        pytest.param("la,pop\nLeeds,£5\n".encode("latin-1"), id="latin1"),
+        pytest.param(
+            "la,pop\nLeeds,£5\n".encode() + "York,£6\n".encode("cp1252"),
+            id="mixed-encodings",
+        ),
+        pytest.param(b"la,pop\nLeeds,1,2,3\nYork\n", id="ragged"),
+        pytest.param(b'la,pop\nLeeds,"1\nYork,2\n', id="unbalanced-quote"),
+        pytest.param(b"la,la,pop,pop\nLeeds,Leeds,1,2\n", id="duplicate-headers"),
+        pytest.param(b"la,pop\nLeeds,1\x00\nYork,2\n", id="nul-byte"),
+        pytest.param(b"la,pop\n" + b"Leeds,1\n" * 600 + b"York,\x00\n", id="late-nul"),
+        pytest.param(b"la,pop\nLeeds," + b"9" * 300_000 + b"\n", id="very-long-line"),
+        pytest.param(b'la,pop\nLeeds,"' + b"x" * 300_000 + b'"\n', id="very-long-cell"),
+        pytest.param(b"la,pop\n", id="only-header"),
+        pytest.param(b"la,pop", id="only-header-no-newline"),
+        pytest.param(b"\n\n\n", id="only-blank-lines"),
+        pytest.param(b"\xef\xbb\xbf", id="only-bom"),
+        pytest.param(b"la\nLeeds\n", id="one-column"),
+        pytest.param(b'la,"po"p"\nLeeds,1\n', id="quote-inside-heading"),
+        pytest.param(b"la,pop\r\nLeeds,1\rYork,2\n", id="mixed-line-ends"),
+    ],
+)
+def test_known_malformed_csv_never_crashes(
+    data: bytes, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, ".csv"), shared_store)
 
 
@@ -304,22 +372,33 @@ GOOD_ODS = _ods_bytes()
 def _binary_books() -> tuple[bytes, bytes]:
     from tests import hostile_workbooks as hostile
 
-    rows = [(0, 0, "la"), (0, 1, "pop"), (1, 0, "Leeds"), (1, 1, 450047.0),
-            (2, 0, "York"), (2, 1, "c")]
+    rows = [
+        (0, 0, "la"),
+        (0, 1, "pop"),
+        (1, 0, "Leeds"),
+        (1, 1, 450047.0),
+        (2, 0, "York"),
+        (2, 1, "c"),
+    ]
     return hostile.xls(rows, dimension=(0, 3, 0, 2)), hostile.xlsb(rows)
 
 
 # XLS and XLSB are binary records: a flipped byte reaches the reader's parser
 # (python-calamine panics on many; each must be one located line).
 GOOD_XLS, GOOD_XLSB = _binary_books()
-WORKBOOKS = [(".xlsx", GOOD_XLSX), (".ods", GOOD_ODS), (".xls", GOOD_XLS),
-             (".xlsb", GOOD_XLSB)]
+WORKBOOKS = [
+    (".xlsx", GOOD_XLSX),
+    (".ods", GOOD_ODS),
+    (".xls", GOOD_XLS),
+    (".xlsb", GOOD_XLSB),
+]
 
 
 @FUZZ
 @given(data=st.data())
-def test_truncated_workbook_never_crashes(data: st.DataObject, folder: Path,
-                                          shared_store: Store) -> None:
+def test_truncated_workbook_never_crashes(
+    data: st.DataObject, folder: Path, shared_store: Store
+) -> None:
     suffix, whole = data.draw(st.sampled_from(WORKBOOKS))
     cut = data.draw(st.integers(0, len(whole) - 1))
     check_never_crashes(_save(folder, whole[:cut], suffix), shared_store)
@@ -327,23 +406,38 @@ def test_truncated_workbook_never_crashes(data: st.DataObject, folder: Path,
 
 @FUZZ_LOADS
 @given(data=st.data())
-def test_corrupted_workbook_never_crashes(data: st.DataObject, folder: Path,
-                                          shared_store: Store) -> None:
+def test_corrupted_workbook_never_crashes(
+    data: st.DataObject, folder: Path, shared_store: Store
+) -> None:
     """A workbook with a run of bytes overwritten (a bad disk, a bad copy)."""
     suffix, whole = data.draw(st.sampled_from(WORKBOOKS))
     at = data.draw(st.integers(0, len(whole) - 1))
     junk = data.draw(st.binary(min_size=1, max_size=16))
-    check_never_crashes(_save(folder, whole[:at] + junk + whole[at + len(junk):],
-                              suffix), shared_store)
+    check_never_crashes(
+        _save(folder, whole[:at] + junk + whole[at + len(junk) :], suffix), shared_store
+    )
 
 
 @st.composite
 def zip_not_workbook(draw: st.DrawFn) -> bytes:
     out = io.BytesIO()
-    names = draw(st.lists(st.sampled_from(
-        ["readme.txt", "data.csv", "[Content_Types].xml", "xl/workbook.xml",
-         "mimetype", "content.xml", "xl/worksheets/sheet1.xml"]),
-        unique=True, max_size=4))
+    names = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "readme.txt",
+                    "data.csv",
+                    "[Content_Types].xml",
+                    "xl/workbook.xml",
+                    "mimetype",
+                    "content.xml",
+                    "xl/worksheets/sheet1.xml",
+                ]
+            ),
+            unique=True,
+            max_size=4,
+        )
+    )
     with zipfile.ZipFile(out, "w") as zf:
         for name in names:
             zf.writestr(name, draw(st.binary(max_size=40)))
@@ -352,33 +446,44 @@ def zip_not_workbook(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(data=zip_not_workbook(), suffix=st.sampled_from([".xlsx", ".ods"]))
-def test_zip_that_is_not_a_workbook_never_crashes(data: bytes, suffix: str,
-                                                  folder: Path,
-                                                  shared_store: Store) -> None:
+def test_zip_that_is_not_a_workbook_never_crashes(
+    data: bytes, suffix: str, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, suffix), shared_store)
 
 
 @st.composite
 def merged_book(draw: st.DrawFn) -> bytes:
     """A sheet with merged ranges anywhere: over titles, headings and data."""
-    merges = draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3),
-                                     st.integers(0, 2), st.integers(0, 2),
-                                     st.sampled_from(["2021", "Leeds", "", "la",
-                                                      "Funding", "1"])),
-                           max_size=3))
+    merges = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 6),
+                st.integers(0, 3),
+                st.integers(0, 2),
+                st.integers(0, 2),
+                st.sampled_from(["2021", "Leeds", "", "la", "Funding", "1"]),
+            ),
+            max_size=3,
+        )
+    )
 
     def build(book: Any) -> None:
         sheet = book.add_worksheet("Data")
         taken: set[tuple[int, int]] = set()
         for row, col, down, across, text in merges:
-            cells = {(r, c) for r in range(row, row + down + 1)
-                     for c in range(col, col + across + 1)}
+            cells = {
+                (r, c)
+                for r in range(row, row + down + 1)
+                for c in range(col, col + across + 1)
+            }
             if len(cells) < 2 or cells & taken:
                 continue  # xlsxwriter refuses single-cell and overlapping merges
             taken |= cells
             sheet.merge_range(row, col, row + down, col + across, text)
-        for r, values in enumerate([["la", "pop", "rate"], ["Leeds", 1, 0.5],
-                                    ["York", "c", 2]], start=2):
+        for r, values in enumerate(
+            [["la", "pop", "rate"], ["Leeds", 1, 0.5], ["York", "c", 2]], start=2
+        ):
             for c, value in enumerate(values):
                 if (r, c) not in taken:
                     sheet.write(r, c, value)
@@ -388,8 +493,9 @@ def merged_book(draw: st.DrawFn) -> bytes:
 
 @FUZZ_LOADS
 @given(data=merged_book())
-def test_workbook_with_merged_cells_never_crashes(data: bytes, folder: Path,
-                                                  shared_store: Store) -> None:
+def test_workbook_with_merged_cells_never_crashes(
+    data: bytes, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, ".xlsx"), shared_store)
 
 
@@ -407,21 +513,26 @@ def _header_only(book: Any) -> None:
     book.add_worksheet("Data").write_row(0, 0, ["la", "pop"])
 
 
-@pytest.mark.parametrize("build", [_empty_sheets, _title_only, _header_only],
-                         ids=["empty-sheets", "title-only", "header-only"])
-def test_workbooks_without_a_table_never_crash(build: Callable[[Any], None],
-                                               folder: Path,
-                                               shared_store: Store) -> None:
+@pytest.mark.parametrize(
+    "build",
+    [_empty_sheets, _title_only, _header_only],
+    ids=["empty-sheets", "title-only", "header-only"],
+)
+def test_workbooks_without_a_table_never_crash(
+    build: Callable[[Any], None], folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, _xlsx(build), ".xlsx"), shared_store)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".ods", ".parquet"])
-@pytest.mark.parametrize("data", [b"", b"la,pop\nLeeds,1\n", b"PK\x03\x04",
-                                  b"\x00" * 64], ids=["empty", "csv", "zip-magic",
-                                                      "zeros"])
-def test_wrong_content_for_the_suffix_never_crashes(data: bytes, suffix: str,
-                                                    folder: Path,
-                                                    shared_store: Store) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"la,pop\nLeeds,1\n", b"PK\x03\x04", b"\x00" * 64],
+    ids=["empty", "csv", "zip-magic", "zeros"],
+)
+def test_wrong_content_for_the_suffix_never_crashes(
+    data: bytes, suffix: str, folder: Path, shared_store: Store
+) -> None:
     check_never_crashes(_save(folder, data, suffix), shared_store)
 
 
@@ -432,33 +543,65 @@ def test_wrong_content_for_the_suffix_never_crashes(data: bytes, suffix: str,
 # that resolve, and are loaded with a period, so every cell, whatever it holds,
 # goes through the value parser: each must become one observation.
 
-WIDE_AUTHORITIES = ["Leeds", "York", "Camden", "Greenwich", "Kent", "Bradford",
-                    "Bath & N.E Somerset", "St.Helens", "Tower Hamlets (& City)"]
+WIDE_AUTHORITIES = [
+    "Leeds",
+    "York",
+    "Camden",
+    "Greenwich",
+    "Kent",
+    "Bradford",
+    "Bath & N.E Somerset",
+    "St.Helens",
+    "Tower Hamlets (& City)",
+]
 CELL_TEXT = st.one_of(
-    st.sampled_from(CELLS + ["#DIV/0!", "#N/A", "=1+1", "+cmd", "@x", "1e308",
-                             "-0", "NaN", "inf", "1.5.2", "12,34", "(c)", "*",
-                             "x" * 300]),
+    st.sampled_from(
+        CELLS
+        + [
+            "#DIV/0!",
+            "#N/A",
+            "=1+1",
+            "+cmd",
+            "@x",
+            "1e308",
+            "-0",
+            "NaN",
+            "inf",
+            "1.5.2",
+            "12,34",
+            "(c)",
+            "*",
+            "x" * 300,
+        ]
+    ),
     st.lists(NASTY, max_size=8).map("".join),
-    st.text(max_size=12))
+    st.text(max_size=12),
+)
 CELL_TYPED = st.one_of(
     CELL_TEXT,
     st.floats(allow_nan=False, allow_infinity=False),
-    st.integers(-10**15, 10**15),
+    st.integers(-(10**15), 10**15),
     st.booleans(),
     st.none(),
-    st.datetimes(min_value=__import__("datetime").datetime(1900, 3, 1),
-                 max_value=__import__("datetime").datetime(2100, 1, 1)))
+    st.datetimes(
+        min_value=__import__("datetime").datetime(1900, 3, 1),
+        max_value=__import__("datetime").datetime(2100, 1, 1),
+    ),
+)
 
 
 @st.composite
 def wide_table(draw: st.DrawFn) -> tuple[list[str], list[list[Any]]]:
     """local_authority then 1-4 measures; one row per authority."""
     measures = draw(st.integers(1, 4))
-    names = draw(st.lists(st.sampled_from(WIDE_AUTHORITIES), min_size=1,
-                          max_size=5, unique=True))
+    names = draw(
+        st.lists(st.sampled_from(WIDE_AUTHORITIES), min_size=1, max_size=5, unique=True)
+    )
     header = ["local_authority"] + [f"measure {i}" for i in range(measures)]
-    rows = [[name] + draw(st.lists(CELL_TYPED, min_size=measures,
-                                   max_size=measures)) for name in names]
+    rows = [
+        [name] + draw(st.lists(CELL_TYPED, min_size=measures, max_size=measures))
+        for name in names
+    ]
     return header, rows
 
 
@@ -470,10 +613,12 @@ def _write_wide(header: list[str], rows: list[list[Any]], fmt: str) -> bytes:
     if fmt == "csv":
         out = io.StringIO()
         # A NUL makes a CSV a binary file (refused by design, tested above).
-        csv.writer(out).writerows([header] + [[_text(c).replace("\x00", "")
-                                               for c in r] for r in rows])
+        csv.writer(out).writerows(
+            [header] + [[_text(c).replace("\x00", "") for c in r] for r in rows]
+        )
         return out.getvalue().encode("utf-8")
     if fmt == "xlsx":
+
         def build(book: Any) -> None:
             sheet = book.add_worksheet("Data")
             sheet.write_row(0, 0, header)
@@ -489,12 +634,19 @@ def _write_wide(header: list[str], rows: list[list[Any]], fmt: str) -> bytes:
                         sheet.write_datetime(r, c, value, dates)
                     else:
                         sheet.write(r, c, value)
+
         return _xlsx(build)
     import pandas as pd
 
     out = io.BytesIO()
-    frame = pd.DataFrame([[_text(c) if isinstance(c, (str, type(None))) else c
-                           for c in r] for r in rows], columns=header, dtype=object)
+    frame = pd.DataFrame(
+        [
+            [_text(c) if isinstance(c, (str, type(None))) else c for c in r]
+            for r in rows
+        ],
+        columns=header,
+        dtype=object,
+    )
     with pd.ExcelWriter(out, engine="odf") as writer:
         frame.to_excel(writer, sheet_name="Data", index=False)
     return out.getvalue()
@@ -503,15 +655,21 @@ def _write_wide(header: list[str], rows: list[list[Any]], fmt: str) -> bytes:
 @FUZZ_LOADS
 @given(table=wide_table(), fmt=st.sampled_from(["csv", "xlsx", "ods"]))
 def test_every_cell_of_a_wide_table_reaches_the_parser(
-        table: tuple[list[str], list[list[Any]]], fmt: str, folder: Path,
-        shared_store: Store) -> None:
+    table: tuple[list[str], list[list[Any]]],
+    fmt: str,
+    folder: Path,
+    shared_store: Store,
+) -> None:
     header, rows = table
     path = _save(folder, _write_wide(header, rows, fmt), f".{fmt}")
     check_never_crashes(path, shared_store)
     before = _store_counts(shared_store)
     result = ingest(shared_store, path, period="2021", check=True)
     assert result.observations == len(rows) * (len(header) - 1), (
-        fmt, rows, result.summary_lines())
+        fmt,
+        rows,
+        result.summary_lines(),
+    )
     assert _store_counts(shared_store) == before  # a dry run
 
 
@@ -528,19 +686,22 @@ def _hostile() -> list[Any]:
         pytest.param(hostile.far_cells_xlsb, ".xlsb", id="far-cell-xlsb"),
         pytest.param(hostile.far_cells_xls, ".xls", id="far-cell-xls"),
         pytest.param(hostile.huge_string_count_xlsx, ".xlsx", id="string-count"),
-        pytest.param(lambda: hostile.xls([(0, 0, "la")],
-                                         dimension=(0, 4_000_000_000, 0, 256)),
-                     ".xls", id="declared-rows-xls"),
+        pytest.param(
+            lambda: hostile.xls([(0, 0, "la")], dimension=(0, 4_000_000_000, 0, 256)),
+            ".xls",
+            id="declared-rows-xls",
+        ),
         pytest.param(lambda: hostile.zip_bomb_xlsx(200), ".xlsx", id="zip-bomb"),
-        pytest.param(lambda: hostile.zip_bomb_xlsx(300), ".xlsx",
-                     id="zip-bomb-over-size"),
+        pytest.param(
+            lambda: hostile.zip_bomb_xlsx(300), ".xlsx", id="zip-bomb-over-size"
+        ),
     ]
 
 
 @pytest.mark.parametrize("make, suffix", _hostile())
 def test_crafted_workbooks_are_refused_with_the_sheet_named(
-        make: Callable[[], bytes], suffix: str, folder: Path,
-        shared_store: Store) -> None:
+    make: Callable[[], bytes], suffix: str, folder: Path, shared_store: Store
+) -> None:
     path = _save(folder, make(), suffix)
     check_never_crashes(path, shared_store)
     with pytest.raises(LacompareError, match=r", sheet '(Sheet1|Data)': |claims "):
@@ -548,14 +709,18 @@ def test_crafted_workbooks_are_refused_with_the_sheet_named(
 
 
 @FUZZ
-@given(at=st.one_of(
-    st.tuples(st.integers(2, 60), st.integers(0, 30)),
-    # Far enough that the rectangle from A1 is over the default limit.
-    st.tuples(st.integers(100_000, 1_048_575), st.integers(200, 16_383)),
-    st.tuples(st.integers(1_000_000, 1_048_575), st.integers(10, 16_383))),
-    value=st.one_of(st.sampled_from(["x", "", "Leeds"]), st.floats(-1e9, 1e9)))
-def test_a_cell_anywhere_never_crashes(at: tuple[int, int], value: Any,
-                                       folder: Path, shared_store: Store) -> None:
+@given(
+    at=st.one_of(
+        st.tuples(st.integers(2, 60), st.integers(0, 30)),
+        # Far enough that the rectangle from A1 is over the default limit.
+        st.tuples(st.integers(100_000, 1_048_575), st.integers(200, 16_383)),
+        st.tuples(st.integers(1_000_000, 1_048_575), st.integers(10, 16_383)),
+    ),
+    value=st.one_of(st.sampled_from(["x", "", "Leeds"]), st.floats(-1e9, 1e9)),
+)
+def test_a_cell_anywhere_never_crashes(
+    at: tuple[int, int], value: Any, folder: Path, shared_store: Store
+) -> None:
     """The crafted workbook's shape, with the far cell anywhere in the grid."""
     row, col = at
 

@@ -34,8 +34,9 @@ def browser_type_launch_args() -> dict:
 
 @pytest.fixture
 def chromium_available() -> None:
-    require_browser("playwright", "pytest_playwright", "gunicorn",
-                    install="lacompare[hub,test]")
+    require_browser(
+        "playwright", "pytest_playwright", "gunicorn", install="lacompare[hub,test]"
+    )
 
 
 @pytest.fixture

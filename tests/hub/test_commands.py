@@ -75,4 +75,7 @@ def test_create_round_add_users_and_errors(hub, monkeypatch, tmp_path):
     assert r.exit_code == 1
     assert f"{bad}, row 3, column service: no authority matches 'Atlantis'" in r.output
     r = runner.invoke(app, ["hub", "create-round", "--opens", "May", "--closes", "x"])
-    assert r.exit_code == 1 and "--opens: 'May' is not a day (YYYY-MM-DD, today, or +N days)" in r.output
+    assert (
+        r.exit_code == 1
+        and "--opens: 'May' is not a day (YYYY-MM-DD, today, or +N days)" in r.output
+    )

@@ -11,8 +11,14 @@ from tests.hub.conftest import full_answers
 from tests.hub.test_publish import published_round  # noqa: F401 (a fixture)
 from tests.hub.test_upload import _upload
 
-FIELDS = ("funding_total", "fte_staff", "volunteers", "helpline_enquiries",
-          "tribunal_cases", "casework_total")
+FIELDS = (
+    "funding_total",
+    "fte_staff",
+    "volunteers",
+    "helpline_enquiries",
+    "tribunal_cases",
+    "casework_total",
+)
 
 
 def test_template_csv_for_the_reviewer(leeds, make_user):  # noqa: F811
@@ -24,9 +30,9 @@ def test_template_csv_for_the_reviewer(leeds, make_user):  # noqa: F811
     client, ret = leeds
     user = Membership.objects.get(service__code="leeds").user
     comments = dict(zip(FIELDS, HOSTILE, strict=True))
-    workflow.save_return(user, ret.pk, full_answers(volunteers="=1+1",
-                                                    funding_other=NEGATIVE),
-                         comments)
+    workflow.save_return(
+        user, ret.pk, full_answers(volunteers="=1+1", funding_other=NEGATIVE), comments
+    )
     # The hub trims comments ('\t=1' is kept as '=1'): plant what it kept.
     kept = Return.objects.get(pk=ret.pk).comments
     reviewer = Client()
@@ -89,9 +95,14 @@ def test_template_function(cell):
     from lacompare.hub.returns_file import read_return_upload, write_return_template
 
     definition = read_round_definition()
-    data = write_return_template(definition, "leeds", "Leeds", fmt="csv",
-                                 comments={"volunteers": cell},
-                                 values={"volunteers": cell})
+    data = write_return_template(
+        definition,
+        "leeds",
+        "Leeds",
+        fmt="csv",
+        comments={"volunteers": cell},
+        values={"volunteers": cell},
+    )
     assert_csv_safe(data, planted=(cell,))
     upload = read_return_upload(definition, data, "leeds.csv")
     # Read back as typed (the reader trims surrounding white space, as it always has).

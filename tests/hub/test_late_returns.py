@@ -51,7 +51,8 @@ def _close_round_an_hour_ago(round_) -> None:
 
 
 def test_a_return_reopened_after_the_closing_date_is_edited_accepted_and_published_late(
-    published_round, tmp_path  # noqa: F811
+    published_round,  # noqa: F811
+    tmp_path,
 ):
     from lacompare.hub.returns.models import AuditEntry, Extension, Return
     from lacompare.hub.returns.publishing import publish_round
@@ -217,8 +218,15 @@ def test_round_dates_from_the_command_line_are_whole_days_across_bst(make_round)
     # closes in BST.
     r = runner.invoke(
         app,
-        ["hub", "round-dates", round_.slug, "--opens", "2027-03-01", "--closes",
-         "2027-04-30"],
+        [
+            "hub",
+            "round-dates",
+            round_.slug,
+            "--opens",
+            "2027-03-01",
+            "--closes",
+            "2027-04-30",
+        ],
     )
     assert r.exit_code == 0, r.output
     round_ = Round.objects.get(pk=round_.pk)
@@ -334,15 +342,17 @@ def test_extend_from_the_command_line(make_round):
     assert r.exit_code == 0, r.output
     ext = Extension.objects.get()
     assert (ext.service.code, ext.reason, ext.granted_by_name) == (
-        code, "flood", "command line"
+        code,
+        "flood",
+        "command line",
     )
     day = dt.datetime.now(LONDON).date() + dt.timedelta(days=2)
     assert ext.closes_at == dt.datetime.combine(day, dt.time(23, 59, 59), LONDON)
     entry = AuditEntry.objects.get(action="extend")
     assert (entry.old, entry.new, entry.reason) == ("", day.isoformat(), "flood")
     r = runner.invoke(
-        app, ["hub", "extend", round_.slug, "leeds-ias", "--until", "+2",
-              "--reason", "x"],
+        app,
+        ["hub", "extend", round_.slug, "leeds-ias", "--until", "+2", "--reason", "x"],
     )
     assert r.exit_code == 1 and "no service 'leeds-ias'" in r.output
     assert code in r.output  # the codes are listed

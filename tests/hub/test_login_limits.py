@@ -14,13 +14,18 @@ import pytest
 from tests.hub.conftest import PASSWORD
 
 
-def _attempt(username: str, password: str, address: str = "127.0.0.1",
-             forwarded: str | None = None):
+def _attempt(
+    username: str,
+    password: str,
+    address: str = "127.0.0.1",
+    forwarded: str | None = None,
+):
     from django.test import Client
 
     extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     return Client(REMOTE_ADDR=address).post(
-        "/login/", {"username": username, "password": password}, **extra)
+        "/login/", {"username": username, "password": password}, **extra
+    )
 
 
 def _answer(response) -> str:
@@ -49,8 +54,9 @@ def _at_once(attempts: list[tuple]) -> list:
         finally:
             connections.close_all()  # this thread's connection
 
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in
-               enumerate(attempts)]
+    threads = [
+        threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -72,8 +78,10 @@ def test_thirty_wrong_passwords_at_once_get_five_answers(make_user):
     answers = Counter(_answer(r) for r in responses)
     assert answers == {"wrong password": 5, "refused": 25}, answers
     refused = next(r for r in responses if r.status_code == 429)
-    assert b"Too many failed logins for this account from your address. " \
-           b"Try again in 15 minutes." in refused.content
+    assert (
+        b"Too many failed logins for this account from your address. "
+        b"Try again in 15 minutes." in refused.content
+    )
     assert 890 <= int(refused["Retry-After"]) <= 900
     # The right password is refused too now, from this address only.
     assert _answer(_attempt("leeds-ias", PASSWORD)) == "refused"
@@ -89,8 +97,7 @@ def test_password_spraying_meets_the_address_ceiling(make_user):
     answers = Counter(_answer(r) for r in responses)
     assert answers == {"wrong password": ceiling, "refused": ceiling}, answers
     refused = next(r for r in responses if r.status_code == 429)
-    assert b"Too many failed logins from your address. Try again in" in \
-           refused.content
+    assert b"Too many failed logins from your address. Try again in" in refused.content
     # Every account is closed to this address, even with the right password...
     assert _answer(_attempt(users[-1], PASSWORD)) == "refused"
     # ...and open from another; a forged X-Forwarded-For does not make one.
@@ -105,12 +112,20 @@ def test_forwarded_address_is_used_behind_a_proxy(make_user):
     with override_settings(LOGIN_PROXIES=1, LOGIN_ATTEMPTS=2):
         # Through one proxy (REMOTE_ADDR 10.0.0.1) from two clients.
         for _ in range(2):
-            assert _answer(_attempt("leeds-ias", "wrong", "10.0.0.1",
-                                    "6.6.6.6, 192.0.2.7")) == "wrong password"
-        assert _answer(_attempt("leeds-ias", PASSWORD, "10.0.0.1",
-                                "192.0.2.7")) == "refused"
-        assert _answer(_attempt("leeds-ias", PASSWORD, "10.0.0.1",
-                                "192.0.2.8")) == "logged in"
+            assert (
+                _answer(
+                    _attempt("leeds-ias", "wrong", "10.0.0.1", "6.6.6.6, 192.0.2.7")
+                )
+                == "wrong password"
+            )
+        assert (
+            _answer(_attempt("leeds-ias", PASSWORD, "10.0.0.1", "192.0.2.7"))
+            == "refused"
+        )
+        assert (
+            _answer(_attempt("leeds-ias", PASSWORD, "10.0.0.1", "192.0.2.8"))
+            == "logged in"
+        )
 
 
 def test_a_right_password_is_not_counted_and_the_wait_ends(make_user):
@@ -127,8 +142,10 @@ def test_a_right_password_is_not_counted_and_the_wait_ends(make_user):
         assert Counter(_answer(r) for r in responses)["wrong password"] == 2
         refused = _attempt("leeds-ias", PASSWORD)
         assert _answer(refused) == "refused"
-        assert b"Try again in 2 seconds." in refused.content or \
-            b"Try again in 1 second." in refused.content
+        assert (
+            b"Try again in 2 seconds." in refused.content
+            or b"Try again in 1 second." in refused.content
+        )
         time.sleep(int(refused["Retry-After"]) + 0.2)
         assert _answer(_attempt("leeds-ias", PASSWORD)) == "logged in"
 
@@ -164,12 +181,21 @@ def test_against_the_real_server(make_user, hub):
         with httpx.Client(base_url=base, timeout=60) as client:
             client.get("/login/")
             barrier.wait()
-            r = client.post("/login/", data={
-                "username": "leeds-ias", "password": f"wrong-{i}",
-                "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-            codes.append(429 if r.status_code == 429 else
-                         ("wrong" if b"Please enter a correct" in r.content
-                          else r.status_code))
+            r = client.post(
+                "/login/",
+                data={
+                    "username": "leeds-ias",
+                    "password": f"wrong-{i}",
+                    "csrfmiddlewaretoken": client.cookies["csrftoken"],
+                },
+            )
+            codes.append(
+                429
+                if r.status_code == 429
+                else (
+                    "wrong" if b"Please enter a correct" in r.content else r.status_code
+                )
+            )
 
     try:
         threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]

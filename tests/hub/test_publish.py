@@ -290,5 +290,7 @@ def test_reminders_go_to_services_that_have_not_submitted(published_round):
         .startswith("Reminder: SENDIAS services' annual return, 2021 — ")
     )
     body = message.get_content()
-    assert "saved but not submitted" in body and "ask the network for an extension" in body
+    assert (
+        "saved but not submitted" in body and "ask the network for an extension" in body
+    )
     assert AuditEntry.objects.filter(action="remind").count() == 3

@@ -183,14 +183,21 @@ def _hostile_cases():
     from tests import hostile_workbooks as hostile
 
     return {
-        "far-cell": (hostile.far_cells_xlsx(), "leeds.xlsx, sheet 'Sheet1': the "
-                     "sheet spans 1,048,576 rows × 16,384 columns (declared "
-                     "A1:XFD1048576); lacompare reads at most 10,000,000 cells (set "
-                     "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"),
-        "zip-bomb": (hostile.zip_bomb_xlsx(200), "leeds.xlsx, sheet 'Data': "
-                     "xl/worksheets/sheet1.xml expands "),
-        "string-count": (hostile.huge_string_count_xlsx(), "leeds.xlsx: "
-                         "xl/sharedStrings.xml claims 2,000,000,000 strings"),
+        "far-cell": (
+            hostile.far_cells_xlsx(),
+            "leeds.xlsx, sheet 'Sheet1': the "
+            "sheet spans 1,048,576 rows × 16,384 columns (declared "
+            "A1:XFD1048576); lacompare reads at most 10,000,000 cells (set "
+            "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)",
+        ),
+        "zip-bomb": (
+            hostile.zip_bomb_xlsx(200),
+            "leeds.xlsx, sheet 'Data': xl/worksheets/sheet1.xml expands ",
+        ),
+        "string-count": (
+            hostile.huge_string_count_xlsx(),
+            "leeds.xlsx: xl/sharedStrings.xml claims 2,000,000,000 strings",
+        ),
     }
 
 
@@ -208,7 +215,8 @@ def test_a_hostile_workbook_is_refused_and_the_worker_carries_on(leeds, case):
     messages, _ = _upload(client, ret, data, "leeds.xlsx")
     assert time.monotonic() - started < 30
     assert any(m.startswith(f"Nothing was saved: {message}") for m in messages), (
-        messages)
+        messages
+    )
     assert Return.objects.get(pk=ret.pk).values == {}
     _next_upload_works(client, ret)
 
@@ -217,8 +225,13 @@ def _next_upload_works(client, ret) -> None:
     from lacompare.hub.returns.models import Return
     from lacompare.hub.returns_file import write_return_template
 
-    good = write_return_template(ret.round.read_definition(), "leeds", "Leeds",
-                                 fmt="xlsx", values={"volunteers": "3"})
+    good = write_return_template(
+        ret.round.read_definition(),
+        "leeds",
+        "Leeds",
+        fmt="xlsx",
+        values={"volunteers": "3"},
+    )
     messages, _ = _upload(client, ret, good, "leeds.xlsx")
     assert any(m.startswith("Uploaded leeds.xlsx") for m in messages), messages
     assert Return.objects.get(pk=ret.pk).values["volunteers"] == "3"
@@ -234,8 +247,10 @@ def test_a_reader_abort_ends_the_child_not_the_worker(leeds, monkeypatch):
     for key, value in hostile.NO_LIMITS.items():
         monkeypatch.setenv(key, value)
     messages, _ = _upload(client, ret, hostile.far_cells_xlsx(), "leeds.xlsx")
-    assert any(m.startswith("Nothing was saved: leeds.xlsx: the spreadsheet reader ")
-               for m in messages), messages
+    assert any(
+        m.startswith("Nothing was saved: leeds.xlsx: the spreadsheet reader ")
+        for m in messages
+    ), messages
     assert Return.objects.get(pk=ret.pk).values == {}
     _next_upload_works(client, ret)
 
@@ -255,8 +270,9 @@ def _workers(master: int) -> set[int]:
     return out
 
 
-def test_gunicorn_loses_no_worker_to_a_hostile_upload(make_round, make_user, hub,
-                                                      monkeypatch):
+def test_gunicorn_loses_no_worker_to_a_hostile_upload(
+    make_round, make_user, hub, monkeypatch
+):
     """The real server, with the workbook limits lifted so that python-calamine
     aborts on issue 14's workbook: the upload gets its message, every worker that
     was serving is still serving, and the next request is answered."""
@@ -282,14 +298,19 @@ def test_gunicorn_loses_no_worker_to_a_hostile_upload(make_round, make_user, hub
         client = _login(f"http://127.0.0.1:{port}", "leeds-ias")
         client.get(f"/returns/{pk}/")
         started = time.monotonic()
-        r = client.post(f"/returns/{pk}/upload",
-                        data={"csrfmiddlewaretoken": client.cookies["csrftoken"]},
-                        files={"file": ("leeds.xlsx", hostile.far_cells_xlsx())})
+        r = client.post(
+            f"/returns/{pk}/upload",
+            data={"csrfmiddlewaretoken": client.cookies["csrftoken"]},
+            files={"file": ("leeds.xlsx", hostile.far_cells_xlsx())},
+        )
         assert r.status_code == 302, r.text[:500]
         page = client.get(f"/returns/{pk}/").text
         assert time.monotonic() - started < 60
-        assert re.search(r"Nothing was saved: leeds.xlsx: the spreadsheet reader "
-                         r"crashed \(SIGABRT\)", page), page[:3000]
+        assert re.search(
+            r"Nothing was saved: leeds.xlsx: the spreadsheet reader "
+            r"crashed \(SIGABRT\)",
+            page,
+        ), page[:3000]
         assert _workers(proc.pid) == before
         assert client.get(f"/returns/{pk}/").status_code == 200
     finally:

@@ -226,7 +226,10 @@ def test_closed_round_refuses_late_changes(make_round, make_user):
     )
     user = make_user("leeds-ias", "leeds")
     ret = Return.objects.get(round=round_)
-    with pytest.raises(workflow.ReturnLocked, match="the round closed for Leeds on .*; ask the network for an extension"):
+    with pytest.raises(
+        workflow.ReturnLocked,
+        match="the round closed for Leeds on .*; ask the network for an extension",
+    ):
         workflow.save_return(user, ret.pk, {"volunteers": "1"})
     assert Return.objects.get(pk=ret.pk).values == {}
     assert Return.objects.get(pk=ret.pk).late

@@ -28,9 +28,13 @@ from lacompare.snapshot import (
 from lacompare.store import open_store
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-RATE_LABELS = {"Child Protection rate (per 10,000)", "CLA rate (per 10,000)",
-               "CIN rate (per 10,000)", "CSC Supervision Compliant %",
-               "Early Help Supervision Compliant %"}
+RATE_LABELS = {
+    "Child Protection rate (per 10,000)",
+    "CLA rate (per 10,000)",
+    "CIN rate (per 10,000)",
+    "CSC Supervision Compliant %",
+    "Early Help Supervision Compliant %",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +42,10 @@ def seed_001() -> str:
     """The text of seed 001, or skip: the seeds live beside the repository."""
     found = sorted(SEEDS.glob("001_*.txt")) if SEEDS.is_dir() else []
     if not found:
-        pytest.skip(f"seed 001 not found in {SEEDS} (clone the project beside "
-                    "../shared to run this test)")
+        pytest.skip(
+            f"seed 001 not found in {SEEDS} (clone the project beside "
+            "../shared to run this test)"
+        )
     return found[0].read_text(encoding="utf-8")
 
 
@@ -47,7 +53,7 @@ def section_41(text: str) -> list[list[str]]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("04/10/2024\t"))
     rows = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         cells = line.split("\t")
@@ -71,12 +77,19 @@ def reproduced(seed_001, tmp_path_factory):
             out.writerow(["04/10/2024", label, value, note])
         for label, value, change, _pct, _note in rows:
             earlier = number(value) - number(change)
-            out.writerow(["05/07/2024", label,
-                          f"{earlier}%" if value.endswith("%") else str(earlier), ""])
+            out.writerow(
+                [
+                    "05/07/2024",
+                    label,
+                    f"{earlier}%" if value.endswith("%") else str(earlier),
+                    "",
+                ]
+            )
     with open_store(":memory:") as store:
         load_snapshot(store, path, authority="Leicester")
-        comparison = summarise_snapshot(store, "Leicester", "2024-10-04",
-                                        compare_weeks=13)
+        comparison = summarise_snapshot(
+            store, "Leicester", "2024-10-04", compare_weeks=13
+        )
     return rows, comparison
 
 
@@ -85,8 +98,7 @@ def test_every_row_of_001_is_read(reproduced) -> None:
     assert len(rows) == 51
     assert comparison.earlier_date.isoformat() == "2024-07-05"
     assert comparison.table["label"].tolist() == [r[0] for r in rows]
-    assert comparison.table["value_text"].tolist()[:3] == ["379,780", "88,726",
-                                                           "4,405"]
+    assert comparison.table["value_text"].tolist()[:3] == ["379,780", "88,726", "4,405"]
 
 
 def test_count_rows_reproduce_change_and_pct_exactly(reproduced) -> None:
@@ -94,15 +106,18 @@ def test_count_rows_reproduce_change_and_pct_exactly(reproduced) -> None:
     table = comparison.table.set_index("label")
     counts = [r for r in rows if r[0] not in RATE_LABELS]
     assert len(counts) == 46
-    got = [(r[0], table.loc[r[0], "change_text"], table.loc[r[0], "pct_text"])
-           for r in counts]
+    got = [
+        (r[0], table.loc[r[0], "change_text"], table.loc[r[0], "pct_text"])
+        for r in counts
+    ]
     assert got == [(r[0], r[2], r[3]) for r in counts]
     assert table.loc["Lowest caseload (IRO)", "pct_text"] == "2900.0%"
     dashes = [r[0] for r in counts if table.loc[r[0], "pct_text"] == "-"]
     assert dashes == [
         "Workers with caseload over 20 (Leaving Care Team) - Leaving Care Advisor",
         "Workers with caseload over 20 (Kinship)",
-        "Workers with caseload EH over 20 (Targeted Youth Support) by Individuals"]
+        "Workers with caseload EH over 20 (Targeted Youth Support) by Individuals",
+    ]
     assert (table.loc[dashes, "pct_reason"] == "base-zero").all()
 
 
@@ -127,7 +142,7 @@ def test_rounded_rows_show_a_range_holding_the_published_pct(reproduced) -> None
 
 
 def _headcount_rows(text: str) -> list[tuple[str, str, str, str]]:
-    block = text[text.index("Division\tService\tHeadcount"):text.index("4.4 ")]
+    block = text[text.index("Division\tService\tHeadcount") : text.index("4.4 ")]
     division, out = "", []
     for line in block.splitlines()[1:]:
         cells = line.split("\t")
@@ -146,25 +161,28 @@ def test_headcount_totals_of_001_reconcile(seed_001, tmp_path) -> None:
     assert [r[2] for r in rows if r[3] == "total"] == ["641", "623"]
     path = tmp_path / "headcount.csv"
     with path.open("w", newline="") as f:
-        csv.writer(f).writerows([("division", "service", "headcount", "row_role"),
-                                 *rows])
+        csv.writer(f).writerows(
+            [("division", "service", "headcount", "row_role"), *rows]
+        )
     with open_store(":memory:") as store:
-        result = load_headcount(store, path, authority="Leicester",
-                                as_of="2024-10-04")
+        result = load_headcount(store, path, authority="Leicester", as_of="2024-10-04")
         assert result.mismatches == []
         rows[3] = (rows[3][0], rows[3][1], "150", "item")  # 149 -> 150
         with path.open("w", newline="") as f:
-            csv.writer(f).writerows([("division", "service", "headcount",
-                                      "row_role"), *rows])
-        result = load_headcount(store, path, authority="Leicester",
-                                as_of="2024-10-04")
+            csv.writer(f).writerows(
+                [("division", "service", "headcount", "row_role"), *rows]
+            )
+        result = load_headcount(store, path, authority="Leicester", as_of="2024-10-04")
         assert [m.printed for m in result.mismatches] == [641]
         assert result.replaced == 16
 
 
 def test_social_care_budget_of_001_reconciles(seed_001, tmp_path) -> None:
-    block = seed_001[seed_001.index("<b>SOCIAL CARE AND EARLY HELP</b>"):
-                     seed_001.index("<b>EDUCATION</b>")]
+    block = seed_001[
+        seed_001.index("<b>SOCIAL CARE AND EARLY HELP</b>") : seed_001.index(
+            "<b>EDUCATION</b>"
+        )
+    ]
     rows = []
     for line in block.splitlines()[1:]:
         cells = line.split("\t")
@@ -173,10 +191,15 @@ def test_social_care_budget_of_001_reconciles(seed_001, tmp_path) -> None:
         label, amount = cells
         bold = label.startswith("<b>")
         clean = label.replace("<b>", "").replace("</b>", "").replace("&amp;", "&")
-        role = "total" if clean.startswith("Total") else "subtotal" if bold \
-            else "item"
-        rows.append(("Social care and early help", clean,
-                     amount.replace("<b>", "").replace("</b>", ""), role))
+        role = "total" if clean.startswith("Total") else "subtotal" if bold else "item"
+        rows.append(
+            (
+                "Social care and early help",
+                clean,
+                amount.replace("<b>", "").replace("</b>", ""),
+                role,
+            )
+        )
     path = tmp_path / "budget.csv"
     with path.open("w", newline="") as f:
         csv.writer(f).writerows([("section", "line", "amount", "row_role"), *rows])
@@ -196,15 +219,24 @@ def test_social_care_budget_of_001_reconciles(seed_001, tmp_path) -> None:
 #: funding) sit at the level of the total they add into. Lines take the level
 #: below the bold figure that follows them.
 BUDGET_LEVELS = {
-    "Social Care": 2, "Early Help - Targeted Services": 2,
-    "Early Help - Specialist services": 2, "Total Social Care & Early Help": 1,
-    "Raising Achievement": 2, "Connexions & EWS": 2,
-    "Performance, Transformation & Transport": 2, "Total Education": 1,
+    "Social Care": 2,
+    "Early Help - Targeted Services": 2,
+    "Early Help - Specialist services": 2,
+    "Total Social Care & Early Help": 1,
+    "Raising Achievement": 2,
+    "Connexions & EWS": 2,
+    "Performance, Transformation & Transport": 2,
+    "Total Education": 1,
     "General Fund High Needs Services": 2,
-    "High Needs Block High Needs Services": 4, "De-delegated High Needs Services": 4,
-    "Early Year's block High Needs Services": 4, "DSG funded High Needs Services": 3,
-    "DSG Funding": 3, "Total DSG funded High Needs": 2, "Total High Needs": 1,
-    "Total Departmental": 1, "Total Social Care and Education General Fund": 0,
+    "High Needs Block High Needs Services": 4,
+    "De-delegated High Needs Services": 4,
+    "Early Year's block High Needs Services": 4,
+    "DSG funded High Needs Services": 3,
+    "DSG Funding": 3,
+    "Total DSG funded High Needs": 2,
+    "Total High Needs": 1,
+    "Total Departmental": 1,
+    "Total Social Care and Education General Fund": 0,
 }
 
 
@@ -219,8 +251,9 @@ def budget_rows(text: str) -> list[list[str]]:
 
     Block headings (SOCIAL CARE AND EARLY HELP, ...) become the section; the two
     italic sub-headings carry no figure and are left out."""
-    block = text[text.index("<b>SOCIAL CARE AND EARLY HELP</b>"):
-                 text.index("## 5. Financial")]
+    block = text[
+        text.index("<b>SOCIAL CARE AND EARLY HELP</b>") : text.index("## 5. Financial")
+    ]
     section, rows = "", []
     for line in block.splitlines():
         cells = line.split("\t")
@@ -248,8 +281,9 @@ def budget_rows(text: str) -> list[list[str]]:
 
 def _write_budget(path: Path, rows: list[list[str]]) -> None:
     with path.open("w", newline="") as f:
-        csv.writer(f).writerows([("section", "line", "amount", "row_role", "level"),
-                                 *rows])
+        csv.writer(f).writerows(
+            [("section", "line", "amount", "row_role", "level"), *rows]
+        )
 
 
 def test_every_block_of_the_001_budget_reconciles(seed_001, tmp_path) -> None:
@@ -258,15 +292,21 @@ def test_every_block_of_the_001_budget_reconciles(seed_001, tmp_path) -> None:
     rows = budget_rows(seed_001)
     # 58 lines and 18 figures printed bold.
     assert len(rows) == 76
-    assert {r[0] for r in rows} == {"Social Care And Early Help", "Education",
-                                    "High Needs Related", "Departmental", ""}
+    assert {r[0] for r in rows} == {
+        "Social Care And Early Help",
+        "Education",
+        "High Needs Related",
+        "Departmental",
+        "",
+    }
     path = tmp_path / "budget.csv"
     _write_budget(path, rows)
     with open_store(":memory:") as store:
         result = load_budget(store, path, authority="Leicester", as_of="2024/25")
         stored = store.con.execute(
             "SELECT line, amount, level FROM resource_lines WHERE kind = 'budget' "
-            "ORDER BY position").fetchall()
+            "ORDER BY position"
+        ).fetchall()
     assert result.mismatches == []
     assert [i.kind for i in result.issues if i.kind == "not-in-a-total"] == []
     # Nothing is altered: income in brackets, the deficit of (6), the grand total.
@@ -278,31 +318,46 @@ def test_every_block_of_the_001_budget_reconciles(seed_001, tmp_path) -> None:
     # The nesting that the old reconcile could not model: totals of totals.
     (table,) = result.tables
     labels = table.frame["line"]
-    parts = {labels[i]: [labels[j] for j in js] for i, js in
-             total_parts(table).items()}
+    parts = {labels[i]: [labels[j] for j in js] for i, js in total_parts(table).items()}
     assert parts["Total Social Care and Education General Fund"] == [
-        "Total Social Care & Early Help", "Total Education", "Total High Needs",
-        "Total Departmental"]
+        "Total Social Care & Early Help",
+        "Total Education",
+        "Total High Needs",
+        "Total Departmental",
+    ]
     assert parts["Total Education"] == [
-        "Raising Achievement", "Connexions & EWS",
-        "Performance, Transformation & Transport"]
-    assert parts["Total High Needs"] == ["General Fund High Needs Services",
-                                         "Total DSG funded High Needs"]
-    assert parts["Total DSG funded High Needs"] == ["DSG funded High Needs Services",
-                                                    "DSG Funding"]
+        "Raising Achievement",
+        "Connexions & EWS",
+        "Performance, Transformation & Transport",
+    ]
+    assert parts["Total High Needs"] == [
+        "General Fund High Needs Services",
+        "Total DSG funded High Needs",
+    ]
+    assert parts["Total DSG funded High Needs"] == [
+        "DSG funded High Needs Services",
+        "DSG Funding",
+    ]
     assert parts["DSG funded High Needs Services"] == [
-        "High Needs Block High Needs Services", "De-delegated High Needs Services",
-        "Early Year's block High Needs Services"]
+        "High Needs Block High Needs Services",
+        "De-delegated High Needs Services",
+        "Early Year's block High Needs Services",
+    ]
     assert parts["Social Care"][0] == "Looked After Children Placement Costs"
     assert len(parts["Social Care"]) == 12
-    unchecked = sorted(i.message.split(":")[0] for i in result.issues
-                       if i.kind == "total-without-parts")
-    assert unchecked == ["DSG Funding", "Early Year's block High Needs Services",
-                         "High Needs Block High Needs Services"]
+    unchecked = sorted(
+        i.message.split(":")[0]
+        for i in result.issues
+        if i.kind == "total-without-parts"
+    )
+    assert unchecked == [
+        "DSG Funding",
+        "Early Year's block High Needs Services",
+        "High Needs Block High Needs Services",
+    ]
 
 
-def test_a_wrong_001_budget_figure_is_flagged_not_corrected(seed_001,
-                                                            tmp_path) -> None:
+def test_a_wrong_001_budget_figure_is_flagged_not_corrected(seed_001, tmp_path) -> None:
     rows = budget_rows(seed_001)
     path = tmp_path / "budget.csv"
     line = next(r for r in rows if r[1] == "Connexions")
@@ -312,14 +367,17 @@ def test_a_wrong_001_budget_figure_is_flagged_not_corrected(seed_001,
     _write_budget(path, rows)
     with open_store(":memory:") as store:
         result = load_budget(store, path, authority="Leicester", as_of="2024/25")
-        stored = dict(store.con.execute(
-            "SELECT line, amount FROM resource_lines WHERE kind = 'budget'"
-        ).fetchall())
+        stored = dict(
+            store.con.execute(
+                "SELECT line, amount FROM resource_lines WHERE kind = 'budget'"
+            ).fetchall()
+        )
     flagged = {m.label: (m.printed, m.parts_sum) for m in result.mismatches}
     assert flagged == {
         "Connexions & EWS": (1_644, 1_744),
         "Total High Needs": (19_768, 19_668),
-        "Total Social Care and Education General Fund": (115_207, 115_306)}
+        "Total Social Care and Education General Fund": (115_207, 115_306),
+    }
     assert stored["Connexions & EWS"] == 1_644 and stored["Total High Needs"] == 19_768
     rows_named = sorted(i.row for i in result.issues if i.kind == "total-mismatch")
     assert len(rows_named) == 3 and all(rows_named)

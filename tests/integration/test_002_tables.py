@@ -80,14 +80,28 @@ TABLE_3 = {
     "North East": (-3, 9, 2.8, 3.4),
 }
 SPEC = {
-    "source": {"period_column": "year", "la_columns": ["old_la_code", "la_name"],
-               "exclude_columns": ["lookup_new_la_code", "lookup_la_name",
-                                   "region_name", "rate_status", "source"]},
+    "source": {
+        "period_column": "year",
+        "la_columns": ["old_la_code", "la_name"],
+        "exclude_columns": [
+            "lookup_new_la_code",
+            "lookup_la_name",
+            "region_name",
+            "rate_status",
+            "source",
+        ],
+    },
     "measures": {
-        "rate_per_10000": {"measure": "cla_rate", "unit": "per 10,000",
-                           "reference_date": "31 March"},
-        "cla_31_march": {"measure": "cla_count", "unit": "children",
-                         "reference_date": "31 March"},
+        "rate_per_10000": {
+            "measure": "cla_rate",
+            "unit": "per 10,000",
+            "reference_date": "31 March",
+        },
+        "cla_31_march": {
+            "measure": "cla_count",
+            "unit": "children",
+            "reference_date": "31 March",
+        },
         "population_0_17": {"measure": "cla_pop_0_17", "unit": "persons"},
     },
 }
@@ -97,15 +111,30 @@ SPEC = {
 def cla(shared_data):
     with open_store(":memory:") as store:
         ingest(store, shared_data / HARMONISED, spec=IngestSpec.from_dict(SPEC))
-        ingest(store, shared_data / POP, spec=IngestSpec.from_dict({"measures": {
-            "population_estimate": {"measure": "pop_0_17", "unit": "persons",
-                                    "reference_date": "mid-year"}}}))
+        ingest(
+            store,
+            shared_data / POP,
+            spec=IngestSpec.from_dict(
+                {
+                    "measures": {
+                        "population_estimate": {
+                            "measure": "pop_0_17",
+                            "unit": "persons",
+                            "reference_date": "mid-year",
+                        }
+                    }
+                }
+            ),
+        )
         # A proxy 2012 rate (count at 31 March 2012 ÷ mid-2012 population), joined
         # to the published series as 'cla_rate_from_2012', to test Table 3's window.
-        derive_rate(store, "cla_count", "pop_0_17", name="cla_rate_proxy",
-                    match="same-period")
-        store.con.execute("INSERT INTO measures (measure, unit, reference_date) "
-                          "VALUES ('cla_rate_from_2012', 'per 10,000', '31 March')")
+        derive_rate(
+            store, "cla_count", "pop_0_17", name="cla_rate_proxy", match="same-period"
+        )
+        store.con.execute(
+            "INSERT INTO measures (measure, unit, reference_date) "
+            "VALUES ('cla_rate_from_2012', 'per 10,000', '31 March')"
+        )
         store.con.execute(
             """INSERT INTO observation_cells (la_code, measure, period, breakdown,
                value,
@@ -113,20 +142,28 @@ def cla(shared_data):
                SELECT la_code, 'cla_rate_from_2012', period, breakdown, value,
                       missing_reason, source_id FROM observations
                WHERE (measure = 'cla_rate' AND period <> '2012')
-                  OR (measure = 'cla_rate_proxy' AND period = '2012')""")
+                  OR (measure = 'cla_rate_proxy' AND period = '2012')"""
+        )
         yield store
 
 
 def _table(store, measure, periods, per_la="mean"):
-    result = summarise(store, measure, by="london_region", periods=periods,
-                       per_la=per_la, exclude=["Isles of Scilly"])
+    result = summarise(
+        store,
+        measure,
+        by="london_region",
+        periods=periods,
+        per_la=per_la,
+        exclude=["Isles of Scilly"],
+    )
     return result, result.table.set_index("region")
 
 
 def _fit(table, published):
     """Mean absolute difference of regional means from the published table."""
-    return float(np.mean([abs(table.loc[r, "mean"] - p[2])
-                          for r, p in published.items()]))
+    return float(
+        np.mean([abs(table.loc[r, "mean"] - p[2]) for r, p in published.items()])
+    )
 
 
 def test_table_2_average_rate_2013_to_2017(cla):
@@ -169,6 +206,8 @@ def test_table_3_average_change_starts_from_2012(cla):
     for region, (_, _, mean, sd) in TABLE_3.items():
         inner = region == "Inner London"  # City of London again
         assert table.loc[region, "mean"] == pytest.approx(
-            mean, abs=0.65 if inner else 0.35), region
+            mean, abs=0.65 if inner else 0.35
+        ), region
         assert table.loc[region, "sd"] == pytest.approx(
-            sd, abs=0.8 if inner else 0.3), region
+            sd, abs=0.8 if inner else 0.3
+        ), region

@@ -39,11 +39,18 @@ def store(db):
 
 
 def test_every_source_named_is_in_the_build(store):
-    held = set(store.con.execute(
-        "SELECT DISTINCT measure, breakdown FROM observations "
-        "WHERE value IS NOT NULL OR label IS NOT NULL").fetchall())
-    missing = [(i.id, s.key) for i in read_catalogue() for s in i.sources
-               if (s.measure, s.breakdown) not in held]
+    held = set(
+        store.con.execute(
+            "SELECT DISTINCT measure, breakdown FROM observations "
+            "WHERE value IS NOT NULL OR label IS NOT NULL"
+        ).fetchall()
+    )
+    missing = [
+        (i.id, s.key)
+        for i in read_catalogue()
+        for s in i.sources
+        if (s.measure, s.breakdown) not in held
+    ]
     assert missing == []
 
 
@@ -66,12 +73,12 @@ def test_england_cla_rate_2025_is_the_published_67(store):
 
 
 def test_published_first_derived_fills_gaps(store):
-    cla = read_indicator(store, "cla_rate_per_10000").set_index(
-        ["la_code", "period"])
+    cla = read_indicator(store, "cla_rate_per_10000").set_index(["la_code", "period"])
     leicester_2025 = cla.loc[("E06000016", "2025")]
     assert leicester_2025["value"] == 66
     assert leicester_2025["source_measure"].startswith(
-        "rate_per_10000[population_type=Children looked after on 31 March")
+        "rate_per_10000[population_type=Children looked after on 31 March"
+    )
     assert bool(leicester_2025["published"])
     # 2013 was never published as a rate: the harmonised series computed it.
     leicester_2013 = cla.loc[("E06000016", "2013")]
@@ -88,11 +95,15 @@ def test_published_first_derived_fills_gaps(store):
 
 
 def test_the_build_curates_polarity_and_keeps_the_catalogue(store):
-    assert store.con.execute(
-        "SELECT polarity FROM measures WHERE measure = 'turnover_rate_fte'"
-    ).fetchone()[0] == "higher-is-worse"
-    assert store.con.execute(
-        "SELECT count(*) FROM indicators").fetchone()[0] == len(read_catalogue())
+    assert (
+        store.con.execute(
+            "SELECT polarity FROM measures WHERE measure = 'turnover_rate_fte'"
+        ).fetchone()[0]
+        == "higher-is-worse"
+    )
+    assert store.con.execute("SELECT count(*) FROM indicators").fetchone()[0] == len(
+        read_catalogue()
+    )
 
 
 @pytest.mark.parametrize("words", ["looked after", "lookd after"])
@@ -111,15 +122,27 @@ def test_measures_csv_lists_the_cla_rate(db, words):
 def test_compare_bands_a_neutral_measure_by_height_with_its_decimals(db):
     from lacompare.cli import app
 
-    res = runner.invoke(app, ["compare", "Leicester", "-m",
-                              "iod2025_idaci_average_score,turnover_rate_fte",
-                              "--db", str(db)])
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            "Leicester",
+            "-m",
+            "iod2025_idaci_average_score,turnover_rate_fte",
+            "--db",
+            str(db),
+        ],
+    )
     assert res.exit_code == 0, res.output
-    idaci = next(line for line in res.stdout.splitlines()
-                 if "iod2025_idaci_average_score" in line)
+    idaci = next(
+        line
+        for line in res.stdout.splitlines()
+        if "iod2025_idaci_average_score" in line
+    )
     assert "quarter" in idaci and "best" not in idaci and "worst" not in idaci
     value = next(c.strip() for c in idaci.split("│")[3:4])
     assert len(value.split(".")[1]) == 3  # IDACI to 3 decimal places
-    turnover = next(line for line in res.stdout.splitlines()
-                    if "turnover_rate_fte" in line)
+    turnover = next(
+        line for line in res.stdout.splitlines() if "turnover_rate_fte" in line
+    )
     assert any(w in turnover for w in ("best", "worst"))

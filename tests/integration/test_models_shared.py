@@ -55,8 +55,11 @@ def test_newton_style_model_on_real_spend(spend_store):
     assert np.isfinite(fit["cv_r2"]) and fit["cv_rmse"] > 0 and fit["cv_mae"] > 0
     assert fit["folds"] == 10
     # Every authority with spend is either predicted or listed with a reason.
-    with_spend = set(store.query(
-        "SELECT la_code FROM observations WHERE measure = ?", [target])["la_code"])
+    with_spend = set(
+        store.query("SELECT la_code FROM observations WHERE measure = ?", [target])[
+            "la_code"
+        ]
+    )
     assert with_spend <= set(m.predictions["la_code"]) | set(m.excluded["la_code"])
     assert m.excluded["reason"].str.len().gt(0).all()
     # Authorities created after IoD2019 have no IDACI, and the reason says so.
@@ -81,8 +84,13 @@ def test_log_population_without_the_tiny_authorities(spend_store):
     found = find_spend_factors(store, exclude=[target]).set_index("family")
     idaci = found.loc["deprivation", "measure"]
     population = found.loc["population_0_25", "measure"]
-    m = model_spend(store, target, [idaci, population], log=[population],
-                    exclude=["City of London", "Isles of Scilly"])
+    m = model_spend(
+        store,
+        target,
+        [idaci, population],
+        log=[population],
+        exclude=["City of London", "Isles of Scilly"],
+    )
     coef = m.coefficients.set_index("term")["coef"]
     assert coef[idaci] > 0
     # Newton/LGA: larger 0-25 populations go with lower spend per head.

@@ -33,8 +33,12 @@ def national(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> str
 
 def _existing(day: str) -> int:
     reg = read_authorities()
-    return int(((reg["valid_from"] <= day) & ((reg["valid_to"] == "")
-                                              | (reg["valid_to"] >= day))).sum())
+    return int(
+        (
+            (reg["valid_from"] <= day)
+            & ((reg["valid_to"] == "") | (reg["valid_to"] >= day))
+        ).sum()
+    )
 
 
 def _csv(argv: list[str]) -> list[dict[str, str]]:
@@ -48,12 +52,15 @@ def _csv(argv: list[str]) -> list[dict[str, str]]:
 def test_names_are_never_guessed(national: str) -> None:
     result = runner.invoke(app, ["compare", "Leicestr", "--db", national])
     assert result.exit_code == 1 and result.stdout.strip() == ""
-    assert result.stderr.strip() == ("error: no authority 'Leicestr'; did you mean "
-                                     "Leicester (E06000016)?")
+    assert result.stderr.strip() == (
+        "error: no authority 'Leicestr'; did you mean Leicester (E06000016)?"
+    )
     result = runner.invoke(app, ["compare", "Bedfordshire", "--db", national])
     assert result.exit_code == 1
-    assert ("succeeded from 2009-04-01 by Bedford (E06000055) and Central "
-            "Bedfordshire (E06000056)") in " ".join(result.stderr.split())
+    assert (
+        "succeeded from 2009-04-01 by Bedford (E06000055) and Central "
+        "Bedfordshire (E06000056)"
+    ) in " ".join(result.stderr.split())
 
 
 def test_england_counts_each_authority_once(national: str) -> None:
@@ -70,6 +77,17 @@ def test_england_counts_each_authority_once(national: str) -> None:
 
 def test_compare_ranks_among_the_authorities_of_the_period(national: str) -> None:
     for period in ("2022", "2025"):
-        row = _csv(["compare", "Leicester", "-m", CLA[0], *CLA[1:], "--period",
-                    period, "--db", national])[0]
+        row = _csv(
+            [
+                "compare",
+                "Leicester",
+                "-m",
+                CLA[0],
+                *CLA[1:],
+                "--period",
+                period,
+                "--db",
+                national,
+            ]
+        )[0]
         assert int(row["rank_of"]) <= _existing(f"{period}-03-31")

@@ -34,10 +34,14 @@ IDACI = "deprivation/idaci2019_upper_tier_la_summary.csv"
 SPEND = "spend/csc_spending_per_child_2024_25_dashboard_derived.csv"
 POPULATION = "population/ons_mid2023_population_by_la_age_0_25.csv"
 CLA_BD = "population_type=Children looked after on 31 March each year"
-CLA_SPEC = ("rate_per_10000[looked after on 31 March]=Children looked after per "
-            "10,000 children")
-PROFILE_MEASURES = [CLA_SPEC, "csc_expenditure_per_child",
-                    "idaci_average_score=Deprivation affecting children (IDACI)"]
+CLA_SPEC = (
+    "rate_per_10000[looked after on 31 March]=Children looked after per 10,000 children"
+)
+PROFILE_MEASURES = [
+    CLA_SPEC,
+    "csc_expenditure_per_child",
+    "idaci_average_score=Deprivation affecting children (IDACI)",
+]
 
 
 def number(text: str) -> float:
@@ -47,7 +51,7 @@ def number(text: str) -> float:
 def printed_equals(text: str, value: float) -> bool:
     clean = text.replace(",", "").replace("£", "").replace("%", "")
     decimals = len(clean.split(".")[1]) if "." in clean else 0
-    return abs(float(clean) - value) <= 0.5 * 10 ** -decimals + 1e-9
+    return abs(float(clean) - value) <= 0.5 * 10**-decimals + 1e-9
 
 
 def plain_text(html: str) -> str:
@@ -74,22 +78,36 @@ def db(shared_data, tmp_path_factory):
     with open_store(path) as store:
         ingest(store, shared_data / CLA)
         ingest(store, shared_data / IDACI, period="2019")
-        ingest(store, shared_data / SPEND,
-               spec=SPECS / "dfe_dashboard_csc_spending_per_child_2024_25.toml")
-        ingest(store, shared_data / POPULATION,
-               spec=SPECS / "ons_mid2023_population_age_0_25_derived.toml")
-        store.con.execute("UPDATE measures SET polarity = 'higher-is-worse', "
-                          "unit = NULL WHERE measure = 'rate_per_10000'")
+        ingest(
+            store,
+            shared_data / SPEND,
+            spec=SPECS / "dfe_dashboard_csc_spending_per_child_2024_25.toml",
+        )
+        ingest(
+            store,
+            shared_data / POPULATION,
+            spec=SPECS / "ons_mid2023_population_age_0_25_derived.toml",
+        )
+        store.con.execute(
+            "UPDATE measures SET polarity = 'higher-is-worse', "
+            "unit = NULL WHERE measure = 'rate_per_10000'"
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
         # A made-up yes/no factor (every third authority of 2021), to exercise
         # the Mann-Whitney path.
-        codes = sorted(store.query(
-            "SELECT DISTINCT la_code FROM observations WHERE measure = "
-            "'rate_per_10000' AND period = '2021'")["la_code"])
+        codes = sorted(
+            store.query(
+                "SELECT DISTINCT la_code FROM observations WHERE measure = "
+                "'rate_per_10000' AND period = '2021'"
+            )["la_code"]
+        )
         flags = folder / "programme.csv"
-        pd.DataFrame({"la_code": codes,
-                      "in_programme": [int(i % 3 == 0) for i in range(len(codes))]}
-                     ).to_csv(flags, index=False)
+        pd.DataFrame(
+            {
+                "la_code": codes,
+                "in_programme": [int(i % 3 == 0) for i in range(len(codes))],
+            }
+        ).to_csv(flags, index=False)
         ingest(store, flags, period="2021")
     return path
 
@@ -115,16 +133,20 @@ def leeds(store, profiles):
     return doc, render_html(doc)
 
 
-def neighbour_mean(store, la_name: str, measure: str, breakdown: str,
-                   period: str) -> float:
+def neighbour_mean(
+    store, la_name: str, measure: str, breakdown: str, period: str
+) -> float:
     """The neighbours' mean computed straight from the store's tables."""
-    return float(store.query(
-        """SELECT avg(o.value) AS v FROM neighbours n
+    return float(
+        store.query(
+            """SELECT avg(o.value) AS v FROM neighbours n
            JOIN authorities a ON a.la_code = n.la_code
            JOIN observations o ON o.la_code = n.neighbour_code
            WHERE n.set_id = 'dfe-2025' AND a.la_name = ? AND o.measure = ?
              AND o.breakdown = ? AND o.period = ?""",
-        [la_name, measure, breakdown, period])["v"].iloc[0])
+            [la_name, measure, breakdown, period],
+        )["v"].iloc[0]
+    )
 
 
 # ------------------------------------------------------------------ la-profile
@@ -132,16 +154,24 @@ def neighbour_mean(store, la_name: str, measure: str, breakdown: str,
 
 def test_profile_figures_equal_the_store(store, leeds):
     doc, html = leeds
-    value = store.query("SELECT value FROM observations o JOIN authorities a "
-                        "USING (la_code) WHERE a.la_name = 'Leeds' AND measure = "
-                        "'rate_per_10000' AND breakdown = ? AND period = '2025'",
-                        [CLA_BD])["value"].iloc[0]
-    region = store.query("SELECT value FROM totals WHERE measure = 'rate_per_10000' "
-                         "AND breakdown = ? AND period = '2025' AND area_name = "
-                         "'Yorkshire and The Humber'", [CLA_BD])["value"].iloc[0]
-    england = store.query("SELECT value FROM totals WHERE measure = "
-                          "'rate_per_10000' AND breakdown = ? AND period = '2025' "
-                          "AND area_code = 'E92000001'", [CLA_BD])["value"].iloc[0]
+    value = store.query(
+        "SELECT value FROM observations o JOIN authorities a "
+        "USING (la_code) WHERE a.la_name = 'Leeds' AND measure = "
+        "'rate_per_10000' AND breakdown = ? AND period = '2025'",
+        [CLA_BD],
+    )["value"].iloc[0]
+    region = store.query(
+        "SELECT value FROM totals WHERE measure = 'rate_per_10000' "
+        "AND breakdown = ? AND period = '2025' AND area_name = "
+        "'Yorkshire and The Humber'",
+        [CLA_BD],
+    )["value"].iloc[0]
+    england = store.query(
+        "SELECT value FROM totals WHERE measure = "
+        "'rate_per_10000' AND breakdown = ? AND period = '2025' "
+        "AND area_code = 'E92000001'",
+        [CLA_BD],
+    )["value"].iloc[0]
     nb = neighbour_mean(store, "Leeds", "rate_per_10000", CLA_BD, "2025")
     headline = tables_of(html)["Leeds: headline measures"]
     header = headline[0]
@@ -162,19 +192,30 @@ def test_profile_sentences_are_polarity_aware(store, leeds):
     doc, html = leeds
     text = plain_text(html)
     nb = neighbour_mean(store, "Leeds", "rate_per_10000", CLA_BD, "2025")
-    expected = (f"Leeds's children looked after per 10,000 children (85 in 2025) is "
-                f"higher (worse) than its statistical neighbours' average "
-                f"({nb:.0f})")
+    expected = (
+        f"Leeds's children looked after per 10,000 children (85 in 2025) is "
+        f"higher (worse) than its statistical neighbours' average "
+        f"({nb:.0f})"
+    )
     assert expected in text
-    assert "It is above the Yorkshire and The Humber figure (77) and above " \
-           "England (67)." in text
+    assert (
+        "It is above the Yorkshire and The Humber figure (77) and above "
+        "England (67)." in text
+    )
     assert re.search(r"Between 2021 and 2025 it rose from \d+ to 85; England", text)
     # A neutral measure is higher or lower, never better or worse.
-    idaci = next(b.text for s in doc.sections for b in s.blocks
-                 if b.kind == "p" and b.text.startswith("Leeds's deprivation"))
+    idaci = next(
+        b.text
+        for s in doc.sections
+        for b in s.blocks
+        if b.kind == "p" and b.text.startswith("Leeds's deprivation")
+    )
     assert "(better)" not in idaci and "(worse)" not in idaci
-    assert re.search(r"in the (highest|second-highest|second-lowest|lowest) "
-                     r"quarter of authorities", idaci)
+    assert re.search(
+        r"in the (highest|second-highest|second-lowest|lowest) "
+        r"quarter of authorities",
+        idaci,
+    )
     assert "where 1 is the highest" in idaci
 
 
@@ -186,10 +227,15 @@ def test_profile_names_significant_differences(profiles):
     assert "Blackpool's children looked after per 10,000 children" in text
     assert "It is significantly higher than the average of authorities" in text
     assert "worst quarter (band D)" in text
-    assert any(p.startswith("Significantly different from other authorities: "
-                            "children looked after") for p in doc.key_points)
-    section = next(s for s in doc.sections
-                   if s.title == "Where it is significantly different")
+    assert any(
+        p.startswith(
+            "Significantly different from other authorities: children looked after"
+        )
+        for p in doc.key_points
+    )
+    section = next(
+        s for s in doc.sections if s.title == "Where it is significantly different"
+    )
     assert "99.8%" in section.blocks[0].items[0]
 
 
@@ -199,7 +245,7 @@ def test_profile_is_self_contained_with_sources(store, leeds):
     # Two one-period rankings, one trend, and the expected-spend section's chart.
     assert [f.name for f in doc.figures()][-1] == "Expected spend"
     assert len(doc.figures()) == 4
-    sources = html[html.index('id="sources"'):]
+    sources = html[html.index('id="sources"') :]
     loaded = store.query("SELECT file, loaded_at FROM sources")
     # The population is a factor of the expected-spend model, so it is a source.
     for name in (CLA, IDACI, SPEND, POPULATION):
@@ -220,15 +266,18 @@ def test_profile_xlsx_numbers_equal_the_store(store, leeds, tmp_path):
     rows = list(ws.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Measure")
     header = rows[head]
-    body = {r[0]: dict(zip(header, r, strict=False)) for r in rows[head + 1:]}
+    body = {r[0]: dict(zip(header, r, strict=False)) for r in rows[head + 1 :]}
     cla = body["Children looked after per 10,000 children"]
     assert cla["Leeds"] == 85
     assert cla["Neighbours' average"] == pytest.approx(
-        neighbour_mean(store, "Leeds", "rate_per_10000", CLA_BD, "2025"))
+        neighbour_mean(store, "Leeds", "rate_per_10000", CLA_BD, "2025")
+    )
     spend = body["Children's social care expenditure per child aged under 18"]
-    stored = store.query("SELECT value FROM observations o JOIN authorities a USING "
-                         "(la_code) WHERE a.la_name = 'Leeds' AND measure = "
-                         "'csc_expenditure_per_child'")["value"].iloc[0]
+    stored = store.query(
+        "SELECT value FROM observations o JOIN authorities a USING "
+        "(la_code) WHERE a.la_name = 'Leeds' AND measure = "
+        "'csc_expenditure_per_child'"
+    )["value"].iloc[0]
     assert spend["Leeds"] == stored
     assert isinstance(spend["Rank"], (int, float))
     assert ws.freeze_panes is not None
@@ -244,15 +293,20 @@ def test_profile_pdf_pages(leeds, tmp_path):
         pytest.skip("pdftoppm not installed (Debian: apt-get install poppler-utils)")
     doc, _ = leeds
     pdf = write_document(doc, tmp_path / "leeds.pdf", "pdf")
-    subprocess.run([pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "p")],
-                   check=True)
+    subprocess.run(
+        [pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "p")], check=True
+    )
     pages = sorted(tmp_path.glob("p-*.png"))
     assert 4 <= len(pages) <= 12
     for page in pages:
         assert ImageStat.Stat(Image.open(page).convert("L")).var[0] > 50, page.name
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         assert re.search(r"Headline measures\s*\.+\s*\d+", text.split("\f")[0])
         assert f"Page {len(pages)} of {len(pages)}" in text
 
@@ -261,11 +315,13 @@ def test_profile_errors_are_one_line(store, profiles):
     with pytest.raises(InputError, match="no authority 'Leedz'"):
         build_report("la-profile", store, authority="Leedz", data=profiles)
     with pytest.raises(InputError, match="has no values in the store"):
-        build_report("la-profile", store, authority="Leeds",
-                     measures=["no_such_measure"])
+        build_report(
+            "la-profile", store, authority="Leeds", measures=["no_such_measure"]
+        )
     with pytest.raises(InputError, match="several breakdowns"):
-        build_report("la-profile", store, authority="Leeds",
-                     measures=["rate_per_10000"])
+        build_report(
+            "la-profile", store, authority="Leeds", measures=["rate_per_10000"]
+        )
 
 
 # ------------------------------------------------------------------- variation
@@ -273,10 +329,14 @@ def test_profile_errors_are_one_line(store, profiles):
 
 @pytest.fixture(scope="module")
 def variation(store):
-    doc = build_report("variation", store, measure=CLA_SPEC,
-                       factors="idaci_average_score=Deprivation (IDACI score),"
-                               "in_programme=In the programme",
-                       exclude="Isles of Scilly")
+    doc = build_report(
+        "variation",
+        store,
+        measure=CLA_SPEC,
+        factors="idaci_average_score=Deprivation (IDACI score),"
+        "in_programme=In the programme",
+        exclude="Isles of Scilly",
+    )
     return doc, render_html(doc)
 
 
@@ -284,16 +344,30 @@ def test_variation_regional_tables_equal_the_store(store, variation):
     from lacompare.analysis import summarise
 
     doc, html = variation
-    table = next(v for k, v in tables_of(html).items()
-                 if k.startswith("The average children looked after"))
+    table = next(
+        v
+        for k, v in tables_of(html).items()
+        if k.startswith("The average children looked after")
+    )
     header = table[0]
-    assert header[:6] == ["Region", "Authorities (N)", "Minimum", "Maximum", "Mean",
-                          "Median"]
+    assert header[:6] == [
+        "Region",
+        "Authorities (N)",
+        "Minimum",
+        "Maximum",
+        "Mean",
+        "Median",
+    ]
     body = {r[0]: r for r in table[1:]}
     assert "Inner London" in body and "Outer London" in body  # London split
-    expected = summarise(store, "rate_per_10000", by="london_region",
-                         per_la="mean", breakdown=CLA_BD,
-                         exclude="Isles of Scilly").table.set_index("region")
+    expected = summarise(
+        store,
+        "rate_per_10000",
+        by="london_region",
+        per_la="mean",
+        breakdown=CLA_BD,
+        exclude="Isles of Scilly",
+    ).table.set_index("region")
     for region, cells in body.items():
         row = expected.loc[region]
         assert int(cells[1]) == row["n"]
@@ -304,7 +378,9 @@ def test_variation_regional_tables_equal_the_store(store, variation):
         """SELECT coalesce(a.london_region, a.region) AS g, avg(o.value) AS v
            FROM observations o JOIN authorities a USING (la_code)
            WHERE o.measure = 'rate_per_10000' AND o.breakdown = ?
-                 AND o.value IS NOT NULL GROUP BY a.la_code, g""", [CLA_BD])
+                 AND o.value IS NOT NULL GROUP BY a.la_code, g""",
+        [CLA_BD],
+    )
     for region in ("North East", "Outer London", "Inner London", "South East"):
         vals = raw.loc[raw["g"] == region, "v"]
         assert int(body[region][1]) == len(vals)
@@ -319,23 +395,35 @@ def test_variation_tests_report_n_and_p(store, variation):
 
     doc, html = variation
     text = plain_text(html)
-    rate = summarise(store, "rate_per_10000", by="london_region", per_la="mean",
-                     breakdown=CLA_BD, exclude="Isles of Scilly").values
+    rate = summarise(
+        store,
+        "rate_per_10000",
+        by="london_region",
+        per_la="mean",
+        breakdown=CLA_BD,
+        exclude="Isles of Scilly",
+    ).values
     rate = rate.dropna(subset=["value"]).set_index("la_code")["value"]
-    idaci = read_la_values(store, ["idaci_average_score"],
-                           registry=False).values["idaci_average_score"]
+    idaci = read_la_values(store, ["idaci_average_score"], registry=False).values[
+        "idaci_average_score"
+    ]
     both = pd.concat([rate, idaci], axis=1, join="inner").dropna()
     res = stats.spearmanr(both.iloc[:, 1], both.iloc[:, 0])
     detail = f"r_s = {res.statistic:.2f}, {format_p(res.pvalue)}, n = {len(both)}"
-    assert (f"There was a statistically significant strong positive association "
-            f"between deprivation (IDACI score) and the average children looked "
-            f"after per 10,000 children ({detail})") in text
+    assert (
+        f"There was a statistically significant strong positive association "
+        f"between deprivation (IDACI score) and the average children looked "
+        f"after per 10,000 children ({detail})"
+    ) in text
     assert "Mann-Whitney U = " in text and "in the programme" in text
     tests = tables_of(html)[
-        "Tests of association with children looked after per 10,000 children"]
+        "Tests of association with children looked after per 10,000 children"
+    ]
     assert len(tests) == 1 + 4  # two factors × (average, change)
-    assert {r[2] for r in tests[1:]} == {"Spearman's rank correlation",
-                                        "Mann-Whitney U"}
+    assert {r[2] for r in tests[1:]} == {
+        "Spearman's rank correlation",
+        "Mann-Whitney U",
+    }
     assert all(r[3].isdigit() for r in tests[1:])  # n
     assert "p (Holm-adjusted)" in tests[0]
 
@@ -359,7 +447,7 @@ def test_variation_has_charts_change_and_limitations(variation, tmp_path):
     ws = openpyxl.load_workbook(path)["Tests (values)"]
     rows = list(ws.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Factor")
-    ps = [r[rows[head].index("p")] for r in rows[head + 1:]]
+    ps = [r[rows[head].index("p")] for r in rows[head + 1 :]]
     assert len(ps) == 4 and all(isinstance(p, float) and 0 <= p <= 1 for p in ps)
 
 
@@ -368,8 +456,12 @@ def test_variation_has_charts_change_and_limitations(variation, tmp_path):
 
 @pytest.fixture(scope="module")
 def spend(store):
-    doc = build_report("spend", store, target="csc_expenditure_per_child",
-                       exclude=["City of London", "Isles of Scilly"])
+    doc = build_report(
+        "spend",
+        store,
+        target="csc_expenditure_per_child",
+        exclude=["City of London", "Isles of Scilly"],
+    )
     return doc, render_html(doc)
 
 
@@ -379,8 +471,11 @@ def test_spend_model_fit_and_predictions(store, spend, tmp_path):
     from lacompare.analysis import model_spend
 
     doc, html = spend
-    model = model_spend(store, "csc_expenditure_per_child",
-                        exclude=["City of London", "Isles of Scilly"])
+    model = model_spend(
+        store,
+        "csc_expenditure_per_child",
+        exclude=["City of London", "Isles of Scilly"],
+    )
     fit = model.fit.iloc[0]
     table = {r[0]: r[1] for r in tables_of(html)["Model fit"][1:]}
     assert table["Cross-validated R² (10-fold)"] == f"{fit['cv_r2']:,.3f}"
@@ -392,11 +487,12 @@ def test_spend_model_fit_and_predictions(store, spend, tmp_path):
     assert values["Cross-validated R² (10-fold)"] == pytest.approx(fit["cv_r2"])
     rows = list(wb["Predictions"].iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Authority")
-    actual = {r[0]: r[2] for r in rows[head + 1:]}
+    actual = {r[0]: r[2] for r in rows[head + 1 :]}
     stored = store.query(
         """SELECT a.la_name, o.value FROM observations o JOIN authorities a
            USING (la_code) WHERE measure = 'csc_expenditure_per_child'
-           AND a.valid_to IS NULL""").set_index("la_name")["value"]
+           AND a.valid_to IS NULL"""
+    ).set_index("la_name")["value"]
     assert len(actual) == model.n
     for name, value in actual.items():
         assert value == stored[name], name
@@ -411,15 +507,17 @@ def test_spend_heatmaps_and_chart(spend):
     assert any((f.name or "") == "Predicted vs actual" for f in doc.figures())
     factors = tables_of(html)[
         "Factors of the model of children's social care expenditure per child "
-        "aged under 18"]
+        "aged under 18"
+    ]
     names = [r[0] for r in factors[1:]]
     assert names[:2] == ["Deprivation (IDACI)", "Population aged 0-25"]
     assert "Crime" in names  # a factor with no measure is listed, not hidden
     assert "cannot say what any authority should spend" in plain_text(html)
 
 
-def test_spend_report_explains_expected_spend_and_compares_models(store, spend,
-                                                                  tmp_path):
+def test_spend_report_explains_expected_spend_and_compares_models(
+    store, spend, tmp_path
+):
     import openpyxl
 
     doc, html = spend
@@ -428,26 +526,35 @@ def test_spend_report_explains_expected_spend_and_compares_models(store, spend,
     why = [f for f in doc.figures() if (f.name or "").startswith("Why ")]
     assert len(why) == 6
     assert all("expected" in f.description for f in why)
-    assert len(re.findall(r"Most of [^.]+'s (?:higher|lower) expected spend", text)) == 6
+    assert (
+        len(re.findall(r"Most of [^.]+'s (?:higher|lower) expected spend", text)) == 6
+    )
     assert "Forms of the model compared" in tables_of(html)
     assert "cross-validation repeated 10 times" in text
     assert "not deflated" in text and "mid-2023 population aged 16-64" in text
     # The XLSX has every authority's contributions, which add up to predicted
     # minus the average prediction.
     path = write_document(doc, tmp_path / "spend.xlsx", "xlsx")
-    rows = list(openpyxl.load_workbook(path)["Contributions"].iter_rows(
-        values_only=True))
+    rows = list(
+        openpyxl.load_workbook(path)["Contributions"].iter_rows(values_only=True)
+    )
     head = next(i for i, r in enumerate(rows) if r[0] == "Authority")
-    body = [r for r in rows[head + 1:] if isinstance(r[2], (int, float))]
+    body = [r for r in rows[head + 1 :] if isinstance(r[2], (int, float))]
     mean = sum(r[2] for r in body) / len(body)
     for r in body:
         assert sum(v for v in r[3:] if isinstance(v, (int, float))) == pytest.approx(
-            r[2] - mean, abs=1e-6)
+            r[2] - mean, abs=1e-6
+        )
 
 
 def test_spend_report_explains_a_named_authority_first(store):
-    doc = build_report("spend", store, target="csc_expenditure_per_child",
-                       authority="Blackpool", exclude=["City of London"])
+    doc = build_report(
+        "spend",
+        store,
+        target="csc_expenditure_per_child",
+        authority="Blackpool",
+        exclude=["City of London"],
+    )
     first = next(f for f in doc.figures() if (f.name or "").startswith("Why "))
     assert first.name == "Why Blackpool"
 
@@ -455,8 +562,12 @@ def test_spend_report_explains_a_named_authority_first(store):
 def test_la_profile_explains_expected_spend_with_the_spend_reports_model(store):
     from lacompare.analysis import model_spend
 
-    doc = build_report("la-profile", store, authority="Blackpool",
-                       measures=["csc_expenditure_per_child"])
+    doc = build_report(
+        "la-profile",
+        store,
+        authority="Blackpool",
+        measures=["csc_expenditure_per_child"],
+    )
     figure = next(f for f in doc.figures() if f.name == "Expected spend")
     assert "Blackpool's expected spend" in figure.description
     text = plain_text(render_html(doc))
@@ -476,23 +587,41 @@ def test_cli_writes_each_template(db, tmp_path):
 
     runner = CliRunner()
     cases = [
-        ["la-profile", "--authority", "York", "-m", CLA_SPEC, "-m",
-         "idaci_average_score", "--format", "xlsx"],
-        ["variation", "--measure", CLA_SPEC, "--factors", "idaci_average_score",
-         "--periods", "2023:2025"],
+        [
+            "la-profile",
+            "--authority",
+            "York",
+            "-m",
+            CLA_SPEC,
+            "-m",
+            "idaci_average_score",
+            "--format",
+            "xlsx",
+        ],
+        [
+            "variation",
+            "--measure",
+            CLA_SPEC,
+            "--factors",
+            "idaci_average_score",
+            "--periods",
+            "2023:2025",
+        ],
         ["spend", "--target", "csc_expenditure_per_child", "--folds", "5"],
     ]
     for args in cases:
         out = tmp_path / f"{args[0]}.{'xlsx' if 'xlsx' in args else 'html'}"
-        result = runner.invoke(app, ["report", *args, "--db", str(db), "--out",
-                                     str(out)])
+        result = runner.invoke(
+            app, ["report", *args, "--db", str(db), "--out", str(out)]
+        )
         assert result.exit_code == 0, result.output
         assert out.exists() and out.stat().st_size > 10_000
         assert f"wrote {out}" in result.output
     text = (tmp_path / "variation.html").read_text()
     assert "2023 to 2025" in text
-    result = runner.invoke(app, ["report", "spend", "--db", str(db), "--date",
-                                 "2024-10-04"])
+    result = runner.invoke(
+        app, ["report", "spend", "--db", str(db), "--date", "2024-10-04"]
+    )
     assert result.exit_code == 1
     assert "spend does not take --date" in result.output
     assert len(result.output.strip().splitlines()) == 1

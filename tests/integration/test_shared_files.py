@@ -47,8 +47,10 @@ SPECS = REPO / "lacompare" / "sources" / "specs"
 KNOWN = read_known_files()
 Case = LoadEntry
 CASES: list[Case] = KNOWN.loads
-IOD = ("deprivation/File_11_-_IoD2019_Local_Authority_District_Summaries__"
-       "upper-tier__.xlsx")
+IOD = (
+    "deprivation/File_11_-_IoD2019_Local_Authority_District_Summaries__"
+    "upper-tier__.xlsx"
+)
 MYE = "population/mye23tablesew.xlsx"
 OFSTED_2025 = "ofsted/LA_Inspection_Outcomes_as_at_31_March_2025.ods"
 OFSTED_2024 = "ofsted/LA_Inspection_Outcomes_as_at_March_2024.ods"
@@ -58,7 +60,8 @@ OFSTED_2024 = "ofsted/LA_Inspection_Outcomes_as_at_March_2024.ods"
 NOT_LA_FIGURES: dict[str, str] = {
     **KNOWN.other,
     **{n.path: f"statistical neighbour set {n.set_id}" for n in KNOWN.neighbours},
-    **{d.path: "measure dictionary" for d in KNOWN.dictionaries}}
+    **{d.path: "measure dictionary" for d in KNOWN.dictionaries},
+}
 
 # Sheets of the loaded workbooks that hold no authority figures, and why.
 SHEETS_NOT_LA_FIGURES: dict[tuple[str, str], str] = KNOWN.other_sheets
@@ -95,8 +98,9 @@ def loaded(shared_data):
             if case.sheet:
                 flags["sheet"] = case.sheet
             try:
-                results[case] = ingest(store, shared_data / case.path,
-                                       spec=case.ingest_spec(), **flags)
+                results[case] = ingest(
+                    store, shared_data / case.path, spec=case.ingest_spec(), **flags
+                )
             except Exception as exc:  # kept to fail that case's test, not the module
                 results[case] = exc
         outcome = results[case]
@@ -111,8 +115,11 @@ def loaded(shared_data):
 
 
 def case_for(path: str, sheet: str | None = None, spec: str | None = None) -> Case:
-    return next(c for c in CASES if c.path == path and c.sheet == sheet
-                and (spec is None or c.spec == spec))
+    return next(
+        c
+        for c in CASES
+        if c.path == path and c.sheet == sheet and (spec is None or c.spec == spec)
+    )
 
 
 def query(loaded, sql: str, params: list[Any] | None = None) -> list[tuple]:
@@ -124,14 +131,19 @@ def query(loaded, sql: str, params: list[Any] | None = None) -> list[tuple]:
 
 
 def test_every_file_is_loaded_or_classified(shared_data):
-    found = {p.relative_to(shared_data).as_posix() for p in shared_data.rglob("*")
-             if p.is_file() and p.name not in DOC_NAMES}
+    found = {
+        p.relative_to(shared_data).as_posix()
+        for p in shared_data.rglob("*")
+        if p.is_file() and p.name not in DOC_NAMES
+    }
     loaded_paths = {c.path for c in CASES}
     assert not loaded_paths & set(NOT_LA_FIGURES), "classified twice"
     unclassified = sorted(found - loaded_paths - set(NOT_LA_FIGURES))
-    assert not unclassified, ("new files in ../shared/data: load them in CASES (with a "
-                              f"spec if needed) or list them in NOT_LA_FIGURES: "
-                              f"{unclassified}")
+    assert not unclassified, (
+        "new files in ../shared/data: load them in CASES (with a "
+        f"spec if needed) or list them in NOT_LA_FIGURES: "
+        f"{unclassified}"
+    )
     stale = sorted((loaded_paths | set(NOT_LA_FIGURES)) - found)
     assert not stale, f"classified files no longer in ../shared/data: {stale}"
     # The build recognises each one by its path, as the test classifies it.
@@ -166,7 +178,8 @@ def test_every_sheet_of_a_loaded_workbook_is_classified(shared_data, workbook):
     assert None not in loaded_sheets, "a workbook case must name its sheet"
     assert sheets == loaded_sheets | skipped, (
         f"unclassified sheets {sorted(sheets - loaded_sheets - skipped)}; "
-        f"no longer there {sorted((loaded_sheets | skipped) - sheets)}")
+        f"no longer there {sorted((loaded_sheets | skipped) - sheets)}"
+    )
 
 
 def test_every_shipped_spec_is_used_and_parses():
@@ -174,8 +187,9 @@ def test_every_shipped_spec_is_used_and_parses():
 
     shipped = {p.name for p in SPECS.glob("*.toml")}
     used = {c.spec for c in CASES if c.spec and "/" not in c.spec}
-    assert shipped == used, (f"unused {sorted(shipped - used)}; "
-                             f"missing {sorted(used - shipped)}")
+    assert shipped == used, (
+        f"unused {sorted(shipped - used)}; missing {sorted(used - shipped)}"
+    )
     for name in sorted(shipped):
         text = (SPECS / name).read_text("utf-8")
         assert text.startswith("# Publisher: "), f"{name} must open with its publisher"
@@ -206,28 +220,37 @@ def test_file_loads(loaded, case):
     if case.path.startswith("lait/"):
         # LAIT's own year labels, kept as published ('2024-25 (OT)' = outturn).
         assert {"2016", "2025", "2016-17 (OT)", "2024-25 (OT)"} <= set(result.periods)
-    duplicates = query(loaded, """
+    duplicates = query(
+        loaded,
+        """
         SELECT la_code, measure, period, breakdown, count(*)
         FROM observation_vintages
         WHERE source_id = ? GROUP BY ALL HAVING count(*) > 1 LIMIT 5""",
-                       [result.source_id])
+        [result.source_id],
+    )
     assert duplicates == [], "one value per authority, measure, period and breakdown"
     # A spec's as_of is the date its authorities are matched on: every authority with a
     # value existed then (not moved onto a predecessor or a successor).
     as_of = spec_as_of(case)
     if as_of:
-        wrong = query(loaded, """
+        wrong = query(
+            loaded,
+            """
             SELECT DISTINCT o.la_code FROM observation_vintages o
             JOIN authorities a USING (la_code) WHERE o.source_id = ?
             AND (o.value IS NOT NULL OR o.label IS NOT NULL)
             AND NOT (coalesce(a.valid_from, DATE '1900-01-01') <= ?::DATE
                      AND ?::DATE <= coalesce(a.valid_to, DATE '2100-01-01'))""",
-                      [result.source_id, as_of, as_of])
+            [result.source_id, as_of, as_of],
+        )
         assert wrong == [], f"authorities that did not exist on {as_of}"
     # A missing value is never stored as a number.
-    assert query(loaded, "SELECT count(*) FROM observation_vintages WHERE "
-                 "source_id = ? AND value IS NOT NULL AND missing_reason IS NOT NULL",
-                 [result.source_id]) == [(0,)]
+    assert query(
+        loaded,
+        "SELECT count(*) FROM observation_vintages WHERE "
+        "source_id = ? AND value IS NOT NULL AND missing_reason IS NOT NULL",
+        [result.source_id],
+    ) == [(0,)]
 
 
 def stored(store) -> dict[str, list[tuple]]:
@@ -236,18 +259,23 @@ def stored(store) -> dict[str, list[tuple]]:
     from one run to the next, however the members are kept."""
     return {
         "observations": store.con.execute(
-            "SELECT * EXCLUDE (source_id) FROM observations ORDER BY ALL").fetchall(),
+            "SELECT * EXCLUDE (source_id) FROM observations ORDER BY ALL"
+        ).fetchall(),
         "totals": store.con.execute(
             "SELECT * EXCLUDE (source_id) REPLACE (round(members_sum, 4) AS "
-            "members_sum) FROM totals ORDER BY ALL").fetchall(),
+            "members_sum) FROM totals ORDER BY ALL"
+        ).fetchall(),
         "measures": store.con.execute("SELECT * FROM measures ORDER BY ALL").fetchall(),
         "load_issues": store.con.execute(
-            "SELECT * EXCLUDE (source_id) FROM load_issues ORDER BY ALL").fetchall()}
+            "SELECT * EXCLUDE (source_id) FROM load_issues ORDER BY ALL"
+        ).fetchall(),
+    }
 
 
 @pytest.mark.parametrize("case", case_params())
-def test_a_file_gives_the_same_values_however_they_are_kept(shared_data, case,
-                                                            monkeypatch):
+def test_a_file_gives_the_same_values_however_they_are_kept(
+    shared_data, case, monkeypatch
+):
     # A large table is kept one row per file row, its values in lists; the
     # observations view must give back exactly what one row per value holds. (A long
     # table, one value per row, is always kept one row per value.)
@@ -260,10 +288,12 @@ def test_a_file_gives_the_same_values_however_they_are_kept(shared_data, case,
     for form, threshold in (("cells", 1 << 62), ("rows", 0)):
         monkeypatch.setattr(_ingest, "COMPACT_VALUES", threshold)
         with open_store(":memory:") as store:
-            result = ingest(store, shared_data / case.path, spec=case.ingest_spec(),
-                            **flags)
+            result = ingest(
+                store, shared_data / case.path, spec=case.ingest_spec(), **flags
+            )
             lists = store.con.execute(
-                "SELECT count(*) FROM observation_rows").fetchall()[0][0]
+                "SELECT count(*) FROM observation_rows"
+            ).fetchall()[0][0]
             assert (lists > 0) == (form == "rows" and result.layout != "long")
             kept[form] = (result.summary_lines(), stored(store))
         if result.layout == "long":
@@ -272,8 +302,9 @@ def test_a_file_gives_the_same_values_however_they_are_kept(shared_data, case,
     for table, rows in kept["cells"][1].items():
         other = kept["rows"][1][table]
         assert len(other) == len(rows), table
-        wrong = next((pair for pair in zip(rows, other, strict=True)
-                      if pair[0] != pair[1]), None)
+        wrong = next(
+            (pair for pair in zip(rows, other, strict=True) if pair[0] != pair[1]), None
+        )
         assert wrong is None, f"{table}: {wrong}"
 
 
@@ -284,8 +315,12 @@ def test_every_row_names_an_authority(loaded, case):
 
 
 def measures_of(loaded, case: Case, like: str = "%") -> set[str]:
-    rows = query(loaded, "SELECT DISTINCT measure FROM observation_vintages WHERE "
-                 "source_id = ? AND measure LIKE ?", [loaded(case).source_id, like])
+    rows = query(
+        loaded,
+        "SELECT DISTINCT measure FROM observation_vintages WHERE "
+        "source_id = ? AND measure LIKE ?",
+        [loaded(case).source_id, like],
+    )
     return {r[0] for r in rows}
 
 
@@ -308,12 +343,20 @@ def test_specs_give_each_year_the_same_measure_ids(loaded):
     for c in CASES:
         if c.spec and c.spec.startswith("ofsted_ilacs_") and "2018_2024" not in c.spec:
             assert "ofsted_overall_effectiveness" in measures_of(loaded, c), c.id
-    units = dict(query(loaded, "SELECT measure, unit FROM measures WHERE measure IN "
-                       "('ro3_csc_net_current_expenditure', 's251_total_expenditure', "
-                       "'cla_at_31_march', 'ofsted_overall_effectiveness')"))
-    assert units == {"ro3_csc_net_current_expenditure": "£ thousand",
-                     "s251_total_expenditure": "£", "cla_at_31_march": "children",
-                     "ofsted_overall_effectiveness": "category"}
+    units = dict(
+        query(
+            loaded,
+            "SELECT measure, unit FROM measures WHERE measure IN "
+            "('ro3_csc_net_current_expenditure', 's251_total_expenditure', "
+            "'cla_at_31_march', 'ofsted_overall_effectiveness')",
+        )
+    )
+    assert units == {
+        "ro3_csc_net_current_expenditure": "£ thousand",
+        "s251_total_expenditure": "£",
+        "cla_at_31_march": "children",
+        "ofsted_overall_effectiveness": "category",
+    }
 
 
 def test_every_key_has_one_current_value_across_every_file(loaded):
@@ -325,22 +368,37 @@ def test_every_key_has_one_current_value_across_every_file(loaded):
             loaded(case)
         except Exception:  # that case's own test reports it
             continue
-    assert query(loaded, """SELECT count(*) FROM (SELECT 1 FROM observations
-        GROUP BY la_code, measure, period, breakdown HAVING count(*) > 1)""") == [(0,)]
-    superseded = query(loaded, """SELECT DISTINCT superseded_by FROM
-        observation_vintages WHERE superseded_by IS NOT NULL""")
-    reported = {r[0] for r in query(loaded, "SELECT DISTINCT source_id FROM "
-                                    "load_issues WHERE kind IN ('conflict', "
-                                    "'duplicate-key')")}
+    assert query(
+        loaded,
+        """SELECT count(*) FROM (SELECT 1 FROM observations
+        GROUP BY la_code, measure, period, breakdown HAVING count(*) > 1)""",
+    ) == [(0,)]
+    superseded = query(
+        loaded,
+        """SELECT DISTINCT superseded_by FROM
+        observation_vintages WHERE superseded_by IS NOT NULL""",
+    )
+    reported = {
+        r[0]
+        for r in query(
+            loaded,
+            "SELECT DISTINCT source_id FROM "
+            "load_issues WHERE kind IN ('conflict', "
+            "'duplicate-key')",
+        )
+    }
     assert {r[0] for r in superseded} <= reported
 
 
 def test_reloading_a_file_replaces_it(shared_data):
     path = shared_data / "cla" / "cla_number_and_rate_per_10k_children_2021_to_2025.csv"
     with open_store(":memory:") as store:
+
         def counts() -> tuple[int, ...]:
-            return tuple(store.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-                         for t in ("observations", "totals", "sources", "measures"))
+            return tuple(
+                store.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("observations", "totals", "sources", "measures")
+            )
 
         first = ingest(store, path)
         before = counts()
@@ -360,18 +418,23 @@ AT_31_MARCH = "%Children looked after on 31 March%"
 
 def cla_total(loaded, area: str, period: str, measure: str = "children_count") -> tuple:
     result = loaded(case_for(CLA_2025))
-    rows = query(loaded, """
+    rows = query(
+        loaded,
+        """
         SELECT value, check_result, members, members_sum FROM totals WHERE source_id = ?
         AND area_code = ? AND period = ? AND measure = ? AND breakdown LIKE ?""",
-                 [result.source_id, area, period, measure, AT_31_MARCH])
+        [result.source_id, area, period, measure, AT_31_MARCH],
+    )
     assert len(rows) == 1, rows
     return rows[0]
 
 
 def test_england_children_looked_after_at_31_march_2025(loaded):
     # Set aside with the totals, never loaded as an authority.
-    assert cla_total(loaded, "E92000001", "2025", "rate_per_10000")[:2] == (67,
-                                                                          "not-additive")
+    assert cla_total(loaded, "E92000001", "2025", "rate_per_10000")[:2] == (
+        67,
+        "not-additive",
+    )
     value, check, members, members_sum = cla_total(loaded, "E92000001", "2025")
     assert value == 81770
     # City of London's count is suppressed (c), so the sum of the members cannot be
@@ -396,11 +459,15 @@ def test_a_not_applicable_member_does_not_block_the_sum_check(loaded):
 def test_a_suppressed_count_is_missing_never_zero(loaded):
     case = case_for(CLA_2025)
     result = loaded(case)
-    rows = query(loaded, """
+    rows = query(
+        loaded,
+        """
         SELECT value, missing_reason, raw, source_row FROM observation_vintages
         WHERE source_id = ? AND la_code = 'E09000001' AND period = '2025'
         AND measure = 'children_count'
-        AND breakdown LIKE ?""", [result.source_id, AT_31_MARCH])
+        AND breakdown LIKE ?""",
+        [result.source_id, AT_31_MARCH],
+    )
     assert rows == [(None, "suppressed", "c", rows[0][3])]
     line = raw_grid(loaded, case)[rows[0][3] - 1]
     assert "City of London" in line and line[-2:] == ["c", "c"]
@@ -429,68 +496,191 @@ class Spot:
 # One authority's value per format, found in the raw file by its name or code (not by
 # the stored source_row), compared with the store and with the figure as published.
 SPOTS = [
-    Spot("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv", None,
-         {"time_period": "2025", "la_name": "Hartlepool",
-          "population_type": "Children looked after on 31 March each year"},
-         "children_count", "E06000001", "children_count", "2025", 332,
-         "%Children looked after on 31 March%"),
+    Spot(
+        "cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv",
+        None,
+        {
+            "time_period": "2025",
+            "la_name": "Hartlepool",
+            "population_type": "Children looked after on 31 March each year",
+        },
+        "children_count",
+        "E06000001",
+        "children_count",
+        "2025",
+        332,
+        "%Children looked after on 31 March%",
+    ),
     # MHCLG revenue outturn: £ thousand, stored as printed.
-    Spot("spend/RO3_LA_Data_2024-25_data_by_LA.ods", "RO3_LA_Data_202425",
-         {"ONS Code": "E08000035"},
-         "TOTAL CHILDREN SOCIAL CARE - Net Current Expenditure (C7 = C3 - C6)",
-         "E08000035", "ro3_csc_net_current_expenditure", "2024-25", 256657),
-    Spot("spend/RO3_2022-23_data_by_LA.ods", "RO3_LA_Data_2022-23",
-         {"ONS Code": "E06000052"},
-         ("Children's social care - Children Looked After Net Current Expenditure",),
-         "E06000052", "ro3_csc_cla_net_current_expenditure", "2022-23", 45442),
-    Spot("spend/RSX_2023-24_data_by_LA.ods", "RSX_LA_Data_2023-24",
-         {"ONS Code": "E06000001"},
-         "Children Social Care - Net Current Expenditure (C7 = C3 - C6)", "E06000001",
-         "children_social_care_net_current_expenditure_c7_c3_c6", "2023-24", 40682),
+    Spot(
+        "spend/RO3_LA_Data_2024-25_data_by_LA.ods",
+        "RO3_LA_Data_202425",
+        {"ONS Code": "E08000035"},
+        "TOTAL CHILDREN SOCIAL CARE - Net Current Expenditure (C7 = C3 - C6)",
+        "E08000035",
+        "ro3_csc_net_current_expenditure",
+        "2024-25",
+        256657,
+    ),
+    Spot(
+        "spend/RO3_2022-23_data_by_LA.ods",
+        "RO3_LA_Data_2022-23",
+        {"ONS Code": "E06000052"},
+        ("Children's social care - Children Looked After Net Current Expenditure",),
+        "E06000052",
+        "ro3_csc_cla_net_current_expenditure",
+        "2022-23",
+        45442,
+    ),
+    Spot(
+        "spend/RSX_2023-24_data_by_LA.ods",
+        "RSX_LA_Data_2023-24",
+        {"ONS Code": "E06000001"},
+        "Children Social Care - Net Current Expenditure (C7 = C3 - C6)",
+        "E06000001",
+        "children_social_care_net_current_expenditure_c7_c3_c6",
+        "2023-24",
+        40682,
+    ),
     # DfE S251 outturn: pounds; the S251 line is the breakdown.
-    Spot("spend/s251_outturn_2008_09_to_2013_14/s251_outturn_1314.csv", None,
-         {"LA": "383", "LineNumber": "16"}, "NetCurrentExpenditure",
-         "E08000035", "s251_net_current_expenditure", "2013-14", 61166297,
-         "%16 Total Children Looked After%"),
+    Spot(
+        "spend/s251_outturn_2008_09_to_2013_14/s251_outturn_1314.csv",
+        None,
+        {"LA": "383", "LineNumber": "16"},
+        "NetCurrentExpenditure",
+        "E08000035",
+        "s251_net_current_expenditure",
+        "2013-14",
+        61166297,
+        "%16 Total Children Looked After%",
+    ),
     # DfE SFR underlying data (latin-1 CSVs), by name and by DfE code.
-    Spot("cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv", None,
-         {"geog_n": "Cornwall"}, "MarTotal_2010", "E06000052",
-         "cla_at_31_march", "2010", 449),
+    Spot(
+        "cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv",
+        None,
+        {"geog_n": "Cornwall"},
+        "MarTotal_2010",
+        "E06000052",
+        "cla_at_31_march",
+        "2010",
+        449,
+    ),
     # The 2010 file numbers England 921, Isle of Wight's DfE code: the spec matches on
     # names, so Isle of Wight has its own 179, not England's 64,400.
-    Spot("cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv", None,
-         {"geog_n": "Isle of Wight"}, "MarTotal_2010", "E06000046", "cla_at_31_march",
-         "2010", 179),
-    Spot("cla/historic_sfr_2010_2017/cla_2015_SFR34_CLA.csv", None,
-         {"geog_c": "383"}, "CLA_Mar2015", "E08000035", "cla_at_31_march",
-         "2015", 1245),
-    Spot(IOD, "IDACI", {"Upper Tier Local Authority District code (2019)": "E06000001"},
-         "IDACI - Average score", "E06000001", "idaci_average_score",
-         "2019", 0.283),
-    Spot(MYE, "MYE2 - Persons", {"Code": "E06000052"}, "17", "E06000052",
-         "population_age_17", "2023", 6044),
+    Spot(
+        "cla/historic_sfr_2010_2017/cla_2010_SFR27_March.csv",
+        None,
+        {"geog_n": "Isle of Wight"},
+        "MarTotal_2010",
+        "E06000046",
+        "cla_at_31_march",
+        "2010",
+        179,
+    ),
+    Spot(
+        "cla/historic_sfr_2010_2017/cla_2015_SFR34_CLA.csv",
+        None,
+        {"geog_c": "383"},
+        "CLA_Mar2015",
+        "E08000035",
+        "cla_at_31_march",
+        "2015",
+        1245,
+    ),
+    Spot(
+        IOD,
+        "IDACI",
+        {"Upper Tier Local Authority District code (2019)": "E06000001"},
+        "IDACI - Average score",
+        "E06000001",
+        "idaci_average_score",
+        "2019",
+        0.283,
+    ),
+    Spot(
+        MYE,
+        "MYE2 - Persons",
+        {"Code": "E06000052"},
+        "17",
+        "E06000052",
+        "population_age_17",
+        "2023",
+        6044,
+    ),
     # Matched on April 2023 boundaries: the new North Yorkshire and Cumberland.
-    Spot(MYE, "MYE2 - Persons", {"Code": "E06000065"}, "All ages", "E06000065",
-         "population_all_ages", "2023", 627629),
-    Spot(MYE, "MYE2 - Females", {"Code": "E06000063"}, "0", "E06000063",
-         "population_female_age_0", "2023", None),
+    Spot(
+        MYE,
+        "MYE2 - Persons",
+        {"Code": "E06000065"},
+        "All ages",
+        "E06000065",
+        "population_all_ages",
+        "2023",
+        627629,
+    ),
+    Spot(
+        MYE,
+        "MYE2 - Females",
+        {"Code": "E06000063"},
+        "0",
+        "E06000063",
+        "population_female_age_0",
+        "2023",
+        None,
+    ),
     # Ofsted judgements: categories, stored as the words.
     # An authority abolished since is matched as on its inspection date.
-    Spot("ofsted/ilacs_inspection_history_2018_to_2025.csv", None,
-         {"Local authority name": "Northamptonshire"}, "Overall effectiveness",
-         "E10000021", "ofsted_overall_effectiveness", "2019-06-17", "Inadequate"),
-    Spot(OFSTED_2025, "Inspections_as_at_31_March",
-         {"Local authority area code": "E08000035"}, "Overall effectiveness",
-         "E08000035", "ofsted_overall_effectiveness", "2025-03-31", "Outstanding"),
-    Spot("iassn_2021/services.csv", None, {"local_authority": "Leeds"},
-         "pop_0_25", "E08000035", "pop_0_25", "2021", 284601),
+    Spot(
+        "ofsted/ilacs_inspection_history_2018_to_2025.csv",
+        None,
+        {"Local authority name": "Northamptonshire"},
+        "Overall effectiveness",
+        "E10000021",
+        "ofsted_overall_effectiveness",
+        "2019-06-17",
+        "Inadequate",
+    ),
+    Spot(
+        OFSTED_2025,
+        "Inspections_as_at_31_March",
+        {"Local authority area code": "E08000035"},
+        "Overall effectiveness",
+        "E08000035",
+        "ofsted_overall_effectiveness",
+        "2025-03-31",
+        "Outstanding",
+    ),
+    Spot(
+        "iassn_2021/services.csv",
+        None,
+        {"local_authority": "Leeds"},
+        "pop_0_25",
+        "E08000035",
+        "pop_0_25",
+        "2021",
+        284601,
+    ),
     # LAIT: its published CLA rates equal DfE's (Cornwall 60, Leeds 85 per 10,000).
-    Spot("lait/lait_core_csc_measures_long.csv", None,
-         {"measure_short": "LAC", "year": "2025", "la_number": "908"}, "value",
-         "E06000052", "LAC", "2025", 60),
-    Spot("lait/lait_bds_long_0.parquet", None,
-         {"Short Desc": "LAC", "Years": "2025", "LA Number": "383"}, "Values",
-         "E08000035", "LAC", "2025", 85),
+    Spot(
+        "lait/lait_core_csc_measures_long.csv",
+        None,
+        {"measure_short": "LAC", "year": "2025", "la_number": "908"},
+        "value",
+        "E06000052",
+        "LAC",
+        "2025",
+        60,
+    ),
+    Spot(
+        "lait/lait_bds_long_0.parquet",
+        None,
+        {"Short Desc": "LAC", "Years": "2025", "LA Number": "383"},
+        "Values",
+        "E08000035",
+        "LAC",
+        "2025",
+        85,
+    ),
 ]
 
 
@@ -498,12 +688,14 @@ SPOTS = [
 def test_a_published_value_matches_the_raw_cell(loaded, spot):
     case = case_for(spot.path, spot.sheet)
     result = loaded(case)
-    stored = query(loaded, """
+    stored = query(
+        loaded,
+        """
         SELECT value, label, source_row, source_column FROM observation_vintages
         WHERE source_id = ? AND la_code = ? AND measure = ? AND period = ?
         AND breakdown LIKE ?""",
-                   [result.source_id, spot.la_code, spot.measure, spot.period,
-                    spot.breakdown])
+        [result.source_id, spot.la_code, spot.measure, spot.period, spot.breakdown],
+    )
     assert len(stored) == 1, stored
     value, label, source_row, source_column = stored[0]
     grid = raw_grid(loaded, case)
@@ -525,22 +717,27 @@ def test_lait_rates_equal_the_dfe_release(loaded):
     """Two publications of one statistic agree (LAIT collates DfE's CLA rates)."""
     lait = loaded(case_for("lait/lait_core_csc_measures_long.csv"))
     ees = loaded(case_for("cla/cla_number_and_rate_per_10k_children_2021_to_2025.csv"))
-    pairs = query(loaded, """
+    pairs = query(
+        loaded,
+        """
         SELECT l.value, e.value FROM observation_vintages l
         JOIN observation_vintages e USING (la_code)
         WHERE l.source_id = ? AND l.measure = 'LAC' AND l.period = '2025'
         AND e.source_id = ? AND e.measure = 'rate_per_10000' AND e.period = '2025'
         AND e.breakdown LIKE '%Children looked after on 31 March%'
         AND l.value IS NOT NULL AND e.value IS NOT NULL""",
-                  [lait.source_id, ees.source_id])
+        [lait.source_id, ees.source_id],
+    )
     assert len(pairs) >= 145
     assert sum(a == b for a, b in pairs) >= 0.98 * len(pairs)
 
 
 DASHBOARD_SPEND = "spend/csc_spending_per_child_2024_25_dashboard_derived.csv"
-DASHBOARD_FILES = [DASHBOARD_SPEND,
-                   "spend/cla_share_of_csc_spending_2024_25_dashboard_derived.csv",
-                   "cin_cpp/cin_rates_per_10k_2013_to_2025_dashboard_derived.csv"]
+DASHBOARD_FILES = [
+    DASHBOARD_SPEND,
+    "spend/cla_share_of_csc_spending_2024_25_dashboard_derived.csv",
+    "cin_cpp/cin_rates_per_10k_2013_to_2025_dashboard_derived.csv",
+]
 
 
 @pytest.mark.parametrize("path", DASHBOARD_FILES)
@@ -550,16 +747,23 @@ def test_dashboard_symbols_are_never_numbers(loaded, path):
     """
     result = loaded(case_for(path))
     for table in ("observation_vintages", "totals"):
-        assert query(loaded, f"SELECT count(*) FROM {table} WHERE source_id = ? AND "
-                     "value < 0", [result.source_id]) == [(0,)]
+        assert query(
+            loaded,
+            f"SELECT count(*) FROM {table} WHERE source_id = ? AND value < 0",
+            [result.source_id],
+        ) == [(0,)]
     if path == DASHBOARD_SPEND:
         # Birmingham's 2024-25 return is missing: 'x', stored as missing, not £-300k.
-        rows = query(loaded, """
+        rows = query(
+            loaded,
+            """
             SELECT measure, value, missing_reason, raw FROM observation_vintages
             WHERE source_id = ? AND la_code = 'E08000025' AND measure IN
             ('children_social_care_total_expenditure_c3_c1_c2',
              'csc_expenditure_per_child')
-            ORDER BY measure""", [result.source_id])
+            ORDER BY measure""",
+            [result.source_id],
+        )
         assert [r[1:3] for r in rows] == [(None, "not-available")] * 2
         assert [r[3].strip() for r in rows] == ["x", "x"]
 
@@ -567,15 +771,19 @@ def test_dashboard_symbols_are_never_numbers(loaded, path):
 def test_dashboard_spend_is_the_published_rsx_figure(loaded):
     """The dashboard's children's social care spend is RSX 2024-25 total expenditure."""
     dashboard = loaded(case_for(DASHBOARD_SPEND))
-    rsx = loaded(case_for("spend/RSX_LA_Data_2024-25_data_by_LA.ods",
-                          "RSX_LA_Data_202425"))
-    pairs = query(loaded, """
+    rsx = loaded(
+        case_for("spend/RSX_LA_Data_2024-25_data_by_LA.ods", "RSX_LA_Data_202425")
+    )
+    pairs = query(
+        loaded,
+        """
         SELECT d.la_code, d.value, r.value FROM observation_vintages d
         JOIN observation_vintages r
         USING (la_code, measure) WHERE d.source_id = ? AND r.source_id = ?
         AND measure = 'children_social_care_total_expenditure_c3_c1_c2'
         AND d.value IS NOT NULL AND r.value IS NOT NULL""",
-                  [dashboard.source_id, rsx.source_id])
+        [dashboard.source_id, rsx.source_id],
+    )
     assert len(pairs) >= 145
     differ = [p for p in pairs if not math.isclose(p[1], p[2], abs_tol=0.5)]
     assert len(differ) <= 0.02 * len(pairs), differ[:5]
@@ -603,25 +811,34 @@ PROVENANCE_CASES = [
     case_for("lait/lait_bds_long_0.parquet"),
     case_for("lait/lait_core_csc_measures_long.csv"),
     case_for("iassn_2021/services.csv"),
-    case_for("deprivation/children_relative_low_income_ltla_with_pop0_16_2015_to_2020_"
-             "derived.csv"),
+    case_for(
+        "deprivation/children_relative_low_income_ltla_with_pop0_16_2015_to_2020_"
+        "derived.csv"
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", PROVENANCE_CASES, ids=[c.id for c in PROVENANCE_CASES])
 def test_sampled_observations_point_at_their_raw_cell(loaded, case):
     result = loaded(case)
-    sample = query(loaded, """
+    sample = query(
+        loaded,
+        """
         SELECT value, label, missing_reason, raw, source_row, source_column, la_code
         FROM observation_vintages WHERE source_id = ?
         ORDER BY hash(source_row * 7919 + length(source_column)), source_column
-        LIMIT 12""", [result.source_id])
+        LIMIT 12""",
+        [result.source_id],
+    )
     # Add a suppressed or otherwise missing value when the file has one.
-    sample += query(loaded, """
+    sample += query(
+        loaded,
+        """
         SELECT value, label, missing_reason, raw, source_row, source_column, la_code
         FROM observation_vintages WHERE source_id = ? AND missing_reason IS NOT NULL
         AND missing_reason <> 'blank' ORDER BY source_row, source_column LIMIT 2""",
-                    [result.source_id])
+        [result.source_id],
+    )
     grid = raw_grid(loaded, case)
     header, _ = locate_header(grid, case)
     assert len(sample) >= 12
@@ -635,7 +852,11 @@ def test_sampled_observations_point_at_their_raw_cell(loaded, case):
         else:
             assert missing, (row, column)
             assert (text.strip() if text else None) == (raw.strip() if raw else None), (
-                row, column, cell, raw)
+                row,
+                column,
+                cell,
+                raw,
+            )
         # The row names the authority the value was stored for.
         assert row_names(grid[row - 1], la_code, loaded), (row, la_code)
 
@@ -680,8 +901,12 @@ class ParquetRows:
 
         self.con = duckdb.connect()
         self.source = f"read_parquet('{path}', file_row_number = true)"
-        self.names = [r[0] for r in self.con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+        self.names = [
+            r[0]
+            for r in self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{path}')"
+            ).fetchall()
+        ]
 
     def __len__(self) -> int:
         rows = self.con.execute(f"SELECT count(*) FROM {self.source}").fetchall()
@@ -691,18 +916,24 @@ class ParquetRows:
         if index == 0:
             return list(self.names)
         cols = ", ".join(f'"{n}"' for n in self.names)
-        row = self.con.execute(f"SELECT {cols} FROM {self.source} WHERE "
-                               "file_row_number = ?", [index - 1]).fetchall()
+        row = self.con.execute(
+            f"SELECT {cols} FROM {self.source} WHERE file_row_number = ?", [index - 1]
+        ).fetchall()
         return list(row[0])
 
     def where(self, conditions: dict[str, str]) -> list[int]:
         """Items whose cells, as text, equal the conditions."""
         sql = " AND ".join(
-            f'regexp_replace(CAST("{k}" AS VARCHAR), \'\\.0$\', \'\') = ?'
-            for k in conditions)
-        return [r[0] + 1 for r in self.con.execute(
-            f"SELECT file_row_number FROM {self.source} WHERE {sql}",
-            list(conditions.values())).fetchall()]
+            f"regexp_replace(CAST(\"{k}\" AS VARCHAR), '\\.0$', '') = ?"
+            for k in conditions
+        )
+        return [
+            r[0] + 1
+            for r in self.con.execute(
+                f"SELECT file_row_number FROM {self.source} WHERE {sql}",
+                list(conditions.values()),
+            ).fetchall()
+        ]
 
 
 @cache
@@ -710,15 +941,21 @@ def raw_parquet(path: Path) -> ParquetRows:
     return ParquetRows(path)
 
 
-def find_rows(grid: Any, header: list[str], first: int,
-              conditions: dict[str, str]) -> list[int]:
+def find_rows(
+    grid: Any, header: list[str], first: int, conditions: dict[str, str]
+) -> list[int]:
     """Indexes of the rows (from ``first``) whose cells equal the conditions."""
     if isinstance(grid, ParquetRows):
         return grid.where(conditions)
     cols = {header.index(k): v for k, v in conditions.items()}
-    return [i for i in range(first, len(grid))
-            if all(c < len(grid[i]) and cell_text(grid[i][c]).strip() == v
-                   for c, v in cols.items())]
+    return [
+        i
+        for i in range(first, len(grid))
+        if all(
+            c < len(grid[i]) and cell_text(grid[i][c]).strip() == v
+            for c, v in cols.items()
+        )
+    ]
 
 
 def raw_grid(loaded, case: Case) -> list[list[Any]]:
@@ -750,14 +987,19 @@ def locate_header(grid: list[list[Any]], case: Case) -> tuple[list[str], int]:
     header_row, header_rows = spec_header(case)
     if header_row is None:
         # The first row with a cell in each of the first three columns.
-        header_row = 1 + next(i for i, r in enumerate(grid)
-                              if len(r) >= 3 and all(cell_text(c) for c in r[:3]))
-    rows = grid[header_row - 1: header_row - 1 + header_rows]
+        header_row = 1 + next(
+            i
+            for i, r in enumerate(grid)
+            if len(r) >= 3 and all(cell_text(c) for c in r[:3])
+        )
+    rows = grid[header_row - 1 : header_row - 1 + header_rows]
     width = max(len(r) for r in rows)
     parts: list[list[str]] = []
     for depth, row in enumerate(rows):
-        cells = [" ".join((cell_text(row[i]) if i < len(row) else "").split())
-                 for i in range(width)]
+        cells = [
+            " ".join((cell_text(row[i]) if i < len(row) else "").split())
+            for i in range(width)
+        ]
         if depth < len(rows) - 1:
             last = ""
             for i, c in enumerate(cells):
@@ -781,8 +1023,12 @@ def find_column(header: list[str], heading: str | tuple[str, ...]) -> int:
 
 def row_names(row: list[Any], la_code: str, loaded) -> bool:
     """Whether a raw row names the authority: its ONS or DfE code, or its name."""
-    found = query(loaded, "SELECT la_code, former_codes, dfe_code, la_name FROM "
-                  "authorities WHERE la_code = ?", [la_code])
+    found = query(
+        loaded,
+        "SELECT la_code, former_codes, dfe_code, la_name FROM "
+        "authorities WHERE la_code = ?",
+        [la_code],
+    )
     assert found, la_code
     code, former, dfe, name = found[0]
     keys = {code, dfe, *re.split(r"[;, ]+", former or "")} - {"", None}
@@ -834,25 +1080,36 @@ IOD2025 = "deprivation/iod2025/iod2025_upper_tier_la_published_avg_scores_DERIVE
 
 def _els_cell(root: Path, rel: str, code: str, period: str) -> str:
     with (root / rel).open(encoding="utf-8-sig", newline="") as handle:
-        return next(r["observation"] for r in csv.DictReader(handle)
-                    if r["areacd"] == code and r["period"] == f"{period}-01-01/P1Y")
+        return next(
+            r["observation"]
+            for r in csv.DictReader(handle)
+            if r["areacd"] == code and r["period"] == f"{period}-01-01/P1Y"
+        )
 
 
 def test_claimant_rate_england_and_authorities_as_published(loaded):
     result = loaded(case_for(ECONOMY))
     # England is a published total (not computed from the authorities).
-    england = query(loaded, """SELECT value, check_result FROM totals WHERE source_id = ?
-        AND area_code = 'E92000001' AND period = '2023'""", [result.source_id])
-    assert england == [(float(_els_cell(loaded.root, ECONOMY, "E92000001", "2023")),
-                        "not-additive")]
+    england = query(
+        loaded,
+        """SELECT value, check_result FROM totals WHERE source_id = ?
+        AND area_code = 'E92000001' AND period = '2023'""",
+        [result.source_id],
+    )
+    assert england == [
+        (float(_els_cell(loaded.root, ECONOMY, "E92000001", "2023")), "not-additive")
+    ]
     assert england[0][0] == 3.6
     # Every current authority, every year, on current codes back-cast by ONS
     # (Cumberland in 2001; Barnsley's pre-2025 code read as Barnsley).
     assert result.authorities == 153 and len(result.periods) == 25
     for code, la in (("E06000063", "E06000063"), ("E08000016", "E08000038")):
-        stored = query(loaded, """SELECT value FROM observation_vintages
+        stored = query(
+            loaded,
+            """SELECT value FROM observation_vintages
             WHERE source_id = ? AND la_code = ? AND period = '2001'""",
-                       [result.source_id, la])
+            [result.source_id, la],
+        )
         assert stored == [(float(_els_cell(loaded.root, ECONOMY, code, "2001")),)]
 
 
@@ -862,9 +1119,12 @@ def test_gdhi_per_head_keeps_authorities_and_sets_aside_other_levels(loaded):
     assert result.authorities == 153 and result.observations == 153 * 27
     aside = " ".join(i.message for i in result.issues.of_kind("row-set-aside"))
     assert "'ITL Level 3'" in aside and "'Combined Authority or City Region'" in aside
-    kensington = query(loaded, """SELECT value FROM observation_vintages
+    kensington = query(
+        loaded,
+        """SELECT value FROM observation_vintages
         WHERE source_id = ? AND la_code = 'E09000020' AND period = '2023'""",
-                       [result.source_id])
+        [result.source_id],
+    )
     assert kensington == [(float(_els_cell(loaded.root, GDHI, "E09000020", "2023")),)]
 
 
@@ -878,15 +1138,26 @@ def test_crime_is_summed_from_csps_to_upper_tier(loaded):
         return int(text.replace(",", "").strip())
 
     # Devon: its district CSP (Exeter) and the three CSPs that span several districts.
-    devon_csps = {"Exeter", "East and Mid Devon", "North Devon",
-                  "South Devon and Dartmoor"}
+    devon_csps = {
+        "Exeter",
+        "East and Mid Devon",
+        "North Devon",
+        "South Devon and Dartmoor",
+    }
     devon = sum(count(r[6]) for r in rows if r[3].strip() in devon_csps)
     # Cumberland: three of Cumbria's pre-2023 district CSPs.
-    cumberland = sum(count(r[6]) for r in rows
-                     if r[4] in ("E07000026", "E07000028", "E07000029"))
-    stored = dict(query(loaded, """SELECT la_code, value FROM observation_vintages
+    cumberland = sum(
+        count(r[6]) for r in rows if r[4] in ("E07000026", "E07000028", "E07000029")
+    )
+    stored = dict(
+        query(
+            loaded,
+            """SELECT la_code, value FROM observation_vintages
         WHERE source_id = ? AND measure = 'crimes_total_excluding_fraud'
-        AND la_code IN ('E10000008', 'E06000063')""", [result.source_id]))
+        AND la_code IN ('E10000008', 'E06000063')""",
+            [result.source_id],
+        )
+    )
     assert stored == {"E10000008": devon, "E06000063": cumberland}
     # Force totals and Unassigned rows are reported, not added to any authority.
     aside = " ".join(i.message for i in result.issues.of_kind("row-set-aside"))
@@ -897,7 +1168,13 @@ def test_iod2025_is_a_separate_edition_with_every_current_authority(loaded):
     result = loaded(case_for(IOD2025))
     assert result.authorities == 153 and result.periods == ["2025"]
     assert all(m.startswith("iod2025_") for m in result.measures)
-    stored = dict(query(loaded, """SELECT la_code, value FROM observation_vintages
+    stored = dict(
+        query(
+            loaded,
+            """SELECT la_code, value FROM observation_vintages
         WHERE source_id = ? AND measure = 'iod2025_idaci_average_score'
-        AND la_code IN ('E06000001', 'E06000061', 'E06000064')""", [result.source_id]))
+        AND la_code IN ('E06000001', 'E06000061', 'E06000064')""",
+            [result.source_id],
+        )
+    )
     assert stored == {"E06000001": 0.494, "E06000061": 0.324, "E06000064": 0.245}

@@ -44,12 +44,12 @@ def test_cla_rate_on_31_march_against_idaci(real):
     values = read_la_values(real, [RATE, "idaci_average_score"]).values.dropna()
     ref = stats.spearmanr(values[RATE], values["idaci_average_score"])
     assert res.n == len(values) >= 140
-    np.testing.assert_allclose([res.r, res.p], [ref.statistic, ref.pvalue],
-                               rtol=1e-9)
+    np.testing.assert_allclose([res.r, res.p], [ref.statistic, ref.pvalue], rtol=1e-9)
     # More deprived authorities look after more children (as 002 found).
     assert res.r > 0.5 and res.p < 1e-10
     assert res.periods[RATE] == ["2025"] and res.periods["idaci_average_score"] == [
-        "2019"]
+        "2019"
+    ]
     # Authorities created after IoD2019 have no IDACI, and say so.
     why = res.excluded.set_index("la_code")["reason"]
     assert "no value for idaci_average_score" in why["E06000065"]  # North Yorkshire
@@ -58,23 +58,30 @@ def test_cla_rate_on_31_march_against_idaci(real):
 def test_one_breakdown_for_both_cannot_pair_them(real):
     with pytest.raises(InputError, match="choose one as rate_per_10000"):
         correlate(real, "rate_per_10000", "idaci_average_score")
-    default = correlate(real, "rate_per_10000", "idaci_average_score[]",
-                        breakdown=ON_31_MARCH)
+    default = correlate(
+        real, "rate_per_10000", "idaci_average_score[]", breakdown=ON_31_MARCH
+    )
     named = correlate(real, RATE, "idaci_average_score")
     assert (default.r, default.n) == (named.r, named.n)
 
 
 def test_starting_to_be_looked_after_by_region(real):
-    res = kruskal(real, "rate_per_10000[population_type=Children starting to be "
-                  "looked after each year]", by="region")
+    res = kruskal(
+        real,
+        "rate_per_10000[population_type=Children starting to be "
+        "looked after each year]",
+        by="region",
+    )
     assert res.df == 8 and res.n >= 145 and res.p < 0.05
 
 
 def test_cli_correlate_with_a_breakdown_per_measure(db, real):
     from lacompare.cli import app
 
-    out = CliRunner().invoke(app, ["correlate", RATE, "idaci_average_score",
-                                   "--format", "csv", "--db", str(db)])
+    out = CliRunner().invoke(
+        app,
+        ["correlate", RATE, "idaci_average_score", "--format", "csv", "--db", str(db)],
+    )
     assert out.exit_code == 0, out.output
     row = pd.read_csv(io.StringIO(out.output)).iloc[0]
     # IDACI's breakdown is the total rows: '' (an empty CSV cell).

@@ -8,9 +8,16 @@ import sys
 
 import pytest
 
-PACKAGES = ["lacompare", "lacompare.analysis", "lacompare.build", "lacompare.dashboard",
-            "lacompare.derive", "lacompare.report", "lacompare.snapshot",
-            "lacompare.store"]
+PACKAGES = [
+    "lacompare",
+    "lacompare.analysis",
+    "lacompare.build",
+    "lacompare.dashboard",
+    "lacompare.derive",
+    "lacompare.report",
+    "lacompare.snapshot",
+    "lacompare.store",
+]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -24,8 +31,11 @@ def test_every_public_name_resolves_and_is_listed(package):
 
 
 def test_a_name_is_imported_only_when_read():
-    code = ("import sys, lacompare.store as s; a = 'lacompare.store._ingest' in "
-            "sys.modules; s.ingest; print(a, 'lacompare.store._ingest' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import sys, lacompare.store as s; a = 'lacompare.store._ingest' in "
+        "sys.modules; s.ingest; print(a, 'lacompare.store._ingest' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "True"]

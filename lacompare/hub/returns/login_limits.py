@@ -77,8 +77,11 @@ def client_address(meta: dict[str, Any], proxies: int | None = None) -> str:
         proxies = int(getattr(settings, "LOGIN_PROXIES", 0))
     address = str(meta.get("REMOTE_ADDR", ""))
     if proxies > 0:
-        forwarded = [a.strip() for a in str(meta.get("HTTP_X_FORWARDED_FOR", ""))
-                     .split(",") if a.strip()]
+        forwarded = [
+            a.strip()
+            for a in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+            if a.strip()
+        ]
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
     return address[:64]
@@ -98,8 +101,7 @@ def wait_text(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _wait(recent: list[datetime], limit: int, window: timedelta,
-          now: datetime) -> int:
+def _wait(recent: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
     # ``recent`` is newest first: once the limit-th newest leaves the window, fewer
     # than ``limit`` failures are left in it.
     return max(1, math.ceil((recent[limit - 1] + window - now).total_seconds()))
@@ -119,23 +121,29 @@ def reserve_attempt(username: str, address: str) -> int | Refused:
         # attempt that both ceilings count (they share the address); held only for
         # these statements, not while the password is checked.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                           [LOCK_CLASS, address])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, address]
+            )
         now = timezone.now()
         since = now - window
         recent = LoginFailure.objects.filter(address=address, at__gte=since)
-        mine = list(recent.filter(username=username).order_by("-at")
-                    .values_list("at", flat=True)[:per_account])
+        mine = list(
+            recent.filter(username=username)
+            .order_by("-at")
+            .values_list("at", flat=True)[:per_account]
+        )
         if len(mine) >= per_account:
             return Refused("account", _wait(mine, per_account, window, now))
-        everyone = list(recent.order_by("-at").values_list("at", flat=True)
-                        [:per_address])
+        everyone = list(
+            recent.order_by("-at").values_list("at", flat=True)[:per_address]
+        )
         if len(everyone) >= per_address:
             return Refused("address", _wait(everyone, per_address, window, now))
         # Failures older than the window count for nothing: keep the table small.
         LoginFailure.objects.filter(address=address, at__lt=since).delete()
-        return LoginFailure.objects.create(username=username, address=address,
-                                           at=now).pk
+        return LoginFailure.objects.create(
+            username=username, address=address, at=now
+        ).pk
 
 
 def release_attempt(reservation: int) -> None:

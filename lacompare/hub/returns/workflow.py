@@ -22,12 +22,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from lacompare.errors import InputError
+from lacompare.hub import dates
 from lacompare.hub.definition import (
     normalise_field_value,
     read_round_definition,
     validate_return,
 )
-from lacompare.hub import dates
 from lacompare.hub.returns.models import (
     AuditEntry,
     Extension,

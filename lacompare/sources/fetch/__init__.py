@@ -34,8 +34,24 @@ from lacompare.sources.fetch._fetch import (
     read_fetches,
 )
 
-__all__ = ["CatalogueEntry", "SourceFile", "read_catalogue", "match_source",
-           "DataSetMeta", "EESApiError", "EESClient", "QueryResult", "criteria_and",
-           "criteria_or", "criteria_not", "read_ees_vocabulary", "write_ees_csv",
-           "FetchedFile", "FetchResult", "default_cache_dir", "fetch_source",
-           "parse_years", "read_fetches"]
+__all__ = [
+    "CatalogueEntry",
+    "SourceFile",
+    "read_catalogue",
+    "match_source",
+    "DataSetMeta",
+    "EESApiError",
+    "EESClient",
+    "QueryResult",
+    "criteria_and",
+    "criteria_or",
+    "criteria_not",
+    "read_ees_vocabulary",
+    "write_ees_csv",
+    "FetchedFile",
+    "FetchResult",
+    "default_cache_dir",
+    "fetch_source",
+    "parse_years",
+    "read_fetches",
+]

@@ -15,8 +15,17 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "catalogue.toml"
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 METHODS = ("ees", "download")
 LOADERS = ("ingest", "neighbours")
-_DESCRIBE = ("title", "publisher", "collection", "reference_date", "units", "geography",
-             "licence", "note", "landing_page")
+_DESCRIBE = (
+    "title",
+    "publisher",
+    "collection",
+    "reference_date",
+    "units",
+    "geography",
+    "licence",
+    "note",
+    "landing_page",
+)
 
 
 @dataclass
@@ -60,36 +69,62 @@ class CatalogueEntry:
 
     def describe(self) -> dict[str, str]:
         """One row for ``lacompare sources``."""
-        how = (f"EES API / release file ({self.publication})" if self.method == "ees"
-               else "download (" + ", ".join(self.files) + ")")
-        return {"source": self.id, "title": self.title, "publisher": self.publisher,
-                "reference_date": self.reference_date, "units": self.units,
-                "geography": self.geography, "fetched_by": how,
-                "licence": self.licence, "note": self.note}
+        how = (
+            f"EES API / release file ({self.publication})"
+            if self.method == "ees"
+            else "download (" + ", ".join(self.files) + ")"
+        )
+        return {
+            "source": self.id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "reference_date": self.reference_date,
+            "units": self.units,
+            "geography": self.geography,
+            "fetched_by": how,
+            "licence": self.licence,
+            "note": self.note,
+        }
 
 
 def _entry(key: str, body: dict[str, Any], origin: str) -> CatalogueEntry:
     where = f"[sources.{key}]"
-    missing = [k for k in ("title", "publisher", "reference_date", "units", "geography",
-                           "licence", "method") if not body.get(k)]
+    missing = [
+        k
+        for k in (
+            "title",
+            "publisher",
+            "reference_date",
+            "units",
+            "geography",
+            "licence",
+            "method",
+        )
+        if not body.get(k)
+    ]
     if missing:
         raise SpecError(f"{where} lacks {', '.join(missing)}", file=origin)
     if body["method"] not in METHODS:
-        raise SpecError(f"{where} method must be one of {', '.join(METHODS)}",
-                        file=origin)
+        raise SpecError(
+            f"{where} method must be one of {', '.join(METHODS)}", file=origin
+        )
     loader = body.get("loader", "ingest")
     if loader not in LOADERS:
-        raise SpecError(f"{where} loader must be one of {', '.join(LOADERS)}",
-                        file=origin)
+        raise SpecError(
+            f"{where} loader must be one of {', '.join(LOADERS)}", file=origin
+        )
     if body["method"] == "ees" and not body.get("publication"):
-        raise SpecError(f"{where} an EES source needs its publication slug",
-                        file=origin)
+        raise SpecError(
+            f"{where} an EES source needs its publication slug", file=origin
+        )
     files = {}
     for fkey, fbody in (body.get("files") or {}).items():
         sf = SourceFile(key=str(fkey), **fbody)
         if sf.spec and not sf.spec_path.is_file():  # type: ignore[union-attr]
-            raise SpecError(f"{where} files.{fkey}: no spec {sf.spec} in "
-                            "lacompare/sources/specs", file=origin)
+            raise SpecError(
+                f"{where} files.{fkey}: no spec {sf.spec} in lacompare/sources/specs",
+                file=origin,
+            )
         if loader == "ingest" and not sf.spec:
             raise SpecError(f"{where} files.{fkey} needs a spec", file=origin)
         files[sf.key] = sf
@@ -99,14 +134,18 @@ def _entry(key: str, body: dict[str, Any], origin: str) -> CatalogueEntry:
     for heading, mbody in (body.get("measures") or {}).items():
         spec = MeasureSpec(**mbody)
         if spec.polarity not in (None, *POLARITIES):
-            raise SpecError(f"{where} measures.{heading}: polarity must be one of "
-                            + ", ".join(POLARITIES), file=origin)
+            raise SpecError(
+                f"{where} measures.{heading}: polarity must be one of "
+                + ", ".join(POLARITIES),
+                file=origin,
+            )
         measures[str(heading)] = spec
     known = set(CatalogueEntry.__dataclass_fields__) - {"id"}
     extra = set(body) - known
     if extra:
-        raise SpecError(f"{where} unknown key(s): {', '.join(sorted(extra))}",
-                        file=origin)
+        raise SpecError(
+            f"{where} unknown key(s): {', '.join(sorted(extra))}", file=origin
+        )
     plain = {k: v for k, v in body.items() if k not in ("files", "measures")}
     return CatalogueEntry(id=key, **plain, files=files, measures=measures)
 
@@ -117,8 +156,10 @@ def _read(path: str) -> dict[str, CatalogueEntry]:
         data = tomllib.loads(Path(path).read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"not valid TOML: {exc}", file=path) from None
-    return {key: _entry(key, body, path)
-            for key, body in (data.get("sources") or {}).items()}
+    return {
+        key: _entry(key, body, path)
+        for key, body in (data.get("sources") or {}).items()
+    }
 
 
 def read_catalogue(path: str | Path | None = None) -> dict[str, CatalogueEntry]:
@@ -137,8 +178,9 @@ def read_catalogue(path: str | Path | None = None) -> dict[str, CatalogueEntry]:
     return dict(_read(str(Path(path or CATALOGUE).resolve())))
 
 
-def match_source(name: str, catalogue: dict[str, CatalogueEntry] | None = None
-                 ) -> CatalogueEntry:
+def match_source(
+    name: str, catalogue: dict[str, CatalogueEntry] | None = None
+) -> CatalogueEntry:
     """The catalogue entry called ``name`` (an unknown name lists the known ones).
 
     Examples
@@ -150,5 +192,8 @@ def match_source(name: str, catalogue: dict[str, CatalogueEntry] | None = None
     key = name.strip().lower()
     if key in catalogue:
         return catalogue[key]
-    raise InputError(f"no source called {name!r}; lacompare can fetch: "
-                     + ", ".join(catalogue) + " (see lacompare sources)")
+    raise InputError(
+        f"no source called {name!r}; lacompare can fetch: "
+        + ", ".join(catalogue)
+        + " (see lacompare sources)"
+    )

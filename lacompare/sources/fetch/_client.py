@@ -60,9 +60,15 @@ class EESApiError(LacompareError):
     'EES API 400: Invalid. — timePeriods.in[0].code: Bad code. (AllowedValue)'
     """
 
-    def __init__(self, status: int, title: str,
-                 errors: list[dict[str, Any]] | None = None, *, url: str = "",
-                 detail: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        url: str = "",
+        detail: str | None = None,
+    ) -> None:
         self.status = status
         self.title = title
         self.errors = errors or []
@@ -97,15 +103,18 @@ def read_ees_vocabulary() -> dict[str, Any]:
 
 # --- query criteria -------------------------------------------------------------------
 
+
 def _check_criteria(node: Any, path: str = "criteria") -> None:
     if not isinstance(node, dict) or not node:
-        raise InputError(f"{path}: a criterion is a non-empty object (facets or "
-                         "and/or/not)")
+        raise InputError(
+            f"{path}: a criterion is a non-empty object (facets or and/or/not)"
+        )
     conditions = [k for k in node if k in CONDITIONS]
     if conditions:
         if len(node) != 1:
-            raise InputError(f"{path}: '{conditions[0]}' must be the only key of its "
-                             "object")
+            raise InputError(
+                f"{path}: '{conditions[0]}' must be the only key of its object"
+            )
         key = conditions[0]
         sub = node[key]
         if key == "not":
@@ -118,15 +127,20 @@ def _check_criteria(node: Any, path: str = "criteria") -> None:
         return
     for facet, comparisons in node.items():
         if facet not in FACETS:
-            raise InputError(f"{path}: unknown facet {facet!r}; facets are "
-                             + ", ".join(FACETS))
+            raise InputError(
+                f"{path}: unknown facet {facet!r}; facets are " + ", ".join(FACETS)
+            )
         if not isinstance(comparisons, dict) or not comparisons:
-            raise InputError(f"{path}.{facet}: give comparisons such as "
-                             "{'in': [...]} or {'eq': ...}")
+            raise InputError(
+                f"{path}.{facet}: give comparisons such as "
+                "{'in': [...]} or {'eq': ...}"
+            )
         for op in comparisons:
             if op not in COMPARATORS:
-                raise InputError(f"{path}.{facet}: unknown comparator {op!r}; use "
-                                 + ", ".join(COMPARATORS))
+                raise InputError(
+                    f"{path}.{facet}: unknown comparator {op!r}; use "
+                    + ", ".join(COMPARATORS)
+                )
 
 
 def criteria_and(*criteria: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +185,7 @@ def criteria_not(criterion: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- meta -----------------------------------------------------------------------------
+
 
 def api_period_to_csv(period: str) -> str:
     """An API period (``2023/2024``) as the data-standard CSV writes it (``202324``).
@@ -235,15 +250,20 @@ class DataSetMeta:
         meta = cls()
         for f in body.get("filters") or []:
             meta.filters[f["id"]] = {
-                "column": f.get("column") or f["id"], "label": f.get("label", ""),
+                "column": f.get("column") or f["id"],
+                "label": f.get("label", ""),
                 "hint": f.get("hint"),
-                "options": {o["id"]: o.get("label", "")
-                            for o in f.get("options") or []},
+                "options": {
+                    o["id"]: o.get("label", "") for o in f.get("options") or []
+                },
             }
         for i in body.get("indicators") or []:
             meta.indicators[i["id"]] = {
-                "column": i.get("column") or i["id"], "label": i.get("label", ""),
-                "unit": i.get("unit"), "decimal_places": i.get("decimalPlaces")}
+                "column": i.get("column") or i["id"],
+                "label": i.get("label", ""),
+                "unit": i.get("unit"),
+                "decimal_places": i.get("decimalPlaces"),
+            }
         for g in body.get("geographicLevels") or []:
             meta.geographic_levels[g["code"]] = g.get("label", g["code"])
         for group in body.get("locations") or []:
@@ -263,19 +283,25 @@ class DataSetMeta:
             elif c in by_column:
                 out.append(by_column[c])
             else:
-                raise InputError(f"the data set has no indicator {c!r}; it has "
-                                 + ", ".join(sorted(by_column)))
+                raise InputError(
+                    f"the data set has no indicator {c!r}; it has "
+                    + ", ".join(sorted(by_column))
+                )
         return out
 
     def time_periods_matching(self, periods: list[str]) -> list[dict[str, str]]:
         """The data set's time periods (``{period, code}``) that the given match."""
         wanted = {period_key(p) for p in periods}
-        found = [{"period": t["period"], "code": t["code"]} for t in self.time_periods
-                 if period_key(t["period"]) in wanted]
+        found = [
+            {"period": t["period"], "code": t["code"]}
+            for t in self.time_periods
+            if period_key(t["period"]) in wanted
+        ]
         if not found:
             have = ", ".join(t.get("label") or t["period"] for t in self.time_periods)
-            raise InputError(f"no time period {', '.join(periods)} in the data set; "
-                             f"it has {have}")
+            raise InputError(
+                f"no time period {', '.join(periods)} in the data set; it has {have}"
+            )
         return found
 
 
@@ -301,26 +327,32 @@ class QueryResult:
         rows = []
         for r in self.results:
             loc = r.get("locations") or {}
-            nat, reg, la = (_location(meta, level, loc.get(level))
-                            for level in ("NAT", "REG", "LA"))
+            nat, reg, la = (
+                _location(meta, level, loc.get(level)) for level in ("NAT", "REG", "LA")
+            )
             tp = r["timePeriod"]
             row = {
                 "time_period": api_period_to_csv(tp["period"]),
                 "time_identifier": idents.get(tp["code"], tp["code"]),
-                "geographic_level": levels.get(r["geographicLevel"],
-                                               r["geographicLevel"]),
+                "geographic_level": levels.get(
+                    r["geographicLevel"], r["geographicLevel"]
+                ),
                 "country_code": nat.get("code", ""),
                 "country_name": nat.get("label", ""),
-                "region_code": reg.get("code", ""), "region_name": reg.get("label", ""),
-                "new_la_code": la.get("code", ""), "old_la_code": la.get("oldCode", ""),
+                "region_code": reg.get("code", ""),
+                "region_name": reg.get("label", ""),
+                "new_la_code": la.get("code", ""),
+                "old_la_code": la.get("oldCode", ""),
                 "la_name": la.get("label", ""),
             }
             for fid, oid in (r.get("filters") or {}).items():
                 f = meta.filters.get(fid)
                 if f is None or oid not in f["options"]:
-                    raise LacompareError(f"EES API result names filter option "
-                                         f"{fid}={oid}, which the data set's "
-                                         "meta lacks")
+                    raise LacompareError(
+                        f"EES API result names filter option "
+                        f"{fid}={oid}, which the data set's "
+                        "meta lacks"
+                    )
                 row[f["column"]] = f["options"][oid]
             for iid, raw in (r.get("values") or {}).items():
                 ind = meta.indicators.get(iid)
@@ -342,12 +374,18 @@ class QueryResult:
                     continue
                 raw = rec[ind["column"]]
                 cell = parse_cell(raw if raw != "" else None)
-                out.append({
-                    "time_period": rec["time_period"],
-                    "geographic_level": rec["geographic_level"],
-                    "new_la_code": rec["new_la_code"], "la_name": rec["la_name"],
-                    "indicator": ind["column"], "raw": raw, "value": cell.value,
-                    "missing_reason": cell.missing})
+                out.append(
+                    {
+                        "time_period": rec["time_period"],
+                        "geographic_level": rec["geographic_level"],
+                        "new_la_code": rec["new_la_code"],
+                        "la_name": rec["la_name"],
+                        "indicator": ind["column"],
+                        "raw": raw,
+                        "value": cell.value,
+                        "missing_reason": cell.missing,
+                    }
+                )
         return out
 
 
@@ -356,8 +394,10 @@ def _location(meta: DataSetMeta, level: str, key: str | None) -> dict[str, Any]:
         return {}
     found = meta.locations.get((level, key))
     if found is None:
-        raise LacompareError(f"EES API result names location {level} {key!r}, which "
-                             "the data set's meta lacks")
+        raise LacompareError(
+            f"EES API result names location {level} {key!r}, which "
+            "the data set's meta lacks"
+        )
     return found
 
 
@@ -386,14 +426,14 @@ def write_ees_csv(records: list[dict[str, str]], path: str | Path) -> Path:
         # data that ingest reads next, and must hold it as published (a '-' marker
         # quoted as "'-" would no longer read as missing). Outputs made from it are
         # neutralised when written.
-        writer = csv.DictWriter(fh, fieldnames=columns, restval="",
-                                lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
     return path
 
 
 # --- the client -----------------------------------------------------------------------
+
 
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
@@ -436,13 +476,21 @@ class EESClient:
     >>> client.publications(search="Children looked after")  # doctest: +SKIP
     """
 
-    def __init__(self, api_url: str | None = None, content_url: str | None = None, *,
-                 timeout: float = 60.0, retries: int = 4, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str | None = None,
+        content_url: str | None = None,
+        *,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.api_url = (api_url or os.environ.get(API_URL_ENV) or API_URL).rstrip("/")
-        self.content_url = (content_url or os.environ.get(CONTENT_URL_ENV)
-                            or CONTENT_URL).rstrip("/")
+        self.content_url = (
+            content_url or os.environ.get(CONTENT_URL_ENV) or CONTENT_URL
+        ).rstrip("/")
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -469,26 +517,39 @@ class EESClient:
             import httpx
 
             self._http = httpx.Client(
-                timeout=self.timeout, transport=self._transport, follow_redirects=True,
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+                timeout=self.timeout,
+                transport=self._transport,
+                follow_redirects=True,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            )
         return self._http
 
     # -- transport with retries --
 
-    def request(self, method: str, url: str, *, params: dict[str, Any] | None = None,
-                body: Any = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
         """One request, retried on 429/5xx/timeouts; 4xx become :class:`EESApiError`."""
         import httpx
 
         last = ""
         for attempt in range(self.retries + 1):
-            wait = self.backoff * (2 ** attempt)
+            wait = self.backoff * (2**attempt)
             try:
                 response = self.http.request(
-                    method, url, params=_clean_params(params),
+                    method,
+                    url,
+                    params=_clean_params(params),
                     content=None if body is None else json.dumps(body),
-                    headers=None if body is None else {"Content-Type":
-                                                       "application/json"})
+                    headers=None
+                    if body is None
+                    else {"Content-Type": "application/json"},
+                )
             except httpx.TimeoutException:
                 last = f"no response within {self.timeout:g} s"
             except httpx.TransportError as exc:
@@ -507,20 +568,28 @@ class EESClient:
             wait = min(wait, MAX_WAIT)
             self.waits.append(wait)
             self.sleep(wait)
-        raise LacompareError(f"{method} {url}: {last}; gave up after "
-                             f"{self.retries + 1} attempt(s)")
+        raise LacompareError(
+            f"{method} {url}: {last}; gave up after {self.retries + 1} attempt(s)"
+        )
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None, *,
-                 base: str | None = None) -> Any:
+    def get_json(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        base: str | None = None,
+    ) -> Any:
         url = f"{base or self.api_url}/{path.lstrip('/')}"
         return _json(self.request("GET", url, params=params))
 
-    def _pages(self, path: str, params: dict[str, Any] | None = None,
-               page_size: int = 20) -> Iterator[dict[str, Any]]:
+    def _pages(
+        self, path: str, params: dict[str, Any] | None = None, page_size: int = 20
+    ) -> Iterator[dict[str, Any]]:
         page = 1
         while True:
-            body = self.get_json(path, {**(params or {}), "page": page,
-                                        "pageSize": page_size})
+            body = self.get_json(
+                path, {**(params or {}), "page": page, "pageSize": page_size}
+            )
             yield from body.get("results") or []
             paging = body.get("paging") or {}
             if page >= int(paging.get("totalPages") or 1):
@@ -540,8 +609,9 @@ class EESClient:
 
     def data_sets(self, publication_id: str) -> list[dict[str, Any]]:
         """``GET /v1/publications/{publicationId}/data-sets`` (every page)."""
-        return list(self._pages(f"publications/{publication_id}/data-sets",
-                                page_size=20))
+        return list(
+            self._pages(f"publications/{publication_id}/data-sets", page_size=20)
+        )
 
     def data_set(self, data_set_id: str) -> dict[str, Any]:
         """``GET /v1/data-sets/{dataSetId}``: summary and ``latestVersion``."""
@@ -564,13 +634,20 @@ class EESClient:
 
     def meta(self, data_set_id: str, version: str | None = None) -> DataSetMeta:
         """``GET /v1/data-sets/{dataSetId}/meta`` as a :class:`DataSetMeta`."""
-        return DataSetMeta.from_json(self.get_json(
-            f"data-sets/{data_set_id}/meta", {"dataSetVersion": version}))
+        return DataSetMeta.from_json(
+            self.get_json(f"data-sets/{data_set_id}/meta", {"dataSetVersion": version})
+        )
 
-    def query(self, data_set_id: str, *, criteria: dict[str, Any] | None = None,
-              indicators: list[str] | None = None, version: str | None = None,
-              sorts: list[dict[str, str]] | None = None,
-              page_size: int | None = None) -> QueryResult:
+    def query(
+        self,
+        data_set_id: str,
+        *,
+        criteria: dict[str, Any] | None = None,
+        indicators: list[str] | None = None,
+        version: str | None = None,
+        sorts: list[dict[str, str]] | None = None,
+        page_size: int | None = None,
+    ) -> QueryResult:
         """``POST /v1/data-sets/{dataSetId}/query``, every page.
 
         ``criteria`` is a facets object or nested ``and``/``or``/``not`` (see
@@ -591,8 +668,9 @@ class EESClient:
                 body["indicators"] = indicators
             if sorts:
                 body["sorts"] = sorts
-            reply = _json(self.request("POST", url, params={"dataSetVersion": version},
-                                       body=body))
+            reply = _json(
+                self.request("POST", url, params={"dataSetVersion": version}, body=body)
+            )
             results.extend(reply.get("results") or [])
             for w in reply.get("warnings") or []:
                 if w not in warnings:
@@ -604,52 +682,70 @@ class EESClient:
                 break
             page += 1
         if len(results) != total:
-            raise LacompareError(f"EES API query of {data_set_id}: {total:,} results "
-                                 f"promised, {len(results):,} received over {pages} "
-                                 "page(s)")
+            raise LacompareError(
+                f"EES API query of {data_set_id}: {total:,} results "
+                f"promised, {len(results):,} received over {pages} "
+                "page(s)"
+            )
         return QueryResult(results, warnings, pages, total, version)
 
-    def download_csv(self, data_set_id: str, dest: str | Path,
-                     version: str | None = None) -> Path:
+    def download_csv(
+        self, data_set_id: str, dest: str | Path, version: str | None = None
+    ) -> Path:
         """``GET /v1/data-sets/{dataSetId}/csv``: the whole data set as CSV."""
-        response = self.request("GET", f"{self.api_url}/data-sets/{data_set_id}/csv",
-                                params={"dataSetVersion": version})
+        response = self.request(
+            "GET",
+            f"{self.api_url}/data-sets/{data_set_id}/csv",
+            params={"dataSetVersion": version},
+        )
         return _write(response.content, dest)
 
     # -- content API: release files (the fallback) --
 
-    def release(self, publication_slug: str, release_slug: str | None = None
-                ) -> dict[str, Any]:
+    def release(
+        self, publication_slug: str, release_slug: str | None = None
+    ) -> dict[str, Any]:
         """A release of a publication (the latest unless ``release_slug``), with its
         ``downloadFiles``."""
         which = release_slug or "latest"
-        return self.get_json(f"publications/{publication_slug}/releases/{which}",
-                             base=self.content_url)
+        return self.get_json(
+            f"publications/{publication_slug}/releases/{which}", base=self.content_url
+        )
 
     def release_file(self, release: dict[str, Any], pattern: str) -> dict[str, Any]:
         """The one data file of a release whose file name (or name) matches a glob."""
-        files = [f for f in release.get("downloadFiles") or []
-                 if str(f.get("type", "Data")).lower() == "data"]
+        files = [
+            f
+            for f in release.get("downloadFiles") or []
+            if str(f.get("type", "Data")).lower() == "data"
+        ]
         names = [f"{f.get('fileName', '')} ({f.get('name', '')})" for f in files]
         if not pattern:
             if len(files) == 1:
                 return files[0]
-            raise InputError(f"release {release.get('title', release.get('slug'))!r} "
-                             f"has {len(files)} data files; choose one with --file "
-                             "GLOB: "
-                             + "; ".join(names))
+            raise InputError(
+                f"release {release.get('title', release.get('slug'))!r} "
+                f"has {len(files)} data files; choose one with --file "
+                "GLOB: " + "; ".join(names)
+            )
         pat = pattern.lower()
-        hits = [f for f in files
-                if fnmatch.fnmatch(str(f.get("fileName", "")).lower(), pat)
-                or fnmatch.fnmatch(str(f.get("name", "")).lower(), pat)]
+        hits = [
+            f
+            for f in files
+            if fnmatch.fnmatch(str(f.get("fileName", "")).lower(), pat)
+            or fnmatch.fnmatch(str(f.get("name", "")).lower(), pat)
+        ]
         if len(hits) != 1:
-            raise InputError(f"{len(hits)} data files of release "
-                             f"{release.get('title', release.get('slug'))!r} match "
-                             f"{pattern!r}; its data files are: " + "; ".join(names))
+            raise InputError(
+                f"{len(hits)} data files of release "
+                f"{release.get('title', release.get('slug'))!r} match "
+                f"{pattern!r}; its data files are: " + "; ".join(names)
+            )
         return hits[0]
 
-    def download_release_file(self, release_id: str, file_id: str,
-                              dest: str | Path) -> tuple[Path, str]:
+    def download_release_file(
+        self, release_id: str, file_id: str, dest: str | Path
+    ) -> tuple[Path, str]:
         """``GET {content}/releases/{releaseId}/files/{fileId}``; returns the path and
         the URL."""
         url = f"{self.content_url}/releases/{release_id}/files/{file_id}"
@@ -670,9 +766,10 @@ def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise LacompareError(f"{response.request.method} {response.request.url}: "
-                             "the answer is not JSON (is the URL an EES API?)"
-                             ) from None
+        raise LacompareError(
+            f"{response.request.method} {response.request.url}: "
+            "the answer is not JSON (is the URL an EES API?)"
+        ) from None
 
 
 def _api_error(response: httpx.Response) -> EESApiError:
@@ -684,11 +781,19 @@ def _api_error(response: httpx.Response) -> EESApiError:
     if not isinstance(body, dict):
         stripped = response.text.strip()
         text = stripped.splitlines()[0][:200] if stripped else ""
-        return EESApiError(response.status_code, response.reason_phrase or "error",
-                           url=url, detail=text or None)
-    return EESApiError(int(body.get("status") or response.status_code),
-                       str(body.get("title") or response.reason_phrase or "error"),
-                       body.get("errors") or [], url=url, detail=body.get("detail"))
+        return EESApiError(
+            response.status_code,
+            response.reason_phrase or "error",
+            url=url,
+            detail=text or None,
+        )
+    return EESApiError(
+        int(body.get("status") or response.status_code),
+        str(body.get("title") or response.reason_phrase or "error"),
+        body.get("errors") or [],
+        url=url,
+        detail=body.get("detail"),
+    )
 
 
 def _write(content: bytes, dest: str | Path) -> Path:

@@ -85,9 +85,14 @@ class FetchedFile:
     valid_for: str | None = None
 
     def record(self) -> dict[str, Any]:
-        return {"url": self.url, "version": self.version, "sha256": self.sha256,
-                "fetched_at": self.fetched_at, "method": self.method,
-                "file": self.path.name}
+        return {
+            "url": self.url,
+            "version": self.version,
+            "sha256": self.sha256,
+            "fetched_at": self.fetched_at,
+            "method": self.method,
+            "file": self.path.name,
+        }
 
 
 @dataclass
@@ -110,8 +115,10 @@ class FetchResult:
         for f in self.files:
             how = "from cache" if f.from_cache else "fetched"
             version = f" version {f.version}" if f.version else ""
-            lines.append(f"{self.source}: {how} {f.url}{version} → {f.path} "
-                         f"(sha256 {f.sha256[:12]}…)")
+            lines.append(
+                f"{self.source}: {how} {f.url}{version} → {f.path} "
+                f"(sha256 {f.sha256[:12]}…)"
+            )
         for r in self.loads:
             if hasattr(r, "summary_lines"):
                 lines.extend(r.summary_lines())
@@ -132,18 +139,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def _finish(path: Path, url: str, version: str | None, method: str,
-            **extra: Any) -> FetchedFile:
+def _finish(
+    path: Path, url: str, version: str | None, method: str, **extra: Any
+) -> FetchedFile:
     """Record a freshly written file's sidecar (``<file>.json``)."""
-    fetched = FetchedFile(path=path, url=url, version=version, sha256=_sha256(path),
-                          fetched_at=_now(), method=method, **extra)
+    fetched = FetchedFile(
+        path=path,
+        url=url,
+        version=version,
+        sha256=_sha256(path),
+        fetched_at=_now(),
+        method=method,
+        **extra,
+    )
     sidecar = path.with_name(path.name + ".json")
     sidecar.write_text(json.dumps(fetched.record(), indent=2), "utf-8")
     return fetched
 
 
-def _cached(path: Path, url: str, version: str | None, method: str,
-            **extra: Any) -> FetchedFile | None:
+def _cached(
+    path: Path, url: str, version: str | None, method: str, **extra: Any
+) -> FetchedFile | None:
     """A cached file, if its sidecar says it came from this URL and version and its
     bytes still match the recorded SHA-256."""
     sidecar = path.with_name(path.name + ".json")
@@ -157,9 +173,16 @@ def _cached(path: Path, url: str, version: str | None, method: str,
         return None
     if _sha256(path) != rec.get("sha256"):
         return None
-    return FetchedFile(path=path, url=url, version=version, sha256=rec["sha256"],
-                       fetched_at=rec["fetched_at"], method=method, from_cache=True,
-                       **extra)
+    return FetchedFile(
+        path=path,
+        url=url,
+        version=version,
+        sha256=rec["sha256"],
+        fetched_at=rec["fetched_at"],
+        method=method,
+        from_cache=True,
+        **extra,
+    )
 
 
 def parse_years(text: str | list[str] | None) -> list[str] | None:
@@ -189,8 +212,7 @@ def parse_years(text: str | list[str] | None) -> list[str] | None:
             else:
                 out.append(item)
     if not out:
-        raise InputError("--years needs at least one period (2024, 2021:2025, "
-                         "2023-24)")
+        raise InputError("--years needs at least one period (2024, 2021:2025, 2023-24)")
     return out
 
 
@@ -207,16 +229,19 @@ def _expand(lo: str, hi: str) -> list[str]:
         if a > b:
             raise InputError(f"--years {lo}:{hi}: the range runs backwards")
         return [f"{y}{sep}{(y + 1) % 100:02d}" for y in range(a, b + 1)]
-    raise InputError(f"--years {lo}:{hi}: give a range of years (2021:2025) or of "
-                     "two-year periods (2021-22:2024-25)")
+    raise InputError(
+        f"--years {lo}:{hi}: give a range of years (2021:2025) or of "
+        "two-year periods (2021-22:2024-25)"
+    )
 
 
 def _ensure_fetches(store: Store) -> None:
     store.con.execute(FETCHES_DDL)
 
 
-def _record_fetch(store: Store, entry: CatalogueEntry, fetched: FetchedFile,
-                  load: Any) -> None:
+def _record_fetch(
+    store: Store, entry: CatalogueEntry, fetched: FetchedFile, load: Any
+) -> None:
     _ensure_fetches(store)
     source_id = getattr(load, "source_id", None)
     replaced = getattr(load, "replaced", None)
@@ -224,8 +249,17 @@ def _record_fetch(store: Store, entry: CatalogueEntry, fetched: FetchedFile,
         store.con.execute("DELETE FROM fetches WHERE source_id = ?", [replaced])
     store.con.execute(
         "INSERT INTO fetches VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), ?, ?)",
-        [source_id, entry.id, fetched.method, fetched.url, fetched.version,
-         fetched.fetched_at.replace("+00:00", ""), fetched.sha256, str(fetched.path)])
+        [
+            source_id,
+            entry.id,
+            fetched.method,
+            fetched.url,
+            fetched.version,
+            fetched.fetched_at.replace("+00:00", ""),
+            fetched.sha256,
+            str(fetched.path),
+        ],
+    )
 
 
 def _spec_for(entry: CatalogueEntry) -> Any:
@@ -242,20 +276,28 @@ def _filter_years(path: Path, years: list[str], issues: IssueLog) -> Path:
     from lacompare.store._periods import normalise_period
 
     wanted = {period_key(y) for y in years}
-    out = path.with_name(path.stem + "_" + "_".join(
-        re.sub(r"\W", "", y) for y in years[:6]) + path.suffix)
+    out = path.with_name(
+        path.stem
+        + "_"
+        + "_".join(re.sub(r"\W", "", y) for y in years[:6])
+        + path.suffix
+    )
     kept = total = 0
     seen: set[str] = set()
-    with open(path, newline="", encoding="utf-8-sig") as src, \
-            open(out, "w", newline="", encoding="utf-8") as dst:
+    with (
+        open(path, newline="", encoding="utf-8-sig") as src,
+        open(out, "w", newline="", encoding="utf-8") as dst,
+    ):
         reader = csv.DictReader(src)
         if not reader.fieldnames or "time_period" not in reader.fieldnames:
-            raise InputError("not an EES data-standard CSV (no time_period column); "
-                             "cannot choose --years", file=str(path))
+            raise InputError(
+                "not an EES data-standard CSV (no time_period column); "
+                "cannot choose --years",
+                file=str(path),
+            )
         # The publisher's rows as published, for ingest to read (see write_ees_csv:
         # not neutralised, or markers such as '-' would change meaning).
-        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames,
-                                lineterminator="\n")
+        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames, lineterminator="\n")
         writer.writeheader()
         for row in reader:
             total += 1
@@ -266,10 +308,17 @@ def _filter_years(path: Path, years: list[str], issues: IssueLog) -> Path:
                 kept += 1
     if kept == 0:
         out.unlink()
-        raise InputError(f"no rows for {', '.join(years)}; the file has "
-                         + ", ".join(sorted(p for p in seen if p)), file=str(path))
-    issues.add("years-selected", f"kept {kept:,} of {total:,} rows for "
-               f"{', '.join(years)}", severity="info", file=str(path))
+        raise InputError(
+            f"no rows for {', '.join(years)}; the file has "
+            + ", ".join(sorted(p for p in seen if p)),
+            file=str(path),
+        )
+    issues.add(
+        "years-selected",
+        f"kept {kept:,} of {total:,} rows for {', '.join(years)}",
+        severity="info",
+        file=str(path),
+    )
     return out
 
 
@@ -284,46 +333,71 @@ def _unzip_if_needed(path: Path, pattern: str, issues: IssueLog) -> Path:
         pat = (pattern or "*.csv").lower()
         hits = [n for n in names if fnmatch.fnmatch(Path(n).name.lower(), pat)]
         if len(hits) != 1:
-            raise InputError(f"{len(hits)} CSV files in the zip match {pat!r}: "
-                             + ", ".join(names[:30]), file=str(path))
+            raise InputError(
+                f"{len(hits)} CSV files in the zip match {pat!r}: "
+                + ", ".join(names[:30]),
+                file=str(path),
+            )
         out = path.with_name(Path(hits[0]).name)
         with zf.open(hits[0]) as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    issues.add("unzipped", f"took {hits[0]} from the zip", severity="info",
-               file=str(path))
+    issues.add(
+        "unzipped", f"took {hits[0]} from the zip", severity="info", file=str(path)
+    )
     return out
 
 
 # --- EES ------------------------------------------------------------------------------
 
-def _find_data_set(client: EESClient, entry: CatalogueEntry,
-                   issues: IssueLog) -> str | None:
+
+def _find_data_set(
+    client: EESClient, entry: CatalogueEntry, issues: IssueLog
+) -> str | None:
     """The API data set id for an entry: from the catalogue, or by title."""
     if entry.data_set_id:
         return entry.data_set_id
     if not entry.data_set_title:
-        issues.add("no-api-data-set", f"{entry.id}: no API data set is catalogued; "
-                   "using the release file", severity="info")
+        issues.add(
+            "no-api-data-set",
+            f"{entry.id}: no API data set is catalogued; using the release file",
+            severity="info",
+        )
         return None
-    pubs = [p for p in client.publications(search=entry.title)
-            if p.get("slug") == entry.publication]
+    pubs = [
+        p
+        for p in client.publications(search=entry.title)
+        if p.get("slug") == entry.publication
+    ]
     if not pubs:
-        issues.add("no-api-data-set", f"publication {entry.publication!r} has no API "
-                   "data sets; using the release file", severity="info")
+        issues.add(
+            "no-api-data-set",
+            f"publication {entry.publication!r} has no API "
+            "data sets; using the release file",
+            severity="info",
+        )
         return None
     want = entry.data_set_title.strip().lower()
     for ds in client.data_sets(pubs[0]["id"]):
         if str(ds.get("title", "")).strip().lower() == want:
             return str(ds["id"])
-    issues.add("no-api-data-set", f"publication {entry.publication!r} has no API data "
-               f"set titled {entry.data_set_title!r}; using the release file",
-               severity="info")
+    issues.add(
+        "no-api-data-set",
+        f"publication {entry.publication!r} has no API data "
+        f"set titled {entry.data_set_title!r}; using the release file",
+        severity="info",
+    )
     return None
 
 
-def _fetch_ees_api(client: EESClient, entry: CatalogueEntry, data_set_id: str,
-                   years: list[str] | None, version: str | None, cache: Path,
-                   issues: IssueLog) -> FetchedFile:
+def _fetch_ees_api(
+    client: EESClient,
+    entry: CatalogueEntry,
+    data_set_id: str,
+    years: list[str] | None,
+    version: str | None,
+    cache: Path,
+    issues: IssueLog,
+) -> FetchedFile:
     summary = client.data_set(data_set_id)
     latest = (summary.get("latestVersion") or {}).get("version")
     if version:
@@ -335,12 +409,17 @@ def _fetch_ees_api(client: EESClient, entry: CatalogueEntry, data_set_id: str,
         raise LacompareError(f"EES API data set {data_set_id} has no published version")
     if latest and pinned != latest:
         change = client.changes(data_set_id, latest)
-        counts = {k: sum(len(v or []) for v in (change.get(k) or {}).values())
-                  for k in ("majorChanges", "minorChanges")}
-        issues.add("newer-version", f"data set {data_set_id}: loading pinned version "
-                   f"{pinned}; the latest is {latest} ({counts['majorChanges']} major, "
-                   f"{counts['minorChanges']} minor change(s) in {latest})",
-                   severity="warning")
+        counts = {
+            k: sum(len(v or []) for v in (change.get(k) or {}).values())
+            for k in ("majorChanges", "minorChanges")
+        }
+        issues.add(
+            "newer-version",
+            f"data set {data_set_id}: loading pinned version "
+            f"{pinned}; the latest is {latest} ({counts['majorChanges']} major, "
+            f"{counts['minorChanges']} minor change(s) in {latest})",
+            severity="warning",
+        )
     meta = client.meta(data_set_id, pinned)
     levels = list(read_ees_vocabulary()["query"]["geographic_levels"])
     parts: list[dict[str, Any]] = [{"geographicLevels": {"in": levels}}]
@@ -348,26 +427,40 @@ def _fetch_ees_api(client: EESClient, entry: CatalogueEntry, data_set_id: str,
         parts.append({"timePeriods": {"in": meta.time_periods_matching(years)}})
     result = client.query(data_set_id, criteria=criteria_and(*parts), version=pinned)
     for w in result.warnings:
-        issues.add("ees-warning", f"EES API: {w.get('message', '')} "
-                   f"({w.get('code', '')})", severity="warning")
+        issues.add(
+            "ees-warning",
+            f"EES API: {w.get('message', '')} ({w.get('code', '')})",
+            severity="warning",
+        )
     if not result.results:
-        raise InputError(f"the EES API query of {data_set_id} (version {pinned}) "
-                         "returned no results" + (f" for {', '.join(years)}" if years
-                                                  else ""))
+        raise InputError(
+            f"the EES API query of {data_set_id} (version {pinned}) "
+            "returned no results" + (f" for {', '.join(years)}" if years else "")
+        )
     name = f"{entry.id}_{data_set_id[:8]}_v{pinned}"
     if years:
         name += "_" + "_".join(re.sub(r"\W", "", y) for y in years[:6])
     path = write_ees_csv(result.to_records(meta), cache / entry.id / f"{name}.csv")
-    issues.add("ees-query", f"{result.total_results:,} results over {result.pages} "
-               f"page(s) from data set {data_set_id} version {pinned}",
-               severity="info")
+    issues.add(
+        "ees-query",
+        f"{result.total_results:,} results over {result.pages} "
+        f"page(s) from data set {data_set_id} version {pinned}",
+        severity="info",
+    )
     url = f"{client.api_url}/data-sets/{data_set_id}/query?dataSetVersion={pinned}"
     return _finish(path, url, pinned, "ees-api")
 
 
-def _fetch_ees_release(client: EESClient, entry: CatalogueEntry, pattern: str,
-                       years: list[str] | None, version: str | None, cache: Path,
-                       refresh: bool, issues: IssueLog) -> FetchedFile:
+def _fetch_ees_release(
+    client: EESClient,
+    entry: CatalogueEntry,
+    pattern: str,
+    years: list[str] | None,
+    version: str | None,
+    cache: Path,
+    refresh: bool,
+    issues: IssueLog,
+) -> FetchedFile:
     release = client.release(entry.publication, version)
     info = client.release_file(release, pattern)
     release_version = str(release.get("slug") or release.get("title") or "latest")
@@ -378,8 +471,12 @@ def _fetch_ees_release(client: EESClient, entry: CatalogueEntry, pattern: str,
     if fetched is None:
         client.download_release_file(str(release["id"]), str(info["id"]), dest)
         fetched = _finish(dest, url, release_version, "ees-release")
-    issues.add("ees-release", f"release {release.get('title', release_version)!r}, "
-               f"file {info.get('fileName', info['id'])}", severity="info")
+    issues.add(
+        "ees-release",
+        f"release {release.get('title', release_version)!r}, "
+        f"file {info.get('fileName', info['id'])}",
+        severity="info",
+    )
     path = _unzip_if_needed(fetched.path, pattern, issues)
     if years:
         path = _filter_years(path, years, issues)
@@ -390,13 +487,15 @@ def _fetch_ees_release(client: EESClient, entry: CatalogueEntry, pattern: str,
 
 # --- downloads ------------------------------------------------------------------------
 
-def _download(client: EESClient, url: str, dest: Path, refresh: bool,
-              **extra: Any) -> FetchedFile:
+
+def _download(
+    client: EESClient, url: str, dest: Path, refresh: bool, **extra: Any
+) -> FetchedFile:
     fetched = None if refresh else _cached(dest, url, None, "download", **extra)
     if fetched is not None:
         return fetched
     if url.startswith("file://"):
-        local = Path(url[len("file://"):])
+        local = Path(url[len("file://") :])
         if not local.is_file():
             raise InputError("no such file", file=str(local))
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -424,18 +523,21 @@ def _file_name(address: str, fallback: str) -> str:
     return fallback
 
 
-def _pick_files(entry: CatalogueEntry, years: list[str] | None,
-                version: str | None) -> list[str]:
+def _pick_files(
+    entry: CatalogueEntry, years: list[str] | None, version: str | None
+) -> list[str]:
     keys = list(entry.files)
     wanted = years or ([version] if version else None)
     if not wanted:
         return keys[-1:]
     picked = [k for k in keys if any(period_key(k) == period_key(y) for y in wanted)]
-    missing = [y for y in wanted if not any(period_key(k) == period_key(y)
-                                            for k in keys)]
+    missing = [
+        y for y in wanted if not any(period_key(k) == period_key(y) for k in keys)
+    ]
     if missing:
-        raise InputError(f"{entry.id} has no vintage {', '.join(missing)}; it has "
-                         + ", ".join(keys))
+        raise InputError(
+            f"{entry.id} has no vintage {', '.join(missing)}; it has " + ", ".join(keys)
+        )
     return picked
 
 
@@ -510,27 +612,40 @@ def fetch_source(
             fetched = None
             if ds:
                 try:
-                    fetched = _fetch_ees_api(client, entry, ds, periods, version,
-                                             cache, issues)
+                    fetched = _fetch_ees_api(
+                        client, entry, ds, periods, version, cache, issues
+                    )
                 except EESApiError as exc:
                     # Only a data set the API does not hold falls back; a pinned
                     # version that is not there is the user's to correct.
                     if exc.status != 404 or data_set or version:
                         raise
-                    issues.add("no-api-data-set", f"{exc}; using the release file",
-                               severity="warning")
+                    issues.add(
+                        "no-api-data-set",
+                        f"{exc}; using the release file",
+                        severity="warning",
+                    )
             if fetched is None:
-                fetched = _fetch_ees_release(client, entry, file or entry.release_file,
-                                             periods, None if ds else version, cache,
-                                             refresh, issues)
+                fetched = _fetch_ees_release(
+                    client,
+                    entry,
+                    file or entry.release_file,
+                    periods,
+                    None if ds else version,
+                    cache,
+                    refresh,
+                    issues,
+                )
             result.method = fetched.method
             result.files.append(fetched)
         else:
             result = FetchResult(entry.id, "download", issues=issues)
             keys = _pick_files(entry, periods, version)
             if url and len(keys) != 1:
-                raise InputError(f"--url is one file: choose one vintage of {entry.id} "
-                                 "with --years (" + ", ".join(entry.files) + ")")
+                raise InputError(
+                    f"--url is one file: choose one vintage of {entry.id} "
+                    "with --years (" + ", ".join(entry.files) + ")"
+                )
             for key in keys:
                 sf = entry.files[key]
                 address = url or sf.url
@@ -538,13 +653,22 @@ def fetch_source(
                     raise InputError(
                         f"{entry.id} {key}: no confirmed download address is "
                         "catalogued; give the file with --url URL"
-                        + (f" (see {entry.landing_page})" if entry.landing_page
-                           else ""))
+                        + (f" (see {entry.landing_page})" if entry.landing_page else "")
+                    )
                 name = _file_name(address, f"{entry.id}_{key}")
                 dest = cache / entry.id / key / name
-                result.files.append(_download(
-                    client, address, dest, refresh, spec=sf.spec_path, sheet=sf.sheet,
-                    set_id=sf.set_id, valid_for=key))
+                result.files.append(
+                    _download(
+                        client,
+                        address,
+                        dest,
+                        refresh,
+                        spec=sf.spec_path,
+                        sheet=sf.sheet,
+                        set_id=sf.set_id,
+                        valid_for=key,
+                    )
+                )
     finally:
         if own:
             client.close()
@@ -561,9 +685,12 @@ def _load(store: Store, entry: CatalogueEntry, result: FetchResult) -> None:
             from lacompare.analysis.neighbours import load_neighbour_set
 
             load = load_neighbour_set(
-                store, fetched.path,
+                store,
+                fetched.path,
                 fetched.set_id or f"{entry.id}-{fetched.valid_for}",
-                valid_for=fetched.valid_for, replace=True)
+                valid_for=fetched.valid_for,
+                replace=True,
+            )
         else:
             spec = fetched.spec if fetched.spec else _spec_for(entry)
             load = ingest(store, fetched.path, spec=spec, sheet=fetched.sheet)
@@ -586,5 +713,11 @@ def read_fetches(store: Store) -> Any:
     return store.query("SELECT * FROM fetches ORDER BY fetched_at, source_id")
 
 
-__all__ = ["FetchResult", "FetchedFile", "fetch_source", "default_cache_dir",
-           "parse_years", "read_fetches"]
+__all__ = [
+    "FetchResult",
+    "FetchedFile",
+    "fetch_source",
+    "default_cache_dir",
+    "parse_years",
+    "read_fetches",
+]

@@ -19,9 +19,13 @@ from lacompare.errors import InputError
 @pytest.fixture
 def north_east(store):
     """The 12 North East authorities with three measures and a neighbour set."""
-    codes = [r[0] for r in store.con.execute(
-        "SELECT la_code FROM authorities WHERE region = 'North East' "
-        "ORDER BY la_code").fetchall()]
+    codes = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT la_code FROM authorities WHERE region = 'North East' "
+            "ORDER BY la_code"
+        ).fetchall()
+    ]
     rng = np.random.default_rng(7)
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     store.con.execute(
@@ -30,31 +34,49 @@ def north_east(store):
         "('bad', '%', 'higher-is-worse', NULL), "
         "('plain', 'persons', 'neutral', NULL), "
         "('cla', 'children', 'neutral', '31 March'), "
-        "('pop', 'persons', 'neutral', 'mid-year')")
+        "('pop', 'persons', 'neutral', 'mid-year')"
+    )
     rows = []
     for i, la in enumerate(codes):
-        rows += [(la, "good", "2023", float(i)), (la, "good", "2024", float(i + 1)),
-                 (la, "bad", "2024", float(i)), (la, "plain", "2024", float(i)),
-                 (la, "cla", "2024", float(rng.integers(100, 600))),
-                 (la, "pop", "2023", float(rng.integers(20000, 60000)))]
+        rows += [
+            (la, "good", "2023", float(i)),
+            (la, "good", "2024", float(i + 1)),
+            (la, "bad", "2024", float(i)),
+            (la, "plain", "2024", float(i)),
+            (la, "cla", "2024", float(rng.integers(100, 600))),
+            (la, "pop", "2023", float(rng.integers(20000, 60000))),
+        ]
     frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value"])
     store.con.register("f", frame)
-    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-                      "source_id) SELECT *, 1 FROM f")
+    store.con.execute(
+        "INSERT INTO observation_cells (la_code, measure, period, value, "
+        "source_id) SELECT *, 1 FROM f"
+    )
     store.con.unregister("f")
     # A suppressed value, and a neighbour set (each authority's next three).
-    store.con.execute("UPDATE observation_cells SET value = NULL, missing_reason = "
-                      "'suppressed' WHERE la_code = ? AND measure = 'plain'",
-                      [codes[-1]])
-    store.con.execute("INSERT INTO neighbour_sets (set_id, method, valid_for) "
-                      "VALUES ('old', 'test', '2020'), ('new', 'test', '2024')")
+    store.con.execute(
+        "UPDATE observation_cells SET value = NULL, missing_reason = "
+        "'suppressed' WHERE la_code = ? AND measure = 'plain'",
+        [codes[-1]],
+    )
+    store.con.execute(
+        "INSERT INTO neighbour_sets (set_id, method, valid_for) "
+        "VALUES ('old', 'test', '2020'), ('new', 'test', '2024')"
+    )
     for k, la in enumerate(codes):
         for r in range(1, 4):
             store.con.execute(
                 "INSERT INTO neighbours (set_id, la_code, neighbour_code, rank) "
                 "VALUES ('new', ?, ?, ?), ('old', ?, ?, ?)",
-                [la, codes[(k + r) % len(codes)], r, la, codes[(k - r) % len(codes)],
-                 r])
+                [
+                    la,
+                    codes[(k + r) % len(codes)],
+                    r,
+                    la,
+                    codes[(k - r) % len(codes)],
+                    r,
+                ],
+            )
     return store, codes
 
 
@@ -74,15 +96,15 @@ def test_rank_band_and_z(north_east):
     good = table[table["measure"] == "good"].set_index("la_code")
     bad = table[table["measure"] == "bad"].set_index("la_code")
     # the highest value is best for 'good' and worst for 'bad'
-    assert good.loc[codes[-1], "quartile"] == "A" and bad.loc[codes[-1],
-                                                              "quartile"] == "D"
+    assert (
+        good.loc[codes[-1], "quartile"] == "A" and bad.loc[codes[-1], "quartile"] == "D"
+    )
 
 
 def test_neutral_ranks_highest_first_and_missing_is_kept(north_east):
     store, codes = north_east
     t = compare(store, None, "plain").table.set_index("la_code")
-    assert t.loc[codes[-2], "rank"] == 1 and t.loc[codes[-2], "rank_order"] == \
-        "highest"
+    assert t.loc[codes[-2], "rank"] == 1 and t.loc[codes[-2], "rank_order"] == "highest"
     assert t.loc[codes[-1], "missing_reason"] == "suppressed"
     assert pd.isna(t.loc[codes[-1], "rank"]) and t.loc[codes[0], "n"] == 11
 
@@ -92,7 +114,8 @@ def test_one_authority_equals_all_at_once(north_east):
     every = compare(store, "all", ["good", "bad", "plain"]).table
     one = compare(store, "Darlington", ["good", "bad", "plain"]).table
     darlington = every[every["la_code"] == one["la_code"].iloc[0]].reset_index(
-        drop=True)
+        drop=True
+    )
     pd.testing.assert_frame_equal(one, darlington, check_dtype=False)
 
 
@@ -102,12 +125,17 @@ def three_regions(store):
     reference dates, ties, two periods), ~10% missing with reasons, one authority
     with values from two sources, published England and region totals for two
     measures, a derived rate, and a neighbour set of 5 nearest by code."""
-    codes = [r[0] for r in store.con.execute(
-        "SELECT la_code FROM authorities WHERE valid_to IS NULL AND region IN "
-        "('North East', 'North West', 'London') ORDER BY la_code").fetchall()]
+    codes = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT la_code FROM authorities WHERE valid_to IS NULL AND region IN "
+            "('North East', 'North West', 'London') ORDER BY la_code"
+        ).fetchall()
+    ]
     rng = np.random.default_rng(20240331)
-    store.con.execute("INSERT INTO sources (file, sha256) VALUES ('a', 'x'), "
-                      "('b', 'y')")
+    store.con.execute(
+        "INSERT INTO sources (file, sha256) VALUES ('a', 'x'), ('b', 'y')"
+    )
     store.con.execute(
         "INSERT INTO measures (measure, unit, polarity, reference_date) VALUES "
         "('up', '%', 'higher-is-better', NULL), "
@@ -115,40 +143,63 @@ def three_regions(store):
         "('flat', 'count', 'neutral', 'financial year'), "
         "('tied', 'count', 'higher-is-worse', NULL), "
         "('kids', 'children', 'neutral', '31 March'), "
-        "('pop', 'persons', 'neutral', 'mid-year')")
+        "('pop', 'persons', 'neutral', 'mid-year')"
+    )
     rows = []
     for la in codes:
         for period in ("2023", "2024"):
-            for m, v in (("up", rng.normal(60, 10)), ("down", rng.normal(20, 5)),
-                         ("flat", rng.lognormal(5, 1)),
-                         ("tied", float(rng.integers(0, 4))),
-                         ("kids", float(rng.integers(50, 900)))):
+            for m, v in (
+                ("up", rng.normal(60, 10)),
+                ("down", rng.normal(20, 5)),
+                ("flat", rng.lognormal(5, 1)),
+                ("tied", float(rng.integers(0, 4))),
+                ("kids", float(rng.integers(50, 900))),
+            ):
                 gone = rng.random() < 0.1
-                rows.append((la, m, period, None if gone else round(v, 1),
-                             rng.choice(["suppressed", "low"]) if gone else None))
+                rows.append(
+                    (
+                        la,
+                        m,
+                        period,
+                        None if gone else round(v, 1),
+                        rng.choice(["suppressed", "low"]) if gone else None,
+                    )
+                )
         rows.append((la, "pop", "2023", float(rng.integers(20_000, 90_000)), None))
-    frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value",
-                                        "missing_reason"])
+    frame = pd.DataFrame(
+        rows, columns=["la_code", "measure", "period", "value", "missing_reason"]
+    )
     store.con.register("f", frame)
-    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-                      "missing_reason, source_id) SELECT *, 1 FROM f")
+    store.con.execute(
+        "INSERT INTO observation_cells (la_code, measure, period, value, "
+        "missing_reason, source_id) SELECT *, 1 FROM f"
+    )
     store.con.unregister("f")
     # a later source replaces one authority's value
-    store.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-                      "source_id) VALUES (?, 'up', '2024', 99.5, 2)", [codes[3]])
-    store.con.execute("INSERT INTO totals (area_code, area_name, measure, period, "
-                      "value, source_id) VALUES "
-                      "('E92000001', 'England', 'up', '2024', 61.5, 1), "
-                      "('E12000002', 'North West', 'up', '2024', 58.25, 1), "
-                      "('E12000007', 'London', 'down', '2024', 18.5, 1)")
+    store.con.execute(
+        "INSERT INTO observation_cells (la_code, measure, period, value, "
+        "source_id) VALUES (?, 'up', '2024', 99.5, 2)",
+        [codes[3]],
+    )
+    store.con.execute(
+        "INSERT INTO totals (area_code, area_name, measure, period, "
+        "value, source_id) VALUES "
+        "('E92000001', 'England', 'up', '2024', 61.5, 1), "
+        "('E12000002', 'North West', 'up', '2024', 58.25, 1), "
+        "('E12000007', 'London', 'down', '2024', 18.5, 1)"
+    )
     derive_rate(store, "kids", "pop", name="kids_rate")
-    store.con.execute("INSERT INTO neighbour_sets (set_id, method, valid_for) "
-                      "VALUES ('near', 'test', '2024')")
+    store.con.execute(
+        "INSERT INTO neighbour_sets (set_id, method, valid_for) "
+        "VALUES ('near', 'test', '2024')"
+    )
     for k, la in enumerate(codes):
         for r in range(1, 6):
-            store.con.execute("INSERT INTO neighbours (set_id, la_code, "
-                              "neighbour_code, rank) VALUES ('near', ?, ?, ?)",
-                              [la, codes[(k + r) % len(codes)], r])
+            store.con.execute(
+                "INSERT INTO neighbours (set_id, la_code, "
+                "neighbour_code, rank) VALUES ('near', ?, ?, ?)",
+                [la, codes[(k + r) % len(codes)], r],
+            )
     return store, codes
 
 
@@ -169,7 +220,8 @@ def test_one_authority_equals_all_filtered(three_regions, exclude):
     pd.testing.assert_frame_equal(
         compare(store, codes[:4], measures, exclude=exclude).table,
         every.table[every.table["la_code"].isin(codes[:4])].reset_index(drop=True),
-        rtol=1e-12)
+        rtol=1e-12,
+    )
     t = every.table.set_index(["la_code", "measure"])
     assert t.loc[(codes[3], "up"), "value"] == 99.5  # the later source wins
 
@@ -194,10 +246,12 @@ def test_region_and_england_published_else_computed(north_east):
     assert t["england_source"] == "computed: mean of 12 authorities"
     assert t["england_value"] == pytest.approx(np.mean(np.arange(1, 13)))
     assert t["region_source"] == "computed: mean of 12 authorities"
-    store.con.execute("INSERT INTO totals (area_code, area_name, measure, period, "
-                      "value, source_id) VALUES ('E92000001', 'England', 'good', "
-                      "'2024', 55.5, 1), ('E12000001', 'North East', 'good', '2024', "
-                      "6.25, 1)")
+    store.con.execute(
+        "INSERT INTO totals (area_code, area_name, measure, period, "
+        "value, source_id) VALUES ('E92000001', 'England', 'good', "
+        "'2024', 55.5, 1), ('E12000001', 'North East', 'good', '2024', "
+        "6.25, 1)"
+    )
     t = compare(store, codes[0], "good").table.iloc[0]
     assert (t["england_value"], t["england_source"]) == (55.5, "published")
     assert (t["region_value"], t["region_source"]) == (6.25, "published")
@@ -220,21 +274,23 @@ def test_funnel_limits_are_exact():
             got = float(funnel_limits(0.0067, n, p))
             assert got == pytest.approx(_exact_limit(0.0067, n, p), rel=1e-12)
     # the funnel narrows with population, around the target
-    widths = [float(funnel_limits(0.007, n, 0.975) - funnel_limits(0.007, n, 0.025))
-              for n in (1_000, 10_000, 100_000)]
+    widths = [
+        float(funnel_limits(0.007, n, 0.975) - funnel_limits(0.007, n, 0.025))
+        for n in (1_000, 10_000, 100_000)
+    ]
     assert widths[0] > widths[1] > widths[2] > 0
     binom = float(funnel_limits(0.007, 20_000, 0.975, "binomial"))
-    assert binom == pytest.approx(float(funnel_limits(0.007, 20_000, 0.975)),
-                                  rel=0.01)
+    assert binom == pytest.approx(float(funnel_limits(0.007, 20_000, 0.975)), rel=0.01)
 
 
 def test_derived_rate_gets_funnel_flags(north_east):
     store, codes = north_east
     derive_rate(store, "cla", "pop", name="cla_rate")
     table = compare(store, None, "cla_rate").table.set_index("la_code")
-    inputs = store.query("SELECT la_code, role, input_value FROM derived_inputs "
-                         "WHERE measure = 'cla_rate'").pivot(
-        index="la_code", columns="role", values="input_value")
+    inputs = store.query(
+        "SELECT la_code, role, input_value FROM derived_inputs "
+        "WHERE measure = 'cla_rate'"
+    ).pivot(index="la_code", columns="role", values="input_value")
     england = inputs["numerator"].sum() / inputs["denominator"].sum() * 1e4
     row = table.loc[codes[0]]
     assert row["england_value"] == pytest.approx(england, rel=1e-12)
@@ -247,8 +303,10 @@ def test_derived_rate_gets_funnel_flags(north_east):
     v = table.loc[codes, "value"].to_numpy()
     above = v > table.loc[codes, "upper_95"].to_numpy()
     below = v < table.loc[codes, "lower_95"].to_numpy()
-    assert (table.loc[codes, "flag"].to_numpy() == np.select(
-        [above, below], ["above", "below"], "within")).all()
+    assert (
+        table.loc[codes, "flag"].to_numpy()
+        == np.select([above, below], ["above", "below"], "within")
+    ).all()
     assert set(table["flag_level"].dropna()) <= {"95%", "99.8%"}
 
 
@@ -311,22 +369,35 @@ def test_compare_help(app):
 
 
 def test_compare_csv_and_table(app, db):
-    result = runner.invoke(app, ["compare", "Darlington", "--measures", "good,bad",
-                                 "--db", str(db), "--format", "csv"])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            "Darlington",
+            "--measures",
+            "good,bad",
+            "--db",
+            str(db),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("la_code,la_name,measure,")
     assert sum(line.startswith("E06000005,Darlington,") for line in lines) == 2
-    result = runner.invoke(app, ["compare", "Darlington", "--measures", "good,bad",
-                                 "--db", str(db)])
+    result = runner.invoke(
+        app, ["compare", "Darlington", "--measures", "good,bad", "--db", str(db)]
+    )
     assert result.exit_code == 0, result.output
     assert "Darlington compared (neighbours: new)" in result.output
     assert "test: |z| > 1.96 (95%) / 3.09 (99.8%)" in result.output
 
 
 def test_compare_unknown_authority_is_one_line(app, db):
-    result = runner.invoke(app, ["compare", "Atlantis", "--measures", "good",
-                                 "--db", str(db)])
+    result = runner.invoke(
+        app, ["compare", "Atlantis", "--measures", "good", "--db", str(db)]
+    )
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "no authority 'Atlantis'" in lines[0]
@@ -335,13 +406,19 @@ def test_compare_unknown_authority_is_one_line(app, db):
 def test_breakdown_must_exist_and_may_be_named_by_part(store, write):
     from lacompare.store._ingest import ingest
 
-    text = ("time_period,time_identifier,geographic_level,country_code,country_name,"
-            "region_code,region_name,old_la_code,new_la_code,la_name,kind,rate\n"
-            + "".join(f"2024,Reporting year,Local authority,E92000001,England,"
-                      f"E12000001,North East,{d},{c},{n},{k},{v}\n"
-                      for d, c, n in (("805", "E06000001", "Hartlepool"),
-                                      ("806", "E06000002", "Middlesbrough"))
-                      for k, v in (("At 31 March", 10), ("Started", 3))))
+    text = (
+        "time_period,time_identifier,geographic_level,country_code,country_name,"
+        "region_code,region_name,old_la_code,new_la_code,la_name,kind,rate\n"
+        + "".join(
+            f"2024,Reporting year,Local authority,E92000001,England,"
+            f"E12000001,North East,{d},{c},{n},{k},{v}\n"
+            for d, c, n in (
+                ("805", "E06000001", "Hartlepool"),
+                ("806", "E06000002", "Middlesbrough"),
+            )
+            for k, v in (("At 31 March", 10), ("Started", 3))
+        )
+    )
     ingest(store, write("e.csv", text))
     with pytest.raises(InputError, match="has no breakdown ''.*kind=At 31 March"):
         compare(store, "Hartlepool", ["rate"])

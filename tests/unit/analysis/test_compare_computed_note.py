@@ -9,17 +9,24 @@ from lacompare.analysis._compare import Comparison
 
 
 def comparison(england_source: str, region_source: str) -> Comparison:
-    table = pd.DataFrame({
-        "measure": ["rate_per_10000"], "england_source": [england_source],
-        "region_source": [region_source], "region": ["East Midlands"]})
+    table = pd.DataFrame(
+        {
+            "measure": ["rate_per_10000"],
+            "england_source": [england_source],
+            "region_source": [region_source],
+            "region": ["East Midlands"],
+        }
+    )
     excluded = pd.DataFrame(columns=["la_code", "la_name", "reason"])
     return Comparison(table=table, neighbour_set="dfe-2025", excluded=excluded)
 
 
 def test_a_computed_england_figure_is_noted():
     notes = comparison("computed: mean of 151 authorities", "published").notes()
-    assert ("England's rate_per_10000 is not a published figure: computed: mean of "
-            "151 authorities") in notes
+    assert (
+        "England's rate_per_10000 is not a published figure: computed: mean of "
+        "151 authorities"
+    ) in notes
     assert not any(n.startswith("East Midlands") for n in notes)
 
 
@@ -30,5 +37,6 @@ def test_published_figures_need_no_note():
 
 def test_a_computed_region_is_noted_by_name():
     notes = comparison("published", "computed: mean of 10 authorities").notes()
-    assert any(n.startswith("East Midlands's rate_per_10000 is not a published")
-               for n in notes)
+    assert any(
+        n.startswith("East Midlands's rate_per_10000 is not a published") for n in notes
+    )

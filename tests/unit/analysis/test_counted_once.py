@@ -15,13 +15,20 @@ LANCASHIRE, LEEDS = "E10000017", "E08000035"
 
 #: (la_code, period, value): Cumbria split on 1 April 2023, North Yorkshire recoded.
 ROWS = [
-    (CUMBRIA, "2021", 81), (CUMBRIA, "2022", 81), (CUMBRIA, "2023", 82),
-    (CUMBRIA, "2024", 80),        # filed after its abolition: not counted
-    (CUMBERLAND, "2022", 10),     # filed before it existed: not counted
-    (CUMBERLAND, "2024", 93), (CUMBERLAND, "2025", 87),
-    (WESTMORLAND, "2024", 63), (WESTMORLAND, "2025", 67),
-    (NY_COUNTY, "2021", 37), (NY_COUNTY, "2022", 38), (NY_COUNTY, "2023", 40),
-    (NY_UNITARY, "2024", 44), (NY_UNITARY, "2025", 48),
+    (CUMBRIA, "2021", 81),
+    (CUMBRIA, "2022", 81),
+    (CUMBRIA, "2023", 82),
+    (CUMBRIA, "2024", 80),  # filed after its abolition: not counted
+    (CUMBERLAND, "2022", 10),  # filed before it existed: not counted
+    (CUMBERLAND, "2024", 93),
+    (CUMBERLAND, "2025", 87),
+    (WESTMORLAND, "2024", 63),
+    (WESTMORLAND, "2025", 67),
+    (NY_COUNTY, "2021", 37),
+    (NY_COUNTY, "2022", 38),
+    (NY_COUNTY, "2023", 40),
+    (NY_UNITARY, "2024", 44),
+    (NY_UNITARY, "2025", 48),
     *[(LANCASHIRE, str(y), 60 + y - 2021) for y in range(2021, 2026)],
     *[(LEEDS, str(y), 90 - y + 2021) for y in range(2021, 2026)],
 ]
@@ -30,12 +37,16 @@ ROWS = [
 @pytest.fixture
 def reorganised(store):
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
-    store.con.execute("INSERT INTO measures (measure, unit, polarity, "
-                      "reference_date) VALUES ('rate', 'per 10,000', "
-                      "'higher-is-worse', '31 March')")
+    store.con.execute(
+        "INSERT INTO measures (measure, unit, polarity, "
+        "reference_date) VALUES ('rate', 'per 10,000', "
+        "'higher-is-worse', '31 March')"
+    )
     store.con.executemany(
         "INSERT INTO observation_cells (la_code, measure, period, value, source_id) "
-        "VALUES (?, 'rate', ?, ?, 1)", ROWS)
+        "VALUES (?, 'rate', ?, ?, 1)",
+        ROWS,
+    )
     return store
 
 
@@ -45,8 +56,12 @@ def _england(summary) -> dict:
 
 def _existing(day: str) -> int:
     reg = read_authorities()
-    return int(((reg["valid_from"] <= day) & ((reg["valid_to"] == "")
-                                              | (reg["valid_to"] >= day))).sum())
+    return int(
+        (
+            (reg["valid_from"] <= day)
+            & ((reg["valid_to"] == "") | (reg["valid_to"] >= day))
+        ).sum()
+    )
 
 
 def test_one_period_counts_the_authorities_of_its_date(reorganised) -> None:
@@ -54,9 +69,17 @@ def test_one_period_counts_the_authorities_of_its_date(reorganised) -> None:
     # Cumberland, Westmorland and Furness, North Yorkshire, Lancashire, Leeds.
     assert _england(s)["n"] == 5
     assert set(s.values.dropna(subset=["value"])["la_code"]) == {
-        CUMBERLAND, WESTMORLAND, NY_UNITARY, LANCASHIRE, LEEDS}
-    assert any("1 value of an authority in a period it did not exist in is not "
-               "counted: Cumbria 2024" in n for n in s.notes())
+        CUMBERLAND,
+        WESTMORLAND,
+        NY_UNITARY,
+        LANCASHIRE,
+        LEEDS,
+    }
+    assert any(
+        "1 value of an authority in a period it did not exist in is not "
+        "counted: Cumbria 2024" in n
+        for n in s.notes()
+    )
     s = summarise(reorganised, "rate", periods="2022")
     assert _england(s)["n"] == 4  # Cumbria, North Yorkshire CC, Lancashire, Leeds
     assert any("Cumberland 2022" in n for n in s.notes())
@@ -69,8 +92,10 @@ def test_a_window_counts_the_authorities_of_its_last_period(reorganised) -> None
     eng = _england(s)
     assert eng["n"] == 5  # not 6: Cumbria is not counted beside its successors
     left = s.excluded.set_index("la_code")["reason"]
-    assert left[CUMBRIA] == ("abolished 2023-04-01, before 2025; its area is "
-                             "counted under Cumberland and Westmorland and Furness")
+    assert left[CUMBRIA] == (
+        "abolished 2023-04-01, before 2025; its area is "
+        "counted under Cumberland and Westmorland and Furness"
+    )
     figures = s.values.set_index("la_code")["value"]
     assert figures[CUMBERLAND] == 90.0  # 2024 and 2025, not the 2022 value
     # A same-area recode is one lineage, counted once under its new code.
@@ -93,14 +118,12 @@ def test_england_n_is_never_above_the_authorities_of_the_day(reorganised) -> Non
 
 
 def test_compare_ranks_among_the_authorities_of_the_period(reorganised) -> None:
-    c = compare(reorganised, "Lancashire", "rate", period="2024",
-                against=["england"])
+    c = compare(reorganised, "Lancashire", "rate", period="2024", against=["england"])
     row = c.table.iloc[0]
     assert int(row["rank_of"]) == 5  # Cumbria's 2024 value is not in the ranks
     gone = c.excluded.set_index("la_code")["reason"]
     assert gone[CUMBRIA] == "did not exist on 2024-03-31"
     assert any("did not exist on 2024-03-31): Cumbria" in n for n in c.notes())
-    c = compare(reorganised, "Lancashire", "rate", period="2022",
-                against=["england"])
+    c = compare(reorganised, "Lancashire", "rate", period="2022", against=["england"])
     assert int(c.table.iloc[0]["rank_of"]) == 4
     assert set(c.excluded["la_code"]) == {CUMBERLAND}

@@ -16,8 +16,13 @@ from tests.hostile_store import hostile_store
 
 
 def _hostile_frame() -> pd.DataFrame:
-    return pd.DataFrame({"@label": list(HOSTILE), "value": [-3.5] * len(HOSTILE),
-                         "text": [NEGATIVE] * len(HOSTILE)})
+    return pd.DataFrame(
+        {
+            "@label": list(HOSTILE),
+            "value": [-3.5] * len(HOSTILE),
+            "text": [NEGATIVE] * len(HOSTILE),
+        }
+    )
 
 
 def test_write_csv_to_stdout_and_file(tmp_path, capsys):
@@ -43,9 +48,21 @@ def test_model_files(tmp_path):
 
 def test_model_coefficients_on_stdout(tmp_path):
     db, keys = hostile_store(tmp_path)
-    result = CliRunner().invoke(app, ["model", "ols", "--target", keys[0],
-                                      "--factors", keys[1], "--db", str(db),
-                                      "--format", "csv"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "model",
+            "ols",
+            "--target",
+            keys[0],
+            "--factors",
+            keys[1],
+            "--db",
+            str(db),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert not formula_cells(result.stdout)
     assert len(pd.read_csv(io.StringIO(result.stdout))) == 2

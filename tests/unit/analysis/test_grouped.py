@@ -18,17 +18,29 @@ from lacompare.geography import authorities_on
 DAY = "2002-04-01"
 
 
-def _fill(store, measure: str, unit: str, values: dict[str, float | None],
-          period: str = "2002", reasons: dict[str, str] | None = None) -> None:
+def _fill(
+    store,
+    measure: str,
+    unit: str,
+    values: dict[str, float | None],
+    period: str = "2002",
+    reasons: dict[str, str] | None = None,
+) -> None:
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('t.csv', 'x')")
     sid = store.con.execute("SELECT max(source_id) FROM sources").fetchall()[0][0]
-    store.con.execute("INSERT OR REPLACE INTO measures (measure, unit, reference_date) "
-                      "VALUES (?, ?, '31 March')", [measure, unit])
-    rows = [(k, measure, period, v, (reasons or {}).get(k), sid)
-            for k, v in values.items()]
-    store.con.executemany("INSERT INTO observation_cells (la_code, measure, period, "
-                          "value, missing_reason, source_id) VALUES (?, ?, ?, ?, ?, ?)",
-                          rows)
+    store.con.execute(
+        "INSERT OR REPLACE INTO measures (measure, unit, reference_date) "
+        "VALUES (?, ?, '31 March')",
+        [measure, unit],
+    )
+    rows = [
+        (k, measure, period, v, (reasons or {}).get(k), sid) for k, v in values.items()
+    ]
+    store.con.executemany(
+        "INSERT INTO observation_cells (la_code, measure, period, "
+        "value, missing_reason, source_id) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 @pytest.fixture
@@ -37,8 +49,8 @@ def y2002(store):
     on = authorities_on(DAY)
     keys = [c or f"dfe:{d}" for c, d in zip(on["la_code"], on["dfe_code"], strict=True)]
     values: dict[str, float | None] = {k: float(i + 1) for i, k in enumerate(keys)}
-    values["E09000001"] = None            # City of London: suppressed
-    del values["E06000053"]               # Isles of Scilly: no row at all
+    values["E09000001"] = None  # City of London: suppressed
+    del values["E06000053"]  # Isles of Scilly: no row at all
     _fill(store, "cla", "children", values, reasons={"E09000001": "suppressed"})
     return store, on, values
 
@@ -48,22 +60,30 @@ def test_groups_are_the_types_of_the_date_with_totals_and_means(y2002):
     t = summarise_grouped(store, "cla", "la_type")
     assert t.attrs["as_of"] == "2002-03-31" and t.attrs["period"] == "2002"
     items = t[t["row_role"] == "item"]
-    assert len(items) == 150                                  # nobody dropped
+    assert len(items) == 150  # nobody dropped
     cornwall = items[items["la_name"] == "Cornwall"]
-    assert cornwall["group"].item() == "shire county"         # a county in 2002
+    assert cornwall["group"].item() == "shire county"  # a county in 2002
     sums = t[t["statistic"] == "sum"].set_index("group")
     for kind, rows in items.groupby("group"):
         assert sums.loc[kind, "value"] == rows["value"].sum()
         assert sums.loc[kind, "n"] == rows["value"].notna().sum()
     assert sums.loc["All authorities", "value"] == sum(
-        v for v in values.values() if v is not None)
-    assert (sums.loc["All authorities", "n"], sums.loc["All authorities", "missing"]) \
-        == (148, 2)
+        v for v in values.values() if v is not None
+    )
+    assert (
+        sums.loc["All authorities", "n"],
+        sums.loc["All authorities", "missing"],
+    ) == (148, 2)
     means = t[t["statistic"] == "mean"].set_index("group")
     unitary = items[items["group"] == "unitary"]["value"]
     assert means.loc["unitary", "value"] == pytest.approx(unitary.mean())
-    assert list(sums.index) == ["London borough", "metropolitan district",
-                                "shire county", "unitary", "All authorities"]
+    assert list(sums.index) == [
+        "London borough",
+        "metropolitan district",
+        "shire county",
+        "unitary",
+        "All authorities",
+    ]
     # The authorities without a value are rows and are named in the notes.
     scilly = items[items["la_name"] == "Isles of Scilly"]
     assert scilly["value__missing"].item() == "no-row"
@@ -93,15 +113,25 @@ def test_rates_get_means_and_say_why_there_is_no_sum(store):
 
 
 def test_groups_from_a_column_of_the_loaded_file(store):
-    _fill(store, "spend", "£", {"E06000001": 10.0, "E06000002": 20.0, "E08000035": 5.0},
-          period="2021")
-    store.con.execute("INSERT INTO measures (measure, unit) VALUES ('delivery', "
-                      "'category')")
+    _fill(
+        store,
+        "spend",
+        "£",
+        {"E06000001": 10.0, "E06000002": 20.0, "E08000035": 5.0},
+        period="2021",
+    )
+    store.con.execute(
+        "INSERT INTO measures (measure, unit) VALUES ('delivery', 'category')"
+    )
     store.con.executemany(
         "INSERT INTO observation_cells (la_code, measure, period, label, source_id) "
         "VALUES (?, 'delivery', '2021', ?, 1)",
-        [("E06000001", "In-House"), ("E06000002", "Outsourced"),
-         ("E08000035", "In-House")])
+        [
+            ("E06000001", "In-House"),
+            ("E06000002", "Outsourced"),
+            ("E08000035", "In-House"),
+        ],
+    )
     t = summarise_grouped(store, "spend", "delivery")
     sums = t[t["statistic"] == "sum"].set_index("group")["value"].to_dict()
     assert sums["In-House"] == 15.0 and sums["Outsourced"] == 20.0
@@ -129,7 +159,8 @@ def _cli(store, tmp_path, *args: str):
     if not db.exists():
         save_store(store, tmp_path)
     return CliRunner().invoke(
-        app, ["table", *args, "--db", str(db)], catch_exceptions=False)
+        app, ["table", *args, "--db", str(db)], catch_exceptions=False
+    )
 
 
 def test_cli_csv_and_json_are_data_only(y2002, tmp_path):
@@ -156,9 +187,10 @@ def test_cli_xlsx_numbers_are_numbers_and_totals_bold(y2002, tmp_path):
     rows = {r[1].value: r for r in ws.iter_rows() if r[1].value}
     total = rows["shire county: total"]
     assert isinstance(total[2].value, int | float) and total[2].font.b
-    assert not rows["Cornwall"][2].font.b and isinstance(rows["Cornwall"][2].value,
-                                                         int | float)
-    assert rows["Isles of Scilly"][2].value is None            # empty, never 0
+    assert not rows["Cornwall"][2].font.b and isinstance(
+        rows["Cornwall"][2].value, int | float
+    )
+    assert rows["Isles of Scilly"][2].value is None  # empty, never 0
 
 
 def test_cli_html_and_terminal(y2002, tmp_path):
@@ -186,8 +218,10 @@ def test_national_cla_table_by_type(shared_data, store):
     items = t[t["row_role"] == "item"]
     assert len(items) == 153 and items["la_name"].is_unique
     sums = t[t["statistic"] == "sum"].set_index("group")
-    assert sums.loc["All authorities", "value"] == sums.drop(
-        "All authorities")["value"].sum()
+    assert (
+        sums.loc["All authorities", "value"]
+        == sums.drop("All authorities")["value"].sum()
+    )
     # England's published count for 31 March 2025, within the rounding of the parts.
     england = store.con.execute(
         "SELECT value FROM totals WHERE area_code = 'E92000001' AND measure = "

@@ -46,11 +46,13 @@ def insert(store, rows: pd.DataFrame) -> None:
     if not store.con.execute("SELECT count(*) FROM sources").fetchall()[0][0]:
         sql(store, "INSERT INTO sources (file, sha256) VALUES ('built', 'x')")
     store.con.register("_rows", rows)
-    sql(store,
+    sql(
+        store,
         """INSERT INTO observation_cells (la_code, measure, period, breakdown, value,
                                      missing_reason, source_id)
            SELECT la_code, measure, period, breakdown, value, missing_reason, 1
-           FROM _rows""")
+           FROM _rows""",
+    )
     store.con.unregister("_rows")
 
 
@@ -65,24 +67,36 @@ def cross_section(seed: int = 0, n: int = 150) -> pd.DataFrame:
     codes = current_codes(n)
     idaci = rng.uniform(0.05, 0.35, len(codes))
     pop = rng.lognormal(np.log(60000), 0.5, len(codes))
-    spend = (TRUE["const"] + TRUE["idaci"] * idaci + TRUE["pop"] * pop
-             + rng.normal(0, NOISE, len(codes)))
-    return pd.DataFrame({"la_code": codes, "idaci": idaci, "pop": pop,
-                         "spend": spend})
+    spend = (
+        TRUE["const"]
+        + TRUE["idaci"] * idaci
+        + TRUE["pop"] * pop
+        + rng.normal(0, NOISE, len(codes))
+    )
+    return pd.DataFrame({"la_code": codes, "idaci": idaci, "pop": pop, "spend": spend})
 
 
 def long_rows(wide: pd.DataFrame, periods: dict[str, str]) -> pd.DataFrame:
-    return pd.concat([
-        pd.DataFrame({"la_code": wide["la_code"], "measure": m, "period": p,
-                      "value": wide[m]}) for m, p in periods.items()],
-        ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "la_code": wide["la_code"],
+                    "measure": m,
+                    "period": p,
+                    "value": wide[m],
+                }
+            )
+            for m, p in periods.items()
+        ],
+        ignore_index=True,
+    )
 
 
 @pytest.fixture
 def built(store):
     wide = cross_section()
-    insert(store, long_rows(wide, {"spend": "2024-25", "idaci": "2019",
-                                   "pop": "2023"}))
+    insert(store, long_rows(wide, {"spend": "2024-25", "idaci": "2019", "pop": "2023"}))
     return store, wide
 
 
@@ -113,8 +127,9 @@ def test_regression_equals_statsmodels_on_the_same_frame(built):
     np.testing.assert_allclose(coef["coef"], ref.params, rtol=1e-9)
     np.testing.assert_allclose(coef["se"], ref.bse, rtol=1e-9)
     np.testing.assert_allclose(coef["p"], ref.pvalues, rtol=1e-9)
-    np.testing.assert_allclose(coef[["ci_lower", "ci_upper"]], ref.conf_int(),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        coef[["ci_lower", "ci_upper"]], ref.conf_int(), rtol=1e-9
+    )
     assert r.r2 == pytest.approx(ref.rsquared, abs=1e-12)
     assert r.r2_adj == pytest.approx(ref.rsquared_adj, abs=1e-12)
     assert r.aic == pytest.approx(ref.aic, rel=1e-12)
@@ -124,11 +139,13 @@ def test_regression_equals_statsmodels_on_the_same_frame(built):
 def test_standardised_coefficients_are_the_fit_on_z_scores(built):
     store, wide = built
     r = fit_regression(store, "spend", ["idaci", "pop"])
-    z = (wide[["spend", "idaci", "pop"]] - wide[["spend", "idaci", "pop"]].mean()) \
-        / wide[["spend", "idaci", "pop"]].std(ddof=1)
+    z = (
+        wide[["spend", "idaci", "pop"]] - wide[["spend", "idaci", "pop"]].mean()
+    ) / wide[["spend", "idaci", "pop"]].std(ddof=1)
     ref = sm.OLS(z["spend"], sm.add_constant(z[["idaci", "pop"]])).fit()
-    np.testing.assert_allclose(r.coefficients["beta"].iloc[1:],
-                               ref.params[["idaci", "pop"]], rtol=1e-9)
+    np.testing.assert_allclose(
+        r.coefficients["beta"].iloc[1:], ref.params[["idaci", "pop"]], rtol=1e-9
+    )
     assert np.isnan(r.coefficients["beta"].iloc[0])
 
 
@@ -141,7 +158,8 @@ def test_nonrobust_and_vif(built):
     np.testing.assert_allclose(r.coefficients["se"], ref.bse, rtol=1e-9)
     exog = sm.add_constant(wide[["idaci", "pop"]]).to_numpy()
     assert r.coefficients["vif"].iloc[1] == pytest.approx(
-        variance_inflation_factor(exog, 1), rel=1e-12)
+        variance_inflation_factor(exog, 1), rel=1e-12
+    )
     with pytest.raises(InputError, match="robust must be one of"):
         fit_regression(store, "spend", ["idaci"], robust="HC9")
 
@@ -149,8 +167,11 @@ def test_nonrobust_and_vif(built):
 def test_log_transform_and_values_that_cannot_be_logged(built):
     store, wide = built
     bad = wide["la_code"].iloc[3]
-    sql(store, "UPDATE observation_cells SET value = 0 WHERE measure = 'pop' "
-                      "AND la_code = ?", [bad])
+    sql(
+        store,
+        "UPDATE observation_cells SET value = 0 WHERE measure = 'pop' AND la_code = ?",
+        [bad],
+    )
     r = fit_regression(store, "spend", ["idaci", "pop"], log=["pop"])
     kept = wide[wide["la_code"] != bad].assign(log_pop=lambda d: np.log(d["pop"]))
     ref = statsmodels_fit(kept, "spend", ["idaci", "log_pop"])
@@ -169,13 +190,28 @@ def test_excluded_authorities_are_listed_with_why(built):
     store, wide = built
     codes = wide["la_code"].tolist()
     suppressed, no_row, conflict = codes[0], codes[1], codes[2]
-    sql(store, "UPDATE observation_cells SET value = NULL, missing_reason = "
-                      "'suppressed' WHERE measure = 'spend' AND la_code = ?",
-                      [suppressed])
-    sql(store, "DELETE FROM observation_cells WHERE measure = 'idaci' AND "
-                      "la_code = ?", [no_row])
-    insert(store, pd.DataFrame({"la_code": [conflict], "measure": ["pop"],
-                                "period": ["2023"], "value": [1.0]}))
+    sql(
+        store,
+        "UPDATE observation_cells SET value = NULL, missing_reason = "
+        "'suppressed' WHERE measure = 'spend' AND la_code = ?",
+        [suppressed],
+    )
+    sql(
+        store,
+        "DELETE FROM observation_cells WHERE measure = 'idaci' AND la_code = ?",
+        [no_row],
+    )
+    insert(
+        store,
+        pd.DataFrame(
+            {
+                "la_code": [conflict],
+                "measure": ["pop"],
+                "period": ["2023"],
+                "value": [1.0],
+            }
+        ),
+    )
     leeds = "E08000035"
     r = fit_regression(store, "spend", ["idaci", "pop"], exclude=["Leeds"])
     why = r.excluded.set_index("la_code")["reason"]
@@ -204,8 +240,11 @@ def test_successor_missing_an_older_period_says_so(built):
     store, wide = built
     # North Yorkshire's unitary council (from 2023-04-01) has no 2019 IDACI.
     assert "E06000065" in set(wide["la_code"])
-    sql(store, "DELETE FROM observation_cells WHERE measure = 'idaci' "
-        "AND la_code = 'E06000065'")
+    sql(
+        store,
+        "DELETE FROM observation_cells WHERE measure = 'idaci' "
+        "AND la_code = 'E06000065'",
+    )
     r = fit_regression(store, "spend", ["idaci", "pop"])
     why = r.excluded.set_index("la_code")["reason"]
     assert why["E06000065"] == "idaci 2019: no row (authority from 2023-04-01)"
@@ -217,8 +256,10 @@ def test_each_variable_uses_its_latest_period_or_the_one_named(built):
     insert(store, long_rows(older, {"idaci": "2015"}))
     r = fit_regression(store, "spend", ["idaci", "pop"])
     assert r.variables[["name", "period", "period_rule"]].values.tolist() == [
-        ["spend", "2024-25", "latest"], ["idaci", "2019", "latest"],
-        ["pop", "2023", "latest"]]
+        ["spend", "2024-25", "latest"],
+        ["idaci", "2019", "latest"],
+        ["pop", "2023", "latest"],
+    ]
     r15 = fit_regression(store, "spend", ["idaci@2015", "pop"])
     assert r15.variables["period"].tolist() == ["2024-25", "2015", "2023"]
     assert r15.variables["period_rule"].tolist() == ["latest", "given", "latest"]
@@ -233,8 +274,9 @@ def test_each_variable_uses_its_latest_period_or_the_one_named(built):
 
 def test_one_measure_at_two_periods_gets_two_names(built):
     store, wide = built
-    insert(store, long_rows(wide.assign(spend=wide["spend"] * 0.9),
-                            {"spend": "2023-24"}))
+    insert(
+        store, long_rows(wide.assign(spend=wide["spend"] * 0.9), {"spend": "2023-24"})
+    )
     r = fit_regression(store, "spend@2024-25", ["spend@2023-24", "idaci"])
     assert r.variables["name"].tolist() == ["spend@2024-25", "spend@2023-24", "idaci"]
     assert r.coefficients["coef"].iloc[1] == pytest.approx(1 / 0.9, rel=1e-6)
@@ -244,16 +286,22 @@ def test_breakdowns_must_be_chosen_unless_one_per_authority(store):
     wide = cross_section()
     rows = long_rows(wide, {"spend": "2024-25"})
     insert(store, rows)
-    by_sex = pd.concat([long_rows(wide, {"idaci": "2019"}).assign(
-        breakdown=f"sex={s}", value=lambda d, k=k: d["value"] * k)
-        for s, k in (("female", 1.0), ("male", 3.0))])
+    by_sex = pd.concat(
+        [
+            long_rows(wide, {"idaci": "2019"}).assign(
+                breakdown=f"sex={s}", value=lambda d, k=k: d["value"] * k
+            )
+            for s, k in (("female", 1.0), ("male", 3.0))
+        ]
+    )
     insert(store, by_sex)
     with pytest.raises(InputError, match=r"choose one as idaci\[breakdown\]@2019"):
         fit_regression(store, "spend", ["idaci"])
     female = fit_regression(store, "spend", ["idaci[sex=female]"])
     male = fit_regression(store, "spend", ["idaci[sex=male]@2019"])
     assert female.coefficients["coef"].iloc[1] == pytest.approx(
-        3 * male.coefficients["coef"].iloc[1], rel=1e-9)
+        3 * male.coefficients["coef"].iloc[1], rel=1e-9
+    )
     assert female.variables["breakdown"].iloc[1] == "sex=female"
     # A text column repeating the authority's name gives each its own breakdown.
     own = long_rows(wide, {"pop": "2023"})
@@ -266,12 +314,19 @@ def test_breakdowns_must_be_chosen_unless_one_per_authority(store):
 
 def test_too_few_authorities_and_collinear_factors(store):
     wide = cross_section(n=150)
-    insert(store, long_rows(wide.head(3), {"spend": "2024", "idaci": "2024",
-                                           "pop": "2024"}))
+    insert(
+        store,
+        long_rows(wide.head(3), {"spend": "2024", "idaci": "2024", "pop": "2024"}),
+    )
     with pytest.raises(InputError, match="only 3 authorities"):
         fit_regression(store, "spend", ["idaci", "pop"])
-    insert(store, long_rows(wide.assign(twice=2 * wide["idaci"]),
-                            {"spend": "2025", "idaci": "2025", "twice": "2025"}))
+    insert(
+        store,
+        long_rows(
+            wide.assign(twice=2 * wide["idaci"]),
+            {"spend": "2025", "idaci": "2025", "twice": "2025"},
+        ),
+    )
     with pytest.raises(InputError, match="linear combinations"):
         fit_regression(store, "spend", ["idaci", "twice"], period="2025")
 
@@ -322,7 +377,8 @@ def test_spend_model_cv_is_a_deterministic_k_fold(built):
     oof = hand_kfold(y, exog, 10, 0)
     fit = m.fit.iloc[0]
     assert fit["cv_r2"] == pytest.approx(
-        1 - ((y - oof) ** 2).sum() / ((y - y.mean()) ** 2).sum(), abs=1e-9)
+        1 - ((y - oof) ** 2).sum() / ((y - y.mean()) ** 2).sum(), abs=1e-9
+    )
     assert fit["cv_rmse"] == pytest.approx(np.sqrt(((y - oof) ** 2).mean()), rel=1e-9)
     assert fit["cv_mae"] == pytest.approx(np.abs(y - oof).mean(), rel=1e-9)
     np.testing.assert_allclose(m.predictions["cv_predicted"], oof, rtol=1e-9)
@@ -341,22 +397,26 @@ def test_spend_predictions_intervals_gaps_and_heatmap(built):
     store, wide = built
     m = model_spend(store, "spend", ["idaci", "pop"], alpha=0.1)
     ref = statsmodels_fit(wide, "spend", ["idaci", "pop"])
-    frame = ref.get_prediction(sm.add_constant(wide[["idaci", "pop"]])) \
-        .summary_frame(alpha=0.1)
+    frame = ref.get_prediction(sm.add_constant(wide[["idaci", "pop"]])).summary_frame(
+        alpha=0.1
+    )
     p = m.predictions
     np.testing.assert_allclose(p["predicted"], frame["mean"], rtol=1e-9)
     np.testing.assert_allclose(p["pi_lower"], frame["obs_ci_lower"], rtol=1e-9)
     np.testing.assert_allclose(p["ci_upper"], frame["mean_ci_upper"], rtol=1e-9)
-    np.testing.assert_allclose(p["gap_pct"],
-                               100 * (wide["spend"] - frame["mean"]) / frame["mean"],
-                               rtol=1e-9)
-    assert (p["outside_pi"] == ((p["actual"] < p["pi_lower"])
-                                | (p["actual"] > p["pi_upper"]))).all()
+    np.testing.assert_allclose(
+        p["gap_pct"], 100 * (wide["spend"] - frame["mean"]) / frame["mean"], rtol=1e-9
+    )
+    assert (
+        p["outside_pi"]
+        == ((p["actual"] < p["pi_lower"]) | (p["actual"] > p["pi_upper"]))
+    ).all()
     heat = m.heatmap.set_index("la_code")
     assert heat.columns.tolist() == ["la_name", "region", "spend", "idaci", "pop"]
     for col in ("spend", "idaci", "pop"):
-        expected = pd.Series(pd.qcut(wide[col], 5, labels=False).to_numpy() + 1,
-                             index=wide["la_code"])
+        expected = pd.Series(
+            pd.qcut(wide[col], 5, labels=False).to_numpy() + 1, index=wide["la_code"]
+        )
         assert (heat[col] == expected.reindex(heat.index)).all()
         assert heat[col].value_counts().tolist() == [30] * 5
     assert m.factors["match"].tolist() == ["named", "named"]
@@ -368,27 +428,50 @@ def test_spend_model_finds_newtons_factors(store):
     wide["gdhi_per_head"] = rng.normal(20000, 3000, len(wide))
     wide["claimant_count_rate"] = rng.uniform(1, 6, len(wide))
     wide["crime_rate_per_1000"] = rng.uniform(40, 120, len(wide))
-    insert(store, long_rows(wide.rename(columns={
-        "idaci": "idaci_average_score", "pop": "population_age_0_25"}), {
-        "spend": "2024-25", "idaci_average_score": "2019",
-        "population_age_0_25": "2023", "gdhi_per_head": "2022",
-        "claimant_count_rate": "2024", "crime_rate_per_1000": "2024"}))
+    insert(
+        store,
+        long_rows(
+            wide.rename(
+                columns={"idaci": "idaci_average_score", "pop": "population_age_0_25"}
+            ),
+            {
+                "spend": "2024-25",
+                "idaci_average_score": "2019",
+                "population_age_0_25": "2023",
+                "gdhi_per_head": "2022",
+                "claimant_count_rate": "2024",
+                "crime_rate_per_1000": "2024",
+            },
+        ),
+    )
     # A rank runs the other way (1 = most deprived) and must never be taken.
-    insert(store, long_rows(wide.assign(r=wide["idaci"].rank()).rename(
-        columns={"r": "idaci_rank_of_average_score"}),
-        {"idaci_rank_of_average_score": "2019"}))
+    insert(
+        store,
+        long_rows(
+            wide.assign(r=wide["idaci"].rank()).rename(
+                columns={"r": "idaci_rank_of_average_score"}
+            ),
+            {"idaci_rank_of_average_score": "2019"},
+        ),
+    )
     found = find_spend_factors(store, exclude=["spend"])
     assert found["family"].tolist() == [f for f, _, _ in SPEND_FACTORS]
     assert found["measure"].tolist() == [
-        "idaci_average_score", "population_age_0_25", "gdhi_per_head",
-        "claimant_count_rate", "crime_rate_per_1000"]
+        "idaci_average_score",
+        "population_age_0_25",
+        "gdhi_per_head",
+        "claimant_count_rate",
+        "crime_rate_per_1000",
+    ]
     m = model_spend(store, "spend")
     assert m.factors["measure"].tolist() == found["measure"].tolist()
     assert m.factors["period"].tolist() == ["2019", "2023", "2022", "2024", "2024"]
     assert m.coefficients["term"].tolist()[1:] == found["measure"].tolist()
     ref = statsmodels_fit(
-        wide, "spend", ["idaci", "pop", "gdhi_per_head", "claimant_count_rate",
-                        "crime_rate_per_1000"])
+        wide,
+        "spend",
+        ["idaci", "pop", "gdhi_per_head", "claimant_count_rate", "crime_rate_per_1000"],
+    )
     np.testing.assert_allclose(m.coefficients["coef"], ref.params, rtol=1e-9)
 
 
@@ -406,23 +489,38 @@ def test_spend_model_says_when_no_factor_is_in_the_store(store):
 def panel_frame(n_la: int = 60, years=range(2016, 2022), seed: int = 1):
     rng = np.random.default_rng(seed)
     codes = current_codes(n_la)
-    grid = pd.MultiIndex.from_product([codes, list(years)],
-                                      names=["la_code", "year"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product(
+        [codes, list(years)], names=["la_code", "year"]
+    ).to_frame(index=False)
     effect_la = dict(zip(codes, rng.normal(0, 20, n_la), strict=True))
     effect_year = {y: 3.0 * i for i, y in enumerate(years)}
     grid["x1"] = rng.normal(10, 3, len(grid)) + grid["la_code"].map(effect_la) / 10
     grid["x2"] = rng.uniform(0, 5, len(grid))
-    grid["y"] = (grid["la_code"].map(effect_la) + grid["year"].map(effect_year)
-                 + 2.0 * grid["x1"] - 1.5 * grid["x2"]
-                 + rng.normal(0, 1, len(grid)))
+    grid["y"] = (
+        grid["la_code"].map(effect_la)
+        + grid["year"].map(effect_year)
+        + 2.0 * grid["x1"]
+        - 1.5 * grid["x2"]
+        + rng.normal(0, 1, len(grid))
+    )
     return grid
 
 
 def panel_rows(grid: pd.DataFrame, period_of=str) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame({
-        "la_code": grid["la_code"], "measure": m,
-        "period": grid["year"].map(period_of), "value": grid[m]})
-        for m in ("y", "x1", "x2")], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "la_code": grid["la_code"],
+                    "measure": m,
+                    "period": grid["year"].map(period_of),
+                    "value": grid[m],
+                }
+            )
+            for m in ("y", "x1", "x2")
+        ],
+        ignore_index=True,
+    )
 
 
 def test_panel_equals_statsmodels_with_dummies(store):
@@ -430,8 +528,10 @@ def test_panel_equals_statsmodels_with_dummies(store):
     insert(store, panel_rows(grid))
     p = fit_panel(store, "y", ["x1", "x2"], periods="2016:2021")
     ref = smf.ols("y ~ x1 + x2 + C(la_code) + C(year)", data=grid).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(grid["la_code"])[0]},
-        use_t=True)
+        cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(grid["la_code"])[0]},
+        use_t=True,
+    )
     coef = p.coefficients.set_index("term")
     np.testing.assert_allclose(coef["coef"], ref.params[["x1", "x2"]], rtol=1e-9)
     np.testing.assert_allclose(coef["se"], ref.bse[["x1", "x2"]], rtol=1e-9)
@@ -444,8 +544,12 @@ def test_panel_equals_statsmodels_with_dummies(store):
     # Within R² of a balanced two-way panel: the fit on doubly demeaned data.
     dm = grid[["y", "x1", "x2"]].copy()
     for col in dm:
-        dm[col] = (grid[col] - grid.groupby("la_code")[col].transform("mean")
-                   - grid.groupby("year")[col].transform("mean") + grid[col].mean())
+        dm[col] = (
+            grid[col]
+            - grid.groupby("la_code")[col].transform("mean")
+            - grid.groupby("year")[col].transform("mean")
+            + grid[col].mean()
+        )
     within = sm.OLS(dm["y"], dm[["x1", "x2"]]).fit()
     assert p.r2_within == pytest.approx(within.rsquared, abs=1e-9)
     np.testing.assert_allclose(coef["coef"], within.params, rtol=1e-9)
@@ -456,16 +560,26 @@ def test_panel_without_time_effects_and_pooled(store):
     insert(store, panel_rows(grid))
     groups = pd.factorize(grid["la_code"])[0]
     for ent, time_fx, formula in (
-            (True, False, "y ~ x1 + x2 + C(la_code)"),
-            (False, False, "y ~ x1 + x2")):
-        p = fit_panel(store, "y", ["x1", "x2"], periods="2016:2021",
-                      entity_effects=ent, time_effects=time_fx)
+        (True, False, "y ~ x1 + x2 + C(la_code)"),
+        (False, False, "y ~ x1 + x2"),
+    ):
+        p = fit_panel(
+            store,
+            "y",
+            ["x1", "x2"],
+            periods="2016:2021",
+            entity_effects=ent,
+            time_effects=time_fx,
+        )
         ref = smf.ols(formula, data=grid).fit(
-            cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-        np.testing.assert_allclose(p.coefficients["coef"], ref.params[["x1", "x2"]],
-                                   rtol=1e-9)
-        np.testing.assert_allclose(p.coefficients["se"], ref.bse[["x1", "x2"]],
-                                   rtol=1e-9)
+            cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+        )
+        np.testing.assert_allclose(
+            p.coefficients["coef"], ref.params[["x1", "x2"]], rtol=1e-9
+        )
+        np.testing.assert_allclose(
+            p.coefficients["se"], ref.bse[["x1", "x2"]], rtol=1e-9
+        )
 
 
 def test_panel_with_a_log_factor(store):
@@ -473,13 +587,17 @@ def test_panel_with_a_log_factor(store):
     insert(store, panel_rows(grid))
     p = fit_panel(store, "y", ["x1", "x2"], periods="2016:2021", log=["x2"])
     ref = smf.ols("y ~ x1 + np.log(x2) + C(la_code) + C(year)", data=grid).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(grid["la_code"])[0]},
-        use_t=True)
+        cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(grid["la_code"])[0]},
+        use_t=True,
+    )
     assert p.coefficients["term"].tolist() == ["x1", "log(x2)"]
-    np.testing.assert_allclose(p.coefficients["coef"],
-                               ref.params[["x1", "np.log(x2)"]], rtol=1e-9)
-    np.testing.assert_allclose(p.coefficients["se"], ref.bse[["x1", "np.log(x2)"]],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        p.coefficients["coef"], ref.params[["x1", "np.log(x2)"]], rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        p.coefficients["se"], ref.bse[["x1", "np.log(x2)"]], rtol=1e-9
+    )
 
 
 def test_panel_years_align_financial_and_march_periods(store):
@@ -488,15 +606,17 @@ def test_panel_years_align_financial_and_march_periods(store):
     # The target is a financial year: 2016-17 ends 31 March 2017, panel year 2017.
     fin = rows["measure"] == "y"
     rows.loc[fin, "period"] = rows.loc[fin, "period"].map(
-        lambda y: f"{int(y) - 1}-{str(y)[2:]}")
+        lambda y: f"{int(y) - 1}-{str(y)[2:]}"
+    )
     insert(store, rows)
     p = fit_panel(store, "y", ["x1", "x2"], periods="2017:2021")
     assert p.n == 200
     years = p.variables[p.variables["name"] == "y"][["year", "period"]]
     assert years.values.tolist()[0] == [2017, "2016-17"]
     ref = smf.ols("y ~ x1 + x2 + C(la_code) + C(year)", data=grid).fit()
-    np.testing.assert_allclose(p.coefficients["coef"], ref.params[["x1", "x2"]],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        p.coefficients["coef"], ref.params[["x1", "x2"]], rtol=1e-9
+    )
 
 
 def test_panel_lists_missing_years_and_singletons(store):
@@ -504,35 +624,55 @@ def test_panel_lists_missing_years_and_singletons(store):
     rows = panel_rows(grid)
     codes = sorted(grid["la_code"].unique())
     gap, single = codes[0], codes[1]
-    drop = ((rows["la_code"] == gap) & (rows["measure"] == "x1")
-            & (rows["period"] == "2018"))
-    drop |= ((rows["la_code"] == single) & (rows["period"] != "2016"))
+    drop = (
+        (rows["la_code"] == gap)
+        & (rows["measure"] == "x1")
+        & (rows["period"] == "2018")
+    )
+    drop |= (rows["la_code"] == single) & (rows["period"] != "2016")
     rows = rows[~drop]
     insert(store, rows)
-    p = fit_panel(store, "y", ["x1", "x2"], periods="2016:2021",
-                  exclude=[codes[2]])
+    p = fit_panel(store, "y", ["x1", "x2"], periods="2016:2021", exclude=[codes[2]])
     ex = p.excluded.set_index(["la_code", "year"])["reason"]
     assert ex[(gap, 2018)] == "x1 2018: no row"
     assert ex[(single, 2016)].startswith("only year with every value")
     assert (ex.loc[codes[2]] == f"excluded by user: {codes[2]}").all()
     assert p.n == 30 * 6 - 1 - 6 - 6
-    kept = grid[~grid["la_code"].isin([single, codes[2]])
-                & ~((grid["la_code"] == gap) & (grid["year"] == 2018))]
+    kept = grid[
+        ~grid["la_code"].isin([single, codes[2]])
+        & ~((grid["la_code"] == gap) & (grid["year"] == 2018))
+    ]
     ref = smf.ols("y ~ x1 + x2 + C(la_code) + C(year)", data=kept).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(kept["la_code"])[0]},
-        use_t=True)
+        cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(kept["la_code"])[0]},
+        use_t=True,
+    )
     np.testing.assert_allclose(p.coefficients["se"], ref.bse[["x1", "x2"]], rtol=1e-9)
 
 
 def test_panel_refuses_a_factor_absorbed_by_authority_effects(store):
     grid = panel_frame(n_la=30)
     grid["idaci"] = grid["la_code"].map(
-        dict(zip(sorted(grid["la_code"].unique()), np.linspace(0.1, 0.4, 30),
-                 strict=True)))
+        dict(
+            zip(
+                sorted(grid["la_code"].unique()), np.linspace(0.1, 0.4, 30), strict=True
+            )
+        )
+    )
     rows = panel_rows(grid)
-    rows = pd.concat([rows, pd.DataFrame({
-        "la_code": grid["la_code"], "measure": "idaci",
-        "period": grid["year"].astype(str), "value": grid["idaci"]})])
+    rows = pd.concat(
+        [
+            rows,
+            pd.DataFrame(
+                {
+                    "la_code": grid["la_code"],
+                    "measure": "idaci",
+                    "period": grid["year"].astype(str),
+                    "value": grid["idaci"],
+                }
+            ),
+        ]
+    )
     insert(store, rows)
     with pytest.raises(InputError, match="idaci does not vary within authorities"):
         fit_panel(store, "y", ["x1", "idaci"], periods="2016:2021")
@@ -550,8 +690,7 @@ def db(tmp_path):
     path = tmp_path / "m.duckdb"
     with open_store(path) as s:
         wide = cross_section()
-        insert(s, long_rows(wide, {"spend": "2024-25", "idaci": "2019",
-                                   "pop": "2023"}))
+        insert(s, long_rows(wide, {"spend": "2024-25", "idaci": "2019", "pop": "2023"}))
         insert(s, panel_rows(panel_frame(n_la=20)))
     return path, wide
 
@@ -576,9 +715,24 @@ def test_cli_help_has_an_example(command):
 def test_cli_spend_csv_and_files(db, tmp_path):
     path, wide = db
     out, heat = tmp_path / "pred.csv", tmp_path / "heat.csv"
-    result = cli("model", "spend", "--target", "spend", "--factors", "idaci,pop",
-                 "--folds", "5", "--db", str(path), "--format", "csv",
-                 "--out", str(out), "--heatmap", str(heat))
+    result = cli(
+        "model",
+        "spend",
+        "--target",
+        "spend",
+        "--factors",
+        "idaci,pop",
+        "--folds",
+        "5",
+        "--db",
+        str(path),
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        "--heatmap",
+        str(heat),
+    )
     assert result.exit_code == 0, result.output
     from io import StringIO
 
@@ -594,8 +748,18 @@ def test_cli_spend_csv_and_files(db, tmp_path):
 
 def test_cli_spend_table(db):
     path, _ = db
-    result = cli("model", "spend", "--target", "spend", "--factors", "idaci,pop",
-                 "--exclude", "Leeds", "--db", str(path))
+    result = cli(
+        "model",
+        "spend",
+        "--target",
+        "spend",
+        "--factors",
+        "idaci,pop",
+        "--exclude",
+        "Leeds",
+        "--db",
+        str(path),
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "n = 149 authorities (1 left out)" in text
@@ -604,19 +768,42 @@ def test_cli_spend_table(db):
 
 def test_cli_ols_and_panel(db):
     path, wide = db
-    result = cli("model", "ols", "--target", "spend", "--factors", "idaci@2019,pop",
-                 "--log", "pop", "--db", str(path), "--format", "csv")
+    result = cli(
+        "model",
+        "ols",
+        "--target",
+        "spend",
+        "--factors",
+        "idaci@2019,pop",
+        "--log",
+        "pop",
+        "--db",
+        str(path),
+        "--format",
+        "csv",
+    )
     assert result.exit_code == 0, result.output
     from io import StringIO
 
     coef = pd.read_csv(StringIO(result.stdout))
     assert coef["term"].tolist() == ["Intercept", "idaci", "log(pop)"]
-    table = cli("model", "ols", "--target", "spend", "--factors", "idaci",
-                "--db", str(path))
+    table = cli(
+        "model", "ols", "--target", "spend", "--factors", "idaci", "--db", str(path)
+    )
     assert table.exit_code == 0 and "R² =" in table.output
     assert "latest" in table.output  # the period rule of each variable
-    panel = cli("model", "panel", "--target", "y", "--factors", "x1,x2",
-                "--periods", "2016:2021", "--db", str(path))
+    panel = cli(
+        "model",
+        "panel",
+        "--target",
+        "y",
+        "--factors",
+        "x1,x2",
+        "--periods",
+        "2016:2021",
+        "--db",
+        str(path),
+    )
     assert panel.exit_code == 0, panel.output
     text = " ".join(panel.output.split())
     assert "120 authority-years (20 authorities, 6 years" in text
@@ -625,8 +812,9 @@ def test_cli_ols_and_panel(db):
 
 def test_cli_bad_measure_is_one_line(db):
     path, _ = db
-    result = cli("model", "ols", "--target", "spend", "--factors", "idacy",
-                 "--db", str(path))
+    result = cli(
+        "model", "ols", "--target", "spend", "--factors", "idacy", "--db", str(path)
+    )
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "no measure 'idacy'" in lines[0]

@@ -18,22 +18,30 @@ from lacompare.errors import InputError
 
 def _data(n: int = 240, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "deprivation": rng.uniform(0.05, 0.5, n),
-        "population": np.exp(rng.normal(10, 1, n)),
-        "crime": rng.uniform(40, 120, n),
-        "region": rng.choice(["North East", "London", "South West"], n)})
+    return pd.DataFrame(
+        {
+            "deprivation": rng.uniform(0.05, 0.5, n),
+            "population": np.exp(rng.normal(10, 1, n)),
+            "crime": rng.uniform(40, 120, n),
+            "region": rng.choice(["North East", "London", "South West"], n),
+        }
+    )
 
 
 def test_a_known_interaction_is_found_and_chosen():
     d = _data()
     rng = np.random.default_rng(9)
     # Deprivation costs more where crime is high: a combination of factors.
-    d["spend"] = (1000 + 2000 * d.deprivation + 5 * d.crime
-                  + 30 * (d.deprivation - 0.275) * (d.crime - 80)
-                  + rng.normal(0, 40, len(d)))
-    result = compare_spend_models(d, "spend", ["deprivation", "crime", "population"],
-                                  k=10, repeats=5)
+    d["spend"] = (
+        1000
+        + 2000 * d.deprivation
+        + 5 * d.crime
+        + 30 * (d.deprivation - 0.275) * (d.crime - 80)
+        + rng.normal(0, 40, len(d))
+    )
+    result = compare_spend_models(
+        d, "spend", ["deprivation", "crime", "population"], k=10, repeats=5
+    )
     table = result.table.set_index("variant")
     assert result.chosen == "interactions"
     assert table.loc["interactions", "cv_r2"] > table.loc["linear", "cv_r2"] + 0.05
@@ -56,8 +64,10 @@ def test_region_effects_are_recovered():
     rng = np.random.default_rng(5)
     shift = d.region.map({"North East": 0, "London": 400, "South West": -200})
     d["spend"] = 1000 + 2000 * d.deprivation + shift + rng.normal(0, 30, len(d))
-    assert compare_spend_models(d, "spend", ["deprivation", "crime"],
-                                repeats=3).chosen == "region"
+    assert (
+        compare_spend_models(d, "spend", ["deprivation", "crime"], repeats=3).chosen
+        == "region"
+    )
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -65,17 +75,27 @@ def test_contributions_add_up_to_prediction_minus_mean(variant):
     d = _data()
     design = design_spend_model(d, ["deprivation", "population", "crime"], variant)
     X = design.matrix()
-    y = 1000 + 2000 * d.deprivation.to_numpy() + np.random.default_rng(1).normal(
-        0, 50, len(d))
+    y = (
+        1000
+        + 2000 * d.deprivation.to_numpy()
+        + np.random.default_rng(1).normal(0, 50, len(d))
+    )
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    groups = {"deprivation": "deprivation", "population": "population_0_25",
-              "crime": "crime"}
+    groups = {
+        "deprivation": "deprivation",
+        "population": "population_0_25",
+        "crime": "crime",
+    }
     contributions = contributions_of(design, coef, groups)
     predicted = X @ coef
-    np.testing.assert_allclose(contributions.sum(axis=1), predicted - predicted.mean(),
-                               atol=1e-8)
-    expected = {"contribution_deprivation", "contribution_population_0_25",
-                "contribution_crime"}
+    np.testing.assert_allclose(
+        contributions.sum(axis=1), predicted - predicted.mean(), atol=1e-8
+    )
+    expected = {
+        "contribution_deprivation",
+        "contribution_population_0_25",
+        "contribution_crime",
+    }
     if variant == "region":
         expected.add("contribution_region")
     assert set(contributions.columns) == expected
@@ -101,9 +121,15 @@ def test_an_unknown_variant_and_bad_folds_are_refused():
 
 
 def test_the_sentence_names_the_factors_that_push_most():
-    row = pd.Series({"contribution_deprivation": -300.0,
-                     "contribution_crime": -200.0,
-                     "contribution_unemployment": 20.0})
+    row = pd.Series(
+        {
+            "contribution_deprivation": -300.0,
+            "contribution_crime": -200.0,
+            "contribution_unemployment": 20.0,
+        }
+    )
     text = describe_contributions("Wokingham", row, "£")
-    assert text == ("Most of Wokingham's lower expected spend (£480 below the "
-                    "average) comes from deprivation (-£300) and crime (-£200).")
+    assert text == (
+        "Most of Wokingham's lower expected spend (£480 below the "
+        "average) comes from deprivation (-£300) and crime (-£200)."
+    )

@@ -14,8 +14,10 @@ from lacompare.store import ingest, open_store
 def _write_panel(tmp_path, years_of_gdhi=range(2015, 2024)) -> tuple:
     rng = np.random.default_rng(7)
     with open_store(":memory:") as probe:
-        codes = probe.query("SELECT la_code FROM authorities WHERE valid_to IS NULL "
-                            "ORDER BY la_code LIMIT 60")["la_code"].tolist()
+        codes = probe.query(
+            "SELECT la_code FROM authorities WHERE valid_to IS NULL "
+            "ORDER BY la_code LIMIT 60"
+        )["la_code"].tolist()
     rows = []
     effect = dict(zip(codes, rng.normal(0, 300, len(codes)), strict=True))
     for code in codes:
@@ -23,23 +25,41 @@ def _write_panel(tmp_path, years_of_gdhi=range(2015, 2024)) -> tuple:
         for year in range(2015, 2026):
             gdhi = base + 400 * (year - 2015) + rng.normal(0, 300)
             claimant = rng.uniform(2, 6)
-            spend = (1500 + effect[code] + 40 * (year - 2015) + 0.05 * gdhi
-                     + rng.normal(0, 20))
+            spend = (
+                1500
+                + effect[code]
+                + 40 * (year - 2015)
+                + 0.05 * gdhi
+                + rng.normal(0, 20)
+            )
             if year in years_of_gdhi:
                 rows.append((code, str(year), "gdhi_per_head", round(gdhi, 1)))
             rows.append((code, str(year), "claimant_rate", round(claimant, 2)))
-            rows.append((code, f"{year - 1}-{year % 100:02d}",
-                         "cyp_expenditure_per_child", round(spend, 2)))
+            rows.append(
+                (
+                    code,
+                    f"{year - 1}-{year % 100:02d}",
+                    "cyp_expenditure_per_child",
+                    round(spend, 2),
+                )
+            )
     path = tmp_path / "panel.csv"
     pd.DataFrame(rows, columns=["la_code", "period", "measure", "value"]).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return path
 
 
 def _store(path):
     store = open_store(":memory:")
-    ingest(store, path, la_column="la_code", period_column="period",
-           measure_column="measure", value_column="value")
+    ingest(
+        store,
+        path,
+        la_column="la_code",
+        period_column="period",
+        measure_column="measure",
+        value_column="value",
+    )
     return store
 
 
@@ -56,6 +76,8 @@ def test_the_panel_recovers_a_within_authority_effect(tmp_path):
 
 
 def test_too_few_shared_years_is_refused(tmp_path):
-    with _store(_write_panel(tmp_path, years_of_gdhi=[2024, 2025])) as store, \
-            pytest.raises(InputError, match="at least three years"):
+    with (
+        _store(_write_panel(tmp_path, years_of_gdhi=[2024, 2025])) as store,
+        pytest.raises(InputError, match="at least three years"),
+    ):
         fit_spend_panel(store)

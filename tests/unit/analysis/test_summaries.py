@@ -19,40 +19,53 @@ from lacompare.store import open_store
 
 #: authority → (london_region or region, values 2013…2017; None = suppressed)
 DATA = {
-    "E06000001": ("North East", [90, 95, 100, 104, 110]),       # Hartlepool
-    "E06000002": ("North East", [100, 102, None, 98, 97]),       # Middlesbrough
-    "E06000003": ("North East", [70, 71, 73, 75, 80]),           # Redcar
-    "E09000007": ("Inner London", [60, 58, 55, 53, 50]),         # Camden
-    "E09000019": ("Inner London", [80, 86, 85, 84, 83]),         # Islington
-    "E09000001": ("Inner London", [98, 100, 115, 108, 109]),     # City of London
-    "E09000003": ("Outer London", [36, 35, 35, 36, 37]),         # Barnet
+    "E06000001": ("North East", [90, 95, 100, 104, 110]),  # Hartlepool
+    "E06000002": ("North East", [100, 102, None, 98, 97]),  # Middlesbrough
+    "E06000003": ("North East", [70, 71, 73, 75, 80]),  # Redcar
+    "E09000007": ("Inner London", [60, 58, 55, 53, 50]),  # Camden
+    "E09000019": ("Inner London", [80, 86, 85, 84, 83]),  # Islington
+    "E09000001": ("Inner London", [98, 100, 115, 108, 109]),  # City of London
+    "E09000003": ("Outer London", [36, 35, 35, 36, 37]),  # Barnet
     "E09000005": ("Outer London", [None, None, None, None, None]),  # Brent
-    "E06000052": ("South West", [40, 41, 42, 44, 43]),           # Cornwall
-    "E06000053": ("South West", [0, 0, 0, 0, 0]),                # Isles of Scilly
+    "E06000052": ("South West", [40, 41, 42, 44, 43]),  # Cornwall
+    "E06000053": ("South West", [0, 0, 0, 0, 0]),  # Isles of Scilly
 }
-POP = {"E06000001": 20000, "E06000002": 32000, "E06000003": 26000,
-       "E09000007": 40000, "E09000019": 37000, "E09000001": 700,
-       "E09000003": 90000, "E09000005": 80000, "E06000052": 105000,
-       "E06000053": 400}
+POP = {
+    "E06000001": 20000,
+    "E06000002": 32000,
+    "E06000003": 26000,
+    "E09000007": 40000,
+    "E09000019": 37000,
+    "E09000001": 700,
+    "E09000003": 90000,
+    "E09000005": 80000,
+    "E06000052": 105000,
+    "E06000053": 400,
+}
 YEARS = ["2013", "2014", "2015", "2016", "2017"]
 
 
 @pytest.fixture
 def rates(store):
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
-    store.con.execute("INSERT INTO measures (measure, unit, reference_date) VALUES "
-                      "('rate', 'per 10,000', '31 March'), "
-                      "('pop', 'persons', 'mid-year')")
+    store.con.execute(
+        "INSERT INTO measures (measure, unit, reference_date) VALUES "
+        "('rate', 'per 10,000', '31 March'), "
+        "('pop', 'persons', 'mid-year')"
+    )
     for la, (_, values) in DATA.items():
         for year, value in zip(YEARS, values, strict=True):
             store.con.execute(
                 "INSERT INTO observation_cells (la_code, measure, period, value, "
                 "missing_reason, source_id) VALUES (?, 'rate', ?, ?, ?, 1)",
-                [la, year, value, None if value is not None else "suppressed"])
+                [la, year, value, None if value is not None else "suppressed"],
+            )
         for year in ("2012", "2013", "2014", "2015", "2016"):
             store.con.execute(
                 "INSERT INTO observation_cells (la_code, measure, period, value, "
-                "source_id) VALUES (?, 'pop', ?, ?, 1)", [la, year, POP[la]])
+                "source_id) VALUES (?, 'pop', ?, ?, 1)",
+                [la, year, POP[la]],
+            )
     return store
 
 
@@ -90,11 +103,27 @@ def test_statistics_agree_with_numpy(rates):
 
 def test_table_shape_and_order(rates):
     result = summarise(rates, "rate", by="london_region", periods="2013:2017")
-    assert list(result.table.columns) == ["region", "n", "missing", "mean", "median",
-                                          "sd", "min", "max", "range", "q1", "q3"]
+    assert list(result.table.columns) == [
+        "region",
+        "n",
+        "missing",
+        "mean",
+        "median",
+        "sd",
+        "min",
+        "max",
+        "range",
+        "q1",
+        "q3",
+    ]
     regions = result.table["region"].tolist()
-    assert regions == ["North East", "Inner London", "Outer London", "South West",
-                       "England"]
+    assert regions == [
+        "North East",
+        "Inner London",
+        "Outer London",
+        "South West",
+        "England",
+    ]
     assert [r for r in REGION_ORDER if r in regions] == regions[:-1]
     # Brent has rows but every value is suppressed: missing, and listed
     outer = result.table.set_index("region").loc["Outer London"]
@@ -110,19 +139,27 @@ def test_region_grouping_keeps_london_whole(rates):
 
 
 def test_exclude_by_name_code_and_region(rates):
-    result = summarise(rates, "rate", by="london_region", periods="2013:2017",
-                       exclude=["Isles of Scilly", "201"])
+    result = summarise(
+        rates,
+        "rate",
+        by="london_region",
+        periods="2013:2017",
+        exclude=["Isles of Scilly", "201"],
+    )
     table = result.table.set_index("region")
     expected = _expected(set(table.index), exclude={"E06000053", "E09000001"})
     assert table.loc["England", "n"] == len(expected["England"])
-    assert table.loc["England", "mean"] == pytest.approx(expected["England"].mean(),
-                                                         rel=1e-9)
-    reasons = dict(zip(result.excluded["la_name"], result.excluded["reason"],
-                       strict=True))
+    assert table.loc["England", "mean"] == pytest.approx(
+        expected["England"].mean(), rel=1e-9
+    )
+    reasons = dict(
+        zip(result.excluded["la_name"], result.excluded["reason"], strict=True)
+    )
     assert reasons["Isles of Scilly"] == "excluded by user: Isles of Scilly"
     assert reasons["City of London"] == "excluded by user: 201"
-    without_london = summarise(rates, "rate", periods="2013:2017",
-                               exclude=["London"]).table
+    without_london = summarise(
+        rates, "rate", periods="2013:2017", exclude=["London"]
+    ).table
     assert "London" not in set(without_london["region"])
     with pytest.raises(InputError, match="cannot exclude 'Atlantis'"):
         summarise(rates, "rate", exclude=["Atlantis"])
@@ -140,22 +177,27 @@ def test_other_groupings(rates):
 def test_per_authority_change_and_latest(rates):
     change = summarise(rates, "rate", periods="2013:2017", per_la="change")
     values = change.values.set_index("la_code")["value"]
-    assert values["E06000001"] == pytest.approx(np.mean(np.diff([90, 95, 100, 104,
-                                                                 110])))
+    assert values["E06000001"] == pytest.approx(
+        np.mean(np.diff([90, 95, 100, 104, 110]))
+    )
     latest = summarise(rates, "rate", periods="2013:2016", per_la="latest")
     assert latest.values.set_index("la_code").loc["E06000001", "value"] == 104
     assert latest.periods == {"rate": ["2013", "2014", "2015", "2016"]}
 
 
 def test_weighted_mean(rates):
-    result = summarise(rates, "rate", by="london_region", periods="2013:2017",
-                       weights="pop")
+    result = summarise(
+        rates, "rate", by="london_region", periods="2013:2017", weights="pop"
+    )
     table = result.table.set_index("region")
-    v = np.array([np.mean(DATA[la][1]) for la in ("E06000001", "E06000003")]
-                 + [np.mean([100, 102, 98, 97])])
+    v = np.array(
+        [np.mean(DATA[la][1]) for la in ("E06000001", "E06000003")]
+        + [np.mean([100, 102, 98, 97])]
+    )
     w = np.array([POP["E06000001"], POP["E06000003"], POP["E06000002"]])
     assert table.loc["North East", "weighted_mean"] == pytest.approx(
-        np.average(v, weights=w), rel=1e-9)
+        np.average(v, weights=w), rel=1e-9
+    )
     assert table.loc["North East", "weighted_n"] == 3
 
 
@@ -181,16 +223,30 @@ def test_several_measures(rates):
 
 def test_pooled_wrapper_counts_every_value(rates):
     legacy = summarise_by_group(rates, ["rate"], by="london_region")
-    assert list(legacy.columns) == ["region", "measure", "n", "missing", "mean",
-                                    "median", "sd", "min", "max"]
+    assert list(legacy.columns) == [
+        "region",
+        "measure",
+        "n",
+        "missing",
+        "mean",
+        "median",
+        "sd",
+        "min",
+        "max",
+    ]
     row = legacy.set_index("region").loc["North East"]
-    pooled = [x for la in ("E06000001", "E06000002", "E06000003")
-              for x in DATA[la][1] if x is not None]
+    pooled = [
+        x
+        for la in ("E06000001", "E06000002", "E06000003")
+        for x in DATA[la][1]
+        if x is not None
+    ]
     assert (row["n"], row["missing"]) == (len(pooled), 1)
     assert row["mean"] == pytest.approx(np.mean(pooled), rel=1e-9)
 
 
 # --- the SENDIAS demo's regional rows ------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -238,28 +294,74 @@ def test_summary_help(app):
 
 
 def test_summary_csv(app, db):
-    result = runner.invoke(app, ["summary", "rate", "--by", "london_region",
-                                 "--periods", "2013:2017", "--per-la", "mean",
-                                 "--exclude", "Isles of Scilly", "--db", str(db),
-                                 "--format", "csv"])
+    result = runner.invoke(
+        app,
+        [
+            "summary",
+            "rate",
+            "--by",
+            "london_region",
+            "--periods",
+            "2013:2017",
+            "--per-la",
+            "mean",
+            "--exclude",
+            "Isles of Scilly",
+            "--db",
+            str(db),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     text = result.stdout
-    rows = list(csv.DictReader(io.StringIO(text[:text.index("rate: per-authority")]
-                                           if "rate: per-authority" in text else text)))
-    assert list(rows[0])[:11] == ["region", "n", "missing", "mean", "median", "sd",
-                                  "min", "max", "range", "q1", "q3"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                text[: text.index("rate: per-authority")]
+                if "rate: per-authority" in text
+                else text
+            )
+        )
+    )
+    assert list(rows[0])[:11] == [
+        "region",
+        "n",
+        "missing",
+        "mean",
+        "median",
+        "sd",
+        "min",
+        "max",
+        "range",
+        "q1",
+        "q3",
+    ]
     england = [r for r in rows if r["region"] == "England"][0]
     assert int(england["n"]) == 8
 
 
 def test_summary_table(app, db):
-    result = runner.invoke(app, ["summary", "rate", "--by", "london_region",
-                                 "--periods", "2013:2017", "--exclude",
-                                 "Isles of Scilly", "--db", str(db)])
+    result = runner.invoke(
+        app,
+        [
+            "summary",
+            "rate",
+            "--by",
+            "london_region",
+            "--periods",
+            "2013:2017",
+            "--exclude",
+            "Isles of Scilly",
+            "--db",
+            str(db),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Inner London" in result.output and "England" in result.output
-    assert "left out (excluded by user: Isles of Scilly): Isles of Scilly" in \
-        result.output
+    assert (
+        "left out (excluded by user: Isles of Scilly): Isles of Scilly" in result.output
+    )
 
 
 def test_summary_bad_measure_is_one_line(app, db):

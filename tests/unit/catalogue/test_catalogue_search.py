@@ -30,8 +30,10 @@ def measures_app() -> typer.Typer:
     return app
 
 
-@pytest.mark.parametrize("words", ["looked after", "lookd after", "LOOKED AFTER",
-                                   "children looked after per 10,000"])
+@pytest.mark.parametrize(
+    "words",
+    ["looked after", "lookd after", "LOOKED AFTER", "children looked after per 10,000"],
+)
 def test_the_cla_rate_is_found(words):
     assert "cla_rate_per_10000" in set(search_indicators(words)["id"])
 
@@ -46,8 +48,10 @@ def test_best_matches_first_and_topic_filter():
 
 def test_suggestions_by_label_not_raw_ids():
     assert suggest_indicators("cla_rate")[0].id == "cla_rate_per_10000"
-    assert suggest_indicators("social worker turnover")[0].id == \
-        "social_worker_turnover_rate"
+    assert (
+        suggest_indicators("social worker turnover")[0].id
+        == "social_worker_turnover_rate"
+    )
     assert suggest_indicators("qqqq") == []
 
 
@@ -64,31 +68,46 @@ def test_an_unknown_measure_error_names_catalogue_indicators(store):
 def db(tmp_path):
     path = tmp_path / "s.duckdb"
     with open_store(path) as store:
-        store.con.execute("INSERT INTO sources (source_id, file, sha256) "
-                          "VALUES (1, 't.csv', '')")
+        store.con.execute(
+            "INSERT INTO sources (source_id, file, sha256) VALUES (1, 't.csv', '')"
+        )
         bd = "population_type=Children looked after on 31 March each year"
-        for la, period, value in (("E06000016", "2025", 66.0),
-                                  ("E08000035", "2025", 85.0),
-                                  ("E08000035", "2024", 89.0)):
+        for la, period, value in (
+            ("E06000016", "2025", 66.0),
+            ("E08000035", "2025", 85.0),
+            ("E08000035", "2024", 89.0),
+        ):
             store.con.execute(
                 "INSERT INTO observation_cells (la_code, measure, period, breakdown, "
                 "value, source_id) VALUES (?, 'rate_per_10000', ?, ?, ?, 1)",
-                [la, period, bd, value])
+                [la, period, bd, value],
+            )
         store.con.execute(
             "INSERT INTO observation_cells (la_code, measure, period, value, "
-            "source_id) VALUES ('E08000035', 'cla_placement_moves', '2025', 3, 1)")
-        store.con.execute("INSERT INTO measures (measure, label) VALUES "
-                          "('cla_placement_moves', 'Looked after children moves')")
+            "source_id) VALUES ('E08000035', 'cla_placement_moves', '2025', 3, 1)"
+        )
+        store.con.execute(
+            "INSERT INTO measures (measure, label) VALUES "
+            "('cla_placement_moves', 'Looked after children moves')"
+        )
     return path
 
 
 def test_measures_csv_is_pure_and_lists_the_cla_rate(db):
-    res = runner.invoke(measures_app(), ["measures", "looked after", "--format",
-                                         "csv", "--db", str(db)])
+    res = runner.invoke(
+        measures_app(), ["measures", "looked after", "--format", "csv", "--db", str(db)]
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
-    assert {"id", "label", "topic", "unit", "polarity", "periods",
-            "authorities"} <= set(rows[0])
+    assert {
+        "id",
+        "label",
+        "topic",
+        "unit",
+        "polarity",
+        "periods",
+        "authorities",
+    } <= set(rows[0])
     cla = next(r for r in rows if r["id"] == "cla_rate_per_10000")
     assert cla["periods"] == "2" and cla["latest_period"] == "2025"
     assert cla["authorities"] == "2"
@@ -99,8 +118,10 @@ def test_measures_csv_is_pure_and_lists_the_cla_rate(db):
 
 
 def test_measures_all_reaches_store_measures_and_json_parses(db):
-    res = runner.invoke(measures_app(), ["measures", "lookd after", "--all",
-                                         "--format", "json", "--db", str(db)])
+    res = runner.invoke(
+        measures_app(),
+        ["measures", "lookd after", "--all", "--format", "json", "--db", str(db)],
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     kinds = {r["id"]: r["kind"] for r in rows}
@@ -109,15 +130,18 @@ def test_measures_all_reaches_store_measures_and_json_parses(db):
 
 
 def test_measures_without_a_store_lists_the_catalogue(tmp_path):
-    res = runner.invoke(measures_app(), ["measures", "--topic", "workforce",
-                                         "--db", str(tmp_path / "none.duckdb")])
+    res = runner.invoke(
+        measures_app(),
+        ["measures", "--topic", "workforce", "--db", str(tmp_path / "none.duckdb")],
+    )
     assert res.exit_code == 0, res.output
     assert "social_worker_turnover_rate" in res.stdout
     assert "no store at" in res.stderr
 
 
 def test_measures_refuses_an_unknown_format(db):
-    res = runner.invoke(measures_app(), ["measures", "--format", "xml", "--db",
-                                         str(db)])
+    res = runner.invoke(
+        measures_app(), ["measures", "--format", "xml", "--db", str(db)]
+    )
     assert res.exit_code == 1
     assert "use table, csv or json" in res.output

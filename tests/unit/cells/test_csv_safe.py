@@ -27,9 +27,22 @@ def test_formula_text_gets_a_quote(cell):
     assert restore_formula(neutralise_formula(cell)) == cell
 
 
-@pytest.mark.parametrize("cell", [NEGATIVE, "+1", "-1,234", "-1e-3", "-.5",
-                                  "-12.5%", "-£1,200.50", "Leeds",
-                                  "", "3 = 3", "'=already text"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        NEGATIVE,
+        "+1",
+        "-1,234",
+        "-1e-3",
+        "-.5",
+        "-12.5%",
+        "-£1,200.50",
+        "Leeds",
+        "",
+        "3 = 3",
+        "'=already text",
+    ],
+)
 def test_numbers_and_plain_text_are_left_alone(cell):
     assert neutralise_formula(cell) == cell
 
@@ -54,9 +67,13 @@ def test_writer_quotes_headings_and_cells():
 
 
 def test_frames_keep_numbers_and_are_not_changed():
-    frame = pd.DataFrame({"@h": list(HOSTILE) + [NEGATIVE],
-                          "v": [-3.5] * (len(HOSTILE) + 1),
-                          "c": pd.Categorical(["=c"] * (len(HOSTILE) + 1))})
+    frame = pd.DataFrame(
+        {
+            "@h": list(HOSTILE) + [NEGATIVE],
+            "v": [-3.5] * (len(HOSTILE) + 1),
+            "c": pd.Categorical(["=c"] * (len(HOSTILE) + 1)),
+        }
+    )
     text = write_csv_safe(frame)
     assert_csv_safe(text, planted=(*HOSTILE, "@h", "=c"))
     assert NEGATIVE in cells(text)
@@ -82,20 +99,32 @@ def test_frame_index_is_written_safely():
 
 def test_duckdb_other_types(tmp_path):
     con = duckdb.connect()
-    query = csv_safe_query(con, "SELECT ['=1', 'a'] AS l, INTERVAL '-1 day' AS i, "
-                           "-3.5::DECIMAL(4,1) AS d, -2 AS n, DATE '2021-03-31' AS t, "
-                           "'@x'::ENUM('@x') AS e, true AS b")
+    query = csv_safe_query(
+        con,
+        "SELECT ['=1', 'a'] AS l, INTERVAL '-1 day' AS i, "
+        "-3.5::DECIMAL(4,1) AS d, -2 AS n, DATE '2021-03-31' AS t, "
+        "'@x'::ENUM('@x') AS e, true AS b",
+    )
     out = tmp_path / "t.csv"
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT csv, HEADER true)")
-    assert cells(out)[7:] == ["['=1', a]", "'-1 day", "-3.5", "-2", "2021-03-31", "'@x",
-                              "true"]
+    assert cells(out)[7:] == [
+        "['=1', a]",
+        "'-1 day",
+        "-3.5",
+        "-2",
+        "2021-03-31",
+        "'@x",
+        "true",
+    ]
 
 
 def test_duckdb_copy_is_safe_and_keeps_order(tmp_path):
     con = duckdb.connect()
-    con.execute("CREATE TABLE t (\"=h\" VARCHAR, n DOUBLE, k INTEGER)")
-    con.executemany("INSERT INTO t VALUES (?, ?, ?)",
-                    [[c, -3.5, i] for i, c in enumerate([*HOSTILE, NEGATIVE])])
+    con.execute('CREATE TABLE t ("=h" VARCHAR, n DOUBLE, k INTEGER)')
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [[c, -3.5, i] for i, c in enumerate([*HOSTILE, NEGATIVE])],
+    )
     out = tmp_path / "t.csv"
     query = csv_safe_query(con, "SELECT * FROM t ORDER BY k DESC")
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT csv, HEADER true)")
@@ -105,11 +134,13 @@ def test_duckdb_copy_is_safe_and_keeps_order(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.,eE 'aZ£%")),
-               max_size=8))
+@given(
+    st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.,eE 'aZ£%")), max_size=8)
+)
 def test_python_and_sql_agree(text):
     sql = sql_neutralise_formula("s")
     with duckdb.connect() as con:
-        got = con.execute(f"SELECT {sql} FROM (SELECT ?::VARCHAR AS s)",
-                          [text]).fetchall()[0][0]
+        got = con.execute(
+            f"SELECT {sql} FROM (SELECT ?::VARCHAR AS s)", [text]
+        ).fetchall()[0][0]
     assert got == neutralise_formula(text)

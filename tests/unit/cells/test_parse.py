@@ -90,8 +90,9 @@ _SQL = sql_parse("(SELECT unnest(?) AS s, generate_subscripts(?, 1) AS i)", ["s"
 
 
 def _sql_parse_many(texts):
-    return _CON.execute(f"SELECT s__value, s__missing FROM ({_SQL}) ORDER BY i",
-                        [texts, texts]).fetchall()
+    return _CON.execute(
+        f"SELECT s__value, s__missing FROM ({_SQL}) ORDER BY i", [texts, texts]
+    ).fetchall()
 
 
 cell_text = st.one_of(
@@ -101,17 +102,51 @@ cell_text = st.one_of(
 )
 
 
-EDGE_CASES = ["1_000", "0x10", "1e", "1.2.3", "+.5", "-.5e-3", "\u0661\u0662", " 12 ",
-              "\t12", "\x0b12", "12\x0c", "1E+05", "--1", "1d", "\u00a012",
-              "\uff11\uff12", "nan", "-inf", "1e-400", "\x85", "12\x85", "(12)%",
-              "[note 4]", "[Note 12]", "[c] ", "12 [note 3]", "1,234", "£1,234.5",
-              "12%", "1,23", "£-5", "-£5", "1,234 [note 1]", "(1,234)", "1,234e3",
-              ",123", "1,2345"]
+EDGE_CASES = [
+    "1_000",
+    "0x10",
+    "1e",
+    "1.2.3",
+    "+.5",
+    "-.5e-3",
+    "\u0661\u0662",
+    " 12 ",
+    "\t12",
+    "\x0b12",
+    "12\x0c",
+    "1E+05",
+    "--1",
+    "1d",
+    "\u00a012",
+    "\uff11\uff12",
+    "nan",
+    "-inf",
+    "1e-400",
+    "\x85",
+    "12\x85",
+    "(12)%",
+    "[note 4]",
+    "[Note 12]",
+    "[c] ",
+    "12 [note 3]",
+    "1,234",
+    "£1,234.5",
+    "12%",
+    "1,23",
+    "£-5",
+    "-£5",
+    "1,234 [note 1]",
+    "(1,234)",
+    "1,234e3",
+    ",123",
+    "1,2345",
+]
 
 
 def test_sql_parser_agrees_on_edge_cases():
-    for text, (value, missing) in zip(EDGE_CASES, _sql_parse_many(EDGE_CASES),
-                                      strict=True):
+    for text, (value, missing) in zip(
+        EDGE_CASES, _sql_parse_many(EDGE_CASES), strict=True
+    ):
         parsed = parse_cell(text)
         assert (parsed.value, parsed.missing) == (value, missing), repr(text)
 
@@ -130,7 +165,7 @@ def test_parse_cell_never_raises(text):
     assert (parsed.value is None) != (parsed.missing is None)
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_formatted_integers_round_trip(number):
     assert parse_cell(f"{number:,}").value == number
     assert parse_cell(f"£{number:,}").value == number
@@ -139,7 +174,7 @@ def test_formatted_integers_round_trip(number):
         assert parse_cell(f"{number}%").value == number
 
 
-@given(st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
+@given(st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False))
 def test_decimals_round_trip(number):
     assert parse_cell(f"{number:,.2f}").value == pytest.approx(float(number))
 
@@ -150,7 +185,11 @@ def test_a_table_can_say_what_its_markers_mean():
     assert parse_cell(" X ", legacy).missing == "suppressed"
     sql = sql_parse("(VALUES ('x'), ('c'), ('..'), ('12')) t(s)", ["s"], legacy)
     got = duckdb.sql(f"SELECT s__value, s__missing FROM ({sql})").fetchall()
-    assert got == [(None, "suppressed"), (None, "suppressed"), (None, "not-available"),
-                   (12.0, None)]
+    assert got == [
+        (None, "suppressed"),
+        (None, "suppressed"),
+        (None, "not-available"),
+        (12.0, None),
+    ]
     with pytest.raises(ValueError, match="unknown reason 'secret'"):
         parse_cell("x", {"x": "secret"})

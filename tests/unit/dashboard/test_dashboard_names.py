@@ -24,8 +24,9 @@ def client(tmp_path_factory):
 def test_a_misspelt_profile_offers_the_authority_meant(client) -> None:
     page = client.get("/table/profile?la=Leicestr")
     assert page.status_code == 404
-    assert ("no authority &#x27;Leicestr&#x27;; did you mean Leicester "
-            "(E06000016)?") in page.text
+    assert (
+        "no authority &#x27;Leicestr&#x27;; did you mean Leicester (E06000016)?"
+    ) in page.text
     assert 'Did you mean: <a href="/table/profile?la=E06000016">' in page.text
     assert "<h1>Leicester" not in page.text
 
@@ -34,8 +35,10 @@ def test_an_abolished_authority_offers_its_successors(client) -> None:
     page = client.get("/table/profile?la=Northamptonshire")
     assert page.status_code == 404
     assert "was abolished on 2021-04-01" in page.text
-    assert ('Its successors: <a href="/table/profile?la=E06000061">North '
-            "Northamptonshire (E06000061)</a>") in page.text
+    assert (
+        'Its successors: <a href="/table/profile?la=E06000061">North '
+        "Northamptonshire (E06000061)</a>"
+    ) in page.text
 
 
 def test_a_right_name_still_finds_the_profile(client) -> None:

@@ -81,27 +81,48 @@ def alert(html: str) -> str:
     """The one-line error of a page (unescaped)."""
     import html as h
 
-    found = re.findall(r'<div class="lac-error" role="alert">(.*?)</div>', html,
-                       re.S)
+    found = re.findall(r'<div class="lac-error" role="alert">(.*?)</div>', html, re.S)
     assert len(found) == 1, html[:500]
     return h.unescape(re.sub(r"<[^>]+>", "", found[0])).strip()
 
 
-@pytest.mark.parametrize(("url", "status", "message"), [
-    ("/table/measure?measure=nope", 404, "Error: no measure 'nope' in the store"),
-    ("/table/measure?measure=pop_0_25&period=1999", 404,
-     "has no values for period '1999'; periods: 2021"),
-    ("/table/measure?measure=pop_0_25&group=region:Atlantis", 404,
-     "Error: no region 'Atlantis' in the store"),
-    ("/table/measure?measure=pop_0_25&group=county:Kent", 400,
-     "Error: comparison group 'county:Kent': choose england, region:NAME or "
-     "neighbours:AUTHORITY"),
-    ("/table/measure?measure=pop_0_25&highlight=Nowhereshire", 404,
-     "Error: no authority 'Nowhereshire'"),
-    ("/table/profile?la=Leeds&m=nope", 404, "Error: no measure 'nope' in the store"),
-    ("/table/profile?la=Leeds&m=pop_0_25&m=pop_0_25", 400,
-     "Error: a measure is named twice: pop_0_25, pop_0_25"),
-])
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/table/measure?measure=nope", 404, "Error: no measure 'nope' in the store"),
+        (
+            "/table/measure?measure=pop_0_25&period=1999",
+            404,
+            "has no values for period '1999'; periods: 2021",
+        ),
+        (
+            "/table/measure?measure=pop_0_25&group=region:Atlantis",
+            404,
+            "Error: no region 'Atlantis' in the store",
+        ),
+        (
+            "/table/measure?measure=pop_0_25&group=county:Kent",
+            400,
+            "Error: comparison group 'county:Kent': choose england, region:NAME or "
+            "neighbours:AUTHORITY",
+        ),
+        (
+            "/table/measure?measure=pop_0_25&highlight=Nowhereshire",
+            404,
+            "Error: no authority 'Nowhereshire'",
+        ),
+        (
+            "/table/profile?la=Leeds&m=nope",
+            404,
+            "Error: no measure 'nope' in the store",
+        ),
+        (
+            "/table/profile?la=Leeds&m=pop_0_25&m=pop_0_25",
+            400,
+            "Error: a measure is named twice: pop_0_25, pop_0_25",
+        ),
+    ],
+)
 def test_table_errors_are_4xx_with_one_line(client, url, status, message):
     page = client.get(url)
     assert page.status_code == status
@@ -115,8 +136,10 @@ def test_table_errors_are_4xx_with_one_line(client, url, status, message):
 
 
 def test_good_table_pages_are_200(client):
-    assert client.get("/table/measure?measure=pop_0_25&group=region:London"
-                      ).status_code == 200
+    assert (
+        client.get("/table/measure?measure=pop_0_25&group=region:London").status_code
+        == 200
+    )
     assert client.get("/table/profile?la=Leeds").status_code == 200
 
 
@@ -141,8 +164,10 @@ def test_shiny_page_keeps_state_and_assets(client):
     page = client.get("/?page=measure&measure=pop_0_25&highlight=E08000035")
     assert page.status_code == 200
     assert 'data-value="measure"' in page.text
-    assert page.text == client.get(
-        "/?page=measure&measure=pop_0_25&highlight=E08000035").text
+    assert (
+        page.text
+        == client.get("/?page=measure&measure=pop_0_25&highlight=E08000035").text
+    )
     bundle = client.get("/assets/vega-embed.js")
     assert "window.vegaEmbed" in bundle.text and "https://cdn" not in bundle.text
     assert client.get("/healthz").text == "ok"
@@ -192,8 +217,10 @@ def test_measure_picker_without_javascript_searches(client):
     import html as h
 
     select = page.text.split('<select id="measure"')[1].split("</select>")[0]
-    options = [(h.unescape(k), h.unescape(t)) for k, t in
-               re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select)]
+    options = [
+        (h.unescape(k), h.unescape(t))
+        for k, t in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select)
+    ]
     assert options
     assert all("0-25" in f"{t} {k}".lower() for k, t in options), options
     everything = client.get("/table/measure").text.split('<select id="measure"')[1]

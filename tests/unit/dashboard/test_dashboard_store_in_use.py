@@ -31,9 +31,13 @@ HOLD = textwrap.dedent("""
 
 
 def lacompare(*args: object, wait: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lacompare", "--wait", str(wait),
-                           *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "200"}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lacompare", "--wait", str(wait), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=300,
+    )
 
 
 def sources(state: DashboardStore) -> int:
@@ -73,8 +77,9 @@ def test_while_another_process_writes_the_app_serves_what_it_has(tmp_path, table
         deadline = time.monotonic() + 30
         while state._store is not None and time.monotonic() < deadline:
             time.sleep(0.1)  # idle: the connection closes
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
-                                  stdout=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
             # Computed before: still served. Not computed: busy, naming the writer.
@@ -98,8 +103,9 @@ def test_while_another_process_writes_the_app_serves_what_it_has(tmp_path, table
 def test_an_upload_waits_for_another_writer_and_names_it(tmp_path, table):
     db = tmp_path / "s.duckdb"
     state = DashboardStore(db, idle_close=0.2, write_wait=0.5)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
         with pytest.raises(StoreBusy) as err:
@@ -155,8 +161,9 @@ def test_pages_say_the_store_is_being_written_with_503(tmp_path):
         ingest(s, table, period="2021")
     with TestClient(create_app(db)) as client:
         assert client.get("/table/measure?measure=pupils").status_code == 200
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)],
-                                  stdout=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
             # Shown before: served again. Not shown before: 503, naming the writer.
@@ -195,17 +202,28 @@ def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
     async def session() -> tuple[str, str]:
         url = server.url.replace("http://", "ws://") + "/websocket/"
         async with websockets.connect(url, max_size=None) as ws:
-            await ws.send(json.dumps({"method": "init", "data": {
-                ".clientdata_url_search": "?page=data",
-                ".clientdata_output_data_body_hidden": False}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "method": "init",
+                        "data": {
+                            ".clientdata_url_search": "?page=data",
+                            ".clientdata_output_data_body_hidden": False,
+                        },
+                    }
+                )
+            )
 
             async def data_body(seconds: float, want: str) -> str:
                 body = ""
                 end = time.monotonic() + seconds
                 while time.monotonic() < end and want not in body:
                     try:
-                        message = json.loads(await asyncio.wait_for(
-                            ws.recv(), timeout=max(0.1, end - time.monotonic())))
+                        message = json.loads(
+                            await asyncio.wait_for(
+                                ws.recv(), timeout=max(0.1, end - time.monotonic())
+                            )
+                        )
                     except TimeoutError:
                         break
                     sent = (message.get("values") or {}).get("data_body")
@@ -215,7 +233,8 @@ def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
 
             before = await data_body(30, "first.csv")
             load = await asyncio.to_thread(
-                lacompare, "ingest", table, "--period", "2021", "--db", db)
+                lacompare, "ingest", table, "--period", "2021", "--db", db
+            )
             assert load.returncode == 0, load.stderr
             after = await data_body(WATCH_SECONDS * 3 + 10, "pupils.csv")
             return before, after

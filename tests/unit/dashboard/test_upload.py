@@ -48,14 +48,16 @@ def test_the_far_cell_workbook_is_refused_and_changes_nothing(state, tmp_path):
     assert str(err.value) == (
         "s.xlsx, sheet 'Sheet1': the sheet spans 1,048,576 rows × 16,384 columns "
         "(declared A1:XFD1048576); lacompare reads at most 10,000,000 cells (set "
-        "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)")
+        "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"
+    )
     assert _sources(state) == 0 and state.version == 0
     assert not any(state.uploads_folder().glob("*/s.xlsx"))
     _good_load_works(state, tmp_path)
 
 
-def test_a_reader_abort_is_an_error_and_the_server_carries_on(state, tmp_path,
-                                                               monkeypatch):
+def test_a_reader_abort_is_an_error_and_the_server_carries_on(
+    state, tmp_path, monkeypatch
+):
     """With the limits lifted, python-calamine aborts on the file: in the child
     process the web app reads uploads in, not in the server."""
     for key, value in hostile.NO_LIMITS.items():
@@ -70,10 +72,14 @@ def test_a_reader_abort_is_an_error_and_the_server_carries_on(state, tmp_path,
     _good_load_works(state, tmp_path)
 
 
-@pytest.mark.parametrize("make, name", [
-    (hostile.far_cells_ods, "s.ods"),
-    (lambda: hostile.zip_bomb_xlsx(200), "bomb.xlsx"),
-], ids=["ods", "zip-bomb"])
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (hostile.far_cells_ods, "s.ods"),
+        (lambda: hostile.zip_bomb_xlsx(200), "bomb.xlsx"),
+    ],
+    ids=["ods", "zip-bomb"],
+)
 def test_other_hostile_workbooks_are_refused(make, name, state, tmp_path):
     upload = tmp_path / ("0" + Path(name).suffix)
     upload.write_bytes(make())
@@ -82,13 +88,17 @@ def test_other_hostile_workbooks_are_refused(make, name, state, tmp_path):
     assert _sources(state) == 0
 
 
-def test_an_upload_over_the_cap_is_refused_before_it_is_read(state, tmp_path,
-                                                             monkeypatch):
+def test_an_upload_over_the_cap_is_refused_before_it_is_read(
+    state, tmp_path, monkeypatch
+):
     upload = tmp_path / "0.csv"
     upload.write_text("local_authority,n\n" + "Leeds,1\n" * 300, encoding="utf-8")
     state.max_upload_bytes = 1000
-    with pytest.raises(InputError, match=r"^big\.csv: the file is 2,418 bytes; the "
-                       "web app accepts at most 1,000 bytes"):
+    with pytest.raises(
+        InputError,
+        match=r"^big\.csv: the file is 2,418 bytes; the "
+        "web app accepts at most 1,000 bytes",
+    ):
         state.load(upload, "big.csv", period="2021")
     state.max_upload_bytes = None
     monkeypatch.setenv("LACOMPARE_MAX_UPLOAD_MB", "0.001")
@@ -106,8 +116,9 @@ def _echo_app() -> Starlette:
         body = await request.body()
         return PlainTextResponse(f"got {len(body)}")
 
-    return Starlette(routes=[Route("/session/s/upload/{job}", upload,
-                                   methods=["POST"])])
+    return Starlette(
+        routes=[Route("/session/s/upload/{job}", upload, methods=["POST"])]
+    )
 
 
 def test_upload_limit_refuses_a_large_body_as_it_arrives():
@@ -115,8 +126,9 @@ def test_upload_limit_refuses_a_large_body_as_it_arrives():
     assert client.post("/session/s/upload/1", content=b"x" * 999).text == "got 999"
     declared = client.post("/session/s/upload/1", content=b"x" * 5000)
     assert declared.status_code == 413
-    assert declared.text.startswith("error: the file is 5,000 bytes; the web app "
-                                    "accepts at most 1,000 bytes")
+    assert declared.text.startswith(
+        "error: the file is 5,000 bytes; the web app accepts at most 1,000 bytes"
+    )
 
     def chunks():  # no Content-Length: counted as it streams in
         for _ in range(10):

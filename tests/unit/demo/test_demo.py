@@ -50,8 +50,16 @@ def test_regional_summary_matches_a_hand_count(demo):
     _, expected = _expected()
     with demo.regional_summary.open() as fh:
         written = list(csv.DictReader(fh))
-    assert list(written[0]) == ["region", "measure", "n", "mean", "median", "sd",
-                                "min", "max"]
+    assert list(written[0]) == [
+        "region",
+        "measure",
+        "n",
+        "mean",
+        "median",
+        "sd",
+        "min",
+        "max",
+    ]
     assert {r["measure"] for r in written} == set(DEMO_MEASURES)
     for row in written:
         values = expected[(row["region"], row["measure"])]
@@ -79,24 +87,31 @@ def test_delivery_counts_match_the_file(demo):
     with demo.delivery_counts.open() as fh:
         written = {r["region"]: r for r in csv.DictReader(fh)}
     assert list(next(iter(written.values()))) == [
-        "region", "in_house", "outsourced", "joint_health_and_social_care",
-        "joint_health_only", "joint_social_care_only"]
+        "region",
+        "in_house",
+        "outsourced",
+        "joint_health_and_social_care",
+        "joint_health_only",
+        "joint_social_care_only",
+    ]
     england = written["England"]
     assert int(england["in_house"]) == sum(r["delivery"] == "In-House" for r in rows)
-    assert int(england["outsourced"]) == sum(r["delivery"] == "Outsourced"
-                                             for r in rows)
-    assert int(england["joint_health_only"]) == sum(r["joint_health_only"] == "1"
-                                                    for r in rows)
+    assert int(england["outsourced"]) == sum(
+        r["delivery"] == "Outsourced" for r in rows
+    )
+    assert int(england["joint_health_only"]) == sum(
+        r["joint_health_only"] == "1" for r in rows
+    )
     regions = [r for name, r in written.items() if name != "England"]
     assert sum(int(r["in_house"]) for r in regions) == int(england["in_house"])
 
 
 def test_report_is_self_contained_and_labelled(demo):
     html = demo.report.read_text(encoding="utf-8")
-    assert "<html lang=\"en\">" in html
+    assert '<html lang="en">' in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert "Funding per head of 0-25 population, 2021 (£ per head)" in html
-    assert "<th scope=\"col\"" in html and "<caption>" in html
+    assert '<th scope="col"' in html and "<caption>" in html
     assert "England" in html
 
 

@@ -10,28 +10,33 @@ from lacompare.derive._aggregate import derive_upper_tier, is_additive, place_di
 from lacompare.derive._harmonise import derive_harmonised
 from lacompare.errors import InputError
 
-CUMBRIA = ["E07000026", "E07000027", "E07000028", "E07000029", "E07000030",
-           "E07000031"]
+CUMBRIA = ["E07000026", "E07000027", "E07000028", "E07000029", "E07000030", "E07000031"]
 
 
 def _setup(store, unit="children", reference="financial year"):
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('t.csv', 'x')")
-    store.con.execute("INSERT INTO measures (measure, unit, reference_date) VALUES "
-                      "('m', ?, ?)", [unit, reference])
+    store.con.execute(
+        "INSERT INTO measures (measure, unit, reference_date) VALUES ('m', ?, ?)",
+        [unit, reference],
+    )
 
 
 def _district(store, code, period, value, reason=None):
     store.con.execute(
         "INSERT INTO totals (area_code, area_name, measure, period, value, "
         "missing_reason, source_id, check_result) VALUES (?, ?, 'm', ?, ?, ?, 1, "
-        "'district')", [code, code, period, value, reason])
+        "'district')",
+        [code, code, period, value, reason],
+    )
 
 
 def _obs(store, code, period, value, reason=None, measure="m"):
     store.con.execute(
         "INSERT INTO observation_cells (la_code, measure, period, value, "
         "missing_reason, "
-        "source_id) VALUES (?, ?, ?, ?, ?, 1)", [code, measure, period, value, reason])
+        "source_id) VALUES (?, ?, ?, ?, ?, 1)",
+        [code, measure, period, value, reason],
+    )
 
 
 def test_districts_sum_into_their_county_with_inputs_recorded(store):
@@ -42,16 +47,23 @@ def test_districts_sum_into_their_county_with_inputs_recorded(store):
     result = derive_upper_tier(store, "m")
     got = dict(zip(result.values["la_code"], result.values["value"], strict=True))
     assert got == {"E10000006": 210.0, "E06000001": 7.0}
-    roles = store.query("SELECT role, input_value FROM derived_inputs WHERE "
-                        "la_code = 'E10000006' ORDER BY role")
+    roles = store.query(
+        "SELECT role, input_value FROM derived_inputs WHERE "
+        "la_code = 'E10000006' ORDER BY role"
+    )
     assert len(roles) == 6 and roles["input_value"].sum() == 210
 
 
 def test_a_suppressed_or_absent_district_makes_the_sum_missing(store):
     _setup(store)
     for code in CUMBRIA:
-        _district(store, code, "2019-20", None if code == CUMBRIA[2] else 5,
-                  "suppressed" if code == CUMBRIA[2] else None)
+        _district(
+            store,
+            code,
+            "2019-20",
+            None if code == CUMBRIA[2] else 5,
+            "suppressed" if code == CUMBRIA[2] else None,
+        )
         if code != CUMBRIA[4]:
             _district(store, code, "2020-21", 5)
     result = derive_upper_tier(store, "m")
@@ -95,17 +107,20 @@ def test_aggregate_sums_successors_and_missing_member_is_missing(store):
     assert cumbria.loc["2024", "value"] == 750
     assert cumbria.loc["2025", "missing_reason"] == "input-suppressed"
     # The loaded values are untouched.
-    assert store.con.execute("SELECT count(*) FROM observations WHERE measure = 'm'"
-                             ).fetchall() == [(5,)]
+    assert store.con.execute(
+        "SELECT count(*) FROM observations WHERE measure = 'm'"
+    ).fetchall() == [(5,)]
 
 
 def test_a_rate_is_recomputed_not_summed(store):
     from lacompare.derive import derive_rate
 
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('t.csv', 'x')")
-    store.con.execute("INSERT INTO measures (measure, unit, reference_date) VALUES "
-                      "('cla', 'children', '31 March'), ('pop', 'persons', "
-                      "'mid-year')")
+    store.con.execute(
+        "INSERT INTO measures (measure, unit, reference_date) VALUES "
+        "('cla', 'children', '31 March'), ('pop', 'persons', "
+        "'mid-year')"
+    )
     for code, cla, pop in (("E06000061", 300, 70000), ("E06000062", 500, 90000)):
         _obs(store, code, "2024", cla, measure="cla")
         _obs(store, code, "2023", pop, measure="pop")
@@ -123,9 +138,12 @@ def test_flag_marks_breaks_and_keep_changes_nothing(store):
     kept = derive_harmonised(store, "m", policy="keep")
     assert kept.changes == ["north-yorkshire-2023"] and kept.derived is None
     flagged = derive_harmonised(store, "m", policy="flag")
-    rows = store.con.execute("SELECT la_code, side, last_period_before, "
-                             "first_period_after FROM series_breaks ORDER BY side"
-                             ).fetchall()
-    assert [list(r) for r in rows] == [["E10000023", "predecessor", "2022", None],
-                                    ["E06000065", "successor", None, "2024"]]
+    rows = store.con.execute(
+        "SELECT la_code, side, last_period_before, "
+        "first_period_after FROM series_breaks ORDER BY side"
+    ).fetchall()
+    assert [list(r) for r in rows] == [
+        ["E10000023", "predecessor", "2022", None],
+        ["E06000065", "successor", None, "2024"],
+    ]
     assert len(flagged.breaks) == 2

@@ -22,13 +22,34 @@ AT_31_MARCH = "Children looked after on 31 March each year"
 @pytest.fixture(scope="module")
 def cla_store(shared_data):
     with open_store(":memory:") as store:
-        ingest(store, shared_data / CLA,
-               spec=IngestSpec.from_dict({"source": {"reference_date": "31 March"}}))
-        ingest(store, shared_data / POP, spec=IngestSpec.from_dict({"measures": {
-            "population_estimate": {"measure": "pop_0_17", "unit": "persons",
-                                    "reference_date": "mid-year"}}}))
-        result = derive_rate(store, "children_count", "0-17", per=10_000,
-                             breakdown="31 March", name="cla_rate")
+        ingest(
+            store,
+            shared_data / CLA,
+            spec=IngestSpec.from_dict({"source": {"reference_date": "31 March"}}),
+        )
+        ingest(
+            store,
+            shared_data / POP,
+            spec=IngestSpec.from_dict(
+                {
+                    "measures": {
+                        "population_estimate": {
+                            "measure": "pop_0_17",
+                            "unit": "persons",
+                            "reference_date": "mid-year",
+                        }
+                    }
+                }
+            ),
+        )
+        result = derive_rate(
+            store,
+            "children_count",
+            "0-17",
+            per=10_000,
+            breakdown="31 March",
+            name="cla_rate",
+        )
         yield store, result
 
 
@@ -44,7 +65,8 @@ def test_every_published_la_rate_agrees_within_rounding(cla_store):
              ON p.la_code = o.la_code AND p.period = o.period
             AND p.measure = 'rate_per_10000' AND p.breakdown LIKE ?
            WHERE o.measure = 'cla_rate' AND p.value IS NOT NULL""",
-        [f"%{AT_31_MARCH}%"])
+        [f"%{AT_31_MARCH}%"],
+    )
     agree = (both["ours"] - both["published"]).abs() <= 0.5
     assert len(both) == 755
     assert int(agree.sum()) == 755, both[~agree]
@@ -59,10 +81,13 @@ def test_published_missing_stays_missing(cla_store):
              ON p.la_code = o.la_code AND p.period = o.period
             AND p.measure = 'rate_per_10000' AND p.breakdown LIKE ?
            WHERE o.measure = 'cla_rate' AND p.value IS NULL""",
-        [f"%{AT_31_MARCH}%"])
+        [f"%{AT_31_MARCH}%"],
+    )
     assert len(missing) == 20
-    assert set(missing["missing_reason"]) <= {"input-suppressed",
-                                              "input-not-applicable"}
+    assert set(missing["missing_reason"]) <= {
+        "input-suppressed",
+        "input-not-applicable",
+    }
     assert result.missing == {"input-not-applicable": 19, "input-suppressed": 1}
 
 
@@ -78,7 +103,9 @@ def test_england_and_regions_from_published_totals(cla_store):
            FROM totals t JOIN totals p
              ON p.area_code = t.area_code AND p.period = t.period
             AND p.measure = 'rate_per_10000' AND p.breakdown LIKE ?
-           WHERE t.measure = 'cla_rate'""", [f"%{AT_31_MARCH}%"])
+           WHERE t.measure = 'cla_rate'""",
+        [f"%{AT_31_MARCH}%"],
+    )
     assert len(both) == 60  # England, 9 regions, Inner/Outer London × 5 years
     diff = np.abs(both["ours"] - both["published"])
     assert int((diff <= 0.5).sum()) == 58

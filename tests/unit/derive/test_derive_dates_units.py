@@ -14,24 +14,27 @@ from lacompare.errors import InputError
 D = dt.date
 
 
-@pytest.mark.parametrize(("period", "reference", "expected"), [
-    ("2024", "31 March", D(2024, 3, 31)),
-    ("2024", "31st March", D(2024, 3, 31)),
-    ("2023", "mid-year", D(2023, 6, 30)),
-    ("2023", "Mid year", D(2023, 6, 30)),
-    ("2023", "30 September", D(2023, 9, 30)),
-    ("2024", "January", D(2024, 1, 15)),
-    ("2023-24", "financial year", D(2024, 3, 31)),
-    ("202324", "financial year", D(2024, 3, 31)),
-    ("2023-24", "31 March", D(2024, 3, 31)),       # the March inside the year
-    ("2023-24", "30 September", D(2023, 9, 30)),
-    ("2023/24", "January", D(2024, 1, 15)),        # academic year: January 2024
-    ("2023/24", "academic year", D(2024, 8, 31)),
-    ("2021", None, D(2021, 3, 31)),                # no reference date: 31 March
-    ("2021", float("nan"), D(2021, 3, 31)),        # NaN from a pandas column
-    ("2024-10-04", "mid-year", D(2024, 10, 4)),    # a date is itself
-    ("Q3", "mid-year", None),
-])
+@pytest.mark.parametrize(
+    ("period", "reference", "expected"),
+    [
+        ("2024", "31 March", D(2024, 3, 31)),
+        ("2024", "31st March", D(2024, 3, 31)),
+        ("2023", "mid-year", D(2023, 6, 30)),
+        ("2023", "Mid year", D(2023, 6, 30)),
+        ("2023", "30 September", D(2023, 9, 30)),
+        ("2024", "January", D(2024, 1, 15)),
+        ("2023-24", "financial year", D(2024, 3, 31)),
+        ("202324", "financial year", D(2024, 3, 31)),
+        ("2023-24", "31 March", D(2024, 3, 31)),  # the March inside the year
+        ("2023-24", "30 September", D(2023, 9, 30)),
+        ("2023/24", "January", D(2024, 1, 15)),  # academic year: January 2024
+        ("2023/24", "academic year", D(2024, 8, 31)),
+        ("2021", None, D(2021, 3, 31)),  # no reference date: 31 March
+        ("2021", float("nan"), D(2021, 3, 31)),  # NaN from a pandas column
+        ("2024-10-04", "mid-year", D(2024, 10, 4)),  # a date is itself
+        ("Q3", "mid-year", None),
+    ],
+)
 def test_reference_day(period, reference, expected):
     assert reference_day(period, reference) == expected
 
@@ -45,8 +48,10 @@ def test_count_at_31_march_meets_previous_mid_year():
 
 def test_decimal_year_spaces_annual_dates_one_apart():
     days = [D(y, 3, 31) for y in range(2012, 2018)]
-    gaps = {round(decimal_year(b) - decimal_year(a), 12)
-            for a, b in zip(days, days[1:], strict=False)}
+    gaps = {
+        round(decimal_year(b) - decimal_year(a), 12)
+        for a, b in zip(days, days[1:], strict=False)
+    }
     assert gaps == {1.0}
 
 
@@ -65,20 +70,34 @@ def test_parse_and_select_periods():
         select_periods(available, "2013:")
 
 
-@pytest.mark.parametrize(("unit", "expected"), [
-    ("£", ("£", 1.0)), ("£ thousand", ("£", 1e3)), ("£000", ("£", 1e3)),
-    ("£'000", ("£", 1e3)), ("£k", ("£", 1e3)), ("£ thousands", ("£", 1e3)),
-    ("£m", ("£", 1e6)), ("£ million", ("£", 1e6)), ("GBP thousand", ("£", 1e3)),
-    ("£ per head", ("£ per head", 1.0)), ("%", ("%", 1.0)), ("", (None, 1.0)),
-])
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("£", ("£", 1.0)),
+        ("£ thousand", ("£", 1e3)),
+        ("£000", ("£", 1e3)),
+        ("£'000", ("£", 1e3)),
+        ("£k", ("£", 1e3)),
+        ("£ thousands", ("£", 1e3)),
+        ("£m", ("£", 1e6)),
+        ("£ million", ("£", 1e6)),
+        ("GBP thousand", ("£", 1e3)),
+        ("£ per head", ("£ per head", 1.0)),
+        ("%", ("%", 1.0)),
+        ("", (None, 1.0)),
+    ],
+)
 def test_unit_scale(unit, expected):
     assert unit_scale(unit) == expected
 
 
 def test_population_bands():
-    rows = [("pop_0_17", None, "persons"), ("pop_0_25", "Population aged 0-25",
-                                            "persons"),
-            ("sen_2_18", "Pupils aged 2 to 18", "pupils"), ("cla_rate", None, None)]
+    rows = [
+        ("pop_0_17", None, "persons"),
+        ("pop_0_25", "Population aged 0-25", "persons"),
+        ("sen_2_18", "Pupils aged 2 to 18", "pupils"),
+        ("cla_rate", None, None),
+    ]
     assert pick_band("0-17", rows) == "pop_0_17"
     assert pick_band("0 to 25", rows) == "pop_0_25"
     assert pick_band("2-18", rows) == "sen_2_18"

@@ -14,8 +14,13 @@ from lacompare.geography import (
     resolve_authority,
 )
 
-BECAME_UNITARY_2009 = ["Cornwall", "County Durham", "Northumberland", "Shropshire",
-                       "Wiltshire"]
+BECAME_UNITARY_2009 = [
+    "Cornwall",
+    "County Durham",
+    "Northumberland",
+    "Shropshire",
+    "Wiltshire",
+]
 
 
 def test_the_2009_unitaries_were_shire_counties_before():
@@ -24,7 +29,7 @@ def test_the_2009_unitaries_were_shire_counties_before():
         assert resolve_authority(name, as_of="2009-03-31").la_type == "shire county"
         assert resolve_authority(name, as_of="2009-04-01").la_type == "unitary"
         assert resolve_authority(name, as_of="2010-04-01").la_type == "unitary"
-        assert resolve_authority(name).la_type == "unitary"   # no date: today's
+        assert resolve_authority(name).la_type == "unitary"  # no date: today's
 
 
 def test_resolve_command_gives_the_type_of_the_date(tmp_path):
@@ -35,8 +40,19 @@ def test_resolve_command_gives_the_type_of_the_date(tmp_path):
     runner = CliRunner()
     for day, expected in (("2002-04-01", "shire county"), ("2010-04-01", "unitary")):
         out = tmp_path / f"{day}.csv"
-        result = runner.invoke(app, ["resolve", str(src), "--column", "area",
-                                     "--as-of", day, "--out", str(out)])
+        result = runner.invoke(
+            app,
+            [
+                "resolve",
+                str(src),
+                "--column",
+                "area",
+                "--as-of",
+                day,
+                "--out",
+                str(out),
+            ],
+        )
         assert result.exit_code == 0, result.output
         import pandas as pd
 
@@ -48,13 +64,23 @@ def test_2002_has_150_authorities_by_the_types_of_that_year():
     on = authorities_on("2002-04-01")
     assert len(on) == 150
     assert on["la_type"].value_counts().to_dict() == {
-        "unitary": 47, "metropolitan district": 36, "shire county": 34,
-        "London borough": 33}
+        "unitary": 47,
+        "metropolitan district": 36,
+        "shire county": 34,
+        "London borough": 33,
+    }
     names = set(on["la_name"])
     # Counties split or recoded later existed then; their successors did not.
     assert {"Bedfordshire", "Cheshire", "Northamptonshire", "Cumbria", "Poole"} <= names
-    assert not {"Bedford", "Cheshire East", "Cumberland",
-                "Bournemouth, Christchurch and Poole"} & names
+    assert (
+        not {
+            "Bedford",
+            "Cheshire East",
+            "Cumberland",
+            "Bournemouth, Christchurch and Poole",
+        }
+        & names
+    )
     assert read_authorities(as_of="2002-04-01").equals(on)
     assert len(authorities_on("2024-04-01")) == 153
 
@@ -62,11 +88,11 @@ def test_2002_has_150_authorities_by_the_types_of_that_year():
 def test_the_1990s_unitaries_have_their_own_dates():
     assert authority_type_on("E06000046", "1995-03-31") == "shire county"  # Wight
     assert authority_type_on("E06000046", "1995-04-01") == "unitary"
-    assert authority_type_on("E06000017", "1997-03-31") is None   # Rutland: a district
+    assert authority_type_on("E06000017", "1997-03-31") is None  # Rutland: a district
     assert authority_type_on("E06000017", "1997-04-01") == "unitary"
-    assert authority_type_on("E06000019", "1998-04-01") == "unitary"   # Herefordshire
+    assert authority_type_on("E06000019", "1998-04-01") == "unitary"  # Herefordshire
     assert authority_type_on("E06000019", "1998-03-31") is None
-    assert authority_type_on("dfe:875", "2002-04-01") == "shire county"   # Cheshire
+    assert authority_type_on("dfe:875", "2002-04-01") == "shire county"  # Cheshire
     early = authorities_on("1997-01-01")
     assert "incomplete" in early.attrs["note"]
 
@@ -77,9 +103,12 @@ def test_codes_change_with_recodes_not_the_authority():
     assert north[["valid_from", "valid_to", "la_type", "ons_code"]].values.tolist() == [
         ["", "2009-03-31", "shire county", ""],
         ["2009-04-01", "2013-03-31", "unitary", "E06000048"],
-        ["2013-04-01", "", "unitary", "E06000057"]]
-    assert authorities_on("2012-04-01").set_index("la_name").loc[
-        "Gateshead", "ons_code"] == "E08000020"
+        ["2013-04-01", "", "unitary", "E06000057"],
+    ]
+    assert (
+        authorities_on("2012-04-01").set_index("la_name").loc["Gateshead", "ons_code"]
+        == "E08000020"
+    )
 
 
 def test_history_covers_the_registry_without_gaps_or_overlaps():
@@ -88,7 +117,7 @@ def test_history_covers_the_registry_without_gaps_or_overlaps():
     h["key"] = h["la_code"].where(h["la_code"] != "", h["dfe_code"])
     reg["key"] = reg["la_code"].where(reg["la_code"] != "", reg["dfe_code"])
     assert set(h["key"]) == set(reg["key"])
-    assert h["source"].ne("").sum() > 60   # every change names its order
+    assert h["source"].ne("").sum() > 60  # every change names its order
     for key, rows in h.groupby("key"):
         entity = reg[reg["key"] == key].iloc[0]
         rows = rows.sort_values("valid_from")
@@ -96,7 +125,9 @@ def test_history_covers_the_registry_without_gaps_or_overlaps():
         assert rows["valid_to"].iloc[-1] == entity["valid_to"], key
         assert rows["la_type"].iloc[-1] == entity["la_type"], key
         assert (rows["region_code"] == entity["region_code"]).all(), key
-        for (_, a), (_, b) in zip(rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows()):
+        for (_, a), (_, b) in zip(
+            rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows(), strict=True
+        ):
             import datetime as dt
 
             end = dt.date.fromisoformat(a["valid_to"])
@@ -108,13 +139,15 @@ def test_summary_by_type_uses_the_types_of_the_period(store, day):
     from lacompare.analysis.summaries import summarise
 
     store.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    store.con.execute("INSERT INTO measures (measure, reference_date) VALUES "
-                      "('m', '31 March')")
+    store.con.execute(
+        "INSERT INTO measures (measure, reference_date) VALUES ('m', '31 March')"
+    )
     year = day[:4]
     store.con.execute(
         "INSERT INTO observation_cells (la_code, measure, period, value, source_id) "
-        f"VALUES ('E06000052', 'm', '{year}', 5, 1), ('E06000001', 'm', '{year}', 1, 1)")
+        f"VALUES ('E06000052', 'm', '{year}', 5, 1), ('E06000001', 'm', '{year}', 1, 1)"
+    )
     out = summarise(store, "m", by="la_type")
     rows = dict(zip(out.table["region"], out.table["n"], strict=True))
-    assert rows["shire county"] == 1 and rows["unitary"] == 1   # Cornwall a county
+    assert rows["shire county"] == 1 and rows["unitary"] == 1  # Cornwall a county
     assert any("la_type as on" in line for line in out.notes())

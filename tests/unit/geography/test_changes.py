@@ -27,8 +27,9 @@ def test_every_registry_succession_since_2019_is_a_change():
     changes = read_changes()
     covered = {(p, s) for c in changes for p in c.predecessors for s in c.successors}
     assert links <= covered, sorted(links - covered)
-    known = set(reg["la_code"]) | {f for fs in reg["former_codes"] for f in
-                                   fs.split(";") if f}
+    known = set(reg["la_code"]) | {
+        f for fs in reg["former_codes"] for f in fs.split(";") if f
+    }
     for c in changes:
         assert set(c.codes) <= known, c.change_id
         assert c.kind in KINDS and c.sources
@@ -37,8 +38,11 @@ def test_every_registry_succession_since_2019_is_a_change():
 def test_kinds_follow_the_number_of_authorities():
     for c in read_changes():
         n, m = len(c.predecessors), len(c.successors)
-        expected = {(1, 1): ("recode", "boundary"), (1, 2): ("split",),
-                    (3, 2): ("merge-split",)}[(n, m)]
+        expected = {
+            (1, 1): ("recode", "boundary"),
+            (1, 2): ("split",),
+            (3, 2): ("merge-split",),
+        }[(n, m)]
         assert c.kind in expected, c.change_id
         # Only a recode of the same area chains; boundary tweaks move some streets.
         assert c.same_area == (c.kind != "boundary")

@@ -89,12 +89,14 @@ SKIP = {
     "economy/ons_els_modelled_unemployment_rate.csv": "mixed levels: keep_rows",
     "crime/ons_pfa_tables_ye_jun2025_tableC2_csp.csv": "CSPs: spec area_lookup",
     "deprivation/iod2025/iod2025_upper_tier_la_published_avg_scores_DERIVED.csv": (
-        "2024 codes, loaded and checked in test_shared_files"),
+        "2024 codes, loaded and checked in test_shared_files"
+    ),
     "deprivation/iod2025/iod2025_file10_file11_published_avg_scores_validation_detail"
     ".csv": "a validation table (lower and upper tier mixed), not loaded",
     "deprivation/iod2025/iod2025_file10_file11_validation_summary.csv": "no areas",
     "deprivation/iod2025/indices_of_deprivation_2025_lad_trafford.csv": (
-        "lower-tier districts, not loaded"),
+        "lower-tier districts, not loaded"
+    ),
 }
 
 # Labels in the shared files that are not authorities and rightly resolve to none.

@@ -12,18 +12,21 @@ from lacompare.geography import (
 )
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("Leeds", "E08000035"),
-    ("leeds", "E08000035"),
-    ("383", "E08000035"),
-    ("e08000035", "E08000035"),
-    ("St.Helens", "E08000013"),
-    ("st helens", "E08000013"),
-    ("Bath & N.E Somerset", "E06000022"),
-    ("Leicester City Council", "E06000016"),
-    ("Hull", "E06000010"),
-    ("Tower Hamlets (& City)", "E09000030"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Leeds", "E08000035"),
+        ("leeds", "E08000035"),
+        ("383", "E08000035"),
+        ("e08000035", "E08000035"),
+        ("St.Helens", "E08000013"),
+        ("st helens", "E08000013"),
+        ("Bath & N.E Somerset", "E06000022"),
+        ("Leicester City Council", "E06000016"),
+        ("Hull", "E06000010"),
+        ("Tower Hamlets (& City)", "E09000030"),
+    ],
+)
 def test_exact_names_codes_and_aliases_are_found(text: str, code: str) -> None:
     assert match_authority_strict(text).la_code == code
 
@@ -34,8 +37,9 @@ def test_a_misspelling_is_refused_with_the_nearest_name() -> None:
     # ... a person typing it is asked instead.
     with pytest.raises(UnknownAuthority) as err:
         match_authority_strict("Leicestr")
-    assert str(err.value) == ("no authority 'Leicestr'; did you mean Leicester "
-                              "(E06000016)?")
+    assert str(err.value) == (
+        "no authority 'Leicestr'; did you mean Leicester (E06000016)?"
+    )
     assert [s.la_code for s in err.value.suggestions] == ["E06000016"]
     assert isinstance(err.value, InputError)  # the CLI prints it in one line
 
@@ -68,29 +72,34 @@ def test_an_abolished_authority_names_its_successors_and_when() -> None:
     assert str(err.value) == (
         "Bedfordshire (DfE 820) was abolished on 2009-04-01; succeeded from "
         "2009-04-01 by Bedford (E06000055) and Central Bedfordshire (E06000056): "
-        "give one of them")
+        "give one of them"
+    )
     assert err.value.reason == "abolished"
     assert [s.since.isoformat() for s in err.value.suggestions] == ["2009-04-01"] * 2
-    with pytest.raises(UnknownAuthority, match="Cumberland .E06000063. and "
-                       "Westmorland and Furness"):
+    with pytest.raises(
+        UnknownAuthority, match="Cumberland .E06000063. and Westmorland and Furness"
+    ):
         match_authority_strict("Cumbria", as_of="2024-03-31")
     with pytest.raises(UnknownAuthority, match="North Northamptonshire"):
         match_authority_strict("Northamptonshire", current=True)
     # A code of a same-area recode: the council of today is offered.
-    with pytest.raises(UnknownAuthority, match="by North Yorkshire .E06000065.: "
-                       "give it"):
+    with pytest.raises(
+        UnknownAuthority, match="by North Yorkshire .E06000065.: give it"
+    ):
         match_authority_strict("E10000023", current=True)
 
 
 def test_an_abolished_authority_is_fine_when_it_existed_on_the_day() -> None:
-    assert match_authority_strict("Cumbria", as_of="2022-03-31").la_code == \
-        "E10000006"
+    assert match_authority_strict("Cumbria", as_of="2022-03-31").la_code == "E10000006"
     assert match_authority_strict("Bedfordshire").dfe_code == "820"  # no day asked
     # A name shared over time picks the council of the day.
-    assert match_authority_strict("North Yorkshire", as_of="2021-03-31").la_code \
+    assert (
+        match_authority_strict("North Yorkshire", as_of="2021-03-31").la_code
         == "E10000023"
-    assert match_authority_strict("North Yorkshire", current=True).la_code == \
-        "E06000065"
+    )
+    assert (
+        match_authority_strict("North Yorkshire", current=True).la_code == "E06000065"
+    )
 
 
 def test_an_authority_created_later_names_its_predecessors() -> None:
@@ -112,11 +121,12 @@ def test_a_neighbour_file_is_matched_exactly(store, tmp_path) -> None:
     from lacompare.analysis.neighbours import load_neighbour_set
 
     path = tmp_path / "nb.csv"
-    path.write_text("la_name,rank,neighbour_name\nLeeds,1,Leicestr\n"
-                    "Leeds,2,Bradford\n")
-    with pytest.raises(InputError, match="'Leicestr' is not an authority .nearest: "
-                       "Leicester"):
+    path.write_text("la_name,rank,neighbour_name\nLeeds,1,Leicestr\nLeeds,2,Bradford\n")
+    with pytest.raises(
+        InputError, match="'Leicestr' is not an authority .nearest: Leicester"
+    ):
         load_neighbour_set(store, str(path), "mine")
-    path.write_text("la_name,rank,neighbour_name\nLeeds,1,Leicester\n"
-                    "Leeds,2,Bradford\n")
+    path.write_text(
+        "la_name,rank,neighbour_name\nLeeds,1,Leicester\nLeeds,2,Bradford\n"
+    )
     assert load_neighbour_set(store, str(path), "mine").summary_lines()

@@ -69,36 +69,52 @@ SEND and Education|SEND Integrated Service|75
 SEND and Education|SEND Support Service|117
 """
 
-BUDGET_COLUMNS = [Column("line", "Service line", role="label"),
-                  Column("budget", "2024/25 budget", unit="£000")]
+BUDGET_COLUMNS = [
+    Column("line", "Service line", role="label"),
+    Column("budget", "2024/25 budget", unit="£000"),
+]
 
 
 def budget_frame() -> pd.DataFrame:
     rows = [line.split("|") for line in BUDGET_LINES.splitlines()]
     cells = [parse_cell(printed) for _, printed, _ in rows]
     assert all(c.missing is None for c in cells)
-    return pd.DataFrame({"line": [r[0] for r in rows],
-                         "budget": [c.value for c in cells],
-                         "row_role": [r[2] for r in rows]})
+    return pd.DataFrame(
+        {
+            "line": [r[0] for r in rows],
+            "budget": [c.value for c in cells],
+            "row_role": [r[2] for r in rows],
+        }
+    )
 
 
 def budget_table(frame: pd.DataFrame | None = None) -> ReportTable:
-    return ReportTable("Social care and early help budget 2024/25",
-                       budget_frame() if frame is None else frame, BUDGET_COLUMNS,
-                       notes=["Income is shown in brackets."],
-                       sources=["Leicester City Council, Children's services overview "
-                                "2024, paragraph 4.4"])
+    return ReportTable(
+        "Social care and early help budget 2024/25",
+        budget_frame() if frame is None else frame,
+        BUDGET_COLUMNS,
+        notes=["Income is shown in brackets."],
+        sources=[
+            "Leicester City Council, Children's services overview 2024, paragraph 4.4"
+        ],
+    )
 
 
 def headcount_items() -> pd.DataFrame:
     rows = [line.split("|") for line in HEADCOUNT_LINES.splitlines()]
-    return pd.DataFrame({"division": [r[0] for r in rows],
-                         "service": [r[1] for r in rows],
-                         "headcount": [int(r[2]) for r in rows]})
+    return pd.DataFrame(
+        {
+            "division": [r[0] for r in rows],
+            "service": [r[1] for r in rows],
+            "headcount": [int(r[2]) for r in rows],
+        }
+    )
 
 
-HEADCOUNT_COLUMNS = [Column("service", "Service", role="label"),
-                     Column("headcount", "Headcount", unit="persons")]
+HEADCOUNT_COLUMNS = [
+    Column("service", "Service", role="label"),
+    Column("headcount", "Headcount", unit="persons"),
+]
 
 
 def value_of(frame: pd.DataFrame, line: str) -> float:
@@ -107,28 +123,47 @@ def value_of(frame: pd.DataFrame, line: str) -> float:
 
 def headcount_table() -> ReportTable:
     frame = with_subtotals(headcount_items(), "division", ["headcount"])
-    return ReportTable("Staffing establishment by division", frame, HEADCOUNT_COLUMNS,
-                       group="division", name="Staffing", sources=["001 §4.3"])
+    return ReportTable(
+        "Staffing establishment by division",
+        frame,
+        HEADCOUNT_COLUMNS,
+        group="division",
+        name="Staffing",
+        sources=["001 §4.3"],
+    )
 
 
 def missing_table() -> ReportTable:
-    f = pd.DataFrame({"la": ["Leicester", "Rutland", "Leics", "Scilly"],
-                      "cla": [640.0, None, None, None],
-                      "cla__missing": [None, "suppressed", "not-available", None],
-                      "share": [0.534, 0.25, None, 0.1],
-                      "share__missing": [None, None, "not-applicable", None]})
-    return ReportTable("Children looked after", f,
-                       [Column("la", "Authority", role="label"),
-                        Column("cla", "Children looked after", unit="persons"),
-                        Column("share", "Share placed out of area", unit="proportion",
-                               role="rate")])
+    f = pd.DataFrame(
+        {
+            "la": ["Leicester", "Rutland", "Leics", "Scilly"],
+            "cla": [640.0, None, None, None],
+            "cla__missing": [None, "suppressed", "not-available", None],
+            "share": [0.534, 0.25, None, 0.1],
+            "share__missing": [None, None, "not-applicable", None],
+        }
+    )
+    return ReportTable(
+        "Children looked after",
+        f,
+        [
+            Column("la", "Authority", role="label"),
+            Column("cla", "Children looked after", unit="persons"),
+            Column("share", "Share placed out of area", unit="proportion", role="rate"),
+        ],
+    )
 
 
 @pytest.fixture(scope="session")
 def seed() -> SimpleNamespace:
     """Builders for seed 001's budget and headcount tables (fresh frames each call)."""
     return SimpleNamespace(
-        budget_frame=budget_frame, budget_table=budget_table,
-        headcount_items=headcount_items, headcount_table=headcount_table,
-        missing_table=missing_table, value_of=value_of,
-        BUDGET_COLUMNS=BUDGET_COLUMNS, HEADCOUNT_COLUMNS=HEADCOUNT_COLUMNS)
+        budget_frame=budget_frame,
+        budget_table=budget_table,
+        headcount_items=headcount_items,
+        headcount_table=headcount_table,
+        missing_table=missing_table,
+        value_of=value_of,
+        BUDGET_COLUMNS=BUDGET_COLUMNS,
+        HEADCOUNT_COLUMNS=HEADCOUNT_COLUMNS,
+    )

@@ -17,9 +17,13 @@ from lacompare.report._profile_batch import select_authorities, write_profile_in
 #: Authorities with figures: three in the North East, three in London, and
 #: Bristol (a name with a comma of its own). Every other authority has none.
 WITH_VALUES = {
-    "E06000047": "County Durham", "E08000021": "Newcastle upon Tyne",
-    "E06000001": "Hartlepool", "E09000002": "Barking and Dagenham",
-    "E09000003": "Barnet", "E09000007": "Camden", "E06000023": "Bristol, City of",
+    "E06000047": "County Durham",
+    "E08000021": "Newcastle upon Tyne",
+    "E06000001": "Hartlepool",
+    "E09000002": "Barking and Dagenham",
+    "E09000003": "Barnet",
+    "E09000007": "Camden",
+    "E06000023": "Bristol, City of",
 }
 
 
@@ -30,25 +34,32 @@ def small(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("batch") / "small.duckdb"
     with open_store(path) as store:
-        store.con.execute("INSERT INTO sources (file, sheet, sha256) VALUES "
-                          "('/data/small.csv', 'Table 1', 'abc123')")
-        store.con.execute("INSERT INTO measures VALUES "
-                          "('cla_rate', 'Children looked after per 10,000', NULL, "
-                          "'higher-is-worse', '31 March', NULL), "
-                          "('timely', 'Assessments within 45 days', '%', "
-                          "'higher-is-better', NULL, NULL)")
+        store.con.execute(
+            "INSERT INTO sources (file, sheet, sha256) VALUES "
+            "('/data/small.csv', 'Table 1', 'abc123')"
+        )
+        store.con.execute(
+            "INSERT INTO measures VALUES "
+            "('cla_rate', 'Children looked after per 10,000', NULL, "
+            "'higher-is-worse', '31 March', NULL), "
+            "('timely', 'Assessments within 45 days', '%', "
+            "'higher-is-better', NULL, NULL)"
+        )
         rows = []
         for i, code in enumerate(sorted(WITH_VALUES)):
             for year, step in (("2024", 0), ("2025", 2)):
                 rows.append((code, "cla_rate", year, 50.0 + 7 * i + step, None))
                 rows.append((code, "timely", year, 70.0 + 3 * i - step, None))
         rows[-1] = (*rows[-1][:3], None, "suppressed")
-        frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value",
-                                            "missing_reason"])
+        frame = pd.DataFrame(
+            rows, columns=["la_code", "measure", "period", "value", "missing_reason"]
+        )
         store.con.register("small", frame)
-        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-                          "value, missing_reason, source_id) SELECT la_code, "
-                          "measure, period, value, missing_reason, 1 FROM small")
+        store.con.execute(
+            "INSERT INTO observation_cells (la_code, measure, period, "
+            "value, missing_reason, source_id) SELECT la_code, "
+            "measure, period, value, missing_reason, 1 FROM small"
+        )
     return path
 
 
@@ -62,17 +73,35 @@ def data(small):
 
 def _links(index_html: str) -> dict[str, str]:
     """Authority name → the file its link points at, from the index page."""
-    return {unescape(name): href for href, name in
-            re.findall(r'<a href="([^"]+)">([^<]+)</a>', index_html)}
+    return {
+        unescape(name): href
+        for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', index_html)
+    }
 
 
 def test_all_writes_a_file_per_authority_and_an_index(small, tmp_path):
     from lacompare.cli import app
 
     out = tmp_path / "profiles"
-    result = CliRunner().invoke(app, [
-        "report", "la-profile", "--authority", "all", "--jobs", "2",
-        "--db", str(small), "--out", str(out), "-m", "cla_rate", "-m", "timely"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "la-profile",
+            "--authority",
+            "all",
+            "--jobs",
+            "2",
+            "--db",
+            str(small),
+            "--out",
+            str(out),
+            "-m",
+            "cla_rate",
+            "-m",
+            "timely",
+        ],
+    )
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.glob("profile-*.html"))
     assert files == sorted(f"profile-{c}.html" for c in WITH_VALUES)
@@ -81,8 +110,7 @@ def test_all_writes_a_file_per_authority_and_an_index(small, tmp_path):
     assert set(links) == set(WITH_VALUES.values())
     for code, name in WITH_VALUES.items():
         assert links[name] == f"profile-{code}.html"
-        assert f"{name}: how it compares" in unescape(
-            (out / links[name]).read_text())
+        assert f"{name}: how it compares" in unescape((out / links[name]).read_text())
     # Each row: the region and the headline figures (2025; Camden's suppressed).
     text = unescape(re.sub(r"<[^>]+>", " ", index))
     assert re.search(r"Barnet\s+London\s+87\s+83%", text), text
@@ -96,14 +124,32 @@ def test_region_writes_only_its_authorities(small, tmp_path):
     from lacompare.cli import app
 
     out = tmp_path / "ne"
-    result = CliRunner().invoke(app, [
-        "report", "la-profile", "--region", "north east", "--db", str(small),
-        "--out", str(out), "-m", "cla_rate"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "la-profile",
+            "--region",
+            "north east",
+            "--db",
+            str(small),
+            "--out",
+            str(out),
+            "-m",
+            "cla_rate",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("profile-*.html")) == [
-        "profile-E06000001.html", "profile-E06000047.html", "profile-E08000021.html"]
+        "profile-E06000001.html",
+        "profile-E06000047.html",
+        "profile-E08000021.html",
+    ]
     assert set(_links((out / "index.html").read_text())) == {
-        "County Durham", "Hartlepool", "Newcastle upon Tyne"}
+        "County Durham",
+        "Hartlepool",
+        "Newcastle upon Tyne",
+    }
     # The region's other authorities have no figures: said, not written.
     assert "no figures, so no profile:" in result.output
     assert "Gateshead" in result.output
@@ -113,9 +159,21 @@ def test_a_bad_name_in_the_list_is_refused_naming_it(small, tmp_path):
     from lacompare.cli import app
 
     out = tmp_path / "bad"
-    result = CliRunner().invoke(app, [
-        "report", "la-profile", "--authority", "Camden,Atlantis,Barnet",
-        "--db", str(small), "--out", str(out), "-m", "cla_rate"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "la-profile",
+            "--authority",
+            "Camden,Atlantis,Barnet",
+            "--db",
+            str(small),
+            "--out",
+            str(out),
+            "-m",
+            "cla_rate",
+        ],
+    )
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Atlantis" in lines[0], result.output
@@ -129,14 +187,17 @@ def test_a_list_keeps_names_with_commas(data):
 
 
 def test_refusals(data):
-    with pytest.raises(InputError, match="no region 'Narnia'; choose one of "
-                                         "East Midlands"):
+    with pytest.raises(
+        InputError, match="no region 'Narnia'; choose one of East Midlands"
+    ):
         select_authorities(data, None, "Narnia")
-    with pytest.raises(InputError, match=r"no figure for any headline measure: "
-                                         r"Leeds \(E08000035\)"):
+    with pytest.raises(
+        InputError,
+        match=r"no figure for any headline measure: "
+        r"Leeds \(E08000035\)",
+    ):
         select_authorities(data, "Camden, Leeds")
-    with pytest.raises(InputError, match="none of the authorities named is in "
-                                         "London"):
+    with pytest.raises(InputError, match="none of the authorities named is in London"):
         select_authorities(data, "Hartlepool, County Durham", "london")
 
 

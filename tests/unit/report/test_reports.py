@@ -34,34 +34,49 @@ from lacompare.report._reports import (
 
 
 def row(**changes):
-    base = {"value": 85.0, "period": "2025", "neighbours_mean": 72.4,
-            "neighbours_n": 10, "region": "Yorkshire and The Humber",
-            "region_value": 77.0, "region_source": "published",
-            "england_value": 67.0, "england_source": "published", "rank": 120,
-            "rank_of": 151, "quartile": "D", "flag": "within",
-            "test": "|z| > 1.96 (95%) / 3.09 (99.8%) against 151 authorities",
-            "z": 0.4, "missing_reason": None}
+    base = {
+        "value": 85.0,
+        "period": "2025",
+        "neighbours_mean": 72.4,
+        "neighbours_n": 10,
+        "region": "Yorkshire and The Humber",
+        "region_value": 77.0,
+        "region_source": "published",
+        "england_value": 67.0,
+        "england_source": "published",
+        "rank": 120,
+        "rank_of": 151,
+        "quartile": "D",
+        "flag": "within",
+        "test": "|z| > 1.96 (95%) / 3.09 (99.8%) against 151 authorities",
+        "z": 0.4,
+        "missing_reason": None,
+    }
     base.update(changes)
     return base
 
 
-CLA = MeasureSpec("cla", label="Rate of children looked after", unit=None,
-                  polarity="higher-is-worse")
+CLA = MeasureSpec(
+    "cla", label="Rate of children looked after", unit=None, polarity="higher-is-worse"
+)
 
 
 # ---------------------------------------------------------------- words
 
 
-@pytest.mark.parametrize(("value", "unit", "decimals", "text"), [
-    (1732, "£ per child", 0, "£1,732"),
-    (0.534, "£ per head", 2, "£0.53"),
-    (81531, "£ thousand", 0, "£81.5 million"),
-    (-1792, "£", 0, "-£1,792"),
-    (103, "%", 0, "103%"),
-    (0.534, "proportion", 1, "53.4%"),
-    (2.675, None, 2, "2.68"),
-    (float("nan"), None, 0, "no figure"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "text"),
+    [
+        (1732, "£ per child", 0, "£1,732"),
+        (0.534, "£ per head", 2, "£0.53"),
+        (81531, "£ thousand", 0, "£81.5 million"),
+        (-1792, "£", 0, "-£1,792"),
+        (103, "%", 0, "103%"),
+        (0.534, "proportion", 1, "53.4%"),
+        (2.675, None, 2, "2.68"),
+        (float("nan"), None, 0, "no figure"),
+    ],
+)
 def test_values_in_words(value, unit, decimals, text):
     assert format_measure_value(value, unit, decimals) == text
 
@@ -74,8 +89,11 @@ def test_decimals_follow_the_data():
 
 
 def test_specs_split_and_parse():
-    assert split_specs("a, b[x=1, y=2]=Rate per 10,000 children, c") == \
-        ["a", "b[x=1, y=2]=Rate per 10,000 children", "c"]
+    assert split_specs("a, b[x=1, y=2]=Rate per 10,000 children, c") == [
+        "a",
+        "b[x=1, y=2]=Rate per 10,000 children",
+        "c",
+    ]
     assert split_specs(["a,b", "c"]) == ["a", "b", "c"]
     assert parse_measure_spec("m[31 March]=CLA rate") == ("m", "31 March", "CLA rate")
     with pytest.raises(InputError):
@@ -98,78 +116,117 @@ def test_templates_and_formats():
 
 def test_sentence_polarity_worse():
     first = profile_sentences(row(), "Leeds", CLA, 0)[0]
-    assert first == ("Leeds's rate of children looked after (85 in 2025) is higher "
-                     "(worse) than its statistical neighbours' average (72) and in "
-                     "the worst quarter (band D) of authorities (ranked 120 of 151, "
-                     "where 1 is the best).")
+    assert first == (
+        "Leeds's rate of children looked after (85 in 2025) is higher "
+        "(worse) than its statistical neighbours' average (72) and in "
+        "the worst quarter (band D) of authorities (ranked 120 of 151, "
+        "where 1 is the best)."
+    )
 
 
 def test_sentence_polarity_better_and_lower():
-    spec = MeasureSpec("t", label="Timely assessments", unit="%",
-                       polarity="higher-is-better")
-    text = profile_sentences(row(value=70, neighbours_mean=80, quartile="C"), "York",
-                             spec, 0)[0]
+    spec = MeasureSpec(
+        "t", label="Timely assessments", unit="%", polarity="higher-is-better"
+    )
+    text = profile_sentences(
+        row(value=70, neighbours_mean=80, quartile="C"), "York", spec, 0
+    )[0]
     assert "is lower (worse) than its statistical neighbours' average (80%)" in text
     assert "the second-worst quarter (band C)" in text
-    spec = MeasureSpec("t", label="Timely assessments", unit="%",
-                       polarity="higher-is-worse")
+    spec = MeasureSpec(
+        "t", label="Timely assessments", unit="%", polarity="higher-is-worse"
+    )
     text = profile_sentences(row(value=70, neighbours_mean=80), "York", spec, 0)[0]
     assert "is lower (better) than" in text
 
 
 def test_sentence_neutral_makes_no_judgement():
     spec = MeasureSpec("s", label="Spend per child", unit="£ per child")
-    sentences = profile_sentences(row(value=1732, neighbours_mean=1470,
-                                      region_value=1466,
-                                      region_source="computed: mean of 15 "
-                                                    "authorities",
-                                      england_value=1385, quartile="B"),
-                                  "Leeds", spec, 0)
+    sentences = profile_sentences(
+        row(
+            value=1732,
+            neighbours_mean=1470,
+            region_value=1466,
+            region_source="computed: mean of 15 authorities",
+            england_value=1385,
+            quartile="B",
+        ),
+        "Leeds",
+        spec,
+        0,
+    )
     text = " ".join(sentences)
     assert "better" not in text and "worse" not in text
     assert "is higher than its statistical neighbours' average (£1,470)" in text
     assert "the second-highest quarter of authorities" in text
     assert "where 1 is the highest" in text
-    assert "above the average of authorities in Yorkshire and The Humber (£1,466)" \
-        in text
+    assert (
+        "above the average of authorities in Yorkshire and The Humber (£1,466)" in text
+    )
 
 
 def test_sentence_same_value_is_the_same():
-    text = profile_sentences(row(value=72.4, neighbours_mean=72.4), "Leeds", CLA,
-                             0)[0]
+    text = profile_sentences(row(value=72.4, neighbours_mean=72.4), "Leeds", CLA, 0)[0]
     assert "is the same as its statistical neighbours' average (72)" in text
 
 
 def test_sentences_significance_and_trend():
-    trend = pd.DataFrame({"period": ["2021", "2023", "2025"],
-                          "value": [75.0, 80, 85], "england_value": [69.0, 70, 67]})
-    out = profile_sentences(row(flag="above", flag_level="99.8%", z=3.8), "Leeds",
-                            CLA, 0, trend)
-    assert "It is significantly higher than the average of authorities (z = 3.8; " \
-           "significant at the 99.8% level)." in out
-    assert out[-1] == ("Between 2021 and 2025 it rose from 75 to 85; England fell "
-                       "from 69 to 67.")
-    funnel = profile_sentences(row(flag="below", flag_level="95%",
-                                   test="funnel limits: exact Poisson …"),
-                               "Leeds", CLA, 0)
-    assert any("significantly lower than England's rate for an area of its size"
-               in s for s in funnel)
+    trend = pd.DataFrame(
+        {
+            "period": ["2021", "2023", "2025"],
+            "value": [75.0, 80, 85],
+            "england_value": [69.0, 70, 67],
+        }
+    )
+    out = profile_sentences(
+        row(flag="above", flag_level="99.8%", z=3.8), "Leeds", CLA, 0, trend
+    )
+    assert (
+        "It is significantly higher than the average of authorities (z = 3.8; "
+        "significant at the 99.8% level)." in out
+    )
+    assert out[-1] == (
+        "Between 2021 and 2025 it rose from 75 to 85; England fell from 69 to 67."
+    )
+    funnel = profile_sentences(
+        row(flag="below", flag_level="95%", test="funnel limits: exact Poisson …"),
+        "Leeds",
+        CLA,
+        0,
+    )
+    assert any(
+        "significantly lower than England's rate for an area of its size" in s
+        for s in funnel
+    )
 
 
 def test_sentence_missing_value_says_why():
-    out = profile_sentences(row(value=None, missing_reason="suppressed"), "Rutland",
-                            CLA, 0)
-    assert out == ["Rutland has no figure for rate of children looked after in "
-                   "2025 (suppressed to protect confidentiality, [c])."]
+    out = profile_sentences(
+        row(value=None, missing_reason="suppressed"), "Rutland", CLA, 0
+    )
+    assert out == [
+        "Rutland has no figure for rate of children looked after in "
+        "2025 (suppressed to protect confidentiality, [c])."
+    ]
 
 
 def test_dated_label_gets_no_second_year():
-    spec = MeasureSpec("f", label="Funding per head, 2019", unit="£ per head",
-                       polarity="higher-is-better")
-    text = profile_sentences(row(value=1.13, neighbours_mean=None, quartile="B",
-                                 period="2021"), "Coventry", spec, 2)[0]
-    assert text.startswith("Coventry's funding per head, 2019 (£1.13) is in the "
-                           "second-best quarter (band B)")
+    spec = MeasureSpec(
+        "f",
+        label="Funding per head, 2019",
+        unit="£ per head",
+        polarity="higher-is-better",
+    )
+    text = profile_sentences(
+        row(value=1.13, neighbours_mean=None, quartile="B", period="2021"),
+        "Coventry",
+        spec,
+        2,
+    )[0]
+    assert text.startswith(
+        "Coventry's funding per head, 2019 (£1.13) is in the "
+        "second-best quarter (band B)"
+    )
 
 
 def test_quarter_phrases():
@@ -190,36 +247,48 @@ def generated(tmp_path_factory):
     path = tmp_path_factory.mktemp("gen") / "gen.duckdb"
     rng = np.random.default_rng(1)
     with open_store(path) as store:
-        las = store.query("SELECT la_code FROM authorities WHERE valid_to IS NULL "
-                          "ORDER BY la_code")["la_code"].tolist()
-        store.con.execute("INSERT INTO sources (file, sheet, sha256) VALUES "
-                          "('/data/generated.csv', 'Table 1', 'abc123')")
-        store.con.execute("INSERT INTO measures VALUES "
-                          "('cla_rate', 'Children looked after per 10,000', NULL, "
-                          "'higher-is-worse', '31 March', NULL), "
-                          "('timely', 'Assessments within 45 days', '%', "
-                          "'higher-is-better', NULL, NULL), "
-                          "('spend', 'Spend per child', '£ per child', 'neutral', "
-                          "NULL, NULL)")
+        las = store.query(
+            "SELECT la_code FROM authorities WHERE valid_to IS NULL ORDER BY la_code"
+        )["la_code"].tolist()
+        store.con.execute(
+            "INSERT INTO sources (file, sheet, sha256) VALUES "
+            "('/data/generated.csv', 'Table 1', 'abc123')"
+        )
+        store.con.execute(
+            "INSERT INTO measures VALUES "
+            "('cla_rate', 'Children looked after per 10,000', NULL, "
+            "'higher-is-worse', '31 March', NULL), "
+            "('timely', 'Assessments within 45 days', '%', "
+            "'higher-is-better', NULL, NULL), "
+            "('spend', 'Spend per child', '£ per child', 'neutral', "
+            "NULL, NULL)"
+        )
         rows = []
-        for m, mean, sd in (("cla_rate", 70, 25), ("timely", 80, 8),
-                            ("spend", 1400, 400)):
+        for m, mean, sd in (
+            ("cla_rate", 70, 25),
+            ("timely", 80, 8),
+            ("spend", 1400, 400),
+        ):
             base = rng.normal(mean, sd, len(las))
             for k, year in enumerate(("2023", "2024", "2025")):
-                rows += [(la, m, year, float(round(v + k))) for la, v in
-                         zip(las, base, strict=True)]
+                rows += [
+                    (la, m, year, float(round(v + k)))
+                    for la, v in zip(las, base, strict=True)
+                ]
         frame = pd.DataFrame(rows, columns=["la_code", "measure", "period", "value"])
         # Leeds is far above everyone on the rate, and suppressed for spend 2025.
-        leeds = (frame["la_code"] == "E08000035")
+        leeds = frame["la_code"] == "E08000035"
         frame.loc[leeds & (frame["measure"] == "cla_rate"), "value"] = 400.0
         frame["missing_reason"] = None
         hit = leeds & (frame["measure"] == "spend") & (frame["period"] == "2025")
         frame.loc[hit, ["value", "missing_reason"]] = [np.nan, "suppressed"]
         store.con.register("gen", frame)
-        store.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-                          "value, "
-                          "missing_reason, source_id) SELECT la_code, measure, "
-                          "period, value, missing_reason, 1 FROM gen")
+        store.con.execute(
+            "INSERT INTO observation_cells (la_code, measure, period, "
+            "value, "
+            "missing_reason, source_id) SELECT la_code, measure, "
+            "period, value, missing_reason, 1 FROM gen"
+        )
         load_neighbour_set(store, "dfe-2025", "dfe-2025")
     return path
 
@@ -244,11 +313,15 @@ def test_profile_on_generated_store(gen_store):
     assert "http://" not in html and "https://" not in html
     assert doc.title == "Leeds: how it compares"
     text = unescape(re.sub(r"<[^>]+>", " ", html))
-    assert "Leeds's children looked after per 10,000 (400 in 2025) is higher " \
-           "(worse) than its statistical neighbours' average" in text
+    assert (
+        "Leeds's children looked after per 10,000 (400 in 2025) is higher "
+        "(worse) than its statistical neighbours' average" in text
+    )
     assert "It is significantly higher than the average of authorities" in text
-    assert "Leeds has no figure for spend per child in 2025 (suppressed to " \
-           "protect confidentiality, [c])." in text.replace("\n", " ")
+    assert (
+        "Leeds has no figure for spend per child in 2025 (suppressed to "
+        "protect confidentiality, [c])." in text.replace("\n", " ")
+    )
     assert len(doc.figures()) == 3  # a trend per measure
     assert "generated.csv" in html and "Table 1" in html
     # The headline neighbours' average is the mean of the 10 neighbours' values.
@@ -256,9 +329,11 @@ def test_profile_on_generated_store(gen_store):
         """SELECT avg(o.value) AS v FROM neighbours n JOIN observations o
            ON o.la_code = n.neighbour_code WHERE n.set_id = 'dfe-2025' AND
            n.la_code = 'E08000035' AND o.measure = 'timely' AND o.period = '2025'
-        """)["v"].iloc[0]
-    row = data.latest[(data.latest["la_code"] == "E08000035")
-                      & (data.latest["key"] == "timely")].iloc[0]
+        """
+    )["v"].iloc[0]
+    row = data.latest[
+        (data.latest["la_code"] == "E08000035") & (data.latest["key"] == "timely")
+    ].iloc[0]
     assert row["neighbours_mean"] == pytest.approx(nb)
     assert f"its statistical neighbours' average ({nb:.0f}%)" in text
 
@@ -272,7 +347,7 @@ def test_profile_xlsx_keeps_missing_empty(gen_store, tmp_path):
     ws = openpyxl.load_workbook(path)["Headline values"]
     rows = list(ws.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Measure")
-    spend = next(r for r in rows[head + 1:] if r[0] == "Spend per child")
+    spend = next(r for r in rows[head + 1 :] if r[0] == "Spend per child")
     assert spend[rows[head].index("Leeds")] is None  # empty, never 0
     assert "[c]" in spend[-1]  # the row's note says why
 
@@ -289,10 +364,13 @@ def test_profile_errors(gen_store):
 def test_write_profiles_for_several(gen_store, tmp_path):
     from lacompare.report._profile import write_profiles
 
-    paths = write_profiles(gen_store, tmp_path, ["Leeds", "York"],
-                           measures=["cla_rate"])
-    assert [p.name for p in paths] == ["profile-E08000035.html",
-                                       "profile-E06000014.html"]
+    paths = write_profiles(
+        gen_store, tmp_path, ["Leeds", "York"], measures=["cla_rate"]
+    )
+    assert [p.name for p in paths] == [
+        "profile-E08000035.html",
+        "profile-E06000014.html",
+    ]
     assert "York: how it compares" in paths[1].read_text()
 
 
@@ -304,18 +382,29 @@ def test_cli_profile_and_misplaced_options(generated, tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "leeds.html"
-    result = runner.invoke(app, ["report", "la-profile", "--db", str(generated),
-                                 "--authority", "Leeds", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "la-profile",
+            "--db",
+            str(generated),
+            "--authority",
+            "Leeds",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Leeds: how it compares" in out.read_text()
     for args, message in (
-            (["network", "--authority", "Leeds"], "network does not take "
-                                                  "--authority"),
-            (["la-profile"], "la-profile needs --authority"),
-            (["variation"], "variation needs one --measure"),
-            (["spend"], "spend needs --target"),
-            (["budget"], "no report template 'budget'"),
-            (["network", "--format", "docx"], "format 'docx'")):
+        (["network", "--authority", "Leeds"], "network does not take --authority"),
+        (["la-profile"], "la-profile needs --authority"),
+        (["variation"], "variation needs one --measure"),
+        (["spend"], "spend needs --target"),
+        (["budget"], "no report template 'budget'"),
+        (["network", "--format", "docx"], "format 'docx'"),
+    ):
         result = runner.invoke(app, ["report", *args, "--db", str(generated)])
         assert result.exit_code == 1, args
         assert message in result.output, result.output
@@ -326,8 +415,9 @@ def test_cli_network_without_store_uses_demo(tmp_path, monkeypatch):
     import lacompare.store as store_module
     from lacompare.cli import app
 
-    monkeypatch.setattr(store_module, "default_db_path",
-                        lambda: tmp_path / "none" / "lacompare.duckdb")
+    monkeypatch.setattr(
+        store_module, "default_db_path", lambda: tmp_path / "none" / "lacompare.duckdb"
+    )
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["report", "network", "--format", "xlsx"])
     assert result.exit_code == 0, result.output
@@ -341,10 +431,21 @@ def test_pdf_without_weasyprint_is_one_line(generated, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails
     with pytest.raises(MissingDependency, match=r"lacompare\[pdf\]"):
         require_weasyprint()
-    result = CliRunner().invoke(app, ["report", "la-profile", "--db",
-                                      str(generated), "--authority", "Leeds",
-                                      "--format", "pdf", "--out",
-                                      str(tmp_path / "x.pdf")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "la-profile",
+            "--db",
+            str(generated),
+            "--authority",
+            "Leeds",
+            "--format",
+            "pdf",
+            "--out",
+            str(tmp_path / "x.pdf"),
+        ],
+    )
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "pip install 'lacompare[pdf]'" in lines[0]

@@ -26,7 +26,7 @@ def printed_equals(text: str, value: float) -> bool:
     """A printed cell ('1,234.5', '(12)') is ``value`` rounded to its decimals."""
     clean = text.replace(",", "").replace("(", "-").replace(")", "")
     decimals = len(clean.split(".")[1]) if "." in clean else 0
-    return abs(float(clean) - value) <= 0.5 * 10 ** -decimals + 1e-9
+    return abs(float(clean) - value) <= 0.5 * 10**-decimals + 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,21 @@ def demo(tmp_path_factory):
         doc = build_network(store)
         html = render_html(doc)
         xlsx = write_document(doc, out / "network.xlsx", "xlsx")
-        labels = dict(store.con.execute(
-            "SELECT measure, label FROM measures").fetchall())
+        labels = dict(
+            store.con.execute("SELECT measure, label FROM measures").fetchall()
+        )
         sources = store.query("SELECT file, sheet, loaded_at FROM sources")
     csv = pd.read_csv(result.regional_summary)
-    return {"doc": doc, "html": html, "xlsx": xlsx, "csv": csv, "labels": labels,
-            "sources": sources, "out": out, "db": result.db}
+    return {
+        "doc": doc,
+        "html": html,
+        "xlsx": xlsx,
+        "csv": csv,
+        "labels": labels,
+        "sources": sources,
+        "out": out,
+        "db": result.db,
+    }
 
 
 def test_regional_tables_print_the_demo_csv(demo):
@@ -63,8 +72,13 @@ def test_regional_tables_print_the_demo_csv(demo):
                 if pd.isna(value):
                     assert cells[i] == "[z]", (measure, r.region, stat)
                 else:
-                    assert printed_equals(cells[i], value), (measure, r.region,
-                                                             stat, cells[i], value)
+                    assert printed_equals(cells[i], value), (
+                        measure,
+                        r.region,
+                        stat,
+                        cells[i],
+                        value,
+                    )
                 checked += 1
     assert checked == len(csv) * 5
 
@@ -74,14 +88,15 @@ def test_xlsx_stores_the_csv_numbers(demo):
 
     wb = openpyxl.load_workbook(demo["xlsx"])
     assert {"Contents", "Notes", "Sources", "Population", "Delivery"} <= set(
-        wb.sheetnames)
+        wb.sheetnames
+    )
     csv = demo["csv"]
     for measure, block in csv.groupby("measure"):
         ws = wb[measure[:31]]
         assert ws.freeze_panes is not None  # header frozen
         rows = list(ws.iter_rows(values_only=True))
         head = next(i for i, r in enumerate(rows) if r[0] == "Region")
-        body = {r[0]: r for r in rows[head + 1:] if r[0]}
+        body = {r[0]: r for r in rows[head + 1 :] if r[0]}
         for r in block.itertuples():
             cells = body[r.region]
             assert cells[1] == r.n
@@ -98,13 +113,21 @@ def test_xlsx_stores_the_csv_numbers(demo):
 
 def test_sections_of_the_sendias_report(demo):
     html = demo["html"]
-    for heading in ("Population served", "Funding per head", "Change in funding",
-                    "Delivery and joint commissioning", "Staffing",
-                    "Regional tables", "How to read this report", "Sources"):
+    for heading in (
+        "Population served",
+        "Funding per head",
+        "Change in funding",
+        "Delivery and joint commissioning",
+        "Staffing",
+        "Regional tables",
+        "How to read this report",
+        "Sources",
+    ):
         assert f">{heading}</h2>" in html, heading
     tables = tables_of(html)
-    delivery = next(v for k, v in tables.items() if k.startswith(
-        "Services by delivery model"))
+    delivery = next(
+        v for k, v in tables.items() if k.startswith("Services by delivery model")
+    )
     england = next(r for r in delivery if r[0] == "England")
     counts = pd.read_csv(demo["out"] / "delivery_counts.csv")
     eng = counts[counts["region"] == "England"].iloc[0]
@@ -129,7 +152,7 @@ def test_html_is_self_contained_and_accessible(demo):
     assert html.count("<caption>") == html.count("<table")
     assert '<th scope="col"' in html and '<th scope="row">' in html
     # Every contents link points at a heading on the page.
-    nav = html[html.index('<nav class="contents"'):html.index("</nav>")]
+    nav = html[html.index('<nav class="contents"') : html.index("</nav>")]
     for target in re.findall(r'href="#([^"]+)"', nav):
         assert f'id="{target}"' in html, target
     # Missing-value symbols are explained.
@@ -139,7 +162,7 @@ def test_html_is_self_contained_and_accessible(demo):
 
 def test_sources_name_the_file_sheet_and_load_time(demo):
     html = demo["html"]
-    section = html[html.index('id="sources"'):]
+    section = html[html.index('id="sources"') :]
     for r in demo["sources"].itertuples():
         assert Path(r.file).name in section
         assert pd.Timestamp(r.loaded_at).strftime("%Y-%m-%d %H:%M") in section
@@ -148,8 +171,11 @@ def test_sources_name_the_file_sheet_and_load_time(demo):
 def test_write_report_with_no_store_uses_the_demo(tmp_path, monkeypatch):
     import lacompare.store as store_module
 
-    monkeypatch.setattr(store_module, "default_db_path",
-                        lambda: tmp_path / "absent" / "lacompare.duckdb")
+    monkeypatch.setattr(
+        store_module,
+        "default_db_path",
+        lambda: tmp_path / "absent" / "lacompare.duckdb",
+    )
     out = write_report("network", out=tmp_path / "n.html")
     text = out.read_text()
     assert "packaged demo data" in text
@@ -167,11 +193,13 @@ def test_pdf_pages_are_numbered_and_not_blank(demo, tmp_path):
     pytest.importorskip("weasyprint", reason="PDF needs the pdf extra (WeasyPrint)")
     image = pytest.importorskip("PIL.Image")
     from PIL import ImageStat
+
     pdftoppm = _pdftoppm()
     pdf = write_document(demo["doc"], tmp_path / "network.pdf", "pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    subprocess.run([pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "p")],
-                   check=True)
+    subprocess.run(
+        [pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "p")], check=True
+    )
     pages = sorted(tmp_path.glob("p-*.png"))
     # Title, contents, seven sections and fourteen regional tables.
     assert 10 <= len(pages) <= 25
@@ -179,8 +207,12 @@ def test_pdf_pages_are_numbered_and_not_blank(demo, tmp_path):
         variance = ImageStat.Stat(image.open(page).convert("L")).var[0]
         assert variance > 50, f"{page.name} looks blank"
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         first = text.split("\f")[0]
         assert "Contents" in first
         # Contents entries end with their page numbers.
@@ -195,6 +227,6 @@ def test_interactive_html_inlines_vega_and_keeps_the_images(tmp_path):
     out = write_report("network", out=tmp_path / "n.html", interactive=True)
     page = out.read_text(encoding="utf-8")
     assert "vegaEmbed" in page and 'type="application/json"' in page
-    assert page.count('class="live"') == page.count("<img src=\"data:image/svg")
+    assert page.count('class="live"') == page.count('<img src="data:image/svg')
     # Nothing is fetched: no script or stylesheet loaded from elsewhere.
     assert "<script src=" not in page and "<link" not in page

@@ -27,6 +27,7 @@ from lacompare.report.tables import (
 
 # --- reconciliation on the seed's budget ------------------------------------------
 
+
 def test_seed_budget_totals_reconcile(seed) -> None:
     table = seed.budget_table()
     assert reconcile(table) == []
@@ -53,7 +54,11 @@ def test_altered_line_is_flagged(seed) -> None:
     assert len(mismatches) == 1
     m = mismatches[0]
     assert (m.label, m.column, m.printed, m.parts_sum) == (
-        "Social Care", "budget", 81_531, 81_631)
+        "Social Care",
+        "budget",
+        81_531,
+        81_631,
+    )
     assert m.difference == -100 and m.tolerance == 6.5  # 12 parts + the total
     assert "Social Care (2024/25 budget (£000)): printed 81,531" in str(m)
 
@@ -62,27 +67,47 @@ def test_altered_subtotal_flags_it_and_the_total(seed) -> None:
     frame = seed.budget_frame()
     frame.loc[frame["line"] == "Early Help - Specialist services", "budget"] = 4_365
     flagged = [(m.label, m.parts_sum) for m in reconcile(seed.budget_table(frame))]
-    assert flagged == [("Early Help - Specialist services", 4_355),
-                       ("Total Social Care & Early Help", 89_661)]
+    assert flagged == [
+        ("Early Help - Specialist services", 4_355),
+        ("Total Social Care & Early Help", 89_661),
+    ]
 
 
 def test_tolerance_is_half_a_unit_per_part_plus_the_total() -> None:
     def check(total: float) -> list:
-        f = pd.DataFrame({"line": ["a", "b", "Total"], "v": [1.0, 2.0, total],
-                          "row_role": ["item", "item", "total"]})
-        return reconcile(ReportTable("t", f, [Column("line", role="label"),
-                                              Column("v", unit="£000")]))
+        f = pd.DataFrame(
+            {
+                "line": ["a", "b", "Total"],
+                "v": [1.0, 2.0, total],
+                "row_role": ["item", "item", "total"],
+            }
+        )
+        return reconcile(
+            ReportTable(
+                "t", f, [Column("line", role="label"), Column("v", unit="£000")]
+            )
+        )
 
     assert check(4.0) == [] and check(2.0) == []  # ±1.5 for 2 parts
     assert len(check(5.0)) == 1 and len(check(1.0)) == 1
     # With one decimal printed the allowance shrinks tenfold.
-    f = pd.DataFrame({"line": ["a", "b", "T"], "v": [1.0, 2.0, 3.2],
-                      "row_role": ["item", "item", "total"]})
+    f = pd.DataFrame(
+        {
+            "line": ["a", "b", "T"],
+            "v": [1.0, 2.0, 3.2],
+            "row_role": ["item", "item", "total"],
+        }
+    )
     cols = [Column("line", role="label"), Column("v", unit="£m", decimals=1)]
     assert [m.tolerance for m in reconcile(ReportTable("t", f, cols))] == [0.15]
     # Counts a publisher rounded to the nearest 10: ±15 for two parts.
-    f = pd.DataFrame({"la": ["a", "b", "All"], "n": [10, 20, 40],
-                      "row_role": ["item", "item", "total"]})
+    f = pd.DataFrame(
+        {
+            "la": ["a", "b", "All"],
+            "n": [10, 20, 40],
+            "row_role": ["item", "item", "total"],
+        }
+    )
     cols = [Column("la", role="label"), Column("n", unit="children")]
     assert len(reconcile(ReportTable("t", f, cols))) == 1  # whole: exact by default
     cols[1] = Column("n", unit="children", rounding=10)
@@ -93,21 +118,30 @@ def test_missing_part_or_total_is_not_checked(seed) -> None:
     frame = seed.budget_frame()
     frame["budget__missing"] = None
     frame.loc[frame["line"] == "Youth Service", ["budget", "budget__missing"]] = (
-        None, "suppressed")
+        None,
+        "suppressed",
+    )
     assert reconcile(seed.budget_table(frame)) == []
 
 
 # --- headcount: sub-totals computed and printed -------------------------------------
 
+
 def test_seed_headcount_subtotals(seed) -> None:
-    frame = with_subtotals(seed.headcount_items(), "division", ["headcount"],
-                           label="Total", total_label=None)
+    frame = with_subtotals(
+        seed.headcount_items(),
+        "division",
+        ["headcount"],
+        label="Total",
+        total_label=None,
+    )
     subtotals = frame[frame["row_role"] == "subtotal"]
     assert subtotals["headcount"].tolist() == [641, 623]
     assert subtotals["service"].tolist() == ["Total", "Total"]
     assert frame["headcount"].dtype.kind == "i"
-    table = ReportTable("Staffing establishment", frame, seed.HEADCOUNT_COLUMNS,
-                        group="division")
+    table = ReportTable(
+        "Staffing establishment", frame, seed.HEADCOUNT_COLUMNS, group="division"
+    )
     assert reconcile(table) == []
     # Whole persons: no rounding allowance.
     assert table.rounding(seed.HEADCOUNT_COLUMNS[1]) == 0
@@ -115,30 +149,54 @@ def test_seed_headcount_subtotals(seed) -> None:
 
 def test_printed_headcount_totals_checked_exactly(seed) -> None:
     items = seed.headcount_items().assign(row_role="item")
-    totals = pd.DataFrame({"division": ["Childrens Social Work & Early Help",
-                                        "SEND and Education"],
-                           "service": ["Total", "Total"], "headcount": [641, 623],
-                           "row_role": ["subtotal", "subtotal"]})
+    totals = pd.DataFrame(
+        {
+            "division": ["Childrens Social Work & Early Help", "SEND and Education"],
+            "service": ["Total", "Total"],
+            "headcount": [641, 623],
+            "row_role": ["subtotal", "subtotal"],
+        }
+    )
     # Printed order: each division's lines, then its total.
-    frame = pd.concat([items.iloc[:7], totals.iloc[:1], items.iloc[7:],
-                       totals.iloc[1:]], ignore_index=True)
+    frame = pd.concat(
+        [items.iloc[:7], totals.iloc[:1], items.iloc[7:], totals.iloc[1:]],
+        ignore_index=True,
+    )
     table = ReportTable("Staffing", frame, seed.HEADCOUNT_COLUMNS, group="division")
     assert reconcile(table) == []
     frame.loc[frame.index[-1], "headcount"] = 624  # off by one person
-    flagged = reconcile(ReportTable("Staffing", frame, seed.HEADCOUNT_COLUMNS,
-                                    group="division"))
+    flagged = reconcile(
+        ReportTable("Staffing", frame, seed.HEADCOUNT_COLUMNS, group="division")
+    )
     assert [(m.printed, m.parts_sum, m.tolerance) for m in flagged] == [(624, 623, 0)]
 
 
 def test_with_subtotals_grand_total_and_missing_parts() -> None:
-    f = pd.DataFrame({"type": ["Unitary", "Unitary", "County"],
-                      "la": ["A", "B", "C"], "cla": [10.0, None, 5.0],
-                      "rate": [60.0, 70.0, 80.0]})
+    f = pd.DataFrame(
+        {
+            "type": ["Unitary", "Unitary", "County"],
+            "la": ["A", "B", "C"],
+            "cla": [10.0, None, 5.0],
+            "rate": [60.0, 70.0, 80.0],
+        }
+    )
     out = with_subtotals(f, "type", ["cla"], label="All {group} authorities")
-    assert out["la"].tolist() == ["A", "B", "All Unitary authorities", "C",
-                                  "All County authorities", "Total"]
-    assert out["row_role"].tolist() == ["item", "item", "subtotal", "item",
-                                        "subtotal", "total"]
+    assert out["la"].tolist() == [
+        "A",
+        "B",
+        "All Unitary authorities",
+        "C",
+        "All County authorities",
+        "Total",
+    ]
+    assert out["row_role"].tolist() == [
+        "item",
+        "item",
+        "subtotal",
+        "item",
+        "subtotal",
+        "total",
+    ]
     # A missing part makes its totals missing (never understated), with a reason.
     assert out["cla"].isna().tolist() == [False, True, True, False, False, True]
     assert out.loc[2, "cla__missing"] == "not-available"
@@ -156,16 +214,20 @@ def test_with_subtotals_grand_total_and_missing_parts() -> None:
 
 # --- printing ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "unit", "decimals", "printed"), [
-    (-1792, "£000", 0, "(1,792)"),
-    (81531, "£000", 0, "81,531"),
-    (2.675, "£ per head", 2, "2.68"),  # half up, not the float's 2.67
-    (0.5, "persons", 0, "1"),  # half up, not to even
-    (-4.35, "%", 1, "-4.4"),
-    (0.534, "proportion", 1, "53.4"),
-    (-0.4, "£000", 0, "0"),  # rounds to zero: no "(0)"
-    (None, "£", 0, ""),
-])
+
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "printed"),
+    [
+        (-1792, "£000", 0, "(1,792)"),
+        (81531, "£000", 0, "81,531"),
+        (2.675, "£ per head", 2, "2.68"),  # half up, not the float's 2.67
+        (0.5, "persons", 0, "1"),  # half up, not to even
+        (-4.35, "%", 1, "-4.4"),
+        (0.534, "proportion", 1, "53.4"),
+        (-0.4, "£000", 0, "0"),  # rounds to zero: no "(0)"
+        (None, "£", 0, ""),
+    ],
+)
 def test_format_number(value: float, unit: str, decimals: int, printed: str) -> None:
     assert format_number(value, unit, decimals) == printed
 
@@ -188,17 +250,22 @@ def test_table_validation() -> None:
 
 def test_symbols_and_notes(seed) -> None:
     table = seed.missing_table()
-    assert symbols_used(table) == [("[c]", "suppressed to protect confidentiality"),
-                                   ("[x]", "not available"), ("[z]", "not applicable"),
-                                   ("–", "not reported")]
+    assert symbols_used(table) == [
+        ("[c]", "suppressed to protect confidentiality"),
+        ("[x]", "not available"),
+        ("[z]", "not applicable"),
+        ("–", "not reported"),
+    ]
     notes = table_notes(seed.budget_table())
     assert notes[0] == "Income is shown in brackets."
     assert "Negative amounts are shown in brackets: (220)." in notes
-    assert ("Figures are rounded, so totals may not equal the sum of their parts."
-            in notes)
+    assert (
+        "Figures are rounded, so totals may not equal the sum of their parts." in notes
+    )
 
 
 # --- great-tables --------------------------------------------------------------------
+
 
 def _row_of(html_text: str, text: str) -> str:
     """The <tr> holding ``text``."""
@@ -233,15 +300,17 @@ def test_format_table_footnotes_a_mismatch(seed) -> None:
     frame = seed.budget_frame()
     frame.loc[frame["line"] == "Legal Costs", "budget"] = 1_600
     out = format_table(seed.budget_table(frame)).as_raw_html()
-    assert ("Does not equal the sum of its parts within rounding: the parts sum to "
-            "81,631.") in out
+    assert (
+        "Does not equal the sum of its parts within rounding: the parts sum to 81,631."
+    ) in out
     assert "gt_footnote_marks" in _row_of(out, "Social Care")
 
 
 def test_format_table_groups(seed) -> None:
     frame = with_subtotals(seed.headcount_items(), "division", ["headcount"])
-    out = format_table(ReportTable("Staffing", frame, seed.HEADCOUNT_COLUMNS,
-                                   group="division")).as_raw_html()
+    out = format_table(
+        ReportTable("Staffing", frame, seed.HEADCOUNT_COLUMNS, group="division")
+    ).as_raw_html()
     # Two division headings; the grand total sits under an empty one (a rule),
     # not under a heading "nan".
     assert out.count('class="gt_group_heading_row"') == 2
@@ -251,20 +320,28 @@ def test_format_table_groups(seed) -> None:
 
 # --- accessible HTML -----------------------------------------------------------------
 
+
 def test_table_html_accessible(seed) -> None:
     frame = with_subtotals(seed.headcount_items(), "division", ["headcount"])
-    table = ReportTable("Staffing establishment", frame, seed.HEADCOUNT_COLUMNS,
-                        group="division", sources=["001 §4.3"])
+    table = ReportTable(
+        "Staffing establishment",
+        frame,
+        seed.HEADCOUNT_COLUMNS,
+        group="division",
+        sources=["001 §4.3"],
+    )
     out = table_html(table, table_id="staff")
     assert "<caption>Staffing establishment</caption>" in out
     assert '<th scope="col">Service</th>' in out
     assert '<th scope="col" style="text-align:right">Headcount (persons)</th>' in out
     assert out.count('scope="rowgroup"') == 2 and out.count("<tbody>") == 3
     assert '<th scope="row">Corporate Parenting</th>' in out
-    assert ('<tr class="subtotal"><th scope="row"><strong>Total Childrens Social Work '
-            '&amp; Early Help</strong></th><td style="text-align:right"><strong>641'
-            '</strong></td></tr>') in out
-    assert '<strong>1,264</strong>' in out
+    assert (
+        '<tr class="subtotal"><th scope="row"><strong>Total Childrens Social Work '
+        '&amp; Early Help</strong></th><td style="text-align:right"><strong>641'
+        "</strong></td></tr>"
+    ) in out
+    assert "<strong>1,264</strong>" in out
     assert 'aria-describedby="staff-notes"' in out and 'id="staff-notes"' in out
     assert "<p>Source: 001 §4.3</p>" in out
     assert "<script" not in out and "http" not in out and "onclick" not in out

@@ -10,9 +10,23 @@ from lacompare.cli._snapshot import _show
 from lacompare.snapshot._synthetic import write_synthetic_extract
 from tests.csv_cells import HOSTILE, NEGATIVE, assert_csv_safe, cells, formula_cells
 
-COLUMNS = ("measure", "breakdown", "label", "unit", "value", "earlier_value", "change",
-           "pct_change", "pct_low", "pct_high", "pct_reason", "value_text",
-           "change_text", "pct_text", "note")
+COLUMNS = (
+    "measure",
+    "breakdown",
+    "label",
+    "unit",
+    "value",
+    "earlier_value",
+    "change",
+    "pct_change",
+    "pct_low",
+    "pct_high",
+    "pct_reason",
+    "value_text",
+    "change_text",
+    "pct_text",
+    "note",
+)
 
 
 def _comparison() -> SimpleNamespace:

@@ -25,19 +25,28 @@ def _csv(tmp_path, text: str, name: str = "t.csv"):
 
 
 def test_keep_rows_sets_aside_other_levels_with_their_row_numbers(tmp_path):
-    path = _csv(tmp_path, "code,geography,v\nK02000001,Country,1\n"
-                "E06000001,County or Unitary Authority,2\nTLC11,ITL Level 3,3\n"
-                "TLC12,ITL Level 3,4\nE08000025, local authority district ,5\n")
+    path = _csv(
+        tmp_path,
+        "code,geography,v\nK02000001,Country,1\n"
+        "E06000001,County or Unitary Authority,2\nTLC11,ITL Level 3,3\n"
+        "TLC12,ITL Level 3,4\nE08000025, local authority district ,5\n",
+    )
     con = duckdb.connect()
-    raw = select_rows(con, read_raw(con, path), {
-        "Geography": ["County or Unitary Authority", "Local Authority District"]})
+    raw = select_rows(
+        con,
+        read_raw(con, path),
+        {"Geography": ["County or Unitary Authority", "Local Authority District"]},
+    )
     assert raw.n_rows == 2
     assert con.execute(f"SELECT c0, _row FROM {raw.relation}").fetchall() == [
-        ("E06000001", 3), ("E08000025", 6)]
+        ("E06000001", 3),
+        ("E08000025", 6),
+    ]
     messages = sorted(i.message for i in raw.issues.of_kind("row-set-aside"))
-    assert messages == ["set aside 1 row whose Geography is 'Country' (row 2)",
-                        "set aside 2 rows whose Geography is 'ITL Level 3' "
-                        "(rows 4, 5)"]
+    assert messages == [
+        "set aside 1 row whose Geography is 'Country' (row 2)",
+        "set aside 2 rows whose Geography is 'ITL Level 3' (rows 4, 5)",
+    ]
 
 
 def test_keep_rows_names_a_missing_column(tmp_path):
@@ -50,24 +59,31 @@ def test_keep_rows_names_a_missing_column(tmp_path):
 def test_sum_areas_adds_csps_and_keeps_a_missing_member_missing(tmp_path):
     # Dorset's force total, BCP's two CSPs, Dorset's own CSP, an Unassigned row and a
     # Welsh CSP; one of BCP's cells is unavailable ([x]).
-    path = _csv(tmp_path, "force,csp,name,crimes,homicide\n"
-                "Dorset,,,\"50,079 \",3\n"
-                "Dorset,E22000063,Bournemouth,\"18,801 \",1\n"
-                "Dorset,E22000367,Dorset,\"21,200 \",0\n"
-                "Dorset,E22000067,Poole,\"9,539 \",[x]\n"
-                "Dorset,,Unassigned Dorset,539 ,0\n"
-                "Gwent,W22000001,Newport,100,0\n")
+    path = _csv(
+        tmp_path,
+        "force,csp,name,crimes,homicide\n"
+        'Dorset,,,"50,079 ",3\n'
+        'Dorset,E22000063,Bournemouth,"18,801 ",1\n'
+        'Dorset,E22000367,Dorset,"21,200 ",0\n'
+        'Dorset,E22000067,Poole,"9,539 ",[x]\n'
+        "Dorset,,Unassigned Dorset,539 ,0\n"
+        "Gwent,W22000001,Newport,100,0\n",
+    )
     con = duckdb.connect()
-    raw = sum_areas(con, read_raw(con, path), "csp_upper_tier", "csp",
-                    ["force", "name"])
+    raw = sum_areas(
+        con, read_raw(con, path), "csp_upper_tier", "csp", ["force", "name"]
+    )
     assert raw.headers == [*LOOKUP_HEADINGS, "crimes", "homicide"]
     rows = con.execute(f"SELECT * FROM {raw.relation}").fetchall()
-    assert rows == [("E06000058", "Bournemouth, Christchurch and Poole", "28340",
-                     "[x]", 3),
-                    ("E06000059", "Dorset", "21200", "0", 4)]
+    assert rows == [
+        ("E06000058", "Bournemouth, Christchurch and Poole", "28340", "[x]", 3),
+        ("E06000059", "Dorset", "21200", "0", 4),
+    ]
     summed = [i.message for i in raw.issues.of_kind("rows-summed")]
-    assert summed == ["Bournemouth, Christchurch and Poole (E06000058) is the sum of "
-                      "rows 3, 5 (E22000063, E22000067); its values point at row 3"]
+    assert summed == [
+        "Bournemouth, Christchurch and Poole (E06000058) is the sum of "
+        "rows 3, 5 (E22000063, E22000067); its values point at row 3"
+    ]
     aside = [i.message for i in raw.issues.of_kind("row-set-aside")]
     assert aside[0].startswith("set aside 2 rows with no csp")
     assert aside[0].endswith(": 2, 6")
@@ -75,12 +91,23 @@ def test_sum_areas_adds_csps_and_keeps_a_missing_member_missing(tmp_path):
 
 
 def test_an_ingest_through_a_lookup_stores_the_sums_and_says_so(tmp_path):
-    path = _csv(tmp_path, "csp,name,crimes\n,Cumbria,\"36,869 \"\n"
-                "E22000031,Allerdale,\"6,405 \"\nE22000033,Carlisle,\"10,078 \"\n"
-                "E22000034,Copeland,\"4,666 \"\nE22000032,Barrow-In-Furness,\"6,063 \"\n")
-    spec = IngestSpec.from_dict({"source": {
-        "area_lookup": "csp_upper_tier", "area_column": "csp",
-        "exclude_columns": ["name"], "period": "2025-06-30", "unit": "crimes"}})
+    path = _csv(
+        tmp_path,
+        'csp,name,crimes\n,Cumbria,"36,869 "\n'
+        'E22000031,Allerdale,"6,405 "\nE22000033,Carlisle,"10,078 "\n'
+        'E22000034,Copeland,"4,666 "\nE22000032,Barrow-In-Furness,"6,063 "\n',
+    )
+    spec = IngestSpec.from_dict(
+        {
+            "source": {
+                "area_lookup": "csp_upper_tier",
+                "area_column": "csp",
+                "exclude_columns": ["name"],
+                "period": "2025-06-30",
+                "unit": "crimes",
+            }
+        }
+    )
     with __import__("lacompare").open_store(":memory:") as store:
         result = ingest(store, path, spec=spec)
         values = store.con.execute(
@@ -116,15 +143,30 @@ def test_the_shipped_csp_lookup_covers_every_current_authority_once_each_csp():
 
 
 def test_a_long_table_measure_is_renamed_by_its_spec(tmp_path, store):
-    path = _csv(tmp_path, "areacd,indicator,period,observation\n"
-                "E06000001,Claimant Count,2023-01-01/P1Y,4.1\n"
-                "E06000001,Claimant Count,2024-01-01/P1Y,4.4\n")
-    spec = IngestSpec.from_dict({
-        "source": {"layout": "long", "la_columns": ["areacd"],
-                   "period_column": "period", "measure_column": "indicator",
-                   "value_column": "observation"},
-        "measures": {"Claimant Count": {"measure": "claimant_rate", "unit": "%",
-                                        "polarity": "higher-is-worse"}}})
+    path = _csv(
+        tmp_path,
+        "areacd,indicator,period,observation\n"
+        "E06000001,Claimant Count,2023-01-01/P1Y,4.1\n"
+        "E06000001,Claimant Count,2024-01-01/P1Y,4.4\n",
+    )
+    spec = IngestSpec.from_dict(
+        {
+            "source": {
+                "layout": "long",
+                "la_columns": ["areacd"],
+                "period_column": "period",
+                "measure_column": "indicator",
+                "value_column": "observation",
+            },
+            "measures": {
+                "Claimant Count": {
+                    "measure": "claimant_rate",
+                    "unit": "%",
+                    "polarity": "higher-is-worse",
+                }
+            },
+        }
+    )
     ingest(store, path, spec=spec)
     assert store.con.execute(
         "SELECT measure, period, value FROM observations ORDER BY period"

@@ -19,18 +19,30 @@ from lacompare.sources import (
 from lacompare.sources._dictionary import match_dictionary_spec, read_dictionary_words
 from lacompare.store import ingest
 
-LONG = ("measure_short,year,area_name,value\n"
-        "LAC,2024,Leeds,70\nLAC,2024,York,55\n"
-        "InfMort,2024,Leeds,3.9\nInfMort,2024,York,3.1\n"
-        "Spend,2024,Leeds,100\nSpend,2024,York,90\n")
-SPEC = DictionarySpec(key="code", label="name", unit="unit", polarity="polarity",
-                      reference_date="year_type", missing=("NA",))
+LONG = (
+    "measure_short,year,area_name,value\n"
+    "LAC,2024,Leeds,70\nLAC,2024,York,55\n"
+    "InfMort,2024,Leeds,3.9\nInfMort,2024,York,3.1\n"
+    "Spend,2024,Leeds,100\nSpend,2024,York,90\n"
+)
+SPEC = DictionarySpec(
+    key="code",
+    label="name",
+    unit="unit",
+    polarity="polarity",
+    reference_date="year_type",
+    missing=("NA",),
+)
 
 
 def measures(store) -> dict[str, tuple]:
-    return {r[0]: r[1:] for r in store.con.execute(
-        "SELECT measure, label, unit, polarity, reference_date, description "
-        "FROM measures ORDER BY 1").fetchall()}
+    return {
+        r[0]: r[1:]
+        for r in store.con.execute(
+            "SELECT measure, label, unit, polarity, reference_date, description "
+            "FROM measures ORDER BY 1"
+        ).fetchall()
+    }
 
 
 def long_file(write) -> Path:
@@ -42,15 +54,20 @@ def long_file(write) -> Path:
 
 
 def test_polarity_and_year_type_words_are_translated(write):
-    path = write("d.csv", "code,name,unit,polarity,year_type\n"
-                 "A,Alpha,%,Low,Financial Year\n"
-                 "B,Beta,%,High,Academic Year\n"
-                 "C,Gamma,%,-,Annual (end of Sept)\n"
-                 "D,Delta,%,,Annual - January\n"
-                 "E,Eps,%,neutral,Calendar Year\n")
+    path = write(
+        "d.csv",
+        "code,name,unit,polarity,year_type\n"
+        "A,Alpha,%,Low,Financial Year\n"
+        "B,Beta,%,High,Academic Year\n"
+        "C,Gamma,%,-,Annual (end of Sept)\n"
+        "D,Delta,%,,Annual - January\n"
+        "E,Eps,%,neutral,Calendar Year\n",
+    )
     book = read_measure_dictionary(path, SPEC)
-    got = {r["key"]: (r["polarity"], r["reference_date"], r["polarity_word"])
-           for r in book.entries.to_dict("records")}
+    got = {
+        r["key"]: (r["polarity"], r["reference_date"], r["polarity_word"])
+        for r in book.entries.to_dict("records")
+    }
     assert got == {
         "A": ("higher-is-worse", "financial year", "Low"),
         "B": ("higher-is-better", "academic year", "High"),
@@ -62,16 +79,21 @@ def test_polarity_and_year_type_words_are_translated(write):
 
 
 def test_an_unknown_word_is_reported_and_never_guessed(write):
-    path = write("d.csv", "code,name,unit,polarity,year_type\n"
-                 "A,Alpha,%,Lower is better,Weekly\n"
-                 "B,Beta,%,Annual,Annual\n")
+    path = write(
+        "d.csv",
+        "code,name,unit,polarity,year_type\n"
+        "A,Alpha,%,Lower is better,Weekly\n"
+        "B,Beta,%,Annual,Annual\n",
+    )
     book = read_measure_dictionary(path, SPEC)
     rows = {r["key"]: r for r in book.entries.to_dict("records")}
     assert rows["A"]["polarity"] is None and rows["A"]["reference_date"] is None
     unknown = book.issues.of_kind("dictionary-unknown-word")
     assert [(i.row, i.column, i.value) for i in unknown] == [
-        (2, "polarity", "Lower is better"), (2, "year_type", "Weekly"),
-        (3, "polarity", "Annual")]
+        (2, "polarity", "Lower is better"),
+        (2, "year_type", "Weekly"),
+        (3, "polarity", "Annual"),
+    ]
     assert all(i.file == str(path) for i in unknown)
     # 'Annual' is a known year type that names no day: not set, and said so.
     assert rows["B"]["reference_date"] is None
@@ -80,28 +102,39 @@ def test_an_unknown_word_is_reported_and_never_guessed(write):
 
 
 def test_missing_markers_mean_not_stated(write):
-    path = write("d.csv", "code,name,unit,polarity,year_type\n"
-                 "A,NA,NA,NA,NA\n")
+    path = write("d.csv", "code,name,unit,polarity,year_type\nA,NA,NA,NA,NA\n")
     (entry,) = read_measure_dictionary(path, SPEC).entries.to_dict("records")
     # A blank polarity means neither direction is better (dictionary_words.csv).
-    assert (entry["label"], entry["unit"], entry["polarity"],
-            entry["reference_date"]) == (None, None, "neutral", None)
+    assert (
+        entry["label"],
+        entry["unit"],
+        entry["polarity"],
+        entry["reference_date"],
+    ) == (None, None, "neutral", None)
 
 
 def test_repeated_keys_agree_or_their_field_is_left_out(write):
-    path = write("d.csv", "code,name,unit,polarity\n"
-                 "A,Alpha,%,Low\nB,Beta,%,High\nA,Alpha,%,Low\n"
-                 "B,Beta (new),%,Low\n")
-    book = read_measure_dictionary(path, SPEC.__class__(
-        key="code", label="name", unit="unit", polarity="polarity"))
+    path = write(
+        "d.csv",
+        "code,name,unit,polarity\n"
+        "A,Alpha,%,Low\nB,Beta,%,High\nA,Alpha,%,Low\n"
+        "B,Beta (new),%,Low\n",
+    )
+    book = read_measure_dictionary(
+        path, SPEC.__class__(key="code", label="name", unit="unit", polarity="polarity")
+    )
     rows = {r["key"]: r for r in book.entries.to_dict("records")}
     assert list(rows) == ["A", "B"]
     assert (rows["A"]["label"], rows["A"]["polarity"]) == ("Alpha", "higher-is-worse")
     # B's label and polarity differ between its rows: neither is used; its unit is.
     assert (rows["B"]["label"], rows["B"]["unit"], rows["B"]["polarity"]) == (
-        None, "%", None)
-    conflicts = {i.column: i.message for i in book.issues.of_kind(
-        "dictionary-conflict")}
+        None,
+        "%",
+        None,
+    )
+    conflicts = {
+        i.column: i.message for i in book.issues.of_kind("dictionary-conflict")
+    }
     assert set(conflicts) == {"name", "polarity"}
     assert "'B' (rows 3, 5: 'Beta' / 'Beta (new)')" in conflicts["name"]
     assert "'High' / 'Low'" in conflicts["polarity"]
@@ -137,19 +170,30 @@ def test_a_spec_names_its_key_and_at_least_one_field():
 
 def test_the_vocabulary_is_valid_and_names_its_source():
     words = read_dictionary_words()
-    assert set(words["polarity"].values()) == {"higher-is-better", "higher-is-worse",
-                                               "neutral"}
-    text = (Path(__file__).resolve().parents[3] / "lacompare" / "sources"
-            / "dictionary_words.csv").read_text("utf-8")
+    assert set(words["polarity"].values()) == {
+        "higher-is-better",
+        "higher-is-worse",
+        "neutral",
+    }
+    text = (
+        Path(__file__).resolve().parents[3]
+        / "lacompare"
+        / "sources"
+        / "dictionary_words.csv"
+    ).read_text("utf-8")
     assert "local-authority-interactive-tool" in text and "Sources:" in text
 
 
 def test_a_known_dictionary_is_recognised_by_name_and_flags_win():
     spec = match_dictionary_spec("elsewhere/lait_data_dictionary.csv")
-    assert (spec.key, spec.unit, spec.missing) == ("Measure_short", "y_axis_name",
-                                                   ("NA",))
+    assert (spec.key, spec.unit, spec.missing) == (
+        "Measure_short",
+        "y_axis_name",
+        ("NA",),
+    )
     assert match_dictionary_spec("lait_data_dictionary.csv", unit="Units").unit == (
-        "Units")
+        "Units"
+    )
     with pytest.raises(SpecError, match="--key"):
         match_dictionary_spec("glossary.csv", label="name")
 
@@ -161,17 +205,32 @@ def test_a_known_dictionary_is_recognised_by_name_and_flags_win():
 def test_apply_sets_fields_and_lists_what_did_not_match(store, write):
     data = long_file(write)
     ingest(store, data)
-    book = read_measure_dictionary(write("d.csv", (
-        "code,name,unit,polarity,year_type\n"
-        'LAC,Children looked after,"Rate per 10,000",-,Annual\n'
-        "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n"
-        "KS2,Key stage 2,%,High,Academic Year\n")), SPEC)
+    book = read_measure_dictionary(
+        write(
+            "d.csv",
+            (
+                "code,name,unit,polarity,year_type\n"
+                'LAC,Children looked after,"Rate per 10,000",-,Annual\n'
+                "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n"
+                "KS2,Key stage 2,%,High,Academic Year\n"
+            ),
+        ),
+        SPEC,
+    )
     applied, issues = apply_measure_dictionary(store, book, files=[data])
     got = measures(store)
-    assert got["LAC"][:4] == ("Children looked after", "Rate per 10,000", "neutral",
-                              None)
-    assert got["InfMort"][:4] == ("Infant mortality", "Rate per 1000 live births",
-                                  "higher-is-worse", "calendar year")
+    assert got["LAC"][:4] == (
+        "Children looked after",
+        "Rate per 10,000",
+        "neutral",
+        None,
+    )
+    assert got["InfMort"][:4] == (
+        "Infant mortality",
+        "Rate per 1000 live births",
+        "higher-is-worse",
+        "calendar year",
+    )
     # No entry: left as loaded, and listed.
     assert got["Spend"][:3] == ("Spend", None, "neutral")
     (unmatched,) = issues.of_kind("dictionary-unmatched-measure")
@@ -179,9 +238,12 @@ def test_apply_sets_fields_and_lists_what_did_not_match(store, write):
     assert unmatched.message.endswith(": Spend")
     (unused,) = issues.of_kind("dictionary-unused-entry")
     assert unused.message.startswith("1 of the dictionary's 3 entries") and (
-        unused.message.endswith(": KS2"))
-    rows = {(r.measure, r.field): (r.before, r.after, r.action)
-            for r in applied.itertuples()}
+        unused.message.endswith(": KS2")
+    )
+    rows = {
+        (r.measure, r.field): (r.before, r.after, r.action)
+        for r in applied.itertuples()
+    }
     assert rows[("InfMort", "polarity")] == ("neutral", "higher-is-worse", "set")
     assert rows[("LAC", "polarity")] == ("neutral", "neutral", "same")
     assert ("LAC", "reference_date") not in rows  # 'Annual' states no day
@@ -191,53 +253,79 @@ def test_apply_sets_fields_and_lists_what_did_not_match(store, write):
 def test_a_value_a_spec_states_wins(store, write, tmp_path):
     data = long_file(write)
     spec = tmp_path / "spec.toml"
-    spec.write_text('[source]\nreference_date = "31 March"\n'
-                    '[measures.LAC]\nunit = "per 10,000 children"\n'
-                    'polarity = "higher-is-better"\n')
+    spec.write_text(
+        '[source]\nreference_date = "31 March"\n'
+        '[measures.LAC]\nunit = "per 10,000 children"\n'
+        'polarity = "higher-is-better"\n'
+    )
     ingest(store, data, spec=spec)
-    book = read_measure_dictionary(write("d.csv", (
-        "code,name,unit,polarity,year_type\n"
-        'LAC,Children looked after,"Rate per 10,000",Low,Financial Year\n'
-        "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n")),
-        SPEC)
+    book = read_measure_dictionary(
+        write(
+            "d.csv",
+            (
+                "code,name,unit,polarity,year_type\n"
+                'LAC,Children looked after,"Rate per 10,000",Low,Financial Year\n'
+                "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n"
+            ),
+        ),
+        SPEC,
+    )
     applied, issues = apply_measure_dictionary(store, book, files=[data])
     got = measures(store)
     # The spec's unit, polarity and (source-wide) reference date stay; the label,
     # which the spec leaves to the data, comes from the dictionary.
-    assert got["LAC"][:4] == ("Children looked after", "per 10,000 children",
-                              "higher-is-better", "31 March")
+    assert got["LAC"][:4] == (
+        "Children looked after",
+        "per 10,000 children",
+        "higher-is-better",
+        "31 March",
+    )
     assert got["InfMort"][3] == "31 March"
     kept = applied[applied["action"] == "spec-wins"]
     assert sorted(zip(kept["measure"], kept["field"], strict=True)) == [
-        ("InfMort", "reference_date"), ("LAC", "polarity"), ("LAC", "reference_date"),
-        ("LAC", "unit")]
+        ("InfMort", "reference_date"),
+        ("LAC", "polarity"),
+        ("LAC", "reference_date"),
+        ("LAC", "unit"),
+    ]
     (wins,) = issues.of_kind("dictionary-spec-wins")
     assert wins.message.startswith("4 values stated by a spec were kept")
     assert "LAC unit 'per 10,000 children' (dictionary: 'Rate per 10,000')" in (
-        wins.message)
+        wins.message
+    )
 
 
 def test_a_reload_keeps_the_dictionary_values(store, write):
     data = long_file(write)
     ingest(store, data)
-    book = read_measure_dictionary(write("d.csv", (
-        "code,name,unit,polarity,year_type\n"
-        "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n")),
-        SPEC)
+    book = read_measure_dictionary(
+        write(
+            "d.csv",
+            (
+                "code,name,unit,polarity,year_type\n"
+                "InfMort,Infant mortality,Rate per 1000 live births,Low,Calendar Year\n"
+            ),
+        ),
+        SPEC,
+    )
     apply_measure_dictionary(store, book, files=[data])
     ingest(store, data)  # the same file again replaces its load
-    assert measures(store)["InfMort"][:3] == ("Infant mortality",
-                                              "Rate per 1000 live births",
-                                              "higher-is-worse")
+    assert measures(store)["InfMort"][:3] == (
+        "Infant mortality",
+        "Rate per 1000 live births",
+        "higher-is-worse",
+    )
 
 
 def test_a_heading_key_matches_a_wide_tables_column(store, write):
-    data = write("wide.csv", "la_name,Pop 0-25,CLA count\nLeeds,1000,50\n"
-                 "York,800,30\n")
+    data = write("wide.csv", "la_name,Pop 0-25,CLA count\nLeeds,1000,50\nYork,800,30\n")
     ingest(store, data, period="2021")
-    book = read_measure_dictionary(write("d.csv", (
-        "column,name,unit\nPop 0-25,Population aged 0 to 25,persons\n")),
-        DictionarySpec(key="column", label="name", unit="unit", match="heading"))
+    book = read_measure_dictionary(
+        write(
+            "d.csv", ("column,name,unit\nPop 0-25,Population aged 0 to 25,persons\n")
+        ),
+        DictionarySpec(key="column", label="name", unit="unit", match="heading"),
+    )
     applied, issues = apply_measure_dictionary(store, book, files=["wide.csv"])
     assert measures(store)["pop_0_25"][:2] == ("Population aged 0 to 25", "persons")
     assert set(applied["key"]) == {"Pop 0-25"}
@@ -247,8 +335,11 @@ def test_a_heading_key_matches_a_wide_tables_column(store, write):
 def test_check_changes_nothing_and_apply_is_recorded_once(store, write):
     data = long_file(write)
     ingest(store, data)
-    path = write("d.csv", "code,name,unit,polarity,year_type\n"
-                 "LAC,Children looked after,rate,-,Financial Year\n")
+    path = write(
+        "d.csv",
+        "code,name,unit,polarity,year_type\n"
+        "LAC,Children looked after,rate,-,Financial Year\n",
+    )
     book = read_measure_dictionary(path, SPEC)
     before = measures(store)
     applied, _ = apply_measure_dictionary(store, book, files=[data], check=True)
@@ -257,22 +348,28 @@ def test_check_changes_nothing_and_apply_is_recorded_once(store, write):
     assert store.con.execute("SELECT count(*) FROM sources").fetchall()[0][0] == 1
     for _ in range(2):
         apply_measure_dictionary(store, book, files=[data])
-    rows = store.con.execute("SELECT source_id, file, observations, spec FROM sources "
-                             "WHERE file = ?", [str(path.resolve())]).fetchall()
+    rows = store.con.execute(
+        "SELECT source_id, file, observations, spec FROM sources WHERE file = ?",
+        [str(path.resolve())],
+    ).fetchall()
     assert len(rows) == 1 and rows[0][2] == 0
     assert json.loads(rows[0][3])["kind"] == "measure-dictionary"
     assert book.source_id == rows[0][0]
-    kinds = [r[0] for r in store.con.execute(
-        "SELECT kind FROM load_issues WHERE source_id = ?", [book.source_id])
-        .fetchall()]
+    kinds = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT kind FROM load_issues WHERE source_id = ?", [book.source_id]
+        ).fetchall()
+    ]
     assert kinds == ["dictionary-unmatched-measure"]
     again, _ = apply_measure_dictionary(store, book, files=[data], check=True)
     assert set(again["action"]) == {"same"}
 
 
 def test_a_file_not_loaded_is_an_error(store, write):
-    book = read_measure_dictionary(write("d.csv", "code,name\nA,Alpha\n"),
-                                   DictionarySpec(key="code", label="name"))
+    book = read_measure_dictionary(
+        write("d.csv", "code,name\nA,Alpha\n"), DictionarySpec(key="code", label="name")
+    )
     with pytest.raises(InputError, match="no load of this file in the store"):
         apply_measure_dictionary(store, book, files=["elsewhere.csv"])
     with pytest.raises(InputError, match="--for FILE"):
@@ -284,8 +381,8 @@ def test_the_build_applies_a_dictionary_after_the_loads_it_describes(store, tmp_
     folder.mkdir()
     (folder / "figures.csv").write_text(LONG)
     (folder / "glossary.csv").write_text(
-        "id,title,polarity\nInfMort,Infant mortality,Low\nLAC,Children looked "
-        "after,-\n")
+        "id,title,polarity\nInfMort,Infant mortality,Low\nLAC,Children looked after,-\n"
+    )
     (folder / "orphan_glossary.csv").write_text("id,title\nX,Ex\n")
     known_toml = tmp_path / "known.toml"
     known_toml.write_text(
@@ -293,22 +390,28 @@ def test_the_build_applies_a_dictionary_after_the_loads_it_describes(store, tmp_
         '[[dictionary]]\npath = "glossary.csv"\ndescribes = ["figures.csv"]\n'
         'key = "id"\nlabel = "title"\npolarity = "polarity"\n\n'
         '[[dictionary]]\npath = "orphan_glossary.csv"\ndescribes = ["absent.csv"]\n'
-        'key = "id"\nlabel = "title"\n')
-    result = build_store(store, folder, known=read_known_files(known_toml),
-                         steps=False)
+        'key = "id"\nlabel = "title"\n'
+    )
+    result = build_store(store, folder, known=read_known_files(known_toml), steps=False)
     status = {f.relative: (f.status, f.detail) for f in result.files}
     assert status["figures.csv"][0] == "loaded"
     assert status["glossary.csv"] == (
-        "dictionary", "measure dictionary: 2 measures matched, 3 values set, "
-        "1 already so, 0 kept as a spec states")
+        "dictionary",
+        "measure dictionary: 2 measures matched, 3 values set, "
+        "1 already so, 0 kept as a spec states",
+    )
     assert status["orphan_glossary.csv"][0] == "dictionary"
     assert status["orphan_glossary.csv"][1].startswith("not applied")
-    assert measures(store)["InfMort"][:3] == ("Infant mortality", None,
-                                              "higher-is-worse")
+    assert measures(store)["InfMort"][:3] == (
+        "Infant mortality",
+        None,
+        "higher-is-worse",
+    )
     kinds = [i.kind for i in result.issues]
     assert kinds == ["dictionary-unmatched-measure", "dictionary-not-applied"]
-    assert any("glossary.csv: measure dictionary" in line
-               for line in result.summary_lines())
+    assert any(
+        "glossary.csv: measure dictionary" in line for line in result.summary_lines()
+    )
 
 
 def test_the_command(tmp_path, write):
@@ -321,9 +424,22 @@ def test_the_command(tmp_path, write):
         ingest(s, data)
     path = write("d.csv", "code,name,pol\nInfMort,Infant mortality,Low\n")
     runner = CliRunner()
-    args = ["ingest-dictionary", str(path), "--for", str(data), "--key", "code",
-            "--label", "name", "--polarity", "pol", "--db", str(db),
-            "--out", str(tmp_path / "applied.csv")]
+    args = [
+        "ingest-dictionary",
+        str(path),
+        "--for",
+        str(data),
+        "--key",
+        "code",
+        "--label",
+        "name",
+        "--polarity",
+        "pol",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "applied.csv"),
+    ]
     result = runner.invoke(app, [*args, "--check"])
     assert result.exit_code == 0, result.output
     assert "2 values would be set" in result.output
@@ -333,12 +449,31 @@ def test_the_command(tmp_path, write):
     assert result.exit_code == 0, result.output
     assert "warning:" in result.output and "have no entry" in result.output
     with open_store(db, read_only=True) as s:
-        assert measures(s)["InfMort"][:3] == ("Infant mortality", None,
-                                              "higher-is-worse")
-    assert (tmp_path / "applied.csv").read_text().startswith(
-        "measure,key,field,before,dictionary,after,action")
-    bad = runner.invoke(app, ["ingest-dictionary", str(path), "--key", "nope",
-                              "--label", "name", "--for", str(data), "--db", str(db)])
+        assert measures(s)["InfMort"][:3] == (
+            "Infant mortality",
+            None,
+            "higher-is-worse",
+        )
+    assert (
+        (tmp_path / "applied.csv")
+        .read_text()
+        .startswith("measure,key,field,before,dictionary,after,action")
+    )
+    bad = runner.invoke(
+        app,
+        [
+            "ingest-dictionary",
+            str(path),
+            "--key",
+            "nope",
+            "--label",
+            "name",
+            "--for",
+            str(data),
+            "--db",
+            str(db),
+        ],
+    )
     assert bad.exit_code == 1 and "column nope" in bad.output
     assert "Traceback" not in bad.output
 
@@ -354,8 +489,12 @@ def lait_built(shared_data, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("lait_build")
     (folder / "lait").mkdir()
-    for name in ("lait_bds_long_0.parquet", "lait_core_csc_measures_long.csv",
-                 "lait_data_dictionary.csv", "lait_core_csc_measures_dictionary.csv"):
+    for name in (
+        "lait_bds_long_0.parquet",
+        "lait_core_csc_measures_long.csv",
+        "lait_data_dictionary.csv",
+        "lait_core_csc_measures_dictionary.csv",
+    ):
         (folder / "lait" / name).symlink_to(shared_data / "lait" / name)
     with open_store(":memory:") as s:
         yield s, build_store(s, folder, steps=False), shared_data / "lait"
@@ -366,18 +505,31 @@ def test_lait_measures_get_their_dictionary_meaning(lait_built):
     store, result, _ = lait_built
     status = {f.relative: (f.status, f.detail) for f in result.files}
     assert status["lait/lait_core_csc_measures_dictionary.csv"] == (
-        "dictionary", "measure dictionary: 55 measures matched, 175 values set, "
-        "40 already so, 0 kept as a spec states")
+        "dictionary",
+        "measure dictionary: 55 measures matched, 175 values set, "
+        "40 already so, 0 kept as a spec states",
+    )
     assert status["lait/lait_data_dictionary.csv"][0] == "dictionary"
     assert status["lait/lait_data_dictionary.csv"][1].startswith(
-        "measure dictionary: 434 measures matched")
+        "measure dictionary: 434 measures matched"
+    )
     got = measures(store)
-    assert got["LAC"][:3] == ("Children looked after rate per 10,000",
-                              "Rate per 10,000", "neutral")  # LAIT polarity '-'
-    assert got["InfMort"][:4] == ("Infant Mortality", "Rate per 1000 live births",
-                                  "higher-is-worse", "calendar year")
-    assert got["ReReferral"][1:4] == ("% of referrals", "higher-is-worse",
-                                      "financial year")
+    assert got["LAC"][:3] == (
+        "Children looked after rate per 10,000",
+        "Rate per 10,000",
+        "neutral",
+    )  # LAIT polarity '-'
+    assert got["InfMort"][:4] == (
+        "Infant Mortality",
+        "Rate per 1000 live births",
+        "higher-is-worse",
+        "calendar year",
+    )
+    assert got["ReReferral"][1:4] == (
+        "% of referrals",
+        "higher-is-worse",
+        "financial year",
+    )
     assert got["Work_Force_Vac_Rate"][3] == "30 September"
     assert got["LAC"][4].startswith("Number of children looked after on 31 March")
     # Every LAIT measure has an entry and every entry a measure; the polarity and
@@ -386,12 +538,14 @@ def test_lait_measures_get_their_dictionary_meaning(lait_built):
     assert "dictionary-unmatched-measure" not in kinds
     assert "dictionary-unknown-word" not in kinds
     assert kinds.count("dictionary-conflict") == 2  # labels and units of 15 ids
-    polarity = dict(store.con.execute(
-        "SELECT polarity, count(*) FROM measures GROUP BY 1").fetchall())
+    polarity = dict(
+        store.con.execute(
+            "SELECT polarity, count(*) FROM measures GROUP BY 1"
+        ).fetchall()
+    )
     # LAIT's dictionary, except where the indicator catalogue states the polarity
     # (child poverty, a context factor, and the CPP abuse rate are neutral there).
-    assert polarity == {"higher-is-better": 220, "higher-is-worse": 86,
-                        "neutral": 128}
+    assert polarity == {"higher-is-better": 220, "higher-is-worse": 86, "neutral": 128}
     # Ids listed twice with different labels keep their code as label.
     assert got["LAC_Unauth"][0] == "LAC_Unauth"
 
@@ -400,8 +554,9 @@ def test_lait_measures_get_their_dictionary_meaning(lait_built):
 def test_lait_dictionaries_agree_and_reapplying_changes_only_catalogued(lait_built):
     store, _, lait = lait_built
     entry = {d.path: d for d in read_known_files().dictionaries}
-    full = read_measure_dictionary(lait / "lait_data_dictionary.csv",
-                                   entry["lait/lait_data_dictionary.csv"].spec)
+    full = read_measure_dictionary(
+        lait / "lait_data_dictionary.csv", entry["lait/lait_data_dictionary.csv"].spec
+    )
     applied, issues = apply_measure_dictionary(store, full, check=True)
     assert applied["measure"].nunique() == 434
     # The same, but for the polarities the indicator catalogue states over LAIT's
@@ -412,7 +567,8 @@ def test_lait_dictionaries_agree_and_reapplying_changes_only_catalogued(lait_bui
     assert issues.of_kind("dictionary-unused-entry") == []
     core = read_measure_dictionary(
         lait / "lait_core_csc_measures_dictionary.csv",
-        entry["lait/lait_core_csc_measures_dictionary.csv"].spec)
+        entry["lait/lait_core_csc_measures_dictionary.csv"].spec,
+    )
     applied, _ = apply_measure_dictionary(store, core, check=True)
     changed = applied[applied["action"] != "same"]
     assert len(applied) == 215 and set(changed["field"]) <= {"polarity"}
@@ -427,8 +583,10 @@ def test_a_file_name_loaded_from_two_folders_needs_its_path(store, write, tmp_pa
     second.write_text(LONG.replace("70", "71"))
     ingest(store, first)
     ingest(store, second)
-    book = read_measure_dictionary(write("d.csv", "code,name\nLAC,Looked after\n"),
-                                   DictionarySpec(key="code", label="name"))
+    book = read_measure_dictionary(
+        write("d.csv", "code,name\nLAC,Looked after\n"),
+        DictionarySpec(key="code", label="name"),
+    )
     with pytest.raises(InputError, match="2 loaded files have this name"):
         apply_measure_dictionary(store, book, files=["long.csv"])
     applied, _ = apply_measure_dictionary(store, book, files=[second])

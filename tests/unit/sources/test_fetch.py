@@ -72,16 +72,31 @@ class Replay:
         api = "/statistics/v1/"
         if path == api + "publications":
             if not self.api_data_sets:
-                return 200, {}, json.dumps({"paging": {"page": 1, "pageSize": 40,
-                                            "totalResults": 0, "totalPages": 0},
-                                            "results": []}).encode(), 0
+                return (
+                    200,
+                    {},
+                    json.dumps(
+                        {
+                            "paging": {
+                                "page": 1,
+                                "pageSize": 40,
+                                "totalResults": 0,
+                                "totalPages": 0,
+                            },
+                            "results": [],
+                        }
+                    ).encode(),
+                    0,
+                )
             return 200, {}, _recorded("publications.json"), 0
         if path == f"{api}publications/{PUB}/data-sets":
             return 200, {}, _recorded("data_sets.json"), 0
         if path == f"{api}data-sets/{DS}":
             return 200, {}, _recorded("data_set.json"), 0
-        if path in (f"{api}data-sets/{DS}/versions/1.0",
-                    f"{api}data-sets/{DS}/versions/1.*"):
+        if path in (
+            f"{api}data-sets/{DS}/versions/1.0",
+            f"{api}data-sets/{DS}/versions/1.*",
+        ):
             return 200, {}, _recorded("version_1.0.json"), 0
         if path == f"{api}data-sets/{DS}/versions/1.1/changes":
             return 200, {}, _recorded("changes_1.1.json"), 0
@@ -89,31 +104,64 @@ class Replay:
             return 200, {}, _recorded("meta.json"), 0
         if path == f"{api}data-sets/{DS}/query" and method == "POST":
             body = body or {}
-            periods = [tp for c in (body.get("criteria") or {}).get("and", [])
-                       for tp in c.get("timePeriods", {}).get("in", [])]
+            periods = [
+                tp
+                for c in (body.get("criteria") or {}).get("and", [])
+                for tp in c.get("timePeriods", {}).get("in", [])
+            ]
             if any(tp["code"] not in ("RY", "AY", "FY", "CY") for tp in periods):
                 return 400, {}, _recorded("query_400.json"), 0
-            rows = [r for r in json.loads(_recorded("query_results.json"))["results"]
-                    if _matches(body.get("criteria"), r)]
+            rows = [
+                r
+                for r in json.loads(_recorded("query_results.json"))["results"]
+                if _matches(body.get("criteria"), r)
+            ]
             size, page = int(body.get("pageSize", 1000)), int(body.get("page", 1))
             pages = max(1, -(-len(rows) // size))
             warnings = [] if rows else [json.loads(_recorded("query_warning.json"))]
-            return 200, {}, json.dumps({
-                "paging": {"page": page, "pageSize": size, "totalResults": len(rows),
-                           "totalPages": pages},
-                "results": rows[(page - 1) * size: page * size],
-                "warnings": warnings}).encode(), 0
-        if path == ("/content/api/publications/"
-                    "children-looked-after-in-england-including-adoptions/releases/latest"):
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "paging": {
+                            "page": page,
+                            "pageSize": size,
+                            "totalResults": len(rows),
+                            "totalPages": pages,
+                        },
+                        "results": rows[(page - 1) * size : page * size],
+                        "warnings": warnings,
+                    }
+                ).encode(),
+                0,
+            )
+        if path == (
+            "/content/api/publications/"
+            "children-looked-after-in-england-including-adoptions/releases/latest"
+        ):
             return 200, {}, _recorded("release_latest.json"), 0
         if path == f"/content/api/releases/{RELEASE}/files/{CLA_FILE}":
-            return (200, {"Content-Type": "text/csv"},
-                    _recorded("cla_release_file.csv"), 0)
+            return (
+                200,
+                {"Content-Type": "text/csv"},
+                _recorded("cla_release_file.csv"),
+                0,
+            )
         if path in self.files:
             return 200, {}, self.files[path], 0
-        return 404, {}, json.dumps({"type": "https://tools.ietf.org/html/rfc9110#section"
-                                    "-15.5.5", "title": "Not Found", "status": 404}
-                                   ).encode(), 0
+        return (
+            404,
+            {},
+            json.dumps(
+                {
+                    "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+                    "title": "Not Found",
+                    "status": 404,
+                }
+            ).encode(),
+            0,
+        )
 
 
 @pytest.fixture
@@ -126,7 +174,8 @@ def server():
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
             status, headers, payload, delay = replay.answer(
-                method, url.path, parse_qs(url.query), body)
+                method, url.path, parse_qs(url.query), body
+            )
             if delay:
                 time.sleep(delay)
             try:
@@ -163,8 +212,14 @@ def server():
 @pytest.fixture
 def client(server):
     waits: list[float] = []
-    c = EESClient(server.api, server.content, timeout=2, retries=3, backoff=0.01,
-                  sleep=waits.append)
+    c = EESClient(
+        server.api,
+        server.content,
+        timeout=2,
+        retries=3,
+        backoff=0.01,
+        sleep=waits.append,
+    )
     c.recorded_waits = waits
     yield c
     c.close()
@@ -183,21 +238,30 @@ def test_meta_resolves_ids_to_labels(client):
 
 def test_query_pages_over_several_pages_and_keeps_suppression(client, server):
     meta = client.meta(DS)
-    result = client.query(DS, criteria=criteria_and(
-        {"geographicLevels": {"in": ["NAT", "LA"]}}), version="1.1", page_size=3)
+    result = client.query(
+        DS,
+        criteria=criteria_and({"geographicLevels": {"in": ["NAT", "LA"]}}),
+        version="1.1",
+        page_size=3,
+    )
     posts = [r for r in server.requests if r[0] == "POST"]
     assert [p[2]["page"] for p in posts] == [1, 2, 3]
     assert result.pages == 3 and result.total_results == 8 == len(result.results)
     records = result.to_records(meta)
-    hartlepool = [r for r in records if r["la_name"] == "Hartlepool"
-                  and r["time_period"] == "2025"][0]
+    hartlepool = [
+        r
+        for r in records
+        if r["la_name"] == "Hartlepool" and r["time_period"] == "2025"
+    ][0]
     assert hartlepool["new_la_code"] == "E06000001"
     assert hartlepool["old_la_code"] == "805"
     assert hartlepool["time_identifier"] == "Reporting year"
     assert hartlepool["geographic_level"] == "Local authority"
     assert hartlepool["children_count"] == "332"  # values arrive as strings
-    values = {(v["la_name"], v["time_period"], v["indicator"]): v
-              for v in result.parse_values(meta)}
+    values = {
+        (v["la_name"], v["time_period"], v["indicator"]): v
+        for v in result.parse_values(meta)
+    }
     city = values[("City of London", "2025", "children_count")]
     assert city["value"] is None and city["missing_reason"] == "suppressed"
     assert values[("City of London", "2024", "children_count")]["value"] == 7.0
@@ -207,28 +271,41 @@ def test_query_pages_over_several_pages_and_keeps_suppression(client, server):
 
 
 def test_query_with_no_results_keeps_the_warning(client):
-    result = client.query(DS, criteria=criteria_and(
-        {"geographicLevels": {"in": ["REG"]}}))
+    result = client.query(
+        DS, criteria=criteria_and({"geographicLevels": {"in": ["REG"]}})
+    )
     assert result.results == []
     assert result.warnings[0]["code"] == "QueryNoResults"
 
 
 def test_validation_error_400_is_one_clear_line(client):
     with pytest.raises(EESApiError) as info:
-        client.query(DS, criteria=criteria_and(
-            {"geographicLevels": {"in": ["LA"]}},
-            {"timePeriods": {"in": [{"period": "2025", "code": "XX"}]}}))
+        client.query(
+            DS,
+            criteria=criteria_and(
+                {"geographicLevels": {"in": ["LA"]}},
+                {"timePeriods": {"in": [{"period": "2025", "code": "XX"}]}},
+            ),
+        )
     err = info.value
     assert err.status == 400 and "\n" not in str(err)
-    assert "criteria.and[1].timePeriods.in[0].code: Must be a valid time period " \
-           "code. (AllowedValue)" in str(err)
+    assert (
+        "criteria.and[1].timePeriods.in[0].code: Must be a valid time period "
+        "code. (AllowedValue)" in str(err)
+    )
     assert client.recorded_waits == []  # a 400 is not retried
 
 
 def test_503_then_success_is_retried(client, server):
     path = f"/statistics/v1/data-sets/{DS}/meta"
-    server.faults[("GET", path)] = [(503, {}, b'{"title": "Service Unavailable", '
-                                     b'"status": 503, "type": "about:blank"}', 0)] * 2
+    server.faults[("GET", path)] = [
+        (
+            503,
+            {},
+            b'{"title": "Service Unavailable", "status": 503, "type": "about:blank"}',
+            0,
+        )
+    ] * 2
     meta = client.meta(DS)
     assert "cC9nB" in meta.indicators
     assert client.recorded_waits == [0.01, 0.02]  # exponential backoff
@@ -245,29 +322,37 @@ def test_429_honours_retry_after(client, server):
 def test_timeout_is_retried_then_gives_up_clearly(server):
     path = f"/statistics/v1/data-sets/{DS}"
     waits: list[float] = []
-    with EESClient(server.api, timeout=0.3, retries=1, backoff=0.01,
-                   sleep=waits.append) as c:
+    with EESClient(
+        server.api, timeout=0.3, retries=1, backoff=0.01, sleep=waits.append
+    ) as c:
         server.faults[("GET", path)] = [(200, {}, _recorded("data_set.json"), 1.0)]
         # The slow answer timed out; the retry did not.
         assert c.data_set(DS)["id"] == DS
         assert waits == [0.01]
         server.faults[("GET", path)] = [(200, {}, b"{}", 1.0)] * 2
-        with pytest.raises(LacompareError, match=r"no response within 0.3 s; gave up "
-                           r"after 2 attempt\(s\)"):
+        with pytest.raises(
+            LacompareError,
+            match=r"no response within 0.3 s; gave up "
+            r"after 2 attempt\(s\)",
+        ):
             c.data_set(DS)
 
 
 def test_not_found_names_the_url(client):
-    with pytest.raises(EESApiError,
-                       match="EES API 404 at .*/data-sets/nope: Not Found"):
+    with pytest.raises(
+        EESApiError, match="EES API 404 at .*/data-sets/nope: Not Found"
+    ):
         client.data_set("nope")
 
 
 def test_criteria_builders_nest_and_validate():
-    nested = criteria_and({"geographicLevels": {"eq": "LA"}},
-                          criteria_or({"timePeriods": {"gte": {"period": "2021",
-                                                                "code": "RY"}}},
-                                      criteria_not({"filters": {"in": ["a31Mr"]}})))
+    nested = criteria_and(
+        {"geographicLevels": {"eq": "LA"}},
+        criteria_or(
+            {"timePeriods": {"gte": {"period": "2021", "code": "RY"}}},
+            criteria_not({"filters": {"in": ["a31Mr"]}}),
+        ),
+    )
     assert nested["and"][1]["or"][1] == {"not": {"filters": {"in": ["a31Mr"]}}}
     with pytest.raises(InputError, match="unknown facet 'area'"):
         criteria_and({"area": {"eq": "x"}})
@@ -279,12 +364,26 @@ def test_criteria_builders_nest_and_validate():
 
 def test_catalogue_lists_every_source_with_metadata():
     cat = read_catalogue()
-    assert {"cla", "cin", "csww", "ehcp", "s251", "ro3", "rsx", "ons-mye", "iod2019",
-            "low-income", "ofsted", "stat-neighbours"} <= set(cat)
+    assert {
+        "cla",
+        "cin",
+        "csww",
+        "ehcp",
+        "s251",
+        "ro3",
+        "rsx",
+        "ons-mye",
+        "iod2019",
+        "low-income",
+        "ofsted",
+        "stat-neighbours",
+    } <= set(cat)
     for entry in cat.values():
         row = entry.describe()
-        assert all(row[k] for k in ("publisher", "reference_date", "units",
-                                    "geography", "licence"))
+        assert all(
+            row[k]
+            for k in ("publisher", "reference_date", "units", "geography", "licence")
+        )
         for f in entry.files.values():
             assert f.url == "" or f.url_status == "confirmed"
     assert cat["ro3"].units == "£ thousand"
@@ -292,24 +391,34 @@ def test_catalogue_lists_every_source_with_metadata():
 
 def test_fetch_uses_the_api_and_pins_the_version(server, store, tmp_path):
     with EESClient(server.api, server.content, backoff=0.01) as c:
-        result = fetch_source(store, "cla", years="2024:2025", version="1.0",
-                              cache_dir=tmp_path, client=c)
+        result = fetch_source(
+            store, "cla", years="2024:2025", version="1.0", cache_dir=tmp_path, client=c
+        )
     assert result.method == "ees-api"
     fetched = result.files[0]
     assert fetched.version == "1.0" and "dataSetVersion=1.0" in fetched.url
     post = [r for r in server.requests if r[0] == "POST"][0][2]
     assert post["criteria"]["and"][1]["timePeriods"]["in"] == [
-        {"period": "2024", "code": "RY"}, {"period": "2025", "code": "RY"}]
+        {"period": "2024", "code": "RY"},
+        {"period": "2025", "code": "RY"},
+    ]
     newer = [i for i in result.issues if i.kind == "newer-version"][0]
     assert "latest is 1.1 (0 major, 2 minor change(s) in 1.1)" in newer.message
     sidecar = json.loads(
-        fetched.path.with_name(fetched.path.name + ".json").read_text())
+        fetched.path.with_name(fetched.path.name + ".json").read_text()
+    )
     assert sidecar["sha256"] == fetched.sha256 and sidecar["version"] == "1.0"
-    rows = dict(store.con.execute(
-        "SELECT measure, value FROM observations WHERE la_code = 'E06000001' "
-        "AND period = '2025'").fetchall())
-    assert rows == {"cla_children": 332.0, "cla_rate_per_10000": 157.0,
-                    "cla_population_0_17": 21090.0}
+    rows = dict(
+        store.con.execute(
+            "SELECT measure, value FROM observations WHERE la_code = 'E06000001' "
+            "AND period = '2025'"
+        ).fetchall()
+    )
+    assert rows == {
+        "cla_children": 332.0,
+        "cla_rate_per_10000": 157.0,
+        "cla_population_0_17": 21090.0,
+    }
     unit, polarity = store.con.execute(
         "SELECT unit, polarity FROM measures WHERE measure = 'cla_rate_per_10000'"
     ).fetchone()
@@ -324,12 +433,17 @@ def test_fetch_falls_back_to_the_release_file(server, store, tmp_path):
     assert [i.kind for i in result.issues][:1] == ["no-api-data-set"]
     assert result.files[0].url.endswith(f"/releases/{RELEASE}/files/{CLA_FILE}")
     assert result.files[0].version == "2025"
-    periods = {r[0] for r in store.con.execute(
-        "SELECT DISTINCT period FROM observations").fetchall()}
+    periods = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT period FROM observations"
+        ).fetchall()
+    }
     assert periods == {"2025"}
     city = store.con.execute(
         "SELECT value, missing_reason, raw FROM observations WHERE la_code = "
-        "'E09000001' AND measure = 'cla_children'").fetchone()
+        "'E09000001' AND measure = 'cla_children'"
+    ).fetchone()
     assert city == (None, "suppressed", "c")
     log = read_fetches(store)
     assert list(log["catalogue_id"]) == ["cla"]
@@ -350,14 +464,23 @@ def test_fetch_download_source_needs_a_url_when_none_is_confirmed(store, tmp_pat
 
 
 @pytest.mark.shared
-def test_fetch_download_loads_with_the_catalogued_spec(server, store, tmp_path,
-                                                       shared_data):
-    xlsx = (shared_data / "deprivation" /
-            "File_11_-_IoD2019_Local_Authority_District_Summaries__upper-tier__.xlsx")
+def test_fetch_download_loads_with_the_catalogued_spec(
+    server, store, tmp_path, shared_data
+):
+    xlsx = (
+        shared_data
+        / "deprivation"
+        / "File_11_-_IoD2019_Local_Authority_District_Summaries__upper-tier__.xlsx"
+    )
     server.files["/media/iod/File_11.xlsx"] = xlsx.read_bytes()
     with EESClient(backoff=0.01) as c:
-        result = fetch_source(store, "iod2019", url=f"{server.host}/media/iod/File_11"
-                              ".xlsx", cache_dir=tmp_path, client=c)
+        result = fetch_source(
+            store,
+            "iod2019",
+            url=f"{server.host}/media/iod/File_11.xlsx",
+            cache_dir=tmp_path,
+            client=c,
+        )
     load = result.loads[0]
     assert load.authorities == 151 and load.sheet == "IDACI"
     assert result.files[0].path.name == "File_11.xlsx"
@@ -369,9 +492,20 @@ def test_cli_fetch_into_a_store(server, tmp_path):
     from lacompare.cli import app
 
     db = tmp_path / "s.duckdb"
-    args = ["fetch", "cla", "--years", "2024:2025", "--db", str(db), "--cache",
-            str(tmp_path / "cache"), "--base-url", server.api, "--content-url",
-            server.content]
+    args = [
+        "fetch",
+        "cla",
+        "--years",
+        "2024:2025",
+        "--db",
+        str(db),
+        "--cache",
+        str(tmp_path / "cache"),
+        "--base-url",
+        server.api,
+        "--content-url",
+        server.content,
+    ]
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
     assert "8 results over 1 page(s)" in out.output
@@ -380,13 +514,15 @@ def test_cli_fetch_into_a_store(server, tmp_path):
     with open_store(db, read_only=True) as s:
         got = s.con.execute(
             "SELECT period, value FROM observations WHERE la_code = 'E06000001' "
-            "AND measure = 'cla_rate_per_10000' ORDER BY period").fetchall()
+            "AND measure = 'cla_rate_per_10000' ORDER BY period"
+        ).fetchall()
         url, version = s.con.execute("SELECT url, version FROM fetches").fetchone()
     assert got == [("2024", 164.0), ("2025", 157.0)]
     assert version == "1.1" and url.startswith(server.api)
     # A bad version: the API's 400 or 404 is one line, no traceback.
     server.faults[("GET", f"/statistics/v1/data-sets/{DS}/versions/9.9")] = [
-        (404, {}, b'{"title": "Not Found", "status": 404, "type": "about:blank"}', 0)]
+        (404, {}, b'{"title": "Not Found", "status": 404, "type": "about:blank"}', 0)
+    ]
     bad = CliRunner().invoke(app, args + ["--version", "9.9"])
     assert bad.exit_code == 1
     assert "EES API 404" in bad.output and "Traceback" not in bad.output
@@ -406,8 +542,9 @@ def test_cli_sources_lists_the_catalogue():
     assert bad.exit_code == 1 and "--format must be one of" in bad.output
 
 
-def test_build_fetch_loads_what_it_can_and_lists_the_rest(server, tmp_path,
-                                                         monkeypatch):
+def test_build_fetch_loads_what_it_can_and_lists_the_rest(
+    server, tmp_path, monkeypatch
+):
     # `lacompare build --fetch` runs fetch_source for every catalogued source; here
     # the replay server knows only the CLA data set, so CLA loads and every other
     # source is listed as failed with its reason, never silently skipped.
@@ -425,12 +562,15 @@ def test_build_fetch_loads_what_it_can_and_lists_the_rest(server, tmp_path,
             return super().handle_request(request)
 
     monkeypatch.setenv("LACOMPARE_CACHE", str(tmp_path / "cache"))
-    with open_store(tmp_path / "s.duckdb") as store, EESClient(
-            server.api, server.content, retries=0, transport=LoopbackOnly()) as c:
+    with (
+        open_store(tmp_path / "s.duckdb") as store,
+        EESClient(server.api, server.content, retries=0, transport=LoopbackOnly()) as c,
+    ):
         result = build_store(store, fetch=True, fetch_client=c, steps=False)
         got = store.con.execute(
             "SELECT value FROM observations WHERE la_code = 'E06000001' AND "
-            "measure = 'cla_rate_per_10000' AND period = '2025'").fetchall()
+            "measure = 'cla_rate_per_10000' AND period = '2025'"
+        ).fetchall()
     assert got == [(157.0,)]
     outcomes = {f.relative: f for f in result.files}
     loaded = [p for p, f in outcomes.items() if f.status == "loaded"]

@@ -18,8 +18,15 @@ AGES = [str(a) for a in range(26)]
 
 
 def test_header_is_found_below_titles_notes_and_blank_rows() -> None:
-    rows = [["Table 1: population by authority"], ["Source: ONS"], [], [],
-            ["la", "pop", "rate"], ["Leeds", "450,047", "0.53"], ["York", "c", "1"]]
+    rows = [
+        ["Table 1: population by authority"],
+        ["Source: ONS"],
+        [],
+        [],
+        ["la", "pop", "rate"],
+        ["Leeds", "450,047", "0.53"],
+        ["York", "c", "1"],
+    ]
     assert find_header_row(rows) == 4
 
 
@@ -33,13 +40,20 @@ def test_years_are_headings_not_numbers() -> None:
     assert find_header_row(rows) == 0
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(["Leeds"] + [str(n * 7) for n in range(26)], id="label-column"),
-    pytest.param(["Leeds"] + ["c"] * 3 + [str(n * 7) for n in range(23)],
-                 id="suppressed-cells"),
-    pytest.param(["E08000035", "Leeds"] + [str(n * 3 + 1) for n in range(26)],
-                 id="code-and-name"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(["Leeds"] + [str(n * 7) for n in range(26)], id="label-column"),
+        pytest.param(
+            ["Leeds"] + ["c"] * 3 + [str(n * 7) for n in range(23)],
+            id="suppressed-cells",
+        ),
+        pytest.param(
+            ["E08000035", "Leeds"] + [str(n * 3 + 1) for n in range(26)],
+            id="code-and-name",
+        ),
+    ],
+)
 def test_numeric_headings_ages_0_to_25_are_a_header(data: list[str]) -> None:
     # Heading and data rows hold the same share of numbers (or the data fewer,
     # when cells are suppressed): the headings count up 0, 1, 2 … instead.
@@ -68,8 +82,11 @@ def test_header_at_the_end_of_a_table_with_no_rows() -> None:
 
 
 def test_a_narrow_notes_row_above_the_table_is_not_the_header() -> None:
-    rows = [["Notes", "see below"], ["la", "pop", "rate", "count"],
-            ["Leeds", "1", "2", "3"]]
+    rows = [
+        ["Notes", "see below"],
+        ["la", "pop", "rate", "count"],
+        ["Leeds", "1", "2", "3"],
+    ]
     assert find_header_row(rows) == 1
 
 
@@ -77,8 +94,13 @@ def test_a_narrow_notes_row_above_the_table_is_not_the_header() -> None:
 
 
 def test_merged_upper_row_joins_the_header_block() -> None:
-    rows = [["Table 1"], [], ["", "2021", "", "2022", ""],
-            ["la", "Funding", "FTE", "Funding", "FTE"], ["Leeds", "1", "2", "3", "4"]]
+    rows = [
+        ["Table 1"],
+        [],
+        ["", "2021", "", "2022", ""],
+        ["la", "Funding", "FTE", "Funding", "FTE"],
+        ["Leeds", "1", "2", "3", "4"],
+    ]
     index = find_header_row(rows)
     assert index == 3
     assert header_block_start(rows, index, 2) == 2
@@ -122,9 +144,13 @@ def test_trailing_blank_headings_are_dropped_not_named() -> None:
 
 def test_two_row_header_carries_merged_labels_right() -> None:
     log = IssueLog()
-    names = header_names([["la", "2021", "", "2022", ""],
-                          ["", "Funding", "FTE", "Funding", "FTE"]],
-                         log, "f.xlsx", "Data", 4)
+    names = header_names(
+        [["la", "2021", "", "2022", ""], ["", "Funding", "FTE", "Funding", "FTE"]],
+        log,
+        "f.xlsx",
+        "Data",
+        4,
+    )
     assert names == ["la", "2021 Funding", "2021 FTE", "2022 Funding", "2022 FTE"]
     assert len(log) == 0
 
@@ -137,8 +163,10 @@ def test_a_label_repeated_by_merging_appears_once() -> None:
 
 def test_whitespace_inside_headings_is_collapsed() -> None:
     log = IssueLog()
-    assert header_names([[" local\n authority ", "pop\t2021"]], log, "f", None,
-                        1) == ["local authority", "pop 2021"]
+    assert header_names([[" local\n authority ", "pop\t2021"]], log, "f", None, 1) == [
+        "local authority",
+        "pop 2021",
+    ]
 
 
 def test_sheet_is_named_in_header_issues() -> None:

@@ -31,8 +31,10 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 def rows_of(con: duckdb.DuckDBPyConnection, raw: RawTable) -> list[tuple[Any, ...]]:
     """(row number, cells …) for every row, in file order."""
     cells = ", ".join(raw.columns)
-    return con.execute(f"SELECT CAST({raw.row_sql} AS BIGINT) AS n, {cells} "
-                       f"FROM {raw.relation} ORDER BY n").fetchall()
+    return con.execute(
+        f"SELECT CAST({raw.row_sql} AS BIGINT) AS n, {cells} "
+        f"FROM {raw.relation} ORDER BY n"
+    ).fetchall()
 
 
 def save(tmp_path: Path, name: str, data: str | bytes) -> Path:
@@ -71,9 +73,11 @@ def one_line_naming(exc: pytest.ExceptionInfo[InputError], path: Path) -> str:
 
 
 def test_csv_header_below_title_and_blank_rows(con, tmp_path) -> None:
-    path = save(tmp_path, "pop.csv",
-                "Table 1: population\nSource: ONS\n\nla,pop\nLeeds,\"450,047\"\n"
-                "York,c\n")
+    path = save(
+        tmp_path,
+        "pop.csv",
+        'Table 1: population\nSource: ONS\n\nla,pop\nLeeds,"450,047"\nYork,c\n',
+    )
     raw = read_raw(con, path)
     assert raw.headers == ["la", "pop"]
     assert raw.header_row == 4  # the line a user sees, 1-based
@@ -85,14 +89,21 @@ def test_csv_header_below_title_and_blank_rows(con, tmp_path) -> None:
 
 def test_csv_numeric_headings_ages_are_a_header(con, tmp_path) -> None:
     data = ["Leeds"] + [str(100 + 3 * a) for a in range(26)]
-    path = save(tmp_path, "ages.csv",
-                "Children by single year of age\n\n" + ",".join(["la", *AGES]) + "\n"
-                + ",".join(data) + "\n" + ",".join(["York", "c", *data[2:]]) + "\n")
+    path = save(
+        tmp_path,
+        "ages.csv",
+        "Children by single year of age\n\n"
+        + ",".join(["la", *AGES])
+        + "\n"
+        + ",".join(data)
+        + "\n"
+        + ",".join(["York", "c", *data[2:]])
+        + "\n",
+    )
     raw = read_raw(con, path)
     assert raw.header_row == 3
     assert raw.headers == ["la", *AGES]
-    assert [r[:3] for r in rows_of(con, raw)] == [(4, "Leeds", "100"),
-                                                 (5, "York", "c")]
+    assert [r[:3] for r in rows_of(con, raw)] == [(4, "Leeds", "100"), (5, "York", "c")]
 
 
 def test_csv_explicit_header_row(con, tmp_path) -> None:
@@ -120,9 +131,11 @@ def test_csv_blank_header_row_is_an_error_not_a_crash(con, tmp_path) -> None:
 
 
 def test_csv_two_row_header(con, tmp_path) -> None:
-    path = save(tmp_path, "t.csv",
-                "Table 2\n\n,2021,,2022,\nla,Funding,FTE,Funding,FTE\n"
-                "Leeds,1,2,3,4\n")
+    path = save(
+        tmp_path,
+        "t.csv",
+        "Table 2\n\n,2021,,2022,\nla,Funding,FTE,Funding,FTE\nLeeds,1,2,3,4\n",
+    )
     expected = ["la", "2021 Funding", "2021 FTE", "2022 Funding", "2022 FTE"]
     detected = read_raw(con, path, header_rows=2)
     assert detected.headers == expected and detected.header_row == 3
@@ -139,12 +152,15 @@ def test_csv_header_with_a_line_break_in_a_heading(con, tmp_path) -> None:
 
 
 def test_csv_duplicate_and_blank_headings_are_unique_with_an_issue_each(
-        con, tmp_path) -> None:
+    con, tmp_path
+) -> None:
     path = save(tmp_path, "t.csv", "la,,pop,Pop\nLeeds,x,1,2\n")
     raw = read_raw(con, path)
     assert raw.headers == ["la", "column B", "pop", "Pop (2)"]
     assert [(i.kind, i.row, i.column) for i in raw.issues] == [
-        ("blank-header", 1, "B"), ("duplicate-header", 1, "D")]
+        ("blank-header", 1, "B"),
+        ("duplicate-header", 1, "D"),
+    ]
     assert all(i.file == str(path) for i in raw.issues)
     assert rows_of(con, raw) == [(2, "Leeds", "x", "1", "2")]
 
@@ -159,25 +175,56 @@ def test_csv_with_no_table(con, tmp_path) -> None:
 # --- CSV: row numbers ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "fast", "expected"), [
-    pytest.param("la,pop\nLeeds,1\nYork,2\n", True,
-                 [(2, "Leeds", "1"), (3, "York", "2")], id="plain"),
-    pytest.param("la,pop\r\nLeeds,1\r\nYork,2", True,
-                 [(2, "Leeds", "1"), (3, "York", "2")], id="crlf-no-final-newline"),
-    pytest.param("la,pop\nLeeds,1\nYork,2\n\n\n", True,
-                 [(2, "Leeds", "1"), (3, "York", "2")], id="trailing-blank-lines"),
-    pytest.param("Title\n\nla,pop\nLeeds,1\n\nYork,2\n", False,
-                 [(4, "Leeds", "1"), (6, "York", "2")], id="blank-line-mid-table"),
-    pytest.param("la,pop\r\nLeeds,1\r\n\r\n\r\nYork,2\r\n", False,
-                 [(2, "Leeds", "1"), (5, "York", "2")], id="crlf-blank-lines"),
-    pytest.param('la,note\nLeeds,"two\nlines"\nYork,b\n', False,
-                 [(2, "Leeds", "two\nlines"), (4, "York", "b")],
-                 id="line-break-in-a-cell"),
-    pytest.param("la,pop\rLeeds,1\rYork,2\r", False,
-                 [(2, "Leeds", "1"), (3, "York", "2")], id="cr-line-ends"),
-])
-def test_csv_row_numbers_are_the_lines_a_user_sees(con, tmp_path, text, fast,
-                                                   expected) -> None:
+@pytest.mark.parametrize(
+    ("text", "fast", "expected"),
+    [
+        pytest.param(
+            "la,pop\nLeeds,1\nYork,2\n",
+            True,
+            [(2, "Leeds", "1"), (3, "York", "2")],
+            id="plain",
+        ),
+        pytest.param(
+            "la,pop\r\nLeeds,1\r\nYork,2",
+            True,
+            [(2, "Leeds", "1"), (3, "York", "2")],
+            id="crlf-no-final-newline",
+        ),
+        pytest.param(
+            "la,pop\nLeeds,1\nYork,2\n\n\n",
+            True,
+            [(2, "Leeds", "1"), (3, "York", "2")],
+            id="trailing-blank-lines",
+        ),
+        pytest.param(
+            "Title\n\nla,pop\nLeeds,1\n\nYork,2\n",
+            False,
+            [(4, "Leeds", "1"), (6, "York", "2")],
+            id="blank-line-mid-table",
+        ),
+        pytest.param(
+            "la,pop\r\nLeeds,1\r\n\r\n\r\nYork,2\r\n",
+            False,
+            [(2, "Leeds", "1"), (5, "York", "2")],
+            id="crlf-blank-lines",
+        ),
+        pytest.param(
+            'la,note\nLeeds,"two\nlines"\nYork,b\n',
+            False,
+            [(2, "Leeds", "two\nlines"), (4, "York", "b")],
+            id="line-break-in-a-cell",
+        ),
+        pytest.param(
+            "la,pop\rLeeds,1\rYork,2\r",
+            False,
+            [(2, "Leeds", "1"), (3, "York", "2")],
+            id="cr-line-ends",
+        ),
+    ],
+)
+def test_csv_row_numbers_are_the_lines_a_user_sees(
+    con, tmp_path, text, fast, expected
+) -> None:
     path = save(tmp_path, "t.csv", text)
     raw = read_raw(con, path)
     rows = rows_of(con, raw)
@@ -189,7 +236,8 @@ def test_csv_row_numbers_are_the_lines_a_user_sees(con, tmp_path, text, fast,
 
 
 def test_csv_read_with_a_big_buffer_keeps_every_row_at_its_line(
-        con, tmp_path, monkeypatch) -> None:
+    con, tmp_path, monkeypatch
+) -> None:
     # Files larger than BIG_CSV_BUFFER are read with it; rows must still come back
     # in the file's order, numbered by their lines.
     monkeypatch.setattr(_readers, "BIG_CSV_BUFFER", 1 << 20)
@@ -198,13 +246,13 @@ def test_csv_read_with_a_big_buffer_keeps_every_row_at_its_line(
     assert path.stat().st_size > 3 << 20
     raw = read_raw(con, path)
     assert raw.row_sql.startswith("(rowid")
-    assert con.execute(f"SELECT count(*), count(*) FILTER ({raw.row_sql} = "
-                       f"CAST(c1 AS BIGINT)) FROM {raw.relation}").fetchall() == \
-        [(400_000, 400_000)]
+    assert con.execute(
+        f"SELECT count(*), count(*) FILTER ({raw.row_sql} = "
+        f"CAST(c1 AS BIGINT)) FROM {raw.relation}"
+    ).fetchall() == [(400_000, 400_000)]
 
 
-def test_csv_row_numbers_on_the_python_path_after_a_ragged_row(con,
-                                                               tmp_path) -> None:
+def test_csv_row_numbers_on_the_python_path_after_a_ragged_row(con, tmp_path) -> None:
     # DuckDB refuses a row with a third (filled) cell under strict mode; the
     # Python reader names it.
     path = save(tmp_path, "t.csv", "la,pop\nLeeds,1\n\nYork,2,3\n")
@@ -227,7 +275,8 @@ def test_csv_short_rows_are_padded_with_nulls(con, tmp_path) -> None:
 
 
 def test_csv_big_file_with_blank_lines_keeps_the_fast_reader_and_says_so(
-        con, tmp_path, monkeypatch) -> None:
+    con, tmp_path, monkeypatch
+) -> None:
     # Above the size the Python reader is allowed, a blank line cannot be
     # numbered exactly: the user is told, not misled silently.
     monkeypatch.setattr(_readers, "PYTHON_CSV_BYTES", 0)
@@ -237,8 +286,7 @@ def test_csv_big_file_with_blank_lines_keeps_the_fast_reader_and_says_so(
     assert [i.kind for i in raw.issues] == ["row-numbers"]
 
 
-def test_csv_big_file_refused_by_duckdb_is_an_error(con, tmp_path,
-                                                    monkeypatch) -> None:
+def test_csv_big_file_refused_by_duckdb_is_an_error(con, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(_readers, "PYTHON_CSV_BYTES", 0)
     path = save(tmp_path, "t.csv", "la,pop\nLeeds,1,3\n")
     with pytest.raises(InputError, match="cannot read as CSV") as err:
@@ -250,18 +298,27 @@ def test_csv_big_file_refused_by_duckdb_is_an_error(con, tmp_path,
 
 
 def test_csv_cells_are_kept_exactly_as_text(con, tmp_path) -> None:
-    path = save(tmp_path, "t.csv",
-                'la,a,b,c,d\nLeeds,"(1,792)",c,"450,047",0.530\nYork,[x],-,£5,12%\n')
+    path = save(
+        tmp_path,
+        "t.csv",
+        'la,a,b,c,d\nLeeds,"(1,792)",c,"450,047",0.530\nYork,[x],-,£5,12%\n',
+    )
     raw = read_raw(con, path)
-    assert rows_of(con, raw) == [(2, "Leeds", "(1,792)", "c", "450,047", "0.530"),
-                                 (3, "York", "[x]", "-", "£5", "12%")]
+    assert rows_of(con, raw) == [
+        (2, "Leeds", "(1,792)", "c", "450,047", "0.530"),
+        (3, "York", "[x]", "-", "£5", "12%"),
+    ]
 
 
-@pytest.mark.parametrize(("text", "delim"), [
-    ("la;pop;cost\nLeeds;1,5;£5\nYork;2;£6\n", ";"),
-    ("la\tpop\tcost\nLeeds\t1,5\t£5\nYork\t2\t£6\n", "\t"),
-    ("la|pop|cost\nLeeds|1,5|£5\nYork|2|£6\n", "|"),
-], ids=["semicolon", "tab", "pipe"])
+@pytest.mark.parametrize(
+    ("text", "delim"),
+    [
+        ("la;pop;cost\nLeeds;1,5;£5\nYork;2;£6\n", ";"),
+        ("la\tpop\tcost\nLeeds\t1,5\t£5\nYork\t2\t£6\n", "\t"),
+        ("la|pop|cost\nLeeds|1,5|£5\nYork|2|£6\n", "|"),
+    ],
+    ids=["semicolon", "tab", "pipe"],
+)
 def test_csv_delimiters_are_sniffed(con, tmp_path, text, delim) -> None:
     path = save(tmp_path, "t.csv", text)
     raw = read_raw(con, path)
@@ -279,13 +336,16 @@ def test_tsv_suffix_means_tab(con, tmp_path) -> None:
 ENCODED = "la,cost\nLeeds,£5\nYork,£6\n"
 
 
-@pytest.mark.parametrize(("encoding", "reported"), [
-    ("cp1252", "cp1252"),
-    ("latin-1", "cp1252"),
-    ("utf-16", "utf-16"),
-    ("utf-16-le", "utf-16-le"),  # no BOM: every other byte NUL
-    ("utf-16-be", "utf-16-be"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "reported"),
+    [
+        ("cp1252", "cp1252"),
+        ("latin-1", "cp1252"),
+        ("utf-16", "utf-16"),
+        ("utf-16-le", "utf-16-le"),  # no BOM: every other byte NUL
+        ("utf-16-be", "utf-16-be"),
+    ],
+)
 def test_csv_encodings_read_pound_signs(con, tmp_path, encoding, reported) -> None:
     path = save(tmp_path, "t.csv", ENCODED.encode(encoding))
     raw = read_raw(con, path)
@@ -296,7 +356,8 @@ def test_csv_encodings_read_pound_signs(con, tmp_path, encoding, reported) -> No
 
 def test_csv_cp1252_with_longer_text(con, tmp_path) -> None:
     text = "Table 1: spend (£ thousands)\n\nla,spend\n" + "".join(
-        f"Authority {i},£{i}’s\n" for i in range(50))
+        f"Authority {i},£{i}’s\n" for i in range(50)
+    )
     raw = read_raw(con, save(tmp_path, "t.csv", text.encode("cp1252")))
     assert rows_of(con, raw)[-1] == (53, "Authority 49", "£49’s")
 
@@ -309,8 +370,7 @@ def test_csv_utf8_bom_is_not_part_of_the_first_heading(con, tmp_path) -> None:
     assert len(raw.issues) == 0
 
 
-def test_csv_mixed_encodings_are_an_error_at_the_first_odd_line(con,
-                                                                 tmp_path) -> None:
+def test_csv_mixed_encodings_are_an_error_at_the_first_odd_line(con, tmp_path) -> None:
     data = "la,cost\nLeeds,£5\n".encode() + "York,£6\n".encode("cp1252")
     path = save(tmp_path, "t.csv", data)
     with pytest.raises(InputError, match="mixes UTF-8") as err:
@@ -340,8 +400,11 @@ def test_csv_invalid_utf8_after_the_sniffed_part(con, tmp_path, monkeypatch) -> 
 
 def test_csv_larger_than_the_sniffed_part(con, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(_readers, "SNIFF_BYTES", 64)
-    path = save(tmp_path, "t.csv", "la,pop\n" + "".join(
-        f"Authority {i},{i}\n" for i in range(100)))
+    path = save(
+        tmp_path,
+        "t.csv",
+        "la,pop\n" + "".join(f"Authority {i},{i}\n" for i in range(100)),
+    )
     raw = read_raw(con, path)
     assert raw.n_rows == 100
     assert rows_of(con, raw)[-1] == (101, "Authority 99", "99")
@@ -350,10 +413,14 @@ def test_csv_larger_than_the_sniffed_part(con, tmp_path, monkeypatch) -> None:
 # --- CSV: malformed ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ['la,pop\nLeeds,"450', 'la,pop\nLeeds,"1\nYork,2\n'],
-                         ids=["cut-mid-quote", "quote-never-closed"])
-def test_csv_unclosed_quote_is_an_error_not_a_swallowed_row(con, tmp_path,
-                                                            text) -> None:
+@pytest.mark.parametrize(
+    "text",
+    ['la,pop\nLeeds,"450', 'la,pop\nLeeds,"1\nYork,2\n'],
+    ids=["cut-mid-quote", "quote-never-closed"],
+)
+def test_csv_unclosed_quote_is_an_error_not_a_swallowed_row(
+    con, tmp_path, text
+) -> None:
     path = save(tmp_path, "t.csv", text)
     with pytest.raises(InputError, match="quote .* never closed") as err:
         read_raw(con, path)
@@ -377,14 +444,18 @@ def test_csv_only_a_header(con, tmp_path) -> None:
 # --- files that are not tables ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "file is empty"),
-    (b"  \n\r\n\t", "file is empty"),
-    (b"\xef\xbb\xbf", "file is empty"),
-    (b"\xef\xbb\xbf\r\n \n", "file is empty"),
-    (bytes(range(256)) * 4, "binary content"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
-], ids=["empty", "whitespace", "bom-only", "bom-and-blank-lines", "binary", "png"])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "file is empty"),
+        (b"  \n\r\n\t", "file is empty"),
+        (b"\xef\xbb\xbf", "file is empty"),
+        (b"\xef\xbb\xbf\r\n \n", "file is empty"),
+        (bytes(range(256)) * 4, "binary content"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
+    ],
+    ids=["empty", "whitespace", "bom-only", "bom-and-blank-lines", "binary", "png"],
+)
 def test_not_a_table(con, tmp_path, data, message) -> None:
     path = save(tmp_path, "data.csv", data)
     with pytest.raises(InputError, match=message) as err:
@@ -528,13 +599,15 @@ def _merged(book: Any, date: Any) -> None:
 
 @pytest.mark.parametrize("header_row", [None, 3])
 def test_xlsx_merged_two_row_header(con, tmp_path, header_row) -> None:
-    raw = read_raw(con, xlsx(tmp_path / "f.xlsx", _merged), header_row=header_row,
-                   header_rows=2)
-    assert raw.headers == ["la", "2021 Funding", "2021 FTE", "2022 Funding",
-                           "2022 FTE"]
+    raw = read_raw(
+        con, xlsx(tmp_path / "f.xlsx", _merged), header_row=header_row, header_rows=2
+    )
+    assert raw.headers == ["la", "2021 Funding", "2021 FTE", "2022 Funding", "2022 FTE"]
     assert raw.header_row == 3
-    assert rows_of(con, raw) == [(5, "Leeds", "1", "2.5", "3", "4"),
-                                 (6, "York", "5", "6", "c", "8")]
+    assert rows_of(con, raw) == [
+        (5, "Leeds", "1", "2.5", "3", "4"),
+        (6, "York", "5", "6", "c", "8"),
+    ]
 
 
 def test_xlsx_merged_upper_row_over_a_sparse_label_row(con, tmp_path) -> None:
@@ -549,8 +622,7 @@ def test_xlsx_merged_upper_row_over_a_sparse_label_row(con, tmp_path) -> None:
         sheet.write_row(4, 0, ["Leeds", 1, 2, 3, 4])
 
     raw = read_raw(con, xlsx(tmp_path / "f.xlsx", build), header_rows=2)
-    assert raw.headers == ["la", "2021 Funding", "2021 FTE", "2022 Funding",
-                           "2022 FTE"]
+    assert raw.headers == ["la", "2021 Funding", "2021 FTE", "2022 Funding", "2022 FTE"]
     assert raw.header_row == 3
     assert rows_of(con, raw) == [(5, "Leeds", "1", "2", "3", "4")]
 
@@ -573,7 +645,9 @@ def test_xlsx_duplicate_and_blank_headings(con, tmp_path) -> None:
     raw = read_raw(con, xlsx(tmp_path / "t.xlsx", build))
     assert raw.headers == ["la", "column B", "pop", "pop (2)"]
     assert [(i.kind, i.sheet, i.row, i.column) for i in raw.issues] == [
-        ("blank-header", "Data", 1, "B"), ("duplicate-header", "Data", 1, "D")]
+        ("blank-header", "Data", 1, "B"),
+        ("duplicate-header", "Data", 1, "D"),
+    ]
 
 
 def test_xlsx_cell_outside_the_table_is_an_issue(con, tmp_path) -> None:
@@ -599,19 +673,26 @@ def test_ods_via_pandas(con, tmp_path) -> None:
     import pandas as pd
 
     path = tmp_path / "pop.ods"
-    frame = pd.DataFrame([["Table 1: population", None, None, None],
-                          [None, None, None, None],
-                          ["la", "pop", "rate", "note"],
-                          ["Leeds", 450047.0, 0.53, "(1,792)"],
-                          ["York", None, 1.25, "c"],
-                          ["Hull", 3.0, None, "450,047"]], dtype=object)
+    frame = pd.DataFrame(
+        [
+            ["Table 1: population", None, None, None],
+            [None, None, None, None],
+            ["la", "pop", "rate", "note"],
+            ["Leeds", 450047.0, 0.53, "(1,792)"],
+            ["York", None, 1.25, "c"],
+            ["Hull", 3.0, None, "450,047"],
+        ],
+        dtype=object,
+    )
     frame.to_excel(path, engine="odf", sheet_name="Data", header=False, index=False)
     raw = read_raw(con, path)
     assert raw.sheet == "Data" and raw.header_row == 3
     assert raw.headers == ["la", "pop", "rate", "note"]
-    assert rows_of(con, raw) == [(4, "Leeds", "450047", "0.53", "(1,792)"),
-                                 (5, "York", None, "1.25", "c"),
-                                 (6, "Hull", "3", None, "450,047")]
+    assert rows_of(con, raw) == [
+        (4, "Leeds", "450047", "0.53", "(1,792)"),
+        (5, "York", None, "1.25", "c"),
+        (6, "Hull", "3", None, "450,047"),
+    ]
     assert list_sheets(path) == ["Data"]
 
 
@@ -640,39 +721,48 @@ def test_ods_via_odfpy_with_a_date_and_blank_rows(con, tmp_path) -> None:
             tr.addElement(tc)
         return tr
 
-    for r in [row("la", "pop", "as at"), row("Leeds", 450047.0, dt.date(2021, 3, 31)),
-              row(None, None, None), row("York", "[c]", dt.date(2022, 1, 2))]:
+    for r in [
+        row("la", "pop", "as at"),
+        row("Leeds", 450047.0, dt.date(2021, 3, 31)),
+        row(None, None, None),
+        row("York", "[c]", dt.date(2022, 1, 2)),
+    ]:
         table.addElement(r)
     doc.spreadsheet.addElement(table)
     path = tmp_path / "odf.ods"
     doc.save(str(path))
     raw = read_raw(con, path)
-    assert rows_of(con, raw) == [(2, "Leeds", "450047", "2021-03-31"),
-                                 (4, "York", "[c]", "2022-01-02")]
+    assert rows_of(con, raw) == [
+        (2, "Leeds", "450047", "2021-03-31"),
+        (4, "York", "[c]", "2022-01-02"),
+    ]
 
 
 # --- cell_text -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (450047.0, "450047"),
-    (0.53, "0.53"),
-    (-1792.0, "-1792"),
-    (1e20, "1e+20"),
-    (float("nan"), None),
-    (7, "7"),
-    (True, "TRUE"),
-    (False, "FALSE"),
-    ("", None),
-    ("  ", None),
-    ("(1,792)", "(1,792)"),
-    (None, None),
-    (dt.datetime(2021, 3, 31), "2021-03-31"),
-    (dt.datetime(2021, 3, 31, 9, 5), "2021-03-31 09:05:00"),
-    (dt.date(2021, 3, 31), "2021-03-31"),
-    (dt.time(9, 5), "09:05:00"),
-    (dt.timedelta(hours=1), "1:00:00"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (450047.0, "450047"),
+        (0.53, "0.53"),
+        (-1792.0, "-1792"),
+        (1e20, "1e+20"),
+        (float("nan"), None),
+        (7, "7"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        ("", None),
+        ("  ", None),
+        ("(1,792)", "(1,792)"),
+        (None, None),
+        (dt.datetime(2021, 3, 31), "2021-03-31"),
+        (dt.datetime(2021, 3, 31, 9, 5), "2021-03-31 09:05:00"),
+        (dt.date(2021, 3, 31), "2021-03-31"),
+        (dt.time(9, 5), "09:05:00"),
+        (dt.timedelta(hours=1), "1:00:00"),
+    ],
+)
 def test_cell_text(value, text) -> None:
     assert cell_text(value) == text
 
@@ -685,18 +775,23 @@ def test_parquet(con, tmp_path) -> None:
     con.execute(
         "COPY (SELECT * FROM (VALUES ('Leeds', 450047, 0.53, DATE '2021-03-31'), "
         "('York', NULL, 1.5, NULL)) t(la, pop, rate, \"as at\")) "
-        f"TO '{path}' (FORMAT parquet)")
+        f"TO '{path}' (FORMAT parquet)"
+    )
     raw = read_raw(con, path)
     assert raw.headers == ["la", "pop", "rate", "as at"]
     assert raw.header_row == 1 and raw.n_rows == 2 and raw.sheet is None
-    assert rows_of(con, raw) == [(2, "Leeds", "450047", "0.53", "2021-03-31"),
-                                 (3, "York", None, "1.50", None)]
+    assert rows_of(con, raw) == [
+        (2, "Leeds", "450047", "0.53", "2021-03-31"),
+        (3, "York", None, "1.50", None),
+    ]
 
 
 def test_parquet_awkward_column_names(con, tmp_path) -> None:
     path = tmp_path / "odd.parquet"
-    con.execute("COPY (SELECT 'Leeds' AS \"la \"\"name\"\"\", 1 AS pop, 2 AS \"POP\") "
-                f"TO '{path}' (FORMAT parquet)")
+    con.execute(
+        'COPY (SELECT \'Leeds\' AS "la ""name""", 1 AS pop, 2 AS "POP") '
+        f"TO '{path}' (FORMAT parquet)"
+    )
     raw = read_raw(con, path)
     # DuckDB itself renames a name repeated apart from case.
     assert raw.headers == ['la "name"', "pop", "POP_1"]
@@ -714,10 +809,12 @@ def test_parquet_that_is_not(con, tmp_path) -> None:
 
 
 def test_relation_is_replaced_and_named(con, tmp_path) -> None:
-    first = read_raw(con, save(tmp_path, "a.csv", "la,pop\nLeeds,1\n"),
-                     relation="_mine")
-    second = read_raw(con, save(tmp_path, "b.csv", "la,rate,n\nYork,2,3\n"),
-                      relation="_mine")
+    first = read_raw(
+        con, save(tmp_path, "a.csv", "la,pop\nLeeds,1\n"), relation="_mine"
+    )
+    second = read_raw(
+        con, save(tmp_path, "b.csv", "la,rate,n\nYork,2,3\n"), relation="_mine"
+    )
     assert first.relation == second.relation == "_mine"
     assert rows_of(con, second) == [(2, "York", "2", "3")]
 
@@ -728,9 +825,14 @@ def test_a_second_table_under_the_first_ends_it(tmp_path):
     path = tmp_path / "two.xlsx"
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Data")
-    rows = [["Code", "Local authority", "Spend"], ["E06000001", "Hartlepool", 5],
-            ["E06000002", "Middlesbrough", 6], [],
-            ["Code", "Local authority", "Class total"], ["UA", "Unitaries", 11]]
+    rows = [
+        ["Code", "Local authority", "Spend"],
+        ["E06000001", "Hartlepool", 5],
+        ["E06000002", "Middlesbrough", 6],
+        [],
+        ["Code", "Local authority", "Class total"],
+        ["UA", "Unitaries", 11],
+    ]
     for i, row in enumerate(rows):
         sheet.write_row(i, 0, row)
     book.close()

@@ -22,8 +22,10 @@ def test_sources_csv():
 
 
 def test_dictionary_out(tmp_path, write):
-    data = write("long.csv", "measure_short,year,area_name,value\n"
-                 "LAC,2024,Leeds,70\nLAC,2024,York,55\n")
+    data = write(
+        "long.csv",
+        "measure_short,year,area_name,value\nLAC,2024,Leeds,70\nLAC,2024,York,55\n",
+    )
     db = tmp_path / "s.duckdb"
     with open_store(db) as s:
         ingest(s, data)
@@ -35,8 +37,22 @@ def test_dictionary_out(tmp_path, write):
         writer.writerow([f"X{i}", text])
     path = write("d.csv", buffer.getvalue())
     out = tmp_path / "applied.csv"
-    result = runner.invoke(app, ["ingest-dictionary", str(path), "--for", str(data),
-                                 "--key", "code", "--label", "name", "--db", str(db),
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "ingest-dictionary",
+            str(path),
+            "--for",
+            str(data),
+            "--key",
+            "code",
+            "--label",
+            "name",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert_csv_safe(out, planted=(HOSTILE[0],))

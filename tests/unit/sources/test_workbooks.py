@@ -30,8 +30,10 @@ STORE_TABLES = ("observations", "totals", "sources", "measures")
 
 
 def _counts(store) -> dict[str, int]:
-    return {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in STORE_TABLES}
+    return {
+        t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in STORE_TABLES
+    }
 
 
 @pytest.fixture
@@ -49,7 +51,8 @@ def test_the_far_cell_workbook_is_refused_naming_file_sheet_and_extent(far):
     assert message == (
         f"{far}, sheet 'Sheet1': the sheet spans 1,048,576 rows × 16,384 columns "
         "(declared A1:XFD1048576); lacompare reads at most 10,000,000 cells (set "
-        "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)")
+        "LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"
+    )
     assert err.value.sheet == "Sheet1"
 
 
@@ -61,10 +64,15 @@ def test_the_library_refuses_it_and_the_store_is_unchanged(far, tmp_path):
     with lacompare.open_store(tmp_path / "t.duckdb") as store:
         lacompare.ingest(store, good, period="2021")
         before = _counts(store)
-        for call in (lambda: lacompare.ingest(store, far, period="2021"),
-                     lambda: lacompare.ingest(store, far, period="2021", check=True)):
-            with pytest.raises(InputError, match=r"s\.xlsx, sheet 'Sheet1': the "
-                               "sheet spans 1,048,576 rows"):
+        for call in (
+            lambda: lacompare.ingest(store, far, period="2021"),
+            lambda: lacompare.ingest(store, far, period="2021", check=True),
+        ):
+            with pytest.raises(
+                InputError,
+                match=r"s\.xlsx, sheet 'Sheet1': the "
+                "sheet spans 1,048,576 rows",
+            ):
                 call()
             assert _counts(store) == before
 
@@ -74,9 +82,16 @@ def test_the_cli_exits_1_with_one_line_and_no_traceback(far, tmp_path):
     started = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-m", "lacompare", "ingest", far.name, "--db", "t.duckdb"],
-        cwd=far.parent, capture_output=True, text=True, timeout=120,
-        env={k: v for k, v in os.environ.items()
-             if not k.startswith("LACOMPARE_WORKBOOK_")})
+        cwd=far.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("LACOMPARE_WORKBOOK_")
+        },
+    )
     took = time.monotonic() - started
     assert run.returncode == 1, (run.returncode, run.stderr)
     assert "Traceback" not in run.stderr + run.stdout
@@ -84,7 +99,8 @@ def test_the_cli_exits_1_with_one_line_and_no_traceback(far, tmp_path):
     assert lines == [
         "error: s.xlsx, sheet 'Sheet1': the sheet spans 1,048,576 rows × 16,384 "
         "columns (declared A1:XFD1048576); lacompare reads at most 10,000,000 "
-        "cells (set LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"], run.stderr
+        "cells (set LACOMPARE_WORKBOOK_MAX_CELLS to raise it)"
+    ], run.stderr
     assert took < 30, took
 
 
@@ -92,7 +108,8 @@ def test_the_limit_is_settable_by_environment(far, monkeypatch):
     monkeypatch.setenv("LACOMPARE_WORKBOOK_MAX_CELLS", "1e11")
     size = check_workbook_size(far)
     assert [(s.name, s.rows, s.columns, s.cells) for s in size.sheets] == [
-        ("Sheet1", 1048576, 16384, 5)]
+        ("Sheet1", 1048576, 16384, 5)
+    ]
     monkeypatch.setenv("LACOMPARE_WORKBOOK_MAX_CELLS", "lots")
     with pytest.raises(LacompareError, match="LACOMPARE_WORKBOOK_MAX_CELLS='lots'"):
         check_workbook_size(far)
@@ -101,6 +118,7 @@ def test_the_limit_is_settable_by_environment(far, monkeypatch):
 def test_a_large_declared_dimension_alone_is_read(tmp_path):
     """calamine sizes the grid by the cells it finds: a sheet that only declares
     A1:XFD1048576 costs nothing, and real files declare more than they use."""
+
     def write(part) -> None:
         pass
 
@@ -114,6 +132,7 @@ def test_a_large_declared_dimension_alone_is_read(tmp_path):
 
 def test_empty_styled_cells_far_away_do_not_count(tmp_path):
     """A self-closed cell holds nothing (formatting only) and the reader skips it."""
+
     def write(part) -> None:
         part.write(b'<row r="1048576"><c r="XFD1048576" s="1"/></row>')
 
@@ -145,8 +164,9 @@ def test_a_zip_bomb_is_refused_by_its_ratio_quickly(tmp_path):
         read_sheets(path)
     assert time.monotonic() - started < 10
     message = str(err.value)
-    assert message.startswith(f"{path}, sheet 'Data': xl/worksheets/sheet1.xml "
-                              "expands "), message
+    assert message.startswith(
+        f"{path}, sheet 'Data': xl/worksheets/sheet1.xml expands "
+    ), message
     assert "(set LACOMPARE_WORKBOOK_MAX_RATIO to raise it)" in message
 
 
@@ -168,10 +188,13 @@ def test_the_expanded_size_is_limited(tmp_path, monkeypatch):
     path.write_bytes(hostile.many_cells_xlsx(60_000))
     assert check_workbook_size(path).sheets[0].cells == 120_004
     monkeypatch.setenv("LACOMPARE_WORKBOOK_MAX_EXPANDED_MB", "2")
-    with pytest.raises(InputError, match=r"big\.xlsx, sheet 'Data': the workbook "
-                       r"expands to 6 MB \(its largest part, xl/worksheets/sheet1"
-                       r"\.xml, 6 MB\); lacompare reads at most 2 MB expanded "
-                       r"\(set LACOMPARE_WORKBOOK_MAX_EXPANDED_MB"):
+    with pytest.raises(
+        InputError,
+        match=r"big\.xlsx, sheet 'Data': the workbook "
+        r"expands to 6 MB \(its largest part, xl/worksheets/sheet1"
+        r"\.xml, 6 MB\); lacompare reads at most 2 MB expanded "
+        r"\(set LACOMPARE_WORKBOOK_MAX_EXPANDED_MB",
+    ):
         check_workbook_size(path)
 
 
@@ -179,9 +202,12 @@ def test_a_bomb_over_the_expanded_size_is_refused_from_its_header(tmp_path):
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(hostile.zip_bomb_xlsx(300))
     started = time.monotonic()
-    with pytest.raises(InputError, match=r"bomb\.xlsx, sheet 'Data': the workbook "
-                       "expands to 300 MB .*; lacompare reads at most 256 MB "
-                       "expanded"):
+    with pytest.raises(
+        InputError,
+        match=r"bomb\.xlsx, sheet 'Data': the workbook "
+        "expands to 300 MB .*; lacompare reads at most 256 MB "
+        "expanded",
+    ):
         read_sheets(path)
     assert time.monotonic() - started < 2
 
@@ -195,10 +221,14 @@ def test_the_cell_count_is_limited(tmp_path):
         check_workbook_size(path, limits=WorkbookLimits(max_rows=20_000))
 
 
-@pytest.mark.parametrize("make, extent", [
-    (hostile.far_cells_ods, "the sheet spans 1,048,576 rows × 16,384 columns"),
-    (hostile.repeated_value_ods, "the sheet spans 1,048,576 rows × 16,384 columns"),
-], ids=["far-cell", "repeated-value"])
+@pytest.mark.parametrize(
+    "make, extent",
+    [
+        (hostile.far_cells_ods, "the sheet spans 1,048,576 rows × 16,384 columns"),
+        (hostile.repeated_value_ods, "the sheet spans 1,048,576 rows × 16,384 columns"),
+    ],
+    ids=["far-cell", "repeated-value"],
+)
 def test_ods_equivalents_are_refused(make, extent, tmp_path):
     path = tmp_path / "s.ods"
     path.write_bytes(make())
@@ -211,10 +241,15 @@ def test_xlsb_is_measured_too(tmp_path):
     path = tmp_path / "s.xlsb"
     path.write_bytes(hostile.small_xlsb())
     assert read_sheets(path) == (
-        ["Data"], [("Data", [["local_authority", "m"], ["Leeds", 5.0]])])
+        ["Data"],
+        [("Data", [["local_authority", "m"], ["Leeds", 5.0]])],
+    )
     path.write_bytes(hostile.far_cells_xlsb())
-    with pytest.raises(InputError, match=r"s\.xlsb, sheet 'Data': the sheet spans "
-                       r"1,048,576 rows × 16,384 columns \(declared A1:XFD1048576\)"):
+    with pytest.raises(
+        InputError,
+        match=r"s\.xlsb, sheet 'Data': the sheet spans "
+        r"1,048,576 rows × 16,384 columns \(declared A1:XFD1048576\)",
+    ):
         read_sheets(path)
     # The reader takes any 32-bit column number.
     path.write_bytes(hostile.xlsb([(0, 0, "la"), (1, 4_000_000_000, 1.0)]))
@@ -229,15 +264,19 @@ def test_xls_is_measured_with_its_declared_dimension_and_string_count(tmp_path):
     path = tmp_path / "s.xls"
     path.write_bytes(hostile.small_xls())
     assert read_sheets(path) == (
-        ["Data"], [("Data", [["local_authority", "m"], ["Leeds", 5.0]])])
+        ["Data"],
+        [("Data", [["local_authority", "m"], ["Leeds", 5.0]])],
+    )
     assert check_workbook_size(path).sheets[0].declared == "A1:B2"
     cases = {
         hostile.far_cells_xls(): "sheet 'Data': the sheet has 65,536 columns",
-        hostile.xls([(0, 0, "la")], dimension=(0, 4_000_000_000, 0, 256)):
-            "sheet 'Data': the sheet declares 4,000,000,000 rows × 256 columns "
-            r"\(A1:IV4000000000\); lacompare reads at most 10,000,000 cells",
-        hostile.xls([(0, 0, "la")], strings=2_000_000_000):
-            "the shared string table claims 2,000,000,000 strings",
+        hostile.xls(
+            [(0, 0, "la")], dimension=(0, 4_000_000_000, 0, 256)
+        ): "sheet 'Data': the sheet declares 4,000,000,000 rows × 256 columns "
+        r"\(A1:IV4000000000\); lacompare reads at most 10,000,000 cells",
+        hostile.xls(
+            [(0, 0, "la")], strings=2_000_000_000
+        ): "the shared string table claims 2,000,000,000 strings",
     }
     for data, message in cases.items():
         path.write_bytes(data)
@@ -250,8 +289,11 @@ def test_a_shared_string_count_the_part_cannot_hold_is_refused(tmp_path):
     (before any sheet is read): 2 billion in a 5 KB file aborts it."""
     path = tmp_path / "sst.xlsx"
     path.write_bytes(hostile.huge_string_count_xlsx())
-    with pytest.raises(InputError, match=r"sst\.xlsx: xl/sharedStrings\.xml claims "
-                       r"2,000,000,000 strings in \d+ bytes: the file is damaged"):
+    with pytest.raises(
+        InputError,
+        match=r"sst\.xlsx: xl/sharedStrings\.xml claims "
+        r"2,000,000,000 strings in \d+ bytes: the file is damaged",
+    ):
         open_workbook(path)
 
 
@@ -292,20 +334,25 @@ def test_with_the_limits_raised_the_cli_reads_in_a_child(far, monkeypatch):
     env = {**os.environ, **hostile.NO_LIMITS}
     run = subprocess.run(
         [sys.executable, "-m", "lacompare", "ingest", far.name, "--db", "t.duckdb"],
-        cwd=far.parent, capture_output=True, text=True, timeout=120, env=env)
+        cwd=far.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert run.returncode == 1, (run.returncode, run.stderr[-500:])
     assert "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(
-        "error: s.xlsx: the spreadsheet reader crashed"), run.stderr[-500:]
+        "error: s.xlsx: the spreadsheet reader crashed"
+    ), run.stderr[-500:]
 
 
 def test_the_child_process_has_a_time_limit(tmp_path):
     path = tmp_path / "big.xlsx"
     path.write_bytes(hostile.many_cells_xlsx(100_000))
     with pytest.raises(InputError, match="took longer than 0 s"):
-        read_sheets(path, isolate=True,
-                    limits=WorkbookLimits(max_read_seconds=0.01))
+        read_sheets(path, isolate=True, limits=WorkbookLimits(max_read_seconds=0.01))
 
 
 @pytest.mark.shared

@@ -18,8 +18,9 @@ def _hostile_table() -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["la", '=HYPERLINK("http://x")', "spend"])
     # '\r=1' is left out: the CSV reader takes a carriage return as a line break.
-    for la, cell in zip(("Leeds", "York", "Bradford", "Wakefield", "Kirklees"),
-                        HOSTILE[:5], strict=True):
+    for la, cell in zip(
+        ("Leeds", "York", "Bradford", "Wakefield", "Kirklees"), HOSTILE[:5], strict=True
+    ):
         writer.writerow([la, cell, NEGATIVE])
     return buffer.getvalue()
 
@@ -29,8 +30,9 @@ def test_export_neutralises_values_and_source_headings(store, write, tmp_path):
     out = store.export(tmp_path / "obs.csv")
     # Every value as stored (label, raw) and the source column heading are quoted;
     # whatever the loader kept of '\t=1' is checked by formula_cells.
-    assert_csv_safe(out, planted=('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0",
-                                  "@SUM(1)", "-2+3"))
+    assert_csv_safe(
+        out, planted=('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3")
+    )
     rows = list(csv.DictReader(open(out, newline="", encoding="utf-8")))
     spend = [r for r in rows if r["measure"] == "spend"]
     assert len(spend) == 5 and {r["value"] for r in spend} == {NEGATIVE}

@@ -50,7 +50,10 @@ class Holder:
     def __init__(self, db: Path, mode: str, seconds: float = 120) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-c", HOLD, str(db), mode, str(seconds)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         line = self.process.stdout.readline() if self.process.stdout else ""
         if line.strip() != "ready":
             self.stop()
@@ -82,9 +85,13 @@ def hold(db: Path) -> Iterator[object]:
 def lacompare(*args: object, wait: float | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "LACOMPARE_WAIT"}
     extra = ["--wait", str(wait)] if wait is not None else []
-    return subprocess.run([sys.executable, "-m", "lacompare", *extra,
-                           *map(str, args)], capture_output=True, text=True,
-                          env={**env, "COLUMNS": "200"}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lacompare", *extra, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+        timeout=300,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -92,8 +99,7 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert "IO Error" not in result.stderr and "Conflicting lock" not in result.stderr
-    errors = [line for line in result.stderr.splitlines()
-              if line.startswith("error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr
     return errors[0]
 
@@ -104,8 +110,7 @@ def test_a_write_waits_then_names_the_process_holding_the_store(db, table, hold)
     line = one_line_error(result)
     assert f"process {holder.pid} (python -c " in line
     assert "waited 1.5 s" in line and "--wait" in line
-    assert (f"waiting for the store {db}: held by process {holder.pid}"
-            in result.stderr)
+    assert f"waiting for the store {db}: held by process {holder.pid}" in result.stderr
     assert "Ctrl-C to stop" in result.stderr
     assert not writer_marker(str(db)).exists()  # the waiting writer cleaned up
     holder.stop()
@@ -124,8 +129,9 @@ def test_readers_share_the_store_and_a_writer_waits_for_them(db, table, hold):
     info = lacompare("info", "--db", db, wait=0)
     assert info.returncode == 0, info.stderr
     assert f"store: {db}" in info.stdout and "values:" in info.stdout
-    line = one_line_error(lacompare("ingest", table, "--period", "2021", "--db", db,
-                                    wait=0.5))
+    line = one_line_error(
+        lacompare("ingest", table, "--period", "2021", "--db", db, wait=0.5)
+    )
     assert f"is in use by process {holder.pid}" in line
 
 
@@ -147,9 +153,11 @@ def test_open_store_raises_store_busy_with_the_holder(db, hold):
 
 
 def test_lock_messages_of_duckdb_are_parsed_and_others_are_not():
-    text = ('IO Error: Could not set lock on file "/x/s.duckdb": Conflicting lock '
-            "is held in /usr/bin/python3 (PID 2147483600). However, you would be "
-            "able to open this database in read-only mode")
+    text = (
+        'IO Error: Could not set lock on file "/x/s.duckdb": Conflicting lock '
+        "is held in /usr/bin/python3 (PID 2147483600). However, you would be "
+        "able to open this database in read-only mode"
+    )
     holder = lock_holder(text)
     assert holder is not None and holder.pid == 2147483600
     assert holder.command == "/usr/bin/python3"  # no such process: DuckDB's name
