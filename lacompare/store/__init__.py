@@ -31,6 +31,18 @@ __all__ = [
     "POLARITIES",
     "ingest",
     "IngestResult",
+    "read_values",
+    "values_relation",
+    "list_measures",
+    "list_breakdowns",
+    "list_periods",
+    "list_sources",
+    "list_authorities",
+    "count_values",
+    "StoreCounts",
+    "VALUE_COLUMNS",
+    "write_cells",
+    "WriteResult",
 ]
 
 EXPORT_TABLES = (
@@ -128,6 +140,63 @@ class Store:
                 ORDER BY o.measure, o.period, o.la_code, o.breakdown""",
             [measure] if measure else None,
         )
+
+    # The store's interface (lacompare.store._read, _write): every later stage
+    # reads and writes values through these, never through SQL on the
+    # observation tables.
+    def read_values(self, **filters: Any) -> pd.DataFrame:
+        """Values as a frame: see :func:`lacompare.store.read_values`."""
+        from lacompare.store._read import read_values
+
+        return read_values(self, **filters)
+
+    def values_relation(self, **filters: Any) -> duckdb.DuckDBPyRelation:
+        """Values as a DuckDB relation: see :func:`lacompare.store.values_relation`."""
+        from lacompare.store._read import values_relation
+
+        return values_relation(self, **filters)
+
+    def write_cells(self, rows: Any, **provenance: Any) -> Any:
+        """Write values with provenance: see :func:`lacompare.store.write_cells`."""
+        from lacompare.store._write import write_cells
+
+        return write_cells(self, rows, **provenance)
+
+    def list_measures(self, **options: Any) -> pd.DataFrame:
+        """See :func:`lacompare.store.list_measures`."""
+        from lacompare.store._read import list_measures
+
+        return list_measures(self, **options)
+
+    def list_breakdowns(self, measure: str) -> list[str]:
+        """See :func:`lacompare.store.list_breakdowns`."""
+        from lacompare.store._read import list_breakdowns
+
+        return list_breakdowns(self, measure)
+
+    def list_periods(self, *args: Any, **options: Any) -> list[str]:
+        """See :func:`lacompare.store.list_periods`."""
+        from lacompare.store._read import list_periods
+
+        return list_periods(self, *args, **options)
+
+    def list_sources(self) -> pd.DataFrame:
+        """See :func:`lacompare.store.list_sources`."""
+        from lacompare.store._read import list_sources
+
+        return list_sources(self)
+
+    def list_authorities(self, **options: Any) -> pd.DataFrame:
+        """See :func:`lacompare.store.list_authorities`."""
+        from lacompare.store._read import list_authorities
+
+        return list_authorities(self, **options)
+
+    def count_values(self) -> Any:
+        """See :func:`lacompare.store.count_values`."""
+        from lacompare.store._read import count_values
+
+        return count_values(self)
 
     def refresh_authorities(self) -> None:
         """Load the packaged registry into ``authorities`` when it has changed."""
@@ -331,5 +400,21 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 
 # ingest imports the readers and the registry; they load on first use.
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"ingest": "_ingest", "IngestResult": "_ingest"}
+    __name__,
+    {
+        "ingest": "_ingest",
+        "IngestResult": "_ingest",
+        "read_values": "_read",
+        "values_relation": "_read",
+        "list_measures": "_read",
+        "list_breakdowns": "_read",
+        "list_periods": "_read",
+        "list_sources": "_read",
+        "list_authorities": "_read",
+        "count_values": "_read",
+        "StoreCounts": "_read",
+        "VALUE_COLUMNS": "_read",
+        "write_cells": "_write",
+        "WriteResult": "_write",
+    },
 )
