@@ -23,8 +23,8 @@ from lacompare.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lacompare.formatting.tables import ReportTable
     from lacompare.report._reports import Document
-    from lacompare.report.tables import ReportTable
     from lacompare.store import Store
 
 __all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table", "summarise_grouped"]
@@ -466,7 +466,7 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> Repor
     """A :func:`summarise_grouped` frame as a report table (HTML, PDF, XLSX).
 
     Sub-total and total rows are bold; sums are checked against their members
-    (:func:`lacompare.report.tables.reconcile`), means are not part of any sum.
+    (:func:`lacompare.formatting.tables.reconcile`), means are not part of any sum.
 
     Examples
     --------
@@ -481,13 +481,13 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> Repor
     ...     "missing": pd.array([None, None, 0, 0], dtype="Int64")})
     >>> f.attrs.update({"measure": "m", "unit": "children", "additive": True})
     >>> t = grouped_report_table(f)
-    >>> from lacompare.report.tables import reconcile
+    >>> from lacompare.formatting.tables import reconcile
     >>> [c.name for c in t.columns], reconcile(t)
     (['la_name', 'value', 'counted'], [])
     """
     import pandas as pd
 
-    from lacompare.report.tables import Column, ReportTable
+    from lacompare.formatting.tables import Column, ReportTable
 
     attrs = frame.attrs
     items = frame.loc[frame["row_role"] == "item", "value"].dropna()

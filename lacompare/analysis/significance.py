@@ -50,6 +50,7 @@ import pandas as pd
 from lacompare.analysis._exclusions import authority_columns as _authority_columns
 from lacompare.analysis._exclusions import resolve_exclusions
 from lacompare.errors import InputError
+from lacompare.formatting import format_p
 
 if TYPE_CHECKING:
     from lacompare.store import Store
@@ -95,19 +96,6 @@ _BATCH_CELLS = 2_000_000
 
 
 # --------------------------------------------------------------------------- data
-
-
-def format_p(p: float) -> str:
-    """A p-value as reports print it.
-
-    Examples
-    --------
-    >>> format_p(0.0123), format_p(0.00001), format_p(float("nan"))
-    ('p = 0.012', 'p < 0.001', 'p = n/a')
-    """
-    if p is None or not np.isfinite(p):
-        return "p = n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def authority_frame(store: Store) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_p
 
 from ._common import (
     Scale,
@@ -31,21 +32,6 @@ from .theme import (
     MIN_FONT_SIZE,
     TEXT,
 )
-
-
-def fmt_p(p: float) -> str:
-    """A p-value as reports print it.
-
-    Examples
-    --------
-    >>> fmt_p(0.0004), fmt_p(0.0213), fmt_p(0.5)
-    ('p < 0.001', 'p = 0.021', 'p = 0.50')
-    """
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.1:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
 
 
 def strength(r: float) -> str:
@@ -294,7 +280,7 @@ def scatter_chart(
     caption = (
         # Plain "rs": a subscript s is missing from common fonts and makes the
         # renderer fall back to another typeface for the whole line.
-        f"Spearman's rank correlation rs = {r_s:.2f}, {fmt_p(p)}, n = {n}. "
+        f"Spearman's rank correlation rs = {r_s:.2f}, {format_p(p)}, n = {n}. "
         "Line: least squares fit."
     )
     when = f", {period}" if period else ""
@@ -310,7 +296,7 @@ def scatter_chart(
     text = (
         f"Scatter plot of {y_title} against {x_title} for {len(frame)} "
         f"authorities{when}: "
-        f"Spearman's rank correlation r_s = {r_s:.2f} ({fmt_p(p)}, n = {n}), a "
+        f"Spearman's rank correlation r_s = {r_s:.2f} ({format_p(p)}, n = {n}), a "
         f"{strength(r_s)} association; {slope_text}."
     )
     if highlight is not None:

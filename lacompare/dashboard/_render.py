@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lacompare.formatting.tables import ReportTable
     from lacompare.report._reports import Document
-    from lacompare.report.tables import ReportTable
 
 esc = html.escape
 
@@ -84,7 +84,7 @@ def figure_html(
 
 def table_fragment(table: ReportTable, table_id: str | None = None) -> str:
     """A report table as accessible HTML (caption, scoped headers, notes)."""
-    from lacompare.report.tables import table_html
+    from lacompare.formatting.tables import table_html
 
     return table_html(table, table_id=table_id)
 
@@ -147,7 +147,7 @@ def document_html(
 
 def frame_table_html(frame: pd.DataFrame, caption: str, table_id: str) -> str:
     """A small frame of text and counts as an accessible table (the Data page)."""
-    from lacompare.report.tables import Column, ReportTable
+    from lacompare.formatting.tables import Column, ReportTable
 
     shown = frame.copy()
     columns = []

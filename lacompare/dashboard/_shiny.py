@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lacompare.dashboard import _render, _views
 from lacompare.dashboard._upload import upload_limit_text
 from lacompare.errors import LacompareError
+from lacompare.formatting import format_p
 
 if TYPE_CHECKING:
     from shiny import App
@@ -490,7 +491,7 @@ def shiny_app(store: DashboardStore) -> App:
                 return _failure(exc)
             summary = (
                 f'<p class="lac-stat">Spearman r<sub>s</sub> = {rel.r:.3f}, '
-                f"{_views.format_p(rel.p)}, n = {rel.n} authorities.</p>"
+                f"{format_p(rel.p)}, n = {rel.n} authorities.</p>"
             )
             return ui.HTML(summary + fig)
 

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.dashboard._state import DashboardStore
+    from lacompare.formatting.tables import ReportTable
     from lacompare.report._reports import Document, MeasureSpec
-    from lacompare.report.tables import ReportTable
 
 #: How many measures a profile shows when the store has none with a polarity.
 DEFAULT_PROFILE_SIZE = 6
@@ -146,13 +146,6 @@ def authority_name(state: DashboardStore, la_code: str) -> str:
 
     match = resolve_authority(la_code)
     return str(match.la_name) if match.resolved else la_code
-
-
-def format_p(p: float) -> str:
-    """A p-value as the reports print it (``p < 0.001``, ``p = 0.021``)."""
-    from lacompare.analysis.significance import format_p as fmt
-
-    return fmt(p)
 
 
 def read_headline_measures() -> list[tuple[str, str]]:
@@ -370,8 +363,8 @@ def measure_table(view: MeasureView) -> ReportTable:
     import pandas as pd
 
     from lacompare.catalogue import band_text, indicator_decimals
+    from lacompare.formatting.tables import Column, ReportTable
     from lacompare.report._reports import measure_decimals
-    from lacompare.report.tables import Column, ReportTable
 
     shown = view.shown
     order = "1 = best" if (shown["rank_order"] == "best").any() else "1 = highest"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._reports import (
     Document,
     SourceTracker,
@@ -27,7 +28,6 @@ from lacompare.report._reports import (
     missing_where,
     sentence_label,
 )
-from lacompare.report.tables import Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store

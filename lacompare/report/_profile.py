@@ -27,6 +27,7 @@ import pandas as pd
 
 from lacompare.catalogue import indicator_decimals
 from lacompare.errors import InputError
+from lacompare.formatting.tables import MISSING_SYMBOLS, Column, ReportTable
 from lacompare.report._profile_spend import add_spend_section, prepare_profile_spend
 from lacompare.report._reports import (
     Document,
@@ -41,7 +42,6 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
-from lacompare.report.tables import MISSING_SYMBOLS, Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store

@@ -172,8 +172,8 @@ def select_authorities(
 
 def _headline_cells(data: ProfileData, la_code: str) -> list[str]:
     """Each headline measure's latest value for one authority, as text."""
+    from lacompare.formatting.tables import MISSING_SYMBOLS
     from lacompare.report._reports import format_measure_value
-    from lacompare.report.tables import MISSING_SYMBOLS
 
     mine = data.latest_of(la_code).set_index("key")
     cells = []
@@ -307,7 +307,7 @@ def write_profile_index(
             f"{html.escape(data.name_of(code))}</a></th>"
             f"<td>{html.escape(str(region or ''))}</td>{cells}</tr>"
         )
-    from lacompare.report.tables import MISSING_SYMBOLS
+    from lacompare.formatting.tables import MISSING_SYMBOLS
 
     # Say what each symbol in the table means (only those that appear).
     shown = {c for r in rows for c in MISSING_SYMBOLS.values() if f">{c[0]}<" in r}

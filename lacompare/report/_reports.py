@@ -1,12 +1,12 @@
 """Reports a committee can read, from the store: one document, three formats.
 
 A template (``network``, ``la-profile``, ``variation``, ``spend``) builds a
-:class:`Document` — sections of sentences, :class:`~lacompare.report.tables.ReportTable`
+:class:`Document` — sections of sentences, :class:`~lacompare.formatting.tables.ReportTable`
 tables and charts — from the store; the document is then written as
 
 * **HTML**: one self-contained file. Charts are static SVG images inlined as
   ``data:`` URIs with their description as alt text (no script, no CDN, nothing
-  fetched), tables are :func:`~lacompare.report.tables.table_html` (captions,
+  fetched), tables are :func:`~lacompare.formatting.tables.table_html` (captions,
   ``th scope``), with a contents list, notes on symbols and a Sources section.
 * **PDF**: the same HTML rendered by WeasyPrint (the ``pdf`` extra), with page
   numbers and a contents list with page references; charts are PNG there, drawn
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lacompare.errors import InputError
-from lacompare.report.tables import (
+from lacompare.formatting.tables import (
     _UNIT_DECIMALS,
     MISSING_SYMBOLS,
     ReportTable,
@@ -365,13 +365,6 @@ def join_words(items: Sequence[str]) -> str:
     return sep.join(items[:-1]) + " and " + items[-1]
 
 
-def format_p(p: float) -> str:
-    """``p < 0.001``, ``p = 0.012`` (as the analysis module prints it)."""
-    from lacompare.analysis.significance import format_p as fp
-
-    return fp(p)
-
-
 # --------------------------------------------------------------- measure specs
 
 _SPEC = re.compile(
@@ -637,7 +630,7 @@ class SourceTracker:
 
 def sources_table(frame: pd.DataFrame) -> ReportTable:
     """The Sources section's table (file, sheet, load time, measures, values)."""
-    from lacompare.report.tables import Column
+    from lacompare.formatting.tables import Column
 
     shown = frame.assign(values=pd.to_numeric(frame["values"], errors="coerce"))
     return ReportTable(

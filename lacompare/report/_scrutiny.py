@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._reports import Document, SourceTracker, possessive
-from lacompare.report.tables import Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store

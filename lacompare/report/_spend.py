@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._reports import (
     Document,
     SourceTracker,
@@ -36,7 +37,6 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
-from lacompare.report.tables import Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store

@@ -26,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_p
+from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._reports import (
     Document,
     MeasureSpec,
     SourceTracker,
     format_measure_value,
-    format_p,
     join_words,
     measure_decimals,
     missing_where,
@@ -39,7 +40,6 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
-from lacompare.report.tables import Column, ReportTable
 
 if TYPE_CHECKING:
     from lacompare.store import Store

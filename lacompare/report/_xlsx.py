@@ -23,7 +23,7 @@ Decisions
   clicks it).
 * Totals are stored values, not ``SUM`` formulas, so each cell equals the
   figure in the store or the published table; a total that does not reconcile
-  (:func:`~lacompare.report.tables.reconcile`) is noted on its row.
+  (:func:`~lacompare.formatting.tables.reconcile`) is noted on its row.
 * Text is always written as text (never as a formula or a link), so a source
   file name or a label that starts with ``=`` stays what it is.
 """
@@ -40,16 +40,13 @@ from typing import Any
 
 import pandas as pd
 
-from lacompare.report.tables import (
-    MISSING_SYMBOLS,
+from lacompare.formatting import MISSING_SYMBOLS, format_number, is_missing, is_money
+from lacompare.formatting.tables import (
     Column,
     ReportTable,
-    _is_missing,
-    _is_money,
-    _plain,
-    _source_lines,
-    format_number,
+    plain_number,
     reconcile,
+    source_lines,
     table_notes,
 )
 
@@ -73,7 +70,7 @@ def number_format(unit: str | None, decimals: int) -> str:
     places = "." + "0" * decimals if decimals > 0 else ""
     if unit in ("£", "£ per head"):
         return f"£#,##0{places};(£#,##0{places})"
-    if _is_money(unit):
+    if is_money(unit):
         return f"#,##0{places};(#,##0{places})"
     if unit == "proportion":
         return f"0{places}%"
@@ -203,12 +200,12 @@ def _write_table_sheet(
         for m in reconcile(table):
             row_notes[m.row].append(
                 f"{m.heading}: † does not equal the sum of its parts within rounding "
-                f"(they sum to {_plain(m.parts_sum)})"
+                f"(they sum to {plain_number(m.parts_sum)})"
             )
     with_notes = any(row_notes)
 
     ws.write_string(0, 0, table.title, formats.title)
-    lines = table_notes(table) + _source_lines(table)
+    lines = table_notes(table) + source_lines(table)
     lines.append("Symbols, units and rounding are explained on the Notes sheet.")
     header_row = _write_text_rows(ws, 1, lines)
 
@@ -231,7 +228,7 @@ def _write_table_sheet(
             name = col if isinstance(col, str) else col.name
             value = frame[name][r]
             if isinstance(col, str) or not col.numeric:
-                text = "" if _is_missing(value) else str(value)
+                text = "" if is_missing(value) else str(value)
                 ws.write_string(row, j, text, formats.cell(None, role))
                 widths[j] = max(widths[j], min(len(text) + 2, 60))
                 continue
@@ -293,7 +290,7 @@ def _write_list_sheet(
         row = header_row + 1 + r
         for j, value in enumerate(values):
             widths[j] = max(widths[j], min(len(str(value)) + 2, 80))
-            if _is_missing(value):
+            if is_missing(value):
                 ws.write_blank(row, j, None)
             elif isinstance(value, bool):
                 ws.write_boolean(row, j, value)

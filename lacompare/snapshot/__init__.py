@@ -13,7 +13,7 @@ brackets.
 * :func:`summarise_snapshot` gives the table of value, change and % change
   (``-`` from 0; a range where the figures are known only rounded).
 * :func:`load_headcount` and :func:`load_budget` read those tables and reconcile
-  their totals with :func:`lacompare.report.tables.reconcile`.
+  their totals with :func:`lacompare.formatting.tables.reconcile`.
 
 The vocabulary (measures and their labels, thresholds, case types, the published
 measures that match) is in ``data/*.csv``, each file naming its source.

@@ -74,7 +74,7 @@ def format_snapshot_value(
     >>> format_snapshot_value(79.7, "%", 1), format_snapshot_value(5.3, "%", 1, True)
     ('79.7%', '5.3 pp')
     """
-    from lacompare.report.tables import format_number
+    from lacompare.formatting.tables import format_number
 
     if _missing(value):
         return ".."

@@ -12,7 +12,7 @@ from lacompare.provenance import IssueLog
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lacompare.report.tables import Mismatch, ReportTable
+    from lacompare.formatting.tables import Mismatch, ReportTable
     from lacompare.store import Store
 
 __all__ = ["LoadResult", "load_snapshot", "load_headcount", "load_budget"]

@@ -19,7 +19,7 @@ Layouts (headings in any case; a workbook's sheet with ``sheet=``):
   the outline as printed: 0 for the grand total, 1 for a block total, 2 for
   the sub-totals within a block, and so on; a total sums the rows one level
   deeper above it, back to the previous row at its own level or above (see
-  :func:`lacompare.report.tables.total_parts`). A figure printed as a total
+  :func:`lacompare.formatting.tables.total_parts`). A figure printed as a total
   without its parts (a grant) is a row at the level of the total it adds into.
 
 Every value goes through :func:`lacompare.cells.parse_cell` (a missing value

@@ -1,9 +1,9 @@
 """Headcount and budget: report tables with their totals reconciled.
 
-Builds on :mod:`lacompare.report.tables`: headcount without printed totals gets
-them from :func:`~lacompare.report.tables.with_subtotals`; printed totals (a
+Builds on :mod:`lacompare.formatting.tables`: headcount without printed totals gets
+them from :func:`~lacompare.formatting.tables.with_subtotals`; printed totals (a
 budget's sub-totals, a headcount's division totals) are checked with
-:func:`~lacompare.report.tables.reconcile`, which allows for rounding (half a
+:func:`~lacompare.formatting.tables.reconcile`, which allows for rounding (half a
 unit per printed figure) and none for whole persons. A total that does not add
 up is an issue in the log and a footnote in the report, never corrected.
 """
@@ -17,7 +17,7 @@ from lacompare.provenance import IssueLog
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lacompare.report.tables import Mismatch, ReportTable
+    from lacompare.formatting.tables import Mismatch, ReportTable
 
 __all__ = ["headcount_table", "budget_tables", "summarise_resources"]
 
@@ -38,7 +38,7 @@ def headcount_table(
     >>> t.frame["headcount"].tolist()
     [1, 37, 38, 8, 8, 46]
     """
-    from lacompare.report.tables import Column, ReportTable, with_subtotals
+    from lacompare.formatting.tables import Column, ReportTable, with_subtotals
 
     frame = lines.rename(
         columns={"section": "division", "line": "service", "amount": "headcount"}
@@ -101,7 +101,7 @@ def budget_tables(
     >>> [(t.title, t.group) for t in budget_tables(nested, "Budget 2024/25")]
     [('Budget 2024/25', 'section')]
     """
-    from lacompare.report.tables import Column, ReportTable
+    from lacompare.formatting.tables import Column, ReportTable
 
     unit = (
         str(lines["unit"].iloc[0]) if "unit" in lines.columns and len(lines) else "£000"
@@ -181,7 +181,7 @@ def summarise_resources(
     """
     import pandas as pd
 
-    from lacompare.report.tables import reconcile, total_parts
+    from lacompare.formatting.tables import reconcile, total_parts
 
     log = IssueLog()
     found = []

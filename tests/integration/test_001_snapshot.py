@@ -287,7 +287,7 @@ def _write_budget(path: Path, rows: list[list[str]]) -> None:
 
 
 def test_every_block_of_the_001_budget_reconciles(seed_001, tmp_path) -> None:
-    from lacompare.report.tables import total_parts
+    from lacompare.formatting.tables import total_parts
 
     rows = budget_rows(seed_001)
     # 58 lines and 18 figures printed bold.

@@ -391,7 +391,7 @@ def test_variation_tests_report_n_and_p(store, variation):
     from scipy import stats
 
     from lacompare.analysis import read_la_values, summarise
-    from lacompare.analysis.significance import format_p
+    from lacompare.formatting import format_p
 
     doc, html = variation
     text = plain_text(html)

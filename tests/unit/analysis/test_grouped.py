@@ -143,7 +143,7 @@ def test_groups_from_a_column_of_the_loaded_file(store):
 
 
 def test_the_report_table_reconciles_and_styles_totals(y2002):
-    from lacompare.report.tables import reconcile, table_html
+    from lacompare.formatting.tables import reconcile, table_html
 
     store, _, _ = y2002
     table = grouped_report_table(summarise_grouped(store, "cla", "la_type"))

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
+from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._xlsx import number_format, write_xlsx
-from lacompare.report.tables import Column, ReportTable
 
 
 def tiny_png(width: int = 4, height: int = 3) -> bytes:
@@ -204,7 +204,7 @@ def test_missing_cells_are_empty_with_reasons(workbook) -> None:
         None,
         "[c] suppressed to protect confidentiality",
         "[x] not available",
-        "– not reported",
+        "– no figure",
     ]
     notes = [ws.cell(top + r, 4).value for r in range(1, 5)]
     assert notes[0] is None
@@ -271,7 +271,7 @@ def test_notes_sheet(workbook) -> None:
     top = header_row(ws)
     terms = {r[0].value: r[1].value for r in ws.iter_rows(min_row=top + 1)}
     assert terms["[c]"] == "suppressed to protect confidentiality"
-    assert terms["–"] == "not reported"
+    assert terms["–"] == "no figure"
     assert "never shown as 0" in terms["Empty cell"]
     assert "Rounding" in terms and "(1,792)" in terms
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from lacompare.cells import missing_reasons
-from lacompare.report.tables import (
+from lacompare.formatting.tables import (
     MISSING_SYMBOLS,
     Column,
     ReportTable,
@@ -254,7 +254,7 @@ def test_symbols_and_notes(seed) -> None:
         ("[c]", "suppressed to protect confidentiality"),
         ("[x]", "not available"),
         ("[z]", "not applicable"),
-        ("–", "not reported"),
+        ("–", "no figure"),
     ]
     notes = table_notes(seed.budget_table())
     assert notes[0] == "Income is shown in brackets."
@@ -291,7 +291,7 @@ def test_format_table_missing_symbols_and_footnotes(seed) -> None:
     for symbol in ("[c]", "[x]", "[z]", "–"):
         assert f">{symbol}<" in out
     assert "[c] suppressed to protect confidentiality" in out
-    assert "[x] not available" in out and "– not reported" in out
+    assert "[x] not available" in out and "– no figure" in out
     assert "Share placed out of area (%)" in out and ">53.4<" in out
     assert ">0<" not in out  # a missing value never prints as 0
 

@@ -4,7 +4,7 @@ A :class:`ReportTable` holds a frame of numbers and says how to print them:
 each column's unit and rounding, which rows are sub-totals and totals, what
 the missing-value symbols mean and where the figures came from. The same
 printing rules (:func:`format_number`) feed :func:`format_table` (great-tables)
-and :func:`table_html`, and :func:`~lacompare.report._xlsx.write_xlsx` uses the
+and :func:`table_html`, and :func:`~lacompare.report.write_xlsx` uses the
 matching Excel number formats, so a figure reads the same in every output.
 
 Conventions
@@ -35,11 +35,21 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
+
+from lacompare.formatting._format import (
+    MISSING_SYMBOLS,
+    format_missing,
+    format_number,
+    is_missing,
+    is_money,
+    missing_key,
+    quantize,
+)
 
 if TYPE_CHECKING:
     from great_tables import GT
@@ -68,26 +78,6 @@ ROW_ROLES: tuple[str, ...] = ("item", "subtotal", "total")
 #: Suffix of the companion column holding a value column's missing reasons.
 MISSING_SUFFIX = "__missing"
 
-#: Symbol printed for each missing reason, and the meaning the note gives it.
-#: GSS "Symbols in tables" ([c], [x], [z], [k], [u], [low]); a cell the source
-#: left blank or dashed prints an en dash. Reasons that share a symbol share its
-#: meaning, so a note never explains one symbol twice.
-MISSING_SYMBOLS: dict[str, tuple[str, str]] = {
-    "suppressed": ("[c]", "suppressed to protect confidentiality"),
-    "not-available": ("[x]", "not available"),
-    # An error value or unreadable text in the source: to the reader, not available.
-    "spreadsheet-error": ("[x]", "not available"),
-    "unparsed": ("[x]", "not available"),
-    "footnote-only": ("[x]", "not available"),
-    "not-applicable": ("[z]", "not applicable"),
-    "rounds-to-zero": ("[k]", "rounds to 0 but is not 0"),
-    "low-reliability": ("[u]", "low reliability"),
-    "low": ("[low]", "too small to show at the rounding used"),
-    "dash": ("–", "not reported"),
-    "blank": ("–", "not reported"),
-}
-_NOT_REPORTED = MISSING_SYMBOLS["blank"]
-_SYMBOL_ORDER = ["[c]", "[x]", "[z]", "[k]", "[u]", "[low]", "–"]
 
 # Default decimals by unit; Column.decimals overrides. Money per head keeps
 # pence, £m one decimal (as councils print £115.2m), FTE two (as returns do).
@@ -100,28 +90,6 @@ _UNIT_DECIMALS: dict[str, int] = {
     "proportion": 1,
     "FTE": 2,
 }
-
-
-def _is_money(unit: str | None) -> bool:
-    return bool(unit) and str(unit).startswith("£")
-
-
-def _is_missing(value: Any) -> bool:
-    # Infinity (a division by zero upstream) is no figure either: show it as
-    # missing rather than print "inf" or fail to round it.
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return not math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _quantize(value: float, decimals: int) -> Decimal:
-    # Half away from zero on the shortest repr, as people round: 2.675 -> 2.68
-    # (float formatting would give 2.67 and a banker's rounding of .5 -> even).
-    exp = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(value))).quantize(exp, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -277,7 +245,7 @@ class ReportTable:
         if column.rounding is not None:
             return Decimal(repr(float(column.rounding)))
         step = Decimal(1).scaleb(-self.decimals(column))
-        if _is_money(column.unit) or column.unit in ("%", "proportion"):
+        if is_money(column.unit) or column.unit in ("%", "proportion"):
             return step
         values = pd.to_numeric(self.frame[column.name], errors="coerce").dropna()
         whole = all(float(v).is_integer() for v in values)
@@ -297,7 +265,7 @@ class ReportTable:
         )
         out: list[str | None] = []
         for value, reason in zip(values, reasons, strict=True):
-            if not _is_missing(value):
+            if not is_missing(value):
                 out.append(None)
             else:
                 out.append(reason if isinstance(reason, str) and reason else "blank")
@@ -307,29 +275,6 @@ class ReportTable:
     def stub(self) -> str | None:
         """The first label column: the row headings."""
         return next((c.name for c in self.columns if c.role == "label"), None)
-
-
-def format_number(value: Any, unit: str | None, decimals: int) -> str:
-    """A number as the table prints it: rounded, grouped, money negatives bracketed.
-
-    The unit is in the heading, so cells carry no £ or % sign. Missing values
-    print as their symbol elsewhere; here they give ``''``.
-
-    Examples
-    --------
-    >>> format_number(-1792, "£000", 0), format_number(81531, "£000", 0)
-    ('(1,792)', '81,531')
-    >>> format_number(0.534, "proportion", 1), format_number(-4.25, "%", 1)
-    ('53.4', '-4.3')
-    """
-    if _is_missing(value):
-        return ""
-    number = float(value) * (100 if unit == "proportion" else 1)
-    rounded = _quantize(number, decimals)
-    text = f"{abs(rounded):,.{decimals}f}"
-    if rounded < 0:
-        return f"({text})" if _is_money(unit) else f"-{text}"
-    return text
 
 
 @dataclass(frozen=True)
@@ -352,14 +297,14 @@ class Mismatch:
 
     def __str__(self) -> str:
         return (
-            f"{self.label} ({self.heading}): printed {_plain(self.printed)} but "
-            f"its {len(self.parts)} parts sum to {_plain(self.parts_sum)} "
-            f"(difference {_plain(self.difference)}, allowed "
-            f"±{_plain(self.tolerance)})"
+            f"{self.label} ({self.heading}): printed {plain_number(self.printed)} but "
+            f"its {len(self.parts)} parts sum to {plain_number(self.parts_sum)} "
+            f"(difference {plain_number(self.difference)}, allowed "
+            f"±{plain_number(self.tolerance)})"
         )
 
 
-def _plain(number: float) -> str:
+def plain_number(number: float) -> str:
     # Grouped, no exponent, no trailing zeros: 1234567.0 -> '1,234,567'
     # (the 'g' format would print '1.23457e+06').
     return f"{number:,.10f}".rstrip("0").rstrip(".")
@@ -369,7 +314,7 @@ def _levels(table: ReportTable) -> list[int | None] | None:
     column = table.frame.get(table.level_column)
     if column is None or not pd.api.types.is_numeric_dtype(column):
         return None
-    levels = [None if _is_missing(v) else int(v) for v in column]
+    levels = [None if is_missing(v) else int(v) for v in column]
     return levels if any(v is not None for v in levels) else None
 
 
@@ -415,7 +360,7 @@ def total_parts(table: ReportTable) -> dict[int, list[int]]:
     covered: set[int] = set()
     for i, role in enumerate(roles):
         if role == "subtotal":
-            if groups is not None and not _is_missing(groups[i]):
+            if groups is not None and not is_missing(groups[i]):
                 rows = [
                     j
                     for j in range(start_total, i)
@@ -490,11 +435,11 @@ def reconcile(table: ReportTable) -> list[Mismatch]:
         values = list(table.frame[column.name])
         for row, rows in parts.items():
             cells = [values[row], *(values[j] for j in rows)]
-            if not rows or any(_is_missing(v) for v in cells):
+            if not rows or any(is_missing(v) for v in cells):
                 continue
-            printed = _quantize(float(values[row]) * scale, decimals)
+            printed = quantize(float(values[row]) * scale, decimals)
             parts_sum = sum(
-                (_quantize(float(values[j]) * scale, decimals) for j in rows),
+                (quantize(float(values[j]) * scale, decimals) for j in rows),
                 Decimal(0),
             )
             tolerance = Decimal("0.5") * table.rounding(column) * (len(rows) + 1)
@@ -632,19 +577,12 @@ def symbols_used(table: ReportTable) -> list[tuple[str, str]]:
     >>> symbols_used(ReportTable("t", f))
     [('[c]', 'suppressed to protect confidentiality')]
     """
-    found: dict[str, str] = {}
-    for column in table.columns:
-        if not column.numeric:
-            continue
-        for reason in table.missing_reasons(column):
-            if reason is not None:
-                symbol, meaning = MISSING_SYMBOLS.get(reason, _NOT_REPORTED)
-                found[symbol] = meaning
-    return sorted(
-        found.items(),
-        key=lambda s: (
-            _SYMBOL_ORDER.index(s[0]) if s[0] in _SYMBOL_ORDER else len(_SYMBOL_ORDER)
-        ),
+    return missing_key(
+        reason
+        for column in table.columns
+        if column.numeric
+        for reason in table.missing_reasons(column)
+        if reason is not None
     )
 
 
@@ -661,9 +599,9 @@ def table_notes(table: ReportTable) -> list[str]:
     notes = list(table.notes)
     notes += [f"{symbol} {meaning}" for symbol, meaning in symbols_used(table)]
     for column in table.columns:
-        if column.numeric and _is_money(column.unit):
+        if column.numeric and is_money(column.unit):
             negative = [
-                v for v in table.frame[column.name] if not _is_missing(v) and v < 0
+                v for v in table.frame[column.name] if not is_missing(v) and v < 0
             ]
             if negative:
                 decimals = table.decimals(column)
@@ -679,7 +617,7 @@ def table_notes(table: ReportTable) -> list[str]:
     return notes
 
 
-def _source_lines(table: ReportTable) -> list[str]:
+def source_lines(table: ReportTable) -> list[str]:
     return [
         s if s.lower().startswith("source") else f"Source: {s}" for s in table.sources
     ]
@@ -695,7 +633,7 @@ def _slug(text: str) -> str:
 def _mismatch_note(m: Mismatch) -> str:
     return (
         f"Does not equal the sum of its parts within rounding: the parts sum to "
-        f"{_plain(m.parts_sum)}."
+        f"{plain_number(m.parts_sum)}."
     )
 
 
@@ -740,7 +678,7 @@ def format_table(
         data.insert(
             0,
             table.group,
-            ["" if _is_missing(g) else str(g) for g in frame[table.group]],
+            ["" if is_missing(g) else str(g) for g in frame[table.group]],
         )
     gt = GT(
         data,
@@ -769,7 +707,7 @@ def format_table(
         by_symbol: dict[str, list[int]] = {}
         for row, reason in enumerate(table.missing_reasons(column)):
             if reason is not None:
-                symbol = MISSING_SYMBOLS.get(reason, _NOT_REPORTED)[0]
+                symbol = format_missing(reason)
                 by_symbol.setdefault(symbol, []).append(row)
         for symbol, rows in by_symbol.items():
             gt = gt.sub_missing(columns=column.name, rows=rows, missing_text=symbol)
@@ -791,7 +729,7 @@ def format_table(
             gt = gt.tab_footnote(
                 _mismatch_note(m), locations=loc.body(columns=m.column, rows=[m.row])
             )
-    for line in _source_lines(table):
+    for line in source_lines(table):
         gt = gt.tab_source_note(line)
     return gt
 
@@ -802,9 +740,9 @@ def _cell_text(
     value = table.frame[column.name][row]
     if column.numeric:
         if reasons[row] is not None:
-            return MISSING_SYMBOLS.get(reasons[row] or "", _NOT_REPORTED)[0]
+            return format_missing(reasons[row])
         return format_number(value, column.unit, table.decimals(column))
-    return "" if _is_missing(value) else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 def table_html(
@@ -861,7 +799,7 @@ def table_html(
     current: object = object()
     open_body = False
     for row, role in enumerate(roles):
-        key = None if _is_missing(groups[row]) else groups[row]
+        key = None if is_missing(groups[row]) else groups[row]
         if key != current or not open_body:
             if open_body:
                 out.append("</tbody>")
@@ -896,6 +834,6 @@ def table_html(
     out.append(f'<div class="lc-table-notes" id="{esc(tid)}-notes">')
     if notes:
         out.append("<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>")
-    out += [f"<p>{esc(s)}</p>" for s in _source_lines(table)]
+    out += [f"<p>{esc(s)}</p>" for s in source_lines(table)]
     out += ["</div>", "</figure>"]
     return "\n".join(out)

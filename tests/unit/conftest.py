@@ -1,4 +1,4 @@
-"""Seed 001's tables, typed as printed, for the report tests.
+"""Seed 001's tables, typed as printed, for the report and formatting tests.
 
 The budget and headcount data are typed from seed 001 (Leicester, Children's
 services overview, §4.3 and §4.4) exactly as printed, brackets included, and
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from lacompare.cells import parse_cell
-from lacompare.report.tables import Column, ReportTable, with_subtotals
+from lacompare.formatting.tables import Column, ReportTable, with_subtotals
 
 # 001 §4.4, "SOCIAL CARE AND EARLY HELP (£000)": label | as printed | row role.
 BUDGET_LINES = """\
