@@ -69,6 +69,10 @@ _LAZY = {
     "harmonise_measures": "lacompare.derive._harmonise",
     "derive_upper_tier": "lacompare.derive._aggregate",
     "summarise_rate_agreement": "lacompare.derive._agreement",
+    # The one ranking and banding rule (numpy only).
+    "BANDS": "lacompare.derive._rank",
+    "rank_with_polarity": "lacompare.derive._rank",
+    "quartile_band": "lacompare.derive._rank",
 }
 
 
@@ -76,6 +80,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
+    "BANDS",
     "CHANGES",
     "Derived",
     "INPUTS_TABLE",
@@ -91,6 +96,8 @@ __all__ = [
     "harmonise_measures",
     "population_measure",
     "printed",
+    "quartile_band",
+    "rank_with_polarity",
     "reference_day",
     "select_periods",
     "summarise_rate_agreement",
