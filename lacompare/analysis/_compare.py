@@ -154,9 +154,9 @@ def _resolve_las(
     """
     if la is None or (isinstance(la, str) and la.strip().lower() in ("all", "*")):
         return None
+    from lacompare.cells import period_as_of
     from lacompare.geography import match_authority_strict
     from lacompare.store import authority_key
-    from lacompare.store._periods import period_as_of
 
     day = period_as_of(period) if period else None
     items = [la] if isinstance(la, str) else list(la)

@@ -968,13 +968,13 @@ def _cov_type(robust: str | None) -> str:
 
 
 def _period_key(period: str) -> tuple[dt.date, str]:
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     return (period_as_of(period) or dt.date.min, period)
 
 
 def _year_of(period: str) -> int:
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     day = period_as_of(str(period).strip())
     if day is None:
@@ -1311,7 +1311,7 @@ def _model_frame(
 
 def _lifecycle(frame: pd.DataFrame, periods: np.ndarray) -> np.ndarray:
     """' (authority from …)' or ' (abolished …)' where a period is outside its life."""
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     unique = {p: period_as_of(p) if p else None for p in set(periods)}
     dates = pd.to_datetime(pd.Series(periods, dtype=object).map(unique))

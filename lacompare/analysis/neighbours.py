@@ -521,7 +521,7 @@ class NeighbourSet:
 
 
 def _as_of(valid_for: str | None) -> date | None:
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     if valid_for is None or not str(valid_for).strip():
         return None

@@ -374,7 +374,7 @@ def read_la_values(
     values = long.pivot(index="la_code", columns="measure", values="value")
     values = values.reindex(columns=names).astype(float)
     if registry:
-        from lacompare.store._periods import period_as_of
+        from lacompare.cells import period_as_of
 
         days = [
             d

@@ -275,8 +275,8 @@ def _period_day(period: str, reference_date: str | None) -> Any:
     """The day a period's authorities are taken on: the earlier of the measure's
     reference day and the period's own date (31 March), so a 2021 return matched
     on 31 March 2021 counts Northamptonshire for its mid-2021 population."""
+    from lacompare.cells import period_as_of
     from lacompare.derive._dates import reference_day
-    from lacompare.store._periods import period_as_of
 
     days = [
         d

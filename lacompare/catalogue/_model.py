@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from lacompare.errors import InputError
-from lacompare.store._schema import POLARITIES
+from lacompare.sources.specs import POLARITIES
 
 #: Every field an entry must give, with its type.
 FIELDS: dict[str, type] = {

@@ -163,7 +163,7 @@ def _period_order(period: str) -> tuple[Any, str]:
     """Sort key: the period's reference day, then its text."""
     import datetime as dt
 
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     day = period_as_of(period)
     return (day or dt.date.min, period)

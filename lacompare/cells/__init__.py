@@ -37,6 +37,7 @@ from lacompare.cells._numbers import (
     UNICODE_MINUS,
     WHITESPACE,
 )
+from lacompare.cells._periods import normalise_period, period_as_of
 from lacompare.cells.markers import (
     FOOTNOTE_ONLY,
     UNPARSED,
@@ -51,6 +52,8 @@ __all__ = [
     "read_markers",
     "reasons_of",
     "missing_reasons",
+    "normalise_period",
+    "period_as_of",
     "UNPARSED",
     "CsvSafeWriter",
     "csv_safe_query",

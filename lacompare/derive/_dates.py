@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from lacompare.cells import period_as_of
 from lacompare.errors import InputError
-from lacompare.store._periods import period_as_of
 
 _MONTHS = {
     name: i
@@ -86,7 +86,7 @@ def reference_day(period: str, reference_date: str | None = None) -> dt.date | N
     * ``financial year``: 31 March at its end; ``academic year``: 31 August at its
       end; ``calendar year``: 31 December (so a calendar-year flow is matched with
       that year's mid-year population, as ONS rates are).
-    * anything else: :func:`lacompare.store._periods.period_as_of` (31 March).
+    * anything else: :func:`lacompare.cells.period_as_of` (31 March).
 
     Examples
     --------

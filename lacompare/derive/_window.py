@@ -495,7 +495,7 @@ def _outside_lifetimes(store: Store, cur: pd.DataFrame) -> list[tuple[str, str, 
 
     life = store.query("SELECT la_code, valid_from, valid_to FROM authorities")
     span = cur[["la_code"]].merge(life, on="la_code", how="left")
-    from lacompare.store._periods import period_as_of
+    from lacompare.cells import period_as_of
 
     day = pd.to_datetime(cur["day"]).to_numpy()
     # The period's own date too (31 March): a return matched on it holds a

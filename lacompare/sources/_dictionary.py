@@ -219,7 +219,7 @@ def read_dictionary_words() -> dict[str, dict[str, str]]:
     >>> polarity["low"], polarity[""], year["annual"], year["financial year"]
     ('higher-is-worse', 'neutral', '', 'financial year')
     """
-    from lacompare.store._schema import POLARITIES
+    from lacompare.sources.specs import POLARITIES
 
     body = "".join(
         line

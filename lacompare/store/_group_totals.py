@@ -81,9 +81,9 @@ def check_named_totals(
     An ambiguous total is added to ``issues`` (kind ``total-ambiguous``), naming
     the file, sheet and row.
     """
+    from lacompare.cells import period_as_of
     from lacompare.geography import authorities_on, total_row_types
     from lacompare.store import authority_key
-    from lacompare.store._periods import period_as_of
 
     totals = con.execute(
         """

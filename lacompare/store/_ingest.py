@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lacompare.cells import UNPARSED, sql_parse
+from lacompare.cells import UNPARSED, normalise_period, period_as_of, sql_parse
 from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
 from lacompare.sources import RawTable, read_raw
@@ -28,7 +28,6 @@ from lacompare.sources._layout import column_letter
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
 from lacompare.store._group_totals import check_named_totals
-from lacompare.store._periods import normalise_period, period_as_of
 from lacompare.store._schema import OBSERVATION_COLUMNS
 from lacompare.store._vintages import VintageChange, identify_source, settle
 

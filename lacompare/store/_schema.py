@@ -25,6 +25,8 @@ columns, so a filter on authority, measure or period still reaches the tables.
 
 from __future__ import annotations
 
+from lacompare.sources.specs import POLARITIES
+
 SCHEMA_VERSION = 3
 
 #: The columns of ``observations``, one row per value wherever it is kept.
@@ -98,8 +100,6 @@ def _view(name: str, every_vintage: bool) -> str:
     JOIN observation_columns c USING (source_id) WHERE c.period IS NOT NULL{rows_where}
     """
 
-
-POLARITIES = ("higher-is-better", "higher-is-worse", "neutral")
 
 DDL = [
     """

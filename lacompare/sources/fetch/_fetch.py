@@ -273,7 +273,7 @@ def _spec_for(entry: CatalogueEntry) -> Any:
 
 def _filter_years(path: Path, years: list[str], issues: IssueLog) -> Path:
     """Keep the rows of an EES CSV whose period is one of ``years`` (a new file)."""
-    from lacompare.store._periods import normalise_period
+    from lacompare.cells import normalise_period
 
     wanted = {period_key(y) for y in years}
     out = path.with_name(
