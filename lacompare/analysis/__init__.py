@@ -52,6 +52,13 @@ _EXPORTS = {
     "CorrelationMatrix": "significance",
     "MannWhitney": "significance",
     "KruskalWallis": "significance",
+    # Used by later stages.
+    "compare_headline": "lacompare.analysis._headline",
+    "contribution_names": "lacompare.analysis._spend_explain",
+    "describe_contributions": "lacompare.analysis._spend_explain",
+    "fit_spend_panel": "lacompare.analysis._spend_panel",
+    "headline_indicators": "lacompare.analysis._headline",
+    "split_variables": "lacompare.analysis._variables",
 }
 
 __all__ = sorted(_EXPORTS)

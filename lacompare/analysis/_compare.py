@@ -180,7 +180,7 @@ def _not_then(
     measure's day (ISO text) for the notes."""
     import numpy as np
 
-    from lacompare.derive._dates import reference_day
+    from lacompare.derive import reference_day
 
     days = [reference_day(chosen[r[0]], r[4]) if r[0] in chosen else None for r in meta]
     out = np.zeros((len(auth) + n_extra, len(meta)), dtype=bool)
@@ -242,7 +242,7 @@ def _measures(
         return [meta[m] for m in sorted(meta)]
     missing = [m for m in wanted if m not in meta]
     if missing:
-        from lacompare.derive._store import measure_info
+        from lacompare.derive import measure_info
 
         for m in missing:
             measure_info(store, m)  # raises a one-line error naming near measures
@@ -282,7 +282,7 @@ def _chosen_periods(
 ) -> dict[str, str]:
     """The period compared for each measure: the one given, else the latest (by
     reference day, then period) with any value."""
-    from lacompare.derive._dates import reference_day
+    from lacompare.derive import reference_day
 
     if period is not None:
         return {r[0]: str(period) for r in meta}
@@ -470,7 +470,7 @@ def _rate_inputs(
 ) -> list[tuple[Any, ...]]:
     """Numerator and denominator of each authority's derived rate: (la_code,
     measure, num, den)."""
-    from lacompare.derive._store import INPUTS_TABLE, has_table
+    from lacompare.derive import INPUTS_TABLE, has_table
 
     rates = [
         m
@@ -591,7 +591,7 @@ def compare(
     import pandas as pd
 
     from lacompare.analysis.summaries import resolve_exclusions
-    from lacompare.derive._store import DERIVED_PREFIX, recipe_of
+    from lacompare.derive import DERIVED_PREFIX, recipe_of
 
     bad = [a for a in against if a not in AGAINST]
     if bad:
@@ -1123,7 +1123,7 @@ def _significance(
     a count and a population, else the z-score."""
     import numpy as np
 
-    from lacompare.derive._store import choose
+    from lacompare.derive import choose
 
     is_rate = np.array(
         [

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.formatting.tables import ReportTable
-    from lacompare.report._reports import Document
+    from lacompare.report import Document
     from lacompare.store import Store
 
 __all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table", "summarise_grouped"]
@@ -69,7 +69,7 @@ def _check_subtotals(subtotals: Sequence[str] | str) -> list[str]:
 
 def _breakdown(store: Store, measure: str, breakdown: str | None) -> str:
     """The breakdown asked for, else the total (''), else the only one there is."""
-    from lacompare.derive._store import breakdowns_of, resolve_breakdown
+    from lacompare.derive import breakdowns_of, resolve_breakdown
 
     if breakdown is not None:
         found = resolve_breakdown(store, measure, breakdown)
@@ -94,7 +94,7 @@ def _period(
     period: str | None,
     reference: str | None,
 ) -> str:
-    from lacompare.derive._dates import select_periods
+    from lacompare.derive import select_periods
 
     available = [
         r[0]
@@ -124,8 +124,7 @@ def _column_groups(
 ) -> dict[str, str]:
     """Each authority's group from a column of ``authorities`` or a loaded measure
     (a category column of a file: 'delivery' = In-House / Outsourced)."""
-    from lacompare.derive._dates import reference_day
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import measure_info, reference_day
 
     columns = [
         r[0]
@@ -269,11 +268,8 @@ def summarise_grouped(
     """
     import pandas as pd
 
-    from lacompare.derive._aggregate import is_additive
-    from lacompare.derive._dates import reference_day
-    from lacompare.derive._store import current_sql, measure_info
-    from lacompare.geography import authorities_on
-    from lacompare.geography._match import _as_date
+    from lacompare.derive import current_sql, is_additive, measure_info, reference_day
+    from lacompare.geography import as_date, authorities_on
     from lacompare.store import authority_key
 
     stats = _check_subtotals(subtotals)
@@ -292,7 +288,7 @@ def summarise_grouped(
     chosen = _period(store, measure, bd, period, info.reference_date)
     try:
         day = (
-            _as_date(as_of)
+            as_date(as_of)
             if as_of is not None
             else reference_day(chosen, info.reference_date)
         )
@@ -550,7 +546,7 @@ def grouped_document(store: Store, frame: pd.DataFrame) -> Document:
     >>> doc.tables()[0].title, doc.sources["file"].tolist()
     ('n, 2024, by region', ['x.csv'])
     """
-    from lacompare.report._reports import Document, SourceTracker
+    from lacompare.report import Document, SourceTracker
 
     table = grouped_report_table(frame)
     tracker = SourceTracker(store)

@@ -146,8 +146,7 @@ def _dated_groups(
     by 2002's (lacompare/geography/data/authority_history.csv). Authorities that did
     not exist that day keep their own.
     """
-    from lacompare.derive._dates import reference_day
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import measure_info, reference_day
     from lacompare.geography import authorities_on
     from lacompare.store import authority_key
 
@@ -235,10 +234,12 @@ def _weights_for(
 ) -> pd.DataFrame:
     """Each authority's weight: the weight measure's mean over the periods matched
     to the summarised periods by reference date (as derive_rate matches them)."""
-    from lacompare.derive import window_values
-    from lacompare.derive._dates import reference_day
-    from lacompare.derive._pairs import MAX_LAG_DAYS
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import (
+        MAX_LAG_DAYS,
+        measure_info,
+        reference_day,
+        window_values,
+    )
 
     ref = measure_info(store, measure).reference_date
     wref = measure_info(store, weights).reference_date
@@ -276,7 +277,7 @@ def _period_day(period: str, reference_date: str | None) -> Any:
     reference day and the period's own date (31 March), so a 2021 return matched
     on 31 March 2021 counts Northamptonshire for its mid-2021 population."""
     from lacompare.cells import period_as_of
-    from lacompare.derive._dates import reference_day
+    from lacompare.derive import reference_day
 
     days = [
         d
@@ -292,7 +293,7 @@ def _not_existing(
     """Rows without a value for an authority that did not exist in the window."""
     import pandas as pd
 
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import measure_info
 
     valid = store.query("SELECT la_code, valid_from, valid_to FROM authorities")
     spans = {}
@@ -328,7 +329,7 @@ def _ended_before(
     """
     import pandas as pd
 
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import measure_info
 
     life = store.query("SELECT la_code, valid_to, successors FROM authorities")
     names = dict(
@@ -484,8 +485,7 @@ def summarise(
         if per_la == "pooled":
             used[m] = sorted(vals["period"].unique().tolist())
         else:
-            from lacompare.derive._dates import select_periods
-            from lacompare.derive._store import measure_info
+            from lacompare.derive import measure_info, select_periods
 
             available = [
                 r[0]

@@ -45,8 +45,7 @@ from lacompare.errors import InputError, LacompareError
 from lacompare.provenance import IssueLog
 
 if TYPE_CHECKING:
-    from lacompare.derive._agreement import RateAgreement
-    from lacompare.derive._harmonise import Harmonised
+    from lacompare.derive import Harmonised, RateAgreement
     from lacompare.store import Store
 
 # The derive steps import pandas; `lacompare --help` must not, so they are imported
@@ -212,13 +211,13 @@ def _walk(folder: Path, known: KnownFiles) -> list[Recognised]:
 
 
 def _sheets(path: Path) -> list[str]:
-    from lacompare.sources._workbooks import open_workbook
+    from lacompare.sources import open_workbook
 
     return list(open_workbook(path, filename=str(path)).sheet_names)
 
 
 def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
-    from lacompare.store._ingest import ingest
+    from lacompare.store import ingest
 
     out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
     try:
@@ -256,7 +255,7 @@ def _apply_dictionary(
     store: Store, rec: Recognised, loaded_ids: dict[str, list[int]], result: BuildResult
 ) -> FileOutcome:
     """Apply a measure dictionary to the loads it describes (those that loaded)."""
-    from lacompare.sources._dictionary import (
+    from lacompare.sources import (
         apply_measure_dictionary,
         read_measure_dictionary,
     )
@@ -513,10 +512,13 @@ def _steps(
     result: BuildResult,
     progress: Progress | None,
 ) -> None:
-    from lacompare.derive import MAX_LAG_DAYS, derive_rate
-    from lacompare.derive._aggregate import derive_upper_tier
-    from lacompare.derive._agreement import summarise_rate_agreement
-    from lacompare.derive._harmonise import derive_harmonised
+    from lacompare.derive import (
+        MAX_LAG_DAYS,
+        derive_harmonised,
+        derive_rate,
+        derive_upper_tier,
+        summarise_rate_agreement,
+    )
 
     rates = plan.get("rate", [])
     aggregates = plan.get("aggregate", [])

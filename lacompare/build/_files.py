@@ -254,7 +254,7 @@ def _read(path: Path) -> KnownFiles:
             )
         )
     for i, row in enumerate(data.get("dictionary", []), 1):
-        from lacompare.sources._dictionary import DictionarySpec
+        from lacompare.sources import DictionarySpec
 
         if "path" not in row:
             raise SpecError(f"[[dictionary]] entry {i}: no path", file=str(path))

@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare harmonise children_count --policy aggregate --db
         national.duckdb[/]
         """
-        from lacompare.derive._harmonise import harmonise_measures
+        from lacompare.derive import harmonise_measures
         from lacompare.store import open_store
 
         with open_store(db) as store:
@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare districts children_in_relative_low_income_families
         --db national.duckdb[/]
         """
-        from lacompare.derive._aggregate import derive_upper_tier
+        from lacompare.derive import derive_upper_tier
         from lacompare.store import open_store
 
         with open_store(db) as store:

@@ -50,7 +50,7 @@ def _options(
 ) -> None:
     """Options for every command."""
     if wait is not None:
-        from lacompare.store._lock import WAIT_ENV
+        from lacompare.store import WAIT_ENV
 
         # Read by open_store, the one place stores are opened; put back when the
         # command ends (tests run many commands in one process).

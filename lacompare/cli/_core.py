@@ -132,7 +132,7 @@ def _resolve_one(
     import json
 
     from lacompare.errors import InputError
-    from lacompare.geography._strict import strict_record
+    from lacompare.geography import strict_record
 
     if file.is_file() or column is not None or out is not None:
         raise InputError(
@@ -246,8 +246,8 @@ def ingest(
 
     Example: [bold]lacompare ingest services.csv --period 2021 --db my.duckdb[/]
     """
+    from lacompare.store import ingest as run_ingest
     from lacompare.store import open_store
-    from lacompare.store._ingest import ingest as run_ingest
 
     with open_store(db) as store:
         result = run_ingest(

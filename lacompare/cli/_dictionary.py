@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare ingest-dictionary lait_data_dictionary.csv --for
         lait_bds_long_0.parquet --db national.duckdb[/]
         """
-        from lacompare.sources._dictionary import (
+        from lacompare.sources import (
             apply_measure_dictionary,
             match_dictionary_spec,
             read_measure_dictionary,

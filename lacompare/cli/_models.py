@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lacompare.analysis._variables import split_variables as _split
+from lacompare.analysis import split_variables as _split
 from lacompare.cli._output import check_format as _check_format
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ def register(app: typer.Typer) -> None:
             )
             panel, no_panel = None, None
             if with_panel:
-                from lacompare.analysis._spend_panel import fit_spend_panel
+                from lacompare.analysis import fit_spend_panel
                 from lacompare.errors import LacompareError
 
                 try:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lacompare.analysis._variables import split_variables as _split
+from lacompare.analysis import split_variables as _split
 from lacompare.cli._output import check_format as _check_format
 from lacompare.cli._output import print_summary
 from lacompare.cli._output import write_csv as _emit_csv

@@ -52,7 +52,7 @@ def _default_out(template: str, fmt: str, authority: str | None) -> Path:
 def report_options(template: str, given: dict[str, Any]) -> dict[str, Any]:
     """The Python options for a template from the CLI's (errors for misplaced ones)."""
     from lacompare.errors import InputError
-    from lacompare.report._reports import split_specs
+    from lacompare.report import split_specs
 
     allowed = TEMPLATE_OPTIONS[template]
     wrong = [
@@ -271,7 +271,7 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
 
         from lacompare.errors import LacompareError
-        from lacompare.report._reports import check_format, check_template
+        from lacompare.report import check_format, check_template
 
         console = _console()
         try:
@@ -296,7 +296,7 @@ def register(app: typer.Typer) -> None:
                 },
             )
             if name == "la-profile":
-                from lacompare.report._profile_batch import is_batch
+                from lacompare.report import is_batch
 
                 if is_batch(authority, region):
                     if interactive:
@@ -332,7 +332,7 @@ def register(app: typer.Typer) -> None:
         region: str | None,
         jobs: int,
     ) -> None:
-        from lacompare.report._profile_batch import run_batch
+        from lacompare.report import run_batch
 
         run_batch(console, db, out, kind, options, region=region, jobs=jobs)
 
@@ -341,7 +341,7 @@ def register(app: typer.Typer) -> None:
     ) -> Path:
         from rich.progress import Progress, SpinnerColumn, TextColumn
 
-        from lacompare.report._reports import write_report
+        from lacompare.report import write_report
 
         with Progress(
             SpinnerColumn(),

@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         from lacompare.errors import InputError
-        from lacompare.snapshot._change import summarise_snapshot
+        from lacompare.snapshot import summarise_snapshot
         from lacompare.store import open_store
 
         if date is None:
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare snapshot load october.csv --authority Leicester
         --date 2024-10-04 --db my.duckdb[/]
         """
-        from lacompare.snapshot._load import load_snapshot
+        from lacompare.snapshot import load_snapshot
         from lacompare.store import open_store
 
         with open_store(db) as store:
@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
         --date 2024-10-04 --months 16 --db my.duckdb[/]
         """
         from lacompare.errors import InputError
-        from lacompare.snapshot._extract import load_extract, monthly_dates
+        from lacompare.snapshot import load_extract, monthly_dates
         from lacompare.store import open_store
 
         if months < 1:
@@ -267,7 +267,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare snapshot headcount staff.csv --authority Leicester
         --as-of 2024-10-04 --db my.duckdb[/]
         """
-        from lacompare.snapshot._load import load_headcount
+        from lacompare.snapshot import load_headcount
         from lacompare.store import open_store
 
         with open_store(db) as store:
@@ -305,7 +305,7 @@ def register(app: typer.Typer) -> None:
         Example: [bold]lacompare snapshot budget budget.csv --authority Leicester
         --year 2024/25 --db my.duckdb[/]
         """
-        from lacompare.snapshot._load import load_budget
+        from lacompare.snapshot import load_budget
         from lacompare.store import open_store
 
         with open_store(db) as store:
@@ -338,7 +338,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]lacompare snapshot synthetic --seed 1 --out cases.csv[/]
         """
-        from lacompare.snapshot._synthetic import write_synthetic_extract
+        from lacompare.snapshot import write_synthetic_extract
 
         path = write_synthetic_extract(out, seed, date, months=months)
         _print_lines(

@@ -76,8 +76,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.table import Table
 
-        from lacompare.store import open_store
-        from lacompare.store._vintages import list_vintages, superseded_values
+        from lacompare.store import list_vintages, open_store, superseded_values
 
         console = _console()
         with open_store(db, read_only=True) as store:
@@ -188,8 +187,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.table import Table
 
-        from lacompare.store import open_store
-        from lacompare.store._vintages import diff_vintages
+        from lacompare.store import diff_vintages, open_store
 
         with open_store(db, read_only=True) as store:
             _needs_vintages(store)

@@ -239,7 +239,7 @@ def register(app: typer.Typer) -> None:
             if measures is None and not breakdown:
                 # No measures named: the headline indicators, each in its own
                 # breakdown (the web app's profile set).
-                from lacompare.analysis._headline import compare_headline
+                from lacompare.analysis import compare_headline
 
                 result = compare_headline(
                     store,

@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
             )
             if fmt in ("xlsx", "html"):
                 from lacompare.analysis.grouped import grouped_document
-                from lacompare.report._reports import write_document
+                from lacompare.report import write_document
 
                 assert out is not None
                 write_document(grouped_document(store, frame), out, fmt)

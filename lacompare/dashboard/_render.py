@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.formatting.tables import ReportTable
-    from lacompare.report._reports import Document
+    from lacompare.report import Document
 
 esc = html.escape
 
@@ -53,10 +53,10 @@ def figure_html(
     """A chart as a ``<figure>``: drawn by vega-embed, or (``interactive=False``)
     its title and alt text only."""
     from lacompare.charts import chart_spec
-    from lacompare.report._reports import _chart_title
+    from lacompare.report import chart_title
 
     alt_text = str(getattr(chart, "description", "") or "")
-    title = _chart_title(chart) or "Chart"
+    title = chart_title(chart) or "Chart"
     label = f"Figure {number}: {title}" if number else title
     fid = fig_id or f"figure-{number or abs(hash(title)) % 10**8}"
     parts = [
@@ -100,7 +100,7 @@ def document_html(
 
     Section headings start at ``heading_level`` (the page holds the ``<h1>``).
     """
-    from lacompare.report._reports import sources_table
+    from lacompare.report import sources_table
 
     out = []
     if doc.subtitle:

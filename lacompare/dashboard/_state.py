@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lacompare.errors import StoreBusy
 
 if TYPE_CHECKING:
-    from lacompare.store import Store
-    from lacompare.store._ingest import IngestResult
+    from lacompare.store import IngestResult, Store
 
 T = TypeVar("T")
 
@@ -146,8 +145,7 @@ class DashboardStore:
     def _prepare(self) -> None:
         """Create the store, or bring it to this version's schema, if need be:
         the one time the app opens it read-write on its own account."""
-        from lacompare.store import open_store
-        from lacompare.store._schema import SCHEMA_VERSION
+        from lacompare.store import SCHEMA_VERSION, open_store
 
         if Path(self.path).exists():
             try:
@@ -223,7 +221,7 @@ class DashboardStore:
 
     def _reap(self) -> None:
         """Close the connection when idle, or as soon as a writer waits for it."""
-        from lacompare.store._lock import writer_waiting
+        from lacompare.store import writer_waiting
 
         while True:
             time.sleep(TICK)
@@ -240,7 +238,7 @@ class DashboardStore:
         """The shared connection for one more user, opened if need be; waits at
         most ``read_wait`` while a load (the app's or another process's) has or
         wants the store."""
-        from lacompare.store._lock import Holder, writer_waiting
+        from lacompare.store import Holder, writer_waiting
 
         deadline = time.monotonic() + self.read_wait
         busy: StoreBusy | None = None
@@ -406,7 +404,7 @@ class DashboardStore:
     def _begin_write(self) -> None:
         """Wait for this app's readers and other uploads, then close the
         read-only connection so that a read-write one can open."""
-        from lacompare.store._lock import Holder
+        from lacompare.store import Holder
 
         deadline = time.monotonic() + self.write_wait
         with self._cond:

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lacompare.errors import InputError, LacompareError
 
 if TYPE_CHECKING:
-    from lacompare.store import Store
-    from lacompare.store._ingest import IngestResult
+    from lacompare.store import IngestResult, Store
 
 #: The largest upload, in MB, unless ``LACOMPARE_MAX_UPLOAD_MB`` says otherwise.
 #: Published workbooks are under 1 MB; national CSVs are loaded with the CLI.
@@ -136,8 +135,8 @@ def ingest_upload(store: Store, path: str | Path, **options: Any) -> IngestResul
 1,048,576 rows × 16,384 columns (declared A1:XFD1048576); lacompare reads at most \
 10,000,000 cells (set LACOMPARE_WORKBOOK_MAX_CELLS to raise it)
     """
-    from lacompare.sources._workbooks import isolated_reading
-    from lacompare.store._ingest import ingest
+    from lacompare.sources import isolated_reading
+    from lacompare.store import ingest
 
     with isolated_reading():
         return ingest(store, path, **options)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from lacompare.dashboard._state import DashboardStore
     from lacompare.formatting.tables import ReportTable
-    from lacompare.report._reports import Document, MeasureSpec
+    from lacompare.report import Document, MeasureSpec
 
 #: How many measures a profile shows when the store has none with a polarity.
 DEFAULT_PROFILE_SIZE = 6
@@ -192,8 +192,8 @@ def profile_document(
     The comparison of every authority (:func:`~lacompare.report._profile.
     prepare_profiles`) is computed once per measure list and store version.
     """
-    from lacompare.report._profile import prepare_profiles
-    from lacompare.report._profile import profile_document as make_document
+    from lacompare.report import prepare_profiles
+    from lacompare.report import profile_document as make_document
 
     keys = tuple(measures or default_profile_measures(state))
     if not keys:
@@ -291,7 +291,7 @@ def measure_view(
         An authority to pick out in the charts (name or code).
     """
     from lacompare.analysis import compare
-    from lacompare.report._reports import resolve_measure
+    from lacompare.report import resolve_measure
 
     entry = catalogue_entry(state, key)
     periods = list(entry["periods"])
@@ -364,7 +364,7 @@ def measure_table(view: MeasureView) -> ReportTable:
 
     from lacompare.catalogue import band_text, indicator_decimals
     from lacompare.formatting.tables import Column, ReportTable
-    from lacompare.report._reports import measure_decimals
+    from lacompare.report import measure_decimals
 
     shown = view.shown
     order = "1 = best" if (shown["rank_order"] == "best").any() else "1 = highest"
@@ -494,7 +494,7 @@ def relationship_view(
 
     from lacompare.analysis.significance import pairwise_correlation, read_la_values
     from lacompare.charts import scatter_chart
-    from lacompare.report._reports import resolve_measure
+    from lacompare.report import resolve_measure
 
     if not x or not y:
         raise InputError("choose two measures")
@@ -567,7 +567,7 @@ def spend_document(
 ) -> Document:
     """The spend report's document: the expected-spend model's heatmap and
     predicted against actual spend (:func:`~lacompare.analysis.model_spend`)."""
-    from lacompare.report._reports import build_report
+    from lacompare.report import build_report
 
     if not target:
         raise InputError("choose the spend measure to model")

@@ -405,14 +405,14 @@ def measure_options(
 
 def write_profile_download(store: DashboardStore, params: Any, folder: Path) -> Path:
     """The profile as a file (``format`` pdf, xlsx or html) in ``folder``."""
-    from lacompare.report._reports import write_document
+    from lacompare.report import write_document
 
     state = page_state(params)
     fmt = (params.get("format") or "pdf").lower()
     if fmt not in ("pdf", "xlsx", "html"):
         raise LacompareError(f"format {fmt!r}: choose pdf, xlsx or html")
     if fmt == "pdf":
-        from lacompare.report._pdf import require_weasyprint
+        from lacompare.report import require_weasyprint
 
         require_weasyprint()
     if not state["la"]:

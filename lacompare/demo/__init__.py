@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lacompare.store._ingest import IngestResult
+    from lacompare.store import IngestResult
 
 DEMO_FILE = "iassn_2021_services.csv"
 DEMO_SPEC = "iassn_2021.toml"
@@ -138,8 +138,7 @@ def run_demo(
     from lacompare.analysis import summarise_by_group
     from lacompare.cells import write_csv_safe
     from lacompare.report import write_demo_report
-    from lacompare.store import open_store
-    from lacompare.store._ingest import ingest
+    from lacompare.store import ingest, open_store
 
     say = progress or (lambda message: None)
     out = Path(out)

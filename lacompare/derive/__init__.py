@@ -73,6 +73,18 @@ _LAZY = {
     "BANDS": "lacompare.derive._rank",
     "rank_with_polarity": "lacompare.derive._rank",
     "quartile_band": "lacompare.derive._rank",
+    # Used by later stages.
+    "DERIVED_PREFIX": "lacompare.derive._store",
+    "Harmonised": "lacompare.derive._harmonise",
+    "RateAgreement": "lacompare.derive._agreement",
+    "breakdowns_of": "lacompare.derive._store",
+    "choose": "lacompare.derive._store",
+    "current_sql": "lacompare.derive._store",
+    "has_table": "lacompare.derive._store",
+    "is_additive": "lacompare.derive._aggregate",
+    "measure_info": "lacompare.derive._store",
+    "recipe_of": "lacompare.derive._store",
+    "resolve_breakdown": "lacompare.derive._store",
 }
 
 
@@ -103,6 +115,17 @@ __all__ = [
     "summarise_rate_agreement",
     "unit_scale",
     "window_values",
+    "DERIVED_PREFIX",
+    "Harmonised",
+    "RateAgreement",
+    "breakdowns_of",
+    "choose",
+    "current_sql",
+    "has_table",
+    "is_additive",
+    "measure_info",
+    "recipe_of",
+    "resolve_breakdown",
 ]
 
 

@@ -17,6 +17,8 @@ Examples
 
 from __future__ import annotations
 
+from lacompare._lazy import lazy_exports
+
 from ._districts import (
     ONS_CODE_TYPES,
     DistrictMatch,
@@ -73,4 +75,16 @@ __all__ = [
     "read_districts",
     "resolve_authority",
     "resolve_file",
+    "as_date",
+    "strict_record",
 ]
+
+
+# Names later stages use, loaded on first use (lacompare._lazy).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "as_date": "lacompare.geography._match",
+        "strict_record": "lacompare.geography._strict",
+    },
+)

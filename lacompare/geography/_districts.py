@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from ._match import (
-    _as_date,
     _lifetime_note,
     _match_each,
     _query_text,
+    as_date,
     resolve_authority,
 )
 from ._normalise import ONS_CODE, code_text, normalise_name
@@ -390,7 +390,7 @@ def match_district(
     (True, True)
     """
     text = _query_text(name_or_code)
-    day = _as_date(as_of)
+    day = as_date(as_of)
     if text is None:
         return None
     return _match_text(text, day)
@@ -419,7 +419,7 @@ def match_districts(
     >>> [m and m.district_code for m in found], found[0] is found[3]
     (['E07000030', None, None, 'E07000030'], True)
     """
-    day = _as_date(as_of)
+    day = as_date(as_of)
     return _match_each(values, lambda u: match_district(u, day), None)
 
 

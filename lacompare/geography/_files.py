@@ -65,7 +65,7 @@ def _unique_headers(raw: list[str]) -> list[str]:
 
 
 def _read_spreadsheet(path: Path) -> pd.DataFrame:
-    from lacompare.sources._workbooks import read_sheets
+    from lacompare.sources import read_sheets
 
     # Through the workbook limits, like every workbook lacompare opens.
     _, [(_, rows)] = read_sheets(path, 0, filename=str(path))

@@ -34,9 +34,9 @@ def _history() -> pd.DataFrame:
 
 
 def _day(as_of: date | str) -> date:
-    from ._match import _as_date
+    from ._match import as_date
 
-    day = _as_date(as_of)
+    day = as_date(as_of)
     if day is None:
         raise ValueError("as_of must be a date")
     return day

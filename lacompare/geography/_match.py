@@ -92,7 +92,7 @@ class Match:
         return self.match not in ("none", "total-row")
 
 
-def _as_date(as_of: date | str | None) -> date | None:
+def as_date(as_of: date | str | None) -> date | None:
     if as_of is None:
         return None
     if isinstance(as_of, pd.Timestamp):
@@ -589,7 +589,7 @@ def resolve_authority(
     'none'
     """
     text = _query_text(name_or_code)
-    day = _as_date(as_of)
+    day = as_date(as_of)
     if text is None:
         return _none("", "empty value")
     try:
@@ -646,7 +646,7 @@ def match_authorities(
     >>> [m.la_code for m in match_authorities(["Leeds", 383, "leeds", None])]
     ['E08000035', 'E08000035', 'E08000035', None]
     """
-    day = _as_date(as_of)
+    day = as_date(as_of)
     return _match_each(
         values,
         lambda u: resolve_authority(u, day, guess=guess),

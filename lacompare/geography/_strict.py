@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from lacompare.errors import InputError
 
-from ._match import Match, _as_date, _query_text, _ranked, resolve_authority
+from ._match import Match, _query_text, _ranked, as_date, resolve_authority
 from ._normalise import parse_name
 from ._registry import Entity, Registry, registry
 
@@ -254,7 +254,7 @@ def match_authority_strict(
     query = (text or "").strip()
     if not query:
         raise UnknownAuthority("", "no authority given", reason="unknown")
-    day = _as_date(as_of)
+    day = as_date(as_of)
     m = resolve_authority(query, day, guess=False)
     reg = registry()
     if m.match == "total-row":

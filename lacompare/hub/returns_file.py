@@ -143,7 +143,7 @@ def _cells(
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise InputError("not an XLSX workbook", file=filename)
-        from lacompare.sources._workbooks import read_sheets
+        from lacompare.sources import read_sheets
 
         # Measured against the workbook limits before python-calamine sees it,
         # and opened and read in a child process: a workbook that makes the

@@ -20,6 +20,23 @@ _EXPORTS = {
     "with_subtotals": "tables",
     "write_report": "_reports",
     "build_report": "_reports",
+    # Used by later stages.
+    "Document": "lacompare.report._reports",
+    "MeasureSpec": "lacompare.report._reports",
+    "SourceTracker": "lacompare.report._reports",
+    "chart_title": "lacompare.report._reports",
+    "check_format": "lacompare.report._reports",
+    "check_template": "lacompare.report._reports",
+    "is_batch": "lacompare.report._profile_batch",
+    "measure_decimals": "lacompare.report._reports",
+    "prepare_profiles": "lacompare.report._profile",
+    "profile_document": "lacompare.report._profile",
+    "require_weasyprint": "lacompare.report._pdf",
+    "resolve_measure": "lacompare.report._reports",
+    "run_batch": "lacompare.report._profile_batch",
+    "sources_table": "lacompare.report._reports",
+    "split_specs": "lacompare.report._reports",
+    "write_document": "lacompare.report._reports",
 }
 
 __all__ = sorted(_EXPORTS)

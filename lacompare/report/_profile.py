@@ -149,7 +149,7 @@ def _default_specs(store: Store) -> list[str]:
     """The measures of a profile when none are named: the catalogue's headline
     indicators (as ``compare`` and the web app), else every measure with a polarity.
     """
-    from lacompare.analysis._headline import headline_indicators
+    from lacompare.analysis import headline_indicators
 
     headline = headline_indicators(store)
     if headline:

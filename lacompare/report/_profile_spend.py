@@ -54,7 +54,7 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
     """
     import pandas as pd
 
-    from lacompare.analysis._spend_explain import (
+    from lacompare.analysis import (
         contribution_names,
         describe_contributions,
     )

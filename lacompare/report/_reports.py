@@ -82,7 +82,7 @@ FORMATS = ("html", "pdf", "xlsx")
 # ---------------------------------------------------------------- the document
 
 
-def _chart_title(chart: Any) -> str:
+def chart_title(chart: Any) -> str:
     title = getattr(chart, "title", None)
     text = getattr(title, "text", title)
     if isinstance(text, (list, tuple)):
@@ -108,7 +108,7 @@ class Figure:
     @property
     def title(self) -> str:
         """The chart's title (or its name) as text."""
-        return _chart_title(self.chart) or self.name or "Chart"
+        return chart_title(self.chart) or self.name or "Chart"
 
     @property
     def description(self) -> str:
@@ -451,7 +451,7 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
     A measure whose only rows have one breakdown gets that breakdown; one with
     several and no total row needs ``[breakdown]``.
     """
-    from lacompare.derive._store import breakdowns_of, resolve_breakdown
+    from lacompare.derive import breakdowns_of, resolve_breakdown
 
     measure, bd_text, own_label = parse_measure_spec(text)
     meta = store.query(

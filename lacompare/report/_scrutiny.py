@@ -146,7 +146,7 @@ def _compared_with(comparison: Any) -> str:
 def _trend_frame(
     store: Store, la_code: str, date: dt.date, months: int = 13
 ) -> pd.DataFrame:
-    from lacompare.snapshot._store import read_snapshot_values
+    from lacompare.snapshot import read_snapshot_values
 
     values = read_snapshot_values(store, la_code)
     start = date - dt.timedelta(days=int(months * 30.44))
@@ -284,8 +284,7 @@ def _derived_comparison(
     compare ``la_code`` there. Returns the comparison row (``None`` if it cannot
     be derived), the neighbour set used and a note saying what was done."""
     from lacompare.analysis import compare
-    from lacompare.derive import INPUTS_TABLE, derive_rate
-    from lacompare.derive._store import resolve_breakdown
+    from lacompare.derive import INPUTS_TABLE, derive_rate, resolve_breakdown
 
     absent = f"{match.label}: not compared, {match.store_measure} is not in the store"
     if not match.count or not _has_any(store, match.count):
@@ -426,8 +425,8 @@ def neighbour_comparison(
     naming what was derived, or could not be compared and why.
     """
     from lacompare.analysis import compare
-    from lacompare.derive._store import resolve_breakdown
-    from lacompare.snapshot._vocab import read_published_matches
+    from lacompare.derive import resolve_breakdown
+    from lacompare.snapshot import read_published_matches
 
     rows, notes, set_used = [], [], None
     for match in read_published_matches():
@@ -558,15 +557,16 @@ def build_scrutiny(
         The report's title.
     """
     from lacompare.charts import trend_chart
-    from lacompare.snapshot._change import summarise_snapshot
-    from lacompare.snapshot._read import resolve_la
-    from lacompare.snapshot._resources import (
+    from lacompare.snapshot import (
         budget_tables,
         headcount_table,
+        read_measures,
+        read_resource_lines,
+        resolve_la,
+        snapshot_dates,
         summarise_resources,
+        summarise_snapshot,
     )
-    from lacompare.snapshot._store import read_resource_lines, snapshot_dates
-    from lacompare.snapshot._vocab import read_measures
 
     if unknown:
         raise InputError(

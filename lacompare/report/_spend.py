@@ -579,7 +579,7 @@ def _explain_section(
     doc: Document, model: Any, unit: str | None, tlabel: str, authority: str | None
 ) -> None:
     """Why expected spend differs: each factor's part, in a chart and a sentence."""
-    from lacompare.analysis._spend_explain import (
+    from lacompare.analysis import (
         contribution_names,
         describe_contributions,
     )
@@ -669,7 +669,7 @@ def _explain_section(
 
 def _panel_section(doc: Document, store: Store) -> None:
     """Beside the cross-section: spend over the years as the yearly factors moved."""
-    from lacompare.analysis._spend_panel import fit_spend_panel
+    from lacompare.analysis import fit_spend_panel
     from lacompare.errors import LacompareError
 
     sec = doc.section("Spend over the years as the factors changed")

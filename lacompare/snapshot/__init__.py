@@ -52,6 +52,7 @@ __all__ = [
     "read_published_matches",
     "match_measure",
     "LoadResult",
+    "resolve_la",
 ]
 
 _WHERE = {
@@ -81,6 +82,8 @@ _WHERE = {
     "read_case_types": "_vocab",
     "read_published_matches": "_vocab",
     "match_measure": "_vocab",
+    # Used by later stages.
+    "resolve_la": "lacompare.snapshot._read",
 }
 
 

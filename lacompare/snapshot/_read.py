@@ -104,9 +104,8 @@ def read_table_cells(path: str | Path, sheet: str | None = None) -> Sheet:
     """
     import duckdb
 
-    from lacompare.sources import read_raw
-    from lacompare.sources._layout import column_letter
-    from lacompare.store._ingest import file_sha256
+    from lacompare.sources import column_letter, read_raw
+    from lacompare.store import file_sha256
 
     path = Path(path)
     con = duckdb.connect()

@@ -1,5 +1,6 @@
 """Read source files: CSV, XLSX/XLS/ODS and Parquet into tables of text cells."""
 
+from lacompare._lazy import lazy_exports
 from lacompare.sources._dictionary import (
     DictionarySpec,
     MeasureDictionary,
@@ -21,4 +22,26 @@ __all__ = [
     "MeasureDictionary",
     "read_measure_dictionary",
     "apply_measure_dictionary",
+    "check_cut_short",
+    "column_letter",
+    "isolated_reading",
+    "match_dictionary_spec",
+    "open_workbook",
+    "prepare_rows",
+    "read_sheets",
 ]
+
+
+# Names later stages use, loaded on first use (lacompare._lazy).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "check_cut_short": "lacompare.sources._cut_short",
+        "column_letter": "lacompare.sources._layout",
+        "isolated_reading": "lacompare.sources._workbooks",
+        "match_dictionary_spec": "lacompare.sources._dictionary",
+        "open_workbook": "lacompare.sources._workbooks",
+        "prepare_rows": "lacompare.sources._areas",
+        "read_sheets": "lacompare.sources._workbooks",
+    },
+)

@@ -460,7 +460,7 @@ def match_dictionary_spec(path: str | Path, **columns: Any) -> DictionarySpec:
     >>> match_dictionary_spec("glossary.csv", key="id", label="name").label
     'name'
     """
-    from lacompare.build._files import read_known_files
+    from lacompare.build import read_known_files
 
     path = Path(path)
     found = read_known_files().match(path.name, path if path.is_file() else None)

@@ -43,6 +43,13 @@ __all__ = [
     "VALUE_COLUMNS",
     "write_cells",
     "WriteResult",
+    "Holder",
+    "WAIT_ENV",
+    "diff_vintages",
+    "file_sha256",
+    "list_vintages",
+    "superseded_values",
+    "writer_waiting",
 ]
 
 EXPORT_TABLES = (
@@ -416,5 +423,13 @@ __getattr__, __dir__ = lazy_exports(
         "VALUE_COLUMNS": "_read",
         "write_cells": "_write",
         "WriteResult": "_write",
+        # Used by later stages.
+        "Holder": "lacompare.store._lock",
+        "WAIT_ENV": "lacompare.store._lock",
+        "diff_vintages": "lacompare.store._vintages",
+        "file_sha256": "lacompare.store._ingest",
+        "list_vintages": "lacompare.store._vintages",
+        "superseded_values": "lacompare.store._vintages",
+        "writer_waiting": "lacompare.store._lock",
     },
 )

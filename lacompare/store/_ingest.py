@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING, Any
 from lacompare.cells import UNPARSED, normalise_period, period_as_of, sql_parse
 from lacompare.errors import InputError, SpecError
 from lacompare.provenance import IssueLog
-from lacompare.sources import RawTable, read_raw
-from lacompare.sources._areas import prepare_rows
-from lacompare.sources._cut_short import check_cut_short
-from lacompare.sources._layout import column_letter
+from lacompare.sources import (
+    RawTable,
+    check_cut_short,
+    column_letter,
+    prepare_rows,
+    read_raw,
+)
 from lacompare.sources.specs import IngestSpec, MeasureSpec, measure_id, read_spec
 from lacompare.store import authority_key
 from lacompare.store._group_totals import check_named_totals

@@ -105,8 +105,7 @@ def publish_round(
     in :attr:`PublishResult.late`. Publishing again loads the current accepted
     versions as a new load; the network report uses the latest.
     """
-    from lacompare.store import open_store
-    from lacompare.store._ingest import file_sha256, ingest
+    from lacompare.store import file_sha256, ingest, open_store
 
     try:
         round_ = Round.objects.get(slug=round_slug)

@@ -678,7 +678,7 @@ def fetch_source(
 
 
 def _load(store: Store, entry: CatalogueEntry, result: FetchResult) -> None:
-    from lacompare.store._ingest import ingest
+    from lacompare.store import ingest
 
     for fetched in result.files:
         if entry.loader == "neighbours":
