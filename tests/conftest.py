@@ -15,6 +15,27 @@ SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 collect_ignore_glob = ["*conftest.py"]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """With ``CI`` set, a test skipped because ../shared is absent fails instead.
+
+    CI runs beside ../shared: a skip there would hide that the real-data tests did
+    not run. Any skip whose reason names ../shared (the fixture below, a test's own
+    check of a file under it, a seed) is caught here, so a new test cannot forget.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (os.environ.get("CI") and report.skipped):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+    if "shared" in str(reason):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"CI: skipped for want of the real public data ({reason}); CI runs "
+            "beside ../shared, so these tests must run"
+        )
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, or skip: those tests need the real public files."""
