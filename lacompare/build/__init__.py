@@ -315,10 +315,10 @@ def _fetch_all(
     store: Store, result: BuildResult, progress: Progress | None, client: Any = None
 ) -> None:
     try:
-        from lacompare.sources.fetch import fetch_source, read_catalogue
+        from lacompare.fetch import fetch_source, read_catalogue
     except ImportError as exc:  # pragma: no cover - part of the package
         raise InputError(
-            "--fetch needs lacompare.sources.fetch.fetch_source, which "
+            "--fetch needs lacompare.fetch.fetch_source, which "
             f"this installation lacks ({exc})"
         ) from None
     ids = list(read_catalogue())
@@ -373,9 +373,9 @@ def build_store(
         files, in any layout).
     fetch
         Also fetch every catalogued source online (``lacompare sources``) with
-        :func:`lacompare.sources.fetch.fetch_source`.
+        :func:`lacompare.fetch.fetch_source`.
     fetch_client
-        The :class:`lacompare.sources.fetch.EESClient` to fetch with (base URLs,
+        The :class:`lacompare.fetch.EESClient` to fetch with (base URLs,
         retries, timeouts); default: one per source, from the environment.
     policy
         Boundary-change policy for the plan's measures: ``keep``, ``aggregate`` or

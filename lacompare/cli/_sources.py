@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         import sys
 
         from lacompare.errors import InputError
-        from lacompare.sources.fetch import read_catalogue
+        from lacompare.fetch import read_catalogue
 
         if fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}")
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]lacompare fetch cla --years 2021:2025 --db my.duckdb[/]
         """
-        from lacompare.sources.fetch import fetch_source
+        from lacompare.fetch import fetch_source
         from lacompare.store import open_store
 
         with open_store(db) as store:

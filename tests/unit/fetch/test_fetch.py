@@ -1,5 +1,5 @@
 """The EES API client and ``lacompare fetch``, against a local server on 127.0.0.1
-that replays recorded responses (tests/unit/sources/recorded/, shaped as the API
+that replays recorded responses (tests/unit/fetch/recorded/, shaped as the API
 documents)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from lacompare.errors import InputError, LacompareError
-from lacompare.sources.fetch import (
+from lacompare.fetch import (
     EESApiError,
     EESClient,
     criteria_and,

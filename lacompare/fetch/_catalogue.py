@@ -1,4 +1,4 @@
-"""The catalogue of fetchable sources (``lacompare/sources/catalogue.toml``)."""
+"""The catalogue of fetchable sources (``lacompare/fetch/catalogue.toml``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 from lacompare.errors import InputError, SpecError
 from lacompare.sources.specs import POLARITIES, MeasureSpec
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "catalogue.toml"
-SPECS = Path(__file__).resolve().parents[1] / "specs"
+CATALOGUE = Path(__file__).resolve().parent / "catalogue.toml"
+# The ingest specs a catalogued download loads with ship with lacompare.sources.
+SPECS = Path(__file__).resolve().parents[1] / "sources" / "specs"
 METHODS = ("ees", "download")
 LOADERS = ("ingest", "neighbours")
 _DESCRIBE = (
