@@ -299,4 +299,110 @@ DDL = [
         value VARCHAR
     )
     """,
+    # Tables other stages write, created here so every store has them. Derive
+    # (lacompare.derive): the inputs each derived value was computed from.
+    """
+    CREATE TABLE IF NOT EXISTS derived_inputs (
+        source_id INTEGER NOT NULL,
+        measure VARCHAR NOT NULL,
+        level VARCHAR NOT NULL,          -- 'authority' (la_code) or 'total' (area code)
+        la_code VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        breakdown VARCHAR NOT NULL DEFAULT '',
+        role VARCHAR NOT NULL,
+        input_measure VARCHAR NOT NULL,
+        input_period VARCHAR,
+        input_breakdown VARCHAR,
+        input_value DOUBLE,
+        input_missing_reason VARCHAR
+    )
+    """,
+    # Derive (lacompare.derive harmonise): where a boundary change breaks a series.
+    """
+    CREATE TABLE IF NOT EXISTS series_breaks (
+        measure VARCHAR NOT NULL,
+        la_code VARCHAR NOT NULL,
+        change_id VARCHAR NOT NULL,
+        change_date DATE NOT NULL,
+        kind VARCHAR NOT NULL,
+        side VARCHAR NOT NULL,          -- 'predecessor' or 'successor'
+        last_period_before VARCHAR,
+        first_period_after VARCHAR,
+        note VARCHAR
+    )
+    """,
+    # Snapshot (lacompare.snapshot): an authority's figures on a date, and its
+    # headcount and budget lines.
+    """
+    CREATE TABLE IF NOT EXISTS snapshot_values (
+        la_code VARCHAR NOT NULL,
+        snapshot_date DATE NOT NULL,
+        measure VARCHAR NOT NULL,
+        breakdown VARCHAR NOT NULL DEFAULT '',
+        label VARCHAR,
+        unit VARCHAR NOT NULL,
+        value DOUBLE,
+        missing_reason VARCHAR,
+        half_width DOUBLE NOT NULL DEFAULT 0,
+        decimals INTEGER NOT NULL DEFAULT 0,
+        raw VARCHAR,
+        note VARCHAR,
+        synthetic BOOLEAN NOT NULL DEFAULT false,
+        source_id INTEGER NOT NULL,
+        source_row INTEGER,
+        source_column VARCHAR,
+        PRIMARY KEY (la_code, snapshot_date, measure, breakdown)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS resource_lines (
+        la_code VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        as_of VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        section VARCHAR NOT NULL DEFAULT '',
+        line VARCHAR NOT NULL,
+        amount DOUBLE,
+        missing_reason VARCHAR,
+        row_role VARCHAR NOT NULL DEFAULT 'item',
+        unit VARCHAR NOT NULL,
+        raw VARCHAR,
+        source_id INTEGER NOT NULL,
+        source_row INTEGER,
+        level INTEGER,
+        PRIMARY KEY (la_code, kind, as_of, position)
+    )
+    """,
+    # Stores made before budget lines had an outline level.
+    "ALTER TABLE resource_lines ADD COLUMN IF NOT EXISTS level INTEGER",
+    # Fetch (lacompare.fetch): where and when each downloaded file came from.
+    """
+    CREATE TABLE IF NOT EXISTS fetches (
+        source_id INTEGER,
+        catalogue_id VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        version VARCHAR,
+        fetched_at TIMESTAMP NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        file VARCHAR NOT NULL
+    )
+    """,
+    # Hub (lacompare.hub returns publishing): the return each published value came
+    # from.
+    """
+    CREATE TABLE IF NOT EXISTS hub_returns (
+        source_id INTEGER NOT NULL,
+        source_row BIGINT NOT NULL,
+        round VARCHAR NOT NULL,
+        return_id BIGINT NOT NULL,
+        return_version INTEGER NOT NULL,
+        service VARCHAR NOT NULL,
+        la_code VARCHAR NOT NULL,
+        late BOOLEAN
+    )
+    """,
+    # A store published to before late returns were flagged gains the column (NULL
+    # for its earlier loads: not known then).
+    "ALTER TABLE hub_returns ADD COLUMN IF NOT EXISTS late BOOLEAN",
 ]
