@@ -57,6 +57,8 @@ _LAZY = {
     "derive_harmonised": "lacompare.derive._harmonise",
     "POLICIES": "lacompare.geography.changes",
     "read_changes": "lacompare.geography.changes",
+    "apply_measure_dictionary": "lacompare.build._dictionary",
+    "match_dictionary_spec": "lacompare.build._dictionary",
 }
 
 
@@ -66,10 +68,12 @@ __all__ = [
     "BuildResult",
     "FileOutcome",
     "POLICIES",
+    "apply_measure_dictionary",
     "build_store",
     "derive_harmonised",
     "derive_upper_tier",
     "is_additive",
+    "match_dictionary_spec",
     "read_build_plan",
     "read_changes",
     "read_known_files",
@@ -255,10 +259,8 @@ def _apply_dictionary(
     store: Store, rec: Recognised, loaded_ids: dict[str, list[int]], result: BuildResult
 ) -> FileOutcome:
     """Apply a measure dictionary to the loads it describes (those that loaded)."""
-    from lacompare.sources import (
-        apply_measure_dictionary,
-        read_measure_dictionary,
-    )
+    from lacompare.build._dictionary import apply_measure_dictionary
+    from lacompare.sources import read_measure_dictionary
 
     entry = rec.dictionary
     assert entry is not None

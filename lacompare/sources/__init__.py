@@ -2,9 +2,12 @@
 
 from lacompare._lazy import lazy_exports
 from lacompare.sources._dictionary import (
+    DICTIONARY_FIELDS,
+    DICTIONARY_SOURCE_KIND,
     DictionarySpec,
     MeasureDictionary,
-    apply_measure_dictionary,
+    first_few,
+    read_dictionary_words,
     read_measure_dictionary,
 )
 from lacompare.sources._readers import RawTable, cell_text, list_sheets, read_raw
@@ -21,11 +24,13 @@ __all__ = [
     "DictionarySpec",
     "MeasureDictionary",
     "read_measure_dictionary",
-    "apply_measure_dictionary",
+    "read_dictionary_words",
+    "DICTIONARY_FIELDS",
+    "DICTIONARY_SOURCE_KIND",
+    "first_few",
     "check_cut_short",
     "column_letter",
     "isolated_reading",
-    "match_dictionary_spec",
     "open_workbook",
     "prepare_rows",
     "read_sheets",
@@ -39,7 +44,6 @@ __getattr__, __dir__ = lazy_exports(
         "check_cut_short": "lacompare.sources._cut_short",
         "column_letter": "lacompare.sources._layout",
         "isolated_reading": "lacompare.sources._workbooks",
-        "match_dictionary_spec": "lacompare.sources._dictionary",
         "open_workbook": "lacompare.sources._workbooks",
         "prepare_rows": "lacompare.sources._areas",
         "read_sheets": "lacompare.sources._workbooks",
