@@ -22,7 +22,7 @@ _EXPORTS = {
     "resolve_authority": "lacompare.geography",
     "match_authorities": "lacompare.geography",
     "read_authorities": "lacompare.geography",
-    "resolve_file": "lacompare.geography",
+    "resolve_file": "lacompare.sources",
     "Match": "lacompare.geography",
     "read_raw": "lacompare.sources",
     "read_spec": "lacompare.sources",

@@ -105,7 +105,7 @@ def resolve(
     2021-03-31 --out matched.csv[/] · [bold]lacompare resolve "St.Helens"[/]
     """
     from lacompare.cells import write_csv_safe
-    from lacompare.geography import resolve_file
+    from lacompare.sources import resolve_file
 
     if column is None or out is None:
         _resolve_one(file, column, out, as_of, fmt)

@@ -29,7 +29,7 @@ from ._districts import (
     read_district_aliases,
     read_districts,
 )
-from ._files import resolve_file
+from ._files import ADDED_COLUMNS, resolve_table
 from ._history import (
     authorities_on,
     authority_type_on,
@@ -49,6 +49,7 @@ from ._registry import read_aliases, read_areas, read_authorities
 from ._strict import Suggestion, UnknownAuthority, match_authority_strict
 
 __all__ = [
+    "ADDED_COLUMNS",
     "FUZZY_MARGIN",
     "FUZZY_THRESHOLD",
     "ONS_CODE_TYPES",
@@ -74,7 +75,7 @@ __all__ = [
     "read_district_aliases",
     "read_districts",
     "resolve_authority",
-    "resolve_file",
+    "resolve_table",
     "as_date",
     "strict_record",
 ]

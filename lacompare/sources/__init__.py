@@ -34,6 +34,8 @@ __all__ = [
     "open_workbook",
     "prepare_rows",
     "read_sheets",
+    "read_table",
+    "resolve_file",
 ]
 
 
@@ -47,5 +49,7 @@ __getattr__, __dir__ = lazy_exports(
         "open_workbook": "lacompare.sources._workbooks",
         "prepare_rows": "lacompare.sources._areas",
         "read_sheets": "lacompare.sources._workbooks",
+        "read_table": "lacompare.sources._resolve_file",
+        "resolve_file": "lacompare.sources._resolve_file",
     },
 )

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from lacompare.errors import InputError
-from lacompare.geography import resolve_file
-from lacompare.geography._files import ADDED_COLUMNS
+from lacompare.geography import ADDED_COLUMNS
+from lacompare.sources import resolve_file
 
 ROWS = [
     ["St.Helens", "1"],
