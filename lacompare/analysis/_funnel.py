@@ -1,0 +1,143 @@
+"""Significance flags of :func:`lacompare.analysis.compare`.
+
+* A rate derived from a count and a population (:func:`lacompare.derive.derive_rate`)
+  is judged against **funnel-plot control limits** around England's rate: exact
+  Poisson (or binomial) limits at 95% and 99.8% for the authority's population,
+  interpolated as in Spiegelhalter (2005), *Funnel plots for comparing institutional
+  performance*, Statistics in Medicine 24:1185-1202;
+* any other measure by its z-score against the distribution of authorities
+  (|z| > 1.96 for 95%, > 3.09 for 99.8%; SD with ddof=1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lacompare.errors import InputError
+
+FUNNEL_MODELS = ("poisson", "binomial")
+#: Two-sided normal critical values for the z-score flag.
+Z95, Z998 = 1.959963984540054, 3.090232306167813
+
+
+def funnel_limits(theta: Any, population: Any, p: float, model: str = "poisson") -> Any:
+    """Exact funnel-plot control limit (as a proportion) at probability ``p``.
+
+    For a target proportion ``theta`` and population ``n``, the ``p`` quantile of
+    the count (Poisson with mean ``theta * n``, or binomial(n, theta)),
+    interpolated between integers as in Spiegelhalter (2005), divided by ``n``.
+
+    Examples
+    --------
+    >>> round(float(funnel_limits(0.007, 20000, 0.975)) * 10_000, 2)
+    81.58
+    """
+    import numpy as np
+    from scipy import stats
+
+    theta = np.asarray(theta, dtype=float)
+    n = np.asarray(population, dtype=float)
+    if model == "poisson":
+        dist = stats.poisson(theta * n)
+    elif model == "binomial":
+        dist = stats.binom(np.round(n).astype(int), theta)
+    else:
+        raise InputError(f"funnel model must be one of {', '.join(FUNNEL_MODELS)}")
+    y = dist.ppf(p)
+    upper = dist.cdf(y)
+    lower = dist.cdf(y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(upper > lower, (upper - p) / (upper - lower), 0.0)
+        return (y - alpha) / n
+
+
+def derive_flags(
+    got: Any,
+    m: Any,
+    value: Any,
+    z: Any,
+    n: Any,
+    num: Any,
+    den: Any,
+    england: Any,
+    names: list[str],
+    recipes: dict[str, dict[str, Any]],
+    model: str,
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Flag, level, test and funnel limits of each row: funnel limits for rates with
+    a count and a population, else the z-score."""
+    import numpy as np
+
+    from lacompare.derive import choose
+
+    is_rate = np.array(
+        [
+            bool(
+                recipes.get(x, {}).get("recipe") == "rate"
+                and recipes[x].get("numerator_unit_factor", 1.0) == 1.0
+            )
+            for x in names
+        ],
+        dtype=bool,
+    )
+    per_m = np.array(
+        [float(recipes[x].get("scale", 1.0)) if x in recipes else 1.0 for x in names]
+    )
+    size = len(m)
+    per = per_m[m]
+    with np.errstate(invalid="ignore"):
+        funnel = (
+            got
+            & is_rate[m]
+            & ~np.isnan(num)
+            & ~np.isnan(den)
+            & (den > 0)
+            & ~np.isnan(england)
+            & ~np.isnan(value)
+        )
+    limits = {
+        col: np.full(size, np.nan)
+        for col in ("lower_95", "upper_95", "lower_998", "upper_998")
+    }
+    flag = np.full(size, None, dtype=object)
+    level = np.full(size, None, dtype=object)
+    test = np.full(size, None, dtype=object)
+    if funnel.any():
+        f = funnel
+        theta = england[f] / per[f]
+        for col, p in (
+            ("lower_95", 0.025),
+            ("upper_95", 0.975),
+            ("lower_998", 0.001),
+            ("upper_998", 0.999),
+        ):
+            limits[col][f] = funnel_limits(theta, den[f], p, model) * per[f]
+        v = value[f]
+        lo95, hi95 = limits["lower_95"][f], limits["upper_95"][f]
+        lo998, hi998 = limits["lower_998"][f], limits["upper_998"][f]
+        flag[f] = np.select([v > hi95, v < lo95], ["above", "below"], "within")
+        level[f] = choose(
+            [(v > hi998) | (v < lo998), (v > hi95) | (v < lo95)],
+            ["99.8%", "95%"],
+            len(v),
+        )
+        test[f] = (
+            f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
+            "England's rate, for the authority's population "
+            "(Spiegelhalter 2005)"
+        )
+    zt = got & ~funnel & ~np.isnan(z)
+    if zt.any():
+        zz = z[zt]
+        flag[zt] = np.select([zz > Z95, zz < -Z95], ["above", "below"], "within")
+        level[zt] = choose(
+            [np.abs(zz) > Z998, np.abs(zz) > Z95], ["99.8%", "95%"], len(zz)
+        )
+        test[zt] = np.array(
+            [
+                f"|z| > 1.96 (95%) / 3.09 (99.8%) against {k} authorities"
+                for k in n[zt].tolist()
+            ],
+            dtype=object,
+        )
+    return flag, level, test, limits
