@@ -158,84 +158,94 @@ def _resolve_one(
         )
 
 
+SpecOption = Annotated[
+    Path | None, typer.Option("--spec", help="TOML mapping spec (see docs).")
+]
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="Workbook sheet.")]
+LaColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--la-column",
+        help="Column(s) naming the authority; codes first, comma-separated.",
+    ),
+]
+PeriodColumnOption = Annotated[
+    str | None, typer.Option("--period-column", help="Column holding the period.")
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option("--period", help="One period for every row (e.g. 2021, 2023-24)."),
+]
+ValueColumnOption = Annotated[
+    str | None,
+    typer.Option("--value-column", help="Long table: the column of values."),
+]
+MeasureOption = Annotated[
+    str | None,
+    typer.Option("--measure", help="Long table: the measure the values are."),
+]
+MeasureColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--measure-column", help="Long table: column naming each row's measure."
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Match authorities that existed on this date."),
+]
+CheckOption = Annotated[
+    bool,
+    typer.Option("--check", help="Dry run: report what would load; change nothing."),
+]
+SkipUnresolvedOption = Annotated[
+    bool,
+    typer.Option("--skip-unresolved", help="Load rows that resolve; log the others."),
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="The source this file is a vintage of (default: the file's "
+        "name and sheet).",
+    ),
+]
+AsNewSourceOption = Annotated[
+    bool,
+    typer.Option(
+        "--as-new-source",
+        help="Keep this file as a source of its own, even if one has its name.",
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Make this file the new vintage of the source of its name "
+        "even if it gives none of its keys.",
+    ),
+]
+
+
 @app.command()
 @friendly
 def ingest(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, ODS or Parquet file.")],
     db: DbOption = None,
-    spec: Annotated[
-        Path | None, typer.Option("--spec", help="TOML mapping spec (see docs).")
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Workbook sheet.")
-    ] = None,
-    la_column: Annotated[
-        str | None,
-        typer.Option(
-            "--la-column",
-            help="Column(s) naming the authority; codes first, comma-separated.",
-        ),
-    ] = None,
-    period_column: Annotated[
-        str | None, typer.Option("--period-column", help="Column holding the period.")
-    ] = None,
-    period: Annotated[
-        str | None,
-        typer.Option("--period", help="One period for every row (e.g. 2021, 2023-24)."),
-    ] = None,
-    value_column: Annotated[
-        str | None,
-        typer.Option("--value-column", help="Long table: the column of values."),
-    ] = None,
-    measure: Annotated[
-        str | None,
-        typer.Option("--measure", help="Long table: the measure the values are."),
-    ] = None,
-    measure_column: Annotated[
-        str | None,
-        typer.Option(
-            "--measure-column", help="Long table: column naming each row's measure."
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Match authorities that existed on this date."),
-    ] = None,
-    check: Annotated[
-        bool,
-        typer.Option(
-            "--check", help="Dry run: report what would load; change nothing."
-        ),
-    ] = False,
-    skip_unresolved: Annotated[
-        bool,
-        typer.Option(
-            "--skip-unresolved", help="Load rows that resolve; log the others."
-        ),
-    ] = False,
-    source: Annotated[
-        str | None,
-        typer.Option(
-            "--source",
-            help="The source this file is a vintage of (default: the file's "
-            "name and sheet).",
-        ),
-    ] = None,
-    as_new_source: Annotated[
-        bool,
-        typer.Option(
-            "--as-new-source",
-            help="Keep this file as a source of its own, even if one has its name.",
-        ),
-    ] = False,
-    replace: Annotated[
-        bool,
-        typer.Option(
-            "--replace",
-            help="Make this file the new vintage of the source of its name "
-            "even if it gives none of its keys.",
-        ),
-    ] = False,
+    spec: SpecOption = None,
+    sheet: SheetOption = None,
+    la_column: LaColumnOption = None,
+    period_column: PeriodColumnOption = None,
+    period: PeriodOption = None,
+    value_column: ValueColumnOption = None,
+    measure: MeasureOption = None,
+    measure_column: MeasureColumnOption = None,
+    as_of: AsOfOption = None,
+    check: CheckOption = False,
+    skip_unresolved: SkipUnresolvedOption = False,
+    source: SourceOption = None,
+    as_new_source: AsNewSourceOption = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Load a table of local-authority figures into the store (all or nothing).
 
@@ -302,7 +312,8 @@ def export(
 ) -> None:
     """Export a table of the store to CSV or Parquet.
 
-    Example: [bold]lacompare export observations.parquet --db lacompare-demo/demo.duckdb[/]
+    Example: [bold]lacompare export observations.parquet
+    --db lacompare-demo/demo.duckdb[/]
     """
     from lacompare.store import open_store
 
@@ -319,7 +330,8 @@ def info(
         bool,
         typer.Option(
             "--measures",
-            help="Also list every measure (unit, polarity, values) and every source.",
+            help="Also list every measure (unit, polarity, values, missing) and "
+            "every source.",
         ),
     ] = False,
     fmt: Annotated[
@@ -327,79 +339,73 @@ def info(
         typer.Option(
             "--format",
             help="table; csv (the measures, one a row: measure, unit, "
-            "polarity, values); or json (sources and measures). csv and json: data only "
-            "on standard output.",
+            "polarity, values, missing); or json (sources and measures). csv and "
+            "json: data only on standard output.",
         ),
     ] = "table",
 ) -> None:
     """Show what the store holds: counts of values, measures, authorities,
     periods and sources, and the last load.
 
+    A value is a figure; a missing value (suppressed, not applicable, ...) is
+    counted apart, as the web app's data page counts them.
+
     Example: [bold]lacompare info --db lacompare-demo/demo.duckdb[/] ·
     [bold]lacompare info --measures --db my.duckdb[/]
     """
-    from lacompare.store import open_store
+    from lacompare.store import count_values, list_measures, list_sources, open_store
 
     if fmt not in ("table", "csv", "json"):
         from lacompare.errors import InputError
 
         raise InputError(f"--format {fmt!r}: use table, csv or json")
-    if fmt != "table":
-        with open_store(db, read_only=True) as store:
-            sources = store.query("SELECT * FROM sources ORDER BY source_id")
-            measure_rows = store.query(
-                "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
-                "FROM measures m LEFT JOIN observations o USING (measure) "
-                "GROUP BY ALL ORDER BY 1"
-            )
-        _info_data(store.path, sources, measure_rows, fmt)
-        return
-    console = _console()
     with open_store(db, read_only=True) as store:
         # One row of counts: a store of thousands of measures prints in a
         # screenful; the long lists only when asked (--measures).
-        counts = store.con.execute(
-            """SELECT (SELECT count(*) FROM observations WHERE value IS NOT NULL),
-                      (SELECT count(*) FROM observations WHERE value IS NULL),
-                      (SELECT count(*) FROM measures),
-                      (SELECT count(DISTINCT la_code) FROM observations),
-                      (SELECT count(DISTINCT period) FROM observations),
-                      (SELECT count(*) FROM sources),
-                      (SELECT max(loaded_at) FROM sources),
-                      (SELECT count(DISTINCT set_id) FROM neighbours)"""
-        ).fetchone()
-        last = store.con.execute(
-            "SELECT file, sheet FROM sources ORDER BY loaded_at DESC, source_id DESC "
-            "LIMIT 1"
-        ).fetchone()
-        sources = measure_rows = None
-        if measures:
-            sources = store.query("SELECT * FROM sources ORDER BY source_id")
-            measure_rows = store.query(
-                "SELECT m.measure, m.unit, m.polarity, count(o.la_code) AS n "
-                "FROM measures m LEFT JOIN observations o USING (measure) "
-                "GROUP BY ALL ORDER BY 1"
-            )
-    values, missing, n_measures, n_las, n_periods, n_sources, loaded, n_sets = counts
-    lines = [
-        f"store: {store.path}",
-        f"values: {values:,} (and {missing:,} missing, each with its reason)",
-        f"measures: {n_measures:,}",
-        f"authorities: {n_las:,}",
-        f"periods: {n_periods:,}",
-        f"sources: {n_sources:,}",
-        f"neighbour sets: {n_sets:,}",
-    ]
-    if last:
-        where = Path(last[0]).name + (f", sheet {last[1]}" if last[1] else "")
-        lines.append(f"last load: {str(loaded)[:19]} ({where})")
-    for line in lines:
+        counts = count_values(store) if fmt == "table" else None
+        listed = measures or fmt != "table"
+        sources = list_sources(store) if listed else None
+        measure_rows = (
+            list_measures(store)[["measure", "unit", "polarity", "values", "missing"]]
+            if listed
+            else None
+        )
+    if counts is None:
+        _info_data(store.path, sources, measure_rows, fmt)
+        return
+    console = _console()
+    for line in _count_lines(store.path, counts):
         console.print(line, markup=False, soft_wrap=True)
     if sources is None or measure_rows is None:
         console.print(
             "(lacompare info --measures lists every measure and source)", markup=False
         )
         return
+    console.print(_sources_table(sources))
+    console.print(_measures_table(measure_rows))
+
+
+def _count_lines(path: Any, counts: Any) -> list[str]:
+    """``info``'s summary: one line per count, and the last load."""
+    lines = [
+        f"store: {path}",
+        f"values: {counts.values:,} (and {counts.missing:,} missing, each with its "
+        "reason)",
+        f"measures: {counts.measures:,}",
+        f"authorities: {counts.authorities:,}",
+        f"periods: {counts.periods:,}",
+        f"sources: {counts.sources:,}",
+        f"neighbour sets: {counts.neighbour_sets:,}",
+    ]
+    if counts.last_file is not None:
+        sheet = counts.last_sheet
+        where = Path(counts.last_file).name + (f", sheet {sheet}" if sheet else "")
+        lines.append(f"last load: {str(counts.last_loaded)[:19]} ({where})")
+    return lines
+
+
+def _sources_table(sources: Any) -> Any:
+    """Every load, one a row: its file, values, totals and vintage status."""
     from rich.table import Table
 
     table = Table(title="Sources")
@@ -416,13 +422,25 @@ def info(
             str(r.loaded_at)[:19],
             f"superseded by {by}" if by else "current",
         )
-    console.print(table)
-    mt = Table(title="Measures")
-    for col in ("measure", "unit", "polarity", "values"):
-        mt.add_column(col)
+    return table
+
+
+def _measures_table(measure_rows: Any) -> Any:
+    """Every measure, one a row: unit, polarity, figures and missing values."""
+    from rich.table import Table
+
+    table = Table(title="Measures")
+    for col in ("measure", "unit", "polarity", "values", "missing"):
+        table.add_column(col)
     for r in measure_rows.itertuples():
-        mt.add_row(r.measure, text_cell(r.unit), text_cell(r.polarity), count_cell(r.n))
-    console.print(mt)
+        table.add_row(
+            r.measure,
+            text_cell(r.unit),
+            text_cell(r.polarity),
+            count_cell(r.values),
+            count_cell(r.missing),
+        )
+    return table
 
 
 def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
@@ -431,8 +449,7 @@ def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
     if fmt == "csv":
         from lacompare.cells import write_csv_safe
 
-        frame = measures.rename(columns={"n": "values"})
-        typer.echo(write_csv_safe(frame, lineterminator="\n"), nl=False)
+        typer.echo(write_csv_safe(measures, lineterminator="\n"), nl=False)
         return
     import json
 
@@ -443,9 +460,7 @@ def _info_data(path: Any, sources: Any, measures: Any, fmt: str) -> None:
             {
                 "store": str(path),
                 "sources": json.loads(json_text(sources)),
-                "measures": json.loads(
-                    json_text(measures.rename(columns={"n": "values"}))
-                ),
+                "measures": json.loads(json_text(measures)),
             }
         )
     )

@@ -274,9 +274,29 @@ def list_measures(store: Store, *, with_values_only: bool = False) -> pd.DataFra
     )
 
 
+#: The columns of :func:`list_sources`, in order.
+SOURCE_COLUMNS = (
+    "source_id",
+    "file",
+    "sheet",
+    "observations",
+    "totals",
+    "loaded_at",
+    "superseded_by",
+    "note",
+    "spec",
+    "sha256",
+    "source_key",
+    "superseded_at",
+)
+
+
 def list_sources(store: Store) -> pd.DataFrame:
     """Every load: file, sheet, values and totals written, when, and whether a
     later vintage superseded it, in load order.
+
+    A store written before vintages were kept (opened read-only, so not
+    upgraded) has no vintage columns: they read as empty.
 
     Examples
     --------
@@ -285,11 +305,15 @@ def list_sources(store: Store) -> pd.DataFrame:
     ...     list(list_sources(s).columns)[:4]
     ['source_id', 'file', 'sheet', 'observations']
     """
-    return store.query(
-        """SELECT source_id, file, sheet, observations, totals, loaded_at,
-                  superseded_by, note, spec, sha256
-           FROM sources ORDER BY source_id"""
-    )
+    present = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'sources' AND table_schema = 'main'"
+        ).fetchall()
+    }
+    columns = ", ".join(c if c in present else f"NULL AS {c}" for c in SOURCE_COLUMNS)
+    return store.query(f"SELECT {columns} FROM sources ORDER BY source_id")
 
 
 def list_authorities(store: Store, *, with_values_only: bool = False) -> pd.DataFrame:
