@@ -4,9 +4,11 @@ The registry (``data/authorities.csv``) holds every upper-tier authority with
 children's services duties today and every predecessor since 1998, one row per ONS
 code lifetime. :func:`resolve_authority` turns a printed name or code into a
 registry entry, refusing to guess when unsure; :func:`match_authority_strict` takes
-only exact names, codes and aliases (what a person types: commands, the web app). Lower-tier districts
-(``data/districts.csv``), which are not authorities, are recognised by
-:func:`match_district` so that their rows can be set aside or added up to the county.
+only exact names, codes and aliases (what a person types: commands, the web app).
+Lower-tier districts (``data/districts.csv``), which are not authorities, are
+recognised by :func:`match_district` so that their rows can be set aside or added up
+to the county. :func:`resolve_table` resolves a column of a table
+(:func:`lacompare.sources.resolve_file` reads the table from a file).
 
 Examples
 --------

@@ -1,4 +1,5 @@
-"""Each authority's type, region and code on a given day (``data/authority_history.csv``).
+"""Each authority's type, region and code on a given day
+(``data/authority_history.csv``).
 
 The registry (``authorities.csv``) has one row per authority entity and the type it
 has today; Cornwall, Durham, Northumberland, Shropshire and Wiltshire were shire

@@ -245,8 +245,9 @@ def match_authority_strict(
     >>> try:
     ...     match_authority_strict("Bedfordshire", current=True)
     ... except UnknownAuthority as err:
-    ...     print(err)
-    Bedfordshire (DfE 820) was abolished on 2009-04-01; succeeded from 2009-04-01 by Bedford (E06000055) and Central Bedfordshire (E06000056): give one of them
+    ...     print(err)  # doctest: +NORMALIZE_WHITESPACE
+    Bedfordshire (DfE 820) was abolished on 2009-04-01; succeeded from 2009-04-01
+    by Bedford (E06000055) and Central Bedfordshire (E06000056): give one of them
     >>> match_authority_strict("Cumbria", as_of="2022-03-31").la_code
     'E10000006'
     """

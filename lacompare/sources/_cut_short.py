@@ -73,10 +73,12 @@ def check_cut_short(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
     >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
     >>> _ = open(p, "w").write("la,year,pop\\nLeeds,2021,5\\nYork,2021")
     >>> con = duckdb.connect()
-    >>> check_cut_short(con, read_raw(con, p))
+    >>> check_cut_short(con, read_raw(con, p))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lacompare.errors.InputError: ...t.csv, row 3, column pop: the last row stops after 2 of 3 columns and the file has no line break at its end: it looks cut short (download or copy it again)
+    lacompare.errors.InputError: ...t.csv, row 3, column pop: the last row stops
+    after 2 of 3 columns and the file has no line break at its end: it looks cut
+    short (download or copy it again)
     """
     from lacompare.sources._readers import (
         PARQUET_SUFFIXES,
