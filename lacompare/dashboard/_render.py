@@ -183,11 +183,12 @@ def suggestions_html(error: Exception, path: str) -> str:
     Examples
     --------
     >>> from lacompare.geography import UnknownAuthority, match_authority_strict
-    >>> try:
+    >>> try:  # doctest: +NORMALIZE_WHITESPACE
     ...     match_authority_strict("Leicestr")
     ... except UnknownAuthority as err:
     ...     print(suggestions_html(err, "/table/profile"))
-    <p class="lac-suggest">Did you mean: <a href="/table/profile?la=E06000016">Leicester (E06000016)</a></p>
+    <p class="lac-suggest">Did you mean:
+    <a href="/table/profile?la=E06000016">Leicester (E06000016)</a></p>
     """
     from urllib.parse import quote
 

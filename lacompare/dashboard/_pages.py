@@ -1,0 +1,394 @@
+"""The page state in a URL, and the pages rendered on the server without JavaScript.
+
+``/table/profile`` and ``/table/measure`` read the same query string as the
+Shiny pages (:func:`page_state`), check what it names against the store
+(:func:`check_profile_query`, :func:`check_measure_query`: 404 for what the store
+lacks, 400 for a malformed query) and render the core tables with Jinja.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from lacompare.dashboard import _render, _views
+from lacompare.errors import LacompareError, StoreBusy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lacompare.dashboard._state import DashboardStore
+
+PAGES = ("profile", "measure", "relationships", "data")
+#: Measures the no-JavaScript picker lists at most (a national store has
+#: thousands, some with labels of hundreds of characters).
+MEASURE_OPTIONS = 200
+
+
+def page_state(params: Any) -> dict[str, Any]:
+    """The page state from a query string (Starlette's ``QueryParams`` or a dict).
+
+    Examples
+    --------
+    >>> page_state({"page": "measure", "measure": "idaci_average_score"})["measure"]
+    'idaci_average_score'
+    """
+
+    def one(key: str) -> str | None:
+        value = params.get(key)
+        return str(value).strip() or None if value is not None else None
+
+    many = (
+        params.getlist("m")
+        if hasattr(params, "getlist")
+        else list(params.get("m") or [])
+    )
+    page = one("page")
+    return {
+        "page": page if page in PAGES else "profile",
+        "la": one("la"),
+        "m": [m for m in many if m],
+        "measure": one("measure"),
+        "period": one("period"),
+        "group": one("group"),
+        "highlight": one("highlight"),
+        "x": one("x"),
+        "y": one("y"),
+        "target": one("target"),
+    }
+
+
+def profile_query(state: dict[str, Any], **extra: Any) -> str:
+    """The profile's part of the page state as a query string."""
+    return _render.query_string({"la": state["la"], "m": state["m"], **extra})
+
+
+def measure_query(state: dict[str, Any], **extra: Any) -> str:
+    """The explorer's part of the page state as a query string."""
+    keys = ("measure", "period", "group", "highlight")
+    return _render.query_string({**{k: state[k] for k in keys}, **extra})
+
+
+def render_table_page(
+    page: str, title: str, state: dict[str, Any], **context: Any
+) -> str:
+    """A server-rendered page: its form, downloads, body or error."""
+    return _render.render_page(
+        "page.html.j2",
+        page=page,
+        title=title,
+        profile_query=profile_query(state),
+        measure_query=measure_query(state),
+        app_query=_render.query_string(
+            {"page": page, **{k: v for k, v in state.items() if k != "page"}}
+        ),
+        **{
+            "fields": [],
+            "hidden": [],
+            "downloads": [],
+            "body": "",
+            "error": "",
+            **context,
+        },
+    )
+
+
+class PageError(LacompareError):
+    """A page's query cannot be answered: the message and the HTTP status.
+
+    404 when what the query names (an authority, measure, period, region or
+    neighbour group) is not in the store, 400 when the query itself is malformed.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@contextmanager
+def missing_is_404() -> Iterator[None]:
+    """Turn a failed look-up of what the URL names into a 404."""
+    try:
+        yield
+    except (PageError, StoreBusy):
+        raise  # a store being written is not a page that is missing
+    except LacompareError as exc:
+        page = PageError(str(exc), 404)
+        # A refused authority's suggestions go with it, for the page to link.
+        page.suggestions = getattr(exc, "suggestions", ())  # type: ignore[attr-defined]
+        page.reason = getattr(exc, "reason", "")  # type: ignore[attr-defined]
+        raise page from None
+
+
+def check_profile_query(store: DashboardStore, state: dict[str, Any]) -> str:
+    """The ONS code of the profile's authority; :class:`PageError` (404) if the
+    authority or a measure is not in the store, (400) if a measure is named twice.
+    """
+    with missing_is_404():
+        code = _views.find_authority(store, state["la"])
+        for key in state["m"]:
+            _views.catalogue_entry(store, key)
+    if len(set(state["m"])) < len(state["m"]):
+        raise PageError("a measure is named twice: " + ", ".join(state["m"]))
+    return code
+
+
+def check_measure_query(store: DashboardStore, state: dict[str, Any]) -> None:
+    """Check the explorer's measure, period, group and highlight against the
+    store: :class:`PageError` 404 for what is not there, 400 for a malformed group.
+    """
+    with missing_is_404():
+        entry = _views.catalogue_entry(store, state["measure"])
+        if state["period"] and state["period"] not in entry["periods"]:
+            raise LacompareError(
+                f"{entry['label']} has no values for period {state['period']!r}; "
+                f"periods: {', '.join(entry['periods'])}"
+            )
+        if state["highlight"]:
+            _views.find_authority(store, state["highlight"])
+    group = state["group"]
+    if not group or group == _views.ENGLAND:
+        return
+    kind, _, name = group.partition(":")
+    if kind not in ("region", "neighbours") or not name:
+        raise PageError(
+            f"comparison group {group!r}: choose england, region:NAME "
+            "or neighbours:AUTHORITY"
+        )
+    if group not in dict(_views.group_choices(store)):
+        what = "region" if kind == "region" else "neighbour group for"
+        raise PageError(f"no {what} {name!r} in the store", 404)
+
+
+def _downloads(what: str, view: str, query: Any, formats: tuple[str, ...]) -> list:
+    return [
+        (f"Download {what} ({fmt.upper()})", f"/download/{view}?{query(fmt)}")
+        for fmt in formats
+    ]
+
+
+# ------------------------------------------------------------------ the profile
+
+
+def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
+    """``/table/profile``: one authority's profile as tables and text.
+
+    Returns the HTTP status and the page: 200, or 404/400 with the error in one
+    line when the query names something the store lacks or is malformed.
+    """
+    from markupsafe import Markup
+
+    state = page_state(params)
+    choices = _views.authority_choices(store)
+    fields = [
+        {
+            "id": "la",
+            "name": "la",
+            "label": "Authority",
+            "value": state["la"],
+            "choices": list(zip(choices["la_code"], choices["la_name"], strict=True)),
+        }
+    ]
+    form = {"fields": fields, "hidden": [("m", m) for m in state["m"]]}
+    try:
+        if not state["la"]:
+            if not len(choices):
+                raise PageError(
+                    "the store has no values yet: load a file on "
+                    "the Data page (or lacompare ingest)",
+                    404,
+                )
+            state["la"] = str(choices["la_code"].iloc[0])
+        code = check_profile_query(store, state)
+        fields[0]["value"] = code
+        with missing_is_404():
+            # The authority exists; a profile can still find no value for it.
+            doc = _views.profile_document(store, code, state["m"] or None)
+        body = store.cached(
+            ("profile-html", tuple(state["m"]), code, False),
+            lambda: _render.document_html(doc, interactive=False),
+        )
+        return 200, render_table_page(
+            "profile",
+            doc.title,
+            state,
+            **form,
+            action="/table/profile",
+            body=Markup(body),
+            downloads=_downloads(
+                "the profile",
+                "profile",
+                lambda fmt: profile_query(state, format=fmt),
+                ("pdf", "xlsx"),
+            ),
+        )
+    except LacompareError as exc:
+        status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
+        # A refused name offers the authorities meant, never shows another one.
+        return status, render_table_page(
+            "profile",
+            "Authority profile",
+            state,
+            **form,
+            action="/table/profile",
+            error=Markup(
+                _render.error_html(str(exc))
+                + _render.suggestions_html(exc, "/table/profile")
+            ),
+        )
+
+
+# ------------------------------------------------------------ the measure table
+
+
+def measure_options(
+    cat: Any, search: str, current: str | None
+) -> list[tuple[str, str]]:
+    """(key, label) of the measures the no-JS picker offers: those whose label or
+    key holds every word of ``search`` (no search: the headline measures first),
+    at most :data:`MEASURE_OPTIONS`, the current measure always among them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cat = pd.DataFrame({"key": ["a", "cla"], "label": ["Alpha", "CLA rate"]})
+    >>> measure_options(cat, "rate", None)
+    [('cla', 'CLA rate')]
+    """
+    words = search.lower().split()
+    text = (cat["label"].astype(str) + " " + cat["key"].astype(str)).str.lower()
+    hit = cat[[all(w in t for w in words) for t in text]] if words else cat
+    keys = list(hit["key"])
+    if not words:
+        headline = [k for _, k in _views.read_headline_measures() if k in set(keys)]
+        keys = list(dict.fromkeys(headline + keys))
+    keys = keys[:MEASURE_OPTIONS]
+    if current and current not in keys and current in set(cat["key"]):
+        keys.insert(0, current)
+    labels = dict(zip(cat["key"], cat["label"], strict=True))
+    return [(k, str(labels[k])) for k in keys]
+
+
+def measure_fields(
+    cat: pd.DataFrame, search: str, measure: str | None
+) -> list[dict[str, Any]]:
+    """The no-JS explorer's first fields: the search words and the measure."""
+    return [
+        {
+            "id": "q",
+            "name": "q",
+            "label": "Search the measures",
+            "value": search,
+            "hint": "Words from the measure's name; Show lists those that match.",
+        },
+        {
+            "id": "measure",
+            "name": "measure",
+            "label": "Measure",
+            "value": measure,
+            "choices": measure_options(cat, search, measure),
+        },
+    ]
+
+
+def choose_measure(
+    store: DashboardStore,
+    cat: pd.DataFrame,
+    search: str,
+    state: dict[str, Any],
+    fields: list[dict[str, Any]],
+) -> pd.Series:
+    """The measure the query names, or the search's first match; the catalogue
+    entry, with the measure field set to it (404 when nothing matches)."""
+    if not state["measure"] and not len(cat):
+        raise PageError(_views.NO_MEASURES, 404)
+    hits = measure_options(cat, search, None)
+    if search and not hits:
+        raise PageError(f"no measure matches {search!r}", 404)
+    if not state["measure"] or (search and state["measure"] not in dict(hits)):
+        # A search picks its first match, as the list now offers.
+        state["measure"] = str(hits[0][0])
+    fields[1]["value"] = state["measure"]
+    fields[1]["choices"] = measure_options(cat, search, state["measure"])
+    check_measure_query(store, state)
+    entry = _views.catalogue_entry(store, state["measure"])
+    fields[1]["value"] = entry["key"]
+    if entry["key"] not in [k for k, _ in fields[1]["choices"]]:
+        fields[1]["choices"].insert(0, (entry["key"], entry["label"]))
+    return entry
+
+
+def period_group_fields(
+    store: DashboardStore, state: dict[str, Any], entry: pd.Series
+) -> list[dict[str, Any]]:
+    """The no-JS explorer's period and comparison-group fields."""
+    return [
+        {
+            "id": "period",
+            "name": "period",
+            "label": "Period",
+            "value": state["period"] or entry["periods"][-1],
+            "choices": [(p, p) for p in reversed(entry["periods"])],
+        },
+        {
+            "id": "group",
+            "name": "group",
+            "label": "Comparison group",
+            "value": state["group"] or _views.ENGLAND,
+            "choices": _views.group_choices(store),
+        },
+    ]
+
+
+def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
+    """``/table/measure``: one measure across authorities as a ranked table.
+
+    Returns the HTTP status and the page, as :func:`profile_table_page`.
+    """
+    from markupsafe import Markup
+
+    state = page_state(params)
+    cat = _views.measure_catalogue(store)
+    search = str(params.get("q") or "").strip()
+    fields = measure_fields(cat, search, state["measure"])
+    try:
+        entry = choose_measure(store, cat, search, state, fields)
+        fields += period_group_fields(store, state, entry)
+        with missing_is_404():
+            view = _views.measure_view(
+                store,
+                state["measure"],
+                state["period"],
+                state["group"],
+                state["highlight"],
+            )
+        body = store.cached(
+            ("measure-html", state["measure"], view.period, view.group),
+            lambda: _render.table_fragment(_views.measure_table(view), "measure-table"),
+        )
+        notes = "".join(f'<p class="lac-note">{_render.esc(n)}</p>' for n in view.notes)
+        return 200, render_table_page(
+            "measure",
+            view.title,
+            state,
+            fields=fields,
+            action="/table/measure",
+            body=Markup(body + notes),
+            downloads=_downloads(
+                "the table",
+                "measure",
+                lambda fmt: measure_query(state, format=fmt),
+                ("csv", "xlsx"),
+            ),
+        )
+    except LacompareError as exc:
+        status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
+        return status, render_table_page(
+            "measure",
+            "Measure explorer",
+            state,
+            fields=fields,
+            action="/table/measure",
+            error=Markup(_render.error_html(str(exc))),
+        )
