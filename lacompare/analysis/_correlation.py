@@ -191,13 +191,11 @@ def correlate(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
-    >>> rows = [(f"E0600000{i}", m, v) for i, (a, b) in
+    >>> rows = [{"la_code": f"E0600000{i}", "measure": m, "period": "2021",
+    ...          "value": float(v)} for i, (a, b) in
     ...         enumerate([(1, 2), (2, 1), (3, 4), (4, 3), (5, 6)], 1)
     ...         for m, v in (("a", a), ("b", b))]
-    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
-    ...                       "period, "
-    ...     "value, source_id) VALUES (?, ?, '2021', ?, 1)", rows)
+    >>> _ = s.write_cells(rows, file="f")
     >>> c = correlate(s, "a", "b", exclude=["Hartlepool"])
     >>> round(c.r, 2), c.n
     (0.8, 4)
@@ -522,12 +520,10 @@ def correlation_matrix(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
-    >>> rows = [(f"E0600000{i}", m, float(i * k % 7)) for i in range(1, 7)
+    >>> rows = [{"la_code": f"E0600000{i}", "measure": m, "period": "2021",
+    ...          "value": float(i * k % 7)} for i in range(1, 7)
     ...         for k, m in ((1, "a"), (2, "b"), (3, "c"))]
-    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
-    ...                       "period, "
-    ...     "value, source_id) VALUES (?, ?, '2021', ?, 1)", rows)
+    >>> _ = s.write_cells(rows, file="f")
     >>> correlation_matrix(s, ["a", "b", "c"]).n.loc["a", "c"]
     np.int64(6)
     """

@@ -153,11 +153,7 @@ def _grouping(
         return col, why, None
     from lacompare.analysis._variables import parse_variable
 
-    known = store.con.execute(
-        "SELECT count(*) FROM observations WHERE measure = ?",
-        [parse_variable(spec).measure],
-    ).fetchall()[0][0]
-    if not known:
+    if not store.list_periods(parse_variable(spec).measure):
         raise InputError(
             f"group by {spec!r}: not an authorities column "
             f"({', '.join(sorted(columns))}), 'column:value', nor a "
@@ -388,13 +384,10 @@ def mann_whitney(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> codes = ["E09000002", "E09000003", "E09000004", "E06000001", "E06000002",
     ...          "E06000003"]
-    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
-    ...                       "period, "
-    ...     "value, source_id) VALUES (?, 'spend', '2021', ?, 1)",
-    ...     list(zip(codes, [9., 8, 7, 1, 2, 3])))
+    >>> _ = s.write_cells([{"la_code": c, "measure": "spend", "period": "2021",
+    ...     "value": v} for c, v in zip(codes, [9., 8, 7, 1, 2, 3])], file="f")
     >>> t = mann_whitney(s, "spend", "region:London")
     >>> t.groups, t.u, t.rank_biserial
     (('London', 'not London'), 9.0, 1.0)
@@ -528,13 +521,10 @@ def kruskal(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('f', 'x')")
     >>> codes = ["E06000001", "E06000002", "E06000003", "E06000004", "E09000002",
     ...          "E09000003", "E06000022", "E06000023"]
-    >>> _ = s.con.executemany("INSERT INTO observation_cells (la_code, measure, "
-    ...                       "period, "
-    ...     "value, source_id) VALUES (?, 'v', '2021', ?, 1)",
-    ...     list(zip(codes, [1., 2, 3, 4, 8, 9, 5, 6])))
+    >>> _ = s.write_cells([{"la_code": c, "measure": "v", "period": "2021",
+    ...     "value": v} for c, v in zip(codes, [1., 2, 3, 4, 8, 9, 5, 6])], file="f")
     >>> k = kruskal(s, "v", by="region")
     >>> k.groups["group"].tolist(), k.n, k.df
     (['North East', 'London', 'South West'], 8, 2)
