@@ -1,6 +1,6 @@
 """Measure an XLS workbook (BIFF records in an OLE2 compound file) before it is read.
 
-Part of :func:`lacompare.sources._workbooks.check_workbook_size`. python-calamine
+Part of :func:`lacompare.sources._workbook_check.check_workbook_size`. python-calamine
 reads XLS cells with 16-bit rows and columns (a grid of 65,536 × 65,536: 4 billion
 cells from one record), reserves room for as many cells as a sheet's DIMENSIONS
 record declares (32-bit rows), and for as many shared strings as the SST record
@@ -158,11 +158,11 @@ def scan_xls(
     """Measure each sheet of a Workbook stream; ``check`` each as it grows.
 
     Raises :class:`~lacompare.errors.InputError` for a declared dimension over
-    ``limits`` (:class:`~lacompare.sources._workbooks.WorkbookLimits`), and
+    ``limits`` (:class:`~lacompare.sources._workbook_limits.WorkbookLimits`), and
     for what the reader cannot survive that is not a size (a string count the
     stream cannot hold, a sheet that starts outside the stream).
     """
-    from lacompare.sources._workbooks import SheetSize, _over
+    from lacompare.sources._workbook_limits import SheetSize, _over
 
     sheets: list[tuple[int, str]] = []
     for typ, data in _records(stream, 0):
