@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
-    from lacompare.analysis.models import PanelResult
+    from lacompare.analysis._model_panel import PanelResult
     from lacompare.store import Store
 
 #: Spend per child over the years, most preferred first (LAIT's gross spend on
@@ -51,6 +51,42 @@ class SpendPanel:
     note: str
 
 
+def _choose_variables(
+    store: Store, target: str | None, factors: list[str] | None
+) -> tuple[str, list[str]]:
+    """The target (default: the first of :data:`PANEL_TARGETS` in the store) and
+    the factors (default: those of :data:`PANEL_FACTORS` in the store)."""
+    wanted = [*PANEL_TARGETS, *(m for _, m in PANEL_FACTORS)]
+    present = {m for m in wanted if store.list_periods(m)}
+    if target is None:
+        target = next((t for t in PANEL_TARGETS if t in present), None)
+        if target is None:
+            raise InputError(
+                "no spend per child over several years in the store (looked for "
+                f"{', '.join(PANEL_TARGETS)}; lacompare build derives it from "
+                "LAIT's C&YPExpenditure)"
+            )
+    if factors is None:
+        factors = [m for _, m in PANEL_FACTORS if m in present]
+    if not factors:
+        raise InputError(
+            "no yearly factor in the store for the panel (GDHI per "
+            "head, claimant rate or 0-17 population)"
+        )
+    return target, factors
+
+
+def _year_span(store: Store, measure: str) -> tuple[int, int]:
+    """The first and last year a measure has a value in."""
+    from lacompare.analysis._model_plan import year_of_or_none
+
+    periods = store.list_periods(measure, present_only=True)
+    years = [y for y in map(year_of_or_none, periods) if y is not None]
+    if not years:
+        raise InputError(f"{measure} has no period that reads as a year")
+    return min(years), max(years)
+
+
 def fit_spend_panel(
     store: Store, target: str | None = None, factors: list[str] | None = None
 ) -> SpendPanel:
@@ -76,40 +112,17 @@ def fit_spend_panel(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> fit_spend_panel(s)
+    >>> fit_spend_panel(s)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lacompare.errors.InputError: no spend per child over several years in the store (looked for cyp_expenditure_per_child; lacompare build derives it from LAIT's C&YPExpenditure)
+    lacompare.errors.InputError: no spend per child over several years in the
+    store (looked for cyp_expenditure_per_child; lacompare build derives it from
+    LAIT's C&YPExpenditure)
     """
-    from lacompare.analysis.models import _year_of_or_none, fit_panel
+    from lacompare.analysis._model_panel import fit_panel
 
-    present = set(store.query("SELECT DISTINCT measure FROM observations")["measure"])
-    if target is None:
-        target = next((t for t in PANEL_TARGETS if t in present), None)
-        if target is None:
-            raise InputError(
-                "no spend per child over several years in the store (looked for "
-                f"{', '.join(PANEL_TARGETS)}; lacompare build derives it from "
-                "LAIT's C&YPExpenditure)"
-            )
-    if factors is None:
-        factors = [m for _, m in PANEL_FACTORS if m in present]
-    if not factors:
-        raise InputError(
-            "no yearly factor in the store for the panel (GDHI per "
-            "head, claimant rate or 0-17 population)"
-        )
-    spans = []
-    for measure in [target, *factors]:
-        periods = store.query(
-            "SELECT DISTINCT period FROM observations WHERE "
-            "measure = ? AND value IS NOT NULL",
-            [measure],
-        )["period"]
-        years = [y for y in map(_year_of_or_none, periods) if y is not None]
-        if not years:
-            raise InputError(f"{measure} has no period that reads as a year")
-        spans.append((min(years), max(years)))
+    target, factors = _choose_variables(store, target, factors)
+    spans = [_year_span(store, measure) for measure in [target, *factors]]
     first, last = max(s[0] for s in spans), min(s[1] for s in spans)
     if last - first < 2:
         raise InputError(
