@@ -10,7 +10,8 @@ from lacompare.sources._dictionary import (
     read_dictionary_words,
     read_measure_dictionary,
 )
-from lacompare.sources._readers import RawTable, cell_text, list_sheets, read_raw
+from lacompare.sources._raw import RawTable, cell_text
+from lacompare.sources._readers import list_sheets, read_raw
 from lacompare.sources.specs import IngestSpec, MeasureSpec, read_spec
 
 __all__ = [

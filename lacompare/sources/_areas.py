@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from lacompare.cells import sql_parse
 from lacompare.errors import InputError, SpecError
-from lacompare.sources._readers import RawTable
+from lacompare.sources._raw import RawTable
 
 if TYPE_CHECKING:
     import duckdb

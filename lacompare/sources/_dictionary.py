@@ -41,7 +41,7 @@ from lacompare.provenance import IssueLog
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lacompare.sources._readers import RawTable
+    from lacompare.sources._raw import RawTable
 
 __all__ = [
     "DICTIONARY_FIELDS",

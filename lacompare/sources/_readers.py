@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import math
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,13 +21,19 @@ from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 from lacompare.sources._layout import (
     column_letter,
-    find_header_row,
-    header_block_start,
     header_names,
 )
 
 if TYPE_CHECKING:
     import duckdb
+
+from lacompare.sources._raw import (
+    RawTable,
+    _check_headers,
+    _header_index,
+    _register_rows,
+    _short,
+)
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -45,26 +48,6 @@ PYTHON_CSV_BYTES = 200 << 20
 # with the default buffer (16 MB) putting the batches back in order cost a third
 # of reading a 1 GB file (bench/ingest.py: 4.7 s against 3.3 s at 64 MB).
 BIG_CSV_BUFFER = 64 << 20
-
-
-@dataclass
-class RawTable:
-    """A table of text cells in DuckDB, with where it came from."""
-
-    file: str
-    sheet: str | None
-    relation: str
-    headers: list[str]
-    header_row: int
-    n_rows: int
-    issues: IssueLog = field(default_factory=IssueLog)
-    #: SQL giving each row's number in the file: a column, or rowid plus an offset
-    #: (DuckDB keeps a CSV's line order when it loads it).
-    row_sql: str = "_row"
-
-    @property
-    def columns(self) -> list[str]:
-        return [f"c{i}" for i in range(len(self.headers))]
 
 
 def list_sheets(path: str | Path) -> list[str]:
@@ -83,43 +66,6 @@ def list_sheets(path: str | Path) -> list[str]:
     from lacompare.sources._workbooks import open_workbook
 
     return list(open_workbook(path, filename=str(path)).sheet_names)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
-
-
-def cell_text(value: object) -> str | None:
-    """A spreadsheet cell as the text a user sees (numbers without trailing '.0').
-
-    Examples
-    --------
-    >>> cell_text(450047.0), cell_text(0.53), cell_text(""), cell_text(None)
-    ('450047', '0.53', None, None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    text = str(value)
-    return text if text.strip() != "" else None
 
 
 def read_raw(
@@ -162,8 +108,12 @@ def read_raw(
         raise InputError("is a folder, not a file", file=str(path))
     suffix = path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
+        from lacompare.sources._readers_sheets import _read_sheet
+
         return _read_sheet(con, path, sheet, header_row, header_rows, relation)
     if suffix in PARQUET_SUFFIXES:
+        from lacompare.sources._readers_sheets import _read_parquet
+
         return _read_parquet(con, path, relation)
     return _read_csv(con, path, header_row, header_rows, relation)
 
@@ -285,8 +235,6 @@ def _read_csv(
     header_rows: int,
     relation: str,
 ) -> RawTable:
-    import duckdb
-
     encoding, text = _decode_sample(path)
     delim = _sniff_dialect(text, path.suffix.lower())
     rows, starts, ends = _sniff_rows(text, delim, path)
@@ -304,69 +252,19 @@ def _read_csv(
     source = path
     tmp: str | None = None
     if encoding != "utf-8":
-        # DuckDB reads UTF-8; re-encode a copy (the user's file is untouched).
-        issues.add("encoding", f"read as {encoding}", severity="info", file=str(path))
-        fd, tmp = tempfile.mkstemp(suffix=".csv")
-        with (
-            os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
-            path.open(encoding=encoding, errors="strict", newline="") as src,
-        ):
-            try:
-                for chunk in iter(lambda: src.read(1 << 20), ""):
-                    out.write(chunk)
-            except UnicodeDecodeError as exc:
-                os.unlink(tmp)
-                raise InputError(
-                    f"not valid {encoding} text: {exc.reason}", file=str(path)
-                ) from None
+        tmp = _write_utf8_copy(path, encoding, issues)
         source = Path(tmp)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
-    target = str(source).replace("'", "''")
     # Lines are counted while DuckDB reads (it lets go of the GIL), so checking
     # the row numbers below costs no time on a big file.
     pool = ThreadPoolExecutor(max_workers=1)
     counted = pool.submit(_count_lines, source)
-    buffer = (
-        f", buffer_size = {BIG_CSV_BUFFER}"
-        if source.stat().st_size > BIG_CSV_BUFFER
-        else ""
-    )
     try:
-        fast = True
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {relation}")
-            con.execute(
-                f"""CREATE TEMP TABLE {relation} AS
-                    SELECT *
-                    FROM read_csv('{target}', header = false, skip = {skip},
-                                  delim = '{delim.replace("'", "''")}', quote = '"',
-                                  escape = '"', columns = {{{columns}}},
-                                  null_padding = true, auto_detect = false,
-                                  strict_mode = true, parallel = true{buffer})"""
-            )
-        except duckdb.Error as exc:
-            if source.stat().st_size > PYTHON_CSV_BYTES:
-                raise InputError(
-                    f"cannot read as CSV: {_short(exc)}", file=str(path)
-                ) from None
-            fast = False
+        fast = _load_csv_duckdb(con, path, source, skip, delim, headers, relation)
         row_sql = f"(rowid + {first_line})"
         if fast:
-            # rowid + offset is each record's line only when every line after the
-            # header holds exactly one record: DuckDB skips blank lines and reads a
-            # quoted line break as part of a cell, and either shifts the numbers.
-            n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-            lines = counted.result()
-            if lines is None or n_rows != max(lines - first_line + 1, 0):
-                if source.stat().st_size > PYTHON_CSV_BYTES:
-                    issues.add(
-                        "row-numbers",
-                        "blank lines or line breaks inside cells: row numbers "
-                        "after the first of them may be off",
-                        file=str(path),
-                    )
-                else:
-                    fast = False
+            fast = _rows_are_lines(
+                con, path, source, relation, first_line, counted.result(), issues
+            )
         if not fast:
             # The fast reader refuses some hand-made files; the Python reader says
             # which row is wrong, reads what DuckDB would not, and numbers rows by
@@ -379,6 +277,95 @@ def _read_csv(
             os.unlink(tmp)
     n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
     return RawTable(str(path), None, relation, headers, line, n_rows, issues, row_sql)
+
+
+def _write_utf8_copy(path: Path, encoding: str, issues: IssueLog) -> str:
+    """A UTF-8 copy of a CSV in another encoding, for DuckDB (which reads UTF-8);
+    the user's file is untouched. The caller removes the copy."""
+    issues.add("encoding", f"read as {encoding}", severity="info", file=str(path))
+    fd, tmp = tempfile.mkstemp(suffix=".csv")
+    with (
+        os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+        path.open(encoding=encoding, errors="strict", newline="") as src,
+    ):
+        try:
+            for chunk in iter(lambda: src.read(1 << 20), ""):
+                out.write(chunk)
+        except UnicodeDecodeError as exc:
+            os.unlink(tmp)
+            raise InputError(
+                f"not valid {encoding} text: {exc.reason}", file=str(path)
+            ) from None
+    return tmp
+
+
+def _load_csv_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: Path,
+    skip: int,
+    delim: str,
+    headers: list[str],
+    relation: str,
+) -> bool:
+    """Load the records after the header with DuckDB's reader (strict, every cell
+    text); False if it refuses a file small enough for the Python reader."""
+    import duckdb
+
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
+    target = str(source).replace("'", "''")
+    buffer = (
+        f", buffer_size = {BIG_CSV_BUFFER}"
+        if source.stat().st_size > BIG_CSV_BUFFER
+        else ""
+    )
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {relation}")
+        con.execute(
+            f"""CREATE TEMP TABLE {relation} AS
+                SELECT *
+                FROM read_csv('{target}', header = false, skip = {skip},
+                              delim = '{delim.replace("'", "''")}', quote = '"',
+                              escape = '"', columns = {{{columns}}},
+                              null_padding = true, auto_detect = false,
+                              strict_mode = true, parallel = true{buffer})"""
+        )
+    except duckdb.Error as exc:
+        if source.stat().st_size > PYTHON_CSV_BYTES:
+            raise InputError(
+                f"cannot read as CSV: {_short(exc)}", file=str(path)
+            ) from None
+        return False
+    return True
+
+
+def _rows_are_lines(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: Path,
+    relation: str,
+    first_line: int,
+    lines: int | None,
+    issues: IssueLog,
+) -> bool:
+    """Whether rowid + offset numbers the loaded records by their lines; a file
+    too big for the Python reader keeps them, with a warning that they may be off.
+    """
+    # rowid + offset is each record's line only when every line after the
+    # header holds exactly one record: DuckDB skips blank lines and reads a
+    # quoted line break as part of a cell, and either shifts the numbers.
+    n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    if lines is not None and n_rows == max(lines - first_line + 1, 0):
+        return True
+    if source.stat().st_size > PYTHON_CSV_BYTES:
+        issues.add(
+            "row-numbers",
+            "blank lines or line breaks inside cells: row numbers "
+            "after the first of them may be off",
+            file=str(path),
+        )
+        return True
+    return False
 
 
 def _count_lines(path: Path) -> int | None:
@@ -506,215 +493,3 @@ def _unclosed_quote(text: str, delim: str) -> bool:
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
-
-
-def _register_rows(
-    con: duckdb.DuckDBPyConnection,
-    relation: str,
-    records: list[list[str | None]],
-    width: int,
-) -> None:
-    import pandas as pd
-
-    names = [f"c{i}" for i in range(width)] + ["_row"]
-    frame = pd.DataFrame(records, columns=names, dtype=object)
-    con.execute(f"DROP TABLE IF EXISTS {relation}")
-    con.register("_frame", frame)
-    try:
-        casts = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(width))
-        con.execute(
-            f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
-            "CAST(_row AS BIGINT) AS _row FROM _frame"
-        )
-    finally:
-        con.unregister("_frame")
-
-
-def _header_index(
-    rows: list[list[str]],
-    header_row: int | None,
-    header_rows: int,
-    path: Path,
-    sheet: str | None,
-    starts: list[int] | None = None,
-) -> int:
-    """Index in ``rows`` of the header's first row.
-
-    ``starts`` are the lines rows start on (a CSV's quoted line breaks make them
-    differ from ``index + 1``), so an explicit ``header_row`` is the line a user sees.
-    """
-    starts = starts if starts is not None else list(range(1, len(rows) + 1))
-    if header_row is not None:
-        if header_row < 1 or not starts or header_row > starts[-1]:
-            raise InputError(
-                f"header row {header_row} is outside the table",
-                file=str(path),
-                sheet=sheet,
-            )
-        return max(i for i, start in enumerate(starts) if start <= header_row)
-    index = find_header_row(rows)
-    if index is None:
-        raise InputError(
-            "no table found (no row looks like column headings)",
-            file=str(path),
-            sheet=sheet,
-        )
-    if header_rows > 1:
-        index = header_block_start(rows, index, header_rows)
-    return index
-
-
-def _check_headers(headers: list[str], path: Path, sheet: str | None, row: int) -> None:
-    # A blank header row names no columns, and a table of none cannot be made.
-    if not headers:
-        raise InputError(
-            f"header row {row} is blank", file=str(path), sheet=sheet, row=row
-        )
-
-
-def _read_sheet(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    sheet: str | None,
-    header_row: int | None,
-    header_rows: int,
-    relation: str,
-) -> RawTable:
-    from lacompare.sources._workbooks import read_sheets
-
-    # Measured against the limits first, and read in a child process when the
-    # caller is a server (lacompare.sources._workbooks.isolated_reading).
-    names, sheets = read_sheets(path, sheet, filename=str(path))
-    if sheet is None:
-        # Data sheets are the big ones; cover, notes and contents sheets are small.
-        sheets.sort(
-            key=lambda item: (
-                -sum(1 for row in item[1] for c in row if c not in (None, ""))
-            )
-        )
-    if not sheets:
-        raise InputError("the workbook has no sheets", file=str(path))
-    errors: list[InputError] = []
-    for name, cells in sheets:
-        rows = [[cell_text(c) or "" for c in row] for row in cells]
-        try:
-            index = _header_index(rows, header_row, header_rows, path, name)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        issues = IssueLog()
-        headers = header_names(
-            rows[index : index + header_rows], issues, str(path), name, index + 1
-        )
-        _check_headers(headers, path, name, index + 1)
-        width = len(headers)
-        records = []
-        heading_row = [
-            " ".join((c or "").split()).lower()
-            for c in rows[index + header_rows - 1][:width]
-        ]
-        data_rows = rows[index + header_rows :]
-        for number, row in enumerate(data_rows, start=index + header_rows + 1):
-            cells_text = [c if c != "" else None for c in row[:width]]
-            if not any(c is not None and c.strip() for c in cells_text):
-                continue
-            if _repeats_headings(cells_text, heading_row):
-                # A second table under the first (class totals, an older list)
-                # starts with the same headings: the first table ends here.
-                left = sum(
-                    1
-                    for r in data_rows[number - index - header_rows :]
-                    if any((c or "").strip() for c in r)
-                )
-                issues.add(
-                    "second-table",
-                    f"row repeats the headings: the table ends at row "
-                    f"{number - 1}; {left} rows from here are not read",
-                    file=str(path),
-                    sheet=name,
-                    row=number,
-                )
-                break
-            extra = [i for i in range(width, len(row)) if row[i].strip()]
-            if extra:
-                issues.add(
-                    "cell-outside-table",
-                    f"cell beyond the last headed column: {row[extra[0]][:40]!r}",
-                    file=str(path),
-                    sheet=name,
-                    row=number,
-                    column=column_letter(extra[0]),
-                    value=row[extra[0]],
-                )
-            cells_text += [None] * (width - len(cells_text))
-            records.append([*cells_text, str(number)])
-        _register_rows(con, relation, records, width)
-        if sheet is None and len(names) > 1:
-            issues.add(
-                "sheet",
-                f"read sheet {name!r} (the largest table; choose another with --sheet)",
-                severity="info",
-                file=str(path),
-                sheet=name,
-            )
-        return RawTable(
-            str(path), name, relation, headers, index + 1, len(records), issues
-        )
-    if len(errors) == 1:
-        raise errors[0]
-    # Saying only why the last (smallest) sheet failed would point at a cover sheet.
-    raise InputError(
-        f"no table found in any sheet ({errors[0].message}); sheets "
-        "are: " + ", ".join(names),
-        file=str(path),
-    )
-
-
-def _repeats_headings(cells: list[str | None], headings: list[str]) -> bool:
-    """Whether a row is the table's heading row again (most named cells equal)."""
-    named = [(c, h) for c, h in zip(cells, headings, strict=False) if h]
-    if len(named) < 2:
-        return False
-    equal = [" ".join((c or "").split()).lower() == h for c, h in named]
-    # Most headings again, or the leading ones (a second table with other columns).
-    return sum(equal) >= 0.6 * len(named) or (equal[0] and sum(equal[:3]) >= 2)
-
-
-def _read_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, relation: str
-) -> RawTable:
-    import duckdb
-
-    target = str(path).replace("'", "''")
-    try:
-        described = con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{target}')"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise InputError(
-            f"cannot read as Parquet: {_short(exc)}", file=str(path)
-        ) from None
-    names = [r[0] for r in described]
-    issues = IssueLog()
-    # Parquet names may repeat apart from case, or be blank; name them as a CSV's.
-    headers = header_names([names], issues, str(path), None, 1)
-    headers += [f"column {column_letter(i)}" for i in range(len(headers), len(names))]
-    _check_headers(headers, path, None, 1)
-    # Quote names as identifiers: a name may hold '"' (which broke the SQL).
-    casts = ", ".join(
-        'CAST("' + n.replace('"', '""') + f'" AS VARCHAR) AS c{i}'
-        for i, n in enumerate(names)
-    )
-    try:
-        con.execute(f"DROP TABLE IF EXISTS {relation}")
-        con.execute(
-            f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
-            f"CAST(file_row_number AS BIGINT) + 2 AS _row "
-            f"FROM read_parquet('{target}', file_row_number = true)"
-        )
-    except duckdb.Error as exc:
-        raise InputError(
-            f"cannot read as Parquet: {_short(exc)}", file=str(path)
-        ) from None
-    n_rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-    return RawTable(str(path), None, relation, headers, 1, n_rows, issues)

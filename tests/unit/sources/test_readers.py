@@ -15,8 +15,7 @@ import duckdb
 import pytest
 
 from lacompare.errors import InputError, LacompareError
-from lacompare.sources import _readers
-from lacompare.sources._readers import RawTable, cell_text, list_sheets, read_raw
+from lacompare.sources import RawTable, _readers, cell_text, list_sheets, read_raw
 
 AGES = [str(a) for a in range(26)]
 
