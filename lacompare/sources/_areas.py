@@ -208,81 +208,15 @@ def sum_areas(
     >>> con.execute(f"SELECT * FROM {t.relation}").fetchall()
     [('E06000058', 'Bournemouth, Christchurch and Poole', '1020', 3)]
     """
-    areas = read_area_lookup(lookup)
     code = _column(raw, area_column, "area_column")
     dropped = {_column(raw, h, "exclude_columns") for h in exclude} | {code}
     summed = [c for c in raw.columns if c not in dropped]
     headings = dict(zip(raw.columns, raw.headers, strict=True))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _area_lookup (area VARCHAR, "
-        "la_code VARCHAR, la_name VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO _area_lookup VALUES (?, ?, ?)",
-        [(a, la, name) for a, (la, name, _) in areas.items()],
-    )
-    row_sql = raw.row_sql.replace("rowid", "r.rowid").replace("_row", "r._row")
-    source = (
-        f"(SELECT r.*, {row_sql} AS _srow, trim(coalesce(r.{code}, '')) "
-        f"AS _area, l.la_code AS _la, l.la_name AS _la_name FROM "
-        f"{raw.relation} r LEFT JOIN _area_lookup l ON l.area = "
-        f"trim(r.{code}))"
-    )
-    parsed = f"({sql_parse(source, summed, markers)})"
+    parsed = _match_areas(con, raw, read_area_lookup(lookup), code, summed, markers)
     issues = raw.issues
-    # Rows that lie in no authority: blank areas and areas the lookup lacks.
-    unplaced = con.execute(
-        f"SELECT _area = '' AS blank, list(_srow ORDER BY _srow), "
-        f"list(DISTINCT _area) FROM {parsed} WHERE _la IS NULL GROUP BY blank "
-        "ORDER BY blank DESC"
-    ).fetchall()
-    for blank, rows, names in unplaced:
-        noun = "row" if len(rows) == 1 else "rows"
-        why = (
-            f"no {headings[code]} (area totals, crimes assigned to no area)"
-            if blank
-            else f"an area not in lookup {lookup!r} "
-            f"({', '.join(sorted(names)[:SHOW_ROWS])})"
-        )
-        issues.add(
-            "row-set-aside",
-            f"set aside {len(rows):,} {noun} with {why}: {_rows_text(rows)}",
-            severity="info",
-            file=raw.file,
-            sheet=raw.sheet,
-            column=headings[code],
-        )
-    sums = ", ".join(
-        f"CASE WHEN count(*) FILTER (WHERE {c}__value IS NULL) = 0 "
-        f"THEN regexp_replace(CAST(sum({c}__value) AS VARCHAR), '\\.0$', '') "
-        # A sum with a missing member is missing, with that member's own text.
-        f"ELSE first({c} ORDER BY _srow) FILTER (WHERE {c}__value IS NULL) "
-        f"END AS s{i}"
-        for i, c in enumerate(summed)
-    )
-    relation = f"{raw.relation}_areas"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _la AS c0, "
-        f"first(_la_name) AS c1, "
-        + (sums + ", " if sums else "")
-        + f"min(_srow) AS _row, list(_srow ORDER BY _srow) AS _members, "
-        f"list(_area ORDER BY _srow) AS _areas FROM {parsed} "
-        "WHERE _la IS NOT NULL GROUP BY _la ORDER BY _row"
-    )
-    for la, name, rows, names in con.execute(
-        f"SELECT c0, c1, _members, _areas FROM {relation} "
-        "WHERE len(_members) > 1 ORDER BY _row"
-    ).fetchall():
-        issues.add(
-            "rows-summed",
-            f"{name} ({la}) is the sum of rows "
-            f"{_rows_text(rows)} ({', '.join(names)}); its values point at "
-            f"row {rows[0]}",
-            severity="info",
-            file=raw.file,
-            sheet=raw.sheet,
-            row=rows[0],
-        )
+    _log_unplaced(con, parsed, raw, headings[code], lookup)
+    relation = _sum_by_authority(con, parsed, summed, f"{raw.relation}_areas")
+    _log_sums(con, relation, raw)
     renamed = ", ".join(f"s{i} AS c{i + 2}" for i in range(len(summed)))
     final = f"{relation}_t"
     con.execute(
@@ -299,6 +233,109 @@ def sum_areas(
         issues=issues,
         headers=[*LOOKUP_HEADINGS, *(headings[c] for c in summed)],
     )
+
+
+def _match_areas(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    areas: dict[str, tuple[str, str, str]],
+    code: str,
+    summed: list[str],
+    markers: dict[str, str] | None,
+) -> str:
+    """SQL for the table's rows with each one's authority by the lookup (``_la``,
+    ``_la_name``; NULL where none), its row number and the summed columns parsed."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _area_lookup (area VARCHAR, "
+        "la_code VARCHAR, la_name VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO _area_lookup VALUES (?, ?, ?)",
+        [(a, la, name) for a, (la, name, _) in areas.items()],
+    )
+    row_sql = raw.row_sql.replace("rowid", "r.rowid").replace("_row", "r._row")
+    source = (
+        f"(SELECT r.*, {row_sql} AS _srow, trim(coalesce(r.{code}, '')) "
+        f"AS _area, l.la_code AS _la, l.la_name AS _la_name FROM "
+        f"{raw.relation} r LEFT JOIN _area_lookup l ON l.area = "
+        f"trim(r.{code}))"
+    )
+    return f"({sql_parse(source, summed, markers)})"
+
+
+def _log_unplaced(
+    con: duckdb.DuckDBPyConnection,
+    parsed: str,
+    raw: RawTable,
+    heading: str,
+    lookup: str,
+) -> None:
+    """Log the rows that lie in no authority: blank areas and areas the lookup
+    lacks."""
+    unplaced = con.execute(
+        f"SELECT _area = '' AS blank, list(_srow ORDER BY _srow), "
+        f"list(DISTINCT _area) FROM {parsed} WHERE _la IS NULL GROUP BY blank "
+        "ORDER BY blank DESC"
+    ).fetchall()
+    for blank, rows, names in unplaced:
+        noun = "row" if len(rows) == 1 else "rows"
+        why = (
+            f"no {heading} (area totals, crimes assigned to no area)"
+            if blank
+            else f"an area not in lookup {lookup!r} "
+            f"({', '.join(sorted(names)[:SHOW_ROWS])})"
+        )
+        raw.issues.add(
+            "row-set-aside",
+            f"set aside {len(rows):,} {noun} with {why}: {_rows_text(rows)}",
+            severity="info",
+            file=raw.file,
+            sheet=raw.sheet,
+            column=heading,
+        )
+
+
+def _sum_by_authority(
+    con: duckdb.DuckDBPyConnection, parsed: str, summed: list[str], relation: str
+) -> str:
+    """One row per authority in ``relation``: code, name, each column summed as
+    text (``s0`` …), the first member's row, and the members' rows and areas."""
+    sums = ", ".join(
+        f"CASE WHEN count(*) FILTER (WHERE {c}__value IS NULL) = 0 "
+        f"THEN regexp_replace(CAST(sum({c}__value) AS VARCHAR), '\\.0$', '') "
+        # A sum with a missing member is missing, with that member's own text.
+        f"ELSE first({c} ORDER BY _srow) FILTER (WHERE {c}__value IS NULL) "
+        f"END AS s{i}"
+        for i, c in enumerate(summed)
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _la AS c0, "
+        f"first(_la_name) AS c1, "
+        + (sums + ", " if sums else "")
+        + f"min(_srow) AS _row, list(_srow ORDER BY _srow) AS _members, "
+        f"list(_area ORDER BY _srow) AS _areas FROM {parsed} "
+        "WHERE _la IS NOT NULL GROUP BY _la ORDER BY _row"
+    )
+    return relation
+
+
+def _log_sums(con: duckdb.DuckDBPyConnection, relation: str, raw: RawTable) -> None:
+    """Log each sum of several rows: the rows it adds up, and the row its values
+    point at."""
+    for la, name, rows, names in con.execute(
+        f"SELECT c0, c1, _members, _areas FROM {relation} "
+        "WHERE len(_members) > 1 ORDER BY _row"
+    ).fetchall():
+        raw.issues.add(
+            "rows-summed",
+            f"{name} ({la}) is the sum of rows "
+            f"{_rows_text(rows)} ({', '.join(names)}); its values point at "
+            f"row {rows[0]}",
+            severity="info",
+            file=raw.file,
+            sheet=raw.sheet,
+            row=rows[0],
+        )
 
 
 def prepare_rows(
