@@ -3,7 +3,7 @@
 Every function reads its inputs from the store and writes the result back as a new
 measure (see :mod:`lacompare.derive._store` for how provenance is kept: a
 ``sources`` row ``derived:<recipe>`` holding the recipe, each value's inputs in
-``observations.source_column`` and, in full, in the ``derived_inputs`` table).
+its ``source_column`` and, in full, in the ``derived_inputs`` table).
 
 Rules that hold for all of them:
 
@@ -22,14 +22,15 @@ Examples
 --------
 >>> from lacompare.store import open_store
 >>> s = open_store(":memory:")
->>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
 >>> _ = s.con.execute("INSERT INTO measures (measure, reference_date) VALUES "
 ...     "('cla', '31 March'), ('pop', 'mid-year')")
->>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-...     "missing_reason, source_id) VALUES ('E06000001', 'cla', '2024', 200, NULL, 1),"
-...     " ('E06000001', 'pop', '2023', 20000, NULL, 1),"
-...     " ('E06000002', 'cla', '2024', NULL, 'suppressed', 1),"
-...     " ('E06000002', 'pop', '2023', 30000, NULL, 1)")
+>>> _ = s.write_cells([
+...     {"la_code": "E06000001", "measure": "cla", "period": "2024", "value": 200},
+...     {"la_code": "E06000001", "measure": "pop", "period": "2023", "value": 20000},
+...     {"la_code": "E06000002", "measure": "cla", "period": "2024",
+...      "missing_reason": "suppressed"},
+...     {"la_code": "E06000002", "measure": "pop", "period": "2023", "value": 30000},
+... ], file="x")
 >>> d = derive_rate(s, "cla", "pop", name="cla_rate")
 >>> d.values[["la_code", "value", "missing_reason"]].values.tolist()
 [['E06000001', 100.0, None], ['E06000002', nan, 'input-suppressed']]
@@ -43,6 +44,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lacompare._lazy import lazy_exports
+from lacompare.derive._change import CHANGES, derive_change
 from lacompare.derive._dates import reference_day, select_periods
 from lacompare.derive._pairs import (
     MATCHES,
@@ -52,13 +54,7 @@ from lacompare.derive._pairs import (
 )
 from lacompare.derive._store import INPUTS_TABLE, Derived
 from lacompare.derive._units import unit_scale
-from lacompare.derive._window import (
-    CHANGES,
-    WINDOW_STATS,
-    derive_change,
-    derive_window,
-    window_values,
-)
+from lacompare.derive._window import WINDOW_STATS, derive_window, window_values
 
 if TYPE_CHECKING:
     from lacompare.store import Store
@@ -225,14 +221,15 @@ def derive_per_head(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) "
     ...     "VALUES ('spend', '£ thousand', 'financial year'), "
     ...     "('pop_0_25', 'persons', 'mid-year')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...                   "value, "
-    ...     "source_id) VALUES ('E06000001', 'spend', '2023-24', 5000, 1), "
-    ...     "('E06000001', 'pop_0_25', '2023', 40000, 1)")
+    >>> _ = s.write_cells([
+    ...     {"la_code": "E06000001", "measure": "spend", "period": "2023-24",
+    ...      "value": 5000},
+    ...     {"la_code": "E06000001", "measure": "pop_0_25", "period": "2023",
+    ...      "value": 40000},
+    ... ], file="x")
     >>> d = derive_per_head(s, "spend", "0-25")
     >>> d.values["value"].tolist(), s.con.execute(
     ...     "SELECT unit FROM measures WHERE measure = ?", [d.measure]).fetchall()
@@ -282,14 +279,11 @@ def derive_ratio(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO measures (measure, unit) VALUES "
-    ...     "('pop', 'persons'), ('fte', 'FTE')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...                   "value, "
-    ...     "source_id) VALUES ('E06000001', 'pop', '2021', 90000, 1), "
-    ...     "('E06000001', 'fte', '2021', 0, 1), ('E06000002', 'pop', '2021', 5000, 1),"
-    ...     " ('E06000002', 'fte', '2021', 2, 1)")
+    >>> _ = s.write_cells([
+    ...     {"la_code": la, "measure": m, "period": "2021", "value": v}
+    ...     for la, m, v in [("E06000001", "pop", 90000), ("E06000001", "fte", 0),
+    ...                      ("E06000002", "pop", 5000), ("E06000002", "fte", 2)]
+    ... ], file="x", units={"pop": "persons", "fte": "FTE"})
     >>> d = derive_ratio(s, "pop", "fte", name="pop_per_fte",
     ...                  polarity="higher-is-worse")
     >>> d.values[["value", "missing_reason"]].values.tolist()

@@ -49,9 +49,11 @@ from typing import TYPE_CHECKING, Any
 
 from lacompare.derive._dates import reference_day
 from lacompare.derive._store import (
+    INPUT_COLUMNS,
+    VALUE_COLUMNS,
     Derived,
     carried,
-    current_sql,
+    current_frame,
     measure_info,
     write_derived,
 )
@@ -60,6 +62,8 @@ from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lacompare.store import Store
 
 
@@ -242,11 +246,61 @@ def derive_upper_tier(
     --------
     See the module example.
     """
-    import pandas as pd
-
     info = require_additive(store, measure)
     name = name or f"{measure}_upper_tier"
     issues = IssueLog()
+    rows = read_district_rows(store, measure)
+    days = {p: reference_day(p, info.reference_date) for p in rows["period"].unique()}
+    placed = place_districts(rows, days, issues)
+    published = current_frame(store, measure)
+    sums = sum_counties(placed, days, read_county_lifetimes(store), published, issues)
+    values, inputs, checks = upper_tier_frames(
+        measure, sums, published, include_published
+    )
+    for r in checks[
+        checks["published"].notna()
+        & checks["sum"].notna()
+        & ((checks["published"] - checks["sum"]).abs() > 0.5)
+    ].itertuples(index=False):
+        issues.add(
+            "district-sum-differs",
+            f"{r.la_code} [{r.period}]: published "
+            f"{r.published:,.0f}, its districts sum to {r.sum:,.0f}",
+        )
+    recipe = {
+        "recipe": "district-sum",
+        "measure": measure,
+        "include_published": include_published,
+        "rule": "districts placed by districts.csv on each period's reference "
+        "day; a missing member makes the sum missing",
+    }
+    source_id = write_derived(
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=inputs,
+        label=f"{info.label or measure} (upper tier, districts summed)",
+        unit=info.unit,
+        polarity=info.polarity,
+        reference_date=info.reference_date,
+        description=f"derived (district-sum): {measure} of lower-tier districts "
+        "summed into the county they sat in on each period's day"
+        + ("; other authorities as published" if include_published else ""),
+    )
+    result = Derived(
+        measure=name,
+        recipe=recipe,
+        values=values.drop(columns=["raw"]),
+        source_id=source_id,
+        issues=issues,
+    )
+    result.checks = checks  # type: ignore[attr-defined]
+    return result
+
+
+def read_district_rows(store: Store, measure: str) -> pd.DataFrame:
+    """The measure's district rows (set aside in ``totals``), latest load's."""
     rows = store.query(
         """SELECT area_code, area_name, period, breakdown, value, missing_reason,
                   source_id, source_row FROM totals
@@ -260,23 +314,32 @@ def derive_upper_tier(
             f"measure {measure!r} has no district rows in the store "
             "(ingest sets them aside in totals as 'district')"
         )
-    published = store.query(current_sql("observations"), [measure]).rename(
-        columns={"k": "la_code"}
-    )
-    counties = {
+    return rows
+
+
+def read_county_lifetimes(store: Store) -> dict[str, tuple[Any, Any]]:
+    """Each shire county's (valid_from, valid_to)."""
+    return {
         r[0]: (r[1], r[2])
         for r in store.con.execute(
             "SELECT la_code, valid_from, valid_to FROM authorities "
             "WHERE la_type = 'shire county' OR la_code LIKE 'E10%'"
         ).fetchall()
     }
-    days = {p: reference_day(p, info.reference_date) for p in rows["period"].unique()}
+
+
+def place_districts(
+    rows: pd.DataFrame, days: dict[str, date], issues: IssueLog
+) -> pd.DataFrame:
+    """Each district row with the county it sat in on its period's day; rows in
+    no county left out, and noted, as are districts back-cast to predecessors'
+    counties."""
+    import pandas as pd
 
     placed = []
     back_cast: dict[tuple[str, Any], list[str]] = defaultdict(list)
     for r in rows.itertuples(index=False):
-        day = days[r.period]
-        county, note = place_district(r.area_code, day)
+        county, note = place_district(r.area_code, days[r.period])
         if county is None:
             issues.add(
                 "district-unplaced",
@@ -310,7 +373,7 @@ def derive_upper_tier(
             severity="info",
             row=row,
         )
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         placed,
         columns=[
             "la_code",
@@ -322,12 +385,55 @@ def derive_upper_tier(
             "source_row",
         ],
     )
-    out, inputs, checks = [], [], []
+
+
+def _sum_reason(
+    county: str, period: str, day: date, grp: pd.DataFrame, issues: IssueLog
+) -> str | None:
+    """Why a county's sum is missing (a district absent or its value missing),
+    noted in ``issues``; None when it can be summed."""
+    present = set(grp["district"])
+    absent = [d for d in _members(county, day) if not _covered(d, present)]
+    missing = grp[grp["value"].isna()]
+    if absent:
+        issues.add(
+            "district-absent",
+            f"{county} [{period}]: no row for {', '.join(absent)}; the sum is missing",
+            severity="warning",
+        )
+        return "input-absent"
+    if len(missing):
+        issues.add(
+            "district-missing",
+            f"{county} [{period}]: "
+            + ", ".join(
+                f"{d} is {m}"
+                for d, m in zip(
+                    missing["district"], missing["missing_reason"], strict=True
+                )
+            )
+            + "; the sum is missing",
+            severity="warning",
+        )
+        return carried(missing["missing_reason"].iloc[0])
+    return None
+
+
+def sum_counties(
+    placed: pd.DataFrame,
+    days: dict[str, date],
+    counties: dict[str, tuple[Any, Any]],
+    published: pd.DataFrame,
+    issues: IssueLog,
+) -> list[tuple[Any, ...]]:
+    """Each county's sum by period and breakdown: (county, period, breakdown,
+    value, reason, its district rows, the published county value or None)."""
     pub_key = {
         (r.la_code, r.period, r.breakdown): (r.value, r.missing_reason)
         for r in published.itertuples(index=False)
     }
-    for (county, period, bd), grp in frame.groupby(
+    sums = []
+    for (county, period, bd), grp in placed.groupby(
         ["la_code", "period", "breakdown"], sort=True
     ):
         day = days[period]
@@ -343,40 +449,30 @@ def derive_upper_tier(
                     severity="warning",
                 )
                 continue
-        present = set(grp["district"])
-        absent = [d for d in _members(county, day) if not _covered(d, present)]
-        missing = grp[grp["value"].isna()]
-        reason = None
-        if absent:
-            reason = "input-absent"
-            issues.add(
-                "district-absent",
-                f"{county} [{period}]: no row for "
-                f"{', '.join(absent)}; the sum is missing",
-                severity="warning",
-            )
-        elif len(missing):
-            reason = carried(missing["missing_reason"].iloc[0])
-            issues.add(
-                "district-missing",
-                f"{county} [{period}]: "
-                + ", ".join(
-                    f"{d} is {m}"
-                    for d, m in zip(
-                        missing["district"], missing["missing_reason"], strict=True
-                    )
-                )
-                + "; the sum is missing",
-                severity="warning",
-            )
+        reason = _sum_reason(county, period, day, grp, issues)
         value = None if reason else float(grp["value"].sum())
-        text = f"sum of {len(grp)} districts: {measure}[{period}]"
         pub = pub_key.get((county, period, bd))
-        checks.append(
-            (county, period, bd, value, reason, len(grp), pub[0] if pub else None)
-        )
+        sums.append((county, period, bd, value, reason, grp, pub[0] if pub else None))
+    return sums
+
+
+def upper_tier_frames(
+    measure: str,
+    sums: list[tuple[Any, ...]],
+    published: pd.DataFrame,
+    include_published: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The new measure's values and inputs (the sums, and with
+    ``include_published`` every published value, which a county's sum gives way
+    to), and the checks of each sum against a published county value."""
+    import pandas as pd
+
+    out, inputs, checks = [], [], []
+    for county, period, bd, value, reason, grp, pub in sums:
+        checks.append((county, period, bd, value, reason, len(grp), pub))
         if pub is not None and include_published:
             continue  # the published county value is carried below
+        text = f"sum of {len(grp)} districts: {measure}[{period}]"
         out.append((county, period, bd, value, reason, None, text))
         for d, v, m in zip(
             grp["district"], grp["value"], grp["missing_reason"], strict=True
@@ -422,37 +518,11 @@ def derive_upper_tier(
                     r.missing_reason,
                 )
             )
-    values = pd.DataFrame(
-        out,
-        columns=[
-            "la_code",
-            "period",
-            "breakdown",
-            "value",
-            "missing_reason",
-            "raw",
-            "inputs",
-        ],
-    )
+    values = pd.DataFrame(out, columns=VALUE_COLUMNS)
     values = values.sort_values(["la_code", "period", "breakdown"]).reset_index(
         drop=True
     )
     values["value"] = values["value"].astype(float)
-    input_frame = pd.DataFrame(
-        inputs,
-        columns=[
-            "level",
-            "la_code",
-            "period",
-            "breakdown",
-            "role",
-            "input_measure",
-            "input_period",
-            "input_breakdown",
-            "input_value",
-            "input_missing_reason",
-        ],
-    )
     check_frame = pd.DataFrame(
         checks,
         columns=[
@@ -465,44 +535,4 @@ def derive_upper_tier(
             "published",
         ],
     )
-    differ = check_frame[
-        check_frame["published"].notna()
-        & check_frame["sum"].notna()
-        & ((check_frame["published"] - check_frame["sum"]).abs() > 0.5)
-    ]
-    for r in differ.itertuples(index=False):
-        issues.add(
-            "district-sum-differs",
-            f"{r.la_code} [{r.period}]: published "
-            f"{r.published:,.0f}, its districts sum to {r.sum:,.0f}",
-        )
-    recipe = {
-        "recipe": "district-sum",
-        "measure": measure,
-        "include_published": include_published,
-        "rule": "districts placed by districts.csv on each period's reference "
-        "day; a missing member makes the sum missing",
-    }
-    source_id = write_derived(
-        store,
-        name=name,
-        recipe=recipe,
-        values=values,
-        inputs=input_frame,
-        label=f"{info.label or measure} (upper tier, districts summed)",
-        unit=info.unit,
-        polarity=info.polarity,
-        reference_date=info.reference_date,
-        description=f"derived (district-sum): {measure} of lower-tier districts "
-        "summed into the county they sat in on each period's day"
-        + ("; other authorities as published" if include_published else ""),
-    )
-    result = Derived(
-        measure=name,
-        recipe=recipe,
-        values=values.drop(columns=["raw"]),
-        source_id=source_id,
-        issues=issues,
-    )
-    result.checks = check_frame  # type: ignore[attr-defined]
-    return result
+    return values, pd.DataFrame(inputs, columns=list(INPUT_COLUMNS)), check_frame

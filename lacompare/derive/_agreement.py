@@ -9,12 +9,11 @@ Examples
 --------
 >>> from lacompare.store import open_store
 >>> s = open_store(":memory:")
->>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
->>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-...     "source_id) VALUES ('E06000001', 'ours', '2024', 66.6, 1), "
-...     "('E06000001', 'theirs', '2024', 67, 1), "
-...     "('E06000002', 'ours', '2024', 70.2, 1), "
-...     "('E06000002', 'theirs', '2024', 72, 1)")
+>>> _ = s.write_cells([
+...     {"la_code": la, "measure": m, "period": "2024", "value": v}
+...     for la, m, v in [("E06000001", "ours", 66.6), ("E06000001", "theirs", 67),
+...                      ("E06000002", "ours", 70.2), ("E06000002", "theirs", 72)]
+... ], file="x")
 >>> a = summarise_rate_agreement(s, "ours", "theirs")
 >>> a.n, a.agree, a.differ["la_code"].tolist()
 (2, 1, ['E06000002'])
@@ -25,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lacompare.derive._store import current_sql, resolve_breakdown
+from lacompare.derive._store import registered, resolve_breakdown
 from lacompare.provenance import IssueLog
+from lacompare.store import current_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,22 +116,20 @@ def summarise_rate_agreement(
     """
     pb = resolve_breakdown(store, published, published_breakdown)
     db = resolve_breakdown(store, derived, derived_breakdown)
-    sql = f"""
-        WITH d AS ({current_sql("observations", db)}),
-             p AS ({current_sql("observations", pb)})
-        SELECT d.k AS la_code, a.la_name, d.period, d.value AS derived,
-               p.value AS published
-        FROM d JOIN p ON p.k = d.k AND p.period = d.period
-        LEFT JOIN authorities a ON a.la_code = d.k
-        WHERE d.value IS NOT NULL AND p.value IS NOT NULL
-        ORDER BY d.period, d.k"""
-    params: list[Any] = (
-        [derived]
-        + ([db] if db is not None else [])
-        + [published]
-        + ([pb] if pb is not None else [])
-    )
-    table = store.query(sql, params)
+    with registered(
+        store,
+        d=current_values(store, derived, db),
+        p=current_values(store, published, pb),
+    ) as names:
+        table = store.query(
+            f"""SELECT d.k AS la_code, a.la_name, d.period, d.value AS derived,
+                       p.value AS published
+                FROM {names["d"]} d JOIN {names["p"]} p
+                     ON p.k = d.k AND p.period = d.period
+                LEFT JOIN authorities a ON a.la_code = d.k
+                WHERE d.value IS NOT NULL AND p.value IS NOT NULL
+                ORDER BY d.period, d.k"""
+        )
     table["difference"] = table["derived"] - table["published"]
     table["tolerance"] = [rounding_of(v) for v in table["published"]]
     table["agrees"] = table["difference"].abs() <= table["tolerance"] + 1e-9

@@ -9,13 +9,14 @@ Examples
 --------
 >>> from lacompare.store import open_store
 >>> s = open_store(":memory:")
->>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
 >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) VALUES "
 ...     "('cla', 'children', '31 March')")
->>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, value, "
-...     "source_id) VALUES ('E10000021', 'cla', '2020', 1000, 1), "
-...     "('E06000061', 'cla', '2022', 450, 1), ('E06000062', 'cla', '2022', 600, 1), "
-...     "('E10000002', 'cla', '2019', 500, 1), ('E06000060', 'cla', '2021', 520, 1)")
+>>> _ = s.write_cells([
+...     {"la_code": la, "measure": "cla", "period": p, "value": v}
+...     for la, p, v in [("E10000021", "2020", 1000), ("E06000061", "2022", 450),
+...                      ("E06000062", "2022", 600), ("E10000002", "2019", 500),
+...                      ("E06000060", "2021", 520)]
+... ], file="x")
 >>> h = derive_harmonised(s, "cla", policy="aggregate")
 >>> for row in h.values.query("la_code in ['E10000021', 'E06000060']")[
 ...         ["la_code", "period", "value"]].values.tolist():
@@ -36,10 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from lacompare.derive._aggregate import is_additive
 from lacompare.derive._dates import reference_day
+from lacompare.derive._harmonise_aggregate import aggregate_changes
 from lacompare.derive._store import (
     Derived,
-    carried,
-    current_sql,
+    MeasureInfo,
+    current_frame,
     measure_info,
     recipe_of,
     write_derived,
@@ -47,25 +49,12 @@ from lacompare.derive._store import (
 from lacompare.errors import InputError
 from lacompare.geography.changes import check_policy, read_changes
 from lacompare.provenance import IssueLog
+from lacompare.store import BREAKS_TABLE, write_series_breaks
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.store import Store
-
-BREAKS_TABLE = "series_breaks"
-BREAKS_DDL = f"""
-CREATE TABLE IF NOT EXISTS {BREAKS_TABLE} (
-    measure VARCHAR NOT NULL,
-    la_code VARCHAR NOT NULL,
-    change_id VARCHAR NOT NULL,
-    change_date DATE NOT NULL,
-    kind VARCHAR NOT NULL,
-    side VARCHAR NOT NULL,          -- 'predecessor' or 'successor'
-    last_period_before VARCHAR,
-    first_period_after VARCHAR,
-    note VARCHAR
-)"""
 
 
 @dataclass
@@ -135,9 +124,7 @@ def derive_harmonised(
     """
     check_policy(policy)
     info = measure_info(store, measure)
-    current = store.query(current_sql("observations"), [measure]).rename(
-        columns={"k": "la_code"}
-    )
+    current = current_frame(store, measure)
     codes = set(current["la_code"])
     touching = [c for c in read_changes() if set(c.codes) & codes]
     result = Harmonised(measure, policy, changes=[c.change_id for c in touching])
@@ -164,276 +151,39 @@ def derive_harmonised(
         and recipe.get("recipe") in ("rate", "per-head", "ratio")
     ):
         return _rederive(store, measure, recipe, name, result)
-    return _aggregate(
+    values, inputs, groups = aggregate_changes(
+        measure, current, touching, days, additive, why, result.issues
+    )
+    write_harmonised(
         store,
-        measure,
         info,
-        current,
-        touching,
-        days,
-        additive,
-        why,
         name or f"{measure}_harmonised",
+        (values, inputs, groups),
+        additive,
         result,
     )
+    if not additive:
+        result.issues.add(
+            "recodes-only",
+            f"{measure} is not a count ({why}): recodes are "
+            "chained, splits and merges are not summed",
+            severity="info",
+        )
+    return result
 
 
-def _aggregate(
+def write_harmonised(
     store: Store,
-    measure: str,
-    info: Any,
-    current: pd.DataFrame,
-    touching: list[Any],
-    days: dict[str, Any],
-    additive: bool,
-    why: str,
+    info: MeasureInfo,
     name: str,
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    additive: bool,
     result: Harmonised,
-) -> Harmonised:
-    import pandas as pd
-
-    issues = result.issues
-    have = {
-        (r.la_code, r.period, r.breakdown): r for r in current.itertuples(index=False)
-    }
-    out = {
-        (r.la_code, r.period, r.breakdown): (
-            r.la_code,
-            r.period,
-            r.breakdown,
-            r.value,
-            r.missing_reason,
-            None,
-            f"published {measure}[{r.period}]",
-            r.label,
-        )
-        for r in current.itertuples(index=False)
-    }
-    replaced: set[tuple[str, str, str]] = set()
-
-    def has_value(key: tuple[str, str, str]) -> bool:
-        # A published 'z' (not applicable: the code had ended) gives way to the sum.
-        r = have.get(key)
-        return r is not None and r.value is not None and r.value == r.value
-
-    inputs = [
-        (
-            "authority",
-            r.la_code,
-            r.period,
-            r.breakdown,
-            "as-published",
-            measure,
-            r.period,
-            r.breakdown,
-            _num(r.value),
-            r.missing_reason,
-        )
-        for r in current.itertuples(index=False)
-    ]
-    added: set[tuple[str, str, str]] = set()
-    groups = []
-    periods_bd = sorted({(p, b) for _, p, b in have})
-
-    def total(
-        members: tuple[str, ...], period: str, bd: str
-    ) -> tuple[float | None, str | None, list[Any]]:
-        rows = [have.get((m, period, bd)) for m in members]
-        used = [(m, r) for m, r in zip(members, rows, strict=True) if r is not None]
-        if len(used) < len(members):
-            return None, "input-absent", used
-        for _, r in used:
-            if r.value is None or r.value != r.value:
-                return None, carried(r.missing_reason, r.label), used
-        return float(sum(r.value for _, r in used)), None, used
-
-    for c in touching:
-        for period, bd in periods_bd:
-            day = days.get(period)
-            if day is None:
-                continue
-            before = day < c.date
-            if (
-                c.kind in ("recode", "boundary")
-                or (c.kind == "split" and before)
-                or (c.kind == "merge" and not before)
-            ):
-                if c.kind in ("recode", "boundary") and before:
-                    old, new = c.predecessors[0], c.successors[0]
-                    src = have.get((old, period, bd))
-                    if src is None:
-                        continue
-                    if (new, period, bd) in have and not has_value((new, period, bd)):
-                        replaced.add((new, period, bd))
-                    elif (new, period, bd) in have:
-                        mine = have[(new, period, bd)]
-                        if _num(mine.value) != _num(src.value):
-                            issues.add(
-                                "recode-both-published",
-                                f"{c.change_id} "
-                                f"[{period}]: {new} is published "
-                                f"({mine.value}) as well as {old} "
-                                f"({src.value}); the {new} value is kept",
-                            )
-                        continue
-                    out[(new, period, bd)] = (
-                        new,
-                        period,
-                        bd,
-                        src.value,
-                        src.missing_reason,
-                        None,
-                        f"{measure}[{period}] of {old} (same area, recoded "
-                        f"{c.date.isoformat()})",
-                        src.label,
-                    )
-                    inputs.append(
-                        (
-                            "authority",
-                            new,
-                            period,
-                            bd,
-                            f"predecessor {old}",
-                            measure,
-                            period,
-                            bd,
-                            _num(src.value),
-                            src.missing_reason,
-                        )
-                    )
-                    added.add((new, period, bd))
-                continue
-            if not c.same_area:
-                continue
-            side = c.predecessors if before else c.successors
-            target = (
-                c.predecessors
-                if c.kind == "split"
-                else c.successors
-                if c.kind == "merge"
-                else None
-            )
-            if not additive:
-                if any((m, period, bd) in have for m in side):
-                    issues.add(
-                        "not-summed",
-                        f"{c.change_id} [{period}]: {measure} "
-                        f"cannot be summed ({why}); no comparable value",
-                        severity="info",
-                    )
-                continue
-            value, reason, used = total(side, period, bd)
-            if not used:
-                continue
-            text = f"sum of {', '.join(side)}: {measure}[{period}]"
-            if reason == "input-absent":
-                missing = [m for m in side if (m, period, bd) not in have]
-                issues.add(
-                    "member-absent",
-                    f"{c.change_id} [{period}]: no "
-                    f"{measure} for {', '.join(missing)}; the sum is missing",
-                )
-            if target is not None:
-                key = (target[0], period, bd)
-                if has_value(key):
-                    continue
-                if key in have:
-                    replaced.add(key)
-                out[key] = (target[0], period, bd, value, reason, None, text, None)
-                for m, r in used:
-                    inputs.append(
-                        (
-                            "authority",
-                            target[0],
-                            period,
-                            bd,
-                            f"member {m}",
-                            measure,
-                            period,
-                            bd,
-                            _num(r.value),
-                            r.missing_reason,
-                        )
-                    )
-                added.add(key)
-            else:
-                groups.append(
-                    (
-                        f"group:{c.change_id}",
-                        c.name.split(";")[0],
-                        period,
-                        bd,
-                        value,
-                        reason,
-                        None,
-                        text,
-                    )
-                )
-                for m, r in used:
-                    inputs.append(
-                        (
-                            "total",
-                            f"group:{c.change_id}",
-                            period,
-                            bd,
-                            f"member {m}",
-                            measure,
-                            period,
-                            bd,
-                            _num(r.value),
-                            r.missing_reason,
-                        )
-                    )
-    inputs = [
-        i
-        for i in inputs
-        if not (i[4] == "as-published" and (i[1], i[2], i[3]) in replaced)
-    ]
-    values = pd.DataFrame(
-        list(out.values()),
-        columns=[
-            "la_code",
-            "period",
-            "breakdown",
-            "value",
-            "missing_reason",
-            "raw",
-            "inputs",
-            "label",
-        ],
-    )
-    # Labels (categories) are carried by chaining only; observations keep them.
-    values = values.drop(columns=["label"])
-    values = values[values["value"].notna() | values["missing_reason"].notna()].copy()
-    values["value"] = values["value"].astype(float)
-    input_frame = pd.DataFrame(
-        inputs,
-        columns=[
-            "level",
-            "la_code",
-            "period",
-            "breakdown",
-            "role",
-            "input_measure",
-            "input_period",
-            "input_breakdown",
-            "input_value",
-            "input_missing_reason",
-        ],
-    )
-    group_frame = pd.DataFrame(
-        groups,
-        columns=[
-            "area_code",
-            "area_name",
-            "period",
-            "breakdown",
-            "value",
-            "missing_reason",
-            "raw",
-            "inputs",
-        ],
-    )
+) -> None:
+    """Store the harmonised measure (groups' sums in ``totals``) and note it in
+    ``result``."""
+    values, inputs, groups = frames
+    measure = info.measure
     recipe = {
         "recipe": "harmonise-aggregate",
         "measure": measure,
@@ -445,7 +195,7 @@ def _aggregate(
         name=name,
         recipe=recipe,
         values=values,
-        inputs=input_frame,
+        inputs=inputs,
         label=f"{info.label or measure} (harmonised across boundary changes)",
         unit=info.unit,
         polarity=info.polarity,
@@ -453,29 +203,21 @@ def _aggregate(
         description=f"derived (harmonise-aggregate): {measure} with recodes chained "
         "and, for counts, successors summed to compare with predecessors "
         "(lacompare/geography/data/changes.csv)",
-        totals=group_frame if len(group_frame) else None,
+        totals=groups if len(groups) else None,
     )
     result.values = (
         values.drop(columns=["raw"])
         .sort_values(["la_code", "period", "breakdown"])
         .reset_index(drop=True)
     )
-    result.groups = group_frame
+    result.groups = groups
     result.derived = Derived(
         measure=name,
         recipe=recipe,
         values=result.values.copy(),
         source_id=source_id,
-        totals=len(group_frame),
+        totals=len(groups),
     )
-    if not additive:
-        issues.add(
-            "recodes-only",
-            f"{measure} is not a count ({why}): recodes are "
-            "chained, splits and merges are not summed",
-            severity="info",
-        )
-    return result
 
 
 def _rederive(
@@ -533,8 +275,6 @@ def _flag(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    from lacompare.derive._store import temp_name
-
     rows = []
     for c in touching:
         for side, codes in (
@@ -588,25 +328,8 @@ def _flag(
             "note",
         ],
     )
-    con = store.con
-    con.execute(BREAKS_DDL)
-    tmp = temp_name("breaks")
-    con.register(tmp, frame)
-    try:
-        con.execute("BEGIN")
-        con.execute(f"DELETE FROM {BREAKS_TABLE} WHERE measure = ?", [measure])
-        con.execute(f"INSERT INTO {BREAKS_TABLE} SELECT * FROM {tmp}")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister(tmp)
+    write_series_breaks(store, measure, frame)
     return frame
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None or value != value else float(value)
 
 
 def harmonise_measures(

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lacompare.derive._store import (
     ABSENT,
     BASE_ZERO,
+    TOTAL_COLUMNS,
+    VALUE_COLUMNS,
     Derived,
     MeasureInfo,
     carried,
     choose,
-    current_sql,
     days_frame,
-    duplicate_count,
+    duplicate_issues,
     lineage_frame,
     measure_info,
     registered,
@@ -24,7 +26,7 @@ from lacompare.derive._store import (
 from lacompare.derive._units import is_money, pick_band, unit_scale
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
-from lacompare.store import POLARITIES
+from lacompare.store import POLARITIES, current_values, list_breakdowns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,22 +71,15 @@ def _measure_or_band(store: Store, name: str) -> MeasureInfo:
         return measure_info(store, name)  # the plain 'no measure' error
 
 
-def _side(
-    store: Store,
-    info: MeasureInfo,
-    breakdown: str | None,
-    table: str,
-    days: str,
-    lineage: str,
-) -> tuple[str, list[Any]]:
-    sql = f"""SELECT c.*, coalesce(l.lineage, c.k) AS lk, d.day
-              FROM ({current_sql(table, breakdown)}) c
-              JOIN {days} d ON d.measure = c.measure AND d.period = c.period
-              LEFT JOIN {lineage} l ON l.la_code = c.k"""
-    return sql, [info.measure] + ([breakdown] if breakdown is not None else [])
+def _side(current: str, days: str, lineage: str) -> str:
+    """SQL for one side's current values with their day and lineage key."""
+    return f"""SELECT c.*, coalesce(l.lineage, c.k) AS lk, d.day
+               FROM {current} c
+               JOIN {days} d ON d.measure = c.measure AND d.period = c.period
+               LEFT JOIN {lineage} l ON l.la_code = c.k"""
 
 
-def _joined(
+def match_pairs(
     store: Store,
     num: MeasureInfo,
     den: MeasureInfo,
@@ -92,12 +87,30 @@ def _joined(
     breakdown: str | None,
     den_breakdown: str | None,
     match: str,
-    table: str,
-    days: str,
-    lineage: str,
+    totals: bool,
 ) -> pd.DataFrame:
-    n_sql, n_params = _side(store, num, breakdown, table, days, lineage)
-    d_sql, d_params = _side(store, den, den_breakdown, table, days, lineage)
+    """Each numerator value beside the denominator value it is matched to (by
+    reference date or by period; the same lineage, and breakdown when
+    ``den_breakdown`` is None); of the set-aside England/region rows with
+    ``totals``."""
+    days = days_frame(
+        store, {num.measure: num.reference_date, den.measure: den.reference_date}
+    )
+    with registered(
+        store,
+        n=current_values(store, num.measure, breakdown, totals=totals),
+        d=current_values(store, den.measure, den_breakdown, totals=totals),
+        days=days,
+        lineage=lineage_frame(store),
+    ) as names:
+        n_sql = _side(names["n"], names["days"], names["lineage"])
+        d_sql = _side(names["d"], names["days"], names["lineage"])
+        return _join_sides(store, n_sql, d_sql, den_breakdown, match)
+
+
+def _join_sides(
+    store: Store, n_sql: str, d_sql: str, den_breakdown: str | None, match: str
+) -> pd.DataFrame:
     same_breakdown = " AND n.breakdown = d.breakdown" if den_breakdown is None else ""
     if match == "reference-date":
         join = (
@@ -115,8 +128,7 @@ def _joined(
                    d.k AS dk, d.period AS dp, d.breakdown AS db, d.value AS dv,
                    d.missing_reason AS dr, d.label AS dl, d.day AS dd
             FROM ({n_sql}) n {join}
-            ORDER BY n.period, n.k, n.breakdown""",
-        n_params + d_params,
+            ORDER BY n.period, n.k, n.breakdown"""
     )
 
 
@@ -244,127 +256,59 @@ def derive_pair(
         raise InputError(f"match must be one of {', '.join(MATCHES)}, not {match!r}")
     if polarity is not None and polarity not in POLARITIES:
         raise InputError(f"polarity must be one of {', '.join(POLARITIES)}")
-    num = _measure_or_band(store, numerator)
-    den = _measure_or_band(store, denominator)
-    overrides = dict(reference_dates or {})
-    for info in (num, den):
-        for key in (info.measure, numerator if info is num else denominator):
-            if key in overrides:
-                info.reference_date = overrides[key]
+    num, den = read_pair_measures(store, numerator, denominator, reference_dates)
     bd = resolve_breakdown(store, num.measure, breakdown)
     den_bd = resolve_breakdown(store, den.measure, denominator_breakdown)
-    issues = IssueLog()
     if den_bd == "" and "" not in _breakdowns(store, den.measure):
         raise InputError(
             f"{den.measure!r} has no values without a breakdown; choose "
             "one with denominator_breakdown (or None to match the "
             "numerator's breakdowns)"
         )
+    issues = IssueLog()
     for info in (num, den):
-        dups = duplicate_count(store, info.measure)
-        if dups:
-            issues.add(
-                "duplicate-values",
-                f"{info.measure}: {dups:,} values are held "
-                "by more than one load; the latest load's value is used",
-                severity="info",
-            )
-    num_base, num_factor = unit_scale(num.unit)
-    den_base, den_factor = unit_scale(den.unit)
-    factor = scale * num_factor / den_factor
-    for info, f in ((num, num_factor), (den, den_factor)):
-        if f != 1:
-            issues.add(
-                "unit-scaled",
-                f"{info.measure} is in {info.unit}: multiplied "
-                f"by {f:,.0f} to work in £",
-                severity="info",
-            )
-    days = days_frame(
-        store, {num.measure: num.reference_date, den.measure: den.reference_date}
+        issues.extend(duplicate_issues(store, info.measure))
+    scaling = scale_units(num, den, scale, issues)
+    pairs, tot_pairs = (
+        match_pairs(
+            store,
+            num,
+            den,
+            breakdown=bd,
+            den_breakdown=den_bd,
+            match=match,
+            totals=totals,
+        )
+        for totals in (False, True)
     )
-    with registered(store, days=days, lineage=lineage_frame(store)) as names:
-        pairs = _joined(
-            store,
-            num,
-            den,
-            breakdown=bd,
-            den_breakdown=den_bd,
-            match=match,
-            table="observations",
-            **names,
-        )
-        tot_pairs = _joined(
-            store,
-            num,
-            den,
-            breakdown=bd,
-            den_breakdown=den_bd,
-            match=match,
-            table="totals",
-            **names,
-        )
     if pairs.empty:
         raise InputError(
             f"no values of {num.measure!r}"
             + (f" with breakdown {bd!r}" if bd is not None else "")
         )
-    out = _compute(pairs, num, den, factor, max_lag_days)
-    out["num_breakdown"] = out["breakdown"]
-    if bd is not None:
-        # One chosen breakdown is what the new measure means; store it as its total.
-        out["breakdown"] = ""
-    recoded = pairs[pairs["dk"].notna() & (pairs["dk"] != pairs["k"])]
-    if len(recoded):
-        issues.add(
-            "lineage-matched",
-            f"{len(recoded)} values used a {den.measure} "
-            "filed under the same authority's former ONS code (a recode "
-            "without boundary change): "
-            + ", ".join(
-                sorted(
-                    f"{k}[{p}]←{dk}"
-                    for k, p, dk in zip(
-                        recoded["k"], recoded["period"], recoded["dk"], strict=True
-                    )
-                )[:6]
-            ),
-            severity="info",
-        )
+    out = _compute(pairs, num, den, scaling.factor, max_lag_days)
     tot = (
-        _compute(tot_pairs, num, den, factor, max_lag_days) if len(tot_pairs) else None
+        _compute(tot_pairs, num, den, scaling.factor, max_lag_days)
+        if len(tot_pairs)
+        else None
     )
-    if tot is not None:
-        tot["num_breakdown"] = tot["breakdown"]
-        if bd is not None:
-            tot["breakdown"] = ""
+    for frame in (out, tot):
+        if frame is not None:
+            frame["num_breakdown"] = frame["breakdown"]
+            if bd is not None:
+                # One chosen breakdown is what the new measure means; store it as
+                # its total.
+                frame["breakdown"] = ""
+    issues.extend(summarise_lineage_matches(pairs, den))
     if match == "reference-date":
-        matched = out.dropna(subset=["den_period"])
-        shifts = sorted(
-            {
-                (p, q)
-                for p, q in zip(matched["period"], matched["den_period"], strict=True)
-                if p != q
-            }
-        )
-        if shifts:
-            n_ref = num.reference_date or "no reference date"
-            d_ref = den.reference_date or "no reference date"
-            pairs_text = ", ".join(f"{p}→{q}" for p, q in shifts[:6])
-            issues.add(
-                "periods-matched",
-                f"{num.measure} ({n_ref}) matched to "
-                f"{den.measure} ({d_ref}) by reference date: {pairs_text}"
-                + (" …" if len(shifts) > 6 else ""),
-                severity="info",
-            )
+        issues.extend(summarise_period_matches(out, num, den))
     recipe_doc = {
         "recipe": recipe,
         "numerator": num.measure,
         "denominator": den.measure,
         "scale": scale,
-        "numerator_unit_factor": num_factor,
-        "denominator_unit_factor": den_factor,
+        "numerator_unit_factor": scaling.num_factor,
+        "denominator_unit_factor": scaling.den_factor,
         "breakdown": bd,
         "denominator_breakdown": den_bd,
         "match": match,
@@ -372,66 +316,187 @@ def derive_pair(
         "numerator_reference_date": num.reference_date,
         "denominator_reference_date": den.reference_date,
     }
-    if unit is None:
-        unit = _unit(recipe, scale, num, den, num_base, den_base)
-    n_day = num.reference_date or "31 March"
-    d_day = den.reference_date or "31 March"
-    description = (
-        f"derived ({recipe}): {num.measure}"
+    return write_pair(
+        store,
+        name=name,
+        recipe=recipe_doc,
+        out=out,
+        tot=tot,
+        num=num,
+        den=den,
+        label=label or _label(recipe, scale, num, den),
+        unit=unit
+        if unit is not None
+        else _unit(recipe, scale, num, den, scaling.num_base, scaling.den_base),
+        polarity=polarity or (num.polarity if recipe != "ratio" else "neutral"),
+        issues=issues,
+    )
+
+
+def read_pair_measures(
+    store: Store,
+    numerator: str,
+    denominator: str,
+    reference_dates: Mapping[str, str] | None,
+) -> tuple[MeasureInfo, MeasureInfo]:
+    """The two measures (an age band names its population measure), with any
+    reference dates overridden."""
+    num = _measure_or_band(store, numerator)
+    den = _measure_or_band(store, denominator)
+    overrides = dict(reference_dates or {})
+    for info in (num, den):
+        for key in (info.measure, numerator if info is num else denominator):
+            if key in overrides:
+                info.reference_date = overrides[key]
+    return num, den
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How two measures' units are put on one scale: each one's base unit and
+    factor, and the factor the quotient is multiplied by (with the recipe's)."""
+
+    num_base: str | None
+    num_factor: float
+    den_base: str | None
+    den_factor: float
+    factor: float
+
+
+def scale_units(
+    num: MeasureInfo, den: MeasureInfo, scale: float, issues: IssueLog
+) -> Scaling:
+    """Money in £ thousand or £ million is made £; each such input is noted."""
+    num_base, num_factor = unit_scale(num.unit)
+    den_base, den_factor = unit_scale(den.unit)
+    for info, f in ((num, num_factor), (den, den_factor)):
+        if f != 1:
+            issues.add(
+                "unit-scaled",
+                f"{info.measure} is in {info.unit}: multiplied by {f:,.0f} to work "
+                "in £",
+                severity="info",
+            )
+    return Scaling(
+        num_base, num_factor, den_base, den_factor, scale * num_factor / den_factor
+    )
+
+
+def summarise_lineage_matches(pairs: pd.DataFrame, den: MeasureInfo) -> IssueLog:
+    """An issue naming values matched to a denominator filed under the same
+    authority's former code."""
+    issues = IssueLog()
+    recoded = pairs[pairs["dk"].notna() & (pairs["dk"] != pairs["k"])]
+    if len(recoded):
+        shown = sorted(
+            f"{k}[{p}]←{dk}"
+            for k, p, dk in zip(
+                recoded["k"], recoded["period"], recoded["dk"], strict=True
+            )
+        )
+        issues.add(
+            "lineage-matched",
+            f"{len(recoded)} values used a {den.measure} "
+            "filed under the same authority's former ONS code (a recode "
+            "without boundary change): " + ", ".join(shown[:6]),
+            severity="info",
+        )
+    return issues
+
+
+def summarise_period_matches(
+    out: pd.DataFrame, num: MeasureInfo, den: MeasureInfo
+) -> IssueLog:
+    """An issue listing the periods matched by reference date that differ."""
+    issues = IssueLog()
+    matched = out.dropna(subset=["den_period"])
+    shifts = sorted(
+        {
+            (p, q)
+            for p, q in zip(matched["period"], matched["den_period"], strict=True)
+            if p != q
+        }
+    )
+    if shifts:
+        n_ref = num.reference_date or "no reference date"
+        d_ref = den.reference_date or "no reference date"
+        pairs_text = ", ".join(f"{p}→{q}" for p, q in shifts[:6])
+        issues.add(
+            "periods-matched",
+            f"{num.measure} ({n_ref}) matched to "
+            f"{den.measure} ({d_ref}) by reference date: {pairs_text}"
+            + (" …" if len(shifts) > 6 else ""),
+            severity="info",
+        )
+    return issues
+
+
+def _description(recipe: dict[str, Any]) -> str:
+    """The derived measure's description, from its recipe."""
+    bd, den_bd, scale = (
+        recipe["breakdown"],
+        recipe["denominator_breakdown"],
+        recipe["scale"],
+    )
+    n_day = recipe["numerator_reference_date"] or "31 March"
+    d_day = recipe["denominator_reference_date"] or "31 March"
+    return (
+        f"derived ({recipe['recipe']}): {recipe['numerator']}"
         + (f" [{bd}]" if bd else "")
-        + f" / {den.measure}"
+        + f" / {recipe['denominator']}"
         + (f" [{den_bd}]" if den_bd else "")
         + (f" × {scale:,g}" if scale != 1 else "")
         + (
             f"; periods matched by reference date ({n_day} ↔ latest "
             f"{d_day} on or before)"
-            if match == "reference-date"
+            if recipe["match"] == "reference-date"
             else "; same period"
         )
     )
-    values = out[
-        ["la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs"]
-    ]
-    totals = None
-    if tot is not None:
-        totals = tot.rename(columns={"la_code": "area_code"})[
-            [
-                "area_code",
-                "area_name",
-                "period",
-                "breakdown",
-                "value",
-                "missing_reason",
-                "raw",
-                "inputs",
-            ]
-        ]
+
+
+def write_pair(
+    store: Store,
+    *,
+    name: str,
+    recipe: dict[str, Any],
+    out: pd.DataFrame,
+    tot: pd.DataFrame | None,
+    num: MeasureInfo,
+    den: MeasureInfo,
+    label: str,
+    unit: str,
+    polarity: str,
+    issues: IssueLog,
+) -> Derived:
+    """Store the derived values (and totals) with their inputs."""
     import pandas as pd
 
+    values = out[VALUE_COLUMNS]
+    totals = None
     inputs = _inputs_frame(out, num, den, "authority")
     if tot is not None:
+        totals = tot.rename(columns={"la_code": "area_code"})[TOTAL_COLUMNS]
         inputs = pd.concat(
             [inputs, _inputs_frame(tot, num, den, "total")], ignore_index=True
         )
     source_id = write_derived(
         store,
         name=name,
-        recipe=recipe_doc,
+        recipe=recipe,
         values=values,
         inputs=inputs,
-        label=label or _label(recipe, scale, num, den),
+        label=label,
         unit=unit,
-        polarity=polarity or (num.polarity if recipe != "ratio" else "neutral"),
+        polarity=polarity,
         reference_date=num.reference_date,
-        description=description,
+        description=_description(recipe),
         totals=totals,
     )
     return Derived(
         measure=name,
-        recipe=recipe_doc,
-        values=values.rename(columns={"inputs": "inputs"})
-        .drop(columns=["raw"])
-        .reset_index(drop=True),
+        recipe=recipe,
+        values=values.drop(columns=["raw"]).reset_index(drop=True),
         source_id=source_id,
         totals=0 if totals is None else len(totals),
         issues=issues,
@@ -439,12 +504,7 @@ def derive_pair(
 
 
 def _breakdowns(store: Store, measure: str) -> set[str]:
-    return {
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT breakdown FROM observations WHERE measure = ?", [measure]
-        ).fetchall()
-    }
+    return set(list_breakdowns(store, measure))
 
 
 def _unit(

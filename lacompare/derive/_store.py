@@ -1,27 +1,20 @@
 """Reading inputs from the store and writing derived measures back, with provenance.
 
-A derived measure is stored like a loaded one, so every analysis can use it:
-
-* ``measures``: one row (label, unit, polarity, reference date, and a description
-  naming the recipe and its inputs);
-* ``sources``: one row per derivation, ``file = 'derived:<recipe>'``, ``spec`` = the
-  recipe as JSON (inputs, breakdowns, scale, matching rule), ``sha256`` of that JSON;
-* ``observations``: one row per authority × period × breakdown, ``source_column``
-  naming the inputs and periods it came from ('children_count[2024] /
-  pop_0_17[2023]'), ``raw`` the printed form when it is not a number ('-');
-* ``totals``: the same recipe applied to the set-aside England/region rows, when
-  the inputs have them (``check_result = 'derived'``);
-* ``derived_inputs`` (created by lacompare.derive): every input value behind every
-  derived value — role (numerator, denominator, current, previous), input measure,
-  period, breakdown, value and missing reason — so a rate's count and population
-  can be found again (compare's funnel limits use them).
+A derived measure is stored like a loaded one, so every analysis can use it (how,
+in :mod:`lacompare.store` ``write_derived_values``): a ``measures`` row; a
+``sources`` row ``derived:<recipe>`` holding the recipe as JSON; one value per
+authority × period × breakdown, ``source_column`` naming the inputs and periods it
+came from ('children_count[2024] / pop_0_17[2023]'); ``totals`` rows where the
+inputs have England/region rows; and in ``derived_inputs`` every input value
+behind every derived value (role, input measure, period, breakdown, value and
+missing reason), so a rate's count and population can be found again (compare's
+funnel limits use them).
 
 Deriving again under the same name replaces the earlier derivation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,29 +23,54 @@ from typing import TYPE_CHECKING, Any
 from lacompare.derive._dates import reference_day
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
+from lacompare.store import (
+    DERIVED_PREFIX,
+    INPUT_COLUMNS,
+    INPUTS_TABLE,
+    count_duplicate_keys,
+    current_sql,
+    current_values,
+    list_breakdowns,
+    list_derivations,
+    list_measure_periods,
+    write_derived_values,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.store import Store
 
-DERIVED_PREFIX = "derived:"
-INPUTS_TABLE = "derived_inputs"
-INPUTS_DDL = f"""
-CREATE TABLE IF NOT EXISTS {INPUTS_TABLE} (
-    source_id INTEGER NOT NULL,
-    measure VARCHAR NOT NULL,
-    level VARCHAR NOT NULL,          -- 'authority' (la_code) or 'total' (area code)
-    la_code VARCHAR NOT NULL,
-    period VARCHAR NOT NULL,
-    breakdown VARCHAR NOT NULL DEFAULT '',
-    role VARCHAR NOT NULL,
-    input_measure VARCHAR NOT NULL,
-    input_period VARCHAR,
-    input_breakdown VARCHAR,
-    input_value DOUBLE,
-    input_missing_reason VARCHAR
-)"""
+__all__ = [
+    "ABSENT",
+    "BASE_ZERO",
+    "DERIVED_PREFIX",
+    "INPUTS_TABLE",
+    "INPUT_COLUMNS",
+    "Derived",
+    "MeasureInfo",
+    "TOTAL_COLUMNS",
+    "VALUE_COLUMNS",
+    "breakdowns_of",
+    "carried",
+    "choose",
+    "current_frame",
+    "current_sql",
+    "current_with_days",
+    "days_frame",
+    "duplicate_count",
+    "duplicate_issues",
+    "has_table",
+    "lineage_frame",
+    "measure_info",
+    "nullable",
+    "recipe_of",
+    "registered",
+    "resolve_breakdown",
+    "temp_name",
+    "with_previous_year",
+    "write_derived",
+]
 
 #: How a derived value's missing reason names a missing input.
 ABSENT = "input-absent"
@@ -126,9 +144,9 @@ def measure_info(store: Store, measure: str) -> MeasureInfo:
     ).fetchall()
     if (
         not rows
-        and store.con.execute(
-            "SELECT count(*) FROM observations WHERE measure = ?", [measure]
-        ).fetchall()[0][0]
+        and store.values_relation(measures=measure, columns=["la_code"])
+        .limit(1)
+        .fetchall()
     ):
         # Values without a measures row (a hand-made store): defaults.
         return MeasureInfo(measure, None, None, "neutral", None, None)
@@ -149,13 +167,8 @@ def measure_info(store: Store, measure: str) -> MeasureInfo:
 
 
 def breakdowns_of(store: Store, measure: str) -> list[str]:
-    return [
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT breakdown FROM observations WHERE measure = ? ORDER BY 1",
-            [measure],
-        ).fetchall()
-    ]
+    """The breakdowns ``measure`` has values under, sorted (``''``: the total)."""
+    return list_breakdowns(store, measure)
 
 
 def resolve_breakdown(store: Store, measure: str, text: str | None) -> str | None:
@@ -182,34 +195,34 @@ def resolve_breakdown(store: Store, measure: str, text: str | None) -> str | Non
     )
 
 
-def current_sql(table: str = "observations", breakdown: str | None = None) -> str:
-    """One value per key: where several sources hold it, the latest load wins.
-
-    Parameters: the measure, then the breakdown when one is given.
-    """
-    key = "la_code" if table == "observations" else "coalesce(area_code, area_name)"
-    cols = (
-        "la_code AS k, NULL AS area_name, label"
-        if table == "observations"
-        else "coalesce(area_code, area_name) AS k, area_name, NULL AS label"
+def current_frame(
+    store: Store, measure: str, breakdown: str | None = None
+) -> pd.DataFrame:
+    """A measure's current values (the latest load's where several hold a key):
+    ``la_code, area_name, label, measure, period, breakdown, value,
+    missing_reason, source_id``."""
+    return (
+        current_values(store, measure, breakdown).df().rename(columns={"k": "la_code"})
     )
-    where = "measure = ?" + (" AND breakdown = ?" if breakdown is not None else "")
-    return f"""SELECT {cols}, measure, period, breakdown, value, missing_reason,
-                      source_id
-               FROM {table} WHERE {where}
-               QUALIFY row_number() OVER (
-                   PARTITION BY {key}, measure, period, breakdown
-                   ORDER BY source_id DESC) = 1"""
 
 
 def duplicate_count(store: Store, measure: str) -> int:
     """Keys of ``measure`` held by more than one source (the latest is used)."""
-    row = store.con.execute(
-        """SELECT count(*) FROM (SELECT 1 FROM observations WHERE measure = ?
-           GROUP BY la_code, period, breakdown HAVING count(*) > 1)""",
-        [measure],
-    ).fetchall()
-    return int(row[0][0]) if row else 0
+    return count_duplicate_keys(store, measure)
+
+
+def duplicate_issues(store: Store, measure: str) -> IssueLog:
+    """An issue when values of ``measure`` are held by more than one load."""
+    issues = IssueLog()
+    dups = duplicate_count(store, measure)
+    if dups:
+        issues.add(
+            "duplicate-values",
+            f"{measure}: {dups:,} values are held by more than one load; the "
+            "latest load's value is used",
+            severity="info",
+        )
+    return issues
 
 
 def lineage_frame(store: Store) -> pd.DataFrame:
@@ -247,9 +260,10 @@ def lineage_frame(store: Store) -> pd.DataFrame:
 
 
 class registered:
-    """Register frames with DuckDB for the length of a ``with`` block."""
+    """Register frames (or DuckDB relations) with DuckDB for the length of a
+    ``with`` block; the block gets their names."""
 
-    def __init__(self, store: Store, **frames: pd.DataFrame) -> None:
+    def __init__(self, store: Store, **frames: Any) -> None:
         self.con = store.con
         self.names = {key: temp_name(key) for key in frames}
         self.frames = frames
@@ -273,13 +287,7 @@ def days_frame(store: Store, measures: Mapping[str, str | None]) -> pd.DataFrame
 
     from lacompare.derive._dates import decimal_year
 
-    rows = store.con.execute(
-        """SELECT DISTINCT measure, period FROM observations
-           WHERE measure IN (SELECT unnest(?))
-           UNION SELECT DISTINCT measure, period FROM totals
-           WHERE measure IN (SELECT unnest(?))""",
-        [list(measures), list(measures)],
-    ).fetchall()
+    rows = list_measure_periods(store, list(measures))
     out = []
     for measure, period in rows:
         day = reference_day(period, measures[measure])
@@ -289,6 +297,74 @@ def days_frame(store: Store, measures: Mapping[str, str | None]) -> pd.DataFrame
     frame = pd.DataFrame(out, columns=["measure", "period", "day", "t"])
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
+
+
+def current_with_days(
+    store: Store,
+    measure: str,
+    breakdown: str | None,
+    reference_date: str | None,
+    periods: Sequence[str] | None,
+    source_id: int | None = None,
+    totals: bool = False,
+) -> pd.DataFrame:
+    """Current values of one measure with each period's reference day (of the
+    set-aside England/region rows with ``totals``)."""
+    days = days_frame(store, {measure: reference_date})
+    if periods is not None:
+        days = days[days["period"].isin(list(periods))]
+    current = current_values(store, measure, breakdown, totals=totals)
+    if source_id is not None:
+        current = current.filter(f"source_id = {int(source_id)}")
+    lineage = lineage_frame(store)
+    with registered(store, c=current, days=days, lineage=lineage) as names:
+        return store.query(
+            f"""SELECT c.k AS la_code, coalesce(l.lineage, c.k) AS lk, c.area_name,
+                       c.period, c.breakdown, c.value, c.missing_reason, c.label,
+                       d.day, d.t
+                FROM {names["c"]} c
+                JOIN {names["days"]} d ON d.measure = c.measure
+                                       AND d.period = c.period
+                LEFT JOIN {names["lineage"]} l ON l.la_code = c.k
+                ORDER BY lk, c.breakdown, d.day, c.k"""
+        )
+
+
+def with_previous_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row with the value one year before it (same authority lineage and
+    breakdown)."""
+    prev = frame[
+        ["lk", "breakdown", "period", "value", "missing_reason", "label", "day"]
+    ].copy()
+    prev["day"] = prev["day"] + _one_year()
+    merged = frame.merge(
+        prev,
+        on=["lk", "breakdown", "day"],
+        how="left",
+        suffixes=("", "_prev"),
+        indicator=True,
+    )
+    merged["found"] = merged.pop("_merge") == "both"
+    return merged
+
+
+def _one_year() -> Any:
+    import pandas as pd
+
+    return pd.DateOffset(years=1)
+
+
+#: The columns of a derived measure's values, and of its England/region totals.
+VALUE_COLUMNS = [
+    "la_code",
+    "period",
+    "breakdown",
+    "value",
+    "missing_reason",
+    "raw",
+    "inputs",
+]
+TOTAL_COLUMNS = ["area_code", "area_name", *VALUE_COLUMNS[1:]]
 
 
 @dataclass
@@ -370,121 +446,28 @@ def write_derived(
     ``totals``: area_code, area_name, period, breakdown, value, missing_reason, raw,
     inputs.
     """
-    con = store.con
-    con.execute(INPUTS_DDL)
-    loaded = con.execute(
-        """SELECT count(*) FROM observations o JOIN sources s USING (source_id)
-           WHERE o.measure = ? AND NOT starts_with(s.file, ?)""",
-        [name, DERIVED_PREFIX],
-    ).fetchall()[0][0]
-    if loaded:
-        raise InputError(
-            f"measure {name!r} holds loaded (not derived) values; choose another --name"
-        )
-    spec = json.dumps(recipe, sort_keys=True, default=str)
-    sha = hashlib.sha256(spec.encode("utf-8")).hexdigest()
-    vals = values.rename(columns={"inputs": "source_column"})
-    vname, iname = temp_name("values"), temp_name("inputs")
-    con.register(vname, vals)
-    con.register(iname, inputs)
-    tname = None
-    if totals is not None and len(totals):
-        tname = temp_name("totals")
-        con.register(tname, totals.rename(columns={"inputs": "source_column"}))
-    try:
-        con.execute("BEGIN")
-        old = [
-            r[0]
-            for r in con.execute(
-                """SELECT DISTINCT source_id FROM sources WHERE starts_with(file, ?)
-               AND source_id IN (SELECT source_id FROM observations WHERE measure = ?
-                                 UNION SELECT source_id FROM totals WHERE measure = ?
-                                 UNION SELECT source_id FROM derived_inputs
-                                 WHERE measure = ?)""",
-                [DERIVED_PREFIX, name, name, name],
-            ).fetchall()
-        ]
-        if old:
-            for table in ("observation_cells", "totals", INPUTS_TABLE):
-                con.execute(
-                    f"DELETE FROM {table} WHERE measure = ? AND source_id IN "
-                    "(SELECT unnest(?))",
-                    [name, old],
-                )
-            # A source row goes when nothing else refers to it.
-            con.execute(
-                """DELETE FROM sources WHERE source_id IN (SELECT unnest(?))
-                   AND source_id NOT IN (SELECT source_id FROM observations
-                                         UNION SELECT source_id FROM totals)""",
-                [old],
-            )
-        n_tot = len(totals) if totals is not None and tname else 0
-        source_id = con.execute(
-            """INSERT INTO sources (file, sheet, sha256, spec, observations, totals,
-                                    note)
-               VALUES (?, '', ?, ?, ?, ?, ?) RETURNING source_id""",
-            [
-                DERIVED_PREFIX + recipe["recipe"],
-                sha,
-                spec,
-                len(values),
-                n_tot,
-                description,
-            ],
-        ).fetchall()[0][0]
-        con.execute("DELETE FROM measures WHERE measure = ?", [name])
-        con.execute(
-            """INSERT INTO measures (measure, label, unit, polarity, reference_date,
-                                     description) VALUES (?, ?, ?, ?, ?, ?)""",
-            [name, label, unit, polarity, reference_date, description],
-        )
-        con.execute(
-            f"""INSERT INTO observation_cells (la_code, measure, period, breakdown,
-                value,
-                    missing_reason, raw, source_id, source_column)
-                SELECT la_code, ?, period, breakdown, value, missing_reason, raw, ?,
-                       source_column FROM {vname}""",
-            [name, source_id],
-        )
-        con.execute(
-            f"""INSERT INTO {INPUTS_TABLE} SELECT ?, ?, level, la_code, period,
-                    breakdown, role, input_measure, input_period, input_breakdown,
-                    input_value, input_missing_reason FROM {iname}""",
-            [source_id, name],
-        )
-        if tname:
-            con.execute(
-                f"""INSERT INTO totals (area_code, area_name, measure, period,
-                        breakdown, value, missing_reason, raw, source_id,
-                        source_column, check_result)
-                    SELECT area_code, area_name, ?, period, breakdown, value,
-                           missing_reason, raw, ?, source_column, 'derived'
-                    FROM {tname}""",
-                [name, source_id],
-            )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister(vname)
-        con.unregister(iname)
-        if tname:
-            con.unregister(tname)
-    return int(source_id)
+    return write_derived_values(
+        store,
+        measure=name,
+        recipe=recipe["recipe"],
+        spec=json.dumps(recipe, sort_keys=True, default=str),
+        about={
+            "label": label,
+            "unit": unit,
+            "polarity": polarity,
+            "reference_date": reference_date,
+            "description": description,
+        },
+        values=values,
+        inputs=inputs,
+        totals=totals,
+    )
 
 
 def recipe_of(store: Store, measures: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The recipe of each derived measure among ``measures`` (latest derivation)."""
-    rows = store.con.execute(
-        """SELECT DISTINCT o.measure, s.source_id, s.spec
-           FROM observations o JOIN sources s USING (source_id)
-           WHERE o.measure IN (SELECT unnest(?)) AND starts_with(s.file, ?)
-           ORDER BY s.source_id""",
-        [list(measures), DERIVED_PREFIX],
-    ).fetchall()
     out: dict[str, dict[str, Any]] = {}
-    for measure, source_id, spec in rows:
+    for measure, source_id, spec in list_derivations(store, list(measures)):
         recipe = json.loads(spec)
         recipe["source_id"] = source_id
         out[measure] = recipe
@@ -492,6 +475,7 @@ def recipe_of(store: Store, measures: Sequence[str]) -> dict[str, dict[str, Any]
 
 
 def has_table(store: Store, name: str) -> bool:
+    """Whether the store has a table ``name`` (an older store may lack one)."""
     return bool(
         store.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",

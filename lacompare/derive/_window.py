@@ -1,323 +1,45 @@
-"""Change over time: year-on-year differences and % change, and one figure per
-authority over a window of periods (mean, average change, slope, CAGR, latest).
+"""One figure per authority over a window of periods: mean, average change, slope,
+CAGR, latest (year-on-year change is :mod:`lacompare.derive._change`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lacompare.derive._dates import select_periods
 from lacompare.derive._store import (
-    ABSENT,
     BASE_ZERO,
+    VALUE_COLUMNS,
     Derived,
     carried,
     choose,
-    current_sql,
-    days_frame,
-    duplicate_count,
-    lineage_frame,
+    current_with_days,
+    duplicate_issues,
     measure_info,
-    registered,
     resolve_breakdown,
+    with_previous_year,
     write_derived,
 )
 from lacompare.errors import InputError
-from lacompare.provenance import IssueLog
+from lacompare.store import list_periods
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.store import Store
 
-CHANGES = ("difference", "percent")
 #: Per-authority summaries of a window of periods.
 WINDOW_STATS = ("mean", "change", "latest", "slope", "cagr", "pooled")
 _MIN_PERIODS = {"mean": 1, "latest": 1, "pooled": 1, "change": 2, "slope": 2, "cagr": 2}
-
-
-def _current(
-    store: Store,
-    measure: str,
-    breakdown: str | None,
-    reference_date: str | None,
-    periods: Sequence[str] | None,
-    source_id: int | None = None,
-    table: str = "observations",
-) -> pd.DataFrame:
-    """Current values of one measure with each period's reference day."""
-    days = days_frame(store, {measure: reference_date})
-    if periods is not None:
-        days = days[days["period"].isin(list(periods))]
-    extra = ""
-    params: list[Any] = [measure] + ([breakdown] if breakdown is not None else [])
-    if source_id is not None:
-        extra = "WHERE c.source_id = ?"
-        params.append(source_id)
-    with registered(store, days=days, lineage=lineage_frame(store)) as names:
-        return store.query(
-            f"""SELECT c.k AS la_code, coalesce(l.lineage, c.k) AS lk, c.area_name,
-                       c.period, c.breakdown, c.value, c.missing_reason, c.label,
-                       d.day, d.t
-                FROM ({current_sql(table, breakdown)}) c
-                JOIN {names["days"]} d ON d.measure = c.measure
-                                       AND d.period = c.period
-                LEFT JOIN {names["lineage"]} l ON l.la_code = c.k
-                {extra}
-                ORDER BY lk, c.breakdown, d.day, c.k""",
-            params,
-        )
-
-
-def _previous(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each row with the value one year before it (same authority lineage and
-    breakdown)."""
-    prev = frame[
-        ["lk", "breakdown", "period", "value", "missing_reason", "label", "day"]
-    ].copy()
-    prev["day"] = prev["day"] + _one_year()
-    merged = frame.merge(
-        prev,
-        on=["lk", "breakdown", "day"],
-        how="left",
-        suffixes=("", "_prev"),
-        indicator=True,
-    )
-    merged["found"] = merged.pop("_merge") == "both"
-    return merged
-
-
-def _one_year() -> Any:
-    import pandas as pd
-
-    return pd.DateOffset(years=1)
-
-
-def derive_change(
-    store: Store,
-    measure: str,
-    *,
-    how: str = "difference",
-    name: str | None = None,
-    breakdown: str | None = None,
-    polarity: str | None = None,
-    reference_date: str | None = None,
-) -> Derived:
-    """Year-on-year difference or % change of a measure, stored as a new measure.
-
-    Each value is compared with the same authority's value one year earlier (by
-    reference day: 31 March 2017 with 31 March 2016, 2016-17 with 2015-16). A
-    percent change from 0 is missing with reason ``base-zero`` and prints ``-``, as
-    councils print it; a change with a missing input carries its reason
-    (``input-suppressed``); a first year, or a year after a gap, is
-    ``input-absent``.
-
-    Parameters
-    ----------
-    store
-        An open, writable store.
-    measure
-        The measure to difference.
-    how
-        ``difference`` (value - previous) or ``percent`` (100 × difference /
-        previous).
-    name
-        The new measure (default ``<measure>_yoy_diff`` / ``<measure>_yoy_pct``).
-    breakdown
-        Only this breakdown (default: each breakdown separately).
-    polarity
-        Default: the measure's (a rise in a higher-is-better measure is better).
-    reference_date
-        Override the measure's reference date.
-
-    Returns
-    -------
-    Derived
-
-    Examples
-    --------
-    >>> from lacompare.store import open_store
-    >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...                   "value, "
-    ...     "source_id) VALUES ('E06000001', 'm', '2020', 0, 1), "
-    ...     "('E06000001', 'm', '2021', 5, 1)")
-    >>> d = derive_change(s, "m", how="percent")
-    >>> d.values[["period", "value", "missing_reason"]].values.tolist()
-    [['2020', nan, 'input-absent'], ['2021', nan, 'base-zero']]
-    """
-    import pandas as pd
-
-    if how not in CHANGES:
-        raise InputError(f"how must be one of {', '.join(CHANGES)}, not {how!r}")
-    info = measure_info(store, measure)
-    ref = reference_date or info.reference_date
-    bd = resolve_breakdown(store, measure, breakdown)
-    issues = _dup_issues(store, measure)
-    frames = {}
-    for table in ("observations", "totals"):
-        cur = _current(store, measure, bd, ref, None, table=table)
-        frames[table] = None if cur.empty else _change_values(cur, how)
-    out = frames["observations"]
-    if out is None:
-        raise InputError(f"no values of {measure!r}")
-    if bd is not None:
-        # One chosen breakdown is what the new measure means; store it as its total.
-        for frame in frames.values():
-            if frame is not None:
-                frame["input_breakdown"] = frame["breakdown"]
-                frame["breakdown"] = ""
-    name = name or f"{measure}_yoy_{'diff' if how == 'difference' else 'pct'}"
-    recipe = {
-        "recipe": f"change-{how}",
-        "measure": measure,
-        "breakdown": bd,
-        "reference_date": ref,
-    }
-    inputs = _change_inputs(out, measure, "authority")
-    totals = None
-    if frames["totals"] is not None:
-        tot = frames["totals"]
-        totals = tot.rename(columns={"la_code": "area_code"})[
-            [
-                "area_code",
-                "area_name",
-                "period",
-                "breakdown",
-                "value",
-                "missing_reason",
-                "raw",
-                "inputs",
-            ]
-        ]
-        inputs = pd.concat(
-            [inputs, _change_inputs(tot, measure, "total")], ignore_index=True
-        )
-    unit = "%" if how == "percent" else info.unit
-    values = out[
-        ["la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs"]
-    ]
-    source_id = write_derived(
-        store,
-        name=name,
-        recipe=recipe,
-        values=values,
-        inputs=inputs,
-        label=f"{info.label or measure}: year-on-year "
-        f"{'% change' if how == 'percent' else 'change'}",
-        unit=unit,
-        polarity=polarity or info.polarity,
-        reference_date=ref,
-        description=f"derived (change-{how}): {measure}"
-        + (f" [{bd}]" if bd else "")
-        + " minus its value one year "
-        "earlier"
-        + (", as % of that value; '-' where it is 0" if how == "percent" else ""),
-        totals=totals,
-    )
-    return Derived(
-        measure=name,
-        recipe=recipe,
-        values=values.drop(columns=["raw"]).reset_index(drop=True),
-        source_id=source_id,
-        totals=0 if totals is None else len(totals),
-        issues=issues,
-    )
-
-
-def _change_values(cur: pd.DataFrame, how: str) -> pd.DataFrame:
-    import numpy as np
-
-    m = _previous(cur)
-    v = m["value"].to_numpy(dtype=float)
-    p = m["value_prev"].to_numpy(dtype=float)
-    found = m["found"].to_numpy()
-    cur_missing = np.isnan(v)
-    prev_missing = found & np.isnan(p)
-    zero = found & ~prev_missing & (p == 0) & (how == "percent")
-    ok = ~cur_missing & found & ~prev_missing & ~zero
-    value = np.full(len(m), np.nan)
-    diff = v - p
-    value[ok] = diff[ok] if how == "difference" else 100.0 * diff[ok] / p[ok]
-    r_cur = np.array(
-        [
-            carried(r, lab)
-            for r, lab in zip(m["missing_reason"], m["label"], strict=True)
-        ],
-        dtype=object,
-    )
-    r_prev = np.array(
-        [
-            carried(r, lab)
-            for r, lab in zip(m["missing_reason_prev"], m["label_prev"], strict=True)
-        ],
-        dtype=object,
-    )
-    reason = choose(
-        [cur_missing, ~found, prev_missing, zero],
-        [r_cur, ABSENT, r_prev, BASE_ZERO],
-        len(m),
-    )
-    m["input_reason"] = m["missing_reason"]
-    m["value"] = value
-    m["missing_reason"] = reason
-    m["raw"] = choose([reason == BASE_ZERO], ["-"], len(m))
-    prev_period = m["period_prev"].where(found, None).fillna("none")
-    m["inputs"] = (
-        "[" + m["period"].astype(str) + "] - [" + prev_period.astype(str) + "]"
-    )
-    m["v_cur"] = v
-    m["v_prev"] = np.where(found, p, np.nan)
-    return m
-
-
-def _change_inputs(out: pd.DataFrame, measure: str, level: str) -> pd.DataFrame:
-    import pandas as pd
-
-    base = {
-        "level": level,
-        "la_code": out["la_code"],
-        "period": out["period"],
-        "breakdown": out["breakdown"],
-        "input_measure": measure,
-        "input_breakdown": out.get("input_breakdown", out["breakdown"]),
-    }
-    a = pd.DataFrame(
-        {
-            **base,
-            "role": "current",
-            "input_period": out["period"],
-            "input_value": out["v_cur"],
-            "input_missing_reason": out["input_reason"],
-        }
-    )
-    found = out["found"]
-    b = pd.DataFrame(
-        {
-            **base,
-            "role": "previous",
-            "input_period": out["period_prev"].where(found, None),
-            "input_value": out["v_prev"],
-            "input_missing_reason": out["missing_reason_prev"].where(found, None),
-        }
-    )
-    return pd.concat([a, b], ignore_index=True)
-
-
-def _dup_issues(store: Store, measure: str) -> IssueLog:
-    issues = IssueLog()
-    dups = duplicate_count(store, measure)
-    if dups:
-        issues.add(
-            "duplicate-values",
-            f"{measure}: {dups:,} values are held by more "
-            "than one load; the latest load's value is used",
-            severity="info",
-        )
-    return issues
+#: What a stored window figure is, in words.
+_WORDS = {
+    "mean": "mean",
+    "latest": "latest value",
+    "change": "average year-on-year change",
+    "slope": "least-squares slope per year",
+    "cagr": "compound annual growth",
+}
 
 
 def window_values(
@@ -378,86 +100,77 @@ def window_values(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...                   "value, "
-    ...     "source_id) VALUES ('E06000001', 'm', '2013', 10, 1), "
-    ...     "('E06000001', 'm', '2014', 14, 1), ('E06000001', 'm', '2015', 12, 1)")
+    >>> _ = s.write_cells([
+    ...     {"la_code": "E06000001", "measure": "m", "period": "2013", "value": 10},
+    ...     {"la_code": "E06000001", "measure": "m", "period": "2014", "value": 14},
+    ...     {"la_code": "E06000001", "measure": "m", "period": "2015", "value": 12},
+    ... ], file="x")
     >>> window_values(s, "m", "2013:2015", how="change")["value"].tolist()
     [1.0]
     """
-    import numpy as np
-
     if how not in WINDOW_STATS:
         raise InputError(f"how must be one of {', '.join(WINDOW_STATS)}, not {how!r}")
+    cur = read_window(store, measure, periods, breakdown, source_id)
+    set_aside = _outside_lifetimes(store, cur) if existing else None
+    if how == "pooled":
+        out = pooled_values(cur)
+    else:
+        out = summarise_window(cur, how, min_periods)
+    if set_aside is not None:
+        out.attrs["not_existing"] = set_aside
+    return out
+
+
+def read_window(
+    store: Store,
+    measure: str,
+    periods: str | Sequence[str] | None,
+    breakdown: str | None,
+    source_id: int | None,
+) -> pd.DataFrame:
+    """The current values of the window's periods, with their days and lineage."""
     info = measure_info(store, measure)
     bd = resolve_breakdown(store, measure, breakdown)
-    available = [
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT period FROM observations WHERE measure = ?"
-            + (" AND breakdown = ?" if bd is not None else ""),
-            [measure] + ([bd] if bd is not None else []),
-        ).fetchall()
-    ]
+    available = list_periods(store, measure, bd)
     if not available:
         raise InputError(
             f"no values of {measure!r}" + (f" with breakdown {bd!r}" if bd else "")
         )
     chosen = select_periods(available, periods, info.reference_date)
-    cur = _current(store, measure, bd, info.reference_date, chosen, source_id)
+    cur = current_with_days(store, measure, bd, info.reference_date, chosen, source_id)
     cur["value"] = cur["value"].astype(float)
-    set_aside = _outside_lifetimes(store, cur) if existing else None
-    first_last = _first_last(cur)
-    if how == "pooled":
-        out = cur[
-            ["la_code", "breakdown", "period", "value", "missing_reason", "label"]
-        ].copy()
-        out["missing_reason"] = [
-            None if v == v else carried(r, lab)
-            for v, r, lab in zip(
-                out["value"], out["missing_reason"], out.pop("label"), strict=True
-            )
-        ]
-        out["n_values"] = out["value"].notna().astype(int)
-        out["n_periods"] = 1
-        out["first_period"] = out["last_period"] = out["period"]
-        out = out.reset_index(drop=True)
-        if set_aside is not None:
-            out.attrs["not_existing"] = set_aside
-        return out
+    return cur
+
+
+def pooled_values(cur: pd.DataFrame) -> pd.DataFrame:
+    """No summary: one row per authority and period, missing values with their
+    reason."""
+    out = cur[
+        ["la_code", "breakdown", "period", "value", "missing_reason", "label"]
+    ].copy()
+    out["missing_reason"] = [
+        None if v == v else carried(r, lab)
+        for v, r, lab in zip(
+            out["value"], out["missing_reason"], out.pop("label"), strict=True
+        )
+    ]
+    out["n_values"] = out["value"].notna().astype(int)
+    out["n_periods"] = 1
+    out["first_period"] = out["last_period"] = out["period"]
+    return out.reset_index(drop=True)
+
+
+def summarise_window(
+    cur: pd.DataFrame, how: str, min_periods: int | None
+) -> pd.DataFrame:
+    """One figure per authority lineage and breakdown, or the reason it is
+    missing."""
     # An authority recoded without boundary change is one lineage; it is reported
     # under the latest code it has in the window.
     keys = ["lk", "breakdown"]
-    g = cur.groupby(keys, sort=True)
-    stats = g.agg(
-        n_values=("value", "count"),
-        n_periods=("period", "size"),
-        mean=("value", "mean"),
-        la_code=("la_code", "last"),
-    )
-    stats = stats.join(first_last)
-    if how == "change":
-        m = _previous(cur)
-        m["diff"] = m["value"] - m["value_prev"]
-        diffs = m.groupby(keys)["diff"].agg(["mean", "count"])
-        stats["stat"] = diffs["mean"]
-        stats["n_diffs"] = diffs["count"]
-    elif how == "mean":
-        stats["stat"] = stats["mean"]
-    elif how == "latest":
-        stats["stat"] = stats["last_value"]
-    elif how == "slope":
-        stats["stat"] = _slopes(cur, keys)
-    else:  # cagr
-        years = stats["t_last"] - stats["t_first"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            growth = (stats["last_value"] / stats["first_value"]) ** (1 / years)
-        stats["stat"] = 100.0 * (growth - 1)
+    stats = window_stats(cur, how, keys)
     need = min_periods if min_periods is not None else _MIN_PERIODS[how]
-    reasons = _window_reasons(cur, keys)
-    stats = stats.join(reasons)
+    stats = stats.join(_window_reasons(cur, keys))
     too_few = stats["n_values"] < need
     if how == "change":
         too_few |= stats["n_diffs"].fillna(0) < 1
@@ -483,9 +196,40 @@ def window_values(
     ]
     out["n_values"] = out["n_values"].astype(int)
     out["n_periods"] = out["n_periods"].astype(int)
-    if set_aside is not None:
-        out.attrs["not_existing"] = set_aside
     return out
+
+
+def window_stats(cur: pd.DataFrame, how: str, keys: list[str]) -> pd.DataFrame:
+    """Counts, first and last values, and the statistic (``stat``) of each
+    group."""
+    import numpy as np
+
+    g = cur.groupby(keys, sort=True)
+    stats = g.agg(
+        n_values=("value", "count"),
+        n_periods=("period", "size"),
+        mean=("value", "mean"),
+        la_code=("la_code", "last"),
+    )
+    stats = stats.join(_first_last(cur))
+    if how == "change":
+        m = with_previous_year(cur)
+        m["diff"] = m["value"] - m["value_prev"]
+        diffs = m.groupby(keys)["diff"].agg(["mean", "count"])
+        stats["stat"] = diffs["mean"]
+        stats["n_diffs"] = diffs["count"]
+    elif how == "mean":
+        stats["stat"] = stats["mean"]
+    elif how == "latest":
+        stats["stat"] = stats["last_value"]
+    elif how == "slope":
+        stats["stat"] = _slopes(cur, keys)
+    else:  # cagr
+        years = stats["t_last"] - stats["t_first"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = (stats["last_value"] / stats["first_value"]) ** (1 / years)
+        stats["stat"] = 100.0 * (growth - 1)
+    return stats
 
 
 def _outside_lifetimes(store: Store, cur: pd.DataFrame) -> list[tuple[str, str, float]]:
@@ -580,12 +324,10 @@ def derive_window(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
-    >>> _ = s.con.execute("INSERT INTO measures (measure) VALUES ('m')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...                   "value, "
-    ...     "source_id) VALUES ('E06000001', 'm', '2013', 10, 1), "
-    ...     "('E06000001', 'm', '2015', 12.1, 1)")
+    >>> _ = s.write_cells([
+    ...     {"la_code": "E06000001", "measure": "m", "period": "2013", "value": 10},
+    ...     {"la_code": "E06000001", "measure": "m", "period": "2015", "value": 12.1},
+    ... ], file="x")
     >>> d = derive_window(s, "m", "2013:2015", how="cagr")
     >>> d.values[["period", "value"]].round(6).values.tolist()
     [['2013:2015', 10.0]]
@@ -602,6 +344,56 @@ def derive_window(
         else f"{frame['first_period'].min()}:{frame['last_period'].max()}"
     )
     name = name or f"{measure}_{how}_{label_periods.replace(':', '_')}"
+    values, inputs = window_frames(frame, measure, how, label_periods, breakdown)
+    recipe = {
+        "recipe": f"window-{how}",
+        "measure": measure,
+        "periods": label_periods,
+        "breakdown": frame["breakdown"].iloc[0] if len(frame) else breakdown,
+        "min_periods": min_periods,
+    }
+    source_id = write_derived(
+        store,
+        name=name,
+        recipe=recipe,
+        values=values,
+        inputs=inputs,
+        label=f"{info.label or measure}: {_WORDS[how]} {label_periods}",
+        unit=_window_unit(how, info.unit),
+        polarity=polarity or info.polarity,
+        reference_date=None,
+        description=f"derived (window-{how}): {_WORDS[how]} of {measure} over "
+        f"{label_periods}, per authority",
+    )
+    return Derived(
+        measure=name,
+        recipe=recipe,
+        values=values.drop(columns=["raw"]).reset_index(drop=True),
+        source_id=source_id,
+        issues=duplicate_issues(store, measure),
+    )
+
+
+def _window_unit(how: str, unit: str | None) -> str | None:
+    """The unit of a window figure of a measure in ``unit``."""
+    if how == "slope":
+        return f"{unit or ''} per year".strip()
+    if how == "cagr":
+        return "% a year"
+    return unit
+
+
+def window_frames(
+    frame: pd.DataFrame,
+    measure: str,
+    how: str,
+    label_periods: str,
+    breakdown: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The values to store (under period ``label_periods``; one chosen breakdown
+    as the total) and their inputs. ``frame`` gains the stored columns."""
+    import pandas as pd
+
     frame["period"] = label_periods
     frame["input_breakdown"] = frame["breakdown"]
     if breakdown is not None:
@@ -617,11 +409,6 @@ def derive_window(
         + frame["n_values"].astype(str)
         + " values)"
     )
-    values = frame[
-        ["la_code", "period", "breakdown", "value", "missing_reason", "raw", "inputs"]
-    ]
-    import pandas as pd
-
     inputs = pd.DataFrame(
         {
             "level": "authority",
@@ -636,44 +423,4 @@ def derive_window(
             "input_missing_reason": None,
         }
     )
-    units = {
-        "mean": info.unit,
-        "latest": info.unit,
-        "change": info.unit,
-        "slope": f"{info.unit or ''} per year".strip(),
-        "cagr": "% a year",
-    }
-    words = {
-        "mean": "mean",
-        "latest": "latest value",
-        "change": "average year-on-year change",
-        "slope": "least-squares slope per year",
-        "cagr": "compound annual growth",
-    }
-    recipe = {
-        "recipe": f"window-{how}",
-        "measure": measure,
-        "periods": label_periods,
-        "breakdown": frame["breakdown"].iloc[0] if len(frame) else breakdown,
-        "min_periods": min_periods,
-    }
-    source_id = write_derived(
-        store,
-        name=name,
-        recipe=recipe,
-        values=values,
-        inputs=inputs,
-        label=f"{info.label or measure}: {words[how]} {label_periods}",
-        unit=units[how],
-        polarity=polarity or info.polarity,
-        reference_date=None,
-        description=f"derived (window-{how}): {words[how]} of {measure} over "
-        f"{label_periods}, per authority",
-    )
-    return Derived(
-        measure=name,
-        recipe=recipe,
-        values=values.drop(columns=["raw"]).reset_index(drop=True),
-        source_id=source_id,
-        issues=_dup_issues(store, measure),
-    )
+    return frame[VALUE_COLUMNS], inputs

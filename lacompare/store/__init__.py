@@ -50,6 +50,18 @@ __all__ = [
     "list_vintages",
     "superseded_values",
     "writer_waiting",
+    "DERIVED_PREFIX",
+    "INPUTS_TABLE",
+    "INPUT_COLUMNS",
+    "BREAKS_TABLE",
+    "current_sql",
+    "current_values",
+    "count_duplicate_keys",
+    "list_measure_periods",
+    "list_derivations",
+    "has_loaded_values",
+    "write_derived_values",
+    "write_series_breaks",
 ]
 
 EXPORT_TABLES = (
@@ -431,5 +443,18 @@ __getattr__, __dir__ = lazy_exports(
         "list_vintages": "lacompare.store._vintages",
         "superseded_values": "lacompare.store._vintages",
         "writer_waiting": "lacompare.store._lock",
+        # Derived measures (lacompare.derive) and the series breaks it flags.
+        "DERIVED_PREFIX": "_derived",
+        "INPUTS_TABLE": "_derived",
+        "INPUT_COLUMNS": "_derived",
+        "BREAKS_TABLE": "_derived",
+        "current_sql": "_derived",
+        "current_values": "_derived",
+        "count_duplicate_keys": "_derived",
+        "list_measure_periods": "_derived",
+        "list_derivations": "_derived",
+        "has_loaded_values": "_derived",
+        "write_derived_values": "_derived",
+        "write_series_breaks": "_derived",
     },
 )
