@@ -101,6 +101,18 @@ class _Folds:
     table: pd.DataFrame
 
 
+@dataclass
+class _ChosenFit:
+    """The regression reported and how it was chosen."""
+
+    regression: RegressionResult
+    #: The factors logged.
+    logged: list[str]
+    comparison: ModelComparison | None
+    #: How the factors' periods were chosen (default factors only).
+    common_period: str | None
+
+
 def quintiles(values: Sequence[float] | pd.Series) -> pd.Series:
     """Each value's quintile, 1 (lowest fifth) to 5 (highest fifth).
 
@@ -143,7 +155,7 @@ def quintiles(values: Sequence[float] | pd.Series) -> pd.Series:
 
 
 def _choose_factors(
-    store: Store, target: str, factors: Sequence[str] | None
+    store: Store, target: str, factors: Sequence[str] | None, log: Sequence[str]
 ) -> tuple[pd.DataFrame | None, list[str]]:
     """The factors found in the store (None when named) and the factor specs."""
     if factors is None:
@@ -160,6 +172,11 @@ def _choose_factors(
         found, specs = None, list(factors)
     if not specs:
         raise InputError("model_spend needs at least one factor")
+    if parse_variable(target).measure in log or target in log:
+        raise InputError(
+            "model_spend predicts spend in its own units: log factors only, or use "
+            "fit_regression for a log target"
+        )
     return found, specs
 
 
@@ -347,7 +364,7 @@ def _fit_chosen_model(
     k: int,
     repeats: int,
     seed: int,
-) -> tuple[RegressionResult, list[str], ModelComparison | None, str | None]:
+) -> _ChosenFit:
     """The regression reported, the factors logged, the comparison of candidate
     models and how the periods were chosen.
 
@@ -382,7 +399,37 @@ def _fit_chosen_model(
             names = reg.variables["name"].tolist()
             logged = [n for n in names[1:] if skewed(reg.data[n].to_numpy())]
             reg = fit(specs, logged)
-    return reg, logged, comparison, common_period
+    return _ChosenFit(reg, logged, comparison, common_period)
+
+
+def _summarise(
+    chosen: _ChosenFit,
+    found: pd.DataFrame | None,
+    k: int,
+    seed: int,
+    alpha: float,
+) -> SpendModel:
+    """The chosen fit cross-validated, its predictions, quintiles, factors and
+    each factor's contributions, as a :class:`SpendModel`."""
+    reg = chosen.regression
+    folds = cross_validate(reg, k, seed)
+    factor_table = _factor_table(reg, found)
+    predictions = pd.concat(
+        [predict_spend(reg, folds, alpha), _contributions(reg, factor_table)], axis=1
+    )
+    return SpendModel(
+        target=reg.target,
+        factors=factor_table,
+        coefficients=reg.coefficients,
+        fit=_fit_row(reg, folds, k, seed, chosen.logged),
+        cv=folds.table,
+        predictions=predictions,
+        heatmap=_heatmap(reg),
+        excluded=reg.excluded,
+        regression=reg,
+        comparison=chosen.comparison,
+        common_period=chosen.common_period,
+    )
 
 
 def model_spend(
@@ -464,13 +511,8 @@ def model_spend(
     >>> round(float(m.fit.loc[0, "cv_r2"]), 2), m.heatmap.columns.tolist()[3:]
     (0.74, ['spend', 'idaci_average_score'])
     """
-    found, specs = _choose_factors(store, target, factors)
-    if parse_variable(target).measure in log or target in log:
-        raise InputError(
-            "model_spend predicts spend in its own units: log factors only, or use "
-            "fit_regression for a log target"
-        )
-    reg, logged, comparison, common_period = _fit_chosen_model(
+    found, specs = _choose_factors(store, target, factors, log)
+    chosen = _fit_chosen_model(
         store,
         target,
         specs,
@@ -483,21 +525,4 @@ def model_spend(
         repeats=repeats,
         seed=seed,
     )
-    folds = cross_validate(reg, k, seed)
-    factor_table = _factor_table(reg, found)
-    predictions = pd.concat(
-        [predict_spend(reg, folds, alpha), _contributions(reg, factor_table)], axis=1
-    )
-    return SpendModel(
-        target=reg.target,
-        factors=factor_table,
-        coefficients=reg.coefficients,
-        fit=_fit_row(reg, folds, k, seed, logged),
-        cv=folds.table,
-        predictions=predictions,
-        heatmap=_heatmap(reg),
-        excluded=reg.excluded,
-        regression=reg,
-        comparison=comparison,
-        common_period=common_period,
-    )
+    return _summarise(chosen, found, k, seed, alpha)

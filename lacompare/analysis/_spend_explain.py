@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -226,8 +227,21 @@ def compare_spend_models(
     if repeats < 1:
         raise InputError("repeats must be at least 1")
     designs = {v: design_spend_model(data, factors, v, region) for v in variants}
+    scores = _cv_scores(designs, y, k, repeats, seed)
+    table = _score_table(designs, scores, n, repeats)
+    chosen, why = _choose_variant(table, repeats, k)
+    return ModelComparison(
+        table=table, chosen=chosen, why=why, k=k, repeats=repeats, seed=seed
+    )
+
+
+def _cv_scores(
+    designs: dict[str, Design], y: np.ndarray, k: int, repeats: int, seed: int
+) -> dict[str, list[tuple[float, float]]]:
+    """``(R², RMSE)`` of each variant's out-of-fold predictions in each repeat;
+    every variant sees the same folds in a repeat."""
     ss_tot = float(((y - y.mean()) ** 2).sum())
-    scores: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
+    scores: dict[str, list[tuple[float, float]]] = {v: [] for v in designs}
     for r in range(repeats):
         for v, design in designs.items():
             oof = _oof_predictions(
@@ -240,17 +254,27 @@ def compare_spend_models(
                     float(np.sqrt((resid**2).mean())),
                 )
             )
+    return scores
+
+
+def _score_table(
+    designs: dict[str, Design],
+    scores: dict[str, list[tuple[float, float]]],
+    n: int,
+    repeats: int,
+) -> pd.DataFrame:
+    """One row per variant: its terms and the mean and SD of its CV scores."""
     import pandas as pd
 
     rows = []
-    for v in variants:
+    for v, design in designs.items():
         r2 = np.array([s[0] for s in scores[v]])
         rmse = np.array([s[1] for s in scores[v]])
         rows.append(
             {
                 "variant": v,
                 "about": VARIANT_NOTES[v],
-                "terms": len(designs[v].columns),
+                "terms": len(design.columns),
                 "n": n,
                 "cv_r2": float(r2.mean()),
                 "cv_r2_sd": float(r2.std(ddof=1)) if repeats > 1 else 0.0,
@@ -258,37 +282,40 @@ def compare_spend_models(
                 "cv_rmse_sd": float(rmse.std(ddof=1)) if repeats > 1 else 0.0,
             }
         )
-    table = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def _choose_variant(table: pd.DataFrame, repeats: int, k: int) -> tuple[str, str]:
+    """The variant with the fewest terms whose mean CV R² is within one SD of the
+    best, and a sentence saying why; marks it in ``table['chosen']``."""
     best = table.loc[table["cv_r2"].idxmax()]
     within = table[table["cv_r2"] >= best["cv_r2"] - best["cv_r2_sd"]]
     chosen = within.sort_values(["terms", "cv_r2"], ascending=[True, False]).iloc[0]
     table["chosen"] = table["variant"] == chosen["variant"]
-    if chosen["variant"] == best["variant"]:
+    if chosen["variant"] != best["variant"]:
         why = (
-            f"{chosen['variant']} has the highest mean CV R² "
-            f"({chosen['cv_r2']:.3f}, sd {chosen['cv_r2_sd']:.3f} over "
-            f"{repeats} × {k}-fold)"
-        )
-        others = table[
-            (table["variant"] != chosen["variant"]) & (table["terms"] < chosen["terms"])
-        ]
-        if len(others):
-            why += ", more than one standard deviation above every simpler model"
-    else:
-        why = (
-            f"{chosen['variant']} ({chosen['cv_r2']:.3f}) is within one "
+            f"{chosen['variant']} ({_r2(chosen['cv_r2'])}) is within one "
             f"standard deviation of the best, {best['variant']} "
-            f"({best['cv_r2']:.3f} ± {best['cv_r2_sd']:.3f}), with fewer terms "
+            f"({_r2(best['cv_r2'])} ± {_r2(best['cv_r2_sd'])}), with fewer terms "
             f"({chosen['terms']} against {best['terms']})"
         )
-    return ModelComparison(
-        table=table,
-        chosen=str(chosen["variant"]),
-        why=why,
-        k=k,
-        repeats=repeats,
-        seed=seed,
+        return str(chosen["variant"]), why
+    why = (
+        f"{chosen['variant']} has the highest mean CV R² "
+        f"({_r2(chosen['cv_r2'])}, sd {_r2(chosen['cv_r2_sd'])} over "
+        f"{repeats} × {k}-fold)"
     )
+    simpler = table[
+        (table["variant"] != chosen["variant"]) & (table["terms"] < chosen["terms"])
+    ]
+    if len(simpler):
+        why += ", more than one standard deviation above every simpler model"
+    return str(chosen["variant"]), why
+
+
+def _r2(value: float) -> str:
+    """An R² (or its SD) in a sentence: three decimals."""
+    return format_number(value, None, 3)
 
 
 def contributions_of(
@@ -357,8 +384,10 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
     >>> row = pd.Series({"contribution_deprivation": 260.0,
     ...                  "contribution_unemployment": 190.0,
     ...                  "contribution_crime": -40.0})
-    >>> describe_contributions("Blackpool", row, "£")
-    "Most of Blackpool's higher expected spend (£410 above the average) comes from deprivation (+£260) and unemployment (+£190)."
+    >>> print(describe_contributions("Blackpool", row, "£"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Most of Blackpool's higher expected spend (£410 above the average) comes
+    from deprivation (+£260) and unemployment (+£190).
     """
     parts = row[[c for c in row.index if c.startswith("contribution_")]]
     total = float(parts.sum())
@@ -376,12 +405,13 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
 
     def money(v: float) -> str:
         sign = "+" if v >= 0 else "-"
-        return f"{sign}{unit}{abs(v):,.0f}"
+        return f"{sign}{unit}{format_number(abs(v))}"
 
     named = " and ".join(f"{f} ({money(v)})" for f, v in top) or "no single factor"
     where = "above" if total >= 0 else "below"
     return (
-        f"Most of {name}'s {direction} expected spend ({unit}{abs(total):,.0f} "
+        f"Most of {name}'s {direction} expected spend "
+        f"({unit}{format_number(abs(total))} "
         f"{where} the average) comes from {named}."
     )
 
