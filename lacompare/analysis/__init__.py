@@ -15,7 +15,6 @@ _EXPORTS = {
     "resolve_exclusions": "summaries",
     "summarise_grouped": "grouped",
     "grouped_report_table": "grouped",
-    "grouped_document": "grouped",
     "compare": "_compare",
     "Comparison": "_compare",
     "AGAINST": "_compare",

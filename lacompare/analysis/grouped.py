@@ -7,8 +7,12 @@ sub-total (sum) and average (mean), and a grand total. Types and regions are tho
 of the table's date (:func:`lacompare.geography.authorities_on`), so a 2002 table
 puts Cornwall among the shire counties.
 
-:func:`summarise_grouped` makes the table as a frame (the CLI's CSV);
-:func:`grouped_report_table` prints it with the report writers (HTML, XLSX, PDF).
+:func:`summarise_grouped` makes the table as a frame (the CLI's CSV) in named
+steps: the statistics shown, the table's day, the authorities of that day with
+their values (:func:`read_grouped_values`), their groups (:func:`derive_groups`),
+then the rows (:func:`summarise_rows`) and the notes. :func:`grouped_report_table`
+makes it a table for the report writers (HTML, XLSX, PDF);
+:func:`lacompare.report.grouped_document` a one-table report.
 """
 
 from __future__ import annotations
@@ -24,10 +28,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lacompare.formatting.tables import ReportTable
-    from lacompare.report import Document
     from lacompare.store import Store
 
-__all__ = ["SUBTOTALS", "grouped_document", "grouped_report_table", "summarise_grouped"]
+__all__ = ["SUBTOTALS", "grouped_report_table", "summarise_grouped"]
 
 #: The group statistics a table can show under each group.
 SUBTOTALS = ("sum", "mean")
@@ -96,13 +99,7 @@ def _period(
 ) -> str:
     from lacompare.derive import select_periods
 
-    available = [
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT period FROM observations WHERE measure = ? AND breakdown = ?",
-            [measure, breakdown],
-        ).fetchall()
-    ]
+    available = store.list_periods(measure, breakdown)
     if not available:
         raise InputError(
             f"measure {measure!r} has no values"
@@ -138,24 +135,22 @@ def _column_groups(
             f'SELECT la_code, CAST("{group_by}" AS VARCHAR) FROM authorities'
         ).fetchall()
         return {k: v for k, v in rows if v not in (None, "")}
-    measures = {
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT measure FROM observations"
-        ).fetchall()
-    }
-    if group_by not in measures:
+    if not store.list_periods(group_by):
         raise InputError(
             f"cannot group by {group_by!r}: not a column of the registry "
             f"({', '.join(sorted({*DATED_GROUPS, *columns}))}) nor a measure in "
             "the store (a category column of a loaded file)"
         )
     ref = measure_info(store, group_by).reference_date
-    rows = store.con.execute(
-        "SELECT la_code, period, coalesce(label, CAST(value AS VARCHAR)) "
-        "FROM observations WHERE measure = ? AND breakdown = '' "
-        "AND coalesce(label, CAST(value AS VARCHAR)) IS NOT NULL",
-        [group_by],
+    rel = store.values_relation(
+        measures=group_by,
+        breakdowns="",
+        columns=["la_code", "period", "label", "value"],
+    )
+    rows = rel.query(
+        "o",
+        "SELECT la_code, period, coalesce(label, CAST(value AS VARCHAR)) AS text "
+        "FROM o WHERE text IS NOT NULL",
     ).fetchall()
     # Each authority's group from the latest period on or before the table's day
     # (a judgement made before the figures, not after), else its earliest.
@@ -250,12 +245,11 @@ def summarise_grouped(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     >>> _ = s.con.execute("INSERT INTO measures (measure, unit, reference_date) "
     ...                   "VALUES ('cla', 'children', '31 March')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...     "value, source_id) VALUES ('E06000052', 'cla', '2002', 400, 1), "
-    ...     "('E10000016', 'cla', '2002', 1000, 1), ('E06000001', 'cla', '2002', 150, 1)")
+    >>> _ = s.write_cells([{"la_code": c, "measure": "cla", "period": "2002",
+    ...     "value": v} for c, v in [("E06000052", 400), ("E10000016", 1000),
+    ...                              ("E06000001", 150)]], file="x")
     >>> t = summarise_grouped(s, "cla", "la_type")
     >>> sums = t[t["statistic"] == "sum"]
     >>> sums[["group", "value", "n", "missing"]].values.tolist()
@@ -266,170 +260,18 @@ def summarise_grouped(
     >>> t.attrs["as_of"]
     '2002-03-31'
     """
-    import pandas as pd
+    from lacompare.derive import measure_info
 
-    from lacompare.derive import current_sql, is_additive, measure_info, reference_day
-    from lacompare.geography import as_date, authorities_on
-    from lacompare.store import authority_key
-
-    stats = _check_subtotals(subtotals)
     info = measure_info(store, measure)
     notes: list[str] = []
-    additive, why = is_additive(info.unit)
-    if "sum" in stats and not additive:
-        if stats == ["sum"]:
-            raise InputError(
-                f"cannot sum {measure!r} across authorities: {why}; "
-                "use --subtotals mean"
-            )
-        stats.remove("sum")
-        notes.append(f"no sums: {measure} cannot be added across authorities ({why})")
+    stats, additive = _choose_statistics(measure, info.unit, subtotals, notes)
     bd = _breakdown(store, measure, breakdown)
     chosen = _period(store, measure, bd, period, info.reference_date)
-    try:
-        day = (
-            as_date(as_of)
-            if as_of is not None
-            else reference_day(chosen, info.reference_date)
-        )
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if day is None:
-        raise InputError(
-            f"period {chosen!r} of {measure!r} gives no date: give "
-            "--as-of YYYY-MM-DD for the authorities and types to use"
-        )
-    on = authorities_on(day)
-    if on.attrs.get("note"):
-        notes.append(on.attrs["note"])
-    on["key"] = [
-        authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"], strict=True)
-    ]
-    values = store.query(
-        f"SELECT k AS la_code, value, missing_reason FROM ({current_sql(breakdown=bd)})"
-        " WHERE period = ?",
-        [measure, bd, chosen],
-    )
-    frame = on[
-        ["key", "la_name", "la_type", "region", "region_code", "london_region"]
-    ].rename(columns={"key": "la_code"})
-    frame = frame.merge(values, on="la_code", how="left")
-    # A value for an authority that did not exist on the day (a predecessor's row
-    # in a table dated after it ended) is shown, not dropped, and said.
-    extra = values[~values["la_code"].isin(frame["la_code"])]
-    empty = extra[extra["value"].isna()]
-    if len(empty):
-        # EES files carry abolished authorities' rows marked 'z' after they ended:
-        # no figure and no authority of the day, so not a row, but named.
-        names = dict(
-            store.con.execute("SELECT la_code, la_name FROM authorities").fetchall()
-        )
-        notes.append(
-            f"left out, not in existence on {day} and no value for "
-            f"{chosen}: "
-            + ", ".join(
-                sorted(
-                    f"{names.get(c, c)} ({r})"
-                    for c, r in zip(
-                        empty["la_code"], empty["missing_reason"], strict=True
-                    )
-                )
-            )
-        )
-    extra = extra[extra["value"].notna()]
-    if len(extra):
-        reg = store.query(
-            "SELECT la_code, la_name, la_type, region, region_code, "
-            "london_region FROM authorities"
-        )
-        extra = extra.merge(reg, on="la_code", how="left")
-        extra["la_name"] = extra["la_name"].fillna(extra["la_code"])
-        frame = pd.concat([frame, extra], ignore_index=True)
-        notes.append(
-            f"not in existence on {day} but with a value for {chosen}: "
-            + ", ".join(sorted(extra["la_name"]))
-        )
-    no_row = frame["value"].isna() & frame["missing_reason"].isna()
-    frame.loc[no_row, "missing_reason"] = NO_ROW
-    if group_by in DATED_GROUPS:
-        london = frame["london_region"].fillna("")
-        groups = (
-            london.where(london != "", frame["region"])
-            if group_by == "london_region"
-            else frame[group_by]
-        )
-    else:
-        mapping = _column_groups(store, group_by, chosen, day, notes)
-        groups = frame["la_code"].map(mapping)
-    frame["group"] = groups.fillna("").replace("", "Unknown")
-
-    rows: list[dict[str, Any]] = []
-
-    def summary_rows(
-        part: pd.DataFrame, group: str, role: str, label: str, level: int
-    ) -> None:
-        present = part["value"].dropna()
-        n, missing = len(present), len(part) - len(present)
-        for stat in stats:
-            value = (
-                (float(present.sum()) if stat == "sum" else float(present.mean()))
-                if n
-                else math.nan
-            )
-            rows.append(
-                {
-                    "group": group,
-                    "row_role": role,
-                    # Only sums add up into the grand total; a mean is no part of it.
-                    "row_level": level if stat == "sum" else None,
-                    "statistic": stat,
-                    "la_code": "",
-                    "la_name": f"{label}: {'total' if stat == 'sum' else 'mean'}",
-                    "value": value,
-                    "value__missing": None if n else "not-available",
-                    "n": n,
-                    "missing": missing,
-                }
-            )
-
-    for group in _group_order(group_by, frame["group"].tolist()):
-        part = frame[frame["group"] == group].sort_values("la_name")
-        for r in part.itertuples(index=False):
-            rows.append(
-                {
-                    "group": group,
-                    "row_role": "item",
-                    "row_level": 2,
-                    "statistic": "value",
-                    "la_code": r.la_code,
-                    "la_name": r.la_name,
-                    "value": r.value,
-                    "value__missing": r.missing_reason if pd.isna(r.value) else None,
-                    "n": None,
-                    "missing": None,
-                }
-            )
-        summary_rows(part, group, "subtotal", group, 1)
-    summary_rows(frame, "All authorities", "total", "All authorities", 0)
-    out = pd.DataFrame(rows, columns=list(COLUMNS))
-    out["value"] = out["value"].astype(float)
-    out["n"] = out["n"].astype("Int64")
-    out["missing"] = out["missing"].astype("Int64")
-    out["row_level"] = out["row_level"].astype("Int64")
-
-    lacking = frame[frame["value"].isna()]
-    if len(lacking):
-        by_reason = lacking.groupby("missing_reason")["la_name"].apply(
-            lambda s: ", ".join(sorted(s))
-        )
-        for reason, names in by_reason.items():
-            what = "no value in the store" if reason == NO_ROW else reason
-            notes.append(f"no value ({what}): {names}")
-        notes.append(
-            "sums and means are over the authorities with a value (n); "
-            "a group's total leaves out its authorities without one"
-        )
-    source = "group_by column" if group_by not in DATED_GROUPS else "registry"
+    day = _table_day(measure, chosen, info.reference_date, as_of)
+    frame = read_grouped_values(store, measure, bd, chosen, day, notes)
+    frame["group"] = derive_groups(store, frame, group_by, chosen, day, notes)
+    out = summarise_rows(frame, group_by, stats)
+    notes.extend(_missing_notes(frame))
     if group_by in DATED_GROUPS:
         words = {
             "la_type": "authority types",
@@ -449,13 +291,224 @@ def summarise_grouped(
             "breakdown": bd,
             "as_of": day.isoformat(),
             "group_by": group_by,
-            "groups_from": source,
+            "groups_from": "registry"
+            if group_by in DATED_GROUPS
+            else "group_by column",
             "additive": additive,
             "subtotals": stats,
             "notes": notes,
         }
     )
     return out
+
+
+def _choose_statistics(
+    measure: str, unit: str | None, subtotals: Sequence[str] | str, notes: list[str]
+) -> tuple[list[str], bool]:
+    """The statistics shown under each group (no sum of a rate, saying so) and
+    whether the unit adds up."""
+    from lacompare.derive import is_additive
+
+    stats = _check_subtotals(subtotals)
+    additive, why = is_additive(unit)
+    if "sum" in stats and not additive:
+        if stats == ["sum"]:
+            raise InputError(
+                f"cannot sum {measure!r} across authorities: {why}; "
+                "use --subtotals mean"
+            )
+        stats.remove("sum")
+        notes.append(f"no sums: {measure} cannot be added across authorities ({why})")
+    return stats, additive
+
+
+def _table_day(
+    measure: str, period: str, reference: str | None, as_of: dt.date | str | None
+) -> dt.date:
+    """The day whose authorities, types and regions the table shows."""
+    from lacompare.derive import reference_day
+    from lacompare.geography import as_date
+
+    try:
+        day = as_date(as_of) if as_of is not None else reference_day(period, reference)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if day is None:
+        raise InputError(
+            f"period {period!r} of {measure!r} gives no date: give "
+            "--as-of YYYY-MM-DD for the authorities and types to use"
+        )
+    return day
+
+
+def read_grouped_values(
+    store: Store,
+    measure: str,
+    breakdown: str,
+    period: str,
+    day: dt.date,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Every authority of ``day`` with its value (the latest load's) or why it has
+    none (``no-row``: the store has no row for it), and any other authority with a
+    value for the period, said in the notes."""
+    import pandas as pd
+
+    from lacompare.geography import authorities_on
+    from lacompare.store import authority_key, current_values
+
+    on = authorities_on(day)
+    if on.attrs.get("note"):
+        notes.append(on.attrs["note"])
+    on["key"] = [
+        authority_key(c, d) for c, d in zip(on["la_code"], on["dfe_code"], strict=True)
+    ]
+    current = current_values(store, measure, breakdown).df()
+    values = current.loc[
+        current["period"] == period, ["k", "value", "missing_reason"]
+    ].rename(columns={"k": "la_code"})
+    frame = on[
+        ["key", "la_name", "la_type", "region", "region_code", "london_region"]
+    ].rename(columns={"key": "la_code"})
+    frame = frame.merge(values, on="la_code", how="left")
+    # A value for an authority that did not exist on the day (a predecessor's row
+    # in a table dated after it ended) is shown, not dropped, and said.
+    extra = values[~values["la_code"].isin(frame["la_code"])]
+    empty = extra[extra["value"].isna()]
+    reg = store.list_authorities() if len(extra) else None
+    if len(empty):
+        # EES files carry abolished authorities' rows marked 'z' after they ended:
+        # no figure and no authority of the day, so not a row, but named.
+        names = dict(zip(reg["la_code"], reg["la_name"], strict=True))
+        left = sorted(
+            f"{names.get(c, c)} ({r})"
+            for c, r in zip(empty["la_code"], empty["missing_reason"], strict=True)
+        )
+        notes.append(
+            f"left out, not in existence on {day} and no value for {period}: "
+            + ", ".join(left)
+        )
+    extra = extra[extra["value"].notna()]
+    if len(extra):
+        columns = ["la_code", "la_name", "la_type", "region", "region_code"]
+        extra = extra.merge(reg[[*columns, "london_region"]], on="la_code", how="left")
+        extra["la_name"] = extra["la_name"].fillna(extra["la_code"])
+        frame = pd.concat([frame, extra], ignore_index=True)
+        notes.append(
+            f"not in existence on {day} but with a value for {period}: "
+            + ", ".join(sorted(extra["la_name"]))
+        )
+    no_row = frame["value"].isna() & frame["missing_reason"].isna()
+    frame.loc[no_row, "missing_reason"] = NO_ROW
+    return frame
+
+
+def derive_groups(
+    store: Store,
+    frame: pd.DataFrame,
+    group_by: str,
+    period: str,
+    day: dt.date,
+    notes: list[str],
+) -> pd.Series:
+    """Each row's group: from the registry as on the day, or a column or measure
+    (``Unknown`` where there is none)."""
+    if group_by in DATED_GROUPS:
+        london = frame["london_region"].fillna("")
+        groups = (
+            london.where(london != "", frame["region"])
+            if group_by == "london_region"
+            else frame[group_by]
+        )
+    else:
+        mapping = _column_groups(store, group_by, period, day, notes)
+        groups = frame["la_code"].map(mapping)
+    return groups.fillna("").replace("", "Unknown")
+
+
+def _statistic_rows(
+    part: pd.DataFrame, stats: list[str], group: str, role: str, level: int
+) -> list[dict[str, Any]]:
+    """A group's sum and/or mean over its authorities with a value."""
+    present = part["value"].dropna()
+    n, missing = len(present), len(part) - len(present)
+    rows = []
+    for stat in stats:
+        value = (
+            (float(present.sum()) if stat == "sum" else float(present.mean()))
+            if n
+            else math.nan
+        )
+        rows.append(
+            {
+                "group": group,
+                "row_role": role,
+                # Only sums add up into the grand total; a mean is no part of it.
+                "row_level": level if stat == "sum" else None,
+                "statistic": stat,
+                "la_code": "",
+                "la_name": f"{group}: {'total' if stat == 'sum' else 'mean'}",
+                "value": value,
+                "value__missing": None if n else "not-available",
+                "n": n,
+                "missing": missing,
+            }
+        )
+    return rows
+
+
+def summarise_rows(
+    frame: pd.DataFrame, group_by: str, stats: list[str]
+) -> pd.DataFrame:
+    """The table in print order: each group's authorities by name, its statistics,
+    then the grand total's (columns :data:`COLUMNS`)."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for group in _group_order(group_by, frame["group"].tolist()):
+        part = frame[frame["group"] == group].sort_values("la_name")
+        for r in part.itertuples(index=False):
+            rows.append(
+                {
+                    "group": group,
+                    "row_role": "item",
+                    "row_level": 2,
+                    "statistic": "value",
+                    "la_code": r.la_code,
+                    "la_name": r.la_name,
+                    "value": r.value,
+                    "value__missing": r.missing_reason if pd.isna(r.value) else None,
+                    "n": None,
+                    "missing": None,
+                }
+            )
+        rows.extend(_statistic_rows(part, stats, group, "subtotal", 1))
+    rows.extend(_statistic_rows(frame, stats, "All authorities", "total", 0))
+    out = pd.DataFrame(rows, columns=list(COLUMNS))
+    out["value"] = out["value"].astype(float)
+    out["n"] = out["n"].astype("Int64")
+    out["missing"] = out["missing"].astype("Int64")
+    out["row_level"] = out["row_level"].astype("Int64")
+    return out
+
+
+def _missing_notes(frame: pd.DataFrame) -> list[str]:
+    """Who has no value, by reason."""
+    lacking = frame[frame["value"].isna()]
+    if not len(lacking):
+        return []
+    by_reason = lacking.groupby("missing_reason")["la_name"].apply(
+        lambda s: ", ".join(sorted(s))
+    )
+    notes = []
+    for reason, names in by_reason.items():
+        what = "no value in the store" if reason == NO_ROW else reason
+        notes.append(f"no value ({what}): {names}")
+    notes.append(
+        "sums and means are over the authorities with a value (n); "
+        "a group's total leaves out its authorities without one"
+    )
+    return notes
 
 
 def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> ReportTable:
@@ -470,7 +523,8 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> Repor
     >>> f = pd.DataFrame({"group": ["a", "a", "a", "All authorities"],
     ...     "row_role": ["item", "item", "subtotal", "total"],
     ...     "row_level": pd.array([2, 2, 1, 0], dtype="Int64"),
-    ...     "statistic": ["value", "value", "sum", "sum"], "la_code": ["x", "y", "", ""],
+    ...     "statistic": ["value", "value", "sum", "sum"],
+    ...     "la_code": ["x", "y", "", ""],
     ...     "la_name": ["X", "Y", "a: total", "All authorities: total"],
     ...     "value": [1.0, 2.0, 3.0, 3.0], "value__missing": [None] * 4,
     ...     "n": pd.array([None, None, 2, 2], dtype="Int64"),
@@ -527,38 +581,3 @@ def grouped_report_table(frame: pd.DataFrame, title: str | None = None) -> Repor
     return ReportTable(
         title, shown, columns, notes=notes, group="group", name="Grouped table"
     )
-
-
-def grouped_document(store: Store, frame: pd.DataFrame) -> Document:
-    """A one-table report document of a :func:`summarise_grouped` frame, with the
-    loads its figures came from, for the report writers
-    (:func:`lacompare.report._reports.write_document`: HTML, PDF, XLSX).
-
-    Examples
-    --------
-    >>> from lacompare.store import open_store
-    >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('x.csv', 'x')")
-    >>> _ = s.con.execute("INSERT INTO measures (measure, unit) VALUES ('n', 'staff')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...     "value, source_id) VALUES ('E08000035', 'n', '2024', 12, 1)")
-    >>> doc = grouped_document(s, summarise_grouped(s, "n", "region"))
-    >>> doc.tables()[0].title, doc.sources["file"].tolist()
-    ('n, 2024, by region', ['x.csv'])
-    """
-    from lacompare.report import Document, SourceTracker
-
-    table = grouped_report_table(frame)
-    tracker = SourceTracker(store)
-    tracker.use(
-        frame.attrs["measure"], frame.attrs["breakdown"], [frame.attrs["period"]]
-    )
-    doc = Document(
-        template="table",
-        title=table.title,
-        subtitle=f"Authorities as on {frame.attrs['as_of']}",
-        sources=tracker.frame(),
-        name="table",
-    )
-    doc.section("Table").table(table)
-    return doc

@@ -79,3 +79,11 @@ def print_summary(result: Any, store_path: Any) -> None:
     for line in result.summary_lines():
         console.print(line, markup=False)
     console.print(f"store: {store_path}", markup=False)
+
+
+def wide_console(console: Any) -> Any:
+    """A console wide enough for a table when output is not a terminal (rich
+    assumes 80 columns there and would wrap the names and cut the numbers)."""
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    return console

@@ -1,186 +1,212 @@
-"""CLI command ``table``: the grouped committee table (:mod:`lacompare.analysis.grouped`).
+"""CLI command ``table``: the grouped committee table
+(:mod:`lacompare.analysis.grouped`).
 
 Imported by :mod:`lacompare.cli` at start-up, so nothing heavy is imported here.
 """
 
 # No 'from __future__ import annotations': Typer reads these annotations at run time.
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from lacompare.cli._common import DbOption, friendly
+from lacompare.cli._common import console as _console
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: What ``--format`` takes: table (reading), csv and json (data only on stdout),
 #: xlsx and html (files, through the report writers).
 TABLE_FORMATS = ("table", "csv", "json", "xlsx", "html")
 
 
-def _cell(value: Any, decimals: int) -> str:
-    if value is None or value != value or str(value) == "<NA>":
-        return ""
-    return f"{float(value):,.{decimals}f}"
+def table_command(
+    measure: Annotated[str, typer.Argument(help="Measure to tabulate.")],
+    group_by: Annotated[
+        str,
+        typer.Option(
+            "--group-by",
+            "-g",
+            help="la_type, region, london_region (as on the "
+            "table's date), another authorities column, or a category measure of a "
+            "loaded file.",
+        ),
+    ] = "la_type",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Authorities, types and regions of this day (YYYY-MM-DD; "
+            "default: the period's reference day).",
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Period (default: the measure's latest)."),
+    ] = None,
+    subtotals: Annotated[
+        str,
+        typer.Option(
+            "--subtotals",
+            help="Under each group: sum, mean or sum,mean (a sum only "
+            "for counts and money).",
+        ),
+    ] = "sum,mean",
+    breakdown: Annotated[
+        str | None,
+        typer.Option(
+            "--breakdown",
+            help="The measure's breakdown (default: its total or its "
+            "only one; part of the text is enough).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (reading), csv or json (data only on "
+            "standard output, notes on standard error), xlsx or html (need --out).",
+        ),
+    ] = "table",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write (csv, json, xlsx, html)."),
+    ] = None,
+    decimals: Annotated[
+        int | None,
+        typer.Option(
+            "--decimals",
+            help="Decimals in the terminal table (default: 0 for "
+            "whole numbers, else 1).",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Authorities grouped by type (or region, or a column), each group with its
+    total and mean, and a grand total: the classic committee table.
+
+    Types and regions are those of the table's date (Cornwall is a shire county
+    in 2002). Every authority of that day is listed, with its value or why it
+    has none; sums are given only for counts and money.
+
+    Example: [bold]lacompare table children_count --group-by la_type
+    --breakdown "on 31 March" --format xlsx --out table.xlsx --db my.duckdb[/]
+    """
+    from lacompare.analysis import summarise_grouped
+    from lacompare.cli._output import write_csv
+    from lacompare.errors import InputError
+    from lacompare.store import open_store
+
+    fmt = fmt.lower()
+    if fmt not in TABLE_FORMATS:
+        raise InputError(f"--format {fmt!r}: use {', '.join(TABLE_FORMATS)}")
+    if fmt in ("xlsx", "html") and out is None:
+        raise InputError(f"--format {fmt} writes a file: give --out FILE")
+    err = _console(stderr=True)
+    with open_store(db, read_only=True) as store:
+        frame = summarise_grouped(
+            store,
+            measure,
+            group_by,
+            as_of=as_of,
+            period=period,
+            subtotals=subtotals,
+            breakdown=breakdown,
+        )
+        if fmt in ("xlsx", "html"):
+            from lacompare.report import grouped_document, write_document
+
+            assert out is not None
+            write_document(grouped_document(store, frame), out, fmt)
+    notes = frame.attrs["notes"]
+    if fmt in ("csv", "json"):
+        write_csv(frame, out, fmt)
+    elif fmt in ("xlsx", "html"):
+        err.print(f"wrote {out}", markup=False)
+    if fmt != "table":
+        for line in notes:
+            err.print(line, markup=False)
+        return
+    print_grouped(frame, group_by, decimals)
+    if out is not None:
+        write_csv(frame, out)
+
+
+def _missing_reason(reason: Any) -> Any:
+    """The reason a cell is empty, as :func:`lacompare.formatting.format_missing`
+    reads it (an authority with no row has no figure: ``–``)."""
+    from lacompare.analysis.grouped import NO_ROW
+
+    return None if reason in (None, NO_ROW) or reason != reason else reason
+
+
+def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) -> None:
+    """The table on the terminal: each group's authorities, its total and mean in
+    bold, missing values as the publisher's symbols with their key, then the
+    notes."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from lacompare.formatting import (
+        format_missing,
+        format_number,
+        is_missing,
+        missing_key,
+    )
+    from lacompare.formatting.tables import Column
+
+    from lacompare.cli._output import wide_console
+
+    console = wide_console(_console())
+    items = frame.loc[frame["row_role"] == "item", "value"].dropna()
+    places = (
+        decimals
+        if decimals is not None
+        else (0 if all(float(v).is_integer() for v in items) else 1)
+    )
+    a = frame.attrs
+    title = (
+        f"{a['label']}"
+        + (f" ({a['breakdown']})" if a["breakdown"] else "")
+        + f", {a['period']}, by {group_by} (authorities as on {a['as_of']})"
+    )
+    table = Table(title=escape(title))
+    # The unit in the heading, not the cells (a proportion prints as a %).
+    value_head = Column("value", "value", unit=a.get("unit")).heading
+    for head, justify in (
+        ("group", "left"),
+        ("authority", "left"),
+        (value_head, "right"),
+        ("n", "right"),
+    ):
+        table.add_column(head, justify=justify)
+    shown = []
+    for r in frame.itertuples(index=False):
+        if is_missing(r.value):
+            reason = _missing_reason(r.value__missing)
+            shown.append(reason)
+            value = format_missing(reason)
+        else:
+            extra = 1 if r.statistic == "mean" else 0
+            value = format_number(r.value, a.get("unit"), places + extra)
+        item = r.row_role == "item"
+        table.add_row(
+            r.group,
+            r.la_name,
+            value,
+            "" if item else f"{r.n} of {r.n + r.missing}",
+            style=None if item else "bold",
+            end_section=not item and r.statistic == a["subtotals"][-1],
+        )
+    console.print(table)
+    for symbol, meaning in missing_key(shown):
+        console.print(f"{symbol} {meaning}", markup=False)
+    for line in frame.attrs["notes"]:
+        console.print(line, markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``table`` to the app."""
-    from lacompare.cli._common import DbOption, friendly
-    from lacompare.cli._common import console as _console
-
-    @app.command("table")
-    @friendly
-    def table_command(
-        measure: Annotated[str, typer.Argument(help="Measure to tabulate.")],
-        group_by: Annotated[
-            str,
-            typer.Option(
-                "--group-by",
-                "-g",
-                help="la_type, region, london_region (as on the "
-                "table's date), another authorities column, or a category measure of a "
-                "loaded file.",
-            ),
-        ] = "la_type",
-        as_of: Annotated[
-            str | None,
-            typer.Option(
-                "--as-of",
-                help="Authorities, types and regions of this day (YYYY-MM-DD; "
-                "default: the period's reference day).",
-            ),
-        ] = None,
-        period: Annotated[
-            str | None,
-            typer.Option("--period", help="Period (default: the measure's latest)."),
-        ] = None,
-        subtotals: Annotated[
-            str,
-            typer.Option(
-                "--subtotals",
-                help="Under each group: sum, mean or sum,mean (a sum only "
-                "for counts and money).",
-            ),
-        ] = "sum,mean",
-        breakdown: Annotated[
-            str | None,
-            typer.Option(
-                "--breakdown",
-                help="The measure's breakdown (default: its total or its "
-                "only one; part of the text is enough).",
-            ),
-        ] = None,
-        fmt: Annotated[
-            str,
-            typer.Option(
-                "--format",
-                "-f",
-                help="table (reading), csv or json (data only on "
-                "standard output, notes on standard error), xlsx or html (need --out).",
-            ),
-        ] = "table",
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", "-o", help="File to write (csv, json, xlsx, html)."),
-        ] = None,
-        decimals: Annotated[
-            int | None,
-            typer.Option(
-                "--decimals",
-                help="Decimals in the terminal table (default: 0 for "
-                "whole numbers, else 1).",
-            ),
-        ] = None,
-        db: DbOption = None,
-    ) -> None:
-        """Authorities grouped by type (or region, or a column), each group with its
-        total and mean, and a grand total: the classic committee table.
-
-        Types and regions are those of the table's date (Cornwall is a shire county
-        in 2002). Every authority of that day is listed, with its value or why it
-        has none; sums are given only for counts and money.
-
-        Example: [bold]lacompare table children_count --group-by la_type
-        --breakdown "on 31 March" --format xlsx --out table.xlsx --db my.duckdb[/]
-        """
-        from lacompare.analysis.grouped import summarise_grouped
-        from lacompare.cli._output import write_csv
-        from lacompare.errors import InputError
-        from lacompare.store import open_store
-
-        fmt = fmt.lower()
-        if fmt not in TABLE_FORMATS:
-            raise InputError(f"--format {fmt!r}: use {', '.join(TABLE_FORMATS)}")
-        if fmt in ("xlsx", "html") and out is None:
-            raise InputError(f"--format {fmt} writes a file: give --out FILE")
-        err = _console(stderr=True)
-        with open_store(db, read_only=True) as store:
-            frame = summarise_grouped(
-                store,
-                measure,
-                group_by,
-                as_of=as_of,
-                period=period,
-                subtotals=subtotals,
-                breakdown=breakdown,
-            )
-            if fmt in ("xlsx", "html"):
-                from lacompare.analysis.grouped import grouped_document
-                from lacompare.report import write_document
-
-                assert out is not None
-                write_document(grouped_document(store, frame), out, fmt)
-        notes = frame.attrs["notes"]
-        if fmt in ("csv", "json"):
-            write_csv(frame, out, fmt)
-            for line in notes:
-                err.print(line, markup=False)
-            return
-        if fmt in ("xlsx", "html"):
-            err.print(f"wrote {out}", markup=False)
-            for line in notes:
-                err.print(line, markup=False)
-            return
-        from rich.markup import escape
-        from rich.table import Table
-
-        console = _console()
-        items = frame.loc[frame["row_role"] == "item", "value"].dropna()
-        places = (
-            decimals
-            if decimals is not None
-            else (0 if all(float(v).is_integer() for v in items) else 1)
-        )
-        a = frame.attrs
-        title = (
-            f"{a['label']}"
-            + (f" ({a['breakdown']})" if a["breakdown"] else "")
-            + f", {a['period']}, by {group_by} (authorities as on {a['as_of']})"
-        )
-        table = Table(title=escape(title))
-        for col, justify in (
-            ("group", "left"),
-            ("la_name", "left"),
-            ("value", "right"),
-            ("n", "right"),
-        ):
-            table.add_column({"la_name": "authority"}.get(col, col), justify=justify)
-        for r in frame.itertuples(index=False):
-            value = _cell(r.value, places + (1 if r.statistic == "mean" else 0)) or (
-                r.value__missing or ""
-            )
-            bold = r.row_role != "item"
-            cells = [
-                r.group,
-                r.la_name,
-                value,
-                "" if r.row_role == "item" else f"{r.n} of {r.n + r.missing}",
-            ]
-            table.add_row(
-                *cells,
-                style="bold" if bold else None,
-                end_section=r.row_role != "item"
-                and r.statistic == (a["subtotals"][-1]),
-            )
-        console.print(table)
-        for line in notes:
-            console.print(line, markup=False)
-        if out is not None:
-            write_csv(frame, out)
+    app.command("table")(friendly(table_command))
