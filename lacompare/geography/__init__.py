@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from lacompare._lazy import lazy_exports
 
+from ._choose import Match
 from ._districts import (
     ONS_CODE_TYPES,
     DistrictMatch,
@@ -32,6 +33,7 @@ from ._districts import (
     read_districts,
 )
 from ._files import ADDED_COLUMNS, resolve_table
+from ._fuzzy import FUZZY_MARGIN, FUZZY_THRESHOLD
 from ._history import (
     authorities_on,
     authority_type_on,
@@ -39,13 +41,7 @@ from ._history import (
     read_authority_history,
     total_row_types,
 )
-from ._match import (
-    FUZZY_MARGIN,
-    FUZZY_THRESHOLD,
-    Match,
-    match_authorities,
-    resolve_authority,
-)
+from ._match import match_authorities, resolve_authority
 from ._normalise import normalise_name
 from ._registry import read_aliases, read_areas, read_authorities
 from ._strict import Suggestion, UnknownAuthority, match_authority_strict
@@ -87,7 +83,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "as_date": "lacompare.geography._match",
+        "as_date": "lacompare.geography._choose",
         "strict_record": "lacompare.geography._strict",
     },
 )

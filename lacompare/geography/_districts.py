@@ -35,13 +35,8 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from ._match import (
-    _lifetime_note,
-    _match_each,
-    _query_text,
-    as_date,
-    resolve_authority,
-)
+from ._choose import _lifetime_note, _match_each, _query_text, as_date
+from ._match import resolve_authority
 from ._normalise import ONS_CODE, code_text, normalise_name
 from ._registry import _read_data_csv, _split, registry
 

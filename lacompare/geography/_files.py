@@ -10,7 +10,8 @@ import pandas as pd
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 
-from ._match import Match, match_authorities
+from ._choose import Match
+from ._match import match_authorities
 
 #: Columns added after the input columns, in this order.
 ADDED_COLUMNS = (

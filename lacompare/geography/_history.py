@@ -35,7 +35,7 @@ def _history() -> pd.DataFrame:
 
 
 def _day(as_of: date | str) -> date:
-    from ._match import as_date
+    from ._choose import as_date
 
     day = as_date(as_of)
     if day is None:

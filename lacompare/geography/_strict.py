@@ -15,7 +15,9 @@ from datetime import date, timedelta
 
 from lacompare.errors import InputError
 
-from ._match import Match, _query_text, _ranked, as_date, resolve_authority
+from ._choose import Match, _query_text, as_date
+from ._fuzzy import _ranked
+from ._match import resolve_authority
 from ._normalise import parse_name
 from ._registry import Entity, Registry, registry
 
@@ -91,7 +93,8 @@ def _nearest(
 ) -> tuple[Suggestion, ...]:
     """The authorities whose names are nearest the text: close ones only (with
     ``current``, an abolished one is replaced by its successors)."""
-    from ._match import _choose, _fuzzy_choices
+    from ._choose import _choose
+    from ._fuzzy import _fuzzy_choices
 
     reg = registry()
     key = parse_name(text).base
