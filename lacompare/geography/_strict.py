@@ -267,35 +267,7 @@ def match_authority_strict(
             query, f"{query!r} is a {what}, not one authority", reason="area"
         )
     if m.match == "none":
-        if m.note.startswith("combined row"):
-            # Candidates read 'Name (E06000061)' or 'Name (DfE 820)'.
-            keys = [
-                c.rsplit("(", 1)[-1].rstrip(")").removeprefix("DfE ")
-                for c in m.candidates
-            ]
-            parts = tuple(
-                _suggestion(reg.entities[k]) for k in keys if k in reg.entities
-            )
-            raise UnknownAuthority(
-                query,
-                f"{query!r}: {m.note}; name one of them",
-                reason="combined",
-                suggestions=parts,
-            )
-        if m.note.startswith("ambiguous"):
-            raise UnknownAuthority(
-                query, f"{query!r} is {m.note}; give a code", reason="unknown"
-            )
-        near = _nearest(query, day, current)
-        message = f"no authority {query!r}"
-        if near:
-            message += f"; did you mean {_names(list(near), 'or')}?"
-        else:
-            message += (
-                " (give an authority's name, ONS or DfE code; "
-                "'lacompare resolve' matches a file of names)"
-            )
-        raise UnknownAuthority(query, message, reason="unknown", suggestions=near)
+        raise _not_found(reg, m, query, day, current)
     ent = _entity(reg, m)
     if ent is None:  # pragma: no cover - every match comes from the registry
         return m
@@ -306,6 +278,39 @@ def match_authority_strict(
     if day is None and current and not ent.current:
         raise _abolished(reg, ent, None, query)
     return m
+
+
+def _not_found(
+    reg: Registry, m: Match, query: str, day: date | None, current: bool
+) -> UnknownAuthority:
+    """The refusal of a name that matched no authority: a combined row names its
+    parts, an ambiguous one asks for a code, anything else offers the nearest."""
+    if m.note.startswith("combined row"):
+        # Candidates read 'Name (E06000061)' or 'Name (DfE 820)'.
+        keys = [
+            c.rsplit("(", 1)[-1].rstrip(")").removeprefix("DfE ") for c in m.candidates
+        ]
+        parts = tuple(_suggestion(reg.entities[k]) for k in keys if k in reg.entities)
+        return UnknownAuthority(
+            query,
+            f"{query!r}: {m.note}; name one of them",
+            reason="combined",
+            suggestions=parts,
+        )
+    if m.note.startswith("ambiguous"):
+        return UnknownAuthority(
+            query, f"{query!r} is {m.note}; give a code", reason="unknown"
+        )
+    near = _nearest(query, day, current)
+    message = f"no authority {query!r}"
+    if near:
+        message += f"; did you mean {_names(list(near), 'or')}?"
+    else:
+        message += (
+            " (give an authority's name, ONS or DfE code; "
+            "'lacompare resolve' matches a file of names)"
+        )
+    return UnknownAuthority(query, message, reason="unknown", suggestions=near)
 
 
 def strict_record(name_or_code: str, as_of: date | str | None = None) -> dict[str, str]:
