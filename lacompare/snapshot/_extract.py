@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = [
     "read_extract",
     "summarise_extract",
+    "open_cases_on",
+    "summarise_case_counts",
+    "summarise_caseloads",
     "population_for",
     "monthly_dates",
     "load_extract",
@@ -207,76 +210,106 @@ def summarise_extract(
     >>> x = pd.DataFrame({"case_id": list("abc"), "child_id": list("abc"),
     ...     "family_id": None, "case_type": ["CP", "CIN", "CLA"],
     ...     "team": "T1", "team_type": "CIN", "worker": ["W1", "W1", "W2"],
-    ...     "start_date": d.date(2024, 1, 1), "end_date": [None, None, d.date(2024, 2, 1)],
+    ...     "start_date": d.date(2024, 1, 1),
+    ...     "end_date": [None, None, d.date(2024, 2, 1)],
     ...     "synthetic": False})
     >>> v, _ = summarise_extract(x, "2024-10-04", population=1000)
-    >>> v.set_index(["measure", "breakdown"])["value"].loc[
-    ...     [("open_cases", "CIN"), ("rate_per_10000", "CP"), ("caseload_highest", "CIN")]
-    ... ].tolist()
+    >>> keys = [("open_cases", "CIN"), ("rate_per_10000", "CP"),
+    ...         ("caseload_highest", "CIN")]
+    >>> v.set_index(["measure", "breakdown"])["value"].loc[keys].tolist()
     [2.0, 10.0, 2.0]
     """
     import pandas as pd
 
     from lacompare.snapshot._read import parse_date
-    from lacompare.snapshot._vocab import read_case_types, read_thresholds
 
-    when = parse_date(date)
+    open_ = open_cases_on(extract, parse_date(date))
     log = IssueLog()
+    rows: list[dict[str, Any]] = []
+    if population is not None:
+        rows.append(_value_row("population", "0-17", population, note=population_note))
+    rows += summarise_case_counts(extract, open_, population, log)
+    rows += summarise_caseloads(extract, open_, log)
+    return pd.DataFrame(rows), log
+
+
+def open_cases_on(extract: pd.DataFrame, when: dt.date) -> pd.DataFrame:
+    """The cases open on ``when``: started on or before it, not ended by then."""
+    import pandas as pd
+
     started = extract["start_date"].map(lambda d: d <= when)
     not_ended = extract["end_date"].map(lambda d: d is None or pd.isna(d) or d > when)
-    open_ = extract[started & not_ended]
-    rows: list[dict[str, Any]] = []
+    return extract[started & not_ended]
 
-    def add(
-        measure: str,
-        breakdown: str,
-        value: float | None,
-        unit: str = "count",
-        decimals: int = 0,
-        reason: str | None = None,
-        note: str | None = None,
-    ) -> None:
-        rows.append(
-            {
-                "measure": measure,
-                "breakdown": breakdown,
-                "label": _label(measure, breakdown),
-                "unit": unit,
-                "value": None if value is None else float(value),
-                "missing_reason": reason if value is None else None,
-                "half_width": 0.0,
-                "decimals": decimals,
-                "note": note,
-            }
-        )
 
-    if population is not None:
-        add("population", "0-17", population, note=population_note)
+def _value_row(
+    measure: str,
+    breakdown: str,
+    value: float | None,
+    unit: str = "count",
+    decimals: int = 0,
+    reason: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """One computed snapshot value (exact: ``half_width`` 0)."""
+    return {
+        "measure": measure,
+        "breakdown": breakdown,
+        "label": _label(measure, breakdown),
+        "unit": unit,
+        "value": None if value is None else float(value),
+        "missing_reason": reason if value is None else None,
+        "half_width": 0.0,
+        "decimals": decimals,
+        "note": note,
+    }
+
+
+def summarise_case_counts(
+    extract: pd.DataFrame,
+    open_: pd.DataFrame,
+    population: float | None,
+    log: IssueLog,
+) -> list[dict[str, Any]]:
+    """Children with an open case of each type the extract covers (a type's
+    count includes the types that count towards it), and their rates per 10,000
+    where the type has one and the population is known."""
+    from lacompare.snapshot._vocab import read_case_types
+
+    rows = []
     present = set(extract["case_type"])
-    for ctype in read_case_types():
+    types = read_case_types()
+    for ctype in types:
         covered = {ctype.code} | {
-            c.code for c in read_case_types() if c.counts_towards == ctype.code
+            c.code for c in types if c.counts_towards == ctype.code
         }
         if not covered & present:
             continue  # the extract does not cover this type: no figure, not 0
         n = open_.loc[open_["case_type"].isin(covered), "child_id"].nunique()
-        add("open_cases", ctype.code, n)
-        if ctype.rate:
-            if population:
-                add(
-                    "rate_per_10000",
-                    ctype.code,
-                    n / population * 10_000,
-                    unit="per 10,000",
-                    decimals=0,
-                )
-            elif population is None:
-                log.add(
-                    "no-population",
-                    f"no 0-17 population: no {ctype.code} rate",
-                    severity="info",
-                )
-    thresholds = read_thresholds()
+        rows.append(_value_row("open_cases", ctype.code, n))
+        if not ctype.rate:
+            continue
+        if population:
+            rate = n / population * 10_000
+            rows.append(
+                _value_row("rate_per_10000", ctype.code, rate, unit="per 10,000")
+            )
+        elif population is None:
+            log.add(
+                "no-population",
+                f"no 0-17 population: no {ctype.code} rate",
+                severity="info",
+            )
+    return rows
+
+
+def summarise_caseloads(
+    extract: pd.DataFrame, open_: pd.DataFrame, log: IssueLog
+) -> list[dict[str, Any]]:
+    """Caseload statistics of each team type in the extract, against each of its
+    thresholds (or none, for a team type without one)."""
+    from lacompare.snapshot._vocab import read_thresholds
+
     unallocated = open_["worker"].isna().sum()
     if unallocated:
         log.add(
@@ -285,46 +318,52 @@ def summarise_extract(
             "counted in open cases, not in any caseload",
             severity="info",
         )
+    thresholds = read_thresholds()
+    rows: list[dict[str, Any]] = []
     for team_type in dict.fromkeys(extract["team_type"]):
-        own = [t for t in thresholds if t.team_type == team_type] or [None]
         cases = open_[open_["team_type"] == team_type]
-        for t in own:
-            by = t.count_by if t else "individuals"
-            bd = t.breakdown if t else team_type
-            key = "family_id" if by == "families" else "child_id"
-            if by == "families" and cases["family_id"].isna().any():
-                log.add(
-                    "no-family",
-                    f"{team_type}: cases without family_id; "
-                    "caseloads by families are not computed",
-                )
-                continue
-            if bd != team_type:
-                add("open_cases", bd, cases[key].nunique())
-            allocated = cases[cases["worker"].notna()]
-            loads = allocated.groupby("worker")[key].nunique()
-            if by == "individuals":
-                teams = cases.groupby("team")[key].nunique()
-                add(
-                    "team_caseload_highest",
-                    bd,
-                    teams.max() if len(teams) else None,
-                    reason="not-applicable",
-                )
-            if len(loads):
-                add("caseload_highest", bd, loads.max())
-                add("caseload_lowest", bd, loads.min())
-            else:
-                add("caseload_highest", bd, None, reason="not-applicable")
-                add("caseload_lowest", bd, None, reason="not-applicable")
-            if t is not None:
-                add(
-                    "workers_over_threshold",
-                    bd,
-                    int((loads > t.threshold).sum()),
-                    note=f"more than {t.threshold} {by}",
-                )
-    return pd.DataFrame(rows), log
+        own = [t for t in thresholds if t.team_type == team_type] or [None]
+        for threshold in own:
+            rows += _team_caseloads(team_type, cases, threshold, log)
+    return rows
+
+
+def _team_caseloads(
+    team_type: str, cases: pd.DataFrame, threshold: Any, log: IssueLog
+) -> list[dict[str, Any]]:
+    """One team type's caseloads, counted by individuals or families as its
+    ``threshold`` says (``None``: by individuals, no workers over a threshold)."""
+    t = threshold
+    by = t.count_by if t else "individuals"
+    bd = t.breakdown if t else team_type
+    key = "family_id" if by == "families" else "child_id"
+    if by == "families" and cases["family_id"].isna().any():
+        log.add(
+            "no-family",
+            f"{team_type}: cases without family_id; "
+            "caseloads by families are not computed",
+        )
+        return []
+    rows = []
+    if bd != team_type:
+        rows.append(_value_row("open_cases", bd, cases[key].nunique()))
+    loads = cases[cases["worker"].notna()].groupby("worker")[key].nunique()
+    if by == "individuals":
+        teams = cases.groupby("team")[key].nunique()
+        highest = teams.max() if len(teams) else None
+        rows.append(
+            _value_row("team_caseload_highest", bd, highest, reason="not-applicable")
+        )
+    for measure, value in (
+        ("caseload_highest", loads.max() if len(loads) else None),
+        ("caseload_lowest", loads.min() if len(loads) else None),
+    ):
+        rows.append(_value_row(measure, bd, value, reason="not-applicable"))
+    if t is not None:
+        over = int((loads > t.threshold).sum())
+        note = f"more than {t.threshold} {by}"
+        rows.append(_value_row("workers_over_threshold", bd, over, note=note))
+    return rows
 
 
 def population_for(
@@ -333,8 +372,8 @@ def population_for(
     date: str | dt.date,
     measure: str = "population_estimate",
 ) -> tuple[float, str] | None:
-    """The authority's population (0-17 by default) from the store's
-    observations: the latest mid-year estimate on or before ``date``.
+    """The authority's population (0-17 by default) from the store's values:
+    the latest mid-year estimate on or before ``date``.
 
     Returns ``(value, period)`` or ``None`` when the store has none.
 
@@ -342,22 +381,27 @@ def population_for(
     --------
     >>> from lacompare.store import open_store
     >>> s = open_store(":memory:")
-    >>> _ = s.con.execute("INSERT INTO sources (file, sha256) VALUES ('p', 'x')")
-    >>> _ = s.con.execute("INSERT INTO observation_cells (la_code, measure, period, "
-    ...     "breakdown, value, source_id) VALUES ('E06000016', 'population_estimate',"
-    ...     " '2023', '', 88000, 1), ('E06000016', 'population_estimate', '2024', '',"
-    ...     " 88726, 1)")
+    >>> _ = s.write_cells([
+    ...     {"la_code": "E06000016", "measure": "population_estimate",
+    ...      "period": "2023", "value": 88000},
+    ...     {"la_code": "E06000016", "measure": "population_estimate",
+    ...      "period": "2024", "value": 88726}], file="p")
     >>> population_for(s, "E06000016", "2024-05-01")
     (88000.0, '2023')
     """
     from lacompare.snapshot._read import parse_date
+    from lacompare.store import read_values
 
     when = parse_date(date)
-    rows = store.con.execute(
-        "SELECT period, value FROM observations WHERE la_code = ? AND measure = ? "
-        "AND breakdown = '' AND value IS NOT NULL",
-        [la_code, measure],
-    ).fetchall()
+    found = read_values(
+        store,
+        measures=measure,
+        authorities=la_code,
+        breakdowns="",
+        present_only=True,
+        columns=["period", "value"],
+    )
+    rows = found[["period", "value"]].itertuples(index=False, name=None)
     best = None
     for period, value in rows:
         year = str(period)[:4]

@@ -1,10 +1,12 @@
 """Snapshot tables in the store: dated monthly measures of one authority, staff
 headcount and budget lines.
 
-The tables are created on first use (``CREATE TABLE IF NOT EXISTS``) beside the
-store's own; each load is a row of the store's ``sources`` table (``spec`` says
-which kind of snapshot file it was), so every value can be traced to its file,
-sheet, row and column like any observation.
+The tables are the store's (:mod:`lacompare.store` creates them with its schema
+when a store is opened for writing; a store opened read-only may predate them,
+so the readers check). Each load is a row of the store's ``sources`` table
+(:func:`lacompare.store.record_load`; ``spec`` says which kind of snapshot file
+it was), so every value can be traced to its file, sheet, row and column like
+any other value.
 
 ``snapshot_values.half_width`` says how exact a value is: 0 for an exact figure
 (a count, or a rate computed from a case-level extract), else half a unit of
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from lacompare.store import Store
 
 __all__ = [
-    "ensure_snapshot_tables",
     "write_snapshot_values",
     "write_resource_lines",
     "read_snapshot_values",
@@ -34,51 +35,6 @@ __all__ = [
     "VALUE_COLUMNS",
     "RESOURCE_COLUMNS",
 ]
-
-DDL = (
-    """
-    CREATE TABLE IF NOT EXISTS snapshot_values (
-        la_code VARCHAR NOT NULL,
-        snapshot_date DATE NOT NULL,
-        measure VARCHAR NOT NULL,
-        breakdown VARCHAR NOT NULL DEFAULT '',
-        label VARCHAR,
-        unit VARCHAR NOT NULL,
-        value DOUBLE,
-        missing_reason VARCHAR,
-        half_width DOUBLE NOT NULL DEFAULT 0,
-        decimals INTEGER NOT NULL DEFAULT 0,
-        raw VARCHAR,
-        note VARCHAR,
-        synthetic BOOLEAN NOT NULL DEFAULT false,
-        source_id INTEGER NOT NULL,
-        source_row INTEGER,
-        source_column VARCHAR,
-        PRIMARY KEY (la_code, snapshot_date, measure, breakdown)
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS resource_lines (
-        la_code VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,
-        as_of VARCHAR NOT NULL,
-        position INTEGER NOT NULL,
-        section VARCHAR NOT NULL DEFAULT '',
-        line VARCHAR NOT NULL,
-        amount DOUBLE,
-        missing_reason VARCHAR,
-        row_role VARCHAR NOT NULL DEFAULT 'item',
-        unit VARCHAR NOT NULL,
-        raw VARCHAR,
-        source_id INTEGER NOT NULL,
-        source_row INTEGER,
-        level INTEGER,
-        PRIMARY KEY (la_code, kind, as_of, position)
-    )
-    """,
-    # Stores made before budget lines had an outline level.
-    "ALTER TABLE resource_lines ADD COLUMN IF NOT EXISTS level INTEGER",
-)
 
 #: Columns of a frame of snapshot values (as written and as read back).
 VALUE_COLUMNS = [
@@ -116,21 +72,6 @@ RESOURCE_COLUMNS = [
 ]
 
 
-def ensure_snapshot_tables(store: Store) -> None:
-    """Create the snapshot tables if the store does not have them yet.
-
-    Examples
-    --------
-    >>> from lacompare.store import open_store
-    >>> with open_store(":memory:") as s:
-    ...     ensure_snapshot_tables(s)
-    ...     {"snapshot_values", "resource_lines"} <= set(s.tables())
-    True
-    """
-    for statement in DDL:
-        store.con.execute(statement)
-
-
 def _has_tables(store: Store) -> bool:
     return {"snapshot_values", "resource_lines"} <= set(store.tables())
 
@@ -146,12 +87,11 @@ def add_source(
 ) -> int:
     """Record a load in ``sources`` and return its id (inside the caller's
     transaction)."""
-    row = store.con.execute(
-        "INSERT INTO sources (file, sheet, sha256, spec, observations, note) "
-        "VALUES (?, ?, ?, ?, ?, ?) RETURNING source_id",
-        [file, sheet or "", sha256, kind, n, note],
-    ).fetchall()
-    return int(row[0][0])
+    from lacompare.store import record_load
+
+    return record_load(
+        store, file=file, sheet=sheet, sha256=sha256, spec=kind, values=n, note=note
+    )
 
 
 def _transaction(store: Store, work: Any) -> Any:
@@ -183,7 +123,6 @@ def write_snapshot_values(
     """
     if values.empty:
         raise InputError("no snapshot values to load", file=file, sheet=sheet)
-    ensure_snapshot_tables(store)
     frame = values.reindex(columns=VALUE_COLUMNS)
 
     def work() -> tuple[int, int]:
@@ -225,7 +164,6 @@ def write_resource_lines(
     same authority, kind and date; returns (source id, lines replaced)."""
     if lines.empty:
         raise InputError("no lines to load", file=file, sheet=sheet)
-    ensure_snapshot_tables(store)
     frame = lines.reindex(columns=RESOURCE_COLUMNS)
     keys = frame[["la_code", "kind", "as_of"]].drop_duplicates().values.tolist()
 

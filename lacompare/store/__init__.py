@@ -43,6 +43,7 @@ __all__ = [
     "VALUE_COLUMNS",
     "write_cells",
     "WriteResult",
+    "record_load",
     "Holder",
     "WAIT_ENV",
     "diff_vintages",
@@ -435,6 +436,7 @@ __getattr__, __dir__ = lazy_exports(
         "VALUE_COLUMNS": "_read",
         "write_cells": "_write",
         "WriteResult": "_write",
+        "record_load": "_loads",
         # Used by later stages.
         "Holder": "lacompare.store._lock",
         "WAIT_ENV": "lacompare.store._lock",

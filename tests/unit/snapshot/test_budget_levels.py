@@ -80,21 +80,29 @@ def test_bad_levels_name_file_row_and_column(write, store, cell, message) -> Non
     assert read_resource_lines(store, "E06000016", "budget").empty
 
 
-def test_a_store_from_before_levels_gets_the_column(write, store) -> None:
-    # The resource_lines table as first released, without ``level``.
-    store.con.execute(
-        """CREATE TABLE resource_lines (la_code VARCHAR NOT NULL, kind VARCHAR NOT
-           NULL, as_of VARCHAR NOT NULL, position INTEGER NOT NULL, section VARCHAR
-           NOT NULL DEFAULT '', line VARCHAR NOT NULL, amount DOUBLE, missing_reason
-           VARCHAR, row_role VARCHAR NOT NULL DEFAULT 'item', unit VARCHAR NOT NULL,
-           raw VARCHAR, source_id INTEGER NOT NULL, source_row INTEGER,
-           PRIMARY KEY (la_code, kind, as_of, position))"""
-    )
-    result = load_budget(
-        store, write("b.csv", NESTED), authority="Leicester", as_of="2024/25"
-    )
-    assert result.mismatches == []
-    assert read_resource_lines(store, "E06000016", "budget")["level"].iloc[-1] == 0
+def test_a_store_from_before_levels_gets_the_column(write, tmp_path) -> None:
+    from lacompare.store import open_store
+
+    db = tmp_path / "old.duckdb"
+    with open_store(db) as old:
+        # The resource_lines table as first released, without ``level``.
+        old.con.execute("DROP TABLE resource_lines")
+        old.con.execute(
+            """CREATE TABLE resource_lines (la_code VARCHAR NOT NULL, kind VARCHAR
+               NOT NULL, as_of VARCHAR NOT NULL, position INTEGER NOT NULL, section
+               VARCHAR NOT NULL DEFAULT '', line VARCHAR NOT NULL, amount DOUBLE,
+               missing_reason VARCHAR, row_role VARCHAR NOT NULL DEFAULT 'item',
+               unit VARCHAR NOT NULL, raw VARCHAR, source_id INTEGER NOT NULL,
+               source_row INTEGER, PRIMARY KEY (la_code, kind, as_of, position))"""
+        )
+    # Opened for writing, the store's schema adds the column.
+    with open_store(db) as store:
+        result = load_budget(
+            store, write("b.csv", NESTED), authority="Leicester", as_of="2024/25"
+        )
+        assert result.mismatches == []
+        lines = read_resource_lines(store, "E06000016", "budget")
+    assert lines["level"].iloc[-1] == 0
 
 
 def test_cli_budget_with_levels(write, tmp_path) -> None:
