@@ -25,18 +25,17 @@ from lacompare.provenance import IssueLog
 if TYPE_CHECKING:
     from lacompare.store import Store
 
-FETCHES_DDL = """
-CREATE TABLE IF NOT EXISTS fetches (
-    source_id INTEGER,
-    catalogue_id VARCHAR NOT NULL,
-    method VARCHAR NOT NULL,
-    url VARCHAR NOT NULL,
-    version VARCHAR,
-    fetched_at TIMESTAMP NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    file VARCHAR NOT NULL
+#: The columns of the store's ``fetches`` table (lacompare.store's schema creates it).
+FETCH_COLUMNS = (
+    "source_id",
+    "catalogue_id",
+    "method",
+    "url",
+    "version",
+    "fetched_at",
+    "sha256",
+    "file",
 )
-"""
 
 
 @dataclass
@@ -121,14 +120,9 @@ def _expand(lo: str, hi: str) -> list[str]:
     )
 
 
-def _ensure_fetches(store: Store) -> None:
-    store.con.execute(FETCHES_DDL)
-
-
 def _record_fetch(
     store: Store, entry: CatalogueEntry, fetched: FetchedFile, load: Any
 ) -> None:
-    _ensure_fetches(store)
     source_id = getattr(load, "source_id", None)
     replaced = getattr(load, "replaced", None)
     if replaced:
@@ -280,7 +274,11 @@ def read_fetches(store: Store) -> Any:
     ...     list(read_fetches(s).columns)[:4]
     ['source_id', 'catalogue_id', 'method', 'url']
     """
-    _ensure_fetches(store)
+    if "fetches" not in store.tables():
+        # A store made before fetching, opened read-only: nothing fetched yet.
+        import pandas as pd
+
+        return pd.DataFrame(columns=list(FETCH_COLUMNS))
     return store.query("SELECT * FROM fetches ORDER BY fetched_at, source_id")
 
 
