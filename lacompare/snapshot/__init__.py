@@ -68,7 +68,7 @@ _WHERE = {
     "summarise_snapshot": "_change",
     "derive_snapshot_change": "_change",
     "SnapshotComparison": "_change",
-    "read_snapshot_file": "_read",
+    "read_snapshot_file": "_read_snapshot",
     "generate_extract": "_synthetic",
     "write_synthetic_extract": "_synthetic",
     "headcount_table": "_resources",

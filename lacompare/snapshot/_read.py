@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Sheet",
     "read_table_cells",
-    "read_snapshot_file",
     "read_headcount_file",
     "read_budget_file",
     "parse_date",
@@ -194,10 +193,12 @@ def resolve_la(
     --------
     >>> resolve_la("Leicester")
     'E06000016'
-    >>> resolve_la("Leicestr")
-    Traceback (most recent call last):
-    ...
-    lacompare.geography._strict.UnknownAuthority: no authority 'Leicestr'; did you mean Leicester (E06000016)?
+    >>> from lacompare.geography import UnknownAuthority
+    >>> try:
+    ...     resolve_la("Leicestr")
+    ... except UnknownAuthority as err:
+    ...     print(err)
+    no authority 'Leicestr'; did you mean Leicester (E06000016)?
     """
     from lacompare.geography import UnknownAuthority, match_authority_strict
 
@@ -231,192 +232,6 @@ def printed_decimals(raw: str) -> int:
     """
     text = raw.strip().rstrip("%").strip()
     return len(text.split(".", 1)[1]) if "." in text else 0
-
-
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
-
-
-def read_snapshot_file(
-    path: str | Path,
-    *,
-    authority: str | None = None,
-    date: str | dt.date | None = None,
-    sheet: str | None = None,
-    synthetic: bool = False,
-) -> tuple[pd.DataFrame, IssueLog, Sheet]:
-    """Read snapshot values from a CSV or workbook (see the module's layout).
-
-    Parameters
-    ----------
-    path
-        The file.
-    authority
-        The authority (name or code) when the file has no ``authority`` column.
-    date
-        The snapshot date when the file has no ``date`` column.
-    sheet
-        A workbook's sheet.
-    synthetic
-        Mark the values as synthetic (demo data).
-
-    Returns
-    -------
-    (DataFrame, IssueLog, Sheet)
-        The values (columns :data:`~lacompare.snapshot._store.VALUE_COLUMNS`),
-        what was noticed, and the cells read.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "s.csv")
-    >>> _ = open(p, "w").write('measure,value\\n"CLA rate (per 10,000)",68\\n'
-    ...                        "No of CLA (all ages),602\\n")
-    >>> v, log, _ = read_snapshot_file(p, authority="Leicester", date="2024-10-04")
-    >>> v[["measure", "breakdown", "value", "half_width"]].values.tolist()
-    [['rate_per_10000', 'CLA', 68.0, 0.5], ['open_cases', 'CLA', 602.0, 0.0]]
-    """
-    import pandas as pd
-
-    from lacompare.cells import parse_cell
-    from lacompare.snapshot._vocab import UNITS, match_measure, parse_measure_key
-
-    cells = read_table_cells(path, sheet)
-    cells.require("measure", "value")
-    if "date" not in cells.headings and date is None:
-        raise InputError(
-            "no column 'date': add one or give the snapshot date (--date)",
-            file=cells.file,
-            sheet=cells.sheet,
-        )
-    if "authority" not in cells.headings and authority is None:
-        raise InputError(
-            "no column 'authority': add one or name the authority (--authority)",
-            file=cells.file,
-            sheet=cells.sheet,
-        )
-    log = IssueLog()
-    log.extend(cells.issues)
-    fixed_la = resolve_la(authority) if authority else None
-    fixed_date = parse_date(date) if date is not None else None
-    records: list[dict[str, Any]] = []
-    seen: dict[tuple[Any, ...], int] = {}
-    for i, row in enumerate(cells.rows):
-        where = {"file": cells.file, "sheet": cells.sheet, "row": cells.row_numbers[i]}
-        text = row.get("measure")
-        if not text:
-            raise cells.error("no measure", i, "measure")
-        known = match_measure(text)
-        key = parse_measure_key(text)
-        breakdown = row.get("breakdown")
-        if known is not None:
-            measure, bd, label, unit = (
-                known.measure,
-                known.breakdown,
-                known.label,
-                known.unit,
-            )
-        elif key is not None:
-            measure, bd = key
-            label, unit = row.get("label") or text, row.get("unit")
-        else:
-            raise cells.error(
-                f"measure {text!r} is neither a known label nor an id "
-                "like open_cases[CP]",
-                i,
-                "measure",
-            )
-        if breakdown and bd and breakdown != bd:
-            raise cells.error(
-                f"breakdown {breakdown!r} contradicts {text!r}", i, "breakdown"
-            )
-        bd = bd or breakdown or ""
-        if row.get("unit") and unit and row["unit"] != unit:
-            raise cells.error(
-                f"unit {row['unit']!r} contradicts {text!r}'s unit {unit!r}", i, "unit"
-            )
-        if unit not in UNITS:
-            raise cells.error(
-                f"measure {text!r} needs a unit: one of {', '.join(UNITS)}", i, "unit"
-            )
-        la = fixed_la
-        if "authority" in cells.headings and row.get("authority"):
-            la = resolve_la(
-                row["authority"], column=cells.headings["authority"], **where
-            )
-        if la is None:
-            raise cells.error("no authority", i, "authority")
-        when = fixed_date
-        if "date" in cells.headings and row.get("date"):
-            try:
-                when = parse_date(row["date"])
-            except ValueError as exc:
-                raise cells.error(str(exc), i, "date") from None
-        if when is None:
-            raise cells.error("no date", i, "date")
-        raw = row.get("value") or ""
-        parsed = parse_cell(raw)
-        if parsed.missing == "unparsed" or (
-            parsed.value is None and parsed.missing is None
-        ):
-            raise cells.error(f"cannot read {raw!r} as a number", i, "value")
-        if parsed.unit == "%" and unit != "%":
-            raise cells.error(
-                f"{raw!r} is a percentage but {text!r} is a {unit}", i, "value"
-            )
-        decimals = printed_decimals(raw) if parsed.value is not None else 0
-        rounded = (row.get("rounded") or "").lower()
-        if rounded and rounded not in _YES | _NO:
-            raise cells.error(f"rounded is {rounded!r}: write yes or no", i, "rounded")
-        if unit == "count":
-            if parsed.value is not None and not float(parsed.value).is_integer():
-                raise cells.error(
-                    f"{raw!r} is not a whole number, but {text!r} is a count",
-                    i,
-                    "value",
-                )
-            half = 0.5 if rounded in _YES else 0.0
-        else:
-            half = 0.0 if rounded in _NO else 0.5 * 10.0**-decimals
-        if parsed.value is None:
-            log.add(
-                "missing-value",
-                f"{label}: {raw or 'blank'} kept as missing ({parsed.missing})",
-                severity="info",
-                column="value",
-                value=raw,
-                **where,
-            )
-        dup = (la, when, measure, bd)
-        if dup in seen:
-            raise cells.error(
-                f"{label} on {when} is given twice (also row {seen[dup]})", i, "measure"
-            )
-        seen[dup] = cells.row_numbers[i]
-        records.append(
-            {
-                "la_code": la,
-                "snapshot_date": when,
-                "measure": measure,
-                "breakdown": bd,
-                "label": row.get("label") or label,
-                "unit": unit,
-                "value": parsed.value,
-                "missing_reason": parsed.missing,
-                "half_width": half,
-                "decimals": decimals,
-                "raw": raw,
-                "note": row.get("note"),
-                "synthetic": synthetic,
-                "source_row": cells.row_numbers[i],
-                "source_column": cells.letters["value"],
-            }
-        )
-    if not records:
-        raise InputError(
-            "no snapshot values in the file", file=cells.file, sheet=cells.sheet
-        )
-    return pd.DataFrame.from_records(records), log, cells
 
 
 def _role(cells: Sheet, row: dict[str, str | None], i: int) -> str:
