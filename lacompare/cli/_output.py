@@ -87,3 +87,38 @@ def wide_console(console: Any) -> Any:
     if not console.is_terminal:
         console.width = max(console.width, 160)
     return console
+
+
+def _reason(reason: Any) -> Any:
+    """A missing reason as :func:`lacompare.formatting.format_missing` reads it: a
+    derived value's ``input-`` reason is its input's; a value nobody gave (no row,
+    ``no-value``) has none."""
+    if reason is None or reason != reason:
+        return None
+    reason = str(reason).removeprefix("input-")
+    return None if reason in ("no-value", "no-row", "") else reason
+
+
+def cell(value: Any, reason: Any = None, decimals: int = 1) -> str:
+    """A figure in a terminal table (:func:`lacompare.formatting.format_number`),
+    or the publisher's symbol for why it is missing (``–``: no figure).
+
+    Examples
+    --------
+    >>> cell(1234.56), cell(None, "suppressed"), cell(float("nan"))
+    ('1,234.6', '[c]', '–')
+    """
+    from lacompare.formatting import format_missing, format_number, is_missing
+
+    if is_missing(value):
+        return format_missing(_reason(reason))
+    return format_number(value, None, decimals)
+
+
+def print_key(console: Any, reasons: Any) -> None:
+    """The key to the missing-value symbols a table showed (``reasons``: the
+    missing reasons of its empty cells), one line each."""
+    from lacompare.formatting import missing_key
+
+    for symbol, meaning in missing_key(_reason(r) for r in reasons):
+        console.print(f"{symbol} {meaning}", markup=False)

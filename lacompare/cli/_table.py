@@ -6,7 +6,7 @@ Imported by :mod:`lacompare.cli` at start-up, so nothing heavy is imported here.
 
 # No 'from __future__ import annotations': Typer reads these annotations at run time.
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -134,14 +134,6 @@ def table_command(
         write_csv(frame, out)
 
 
-def _missing_reason(reason: Any) -> Any:
-    """The reason a cell is empty, as :func:`lacompare.formatting.format_missing`
-    reads it (an authority with no row has no figure: ``–``)."""
-    from lacompare.analysis.grouped import NO_ROW
-
-    return None if reason in (None, NO_ROW) or reason != reason else reason
-
-
 def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) -> None:
     """The table on the terminal: each group's authorities, its total and mean in
     bold, missing values as the publisher's symbols with their key, then the
@@ -149,15 +141,9 @@ def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) ->
     from rich.markup import escape
     from rich.table import Table
 
-    from lacompare.formatting import (
-        format_missing,
-        format_number,
-        is_missing,
-        missing_key,
-    )
+    from lacompare.cli._output import cell, print_key, wide_console
+    from lacompare.formatting import format_number, is_missing
     from lacompare.formatting.tables import Column
-
-    from lacompare.cli._output import wide_console
 
     console = wide_console(_console())
     items = frame.loc[frame["row_role"] == "item", "value"].dropna()
@@ -185,9 +171,8 @@ def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) ->
     shown = []
     for r in frame.itertuples(index=False):
         if is_missing(r.value):
-            reason = _missing_reason(r.value__missing)
-            shown.append(reason)
-            value = format_missing(reason)
+            shown.append(r.value__missing)
+            value = cell(None, r.value__missing)
         else:
             extra = 1 if r.statistic == "mean" else 0
             value = format_number(r.value, a.get("unit"), places + extra)
@@ -201,8 +186,7 @@ def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) ->
             end_section=not item and r.statistic == a["subtotals"][-1],
         )
     console.print(table)
-    for symbol, meaning in missing_key(shown):
-        console.print(f"{symbol} {meaning}", markup=False)
+    print_key(console, shown)
     for line in frame.attrs["notes"]:
         console.print(line, markup=False)
 
