@@ -12,12 +12,12 @@ from the unrounded values lies inside it).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_number, is_missing
 from lacompare.provenance import IssueLog
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ __all__ = [
     "SnapshotComparison",
     "format_snapshot_value",
     "format_pct",
+    "match_snapshot_authority",
+    "nearest_snapshot_date",
 ]
 
 _TENTH = Decimal("0.1")
@@ -41,10 +43,6 @@ def _dec(value: Any) -> Decimal:
     return Decimal(repr(float(value)))
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def format_pct(value: Decimal | float | None) -> str:
     """A % change as printed: one decimal, no grouping (``2900.0%``); ``-`` if none.
 
@@ -53,7 +51,7 @@ def format_pct(value: Decimal | float | None) -> str:
     >>> format_pct(Decimal("2900.0")), format_pct(-3.37), format_pct(None)
     ('2900.0%', '-3.4%', '-')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "-"
     d = value if isinstance(value, Decimal) else _dec(value)
     return f"{d.quantize(_TENTH, rounding=ROUND_HALF_UP)}%"
@@ -74,9 +72,7 @@ def format_snapshot_value(
     >>> format_snapshot_value(79.7, "%", 1), format_snapshot_value(5.3, "%", 1, True)
     ('79.7%', '5.3 pp')
     """
-    from lacompare.formatting.tables import format_number
-
-    if _missing(value):
+    if is_missing(value):
         return ".."
     text = format_number(value, None, decimals)
     if unit == "%":
@@ -144,47 +140,14 @@ def derive_snapshot_change(
         has_earlier = row.pop("had_earlier") == "both"
         value, old = row["value"], row["earlier_value"]
         unit, decimals = row["unit"], int(row["decimals"])
-        change = pct = low = high = None
-        reason = None
-        if _missing(value):
-            reason = "no-value"
-        elif not has_earlier or _missing(old):
-            reason = "no-earlier"
-        else:
-            diff = _dec(value) - _dec(old)
-            change = float(diff)
-            half = float(row["half_width"] or 0)
-            old_half = float(row["earlier_half_width"] or 0)
-            if float(old) == 0:
-                reason = "base-zero"
-            else:
-                exact = diff / _dec(old) * 100
-                pct = float(exact)
-                if half == 0 and old_half == 0:
-                    low = high = pct
-                else:
-                    bounds = _pct_range(float(value), half, float(old), old_half)
-                    if bounds is None:
-                        reason = "base-zero"
-                    else:
-                        low, high = bounds
+        change, pct, low, high, reason = _change_of(row, has_earlier)
+        earlier_decimals = row.get("earlier_decimals")
         change_decimals = max(
             decimals,
-            int(row.get("earlier_decimals") or 0)
-            if has_earlier and not _missing(row.get("earlier_decimals"))
+            int(earlier_decimals or 0)
+            if has_earlier and not is_missing(earlier_decimals)
             else decimals,
         )
-        if reason in ("no-value", "no-earlier"):
-            pct_text = ".."
-        elif reason == "base-zero":
-            pct_text = "-"
-        elif low == high:
-            # Exact figures: round the exact decimal quotient, not its float.
-            pct_text = format_pct((_dec(value) - _dec(old)) / _dec(old) * 100)
-        else:
-            lo = _dec(low).quantize(_TENTH, rounding=ROUND_FLOOR)
-            hi = _dec(high).quantize(_TENTH, rounding=ROUND_CEILING)
-            pct_text = f"{lo}% to {hi}%"
         row.update(
             change=change,
             pct_change=pct,
@@ -195,10 +158,52 @@ def derive_snapshot_change(
             change_text=format_snapshot_value(
                 change, unit, change_decimals, change=True
             ),
-            pct_text=pct_text,
+            pct_text=_pct_text(value, old, low, high, reason),
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _change_of(
+    row: dict[str, Any], has_earlier: bool
+) -> tuple[float | None, float | None, float | None, float | None, str | None]:
+    """A row's change, % change and the range of % change its rounding allows
+    (``low``, ``high``), or the reason there is no % change."""
+    value, old = row["value"], row["earlier_value"]
+    if is_missing(value):
+        return None, None, None, None, "no-value"
+    if not has_earlier or is_missing(old):
+        return None, None, None, None, "no-earlier"
+    diff = _dec(value) - _dec(old)
+    change = float(diff)
+    if float(old) == 0:
+        return change, None, None, None, "base-zero"
+    pct = float(diff / _dec(old) * 100)
+    half = float(row["half_width"] or 0)
+    old_half = float(row["earlier_half_width"] or 0)
+    if half == 0 and old_half == 0:
+        return change, pct, pct, pct, None
+    bounds = _pct_range(float(value), half, float(old), old_half)
+    if bounds is None:
+        return change, pct, None, None, "base-zero"
+    return change, pct, bounds[0], bounds[1], None
+
+
+def _pct_text(
+    value: Any, old: Any, low: float | None, high: float | None, reason: str | None
+) -> str:
+    """The % change as printed: ``..`` without figures, ``-`` from 0, one
+    decimal for exact figures, else the range the rounding allows."""
+    if reason in ("no-value", "no-earlier"):
+        return ".."
+    if reason == "base-zero":
+        return "-"
+    if low == high:
+        # Exact figures: round the exact decimal quotient, not its float.
+        return format_pct((_dec(value) - _dec(old)) / _dec(old) * 100)
+    lo = _dec(low).quantize(_TENTH, rounding=ROUND_FLOOR)
+    hi = _dec(high).quantize(_TENTH, rounding=ROUND_CEILING)
+    return f"{lo}% to {hi}%"
 
 
 @dataclass
@@ -326,37 +331,18 @@ def summarise_snapshot(
     >>> t[["value_text", "change_text", "pct_text"]].values.tolist()
     [['602', '-21', '-3.4%']]
     """
-    from lacompare.snapshot._read import parse_date, resolve_la
-    from lacompare.snapshot._store import read_snapshot_values, snapshot_dates
+    from lacompare.snapshot._read import parse_date
+    from lacompare.snapshot._store import read_snapshot_values
 
     when = parse_date(date)
     if compare_weeks < 1:
         raise InputError(f"--compare-weeks {compare_weeks}: give 1 or more")
-    pairs = snapshot_dates(store)
-    if not pairs:
-        raise InputError(
-            "the store has no snapshot values: load some first "
-            "(lacompare snapshot load FILE, or snapshot extract)"
-        )
-    if authority:
-        la = resolve_la(authority)
-    else:
-        las = sorted({p[0] for p in pairs})
-        if len(las) > 1:
-            raise InputError(
-                f"the store holds snapshots of {len(las)} authorities: "
-                "name one with --authority"
-            )
-        la = las[0]
-    dates = sorted({p[1] for p in pairs if p[0] == la})
+    la, dates = match_snapshot_authority(store, authority)
     if when not in dates:
         shown = ", ".join(d.isoformat() for d in dates[-6:]) or "none"
         raise InputError(f"no snapshot of {la} on {when.isoformat()} (latest: {shown})")
     target = when - dt.timedelta(weeks=compare_weeks)
-    near = [d for d in dates if abs((d - target).days) <= tolerance_days and d < when]
-    earlier_date = (
-        min(near, key=lambda d: (abs((d - target).days), d)) if near else None
-    )
+    earlier_date = nearest_snapshot_date(dates, when, target, tolerance_days)
     log = IssueLog()
     current = _order(read_snapshot_values(store, la, when.isoformat()))
     if earlier_date is None:
@@ -392,3 +378,46 @@ def summarise_snapshot(
         table.reset_index(drop=True),
         log,
     )
+
+
+def match_snapshot_authority(
+    store: Store, authority: str | None
+) -> tuple[str, list[dt.date]]:
+    """The authority whose snapshots to show and the dates it has: the one named,
+    or the store's only one."""
+    from lacompare.snapshot._read import resolve_la
+    from lacompare.snapshot._store import snapshot_dates
+
+    pairs = snapshot_dates(store)
+    if not pairs:
+        raise InputError(
+            "the store has no snapshot values: load some first "
+            "(lacompare snapshot load FILE, or snapshot extract)"
+        )
+    if authority:
+        la = resolve_la(authority)
+    else:
+        las = sorted({p[0] for p in pairs})
+        if len(las) > 1:
+            raise InputError(
+                f"the store holds snapshots of {len(las)} authorities: "
+                "name one with --authority"
+            )
+        la = las[0]
+    return la, sorted({p[1] for p in pairs if p[0] == la})
+
+
+def nearest_snapshot_date(
+    dates: list[dt.date], when: dt.date, target: dt.date, tolerance_days: int
+) -> dt.date | None:
+    """The snapshot before ``when`` nearest to ``target`` (the earlier of two
+    as near), if one is within ``tolerance_days`` of it.
+
+    Examples
+    --------
+    >>> d = [dt.date(2024, 7, 5), dt.date(2024, 7, 8), dt.date(2024, 10, 4)]
+    >>> nearest_snapshot_date(d, d[2], dt.date(2024, 7, 5), 7)
+    datetime.date(2024, 7, 5)
+    """
+    near = [d for d in dates if abs((d - target).days) <= tolerance_days and d < when]
+    return min(near, key=lambda d: (abs((d - target).days), d)) if near else None

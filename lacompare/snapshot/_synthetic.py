@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,77 +124,123 @@ def generate_extract(
     rng = np.random.default_rng(seed)
     end = parse_date(date)
     window = int(months * 30.44)
-    rows: list[dict[str, object]] = []
-    child = family = 0
+    ids = _Ids()
     teams = read_synthetic_teams()
+    rows: list[dict[str, object]] = []
     for spec in (t for t in teams if t.follows is None):
-        codes = [c for c, _ in spec.case_types]
-        weights = np.array([w for _, w in spec.case_types])
-        weights = weights / weights.sum()
-        duration = spec.mean_duration_days or 180.0
-        for team_no in range(1, spec.teams + 1):
-            team = f"Synthetic {spec.team_type} team {team_no}"
-            workers = max(1, round(spec.workers_per_team * scale))
-            for w in range(1, workers + 1):
-                worker = f"Synthetic worker {_short(spec.team_type)}-{team_no}-{w:02d}"
-                # A worker's load varies: some carry far more than others.
-                target = (spec.mean_caseload or 10) * rng.gamma(6.0, 1 / 6.0)
-                per_day = target / duration
-                span = window + 3 * int(duration)
-                n = int(rng.poisson(per_day * span))
-                starts = rng.integers(-span, 1, size=n)
-                lengths = rng.exponential(duration, size=n).astype(int) + 1
-                k = 0
-                while k < n:
-                    size = (
-                        1 + int(rng.poisson(spec.family_size - 1))
-                        if spec.family_size > 1
-                        else 1
-                    )
-                    family += 1
-                    for j in range(k, min(n, k + size)):
-                        start = end + dt.timedelta(days=int(starts[k]))
-                        stop = start + dt.timedelta(days=int(lengths[j]))
-                        if stop < end - dt.timedelta(days=window):
-                            continue
-                        child += 1
-                        rows.append(
-                            {
-                                "case_id": f"SYN-{child:06d}",
-                                "child_id": f"SYN-C{child:06d}",
-                                "family_id": f"SYN-F{family:06d}",
-                                "case_type": str(rng.choice(codes, p=weights)),
-                                "team": team,
-                                "team_type": spec.team_type,
-                                "worker": worker,
-                                "start_date": start,
-                                "end_date": stop if stop <= end else None,
-                            }
-                        )
-                    k += size
+        rows += _team_type_cases(rng, spec, end, window, scale, ids)
     base = pd.DataFrame(rows)
-    extra = []
-    for spec in (t for t in teams if t.follows is not None):
-        followed = base[base["case_type"] == spec.follows]
-        workers = [
-            f"Synthetic worker {_short(spec.team_type)}-{team}-{w:02d}"
-            for team in range(1, spec.teams + 1)
-            for w in range(1, max(1, round(spec.workers_per_team * scale)) + 1)
-        ]
-        picks = rng.integers(0, len(workers), size=len(followed))
-        copy = followed.assign(
-            case_id=[f"{c}-{_short(spec.team_type)}" for c in followed["case_id"]],
-            team_type=spec.team_type,
-            worker=[workers[p] for p in picks],
-            team=[
-                f"Synthetic {spec.team_type} team {workers[p].split('-')[-2]}"
-                for p in picks
-            ],
-        )
-        extra.append(copy)
+    extra = [
+        _following_cases(rng, base, spec, scale)
+        for spec in teams
+        if spec.follows is not None
+    ]
     out = pd.concat([base, *extra], ignore_index=True)
     out.insert(0, "synthetic", "yes")
     return out.sort_values(["start_date", "case_id"], kind="stable", ignore_index=True)
+
+
+@dataclass
+class _Ids:
+    """The last child and family numbered (identifiers run on across teams)."""
+
+    child: int = 0
+    family: int = 0
+
+
+def _worker_name(team_type: str, team_no: int, w: int) -> str:
+    return f"Synthetic worker {_short(team_type)}-{team_no}-{w:02d}"
+
+
+def _team_type_cases(
+    rng: Any, spec: SyntheticTeam, end: dt.date, window: int, scale: float, ids: _Ids
+) -> list[dict[str, object]]:
+    """Cases of every worker of every team of a team type that holds its own."""
+    import numpy as np
+
+    codes = [c for c, _ in spec.case_types]
+    weights = np.array([w for _, w in spec.case_types])
+    weights = weights / weights.sum()
+    rows: list[dict[str, object]] = []
+    for team_no in range(1, spec.teams + 1):
+        team = f"Synthetic {spec.team_type} team {team_no}"
+        workers = max(1, round(spec.workers_per_team * scale))
+        for w in range(1, workers + 1):
+            worker = _worker_name(spec.team_type, team_no, w)
+            rows += _worker_cases(
+                rng, spec, (codes, weights), team, worker, end, window, ids
+            )
+    return rows
+
+
+def _worker_cases(
+    rng: Any,
+    spec: SyntheticTeam,
+    case_types: tuple[list[str], Any],
+    team: str,
+    worker: str,
+    end: dt.date,
+    window: int,
+    ids: _Ids,
+) -> list[dict[str, object]]:
+    """One worker's cases, in families, open at some time in the window."""
+    codes, weights = case_types
+    duration = spec.mean_duration_days or 180.0
+    # A worker's load varies: some carry far more than others.
+    target = (spec.mean_caseload or 10) * rng.gamma(6.0, 1 / 6.0)
+    span = window + 3 * int(duration)
+    n = int(rng.poisson(target / duration * span))
+    starts = rng.integers(-span, 1, size=n)
+    lengths = rng.exponential(duration, size=n).astype(int) + 1
+    rows: list[dict[str, object]] = []
+    k = 0
+    while k < n:
+        size = 1 + int(rng.poisson(spec.family_size - 1)) if spec.family_size > 1 else 1
+        ids.family += 1
+        for j in range(k, min(n, k + size)):
+            start = end + dt.timedelta(days=int(starts[k]))
+            stop = start + dt.timedelta(days=int(lengths[j]))
+            if stop < end - dt.timedelta(days=window):
+                continue
+            ids.child += 1
+            rows.append(
+                {
+                    "case_id": f"SYN-{ids.child:06d}",
+                    "child_id": f"SYN-C{ids.child:06d}",
+                    "family_id": f"SYN-F{ids.family:06d}",
+                    "case_type": str(rng.choice(codes, p=weights)),
+                    "team": team,
+                    "team_type": spec.team_type,
+                    "worker": worker,
+                    "start_date": start,
+                    "end_date": stop if stop <= end else None,
+                }
+            )
+        k += size
+    return rows
+
+
+def _following_cases(
+    rng: Any, base: pd.DataFrame, spec: SyntheticTeam, scale: float
+) -> pd.DataFrame:
+    """A team type that follows another's cases (IROs follow children looked
+    after): a copy of each followed case, given to one of its workers."""
+    followed = base[base["case_type"] == spec.follows]
+    workers = [
+        _worker_name(spec.team_type, team, w)
+        for team in range(1, spec.teams + 1)
+        for w in range(1, max(1, round(spec.workers_per_team * scale)) + 1)
+    ]
+    picks = rng.integers(0, len(workers), size=len(followed))
+    return followed.assign(
+        case_id=[f"{c}-{_short(spec.team_type)}" for c in followed["case_id"]],
+        team_type=spec.team_type,
+        worker=[workers[p] for p in picks],
+        team=[
+            f"Synthetic {spec.team_type} team {workers[p].split('-')[-2]}"
+            for p in picks
+        ],
+    )
 
 
 def _short(team_type: str) -> str:
