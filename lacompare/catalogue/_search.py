@@ -179,11 +179,15 @@ def indicator_coverage(store: Store, indicators: list[Indicator]) -> pd.DataFram
     import pandas as pd
 
     measures = sorted({s.measure for i in indicators for s in i.sources})
-    rows = store.query(
-        "SELECT DISTINCT la_code, measure, breakdown, period FROM observations "
-        "WHERE measure IN (SELECT unnest(?::VARCHAR[])) "
-        "AND (value IS NOT NULL OR label IS NOT NULL)",
-        [measures],
+    rows = (
+        store.values_relation(
+            measures=measures,
+            columns=["la_code", "measure", "breakdown", "period", "value", "label"],
+        )
+        .filter("value IS NOT NULL OR label IS NOT NULL")
+        .project("la_code, measure, breakdown, period")
+        .distinct()
+        .df()
     )
     out = []
     for ind in indicators:
@@ -223,10 +227,12 @@ def _store_measures(store: Store, words: str, sources: set[str]) -> pd.DataFrame
     """Raw store measures outside the catalogue whose id or label matches."""
     import pandas as pd
 
+    held = store.values_relation(columns=["measure"]).distinct()
+    with_values = {r[0] for r in held.fetchall()}
     meta = store.query(
-        "SELECT m.measure, m.label, m.unit, m.polarity, m.description FROM measures m "
-        "WHERE m.measure IN (SELECT DISTINCT measure FROM observations)"
+        "SELECT measure, label, unit, polarity, description FROM measures"
     )
+    meta = meta[meta["measure"].isin(with_values)]
     meta = meta[~meta["measure"].isin(sources)]
     scores = [
         match_score(words, id=m, label=str(lb or ""), description=str(d or ""))
@@ -238,11 +244,17 @@ def _store_measures(store: Store, words: str, sources: set[str]) -> pd.DataFrame
     meta = meta[meta["score"] >= MIN_SCORE]
     if meta.empty:
         return pd.DataFrame(columns=SEARCH_COLUMNS)
-    counts = store.query(
-        "SELECT measure, period, count(DISTINCT la_code) AS n FROM observations "
-        "WHERE measure IN (SELECT unnest(?::VARCHAR[])) "
-        "AND (value IS NOT NULL OR label IS NOT NULL) GROUP BY ALL",
-        [meta["measure"].tolist()],
+    counts = (
+        store.values_relation(
+            measures=meta["measure"].tolist(),
+            columns=["la_code", "measure", "period", "value", "label"],
+        )
+        .query(
+            "v",
+            "SELECT measure, period, count(DISTINCT la_code) AS n FROM v "
+            "WHERE value IS NOT NULL OR label IS NOT NULL GROUP BY ALL",
+        )
+        .df()
     )
     rows = []
     for r in meta.itertuples(index=False):

@@ -149,8 +149,6 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     >>> again.refreshed, forced.refreshed, n == len(read_catalogue())
     (False, True, True)
     """
-    import pandas as pd
-
     digest = catalogue_digest()
     try:
         current = store.con.execute(
@@ -163,6 +161,16 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     if not _writable(store):
         return CatalogueRefresh(False)
     cat = read_catalogue()
+    indicators, sources = catalogue_tables(cat)
+    changes, conflicts, partial = match_polarities(store, cat)
+    write_catalogue(store, indicators, sources, changes, digest)
+    return CatalogueRefresh(True, len(cat), changes, conflicts, partial)
+
+
+def catalogue_tables(cat: list[Indicator]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of the store's ``indicators`` and ``indicator_sources`` tables."""
+    import pandas as pd
+
     indicators = pd.DataFrame(
         [
             {
@@ -196,15 +204,24 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
             for r, s in enumerate(i.sources, start=1)
         ]
     )
+    return indicators, sources
+
+
+def match_polarities(
+    store: Store, cat: list[Indicator]
+) -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
+    """The polarity changes the catalogue makes to the store's measures
+    (measure, before, now), the measures whose indicators disagree, and those
+    with breakdowns outside the catalogue (both left as they are)."""
     polarity, conflicts = catalogue_polarities()
     # A measure whose store breakdowns are not all catalogue sources (the CLA
     # release's generic 'percentage') keeps its polarity: the others may differ.
     named = {(s.measure, s.breakdown) for i in cat for s in i.sources}
-    held = store.con.execute(
-        "SELECT DISTINCT measure, breakdown FROM observations WHERE measure IN "
-        "(SELECT unnest(?::VARCHAR[]))",
-        [list(polarity)],
-    ).fetchall()
+    held = (
+        store.values_relation(measures=list(polarity), columns=["measure", "breakdown"])
+        .distinct()
+        .fetchall()
+    )
     partial = sorted({m for m, b in held if (m, b) not in named})
     polarity = {m: p for m, p in polarity.items() if m not in partial}
     before = dict(
@@ -219,6 +236,18 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
         for m, p in sorted(polarity.items())
         if m in before and before[m] != p
     ]
+    return changes, conflicts, partial
+
+
+def write_catalogue(
+    store: Store,
+    indicators: pd.DataFrame,
+    sources: pd.DataFrame,
+    changes: list[tuple[str, str, str]],
+    digest: str,
+) -> None:
+    """Replace the store's copy of the catalogue and set the measures'
+    polarities, in one transaction."""
     con = store.con
     con.register("_indicators", indicators)
     con.register("_indicator_sources", sources)
@@ -246,19 +275,20 @@ def refresh_catalogue(store: Store, force: bool = False) -> CatalogueRefresh:
     finally:
         con.unregister("_indicators")
         con.unregister("_indicator_sources")
-    return CatalogueRefresh(True, len(cat), changes, conflicts, partial)
 
 
 def _writable(store: Store) -> bool:
     """Whether the store's connection may write (DuckDB says so in a setting)."""
     try:
-        row = store.con.execute(
+        # fetchall, not fetchone: an unfinished result would keep the connection
+        # from the relations read next.
+        rows = store.con.execute(
             "SELECT value FROM duckdb_settings() WHERE name = 'access_mode'"
-        ).fetchone()
+        ).fetchall()
     except Exception:
         return False
     # 'automatic' is a file opened for writing, or an in-memory store.
-    return row is None or str(row[0]).lower() != "read_only"
+    return not rows or str(rows[0][0]).lower() != "read_only"
 
 
 # ------------------------------------------------------------------------ values
@@ -270,16 +300,18 @@ def _source_rows(
     la_codes: list[str] | None,
 ) -> pd.DataFrame:
     """Every value of the indicator's source measures (any breakdown), one query."""
-    where, params = "", [sorted({s.measure for s in ind.sources})]
-    if la_codes is not None:
-        where, params = (
-            " AND la_code IN (SELECT unnest(?::VARCHAR[]))",
-            [params[0], la_codes],
-        )
-    return store.query(
-        "SELECT la_code, measure, breakdown, period, value, label, missing_reason "
-        "FROM observations WHERE measure IN (SELECT unnest(?::VARCHAR[]))" + where,
-        params,
+    return store.read_values(
+        measures=sorted({s.measure for s in ind.sources}),
+        authorities=la_codes,
+        columns=[
+            "la_code",
+            "measure",
+            "breakdown",
+            "period",
+            "value",
+            "label",
+            "missing_reason",
+        ],
     )
 
 
@@ -350,14 +382,13 @@ def read_indicator(
     --------
     >>> from lacompare.store import open_store
     >>> with open_store(":memory:") as s:
-    ...     _ = s.con.execute("INSERT INTO sources (source_id, file, sha256) "
-    ...                       "VALUES (1, 't.csv', '')")
-    ...     _ = s.con.execute(
-    ...         "INSERT INTO observation_cells (la_code, measure, period, value, "
-    ...         "missing_reason, source_id) VALUES "
-    ...         "('E06000016', 'CPP_rate', '2024', 48.0, NULL, 1), "
-    ...         "('E06000016', 'CPP_rate', '2025', NULL, 'suppressed', 1), "
-    ...         "('E06000016', 'cpp_rate_per_10000_derived', '2025', 49.47, NULL, 1)")
+    ...     _ = s.write_cells([
+    ...         {"la_code": "E06000016", "measure": "CPP_rate", "period": "2024",
+    ...          "value": 48.0},
+    ...         {"la_code": "E06000016", "measure": "CPP_rate", "period": "2025",
+    ...          "missing_reason": "suppressed"},
+    ...         {"la_code": "E06000016", "measure": "cpp_rate_per_10000_derived",
+    ...          "period": "2025", "value": 49.47}], file="t.csv")
     ...     got = read_indicator(s, "cpp_rate_per_10000")
     >>> [(r.period, r.value, r.source_measure, r.published)
     ...  for r in got.itertuples()]  # doctest: +NORMALIZE_WHITESPACE
@@ -409,12 +440,10 @@ def read_indicator_totals(
     --------
     >>> from lacompare.store import open_store
     >>> with open_store(":memory:") as s:
-    ...     _ = s.con.execute("INSERT INTO sources (source_id, file, sha256) "
-    ...                       "VALUES (1, 't.csv', '')")
-    ...     _ = s.con.execute(
-    ...         "INSERT INTO observation_cells (la_code, measure, period, value, "
-    ...         "source_id) VALUES ('E06000016', 'CPP_rate', '2025', 49.5, 1), "
-    ...         "('E06000017', 'CPP_rate', '2025', 40.5, 1)")
+    ...     _ = s.write_cells([
+    ...         {"la_code": la, "measure": "CPP_rate", "period": "2025", "value": v}
+    ...         for la, v in [("E06000016", 49.5), ("E06000017", 40.5)]],
+    ...         file="t.csv")
     ...     got = read_indicator_totals(s, "cpp_rate_per_10000")
     >>> row = got[got["area_code"] == "E92000001"].iloc[0]
     >>> float(row["value"]), bool(row["computed"]), row["note"]
