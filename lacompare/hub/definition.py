@@ -8,7 +8,6 @@ the same messages. Nothing here needs Django.
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 import tomllib
@@ -18,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_number
+from lacompare.hub.expressions import (
+    derive_published_value,
+    expression_names,
+)
 from lacompare.provenance import IssueLog
 
 FIELD_TYPES = ("integer", "number", "money", "flag", "choice", "text")
@@ -126,20 +130,43 @@ def read_round_definition(
     if data is None:
         path = Path(path) if path is not None else packaged_round()
         where = str(path)
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the round definition: {exc.strerror}", file=where
-            ) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"not valid TOML: {exc}", file=where) from None
+        data = _read_toml(path)
     head = data.get("round") or {}
     for key in ("slug", "title", "period"):
         if not head.get(key):
             raise InputError(f"[round] needs {key}", file=where)
+    fields = parse_fields(data.get("fields") or [], where)
+    names = [f.name for f in fields]
+    publish_raw = data.get("publish") or {}
+    return RoundDefinition(
+        slug=str(head["slug"]),
+        title=str(head["title"]),
+        period=str(head["period"]),
+        fields=fields,
+        rules=parse_rules(data.get("rules") or [], names, where),
+        publish=parse_publish(publish_raw, names, where),
+        publish_spec=publish_raw.get("spec"),
+        as_of=head.get("as_of"),
+        previous_period=head.get("previous_period"),
+        raw=data,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the round definition: {exc.strerror}", file=str(path)
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+
+
+def parse_fields(items: list[dict[str, Any]], where: str) -> tuple[FieldSpec, ...]:
+    """The round's ``[[fields]]``: each named, typed, and named once."""
     fields: list[FieldSpec] = []
-    for i, raw in enumerate(data.get("fields") or [], start=1):
+    for i, raw in enumerate(items, start=1):
         name = raw.get("name")
         if not name or not str(name).isidentifier():
             raise InputError(
@@ -172,8 +199,15 @@ def read_round_definition(
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise InputError("field names repeat", file=where)
+    return tuple(fields)
+
+
+def parse_rules(
+    items: list[dict[str, Any]], names: list[str], where: str
+) -> tuple[Rule, ...]:
+    """The round's ``[[rules]]``, each of a known kind over known fields."""
     rules: list[Rule] = []
-    for raw in data.get("rules") or []:
+    for raw in items:
         kind = raw.get("kind")
         if kind == "sum":
             rule = Rule("sum", tuple(raw.get("parts", ())), total=raw.get("total"))
@@ -199,7 +233,13 @@ def read_round_definition(
                 file=where,
             )
         rules.append(rule)
-    publish_raw = data.get("publish") or {}
+    return tuple(rules)
+
+
+def parse_publish(
+    publish_raw: dict[str, Any], names: list[str], where: str
+) -> dict[str, str]:
+    """The ``[publish.measures]``: measure to expression, over known fields."""
     publish = {
         m: spec["value"] for m, spec in (publish_raw.get("measures") or {}).items()
     }
@@ -209,18 +249,7 @@ def read_round_definition(
                 raise InputError(
                     f"publish measure {measure}: unknown field {name}", file=where
                 )
-    return RoundDefinition(
-        slug=str(head["slug"]),
-        title=str(head["title"]),
-        period=str(head["period"]),
-        fields=tuple(fields),
-        rules=tuple(rules),
-        publish=publish,
-        publish_spec=publish_raw.get("spec"),
-        as_of=head.get("as_of"),
-        previous_period=head.get("previous_period"),
-        raw=data,
-    )
+    return publish
 
 
 # --- values -------------------------------------------------------------------------
@@ -336,10 +365,6 @@ def parse_field_value(spec: FieldSpec, raw: object) -> tuple[Any, str | None]:
     return float(text), None
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 def validate_return(
     definition: RoundDefinition,
     raw_values: dict[str, Any],
@@ -380,8 +405,6 @@ def validate_return(
     >>> [str(i) for i in log]
     ['column funding_total: Total funding (£90) must equal the sum of its parts (£100)']
     """
-    previous = previous or {}
-    comments = comments or {}
     log = IssueLog()
     values: dict[str, Any] = {}
     for spec in definition.fields:
@@ -395,8 +418,7 @@ def validate_return(
                 column=spec.name,
                 value=str(raw_values.get(spec.name)),
             )
-            continue
-        if value is None:
+        elif value is None:
             if spec.required and for_submit:
                 log.add(
                     "required",
@@ -404,184 +426,106 @@ def validate_return(
                     severity="error",
                     column=spec.name,
                 )
-            continue
-        if spec.numeric and spec.type != "flag":
-            if spec.min is not None and value < spec.min:
-                log.add(
-                    "range",
-                    f"{spec.label} must be at least {_fmt(spec.min)}",
-                    severity="error",
-                    column=spec.name,
-                    value=str(value),
-                )
-            elif spec.max is not None and value > spec.max:
-                log.add(
-                    "range",
-                    f"{spec.label} must be at most {_fmt(spec.max)}",
-                    severity="error",
-                    column=spec.name,
-                    value=str(value),
-                )
-            elif spec.warn_above is not None and value > spec.warn_above:
-                log.add(
-                    "check",
-                    f"{spec.label} is above {_fmt(spec.warn_above)}: please check it",
-                    severity="warning",
-                    column=spec.name,
-                    value=str(value),
-                )
-    unit = {f.name: f.unit for f in definition.fields}
+        elif spec.numeric and spec.type != "flag":
+            check_field_range(spec, value, log)
     for rule in definition.rules:
         if rule.kind == "sum" and rule.total is not None:
-            total = values.get(rule.total)
-            parts = [values.get(p) for p in rule.fields]
-            if total is None or any(p is None for p in parts):
-                continue
-            added = sum(parts)
-            if abs(total - added) > _SUM_TOLERANCE:
-                pound = "£" if unit.get(rule.total) == "£" else ""
-                spec = definition.field(rule.total)
-                log.add(
-                    "sum",
-                    f"{spec.label} ({pound}{_fmt(total)}) must equal the "
-                    f"sum of its parts ({pound}{_fmt(added)})",
-                    severity="error",
-                    column=rule.total,
-                    value=str(total),
-                )
+            check_sum(definition, rule, values, log)
         elif rule.kind == "change":
-            name = rule.fields[0]
-            now, before = values.get(name), previous.get(name)
-            if now is None or before in (None, 0):
-                continue
-            change = 100 * (now - float(before)) / float(before)
-            if (
-                abs(change) > (rule.threshold_percent or 0)
-                and not (comments.get(name) or "").strip()
-            ):
-                spec = definition.field(name)
-                log.add(
-                    "change",
-                    f"{spec.label} changed by {change:+.0f}% on last "
-                    f"year ({_fmt(float(before))}): more than "
-                    f"{rule.threshold_percent:g}% needs a comment",
-                    severity="error",
-                    column=name,
-                    value=str(now),
-                )
+            check_change(definition, rule, values, previous or {}, comments or {}, log)
         elif rule.kind == "at_most_one":
-            chosen = [n for n in rule.fields if values.get(n) == 1.0]
-            if len(chosen) > 1:
-                labels = [definition.field(n).label for n in chosen]
-                log.add(
-                    "exclusive",
-                    "only one of these can be yes: " + "; ".join(labels),
-                    severity="error",
-                    column=chosen[-1],
-                )
+            check_at_most_one(definition, rule, values, log)
     return values, log
 
 
-# --- publish expressions ------------------------------------------------------------
-
-_OPS = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-}
+def _fmt(value: float) -> str:
+    """A limit or total in a message: whole, or to two decimals; grouped."""
+    return format_number(value, None, 0 if float(value).is_integer() else 2)
 
 
-def _name_of(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "previous"
+def check_field_range(spec: FieldSpec, value: float, log: IssueLog) -> None:
+    """A number below its field's minimum or above its maximum is an error; above
+    its ``warn_above``, a warning."""
+    if spec.min is not None and value < spec.min:
+        message, severity = f"{spec.label} must be at least {_fmt(spec.min)}", "error"
+    elif spec.max is not None and value > spec.max:
+        message, severity = f"{spec.label} must be at most {_fmt(spec.max)}", "error"
+    elif spec.warn_above is not None and value > spec.warn_above:
+        message = f"{spec.label} is above {_fmt(spec.warn_above)}: please check it"
+        severity = "warning"
+    else:
+        return
+    kind = "range" if severity == "error" else "check"
+    log.add(kind, message, severity=severity, column=spec.name, value=str(value))
+
+
+def check_sum(
+    definition: RoundDefinition, rule: Rule, values: dict[str, Any], log: IssueLog
+) -> None:
+    """A total must equal the sum of its parts (to the pound), when all are given."""
+    assert rule.total is not None
+    total = values.get(rule.total)
+    parts = [values.get(p) for p in rule.fields]
+    if total is None or any(p is None for p in parts):
+        return
+    added = sum(parts)
+    if abs(total - added) <= _SUM_TOLERANCE:
+        return
+    spec = definition.field(rule.total)
+    pound = "£" if spec.unit == "£" else ""
+    log.add(
+        "sum",
+        f"{spec.label} ({pound}{_fmt(total)}) must equal the "
+        f"sum of its parts ({pound}{_fmt(added)})",
+        severity="error",
+        column=rule.total,
+        value=str(total),
+    )
+
+
+def check_change(
+    definition: RoundDefinition,
+    rule: Rule,
+    values: dict[str, Any],
+    previous: dict[str, Any],
+    comments: dict[str, str],
+    log: IssueLog,
+) -> None:
+    """A change on last year above the rule's threshold needs a comment."""
+    name = rule.fields[0]
+    now, before = values.get(name), previous.get(name)
+    if now is None or before in (None, 0):
+        return
+    change = 100 * (now - float(before)) / float(before)
+    if abs(change) <= (rule.threshold_percent or 0) or (
+        (comments.get(name) or "").strip()
     ):
-        return f"previous.{node.attr}"
-    return None
+        return
+    spec = definition.field(name)
+    log.add(
+        "change",
+        f"{spec.label} changed by {change:+.0f}% on last "
+        f"year ({_fmt(float(before))}): more than "
+        f"{rule.threshold_percent:g}% needs a comment",
+        severity="error",
+        column=name,
+        value=str(now),
+    )
 
 
-def _parse_expression(expr: str) -> ast.AST:
-    try:
-        tree = ast.parse(expr, mode="eval").body
-    except SyntaxError:
-        raise InputError(f"publish expression {expr!r} is not arithmetic") from None
-    for node in ast.walk(tree):
-        ok = isinstance(
-            node, (ast.BinOp, ast.Constant, ast.Name, ast.Load, ast.Attribute, *_OPS)
-        ) and not (
-            isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))
+def check_at_most_one(
+    definition: RoundDefinition, rule: Rule, values: dict[str, Any], log: IssueLog
+) -> None:
+    """At most one of the rule's flags may be yes."""
+    chosen = [n for n in rule.fields if values.get(n) == 1.0]
+    if len(chosen) > 1:
+        labels = [definition.field(n).label for n in chosen]
+        log.add(
+            "exclusive",
+            "only one of these can be yes: " + "; ".join(labels),
+            severity="error",
+            column=chosen[-1],
         )
-        if isinstance(node, ast.Attribute) and _name_of(node) is None:
-            ok = False
-        if not ok:
-            raise InputError(
-                f"publish expression {expr!r}: only field names, "
-                "previous.FIELD, numbers and + - * / are allowed"
-            )
-    return tree
-
-
-def expression_names(expr: str) -> list[str]:
-    """The fields a publish expression reads.
-
-    Examples
-    --------
-    >>> expression_names("100 * funding_total / previous.funding_total")
-    ['funding_total', 'previous.funding_total']
-    """
-    tree = _parse_expression(expr)
-    found: list[str] = []
-
-    def walk(node: ast.AST) -> None:
-        name = _name_of(node)
-        if name is not None:
-            found.append(name)
-        elif isinstance(node, ast.BinOp):
-            walk(node.left)
-            walk(node.right)
-
-    walk(tree)
-    return found
-
-
-def derive_published_value(
-    expr: str, values: dict[str, Any], previous: dict[str, Any] | None = None
-) -> Any:
-    """Evaluate a publish expression; ``None`` when an input is missing or x/0.
-
-    A bare field name returns the value as it is (a choice stays text).
-
-    Examples
-    --------
-    >>> derive_published_value("a / b", {"a": 10.0, "b": 4.0})
-    2.5
-    >>> derive_published_value("a / previous.a", {"a": 10.0}, {"a": None}) is None
-    True
-    """
-    previous = previous or {}
-    tree = _parse_expression(expr)
-
-    def ev(node: ast.AST) -> Any:
-        name = _name_of(node)
-        if name is not None:
-            if name.startswith("previous."):
-                return previous.get(name.removeprefix("previous."))
-            return values.get(name)
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        assert isinstance(node, ast.BinOp)
-        left, right = ev(node.left), ev(node.right)
-        if left is None or right is None:
-            return None
-        if isinstance(node.op, ast.Div) and float(right) == 0:
-            return None
-        return _OPS[type(node.op)](float(left), float(right))
-
-    return ev(tree)
 
 
 def derive_published_values(
