@@ -23,14 +23,17 @@ True
 
 from __future__ import annotations
 
+from ._agreement import predicted_actual_chart
 from ._common import fmt_value
-from ._comparison import ranked_bar_chart, trend_chart
 from ._contribution import contribution_chart
-from ._distribution import box_chart, histogram_chart
+from ._distribution import box_chart
 from ._heatmap import heatmap_chart
 from ._hexmap import hex_map_chart, read_hex_layout
+from ._histogram import histogram_chart
 from ._quantiles import box_stats, quintiles
-from ._relationship import predicted_actual_chart, scatter_chart
+from ._ranked import ranked_bar_chart
+from ._relationship import scatter_chart
+from ._trend import trend_chart
 from .export import (
     chart_html,
     chart_pdf_bytes,

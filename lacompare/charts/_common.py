@@ -8,6 +8,7 @@ a value maps to a known pixel and labels can be spaced before the spec is writte
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting import format_missing, format_value, is_missing
 
 from .theme import (
     LABEL_SIZE,
@@ -74,22 +76,39 @@ def auto_decimals(values: Iterable[float]) -> int:
     return min(by_spread, held)
 
 
-def fmt_value(
-    value: float | None, number_format: str | None = None, decimals: int = 0
-) -> str:
-    """Format a number for text; ``number_format`` is a d3-format string as on axes.
+#: The d3-format strings the charts take for axes, read here for text too:
+#: ``$`` money (£), ``,`` grouping, ``.N`` decimals, ``~`` trim zeros, then
+#: ``f`` (fixed), ``d`` (whole) or ``%`` (a fraction as a percentage).
+_D3_FORMAT = re.compile(
+    r"(?P<money>\$)?(?P<group>,)?(?:\.(?P<decimals>\d+))?(?P<trim>~)?(?P<kind>[fd%])?"
+)
 
-    The common d3 specifiers (``,``, ``.Nf``, ``.N%``, ``$`` for £, ``~`` to trim
-    zeros) share Python's format-spec meaning, so one string serves both.
+
+def fmt_value(
+    value: float | None,
+    number_format: str | None = None,
+    decimals: int = 0,
+    missing_reason: str | None = None,
+) -> str:
+    """Format a number for text as the chart's axis does, through the one
+    formatting family (:func:`lacompare.formatting.format_value`).
+
+    ``number_format`` is the d3-format string the axis uses (``,.1f``,
+    ``$,.0f`` for £, ``.1%`` for a fraction, ``~`` to trim zeros), so one
+    string serves both; figures are rounded half away from zero and grouped in
+    thousands, and a missing value prints the publisher's symbol
+    (:func:`lacompare.formatting.format_missing`).
 
     Parameters
     ----------
     value : float or None
-        The number; None or NaN gives "no value".
+        The number; None or NaN is missing.
     number_format : str, optional
-        A d3-format string; without one, ``decimals`` places with thousands commas.
+        A d3-format string; without one, ``decimals`` places.
     decimals : int
-        Decimal places when no format is given.
+        Decimal places when the format gives none.
+    missing_reason : str, optional
+        Why a missing value is missing (``suppressed`` prints ``[c]``); none: ``–``.
 
     Returns
     -------
@@ -99,28 +118,29 @@ def fmt_value(
     Examples
     --------
     >>> fmt_value(1234.5), fmt_value(0.123, ".1%"), fmt_value(1792, "$,.0f")
-    ('1,234', '12.3%', '£1,792')
-    >>> fmt_value(None)
-    'no value'
+    ('1,235', '12.3%', '£1,792')
+    >>> fmt_value(2.50, ",.2~f"), fmt_value(None), fmt_value(None, missing_reason="c")
+    ('2.5', '–', '[x]')
+    >>> fmt_value(None, missing_reason="suppressed")
+    '[c]'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no value"
-    if number_format is None:
-        return f"{value:,.{decimals}f}"
-    spec, currency, trim = number_format, "", False
-    if "$" in spec:
-        spec, currency = spec.replace("$", ""), "£"
-    if "~" in spec:
-        spec, trim = spec.replace("~", ""), True
-    try:
-        text = format(value, spec)
-    except ValueError:
-        text = f"{value:,.{decimals}f}"
-    if trim and "." in text:
+    if is_missing(value):
+        return format_missing(missing_reason)
+    match = _D3_FORMAT.fullmatch(number_format or "")
+    if match is None:  # a format only Vega reads (",.4~g"): the decimals given
+        return format_value(value, None, decimals)
+    kind = match["kind"]
+    if match["decimals"] is not None:
+        decimals = int(match["decimals"])
+    elif kind == "d":
+        decimals = 0
+    elif kind in ("f", "%"):
+        decimals = 6  # d3's (and Python's) default precision
+    unit = "£" if match["money"] else "proportion" if kind == "%" else None
+    text = format_value(value, unit, decimals)
+    if match["trim"] and "." in text:
         suffix = "%" if text.endswith("%") else ""
         text = text.rstrip("%").rstrip("0").rstrip(".") + suffix
-    if currency:
-        text = f"-{currency}{text[1:]}" if text.startswith("-") else currency + text
     return text
 
 

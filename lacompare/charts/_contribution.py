@@ -74,6 +74,22 @@ def contribution_chart(
         lambda v: "raises expected spend" if v >= 0 else "lowers expected spend"
     )
     frame["label"] = [fmt_value(v, number_format) for v in frame["value"]]
+    total = fmt_value(float(frame["value"].sum()), number_format)
+    return titled_chart(
+        _contribution_layers(frame, measure, number_format),
+        width=width - 120,
+        height=ROW_STEP * len(frame),
+        title=title or f"Why {authority}'s expected spend differs from the average",
+        subtitle=f"Together: {total} against the average of the authorities modelled",
+        alt_text=_contribution_alt_text(frame, authority, measure, total),
+    )
+
+
+def _contribution_layers(
+    frame: pd.DataFrame, measure: str, number_format: str
+) -> list[alt.Chart]:
+    """A bar per factor (largest first, dark when it raises expected spend),
+    each labelled at its end, and the line at zero."""
     order = frame.sort_values("value", ascending=False)["factor"].tolist()
     # Room beyond the longest bars for their labels.
     lo, hi = (
@@ -122,12 +138,17 @@ def contribution_chart(
         if len(part)
     ]
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
-    total = float(frame["value"].sum())
+    return [bars, zero, *labels]
+
+
+def _contribution_alt_text(
+    frame: pd.DataFrame, authority: str, measure: str, total: str
+) -> str:
     raising = frame[frame["value"] > 0].sort_values("value", ascending=False)
     lowering = frame[frame["value"] < 0].sort_values("value")
-    alt_text = (
+    return (
         f"Bar chart of each factor's part of {authority}'s expected {measure}: "
-        f"together {fmt_value(total, number_format)} from the average. "
+        f"together {total} from the average. "
         + (
             "Raising it: "
             + ", ".join(f"{r.factor} ({r.label})" for r in raising.itertuples())
@@ -142,13 +163,4 @@ def contribution_chart(
             if len(lowering)
             else ""
         )
-    )
-    return titled_chart(
-        [bars, zero, *labels],
-        width=width - 120,
-        height=ROW_STEP * len(frame),
-        title=title or f"Why {authority}'s expected spend differs from the average",
-        subtitle=f"Together: {fmt_value(total, number_format)} against the "
-        "average of the authorities modelled",
-        alt_text=alt_text,
     )

@@ -1,8 +1,8 @@
-"""Distributions: box plots by group with outliers named, and histograms."""
+"""Distributions by group: box plots with every outlier named."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import numpy as np
@@ -30,14 +30,18 @@ from .theme import (
     DARK_PINK,
     LIGHT_BLUE,
     MIN_FONT_SIZE,
-    ORANGE,
     TEXT,
-    WHITE,
     WIDTH,
 )
 
 #: Height given to each group's row of the box plot, in px.
 BOX_STEP = 46
+#: The box plot's key, under its title.
+BOX_KEY = (
+    "Box: middle half of authorities; thick line: median; whiskers: furthest "
+    "values within 1.5 × box length;",
+    "dots: outliers beyond the whiskers, named. Number of authorities in brackets.",
+)
 _BOX_THICKNESS = 16
 # Labels sit in the band above or below the box, clear of the whisker caps.
 _LABEL_OFFSET = _BOX_THICKNESS / 2 + 8
@@ -107,6 +111,76 @@ def box_chart(
     True
     """
     what = "box_chart"
+    frame, stats = _box_stats(data, value, group, label, order, what)
+    decimals, fmt = auto_decimals(frame["value"]), number_format
+    domain = nice_domain(float(frame["value"].min()), float(frame["value"].max()))
+    outliers = _place_box_labels(_outliers(frame, stats, group), domain, width)
+    x, y = _value_axis(measure, domain, fmt), _row_axis(stats)
+    layers = _box_layers(stats, group, group_title or group, fmt, decimals, x, y)
+    if not outliers.empty:
+        outliers["shown"] = [fmt_value(v, fmt, decimals) for v in outliers["value"]]
+        layers += _outlier_layers(outliers, label, group, group_title, measure, x, y)
+    subtitle = list(BOX_KEY)
+    if highlight is not None:
+        layers.append(_marked(frame, label, highlight, what, x("value"), y))
+        subtitle.append(f"Orange diamond: {highlight}.")
+    when = f", {period}" if period else ""
+    gt = group_title or group.replace("_", " ")
+    text = _box_alt_text(
+        stats,
+        outliers,
+        group,
+        label,
+        measure,
+        gt,
+        when,
+        fmt,
+        decimals,
+        highlight,
+        frame,
+    )
+    return titled_chart(
+        layers,
+        width=width,
+        height=BOX_STEP * len(stats),
+        title=title or f"{measure} by {gt}{when}",
+        subtitle=subtitle,
+        alt_text=text,
+    )
+
+
+def _row_axis(stats: pd.DataFrame) -> alt.Y:
+    """A row per group, named with its number of authorities."""
+    rows = [str(r) for r in stats["row"]]
+    return alt.Y(
+        "row:N",
+        sort=rows,
+        title=None,
+        scale=alt.Scale(domain=rows, paddingInner=0, paddingOuter=0),
+        axis=alt.Axis(labelFontSize=MIN_FONT_SIZE + 1, ticks=False, domain=False),
+    )
+
+
+def _marked(
+    frame: pd.DataFrame, label: str, highlight: str, what: str, x: alt.X, y: alt.Y
+) -> alt.Chart:
+    """The highlighted authority's diamond on its group's row."""
+    spot = highlighted_row(frame, label, highlight, what, "has no value in the data")
+    tooltip = [alt.Tooltip(f"{label}:N", title="Authority")]
+    return highlight_marker(spot, size=110, x=x, y=y, tooltip=tooltip)
+
+
+def _box_stats(
+    data: pd.DataFrame,
+    value: str,
+    group: str,
+    label: str,
+    order: Sequence[str] | None,
+    what: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The authorities with a value (``label, group, value, row``) and each
+    group's box statistics (:func:`box_stats`) in the order drawn, with the row
+    name it is drawn in (``"Region (n)"``)."""
     require_columns(data, [value, group, label], what)
     frame = data[[label, group]].copy()
     frame["value"] = numeric(data, value, what)
@@ -124,27 +198,22 @@ def box_chart(
             raise InputError(f"{what}: order leaves out groups {join_names(missing)}")
     stats = stats.set_index(group).loc[order].reset_index()
     stats["row"] = [f"{g} ({n})" for g, n in zip(stats[group], stats["n"], strict=True)]
-    row_of = dict(zip(stats[group], stats["row"], strict=True))
-    frame["row"] = frame[group].map(row_of)
+    frame["row"] = frame[group].map(dict(zip(stats[group], stats["row"], strict=True)))
+    return frame, stats
+
+
+def _outliers(frame: pd.DataFrame, stats: pd.DataFrame, group: str) -> pd.DataFrame:
+    """The authorities beyond their group's whiskers (Tukey's fences)."""
     fences = stats.set_index(group)[["lower_fence", "upper_fence"]]
     lo_f = frame[group].map(fences["lower_fence"])
     hi_f = frame[group].map(fences["upper_fence"])
-    outliers = frame[(frame["value"] < lo_f) | (frame["value"] > hi_f)].copy()
-    decimals = auto_decimals(frame["value"])
-    fmt = number_format
+    return frame[(frame["value"] < lo_f) | (frame["value"] > hi_f)].copy()
 
-    domain = nice_domain(float(frame["value"].min()), float(frame["value"].max()))
-    xscale = Scale(domain, width)
-    outliers = _place_box_labels(outliers, xscale, width)
-    height = BOX_STEP * len(stats)
-    rows = [str(r) for r in stats["row"]]
-    y = alt.Y(
-        "row:N",
-        sort=rows,
-        title=None,
-        scale=alt.Scale(domain=rows, paddingInner=0, paddingOuter=0),
-        axis=alt.Axis(labelFontSize=MIN_FONT_SIZE + 1, ticks=False, domain=False),
-    )
+
+def _value_axis(
+    measure: str, domain: tuple[float, float], fmt: str | None
+) -> Callable[[str], alt.X]:
+    """The x encoding of a field on the value scale, with the measure's axis."""
     axis_format = fmt or alt.Undefined
     xscale_spec = alt.Scale(domain=list(domain), nice=False, zero=False)
 
@@ -156,10 +225,23 @@ def box_chart(
             axis=alt.Axis(grid=True, format=axis_format),
         )
 
+    return x
+
+
+def _box_layers(
+    stats: pd.DataFrame,
+    group: str,
+    group_title: str,
+    fmt: str | None,
+    decimals: int,
+    x: Callable[[str], alt.X],
+    y: alt.Y,
+) -> list[alt.Chart]:
+    """Whiskers with their caps, the boxes and the medians, one tooltip for all."""
     for col in ("q1", "median", "q3", "whisker_low", "whisker_high"):
         stats[f"{col}_text"] = [fmt_value(v, fmt, decimals) for v in stats[col]]
     tip = [
-        alt.Tooltip(f"{group}:N", title=group_title or group),
+        alt.Tooltip(f"{group}:N", title=group_title),
         alt.Tooltip("n:Q", title="Authorities"),
         alt.Tooltip("whisker_low_text:N", title="Lowest (within whisker)"),
         alt.Tooltip("q1_text:N", title="Lower quartile"),
@@ -183,77 +265,46 @@ def box_chart(
     median = base.mark_tick(color=DARK_BLUE, thickness=3, size=_BOX_THICKNESS).encode(
         x=x("median"), tooltip=tip
     )
-    layers: list[alt.Chart] = [whiskers, *caps, box, median]
-    if not outliers.empty:
-        outliers["shown"] = [fmt_value(v, fmt, decimals) for v in outliers["value"]]
-        otip = [
-            alt.Tooltip(f"{label}:N", title="Authority"),
-            alt.Tooltip(f"{group}:N", title=group_title or group),
-            alt.Tooltip("shown:N", title=measure),
-        ]
-        layers.append(
-            alt.Chart(outliers)
-            .mark_point(
-                shape="circle", filled=True, size=45, color=DARK_PINK, opacity=1
-            )
-            .encode(x=x("value"), y=y, tooltip=otip)
-        )
-        for side, dy in (("above", -_LABEL_OFFSET), ("below", _LABEL_OFFSET)):
-            part = outliers[outliers["side"] == side]
-            if part.empty:
-                continue
-            layers.append(
-                alt.Chart(part)
-                .mark_text(fontSize=MIN_FONT_SIZE, color=TEXT, dy=dy, baseline="middle")
-                .encode(x=x("label_x"), y=y, text=f"{label}:N", tooltip=otip)
-            )
-    subtitle = [
-        "Box: middle half of authorities; thick line: median; whiskers: furthest "
-        "values within 1.5 × box length;",
-        "dots: outliers beyond the whiskers, named. Number of authorities in brackets.",
+    return [whiskers, *caps, box, median]
+
+
+def _outlier_layers(
+    outliers: pd.DataFrame,
+    label: str,
+    group: str,
+    group_title: str | None,
+    measure: str,
+    x: Callable[[str], alt.X],
+    y: alt.Y,
+) -> list[alt.Chart]:
+    """The outliers as dots, each named above or below its row."""
+    otip = [
+        alt.Tooltip(f"{label}:N", title="Authority"),
+        alt.Tooltip(f"{group}:N", title=group_title or group),
+        alt.Tooltip("shown:N", title=measure),
     ]
-    if highlight is not None:
-        spot = highlighted_row(
-            frame, label, highlight, what, "has no value in the data"
-        )
+    layers = [
+        alt.Chart(outliers)
+        .mark_point(shape="circle", filled=True, size=45, color=DARK_PINK, opacity=1)
+        .encode(x=x("value"), y=y, tooltip=otip)
+    ]
+    for side, dy in (("above", -_LABEL_OFFSET), ("below", _LABEL_OFFSET)):
+        part = outliers[outliers["side"] == side]
+        if part.empty:
+            continue
         layers.append(
-            highlight_marker(
-                spot,
-                size=110,
-                x=x("value"),
-                y=y,
-                tooltip=[alt.Tooltip(f"{label}:N", title="Authority")],
-            )
+            alt.Chart(part)
+            .mark_text(fontSize=MIN_FONT_SIZE, color=TEXT, dy=dy, baseline="middle")
+            .encode(x=x("label_x"), y=y, text=f"{label}:N", tooltip=otip)
         )
-        subtitle.append(f"Orange diamond: {highlight}.")
-    when = f", {period}" if period else ""
-    gt = group_title or group.replace("_", " ")
-    return titled_chart(
-        layers,
-        width=width,
-        height=height,
-        title=title or f"{measure} by {gt}{when}",
-        subtitle=subtitle,
-        alt_text=_box_alt_text(
-            stats,
-            outliers,
-            group,
-            label,
-            measure,
-            gt,
-            when,
-            fmt,
-            decimals,
-            highlight,
-            frame,
-        ),
-    )
+    return layers
 
 
 def _place_box_labels(
-    outliers: pd.DataFrame, xscale: Scale, width: float
+    outliers: pd.DataFrame, domain: tuple[float, float], width: float
 ) -> pd.DataFrame:
     """Give each outlier label a side (above/below its row) and an x clear of others."""
+    xscale = Scale(domain, width)
     out = outliers.sort_values(["row", "value"]).copy()
     sides, xs = [], []
     for _, part in out.groupby("row", sort=False):
@@ -311,218 +362,3 @@ def _box_alt_text(
         v = frame.loc[frame[label] == highlight, "value"].iloc[0]
         parts.append(f"{highlight} is marked ({fmt_value(v, fmt, decimals)}).")
     return " ".join(parts)
-
-
-def histogram_chart(
-    data: pd.DataFrame,
-    *,
-    measure: str,
-    value: str = "value",
-    label: str = "la_name",
-    period: str | None = None,
-    bin_width: float | None = None,
-    highlight: str | None = None,
-    number_format: str | None = None,
-    title: str | None = None,
-    width: float = WIDTH,
-    height: float = 280,
-) -> alt.LayerChart:
-    """Histogram of one value per authority, with the mean and median marked.
-
-    Bins are computed here (``numpy.histogram_bin_edges`` with rounded edges unless
-    ``bin_width`` is given) so the alt text can state the commonest band. The mean
-    is a dashed line, the median a dotted one, each labelled in words.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per authority with ``value`` and ``label`` columns.
-    measure : str
-        What the value is, with its unit.
-    value, label : str
-        Column names.
-    period : str, optional
-        Shown in the title and alt text.
-    bin_width : float, optional
-        Width of each bar's band; default about 12 bands with round edges.
-    highlight : str, optional
-        An authority to mark with an orange line labelled by name.
-    number_format : str, optional
-        d3-format string for axis and text.
-    title : str, optional
-        Default "Distribution of {measure}, {period}".
-    width, height : float
-        Plot size in px.
-
-    Returns
-    -------
-    altair.LayerChart
-        With ``description`` (alt text) set.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"la_name": list("abcdefgh"),
-    ...                    "value": [1, 2, 2, 3, 3, 3, 4, 9]})
-    >>> histogram_chart(df, measure="Change per 10,000", bin_width=1).description[:40]
-    'Histogram of Change per 10,000 for 8 aut'
-    """
-    what = "histogram_chart"
-    require_columns(data, [value, label], what)
-    values = numeric(data, value, what)
-    frame = pd.DataFrame({"name": data[label].astype(str), "value": values}).dropna()
-    if frame.empty:
-        raise InputError(f"{what}: no row has a value")
-    v = frame["value"].to_numpy()
-    if bin_width is None:
-        lo, hi = nice_domain(float(v.min()), float(v.max()), pad=0)
-        raw = (hi - lo) / 12
-        magnitude = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1.0
-        bin_width = float(
-            min(
-                (m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw),
-                default=raw,
-            )
-        )
-    start = np.floor(v.min() / bin_width) * bin_width
-    edges = np.arange(start, v.max() + bin_width, bin_width)
-    if len(edges) < 2 or edges[-1] <= v.max():
-        edges = np.append(edges, edges[-1] + bin_width)
-    counts, edges = np.histogram(v, bins=edges)
-    decimals = max(auto_decimals(v), _decimals_of(bin_width))
-    fmt = number_format
-    bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts})
-    bins["band"] = [
-        f"{fmt_value(a, fmt, decimals)} to under {fmt_value(b, fmt, decimals)}"
-        for a, b in zip(bins["start"], bins["end"], strict=True)
-    ]
-    axis_format = fmt or alt.Undefined
-    xs = alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False, zero=False)
-    # Ticks on the bar edges, so each bar's band can be read off the axis.
-    ticks = [float(e) for e in edges] if len(edges) <= 16 else alt.Undefined
-    x = alt.X(
-        "start:Q",
-        title=measure,
-        scale=xs,
-        axis=alt.Axis(format=axis_format, values=ticks),
-    )
-    ymax = int(counts.max())
-    ys = alt.Scale(domain=[0, ymax * 1.1], nice=False)
-    y = alt.Y(
-        "count:Q",
-        title="Number of authorities",
-        scale=ys,
-        axis=alt.Axis(tickMinStep=1, format="d"),
-    )
-    bars = (
-        alt.Chart(bins)
-        .mark_bar(color=DARK_BLUE, stroke="#FFFFFF", strokeWidth=1)
-        .encode(
-            x=x,
-            x2="end:Q",
-            y=y,
-            y2=alt.datum(0),
-            tooltip=[
-                alt.Tooltip("band:N", title=measure),
-                alt.Tooltip("count:Q", title="Authorities"),
-            ],
-        )
-    )
-    mean, median = float(v.mean()), float(np.median(v))
-    refs = [
-        (
-            "mean",
-            mean,
-            f"Mean {fmt_value(mean, fmt, decimals)}",
-            DARK_PINK,
-            [6, 3],
-            "normal",
-        ),
-        (
-            "median",
-            median,
-            f"Median {fmt_value(median, fmt, decimals)}",
-            DARK_PINK,
-            [2, 2],
-            "normal",
-        ),
-    ]
-    spot_text = ""
-    if highlight is not None:
-        spot = highlighted_row(
-            frame, "name", highlight, what, "has no value in the data"
-        )
-        hv = float(spot["value"].iloc[0])
-        refs.append(
-            (
-                "highlight",
-                hv,
-                f"{highlight} {fmt_value(hv, fmt, decimals)}",
-                ORANGE,
-                [1, 0],
-                "bold",
-            )
-        )
-        share = float((v < hv).mean())
-        spot_text = (
-            f" {highlight} ({fmt_value(hv, fmt, decimals)}) is higher than {share:.0%} "
-            "of authorities."
-        )
-    marks = pd.DataFrame(
-        refs, columns=["key", "at", "what", "colour", "dash", "weight"]
-    )
-    # Reference lines are named in a legend that shows each line's colour and dash
-    # (one legend: both channels share it): direct labels would cross each other
-    # when the values are close.
-    legend = alt.Legend(
-        title=None, symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=300
-    )
-
-    def by_line(column: str) -> alt.Scale:
-        return alt.Scale(domain=marks["what"].tolist(), range=marks[column].tolist())
-
-    lines = (
-        alt.Chart(marks)
-        .mark_rule(strokeWidth=2.5)
-        .encode(
-            x=alt.X("at:Q", scale=xs),
-            color=alt.Color("what:N", scale=by_line("colour"), legend=legend),
-            strokeDash=alt.StrokeDash("what:N", scale=by_line("dash"), legend=legend),
-        )
-    )
-    # A white casing under each line keeps it visible where it crosses a dark bar.
-    casing = (
-        alt.Chart(marks)
-        .mark_rule(strokeWidth=6, color=WHITE)
-        .encode(x=alt.X("at:Q", scale=xs))
-    )
-    when = f", {period}" if period else ""
-    top = bins.loc[bins["count"].idxmax()]
-    above = int((v > 0).sum())
-    below = int((v < 0).sum())
-    sign = (
-        f" {above} authorities are above zero and {below} below."
-        if v.min() < 0 < v.max()
-        else ""
-    )
-
-    def f(x: float) -> str:
-        return fmt_value(x, fmt, decimals)
-
-    return titled_chart(
-        [bars, casing, lines],
-        width=width,
-        height=height,
-        title=title or f"Distribution of {measure}{when}",
-        alt_text=f"Histogram of {measure} for {len(v)} authorities{when}: mean "
-        f"{f(mean)}, median {f(median)}, range {f(v.min())} to {f(v.max())}; the "
-        f"most common band is {top['band']} ({int(top['count'])} authorities)."
-        f"{sign}{spot_text}",
-    )
-
-
-def _decimals_of(step: float) -> int:
-    """Decimals needed to print multiples of ``step`` exactly (0 to 3)."""
-    for d in range(4):
-        if abs(round(step, d) - step) < 1e-9:
-            return d
-    return 3

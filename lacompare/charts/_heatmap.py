@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting import NO_FIGURE, missing_key_text
 
 from ._common import (
     join_names,
@@ -23,6 +24,8 @@ from .theme import LABEL_SIZE, ORANGE, QUINTILE_COLOURS, WHITE
 
 #: Height of one authority's row, in px.
 ROW_HEIGHT = 22
+#: The legend's entry for a cell without a value: its symbol and meaning.
+NO_VALUE_KEY = missing_key_text([None])
 
 
 def heatmap_chart(
@@ -83,6 +86,60 @@ def heatmap_chart(
     True
     """
     what = "heatmap_chart"
+    frame, order, counts = _heatmap_frame(data, label, factor, value, factors, what)
+    names = list(show) if show is not None else list(dict.fromkeys(frame["name"]))
+    missing = sorted(set(names) - set(frame["name"]))
+    if missing:
+        raise InputError(f"{what}: no rows for {join_names(missing)}")
+    if highlight is not None and highlight not in names:
+        raise InputError(
+            f"{what}: highlight {highlight!r} is not among the authorities shown"
+        )
+    cells = _heatmap_cells(frame, names, order)
+    bold = json.dumps([highlight] if highlight else [])
+    y = alt.Y(
+        "name:N",
+        sort=names,
+        title=None,
+        axis=alt.Axis(
+            ticks=False,
+            domain=False,
+            labelFontWeight=alt.ExprRef(
+                f"indexof({bold}, datum.value) >= 0 ? 'bold' : 'normal'"
+            ),
+        ),
+    )
+    x = _factor_axis(order, cell_width)
+    layers = _heatmap_layers(cells, x, y)
+    if highlight is not None:
+        layers.append(
+            alt.Chart(cells[cells["name"] == highlight])
+            .mark_rect(filled=False, stroke=ORANGE, strokeWidth=3)
+            .encode(x=x, y=y)
+        )
+    when = f", {period}" if period else ""
+    return titled_chart(
+        layers,
+        width=cell_width * len(order),
+        height=ROW_HEIGHT * len(names),
+        title=title or f"Where authorities sit on each factor: quintiles{when}",
+        subtitle="1 = lowest fifth of authorities, 5 = highest fifth"
+        + (f"; {highlight} outlined" if highlight else ""),
+        alt_text=_alt_text(cells, order, names, counts, highlight, when),
+    )
+
+
+def _heatmap_frame(
+    data: pd.DataFrame,
+    label: str,
+    factor: str,
+    value: str,
+    factors: Sequence[str] | None,
+    what: str,
+) -> tuple[pd.DataFrame, list[str], pd.Series]:
+    """Every authority's value and quintile on each factor (``name, factor,
+    value, quintile``), the factors in order, and how many authorities have a
+    value for each."""
     require_columns(data, [label, factor, value], what)
     frame = pd.DataFrame(
         {
@@ -107,45 +164,33 @@ def heatmap_chart(
     frame["quintile"] = (
         frame.groupby("factor")["value"].transform(quintiles).astype("Int64")
     )
-    names = list(show) if show is not None else list(dict.fromkeys(frame["name"]))
-    missing = sorted(set(names) - set(frame["name"]))
-    if missing:
-        raise InputError(f"{what}: no rows for {join_names(missing)}")
-    if highlight is not None and highlight not in names:
-        raise InputError(
-            f"{what}: highlight {highlight!r} is not among the authorities shown"
-        )
-    # Every shown authority gets every factor's cell, blank where it has no value.
+    return frame, order, counts
+
+
+def _heatmap_cells(
+    frame: pd.DataFrame, names: list[str], order: list[str]
+) -> pd.DataFrame:
+    """Every shown authority's cell for every factor, blank where it has no
+    value: its number (the quintile, or the missing symbol), fill, ink and
+    legend class."""
     grid = pd.MultiIndex.from_product(
         [names, order], names=["name", "factor"]
     ).to_frame(index=False)
     cells = grid.merge(frame, on=["name", "factor"], how="left")
-    cells["text"] = cells["quintile"].map(lambda q: "–" if pd.isna(q) else str(int(q)))
+    cells["text"] = cells["quintile"].map(
+        lambda q: NO_FIGURE[0] if pd.isna(q) else str(int(q))
+    )
     cells["fill"], cells["ink"] = quintile_inks(cells["quintile"])
     cells["q_label"] = cells["quintile"].map(
-        lambda q: "no value" if pd.isna(q) else _QUINTILE_WORDS[int(q)]
+        lambda q: NO_VALUE_KEY if pd.isna(q) else _QUINTILE_WORDS[int(q)]
     )
-    tip = [
-        alt.Tooltip("name:N", title="Authority"),
-        alt.Tooltip("factor:N", title="Factor"),
-        alt.Tooltip("value:Q", title="Value", format=",.4~g"),
-        alt.Tooltip("q_label:N", title="Quintile"),
-    ]
-    bold = json.dumps([highlight] if highlight else [])
-    y = alt.Y(
-        "name:N",
-        sort=names,
-        title=None,
-        axis=alt.Axis(
-            ticks=False,
-            domain=False,
-            labelFontWeight=alt.ExprRef(
-                f"indexof({bold}, datum.value) >= 0 ? 'bold' : 'normal'"
-            ),
-        ),
-    )
+    return cells
+
+
+def _factor_axis(order: list[str], cell_width: float) -> alt.X:
+    """The factors across the top, each name wrapped to its column."""
     wrapped = {f: _wrap(f, cell_width) for f in order}
-    x = alt.X(
+    return alt.X(
         "factor:N",
         sort=order,
         title=None,
@@ -164,6 +209,16 @@ def heatmap_chart(
             labelLimit=cell_width * 2,
         ),
     )
+
+
+def _heatmap_layers(cells: pd.DataFrame, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+    """The shaded cells with their legend, and the numbers printed in them."""
+    tip = [
+        alt.Tooltip("name:N", title="Authority"),
+        alt.Tooltip("factor:N", title="Factor"),
+        alt.Tooltip("value:Q", title="Value", format=",.4~g"),
+        alt.Tooltip("q_label:N", title="Quintile"),
+    ]
     legend_domain = [_QUINTILE_WORDS[q] for q in range(1, 6)]
     blanks = bool(cells["quintile"].isna().any())
     base = alt.Chart(cells).encode(x=x, y=y)
@@ -171,7 +226,7 @@ def heatmap_chart(
         color=alt.Color(
             "q_label:N",
             scale=alt.Scale(
-                domain=[*legend_domain, *(["no value"] if blanks else [])],
+                domain=[*legend_domain, *([NO_VALUE_KEY] if blanks else [])],
                 range=[*QUINTILE_COLOURS, *([WHITE] if blanks else [])],
             ),
             legend=alt.Legend(
@@ -188,23 +243,7 @@ def heatmap_chart(
     numbers = base.mark_text(fontSize=LABEL_SIZE, fontWeight="bold").encode(
         text="text:N", color=alt.Color("ink:N", scale=None), tooltip=tip
     )
-    layers: list[alt.Chart] = [rects, numbers]
-    if highlight is not None:
-        layers.append(
-            alt.Chart(cells[cells["name"] == highlight])
-            .mark_rect(filled=False, stroke=ORANGE, strokeWidth=3)
-            .encode(x=x, y=y)
-        )
-    when = f", {period}" if period else ""
-    return titled_chart(
-        layers,
-        width=cell_width * len(order),
-        height=ROW_HEIGHT * len(names),
-        title=title or f"Where authorities sit on each factor: quintiles{when}",
-        subtitle="1 = lowest fifth of authorities, 5 = highest fifth"
-        + (f"; {highlight} outlined" if highlight else ""),
-        alt_text=_alt_text(cells, order, names, counts, highlight, when),
-    )
+    return [rects, numbers]
 
 
 _QUINTILE_WORDS = {
@@ -246,8 +285,9 @@ def _alt_text(
 
     def row_text(name: str) -> str:
         row = cells[cells["name"] == name].set_index("factor")["text"]
-        bits = [f"{'no value' if row[f] == '–' else row[f]} for {f}" for f in order]
-        bits[0] = ("quintile " + bits[0]) if row[order[0]] != "–" else bits[0]
+        blank = NO_FIGURE[0]
+        bits = [f"{'no value' if row[f] == blank else row[f]} for {f}" for f in order]
+        bits[0] = ("quintile " + bits[0]) if row[order[0]] != blank else bits[0]
         return f"{name}: " + ", ".join(bits)
 
     if highlight is not None:

@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 
 from lacompare.errors import InputError
+from lacompare.formatting import NO_FIGURE, missing_key_text
 
 from ._common import (
     auto_decimals,
@@ -35,6 +36,8 @@ from .theme import (
 HEX_PATH = "M0,-1L0.866,-0.5L0.866,0.5L0,1L-0.866,0.5L-0.866,-0.5Z"
 
 _SQRT3_2 = math.sqrt(3) / 2
+#: The legend's entry for an authority without a value: its symbol and meaning.
+NO_VALUE_KEY = missing_key_text([None])
 
 
 @cache
@@ -155,6 +158,56 @@ def hex_map_chart(
     True
     """
     what = "hex_map_chart"
+    frame = _hex_values(data, value, code, what)
+    decimals = auto_decimals(frame["value"])
+    fmt = number_format
+    labels = _hex_classes(frame, fmt, decimals)
+    width, height = _hex_positions(frame, hex_size)
+    x = alt.X(
+        "px:Q", axis=None, scale=alt.Scale(domain=[-hex_size / 2, width - hex_size / 2])
+    )
+    y = alt.Y(
+        "py:Q",
+        axis=None,
+        scale=alt.Scale(domain=[-hex_size / 2, height - hex_size / 2], reverse=True),
+    )
+    # Vega scales a custom symbol path by sqrt(size): a hexagon 2 units tall spans
+    # sqrt(size) px, so this leaves a thin white gap between neighbours.
+    size = (0.94 * hex_size / _SQRT3_2) ** 2
+    layers = _hex_layers(frame, labels, measure, size, x, y)
+    if region_lines:
+        layers.insert(0, _region_lines(frame, hex_size, x, y))
+    when = f", {period}" if period else ""
+    subtitle = [
+        "One hexagon per authority; the number is its quintile (1 = lowest fifth)."
+        + (" Dark lines: region boundaries." if region_lines else "")
+    ]
+    if highlight is not None:
+        if highlight not in set(frame["la_code"]):
+            raise InputError(f"{what}: highlight {highlight!r} is not on the map")
+        spot = frame[frame["la_code"] == highlight]
+        layers.append(
+            alt.Chart(spot)
+            .mark_point(
+                shape=HEX_PATH, filled=False, size=size, stroke=ORANGE, strokeWidth=3
+            )
+            .encode(x=x, y=y)
+        )
+        # Named in the subtitle: a label on the map would cover neighbouring hexes.
+        subtitle.append(f"Orange outline: {spot['la_name'].iloc[0]}.")
+    return titled_chart(
+        layers,
+        width=float(width),
+        height=float(height),
+        title=title or f"{measure}{when}",
+        subtitle=subtitle,
+        alt_text=_alt_text(frame, measure, when, fmt, decimals, highlight),
+    )
+
+
+def _hex_values(data: pd.DataFrame, value: str, code: str, what: str) -> pd.DataFrame:
+    """The layout with each authority's value (NaN where it has none); codes
+    retired for the same area read as their successors'."""
     require_columns(data, [value, code], what)
     layout = read_hex_layout()
     # Codes retired when the same area became a new authority (Buckinghamshire 2020,
@@ -173,16 +226,21 @@ def hex_map_chart(
         )
     values = pd.Series(numeric(data, value, what).to_numpy(), index=codes.to_numpy())
     frame = layout.assign(value=layout["la_code"].map(values))
-    has = frame["value"].notna()
-    if not has.any():
+    if not frame["value"].notna().any():
         raise InputError(f"{what}: no authority has a value")
-    decimals = auto_decimals(frame["value"])
-    fmt = number_format
+    return frame
 
+
+def _hex_classes(frame: pd.DataFrame, fmt: str | None, decimals: int) -> dict:
+    """Each hexagon's quintile, its legend class (the quintile's range of
+    values), its fill and ink, and its value as text; returns the classes'
+    labels by quintile."""
+    has = frame["value"].notna()
     frame["quintile"] = pd.NA
     frame.loc[has, "quintile"] = quintiles(frame.loc[has, "value"]).to_numpy()
+    # A hexagon without a value prints the missing symbol its key explains.
     frame["quintile_text"] = frame["quintile"].map(
-        lambda q: "" if pd.isna(q) else str(q)
+        lambda q: NO_FIGURE[0] if pd.isna(q) else str(q)
     )
     ranges = {
         q: (g["value"].min(), g["value"].max())
@@ -193,36 +251,37 @@ def hex_map_chart(
         f"{fmt_value(lo, fmt, decimals)} to {fmt_value(hi, fmt, decimals)}"
         for q, (lo, hi) in sorted(ranges.items())
     }
-    no_data = "No data"
     frame["class"] = frame["quintile"].map(
-        lambda q: no_data if pd.isna(q) else labels[q]
+        lambda q: NO_VALUE_KEY if pd.isna(q) else labels[q]
     )
     frame["fill"], frame["ink"] = quintile_inks(frame["quintile"])
-    frame["shown"] = [
-        "no value" if pd.isna(v) else fmt_value(v, fmt, decimals)
-        for v in frame["value"]
-    ]
-    # Pixel geometry: odd rows shifted half a hex east; north at the top.
+    frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
+    return labels
+
+
+def _hex_positions(frame: pd.DataFrame, hex_size: float) -> tuple[float, float]:
+    """Each hexagon's pixel centre (odd rows shifted half a hex east; north at
+    the top) into ``px, py``; returns the map's width and height."""
     frame["px"] = (frame["q"] + 0.5 * (frame["r"] % 2)) * hex_size
     top = int(frame["r"].max())
     frame["py"] = (top - frame["r"]) * hex_size * _SQRT3_2
     width = (frame["q"].max() + 1.5) * hex_size
     height = top * hex_size * _SQRT3_2 + hex_size
-    x = alt.X(
-        "px:Q", axis=None, scale=alt.Scale(domain=[-hex_size / 2, width - hex_size / 2])
-    )
-    y = alt.Y(
-        "py:Q",
-        axis=None,
-        scale=alt.Scale(domain=[-hex_size / 2, height - hex_size / 2], reverse=True),
-    )
-    # Vega scales a custom symbol path by sqrt(size): a hexagon 2 units tall spans
-    # sqrt(size) px, so this leaves a thin white gap between neighbours.
-    size = (0.94 * hex_size / _SQRT3_2) ** 2
-    domain = [*labels.values(), *([no_data] if (~has).any() else [])]
-    colours = [QUINTILE_COLOURS[q - 1] for q in labels] + (
-        [WHITE] if (~has).any() else []
-    )
+    return width, height
+
+
+def _hex_layers(
+    frame: pd.DataFrame,
+    labels: dict,
+    measure: str,
+    size: float,
+    x: alt.X,
+    y: alt.Y,
+) -> list[alt.Chart]:
+    """The shaded hexagons with their legend, and the quintile numbers on them."""
+    blank = bool(frame["value"].isna().any())
+    domain = [*labels.values(), *([NO_VALUE_KEY] if blank else [])]
+    colours = [QUINTILE_COLOURS[q - 1] for q in labels] + ([WHITE] if blank else [])
     tooltip = [
         alt.Tooltip("la_name:N", title="Authority"),
         alt.Tooltip("la_code:N", title="ONS code"),
@@ -257,37 +316,7 @@ def hex_map_chart(
     numbers = base.mark_text(fontSize=MIN_FONT_SIZE, fontWeight="bold").encode(
         text="quintile_text:N", color=alt.Color("ink:N", scale=None), tooltip=tooltip
     )
-    layers: list[alt.Chart] = [hexes, numbers]
-    if region_lines:
-        layers.insert(0, _region_lines(frame, hex_size, x, y))
-    if highlight is not None:
-        if highlight not in set(layout["la_code"]):
-            raise InputError(f"{what}: highlight {highlight!r} is not on the map")
-        spot = frame[frame["la_code"] == highlight]
-        layers.append(
-            alt.Chart(spot)
-            .mark_point(
-                shape=HEX_PATH, filled=False, size=size, stroke=ORANGE, strokeWidth=3
-            )
-            .encode(x=x, y=y)
-        )
-    when = f", {period}" if period else ""
-    subtitle = [
-        "One hexagon per authority; the number is its quintile (1 = lowest fifth)."
-        + (" Dark lines: region boundaries." if region_lines else "")
-    ]
-    if highlight is not None:
-        # Named in the subtitle: a label on the map would cover neighbouring hexes.
-        name = frame.loc[frame["la_code"] == highlight, "la_name"].iloc[0]
-        subtitle.append(f"Orange outline: {name}.")
-    return titled_chart(
-        layers,
-        width=float(width),
-        height=float(height),
-        title=title or f"{measure}{when}",
-        subtitle=subtitle,
-        alt_text=_alt_text(frame, measure, when, fmt, decimals, highlight),
-    )
+    return [hexes, numbers]
 
 
 def _region_lines(

@@ -1,0 +1,308 @@
+"""How one authority compares through time: trend lines against its comparators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from lacompare.errors import InputError
+
+from ._common import (
+    Scale,
+    auto_decimals,
+    fmt_value,
+    join_names,
+    nice_domain,
+    numeric,
+    require_columns,
+    spread_1d,
+    titled_chart,
+)
+from .theme import (
+    CATEGORICAL,
+    HEIGHT,
+    LABEL_SIZE,
+    WIDTH,
+)
+
+#: Dash patterns for up to six series: solid first, then patterns that stay distinct
+#: in greyscale print.
+DASHES: tuple[tuple[int, ...], ...] = (
+    (1, 0),
+    (8, 4),
+    (2, 3),
+    (12, 3, 3, 3),
+    (4, 2),
+    (1, 5),
+)
+#: Point shapes in the same order, a third cue besides colour and dash.
+SHAPES: tuple[str, ...] = (
+    "circle",
+    "square",
+    "triangle-up",
+    "diamond",
+    "cross",
+    "triangle-down",
+)
+
+
+def trend_chart(
+    data: pd.DataFrame,
+    *,
+    measure: str,
+    period: str = "period",
+    value: str = "value",
+    series: str = "series",
+    focus: str | None = None,
+    order: Sequence[str] | None = None,
+    number_format: str | None = None,
+    title: str | None = None,
+    width: float = WIDTH,
+    height: float = HEIGHT,
+) -> alt.LayerChart:
+    """Lines over time for an authority and its comparators, labelled at the end.
+
+    Each series differs by colour, dash pattern and point shape, and is named at its
+    last point (labels spaced so they never overlap), so no legend is needed.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long format: one row per series and period, with ``period`` (e.g. "2019-20"
+        or 2020), ``series`` (e.g. "Leeds", "Statistical neighbours",
+        "Yorkshire and The Humber", "England") and ``value``.
+    measure : str
+        What the value is, with its unit.
+    period, value, series : str
+        Column names.
+    focus : str, optional
+        The series drawn first and thickest (usually the authority); default the
+        first series in ``order`` or in the data.
+    order : sequence of str, optional
+        Series order: sets colours, dashes and shapes (up to six series).
+    number_format : str, optional
+        d3-format string for the axis, labels and alt text.
+    title : str, optional
+        Default "{measure}, {first period} to {last period}".
+    width, height : float
+        Plot size in px (labels extend to the right of it).
+
+    Returns
+    -------
+    altair.LayerChart
+        With ``description`` (alt text) set.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "period": ["2022", "2023", "2024"] * 2,
+    ...     "series": ["Leeds"] * 3 + ["England"] * 3,
+    ...     "value": [80.0, 85.0, 89.0, 70.0, 71.0, 70.0],
+    ... })
+    >>> text = trend_chart(df, measure="CLA rate").description
+    >>> text.split(": ")[1]
+    'Leeds rose from 80 to 89; England was 70 in 2022 and 70 in 2024.'
+    """
+    frame, periods, names = _trend_frame(data, period, value, series, focus, order)
+    valid = frame.dropna(subset=["value"])
+    if valid.empty:
+        raise InputError("trend_chart: no row has a value")
+    decimals = auto_decimals(valid["value"])
+    fmt = number_format
+    domain = nice_domain(
+        float(valid["value"].min()), float(valid["value"].max()), pad=0.08
+    )
+    frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
+    x = alt.X(
+        "period:O",
+        sort=periods,
+        title=None,
+        scale=alt.Scale(domain=periods, type="point", padding=0.3),
+        axis=alt.Axis(labelAngle=0, labelOverlap=True),
+    )
+    ys = alt.Scale(domain=list(domain), nice=False, zero=False)
+    y = alt.Y(
+        "value:Q", title=measure, scale=ys, axis=alt.Axis(format=fmt or alt.Undefined)
+    )
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=names, range=list(CATEGORICAL[: len(names)])),
+        legend=None,
+    )
+    lines, points = _trend_lines(frame, names, measure, x, y, colour)
+    ends = _trend_ends(valid, names, periods, fmt, decimals)
+    ends["label_y"] = _spread_ends(ends["value"], Scale(domain, height, flip=True))
+    labels = (
+        alt.Chart(ends)
+        .mark_text(align="left", dx=10, fontSize=LABEL_SIZE, fontWeight="bold")
+        .encode(x=x, y=alt.Y("label_y:Q", scale=ys), text="text:N", color=colour)
+    )
+    first, final = periods[0], periods[-1]
+    return titled_chart(
+        [lines, points, labels],
+        width=width,
+        height=height,
+        title=title or f"{measure}, {first} to {final}",
+        alt_text=_trend_alt_text(valid, names, periods, measure, fmt, decimals),
+    )
+
+
+def _trend_frame(
+    data: pd.DataFrame,
+    period: str,
+    value: str,
+    series: str,
+    focus: str | None,
+    order: Sequence[str] | None,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The rows drawn (``period, series, value``), the periods in order and the
+    series in order, the focus first; InputError for series it cannot draw."""
+    what = "trend_chart"
+    require_columns(data, [period, value, series], what)
+    frame = pd.DataFrame(
+        {
+            "period": data[period],
+            "series": data[series].astype(str),
+            "value": numeric(data, value, what),
+        }
+    )
+    periods = _period_order(frame["period"])
+    frame["period"] = frame["period"].astype(str)
+    names = list(order) if order is not None else list(dict.fromkeys(frame["series"]))
+    unknown = sorted(set(frame["series"]) - set(names))
+    if unknown:
+        raise InputError(f"{what}: order leaves out series {join_names(unknown)}")
+    if len(names) > len(DASHES):
+        raise InputError(
+            f"{what}: {len(names)} series; at most {len(DASHES)} stay distinguishable "
+            "(show neighbours as one median series, or use ranked_bar_chart)"
+        )
+    if focus is not None:
+        if focus not in names:
+            raise InputError(f"{what}: focus {focus!r} is not a series in the data")
+        names = [focus, *[n for n in names if n != focus]]
+    return frame[frame["series"].isin(names)], periods, names
+
+
+def _trend_lines(
+    frame: pd.DataFrame,
+    names: list[str],
+    measure: str,
+    x: alt.X,
+    y: alt.Y,
+    colour: alt.Color,
+) -> tuple[alt.Chart, alt.Chart]:
+    """The lines (the focus thickest, each its own dash) and their points (each
+    its own shape, with a tooltip)."""
+    tip = [
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("period:N", title="Period"),
+        alt.Tooltip("shown:N", title=measure),
+    ]
+    dashes = [list(d) for d in DASHES[: len(names)]]
+    base = alt.Chart(frame).encode(x=x, y=y, color=colour)
+    lines = base.mark_line().encode(
+        strokeDash=alt.StrokeDash(
+            "series:N", scale=alt.Scale(domain=names, range=dashes), legend=None
+        ),
+        strokeWidth=alt.when(alt.datum.series == names[0])
+        .then(alt.value(3.5))
+        .otherwise(alt.value(2)),
+        detail="series:N",
+    )
+    points = base.mark_point(filled=True, size=55, opacity=1).encode(
+        shape=alt.Shape(
+            "series:N",
+            scale=alt.Scale(domain=names, range=list(SHAPES[: len(names)])),
+            legend=None,
+        ),
+        tooltip=tip,
+    )
+    return lines, points
+
+
+def _trend_ends(
+    valid: pd.DataFrame,
+    names: list[str],
+    periods: list[str],
+    fmt: str | None,
+    decimals: int,
+) -> pd.DataFrame:
+    """Each series' last value, in series order, with its label text."""
+    last = valid.assign(
+        pos=valid["period"].astype(str).map({p: k for k, p in enumerate(periods)})
+    )
+    last = last.sort_values("pos").groupby("series").tail(1)
+    last = (
+        last.set_index("series")
+        .loc[[n for n in names if n in set(last["series"])]]
+        .reset_index()
+    )
+    last["text"] = [
+        f"{s} {fmt_value(v, fmt, decimals)}"
+        for s, v in zip(last["series"], last["value"], strict=True)
+    ]
+    last["period"] = last["period"].astype(str)
+    return last
+
+
+def _spread_ends(values: pd.Series, yscale: Scale) -> list[float]:
+    """Heights for the end labels: at their values, spread apart so none overlap."""
+    wanted = [yscale.px(v) for v in values]
+    placed = spread_1d(wanted, gap=LABEL_SIZE + 3, lo=0, hi=yscale.pixels)
+    return [yscale.value(p) for p in placed]
+
+
+def _period_order(periods: pd.Series) -> list[str]:
+    """Distinct periods as strings, numerically sorted when they are numbers."""
+    distinct = list(dict.fromkeys(periods.dropna()))
+    numbers = pd.to_numeric(pd.Series(distinct), errors="coerce")
+    if numbers.notna().all():
+        distinct = [d for _, d in sorted(zip(numbers, distinct, strict=True))]
+    else:
+        distinct = sorted(distinct, key=str)
+    return [str(p) for p in distinct]
+
+
+def _trend_alt_text(
+    valid: pd.DataFrame,
+    names: list[str],
+    periods: list[str],
+    measure: str,
+    fmt: str | None,
+    decimals: int,
+) -> str:
+    phrases = []
+    for name in names:
+        s = valid[valid["series"] == name].copy()
+        if s.empty:
+            phrases.append(f"{name} has no values")
+            continue
+        s["pos"] = s["period"].astype(str).map({p: k for k, p in enumerate(periods)})
+        s = s.sort_values("pos")
+        a, b = s.iloc[0], s.iloc[-1]
+        va, vb = (
+            fmt_value(a["value"], fmt, decimals),
+            fmt_value(b["value"], fmt, decimals),
+        )
+        if len(s) == 1:
+            phrases.append(f"{name} was {va} in {a['period']}")
+        elif va == vb:
+            phrases.append(
+                f"{name} was {va} in {a['period']} and {vb} in {b['period']}"
+            )
+        else:
+            verb = "rose" if b["value"] > a["value"] else "fell"
+            span = (
+                ""
+                if (a["period"], b["period"]) == (periods[0], periods[-1])
+                else f" ({a['period']} to {b['period']})"
+            )
+            phrases.append(f"{name} {verb} from {va} to {vb}{span}")
+    return (
+        f"Line chart of {measure}, {periods[0]} to {periods[-1]}: "
+        + "; ".join(phrases)
+        + "."
+    )
