@@ -59,7 +59,8 @@ class Server:
         self._wait()
 
     def output(self) -> str:
-        self._out.flush()
+        if not self._out.closed:  # stop() closes it; the log is still there
+            self._out.flush()
         return self.log.read_text(errors="replace")
 
     def _wait(self, timeout: float = 90) -> None:
