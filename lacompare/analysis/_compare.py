@@ -222,7 +222,6 @@ def compare(
     >>> row["test"]
     '|z| > 1.96 (95%) / 3.09 (99.8%) against 12 authorities'
     """
-    import numpy as np
 
     _check_options(against, funnel_model)
     issues = IssueLog()
@@ -238,20 +237,7 @@ def compare(
     neighbours = derive_neighbour_stats(links, grid.univ, rows.authorities, dist.dist)
     levels = _derive_levels(store, plan, grid, dist, rows, targets)
     z = _z_scores(grid, dist, rows)
-    val = np.where(rows.got, grid.value[rows.la_safe, rows.m], np.nan)
-    flags = derive_flags(
-        rows.got,
-        rows.m,
-        val,
-        z,
-        np.where(rows.got, dist.n[rows.m], 0),
-        np.where(rows.got, levels.num[rows.la_safe, rows.m], np.nan),
-        np.where(rows.got, levels.den[rows.la_safe, rows.m], np.nan),
-        np.where(rows.got, levels.england_value[rows.m], np.nan),
-        plan.names,
-        levels.recipes,
-        funnel_model,
-    )
+    flags = _derive_flags(plan, grid, dist, rows, levels, z, funnel_model)
     table = assemble_rows(
         _Parts(plan, grid, dist, rows, levels, rank, quartile, z, neighbours),
         flags,
@@ -335,6 +321,34 @@ def _derive_levels(
         regions,
     )
     return levels
+
+
+def _derive_flags(
+    plan: Plan,
+    grid: Grid,
+    dist: Distribution,
+    rows: Rows,
+    levels: Levels,
+    z: Any,
+    funnel_model: str,
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Each row's flag, level, test and funnel limits (:func:`derive_flags`)."""
+    import numpy as np
+
+    got, r, m = rows.got, rows.la_safe, rows.m
+    return derive_flags(
+        got,
+        m,
+        np.where(got, grid.value[r, m], np.nan),
+        z,
+        np.where(got, dist.n[m], 0),
+        np.where(got, levels.num[r, m], np.nan),
+        np.where(got, levels.den[r, m], np.nan),
+        np.where(got, levels.england_value[m], np.nan),
+        plan.names,
+        levels.recipes,
+        funnel_model,
+    )
 
 
 def _z_scores(grid: Grid, dist: Distribution, rows: Rows) -> Any:

@@ -271,35 +271,41 @@ def summarise_grouped(
     frame = read_grouped_values(store, measure, bd, chosen, day, notes)
     frame["group"] = derive_groups(store, frame, group_by, chosen, day, notes)
     out = summarise_rows(frame, group_by, stats)
-    notes.extend(_missing_notes(frame))
-    if group_by in DATED_GROUPS:
-        words = {
-            "la_type": "authority types",
-            "region_code": "region codes",
-            "london_region": "regions (London split Inner/Outer)",
-        }
-        notes.append(
-            f"{words.get(group_by, 'regions')} as on {day} "
-            "(lacompare/geography/data/authority_history.csv)"
-        )
-    out.attrs.update(
-        {
-            "measure": measure,
-            "label": info.label or measure,
-            "unit": info.unit,
-            "period": chosen,
-            "breakdown": bd,
-            "as_of": day.isoformat(),
-            "group_by": group_by,
-            "groups_from": "registry"
-            if group_by in DATED_GROUPS
-            else "group_by column",
-            "additive": additive,
-            "subtotals": stats,
-            "notes": notes,
-        }
-    )
+    notes.extend(_missing_notes(frame) + _dated_note(group_by, day))
+    what = _describe(measure, info, chosen, bd, day, group_by)
+    out.attrs.update(what, additive=additive, subtotals=stats, notes=notes)
     return out
+
+
+def _describe(
+    measure: str, info: Any, period: str, breakdown: str, day: dt.date, group_by: str
+) -> dict[str, Any]:
+    """What the table shows, for its ``attrs``."""
+    return {
+        "measure": measure,
+        "label": info.label or measure,
+        "unit": info.unit,
+        "period": period,
+        "breakdown": breakdown,
+        "as_of": day.isoformat(),
+        "group_by": group_by,
+        "groups_from": "registry" if group_by in DATED_GROUPS else "group_by column",
+    }
+
+
+def _dated_note(group_by: str, day: dt.date) -> list[str]:
+    """Say the registry's groups are those of the table's day."""
+    if group_by not in DATED_GROUPS:
+        return []
+    words = {
+        "la_type": "authority types",
+        "region_code": "region codes",
+        "london_region": "regions (London split Inner/Outer)",
+    }
+    return [
+        f"{words.get(group_by, 'regions')} as on {day} "
+        "(lacompare/geography/data/authority_history.csv)"
+    ]
 
 
 def _choose_statistics(

@@ -189,11 +189,7 @@ def summarise(
     >>> out.excluded[["la_name", "reason"]].values.tolist()
     [['Isles of Scilly', 'excluded by user: Isles of Scilly']]
     """
-    if per_la not in PER_LA:
-        raise InputError(f"per_la must be one of {', '.join(PER_LA)}, not {per_la!r}")
-    measures = [measure] if isinstance(measure, str) else list(measure)
-    if not measures:
-        raise InputError("no measure to summarise")
+    measures = _check_summary(measure, per_la)
     auth = read_groups(store, by)
     drop = resolve_exclusions(store, exclude)
     issues = IssueLog()
@@ -209,24 +205,36 @@ def summarise(
         names=dict(zip(auth["la_code"], auth["la_name"], strict=True)),
         issues=issues,
     )
-    auth = derive_dated_groups(store, auth, by, used, issues)
+    values = _with_groups(values, derive_dated_groups(store, auth, by, used, issues))
+    kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
+    table = _summary_table(kept, measures, england, weights, quantile_method)
+    values, excluded = _as_region(values), _as_region(excluded)
+    return Summary(table, values, excluded, measures, by, per_la, used, issues)
+
+
+def _check_summary(measure: str | Sequence[str], per_la: str) -> list[str]:
+    """The measures summarised; refuses an unknown ``per_la`` or no measure."""
+    if per_la not in PER_LA:
+        raise InputError(f"per_la must be one of {', '.join(PER_LA)}, not {per_la!r}")
+    measures = [measure] if isinstance(measure, str) else list(measure)
+    if not measures:
+        raise InputError("no measure to summarise")
+    return measures
+
+
+def _with_groups(values: pd.DataFrame, auth: pd.DataFrame) -> pd.DataFrame:
+    """Each figure with its authority's name and group (``Unknown``: none)."""
     values = values.merge(
         auth[["la_code", "la_name", "group"]], on="la_code", how="left"
     )
     values["group"] = values["group"].fillna("Unknown")
     values["la_name"] = values["la_name"].fillna(values["la_code"])
-    kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
-    table = _summary_table(kept, measures, england, weights, quantile_method)
-    return Summary(
-        table=table,
-        values=values.rename(columns={"group": "region"}).reset_index(drop=True),
-        excluded=excluded.rename(columns={"group": "region"}).reset_index(drop=True),
-        measures=measures,
-        by=by,
-        per_la=per_la,
-        periods=used,
-        issues=issues,
-    )
+    return values
+
+
+def _as_region(frame: pd.DataFrame) -> pd.DataFrame:
+    """The group column named ``region`` (whatever the grouping), as output."""
+    return frame.rename(columns={"group": "region"}).reset_index(drop=True)
 
 
 def read_figures(

@@ -21,67 +21,76 @@ if TYPE_CHECKING:
 TABLE_FORMATS = ("table", "csv", "json", "xlsx", "html")
 
 
+GroupByOption = Annotated[
+    str,
+    typer.Option(
+        "--group-by",
+        "-g",
+        help="la_type, region, london_region (as on the "
+        "table's date), another authorities column, or a category measure of a "
+        "loaded file.",
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Authorities, types and regions of this day (YYYY-MM-DD; "
+        "default: the period's reference day).",
+    ),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option("--period", help="Period (default: the measure's latest)."),
+]
+SubtotalsOption = Annotated[
+    str,
+    typer.Option(
+        "--subtotals",
+        help="Under each group: sum, mean or sum,mean (a sum only "
+        "for counts and money).",
+    ),
+]
+BreakdownOption = Annotated[
+    str | None,
+    typer.Option(
+        "--breakdown",
+        help="The measure's breakdown (default: its total or its "
+        "only one; part of the text is enough).",
+    ),
+]
+TableFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (reading), csv or json (data only on "
+        "standard output, notes on standard error), xlsx or html (need --out).",
+    ),
+]
+TableOutOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="File to write (csv, json, xlsx, html)."),
+]
+DecimalsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--decimals",
+        help="Decimals in the terminal table (default: 0 for whole numbers, else 1).",
+    ),
+]
+
+
 def table_command(
     measure: Annotated[str, typer.Argument(help="Measure to tabulate.")],
-    group_by: Annotated[
-        str,
-        typer.Option(
-            "--group-by",
-            "-g",
-            help="la_type, region, london_region (as on the "
-            "table's date), another authorities column, or a category measure of a "
-            "loaded file.",
-        ),
-    ] = "la_type",
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Authorities, types and regions of this day (YYYY-MM-DD; "
-            "default: the period's reference day).",
-        ),
-    ] = None,
-    period: Annotated[
-        str | None,
-        typer.Option("--period", help="Period (default: the measure's latest)."),
-    ] = None,
-    subtotals: Annotated[
-        str,
-        typer.Option(
-            "--subtotals",
-            help="Under each group: sum, mean or sum,mean (a sum only "
-            "for counts and money).",
-        ),
-    ] = "sum,mean",
-    breakdown: Annotated[
-        str | None,
-        typer.Option(
-            "--breakdown",
-            help="The measure's breakdown (default: its total or its "
-            "only one; part of the text is enough).",
-        ),
-    ] = None,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (reading), csv or json (data only on "
-            "standard output, notes on standard error), xlsx or html (need --out).",
-        ),
-    ] = "table",
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="File to write (csv, json, xlsx, html)."),
-    ] = None,
-    decimals: Annotated[
-        int | None,
-        typer.Option(
-            "--decimals",
-            help="Decimals in the terminal table (default: 0 for "
-            "whole numbers, else 1).",
-        ),
-    ] = None,
+    group_by: GroupByOption = "la_type",
+    as_of: AsOfOption = None,
+    period: PeriodOption = None,
+    subtotals: SubtotalsOption = "sum,mean",
+    breakdown: BreakdownOption = None,
+    fmt: TableFormatOption = "table",
+    out: TableOutOption = None,
+    decimals: DecimalsOption = None,
     db: DbOption = None,
 ) -> None:
     """Authorities grouped by type (or region, or a column), each group with its
@@ -96,15 +105,9 @@ def table_command(
     """
     from lacompare.analysis import summarise_grouped
     from lacompare.cli._output import write_csv
-    from lacompare.errors import InputError
     from lacompare.store import open_store
 
-    fmt = fmt.lower()
-    if fmt not in TABLE_FORMATS:
-        raise InputError(f"--format {fmt!r}: use {', '.join(TABLE_FORMATS)}")
-    if fmt in ("xlsx", "html") and out is None:
-        raise InputError(f"--format {fmt} writes a file: give --out FILE")
-    err = _console(stderr=True)
+    fmt = _check_table_format(fmt, out)
     with open_store(db, read_only=True) as store:
         frame = summarise_grouped(
             store,
@@ -118,20 +121,32 @@ def table_command(
         if fmt in ("xlsx", "html"):
             from lacompare.report import grouped_document, write_document
 
-            assert out is not None
             write_document(grouped_document(store, frame), out, fmt)
-    notes = frame.attrs["notes"]
+    if fmt == "table":
+        print_grouped(frame, group_by, decimals)
+        if out is not None:
+            write_csv(frame, out)
+        return
+    err = _console(stderr=True)
     if fmt in ("csv", "json"):
         write_csv(frame, out, fmt)
-    elif fmt in ("xlsx", "html"):
+    else:
         err.print(f"wrote {out}", markup=False)
-    if fmt != "table":
-        for line in notes:
-            err.print(line, markup=False)
-        return
-    print_grouped(frame, group_by, decimals)
-    if out is not None:
-        write_csv(frame, out)
+    for line in frame.attrs["notes"]:
+        err.print(line, markup=False)
+
+
+def _check_table_format(fmt: str, out: Path | None) -> str:
+    """``--format`` in lower case; refused unless known, or a file format without
+    ``--out``."""
+    from lacompare.errors import InputError
+
+    fmt = fmt.lower()
+    if fmt not in TABLE_FORMATS:
+        raise InputError(f"--format {fmt!r}: use {', '.join(TABLE_FORMATS)}")
+    if fmt in ("xlsx", "html") and out is None:
+        raise InputError(f"--format {fmt} writes a file: give --out FILE")
+    return fmt
 
 
 def print_grouped(frame: "pd.DataFrame", group_by: str, decimals: int | None) -> None:
