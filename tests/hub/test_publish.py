@@ -193,12 +193,35 @@ def test_each_service_downloads_its_own_profile_once_published(
         statistics.median(region), rel=1e-5
     )
     assert "delivery" not in rows  # categories have no median
+    # One ranking rule (lacompare.derive.rank_with_polarity): 1 = best where a
+    # measure has a polarity, 1 = highest where it is neutral.
+    own = Return.objects.get(pk=ret.pk).published_values
+
+    def everyone(measure):
+        return [
+            p.published_values[measure]
+            for p in published
+            if p.published_values.get(measure) is not None
+        ]
+
+    row = rows["per_head_2021"]  # higher is better: rank 1 is the highest
+    assert row["rank_order"] == "1 = best"
+    assert int(row["rank_in_england"]) == 1 + sum(
+        v > own["per_head_2021"] for v in everyone("per_head_2021")
+    )
+    row = rows["pop_per_fte_2021"]  # higher is worse: rank 1 is the lowest
+    assert row["rank_order"] == "1 = best"
+    assert int(row["rank_in_england"]) == 1 + sum(
+        v < own["pop_per_fte_2021"] for v in everyone("pop_per_fte_2021")
+    )
+    assert rows["volunteers_2021"]["rank_order"] == "1 = highest"  # neutral
     # Another service's profile is not there for this user.
     other = Return.objects.get(round=round_, service__code=services[1]["code"])
     assert client.get(f"/returns/{other.pk}/profile.csv").status_code == 404
     assert client.get(f"/returns/{other.pk}/profile").status_code == 404
     page = client.get(f"/returns/{ret.pk}/profile").content.decode()
     assert "England median" in page
+    assert f"of {rows['per_head_2021']['england_n']} (1 = best)" in page
 
 
 def test_dashboard_shows_progress_and_late_returns(published_round):
@@ -294,3 +317,18 @@ def test_reminders_go_to_services_that_have_not_submitted(published_round):
         "saved but not submitted" in body and "ask the network for an extension" in body
     )
     assert AuditEntry.objects.filter(action="remind").count() == 3
+
+
+def test_profile_ranks_with_the_one_rule():
+    from lacompare.hub.returns.publishing import ProfileRow, rank_in_england
+
+    england = [3.0, 5.0, 9.0, 9.0]
+    assert rank_in_england(9.0, england, "neutral") == 1  # the highest, tied
+    assert rank_in_england(5.0, england, "higher-is-better") == 3
+    assert rank_in_england(3.0, england, "higher-is-worse") == 1
+    assert rank_in_england(None, england, "neutral") is None
+    row = ProfileRow("m", "M", "", 5.0, None, 0, None, 4, 3, "higher-is-worse")
+    assert row.rank_order == "1 = best"
+    assert ProfileRow("m", "M", "", 5.0, None, 0, None, 4, 2).rank_order == (
+        "1 = highest"
+    )

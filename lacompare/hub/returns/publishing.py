@@ -2,8 +2,13 @@
 
 The accepted returns are written to a CSV (one row per return, with its return id and
 version) and loaded with the ordinary ``lacompare`` ingest, so every published value
-is traceable like any other: observations.source_row is the CSV row, and the store's
-``hub_returns`` table maps that row to the return id and version it came from.
+is traceable like any other: a value's source row is the CSV row, and the store's
+``hub_returns`` table (created by the store's schema) maps that row to the return
+id and version it came from.
+
+A service's benchmark profile ranks it in England with the one ranking rule
+(:func:`lacompare.derive.rank_with_polarity`): rank 1 is the best figure for a
+measure with a polarity, the highest for a neutral one, and the profile says which.
 """
 
 from __future__ import annotations
@@ -26,22 +31,6 @@ from lacompare.hub.definition import (
     validate_return,
 )
 from lacompare.hub.returns.models import AuditEntry, Publication, Return, Round
-
-_PROVENANCE_DDL = """
-CREATE TABLE IF NOT EXISTS hub_returns (
-    source_id INTEGER NOT NULL,
-    source_row BIGINT NOT NULL,
-    round VARCHAR NOT NULL,
-    return_id BIGINT NOT NULL,
-    return_version INTEGER NOT NULL,
-    service VARCHAR NOT NULL,
-    la_code VARCHAR NOT NULL,
-    late BOOLEAN
-)
-"""
-#: A store published to before late returns were flagged gains the column (NULL
-#: for its earlier loads: not known then).
-_PROVENANCE_LATE = "ALTER TABLE hub_returns ADD COLUMN IF NOT EXISTS late BOOLEAN"
 
 
 @dataclass
@@ -105,7 +94,7 @@ def publish_round(
     in :attr:`PublishResult.late`. Publishing again loads the current accepted
     versions as a new load; the network report uses the latest.
     """
-    from lacompare.store import file_sha256, ingest, open_store
+    from lacompare.store import ingest, open_store
 
     try:
         round_ = Round.objects.get(slug=round_slug)
@@ -132,101 +121,147 @@ def publish_round(
         ]
         if not accepted:
             raise InputError(f"round {round_slug!r} has no accepted returns to publish")
-        published: dict[int, dict[str, Any]] = {}
-        with file.open("w", newline="", encoding="utf-8") as fh:
-            # Service names and codes are the hub's text: no formulas in the file.
-            writer = CsvSafeWriter(fh)
-            writer.writerow(
-                [
-                    "return_id",
-                    "return_version",
-                    "service",
-                    "la_code",
-                    "local_authority",
-                    "late",
-                    *definition.publish,
-                ]
-            )
-            for r in accepted:
-                values, log = validate_return(
-                    definition, r.values, previous=r.previous, comments=r.comments
-                )
-                if log.errors():
-                    raise InputError(
-                        f"return {r.pk} ({r.service.name}) has errors: "
-                        f"{log.errors()[0]}"
-                    )
-                measures = derive_published_values(definition, values, r.previous)
-                published[r.pk] = measures
-                writer.writerow(
-                    [
-                        r.pk,
-                        r.version,
-                        r.service.code,
-                        r.service.la_codes[0],
-                        r.service.la_names[0],
-                        "true" if r.submitted_late else "false",
-                        *(
-                            "" if measures[m] is None else _cell(measures[m])
-                            for m in definition.publish
-                        ),
-                    ]
-                )
+        published = derive_return_measures(definition, accepted)
+        write_published_csv(file, definition, accepted, published)
         _write_spec(definition, spec)
         with open_store(db) as store:
             load = ingest(store, file, spec=spec)
-            store.con.execute(_PROVENANCE_DDL)
-            store.con.execute(_PROVENANCE_LATE)
-            store.con.executemany(
-                "INSERT INTO hub_returns (source_id, source_row, round, return_id, "
-                "return_version, service, la_code, late) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        load.source_id,
-                        i + 2,
-                        round_.slug,
-                        r.pk,
-                        r.version,
-                        r.service.code,
-                        r.service.la_codes[0],
-                        r.submitted_late,
-                    ]
-                    for i, r in enumerate(accepted)
-                ],
-            )
-        publication = Publication.objects.create(
-            round=round_,
-            store=str(db.resolve()),
-            file=str(file.resolve()),
-            sha256=file_sha256(file),
-            source_id=load.source_id,
-            returns=len(accepted),
-            versions={str(r.pk): r.version for r in accepted},
+            write_return_provenance(store, load.source_id, round_, accepted)
+        publication = record_publication(
+            round_, accepted, published, db=db, file=file, load=load, user=user
         )
-        for r in accepted:
-            r.published_version = r.version
-            r.published_values = published[r.pk]
-            r.save(update_fields=["published_version", "published_values"])
-        AuditEntry.objects.bulk_create(
-            [
-                AuditEntry(
-                    ret=r,
-                    user=user if getattr(user, "pk", None) else None,
-                    username=getattr(user, "username", "") or "system",
-                    action="publish",
-                    field="",
-                    new=f"load {load.source_id}",
-                    reason=f"published to {db.name}",
-                    version=r.version,
-                )
-                for r in accepted
-            ]
-        )
-        round_.published_at = publication.at
-        round_.save(update_fields=["published_at"])
     late = [r.service.name for r in accepted if r.submitted_late]
     return PublishResult(publication, file, spec, load, left_out, late)
+
+
+def derive_return_measures(
+    definition: RoundDefinition, accepted: list[Return]
+) -> dict[int, dict[str, Any]]:
+    """Each accepted return's publish measures, by return id; a return that no
+    longer passes the round's checks stops the publication."""
+    published: dict[int, dict[str, Any]] = {}
+    for r in accepted:
+        values, log = validate_return(
+            definition, r.values, previous=r.previous, comments=r.comments
+        )
+        if log.errors():
+            raise InputError(
+                f"return {r.pk} ({r.service.name}) has errors: {log.errors()[0]}"
+            )
+        published[r.pk] = derive_published_values(definition, values, r.previous)
+    return published
+
+
+def write_published_csv(
+    file: Path,
+    definition: RoundDefinition,
+    accepted: list[Return],
+    published: dict[int, dict[str, Any]],
+) -> None:
+    """The CSV that is loaded: one row per accepted return, with its id, version,
+    service, authority, whether it was late, and its publish measures."""
+    with file.open("w", newline="", encoding="utf-8") as fh:
+        # Service names and codes are the hub's text: no formulas in the file.
+        writer = CsvSafeWriter(fh)
+        writer.writerow(
+            [
+                "return_id",
+                "return_version",
+                "service",
+                "la_code",
+                "local_authority",
+                "late",
+                *definition.publish,
+            ]
+        )
+        for r in accepted:
+            measures = published[r.pk]
+            writer.writerow(
+                [
+                    r.pk,
+                    r.version,
+                    r.service.code,
+                    r.service.la_codes[0],
+                    r.service.la_names[0],
+                    "true" if r.submitted_late else "false",
+                    *(
+                        "" if measures[m] is None else _cell(measures[m])
+                        for m in definition.publish
+                    ),
+                ]
+            )
+
+
+def write_return_provenance(
+    store: Any, source_id: int, round_: Round, accepted: list[Return]
+) -> None:
+    """Map each row of the load to the return and version it came from (the
+    store's ``hub_returns`` table; CSV row 2 is the first return)."""
+    store.con.executemany(
+        "INSERT INTO hub_returns (source_id, source_row, round, return_id, "
+        "return_version, service, la_code, late) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                source_id,
+                i + 2,
+                round_.slug,
+                r.pk,
+                r.version,
+                r.service.code,
+                r.service.la_codes[0],
+                r.submitted_late,
+            ]
+            for i, r in enumerate(accepted)
+        ],
+    )
+
+
+def record_publication(
+    round_: Round,
+    accepted: list[Return],
+    published: dict[int, dict[str, Any]],
+    *,
+    db: Path,
+    file: Path,
+    load: Any,
+    user: Any,
+) -> Publication:
+    """Keep the publication in the hub: which load, which versions; each return's
+    published figures and a line in its history; the round's publication time."""
+    from lacompare.store import file_sha256
+
+    publication = Publication.objects.create(
+        round=round_,
+        store=str(db.resolve()),
+        file=str(file.resolve()),
+        sha256=file_sha256(file),
+        source_id=load.source_id,
+        returns=len(accepted),
+        versions={str(r.pk): r.version for r in accepted},
+    )
+    for r in accepted:
+        r.published_version = r.version
+        r.published_values = published[r.pk]
+        r.save(update_fields=["published_version", "published_values"])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                ret=r,
+                user=user if getattr(user, "pk", None) else None,
+                username=getattr(user, "username", "") or "system",
+                action="publish",
+                field="",
+                new=f"load {load.source_id}",
+                reason=f"published to {db.name}",
+                version=r.version,
+            )
+            for r in accepted
+        ]
+    )
+    round_.published_at = publication.at
+    round_.save(update_fields=["published_at"])
+    return publication
 
 
 def _cell(value: Any) -> str:
@@ -247,11 +282,38 @@ class ProfileRow:
     region_n: int
     england_median: float | None
     england_n: int
-    rank: int | None  # 1 = highest in England
+    #: Rank in England by :func:`lacompare.derive.rank_with_polarity`: 1 = the
+    #: best figure for a measure with a polarity, the highest for a neutral one.
+    rank: int | None
+    polarity: str = "neutral"
+
+    @property
+    def rank_order(self) -> str:
+        """What rank 1 means for this measure: ``1 = best`` or ``1 = highest``."""
+        return "1 = highest" if self.polarity == "neutral" else "1 = best"
+
+
+def _numbers(values: list[Any]) -> list[float]:
+    return [v for v in values if isinstance(v, (int, float))]
+
+
+def rank_in_england(mine: Any, england: list[float], polarity: str) -> int | None:
+    """A service's rank among England's figures (its own among them), with the
+    one ranking rule; ``None`` without a figure. 3 among 3, 5 and 9 ranks 3 for a
+    neutral or higher-is-better measure, 1 for a higher-is-worse one.
+    """
+    from lacompare.derive import rank_with_polarity
+
+    if not isinstance(mine, (int, float)):
+        return None
+    # Ties share the best rank, so adding the service's own figure once more
+    # leaves its rank as it is among England's.
+    return int(rank_with_polarity([*england, mine], polarity)[-1])
 
 
 def read_profile(ret: Return) -> list[ProfileRow]:
-    """A published return's figures against its region's and England's medians."""
+    """A published return's figures against its region's and England's medians,
+    and its rank in England (:class:`ProfileRow`)."""
     if ret.published_values is None:
         raise InputError("this return has not been published")
     definition = ret.round.read_definition()
@@ -269,19 +331,15 @@ def read_profile(ret: Return) -> list[ProfileRow]:
         ):
             continue
         mine = ret.published_values.get(measure)
-        everyone = [p.published_values.get(measure) for p in peers]
-        england = [v for v in everyone if isinstance(v, (int, float))]
-        region = [
-            p.published_values.get(measure)
-            for p in peers
-            if p.service.region == ret.service.region
-        ]
-        region = [v for v in region if isinstance(v, (int, float))]
-        rank = (
-            1 + sum(v > mine for v in england)
-            if isinstance(mine, (int, float))
-            else None
+        england = _numbers([p.published_values.get(measure) for p in peers])
+        region = _numbers(
+            [
+                p.published_values.get(measure)
+                for p in peers
+                if p.service.region == ret.service.region
+            ]
         )
+        polarity = str(info.get("polarity") or "neutral")
         rows.append(
             ProfileRow(
                 measure,
@@ -292,7 +350,8 @@ def read_profile(ret: Return) -> list[ProfileRow]:
                 len(region),
                 statistics.median(england) if england else None,
                 len(england),
-                rank,
+                rank_in_england(mine, england, polarity),
+                polarity,
             )
         )
     return rows

@@ -573,6 +573,7 @@ def profile_csv(request: HttpRequest, pk: int) -> HttpResponse:
             "england_median",
             "england_n",
             "rank_in_england",
+            "rank_order",
         ]
     )
     for r in rows:
@@ -588,6 +589,7 @@ def profile_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 _num(r.england_median),
                 r.england_n,
                 "" if r.rank is None else r.rank,
+                "" if r.rank is None else r.rank_order,
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
