@@ -436,6 +436,7 @@ __getattr__, __dir__ = lazy_exports(
         "VALUE_COLUMNS": "_read",
         "write_cells": "_write",
         "WriteResult": "_write",
+        "scratch_store": "_scratch",
         "record_load": "_loads",
         # Used by later stages.
         "Holder": "lacompare.store._lock",
