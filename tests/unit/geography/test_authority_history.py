@@ -138,14 +138,16 @@ def test_history_covers_the_registry_without_gaps_or_overlaps():
 def test_summary_by_type_uses_the_types_of_the_period(store, day):
     from lacompare.analysis.summaries import summarise
 
-    store.con.execute("INSERT INTO sources (file, sha256) VALUES ('x', 'x')")
     store.con.execute(
         "INSERT INTO measures (measure, reference_date) VALUES ('m', '31 March')"
     )
     year = day[:4]
-    store.con.execute(
-        "INSERT INTO observation_cells (la_code, measure, period, value, source_id) "
-        f"VALUES ('E06000052', 'm', '{year}', 5, 1), ('E06000001', 'm', '{year}', 1, 1)"
+    store.write_cells(
+        [
+            {"la_code": "E06000052", "measure": "m", "period": year, "value": 5},
+            {"la_code": "E06000001", "measure": "m", "period": year, "value": 1},
+        ],
+        file="x",
     )
     out = summarise(store, "m", by="la_type")
     rows = dict(zip(out.table["region"], out.table["n"], strict=True))
