@@ -51,10 +51,10 @@ if TYPE_CHECKING:
 # The derive steps import pandas; `lacompare --help` must not, so they are imported
 # when first used (module __getattr__ for the public names).
 _LAZY = {
-    "summarise_rate_agreement": "lacompare.derive._agreement",
-    "derive_upper_tier": "lacompare.derive._aggregate",
-    "is_additive": "lacompare.derive._aggregate",
-    "derive_harmonised": "lacompare.derive._harmonise",
+    "summarise_rate_agreement": "lacompare.derive",
+    "derive_upper_tier": "lacompare.derive",
+    "is_additive": "lacompare.derive",
+    "derive_harmonised": "lacompare.derive",
     "POLICIES": "lacompare.geography.changes",
     "read_changes": "lacompare.geography.changes",
     "apply_measure_dictionary": "lacompare.build._dictionary",
@@ -413,6 +413,41 @@ def build_store(
             raise InputError("not a folder", file=str(folder))
         recs = _walk(folder, known)
     work = sum(max(1, len(r.loads)) for r in recs)
+    loaded_ids, dictionaries, done = _load_files(
+        store, recs, known, result, progress, work
+    )
+    _apply_dictionaries(
+        store, dictionaries, known, loaded_ids, result, progress, (done, work)
+    )
+    if fetch:
+        _fetch_all(store, result, progress, fetch_client)
+    if steps:
+        from lacompare.build._steps import run_steps
+
+        run_steps(store, plan, policy, result, progress)
+    from lacompare.catalogue import refresh_catalogue
+
+    # Forced: the loads above may have rewritten measures' polarity, which the
+    # catalogue curates (a workforce rate published without one is higher-is-worse).
+    result.catalogue = refresh_catalogue(store, force=True)
+    if progress:
+        progress("done", work, work)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _load_files(
+    store: Store,
+    recs: list[Recognised],
+    known: KnownFiles,
+    result: BuildResult,
+    progress: Progress | None,
+    work: int,
+) -> tuple[dict[str, list[int]], list[Recognised], int]:
+    """Load every recognised file (each sheet a load), account for the others,
+    and load the neighbour sets; return the source ids of each known path's
+    loads, the measure dictionaries (applied once the loads are in) and how many
+    steps of ``work`` are done."""
     done = 0
     loaded_ids: dict[str, list[int]] = {}  # known path -> source ids of its loads
     dictionaries: list[Recognised] = []
@@ -443,7 +478,21 @@ def build_store(
             done += 1
         if rec.file.suffix.lower() in WORKBOOK_SUFFIXES:
             _other_sheets(rec, known, result)
-    # In the order known_files.toml lists them: a later dictionary has the last word.
+    return loaded_ids, dictionaries, done
+
+
+def _apply_dictionaries(
+    store: Store,
+    dictionaries: list[Recognised],
+    known: KnownFiles,
+    loaded_ids: dict[str, list[int]],
+    result: BuildResult,
+    progress: Progress | None,
+    step: tuple[int, int],
+) -> None:
+    """Apply the measure dictionaries in the order known_files.toml lists them
+    (a later dictionary has the last word)."""
+    done, work = step
     order = {d.path: i for i, d in enumerate(known.dictionaries)}
     dictionaries.sort(
         key=lambda r: order.get(r.dictionary.path, 0) if r.dictionary else 0
@@ -453,19 +502,6 @@ def build_store(
             progress(rec.relative, done, work)
         result.files.append(_apply_dictionary(store, rec, loaded_ids, result))
         done += 1
-    if fetch:
-        _fetch_all(store, result, progress, fetch_client)
-    if steps:
-        _steps(store, plan, policy, result, progress)
-    from lacompare.catalogue import refresh_catalogue
-
-    # Forced: the loads above may have rewritten measures' polarity, which the
-    # catalogue curates (a workforce rate published without one is higher-is-worse).
-    result.catalogue = refresh_catalogue(store, force=True)
-    if progress:
-        progress("done", work, work)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _other_sheets(rec: Recognised, known: KnownFiles, result: BuildResult) -> None:
@@ -497,100 +533,3 @@ def _other_sheets(rec: Recognised, known: KnownFiles, result: BuildResult) -> No
                     "a sheet lacompare does not know in a workbook it does",
                 )
             )
-
-
-def _has(store: Store, measure: str) -> bool:
-    return bool(
-        store.con.execute(
-            "SELECT count(*) FROM observations WHERE measure = ?", [measure]
-        ).fetchall()[0][0]
-    )
-
-
-def _steps(
-    store: Store,
-    plan: dict[str, Any],
-    policy: str,
-    result: BuildResult,
-    progress: Progress | None,
-) -> None:
-    from lacompare.derive import (
-        MAX_LAG_DAYS,
-        derive_harmonised,
-        derive_rate,
-        derive_upper_tier,
-        summarise_rate_agreement,
-    )
-
-    rates = plan.get("rate", [])
-    aggregates = plan.get("aggregate", [])
-    total = len(rates) * 2 + len(aggregates) + 1
-    step = 0
-
-    def tick(what: str) -> None:
-        nonlocal step
-        if progress:
-            progress(what, step, total)
-        step += 1
-
-    for r in rates:
-        tick(f"deriving {r['name']}")
-        if not (_has(store, r["count"]) and _has(store, r["population"])):
-            result.issues.add(
-                "step-skipped",
-                f"{r['name']}: no {r['count']} or {r['population']} in the store",
-                severity="info",
-            )
-            continue
-        try:
-            result.derived[r["name"]] = derive_rate(
-                store,
-                r["count"],
-                r["population"],
-                per=r.get("per", 10_000),
-                name=r["name"],
-                breakdown=r.get("count_breakdown"),
-                label=r.get("label"),
-                max_lag_days=r.get("max_lag_days", MAX_LAG_DAYS),
-            )
-        except LacompareError as exc:
-            result.issues.add("step-failed", f"{r['name']}: {exc}")
-    for a in aggregates:
-        tick(f"summing districts of {a['measure']}")
-        if not _has(store, a["measure"]):
-            result.issues.add(
-                "step-skipped", f"{a['measure']}: not in the store", severity="info"
-            )
-            continue
-        try:
-            d = derive_upper_tier(store, a["measure"], name=a.get("name"))
-            result.aggregated[d.measure] = d
-        except LacompareError as exc:
-            result.issues.add("step-failed", f"districts of {a['measure']}: {exc}")
-    tick(f"boundary policy {policy}")
-    for measure in plan.get("harmonise", {}).get("measures", []):
-        if not _has(store, measure):
-            continue
-        try:
-            result.harmonised.append(derive_harmonised(store, measure, policy=policy))
-        except LacompareError as exc:
-            result.issues.add("step-failed", f"policy {policy} on {measure}: {exc}")
-    for r in rates:
-        # A rate with no published counterpart (crime per 1,000) has nothing to check.
-        published = r.get("published")
-        tick(f"checking {r['name']} against {published or 'no published rate'}")
-        if (
-            published is None
-            or r["name"] not in result.derived
-            or not _has(store, published)
-        ):
-            continue
-        try:
-            result.agreement[r["name"]] = summarise_rate_agreement(
-                store,
-                r["name"],
-                r["published"],
-                published_breakdown=r.get("published_breakdown", ""),
-            )
-        except LacompareError as exc:
-            result.issues.add("step-failed", f"agreement of {r['name']}: {exc}")
