@@ -122,7 +122,8 @@ def test_the_dashboard_reads_its_headline_set_from_the_catalogue():
         (('id = "x_rate"', 'id = "X Rate"'), "id must be"),
         (
             (
-                'sources = [{ measure = "x", breakdown = "", published = true, note = "" }]',
+                'sources = [{ measure = "x", breakdown = "", published = true, '
+                'note = "" }]',
                 "sources = []",
             ),
             "no sources",

@@ -56,7 +56,7 @@ def test_suggestions_by_label_not_raw_ids():
 
 
 def test_an_unknown_measure_error_names_catalogue_indicators(store):
-    from lacompare.derive._store import measure_info
+    from lacompare.derive import measure_info
     from lacompare.errors import InputError
 
     with pytest.raises(InputError, match="Children looked after per 10,000") as info:
@@ -69,27 +69,33 @@ def db(tmp_path):
     path = tmp_path / "s.duckdb"
     with open_store(path) as store:
         store.con.execute(
-            "INSERT INTO sources (source_id, file, sha256) VALUES (1, 't.csv', '')"
-        )
-        bd = "population_type=Children looked after on 31 March each year"
-        for la, period, value in (
-            ("E06000016", "2025", 66.0),
-            ("E08000035", "2025", 85.0),
-            ("E08000035", "2024", 89.0),
-        ):
-            store.con.execute(
-                "INSERT INTO observation_cells (la_code, measure, period, breakdown, "
-                "value, source_id) VALUES (?, 'rate_per_10000', ?, ?, ?, 1)",
-                [la, period, bd, value],
-            )
-        store.con.execute(
-            "INSERT INTO observation_cells (la_code, measure, period, value, "
-            "source_id) VALUES ('E08000035', 'cla_placement_moves', '2025', 3, 1)"
-        )
-        store.con.execute(
             "INSERT INTO measures (measure, label) VALUES "
             "('cla_placement_moves', 'Looked after children moves')"
         )
+        bd = "population_type=Children looked after on 31 March each year"
+        rows = [
+            {
+                "la_code": la,
+                "measure": "rate_per_10000",
+                "period": period,
+                "breakdown": bd,
+                "value": value,
+            }
+            for la, period, value in (
+                ("E06000016", "2025", 66.0),
+                ("E08000035", "2025", 85.0),
+                ("E08000035", "2024", 89.0),
+            )
+        ]
+        rows.append(
+            {
+                "la_code": "E08000035",
+                "measure": "cla_placement_moves",
+                "period": "2025",
+                "value": 3,
+            }
+        )
+        store.write_cells(rows, file="t.csv")
     return path
 
 

@@ -18,20 +18,23 @@ from lacompare.store import open_store
 LEICESTER, LEEDS, RUTLAND = "E06000016", "E08000035", "E06000017"
 
 
-def put(store, rows, source_id=1):
-    """Observations (la_code, measure, period, value, missing_reason[, breakdown])."""
-    store.con.execute(
-        "INSERT OR IGNORE INTO sources (source_id, file, sha256) "
-        "VALUES (?, 't.csv', '')",
-        [source_id],
+def put(store, rows):
+    """Values (la_code, measure, period, value, missing_reason[, breakdown]),
+    written as one load."""
+    store.write_cells(
+        [
+            {
+                "la_code": la,
+                "measure": measure,
+                "period": period,
+                "breakdown": bd[0] if bd else "",
+                "value": value,
+                "missing_reason": reason,
+            }
+            for la, measure, period, value, reason, *bd in rows
+        ],
+        file="t.csv",
     )
-    for row in rows:
-        la, measure, period, value, reason, *bd = row
-        store.con.execute(
-            "INSERT INTO observation_cells (la_code, measure, period, breakdown, "
-            "value, missing_reason, source_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [la, measure, period, bd[0] if bd else "", value, reason, source_id],
-        )
 
 
 def test_published_first_derived_fills_gaps(store):
@@ -159,6 +162,10 @@ def test_computed_totals_of_counts_are_sums(store):
 
 
 def test_refresh_fills_the_tables_and_curates_polarity(store):
+    store.con.execute(
+        "INSERT INTO measures (measure, polarity) VALUES "
+        "('turnover_rate_fte', 'neutral'), ('percentage', 'neutral')"
+    )
     put(
         store,
         [
@@ -180,10 +187,6 @@ def test_refresh_fills_the_tables_and_curates_polarity(store):
                 "sw_stability=Total children",
             ),
         ],
-    )
-    store.con.execute(
-        "INSERT INTO measures (measure, polarity) VALUES "
-        "('turnover_rate_fte', 'neutral'), ('percentage', 'neutral')"
     )
     result = refresh_catalogue(store, force=True)
     assert result.refreshed
