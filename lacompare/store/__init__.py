@@ -407,7 +407,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     ``observation_cells``, and ``observations`` a view over it and the large loads.
     Version 3 keeps every vintage of a source (lacompare.store._vintages).
     """
-    from lacompare.store._vintages import upgrade as keep_vintages
+    from lacompare.store._vintages_upgrade import upgrade as keep_vintages
 
     kind = con.execute(
         "SELECT table_type FROM information_schema.tables WHERE "
@@ -441,10 +441,10 @@ __getattr__, __dir__ = lazy_exports(
         # Used by later stages.
         "Holder": "lacompare.store._lock",
         "WAIT_ENV": "lacompare.store._lock",
-        "diff_vintages": "lacompare.store._vintages",
-        "file_sha256": "lacompare.store._ingest",
-        "list_vintages": "lacompare.store._vintages",
-        "superseded_values": "lacompare.store._vintages",
+        "diff_vintages": "lacompare.store._vintages_read",
+        "file_sha256": "lacompare.store._ingest_read",
+        "list_vintages": "lacompare.store._vintages_read",
+        "superseded_values": "lacompare.store._vintages_read",
         "writer_waiting": "lacompare.store._lock",
         # Derived measures (lacompare.derive) and the series breaks it flags.
         "DERIVED_PREFIX": "_derived",

@@ -12,7 +12,7 @@ reading does; it differs when its one reading and its section both differ; a lab
 with several readings none of which agrees is ``ambiguous``, never ``differs``.
 
 Totals with no type in their label ('Total', 'Sub-total', England, a region) are
-left to :func:`lacompare.store._ingest._check_totals`.
+left to :func:`lacompare.store._ingest_totals.check_member_sums`.
 """
 
 from __future__ import annotations

@@ -449,7 +449,7 @@ def current(store):
 
 
 def test_reloading_an_edited_file_keeps_one_current_value_per_key(store, write):
-    from lacompare.store._vintages import superseded_values
+    from lacompare.store import superseded_values
 
     path = write("pop.csv", POP)
     first = ingest(store, path, period="2021")
@@ -567,7 +567,7 @@ def test_a_file_sharing_no_key_with_its_namesake_is_a_source_of_its_own(
 
 
 def test_two_sources_giving_the_same_key_conflict(store, write):
-    from lacompare.store._vintages import superseded_values
+    from lacompare.store import superseded_values
 
     first = ingest(store, write("pop.csv", POP), period="2021")
     other = ingest(
@@ -630,7 +630,7 @@ def test_a_key_given_twice_in_a_file_keeps_the_later_row(store, write):
 
 
 def test_diff_lists_the_revisions_between_vintages(store, write):
-    from lacompare.store._vintages import diff_vintages, list_vintages
+    from lacompare.store import diff_vintages, list_vintages
 
     path = write("pop.csv", POP)
     ingest(store, path, period="2021")

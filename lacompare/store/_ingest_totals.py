@@ -1,0 +1,194 @@
+"""Ingest, step 6: check each total a load set aside against its members.
+
+Totals whose label names authority types ('Metropolitan sub-total') are checked
+against their own group first (:mod:`lacompare.store._group_totals`); the rest
+here: England against every authority in the file, a region against its
+authorities, an unnamed total against the rows above it. Each total keeps its
+result (``check_result``: agrees, differs, incomplete, not-additive, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from lacompare.provenance import IssueLog
+from lacompare.sources import RawTable
+from lacompare.store._group_totals import check_named_totals
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Measures whose totals are not sums of their members.
+_NOT_ADDITIVE = re.compile(
+    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|"
+    r"ratio|score|rank|proportion|share|index|_perc|percentage|quartile|duration)",
+    re.I,
+)
+#: How many totals that differ from their members' sum a load names one by one.
+SHOW_DIFFERENCES = 20
+#: The columns of a total that differs, as :func:`summarise_totals` lists them.
+_DIFFER_COLUMNS = (
+    "area",
+    "measure",
+    "period",
+    "breakdown",
+    "value",
+    "members_sum",
+    "members",
+    "row",
+)
+
+
+def check_totals(
+    con: duckdb.DuckDBPyConnection, source_id: int, as_of: str | None, raw: RawTable
+) -> IssueLog:
+    """Check the load's totals: those named by authority type against their
+    group, the rest against their members (:func:`check_member_sums`)."""
+    issues = IssueLog()
+    check_named_totals(con, source_id, as_of, issues, raw.file, raw.sheet)
+    check_member_sums(con, source_id)
+    return issues
+
+
+def check_member_sums(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    """Compare each total row with the sum of its members, within rounding.
+
+    Members: England → every authority in the file; a region (E12) → its
+    authorities; Inner/Outer London (E13) → those boroughs; an unnamed total
+    ('Total', 'Sub-total') → the authority rows above it since the previous total
+    (a sub-total) or all rows above it (a total). Rates, percentages and averages
+    are not sums, so they are marked ``not-additive``. Tolerance: half the rounding
+    unit for each member and for the total (the unit is 10 or 5 when the total and
+    at least 80% of members are multiples of it, as DfE rounds counts; 1 for whole
+    numbers; 0.01 otherwise).
+    """
+    _sum_members(con, source_id)
+    rows = con.execute("""
+        SELECT t.tid, t.measure, t.value, m.n, m.n_value, m.s, m.tens, m.fives,
+               m.whole,
+               coalesce(u.unit, '')
+        FROM _tot t LEFT JOIN _members m USING (tid)
+        LEFT JOIN measures u ON u.measure = t.measure""").fetchall()
+    updates = [(row[3] or 0, row[5], _check_result(*row[1:]), row[0]) for row in rows]
+    if updates:
+        import pandas as pd
+
+        frame = pd.DataFrame(updates, columns=["n", "s", "result", "tid"])
+        con.register("_upd", frame)
+        con.execute("""UPDATE totals SET members = u.n, members_sum = u.s,
+                       check_result = u.result FROM _upd u
+                       WHERE totals.rowid = u.tid""")
+        con.unregister("_upd")
+    for table in ("_tot", "_prev", "_members"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _sum_members(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    """The unchecked totals of a load (``_tot``) and their members' count, sum and
+    rounding (``_members``), as temporary tables."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _tot AS
+        SELECT rowid AS tid, * FROM totals
+        WHERE source_id = ? AND check_result IS NULL""",
+        [source_id],
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _prev AS
+        SELECT tid, coalesce(lag(source_row) OVER (
+                   PARTITION BY measure, period, breakdown ORDER BY source_row), 0)
+               AS prev_row
+        FROM _tot""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _members AS
+        SELECT t.tid,
+               -- A member that is not applicable (z) is not part of the total; one
+               -- that rounds to zero (k, low) counts as 0 within the tolerance.
+               count(*) FILTER (coalesce(o.missing_reason, '') <> 'not-applicable')
+                   AS n,
+               count(o.value) + count(*) FILTER (o.missing_reason IN
+                   ('rounds-to-zero', 'low')) AS n_value,
+               sum(o.value) AS s,
+               avg(CASE WHEN o.value % 10 = 0 THEN 1 ELSE 0 END) >= 0.8 AS tens,
+               avg(CASE WHEN o.value % 5 = 0 THEN 1 ELSE 0 END) >= 0.8 AS fives,
+               bool_and(o.value IS NULL OR o.value = round(o.value)) AS whole
+        FROM _tot t JOIN _prev p USING (tid)
+        JOIN observations o ON o.source_id = t.source_id AND o.measure = t.measure
+             AND o.period = t.period AND o.breakdown = t.breakdown
+        JOIN authorities a ON a.la_code = o.la_code
+        WHERE (t.area_code = 'E92000001')
+           OR (t.area_code LIKE 'E12%' AND a.region_code = t.area_code)
+           OR (t.area_code = 'E13000001' AND a.london_region = 'Inner London')
+           OR (t.area_code = 'E13000002' AND a.london_region = 'Outer London')
+           OR (t.area_code IS NULL AND o.source_row < t.source_row
+               AND (NOT regexp_matches(lower(t.area_name), 'sub')
+                    OR o.source_row > p.prev_row))
+        GROUP BY t.tid""")
+
+
+def _check_result(
+    measure: str | None,
+    value: float | None,
+    n: int | None,
+    n_value: int | None,
+    s: float | None,
+    tens: bool | None,
+    fives: bool | None,
+    whole: bool | None,
+    unit: str,
+) -> str:
+    """What a total's check found, from its members' count, sum and rounding."""
+    if unit == "%" or unit == "category" or _NOT_ADDITIVE.search(measure or ""):
+        return "not-additive"
+    if not n:
+        return "no-members"
+    if value is None:
+        return "total-missing"
+    if n_value < n:
+        return "incomplete"
+    step = (
+        10
+        if tens and value % 10 == 0
+        else 5
+        if fives and value % 5 == 0
+        else 1
+        if whole
+        else 0.01
+    )
+    # Each member and the total itself may each be off by half a step.
+    tolerance = 0.5 * step * (n + 1) + 1e-9
+    return "agrees" if abs(value - s) <= tolerance else "differs"
+
+
+def summarise_totals(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, source_id: int
+) -> tuple[dict[str, int], list[dict[str, Any]], IssueLog]:
+    """How many of the load's totals each check result has, the first 200 that
+    differ from their members' sum, and those named one by one (logged)."""
+    issues = IssueLog()
+    checks = dict(
+        con.execute(
+            "SELECT check_result, count(*) FROM totals WHERE source_id = ? GROUP BY 1",
+            [source_id],
+        ).fetchall()
+    )
+    differ = [
+        dict(zip(_DIFFER_COLUMNS, r, strict=True))
+        for r in con.execute(
+            "SELECT area_name, measure, period, breakdown, value, members_sum, "
+            "members, source_row FROM totals WHERE source_id = ? AND "
+            "check_result = 'differs' ORDER BY source_row LIMIT 200",
+            [source_id],
+        ).fetchall()
+    ]
+    for d in differ[:SHOW_DIFFERENCES]:
+        issues.add(
+            "total-differs",
+            f"{d['area']} {d['measure']} {d['period']}: total {d['value']:g} "
+            f"but its {d['members']} members sum to {d['members_sum']:g}",
+            file=raw.file,
+            sheet=raw.sheet,
+            row=d["row"],
+        )
+    return checks, differ, issues
