@@ -1,17 +1,20 @@
 """CLI commands ``neighbours`` (load, compute, compare, show, list), ``correlate``
 and ``test`` (mann-whitney, kruskal).
 
-Registered by :func:`register`; nothing heavy is imported until a command runs.
+Each command is a function here; :func:`register` adds them to the app. Nothing
+heavy is imported until a command runs.
 """
 
-# No ``from __future__ import annotations``: Typer reads the parameter types, and
-# the command functions are defined inside register() where DbOption is local.
+# No ``from __future__ import annotations``: Typer reads the parameter types,
+# which must be real objects, not strings.
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lacompare.analysis import split_variables as _split
+from lacompare.cli._common import DbOption, friendly
+from lacompare.cli._common import console as _console
 from lacompare.cli._output import check_format as _check_format
 from lacompare.cli._output import print_summary
 from lacompare.cli._output import write_csv as _emit_csv
@@ -52,6 +55,124 @@ PeriodOption = Annotated[
         "(2013:2017) or a list (2019,2021); default each measure's latest.",
     ),
 ]
+SetIdOption = Annotated[
+    str, typer.Option("--set-id", help="Name of the set in the store.")
+]
+LabelOption = Annotated[str | None, typer.Option("--label", help="Description.")]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Replace a set with the same id.")
+]
+NeighbourFileArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Neighbour file (CSV in lacompare's format, or a DfE "
+        "statistical-neighbour XLSX/CSV), or a packaged set: dfe-2021, "
+        "dfe-2025."
+    ),
+]
+LoadValidForOption = Annotated[
+    str | None,
+    typer.Option(
+        "--valid-for",
+        help="Period or date the set is for (2025-26, "
+        "2021-04-01): resolves DfE codes and leaves out authorities that did "
+        "not exist then.",
+    ),
+]
+IncludeOldOption = Annotated[
+    bool,
+    typer.Option("--include-old", help="DfE files: keep the 'Old SNs' block."),
+]
+VariablesOption = Annotated[
+    str,
+    typer.Option(
+        "--variables",
+        help="Measures describing the authorities, comma-separated.",
+    ),
+]
+WeightsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        help="One weight per variable, comma-separated (default all 1).",
+    ),
+]
+KOption = Annotated[int, typer.Option("--k", help="Neighbours per authority.")]
+ComputeValidForOption = Annotated[
+    str | None,
+    typer.Option(
+        "--valid-for",
+        help="Period or date the set is for (default: --period when it is one period).",
+    ),
+]
+RebaseOption = Annotated[
+    str,
+    typer.Option(
+        "--rebase",
+        help="authority (each one's farthest = 1, CIPFA) or overall.",
+    ),
+]
+ShowSetOption = Annotated[
+    str | None,
+    typer.Option("--set-id", help="Set (default: the only one in the store)."),
+]
+ShowPeriodOption = Annotated[
+    str | None,
+    typer.Option("--period", help="Leave out neighbours that did not exist then."),
+]
+MeasuresArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Two measures (one test), or more (all pairs); each may name its "
+        "breakdown, as measure\\[breakdown]."
+    ),
+]
+MethodOption = Annotated[
+    str, typer.Option("--method", "-m", help="spearman, pearson or kendall.")
+]
+AdjustOption = Annotated[
+    str,
+    typer.Option(
+        "--adjust",
+        help="Several pairs: adjust p by holm or bh (Benjamini-Hochberg).",
+    ),
+]
+ConfidenceOption = Annotated[
+    float,
+    typer.Option("--confidence", help="Level of the confidence interval."),
+]
+MeasureArgument = Annotated[
+    str,
+    typer.Argument(help="The measure compared (measure or measure\\[breakdown])."),
+]
+GroupByOption = Annotated[
+    str,
+    typer.Option(
+        "--group-by",
+        "-g",
+        help="'region:London' (London against the rest), "
+        "an authorities column with --groups, or a 0/1 or Yes/No measure.",
+    ),
+]
+GroupsOption = Annotated[
+    str | None,
+    typer.Option("--groups", help="The two groups to compare, comma-separated."),
+]
+GroupPeriodOption = Annotated[
+    str | None,
+    typer.Option("--group-period", help="Period of a grouping measure."),
+]
+AlternativeOption = Annotated[
+    str, typer.Option("--alternative", help="two-sided, less or greater.")
+]
+ByOption = Annotated[
+    str,
+    typer.Option("--by", help="region, london_region, la_type or a measure."),
+]
+ByPeriodOption = Annotated[
+    str | None,
+    typer.Option("--by-period", help="Period of a grouping measure."),
+]
 BreakdownOption = Annotated[
     str,
     typer.Option(
@@ -67,8 +188,6 @@ def _print_table(
 ) -> None:
     from rich.table import Table
     from rich.text import Text
-
-    from lacompare.cli._common import console as _console
 
     table = Table(title=title)
     for col in frame.columns:
@@ -96,8 +215,6 @@ def _print_table(
 
 
 def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
-    from lacompare.cli._common import console as _console
-
     console = _console()
     if excluded.empty:
         console.print("left out: none", markup=False)
@@ -116,11 +233,349 @@ def _print_excluded(excluded: "pd.DataFrame", limit: int = 40) -> None:
         )
 
 
+# ------------------------------------------------------------------ neighbours
+
+
+@friendly
+def neighbours_load(
+    file: NeighbourFileArgument,
+    set_id: SetIdOption,
+    db: DbOption = None,
+    label: LabelOption = None,
+    valid_for: LoadValidForOption = None,
+    include_old: IncludeOldOption = False,
+    replace: ReplaceOption = False,
+) -> None:
+    """Load a neighbour set (format: lacompare/analysis/data/neighbours_format.md).
+
+    Example: [bold]lacompare neighbours load dfe-2025 --set-id dfe-2025[/]
+    """
+    from lacompare.analysis.neighbours import load_neighbour_set
+    from lacompare.store import open_store
+
+    with open_store(db) as store:
+        result = load_neighbour_set(
+            store,
+            file,
+            set_id,
+            label,
+            valid_for,
+            include_old=include_old,
+            replace=replace,
+        )
+    print_summary(result, store.path)
+
+
+def _weights(weights: str | None) -> list[float] | None:
+    """``--weights`` as numbers (None: all 1)."""
+    from lacompare.errors import InputError
+
+    try:
+        return [float(v) for v in _split(weights)] if weights else None
+    except ValueError:
+        raise InputError(f"--weights {weights!r}: numbers, comma-separated") from None
+
+
+@friendly
+def neighbours_compute(
+    variables: VariablesOption,
+    set_id: SetIdOption,
+    db: DbOption = None,
+    weights: WeightsOption = None,
+    k: KOption = 10,
+    period: PeriodOption = None,
+    valid_for: ComputeValidForOption = None,
+    exclude: ExcludeOption = None,
+    rebase: RebaseOption = "authority",
+    label: LabelOption = None,
+    replace: ReplaceOption = False,
+) -> None:
+    """Compute statistical neighbours: z-scores, weighted Euclidean distance.
+
+    Example: [bold]lacompare neighbours compute --variables idaci,pop
+    --weights 2,1 --k 10 --set-id mine[/]
+    """
+    from lacompare.analysis.neighbours import compute_neighbours
+    from lacompare.store import open_store
+
+    names = _split(variables)
+    w = _weights(weights)
+    with open_store(db) as store:
+        result = compute_neighbours(
+            store,
+            names,
+            w,
+            k,
+            period,
+            set_id,
+            label=label,
+            valid_for=valid_for,
+            exclude=exclude,
+            rebase=rebase,
+            replace=replace,
+        )
+    print_summary(result, store.path)
+
+
+@friendly
+def neighbours_compare(
+    set_a: Annotated[str, typer.Argument(help="First set id.")],
+    set_b: Annotated[str, typer.Argument(help="Second set id.")],
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Count the neighbours two sets share, authority by authority.
+
+    Example: [bold]lacompare neighbours compare dfe-2021 dfe-2025
+    --format csv[/]
+    """
+    from lacompare.analysis.neighbours import compare_neighbour_sets
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        result = compare_neighbour_sets(store, set_a, set_b)
+    frame = result.per_authority
+    if fmt != "table" or out is not None:
+        _emit_csv(frame, out, fmt)
+        if out is None:
+            return
+    else:
+        _print_table(frame.drop(columns="shared_names"), title=f"{set_a} vs {set_b}")
+    for line in result.summary_lines():
+        _console().print(line, markup=False)
+
+
+@friendly
+def neighbours_show(
+    la: Annotated[str, typer.Argument(help="Authority name or code.")],
+    set_id: ShowSetOption = None,
+    period: ShowPeriodOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Show one authority's neighbours, nearest first.
+
+    Example: [bold]lacompare neighbours show Barnsley --set-id dfe-2025[/]
+    """
+    import pandas as pd
+
+    from lacompare.analysis.neighbours import neighbours_of
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        frame = neighbours_of(store, la, set_id, period=period)
+    excluded = pd.DataFrame(
+        frame.attrs.pop("excluded", []), columns=["la_code", "la_name", "reason"]
+    )
+    if fmt != "table" or out is not None:
+        _emit_csv(frame, out, fmt)
+        return
+    cols = ["rank", "neighbour_name", "neighbour_region", "distance", "closeness"]
+    if frame["distance"].isna().all():
+        cols.remove("distance")
+    _print_table(
+        frame[cols],
+        title=f"{frame['la_name'].iloc[0]} in {frame['set_id'].iloc[0]}",
+    )
+    if len(excluded):
+        _print_excluded(excluded)
+
+
+@friendly
+def neighbours_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List the neighbour sets in the store.
+
+    Example: [bold]lacompare neighbours list --db my.duckdb[/]
+    """
+    from lacompare.analysis.neighbours import list_neighbour_sets
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        frame = list_neighbour_sets(store)
+    if fmt != "table":
+        _emit_csv(frame, None, fmt)
+    else:
+        _print_table(
+            frame[["set_id", "method", "valid_for", "authorities", "rows", "label"]],
+            title="Neighbour sets",
+        )
+
+
+# ------------------------------------------------------------------ correlate
+
+
+def _print_correlation(result: Any, fmt: str, out: Path | None) -> None:
+    """One pair: the test, its CI method and who was left out."""
+    if fmt != "table" or out is not None:
+        _emit_csv(result.to_frame(), out, fmt)
+        if out is None:
+            return
+    console = _console()
+    console.print(result.describe(), markup=False)
+    console.print(f"CI: {result.ci_method}", markup=False)
+    _print_excluded(result.excluded)
+
+
+def _print_matrix(
+    matrix: Any, method: str, adjust: str, fmt: str, out: Path | None
+) -> None:
+    """All pairs: the correlations with adjusted p, the measures' missing values
+    and who was left out."""
+    frame = matrix.long(adjust=adjust)
+    if fmt != "table" or out is not None:
+        _emit_csv(frame, out, fmt)
+        if out is None:
+            return
+    else:
+        _print_table(
+            frame,
+            title=f"{method.capitalize()} correlations (p adjusted: {adjust})",
+        )
+    console = _console()
+    missing = matrix.missing.groupby("measure").size()
+    for m, count in missing.items():
+        console.print(f"{m}: no value for {count} authorities", markup=False)
+    _print_excluded(matrix.excluded)
+
+
+@friendly
+def correlate_cmd(
+    measures: MeasuresArgument,
+    method: MethodOption = "spearman",
+    period: PeriodOption = None,
+    exclude: ExcludeOption = None,
+    adjust: AdjustOption = "bh",
+    confidence: ConfidenceOption = 0.95,
+    breakdown: BreakdownOption = "",
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Correlate measures across authorities: r, p, n, CI and who was left out.
+
+    Example: [bold]lacompare correlate turnover cla_rate --exclude
+    region:London[/]
+
+    A rate kept under a breakdown against a measure with none:
+    [bold]lacompare correlate "rate_per_10000\\[31 March]"
+    idaci_average_score[/]
+    """
+    from lacompare.analysis.significance import correlate, correlation_matrix
+    from lacompare.errors import InputError
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    names = [m for part in measures for m in _split(part)]
+    if len(names) < 2:
+        raise InputError("give two or more measures")
+    options = {"period": period, "exclude": exclude, "breakdown": breakdown}
+    with open_store(db, read_only=True) as store:
+        if len(names) == 2:
+            result = correlate(
+                store, names[0], names[1], method, confidence=confidence, **options
+            )
+        else:
+            matrix = correlation_matrix(store, names, method, **options)
+    if len(names) == 2:
+        _print_correlation(result, fmt, out)
+    else:
+        _print_matrix(matrix, method, adjust, fmt, out)
+
+
+# ------------------------------------------------------------------ test
+
+
+def _emit_test(
+    result: Any, fmt: str, out: Path | None, extra: "pd.DataFrame | None" = None
+) -> None:
+    if fmt != "table" or out is not None:
+        _emit_csv(result.to_frame(), out, fmt)
+        if out is None:
+            return
+    _console().print(result.describe(), markup=False)
+    if extra is not None:
+        _print_table(extra)
+    _print_excluded(result.excluded)
+
+
+@friendly
+def mann_whitney_cmd(
+    measure: MeasureArgument,
+    group_by: GroupByOption,
+    groups: GroupsOption = None,
+    period: PeriodOption = None,
+    group_period: GroupPeriodOption = None,
+    exclude: ExcludeOption = None,
+    alternative: AlternativeOption = "two-sided",
+    breakdown: BreakdownOption = "",
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Mann-Whitney U between two groups, with the rank-biserial effect size.
+
+    Example: [bold]lacompare test mann-whitney cla_rate --group-by
+    region:London[/]
+    """
+    from lacompare.analysis.significance import mann_whitney
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        result = mann_whitney(
+            store,
+            measure,
+            group_by,
+            groups=_split(groups) or None,
+            period=period,
+            group_period=group_period,
+            exclude=exclude,
+            alternative=alternative,
+            breakdown=breakdown,
+        )
+    _emit_test(result, fmt, out)
+
+
+@friendly
+def kruskal_cmd(
+    measure: MeasureArgument,
+    by: ByOption = "region",
+    period: PeriodOption = None,
+    by_period: ByPeriodOption = None,
+    exclude: ExcludeOption = None,
+    breakdown: BreakdownOption = "",
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Kruskal-Wallis H across groups, with epsilon-squared.
+
+    Example: [bold]lacompare test kruskal cla_rate --by region[/]
+    """
+    from lacompare.analysis.significance import kruskal
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        result = kruskal(
+            store,
+            measure,
+            by,
+            period=period,
+            by_period=by_period,
+            exclude=exclude,
+            breakdown=breakdown,
+        )
+    _emit_test(result, fmt, out, extra=result.groups)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``neighbours``, ``correlate`` and ``test`` to the lacompare app."""
-    from lacompare.cli._common import DbOption, friendly
-    from lacompare.cli._common import console as _console
-
     neighbours_app = typer.Typer(
         help="Statistical neighbour sets: load DfE's or your own, compute, compare.",
         no_args_is_help=True,
@@ -131,450 +586,13 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
         rich_markup_mode="rich",
     )
-
-    @neighbours_app.command("load")
-    @friendly
-    def neighbours_load(
-        file: Annotated[
-            str,
-            typer.Argument(
-                help="Neighbour file (CSV in lacompare's format, or a DfE "
-                "statistical-neighbour XLSX/CSV), or a packaged set: dfe-2021, "
-                "dfe-2025."
-            ),
-        ],
-        set_id: Annotated[
-            str, typer.Option("--set-id", help="Name of the set in the store.")
-        ],
-        db: DbOption = None,
-        label: Annotated[
-            str | None, typer.Option("--label", help="Description.")
-        ] = None,
-        valid_for: Annotated[
-            str | None,
-            typer.Option(
-                "--valid-for",
-                help="Period or date the set is for (2025-26, "
-                "2021-04-01): resolves DfE codes and leaves out authorities that did "
-                "not exist then.",
-            ),
-        ] = None,
-        include_old: Annotated[
-            bool,
-            typer.Option("--include-old", help="DfE files: keep the 'Old SNs' block."),
-        ] = False,
-        replace: Annotated[
-            bool, typer.Option("--replace", help="Replace a set with the same id.")
-        ] = False,
-    ) -> None:
-        """Load a neighbour set (format: lacompare/analysis/data/neighbours_format.md).
-
-        Example: [bold]lacompare neighbours load dfe-2025 --set-id dfe-2025[/]
-        """
-        from lacompare.analysis.neighbours import load_neighbour_set
-        from lacompare.store import open_store
-
-        with open_store(db) as store:
-            result = load_neighbour_set(
-                store,
-                file,
-                set_id,
-                label,
-                valid_for,
-                include_old=include_old,
-                replace=replace,
-            )
-        print_summary(result, store.path)
-
-    @neighbours_app.command("compute")
-    @friendly
-    def neighbours_compute(
-        variables: Annotated[
-            str,
-            typer.Option(
-                "--variables",
-                help="Measures describing the authorities, comma-separated.",
-            ),
-        ],
-        set_id: Annotated[
-            str, typer.Option("--set-id", help="Name of the set in the store.")
-        ],
-        db: DbOption = None,
-        weights: Annotated[
-            str | None,
-            typer.Option(
-                "--weights",
-                help="One weight per variable, comma-separated (default all 1).",
-            ),
-        ] = None,
-        k: Annotated[int, typer.Option("--k", help="Neighbours per authority.")] = 10,
-        period: PeriodOption = None,
-        valid_for: Annotated[
-            str | None,
-            typer.Option(
-                "--valid-for",
-                help="Period or date the set is for (default: --period "
-                "when it is one period).",
-            ),
-        ] = None,
-        exclude: ExcludeOption = None,
-        rebase: Annotated[
-            str,
-            typer.Option(
-                "--rebase",
-                help="authority (each one's farthest = 1, CIPFA) or overall.",
-            ),
-        ] = "authority",
-        label: Annotated[
-            str | None, typer.Option("--label", help="Description.")
-        ] = None,
-        replace: Annotated[
-            bool, typer.Option("--replace", help="Replace a set with the same id.")
-        ] = False,
-    ) -> None:
-        """Compute statistical neighbours: z-scores, weighted Euclidean distance.
-
-        Example: [bold]lacompare neighbours compute --variables idaci,pop
-        --weights 2,1 --k 10 --set-id mine[/]
-        """
-        from lacompare.analysis.neighbours import compute_neighbours
-        from lacompare.errors import InputError
-        from lacompare.store import open_store
-
-        names = _split(variables)
-        try:
-            w = [float(v) for v in _split(weights)] if weights else None
-        except ValueError:
-            raise InputError(
-                f"--weights {weights!r}: numbers, comma-separated"
-            ) from None
-        with open_store(db) as store:
-            result = compute_neighbours(
-                store,
-                names,
-                w,
-                k,
-                period,
-                set_id,
-                label=label,
-                valid_for=valid_for,
-                exclude=exclude,
-                rebase=rebase,
-                replace=replace,
-            )
-        print_summary(result, store.path)
-
-    @neighbours_app.command("compare")
-    @friendly
-    def neighbours_compare(
-        set_a: Annotated[str, typer.Argument(help="First set id.")],
-        set_b: Annotated[str, typer.Argument(help="Second set id.")],
-        db: DbOption = None,
-        fmt: FormatOption = "table",
-        out: OutOption = None,
-    ) -> None:
-        """Count the neighbours two sets share, authority by authority.
-
-        Example: [bold]lacompare neighbours compare dfe-2021 dfe-2025
-        --format csv[/]
-        """
-        from lacompare.analysis.neighbours import compare_neighbour_sets
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        with open_store(db, read_only=True) as store:
-            result = compare_neighbour_sets(store, set_a, set_b)
-        frame = result.per_authority
-        if fmt != "table" or out is not None:
-            _emit_csv(frame, out, fmt)
-            if out is None:
-                return
-        else:
-            _print_table(
-                frame.drop(columns="shared_names"), title=f"{set_a} vs {set_b}"
-            )
-        for line in result.summary_lines():
-            _console().print(line, markup=False)
-
-    @neighbours_app.command("show")
-    @friendly
-    def neighbours_show(
-        la: Annotated[str, typer.Argument(help="Authority name or code.")],
-        set_id: Annotated[
-            str | None,
-            typer.Option("--set-id", help="Set (default: the only one in the store)."),
-        ] = None,
-        period: Annotated[
-            str | None,
-            typer.Option(
-                "--period", help="Leave out neighbours that did not exist then."
-            ),
-        ] = None,
-        db: DbOption = None,
-        fmt: FormatOption = "table",
-        out: OutOption = None,
-    ) -> None:
-        """Show one authority's neighbours, nearest first.
-
-        Example: [bold]lacompare neighbours show Barnsley --set-id dfe-2025[/]
-        """
-        import pandas as pd
-
-        from lacompare.analysis.neighbours import neighbours_of
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        with open_store(db, read_only=True) as store:
-            frame = neighbours_of(store, la, set_id, period=period)
-        excluded = pd.DataFrame(
-            frame.attrs.pop("excluded", []), columns=["la_code", "la_name", "reason"]
-        )
-        if fmt != "table" or out is not None:
-            _emit_csv(frame, out, fmt)
-            return
-        cols = ["rank", "neighbour_name", "neighbour_region", "distance", "closeness"]
-        if frame["distance"].isna().all():
-            cols.remove("distance")
-        _print_table(
-            frame[cols],
-            title=f"{frame['la_name'].iloc[0]} in {frame['set_id'].iloc[0]}",
-        )
-        if len(excluded):
-            _print_excluded(excluded)
-
-    @neighbours_app.command("list")
-    @friendly
-    def neighbours_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
-        """List the neighbour sets in the store.
-
-        Example: [bold]lacompare neighbours list --db my.duckdb[/]
-        """
-        from lacompare.analysis.neighbours import list_neighbour_sets
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        with open_store(db, read_only=True) as store:
-            frame = list_neighbour_sets(store)
-        if fmt != "table":
-            _emit_csv(frame, None, fmt)
-        else:
-            _print_table(
-                frame[
-                    ["set_id", "method", "valid_for", "authorities", "rows", "label"]
-                ],
-                title="Neighbour sets",
-            )
-
-    @app.command("correlate")
-    @friendly
-    def correlate_cmd(
-        measures: Annotated[
-            list[str],
-            typer.Argument(
-                help="Two measures (one test), or more (all pairs); each may name its "
-                "breakdown, as measure\\[breakdown]."
-            ),
-        ],
-        method: Annotated[
-            str, typer.Option("--method", "-m", help="spearman, pearson or kendall.")
-        ] = "spearman",
-        period: PeriodOption = None,
-        exclude: ExcludeOption = None,
-        adjust: Annotated[
-            str,
-            typer.Option(
-                "--adjust",
-                help="Several pairs: adjust p by holm or bh (Benjamini-Hochberg).",
-            ),
-        ] = "bh",
-        confidence: Annotated[
-            float,
-            typer.Option("--confidence", help="Level of the confidence interval."),
-        ] = 0.95,
-        breakdown: BreakdownOption = "",
-        db: DbOption = None,
-        fmt: FormatOption = "table",
-        out: OutOption = None,
-    ) -> None:
-        """Correlate measures across authorities: r, p, n, CI and who was left out.
-
-        Example: [bold]lacompare correlate turnover cla_rate --exclude
-        region:London[/]
-
-        A rate kept under a breakdown against a measure with none:
-        [bold]lacompare correlate "rate_per_10000\\[31 March]"
-        idaci_average_score[/]
-        """
-        from lacompare.analysis.significance import correlate, correlation_matrix
-        from lacompare.errors import InputError
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        names = [m for part in measures for m in _split(part)]
-        if len(names) < 2:
-            raise InputError("give two or more measures")
-        with open_store(db, read_only=True) as store:
-            if len(names) == 2:
-                result = correlate(
-                    store,
-                    names[0],
-                    names[1],
-                    method,
-                    period=period,
-                    exclude=exclude,
-                    breakdown=breakdown,
-                    confidence=confidence,
-                )
-            else:
-                matrix = correlation_matrix(
-                    store,
-                    names,
-                    method,
-                    period=period,
-                    exclude=exclude,
-                    breakdown=breakdown,
-                )
-        console = _console()
-        if len(names) == 2:
-            if fmt != "table" or out is not None:
-                _emit_csv(result.to_frame(), out, fmt)
-                if out is None:
-                    return
-            console.print(result.describe(), markup=False)
-            console.print(f"CI: {result.ci_method}", markup=False)
-            _print_excluded(result.excluded)
-            return
-        frame = matrix.long(adjust=adjust)
-        if fmt != "table" or out is not None:
-            _emit_csv(frame, out, fmt)
-            if out is None:
-                return
-        else:
-            _print_table(
-                frame,
-                title=f"{method.capitalize()} correlations (p adjusted: {adjust})",
-            )
-        missing = matrix.missing.groupby("measure").size()
-        for m, count in missing.items():
-            console.print(f"{m}: no value for {count} authorities", markup=False)
-        _print_excluded(matrix.excluded)
-
-    def _emit_test(
-        result: Any, fmt: str, out: Path | None, extra: "pd.DataFrame | None" = None
-    ) -> None:
-        if fmt != "table" or out is not None:
-            _emit_csv(result.to_frame(), out, fmt)
-            if out is None:
-                return
-        _console().print(result.describe(), markup=False)
-        if extra is not None:
-            _print_table(extra)
-        _print_excluded(result.excluded)
-
-    @test_app.command("mann-whitney")
-    @friendly
-    def mann_whitney_cmd(
-        measure: Annotated[
-            str,
-            typer.Argument(
-                help="The measure compared (measure or measure\\[breakdown])."
-            ),
-        ],
-        group_by: Annotated[
-            str,
-            typer.Option(
-                "--group-by",
-                "-g",
-                help="'region:London' (London against the rest), "
-                "an authorities column with --groups, or a 0/1 or Yes/No measure.",
-            ),
-        ],
-        groups: Annotated[
-            str | None,
-            typer.Option(
-                "--groups", help="The two groups to compare, comma-separated."
-            ),
-        ] = None,
-        period: PeriodOption = None,
-        group_period: Annotated[
-            str | None,
-            typer.Option("--group-period", help="Period of a grouping measure."),
-        ] = None,
-        exclude: ExcludeOption = None,
-        alternative: Annotated[
-            str, typer.Option("--alternative", help="two-sided, less or greater.")
-        ] = "two-sided",
-        breakdown: BreakdownOption = "",
-        db: DbOption = None,
-        fmt: FormatOption = "table",
-        out: OutOption = None,
-    ) -> None:
-        """Mann-Whitney U between two groups, with the rank-biserial effect size.
-
-        Example: [bold]lacompare test mann-whitney cla_rate --group-by
-        region:London[/]
-        """
-        from lacompare.analysis.significance import mann_whitney
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        with open_store(db, read_only=True) as store:
-            result = mann_whitney(
-                store,
-                measure,
-                group_by,
-                groups=_split(groups) or None,
-                period=period,
-                group_period=group_period,
-                exclude=exclude,
-                alternative=alternative,
-                breakdown=breakdown,
-            )
-        _emit_test(result, fmt, out)
-
-    @test_app.command("kruskal")
-    @friendly
-    def kruskal_cmd(
-        measure: Annotated[
-            str,
-            typer.Argument(
-                help="The measure compared (measure or measure\\[breakdown])."
-            ),
-        ],
-        by: Annotated[
-            str,
-            typer.Option("--by", help="region, london_region, la_type or a measure."),
-        ] = "region",
-        period: PeriodOption = None,
-        by_period: Annotated[
-            str | None,
-            typer.Option("--by-period", help="Period of a grouping measure."),
-        ] = None,
-        exclude: ExcludeOption = None,
-        breakdown: BreakdownOption = "",
-        db: DbOption = None,
-        fmt: FormatOption = "table",
-        out: OutOption = None,
-    ) -> None:
-        """Kruskal-Wallis H across groups, with epsilon-squared.
-
-        Example: [bold]lacompare test kruskal cla_rate --by region[/]
-        """
-        from lacompare.analysis.significance import kruskal
-        from lacompare.store import open_store
-
-        fmt = _check_format(fmt)
-        with open_store(db, read_only=True) as store:
-            result = kruskal(
-                store,
-                measure,
-                by,
-                period=period,
-                by_period=by_period,
-                exclude=exclude,
-                breakdown=breakdown,
-            )
-        _emit_test(result, fmt, out, extra=result.groups)
-
+    neighbours_app.command("load")(neighbours_load)
+    neighbours_app.command("compute")(neighbours_compute)
+    neighbours_app.command("compare")(neighbours_compare)
+    neighbours_app.command("show")(neighbours_show)
+    neighbours_app.command("list")(neighbours_list)
+    app.command("correlate")(correlate_cmd)
+    test_app.command("mann-whitney")(mann_whitney_cmd)
+    test_app.command("kruskal")(kruskal_cmd)
     app.add_typer(neighbours_app, name="neighbours")
     app.add_typer(test_app, name="test")
