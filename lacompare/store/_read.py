@@ -154,6 +154,12 @@ def values_relation(
     where, params = _where(
         measures, authorities, periods, breakdowns, sources, present_only
     )
+    # DuckDB 2 refuses new work on a connection whose last execute() result was
+    # not read to the end (a fetchone()); execute() itself replaces such a result,
+    # so a relation finishes it first, as execute() would.
+    complete = getattr(store.con, "complete", None)
+    if complete is not None:
+        complete()
     return store.con.sql(f"SELECT {cols} FROM {view}{where}", params=params)
 
 
@@ -378,12 +384,12 @@ def count_values(store: Store) -> StoreCounts:
                   (SELECT count(*) FROM sources),
                   (SELECT count(DISTINCT set_id) FROM neighbours)
            FROM observations"""
-    ).fetchone()
+    ).fetchall()[0]
     last = store.con.execute(
         "SELECT loaded_at, file, sheet FROM sources "
         "ORDER BY loaded_at DESC, source_id DESC LIMIT 1"
-    ).fetchone()
-    loaded, file, sheet = last if last else (None, None, None)
+    ).fetchall()
+    loaded, file, sheet = last[0] if last else (None, None, None)
     values, missing, measures, authorities, periods, sources, sets = row
     return StoreCounts(
         values=values,
