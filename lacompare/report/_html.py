@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lacompare.formatting import format_missing, format_number, is_missing
+from lacompare.formatting import format_value as format_unit_value
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def format_value(value: Any, unit: str | None, stat: str = "value") -> str:
-    """A number as a committee paper prints it, in the measure's unit.
+    """A statistic as the demo's regional tables print it, in the measure's unit
+    (:mod:`lacompare.formatting`'s rules, with the decimals each statistic needs).
 
     Counts are whole numbers; money per head has pence; averages of counts keep
     one decimal; a missing value prints as an en dash (explained in the notes).
@@ -24,25 +27,28 @@ def format_value(value: Any, unit: str | None, stat: str = "value") -> str:
     >>> format_value(103, "%"), format_value(None, "persons"), format_value(2.5, "FTE")
     ('103%', '–', '2.50')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    if is_missing(value):
+        return format_missing(None)
     unit = unit or ""
     number = float(value)
-    if unit == "£ per head":
-        return f"£{number:,.2f}"
+    if unit in ("£ per head", "£", "%"):
+        return format_unit_value(number, unit, _stat_decimals(number, unit, stat))
+    return format_number(number, None, _stat_decimals(number, unit, stat))
+
+
+def _stat_decimals(number: float, unit: str, stat: str) -> int:
+    """The decimals a statistic of the demo's tables prints with."""
+    if unit in ("£ per head", "FTE"):
+        return 2
     if unit == "£":
-        return f"£{number:,.0f}"
+        return 0
     if unit == "%":
-        return (
-            f"{number:,.0f}%" if stat in ("value", "min", "max") else f"{number:,.1f}%"
-        )
-    if unit == "FTE":
-        return f"{number:,.2f}"
+        return 0 if stat in ("value", "min", "max") else 1
     if unit.startswith("flag"):
-        return f"{number:,.2f}" if stat in ("mean", "sd") else f"{number:,.0f}"
+        return 2 if stat in ("mean", "sd") else 0
     if stat in ("mean", "sd", "median") and not number.is_integer():
-        return f"{number:,.1f}"
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+        return 1
+    return 0 if number.is_integer() else 2
 
 
 def _env() -> Any:

@@ -172,33 +172,31 @@ def select_authorities(
 
 def _headline_cells(data: ProfileData, la_code: str) -> list[str]:
     """Each headline measure's latest value for one authority, as text."""
-    from lacompare.formatting.tables import MISSING_SYMBOLS
-    from lacompare.report._reports import format_measure_value
+    from lacompare.formatting import MISSING_SYMBOLS, format_value
 
     mine = data.latest_of(la_code).set_index("key")
     cells = []
     for spec in data.specs:
         value = mine["value"].get(spec.key) if spec.key in mine.index else None
-        if value is None or value != value:
-            reason = (
-                mine["missing_reason"].get(spec.key)
-                if "missing_reason" in mine and spec.key in mine.index
-                else None
-            )
-            cells.append(MISSING_SYMBOLS.get(str(reason), ("–", ""))[0])
-        else:
-            cells.append(
-                format_measure_value(value, spec.unit, data.decimals.get(spec.key, 0))
-            )
+        reason = (
+            mine["missing_reason"].get(spec.key)
+            if "missing_reason" in mine and spec.key in mine.index
+            else None
+        )
+        # A reason the key explains prints its symbol; anything else, '–'.
+        known = reason if reason in MISSING_SYMBOLS else None
+        cells.append(
+            format_value(value, spec.unit, data.decimals.get(spec.key, 0), known)
+        )
     return cells
 
 
 def _periods(data: ProfileData, key: str) -> str:
     """The periods a measure's latest figures are from ('2025', '2024, 2025')."""
-    from lacompare.report._profile import _period_key
+    from lacompare.report._profile_words import period_key
 
     periods = {str(p) for p in data.latest_for(key)["period"].dropna()}
-    return ", ".join(sorted(periods, key=_period_key))
+    return ", ".join(sorted(periods, key=period_key))
 
 
 _PAGE = """<!DOCTYPE html>
@@ -448,7 +446,7 @@ def run_batch(
     with the store open, close it, write the files with a progress bar, and
     print what was written.
 
-    ``options`` are :func:`~lacompare.cli._report.report_options`' for
+    ``options`` are :func:`~lacompare.report._options.options_from_flags`' for
     la-profile (``authority``, ``measures``, ``neighbour_set``, ``exclude``).
     """
     from contextlib import ExitStack

@@ -34,8 +34,7 @@ def prepare_profile_spend(store: Store) -> tuple[Any, str | None]:
     from lacompare.analysis import model_spend
     from lacompare.errors import LacompareError
 
-    present = set(store.query("SELECT DISTINCT measure FROM observations")["measure"])
-    target = next((t for t in PROFILE_SPEND_TARGETS if t in present), None)
+    target = next((t for t in PROFILE_SPEND_TARGETS if store.list_breakdowns(t)), None)
     if target is None:
         return None, (
             "no spend per child in the store (" + ", ".join(PROFILE_SPEND_TARGETS) + ")"
@@ -59,6 +58,7 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
         describe_contributions,
     )
     from lacompare.charts import contribution_chart
+    from lacompare.formatting import format_value
 
     pred = model.predictions
     if la_code not in set(pred["la_code"]):
@@ -74,9 +74,9 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
         "£",
     )
     sec.p(
-        f"{sentence} Predicted spend per child £{row['predicted']:,.0f} against "
-        f"£{row['actual']:,.0f} spent; the average prediction is "
-        f"£{pred['predicted'].mean():,.0f} ({model.n} authorities)."
+        f"{sentence} Predicted spend per child {format_value(row['predicted'], '£')} "
+        f"against {format_value(row['actual'], '£')} spent; the average prediction "
+        f"is {format_value(pred['predicted'].mean(), '£')} ({model.n} authorities)."
     )
     frame = pd.DataFrame(
         {

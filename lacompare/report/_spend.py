@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lacompare.errors import InputError
 from lacompare.formatting.tables import Column, ReportTable
+from lacompare.report._options import check_options
 from lacompare.report._reports import (
     Document,
     SourceTracker,
-    format_measure_value,
     join_words,
     measure_decimals,
     missing_where,
@@ -37,6 +36,15 @@ from lacompare.report._reports import (
     sentence_label,
     split_specs,
 )
+from lacompare.report._spend_sections import (
+    SpendView,
+    _explain_section,
+    _panel_section,
+    every_section,
+    heatmap_section,
+    limitations_section,
+)
+from lacompare.report._words import d3_format
 
 if TYPE_CHECKING:
     from lacompare.store import Store
@@ -44,14 +52,35 @@ if TYPE_CHECKING:
 __all__ = ["build_spend"]
 
 
-def _d3(unit: str | None, decimals: int) -> str:
-    if (
-        unit
-        and unit.lower().startswith("£")
-        and unit.lower() not in ("£000", "£ thousand", "£m")
-    ):
-        return f"$,.{decimals}f"
-    return f",.{decimals}f"
+def fit_spend(
+    store: Store,
+    target: str,
+    factors: Sequence[str] | str | None,
+    folds: int,
+    seed: int,
+    exclude: Sequence[str] | str | None,
+) -> SpendView:
+    """Fit :func:`~lacompare.analysis.model_spend` and resolve its target."""
+    from lacompare.analysis import model_spend
+
+    if isinstance(exclude, str):
+        exclude = [e.strip() for e in exclude.split(",") if e.strip()]
+    model = model_spend(
+        store,
+        target,
+        split_specs(factors) or None,
+        k=folds,
+        seed=seed,
+        exclude=list(exclude or ()),
+    )
+    variables = model.regression.variables
+    tvar = variables[variables["role"] == "target"].iloc[0]
+    target_spec = resolve_measure(
+        store,
+        str(tvar["measure"]) + (f"[{tvar['breakdown']}]" if tvar["breakdown"] else ""),
+    )
+    dec = measure_decimals(model.predictions["actual"], target_spec.unit)
+    return SpendView(model, tvar, target_spec.unit, target_spec.label, dec, folds)
 
 
 def build_spend(
@@ -64,7 +93,6 @@ def build_spend(
     exclude: Sequence[str] | str | None = None,
     title: str | None = None,
     authority: str | None = None,
-    **unknown: Any,
 ) -> Document:
     """The spend report: expected against actual spend, and the factors behind it.
 
@@ -88,66 +116,56 @@ def build_spend(
         An authority whose expected spend is explained first (name or code); the
         report always explains the three with the highest and lowest.
     """
-    from lacompare.analysis import model_spend
-    from lacompare.analysis.models import SPEND_FACTORS
-    from lacompare.charts import heatmap_chart, predicted_actual_chart
-
-    if unknown:
-        raise InputError("the spend report has no option " + ", ".join(sorted(unknown)))
-    if not target:
-        raise InputError("spend needs a target spend measure (--target M)")
-    factor_list = split_specs(factors) or None
-    if isinstance(exclude, str):
-        exclude = [e.strip() for e in exclude.split(",") if e.strip()]
-    model = model_spend(
-        store, target, factor_list, k=folds, seed=seed, exclude=list(exclude or ())
-    )
-    reg = model.regression
-    variables = reg.variables
-    tvar = variables[variables["role"] == "target"].iloc[0]
-    target_spec = resolve_measure(
-        store,
-        str(tvar["measure"]) + (f"[{tvar['breakdown']}]" if tvar["breakdown"] else ""),
-    )
-    unit = target_spec.unit
-    tlabel = target_spec.label
+    check_options("spend", {"target": target})
+    view = fit_spend(store, str(target), factors, folds, seed, exclude)
+    model = view.model
     tracker = SourceTracker(store)
-    for v in variables.itertuples():
+    for v in model.regression.variables.itertuples():
         tracker.use(
             v.measure,
             None if str(v.breakdown).startswith("(") else v.breakdown,
             [v.period],
         )
-    fit = model.fit.iloc[0]
-    dec = measure_decimals(model.predictions["actual"], unit)
-
-    def fmt(v: Any) -> str:
-        return format_measure_value(v, unit, dec)
-
-    period = str(tvar["period"])
     doc = Document(
         "spend",
         title
-        or f"What drives {sentence_label(tlabel)}: "
-        f"expected against actual spend, {period}",
+        or f"What drives {sentence_label(view.tlabel)}: "
+        f"expected against actual spend, {view.period}",
         subtitle=f"{model.n} authorities placed on the factors linked "
         "with spend, with the spend those factors predict.",
         name="spend",
     )
-    fvars = variables[variables["role"] == "factor"]
-    flabels = {
-        r.name: (r.label if isinstance(r.label, str) and r.label else r.measure)
-        for r in fvars.itertuples()
-    }
+    doc.key_points = spend_key_points(view)
+    factors_section(doc, view)
+    fit_section(doc, view)
+    predicted_section(doc, view)
+    _explain_section(doc, model, view.unit, view.tlabel, authority)
+    _panel_section(doc, store)
+    heatmap_section(doc, view)
+    every_section(doc, view)
+    limitations_section(doc, view)
+    doc.reading_notes = [
+        "Quintiles: authorities ranked and split into five equal groups; 1 is the "
+        "lowest fifth.",
+        "Prediction interval: where 95% of authorities with those factor values "
+        "would be expected to fall.",
+    ]
+    doc.sources = tracker.frame()
+    return doc
+
+
+def spend_key_points(view: SpendView) -> list[str]:
+    """How much of the variation the factors account for, the typical gap, and
+    the authorities furthest above their prediction."""
+    fit, model, fmt = view.fit, view.model, view.fmt
     cv_r2, r2 = float(fit["cv_r2"]), float(fit["r2"])
-    pred = model.predictions.copy()
-    above = pred.sort_values("gap", ascending=False).head(5)
-    below = pred.sort_values("gap").head(5)
-    doc.key_points = [
-        f"The factors ({join_words(list(flabels.values()))}) account for "
-        f"{r2:.0%} of the variation in {sentence_label(tlabel)} between "
+    above, _ = view.gaps()
+    return [
+        f"The factors ({join_words(list(view.flabels.values()))}) account for "
+        f"{r2:.0%} of the variation in {sentence_label(view.tlabel)} between "
         f"{model.n} authorities (R²); predicting authorities left out of the fit, "
-        f"they account for {max(cv_r2, 0):.0%} ({folds}-fold cross-validated R²).",
+        f"they account for {max(cv_r2, 0):.0%} ({view.folds}-fold cross-validated "
+        "R²).",
         f"Typical gap between actual and predicted spend for an authority left out "
         f"of the fit: {fmt(fit['cv_mae'])} (mean absolute error).",
         "Furthest above their prediction: "
@@ -162,7 +180,61 @@ def build_spend(
         "should spend.",
     ]
 
-    # Factors.
+
+def _factor_row(r: Any, coef: pd.DataFrame, descriptions: dict[str, str]) -> dict:
+    """One factor of the model: the measure that stood for it and its coefficient."""
+    term = r.measure if isinstance(r.measure, str) else None
+    logged = term is not None and f"log({term})" in coef.index
+    if logged:
+        # The model chosen logs skewed factors; the coefficient is per log unit.
+        term = f"log({term})"
+    c = coef.loc[term] if term is not None and term in coef.index else None
+    measure = (
+        r.label
+        if isinstance(r.label, str)
+        else (r.measure if isinstance(r.measure, str) else "not in the store")
+    )
+    note = r.note if isinstance(r.note, str) else ""
+    return {
+        "factor": (
+            descriptions.get(r.family, "").split(":")[0]
+            if isinstance(r.family, str) and r.family
+            else "Named factor"
+        ),
+        "measure": measure + (" (natural log)" if logged else ""),
+        "period": r.period if isinstance(r.period, str) else "",
+        "coef": float(c["coef"]) if c is not None else np.nan,
+        "beta": float(c["beta"]) if c is not None else np.nan,
+        "p": float(c["p"]) if c is not None else np.nan,
+        "note": (
+            note.split(":", 1)[1].replace(": no measure found", "").strip()
+            if ":" in note
+            else note
+        ),
+    }
+
+
+def factors_frame(model: Any) -> pd.DataFrame:
+    """Each factor: its measure, period, coefficients and expected link."""
+    from lacompare.analysis.models import SPEND_FACTORS
+
+    coef = model.coefficients.set_index("term")
+    descriptions = {fam: desc for fam, desc, _ in SPEND_FACTORS}
+    ft = pd.DataFrame(
+        [_factor_row(r, coef, descriptions) for r in model.factors.itertuples()]
+    )
+    ft["coef_text"] = [
+        f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}" if v == v else "[x]"
+        for v in ft["coef"]
+    ]
+    for col in ("coef", "beta", "p"):
+        ft[col + "__missing"] = missing_where(ft[col].isna(), "not-available")
+    return ft
+
+
+def factors_section(doc: Document, view: SpendView) -> None:
+    """The factors: which measure stood for each, and its link with spend."""
+    model, slabel = view.model, sentence_label(view.tlabel)
     fac = doc.section("The factors")
     fac.p(
         "The LGA / Newton Europe study of 2018 found five factors outside "
@@ -172,61 +244,23 @@ def build_spend(
         "here to a measure in the store; the coefficients show the link each "
         "has with spend when the others are held equal."
     )
-    coef = model.coefficients.set_index("term")
-    rows = []
-    descriptions = {fam: desc for fam, desc, _ in SPEND_FACTORS}
-    for r in model.factors.itertuples():
-        term = r.measure if isinstance(r.measure, str) else None
-        logged = term is not None and f"log({term})" in coef.index
-        if logged:
-            # The model chosen logs skewed factors; the coefficient is per log unit.
-            term = f"log({term})"
-        c = coef.loc[term] if term is not None and term in coef.index else None
-        rows.append(
-            {
-                "factor": (
-                    descriptions.get(r.family, "").split(":")[0]
-                    if isinstance(r.family, str) and r.family
-                    else "Named factor"
-                ),
-                "measure": (
-                    r.label
-                    if isinstance(r.label, str)
-                    else (
-                        r.measure if isinstance(r.measure, str) else "not in the store"
-                    )
-                )
-                + (" (natural log)" if logged else ""),
-                "period": r.period if isinstance(r.period, str) else "",
-                "coef": float(c["coef"]) if c is not None else np.nan,
-                "beta": float(c["beta"]) if c is not None else np.nan,
-                "p": float(c["p"]) if c is not None else np.nan,
-                "note": (
-                    r.note.split(":", 1)[1].replace(": no measure found", "").strip()
-                    if isinstance(r.note, str) and ":" in r.note
-                    else (r.note if isinstance(r.note, str) else "")
-                ),
-            }
-        )
-    ft = pd.DataFrame(rows)
-    ft["coef_text"] = [
-        f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}" if v == v else "[x]"
-        for v in ft["coef"]
+    ft = factors_frame(model)
+    head = [
+        Column("factor", "Factor", role="label"),
+        Column("measure", "Measure used", role="text"),
+        Column("period", "Period", role="text"),
     ]
-    for col in ("coef", "beta", "p"):
-        ft[col + "__missing"] = missing_where(ft[col].isna(), "not-available")
+    link = Column("note", "Expected link (Newton Europe)", role="text")
     fac.table(
         ReportTable(
-            f"Factors of the model of {sentence_label(tlabel)}",
+            f"Factors of the model of {slabel}",
             ft,
             [
-                Column("factor", "Factor", role="label"),
-                Column("measure", "Measure used", role="text"),
-                Column("period", "Period", role="text"),
+                *head,
                 Column("coef_text", "Coefficient", role="text"),
                 Column("beta", "Standardised coefficient", role="rate", decimals=2),
                 Column("p", "p", role="rate", decimals=3),
-                Column("note", "Expected link (Newton Europe)", role="text"),
+                link,
             ],
             notes=[
                 "Coefficient: the change in spend for one unit more of the factor, "
@@ -242,16 +276,14 @@ def build_spend(
     )
     fac.table(
         ReportTable(
-            f"Factors of the model of {sentence_label(tlabel)} (values)",
+            f"Factors of the model of {slabel} (values)",
             ft,
             [
-                Column("factor", "Factor", role="label"),
-                Column("measure", "Measure used", role="text"),
-                Column("period", "Period", role="text"),
+                *head,
                 Column("coef", "Coefficient", role="rate", decimals=6),
                 Column("beta", "Standardised coefficient", role="rate", decimals=3),
                 Column("p", "p", role="rate", decimals=4),
-                Column("note", "Expected link (Newton Europe)", role="text"),
+                link,
             ],
             name="Factors (values)",
         ),
@@ -259,16 +291,72 @@ def build_spend(
     )
     if model.common_period:
         fac.note(f"Periods: {model.common_period}.")
-    missing = [r for r in rows if r["coef"] != r["coef"]]
-    if missing:
+    missing = ft[ft["coef"].isna()]
+    if len(missing):
         fac.note(
             "Not in the model, for want of a measure: "
-            + join_words([str(m["factor"]).lower() for m in missing])
+            + join_words([str(m).lower() for m in missing["factor"]])
             + ". Load a "
             "measure for each to complete the five-factor view."
         )
 
-    # Fit.
+
+def fit_frame(view: SpendView) -> pd.DataFrame:
+    """The fit statistics, each with its decimals and printed text."""
+    fit, folds = view.fit, view.folds
+    ff = pd.DataFrame(
+        [
+            ("Authorities in the model (n)", float(fit["n"]), 0),
+            (
+                "Authorities left out (no value for a variable)",
+                float(fit["excluded"]),
+                0,
+            ),
+            ("R²", float(fit["r2"]), 3),
+            ("Adjusted R²", float(fit["r2_adj"]), 3),
+            (f"Cross-validated R² ({folds}-fold)", float(fit["cv_r2"]), 3),
+            ("Cross-validated root mean squared error", float(fit["cv_rmse"]), 0),
+            ("Cross-validated mean absolute error", float(fit["cv_mae"]), 0),
+        ],
+        columns=["stat", "value", "d"],
+    )
+    ff["text"] = [
+        f"{v:,.{d}f}" if d else f"{v:,.0f}"
+        for v, d in zip(ff["value"], ff["d"], strict=True)
+    ]
+    return ff
+
+
+def models_compared_table(comparison: Any) -> ReportTable:
+    """The forms of the model compared by repeated cross-validation."""
+    ct = comparison.table.copy()
+    ct["chosen_text"] = np.where(ct["chosen"], "Yes", "")
+    return ReportTable(
+        "Forms of the model compared",
+        ct,
+        [
+            Column("variant", "Model", role="label"),
+            Column("about", "What it adds", role="text"),
+            Column("terms", "Terms", role="rate", decimals=0),
+            Column("cv_r2", "Cross-validated R² (mean)", role="rate", decimals=3),
+            Column("cv_r2_sd", "SD over repeats", role="rate", decimals=3),
+            Column("cv_rmse", "Cross-validated RMSE (mean)", role="rate", decimals=0),
+            Column("chosen_text", "Chosen", role="text"),
+        ],
+        notes=[
+            "The model chosen is the one with the fewest terms whose mean "
+            "cross-validated R² is within one standard deviation of the "
+            "best: extra terms must clearly predict better to be kept."
+        ],
+        name="Models compared",
+    )
+
+
+def fit_section(doc: Document, view: SpendView) -> None:
+    """How well the factors predict spend: R², cross-validated R², errors, and
+    the forms of the model compared."""
+    fit, folds = view.fit, view.folds
+    cv_r2, r2 = float(fit["cv_r2"]), float(fit["r2"])
     fit_sec = doc.section("How well the factors predict spend")
     fit_sec.p(
         f"R² is the share of the variation in spend between authorities "
@@ -279,33 +367,7 @@ def build_spend(
         f"predicted from the others. A model that predicts no better than "
         f"the average has a cross-validated R² of 0 or less."
     )
-    ff = pd.DataFrame(
-        [
-            {"stat": "Authorities in the model (n)", "value": float(fit["n"]), "d": 0},
-            {
-                "stat": "Authorities left out (no value for a variable)",
-                "value": float(fit["excluded"]),
-                "d": 0,
-            },
-            {"stat": "R²", "value": r2, "d": 3},
-            {"stat": "Adjusted R²", "value": float(fit["r2_adj"]), "d": 3},
-            {"stat": f"Cross-validated R² ({folds}-fold)", "value": cv_r2, "d": 3},
-            {
-                "stat": "Cross-validated root mean squared error",
-                "value": float(fit["cv_rmse"]),
-                "d": 0,
-            },
-            {
-                "stat": "Cross-validated mean absolute error",
-                "value": float(fit["cv_mae"]),
-                "d": 0,
-            },
-        ]
-    )
-    ff["text"] = [
-        f"{v:,.{d}f}" if d else f"{v:,.0f}"
-        for v, d in zip(ff["value"], ff["d"], strict=True)
-    ]
+    ff = fit_frame(view)
     fit_sec.table(
         ReportTable(
             "Model fit",
@@ -315,17 +377,15 @@ def build_spend(
                 Column("text", "Value", role="text"),
             ],
             notes=[
-                f"Errors are in the unit of spend ({unit or 'as stored'}). Folds "
+                f"Errors are in the unit of spend ({view.unit or 'as stored'}). Folds "
                 f"are drawn with seed {int(fit['seed'])}, so the figures repeat."
             ],
             name="Fit",
         ),
         xlsx=False,
     )
-    comparison = model.comparison
+    comparison = view.model.comparison
     if comparison is not None:
-        ct = comparison.table.copy()
-        ct["chosen_text"] = np.where(ct["chosen"], "Yes", "")
         fit_sec.p(
             f"Four forms of the model were compared on the same authorities "
             f"by {comparison.k}-fold cross-validation repeated "
@@ -334,34 +394,7 @@ def build_spend(
             + (f" ({fit['logged']} logged)" if fit["logged"] else "")
             + "."
         )
-        fit_sec.table(
-            ReportTable(
-                "Forms of the model compared",
-                ct,
-                [
-                    Column("variant", "Model", role="label"),
-                    Column("about", "What it adds", role="text"),
-                    Column("terms", "Terms", role="rate", decimals=0),
-                    Column(
-                        "cv_r2", "Cross-validated R² (mean)", role="rate", decimals=3
-                    ),
-                    Column("cv_r2_sd", "SD over repeats", role="rate", decimals=3),
-                    Column(
-                        "cv_rmse",
-                        "Cross-validated RMSE (mean)",
-                        role="rate",
-                        decimals=0,
-                    ),
-                    Column("chosen_text", "Chosen", role="text"),
-                ],
-                notes=[
-                    "The model chosen is the one with the fewest terms whose mean "
-                    "cross-validated R² is within one standard deviation of the "
-                    "best: extra terms must clearly predict better to be kept."
-                ],
-                name="Models compared",
-            )
-        )
+        fit_sec.table(models_compared_table(comparison))
     fit_sec.table(
         ReportTable(
             "Model fit (values)",
@@ -375,7 +408,13 @@ def build_spend(
         html=False,
     )
 
-    # Predicted against actual.
+
+def predicted_section(doc: Document, view: SpendView) -> None:
+    """Predicted against actual spend: a chart, those outside their interval,
+    and the largest gaps."""
+    from lacompare.charts import predicted_actual_chart
+
+    model, pred = view.model, view.model.predictions.copy()
     pa = doc.section("Predicted against actual spend")
     pa.p(
         "Each authority's actual spend against the spend the factors predict for "
@@ -387,11 +426,11 @@ def build_spend(
     pa.figure(
         predicted_actual_chart(
             pred,
-            measure=tlabel,
+            measure=view.tlabel,
             lower="pi_lower",
             upper="pi_upper",
-            period=period,
-            number_format=_d3(unit, dec),
+            period=view.period,
+            number_format=d3_format(view.unit, view.decimals),
         ),
         caption="Grey bars: 95% prediction intervals. Named: the largest gaps.",
         name="Predicted vs actual",
@@ -406,305 +445,25 @@ def build_spend(
             else "."
         )
     )
+    above, below = view.gaps()
     gaps = pd.concat(
         [above.assign(side="Above prediction"), below.assign(side="Below prediction")],
         ignore_index=True,
     )
-    shown_unit = unit if unit not in (None, "") else None
-    gaps_table = ReportTable(
-        "Authorities furthest from their predicted spend",
-        gaps,
-        [
-            Column("la_name", "Authority", role="label"),
-            Column("region", "Region", role="text"),
-            Column("actual", "Actual", unit=shown_unit, role="rate", decimals=dec),
-            Column(
-                "predicted", "Predicted", unit=shown_unit, role="rate", decimals=dec
-            ),
-            Column("gap_pct", "Gap", unit="%", role="rate", decimals=0),
-        ],
-        group="side",
-        notes=["Gap: actual minus predicted, as % of predicted."],
-        name="Largest gaps",
-    )
-    pa.table(gaps_table)
-
-    _explain_section(doc, model, unit, tlabel, authority)
-    _panel_section(doc, store)
-
-    # Heatmap.
-    hm = doc.section("Where each authority sits: factor quintiles")
-    hm.p(
-        "Each authority's quintile among the authorities modelled, on spend and "
-        "on each factor: 1 is the lowest fifth, 5 the highest. The number in "
-        "each cell says it; the shading repeats it. One chart per region."
-    )
-    data = reg.data
-    names = [reg.target, *flabels]
-    labels = {reg.target: tlabel, **flabels}
-    long = data.melt(
-        id_vars=["la_code", "la_name", "region"],
-        value_vars=names,
-        var_name="name",
-        value_name="value",
-    )
-    long["factor"] = long["name"].map(labels)
-    order = [labels[n] for n in names]
-    for region, part in data.groupby("region", sort=True):
-        show = sorted(part["la_name"])
-        hm.figure(
-            heatmap_chart(
-                long,
-                factors=order,
-                show=show,
-                title=f"{region}: quintiles of spend and factors",
-                period=period,
-            ),
-            caption=f"{len(show)} authorities in {region}; quintiles are "
-            f"among all {model.n}.",
-            name=f"Heatmap {region}"[:31],
-        )
-    heat = model.heatmap.copy()
-    heat_cols = [
-        Column("la_name", "Authority", role="label"),
-        Column("region", "Region", role="text"),
-    ]
-    heat_cols += [Column(n, labels.get(n, n), role="rate", decimals=0) for n in names]
-    hm.table(
+    money = {"unit": view.shown_unit, "role": "rate", "decimals": view.decimals}
+    pa.table(
         ReportTable(
-            "Quintiles of spend and factors, every authority",
-            heat,
-            heat_cols,
-            notes=["1 = lowest fifth, 5 = highest."],
-            name="Quintiles",
-        ),
-        html=False,
-    )
-
-    # Every authority.
-    every = doc.section("Every authority: actual and predicted spend")
-    table = pred.sort_values("la_name")[
-        [
-            "la_name",
-            "region",
-            "actual",
-            "predicted",
-            "gap",
-            "gap_pct",
-            "pi_lower",
-            "pi_upper",
-            "cv_predicted",
-        ]
-    ].copy()
-    every.table(
-        ReportTable(
-            f"Actual and predicted {sentence_label(tlabel)}, {period}",
-            table,
+            "Authorities furthest from their predicted spend",
+            gaps,
             [
                 Column("la_name", "Authority", role="label"),
                 Column("region", "Region", role="text"),
-                Column("actual", "Actual", unit=shown_unit, role="rate", decimals=dec),
-                Column(
-                    "predicted", "Predicted", unit=shown_unit, role="rate", decimals=dec
-                ),
+                Column("actual", "Actual", **money),
+                Column("predicted", "Predicted", **money),
                 Column("gap_pct", "Gap", unit="%", role="rate", decimals=0),
-                Column(
-                    "pi_lower",
-                    "95% interval from",
-                    unit=shown_unit,
-                    role="rate",
-                    decimals=dec,
-                ),
-                Column(
-                    "pi_upper",
-                    "95% interval to",
-                    unit=shown_unit,
-                    role="rate",
-                    decimals=dec,
-                ),
-                Column(
-                    "cv_predicted",
-                    "Predicted when left out",
-                    unit=shown_unit,
-                    role="rate",
-                    decimals=dec,
-                ),
             ],
-            notes=[
-                "Predicted: the fit on all authorities, as the study published it; "
-                "predicted when left out: from the model fitted without the "
-                "authority's fold (the cross-validated prediction)."
-            ],
-            name="Predictions",
-        )
-    )
-    if len(model.excluded):
-        every.p("Left out of the model (a value missing for a variable):")
-        every.bullets([f"{r.la_name}: {r.reason}" for r in model.excluded.itertuples()])
-
-    lim = doc.section("Limitations")
-    lim.bullets(
-        [
-            "Correlation is not cause: the factors go with spend across authorities; "
-            "they do not set what any authority should spend. There are authorities "
-            "with high deprivation, good outcomes and low spend, and the reverse.",
-            "The model is fitted on one year's spend; factors may come from other "
-            "years (each factor's period is given).",
-            "Authorities created since a factor was published (the 2019-2023 "
-            "reorganisations) have no value for it and are left out.",
-            "A large gap can reflect how spend is recorded as well as what is spent.",
-            f"With {model.n} authorities and {len(flabels)} factors, the fit is "
-            "modest; the cross-validated R² is the better guide to how far the "
-            "predictions can be trusted.",
-            "The claimant count divides every year's claimants by the mid-2023 "
-            "population aged 16-64, and its definition changed in 2013-15 (Universal "
-            "Credit); it stands for unemployment, it is not the ILO rate.",
-            "Disposable household income (GDHI) is in current prices, not deflated.",
-            "Recorded crime is for one year (to June 2025): crimes recorded by the "
-            "police, summed from Community Safety Partnerships, per 1,000 residents "
-            "of mid-2023.",
-        ]
-    )
-    doc.reading_notes = [
-        "Quintiles: authorities ranked and split into five equal groups; 1 is the "
-        "lowest fifth.",
-        "Prediction interval: where 95% of authorities with those factor values "
-        "would be expected to fall.",
-    ]
-    doc.sources = tracker.frame()
-    return doc
-
-
-def _explain_section(
-    doc: Document, model: Any, unit: str | None, tlabel: str, authority: str | None
-) -> None:
-    """Why expected spend differs: each factor's part, in a chart and a sentence."""
-    from lacompare.analysis import (
-        contribution_names,
-        describe_contributions,
-    )
-    from lacompare.charts import contribution_chart
-    from lacompare.geography import match_authority_strict
-
-    pred = model.predictions
-    columns = [c for c in pred.columns if c.startswith("contribution_")]
-    if not columns:
-        return
-    names = contribution_names(model)
-    money = "£" if unit and "£" in unit else ""
-    sec = doc.section("Why each authority's expected spend differs")
-    sec.p(
-        "Each factor's part of an authority's expected spend, against the average "
-        "expected spend of the authorities modelled: the parts add up to the "
-        "difference. A factor raises expected spend where the authority is above "
-        "average on it and the factor goes with more spend. (The parts are "
-        "Shapley values of the fitted model.) They explain the prediction, not "
-        "the authority's actual spend."
-    )
-    ordered = pred.assign(expected=pred["predicted"] - pred["predicted"].mean())
-    ordered = ordered.sort_values("expected", ascending=False)
-    chosen = [*ordered.head(3)["la_code"], *ordered.tail(3)["la_code"][::-1]]
-    if authority:
-        match = match_authority_strict(authority, current=True)
-        if match.la_code in set(pred["la_code"]):
-            chosen = [match.la_code, *[c for c in chosen if c != match.la_code]]
-        else:
-            sec.note(
-                f"{authority} is not among the authorities modelled "
-                "(see those left out below)."
-            )
-    by_code = pred.set_index("la_code")
-    for code in chosen:
-        row = by_code.loc[code]
-        parts = row[columns].rename(index=names)
-        frame = pd.DataFrame(
-            {"factor": parts.index, "contribution": parts.to_numpy(dtype=float)}
-        )
-        sec.p(
-            describe_contributions(
-                str(row["la_name"]),
-                row[columns].rename(
-                    index={c: "contribution_" + names[c].lower() for c in columns}
-                ),
-                money,
-            )
-        )
-        sec.figure(
-            contribution_chart(
-                frame,
-                authority=str(row["la_name"]),
-                measure=sentence_label(tlabel),
-                number_format=_d3(unit, 0),
-            ),
-            caption=f"Predicted {money}{row['predicted']:,.0f} against an average "
-            f"of {money}{pred['predicted'].mean():,.0f}.",
-            name=f"Why {row['la_name']}"[:31],
-        )
-    table = pred[["la_name", "region", "predicted", *columns]].sort_values("la_name")
-    shown_unit = unit if unit not in (None, "") else None
-    sec.table(
-        ReportTable(
-            "Each factor's part of expected spend, every authority",
-            table,
-            [
-                Column("la_name", "Authority", role="label"),
-                Column("region", "Region", role="text"),
-                Column(
-                    "predicted", "Predicted", unit=shown_unit, role="rate", decimals=0
-                ),
-                *[
-                    Column(c, names[c], unit=shown_unit, role="rate", decimals=0)
-                    for c in columns
-                ],
-            ],
-            notes=[
-                "Each part is against the average expected spend; the parts of a "
-                "row add up to its predicted spend minus that average."
-            ],
-            name="Contributions",
-        ),
-        html=False,
-    )
-
-
-def _panel_section(doc: Document, store: Store) -> None:
-    """Beside the cross-section: spend over the years as the yearly factors moved."""
-    from lacompare.analysis import fit_spend_panel
-    from lacompare.errors import LacompareError
-
-    sec = doc.section("Spend over the years as the factors changed")
-    try:
-        panel = fit_spend_panel(store)
-    except LacompareError as exc:
-        sec.p(f"No panel could be fitted beside the one-year model: {exc}.")
-        return
-    result = panel.result
-    sec.p(
-        panel.note + " Deprivation (IDACI, an edition every few years) and "
-        "recorded crime (one year) do not change year by year here, so they are "
-        "absorbed by the authority effects."
-    )
-    table = result.coefficients.copy()
-    # The panel lists each variable once per year; one label per variable.
-    labels = result.variables.drop_duplicates("name").set_index("name")["label"]
-    table["label"] = [str(labels.get(t) or t) for t in table["term"]]
-    sec.table(
-        ReportTable(
-            f"Panel: {result.target} on the yearly factors",
-            table,
-            [
-                Column("label", "Factor", role="label"),
-                Column("coef", "Coefficient", role="rate", decimals=4),
-                Column("se", "Standard error", role="rate", decimals=4),
-                Column("p", "p", role="rate", decimals=3),
-            ],
-            notes=[
-                f"Within R² (after the fixed effects): {result.r2_within:.3f}. "
-                "Coefficient: the change in spend per child for one unit more of "
-                "the factor within an authority, in the same year as others. GDHI "
-                "is in current prices; the year effects take out inflation common "
-                "to all authorities."
-            ],
-            name="Panel",
+            group="side",
+            notes=["Gap: actual minus predicted, as % of predicted."],
+            name="Largest gaps",
         )
     )

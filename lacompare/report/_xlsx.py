@@ -323,8 +323,8 @@ def _notes_frame() -> pd.DataFrame:
             f"'{_ROW_NOTES}' column and in a comment on the cell. A missing "
             "value is never shown as 0.",
             "(1,792)": "A negative amount of money, such as income in a budget.",
-            "Rounding": "Numbers are stored unrounded and shown rounded by their number "
-            "format (select a cell to see the stored value). Totals are the "
+            "Rounding": "Numbers are stored unrounded and shown rounded by their "
+            "number format (select a cell to see the stored value). Totals are the "
             "figures themselves, not formulas, so a total may differ from the "
             "sum of its shown parts because of rounding.",
             "†": "A total that does not equal the sum of its parts within rounding "
@@ -388,45 +388,17 @@ def write_xlsx(
     ...     openpyxl.load_workbook(p).sheetnames
     ['Contents', 'Notes', 'Staff', 'Sources']
     """
-    import xlsxwriter
-
     path = Path(path)
-    charts = dict(charts or {})
-    images: dict[str, tuple[bytes, str]] = {}
-    for name, payload in charts.items():
-        png, alt = payload if isinstance(payload, tuple) else (payload, name)
-        if not png.startswith(_PNG_SIGNATURE):
-            raise ValueError(f"chart {name!r} is not a PNG image")
-        images[name] = (png, alt)
-
+    images = _chart_images(charts)
     taken = {s.lower() for s in _FIXED_SHEETS}
     table_sheets = [_sheet_name(t.name or t.title, taken) for t in tables]
     chart_sheets = [_sheet_name(name, taken) for name in images]
-
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            # Text stays text: no formulas, links or numbers guessed from strings.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    workbook = _new_workbook(path, title)
     try:
-        workbook.set_properties(
-            {
-                "title": title,
-                "subject": "Children's services comparison",
-                "author": "lacompare",
-                "comments": "Made by lacompare. Sources are listed on the Sources sheet.",
-                "created": dt.datetime.now(),
-            }
-        )
         formats = _Formats(workbook)
         contents = workbook.add_worksheet("Contents")
-        notes = workbook.add_worksheet("Notes")
         _write_list_sheet(
-            notes,
+            workbook.add_worksheet("Notes"),
             "Notes",
             ["Symbols, units and rounding used in this workbook."],
             _notes_frame(),
@@ -438,18 +410,8 @@ def write_xlsx(
                 workbook.add_worksheet(sheet), table, formats, i + 1, check
             )
         for sheet, (name, (png, alt)) in zip(chart_sheets, images.items(), strict=True):
-            ws = workbook.add_worksheet(sheet)
-            ws.write_string(0, 0, name, formats.title)
-            ws.write_string(1, 0, f"Description: {alt}")
-            ws.insert_image(
-                3,
-                0,
-                f"{sheet}.png",
-                {
-                    "image_data": io.BytesIO(png),
-                    "description": alt,
-                    "object_position": 3,  # don't move or size with cells
-                },
+            _write_chart_sheet(
+                workbook.add_worksheet(sheet), sheet, name, png, alt, formats
             )
         _write_list_sheet(
             workbook.add_worksheet("Sources"),
@@ -459,39 +421,105 @@ def write_xlsx(
             formats,
             "Sources",
         )
-
         entries = (
             [("Notes", "Symbols, units and rounding")]
             + list(zip(table_sheets, [t.title for t in tables], strict=True))
             + list(zip(chart_sheets, list(images), strict=True))
             + [("Sources", "Files the figures come from")]
         )
-        contents.write_string(0, 0, title, formats.title)
-        contents.write_string(
-            1,
-            0,
-            f"{len(tables)} table(s) and {len(images)} "
-            "chart(s); select a sheet name to go to it.",
-        )
-        contents.write_string(3, 0, "Sheet", formats.header)
-        contents.write_string(3, 1, "Contents", formats.header)
-        for r, (sheet, what) in enumerate(entries, start=4):
-            quoted = sheet.replace("'", "''")
-            contents.write_url(r, 0, f"internal:'{quoted}'!A1", formats.link, sheet)
-            contents.write_string(r, 1, what)
-        _add_table(
-            contents,
-            3,
-            3 + len(entries),
-            ["Sheet", "Contents"],
-            "Contents",
-            formats,
-            autofilter=False,
-        )
-        contents.set_column(0, 0, 34)
-        contents.set_column(1, 1, 70)
-        contents.freeze_panes(4, 0)
-        contents.activate()
+        _write_contents(contents, title, entries, len(tables), len(images), formats)
     finally:
         workbook.close()
     return path
+
+
+def _new_workbook(path: Path, title: str) -> Any:
+    """An XlsxWriter workbook that keeps text as text, with its properties set."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            # Text stays text: no formulas, links or numbers guessed from strings.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    workbook.set_properties(
+        {
+            "title": title,
+            "subject": "Children's services comparison",
+            "author": "lacompare",
+            "comments": "Made by lacompare. Sources are listed on the Sources sheet.",
+            "created": dt.datetime.now(),
+        }
+    )
+    return workbook
+
+
+def _chart_images(
+    charts: Mapping[str, bytes | tuple[bytes, str]] | None,
+) -> dict[str, tuple[bytes, str]]:
+    """Each chart's PNG and alt text (its title when none is given)."""
+    images: dict[str, tuple[bytes, str]] = {}
+    for name, payload in dict(charts or {}).items():
+        png, alt = payload if isinstance(payload, tuple) else (payload, name)
+        if not png.startswith(_PNG_SIGNATURE):
+            raise ValueError(f"chart {name!r} is not a PNG image")
+        images[name] = (png, alt)
+    return images
+
+
+def _write_chart_sheet(
+    ws: Any, sheet: str, name: str, png: bytes, alt: str, formats: _Formats
+) -> None:
+    """A chart's sheet: its title, its description, and the image."""
+    ws.write_string(0, 0, name, formats.title)
+    ws.write_string(1, 0, f"Description: {alt}")
+    ws.insert_image(
+        3,
+        0,
+        f"{sheet}.png",
+        {
+            "image_data": io.BytesIO(png),
+            "description": alt,
+            "object_position": 3,  # don't move or size with cells
+        },
+    )
+
+
+def _write_contents(
+    contents: Any,
+    title: str,
+    entries: list[tuple[str, str]],
+    tables: int,
+    charts: int,
+    formats: _Formats,
+) -> None:
+    """The Contents sheet: a link to every sheet, with what it holds."""
+    contents.write_string(0, 0, title, formats.title)
+    contents.write_string(
+        1,
+        0,
+        f"{tables} table(s) and {charts} chart(s); select a sheet name to go to it.",
+    )
+    contents.write_string(3, 0, "Sheet", formats.header)
+    contents.write_string(3, 1, "Contents", formats.header)
+    for r, (sheet, what) in enumerate(entries, start=4):
+        quoted = sheet.replace("'", "''")
+        contents.write_url(r, 0, f"internal:'{quoted}'!A1", formats.link, sheet)
+        contents.write_string(r, 1, what)
+    _add_table(
+        contents,
+        3,
+        3 + len(entries),
+        ["Sheet", "Contents"],
+        "Contents",
+        formats,
+        autofilter=False,
+    )
+    contents.set_column(0, 0, 34)
+    contents.set_column(1, 1, 70)
+    contents.freeze_panes(4, 0)
+    contents.activate()

@@ -74,7 +74,8 @@ CLA = MeasureSpec(
         (103, "%", 0, "103%"),
         (0.534, "proportion", 1, "53.4%"),
         (2.675, None, 2, "2.68"),
-        (float("nan"), None, 0, "no figure"),
+        (float("nan"), None, 0, "–"),
+        (None, "%", 1, "–"),
     ],
 )
 def test_values_in_words(value, unit, decimals, text):
@@ -355,7 +356,7 @@ def test_profile_xlsx_keeps_missing_empty(gen_store, tmp_path):
 def test_profile_errors(gen_store):
     with pytest.raises(InputError, match="needs an authority"):
         build_report("la-profile", gen_store)
-    with pytest.raises(InputError, match="no option colour"):
+    with pytest.raises(InputError, match="does not take colour"):
         build_report("la-profile", gen_store, authority="Leeds", colour="red")
     with pytest.raises(InputError, match="no authority 'Atlantis'"):
         build_report("la-profile", gen_store, authority="Atlantis")
@@ -399,7 +400,7 @@ def test_cli_profile_and_misplaced_options(generated, tmp_path):
     assert "Leeds: how it compares" in out.read_text()
     for args, message in (
         (["network", "--authority", "Leeds"], "network does not take --authority"),
-        (["la-profile"], "la-profile needs --authority"),
+        (["la-profile"], "la-profile needs an authority: --authority"),
         (["variation"], "variation needs one --measure"),
         (["spend"], "spend needs --target"),
         (["budget"], "no report template 'budget'"),
