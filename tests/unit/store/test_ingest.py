@@ -8,16 +8,27 @@ from lacompare.errors import InputError, LacompareError, SpecError
 from lacompare.store import _ingest
 from lacompare.store._ingest import ingest
 
-EES = """time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,sex,number,rate_per_10000
-2024,Reporting year,National,E92000001,England,,,,,,Total,300,50
-2024,Reporting year,National,E92000001,England,,,,,,Male,170,52
-2024,Reporting year,Regional,E92000001,England,E12000001,North East,,,,Total,300,90
-2024,Reporting year,Regional,E92000001,England,E12000001,North East,,,,Male,170,91
-2024,Reporting year,Local authority,E92000001,England,E12000001,North East,805,E06000001,Hartlepool,Total,100,157
-2024,Reporting year,Local authority,E92000001,England,E12000001,North East,805,E06000001,Hartlepool,Male,c,c
-2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Total,200,120
-2024,Reporting year,Local authority,E92000001,England,E12000001,North East,806,E06000002,Middlesbrough,Male,"1,60",x
-"""
+#: An EES data-standard file: England, a region and two authorities, by sex.
+_YEAR = "2024,Reporting year"
+_NE = "E92000001,England,E12000001,North East"
+EES = (
+    "\n".join(
+        [
+            "time_period,time_identifier,geographic_level,country_code,country_name,"
+            "region_code,region_name,old_la_code,new_la_code,la_name,sex,number,"
+            "rate_per_10000",
+            f"{_YEAR},National,E92000001,England,,,,,,Total,300,50",
+            f"{_YEAR},National,E92000001,England,,,,,,Male,170,52",
+            f"{_YEAR},Regional,{_NE},,,,Total,300,90",
+            f"{_YEAR},Regional,{_NE},,,,Male,170,91",
+            f"{_YEAR},Local authority,{_NE},805,E06000001,Hartlepool,Total,100,157",
+            f"{_YEAR},Local authority,{_NE},805,E06000001,Hartlepool,Male,c,c",
+            f"{_YEAR},Local authority,{_NE},806,E06000002,Middlesbrough,Total,200,120",
+            f'{_YEAR},Local authority,{_NE},806,E06000002,Middlesbrough,Male,"1,60",x',
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture(autouse=True, params=["cells", "rows"])
