@@ -4,14 +4,14 @@ up through :func:`lacompare.hub.returns.workflow.return_for` (the access check).
 from django.contrib import admin
 from django.urls import path
 
-from lacompare.hub.returns import views
+from lacompare.hub.returns import views, views_login, views_network
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.HubLoginView.as_view(), name="login"),
-    path("logout/", views.logout_view, name="logout"),
-    path("hub.js", views.hub_js, name="hub-js"),
-    path("whoami", views.whoami, name="whoami"),
+    path("login/", views_login.HubLoginView.as_view(), name="login"),
+    path("logout/", views_login.logout_view, name="logout"),
+    path("hub.js", views_login.hub_js, name="hub-js"),
+    path("whoami", views_login.whoami, name="whoami"),
     path("returns/<int:pk>/", views.return_page, name="return"),
     path("returns/<int:pk>/autosave", views.autosave, name="autosave"),
     path("returns/<int:pk>/submit", views.submit, name="submit"),
@@ -21,10 +21,10 @@ urlpatterns = [
     path("returns/<int:pk>/reopen", views.reopen, name="reopen"),
     path("returns/<int:pk>/accept", views.accept, name="accept"),
     path("returns/<int:pk>/extend", views.extend, name="extend"),
-    path("returns/<int:pk>/profile", views.profile, name="profile"),
-    path("returns/<int:pk>/profile.csv", views.profile_csv, name="profile-csv"),
-    path("rounds/<slug:slug>/", views.dashboard, name="dashboard"),
-    path("rounds/<slug:slug>/remind", views.remind, name="remind"),
-    path("rounds/<slug:slug>/dates", views.round_dates, name="round-dates"),
+    path("returns/<int:pk>/profile", views_network.profile, name="profile"),
+    path("returns/<int:pk>/profile.csv", views_network.profile_csv, name="profile-csv"),
+    path("rounds/<slug:slug>/", views_network.dashboard, name="dashboard"),
+    path("rounds/<slug:slug>/remind", views_network.remind, name="remind"),
+    path("rounds/<slug:slug>/dates", views_network.round_dates, name="round-dates"),
     path("admin/", admin.site.urls),
 ]

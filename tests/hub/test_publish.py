@@ -222,6 +222,11 @@ def test_each_service_downloads_its_own_profile_once_published(
     page = client.get(f"/returns/{ret.pk}/profile").content.decode()
     assert "England median" in page
     assert f"of {rows['per_head_2021']['england_n']} (1 = best)" in page
+    # Figures print through lacompare.formatting; a missing one as [x], with a key.
+    from lacompare.formatting import format_number
+
+    assert format_number(own["per_head_2021"], "£ per head", 2) in page
+    assert "[x] not available" in page
 
 
 def test_dashboard_shows_progress_and_late_returns(published_round):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
+from lacompare.formatting import format_missing, format_number, missing_key_text
 from lacompare.hub.definition import (
     RoundDefinition,
     derive_published_values,
@@ -291,6 +292,33 @@ class ProfileRow:
     def rank_order(self) -> str:
         """What rank 1 means for this measure: ``1 = best`` or ``1 = highest``."""
         return "1 = highest" if self.polarity == "neutral" else "1 = best"
+
+    def _text(self, value: float | None) -> str:
+        if value is None:
+            return format_missing(PROFILE_MISSING)
+        return format_number(value, self.unit, 2)
+
+    @property
+    def value_text(self) -> str:
+        """The service's figure as the profile page prints it (two decimals)."""
+        return self._text(self.value)
+
+    @property
+    def region_median_text(self) -> str:
+        return self._text(self.region_median)
+
+    @property
+    def england_median_text(self) -> str:
+        return self._text(self.england_median)
+
+
+#: Why a profile has no figure: not given, or it could not be worked out (x/0).
+PROFILE_MISSING = "not-available"
+
+
+def profile_key() -> str:
+    """The key to the symbol a profile prints for a missing figure."""
+    return missing_key_text([PROFILE_MISSING])
 
 
 def _numbers(values: list[Any]) -> list[float]:

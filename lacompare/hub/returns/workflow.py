@@ -8,11 +8,8 @@ upload and the command line.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -25,7 +22,6 @@ from lacompare.errors import InputError
 from lacompare.hub import dates
 from lacompare.hub.definition import (
     normalise_field_value,
-    read_round_definition,
     validate_return,
 )
 from lacompare.hub.returns.models import (
@@ -36,6 +32,14 @@ from lacompare.hub.returns.models import (
     Round,
     Service,
 )
+
+# Seeding a round (services, last year's figures, users) has its own module;
+# callers know its functions from here.
+from lacompare.hub.returns.seeding import add_user as add_user
+from lacompare.hub.returns.seeding import create_round as create_round
+from lacompare.hub.returns.seeding import read_demo_previous as read_demo_previous
+from lacompare.hub.returns.seeding import read_previous as read_previous
+from lacompare.hub.returns.seeding import read_services as read_services
 from lacompare.provenance import IssueLog
 
 REVIEW_PERMISSION = "returns.review_returns"
@@ -226,39 +230,9 @@ def save_return(
         ret = _locked_row(return_for(user, pk).pk)
         if not can_edit(user, ret):
             raise ReturnLocked(_locked_reason(ret))
-        definition = ret.round.read_definition()
-        names = set(definition.names)
-        entries = []
-        new_values, new_comments = dict(ret.values), dict(ret.comments)
-        for store, given, prefix in (
-            (new_values, values, ""),
-            (new_comments, comments, "comment:"),
-        ):
-            for name, raw in given.items():
-                if name not in names:
-                    continue
-                if prefix:
-                    text = "" if raw is None else str(raw).strip()
-                    was = None if shown is None else shown.get(prefix + name)
-                    untouched = was is not None and str(was).strip() == text
-                else:
-                    spec = definition.field(name)
-                    text = normalise_field_value(spec, raw)[0]
-                    was = None if shown is None else shown.get(name)
-                    untouched = (
-                        was is not None and normalise_field_value(spec, was)[0] == text
-                    )
-                if untouched:
-                    continue
-                old = str(store.get(name, ""))
-                if text != old:
-                    store[name] = text
-                    # The history keeps what was typed when normalising changed it.
-                    given_as = "" if raw is None else str(raw).strip()
-                    why = reason
-                    if given_as != text:
-                        why = f"{reason}; given as {given_as!r}".lstrip("; ")
-                    entries.append((prefix + name, old, text, why))
+        new_values, new_comments, entries = _apply_answers(
+            ret, values, comments, shown=shown, reason=reason
+        )
         if entries:
             ret.values, ret.comments = new_values, new_comments
             ret.version += 1
@@ -273,6 +247,53 @@ def save_return(
             ]
         )
     return SaveResult(ret, [e[0] for e in entries], log)
+
+
+def _apply_answers(
+    ret: Return,
+    values: dict[str, Any],
+    comments: dict[str, Any],
+    *,
+    shown: dict[str, Any] | None,
+    reason: str,
+) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str, str, str]]]:
+    """The return's answers and comments with the given ones applied (each in the
+    form's terms), and the changes as ``(field, old, new, reason)`` for the audit
+    trail; a field still as the page showed it is left alone."""
+    definition = ret.round.read_definition()
+    names = set(definition.names)
+    entries = []
+    new_values, new_comments = dict(ret.values), dict(ret.comments)
+    for store, given, prefix in (
+        (new_values, values, ""),
+        (new_comments, comments, "comment:"),
+    ):
+        for name, raw in given.items():
+            if name not in names:
+                continue
+            if prefix:
+                text = "" if raw is None else str(raw).strip()
+                was = None if shown is None else shown.get(prefix + name)
+                untouched = was is not None and str(was).strip() == text
+            else:
+                spec = definition.field(name)
+                text = normalise_field_value(spec, raw)[0]
+                was = None if shown is None else shown.get(name)
+                untouched = (
+                    was is not None and normalise_field_value(spec, was)[0] == text
+                )
+            if untouched:
+                continue
+            old = str(store.get(name, ""))
+            if text != old:
+                store[name] = text
+                # The history keeps what was typed when normalising changed it.
+                given_as = "" if raw is None else str(raw).strip()
+                why = reason
+                if given_as != text:
+                    why = f"{reason}; given as {given_as!r}".lstrip("; ")
+                entries.append((prefix + name, old, text, why))
+    return new_values, new_comments, entries
 
 
 def _locked_reason(ret: Return) -> str:
@@ -493,248 +514,3 @@ def send_reminders(round_: Round, *, user: Any = None) -> list[str]:
             if ret.service.members.exists():
                 _audit(ret, user, "remind").save()
     return sent_to
-
-
-# --- seeding a round -------------------------------------------------------------
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
-
-
-def read_services(
-    path: str | Path, *, as_of: str | None = None
-) -> list[dict[str, Any]]:
-    """Services from a CSV with a ``local_authority`` (or ``service``) column.
-
-    Each name is matched to the registry as of ``as_of``; a service covering two
-    authorities ('Cornwall (& Isle of Scilly)') gets both codes, the lead first.
-    """
-    from lacompare.geography import resolve_authority
-
-    path = Path(path)
-    out = []
-    seen: set[str] = set()
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        column = next(
-            (
-                c
-                for c in ("service", "local_authority")
-                if c in (reader.fieldnames or [])
-            ),
-            None,
-        )
-        if column is None:
-            raise InputError(
-                "needs a 'service' or 'local_authority' column", file=str(path), row=1
-            )
-        for i, row in enumerate(reader, start=2):
-            name = (row.get(column) or "").strip()
-            if not name:
-                continue
-            match = resolve_authority(name, as_of=as_of)
-            if match is None or not getattr(match, "la_code", None):
-                raise InputError(
-                    f"no authority matches {name!r}",
-                    file=str(path),
-                    row=i,
-                    column=column,
-                )
-            codes, names = [match.la_code], [match.la_name]
-            note = getattr(match, "note", "") or ""
-            if note.startswith("also covers "):
-                other = resolve_authority(
-                    note.removeprefix("also covers "), as_of=as_of
-                )
-                if other is not None and other.la_code:
-                    codes.append(other.la_code)
-                    names.append(other.la_name)
-            code = row.get("code") or _slug(match.la_name)
-            if code in seen:
-                raise InputError(
-                    f"service {code!r} appears twice",
-                    file=str(path),
-                    row=i,
-                    column=column,
-                )
-            seen.add(code)
-            out.append(
-                {
-                    "code": code,
-                    "name": name,
-                    "region": match.region or "",
-                    "la_codes": codes,
-                    "la_names": names,
-                    "row": row,
-                }
-            )
-    return out
-
-
-def create_round(
-    definition_path: str | Path | None,
-    *,
-    opens_at: dt.datetime,
-    closes_at: dt.datetime,
-    services: list[dict[str, Any]],
-    previous: dict[str, dict[str, Any]] | None = None,
-    time_zone: str = dates.DEFAULT_TIME_ZONE,
-) -> Round:
-    """Create a round (from its definition file) and an empty return per service.
-
-    ``previous`` maps a service code to its figures the year before; ``time_zone``
-    is the zone whose whole days the round's dates are (see :mod:`lacompare.hub.dates`
-    for turning days into ``opens_at``/``closes_at``).
-    """
-    dates.zone(time_zone)
-    definition = read_round_definition(definition_path)
-    if closes_at <= opens_at:
-        raise InputError("the round must close after it opens")
-    previous = previous or {}
-    with transaction.atomic():
-        if Round.objects.filter(slug=definition.slug).exists():
-            raise InputError(f"round {definition.slug!r} already exists")
-        round_ = Round.objects.create(
-            slug=definition.slug,
-            title=definition.title,
-            period=definition.period,
-            definition=definition.raw,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            time_zone=time_zone,
-        )
-        for s in services:
-            service, _ = Service.objects.update_or_create(
-                code=s["code"],
-                defaults={
-                    "name": s["name"],
-                    "region": s["region"],
-                    "la_codes": s["la_codes"],
-                    "la_names": s["la_names"],
-                },
-            )
-            Return.objects.create(
-                round=round_, service=service, previous=previous.get(s["code"], {})
-            )
-    return round_
-
-
-def read_demo_previous(services: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Last year's figures for the SENDIAS round, from the demo's 2021 rows.
-
-    The IASSN 2021 report gives 2020 funding per head and population per FTE; with
-    the population they give 2020's total funding and FTE staff (the figures the
-    year-on-year rules compare against).
-    """
-    from lacompare.cells import parse_cell
-
-    out: dict[str, dict[str, Any]] = {}
-    for s in services:
-        row = s["row"]
-        pop = parse_cell(row.get("pop_0_25")).value
-        per_head = parse_cell(row.get("per_head_2020")).value
-        per_fte = parse_cell(row.get("pop_per_fte_2020")).value
-        prev: dict[str, Any] = {}
-        if pop:
-            prev["population_0_25"] = pop
-            if per_head is not None:
-                prev["funding_total"] = round(per_head * pop)
-            if per_fte:
-                prev["fte_staff"] = round(pop / per_fte, 2)
-        out[s["code"]] = prev
-    return out
-
-
-def read_previous(
-    path: str | Path, definition: Any, services: list[dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Last year's figures from a CSV: a ``service`` (or ``local_authority``) column
-    naming the service as in the services list, and columns named as the fields."""
-    from lacompare.hub.definition import parse_field_value
-
-    path = Path(path)
-    by_name = {s["name"].lower(): s["code"] for s in services}
-    by_name.update({s["code"]: s["code"] for s in services})
-    out: dict[str, dict[str, Any]] = {}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        column = next(
-            (
-                c
-                for c in ("service", "local_authority")
-                if c in (reader.fieldnames or [])
-            ),
-            None,
-        )
-        if column is None:
-            raise InputError(
-                "needs a 'service' or 'local_authority' column", file=str(path), row=1
-            )
-        for i, row in enumerate(reader, start=2):
-            code = by_name.get((row.get(column) or "").strip().lower())
-            if code is None:
-                raise InputError(
-                    f"{row.get(column)!r} is not a service of the round",
-                    file=str(path),
-                    row=i,
-                    column=column,
-                )
-            prev: dict[str, Any] = {}
-            for name in definition.names:
-                if name in row:
-                    value, problem = parse_field_value(
-                        definition.field(name), row[name]
-                    )
-                    if problem:
-                        raise InputError(problem, file=str(path), row=i, column=name)
-                    if value is not None:
-                        prev[name] = value
-            out[code] = prev
-    return out
-
-
-def add_user(
-    username: str,
-    password: str,
-    *,
-    email: str = "",
-    service_code: str | None = None,
-    reviewer: bool = False,
-) -> Any:
-    """Create a submitter tied to a service, or a network reviewer.
-
-    The password is checked against Django's validators and stored hashed (Argon2).
-    """
-    from django.contrib.auth import get_user_model, password_validation
-    from django.contrib.auth.models import Group, Permission
-
-    User = get_user_model()  # noqa: N806
-    if User.objects.filter(username=username).exists():
-        raise InputError(f"user {username!r} already exists")
-    service = None
-    if service_code:
-        service = Service.objects.filter(code=service_code).first()
-        if service is None:
-            raise InputError(f"no service {service_code!r}")
-    user = User(username=username, email=email)
-    try:
-        password_validation.validate_password(password, user)
-    except Exception as exc:  # ValidationError: one line with every reason
-        raise InputError(
-            "password: " + " ".join(getattr(exc, "messages", [str(exc)]))
-        ) from None
-    with transaction.atomic():
-        user.set_password(password)
-        user.save()
-        if service is not None:
-            Membership.objects.create(user=user, service=service)
-        if reviewer:
-            group, _ = Group.objects.get_or_create(name="network reviewers")
-            group.permissions.add(
-                Permission.objects.get(
-                    codename="review_returns", content_type__app_label="returns"
-                )
-            )
-            user.groups.add(group)
-    return user
