@@ -81,10 +81,9 @@ def read_periods_held(store: Store, wanted: list[str] | None) -> Held:
         measures=wanted if few else None,
         columns=["measure", "breakdown", "period", "value"],
     )
-    res = rel.query(
-        "v",
-        "SELECT measure, breakdown, period, count(value) > 0 AS valued "
-        "FROM v GROUP BY ALL",
+    res = rel.aggregate(
+        "measure, breakdown, period, count(value) > 0 AS valued",
+        "measure, breakdown, period",
     ).fetchnumpy()
     measures, breakdowns = res["measure"].tolist(), res["breakdown"].tolist()
     out: Held = {}
