@@ -468,12 +468,17 @@ def trend_figure(name: str, m: MeasureRow) -> Any:
 
 
 def rank_figure(data: ProfileData, head: Headline, m: MeasureRow) -> Any:
-    """The authority and its neighbours among all authorities (one period)."""
+    """The authority and its neighbours among all authorities (one period); None
+    when the authority is not among those ranked."""
     from lacompare.charts import ranked_bar_chart
 
     every = data.latest_for(m.spec.key)
     every = every[every["value"].notna() & every["rank"].notna()]
     shown = every[["la_name", "value"]]
+    if head.name not in set(shown["la_name"]):
+        # Its value is not in the comparison of all authorities (one that did not
+        # exist on the measure's reference day): no ranking to draw.
+        return None
     return ranked_bar_chart(
         shown,
         measure=m.spec.label + _unit_suffix(m.spec.unit),
@@ -501,8 +506,16 @@ def measure_section(
             name=f"Trend {m.spec.key}"[:31],
         )
     elif _is_num(m.row.get("value")):
+        figure = rank_figure(data, head, m)
+        if figure is None:
+            sec.p(
+                f"{name} is not ranked on this measure: its figure is not part of "
+                "the comparison of all authorities for this period (an authority "
+                "that did not exist on the measure's reference date)."
+            )
+            return
         sec.figure(
-            rank_figure(data, head, m),
+            figure,
             caption=f"{name} (orange) and its statistical neighbours (dark "
             "blue) among all authorities; one period only, so no trend.",
             name=f"Rank {m.spec.key}"[:31],
