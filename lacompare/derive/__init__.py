@@ -307,30 +307,21 @@ def derive_ratio(
     )
 
 
-#: How a missing value prints, by reason (DfE/GSS symbols; '-' for a zero base).
-PRINTED = {
-    "base-zero": "-",
-    "suppressed": "c",
-    "not-available": "x",
-    "not-applicable": "z",
-    "low": "low",
-    "rounds-to-zero": "k",
-}
-
-
 def printed(
     value: float | None, missing_reason: str | None = None, decimals: int = 1
 ) -> str:
-    """A value as a table prints it: the number, or the symbol for why it is missing.
+    """A value as a table prints it: the number, or the symbol for why it is
+    missing (:func:`lacompare.formatting.format_missing`, the one rule).
 
     Examples
     --------
     >>> printed(12.345), printed(None, "base-zero"), printed(None, "input-suppressed")
-    ('12.3', '-', 'c')
+    ('12.3', '[z]', '[c]')
     >>> printed(None, "input-absent")
-    '..'
+    '–'
     """
+    from lacompare.formatting import format_missing, format_number
+
     if value is not None and value == value:
-        return f"{value:,.{decimals}f}"
-    reason = (missing_reason or "").removeprefix("input-")
-    return PRINTED.get(reason, "..")
+        return format_number(value, None, decimals)
+    return format_missing(missing_reason)

@@ -60,13 +60,18 @@ def rank_with_polarity(values: Any, polarity: str | Sequence[str]) -> np.ndarray
     flat = arr.ndim == 1
     grid = arr[:, None] if flat else arr
     key = grid * _signs(polarity, grid.shape[1])
-    ranks = np.full(grid.shape, np.nan)
-    for j in range(grid.shape[1]):
-        column = key[:, j]
-        present = ~np.isnan(column)
-        ordered = np.sort(column[present])
-        # 1 + how many are strictly better: ties share the best rank.
-        ranks[present, j] = np.searchsorted(ordered, column[present], "left") + 1.0
+    # Every column at once: sort, give each run of equal keys the position of
+    # its first member (+1), and put the ranks back in the rows' order. NaN sorts
+    # last and gets no rank.
+    order = np.argsort(key, axis=0, kind="stable")
+    ordered = np.take_along_axis(key, order, axis=0)
+    position = np.arange(ordered.shape[0])[:, None]
+    starts = np.ones(ordered.shape, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=0) + 1.0
+    first[np.isnan(ordered)] = np.nan
+    ranks = np.empty_like(first)
+    np.put_along_axis(ranks, order, first, axis=0)
     return ranks[:, 0] if flat else ranks
 
 

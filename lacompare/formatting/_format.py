@@ -42,6 +42,12 @@ MISSING_SYMBOLS: dict[str, tuple[str, str]] = {
     "low": ("[low]", "too small to show at the rounding used"),
     "dash": ("–", "no figure"),
     "blank": ("–", "no figure"),
+    # Reasons lacompare.derive gives a figure it cannot make: a rate or change of
+    # a zero base is not applicable; no input at all is no figure. A derived
+    # figure missing because an input was ("input-suppressed") takes the input's
+    # symbol (see _reason).
+    "base-zero": ("[z]", "not applicable"),
+    "absent": ("–", "no figure"),
 }
 #: A value with no reason given (an authority absent from the source).
 NO_FIGURE = MISSING_SYMBOLS["blank"]
@@ -197,6 +203,14 @@ def format_p(p: Any) -> str:
     return "p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}"
 
 
+def _symbol(reason: Any) -> tuple[str, str]:
+    """The symbol and meaning for a missing reason (``input-X`` as ``X``)."""
+    if reason is None or (isinstance(reason, float) and math.isnan(reason)):
+        return NO_FIGURE
+    text = str(reason).removeprefix("input-")
+    return MISSING_SYMBOLS.get(text, MISSING_SYMBOLS["not-available"])
+
+
 def format_missing(reason: str | None) -> str:
     """The symbol a missing value prints as, for its reason; ``–`` (no figure)
     when none is given.
@@ -207,10 +221,10 @@ def format_missing(reason: str | None) -> str:
     ('[c]', '[z]')
     >>> format_missing(None), format_missing("something new")
     ('–', '[x]')
+    >>> format_missing("base-zero"), format_missing("input-suppressed")
+    ('[z]', '[c]')
     """
-    if reason is None or (isinstance(reason, float) and math.isnan(reason)):
-        return NO_FIGURE[0]
-    return MISSING_SYMBOLS.get(str(reason), MISSING_SYMBOLS["not-available"])[0]
+    return _symbol(reason)[0]
 
 
 def missing_key(reasons: Iterable[Any]) -> list[tuple[str, str]]:
@@ -230,12 +244,7 @@ def missing_key(reasons: Iterable[Any]) -> list[tuple[str, str]]:
     """
     seen: dict[str, str] = {}
     for reason in reasons:
-        if reason is None or (isinstance(reason, float) and math.isnan(reason)):
-            symbol, meaning = NO_FIGURE
-        else:
-            symbol, meaning = MISSING_SYMBOLS.get(
-                str(reason), MISSING_SYMBOLS["not-available"]
-            )
+        symbol, meaning = _symbol(reason)
         seen.setdefault(symbol, meaning)
     return [(s, seen[s]) for s in SYMBOL_ORDER if s in seen]
 

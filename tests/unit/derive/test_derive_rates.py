@@ -281,7 +281,7 @@ def test_ratio_zero_base_prints_dash(store):
         "SELECT raw FROM observations WHERE measure = 'pop_per_fte' AND la_code = ?",
         [HARTLEPOOL],
     )["raw"].iloc[0]
-    assert raw == "-" and printed(None, "base-zero") == "-"
+    assert raw == "-" and printed(None, "base-zero") == "[z]"
     assert store.query(
         "SELECT polarity, unit FROM measures WHERE measure = 'pop_per_fte'"
     ).values.tolist() == [["higher-is-worse", "persons per FTE"]]
