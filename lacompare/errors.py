@@ -60,9 +60,13 @@ class StoreBusy(StoreError):
     Examples
     --------
     >>> from lacompare.store._lock import Holder
-    >>> print(StoreBusy("s.duckdb", Holder(42, "lacompare serve --db s.duckdb"),
-    ...                 waited=5, read_only=False))
-    the store s.duckdb is in use by process 42 (lacompare serve --db s.duckdb); waited 5 s. Wait for it to finish, or stop it, then try again (lacompare --wait SECONDS, or LACOMPARE_WAIT, waits longer)
+    >>> import textwrap
+    >>> print(textwrap.fill(str(StoreBusy(
+    ...     "s.duckdb", Holder(42, "lacompare serve --db s.duckdb"), waited=5,
+    ...     read_only=False)), 80))
+    the store s.duckdb is in use by process 42 (lacompare serve --db s.duckdb);
+    waited 5 s. Wait for it to finish, or stop it, then try again (lacompare --wait
+    SECONDS, or LACOMPARE_WAIT, waits longer)
     """
 
     status = 503

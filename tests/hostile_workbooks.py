@@ -68,10 +68,12 @@ def xlsx_with_sheet(write_sheet: object, dimension: str | None = None) -> bytes:
             "[Content_Types].xml",
             (
                 '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
-                'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+                'openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" '
                 'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                 '<Default Extension="xml" ContentType="application/xml"/><Override '
-                'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                'PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-'
                 'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
                 'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
                 'officedocument.spreadsheetml.worksheet+xml"/></Types>'
@@ -83,7 +85,8 @@ def xlsx_with_sheet(write_sheet: object, dimension: str | None = None) -> bytes:
                 '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
                 'schemas.openxmlformats.org/package/2006/relationships"><Relationship '
                 'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+                'relationships/officeDocument" Target="xl/workbook.xml"/>'
+                "</Relationships>"
             ),
         )
         zf.writestr(
@@ -271,7 +274,8 @@ def xlsb(
             "[Content_Types].xml",
             (
                 '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
-                'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+                'openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" '
                 'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                 '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.'
                 'binary.macroEnabled.main"/></Types>'

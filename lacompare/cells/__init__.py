@@ -222,27 +222,38 @@ def sql_parse(
     """
     if not columns:
         return f"SELECT * FROM {source}"
-    cases = " ".join(
-        f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
-        for marker, reason in reasons_of(markers).items()
-    )
-    foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
-    foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
-    ws = _sql_string(WHITESPACE)
-    number = _sql_string(NUMBER_RE)
-    # Most cells are plain numbers: DuckDB's own cast reads them, and the slower
-    # stages below run only on the rest (their inputs are NULL for plain cells).
     stages = [
+        *_plain_number_stages(columns),
+        *_marker_stages(columns, reasons_of(markers)),
+        *_value_stages(columns),
+    ]
+    sql = f"SELECT * FROM {source}"
+    for stage in stages:
+        sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
+    helpers = ", ".join(
+        f"{c}__{s}" for c in columns for s in ("f", "c", "q", "m", "u", "b", "k", "n")
+    )
+    return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"
+
+
+def _plain_number_stages(columns: list[str]) -> list[list[str]]:
+    """Stages 1-3 of :func:`sql_parse`: plain and formatted numbers, the most
+    common cells, read first so the slower stages run only on the rest."""
+    number = _sql_string(NUMBER_RE)
+    ws = _sql_string(WHITESPACE)
+    return [
+        # DuckDB's own cast reads plain numbers; the later stages' inputs are NULL
+        # for them.
         [f"TRY_CAST({c} AS DOUBLE) AS {c}__f" for c in columns],
-        # DuckDB's cast also reads '1_000'; tables never mean that, so it goes the
-        # slow way (and is refused there, as in Python).
+        # The cast also reads '1_000' and '+-0'; tables never mean those, so they
+        # go the slow way (and are refused there, as in Python).
         [
-            f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_'), false) AS {c}__plain"
+            f"coalesce(isfinite({c}__f) AND NOT contains({c}, '_') "
+            f"AND NOT contains({c}, '+-'), false) AS {c}__plain"
             for c in columns
         ],
-        # Formatted numbers ('1,234', '£5', '12%') are the next most common cells:
-        # one regex reads them (no marker looks like a number: tested), and the
-        # slower stages below run only on what is left.
+        # Formatted numbers ('1,234', '£5', '12%'): one regex reads them (no marker
+        # looks like a number: tested).
         [
             f"CASE WHEN NOT {c}__plain THEN coalesce(regexp_full_match({c}, {number}), "
             f"false) END AS {c}__q"
@@ -253,15 +264,27 @@ def sql_parse(
             f"'{UNICODE_MINUS}', '-'), {ws}) END AS {c}__c"
             for c in columns
         ],
-        # Each later stage is guarded, so DuckDB evaluates it only on the rows that
-        # need it, not every WHEN of the marker CASE and every regex on all rows.
+    ]
+
+
+def _marker_stages(columns: list[str], reasons: Mapping[str, str]) -> list[list[str]]:
+    """Stages 4-6 of :func:`sql_parse`: markers, footnotes and brackets, each
+    guarded so DuckDB evaluates it only on the rows that need it."""
+    cases = " ".join(
+        f"WHEN {_sql_string(marker)} THEN {_sql_string(reason)}"
+        for marker, reason in reasons.items()
+    )
+    foot_any = _sql_string("." + FOOTNOTE_RE)  # a lone '*' is a marker, not a note
+    foot, bracket = _sql_string(FOOTNOTE_RE), _sql_string(BRACKETED_RE)
+    ws = _sql_string(WHITESPACE)
+    return [
         [
             f"CASE WHEN {c}__c IS NOT NULL THEN CASE lower({c}__c) {cases} ELSE CASE "
             f"WHEN regexp_full_match({c}__c, {_sql_string(NOTE_ONLY_RE)}) THEN "
             f"{_sql_string(FOOTNOTE_ONLY)} END END END AS {c}__m, "
             f"CASE WHEN {c}__c IS NOT NULL THEN trim(CASE WHEN regexp_matches({c}__c, "
-            f"{foot_any}) THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, {ws}) "
-            f"END AS {c}__u"
+            f"{foot_any}) THEN regexp_replace({c}__c, {foot}, '') ELSE {c}__c END, "
+            f"{ws}) END AS {c}__u"
             for c in columns
         ],
         [
@@ -274,6 +297,14 @@ def sql_parse(
             f"ELSE {c}__u END AS {c}__k"
             for c in columns
         ],
+    ]
+
+
+def _value_stages(columns: list[str]) -> list[list[str]]:
+    """Stages 7-8 of :func:`sql_parse`: the number read, then ``__value`` and
+    ``__missing``."""
+    number = _sql_string(NUMBER_RE)
+    return [
         [
             f"CASE WHEN {c}__q THEN TRY_CAST({_strip_sql(c)} AS DOUBLE) "
             f"WHEN {c}__k IS NOT NULL AND regexp_full_match({c}__k, {number}) "
@@ -292,10 +323,3 @@ def sql_parse(
             for c in columns
         ],
     ]
-    sql = f"SELECT * FROM {source}"
-    for stage in stages:
-        sql = f"SELECT *, {', '.join(stage)} FROM ({sql})"
-    helpers = ", ".join(
-        f"{c}__{s}" for c in columns for s in ("f", "c", "q", "m", "u", "b", "k", "n")
-    )
-    return f"SELECT * EXCLUDE ({helpers}) FROM ({sql})"

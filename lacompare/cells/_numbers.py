@@ -6,16 +6,17 @@ whether one value is parsed in Python or a billion in DuckDB.
 
 from __future__ import annotations
 
-# Footnote marks printed after a figure: "12,345 [note 3]", "45*", "1.2†", "(p)" provisional,
-# "(r)" revised, "(e)" estimated. Stripped from the number and kept as the value's note.
+# Footnote marks printed after a figure: "12,345 [note 3]", "45*", "1.2†", "(p)"
+# provisional, "(r)" revised, "(e)" estimated. Stripped from the number and kept as
+# the value's note.
 FOOTNOTE_RE = r"\s*(\[[A-Za-z0-9 ]{1,12}\]|\([prePRE]\)|[*†‡§¶^]+)$"
 
 # A cell holding only a footnote mark ("[note 4]"): no figure was given.
 NOTE_ONLY_RE = r"^\[[A-Za-z0-9 ]{1,12}\]$"
 
-# A plain number after currency, brackets and footnotes are taken off: optional sign, an
-# optional pound sign on either side of the sign, digits with well-formed thousands groups
-# or without separators, decimals, an exponent, and a trailing percent sign.
+# A plain number after currency, brackets and footnotes are taken off: optional sign,
+# an optional pound sign on either side of the sign, digits with well-formed thousands
+# groups or without separators, decimals, an exponent, and a trailing percent sign.
 NUMBER_RE = (
     r"^(?:[-+]?£?|£[-+])"
     r"(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?|\.[0-9]+)"

@@ -97,8 +97,8 @@ def friendly(func: F) -> F:
             from rich.markup import escape
 
             console(stderr=True).print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
-                "(set LACOMPARE_DEBUG=1 for details)",
+                f"[bold red]internal error:[/] {type(exc).__name__}: "
+                f"{escape(str(exc))} (set LACOMPARE_DEBUG=1 for details)",
                 markup=True,
                 soft_wrap=True,
             )
