@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from functools import cache
 from importlib import resources
 
@@ -16,7 +17,6 @@ from lacompare.formatting import NO_FIGURE, missing_key_text
 from ._common import (
     auto_decimals,
     fmt_value,
-    join_names,
     numeric,
     quintile_inks,
     require_columns,
@@ -158,7 +158,7 @@ def hex_map_chart(
     True
     """
     what = "hex_map_chart"
-    frame = _hex_values(data, value, code, what)
+    frame, dropped = _hex_values(data, value, code, what)
     decimals = auto_decimals(frame["value"])
     fmt = number_format
     labels = _hex_classes(frame, fmt, decimals)
@@ -183,43 +183,110 @@ def hex_map_chart(
         + (" Dark lines: region boundaries." if region_lines else "")
     ]
     if highlight is not None:
-        if highlight not in set(frame["la_code"]):
-            raise InputError(f"{what}: highlight {highlight!r} is not on the map")
-        spot = frame[frame["la_code"] == highlight]
-        layers.append(
-            alt.Chart(spot)
-            .mark_point(
-                shape=HEX_PATH, filled=False, size=size, stroke=ORANGE, strokeWidth=3
-            )
-            .encode(x=x, y=y)
-        )
-        # Named in the subtitle: a label on the map would cover neighbouring hexes.
-        subtitle.append(f"Orange outline: {spot['la_name'].iloc[0]}.")
+        layer, said = _highlight_layer(frame, highlight, size, x, y, what)
+        layers.append(layer)
+        subtitle.append(said)
+    if dropped:  # named under the map, never left out silently
+        layers, height = _with_note(layers, dropped, width, height, hex_size, x)
     return titled_chart(
         layers,
         width=float(width),
         height=float(height),
         title=title or f"{measure}{when}",
         subtitle=subtitle,
-        alt_text=_alt_text(frame, measure, when, fmt, decimals, highlight),
+        alt_text=" ".join(
+            [_alt_text(frame, measure, when, fmt, decimals, highlight)]
+            + ([dropped_note(dropped)] if dropped else [])
+        ),
     )
 
 
-def _hex_values(data: pd.DataFrame, value: str, code: str, what: str) -> pd.DataFrame:
+def _highlight_layer(
+    frame: pd.DataFrame, highlight: str, size: float, x: alt.X, y: alt.Y, what: str
+) -> tuple[alt.Chart, str]:
+    """The orange outline of the highlighted authority, and the subtitle's line
+    naming it (a label on the map would cover neighbouring hexes)."""
+    if highlight not in set(frame["la_code"]):
+        raise InputError(f"{what}: highlight {highlight!r} is not on the map")
+    spot = frame[frame["la_code"] == highlight]
+    layer = (
+        alt.Chart(spot)
+        .mark_point(
+            shape=HEX_PATH, filled=False, size=size, stroke=ORANGE, strokeWidth=3
+        )
+        .encode(x=x, y=y)
+    )
+    return layer, f"Orange outline: {spot['la_name'].iloc[0]}."
+
+
+def _with_note(
+    layers: list,
+    dropped: list[tuple[str, str]],
+    width: float,
+    height: float,
+    hex_size: float,
+    x: alt.X,
+) -> tuple[list, float]:
+    """The layers with :func:`dropped_note` printed under the map, and the
+    map's new height."""
+    lines = textwrap.wrap(dropped_note(dropped), max(40, int(width / 6.5)))
+    spot = pd.DataFrame(
+        {"px": [-hex_size / 2], "py": [height - hex_size / 2 + 6], "text": [lines]}
+    )
+    height += 12 + 15 * len(lines)
+    y = alt.Y(
+        "py:Q",
+        axis=None,
+        scale=alt.Scale(domain=[-hex_size / 2, height - hex_size / 2], reverse=True),
+    )
+    text = (
+        alt.Chart(spot)
+        .mark_text(align="left", baseline="top", fontSize=MIN_FONT_SIZE, color=TEXT)
+        .encode(x=x, y=y, text="text")
+    )
+    return [*(layer.encode(y=y) for layer in layers), text], height
+
+
+def dropped_note(dropped: list[tuple[str, str]]) -> str:
+    """The note naming values left off the map: codes that are not current
+    upper-tier authorities (an abolished county's, such as Cumbria's).
+
+    Examples
+    --------
+    >>> dropped_note([("E10000006", "Cumbria (until 2023)")])[:52]
+    'Not on the map (not a current upper-tier authority):'
+    >>> dropped_note([("E10000006", "Cumbria (until 2023)")])[53:]
+    'Cumbria (until 2023), E10000006.'
+    >>> dropped_note([])
+    ''
+    """
+    if not dropped:
+        return ""
+    what = (
+        "a current upper-tier authority"
+        if len(dropped) == 1
+        else ("current upper-tier authorities")
+    )
+    names = "; ".join(f"{name}, {code}" for code, name in dropped)
+    return f"Not on the map (not {what}): {names}."
+
+
+def _hex_values(
+    data: pd.DataFrame, value: str, code: str, what: str
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """The layout with each authority's value (NaN where it has none); codes
-    retired for the same area read as their successors'."""
+    retired for the same area read as their successors'. Also the rows left
+    off the map, as (code, name): codes of no current upper-tier authority
+    (Cumbria and Northamptonshire before their splits), for the note under it."""
     require_columns(data, [value, code], what)
     layout = read_hex_layout()
     # Codes retired when the same area became a new authority (Buckinghamshire 2020,
     # North Yorkshire and Somerset 2023) or was recoded (Barnsley, Sheffield 2025).
     recode = _recoded()
     codes = data[code].astype(str).map(lambda c: recode.get(c, c))
-    unknown = sorted(set(codes) - set(layout["la_code"]))
-    if unknown:
-        raise InputError(
-            f"{what}: {len(unknown)} codes are not current upper-tier authorities "
-            f"({join_names(unknown, 5)}); map old codes to their successors first"
-        )
+    on_map = codes.isin(set(layout["la_code"])).to_numpy()
+    dropped = [(c, _former_name(c)) for c in sorted(set(codes[~on_map]))]
+    data, codes = data[on_map], codes[on_map]
     if codes.duplicated().any():
         raise InputError(
             f"{what}: more than one row for {codes[codes.duplicated()].iloc[0]}"
@@ -227,8 +294,25 @@ def _hex_values(data: pd.DataFrame, value: str, code: str, what: str) -> pd.Data
     values = pd.Series(numeric(data, value, what).to_numpy(), index=codes.to_numpy())
     frame = layout.assign(value=layout["la_code"].map(values))
     if not frame["value"].notna().any():
-        raise InputError(f"{what}: no authority has a value")
-    return frame
+        raise InputError(
+            f"{what}: no authority on the map has a value"
+            + (f" ({dropped_note(dropped)})" if dropped else "")
+        )
+    return frame, dropped
+
+
+def _former_name(code: str) -> str:
+    """A code's authority as the registry names it (with the year it ended),
+    else the code itself."""
+    from lacompare.geography import read_authorities
+
+    reg = read_authorities()
+    hit = reg[reg["la_code"] == code]
+    if not len(hit):
+        return code
+    row = hit.iloc[0]
+    end = str(row["valid_to"] or "")[:4]
+    return f"{row['la_name']} (until {end})" if end else str(row["la_name"])
 
 
 def _hex_classes(frame: pd.DataFrame, fmt: str | None, decimals: int) -> dict:

@@ -161,6 +161,42 @@ def check_measure_query(store: DashboardStore, state: dict[str, Any]) -> None:
         raise PageError(f"no {what} {name!r} in the store", 404)
 
 
+def region_page_link(region: str | None, key: str | None) -> tuple[str, str] | None:
+    """A link to the regional page for a measure key (its catalogue indicator)
+    and a region (None: the page's first); None if the key is in no indicator.
+
+    Examples
+    --------
+    >>> region_page_link("North East", "cla_rate_per_10000")[1]
+    '/region?name=North+East&measure=cla_rate_per_10000'
+    >>> region_page_link("North East", "no_such_measure") is None
+    True
+    """
+    from lacompare.catalogue import indicator_for_key, read_catalogue
+
+    ids = {ind.id for ind in read_catalogue()}
+    ind_id = key if key in ids else None
+    if ind_id is None and key:
+        found = indicator_for_key(key)
+        ind_id = found.id if found else None
+    if ind_id is None:
+        return None
+    where = region or "a region"
+    return (
+        f"Every authority in {where} over time (regional page)",
+        "/region?" + _render.query_string({"name": region, "measure": ind_id}),
+    )
+
+
+def authority_region(store: DashboardStore, code: str | None) -> str | None:
+    """The region of an authority's store key, if the store knows it."""
+    if not code:
+        return None
+    choices = _views.authority_choices(store)
+    hit = choices.loc[choices["la_code"] == code, "region"]
+    return str(hit.iloc[0]) if len(hit) and isinstance(hit.iloc[0], str) else None
+
+
 def _downloads(what: str, view: str, query: Any, formats: tuple[str, ...]) -> list:
     return [
         (f"Download {what} ({fmt.upper()})", f"/download/{view}?{query(fmt)}")
@@ -209,6 +245,8 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             ("profile-html", tuple(state["m"]), code, False),
             lambda: _render.document_html(doc, interactive=False),
         )
+        first = (state["m"] or _views.default_profile_measures(store) or [None])[0]
+        link = region_page_link(authority_region(store, code), first)
         return 200, render_table_page(
             "profile",
             doc.title,
@@ -216,6 +254,7 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             **form,
             action="/table/profile",
             body=Markup(body),
+            links=[link] if link else [],
             downloads=_downloads(
                 "the profile",
                 "profile",
@@ -368,6 +407,12 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             lambda: _render.table_fragment(_views.measure_table(view), "measure-table"),
         )
         notes = "".join(f'<p class="lac-note">{_render.esc(n)}</p>' for n in view.notes)
+        region = (
+            view.group.split(":", 1)[1]
+            if view.group.startswith("region:")
+            else authority_region(store, _highlight_code(view))
+        )
+        link = region_page_link(region, state["measure"])
         return 200, render_table_page(
             "measure",
             view.title,
@@ -375,6 +420,7 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             fields=fields,
             action="/table/measure",
             body=Markup(body + notes),
+            links=[link] if link else [],
             downloads=_downloads(
                 "the table",
                 "measure",
@@ -392,3 +438,11 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             action="/table/measure",
             error=Markup(_render.error_html(str(exc))),
         )
+
+
+def _highlight_code(view: Any) -> str | None:
+    """The code of the view's highlighted authority, if any."""
+    if not view.highlight:
+        return None
+    hit = view.table.loc[view.table["la_name"] == view.highlight, "la_code"]
+    return str(hit.iloc[0]) if len(hit) else None

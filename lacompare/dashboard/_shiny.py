@@ -63,6 +63,13 @@ def page_banner(state: dict[str, Any]) -> list[Any]:
         ui.tags.header(
             ui.tags.p("lacompare", class_="lac-brand"),
             ui.tags.p("Compare English local authorities' children's services"),
+            ui.tags.nav(
+                ui.tags.ul(
+                    ui.tags.li(ui.tags.a("Create your own table", href="/create")),
+                    ui.tags.li(ui.tags.a("Regions", href="/region")),
+                ),
+                **{"aria-label": "More pages"},
+            ),
             class_="lac-header",
         ),
         ui.tags.noscript(

@@ -44,8 +44,15 @@ def failure(exc: Exception) -> Any:
     return ui.HTML(_render.error_html(str(exc)))
 
 
-def download_links(view: str, what: str, query: str, formats: tuple[str, ...]) -> Any:
-    """Download links for a view in each format, and its no-JavaScript table."""
+def download_links(
+    view: str,
+    what: str,
+    query: str,
+    formats: tuple[str, ...],
+    extra: tuple[tuple[str, str] | None, ...] = (),
+) -> Any:
+    """Download links for a view in each format, its no-JavaScript table, and
+    ``extra`` (text, address) links (None ones left out)."""
     from shiny import ui
 
     items = [
@@ -65,6 +72,9 @@ def download_links(view: str, what: str, query: str, formats: tuple[str, ...]) -
             )
         )
     )
+    items += [
+        ui.tags.li(ui.tags.a(text, href=href)) for text, href in filter(None, extra)
+    ]
     return ui.tags.ul(
         *items, class_="lac-downloads", **{"aria-label": "Downloads and views"}
     )

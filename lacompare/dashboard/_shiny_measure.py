@@ -94,8 +94,23 @@ def measure_server(input: Any, shared: Shared) -> None:
     @render.ui
     def measure_links() -> Any:
         req(input.sel_measure(), cancel_output=True)
-        query = _render.query_string(_measure_state())
-        return download_links("measure", "the table", query, ("csv", "xlsx"))
+        from lacompare.dashboard._pages import authority_region, region_page_link
+
+        s = _measure_state()
+        query = _render.query_string(s)
+        group = s["group"] or ""
+        try:
+            region = (
+                group.split(":", 1)[1]
+                if group.startswith("region:")
+                else authority_region(store, s["highlight"] or None)
+            )
+            link = region_page_link(region, s["measure"])
+        except LacompareError:
+            link = None
+        return download_links(
+            "measure", "the table", query, ("csv", "xlsx"), extra=(link,)
+        )
 
     @render.ui
     def measure_body() -> Any:

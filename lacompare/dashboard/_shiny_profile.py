@@ -83,7 +83,18 @@ def profile_server(input: Any, shared: Shared) -> None:
         query = _render.query_string(
             {"la": input.sel_la(), "m": list(input.sel_measures() or [])}
         )
-        return download_links("profile", "the profile", query, ("pdf", "xlsx"))
+        from lacompare.dashboard._pages import authority_region, region_page_link
+
+        first = (list(input.sel_measures() or []) or [None])[0]
+        try:
+            link = region_page_link(
+                authority_region(shared.store, input.sel_la()), first
+            )
+        except LacompareError:
+            link = None
+        return download_links(
+            "profile", "the profile", query, ("pdf", "xlsx"), extra=(link,)
+        )
 
     @render.ui
     def profile_body() -> Any:

@@ -9,6 +9,9 @@
 * ``/download/profile`` (``format=pdf|xlsx|html``) and ``/download/measure``
   (``format=csv|xlsx``) — files, written by :func:`lacompare.report.write_report`
   and the report tables' XLSX writer;
+* ``/create`` and ``/table/custom`` (``.csv``, ``.xlsx``) — create your own table:
+  indicators × authorities × years in the URL (:mod:`lacompare.dashboard._custom`);
+* ``/region`` — every authority of a region on one indicator over time;
 * ``/assets/vega-embed.js`` — the vega-embed bundle from vl-convert (nothing is
   fetched from the internet); ``/healthz`` — a one-line status.
 
@@ -26,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lacompare.dashboard import _render, _views
+from lacompare.dashboard._custom_files import write_custom_csv, write_custom_xlsx
+from lacompare.dashboard._custom_page import create_page, custom_table_page
 from lacompare.dashboard._downloads import (
     write_measure_download,
     write_profile_download,
@@ -41,6 +46,7 @@ from lacompare.dashboard._pages import (
     page_state,
     profile_table_page,
 )
+from lacompare.dashboard._region import region_page
 from lacompare.dashboard._state import DashboardStore
 from lacompare.errors import LacompareError, StoreBusy
 
@@ -60,10 +66,15 @@ __all__ = [
     "check_measure_query",
     "check_profile_query",
     "create_app",
+    "create_page",
+    "custom_table_page",
     "measure_options",
     "measure_table_page",
     "page_state",
     "profile_table_page",
+    "region_page",
+    "write_custom_csv",
+    "write_custom_xlsx",
     "write_measure_download",
     "write_profile_download",
 ]
@@ -212,6 +223,11 @@ def create_app(db: str | Path) -> Starlette:
         Route("/assets/vega-embed.js", bundle),
         Route("/table/profile", table_endpoint(store, profile_table_page)),
         Route("/table/measure", table_endpoint(store, measure_table_page)),
+        Route("/create", table_endpoint(store, create_page)),
+        Route("/table/custom", table_endpoint(store, custom_table_page)),
+        Route("/table/custom.csv", download_endpoint(store, write_custom_csv)),
+        Route("/table/custom.xlsx", download_endpoint(store, write_custom_xlsx)),
+        Route("/region", table_endpoint(store, region_page)),
         Route("/download/profile", download_endpoint(store, write_profile_download)),
         Route("/download/measure", download_endpoint(store, write_measure_download)),
         Mount("/", app=UploadLimit(PageCache(shiny, store), store)),
