@@ -345,21 +345,70 @@ def add_user(
 
 @hub_app.command("remind")
 @friendly
-def remind(round_slug: Annotated[str, typer.Argument(help="The round.")]) -> None:
-    """Email every service that has not submitted (LACOMPARE_HUB_EMAIL_HOST).
+def remind(
+    round_slug: Annotated[str, typer.Argument(help="The round.")],
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="Which services: outstanding (not submitted; the default), "
+            "not-started, draft or late.",
+        ),
+    ] = "outstanding",
+) -> None:
+    """Email a reminder to each user of each service in a status, with the link to
+    its return, their login name and the network's contact (LACOMPARE_HUB_URL,
+    LACOMPARE_HUB_CONTACT, LACOMPARE_HUB_EMAIL_HOST). Services with no user are
+    listed as having no one to remind. Each reminder is logged per service.
 
-    Example: [bold]lacompare hub remind sendias-2021[/]
+    Example: [bold]lacompare hub remind sendias-2021 --status not-started[/]
     """
     _django()
     from lacompare.errors import InputError
-    from lacompare.hub.returns import workflow
+    from lacompare.hub.returns import chasing
     from lacompare.hub.returns.models import Round
 
     r = Round.objects.filter(slug=round_slug).first()
     if r is None:
-        raise InputError(f"no round {round_slug!r}")
-    sent = workflow.send_reminders(r)
-    _console().print(f"sent {len(sent)} reminder(s)")
+        known = ", ".join(Round.objects.values_list("slug", flat=True)) or "none"
+        raise InputError(f"no round {round_slug!r} (rounds: {known})")
+    result = chasing.send_reminders(r, status)
+    console = _console()
+    console.print(result.summary(), markup=False, soft_wrap=True)
+    for name, to in result.sent:
+        console.print(
+            f"  reminded {name}: {', '.join(to)}", markup=False, soft_wrap=True
+        )
+    for name in result.no_one:
+        console.print(f"  no one to remind at {name} (no user)", markup=False)
+
+
+@hub_app.command("invite")
+@friendly
+def invite(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    email: Annotated[str, typer.Option("--email", help="Where to send the link.")],
+    service: Annotated[
+        str | None,
+        typer.Option("--service", help="The service code this user submits for."),
+    ] = None,
+    reviewer: Annotated[
+        bool,
+        typer.Option("--reviewer", help="A network reviewer (sees every return)."),
+    ] = False,
+) -> None:
+    """Invite a user: they get an email with a one-time link to choose their own
+    password (valid LACOMPARE_HUB_INVITE_DAYS, default 14), their login name and
+    the network's contact. Inviting again sends a new link.
+
+    Example: [bold]lacompare hub invite leeds-ias --email ias@leeds.example
+    --service leeds[/]
+    """
+    _django()
+    from lacompare.hub.returns.accounts import invite_user
+
+    user = invite_user(username, email, service_code=service, reviewer=reviewer)
+    _console().print(f"invited {user.username} ({email})", markup=False)
 
 
 @hub_app.command("publish")

@@ -15,9 +15,22 @@ default for local use:
 ``LACOMPARE_HUB_ALLOWED_HOSTS``
     Comma-separated host names (default ``127.0.0.1,localhost``).
 ``LACOMPARE_HUB_EMAIL_HOST`` / ``LACOMPARE_HUB_EMAIL_PORT``
-    SMTP server for reminders (default ``127.0.0.1:1025``, a local sink).
+    SMTP server for reminders, receipts, invitations and password resets (no
+    default: without a host the hub sends no mail and says so in one line; port 25).
+``LACOMPARE_HUB_EMAIL_USER`` / ``_EMAIL_PASSWORD`` / ``_EMAIL_TLS``
+    Login to the SMTP server, and ``1`` for STARTTLS.
 ``LACOMPARE_HUB_FROM_EMAIL``
-    Sender of reminders.
+    Sender of the hub's emails.
+``LACOMPARE_HUB_URL``
+    The hub's address as services reach it (e.g. ``https://returns.example.org``):
+    every email links to it. Without it, pages use the address they were opened at
+    and the command line refuses to send.
+``LACOMPARE_HUB_CONTACT``
+    The network's contact, named in every email (e.g. ``Sam Lee, 020 7946 0000,
+    returns@network.example``; default: the sender's address).
+``LACOMPARE_HUB_INVITE_DAYS``
+    How long an invitation's link works (default 14 days; a password reset's link
+    works for a day).
 ``LACOMPARE_HUB_SECURE``
     ``1`` behind HTTPS: secure cookies, HSTS and redirect to HTTPS.
 ``LACOMPARE_HUB_SESSION_SECONDS``
@@ -176,10 +189,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_UPLOAD_BYTES + 65536
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = int(_env("EMAIL_PORT", "1025"))
+EMAIL_HOST = _env("EMAIL_HOST", "")
+EMAIL_PORT = int(_env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = _env("EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = _env("EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("EMAIL_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = _env("FROM_EMAIL", "returns-hub@localhost")
+HUB_URL = _env("URL", "").rstrip("/")
+HUB_CONTACT = _env("CONTACT", "")
+HUB_INVITE_SECONDS = int(_env("INVITE_DAYS", "14")) * 86400
+PASSWORD_RESET_TIMEOUT = 86400
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -27,6 +27,8 @@ PASSWORD = "correct-horse-battery-staple-42"
 SECRET_KEY = "tests-only-" + "k" * 50
 HUB_TABLES = (
     "returns_auditentry",
+    "returns_receipt",
+    "returns_reminder",
     "returns_extension",
     "returns_publication",
     "returns_return",
@@ -252,3 +254,85 @@ def matching_previous(answers: dict[str, str]) -> dict[str, float]:
         "funding_total": float(answers["funding_total"]),
         "fte_staff": float(answers["fte_staff"]),
     }
+
+
+class SmtpSink:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives, parsed."""
+
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        self.received: list[tuple[list[str], str]] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                sink.received.append(
+                    (
+                        list(envelope.rcpt_tos),
+                        envelope.content.decode("utf-8", "replace"),
+                    )
+                )
+                return "250 OK"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def messages(self, count: int | None = None, wait: float = 5.0) -> list[Any]:
+        """The emails received (as ``email.message.EmailMessage``), waiting up to
+        ``wait`` seconds for ``count`` of them."""
+        import email
+        import time
+        from email import policy
+
+        deadline = time.monotonic() + wait
+        while count is not None and len(self.received) < count:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return [
+            email.message_from_string(raw, policy=policy.default)
+            for _, raw in self.received
+        ]
+
+    def recipients(self) -> set[str]:
+        return {to for tos, _ in self.received for to in tos}
+
+
+@pytest.fixture
+def smtp_sink(hub: str) -> Iterator[SmtpSink]:
+    """A real SMTP server the hub sends to (``LACOMPARE_HUB_URL`` is
+    ``http://testserver``, the test client's host; the contact is set)."""
+    pytest.importorskip("aiosmtpd", reason="the SMTP sink needs aiosmtpd")
+    from django.test import override_settings
+
+    sink = SmtpSink()
+    sink.controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=sink.port,
+            HUB_URL="http://testserver",
+            HUB_CONTACT="Sam Lee, returns@network.example, 020 7946 0000",
+        ):
+            yield sink
+    finally:
+        sink.controller.stop()
+
+
+@pytest.fixture
+def no_mail_server(hub: str) -> Iterator[None]:
+    """The hub as deployed without LACOMPARE_HUB_EMAIL_HOST."""
+    from django.test import override_settings
+
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="",
+        HUB_URL="http://testserver",
+    ):
+        yield

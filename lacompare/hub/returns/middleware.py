@@ -9,8 +9,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-#: Pages an anonymous visitor may open (the login page and the script it loads).
-PUBLIC_URL_NAMES = ("login", "hub-js")
+#: Pages an anonymous visitor may open: the login page and the script it loads,
+#: and asking for a password reset.
+PUBLIC_URL_NAMES = (
+    "login",
+    "hub-js",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_complete",
+)
+#: Paths below which a one-time link (invitation, reset) sets a password.
+PUBLIC_PREFIXES = ("/reset/", "/invite/")
 
 #: No inline script or style, nothing from elsewhere, no framing.
 CONTENT_SECURITY_POLICY = (
@@ -30,7 +39,11 @@ class LoginRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.public is None:
             self.public = {reverse(n) for n in PUBLIC_URL_NAMES}
-        if not request.user.is_authenticated and request.path not in self.public:
+        if (
+            not request.user.is_authenticated
+            and request.path not in self.public
+            and not request.path.startswith(PUBLIC_PREFIXES)
+        ):
             return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
         return self.get_response(request)
 

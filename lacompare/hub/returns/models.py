@@ -253,3 +253,64 @@ class Publication(models.Model):
     returns = models.PositiveIntegerField()
     #: Return id -> version published.
     versions = models.JSONField(default=dict)
+
+
+class Reminder(models.Model):
+    """One reminder to one service: when, who sent it, to whom, for which status.
+
+    A service with no one to email is recorded too (``sent_to`` empty, ``outcome``
+    ``no one to remind``), so the coordinator sees it was not reached.
+    """
+
+    SENT, NO_ONE = "sent", "no one to remind"
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminders")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="reminders"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL
+    )
+    #: The sender's user name as it was ("command line" from ``hub remind``).
+    sent_by_name = models.CharField(max_length=150)
+    #: Login names and addresses reached, e.g. "leeds-ias <ias@leeds.example>".
+    sent_to = models.JSONField(default=list)
+    #: The status chosen (e.g. ``not-started``) and the service's at the time.
+    chosen = models.CharField(max_length=20)
+    status = models.CharField(max_length=30)
+    outcome = models.CharField(max_length=20, default=SENT)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.service} {self.outcome}"
+
+
+class Receipt(models.Model):
+    """A receipt for submitting, accepting or reopening a return: its reference,
+    the copy of the return as submitted, and to whom it was emailed."""
+
+    SUBMIT, ACCEPT, REOPEN = "submit", "accept", "reopen"
+
+    ret = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="receipts")
+    action = models.CharField(max_length=10)
+    #: ROUND-SERVICE-N: N is the version submitted (accept and reopen quote it).
+    reference = models.CharField(max_length=200, db_index=True)
+    #: The version as submitted; the copy below is that version's answers.
+    version = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    username = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+    values = models.JSONField(default=dict)
+    comments = models.JSONField(default=dict)
+    emailed_to = models.JSONField(default=list)
+    #: Why the email was not sent ("" when it was, or there was no one to send to).
+    mail_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.action}"

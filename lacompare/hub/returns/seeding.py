@@ -26,6 +26,8 @@ __all__ = [
     "read_demo_previous",
     "read_previous",
     "add_user",
+    "find_service",
+    "make_reviewer",
 ]
 
 
@@ -226,7 +228,6 @@ def add_user(
     The password is checked against Django's validators and stored hashed (Argon2).
     """
     from django.contrib.auth import get_user_model, password_validation
-    from django.contrib.auth.models import Group, Permission
 
     User = get_user_model()  # noqa: N806
     if User.objects.filter(username=username).exists():
@@ -249,11 +250,35 @@ def add_user(
         if service is not None:
             Membership.objects.create(user=user, service=service)
         if reviewer:
-            group, _ = Group.objects.get_or_create(name="network reviewers")
-            group.permissions.add(
-                Permission.objects.get(
-                    codename="review_returns", content_type__app_label="returns"
-                )
-            )
-            user.groups.add(group)
+            make_reviewer(user)
     return user
+
+
+def find_service(code: str) -> Service:
+    """The service with ``code``; an error lists the codes (and matches a name in
+    any case: 'Leeds' finds leeds)."""
+    service = (
+        Service.objects.filter(code=code).first()
+        or Service.objects.filter(code__iexact=code).first()
+        or Service.objects.filter(name__iexact=code).first()
+    )
+    if service is None:
+        codes = list(Service.objects.order_by("code").values_list("code", flat=True))
+        shown = ", ".join(codes[:30]) + (
+            f", … ({len(codes)} in all)" if len(codes) > 30 else ""
+        )
+        raise InputError(f"no service {code!r} (codes: {shown or 'none yet'})")
+    return service
+
+
+def make_reviewer(user: Any) -> None:
+    """Put ``user`` in the network reviewers' group (may see every return)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name="network reviewers")
+    group.permissions.add(
+        Permission.objects.get(
+            codename="review_returns", content_type__app_label="returns"
+        )
+    )
+    user.groups.add(group)

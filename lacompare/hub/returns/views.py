@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from lacompare.errors import InputError
-from lacompare.hub.returns import workflow
+from lacompare.hub.returns import mail, receipts, workflow
 from lacompare.hub.returns.forms import (
     ReturnForm,
     form_rows,
@@ -115,6 +115,8 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
             "editable": editable,
             "reviewer": workflow.is_reviewer(request.user),
             "max_upload": settings.HUB_MAX_UPLOAD_BYTES,
+            "reopened": receipts.last_reopen(ret),
+            "receipts": ret.receipts.order_by("-at", "-id"),
         },
         status=status,
     )
@@ -155,7 +157,9 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        ret, issues = workflow.submit_return(request.user, pk)
+        ret, issues = workflow.submit_return(
+            request.user, pk, base_url=mail.hub_url(request)
+        )
     except workflow.ReturnLocked as exc:
         messages.error(request, str(exc))
         return redirect("return", pk=pk)
@@ -165,6 +169,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
             "Submitted: the return is locked. Ask the network "
             "if you need to change it.",
         )
+        messages.info(request, receipts.screen_message(ret.receipt))
     else:
         for issue in issues.errors():
             messages.error(request, issue.message)
@@ -277,7 +282,11 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
             else None
         )
         ret = workflow.reopen_return(
-            request.user, pk, request.POST.get("reason", ""), until=until
+            request.user,
+            pk,
+            request.POST.get("reason", ""),
+            until=until,
+            base_url=mail.hub_url(request),
         )
         when = timezone.localtime(ret.closes_at, dates_zone(ret))
         messages.success(
@@ -285,6 +294,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
             f"Reopened: {ret.service.name} can change its return until "
             f"{when:%d %B %Y %H:%M}.",
         )
+        messages.info(request, receipts.screen_message(ret.receipt))
     except (InputError, workflow.ReturnLocked) as exc:
         messages.error(request, str(exc))
     return redirect("return", pk=pk)
@@ -324,8 +334,17 @@ def extend(request: HttpRequest, pk: int) -> HttpResponse:
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     workflow.return_for(request.user, pk)
     try:
-        workflow.accept_return(request.user, pk, request.POST.get("reason", ""))
-        messages.success(request, "Accepted: it will be in the published report.")
+        ret = workflow.accept_return(
+            request.user,
+            pk,
+            request.POST.get("reason", ""),
+            base_url=mail.hub_url(request),
+        )
+        messages.success(
+            request,
+            "Accepted: it will be in the published report.",
+        )
+        messages.info(request, receipts.screen_message(ret.receipt))
     except workflow.ReturnLocked as exc:
         messages.error(request, str(exc))
     return redirect("return", pk=pk)

@@ -1,5 +1,6 @@
 """The pages a published return's service and the network see: the benchmark
-profile (page and CSV), the round's progress dashboard, its dates, reminders.
+profile (page and CSV), the round's progress dashboard and its dates (chasing
+and reminders are in :mod:`.views_chasing`).
 
 Each looks a return up with ``return_for`` and a round through the reviewer
 check, 404 for anyone who may not see it.
@@ -19,7 +20,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
@@ -171,11 +172,3 @@ def round_dates(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=status,
     )
-
-
-@require_POST
-def remind(request: HttpRequest, slug: str) -> HttpResponse:
-    round_ = _reviewer_round(request, slug)
-    sent = workflow.send_reminders(round_, user=request.user)
-    messages.success(request, f"Sent {len(sent)} reminder(s).")
-    return redirect("dashboard", slug=slug)

@@ -1,5 +1,6 @@
 """What the hub does to returns, in one place: who may see them, saving (with the
-audit trail), submitting, reopening, accepting, reminders, and seeding a round.
+audit trail), submitting, reopening and accepting (each with its receipt), and
+seeding a round. Reminders are in :mod:`.chasing`.
 
 Views, ``lacompare hub`` commands and tests all call these functions, so the rules
 (who may change what, what is recorded) cannot differ between the web form, an
@@ -24,10 +25,12 @@ from lacompare.hub.definition import (
     normalise_field_value,
     validate_return,
 )
+from lacompare.hub.returns import receipts
 from lacompare.hub.returns.models import (
     AuditEntry,
     Extension,
     Membership,
+    Receipt,
     Return,
     Round,
     Service,
@@ -312,8 +315,15 @@ def _locked_reason(ret: Return) -> str:
     return "you cannot change this return"
 
 
-def submit_return(user: Any, pk: int) -> tuple[Return, IssueLog]:
-    """Submit (and lock) a draft if it has no errors; otherwise leave it a draft."""
+def submit_return(
+    user: Any, pk: int, *, base_url: str | None = None
+) -> tuple[Return, IssueLog]:
+    """Submit (and lock) a draft if it has no errors; otherwise leave it a draft.
+
+    Submitted, the return's ``receipt`` is its :class:`~.models.Receipt` (reference
+    and copy as submitted), emailed to the service's users with links to
+    ``base_url`` (default ``LACOMPARE_HUB_URL``).
+    """
     with transaction.atomic():
         ret = _locked_row(return_for(user, pk).pk)
         if not can_edit(user, ret):
@@ -331,6 +341,8 @@ def submit_return(user: Any, pk: int) -> tuple[Return, IssueLog]:
         _audit(
             ret, user, "submit", field="status", old=Return.DRAFT, new=Return.SUBMITTED
         ).save()
+        receipt = receipts.record_receipt(ret, Receipt.SUBMIT, user)
+    ret.receipt = receipts.deliver(receipt, base_url)
     return ret, log
 
 
@@ -359,7 +371,12 @@ def _set_status(
 
 
 def reopen_return(
-    user: Any, pk: int, reason: str, *, until: dt.date | None = None
+    user: Any,
+    pk: int,
+    reason: str,
+    *,
+    until: dt.date | None = None,
+    base_url: str | None = None,
 ) -> Return:
     """A reviewer reopens a submitted or accepted return (a reason is required).
 
@@ -384,7 +401,11 @@ def reopen_return(
             until = dt.datetime.now(dates.zone(tz)).date() + dt.timedelta(days=7)
         if until is not None:
             grant_extension(user, ret.round, ret.service, until, reason.strip())
-    return Return.objects.select_related("round", "service").get(pk=ret.pk)
+        receipt = receipts.record_receipt(ret, Receipt.REOPEN, user, reason.strip())
+    ret = Return.objects.select_related("round", "service").get(pk=ret.pk)
+    receipt.ret = ret
+    ret.receipt = receipts.deliver(receipt, base_url)
+    return ret
 
 
 def grant_extension(
@@ -458,59 +479,20 @@ def set_round_dates(
     return r
 
 
-def accept_return(user: Any, pk: int, reason: str = "") -> Return:
-    """A reviewer accepts a submitted return: it will be published."""
-    return _set_status(
-        user,
-        pk,
-        Return.ACCEPTED,
-        allowed=(Return.SUBMITTED,),
-        reason=reason,
-        action="accept",
-    )
-
-
-# --- reminders -----------------------------------------------------------------
-
-
-def send_reminders(round_: Round, *, user: Any = None) -> list[str]:
-    """Email every submitter whose service has not submitted; returns the addresses.
-
-    Uses Django's configured mail server (``LACOMPARE_HUB_EMAIL_HOST``/``PORT``).
-    """
-    from django.core.mail import EmailMessage, get_connection
-
-    pending = round_.returns.filter(status=Return.DRAFT).select_related("service")
-    messages = []
-    sent_to: list[str] = []
-    closes = round_.closes_at.astimezone(dates.zone(round_.time_zone))
-    for ret in pending:
-        to = [
-            m.user.email
-            for m in ret.service.members.select_related("user")
-            if m.user.email and m.user.is_active
-        ]
-        if not to:
-            continue
-        state = "not yet started" if not ret.started else "saved but not submitted"
-        body = (
-            f"Dear colleague,\n\nYour service's return for {round_.title} "
-            f"({ret.service.name}) is {state}. The round closes on "
-            f"{closes:%d %B %Y at %H:%M}; after that, ask the network for an "
-            f"extension.\n"
+def accept_return(
+    user: Any, pk: int, reason: str = "", *, base_url: str | None = None
+) -> Return:
+    """A reviewer accepts a submitted return: it will be published. Its
+    ``receipt`` quotes the reference of the version submitted."""
+    with transaction.atomic():
+        ret = _set_status(
+            user,
+            pk,
+            Return.ACCEPTED,
+            allowed=(Return.SUBMITTED,),
+            reason=reason,
+            action="accept",
         )
-        if ret.errors:
-            body += (
-                f"\nIt has {ret.errors} problem(s) to fix before it can be submitted.\n"
-            )
-        messages.append(
-            EmailMessage(f"Reminder: {round_.title} — {ret.service.name}", body, to=to)
-        )
-        sent_to.extend(to)
-    if messages:
-        with get_connection() as connection:
-            connection.send_messages(messages)
-        for ret in pending:
-            if ret.service.members.exists():
-                _audit(ret, user, "remind").save()
-    return sent_to
+        receipt = receipts.record_receipt(ret, Receipt.ACCEPT, user, reason)
+    ret.receipt = receipts.deliver(receipt, base_url)
+    return ret
