@@ -41,6 +41,7 @@ from lacompare.build._files import (
     Recognised,
     read_known_files,
 )
+from lacompare.build._timings import deferred_checkpoints, timed
 from lacompare.errors import InputError, LacompareError
 from lacompare.provenance import IssueLog
 
@@ -102,6 +103,9 @@ class FileOutcome:
     source_id: int | None = None
     #: Where this load's figures differ from another file's for the same keys.
     revisions: list[str] = field(default_factory=list)
+    #: Seconds the load took, and per stage (lacompare.store._ingest.STAGES).
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -120,6 +124,9 @@ class BuildResult:
     fetched: list[Any] = field(default_factory=list)
     policy: str = "keep"
     seconds: float = 0.0
+    #: Seconds of each step that is not one file's load (neighbours, measure
+    #: dictionaries, derived rates, district sums, the policy, the catalogue).
+    steps: dict[str, float] = field(default_factory=dict)
     issues: IssueLog = field(default_factory=IssueLog)
     #: The indicator catalogue's refresh (lacompare.catalogue.CatalogueRefresh).
     catalogue: Any = None
@@ -130,6 +137,13 @@ class BuildResult:
     @property
     def observations(self) -> int:
         return sum(f.observations for f in self.files)
+
+    def timing_lines(self, slowest: int = 10) -> list[str]:
+        """Seconds per load stage summed over files, per step after loading, and
+        the slowest files (:func:`lacompare.build._timings.timing_lines`)."""
+        from lacompare.build._timings import timing_lines
+
+        return timing_lines(self, slowest)
 
     def summary_lines(self) -> list[str]:
         """Plain text: what loaded, what was set aside and why, what failed."""
@@ -224,6 +238,7 @@ def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
     from lacompare.store import ingest
 
     out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
+    start = time.perf_counter()
     try:
         result = ingest(
             store,
@@ -234,7 +249,10 @@ def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
         )
     except LacompareError as exc:
         out.status, out.detail = "failed", str(exc)
+        out.seconds = time.perf_counter() - start
         return out
+    out.seconds = time.perf_counter() - start
+    out.timings = dict(result.timings)
     out.observations, out.totals = result.observations, result.totals
     out.authorities, out.periods = result.authorities, list(result.periods)
     out.source_id = result.source_id
@@ -413,23 +431,27 @@ def build_store(
             raise InputError("not a folder", file=str(folder))
         recs = _walk(folder, known)
     work = sum(max(1, len(r.loads)) for r in recs)
-    loaded_ids, dictionaries, done = _load_files(
-        store, recs, known, result, progress, work
-    )
-    _apply_dictionaries(
-        store, dictionaries, known, loaded_ids, result, progress, (done, work)
-    )
-    if fetch:
-        _fetch_all(store, result, progress, fetch_client)
-    if steps:
-        from lacompare.build._steps import run_steps
+    with deferred_checkpoints(store.con, result.steps):
+        loaded_ids, dictionaries, done = _load_files(
+            store, recs, known, result, progress, work
+        )
+        _apply_dictionaries(
+            store, dictionaries, known, loaded_ids, result, progress, (done, work)
+        )
+        if fetch:
+            with timed(result.steps, "fetching"):
+                _fetch_all(store, result, progress, fetch_client)
+        if steps:
+            from lacompare.build._steps import run_steps
 
-        run_steps(store, plan, policy, result, progress)
-    from lacompare.catalogue import refresh_catalogue
+            run_steps(store, plan, policy, result, progress)
+        from lacompare.catalogue import refresh_catalogue
 
-    # Forced: the loads above may have rewritten measures' polarity, which the
-    # catalogue curates (a workforce rate published without one is higher-is-worse).
-    result.catalogue = refresh_catalogue(store, force=True)
+        # Forced: the loads above may have rewritten measures' polarity, which the
+        # catalogue curates (a workforce rate published without one is
+        # higher-is-worse).
+        with timed(result.steps, "catalogue"):
+            result.catalogue = refresh_catalogue(store, force=True)
     if progress:
         progress("done", work, work)
     result.seconds = time.perf_counter() - started
@@ -465,7 +487,8 @@ def _load_files(
         if rec.kind == "neighbours":
             if progress:
                 progress(rec.relative, done, work)
-            result.files.append(_neighbours(store, rec))
+            with timed(result.steps, "neighbour sets"):
+                result.files.append(_neighbours(store, rec))
             done += 1
             continue
         for entry in rec.loads:
@@ -500,7 +523,8 @@ def _apply_dictionaries(
     for rec in dictionaries:
         if progress:
             progress(rec.relative, done, work)
-        result.files.append(_apply_dictionary(store, rec, loaded_ids, result))
+        with timed(result.steps, "measure dictionaries"):
+            result.files.append(_apply_dictionary(store, rec, loaded_ids, result))
         done += 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lacompare.build._timings import timed
 from lacompare.errors import LacompareError
 
 if TYPE_CHECKING:
@@ -32,14 +33,6 @@ def run_steps(
     and populations, districts summed into counties, the boundary policy, and
     the derived rates checked against the published ones. A step that cannot
     run is noted in ``result.issues``, never fatal."""
-    from lacompare.derive import (
-        MAX_LAG_DAYS,
-        derive_harmonised,
-        derive_rate,
-        derive_upper_tier,
-        summarise_rate_agreement,
-    )
-
     rates = plan.get("rate", [])
     aggregates = plan.get("aggregate", [])
     total = len(rates) * 2 + len(aggregates) + 1
@@ -50,6 +43,23 @@ def run_steps(
         if progress:
             progress(what, step, total)
         step += 1
+
+    with timed(result.steps, "derived rates"):
+        _derive_rates(store, rates, result, tick)
+    with timed(result.steps, "district sums"):
+        _sum_districts(store, aggregates, result, tick)
+    tick(f"boundary policy {policy}")
+    with timed(result.steps, f"boundary policy {policy}"):
+        _harmonise(store, plan, policy, result)
+    with timed(result.steps, "rate agreement"):
+        _check_agreement(store, rates, result, tick)
+
+
+def _derive_rates(
+    store: Store, rates: list[dict[str, Any]], result: BuildResult, tick: Any
+) -> None:
+    """Rates per 10,000 (or as the plan says) from counts and populations."""
+    from lacompare.derive import MAX_LAG_DAYS, derive_rate
 
     for r in rates:
         tick(f"deriving {r['name']}")
@@ -73,6 +83,14 @@ def run_steps(
             )
         except LacompareError as exc:
             result.issues.add("step-failed", f"{r['name']}: {exc}")
+
+
+def _sum_districts(
+    store: Store, aggregates: list[dict[str, Any]], result: BuildResult, tick: Any
+) -> None:
+    """District rows summed into the counties they sat in."""
+    from lacompare.derive import derive_upper_tier
+
     for a in aggregates:
         tick(f"summing districts of {a['measure']}")
         if not _has(store, a["measure"]):
@@ -85,7 +103,14 @@ def run_steps(
             result.aggregated[d.measure] = d
         except LacompareError as exc:
             result.issues.add("step-failed", f"districts of {a['measure']}: {exc}")
-    tick(f"boundary policy {policy}")
+
+
+def _harmonise(
+    store: Store, plan: dict[str, Any], policy: str, result: BuildResult
+) -> None:
+    """The boundary policy on the plan's measures."""
+    from lacompare.derive import derive_harmonised
+
     for measure in plan.get("harmonise", {}).get("measures", []):
         if not _has(store, measure):
             continue
@@ -93,6 +118,14 @@ def run_steps(
             result.harmonised.append(derive_harmonised(store, measure, policy=policy))
         except LacompareError as exc:
             result.issues.add("step-failed", f"policy {policy} on {measure}: {exc}")
+
+
+def _check_agreement(
+    store: Store, rates: list[dict[str, Any]], result: BuildResult, tick: Any
+) -> None:
+    """The derived rates against the published ones."""
+    from lacompare.derive import summarise_rate_agreement
+
     for r in rates:
         # A rate with no published counterpart (crime per 1,000) has nothing to check.
         published = r.get("published")

@@ -29,10 +29,21 @@ def build(
             "(chain recodes, sum successors) or flag (mark series breaks).",
         ),
     ] = "keep",
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings",
+            help="Also print where the time went: seconds per load stage "
+            "(reading, layout, matching, parsing, writing, totals, vintages, "
+            "commit) summed over files, each step after loading, and the "
+            "slowest files.",
+        ),
+    ] = False,
 ) -> None:
     """Build the national store in one go: load every recognised file, the DfE
     neighbour sets, derived rates, district sums, the boundary policy and the
-    rate-agreement check; then say what loaded, what was set aside and why.
+    rate-agreement check; then say what loaded, what was set aside and why
+    (--timings: and where the time went).
 
     Example: [bold]lacompare build --from ../shared/data --policy aggregate
     --db national.duckdb[/]
@@ -64,6 +75,9 @@ def build(
         )
     for line in result.summary_lines():
         console.print(line, markup=False)
+    if timings:
+        for line in result.timing_lines():
+            console.print(line, markup=False)
     console.print(f"store: {store.path}", markup=False)
 
 

@@ -46,7 +46,7 @@ from lacompare.store._vintages import VintageChange, settle
 if TYPE_CHECKING:
     from lacompare.store import Store
 
-__all__ = ["COMPACT_VALUES", "IngestResult", "file_sha256", "ingest"]
+__all__ = ["COMPACT_VALUES", "STAGES", "IngestResult", "file_sha256", "ingest"]
 
 # How many unresolved rows an error message or dry run names one by one.
 SHOW_ROWS = 20
@@ -56,6 +56,20 @@ SHOW_ROWS = 20
 # slower (README, Performance). Below it the write is short either way, so values
 # stay one row each; no file in ../shared/data reaches it (the largest: 596 K).
 COMPACT_VALUES = 1_000_000
+#: The stages a load's time is reported in (:attr:`IngestResult.timings`): read the
+#: file (and its row steps), detect the layout, match authorities, plan the parse and
+#: check every row resolves, write the values (parsed as they are inserted) and
+#: measures, check totals, settle the vintage, then count, log and commit.
+STAGES = (
+    "reading",
+    "layout",
+    "matching",
+    "parsing",
+    "writing",
+    "totals",
+    "vintages",
+    "commit",
+)
 
 
 @dataclass
@@ -81,7 +95,8 @@ class IngestResult:
     #: Which vintage of which source this load is, what it changed against the
     #: previous one, and the conflicts with other sources it resolved.
     vintage: VintageChange | None = None
-    #: Seconds spent in each step (for benchmarks).
+    #: Seconds spent in each stage (:data:`STAGES`), for ``build --timings`` and
+    #: the benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
@@ -218,7 +233,7 @@ def ingest(
     con = store.con
     clock = _Clock()
     raw, spec, sha = read_table(con, Path(path), spec)
-    clock.lap("read")
+    clock.lap("reading")
     con.execute("BEGIN TRANSACTION")
     try:
         identity = {
@@ -231,6 +246,8 @@ def ingest(
             con.execute("ROLLBACK")
         else:
             con.execute("COMMIT")
+        clock.lap("commit")
+        result.timings = clock.laps
         return result
     except BaseException:
         con.execute("ROLLBACK")
@@ -256,7 +273,7 @@ def _load(
     clock.lap("layout")
     keys, found = match_keys(con, raw, layout, spec)
     issues.extend(found)
-    clock.lap("match authorities")
+    clock.lap("matching")
     plan, found = parse_cells(con, raw, layout, spec, keys.cols)
     issues.extend(found)
     unresolved, found = unresolved_rows(
@@ -268,22 +285,23 @@ def _load(
         skip_unresolved=skip_unresolved,
     )
     issues.extend(found)
-    clock.lap("checks")
+    clock.lap("parsing")
     source, source_id = write_source(con, raw, spec, sha, identity)
     compact = (
         layout.kind != "long" and raw.n_rows * len(layout.values) >= COMPACT_VALUES
     )
     write_values(con, plan, source_id, compact=compact)
-    clock.lap("unpivot, parse and insert")
     issues.extend(unparsed_issues(con, raw, source_id))
     write_measures(con, layout, spec, source_id)
+    clock.lap("writing")
     issues.extend(check_totals(con, source_id, spec.as_of, raw))
-    clock.lap("measures and total checks")
+    clock.lap("totals")
     vintage = settle(con, source_id, source, file=raw.file, sheet=raw.sheet)
     issues.extend(vintage.issues)
     clock.lap("vintages")
-    written, odd_periods = count_written(con, raw, source_id)
     checks, differ, found = summarise_totals(con, raw, source_id)
+    clock.lap("totals")
+    written, odd_periods = count_written(con, raw, source_id)
     issues.extend(found)
     issues.extend(odd_periods)
     write_issues(con, source_id, issues)
