@@ -16,6 +16,8 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lacompare.report import NETWORK_MEASURES
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -24,27 +26,9 @@ if TYPE_CHECKING:
 DEMO_FILE = "iassn_2021_services.csv"
 DEMO_SPEC = "iassn_2021.toml"
 
-#: The numeric columns of the demo file, in the file's order.
-DEMO_MEASURES = (
-    "pop_0_25",
-    "pop_per_fte_2020",
-    "pop_per_fte_2021",
-    "ias_total_2021",
-    "fte_staff_2021",
-    "volunteers_2021",
-    "joint_health_and_social_care",
-    "joint_health_only",
-    "joint_social_care_only",
-    "per_head_2019",
-    "per_head_2020",
-    "per_head_2021",
-    "funding_change_2020_21",
-)
-JOINT_FLAGS = (
-    "joint_health_and_social_care",
-    "joint_health_only",
-    "joint_social_care_only",
-)
+#: The numeric columns of the demo file, in the file's order: the figures the
+#: network report reads (one list, kept by lacompare.report).
+DEMO_MEASURES = NETWORK_MEASURES
 
 
 @dataclass
@@ -79,43 +63,6 @@ def _spec_path() -> Path:
         return Path(path)
 
 
-def count_delivery(store: object, source_id: int | None = None) -> pd.DataFrame:
-    """Services by region: in-house, outsourced and each joint-commissioning flag.
-
-    Returns columns ``region, in_house, outsourced, joint_health_and_social_care,
-    joint_health_only, joint_social_care_only`` with an England row.
-    """
-    from lacompare.analysis import REGION_ORDER
-
-    values = store.values_relation(  # type: ignore[attr-defined]
-        sources=None if source_id is None else [source_id],
-        columns=["la_code", "measure", "value", "label"],
-    )
-    flags = ", ".join(
-        f"count(*) FILTER (o.measure = '{f}' AND o.value = 1) AS {f}"
-        for f in JOINT_FLAGS
-    )
-    frame = values.query(
-        "o",
-        f"""SELECT CASE WHEN grouping(a.region) = 1 THEN 'England'
-                        ELSE a.region END AS region,
-                   count(*) FILTER (o.measure = 'delivery'
-                                    AND lower(o.label) = 'in-house') AS in_house,
-                   count(*) FILTER (o.measure = 'delivery'
-                                    AND lower(o.label) = 'outsourced') AS outsourced,
-                   {flags}
-            FROM o JOIN authorities a USING (la_code)
-            GROUP BY GROUPING SETS ((a.region), ())""",
-    ).df()
-    order = {name: i for i, name in enumerate((*REGION_ORDER, "England"))}
-    frame = frame.sort_values("region", key=lambda s: s.map(order)).reset_index(
-        drop=True
-    )
-    for col in frame.columns[1:]:
-        frame[col] = frame[col].astype(int)
-    return frame
-
-
 def run_demo(
     out: str | Path = "lacompare-demo", progress: Callable[[str], None] | None = None
 ) -> DemoResult:
@@ -141,7 +88,7 @@ def run_demo(
     """
     from lacompare.analysis import summarise_by_group
     from lacompare.cells import write_csv_safe
-    from lacompare.report import write_demo_report
+    from lacompare.report import count_delivery, write_demo_report
     from lacompare.store import ingest, open_store
 
     say = progress or (lambda message: None)

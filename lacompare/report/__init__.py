@@ -28,6 +28,7 @@ _EXPORTS = {
     "check_format": "lacompare.report._reports",
     "check_options": "lacompare.report._options",
     "count_delivery": "lacompare.report._network_data",
+    "NETWORK_MEASURES": "lacompare.report._network_data",
     "load_network_demo": "lacompare.report._network_data",
     "options_from_flags": "lacompare.report._options",
     "check_template": "lacompare.report._reports",
