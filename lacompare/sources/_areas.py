@@ -243,7 +243,7 @@ def _match_areas(
     summed: list[str],
     markers: dict[str, str] | None,
 ) -> str:
-    """SQL for the table's rows with each one's authority by the lookup (``_la``,
+    """A table of the rows with each one's authority by the lookup (``_la``,
     ``_la_name``; NULL where none), its row number and the summed columns parsed."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _area_lookup (area VARCHAR, "
@@ -260,7 +260,14 @@ def _match_areas(
         f"{raw.relation} r LEFT JOIN _area_lookup l ON l.area = "
         f"trim(r.{code}))"
     )
-    return f"({sql_parse(source, summed, markers)})"
+    # Parsed once into a table: the parse is a deep query per column, and both the
+    # rows set aside and the sums read it (as a subquery it ran twice, and its plan
+    # grew with every column: seconds for a few hundred rows).
+    parsed = f"{raw.relation}_parsed"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {parsed} AS {sql_parse(source, summed, markers)}"
+    )
+    return parsed
 
 
 def _log_unplaced(
