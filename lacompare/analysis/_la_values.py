@@ -17,6 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lacompare.analysis._continuing import (
+    continued_note,
+    map_codes,
+    registered_recodes,
+)
 from lacompare.analysis._exclusions import resolve_exclusions
 from lacompare.errors import InputError
 
@@ -129,7 +134,9 @@ class LaValues:
     missing), named as :func:`read_la_values` says; ``reasons`` has the same
     shape, with the reason text where ``values`` is missing and '' elsewhere;
     ``periods`` maps each variable to the periods used and ``breakdowns`` to the
-    breakdown read.
+    breakdown read; ``notes`` names, per variable, the same-area recodes whose
+    old code gave values (Buckinghamshire's IDACI 2019 on E10000002 read for
+    E06000060).
     """
 
     values: pd.DataFrame
@@ -137,6 +144,7 @@ class LaValues:
     periods: dict[str, list[str]]
     labels: pd.DataFrame
     breakdowns: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _choose_variables(
@@ -266,10 +274,48 @@ def read_la_values(
         values = values.reindex(values.index.union(_authorities_then(store, periods)))
     values = values.sort_index()
     reasons, labels = _pivot_reasons(long, values.index, names)
+    reasons = _split_reasons(store, values, reasons)
     values.columns.name = reasons.columns.name = labels.columns.name = None
     return LaValues(
-        values, reasons, periods, labels, {name: chosen[name][1] for name in names}
+        values,
+        reasons,
+        periods,
+        labels,
+        {name: chosen[name][1] for name in names},
+        _continued_notes(store, long, names),
     )
+
+
+def _split_reasons(
+    store: Store, values: pd.DataFrame, reasons: pd.DataFrame
+) -> pd.DataFrame:
+    """'published for Northamptonshire only (split …)' in place of 'no row' for a
+    successor of a split whose predecessor has the value."""
+    from lacompare.analysis._continuing import split_reason
+
+    la_names = authority_frame(store)["la_name"].to_dict()
+    for col in values.columns:
+        have = set(values.index[values[col].notna()])
+        for code in reasons.index[reasons[col] == NO_ROW]:
+            if why := split_reason(code, have, la_names):
+                reasons.loc[code, col] = why
+    return reasons
+
+
+def _continued_notes(store: Store, long: pd.DataFrame, names: list[str]) -> list[str]:
+    """'variable: counted as one series across a same-area recode: …' for each
+    variable that read values published on an old code."""
+    used = long[long["continued_from"].notna()]
+    if used.empty:
+        return []
+    la_names = authority_frame(store)["la_name"].to_dict()
+    notes = []
+    for name in names:
+        rows = used[used["measure"] == name]
+        pairs = zip(rows["la_code"], rows["continued_from"], strict=True)
+        if note := continued_note(pairs, la_names):
+            notes.append(f"{name}: {note}")
+    return notes
 
 
 def read_long_values(
@@ -303,10 +349,13 @@ def _read_one_spec(
     chosen = parse_period(spec)
     # A value loaded from several sources is read from the latest load, as
     # derive and compare read it (never an average of two vintages); 'latest'
-    # is then the measure's latest period among rows of this breakdown.
+    # is then the measure's latest period among rows of this breakdown. A value
+    # published on an old code of a same-area recode counts for the authority's
+    # code today when it has none of its own (lacompare.analysis._continuing).
     qualify = (
-        "QUALIFY row_number() OVER (PARTITION BY o.la_code, o.measure, "
-        "o.period ORDER BY o.source_id DESC) = 1"
+        "QUALIFY row_number() OVER (PARTITION BY coalesce(r.la_code, o.la_code), "
+        "o.measure, o.period ORDER BY o.value IS NULL, r.old_code IS NOT NULL, "
+        "o.source_id DESC) = 1"
     )
     if spec is None:
         qualify += " AND o.period = max(o.period) OVER (PARTITION BY o.measure)"
@@ -324,17 +373,24 @@ def _read_one_spec(
             "source_id",
         ],
     )
-    return rel.query(
-        "o",
-        f"""SELECT la_code, measure,
-                   avg(value) AS value,
-                   string_agg(DISTINCT missing_reason, '; '
-                              ORDER BY missing_reason) AS missing_reason,
-                   string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
-                   list(DISTINCT period ORDER BY period) AS periods
-            FROM (SELECT * FROM o WHERE true {chosen.condition} {qualify})
-            GROUP BY la_code, measure""",
-    ).df()
+    with registered_recodes(store) as recodes:
+        return rel.query(
+            "o",
+            f"""SELECT la_code, measure,
+                       avg(value) AS value,
+                       string_agg(DISTINCT missing_reason, '; '
+                                  ORDER BY missing_reason) AS missing_reason,
+                       string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
+                       list(DISTINCT period ORDER BY period) AS periods,
+                       min(old_code) FILTER (WHERE value IS NOT NULL)
+                           AS continued_from
+                FROM (SELECT coalesce(r.la_code, o.la_code) AS la_code,
+                             o.measure, o.period, o.value, o.missing_reason,
+                             o.label, r.old_code
+                      FROM o LEFT JOIN {recodes} r ON o.la_code = r.old_code
+                      WHERE true {chosen.condition} {qualify})
+                GROUP BY la_code, measure""",
+        ).df()
 
 
 def _check_found(
@@ -367,7 +423,8 @@ def _authorities_then(store: Store, periods: dict[str, list[str]]) -> pd.Index:
         "valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
         [day, day],
     ).fetchall()
-    return pd.Index([r[0] for r in there])
+    # An authority recoded since (same area) is listed under its code today.
+    return pd.Index(map_codes(r[0] for r in there))
 
 
 def _pivot_reasons(
@@ -447,6 +504,8 @@ class Prepared:
     labels: pd.DataFrame
     reasons: pd.DataFrame
     breakdowns: dict[str, str]
+    #: The same-area recodes read as one series (:attr:`LaValues.notes`).
+    notes: list[str] = field(default_factory=list)
 
 
 def prepare(
@@ -487,7 +546,15 @@ def prepare(
     values, reasons = values[~gap], reasons[~gap]
     excluded = excluded_frame(store, pd.concat(rows, ignore_index=True))
     labels = data.labels.reindex(values.index)
-    return Prepared(values, excluded, data.periods, labels, reasons, data.breakdowns)
+    return Prepared(
+        values,
+        excluded,
+        data.periods,
+        labels,
+        reasons,
+        data.breakdowns,
+        data.notes,
+    )
 
 
 def name_frame(store: Store, index: pd.Index) -> pd.DataFrame:

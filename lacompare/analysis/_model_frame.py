@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from lacompare.analysis._continuing import registered_recodes
 from lacompare.analysis._model_plan import plan_variables, variable_names
 from lacompare.errors import InputError
 
@@ -81,18 +82,31 @@ def read_plan_values(store: Store, plan: pd.DataFrame) -> pd.DataFrame:
     name = f"_model_plan_{id(wanted)}"
     store.con.register(name, wanted)
     try:
-        return rel.query(
-            "o",
-            f"""SELECT p.name, p.year, o.la_code,
-                       count(o.value) AS n_values,
-                       count(DISTINCT o.value) AS n_distinct,
-                       min(o.value) AS value,
-                       string_agg(DISTINCT o.missing_reason, ', ') AS missing_reason
-                FROM o JOIN {name} p
-                  ON o.measure = p.measure AND o.period = p.period
-                 AND (p.any_bd OR o.breakdown = p.breakdown)
-                GROUP BY ALL""",
-        ).df()
+        with registered_recodes(store) as recodes:
+            return rel.query(
+                "o",
+                f"""WITH rows AS (
+                    SELECT p.name, p.year,
+                           coalesce(r.la_code, o.la_code) AS la_code,
+                           o.value, o.missing_reason, r.old_code
+                    FROM o JOIN {name} p
+                      ON o.measure = p.measure AND o.period = p.period
+                     AND (p.any_bd OR o.breakdown = p.breakdown)
+                    LEFT JOIN {recodes} r ON o.la_code = r.old_code
+                    -- An authority's own values first, then those published on
+                    -- its old code (a same-area recode), then its missing rows.
+                    QUALIFY dense_rank() OVER (
+                        PARTITION BY p.name, p.year, coalesce(r.la_code, o.la_code)
+                        ORDER BY o.value IS NULL, r.old_code IS NOT NULL) = 1)
+                SELECT name, year, la_code,
+                       count(value) AS n_values,
+                       count(DISTINCT value) AS n_distinct,
+                       min(value) AS value,
+                       string_agg(DISTINCT missing_reason, ', ') AS missing_reason,
+                       min(old_code) FILTER (WHERE value IS NOT NULL)
+                           AS continued_from
+                FROM rows GROUP BY ALL""",
+            ).df()
     finally:
         store.con.unregister(name)
 
@@ -143,9 +157,15 @@ def _lifecycle(frame: pd.DataFrame, periods: np.ndarray) -> np.ndarray:
 
 
 def _variable_reasons(
-    frame: pd.DataFrame, status: pd.DataFrame, plan: pd.DataFrame, name: str
+    frame: pd.DataFrame,
+    status: pd.DataFrame,
+    plan: pd.DataFrame,
+    name: str,
+    split: np.ndarray,
 ) -> np.ndarray:
-    """Why each row has no usable value of one variable (``''``: it has one)."""
+    """Why each row has no usable value of one variable (``''``: it has one);
+    ``split`` says, for a successor of a split with no row, that the value was
+    published for its predecessor only."""
     col = frame[name].to_numpy(dtype=float)
     missing = np.isnan(col)
     # The period each row read (a panel year may have none loaded).
@@ -160,7 +180,11 @@ def _variable_reasons(
         name + " " + per + ": " + state,
         name + ": no period loaded for " + years,
     )
-    text = text + _lifecycle(frame, per)
+    text = np.where(
+        (state == "no row") & (split != ""),
+        name + " " + per + ": " + split,
+        text + _lifecycle(frame, per),
+    )
     reasons = np.where(missing, text, "")
     log_of = plan.drop_duplicates("name").set_index("name")["transform"]
     if log_of[name] == "log":
@@ -210,16 +234,63 @@ def assemble(
     row with any problem goes to ``excluded`` with every problem named.
     """
     names = variable_names(plan)
-    wide, status = _widen(read_plan_values(store, plan), names)
+    long = read_plan_values(store, plan)
+    wide, status = _widen(long.drop(columns="continued_from"), names)
     auth = store.query(
         "SELECT la_code, la_name, region, valid_from, valid_to FROM authorities"
     )
     frame = wide.reset_index().merge(auth, on="la_code", how="left")
+    la_names = auth.set_index("la_code")["la_name"].to_dict()
     reasons = np.full(len(frame), "", dtype=object)
     for name in names:
-        reasons = _join_reasons(reasons, _variable_reasons(frame, status, plan, name))
+        split = _split_reasons(frame, long, name, la_names)
+        reasons = _join_reasons(
+            reasons, _variable_reasons(frame, status, plan, name, split)
+        )
     reasons = _join_reasons(reasons, _exclusion_reasons(store, frame, exclude))
-    return _split_kept(frame, reasons, names, panel)
+    kept, excluded = _split_kept(frame, reasons, names, panel)
+    _note_continued(plan, long, kept, la_names)
+    return kept, excluded
+
+
+def _split_reasons(
+    frame: pd.DataFrame, long: pd.DataFrame, name: str, la_names: dict[str, str]
+) -> np.ndarray:
+    """For each row, ``'published for Northamptonshire only (split …)'`` when the
+    authority was split from a predecessor that has a value of ``name`` for the
+    row's year and it has none of its own ('' elsewhere)."""
+    from lacompare.analysis._continuing import split_reason
+
+    mine = long[(long["name"] == name) & (long["n_values"] > 0)]
+    with_value = mine.groupby(mine["year"].astype(int))["la_code"].agg(set)
+    out = np.full(len(frame), "", dtype=object)
+    rows = zip(frame["la_code"], frame["year"], strict=True)
+    for i, (code, year) in enumerate(rows):
+        have = with_value.get(int(year), set())
+        if code not in have:
+            out[i] = split_reason(code, have, la_names)
+    return out
+
+
+def _note_continued(
+    plan: pd.DataFrame,
+    long: pd.DataFrame,
+    kept: pd.DataFrame,
+    la_names: dict[str, str],
+) -> None:
+    """Add a ``continued`` column to the plan: for each variable, the same-area
+    recodes whose old code gave a value to an authority kept ('' for none)."""
+    from lacompare.analysis._continuing import continued_note
+
+    used = long[long["continued_from"].notna()]
+    used = used[used["la_code"].isin(set(kept["la_code"]))]
+    notes = {
+        name: continued_note(
+            zip(rows["la_code"], rows["continued_from"], strict=True), la_names
+        )
+        for name, rows in used.groupby("name")
+    }
+    plan["continued"] = [notes.get(n, "") for n in plan["name"]]
 
 
 def read_model_frame(

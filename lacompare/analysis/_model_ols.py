@@ -40,8 +40,9 @@ class RegressionResult:
         inflation factor).
     variables
         The variables used: ``role, name, measure, label, period, period_rule,
-        breakdown, transform`` (``period_rule`` says whether the period was given,
-        defaulted or the measure's latest).
+        breakdown, transform, continued`` (``period_rule`` says whether the period
+        was given, defaulted or the measure's latest; ``continued`` names the
+        same-area recodes whose old code gave values, '' for none).
     excluded
         ``la_code, la_name, reason`` for every authority with a value for some
         variable that was left out of the fit.
@@ -165,6 +166,8 @@ def variable_table(plan: pd.DataFrame, panel: bool) -> pd.DataFrame:
             "transform",
         ]
     )
+    # Which same-area recodes gave values (lacompare.analysis._continuing).
+    cols += ["continued"] if "continued" in plan.columns else []
     out = plan.copy()
     out["breakdown"] = np.where(
         out["any_breakdown"], "(each authority's own row)", out["breakdown"]

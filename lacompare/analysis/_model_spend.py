@@ -318,7 +318,21 @@ def _factor_table(reg: RegressionResult, found: pd.DataFrame | None) -> pd.DataF
         table["family"] = None
         table["match"] = "named"
         table["note"] = None
+    table = _add_continued(table, factor_vars)
     return table[["family", "measure", "label", "period", "match", "note"]]
+
+
+def _add_continued(table: pd.DataFrame, factor_vars: pd.DataFrame) -> pd.DataFrame:
+    """Append to each factor's note the same-area recodes it was continued across
+    (Buckinghamshire's IDACI 2019 on E10000002 counted for E06000060)."""
+    if "continued" not in factor_vars.columns:
+        return table
+    said = factor_vars.drop_duplicates("measure").set_index("measure")["continued"]
+    extra = table["measure"].map(said).fillna("").astype(str)
+    note = table["note"].fillna("").astype(str)
+    joined = np.where((note != "") & (extra != ""), note + "; " + extra, note + extra)
+    out = pd.Series(joined, index=table.index, dtype=object)
+    return table.assign(note=out.where(out != "", None))
 
 
 def _fitted_design(reg: RegressionResult, factor_names: list[str]) -> Design:

@@ -136,3 +136,70 @@ def check_policy(policy: str) -> str:
             f"boundary policy must be keep, aggregate or flag, not {policy!r}"
         )
     return policy
+
+
+def continuing_codes() -> dict[str, str]:
+    """Old code → the code its authority has today, for every same-area recode.
+
+    A recode (``kind`` ``recode`` with ``same_area`` yes, one predecessor and one
+    successor) gives the same authority a new ONS code; analyses count the two
+    codes as one continuing series under the newer code. Chains of recodes are
+    followed to the end.
+
+    Examples
+    --------
+    >>> codes = continuing_codes()
+    >>> codes["E10000002"], codes["E10000023"], codes["E10000027"]
+    ('E06000060', 'E06000065', 'E06000066')
+    >>> "E10000021" in codes  # Northamptonshire was split, not recoded
+    False
+    """
+    step = {
+        c.predecessors[0]: c.successors[0]
+        for c in read_changes()
+        if c.kind == "recode"
+        and c.same_area
+        and len(c.predecessors) == 1
+        and len(c.successors) == 1
+    }
+    out = {}
+    for old, new in step.items():
+        seen = {old}
+        while new in step and new not in seen:
+            seen.add(new)
+            new = step[new]
+        out[old] = new
+    return out
+
+
+def recode_into(code: str) -> BoundaryChange | None:
+    """The same-area recode that gave ``code`` its code, if any.
+
+    Examples
+    --------
+    >>> recode_into("E06000060").change_id
+    'buckinghamshire-2020'
+    >>> recode_into("E06000061") is None
+    True
+    """
+    for c in read_changes():
+        if c.kind == "recode" and c.same_area and code in c.successors:
+            return c
+    return None
+
+
+def split_into(code: str) -> BoundaryChange | None:
+    """The split (or merge-split) that created ``code`` from a larger
+    predecessor, if any.
+
+    Examples
+    --------
+    >>> split_into("E06000061").change_id
+    'northamptonshire-2021'
+    >>> split_into("E06000060") is None
+    True
+    """
+    for c in read_changes():
+        if c.kind in ("split", "merge-split") and code in c.successors:
+            return c
+    return None
