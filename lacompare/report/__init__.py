@@ -38,6 +38,7 @@ _EXPORTS = {
     "prepare_profiles": "lacompare.report._profile",
     "profile_document": "lacompare.report._profile",
     "require_weasyprint": "lacompare.report._pdf",
+    "pdf_bytes": "lacompare.report._pdf",
     "resolve_measure": "lacompare.report._reports",
     "run_batch": "lacompare.report._profile_batch",
     "sources_table": "lacompare.report._reports",

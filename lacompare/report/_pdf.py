@@ -42,12 +42,10 @@ def require_weasyprint() -> Any:
     return weasyprint
 
 
-def html_to_pdf(html: str, path: str | Path) -> Path:
-    """Render an HTML page to a PDF file (no network: every resource is inline)."""
+def pdf_bytes(html: str) -> bytes:
+    """An HTML page as PDF bytes (tagged, for screen readers); the page must be
+    self-contained: only inline ``data:`` resources are read, nothing is fetched."""
     weasyprint = require_weasyprint()
-    path = Path(path)
-
-    # Reports are self-contained: allow inline data only, fetch nothing.
     fetcher_class = getattr(weasyprint, "URLFetcher", None)
     fetcher: Any
     if fetcher_class is not None:  # WeasyPrint 68+
@@ -56,11 +54,16 @@ def html_to_pdf(html: str, path: str | Path) -> Path:
 
         def fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
             if not url.startswith("data:"):
-                raise ValueError(f"report tried to fetch {url}")
+                raise ValueError(f"the page tried to fetch {url}")
             return weasyprint.default_url_fetcher(url, *args, **kwargs)
 
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher)
-    document.write_pdf(str(path), pdf_tags=True)
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
+
+
+def html_to_pdf(html: str, path: str | Path) -> Path:
+    """Render an HTML page to a PDF file (no network: every resource is inline)."""
+    path = Path(path)
+    path.write_bytes(pdf_bytes(html))
     return path
 
 

@@ -215,17 +215,8 @@ def pdf_problem() -> str | None:
 
 
 def copy_pdf(html: str) -> bytes:
-    """The printable copy as PDF bytes, by WeasyPrint (lacompare's PDF path: the
-    ``pdf`` extra); the page is self-contained, so nothing is fetched."""
-    from lacompare.report import require_weasyprint
+    """The printable copy as PDF bytes, by lacompare's PDF path (the ``pdf``
+    extra); the page is self-contained, so nothing is fetched."""
+    from lacompare.report import pdf_bytes
 
-    weasyprint = require_weasyprint()
-    fetcher_class = getattr(weasyprint, "URLFetcher", None)
-    if fetcher_class is not None:  # WeasyPrint 68+
-        fetcher: Any = fetcher_class(allowed_protocols=["data"])
-    else:
-
-        def fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
-            raise ValueError(f"the copy tried to fetch {url}")
-
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
+    return pdf_bytes(html)
