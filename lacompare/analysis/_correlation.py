@@ -95,6 +95,9 @@ class Correlation:
     excluded: pd.DataFrame
     data: pd.DataFrame
     breakdowns: dict[str, str] = field(default_factory=dict)
+    #: The same-area recodes read as one series (e.g. Buckinghamshire's IDACI
+    #: 2019, published on its old code), one sentence each.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def statistic_name(self) -> str:
@@ -244,6 +247,7 @@ def correlate(
         prep.excluded,
         data,
         prep.breakdowns,
+        prep.notes,
     )
 
 
@@ -394,6 +398,8 @@ class CorrelationMatrix:
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing: pd.DataFrame = field(default_factory=pd.DataFrame)
     periods: dict[str, list[str]] = field(default_factory=dict)
+    #: The same-area recodes read as one series, one sentence each.
+    notes: list[str] = field(default_factory=list)
 
     def long(self, adjust: str | None = "bh") -> pd.DataFrame:
         """One row per pair (x before y in the given order): x, y, r, p, n, p_adj.
@@ -538,6 +544,7 @@ def correlation_matrix(
     missing.columns = ["la_code", "measure", "reason"]
     result.missing = missing
     result.periods = prep.periods
+    result.notes = prep.notes
     return result
 
 
