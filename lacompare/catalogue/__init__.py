@@ -14,6 +14,9 @@ read from in order of preference: published first, derived only to fill gaps.
   (and flagged) only where none is published.
 * :func:`search_indicators`, :func:`suggest_indicators`: by words, typos forgiven
   (``lacompare measures``).
+* :func:`resolve_key`: the store key an indicator id typed on the command line
+  means (its preferred source with values); :func:`display_label`: what a table
+  people read calls a store key (the indicator's label and unit).
 * :func:`refresh_catalogue`: the store's copy (tables ``indicators`` and
   ``indicator_sources``), refreshed when a store is opened for writing and the
   catalogue has changed, and by ``lacompare build`` (which also gives the measures
@@ -29,6 +32,13 @@ Examples
 
 from __future__ import annotations
 
+from lacompare.catalogue._keys import (
+    catalogue_label,
+    display_label,
+    label_with_unit,
+    preferred_source,
+    resolve_key,
+)
 from lacompare.catalogue._model import (
     Indicator,
     Source,
@@ -66,17 +76,22 @@ __all__ = [
     "TOTAL_COLUMNS",
     "VALUE_COLUMNS",
     "band_text",
+    "catalogue_label",
+    "display_label",
     "catalogue_frame",
     "get_indicator",
     "headline_keys",
     "indicator_decimals",
     "indicator_for_key",
+    "label_with_unit",
     "parse_catalogue",
     "period_key",
+    "preferred_source",
     "read_catalogue",
     "read_indicator",
     "read_indicator_totals",
     "refresh_catalogue",
+    "resolve_key",
     "search_indicators",
     "suggest_indicators",
     "suggestion_text",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from lacompare.catalogue._model import Indicator, read_catalogue
@@ -43,6 +44,19 @@ def _words(text: str) -> str:
     return " ".join(str(text).replace("_", " ").lower().split())
 
 
+def _aligned(text: str) -> str:
+    """Words as :func:`match_score` aligns them: each starting after a space, and
+    brackets as spaces, so a query matches from the start of a word ('fte' finds
+    'social workers (FTE)', not the 'fte' inside 'after').
+
+    Examples
+    --------
+    >>> _aligned("Social workers (FTE)")
+    ' social workers fte'
+    """
+    return " " + " ".join(re.sub(r"[()\[\]]", " ", _words(text)).split())
+
+
 def match_score(
     query: str, *, id: str, label: str, description: str = "", topic: str = ""
 ) -> float:
@@ -61,12 +75,12 @@ def match_score(
     """
     from rapidfuzz import fuzz
 
-    q = _words(query)
-    if not q:
+    q = _aligned(query)
+    if not q.strip():
         return 100.0
-    best = max(fuzz.partial_ratio(q, _words(t)) for t in (id, label, topic) if t)
+    best = max(fuzz.partial_ratio(q, _aligned(t)) for t in (id, label, topic) if t)
     if description:
-        best = max(best, 0.9 * fuzz.partial_ratio(q, _words(description)))
+        best = max(best, 0.9 * fuzz.partial_ratio(q, _aligned(description)))
     return float(best)
 
 
