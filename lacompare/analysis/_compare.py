@@ -62,6 +62,7 @@ from lacompare.analysis._compare_read import (
     resolve_authorities,
 )
 from lacompare.analysis._funnel import FUNNEL_MODELS, derive_flags, funnel_limits
+from lacompare.analysis._headline import resolve_named
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 
@@ -151,15 +152,23 @@ class Comparison:
         for col, area in (("england_source", None), ("region_source", "region")):
             if col not in t.columns:
                 continue
+            labelled = "label" in t.columns
             keys = ["measure", col] + ([area] if area else [])
+            keys += ["label"] if labelled else []
             for row in t[keys].drop_duplicates().itertuples(index=False):
                 source = row[1]
                 if isinstance(source, str) and source.startswith("computed"):
                     where = "England" if area is None else str(row[2])
-                    out.append(
-                        f"{where}'s {row[0]} is not a published figure: {source}"
-                    )
+                    name = _named(row[0], row[-1] if labelled else None)
+                    out.append(f"{where}'s {name} is not a published figure: {source}")
         return out
+
+
+def _named(measure: str, label: Any) -> str:
+    """A measure in a note: its label with its id, or the id alone."""
+    if isinstance(label, str) and label and label != measure:
+        return f"{label} ({measure})"
+    return measure
 
 
 def compare(
@@ -224,6 +233,20 @@ def compare(
     """
 
     _check_options(against, funnel_model)
+    measures, specs = resolve_named(store, measures, breakdown)
+    if specs is not None:  # catalogue ids in breakdowns of their own
+        from lacompare.analysis._headline import compare_keys
+
+        return compare_keys(
+            store,
+            la,
+            specs,
+            against=against,
+            period=period,
+            neighbour_set=neighbour_set,
+            exclude=exclude,
+            funnel_model=funnel_model,
+        )
     issues = IssueLog()
     auth = read_authorities(store)
     targets = resolve_authorities(la, period)

@@ -69,7 +69,22 @@ def read_plan(
     if not meta:
         raise InputError("no numeric measures in the store to compare")
     breakdown = match_breakdown(held, [r[0] for r in meta], breakdown)
+    meta = with_catalogue_labels(meta, breakdown)
     return Plan(meta, breakdown, choose_periods(held, meta, period, breakdown))
+
+
+def with_catalogue_labels(meta: list[MeasureRow], breakdown: str) -> list[MeasureRow]:
+    """Each measure's label and unit from the indicator catalogue where it reads
+    the measure under this breakdown (the store's labels are the publishers':
+    ``turnover_rate_fte_%``); the store's elsewhere."""
+    from lacompare.catalogue import catalogue_label
+
+    out = []
+    for row in meta:
+        key = f"{row[0]}[{breakdown}]" if breakdown else row[0]
+        found = catalogue_label(key)
+        out.append(row if found is None else (row[0], *found, *row[3:]))
+    return out
 
 
 @dataclass

@@ -83,16 +83,65 @@ def compare_headline(
     ...
     lacompare.errors.InputError: the store has none of the headline indicators ...
     """
-    import pandas as pd
-
-    from lacompare.analysis._compare import Comparison, compare
-
     specs = headline_specs(store)
     if not specs:
         raise InputError(
             "the store has none of the headline indicators (lacompare "
             "measures lists them); name measures with -m"
         )
+    return compare_keys(store, la, specs, **options)
+
+
+def resolve_named(
+    store: Store, measures: str | Sequence[str] | None, breakdown: str
+) -> tuple[str | Sequence[str] | None, list[tuple[str, str]] | None]:
+    """Measures as a user names them, as store keys: a store measure is itself
+    (under ``breakdown``); a catalogue indicator id (``lacompare measures`` lists
+    them) that is not a store measure is its preferred source with values, in that
+    source's own breakdown.
+
+    Returns ``(measures, None)`` when every name keeps ``breakdown`` (the ids
+    replaced by their store measures: one comparison as before), else ``(None,
+    specs)``: the ``(measure, breakdown)`` of each, for :func:`compare_keys`.
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> s = open_store(":memory:")
+    >>> _ = s.write_cells([{"la_code": "E06000001", "measure": "CIN",
+    ...     "period": "2025", "value": 300.0}], file="x")
+    >>> resolve_named(s, "cin_rate_per_10000,x", "")
+    (['CIN', 'x'], None)
+    >>> resolve_named(s, None, "")
+    (None, None)
+    """
+    from lacompare.analysis._compare_read import parse_measures
+    from lacompare.catalogue import read_catalogue, resolve_key
+
+    names = parse_measures(measures)
+    ids = {i.id for i in read_catalogue()}
+    if not names or not ids.intersection(names):
+        return measures, None
+    specs = [
+        resolve_key(store, n, breakdown) if n in ids else (n, breakdown) for n in names
+    ]
+    if all(b == breakdown for _, b in specs):
+        return [m for m, _ in specs], None
+    return None, list(dict.fromkeys(specs))
+
+
+def compare_keys(
+    store: Store,
+    la: str | Sequence[str] | None,
+    specs: Sequence[tuple[str, str]],
+    **options: Any,
+) -> Comparison:
+    """:func:`~lacompare.analysis.compare` on ``(measure, breakdown)`` pairs: one
+    comparison per breakdown, the rows put back in the order of ``specs``."""
+    import pandas as pd
+
+    from lacompare.analysis._compare import Comparison, compare
+
     options.pop("breakdown", None)
     by_breakdown: dict[str, list[str]] = {}
     for measure, breakdown in specs:

@@ -90,6 +90,8 @@ class Summary:
     per_la: str
     periods: dict[str, list[str]]
     issues: IssueLog = field(default_factory=IssueLog)
+    #: The breakdown summarised (a catalogue id brings its source's own).
+    breakdown: str | None = ""
 
     @property
     def n(self) -> int:
@@ -189,7 +191,9 @@ def summarise(
     >>> out.excluded[["la_name", "reason"]].values.tolist()
     [['Isles of Scilly', 'excluded by user: Isles of Scilly']]
     """
-    measures = _check_summary(measure, per_la)
+    measures, breakdown = _named_measures(
+        store, _check_summary(measure, per_la), breakdown
+    )
     auth = read_groups(store, by)
     drop = resolve_exclusions(store, exclude)
     issues = IssueLog()
@@ -209,7 +213,29 @@ def summarise(
     kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
     table = _summary_table(kept, measures, england, weights, quantile_method)
     values, excluded = _as_region(values), _as_region(excluded)
-    return Summary(table, values, excluded, measures, by, per_la, used, issues)
+    return Summary(
+        table, values, excluded, measures, by, per_la, used, issues, breakdown
+    )
+
+
+def _named_measures(
+    store: Store, measures: list[str], breakdown: str | None
+) -> tuple[list[str], str | None]:
+    """Store measures for the names given: a catalogue indicator id that is not a
+    store measure reads its preferred source, in that source's breakdown
+    (``summary cla_rate_per_10000`` summarises the published CLA rate)."""
+    from lacompare.analysis._headline import resolve_named
+
+    named, specs = resolve_named(store, measures, breakdown or "")
+    if specs is None:
+        return list(named or measures), breakdown
+    breakdowns = {b for _, b in specs}
+    if len(breakdowns) > 1:
+        raise InputError(
+            "these measures are kept under different breakdowns: summarise them "
+            "one at a time (" + ", ".join(f"{m}[{b}]" for m, b in specs) + ")"
+        )
+    return [m for m, _ in specs], breakdowns.pop()
 
 
 def _check_summary(measure: str | Sequence[str], per_la: str) -> list[str]:

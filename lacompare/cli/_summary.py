@@ -88,8 +88,9 @@ def summary(
     year-on-year change, ...) is summarised by region, with an England row.
     CSV columns: region, n, missing, mean, median, sd, min, max, range, q1, q3.
 
-    Example: [bold]lacompare summary cla_rate --by london_region --periods
-    2013:2017 --per-la mean --exclude 'Isles of Scilly' --db my.duckdb[/]
+    Example: [bold]lacompare summary cla_rate_per_10000 --by london_region
+    --periods 2021:2025 --per-la mean --exclude 'Isles of Scilly' --db
+    national.duckdb[/] (an indicator id of lacompare measures, or a store measure)
     """
     from lacompare.analysis.summaries import summarise
     from lacompare.store import open_store
@@ -125,11 +126,16 @@ def print_summary_table(
     ``–`` with the key, then the notes."""
     from rich.table import Table
 
+    from lacompare.catalogue import display_label
     from lacompare.formatting import format_number, is_missing
 
     console = wide_console(_console())
+    names = [
+        display_label(f"{m}[{result.breakdown}]" if result.breakdown else m)
+        for m in result.measures
+    ]
     title = (
-        f"{measure}: per-authority {per_la}"
+        f"{', '.join(names)}: per-authority {per_la}"
         + (f", {periods}" if periods else "")
         + f", by {by}"
     )
@@ -300,7 +306,7 @@ def print_comparison(result: Any, la: str) -> None:
         reasons = [r.missing_reason, None, None, None]
         shown += [why for v, why in zip(figures, reasons, strict=True) if v != v]
         cells = ([_text(r.la_name) or r.la_code] if several else []) + [
-            r.measure,
+            _measure_text(key, _text(r.label), _text(r.unit)),
             _text(r.period),
             *[cell(v, why, dec) for v, why in zip(figures, reasons, strict=True)],
             rank,
@@ -316,6 +322,16 @@ def print_comparison(result: Any, la: str) -> None:
     tests = sorted({x.split(" against ")[0] for x in t["test"].dropna()})
     for test in tests:
         console.print(f"test: {test}", markup=False)
+
+
+def _measure_text(key: str, label: str, unit: str) -> str:
+    """A measure as a table people read names it: the catalogue indicator's label
+    and unit; outside the catalogue the store key (what -m takes)."""
+    from lacompare.catalogue import indicator_for_key, label_with_unit
+
+    if indicator_for_key(key) is None or not label:
+        return key
+    return label_with_unit(label, unit)
 
 
 def _text(value: Any) -> str:
@@ -366,7 +382,7 @@ def rate(
     mid-2023 population, as DfE's published rates do.
 
     Example: [bold]lacompare derive rate --count children_count --population
-    pop_0_17 --per 10000 --name cla_rate --db my.duckdb[/]
+    population_0_17 --per 10000 --name cla_rate --db national.duckdb[/]
     """
     from lacompare.derive import derive_rate
     from lacompare.store import open_store
@@ -400,8 +416,8 @@ def per_head(
 ) -> None:
     """An amount per head of a population (£ thousand made £ first).
 
-    Example: [bold]lacompare derive per-head --amount csc_total_spend
-    --population 0-25 --name spend_per_head --db my.duckdb[/]
+    Example: [bold]lacompare derive per-head --amount ro3_csc_total_expenditure
+    --population population_age_0_25 --name spend_per_head --db national.duckdb[/]
     """
     from lacompare.derive import derive_per_head
     from lacompare.store import open_store
@@ -429,9 +445,9 @@ def ratio(
 ) -> None:
     """A ratio such as population per FTE staff member.
 
-    Example: [bold]lacompare derive ratio --numerator pop_0_25 --denominator
-    fte_staff_2021 --name pop_per_fte --polarity higher-is-worse --db
-    my.duckdb[/]
+    Example: [bold]lacompare derive ratio --numerator population_age_0_25
+    --denominator inpost_fte --name pop_per_fte --polarity higher-is-worse --db
+    national.duckdb[/]
     """
     from lacompare.derive import derive_ratio
     from lacompare.store import open_store
@@ -462,8 +478,8 @@ def change(
 ) -> None:
     """Year-on-year difference or % change ('-' where the base is 0).
 
-    Example: [bold]lacompare derive change cla_rate --how percent --db
-    my.duckdb[/]
+    Example: [bold]lacompare derive change turnover_rate_fte --how percent --db
+    national.duckdb[/]
     """
     from lacompare.derive import derive_change
     from lacompare.store import open_store
@@ -496,8 +512,8 @@ def window(
 ) -> None:
     """One figure per authority over a window: average change, slope, CAGR, ...
 
-    Example: [bold]lacompare derive window cla_rate --periods 2013:2017 --how
-    change --db my.duckdb[/]
+    Example: [bold]lacompare derive window cin_rate_per_10000 --periods 2013:2017
+    --how change --db national.duckdb[/]
     """
     from lacompare.derive import derive_window
     from lacompare.store import open_store
@@ -519,8 +535,8 @@ def register(app: typer.Typer) -> None:
         rich_markup_mode="rich",
         help="Derive new measures (rates, per head, ratios, change, trends) and store "
         "them with their inputs recorded.\n\nExample: [bold]lacompare derive rate "
-        "--count children_count --population pop_0_17 --per 10000 --name cla_rate "
-        "--db my.duckdb[/]",
+        "--count children_count --population population_0_17 --per 10000 --name "
+        "cla_rate --db national.duckdb[/]",
     )
     app.add_typer(derive_app, name="derive")
     for name, command in (

@@ -40,3 +40,12 @@ def test_a_computed_region_is_noted_by_name():
     assert any(
         n.startswith("East Midlands's rate_per_10000 is not a published") for n in notes
     )
+
+
+def test_the_note_names_the_indicator_by_its_label():
+    result = comparison("computed: mean of 151 authorities", "published")
+    result.table["label"] = ["Children looked after per 10,000 children"]
+    assert (
+        "England's Children looked after per 10,000 children (rate_per_10000) is "
+        "not a published figure: computed: mean of 151 authorities"
+    ) in result.notes()
