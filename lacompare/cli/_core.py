@@ -101,8 +101,9 @@ def resolve(
     One name: the authority it names exactly (name, code or alias; never a guess),
     else the nearest names.
 
-    Example: [bold]lacompare resolve services.csv --column local_authority --as-of
-    2021-03-31 --out matched.csv[/] · [bold]lacompare resolve "St.Helens"[/]
+    Example: [bold]lacompare resolve lacompare/demo/data/iassn_2021_services.csv
+    --column local_authority --as-of 2021-03-31 --out matched.csv[/] ·
+    [bold]lacompare resolve "St.Helens"[/]
     """
     from lacompare.cells import write_csv_safe
     from lacompare.sources import resolve_file
@@ -254,7 +255,8 @@ def ingest(
     name, or --source) makes it the current vintage of its source and says what it
     revised; the earlier values are kept (lacompare vintages, lacompare diff).
 
-    Example: [bold]lacompare ingest services.csv --period 2021 --db my.duckdb[/]
+    Example: [bold]lacompare ingest lacompare/demo/data/iassn_2021_services.csv
+    --period 2021 --db my.duckdb[/]
     """
     from lacompare.store import ingest as run_ingest
     from lacompare.store import open_store

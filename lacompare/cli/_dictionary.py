@@ -78,7 +78,8 @@ def ingest_dictionary(
     measure dictionary. A value a spec states wins; measures with no entry and
     entries matching no measure are listed.
 
-    Example: [bold]lacompare ingest-dictionary lait_data_dictionary.csv --for
+    Example: [bold]lacompare ingest-dictionary
+    ../shared/data/lait/lait_data_dictionary.csv --for
     lait_bds_long_0.parquet --db national.duckdb[/]
     """
     from lacompare.build import apply_measure_dictionary, match_dictionary_spec

@@ -420,8 +420,9 @@ def ols(
     Reports coefficients, standardised coefficients (beta), VIFs, n, R²,
     adjusted R² and AIC, the period each variable used, and who was left out.
 
-    Example: [bold]lacompare model ols --target cost_per_child --factors
-    idaci_average_score@2019,age_0_25 --log age_0_25 --db my.duckdb[/]
+    Example: [bold]lacompare model ols --target csc_expenditure_per_child
+    --factors idaci_average_score@2019,population_age_0_25 --log
+    population_age_0_25 --db national.duckdb[/]
     """
     from lacompare.analysis.models import fit_regression
     from lacompare.store import open_store
@@ -481,8 +482,8 @@ def panel(
 
     Authority and year fixed effects; standard errors clustered by authority.
 
-    Example: [bold]lacompare model panel --target cla_rate_per_10000 --factors
-    cin_rate_per_10000 --periods 2016:2024 --db my.duckdb[/]
+    Example: [bold]lacompare model panel --target cla_rate_per_10000_derived
+    --factors cin_rate_per_10000 --periods 2016:2024 --db national.duckdb[/]
     """
     from lacompare.analysis.models import fit_panel
     from lacompare.store import open_store
@@ -530,7 +531,7 @@ def register(app: typer.Typer) -> None:
         name="model",
         help="Models of the variation between authorities: expected spend, OLS, "
         "panel.\n\nExample: [bold]lacompare model spend --target "
-        "spend_per_head_0_25 --db my.duckdb[/]",
+        "csc_expenditure_per_child --db national.duckdb[/]",
         no_args_is_help=True,
         rich_markup_mode="rich",
     )

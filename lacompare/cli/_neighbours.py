@@ -248,7 +248,8 @@ def neighbours_load(
 ) -> None:
     """Load a neighbour set (format: lacompare/analysis/data/neighbours_format.md).
 
-    Example: [bold]lacompare neighbours load dfe-2025 --set-id dfe-2025[/]
+    Example: [bold]lacompare neighbours load dfe-2025 --set-id dfe-2025
+    --replace[/]
     """
     from lacompare.analysis.neighbours import load_neighbour_set
     from lacompare.store import open_store
@@ -292,8 +293,9 @@ def neighbours_compute(
 ) -> None:
     """Compute statistical neighbours: z-scores, weighted Euclidean distance.
 
-    Example: [bold]lacompare neighbours compute --variables idaci,pop
-    --weights 2,1 --k 10 --set-id mine[/]
+    Example: [bold]lacompare neighbours compute --variables
+    iod2025_idaci_average_score,population_0_17 --weights 2,1 --k 10 --set-id
+    mine[/]
     """
     from lacompare.analysis.neighbours import compute_neighbours
     from lacompare.store import open_store
@@ -458,12 +460,12 @@ def correlate_cmd(
 ) -> None:
     """Correlate measures across authorities: r, p, n, CI and who was left out.
 
-    Example: [bold]lacompare correlate turnover cla_rate --exclude
-    region:London[/]
+    Example: [bold]lacompare correlate turnover_rate_fte agency_rate_fte
+    --exclude region:London[/]
 
     A rate kept under a breakdown against a measure with none:
-    [bold]lacompare correlate "rate_per_10000\\[31 March]"
-    idaci_average_score[/]
+    [bold]lacompare correlate "rate_per_10000\\[population_type=Children looked
+    after on 31 March each year]" idaci_average_score[/]
     """
     from lacompare.analysis.significance import correlate, correlation_matrix
     from lacompare.errors import InputError
@@ -519,7 +521,7 @@ def mann_whitney_cmd(
 ) -> None:
     """Mann-Whitney U between two groups, with the rank-biserial effect size.
 
-    Example: [bold]lacompare test mann-whitney cla_rate --group-by
+    Example: [bold]lacompare test mann-whitney turnover_rate_fte --group-by
     region:London[/]
     """
     from lacompare.analysis.significance import mann_whitney
@@ -555,7 +557,7 @@ def kruskal_cmd(
 ) -> None:
     """Kruskal-Wallis H across groups, with epsilon-squared.
 
-    Example: [bold]lacompare test kruskal cla_rate --by region[/]
+    Example: [bold]lacompare test kruskal turnover_rate_fte --by region[/]
     """
     from lacompare.analysis.significance import kruskal
     from lacompare.store import open_store

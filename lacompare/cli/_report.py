@@ -170,9 +170,9 @@ def report(
 
     Examples: [bold]lacompare report network --format pdf --out network.pdf[/]
     · [bold]lacompare report la-profile --authority Leeds --db my.duckdb[/]
-    · [bold]lacompare report la-profile --authority all --jobs 2 --out
-    profiles --db my.duckdb[/]
-    · [bold]lacompare report variation --measure cla_rate --factors
+    · [bold]lacompare report la-profile --region "North East" --jobs 2 --out
+    profiles --db my.duckdb[/] (--authority all: every authority)
+    · [bold]lacompare report variation --measure cin_rate_per_10000 --factors
     idaci_average_score --db my.duckdb[/]
     · [bold]lacompare report spend --target csc_expenditure_per_child --format
     xlsx --db my.duckdb[/]

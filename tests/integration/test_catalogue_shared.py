@@ -10,7 +10,6 @@ import io
 import pytest
 from typer.testing import CliRunner
 
-from lacompare.build import build_store
 from lacompare.catalogue import (
     read_catalogue,
     read_indicator,
@@ -24,12 +23,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(shared_data, tmp_path_factory):
-    path = tmp_path_factory.mktemp("catalogue") / "national.duckdb"
-    with open_store(path) as store:
-        result = build_store(store, shared_data)
-    assert result.catalogue is not None and result.catalogue.refreshed
-    return path
+def db(national_store):
+    return national_store
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +114,10 @@ def test_measures_csv_lists_the_cla_rate(db, words):
     assert all(r["kind"] == "indicator" for r in rows)
 
 
-def test_compare_bands_a_neutral_measure_by_height_with_its_decimals(db):
+def test_compare_bands_a_neutral_measure_by_height_with_its_decimals(db, monkeypatch):
     from lacompare.cli import app
+
+    monkeypatch.setenv("COLUMNS", "250")  # one line per row
 
     res = runner.invoke(
         app,
@@ -134,15 +131,93 @@ def test_compare_bands_a_neutral_measure_by_height_with_its_decimals(db):
         ],
     )
     assert res.exit_code == 0, res.output
+    rows = [line for line in res.stdout.splitlines() if line.startswith("│")]
+    # The table names each indicator by its catalogue label, not the store's id.
     idaci = next(
-        line
-        for line in res.stdout.splitlines()
-        if "iod2025_idaci_average_score" in line
+        line for line in rows if "Income deprivation affecting children (IDACI" in line
     )
     assert "quarter" in idaci and "best" not in idaci and "worst" not in idaci
     value = next(c.strip() for c in idaci.split("│")[3:4])
     assert len(value.split(".")[1]) == 3  # IDACI to 3 decimal places
-    turnover = next(
-        line for line in res.stdout.splitlines() if "turnover_rate_fte" in line
-    )
+    turnover = next(line for line in rows if "Social worker turnover rate" in line)
     assert any(w in turnover for w in ("best", "worst"))
+
+
+def _table_rows(stdout: str) -> list[list[str]]:
+    """The cells of each row of a rich table on the terminal."""
+    return [
+        [c.strip() for c in line.split("│")[1:-1]]
+        for line in stdout.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_compare_with_no_flags_reads_the_catalogue(db, monkeypatch):
+    """A new analyst's first command: the headline indicators by their labels,
+    England's CLA rate the published 67; CSV keeps the ids beside the labels."""
+    from lacompare.cli import app
+
+    monkeypatch.setenv("COLUMNS", "250")  # one line per row
+    res = runner.invoke(app, ["compare", "Leicester", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    rows = _table_rows(res.stdout)
+    assert len(rows) >= 5
+    labels = {i.label for i in read_catalogue() if i.headline}
+    assert all(any(r[0].startswith(label) for label in labels) for r in rows), rows
+    cla = next(r for r in rows if r[0] == "Children looked after per 10,000 children")
+    assert (cla[1], cla[5]) == ("2025", "67")
+    assert "Social worker turnover rate (%)" in [r[0] for r in rows]
+    assert "Average caseload per social worker (cases per FTE)" in [r[0] for r in rows]
+    # Raw ids appear only in the notes, beside the label.
+    assert not any("rate_per_10000" in r[0] or "_fte" in r[0] for r in rows)
+
+    res = runner.invoke(
+        app, ["compare", "Leicester", "--db", str(db), "--format", "csv"]
+    )
+    assert res.exit_code == 0, res.output
+    got = {r["measure"]: r for r in csv.DictReader(io.StringIO(res.stdout))}
+    assert got["rate_per_10000"]["label"] == (
+        "Children looked after per 10,000 children"
+    )
+    assert got["turnover_rate_fte"]["label"] == "Social worker turnover rate (%)"
+    assert got["rate_per_10000"]["england_value"] == "67.0"
+
+
+def test_compare_takes_catalogue_ids(db):
+    """-m takes the ids lacompare measures lists: each read from its preferred
+    source, in that source's own breakdown."""
+    from lacompare.cli import app
+
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            "Leicester",
+            "-m",
+            "cla_rate_per_10000,social_worker_turnover_rate",
+            "--db",
+            str(db),
+            "--format",
+            "csv",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [(r["measure"], r["label"]) for r in rows] == [
+        ("rate_per_10000", "Children looked after per 10,000 children"),
+        ("turnover_rate_fte", "Social worker turnover rate (%)"),
+    ]
+    assert rows[0]["breakdown"].startswith("population_type=Children looked after")
+    assert (rows[0]["period"], rows[0]["value"]) == ("2025", "66.0")
+
+
+def test_summary_table_is_titled_by_label(db, monkeypatch):
+    from lacompare.cli import app
+
+    monkeypatch.setenv("COLUMNS", "250")
+    res = runner.invoke(
+        app, ["summary", "cla_rate_per_10000", "--periods", "2025", "--db", str(db)]
+    )
+    assert res.exit_code == 0, res.output
+    title = res.stdout.strip().splitlines()[0].strip()
+    assert title.startswith("Children looked after per 10,000 children: ")
