@@ -20,7 +20,8 @@ COMMAND_MODULES = (
     "lacompare.cli._catalogue",  # measures
     "lacompare.cli._summary",  # summary, compare, derive
     "lacompare.cli._table",  # table
-    "lacompare.cli._neighbours",  # neighbours, correlate, test
+    "lacompare.cli._neighbours",  # neighbours
+    "lacompare.cli._statistics",  # correlate, test
     "lacompare.cli._models",  # model
     "lacompare.cli._report",  # report
     "lacompare.cli._build",  # build, harmonise, districts
