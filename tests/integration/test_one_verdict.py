@@ -41,3 +41,32 @@ def test_profile_and_compare_give_each_headline_figure_one_verdict(
         ]
         checked += 1
     assert checked >= 5
+
+
+def test_default_profile_pdf_is_at_most_40_pages(
+    national_store: Path, tmp_path: Path
+) -> None:
+    """``report la-profile`` with no ``-m`` uses the headline set: a committee's
+    paper, not the 353 pages every measure made (issue 16)."""
+    import shutil
+    import subprocess
+
+    pytest.importorskip("weasyprint", reason="PDF needs the pdf extra (WeasyPrint)")
+    if shutil.which("pdfinfo") is None:
+        pytest.fail("pdfinfo not installed (Debian: apt-get install poppler-utils)")
+    from typer.testing import CliRunner
+
+    from lacompare.cli import app
+
+    out = tmp_path / "leicester.pdf"
+    run = CliRunner().invoke(
+        app,
+        ["report", "la-profile", "--authority", "Leicester", "--format", "pdf"]
+        + ["--out", str(out), "--db", str(national_store)],
+    )
+    assert run.exit_code == 0, run.output
+    info = subprocess.run(
+        ["pdfinfo", str(out)], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(next(x for x in info.splitlines() if x.startswith("Pages:")).split()[1])
+    assert 5 <= pages <= 40
