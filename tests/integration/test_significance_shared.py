@@ -50,9 +50,13 @@ def test_cla_rate_on_31_march_against_idaci(real):
     assert res.periods[RATE] == ["2025"] and res.periods["idaci_average_score"] == [
         "2019"
     ]
-    # Authorities created after IoD2019 have no IDACI, and say so.
+    # A same-area recode is one series: North Yorkshire (E06000065 since 2023) takes
+    # the IDACI 2019 published on its old code, and a note says so. A split authority
+    # has none, and says why.
     why = res.excluded.set_index("la_code")["reason"]
-    assert "no value for idaci_average_score" in why["E06000065"]  # North Yorkshire
+    assert "E06000065" not in why.index
+    assert any("North Yorkshire" in note for note in res.notes)
+    assert "Northamptonshire only" in why["E06000061"]  # North Northamptonshire
 
 
 def test_one_breakdown_for_both_cannot_pair_them(real):
