@@ -6,6 +6,7 @@ while it serves, and what they load shows in the app without a restart.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -240,7 +241,10 @@ def test_an_open_shiny_session_shows_a_load_by_the_command_line(tmp_path):
             return before, after
 
     try:
-        before, after = asyncio.run(session())
+        # A thread of its own: earlier tests in the same run (Playwright's sync API)
+        # can leave an event loop running in the main thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            before, after = pool.submit(asyncio.run, session()).result()
         assert "first.csv" in before and "pupils.csv" not in before
         assert "pupils.csv" in after
     finally:
