@@ -41,6 +41,13 @@ from ._history import (
     read_authority_history,
     total_row_types,
 )
+from ._joint import (
+    JointReturn,
+    joint_note,
+    joint_return_of,
+    match_joint_return,
+    read_joint_returns,
+)
 from ._match import match_authorities, resolve_authority
 from ._normalise import normalise_name
 from ._registry import read_aliases, read_areas, read_authorities
@@ -57,6 +64,11 @@ __all__ = [
     "read_authority_history",
     "total_row_types",
     "DistrictMatch",
+    "JointReturn",
+    "joint_note",
+    "joint_return_of",
+    "match_joint_return",
+    "read_joint_returns",
     "Match",
     "Suggestion",
     "UnknownAuthority",
