@@ -30,13 +30,11 @@ Excluding authorities (``exclude=``)
     or a region (``London``, ``Inner London``), as ``lacompare summary --exclude``
     takes them.
 
-The data are read by :mod:`lacompare.analysis._la_values`, correlations are in
-:mod:`lacompare.analysis._correlation` (re-exported here); the difference tests
-(Mann-Whitney, Kruskal-Wallis) are below.
+Data are read by :mod:`._la_values`, correlations are in :mod:`._correlation`
+(re-exported); below: Mann-Whitney, Kruskal-Wallis and :func:`compare_years`.
 
 Examples
 --------
->>> import numpy as np
 >>> adjust_p([0.01, 0.04, 0.03], method="holm").round(3).tolist()
 [0.03, 0.06, 0.06]
 """
@@ -97,6 +95,7 @@ __all__ = [
     "MannWhitney",
     "adjust_p",
     "authority_frame",
+    "compare_years",
     "correlate",
     "correlation_matrix",
     "kruskal",
@@ -568,3 +567,34 @@ def kruskal(
         sample.excluded,
         sample.data(store, lab),
     )
+
+
+def compare_years(
+    store: Store, la: Any, measures: Sequence[str], **options: Any
+) -> pd.DataFrame:
+    """:func:`~lacompare.analysis.compare` at every period held: each year's
+    ``flag``, ``flag_level`` and ``test`` are its figure's one verdict (same test).
+
+    Examples
+    --------
+    >>> from lacompare.store import open_store
+    >>> s = open_store(":memory:")
+    >>> ne = sorted(s.list_authorities().query("region == 'North East'")["la_code"])
+    >>> _ = s.write_cells([{"la_code": c, "measure": "m", "period": p, "value": (9.0
+    ...     - 8 * i if k == 0 else 5.0 + k % 3)} for i, p in enumerate(["2021",
+    ...     "2022"]) for k, c in enumerate(ne)], file="x")
+    >>> compare_years(s, ne[0], ["m"])[["period", "flag"]].values.tolist()
+    [['2021', 'above'], ['2022', 'below']]
+    """
+    from lacompare.analysis._compare import COLUMNS, compare
+
+    held = store.values_relation(
+        measures=list(measures), breakdowns=options.get("breakdown", ""),
+        present_only=True, columns=["measure", "period"],
+    ).distinct().df()  # fmt: skip
+    parts = [pd.DataFrame(columns=COLUMNS)] + [
+        compare(store, la, sorted(set(r["measure"])), period=p, **options).table
+        for p, r in held.groupby("period", sort=True)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[frame["period"].isin(held["period"])]
