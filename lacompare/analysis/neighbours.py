@@ -13,7 +13,10 @@ Sets live in the store (tables ``neighbour_sets`` and ``neighbours``) under a
   CIPFA/NFER recipe: z-scores, weighted Euclidean distance, k nearest, distances
   rebased 0-1 (the farthest authority = 1).
 - :func:`compare_neighbour_sets` counts the neighbours two sets share per authority;
-  :func:`neighbours_of` lists one authority's neighbours.
+  :func:`neighbours_of` lists one authority's neighbours; :func:`neighbour_changes`
+  sets one authority's neighbours in several sets side by side (DfE's 2021 and
+  2025, a computed set from :func:`computed_set_rows`) with who joined, left or
+  moved.
 
 Boundary changes: a set is *valid for* a period or date. An authority that did not
 exist then is not loaded or computed as anyone's neighbour, and
@@ -37,8 +40,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from lacompare.analysis._neighbour_compare import (
+    DEFAULT_RECIPE,
+    NeighbourChanges,
     SetComparison,
+    SetRows,
     compare_neighbour_sets,
+    computed_set_rows,
+    neighbour_changes,
+    stored_set_rows,
 )
 from lacompare.analysis._neighbour_compute import compute_neighbours
 from lacompare.analysis._neighbour_dfe import read_dfe_neighbours
@@ -63,18 +72,24 @@ if TYPE_CHECKING:
     from lacompare.store import Store
 
 __all__ = [
+    "DEFAULT_RECIPE",
     "NEIGHBOUR_COLUMNS",
     "PACKAGED_SETS",
+    "NeighbourChanges",
     "NeighbourSet",
     "SetComparison",
+    "SetRows",
     "compare_neighbour_sets",
     "compute_neighbours",
+    "computed_set_rows",
     "list_neighbour_sets",
     "load_neighbour_set",
+    "neighbour_changes",
     "neighbours_of",
     "packaged_neighbour_file",
     "read_dfe_neighbours",
     "read_neighbour_file",
+    "stored_set_rows",
 ]
 
 
