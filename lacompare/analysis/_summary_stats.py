@@ -102,3 +102,72 @@ def summarise_weighted(
     )
     wt["weighted_mean"] = wt["wv"] / wt["w"]
     return wt[["weighted_mean", "weighted_n"]].reset_index()
+
+
+def read_filled_periods(
+    store: Store,
+    measure: str,
+    periods: list[str],
+    breakdown: str | None,
+    source_id: int | None,
+) -> set[str]:
+    """The periods of ``periods`` in which some authority has a value of
+    ``measure`` (one query through the store; a period whose rows are all blank
+    or suppressed is not among them)."""
+    from lacompare.derive import resolve_breakdown
+
+    if not periods:
+        return set()
+    bd = resolve_breakdown(store, measure, breakdown)
+    rel = store.values_relation(
+        measures=measure,
+        periods=periods,
+        breakdowns=bd,
+        sources=None if source_id is None else [source_id],
+        present_only=True,
+        columns=["period"],
+    )
+    return {r[0] for r in rel.query("v", "SELECT DISTINCT period FROM v").fetchall()}
+
+
+def span_text(periods: list[str]) -> str:
+    """Periods as a note names them: all of a few, the ends of many.
+
+    Examples
+    --------
+    >>> span_text(["2013", "2014"]), span_text([str(y) for y in range(2010, 2020)])
+    ('2013, 2014', '2010 … 2019 (10 periods)')
+    """
+    if len(periods) <= 6:
+        return ", ".join(periods)
+    return f"{periods[0]} … {periods[-1]} ({len(periods)} periods)"
+
+
+def partial_coverage(kept: pd.DataFrame, per_la: str) -> list[str]:
+    """One line per measure naming the authorities whose figure rests on fewer
+    periods than the window's periods with values (``periods_used`` of
+    ``periods_of``): Isle of Wight's mean over 2013-18 with no 2016-18 rows."""
+    if per_la == "pooled" or "periods_used" not in kept or kept.empty:
+        return []
+    lines = []
+    short = kept[kept["value"].notna() & (kept["periods_used"] < kept["periods_of"])]
+    for measure, rows in short.groupby("measure", sort=False):
+        rows = rows.sort_values(["periods_used", "la_name"])
+        shown = [
+            f"{r.la_name} {r.periods_used} of {r.periods_of}"
+            + (
+                f" ({r.first_period}–{r.last_period})"
+                if r.first_period != r.last_period
+                else f" ({r.first_period})"
+            )
+            for r in rows.head(12).itertuples(index=False)
+        ]
+        more = len(rows) - len(shown)
+        lines.append(
+            f"{measure}: partial coverage: {len(rows)} "
+            + ("authority's" if len(rows) == 1 else "authorities'")
+            + f" {per_la} uses fewer periods than have values: "
+            + "; ".join(shown)
+            + (f"; … and {more} more (periods_used in --values)" if more else "")
+        )
+    return lines

@@ -30,7 +30,10 @@ from lacompare.analysis._summary_groups import (
     read_groups,
 )
 from lacompare.analysis._summary_stats import (
+    partial_coverage,
+    read_filled_periods,
     read_weights,
+    span_text,
     summarise_values,
     summarise_weighted,
 )
@@ -79,7 +82,10 @@ class Summary:
     range, q1, q3`` (and ``weighted_mean``, ``weighted_n`` when weights were given;
     ``measure`` second when several measures were summarised). ``values``: the
     figure of each authority. ``excluded``: every authority left out and why (asked
-    to be excluded, or no value in the periods). ``periods``: the periods used.
+    to be excluded, or no value in the periods), ``periods_used`` of
+    ``periods_of`` (the periods with values) each figure rests on. ``periods``:
+    the periods used (those with values); ``empty``: the periods asked for that
+    had no value at all, for any authority (left out, and said so).
     """
 
     table: pd.DataFrame
@@ -92,22 +98,55 @@ class Summary:
     issues: IssueLog = field(default_factory=IssueLog)
     #: The breakdown summarised (a catalogue id brings its source's own).
     breakdown: str | None = ""
+    #: Periods asked for with no value at all (every row blank or suppressed).
+    empty: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         """Authorities with a figure (over all groups and measures)."""
         return int(self.values["value"].notna().sum())
 
+    def per_authority(self) -> pd.DataFrame:
+        """Each authority's figure and the periods it rests on, CSV-ready:
+        ``measure, la_code, la_name, region, value, missing_reason,
+        periods_used, periods_of, first_period, last_period`` (pooled: a row
+        per period, with ``period``)."""
+        cols = [
+            c
+            for c in (
+                "measure", "la_code", "la_name", "region", "period", "value",
+                "missing_reason", "periods_used", "periods_of", "first_period",
+                "last_period",
+            )
+            if c in self.values
+        ]  # fmt: skip
+        return self.values[cols].sort_values(["measure", "la_name"], kind="stable")
+
     def notes(self) -> list[str]:
         """Plain-text lines: what was summarised and who was left out."""
         lines = []
         for measure, periods in self.periods.items():
-            span = (
-                ", ".join(periods)
-                if len(periods) <= 6
-                else f"{periods[0]} … {periods[-1]} ({len(periods)} periods)"
-            )
-            lines.append(f"{measure}: per-authority {self.per_la} over {span}")
+            line = f"{measure}: per-authority {self.per_la}"
+            line += f" over {span_text(periods)}" if periods else ""
+            empty = self.empty.get(measure)
+            if empty and periods:
+                ends = (
+                    "from the first to the last period with values; "
+                    if self.per_la in ("change", "slope", "cagr")
+                    else ""
+                )
+                line += (
+                    f" ({ends}no values at all in {span_text(empty)}: every "
+                    "authority's blank or suppressed, "
+                    + (
+                        "counted as missing)"
+                        if self.per_la == "pooled"
+                        else "left out)"
+                    )
+                )
+            elif empty:
+                line += f": no values at all in {span_text(empty)}"
+            lines.append(line)
         if len(self.excluded):
             for reason, rows in self.excluded.groupby("reason", sort=True):
                 names = ", ".join(sorted(rows["la_name"].fillna(rows["la_code"])))
@@ -197,7 +236,7 @@ def summarise(
     auth = read_groups(store, by)
     drop = resolve_exclusions(store, exclude)
     issues = IssueLog()
-    values, used = read_figures(
+    values, used, empty = read_figures(
         store,
         measures,
         periods,
@@ -211,10 +250,12 @@ def summarise(
     )
     values = _with_groups(values, derive_dated_groups(store, auth, by, used, issues))
     kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
+    for line in partial_coverage(kept, per_la):
+        issues.add("partial-coverage", line, severity="info")
     table = _summary_table(kept, measures, england, weights, quantile_method)
     values, excluded = _as_region(values), _as_region(excluded)
     return Summary(
-        table, values, excluded, measures, by, per_la, used, issues, breakdown
+        table, values, excluded, measures, by, per_la, used, issues, breakdown, empty
     )
 
 
@@ -275,15 +316,17 @@ def read_figures(
     weights: str | None,
     names: dict[str, str],
     issues: IssueLog,
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, list[str]]]:
     """Each authority's figure of each measure over the periods
     (:func:`lacompare.derive.window_values`), with its weight when ``weights`` is
-    given, and the periods used for each measure."""
+    given and the periods it rests on (``periods_used`` of ``periods_of``); the
+    periods used for each measure (those with a value), and the periods asked
+    for that had no value at all."""
     import pandas as pd
 
     from lacompare.derive import measure_info, select_periods, window_values
 
-    frames, used = [], {}
+    frames, used, empty = [], {}, {}
     for m in measures:
         vals = window_values(
             store,
@@ -298,14 +341,23 @@ def read_figures(
         _note_not_existing(m, vals.attrs.pop("not_existing", []), names, issues)
         vals.insert(0, "measure", m)
         if per_la == "pooled":
-            used[m] = sorted(vals["period"].unique().tolist())
+            chosen = sorted(vals["period"].unique().tolist())
         else:
-            used[m] = select_periods(
+            chosen = select_periods(
                 store.list_periods(m), periods, measure_info(store, m).reference_date
             )
+        # A period whose every row is blank (2012's rates) is not one the figures
+        # rest on: say so, and date the window by the periods with values.
+        filled = read_filled_periods(store, m, chosen, breakdown, source_id)
+        empty[m] = [p for p in chosen if p not in filled]
+        used[m] = [p for p in chosen if p in filled]
+        vals["periods_used"] = vals["n_values"]
+        vals["periods_of"] = len(used[m])
         if weights is not None and len(vals):
             vals = vals.merge(
-                read_weights(store, weights, m, used[m]), on="la_code", how="left"
+                read_weights(store, weights, m, used[m] or chosen),
+                on="la_code",
+                how="left",
             )
             lacking = vals[vals["value"].notna() & vals["weight"].isna()]
             if len(lacking):
@@ -315,7 +367,7 @@ def read_figures(
                     f"{weights} and are left out of the weighted mean",
                 )
         frames.append(vals)
-    return pd.concat(frames, ignore_index=True), used
+    return pd.concat(frames, ignore_index=True), used, empty
 
 
 def _note_not_existing(

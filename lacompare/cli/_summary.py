@@ -81,12 +81,22 @@ def summary(
     fmt: FormatOption = "table",
     out: OutOption = None,
     decimals: Annotated[int, typer.Option("--decimals", help="Table decimals.")] = 1,
+    values_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--values",
+            help="Also write each authority's figure here (CSV) with the periods "
+            "it rests on: periods_used of periods_of, first_period, last_period.",
+        ),
+    ] = None,
 ) -> None:
     """N, missing, mean, median, SD, min, max, range and quartiles by group.
 
     Each authority's figure over the periods (its mean, or its average
     year-on-year change, ...) is summarised by region, with an England row.
     CSV columns: region, n, missing, mean, median, sd, min, max, range, q1, q3.
+    The notes name the periods with no values at all and the authorities whose
+    figure rests on fewer periods than the others' (--values: each one's).
 
     Example: [bold]lacompare summary cla_rate_per_10000 --by london_region
     --periods 2021:2025 --per-la mean --exclude 'Isles of Scilly' --db
@@ -108,6 +118,8 @@ def summary(
             weights=weights,
         )
     err = _console(stderr=True)
+    if values_out is not None:
+        _emit_csv(result.per_authority(), values_out)
     if fmt != "table":
         _emit_csv(result.table, out, fmt)
         for line in result.notes():
