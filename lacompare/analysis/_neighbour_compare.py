@@ -367,6 +367,7 @@ def neighbour_changes(
     set_ids: Sequence[str] | None = None,
     *,
     extra: Sequence[SetRows] = (),
+    add_computed: bool = False,
 ) -> NeighbourChanges:
     """One authority's neighbours in several sets, side by side, and what changed.
 
@@ -381,6 +382,9 @@ def neighbour_changes(
         ``valid_for`` first, computed sets last).
     extra
         Sets not in the store (say, :func:`computed_set_rows`), compared after.
+    add_computed
+        When none of the sets is a computed one, add :func:`computed_set_rows`
+        on :data:`DEFAULT_RECIPE` (computed, not stored).
 
     Returns
     -------
@@ -415,6 +419,8 @@ def neighbour_changes(
         )
         set_ids = listed["set_id"].tolist()
     sets = [stored_set_rows(store, s) for s in set_ids] + list(extra)
+    if add_computed and not any(s.method == "computed" for s in sets):
+        sets.append(computed_set_rows(store))
     if not sets:
         raise InputError(
             "no neighbour sets to compare (load one: lacompare neighbours load "

@@ -1,5 +1,5 @@
-"""CLI commands ``neighbours`` (load, compute, compare, show, list), ``correlate``
-and ``test`` (mann-whitney, kruskal).
+"""CLI commands ``neighbours`` (load, compute, compare, show, changes, list),
+``correlate`` and ``test`` (mann-whitney, kruskal).
 
 Each command is a function here; :func:`register` adds them to the app. Nothing
 heavy is imported until a command runs.
@@ -326,6 +326,56 @@ def neighbours_show(
         _print_excluded(excluded)
 
 
+ChangesSetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set-id",
+        help="A set to compare, in order (repeat; default every set in the "
+        "store, oldest first).",
+    ),
+]
+ComputedOption = Annotated[
+    bool,
+    typer.Option(
+        "--computed/--no-computed",
+        help="Add a set computed on the default recipe (not stored) when none "
+        "of the sets is computed.",
+    ),
+]
+
+
+@friendly
+def neighbours_changes(
+    la: Annotated[str, typer.Argument(help="Authority name or code.")],
+    set_id: ChangesSetOption = None,
+    computed: ComputedOption = True,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """One authority's neighbours in each set side by side, and what changed.
+
+    Example: [bold]lacompare neighbours changes Leeds[/]
+    """
+    from lacompare.analysis.neighbours import neighbour_changes
+    from lacompare.store import open_store
+
+    fmt = _check_format(fmt)
+    with open_store(db, read_only=True) as store:
+        result = neighbour_changes(store, la, set_id, add_computed=computed)
+    if fmt != "table" or out is not None:
+        _emit_csv(result.changes, out, fmt)
+        if out is None:
+            return
+    else:
+        shown = result.table.drop(columns="neighbour_code")
+        _print_table(shown, title=f"{result.la_name}: rank in each neighbour set")
+    for rec in result.sets.itertuples(index=False):
+        _console().print(f"{rec.set_id}: {rec.label}", markup=False)
+    for line in result.summary_lines():
+        _console().print(line, markup=False)
+
+
 @friendly
 def neighbours_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """List the neighbour sets in the store.
@@ -358,5 +408,6 @@ def register(app: typer.Typer) -> None:
     neighbours_app.command("compute")(neighbours_compute)
     neighbours_app.command("compare")(neighbours_compare)
     neighbours_app.command("show")(neighbours_show)
+    neighbours_app.command("changes")(neighbours_changes)
     neighbours_app.command("list")(neighbours_list)
     app.add_typer(neighbours_app, name="neighbours")

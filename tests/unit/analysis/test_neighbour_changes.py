@@ -171,3 +171,36 @@ def test_dfe_2021_and_2025_for_leeds_as_published(shared_data):
     assert set(joined["neighbour_code"].map(to_dfe)) == set(
         published("sn_model_2025_wide.csv")
     ) - set(published("New_Statistical_Neighbour_Groupings_April_2021.csv"))
+
+
+def test_cli_changes_prints_the_side_by_side_table_and_the_changes(tmp_path):
+    from typer.testing import CliRunner
+
+    from lacompare.cli import app
+
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as s:
+        old = [("Leeds", 1, "Sheffield"), ("Leeds", 2, "Bradford")]
+        new = [("Leeds", 1, "Bradford"), ("Leeds", 2, "Kirklees")]
+        load_neighbour_set(s, write_set(tmp_path / "a.csv", old), "old", "x", "2021")
+        load_neighbour_set(s, write_set(tmp_path / "b.csv", new), "new", "y", "2025")
+    run = CliRunner().invoke(
+        app, ["neighbours", "changes", "Leeds", "--no-computed", "--db", str(db)]
+    )
+    assert run.exit_code == 0, run.output
+    assert "Leeds: rank in each neighbour set" in run.output
+    assert "old → new: 1 in both. joined: Kirklees. left: Sheffield." in run.output
+    run = CliRunner().invoke(
+        app,
+        ["neighbours", "changes", "Leeds", "--no-computed", "--db", str(db)]
+        + ["--format", "csv"],
+    )
+    assert run.exit_code == 0, run.output
+    rows = list(csv.DictReader(run.output.splitlines()))
+    assert {r["neighbour_name"]: r["change"] for r in rows} == {
+        "Bradford": "closer",
+        "Kirklees": "joined",
+        "Sheffield": "left",
+    }
+    run = CliRunner().invoke(app, ["neighbours", "changes", "Nowhere", "--db", str(db)])
+    assert run.exit_code != 0 and "Traceback" not in run.output
