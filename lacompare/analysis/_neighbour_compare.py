@@ -190,13 +190,15 @@ DEFAULT_RECIPE: tuple[str, ...] = (
 @dataclass
 class SetRows:
     """One neighbour set's rows (``la_code, neighbour_code, rank``, optional
-    ``closeness``) with its id, label, method and the period it is for."""
+    ``closeness``) with its id, label, method and the period it is for;
+    ``note`` says why a set has no rows (a computation that could not run)."""
 
     set_id: str
     label: str
     method: str
     valid_for: str | None
     rows: pd.DataFrame
+    note: str = ""
 
 
 @dataclass
@@ -420,7 +422,7 @@ def neighbour_changes(
         set_ids = listed["set_id"].tolist()
     sets = [stored_set_rows(store, s) for s in set_ids] + list(extra)
     if add_computed and not any(s.method == "computed" for s in sets):
-        sets.append(computed_set_rows(store))
+        sets.append(_try_computed(store))
     if not sets:
         raise InputError(
             "no neighbour sets to compare (load one: lacompare neighbours load "
@@ -460,10 +462,31 @@ def neighbour_changes(
     return NeighbourChanges(key, la_name, meta, table, changes)
 
 
+def _try_computed(store: Store) -> SetRows:
+    """The default computed set, or an empty one saying why it could not be
+    computed (a store without the recipe's measures)."""
+    try:
+        return computed_set_rows(store)
+    except InputError as exc:
+        empty = pd.DataFrame(
+            {
+                "la_code": pd.Series(dtype=object),
+                "neighbour_code": pd.Series(dtype=object),
+                "rank": pd.Series(dtype="Int64"),
+            }
+        )
+        label = "computed by lacompare on " + ", ".join(DEFAULT_RECIPE)
+        return SetRows(
+            "computed", label, "computed", None, empty, f"not computed: {exc}"
+        )
+
+
 def _absent_note(store: Store, name: str, s: SetRows, part: pd.DataFrame) -> str:
     """Why the authority has no neighbours in a set ('' if it has)."""
     if not part.empty:
         return ""
+    if s.note:
+        return s.note
     when = f" (for {s.valid_for})" if s.valid_for else ""
     return (
         f"{name} is not in {s.set_id}{when}: it did not exist then, or the set "

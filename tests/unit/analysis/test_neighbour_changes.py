@@ -204,3 +204,15 @@ def test_cli_changes_prints_the_side_by_side_table_and_the_changes(tmp_path):
     }
     run = CliRunner().invoke(app, ["neighbours", "changes", "Nowhere", "--db", str(db)])
     assert run.exit_code != 0 and "Traceback" not in run.output
+
+
+def test_a_computed_set_that_cannot_be_computed_is_said(store):
+    """A store without the default recipe's measures: the DfE-style sets are
+    compared and the computed one is listed as not computed, with the reason."""
+    c = neighbour_changes(store, "Leeds", add_computed=True)
+    assert c.sets["set_id"].tolist() == ["old", "new", "computed"]
+    row = c.sets.iloc[-1]
+    assert not row["present"]
+    assert row["note"].startswith("not computed: ")
+    assert "iod2025_idaci_average_score" in row["note"]
+    assert "computed" not in c.table.columns or c.table["computed"].isna().all()
