@@ -20,27 +20,35 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _number(value: Any, digits: int = 4) -> str:
-    import math
+#: Columns that hold p-values (printed ``<0.001`` or to three decimals).
+_P_COLUMNS = ("p", "p_value", "pvalue", "p_adjusted")
 
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+
+def _number(value: Any) -> str:
+    from lacompare.formatting import format_statistic
+
     if isinstance(value, bool | str):
         return str(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
+    return format_statistic(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "") -> str:
     import numbers
 
     import pandas as pd
 
+    from lacompare.formatting import format_p, format_statistic
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return _number(float(value))
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, numbers.Real):
+        if column in _P_COLUMNS:
+            return format_p(value, bare=True)
+        if isinstance(value, numbers.Integral) or column in ("n", "terms", "fold"):
+            return f"{int(value):,}"
+        return format_statistic(float(value))
     return str(value)
 
 
@@ -57,7 +65,9 @@ def _print_frame(
         )
     shown = frame if limit is None else frame.head(limit)
     for row in shown.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(
+            *[_cell(v, str(c)) for v, c in zip(row, frame.columns, strict=True)]
+        )
     console.print(table)
     if limit is not None and len(frame) > limit:
         console.print(f"  … and {len(frame) - limit} more", markup=False)

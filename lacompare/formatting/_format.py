@@ -11,6 +11,8 @@ p-value, a change or a missing value reads the same wherever it appears.
   (``£1,732``, ``53.4%``, ``£81.5 million``).
 * :func:`format_change`: a change, always signed (``+1.2``, ``-3.4%``).
 * :func:`format_p`: a p-value (``p < 0.001``, ``p = 0.012``).
+* :func:`format_statistic`: a model's statistic (a coefficient, a standard
+  error, an R²) to significant figures, grouped, never in exponent notation.
 * :func:`format_missing` and :func:`missing_key`: a missing value as the
   publisher's symbol (GSS "Symbols in tables": ``[c]`` suppressed, ``[x]`` not
   available, ``[z]`` not applicable, ...) and the key that explains the symbols
@@ -189,18 +191,51 @@ def format_change(value: Any, unit: str | None = None, decimals: int = 0) -> str
     return text.replace("-", "", 1) if quantize(float(value), decimals) == 0 else text
 
 
-def format_p(p: Any) -> str:
+def format_p(p: Any, bare: bool = False) -> str:
     """A p-value: ``p < 0.001`` or ``p = `` three decimals; ``p = n/a`` when
-    there is none.
+    there is none. ``bare`` drops the ``p`` for a table's p column (``<0.001``,
+    ``0.012``, ``''`` when missing).
 
     Examples
     --------
     >>> format_p(0.0123), format_p(0.00001), format_p(0.5), format_p(float("nan"))
     ('p = 0.012', 'p < 0.001', 'p = 0.500', 'p = n/a')
+    >>> format_p(0.00001, bare=True), format_p(0.41932, bare=True)
+    ('<0.001', '0.419')
     """
     if is_missing(p):
-        return "p = n/a"
-    return "p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}"
+        return "" if bare else "p = n/a"
+    if float(p) < 0.001:
+        return "<0.001" if bare else "p < 0.001"
+    return f"{float(p):.3f}" if bare else f"p = {float(p):.3f}"
+
+
+def format_statistic(value: Any, significant: int = 3) -> str:
+    """A statistic in a table: ``significant`` figures (whole numbers from 1,000
+    up, grouped), rounded half away from zero, never in exponent notation;
+    ``''`` when missing.
+
+    Coefficients and standard errors span many magnitudes (a pound per child and
+    a rate per 1,000), so a fixed number of decimals would print most of them as
+    0.00 or with false precision.
+
+    Examples
+    --------
+    >>> format_statistic(0.09668), format_statistic(-6.14), format_statistic(1542.3)
+    ('0.0967', '-6.14', '1,542')
+    >>> format_statistic(0.000003834), format_statistic(0), format_statistic(None)
+    ('0.00000383', '0', '')
+    """
+    if is_missing(value):
+        return ""
+    number = float(value)
+    if number == 0:
+        return "0"
+    if abs(number) >= 10 ** (significant - 1) or abs(number) >= 1000:
+        return format_number(number)
+    decimals = significant - 1 - math.floor(math.log10(abs(number)))
+    text = f"{quantize(number, decimals):f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _symbol(reason: Any) -> tuple[str, str]:
