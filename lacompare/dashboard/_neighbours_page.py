@@ -1,0 +1,287 @@
+"""The neighbour-sets page: one authority's statistical neighbours in each set.
+
+``/neighbours?la=Leeds`` shows, side by side, the authority's neighbours in
+DfE's sets in the store (2021 and 2025 models) and a set computed by lacompare
+(the store's own computed set, else one computed on
+:data:`lacompare.analysis.neighbours.DEFAULT_RECIPE` without writing it), with
+who joined, who left and whose rank moved from one set to the next. It is plain
+HTML: it needs no JavaScript. Every figure comes from
+:func:`lacompare.analysis.neighbours.neighbour_changes`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lacompare.dashboard import _render
+from lacompare.dashboard._pages import PageError
+from lacompare.errors import LacompareError
+
+if TYPE_CHECKING:
+    from lacompare.analysis.neighbours import NeighbourChanges
+    from lacompare.dashboard._state import DashboardStore
+
+#: The authority shown when the address names none.
+DEFAULT_AUTHORITY = "Leeds"
+
+_CHANGE_WORDS = {
+    "joined": "joined",
+    "left": "left",
+    "same": "same rank",
+}
+
+
+def set_heading(rec: Any) -> str:
+    """A set's column heading: DfE's by model year, a computed one as such.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> set_heading(NS(set_id="dfe-2025", method="published", valid_for="2025-26"))
+    'DfE 2025 model (dfe-2025)'
+    >>> set_heading(NS(set_id="mine", method="computed", valid_for=None))
+    'Computed (mine)'
+    """
+    sid = str(rec.set_id)
+    if sid.startswith("dfe-") and sid[4:].isdigit():
+        return f"DfE {sid[4:]} model ({sid})"
+    if rec.method == "computed":
+        return f"Computed ({sid})"
+    return f"{sid}" + (f" ({rec.valid_for})" if rec.valid_for else "")
+
+
+def change_text(row: Any) -> str:
+    """A change in words: joined, left, same rank, or how far it moved.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> change_text(NS(change="closer", places=4, rank_from=9, rank_to=5))
+    'moved 9 → 5 (4 places closer)'
+    >>> change_text(NS(change="further", places=-1, rank_from=1, rank_to=2))
+    'moved 1 → 2 (1 place further)'
+    >>> change_text(NS(change="joined", places=None, rank_from=None, rank_to=3))
+    'joined'
+    """
+    if row.change in _CHANGE_WORDS:
+        return _CHANGE_WORDS[row.change]
+    n = abs(int(row.places))
+    word = "closer" if row.change == "closer" else "further"
+    return (
+        f"moved {int(row.rank_from)} → {int(row.rank_to)} "
+        f"({n} place{'s' if n != 1 else ''} {word})"
+    )
+
+
+def authority_choices(state: DashboardStore) -> list[tuple[str, str]]:
+    """Authorities with neighbours in any set: (key, name), by name."""
+
+    def compute() -> list[tuple[str, str]]:
+        with state.store() as store:
+            frame = store.query(
+                "SELECT DISTINCT n.la_code, coalesce(a.la_name, n.la_code) AS name "
+                "FROM neighbours n LEFT JOIN authorities a USING (la_code) "
+                "ORDER BY name"
+            )
+        return list(zip(frame["la_code"], frame["name"], strict=True))
+
+    return state.cached(("neighbour-authorities",), compute)
+
+
+def changes_for(state: DashboardStore, la: str) -> NeighbourChanges:
+    """The comparison for an authority, cached by store version."""
+    from lacompare.analysis.neighbours import neighbour_changes
+
+    def compute() -> NeighbourChanges:
+        with state.store() as store:
+            return neighbour_changes(store, la, add_computed=True)
+
+    return state.cached(("neighbour-changes", la.strip().lower()), compute)
+
+
+def vintage_note(changes: NeighbourChanges) -> str:
+    """Which DfE sets the store holds, said plainly when one is missing."""
+    dfe = [
+        str(s)
+        for s in changes.sets["set_id"]
+        if str(s).startswith("dfe-") and str(s)[4:].isdigit()
+    ]
+    if len(dfe) >= 2:
+        return (
+            f"DfE's {' and '.join(d[4:] for d in dfe)} statistical neighbour "
+            "models are both in this store."
+        )
+    if len(dfe) == 1:
+        other = "2021" if dfe[0] != "dfe-2021" else "2025"
+        return (
+            f"Only DfE's {dfe[0][4:]} model is in this store, so it is compared "
+            f"with the computed set only (load the {other} model: lacompare "
+            f"neighbours load dfe-{other} --set-id dfe-{other})."
+        )
+    return "No DfE statistical neighbour set is in this store."
+
+
+def side_by_side_html(changes: NeighbourChanges) -> str:
+    """The table: one row per neighbour in any set, its rank in each set, and
+    what changed between consecutive sets."""
+    from lacompare.formatting import format_missing, format_value
+
+    esc = _render.esc
+    sets = [r for r in changes.sets.itertuples(index=False) if r.present]
+    pairs = list(
+        dict.fromkeys(
+            zip(changes.changes["from_set"], changes.changes["to_set"], strict=True)
+        )
+    )
+    heads = {r.set_id: set_heading(r) for r in changes.sets.itertuples(index=False)}
+    none = format_missing(None)
+    cols = "".join(
+        f'<th scope="col" class="lac-num">Rank in {esc(heads[r.set_id])}</th>'
+        for r in sets
+    )
+    cols += "".join(
+        f'<th scope="col">Change, {esc(heads[a])} to {esc(heads[b])}</th>'
+        for a, b in pairs
+    )
+    lookup = {
+        (row.from_set, row.to_set, row.neighbour_code): change_text(row)
+        for row in changes.changes.itertuples(index=False)
+    }
+    body = []
+    for rec in changes.table.to_dict("records"):
+        cells = [
+            f'<th scope="row">{esc(str(rec["neighbour_name"]))}</th>',
+            f"<td>{esc(str(rec['neighbour_region'] or none))}</td>",
+        ]
+        for r in sets:
+            value = rec[r.set_id]
+            missing = value is None or value != value  # NA or NaN
+            text = none if missing else format_value(int(value), None, 0)
+            cells.append(f'<td class="lac-num">{esc(text)}</td>')
+        for a, b in pairs:
+            text = lookup.get((a, b, rec["neighbour_code"]), "")
+            cells.append(f"<td>{esc(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    caption = (
+        f"{changes.la_name}'s statistical neighbours in each set (rank 1 = "
+        f"nearest; {none} = not a neighbour in that set)"
+    )
+    return (
+        f'<div class="lac-table-scroll"><table id="neighbour-sets">'
+        f"<caption>{esc(caption)}</caption>"
+        f'<thead><tr><th scope="col">Neighbour</th><th scope="col">Region</th>'
+        f"{cols}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def changes_html(changes: NeighbourChanges) -> str:
+    """What changed from each set to the next, in words: how many neighbours
+    both share, who joined, who left, whose rank moved."""
+    esc = _render.esc
+    heads = {r.set_id: set_heading(r) for r in changes.sets.itertuples(index=False)}
+    parts = []
+    for pair in changes.pair_summary():
+        a, b = heads[pair["from_set"]], heads[pair["to_set"]]
+        moved = changes.changes[
+            (changes.changes["from_set"] == pair["from_set"])
+            & (changes.changes["to_set"] == pair["to_set"])
+            & changes.changes["change"].isin(["closer", "further"])
+        ]
+        items = [
+            f"<li>In both: {pair['shared']} of the neighbours.</li>",
+            _names_item("Joined", pair["joined"]),
+            _names_item("Left", pair["left"]),
+            _names_item(
+                "Rank moved",
+                [
+                    f"{r.neighbour_name} ({change_text(r)})"
+                    for r in moved.itertuples(index=False)
+                ],
+            ),
+        ]
+        parts.append(
+            f'<h3>{esc(a)} to {esc(b)}</h3><ul class="lac-changes">'
+            + "".join(items)
+            + "</ul>"
+        )
+    return "\n".join(parts)
+
+
+def _names_item(what: str, names: list[str]) -> str:
+    esc = _render.esc
+    if not names:
+        return f"<li>{esc(what)}: none.</li>"
+    inner = "".join(f"<li>{esc(n)}</li>" for n in names)
+    return f"<li>{esc(what)} ({len(names)}):<ul>{inner}</ul></li>"
+
+
+def sets_html(changes: NeighbourChanges) -> str:
+    """The sets compared: heading, what each is, and a note for a set
+    without this authority (or a computation that could not run)."""
+    esc = _render.esc
+    items = []
+    for rec in changes.sets.itertuples(index=False):
+        text = f"<strong>{esc(set_heading(rec))}</strong>: {esc(str(rec.label))}"
+        if rec.valid_for:
+            text += f" (for {esc(str(rec.valid_for))})"
+        if not rec.present:
+            text += f'. <span class="lac-note">{esc(str(rec.note))}</span>'
+        items.append(f"<li>{text}.</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def neighbours_page(state: DashboardStore, params: Any) -> tuple[int, str]:
+    """``/neighbours?la=NAME``: the authority's neighbour sets side by side.
+
+    Returns the status and the page: 200, or 400 naming an unknown authority
+    (with the registry's suggestions), 404 for a store without neighbour sets.
+    """
+    from markupsafe import Markup
+
+    la = str(params.get("la") or "").strip() or DEFAULT_AUTHORITY
+    choices: list[tuple[str, str]] = []
+    try:
+        choices = authority_choices(state)
+        if not choices:
+            raise PageError(
+                "the store has no statistical neighbour sets (load one: "
+                "lacompare neighbours load dfe-2025 --set-id dfe-2025)",
+                404,
+            )
+        changes = changes_for(state, la)
+    except LacompareError as exc:
+        status = getattr(exc, "status", 400)
+        error = _render.error_html(str(exc)) + _render.suggestions_html(
+            exc, "/neighbours"
+        )
+        return status, _render.render_page(
+            "neighbours.html.j2",
+            title="Statistical neighbour sets compared",
+            page="neighbours",
+            error=Markup(error),
+            choices=choices if status != 503 else [],
+            selected="",
+            body="",
+        )
+    body = "\n".join(
+        [
+            f'<p class="lac-lead">{_render.esc(vintage_note(changes))}</p>',
+            "<h2>The sets</h2>",
+            sets_html(changes),
+            "<h2>What changed</h2>",
+            changes_html(changes)
+            or "<p>Only one set has neighbours for this authority: nothing to "
+            "compare.</p>",
+            "<h2>Side by side</h2>",
+            side_by_side_html(changes),
+        ]
+    )
+    return 200, _render.render_page(
+        "neighbours.html.j2",
+        title=f"Statistical neighbour sets compared: {changes.la_name}",
+        page="neighbours",
+        choices=choices,
+        selected=changes.la_code,
+        body=Markup(body),
+        error="",
+    )
