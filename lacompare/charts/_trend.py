@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import pandas as pd
@@ -22,8 +22,11 @@ from ._common import (
 )
 from .theme import (
     CATEGORICAL,
+    FOCUS_GREY,
     HEIGHT,
     LABEL_SIZE,
+    TEXT,
+    WHITE,
     WIDTH,
 )
 
@@ -46,6 +49,15 @@ SHAPES: tuple[str, ...] = (
     "cross",
     "triangle-down",
 )
+#: How a significant year is marked on the focus series, and its key's words.
+SIGNIFICANCE_MARKS: dict[str, tuple[str, str]] = {
+    "above": ("triangle-up", "Significantly higher"),
+    "below": ("triangle-down", "Significantly lower"),
+}
+#: What the shaded band is, in its key.
+BAND_LABEL = "Middle half of authorities"
+#: Opacity of a series hidden by a click on its legend entry.
+HIDDEN = 0.08
 
 
 def trend_chart(
@@ -61,11 +73,19 @@ def trend_chart(
     title: str | None = None,
     width: float = WIDTH,
     height: float = HEIGHT,
+    zero: bool = False,
+    marks: Mapping[str, str] | None = None,
+    band: pd.DataFrame | None = None,
+    mark_note: str = "than other authorities",
 ) -> alt.LayerChart:
     """Lines over time for an authority and its comparators, labelled at the end.
 
     Each series differs by colour, dash pattern and point shape, and is named at its
-    last point (labels spaced so they never overlap), so no legend is needed.
+    last point (labels spaced so they never overlap). The legend below names them
+    too, and a click on an entry hides or shows that series (a legend-bound
+    selection; every series shown at first). Years where the focus series is
+    significantly higher or lower (``marks``) carry a large triangle, with a key;
+    ``band`` shades the middle half of authorities.
 
     Parameters
     ----------
@@ -88,6 +108,16 @@ def trend_chart(
         Default "{measure}, {first period} to {last period}".
     width, height : float
         Plot size in px (labels extend to the right of it).
+    zero : bool
+        Start the y axis at zero (default: fit the values, LAIT users' wish).
+    marks : mapping, optional
+        ``period → 'above' | 'below'`` for the focus series: the years it is
+        significantly higher or lower (other periods and values are unmarked).
+    band : pandas.DataFrame, optional
+        ``period, low, high``: the middle half of authorities each period (lower
+        to upper quartile), drawn as a shaded band behind the lines.
+    mark_note : str
+        What the marks compare with, in the key ("Significantly higher …").
 
     Returns
     -------
@@ -104,6 +134,9 @@ def trend_chart(
     >>> text = trend_chart(df, measure="CLA rate").description
     >>> text.split(": ")[1]
     'Leeds rose from 80 to 89; England was 70 in 2022 and 70 in 2024.'
+    >>> marked = trend_chart(df, measure="CLA rate", marks={"2024": "above"})
+    >>> marked.description.split(". ")[1]
+    'Leeds was significantly higher than other authorities in 2024.'
     """
     frame, periods, names = _trend_frame(data, period, value, series, focus, order)
     valid = frame.dropna(subset=["value"])
@@ -111,8 +144,10 @@ def trend_chart(
         raise InputError("trend_chart: no row has a value")
     decimals = auto_decimals(valid["value"])
     fmt = number_format
+    shade = _band_frame(band, periods)
+    span = pd.concat([valid["value"], shade["low"], shade["high"]]).dropna()
     domain = nice_domain(
-        float(valid["value"].min()), float(valid["value"].max()), pad=0.08
+        float(span.min()), float(span.max()), pad=0.08, include_zero=zero
     )
     frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
     x = alt.X(
@@ -129,9 +164,24 @@ def trend_chart(
     colour = alt.Color(
         "series:N",
         scale=alt.Scale(domain=names, range=list(CATEGORICAL[: len(names)])),
-        legend=None,
+        legend=alt.Legend(
+            title="Click a name to hide or show it",
+            orient="bottom",
+            direction="horizontal",
+            columns=2,
+            labelLimit=0,
+            symbolType="stroke",
+            symbolStrokeWidth=3,
+        ),
+    )
+    shown = alt.selection_point(
+        fields=["series"],
+        bind="legend",
+        toggle="true",
+        value=[{"series": n} for n in names],
     )
     lines, points = _trend_lines(frame, names, measure, x, y, colour)
+    lines = lines.add_params(shown)
     ends = _trend_ends(valid, names, periods, fmt, decimals)
     ends["label_y"] = _spread_ends(ends["value"], Scale(domain, height, flip=True))
     labels = (
@@ -139,14 +189,125 @@ def trend_chart(
         .mark_text(align="left", dx=10, fontSize=LABEL_SIZE, fontWeight="bold")
         .encode(x=x, y=alt.Y("label_y:Q", scale=ys), text="text:N", color=colour)
     )
+    fade = alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
+    layers = [c.encode(opacity=fade) for c in (lines, points, labels)]
+    flagged = _marked_years(valid, names[0], marks or {}, mark_note)
+    if len(flagged):
+        layers.append(_mark_layer(flagged, x, y, measure, fade))
+    if len(shade):
+        layers.insert(0, _band_layer(shade, x, ys))
     first, final = periods[0], periods[-1]
+    alt_text = _trend_alt_text(valid, names, periods, measure, fmt, decimals)
     return titled_chart(
-        [lines, points, labels],
+        layers,
         width=width,
         height=height,
         title=title or f"{measure}, {first} to {final}",
-        alt_text=_trend_alt_text(valid, names, periods, measure, fmt, decimals),
+        alt_text=alt_text + _marks_alt_text(flagged, names[0], len(shade) > 0),
+    ).resolve_scale(shape="independent")
+
+
+def _band_frame(band: pd.DataFrame | None, periods: list[str]) -> pd.DataFrame:
+    """The band's rows on the chart's periods (``period, low, high``)."""
+    if band is None or not len(band):
+        return pd.DataFrame({"period": [], "low": [], "high": []})
+    require_columns(band, ["period", "low", "high"], "trend_chart band")
+    out = pd.DataFrame(
+        {
+            "period": band["period"].astype(str),
+            "low": numeric(band, "low", "trend_chart band"),
+            "high": numeric(band, "high", "trend_chart band"),
+        }
+    ).dropna()
+    out = out[out["period"].isin(periods)]
+    out["band"] = BAND_LABEL
+    return out
+
+
+def _band_layer(shade: pd.DataFrame, x: alt.X, ys: alt.Scale) -> alt.Chart:
+    """The middle half of authorities: a grey band with its own legend entry."""
+    return (
+        alt.Chart(shade)
+        .mark_area(opacity=0.35, interpolate="linear")
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", scale=ys),
+            y2="high:Q",
+            # Fill, not colour: the series' colour scale stays one legend.
+            fill=alt.Fill(
+                "band:N",
+                scale=alt.Scale(domain=[BAND_LABEL], range=[FOCUS_GREY]),
+                legend=alt.Legend(
+                    title=None, orient="bottom", symbolType="square", labelLimit=0
+                ),
+            ),
+        )
     )
+
+
+def _marked_years(
+    valid: pd.DataFrame, focus: str, marks: Mapping[str, str], note: str
+) -> pd.DataFrame:
+    """The focus series' points in the years marked significant, with the key's
+    words (``mark``) for each."""
+    mine = valid[valid["series"] == focus].copy()
+    mine["flag"] = mine["period"].astype(str).map(dict(marks))
+    mine = mine[mine["flag"].isin(list(SIGNIFICANCE_MARKS))].copy()
+    mine["mark"] = [f"{SIGNIFICANCE_MARKS[f][1]} {note}" for f in mine["flag"]]
+    return mine
+
+
+def _mark_layer(
+    flagged: pd.DataFrame, x: alt.X, y: alt.Y, measure: str, fade: alt.Then
+) -> alt.Chart:
+    """Large triangles, outlined in the text colour, on the years marked; their
+    key is a legend of its own (a shape scale independent of the series')."""
+    used = dict(zip(flagged["flag"], flagged["mark"], strict=True))
+    # Higher before lower in the key, whichever year comes first.
+    shapes = {
+        used[f]: SIGNIFICANCE_MARKS[f][0] for f in SIGNIFICANCE_MARKS if f in used
+    }
+    return (
+        alt.Chart(flagged)
+        .mark_point(size=240, filled=True, fill=WHITE, stroke=TEXT, strokeWidth=2)
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "mark:N",
+                scale=alt.Scale(domain=list(shapes), range=list(shapes.values())),
+                legend=alt.Legend(
+                    title=None, orient="bottom", direction="vertical", labelLimit=0
+                ),
+            ),
+            opacity=fade,
+            tooltip=[
+                alt.Tooltip("period:N", title="Period"),
+                alt.Tooltip("shown:N", title=measure),
+                alt.Tooltip("mark:N", title="Significance"),
+            ],
+        )
+    )
+
+
+def _marks_alt_text(flagged: pd.DataFrame, focus: str, banded: bool) -> str:
+    """The alt text's sentences on the marked years and the band."""
+    out = []
+    for flag, (_, words) in SIGNIFICANCE_MARKS.items():
+        rows = flagged[flagged["flag"] == flag]
+        if len(rows):
+            note = rows["mark"].iloc[0].removeprefix(words).strip()
+            out.append(
+                f" {focus} was {words.lower()} {note} in "
+                + join_names(list(rows["period"].astype(str)))
+                + "."
+            )
+    if banded:
+        out.append(
+            " The shaded band is the middle half of authorities (lower to upper "
+            "quartile)."
+        )
+    return "".join(out)
 
 
 def _trend_frame(
