@@ -196,6 +196,27 @@ def _choose_variables(
     return chosen
 
 
+def _resolve_indicators(
+    store: Store, chosen: dict[str, tuple[str, str, Any]], breakdown: str
+) -> dict[str, tuple[str, str, Any]]:
+    """A catalogue id that is no store measure reads its preferred source (with
+    that source's breakdown unless the variable names its own), so
+    ``correlate cla_rate_per_10000 …`` works as ``compare -m`` does; the column
+    keeps the name as typed."""
+    from lacompare.catalogue import read_catalogue, resolve_key
+
+    ids = {i.id for i in read_catalogue()}
+    resolved = {}
+    for name, (measure, bd, spec) in chosen.items():
+        if measure in ids:
+            found, own = resolve_key(store, measure, bd)
+            if found != measure and bd == breakdown:
+                bd = own
+            measure = found
+        resolved[name] = (measure, bd, spec)
+    return resolved
+
+
 def read_la_values(
     store: Store,
     measures: Sequence[str],
@@ -256,7 +277,9 @@ def read_la_values(
     >>> len(v.values)  # every authority of 31 March 2021
     151
     """
-    chosen = _choose_variables(measures, period, breakdown)
+    chosen = _resolve_indicators(
+        store, _choose_variables(measures, period, breakdown), breakdown
+    )
     names = list(chosen)
     long = read_long_values(store, chosen)
     _check_found(store, chosen, set(long["measure"].unique()))
