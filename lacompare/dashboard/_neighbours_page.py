@@ -38,16 +38,18 @@ def set_heading(rec: Any) -> str:
     --------
     >>> from types import SimpleNamespace as NS
     >>> set_heading(NS(set_id="dfe-2025", method="published", valid_for="2025-26"))
-    'DfE 2025 model (dfe-2025)'
+    'DfE 2025'
+    >>> set_heading(NS(set_id="computed", method="computed", valid_for=None))
+    'Computed'
     >>> set_heading(NS(set_id="mine", method="computed", valid_for=None))
     'Computed (mine)'
     """
     sid = str(rec.set_id)
     if sid.startswith("dfe-") and sid[4:].isdigit():
-        return f"DfE {sid[4:]} model ({sid})"
+        return f"DfE {sid[4:]}"
     if rec.method == "computed":
-        return f"Computed ({sid})"
-    return f"{sid}" + (f" ({rec.valid_for})" if rec.valid_for else "")
+        return "Computed" if sid == "computed" else f"Computed ({sid})"
+    return sid
 
 
 def change_text(row: Any) -> str:
@@ -136,7 +138,7 @@ def side_by_side_html(changes: NeighbourChanges) -> str:
     heads = {r.set_id: set_heading(r) for r in changes.sets.itertuples(index=False)}
     none = format_missing(None)
     cols = "".join(
-        f'<th scope="col" class="lac-num">Rank in {esc(heads[r.set_id])}</th>'
+        f'<th scope="col" class="lac-num">{esc(heads[r.set_id])} rank</th>'
         for r in sets
     )
     cols += "".join(
@@ -221,9 +223,12 @@ def sets_html(changes: NeighbourChanges) -> str:
     esc = _render.esc
     items = []
     for rec in changes.sets.itertuples(index=False):
-        text = f"<strong>{esc(set_heading(rec))}</strong>: {esc(str(rec.label))}"
-        if rec.valid_for:
-            text += f" (for {esc(str(rec.valid_for))})"
+        text = (
+            f"<strong>{esc(set_heading(rec))}</strong> "
+            f"(<code>{esc(str(rec.set_id))}</code>): {esc(str(rec.label))}"
+        )
+        if isinstance(rec.valid_for, str) and rec.valid_for:
+            text += f", for {esc(rec.valid_for)}"
         if not rec.present:
             text += f'. <span class="lac-note">{esc(str(rec.note))}</span>'
         items.append(f"<li>{text}.</li>")
