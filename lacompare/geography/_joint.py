@@ -119,15 +119,21 @@ def match_joint_return(
     >>> match_joint_return("Northamptonshire Children's Trust", "2019-03-31") is None
     True
     """
-    folded = _fold(text)
-    if not folded:
-        return None
-    for joint in _partnerships():
-        if joint.valid_on(as_of) and any(
-            _fold(p) == folded for p in joint.name_patterns
-        ):
+    for joint in _by_pattern().get(_fold(text), ()):
+        if joint.valid_on(as_of):
             return joint
     return None
+
+
+@cache
+def _by_pattern() -> dict[str, tuple[JointReturn, ...]]:
+    """Each folded name pattern's partnerships (matching is one look-up: ingest
+    asks of every distinct name in a file)."""
+    out: dict[str, tuple[JointReturn, ...]] = {}
+    for joint in _partnerships():
+        for pattern in joint.name_patterns:
+            out[_fold(pattern)] = (*out.get(_fold(pattern), ()), joint)
+    return out
 
 
 def joint_return_of(

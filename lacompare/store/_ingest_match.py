@@ -3,7 +3,8 @@
 Each distinct key (the authority columns, with the period and an EES file's
 geographic level) is matched once, on the date of its period, and written to a
 temporary table ``_keys``: an authority (``la``), a total, another kind of area
-(``other``: districts, bodies outside England, joint returns) or none. The rows
+(``other``: districts, bodies outside England, joint returns of several
+authorities, by their names or a partnership's, :func:`joint_row`) or none. The rows
 that name no authority are found once their cells are parsed
 (:func:`unresolved_rows`).
 """
@@ -173,7 +174,11 @@ def _match_key(
         area_code, area_name = other_area(matches, level)
     else:
         good = [(c, v, m) for c, v, m in matches if m.match != "none"]
-        other = None if good else other_row(matches)
+        # A partnership's name as files print it ('Achieving for Children') is a
+        # joint return, whatever a column's name resembles.
+        other = joint_row(matches, rec["as_of"])
+        if other is None and not good:
+            other = other_row(matches)
         if other:
             kind, set_aside, area_code, area_name = other
         elif good:
@@ -194,6 +199,32 @@ def _match_key(
         "shown": shown,
         "set_aside": set_aside,
     }
+
+
+def joint_row(
+    matches: list[tuple[str, Any, Any]], as_of: str | None
+) -> tuple[str, str, str, str] | None:
+    """A row naming a listed partnership (``lacompare/geography/data/
+    joint_returns.csv``) on its date: ('other', 'joint-return', the members' codes
+    ';'-separated, the name as printed); else None.
+
+    Examples
+    --------
+    >>> joint_row([("la_name", "Achieving for Children", None)], "2024-03-31")
+    ('other', 'joint-return', 'E09000021;E09000027', 'Achieving for Children')
+    """
+    from lacompare.geography import match_joint_return
+    from lacompare.store._ingest_totals import joint_days
+
+    for _, value, _ in reversed(matches):
+        text = str(value).strip()
+        if match_joint_return(text) is None:  # one look-up for most names
+            continue
+        for day in joint_days(as_of):
+            found = match_joint_return(text, day)
+            if found is not None:
+                return "other", "joint-return", ";".join(found.members), text
+    return None
 
 
 def _matched(

@@ -1,10 +1,17 @@
-"""Ingest, step 6: check each total a load set aside against its members.
+"""Ingest, step 6: what a load set aside: joint returns, then totals.
+
+A joint return (one row for several authorities, 'North Northamptonshire / West
+Northamptonshire', matched in :mod:`lacompare.store._ingest_match`) is stored for
+each member, its row kept in ``totals`` and each member's copy listed in
+``joint_returns`` (:func:`spread_joint_returns`): the first member counts the
+figure, the others carry it flagged, so a distribution counts it once.
 
 Totals whose label names authority types ('Metropolitan sub-total') are checked
 against their own group first (:mod:`lacompare.store._group_totals`); the rest
 here: England against every authority in the file, a region against its
-authorities, an unnamed total against the rows above it. Each total keeps its
-result (``check_result``: agrees, differs, incomplete, not-additive, ...).
+authorities (a joint return once), an unnamed total against the rows above it.
+Each total keeps its result (``check_result``: agrees, differs, incomplete,
+not-additive, ...).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ if TYPE_CHECKING:
 
 # Measures whose totals are not sums of their members.
 _NOT_ADDITIVE = re.compile(
-    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|"
+    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|caseload|"
     r"ratio|score|rank|proportion|share|index|_perc|percentage|quartile|duration)",
     re.I,
 )
@@ -43,9 +50,10 @@ _DIFFER_COLUMNS = (
 def check_totals(
     con: duckdb.DuckDBPyConnection, source_id: int, as_of: str | None, raw: RawTable
 ) -> IssueLog:
-    """Check the load's totals: those named by authority type against their
-    group, the rest against their members (:func:`check_member_sums`)."""
-    issues = IssueLog()
+    """Store the load's joint returns for each member (:func:`spread_joint_returns`),
+    then check its totals: those named by authority type against their group, the
+    rest against their members (:func:`check_member_sums`)."""
+    issues = spread_joint_returns(con, source_id, raw)
     check_named_totals(con, source_id, as_of, issues, raw.file, raw.sheet)
     check_member_sums(con, source_id)
     return issues
@@ -117,6 +125,10 @@ def _sum_members(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
         JOIN observations o ON o.source_id = t.source_id AND o.measure = t.measure
              AND o.period = t.period AND o.breakdown = t.breakdown
         JOIN authorities a ON a.la_code = o.la_code
+        -- A joint return's other members carry the figure the first one counts.
+        ANTI JOIN joint_returns j ON j.source_id = o.source_id
+             AND j.source_row = o.source_row AND j.la_code = o.la_code
+             AND NOT j.counted
         WHERE (t.area_code = 'E92000001')
            OR (t.area_code LIKE 'E12%' AND a.region_code = t.area_code)
            OR (t.area_code = 'E13000001' AND a.london_region = 'Inner London')
@@ -192,3 +204,143 @@ def summarise_totals(
             row=d["row"],
         )
     return checks, differ, issues
+
+
+def spread_joint_returns(
+    con: duckdb.DuckDBPyConnection, source_id: int, raw: RawTable
+) -> IssueLog:
+    """Store each joint return the load set aside under every member, and list
+    the copies in ``joint_returns``; logged, one issue per group and period.
+
+    The members are those matching named (the row's codes, in the order of the
+    partnership in ``lacompare/geography/data/joint_returns.csv`` when it lists
+    them): the first counts the figure in distributions (``counted``), the others
+    carry it flagged. A group the list does not hold is stored all the same (the
+    file says it is one return) and said so as a warning.
+    """
+    issues = IssueLog()
+    groups = con.execute(
+        """SELECT area_code, any_value(area_name), period, min(source_row),
+                  count(DISTINCT source_row), count(value)
+           FROM totals WHERE source_id = ? AND check_result = 'joint-return'
+             AND area_code IS NOT NULL
+           GROUP BY area_code, period ORDER BY min(source_row)""",
+        [source_id],
+    ).fetchall()
+    members = []
+    for code, name, period, row, n_rows, n_values in groups:
+        found, listed = _joint_members(code, period)
+        members += [
+            (code, period, la, position, listed.partnership if listed else None)
+            for position, la in enumerate(found)
+        ]
+        issues.add(
+            "joint-return",
+            _joint_message(name, period, found, listed, n_rows, n_values),
+            severity="info" if listed else "warning",
+            file=raw.file,
+            sheet=raw.sheet,
+            row=row,
+            value=str(name),
+        )
+    if members:
+        _write_joint_copies(con, source_id, members)
+    return issues
+
+
+def _joint_members(code: str, period: str) -> tuple[list[str], Any]:
+    """A joint return's members (the listed partnership's order, else the
+    row's) and the partnership (None when not listed)."""
+    from lacompare.cells import period_as_of
+    from lacompare.geography import joint_return_of
+
+    codes = list(dict.fromkeys(c.strip() for c in code.split(";") if c.strip()))
+    listed = None
+    for day in joint_days(period_as_of(period)):
+        listed = listed or joint_return_of(codes, day)
+    return (list(listed.members) if listed else codes), listed
+
+
+def joint_days(as_of: Any) -> list[Any]:
+    """The days a period's joint return is looked up on: its matching day and 31
+    December of that year. A year's period ('2021') is matched on 31 March, but a
+    file's year may be a reporting year (DfE's workforce census, 30 September) or
+    a calendar year: a partnership that began by the year's end counts."""
+    import datetime as dt
+
+    if as_of is None:
+        return [None]
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    return [day, dt.date(day.year, 12, 31)]
+
+
+def _joint_message(
+    name: str, period: str, members: list[str], listed: Any, n_rows: int, n_values: int
+) -> str:
+    """What the issue log says of one joint return."""
+    from lacompare.geography import read_authorities
+
+    names = dict(
+        read_authorities()[["la_code", "la_name"]].itertuples(index=False, name=None)
+    )
+    shown = [names.get(m, m) for m in members]
+    who = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    body = (
+        f"{name!r} ({period}, {n_rows} row(s), {n_values} figure(s)) is a joint "
+        f"return of {who}"
+        + (f" ({listed.partnership})" if listed else "")
+        + f": stored for each member, flagged, counted once (under {shown[0]})"
+    )
+    if listed is None:
+        body += (
+            "; the group is not in lacompare/geography/data/joint_returns.csv: "
+            "check it is one return"
+        )
+    return body
+
+
+def _write_joint_copies(
+    con: duckdb.DuckDBPyConnection,
+    source_id: int,
+    members: list[tuple[str, str, str, int, str | None]],
+) -> None:
+    """Each member's copy of the load's joint-return rows, as values and as rows
+    of ``joint_returns``."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        members,
+        columns=["area_code", "period", "la_code", "position", "partnership"],
+        dtype=object,
+    )
+    frame["members"] = frame.groupby(["area_code", "period"])["la_code"].transform(
+        ";".join
+    )
+    con.register("_joint_frame", frame)
+    try:
+        con.execute(
+            """
+            INSERT INTO observation_cells (la_code, measure, period, breakdown, value,
+                missing_reason, raw, source_id, source_row, source_column)
+            SELECT m.la_code, t.measure, t.period, t.breakdown, t.value,
+                   t.missing_reason, t.raw, t.source_id, t.source_row, t.source_column
+            FROM totals t JOIN _joint_frame m
+              ON m.area_code = t.area_code AND m.period = t.period
+            WHERE t.source_id = ? AND t.check_result = 'joint-return'
+              AND (t.value IS NOT NULL OR t.missing_reason IS NOT NULL)""",
+            [source_id],
+        )
+        con.execute(
+            """
+            INSERT INTO joint_returns (source_id, source_row, period, la_code,
+                members, partnership, area_name, counted)
+            SELECT DISTINCT t.source_id, t.source_row, t.period, m.la_code,
+                   m.members, m.partnership, t.area_name,
+                   CAST(m.position AS INTEGER) = 0
+            FROM totals t JOIN _joint_frame m
+              ON m.area_code = t.area_code AND m.period = t.period
+            WHERE t.source_id = ? AND t.check_result = 'joint-return'""",
+            [source_id],
+        )
+    finally:
+        con.unregister("_joint_frame")

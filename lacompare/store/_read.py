@@ -92,6 +92,55 @@ def _where(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+#: How a read treats joint returns (one figure for several authorities, stored
+#: under each member; ``joint_returns``): ``each`` member's copy as a value of its
+#: own (the default), ``flag`` adds :data:`JOINT_COLUMNS`, ``once`` leaves out the
+#: copies a distribution does not count (the count-once rule: each joint figure
+#: once, under its first member).
+JOINT_READS = ("each", "flag", "once")
+#: The columns ``joint="flag"`` adds: the group's codes (';'-separated, the
+#: counted member first; NULL for a value of one authority), the partnership's
+#: name and whether a distribution counts this copy (True for a value of one
+#: authority).
+JOINT_COLUMNS = ("joint_members", "joint_partnership", "joint_counted")
+
+
+def _has_joint_returns(store: Store) -> bool:
+    """Whether the store has the ``joint_returns`` table (a store written before it
+    and opened read-only has not: it holds no joint copies either)."""
+    return bool(
+        store.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+            "'main' AND table_name = 'joint_returns'"
+        ).fetchall()[0][0]
+    )
+
+
+def _joint_sql(store: Store, select: str, chosen: list[str], joint: str) -> str:
+    """The read of ``select`` (whose columns are ``chosen`` and the copy's key)
+    with joint returns flagged or counted once."""
+    shown = ", ".join(f"v.{c}" for c in chosen)
+    if not _has_joint_returns(store):
+        if joint == "flag":
+            shown += ", NULL::VARCHAR AS joint_members, NULL::VARCHAR AS "
+            shown += "joint_partnership, true AS joint_counted"
+        return f"SELECT {shown} FROM ({select}) v"
+    on = (
+        "j.source_id = v.source_id AND j.source_row = v.source_row "
+        "AND j.la_code = v.la_code"
+    )
+    if joint == "once":
+        return (
+            f"SELECT {shown} FROM ({select}) v ANTI JOIN (SELECT source_id, "
+            f"source_row, la_code FROM joint_returns WHERE NOT counted) j ON {on}"
+        )
+    return (
+        f"SELECT {shown}, j.members AS joint_members, j.partnership AS "
+        "joint_partnership, coalesce(j.counted, true) AS joint_counted "
+        f"FROM ({select}) v LEFT JOIN joint_returns j ON {on}"
+    )
+
+
 def _columns(columns: Iterable[str] | None) -> str:
     chosen = list(VALUE_COLUMNS if columns is None else columns)
     unknown = [c for c in chosen if c not in VALUE_COLUMNS]
@@ -113,6 +162,7 @@ def values_relation(
     present_only: bool = False,
     every_vintage: bool = False,
     columns: Iterable[str] | None = None,
+    joint: str = "each",
 ) -> duckdb.DuckDBPyRelation:
     """The store's values as a DuckDB relation, filtered, not yet read.
 
@@ -136,6 +186,10 @@ def values_relation(
         ``superseded_by`` column; by default only the current values.
     columns
         The columns to keep (default: :data:`VALUE_COLUMNS`).
+    joint
+        Joint returns (:data:`JOINT_READS`): ``each`` member's copy (default),
+        ``flag`` (adds :data:`JOINT_COLUMNS`) or ``once``, the count-once rule
+        for distributions (medians, quartiles, ranks, n): each joint figure once.
 
     Examples
     --------
@@ -151,16 +205,25 @@ def values_relation(
     cols = _columns(columns)
     if every_vintage:
         cols += ", superseded_by"
+    if joint not in JOINT_READS:
+        raise InputError(f"joint={joint!r}: choose one of {', '.join(JOINT_READS)}")
     where, params = _where(
         measures, authorities, periods, breakdowns, sources, present_only
     )
+    select = f"SELECT {cols} FROM {view}{where}"
+    if joint != "each":
+        chosen = [c.strip() for c in cols.split(",")]
+        key = [c for c in ("la_code", "source_id", "source_row") if c not in chosen]
+        select = _joint_sql(
+            store, f"SELECT {', '.join(chosen + key)} FROM {view}{where}", chosen, joint
+        )
     # DuckDB 2 refuses new work on a connection whose last execute() result was
     # not read to the end (a fetchone()); execute() itself replaces such a result,
     # so a relation finishes it first, as execute() would.
     complete = getattr(store.con, "complete", None)
     if complete is not None:
         complete()
-    return store.con.sql(f"SELECT {cols} FROM {view}{where}", params=params)
+    return store.con.sql(select, params=params)
 
 
 def read_values(
@@ -174,10 +237,11 @@ def read_values(
     present_only: bool = False,
     every_vintage: bool = False,
     columns: Iterable[str] | None = None,
+    joint: str = "each",
 ) -> pd.DataFrame:
     """The store's values as a pandas frame, one row per value, in key order.
 
-    Takes the filters of :func:`values_relation`.
+    Takes the filters of :func:`values_relation` (and its ``joint``).
 
     Examples
     --------
@@ -203,6 +267,7 @@ def read_values(
         present_only=present_only,
         every_vintage=every_vintage,
         columns=columns,
+        joint=joint,
     )
     keys = [
         c for c in ("measure", "period", "la_code", "breakdown") if c in rel.columns

@@ -234,6 +234,24 @@ DDL = [
         check_result VARCHAR
     )
     """,
+    # Joint returns (lacompare.store._ingest_totals): each member's copy of a row
+    # that gave one figure for several authorities ('North Northamptonshire / West
+    # Northamptonshire'), by the copy's source, row and authority. ``members``: the
+    # group's codes, ';'-separated, the counted one first; ``counted``: whether a
+    # distribution counts the figure under this member (one per group). Stores made
+    # before it gain the empty table on open (their joint rows stay in totals).
+    """
+    CREATE TABLE IF NOT EXISTS joint_returns (
+        source_id INTEGER NOT NULL,
+        source_row BIGINT,
+        period VARCHAR NOT NULL,
+        la_code VARCHAR NOT NULL,
+        members VARCHAR NOT NULL,
+        partnership VARCHAR,
+        area_name VARCHAR,
+        counted BOOLEAN NOT NULL
+    )
+    """,
     """
     CREATE TABLE IF NOT EXISTS neighbour_sets (
         set_id VARCHAR PRIMARY KEY,

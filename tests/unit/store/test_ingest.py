@@ -299,10 +299,12 @@ def test_as_of_picks_the_authority_of_the_period(store, write):
     ).fetchall() == [("2021", "E10000023"), ("2024", "E06000065")]
 
 
-def test_joint_returns_are_kept_but_not_as_an_authority(store, write):
+def test_joint_returns_are_kept_and_stored_for_each_member(store, write):
     text = "la,fte\nKingston upon Thames / Richmond upon Thames,300\nLeeds,400\n"
     result = ingest(store, write("j.csv", text), period="2024")
-    assert result.observations == 1
+    # Leeds, and the joint row under each member (issue 17: tests/unit/store/
+    # test_joint_returns.py); the row itself stays in totals.
+    assert result.observations == 3
     assert store.con.execute(
         "SELECT area_code, check_result, value FROM totals"
     ).fetchall() == [("E09000021;E09000027", "joint-return", 300.0)]
