@@ -23,7 +23,7 @@ from lacompare.derive._store import (
     resolve_breakdown,
     write_derived,
 )
-from lacompare.derive._units import is_money, pick_band, unit_scale
+from lacompare.derive._units import band_pattern, is_money, pick_band, unit_scale
 from lacompare.errors import InputError
 from lacompare.provenance import IssueLog
 from lacompare.store import POLARITIES, current_values, list_breakdowns
@@ -53,10 +53,29 @@ def population_measure(store: Store, band: str) -> str:
     >>> population_measure(s, "0-25")
     'pop_0_25'
     """
+    curated = _catalogue_population(store, band)
+    if curated is not None:
+        return curated
     rows = store.con.execute(
         "SELECT measure, label, unit FROM measures ORDER BY measure"
     ).fetchall()
     return pick_band(band, [(str(m), lab, unit) for m, lab, unit in rows])
+
+
+def _catalogue_population(store: Store, band: str) -> str | None:
+    """The catalogue's population indicator of the band (``population_0_25``), as
+    its preferred source in the store, when it has one: a national store holds
+    several measures naming a band (rates, copies, ratios), and the catalogue says
+    which one is the population."""
+    from lacompare.catalogue import read_catalogue, resolve_key
+
+    wanted = "population_" + band.replace("-", "_").replace("–", "_")
+    if not any(i.id == wanted for i in read_catalogue()):
+        return None
+    measure, breakdown = resolve_key(store, wanted)
+    if breakdown or not store.list_periods(measure):
+        return None
+    return measure
 
 
 def _measure_or_band(store: Store, name: str) -> MeasureInfo:
@@ -65,10 +84,11 @@ def _measure_or_band(store: Store, name: str) -> MeasureInfo:
     ).fetchall()[0][0]
     if exists:
         return measure_info(store, name)
-    try:
+    if band_pattern(name) is not None:
+        # An age band: its own error (none, or several to choose from) says more
+        # than 'no measure 0-25'.
         return measure_info(store, population_measure(store, name))
-    except InputError:
-        return measure_info(store, name)  # the plain 'no measure' error
+    return measure_info(store, name)
 
 
 def _side(current: str, days: str, lineage: str) -> str:
