@@ -46,6 +46,7 @@ from lacompare.report._profile_words import (
     quarter_cell,
     quarter_phrase,
 )
+from lacompare.report._profile_years import trend_figure, years_table
 from lacompare.report._specs import MeasureSpec
 from lacompare.report._words import (
     d3_format,
@@ -164,8 +165,11 @@ def headline_rows(data: ProfileData, la_code: str) -> Headline:
     return out
 
 
-def profile_document(data: ProfileData, la_code: str) -> Document:
-    """The profile of one authority from prepared data (no store needed)."""
+def profile_document(
+    data: ProfileData, la_code: str, *, zero: bool = False
+) -> Document:
+    """The profile of one authority from prepared data (no store needed);
+    ``zero``: trend charts' axes from zero."""
     head = headline_rows(data, la_code)
     nb_names, name = head.neighbours, head.name
     doc = Document(
@@ -181,7 +185,7 @@ def profile_document(data: ProfileData, la_code: str) -> Document:
     significance_section(doc, head)
     doc.section("Measure by measure")
     for m in head.rows:
-        measure_section(doc, data, head, m)
+        measure_section(doc, data, head, m, zero=zero)
     if data.spend is not None:
         add_spend_section(doc, data.spend, la_code, name)
     if nb_names:
@@ -441,32 +445,6 @@ def comparator_table(name: str, m: MeasureRow) -> ReportTable:
     )
 
 
-def trend_figure(name: str, m: MeasureRow) -> Any:
-    """The authority against its comparators over time."""
-    from lacompare.charts import trend_chart
-
-    chart_rows = []
-    for col, series in (
-        ("value", name),
-        ("neighbours_mean", "Statistical neighbours (mean)"),
-        ("region_value", str(m.row.get("region") or "Region")),
-        ("england_value", "England"),
-    ):
-        part = m.trend[["period", col]].dropna()
-        chart_rows += [
-            {"period": p, "series": series, "value": float(v)}
-            for p, v in zip(part["period"], part[col], strict=True)
-        ]
-    cf = pd.DataFrame(chart_rows)
-    return trend_chart(
-        cf,
-        measure=m.spec.label + _unit_suffix(m.spec.unit),
-        focus=name,
-        order=list(dict.fromkeys(cf["series"])),
-        number_format=d3_format(m.spec.unit, m.decimals),
-    )
-
-
 def rank_figure(data: ProfileData, head: Headline, m: MeasureRow) -> Any:
     """The authority and its neighbours among all authorities (one period); None
     when the authority is not among those ranked."""
@@ -491,20 +469,29 @@ def rank_figure(data: ProfileData, head: Headline, m: MeasureRow) -> Any:
 
 
 def measure_section(
-    doc: Document, data: ProfileData, head: Headline, m: MeasureRow
+    doc: Document,
+    data: ProfileData,
+    head: Headline,
+    m: MeasureRow,
+    *,
+    zero: bool = False,
 ) -> None:
-    """One measure: its sentences, its comparators, and a trend chart (or, with
-    one period only, where it ranks)."""
+    """One measure: its sentences, its comparators, and a trend chart with its
+    years in a table, each significant year marked (or, with one period only,
+    where it ranks); ``zero``: the chart's axis from zero."""
     name = head.name
     sec = doc.section(m.spec.label, level=3)
     sec.p(" ".join(m.sentences))
     sec.table(comparator_table(name, m))
     if len(m.trend.dropna(subset=["value"])) >= 2:
         sec.figure(
-            trend_figure(name, m),
-            caption=f"{name} against its comparators over time.",
+            trend_figure(name, m, zero=zero),
+            caption=f"{name} against its comparators over time; ▲ and ▼ mark the "
+            "years it was significantly higher or lower than other authorities, "
+            "the grey band the middle half of authorities.",
             name=f"Trend {m.spec.key}"[:31],
         )
+        sec.table(years_table(name, head.region, m))
     elif _is_num(m.row.get("value")):
         figure = rank_figure(data, head, m)
         if figure is None:

@@ -34,9 +34,15 @@ TREND_COLUMNS = [
     "la_code",
     "period",
     "value",
+    "missing_reason",
     "neighbours_mean",
     "region_value",
     "england_value",
+    "flag",
+    "flag_level",
+    "test",
+    "quartile_low",
+    "quartile_high",
 ]
 
 
@@ -46,8 +52,10 @@ class ProfileData:
 
     ``latest``: :func:`~lacompare.analysis.compare`'s table at each measure's
     latest period plus ``key`` (the measure spec); ``trends``: ``key, la_code,
-    period, value, neighbours_mean, region_value, england_value`` for every
-    period; ``neighbours``: ``la_code → names`` in the set used.
+    period, value, neighbours_mean, region_value, england_value``, the year's
+    verdict (``flag, flag_level, test``) and the middle half of authorities
+    (``quartile_low, quartile_high``) for every period; ``neighbours``:
+    ``la_code → names`` in the set used.
     """
 
     specs: list[MeasureSpec]
@@ -286,38 +294,50 @@ def compare_trends(
     exclude: Sequence[str] | str | None,
 ) -> pd.DataFrame:
     """Every authority compared in every period of each measure
-    (:data:`TREND_COLUMNS`)."""
-    from lacompare.analysis import compare
+    (:data:`TREND_COLUMNS`): each year's verdict is
+    :func:`~lacompare.analysis.significance.compare_years`' (compare's test at that
+    period), and ``quartile_low``/``quartile_high`` bound the middle half of the
+    authorities ranked that year (:func:`quartile_range`)."""
+    from lacompare.analysis.significance import compare_years
 
     parts = []
     for breakdown, group in _by_breakdown(specs).items():
         keys = {s.measure: s.key for s in group}
-        periods = (
-            store.values_relation(
-                measures=list(keys),
-                breakdowns=breakdown,
-                present_only=True,
-                columns=["measure", "period"],
-            )
-            .distinct()
-            .df()
+        part = compare_years(
+            store,
+            None,
+            list(keys),
+            breakdown=breakdown,
+            neighbour_set=neighbour_set,
+            exclude=exclude,
         )
-        for period in sorted(set(periods["period"]), key=period_key):
-            ms = sorted(set(periods.loc[periods["period"] == period, "measure"]))
-            part = compare(
-                store,
-                None,
-                ms,
-                period=period,
-                breakdown=breakdown,
-                neighbour_set=neighbour_set,
-                exclude=exclude,
-            ).table
-            part = part[part["period"] == period]
-            parts.append(part.assign(key=part["measure"].map(keys))[TREND_COLUMNS])
+        part = part.assign(key=part["measure"].map(keys)).sort_values(
+            "period", key=lambda p: p.map(period_key), kind="stable"
+        )
+        parts.append(quartile_range(part)[TREND_COLUMNS])
     if not parts:
         return pd.DataFrame(columns=TREND_COLUMNS)
     return pd.concat(parts, ignore_index=True)
+
+
+def quartile_range(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``quartile_low`` and ``quartile_high``: the lower and upper
+    quartiles of the values of the authorities ranked (those in the distribution
+    behind rank and quartile band), per measure and period.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"key": ["m"] * 5, "period": ["2021"] * 5,
+    ...     "value": [1.0, 2, 3, 4, 100], "rank": [1, 2, 3, 4, None]})
+    >>> quartile_range(t)[["quartile_low", "quartile_high"]].iloc[0].tolist()
+    [1.75, 3.25]
+    """
+    ranked = table[table["value"].notna() & table["rank"].notna()]
+    values = ranked["value"].astype(float).groupby([ranked["key"], ranked["period"]])
+    bounds = pd.DataFrame(
+        {"quartile_low": values.quantile(0.25), "quartile_high": values.quantile(0.75)}
+    )
+    return table.join(bounds, on=["key", "period"])
 
 
 def choose_decimals(
