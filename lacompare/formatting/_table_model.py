@@ -73,6 +73,8 @@ class Column:
     decimals: int | None = None
     role: ColumnRole = "value"
     rounding: float | None = None
+    #: Right-align a text column of figures printed already (rows of mixed units).
+    right: bool = False
 
     @property
     def heading(self) -> str:

@@ -254,7 +254,8 @@ def table_html(
         f"<caption>{esc(table.title)}</caption>",
         "<thead><tr>"
         + "".join(
-            f'<th scope="col"{right if c.numeric else ""}>{esc(c.heading)}</th>'
+            f'<th scope="col"{right if c.numeric or c.right else ""}>'
+            f"{esc(c.heading)}</th>"
             for c in table.columns
         )
         + "</tr></thead>",
@@ -287,7 +288,8 @@ def table_html(
             if column.name == table.stub:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
-                cells.append(f"<td{right if column.numeric else ''}>{text}</td>")
+                aligned = column.numeric or column.right
+                cells.append(f"<td{right if aligned else ''}>{text}</td>")
         out.append(f'<tr class="{role}">' + "".join(cells) + "</tr>")
     if open_body:
         out.append("</tbody>")

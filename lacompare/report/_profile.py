@@ -296,11 +296,12 @@ def headline_printed(head: Headline) -> ReportTable:
         [
             Column("measure", "Measure", role="label"),
             Column("period", "Period", role="text"),
-            Column("value", head.name, role="text"),
-            Column("nb", "Neighbours' average", role="text"),
-            Column("region", head.region or "Region", role="text"),
-            Column("england", "England", role="text"),
-            Column("rank", "Rank", role="text"),
+            # Figures of mixed units, printed already: right-aligned all the same.
+            Column("value", head.name, role="text", right=True),
+            Column("nb", "Neighbours' average", role="text", right=True),
+            Column("region", head.region or "Region", role="text", right=True),
+            Column("england", "England", role="text", right=True),
+            Column("rank", "Rank", role="text", right=True),
             Column("quarter", "Quartile band", role="text"),
             Column("polarity", "Polarity", role="text"),
             Column("sig", "Significantly different", role="text"),
