@@ -86,6 +86,7 @@ COLUMNS = [
     "breakdown",
     "value",
     "missing_reason",
+    "joint_return",
     "n",
     "authorities_mean",
     "authorities_sd",
@@ -118,13 +119,16 @@ class Comparison:
     """The result of :func:`compare`.
 
     ``table`` has one row per authority × measure, columns :data:`COLUMNS`:
-    ``n`` is the number of authorities with a value (the distribution behind rank,
-    quartile and z); ``rank_order`` says what rank 1 is ('best' or, for a neutral
-    measure, 'highest'); ``region_source``/``england_source`` say where those
-    values came from; ``flag`` is 'above', 'below' or 'within' at ``flag_level``
-    ('99.8%' or '95%') by ``test``; ``lower_*``/``upper_*`` are the funnel limits
-    (funnel test only). ``excluded`` lists authorities left out of the
-    distribution and why.
+    ``joint_return`` flags a value published once for several authorities ('joint
+    return with West Northamptonshire (Northamptonshire Children's Trust)'), which
+    ``n``, ranks, quartiles, medians and computed averages count once (under its
+    first member; the others have its rank); ``n`` is the number of authorities
+    with a value (the distribution behind rank, quartile and z); ``rank_order``
+    says what rank 1 is ('best' or, for a neutral measure, 'highest');
+    ``region_source``/``england_source`` say where those values came from;
+    ``flag`` is 'above', 'below' or 'within' at ``flag_level`` ('99.8%' or '95%')
+    by ``test``; ``lower_*``/``upper_*`` are the funnel limits (funnel test
+    only). ``excluded`` lists authorities left out of the distribution and why.
     """
 
     table: pd.DataFrame
@@ -140,8 +144,38 @@ class Comparison:
                 + ", ".join(sorted(set(rows["la_name"])))
             )
         lines.extend(i.message for i in self.issues)
+        lines.extend(self._joint_returns())
         lines.extend(self._computed_areas())
         return lines
+
+    def _joint_returns(self) -> list[str]:
+        """A note for each authority with joint-return figures, naming them."""
+        t = self.table
+        if "joint_return" not in t.columns or not t["joint_return"].notna().any():
+            return []
+        out = []
+        joint = t[t["joint_return"].notna()]
+        for (code, note), rows in joint.groupby(
+            ["la_code", "joint_return"], sort=False
+        ):
+            name = rows["la_name"].dropna()
+            names = [
+                _named(m, lab)
+                for m, lab in zip(
+                    rows["measure"],
+                    rows["label"] if "label" in rows else rows["measure"],
+                    strict=True,
+                )
+            ]
+            shown = ", ".join(names[:6]) + (
+                f" … ({len(names) - 6} more)" if len(names) > 6 else ""
+            )
+            out.append(
+                f"{name.iloc[0] if len(name) else code}: {note} for {shown}: one "
+                "published figure for the group, counted once in n, ranks, "
+                "quartiles, neighbours' and computed averages"
+            )
+        return out
 
     def _computed_areas(self) -> list[str]:
         """A note for each England or region figure that is not a published one
@@ -255,9 +289,15 @@ def compare(
     out = derive_exclusions(store, grid, plan, auth, exclude)
     dist = derive_distribution(grid, out)
     rows = choose_rows(grid, len(plan.names), targets)
-    rank, quartile = rank_rows(dist, plan, rows)
+    rank, quartile = rank_rows(dist, plan, rows, grid)
     set_id, links = _read_neighbours(store, against, neighbour_set, targets, issues)
-    neighbours = derive_neighbour_stats(links, grid.univ, rows.authorities, dist.dist)
+    neighbours = derive_neighbour_stats(
+        links,
+        grid.univ,
+        rows.authorities,
+        dist.with_partners,
+        grid.joint_representative(),
+    )
     levels = _derive_levels(store, plan, grid, dist, rows, targets)
     z = _z_scores(grid, dist, rows)
     flags = _derive_flags(plan, grid, dist, rows, levels, z, funnel_model)
@@ -440,6 +480,28 @@ def _missing_reasons(p: _Parts, val: Any, targets: list[str] | None) -> Any:
     return missing
 
 
+def _joint_notes(p: _Parts) -> Any:
+    """Each row's joint-return flag: 'joint return with <partners>
+    (<partnership>)', None for a value of one authority."""
+    import numpy as np
+
+    r, m, got = p.rows.la_safe, p.rows.m, p.rows.got
+    out = np.full(len(m), None, dtype=object)
+    if p.grid.joint_members is None:
+        return out
+    members = np.where(got, p.grid.joint_members[r, m], None)
+    if not any(x is not None for x in members):
+        return out
+    from lacompare.geography import joint_note
+
+    partnership = p.grid.joint_partnership[r, m]
+    for k in np.nonzero([x is not None for x in members])[0]:
+        out[k] = joint_note(
+            str(p.rows.code[k]), str(members[k]).split(";"), partnership[k]
+        )
+    return out
+
+
 def _area_columns(p: _Parts, against: Sequence[str]) -> dict[str, Any]:
     """``region_value``, ``region_source``, ``england_value``, ``england_source``:
     empty for an area not compared against."""
@@ -499,6 +561,7 @@ def assemble_rows(
             ),
             "value": val,
             "missing_reason": _text(_missing_reasons(p, val, targets)),
+            "joint_return": _text(_joint_notes(p)),
             "n": _ints(n_row, got & (n_row > 0)),
             "authorities_mean": np.where(got, p.dist.mean[m], np.nan),
             "authorities_sd": np.where(got, p.dist.sd[m], np.nan),

@@ -102,10 +102,31 @@ class Grid:
     #: Authorities × measures: the row of ``missing_reason`` (-1: no value row).
     row_of: Any
     value: Any
+    #: Authorities × measures: a joint return's group (its codes, the counted
+    #: member first; None: a value of one authority) and partnership, and whether
+    #: the distribution counts this copy (False for every member but the first).
+    joint_members: Any = None
+    joint_partnership: Any = None
+    joint_counted: Any = None
 
     @property
     def present(self) -> Any:
         return self.row_of >= 0
+
+    def joint_representative(self) -> Any:
+        """Authorities × measures: the row whose value a cell's figure is counted
+        under (its own, or for a joint return's partner the counted member's)."""
+        import numpy as np
+
+        n_la, n_m = self.value.shape
+        rep = np.repeat(np.arange(n_la)[:, None], n_m, axis=1)
+        if self.joint_counted is None:
+            return rep
+        pos = {c: i for i, c in enumerate(self.univ)}
+        for i, j in zip(*np.nonzero(~self.joint_counted), strict=True):
+            first = str(self.joint_members[i, j]).split(";")[0]
+            rep[i, j] = pos.get(first, i)
+        return rep
 
 
 def read_grid(
@@ -162,6 +183,12 @@ def read_grid(
     row_of[la_i, m_i] = np.arange(len(la_i))
     value = np.full((n_la, n_m), np.nan)
     value[la_i, m_i] = raw["value"]
+    joint_members = np.full((n_la, n_m), None, dtype=object)
+    joint_members[la_i, m_i] = raw["joint_members"]
+    joint_partnership = np.full((n_la, n_m), None, dtype=object)
+    joint_partnership[la_i, m_i] = raw["joint_partnership"]
+    joint_counted = np.ones((n_la, n_m), dtype=bool)
+    joint_counted[la_i, m_i] = raw["joint_counted"]
     none = [None] * len(extras)
     return Grid(
         univ=codes + extras,
@@ -172,6 +199,9 @@ def read_grid(
         missing_reason=raw["missing_reason"],
         row_of=row_of,
         value=value,
+        joint_members=joint_members,
+        joint_partnership=joint_partnership,
+        joint_counted=joint_counted,
     )
 
 
@@ -312,15 +342,24 @@ class Distribution:
     n: Any
     mean: Any
     sd: Any
+    #: ``dist`` with a joint return's partners' copies too (a neighbour list may
+    #: hold a partner and not the member counted; :func:`derive_neighbour_stats`
+    #: counts the group once per list).
+    with_partners: Any = None
 
 
 def derive_distribution(grid: Grid, out: Exclusions) -> Distribution:
     """n, mean and SD of each measure over the authorities with a value, not left
-    out."""
+    out; a joint return once (under its first member: its partners' copies are
+    not in the distribution)."""
     import numpy as np
 
     value = grid.value
     in_dist = grid.present & ~np.isnan(value) & ~out.dropped[:, None] & ~out.gone
+    with_partners = None
+    if grid.joint_counted is not None and not grid.joint_counted.all():
+        with_partners = np.where(in_dist, value, np.nan)
+        in_dist &= grid.joint_counted
     dist = np.where(in_dist, value, np.nan)
     n = in_dist.sum(axis=0)
     # Sums along contiguous rows (numpy's pairwise summation).
@@ -329,7 +368,9 @@ def derive_distribution(grid: Grid, out: Exclusions) -> Distribution:
         mean = np.where(n > 0, total / n, np.nan)
         dev = np.ascontiguousarray(np.where(in_dist, value - mean, 0.0).T)
         sd = np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / (n - 1)), np.nan)
-    return Distribution(in_dist, dist, n, mean, sd)
+    return Distribution(
+        in_dist, dist, n, mean, sd, dist if with_partners is None else with_partners
+    )
 
 
 @dataclass
@@ -372,15 +413,20 @@ def choose_rows(grid: Grid, n_m: int, targets: list[str] | None) -> Rows:
     return Rows(row_la, row_m, row_code, has, la_safe, got)
 
 
-def rank_rows(dist: Distribution, plan: Plan, rows: Rows) -> tuple[Any, Any]:
+def rank_rows(
+    dist: Distribution, plan: Plan, rows: Rows, grid: Grid | None = None
+) -> tuple[Any, Any]:
     """Each row's rank among the distribution (1 = best; the highest first for a
-    neutral measure; ties share the best rank) and its quartile band (A-D)."""
+    neutral measure; ties share the best rank) and its quartile band (A-D); a
+    joint return's partner has its counted member's rank (``grid``)."""
     import numpy as np
 
     from lacompare.derive import quartile_band, rank_with_polarity
 
     ranks = rank_with_polarity(dist.dist, list(plan.polarity))
     r, m, got = rows.la_safe, rows.m, rows.got
+    if grid is not None:
+        r = grid.joint_representative()[r, m]
     rank = np.where(got, ranks[r, m], np.nan)
     n_row = np.where(got, dist.n[m], 0)
     return rank, quartile_band(rank, n_row)

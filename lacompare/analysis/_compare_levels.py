@@ -97,19 +97,51 @@ class _Areas:
 
 
 def derive_neighbour_stats(
-    rows: list[tuple[str, str]] | None, univ: list[str], la_rows: Any, dist: Any
+    rows: list[tuple[str, str]] | None,
+    univ: list[str],
+    la_rows: Any,
+    dist: Any,
+    rep: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Count, mean and median of each authority's neighbours' values (in the
     distribution), authorities × measures, filled for the authorities ``la_rows``;
-    ``rows``: the set's links (None: no set, all empty)."""
+    ``rows``: the set's links (None: no set, all empty).
+
+    ``rep`` (authorities × measures, :meth:`Grid.joint_representative`): the row
+    each value is counted under; neighbours sharing one (the members of a joint
+    return, in ``dist`` each with the shared figure) count once, and a partner of
+    the authority's own joint return not at all (its figure is the authority's).
+    """
     import numpy as np
 
     nb_n = np.zeros(dist.shape, dtype=np.int64)
     nb_mean = np.full(dist.shape, np.nan)
     nb_median = np.full(dist.shape, np.nan)
     if rows:
-        _fill_neighbour_stats(rows, univ, la_rows, dist, nb_n, nb_mean, nb_median)
+        _fill_neighbour_stats(
+            rows, univ, la_rows, dist, (nb_n, nb_mean, nb_median), rep
+        )
     return nb_n, nb_mean, nb_median
+
+
+def _once_each(values: Any, idx: Any, rep: Any, who: Any) -> Any:
+    """``values`` (targets × neighbours × measures) with every neighbour whose
+    value another neighbour of the same list already counts (a joint return's
+    partner), or that is the target's own joint return, as NaN."""
+    import numpy as np
+
+    none = rep.shape[0]
+    padded = np.vstack([rep, np.full((1, rep.shape[1]), -1, dtype=rep.dtype)])
+    r = padded[np.minimum(idx, none)]  # (t, k, m); -1 for no neighbour
+    # A partner in the target's list carries the target's own figure.
+    values = np.where(r == rep[who][:, None, :], np.nan, values)
+    order = np.argsort(r, axis=1, kind="stable")
+    ranked = np.take_along_axis(r, order, axis=1)
+    again = np.zeros(ranked.shape, dtype=bool)
+    again[:, 1:, :] = (ranked[:, 1:, :] == ranked[:, :-1, :]) & (ranked[:, 1:, :] >= 0)
+    repeated = np.zeros(again.shape, dtype=bool)
+    np.put_along_axis(repeated, order, again, axis=1)
+    return np.where(repeated, np.nan, values)
 
 
 def _fill_neighbour_stats(
@@ -117,11 +149,12 @@ def _fill_neighbour_stats(
     univ: list[str],
     la_rows: Any,
     dist: Any,
-    nb_n: Any,
-    nb_mean: Any,
-    nb_median: Any,
+    out: tuple[Any, Any, Any],
+    rep: Any,
 ) -> None:
     import numpy as np
+
+    nb_n, nb_mean, nb_median = out
 
     pos = {c: i for i, c in enumerate(univ)}
     wanted = {int(i) for i in la_rows}
@@ -143,6 +176,8 @@ def _fill_neighbour_stats(
     rows_of[used] = np.arange(len(used))
     gathered = np.vstack([dist[used], np.full((1, dist.shape[1]), np.nan)])
     values = gathered[rows_of[idx]]  # (t, k, m)
+    if rep is not None:
+        values = _once_each(values, idx, rep, who)
     count = (~np.isnan(values)).sum(axis=1)
     ordered = np.sort(values, axis=1)  # NaN last
     lo = np.maximum(count - 1, 0) // 2

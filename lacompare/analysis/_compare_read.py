@@ -203,6 +203,10 @@ def read_compared_values(
 
     ``full`` adds ``source_id`` and, for codes not in ``authorities``, ``other`` (the
     code): the caller asks again with it when a key repeats or is negative (rare).
+    A value that is a member's copy of a joint return has ``joint_members`` (the
+    group's codes, the counted one first), ``joint_partnership`` and
+    ``joint_counted`` False for every member but the first (the store's
+    ``joint="flag"``); other values None, None and True.
     """
     import numpy as np
 
@@ -212,6 +216,9 @@ def read_compared_values(
             "key": np.array([], dtype=np.int64),
             "value": np.array([]),
             "missing_reason": np.array([], dtype=object),
+            "joint_members": np.array([], dtype=object),
+            "joint_partnership": np.array([], dtype=object),
+            "joint_counted": np.array([], dtype=bool),
         }
     picked = [measures[i] for i in idx]
     values = store.values_relation(
@@ -219,6 +226,7 @@ def read_compared_values(
         breakdowns=breakdown,
         columns=["la_code", "measure", "period", "value", "missing_reason"]
         + (["source_id"] if full else []),
+        joint="flag",
     ).set_alias("o")
     wanted = store.con.sql(
         "SELECT unnest(?::VARCHAR[]) AS measure, unnest(?::VARCHAR[]) AS period, "
@@ -249,7 +257,8 @@ def read_compared_values(
         .select(
             f"coalesce(a.la_i, -1) * {len(measures)} + c.m_i AS key, "
             "coalesce(o.value, 'NaN'::DOUBLE) AS value, "
-            f"{reason} AS missing_reason {extra}"
+            f"{reason} AS missing_reason, o.joint_members, o.joint_partnership, "
+            f"o.joint_counted {extra}"
         )
         .fetchnumpy()
     )
@@ -257,6 +266,9 @@ def read_compared_values(
         "key": np.asarray(res["key"], dtype=np.int64),
         "value": np.asarray(res["value"], dtype=float),
         "missing_reason": _filled(res["missing_reason"], None),
+        "joint_members": _filled(res["joint_members"], None),
+        "joint_partnership": _filled(res["joint_partnership"], None),
+        "joint_counted": _filled(res["joint_counted"], True).astype(bool),
     }
     if full:
         out["source_id"] = np.asarray(res["source_id"], dtype=np.int64)
