@@ -135,6 +135,9 @@ class Comparison:
     neighbour_set: str | None
     excluded: pd.DataFrame
     issues: IssueLog = field(default_factory=IssueLog)
+    #: Every authority compared (``la`` None or 'all'): the notes name the joint
+    #: returns in one line, not each member's measures.
+    every_authority: bool = False
 
     def notes(self) -> list[str]:
         lines = [f"neighbour set: {self.neighbour_set or 'none in the store'}"]
@@ -153,8 +156,24 @@ class Comparison:
         t = self.table
         if "joint_return" not in t.columns or not t["joint_return"].notna().any():
             return []
-        out = []
         joint = t[t["joint_return"].notna()]
+        if self.every_authority:
+            # One line naming each group once (each member's flag names the others).
+            groups: dict[tuple[str, ...], str] = {}
+            for note, name in zip(joint["joint_return"], joint["la_name"], strict=True):
+                partners, _, partnership = note.removeprefix(
+                    "joint return with "
+                ).partition(" (")
+                key = tuple(sorted({str(name), *partners.split(" and ")}))
+                groups[key] = " and ".join(key) + (
+                    f" ({partnership}" if partnership else ""
+                )
+            return [
+                "joint returns (one published figure for the group, shown for "
+                "each member, counted once in n, ranks, quartiles and averages): "
+                + "; ".join(sorted(groups.values()))
+            ]
+        out = []
         for (code, note), rows in joint.groupby(
             ["la_code", "joint_return"], sort=False
         ):
@@ -309,7 +328,11 @@ def compare(
         targets,
     )
     return Comparison(
-        table=table, neighbour_set=set_id, excluded=out.excluded, issues=issues
+        table=table,
+        neighbour_set=set_id,
+        excluded=out.excluded,
+        issues=issues,
+        every_authority=targets is None,
     )
 
 

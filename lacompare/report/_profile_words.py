@@ -20,6 +20,7 @@ from lacompare.report._specs import MeasureSpec
 from lacompare.report._words import join_words, possessive, sentence_label
 
 __all__ = [
+    "joint_sentence",
     "polarity_text",
     "profile_sentences",
     "quarter_cell",
@@ -138,11 +139,34 @@ def profile_sentences(
         ]
     sentences = [
         neighbour_sentence(row, name, spec, decimals),
+        joint_sentence(row),
         area_sentence(row, spec, decimals),
         significance_sentence(row),
         trend_sentence(trend, spec, decimals),
     ]
     return [s for s in sentences if s]
+
+
+def joint_sentence(row: Mapping[str, Any]) -> str:
+    """The flag of a joint return (compare's ``joint_return``): one published
+    figure for several authorities, counted once among them.
+
+    Examples
+    --------
+    >>> joint_sentence({"joint_return": "joint return with Kingston upon Thames "
+    ...                 "(Achieving for Children)"})  # doctest: +NORMALIZE_WHITESPACE
+    'The figure is a joint return with Kingston upon Thames (Achieving for
+    Children): one figure is published for both, and counted once among
+    authorities.'
+    """
+    note = row.get("joint_return")
+    if not isinstance(note, str) or not note:
+        return ""
+    both = "both" if " and " not in note.split(" (")[0] else "all of them"
+    return (
+        f"The figure is a {note}: one figure is published for {both}, and counted "
+        "once among authorities."
+    )
 
 
 def neighbour_sentence(

@@ -104,3 +104,13 @@ def test_the_notes_name_the_joint_return(store) -> None:
 def test_a_value_of_one_authority_is_not_flagged(store) -> None:
     t = compare(store, "Derby", "caseload").table
     assert t["joint_return"].isna().all()
+
+
+def test_every_authority_names_each_group_once(store) -> None:
+    notes = compare(store, None, "caseload").notes()
+    joint = [n for n in notes if "joint return" in n]
+    assert joint == [
+        "joint returns (one published figure for the group, shown for each member, "
+        "counted once in n, ranks, quartiles and averages): North Northamptonshire "
+        "and West Northamptonshire (Northamptonshire Children's Trust)"
+    ]
