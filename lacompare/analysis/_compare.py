@@ -87,6 +87,7 @@ COLUMNS = [
     "value",
     "missing_reason",
     "joint_return",
+    "joint_counted",
     "n",
     "authorities_mean",
     "authorities_sd",
@@ -122,8 +123,10 @@ class Comparison:
     ``joint_return`` flags a value published once for several authorities ('joint
     return with West Northamptonshire (Northamptonshire Children's Trust)'), which
     ``n``, ranks, quartiles, medians and computed averages count once (under its
-    first member; the others have its rank); ``n`` is the number of authorities
-    with a value (the distribution behind rank, quartile and z); ``rank_order``
+    first member; the others have its rank and ``joint_counted`` False, so a
+    reader of the table that counts values leaves them out); ``n`` is the number
+    of authorities with a value (the distribution behind rank, quartile and z);
+    ``rank_order``
     says what rank 1 is ('best' or, for a neutral measure, 'highest');
     ``region_source``/``england_source`` say where those values came from;
     ``flag`` is 'above', 'below' or 'within' at ``flag_level`` ('99.8%' or '95%')
@@ -585,6 +588,11 @@ def assemble_rows(
             "value": val,
             "missing_reason": _text(_missing_reasons(p, val, targets)),
             "joint_return": _text(_joint_notes(p)),
+            "joint_counted": np.where(got, p.grid.joint_counted[r, m], True).astype(
+                bool
+            )
+            if p.grid.joint_counted is not None
+            else np.ones(n_rows, dtype=bool),
             "n": _ints(n_row, got & (n_row > 0)),
             "authorities_mean": np.where(got, p.dist.mean[m], np.nan),
             "authorities_sd": np.where(got, p.dist.sd[m], np.nan),

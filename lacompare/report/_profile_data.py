@@ -333,6 +333,8 @@ def quartile_range(table: pd.DataFrame) -> pd.DataFrame:
     [1.75, 3.25]
     """
     ranked = table[table["value"].notna() & table["rank"].notna()]
+    if "joint_counted" in ranked:  # a joint return once (issue 17)
+        ranked = ranked[ranked["joint_counted"].fillna(True).astype(bool)]
     values = ranked["value"].astype(float).groupby([ranked["key"], ranked["period"]])
     bounds = pd.DataFrame(
         {"quartile_low": values.quantile(0.25), "quartile_high": values.quantile(0.75)}

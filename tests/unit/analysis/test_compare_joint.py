@@ -64,6 +64,8 @@ def test_each_member_shows_the_shared_figure_flagged(store) -> None:
         "joint return with North Northamptonshire (Northamptonshire Children's Trust)"
     )
     assert "West Northamptonshire" in t.loc[NORTH, "joint_return"]
+    # The first member counts the figure; a reader counting rows skips the other.
+    assert t.loc[NORTH, "joint_counted"] and not t.loc[WEST, "joint_counted"]
 
 
 def test_the_joint_figure_is_counted_once(store) -> None:
