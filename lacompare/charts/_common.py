@@ -24,7 +24,9 @@ from .theme import (
     ORANGE,
     QUINTILE_COLOURS,
     TEXT,
+    TITLE_SIZE,
     WHITE,
+    WIDTH,
     text_colour_on,
 )
 
@@ -361,6 +363,101 @@ def describe(chart: object, text: str) -> None:
     chart.description = text  # type: ignore[attr-defined]
 
 
+#: Words a unit may start with that a label need not repeat ("rate per 10,000"
+#: says no more than "per 10,000" in "CLA per 10,000 children").
+_UNIT_LEADS = ("rate ", "number ", "count ", "amount ")
+#: Units that mean a percentage, however the label says it.
+_PERCENT = ("%", "percent", "per cent", "percentage")
+
+
+def without_repeated_unit(text: str) -> str:
+    """Drop a bracketed unit that the text already states, once.
+
+    Labels often carry their unit ("Children looked after per 10,000 children")
+    and callers add it again in brackets ("(rate per 10,000)"); a committee then
+    reads "per 10,000 (per 10,000)". A bracket is dropped only when what it says
+    (less a leading "rate", "number" ...) is already in the rest of the text.
+
+    Examples
+    --------
+    >>> without_repeated_unit("CLA per 10,000 children (rate per 10,000), 2025")
+    'CLA per 10,000 children, 2025'
+    >>> without_repeated_unit("Pupils with an EHC plan, % (%)")
+    'Pupils with an EHC plan, %'
+    >>> without_repeated_unit("Spend per child (£)")
+    'Spend per child (£)'
+    >>> without_repeated_unit("Quintile 1 (lowest)")
+    'Quintile 1 (lowest)'
+    >>> without_repeated_unit("Children declared (CLA)")
+    'Children declared (CLA)'
+    """
+    out = text
+    for match in reversed(list(re.finditer(r"\s*\(([^()]+)\)", text))):
+        unit = match.group(1).strip().lower()
+        rest = (out[: match.start()] + out[match.end() :]).lower()
+        core = unit
+        for lead in _UNIT_LEADS:
+            if core.startswith(lead):
+                core = core[len(lead) :]
+        # Whole words only: "(CLA)" is not said by "declared".
+        pattern = r"(?<!\w)" + re.escape(core) + r"(?!\w)"
+        said = re.search(pattern, rest) is not None or (
+            unit in _PERCENT and any(word in rest for word in _PERCENT)
+        )
+        if core and said:
+            out = out[: match.start()] + out[match.end() :]
+    return out
+
+
+def wrap_text(text: str, width: float, size: float = LABEL_SIZE) -> list[str]:
+    """``text`` in lines that fit ``width`` px at ``size`` (by :func:`text_width`,
+    a generous estimate), broken between words; one long word keeps its line.
+
+    Vega shortens a title, legend or axis title longer than its limit with "…";
+    wrapped to fit, nothing is cut.
+
+    Examples
+    --------
+    >>> wrap_text("Children looked after per 10,000 children", 120, 12)
+    ['Children looked', 'after per', '10,000 children']
+    >>> wrap_text("short", 120, 12)
+    ['short']
+    """
+    import textwrap
+
+    chars = max(8, int((width - 2) / (0.62 * size)))
+    return textwrap.wrap(text, chars, break_long_words=False) or [text]
+
+
+def lines_or_text(lines: list[str]) -> str | list[str]:
+    """One line as a string, several as a list (Vega draws a list as lines)."""
+    return lines[0] if len(lines) == 1 else lines
+
+
+def chart_heading(
+    title: str,
+    width: float,
+    subtitle: str | Sequence[str] | None = None,
+) -> alt.Title:
+    """A chart's title and subtitle, each wrapped to fit ``width`` px (at least
+    360, at most the theme's title limit) and the title without a repeated unit.
+
+    Examples
+    --------
+    >>> h = chart_heading("A rather long title about children looked after per "
+    ...                   "10,000 children (rate per 10,000), 2025", 300)
+    >>> h.text
+    ['A rather long title about children', 'looked after per 10,000 children,', '2025']
+    """
+    room = min(max(width, 360.0), WIDTH + 150.0)
+    text = lines_or_text(wrap_text(without_repeated_unit(title), room, TITLE_SIZE))
+    if subtitle is None:
+        return alt.Title(text)
+    given = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    lines = [ln for s in given for ln in wrap_text(s, room, LABEL_SIZE + 1)]
+    return alt.Title(text, subtitle=lines)
+
+
 def titled_chart(
     layers: Sequence[Any],
     *,
@@ -369,10 +466,13 @@ def titled_chart(
     title: str,
     alt_text: str,
     subtitle: str | Sequence[str] | None = None,
+    title_width: float | None = None,
 ) -> alt.LayerChart:
     """The layers as one chart of a fixed size, with its title and alt text.
 
     Every chart function ends here, so none can leave without a title or alt text.
+    Title and subtitle are wrapped to ``title_width`` (default ``width``; see
+    :func:`chart_heading`), never cut short.
 
     Examples
     --------
@@ -382,9 +482,7 @@ def titled_chart(
     >>> c.title.subtitle, c.description
     (['a note'], 'One dot.')
     """
-    heading = (
-        alt.Title(title) if subtitle is None else alt.Title(title, subtitle=subtitle)
-    )
+    heading = chart_heading(title, title_width or width, subtitle)
     chart = layer_chart(layers, width=width, height=height, title=heading)
     describe(chart, alt_text)
     return chart

@@ -380,7 +380,16 @@ _ABOUT = (
     "HexJSON (odileeds/hexmaps, MIT) by tests/unit/charts/test_charts_hex_layout.py.",
     "Columns: la_code = ONS GSS code; la_name = registry name; q = column, r = row "
     "of an odd-r offset hex grid (pointy-top hexes; odd rows shifted half a hex "
-    "east; r = 0 is the southernmost row, q = 0 the western column).",
+    "east; r = 0 is the southernmost row, q = 0 the western column); abbr = the "
+    "three-letter label printed on the hex.",
+    "abbr is curated by hand by the lacompare developers, not derived: no official "
+    "short form exists (ONS publishes codes, DfE three-digit numbers). Made from the "
+    "registry name: its first letters (LDS Leeds, YOR York), or the initials of its "
+    "words (CWC Cheshire West and Chester, ERY East Riding of Yorkshire), or the "
+    "short forms councils use themselves (BAN for BaNES, Bath and North East "
+    "Somerset; BCP; IOW; HUL for Hull), changed where two would clash (BNT Barnet, "
+    "BNS Barnsley). Unique; a rebuild keeps it (main() refuses an authority with "
+    "none).",
 )
 
 
@@ -411,6 +420,20 @@ def main(argv: list[str]) -> None:
     layout = build(Path(argv[0]), Path(argv[1]))
     target = Path(__file__).with_name("data") / "hex_layout.csv"
     from lacompare.cells import write_csv_safe
+
+    # The curated labels are kept from the file being replaced.
+    body = "".join(
+        ln
+        for ln in target.read_text(encoding="utf-8").splitlines(True)
+        if not ln.startswith("# ")
+    )
+    import io
+
+    old = pd.read_csv(io.StringIO(body), dtype=str).set_index("la_code")["abbr"]
+    layout["abbr"] = layout["la_code"].map(old)
+    if layout["abbr"].isna().any():
+        new = ", ".join(layout.loc[layout["abbr"].isna(), "la_name"])
+        raise SystemExit(f"no abbr for {new}: add one to {target} by hand")
 
     target.write_text(HEADER + write_csv_safe(layout), encoding="utf-8")
     print(f"wrote {len(layout)} hexes to {target}")

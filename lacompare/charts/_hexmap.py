@@ -17,10 +17,13 @@ from lacompare.formatting import NO_FIGURE, missing_key_text
 from ._common import (
     auto_decimals,
     fmt_value,
+    lines_or_text,
     numeric,
     quintile_inks,
     require_columns,
     titled_chart,
+    without_repeated_unit,
+    wrap_text,
 )
 from ._quantiles import quintiles
 from .theme import (
@@ -38,6 +41,8 @@ HEX_PATH = "M0,-1L0.866,-0.5L0.866,0.5L0,1L-0.866,0.5L-0.866,-0.5Z"
 _SQRT3_2 = math.sqrt(3) / 2
 #: The legend's entry for an authority without a value: its symbol and meaning.
 NO_VALUE_KEY = missing_key_text([None])
+#: Room for the legend beside the map, in px: its title wraps inside it.
+LEGEND_WIDTH = 240
 
 
 @cache
@@ -79,7 +84,9 @@ def _layout() -> pd.DataFrame:
         .read_text(encoding="utf-8")
     )
     body = "".join(line for line in text.splitlines(True) if not line.startswith("# "))
-    frame = pd.read_csv(io.StringIO(body), dtype={"la_code": str, "la_name": str})
+    frame = pd.read_csv(
+        io.StringIO(body), dtype={"la_code": str, "la_name": str, "abbr": str}
+    )
     return frame.astype({"q": int, "r": int})
 
 
@@ -88,7 +95,8 @@ def read_hex_layout() -> pd.DataFrame:
 
     Columns ``la_code`` (ONS code), ``la_name``, ``q`` (column) and ``r`` (row) of an
     odd-r offset grid of pointy-top hexagons: odd rows sit half a hex east, ``r = 0``
-    is the southernmost row. How the file was made is in its ``# `` header lines.
+    is the southernmost row; ``abbr``, the three-letter label printed on each hex
+    (curated; unique). How the file was made is in its ``# `` header lines.
 
     Returns
     -------
@@ -102,6 +110,8 @@ def read_hex_layout() -> pd.DataFrame:
     (153, True)
     >>> layout.loc[layout["la_name"] == "Isles of Scilly", "la_code"].item()
     'E06000053'
+    >>> layout.loc[layout["la_name"] == "Leeds", "abbr"].item()
+    'LDS'
     """
     return _layout().copy()
 
@@ -119,7 +129,10 @@ def hex_map_chart(
     hex_size: float = 30,
     region_lines: bool = True,
 ) -> alt.LayerChart:
-    """Hex map: each authority's value as one of five shades, quintile number printed.
+    """Hex map: each authority's value as one of five shades, labelled by abbreviation.
+
+    Each hexagon prints the authority's three-letter abbreviation (the layout's
+    ``abbr``); the legend names each fifth's range of values ("27–47").
 
     Parameters
     ----------
@@ -158,6 +171,7 @@ def hex_map_chart(
     True
     """
     what = "hex_map_chart"
+    measure = without_repeated_unit(measure)
     frame, dropped = _hex_values(data, value, code, what)
     decimals = auto_decimals(frame["value"])
     fmt = number_format
@@ -179,7 +193,8 @@ def hex_map_chart(
         layers.insert(0, _region_lines(frame, hex_size, x, y))
     when = f", {period}" if period else ""
     subtitle = [
-        "One hexagon per authority; the number is its quintile (1 = lowest fifth)."
+        "One hexagon per authority, labelled with its abbreviation and shaded by "
+        "the fifth of authorities its value is in (darker = higher)."
         + (" Dark lines: region boundaries." if region_lines else "")
     ]
     if highlight is not None:
@@ -194,6 +209,8 @@ def hex_map_chart(
         height=float(height),
         title=title or f"{measure}{when}",
         subtitle=subtitle,
+        # The legend sits to the right: the title may run above it.
+        title_width=float(width) + LEGEND_WIDTH,
         alt_text=" ".join(
             [_alt_text(frame, measure, when, fmt, decimals, highlight)]
             + ([dropped_note(dropped)] if dropped else [])
@@ -322,7 +339,6 @@ def _hex_classes(frame: pd.DataFrame, fmt: str | None, decimals: int) -> dict:
     has = frame["value"].notna()
     frame["quintile"] = pd.NA
     frame.loc[has, "quintile"] = quintiles(frame.loc[has, "value"]).to_numpy()
-    # A hexagon without a value prints the missing symbol its key explains.
     frame["quintile_text"] = frame["quintile"].map(
         lambda q: NO_FIGURE[0] if pd.isna(q) else str(q)
     )
@@ -330,9 +346,9 @@ def _hex_classes(frame: pd.DataFrame, fmt: str | None, decimals: int) -> dict:
         q: (g["value"].min(), g["value"].max())
         for q, g in frame[has].groupby("quintile")
     }
+    # Each fifth named by its range of values, as a committee reads it.
     labels = {
-        q: f"{q}{' (lowest)' if q == 1 else ' (highest)' if q == 5 else ''}: "
-        f"{fmt_value(lo, fmt, decimals)} to {fmt_value(hi, fmt, decimals)}"
+        q: f"{fmt_value(lo, fmt, decimals)}–{fmt_value(hi, fmt, decimals)}"
         for q, (lo, hi) in sorted(ranges.items())
     }
     frame["class"] = frame["quintile"].map(
@@ -362,12 +378,13 @@ def _hex_layers(
     x: alt.X,
     y: alt.Y,
 ) -> list[alt.Chart]:
-    """The shaded hexagons with their legend, and the quintile numbers on them."""
+    """The shaded hexagons with their legend, and the abbreviations on them."""
     blank = bool(frame["value"].isna().any())
     domain = [*labels.values(), *([NO_VALUE_KEY] if blank else [])]
     colours = [QUINTILE_COLOURS[q - 1] for q in labels] + ([WHITE] if blank else [])
     tooltip = [
         alt.Tooltip("la_name:N", title="Authority"),
+        alt.Tooltip("abbr:N", title="Label"),
         alt.Tooltip("la_code:N", title="ONS code"),
         alt.Tooltip("shown:N", title=measure),
         alt.Tooltip("quintile_text:N", title="Quintile (1 = lowest)"),
@@ -385,22 +402,27 @@ def _hex_layers(
             "class:N",
             scale=alt.Scale(domain=domain, range=colours),
             legend=alt.Legend(
-                title=["Quintile of", measure],
+                title=lines_or_text(
+                    [
+                        *wrap_text(measure, LEGEND_WIDTH - 20, 13),
+                        "(fifths of authorities)",
+                    ]
+                ),
                 symbolType=HEX_PATH,
                 symbolStrokeColor=FOCUS_GREY,
                 symbolStrokeWidth=0.5,
                 orient="right",
                 direction="vertical",
-                labelLimit=260,
-                titleLimit=320,
+                labelLimit=LEGEND_WIDTH,
+                titleLimit=LEGEND_WIDTH,
             ),
         ),
         tooltip=tooltip,
     )
-    numbers = base.mark_text(fontSize=MIN_FONT_SIZE, fontWeight="bold").encode(
-        text="quintile_text:N", color=alt.Color("ink:N", scale=None), tooltip=tooltip
+    names = base.mark_text(fontSize=MIN_FONT_SIZE, fontWeight="bold").encode(
+        text="abbr:N", color=alt.Color("ink:N", scale=None), tooltip=tooltip
     )
-    return [hexes, numbers]
+    return [hexes, names]
 
 
 def _region_lines(
@@ -464,9 +486,9 @@ def _alt_text(
     hi = has.loc[has["value"].idxmax()]
     lo = has.loc[has["value"].idxmin()]
     parts = [
-        f"Hex map of {measure}{when}: {len(has)} authorities, one hexagon each, shaded "
-        "by quintile with the quintile number printed (1 = lowest fifth, "
-        "5 = highest).",
+        f"Hex map of {measure}{when}: {len(has)} authorities, one hexagon each "
+        "labelled with its abbreviation, shaded by the fifth of authorities its "
+        "value is in (darker = higher).",
         f"Highest {hi['la_name']} ({fmt_value(hi['value'], fmt, decimals)}), "
         f"lowest {lo['la_name']} ({fmt_value(lo['value'], fmt, decimals)}).",
     ]

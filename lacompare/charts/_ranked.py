@@ -14,6 +14,7 @@ from lacompare.errors import InputError
 from ._common import (
     Scale,
     auto_decimals,
+    chart_heading,
     describe,
     fmt_value,
     join_names,
@@ -24,6 +25,8 @@ from ._common import (
     require_columns,
     spread_1d,
     text_width,
+    without_repeated_unit,
+    wrap_text,
 )
 from .theme import (
     DARK_BLUE,
@@ -43,6 +46,7 @@ def ranked_bar_chart(
     label: str = "la_name",
     authority: str | None = None,
     neighbours: Sequence[str] = (),
+    england: float | None = None,
     period: str | None = None,
     highest_first: bool = True,
     number_format: str | None = None,
@@ -55,7 +59,9 @@ def ranked_bar_chart(
     The authority's bar is orange, its neighbours' dark blue, the rest grey (the AF
     focus palette); highlighted bars are also named in text, so colour is never the
     only cue. Up to 40 bars are drawn horizontally with every name and value; more are
-    drawn as a column chart with only the highlighted bars named above them.
+    drawn as a column chart with the highlighted bars named above them (with none
+    highlighted, the highest and lowest). England's figure, when given, is a dashed
+    line labelled with its value.
 
     Parameters
     ----------
@@ -70,6 +76,8 @@ def ranked_bar_chart(
         The authority to highlight (a ``label`` value).
     neighbours : sequence of str
         Its comparator authorities (``label`` values).
+    england : float, optional
+        England's figure, drawn as a labelled line (NaN or None: none).
     period : str, optional
         Shown in the title and alt text.
     highest_first : bool
@@ -95,6 +103,8 @@ def ranked_bar_chart(
     >>> "Leeds ranks 3rd of 4 (89)" in chart.description
     True
     """
+    measure = without_repeated_unit(measure)
+    england = None if england is None or not np.isfinite(england) else float(england)
     frame, no_value = _ranked_frame(
         data, value, label, authority, neighbours, highest_first
     )
@@ -107,23 +117,46 @@ def ranked_bar_chart(
         alt.Tooltip("shown:N", title=measure),
         alt.Tooltip("rank:Q", title="Rank"),
     ]
-    lo = min(0.0, float(frame["value"].min()))
-    domain = nice_domain(lo, float(frame["value"].max()), pad=0.02, include_zero=True)
+    values = [*frame["value"], *([england] if england is not None else [])]
+    lo = min(0.0, float(min(values)))
+    domain = nice_domain(lo, float(max(values)), pad=0.02, include_zero=True)
     axis_format = fmt or alt.Undefined
     when = f", {period}" if period else ""
     direction = "highest to lowest" if highest_first else "lowest to highest"
-    heading = alt.Title(title or f"{measure}{when}: authorities ranked {direction}")
+    heading = chart_heading(
+        title or f"{measure}{when}: authorities ranked {direction}", width
+    )
+    line = (
+        None
+        if england is None
+        else pd.DataFrame(
+            {
+                "value": [england],
+                "text": [f"England {fmt_value(england, fmt, decimals)}"],
+            }
+        )
+    )
     if len(frame) <= 40:
         chart = _ranked_rows(
-            frame, domain, colour, tip, axis_format, measure, width, heading
+            frame, domain, colour, tip, axis_format, measure, width, heading, line
         )
     else:
         chart = _ranked_columns(
-            frame, domain, colour, tip, axis_format, measure, width, height, heading
+            frame,
+            domain,
+            colour,
+            tip,
+            axis_format,
+            measure,
+            (width, height),
+            heading,
+            line,
         )
     alt_text = _ranked_alt_text(
         frame, measure, when, direction, authority, neighbours, no_value, fmt, decimals
     )
+    if line is not None:
+        alt_text += f" A dashed line marks {line['text'].iloc[0]}."
     describe(chart, alt_text)
     return chart
 
@@ -205,8 +238,10 @@ def _ranked_rows(
     measure: str,
     width: float,
     title: alt.Title,
+    england: pd.DataFrame | None = None,
 ) -> alt.LayerChart:
-    """Horizontal bars, every authority named; highlighted rows tagged in words."""
+    """Horizontal bars, every authority named; highlighted rows tagged in words;
+    England's figure a dashed vertical line named at its top."""
     tags = {"authority": "  (selected)", "neighbour": "  (neighbour)", "other": ""}
     frame = frame.assign(
         row=[f"{r}. {n}" for r, n in zip(frame["rank"], frame["name"], strict=True)],
@@ -229,13 +264,37 @@ def _ranked_rows(
         title=None,
         axis=alt.Axis(labelFontWeight=weight, ticks=False, domain=False),  # type: ignore[arg-type]
     )
-    x = alt.X("value:Q", title=measure, scale=xs, axis=alt.Axis(format=axis_format))
+    x = alt.X(
+        "value:Q",
+        title=_lines(wrap_text(measure, plot, MIN_FONT_SIZE + 2)),
+        scale=xs,
+        axis=alt.Axis(format=axis_format),
+    )
     base = alt.Chart(frame).encode(y=y)
     bars = base.mark_bar(height={"band": 0.75}).encode(x=x, color=colour, tooltip=tip)
     text = base.mark_text(
         align="left", dx=4, fontSize=MIN_FONT_SIZE, color=TEXT
     ).encode(x=alt.X("value:Q", scale=xs), text="tag:N")
-    return layer_chart([bars, text], width=plot, height=alt.Step(18), title=title)
+    layers: list[alt.Chart] = [bars, text]
+    if england is not None:
+        rule = alt.Chart(england).encode(x=alt.X("value:Q", scale=xs))
+        layers += [
+            rule.mark_rule(color=TEXT, strokeDash=[4, 3], strokeWidth=1.2),
+            rule.mark_text(
+                align="left",
+                baseline="bottom",
+                dx=3,
+                y=-2,
+                fontSize=MIN_FONT_SIZE,
+                fontWeight="bold",
+                color=TEXT,
+            ).encode(text="text:N"),
+        ]
+    return layer_chart(layers, width=plot, height=alt.Step(18), title=title)
+
+
+def _lines(lines: list[str]) -> str | list[str]:
+    return lines[0] if len(lines) == 1 else lines
 
 
 def _js_list(items: list[str]) -> str:
@@ -251,11 +310,14 @@ def _ranked_columns(
     tip: list[alt.Tooltip],
     axis_format: str | UndefinedType,
     measure: str,
-    width: float,
-    height: float,
+    size: tuple[float, float],
     title: alt.Title,
+    england: pd.DataFrame | None = None,
 ) -> alt.LayerChart:
-    """Columns by rank; highlighted columns named in vertical text above the bars."""
+    """Columns by rank; highlighted columns (with none, the highest and the
+    lowest) named in vertical text above the bars; England's figure a dashed
+    line across, named at its right end."""
+    width, height = size
     n = len(frame)
     xs = alt.Scale(domain=[0.5, n + 0.5], nice=False, zero=False)
     x_axis = alt.Axis(values=_rank_ticks(n), format="d", grid=False)
@@ -266,6 +328,10 @@ def _ranked_columns(
     )
     # Headroom above the tallest bar for the vertical names.
     names = frame[frame["role"] != "other"].copy()
+    if names.empty:
+        # Nothing picked out: name the ends so the reader has a scale of names.
+        names = frame.iloc[[0, -1]].copy()
+        names["role"] = "neighbour"
     longest = max((text_width(t, MIN_FONT_SIZE) for t in names["name"]), default=0)
     label_room = longest + 16
     plot_h = height + label_room
@@ -278,7 +344,7 @@ def _ranked_columns(
     # No axis line: it would run on up into the band kept for the names.
     y = alt.Y(
         "value:Q",
-        title=measure,
+        title=_lines(wrap_text(measure, height, MIN_FONT_SIZE + 2)),
         scale=ys,
         axis=alt.Axis(format=axis_format, values=_value_ticks(domain), domain=False),
     )
@@ -295,6 +361,20 @@ def _ranked_columns(
         )
     )
     layers: list[alt.Chart] = [bars]
+    if england is not None:
+        rule = alt.Chart(england).encode(y=alt.Y("value:Q", scale=ys))
+        layers += [
+            rule.mark_rule(color=TEXT, strokeDash=[4, 3], strokeWidth=1.2),
+            rule.mark_text(
+                align="right",
+                baseline="bottom",
+                x=width,
+                dy=-3,
+                fontSize=MIN_FONT_SIZE,
+                fontWeight="bold",
+                color=TEXT,
+            ).encode(text="text:N"),
+        ]
     if not names.empty:
         layers += _column_names(names, n, domain, width, height, xs, ys)
     return layer_chart(layers, width=width, height=plot_h, title=title)
