@@ -25,18 +25,12 @@ from lacompare.hub.expressions import (
 from lacompare.provenance import IssueLog
 
 FIELD_TYPES = ("integer", "number", "money", "flag", "choice", "text")
-RULE_KINDS = ("sum", "change", "at_most_one")
+RULE_KINDS = ("sum", "change", "at_most_one", "revised")
 #: Flag answers as people type them (case-insensitive).
-_FLAG_WORDS = {
-    "1": 1.0,
-    "yes": 1.0,
-    "y": 1.0,
-    "true": 1.0,
-    "0": 0.0,
-    "no": 0.0,
-    "n": 0.0,
-    "false": 0.0,
-}
+_FLAG_WORDS = dict.fromkeys(("1", "yes", "y", "true"), 1.0)
+_FLAG_WORDS.update(dict.fromkeys(("0", "no", "n", "false"), 0.0))
+#: What a ``[publish.measures.X]`` may say of its measure besides its ``value``.
+_MEASURE_META = ("label", "unit", "polarity", "reference_date", "type")
 #: Totals are compared to the pound (or unit): typed pence must not fail a sum.
 _SUM_TOLERANCE = 0.5
 
@@ -55,6 +49,10 @@ class FieldSpec:
     warn_above: float | None = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    #: The year the figure is for ("" = the round's own year).
+    year: str = ""
+    #: The field of last year's return holding the same figure (pre-fills this one).
+    last_year: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -84,6 +82,13 @@ class RoundDefinition:
     publish_spec: str | None = None
     as_of: str | None = None
     previous_period: str | None = None
+    #: The financial year the return is about, the one before, and the years asked
+    #: for multi-year figures (oldest first), e.g. 2020-21, 2019-20.
+    year: str = ""
+    previous_year: str = ""
+    years: tuple[str, ...] = ()
+    #: Label, unit or polarity given with a publish measure (for one the spec lacks).
+    publish_meta: dict[str, dict[str, str]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def field(self, name: str) -> FieldSpec:
@@ -148,6 +153,13 @@ def read_round_definition(
         publish_spec=publish_raw.get("spec"),
         as_of=head.get("as_of"),
         previous_period=head.get("previous_period"),
+        year=str(head.get("year") or ""),
+        previous_year=str(head.get("previous_year") or ""),
+        years=tuple(str(y) for y in head.get("years") or ()),
+        publish_meta={
+            m: {k: str(v) for k, v in spec.items() if k in _MEASURE_META}
+            for m, spec in (publish_raw.get("measures") or {}).items()
+        },
         raw=data,
     )
 
@@ -192,6 +204,8 @@ def parse_fields(items: list[dict[str, Any]], where: str) -> tuple[FieldSpec, ..
                 warn_above=raw.get("warn_above"),
                 choices=tuple(raw.get("choices", ())),
                 help=raw.get("help", ""),
+                year=str(raw.get("year", "")),
+                last_year=raw.get("last_year"),
             )
         )
     if not fields:
@@ -199,6 +213,12 @@ def parse_fields(items: list[dict[str, Any]], where: str) -> tuple[FieldSpec, ..
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise InputError("field names repeat", file=where)
+    for f in fields:
+        if f.last_year is not None and f.last_year not in names:
+            # Last year's figures are kept under this round's names (see seeding).
+            raise InputError(
+                f"field {f.name}: last_year {f.last_year!r} is not a field", file=where
+            )
     return tuple(fields)
 
 
@@ -219,8 +239,8 @@ def parse_rules(
                 threshold_percent=float(raw.get("threshold_percent", 0)),
             )
             used = list(rule.fields)
-        elif kind == "at_most_one":
-            rule = Rule("at_most_one", tuple(raw.get("fields", ())))
+        elif kind in ("at_most_one", "revised"):
+            rule = Rule(kind, tuple(raw.get("fields", ())))
             used = list(rule.fields)
         else:
             raise InputError(
@@ -435,6 +455,8 @@ def validate_return(
             check_change(definition, rule, values, previous or {}, comments or {}, log)
         elif rule.kind == "at_most_one":
             check_at_most_one(definition, rule, values, log)
+        elif rule.kind == "revised":
+            check_revised(definition, rule, values, previous or {}, comments or {}, log)
     return values, log
 
 
@@ -511,6 +533,34 @@ def check_change(
         column=name,
         value=str(now),
     )
+
+
+def check_revised(
+    definition: RoundDefinition,
+    rule: Rule,
+    values: dict[str, Any],
+    previous: dict[str, Any],
+    comments: dict[str, str],
+    log: IssueLog,
+) -> None:
+    """An earlier year's figure that differs from what the service returned for
+    that year last time (its field's ``last_year``) needs a comment."""
+    for name in rule.fields:
+        spec = definition.field(name)
+        now = values.get(name)
+        before = previous.get(spec.last_year or name)
+        if not isinstance(before, (int, float)) or not isinstance(now, (int, float)):
+            continue
+        if abs(now - before) <= _SUM_TOLERANCE or (comments.get(name) or "").strip():
+            continue
+        log.add(
+            "revised",
+            f"{spec.label} ({_fmt(now)}) differs from last year's return "
+            f"({_fmt(float(before))}): say why in the comment",
+            severity="error",
+            column=name,
+            value=str(now),
+        )
 
 
 def check_at_most_one(

@@ -21,8 +21,15 @@ import pandas as pd
 
 from lacompare.formatting import format_value
 from lacompare.formatting.tables import Column, ReportTable
+from lacompare.report._network_casework import (
+    NOT_REGIONAL,
+    casework_key_points,
+    casework_section,
+    funding_source_section,
+)
 from lacompare.report._network_data import (
     _REQUIRED,
+    HUB_MEASURES,
     JOINT_FLAGS,
     NETWORK_MEASURES,
     NetworkData,
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NETWORK_MEASURES",
+    "HUB_MEASURES",
     "JOINT_FLAGS",
     "build_network",
     "count_delivery",
@@ -157,7 +165,7 @@ def build_network(
         title
         or f"Information, advice and support services "
         f"in England, {data.period}: funding, staffing and commissioning",
-        subtitle=f"A national data report from {data.services} services' "
+        subtitle=f"A national data report from {data.returned} services' "
         f"returns, by region.",
         name="network",
     )
@@ -166,8 +174,10 @@ def build_network(
     population_section(doc, data, tracker)
     funding_section(doc, data, tracker)
     funding_change_section(doc, data, tracker)
+    funding_source_section(doc, data, tracker)
     delivery_section(doc, data, tracker, count_delivery(store, data.source_id))
     staffing_section(doc, data, tracker)
+    casework_section(doc, data, tracker)
     regional_sections(doc, data, tracker)
     doc.reading_notes = [
         "SD is the sample standard deviation; [z] means there is no figure to "
@@ -186,8 +196,10 @@ def network_key_points(data: NetworkData) -> list[str]:
     """The key points: services matched, funding per head, its change, staffing."""
     ph, ppf, stat = "per_head_2021", "pop_per_fte_2021", data.stat
     key = [
-        f"{data.services} services' returns were matched to their local authorities."
-        + data.late
+        f"{data.returned} services' returns were matched to their local authorities."
+        + data.late,
+        f"Return rate: {data.return_rate} services in the network sent a "
+        f"return for {data.period}.",
     ]
     if data.has(ph):
         key.append(
@@ -206,6 +218,7 @@ def network_key_points(data: NetworkData) -> list[str]:
             f"{int((change == 100).sum())} the same and "
             f"{int((change > 100).sum())} more."
         )
+    key += casework_key_points(data)
     if data.has(ppf):
         key.append(
             f"The median service had one full-time-equivalent member of "
@@ -219,10 +232,15 @@ def about_section(doc: Document, data: NetworkData) -> None:
     """What the report summarises, and how services without a figure count."""
     about = doc.section("About this report")
     about.p(
-        f"This report summarises the returns of {data.services} information, "
+        f"This report summarises the returns of {data.returned} information, "
         f"advice and support services (load {data.source_id} in the store), each "
         "matched to the local authority it serves. Regions are the ONS regions of "
         "those authorities."
+    )
+    about.p(
+        f"Return rate: {data.return_rate}. Of the {data.services} services the "
+        f"network lists for {data.period}, {data.returned} sent a return; the "
+        "others are in the load without figures and counted in no statistic."
     )
     about.bullets([f"{n}: counted once, under the lead authority." for n in data.notes])
     about.p(
@@ -573,6 +591,8 @@ def regional_sections(doc: Document, data: NetworkData, tracker: SourceTracker) 
         "These are the figures of the demo's regional_summary.csv."
     )
     for measure, block in data.summary.groupby("measure", sort=False):
+        if measure in NOT_REGIONAL:
+            continue  # in the casework and funding-by-source sections
         label = data.labels.get(measure, measure)
         sub = doc.section(label, level=3)
         sub.table(regional_table(block, str(measure), label, data.units.get(measure)))

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NETWORK_MEASURES",
+    "HUB_MEASURES",
+    "CASEWORK_FIGURES",
+    "FUNDING_SHARES",
     "JOINT_FLAGS",
     "NetworkData",
     "count_delivery",
@@ -41,6 +44,42 @@ NETWORK_MEASURES = (
     "per_head_2021",
     "funding_change_2020_21",
 )
+#: What the returns hub publishes besides (issue 21): casework, helpline and
+#: tribunal for three years, and funding by source as a share of the total. The
+#: report has a section for them when a load has them (the demo data does not).
+HUB_MEASURES = (
+    *(f"{f}_{y}" for f in ("casework", "helpline") for y in (2019, 2020, 2021)),
+    *(
+        f"tribunal_{f}_{y}"
+        for f in ("supported", "attended")
+        for y in (2019, 2020, 2021)
+    ),
+    "share_la_2021",
+    "share_social_care_2021",
+    "share_health_2021",
+    "share_other_2021",
+    "share_joint_2021",
+)
+#: The casework section's figures: measure stem (``casework_2019``...) and label.
+CASEWORK_FIGURES = {
+    "casework": "Casework cases (all levels)",
+    "helpline": "Helpline enquiries",
+    "tribunal_supported": "SEND tribunal cases supported",
+    "tribunal_attended": "SEND tribunal hearings attended directly",
+}
+#: Funding by source, per cent of the total; ``share_joint`` is health and social
+#: care together (what a jointly commissioned service's partners pay).
+FUNDING_SHARES = {
+    "share_la_2021": "Local authority (education and SEND)",
+    "share_social_care_2021": "Social care",
+    "share_health_2021": "Health",
+    "share_other_2021": "Other",
+    "share_joint_2021": "Joint (health and social care)",
+}
+#: A service that gave this figure sent a return (the network report's return
+#: rate): every return has it, and a service the network lists without a return
+#: has none (the 2021 report's 101 of 149).
+RETURNED_MEASURE = "per_head_2021"
 #: The joint-commissioning flags of a return (1 = yes).
 JOINT_FLAGS = (
     "joint_health_and_social_care",
@@ -129,12 +168,22 @@ class NetworkData:
     services: int
     notes: list[str] = field(default_factory=list)
     late: str = ""
+    #: Services that sent a return (with ``per_head_2021``), of ``services``.
+    returned: int = 0
 
     def stat(self, measure: str, region: str, column: str) -> float:
         """A statistic of the regional summary (NaN when there is none)."""
         s = self.summary
         row = s[(s["measure"] == measure) & (s["region"] == region)]
         return float(row[column].iloc[0]) if len(row) else float("nan")
+
+    @property
+    def return_rate(self) -> str:
+        """'101 of 149 (68%)': services that sent a return, of all in the load."""
+        from lacompare.formatting import format_value
+
+        share = 100 * self.returned / self.services if self.services else 0.0
+        return f"{self.returned} of {self.services} ({format_value(share, '%', 0)})"
 
     def has(self, measure: str) -> bool:
         """Whether England has a statistic of ``measure``."""
@@ -152,9 +201,10 @@ def read_network(store: Store, source_id: int | None = None) -> NetworkData:
         "SELECT measure, coalesce(label, measure) AS label, unit FROM measures"
     ).set_index("measure")
     units = {m: (u if isinstance(u, str) else None) for m, u in meta["unit"].items()}
-    summary = summarise_by_group(store, NETWORK_MEASURES, source_id=source_id)
+    measures = [*NETWORK_MEASURES, *HUB_MEASURES]
+    summary = summarise_by_group(store, measures, source_id=source_id)
     summary = summary[["region", "measure", "n", "mean", "median", "sd", "min", "max"]]
-    values = service_values(store, source_id, list(NETWORK_MEASURES))
+    values = service_values(store, source_id, measures)
     wide = values.pivot_table(
         index=["la_code", "la_name", "region"],
         columns="measure",
@@ -163,6 +213,7 @@ def read_network(store: Store, source_id: int | None = None) -> NetworkData:
     ).reset_index()
     services = store.values_relation(sources=[source_id], columns=["la_code"])
     count = services.query("v", "SELECT count(DISTINCT la_code) FROM v").fetchall()
+    given = values[(values["measure"] == RETURNED_MEASURE) & values["value"].notna()]
     return NetworkData(
         source_id,
         period,
@@ -174,6 +225,7 @@ def read_network(store: Store, source_id: int | None = None) -> NetworkData:
         int(count[0][0]),
         authority_notes(store, source_id),
         late_note(store, source_id),
+        int(given["la_code"].nunique()),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from lacompare.formatting import format_number, format_value
 from lacompare.hub import dates
 from lacompare.hub.returns import workflow
 from lacompare.hub.returns.models import Return
@@ -25,6 +26,7 @@ __all__ = [
     "posted_answers",
     "form_rows",
     "parse_form_day",
+    "previous_figures",
 ]
 
 
@@ -32,13 +34,19 @@ class ReturnForm(forms.Form):
     """The round's fields as text boxes (kept as typed), a comment for each, a reason.
 
     Messages come from :func:`lacompare.hub.definition.validate_return`, the same
-    function that checks an upload.
+    function that checks an upload. Given the return (``ret``), each answer's field
+    carries last year's figures as ``field.previous``, a list of ``(label, text)``
+    pairs (:func:`previous_figures`), also said at the end of its help text.
     """
 
-    def __init__(self, definition: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, definition: Any, *args: Any, ret: Return | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.definition = definition
         given = self.data if self.is_bound else self.initial
+        previous = ret.previous if ret is not None else {}
+        sources = ret.previous_sources if ret is not None else {}
         for f in definition.fields:
             label = f"{f.label} ({f.unit})" if f.unit else f.label
             if f.type in ("choice", "flag"):
@@ -58,13 +66,15 @@ class ReturnForm(forms.Form):
                 widget = forms.TextInput(
                     attrs={"inputmode": "decimal"} if f.numeric else {}
                 )
+            shown = previous_figures(definition, f, previous)
             self.fields[f.name] = forms.CharField(
                 label=label,
                 required=False,
                 max_length=200,
                 widget=widget,
-                help_text=f.help,
+                help_text=_with_previous(f.help, shown, f, sources),
             )
+            self.fields[f.name].previous = shown  # type: ignore[attr-defined]
             self.fields[f"comment__{f.name}"] = forms.CharField(
                 label="Comment",
                 required=False,
@@ -113,6 +123,62 @@ class ReturnForm(forms.Form):
                 self.add_error(name, issue.message)
 
 
+def previous_figures(
+    definition: Any, spec: Any, previous: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Last year's figure for a field, as ``[(label, text)]`` (empty without one).
+
+    A field for the round's year shows its own figure of the year before; an
+    earlier year's field (``last_year``) what the service returned for that year
+    last time, which the return was pre-filled with.
+
+    Examples
+    --------
+    >>> from lacompare.hub.definition import read_round_definition
+    >>> d = read_round_definition()
+    >>> prev = {"casework_total": 1020.0, "funding_total": 85000.0}
+    >>> previous_figures(d, d.field("casework_total"), prev)
+    [('2019-20', '1,020')]
+    >>> previous_figures(d, d.field("casework_total_2019_20"), prev)
+    [("2019-20, in last year's return", '1,020')]
+    >>> previous_figures(d, d.field("funding_total"), prev)
+    [('2019-20', '£85,000')]
+    """
+    key = spec.last_year or spec.name
+    value = previous.get(key)
+    if value is None or value == "":
+        return []
+    if spec.last_year:
+        label = f"{spec.year}, in last year's return"
+    else:
+        label = definition.previous_year or definition.previous_period or "last year"
+    return [(label, _figure_text(spec, value))]
+
+
+def _figure_text(spec: Any, value: Any) -> str:
+    if spec.type == "flag" and isinstance(value, (int, float)):
+        return "yes" if value else "no"
+    if not isinstance(value, (int, float)):
+        return str(value)
+    decimals = 0 if float(value).is_integer() else 2
+    if spec.type == "money":
+        return format_value(value, "£", decimals)
+    return format_number(value, None, decimals)
+
+
+def _with_previous(
+    help_text: str, shown: list[tuple[str, str]], spec: Any, sources: dict[str, str]
+) -> str:
+    """The help text with last year's figures after it (until every page shows
+    ``field.previous`` on its own)."""
+    if not shown:
+        return help_text
+    source = sources.get(spec.last_year or spec.name)
+    figures = "; ".join(f"{label}: {text}" for label, text in shown)
+    said = f"Last year: {figures}" + (f" (from {source})." if source else ".")
+    return f"{help_text} {said}".strip()
+
+
 def shown_answers(values: dict[str, Any], comments: dict[str, Any]) -> str:
     """The answers a page shows, as the JSON its ``shown`` field carries."""
     data = {k: str(v) for k, v in values.items()}
@@ -151,6 +217,7 @@ def form_rows(form: ReturnForm, issues: Any) -> list[dict[str, Any]]:
             "field": form[f.name],
             "comment": form[f"comment__{f.name}"],
             "warnings": warnings.get(f.name, []),
+            "previous": form.fields[f.name].previous,  # type: ignore[attr-defined]
         }
         for f in form.definition.fields
     ]

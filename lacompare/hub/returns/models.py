@@ -92,6 +92,9 @@ class Return(models.Model):
     comments = models.JSONField(default=dict, blank=True)
     #: The service's figures the year before (parsed numbers), for change rules.
     previous = models.JSONField(default=dict, blank=True)
+    #: Field name -> where last year's figure came from (the last round's accepted
+    #: return, or the network's CSV), shown beside it on the form.
+    previous_sources = models.JSONField(default=dict, blank=True)
     errors = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

@@ -25,7 +25,12 @@ from django.utils import timezone
 
 from lacompare.cells import CsvSafeWriter
 from lacompare.errors import InputError
-from lacompare.formatting import format_missing, format_number, missing_key_text
+from lacompare.formatting import (
+    format_missing,
+    format_number,
+    format_value,
+    missing_key_text,
+)
 from lacompare.hub.definition import (
     RoundDefinition,
     derive_published_values,
@@ -48,10 +53,15 @@ class PublishResult:
 
 
 def _measure_meta(definition: RoundDefinition) -> dict[str, dict[str, Any]]:
-    if not definition.publish_spec:
-        return {}
-    text = files("lacompare").joinpath(definition.publish_spec).read_text("utf-8")
-    return tomllib.loads(text).get("measures", {})
+    """Each publish measure's label, unit and polarity: the spec's, or those the
+    round gives with the measure (which win)."""
+    meta: dict[str, dict[str, Any]] = {}
+    if definition.publish_spec:
+        text = files("lacompare").joinpath(definition.publish_spec).read_text("utf-8")
+        meta = tomllib.loads(text).get("measures", {})
+    for measure, given in definition.publish_meta.items():
+        meta[measure] = {**meta.get(measure, {}), **given}
+    return meta
 
 
 def _toml_str(value: str) -> str:
@@ -89,11 +99,15 @@ def publish_round(
     """Load a round's accepted returns into the store ``db`` (all or nothing).
 
     Returns that are not accepted (drafts, or submitted but not reviewed) are left
-    out and listed. An accepted return submitted after the round's closing date (an
-    extension, or reopened after it) is published like any other, with ``late`` true
-    in the CSV's ``late`` column and the store's ``hub_returns`` table, and counted
-    in :attr:`PublishResult.late`. Publishing again loads the current accepted
-    versions as a new load; the network report uses the latest.
+    out and listed; every service of the round is a row of the load, those without
+    an accepted return with no figures (as the network's own list of services has
+    them), so the network report can say how many of the round's services
+    returned ("24 of 30 (80%)"). An accepted return submitted after the round's
+    closing date (an extension, or reopened after it) is published like any
+    other, with ``late`` true in the CSV's ``late`` column and the store's
+    ``hub_returns`` table, and counted in :attr:`PublishResult.late`. Publishing
+    again loads the current accepted versions as a new load; the network report
+    uses the latest.
     """
     from lacompare.store import ingest, open_store
 
@@ -123,7 +137,13 @@ def publish_round(
         if not accepted:
             raise InputError(f"round {round_slug!r} has no accepted returns to publish")
         published = derive_return_measures(definition, accepted)
-        write_published_csv(file, definition, accepted, published)
+        write_published_csv(
+            file,
+            definition,
+            accepted,
+            published,
+            without=[r for r in returns if r.status != Return.ACCEPTED],
+        )
         _write_spec(definition, spec)
         with open_store(db) as store:
             load = ingest(store, file, spec=spec)
@@ -158,9 +178,12 @@ def write_published_csv(
     definition: RoundDefinition,
     accepted: list[Return],
     published: dict[int, dict[str, Any]],
+    without: list[Return] | None = None,
 ) -> None:
     """The CSV that is loaded: one row per accepted return, with its id, version,
-    service, authority, whether it was late, and its publish measures."""
+    service, authority, whether it was late, and its publish measures; then a row
+    with no figures for each service ``without`` an accepted return (after them,
+    so an accepted return's row number stays its provenance)."""
     with file.open("w", newline="", encoding="utf-8") as fh:
         # Service names and codes are the hub's text: no formulas in the file.
         writer = CsvSafeWriter(fh)
@@ -189,6 +212,18 @@ def write_published_csv(
                         "" if measures[m] is None else _cell(measures[m])
                         for m in definition.publish
                     ),
+                ]
+            )
+        for r in without or []:
+            writer.writerow(
+                [
+                    "",
+                    "",
+                    r.service.code,
+                    r.service.la_codes[0],
+                    r.service.la_names[0],
+                    "",
+                    *("" for _ in definition.publish),
                 ]
             )
 
@@ -383,3 +418,84 @@ def read_profile(ret: Return) -> list[ProfileRow]:
             )
         )
     return rows
+
+
+#: The profile's casework section: each figure's published measure stem and label.
+CASEWORK_STEMS = {
+    "casework": "Casework cases (all levels)",
+    "helpline": "Helpline enquiries",
+    "tribunal_supported": "SEND tribunal cases supported",
+    "tribunal_attended": "SEND tribunal hearings attended directly",
+}
+
+
+def change_words(first: Any, last: Any, since: str) -> str:
+    """'up 48% since 2018-19' (or down, or unchanged); '' without both figures.
+
+    Examples
+    --------
+    >>> change_words(100, 148, "2018-19"), change_words(50, 40, "2018-19")
+    ('up 48% since 2018-19', 'down 20% since 2018-19')
+    """
+    if not isinstance(first, (int, float)) or not isinstance(last, (int, float)):
+        return ""
+    if not first:
+        return ""
+    change = 100 * (last - first) / first
+    if round(change) == 0:
+        return f"unchanged since {since}"
+    word = "up" if change > 0 else "down"
+    return f"{word} {format_value(abs(change), '%', 0)} since {since}"
+
+
+def _years_of(definition: RoundDefinition) -> list[tuple[str, str]]:
+    """(year the measure ends in, financial-year label) for the round's years."""
+    return [(f"20{label[-2:]}", label) for label in definition.years]
+
+
+def read_casework_profile(ret: Return) -> dict[str, Any]:
+    """What a published return's profile says besides its table: casework, helpline
+    and tribunal over the round's years with the change since the first (the
+    service's, and England's over the services that gave every year), joint
+    funding as a share of its budget, and the round's return rate ('24 of 149
+    (16%)': services with a published return, of all the round's services)."""
+    definition = ret.round.read_definition()
+    years = _years_of(definition)
+    mine = ret.published_values or {}
+    peers = [
+        p.published_values
+        for p in ret.round.returns.filter(published_values__isnull=False)
+    ]
+    rows = []
+    for stem, label in CASEWORK_STEMS.items():
+        keys = [f"{stem}_{y}" for y, _ in years]
+        if not years or keys[0] not in definition.publish:
+            continue
+        full = [p for p in peers if all(p.get(k) is not None for k in keys)]
+        totals = [sum(p[k] for p in full) if full else None for k in keys]
+        first = years[0][1]
+        rows.append(
+            {
+                "label": label,
+                "values": [_figure(mine.get(k)) for k in keys],
+                "change": change_words(mine.get(keys[0]), mine.get(keys[-1]), first),
+                "england": change_words(totals[0], totals[-1], first),
+                "england_n": len(full),
+            }
+        )
+    returned = len(peers)
+    services = ret.round.returns.count()
+    share = 100 * returned / services if services else 0.0
+    joint = mine.get("share_joint_2021")
+    return {
+        "years": [label for _, label in years],
+        "rows": rows,
+        "return_rate": f"{returned} of {services} ({format_value(share, '%', 0)})",
+        "joint_share": "" if joint is None else format_value(joint, "%", 0),
+    }
+
+
+def _figure(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return format_missing(PROFILE_MISSING)
+    return format_number(value, None, 0)

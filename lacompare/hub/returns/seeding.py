@@ -17,13 +17,25 @@ from django.db import transaction
 
 from lacompare.errors import InputError
 from lacompare.hub import dates
-from lacompare.hub.definition import read_round_definition
-from lacompare.hub.returns.models import Membership, Return, Round, Service
+from lacompare.hub.definition import (
+    normalise_field_value,
+    read_round_definition,
+    validate_return,
+)
+from lacompare.hub.returns.models import (
+    AuditEntry,
+    Membership,
+    Return,
+    Round,
+    Service,
+)
 
 __all__ = [
     "read_services",
     "create_round",
     "read_demo_previous",
+    "read_last_round",
+    "prefill_answers",
     "read_previous",
     "add_user",
     "find_service",
@@ -112,12 +124,17 @@ def create_round(
     services: list[dict[str, Any]],
     previous: dict[str, dict[str, Any]] | None = None,
     time_zone: str = dates.DEFAULT_TIME_ZONE,
+    previous_source: str = "the network's figures",
 ) -> Round:
-    """Create a round (from its definition file) and an empty return per service.
+    """Create a round (from its definition file) and a return per service.
 
-    ``previous`` maps a service code to its figures the year before; ``time_zone``
-    is the zone whose whole days the round's dates are (see :mod:`lacompare.hub.dates`
-    for turning days into ``opens_at``/``closes_at``).
+    ``previous`` maps a service code to its figures the year before (the network's
+    CSV, said as ``previous_source``); a service's accepted return in the last round
+    (:func:`read_last_round`) overrides them figure by figure. Each return keeps
+    them with where each came from, and starts with its earlier years' figures
+    pre-filled from them (:func:`prefill_answers`; the history says so), still "not
+    started". ``time_zone`` is the zone whose whole days the round's dates are (see
+    :mod:`lacompare.hub.dates` for turning days into ``opens_at``/``closes_at``).
     """
     dates.zone(time_zone)
     definition = read_round_definition(definition_path)
@@ -127,6 +144,7 @@ def create_round(
     with transaction.atomic():
         if Round.objects.filter(slug=definition.slug).exists():
             raise InputError(f"round {definition.slug!r} already exists")
+        last, last_source = read_last_round(definition)
         round_ = Round.objects.create(
             slug=definition.slug,
             title=definition.title,
@@ -146,10 +164,79 @@ def create_round(
                     "la_names": s["la_names"],
                 },
             )
-            Return.objects.create(
-                round=round_, service=service, previous=previous.get(s["code"], {})
+            prev = dict(previous.get(s["code"], {}))
+            sources = dict.fromkeys(prev, previous_source)
+            mine = last.get(s["code"], {})
+            prev.update(mine)
+            sources.update(dict.fromkeys(mine, last_source))
+            values = prefill_answers(definition, prev)
+            ret = Return.objects.create(
+                round=round_,
+                service=service,
+                previous=prev,
+                previous_sources=sources,
+                values=values,
+            )
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    ret=ret,
+                    username="system",
+                    action="prefill",
+                    field=name,
+                    new=text,
+                    reason=f"last year's return, from {sources[last_name]}",
+                    version=0,
+                )
+                for name, text, last_name in (
+                    (n, t, definition.field(n).last_year or n)
+                    for n, t in values.items()
+                )
             )
     return round_
+
+
+def read_last_round(definition: Any) -> tuple[dict[str, dict[str, Any]], str]:
+    """Each service's figures in its accepted return of the round before
+    ``definition``'s (the latest round of an earlier period), by service code and
+    under this round's field names; and where they came from, as the form says it.
+
+    Only accepted returns count (a draft may be wrong); a figure of that round's
+    form that this round does not ask is left out.
+    """
+    last = (
+        Round.objects.filter(period__lt=definition.period)
+        .order_by("-period", "-opens_at")
+        .first()
+    )
+    if last is None:
+        return {}, ""
+    names = set(definition.names)
+    old = last.read_definition()
+    out: dict[str, dict[str, Any]] = {}
+    for ret in last.returns.filter(status=Return.ACCEPTED).select_related("service"):
+        values, _ = validate_return(old, ret.values, for_submit=False)
+        out[ret.service.code] = {
+            k: v for k, v in values.items() if k in names and v is not None
+        }
+    return out, f"your accepted return for {last.title}"
+
+
+def prefill_answers(definition: Any, previous: dict[str, Any]) -> dict[str, str]:
+    """The answers a new return starts with: each earlier year's figure (a field
+    with ``last_year``) as the service gave it last year, in the form's terms.
+
+    Examples
+    --------
+    >>> d = read_round_definition()
+    >>> prefill_answers(d, {"casework_total": 1020.0, "funding_total": 5.0})
+    {'casework_total_2019_20': '1020'}
+    """
+    out = {}
+    for spec in definition.fields:
+        value = previous.get(spec.last_year) if spec.last_year else None
+        if value is not None:
+            out[spec.name] = normalise_field_value(spec, value)[0]
+    return out
 
 
 def read_demo_previous(services: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

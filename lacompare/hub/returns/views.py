@@ -64,7 +64,7 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
     definition = ret.round.read_definition()
     editable = workflow.can_edit(request.user, ret)
     if request.method == "POST":
-        form = ReturnForm(definition, request.POST)
+        form = ReturnForm(definition, request.POST, ret=ret)
         if not editable:
             messages.error(request, workflow._locked_reason(ret))
             return redirect("return", pk=pk)
@@ -79,7 +79,9 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
                 shown=form.cleaned_data.get("shown"),
             )
             ret, issues = result.ret, result.issues
-            form = ReturnForm(definition, data=posted_answers(definition, request.POST))
+            form = ReturnForm(
+                definition, data=posted_answers(definition, request.POST), ret=ret
+            )
             form.is_valid()
             form.show_issues(issues)
             messages.success(
@@ -95,10 +97,10 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             issues, status = [], 400
     elif request.method == "GET":
-        form = ReturnForm(definition, initial=initial_answers(ret))
+        form = ReturnForm(definition, initial=initial_answers(ret), ret=ret)
         issues = workflow._check(ret, for_submit=False)
         if ret.values:
-            bound = ReturnForm(definition, data=initial_answers(ret))
+            bound = ReturnForm(definition, data=initial_answers(ret), ret=ret)
             bound.is_valid()
             bound.show_issues(issues)
             form = bound

@@ -43,12 +43,17 @@ def _profile_or_404(request: HttpRequest, pk: int) -> tuple[Return, list[Any]]:
 @require_GET
 def profile(request: HttpRequest, pk: int) -> HttpResponse:
     ret, rows = _profile_or_404(request, pk)
-    from lacompare.hub.returns.publishing import profile_key
+    from lacompare.hub.returns.publishing import profile_key, read_casework_profile
 
     return render(
         request,
         "hub/profile.html",
-        {"ret": ret, "rows": rows, "missing_key": profile_key()},
+        {
+            "ret": ret,
+            "rows": rows,
+            "missing_key": profile_key(),
+            "casework": read_casework_profile(ret),
+        },
     )
 
 
