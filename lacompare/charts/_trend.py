@@ -81,11 +81,8 @@ def trend_chart(
     """Lines over time for an authority and its comparators, labelled at the end.
 
     Each series differs by colour, dash pattern and point shape, and is named at its
-    last point (labels spaced so they never overlap). The legend below names them
-    too, and a click on an entry hides or shows that series (a legend-bound
-    selection; every series shown at first). Years where the focus series is
-    significantly higher or lower (``marks``) carry a large triangle, with a key;
-    ``band`` shades the middle half of authorities.
+    last point (labels spaced so they never overlap) and in the legend below, where
+    a click hides or shows it (a legend-bound selection).
 
     Parameters
     ----------
@@ -109,13 +106,12 @@ def trend_chart(
     width, height : float
         Plot size in px (labels extend to the right of it).
     zero : bool
-        Start the y axis at zero (default: fit the values, LAIT users' wish).
+        Start the y axis at zero (default: fit the values).
     marks : mapping, optional
-        ``period → 'above' | 'below'`` for the focus series: the years it is
-        significantly higher or lower (other periods and values are unmarked).
+        ``period → 'above' | 'below'``: the focus series' significantly higher or
+        lower years, each marked with a triangle (a key says what ``mark_note``).
     band : pandas.DataFrame, optional
-        ``period, low, high``: the middle half of authorities each period (lower
-        to upper quartile), drawn as a shaded band behind the lines.
+        ``period, low, high``: the middle half of authorities, shaded.
     mark_note : str
         What the marks compare with, in the key ("Significantly higher …").
 
@@ -131,25 +127,56 @@ def trend_chart(
     ...     "series": ["Leeds"] * 3 + ["England"] * 3,
     ...     "value": [80.0, 85.0, 89.0, 70.0, 71.0, 70.0],
     ... })
-    >>> text = trend_chart(df, measure="CLA rate").description
-    >>> text.split(": ")[1]
-    'Leeds rose from 80 to 89; England was 70 in 2022 and 70 in 2024.'
-    >>> marked = trend_chart(df, measure="CLA rate", marks={"2024": "above"})
-    >>> marked.description.split(". ")[1]
-    'Leeds was significantly higher than other authorities in 2024.'
+    >>> text = trend_chart(df, measure="CLA rate", marks={"2024": "above"})
+    >>> print(text.description.split(": ")[1])  # doctest: +NORMALIZE_WHITESPACE
+    Leeds rose from 80 to 89; England was 70 in 2022 and 70 in 2024. Leeds was
+    significantly higher than other authorities in 2024.
     """
     frame, periods, names = _trend_frame(data, period, value, series, focus, order)
     valid = frame.dropna(subset=["value"])
-    if valid.empty:
-        raise InputError("trend_chart: no row has a value")
-    decimals = auto_decimals(valid["value"])
-    fmt = number_format
+    decimals, fmt = auto_decimals(valid["value"]), number_format
     shade = _band_frame(band, periods)
     span = pd.concat([valid["value"], shade["low"], shade["high"]]).dropna()
-    domain = nice_domain(
-        float(span.min()), float(span.max()), pad=0.08, include_zero=zero
-    )
+    domain = nice_domain(span.min(), span.max(), pad=0.08, include_zero=zero)
     frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
+    x, ys, y = _trend_axes(periods, domain, measure, fmt)
+    colour, shown = _series_toggle(names)
+    lines, points = _trend_lines(frame, names, measure, x, y, colour)
+    ends = _trend_ends(valid, names, periods, fmt, decimals)
+    labels = _end_labels(ends, Scale(domain, height, flip=True), x, ys, colour)
+    fade = alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
+    flagged = _marked_years(valid, names[0], marks or {}, mark_note)
+    layers = (
+        [_band_layer(shade, x, ys)] * bool(len(shade))
+        + [c.encode(opacity=fade) for c in (lines.add_params(shown), points, labels)]
+        + [_mark_layer(flagged, x, y, measure, fade)] * bool(len(flagged))
+    )
+    alt_text = _trend_alt_text(valid, names, periods, measure, fmt, decimals)
+    return titled_chart(
+        layers,
+        width=width,
+        height=height,
+        title=title or f"{measure}, {periods[0]} to {periods[-1]}",
+        alt_text=alt_text + _marks_alt_text(flagged, names[0], len(shade) > 0),
+    ).resolve_scale(shape="independent")  # the marks' key apart from the series
+
+
+def _end_labels(
+    ends: pd.DataFrame, yscale: Scale, x: alt.X, ys: alt.Scale, colour: alt.Color
+) -> alt.Chart:
+    """Each series' name and last value at its end, spread so none overlap."""
+    ends = ends.assign(label_y=_spread_ends(ends["value"], yscale))
+    return (
+        alt.Chart(ends)
+        .mark_text(align="left", dx=10, fontSize=LABEL_SIZE, fontWeight="bold")
+        .encode(x=x, y=alt.Y("label_y:Q", scale=ys), text="text:N", color=colour)
+    )
+
+
+def _trend_axes(
+    periods: list[str], domain: tuple[float, float], measure: str, fmt: str | None
+) -> tuple[alt.X, alt.Scale, alt.Y]:
+    """The period axis, the value scale (a fixed domain) and the value axis."""
     x = alt.X(
         "period:O",
         sort=periods,
@@ -161,6 +188,12 @@ def trend_chart(
     y = alt.Y(
         "value:Q", title=measure, scale=ys, axis=alt.Axis(format=fmt or alt.Undefined)
     )
+    return x, ys, y
+
+
+def _series_toggle(names: list[str]) -> tuple[alt.Color, alt.Parameter]:
+    """The series' colours with a legend below, and the selection that legend
+    binds: every series shown at first, a click on a name hides or shows it."""
     colour = alt.Color(
         "series:N",
         scale=alt.Scale(domain=names, range=list(CATEGORICAL[: len(names)])),
@@ -180,31 +213,7 @@ def trend_chart(
         toggle="true",
         value=[{"series": n} for n in names],
     )
-    lines, points = _trend_lines(frame, names, measure, x, y, colour)
-    lines = lines.add_params(shown)
-    ends = _trend_ends(valid, names, periods, fmt, decimals)
-    ends["label_y"] = _spread_ends(ends["value"], Scale(domain, height, flip=True))
-    labels = (
-        alt.Chart(ends)
-        .mark_text(align="left", dx=10, fontSize=LABEL_SIZE, fontWeight="bold")
-        .encode(x=x, y=alt.Y("label_y:Q", scale=ys), text="text:N", color=colour)
-    )
-    fade = alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
-    layers = [c.encode(opacity=fade) for c in (lines, points, labels)]
-    flagged = _marked_years(valid, names[0], marks or {}, mark_note)
-    if len(flagged):
-        layers.append(_mark_layer(flagged, x, y, measure, fade))
-    if len(shade):
-        layers.insert(0, _band_layer(shade, x, ys))
-    first, final = periods[0], periods[-1]
-    alt_text = _trend_alt_text(valid, names, periods, measure, fmt, decimals)
-    return titled_chart(
-        layers,
-        width=width,
-        height=height,
-        title=title or f"{measure}, {first} to {final}",
-        alt_text=alt_text + _marks_alt_text(flagged, names[0], len(shade) > 0),
-    ).resolve_scale(shape="independent")
+    return colour, shown
 
 
 def _band_frame(band: pd.DataFrame | None, periods: list[str]) -> pd.DataFrame:
@@ -344,6 +353,8 @@ def _trend_frame(
         if focus not in names:
             raise InputError(f"{what}: focus {focus!r} is not a series in the data")
         names = [focus, *[n for n in names if n != focus]]
+    if frame["value"].isna().all():
+        raise InputError(f"{what}: no row has a value")
     return frame[frame["series"].isin(names)], periods, names
 
 

@@ -56,18 +56,112 @@ def page_state(params: Any) -> dict[str, Any]:
         "x": one("x"),
         "y": one("y"),
         "target": one("target"),
+        # The profile's trend charts from zero (zero=1), else fitted to the values.
+        "zero": "1" if one("zero") in ("1", "true", "on", "yes") else None,
     }
 
 
 def profile_query(state: dict[str, Any], **extra: Any) -> str:
     """The profile's part of the page state as a query string."""
-    return _render.query_string({"la": state["la"], "m": state["m"], **extra})
+    return _render.query_string(
+        {"la": state["la"], "m": state["m"], "zero": state.get("zero"), **extra}
+    )
 
 
 def measure_query(state: dict[str, Any], **extra: Any) -> str:
     """The explorer's part of the page state as a query string."""
     keys = ("measure", "period", "group", "highlight")
     return _render.query_string({**{k: state[k] for k in keys}, **extra})
+
+
+#: The explorer's CSV (:func:`lacompare.analysis.compare`'s table): its columns
+#: in groups, as the page's "About this download" lists them.
+MEASURE_CSV_COLUMNS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("la_code", "la_name"), "the authority: ONS code and name"),
+    (
+        ("measure", "label", "unit", "polarity"),
+        "the measure: its id, name and unit; polarity says whether higher is "
+        "better, worse or neither",
+    ),
+    (("period", "breakdown"), "the period compared and the breakdown ('' = total)"),
+    (
+        ("value", "missing_reason", "joint_return"),
+        "the authority's figure, unrounded (the table rounds it as the catalogue "
+        "says); where there is none, why: suppressed [c], not-available [x], "
+        "not-applicable [z]…; joint_return names the authorities one published "
+        "figure covers",
+    ),
+    (
+        ("n", "authorities_mean", "authorities_sd"),
+        "authorities with a value, their mean and standard deviation",
+    ),
+    (
+        ("neighbour_set", "neighbours_n", "neighbours_mean", "neighbours_median"),
+        "the statistical neighbour set used, how many neighbours have a value, "
+        "their mean and median",
+    ),
+    (
+        ("region", "region_value", "region_source", "england_value", "england_source"),
+        "the region's and England's figures, and whether each is published or "
+        "computed from authorities",
+    ),
+    (
+        ("rank", "rank_of", "rank_order", "quartile"),
+        "rank among rank_of authorities (rank_order: 1 is the best, or the "
+        "highest for a neutral measure) and quartile band A-D",
+    ),
+    (
+        ("z", "flag", "flag_level", "test"),
+        "the z-score and the verdict: above, below or within at the 95% or "
+        "99.8% level, by the test named",
+    ),
+    (
+        ("lower_95", "upper_95", "lower_998", "upper_998"),
+        "funnel limits (derived rates only)",
+    ),
+)
+
+#: The profile's XLSX: its sheets, as the page's "About this download" lists them.
+PROFILE_XLSX_SHEETS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("Headline values",),
+        "one row per measure: measure, measure id, period, unit, the authority's "
+        "value, neighbours' average, region, England, rank, of authorities, "
+        "quartile band, polarity, significantly different and the test; "
+        "numbers unrounded",
+    ),
+    (
+        ("Years …",),
+        "one sheet per measure: period, the authority's value, significantly "
+        "different that year (▲ higher, ▼ lower), neighbours' average, region, "
+        "England, lower and upper quartile of authorities",
+    ),
+    (
+        ("Sources",),
+        "the files and loads behind every figure",
+    ),
+)
+
+
+def about_download(
+    groups: tuple[tuple[tuple[str, ...], str], ...], columns: Any = None
+) -> list[tuple[str, str]]:
+    """The "About this download" list: (names, meaning) for each group with a
+    column in ``columns`` (all when None), then any column no group names.
+
+    Examples
+    --------
+    >>> about_download(MEASURE_CSV_COLUMNS, ["la_code", "la_name", "extra"])
+    [('la_code, la_name', 'the authority: ONS code and name'), ('extra', '')]
+    """
+    have = None if columns is None else [str(c) for c in columns]
+    out = [
+        (", ".join(n for n in names if have is None or n in have), meaning)
+        for names, meaning in groups
+        if have is None or any(n in have for n in names)
+    ]
+    named = {n for names, _ in groups for n in names}
+    return out + [(c, "") for c in (have or []) if c not in named]
 
 
 def render_table_page(
@@ -87,6 +181,8 @@ def render_table_page(
             "fields": [],
             "hidden": [],
             "downloads": [],
+            "about": [],
+            "about_what": "",
             "body": "",
             "error": "",
             **context,
@@ -226,7 +322,8 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
             "choices": list(zip(choices["la_code"], choices["la_name"], strict=True)),
         }
     ]
-    form = {"fields": fields, "hidden": [("m", m) for m in state["m"]]}
+    hidden = [("m", m) for m in state["m"]] + [("zero", "1")] * bool(state["zero"])
+    form = {"fields": fields, "hidden": hidden}
     try:
         if not state["la"]:
             if not len(choices):
@@ -240,9 +337,11 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
         fields[0]["value"] = code
         with missing_is_404():
             # The authority exists; a profile can still find no value for it.
-            doc = _views.profile_document(store, code, state["m"] or None)
+            doc = _views.profile_document(
+                store, code, state["m"] or None, zero=bool(state["zero"])
+            )
         body = store.cached(
-            ("profile-html", tuple(state["m"]), code, False),
+            ("profile-html", tuple(state["m"]), code, False, state["zero"]),
             lambda: _render.document_html(doc, interactive=False),
         )
         first = (state["m"] or _views.default_profile_measures(store) or [None])[0]
@@ -261,6 +360,8 @@ def profile_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
                 lambda fmt: profile_query(state, format=fmt),
                 ("pdf", "xlsx"),
             ),
+            about=about_download(PROFILE_XLSX_SHEETS),
+            about_what="The XLSX has a sheet per table of the profile; the main ones:",
         )
     except LacompareError as exc:
         status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503
@@ -427,6 +528,8 @@ def measure_table_page(store: DashboardStore, params: Any) -> tuple[int, str]:
                 lambda fmt: measure_query(state, format=fmt),
                 ("csv", "xlsx"),
             ),
+            about=about_download(MEASURE_CSV_COLUMNS, view.shown.columns),
+            about_what="The CSV has one row per authority shown; its columns:",
         )
     except LacompareError as exc:
         status = getattr(exc, "status", 400)  # PageError's, or StoreBusy's 503

@@ -99,7 +99,7 @@ def page_main(store: DashboardStore, state: dict[str, Any], c: PageChoices) -> A
     return ui.tags.main(
         *said,
         ui.navset_underline(
-            profile_panel(c),
+            profile_panel(c, zero=bool(state.get("zero"))),
             measure_panel(c),
             relationships_panel(c),
             data_panel(store),

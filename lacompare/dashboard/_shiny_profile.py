@@ -15,8 +15,9 @@ from lacompare.dashboard._shiny_common import (
 from lacompare.errors import LacompareError
 
 
-def profile_panel(c: PageChoices) -> Any:
-    """The page: authority, a find-by-name box, the headline measures."""
+def profile_panel(c: PageChoices, *, zero: bool = False) -> Any:
+    """The page: authority, a find-by-name box, the headline measures, and
+    whether the trend charts' axes start at zero (``zero=1`` in the URL)."""
     from shiny import ui
 
     return ui.nav_panel(
@@ -43,6 +44,7 @@ def profile_panel(c: PageChoices) -> Any:
                 multiple=True,
                 width="40rem",
             ),
+            ui.input_checkbox("sel_zero", "Start the charts' y axis at zero", zero),
             class_="lac-form",
         ),
         ui.output_ui("find_status"),
@@ -81,7 +83,11 @@ def profile_server(input: Any, shared: Shared) -> None:
     def profile_links() -> Any:
         req(input.sel_la(), input.sel_measures(), cancel_output=True)
         query = _render.query_string(
-            {"la": input.sel_la(), "m": list(input.sel_measures() or [])}
+            {
+                "la": input.sel_la(),
+                "m": list(input.sel_measures() or []),
+                "zero": "1" if input.sel_zero() else None,
+            }
         )
         from lacompare.dashboard._pages import authority_region, region_page_link
 
@@ -104,10 +110,11 @@ def profile_server(input: Any, shared: Shared) -> None:
         req(input.sel_la(), input.sel_measures(), cancel_output=True)
         la = input.sel_la()
         measures = list(input.sel_measures() or [])
+        zero = bool(input.sel_zero())
         try:
-            doc = _views.profile_document(store, la, measures or None)
+            doc = _views.profile_document(store, la, measures or None, zero=zero)
             body = store.cached(
-                ("profile-html", tuple(measures), la, True),
+                ("profile-html", tuple(measures), la, True, zero),
                 lambda: _render.document_html(doc, interactive=True, heading_level=3),
             )
         except LacompareError as exc:

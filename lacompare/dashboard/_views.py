@@ -95,9 +95,14 @@ __all__ = [
 
 
 def profile_document(
-    state: DashboardStore, la: str, measures: Sequence[str] | None = None
+    state: DashboardStore,
+    la: str,
+    measures: Sequence[str] | None = None,
+    *,
+    zero: bool = False,
 ) -> Document:
-    """The la-profile report's document for one authority (as the CLI's report).
+    """The la-profile report's document for one authority (as the CLI's report);
+    ``zero``: its trend charts' axes start at zero.
 
     The comparison of every authority (:func:`lacompare.report.prepare_profiles`)
     is computed once per measure list and store version.
@@ -117,7 +122,9 @@ def profile_document(
     code = data.resolve(la) if la else None
     if code is None:
         raise InputError("choose an authority")
-    return state.cached(("profile", keys, code), lambda: make_document(data, code))
+    return state.cached(
+        ("profile", keys, code, zero), lambda: make_document(data, code, zero=zero)
+    )
 
 
 # ---------------------------------------------------------------------- data page

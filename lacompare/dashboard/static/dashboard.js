@@ -4,7 +4,7 @@
   // Input ids and the query keys that carry them (the same keys the /table/ pages read).
   var KEYS = {page: "page", sel_la: "la", sel_measures: "m", sel_measure: "measure",
               sel_period: "period", sel_group: "group", sel_highlight: "highlight",
-              sel_x: "x", sel_y: "y", sel_target: "target"};
+              sel_x: "x", sel_y: "y", sel_target: "target", sel_zero: "zero"};
 
   function draw(root) {
     if (typeof vegaEmbed !== "function") { return; }
@@ -25,6 +25,7 @@
     if (!key) { return; }
     var params = new URLSearchParams(window.location.search);
     params.delete(key);
+    if (typeof value === "boolean") { value = value ? "1" : null; }  // a checkbox: zero=1
     var values = Array.isArray(value) ? value : [value];
     values.forEach(function (v) {
       if (v !== null && v !== undefined && v !== "") { params.append(key, v); }
