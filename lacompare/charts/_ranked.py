@@ -104,7 +104,9 @@ def ranked_bar_chart(
     True
     """
     measure = without_repeated_unit(measure)
-    england = None if england is None or not np.isfinite(england) else float(england)
+    # England's figure may be missing (None, NaN or a publisher's symbol).
+    england_value = pd.to_numeric(pd.Series([england], dtype=object), errors="coerce")
+    england = float(england_value.iloc[0]) if england_value.notna().iloc[0] else None
     frame, no_value = _ranked_frame(
         data, value, label, authority, neighbours, highest_first
     )

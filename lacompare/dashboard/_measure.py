@@ -265,6 +265,7 @@ def measure_charts(view: MeasureView) -> dict[str, Any]:
             measure=label,
             authority=view.highlight,
             neighbours=view.neighbours,
+            england=next(iter(view.shown["england_value"]), None),
             period=view.period,
         ),
         "box": box_chart(

@@ -463,6 +463,7 @@ def rank_figure(data: ProfileData, head: Headline, m: MeasureRow) -> Any:
         measure=m.spec.label + _unit_suffix(m.spec.unit),
         authority=head.name,
         neighbours=[n for n in head.neighbours if n in set(shown["la_name"])],
+        england=m.row.get("england_value"),
         period=str(m.row.get("period") or ""),
         highest_first=m.spec.polarity != "higher-is-worse",
         number_format=d3_format(m.spec.unit, m.decimals),
