@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "lacompare.cli._dictionary",  # ingest-dictionary
     "lacompare.cli._hub",  # hub
     "lacompare.cli._store",  # vintages, diff
+    "lacompare.cli._publish",  # publish site
 )
 
 

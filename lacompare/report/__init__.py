@@ -44,6 +44,10 @@ _EXPORTS = {
     "sources_table": "lacompare.report._reports",
     "split_specs": "lacompare.report._reports",
     "write_document": "lacompare.report._reports",
+    "Site": "lacompare.report._site",
+    "headline_data": "lacompare.report._site",
+    "run_site": "lacompare.report._site",
+    "write_site": "lacompare.report._site",
 }
 
 __all__ = sorted(_EXPORTS)
