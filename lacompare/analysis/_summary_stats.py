@@ -12,6 +12,7 @@ from lacompare.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lacompare.provenance import IssueLog
     from lacompare.store import Store
 
 
@@ -143,13 +144,12 @@ def span_text(periods: list[str]) -> str:
     return f"{periods[0]} … {periods[-1]} ({len(periods)} periods)"
 
 
-def partial_coverage(kept: pd.DataFrame, per_la: str) -> list[str]:
-    """One line per measure naming the authorities whose figure rests on fewer
+def note_partial_coverage(kept: pd.DataFrame, per_la: str, issues: IssueLog) -> None:
+    """A note per measure naming the authorities whose figure rests on fewer
     periods than the window's periods with values (``periods_used`` of
     ``periods_of``): Isle of Wight's mean over 2013-18 with no 2016-18 rows."""
     if per_la == "pooled" or "periods_used" not in kept or kept.empty:
-        return []
-    lines = []
+        return
     short = kept[kept["value"].notna() & (kept["periods_used"] < kept["periods_of"])]
     for measure, rows in short.groupby("measure", sort=False):
         rows = rows.sort_values(["periods_used", "la_name"])
@@ -163,11 +163,12 @@ def partial_coverage(kept: pd.DataFrame, per_la: str) -> list[str]:
             for r in rows.head(12).itertuples(index=False)
         ]
         more = len(rows) - len(shown)
-        lines.append(
+        issues.add(
+            "partial-coverage",
             f"{measure}: partial coverage: {len(rows)} "
             + ("authority's" if len(rows) == 1 else "authorities'")
             + f" {per_la} uses fewer periods than have values: "
             + "; ".join(shown)
-            + (f"; … and {more} more (periods_used in --values)" if more else "")
+            + (f"; … and {more} more (periods_used in --values)" if more else ""),
+            severity="info",
         )
-    return lines

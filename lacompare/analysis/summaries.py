@@ -30,7 +30,7 @@ from lacompare.analysis._summary_groups import (
     read_groups,
 )
 from lacompare.analysis._summary_stats import (
-    partial_coverage,
+    note_partial_coverage,
     read_filled_periods,
     read_weights,
     span_text,
@@ -196,9 +196,8 @@ def summarise(
         The measure's breakdown ('' = the total row; ``None``: every breakdown,
         each a unit).
     weights
-        A population measure: adds the population-weighted mean of the figures
-        (weights are the population's mean over the periods matched to
-        ``periods`` by reference date).
+        A population measure: adds the weighted mean of the figures (weights:
+        its mean over the periods matched to ``periods`` by reference date).
     england
         Add an England row over every authority summarised.
     min_periods
@@ -250,8 +249,7 @@ def summarise(
     )
     values = _with_groups(values, derive_dated_groups(store, auth, by, used, issues))
     kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
-    for line in partial_coverage(kept, per_la):
-        issues.add("partial-coverage", line, severity="info")
+    note_partial_coverage(kept, per_la, issues)
     table = _summary_table(kept, measures, england, weights, quantile_method)
     values, excluded = _as_region(values), _as_region(excluded)
     return Summary(
