@@ -60,6 +60,7 @@ _LAZY = {
     "read_changes": "lacompare.geography.changes",
     "apply_measure_dictionary": "lacompare.build._dictionary",
     "match_dictionary_spec": "lacompare.build._dictionary",
+    "summarise_coverage": "lacompare.build._coverage",
 }
 
 
@@ -78,6 +79,7 @@ __all__ = [
     "read_build_plan",
     "read_changes",
     "read_known_files",
+    "summarise_coverage",
     "summarise_rate_agreement",
 ]
 
