@@ -84,17 +84,28 @@ def _register_rows(
     records: list[list[str | None]],
     width: int,
 ) -> None:
+    """Make ``relation`` (a temporary table: ``c0 … c{width-1}`` text and ``_row``)
+    from records of ``width`` cells and the row number, as text."""
     import pandas as pd
 
-    names = [f"c{i}" for i in range(width)] + ["_row"]
-    frame = pd.DataFrame(records, columns=names, dtype=object)
     con.execute(f"DROP TABLE IF EXISTS {relation}")
-    con.register("_frame", frame)
-    try:
-        casts = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(width))
+    casts = ", ".join(f"CAST(cells[{i + 1}] AS VARCHAR) AS c{i}" for i in range(width))
+    if not records:
         con.execute(
             f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
-            "CAST(_row AS BIGINT) AS _row FROM _frame"
+            f"CAST(NULL AS BIGINT) AS _row FROM (SELECT NULL::VARCHAR[] AS cells) "
+            "WHERE false"
+        )
+        return
+    # One column holding each record as a list: DuckDB reads a frame of many
+    # object columns one column at a time (a 436 × 525 sheet took 1.2 s), and the
+    # same cells as lists in 0.1 s.
+    frame = pd.DataFrame({"cells": records}, dtype=object)
+    con.register("_frame", frame)
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {relation} AS SELECT {casts}, "
+            f"CAST(cells[{width + 1}] AS BIGINT) AS _row FROM _frame"
         )
     finally:
         con.unregister("_frame")

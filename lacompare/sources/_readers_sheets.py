@@ -50,7 +50,15 @@ def _read_sheet(
         raise InputError("the workbook has no sheets", file=str(path))
     errors: list[InputError] = []
     for name, cells in sheets:
-        rows = [[cell_text(c) or "" for c in row] for row in cells]
+        # Text cells are most cells: kept as they are unless blank (as cell_text
+        # would), without a call each.
+        rows = [
+            [
+                c if type(c) is str and not c.isspace() else (cell_text(c) or "")
+                for c in row
+            ]
+            for row in cells
+        ]
         try:
             index = _header_index(rows, header_row, header_rows, path, name)
         except InputError as exc:

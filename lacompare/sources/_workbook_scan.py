@@ -422,57 +422,97 @@ def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
     return max(int(m.group(1)), 1) if m else 1
 
 
+def _tag_batches(
+    chunks: Iterator[bytes], pattern: re.Pattern[bytes]
+) -> Iterator[list[Any]]:
+    """As :func:`_tags`, but each chunk's matches at once as ``findall`` tuples:
+    one C call per chunk instead of a match object per tag."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        cut = buf.rfind(b"<")
+        if cut == -1 or buf.find(b">", cut) != -1:
+            cut = len(buf)
+        yield pattern.findall(buf, 0, cut)
+        tail = buf[cut:]
+        if len(tail) > MAX_TAG:
+            tail = b""
+    if tail:
+        yield pattern.findall(tail)
+
+
 def _scan_ods(chunks: Iterator[bytes], check: Any) -> list[SheetSize]:
+    """Each table's extent and cells in an ODS ``content.xml``.
+
+    The loop runs once per tag with as little as it can do: an ODS sheet of
+    525 × 436 cells took 1.9 s to measure with a match object per tag (six times
+    the reader's own parse), and a national build measures nine of them.
+    """
     sheets: list[SheetSize] = []
     size: SheetSize | None = None
     row = 0  # rows before the current one
     rows_rep = 1  # how many times the current row repeats
     col = 0
-    row_used = False
+    used_col = 0  # the last column of the current row holding a cell
+    used = 0  # cells holding something in the current row (each once)
     seen = 0
-    for m in _tags(chunks, _ODS_TAG):
-        tag, attrs, closing = m.groups()
-        if closing is not None or (tag == b"table-row" and attrs.endswith(b"/")):
-            if closing == b"table":
-                if size is not None:
-                    check(size)
-                size = None
-            elif size is not None:  # the end of a row
-                if row_used:
-                    size.rows = max(size.rows, row + rows_rep)
-                    check(size)
-                row += rows_rep
-                rows_rep, col, row_used = 1, 0, False
-            continue
-        if tag == b"table":
-            name = _attrs(attrs).get(b"name", b"")
-            size = SheetSize(
-                html.unescape(name.decode("utf-8", "replace"))
-                or f"Sheet{len(sheets) + 1}",
-                "content.xml",
-            )
-            sheets.append(size)
-            row, col, row_used = 0, 0, False
-            continue
-        if size is None:
-            continue
-        if tag == b"table-row":
-            rows_rep = _repeat(_ROWS_REPEATED, attrs)
-            col, row_used = 0, False
-            continue
-        repeat = _repeat(_COLUMNS_REPEATED, attrs)
-        col += repeat
-        # Empty cells (self-closed, no value type) are padding the reader skips;
-        # LibreOffice writes a million of them at the end of every sheet.
-        if b"value-type" in attrs or not attrs.endswith(b"/"):
-            row_used = True
-            size.columns = max(size.columns, col)
-            size.cells += repeat * rows_rep
-            seen += 1
-            if seen & 0xFFF == 0 or repeat > 1:
-                size.rows = max(size.rows, row + rows_rep)
-                check(size)
+    for batch in _tag_batches(chunks, _ODS_TAG):
+        for tag, attrs, closing in batch:
+            if not closing and (tag == b"table-cell" or tag == b"covered-table-cell"):
+                if size is None:
+                    continue
+                if b"repeated" in attrs:
+                    repeat = _repeat(_COLUMNS_REPEATED, attrs)
+                else:
+                    repeat = 1
+                col += repeat
+                # Empty cells (self-closed, no value type) are padding the reader
+                # skips; LibreOffice writes a million of them at the end of every
+                # sheet.
+                if b"value-type" in attrs or not attrs.endswith(b"/"):
+                    used_col = col
+                    used += repeat
+                    seen += 1
+                    if repeat > 1 or seen & 0xFFF == 0:
+                        _ods_row_so_far(size, row, rows_rep, used_col, used, check)
+                        used = 0
+                continue
+            if closing or (tag == b"table-row" and attrs.endswith(b"/")):
+                if closing == b"table":
+                    if size is not None:
+                        check(size)
+                    size = None
+                elif size is not None:  # the end of a row
+                    if used_col:
+                        _ods_row_so_far(size, row, rows_rep, used_col, used, check)
+                    row += rows_rep
+                    rows_rep, col, used_col, used = 1, 0, 0, 0
+                continue
+            if tag == b"table":
+                name = _attrs(attrs).get(b"name", b"")
+                size = SheetSize(
+                    html.unescape(name.decode("utf-8", "replace"))
+                    or f"Sheet{len(sheets) + 1}",
+                    "content.xml",
+                )
+                sheets.append(size)
+                row, col, used_col, used = 0, 0, 0, 0
+                continue
+            if size is not None:  # table-row
+                rows_rep = _repeat(_ROWS_REPEATED, attrs)
+                col, used_col, used = 0, 0, 0
     return sheets
+
+
+def _ods_row_so_far(
+    size: SheetSize, row: int, rows_rep: int, used_col: int, used: int, check: Any
+) -> None:
+    """Count a row's cells so far (each ``rows_rep`` times) into its sheet's
+    size, and hold the sheet to the limits."""
+    size.rows = max(size.rows, row + rows_rep)
+    size.columns = max(size.columns, used_col)
+    size.cells += used * rows_rep
+    check(size)
 
 
 # --- which parts are sheets -------------------------------------------------

@@ -39,12 +39,13 @@ import io
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from lacompare.errors import InputError
-from lacompare.sources._workbook_check import check_workbook_size
+from lacompare.sources._workbook_check import _digest, check_workbook_size
 from lacompare.sources._workbook_limits import (
     MiB,
     SheetSize,
@@ -119,7 +120,32 @@ XLSB, ODS) nor an OLE2 file (XLS)
     """
     name = filename or str(source if not isinstance(source, bytes) else "upload")
     check_workbook_size(source, filename=name, limits=limits)
-    return _open_calamine(source, name)
+    return _open_kept(source, name)
+
+
+# The workbook opened last in this thread, by its path and content hash: a build
+# reads several sheets of one workbook in turn and then lists its sheets, and
+# python-calamine parses a whole ODS file each time it opens it (0.3 s for a
+# council spending workbook). Per thread: a workbook object is not shared.
+_LAST = threading.local()
+
+
+def _open_kept(source: str | Path | bytes, name: str) -> Any:
+    """:func:`_open_calamine`, reusing the workbook this thread opened last when
+    the file still holds the same bytes (only after check_workbook_size)."""
+    if isinstance(source, bytes):
+        return _open_calamine(source, name)
+    try:
+        key = (str(source), _digest(Path(source)))
+    except OSError:
+        return _open_calamine(source, name)
+    last = getattr(_LAST, "book", None)
+    if last is not None and last[0] == key:
+        return last[1]
+    _LAST.book = None  # let the previous workbook go before opening the next
+    book = _open_calamine(source, name)
+    _LAST.book = (key, book)
+    return book
 
 
 def _open_calamine(source: str | Path | bytes, name: str) -> Any:
@@ -247,7 +273,7 @@ def _read(
     name: str,
     or_first: bool = False,
 ) -> tuple[list[str], list[tuple[str, list[list[Any]]]]]:
-    book = _open_calamine(source, name)  # read_sheets has checked it
+    book = _open_kept(source, name)  # read_sheets has checked it
     names = list(book.sheet_names)
     if or_first and isinstance(sheets, str) and sheets not in names:
         sheets = 0
