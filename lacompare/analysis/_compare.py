@@ -47,6 +47,7 @@ from lacompare.analysis._compare_grid import (
     read_grid,
     read_plan,
 )
+from lacompare.analysis._compare_joint import joint_flags
 from lacompare.analysis._compare_levels import (
     Levels,
     derive_levels,
@@ -156,48 +157,9 @@ class Comparison:
 
     def _joint_returns(self) -> list[str]:
         """A note for each authority with joint-return figures, naming them."""
-        t = self.table
-        if "joint_return" not in t.columns or not t["joint_return"].notna().any():
-            return []
-        joint = t[t["joint_return"].notna()]
-        if self.every_authority:
-            # One line naming each group once (each member's flag names the others).
-            groups: dict[tuple[str, ...], str] = {}
-            for note, name in zip(joint["joint_return"], joint["la_name"], strict=True):
-                partners, _, partnership = note.removeprefix(
-                    "joint return with "
-                ).partition(" (")
-                key = tuple(sorted({str(name), *partners.split(" and ")}))
-                groups[key] = " and ".join(key) + (
-                    f" ({partnership}" if partnership else ""
-                )
-            return [
-                "joint returns (one published figure for the group, shown for "
-                "each member, counted once in n, ranks, quartiles and averages): "
-                + "; ".join(sorted(groups.values()))
-            ]
-        out = []
-        for (code, note), rows in joint.groupby(
-            ["la_code", "joint_return"], sort=False
-        ):
-            name = rows["la_name"].dropna()
-            names = [
-                _named(m, lab)
-                for m, lab in zip(
-                    rows["measure"],
-                    rows["label"] if "label" in rows else rows["measure"],
-                    strict=True,
-                )
-            ]
-            shown = ", ".join(names[:6]) + (
-                f" … ({len(names) - 6} more)" if len(names) > 6 else ""
-            )
-            out.append(
-                f"{name.iloc[0] if len(name) else code}: {note} for {shown}: one "
-                "published figure for the group, counted once in n, ranks, "
-                "quartiles, neighbours' and computed averages"
-            )
-        return out
+        from lacompare.analysis._compare_joint import joint_return_notes
+
+        return joint_return_notes(self.table, self.every_authority, _named)
 
     def _computed_areas(self) -> list[str]:
         """A note for each England or region figure that is not a published one
@@ -313,13 +275,7 @@ def compare(
     rows = choose_rows(grid, len(plan.names), targets)
     rank, quartile = rank_rows(dist, plan, rows, grid)
     set_id, links = _read_neighbours(store, against, neighbour_set, targets, issues)
-    neighbours = derive_neighbour_stats(
-        links,
-        grid.univ,
-        rows.authorities,
-        dist.with_partners,
-        grid.joint_representative(),
-    )
+    neighbours = _neighbour_stats(links, grid, dist, rows)
     levels = _derive_levels(store, plan, grid, dist, rows, targets)
     z = _z_scores(grid, dist, rows)
     flags = _derive_flags(plan, grid, dist, rows, levels, z, funnel_model)
@@ -330,12 +286,21 @@ def compare(
         against,
         targets,
     )
-    return Comparison(
-        table=table,
-        neighbour_set=set_id,
-        excluded=out.excluded,
-        issues=issues,
-        every_authority=targets is None,
+    result = Comparison(table, set_id, out.excluded, issues)
+    result.every_authority = targets is None
+    return result
+
+
+def _neighbour_stats(
+    links: list[tuple[str, str]] | None, grid: Grid, dist: Distribution, rows: Rows
+) -> tuple[Any, Any, Any]:
+    """The neighbours' count, mean and median (a joint return once per list)."""
+    return derive_neighbour_stats(
+        links,
+        grid.univ,
+        rows.authorities,
+        dist.with_partners,
+        grid.joint_representative(),
     )
 
 
@@ -506,28 +471,6 @@ def _missing_reasons(p: _Parts, val: Any, targets: list[str] | None) -> Any:
     return missing
 
 
-def _joint_notes(p: _Parts) -> Any:
-    """Each row's joint-return flag: 'joint return with <partners>
-    (<partnership>)', None for a value of one authority."""
-    import numpy as np
-
-    r, m, got = p.rows.la_safe, p.rows.m, p.rows.got
-    out = np.full(len(m), None, dtype=object)
-    if p.grid.joint_members is None:
-        return out
-    members = np.where(got, p.grid.joint_members[r, m], None)
-    if not any(x is not None for x in members):
-        return out
-    from lacompare.geography import joint_note
-
-    partnership = p.grid.joint_partnership[r, m]
-    for k in np.nonzero([x is not None for x in members])[0]:
-        out[k] = joint_note(
-            str(p.rows.code[k]), str(members[k]).split(";"), partnership[k]
-        )
-    return out
-
-
 def _area_columns(p: _Parts, against: Sequence[str]) -> dict[str, Any]:
     """``region_value``, ``region_source``, ``england_value``, ``england_source``:
     empty for an area not compared against."""
@@ -587,7 +530,7 @@ def assemble_rows(
             ),
             "value": val,
             "missing_reason": _text(_missing_reasons(p, val, targets)),
-            "joint_return": _text(_joint_notes(p)),
+            "joint_return": _text(joint_flags(p.grid, p.rows)),
             "joint_counted": np.where(got, p.grid.joint_counted[r, m], True).astype(
                 bool
             )
