@@ -46,7 +46,12 @@ from lacompare.report._profile_words import (
     quarter_cell,
     quarter_phrase,
 )
-from lacompare.report._profile_years import trend_figure, years_table
+from lacompare.report._profile_years import (
+    MARK_KEY,
+    trend_figure,
+    year_mark,
+    years_table,
+)
 from lacompare.report._specs import MeasureSpec
 from lacompare.report._words import (
     d3_format,
@@ -96,14 +101,9 @@ class MeasureRow:
 
     @property
     def significance(self) -> str:
-        """'Higher (95%)', 'Lower (99.8%)', 'Not significant' or '–'."""
-        flag = self.row.get("flag")
-        if flag in ("above", "below"):
-            return (
-                f"{'Higher' if flag == 'above' else 'Lower'} "
-                f"({self.row.get('flag_level')})"
-            )
-        return "Not significant" if flag == "within" else "–"
+        """'▲ Higher (95%)', '▼ Lower (99.8%)', 'Not significant' or '–': marked
+        as the years of the year-by-year table are."""
+        return year_mark(self.row.get("flag"), self.row.get("flag_level"))
 
     @property
     def flagged(self) -> bool:
@@ -311,6 +311,7 @@ def headline_printed(head: Headline) -> ReportTable:
             "value. Region and England are published figures where the store "
             "has them, else the mean of authorities (see each measure).",
             missing_key_text(reasons or [None]) + ".",
+            MARK_KEY,
         ],
         name="Headline measures",
     )
