@@ -85,11 +85,15 @@ MEASURE_CSV_COLUMNS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (("period", "breakdown"), "the period compared and the breakdown ('' = total)"),
     (
-        ("value", "missing_reason", "joint_return"),
+        ("value", "missing_reason"),
         "the authority's figure, unrounded (the table rounds it as the catalogue "
         "says); where there is none, why: suppressed [c], not-available [x], "
-        "not-applicable [z]…; joint_return names the authorities one published "
-        "figure covers",
+        "not-applicable [z]…",
+    ),
+    (
+        ("joint_return", "joint_counted"),
+        "a figure published jointly for several authorities: with whom, and "
+        "whether this row is the one counted (once) among authorities",
     ),
     (
         ("n", "authorities_mean", "authorities_sd"),
