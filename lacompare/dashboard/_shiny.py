@@ -67,6 +67,7 @@ def page_banner(state: dict[str, Any]) -> list[Any]:
                 ui.tags.ul(
                     ui.tags.li(ui.tags.a("Create your own table", href="/create")),
                     ui.tags.li(ui.tags.a("Regions", href="/region")),
+                    ui.tags.li(ui.tags.a("Neighbour sets", href="/neighbours")),
                 ),
                 **{"aria-label": "More pages"},
             ),
