@@ -5,6 +5,7 @@ mean."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lacompare.errors import InputError
@@ -129,6 +130,24 @@ def read_filled_periods(
         columns=["period"],
     )
     return {r[0] for r in rel.query("v", "SELECT DISTINCT period FROM v").fetchall()}
+
+
+def asked_periods(periods: str | Sequence[str] | None) -> list[str]:
+    """The period labels a list names (``'2010,2013'``); a window ``FIRST:LAST``
+    or ``None`` names none by label.
+
+    Examples
+    --------
+    >>> asked_periods("2010, 2013"), asked_periods("2013:2017"), asked_periods(None)
+    (['2010', '2013'], [], [])
+    """
+    if periods is None:
+        return []
+    if isinstance(periods, str):
+        if ":" in periods:
+            return []
+        return [p.strip() for p in periods.split(",") if p.strip()]
+    return [str(p).strip() for p in periods]
 
 
 def span_text(periods: list[str]) -> str:

@@ -30,6 +30,7 @@ from lacompare.analysis._summary_groups import (
     read_groups,
 )
 from lacompare.analysis._summary_stats import (
+    asked_periods,
     note_partial_coverage,
     read_filled_periods,
     read_weights,
@@ -135,14 +136,10 @@ class Summary:
                     if self.per_la in ("change", "slope", "cagr")
                     else ""
                 )
-                line += (
-                    f" ({ends}no values at all in {span_text(empty)}: every "
-                    "authority's blank or suppressed, "
-                    + (
-                        "counted as missing)"
-                        if self.per_la == "pooled"
-                        else "left out)"
-                    )
+                line += f" ({ends}no values at all in {span_text(empty)}: " + (
+                    "any blank rows counted as missing)"
+                    if self.per_la == "pooled"
+                    else "left out)"
                 )
             elif empty:
                 line += f": no values at all in {span_text(empty)}"
@@ -347,7 +344,9 @@ def read_figures(
         # A period whose every row is blank (2012's rates) is not one the figures
         # rest on: say so, and date the window by the periods with values.
         filled = read_filled_periods(store, m, chosen, breakdown, source_id)
-        empty[m] = [p for p in chosen if p not in filled]
+        empty[m] = [p for p in chosen if p not in filled] + [
+            p for p in asked_periods(periods) if p not in chosen
+        ]
         used[m] = [p for p in chosen if p in filled]
         vals["periods_used"] = vals["n_values"]
         vals["periods_of"] = len(used[m])

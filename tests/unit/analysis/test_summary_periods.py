@@ -78,6 +78,15 @@ def test_full_coverage_has_no_partial_note(store) -> None:
     assert not [n for n in out.notes() if "no values at all" in n]
 
 
+def test_a_listed_period_the_store_lacks_is_named(store) -> None:
+    store.write_cells(_rows(), file="rates.csv")
+    out = summarise(store, "rate", periods="2010,2013,2014", per_la="mean")
+    assert out.periods == {"rate": ["2013", "2014"]}
+    assert out.empty == {"rate": ["2010"]}
+    line = next(n for n in out.notes() if n.startswith("rate: per-authority"))
+    assert "over 2013, 2014 (no values at all in 2010: left out)" in line
+
+
 def test_pooled_counts_the_empty_period_as_missing_and_says_so(store) -> None:
     out = _summary(store, "pooled")
     england = out.table.set_index("region").loc["England"]
