@@ -245,7 +245,140 @@ def spread_joint_returns(
         )
     if members:
         _write_joint_copies(con, source_id, members)
+    issues.extend(spread_lead_returns(con, source_id, raw))
     return issues
+
+
+def spread_lead_returns(
+    con: duckdb.DuckDBPyConnection, source_id: int, raw: RawTable
+) -> IssueLog:
+    """A listed partnership's joint return filed under one member: that member's
+    row has figures and every other member's row of the period is all 'not
+    applicable' (z), as DfE's workforce releases of 2021 and 2022 print
+    Northamptonshire's (figures under North, West all z) and Achieving for
+    Children's (under Kingston, Richmond all z). The partners' z cells are
+    replaced by the member's figures, each copy flagged in ``joint_returns`` and
+    counted once (under the member that carries it); logged, one issue per
+    partnership and period. Values kept one row per value only
+    (``observation_cells``: a large load's rows are left as they are).
+    """
+    from lacompare.geography import read_joint_returns
+
+    issues = IssueLog()
+    codes = sorted({c for j in read_joint_returns() for c in j.members})
+    rows = con.execute(
+        """SELECT la_code, period, min(source_row), count(value),
+                  bool_and(coalesce(missing_reason, '') = 'not-applicable')
+           FROM observation_cells WHERE source_id = ?
+             AND list_contains(?::VARCHAR[], la_code)
+             AND NOT EXISTS (SELECT 1 FROM joint_returns j WHERE j.source_id = ?
+                             AND j.la_code = observation_cells.la_code
+                             AND j.period = observation_cells.period)
+           GROUP BY la_code, period""",
+        [source_id, codes, source_id],
+    ).fetchall()
+    held = {
+        (la, period): (row, valued, all_z) for la, period, row, valued, all_z in rows
+    }
+    for joint in read_joint_returns():
+        for period in sorted({p for la, p in held if la in joint.members}):
+            found = _lead_of(joint, period, held)
+            if found is not None:
+                _copy_lead(con, source_id, joint, period, found, held)
+                issues.add(
+                    "joint-return",
+                    _lead_message(joint, period, found, held),
+                    severity="info",
+                    file=raw.file,
+                    sheet=raw.sheet,
+                    row=held[(found, period)][0],
+                )
+    return issues
+
+
+def _lead_of(joint: Any, period: str, held: dict[Any, Any]) -> str | None:
+    """The member carrying the partnership's figures in ``period`` (one member
+    with figures, every other all z, the partnership making one return then)."""
+    from lacompare.cells import period_as_of
+
+    if not any(joint.valid_on(d) for d in joint_days(period_as_of(period))):
+        return None
+    rows = [(m, held.get((m, period))) for m in joint.members]
+    # A partner with no row at all is not taken as one (DfE's releases to 2020
+    # list Kingston alone, but a file missing an authority is common): only a
+    # row saying 'not applicable' throughout says its figures are elsewhere.
+    if any(r is None for _, r in rows):
+        return None
+    leads = [m for m, r in rows if r[1] > 0]
+    partners_z = all(r[2] for m, r in rows if m not in leads)
+    return leads[0] if len(leads) == 1 and partners_z else None
+
+
+def _copy_lead(
+    con: duckdb.DuckDBPyConnection,
+    source_id: int,
+    joint: Any,
+    period: str,
+    lead: str,
+    held: dict[Any, Any],
+) -> None:
+    """The partners' z cells replaced by the lead's figures; every member's
+    copy listed in ``joint_returns`` (the lead counted)."""
+    members = [lead, *(m for m in joint.members if m != lead)]
+    row = held[(lead, period)][0]
+    for partner in members[1:]:
+        con.execute(
+            "DELETE FROM observation_cells WHERE source_id = ? AND la_code = ? "
+            "AND period = ?",
+            [source_id, partner, period],
+        )
+        con.execute(
+            """INSERT INTO observation_cells (la_code, measure, period, breakdown,
+                   value, missing_reason, label, raw, source_id, source_row,
+                   source_column)
+               SELECT ?, measure, period, breakdown, value, missing_reason, label,
+                      raw, source_id, source_row, source_column
+               FROM observation_cells WHERE source_id = ? AND la_code = ?
+                 AND period = ?""",
+            [partner, source_id, lead, period],
+        )
+    con.executemany(
+        "INSERT INTO joint_returns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                source_id,
+                row,
+                period,
+                m,
+                ";".join(members),
+                joint.partnership,
+                None,
+                m == lead,
+            ]
+            for m in members
+        ],
+    )
+
+
+def _lead_message(joint: Any, period: str, lead: str, held: dict[Any, Any]) -> str:
+    """What the issue log says of a joint return filed under one member."""
+    from lacompare.geography import read_authorities
+
+    names = dict(
+        read_authorities()[["la_code", "la_name"]].itertuples(index=False, name=None)
+    )
+    partners = [
+        f"{names.get(m, m)} (row {held[(m, period)][0]})"
+        for m in joint.members
+        if m != lead
+    ]
+    return (
+        f"{names.get(lead, lead)}'s row ({period}) is {joint.partnership}'s joint "
+        "return, its partners' rows all not applicable (z): "
+        + ", ".join(partners)
+        + "; the shared figures are stored for each member (replacing the z), "
+        f"flagged, counted once (under {names.get(lead, lead)})"
+    )
 
 
 def _joint_members(code: str, period: str) -> tuple[list[str], Any]:

@@ -134,3 +134,48 @@ def test_the_real_workforce_file(shared_data: Path) -> None:
         i.message.split("(")[1][:4] for i in result.issues.of_kind("joint-return")
     }
     assert {"2017", "2021", "2025"} <= periods
+
+
+def _load(tmp_path: Path, rows: list[str], period: str):
+    path = _write(tmp_path, rows)
+    store = open_store(":memory:")
+    return store, ingest(store, path, period=period)
+
+
+def test_a_member_carrying_the_figure_beside_a_partner_all_z(tmp_path: Path) -> None:
+    # DfE's 2021-22 workforce releases: the trust's figure under North, West all z.
+    store, result = _load(
+        tmp_path,
+        ["North Northamptonshire,14.8,45", "West Northamptonshire,z,z", "Derby,15,40"],
+        "2022",
+    )
+    frame = store.read_values(measures="caseload", joint="flag").set_index("la_code")
+    assert frame.loc[WEST, "value"] == frame.loc[NORTH, "value"] == 14.8
+    assert frame.loc[WEST, "joint_members"] == f"{NORTH};{WEST}"
+    assert bool(frame.loc[NORTH, "joint_counted"])
+    assert not bool(frame.loc[WEST, "joint_counted"])
+    [issue] = result.issues.of_kind("joint-return")
+    assert issue.row == 2 and "West Northamptonshire (row 3)" in issue.message
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("rows", "period"),
+    [
+        # Both members report figures of their own.
+        (["Kingston upon Thames,14,40", "Richmond upon Thames,15,41"], "2022"),
+        # Before Achieving for Children (April 2014) a z is Richmond's own.
+        (["Kingston upon Thames,14,40", "Richmond upon Thames,z,z"], "2012"),
+        # A partner missing from the file is not taken as a joint return.
+        (["Kingston upon Thames,14,40", "Derby,15,40"], "2022"),
+    ],
+)
+def test_no_joint_return_without_the_pattern(
+    tmp_path: Path, rows: list[str], period: str
+) -> None:
+    store, result = _load(tmp_path, rows, period)
+    assert not result.issues.of_kind("joint-return")
+    flagged = store.read_values(measures="caseload", joint="flag")
+    assert flagged["joint_members"].isna().all()
+    assert KINGSTON in set(flagged["la_code"])
+    store.close()
