@@ -239,8 +239,9 @@ def about_section(doc: Document, data: NetworkData) -> None:
     )
     about.p(
         f"Return rate: {data.return_rate}. Of the {data.services} services the "
-        f"network lists for {data.period}, {data.returned} sent a return; the "
-        "others are in the load without figures and counted in no statistic."
+        f"network lists for {data.period}, {data.returned} sent a return (they "
+        f"have funding per head for {data.period}); the others did not, and only "
+        "figures the network holds for them (such as the population) are counted."
     )
     about.bullets([f"{n}: counted once, under the lead authority." for n in data.notes])
     about.p(

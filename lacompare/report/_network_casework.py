@@ -292,8 +292,10 @@ def funding_source_section(
                 ),
             ],
             notes=[
-                "Means over the services that gave their funding by source; the "
-                "shares of one service add up to 100%, the means nearly so."
+                "Means over the services that gave their funding by source. The "
+                "four sources of one service add up to 100% (the means nearly "
+                "so); joint is social care and health together, not a fifth "
+                "source."
             ],
             name="Funding by source",
         )

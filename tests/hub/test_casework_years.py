@@ -179,10 +179,10 @@ def test_form_asks_three_years_with_last_years_figures_beside(make_user, hub, tm
     # Last year's figures beside each field: field.previous, and the help text.
     assert form.fields["casework_total"].previous == [("2019-20", "1,020")]
     assert form.fields["casework_total_2019_20"].previous == [
-        ("2019-20, in last year's return", "1,020")
+        ("returned for 2019-20", "1,020")
     ]
     assert form.fields["casework_total_2018_19"].previous == [
-        ("2018-19, in last year's return", "900")
+        ("returned for 2018-19", "900")
     ]
     assert form.fields["tribunal_cases"].previous == [("2019-20", "14")]
     assert form.fields["funding_total"].previous == [
@@ -194,7 +194,7 @@ def test_form_asks_three_years_with_last_years_figures_beside(make_user, hub, tm
     text = " ".join(
         html.unescape(re.sub(r"<[^>]+>", " ", page.content.decode())).split()
     )
-    assert "2019-20: 1,020" in text and "2018-19, in last year's return: 900" in text
+    assert "2019-20: 1,020" in text and "returned for 2018-19: 900" in text
     york_form = _form_of(york, make_user("york-ias", "york"))
     assert york_form.fields["casework_total"].previous == [("2019-20", "640")]
     assert (
@@ -366,8 +366,20 @@ def test_profile_shows_casework_years_and_return_rate(network_round, tmp_path):
         * (sum(c[2] for c in casework) - sum(c[0] for c in casework))
         / sum(c[0] for c in casework)
     )
+    assert "Your change since 2018-19" in text
     assert (
-        f"Casework cases (all levels) {first} {second} {last} up {mine}% since "
-        f"2018-19 up {england}% since 2018-19 (6)"
+        f"Casework cases (all levels) {first} {second} {last} up {mine}% "
+        f"up {england}% (6)"
     ) in text
-    assert "SEND tribunal hearings attended directly 4 5 6 up 50% since 2018-19" in text
+    assert "SEND tribunal hearings attended directly 4 5 6 up 50% up 50% (6)" in text
+    # Its joint funding's share of its budget; counts printed whole in the table.
+    values = ret.values
+    joint = (
+        100
+        * (float(values["funding_health"]) + float(values["funding_social_care"]))
+        / float(values["funding_total"])
+    )
+    assert f"Joint funding (health and social care) is {joint:.0f}% of your budget" in (
+        text
+    )
+    assert f"Casework cases (all levels), 2020-21 (cases) {last} " in text

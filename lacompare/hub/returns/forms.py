@@ -140,7 +140,7 @@ def previous_figures(
     >>> previous_figures(d, d.field("casework_total"), prev)
     [('2019-20', '1,020')]
     >>> previous_figures(d, d.field("casework_total_2019_20"), prev)
-    [("2019-20, in last year's return", '1,020')]
+    [('returned for 2019-20', '1,020')]
     >>> previous_figures(d, d.field("funding_total"), prev)
     [('2019-20', '£85,000')]
     """
@@ -149,7 +149,7 @@ def previous_figures(
     if value is None or value == "":
         return []
     if spec.last_year:
-        label = f"{spec.year}, in last year's return"
+        label = f"returned for {spec.year}"
     else:
         label = definition.previous_year or definition.previous_period or "last year"
     return [(label, _figure_text(spec, value))]

@@ -331,11 +331,14 @@ class ProfileRow:
     def _text(self, value: float | None) -> str:
         if value is None:
             return format_missing(PROFILE_MISSING)
-        return format_number(value, self.unit, 2)
+        # Counts (persons, cases) whole; pounds per head and FTE to the penny/0.01.
+        decimals = 2 if self.unit in _TWO_DECIMALS else 0
+        return format_number(value, self.unit, decimals)
 
     @property
     def value_text(self) -> str:
-        """The service's figure as the profile page prints it (two decimals)."""
+        """The service's figure as the profile page prints it (two decimals for £
+        per head and FTE, whole otherwise)."""
         return self._text(self.value)
 
     @property
@@ -347,6 +350,8 @@ class ProfileRow:
         return self._text(self.england_median)
 
 
+#: Units a profile prints to two decimals (a count or a share is whole).
+_TWO_DECIMALS = ("£ per head", "FTE")
 #: Why a profile has no figure: not given, or it could not be worked out (x/0).
 PROFILE_MISSING = "not-available"
 
@@ -429,23 +434,24 @@ CASEWORK_STEMS = {
 }
 
 
-def change_words(first: Any, last: Any, since: str) -> str:
+def change_words(first: Any, last: Any, since: str = "") -> str:
     """'up 48% since 2018-19' (or down, or unchanged); '' without both figures.
 
     Examples
     --------
-    >>> change_words(100, 148, "2018-19"), change_words(50, 40, "2018-19")
-    ('up 48% since 2018-19', 'down 20% since 2018-19')
+    >>> change_words(100, 148, "2018-19"), change_words(50, 40)
+    ('up 48% since 2018-19', 'down 20%')
     """
     if not isinstance(first, (int, float)) or not isinstance(last, (int, float)):
         return ""
     if not first:
         return ""
     change = 100 * (last - first) / first
+    after = f" since {since}" if since else ""
     if round(change) == 0:
-        return f"unchanged since {since}"
+        return "unchanged" + after
     word = "up" if change > 0 else "down"
-    return f"{word} {format_value(abs(change), '%', 0)} since {since}"
+    return f"{word} {format_value(abs(change), '%', 0)}{after}"
 
 
 def _years_of(definition: RoundDefinition) -> list[tuple[str, str]]:
@@ -473,13 +479,12 @@ def read_casework_profile(ret: Return) -> dict[str, Any]:
             continue
         full = [p for p in peers if all(p.get(k) is not None for k in keys)]
         totals = [sum(p[k] for p in full) if full else None for k in keys]
-        first = years[0][1]
         rows.append(
             {
                 "label": label,
                 "values": [_figure(mine.get(k)) for k in keys],
-                "change": change_words(mine.get(keys[0]), mine.get(keys[-1]), first),
-                "england": change_words(totals[0], totals[-1], first),
+                "change": change_words(mine.get(keys[0]), mine.get(keys[-1])),
+                "england": change_words(totals[0], totals[-1]),
                 "england_n": len(full),
             }
         )
