@@ -329,7 +329,35 @@ def derive_exclusions(
             grid, names, gl, gm, [f"did not exist on {days[m]}" for m in gm]
         )
         excluded = pd.concat([excluded, later], ignore_index=True)
-    return Exclusions(dropped, gone, excluded)
+    return Exclusions(
+        dropped, gone, _with_joint_partners(grid, names, dropped, excluded)
+    )
+
+
+def _with_joint_partners(
+    grid: Grid, names: list[str], dropped: Any, excluded: pd.DataFrame
+) -> pd.DataFrame:
+    """``excluded`` with each joint return's partner whose counted member was left
+    out by the user: the shared figure is that member's too, so it goes with it
+    (said, naming the member)."""
+    import numpy as np
+    import pandas as pd
+
+    if grid.joint_counted is None or grid.joint_counted.all() or not dropped.any():
+        return excluded
+    rep = grid.joint_representative()
+    with_rep = (
+        ~grid.joint_counted & dropped[rep] & ~dropped[:, None] & ~np.isnan(grid.value)
+    )
+    pl, pm = np.nonzero(with_rep)
+    if not len(pl):
+        return excluded
+    why = [
+        f"joint return with {grid.la_name[rep[i, j]]}, left out with it"
+        for i, j in zip(pl, pm, strict=True)
+    ]
+    partners = _excluded_rows(grid, names, pl, pm, why)
+    return pd.concat([excluded, partners], ignore_index=True)
 
 
 @dataclass

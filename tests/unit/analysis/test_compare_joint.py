@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lacompare.analysis import compare
@@ -116,3 +117,12 @@ def test_every_authority_names_each_group_once(store) -> None:
         "counted once in n, ranks, quartiles and averages): North Northamptonshire "
         "and West Northamptonshire (Northamptonshire Children's Trust)"
     ]
+
+
+def test_leaving_out_the_counted_member_leaves_out_the_shared_figure(store) -> None:
+    c = compare(store, WEST, "caseload", exclude=["North Northamptonshire"])
+    row = c.table.iloc[0]
+    assert row["value"] == SHARED and row["n"] == len(OWN)
+    assert pd.isna(row["rank"])  # its figure is not in the ranks
+    why = c.excluded.set_index("la_code")["reason"]
+    assert why[WEST] == "joint return with North Northamptonshire, left out with it"
