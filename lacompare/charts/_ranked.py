@@ -104,56 +104,25 @@ def ranked_bar_chart(
     True
     """
     measure = without_repeated_unit(measure)
-    # England's figure may be missing (None, NaN or a publisher's symbol).
-    england_value = pd.to_numeric(pd.Series([england], dtype=object), errors="coerce")
-    england = float(england_value.iloc[0]) if england_value.notna().iloc[0] else None
+    england = _number_or_none(england)
     frame, no_value = _ranked_frame(
         data, value, label, authority, neighbours, highest_first
     )
     decimals = auto_decimals(frame["value"])
     fmt = number_format
     frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
-    colour = _role_colours(frame, authority)
-    tip = [
-        alt.Tooltip("name:N", title="Authority"),
-        alt.Tooltip("shown:N", title=measure),
-        alt.Tooltip("rank:Q", title="Rank"),
-    ]
     values = [*frame["value"], *([england] if england is not None else [])]
     lo = min(0.0, float(min(values)))
     domain = nice_domain(lo, float(max(values)), pad=0.02, include_zero=True)
-    axis_format = fmt or alt.Undefined
     when = f", {period}" if period else ""
     direction = "highest to lowest" if highest_first else "lowest to highest"
     heading = chart_heading(
         title or f"{measure}{when}: authorities ranked {direction}", width
     )
-    line = (
-        None
-        if england is None
-        else pd.DataFrame(
-            {
-                "value": [england],
-                "text": [f"England {fmt_value(england, fmt, decimals)}"],
-            }
-        )
+    line = _england_line(england, fmt, decimals)
+    chart = _draw(
+        frame, authority, domain, fmt, measure, (width, height), heading, line
     )
-    if len(frame) <= 40:
-        chart = _ranked_rows(
-            frame, domain, colour, tip, axis_format, measure, width, heading, line
-        )
-    else:
-        chart = _ranked_columns(
-            frame,
-            domain,
-            colour,
-            tip,
-            axis_format,
-            measure,
-            (width, height),
-            heading,
-            line,
-        )
     alt_text = _ranked_alt_text(
         frame, measure, when, direction, authority, neighbours, no_value, fmt, decimals
     )
@@ -161,6 +130,49 @@ def ranked_bar_chart(
         alt_text += f" A dashed line marks {line['text'].iloc[0]}."
     describe(chart, alt_text)
     return chart
+
+
+def _draw(
+    frame: pd.DataFrame,
+    authority: str | None,
+    domain: tuple[float, float],
+    fmt: str | None,
+    measure: str,
+    size: tuple[float, float],
+    heading: alt.Title,
+    line: pd.DataFrame | None,
+) -> alt.LayerChart:
+    """Rows (up to 40 authorities, every one named) or columns."""
+    colour = _role_colours(frame, authority)
+    tip = [
+        alt.Tooltip("name:N", title="Authority"),
+        alt.Tooltip("shown:N", title=measure),
+        alt.Tooltip("rank:Q", title="Rank"),
+    ]
+    axis_format = fmt or alt.Undefined
+    if len(frame) <= 40:
+        return _ranked_rows(
+            frame, domain, colour, tip, axis_format, measure, size[0], heading, line
+        )
+    return _ranked_columns(
+        frame, domain, colour, tip, axis_format, measure, size, heading, line
+    )
+
+
+def _number_or_none(value: object) -> float | None:
+    """A figure as a float; None for None, NaN or a publisher's symbol."""
+    number = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce")
+    return float(number.iloc[0]) if number.notna().iloc[0] else None
+
+
+def _england_line(
+    england: float | None, fmt: str | None, decimals: int
+) -> pd.DataFrame | None:
+    """The row the England line and its label are drawn from (None: no line)."""
+    if england is None:
+        return None
+    text = f"England {fmt_value(england, fmt, decimals)}"
+    return pd.DataFrame({"value": [england], "text": [text]})
 
 
 def _ranked_frame(
