@@ -10,6 +10,9 @@ every result says ``excluded by user: <item>``:
 - an ONS or DfE code, or a name (every authority of that name: Dorset County
   Council and Dorset Council are both 'Dorset');
 - a region or ``Inner London``/``Outer London``;
+- a partnership making one return for its members (``Achieving for Children``:
+  Kingston upon Thames and Richmond upon Thames; lacompare/geography/data/
+  joint_returns.csv);
 - anything else the registry's matcher resolves ('St Helens', 'N. Yorkshire').
 
 Examples
@@ -146,7 +149,8 @@ def _column_authorities(store: Store, text: str, column: str, value: str) -> lis
 
 def _named_authorities(store: Store, text: str) -> list[str]:
     """Authorities a bare item names: a code, every entity of a name, a region or
-    Inner/Outer London, else whatever the registry's matcher resolves it to."""
+    Inner/Outer London, a joint return's partnership, else whatever the
+    registry's matcher resolves it to."""
     codes = [
         r[0]
         for r in store.con.execute(
@@ -168,7 +172,16 @@ def _named_authorities(store: Store, text: str) -> list[str]:
         ]
     if codes:
         return codes
-    from lacompare.geography import UnknownAuthority, match_authority_strict
+    from lacompare.geography import (
+        UnknownAuthority,
+        match_authority_strict,
+        match_joint_return,
+    )
+
+    # A partnership making one return ('Achieving for Children'): its members.
+    joint = match_joint_return(text)
+    if joint is not None:
+        return list(joint.members)
     from lacompare.store import authority_key
 
     # Exact names, codes and aliases only: leaving out a guessed authority would

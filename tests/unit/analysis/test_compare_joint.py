@@ -126,3 +126,15 @@ def test_leaving_out_the_counted_member_leaves_out_the_shared_figure(store) -> N
     assert pd.isna(row["rank"])  # its figure is not in the ranks
     why = c.excluded.set_index("la_code")["reason"]
     assert why[WEST] == "joint return with North Northamptonshire, left out with it"
+
+
+def test_a_partnership_can_be_left_out_by_name(store) -> None:
+    from lacompare.analysis import resolve_exclusions
+
+    ex = resolve_exclusions(store, ["Northamptonshire Children's Trust"])
+    assert ex["la_code"].tolist() == [NORTH, WEST]
+    assert set(ex["reason"]) == {"excluded by user: Northamptonshire Children's Trust"}
+    row = compare(
+        store, "Derby", "caseload", exclude="Northamptonshire Children's Trust"
+    ).table.iloc[0]
+    assert row["n"] == len(OWN)
