@@ -26,6 +26,7 @@ from lacompare.report._network_casework import (
     casework_key_points,
     casework_section,
     funding_source_section,
+    return_rate_words,
 )
 from lacompare.report._network_data import (
     _REQUIRED,
@@ -237,12 +238,7 @@ def about_section(doc: Document, data: NetworkData) -> None:
         "matched to the local authority it serves. Regions are the ONS regions of "
         "those authorities."
     )
-    about.p(
-        f"Return rate: {data.return_rate}. Of the {data.services} services the "
-        f"network lists for {data.period}, {data.returned} sent a return (they "
-        f"have funding per head for {data.period}); the others did not, and only "
-        "figures the network holds for them (such as the population) are counted."
-    )
+    about.p(return_rate_words(data))
     about.bullets([f"{n}: counted once, under the lead authority." for n in data.notes])
     about.p(
         "N is the number of services that gave a figure; every statistic is "
@@ -318,16 +314,17 @@ def funding_frame(data: NetworkData, years: list[str]) -> pd.DataFrame:
             row[m + "_n"] = data.stat(m, region, "n")
         wide = data.wide
         part = wide if region == "England" else wide[wide["region"] == region]
+        pair = list(dict.fromkeys([first, last]))  # one column with one year
         both = (
-            part[[first, last]].dropna()
+            part[pair].dropna()
             if first in part and last in part
-            else pd.DataFrame(columns=[first, last])
+            else pd.DataFrame(columns=pair)
         )
         row["both_n"] = len(both)
         total_first = float(both[first].sum())
         row["change"] = (
             100 * (float(both[last].sum()) - total_first) / total_first
-            if len(both) and total_first
+            if len(both) and total_first and first != last
             else np.nan
         )
         rows.append(row)

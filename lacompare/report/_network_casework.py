@@ -36,6 +36,7 @@ __all__ = [
     "casework_section",
     "funding_source_section",
     "financial_year",
+    "return_rate_words",
 ]
 
 
@@ -62,6 +63,16 @@ def casework_key_points(data: NetworkData) -> list[str]:
             f"across the {work['n']} services that gave all {len(years)} years."
         )
     return [*key, joint_share_words(data)] if joint_share_words(data) else key
+
+
+def return_rate_words(data: NetworkData) -> str:
+    """'Return rate: 101 of 149 (68%). …': how many of the listed services returned."""
+    return (
+        f"Return rate: {data.return_rate}. Of the {data.services} services the "
+        f"network lists for {data.period}, {data.returned} sent a return (they "
+        f"have funding per head for {data.period}); the others did not, and only "
+        "figures the network holds for them (such as the population) are counted."
+    )
 
 
 def financial_year(year: int) -> str:
