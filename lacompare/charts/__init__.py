@@ -4,7 +4,8 @@ Every chart function takes a pandas DataFrame with documented columns and return
 Altair chart whose ``description`` is alt text generated from the data. Colours are
 the Analysis Function palettes (:mod:`lacompare.charts.theme`); no chart relies on
 colour alone — lines differ by dash and shape, highlighted authorities are also
-named, shaded cells and hexes carry their quintile number.
+named, shaded cells carry their quintile number and hexes their authority's
+abbreviation, with the legend naming each fifth's range of values.
 
 Importing this package imports Altair (~0.3 s); vl-convert loads only when a chart
 is rendered. Neither :mod:`lacompare` nor its CLI imports it at start-up.
@@ -24,7 +25,7 @@ True
 from __future__ import annotations
 
 from ._agreement import predicted_actual_chart
-from ._common import fmt_value
+from ._common import fmt_value, without_repeated_unit
 from ._contribution import contribution_chart
 from ._distribution import box_chart
 from ._heatmap import heatmap_chart
@@ -68,4 +69,5 @@ __all__ = [
     "theme_config",
     "trend_chart",
     "vega_embed_bundle",
+    "without_repeated_unit",
 ]

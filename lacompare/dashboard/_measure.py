@@ -246,9 +246,15 @@ def measure_table(view: MeasureView) -> ReportTable:
 
 def measure_charts(view: MeasureView) -> dict[str, Any]:
     """The explorer's charts: hex map, ranked bars and box plots by region."""
-    from lacompare.charts import box_chart, hex_map_chart, ranked_bar_chart
+    from lacompare.charts import (
+        box_chart,
+        hex_map_chart,
+        ranked_bar_chart,
+        without_repeated_unit,
+    )
 
-    label = view.spec.label + (f" ({view.spec.unit})" if view.spec.unit else "")
+    unit = f" ({view.spec.unit})" if view.spec.unit else ""
+    label = without_repeated_unit(view.spec.label + unit)
     code = None
     if view.highlight:
         hit = view.table.loc[view.table["la_name"] == view.highlight, "la_code"]
