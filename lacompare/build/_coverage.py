@@ -2,9 +2,10 @@
 
 After a build, a LAIT user asks which authorities a measure leaves out before
 comparing with it. :func:`summarise_coverage` answers for every measure in the store
-at once: one query (through :meth:`lacompare.store.Store.values_relation`) lays each
-measure's periods against today's authorities and keeps the cells with no value, each
-with the reason:
+at once: one query over the store's values (through
+:meth:`lacompare.store.Store.values_relation`; another lists the distinct periods to
+date them) lays each measure's periods against today's authorities and keeps the cells
+with no value, each with the reason:
 
 ``not-existing``
     The authority did not exist on the period's day (created by a split or merge,
@@ -70,8 +71,6 @@ COVERAGE_COLUMNS = (
     "of_periods",
     "latest",
 )
-#: Reasons that are not the publisher's symbol, in the order summaries list them.
-_OWN_REASONS = ("not-existing", "joint-return", "not-in-file", "no-values-in-period")
 
 
 @dataclass
@@ -249,6 +248,16 @@ def summarise_coverage(
         ],
     )
     days = _period_days(store, rel)
+    if measures is not None:
+        asked = [measures] if isinstance(measures, str) else list(measures)
+        unknown = [m for m in asked if m not in set(days["measure"])]
+        if unknown:
+            from lacompare.errors import InputError
+
+            raise InputError(
+                f"no values of {', '.join(map(repr, unknown))} in the store "
+                "(lacompare measures WORDS finds a measure's id)"
+            )
     recodes = _recodes()
     preds = _predecessor_keys(cur)
     with _registered(store, cur=cur, days=days, recodes=recodes, preds=preds) as names:

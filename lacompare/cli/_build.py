@@ -99,7 +99,7 @@ def _coverage_command(db: Path | None) -> str:
 def coverage(
     measures: Annotated[
         list[str] | None,
-        typer.Argument(help="Measures to look at (default: every one)."),
+        typer.Argument(help="Store measures to look at (default: every one)."),
     ] = None,
     db: DbOption = None,
     la: Annotated[

@@ -144,6 +144,8 @@ def test_selecting_by_authority_latest_and_reason(covered) -> None:
         cov.select(why="hidden")
     with pytest.raises(InputError, match="Leicestr"):
         summarise_coverage(covered, "m", authorities=["Leicestr"])
+    with pytest.raises(InputError, match="no values of 'n' in the store"):
+        summarise_coverage(covered, ["m", "n"])
 
 
 def test_summary_lines_count_the_latest_gaps_by_reason(covered) -> None:
