@@ -39,15 +39,17 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from lacompare.analysis._neighbour_compare import (
+from lacompare.analysis._neighbour_changes import (
     DEFAULT_RECIPE,
     NeighbourChanges,
-    SetComparison,
     SetRows,
-    compare_neighbour_sets,
     computed_set_rows,
     neighbour_changes,
     stored_set_rows,
+)
+from lacompare.analysis._neighbour_compare import (
+    SetComparison,
+    compare_neighbour_sets,
 )
 from lacompare.analysis._neighbour_compute import compute_neighbours
 from lacompare.analysis._neighbour_dfe import read_dfe_neighbours
