@@ -3,6 +3,7 @@ imports inside)."""
 
 # No ``from __future__ import annotations``: Typer reads the option types of the
 # commands at run time.
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,12 +79,15 @@ def build(
             store, source, fetch=fetch, policy=policy, progress=progress
         )
         bar.update(task, description="coverage of current authorities")
+        started = time.perf_counter()
         coverage = summarise_coverage(store)
+        seconds = time.perf_counter() - started
     for line in result.summary_lines():
         console.print(line, markup=False)
     if timings:
         for line in result.timing_lines():
             console.print(line, markup=False)
+        console.print(f"coverage of current authorities: {seconds:.1f} s", markup=False)
     for line in coverage.summary_lines(_coverage_command(db)):
         console.print(line, markup=False)
     console.print(f"store: {store.path}", markup=False)
