@@ -11,6 +11,7 @@ HTML: it needs no JavaScript. Every figure comes from
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lacompare.dashboard import _render
@@ -232,7 +233,60 @@ def sets_html(changes: NeighbourChanges) -> str:
         if not rec.present:
             text += f'. <span class="lac-note">{esc(str(rec.note))}</span>'
         items.append(f"<li>{text}.</li>")
-    return "<ul>" + "".join(items) + "</ul>"
+    out = "<ul>" + "".join(items) + "</ul>"
+    if (changes.sets["method"] == "computed").any():
+        out += (
+            '<p class="lac-note">A computed set is lacompare\'s own, from figures '
+            "in this store (z-scores of the variables named, equally weighted, "
+            "each authority's nearest by Euclidean distance). It is not DfE's "
+            "model, whose inputs are not all published by authority: it shows "
+            "how far a set built from today's published figures agrees. Compute "
+            "your own with <code>lacompare neighbours compute</code>.</p>"
+        )
+    return out
+
+
+#: The download's columns, as the page documents them.
+DOWNLOAD_COLUMNS = (
+    ("la_code, la_name", "the authority (ONS code and name)"),
+    ("neighbour_code, neighbour_name, neighbour_region", "a neighbour in any set"),
+    ("rank_<set>", "its rank in that set, 1 = nearest (blank: not a neighbour there)"),
+    (
+        "change_<a>_to_<b>",
+        "from one set to the next: joined, left, closer, further or same",
+    ),
+    ("places_<a>_to_<b>", "how many places its rank moved (positive = closer)"),
+)
+
+
+def download_html(la_code: str) -> str:
+    """The CSV link and what its columns hold."""
+    esc = _render.esc
+    query = _render.query_string({"la": la_code})
+    items = "".join(
+        f"<li><code>{esc(name)}</code>: {esc(text)}</li>"
+        for name, text in DOWNLOAD_COLUMNS
+    )
+    return (
+        '<ul class="lac-links" aria-label="Downloads">'
+        f'<li><a href="/neighbours.csv?{esc(query)}" download>Download the '
+        "comparison (CSV)</a></li></ul>"
+        "<details><summary>The download's columns</summary>"
+        f"<ul>{items}</ul></details>"
+    )
+
+
+def write_neighbours_csv(state: DashboardStore, params: Any, folder: Path) -> Path:
+    """``/neighbours.csv?la=NAME``: the side-by-side table as CSV (formula-safe),
+    one row per neighbour (columns: :data:`DOWNLOAD_COLUMNS`)."""
+    from lacompare.cells import write_csv_safe
+
+    la = str(params.get("la") or "").strip() or DEFAULT_AUTHORITY
+    # An unknown authority's error is sent in one line (400) by the endpoint.
+    changes = changes_for(state, la)
+    path = folder / f"neighbour-sets-{changes.la_code.replace(':', '-')}.csv"
+    write_csv_safe(changes.wide(), path)
+    return path
 
 
 def neighbours_page(state: DashboardStore, params: Any) -> tuple[int, str]:
@@ -271,6 +325,7 @@ def neighbours_page(state: DashboardStore, params: Any) -> tuple[int, str]:
     body = "\n".join(
         [
             f'<p class="lac-lead">{_render.esc(vintage_note(changes))}</p>',
+            download_html(changes.la_code),
             "<h2>The sets</h2>",
             sets_html(changes),
             "<h2>What changed</h2>",

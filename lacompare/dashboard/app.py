@@ -35,7 +35,7 @@ from lacompare.dashboard._downloads import (
     write_measure_download,
     write_profile_download,
 )
-from lacompare.dashboard._neighbours_page import neighbours_page
+from lacompare.dashboard._neighbours_page import neighbours_page, write_neighbours_csv
 from lacompare.dashboard._pages import (
     MEASURE_OPTIONS,
     PAGES,
@@ -230,6 +230,7 @@ def create_app(db: str | Path) -> Starlette:
         Route("/table/custom.xlsx", download_endpoint(store, write_custom_xlsx)),
         Route("/region", table_endpoint(store, region_page)),
         Route("/neighbours", table_endpoint(store, neighbours_page)),
+        Route("/neighbours.csv", download_endpoint(store, write_neighbours_csv)),
         Route("/download/profile", download_endpoint(store, write_profile_download)),
         Route("/download/measure", download_endpoint(store, write_measure_download)),
         Mount("/", app=UploadLimit(PageCache(shiny, store), store)),

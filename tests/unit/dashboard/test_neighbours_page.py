@@ -83,3 +83,24 @@ def test_errors_are_one_line_with_their_status(db, tmp_path):
         page = client.get("/neighbours")
     assert page.status_code == 404
     assert "no statistical neighbour sets" in page.text
+
+
+def test_csv_download_holds_the_table_and_its_columns_are_documented(db):
+    import csv
+    import io
+
+    with TestClient(create_app(db)) as client:
+        page = client.get("/neighbours?la=Leeds")
+        assert 'href="/neighbours.csv?la=E08000035"' in page.text
+        assert "<code>rank_&lt;set&gt;</code>" in page.text
+        got = client.get("/neighbours.csv?la=E08000035")
+        bad = client.get("/neighbours.csv?la=Leedz")
+    assert got.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    assert [r["neighbour_name"] for r in rows] == ["Bradford", "Kirklees", "Sheffield"]
+    first = rows[0]
+    assert (first["rank_dfe-2021"], first["rank_dfe-2025"]) == ("2", "1")
+    assert first["change_dfe-2021_to_dfe-2025"] == "closer"
+    assert first["places_dfe-2021_to_dfe-2025"] == "1"
+    assert rows[1]["rank_dfe-2021"] == "" and rows[1]["la_name"] == "Leeds"
+    assert bad.status_code == 400 and bad.text.startswith("error: no authority")
