@@ -291,6 +291,8 @@ def late_note(store: Store, source_id: int) -> str:
     ).fetchall()[0]
     if not late[1]:
         return ""
+    if not late[0]:
+        return " None of them was late."
     return (
         f" {late[0]} of them {'was' if late[0] == 1 else 'were'} late "
         "(submitted after the round's closing date, with an extension or "

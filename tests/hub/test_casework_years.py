@@ -300,6 +300,10 @@ def test_network_report_shows_casework_three_years_and_return_rate(
     # The return rate: the round's six accepted of its 149 services.
     assert f"Return rate: 6 of 149 ({round(100 * 6 / 149)}%)" in text
     assert "A national data report from 6 services' returns" in text
+    assert (
+        "6 services' returns were matched to their local authorities. None of them "
+        "was late."
+    ) in text
     # Casework and tribunal over the three years, with the change since the first.
     assert "Casework and tribunal" in text
     first = sum(c[0] for c in casework)
