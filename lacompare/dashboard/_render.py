@@ -168,6 +168,25 @@ def frame_table_html(frame: pd.DataFrame, caption: str, table_id: str) -> str:
     return table_fragment(ReportTable(caption, shown, columns), table_id)
 
 
+def about_html(about: Sequence[tuple[str, str]], what: str) -> str:
+    """The "About this download" disclosure: what a download holds, column by
+    column (as ``templates/page.html.j2`` prints it).
+
+    Examples
+    --------
+    >>> print(about_html([("la_code, la_name", "the authority")], "Its columns:"))
+    <details class="lac-about"><summary>About this download</summary><p>Its columns:</p><dl><dt><code>la_code, la_name</code></dt><dd>the authority</dd></dl></details>
+    """  # noqa: E501
+    items = "".join(
+        f"<dt><code>{esc(names)}</code></dt><dd>{esc(meaning or 'as named')}</dd>"
+        for names, meaning in about
+    )
+    return (
+        '<details class="lac-about"><summary>About this download</summary>'
+        f"<p>{esc(what)}</p><dl>{items}</dl></details>"
+    )
+
+
 def error_html(message: str) -> str:
     """A one-line error, announced to screen readers."""
     return (

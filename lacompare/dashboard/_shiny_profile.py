@@ -14,6 +14,9 @@ from lacompare.dashboard._shiny_common import (
 )
 from lacompare.errors import LacompareError
 
+#: What the profile's XLSX holds, before its sheets are listed.
+PROFILE_XLSX_WHAT = "The XLSX has a sheet per table of the profile; the main ones:"
+
 
 def profile_panel(c: PageChoices, *, zero: bool = False) -> Any:
     """The page: authority, a find-by-name box, the headline measures, and
@@ -98,8 +101,16 @@ def profile_server(input: Any, shared: Shared) -> None:
             )
         except LacompareError:
             link = None
-        return download_links(
-            "profile", "the profile", query, ("pdf", "xlsx"), extra=(link,)
+        from lacompare.dashboard._pages import PROFILE_XLSX_SHEETS, about_download
+
+        about = _render.about_html(
+            about_download(PROFILE_XLSX_SHEETS), PROFILE_XLSX_WHAT
+        )
+        return ui.TagList(
+            download_links(
+                "profile", "the profile", query, ("pdf", "xlsx"), extra=(link,)
+            ),
+            ui.HTML(about),
         )
 
     @render.ui

@@ -75,6 +75,10 @@ def test_chart_marks_toggles_and_starts_at_zero(page, server, flagged, artefacts
     page.goto(f"{server.url}/?page=profile&la={code}&m={CLA_KEY}")
     chart = page.locator("#profile_body .lac-vega").first
     expect(chart.locator("svg")).to_be_attached(timeout=TIMEOUT)
+    about = page.locator("#profile_links details.lac-about")
+    expect(about.locator("summary")).to_have_text("About this download")
+    about.locator("summary").click()
+    expect(about).to_contain_text("Headline values")
     texts = _svg_texts(chart)
     words = {"▲": "Significantly higher", "▼": "Significantly lower"}
     for mark, key in words.items():
