@@ -58,6 +58,9 @@ def test_each_year_marked_with_compares_verdict(store_and_data) -> None:
     assert frame.loc["2022", "mark"].startswith(MARKS["above"])
     assert frame.loc["2024", "mark"].startswith(MARKS["below"])
     assert frame.loc["2021", "mark"] == "Not significant"
+    # The latest year's mark is the headline table's verdict: one per figure.
+    headline = next(t for t in doc.tables() if t.title.endswith("headline measures"))
+    assert headline.frame["sig"].iloc[0] == frame.loc["2024", "mark"]
     assert any("▲ significantly higher" in n for n in table.notes)
     # The middle half of authorities each year, lower below upper.
     assert (frame["quartile_low"] <= frame["quartile_high"]).all()
