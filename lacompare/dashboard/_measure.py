@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lacompare.dashboard._catalogue import ENGLAND, catalogue_entry, find_authority
-from lacompare.errors import InputError
+from lacompare.errors import InputError, LacompareError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,6 +146,9 @@ def measure_view(
     highlight_code = find_authority(state, highlight) if highlight else None
     rows = select_group(state, table, group or ENGLAND, result.neighbour_set)
     highlight_code = highlight_code or rows.centre
+    nb_names = rows.neighbours or _picked_neighbours(
+        state, table, highlight_code, result.neighbour_set, rows.shown
+    )
     hl_name = None
     if highlight_code:
         names = table.loc[table["la_code"] == highlight_code, "la_name"]
@@ -158,10 +161,28 @@ def measure_view(
         hl_name,
         table,
         rows.shown.reset_index(drop=True),
-        rows.neighbours,
+        nb_names,
         periods,
         result.notes(),
     )
+
+
+def _picked_neighbours(
+    state: DashboardStore,
+    table: pd.DataFrame,
+    code: str | None,
+    neighbour_set: Any,
+    shown: pd.DataFrame,
+) -> list[str]:
+    """The picked-out authority's neighbours among the rows shown, so the ranked
+    bars name them whatever the group; none without a set for it."""
+    if not code:
+        return []
+    try:
+        group = select_group(state, table, f"neighbours:{code}", neighbour_set)
+    except LacompareError:
+        return []
+    return [n for n in group.neighbours if n in set(shown["la_name"])]
 
 
 def _flag_text(flag: Any, level: Any) -> str:
