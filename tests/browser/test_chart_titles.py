@@ -60,7 +60,11 @@ def test_no_chart_text_is_cut_at_1280px(page, server, artefacts, name) -> None:
     assert [t for t in texts if "…" in t] == []
 
 
-def test_explorer_charts_name_authorities_ranges_and_england(page, server) -> None:
+def test_explorer_charts_name_authorities_ranges_and_england(
+    page, server, shared_data
+) -> None:
+    import csv
+
     texts = drawn_texts(page, server.url + PAGES["explorer"])
     # The hex map: abbreviations on the hexes, the fifths' ranges in the legend.
     assert {"LDS", "BRD", "KEN"} <= set(texts)
@@ -68,8 +72,15 @@ def test_explorer_charts_name_authorities_ranges_and_england(page, server) -> No
     assert len(ranges) == 5
     lows = [float(r.split("–")[0].replace(",", "")) for r in ranges]
     assert lows == sorted(lows)
-    # The ranked bars: Leeds named, England's figure named on its line.
-    assert "Leeds" in texts
+    # The ranked bars: Leeds and its DfE 2025 neighbours (as DfE lists them)
+    # named, England's figure named on its line.
+    path = shared_data / "stat_neighbours/stats_neighbours_long_dashboard.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        neighbours = {
+            r["SN_LA_name"] for r in csv.DictReader(f) if r["LA.Name"] == "Leeds"
+        }
+    assert len(neighbours) == 10
+    assert {"Leeds", *neighbours} <= set(texts)
     assert any(re.fullmatch(r"England \d[\d,.]*", t) for t in texts)
     # No title says its unit twice.
     assert not [t for t in texts if "(per 10,000)" in t and "per 10,000 " in t]
