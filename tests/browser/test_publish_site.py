@@ -29,6 +29,17 @@ def site(shared_db, tmp_path_factory):
         return write_site(store, out, authority="Leeds, York, Hartlepool")
 
 
+def assert_accessible(page, console_errors: list[str]) -> None:
+    """No console error so far, and no serious axe-core violation.
+
+    The errors are checked (and then cleared) before axe runs: axe's own
+    reading of the style sheet from file:// is refused by chromium, and logged.
+    """
+    assert console_errors == []
+    assert serious_violations(page) == []
+    console_errors.clear()
+
+
 @pytest.fixture
 def offline(page) -> list[str]:
     """Requests the page makes to a network (each refused): none are expected."""
@@ -57,9 +68,7 @@ def test_search_from_disk_finds_and_opens_a_profile(
     assert names == ["York", "Yorkshire and The Humber", "Leeds"]
     expect(page.locator("#search-status")).to_have_text(f"{len(names)} matches.")
     page.screenshot(path=artefacts / "site-search-york.png", full_page=True)
-    assert console_errors == []
-    assert serious_violations(page) == []
-    console_errors.clear()
+    assert_accessible(page, console_errors)
 
     # An indicator is found by a word of its name.
     page.get_by_label(SEARCH).fill("looked after")
@@ -79,8 +88,7 @@ def test_search_from_disk_finds_and_opens_a_profile(
     expect(page).to_have_url(re.compile(r"profiles/profile-E08000035\.html$"))
     expect(page.locator("h1")).to_contain_text("Leeds")
     page.screenshot(path=artefacts / "site-profile-leeds.png", full_page=True)
-    assert console_errors == []
-    assert serious_violations(page) == []
+    assert_accessible(page, console_errors)
     assert offline == []
 
 
@@ -97,11 +105,16 @@ def test_indicator_and_region_pages_draw_charts_offline(
     assert page.locator("#ranking tbody tr").count() >= 150
     assert len(page.locator("div.vega").first.get_attribute("aria-label")) > 40
     page.screenshot(path=artefacts / "site-indicator.png", full_page=True)
-    # Checked before axe runs: axe's own reading of the style sheet from
-    # file:// is refused by chromium, and logged as an error.
-    assert console_errors == []
-    assert serious_violations(page) == []
-    console_errors.clear()
+    assert_accessible(page, console_errors)
+    # On a phone the charts shrink to the screen; nothing needs scrolling sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate(
+        "document.querySelector('div.vega svg').getBoundingClientRect().width"
+    )
+    assert width <= 390
+    page.screenshot(path=artefacts / "site-indicator-390.png", full_page=True)
+    assert_accessible(page, console_errors)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     region = next(p for p in site.regions if p.name == "yorkshire-and-the-humber.html")
     page.goto(region.as_uri())
