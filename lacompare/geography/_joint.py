@@ -52,7 +52,23 @@ class JointReturn:
     name_patterns: tuple[str, ...]
     valid_from: date | None
     valid_to: date | None
+    #: A regular expression (case-insensitive) of the measures the single return
+    #: covers ('' = none named).
+    measures: str
     source: str
+
+    def covers(self, measure: str) -> bool:
+        """Whether ``measure`` is one the partnership's single return gives.
+
+        Examples
+        --------
+        >>> j = read_joint_returns()[1]
+        >>> j.covers("Work_Force_TO_Rate"), j.covers("cla_rate_per_10000")
+        (True, False)
+        """
+        return (
+            bool(self.measures) and re.search(self.measures, measure, re.I) is not None
+        )
 
     def valid_on(self, as_of: date | str | None) -> bool:
         """Whether the partnership made one return on ``as_of`` (True with no
@@ -89,6 +105,7 @@ def _partnerships() -> tuple[JointReturn, ...]:
                 ),
                 valid_from=as_date(r.valid_from or None),
                 valid_to=as_date(r.valid_to or None),
+                measures=r.measures,
                 source=r.source,
             )
         )

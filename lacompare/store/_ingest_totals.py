@@ -246,7 +246,90 @@ def spread_joint_returns(
     if members:
         _write_joint_copies(con, source_id, members)
     issues.extend(spread_lead_returns(con, source_id, raw))
+    issues.extend(flag_equal_returns(con, source_id, raw))
     return issues
+
+
+def flag_equal_returns(
+    con: duckdb.DuckDBPyConnection, source_id: int, raw: RawTable
+) -> IssueLog:
+    """A listed partnership's joint return printed under every member: each
+    member's row has the same figure of a measure the single return covers
+    (``measures`` in ``joint_returns.csv``), as LAIT gives Kingston and Richmond
+    the same ``Work_Force_*`` figures. Each row is flagged in ``joint_returns``
+    and counted once (under the first member); logged, one issue per
+    partnership. A row is flagged only when every value in it qualifies.
+    """
+    from lacompare.cells import period_as_of
+    from lacompare.geography import read_joint_returns
+
+    issues = IssueLog()
+    for joint in read_joint_returns():
+        if not joint.measures:
+            continue
+        rows = con.execute(
+            """
+            WITH v AS (
+                SELECT la_code, measure, period, breakdown, value, source_row
+                FROM observation_cells WHERE source_id = $s AND superseded_by IS NULL
+                  AND list_contains($m::VARCHAR[], la_code)
+                  AND NOT EXISTS (SELECT 1 FROM joint_returns j
+                      WHERE j.source_id = $s AND j.la_code = observation_cells.la_code
+                        AND j.period = observation_cells.period)),
+            same AS (
+                SELECT measure, period, breakdown FROM v GROUP BY ALL
+                HAVING count(DISTINCT la_code) = len($m) AND count(value) = len($m)
+                   AND min(value) = max(value)
+                   AND regexp_matches(measure, $p, 'i'))
+            SELECT v.period, v.source_row, v.la_code, list(DISTINCT v.measure)
+            FROM v LEFT JOIN same s USING (measure, period, breakdown)
+            GROUP BY ALL HAVING bool_and(s.measure IS NOT NULL)""",
+            {"s": source_id, "m": list(joint.members), "p": joint.measures},
+        ).fetchall()
+        rows = [
+            r
+            for r in rows
+            if any(joint.valid_on(d) for d in joint_days(period_as_of(r[0])))
+        ]
+        if not rows:
+            continue
+        con.executemany(
+            "INSERT INTO joint_returns VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+            [
+                [source_id, row, period, la, ";".join(joint.members),
+                 joint.partnership, la == joint.members[0]]
+                for period, row, la, _ in rows
+            ],
+        )  # fmt: skip
+        issues.add(
+            "joint-return",
+            _equal_message(joint, rows),
+            severity="info",
+            file=raw.file,
+            sheet=raw.sheet,
+            row=min(r[1] for r in rows),
+        )
+    return issues
+
+
+def _equal_message(joint: Any, rows: list[tuple[Any, ...]]) -> str:
+    """What the issue log says of a joint return printed under every member."""
+    from lacompare.geography import read_authorities
+
+    names = dict(
+        read_authorities()[["la_code", "la_name"]].itertuples(index=False, name=None)
+    )
+    who = " and ".join(names.get(m, m) for m in joint.members)
+    measures = sorted({m for r in rows for m in r[3]})
+    periods = sorted({r[0] for r in rows})
+    shown = ", ".join(measures[:6]) + (
+        f" … ({len(measures) - 6} more)" if len(measures) > 6 else ""
+    )
+    return (
+        f"{who} have the same figures of {shown} in {periods[0]}–{periods[-1]} "
+        f"({len(rows)} rows): {joint.partnership}'s joint return, flagged, counted "
+        f"once (under {names.get(joint.members[0], joint.members[0])})"
+    )
 
 
 def spread_lead_returns(

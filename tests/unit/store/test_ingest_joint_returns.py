@@ -179,3 +179,29 @@ def test_no_joint_return_without_the_pattern(
     assert flagged["joint_members"].isna().all()
     assert KINGSTON in set(flagged["la_code"])
     store.close()
+
+
+def test_the_same_figure_under_each_member_of_a_covered_measure(tmp_path: Path) -> None:
+    # LAIT prints Achieving for Children's workforce figures under both boroughs;
+    # an equal figure of a measure the joint return does not cover is their own.
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "la,measure,value\n"
+        "Kingston upon Thames,Work_Force_TO_Rate,12.5\n"
+        "Richmond upon Thames,Work_Force_TO_Rate,12.5\n"
+        "Kingston upon Thames,Work_Force_Vac_Rate,20\n"
+        "Richmond upon Thames,Work_Force_Vac_Rate,21\n"
+        "Kingston upon Thames,cla_rate,45\n"
+        "Richmond upon Thames,cla_rate,45\n",
+        encoding="utf-8",
+    )
+    with open_store(":memory:") as store:
+        result = ingest(
+            store, path, period="2024", measure_column="measure", value_column="value"
+        )
+        flagged = store.read_values(joint="flag").dropna(subset=["joint_members"])
+    assert set(flagged["measure"]) == {"Work_Force_TO_Rate"}
+    counted = dict(zip(flagged["la_code"], flagged["joint_counted"], strict=True))
+    assert counted == {KINGSTON: True, RICHMOND: False}
+    [issue] = result.issues.of_kind("joint-return")
+    assert "same figures of Work_Force_TO_Rate" in issue.message
