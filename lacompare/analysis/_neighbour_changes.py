@@ -202,10 +202,19 @@ def computed_set_rows(
     rows = find_nearest(data.values.index.to_numpy(), z, w, k, "authority")
     label = (
         f"computed by lacompare: {k} nearest of {len(data.values)} authorities on "
-        + ", ".join(names)
+        + "; ".join(_named(v) for v in names)
         + " (z-scores, equal weights, latest period of each)"
     )
     return SetRows(set_id, label, "computed", None, rows)
+
+
+def _named(variable: str) -> str:
+    """A variable as the catalogue names it, with its id (the id alone when the
+    catalogue does not know it)."""
+    from lacompare.catalogue import indicator_for_key
+
+    found = indicator_for_key(variable)
+    return f"{found.label} ({variable})" if found is not None else variable
 
 
 def _find_key(store: Store, la: str, sets: Sequence[SetRows]) -> str:
