@@ -14,11 +14,14 @@ from ._common import (
     auto_decimals,
     fmt_value,
     join_names,
+    lines_or_text,
     nice_domain,
     numeric,
     require_columns,
     spread_1d,
     titled_chart,
+    without_repeated_unit,
+    wrap_text,
 )
 from .theme import (
     CATEGORICAL,
@@ -139,7 +142,7 @@ def trend_chart(
     span = pd.concat([valid["value"], shade["low"], shade["high"]]).dropna()
     domain = nice_domain(span.min(), span.max(), pad=0.08, include_zero=zero)
     frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
-    x, ys, y = _trend_axes(periods, domain, measure, fmt)
+    x, ys, y = _trend_axes(periods, domain, measure, fmt, height)
     colour, shown = _series_toggle(names)
     lines, points = _trend_lines(frame, names, measure, x, y, colour)
     ends = _trend_ends(valid, names, periods, fmt, decimals)
@@ -174,7 +177,11 @@ def _end_labels(
 
 
 def _trend_axes(
-    periods: list[str], domain: tuple[float, float], measure: str, fmt: str | None
+    periods: list[str],
+    domain: tuple[float, float],
+    measure: str,
+    fmt: str | None,
+    height: float,
 ) -> tuple[alt.X, alt.Scale, alt.Y]:
     """The period axis, the value scale (a fixed domain) and the value axis."""
     x = alt.X(
@@ -185,8 +192,11 @@ def _trend_axes(
         axis=alt.Axis(labelAngle=0, labelOverlap=True),
     )
     ys = alt.Scale(domain=list(domain), nice=False, zero=False)
+    # A long measure name in lines no longer than the axis: Vega would widen
+    # the chart's bounds to fit one long line, or cut it short.
+    title = lines_or_text(wrap_text(without_repeated_unit(measure), height - 20))
     y = alt.Y(
-        "value:Q", title=measure, scale=ys, axis=alt.Axis(format=fmt or alt.Undefined)
+        "value:Q", title=title, scale=ys, axis=alt.Axis(format=fmt or alt.Undefined)
     )
     return x, ys, y
 
