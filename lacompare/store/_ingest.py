@@ -18,8 +18,10 @@ runs in one DuckDB transaction, so a failed load changes nothing.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,23 @@ SHOW_ROWS = 20
 # slower (README, Performance). Below it the write is short either way, so values
 # stay one row each; no file in ../shared/data reaches it (the largest: 596 K).
 COMPACT_VALUES = 1_000_000
+#: DuckDB's memory limit while a load runs (a lower one the store has stays). A
+#: load's working tables (the file as text, its keys) spill to the store's
+#: temporary folder beyond it, as DuckDB's own read of a file into a table does:
+#: without it a 1 GB CSV's load peaked at 2.0 GB, three times DuckDB's read of the
+#: same file (bench/ingest.py); with it, about the same as DuckDB's read.
+INGEST_MEMORY_LIMIT = 512 << 20
+_UNITS = {
+    "bytes": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "tib": 1 << 40,
+}
 #: The stages a load's time is reported in (:attr:`IngestResult.timings`): read the
 #: file (and its row steps), detect the layout, match authorities, plan the parse and
 #: check every row resolves, write the values (parsed as they are inserted) and
@@ -156,6 +175,57 @@ class _Clock:
         self._last = now
 
 
+def _bytes(setting: str) -> int | None:
+    """A DuckDB memory setting ('18.8 GiB', '512.0 MiB') in bytes, or None.
+
+    >>> _bytes("512.0 MiB"), _bytes("1.5 GB"), _bytes("unlimited")
+    (536870912, 1500000000, None)
+    """
+    m = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", setting)
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+@contextmanager
+def capped_memory(store: Store, limit: int = INGEST_MEMORY_LIMIT) -> Iterator[None]:
+    """Hold DuckDB to at most ``limit`` bytes for the block (a file store only:
+    an in-memory one has nowhere to spill), then give back the setting it had.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from lacompare.store import open_store
+    >>> with open_store(os.path.join(tempfile.mkdtemp(), "s.duckdb")) as s:
+    ...     before = s.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    ...     with capped_memory(s, 256 << 20):
+    ...         inside = s.con.execute(
+    ...             "SELECT current_setting('memory_limit')").fetchall()[0][0]
+    ...     after = s.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    >>> inside, before == after
+    ('256.0 MiB', True)
+    """
+    con = store.con
+    if store.path == ":memory:":
+        yield
+        return
+    (current,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
+    held = _bytes(current)
+    if held is not None and held <= limit:
+        yield
+        return
+    con.execute(f"SET memory_limit = '{limit}B'")
+    try:
+        yield
+    finally:
+        # RESET gives back the default exactly; a limit the store had set is set
+        # again (to DuckDB's printed precision).
+        con.execute("RESET memory_limit")
+        (now,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
+        if now != current:
+            con.execute(f"SET memory_limit = '{current}'")
+
+
 def ingest(
     store: Store,
     path: str | Path,
@@ -230,9 +300,33 @@ def ingest(
         measure_column,
         as_of,
     )
+    with capped_memory(store):
+        return _ingest_capped(
+            store,
+            Path(path),
+            spec,
+            check,
+            skip_unresolved,
+            source,
+            as_new_source,
+            replace,
+        )
+
+
+def _ingest_capped(
+    store: Store,
+    path: Path,
+    spec: IngestSpec,
+    check: bool,
+    skip_unresolved: bool,
+    source: str | None,
+    as_new_source: bool,
+    replace: bool,
+) -> IngestResult:
+    """:func:`ingest` after its spec is merged, within its memory limit."""
     con = store.con
     clock = _Clock()
-    raw, spec, sha = read_table(con, Path(path), spec)
+    raw, spec, sha = read_table(con, path, spec)
     clock.lap("reading")
     con.execute("BEGIN TRANSACTION")
     try:
