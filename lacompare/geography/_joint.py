@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from ._choose import as_date
 from ._registry import _read_data_csv, read_authorities
@@ -136,10 +136,17 @@ def match_joint_return(
     >>> match_joint_return("Northamptonshire Children's Trust", "2019-03-31") is None
     True
     """
-    for joint in _by_pattern().get(_fold(text), ()):
+    for joint in _named(str(text)):
         if joint.valid_on(as_of):
             return joint
     return None
+
+
+@lru_cache(maxsize=8192)
+def _named(text: str) -> tuple[JointReturn, ...]:
+    """The partnerships a name's patterns match (cached: a file repeats its
+    names on every period's rows, and ingest asks of each)."""
+    return _by_pattern().get(_fold(text), ())
 
 
 @cache
