@@ -36,7 +36,9 @@ def write_profile_download(store: DashboardStore, params: Any, folder: Path) -> 
         raise PageError("choose an authority (la=NAME or CODE)")
     code = check_profile_query(store, state)
     with missing_is_404():
-        doc = _views.profile_document(store, code, state["m"] or None)
+        doc = _views.profile_document(
+            store, code, state["m"] or None, zero=bool(state["zero"])
+        )
     name = slug(doc.title) or "profile"
     return write_document(doc, folder / f"{name}.{fmt}", fmt)
 

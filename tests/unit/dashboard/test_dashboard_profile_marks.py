@@ -109,3 +109,19 @@ def test_about_this_download_lists_the_csvs_columns(client) -> None:
     assert about_download(MEASURE_CSV_COLUMNS, ["la_code", "new"])[-1] == ("new", "")
     profile = client.get("/table/profile?m=rate").text
     assert "About this download" in profile and "Headline values" in profile
+
+
+def test_the_downloaded_profile_keeps_the_axis_from_zero(client, small_db) -> None:
+    import base64
+
+    _, code = small_db
+
+    def axis_from_zero(extra: str) -> bool:
+        page = client.get(f"/download/profile?la={code}&m=rate&format=html{extra}")
+        assert page.status_code == 200
+        first = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
+        svg = base64.b64decode(first.group(1)).decode()
+        return bool(re.search(r">0</text>", svg))
+
+    assert axis_from_zero("&zero=1")
+    assert not axis_from_zero("")
