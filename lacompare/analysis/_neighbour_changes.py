@@ -370,6 +370,8 @@ def _absent_note(store: Store, name: str, s: SetRows, part: pd.DataFrame) -> str
         return ""
     if s.note:
         return s.note
+    if s.method == "computed" and not s.valid_for:
+        return f"{name} is not in {s.set_id}: it was computed for today's authorities"
     when = f" (for {s.valid_for})" if s.valid_for else ""
     return (
         f"{name} is not in {s.set_id}{when}: it did not exist then, or the set "

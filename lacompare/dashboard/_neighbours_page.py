@@ -77,16 +77,30 @@ def change_text(row: Any) -> str:
 
 
 def authority_choices(state: DashboardStore) -> list[tuple[str, str]]:
-    """Authorities with neighbours in any set: (key, name), by name."""
+    """Authorities with neighbours in any set: (key, name), by name. One that
+    ended is named with the year it ended (Cumbria (until 2023)); one recoded
+    with no change of area (North Yorkshire, Somerset 2023) is listed once,
+    under today's code, as the comparison matches it across the sets."""
 
     def compute() -> list[tuple[str, str]]:
+        import pandas as pd
+
         with state.store() as store:
             frame = store.query(
-                "SELECT DISTINCT n.la_code, coalesce(a.la_name, n.la_code) AS name "
-                "FROM neighbours n LEFT JOIN authorities a USING (la_code) "
-                "ORDER BY name"
+                "SELECT DISTINCT n.la_code, coalesce(a.la_name, n.la_code) AS name, "
+                "a.valid_to, coalesce(a.successors, '') AS successors "
+                "FROM neighbours n LEFT JOIN authorities a USING (la_code)"
             )
-        return list(zip(frame["la_code"], frame["name"], strict=True))
+        listed = set(frame["la_code"])
+        out = []
+        for rec in frame.itertuples(index=False):
+            after = [c for c in str(rec.successors).split(";") if c]
+            gone = not pd.isna(rec.valid_to)
+            if gone and len(after) == 1 and after[0] in listed:
+                continue
+            ended = f" (until {str(rec.valid_to)[:4]})" if gone else ""
+            out.append((str(rec.la_code), f"{rec.name}{ended}"))
+        return sorted(out, key=lambda pair: pair[1])
 
     return state.cached(("neighbour-authorities",), compute)
 

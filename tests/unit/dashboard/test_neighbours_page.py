@@ -104,3 +104,33 @@ def test_csv_download_holds_the_table_and_its_columns_are_documented(db):
     assert first["places_dfe-2021_to_dfe-2025"] == "1"
     assert rows[1]["rank_dfe-2021"] == "" and rows[1]["la_name"] == "Leeds"
     assert bad.status_code == 400 and bad.text.startswith("error: no authority")
+
+
+def test_form_lists_a_recoded_authority_once_and_an_ended_one_with_its_year(
+    tmp_path,
+):
+    """North Yorkshire's 2021 rows are on its old county code (E10000023) and
+    its 2025 rows on the unitary's (E06000065): one option, today's code;
+    Cumbria (2021 only) is named with the year it ended."""
+    from lacompare.analysis.neighbours import load_neighbour_set
+    from lacompare.store import open_store
+
+    path = tmp_path / "s.duckdb"
+    old = [("North Yorkshire", 1, "York"), ("Cumbria", 1, "Northumberland")]
+    new = [("North Yorkshire", 1, "York"), ("Cumberland", 1, "Northumberland")]
+    with open_store(path) as store:
+        load_neighbour_set(store, write_set(tmp_path / "a.csv", old), "a", None, "2021")
+        load_neighbour_set(store, write_set(tmp_path / "b.csv", new), "b", None, "2025")
+    with TestClient(create_app(path)) as client:
+        html = client.get("/neighbours?la=North Yorkshire").text
+        cumbria = client.get("/neighbours?la=E10000006").text
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', html)
+    assert options == [
+        ("E06000063", "Cumberland"),
+        ("E10000006", "Cumbria (until 2023)"),
+        ("E06000065", "North Yorkshire"),
+    ]
+    # Matched across its change of code: York its nearest in both sets.
+    assert {r[0]: r[2:] for r in cells(html)} == {"York": ["1", "1", "same rank"]}
+    assert "<h1>Statistical neighbour sets compared: Cumbria</h1>" in cumbria
+    assert "Cumbria is not in b (for 2025)" in cumbria
