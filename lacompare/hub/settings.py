@@ -110,10 +110,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",
     BASE_APP,
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (GOV.UK Frontend, the hub's CSS and scripts) are public and served
+    # before the login check, so the login page is styled too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "lacompare.hub.returns.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,7 +209,12 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
-STATIC_URL = "static/"
+STATIC_URL = "/static/"
+# Served by WhiteNoise straight from the package's static directory (no
+# collectstatic step): lacompare/hub/returns/static/, with GOV.UK Frontend vendored
+# in govuk/ (see its PROVENANCE.md).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGGING = {
     "version": 1,

@@ -102,8 +102,8 @@ def test_submit_accept_reopen_each_receipted(leeds_filled, smtp_sink):
     assert "Reason: Funding by source is missing" in reopen_mail.get_content()
     html = client.get(page).content.decode()
     assert re.search(
-        r'<p id="reopened"><strong>Reopened by the network</strong> on .*: '
-        r"Funding by source is missing</p>",
+        r'id="reopened"><strong>Reopened by the network</strong> on .*: '
+        r"Funding by source is missing</div>",
         html,
     )
     assert html.count(ref) == 3  # the receipts table: submit, accept, reopen
@@ -122,9 +122,9 @@ def test_submit_accept_reopen_each_receipted(leeds_filled, smtp_sink):
     assert _messages(r)[1].startswith(f"Reference {ref2}.")
     assert "Reopened by the network" not in client.get(page).content.decode()
     first = client.get(copy_path).content.decode()
-    assert re.search(r"Volunteers.*?</th><td>3</td>", first, re.S)
+    assert re.search(r"Volunteers.*?</th><td[^>]*>3</td>", first, re.S)
     second = client.get(f"{page}copy/{ret.version + 5}").content.decode()
-    assert re.search(r"Volunteers.*?</th><td>9</td>", second, re.S)
+    assert re.search(r"Volunteers.*?</th><td[^>]*>9</td>", second, re.S)
 
 
 def test_copy_pdf_or_html_only(leeds_filled, monkeypatch):

@@ -28,12 +28,12 @@ from lacompare.errors import InputError
 from lacompare.hub.returns import mail, receipts, workflow
 from lacompare.hub.returns.forms import (
     ReturnForm,
-    form_rows,
     initial_answers,
     parse_form_day,
     posted_answers,
 )
 from lacompare.hub.returns.models import Return, Round
+from lacompare.hub.returns.views_fields import error_summary, field_groups
 from lacompare.hub.returns_file import (
     locate_issues,
     read_return_upload,
@@ -113,7 +113,8 @@ def return_page(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "ret": ret,
             "form": form,
-            "rows": form_rows(form, issues),
+            "groups": field_groups(form, issues),
+            "error_summary": error_summary(form),
             "editable": editable,
             "reviewer": workflow.is_reviewer(request.user),
             "max_upload": settings.HUB_MAX_UPLOAD_BYTES,
