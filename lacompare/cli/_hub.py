@@ -331,9 +331,13 @@ def add_user(
     _django()
     from lacompare.errors import InputError
     from lacompare.hub.returns import workflow
+    from lacompare.hub.returns.accounts import service_for
 
     if bool(service) == reviewer:
         raise InputError("give either --service CODE or --reviewer")
+    if service:
+        # Before the password is asked for; the error lists every service code.
+        service = service_for(service).code
     password = os.environ.get("LACOMPARE_HUB_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
@@ -409,6 +413,40 @@ def invite(
 
     user = invite_user(username, email, service_code=service, reviewer=reviewer)
     _console().print(f"invited {user.username} ({email})", markup=False)
+
+
+@hub_app.command("import-users")
+@friendly
+def import_users(
+    users_csv: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns service (code or name), name, email "
+            "(and optionally username; default: the email address)."
+        ),
+    ],
+) -> None:
+    """Create a user for each row of a CSV and email each an invitation to choose
+    a password (as [bold]invite[/] does). All or nothing: a row with an unknown
+    service (the error lists the codes), a bad email or a login name twice stops
+    the import with every bad row named, and nothing is created.
+
+    Example: [bold]lacompare hub import-users users.csv[/]
+    """
+    _django()
+    from lacompare.hub.returns.accounts import import_users as import_rows
+    from lacompare.hub.returns.accounts import read_user_rows
+
+    result = import_rows(read_user_rows(users_csv), file=users_csv.name)
+    console = _console()
+    for username, email, service in result.invited:
+        console.print(f"invited {username} ({email}) for {service}", markup=False)
+    for row, username, why in result.skipped:
+        console.print(f"row {row}: {username} not invited: {why}", markup=False)
+    console.print(
+        f"{len(result.invited)} invited, {len(result.skipped)} left alone",
+        markup=False,
+    )
 
 
 @hub_app.command("publish")
