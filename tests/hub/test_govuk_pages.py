@@ -1,10 +1,10 @@
-"""The hub's pages on the GOV.UK Design System (issue 21, items 6 and 7 of Deliver:
+"""The hub's pages on the GOV.UK Design System (issue 21, Deliver item 6:
 accessibility), in a real browser against gunicorn and PostgreSQL: axe-core finds no
 serious or critical violation on the return page at 320 px and 1280 px, nor on the
-login, home, dashboard and chase pages; the error summary's links move the focus to
-their field; no page scrolls sideways at 320 px; every label and aria-describedby
-points at an element that exists; totals add up as one types; autosave shows the
-server's problems.
+login, home, dashboard and chase pages and the reviewer's view of a return; the
+error summary's links move the focus to their field; no page scrolls sideways at
+320 px; every label and aria-describedby points at an element that exists; totals
+add up as one types; autosave shows the server's problems.
 
 Screenshots are kept in ``tests/browser/artefacts/`` (git-ignored).
 """
@@ -243,6 +243,7 @@ def test_login_home_dashboard_and_chase_pages_are_accessible(
         ("home", "/"),
         ("dashboard", f"/rounds/{slug}/"),
         ("chase", f"/rounds/{slug}/chase"),
+        ("review", f"/returns/{ret.pk}/"),  # the reviewer's (read-only) view
     ):
         page.set_viewport_size(WIDE)
         page.goto(f"{hub_server}{path}")
@@ -251,4 +252,5 @@ def test_login_home_dashboard_and_chase_pages_are_accessible(
         _shot(page, name)
         page.set_viewport_size(NARROW)
         assert page.evaluate(SIDEWAYS) <= 0, name
+        _shot(page, f"{name}-320")
     assert errors == []
