@@ -35,6 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lacompare.analysis._compare_borrow import (
+    borrow_rate_recipes,
+    read_borrowed_inputs,
+)
 from lacompare.analysis._compare_grid import (
     Distribution,
     Grid,
@@ -352,7 +356,13 @@ def _derive_levels(
     from lacompare.derive import recipe_of
 
     derived = read_derived_sources(store)
-    recipes = recipe_of(store, plan.names) if derived else {}
+    own = recipe_of(store, plan.names) if derived else {}
+    # A published rate whose derived copy recorded the population is judged by
+    # funnel limits too (see _compare_borrow).
+    borrowed = (
+        borrow_rate_recipes(store, plan.names, plan.breakdown, own) if derived else {}
+    )
+    recipes = {**own, **borrowed}
     regions = sorted({grid.region_code[i] for i in rows.authorities} - {None})
     totals = read_totals(
         store,
@@ -361,7 +371,9 @@ def _derive_levels(
         None if targets is None else regions,
         derived,
     )
-    inputs = read_rate_inputs(store, plan.chosen, plan.breakdown, recipes)
+    inputs = read_rate_inputs(
+        store, plan.chosen, plan.breakdown, own
+    ) + read_borrowed_inputs(store, plan.chosen, borrowed)
     levels = derive_levels(
         grid.univ,
         grid.region_code,

@@ -121,11 +121,22 @@ def derive_flags(
             ["99.8%", "95%"],
             len(v),
         )
-        test[f] = (
+        base = (
             f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
             "England's rate, for the authority's population "
             "(Spiegelhalter 2005)"
         )
+        # A published rate borrowing its population from a derived copy says so.
+        borrowed = np.array(
+            [
+                f"{base}; population as in {recipes[x]['borrowed_from']}"
+                if recipes.get(x, {}).get("borrowed_from")
+                else base
+                for x in names
+            ],
+            dtype=object,
+        )
+        test[f] = borrowed[m[f]]
     zt = got & ~funnel & ~np.isnan(z)
     if zt.any():
         zz = z[zt]
