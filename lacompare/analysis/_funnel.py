@@ -51,6 +51,29 @@ def funnel_limits(theta: Any, population: Any, p: float, model: str = "poisson")
         return (y - alpha) / n
 
 
+def _funnel_tests(
+    names: list[str], recipes: dict[str, dict[str, Any]], model: str
+) -> Any:
+    """Each measure's funnel test as the table states it; a published rate
+    borrowing its population from a derived copy names the copy."""
+    import numpy as np
+
+    base = (
+        f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
+        "England's rate, for the authority's population "
+        "(Spiegelhalter 2005)"
+    )
+    return np.array(
+        [
+            f"{base}; population as in {recipes[x]['borrowed_from']}"
+            if recipes.get(x, {}).get("borrowed_from")
+            else base
+            for x in names
+        ],
+        dtype=object,
+    )
+
+
 def derive_flags(
     got: Any,
     m: Any,
@@ -121,22 +144,7 @@ def derive_flags(
             ["99.8%", "95%"],
             len(v),
         )
-        base = (
-            f"funnel limits: exact {model.capitalize()} 95%/99.8% around "
-            "England's rate, for the authority's population "
-            "(Spiegelhalter 2005)"
-        )
-        # A published rate borrowing its population from a derived copy says so.
-        borrowed = np.array(
-            [
-                f"{base}; population as in {recipes[x]['borrowed_from']}"
-                if recipes.get(x, {}).get("borrowed_from")
-                else base
-                for x in names
-            ],
-            dtype=object,
-        )
-        test[f] = borrowed[m[f]]
+        test[f] = _funnel_tests(names, recipes, model)[m[f]]
     zt = got & ~funnel & ~np.isnan(z)
     if zt.any():
         zz = z[zt]
