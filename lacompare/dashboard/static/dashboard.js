@@ -37,9 +37,31 @@
     });
   }
 
-  new MutationObserver(function () { draw(document); })
+  // A table wider than the screen scrolls in its own box: make that box a Tab
+  // stop while it scrolls, so it can be scrolled with the keyboard (WCAG 2.1.1;
+  // axe-core's scrollable-region-focusable). Chromium does so itself without
+  // JavaScript; other browsers may not.
+  function scrollers() {
+    document.querySelectorAll("figure.lc-table, .lac-table-scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      if (wide && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-lac-scroller", "1");
+      } else if (!wide && box.hasAttribute("data-lac-scroller")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-lac-scroller");
+      }
+    });
+  }
+
+  function refresh() { draw(document); scrollers(); }
+
+  document.documentElement.classList.add("lac-js");
+
+  new MutationObserver(refresh)
     .observe(document.documentElement, {childList: true, subtree: true});
-  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("DOMContentLoaded", refresh);
+  window.addEventListener("resize", scrollers);
   if (window.jQuery) {
     window.jQuery(document).on("shiny:inputchanged", function (event) {
       syncUrl(event.name, event.value);
