@@ -29,6 +29,7 @@ from lacompare.analysis._summary_groups import (
     not_existing,
     read_groups,
 )
+from lacompare.analysis._summary_joint import read_partner_copies
 from lacompare.analysis._summary_stats import (
     asked_periods,
     note_partial_coverage,
@@ -245,10 +246,10 @@ def summarise(
         issues=issues,
     )
     values = _with_groups(values, derive_dated_groups(store, auth, by, used, issues))
-    kept, excluded = derive_counted(store, values, drop, used, per_la, issues)
+    kept, gone = derive_counted(store, values, drop, used, per_la, issues, breakdown)
     note_partial_coverage(kept, per_la, issues)
     table = _summary_table(kept, measures, england, weights, quantile_method)
-    values, excluded = _as_region(values), _as_region(excluded)
+    values, excluded = _as_region(values), _as_region(gone)
     return Summary(
         table, values, excluded, measures, by, per_la, used, issues, breakdown, empty
     )
@@ -398,10 +399,12 @@ def derive_counted(
     used: dict[str, list[str]],
     per_la: str,
     issues: IssueLog,
+    breakdown: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The figures counted, and every one left out with why: asked to be, of an
     authority that did not exist in the window or was abolished before its last
-    period (each area counted once), or no value."""
+    period (each area counted once), a joint return's partner copy (counted once,
+    under its first member), or no value."""
     import pandas as pd
 
     asked = values["la_code"].isin(drop["la_code"])
@@ -433,6 +436,16 @@ def derive_counted(
             "counted under their successors",
         )
     gone = pd.concat([gone, abolished], ignore_index=True)
+    # A joint return is counted once, under its first member (as compare does).
+    copies = read_partner_copies(store, used, breakdown)
+    if len(copies):  # partner copies: counted under the first member
+        hit = kept.merge(copies, on=["measure", "la_code"])
+        kept = kept[
+            ~kept.set_index(["measure", "la_code"]).index.isin(
+                copies.set_index(["measure", "la_code"]).index
+            )
+        ]
+        gone = pd.concat([gone, hit], ignore_index=True)
     no_value = kept[kept["value"].isna()].copy()
     no_value["reason"] = "no value: " + no_value["missing_reason"].fillna("missing")
     excluded = pd.concat([excluded, gone, no_value], ignore_index=True)[
