@@ -27,10 +27,10 @@ __all__ = ["MARKS", "MARK_KEY", "trend_figure", "year_mark", "years_table"]
 MARKS = {"above": "▲", "below": "▼"}
 #: The key to the marks, under every year-by-year table.
 MARK_KEY = (
-    "▲ significantly higher, ▼ significantly lower than other authorities that "
-    "year (at the 95% or 99.8% level shown), by the test the headline table uses: "
-    "derived rates against funnel limits around England's rate, other measures by "
-    "their z-score among authorities."
+    "▲ significantly higher, ▼ significantly lower than England that year (at the "
+    "95% or 99.8% level shown), by the test the headline table uses: a rate whose "
+    "population is known against funnel limits around England's rate, other "
+    "measures by their z-score among authorities."
 )
 
 
