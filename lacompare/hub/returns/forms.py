@@ -72,9 +72,13 @@ class ReturnForm(forms.Form):
                 required=False,
                 max_length=200,
                 widget=widget,
-                help_text=_with_previous(f.help, shown, f, sources),
+                help_text=f.help,
             )
             self.fields[f.name].previous = shown  # type: ignore[attr-defined]
+            # Where last year's figures came from, shown beside them.
+            self.fields[f.name].previous_source = (  # type: ignore[attr-defined]
+                sources.get(f.last_year or f.name, "") if shown else ""
+            )
             self.fields[f"comment__{f.name}"] = forms.CharField(
                 label="Comment",
                 required=False,
@@ -164,19 +168,6 @@ def _figure_text(spec: Any, value: Any) -> str:
     if spec.type == "money":
         return format_value(value, "£", decimals)
     return format_number(value, None, decimals)
-
-
-def _with_previous(
-    help_text: str, shown: list[tuple[str, str]], spec: Any, sources: dict[str, str]
-) -> str:
-    """The help text with last year's figures after it (until every page shows
-    ``field.previous`` on its own)."""
-    if not shown:
-        return help_text
-    source = sources.get(spec.last_year or spec.name)
-    figures = "; ".join(f"{label}: {text}" for label, text in shown)
-    said = f"Last year: {figures}" + (f" (from {source})." if source else ".")
-    return f"{help_text} {said}".strip()
 
 
 def shown_answers(values: dict[str, Any], comments: dict[str, Any]) -> str:

@@ -95,6 +95,7 @@ def field_groups(form: Any, issues: Any) -> list[dict[str, Any]]:
                 "select": isinstance(widget, forms.Select),
                 "choices": list(getattr(widget, "choices", ())),
                 "previous": previous,
+                "previous_source": getattr(field.field, "previous_source", ""),
                 "sum_parts": " ".join(sum_parts),
                 "describedby": " ".join(
                     f"{auto_id}-{k}" for k, on in ids.items() if on
