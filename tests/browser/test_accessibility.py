@@ -67,8 +67,5 @@ def test_phone_width_needs_no_sideways_scrolling(page, server, artefacts, name):
     expect(page.locator(ready).first).to_be_visible(timeout=TIMEOUT)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=artefacts / f"phone-{name}.png", full_page=True)
-    if name != "table-profile":
-        # /table/profile's page (page.html.j2) loads no script to make a
-        # scrolling table box keyboard-reachable, so its tables widen the page.
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert serious_violations(page) == []
