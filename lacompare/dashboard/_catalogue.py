@@ -68,6 +68,15 @@ def measure_label(label: object, measure: str, breakdown: str) -> str:
     return text + (f" — {breakdown.split('=', 1)[-1]}" if breakdown else "")
 
 
+def _catalogue_label(key: str) -> str | None:
+    """The indicator catalogue's label and unit for a key it reads (the store's
+    labels are the publishers': ``turnover_rate_fte_%``), else None."""
+    from lacompare.catalogue import catalogue_label, label_with_unit
+
+    found = catalogue_label(key)
+    return None if found is None else label_with_unit(*found)
+
+
 def read_catalogue(state: DashboardStore) -> pd.DataFrame:
     """Each measure × breakdown with figures, as the store groups them."""
     with state.store() as store:
@@ -89,9 +98,13 @@ def measure_catalogue(state: DashboardStore) -> pd.DataFrame:
         rows = zip(frame["measure"], frame["breakdown"], strict=True)
         frame["key"] = [measure_key(m, b) for m, b in rows]
         frame["label"] = [
-            measure_label(lab, m, b)
-            for lab, m, b in zip(
-                frame["label"], frame["measure"], frame["breakdown"], strict=True
+            _catalogue_label(key) or measure_label(lab, m, b)
+            for key, lab, m, b in zip(
+                frame["key"],
+                frame["label"],
+                frame["measure"],
+                frame["breakdown"],
+                strict=True,
             )
         ]
         frame["periods"] = frame["periods"].map(list)

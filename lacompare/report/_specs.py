@@ -101,7 +101,7 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
     measure, bd_text, own_label = parse_measure_spec(text)
     breakdown = match_breakdown(store, measure, bd_text)
     stored_label, unit, polarity = _measure_row(store, measure)
-    text_label = label or own_label
+    text_label = label or own_label or _catalogue_name(measure, breakdown)
     if not text_label:
         base = (
             stored_label
@@ -113,6 +113,15 @@ def resolve_measure(store: Store, text: str, label: str | None = None) -> Measur
             base = f"{base}: {sentence_label(value)}"
         text_label = base
     return MeasureSpec(measure, breakdown, text_label, unit, polarity)
+
+
+def _catalogue_name(measure: str, breakdown: str) -> str | None:
+    """The indicator catalogue's label for a key it reads (the store's labels are
+    the publishers': ``turnover_rate_fte_%``), else None."""
+    from lacompare.catalogue import catalogue_label
+
+    found = catalogue_label(f"{measure}[{breakdown}]" if breakdown else measure)
+    return None if found is None else found[0]
 
 
 def match_breakdown(store: Store, measure: str, text: str | None) -> str:
