@@ -120,6 +120,16 @@ def catalogue_entry(state: DashboardStore, key: str) -> pd.Series:
     if not len(hit):
         hit = cat[cat["measure"] == key]
     if not len(hit):
+        # A catalogue id (cla_rate_per_10000): its first source the store holds,
+        # as compare -m and /table/custom read it.
+        from lacompare.catalogue import read_catalogue
+
+        ind = next((i for i in read_catalogue() if i.id == key), None)
+        for source in ind.sources if ind is not None else ():
+            hit = cat[cat["key"] == source.key]
+            if len(hit):
+                break
+    if not len(hit):
         if not len(cat):
             raise InputError(NO_MEASURES)
         raise InputError(f"no measure {key!r} in the store")

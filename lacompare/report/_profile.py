@@ -48,6 +48,7 @@ from lacompare.report._profile_words import (
 )
 from lacompare.report._profile_years import (
     MARK_KEY,
+    mark_note,
     trend_figure,
     year_mark,
     years_table,
@@ -490,7 +491,7 @@ def measure_section(
         sec.figure(
             trend_figure(name, m, zero=zero),
             caption=f"{name} against its comparators over time; ▲ and ▼ mark the "
-            "years it was significantly higher or lower than other authorities, "
+            f"years it was significantly higher or lower {mark_note(m)}, "
             "the grey band the middle half of authorities.",
             name=f"Trend {m.spec.key}"[:31],
         )

@@ -151,4 +151,13 @@ def trend_figure(name: str, m: MeasureRow, *, zero: bool = False) -> Any:
         zero=zero,
         marks=marks,
         band=band,
+        mark_note=mark_note(m),
     )
+
+
+def mark_note(m: MeasureRow) -> str:
+    """What a marked year differs from, by the test its verdicts used: England's
+    rate (funnel limits) or the other authorities (z-score)."""
+    tests = m.trend["test"].dropna().astype(str) if "test" in m.trend else []
+    funnel = [t.startswith("funnel") for t in tests]
+    return "than England" if funnel and all(funnel) else "than other authorities"
