@@ -342,21 +342,21 @@ def spread_lead_returns(
     Children's (under Kingston, Richmond all z). The partners' z cells are
     replaced by the member's figures, each copy flagged in ``joint_returns`` and
     counted once (under the member that carries it); logged, one issue per
-    partnership and period. Values kept one row per value only
-    (``observation_cells``: a large load's rows are left as they are).
+    partnership and period. In either form the values are kept in: a large
+    load's partner row is replaced by a copy of the lead's.
     """
     from lacompare.geography import read_joint_returns
 
     issues = IssueLog()
     codes = sorted({c for j in read_joint_returns() for c in j.members})
+    # Read through the view: a large load keeps its values one row per file row.
     rows = con.execute(
         """SELECT la_code, period, min(source_row), count(value),
                   bool_and(coalesce(missing_reason, '') = 'not-applicable')
-           FROM observation_cells WHERE source_id = ?
+           FROM observations o WHERE source_id = ?
              AND list_contains(?::VARCHAR[], la_code)
              AND NOT EXISTS (SELECT 1 FROM joint_returns j WHERE j.source_id = ?
-                             AND j.la_code = observation_cells.la_code
-                             AND j.period = observation_cells.period)
+                             AND j.la_code = o.la_code AND j.period = o.period)
            GROUP BY la_code, period""",
         [source_id, codes, source_id],
     ).fetchall()
@@ -425,6 +425,20 @@ def _copy_lead(
                  AND period = ?""",
             [partner, source_id, lead, period],
         )
+        # The same in a large load's form: the partner's file row replaced by a
+        # copy of the lead's, under the partner's code.
+        con.execute(
+            "DELETE FROM observation_rows WHERE source_id = ? AND la_code = ? "
+            "AND period = ?",
+            [source_id, partner, period],
+        )
+        con.execute(
+            f"""INSERT INTO observation_rows ({_ROW_COPY})
+               SELECT {_ROW_COPY.replace("la_code", "?")}
+               FROM observation_rows WHERE source_id = ? AND la_code = ?
+                 AND period = ?""",
+            [partner, source_id, lead, period],
+        )
     con.executemany(
         "INSERT INTO joint_returns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -441,6 +455,13 @@ def _copy_lead(
             for m in members
         ],
     )
+
+
+#: The columns of a large load's row that a joint return's copy repeats.
+_ROW_COPY = (
+    "source_id, source_row, la_code, period, breakdown, cell_values, "
+    "missing_reasons, labels, raws, superseded_by, row_superseded_by"
+)
 
 
 def _lead_message(joint: Any, period: str, lead: str, held: dict[Any, Any]) -> str:
