@@ -260,7 +260,9 @@ def summarise_coverage(
             )
     recodes = _recodes()
     preds = _predecessor_keys(cur)
-    with _registered(store, cur=cur, days=days, recodes=recodes, preds=preds) as names:
+    from lacompare.derive import registered
+
+    with registered(store, cur=cur, days=days, recodes=recodes, preds=preds) as names:
         grouped = rel.query("v", _gap_sql(names)).df()
     gaps = _described(grouped, store, cur)
     return Coverage(gaps, int(days["measure"].nunique()), len(cur))
@@ -347,25 +349,6 @@ def _recodes() -> pd.DataFrame:
     return pd.DataFrame(
         sorted(continuing_codes().items()), columns=["old_code", "la_code"]
     )
-
-
-class _registered:
-    """Frames registered on the store's connection under unique names for the
-    length of a ``with`` block (the query joins them to the values)."""
-
-    def __init__(self, store: Store, **frames: pd.DataFrame) -> None:
-        self.con = store.con
-        self.names = {k: f"_coverage_{k}_{id(v)}" for k, v in frames.items()}
-        self.frames = frames
-
-    def __enter__(self) -> dict[str, str]:
-        for key, frame in self.frames.items():
-            self.con.register(self.names[key], frame)
-        return self.names
-
-    def __exit__(self, *exc: object) -> None:
-        for name in self.names.values():
-            self.con.unregister(name)
 
 
 def _gap_sql(n: dict[str, str]) -> str:

@@ -52,7 +52,7 @@ from lacompare.derive._pairs import (
     derive_pair,
     population_measure,
 )
-from lacompare.derive._store import INPUTS_TABLE, Derived
+from lacompare.derive._store import INPUTS_TABLE, Derived, registered
 from lacompare.derive._units import unit_scale
 from lacompare.derive._window import WINDOW_STATS, derive_window, window_values
 
@@ -88,6 +88,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
+    "registered",
     "BANDS",
     "CHANGES",
     "Derived",
