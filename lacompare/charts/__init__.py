@@ -33,6 +33,7 @@ from ._hexmap import hex_map_chart, read_hex_layout
 from ._histogram import histogram_chart
 from ._quantiles import box_stats, quintiles
 from ._ranked import ranked_bar_chart
+from ._region import region_chart
 from ._relationship import scatter_chart
 from ._trend import trend_chart
 from .export import (
@@ -57,6 +58,7 @@ __all__ = [
     "contribution_chart",
     "enable_theme",
     "fmt_value",
+    "region_chart",
     "heatmap_chart",
     "hex_map_chart",
     "histogram_chart",

@@ -214,7 +214,7 @@ def region_body(
     highlight: str | None,
 ) -> str:
     """The count, the chart, the table and its key."""
-    from lacompare.dashboard._region_chart import region_chart
+    from lacompare.charts import region_chart
 
     parts = [
         f'<p class="lac-count">{_render.esc(count_text(store, block, region))}</p>'

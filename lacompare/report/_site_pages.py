@@ -35,7 +35,6 @@ __all__ = [
     "ChartBlock",
     "indicator_page",
     "region_page",
-    "region_trend_chart",
     "site_slug",
 ]
 
@@ -215,72 +214,6 @@ def _indicator_table(
     return table
 
 
-def region_trend_chart(
-    rows: pd.DataFrame, *, measure: str, region: str, number_format: str
-) -> Any:
-    """A thin line per authority of a region, the region and England thick.
-
-    ``rows``: ``series`` (area name), ``kind`` (``authority``, ``region`` or
-    ``england``), ``period`` and ``value``. The authorities are told apart by
-    their tooltips and the table under the chart; the region is dashed pink
-    and England dotted black, each named at its last point.
-    """
-    import altair as alt
-
-    from lacompare.charts.theme import DARK_PINK, MID_BLUE, TEXT
-
-    periods = sorted(rows["period"].unique(), key=period_key)
-    x = alt.X("period:O", sort=periods, title=None, axis=alt.Axis(labelAngle=0))
-    y = alt.Y("value:Q", title=measure, scale=alt.Scale(zero=False))
-    tip = [
-        alt.Tooltip("series:N", title="Area"),
-        alt.Tooltip("period:N", title="Period"),
-        alt.Tooltip("value:Q", title="Value", format=number_format),
-    ]
-    layers: list[Any] = []
-    for kind, colour, width, dash in (
-        ("authority", MID_BLUE, 1.25, [1, 0]),
-        ("region", DARK_PINK, 3, [8, 4]),
-        ("england", TEXT, 3, [2, 3]),
-    ):
-        part = rows[rows["kind"] == kind]
-        if not len(part):
-            continue
-        base = alt.Chart(part).encode(x=x, y=y)
-        layers.append(
-            base.mark_line(color=colour, strokeWidth=width, strokeDash=dash).encode(
-                detail="series:N"
-            )
-        )
-        layers.append(
-            base.mark_point(filled=True, size=28, color=colour).encode(tooltip=tip)
-        )
-        if kind != "authority":
-            last = part[part["period"] == max(part["period"], key=period_key)]
-            layers.append(
-                alt.Chart(last)
-                .mark_text(align="left", dx=8, fontWeight="bold", color=colour)
-                .encode(x=x, y=y, text="series:N")
-            )
-    first, end = periods[0], periods[-1]
-    chart = alt.layer(*layers).properties(
-        width=480,
-        height=300,
-        title=alt.Title(
-            f"{measure}: {region}, {first} to {end}",
-            subtitle="Thin blue lines: the region's authorities (named in the "
-            "table); pink dashes: the region; black dots: England.",
-        ),
-    )
-    n = rows.loc[rows["kind"] == "authority", "series"].nunique()
-    chart.description = (
-        f"Line chart of {measure} for the {n} authorities of {region} with a "
-        f"figure, {first} to {end}, with {region} and England; every figure is "
-        "in the table that follows."
-    )
-    return chart
-
-
 def _region_rows(data: ProfileData, key: str, codes: list[str]) -> pd.DataFrame:
     """``series, kind, code, period, value``: each authority's figures, and
     the region's and England's published (or computed) ones."""
@@ -310,6 +243,8 @@ def region_page(
 ) -> dict[str, Any]:
     """What ``site/region.html.j2`` prints for one region: for each headline
     indicator, a chart and a table of its authorities over time."""
+    from lacompare.charts import region_chart
+
     sections = []
     for n, spec in enumerate(data.specs, start=1):
         decimals = data.decimals.get(spec.key, 0)
@@ -320,11 +255,18 @@ def region_page(
         periods = sorted(set(rows["period"]), key=period_key)
         section: dict[str, Any] = {"spec": spec, "id": f"indicator-{n}", "chart": None}
         if drawn["kind"].eq("authority").any():
-            chart = region_trend_chart(
-                drawn[["series", "kind", "period", "value"]],
+            chart = region_chart(
+                drawn.rename(
+                    columns={
+                        "series": "area_name",
+                        "kind": "area_type",
+                        "code": "area_code",
+                    }
+                ).fillna({"area_code": ""}),
                 measure=spec.label + unit_suffix(spec.unit),
                 region=region,
-                number_format=d3_format(spec.unit, decimals),
+                periods=periods,
+                decimals=decimals,
             )
             section["chart"] = _chart_block(f"chart-{n}", chart)
         section["table"] = _region_table(

@@ -1,5 +1,5 @@
-"""The regional page's chart: every authority of a region over time, with the
-region's and England's figures.
+"""A region's chart: every authority of a region over time, with the region's and
+England's figures (the web app's regional page and the published site's).
 
 :func:`lacompare.charts.trend_chart` keeps lines apart by colour, dash and shape,
 which works for six series; a region has up to 33 authorities. So here the
@@ -11,6 +11,9 @@ user picks out thick orange. The table under the chart holds every figure.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from lacompare.charts._common import chart_heading, fmt_value, lines_or_text, wrap_text
+from lacompare.charts.theme import LABEL_SIZE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,13 +82,14 @@ def region_chart(
     """
     import altair as alt
 
-    from lacompare.charts import fmt_value
     from lacompare.charts.theme import DARK_PINK, MID_BLUE, ORANGE, TEXT
 
     data = rows[rows["value"].notna()].copy()
     data["series"] = data["area_name"].astype(str)
-    data["kind"] = data["area_type"].where(
-        data["area_code"] != (highlight or ""), "highlight"
+    data["kind"] = (
+        data["area_type"].where(data["area_code"] != highlight, "highlight")
+        if highlight
+        else data["area_type"]
     )
     data["shown"] = [fmt_value(v, None, decimals) for v in data["value"]]
     # Only what is drawn goes into the spec (JSON has no NaN).
@@ -105,7 +109,12 @@ def region_chart(
         "period:O", sort=periods, title=None, scale=xscale, axis=alt.Axis(labelAngle=0)
     )
     ys = alt.Scale(domain=domain, nice=False, zero=False)
-    y = alt.Y("value:Q", title=measure, scale=ys)
+    # The axis title wrapped to the plot's height: a long one is cut off otherwise.
+    y = alt.Y(
+        "value:Q",
+        title=lines_or_text(wrap_text(measure, height, LABEL_SIZE + 1)),
+        scale=ys,
+    )
     tip = [
         alt.Tooltip("series:N", title="Area"),
         alt.Tooltip("period:N", title="Period"),
@@ -139,9 +148,10 @@ def region_chart(
     chart = alt.layer(*layers).properties(
         width=PLOT_WIDTH,
         height=height,
-        title=alt.Title(
+        title=chart_heading(
             f"{measure}: {region}, {first} to {last}",
-            subtitle=[
+            PLOT_WIDTH,
+            [
                 "Thin blue lines: the region's authorities, each named at its end.",
                 "Pink dashes: the region; black dots: England"
                 + ("; orange: the authority picked out." if highlight else "."),
@@ -182,7 +192,6 @@ def _label_layers(ends: Any, periods: list[str], xscale: Any, ys: Any) -> list[A
 
 def _end_labels(data: pd.DataFrame, periods: list[str], decimals: int) -> Any:
     """Each series' value in the last period (those ending earlier unlabelled)."""
-    from lacompare.charts import fmt_value
 
     last = data[data["period"] == periods[-1]].copy()
     last["text"] = [
@@ -195,7 +204,6 @@ def _end_labels(data: pd.DataFrame, periods: list[str], decimals: int) -> Any:
 def _alt_text(
     data: pd.DataFrame, measure: str, region: str, periods: list[str], decimals: int
 ) -> str:
-    from lacompare.charts import fmt_value
 
     auth = data[data["kind"].isin(["authority", "highlight"])]
     first, last = periods[0], periods[-1]
