@@ -336,3 +336,37 @@ def no_mail_server(hub: str) -> Iterator[None]:
         HUB_URL="http://testserver",
     ):
         yield
+
+
+# The browser tests' fixtures (Playwright driving Debian's chromium against the hub
+# under gunicorn); only the tests that ask for them use them.
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """pytest-playwright's launch options: Debian's chromium, headless, offline."""
+    from chromium import LAUNCH_ARGS
+
+    return LAUNCH_ARGS
+
+
+@pytest.fixture
+def chromium_available() -> None:
+    from chromium import require_browser
+
+    require_browser(
+        "playwright", "pytest_playwright", "gunicorn", install="lacompare[hub,test]"
+    )
+
+
+@pytest.fixture
+def hub_server(hub):
+    """The hub under gunicorn on a free port of 127.0.0.1, on the test database."""
+    from tests.hub.test_server_kill import _free_port, _kill, _start
+
+    port = _free_port()
+    proc = _start(hub, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _kill(proc)

@@ -15,39 +15,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from chromium import LAUNCH_ARGS, require_browser
 
 from tests.hub.conftest import PASSWORD, demo_services
-from tests.hub.test_server_kill import _free_port, _kill, _start
 
 pytestmark = pytest.mark.browser
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "browser" / "artefacts"
 TIMEOUT = 30_000
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict:
-    """pytest-playwright's launch options: Debian's chromium, headless, offline."""
-    return LAUNCH_ARGS
-
-
-@pytest.fixture
-def chromium_available() -> None:
-    require_browser(
-        "playwright", "pytest_playwright", "gunicorn", install="lacompare[hub,test]"
-    )
-
-
-@pytest.fixture
-def hub_server(hub):
-    """The hub under gunicorn on a free port of 127.0.0.1, on the test database."""
-    port = _free_port()
-    proc = _start(hub, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _kill(proc)
 
 
 @pytest.fixture

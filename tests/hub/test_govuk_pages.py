@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 from axe import serious_violations
-from chromium import LAUNCH_ARGS, require_browser
 
 from tests.hub.conftest import PASSWORD, demo_services, full_answers
-from tests.hub.test_server_kill import _free_port, _kill, _start
 
 pytestmark = pytest.mark.browser
 
@@ -46,30 +44,6 @@ BROKEN_REFERENCES = """() => {
   return missing;
 }"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict:
-    """pytest-playwright's launch options: Debian's chromium, headless, offline."""
-    return LAUNCH_ARGS
-
-
-@pytest.fixture
-def chromium_available() -> None:
-    require_browser(
-        "playwright", "pytest_playwright", "gunicorn", install="lacompare[hub,test]"
-    )
-
-
-@pytest.fixture
-def hub_server(hub):
-    """The hub under gunicorn on a free port of 127.0.0.1, on the test database."""
-    port = _free_port()
-    proc = _start(hub, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _kill(proc)
 
 
 @pytest.fixture(scope="session")
