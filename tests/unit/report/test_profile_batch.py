@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -28,39 +27,10 @@ WITH_VALUES = {
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(tmp_path_factory, write_small_store):
     """Seven authorities × two measures × two years (one suppressed value)."""
-    from lacompare.store import open_store
-
     path = tmp_path_factory.mktemp("batch") / "small.duckdb"
-    with open_store(path) as store:
-        store.con.execute(
-            "INSERT INTO sources (file, sheet, sha256) VALUES "
-            "('/data/small.csv', 'Table 1', 'abc123')"
-        )
-        store.con.execute(
-            "INSERT INTO measures VALUES "
-            "('cla_rate', 'Children looked after per 10,000', NULL, "
-            "'higher-is-worse', '31 March', NULL), "
-            "('timely', 'Assessments within 45 days', '%', "
-            "'higher-is-better', NULL, NULL)"
-        )
-        rows = []
-        for i, code in enumerate(sorted(WITH_VALUES)):
-            for year, step in (("2024", 0), ("2025", 2)):
-                rows.append((code, "cla_rate", year, 50.0 + 7 * i + step, None))
-                rows.append((code, "timely", year, 70.0 + 3 * i - step, None))
-        rows[-1] = (*rows[-1][:3], None, "suppressed")
-        frame = pd.DataFrame(
-            rows, columns=["la_code", "measure", "period", "value", "missing_reason"]
-        )
-        store.con.register("small", frame)
-        store.con.execute(
-            "INSERT INTO observation_cells (la_code, measure, period, "
-            "value, missing_reason, source_id) SELECT la_code, "
-            "measure, period, value, missing_reason, 1 FROM small"
-        )
-    return path
+    return write_small_store(path, WITH_VALUES, 50.0)
 
 
 @pytest.fixture(scope="module")
