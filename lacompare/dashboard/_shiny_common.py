@@ -143,10 +143,12 @@ def pick_measures(store: DashboardStore, state: dict[str, Any], c: PageChoices) 
     for key, value in named + [("m", m) for m in state["m"]]:
         if value and value not in m_choices:
             c.problems.append(f"{key}={value}: no measure {value!r} in the store")
+    # With none asked for, the explorer opens on the first headline indicator
+    # (children looked after), not the alphabetically first measure.
     c.measure = (
         state["measure"]
         if state["measure"] in m_choices
-        else next(iter(m_choices), None)
+        else next(iter(c.picked), next(iter(m_choices), None))
     )
     if c.measure:
         c.periods = list(reversed(_views.catalogue_entry(store, c.measure)["periods"]))
@@ -163,7 +165,11 @@ def pick_relationship(
     """The two measures of the scatter and the spend measure to model."""
     m_choices = c.m_choices
     c.targets = {k: m_choices[k] for k in _views.spend_targets(store)}
-    c.x = state["x"] if state["x"] in m_choices else next(iter(m_choices), None)
+    c.x = (
+        state["x"]
+        if state["x"] in m_choices
+        else _context_measure(c.picked) or next(iter(m_choices), None)
+    )
     y_default = [k for k in c.targets if k != c.x] or [k for k in m_choices if k != c.x]
     c.y = (
         state["y"] if state["y"] in m_choices else (y_default[0] if y_default else None)
@@ -171,6 +177,18 @@ def pick_relationship(
     c.target = (
         state["target"] if state["target"] in c.targets else next(iter(c.targets), None)
     )
+
+
+def _context_measure(keys: list[str]) -> str | None:
+    """The first of the headline keys the catalogue files under Context
+    (deprivation): the scatter's default across, spend per child being up."""
+    from lacompare.catalogue import indicator_for_key
+
+    for key in keys:
+        ind = indicator_for_key(key)
+        if ind is not None and ind.topic == "Context":
+            return key
+    return None
 
 
 def page_choices_for(store: DashboardStore, state: dict[str, Any]) -> PageChoices:
