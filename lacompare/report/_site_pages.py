@@ -148,6 +148,7 @@ def indicator_page(
                         period=period,
                         highest_first=spec.polarity != "higher-is-worse",
                         number_format=fmt,
+                        england=_first_number(rows["england_value"]),
                     ),
                 )
             )
@@ -159,11 +160,20 @@ def indicator_page(
         "unit": spec.unit or "",
         "polarity": _POLARITY.get(spec.polarity, "Neither higher nor lower is better."),
         "england": _cell(england.iloc[0], spec, decimals) if len(england) else None,
-        "count": len(valued),
+        # A joint return is one figure: counted once, as the ranks count it.
+        "count": int(
+            valued.get("joint_counted", pd.Series(True, valued.index)).ne(False).sum()
+        ),
         "charts": charts,
         "table": _indicator_table(rows, spec, decimals, profiles, period),
         "tests": sorted({str(t) for t in rows.get("test", pd.Series()).dropna()}),
     }
+
+
+def _first_number(values: pd.Series) -> float | None:
+    """The first figure of a column (England's, the same on every row), if any."""
+    numbers = values.dropna()
+    return float(numbers.iloc[0]) if len(numbers) else None
 
 
 def _indicator_table(
