@@ -111,6 +111,15 @@ def _render(name: str, path: Path, root: str, **context: Any) -> Path:
     return path
 
 
+def _page_name(key: str) -> str:
+    """An indicator page's name: its catalogue id (``cla_rate_per_10000``), a
+    name a user can guess, else the store key."""
+    from lacompare.catalogue import indicator_for_key
+
+    ind = indicator_for_key(key)
+    return ind.id if ind is not None else key
+
+
 def _regions(data: ProfileData) -> dict[str, list[str]]:
     """Each region's current authorities (codes, by name)."""
     auth = data.authorities
@@ -344,7 +353,7 @@ def _write_pages(
     indicators: dict[str, str] = {}
     total = len(data.specs) + len(_regions(data))
     for n, spec in enumerate(data.specs, start=1):
-        href = f"indicators/{site_slug(spec.key)}.html"
+        href = f"indicators/{site_slug(_page_name(spec.key))}.html"
         page = indicator_page(data, spec, up)
         site.indicators.append(
             _render("indicator.html.j2", out / href, "../", page=page, **common)
