@@ -307,8 +307,13 @@ def print_comparison(result: Any, la: str) -> None:
     shown = []
     for r in t.itertuples(index=False):
         key = f"{r.measure}[{r.breakdown}]" if r.breakdown else r.measure
-        # The catalogue's decimals where it knows the measure (IDACI 3 dp).
-        dec = indicator_decimals(key, t.loc[t["measure"] == r.measure, "value"])
+        # The catalogue's decimals where it knows the measure (IDACI 3 dp), never
+        # fewer than the published figures in the row hold (England's 40.6 is not
+        # 41 because Leeds' figure is whole); computed means do not count.
+        rows = t.loc[t["measure"] == r.measure]
+        dec = indicator_decimals(
+            key, [*rows["value"], *rows["region_value"], *rows["england_value"]]
+        )
         dec = 1 if dec is None else dec
         flag = _text(r.flag)
         if flag and flag != "within":

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lacompare.catalogue import band_text
 from lacompare.formatting import MISSING_SYMBOLS, format_value
 from lacompare.report._profile_words import period_key
 from lacompare.report._words import d3_format
@@ -217,7 +218,11 @@ def _indicator_table(
                     "num",
                     None,
                 ),
-                (str(r.get("quartile") or "–"), "text", None),
+                (
+                    band_text(r.get("quartile") or None, spec.polarity) or "–",
+                    "text",
+                    None,
+                ),
                 (verdict, "text", None),
             ]
         )
