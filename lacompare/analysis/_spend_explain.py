@@ -375,8 +375,21 @@ def contributions_of(
     return pd.DataFrame(out)
 
 
-def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
-    """A plain-English sentence: which factors raise or lower expected spend most.
+def describe_contributions(
+    name: str,
+    row: pd.Series,
+    unit: str = "",
+    *,
+    actual: float | None = None,
+    expected: float | None = None,
+    per: str = "",
+) -> str:
+    """A plain-English sentence: which factors raise or lower expected spend most,
+    and (given ``actual`` and ``expected``) how actual spend compares.
+
+    "Most of" is said only when the factors named give at least half of the
+    difference; when the largest factor alone pushes further than the whole
+    difference, the factors pulling the other way are named as offsetting it.
 
     Examples
     --------
@@ -388,31 +401,102 @@ def describe_contributions(name: str, row: pd.Series, unit: str = "") -> str:
     ... # doctest: +NORMALIZE_WHITESPACE
     Most of Blackpool's higher expected spend (£410 above the average) comes
     from deprivation (+£260) and unemployment (+£190).
+    >>> row = pd.Series({"contribution_population": -438.0,
+    ...                  "contribution_deprivation": 200.0,
+    ...                  "contribution_crime": 58.0})
+    >>> print(describe_contributions("Leeds", row, "£", actual=1732.0,
+    ...                              expected=1383.0, per=" per child"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Leeds's expected spend is £180 below the average: population lowers it by
+    £438, partly offset by deprivation (+£200) and crime (+£58). It spends
+    £1,732 per child, £349 more than expected (£1,383).
     """
-    parts = row[[c for c in row.index if c.startswith("contribution_")]]
+    parts = row[[c for c in row.index if c.startswith("contribution_")]].astype(float)
     total = float(parts.sum())
-    direction = "higher" if total >= 0 else "lower"
-    same = parts[np.sign(parts) == np.sign(total)].abs().sort_values(ascending=False)
-    top, covered = [], 0.0
+    sign = 1.0 if total >= 0 else -1.0
+    same = parts[np.sign(parts) == sign].abs().sort_values(ascending=False)
+    top: list[tuple[str, float]] = []
+    covered = 0.0
     for label, value in same.items():
-        top.append(
-            (label.removeprefix("contribution_").replace("_", " "), float(parts[label]))
-        )
-        covered += abs(float(value))
+        top.append((_factor_words(str(label)), float(parts[label])))
+        covered += float(value)
         # Name the fewest factors that give two thirds of the push that way.
         if covered >= 2 / 3 * float(same.sum()) or len(top) == 2:
             break
-
-    def money(v: float) -> str:
-        sign = "+" if v >= 0 else "-"
-        return f"{sign}{unit}{format_number(abs(v))}"
-
-    named = " and ".join(f"{f} ({money(v)})" for f, v in top) or "no single factor"
+    gap = _money(abs(total), unit, signed=False)
     where = "above" if total >= 0 else "below"
+    if top and abs(top[0][1]) > abs(total) + 0.5:
+        # The offsets are named, so name the second push that way too.
+        top = [(_factor_words(str(c)), float(parts[c])) for c in same.index[:2]]
+        sentence = _offset_sentence(name, parts, top, gap, where, unit)
+    else:
+        named = (
+            " and ".join(f"{f} ({_money(v, unit)})" for f, v in top)
+            or "no single factor"
+        )
+        direction = "higher" if total >= 0 else "lower"
+        lead = "Most of" if covered >= abs(total) / 2 else "Part of"
+        sentence = (
+            f"{lead} {name}'s {direction} expected spend ({gap} {where} the "
+            f"average) comes from {named}."
+        )
+    return sentence + _actual_sentence(actual, expected, unit, per)
+
+
+def _factor_words(column: str) -> str:
+    return column.removeprefix("contribution_").replace("_", " ")
+
+
+def _money(value: float, unit: str, signed: bool = True) -> str:
+    """An amount in a sentence: ``+£260``, ``-£300`` (or unsigned ``£300``)."""
+    sign = ("+" if value >= 0 else "-") if signed else ""
+    return f"{sign}{unit}{format_number(abs(value))}"
+
+
+def _offset_sentence(
+    name: str,
+    parts: pd.Series,
+    top: list[tuple[str, float]],
+    gap: str,
+    where: str,
+    unit: str,
+) -> str:
+    """The named factors push further than the whole difference: say which
+    factors pull the other way (the two largest, and how many more)."""
+    verb = "raises" if top[0][1] >= 0 else "lowers"
+    pushes = [f"{top[0][0]} {verb} it by {_money(top[0][1], unit, signed=False)}"]
+    pushes += [f"{f} by {_money(v, unit, signed=False)}" for f, v in top[1:]]
+    against = parts[np.sign(parts) == -np.sign(top[0][1])]
+    against = against.reindex(against.abs().sort_values(ascending=False).index)
+    offsets = [
+        f"{_factor_words(str(c))} ({_money(float(v), unit)})"
+        for c, v in against.head(2).items()
+    ]
+    if len(against) > 2:
+        offsets.append(f"{len(against) - 2} more")
     return (
-        f"Most of {name}'s {direction} expected spend "
-        f"({unit}{format_number(abs(total))} "
-        f"{where} the average) comes from {named}."
+        f"{name}'s expected spend is {gap} {where} the average: "
+        f"{' and '.join(pushes)}, partly offset by {' and '.join(offsets)}."
+    )
+
+
+def _actual_sentence(
+    actual: float | None, expected: float | None, unit: str, per: str
+) -> str:
+    """`` It spends £1,732 per child, £349 more than expected (£1,383).`` or
+    nothing when either figure is unknown."""
+    if actual is None or expected is None:
+        return ""
+    if not (np.isfinite(actual) and np.isfinite(expected)):
+        return ""
+    spends = f" It spends {_money(actual, unit, signed=False)}{per}"
+    gap = actual - expected
+    if abs(gap) < 0.5:
+        return f"{spends}, as expected."
+    more = "more" if gap > 0 else "less"
+    return (
+        f"{spends}, {_money(abs(gap), unit, signed=False)} {more} than expected "
+        f"({_money(expected, unit, signed=False)})."
     )
 
 

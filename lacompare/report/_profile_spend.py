@@ -72,11 +72,13 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
         name,
         parts.rename(index={c: "contribution_" + names[c].lower() for c in columns}),
         "£",
+        actual=_number(row.get("actual")),
+        expected=_number(row.get("predicted")),
+        per=" per child",
     )
     sec.p(
-        f"{sentence} Predicted spend per child {format_value(row['predicted'], '£')} "
-        f"against {format_value(row['actual'], '£')} spent; the average prediction "
-        f"is {format_value(pred['predicted'].mean(), '£')} ({model.n} authorities)."
+        f"{sentence} The average expected spend per child is "
+        f"{format_value(pred['predicted'].mean(), '£')} ({model.n} authorities)."
     )
     frame = pd.DataFrame(
         {
@@ -100,3 +102,12 @@ def add_spend_section(doc: Document, model: Any, la_code: str, name: str) -> boo
         "crime is for one year."
     )
     return True
+
+
+def _number(value: Any) -> float | None:
+    """A figure for the sentence, or None when it is missing."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number

@@ -13,6 +13,7 @@ import pandas as pd
 from lacompare.formatting import format_value
 from lacompare.formatting.tables import Column, ReportTable
 from lacompare.report._document import Document
+from lacompare.report._profile_spend import _number
 from lacompare.report._words import d3_format, sentence_label
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def _explain_section(
                     index={c: "contribution_" + names[c].lower() for c in columns}
                 ),
                 money,
+                actual=_number(row.get("actual")),
+                expected=_number(row.get("predicted")),
             )
         )
         sec.figure(

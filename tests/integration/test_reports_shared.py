@@ -526,8 +526,23 @@ def test_spend_report_explains_expected_spend_and_compares_models(
     why = [f for f in doc.figures() if (f.name or "").startswith("Why ")]
     assert len(why) == 6
     assert all("expected" in f.description for f in why)
+    # "Most of" only where the factors named give most of the difference;
+    # otherwise the factors pulling the other way are named as offsets.
+    explained = (
+        r"(?:Most|Part) of [^.]+'s (?:higher|lower) expected spend"
+        r"|'s expected spend is £[\d,]+ (?:above|below) the average: [^.]+ partly "
+        r"offset by"
+    )
+    assert len(re.findall(explained, text)) == 6
     assert (
-        len(re.findall(r"Most of [^.]+'s (?:higher|lower) expected spend", text)) == 6
+        len(
+            re.findall(
+                r"It spends £[\d,]+, (?:£[\d,]+ (?:more|less) than "
+                r"expected|as expected)",
+                text,
+            )
+        )
+        == 6
     )
     assert "Forms of the model compared" in tables_of(html)
     assert "cross-validation repeated 10 times" in text
@@ -574,8 +589,13 @@ def test_la_profile_explains_expected_spend_with_the_spend_reports_model(store):
     model = model_spend(store, "csc_expenditure_per_child")
     row = model.predictions.set_index("la_name").loc["Blackpool"]
     # The same model as the spend report: the same prediction.
-    assert f"Predicted spend per child £{row['predicted']:,.0f}" in text
-    assert re.search(r"Most of Blackpool's (higher|lower) expected spend", text)
+    assert f"It spends £{row['actual']:,.0f} per child, " in text
+    assert f"than expected (£{row['predicted']:,.0f})" in text
+    assert re.search(
+        r"Most of Blackpool's (higher|lower) expected spend"
+        r"|Blackpool's expected spend is £[\d,]+ (above|below) the average: ",
+        text,
+    )
     assert "not a cause" in text
 
 

@@ -133,3 +133,34 @@ def test_the_sentence_names_the_factors_that_push_most():
         "Most of Wokingham's lower expected spend (£480 below the "
         "average) comes from deprivation (-£300) and crime (-£200)."
     )
+
+
+def test_a_factor_pushing_past_the_whole_difference_is_shown_offset():
+    # The largest part (-438) is more than the whole difference (-180): "most of"
+    # would be false, so the factors pulling the other way are named.
+    row = pd.Series(
+        {
+            "contribution_population aged 0-25": -438.0,
+            "contribution_crime": 312.0,
+            "contribution_deprivation": 54.0,
+            "contribution_unemployment": -108.0,
+        }
+    )
+    text = describe_contributions(
+        "Leeds", row, "£", actual=1732.0, expected=1383.0, per=" per child"
+    )
+    assert text == (
+        "Leeds's expected spend is £180 below the average: population aged 0-25 "
+        "lowers it by £438 and unemployment by £108, partly offset by crime "
+        "(+£312) and deprivation (+£54). It spends £1,732 per child, £349 more "
+        "than expected (£1,383)."
+    )
+    assert "Most of" not in text
+
+
+def test_the_gap_to_actual_is_left_out_when_actual_spend_is_missing():
+    row = pd.Series({"contribution_crime": -50.0})
+    text = describe_contributions(
+        "Rutland", row, "£", actual=float("nan"), expected=1000.0
+    )
+    assert text.endswith("comes from crime (-£50).")
