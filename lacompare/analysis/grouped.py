@@ -262,8 +262,8 @@ def summarise_grouped(
     """
     from lacompare.derive import measure_info
 
+    measure, breakdown, notes = _named(store, measure, breakdown, period)
     info = measure_info(store, measure)
-    notes: list[str] = []
     stats, additive = _choose_statistics(measure, info.unit, subtotals, notes)
     bd = _breakdown(store, measure, breakdown)
     chosen = _period(store, measure, bd, period, info.reference_date)
@@ -275,6 +275,20 @@ def summarise_grouped(
     what = _describe(measure, info, chosen, bd, day, group_by)
     out.attrs.update(what, additive=additive, subtotals=stats, notes=notes)
     return out
+
+
+def _named(
+    store: Store, name: str, breakdown: str | None, period: str | None
+) -> tuple[str, str | None, list[str]]:
+    """A catalogue id as its source with a value in ``period`` (else its preferred
+    one), in that source's breakdown; a note names it if not the id's first."""
+    from lacompare.catalogue import resolve_key, source_note
+
+    asked = None if period is None else [period]
+    found, own = resolve_key(store, name, breakdown or "", periods=asked)
+    note = source_note(name, (found, own)) if found != name else None
+    chosen = own if found != name and breakdown is None else breakdown
+    return found, chosen, [note] if note else []
 
 
 def _describe(
@@ -297,11 +311,8 @@ def _dated_note(group_by: str, day: dt.date) -> list[str]:
     """Say the registry's groups are those of the table's day."""
     if group_by not in DATED_GROUPS:
         return []
-    words = {
-        "la_type": "authority types",
-        "region_code": "region codes",
-        "london_region": "regions (London split Inner/Outer)",
-    }
+    words = {"la_type": "authority types", "region_code": "region codes"}
+    words["london_region"] = "regions (London split Inner/Outer)"
     return [
         f"{words.get(group_by, 'regions')} as on {day} "
         "(lacompare/geography/data/authority_history.csv)"

@@ -227,12 +227,12 @@ def summarise(
     >>> out.excluded[["la_name", "reason"]].values.tolist()
     [['Isles of Scilly', 'excluded by user: Isles of Scilly']]
     """
+    issues = IssueLog()
     measures, breakdown = _named_measures(
-        store, _check_summary(measure, per_la), breakdown
+        store, _check_summary(measure, per_la), breakdown, periods, issues
     )
     auth = read_groups(store, by)
     drop = resolve_exclusions(store, exclude)
-    issues = IssueLog()
     values, used, empty = read_figures(
         store,
         measures,
@@ -256,16 +256,27 @@ def summarise(
 
 
 def _named_measures(
-    store: Store, measures: list[str], breakdown: str | None
+    store: Store,
+    measures: list[str],
+    breakdown: str | None,
+    periods: str | Sequence[str] | None = None,
+    issues: IssueLog | None = None,
 ) -> tuple[list[str], str | None]:
-    """Store measures for the names given: a catalogue indicator id that is not a
-    store measure reads its preferred source, in that source's breakdown
-    (``summary cla_rate_per_10000`` summarises the published CLA rate)."""
-    from lacompare.analysis._headline import resolve_named
+    """Store measures for the names: a catalogue id that is no store measure reads
+    its source with most values in ``periods`` (else its preferred source), in that
+    source's breakdown; ``issues`` names it when not the id's first source."""
+    from lacompare.catalogue import read_catalogue, resolve_key, source_note
 
-    named, specs = resolve_named(store, measures, breakdown or "")
-    if specs is None:
-        return list(named or measures), breakdown
+    ids = {i.id for i in read_catalogue()}
+    specs = []
+    for name in measures:
+        key = resolve_key(store, name, breakdown or "", periods=periods)
+        if (note := source_note(name, key)) and issues is not None:
+            issues.add("source", note, severity="info")
+        specs.append(key if name in ids else (name, breakdown or ""))
+    if all(b == (breakdown or "") for _, b in specs):
+        return [m for m, _ in specs], breakdown
+    specs = list(dict.fromkeys(specs))
     breakdowns = {b for _, b in specs}
     if len(breakdowns) > 1:
         raise InputError(

@@ -38,6 +38,8 @@ from lacompare.catalogue._keys import (
     label_with_unit,
     preferred_source,
     resolve_key,
+    source_for_periods,
+    source_note,
 )
 from lacompare.catalogue._model import (
     Indicator,
@@ -92,6 +94,8 @@ __all__ = [
     "read_indicator_totals",
     "refresh_catalogue",
     "resolve_key",
+    "source_for_periods",
+    "source_note",
     "search_indicators",
     "suggest_indicators",
     "suggestion_text",

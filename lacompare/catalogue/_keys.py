@@ -10,6 +10,7 @@ JSON keep the ids).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lacompare.catalogue._model import Indicator, indicator_for_key, read_catalogue
@@ -97,13 +98,76 @@ def preferred_source(store: Store, ind: Indicator) -> tuple[str, str] | None:
     )
 
 
-def resolve_key(store: Store, name: str, breakdown: str = "") -> tuple[str, str]:
+#: The periods asked for: labels (``["2013", "2014"]`` or ``"2013,2014"``) or a
+#: window ``"2012:2017"``: the periods whose day (:func:`lacompare.cells.period_as_of`,
+#: 31 March of a year or the end of a financial year) lies between its ends' days.
+PeriodsAsked = str | Sequence[str] | None
+
+
+def _asked(periods: PeriodsAsked, held: list[str]) -> list[str]:
+    """The periods of ``held`` (one source's) that ``periods`` asks for."""
+    from lacompare.cells import period_as_of
+
+    if isinstance(periods, str) and ":" in periods:
+        lo, hi = (period_as_of(p.strip()) for p in periods.split(":", 1))
+        if lo is None or hi is None:
+            return []
+        return [p for p in held if (d := period_as_of(p)) and lo <= d <= hi]
+    labels = periods.split(",") if isinstance(periods, str) else list(periods or [])
+    wanted = {str(p).strip() for p in labels}
+    return [p for p in held if p in wanted]
+
+
+def source_for_periods(
+    store: Store, ind: Indicator, periods: PeriodsAsked
+) -> tuple[str, str] | None:
+    """``(measure, breakdown)`` of the indicator's source with values in most of
+    the periods asked for (the first in catalogue order among equals), or None
+    when no source has a value in any of them."""
+    best, most = None, 0
+    for s in ind.sources:
+        held = store.list_periods(s.measure, s.breakdown, present_only=True)
+        n = len(_asked(periods, held)) if held else 0
+        if n > most:
+            best, most = (s.measure, s.breakdown), n
+    return best
+
+
+def source_note(name: str, key: tuple[str, str]) -> str | None:
+    """'… read from store measure …' when a catalogue id was read from a source
+    other than its first (the one ``lacompare measures`` describes), else None.
+
+    Examples
+    --------
+    >>> source_note("cla_rate_per_10000", ("rate_per_10000", ""))
+    "cla_rate_per_10000: read from store measure 'rate_per_10000' (source 4 of 5)"
+    >>> source_note("turnover", ("turnover", "")) is None
+    True
+    """
+    ind = next((i for i in read_catalogue() if i.id == name), None)
+    if ind is None or key[0] == name:
+        return None
+    keys = [(s.measure, s.breakdown) for s in ind.sources]
+    if key not in keys or keys.index(key) == 0:
+        return None
+    where = f"{key[0]!r}" + (f" [{key[1]}]" if key[1] else "")
+    return (
+        f"{name}: read from store measure {where} "
+        f"(source {keys.index(key) + 1} of {len(keys)})"
+    )
+
+
+def resolve_key(
+    store: Store, name: str, breakdown: str = "", periods: PeriodsAsked = None
+) -> tuple[str, str]:
     """The store key ``(measure, breakdown)`` a name given on the command line means.
 
     A store measure is itself (with ``breakdown``), so every store id keeps working;
     a catalogue id that is not a store measure is its preferred source with values
     (its own breakdown); anything else comes back unchanged, for the command to
-    refuse with its usual suggestions.
+    refuse with its usual suggestions. With ``periods`` (see :data:`PeriodsAsked`),
+    a catalogue id is the source with values in most of those periods (the first
+    in catalogue order among equals); none: the preferred source as without.
 
     Examples
     --------
@@ -115,11 +179,14 @@ def resolve_key(store: Store, name: str, breakdown: str = "") -> tuple[str, str]
     ('CIN', '')
     >>> resolve_key(s, "CIN", "age=5"), resolve_key(s, "nope")
     (('CIN', 'age=5'), ('nope', ''))
+    >>> resolve_key(s, "cin_rate_per_10000", periods="2010:2012")
+    ('CIN', '')
     """
     if store.values_relation(measures=[name], columns=["measure"]).limit(1).fetchall():
         return name, breakdown
     ind = next((i for i in read_catalogue() if i.id == name), None)
     if ind is None:
         return name, breakdown
-    found = preferred_source(store, ind)
+    found = None if periods is None else source_for_periods(store, ind, periods)
+    found = found or preferred_source(store, ind)
     return found if found is not None else (name, breakdown)
