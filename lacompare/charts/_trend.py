@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -61,6 +62,36 @@ SIGNIFICANCE_MARKS: dict[str, tuple[str, str]] = {
 BAND_LABEL = "Middle half of authorities"
 #: Opacity of a series hidden by a click on its legend entry.
 HIDDEN = 0.08
+#: The legend's title where a click works (vega-embed); static drawings (SVG,
+#: PNG, PDF: the PDF and XLSX reports, the published site) leave it out, see
+#: :func:`without_click_hints`.
+CLICK_HINT = "Click a name to hide or show it"
+
+
+def without_click_hints(spec: Any) -> Any:
+    """A chart spec for a static drawing: legend titles that say to click removed
+    (a click means nothing in an SVG, PNG or PDF).
+
+    Every static drawing goes through this (``lacompare.charts.export``); the
+    spec vega-embed draws keeps the hint.
+
+    Examples
+    --------
+    >>> spec = {"layer": [{"encoding": {"color": {"legend": {"title": CLICK_HINT,
+    ...     "orient": "bottom"}}}}]}
+    >>> without_click_hints(spec)["layer"][0]["encoding"]["color"]["legend"]
+    {'title': None, 'orient': 'bottom'}
+    >>> spec["layer"][0]["encoding"]["color"]["legend"]["title"] == CLICK_HINT
+    True
+    """
+    if isinstance(spec, dict):
+        out = {k: without_click_hints(v) for k, v in spec.items()}
+        if out.get("title") == CLICK_HINT and "orient" in out:
+            out["title"] = None
+        return out
+    if isinstance(spec, list):
+        return [without_click_hints(v) for v in spec]
+    return spec
 
 
 def trend_chart(
@@ -208,7 +239,7 @@ def _series_toggle(names: list[str]) -> tuple[alt.Color, alt.Parameter]:
         "series:N",
         scale=alt.Scale(domain=names, range=list(CATEGORICAL[: len(names)])),
         legend=alt.Legend(
-            title="Click a name to hide or show it",
+            title=CLICK_HINT,
             orient="bottom",
             direction="horizontal",
             columns=2,

@@ -108,6 +108,9 @@ def _render(spec: dict[str, Any], fmt: str, **options: Any) -> Any:
     number formats (every rendered chart goes through here)."""
     import vl_convert as vlc
 
+    from ._trend import without_click_hints
+
+    spec = without_click_hints(spec)  # static: a click means nothing here
     convert = getattr(vlc, f"vegalite_to_{fmt}")
     return convert(spec, vl_version=_vl_version(), format_locale="en-GB", **options)
 

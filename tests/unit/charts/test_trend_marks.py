@@ -108,3 +108,14 @@ def test_band_shades_the_quartiles_and_widens_the_axis() -> None:
     assert [r["low"] for r in _data(spec, area)] == [40.0] * 4
     assert _y_domain(spec)[0] <= 40
     assert "middle half of authorities" in chart.description
+
+
+def test_the_click_hint_is_in_the_interactive_spec_not_in_a_static_drawing() -> None:
+    chart = lc.trend_chart(FRAME, measure="CLA rate")
+    # vega-embed draws the spec: a click toggles a series, so the legend says so.
+    assert "Click a name to hide or show it" in str(lc.chart_spec(chart))
+    # SVG (PDF, XLSX, the published site): nothing to click, no hint; the
+    # legend's names stay.
+    svg = lc.chart_svg(chart)
+    assert "Click a name" not in svg
+    assert "Leeds" in svg and "England" in svg
