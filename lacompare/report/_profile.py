@@ -241,7 +241,7 @@ def key_points(head: Headline, neighbour_label: str | None) -> list[str]:
         )
     if head.flagged:
         points.append(
-            "Significantly different from other authorities: "
+            "Significantly different (by the test in the table): "
             + join_words(
                 [
                     f"{sentence_label(m.spec.label)} "
@@ -253,7 +253,7 @@ def key_points(head: Headline, neighbour_label: str | None) -> list[str]:
         )
     else:
         points.append(
-            "No headline measure is significantly different from other authorities."
+            "No headline measure is significantly different (by the test in the table)."
         )
     return points
 
@@ -394,7 +394,7 @@ def significance_section(doc: Document, head: Headline) -> None:
     else:
         sig_sec.p(
             f"On none of the headline measures is {head.name} significantly "
-            "different from other authorities."
+            "different (by the tests noted below)."
         )
     sig_sec.note(
         "Derived rates (a count over a population) are judged against funnel "

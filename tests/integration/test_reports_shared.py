@@ -229,7 +229,7 @@ def test_profile_names_significant_differences(profiles):
     assert "worst quarter (band D)" in text
     assert any(
         p.startswith(
-            "Significantly different from other authorities: children looked after"
+            "Significantly different (by the test in the table): children looked after"
         )
         for p in doc.key_points
     )
