@@ -65,13 +65,39 @@ def _funnel_tests(
     )
     return np.array(
         [
-            f"{base}; population as in {recipes[x]['borrowed_from']}"
+            f"{base}; the population is the one lacompare's derived rate uses"
+            + _population_words(recipes[x])
             if recipes.get(x, {}).get("borrowed_from")
             else base
             for x in names
         ],
         dtype=object,
     )
+
+
+def _population_words(recipe: dict[str, Any]) -> str:
+    """`` (Children aged 0 to 17, mid-year estimate)``: the derived copy's
+    population by its catalogue label, not its store id (committees read this).
+
+    Examples
+    --------
+    >>> _population_words({"denominator": "population_0_17"})
+    ' (Children aged 0 to 17, mid-year estimate)'
+    >>> _population_words({})
+    ''
+    """
+    from lacompare.catalogue import display_label, indicator_for_key
+
+    key = recipe.get("denominator")
+    if not key:
+        return ""
+    breakdown = recipe.get("denominator_breakdown") or ""
+    full = f"{key}[{breakdown}]" if breakdown else str(key)
+    ind = indicator_for_key(full)
+    if ind is None:
+        return f" ({display_label(full)})"
+    when = f", {ind.year_type[0].lower()}{ind.year_type[1:]}" if ind.year_type else ""
+    return f" ({ind.label}{when})"
 
 
 def derive_flags(

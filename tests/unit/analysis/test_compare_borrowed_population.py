@@ -72,6 +72,11 @@ def test_the_published_rate_borrows_the_derived_copys_population(store):
         store, "Leeds", measures=["cin_rate_per_10000_derived"]
     ).table.iloc[0]
     assert published["test"].startswith("funnel limits")
-    assert "population as in cin_rate_per_10000_derived" in published["test"]
+    # The derived copy's population by its catalogue label: no store id.
+    assert published["test"].endswith(
+        "; the population is the one lacompare's derived rate uses "
+        "(Children aged 0 to 17, mid-year estimate)"
+    )
+    assert "_derived" not in published["test"]
     assert published["flag"] == derived["flag"] == "above"
     assert published["upper_95"] == pytest.approx(derived["upper_95"], rel=1e-3)
