@@ -310,12 +310,30 @@ def _spend_model_line(result: Any) -> str:
 
 def _spend_headline(result: Any, folds: int, seed: int) -> str:
     fit = result.fit.iloc[0]
+    # Two CV R² figures can print: this one split and, below, the mean over the
+    # repeats the models were compared by; say which is which.
+    repeats = result.comparison.repeats if result.comparison is not None else 1
+    split = f"one {folds}-fold split, seed {seed}" + (
+        f"; the models compared below use the mean over {repeats} splits"
+        if repeats > 1
+        else ""
+    )
     return (
         f"Expected {result.target}: n = {result.n} authorities "
         f"({len(result.excluded)} left out); R² = {_r2(fit['r2'])}, adjusted "
-        f"{_r2(fit['r2_adj'])}; {folds}-fold CV R² = {_r2(fit['cv_r2'])}, RMSE = "
-        f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} (seed {seed})\n"
+        f"{_r2(fit['r2_adj'])}; CV R² = {_r2(fit['cv_r2'])}, RMSE = "
+        f"{fit['cv_rmse']:.4g}, MAE = {fit['cv_mae']:.4g} ({split})\n"
         f"{_spend_model_line(result)}\n{SPEND_LIMITS}"
+    )
+
+
+def _expected_direction(factors: "pd.DataFrame") -> "pd.DataFrame":
+    """The factors table with its notes as what they are: the direction the
+    spend-variation study expects, not the fitted model's (see the coefficients)."""
+    notes = factors["note"].fillna("").astype(str)
+    expected = notes.str.split(":", n=1).str[-1].str.strip()
+    return factors[["family", "measure", "period"]].assign(
+        **{"expected (study)": expected.to_numpy()}
     )
 
 
@@ -324,7 +342,7 @@ def _spend_tables(result: Any) -> list[tuple["pd.DataFrame", str]]:
     furthest from their expected spend."""
     gaps = result.predictions.sort_values("gap_pct")
     view = ["la_name", "actual", "predicted", "gap_pct", "pi_lower", "pi_upper"]
-    tables = [(result.factors[["family", "measure", "period", "note"]], "Factors")]
+    tables = [(_expected_direction(result.factors), "Factors")]
     if result.comparison is not None:
         tables.append(
             (
