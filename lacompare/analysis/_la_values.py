@@ -295,7 +295,8 @@ def read_la_values(
     values = values.reindex(columns=names).astype(float)
     if registry:
         values = values.reindex(values.index.union(_authorities_then(store, periods)))
-    values = values.sort_index()
+    gone, notes = _not_then(store, values, periods)
+    values = values.drop(index=gone).sort_index()
     reasons, labels = _pivot_reasons(long, values.index, names)
     reasons = _split_reasons(store, values, reasons)
     values.columns.name = reasons.columns.name = labels.columns.name = None
@@ -305,8 +306,23 @@ def read_la_values(
         periods,
         labels,
         {name: chosen[name][1] for name in names},
-        _continued_notes(store, long, names),
+        _continued_notes(store, long, names) + notes,
     )
+
+
+def _not_then(store: Store, values: pd.DataFrame, periods: dict) -> tuple[Any, list]:
+    """Authorities of the registry not existing on any period's day (nor recoded
+    from one that did) with no value (an abolished council's 'not applicable'
+    rows): set aside, not left out, and named."""
+    auth = authority_frame(store)
+    then = _authorities_then(store, periods, span=True)
+    if then.empty:
+        return pd.Index([]), []
+    out = values.index.isin(auth.index) & ~values.index.isin(then)
+    gone = values.index[out & values.isna().all(axis=1).to_numpy()]
+    names = ", ".join(sorted(auth.loc[gone, "la_name"].fillna("").astype(str)))
+    why = "not counted (no authority in the periods compared, no value)"
+    return gone, [f"{why}: {names}"] if names else []
 
 
 def _split_reasons(
@@ -433,21 +449,24 @@ def _check_found(
         )
 
 
-def _authorities_then(store: Store, periods: dict[str, list[str]]) -> pd.Index:
-    """The authorities that existed on the latest period's day (none: no day)."""
+def _authorities_then(
+    store: Store, periods: dict[str, list[str]], span: bool = False
+) -> pd.Index:
+    """The authorities that existed on the latest period's day (``span``: on any
+    day from the first period's to the latest's; none: no day)."""
     from lacompare.cells import period_as_of
 
     days = [d for ps in periods.values() for p in ps if (d := period_as_of(p))]
     if not days:
         return pd.Index([])
-    day = max(days)
     there = store.con.execute(
         "SELECT la_code FROM authorities WHERE (valid_from IS NULL OR "
         "valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
-        [day, day],
+        [max(days), min(days) if span else max(days)],
     ).fetchall()
     # An authority recoded since (same area) is listed under its code today.
-    return pd.Index(map_codes(r[0] for r in there))
+    codes = pd.Index(map_codes(r[0] for r in there))
+    return codes.union([r[0] for r in there]) if span else codes
 
 
 def _pivot_reasons(
@@ -558,14 +577,8 @@ def prepare(
         )
     else:
         gap = (reasons == NO_ROW).all(axis=1).to_numpy()
-        rows.append(
-            pd.DataFrame(
-                {
-                    "la_code": values.index[gap],
-                    "reason": "no data in the store for any of the measures",
-                }
-            )
-        )
+        why = "no data in the store for any of the measures"
+        rows.append(pd.DataFrame({"la_code": values.index[gap], "reason": why}))
     values, reasons = values[~gap], reasons[~gap]
     excluded = excluded_frame(store, pd.concat(rows, ignore_index=True))
     labels = data.labels.reindex(values.index)
