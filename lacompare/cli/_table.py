@@ -82,7 +82,13 @@ DecimalsOption = Annotated[
 
 
 def table_command(
-    measure: Annotated[str, typer.Argument(help="Measure to tabulate.")],
+    measure: Annotated[
+        str,
+        typer.Argument(
+            help="Measure to tabulate: a store measure or a catalogue id "
+            "(lacompare measures), read from its source holding --period."
+        ),
+    ],
     group_by: GroupByOption = "la_type",
     as_of: AsOfOption = None,
     period: PeriodOption = None,
