@@ -145,6 +145,13 @@ def test_interactive_pages_show_where_focus_is(page, server, name):
     page.goto(f"{server.url}/?page={name}")
     page.locator("main .nav-link").first.wait_for(timeout=TIMEOUT)
     page.wait_for_load_state("networkidle")
+    # Shiny may still be drawing the page's outputs (a slow machine): a redraw
+    # under the focus would send the next Tab to the page's body.
+    page.wait_for_function(
+        "() => !document.documentElement.classList.contains('shiny-busy')",
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(500)
     _skip_to_main(page)
     stops = []
     for _ in range(12):
