@@ -272,7 +272,8 @@ def test_profile_xlsx_numbers_equal_the_store(store, leeds, tmp_path):
     assert cla["Neighbours' average"] == pytest.approx(
         neighbour_mean(store, "Leeds", "rate_per_10000", CLA_BD, "2025")
     )
-    spend = body["Children's social care expenditure per child aged under 18"]
+    # The catalogue's label (the store's is DfE's longer one).
+    spend = body["Children's social care spend per child"]
     stored = store.query(
         "SELECT value FROM observations o JOIN authorities a USING "
         "(la_code) WHERE a.la_name = 'Leeds' AND measure = "
@@ -506,8 +507,7 @@ def test_spend_heatmaps_and_chart(spend):
     assert all("quintile" in f.description for f in heatmaps)
     assert any((f.name or "") == "Predicted vs actual" for f in doc.figures())
     factors = tables_of(html)[
-        "Factors of the model of children's social care expenditure per child "
-        "aged under 18"
+        "Factors of the model of children's social care spend per child"
     ]
     names = [r[0] for r in factors[1:]]
     assert names[:2] == ["Deprivation (IDACI)", "Population aged 0-25"]
