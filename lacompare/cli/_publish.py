@@ -71,7 +71,11 @@ def site(
     that works in the browser. Host the folder on any web server, or open
     index.html from disk.
 
-    Example: [bold]lacompare publish site site --db my.duckdb[/]
+    Example: [bold]lacompare publish site site --db my.duckdb --authority "Leeds,
+    York"[/] · [bold]lacompare publish site site --db my.duckdb --region "North
+    East"[/] (profiles of those authorities only; the indicator and region pages
+    cover every authority; no --authority: every current authority, --jobs 2 for two
+    cores)
     """
     from lacompare.report import run_site
 
