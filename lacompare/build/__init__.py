@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 import time
 import tomllib
 from collections.abc import Callable
@@ -35,9 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from lacompare._lazy import lazy_exports
 from lacompare.build._files import (
-    WORKBOOK_SUFFIXES,
     KnownFiles,
-    LoadEntry,
     Recognised,
     read_known_files,
 )
@@ -108,6 +105,9 @@ class FileOutcome:
     #: Seconds the load took, and per stage (lacompare.store._ingest.STAGES).
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    #: Read, matched (and perhaps parsed) in the build's worker process: its
+    #: first stages ran beside the store's work, not in ``seconds``.
+    prepared: bool = False
 
     @property
     def id(self) -> str:
@@ -130,6 +130,8 @@ class BuildResult:
     #: dictionaries, derived rates, district sums, the policy, the catalogue).
     steps: dict[str, float] = field(default_factory=dict)
     issues: IssueLog = field(default_factory=IssueLog)
+    #: Seconds the store's process waited for the worker (lacompare.build._prepare).
+    worker_wait: float = 0.0
     #: The indicator catalogue's refresh (lacompare.catalogue.CatalogueRefresh).
     catalogue: Any = None
 
@@ -230,51 +232,6 @@ def _walk(folder: Path, known: KnownFiles) -> list[Recognised]:
     return found
 
 
-def _sheets(path: Path) -> list[str]:
-    from lacompare.sources import open_workbook
-
-    return list(open_workbook(path, filename=str(path)).sheet_names)
-
-
-def _load_one(store: Store, rec: Recognised, entry: LoadEntry) -> FileOutcome:
-    from lacompare.store import ingest
-
-    out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
-    start = time.perf_counter()
-    try:
-        result = ingest(
-            store,
-            rec.file,
-            spec=entry.ingest_spec(),
-            sheet=entry.sheet,
-            skip_unresolved=entry.skip_unresolved,
-        )
-    except LacompareError as exc:
-        out.status, out.detail = "failed", str(exc)
-        out.seconds = time.perf_counter() - start
-        return out
-    out.seconds = time.perf_counter() - start
-    out.timings = dict(result.timings)
-    out.observations, out.totals = result.observations, result.totals
-    out.authorities, out.periods = result.authorities, list(result.periods)
-    out.source_id = result.source_id
-    out.detail = (
-        f"{result.observations:,} values, {result.authorities} authorities, "
-        f"{len(result.periods)} periods; {result.totals:,} total/district "
-        "values set aside"
-    )
-    if result.unresolved:
-        out.detail += f"; {len(result.unresolved)} rows named no authority (logged)"
-    # Figures another file gave too: the later load is current (vintages); say so
-    # where they differ, so a revision (or a clash of ids) is never silent.
-    out.revisions = [
-        i.message
-        for i in result.issues.of_kind("conflict")
-        if re.match(r"[\d,]+ values \((?!0 different)", i.message)
-    ]
-    return out
-
-
 def _apply_dictionary(
     store: Store, rec: Recognised, loaded_ids: dict[str, list[int]], result: BuildResult
 ) -> FileOutcome:
@@ -309,27 +266,6 @@ def _apply_dictionary(
         f"{actions.get('spec-wins', 0):,} kept as a spec states"
     )
     result.issues.extend(i for i in issues if i.severity != "info")
-    return out
-
-
-def _neighbours(store: Store, rec: Recognised) -> FileOutcome:
-    from lacompare.analysis.neighbours import load_neighbour_set
-
-    n = rec.neighbours
-    assert n is not None
-    out = FileOutcome(rec.relative, None, "neighbours", rec.how)
-    try:
-        result = load_neighbour_set(
-            store, rec.file, n.set_id, n.label, n.valid_for, replace=True
-        )
-    except LacompareError as exc:
-        out.status, out.detail = "failed", str(exc)
-        return out
-    frame = result.neighbours
-    out.detail = (
-        f"set {n.set_id}: {frame['la_code'].nunique()} authorities, "
-        f"{len(frame):,} neighbour pairs"
-    )
     return out
 
 
@@ -383,6 +319,7 @@ def build_store(
     plan: dict[str, Any] | None = None,
     steps: bool = True,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> BuildResult:
     """Load every recognised file under ``source`` (and/or fetch online) and derive.
 
@@ -408,6 +345,11 @@ def build_store(
         Run the steps after loading (neighbours are loaded either way).
     progress
         Called with (what, done, total) as the build goes.
+    parallel
+        Read, match and parse the next files in a worker process while the
+        store writes (:mod:`lacompare.build._prepare`); default: when there are
+        at least four loads and a second core. The store takes the loads in the
+        same order and each in its own transaction either way.
 
     Returns
     -------
@@ -434,8 +376,10 @@ def build_store(
         recs = _walk(folder, known)
     work = sum(max(1, len(r.loads)) for r in recs)
     with deferred_checkpoints(store.con, result.steps):
-        loaded_ids, dictionaries, done = _load_files(
-            store, recs, known, result, progress, work
+        from lacompare.build._load import load_files
+
+        loaded_ids, dictionaries, done = load_files(
+            store, recs, known, result, progress, work, parallel
         )
         _apply_dictionaries(
             store, dictionaries, known, loaded_ids, result, progress, (done, work)
@@ -460,52 +404,6 @@ def build_store(
     return result
 
 
-def _load_files(
-    store: Store,
-    recs: list[Recognised],
-    known: KnownFiles,
-    result: BuildResult,
-    progress: Progress | None,
-    work: int,
-) -> tuple[dict[str, list[int]], list[Recognised], int]:
-    """Load every recognised file (each sheet a load), account for the others,
-    and load the neighbour sets; return the source ids of each known path's
-    loads, the measure dictionaries (applied once the loads are in) and how many
-    steps of ``work`` are done."""
-    done = 0
-    loaded_ids: dict[str, list[int]] = {}  # known path -> source ids of its loads
-    dictionaries: list[Recognised] = []
-    for rec in recs:
-        if rec.kind == "dictionary":
-            dictionaries.append(rec)  # applied once the loads it describes are in
-            continue
-        if rec.kind in ("documentation", "other", "unknown"):
-            status = {"other": "set-aside"}.get(rec.kind, rec.kind)
-            result.files.append(
-                FileOutcome(rec.relative, None, status, rec.how, rec.reason)
-            )
-            done += 1
-            continue
-        if rec.kind == "neighbours":
-            if progress:
-                progress(rec.relative, done, work)
-            with timed(result.steps, "neighbour sets"):
-                result.files.append(_neighbours(store, rec))
-            done += 1
-            continue
-        for entry in rec.loads:
-            if progress:
-                progress(entry.id if rec.how == "path" else rec.relative, done, work)
-            outcome = _load_one(store, rec, entry)
-            result.files.append(outcome)
-            if outcome.source_id is not None:
-                loaded_ids.setdefault(entry.path, []).append(outcome.source_id)
-            done += 1
-        if rec.file.suffix.lower() in WORKBOOK_SUFFIXES:
-            _other_sheets(rec, known, result)
-    return loaded_ids, dictionaries, done
-
-
 def _apply_dictionaries(
     store: Store,
     dictionaries: list[Recognised],
@@ -528,34 +426,3 @@ def _apply_dictionaries(
         with timed(result.steps, "measure dictionaries"):
             result.files.append(_apply_dictionary(store, rec, loaded_ids, result))
         done += 1
-
-
-def _other_sheets(rec: Recognised, known: KnownFiles, result: BuildResult) -> None:
-    """Account for every sheet of a loaded workbook: loaded, set aside or unknown."""
-    path = rec.loads[0].path
-    loaded = {e.sheet for e in rec.loads}
-    try:
-        sheets = _sheets(rec.file)
-    except Exception as exc:  # an unreadable workbook fails its loads already
-        result.issues.add(
-            "sheets-unread", f"{rec.relative}: cannot list its sheets ({exc})"
-        )
-        return
-    for sheet in sheets:
-        if sheet in loaded:
-            continue
-        reason = known.other_sheets.get((path, sheet))
-        if reason is not None:
-            result.files.append(
-                FileOutcome(rec.relative, sheet, "set-aside", rec.how, reason)
-            )
-        else:
-            result.files.append(
-                FileOutcome(
-                    rec.relative,
-                    sheet,
-                    "unknown",
-                    rec.how,
-                    "a sheet lacompare does not know in a workbook it does",
-                )
-            )

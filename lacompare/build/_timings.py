@@ -83,6 +83,14 @@ def timing_lines(result: BuildResult, slowest: int = 10) -> list[str]:
     totals = {k: v for k, v in stage_totals(result).items() if v > 0}
     if totals:
         lines.append("loads, per stage (summed over files):")
+        ahead = sum(1 for f in timed_files if f.prepared)
+        if ahead:
+            lines.append(
+                f"  ({ahead} of {len(timed_files)} loads read, matched and often "
+                "parsed ahead in a worker process while the store wrote the ones "
+                f"before; the store waited {result.worker_wait:.2f} s for it, so "
+                "the stages add up to more than the loads' time)"
+            )
         width = max(len(k) for k in totals)
         whole = sum(totals.values()) or 1.0
         lines.extend(
@@ -97,7 +105,9 @@ def timing_lines(result: BuildResult, slowest: int = 10) -> list[str]:
         lines.append("slowest files (seconds, file, its largest stages):")
         for f in ranked:
             top = sorted(f.timings.items(), key=lambda kv: -kv[1])[:3]
-            parts = ", ".join(f"{k} {v:.2f}" for k, v in top)
+            parts = ("ahead; " if f.prepared else "") + ", ".join(
+                f"{k} {v:.2f}" for k, v in top
+            )
             lines.append(
                 f"  {f.seconds:5.2f}  {f.id}" + (f" ({parts})" if parts else "")
             )

@@ -20,18 +20,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lacompare.provenance import IssueLog
-from lacompare.sources import RawTable
 from lacompare.sources.specs import IngestSpec
-from lacompare.store._ingest_layout import detect_layout
-from lacompare.store._ingest_match import match_keys, unresolved_rows
-from lacompare.store._ingest_parse import parse_cells
+from lacompare.store._ingest_prepare import (
+    PreparedLoad,
+    is_compact,
+    parsed_sources,
+    prepare_parse,
+    remove_files,
+    restore_working_tables,
+)
 from lacompare.store._ingest_read import file_sha256, merge_spec, read_table
 from lacompare.store._ingest_totals import check_totals, summarise_totals
 from lacompare.store._ingest_write import (
@@ -48,7 +52,14 @@ from lacompare.store._vintages import VintageChange, settle
 if TYPE_CHECKING:
     from lacompare.store import Store
 
-__all__ = ["COMPACT_VALUES", "STAGES", "IngestResult", "file_sha256", "ingest"]
+__all__ = [
+    "COMPACT_VALUES",
+    "STAGES",
+    "IngestResult",
+    "file_sha256",
+    "ingest",
+    "ingest_prepared",
+]
 
 # How many unresolved rows an error message or dry run names one by one.
 SHOW_ROWS = 20
@@ -329,18 +340,53 @@ def _ingest_capped(
     clock = _Clock()
     raw, spec, sha = read_table(con, path, spec)
     clock.lap("reading")
+    identity = {"source": source, "as_new_source": as_new_source, "replace": replace}
+    return _in_transaction(
+        store,
+        check,
+        clock,
+        lambda: _write(
+            store,
+            prepare_parse(con, raw, spec, sha, check, skip_unresolved, clock),
+            check,
+            clock,
+            identity,
+        ),
+    )
+
+
+def ingest_prepared(store: Store, prepared: PreparedLoad) -> IngestResult:
+    """Write a load :func:`prepare_load` read, matched and parsed elsewhere (a
+    build's worker process), in one transaction; its working tables are first
+    made in the store's connection from the files the worker wrote.
+
+    The result is what :func:`ingest` of the same file and spec gives.
+    """
+    with capped_memory(store):
+        restore_working_tables(store.con, prepared)
+        clock = _Clock()
+        clock.laps.update(prepared.timings)
+        try:
+            return _in_transaction(
+                store,
+                False,
+                clock,
+                lambda: _write(store, prepared, False, clock, None),
+            )
+        finally:
+            remove_files(prepared)
+
+
+def _in_transaction(
+    store: Store, check: bool, clock: _Clock, load: Callable[[], IngestResult]
+) -> IngestResult:
+    """Run ``load`` in a transaction: committed, or rolled back for a dry run or
+    a failure (so a failed load changes nothing)."""
+    con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
-        identity = {
-            "source": source,
-            "as_new_source": as_new_source,
-            "replace": replace,
-        }
-        result = _load(store, raw, spec, sha, check, skip_unresolved, clock, identity)
-        if check:
-            con.execute("ROLLBACK")
-        else:
-            con.execute("COMMIT")
+        result = load()
+        con.execute("ROLLBACK" if check else "COMMIT")
         clock.lap("commit")
         result.timings = clock.laps
         return result
@@ -349,47 +395,36 @@ def _ingest_capped(
         raise
 
 
-def _load(
+def _write(
     store: Store,
-    raw: RawTable,
-    spec: IngestSpec,
-    sha: str,
+    prepared: PreparedLoad,
     check: bool,
-    skip_unresolved: bool,
     clock: _Clock,
     identity: dict[str, Any] | None = None,
 ) -> IngestResult:
-    """The load's steps after reading, inside its transaction."""
+    """The load's steps after parsing, inside its transaction: write the source,
+    values and measures, check totals, settle the vintage, count and log."""
     con = store.con
-    issues = IssueLog()
-    issues.extend(raw.issues)
-    layout, found = detect_layout(con, raw, spec)
-    issues.extend(found)
-    clock.lap("layout")
-    keys, found = match_keys(con, raw, layout, spec)
-    issues.extend(found)
-    clock.lap("matching")
-    plan, found = parse_cells(con, raw, layout, spec, keys.cols)
-    issues.extend(found)
-    unresolved, found = unresolved_rows(
-        con,
-        raw,
-        keys.cols,
-        plan.cells_sql("'none'"),
-        check=check,
-        skip_unresolved=skip_unresolved,
+    raw, spec, layout, plan = (
+        prepared.raw,
+        prepared.spec,
+        prepared.layout,
+        prepared.plan,
     )
-    issues.extend(found)
-    clock.lap("parsing")
-    source, source_id = write_source(con, raw, spec, sha, identity)
-    compact = (
-        layout.kind != "long" and raw.n_rows * len(layout.values) >= COMPACT_VALUES
-    )
-    write_values(con, plan, source_id, compact=compact)
+    issues = prepared.issues
+    source, source_id = write_source(con, raw, spec, prepared.sha, identity)
+    if prepared.parsed:
+        compact = False
+        write_values(
+            con, plan, source_id, compact=False, parsed=parsed_sources(prepared)
+        )
+    else:
+        compact = is_compact(raw, layout, COMPACT_VALUES)
+        write_values(con, plan, source_id, compact=compact)
     issues.extend(unparsed_issues(con, raw, source_id))
     write_measures(con, layout, spec, source_id)
     clock.lap("writing")
-    issues.extend(check_totals(con, source_id, spec.as_of, raw))
+    issues.extend(check_totals(con, source_id, spec.as_of, raw, compact=compact))
     clock.lap("totals")
     vintage = settle(con, source_id, source, file=raw.file, sheet=raw.sheet)
     issues.extend(vintage.issues)
@@ -411,7 +446,7 @@ def _load(
         measures=written.measures,
         periods=written.periods,
         authorities=written.authorities,
-        unresolved=unresolved,
+        unresolved=prepared.unresolved,
         totals_check=checks,
         totals_differ=differ,
         issues=issues,

@@ -428,14 +428,17 @@ def _classify(
         f"UNPIVOT INCLUDE NULLS (val FOR col IN ({', '.join(columns)})))"
     )
     filled = "(val IS NOT NULL AND trim(val) <> '')"
+    # MATERIALIZED: see lacompare.store._ingest_match._unresolved (the parse
+    # inlined under the aggregates costs tens of milliseconds a load to plan).
     found = con.execute(
-        f"""SELECT col, count(*) FILTER ({filled}),
+        f"""WITH parsed AS MATERIALIZED ({sql_parse(sample, ["val"], markers)})
+            SELECT col, count(*) FILTER ({filled}),
                    count(*) FILTER ({filled} AND coalesce(val__missing, '')
                                     <> '{UNPARSED}'),
                    count(*) FILTER ({filled} AND val__value IS NOT NULL),
                    coalesce(bool_or(contains(val, '%')), false),
                    coalesce(bool_or(contains(val, '£')), false)
-            FROM ({sql_parse(sample, ["val"], markers)}) GROUP BY col"""
+            FROM parsed GROUP BY col"""
     ).fetchall()
     stats = {
         col: {"n": n, "ok": ok, "num": num, "pct": pct, "gbp": gbp}

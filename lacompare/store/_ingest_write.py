@@ -66,14 +66,31 @@ def write_source(
     return source, source_id
 
 
+#: The kinds of key (``_keys.kind``) stored as authorities' values, and as totals
+#: or rows set aside.
+LA_KINDS = "'la'"
+TOTAL_KINDS = "'total', 'other'"
+
+
 def write_values(
-    con: duckdb.DuckDBPyConnection, plan: CellPlan, source_id: int, *, compact: bool
+    con: duckdb.DuckDBPyConnection,
+    plan: CellPlan,
+    source_id: int,
+    *,
+    compact: bool,
+    parsed: tuple[str, str] | None = None,
 ) -> None:
     """Store the authorities' values (one row per file row when ``compact``) and
-    the totals and set-aside rows."""
+    the totals and set-aside rows; ``parsed`` is SQL giving the cells already
+    parsed (authorities, then totals), when a build's worker parsed them."""
     # Stored order carries no meaning (source_row does), so let DuckDB insert in
     # parallel without keeping it.
     con.execute("SET preserve_insertion_order = false")
+    if parsed is None:
+        la_cells = f"({plan.cells_sql(LA_KINDS)})"
+        total_cells = f"({plan.cells_sql(TOTAL_KINDS)})"
+    else:
+        la_cells, total_cells = parsed
     if compact:
         _insert_rows(con, plan, source_id)
     else:
@@ -81,14 +98,14 @@ def write_values(
             INSERT INTO observation_cells ({OBSERVATION_COLUMNS})
             SELECT la_code, measure, period, breakdown, value, missing_reason, label,
                    raw, {source_id}, source_row, source_column
-            FROM ({plan.cells_sql("'la'")})""")
+            FROM {la_cells}""")
     con.execute(f"""
         INSERT INTO totals (area_code, area_name, measure, period, breakdown, value,
             missing_reason, raw, source_id, source_row, source_column, check_result)
         SELECT area_code, coalesce(area_name, area_code, 'total'), measure, period,
                breakdown, value, missing_reason, raw, {source_id}, source_row,
                source_column, set_aside
-        FROM ({plan.cells_sql("'total', 'other'")})""")
+        FROM {total_cells}""")
     con.execute("RESET preserve_insertion_order")
 
 

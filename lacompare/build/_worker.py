@@ -1,0 +1,167 @@
+"""The build's worker process: ``python -m lacompare.build._worker``.
+
+It reads jobs from standard input and writes their results to standard output,
+each a length-prefixed pickle, in the order the jobs came
+(:class:`lacompare.build._prepare.LoadPreparer` is the other end). A separate
+interpreter, not :mod:`multiprocessing`: a spawned child imports the caller's
+``__main__`` again, which re-runs a user's script that has no
+``if __name__ == "__main__"`` guard.
+
+A job is ``(kind, args, folder, taken)``: ``taken`` is how many results the
+store has taken so far. Its result is written to a file in ``folder`` and the
+file's name sent back. The kinds:
+
+* ``("prepare", (path, spec, sheet, skip_unresolved))``: a load read,
+  matched and planned (:func:`lacompare.store._ingest_prepare.prepare_load`);
+* ``("sheets", (path,))``: a workbook's sheet names.
+
+A result is ``("ok", value)``, ``("failed", message)`` for the file's own error,
+or ``("broken", traceback)`` for anything else (the build then does that job
+itself).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import select
+import sys
+import traceback
+from collections import deque
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lacompare.errors import LacompareError
+
+#: Bytes of the length before each pickle.
+HEADER = 8
+#: Results done and not yet taken by the store, at or above which the worker
+#: parses a load's cells too.
+PARSE_AHEAD = 4
+
+
+def write_message(out: BinaryIO, message: Any) -> None:
+    """One length-prefixed pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(data).to_bytes(HEADER, "little"))
+    out.write(data)
+    out.flush()
+
+
+def read_message(inp: BinaryIO) -> Any:
+    """The next length-prefixed pickle; EOFError when the other end closed.
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO(); write_message(buf, ("ok", [1, 2])); _ = buf.seek(0)
+    >>> read_message(buf)
+    ('ok', [1, 2])
+    """
+    head = inp.read(HEADER)
+    if len(head) < HEADER:
+        raise EOFError
+    size = int.from_bytes(head, "little")
+    data = inp.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # noqa: S301 - our own parent's jobs, over a pipe
+
+
+@functools.cache
+def _con() -> Any:
+    """The worker's one in-memory DuckDB (opening one takes about 13 ms)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
+def run_job(
+    kind: str, args: tuple[Any, ...], folder: str, parse: bool = True
+) -> tuple[str, Any]:
+    """One job's result (see the module docstring); ``parse``: a load's cells
+    are parsed here too (else by the store's process)."""
+    try:
+        if kind == "prepare":
+            from lacompare.store import merge_spec, prepare_load
+
+            path, spec, sheet, skip = args
+            merged = merge_spec(spec, sheet, None, None, None, None, None, None, None)
+            return "ok", prepare_load(
+                path, merged, skip, folder, parse=parse, con=_con()
+            )
+        if kind == "sheets":
+            from lacompare.sources import open_workbook
+
+            (path,) = args
+            try:
+                return "ok", list(open_workbook(path, filename=path).sheet_names)
+            except Exception as exc:  # noqa: BLE001 - said as the build says it
+                return "failed", str(exc)
+        return "broken", f"no such job: {kind!r}"
+    except LacompareError as exc:
+        return "failed", str(exc)
+    except Exception:  # noqa: BLE001 - reported; the build does the job itself
+        return "broken", traceback.format_exc()
+
+
+class _Jobs:
+    """The jobs sent so far and not yet done, read from a pipe without Python's
+    buffering (so that :func:`select.select` sees every byte not yet read)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.backlog: deque[Any] = deque()
+        #: Results the store has taken, as of the latest job it sent.
+        self.taken = 0
+
+    def _exact(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = os.read(self.fd, n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def _one(self) -> None:
+        size = int.from_bytes(self._exact(HEADER), "little")
+        kind, args, folder, taken = pickle.loads(self._exact(size))  # noqa: S301
+        self.taken = max(self.taken, taken)
+        self.backlog.append((kind, args, folder))
+
+    def next(self) -> Any:
+        """The next job, after reading every one already sent; EOFError at the
+        end."""
+        if not self.backlog:
+            self._one()
+        while select.select([self.fd], [], [], 0)[0]:
+            self._one()
+        return self.backlog.popleft()
+
+
+def main() -> None:
+    jobs, out = _Jobs(sys.stdin.fileno()), sys.stdout.buffer
+    # Anything a library prints goes to stderr, not into the results.
+    sys.stdout = sys.stderr
+    done = 0
+    while True:
+        try:
+            kind, args, folder = jobs.next()
+        except EOFError:
+            return
+        # Parse here only while the store has results of ours still to take:
+        # when it is waiting for us, it is better to leave it the parse.
+        parse = done - jobs.taken >= PARSE_AHEAD
+        # The result goes to a file and only its name down the pipe: a pipe holds
+        # 64 KB, and a worker blocked on writing one result cannot run ahead.
+        done += 1
+        target = Path(folder) / f"result-{done}.pickle"
+        with open(target, "wb") as fh:
+            write_message(fh, run_job(kind, args, folder, parse))
+        write_message(out, str(target))
+
+
+if __name__ == "__main__":
+    main()

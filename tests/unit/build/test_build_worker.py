@@ -1,0 +1,122 @@
+"""A build prepares its loads ahead in a worker process (lacompare.build._prepare):
+what it stores, what it says of each file and how a file fails are the same as a
+build that does every step in the store's process."""
+
+from __future__ import annotations
+
+import re
+
+import xlsxwriter
+
+from lacompare.build import _prepare, build_store
+from lacompare.build._files import read_known_files
+from lacompare.store import open_store
+
+NAMES = ["Leeds", "York", "Bradford", "Wakefield", "Kirklees", "Calderdale"]
+
+
+def _folder(tmp_path, bad: bool = False):
+    """Five CSV loads (one revising another's figure), a workbook with a loaded
+    sheet and a sheet nobody knows, and optionally a file naming no authority."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    known = []
+    for i in range(5):
+        rows = [f"{n},{2020 + i},{10 * j + i}" for j, n in enumerate(NAMES)]
+        if i == 3:
+            rows.append(f"Leeds,{2020 + 2},999")  # revises figures_2's Leeds
+            rows.append("England,2023,77")
+        (folder / f"figures_{i}.csv").write_text(
+            "area_name,year,value\n" + "\n".join(rows) + "\n"
+        )
+        known.append(f'[[load]]\npath = "figures_{i}.csv"\nmin_authorities = 5\n')
+    book = xlsxwriter.Workbook(str(folder / "book.xlsx"))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, ["la", "year", "rate"])
+    for j, n in enumerate(NAMES):
+        sheet.write_row(j + 1, 0, [n, 2024, 1.5 * j])
+    book.add_worksheet("Notes").write(0, 0, "read me")
+    book.close()
+    known.append('[[load]]\npath = "book.xlsx"\nsheet = "Data"\nmin_authorities = 5\n')
+    if bad:
+        rows = [f"{n},2024,5" for n in NAMES] + ["Nowhere Town,2024,5"]
+        (folder / "bad.csv").write_text("area_name,year,value\n" + "\n".join(rows))
+        known.append('[[load]]\npath = "bad.csv"\nmin_authorities = 1\n')
+    toml = tmp_path / "known.toml"
+    toml.write_text("\n".join(known))
+    return folder, read_known_files(toml)
+
+
+def _untimed(text: str) -> str:
+    return re.sub(r"loaded [\d-]+ [\d:]+", "loaded (time)", text)
+
+
+def _build(folder, known, path, parallel):
+    with open_store(path) as store:
+        result = build_store(store, folder, known=known, steps=False, parallel=parallel)
+        stored = store.con.execute(
+            "SELECT la_code, measure, period, breakdown, value, missing_reason, label, "
+            "raw, source_id, source_row, source_column FROM observations ORDER BY ALL"
+        ).fetchall()
+        totals = store.con.execute(
+            "SELECT area_code, measure, period, value, source_row, check_result "
+            "FROM totals ORDER BY ALL"
+        ).fetchall()
+        logged = [
+            (sid, kind, _untimed(text))
+            for sid, kind, text in store.con.execute(
+                "SELECT source_id, kind, message FROM load_issues ORDER BY ALL"
+            ).fetchall()
+        ]
+    outcomes = [
+        (f.id, f.status, f.detail, f.observations, [_untimed(r) for r in f.revisions])
+        for f in result.files
+    ]
+    return result, (stored, totals, logged, outcomes)
+
+
+def test_a_build_prepared_in_a_worker_stores_what_a_serial_one_does(tmp_path):
+    folder, known = _folder(tmp_path)
+    serial, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    stored, totals, _, outcomes = got
+    assert len(stored) == 5 * 6 + 6 and totals
+    assert ("book.xlsx[Notes]", "unknown") in [(o[0], o[1]) for o in outcomes]
+    assert [r for f in ahead.files for r in f.revisions][0].startswith(
+        "1 value (1 different) also given by source"
+    )
+    # The worker did the work: its stages are in the loads' timings.
+    assert all(
+        {"reading", "writing"} <= set(f.timings) for f in ahead.of_status("loaded")
+    )
+
+
+def test_a_file_that_fails_in_the_worker_fails_as_it_would_alone(tmp_path):
+    folder, known = _folder(tmp_path, bad=True)
+    serial, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    (failed,) = ahead.of_status("failed")
+    assert failed.id == "bad.csv" and "'Nowhere Town' is not a known" in failed.detail
+    assert "row 8, column area_name:" in failed.detail
+
+
+def test_a_worker_that_cannot_start_or_dies_leaves_the_build_serial(
+    tmp_path, monkeypatch
+):
+    folder, known = _folder(tmp_path)
+    _, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    monkeypatch.setattr(_prepare.sys, "executable", str(tmp_path / "no-python"))
+    _, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    # A worker that exits at once: each take finds the pipe closed.
+    monkeypatch.setattr(_prepare.sys, "executable", "/bin/true")
+    _, got = _build(folder, known, str(tmp_path / "c.duckdb"), True)
+    assert got == expected
+
+
+def test_few_loads_are_not_worth_a_worker():
+    assert _prepare.worker_enabled(3, None) is False
+    assert _prepare.worker_enabled(81, None) is True
+    assert _prepare.worker_enabled(81, False) is False
