@@ -123,21 +123,21 @@ def _match_values(
     records: list[dict[str, Any]], key_cols: list[str]
 ) -> dict[tuple[str | None, str], Any]:
     """Each key column's distinct values matched once per as_of date."""
-    from lacompare.geography import match_authorities
+    from lacompare.geography import resolve_authority
 
-    by_date: dict[str | None, set[str]] = {}
+    # One look-up per (date, value), without a pandas Series per date: a build
+    # matches on 875 dates, and resolve_authority caches each name on each day.
+    resolved: dict[tuple[str | None, str], Any] = {}
     for rec in records:
+        date = rec["as_of"]
         for c in key_cols:
             value = rec["cells"][c]
-            if value is not None and str(value).strip():
-                by_date.setdefault(rec["as_of"], set()).add(value)
-    resolved: dict[tuple[str | None, str], Any] = {}
-    for date, values in by_date.items():
-        ordered = sorted(values)
-        for value, match in zip(
-            ordered, match_authorities(ordered, as_of=date), strict=True
-        ):
-            resolved[(date, value)] = match
+            if (
+                value is not None
+                and (date, value) not in resolved
+                and str(value).strip()
+            ):
+                resolved[(date, value)] = resolve_authority(value, date)
     return resolved
 
 
