@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 
 def spread_joint_returns(
-    con: duckdb.DuckDBPyConnection, source_id: int, raw: RawTable
+    con: duckdb.DuckDBPyConnection,
+    source_id: int,
+    raw: RawTable,
+    values: str = "observations",
 ) -> IssueLog:
     """Store each joint return the load set aside under every member, and list
     the copies in ``joint_returns``; logged, one issue per group and period.
@@ -55,7 +58,7 @@ def spread_joint_returns(
         )
     if members:
         _write_joint_copies(con, source_id, members)
-    issues.extend(spread_lead_returns(con, source_id, raw))
+    issues.extend(spread_lead_returns(con, source_id, raw, values))
     issues.extend(flag_equal_returns(con, source_id, raw))
     return issues
 
@@ -156,7 +159,10 @@ def _equal_message(joint: Any, rows: list[tuple[Any, ...]]) -> str:
 
 
 def spread_lead_returns(
-    con: duckdb.DuckDBPyConnection, source_id: int, raw: RawTable
+    con: duckdb.DuckDBPyConnection,
+    source_id: int,
+    raw: RawTable,
+    values: str = "observations",
 ) -> IssueLog:
     """A listed partnership's joint return filed under one member: that member's
     row has figures and every other member's row of the period is all 'not
@@ -172,11 +178,12 @@ def spread_lead_returns(
 
     issues = IssueLog()
     codes = sorted({c for j in read_joint_returns() for c in j.members})
-    # Read through the view: a large load keeps its values one row per file row.
+    # Read through the view (``values``) when a large load keeps its values one
+    # row per file row; otherwise from observation_cells, where they all are.
     rows = con.execute(
-        """SELECT la_code, period, min(source_row), count(value),
+        f"""SELECT la_code, period, min(source_row), count(value),
                   bool_and(coalesce(missing_reason, '') = 'not-applicable')
-           FROM observations o WHERE source_id = ?
+           FROM {values} o WHERE source_id = ?
              AND list_contains(?::VARCHAR[], la_code)
              AND NOT EXISTS (SELECT 1 FROM joint_returns j WHERE j.source_id = ?
                              AND j.la_code = o.la_code AND j.period = o.period)

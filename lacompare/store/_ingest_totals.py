@@ -60,11 +60,10 @@ def check_totals(
     then check its totals: those named by authority type against their group, the
     rest against their members (:func:`check_member_sums`). A load that is not
     ``compact`` has its values in ``observation_cells`` only."""
-    issues = spread_joint_returns(con, source_id, raw)
+    values = "observations" if compact else "observation_cells"
+    issues = spread_joint_returns(con, source_id, raw, values)
     check_named_totals(con, source_id, as_of, issues, raw.file, raw.sheet)
-    check_member_sums(
-        con, source_id, "observations" if compact else "observation_cells"
-    )
+    check_member_sums(con, source_id, values)
     return issues
 
 
