@@ -34,15 +34,23 @@ def _sheets(path: Path) -> list[str]:
 def _load_one(
     store: Store, rec: Recognised, entry: LoadEntry, preparer: LoadPreparer
 ) -> FileOutcome:
+    import duckdb
+
     from lacompare.store import ingest, ingest_prepared
 
     out = FileOutcome(rec.relative, entry.sheet, "loaded", rec.how)
     start = time.perf_counter()
     try:
-        prepared = preparer.take(entry)
+        prepared = preparer.take(rec, entry)
         if prepared is not None:
-            result = ingest_prepared(store, prepared)
-        else:
+            try:
+                result = ingest_prepared(store, prepared)
+            except duckdb.Error as exc:
+                # The worker's files could not be read (the load rolled back):
+                # this and every later load are made here, from the file.
+                preparer.stop(f"its files for {entry.id} could not be read: {exc}")
+                prepared = None
+        if prepared is None:
             result = ingest(
                 store,
                 rec.file,
@@ -134,6 +142,14 @@ def load_files(
                 preparer.sheets_ahead(rec)
         loaded = _load_each(store, recs, known, result, progress, work, preparer)
         result.worker_wait = preparer.waited
+        if preparer.stopped:
+            result.issues.add(
+                "worker-stopped",
+                f"the build's worker process stopped ({preparer.stopped}); the "
+                "loads after it were read in the store's process (same results, "
+                "slower)",
+                severity="info",
+            )
         return loaded
 
 

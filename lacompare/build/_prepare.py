@@ -16,8 +16,8 @@ store's process; a file's own error is the same either way.
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -27,16 +27,25 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lacompare.build._worker import read_message, write_message
+from lacompare.build._worker import FdReader, read_message, write_message
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
     from lacompare.build._files import LoadEntry, Recognised
     from lacompare.store import PreparedLoad
 
-#: Files larger than this are read in the store's process, under the load's memory
-#: limit (a worker's DuckDB holds its table in memory).
-PREPARE_MAX_BYTES = 256 << 20
+#: Files larger than this are read in the store's process, as ingest reads them
+#: (the worker's results wait on disk, uncompressed, until the store takes them).
+PREPARE_MAX_BYTES = 64 << 20
+#: Seconds the worker has to say it started.
+STARTUP_SECONDS = 60
+#: The environment variable that gives the worker this process's import path.
+PATH_ENV = "LACOMPARE_WORKER_PATH"
+_WORKER_MAIN = (
+    "import json, os, sys; "
+    f"sys.path[:] = json.loads(os.environ[{PATH_ENV!r}]); "
+    "from lacompare.build._worker import main; main()"
+)
 #: Fewer loads than this are not worth starting a process for (about a second).
 PREPARE_MIN_LOADS = 4
 #: Jobs sent before their results are read: enough that the worker runs well
@@ -61,7 +70,11 @@ class LoadPreparer:
         self._sent: deque[str] = deque()
         #: Seconds the store's process waited for the worker's results.
         self.waited = 0.0
+        #: Why the worker stopped before the build's end (None: it did not).
+        self.stopped: str | None = None
         self._taken = 0
+        self._started = False
+        self._results: FdReader
 
     def __enter__(self) -> LoadPreparer:
         return self
@@ -82,8 +95,16 @@ class LoadPreparer:
             spec = entry.ingest_spec()
         except Exception:  # noqa: BLE001 - the store's process will say why
             return
-        args = (str(rec.file), spec, entry.sheet, entry.skip_unresolved)
-        self._queue(f"load:{entry.id}", "prepare", args)
+        from lacompare.store import compact_threshold
+
+        args = (
+            str(rec.file),
+            spec,
+            entry.sheet,
+            entry.skip_unresolved,
+            compact_threshold(),
+        )
+        self._queue(_load_key(rec, entry), "prepare", args)
 
     def sheets_ahead(self, rec: Recognised) -> None:
         """Queue the listing of a workbook's sheets."""
@@ -100,16 +121,16 @@ class LoadPreparer:
             try:
                 assert self._proc.stdin is not None
                 write_message(self._proc.stdin, (kind, args, self._folder, self._taken))
-            except (OSError, ValueError):
-                self._stop()
+            except (OSError, ValueError) as exc:
+                self._stop(f"could not be sent a job ({exc})")
                 return
             self._sent.append(key)
 
     # --- taking ---------------------------------------------------------------
 
-    def take(self, entry: LoadEntry) -> PreparedLoad | None:
+    def take(self, rec: Recognised, entry: LoadEntry) -> PreparedLoad | None:
         """``entry``'s prepared load, or None; raises the file's own error."""
-        return self._take(f"load:{entry.id}")  # type: ignore[no-any-return]
+        return self._take(_load_key(rec, entry))  # type: ignore[no-any-return]
 
     def take_sheets(self, rec: Recognised) -> list[str] | None:
         """A workbook's sheet names, or None; raises InputError when they cannot
@@ -123,14 +144,17 @@ class LoadPreparer:
         self._taken += 1
         started = time.perf_counter()
         try:
-            assert self._proc.stdout is not None
-            result = Path(read_message(self._proc.stdout))
+            if not self._ready():
+                return None
+            result = Path(self._results.message())
             self.waited += time.perf_counter() - started
             with open(result, "rb") as fh:
                 status, value = read_message(fh)
             result.unlink()
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            self._stop()  # the worker died: the rest of the build is serial
+        except Exception as exc:  # noqa: BLE001 - the worker, not the file
+            # Died, or answered what no worker of ours says: the rest of the
+            # build runs in the store's process.
+            self._stop(f"{type(exc).__name__}: {exc}".rstrip(": "))
             return None
         self._send()
         if status == "ok":
@@ -141,33 +165,57 @@ class LoadPreparer:
 
     # --- the process ----------------------------------------------------------
 
-    def _start(self) -> bool:
-        if self._proc is not None:
+    def _ready(self) -> bool:
+        """Whether the worker said it started, with this same lacompare (its
+        first message, read before the first result)."""
+        if self._started:
             return True
         import lacompare
 
-        self._folder = tempfile.mkdtemp(prefix="lacompare-build-")
+        if not self._results.ready(STARTUP_SECONDS):
+            self._stop(f"did not start within {STARTUP_SECONDS} s")
+            return False
+        said = self._results.message()
+        ours = str(Path(lacompare.__file__).resolve())
+        if said != ("ready", ours):
+            self._stop(f"started another lacompare ({said!r}, not {ours!r})")
+            return False
+        self._started = True
+        return True
+
+    def _start(self) -> bool:
+        if self._proc is not None:
+            return True
+        if os.name == "nt" or getattr(sys, "frozen", False):
+            # No select() on a pipe on Windows; a frozen program's executable is
+            # not a Python to start the worker with.
+            self.enabled = False
+            return False
         env = dict(os.environ)
-        # The worker imports this same lacompare, wherever it was imported from.
-        home = str(Path(lacompare.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (home, env.get("PYTHONPATH")) if p
-        )
+        # The worker sees exactly this process's import path: -P keeps Python
+        # from putting the current folder (and so any lacompare/ in it) first.
+        env[PATH_ENV] = json.dumps(sys.path)
         try:
+            self._folder = tempfile.mkdtemp(prefix="lacompare-build-")
             with open(Path(self._folder) / "worker.log", "wb") as log:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-m", "lacompare.build._worker"],
+                    [sys.executable, "-P", "-c", _WORKER_MAIN],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=log,
                     env=env,
                 )
-        except OSError:
+        except OSError as exc:
             self.enabled = False
+            self.stopped = f"could not start ({exc})"
             return False
+        assert self._proc.stdout is not None
+        self._results = FdReader(self._proc.stdout.fileno())
         return True
 
-    def _stop(self) -> None:
+    def _stop(self, why: str | None = None) -> None:
+        if why and self.stopped is None:
+            self.stopped = why
         proc, self._proc = self._proc, None
         self.enabled = False
         self._pending.clear()
@@ -186,12 +234,22 @@ class LoadPreparer:
             proc.kill()
             proc.wait()
 
+    def stop(self, why: str) -> None:
+        """Stop the worker: every later job is done in the store's process."""
+        self._stop(why)
+
     def close(self) -> None:
         """Stop the worker and delete what it wrote and nobody took."""
         self._stop()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+def _load_key(rec: Recognised, entry: LoadEntry) -> str:
+    """A load's key in the queue: the file found and the sheet (two files can
+    be recognised as one known entry, by name or by header)."""
+    return f"load:{rec.relative}[{entry.sheet or ''}]"
 
 
 def worker_enabled(n_loads: int, prepare: bool | None) -> bool:

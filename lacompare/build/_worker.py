@@ -1,4 +1,6 @@
-"""The build's worker process: ``python -m lacompare.build._worker``.
+"""The build's worker process: :class:`lacompare.build._prepare.LoadPreparer`
+starts it (``python -P -c …`` with the store's process's import path; ``python
+-m lacompare.build._worker`` by hand).
 
 It reads jobs from standard input and writes their results to standard output,
 each a length-prefixed pickle, in the order the jobs came
@@ -11,11 +13,12 @@ A job is ``(kind, args, folder, taken)``: ``taken`` is how many results the
 store has taken so far. Its result is written to a file in ``folder`` and the
 file's name sent back. The kinds:
 
-* ``("prepare", (path, spec, sheet, skip_unresolved))``: a load read,
+* ``("prepare", (path, spec, sheet, skip_unresolved, compact_values))``: a load read,
   matched and planned (:func:`lacompare.store._ingest_prepare.prepare_load`);
 * ``("sheets", (path,))``: a workbook's sheet names.
 
-A result is ``("ok", value)``, ``("failed", message)`` for the file's own error,
+The worker first sends ``("ready", path of its lacompare package)``. A result is
+``("ok", value)``, ``("failed", message)`` for the file's own error,
 or ``("broken", traceback)`` for anything else (the build then does that job
 itself).
 """
@@ -39,6 +42,8 @@ HEADER = 8
 #: Results done and not yet taken by the store, at or above which the worker
 #: parses a load's cells too.
 PARSE_AHEAD = 4
+#: No message of ours is this long (a job's spec, a result file's name).
+MAX_MESSAGE = 64 << 20
 
 
 def write_message(out: BinaryIO, message: Any) -> None:
@@ -70,11 +75,18 @@ def read_message(inp: BinaryIO) -> Any:
 
 
 @functools.cache
-def _con() -> Any:
-    """The worker's one in-memory DuckDB (opening one takes about 13 ms)."""
+def _con(folder: str) -> Any:
+    """The worker's one in-memory DuckDB (opening one takes about 13 ms), held to
+    a load's memory limit and spilling into the build's own folder."""
     import duckdb
 
-    return duckdb.connect()
+    from lacompare.store import INGEST_MEMORY_LIMIT
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}B'")
+    spill = str(Path(folder) / "spill").replace("'", "''")
+    con.execute(f"SET temp_directory = '{spill}'")
+    return con
 
 
 def run_job(
@@ -86,10 +98,10 @@ def run_job(
         if kind == "prepare":
             from lacompare.store import merge_spec, prepare_load
 
-            path, spec, sheet, skip = args
+            path, spec, sheet, skip, compact_values = args
             merged = merge_spec(spec, sheet, None, None, None, None, None, None, None)
             return "ok", prepare_load(
-                path, merged, skip, folder, parse=parse, con=_con()
+                path, merged, skip, folder, compact_values, parse, _con(folder)
             )
         if kind == "sheets":
             from lacompare.sources import open_workbook
@@ -106,15 +118,16 @@ def run_job(
         return "broken", traceback.format_exc()
 
 
-class _Jobs:
-    """The jobs sent so far and not yet done, read from a pipe without Python's
-    buffering (so that :func:`select.select` sees every byte not yet read)."""
+class FdReader:
+    """Length-prefixed pickles read from a pipe's file descriptor without Python's
+    buffering, so that :func:`select.select` sees every byte not yet read."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.backlog: deque[Any] = deque()
-        #: Results the store has taken, as of the latest job it sent.
-        self.taken = 0
+
+    def ready(self, timeout: float = 0) -> bool:
+        """Whether a byte can be read within ``timeout`` seconds."""
+        return bool(select.select([self.fd], [], [], timeout)[0])
 
     def _exact(self, n: int) -> bytes:
         data = b""
@@ -125,9 +138,25 @@ class _Jobs:
             data += chunk
         return data
 
-    def _one(self) -> None:
+    def message(self) -> Any:
+        """The next message; EOFError when the other end closed."""
         size = int.from_bytes(self._exact(HEADER), "little")
-        kind, args, folder, taken = pickle.loads(self._exact(size))  # noqa: S301
+        if size > MAX_MESSAGE:
+            raise EOFError  # not one of ours: treated as the pipe's end
+        return pickle.loads(self._exact(size))  # noqa: S301 - our own pipe
+
+
+class _Jobs(FdReader):
+    """The jobs sent so far and not yet done."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(fd)
+        self.backlog: deque[Any] = deque()
+        #: Results the store has taken, as of the latest job it sent.
+        self.taken = 0
+
+    def _one(self) -> None:
+        kind, args, folder, taken = self.message()
         self.taken = max(self.taken, taken)
         self.backlog.append((kind, args, folder))
 
@@ -136,15 +165,23 @@ class _Jobs:
         end."""
         if not self.backlog:
             self._one()
-        while select.select([self.fd], [], [], 0)[0]:
+        while self.ready():
             self._one()
         return self.backlog.popleft()
 
 
 def main() -> None:
-    jobs, out = _Jobs(sys.stdin.fileno()), sys.stdout.buffer
-    # Anything a library prints goes to stderr, not into the results.
+    import lacompare
+
+    # Results go down a copy of descriptor 1; descriptor 1 itself (and Python's
+    # stdout) now lead to stderr, so nothing a library prints, even from C, can
+    # land in a result.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
+    jobs = _Jobs(sys.stdin.fileno())
+    # The store checks this before its first job: the same lacompare, started.
+    write_message(out, ("ready", str(Path(lacompare.__file__).resolve())))
     done = 0
     while True:
         try:

@@ -32,6 +32,8 @@ __all__ = [
     "ingest",
     "IngestResult",
     "capped_memory",
+    "compact_threshold",
+    "INGEST_MEMORY_LIMIT",
     "ingest_prepared",
     "merge_spec",
     "PreparedLoad",
@@ -431,6 +433,8 @@ __getattr__, __dir__ = lazy_exports(
         "IngestResult": "_ingest",
         # A build prepares loads in a worker process (lacompare.build._prepare).
         "capped_memory": "_ingest",
+        "compact_threshold": "_ingest",
+        "INGEST_MEMORY_LIMIT": "_ingest",
         "ingest_prepared": "_ingest",
         "merge_spec": "lacompare.store._ingest_read",
         "PreparedLoad": "lacompare.store._ingest_prepare",

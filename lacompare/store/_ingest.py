@@ -54,8 +54,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPACT_VALUES",
+    "INGEST_MEMORY_LIMIT",
     "STAGES",
     "IngestResult",
+    "capped_memory",
+    "compact_threshold",
     "file_sha256",
     "ingest",
     "ingest_prepared",
@@ -185,6 +188,17 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
+
+
+def compact_threshold() -> int:
+    """How many values (rows × value columns) make a wide or EES load kept as rows
+    of values in lists: ``COMPACT_VALUES`` as it is now (a build sends it to its
+    worker).
+
+    >>> compact_threshold() == COMPACT_VALUES
+    True
+    """
+    return COMPACT_VALUES
 
 
 def _bytes(setting: str) -> int | None:
@@ -363,16 +377,21 @@ def ingest_prepared(store: Store, prepared: PreparedLoad) -> IngestResult:
     The result is what :func:`ingest` of the same file and spec gives.
     """
     with capped_memory(store):
-        restore_working_tables(store.con, prepared)
-        clock = _Clock()
-        clock.laps.update(prepared.timings)
         try:
+            restore_working_tables(store.con, prepared)
+            clock = _Clock()
+            clock.laps.update(prepared.timings)
             return _in_transaction(
                 store,
                 False,
                 clock,
                 lambda: _write(store, prepared, False, clock, None),
             )
+        except BaseException:
+            # A failed load leaves no working table behind (a load that worked
+            # dropped them), nor the worker's files.
+            drop_working_tables(store.con, prepared.raw)
+            raise
         finally:
             remove_files(prepared)
 

@@ -112,8 +112,29 @@ def test_a_worker_that_cannot_start_or_dies_leaves_the_build_serial(
     assert got == expected
     # A worker that exits at once: each take finds the pipe closed.
     monkeypatch.setattr(_prepare.sys, "executable", "/bin/true")
-    _, got = _build(folder, known, str(tmp_path / "c.duckdb"), True)
+    result, got = _build(folder, known, str(tmp_path / "c.duckdb"), True)
     assert got == expected
+    (said,) = [i for i in result.issues if i.kind == "worker-stopped"]
+    assert "the loads after it were read in the store's process" in str(said)
+
+
+def test_two_files_known_as_one_entry_each_get_their_own_load(tmp_path):
+    # Both found by the known entry's name; the first is the store's own load
+    # (made while the worker starts), the second the worker's: each must be
+    # given its own file's result.
+    folder, known = _folder(tmp_path)
+    for sub, leeds in (("a", 10), ("b", 11)):
+        (folder / sub).mkdir()
+        rows = [f"{n},2030,{leeds if n == 'Leeds' else 5}" for n in NAMES]
+        (folder / sub / "figures_0.csv").write_text(
+            "area_name,year,value\n" + "\n".join(rows) + "\n"
+        )
+    serial, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    ids = [f.relative for f in ahead.of_status("loaded")]
+    assert ids[:2] == ["a/figures_0.csv", "b/figures_0.csv"]
+    assert any(f.prepared for f in ahead.of_status("loaded"))
 
 
 def test_few_loads_are_not_worth_a_worker():
