@@ -273,8 +273,12 @@ def main() -> None:
     loads = []
     for _ in range(args.repeat):
         for kind in ("reference", "lacompare"):
-            runs[kind].append(run_child(kind, csv_path, work))
-            loads.append(os.getloadavg()[0])
+            report = run_child(kind, csv_path, work)
+            # The 1-minute load average as each run ends: on a shared 2-core
+            # machine a pair run at load 3 and one at load 1 are not comparable.
+            report["load"] = os.getloadavg()[0]
+            runs[kind].append(report)
+            loads.append(report["load"])
     # lacompare reads a large file with a bigger buffer than DuckDB's default; the
     # same reference given that buffer shows what lacompare adds beyond the reading.
     tuned = run_child("tuned", csv_path, work)
@@ -314,8 +318,19 @@ def main() -> None:
         f"{med(ours, 'peak_mb') / tuned['peak_mb']:.2f}x its memory)"
     )
     print(
-        "  lacompare steps (s, last run): "
-        + ", ".join(f"{k} {v:.2f}" for k, v in last["timings"].items())
+        "  each pair (reference, lacompare): "
+        + "; ".join(
+            f"{o['wall'] / r['wall']:.2f}x time, {o['peak_mb'] / r['peak_mb']:.2f}x "
+            f"memory at load {r['load']:.1f}/{o['load']:.1f}"
+            for r, o in zip(ref, ours, strict=True)
+        )
+    )
+    print(
+        "  lacompare steps (s, median of runs): "
+        + ", ".join(
+            f"{k} {statistics.median(o['timings'].get(k, 0.0) for o in ours):.2f}"
+            for k in last["timings"]
+        )
     )
     if not args.no_xlsx:
         _wide_xlsx(work)

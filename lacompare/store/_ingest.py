@@ -77,7 +77,10 @@ COMPACT_VALUES = 1_000_000
 #: temporary folder beyond it, as DuckDB's own read of a file into a table does:
 #: without it a 1 GB CSV's load peaked at 2.0 GB, three times DuckDB's read of the
 #: same file (bench/ingest.py); with it 744 MB against DuckDB's 690 MB, for about
-#: a fifth more CPU (the file's text is written out and read back once).
+#: a sixth more CPU (24.3 s against 20.9 s). The cost is the file's text as a table
+#: (1.7 GB in memory) written out once and read back by each pass over it, about
+#: 0.6 s CPU a pass; 640 or 768 MB cost the same CPU for more memory, as the table
+#: spills at any limit it does not fit in.
 INGEST_MEMORY_LIMIT = 512 << 20
 _UNITS = {
     "bytes": 1,
