@@ -11,12 +11,13 @@ from lacompare.sources._dictionary import (
     read_measure_dictionary,
 )
 from lacompare.sources._raw import RawTable, cell_text
-from lacompare.sources._readers import list_sheets, read_raw
+from lacompare.sources._readers import drop_kept_tables, list_sheets, read_raw
 from lacompare.sources.specs import IngestSpec, MeasureSpec, read_spec
 
 __all__ = [
     "RawTable",
     "read_raw",
+    "drop_kept_tables",
     "list_sheets",
     "cell_text",
     "IngestSpec",

@@ -49,6 +49,18 @@ PYTHON_CSV_BYTES = 200 << 20
 # with the default buffer (16 MB) putting the batches back in order cost a third
 # of reading a 1 GB file (bench/ingest.py: 4.7 s against 3.3 s at 64 MB).
 BIG_CSV_BUFFER = 64 << 20
+# Above this size a CSV read into a file-backed DuckDB goes into a table of that
+# database (compressed, as DuckDB's own read of a file into a table is) rather than
+# a temporary one (uncompressed): a 1 GB file's text is 1.7 GB as a temporary table,
+# which spills at an ingest's memory limit and is read back on every pass over it
+# (~0.6 s CPU each); compressed it is ~100 MB and fits. bench/ingest.py: 2.26x ->
+# 2.06x DuckDB's time, 2.35x -> 2.05x its CPU, 1.02x -> 0.95x its memory; the
+# store file keeps the table's blocks as free space the next writes reuse. The
+# table is marked (KEPT_COMMENT) so :func:`drop_kept_tables` removes it whatever
+# the load did.
+KEPT_CSV_BYTES = BIG_CSV_BUFFER
+#: The comment on a raw table kept in the database itself (see KEPT_CSV_BYTES).
+KEPT_COMMENT = "lacompare working table: dropped after its load"
 # A letter beyond ASCII that decoded as UTF-8 (U+FFFD marks the bytes that did not).
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 
@@ -318,29 +330,75 @@ def _load_csv_duckdb(
 
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     target = str(source).replace("'", "''")
-    buffer = (
-        f", buffer_size = {BIG_CSV_BUFFER}"
-        if source.stat().st_size > BIG_CSV_BUFFER
-        else ""
-    )
-    try:
-        con.execute(f"DROP TABLE IF EXISTS {relation}")
-        con.execute(
-            f"""CREATE TEMP TABLE {relation} AS
-                SELECT *
+    size = source.stat().st_size
+    buffer = f", buffer_size = {BIG_CSV_BUFFER}" if size > BIG_CSV_BUFFER else ""
+    select = f"""SELECT *
                 FROM read_csv('{target}', header = false, skip = {skip},
                               delim = '{delim.replace("'", "''")}', quote = '"',
                               escape = '"', columns = {{{columns}}},
                               null_padding = true, auto_detect = false,
                               strict_mode = true, parallel = true{buffer})"""
-        )
+    try:
+        # A stale table of the name in either place would shadow or block the new one.
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{relation}")
+        if not (size > KEPT_CSV_BYTES and _create_kept(con, relation, select)):
+            con.execute(f"DROP TABLE IF EXISTS {relation}")
+            con.execute(f"CREATE TEMP TABLE {relation} AS {select}")
     except duckdb.Error as exc:
-        if source.stat().st_size > PYTHON_CSV_BYTES:
+        if size > PYTHON_CSV_BYTES:
             raise InputError(
                 f"cannot read as CSV: {_short(exc)}", file=str(path)
             ) from None
         return False
     return True
+
+
+def _create_kept(con: duckdb.DuckDBPyConnection, relation: str, select: str) -> bool:
+    """Create ``relation`` from ``select`` as a table of the connection's own
+    database, committed (so its rowids number its rows from 0), marked with
+    KEPT_COMMENT; False (nothing made) for an in-memory or read-only database or
+    inside a transaction, where the caller makes a temporary table."""
+    import duckdb
+
+    (path, readonly), *_ = con.execute(
+        "SELECT path, readonly FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall() or [(None, True)]
+    if not path or readonly:
+        return False
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        return False  # inside the caller's transaction: rowids would be offset
+    try:
+        con.execute(f"DROP TABLE IF EXISTS main.{relation}")
+        con.execute(f"CREATE TABLE main.{relation} AS {select}")
+        con.execute(f"COMMENT ON TABLE main.{relation} IS '{KEPT_COMMENT}'")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
+def drop_kept_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the raw tables :func:`read_raw` kept in the connection's database
+    (a large CSV's; see ``KEPT_CSV_BYTES``), if any: after a load, whether it was
+    committed, rolled back or a dry run.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> drop_kept_tables(con)
+    """
+    kept = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND NOT temporary AND comment = ?",
+        [KEPT_COMMENT],
+    ).fetchall()
+    for schema, table in kept:
+        con.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}"')
 
 
 def _rows_are_lines(

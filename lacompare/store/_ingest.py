@@ -77,10 +77,11 @@ COMPACT_VALUES = 1_000_000
 #: temporary folder beyond it, as DuckDB's own read of a file into a table does:
 #: without it a 1 GB CSV's load peaked at 2.0 GB, three times DuckDB's read of the
 #: same file (bench/ingest.py); with it 744 MB against DuckDB's 690 MB, for about
-#: a sixth more CPU (24.3 s against 20.9 s). The cost is the file's text as a table
-#: (1.7 GB in memory) written out once and read back by each pass over it, about
-#: 0.6 s CPU a pass; 640 or 768 MB cost the same CPU for more memory, as the table
-#: spills at any limit it does not fit in.
+#: a sixth more CPU (24.3 s against 20.9 s) while the file's text was a temporary
+#: table (1.7 GB in memory), written out once and read back by each pass over it,
+#: about 0.6 s CPU a pass; 640 or 768 MB cost the same CPU for more memory. A large
+#: CSV's text is now kept compressed in the store (~100 MB: see
+#: lacompare.sources.drop_kept_tables) and fits under the limit.
 INGEST_MEMORY_LIMIT = 512 << 20
 _UNITS = {
     "bytes": 1,
@@ -219,7 +220,9 @@ def _bytes(setting: str) -> int | None:
 @contextmanager
 def capped_memory(store: Store, limit: int = INGEST_MEMORY_LIMIT) -> Iterator[None]:
     """Hold DuckDB to at most ``limit`` bytes for the block (a file store only:
-    an in-memory one has nowhere to spill), then give back the setting it had.
+    an in-memory one has nowhere to spill), then give back the setting it had and
+    drop any raw table a large CSV's read kept in the store (committed, rolled
+    back or a dry run alike).
 
     Examples
     --------
@@ -234,25 +237,28 @@ def capped_memory(store: Store, limit: int = INGEST_MEMORY_LIMIT) -> Iterator[No
     >>> inside, before == after
     ('256.0 MiB', True)
     """
+    from lacompare.sources import drop_kept_tables
+
     con = store.con
     if store.path == ":memory:":
         yield
         return
     (current,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
     held = _bytes(current)
-    if held is not None and held <= limit:
-        yield
-        return
-    con.execute(f"SET memory_limit = '{limit}B'")
+    capped = held is None or held > limit
+    if capped:
+        con.execute(f"SET memory_limit = '{limit}B'")
     try:
         yield
     finally:
-        # RESET gives back the default exactly; a limit the store had set is set
-        # again (to DuckDB's printed precision).
-        con.execute("RESET memory_limit")
-        (now,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
-        if now != current:
-            con.execute(f"SET memory_limit = '{current}'")
+        drop_kept_tables(con)
+        if capped:
+            # RESET gives back the default exactly; a limit the store had set is
+            # set again (to DuckDB's printed precision).
+            con.execute("RESET memory_limit")
+            (now,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
+            if now != current:
+                con.execute(f"SET memory_limit = '{current}'")
 
 
 def ingest(
