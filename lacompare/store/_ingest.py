@@ -19,7 +19,6 @@ runs in one DuckDB transaction, so a failed load changes nothing.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from lacompare.provenance import IssueLog
 from lacompare.sources.specs import IngestSpec
 from lacompare.store._ingest_prepare import (
     PreparedLoad,
+    StageClock,
     is_compact,
     parsed_sources,
     prepare_parse,
@@ -179,19 +179,6 @@ def _span(periods: Sequence[str]) -> str:
     if len(periods) <= 4:
         return ", ".join(periods)
     return f"{periods[0]} … {periods[-1]} ({len(periods)})"
-
-
-class _Clock:
-    """Seconds per step of a load, reported in :attr:`IngestResult.timings`."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
-        self._last = now
 
 
 def compact_threshold() -> int:
@@ -360,7 +347,7 @@ def _ingest_capped(
 ) -> IngestResult:
     """:func:`ingest` after its spec is merged, within its memory limit."""
     con = store.con
-    clock = _Clock()
+    clock = StageClock()
     raw, spec, sha = read_table(con, path, spec)
     clock.lap("reading")
     identity = {"source": source, "as_new_source": as_new_source, "replace": replace}
@@ -388,7 +375,7 @@ def ingest_prepared(store: Store, prepared: PreparedLoad) -> IngestResult:
     with capped_memory(store):
         try:
             restore_working_tables(store.con, prepared)
-            clock = _Clock()
+            clock = StageClock()
             clock.laps.update(prepared.timings)
             return _in_transaction(
                 store,
@@ -406,7 +393,7 @@ def ingest_prepared(store: Store, prepared: PreparedLoad) -> IngestResult:
 
 
 def _in_transaction(
-    store: Store, check: bool, clock: _Clock, load: Callable[[], IngestResult]
+    store: Store, check: bool, clock: StageClock, load: Callable[[], IngestResult]
 ) -> IngestResult:
     """Run ``load`` in a transaction: committed, or rolled back for a dry run or
     a failure (so a failed load changes nothing)."""
@@ -427,7 +414,7 @@ def _write(
     store: Store,
     prepared: PreparedLoad,
     check: bool,
-    clock: _Clock,
+    clock: StageClock,
     identity: dict[str, Any] | None = None,
 ) -> IngestResult:
     """The load's steps after parsing, inside its transaction: write the source,

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PreparedLoad",
+    "StageClock",
     "parsed_sources",
     "prepare_load",
     "prepare_parse",
@@ -107,7 +108,10 @@ def prepare_parse(
     return PreparedLoad(raw, spec, sha, layout, keys, plan, unresolved, issues)
 
 
-class _Laps:
+class StageClock:
+    """Seconds per stage of a load (:data:`lacompare.store._ingest.STAGES`), added
+    up lap by lap: reported in :attr:`IngestResult.timings`."""
+
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
         self._last = time.perf_counter()
@@ -157,7 +161,7 @@ def prepare_load(
     from lacompare.store._ingest_read import read_table
 
     threshold = compact_values if compact_values is not None else _ingest.COMPACT_VALUES
-    clock = _Laps()
+    clock = StageClock()
     own = con is None
     con = duckdb.connect() if con is None else con
     try:
