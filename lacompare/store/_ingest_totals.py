@@ -16,7 +16,6 @@ not-additive, ...).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from lacompare.provenance import IssueLog
@@ -27,11 +26,12 @@ from lacompare.store._ingest_joint import spread_joint_returns
 if TYPE_CHECKING:
     import duckdb
 
-# Measures whose totals are not sums of their members.
-_NOT_ADDITIVE = re.compile(
-    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|caseload|"
-    r"ratio|score|rank|proportion|share|index|_perc|percentage|quartile|duration)",
-    re.I,
+#: Measures whose totals are not sums of their members (a regular expression,
+#: matched anywhere in the measure's name, ignoring case).
+NOT_ADDITIVE = (
+    r"(rate|percent|pct|_pc$|_pc_|per_|per10|per_head|average|avg|mean|median|"
+    r"caseload|ratio|score|rank|proportion|share|index|_perc|percentage|quartile|"
+    r"duration)"
 )
 #: How many totals that differ from their members' sum a load names one by one.
 SHOW_DIFFERENCES = 20
@@ -83,22 +83,17 @@ def check_member_sums(
     """
     if not _sum_members(con, source_id, values):
         return
-    rows = con.execute("""
-        SELECT t.tid, t.measure, t.value, m.n, m.n_value, m.s, m.tens, m.fives,
-               m.whole,
-               coalesce(u.unit, '')
-        FROM _tot t LEFT JOIN _members m USING (tid)
-        LEFT JOIN measures u ON u.measure = t.measure""").fetchall()
-    updates = [(row[3] or 0, row[5], _check_result(*row[1:]), row[0]) for row in rows]
-    if updates:
-        import pandas as pd
-
-        frame = pd.DataFrame(updates, columns=["n", "s", "result", "tid"])
-        con.register("_upd", frame)
-        con.execute("""UPDATE totals SET members = u.n, members_sum = u.s,
-                       check_result = u.result FROM _upd u
-                       WHERE totals.rowid = u.tid""")
-        con.unregister("_upd")
+    # Classified in SQL, not row by row in Python: a national build checks about
+    # 117,000 totals (0.9 s in Python).
+    con.execute(
+        f"""
+        UPDATE totals SET members = r.n, members_sum = r.s, check_result = r.result
+        FROM (SELECT t.tid, coalesce(m.n, 0) AS n, m.s, {_CHECK_RESULT} AS result
+              FROM _tot t LEFT JOIN _members m USING (tid)
+              LEFT JOIN measures u ON u.measure = t.measure) r
+        WHERE totals.rowid = r.tid""",
+        [NOT_ADDITIVE],
+    )
     for table in ("_tot", "_prev", "_members"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -155,38 +150,25 @@ def _sum_members(con: duckdb.DuckDBPyConnection, source_id: int, values: str) ->
     return True
 
 
-def _check_result(
-    measure: str | None,
-    value: float | None,
-    n: int | None,
-    n_value: int | None,
-    s: float | None,
-    tens: bool | None,
-    fives: bool | None,
-    whole: bool | None,
-    unit: str,
-) -> str:
-    """What a total's check found, from its members' count, sum and rounding."""
-    if unit == "%" or unit == "category" or _NOT_ADDITIVE.search(measure or ""):
-        return "not-additive"
-    if not n:
-        return "no-members"
-    if value is None:
-        return "total-missing"
-    if n_value < n:
-        return "incomplete"
-    step = (
-        10
-        if tens and value % 10 == 0
-        else 5
-        if fives and value % 5 == 0
-        else 1
-        if whole
-        else 0.01
-    )
-    # Each member and the total itself may each be off by half a step.
-    tolerance = 0.5 * step * (n + 1) + 1e-9
-    return "agrees" if abs(value - s) <= tolerance else "differs"
+#: What a total's check found (``check_result``), from its members' count
+#: (``m.n``: not counting those not applicable), how many have a value
+#: (``m.n_value``: one rounded to zero counts), their sum (``m.s``) and rounding
+#: (``m.tens``, ``m.fives``, ``m.whole``), the measure's unit (``u.unit``) and
+#: :data:`NOT_ADDITIVE` as the first parameter. The tolerance is half a rounding
+#: step for each member and for the total itself.
+_CHECK_RESULT = """CASE
+    WHEN coalesce(u.unit, '') IN ('%', 'category')
+         OR regexp_matches(coalesce(t.measure, ''), ?, 'i') THEN 'not-additive'
+    WHEN coalesce(m.n, 0) = 0 THEN 'no-members'
+    WHEN t.value IS NULL THEN 'total-missing'
+    WHEN m.n_value < m.n THEN 'incomplete'
+    -- In DOUBLE, as the values are (a literal such as 0.01 is a DECIMAL).
+    WHEN abs(t.value - coalesce(m.s, 0)) <= 0.5::DOUBLE * CASE
+             WHEN m.tens AND t.value % 10 = 0 THEN 10::DOUBLE
+             WHEN m.fives AND t.value % 5 = 0 THEN 5::DOUBLE
+             WHEN m.whole THEN 1::DOUBLE
+             ELSE 0.01::DOUBLE END * (m.n + 1)::DOUBLE + 1e-9::DOUBLE THEN 'agrees'
+    ELSE 'differs' END"""
 
 
 def summarise_totals(

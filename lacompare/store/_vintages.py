@@ -315,9 +315,10 @@ def settle(
             )
             _supersede_load(con, prev, new_id)
     change.duplicates = hide_duplicates(con, new_id, change.issues, where)
-    mark_pending(con, [i for i in (prev, new_id) if i is not None], new_id)
+    pending = mark_pending(con, prev, new_id)
     change.conflicts = hide_conflicts(con, new_id, change.issues, where)
-    change.restored = clear_pending(con)
+    # Only mark_pending makes a value pending, and each load clears them all.
+    change.restored = clear_pending(con) if pending else 0
     if change.restored:
         change.issues.add(
             "restored",

@@ -33,25 +33,30 @@ def load_measures(con: duckdb.DuckDBPyConnection, source_id: int) -> set[str]:
     }
 
 
-def mark_pending(
-    con: duckdb.DuckDBPyConnection, hidden_by: list[int], new: int
-) -> None:
-    """Values of other current sources hidden by the superseded vintage (or by this
-    load's predecessor, when it replaced it) are pending: current unless this load
-    hides them again."""
-    ids = ", ".join(str(int(i)) for i in hidden_by)
+def mark_pending(con: duckdb.DuckDBPyConnection, previous: int | None, new: int) -> int:
+    """Values of other current sources hidden by the superseded vintage
+    ``previous`` (or by this load's predecessor, when it replaced it and so
+    ``new`` now hides them) are pending: current unless this load hides them
+    again. Returns how many rows were marked.
+
+    A load with no previous vintage has hidden nothing yet, so there is nothing
+    to mark (most loads of a build: two scans of every value saved each)."""
+    if previous is None:
+        return 0
+    ids = f"{int(previous)}, {int(new)}"
     current = (
         f"source_id <> {int(new)} AND source_id IN (SELECT source_id FROM sources "
         "WHERE superseded_by IS NULL)"
     )
-    con.execute(
+    (cells,) = con.execute(
         f"UPDATE observation_cells SET superseded_by = {PENDING} WHERE "
         f"superseded_by IN ({ids}) AND {current}"
-    )
-    con.execute(f"""UPDATE observation_rows SET superseded_by =
+    ).fetchall()[0]
+    (rows,) = con.execute(f"""UPDATE observation_rows SET superseded_by =
                     [CASE WHEN s IN ({ids}) THEN {PENDING} ELSE s END
                      FOR s IN superseded_by]
-                    WHERE list_has_any(superseded_by, [{ids}]) AND {current}""")
+                    WHERE list_has_any(superseded_by, [{ids}]) AND {current}""").fetchall()[0]
+    return int(cells) + int(rows)
 
 
 def clear_pending(con: duckdb.DuckDBPyConnection) -> int:
