@@ -325,6 +325,19 @@ def test_csv_delimiters_are_sniffed(con, tmp_path, text, delim) -> None:
     assert rows_of(con, raw) == [(2, "Leeds", "1,5", "£5"), (3, "York", "2", "£6")]
 
 
+def test_a_header_longer_than_the_sniffed_sample_is_sniffed_whole(
+    con, tmp_path
+) -> None:
+    # The delimiter is guessed from the first 16 KB, or the first two lines when
+    # they are longer: a wide file's header (and a row) are seen whole.
+    headings = ["la"] + [f"measure {i:04d}" for i in range(2000)]
+    assert len(";".join(headings)) > _readers.SNIFF_CHARS
+    rows = [";".join([n] + [f"{i},5" for i in range(2000)]) for n in ("Leeds", "York")]
+    path = save(tmp_path, "wide.csv", "\n".join([";".join(headings), *rows]) + "\n")
+    raw = read_raw(con, path)
+    assert raw.headers[:2] == ["la", "measure 0000"] and len(raw.headers) == 2001
+
+
 def test_tsv_suffix_means_tab(con, tmp_path) -> None:
     path = save(tmp_path, "t.tsv", "la\tpop, total\nLeeds\t1\n")
     assert read_raw(con, path).headers == ["la", "pop, total"]
