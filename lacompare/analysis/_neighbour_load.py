@@ -272,9 +272,53 @@ def _keep_existing(
     return rows, excluded.sort_values("la_name").reset_index(drop=True)
 
 
+@dataclass
+class ReadNeighbours:
+    """A neighbour set read and its authorities matched, not yet in a store."""
+
+    read: _SetFile
+    #: The rows with each side's store key (``la_key``, ``nb_key``).
+    frame: pd.DataFrame
+    day: date | None
+    issues: IssueLog
+
+
+def read_neighbour_set(
+    path_or_frame: str | Path | pd.DataFrame,
+    label: str | None = None,
+    valid_for: str | None = None,
+    *,
+    method: str | None = None,
+    include_old: bool = False,
+) -> ReadNeighbours:
+    """The first half of :func:`load_neighbour_set`, which needs no store: read
+    the set and match its authorities (a build does it in its worker process).
+
+    Raises InputError for a bad row, as :func:`load_neighbour_set` does.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"la_name": ["Leeds"], "rank": [1],
+    ...                   "neighbour_name": ["Sheffield"]})
+    >>> read_neighbour_set(f).frame[["la_key", "nb_key"]].values.tolist()
+    [['E08000035', 'E08000039']]
+    """
+    issues = IssueLog()
+    read = _read_set(path_or_frame, label, valid_for, method, include_old, issues)
+    day = as_of(read.valid_for)
+    if day is None:
+        issues.add(
+            "no-valid-for",
+            "no valid_for: codes resolved to today's "
+            "authorities and none left out for not existing",
+            severity="info",
+        )
+    return ReadNeighbours(read, _match_rows(read.frame, day, read.file), day, issues)
+
+
 def load_neighbour_set(
     store: Store,
-    path_or_frame: str | Path | pd.DataFrame,
+    path_or_frame: str | Path | pd.DataFrame | ReadNeighbours,
     set_id: str,
     label: str | None = None,
     valid_for: str | None = None,
@@ -292,7 +336,9 @@ def load_neighbour_set(
     path_or_frame
         A file in the neighbour format, a DfE published file (recognised by its
         columns), the name of a packaged set (``dfe-2021``, ``dfe-2025``), or a
-        DataFrame with the format's columns.
+        DataFrame with the format's columns; or a set :func:`read_neighbour_set`
+        read (``label``, ``valid_for``, ``method`` and ``include_old`` were given
+        to it).
     set_id
         The set's name in the store.
     label
@@ -330,18 +376,14 @@ def load_neighbour_set(
     >>> load_neighbour_set(s, f, "mine").neighbours["neighbour_name"].tolist()
     ['Sheffield', 'Bradford']
     """
-    issues = IssueLog()
-    read = _read_set(path_or_frame, label, valid_for, method, include_old, issues)
-    day = as_of(read.valid_for)
-    if day is None:
-        issues.add(
-            "no-valid-for",
-            "no valid_for: codes resolved to today's "
-            "authorities and none left out for not existing",
-            severity="info",
+    if isinstance(path_or_frame, ReadNeighbours):
+        ready = path_or_frame
+    else:
+        ready = read_neighbour_set(
+            path_or_frame, label, valid_for, method=method, include_old=include_old
         )
-    frame = _match_rows(read.frame, day, read.file)
-    rows, excluded = _keep_existing(store, frame, day, issues)
+    read, day, issues = ready.read, ready.day, ready.issues
+    rows, excluded = _keep_existing(store, ready.frame, day, issues)
     if rows.empty:
         when = day.isoformat() if day else ""
         raise InputError(f"no authority in the file existed on {when}", file=read.file)

@@ -132,6 +132,9 @@ class BuildResult:
     issues: IssueLog = field(default_factory=IssueLog)
     #: Seconds the store's process waited for the worker (lacompare.build._prepare).
     worker_wait: float = 0.0
+    #: Loads the store's process prepared itself rather than wait, and seconds.
+    store_prepared: int = 0
+    store_preparing: float = 0.0
     #: The indicator catalogue's refresh (lacompare.catalogue.CatalogueRefresh).
     catalogue: Any = None
 

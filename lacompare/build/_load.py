@@ -85,15 +85,21 @@ def _load_one(
     return out
 
 
-def _neighbours(store: Store, rec: Recognised) -> FileOutcome:
+def _neighbours(store: Store, rec: Recognised, preparer: LoadPreparer) -> FileOutcome:
     from lacompare.analysis.neighbours import load_neighbour_set
 
     n = rec.neighbours
     assert n is not None
     out = FileOutcome(rec.relative, None, "neighbours", rec.how)
     try:
+        read = preparer.take_neighbours(rec)
         result = load_neighbour_set(
-            store, rec.file, n.set_id, n.label, n.valid_for, replace=True
+            store,
+            rec.file if read is None else read,
+            n.set_id,
+            n.label,
+            n.valid_for,
+            replace=True,
         )
     except LacompareError as exc:
         out.status, out.detail = "failed", str(exc)
@@ -133,7 +139,11 @@ def load_files(
         # Queued in the order _load_each takes them; the first load is the
         # store's own, made while the worker starts (about 0.6 s).
         first = True
-        for rec in loading:
+        for rec in recs:
+            if rec.kind == "neighbours":
+                preparer.neighbours_ahead(rec)
+            if rec.kind != "load":
+                continue
             for entry in rec.loads:
                 if not first:
                     preparer.ahead(rec, entry)
@@ -142,6 +152,8 @@ def load_files(
                 preparer.sheets_ahead(rec)
         loaded = _load_each(store, recs, known, result, progress, work, preparer)
         result.worker_wait = preparer.waited
+        result.store_prepared = preparer.stole
+        result.store_preparing = preparer.stealing
         if preparer.stopped:
             result.issues.add(
                 "worker-stopped",
@@ -181,7 +193,7 @@ def _load_each(
             if progress:
                 progress(rec.relative, done, work)
             with timed(result.steps, "neighbour sets"):
-                result.files.append(_neighbours(store, rec))
+                result.files.append(_neighbours(store, rec, preparer))
             done += 1
             continue
         for entry in rec.loads:

@@ -4,9 +4,13 @@ A load is two halves: reading the file, detecting its layout, matching its
 authorities and planning the parse (none of which touches the store), then
 writing, checking totals and settling vintages in the store's one connection.
 While the store writes one file, a worker process (:mod:`lacompare.build._worker`)
-prepares the next ones (:func:`lacompare.store._ingest_prepare.prepare_load`) and
-lists workbooks' sheets, so a build uses two cores (issue 19: ``lacompare build``
-at most 6x DuckDB's own read of the same files).
+prepares the next ones (:func:`lacompare.store._ingest_prepare.prepare_load`), lists
+workbooks' sheets and reads neighbour sets, so a build uses two cores (issue 19:
+``lacompare build`` at most 6x DuckDB's own read of the same files).
+
+When the store would wait for the worker (a slow file: the LAIT Parquet file, an
+RO3 workbook), it prepares a later load itself, one the worker has not been sent
+yet, and keeps the result for its turn: the two cores stay busy.
 
 The store still takes the loads one at a time, in the same order, each in its own
 transaction. A worker that cannot start, dies, or fails on a job for any reason
@@ -31,6 +35,7 @@ from lacompare.build._worker import FdReader, read_message, write_message
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
+    from lacompare.analysis._neighbour_load import ReadNeighbours
     from lacompare.build._files import LoadEntry, Recognised
     from lacompare.store import PreparedLoad
 
@@ -73,6 +78,14 @@ class LoadPreparer:
         #: Why the worker stopped before the build's end (None: it did not).
         self.stopped: str | None = None
         self._taken = 0
+        #: Results of jobs the store's process did itself while it would have
+        #: waited (never sent to the worker), by key.
+        self._stolen: dict[str, tuple[str, Any]] = {}
+        #: How many loads the store's process prepared so, and the seconds all
+        #: such jobs took.
+        self.stole = 0
+        self.stealing = 0.0
+        self._con: Any = None
         self._started = False
         self._results: FdReader
 
@@ -111,6 +124,13 @@ class LoadPreparer:
         if self.enabled and self._start():
             self._queue(f"sheets:{rec.relative}", "sheets", (str(rec.file),))
 
+    def neighbours_ahead(self, rec: Recognised) -> None:
+        """Queue the reading of a neighbour set (matched, not yet written)."""
+        n = rec.neighbours
+        if n is not None and self.enabled and self._start():
+            args = (str(rec.file), n.label, n.valid_for)
+            self._queue(f"neighbours:{rec.relative}", "neighbours", args)
+
     def _queue(self, key: str, kind: str, args: tuple[Any, ...]) -> None:
         self._pending.append((key, kind, args))
         self._send()
@@ -137,15 +157,23 @@ class LoadPreparer:
         be read."""
         return self._take(f"sheets:{rec.relative}")  # type: ignore[no-any-return]
 
+    def take_neighbours(self, rec: Recognised) -> ReadNeighbours | None:
+        """A neighbour set read and matched, or None; raises InputError for a
+        bad row."""
+        return self._take(f"neighbours:{rec.relative}")  # type: ignore[no-any-return]
+
     def _take(self, key: str) -> Any:
+        if key in self._stolen:
+            return _outcome(*self._stolen.pop(key))
         if not self._sent or self._sent[0] != key or self._proc is None:
             return None
         self._sent.popleft()
         self._taken += 1
-        started = time.perf_counter()
         try:
             if not self._ready():
                 return None
+            self._steal_while_waiting()
+            started = time.perf_counter()
             result = Path(self._results.message())
             self.waited += time.perf_counter() - started
             with open(result, "rb") as fh:
@@ -157,11 +185,21 @@ class LoadPreparer:
             self._stop(f"{type(exc).__name__}: {exc}".rstrip(": "))
             return None
         self._send()
-        if status == "ok":
-            return value
-        if status == "failed":
-            raise InputError(value)
-        return None  # broken: done again in the store's process
+        return _outcome(status, value)
+
+    def _steal_while_waiting(self) -> None:
+        """While the worker's next result is not ready, do the next job not yet
+        sent to it here, and keep its result for its turn."""
+        from lacompare.build._worker import connect_for_jobs, run_job
+
+        while self._pending and not self._results.ready(0):
+            key, kind, args = self._pending.popleft()
+            started = time.perf_counter()
+            if self._con is None:
+                self._con = connect_for_jobs(str(self._folder))
+            self._stolen[key] = run_job(kind, args, str(self._folder), con=self._con)
+            self.stealing += time.perf_counter() - started
+            self.stole += kind == "prepare"
 
     # --- the process ----------------------------------------------------------
 
@@ -241,9 +279,22 @@ class LoadPreparer:
     def close(self) -> None:
         """Stop the worker and delete what it wrote and nobody took."""
         self._stop()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+def _outcome(status: str, value: Any) -> Any:
+    """A job's result: its value, the file's own error raised, or None (done
+    again in the store's process)."""
+    if status == "ok":
+        return value
+    if status == "failed":
+        raise InputError(value)
+    return None
 
 
 def _load_key(rec: Recognised, entry: LoadEntry) -> str:

@@ -15,7 +15,9 @@ file's name sent back. The kinds:
 
 * ``("prepare", (path, spec, sheet, skip_unresolved, compact_values))``: a load read,
   matched and planned (:func:`lacompare.store._ingest_prepare.prepare_load`);
-* ``("sheets", (path,))``: a workbook's sheet names.
+* ``("sheets", (path,))``: a workbook's sheet names;
+* ``("neighbours", (path, label, valid_for))``: a neighbour set read and its
+  authorities matched (:func:`lacompare.analysis._neighbour_load.read_neighbour_set`).
 
 The worker first sends ``("ready", path of its lacompare package)``. A result is
 ``("ok", value)``, ``("failed", message)`` for the file's own error,
@@ -76,8 +78,13 @@ def read_message(inp: BinaryIO) -> Any:
 
 @functools.cache
 def _con(folder: str) -> Any:
-    """The worker's one in-memory DuckDB (opening one takes about 13 ms), held to
-    a load's memory limit and spilling into the build's own folder."""
+    """The worker's one in-memory DuckDB (opening one takes about 13 ms)."""
+    return connect_for_jobs(folder)
+
+
+def connect_for_jobs(folder: str) -> Any:
+    """An in-memory DuckDB to do jobs in, held to a load's memory limit and
+    spilling into the build's own folder."""
     import duckdb
 
     from lacompare.store import INGEST_MEMORY_LIMIT
@@ -90,10 +97,15 @@ def _con(folder: str) -> Any:
 
 
 def run_job(
-    kind: str, args: tuple[Any, ...], folder: str, parse: bool = True
+    kind: str,
+    args: tuple[Any, ...],
+    folder: str,
+    parse: bool = True,
+    con: Any = None,
 ) -> tuple[str, Any]:
     """One job's result (see the module docstring); ``parse``: a load's cells
-    are parsed here too (else by the store's process)."""
+    are parsed here too (else by the store's process); ``con``: the DuckDB to
+    work in (default: the worker's own)."""
     try:
         if kind == "prepare":
             from lacompare.store import merge_spec, prepare_load
@@ -101,8 +113,19 @@ def run_job(
             path, spec, sheet, skip, compact_values = args
             merged = merge_spec(spec, sheet, None, None, None, None, None, None, None)
             return "ok", prepare_load(
-                path, merged, skip, folder, compact_values, parse, _con(folder)
+                path,
+                merged,
+                skip,
+                folder,
+                compact_values,
+                parse,
+                con if con is not None else _con(folder),
             )
+        if kind == "neighbours":
+            from lacompare.analysis._neighbour_load import read_neighbour_set
+
+            path, label, valid_for = args
+            return "ok", read_neighbour_set(path, label, valid_for)
         if kind == "sheets":
             from lacompare.sources import open_workbook
 

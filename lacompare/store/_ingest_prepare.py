@@ -12,6 +12,7 @@ store's connection, in the same row order (a row's number in its file may be its
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,9 @@ def prepare_load(
         ready = prepare_parse(con, raw, spec, sha, False, skip_unresolved, clock)
         ready.compact = is_compact(raw, ready.layout, threshold)
         out = Path(folder)
-        stem = f"{time.monotonic_ns()}"
+        # Unique across the worker and the store's process, which both write
+        # here (a build's store prepares a load itself while it would wait).
+        stem = f"{os.getpid()}-{time.monotonic_ns()}"
         if ready.compact or not parse:
             # The raw table's row order is its rows' numbers (rowid): kept.
             queries = {t: f"FROM {t}" for t in ("_keys", "_vcols", raw.relation)}

@@ -10,14 +10,16 @@ import xlsxwriter
 
 from lacompare.build import _prepare, build_store
 from lacompare.build._files import read_known_files
+from lacompare.build._timings import timing_lines
 from lacompare.store import open_store
 
 NAMES = ["Leeds", "York", "Bradford", "Wakefield", "Kirklees", "Calderdale"]
 
 
-def _folder(tmp_path, bad: bool = False):
+def _folder(tmp_path, bad: bool = False, neighbours: str | None = None):
     """Five CSV loads (one revising another's figure), a workbook with a loaded
-    sheet and a sheet nobody knows, and optionally a file naming no authority."""
+    sheet and a sheet nobody knows, optionally a file naming no authority, and
+    optionally a neighbour set (``neighbours``: its CSV text)."""
     folder = tmp_path / "data"
     folder.mkdir()
     known = []
@@ -42,6 +44,11 @@ def _folder(tmp_path, bad: bool = False):
         rows = [f"{n},2024,5" for n in NAMES] + ["Nowhere Town,2024,5"]
         (folder / "bad.csv").write_text("area_name,year,value\n" + "\n".join(rows))
         known.append('[[load]]\npath = "bad.csv"\nmin_authorities = 1\n')
+    if neighbours is not None:
+        (folder / "sn.csv").write_text(neighbours)
+        known.append(
+            '[[neighbours]]\npath = "sn.csv"\nset_id = "mine"\nvalid_for = "2024-25"\n'
+        )
     toml = tmp_path / "known.toml"
     toml.write_text("\n".join(known))
     return folder, read_known_files(toml)
@@ -62,6 +69,9 @@ def _build(folder, known, path, parallel):
             "SELECT area_code, measure, period, value, source_row, check_result "
             "FROM totals ORDER BY ALL"
         ).fetchall()
+        sets = store.con.execute(
+            "SELECT set_id, la_code, neighbour_code, rank FROM neighbours ORDER BY ALL"
+        ).fetchall()
         logged = [
             (sid, kind, _untimed(text))
             for sid, kind, text in store.con.execute(
@@ -72,7 +82,7 @@ def _build(folder, known, path, parallel):
         (f.id, f.status, f.detail, f.observations, [_untimed(r) for r in f.revisions])
         for f in result.files
     ]
-    return result, (stored, totals, logged, outcomes)
+    return result, (stored, totals, logged, outcomes, sets)
 
 
 def test_a_build_prepared_in_a_worker_stores_what_a_serial_one_does(tmp_path):
@@ -80,7 +90,7 @@ def test_a_build_prepared_in_a_worker_stores_what_a_serial_one_does(tmp_path):
     serial, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
     ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
     assert got == expected
-    stored, totals, _, outcomes = got
+    stored, totals, _, outcomes, _ = got
     assert len(stored) == 5 * 6 + 6 and totals
     assert ("book.xlsx[Notes]", "unknown") in [(o[0], o[1]) for o in outcomes]
     assert [r for f in ahead.files for r in f.revisions][0].startswith(
@@ -135,6 +145,45 @@ def test_two_files_known_as_one_entry_each_get_their_own_load(tmp_path):
     ids = [f.relative for f in ahead.of_status("loaded")]
     assert ids[:2] == ["a/figures_0.csv", "b/figures_0.csv"]
     assert any(f.prepared for f in ahead.of_status("loaded"))
+
+
+def test_a_store_that_would_wait_prepares_later_loads_itself(tmp_path, monkeypatch):
+    # One job in flight: the worker is always behind, so the store prepares the
+    # loads not yet sent to it (and keeps their results for their turn) rather
+    # than wait, a file's failure included.
+    folder, known = _folder(tmp_path, bad=True)
+    _, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    monkeypatch.setattr(_prepare, "IN_FLIGHT", 1)
+    ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    assert ahead.store_prepared > 0 and ahead.store_preparing > 0
+    assert "by the store itself" in "\n".join(timing_lines(ahead))
+    (failed,) = ahead.of_status("failed")
+    assert "'Nowhere Town' is not a known" in failed.detail
+
+
+NEIGHBOURS = "la_name,rank,neighbour_name\n" + "".join(
+    f"{a},{r},{b}\n"
+    for a in NAMES[:3]
+    for r, b in enumerate([n for n in NAMES if n != a][:2], 1)
+)
+
+
+def test_a_neighbour_set_read_in_the_worker_is_the_one_read_alone(tmp_path):
+    folder, known = _folder(tmp_path, neighbours=NEIGHBOURS)
+    _, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    ahead, got = _build(folder, known, str(tmp_path / "b.duckdb"), True)
+    assert got == expected
+    assert len(got[4]) == 6 and ahead.of_status("neighbours")
+    # A bad row fails the set with the same words either way.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    folder, known = _folder(bad, neighbours=NEIGHBOURS + "York,3,Atlantis\n")
+    _, expected = _build(folder, known, str(bad / "a.duckdb"), False)
+    ahead, got = _build(folder, known, str(bad / "b.duckdb"), True)
+    assert got == expected
+    (failed,) = ahead.of_status("failed")
+    assert "'Atlantis' is not an authority" in failed.detail
 
 
 def test_few_loads_are_not_worth_a_worker():
