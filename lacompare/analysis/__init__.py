@@ -31,6 +31,8 @@ _EXPORTS = {
     "SPEND_FACTORS": "models",
     "compute_neighbours": "neighbours",
     "load_neighbour_set": "neighbours",
+    "read_neighbour_set": "neighbours",
+    "ReadNeighbours": "neighbours",
     "read_neighbour_file": "neighbours",
     "read_dfe_neighbours": "neighbours",
     "compare_neighbour_sets": "neighbours",

@@ -8,7 +8,8 @@ Sets live in the store (tables ``neighbour_sets`` and ``neighbours``) under a
 - :func:`read_neighbour_file` reads the documented long CSV format
   (``lacompare/analysis/data/neighbours_format.md``); :func:`read_dfe_neighbours`
   shapes DfE's published workbooks and CSVs (2021 and 2025 models) into it; and
-  :func:`load_neighbour_set` resolves the authorities and writes a set.
+  :func:`load_neighbour_set` resolves the authorities and writes a set
+  (:func:`read_neighbour_set` is its first half, which needs no store).
 - :func:`compute_neighbours` builds a set from measures in the store by the
   CIPFA/NFER recipe: z-scores, weighted Euclidean distance, k nearest, distances
   rebased 0-1 (the farthest authority = 1).
@@ -59,7 +60,12 @@ from lacompare.analysis._neighbour_files import (
     packaged_neighbour_file,
     read_neighbour_file,
 )
-from lacompare.analysis._neighbour_load import NeighbourSet, load_neighbour_set
+from lacompare.analysis._neighbour_load import (
+    NeighbourSet,
+    ReadNeighbours,
+    load_neighbour_set,
+    read_neighbour_set,
+)
 from lacompare.analysis._neighbour_store import (
     as_of,
     default_set,
@@ -79,6 +85,7 @@ __all__ = [
     "PACKAGED_SETS",
     "NeighbourChanges",
     "NeighbourSet",
+    "ReadNeighbours",
     "SetComparison",
     "SetRows",
     "compare_neighbour_sets",
@@ -91,6 +98,7 @@ __all__ = [
     "packaged_neighbour_file",
     "read_dfe_neighbours",
     "read_neighbour_file",
+    "read_neighbour_set",
     "stored_set_rows",
 ]
 

@@ -35,7 +35,7 @@ from lacompare.build._worker import FdReader, read_message, write_message
 from lacompare.errors import InputError
 
 if TYPE_CHECKING:
-    from lacompare.analysis._neighbour_load import ReadNeighbours
+    from lacompare.analysis.neighbours import ReadNeighbours
     from lacompare.build._files import LoadEntry, Recognised
     from lacompare.store import PreparedLoad
 

@@ -17,7 +17,7 @@ file's name sent back. The kinds:
   matched and planned (:func:`lacompare.store._ingest_prepare.prepare_load`);
 * ``("sheets", (path,))``: a workbook's sheet names;
 * ``("neighbours", (path, label, valid_for))``: a neighbour set read and its
-  authorities matched (:func:`lacompare.analysis._neighbour_load.read_neighbour_set`).
+  authorities matched (:func:`lacompare.analysis.neighbours.read_neighbour_set`).
 
 The worker first sends ``("ready", path of its lacompare package)``. A result is
 ``("ok", value)``, ``("failed", message)`` for the file's own error,
@@ -122,7 +122,7 @@ def run_job(
                 con if con is not None else _con(folder),
             )
         if kind == "neighbours":
-            from lacompare.analysis._neighbour_load import read_neighbour_set
+            from lacompare.analysis.neighbours import read_neighbour_set
 
             path, label, valid_for = args
             return "ok", read_neighbour_set(path, label, valid_for)

@@ -52,10 +52,11 @@ def mark_pending(con: duckdb.DuckDBPyConnection, previous: int | None, new: int)
         f"UPDATE observation_cells SET superseded_by = {PENDING} WHERE "
         f"superseded_by IN ({ids}) AND {current}"
     ).fetchall()[0]
-    (rows,) = con.execute(f"""UPDATE observation_rows SET superseded_by =
+    marked = con.execute(f"""UPDATE observation_rows SET superseded_by =
                     [CASE WHEN s IN ({ids}) THEN {PENDING} ELSE s END
                      FOR s IN superseded_by]
-                    WHERE list_has_any(superseded_by, [{ids}]) AND {current}""").fetchall()[0]
+                    WHERE list_has_any(superseded_by, [{ids}]) AND {current}""")
+    (rows,) = marked.fetchall()[0]
     return int(cells) + int(rows)
 
 
