@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Words that only say what kind of council it is, stripped from either end of a name.
 # Longest first, because the first one that fits is stripped.
@@ -223,8 +224,10 @@ def normalise_name(name: str, keep_notes: bool = False) -> str:
     return _key(str(name), keep_notes)[0]
 
 
+@lru_cache(maxsize=16384)
 def parse_name(name: str) -> ParsedName:
-    """Both keys of a label plus the tie-break hint it carries.
+    """Both keys of a label plus the tie-break hint it carries (cached: a build
+    parses the same few hundred labels once for each date it matches them on).
 
     Examples
     --------
