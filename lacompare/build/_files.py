@@ -218,7 +218,9 @@ _LOAD_KEYS = {
 
 
 @cache
-def _read(path: Path) -> KnownFiles:
+def _read(path: Path, version: tuple[int, int] | None = None) -> KnownFiles:
+    """The list in ``path``, cached by its ``version`` (modification time and
+    size), so a list edited since it was read is read again."""
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -281,4 +283,10 @@ def read_known_files(path: str | Path | None = None) -> KnownFiles:
     >>> len(k.neighbours), ("population/mye23tablesew.xlsx", "MYE1") in k.other_sheets
     (2, True)
     """
-    return _read(Path(path) if path else KNOWN_FILES)
+    file = Path(path) if path else KNOWN_FILES
+    try:
+        stat = file.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = None  # _read says it cannot be read
+    return _read(file, version)

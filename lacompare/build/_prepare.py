@@ -72,6 +72,7 @@ class LoadPreparer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._folder: str | None = None
         self._pending: deque[tuple[str, str, tuple[Any, ...]]] = deque()
+        self._queued: set[str] = set()
         self._sent: deque[str] = deque()
         #: Seconds the store's process waited for the worker's results.
         self.waited = 0.0
@@ -132,6 +133,11 @@ class LoadPreparer:
             self._queue(f"neighbours:{rec.relative}", "neighbours", args)
 
     def _queue(self, key: str, kind: str, args: tuple[Any, ...]) -> None:
+        if key in self._queued:
+            # Never two jobs under one key: a result could be given to the other
+            # (that load is then made in the store's process).
+            return
+        self._queued.add(key)
         self._pending.append((key, kind, args))
         self._send()
 
@@ -193,13 +199,21 @@ class LoadPreparer:
         from lacompare.build._worker import connect_for_jobs, run_job
 
         while self._pending and not self._results.ready(0):
+            if self._con is None:
+                try:
+                    # One thread: the worker is busy on the other core. Its own
+                    # spill folder, apart from the worker's.
+                    self._con = connect_for_jobs(
+                        str(self._folder), "spill-store", threads=1
+                    )
+                except Exception:  # noqa: BLE001 - then it waits, as before
+                    return
             key, kind, args = self._pending.popleft()
             started = time.perf_counter()
-            if self._con is None:
-                self._con = connect_for_jobs(str(self._folder))
-            self._stolen[key] = run_job(kind, args, str(self._folder), con=self._con)
+            status, value = run_job(kind, args, str(self._folder), con=self._con)
+            self._stolen[key] = status, value
             self.stealing += time.perf_counter() - started
-            self.stole += kind == "prepare"
+            self.stole += kind == "prepare" and status == "ok"
 
     # --- the process ----------------------------------------------------------
 
@@ -298,9 +312,11 @@ def _outcome(status: str, value: Any) -> Any:
 
 
 def _load_key(rec: Recognised, entry: LoadEntry) -> str:
-    """A load's key in the queue: the file found and the sheet (two files can
-    be recognised as one known entry, by name or by header)."""
-    return f"load:{rec.relative}[{entry.sheet or ''}]"
+    """A load's key in the queue: the file found and the entry's place among its
+    loads (two files can be recognised as one known entry, by name or by header;
+    one file can be two entries, even of one sheet)."""
+    place = next(i for i, e in enumerate(rec.loads) if e is entry)
+    return f"load:{rec.relative}#{place}"
 
 
 def worker_enabled(n_loads: int, prepare: bool | None) -> bool:

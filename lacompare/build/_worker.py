@@ -82,17 +82,22 @@ def _con(folder: str) -> Any:
     return connect_for_jobs(folder)
 
 
-def connect_for_jobs(folder: str) -> Any:
-    """An in-memory DuckDB to do jobs in, held to a load's memory limit and
-    spilling into the build's own folder."""
+def connect_for_jobs(folder: str, spill: str = "spill", threads: int = 0) -> Any:
+    """An in-memory DuckDB to do jobs in, held to a load's memory limit, spilling
+    into ``spill`` in the build's own folder, with no progress bar (in the store's
+    process, it would print on the user's output) and ``threads`` (0: DuckDB's
+    default)."""
     import duckdb
 
     from lacompare.store import INGEST_MEMORY_LIMIT
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}B'")
-    spill = str(Path(folder) / "spill").replace("'", "''")
-    con.execute(f"SET temp_directory = '{spill}'")
+    into = str(Path(folder) / spill).replace("'", "''")
+    con.execute(f"SET temp_directory = '{into}'")
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     return con
 
 

@@ -186,7 +186,7 @@ def summarise_totals(
         issues.add(
             "total-differs",
             f"{d['area']} {d['measure']} {d['period']}: total {d['value']:g} "
-            f"but its {d['members']} members sum to {d['members_sum']:g}",
+            f"but its {d['members']} members sum to {d['members_sum'] or 0:g}",
             file=raw.file,
             sheet=raw.sheet,
             row=d["row"],

@@ -11,6 +11,7 @@ import xlsxwriter
 from lacompare.build import _prepare, build_store
 from lacompare.build._files import read_known_files
 from lacompare.build._timings import timing_lines
+from lacompare.build._worker import connect_for_jobs
 from lacompare.store import open_store
 
 NAMES = ["Leeds", "York", "Bradford", "Wakefield", "Kirklees", "Calderdale"]
@@ -162,6 +163,25 @@ def test_a_store_that_would_wait_prepares_later_loads_itself(tmp_path, monkeypat
     assert "'Nowhere Town' is not a known" in failed.detail
 
 
+def test_one_file_known_twice_gives_each_entry_its_own_load(tmp_path, monkeypatch):
+    # figures_4.csv is also loaded under another measure's name: one file, two
+    # entries of one sheet. Each must get its own result, whether the worker or
+    # the store prepared it (a key per file and sheet gave both the second).
+    folder, known = _folder(tmp_path)
+    toml = tmp_path / "known.toml"
+    toml.write_text(
+        toml.read_text() + '[[load]]\npath = "figures_4.csv"\nmin_authorities = 5\n'
+        'options = { measures = { value = { measure = "other" } } }\n'
+    )
+    known = read_known_files(toml)
+    _, expected = _build(folder, known, str(tmp_path / "a.duckdb"), False)
+    assert {r[1] for r in expected[0]} >= {"value", "other"}
+    for in_flight in (1, _prepare.IN_FLIGHT):
+        monkeypatch.setattr(_prepare, "IN_FLIGHT", in_flight)
+        _, got = _build(folder, known, str(tmp_path / f"b{in_flight}.duckdb"), True)
+        assert got == expected
+
+
 NEIGHBOURS = "la_name,rank,neighbour_name\n" + "".join(
     f"{a},{r},{b}\n"
     for a in NAMES[:3]
@@ -190,3 +210,20 @@ def test_few_loads_are_not_worth_a_worker():
     assert _prepare.worker_enabled(3, None) is False
     assert _prepare.worker_enabled(81, None) is True
     assert _prepare.worker_enabled(81, False) is False
+
+
+def test_the_store_s_own_duckdb_for_jobs_prints_no_progress_bar(tmp_path):
+    # In the store's process a progress bar would land in the user's output.
+    con = connect_for_jobs(str(tmp_path), "spill-store", threads=1)
+    settings = con.execute(
+        "SELECT current_setting('enable_progress_bar'), current_setting('threads')"
+    ).fetchall()[0]
+    assert settings == (False, 1)
+
+
+def test_a_known_files_list_edited_since_it_was_read_is_read_again(tmp_path):
+    toml = tmp_path / "known.toml"
+    toml.write_text('[[load]]\npath = "a.csv"\n')
+    assert [e.path for e in read_known_files(toml).loads] == ["a.csv"]
+    toml.write_text('[[load]]\npath = "a.csv"\n\n[[load]]\npath = "bb.csv"\n')
+    assert [e.path for e in read_known_files(toml).loads] == ["a.csv", "bb.csv"]

@@ -107,6 +107,16 @@ def test_a_total_that_does_not_add_up_is_flagged(store, write):
     assert result.issues.of_kind("total-differs")
 
 
+def test_a_total_whose_members_all_round_to_zero_is_checked_against_zero(store, write):
+    # Every member 'k' (rounds to 0): no member has a value, the sum counts as 0
+    # within the rounding (it once stopped the load with a TypeError).
+    text = "la,pupils\nHartlepool,k\nMiddlesbrough,k\nTotal,0\nTotal,40\n"
+    result = ingest(store, write("t.csv", text), period="2024")
+    assert result.totals_check == {"agrees": 1, "differs": 1}
+    (said,) = result.issues.of_kind("total-differs")
+    assert "total 40 but its 2 members sum to 0" in str(said)
+
+
 def test_subtotals_sum_their_section(store, write):
     text = (
         "la,spend\nHartlepool,1\nMiddlesbrough,2\nSub-total,3\n"
