@@ -1,7 +1,7 @@
 """A build's loads, prepared ahead in a worker process.
 
 A load is two halves: reading the file, detecting its layout, matching its
-authorities and planning the parse (none of which touches the store), then
+authorities and parsing its cells (none of which touches the store), then
 writing, checking totals and settling vintages in the store's one connection.
 While the store writes one file, a worker process (:mod:`lacompare.build._worker`)
 prepares the next ones (:func:`lacompare.store._ingest_prepare.prepare_load`), lists
@@ -78,7 +78,6 @@ class LoadPreparer:
         self.waited = 0.0
         #: Why the worker stopped before the build's end (None: it did not).
         self.stopped: str | None = None
-        self._taken = 0
         #: Results of jobs the store's process did itself while it would have
         #: waited (never sent to the worker), by key.
         self._stolen: dict[str, tuple[str, Any]] = {}
@@ -146,7 +145,7 @@ class LoadPreparer:
             key, kind, args = self._pending.popleft()
             try:
                 assert self._proc.stdin is not None
-                write_message(self._proc.stdin, (kind, args, self._folder, self._taken))
+                write_message(self._proc.stdin, (kind, args, self._folder))
             except (OSError, ValueError) as exc:
                 self._stop(f"could not be sent a job ({exc})")
                 return
@@ -174,7 +173,6 @@ class LoadPreparer:
         if not self._sent or self._sent[0] != key or self._proc is None:
             return None
         self._sent.popleft()
-        self._taken += 1
         try:
             if not self._ready():
                 return None

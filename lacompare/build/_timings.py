@@ -85,17 +85,18 @@ def timing_lines(result: BuildResult, slowest: int = 10) -> list[str]:
         lines.append("loads, per stage (summed over files):")
         ahead = sum(1 for f in timed_files if f.prepared)
         if ahead:
-            own = (
-                f"; {result.store_prepared} of them by the store itself, in "
-                f"{result.store_preparing:.2f} s, rather than wait"
-                if result.store_prepared
-                else ""
+            own = result.store_prepared
+            by = (
+                f"{ahead - own} by a worker process, {own} by the store itself "
+                f"(in {result.store_preparing:.2f} s) rather than wait for it"
+                if own
+                else "by a worker process"
             )
             lines.append(
-                f"  ({ahead} of {len(timed_files)} loads read, matched and often "
-                "parsed ahead in a worker process while the store wrote the ones "
-                f"before{own}; the store waited {result.worker_wait:.2f} s for "
-                "the worker, so the stages add up to more than the loads' time)"
+                f"  ({ahead} of {len(timed_files)} loads read, matched and parsed "
+                f"ahead while the store wrote the ones before: {by}; the store "
+                f"waited {result.worker_wait:.2f} s for the worker, so the stages "
+                "add up to more than the loads' time)"
             )
         width = max(len(k) for k in totals)
         whole = sum(totals.values()) or 1.0
