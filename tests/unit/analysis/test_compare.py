@@ -4,6 +4,9 @@ and all authorities at once equals one at a time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +15,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from lacompare.analysis import compare, funnel_limits
+from lacompare.analysis._funnel import _poisson_quantile
 from lacompare.derive import derive_rate
 from lacompare.errors import InputError
 
@@ -281,6 +285,33 @@ def test_funnel_limits_are_exact():
     assert widths[0] > widths[1] > widths[2] > 0
     binom = float(funnel_limits(0.007, 20_000, 0.975, "binomial"))
     assert binom == pytest.approx(float(funnel_limits(0.007, 20_000, 0.975)), rel=0.01)
+
+
+def test_poisson_funnel_limits_are_scipy_stats_own_without_importing_it():
+    # compare must start fast (issue 19): scipy.stats takes half a second to
+    # import, so the Poisson quantile comes from scipy.special, the way
+    # scipy.stats computes it; the limits are exactly the same.
+    means = np.concatenate(
+        [
+            [0, 1e-9, 0.3, 5, 140, 5e4, 3e7, np.nan, -1, np.inf],
+            10 ** np.linspace(-3, 7, 400),
+        ]
+    )
+    for p in (0.001, 0.025, 0.975, 0.999):
+        dist = stats.poisson(means)
+        y = dist.ppf(p)
+        expected = (y, dist.cdf(y), dist.cdf(y - 1))
+        for got, want in zip(_poisson_quantile(means, p), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+    code = (
+        "import sys; from lacompare.analysis import funnel_limits; "
+        "funnel_limits([0.007, 0.01], [20000, 300], 0.975); "
+        "print('scipy.stats' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "False"
 
 
 def test_derived_rate_gets_funnel_flags(north_east):
