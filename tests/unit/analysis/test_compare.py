@@ -287,31 +287,33 @@ def test_funnel_limits_are_exact():
     assert binom == pytest.approx(float(funnel_limits(0.007, 20_000, 0.975)), rel=0.01)
 
 
-def test_poisson_funnel_limits_are_scipy_stats_own_without_importing_it():
+def test_poisson_funnel_limits_are_scipy_stats_own_without_importing_scipy():
     # compare must start fast (issue 19): scipy.stats takes half a second to
-    # import, so the Poisson quantile comes from scipy.special, the way
-    # scipy.stats computes it; the limits are exactly the same.
+    # import and scipy.special a tenth, so an ordinary mean's quantile is summed
+    # here (a huge one still goes to scipy.special); they agree with scipy.stats.
     means = np.concatenate(
         [
-            [0, 1e-9, 0.3, 5, 140, 5e4, 3e7, np.nan, -1, np.inf],
+            [0, 1e-9, 0.3, 5, 140, 5e4, 99_999.5, 100_001, 3e7, np.nan, -1, np.inf],
             10 ** np.linspace(-3, 7, 400),
         ]
     )
     for p in (0.001, 0.025, 0.975, 0.999):
         dist = stats.poisson(means)
         y = dist.ppf(p)
-        expected = (y, dist.cdf(y), dist.cdf(y - 1))
-        for got, want in zip(_poisson_quantile(means, p), expected, strict=True):
-            np.testing.assert_array_equal(got, want)
+        got = _poisson_quantile(means, p)
+        np.testing.assert_array_equal(got[0], y)
+        for have, want in zip(got[1:], (dist.cdf(y), dist.cdf(y - 1)), strict=True):
+            np.testing.assert_allclose(have, want, rtol=1e-11, atol=1e-300)
     code = (
         "import sys; from lacompare.analysis import funnel_limits; "
         "funnel_limits([0.007, 0.01], [20000, 300], 0.975); "
-        "print('scipy.stats' in sys.modules)"
+        "print(sorted(m for m in ('scipy.stats', 'scipy.special') "
+        "if m in sys.modules))"
     )
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert run.stdout.strip() == "False"
+    assert run.stdout.strip() == "[]"
 
 
 def test_derived_rate_gets_funnel_flags(north_east):
