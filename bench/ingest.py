@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -245,6 +246,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="lacompare-bench-"))
+    try:
+        _run(args, work)
+    finally:
+        if args.work is None:
+            # About a gigabyte: not left behind in the temp folder (--work keeps
+            # the generated files for the next run).
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, work: Path) -> None:
+    """The benchmark, its files in ``work``."""
     work.mkdir(parents=True, exist_ok=True)
     csv_path = work / (
         "ees_long.csv" if args.indicators == 6 else f"ees_long_{args.indicators}.csv"
