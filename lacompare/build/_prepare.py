@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,68 @@ PREPARE_MIN_LOADS = 4
 #: Jobs sent before their results are read: enough that the worker runs well
 #: ahead, few enough that their specs never fill the pipe to it (64 KB).
 IN_FLIGHT = 12
+#: A build's working folder: made in the system's temporary folder, holding the
+#: file that names the process that made it (``OWNER_FILE``: its host and id).
+FOLDER_PREFIX = "lacompare-build-"
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts: it may be ours,
+    reused, and is never deleted from under it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def owner_text(pid: int | None = None) -> str:
+    """What ``OWNER_FILE`` holds: this host's name and the process id."""
+    return f"{socket.gethostname()} {os.getpid() if pid is None else pid}"
+
+
+def remove_abandoned_folders(parent: str | Path | None = None) -> list[Path]:
+    """Delete the working folders of builds whose process is gone; returns them.
+
+    A build deletes its folder when it ends, however it ends, except when its
+    process is killed outright (SIGKILL, a machine's out-of-memory killer): its
+    folder (worker results, a spill store) stayed behind. Each folder names its
+    process in ``OWNER_FILE``; one whose process no longer exists on this host is
+    removed when the next build starts. A folder without that file, another
+    host's (a temporary folder shared between containers), or with a living
+    process, is left alone.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> parent = Path(tempfile.mkdtemp())
+    >>> left = parent / (FOLDER_PREFIX + "x")
+    >>> left.mkdir()
+    >>> _ = (left / OWNER_FILE).write_text(owner_text(999999999))  # no such process
+    >>> live = parent / (FOLDER_PREFIX + "y")
+    >>> live.mkdir()
+    >>> _ = (live / OWNER_FILE).write_text(owner_text())
+    >>> [p.name for p in remove_abandoned_folders(parent)]
+    ['lacompare-build-x']
+    >>> sorted(p.name for p in parent.iterdir())
+    ['lacompare-build-y']
+    """
+    removed = []
+    host = socket.gethostname()
+    for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        try:
+            owner_host, pid_text = (folder / OWNER_FILE).read_text().rsplit(" ", 1)
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            continue
+        if owner_host != host or pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 class LoadPreparer:
@@ -246,7 +309,9 @@ class LoadPreparer:
         # from putting the current folder (and so any lacompare/ in it) first.
         env[PATH_ENV] = json.dumps(sys.path)
         try:
-            self._folder = tempfile.mkdtemp(prefix="lacompare-build-")
+            remove_abandoned_folders()
+            self._folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+            (Path(self._folder) / OWNER_FILE).write_text(owner_text())
             with open(Path(self._folder) / "worker.log", "wb") as log:
                 self._proc = subprocess.Popen(
                     [sys.executable, "-P", "-c", _WORKER_MAIN],

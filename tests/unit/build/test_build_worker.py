@@ -227,3 +227,38 @@ def test_a_known_files_list_edited_since_it_was_read_is_read_again(tmp_path):
     assert [e.path for e in read_known_files(toml).loads] == ["a.csv"]
     toml.write_text('[[load]]\npath = "a.csv"\n\n[[load]]\npath = "bb.csv"\n')
     assert [e.path for e in read_known_files(toml).loads] == ["a.csv", "bb.csv"]
+
+
+def test_a_killed_build_s_folder_is_removed_by_the_next_build(tmp_path, monkeypatch):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    # A build's process killed outright (SIGKILL) cannot delete its working
+    # folder; the next build does, and leaves a living process's folder alone.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, tempfile; from lacompare.build._prepare import "
+            "LoadPreparer; p = LoadPreparer(True); assert p._start(); "
+            "os.kill(os.getpid(), signal.SIGKILL)",
+        ],
+        env={**os.environ, "TMPDIR": str(temp)},
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    (left,) = temp.glob(_prepare.FOLDER_PREFIX + "*")
+    assert (left / _prepare.OWNER_FILE).exists()
+    living = temp / (_prepare.FOLDER_PREFIX + "living")
+    living.mkdir()
+    (living / _prepare.OWNER_FILE).write_text(_prepare.owner_text(os.getppid()))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    folder, known = _folder(tmp_path)
+    result, _ = _build(folder, known, str(tmp_path / "a.duckdb"), True)
+    assert result.of_status("loaded")
+    assert [p.name for p in temp.iterdir()] == [living.name]
