@@ -70,14 +70,25 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except Exception:  # noqa: BLE001 - not provably gone: alive
         return True
     return True
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace ('pid:[4026531836]'), or '-' where the
+    system does not say: a process id means something only within one."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
+
+
 def owner_text(pid: int | None = None) -> str:
-    """What ``OWNER_FILE`` holds: this host's name and the process id."""
-    return f"{socket.gethostname()} {os.getpid() if pid is None else pid}"
+    """What ``OWNER_FILE`` holds: this host's name, pid namespace and the
+    process id."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()} {_pid_namespace()} {pid}"
 
 
 def remove_abandoned_folders(parent: str | Path | None = None) -> list[Path]:
@@ -86,10 +97,12 @@ def remove_abandoned_folders(parent: str | Path | None = None) -> list[Path]:
     A build deletes its folder when it ends, however it ends, except when its
     process is killed outright (SIGKILL, a machine's out-of-memory killer): its
     folder (worker results, a spill store) stayed behind. Each folder names its
-    process in ``OWNER_FILE``; one whose process no longer exists on this host is
-    removed when the next build starts. A folder without that file, another
-    host's (a temporary folder shared between containers), or with a living
-    process, is left alone.
+    process in ``OWNER_FILE``; one of this user's whose process no longer exists
+    on this host, in this pid namespace, is removed when the next build starts.
+    Anything else is left alone: a folder without that file or with one that does
+    not read, another user's, another host's or container's (a temporary folder
+    shared between them), a link, or one whose process lives. Nothing here stops
+    a build: a folder that cannot be read or removed is skipped.
 
     Examples
     --------
@@ -107,16 +120,24 @@ def remove_abandoned_folders(parent: str | Path | None = None) -> list[Path]:
     ['lacompare-build-y']
     """
     removed = []
-    host = socket.gethostname()
-    for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+    ours = owner_text(0).rsplit(" ", 1)[0]
+    try:
+        folders = list(Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"))
+    except OSError:
+        return removed
+    for folder in folders:
         try:
-            owner_host, pid_text = (folder / OWNER_FILE).read_text().rsplit(" ", 1)
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+                continue
+            owner, pid_text = (folder / OWNER_FILE).read_text().strip().rsplit(" ", 1)
             pid = int(pid_text)
-        except (OSError, ValueError):
+            if owner != ours or pid <= 0 or pid == os.getpid() or _alive(pid):
+                continue
+            shutil.rmtree(folder)
+        except Exception:  # noqa: BLE001, S112 - housekeeping never stops a build
             continue
-        if owner_host != host or pid == os.getpid() or _alive(pid):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
 

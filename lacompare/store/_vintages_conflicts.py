@@ -180,10 +180,13 @@ def hide_duplicates(
     return int(hidden)
 
 
-#: The largest bitmap (bits: authority-period pairs × breakdowns) that
-#: :func:`repeated_row_keys` sets; a load with more possible keys has its distinct
-#: keys counted by hashing instead. 2**26 bits is 8 MiB.
-KEY_BITMAP_BITS = 1 << 26
+#: The memory :func:`repeated_row_keys`'s bitmaps may take, in bits (2**27: 16
+#: MiB). DuckDB's ``bitstring_agg`` keeps one bitmap per thread and one to combine
+#: them, outside the memory limit DuckDB holds a load to, so one bitmap may have at
+#: most this divided by (threads + 1) bits: a load with more possible keys
+#: (authority-period pairs × breakdowns) has its distinct keys counted by hashing
+#: instead. The 1 GB benchmark file needs 6.3 million bits.
+KEY_BITMAP_BITS = 1 << 27
 
 
 def repeated_row_keys(con: duckdb.DuckDBPyConnection, new: int) -> int:
@@ -193,10 +196,11 @@ def repeated_row_keys(con: duckdb.DuckDBPyConnection, new: int) -> int:
     Each of the load's (authority, period) pairs and breakdowns is numbered, and
     each row sets its key's bit in one bitmap (DuckDB's ``bitstring_agg``): rows
     minus bits set is the count, exactly. On a 1 GB file (6.3 million rows, 2,448
-    pairs × 2,580 breakdowns) this took 0.17 s, where counting the distinct hashes
-    of the keys took 0.5-1.5 s (a hash table of millions of entries under the
-    load's memory limit). A load whose pairs × breakdowns exceed
-    ``KEY_BITMAP_BITS`` has its distinct key hashes counted instead.
+    pairs × 2,580 breakdowns) this took about 0.15 s, where counting the distinct
+    hashes of the keys took 0.5-1.5 s (a hash table of millions of entries under
+    the load's memory limit). A load whose pairs × breakdowns would need a larger
+    bitmap than ``KEY_BITMAP_BITS`` allows has its distinct key hashes counted
+    instead.
 
     Examples
     --------
@@ -211,15 +215,16 @@ def repeated_row_keys(con: duckdb.DuckDBPyConnection, new: int) -> int:
     1
     """
     rows = f"FROM observation_rows WHERE source_id = {int(new)}"
-    (n, pairs, breakdowns) = con.execute(
+    (n, pairs, breakdowns, threads) = con.execute(
         f"SELECT count(*), approx_count_distinct(hash(la_code, period)), "
-        f"approx_count_distinct(breakdown) {rows}"
+        f"approx_count_distinct(breakdown), current_setting('threads') {rows}"
     ).fetchall()[0]
     if n < 2:
         return 0
+    most = KEY_BITMAP_BITS // (int(threads) + 1)
     # The estimates only choose the method (they may be a few per cent out): the
     # bitmap's size is the exact counts' product.
-    if (pairs + 1) * (breakdowns + 1) <= KEY_BITMAP_BITS:
+    if (pairs + 1) * (breakdowns + 1) <= most:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _pairs AS SELECT la_code, period, "
             f"(row_number() OVER () - 1)::BIGINT AS n "
@@ -234,7 +239,7 @@ def repeated_row_keys(con: duckdb.DuckDBPyConnection, new: int) -> int:
             "SELECT (SELECT count(*) FROM _pairs), (SELECT count(*) FROM _breakdowns)"
         ).fetchall()[0]
         bits = n_pairs * n_breakdowns
-        if bits <= KEY_BITMAP_BITS:
+        if bits <= most:
             # IS NOT DISTINCT FROM: a NULL in a key is a key like any other.
             (repeated,) = con.execute(f"""
                 SELECT count(*) - bit_count(bitstring_agg(p.n * {n_breakdowns} + b.n,
@@ -246,7 +251,7 @@ def repeated_row_keys(con: duckdb.DuckDBPyConnection, new: int) -> int:
                 WHERE o.source_id = {int(new)}""").fetchall()[0]
         con.execute("DROP TABLE _pairs")
         con.execute("DROP TABLE _breakdowns")
-        if bits <= KEY_BITMAP_BITS:
+        if bits <= most:
             return int(repeated)
     (repeated,) = con.execute(
         f"SELECT count(*) - count(DISTINCT hash(la_code, period, breakdown)) {rows}"

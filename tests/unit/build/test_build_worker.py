@@ -262,3 +262,37 @@ def test_a_killed_build_s_folder_is_removed_by_the_next_build(tmp_path, monkeypa
     result, _ = _build(folder, known, str(tmp_path / "a.duckdb"), True)
     assert result.of_status("loaded")
     assert [p.name for p in temp.iterdir()] == [living.name]
+
+
+def test_a_folder_not_provably_abandoned_is_left_alone(tmp_path):
+    import os
+
+    ours = _prepare.owner_text(0).rsplit(" ", 1)[0]
+    host, namespace = ours.rsplit(" ", 1)
+    owners = {
+        "huge-pid": f"{ours} 99999999999999999999",  # os.kill: OverflowError
+        "garbage": "not an owner",
+        "empty": "",
+        "zero": f"{ours} 0",
+        "negative": f"{ours} -5",
+        "other-host": f"elsewhere {namespace} 999999999",
+        "other-namespace": f"{host} pid:[1] 999999999",
+    }
+    for name, text in owners.items():
+        folder = tmp_path / (_prepare.FOLDER_PREFIX + name)
+        folder.mkdir()
+        (folder / _prepare.OWNER_FILE).write_text(text)
+    gone = tmp_path / (_prepare.FOLDER_PREFIX + "gone")
+    gone.mkdir()
+    (gone / _prepare.OWNER_FILE).write_text(f"{ours} 999999999")
+    # A link named like a folder, to an abandoned folder elsewhere: not followed.
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / _prepare.OWNER_FILE).write_text(f"{ours} 999999999")
+    os.symlink(target, tmp_path / (_prepare.FOLDER_PREFIX + "link"))
+    assert _prepare.remove_abandoned_folders(tmp_path) == [gone]
+    left = sorted(
+        p.name.removeprefix(_prepare.FOLDER_PREFIX) for p in tmp_path.iterdir()
+    )
+    assert left == sorted([*owners, "link", "elsewhere"])
+    assert (target / _prepare.OWNER_FILE).exists()

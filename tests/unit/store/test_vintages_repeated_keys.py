@@ -59,9 +59,19 @@ def test_a_load_of_one_row_or_none_repeats_nothing():
 
 
 def test_more_keys_than_the_bitmap_holds_are_counted_by_hashes(monkeypatch):
-    # 2 pairs x 3 breakdowns need 6 bits: with room for 4 the hash count is used,
-    # and still finds the one repeat.
-    monkeypatch.setattr(_vintages_conflicts, "KEY_BITMAP_BITS", 4)
+    # 2 pairs x 3 breakdowns need 6 bits; with room for 5 per bitmap (the budget
+    # is shared by DuckDB's threads and the combined bitmap) hashes are counted,
+    # and still find the one repeat.
     keys = list(itertools.product(["E08000035"], ["2021", "2022"], ["a", "b", "c"]))
     con = rows_table([(1, *k) for k in keys] + [(1, *keys[2])])
+    con.execute("SET threads = 3")
+    monkeypatch.setattr(_vintages_conflicts, "KEY_BITMAP_BITS", 5 * 4)
     assert repeated_row_keys(con, 1) == 1
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_the_count_is_the_same_whatever_the_threads(threads):
+    keys = list(itertools.product([f"E0{i}" for i in range(40)], ["2021"], "abcde"))
+    con = rows_table([(1, *k) for k in keys] + [(1, *k) for k in keys[::7]])
+    con.execute(f"SET threads = {threads}")
+    assert repeated_row_keys(con, 1) == len(keys[::7])
