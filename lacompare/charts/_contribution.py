@@ -130,14 +130,16 @@ def _contribution_layers(
     labels = [
         alt.Chart(part)
         .mark_text(align=align, dx=dx, color=TEXT)
-        .encode(y=y, x="value:Q", text="label:N")
+        .encode(y=y, x=alt.X("value:Q"), text=alt.Text("label:N"))
         for part, align, dx in (
             (frame[frame["value"] >= 0], "left", 4),
             (frame[frame["value"] < 0], "right", -4),
         )
         if len(part)
     ]
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
+    zero = (
+        alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x=alt.X("x:Q"))
+    )
     return [bars, zero, *labels]
 
 

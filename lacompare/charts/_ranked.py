@@ -288,7 +288,7 @@ def _ranked_rows(
     bars = base.mark_bar(height={"band": 0.75}).encode(x=x, color=colour, tooltip=tip)
     text = base.mark_text(
         align="left", dx=4, fontSize=MIN_FONT_SIZE, color=TEXT
-    ).encode(x=alt.X("value:Q", scale=xs), text="tag:N")
+    ).encode(x=alt.X("value:Q", scale=xs), text=alt.Text("tag:N"))
     layers: list[alt.Chart] = [bars, text]
     if england is not None:
         rule = alt.Chart(england).encode(x=alt.X("value:Q", scale=xs))
@@ -302,7 +302,7 @@ def _ranked_rows(
                 fontSize=MIN_FONT_SIZE,
                 fontWeight="bold",
                 color=TEXT,
-            ).encode(text="text:N"),
+            ).encode(text=alt.Text("text:N")),
         ]
     return layer_chart(layers, width=plot, height=alt.Step(18), title=title)
 
@@ -367,9 +367,9 @@ def _ranked_columns(
         .mark_rect()
         .encode(
             x=alt.X("left:Q", scale=xs, title="Rank", axis=x_axis),
-            x2="right:Q",
+            x2=alt.X2("right:Q"),
             y=y,
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=colour,
             tooltip=tip,
         )
@@ -387,7 +387,7 @@ def _ranked_columns(
                 fontSize=MIN_FONT_SIZE,
                 fontWeight="bold",
                 color=TEXT,
-            ).encode(text="text:N"),
+            ).encode(text=alt.Text("text:N")),
         ]
     if not names.empty:
         layers += _column_names(names, n, domain, width, height, xs, ys)
@@ -428,8 +428,8 @@ def _column_names(
             **ends,
         )
         for start, ends in (
-            ("bar_top", {"y2": "top:Q"}),
-            ("top", {"x2": "label_x:Q", "y2": "label_y:Q"}),
+            ("bar_top", {"y2": alt.Y2("top:Q")}),
+            ("top", {"x2": alt.X2("label_x:Q"), "y2": alt.Y2("label_y:Q")}),
         )
     ]
     for role, weight in (("authority", "bold"), ("neighbour", "normal")):
@@ -450,7 +450,7 @@ def _column_names(
             .encode(
                 x=alt.X("label_x:Q", scale=xs),
                 y=alt.Y("label_y:Q", scale=ys),
-                text="name:N",
+                text=alt.Text("name:N"),
             )
         )
     return layers

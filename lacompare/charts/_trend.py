@@ -178,7 +178,13 @@ def trend_chart(
     lines, points = _trend_lines(frame, names, measure, x, y, colour)
     ends = _trend_ends(valid, names, periods, fmt, decimals)
     labels = _end_labels(ends, Scale(domain, height, flip=True), x, ys, colour)
-    fade = alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
+    # Channels are Altair's classes (alt.OpacityValue, alt.Text), not dicts or
+    # shorthand text: encode() makes those into classes through Altair's
+    # from_dict, which hashes every schema class's schema on each call (~6 ms;
+    # vega/altair#3547), a fifth of drawing a profile's charts.
+    fade = alt.OpacityValue(
+        **alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
+    )
     flagged = _marked_years(valid, names[0], marks or {}, mark_note)
     layers = (
         [_band_layer(shade, x, ys)] * bool(len(shade))
@@ -203,7 +209,9 @@ def _end_labels(
     return (
         alt.Chart(ends)
         .mark_text(align="left", dx=10, fontSize=LABEL_SIZE, fontWeight="bold")
-        .encode(x=x, y=alt.Y("label_y:Q", scale=ys), text="text:N", color=colour)
+        .encode(
+            x=x, y=alt.Y("label_y:Q", scale=ys), text=alt.Text("text:N"), color=colour
+        )
     )
 
 
@@ -282,7 +290,7 @@ def _band_layer(shade: pd.DataFrame, x: alt.X, ys: alt.Scale) -> alt.Chart:
         .encode(
             x=x,
             y=alt.Y("low:Q", scale=ys),
-            y2="high:Q",
+            y2=alt.Y2("high:Q"),
             # Fill, not colour: the series' colour scale stays one legend.
             fill=alt.Fill(
                 "band:N",
@@ -308,7 +316,7 @@ def _marked_years(
 
 
 def _mark_layer(
-    flagged: pd.DataFrame, x: alt.X, y: alt.Y, measure: str, fade: alt.Then
+    flagged: pd.DataFrame, x: alt.X, y: alt.Y, measure: str, fade: alt.OpacityValue
 ) -> alt.Chart:
     """Large triangles, outlined in the text colour, on the years marked; their
     key is a legend of its own (a shape scale independent of the series')."""
@@ -420,10 +428,12 @@ def _trend_lines(
         strokeDash=alt.StrokeDash(
             "series:N", scale=alt.Scale(domain=names, range=dashes), legend=None
         ),
-        strokeWidth=alt.when(alt.datum.series == names[0])
-        .then(alt.value(3.5))
-        .otherwise(alt.value(2)),
-        detail="series:N",
+        strokeWidth=alt.StrokeWidthValue(
+            **alt.when(alt.datum.series == names[0])
+            .then(alt.value(3.5))
+            .otherwise(alt.value(2))
+        ),
+        detail=alt.Detail("series:N"),
     )
     points = base.mark_point(filled=True, size=55, opacity=1).encode(
         shape=alt.Shape(

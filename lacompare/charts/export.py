@@ -39,11 +39,15 @@ _VALIDATE: ContextVar[bool] = ContextVar("lacompare_validate_charts", default=Tr
 
 @contextmanager
 def trusted_charts() -> Iterator[None]:
-    """Draw charts without Altair's schema check, inside the ``with`` block.
+    """Draw charts without Altair's schema checks, inside the ``with`` block.
 
     For a batch drawing the same chart code hundreds of times (a profile of every
     authority): the code is checked when one report or a test draws it, and
-    vl-convert still refuses a spec it cannot compile.
+    vl-convert still refuses a spec it cannot compile. Both checks are skipped:
+    the spec's when it is written (a third of drawing a chart) and each Altair
+    object's as it is made (Altair's debug mode: a sixth of a profile). The
+    second is a setting of Altair's process, not of this thread: a batch runs in
+    processes of its own (or one command's), where nothing else draws meanwhile.
 
     Examples
     --------
@@ -51,9 +55,12 @@ def trusted_charts() -> Iterator[None]:
     ...     chart_spec(_dot())["mark"]["type"]
     'point'
     """
+    from altair.utils.schemapi import debug_mode
+
     token = _VALIDATE.set(False)
     try:
-        yield
+        with debug_mode(False):
+            yield
     finally:
         _VALIDATE.reset(token)
 

@@ -383,3 +383,44 @@ def test_bad_input_is_reported(national: pd.DataFrame) -> None:
             pd.DataFrame({"period": "2024", "series": list("abcdefg"), "value": 1.0}),
             measure=MEASURE,
         )
+
+
+def _contribution(national: pd.DataFrame, yorkshire: list[str]) -> alt.TopLevelMixin:
+    parts = pd.DataFrame(
+        {"factor": ["deprivation", "crime", "income"], "contribution": [420, 130, -40]}
+    )
+    return lc.contribution_chart(parts, authority="Leeds", measure="spend per child")
+
+
+#: The charts every la-profile draws: a batch draws them hundreds of times.
+PROFILE_CHARTS = {
+    "trend": CHARTS["trend"],
+    "ranked_all": CHARTS["ranked_all"],
+    "ranked_few": CHARTS["ranked_few"],
+    "contribution": _contribution,
+}
+
+
+@pytest.mark.parametrize("name", PROFILE_CHARTS)
+def test_a_profile_s_charts_are_made_without_altair_s_from_dict(
+    national: pd.DataFrame, yorkshire: list[str], monkeypatch, name: str
+) -> None:
+    # encode() makes shorthand text, a dict or a condition into its channel class
+    # through from_dict, which hashes every schema class's schema on each call
+    # (~6 ms; vega/altair#3547): a fifth of drawing a profile's charts. These
+    # charts pass Altair's classes (alt.Text, alt.OpacityValue, ...) instead.
+    from altair.utils import schemapi
+
+    made: list[object] = []
+    original = schemapi.SchemaBase.from_dict.__func__
+
+    def counted(cls, dct, validate=True):
+        made.append(dct)
+        return original(cls, dct, validate)
+
+    monkeypatch.setattr(schemapi.SchemaBase, "from_dict", classmethod(counted))
+    alt.Chart(pd.DataFrame({"x": [1]})).mark_text().encode(text="x:N")
+    assert len(made) == 1, "the count sees encode()'s from_dict"
+    made.clear()
+    lc.chart_spec(PROFILE_CHARTS[name](national, yorkshire))
+    assert made == []
