@@ -174,17 +174,10 @@ def trend_chart(
     domain = nice_domain(span.min(), span.max(), pad=0.08, include_zero=zero)
     frame["shown"] = [fmt_value(v, fmt, decimals) for v in frame["value"]]
     x, ys, y = _trend_axes(periods, domain, measure, fmt, height)
-    colour, shown = _series_toggle(names)
+    colour, shown, fade = _series_toggle(names)
     lines, points = _trend_lines(frame, names, measure, x, y, colour)
     ends = _trend_ends(valid, names, periods, fmt, decimals)
     labels = _end_labels(ends, Scale(domain, height, flip=True), x, ys, colour)
-    # Channels are Altair's classes (alt.OpacityValue, alt.Text), not dicts or
-    # shorthand text: encode() makes those into classes through Altair's
-    # from_dict, which hashes every schema class's schema on each call (~6 ms;
-    # vega/altair#3547), a fifth of drawing a profile's charts.
-    fade = alt.OpacityValue(
-        **alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
-    )
     flagged = _marked_years(valid, names[0], marks or {}, mark_note)
     layers = (
         [_band_layer(shade, x, ys)] * bool(len(shade))
@@ -240,9 +233,12 @@ def _trend_axes(
     return x, ys, y
 
 
-def _series_toggle(names: list[str]) -> tuple[alt.Color, alt.Parameter]:
-    """The series' colours with a legend below, and the selection that legend
-    binds: every series shown at first, a click on a name hides or shows it."""
+def _series_toggle(
+    names: list[str],
+) -> tuple[alt.Color, alt.Parameter, alt.OpacityValue]:
+    """The series' colours with a legend below, the selection that legend binds
+    (every series shown at first, a click on a name hides or shows it) and the
+    opacity that fades a hidden series."""
     colour = alt.Color(
         "series:N",
         scale=alt.Scale(domain=names, range=list(CATEGORICAL[: len(names)])),
@@ -262,7 +258,14 @@ def _series_toggle(names: list[str]) -> tuple[alt.Color, alt.Parameter]:
         toggle="true",
         value=[{"series": n} for n in names],
     )
-    return colour, shown
+    # Channels are Altair's classes (alt.OpacityValue, alt.Text), not dicts or
+    # shorthand text: encode() makes those into classes through Altair's
+    # from_dict, which hashes every schema class's schema on each call (~6 ms;
+    # vega/altair#3547), a fifth of drawing a profile's charts.
+    fade = alt.OpacityValue(
+        **alt.when(shown).then(alt.value(1)).otherwise(alt.value(HIDDEN))
+    )
+    return colour, shown, fade
 
 
 def _band_frame(band: pd.DataFrame | None, periods: list[str]) -> pd.DataFrame:
